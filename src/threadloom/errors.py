@@ -1,0 +1,132 @@
+"""Every public error threadloom raises, in one place.
+
+Messages say what was wrong (the bad value quoted with ``!r``), where, and what to do. Where the
+behavioural contract quotes LangGraph's text, the text is kept word for word so programs that match
+on it keep working. Errors keep the offending values as attributes so callers can branch without
+parsing text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+from typing import Any
+
+__all__ = [
+    "CheckpointConflictError",
+    "EmptyChannelError",
+    "EmptyInputError",
+    "ErrorCode",
+    "GraphBubbleUp",
+    "GraphInterrupt",
+    "GraphRecursionError",
+    "InvalidUpdateError",
+    "NodeInterrupt",
+    "ParentCommand",
+    "SerializationError",
+    "StorageError",
+    "TaskNotFound",
+    "ThreadloomError",
+    "UnknownInterruptError",
+    "create_error_message",
+]
+
+
+class ErrorCode(Enum):
+    """Troubleshooting codes appended to some messages, as LangGraph does."""
+
+    GRAPH_RECURSION_LIMIT = "GRAPH_RECURSION_LIMIT"
+    INVALID_CONCURRENT_GRAPH_UPDATE = "INVALID_CONCURRENT_GRAPH_UPDATE"
+    INVALID_GRAPH_NODE_RETURN_VALUE = "INVALID_GRAPH_NODE_RETURN_VALUE"
+    MULTIPLE_SUBGRAPHS = "MULTIPLE_SUBGRAPHS"
+    INVALID_CHAT_HISTORY = "INVALID_CHAT_HISTORY"
+
+
+def create_error_message(*, message: str, error_code: ErrorCode) -> str:
+    """Append the troubleshooting link for ``error_code`` to ``message``."""
+    return (
+        f"{message}\n"
+        "For troubleshooting, visit: https://docs.langchain.com/oss/python/langgraph/errors/"
+        f"{error_code.value}"
+    )
+
+
+class ThreadloomError(Exception):
+    """Base of threadloom's own errors that have no standard-library parent."""
+
+
+class GraphRecursionError(RecursionError):
+    """A run took more supersteps than ``recursion_limit`` allows."""
+
+
+class InvalidUpdateError(ValueError):
+    """A node or a caller tried to write state in a way the channels do not accept."""
+
+
+class EmptyInputError(ValueError):
+    """A run was started with nothing to do (no input, or an empty ``Command``)."""
+
+
+class EmptyChannelError(Exception):
+    """A channel was read before it had a value."""
+
+
+class TaskNotFound(Exception):
+    """A task named in a resume or an update does not exist."""
+
+
+class UnknownInterruptError(ValueError):
+    """A resume map names an interrupt id that is not pending."""
+
+
+class GraphBubbleUp(Exception):
+    """Control-flow signal that travels up through tasks; not a failure."""
+
+
+class GraphInterrupt(GraphBubbleUp):
+    """A task paused the run by calling ``interrupt()`` (or a static breakpoint fired)."""
+
+    def __init__(self, interrupts: Sequence[Any] = ()) -> None:
+        super().__init__(interrupts)
+        self.interrupts = tuple(interrupts)
+
+
+class NodeInterrupt(GraphInterrupt):
+    """Deprecated: raise ``interrupt()`` instead."""
+
+    def __init__(self, value: Any, id: str = "placeholder-id") -> None:
+        from threadloom.types import Interrupt
+
+        super().__init__([Interrupt(value=value, id=id)])
+
+
+class ParentCommand(GraphBubbleUp):
+    """Carries a ``Command(graph=Command.PARENT)`` up to the graph that should apply it."""
+
+    def __init__(self, command: Any) -> None:
+        super().__init__(command)
+        self.command = command
+
+
+class CheckpointConflictError(ThreadloomError):
+    """Another writer advanced the thread after this run last read its head."""
+
+    def __init__(self, thread_id: str, checkpoint_ns: str, seen_head: str | None, head: str | None):
+        self.thread_id = thread_id
+        self.checkpoint_ns = checkpoint_ns
+        self.seen_head = seen_head
+        self.head = head
+        where = f"thread {thread_id!r}" + (f" (namespace {checkpoint_ns!r})" if checkpoint_ns else "")
+        super().__init__(
+            f"{where} moved from checkpoint {seen_head!r} to {head!r} while this run was working. "
+            "Only one run may write a thread at a time: wait for the other run, or reload the "
+            "thread with get_state() and try again."
+        )
+
+
+class SerializationError(TypeError):
+    """A value cannot be encoded, or stored bytes name a type that is not allowed."""
+
+
+class StorageError(ThreadloomError):
+    """The database under a saver or a store failed; the driver's error is the ``__cause__``."""
