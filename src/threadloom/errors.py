@@ -130,3 +130,19 @@ class SerializationError(TypeError):
 
 class StorageError(ThreadloomError):
     """The database under a saver or a store failed; the driver's error is the ``__cause__``."""
+
+
+class InvalidNamespaceError(ValueError):
+    """A store namespace (a tuple of labels) breaks the label rules; the message says which."""
+
+
+class StoreFilterError(ValueError):
+    """A store search filter uses an unknown operator or has a malformed shape."""
+
+
+class FieldPathError(ValueError):
+    """A field path for indexing (``"a.b[0]"``, ``"{a,b}"``, ``"$"`` …) cannot be parsed."""
+
+
+class EmbeddingError(ThreadloomError):
+    """The embedder failed or returned vectors that do not fit the index; nothing was stored."""

@@ -1,0 +1,600 @@
+"""The store interface: items, operations, configuration, validation and ``BaseStore``.
+
+A store holds JSON-like documents (``Item``) under hierarchical namespaces (tuples of labels,
+``("memories", user_id)``) and keys. Every backend implements two methods, ``batch`` and
+``abatch``, over the operation records below; ``BaseStore`` builds the convenience methods
+(``get``/``search``/``put``/``delete``/``list_namespaces`` and their async twins) on them and
+validates their input with the messages LangGraph users know.
+
+Backends share the validation here (``validate_ops``), the filter tree of ``_filters``, the
+field paths of ``_paths`` and the embedding adapters of ``embed``; this module holds no storage.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypedDict
+
+from threadloom.errors import InvalidNamespaceError
+from threadloom.store._filters import parse_filter
+from threadloom.store._paths import get_text_at_path, tokenize_path
+from threadloom.store.embed import ensure_embeddings
+
+__all__ = [
+    "NOT_PROVIDED",
+    "BaseStore",
+    "GetOp",
+    "IndexConfig",
+    "InvalidNamespaceError",
+    "Item",
+    "ListNamespacesOp",
+    "MatchCondition",
+    "NamespacePath",
+    "NotProvided",
+    "Op",
+    "PutOp",
+    "Result",
+    "SearchItem",
+    "SearchOp",
+    "TTLConfig",
+    "ensure_embeddings",
+    "get_text_at_path",
+    "tokenize_path",
+    "validate_namespace_labels",
+    "validate_op_namespace",
+    "validate_ops",
+    "validate_put_value",
+]
+
+NamespacePath: TypeAlias = tuple[str, ...]
+"""A namespace prefix or suffix pattern; the label ``"*"`` matches any single label."""
+
+
+class NotProvided:
+    """Type of ``NOT_PROVIDED``: an argument the caller left out (falsy, unlike ``None``)."""
+
+    __slots__ = ()
+
+    def __bool__(self) -> Literal[False]:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_PROVIDED"
+
+
+NOT_PROVIDED: Final = NotProvided()
+
+
+def _parse_time(value: datetime | str) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+class Item:
+    """A stored document with its namespace, key and timestamps.
+
+    Equal items have equal fields; the hash is that of ``(namespace, key)``.
+    """
+
+    __slots__ = ("created_at", "key", "namespace", "updated_at", "value")
+
+    value: dict[str, Any]
+    """A copy of the stored value: changing it never changes the store."""
+    key: str
+    namespace: tuple[str, ...]
+    created_at: datetime
+    """When the key was first put; kept across updates (unlike LangGraph's InMemoryStore)."""
+    updated_at: datetime
+
+    def __init__(
+        self,
+        *,
+        value: dict[str, Any],
+        key: str,
+        namespace: Iterable[str],
+        created_at: datetime | str,
+        updated_at: datetime | str,
+    ) -> None:
+        self.value = value
+        self.key = key
+        self.namespace = tuple(namespace)
+        self.created_at = _parse_time(created_at)
+        self.updated_at = _parse_time(updated_at)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Item):
+            return NotImplemented
+        return (
+            self.value == other.value
+            and self.key == other.key
+            and self.namespace == other.namespace
+            and self.created_at == other.created_at
+            and self.updated_at == other.updated_at
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.namespace, self.key))
+
+    def dict(self) -> dict[str, Any]:
+        """A plain dict: namespace as a list, timestamps as ISO strings."""
+        return {
+            "namespace": list(self.namespace),
+            "key": self.key,
+            "value": self.value,
+            "created_at": self.created_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+        }
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.dict().items())
+        return f"Item({fields})"
+
+
+class SearchItem(Item):
+    """An item found by ``search``, with its similarity ``score`` (None without a query)."""
+
+    __slots__ = ("score",)
+
+    score: float | None
+    """Cosine similarity to the query (higher is closer), or None when not scored."""
+
+    def __init__(
+        self,
+        namespace: Iterable[str],
+        key: str,
+        value: dict[str, Any],
+        created_at: datetime | str,
+        updated_at: datetime | str,
+        score: float | None = None,
+    ) -> None:
+        super().__init__(
+            value=value,
+            key=key,
+            namespace=namespace,
+            created_at=created_at,
+            updated_at=updated_at,
+        )
+        self.score = score
+
+    def dict(self) -> dict[str, Any]:
+        """As ``Item.dict`` plus ``score``."""
+        return {**super().dict(), "score": self.score}
+
+
+class GetOp(NamedTuple):
+    """Read one item."""
+
+    namespace: tuple[str, ...]
+    key: str
+    refresh_ttl: bool = True
+
+
+class SearchOp(NamedTuple):
+    """Find items under a namespace prefix, by filter and optionally by meaning (``query``)."""
+
+    namespace_prefix: tuple[str, ...]
+    filter: dict[str, Any] | None = None
+    limit: int = 10
+    offset: int = 0
+    query: str | None = None
+    refresh_ttl: bool = True
+
+
+class PutOp(NamedTuple):
+    """Write one item, or delete it when ``value`` is None."""
+
+    namespace: tuple[str, ...]
+    key: str
+    value: Mapping[str, Any] | None
+    index: Literal[False] | list[str] | None = None  # type: ignore[assignment]
+    """None: the store's configured fields; False: do not embed; a list: these paths."""
+    ttl: float | None = None
+    """Minutes until the item expires; None keeps it until deleted."""
+
+
+class MatchCondition(NamedTuple):
+    """A namespace pattern for ``list_namespaces``; ``"*"`` matches any single label."""
+
+    match_type: Literal["prefix", "suffix"]
+    path: NamespacePath
+
+
+class ListNamespacesOp(NamedTuple):
+    """List the namespaces that hold items, filtered, truncated to ``max_depth`` and paged."""
+
+    match_conditions: tuple[MatchCondition, ...] | None = None
+    max_depth: int | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+Op: TypeAlias = GetOp | SearchOp | PutOp | ListNamespacesOp
+Result: TypeAlias = Item | list[Item] | list[SearchItem] | list[tuple[str, ...]] | None
+
+
+class TTLConfig(TypedDict, total=False):
+    """How a store expires items. Times are in minutes."""
+
+    refresh_on_read: bool
+    """Whether reads push expiry back by the item's ttl when a call does not say (default True)."""
+    default_ttl: float | None
+    """The ttl of a ``put`` that gives none; None keeps items until deleted."""
+    sweep_interval_minutes: int | None
+    """How often ``start_ttl_sweeper`` deletes expired items (default 5)."""
+    omit_expired: bool
+    """Hide expired items from reads before they are swept (default False)."""
+
+
+class IndexConfig(TypedDict, total=False):
+    """Semantic search: how values are embedded."""
+
+    dims: int
+    """Length of every vector; a vector of another length is refused with a clear error."""
+    embed: Any
+    """A LangChain ``Embeddings``, a sync or async ``(list[str]) -> list[list[float]]`` function,
+    or a ``"provider:model"`` string resolved by ``langchain.embeddings.init_embeddings``."""
+    fields: list[str] | None
+    """Field paths to embed (default ``["$"]``, the whole value as JSON)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation, shared by every backend
+
+
+def validate_namespace_labels(namespace: Any) -> tuple[str, ...]:
+    """Check every label (a non-empty ``str`` without ``.`` or NUL); return the tuple."""
+    if isinstance(namespace, str):
+        raise InvalidNamespaceError(
+            f"Namespace {namespace!r} is a string; a namespace is a tuple of labels, "
+            f"e.g. ({namespace!r},)."
+        )
+    if not isinstance(namespace, tuple | list):
+        raise InvalidNamespaceError(
+            f"Namespace {namespace!r} must be a tuple of string labels, e.g. ('memories', 'u1')."
+        )
+    labels: tuple[str, ...] = tuple(namespace)
+    for label in labels:
+        if not isinstance(label, str):
+            raise InvalidNamespaceError(
+                f"Invalid namespace label '{label}' found in {labels}. Namespace labels "
+                f"must be strings, but got {type(label).__name__}."
+            )
+        if "." in label:
+            raise InvalidNamespaceError(
+                f"Invalid namespace label '{label}' found in {labels}. Namespace labels "
+                "cannot contain periods ('.')."
+            )
+        if "\x00" in label:
+            raise InvalidNamespaceError(
+                f"Invalid namespace label {label!r} found in {labels}. Namespace labels "
+                "cannot contain NUL characters ('\\x00')."
+            )
+        if not label:
+            raise InvalidNamespaceError(
+                f"Namespace labels cannot be empty strings. Got {label} in {labels}"
+            )
+    return labels
+
+
+def validate_op_namespace(namespace: Any) -> tuple[str, ...]:
+    """Check a namespace that is written to: non-empty, labels valid, root not ``"langgraph"``."""
+    if isinstance(namespace, tuple | list) and not namespace:
+        raise InvalidNamespaceError("Namespace cannot be empty.")
+    labels = validate_namespace_labels(namespace)
+    if labels[0] == "langgraph":
+        raise InvalidNamespaceError(
+            f'Root label for namespace cannot be "langgraph". Got: {labels}'
+        )
+    return labels
+
+
+def validate_put_value(value: Any) -> None:
+    """A stored value must be a mapping with string keys (None in a PutOp means delete)."""
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"A store value must be a dict with string keys, got {type(value).__name__} "
+            f"{value!r}. Wrap it, e.g. {{'data': {value!r}}}."
+        )
+    for k in value:
+        if not isinstance(k, str):
+            raise TypeError(
+                f"A store value must have string keys, got key {k!r} in {value!r}. "
+                "Convert the key with str()."
+            )
+
+
+def _validate_key(key: Any) -> None:
+    if not isinstance(key, str):
+        raise TypeError(f"A store key must be a str, got {type(key).__name__} {key!r}.")
+
+
+def _validate_count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {value!r}.")
+
+
+def _validate_index(index: Any) -> None:
+    if index is None or index is False:
+        return
+    if not isinstance(index, list | tuple) or not all(isinstance(p, str) for p in index):
+        raise TypeError(
+            f"index must be False, None or a list of field paths such as ['text'], got {index!r}."
+        )
+    for path in index:
+        tokenize_path(path)
+
+
+def _validate_ttl(ttl: Any, store_name: str, supports_ttl: bool) -> None:
+    if ttl is None:
+        return
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl < 0:
+        raise ValueError(f"ttl must be a non-negative number of minutes or None, got {ttl!r}.")
+    if not supports_ttl:
+        raise NotImplementedError(_ttl_unsupported(store_name))
+
+
+def _ttl_unsupported(store_name: str) -> str:
+    return (
+        f"TTL is not supported by {store_name}. Use a store implementation that supports TTL "
+        "or set ttl=None."
+    )
+
+
+def validate_ops(ops: Sequence[Op], *, store_name: str = "this store", supports_ttl: bool) -> None:
+    """Check a whole batch before anything is applied, so a bad op changes nothing.
+
+    Raises InvalidNamespaceError, TypeError, ValueError (StoreFilterError, FieldPathError) or
+    NotImplementedError with a message naming the bad value and the fix.
+    """
+    for op in ops:
+        if isinstance(op, GetOp):
+            validate_namespace_labels(op.namespace)
+            _validate_key(op.key)
+        elif isinstance(op, SearchOp):
+            validate_namespace_labels(op.namespace_prefix)
+            _validate_count("limit", op.limit)
+            _validate_count("offset", op.offset)
+            if op.query is not None and not isinstance(op.query, str):
+                raise TypeError(f"query must be a str or None, got {op.query!r}.")
+            parse_filter(op.filter)
+        elif isinstance(op, PutOp):
+            if op.value is None:  # a delete: like get, it checks labels only
+                validate_namespace_labels(op.namespace)
+            else:
+                validate_op_namespace(op.namespace)
+            _validate_key(op.key)
+            if op.value is not None:
+                validate_put_value(op.value)
+                _validate_index(op.index)
+                _validate_ttl(op.ttl, store_name, supports_ttl)
+        elif isinstance(op, ListNamespacesOp):
+            for condition in op.match_conditions or ():
+                if condition.match_type not in ("prefix", "suffix"):
+                    raise ValueError(
+                        f"match_type must be 'prefix' or 'suffix', got {condition.match_type!r}."
+                    )
+                validate_namespace_labels(condition.path)
+            if op.max_depth is not None:
+                _validate_count("max_depth", op.max_depth)
+            _validate_count("limit", op.limit)
+            _validate_count("offset", op.offset)
+        else:
+            raise TypeError(
+                f"Unknown store operation {op!r}: use GetOp, SearchOp, PutOp or ListNamespacesOp."
+            )
+
+
+def namespace_matches(namespace: tuple[str, ...], condition: MatchCondition) -> bool:
+    """Whether ``namespace`` fits a prefix/suffix pattern, ``"*"`` matching any one label."""
+    path = condition.path
+    if len(namespace) < len(path):
+        return False
+    part = namespace[: len(path)] if condition.match_type == "prefix" else namespace[-len(path) :]
+    if not path:
+        return True
+    return all(p == "*" or p == label for p, label in zip(path, part, strict=True))
+
+
+def list_matching_namespaces(
+    namespaces: Iterable[tuple[str, ...]], op: ListNamespacesOp
+) -> list[tuple[str, ...]]:
+    """Answer a ListNamespacesOp over the namespaces that hold items (CONTRACT 5.4)."""
+    conditions = op.match_conditions or ()
+    found = {
+        ns if op.max_depth is None else ns[: op.max_depth]
+        for ns in namespaces
+        if all(namespace_matches(ns, c) for c in conditions)
+    }
+    return sorted(found)[op.offset : op.offset + op.limit]
+
+
+# ---------------------------------------------------------------------------------------------
+# The interface
+
+
+class BaseStore(ABC):
+    """A store of JSON-like documents under namespaces, with optional search by meaning.
+
+    Subclasses implement ``batch`` and ``abatch``; every other method is built on them.
+    """
+
+    supports_ttl: bool = False
+    """Whether items may expire (``put(..., ttl=...)``)."""
+    ttl_config: TTLConfig | None = None
+
+    @abstractmethod
+    def batch(self, ops: Iterable[Op]) -> list[Result]:
+        """Run operations in one go; results are in op order (None for puts)."""
+
+    @abstractmethod
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        """Async twin of ``batch``."""
+
+    # -- building ops (shared by the sync and async methods) --------------------------------
+
+    def _refresh(self, refresh_ttl: bool | None) -> bool:
+        if refresh_ttl is not None:
+            return refresh_ttl
+        if self.ttl_config is not None:
+            return bool(self.ttl_config.get("refresh_on_read", True))
+        return True
+
+    def _get_op(self, namespace: Any, key: Any, refresh_ttl: bool | None) -> GetOp:
+        return GetOp(validate_namespace_labels(namespace), str(key), self._refresh(refresh_ttl))
+
+    def _search_op(
+        self,
+        namespace_prefix: Any,
+        query: str | None,
+        filter: dict[str, Any] | None,
+        limit: int,
+        offset: int,
+        refresh_ttl: bool | None,
+    ) -> SearchOp:
+        prefix = validate_namespace_labels(namespace_prefix)
+        return SearchOp(prefix, filter, limit, offset, query, self._refresh(refresh_ttl))
+
+    def _put_op(
+        self,
+        namespace: Any,
+        key: Any,
+        value: Mapping[str, Any],
+        index: Literal[False] | list[str] | None,
+        ttl: float | NotProvided | None,
+    ) -> PutOp:
+        namespace = validate_op_namespace(namespace)
+        validate_put_value(value)
+        if isinstance(ttl, NotProvided):
+            ttl = self.ttl_config.get("default_ttl") if self.ttl_config else None
+        _validate_ttl(ttl, type(self).__name__, self.supports_ttl)
+        return PutOp(namespace, str(key), value, index, ttl)
+
+    def _list_op(
+        self,
+        prefix: NamespacePath | None,
+        suffix: NamespacePath | None,
+        max_depth: int | None,
+        limit: int,
+        offset: int,
+    ) -> ListNamespacesOp:
+        conditions = []
+        if prefix:
+            conditions.append(MatchCondition("prefix", validate_namespace_labels(prefix)))
+        if suffix:
+            conditions.append(MatchCondition("suffix", validate_namespace_labels(suffix)))
+        return ListNamespacesOp(tuple(conditions) or None, max_depth, limit, offset)
+
+    # -- sync ------------------------------------------------------------------------------
+
+    def get(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        """The item at ``(namespace, key)``, or None."""
+        result = self.batch([self._get_op(namespace, key, refresh_ttl)])[0]
+        assert result is None or isinstance(result, Item)
+        return result
+
+    def search(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+    ) -> list[SearchItem]:
+        """Items under ``namespace_prefix`` matching ``filter``, closest to ``query`` first."""
+        op = self._search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl)
+        result = self.batch([op])[0]
+        assert isinstance(result, list)
+        return result  # type: ignore[return-value]
+
+    def put(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: Mapping[str, Any],
+        index: Literal[False] | list[str] | None = None,
+        *,
+        ttl: float | NotProvided | None = NOT_PROVIDED,
+    ) -> None:
+        """Store ``value`` at ``(namespace, key)``, replacing what was there."""
+        self.batch([self._put_op(namespace, key, value, index, ttl)])
+
+    def delete(self, namespace: tuple[str, ...], key: str) -> None:
+        """Remove the item at ``(namespace, key)``; a missing item is not an error."""
+        self.batch([PutOp(validate_namespace_labels(namespace), str(key), None)])
+
+    def list_namespaces(
+        self,
+        *,
+        prefix: NamespacePath | None = None,
+        suffix: NamespacePath | None = None,
+        max_depth: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[tuple[str, ...]]:
+        """Namespaces holding items, sorted, filtered by prefix/suffix and cut to ``max_depth``."""
+        result = self.batch([self._list_op(prefix, suffix, max_depth, limit, offset)])[0]
+        assert isinstance(result, list)
+        return result  # type: ignore[return-value]
+
+    # -- async -----------------------------------------------------------------------------
+
+    async def aget(
+        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Item | None:
+        """Async twin of ``get``."""
+        result = (await self.abatch([self._get_op(namespace, key, refresh_ttl)]))[0]
+        assert result is None or isinstance(result, Item)
+        return result
+
+    async def asearch(
+        self,
+        namespace_prefix: tuple[str, ...],
+        /,
+        *,
+        query: str | None = None,
+        filter: dict[str, Any] | None = None,
+        limit: int = 10,
+        offset: int = 0,
+        refresh_ttl: bool | None = None,
+    ) -> list[SearchItem]:
+        """Async twin of ``search``."""
+        op = self._search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl)
+        result = (await self.abatch([op]))[0]
+        assert isinstance(result, list)
+        return result  # type: ignore[return-value]
+
+    async def aput(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: Mapping[str, Any],
+        index: Literal[False] | list[str] | None = None,
+        *,
+        ttl: float | NotProvided | None = NOT_PROVIDED,
+    ) -> None:
+        """Async twin of ``put``."""
+        await self.abatch([self._put_op(namespace, key, value, index, ttl)])
+
+    async def adelete(self, namespace: tuple[str, ...], key: str) -> None:
+        """Async twin of ``delete``."""
+        await self.abatch([PutOp(validate_namespace_labels(namespace), str(key), None)])
+
+    async def alist_namespaces(
+        self,
+        *,
+        prefix: NamespacePath | None = None,
+        suffix: NamespacePath | None = None,
+        max_depth: int | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[tuple[str, ...]]:
+        """Async twin of ``list_namespaces``."""
+        result = (await self.abatch([self._list_op(prefix, suffix, max_depth, limit, offset)]))[0]
+        assert isinstance(result, list)
+        return result  # type: ignore[return-value]

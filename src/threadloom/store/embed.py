@@ -1,0 +1,252 @@
+"""Embedding adapters: whatever the user passes as ``IndexConfig["embed"]``, one checked interface.
+
+``ensure_embeddings`` turns a LangChain ``Embeddings``, a sync or async function
+``(list[str]) -> list[list[float]]`` or a ``"provider:model"`` string into an ``Embeddings``.
+``EmbeddingIndex`` adds what every store needs on top: which texts of a value to embed, one
+embedder call per batch of documents, and a check of every returned vector against ``dims``, so
+a failing or misconfigured embedder raises :class:`~threadloom.errors.EmbeddingError` before a
+store changes anything. Stores decide where vectors live; this module never stores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+from langchain_core.embeddings import Embeddings
+
+from threadloom.errors import EmbeddingError
+from threadloom.store._paths import get_text_at_path, tokenize_path
+
+if TYPE_CHECKING:
+    from threadloom.store.base import IndexConfig
+
+__all__ = ["EmbeddingIndex", "Vectors", "ensure_embeddings"]
+
+Vectors = npt.NDArray[np.float32]
+"""A float32 matrix, one row per text."""
+
+SyncEmbedFn = Callable[[list[str]], list[list[float]]]
+AsyncEmbedFn = Callable[[list[str]], Awaitable[list[list[float]]]]
+
+
+class _SyncFunctionEmbeddings(Embeddings):
+    """A plain function used as ``Embeddings``; async use runs it in a worker thread."""
+
+    def __init__(self, func: SyncEmbedFn) -> None:
+        self.func = func
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.func(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.func([text])[0]
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        return await asyncio.to_thread(self.func, texts)
+
+    async def aembed_query(self, text: str) -> list[float]:
+        return (await asyncio.to_thread(self.func, [text]))[0]
+
+
+class _AsyncFunctionEmbeddings(Embeddings):
+    """An async function used as ``Embeddings``; only the async store methods can use it."""
+
+    def __init__(self, func: AsyncEmbedFn) -> None:
+        self.func = func
+
+    def _no_sync(self) -> NotImplementedError:
+        name = getattr(self.func, "__name__", repr(self.func))
+        return NotImplementedError(
+            f"The embedder {name} is an async function, so it can only be used through the "
+            "store's async methods (aput, asearch, abatch). Pass a sync function or a LangChain "
+            "Embeddings to use the sync methods."
+        )
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        raise self._no_sync()
+
+    def embed_query(self, text: str) -> list[float]:
+        raise self._no_sync()
+
+    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
+        return await self.func(texts)
+
+    async def aembed_query(self, text: str) -> list[float]:
+        return (await self.func([text]))[0]
+
+
+def _is_async_callable(obj: Any) -> bool:
+    return inspect.iscoroutinefunction(obj) or inspect.iscoroutinefunction(
+        getattr(obj, "__call__", None)  # noqa: B004 - an object whose __call__ is async
+    )
+
+
+def ensure_embeddings(embed: Any) -> Embeddings:
+    """Wrap ``embed`` (Embeddings, sync/async function or ``"provider:model"``) as Embeddings."""
+    if embed is None:
+        raise ValueError("embed must be provided")
+    if isinstance(embed, Embeddings):
+        return embed
+    if isinstance(embed, str):
+        return _init_from_string(embed)
+    if _is_async_callable(embed):
+        return _AsyncFunctionEmbeddings(embed)
+    if callable(embed):
+        return _SyncFunctionEmbeddings(embed)
+    raise TypeError(
+        f"embed must be a LangChain Embeddings, a function (list[str]) -> list[list[float]] "
+        f"(sync or async) or a 'provider:model' string, got {type(embed).__name__} {embed!r}."
+    )
+
+
+def _init_from_string(spec: str) -> Embeddings:
+    try:
+        module = importlib.import_module("langchain.embeddings")
+    except ImportError as exc:
+        raise ValueError(
+            f"embed={spec!r} names a model by string, which needs the 'langchain' package "
+            "(pip install langchain and the provider's package). Or pass an Embeddings "
+            "instance or a function instead."
+        ) from exc
+    embeddings: Embeddings = module.init_embeddings(spec)
+    return embeddings
+
+
+@dataclass(slots=True, frozen=True)
+class EmbeddingIndex:
+    """A store's resolved ``IndexConfig``: the embedder, its dimensions and the fields to embed."""
+
+    embeddings: Embeddings
+    dims: int
+    """Every vector must have this length."""
+    fields: tuple[str, ...]
+    """Field paths embedded when a put says ``index=None``; ``("$",)`` is the whole value."""
+
+    @classmethod
+    def from_config(cls, config: IndexConfig | Mapping[str, Any]) -> EmbeddingIndex:
+        """Check and resolve an ``IndexConfig``; raises ValueError/TypeError naming the fix."""
+        if not isinstance(config, Mapping):
+            raise TypeError(
+                f"index must be a dict like {{'dims': 384, 'embed': ...}}, got {config!r}."
+            )
+        unknown = set(config) - {"dims", "embed", "fields", "distance_type", "ann_index_config"}
+        if unknown:
+            raise ValueError(
+                f"Unknown index setting(s) {sorted(unknown)!r}; use 'dims', 'embed' and 'fields'."
+            )
+        dims = config.get("dims")
+        if isinstance(dims, bool) or not isinstance(dims, int) or dims <= 0:
+            raise ValueError(
+                f"index['dims'] must be the positive vector length of the embedding model, "
+                f"got {dims!r}."
+            )
+        fields = config.get("fields") or ["$"]
+        if isinstance(fields, str) or not all(isinstance(f, str) for f in fields):
+            raise TypeError(f"index['fields'] must be a list of field paths, got {fields!r}.")
+        for path in fields:
+            tokenize_path(path)
+        return cls(ensure_embeddings(config.get("embed")), dims, tuple(fields))
+
+    def texts_for(
+        self, value: Mapping[str, Any], index: Literal[False] | Sequence[str] | None
+    ) -> list[tuple[str, str]]:
+        """``(vector name, text)`` pairs to embed for one put.
+
+        A path that yields one text names its vector after the path; a path that yields several
+        (``items[*]``) names them ``f"{path}.{i}"``. Missing paths yield nothing.
+        """
+        if index is False:
+            return []
+        paths = self.fields if index is None else index
+        pairs: list[tuple[str, str]] = []
+        for path in paths:
+            texts = get_text_at_path(value, path)
+            if len(texts) == 1:
+                pairs.append((path, texts[0]))
+            else:
+                pairs.extend((f"{path}.{i}", text) for i, text in enumerate(texts))
+        return pairs
+
+    def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Embed all ``texts`` in one call; a checked ``(len(texts), dims)`` float32 matrix."""
+        if not texts:
+            return np.empty((0, self.dims), dtype=np.float32)
+        try:
+            raw = self.embeddings.embed_documents(list(texts))
+        except Exception as exc:
+            raise self._failed(exc, len(texts)) from exc
+        return self._check(raw, len(texts))
+
+    async def aembed_documents(self, texts: Sequence[str]) -> Vectors:
+        """Async twin of ``embed_documents``."""
+        if not texts:
+            return np.empty((0, self.dims), dtype=np.float32)
+        try:
+            raw = await self.embeddings.aembed_documents(list(texts))
+        except Exception as exc:
+            raise self._failed(exc, len(texts)) from exc
+        return self._check(raw, len(texts))
+
+    def embed_query(self, text: str) -> Vectors:
+        """Embed one search query; a checked vector of length ``dims``."""
+        try:
+            raw = self.embeddings.embed_query(text)
+        except Exception as exc:
+            raise self._failed(exc, 1, query=True) from exc
+        return self._check([raw], 1)[0]  # type: ignore[no-any-return]
+
+    async def aembed_query(self, text: str) -> Vectors:
+        """Async twin of ``embed_query``."""
+        try:
+            raw = await self.embeddings.aembed_query(text)
+        except Exception as exc:
+            raise self._failed(exc, 1, query=True) from exc
+        return self._check([raw], 1)[0]  # type: ignore[no-any-return]
+
+    def _failed(self, exc: Exception, count: int, *, query: bool = False) -> EmbeddingError:
+        what = "a search query" if query else f"{count} text(s) to store"
+        return EmbeddingError(
+            f"The embedder {type(self.embeddings).__name__} raised {exc!r} while embedding "
+            f"{what}; nothing in the store was changed. Fix the embedder (model name, "
+            "credentials, network) and retry."
+        )
+
+    def _check(self, raw: Any, count: int) -> Vectors:
+        try:
+            lengths = [len(v) for v in raw]
+        except TypeError:
+            raise EmbeddingError(
+                f"The embedder returned {raw!r:.200}, not a list of vectors; nothing in the store "
+                "was changed. It must return one list of floats per text."
+            ) from None
+        if len(lengths) != count:
+            raise EmbeddingError(
+                f"The embedder returned {len(lengths)} vector(s) for {count} text(s); nothing in "
+                "the store was changed. It must return exactly one vector per text."
+            )
+        bad = [n for n in lengths if n != self.dims]
+        if bad:
+            raise EmbeddingError(
+                f"The embedder returned a vector of length {bad[0]} but the index is configured "
+                f"with dims={self.dims}; nothing in the store was changed. Set index['dims'] to "
+                "the model's output size or use the model the index was built with."
+            )
+        try:
+            matrix = np.asarray(raw, dtype=np.float32).reshape(count, self.dims)
+        except (TypeError, ValueError) as exc:
+            raise EmbeddingError(
+                f"The embedder returned values that are not numbers ({exc}); nothing in the "
+                "store was changed."
+            ) from exc
+        if not np.isfinite(matrix).all():
+            raise EmbeddingError(
+                "The embedder returned NaN or infinite values; nothing in the store was changed."
+            )
+        return matrix
