@@ -1,0 +1,221 @@
+"""The chat-history reducer: how a list of messages absorbs an update.
+
+``add_messages`` merges messages by id: a message whose id is already in the history replaces it
+where it stands, a new id is appended, a ``RemoveMessage`` deletes, and ``REMOVE_ALL_MESSAGES``
+starts the history over. ``MessagesState`` is the one-key state schema that uses it. The engine
+only sees an ordinary two-argument reducer; everything about messages is decided here.
+
+The reducer runs on every chat turn against the whole history, so the common case (a long history
+of ready messages plus one or two new ones) does one C-level pass over the history to read its ids
+and no per-message Python work beyond that.
+"""
+
+import functools
+from collections.abc import Callable, Sequence
+from operator import attrgetter
+from typing import Annotated, Any, Final, Literal, TypeAlias, TypedDict, overload
+from uuid import uuid4
+
+from langchain_core.messages import (
+    AnyMessage,
+    BaseMessage,
+    BaseMessageChunk,
+    MessageLikeRepresentation,
+    RemoveMessage,
+    convert_to_messages,
+    convert_to_openai_messages,
+    message_chunk_to_message,
+)
+
+__all__ = [
+    "REMOVE_ALL_MESSAGES",
+    "Messages",
+    "MessagesFormat",
+    "MessagesState",
+    "add_messages",
+]
+
+REMOVE_ALL_MESSAGES: Final = "__remove_all__"
+"""Id of the ``RemoveMessage`` that drops the whole history before it."""
+
+Messages: TypeAlias = list[MessageLikeRepresentation] | MessageLikeRepresentation
+"""What either side of ``add_messages`` accepts: one message-like value or a list of them."""
+
+MessagesFormat: TypeAlias = Literal["langchain-openai"]
+"""Output formats ``add_messages`` can normalise the merged history to."""
+
+Reducer: TypeAlias = Callable[[Messages, Messages], list[BaseMessage]]
+
+_FORMATS: Final[tuple[str, ...]] = ("langchain-openai",)
+_message_id: Final = attrgetter("id")
+_SCAN_LIMIT: Final = 8
+"""Up to this many ids to look up, scan the old ids; past it, build a dict of them."""
+
+
+@overload
+def add_messages(
+    left: Messages, right: Messages, *, format: MessagesFormat | None = None
+) -> list[BaseMessage]: ...
+
+
+@overload
+def add_messages(
+    left: None = None, right: None = None, *, format: MessagesFormat | None = None
+) -> Reducer: ...
+
+
+def add_messages(
+    left: Messages | None = None,
+    right: Messages | None = None,
+    *,
+    format: MessagesFormat | None = None,
+) -> list[BaseMessage] | Reducer:
+    """Merge ``right`` into ``left`` by message id and return the new history.
+
+    Strings, ``(role, content)`` tuples and OpenAI-style dicts are turned into messages and chunks
+    into full messages; a message without an id gets a uuid4 id, set on the object itself. A right
+    message replaces the left message with its id in place, a new id is appended, and a
+    ``RemoveMessage`` deletes the message with its id; ``RemoveMessage(id=REMOVE_ALL_MESSAGES)``
+    drops everything before it. ``format="langchain-openai"`` normalises the result to OpenAI
+    message shapes (ids are not kept, as in LangGraph).
+
+    Called with keyword arguments only (``add_messages(format="langchain-openai")``), it returns
+    the configured reducer for use in ``Annotated[list[AnyMessage], ...]``.
+    """
+    if left is None and right is None:
+        _check_format(format)
+        return functools.partial(add_messages, format=format)
+    if left is None or right is None:
+        given = "left" if right is None else "right"
+        raise ValueError(
+            "Must specify non-null arguments for both 'left' and 'right'. "
+            f"Only received: '{given}'."
+        )
+    _check_format(format)
+    old, new = _as_messages(left), _as_messages(right)
+    old_ids, _ = _ensure_ids(old)
+    new_ids, fresh = _ensure_ids(new)
+    if (cut := _after_last_remove_all(new, new_ids)) is not None:
+        return new[cut:]
+    merged = _merge(old, old_ids, new, new_ids, fresh)
+    if format == "langchain-openai":
+        # A round trip through OpenAI dicts; like LangGraph's, it does not carry ids over.
+        merged = convert_to_messages(convert_to_openai_messages(merged))
+    return merged
+
+
+class MessagesState(TypedDict):
+    """State with one key, ``messages``: a chat history merged by ``add_messages``."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+
+
+def _check_format(format: object) -> None:
+    if format is not None and format not in _FORMATS:
+        raise ValueError(
+            f"Unrecognized format={format!r}. Expected one of 'langchain-openai', None."
+        )
+
+
+def _as_messages(value: Messages) -> list[BaseMessage]:
+    """The value as a list of full messages; a list that already is one is returned as is."""
+    if isinstance(value, list):
+        items: list[Any] = value
+    elif isinstance(value, tuple) and value and _only_messages(value):
+        # LangGraph fails on a tuple of messages; a tuple of strings stays one (role, content).
+        items = list(value)
+    else:
+        items = [value]
+    if _only_messages(items):
+        return items
+    return [message_chunk_to_message(m) for m in convert_to_messages(items)]
+
+
+@functools.cache
+def _is_full_message_type(kind: type) -> bool:
+    return issubclass(kind, BaseMessage) and not issubclass(kind, BaseMessageChunk)
+
+
+def _only_messages(items: Sequence[Any]) -> bool:
+    """True when every item is a BaseMessage that is not a chunk (checked once per type)."""
+    return all(map(_is_full_message_type, set(map(type, items))))
+
+
+def _ensure_ids(messages: list[BaseMessage]) -> tuple[list[str], set[str]]:
+    """The ids of ``messages`` and the uuid4 ids just given to the messages that had none."""
+    ids: list[Any] = list(map(_message_id, messages))
+    fresh: set[str] = set()
+    if None in ids:
+        for at, message_id in enumerate(ids):
+            if message_id is None:
+                # Re-read: the same object may occur twice and already have its id by now.
+                message = messages[at]
+                if message.id is None:
+                    message.id = str(uuid4())
+                    fresh.add(message.id)
+                ids[at] = message.id
+    return ids, fresh
+
+
+def _after_last_remove_all(messages: list[BaseMessage], ids: list[str]) -> int | None:
+    """Index just past the last ``RemoveMessage(id=REMOVE_ALL_MESSAGES)``, or None."""
+    for at in range(len(ids) - 1, -1, -1):
+        if ids[at] == REMOVE_ALL_MESSAGES and isinstance(messages[at], RemoveMessage):
+            return at + 1
+    return None
+
+
+def _position_finder(ids: list[str], lookups: int) -> Callable[[str], int | None]:
+    """A function giving the position of the last message with an id in ``ids``, or None.
+
+    Building a dict over a long history costs more than a few C-level list scans, and a chat turn
+    looks up one or two ids, usually recent ones: those are found from the end of the list.
+    """
+    if lookups > _SCAN_LIMIT:
+        table = dict(zip(ids, range(len(ids)), strict=True))  # later duplicates win
+        return table.get
+    backwards = ids[::-1]
+    last = len(ids) - 1
+
+    def scan(message_id: str) -> int | None:
+        try:
+            return last - backwards.index(message_id)
+        except ValueError:
+            return None
+
+    return scan
+
+
+def _merge(
+    old: list[BaseMessage],
+    old_ids: list[str],
+    new: list[BaseMessage],
+    new_ids: list[str],
+    fresh: set[str],
+) -> list[BaseMessage]:
+    """Apply ``new`` to a copy of ``old``: replace by id in place, append, delete."""
+    merged = old.copy()
+    # An id given a moment ago cannot be in the old history: only the others are looked up.
+    find_old = _position_finder(old_ids, sum(i not in fresh for i in new_ids))
+    added: dict[str, int] = {}  # ids appended by this update, for later messages of the update
+    doomed: set[str] = set()
+    for message, message_id in zip(new, new_ids, strict=True):
+        at = added.get(message_id)
+        if at is None and message_id not in fresh:
+            at = find_old(message_id)
+        if isinstance(message, RemoveMessage):
+            if at is None:
+                raise ValueError(
+                    f"Attempting to delete a message with an ID that doesn't exist ('{message_id}')"
+                )
+            doomed.add(message_id)
+        elif at is None:
+            added[message_id] = len(merged)
+            merged.append(message)
+        else:
+            # A message re-sent after its RemoveMessage in the same update keeps it alive.
+            doomed.discard(message_id)
+            merged[at] = message
+    if doomed:
+        merged = [m for m in merged if m.id not in doomed]
+    return merged
