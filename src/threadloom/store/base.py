@@ -433,7 +433,7 @@ class BaseStore(ABC):
 
     # -- building ops (shared by the sync and async methods) --------------------------------
 
-    def _refresh(self, refresh_ttl: bool | None) -> bool:
+    def _refresh_flag(self, refresh_ttl: bool | None) -> bool:
         if refresh_ttl is not None:
             return refresh_ttl
         if self.ttl_config is not None:
@@ -441,7 +441,9 @@ class BaseStore(ABC):
         return True
 
     def _get_op(self, namespace: Any, key: Any, refresh_ttl: bool | None) -> GetOp:
-        return GetOp(validate_namespace_labels(namespace), str(key), self._refresh(refresh_ttl))
+        return GetOp(
+            validate_namespace_labels(namespace), str(key), self._refresh_flag(refresh_ttl)
+        )
 
     def _search_op(
         self,
@@ -453,7 +455,7 @@ class BaseStore(ABC):
         refresh_ttl: bool | None,
     ) -> SearchOp:
         prefix = validate_namespace_labels(namespace_prefix)
-        return SearchOp(prefix, filter, limit, offset, query, self._refresh(refresh_ttl))
+        return SearchOp(prefix, filter, limit, offset, query, self._refresh_flag(refresh_ttl))
 
     def _put_op(
         self,

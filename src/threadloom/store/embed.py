@@ -178,6 +178,7 @@ class EmbeddingIndex:
         """Embed all ``texts`` in one call; a checked ``(len(texts), dims)`` float32 matrix."""
         if not texts:
             return np.empty((0, self.dims), dtype=np.float32)
+        self._require_sync()
         try:
             raw = self.embeddings.embed_documents(list(texts))
         except Exception as exc:
@@ -196,6 +197,7 @@ class EmbeddingIndex:
 
     def embed_query(self, text: str) -> Vectors:
         """Embed one search query; a checked vector of length ``dims``."""
+        self._require_sync()
         try:
             raw = self.embeddings.embed_query(text)
         except Exception as exc:
@@ -209,6 +211,11 @@ class EmbeddingIndex:
         except Exception as exc:
             raise self._failed(exc, 1, query=True) from exc
         return self._check([raw], 1)[0]  # type: ignore[no-any-return]
+
+    def _require_sync(self) -> None:
+        # An async-only embedder's own NotImplementedError says what to do; don't wrap it.
+        if isinstance(self.embeddings, _AsyncFunctionEmbeddings):
+            raise self.embeddings._no_sync()
 
     def _failed(self, exc: Exception, count: int, *, query: bool = False) -> EmbeddingError:
         what = "a search query" if query else f"{count} text(s) to store"

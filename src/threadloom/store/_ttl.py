@@ -1,0 +1,75 @@
+"""Expiry bookkeeping shared by stores: the clock rules and the background sweeper thread.
+
+A store decides what expiring means for its storage (``sweep_ttl``); this module only computes
+deadlines and runs ``sweep_ttl`` every few minutes in a daemon thread until told to stop.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+
+__all__ = ["DEFAULT_SWEEP_MINUTES", "TTLSweeper", "deadline"]
+
+DEFAULT_SWEEP_MINUTES = 5.0
+"""The sweep interval when neither the call nor ``TTLConfig`` names one (as LangGraph)."""
+
+logger = logging.getLogger(__name__)
+
+
+def deadline(now: float, ttl_minutes: float | None) -> float | None:
+    """When an item written or refreshed at ``now`` (epoch seconds) expires; None for never."""
+    return None if ttl_minutes is None else now + ttl_minutes * 60.0
+
+
+class TTLSweeper:
+    """Calls ``sweep`` every interval in a daemon thread; ``stop`` ends it."""
+
+    def __init__(self, sweep: Callable[[], int], name: str) -> None:
+        self._sweep = sweep
+        self._name = name
+        self._stop = threading.Event()
+        self._future: Future[None] | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, interval_minutes: float) -> Future[None]:
+        """Start sweeping (or return the running sweeper's future)."""
+        if self._future is not None and not self._future.done():
+            return self._future
+        if interval_minutes <= 0:
+            raise ValueError(
+                f"sweep_interval_minutes must be a positive number, got {interval_minutes!r}."
+            )
+        self._stop.clear()
+        future: Future[None] = Future()
+        future.set_running_or_notify_cancel()
+        self._future = future
+
+        def run() -> None:
+            try:
+                while not self._stop.wait(interval_minutes * 60.0):
+                    try:
+                        removed = self._sweep()
+                        if removed:
+                            logger.debug("%s: swept %d expired item(s)", self._name, removed)
+                    except Exception:  # keep sweeping: one failed sweep must not stop expiry
+                        logger.exception("%s: TTL sweep failed", self._name)
+            finally:
+                future.set_result(None)
+
+        self._thread = threading.Thread(target=run, name=f"{self._name}-ttl-sweeper", daemon=True)
+        self._thread.start()
+        return future
+
+    def stop(self, timeout: float | None = None) -> bool:
+        """Ask the sweeper to stop; True when it has stopped within ``timeout`` seconds."""
+        if self._thread is None:
+            return True
+        self._stop.set()
+        self._thread.join(timeout)
+        stopped = not self._thread.is_alive()
+        if stopped:
+            self._thread = None
+        return stopped

@@ -1,0 +1,195 @@
+"""An in-memory vector index: every vector in one float32 matrix, searched without Python loops.
+
+Rows are unit-normalized, so cosine similarity is one matrix-vector product. Each row records the
+item it belongs to and its namespace; each namespace keeps the array of its rows, so a search
+under a namespace prefix scores only the rows of the namespaces under it (the candidates are
+narrowed before top-k, never after). Freed rows go to a free list and are reused; the matrix
+grows by doubling. Items are opaque integer ids chosen by the caller (the store).
+
+The index knows nothing about values, filters or TTL: a caller that filters passes the allowed
+item ids as a boolean mask.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["VectorIndex"]
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float32]
+BoolArray = npt.NDArray[np.bool_]
+
+# Above this many namespaces, picking rows by a per-row namespace mask beats concatenating
+# per-namespace arrays (one vectorized pass instead of a Python step per namespace).
+_MANY_NAMESPACES = 32
+# When the candidates are more than this share of the used rows, one product over the whole
+# matrix is cheaper than gathering the candidate rows into a copy first.
+_GATHER_SHARE = 0.25
+
+
+class _RowList:
+    """The rows of one namespace: a growable int array with O(1) swap-remove."""
+
+    __slots__ = ("pos", "rows", "size")
+
+    def __init__(self) -> None:
+        self.rows: IntArray = np.empty(8, dtype=np.int64)
+        self.size = 0
+        self.pos: dict[int, int] = {}  # row -> its index in self.rows
+
+    def add(self, new: IntArray) -> None:
+        need = self.size + len(new)
+        if need > len(self.rows):
+            grown = np.empty(max(need, 2 * len(self.rows)), dtype=np.int64)
+            grown[: self.size] = self.rows[: self.size]
+            self.rows = grown
+        self.rows[self.size : need] = new
+        for i, row in enumerate(new.tolist(), start=self.size):
+            self.pos[row] = i
+        self.size = need
+
+    def remove(self, row: int) -> None:
+        i = self.pos.pop(row)
+        last = self.size - 1
+        if i != last:  # move the last row into the hole
+            moved = int(self.rows[last])
+            self.rows[i] = moved
+            self.pos[moved] = i
+        self.size = last
+
+    def view(self) -> IntArray:
+        return self.rows[: self.size]
+
+
+class VectorIndex:
+    """Unit vectors of items, grouped by namespace, searched by cosine similarity."""
+
+    def __init__(self, dims: int) -> None:
+        self.dims = dims
+        self._matrix: FloatArray = np.zeros((64, dims), dtype=np.float32)
+        self._row_item: IntArray = np.full(64, -1, dtype=np.int64)
+        self._row_ns: IntArray = np.full(64, -1, dtype=np.int64)
+        self._high = 0  # rows [0, high) have been used; the rest were never touched
+        self._free: list[int] = []
+        self._ns_ids: dict[tuple[str, ...], int] = {}
+        self._ns_rows: dict[int, _RowList] = {}
+        self._ns_items: Counter[int] = Counter()  # embedded items per namespace id
+        self._vectors_per_item: Counter[int] = Counter()  # how many items have k vectors
+
+    @property
+    def live_rows(self) -> int:
+        """How many vectors are stored."""
+        return self._high - len(self._free)
+
+    def add(self, namespace: tuple[str, ...], item: int, vectors: FloatArray) -> IntArray:
+        """Store an item's vectors (normalized here); return their rows for ``remove``."""
+        count = len(vectors)
+        if count == 0:
+            return np.empty(0, dtype=np.int64)
+        rows = self._take_rows(count)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0  # a zero vector stays zero and scores 0 against anything
+        self._matrix[rows] = vectors / norms
+        ns_id = self._ns_ids.setdefault(namespace, len(self._ns_ids))
+        self._row_item[rows] = item
+        self._row_ns[rows] = ns_id
+        self._ns_rows.setdefault(ns_id, _RowList()).add(rows)
+        self._ns_items[ns_id] += 1
+        self._vectors_per_item[count] += 1
+        return rows
+
+    def remove(self, namespace: tuple[str, ...], rows: IntArray) -> None:
+        """Forget the vectors of one item (the rows ``add`` returned)."""
+        if len(rows) == 0:
+            return
+        ns_id = self._ns_ids[namespace]
+        row_list = self._ns_rows[ns_id]
+        for row in rows.tolist():
+            row_list.remove(row)
+        self._row_item[rows] = -1
+        self._row_ns[rows] = -1
+        self._free.extend(rows.tolist())
+        self._ns_items[ns_id] -= 1
+        self._vectors_per_item[len(rows)] -= 1
+        if row_list.size == 0:
+            del self._ns_rows[ns_id]
+            del self._ns_items[ns_id]
+
+    def _take_rows(self, count: int) -> IntArray:
+        reused = [self._free.pop() for _ in range(min(count, len(self._free)))]
+        fresh = count - len(reused)
+        if self._high + fresh > len(self._matrix):
+            self._grow(self._high + fresh)
+        rows = np.array(reused + list(range(self._high, self._high + fresh)), dtype=np.int64)
+        self._high += fresh
+        return rows
+
+    def _grow(self, need: int) -> None:
+        capacity = len(self._matrix)
+        while capacity < need:
+            capacity *= 2
+        matrix = np.zeros((capacity, self.dims), dtype=np.float32)
+        matrix[: self._high] = self._matrix[: self._high]
+        row_item = np.full(capacity, -1, dtype=np.int64)
+        row_item[: self._high] = self._row_item[: self._high]
+        row_ns = np.full(capacity, -1, dtype=np.int64)
+        row_ns[: self._high] = self._row_ns[: self._high]
+        self._matrix, self._row_item, self._row_ns = matrix, row_item, row_ns
+
+    def _candidate_rows(self, namespaces: Sequence[tuple[str, ...]] | None) -> IntArray:
+        """Rows of the given namespaces (None: every namespace)."""
+        if namespaces is None:
+            return np.flatnonzero(self._row_item[: self._high] >= 0)
+        ns_ids = [i for ns in namespaces if (i := self._ns_ids.get(ns)) in self._ns_rows]
+        if not ns_ids:
+            return np.empty(0, dtype=np.int64)
+        if len(ns_ids) <= _MANY_NAMESPACES:
+            return np.concatenate([self._ns_rows[i].view() for i in ns_ids])
+        wanted = np.zeros(len(self._ns_ids) + 1, dtype=np.bool_)
+        wanted[ns_ids] = True
+        return np.flatnonzero(wanted[self._row_ns[: self._high]])  # free rows hold -1: False
+
+    def search(
+        self,
+        query: FloatArray,
+        need: int,
+        namespaces: Sequence[tuple[str, ...]] | None = None,
+        allowed_items: BoolArray | None = None,
+    ) -> tuple[IntArray, FloatArray]:
+        """The ``need`` best items by cosine similarity to ``query``, best first.
+
+        ``namespaces`` narrows the candidates (None: all); ``allowed_items[item]`` further keeps
+        only allowed item ids. An item with several vectors scores its best one.
+        """
+        rows = self._candidate_rows(namespaces)
+        if allowed_items is not None and len(rows):
+            rows = rows[allowed_items[self._row_item[rows]]]
+        if need <= 0 or len(rows) == 0:
+            return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
+        norm = float(np.linalg.norm(query))
+        q = (query / norm if norm else query).astype(np.float32, copy=False)
+        if len(rows) > _GATHER_SHARE * self._high:
+            scores = (self._matrix[: self._high] @ q)[rows]
+        else:
+            scores = self._matrix[rows] @ q
+        # With at most V vectors per item, the best `need` items all have their best row among
+        # the top need*V rows, so partitioning that many rows is enough.
+        per_item = max((k for k, n in self._vectors_per_item.items() if n > 0), default=1)
+        top = min(len(rows), need * per_item)
+        if top < len(rows):
+            picked = np.argpartition(-scores, top - 1)[:top]
+        else:
+            picked = np.arange(len(rows))
+        picked = picked[np.argsort(-scores[picked], kind="stable")]
+        items = self._row_item[rows[picked]]
+        best = scores[picked]
+        if per_item > 1:  # keep each item's first (best) row
+            _, first = np.unique(items, return_index=True)
+            first.sort()
+            items, best = items[first], best[first]
+        return items[:need], best[:need]

@@ -1,0 +1,402 @@
+"""InMemoryStore: the store in process memory, with fast semantic search and TTL.
+
+Values live in dicts keyed by namespace and key; vectors live in one numpy matrix
+(``_vectors.VectorIndex``). A batch is checked and embedded in full before anything changes, then
+applied under one lock: its reads see the store as it was before its writes, and a batch either
+applies whole or not at all. Where this differs from LangGraph's InMemoryStore (order, created_at,
+copies, TTL, list_namespaces) it follows threadloom's DECISIONS 10-11; see docs/store.md.
+"""
+
+from __future__ import annotations
+
+import copy
+import heapq
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+
+from threadloom.store._filters import And, compile_filter, parse_filter
+from threadloom.store._ttl import DEFAULT_SWEEP_MINUTES, TTLSweeper, deadline
+from threadloom.store._vectors import IntArray, VectorIndex
+from threadloom.store.base import (
+    BaseStore,
+    GetOp,
+    IndexConfig,
+    Item,
+    ListNamespacesOp,
+    Op,
+    PutOp,
+    Result,
+    SearchItem,
+    SearchOp,
+    TTLConfig,
+    list_matching_namespaces,
+    validate_ops,
+)
+from threadloom.store.embed import EmbeddingIndex, Vectors
+
+__all__ = ["InMemoryStore"]
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _copy_value(value: Any) -> Any:
+    """A deep copy of a JSON-like value, fast for dicts, lists and scalars."""
+    if isinstance(value, _SCALARS):
+        return value
+    if type(value) is dict:
+        return {k: _copy_value(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copy_value(v) for v in value]
+    if type(value) is tuple:
+        return tuple(_copy_value(v) for v in value)
+    return copy.deepcopy(value)
+
+
+@dataclass(slots=True, eq=False)
+class _Record:
+    """One stored item and its bookkeeping."""
+
+    id: int
+    """Stable while the key exists; the vector index refers to items by it."""
+    namespace: tuple[str, ...]
+    key: str
+    value: dict[str, Any]
+    """Owned by the store: copied on the way in and on the way out."""
+    created_at: datetime
+    updated_at: datetime
+    seq: int
+    """Write order; the store clock is strictly increasing, so this orders updated_at too."""
+    ttl: float | None
+    """Minutes; None never expires."""
+    expires_at: float | None
+    """Epoch seconds."""
+    rows: IntArray | None
+    """Rows of this item's vectors in the vector index, None when not embedded."""
+    vector_names: tuple[str, ...]
+    """One name per vector: the field path, or ``f"{path}.{i}"`` for paths with several texts."""
+
+    def item(self) -> Item:
+        return Item(
+            value=_copy_value(self.value),
+            key=self.key,
+            namespace=self.namespace,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+    def search_item(self, score: float | None) -> SearchItem:
+        return SearchItem(
+            self.namespace,
+            self.key,
+            _copy_value(self.value),
+            self.created_at,
+            self.updated_at,
+            score,
+        )
+
+
+@dataclass(slots=True)
+class _Plan:
+    """What a batch needs before it may change anything: its puts and every text to embed."""
+
+    puts: dict[tuple[tuple[str, ...], str], PutOp]
+    """Last put per (namespace, key) wins; dict order is the order of last writes."""
+    texts: list[str]
+    spans: dict[tuple[tuple[str, ...], str], tuple[int, tuple[str, ...]]]
+    """Per put: where its texts start in ``texts`` and the names of its vectors."""
+    queries: list[str]
+
+
+class _Clock:
+    """UTC time that never repeats or goes back, so write order is updated_at order."""
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last = datetime.min.replace(tzinfo=UTC)
+
+    def now(self) -> datetime:
+        now = datetime.now(UTC)
+        if now <= self._last:
+            now = self._last + timedelta(microseconds=1)
+        self._last = now
+        return now
+
+
+class InMemoryStore(BaseStore):
+    """A store in process memory: fast, not persistent, for tests and single-process apps.
+
+    ``index`` turns on semantic search (``{"dims": 384, "embed": ..., "fields": ["text"]}``);
+    ``ttl`` sets expiry defaults (``{"default_ttl": 60, "refresh_on_read": True}``).
+    """
+
+    supports_ttl = True
+
+    def __init__(self, *, index: IndexConfig | None = None, ttl: TTLConfig | None = None) -> None:
+        self.index_config = index
+        self._index = EmbeddingIndex.from_config(index) if index is not None else None
+        self.embeddings = self._index.embeddings if self._index else None
+        self._vectors = VectorIndex(self._index.dims) if self._index else None
+        self.ttl_config = ttl
+        self._data: dict[tuple[str, ...], dict[str, _Record]] = {}
+        self._by_id: dict[int, _Record] = {}
+        # Every prefix of every namespace that holds items -> those namespaces, so a search
+        # finds its namespaces in one lookup and ("a", "1") never sees ("a", "10").
+        self._under: dict[tuple[str, ...], set[tuple[str, ...]]] = {}
+        self._next_id = 0
+        self._seq = 0
+        self._clock = _Clock()
+        self._time: Callable[[], float] = time.time  # epoch seconds, for expiry
+        self._lock = threading.RLock()
+        self._sweeper = TTLSweeper(self.sweep_ttl, type(self).__name__)
+
+    # -- batches -----------------------------------------------------------------------------
+
+    def batch(self, ops: Iterable[Op]) -> list[Result]:
+        """Run ``ops``: reads see the store before the batch's writes; all or nothing."""
+        ops = list(ops)
+        plan = self._plan(ops)
+        vectors: Vectors | None = None
+        queries: dict[str, Vectors] = {}
+        if self._index is not None:
+            vectors = self._index.embed_documents(plan.texts)
+            queries = {q: self._index.embed_query(q) for q in plan.queries}
+        with self._lock:
+            return self._apply(ops, plan, vectors, queries)
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        """Async twin of ``batch``; embeds with the embedder's async methods."""
+        ops = list(ops)
+        plan = self._plan(ops)
+        vectors: Vectors | None = None
+        queries: dict[str, Vectors] = {}
+        if self._index is not None:
+            vectors = await self._index.aembed_documents(plan.texts)
+            queries = {q: await self._index.aembed_query(q) for q in plan.queries}
+        with self._lock:
+            return self._apply(ops, plan, vectors, queries)
+
+    def _plan(self, ops: list[Op]) -> _Plan:
+        validate_ops(ops, store_name=type(self).__name__, supports_ttl=True)
+        puts: dict[tuple[tuple[str, ...], str], PutOp] = {}
+        for op in ops:
+            if isinstance(op, PutOp):
+                where = (tuple(op.namespace), op.key)
+                puts.pop(where, None)  # re-insert so order follows the last write
+                puts[where] = op
+        texts: list[str] = []
+        spans: dict[tuple[tuple[str, ...], str], tuple[int, tuple[str, ...]]] = {}
+        queries: list[str] = []
+        if self._index is not None:
+            for where, op in puts.items():
+                if op.value is None:
+                    continue
+                pairs = self._index.texts_for(op.value, op.index)
+                spans[where] = (len(texts), tuple(name for name, _ in pairs))
+                texts.extend(text for _, text in pairs)
+            queries = list(
+                dict.fromkeys(op.query for op in ops if isinstance(op, SearchOp) and op.query)
+            )
+        return _Plan(puts, texts, spans, queries)
+
+    def _apply(
+        self,
+        ops: list[Op],
+        plan: _Plan,
+        vectors: Vectors | None,
+        queries: Mapping[str, Vectors],
+    ) -> list[Result]:
+        now = self._time()
+        results: list[Result] = []
+        for op in ops:
+            if isinstance(op, GetOp):
+                results.append(self._get(op, now))
+            elif isinstance(op, SearchOp):
+                results.append(self._search(op, queries, now))
+            elif isinstance(op, ListNamespacesOp):
+                results.append(list_matching_namespaces(self._data, op))
+            else:
+                results.append(None)
+        for where, put in plan.puts.items():
+            if put.value is None:
+                self._delete(*where)
+            else:
+                start, names = plan.spans.get(where, (0, ()))
+                own = vectors[start : start + len(names)] if vectors is not None else None
+                self._put(put, own, names, now)
+        return results
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def _hidden(self, record: _Record, now: float) -> bool:
+        """Expired items stay readable until swept, unless ttl_config asks to omit them."""
+        return bool(
+            self.ttl_config
+            and self.ttl_config.get("omit_expired")
+            and record.expires_at is not None
+            and record.expires_at < now
+        )
+
+    def _touch(self, record: _Record, now: float) -> None:
+        if record.ttl is not None:
+            record.expires_at = deadline(now, record.ttl)
+
+    def _get(self, op: GetOp, now: float) -> Item | None:
+        record = self._data.get(tuple(op.namespace), {}).get(op.key)
+        if record is None or self._hidden(record, now):
+            return None
+        if op.refresh_ttl:
+            self._touch(record, now)
+        return record.item()
+
+    def _search(self, op: SearchOp, queries: Mapping[str, Vectors], now: float) -> list[SearchItem]:
+        prefix = tuple(op.namespace_prefix)
+        namespaces = self._under.get(prefix, set())
+        tree = parse_filter(op.filter)
+        predicate = None if tree == And(()) else compile_filter(tree)
+        omit = bool(self.ttl_config and self.ttl_config.get("omit_expired"))
+
+        def matching() -> Iterable[_Record]:
+            for ns in namespaces:
+                for record in self._data[ns].values():
+                    if (predicate is None or predicate(record.value)) and not (
+                        omit and self._hidden(record, now)
+                    ):
+                        yield record
+
+        need = op.offset + op.limit
+        hits: list[tuple[_Record, float | None]]
+        if op.query and self._vectors is not None and need:
+            allowed = None
+            if predicate is not None or omit:
+                allowed = np.zeros(self._next_id, dtype=np.bool_)
+                allowed[[r.id for r in matching() if r.rows is not None]] = True
+            item_ids, scores = self._vectors.search(
+                queries[op.query], need, None if not prefix else list(namespaces), allowed
+            )
+            hits = [
+                (self._by_id[i], s) for i, s in zip(item_ids.tolist(), scores.tolist(), strict=True)
+            ]
+            if len(hits) < need:  # pad with matching items that have no vectors, as LangGraph
+                plain = (r for r in matching() if r.rows is None)
+                hits.extend((r, None) for r in self._newest(plain, need - len(hits)))
+        else:
+            hits = [(r, None) for r in self._newest(matching(), need)]
+        page = hits[op.offset : need]
+        if op.refresh_ttl:
+            for record, _ in page:
+                self._touch(record, now)
+        return [record.search_item(score) for record, score in page]
+
+    @staticmethod
+    def _newest(records: Iterable[_Record], count: int) -> list[_Record]:
+        """The ``count`` most recently written records, newest first (DECISIONS 10)."""
+        return heapq.nlargest(count, records, key=lambda r: r.seq)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def _put(self, op: PutOp, vectors: Vectors | None, names: tuple[str, ...], now: float) -> None:
+        namespace = tuple(op.namespace)
+        assert op.value is not None
+        stamp = self._clock.now()
+        self._seq += 1
+        bucket = self._data.get(namespace)
+        if bucket is None:
+            bucket = self._data[namespace] = {}
+            for i in range(len(namespace) + 1):
+                self._under.setdefault(namespace[:i], set()).add(namespace)
+        record = bucket.get(op.key)
+        if record is None:
+            record = _Record(
+                id=self._next_id,
+                namespace=namespace,
+                key=op.key,
+                value={},
+                created_at=stamp,
+                updated_at=stamp,
+                seq=self._seq,
+                ttl=None,
+                expires_at=None,
+                rows=None,
+                vector_names=(),
+            )
+            self._next_id += 1
+            bucket[op.key] = record
+            self._by_id[record.id] = record
+        else:
+            self._drop_vectors(record)
+        record.value = _copy_value(dict(op.value))
+        record.updated_at = stamp
+        record.seq = self._seq
+        record.ttl = op.ttl
+        record.expires_at = deadline(now, op.ttl)
+        if self._vectors is not None and vectors is not None and len(vectors):
+            record.rows = self._vectors.add(namespace, record.id, vectors)
+            record.vector_names = names
+
+    def _drop_vectors(self, record: _Record) -> None:
+        if record.rows is not None and self._vectors is not None:
+            self._vectors.remove(record.namespace, record.rows)
+        record.rows, record.vector_names = None, ()
+
+    def _delete(self, namespace: tuple[str, ...], key: str) -> None:
+        bucket = self._data.get(namespace)
+        record = bucket.pop(key, None) if bucket is not None else None
+        if record is None:
+            return
+        self._drop_vectors(record)
+        del self._by_id[record.id]
+        if not bucket:  # list_namespaces lists only namespaces that hold items
+            del self._data[namespace]
+            for i in range(len(namespace) + 1):
+                under = self._under[namespace[:i]]
+                under.discard(namespace)
+                if not under:
+                    del self._under[namespace[:i]]
+
+    # -- TTL ---------------------------------------------------------------------------------
+
+    def sweep_ttl(self) -> int:
+        """Delete every expired item now; return how many were deleted."""
+        with self._lock:
+            now = self._time()
+            expired = [
+                (record.namespace, record.key)
+                for bucket in self._data.values()
+                for record in bucket.values()
+                if record.expires_at is not None and record.expires_at < now
+            ]
+            for namespace, key in expired:
+                self._delete(namespace, key)
+            return len(expired)
+
+    async def asweep_ttl(self) -> int:
+        """Async twin of ``sweep_ttl``."""
+        return self.sweep_ttl()
+
+    def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> Future[None]:
+        """Sweep expired items in a background thread every interval (default: config, else 5).
+
+        Without a ``ttl`` config there is nothing to sweep and a finished future is returned.
+        """
+        if self.ttl_config is None:
+            done: Future[None] = Future()
+            done.set_result(None)
+            return done
+        interval = (
+            sweep_interval_minutes
+            or self.ttl_config.get("sweep_interval_minutes")
+            or DEFAULT_SWEEP_MINUTES
+        )
+        return self._sweeper.start(float(interval))
+
+    def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
+        """Stop the background sweeper; True when it stopped within ``timeout`` seconds."""
+        return self._sweeper.stop(timeout)
