@@ -116,7 +116,9 @@ class CheckpointConflictError(ThreadloomError):
         self.checkpoint_ns = checkpoint_ns
         self.seen_head = seen_head
         self.head = head
-        where = f"thread {thread_id!r}" + (f" (namespace {checkpoint_ns!r})" if checkpoint_ns else "")
+        where = f"thread {thread_id!r}" + (
+            f" (namespace {checkpoint_ns!r})" if checkpoint_ns else ""
+        )
         super().__init__(
             f"{where} moved from checkpoint {seen_head!r} to {head!r} while this run was working. "
             "Only one run may write a thread at a time: wait for the other run, or reload the "
@@ -146,3 +148,33 @@ class FieldPathError(ValueError):
 
 class EmbeddingError(ThreadloomError):
     """The embedder failed or returned vectors that do not fit the index; nothing was stored."""
+
+
+class UnserializableValueError(SerializationError):
+    """A value (or a part of it) cannot be encoded; ``path`` says where inside the value."""
+
+    def __init__(self, path: str, value: Any, reason: str, fix: str) -> None:
+        self.path, self.value, self.reason, self.fix = path, value, reason, fix
+        shown = repr(value)
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        super().__init__(f"cannot serialize {path} = {shown}: {reason}. {fix}")
+
+    def with_root(self, old_root: str, new_root: str) -> UnserializableValueError:
+        """The same error with the path re-rooted (e.g. ``value`` → ``state['messages']``)."""
+        path = new_root + self.path.removeprefix(old_root)
+        return UnserializableValueError(path, self.value, self.reason, self.fix)
+
+
+class DisallowedTypeError(SerializationError):
+    """Stored bytes name a type the serializer's allow-list does not include; nothing was
+    imported or called."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+        super().__init__(
+            f"stored data names the type {module}.{name} ({(module, name)!r}), which is not on "
+            "the serializer's allow-list, so it was not rebuilt (nothing was imported). If you "
+            "trust it, allow it: JsonPlusSerializer(allowed_msgpack_modules="
+            f"[{(module, name)!r}]) or saver.with_allowlist([{(module, name)!r}])."
+        )

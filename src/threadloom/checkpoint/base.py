@@ -1,0 +1,512 @@
+"""The checkpoint data model and the saver interface every backend implements.
+
+A *checkpoint* is the state of one graph (one thread, one checkpoint namespace) after a
+superstep; *pending writes* are what tasks wrote while running from it. This module defines
+their shapes, the helpers the engine uses to build them, and ``BaseCheckpointSaver`` with its
+sync and async methods. How a backend stores them is left to the backend; what a backend must
+do is the contract below (and the conformance suite in ``threadloom.checkpoint.conformance``).
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import copy
+import dataclasses
+import logging
+import random
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Final,
+    Generic,
+    Literal,
+    NamedTuple,
+    NotRequired,
+    Protocol,
+    TypedDict,
+    TypeVar,
+)
+
+from threadloom.checkpoint.id import uuid6
+from threadloom.checkpoint.serde.base import SerializerProtocol, maybe_add_typed_methods
+from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
+from threadloom.errors import EmptyChannelError
+
+if TYPE_CHECKING:
+    from typing import Self
+
+    from langchain_core.runnables import RunnableConfig
+
+__all__ = [
+    "CONFIG_KEY_EXPECTED_HEAD",
+    "ERROR",
+    "EXCLUDED_METADATA_KEYS",
+    "INTERRUPT",
+    "LATEST_VERSION",
+    "RESUME",
+    "SCHEDULED",
+    "WRITES_IDX_MAP",
+    "BaseCheckpointSaver",
+    "ChannelVersions",
+    "Checkpoint",
+    "CheckpointMetadata",
+    "CheckpointTuple",
+    "EmptyChannelError",
+    "PendingWrite",
+    "PruneStrategy",
+    "ThreadSizeReport",
+    "copy_checkpoint",
+    "create_checkpoint",
+    "empty_checkpoint",
+    "get_checkpoint_id",
+    "get_checkpoint_metadata",
+    "get_serializable_checkpoint_metadata",
+    "next_string_version",
+    "writes_sort_key",
+]
+
+logger = logging.getLogger(__name__)
+
+V = TypeVar("V", int, float, str)
+
+LATEST_VERSION: Final = 4
+"""Format version written in ``Checkpoint["v"]``; readers accept older ones."""
+
+CONFIG_KEY_EXPECTED_HEAD: Final = "__pregel_expected_head"
+"""Configurable key a run sets on ``put``: the head id of (thread, ns) it last saw, or None for an
+empty (thread, ns). When present and the head moved, ``put`` raises CheckpointConflictError.
+It starts with ``__`` so it is never copied into metadata."""
+
+ERROR: Final = "__error__"
+SCHEDULED: Final = "__scheduled__"
+INTERRUPT: Final = "__interrupt__"
+RESUME: Final = "__resume__"
+
+WRITES_IDX_MAP: Final[Mapping[str, int]] = {ERROR: -1, SCHEDULED: -2, INTERRUPT: -3, RESUME: -4}
+"""Special write channels keep a fixed negative index, so a task has at most one of each."""
+
+EXCLUDED_METADATA_KEYS: Final = frozenset(
+    {
+        "thread_id",
+        "checkpoint_id",
+        "checkpoint_ns",
+        "checkpoint_map",
+        "langgraph_step",
+        "langgraph_node",
+        "langgraph_triggers",
+        "langgraph_path",
+        "langgraph_checkpoint_ns",
+    }
+)
+"""Configurable keys that are never copied into stored metadata."""
+
+ChannelVersions = dict[str, str | int | float]
+"""Channel name → its current version."""
+
+PendingWrite = tuple[str, str, Any]
+"""``(task_id, channel, value)``."""
+
+PruneStrategy = Literal["keep_latest", "delete"]
+
+
+class Checkpoint(TypedDict):
+    """The state of one (thread, namespace) after a superstep."""
+
+    v: int
+    """Format version; see ``LATEST_VERSION``."""
+    id: str
+    """Time-ordered id (``uuid6``): string order is creation order."""
+    ts: str
+    """ISO-8601 UTC creation time."""
+    channel_values: dict[str, Any]
+    """Channels that have a value; empty or never-written channels are absent."""
+    channel_versions: ChannelVersions
+    """Version of every channel ever written on this branch, including ones now empty."""
+    versions_seen: dict[str, ChannelVersions]
+    """Per node, the version of each trigger channel it last consumed."""
+    updated_channels: builtins.list[str] | None
+    """Sorted names of the channels the producing step updated, or None."""
+    pending_sends: NotRequired[builtins.list[Any]]
+    """Legacy (v < 4); no longer written by the engine, kept when present."""
+
+
+class CheckpointMetadata(TypedDict, total=False):
+    """What a checkpoint records about how it was made; extra keys come from the run config."""
+
+    source: Literal["input", "loop", "update", "fork"]
+    step: int
+    parents: dict[str, str]
+    run_id: str
+
+
+class CheckpointTuple(NamedTuple):
+    """A checkpoint as returned by a saver, with its config, metadata, parent and writes."""
+
+    config: RunnableConfig
+    checkpoint: Checkpoint
+    metadata: CheckpointMetadata
+    parent_config: RunnableConfig | None = None
+    pending_writes: builtins.list[PendingWrite] | None = None
+
+
+@dataclasses.dataclass(slots=True, frozen=True)
+class ThreadSizeReport:
+    """How much one thread costs in a saver (``saver.thread_size_report(thread_id)``)."""
+
+    thread_id: str
+    checkpoints: int
+    """Checkpoints stored, over every namespace."""
+    namespaces: int
+    """Checkpoint namespaces (root graph and subgraphs) that hold checkpoints."""
+    writes: int
+    """Pending writes stored."""
+    blobs: int
+    """Stored channel versions (full values, deltas and empty markers)."""
+    delta_blobs: int
+    """How many of ``blobs`` hold only the tail appended to an earlier version."""
+    checkpoint_bytes: int
+    """Serialized checkpoint headers and metadata."""
+    blob_bytes: int
+    """Serialized channel values."""
+    write_bytes: int
+    """Serialized pending-write values."""
+
+    @property
+    def total_bytes(self) -> int:
+        """Everything stored for the thread."""
+        return self.checkpoint_bytes + self.blob_bytes + self.write_bytes
+
+
+class _SupportsCheckpoint(Protocol):
+    def checkpoint(self) -> Any: ...
+
+
+def writes_sort_key(key: tuple[str, str, int]) -> tuple[str, str, int]:
+    """Sort key of a pending write given as ``(task_path, task_id, idx)``.
+
+    Writes saved without a task path (``""``) sort first, by task id; a task's writes keep their
+    index order, special channels (negative indexes) first.
+    """
+    task_path, task_id, idx = key
+    return (task_path, task_id, idx)
+
+
+def get_checkpoint_id(config: RunnableConfig) -> str | None:
+    """The checkpoint id a config addresses, or None for "the latest"."""
+    return config.get("configurable", {}).get("checkpoint_id")
+
+
+def _strip_nul(value: Any) -> Any:
+    # PostgreSQL text rejects NUL; every backend strips it so they all store the same metadata.
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
+    if isinstance(value, builtins.list):
+        return [_strip_nul(v) for v in value]
+    return value
+
+
+def get_checkpoint_metadata(
+    config: RunnableConfig, metadata: CheckpointMetadata
+) -> CheckpointMetadata:
+    """Metadata as stored: NULs removed, then plain values of ``config["metadata"]`` and
+    ``config["configurable"]`` added unless present, excluded, or named with a ``__`` prefix."""
+    merged: dict[str, Any] = _strip_nul(dict(metadata))
+    for source in (config.get("metadata") or {}, config.get("configurable") or {}):
+        for key, value in source.items():
+            if (
+                key in merged
+                or key in EXCLUDED_METADATA_KEYS
+                or key.startswith("__")
+                or not isinstance(value, str | int | float | bool)
+            ):
+                continue
+            merged[key] = _strip_nul(value)
+    return merged  # type: ignore[return-value]
+
+
+def get_serializable_checkpoint_metadata(
+    config: RunnableConfig, metadata: CheckpointMetadata
+) -> CheckpointMetadata:
+    """``get_checkpoint_metadata`` without the legacy ``writes`` key."""
+    merged = get_checkpoint_metadata(config, metadata)
+    merged.pop("writes", None)  # type: ignore[typeddict-item]
+    return merged
+
+
+def empty_checkpoint() -> Checkpoint:
+    """A checkpoint with no channels (legacy helper: it still carries ``pending_sends``)."""
+    return Checkpoint(
+        v=LATEST_VERSION,
+        id=str(uuid6(clock_seq=-2)),
+        ts=datetime.now(UTC).isoformat(),
+        channel_values={},
+        channel_versions={},
+        versions_seen={},
+        updated_channels=None,
+        pending_sends=[],
+    )
+
+
+def copy_checkpoint(checkpoint: Checkpoint) -> Checkpoint:
+    """A copy whose dicts can be changed without touching the original."""
+    copied: Checkpoint = {**checkpoint}
+    copied["channel_values"] = dict(checkpoint["channel_values"])
+    copied["channel_versions"] = dict(checkpoint["channel_versions"])
+    copied["versions_seen"] = {k: dict(v) for k, v in checkpoint["versions_seen"].items()}
+    copied["pending_sends"] = builtins.list(checkpoint.get("pending_sends", []))
+    return copied
+
+
+def create_checkpoint(
+    checkpoint: Checkpoint,
+    channels: Mapping[str, _SupportsCheckpoint] | None,
+    step: int,
+    *,
+    id: str | None = None,
+    updated_channels: Sequence[str] | None = None,
+) -> Checkpoint:
+    """A new checkpoint after ``checkpoint``: values read from ``channels`` (or copied when None),
+    a fresh id carrying ``step``, the same versions."""
+    if channels is None:
+        values = dict(checkpoint["channel_values"])
+    else:
+        values = {}
+        for name, channel in channels.items():
+            if name not in checkpoint["channel_versions"]:
+                continue
+            with contextlib.suppress(EmptyChannelError):  # an empty channel has no value
+                values[name] = channel.checkpoint()
+    return Checkpoint(
+        v=LATEST_VERSION,
+        id=id or str(uuid6(clock_seq=step)),
+        ts=datetime.now(UTC).isoformat(),
+        channel_values=values,
+        channel_versions=dict(checkpoint["channel_versions"]),
+        versions_seen={k: dict(v) for k, v in checkpoint["versions_seen"].items()},
+        updated_channels=None if updated_channels is None else sorted(updated_channels),
+        pending_sends=[],
+    )
+
+
+def next_string_version(current: str | int | float | None) -> str:
+    """The string versions the bundled savers use: ``f"{n+1:032}.{random:016}"``.
+
+    Zero padding makes string order numeric order; the random part makes two branches that bump
+    the same channel from the same version distinguishable.
+    """
+    if current is None:
+        n = 0
+    elif isinstance(current, int):
+        n = current
+    else:
+        n = int(str(current).split(".")[0])
+    return f"{n + 1:032}.{random.random():016}"
+
+
+class BaseCheckpointSaver(Generic[V]):
+    """Interface of every checkpointer: store checkpoints and pending writes per thread.
+
+    The engine calls the sync methods from ``invoke``/``stream`` and the ``a``-prefixed twins from
+    ``ainvoke``/``astream``. ``put``, ``put_writes``, ``get_tuple``, ``list`` and
+    ``delete_thread`` are required; ``delete_for_runs``, ``copy_thread`` and ``prune`` are
+    optional (the conformance suite detects them by whether the async method is overridden).
+    """
+
+    serde: SerializerProtocol = JsonPlusSerializer()
+
+    def __init__(self, *, serde: SerializerProtocol | None = None) -> None:
+        self.serde = maybe_add_typed_methods(serde or self.serde)
+
+    @property
+    def config_specs(self) -> builtins.list[Any]:
+        """Configurable fields a saver declares; none."""
+        return []
+
+    # -- sync -------------------------------------------------------------------------------
+
+    def get(self, config: RunnableConfig) -> Checkpoint | None:
+        """The checkpoint ``config`` addresses (the latest without an id), or None."""
+        if value := self.get_tuple(config):
+            return value.checkpoint
+        return None
+
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """The checkpoint ``config`` addresses with its metadata, parent and pending writes."""
+        raise NotImplementedError
+
+    def list(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointTuple]:
+        """Checkpoints newest first, narrowed by config (thread, ns, id), metadata filter,
+        ``before`` (strictly older ids) and ``limit``."""
+        raise NotImplementedError
+
+    def put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """Store ``checkpoint`` as a child of ``config``'s checkpoint id; return its config."""
+        raise NotImplementedError
+
+    def put_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Store writes a task made while running from ``config``'s checkpoint."""
+        raise NotImplementedError
+
+    def delete_thread(self, thread_id: str) -> None:
+        """Delete every checkpoint, write and value of a thread, in all namespaces."""
+        raise NotImplementedError
+
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Delete checkpoints (and their writes) whose ``metadata["run_id"]`` is listed."""
+        raise NotImplementedError
+
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Copy a thread's checkpoints, writes and values to another thread, keeping ids."""
+        raise NotImplementedError
+
+    def prune(
+        self,
+        thread_ids: Sequence[str],
+        *,
+        strategy: PruneStrategy = "keep_latest",
+        keep_last: int | None = None,
+        before: datetime | None = None,
+    ) -> None:
+        """Drop old checkpoints of the threads; see ``threadloom.checkpoint._lifecycle``."""
+        raise NotImplementedError
+
+    def thread_size_report(self, thread_id: str) -> ThreadSizeReport:
+        """Counts and stored bytes of one thread."""
+        raise NotImplementedError
+
+    # -- async ------------------------------------------------------------------------------
+
+    async def aget(self, config: RunnableConfig) -> Checkpoint | None:
+        """Async ``get``."""
+        if value := await self.aget_tuple(config):
+            return value.checkpoint
+        return None
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """Async ``get_tuple``."""
+        raise NotImplementedError
+
+    async def alist(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        """Async ``list``."""
+        raise NotImplementedError
+        yield  # pragma: no cover - makes this an async generator
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """Async ``put``."""
+        raise NotImplementedError
+
+    async def aput_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Async ``put_writes``."""
+        raise NotImplementedError
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        """Async ``delete_thread``."""
+        raise NotImplementedError
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Async ``delete_for_runs``."""
+        raise NotImplementedError
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Async ``copy_thread``."""
+        raise NotImplementedError
+
+    async def aprune(
+        self,
+        thread_ids: Sequence[str],
+        *,
+        strategy: PruneStrategy = "keep_latest",
+        keep_last: int | None = None,
+        before: datetime | None = None,
+    ) -> None:
+        """Async ``prune``."""
+        raise NotImplementedError
+
+    async def athread_size_report(self, thread_id: str) -> ThreadSizeReport:
+        """Async ``thread_size_report``."""
+        raise NotImplementedError
+
+    # -- versions and serializer -------------------------------------------------------------
+
+    def get_next_version(self, current: V | None, channel: None = None) -> V:
+        """Next version of a channel: integers by default (``None`` → 1)."""
+        if isinstance(current, str):
+            raise NotImplementedError(
+                f"get_next_version got the string version {current!r}; the base saver counts "
+                "with integers. Override get_next_version in savers that use strings."
+            )
+        if current is None:
+            return 1  # type: ignore[return-value]
+        return current + 1
+
+    def with_allowlist(self, extra_allowlist: Any) -> Self:
+        """A shallow clone whose serializer also rebuilds ``extra_allowlist`` types.
+
+        Returns ``self`` when nothing changes. The engine calls this at compile time with the
+        types of the state schema, so the user's saver object is never mutated.
+        """
+        widened = _widen_serde(self.serde, extra_allowlist)
+        if widened is None:
+            logger.warning(
+                "%s cannot widen the allow-list of its serializer %r; types outside it will "
+                "fail to load.",
+                type(self).__name__,
+                type(self.serde).__name__,
+            )
+            return self
+        if widened is self.serde:
+            return self
+        clone = copy.copy(self)
+        clone.serde = widened
+        return clone
+
+
+def _widen_serde(serde: SerializerProtocol, extra: Any) -> SerializerProtocol | None:
+    """``serde`` with a wider allow-list, itself if unchanged, or None if it has no allow-list."""
+    widen = getattr(serde, "with_allowlist", None)
+    if widen is None:
+        return None
+    return widen(extra)  # type: ignore[no-any-return]

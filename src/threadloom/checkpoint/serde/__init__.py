@@ -1,0 +1,1 @@
+"""Serializers that turn checkpoint values into tagged bytes and back (see ``jsonplus``)."""

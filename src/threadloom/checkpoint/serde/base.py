@@ -1,0 +1,92 @@
+"""What a serializer is: typed bytes out, the same value back; and the cipher a wrapper uses.
+
+Savers store ``(tag, bytes)`` pairs and never look inside them. ``dumps_channel`` is the one
+place that names the channel when a value cannot be encoded, so error messages point into the
+state (``state['messages'][3]...``) whichever serializer is configured.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+from threadloom.errors import SerializationError
+
+__all__ = [
+    "CipherProtocol",
+    "SerializerCompat",
+    "SerializerProtocol",
+    "UntypedSerializerProtocol",
+    "dumps_channel",
+    "maybe_add_typed_methods",
+]
+
+
+@runtime_checkable
+class UntypedSerializerProtocol(Protocol):
+    """A serializer without type tags (``dumps``/``loads``); wrapped by ``SerializerCompat``."""
+
+    def dumps(self, obj: Any) -> bytes: ...
+
+    def loads(self, data: bytes) -> Any: ...
+
+
+@runtime_checkable
+class SerializerProtocol(Protocol):
+    """Turns a value into ``(tag, bytes)`` and back; the tag says how the bytes decode."""
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]: ...
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any: ...
+
+
+class CipherProtocol(Protocol):
+    """Encrypts bytes for ``EncryptedSerializer``; the name goes into the type tag."""
+
+    def encrypt(self, plaintext: bytes) -> tuple[str, bytes]: ...
+
+    def decrypt(self, ciphername: str, ciphertext: bytes) -> bytes: ...
+
+
+class SerializerCompat:
+    """Adapts an untyped serializer: the tag is the value's type name, ignored on load."""
+
+    def __init__(self, serde: UntypedSerializerProtocol) -> None:
+        self.serde = serde
+
+    def dumps_typed(self, obj: Any) -> tuple[str, bytes]:
+        return type(obj).__name__, self.serde.dumps(obj)
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        return self.serde.loads(data[1])
+
+
+def maybe_add_typed_methods(serde: Any) -> SerializerProtocol:
+    """``serde`` itself if it has ``dumps_typed``, else wrapped in ``SerializerCompat``."""
+    if isinstance(serde, SerializerProtocol):
+        return serde
+    if isinstance(serde, UntypedSerializerProtocol):
+        return SerializerCompat(serde)
+    raise TypeError(
+        f"serde={serde!r} is not a serializer: give an object with dumps_typed/loads_typed "
+        "(or dumps/loads), e.g. JsonPlusSerializer()."
+    )
+
+
+def dumps_channel(serde: SerializerProtocol, channel: str, value: Any) -> tuple[str, bytes]:
+    """Encode one channel's value; a failure names the path from ``state[channel]`` down.
+
+    Serializers that can report paths take a keyword ``root`` (``JsonPlusSerializer`` and
+    ``EncryptedSerializer`` do); for any other serializer the error is wrapped with the channel
+    name.
+    """
+    root = f"state[{channel!r}]"
+    if getattr(serde, "reports_paths", False):
+        return serde.dumps_typed(value, root=root)  # type: ignore[call-arg]
+    try:
+        return serde.dumps_typed(value)
+    except SerializationError:
+        raise
+    except Exception as exc:
+        raise SerializationError(
+            f"cannot serialize {root} with {type(serde).__name__}: {exc}"
+        ) from exc

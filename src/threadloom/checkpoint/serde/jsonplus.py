@@ -1,0 +1,111 @@
+"""``JsonPlusSerializer``: tagged msgpack bytes, strict about what it rebuilds.
+
+Tags: ``"null"`` (None), ``"bytes"``, ``"bytearray"`` and ``"msgpack"`` for everything else;
+``"json"`` is read (plain JSON, nothing revived) but never written. There is no pickle and no
+fallback format: a value that does not encode raises ``UnserializableValueError`` with the path
+to the bad part. Which types are rebuilt is the allow-list's business (``_allowlist``); how they
+are encoded is the codec's (``_codec``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from threadloom.checkpoint.serde._allowlist import Allowlist, TypeKey
+from threadloom.checkpoint.serde._codec import Codec
+from threadloom.errors import SerializationError
+
+__all__ = ["JsonPlusSerializer"]
+
+
+class JsonPlusSerializer:
+    """The default serializer of every threadloom saver.
+
+    ``allowed_msgpack_modules``: ``None`` (default, strict) rebuilds only the standard-library
+    value types, LangChain messages and documents, and threadloom's own types; an iterable of
+    classes or ``(module, name)`` tuples adds those; ``True`` rebuilds any named type (unsafe
+    with untrusted data, opt-in). ``pickle_fallback=True`` is refused: threadloom never pickles.
+    ``allowed_json_modules`` is accepted for compatibility; legacy JSON is read without reviving
+    any object.
+    """
+
+    reports_paths = True
+    """``dumps_typed`` takes ``root=`` so errors name the path from the state (see base)."""
+
+    def __init__(
+        self,
+        *,
+        pickle_fallback: bool = False,
+        allowed_json_modules: Iterable[TypeKey] | bool | None = None,
+        allowed_msgpack_modules: Iterable[type | TypeKey] | bool | None = None,
+    ) -> None:
+        if pickle_fallback:
+            raise ValueError(
+                "pickle_fallback=True is not supported: threadloom never unpickles stored data. "
+                "Store plain data, or allow your types with allowed_msgpack_modules=[...]."
+            )
+        self.pickle_fallback = False
+        self.allowed_json_modules = allowed_json_modules
+        self._codec = Codec(
+            allowed_msgpack_modules
+            if isinstance(allowed_msgpack_modules, Allowlist)
+            else Allowlist(allowed_msgpack_modules)
+        )
+
+    @property
+    def allowlist(self) -> Allowlist:
+        """What this serializer rebuilds besides the standard-library value types."""
+        return self._codec.allowlist
+
+    def with_allowlist(self, extra: Iterable[type | TypeKey] | bool | None) -> JsonPlusSerializer:
+        """A serializer that also rebuilds ``extra``; ``self`` when nothing is added."""
+        widened = self.allowlist.widened(extra)
+        if widened is self.allowlist:
+            return self
+        clone = JsonPlusSerializer(allowed_json_modules=self.allowed_json_modules)
+        clone._codec = Codec(widened)
+        return clone
+
+    def dumps_typed(self, obj: Any, *, root: str = "value") -> tuple[str, bytes]:
+        """``(tag, bytes)`` of ``obj``; ``root`` names it in the error if a part fails."""
+        if obj is None:
+            return "null", b""
+        cls = type(obj)
+        if cls is bytes:
+            return "bytes", obj
+        if cls is bytearray:
+            return "bytearray", bytes(obj)
+        try:
+            return "msgpack", self._codec.pack(obj)
+        except (TypeError, ValueError) as exc:
+            raise self._codec.explain(obj, root) from exc
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        """The value ``dumps_typed`` encoded; refuses types that are not allowed."""
+        tag, raw = data
+        if tag == "null":
+            return None
+        if tag == "bytes":
+            return raw
+        if tag == "bytearray":
+            return bytearray(raw)
+        if tag == "msgpack":
+            return self._codec.unpack(raw)
+        if tag == "json":
+            return json.loads(raw)
+        if tag == "pickle":
+            raise SerializationError(
+                "refusing to load pickled data: threadloom never unpickles (it can run "
+                "arbitrary code). Re-save the value with JsonPlusSerializer."
+            )
+        raise NotImplementedError(f"Unknown serialization type: {tag}")
+
+    def dumps(self, obj: Any) -> bytes:
+        """Untyped msgpack bytes (for callers that keep no tag)."""
+        return self._codec.pack(obj)
+
+    def loads(self, data: bytes) -> Any:
+        """Inverse of ``dumps``."""
+        return self._codec.unpack(data)
