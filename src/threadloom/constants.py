@@ -1,0 +1,33 @@
+"""Reserved names shared by the graph API, the functional API and the engine."""
+
+from __future__ import annotations
+
+from typing import Final
+
+__all__ = ["END", "START", "TAG_HIDDEN", "TAG_NOSTREAM"]
+
+START: Final = "__start__"
+"""The entry of a graph; also the channel that holds a run's raw input."""
+END: Final = "__end__"
+"""The exit of a graph; also the channel holding a functional entrypoint's return value."""
+TAG_HIDDEN: Final = "langsmith:hidden"
+TAG_NOSTREAM: Final = "nostream"
+
+# Channels and write targets with a fixed meaning (CONTRACT 1.6, 1.7).
+TASKS: Final = "__pregel_tasks"
+PREVIOUS: Final = "__previous__"
+ERROR: Final = "__error__"
+INTERRUPT: Final = "__interrupt__"
+RESUME: Final = "__resume__"
+SCHEDULED: Final = "__scheduled__"
+NO_WRITES: Final = "__no_writes__"
+RETURN: Final = "__return__"
+INPUT: Final = "__input__"
+COPY: Final = "__copy__"
+ROOT: Final = "__root__"
+PUSH: Final = "__pregel_push"
+PULL: Final = "__pregel_pull"
+NULL_TASK_ID: Final = "00000000-0000-0000-0000-000000000000"
+CONTROL_CHANNELS: Final = frozenset({ERROR, INTERRUPT, RESUME, "__error_source_node__"})
+"""Writes that do not count as a task's result: a task is finished iff it wrote something else."""
+RESERVED_NODE_CHARS: Final = ("|", ":")

@@ -1,0 +1,89 @@
+"""What a compiled graph is to the engine: nodes with triggers, channels, input and output mapping.
+
+Both the graph API (``StateGraph.compile``) and the functional API (``@entrypoint``) compile down to
+a ``Plan``; the engine runs plans and knows nothing about builders, schemas or decorators.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from threadloom.engine.channels import Channel
+from threadloom.types import RetryPolicy
+
+__all__ = ["NodeSpec", "Plan", "Reader", "WriteFn"]
+
+Reader = Callable[[], Any]
+"""Reads the node's input state with the task's own writes applied (for conditional edges)."""
+
+WriteFn = Callable[[Any, "TaskWriteContext"], list[tuple[str, Any]]]
+"""Turns a node's return value into channel writes (state updates, edges, branches, Sends)."""
+
+
+@dataclass(slots=True)
+class TaskWriteContext:
+    """What a node's writer may look at while turning its output into writes."""
+
+    fresh_state: Callable[[list[tuple[str, Any]]], Any]
+    """The node's input state with the given writes applied on top of the step-start state."""
+    config: Any
+    """The task's config, passed to conditional edge functions that ask for it."""
+
+
+@dataclass(slots=True)
+class NodeSpec:
+    """One node: when it runs, what it reads, what it calls and how its output becomes writes."""
+
+    name: str
+    triggers: tuple[str, ...]
+    """Channels whose new versions make the node run (edges, branches, joins)."""
+    read: Callable[[Mapping[str, Channel]], Any]
+    """Builds the node's input from the channels as of the step start."""
+    func: Callable[..., Any]
+    """The node itself: called with the input and the injected keyword arguments."""
+    afunc: Callable[..., Awaitable[Any]] | None
+    """An async version, when the node is a coroutine function."""
+    write: WriteFn
+    """Output → writes; raises ``InvalidUpdateError`` for outputs of the wrong shape."""
+    retry_policy: Sequence[RetryPolicy] = ()
+    hidden: bool = False
+    """Hidden nodes (START) emit no stream chunks and cannot be interrupted."""
+    metadata: dict[str, Any] = field(default_factory=dict)
+    push_read: Callable[[Any], Any] | None = None
+    """How a ``Send`` argument becomes the node's input (defaults to the argument itself)."""
+    subgraph: Any = None
+    """A compiled graph used as this node, if any."""
+
+
+@dataclass(slots=True)
+class Plan:
+    """Everything the engine needs to run a graph."""
+
+    nodes: dict[str, NodeSpec]
+    channels: dict[str, Channel]
+    """Prototype (empty) channels, by name; each run restores its own copies."""
+    input_channel: str
+    """The channel that receives the raw input (``__start__``)."""
+    output_channels: str | Sequence[str]
+    """A name for a single-value output (functional API), else the keys returned by invoke."""
+    stream_channels: str | Sequence[str]
+    """What ``values`` chunks and ``updates`` entries include."""
+    trigger_to_nodes: dict[str, tuple[str, ...]]
+    """Which nodes each trigger channel may start: only those are checked after a write."""
+    map_update: Callable[[str, Any], list[tuple[str, Any]]] | None = None
+    """``update_state``: turns values written as node ``as_node`` into channel writes."""
+    name: str = "LangGraph"
+    is_functional: bool = False
+    store: Any = None
+    checkpointer: Any = None
+    interrupt_before: Sequence[str] | str = ()
+    interrupt_after: Sequence[str] | str = ()
+    context_schema: Any = None
+    allowed_types: tuple[type, ...] = ()
+    """Types reachable from the schemas, given to the saver's allow-list at compile time."""
+    update_writers: dict[str, Callable[[Any, TaskWriteContext], list[tuple[str, Any]]]] = field(
+        default_factory=dict
+    )
+    """Per node: how ``update_state(values, as_node=node)`` values become writes."""

@@ -1,0 +1,608 @@
+"""``Pregel``: the compiled graph users run — invoke, stream and the state API, sync and async.
+
+This module turns a call into a ``Run`` (config checks, loading the thread, the resume box, the
+task runner) and the run's ``(mode, payload)`` chunks into what the caller gets. The supersteps
+themselves are ``engine/core.py``; waiting is ``engine/sync.py`` and ``engine/aio.py``; the state
+API is ``engine/snapshot.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+
+from threadloom.constants import INTERRUPT, NULL_TASK_ID
+from threadloom.engine import aio, snapshot
+from threadloom.engine import sync as sync_driver
+from threadloom.engine.core import Effect, Run, RunOptions
+from threadloom.engine.inject import Injection
+from threadloom.engine.plan import Plan
+from threadloom.engine.scratch import ResumeBox
+from threadloom.engine.tasks import TaskRunner
+from threadloom.runtime import Runtime
+from threadloom.types import Command, Interrupt, StateSnapshot
+
+__all__ = ["Pregel"]
+
+DEFAULT_RECURSION_LIMIT = int(os.environ.get("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
+_CONFIG_KEYS_MESSAGE = (
+    "Checkpointer requires one or more of the following 'configurable' keys: "
+    "thread_id, checkpoint_ns, checkpoint_id"
+)
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _int_version(current: Any) -> int:
+    return 1 if current is None else int(str(current).split(".")[0]) + 1
+
+
+@dataclass(slots=True)
+class _Prepared:
+    run: Run
+    runner: TaskRunner
+    saver: Any
+    start: list[Effect]
+
+
+class Pregel:
+    """A runnable graph with durable threads (what ``compile()`` and ``@entrypoint`` return)."""
+
+    stream_mode: str = "updates"
+
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        injections: dict[str, tuple[Injection, ...]],
+        config: RunnableConfig | None = None,
+    ) -> None:
+        self.plan = plan
+        self.injections = injections
+        self.config: RunnableConfig = config or {}
+        self.name = plan.name
+        self._saver = self._with_allowlist(plan.checkpointer)
+
+    # --- public attributes ------------------------------------------------------------------------
+
+    @property
+    def checkpointer(self) -> Any:
+        """The saver given to compile (``None``, a saver, or ``True``/``False`` for subgraphs)."""
+        return self.plan.checkpointer
+
+    @property
+    def store(self) -> Any:
+        """The store given to compile, if any."""
+        return self.plan.store
+
+    @property
+    def nodes(self) -> dict[str, Any]:
+        """The graph's nodes by name (START included)."""
+        return dict(self.plan.nodes)
+
+    def with_config(self, config: RunnableConfig | None = None, **kwargs: Any) -> Pregel:
+        """A copy whose runs merge ``config`` into theirs."""
+        merged: dict[str, Any] = {**self.config, **(config or {}), **kwargs}
+        clone = type(self).__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone.config = merged  # type: ignore[assignment]
+        return clone
+
+    def _with_allowlist(self, saver: Any) -> Any:
+        if saver is None or isinstance(saver, bool) or not self.plan.allowed_types:
+            return saver if not isinstance(saver, bool) else None
+        widen = getattr(saver, "with_allowlist", None)
+        return widen(self.plan.allowed_types) if widen else saver
+
+    # --- running ---------------------------------------------------------------------------------
+
+    def _merge_config(self, config: RunnableConfig | None) -> RunnableConfig:
+        merged: dict[str, Any] = dict(self.config)
+        if config:
+            for key, value in config.items():
+                if key in ("configurable", "metadata") and key in merged:
+                    base: dict[str, Any] = merged[key]
+                    merged[key] = {**base, **value}  # type: ignore[dict-item]
+                else:
+                    merged[key] = value
+        return merged  # type: ignore[return-value]
+
+    def _check_config(self, config: RunnableConfig, saver: Any) -> None:
+        if saver is None:
+            return
+        configurable = config.get("configurable")
+        if not configurable:
+            raise ValueError(
+                _CONFIG_KEYS_MESSAGE + ". Pass a thread id, e.g. "
+                "graph.invoke(inputs, {'configurable': {'thread_id': '1'}})"
+            )
+        if configurable.get("thread_id") is None:
+            raise ValueError(
+                f"{_CONFIG_KEYS_MESSAGE}. config['configurable'] has no 'thread_id' "
+                f"(keys given: {sorted(configurable)!r}); add one, e.g. "
+                "{'configurable': {'thread_id': '1'}}"
+            )
+        configurable["thread_id"] = str(configurable["thread_id"])
+
+    def _check_store(self) -> None:
+        if self.plan.store is not None:
+            return
+        for name, wanted in self.injections.items():
+            if any(inj.name == "store" and inj.required for inj in wanted):
+                raise ValueError(
+                    f"Node {name!r} asks for a 'store' parameter, but no store was given. "
+                    "Pass one when compiling, e.g. builder.compile(store=InMemoryStore()) or "
+                    "@entrypoint(store=InMemoryStore()), or make the parameter optional "
+                    "(store: BaseStore | None = None)."
+                )
+
+    def _options(
+        self,
+        config: RunnableConfig,
+        modes: frozenset[str],
+        interrupt_before: Any,
+        interrupt_after: Any,
+        durability: str | None,
+        saver: Any,
+    ) -> RunOptions:
+        limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
+        if limit < 1:
+            raise ValueError("recursion_limit must be at least 1")
+        if durability is not None and saver is None:
+            warnings.warn(
+                "`durability` has no effect when no checkpointer is present.", stacklevel=4
+            )
+        if durability not in (None, "sync", "async", "exit"):
+            raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}")
+        return RunOptions(
+            modes=modes,
+            stream_keys=self.plan.stream_channels,
+            interrupt_before=interrupt_before
+            if interrupt_before is not None
+            else self.plan.interrupt_before,
+            interrupt_after=interrupt_after
+            if interrupt_after is not None
+            else self.plan.interrupt_after,
+            durability=durability or "async",
+            recursion_limit=limit,
+            checkpointing=saver is not None,
+        )
+
+    def _runtime(self, context: Any) -> Runtime[Any]:
+        schema = self.plan.context_schema
+        if (
+            isinstance(context, dict)
+            and isinstance(schema, type)
+            and not issubclass(schema, dict)
+            and hasattr(schema, "__annotations__")
+        ):
+            context = schema(**context)
+        return Runtime(context=context, store=self.plan.store)
+
+    def _prepare(
+        self,
+        saved: Any,
+        head_id: str | None,
+        run_input: Any,
+        config: RunnableConfig,
+        options: RunOptions,
+        context: Any,
+        saver: Any,
+    ) -> _Prepared:
+        def next_version(current: Any) -> Any:
+            return (
+                saver.get_next_version(current, None)
+                if saver is not None
+                else _int_version(current)
+            )
+
+        run = Run(
+            self.plan,
+            config,
+            options,
+            next_version,
+            saved=saved,
+            head_id=head_id,
+        )
+        start = run.start(run_input)
+        runtime = self._runtime(context)
+        previous = run.channels.get("__previous__")
+        if previous is not None and previous.is_available():
+            runtime = runtime.override(previous=previous.value)
+        runner = TaskRunner(
+            channels=run.channels,
+            runtime=runtime,
+            box=self._resume_box(run),
+            writer=_no_writer,
+            injections=self.injections,
+            thread_id=config.get("configurable", {}).get("thread_id"),
+            checkpoint_id=run.checkpoint["id"],
+        )
+        return _Prepared(run, runner, saver, start)
+
+    def _resume_box(self, run: Run) -> ResumeBox:
+        present, value = run.resume_box_value()
+        if not present:
+            return ResumeBox()
+        if (
+            isinstance(value, dict)
+            and value
+            and all(isinstance(k, str) and _HEX32.match(k) for k in value)
+        ):
+            return ResumeBox(by_id=dict(value))
+        pending = snapshot.pending_interrupts(run.pending)
+        if len(pending) > 1:
+            raise RuntimeError(
+                "When there are multiple pending interrupts, you must specify the interrupt id "
+                "when resuming. Docs: https://docs.langchain.com/oss/python/langgraph/"
+                "interrupts#handling-multiple-interrupts."
+            )
+        return ResumeBox(value=value, present=True)
+
+    def _load(self, saver: Any, config: RunnableConfig) -> tuple[Any, str | None]:
+        if saver is None:
+            return None, None
+        configurable = config["configurable"]
+        head_config = {
+            "configurable": {
+                "thread_id": configurable["thread_id"],
+                "checkpoint_ns": configurable.get("checkpoint_ns", ""),
+            }
+        }
+        head = saver.get_tuple(head_config)
+        head_id = head.checkpoint["id"] if head else None
+        if configurable.get("checkpoint_id"):
+            return saver.get_tuple(config), head_id
+        return head, head_id
+
+    async def _aload(self, saver: Any, config: RunnableConfig) -> tuple[Any, str | None]:
+        if saver is None:
+            return None, None
+        configurable = config["configurable"]
+        head_config = {
+            "configurable": {
+                "thread_id": configurable["thread_id"],
+                "checkpoint_ns": configurable.get("checkpoint_ns", ""),
+            }
+        }
+        head = await saver.aget_tuple(head_config)
+        head_id = head.checkpoint["id"] if head else None
+        if configurable.get("checkpoint_id"):
+            return await saver.aget_tuple(config), head_id
+        return head, head_id
+
+    def _modes(self, stream_mode: Any) -> tuple[frozenset[str], bool, tuple[str, ...]]:
+        if stream_mode is None:
+            stream_mode = self.stream_mode
+        if isinstance(stream_mode, str):
+            return frozenset({stream_mode}), False, (stream_mode,)
+        modes = tuple(stream_mode)
+        return frozenset(modes), True, modes
+
+    def stream(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        context: Any = None,
+        stream_mode: Any = None,
+        output_keys: Any = None,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+        durability: str | None = None,
+        subgraphs: bool = False,
+        debug: bool | None = None,
+        **kwargs: Any,
+    ) -> Iterator[Any]:
+        """Run the graph, yielding chunks of the requested stream mode(s) as they are produced."""
+        modes, multi, _ = self._modes(stream_mode)
+        for mode, payload in self._stream(
+            input, config, modes, context, interrupt_before, interrupt_after, durability
+        ):
+            if mode in modes:
+                yield (mode, payload) if multi else payload
+
+    def _stream(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        modes: frozenset[str],
+        context: Any,
+        interrupt_before: Any,
+        interrupt_after: Any,
+        durability: str | None,
+    ) -> Iterator[tuple[str, Any]]:
+        merged = self._merge_config(config)
+        saver = self._saver
+        self._check_config(merged, saver)
+        self._check_store()
+        options = self._options(merged, modes, interrupt_before, interrupt_after, durability, saver)
+        saved, head_id = self._load(saver, merged)
+        prepared = self._prepare(saved, head_id, input, merged, options, context, saver)
+        yield from sync_driver.drive(prepared.run, saver, prepared.runner, prepared.start)
+
+    async def astream(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        context: Any = None,
+        stream_mode: Any = None,
+        output_keys: Any = None,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+        durability: str | None = None,
+        subgraphs: bool = False,
+        debug: bool | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[Any]:
+        """Async ``stream``: async nodes are awaited, sync nodes run in a thread."""
+        modes, multi, _ = self._modes(stream_mode)
+        async for mode, payload in self._astream(
+            input, config, modes, context, interrupt_before, interrupt_after, durability
+        ):
+            if mode in modes:
+                yield (mode, payload) if multi else payload
+
+    async def _astream(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        modes: frozenset[str],
+        context: Any,
+        interrupt_before: Any,
+        interrupt_after: Any,
+        durability: str | None,
+    ) -> AsyncIterator[tuple[str, Any]]:
+        merged = self._merge_config(config)
+        saver = self._saver
+        self._check_config(merged, saver)
+        self._check_store()
+        options = self._options(merged, modes, interrupt_before, interrupt_after, durability, saver)
+        saved, head_id = await self._aload(saver, merged)
+        prepared = self._prepare(saved, head_id, input, merged, options, context, saver)
+        async for chunk in aio.drive(prepared.run, saver, prepared.runner, prepared.start):
+            yield chunk
+
+    def invoke(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        context: Any = None,
+        stream_mode: Any = "values",
+        output_keys: Any = None,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+        durability: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Run the graph to its end (or an interrupt) and return its output."""
+        if stream_mode != "values":
+            return list(
+                self.stream(
+                    input,
+                    config,
+                    context=context,
+                    stream_mode=stream_mode,
+                    interrupt_before=interrupt_before,
+                    interrupt_after=interrupt_after,
+                    durability=durability,
+                )
+            )
+        collector = _OutputCollector(self.plan, output_keys)
+        for mode, payload in self._stream(
+            input,
+            config,
+            frozenset({"values", "updates"}),
+            context,
+            interrupt_before,
+            interrupt_after,
+            durability,
+        ):
+            collector.add(mode, payload)
+        return collector.result()
+
+    async def ainvoke(
+        self,
+        input: Any,
+        config: RunnableConfig | None = None,
+        *,
+        context: Any = None,
+        stream_mode: Any = "values",
+        output_keys: Any = None,
+        interrupt_before: Any = None,
+        interrupt_after: Any = None,
+        durability: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Async ``invoke``."""
+        if stream_mode != "values":
+            return [
+                chunk
+                async for chunk in self.astream(
+                    input,
+                    config,
+                    context=context,
+                    stream_mode=stream_mode,
+                    interrupt_before=interrupt_before,
+                    interrupt_after=interrupt_after,
+                    durability=durability,
+                )
+            ]
+        collector = _OutputCollector(self.plan, output_keys)
+        async for mode, payload in self._astream(
+            input,
+            config,
+            frozenset({"values", "updates"}),
+            context,
+            interrupt_before,
+            interrupt_after,
+            durability,
+        ):
+            collector.add(mode, payload)
+        return collector.result()
+
+    # --- state API -------------------------------------------------------------------------------
+
+    def _require_saver(self) -> Any:
+        if self._saver is None:
+            raise ValueError("No checkpointer set")
+        return self._saver
+
+    def get_state(self, config: RunnableConfig, *, subgraphs: bool = False) -> StateSnapshot:
+        """The thread's current state (or the checkpoint ``config`` names)."""
+        saver = self._require_saver()
+        merged = self._merge_config(config)
+        saved = saver.get_tuple(_saver_config(merged))
+        return snapshot.state_snapshot(self.plan, merged, saved, saver)
+
+    async def aget_state(self, config: RunnableConfig, *, subgraphs: bool = False) -> StateSnapshot:
+        """Async ``get_state``."""
+        saver = self._require_saver()
+        merged = self._merge_config(config)
+        saved = await saver.aget_tuple(_saver_config(merged))
+        return snapshot.state_snapshot(self.plan, merged, saved, saver)
+
+    def get_state_history(
+        self,
+        config: RunnableConfig,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> Iterator[StateSnapshot]:
+        """Every checkpoint of the thread, newest first, as historical snapshots."""
+        saver = self._require_saver()
+        merged = self._merge_config(config)
+        tuples = list(
+            saver.list(
+                _saver_config(merged, default_ns=True), filter=filter, before=before, limit=limit
+            )
+        )
+        for saved in tuples:
+            yield snapshot.state_snapshot(self.plan, merged, saved, saver, historical=True)
+
+    async def aget_state_history(
+        self,
+        config: RunnableConfig,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[StateSnapshot]:
+        """Async ``get_state_history``."""
+        saver = self._require_saver()
+        merged = self._merge_config(config)
+        tuples = [
+            t
+            async for t in saver.alist(
+                _saver_config(merged, default_ns=True), filter=filter, before=before, limit=limit
+            )
+        ]
+        for saved in tuples:
+            yield snapshot.state_snapshot(self.plan, merged, saved, saver, historical=True)
+
+    def update_state(
+        self,
+        config: RunnableConfig,
+        values: Any,
+        as_node: str | None = None,
+        task_id: str | None = None,
+    ) -> RunnableConfig:
+        """Write ``values`` as if ``as_node`` had returned them; return the new checkpoint config."""
+        from threadloom.types import StateUpdate
+
+        return self.bulk_update_state(config, [[StateUpdate(values, as_node, task_id)]])
+
+    def bulk_update_state(
+        self, config: RunnableConfig, supersteps: Sequence[Sequence[Any]]
+    ) -> RunnableConfig:
+        """Apply several supersteps of updates, each saved as one new checkpoint."""
+        saver = self._require_saver()
+        merged = self._merge_config(config)
+        self._check_config(merged, saver)
+        return snapshot.bulk_update(self.plan, merged, supersteps, saver)
+
+    async def aupdate_state(
+        self,
+        config: RunnableConfig,
+        values: Any,
+        as_node: str | None = None,
+        task_id: str | None = None,
+    ) -> RunnableConfig:
+        """Async ``update_state``."""
+        from threadloom.types import StateUpdate
+
+        return await self.abulk_update_state(config, [[StateUpdate(values, as_node, task_id)]])
+
+    async def abulk_update_state(
+        self, config: RunnableConfig, supersteps: Sequence[Sequence[Any]]
+    ) -> RunnableConfig:
+        """Async ``bulk_update_state``."""
+        saver = self._require_saver()
+        merged = self._merge_config(config)
+        self._check_config(merged, saver)
+        return await snapshot.abulk_update(self.plan, merged, supersteps, saver)
+
+
+def _no_writer(_: Any) -> None:
+    """Stream writer used when ``custom`` is not streamed."""
+
+
+def _saver_config(config: RunnableConfig, *, default_ns: bool = False) -> RunnableConfig:
+    configurable = config.get("configurable") or {}
+    if configurable.get("thread_id") is None:
+        raise ValueError(f"{_CONFIG_KEYS_MESSAGE}. Pass {{'configurable': {{'thread_id': ...}}}}")
+    out: dict[str, Any] = {
+        "thread_id": str(configurable["thread_id"]),
+        "checkpoint_ns": configurable.get("checkpoint_ns", ""),
+    }
+    if configurable.get("checkpoint_id"):
+        out["checkpoint_id"] = configurable["checkpoint_id"]
+    return {"configurable": out}
+
+
+class _OutputCollector:
+    """What ``invoke`` returns: the last values chunk, filtered, plus any interrupts."""
+
+    __slots__ = ("interrupts", "keys", "latest", "plan", "seen_values")
+
+    def __init__(self, plan: Plan, output_keys: Any) -> None:
+        self.plan = plan
+        self.keys = output_keys if output_keys is not None else plan.output_channels
+        self.latest: Any = None
+        self.seen_values = False
+        self.interrupts: list[Interrupt] = []
+
+    def add(self, mode: str, payload: Any) -> None:
+        if mode == "values":
+            self.latest, self.seen_values = payload, True
+        elif isinstance(payload, dict) and INTERRUPT in payload:
+            self.interrupts.extend(payload[INTERRUPT])
+
+    def result(self) -> Any:
+        if not self.seen_values and not self.interrupts:
+            return None
+        latest = self.latest
+        if isinstance(self.keys, str):
+            value = latest
+        elif isinstance(latest, dict):
+            value = {k: latest[k] for k in self.keys if k in latest}
+        else:
+            value = latest
+        if self.interrupts:
+            if isinstance(value, dict):
+                return {**value, INTERRUPT: list(self.interrupts)}
+            return {INTERRUPT: list(self.interrupts)}
+        return value
+
+
+# kept for symmetry with LangGraph's module layout
+NULL_TASK = NULL_TASK_ID
+_ = (replace, Command)

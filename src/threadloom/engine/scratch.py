@@ -1,0 +1,125 @@
+"""The per-task context: config, runtime, stream writer and the interrupt/resume bookkeeping.
+
+A task's code reaches these through ``get_config()``, ``get_store()``, ``get_stream_writer()``,
+``interrupt()`` and functional ``@task`` calls, which all read one context variable set by the
+driver around the task. Nothing here waits or saves: resume values consumed are recorded as writes that the
+driver saves with the task's other writes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+
+from threadloom.constants import RESUME
+from threadloom.engine.ids import interrupt_id
+from threadloom.errors import GraphInterrupt
+from threadloom.types import Interrupt
+
+__all__ = ["ResumeBox", "TaskScratchpad", "current_scratchpad", "current_task", "task_context"]
+
+
+@dataclass(slots=True)
+class ResumeBox:
+    """The run's ``Command(resume=...)`` value, shared by its tasks until one consumes it."""
+
+    value: Any = None
+    present: bool = False
+    by_id: dict[str, Any] | None = None
+    """A resume map ``{interrupt_id: value}``; each task takes the value of its own next id."""
+
+    def take_for(self, next_id: str) -> tuple[bool, Any]:
+        """Consume the value meant for the interrupt ``next_id``, if there is one."""
+        if self.by_id is not None:
+            if next_id in self.by_id:
+                return True, self.by_id.pop(next_id)
+            return False, None
+        if self.present:
+            value, self.value, self.present = self.value, None, False
+            return True, value
+        return False, None
+
+
+@dataclass(slots=True)
+class TaskScratchpad:
+    """What one running task knows about its interrupts and its functional sub-task calls."""
+
+    task_ns: str
+    """``"<node>:<task_id>"``: interrupt ids derive from it."""
+    resume: list[Any]
+    """Answers this task already received, in order (replayed on re-execution)."""
+    box: ResumeBox
+    writes: list[tuple[str, Any]]
+    """Control writes recorded while the task runs (its RESUME list)."""
+    config: RunnableConfig
+    runtime: Any
+    writer: Callable[[Any], None]
+    call_counter: int = 0
+    interrupt_counter: int = 0
+    submit: Callable[..., Any] | None = None
+    """Schedules a functional ``@task`` call in the current superstep (functional API)."""
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def interrupt(self, value: Any, response_schema: Any = None) -> Any:
+        """Return the answer for this interrupt, or raise ``GraphInterrupt`` to pause the run."""
+        index = self.interrupt_counter
+        self.interrupt_counter += 1
+        if index < len(self.resume):
+            return self.resume[index]
+        next_id = interrupt_id(self.task_ns, len(self.resume))
+        found, answer = self.box.take_for(next_id)
+        if found:
+            answer = _validate_answer(answer, response_schema)
+            self.resume.append(answer)
+            self.writes.append((RESUME, list(self.resume)))
+            return answer
+        raise GraphInterrupt(
+            (Interrupt(value=value, id=next_id, response_schema=_schema_json(response_schema)),)
+        )
+
+
+def _validate_answer(answer: Any, schema: Any) -> Any:
+    if schema is None or isinstance(schema, dict):
+        return answer
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(schema).validate_python(answer)
+
+
+def _schema_json(schema: Any) -> Any:
+    if schema is None or isinstance(schema, dict):
+        return schema
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(schema).json_schema()
+
+
+current_task: ContextVar[TaskScratchpad | None] = ContextVar("threadloom_task", default=None)
+
+
+def current_scratchpad(caller: str) -> TaskScratchpad:
+    """The running task's scratchpad; outside a run, the contract's RuntimeError."""
+    pad = current_task.get()
+    if pad is None:
+        raise RuntimeError("Called get_config outside of a runnable context")
+    return pad
+
+
+class task_context:
+    """Sets the running task's scratchpad for the duration of a ``with`` block."""
+
+    __slots__ = ("_pad", "_token")
+
+    def __init__(self, pad: TaskScratchpad) -> None:
+        self._pad = pad
+
+    def __enter__(self) -> TaskScratchpad:
+        self._token = current_task.set(self._pad)
+        return self._pad
+
+    def __exit__(self, *exc: object) -> None:
+        current_task.reset(self._token)

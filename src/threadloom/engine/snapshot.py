@@ -1,0 +1,313 @@
+"""The state API: a checkpoint seen as a ``StateSnapshot``, and ``update_state`` as a superstep.
+
+Both reuse the run's own ``prepare_tasks`` and ``apply_writes``, so the tasks a snapshot lists (and
+their ids) are exactly those a resumed run would run, and an update behaves like the node ran.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+
+from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, CheckpointTuple, empty_checkpoint
+from threadloom.constants import (
+    COPY,
+    END,
+    ERROR,
+    INPUT,
+    INTERRUPT,
+    NULL_TASK_ID,
+    RESUME,
+    RETURN,
+    START,
+)
+from threadloom.engine.core import (
+    TaskWrites,
+    _copy_checkpoint,
+    apply_writes,
+    channels_from_checkpoint,
+    is_finished,
+    next_checkpoint,
+    prepare_tasks,
+    read_channels,
+)
+from threadloom.engine.plan import Plan, TaskWriteContext
+from threadloom.errors import InvalidUpdateError
+from threadloom.types import Interrupt, PregelTask, StateSnapshot, StateUpdate
+
+__all__ = ["abulk_update", "bulk_update", "pending_interrupts", "state_snapshot"]
+
+
+def pending_interrupts(pending: Sequence[tuple[str, str, Any]]) -> list[Interrupt]:
+    """Interrupts raised by tasks that have not finished since (what a resume must answer)."""
+    by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+    for tid, chan, value in pending:
+        if tid != NULL_TASK_ID:
+            by_task[tid].append((chan, value))
+    found: list[Interrupt] = []
+    for writes in by_task.values():
+        if is_finished(writes):
+            continue
+        for chan, value in writes:
+            if chan == INTERRUPT:
+                found.extend(value)
+    return found
+
+
+def _version_fn(saver: Any) -> Any:
+    return lambda current: saver.get_next_version(current, None)
+
+
+def state_snapshot(
+    plan: Plan,
+    config: RunnableConfig,
+    saved: CheckpointTuple | None,
+    saver: Any,
+    *,
+    historical: bool = False,
+) -> StateSnapshot:
+    """The snapshot of ``saved``: live (head) or historical (an addressed checkpoint)."""
+    if saved is None:
+        return StateSnapshot({}, (), config, None, None, None, (), ())
+    historical = historical or bool(config.get("configurable", {}).get("checkpoint_id"))
+    checkpoint = _copy_checkpoint(saved.checkpoint)
+    channels = channels_from_checkpoint(plan, checkpoint)
+    pending = list(saved.pending_writes or [])
+    next_version = _version_fn(saver)
+    null_writes = [(c, v) for tid, c, v in pending if tid == NULL_TASK_ID and c != RESUME]
+    if null_writes:
+        apply_writes(
+            plan, checkpoint, channels, [TaskWrites("~", INPUT, (), null_writes)], next_version
+        )
+    step = int(saved.metadata.get("step", -1)) + 1
+    tasks = prepare_tasks(plan, checkpoint, channels, step, config)
+    by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+    for tid, chan, value in pending:
+        by_task[tid].append((chan, value))
+    shown: list[PregelTask] = []
+    finished: list[TaskWrites] = []
+    for task in tasks.values():
+        writes = by_task.get(task.id, [])
+        done = is_finished(writes)
+        error = next((v for c, v in writes if c == ERROR), None)
+        raised = [i for c, v in writes if c == INTERRUPT for i in v]
+        result = _task_result(plan, writes) if done else None
+        if done:
+            finished.append(TaskWrites(task.path_str, task.name, task.triggers, writes))
+        interrupts = tuple(raised) if historical or not done else ()
+        if not historical and done:
+            continue
+        shown.append(PregelTask(task.id, task.name, task.path, error, interrupts, None, result))
+    if not historical and finished:
+        apply_writes(plan, checkpoint, channels, finished, next_version)
+    values = read_channels(channels, plan.stream_channels)
+    interrupts = tuple(i for t in shown for i in t.interrupts)
+    return StateSnapshot(
+        values=values,
+        next=tuple(t.name for t in shown),
+        config=saved.config,
+        metadata=dict(saved.metadata),
+        created_at=saved.checkpoint["ts"],
+        parent_config=saved.parent_config,
+        tasks=tuple(shown),
+        interrupts=interrupts,
+    )
+
+
+def _task_result(plan: Plan, writes: Sequence[tuple[str, Any]]) -> Any:
+    keys = plan.output_channels
+    if plan.is_functional:
+        return next((v for c, v in writes if c == RETURN), None)
+    if isinstance(keys, str):
+        return next((v for c, v in writes if c == keys), None)
+    result = {c: v for c, v in writes if c in keys}
+    return result or None
+
+
+# --- update_state ---------------------------------------------------------------------------------
+
+
+def bulk_update(
+    plan: Plan, config: RunnableConfig, supersteps: Sequence[Sequence[Any]], saver: Any
+) -> RunnableConfig:
+    """Apply each superstep of updates as one new checkpoint; return the last one's config."""
+    if not supersteps:
+        raise ValueError("No supersteps provided")
+    current = config
+    for updates in supersteps:
+        if not updates:
+            raise ValueError("No updates provided")
+        saved = saver.get_tuple(_addressed(current))
+        head = saver.get_tuple(_addressed(current, head=True))
+        step_effects = _update_step(plan, current, saved, head, updates, saver)
+        for kind, args in step_effects:
+            if kind == "put_writes":
+                saver.put_writes(*args)
+            else:
+                current = _merge_result(current, saver.put(*args))
+    return current
+
+
+async def abulk_update(
+    plan: Plan, config: RunnableConfig, supersteps: Sequence[Sequence[Any]], saver: Any
+) -> RunnableConfig:
+    """Async ``bulk_update``."""
+    if not supersteps:
+        raise ValueError("No supersteps provided")
+    current = config
+    for updates in supersteps:
+        if not updates:
+            raise ValueError("No updates provided")
+        saved = await saver.aget_tuple(_addressed(current))
+        head = await saver.aget_tuple(_addressed(current, head=True))
+        step_effects = _update_step(plan, current, saved, head, updates, saver)
+        for kind, args in step_effects:
+            if kind == "put_writes":
+                await saver.aput_writes(*args)
+            else:
+                current = _merge_result(current, await saver.aput(*args))
+    return current
+
+
+def _addressed(config: RunnableConfig, *, head: bool = False) -> RunnableConfig:
+    configurable = config.get("configurable", {})
+    out = {
+        "thread_id": str(configurable["thread_id"]),
+        "checkpoint_ns": configurable.get("checkpoint_ns", ""),
+    }
+    if not head and configurable.get("checkpoint_id"):
+        out["checkpoint_id"] = configurable["checkpoint_id"]
+    return {"configurable": out}
+
+
+def _merge_result(config: RunnableConfig, returned: RunnableConfig) -> RunnableConfig:
+    configurable = {**config.get("configurable", {}), **returned["configurable"]}
+    return {**config, "configurable": configurable}
+
+
+def _update_step(
+    plan: Plan,
+    config: RunnableConfig,
+    saved: CheckpointTuple | None,
+    head: CheckpointTuple | None,
+    updates: Sequence[Any],
+    saver: Any,
+) -> list[tuple[str, tuple[Any, ...]]]:
+    updates = [u if isinstance(u, StateUpdate) else StateUpdate(*u) for u in updates]
+    checkpoint = _copy_checkpoint(saved.checkpoint) if saved else empty_checkpoint()
+    channels = channels_from_checkpoint(plan, checkpoint)
+    saved_step = int(saved.metadata.get("step", -1)) if saved else -1
+    next_version = _version_fn(saver)
+    pending = list(saved.pending_writes or []) if saved else []
+    parent_id = saved.checkpoint["id"] if saved else None
+    head_id = head.checkpoint["id"] if head else None
+    effects: list[tuple[str, tuple[Any, ...]]] = []
+    first = updates[0]
+    source = "update"
+    step = saved_step + 1
+
+    if first.as_node == COPY:
+        if saved is None:
+            raise InvalidUpdateError("Cannot copy a non-existent checkpoint")
+        parent_id = (
+            saved.parent_config["configurable"]["checkpoint_id"] if saved.parent_config else None
+        )
+        source = "fork"
+        updated: Iterable[str] = checkpoint.get("updated_channels") or []
+    elif first.values is None and first.as_node == END:
+        if len(updates) > 1:
+            raise InvalidUpdateError("Cannot apply multiple updates when clearing state")
+        tasks = prepare_tasks(plan, checkpoint, channels, saved_step + 1, config)
+        by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+        for tid, chan, value in pending:
+            by_task[tid].append((chan, value))
+        cleared = [TaskWrites("~", INPUT, (), by_task.get(NULL_TASK_ID, []))]
+        cleared += [
+            TaskWrites(t.path_str, t.name, t.triggers, by_task.get(t.id, []))
+            for t in tasks.values()
+        ]
+        updated = apply_writes(plan, checkpoint, channels, cleared, next_version)
+    elif first.as_node == INPUT:
+        if len(updates) > 1:
+            raise InvalidUpdateError("Cannot apply multiple updates when updating as input")
+        if first.values is None:
+            raise InvalidUpdateError(f"Received no input for {plan.input_channel}")
+        source = "input"
+        step = saved_step + 1 if saved else -1
+        updated = apply_writes(
+            plan,
+            checkpoint,
+            channels,
+            [TaskWrites("~", INPUT, (), [(plan.input_channel, first.values)])],
+            next_version,
+        )
+    else:
+        if len(updates) > 1 and any(u.as_node is None for u in updates):
+            raise InvalidUpdateError("as_node is required when applying multiple updates")
+        tasks = prepare_tasks(plan, checkpoint, channels, saved_step + 1, config)
+        applied: list[TaskWrites] = []
+        for update in updates:
+            as_node = update.as_node or _infer_as_node(plan, checkpoint)
+            if as_node not in plan.nodes and as_node != START:
+                raise InvalidUpdateError(f"Node {as_node} does not exist")
+            writer = plan.update_writers.get(as_node)
+            if writer is None:
+                raise InvalidUpdateError(f"Node {as_node} does not exist")
+            node = plan.nodes[as_node]
+
+            def fresh(writes: list[tuple[str, Any]], node: Any = node) -> Any:
+                local = dict(channels)
+                for chan, value in writes:
+                    if chan in local:
+                        copy = local[chan].copy()
+                        copy.update([value])
+                        local[chan] = copy
+                return node.read(local)
+
+            writes = writer(update.values, TaskWriteContext(fresh, config))
+            task = next((t for t in tasks.values() if t.name == as_node), None)
+            if task is not None:
+                tid, path_str = task.id, task.path_str
+                if saved is not None and writes:
+                    effects.append(("put_writes", (saved.config, writes, tid, path_str)))
+            else:
+                tid = str(uuid.uuid5(uuid.UUID(checkpoint["id"]), as_node))
+                path_str = "~" + as_node
+            applied.append(TaskWrites(path_str, as_node, ("__interrupt__",), writes))
+        updated = apply_writes(plan, checkpoint, channels, applied, next_version)
+
+    new = next_checkpoint(checkpoint, channels, step, updated)
+    if first.as_node == COPY and saved is not None:
+        new["channel_values"] = dict(saved.checkpoint["channel_values"])
+    metadata = {"source": source, "step": step, "parents": {}}
+    versions_before = saved.checkpoint["channel_versions"] if saved else {}
+    new_versions = {k: v for k, v in new["channel_versions"].items() if versions_before.get(k) != v}
+    if first.as_node == COPY:
+        new_versions = dict(new["channel_versions"])
+    configurable = dict(config.get("configurable", {}))
+    configurable["checkpoint_ns"] = configurable.get("checkpoint_ns", "")
+    configurable["checkpoint_id"] = parent_id
+    configurable[CONFIG_KEY_EXPECTED_HEAD] = head_id
+    put_config = {**config, "configurable": configurable}
+    effects.append(("put", (put_config, new, metadata, new_versions)))
+    return effects
+
+
+def _infer_as_node(plan: Plan, checkpoint: Any) -> str:
+    real = [n for n in plan.nodes if n != START]
+    if len(real) == 1:
+        return real[0]
+    seen = checkpoint["versions_seen"]
+    ranked = sorted(
+        ((max(v.values()), n) for n, v in seen.items() if n in plan.nodes and v),
+        reverse=True,
+    )
+    if not ranked:
+        return START
+    if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
+        raise InvalidUpdateError("Ambiguous update, specify as_node")
+    return str(ranked[0][1])

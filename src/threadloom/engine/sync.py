@@ -1,0 +1,136 @@
+"""The sync driver: runs a ``Run``'s tasks on threads and carries out its effects.
+
+It decides nothing about graph semantics: it asks the run for tasks, runs them (inline when there
+is one, on a thread pool when there are several), hands back each outcome as it arrives, saves what
+the run asks to save and yields what it asks to emit. ``engine/aio.py`` is its asyncio twin.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import copy_context
+from typing import Any
+
+from langchain_core.runnables.config import var_child_runnable_config
+
+from threadloom.engine.core import Effect, Emit, Put, PutWrites, Run, Task
+from threadloom.engine.scratch import task_context
+from threadloom.engine.tasks import TaskRunner
+
+__all__ = ["drive", "run_task"]
+
+_MAX_WORKERS = 32
+
+
+def run_task(task: Task, runner: TaskRunner) -> None:
+    """Run one task to its outcome (writes, interrupt or error), retrying as its policy says."""
+    attempt, first = 0, time.time()
+    while True:
+        attempt += 1
+        pad = runner.prepare(task, attempt, first)
+        token = var_child_runnable_config.set(task.config)
+        try:
+            with task_context(pad):
+                output = task.node.func(task.input, **runner.kwargs(task, pad))
+                runner.succeed(task, pad, output)
+            return
+        except BaseException as exc:
+            delay = runner.failed(task, pad, exc, attempt)
+            if delay is None:
+                return
+        finally:
+            var_child_runnable_config.reset(token)
+        time.sleep(delay)
+
+
+def _carry_out(effect: Effect, saver: Any) -> tuple[str, Any] | None:
+    match effect:
+        case Put(config, checkpoint, metadata, new_versions):
+            saver.put(config, checkpoint, metadata, new_versions)
+        case PutWrites(config, writes, task_id, task_path):
+            saver.put_writes(config, writes, task_id, task_path)
+        case Emit(mode, payload):
+            return mode, payload
+    return None
+
+
+def drive(
+    run: Run, saver: Any, runner: TaskRunner, start: list[Effect]
+) -> Iterator[tuple[str, Any]]:
+    """Step ``run`` to its end, yielding ``(mode, payload)`` chunks as they are produced."""
+    events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+    if "custom" in run.options.modes:
+        runner.writer = lambda chunk: events.put(("custom", chunk))
+    pool: ThreadPoolExecutor | None = None
+    try:
+        for effect in start:
+            if (chunk := _carry_out(effect, saver)) is not None:
+                yield chunk
+        while run.status == "pending":
+            tasks = run.tick()
+            if tasks is None:
+                break
+            runner.checkpoint_id = run.checkpoint["id"]
+            if len(tasks) == 1:
+                run_task(tasks[0], runner)
+                yield from _drain(events)
+                for effect in run.task_finished(tasks[0]):
+                    if (chunk := _carry_out(effect, saver)) is not None:
+                        yield chunk
+            else:
+                pool = pool or ThreadPoolExecutor(min(_MAX_WORKERS, len(tasks)))
+                futures = [
+                    pool.submit(copy_context().run, _run_and_report, task, runner, events)
+                    for task in tasks
+                ]
+                remaining, failed = len(tasks), False
+                while remaining:
+                    kind, value = events.get()
+                    if kind == "custom":
+                        yield kind, value
+                        continue
+                    remaining -= 1
+                    if value.error is not None and not failed:
+                        failed = True  # tasks that have not started yet never will
+                        remaining -= sum(1 for f in futures if f.cancel())
+                    for effect in run.task_finished(value):
+                        if (chunk := _carry_out(effect, saver)) is not None:
+                            yield chunk
+            for effect in run.end_step():
+                if (chunk := _carry_out(effect, saver)) is not None:
+                    yield chunk
+        yield from _finish(run, saver)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _run_and_report(task: Task, runner: TaskRunner, events: queue.SimpleQueue[Any]) -> None:
+    try:
+        run_task(task, runner)
+    except BaseException as exc:  # a bubble-up (ParentCommand) is surfaced like an error
+        task.error = exc
+    finally:
+        events.put(("done", task))
+
+
+def _drain(events: queue.SimpleQueue[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
+    while True:
+        try:
+            yield events.get_nowait()
+        except queue.Empty:
+            return
+
+
+def _finish(run: Run, saver: Any) -> Iterator[tuple[str, Any]]:
+    effects = run.exit_effects()
+    if run.status == "interrupt_before" or run.status == "interrupt_after":
+        effects += run.breakpoint_chunks()
+    for effect in effects:
+        if (chunk := _carry_out(effect, saver)) is not None:
+            yield chunk
+    if run.errors:
+        raise run.errors[0].error  # type: ignore[misc]

@@ -1,0 +1,131 @@
+"""Running one task, apart from the waiting: context, injection, output → writes, retry decisions.
+
+The sync and async drivers call ``TaskRunner.prepare`` before each attempt, ``succeed`` after the
+node returned, and ``failed`` when it raised; only the call itself (and the retry sleep) differs
+between them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+
+from threadloom.engine.channels import Channel
+from threadloom.engine.core import Task
+from threadloom.engine.inject import Injection
+from threadloom.engine.plan import TaskWriteContext
+from threadloom.engine.scratch import ResumeBox, TaskScratchpad
+from threadloom.errors import GraphBubbleUp, GraphInterrupt, ParentCommand
+from threadloom.runtime import ExecutionInfo, Runtime
+
+__all__ = ["TaskRunner"]
+
+
+@dataclass(slots=True)
+class TaskRunner:
+    """Everything shared by the tasks of one run."""
+
+    channels: dict[str, Channel]
+    """The step-start channels (read-only while tasks run)."""
+    runtime: Runtime[Any]
+    box: ResumeBox
+    writer: Callable[[Any], None]
+    injections: dict[str, tuple[Injection, ...]]
+    thread_id: str | None
+    checkpoint_id: str | None
+    submit: Callable[..., Any] | None = None
+
+    def prepare(self, task: Task, attempt: int, first_attempt_time: float) -> TaskScratchpad:
+        """A fresh scratchpad for one attempt of ``task``."""
+        runtime = self.runtime.override(
+            stream_writer=self.writer,
+            execution_info=ExecutionInfo(
+                checkpoint_id=self.checkpoint_id,
+                checkpoint_ns=task.ns,
+                task_id=task.id,
+                thread_id=self.thread_id,
+                node_attempt=attempt,
+                node_first_attempt_time=first_attempt_time,
+            ),
+        )
+        pad = TaskScratchpad(
+            task_ns=task.ns,
+            resume=list(task.resume),
+            box=self.box,
+            writes=[],
+            config=task.config,
+            runtime=runtime,
+            writer=self.writer,
+            submit=self.submit,
+        )
+        pad.extras["task"] = task
+        return pad
+
+    def kwargs(self, task: Task, pad: TaskScratchpad) -> dict[str, Any]:
+        """The injected keyword arguments the node asked for."""
+        wanted = self.injections.get(task.name, ())
+        if not wanted:
+            return {}
+        runtime = pad.runtime
+        values: dict[str, Any] = {
+            "config": pad.config,
+            "writer": self.writer,
+            "store": runtime.store,
+            "runtime": runtime,
+            "previous": runtime.previous,
+        }
+        return {inj.name: values[inj.name] for inj in wanted}
+
+    def succeed(self, task: Task, pad: TaskScratchpad, output: Any) -> None:
+        """Turn the node's output into the task's writes (may raise InvalidUpdateError)."""
+        context = TaskWriteContext(self._fresh_state_for(task), pad.config)
+        writes = task.node.write(output, context)
+        task.writes = [*pad.writes, *writes]
+
+    def _fresh_state_for(self, task: Task) -> Callable[[list[tuple[str, Any]]], Any]:
+        def fresh_state(writes: list[tuple[str, Any]]) -> Any:
+            local = dict(self.channels)
+            grouped: dict[str, list[Any]] = {}
+            for chan, value in writes:
+                if chan in local:
+                    grouped.setdefault(chan, []).append(value)
+            for chan, values in grouped.items():
+                copy = local[chan].copy()
+                copy.update(values)
+                local[chan] = copy
+            return task.node.read(local)
+
+        return fresh_state
+
+    def failed(
+        self, task: Task, pad: TaskScratchpad, exc: BaseException, attempt: int
+    ) -> float | None:
+        """Record a failure; return seconds to wait before retrying, or None to stop."""
+        if isinstance(exc, GraphInterrupt):
+            task.interrupts = exc.interrupts
+            task.writes = list(pad.writes)
+            return None
+        if isinstance(exc, ParentCommand | GraphBubbleUp) or not isinstance(exc, Exception):
+            raise exc
+        for policy in task.node.retry_policy:
+            if policy.matches(exc):
+                if attempt < policy.max_attempts:
+                    return policy.interval(attempt)
+                break
+        exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")
+        task.error = exc
+        return None
+
+
+def now() -> float:
+    """Wall-clock time of a first attempt."""
+    return time.time()
+
+
+def task_config_of(pad: TaskScratchpad) -> RunnableConfig:
+    """The config of the running task (for langchain-core's child-runnable context)."""
+    return pad.config

@@ -1,0 +1,251 @@
+"""Values users pass to and get back from graphs: Send, Command, Interrupt, policies, snapshots.
+
+These are plain records with no behaviour of their own beyond validation; the engine gives them
+meaning. ``interrupt()`` lives here because LangGraph programs import it from ``langgraph.types``.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
+
+from langchain_core.runnables import RunnableConfig
+
+if TYPE_CHECKING:
+    from threadloom.errors import GraphInterrupt as GraphInterrupt
+
+__all__ = [
+    "All",
+    "Checkpointer",
+    "Command",
+    "Durability",
+    "Interrupt",
+    "Overwrite",
+    "PregelTask",
+    "RetryPolicy",
+    "Send",
+    "StateSnapshot",
+    "StateUpdate",
+    "StreamMode",
+    "StreamWriter",
+    "default_retry_on",
+    "interrupt",
+]
+
+StreamMode = Literal["values", "updates", "custom", "messages", "checkpoints", "tasks", "debug"]
+"""How ``stream`` emits chunks; see the streaming docs."""
+
+Durability = Literal["sync", "async", "exit"]
+"""When checkpoints are saved: before the next step, overlapping it, or only when the run exits."""
+
+All = Literal["*"]
+"""``interrupt_before="*"``: every node."""
+
+StreamWriter = Callable[[Any], None]
+"""Sends one chunk to the ``custom`` stream mode."""
+
+Checkpointer = Any
+"""A checkpointer as accepted by ``compile``: a saver, ``True``, ``False`` or ``None``."""
+
+N = TypeVar("N", bound=Hashable)
+
+
+class Send:
+    """Run ``node`` in the next step with ``arg`` as its whole input (one task per Send)."""
+
+    __slots__ = ("arg", "node", "timeout")
+
+    node: str
+    arg: Any
+    timeout: float | None
+
+    def __init__(self, node: str, arg: Any, *, timeout: float | None = None) -> None:
+        self.node = node
+        self.arg = arg
+        self.timeout = timeout
+
+    def __hash__(self) -> int:
+        return hash((self.node, _hashable(self.arg), self.timeout))
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Send)
+            and self.node == other.node
+            and self.arg == other.arg
+            and self.timeout == other.timeout
+        )
+
+    def __repr__(self) -> str:
+        return f"Send(node={self.node!r}, arg={self.arg!r})"
+
+
+def _hashable(value: Any) -> Any:
+    try:
+        hash(value)
+    except TypeError:
+        return repr(value)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Interrupt:
+    """A pause raised by ``interrupt(value)``; ``Command(resume={id: ...})`` answers it by id."""
+
+    value: Any
+    id: str = "placeholder-id"
+    response_schema: Any = field(default=None, kw_only=True)
+
+    @property
+    def interrupt_id(self) -> str:
+        """Deprecated alias of ``id``."""
+        return self.id
+
+    @classmethod
+    def from_ns(cls, value: Any, ns: str) -> Interrupt:
+        """Build the interrupt whose id is derived from a task namespace."""
+        from threadloom.engine.ids import interrupt_id
+
+        return cls(value=value, id=interrupt_id(ns))
+
+
+@dataclass(frozen=True, slots=True)
+class Overwrite:
+    """Replace a reducer channel's value instead of folding ``value`` into it."""
+
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Command(Generic[N]):
+    """Update state, go to nodes and/or resume an interrupt, from a node or as graph input."""
+
+    graph: str | None = None
+    update: Any | None = None
+    resume: dict[str, Any] | Any | None = None
+    goto: Send | Sequence[Send | N] | N = ()
+
+    PARENT: ClassVar[Literal["__parent__"]] = "__parent__"
+
+    def __repr__(self) -> str:
+        parts = ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for name in ("graph", "update", "resume", "goto")
+            if getattr(self, name) not in (None, ())
+        )
+        return f"Command({parts})"
+
+    def _update_as_tuples(self) -> list[tuple[str, Any]]:
+        """The update as ``(key, value)`` pairs, whatever form it was given in."""
+        from threadloom.graph._coerce import update_as_pairs
+
+        return update_as_pairs(self.update)
+
+
+def default_retry_on(exc: Exception) -> bool:
+    """Retry unless the error is a programming or input error (LangGraph's default rule)."""
+    if isinstance(exc, ConnectionError):
+        return True
+    if isinstance(
+        exc,
+        ValueError
+        | TypeError
+        | ArithmeticError
+        | ImportError
+        | LookupError
+        | NameError
+        | SyntaxError
+        | RuntimeError
+        | ReferenceError
+        | StopIteration
+        | StopAsyncIteration
+        | OSError,
+    ):
+        return False
+    status = _http_status(exc)
+    if status is not None:
+        return 500 <= status < 600
+    return True
+
+
+def _http_status(exc: Exception) -> int | None:
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    return status if isinstance(status, int) else None
+
+
+class RetryPolicy(NamedTuple):
+    """How a failing node or task is retried: backoff, jitter and which errors qualify."""
+
+    initial_interval: float = 0.5
+    """Seconds before the first retry."""
+    backoff_factor: float = 2.0
+    """Multiplier applied to the interval after each retry."""
+    max_interval: float = 128.0
+    """Upper bound of the interval, before jitter."""
+    max_attempts: int = 3
+    """Total attempts, the first one included."""
+    jitter: bool = True
+    """Add a uniform random 0–1 s to each interval."""
+    retry_on: type[Exception] | Sequence[type[Exception]] | Callable[[Exception], bool] = (
+        default_retry_on
+    )
+    """An exception class, a sequence of them, or a predicate."""
+
+    def matches(self, exc: Exception) -> bool:
+        """Whether this policy applies to ``exc``."""
+        rule = self.retry_on
+        if isinstance(rule, type) and issubclass(rule, BaseException):
+            return isinstance(exc, rule)
+        if isinstance(rule, Sequence):
+            return isinstance(exc, tuple(rule))
+        return bool(rule(exc))  # type: ignore[call-arg]
+
+    def interval(self, attempt: int) -> float:
+        """Seconds to sleep before retry number ``attempt`` (1-based)."""
+        base = min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
+        return base + (random.uniform(0, 1) if self.jitter else 0.0)
+
+
+class PregelTask(NamedTuple):
+    """A task of a checkpoint as shown by ``get_state``."""
+
+    id: str
+    name: str
+    path: tuple[Any, ...]
+    error: Exception | str | None = None
+    interrupts: tuple[Interrupt, ...] = ()
+    state: RunnableConfig | StateSnapshot | None = None
+    result: Any | None = None
+
+
+class StateSnapshot(NamedTuple):
+    """A thread's state at one checkpoint, with what would run next."""
+
+    values: dict[str, Any] | Any
+    next: tuple[str, ...]
+    config: RunnableConfig
+    metadata: dict[str, Any] | None
+    created_at: str | None
+    parent_config: RunnableConfig | None
+    tasks: tuple[PregelTask, ...]
+    interrupts: tuple[Interrupt, ...] = ()
+
+
+class StateUpdate(NamedTuple):
+    """One update of ``bulk_update_state``: values written as if ``as_node`` had returned them."""
+
+    values: dict[str, Any] | None
+    as_node: str | None = None
+    task_id: str | None = None
+
+
+def interrupt(value: Any, *, response_schema: Any = None) -> Any:
+    """Pause the run and surface ``value``; returns the resume value when the run is resumed.
+
+    The node re-executes from the top on resume, so code before the call runs again.
+    """
+    from threadloom.engine.scratch import current_scratchpad
+
+    return current_scratchpad("interrupt").interrupt(value, response_schema)
