@@ -515,7 +515,7 @@ class Pregel:
         as_node: str | None = None,
         task_id: str | None = None,
     ) -> RunnableConfig:
-        """Write ``values`` as if ``as_node`` had returned them; return the new checkpoint config."""
+        """Write ``values`` as if ``as_node`` returned them; return the new checkpoint's config."""
         from threadloom.types import StateUpdate
 
         return self.bulk_update_state(config, [[StateUpdate(values, as_node, task_id)]])

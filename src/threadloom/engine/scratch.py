@@ -2,8 +2,8 @@
 
 A task's code reaches these through ``get_config()``, ``get_store()``, ``get_stream_writer()``,
 ``interrupt()`` and functional ``@task`` calls, which all read one context variable set by the
-driver around the task. Nothing here waits or saves: resume values consumed are recorded as writes that the
-driver saves with the task's other writes.
+driver around the task. Nothing here waits or saves: resume values consumed are recorded as
+writes that the driver saves with the task's other writes.
 """
 
 from __future__ import annotations

@@ -236,7 +236,7 @@ class StateGraph(Generic[StateT]):
         path_map: dict[Hashable, str] | list[str] | None = None,
     ) -> StateGraph[StateT]:
         """After ``source``, run the nodes ``path(state)`` names (or the ``Send``s it returns)."""
-        func: Callable[..., Any] = path if callable(path) else getattr(path, "invoke")
+        func: Callable[..., Any] = path if callable(path) else path.invoke
         name = _node_name(path)
         if name == "<lambda>":
             name = "condition"
