@@ -1,0 +1,315 @@
+"""The engine workloads, each written once against a ``Lib`` and timed on both libraries.
+
+A workload builds its graph outside the clock, checks once that the library computes the right
+answer (a fast wrong engine must not win), and returns a ``Runner``: one call is one repetition and
+returns its figures by metric name. Timing policy (warm-up, repetitions, medians, interleaving the
+libraries) belongs to run.py.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from statistics import fmean
+from time import perf_counter
+from typing import Annotated, Any, Final, TypedDict
+from uuid import uuid4
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
+from libs import Lib
+
+Sample = dict[str, float]
+"""One repetition's figures, by metric name."""
+
+Runner = Callable[[bool], Sample]
+"""Runs one repetition; ``True`` asks for a (possibly shorter) warm-up run."""
+
+
+@dataclass(slots=True, frozen=True)
+class Metric:
+    """One row of the table."""
+
+    name: str
+    unit: str
+    target: str = ""
+    """What the threadloom figure should meet, in words ("tl <= 0.2 x LG"); empty if none."""
+    meets: Callable[[float, float | None], bool] | None = None
+    """Checks the target from the threadloom and the LangGraph figure."""
+
+
+@dataclass(slots=True, frozen=True)
+class Workload:
+    name: str
+    summary: str
+    metrics: tuple[Metric, ...]
+    prepare: Callable[[Lib], Runner]
+    reps: int
+    """Default number of timed repetitions; run.py's --reps overrides it."""
+
+
+def _thread() -> dict[str, Any]:
+    return {"configurable": {"thread_id": uuid4().hex}, "recursion_limit": 10_000}
+
+
+def _check(what: str, got: object, expected: object) -> None:
+    if got != expected:
+        raise AssertionError(f"{what}: expected {expected!r}, got {got!r}")
+
+
+# --- chain100: per-superstep overhead --------------------------------------------------------
+
+CHAIN_LENGTH: Final = 100
+
+
+class ChainState(TypedDict):
+    count: int
+    last: str
+
+
+def _chain_node(n: int) -> Callable[[ChainState], dict[str, Any]]:
+    def step(state: ChainState) -> dict[str, Any]:
+        return {"count": state["count"] + 1, "last": f"node{n}"}
+
+    return step
+
+
+def _chain_graph(lib: Lib, checkpointer: Any) -> Any:
+    builder = lib.StateGraph(ChainState)
+    names = [f"node{n}" for n in range(CHAIN_LENGTH)]
+    for n, name in enumerate(names):
+        builder.add_node(name, _chain_node(n))
+    for a, b in zip([lib.START, *names], [*names, lib.END], strict=True):
+        builder.add_edge(a, b)
+    return builder.compile(checkpointer=checkpointer)
+
+
+def prepare_chain100(lib: Lib) -> Runner:
+    graphs = {
+        "no saver": _chain_graph(lib, None),
+        "InMemorySaver": _chain_graph(lib, lib.InMemorySaver()),
+    }
+    start = {"count": 0, "last": ""}
+    for variant, graph in graphs.items():
+        _check(
+            f"chain100 {variant}", graph.invoke(start, _thread()), {"count": 100, "last": "node99"}
+        )
+
+    def run(warmup: bool) -> Sample:
+        sample: Sample = {}
+        for variant, graph in graphs.items():
+            config = _thread()
+            began = perf_counter()
+            graph.invoke(start, config)
+            sample[variant] = (perf_counter() - began) / CHAIN_LENGTH * 1e6
+        return sample
+
+    return run
+
+
+# --- chat500: does a turn get slower as the conversation grows? ---------------------------------
+
+CHAT_TURNS: Final = 500
+CHAT_WINDOW: Final = 50  # turns averaged at each end of the conversation
+CHAT_WARMUP_TURNS: Final = 20
+
+
+class EchoChatModel(BaseChatModel):
+    """A deterministic chat model: it answers the last message, so its cost never grows."""
+
+    @property
+    def _llm_type(self) -> str:
+        return "threadloom-bench-echo"
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: Any = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        answer = AIMessage(content=f"echo: {messages[-1].content}")
+        return ChatResult(generations=[ChatGeneration(message=answer)])
+
+
+def prepare_chat500(lib: Lib) -> Runner:
+    model = EchoChatModel()
+
+    def chatbot(state: dict[str, Any]) -> dict[str, Any]:
+        # A real model reads the whole history; handing over only the last message keeps the
+        # model's cost flat, so any growth in the turn time is the engine's and the saver's.
+        return {"messages": [model.invoke(state["messages"][-1:])]}
+
+    builder = lib.StateGraph(lib.MessagesState)
+    builder.add_node("chatbot", chatbot)
+    builder.add_edge(lib.START, "chatbot")
+    builder.add_edge("chatbot", lib.END)
+    graph = builder.compile(checkpointer=lib.InMemorySaver())
+
+    def chat(turns: int) -> list[float]:
+        config = _thread()
+        times: list[float] = []
+        out: dict[str, Any] = {}
+        for turn in range(1, turns + 1):
+            began = perf_counter()
+            out = graph.invoke({"messages": [("user", f"turn {turn}")]}, config)
+            times.append(perf_counter() - began)
+        history = out["messages"]
+        _check("chat messages", len(history), 2 * turns)
+        _check("last answer", history[-1].content, f"echo: turn {turns}")
+        _check("message kinds", {type(m) for m in history}, {HumanMessage, AIMessage})
+        return times
+
+    def run(warmup: bool) -> Sample:
+        if warmup:
+            chat(CHAT_WARMUP_TURNS)
+            return {}
+        times = chat(CHAT_TURNS)
+        early = fmean(times[:CHAT_WINDOW]) * 1e3
+        late = fmean(times[-CHAT_WINDOW:]) * 1e3
+        return {"turns 1-50": early, "turns 451-500": late, "late / early": late / early}
+
+    return run
+
+
+# --- send200: a wide Send fan-out ------------------------------------------------------------
+
+FANOUT: Final = 200
+
+
+class FanState(TypedDict):
+    items: list[int]
+    results: Annotated[list[int], operator.add]
+
+
+class WorkerInput(TypedDict):
+    item: int
+
+
+def _fan_out(lib: Lib) -> Callable[[FanState], list[Any]]:
+    def fan_out(state: FanState) -> list[Any]:
+        return [lib.Send("worker", {"item": item}) for item in state["items"]]
+
+    return fan_out
+
+
+def _worker(state: WorkerInput) -> dict[str, Any]:
+    return {"results": [state["item"] * 2]}
+
+
+def _fan_graph(lib: Lib, checkpointer: Any) -> Any:
+    builder = lib.StateGraph(FanState)
+    builder.add_node("worker", _worker)
+    builder.add_conditional_edges(lib.START, _fan_out(lib), ["worker"])
+    builder.add_edge("worker", lib.END)
+    return builder.compile(checkpointer=checkpointer)
+
+
+def prepare_send200(lib: Lib) -> Runner:
+    graphs = {
+        "no saver": _fan_graph(lib, None),
+        "InMemorySaver": _fan_graph(lib, lib.InMemorySaver()),
+    }
+    start = {"items": list(range(FANOUT)), "results": []}
+    for variant, graph in graphs.items():
+        out = graph.invoke(start, _thread())
+        _check(f"send200 {variant} results", sorted(out["results"]), [2 * n for n in range(FANOUT)])
+
+    def run(warmup: bool) -> Sample:
+        sample: Sample = {}
+        for variant, graph in graphs.items():
+            config = _thread()
+            began = perf_counter()
+            graph.invoke(start, config)
+            sample[variant] = (perf_counter() - began) * 1e3
+        return sample
+
+    return run
+
+
+# --- reducer1000: add_messages alone on a long history -----------------------------------------
+
+HISTORY: Final = 1000
+CALLS: Final = 200
+
+
+def prepare_reducer1000(lib: Lib) -> Runner:
+    add_messages = lib.add_messages
+    history = add_messages(
+        [],
+        [
+            (HumanMessage if n % 2 == 0 else AIMessage)(f"message {n}", id=f"m{n}")
+            for n in range(HISTORY)
+        ],
+    )
+    _check("history length", len(history), HISTORY)
+    _check("edit in place", add_messages(history, [AIMessage("x", id="m5")])[5].content, "x")
+
+    def run(warmup: bool) -> Sample:
+        # A new user turn arrives without an id; a model's answer usually carries its own.
+        tuples = [("user", f"hi {n}") for n in range(CALLS)]
+        answers = [AIMessage(f"answer {n}", id=f"run-{n}") for n in range(CALLS)]
+        began = perf_counter()
+        for item in tuples:
+            add_messages(history, [item])
+        middle = perf_counter()
+        for answer in answers:
+            add_messages(history, [answer])
+        end = perf_counter()
+        return {
+            "new tuple": (middle - began) / CALLS * 1e6,
+            "message with id": (end - middle) / CALLS * 1e6,
+        }
+
+    return run
+
+
+# --- the registry --------------------------------------------------------------------------
+
+
+def _at_most(fraction: float) -> Callable[[float, float | None], bool]:
+    return lambda tl, lg: lg is not None and tl <= fraction * lg
+
+
+WORKLOADS: Final[dict[str, Workload]] = {
+    w.name: w
+    for w in (
+        Workload(
+            "chain100",
+            "100-node chain, one invoke per repetition on a fresh thread",
+            (
+                Metric("no saver", "µs/step"),
+                Metric("InMemorySaver", "µs/step", "tl <= 0.2 x LG", _at_most(0.2)),
+            ),
+            prepare_chain100,
+            reps=7,
+        ),
+        Workload(
+            "chat500",
+            "500 turns on one thread, StateGraph(MessagesState) + InMemorySaver",
+            (
+                Metric("turns 1-50", "ms/turn"),
+                Metric("turns 451-500", "ms/turn"),
+                Metric("late / early", "x", "tl <= 1.5", lambda tl, lg: tl <= 1.5),
+            ),
+            prepare_chat500,
+            reps=3,
+        ),
+        Workload(
+            "send200",
+            "200 Sends from START to a worker, results joined with operator.add",
+            (Metric("no saver", "ms/invoke"), Metric("InMemorySaver", "ms/invoke")),
+            prepare_send200,
+            reps=7,
+        ),
+        Workload(
+            "reducer1000",
+            "add_messages on a 1000-message history, one new message per call",
+            (Metric("new tuple", "µs/call"), Metric("message with id", "µs/call")),
+            prepare_reducer1000,
+            reps=7,
+        ),
+    )
+}
