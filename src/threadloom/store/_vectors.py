@@ -49,8 +49,7 @@ class _RowList:
             grown[: self.size] = self.rows[: self.size]
             self.rows = grown
         self.rows[self.size : need] = new
-        for i, row in enumerate(new.tolist(), start=self.size):
-            self.pos[row] = i
+        self.pos.update(zip(new.tolist(), range(self.size, need), strict=True))
         self.size = need
 
     def remove(self, row: int) -> None:
@@ -87,21 +86,42 @@ class VectorIndex:
         return self._high - len(self._free)
 
     def add(self, namespace: tuple[str, ...], item: int, vectors: FloatArray) -> IntArray:
-        """Store an item's vectors (normalized here); return their rows for ``remove``."""
-        count = len(vectors)
-        if count == 0:
-            return np.empty(0, dtype=np.int64)
-        rows = self._take_rows(count)
+        """Store one item's vectors (normalized here); return their rows for ``remove``."""
+        return self.add_many([(namespace, item, len(vectors))], vectors)[0]
+
+    def add_many(
+        self, entries: Sequence[tuple[tuple[str, ...], int, int]], vectors: FloatArray
+    ) -> list[IntArray]:
+        """Store the vectors of several items at once: ``entries`` are ``(namespace, item,
+        count)`` and ``vectors`` their rows back to back. Returns each item's rows, in order.
+
+        One normalization, one copy into the matrix and one row-list update per namespace,
+        so a batch of puts costs a few numpy calls, not a few per item.
+        """
+        counts = np.fromiter((c for _, _, c in entries), dtype=np.int64, count=len(entries))
+        total = int(counts.sum())
+        if total != len(vectors):
+            raise ValueError(f"entries name {total} vectors but {len(vectors)} were given")
+        if total == 0:
+            return [np.empty(0, dtype=np.int64) for _ in entries]
+        rows = self._take_rows(total)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         norms[norms == 0] = 1.0  # a zero vector stays zero and scores 0 against anything
         self._matrix[rows] = vectors / norms
-        ns_id = self._ns_ids.setdefault(namespace, len(self._ns_ids))
-        self._row_item[rows] = item
-        self._row_ns[rows] = ns_id
-        self._ns_rows.setdefault(ns_id, _RowList()).add(rows)
-        self._ns_items[ns_id] += 1
-        self._vectors_per_item[count] += 1
-        return rows
+        ns_ids = [self._ns_ids.setdefault(ns, len(self._ns_ids)) for ns, _, _ in entries]
+        items = np.fromiter((item for _, item, _ in entries), dtype=np.int64, count=len(entries))
+        self._row_item[rows] = np.repeat(items, counts)
+        self._row_ns[rows] = np.repeat(np.asarray(ns_ids, dtype=np.int64), counts)
+        per_item = np.split(rows, np.cumsum(counts)[:-1])
+        by_ns: dict[int, list[IntArray]] = {}
+        for ns_id, item_rows in zip(ns_ids, per_item, strict=True):
+            if len(item_rows):
+                by_ns.setdefault(ns_id, []).append(item_rows)
+                self._ns_items[ns_id] += 1
+                self._vectors_per_item[len(item_rows)] += 1
+        for ns_id, parts in by_ns.items():
+            self._ns_rows.setdefault(ns_id, _RowList()).add(np.concatenate(parts))
+        return per_item
 
     def remove(self, namespace: tuple[str, ...], rows: IntArray) -> None:
         """Forget the vectors of one item (the rows ``add`` returned)."""

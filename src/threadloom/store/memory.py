@@ -224,13 +224,21 @@ class InMemoryStore(BaseStore):
                 results.append(list_matching_namespaces(self._data, op))
             else:
                 results.append(None)
+        embedded: list[tuple[_Record, tuple[str, ...]]] = []
         for where, put in plan.puts.items():
             if put.value is None:
                 self._delete(*where)
-            else:
-                start, names = plan.spans.get(where, (0, ()))
-                own = vectors[start : start + len(names)] if vectors is not None else None
-                self._put(put, own, names, now)
+                continue
+            record = self._put(put, now)
+            names = plan.spans.get(where, (0, ()))[1]
+            if names:
+                embedded.append((record, names))
+        if embedded and self._vectors is not None and vectors is not None:
+            # Spans follow plan.puts order, so the embedded puts' vectors are back to back.
+            entries = [(r.namespace, r.id, len(names)) for r, names in embedded]
+            all_rows = self._vectors.add_many(entries, vectors)
+            for (record, names), rows in zip(embedded, all_rows, strict=True):
+                record.rows, record.vector_names = rows, names
         return results
 
     # -- reads -------------------------------------------------------------------------------
@@ -302,7 +310,8 @@ class InMemoryStore(BaseStore):
 
     # -- writes ------------------------------------------------------------------------------
 
-    def _put(self, op: PutOp, vectors: Vectors | None, names: tuple[str, ...], now: float) -> None:
+    def _put(self, op: PutOp, now: float) -> _Record:
+        """Write the value and bookkeeping; the caller adds the new vectors."""
         namespace = tuple(op.namespace)
         assert op.value is not None
         stamp = self._clock.now()
@@ -337,9 +346,7 @@ class InMemoryStore(BaseStore):
         record.seq = self._seq
         record.ttl = op.ttl
         record.expires_at = deadline(now, op.ttl)
-        if self._vectors is not None and vectors is not None and len(vectors):
-            record.rows = self._vectors.add(namespace, record.id, vectors)
-            record.vector_names = names
+        return record
 
     def _drop_vectors(self, record: _Record) -> None:
         if record.rows is not None and self._vectors is not None:
