@@ -18,6 +18,7 @@ from langchain_core.runnables.config import var_child_runnable_config
 from threadloom.engine.core import Effect, Emit, Put, PutWrites, Run, Task
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
+from threadloom.func._calls import CallSite
 
 __all__ = ["arun_task", "drive"]
 
@@ -77,11 +78,26 @@ async def drive(
             except RuntimeError:
                 running = None
             if running is loop:
-                events.put_nowait(("custom", chunk))
+                events.put_nowait(("chunk", ("custom", chunk)))
             else:  # a sync node on an executor thread
-                loop.call_soon_threadsafe(events.put_nowait, ("custom", chunk))
+                loop.call_soon_threadsafe(events.put_nowait, ("chunk", ("custom", chunk)))
 
         runner.writer = write
+
+    modes = run.options.modes
+
+    def emit(mode: str, payload: Any) -> None:
+        if mode not in modes:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            events.put_nowait(("chunk", (mode, payload)))
+        else:
+            loop.call_soon_threadsafe(events.put_nowait, ("chunk", (mode, payload)))
+
     for effect in start:
         if (chunk := await _carry_out(effect, saver)) is not None:
             yield chunk
@@ -90,6 +106,9 @@ async def drive(
         if tasks is None:
             break
         runner.checkpoint_id = run.checkpoint["id"]
+        runner.call_site = CallSite(*run.call_site(), save=_saver_of(run, saver), emit=emit)
+        runner.call_site.runner = runner
+        runner.call_site.loop = loop
         running = {
             asyncio.ensure_future(_run_and_report(task, runner, events)): task for task in tasks
         }
@@ -97,8 +116,8 @@ async def drive(
         try:
             while remaining:
                 kind, value = await events.get()
-                if kind == "custom":
-                    yield kind, value
+                if kind == "chunk":
+                    yield value
                     continue
                 remaining -= 1
                 if value.error is not None and not failed:
@@ -125,10 +144,20 @@ async def drive(
             yield chunk
     while not events.empty():
         kind, value = events.get_nowait()
-        if kind == "custom":
-            yield kind, value
+        if kind == "chunk":
+            yield value
     if run.errors:
         raise run.errors[0].error  # type: ignore[misc]
+
+
+def _saver_of(run: Run, saver: Any) -> Any:
+    config = run.checkpoint_config
+
+    async def save(task_id: str, task_path: str, writes: list[tuple[str, Any]]) -> None:
+        if saver is not None and run.options.durability != "exit":
+            await saver.aput_writes(config, writes, task_id, task_path)
+
+    return save
 
 
 async def _run_and_report(task: Task, runner: TaskRunner, events: asyncio.Queue[Any]) -> None:

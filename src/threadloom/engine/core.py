@@ -779,6 +779,13 @@ class Run:
             return [Emit("updates", {INTERRUPT: ()})]
         return []
 
+    def call_site(self) -> tuple[str, int, dict[str, list[tuple[str, Any]]]]:
+        """Checkpoint id, step and saved writes by task id, for functional ``@task`` calls."""
+        by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+        for tid, chan, value in self.pending:
+            by_task[tid].append((chan, value))
+        return self.checkpoint["id"], self.step, by_task
+
     def resume_box_value(self) -> tuple[bool, Any]:
         """The ``Command(resume=...)`` value given to this run, if any."""
         return self.resume_present, self.resume_value

@@ -19,6 +19,7 @@ from langchain_core.runnables.config import var_child_runnable_config
 from threadloom.engine.core import Effect, Emit, Put, PutWrites, Run, Task
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
+from threadloom.func._calls import CallSite
 
 __all__ = ["drive", "run_task"]
 
@@ -62,8 +63,14 @@ def drive(
 ) -> Iterator[tuple[str, Any]]:
     """Step ``run`` to its end, yielding ``(mode, payload)`` chunks as they are produced."""
     events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-    if "custom" in run.options.modes:
-        runner.writer = lambda chunk: events.put(("custom", chunk))
+    modes = run.options.modes
+    if "custom" in modes:
+        runner.writer = lambda chunk: events.put(("chunk", ("custom", chunk)))
+
+    def emit(mode: str, payload: Any) -> None:
+        if mode in modes:
+            events.put(("chunk", (mode, payload)))
+
     pool: ThreadPoolExecutor | None = None
     try:
         for effect in start:
@@ -74,6 +81,8 @@ def drive(
             if tasks is None:
                 break
             runner.checkpoint_id = run.checkpoint["id"]
+            runner.call_site = CallSite(*run.call_site(), save=_saver_of(run, saver), emit=emit)
+            runner.call_site.runner = runner
             if len(tasks) == 1:
                 run_task(tasks[0], runner)
                 yield from _drain(events)
@@ -89,8 +98,8 @@ def drive(
                 remaining, failed = len(tasks), False
                 while remaining:
                     kind, value = events.get()
-                    if kind == "custom":
-                        yield kind, value
+                    if kind == "chunk":
+                        yield value
                         continue
                     remaining -= 1
                     if value.error is not None and not failed:
@@ -120,9 +129,20 @@ def _run_and_report(task: Task, runner: TaskRunner, events: queue.SimpleQueue[An
 def _drain(events: queue.SimpleQueue[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
     while True:
         try:
-            yield events.get_nowait()
+            _, chunk = events.get_nowait()
         except queue.Empty:
             return
+        yield chunk
+
+
+def _saver_of(run: Run, saver: Any) -> Any:
+    config = run.checkpoint_config
+
+    def save(task_id: str, task_path: str, writes: list[tuple[str, Any]]) -> None:
+        if saver is not None and run.options.durability != "exit":
+            saver.put_writes(config, writes, task_id, task_path)
+
+    return save
 
 
 def _finish(run: Run, saver: Any) -> Iterator[tuple[str, Any]]:

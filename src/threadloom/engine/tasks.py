@@ -38,6 +38,8 @@ class TaskRunner:
     thread_id: str | None
     checkpoint_id: str | None
     submit: Callable[..., Any] | None = None
+    call_site: Any = None
+    """Where functional ``@task`` calls made by the running tasks are scheduled and saved."""
 
     def prepare(self, task: Task, attempt: int, first_attempt_time: float) -> TaskScratchpad:
         """A fresh scratchpad for one attempt of ``task``."""
@@ -63,6 +65,7 @@ class TaskRunner:
             submit=self.submit,
         )
         pad.extras["task"] = task
+        pad.extras["call_site"] = self.call_site
         return pad
 
     def kwargs(self, task: Task, pad: TaskScratchpad) -> dict[str, Any]:

@@ -1,1 +1,153 @@
-"""threadloom.func."""
+"""The functional API: ``@entrypoint`` workflows and the ``@task`` calls they make.
+
+An entrypoint compiles to a one-node graph: channels ``__start__`` (the input), ``__end__`` (the
+return value) and ``__previous__`` (what the next invocation on the thread receives as
+``previous``). Task calls run inside the entrypoint's superstep and are saved as they finish.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from threadloom.constants import END, PREVIOUS, START, TASKS
+from threadloom.engine.channels import EphemeralValue, LastValue, Topic
+from threadloom.engine.inject import injections_for
+from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
+from threadloom.engine.pregel import Pregel
+from threadloom.func._calls import schedule_call
+from threadloom.graph._schema import collect_types
+from threadloom.types import RetryPolicy
+
+__all__ = ["entrypoint", "task"]
+
+R = TypeVar("R")
+FinalValue = TypeVar("FinalValue")
+FinalSave = TypeVar("FinalSave")
+
+
+def _policies(retry_policy: Any) -> tuple[RetryPolicy, ...]:
+    if retry_policy is None:
+        return ()
+    if isinstance(retry_policy, RetryPolicy):
+        return (retry_policy,)
+    return tuple(retry_policy)
+
+
+class _TaskFunction(Generic[R]):
+    """A ``@task``: calling it inside a run schedules it and returns a future."""
+
+    def __init__(self, func: Callable[..., R], *, name: str | None, retry: Any) -> None:
+        functools.update_wrapper(self, func)
+        self.func = func
+        self.name: str = name or str(getattr(func, "__name__", "task"))
+        if name is not None:
+            self.__name__ = name
+        self.retry_policy = _policies(retry)
+        self.is_async = inspect.iscoroutinefunction(func)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return schedule_call(self.name, self.func, args, kwargs, self.retry_policy, self.is_async)
+
+
+def task(
+    __func_or_none__: Callable[..., Any] | None = None,
+    *,
+    name: str | None = None,
+    retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Mark a function as a task: each call inside a run is checkpointed and never redone."""
+    retry = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
+    timeout = kwargs.get("timeout")
+
+    def decorate(func: Callable[..., Any]) -> _TaskFunction[Any]:
+        if timeout is not None and not inspect.iscoroutinefunction(func):
+            raise ValueError(f"timeout is only supported for async tasks, not {func!r}")
+        return _TaskFunction(func, name=name, retry=retry)
+
+    if __func_or_none__ is not None:
+        return decorate(__func_or_none__)
+    return decorate
+
+
+class entrypoint(Generic[R]):
+    """Turn a function into a workflow with durable threads: ``@entrypoint(checkpointer=...)``."""
+
+    @dataclass(frozen=True, slots=True)
+    class final(Generic[FinalValue, FinalSave]):
+        """Return ``value`` to the caller and save ``save`` as the next ``previous``."""
+
+        value: Any
+        save: Any
+
+    def __init__(
+        self,
+        checkpointer: Any = None,
+        store: Any = None,
+        cache: Any = None,
+        context_schema: Any = None,
+        cache_policy: Any = None,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self.checkpointer = checkpointer
+        self.store = store
+        self.context_schema = context_schema or kwargs.pop("config_schema", None)
+        self.retry_policy = _policies(
+            retry_policy if retry_policy is not None else kwargs.pop("retry", None)
+        )
+
+    def __call__(self, func: Callable[..., Any]) -> Pregel:
+        if inspect.isgeneratorfunction(func) or inspect.isasyncgenfunction(func):
+            raise NotImplementedError("Generators are not supported in the Functional API.")
+        params = list(inspect.signature(func).parameters.values())
+        if not params:
+            raise ValueError("Entrypoint function must have at least one parameter")
+        name = func.__name__
+        is_async = inspect.iscoroutinefunction(func)
+
+        def write(output: Any, _ctx: TaskWriteContext) -> list[tuple[str, Any]]:
+            if isinstance(output, entrypoint.final):
+                return [(END, output.value), (PREVIOUS, output.save)]
+            return [(END, output), (PREVIOUS, output)]
+
+        def needs_async(*_: Any, **__: Any) -> Any:
+            raise TypeError(f"Entrypoint {name!r} is async: run it with ainvoke() or astream().")
+
+        node = NodeSpec(
+            name=name,
+            triggers=(START,),
+            read=lambda channels: channels[START].get(),
+            func=needs_async if is_async else func,
+            afunc=func if is_async else None,
+            write=write,
+            retry_policy=self.retry_policy,
+        )
+        hints = getattr(func, "__annotations__", {})
+        plan = Plan(
+            nodes={name: node},
+            channels={
+                START: EphemeralValue(START),
+                END: LastValue(END),
+                PREVIOUS: LastValue(PREVIOUS),
+                TASKS: Topic(TASKS),
+            },
+            input_channel=START,
+            output_channels=END,
+            stream_channels=END,
+            trigger_to_nodes={START: (name,)},
+            name=name,
+            is_functional=True,
+            store=self.store,
+            checkpointer=self.checkpointer,
+            context_schema=self.context_schema,
+            allowed_types=collect_types(*hints.values()) if isinstance(hints, dict) else (),
+            update_writers={name: write},
+        )
+        graph = Pregel(plan, injections={name: injections_for(func)})
+        functools.update_wrapper(graph, func)  # type: ignore[arg-type]
+        return graph
