@@ -29,43 +29,54 @@ from workloads import WORKLOADS, Metric, Runner, Sample, Workload
 
 @dataclass(slots=True)
 class Outcome:
-    """What one workload gave on each library: medians by metric, or the error that stopped it."""
+    """What one workload gave on each library: medians by metric, or the errors that stopped it."""
 
     workload: Workload
     figures: dict[str, dict[str, float]] = field(default_factory=dict)
     """library root -> metric name -> median."""
-    errors: dict[str, BaseException] = field(default_factory=dict)
-    """library root -> the exception that stopped this workload on it."""
+    errors: dict[tuple[str, str], BaseException] = field(default_factory=dict)
+    """(library root, part) -> the exception that stopped that part on that library."""
 
 
 def measure(workload: Workload, libs: list[Lib], reps: int, warmups: int) -> Outcome:
-    """Prepare, warm up and time ``workload`` on every library, alternating them per repetition."""
+    """Build, warm up and time every part of ``workload`` on every library.
+
+    The libraries take turns repetition by repetition (and swap who goes first), so a noisy
+    neighbour on the machine hurts both alike.
+    """
     outcome = Outcome(workload)
-    runners: dict[str, Runner] = {}
+    runners: dict[tuple[str, str], Runner] = {}
     for lib in libs:
         try:
-            runners[lib.root] = workload.prepare(lib)
-            for _ in range(warmups):
-                runners[lib.root](True)
+            parts = workload.prepare(lib)
         except Exception as exc:
-            outcome.errors[lib.root] = exc
-            runners.pop(lib.root, None)
-    samples: dict[str, list[Sample]] = {root: [] for root in runners}
-    for rep in range(reps):
-        order = list(runners) if rep % 2 == 0 else list(reversed(runners))
-        for root in order:
-            if root in outcome.errors:
-                continue
-            gc.collect()  # start each repetition with no garbage left by the other library
+            outcome.errors.update({(lib.root, m.source): exc for m in workload.metrics})
+            continue
+        for part, build in parts.items():
             try:
-                samples[root].append(runners[root](False))
+                runner = build()
+                for _ in range(warmups):
+                    runner(True)
             except Exception as exc:
-                outcome.errors[root] = exc
-    for root, taken in samples.items():
-        if root not in outcome.errors and taken:
-            outcome.figures[root] = {
-                m.name: median(s[m.name] for s in taken) for m in workload.metrics
-            }
+                outcome.errors[lib.root, part] = exc
+            else:
+                runners[lib.root, part] = runner
+    samples: dict[tuple[str, str], list[Sample]] = {key: [] for key in runners}
+    for rep in range(reps):
+        keys = list(runners) if rep % 2 == 0 else list(reversed(runners))
+        for key in keys:
+            if key in outcome.errors:
+                continue
+            gc.collect()  # start each repetition without the other library's garbage
+            try:
+                samples[key].append(runners[key](False))
+            except Exception as exc:
+                outcome.errors[key] = exc
+    for metric in workload.metrics:
+        for (root, part), taken in samples.items():
+            if part == metric.source and (root, part) not in outcome.errors and taken:
+                figures = outcome.figures.setdefault(root, {})
+                figures[metric.name] = median(sample[metric.name] for sample in taken)
     return outcome
 
 
@@ -91,23 +102,20 @@ def _line(cells: tuple[str, ...]) -> str:
 
 
 def _cell(
-    outcome: Outcome, root: str, metric: Metric, notes: list[str]
+    outcome: Outcome, root: str, metric: Metric, notes: dict[tuple[str, str, str], int]
 ) -> tuple[str, float | None]:
-    if root in outcome.figures:
-        value = outcome.figures[root][metric.name]
+    value = outcome.figures.get(root, {}).get(metric.name)
+    if value is not None:
         return _number(value), value
-    if root in outcome.errors:
-        exc = outcome.errors[root]
-        note = f"[{len(notes) + 1}]"
-        if metric is outcome.workload.metrics[0]:
-            notes.append(f"{note} {root} {outcome.workload.name}: {type(exc).__name__}: {exc}")
-            return f"error {note}", None
-        return f"error [{len(notes)}]", None
+    if (root, metric.source) in outcome.errors:
+        # One note per failed part, however many metrics it would have given.
+        number = notes.setdefault((outcome.workload.name, root, metric.source), len(notes) + 1)
+        return f"error [{number}]", None
     return "-", None
 
 
-def rows(outcome: Outcome, notes: list[str]) -> list[str]:
-    """The table lines of one workload; errors become numbered notes appended to ``notes``."""
+def rows(outcome: Outcome, notes: dict[tuple[str, str, str], int]) -> list[str]:
+    """The table lines of one workload; each failed part gets a number in ``notes``."""
     lines = []
     for metric in outcome.workload.metrics:
         tl_text, tl = _cell(outcome, "threadloom", metric, notes)
@@ -128,7 +136,9 @@ def _report(outcomes: list[Outcome]) -> dict[str, Any]:
     return {
         o.workload.name: {
             "figures": o.figures,
-            "errors": {root: f"{type(e).__name__}: {e}" for root, e in o.errors.items()},
+            "errors": {
+                f"{root} {part}": f"{type(e).__name__}: {e}" for (root, part), e in o.errors.items()
+            },
             "units": {m.name: m.unit for m in o.workload.metrics},
         }
         for o in outcomes
@@ -157,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     print(_line(_COLUMNS))
     print(_line(tuple("-" * width for width in _WIDTHS)))
     outcomes: list[Outcome] = []
-    notes: list[str] = []
+    notes: dict[tuple[str, str, str], int] = {}
     for workload in chosen:
         reps = args.reps or workload.reps
         outcome = measure(workload, libs, reps, args.warmup)
@@ -166,12 +176,14 @@ def main(argv: list[str] | None = None) -> int:
             print(line, flush=True)
     if notes:
         print()
-        print("\n".join(notes))
-    if args.verbose:
-        for outcome in outcomes:
-            for root, exc in outcome.errors.items():
-                print(f"\n--- {root} {outcome.workload.name} ---", file=sys.stderr)
-                traceback.print_exception(exc, file=sys.stderr)
+    failures = {
+        (o.workload.name, root, part): e for o in outcomes for (root, part), e in o.errors.items()
+    }
+    for (name, root, part), number in notes.items():
+        exc = failures[name, root, part]
+        print(f"[{number}] {root} {name} ({part}): {type(exc).__name__}: {exc}")
+        if args.verbose:
+            traceback.print_exception(exc, file=sys.stderr)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as out:
             json.dump(_report(outcomes), out, indent=2)

@@ -1,9 +1,10 @@
 """The engine workloads, each written once against a ``Lib`` and timed on both libraries.
 
-A workload builds its graph outside the clock, checks once that the library computes the right
-answer (a fast wrong engine must not win), and returns a ``Runner``: one call is one repetition and
-returns its figures by metric name. Timing policy (warm-up, repetitions, medians, interleaving the
-libraries) belongs to run.py.
+A workload is made of parts ("no saver", "InMemorySaver") that fail independently. Building a
+part happens outside the clock: it compiles the graph, checks once that the library computes the
+right answer (a fast wrong engine must not win) and returns a ``Runner``: one call is one
+repetition and returns that part's figures by metric name. Timing policy (warm-up, repetitions,
+medians, interleaving the libraries) belongs to run.py.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ Sample = dict[str, float]
 Runner = Callable[[bool], Sample]
 """Runs one repetition; ``True`` asks for a (possibly shorter) warm-up run."""
 
+Parts = dict[str, Callable[[], Runner]]
+"""Part name -> builds that part's runner; a part that fails to build or run fails alone."""
+
 
 @dataclass(slots=True, frozen=True)
 class Metric:
@@ -34,10 +38,16 @@ class Metric:
 
     name: str
     unit: str
+    part: str = ""
+    """The part that produces it; empty means the part named like the metric."""
     target: str = ""
     """What the threadloom figure should meet, in words ("tl <= 0.2 x LG"); empty if none."""
     meets: Callable[[float, float | None], bool] | None = None
     """Checks the target from the threadloom and the LangGraph figure."""
+
+    @property
+    def source(self) -> str:
+        return self.part or self.name
 
 
 @dataclass(slots=True, frozen=True)
@@ -45,7 +55,7 @@ class Workload:
     name: str
     summary: str
     metrics: tuple[Metric, ...]
-    prepare: Callable[[Lib], Runner]
+    prepare: Callable[[Lib], Parts]
     reps: int
     """Default number of timed repetitions; run.py's --reps overrides it."""
 
@@ -86,27 +96,26 @@ def _chain_graph(lib: Lib, checkpointer: Any) -> Any:
     return builder.compile(checkpointer=checkpointer)
 
 
-def prepare_chain100(lib: Lib) -> Runner:
-    graphs = {
-        "no saver": _chain_graph(lib, None),
-        "InMemorySaver": _chain_graph(lib, lib.InMemorySaver()),
-    }
+def _chain_runner(lib: Lib, part: str, checkpointer: Any) -> Runner:
+    graph = _chain_graph(lib, checkpointer)
     start = {"count": 0, "last": ""}
-    for variant, graph in graphs.items():
-        _check(
-            f"chain100 {variant}", graph.invoke(start, _thread()), {"count": 100, "last": "node99"}
-        )
+    done = {"count": CHAIN_LENGTH, "last": f"node{CHAIN_LENGTH - 1}"}
+    _check(f"chain100 {part} result", graph.invoke(start, _thread()), done)
 
     def run(warmup: bool) -> Sample:
-        sample: Sample = {}
-        for variant, graph in graphs.items():
-            config = _thread()
-            began = perf_counter()
-            graph.invoke(start, config)
-            sample[variant] = (perf_counter() - began) / CHAIN_LENGTH * 1e6
-        return sample
+        config = _thread()
+        began = perf_counter()
+        graph.invoke(start, config)
+        return {part: (perf_counter() - began) / CHAIN_LENGTH * 1e6}
 
     return run
+
+
+def prepare_chain100(lib: Lib) -> Parts:
+    return {
+        "no saver": lambda: _chain_runner(lib, "no saver", None),
+        "InMemorySaver": lambda: _chain_runner(lib, "InMemorySaver", lib.InMemorySaver()),
+    }
 
 
 # --- chat500: does a turn get slower as the conversation grows? ---------------------------------
@@ -134,7 +143,11 @@ class EchoChatModel(BaseChatModel):
         return ChatResult(generations=[ChatGeneration(message=answer)])
 
 
-def prepare_chat500(lib: Lib) -> Runner:
+def prepare_chat500(lib: Lib) -> Parts:
+    return {"chat": lambda: _chat_runner(lib)}
+
+
+def _chat_runner(lib: Lib) -> Runner:
     model = EchoChatModel()
 
     def chatbot(state: dict[str, Any]) -> dict[str, Any]:
@@ -207,26 +220,26 @@ def _fan_graph(lib: Lib, checkpointer: Any) -> Any:
     return builder.compile(checkpointer=checkpointer)
 
 
-def prepare_send200(lib: Lib) -> Runner:
-    graphs = {
-        "no saver": _fan_graph(lib, None),
-        "InMemorySaver": _fan_graph(lib, lib.InMemorySaver()),
-    }
+def _fan_runner(lib: Lib, part: str, checkpointer: Any) -> Runner:
+    graph = _fan_graph(lib, checkpointer)
     start = {"items": list(range(FANOUT)), "results": []}
-    for variant, graph in graphs.items():
-        out = graph.invoke(start, _thread())
-        _check(f"send200 {variant} results", sorted(out["results"]), [2 * n for n in range(FANOUT)])
+    out = graph.invoke(start, _thread())
+    _check(f"send200 {part} results", sorted(out["results"]), [2 * n for n in range(FANOUT)])
 
     def run(warmup: bool) -> Sample:
-        sample: Sample = {}
-        for variant, graph in graphs.items():
-            config = _thread()
-            began = perf_counter()
-            graph.invoke(start, config)
-            sample[variant] = (perf_counter() - began) * 1e3
-        return sample
+        config = _thread()
+        began = perf_counter()
+        graph.invoke(start, config)
+        return {part: (perf_counter() - began) * 1e3}
 
     return run
+
+
+def prepare_send200(lib: Lib) -> Parts:
+    return {
+        "no saver": lambda: _fan_runner(lib, "no saver", None),
+        "InMemorySaver": lambda: _fan_runner(lib, "InMemorySaver", lib.InMemorySaver()),
+    }
 
 
 # --- reducer1000: add_messages alone on a long history -----------------------------------------
@@ -235,7 +248,11 @@ HISTORY: Final = 1000
 CALLS: Final = 200
 
 
-def prepare_reducer1000(lib: Lib) -> Runner:
+def prepare_reducer1000(lib: Lib) -> Parts:
+    return {"reducer": lambda: _reducer_runner(lib)}
+
+
+def _reducer_runner(lib: Lib) -> Runner:
     add_messages = lib.add_messages
     history = add_messages(
         [],
@@ -281,7 +298,7 @@ WORKLOADS: Final[dict[str, Workload]] = {
             "100-node chain, one invoke per repetition on a fresh thread",
             (
                 Metric("no saver", "µs/step"),
-                Metric("InMemorySaver", "µs/step", "tl <= 0.2 x LG", _at_most(0.2)),
+                Metric("InMemorySaver", "µs/step", "", "tl <= 0.2 x LG", _at_most(0.2)),
             ),
             prepare_chain100,
             reps=7,
@@ -290,9 +307,9 @@ WORKLOADS: Final[dict[str, Workload]] = {
             "chat500",
             "500 turns on one thread, StateGraph(MessagesState) + InMemorySaver",
             (
-                Metric("turns 1-50", "ms/turn"),
-                Metric("turns 451-500", "ms/turn"),
-                Metric("late / early", "x", "tl <= 1.5", lambda tl, lg: tl <= 1.5),
+                Metric("turns 1-50", "ms/turn", "chat"),
+                Metric("turns 451-500", "ms/turn", "chat"),
+                Metric("late / early", "x", "chat", "tl <= 1.5", lambda tl, lg: tl <= 1.5),
             ),
             prepare_chat500,
             reps=3,
@@ -307,7 +324,10 @@ WORKLOADS: Final[dict[str, Workload]] = {
         Workload(
             "reducer1000",
             "add_messages on a 1000-message history, one new message per call",
-            (Metric("new tuple", "µs/call"), Metric("message with id", "µs/call")),
+            (
+                Metric("new tuple", "µs/call", "reducer"),
+                Metric("message with id", "µs/call", "reducer"),
+            ),
             prepare_reducer1000,
             reps=7,
         ),
