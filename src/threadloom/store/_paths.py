@@ -58,6 +58,8 @@ def _tokenize(path: str) -> tuple[str, ...]:
             i = end + 1
             expect_name = False
         elif ch == "{":
+            if not expect_name:
+                raise _bad(path, f"'{{' at position {i} must start the path or follow a '.'")
             end = _closing_brace(path, i)
             inner = path[i + 1 : end]
             parts = _split_top_level(inner)

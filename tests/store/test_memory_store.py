@@ -1,0 +1,174 @@
+"""What is particular to InMemoryStore: its vector index against brute force, padding, TTL."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+from fake_embed import FakeEmbeddings
+
+from threadloom.store._vectors import VectorIndex
+from threadloom.store.base import PutOp, SearchOp
+from threadloom.store.memory import InMemoryStore
+
+DIMS = 16
+
+
+def test_import_path_matches_langgraph() -> None:
+    from threadloom.store.base import BaseStore
+
+    store = InMemoryStore()
+    assert isinstance(store, BaseStore)
+    assert store.supports_ttl
+
+
+def test_unembedded_items_pad_the_results_at_score_none() -> None:
+    store = InMemoryStore(index={"dims": 128, "embed": FakeEmbeddings(), "fields": ["text"]})
+    store.put(("m",), "bob", {"text": "User name is Bob"})
+    store.put(("m",), "pizza", {"text": "User likes pizza"})
+    store.put(("m",), "off", {"text": "User name is Bob"}, index=False)
+    store.put(("m",), "nofield", {"other": "no text field"})
+    found = store.search(("m",), query="what is my name?", limit=10)
+    assert [i.key for i in found[:2]] == ["bob", "pizza"]
+    assert [(i.key, i.score) for i in found[2:]] == [("nofield", None), ("off", None)]
+    assert [i.key for i in store.search(("m",), query="name", limit=1, offset=2)] == ["nofield"]
+    assert [i.key for i in store.search(("m",), query="name", limit=2)] == ["bob", "pizza"]
+
+
+def test_search_in_batch_sees_state_before_puts() -> None:
+    store = InMemoryStore(index={"dims": 128, "embed": FakeEmbeddings(), "fields": ["text"]})
+    store.put(("m",), "old", {"text": "User name is Bob"})
+    results = store.batch(
+        [PutOp(("m",), "new", {"text": "User name is Bob"}), SearchOp(("m",), query="name")]
+    )
+    assert [i.key for i in results[1]] == ["old"]
+
+
+def _brute_force(
+    vectors: dict[tuple[tuple[str, ...], str], np.ndarray],
+    query: np.ndarray,
+    prefix: tuple[str, ...],
+    allowed: set[tuple[tuple[str, ...], str]] | None,
+) -> list[tuple[tuple[tuple[str, ...], str], float]]:
+    q = query / np.linalg.norm(query)
+    scored = []
+    for where, rows in vectors.items():
+        if where[0][: len(prefix)] != prefix or (allowed is not None and where not in allowed):
+            continue
+        normed = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        scored.append((where, float((normed @ q).max())))
+    return sorted(scored, key=lambda s: -s[1])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_vector_search_matches_brute_force(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    pick = random.Random(seed)
+    table: dict[str, np.ndarray] = {}
+
+    def embed(texts: list[str]) -> list[list[float]]:
+        return [table[t].tolist() for t in texts]
+
+    store = InMemoryStore(index={"dims": DIMS, "embed": embed, "fields": ["parts[*]"]})
+    truth: dict[tuple[tuple[str, ...], str], np.ndarray] = {}
+    values: dict[tuple[tuple[str, ...], str], dict[str, Any]] = {}
+    namespaces = [("u", str(i)) for i in [1, 10, 2, 3]] + [("u", "1", "deep"), ("v",)]
+    counter = 0
+    for step in range(300):
+        ns, key = pick.choice(namespaces), str(pick.randrange(40))
+        if pick.random() < 0.2:
+            store.delete(ns, key)
+            truth.pop((ns, key), None)
+            values.pop((ns, key), None)
+            continue
+        parts = []
+        for _ in range(pick.choice([1, 1, 2, 3])):
+            counter += 1
+            text = f"t{counter}"
+            table[text] = rng.standard_normal(DIMS).astype(np.float32)
+            parts.append(text)
+        value = {"parts": parts, "group": pick.randrange(3)}
+        store.put(ns, key, value)
+        truth[(ns, key)] = np.array([table[t] for t in parts])
+        values[(ns, key)] = value
+        if step % 25 == 24:
+            table["q"] = rng.standard_normal(DIMS).astype(np.float32)
+            for prefix in [(), ("u",), ("u", "1"), ("v",), ("none",)]:
+                for group in [None, 1]:
+                    allowed = (
+                        None
+                        if group is None
+                        else {w for w, v in values.items() if v["group"] == group}
+                    )
+                    expected = _brute_force(truth, table["q"], prefix, allowed)[:7]
+                    found = store.search(
+                        prefix,
+                        query="q",
+                        limit=7,
+                        filter=None if group is None else {"group": group},
+                    )
+                    assert [(i.namespace, i.key) for i in found] == [w for w, _ in expected]
+                    assert [i.score for i in found] == pytest.approx(
+                        [s for _, s in expected], abs=1e-5
+                    )
+
+
+def test_vector_index_reuses_rows_and_grows() -> None:
+    index = VectorIndex(4)
+    rows = [index.add(("n", str(i % 40)), i, np.ones((2, 4), dtype=np.float32)) for i in range(100)]
+    assert index.live_rows == 200
+    for i in range(0, 100, 2):
+        index.remove(("n", str(i % 40)), rows[i])
+    assert index.live_rows == 100
+    again = index.add(("n", "x"), 1000, np.eye(4, dtype=np.float32))
+    assert set(again.tolist()) <= {r for i in range(0, 100, 2) for r in rows[i].tolist()}
+    items, scores = index.search(np.array([1, 0, 0, 0], dtype=np.float32), 3, [("n", "x")])
+    assert items.tolist() == [1000]
+    assert scores.tolist() == pytest.approx([1.0])
+    many = [("n", str(i)) for i in range(40)] + [("n", "x")]  # the many-namespace path
+    items, _ = index.search(np.ones(4, dtype=np.float32), 500, many)
+    assert sorted(items.tolist()) == [*range(1, 100, 2), 1000]
+
+
+def test_omit_expired_hides_before_sweep() -> None:
+    store = InMemoryStore(ttl={"omit_expired": True})
+    clock = [1000.0]
+    store._time = lambda: clock[0]
+    store.put(("a",), "k", {"v": 1}, ttl=1)
+    store.put(("a",), "keep", {"v": 2})
+    clock[0] += 61
+    assert store.get(("a",), "k") is None
+    assert [i.key for i in store.search(("a",))] == ["keep"]
+    assert store.sweep_ttl() == 1
+
+
+def test_expired_items_readable_until_swept_by_default() -> None:
+    store = InMemoryStore(ttl={"refresh_on_read": False})
+    clock = [1000.0]
+    store._time = lambda: clock[0]
+    store.put(("a",), "k", {"v": 1}, ttl=1)
+    clock[0] += 30
+    assert store.get(("a",), "k") is not None  # refresh_on_read False: no refresh
+    clock[0] += 31
+    assert store.get(("a",), "k") is not None  # expired, not yet swept
+    assert store.get(("a",), "k", refresh_ttl=True) is not None  # an explicit refresh
+    assert store.sweep_ttl() == 0
+    clock[0] += 61
+    assert store.sweep_ttl() == 1
+    assert store.list_namespaces() == []
+
+
+def test_search_refreshes_ttl() -> None:
+    store = InMemoryStore()
+    clock = [0.0]
+    store._time = lambda: clock[0]
+    store.put(("a",), "k", {"v": 1}, ttl=1)
+    clock[0] += 50
+    assert len(store.search(("a",))) == 1  # refresh_ttl defaults to True
+    clock[0] += 50
+    assert store.sweep_ttl() == 0
+    store.search(("a",), refresh_ttl=False)
+    clock[0] += 11
+    assert store.sweep_ttl() == 1
