@@ -178,3 +178,19 @@ class DisallowedTypeError(SerializationError):
             "trust it, allow it: JsonPlusSerializer(allowed_msgpack_modules="
             f"[{(module, name)!r}]) or saver.with_allowlist([{(module, name)!r}])."
         )
+
+
+class IndexDimensionsError(ValueError):
+    """A database holds vectors of other dimensions than the store's ``index["dims"]``."""
+
+    def __init__(self, stored_dims: int, configured_dims: int, vectors: int) -> None:
+        self.stored_dims, self.configured_dims, self.vectors = stored_dims, configured_dims, vectors
+        super().__init__(
+            f"This store's vector index was built with dims={stored_dims!r} ({vectors} vector(s) "
+            f"stored), but index['dims'] is {configured_dims!r}. Use the embedding model the "
+            f"index was built with (dims={stored_dims}), or open a new database file to embed "
+            "with the new model."
+        )
+
+
+__all__ += ["IndexDimensionsError"]

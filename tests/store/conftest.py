@@ -6,6 +6,8 @@ closed after the test. To run the suite on a new backend, add one entry to ``BAC
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -16,6 +18,8 @@ from async_bridge import AsyncAsSync, LoopThread
 
 from threadloom.store.base import IndexConfig, TTLConfig
 from threadloom.store.memory import InMemoryStore
+from threadloom.store.sqlite import SqliteStore
+from threadloom.store.sqlite.aio import AsyncSqliteStore
 
 Factory = Callable[[Path, IndexConfig | None, TTLConfig | None, ExitStack], Any]
 
@@ -32,9 +36,55 @@ def _memory_async(
     return AsyncAsSync(InMemoryStore(index=index, ttl=ttl), loop)
 
 
+def _sqlite(
+    tmp_path: Path, index: IndexConfig | None, ttl: TTLConfig | None, cleanup: ExitStack
+) -> Any:
+    store = cleanup.enter_context(
+        SqliteStore.from_conn_string(str(tmp_path / "store.db"), index=index, ttl=ttl)
+    )
+    store.setup()
+    return store
+
+
+class _AsyncTTLAsSync(AsyncAsSync):
+    """AsyncSqliteStore's TTL methods are coroutines (as LangGraph's): run them on the loop."""
+
+    def sweep_ttl(self) -> Any:
+        return self._call("sweep_ttl")
+
+    def start_ttl_sweeper(self, *args: Any) -> Any:
+        task = self._call("start_ttl_sweeper", *args)
+        if task.done():  # no ttl config: nothing to sweep
+            done: concurrent.futures.Future[None] = concurrent.futures.Future()
+            done.set_result(None)
+            return done
+
+        async def finished() -> None:
+            await task
+
+        return asyncio.run_coroutine_threadsafe(finished(), self._loop.loop)  # a sync Future
+
+    def stop_ttl_sweeper(self, timeout: float | None = None) -> Any:
+        return self._call("stop_ttl_sweeper", timeout=timeout)
+
+
+def _sqlite_async(
+    tmp_path: Path, index: IndexConfig | None, ttl: TTLConfig | None, cleanup: ExitStack
+) -> Any:
+    loop = LoopThread()
+    cleanup.callback(loop.close)
+    opened = AsyncSqliteStore.from_conn_string(str(tmp_path / "store.db"), index=index, ttl=ttl)
+    store = loop.run(opened.__aenter__())
+    cleanup.callback(lambda: loop.run(opened.__aexit__(None, None, None)))
+    loop.run(store.setup())
+    return _AsyncTTLAsSync(store, loop)
+
+
 BACKENDS: dict[str, Factory] = {
     "memory": _memory,
     "memory_async": _memory_async,  # the same store through its async methods
+    "sqlite": _sqlite,
+    "sqlite_async": _sqlite_async,
 }
 
 

@@ -1,0 +1,367 @@
+"""Everything SqliteStore says to SQLite: schema, migrations, statements, row encoding, filters.
+
+The sync and async stores run exactly these statements; nothing here touches a connection.
+
+Encoding decisions:
+
+- A namespace is stored as its labels joined by ``.`` with a trailing ``.`` (``"memories.1."``).
+  Labels never contain ``.``, so the namespaces under a prefix are one index range scan,
+  ``prefix >= 'memories.1.' AND prefix < 'memories.1/'`` (``/`` follows ``.``), and
+  ``("memories", "1")`` never matches ``("memories", "10")``.
+- Values are JSON text; timestamps are integer microseconds since the epoch (UTC), so
+  ``updated_at DESC`` orders writes exactly; ``expires_at`` is epoch seconds (REAL) and
+  ``ttl_minutes`` the item's ttl (REAL, NULL for never).
+- Vectors are float32 BLOBs, one row per embedded field. Both tables use AUTOINCREMENT ids, so an
+  id is never reused: the in-process vector mirror detects another process's writes by id.
+- Filters (the tree of ``threadloom.store._filters``) compile to typed SQL over ``json_type`` and
+  ``json_extract``/``json_each``: numbers compare with numbers, strings with strings, and every
+  fragment is 0 or 1, never NULL, so ``NOT`` is an exact complement. Values are always bound
+  parameters; only fixed SQL text and generated aliases are spliced in.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from threadloom.errors import StorageError
+from threadloom.store._filters import And, Compare, Exists, FilterNode, In, Not, Or
+from threadloom.store.base import Item, SearchItem
+
+__all__ = [
+    "ITEM_COLUMNS",
+    "MIGRATIONS",
+    "compile_filter",
+    "decode_item",
+    "decode_namespace",
+    "decode_search_item",
+    "encode_namespace",
+    "encode_value",
+    "prefix_range",
+    "storage_error",
+]
+
+MIGRATIONS: Final[tuple[str, ...]] = (
+    # 0: items; UNIQUE (prefix, key) is also the index that prefix range scans use.
+    "CREATE TABLE store ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " prefix TEXT NOT NULL,"
+    " key TEXT NOT NULL,"
+    " value TEXT NOT NULL,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " expires_at REAL,"
+    " ttl_minutes REAL,"
+    " UNIQUE (prefix, key))",
+    # 1: the newest-first page over everything reads this index instead of sorting the table.
+    "CREATE INDEX store_updated_idx ON store (updated_at DESC, prefix, key)",
+    # 2: the sweeper finds expired rows without a scan.
+    "CREATE INDEX store_expires_idx ON store (expires_at) WHERE expires_at IS NOT NULL",
+    # 3: one row per embedded field of an item.
+    "CREATE TABLE store_vectors ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " item_id INTEGER NOT NULL REFERENCES store (id) ON DELETE CASCADE,"
+    " field_name TEXT NOT NULL,"
+    " embedding BLOB NOT NULL)",
+    # 4: replacing or deleting an item's vectors.
+    "CREATE INDEX store_vectors_item_idx ON store_vectors (item_id)",
+    # 5: facts about the file, such as the dimensions of the stored vectors.
+    "CREATE TABLE store_settings (name TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
+"""Append-only: never edit a shipped migration, add a new one."""
+
+CREATE_MIGRATIONS_TABLE: Final = (
+    "CREATE TABLE IF NOT EXISTS threadloom_store_migrations (v INTEGER PRIMARY KEY)"
+)
+SELECT_MIGRATION_DONE: Final = "SELECT coalesce(max(v), -1) FROM threadloom_store_migrations"
+INSERT_MIGRATION: Final = "INSERT INTO threadloom_store_migrations (v) VALUES (?)"
+
+CONNECTION_PRAGMAS: Final[tuple[str, ...]] = (
+    "PRAGMA busy_timeout = 30000",  # wait for another process's write instead of failing
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA synchronous = NORMAL",  # with WAL: durable across crashes of the process
+)
+"""Per-connection settings, set before anything else."""
+JOURNAL_WAL: Final = "PRAGMA journal_mode = WAL"  # readers never block the writer (DECISIONS 6)
+
+BEGIN_READ: Final = "BEGIN"
+BEGIN_WRITE: Final = "BEGIN IMMEDIATE"  # take the write lock first: no deadlocked upgrades
+COMMIT: Final = "COMMIT"
+ROLLBACK: Final = "ROLLBACK"
+
+SELECT_DIMS: Final = "SELECT value FROM store_settings WHERE name = 'dims'"
+INSERT_DIMS: Final = "INSERT INTO store_settings (name, value) VALUES ('dims', ?)"
+COUNT_VECTORS: Final = "SELECT count(*) FROM store_vectors"
+
+ITEM_COLUMNS: Final = (
+    "s.id, s.prefix, s.key, s.value, s.created_at, s.updated_at, s.ttl_minutes, s.expires_at"
+)
+"""The columns ``decode_item`` reads, in order."""
+
+SELECT_GET: Final = f"SELECT {ITEM_COLUMNS} FROM store s WHERE s.prefix = ? AND s.key = ?"
+SELECT_BY_IDS: Final = (
+    f"SELECT {ITEM_COLUMNS} FROM store s WHERE s.id IN (SELECT value FROM json_each(?))"
+)
+SELECT_NAMESPACES: Final = "SELECT DISTINCT prefix FROM store"
+NEWEST_FIRST: Final = " ORDER BY s.updated_at DESC, s.prefix, s.key"
+
+# Ids of the batch's (namespace, key) pairs that exist: one statement for the whole batch.
+SELECT_IDS_OF_KEYS: Final = (
+    "SELECT s.id, s.prefix, s.key FROM json_each(?) AS j"
+    " JOIN store s ON s.prefix = j.value ->> 0 AND s.key = j.value ->> 1"
+)
+SELECT_SEQUENCES: Final = (
+    "SELECT name, seq FROM sqlite_sequence WHERE name IN ('store', 'store_vectors')"
+)
+UPSERT_ITEM: Final = (
+    "INSERT INTO store (id, prefix, key, value, created_at, updated_at, expires_at, ttl_minutes)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT (prefix, key) DO UPDATE SET value = excluded.value,"
+    " updated_at = excluded.updated_at, expires_at = excluded.expires_at,"
+    " ttl_minutes = excluded.ttl_minutes"  # created_at is kept (DECISIONS 10)
+)
+DELETE_ITEM: Final = "DELETE FROM store WHERE id = ?"
+DELETE_VECTORS_OF_ITEM: Final = "DELETE FROM store_vectors WHERE item_id = ?"
+INSERT_VECTOR: Final = (
+    "INSERT INTO store_vectors (id, item_id, field_name, embedding) VALUES (?, ?, ?, ?)"
+)
+REFRESH_TTL: Final = (
+    "UPDATE store SET expires_at = ? + ttl_minutes * 60.0"
+    " WHERE ttl_minutes IS NOT NULL AND id IN (SELECT value FROM json_each(?))"
+)
+DELETE_EXPIRED_VECTORS: Final = (
+    "DELETE FROM store_vectors WHERE item_id IN"
+    " (SELECT id FROM store WHERE expires_at IS NOT NULL AND expires_at < ?)"
+)
+DELETE_EXPIRED: Final = (
+    "DELETE FROM store WHERE expires_at IS NOT NULL AND expires_at < ? RETURNING id"
+)
+
+# The vector mirror: what exists (cheap), then the vectors of the items that changed.
+DATA_VERSION: Final = "SELECT data_version FROM pragma_data_version"
+SELECT_VECTOR_IDS: Final = "SELECT id, item_id FROM store_vectors"
+SELECT_ALL_VECTORS: Final = (
+    "SELECT v.item_id, s.prefix, v.id, v.embedding FROM store_vectors v"
+    " JOIN store s ON s.id = v.item_id ORDER BY v.item_id, v.id"
+)
+SELECT_VECTORS_OF_ITEMS: Final = (
+    "SELECT v.item_id, s.prefix, v.id, v.embedding FROM store_vectors v"
+    " JOIN store s ON s.id = v.item_id"
+    " WHERE v.item_id IN (SELECT value FROM json_each(?)) ORDER BY v.item_id, v.id"
+)
+HAS_NO_VECTORS: Final = "NOT EXISTS (SELECT 1 FROM store_vectors v WHERE v.item_id = s.id)"
+NOT_EXPIRED: Final = "(s.expires_at IS NULL OR s.expires_at >= ?)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Row encoding
+
+
+def encode_namespace(namespace: Sequence[str]) -> str:
+    """``("memories", "1")`` → ``"memories.1."``; ``()`` → ``""``."""
+    return "".join(label + "." for label in namespace)
+
+
+def decode_namespace(prefix: str) -> tuple[str, ...]:
+    """Inverse of ``encode_namespace``."""
+    return tuple(prefix.split(".")[:-1])
+
+
+def prefix_range(namespace_prefix: Sequence[str]) -> tuple[str, list[Any]]:
+    """A WHERE fragment keeping the namespaces under ``namespace_prefix``, label by label."""
+    if not namespace_prefix:
+        return "1", []
+    low = encode_namespace(namespace_prefix)
+    return "s.prefix >= ? AND s.prefix < ?", [low, low[:-1] + "/"]
+
+
+def encode_value(value: Any) -> str:
+    """The JSON text of a stored value; refuses what JSON cannot hold, naming the fix."""
+    try:
+        return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(
+            f"SqliteStore stores values as JSON, and {value!r:.200} cannot be written as JSON "
+            f"({exc}). Use dicts, lists, strings, finite numbers, booleans and None, or convert "
+            "the value first (e.g. datetime to an ISO string)."
+        ) from exc
+
+
+def micros_to_datetime(micros: int) -> datetime:
+    """Integer microseconds since the epoch → an aware UTC datetime (exact)."""
+    seconds, rest = divmod(micros, 1_000_000)
+    return datetime.fromtimestamp(seconds, UTC).replace(microsecond=rest)
+
+
+def decode_item(row: Sequence[Any]) -> Item:
+    """A row of ``ITEM_COLUMNS`` → ``Item``."""
+    return Item(
+        value=json.loads(row[3]),
+        key=row[2],
+        namespace=decode_namespace(row[1]),
+        created_at=micros_to_datetime(row[4]),
+        updated_at=micros_to_datetime(row[5]),
+    )
+
+
+def decode_search_item(row: Sequence[Any], score: float | None) -> SearchItem:
+    """A row of ``ITEM_COLUMNS`` and its score → ``SearchItem``."""
+    return SearchItem(
+        decode_namespace(row[1]),
+        row[2],
+        json.loads(row[3]),
+        micros_to_datetime(row[4]),
+        micros_to_datetime(row[5]),
+        score,
+    )
+
+
+def storage_error(exc: sqlite3.Error, what: str) -> StorageError:
+    """Our error for a driver failure; the caller raises it ``from exc``."""
+    hint = ""
+    if "locked" in str(exc) or "busy" in str(exc):
+        hint = (
+            " Another connection held the write lock for longer than the busy timeout (30 s): "
+            "keep write transactions short, or retry."
+        )
+    return StorageError(f"SQLite failed while {what}: {exc}.{hint}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Filters → SQL
+
+_NUMBER_TYPES: Final = "('integer', 'real')"
+_ORDER_SQL: Final = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_INT64: Final = 2**63
+
+
+def json_path(path: Sequence[str]) -> str:
+    """A SQLite JSON path of object keys (segments are ``[A-Za-z0-9_-]``, checked on parse)."""
+    return "$" + "".join(f'."{segment}"' for segment in path)
+
+
+def _bind_number(value: int | float) -> int | float:
+    # SQLite integers are 64-bit; larger Python ints compare as the REAL SQLite parsed them to.
+    if isinstance(value, int) and not -_INT64 <= value < _INT64:
+        return float(value)
+    return value
+
+
+class _Location:
+    """Where a JSON value sits: the SQL for its type, its scalar value, and its children."""
+
+    __slots__ = ("atom", "each", "params", "type")
+
+    def __init__(self, type_sql: str, atom_sql: str, each_sql: str, params: list[Any]) -> None:
+        self.type, self.atom, self.each, self.params = type_sql, atom_sql, each_sql, params
+
+
+class _Compiler:
+    """Turns one filter tree into SQL text and its parameters, left to right."""
+
+    def __init__(self, doc: str) -> None:
+        self.doc = doc
+        self.params: list[Any] = []
+        self._aliases = 0
+
+    def at_path(self, path: Sequence[str]) -> _Location:
+        p = json_path(path)
+        return _Location(
+            f"json_type({self.doc}, ?)",
+            f"json_extract({self.doc}, ?)",
+            f"json_each({self.doc}, ?)",
+            [p],
+        )
+
+    def node(self, node: FilterNode) -> str:
+        match node:
+            case And(()):
+                return "1"
+            case And(nodes):
+                return "(" + " AND ".join(self.node(n) for n in nodes) + ")"
+            case Or(nodes):
+                return "(" + " OR ".join(self.node(n) for n in nodes) + ")"
+            case Not(inner):
+                return f"(NOT {self.node(inner)})"
+            case Exists(path):
+                loc = self.at_path(path)
+                return self.typed(loc, "{type} IS NOT NULL")
+            case Compare(path, "eq", expected):
+                return self.equal(self.at_path(path), expected)
+            case Compare(path, op, bound):
+                loc = self.at_path(path)
+                kinds = "= 'text'" if isinstance(bound, str) else f"IN {_NUMBER_TYPES}"
+                sql = self.typed(
+                    loc, f"coalesce({{type}} {kinds} AND {{atom}} {_ORDER_SQL[op]} ?, 0)"
+                )
+                self.params.append(bound if isinstance(bound, str) else _bind_number(bound))
+                return sql
+            case In(path, values):
+                if not values:
+                    return "0"
+                return "(" + " OR ".join(self.equal(self.at_path(path), v) for v in values) + ")"
+        raise TypeError(f"Not a filter node: {node!r}")  # pragma: no cover
+
+    def typed(self, loc: _Location, template: str) -> str:
+        """Fill ``{type}``/``{atom}``/``{each}`` in order, binding each one's parameters."""
+        out: list[str] = []
+        rest = template
+        while True:
+            starts = [(rest.find("{" + k + "}"), k) for k in ("type", "atom", "each")]
+            found = [(i, k) for i, k in starts if i >= 0]
+            if not found:
+                out.append(rest)
+                return "".join(out)
+            i, k = min(found)
+            out.append(rest[:i])
+            out.append(getattr(loc, k))
+            self.params.extend(loc.params)
+            rest = rest[i + len(k) + 2 :]
+
+    def equal(self, loc: _Location, expected: Any) -> str:
+        """Typed JSON equality of the value at ``loc`` with ``expected`` (0 or 1, never NULL)."""
+        if expected is None:  # null, or missing (only a top-level path can be missing)
+            return self.typed(loc, "({type} IS NULL OR {type} = 'null')")
+        if isinstance(expected, bool):
+            sql = self.typed(loc, "({type} IS ?)")
+            self.params.append("true" if expected else "false")
+            return sql
+        if isinstance(expected, int | float):
+            sql = self.typed(loc, f"coalesce({{type}} IN {_NUMBER_TYPES} AND {{atom}} = ?, 0)")
+            self.params.append(_bind_number(expected))
+            return sql
+        if isinstance(expected, str):
+            sql = self.typed(loc, "coalesce({type} = 'text' AND {atom} = ?, 0)")
+            self.params.append(expected)
+            return sql
+        is_list = isinstance(expected, list | tuple)
+        entries = list(enumerate(expected)) if is_list else list(expected.items())
+        kind = "array" if is_list else "object"
+        sql = self.typed(
+            loc, f"coalesce({{type}} = '{kind}' AND (SELECT count(*) FROM {{each}}) = ?"
+        )
+        self.params.append(len(entries))
+        parts = [sql]
+        for key, child in entries:
+            self._aliases += 1
+            alias = f"j{self._aliases}"
+            head = self.typed(
+                loc, f"EXISTS (SELECT 1 FROM {{each}} AS {alias} WHERE {alias}.key = ?"
+            )
+            self.params.append(key)
+            # json_each of a scalar's text would be malformed JSON: give it an empty array.
+            children = (
+                f"CASE WHEN {alias}.type IN ('array', 'object') THEN {alias}.value ELSE '[]' END"
+            )
+            inner = _Location(f"{alias}.type", f"{alias}.atom", f"json_each({children})", [])
+            parts.append(f"{head} AND {self.equal(inner, child)})")
+        return " AND ".join(parts) + ", 0)"
+
+
+def compile_filter(node: FilterNode, doc: str = "s.value") -> tuple[str, list[Any]]:
+    """SQL (0 or 1 per row) and parameters answering ``node`` over the JSON column ``doc``."""
+    compiler = _Compiler(doc)
+    return compiler.node(node), compiler.params

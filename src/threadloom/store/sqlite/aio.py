@@ -1,0 +1,205 @@
+"""AsyncSqliteStore: SqliteStore for asyncio, on ``aiosqlite``.
+
+The asyncio twin of ``threadloom.store.sqlite``'s driver: it carries out the same ``_core``
+effects with ``await``, so no store logic is written twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from threadloom.store._ttl import DEFAULT_SWEEP_MINUTES
+from threadloom.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig
+from threadloom.store.sqlite import _embed_async
+from threadloom.store.sqlite import _sql as sql
+from threadloom.store.sqlite._core import (
+    EmbedQuery,
+    EmbedTexts,
+    ExecMany,
+    Fetch,
+    Steps,
+    StoreCore,
+)
+
+__all__ = ["AsyncSqliteStore"]
+
+T = TypeVar("T")
+logger = logging.getLogger(__name__)
+
+
+class AsyncSqliteStore(BaseStore):
+    """A persistent store in a SQLite file for asyncio programs, with semantic search and TTL.
+
+    ``conn`` is an ``aiosqlite`` connection; the store runs its own transactions on it. The sync
+    methods work from other threads while the event loop that owns the store runs.
+    """
+
+    supports_ttl = True
+
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        index: IndexConfig | None = None,
+        ttl: TTLConfig | None = None,
+    ) -> None:
+        self.conn = conn
+        self.index_config = index
+        self.ttl_config = ttl
+        self._core = StoreCore(index, ttl, type(self).__name__)
+        self.embeddings = self._core.index.embeddings if self._core.index else None
+        self._lock = asyncio.Lock()  # one transaction at a time on the connection
+        self._is_setup = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sweeper: asyncio.Task[None] | None = None
+        self._sweeper_stop = asyncio.Event()
+
+    @classmethod
+    @asynccontextmanager
+    async def from_conn_string(
+        cls,
+        conn_string: str,
+        *,
+        index: IndexConfig | None = None,
+        ttl: TTLConfig | None = None,
+    ) -> AsyncIterator[AsyncSqliteStore]:
+        """Open the file (or ``":memory:"``), yield a store on it, close it afterwards."""
+        async with aiosqlite.connect(conn_string, isolation_level=None) as conn:
+            store = cls(conn, index=index, ttl=ttl)
+            try:
+                yield store
+            finally:
+                await store.stop_ttl_sweeper()
+
+    async def setup(self) -> None:
+        """Set up the connection and apply pending migrations (safe to run from many processes)."""
+        async with self._lock:
+            await self._setup_locked()
+
+    async def _setup_locked(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        await self._drive(self._core.setup())
+        self._is_setup = True
+
+    # -- batches ---------------------------------------------------------------------------
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        """Run ``ops`` in one transaction; reads see the store before the batch's writes."""
+        prepared = await _embed_async(self._core, self._core.prepare(list(ops)))
+        async with self._lock:
+            if not self._is_setup:
+                await self._setup_locked()
+            return await self._drive(self._core.apply(prepared))
+
+    def batch(self, ops: Iterable[Op]) -> list[Result]:
+        """Run ``abatch`` on the store's event loop from another thread and wait for it."""
+        loop = self._loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is None or running is loop:
+            raise asyncio.InvalidStateError(
+                "AsyncSqliteStore's sync methods (get, put, search, batch ...) only work from "
+                "a thread other than the event loop's, after the store was set up. In async code "
+                "use aget, aput, asearch, abatch instead."
+            )
+        return asyncio.run_coroutine_threadsafe(self.abatch(list(ops)), loop).result()
+
+    # -- TTL -------------------------------------------------------------------------------
+
+    async def sweep_ttl(self) -> int:
+        """Delete every expired item now; return how many were deleted."""
+        async with self._lock:
+            if not self._is_setup:
+                await self._setup_locked()
+            return await self._drive(self._core.sweep())
+
+    async def start_ttl_sweeper(
+        self, sweep_interval_minutes: float | None = None
+    ) -> asyncio.Task[None]:
+        """Sweep expired items in a task every interval (default: config, else 5 minutes).
+
+        Without a ``ttl`` config there is nothing to sweep and a finished task is returned.
+        """
+        if self._sweeper is not None and not self._sweeper.done():
+            return self._sweeper
+        if self.ttl_config is None:
+            task = asyncio.create_task(asyncio.sleep(0))
+            await task
+            return task
+        interval = float(
+            sweep_interval_minutes
+            or self.ttl_config.get("sweep_interval_minutes")
+            or DEFAULT_SWEEP_MINUTES
+        )
+        if interval <= 0:
+            raise ValueError(f"sweep_interval_minutes must be a positive number, got {interval!r}.")
+        self._sweeper_stop = asyncio.Event()
+        self._sweeper = asyncio.create_task(self._sweep_every(interval * 60.0))
+        return self._sweeper
+
+    async def _sweep_every(self, seconds: float) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._sweeper_stop.wait(), seconds)
+            if self._sweeper_stop.is_set():
+                return
+            try:
+                await self.sweep_ttl()
+            except Exception:  # keep sweeping: one failed sweep must not stop expiry
+                logger.exception("AsyncSqliteStore: TTL sweep failed")
+
+    async def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
+        """Stop the sweeper task; True when it stopped within ``timeout`` seconds."""
+        if self._sweeper is None:
+            return True
+        self._sweeper_stop.set()
+        done, _ = await asyncio.wait({self._sweeper}, timeout=timeout)
+        if done:
+            self._sweeper = None
+        return bool(done)
+
+    # -- the driver ------------------------------------------------------------------------
+
+    async def _drive(self, steps: Steps[T]) -> T:
+        """Carry out each effect with aiosqlite; roll back on any error."""
+        result: Any = None
+        try:
+            while True:
+                effect = steps.send(result)
+                result = await self._do(effect)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        except BaseException:
+            if self.conn.in_transaction:
+                await self.conn.execute(sql.ROLLBACK)
+            raise
+
+    async def _do(self, effect: Fetch | ExecMany | EmbedTexts | EmbedQuery) -> Any:
+        match effect:
+            case Fetch(statement, params):
+                try:
+                    return list(await self.conn.execute_fetchall(statement, params))
+                except sqlite3.Error as exc:
+                    raise sql.storage_error(exc, f"running {statement[:60]!r}") from exc
+            case ExecMany(statement, rows):
+                try:
+                    await self.conn.executemany(statement, rows)
+                except sqlite3.Error as exc:
+                    raise sql.storage_error(exc, f"running {statement[:60]!r}") from exc
+                return None
+            case EmbedTexts(texts):
+                assert self._core.index is not None
+                return await self._core.index.aembed_documents(texts)
+            case EmbedQuery(text):
+                assert self._core.index is not None
+                return await self._core.index.aembed_query(text)
