@@ -117,7 +117,6 @@ def _positional_count(func: Callable[..., Any]) -> int:
         1
         for p in params
         if p.kind in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-        and p.default is inspect.Parameter.empty
     )
 
 
