@@ -23,10 +23,10 @@ from threadloom.store.memory import InMemoryStore
 from threadloom.testing import FakeMemoryChatModel
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "store"))
-from fake_embed import FakeEmbeddings  # noqa: E402
+from fake_embed import FakeEmbeddings
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "examples"))
-import chatbot  # noqa: E402
+import chatbot
 
 model = FakeMemoryChatModel()
 

@@ -3,8 +3,8 @@
 It exists so the persistence guides can run without an API key and still show what they are
 about: a model that was shown "my name is Bob" (in the history or in a system prompt with recalled
 memories) answers "what is my name?" with "Your name is Bob."; a model shown nothing says it does
-not know. It is a real langchain-core ``BaseChatModel``, so it streams, batches and composes like any
-other; its answers are a pure function of the messages it receives.
+not know. It is a real langchain-core ``BaseChatModel``, so it streams, batches and composes like
+any other; its answers are a pure function of the messages it receives.
 """
 
 from __future__ import annotations
