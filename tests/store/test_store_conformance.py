@@ -12,7 +12,6 @@ import time
 from typing import Any
 
 import pytest
-from conftest import MakeStore
 from fake_embed import FakeEmbeddings, embed_texts
 
 from threadloom.errors import EmbeddingError, FieldPathError, InvalidNamespaceError
@@ -27,6 +26,7 @@ from threadloom.store.base import (
 )
 
 DIMS = 128
+MakeStore = Any  # the make_store fixture of conftest.py: make_store(index=..., ttl=...) -> store
 
 
 def indexed(make_store: MakeStore, **index: Any) -> Any:

@@ -9,6 +9,7 @@ copies, TTL, list_namespaces) it follows threadloom's DECISIONS 10-11; see docs/
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import heapq
 import threading
@@ -179,7 +180,8 @@ class InMemoryStore(BaseStore):
         queries: dict[str, Vectors] = {}
         if self._index is not None:
             vectors = await self._index.aembed_documents(plan.texts)
-            queries = {q: await self._index.aembed_query(q) for q in plan.queries}
+            found = await asyncio.gather(*(self._index.aembed_query(q) for q in plan.queries))
+            queries = dict(zip(plan.queries, found, strict=True))
         with self._lock:
             return self._apply(ops, plan, vectors, queries)
 
