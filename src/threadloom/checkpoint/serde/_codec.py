@@ -15,7 +15,7 @@ import enum
 import logging
 import sys
 import types
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final
 
 import ormsgpack
@@ -24,7 +24,7 @@ from threadloom.checkpoint.serde import _stdlib
 from threadloom.checkpoint.serde._allowlist import Allowlist, type_key
 from threadloom.errors import DisallowedTypeError, SerializationError, UnserializableValueError
 
-__all__ = ["Codec"]
+__all__ = ["Codec", "join_arrays"]
 
 logger = logging.getLogger(__name__)
 
@@ -412,3 +412,42 @@ def _ndarray() -> type:
     import numpy as np
 
     return np.ndarray
+
+
+def _array_header(data: bytes) -> tuple[int, int] | None:
+    """``(element count, header size)`` of msgpack array bytes, or None if not an array."""
+    if not data:
+        return None
+    first = data[0]
+    if 0x90 <= first <= 0x9F:
+        return first & 0x0F, 1
+    if first == 0xDC and len(data) >= 3:
+        return int.from_bytes(data[1:3], "big"), 3
+    if first == 0xDD and len(data) >= 5:
+        return int.from_bytes(data[1:5], "big"), 5
+    return None
+
+
+def join_arrays(parts: Sequence[bytes]) -> bytes | None:
+    """Concatenate msgpack arrays: one header for the total count, then every element's bytes.
+
+    msgpack elements are self-delimiting, so the bodies can be joined as they are.
+    """
+    total = 0
+    bodies = []
+    for part in parts:
+        header = _array_header(part)
+        if header is None:
+            return None
+        count, size = header
+        total += count
+        bodies.append(memoryview(part)[size:])
+    if total < 16:
+        head = bytes([0x90 | total])
+    elif total < 1 << 16:
+        head = b"\xdc" + total.to_bytes(2, "big")
+    elif total < 1 << 32:
+        head = b"\xdd" + total.to_bytes(4, "big")
+    else:
+        return None
+    return b"".join([head, *bodies])

@@ -16,6 +16,7 @@ __all__ = [
     "SerializerCompat",
     "SerializerProtocol",
     "UntypedSerializerProtocol",
+    "dumps_at",
     "dumps_channel",
     "maybe_add_typed_methods",
 ]
@@ -73,13 +74,17 @@ def maybe_add_typed_methods(serde: Any) -> SerializerProtocol:
 
 
 def dumps_channel(serde: SerializerProtocol, channel: str, value: Any) -> tuple[str, bytes]:
-    """Encode one channel's value; a failure names the path from ``state[channel]`` down.
+    """Encode one channel's value; a failure names the path from ``state[channel]`` down."""
+    return dumps_at(serde, f"state[{channel!r}]", value)
 
-    Serializers that can report paths take a keyword ``root`` (``JsonPlusSerializer`` and
-    ``EncryptedSerializer`` do); for any other serializer the error is wrapped with the channel
-    name.
+
+def dumps_at(serde: SerializerProtocol, root: str, value: Any) -> tuple[str, bytes]:
+    """Encode ``value``; a failure names the path inside it starting from ``root``.
+
+    Serializers that report paths take a keyword ``root`` (``JsonPlusSerializer`` and
+    ``EncryptedSerializer`` do, marked by ``reports_paths = True``); any other serializer's
+    error is wrapped with ``root``.
     """
-    root = f"state[{channel!r}]"
     if getattr(serde, "reports_paths", False):
         return serde.dumps_typed(value, root=root)  # type: ignore[call-arg]
     try:

@@ -10,11 +10,11 @@ are encoded is the codec's (``_codec``).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from threadloom.checkpoint.serde._allowlist import Allowlist, TypeKey
-from threadloom.checkpoint.serde._codec import Codec
+from threadloom.checkpoint.serde._codec import Codec, join_arrays
 from threadloom.errors import SerializationError
 
 __all__ = ["JsonPlusSerializer"]
@@ -101,6 +101,11 @@ class JsonPlusSerializer:
                 "arbitrary code). Re-save the value with JsonPlusSerializer."
             )
         raise NotImplementedError(f"Unknown serialization type: {tag}")
+
+    def join_msgpack_arrays(self, parts: Sequence[bytes]) -> bytes | None:
+        """One msgpack array holding the elements of the arrays ``parts`` (bytes from this
+        serializer's ``"msgpack"`` tag), in order; None if a part is not an array."""
+        return join_arrays(parts)
 
     def dumps(self, obj: Any) -> bytes:
         """Untyped msgpack bytes (for callers that keep no tag)."""

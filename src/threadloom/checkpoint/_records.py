@@ -1,0 +1,210 @@
+"""What a saver stores, as rows: shared by the in-memory saver and the SQL backends.
+
+A checkpoint is stored as a narrow *header* (the checkpoint without its channel values, plus
+metadata), one ``BlobRow`` per (channel, version) that changed, and one ``WriteRow`` per pending
+write. This module turns the saver API's arguments into those rows and rows back into a
+``CheckpointTuple``; where the rows live (dicts, tables) is the backend's business.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from threadloom.checkpoint._delta import (
+    BlobRow,
+    ChainLink,
+    Decoded,
+    links_between,
+    plan_list_write,
+)
+from threadloom.checkpoint.base import (
+    CONFIG_KEY_EXPECTED_HEAD,
+    WRITES_IDX_MAP,
+    ChannelVersions,
+    Checkpoint,
+    PendingWrite,
+)
+from threadloom.checkpoint.serde.base import SerializerProtocol, dumps_at, dumps_channel
+from threadloom.errors import CheckpointConflictError, SerializationError
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+
+__all__ = [
+    "EMPTY_ROW",
+    "CheckpointRow",
+    "WriteRow",
+    "check_expected_head",
+    "encode_channel_values",
+    "encode_writes",
+    "pending_writes",
+    "split_checkpoint",
+    "thread_config",
+]
+
+EMPTY_ROW = BlobRow("empty", "empty", b"")
+"""Marker stored for a channel that is versioned but has no value at that version."""
+
+Version = str | int | float
+
+
+@dataclass(slots=True, frozen=True)
+class CheckpointRow:
+    """A checkpoint header: everything but the channel values."""
+
+    checkpoint_id: str
+    parent_id: str | None
+    checkpoint: tuple[str, bytes]
+    """Serialized checkpoint without ``channel_values`` (versions, versions_seen, ts ...)."""
+    metadata: tuple[str, bytes]
+    """Serialized metadata, as merged by ``get_serializable_checkpoint_metadata``."""
+    ts: str
+    """Creation time (the checkpoint's ``ts``), kept apart for pruning by date."""
+    run_id: str | None
+    """``metadata["run_id"]``, kept apart for ``delete_for_runs``."""
+
+
+@dataclass(slots=True, frozen=True)
+class WriteRow:
+    """One pending write of a task, keyed by (checkpoint, task_id, idx)."""
+
+    task_id: str
+    channel: str
+    idx: int
+    type: str
+    data: bytes
+    task_path: str
+
+
+def thread_config(thread_id: str, checkpoint_ns: str, checkpoint_id: str) -> RunnableConfig:
+    """The config that addresses one checkpoint."""
+    return {
+        "configurable": {
+            "thread_id": thread_id,
+            "checkpoint_ns": checkpoint_ns,
+            "checkpoint_id": checkpoint_id,
+        }
+    }
+
+
+def split_checkpoint(checkpoint: Checkpoint) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(header, channel_values)``: the header is stored whole, values per channel."""
+    header: dict[str, Any] = dict(checkpoint)
+    values: dict[str, Any] = header.pop("channel_values")
+    return header, values
+
+
+def check_expected_head(
+    configurable: Mapping[str, Any], thread_id: str, checkpoint_ns: str, head: str | None
+) -> None:
+    """Raise CheckpointConflictError when the run saw another head (DECISIONS 4).
+
+    Without ``CONFIG_KEY_EXPECTED_HEAD`` in the config nothing is checked, as in LangGraph.
+    """
+    if CONFIG_KEY_EXPECTED_HEAD not in configurable:
+        return
+    seen = configurable[CONFIG_KEY_EXPECTED_HEAD]
+    if seen != head:
+        raise CheckpointConflictError(thread_id, checkpoint_ns, seen, head)
+
+
+def _older(a: Version, b: Version) -> bool:
+    """Is version ``a`` older than ``b``? Versions of different kinds are not compared."""
+    if type(a) is not type(b) and not (isinstance(a, int | float) and isinstance(b, int | float)):
+        return False
+    return a < b  # type: ignore[operator]
+
+
+def encode_channel_values(
+    serde: SerializerProtocol,
+    values: Mapping[str, Any],
+    new_versions: ChannelVersions,
+    known: Callable[[str], Decoded | None],
+) -> tuple[dict[str, BlobRow], dict[str, Decoded]]:
+    """Rows for the channels in ``new_versions``, and the new list versions to remember.
+
+    ``known(channel)`` is the list version the saver last wrote or returned for the channel
+    (None if unknown or no longer stored): a list extending it is stored as a delta.
+    """
+    rows: dict[str, BlobRow] = {}
+    lists: dict[str, Decoded] = {}
+    for channel, version in new_versions.items():
+        if channel not in values:
+            rows[channel] = EMPTY_ROW
+            continue
+        value = values[channel]
+        if type(value) is not list:
+            tag, data = dumps_channel(serde, channel, value)
+            rows[channel] = BlobRow("value", tag, data)
+            continue
+        base = known(channel)
+        if base is not None and not _older(base.version, version):
+            base = None  # a delta must extend an older version: chains can never loop
+        plan = plan_list_write(base, value, version)
+        if plan.base is None:
+            tag, data = dumps_channel(serde, channel, value)
+            rows[channel] = BlobRow("value", tag, data, None, 0, len(value))
+        else:
+            assert base is not None
+            tag, data = _encode_tail(serde, channel, value, base, plan.base)
+            rows[channel] = BlobRow("delta", tag, data, plan.base.version, plan.index, len(value))
+            # Remember the bytes with the link, so a later wider delta can join them.
+            link = replace(plan.decoded.chain[-1], data=data if tag == "msgpack" else None)
+            plan = replace(
+                plan, decoded=Decoded(plan.decoded.value, (*plan.decoded.chain[:-1], link))
+            )
+        lists[channel] = plan.decoded
+    return rows, lists
+
+
+def _encode_tail(
+    serde: SerializerProtocol, channel: str, value: list[Any], known: Decoded, base: ChainLink
+) -> tuple[str, bytes]:
+    """Bytes of ``value[base.length:]``.
+
+    The part already stored by the deltas between ``base`` and ``known`` is joined from their
+    bytes when the serializer can (plain msgpack arrays); only the new elements are encoded.
+    A wide delta (one that extends a much older base) then costs a copy, not a re-encode.
+    """
+    join = getattr(serde, "join_msgpack_arrays", None)
+    links = links_between(known.chain, base)
+    if join is not None and all(link.data is not None for link in links):
+        tag, new_part = dumps_channel(serde, channel, value[known.chain[-1].length :])
+        if tag == "msgpack":
+            joined = join([*(link.data for link in links), new_part])
+            if joined is not None:
+                return "msgpack", joined
+    try:
+        return dumps_channel(serde, channel, value[base.length :])
+    except SerializationError:
+        dumps_channel(serde, channel, value)  # raises with the index in the full list
+        raise
+
+
+def encode_writes(
+    serde: SerializerProtocol,
+    writes: Sequence[tuple[str, Any]],
+    task_id: str,
+    task_path: str,
+) -> tuple[list[WriteRow], bool]:
+    """Rows for one ``put_writes`` call, and whether they replace existing rows.
+
+    A write is keyed by (checkpoint, task_id, idx); special channels have fixed negative
+    indexes. Regular writes are first-write-wins; a call made only of special channels
+    replaces (CONTRACT 1.6). Every backend applies the same rule.
+    """
+    rows = []
+    for position, (channel, value) in enumerate(writes):
+        tag, data = dumps_at(serde, f"writes[{channel!r}]", value)
+        idx = WRITES_IDX_MAP.get(channel, position)
+        rows.append(WriteRow(task_id, channel, idx, tag, data, task_path))
+    upsert = all(channel in WRITES_IDX_MAP for channel, _ in writes)
+    return rows, upsert
+
+
+def pending_writes(serde: SerializerProtocol, rows: Iterable[WriteRow]) -> list[PendingWrite]:
+    """Decoded writes in ``writes_sort_key`` order: (task_path, task_id, idx)."""
+    ordered = sorted(rows, key=lambda r: (r.task_path, r.task_id, r.idx))
+    return [(r.task_id, r.channel, serde.loads_typed((r.type, r.data))) for r in ordered]
