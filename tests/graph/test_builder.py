@@ -1,6 +1,5 @@
 """StateGraph construction and compile-time validation (CONTRACT 2.1, 2.2, 2.4, 2.5, 2.7)."""
 
-
 import operator
 from typing import Annotated, Any, TypedDict
 
@@ -20,7 +19,7 @@ def noop(state: State) -> dict[str, Any]:
 
 def test_duplicate_node_name_is_rejected() -> None:
     builder = StateGraph(State).add_node("x", noop)
-    with pytest.raises(ValueError, match="Node `x` already present."):
+    with pytest.raises(ValueError, match=r"Node `x` already present\."):
         builder.add_node("x", noop)
 
 
@@ -144,7 +143,7 @@ def test_add_sequence() -> None:
 
     builder = StateGraph(State).add_sequence([first, second]).add_edge(START, "first")
     assert builder.compile().invoke({"a": "x"})["items"] == ["first", "second"]
-    with pytest.raises(ValueError, match="Sequence requires at least one node."):
+    with pytest.raises(ValueError, match=r"Sequence requires at least one node\."):
         StateGraph(State).add_sequence([])
     with pytest.raises(ValueError, match="provide them as tuples"):
         StateGraph(State).add_sequence([first, first])

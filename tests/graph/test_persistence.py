@@ -1,6 +1,7 @@
 """Graphs on a checkpointer: threads, checkpoints, failures, interrupts, the state API
 (CONTRACT 1.1–1.9 as seen through runs, 2.8, 2.9, 3.3–3.6; DECISIONS 4, 13, 15)."""
 
+import itertools
 import operator
 import threading
 from typing import Annotated, Any, TypedDict
@@ -63,7 +64,7 @@ def test_checkpoint_sequence_matches_the_contract_example() -> None:
     assert values[3] == {"a": "x1", "log": ["n1", "n2"]}
     ids = [t.checkpoint["id"] for t in history]
     assert ids == sorted(ids, reverse=True)  # ids sort chronologically
-    for newer, older in zip(history, history[1:], strict=False):
+    for newer, older in itertools.pairwise(history):
         assert newer.parent_config["configurable"]["checkpoint_id"] == older.checkpoint["id"]
     # pending writes of a checkpoint are the writes of the tasks that ran from it
     assert [(w[1], w[2]) for w in history[2].pending_writes] == [
