@@ -15,10 +15,10 @@ from typing import Any
 
 from langchain_core.runnables.config import var_child_runnable_config
 
+from threadloom.engine.calls import CallSite
 from threadloom.engine.core import Effect, Emit, Put, PutWrites, Run, Task
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
-from threadloom.engine.calls import CallSite
 
 __all__ = ["arun_task", "drive"]
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from threadloom.constants import END, PREVIOUS, START, TASKS
+from threadloom.engine.calls import schedule_call
 from threadloom.engine.channels import EphemeralValue, LastValue, Topic
 from threadloom.engine.inject import injections_for
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
-from threadloom.engine.calls import schedule_call
 from threadloom.graph._schema import collect_types
 from threadloom.types import RetryPolicy
 
