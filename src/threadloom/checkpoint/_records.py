@@ -168,15 +168,15 @@ def _encode_tail(
     bytes when the serializer can (plain msgpack arrays); only the new elements are encoded.
     A wide delta (one that extends a much older base) then costs a copy, not a re-encode.
     """
-    join = getattr(serde, "join_msgpack_arrays", None)
-    links = links_between(known.chain, base)
-    if join is not None and all(link.data is not None for link in links):
-        tag, new_part = dumps_channel(serde, channel, value[known.chain[-1].length :])
-        if tag == "msgpack":
-            joined = join([*(link.data for link in links), new_part])
-            if joined is not None:
-                return "msgpack", joined
     try:
+        join = getattr(serde, "join_msgpack_arrays", None)
+        links = links_between(known.chain, base)
+        if join is not None and all(link.data is not None for link in links):
+            tag, new_part = dumps_channel(serde, channel, value[known.chain[-1].length :])
+            if tag == "msgpack":
+                joined = join([*(link.data for link in links), new_part])
+                if joined is not None:
+                    return "msgpack", joined
         return dumps_channel(serde, channel, value[base.length :])
     except SerializationError:
         dumps_channel(serde, channel, value)  # raises with the index in the full list

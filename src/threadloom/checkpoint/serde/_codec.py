@@ -69,6 +69,11 @@ _FIX_ALLOW: Final = (
     "saver.with_allowlist([{name}]) (graphs allow the types of their state schema "
     "automatically), or store plain data instead"
 )
+_NATIVE: Final = (str, bytes, int, float, bool, list, dict, type(None))
+_KEY_REASON: Final = (
+    "dict keys must be str, int (within 64 bits), float, bool, None, bytes, or tuples of those"
+)
+_FIX_KEY: Final = "Use a plain key (e.g. str(key)), or a list of (key, value) pairs"
 _FIX_DATA: Final = (
     "Keep only data in state: str, numbers, bool, None, bytes, lists, dicts, tuples, sets, "
     "datetimes, UUIDs, enums, dataclasses and pydantic models"
@@ -307,7 +312,10 @@ class Codec:
         while descended:
             descended = False
             for suffix, child in self._children(bad):
-                if not self._packs(child):
+                if suffix.startswith("<key "):
+                    if not self._packs({child: None}):
+                        return UnserializableValueError(path + suffix, child, _KEY_REASON, _FIX_KEY)
+                elif not self._packs(child):
                     path, bad, descended = path + suffix, child, True
                     break
         cls = type(bad)
@@ -321,7 +329,7 @@ class Codec:
             return UnserializableValueError(
                 path, bad, "numpy arrays of Python objects cannot be stored", _FIX_DATA
             )
-        if not self._is_allowed(cls) and cls not in _stdlib.BY_TYPE:
+        if not self._is_allowed(cls) and cls not in _stdlib.BY_TYPE and cls not in _NATIVE:
             return UnserializableValueError(
                 path,
                 bad,
@@ -333,8 +341,7 @@ class Codec:
     def _children(self, obj: Any) -> Iterator[tuple[str, Any]]:
         if isinstance(obj, dict):
             for key, item in obj.items():
-                if not self._packs(key):
-                    yield f"<key {key!r}>", key
+                yield f"<key {key!r}>", key
                 yield f"[{key!r}]", item
         elif isinstance(obj, list | tuple):
             for index, item in enumerate(obj):
