@@ -117,19 +117,28 @@ def test_vector_search_matches_brute_force(seed: int) -> None:
 
 def test_vector_index_reuses_rows_and_grows() -> None:
     index = VectorIndex(4)
-    rows = [index.add(("n", str(i % 40)), i, np.ones((2, 4), dtype=np.float32)) for i in range(100)]
+    for i in range(100):
+        index.put(("n", str(i % 40)), i, np.ones((2, 4), dtype=np.float32))
     assert index.live_rows == 200
+    index.flush()
+    used = index._high
     for i in range(0, 100, 2):
-        index.remove(("n", str(i % 40)), rows[i])
+        index.remove(i)
     assert index.live_rows == 100
-    again = index.add(("n", "x"), 1000, np.eye(4, dtype=np.float32))
-    assert set(again.tolist()) <= {r for i in range(0, 100, 2) for r in rows[i].tolist()}
+    index.put(("n", "x"), 1000, np.eye(4, dtype=np.float32))
+    index.put(("n", "x"), 1001, np.eye(4, dtype=np.float32)[:1])
+    index.remove(1001)  # removed while still pending
     items, scores = index.search(np.array([1, 0, 0, 0], dtype=np.float32), 3, [("n", "x")])
+    assert index._high == used  # freed rows were reused, the matrix did not grow
     assert items.tolist() == [1000]
     assert scores.tolist() == pytest.approx([1.0])
     many = [("n", str(i)) for i in range(40)] + [("n", "x")]  # the many-namespace path
     items, _ = index.search(np.ones(4, dtype=np.float32), 500, many)
     assert sorted(items.tolist()) == [*range(1, 100, 2), 1000]
+    index.put(("n", "x"), 1000, np.zeros((1, 4), dtype=np.float32))  # a re-put replaces
+    items, scores = index.search(np.ones(4, dtype=np.float32), 500, [("n", "x")])
+    assert items.tolist() == [1000]
+    assert scores.tolist() == [0.0]
 
 
 def test_omit_expired_hides_before_sweep() -> None:

@@ -6,6 +6,10 @@ under a namespace prefix scores only the rows of the namespaces under it (the ca
 narrowed before top-k, never after). Freed rows go to a free list and are reused; the matrix
 grows by doubling. Items are opaque integer ids chosen by the caller (the store).
 
+Writes are buffered: ``put`` only records an item's new vectors, and the next search (or
+``flush``) normalizes and copies every pending vector into the matrix in one pass. A single put
+thus costs no numpy call at all, and a burst of puts costs one bulk copy.
+
 The index knows nothing about values, filters or TTL: a caller that filters passes the allowed
 item ids as a boolean mask.
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from itertools import accumulate
 
 import numpy as np
 import numpy.typing as npt
@@ -77,68 +82,73 @@ class VectorIndex:
         self._free: list[int] = []
         self._ns_ids: dict[tuple[str, ...], int] = {}
         self._ns_rows: dict[int, _RowList] = {}
-        self._ns_items: Counter[int] = Counter()  # embedded items per namespace id
         self._vectors_per_item: Counter[int] = Counter()  # how many items have k vectors
+        self._placed: dict[int, tuple[int, IntArray]] = {}  # item -> (namespace id, rows)
+        self._pending: dict[int, tuple[tuple[str, ...], FloatArray]] = {}  # not yet in matrix
 
     @property
     def live_rows(self) -> int:
-        """How many vectors are stored."""
-        return self._high - len(self._free)
+        """How many vectors are stored (pending ones included)."""
+        return self._high - len(self._free) + sum(len(v) for _, v in self._pending.values())
 
-    def add(self, namespace: tuple[str, ...], item: int, vectors: FloatArray) -> IntArray:
-        """Store one item's vectors (normalized here); return their rows for ``remove``."""
-        return self.add_many([(namespace, item, len(vectors))], vectors)[0]
+    def put(self, namespace: tuple[str, ...], item: int, vectors: FloatArray) -> None:
+        """Give ``item`` these vectors (rows of a float32 matrix), replacing any it had."""
+        self.remove(item)
+        if len(vectors):
+            self._pending[item] = (namespace, vectors)
 
-    def add_many(
-        self, entries: Sequence[tuple[tuple[str, ...], int, int]], vectors: FloatArray
-    ) -> list[IntArray]:
-        """Store the vectors of several items at once: ``entries`` are ``(namespace, item,
-        count)`` and ``vectors`` their rows back to back. Returns each item's rows, in order.
-
-        One normalization, one copy into the matrix and one row-list update per namespace,
-        so a batch of puts costs a few numpy calls, not a few per item.
-        """
-        counts = np.fromiter((c for _, _, c in entries), dtype=np.int64, count=len(entries))
-        total = int(counts.sum())
-        if total != len(vectors):
-            raise ValueError(f"entries name {total} vectors but {len(vectors)} were given")
-        if total == 0:
-            return [np.empty(0, dtype=np.int64) for _ in entries]
-        rows = self._take_rows(total)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0  # a zero vector stays zero and scores 0 against anything
-        self._matrix[rows] = vectors / norms
-        ns_ids = [self._ns_ids.setdefault(ns, len(self._ns_ids)) for ns, _, _ in entries]
-        items = np.fromiter((item for _, item, _ in entries), dtype=np.int64, count=len(entries))
-        self._row_item[rows] = np.repeat(items, counts)
-        self._row_ns[rows] = np.repeat(np.asarray(ns_ids, dtype=np.int64), counts)
-        per_item = np.split(rows, np.cumsum(counts)[:-1])
-        by_ns: dict[int, list[IntArray]] = {}
-        for ns_id, item_rows in zip(ns_ids, per_item, strict=True):
-            if len(item_rows):
-                by_ns.setdefault(ns_id, []).append(item_rows)
-                self._ns_items[ns_id] += 1
-                self._vectors_per_item[len(item_rows)] += 1
-        for ns_id, parts in by_ns.items():
-            self._ns_rows.setdefault(ns_id, _RowList()).add(np.concatenate(parts))
-        return per_item
-
-    def remove(self, namespace: tuple[str, ...], rows: IntArray) -> None:
-        """Forget the vectors of one item (the rows ``add`` returned)."""
-        if len(rows) == 0:
+    def remove(self, item: int) -> None:
+        """Forget an item's vectors; unknown items are ignored."""
+        if self._pending.pop(item, None) is not None:
             return
-        ns_id = self._ns_ids[namespace]
+        placed = self._placed.pop(item, None)
+        if placed is None:
+            return
+        ns_id, rows = placed
         row_list = self._ns_rows[ns_id]
         for row in rows.tolist():
             row_list.remove(row)
         self._row_item[rows] = -1
         self._row_ns[rows] = -1
         self._free.extend(rows.tolist())
-        self._ns_items[ns_id] -= 1
         self._vectors_per_item[len(rows)] -= 1
         if row_list.size == 0:
             del self._ns_rows[ns_id]
-            del self._ns_items[ns_id]
+
+    def flush(self) -> None:
+        """Copy every pending vector into the matrix: one normalization, one bulk copy."""
+        if not self._pending:
+            return
+        entries = list(self._pending.items())
+        self._pending.clear()
+        vectors = (
+            entries[0][1][1]
+            if len(entries) == 1
+            else np.concatenate([v for _, (_, v) in entries], axis=0)
+        )
+        counts = [len(v) for _, (_, v) in entries]
+        rows = self._take_rows(len(vectors))
+        norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
+        norms[norms == 0] = 1.0  # a zero vector stays zero and scores 0 against anything
+        self._matrix[rows] = vectors / norms[:, None]
+        ns_ids = [self._ns_ids.setdefault(ns, len(self._ns_ids)) for _, (ns, _) in entries]
+        counts_array = np.asarray(counts, dtype=np.int64)
+        items = np.asarray([item for item, _ in entries], dtype=np.int64)
+        self._row_item[rows] = np.repeat(items, counts_array)
+        self._row_ns[rows] = np.repeat(np.asarray(ns_ids, dtype=np.int64), counts_array)
+        by_ns: dict[int, list[IntArray]] = {}
+        for (item, _), ns_id, end, n in zip(
+            entries, ns_ids, accumulate(counts), counts, strict=True
+        ):
+            item_rows = rows[end - n : end]
+            self._placed[item] = (ns_id, item_rows)
+            by_ns.setdefault(ns_id, []).append(item_rows)
+            self._vectors_per_item[n] += 1
+        for ns_id, parts in by_ns.items():
+            row_list = self._ns_rows.get(ns_id)
+            if row_list is None:
+                row_list = self._ns_rows[ns_id] = _RowList()
+            row_list.add(parts[0] if len(parts) == 1 else np.concatenate(parts))
 
     def _take_rows(self, count: int) -> IntArray:
         reused = [self._free.pop() for _ in range(min(count, len(self._free)))]
@@ -186,6 +196,7 @@ class VectorIndex:
         ``namespaces`` narrows the candidates (None: all); ``allowed_items[item]`` further keeps
         only allowed item ids. An item with several vectors scores its best one.
         """
+        self.flush()
         rows = self._candidate_rows(namespaces)
         if allowed_items is not None and len(rows):
             rows = rows[allowed_items[self._row_item[rows]]]

@@ -24,7 +24,7 @@ import numpy as np
 
 from threadloom.store._filters import And, compile_filter, parse_filter
 from threadloom.store._ttl import DEFAULT_SWEEP_MINUTES, TTLSweeper, deadline
-from threadloom.store._vectors import IntArray, VectorIndex
+from threadloom.store._vectors import VectorIndex
 from threadloom.store.base import (
     BaseStore,
     GetOp,
@@ -78,10 +78,9 @@ class _Record:
     """Minutes; None never expires."""
     expires_at: float | None
     """Epoch seconds."""
-    rows: IntArray | None
-    """Rows of this item's vectors in the vector index, None when not embedded."""
     vector_names: tuple[str, ...]
-    """One name per vector: the field path, or ``f"{path}.{i}"`` for paths with several texts."""
+    """One name per vector in the vector index (the field path, or ``f"{path}.{i}"`` for paths
+    with several texts); empty when the item is not embedded."""
 
     def item(self) -> Item:
         return Item(
@@ -226,21 +225,15 @@ class InMemoryStore(BaseStore):
                 results.append(list_matching_namespaces(self._data, op))
             else:
                 results.append(None)
-        embedded: list[tuple[_Record, tuple[str, ...]]] = []
         for where, put in plan.puts.items():
             if put.value is None:
                 self._delete(*where)
                 continue
             record = self._put(put, now)
-            names = plan.spans.get(where, (0, ()))[1]
-            if names:
-                embedded.append((record, names))
-        if embedded and self._vectors is not None and vectors is not None:
-            # Spans follow plan.puts order, so the embedded puts' vectors are back to back.
-            entries = [(r.namespace, r.id, len(names)) for r, names in embedded]
-            all_rows = self._vectors.add_many(entries, vectors)
-            for (record, names), rows in zip(embedded, all_rows, strict=True):
-                record.rows, record.vector_names = rows, names
+            start, names = plan.spans.get(where, (0, ()))
+            if names and self._vectors is not None and vectors is not None:
+                self._vectors.put(record.namespace, record.id, vectors[start : start + len(names)])
+                record.vector_names = names
         return results
 
     # -- reads -------------------------------------------------------------------------------
@@ -287,7 +280,7 @@ class InMemoryStore(BaseStore):
             allowed = None
             if predicate is not None or omit:
                 allowed = np.zeros(self._next_id, dtype=np.bool_)
-                allowed[[r.id for r in matching() if r.rows is not None]] = True
+                allowed[[r.id for r in matching() if r.vector_names]] = True
             item_ids, scores = self._vectors.search(
                 queries[op.query], need, None if not prefix else list(namespaces), allowed
             )
@@ -295,7 +288,7 @@ class InMemoryStore(BaseStore):
                 (self._by_id[i], s) for i, s in zip(item_ids.tolist(), scores.tolist(), strict=True)
             ]
             if len(hits) < need:  # pad with matching items that have no vectors, as LangGraph
-                plain = (r for r in matching() if r.rows is None)
+                plain = (r for r in matching() if not r.vector_names)
                 hits.extend((r, None) for r in self._newest(plain, need - len(hits)))
         else:
             hits = [(r, None) for r in self._newest(matching(), need)]
@@ -335,7 +328,6 @@ class InMemoryStore(BaseStore):
                 seq=self._seq,
                 ttl=None,
                 expires_at=None,
-                rows=None,
                 vector_names=(),
             )
             self._next_id += 1
@@ -351,9 +343,9 @@ class InMemoryStore(BaseStore):
         return record
 
     def _drop_vectors(self, record: _Record) -> None:
-        if record.rows is not None and self._vectors is not None:
-            self._vectors.remove(record.namespace, record.rows)
-        record.rows, record.vector_names = None, ()
+        if record.vector_names and self._vectors is not None:
+            self._vectors.remove(record.id)
+        record.vector_names = ()
 
     def _delete(self, namespace: tuple[str, ...], key: str) -> None:
         bucket = self._data.get(namespace)
