@@ -264,23 +264,39 @@ def apply_writes(
     channels: Mapping[str, Channel],
     tasks: Iterable[TaskWrites],
     next_version: NextVersion,
+    *,
+    max_version: Any = MISSING,
+    live_ephemeral: Iterable[str] | None = None,
+    bumped: set[str] | None = None,
 ) -> set[str]:
-    """Apply one superstep's writes in task-path order; return the channels that changed."""
-    ordered = sorted(tasks, key=lambda t: t.path_str)
+    """Apply one superstep's writes in task-path order; return the channels that changed.
+
+    ``checkpoint``'s version dicts are updated in place, but a node's ``versions_seen`` entry is
+    replaced rather than mutated, so an earlier checkpoint sharing it keeps its own. Callers that
+    know them pass the current ``max_version`` and the ephemeral channels that may hold a value
+    (``live_ephemeral``), which keeps a step O(writes) instead of O(channels). ``bumped`` collects
+    every channel given a new version.
+    """
+    ordered = sorted(tasks, key=_path_key)
     versions = checkpoint["channel_versions"]
     seen_all = checkpoint["versions_seen"]
     for t in ordered:
         if t.triggers:
-            seen = seen_all.setdefault(t.name, {})
+            seen = dict(seen_all.get(t.name) or ())
             for chan in t.triggers:
                 if chan in versions:
                     seen[chan] = versions[chan]
-    new_version = next_version(max(versions.values()) if versions else None)
+            seen_all[t.name] = seen
+    if max_version is MISSING:
+        max_version = max(versions.values()) if versions else None
+    new_version = next_version(max_version)
+    changed = bumped if bumped is not None else set()
     bump_step = any(t.triggers for t in ordered)
     for chan in {c for t in ordered for c in t.triggers}:
         channel = channels.get(chan)
         if channel is not None and channel.consume():
             versions[chan] = new_version
+            changed.add(chan)
     pending: dict[str, list[Any]] = defaultdict(list)
     for t in ordered:
         for chan, value in t.writes:
@@ -295,43 +311,69 @@ def apply_writes(
         channel = channels[chan]
         if channel.update(values):
             versions[chan] = new_version
+            changed.add(chan)
             if channel.is_available():
                 updated.add(chan)
     if bump_step:
-        for chan, channel in channels.items():
-            if chan not in pending and channel.update(()):
+        ephemeral = plan.ephemeral if live_ephemeral is None else live_ephemeral
+        for chan in ephemeral:
+            if chan not in pending and chan in channels and channels[chan].update(()):
                 versions[chan] = new_version
-                if channel.is_available():
+                changed.add(chan)
+                if channels[chan].is_available():
                     updated.add(chan)
-        if updated.isdisjoint(plan.trigger_to_nodes):
-            for chan, channel in channels.items():
-                if channel.finish():
+        if plan.deferred and updated.isdisjoint(plan.trigger_to_nodes):
+            for chan in plan.deferred:
+                if channels[chan].finish():
                     versions[chan] = new_version
-                    if channel.is_available():
-                        updated.add(chan)
+                    changed.add(chan)
+                    updated.add(chan)
     return updated
 
 
+def _path_key(t: TaskWrites) -> str:
+    return t.path_str
+
+
 def next_checkpoint(
-    checkpoint: Checkpoint, channels: Mapping[str, Channel], step: int, updated: Iterable[str]
+    checkpoint: Checkpoint,
+    channels: Mapping[str, Channel],
+    step: int,
+    updated: Iterable[str],
+    *,
+    changed: Iterable[str] | None = None,
 ) -> Checkpoint:
-    """A new checkpoint of the channels' current values, with a fresh time-ordered id."""
+    """A new checkpoint of the channels' values, with a fresh time-ordered id.
+
+    With ``changed`` (the channels given a new version since ``checkpoint``), only those values
+    are read again; the version dicts are taken over as they are, not copied.
+    """
     versions = checkpoint["channel_versions"]
-    values: dict[str, Any] = {}
-    for name in versions:
-        channel = channels.get(name)
-        if channel is None:
-            continue
-        stored = channel.checkpoint()
-        if stored is not MISSING:
-            values[name] = stored
+    if changed is None:
+        values: dict[str, Any] = {}
+        for name in versions:
+            channel = channels.get(name)
+            if channel is not None and (stored := channel.checkpoint()) is not MISSING:
+                values[name] = stored
+        versions = dict(versions)
+        seen = {k: dict(v) for k, v in checkpoint["versions_seen"].items()}
+    else:
+        values = dict(checkpoint["channel_values"])
+        for name in changed:
+            channel = channels.get(name)
+            stored = MISSING if channel is None else channel.checkpoint()
+            if stored is MISSING:
+                values.pop(name, None)
+            else:
+                values[name] = stored
+        seen = checkpoint["versions_seen"]
     return {
         "v": 4,
         "id": str(uuid6(clock_seq=step)),
         "ts": datetime.now(UTC).isoformat(),
         "channel_values": values,
-        "channel_versions": dict(versions),
-        "versions_seen": {k: dict(v) for k, v in checkpoint["versions_seen"].items()},
+        "channel_versions": versions,
+        "versions_seen": seen,
         "updated_channels": sorted(updated),
     }
 
@@ -412,13 +454,19 @@ class Run:
         self.tasks: dict[str, Task] = {}
         self.skip_done = False
         self.updated: set[str] | None = None
+        """Channels the last applied step made available (what the next tick may trigger)."""
+        self._hint: Iterable[str] | None = self.checkpoint.get("updated_channels")
+        versions = self.checkpoint["channel_versions"]
+        self._max_version: Any = max(versions.values()) if versions else None
+        self._changed: set[str] = set()
+        """Channels given a new version since the last checkpoint was made."""
+        self._live_ephemeral: set[str] | None = None
         self.resume_value: Any = None
         self.resume_present = False
         self.interrupts: list[Interrupt] = []
         self.errors: list[Task] = []
         self._exit_writes: list[PutWrites] = []
         self._exit_put: Put | None = None
-        self._versions_at_put: dict[str, Any] = dict(self.checkpoint["channel_versions"])
 
     # the checkpoint the current tasks run from, as a saver config
     @property
@@ -499,13 +547,8 @@ class Run:
                 else:
                     null_writes.append((c, v))
         if null_writes:
-            self.updated = apply_writes(
-                self.plan,
-                self.checkpoint,
-                self.channels,
-                [TaskWrites("~", INPUT, (), null_writes)],
-                self.next_version,
-            )
+            self._apply([TaskWrites("~", INPUT, (), null_writes)])
+            self._hint = None  # earlier triggers may still be pending: look at every node
         seen = self.checkpoint["versions_seen"].setdefault(INTERRUPT, {})
         seen.update(self.checkpoint["channel_versions"])
         self.skip_done = True
@@ -521,13 +564,8 @@ class Run:
         # re-run the addressed checkpoint's tasks from a sibling copy, so interrupts fire again
         null_writes = [(c, v) for c, v in self._null_writes() if c != RESUME]
         if null_writes:
-            apply_writes(
-                self.plan,
-                self.checkpoint,
-                self.channels,
-                [TaskWrites("~", INPUT, (), null_writes)],
-                self.next_version,
-            )
+            self._apply([TaskWrites("~", INPUT, (), null_writes)])
+            self._hint = None
         self.pending = []
         return self._save("fork", self.step, updated=self.checkpoint.get("updated_channels") or ())
 
@@ -537,27 +575,56 @@ class Run:
         )
         writes = [TaskWrites(t.path_str, t.name, t.triggers, ()) for t in discarded.values()]
         writes.append(TaskWrites("~", INPUT, (), [(self.plan.input_channel, run_input)]))
-        self.updated = apply_writes(
-            self.plan, self.checkpoint, self.channels, writes, self.next_version
-        )
+        self.updated = self._apply(writes)
+        self._hint = self.updated
         self.pending = []
         effects = self._save("input", self.step, updated=self.updated)
         self.step += 1
         return effects
 
+    def _apply(self, writes: list[TaskWrites]) -> set[str]:
+        """Apply writes to a fresh copy of the version dicts (the last checkpoint keeps its own)."""
+        self.checkpoint = {
+            **self.checkpoint,
+            "channel_versions": dict(self.checkpoint["channel_versions"]),
+            "versions_seen": dict(self.checkpoint["versions_seen"]),
+        }
+        bumped: set[str] = set()
+        updated = apply_writes(
+            self.plan,
+            self.checkpoint,
+            self.channels,
+            writes,
+            self.next_version,
+            max_version=self._max_version,
+            live_ephemeral=self._live_ephemeral,
+            bumped=bumped,
+        )
+        if bumped:
+            self._max_version = self.checkpoint["channel_versions"][next(iter(bumped))]
+            self._changed |= bumped
+        live = {c for c in updated if c in self.plan.ephemeral}
+        if any(w.triggers for w in writes):
+            self._live_ephemeral = live
+        elif self._live_ephemeral is not None:
+            self._live_ephemeral |= live
+        return updated
+
     # --- saving ----------------------------------------------------------------------------------
 
     def _save(self, source: str, step: int, *, updated: Iterable[str]) -> list[Effect]:
         """Make the next checkpoint from the channels; a Put effect when a saver is present."""
-        checkpoint = next_checkpoint(self.checkpoint, self.channels, step, updated)
+        checkpoint = next_checkpoint(
+            self.checkpoint, self.channels, step, updated, changed=self._changed
+        )
+        changed, self._changed = self._changed, set()
         self.checkpoint = checkpoint
         metadata: dict[str, Any] = {"source": source, "step": step, "parents": {}}
         self.metadata = metadata
         if not self.options.checkpointing:
             return []
         versions = checkpoint["channel_versions"]
-        new_versions = {k: v for k, v in versions.items() if self._versions_at_put.get(k) != v}
-        self._versions_at_put = dict(versions)
+        new_versions = {k: versions[k] for k in changed if k in versions}
         run_config = self.config
         configurable = dict(run_config.get("configurable", {}))
         configurable["checkpoint_ns"] = self.ns
@@ -619,7 +686,7 @@ class Run:
             self.step,
             self.config,
             ns=self.ns,
-            updated_channels=self._candidates_hint(),
+            updated_channels=self._hint,
         )
         if not self.tasks:
             self.status = "done"
@@ -631,12 +698,6 @@ class Run:
             self.status = "interrupt_before"
             return None
         return [t for t in self.tasks.values() if not t.done]
-
-    def _candidates_hint(self) -> Iterable[str] | None:
-        if self.updated is not None:
-            return self.updated
-        stored = self.checkpoint.get("updated_channels")
-        return None if stored is None else stored
 
     def _match_pending_writes(self) -> None:
         by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
@@ -728,13 +789,10 @@ class Run:
         if self.errors:
             self.status = "failed"
             return effects
-        self.updated = apply_writes(
-            self.plan,
-            self.checkpoint,
-            self.channels,
-            [TaskWrites(t.path_str, t.name, t.triggers, t.writes) for t in self.tasks.values()],
-            self.next_version,
+        self.updated = self._apply(
+            [TaskWrites(t.path_str, t.name, t.triggers, t.writes) for t in self.tasks.values()]
         )
+        self._hint = self.updated
         if "values" in self.options.modes and self._changed_stream_keys(self.updated):
             effects.append(Emit("values", read_channels(self.channels, self.options.stream_keys)))
         self.pending = []
@@ -760,12 +818,8 @@ class Run:
         effects: list[Effect] = []
         finished = [t for t in self.tasks.values() if not t.interrupts and t.error is None]
         if any(is_finished(t.writes) for t in finished):
-            updated = apply_writes(
-                self.plan,
-                self.checkpoint,
-                self.channels,
-                [TaskWrites(t.path_str, t.name, t.triggers, t.writes) for t in finished],
-                self.next_version,
+            updated = self._apply(
+                [TaskWrites(t.path_str, t.name, t.triggers, t.writes) for t in finished]
             )
             if "values" in self.options.modes and self._changed_stream_keys(updated):
                 effects.append(

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from threadloom.engine.channels import Channel
+from threadloom.engine.channels import Channel, EphemeralValue, LastValueAfterFinish, Topic
 from threadloom.types import RetryPolicy
 
 __all__ = ["NodeSpec", "Plan", "Reader", "WriteFn"]
@@ -87,3 +87,15 @@ class Plan:
         default_factory=dict
     )
     """Per node: how ``update_state(values, as_node=node)`` values become writes."""
+    ephemeral: frozenset[str] = frozenset()
+    """Channels that empty themselves after a step (triggers, input, Send packets)."""
+    deferred: frozenset[str] = frozenset()
+    """Deferred triggers, released when the run would otherwise finish."""
+
+    def __post_init__(self) -> None:
+        self.ephemeral = frozenset(
+            name for name, ch in self.channels.items() if isinstance(ch, EphemeralValue | Topic)
+        )
+        self.deferred = frozenset(
+            name for name, ch in self.channels.items() if isinstance(ch, LastValueAfterFinish)
+        )

@@ -36,6 +36,8 @@ _CONFIG_KEYS_MESSAGE = (
     "thread_id, checkpoint_ns, checkpoint_id"
 )
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_INVOKE_MODES = frozenset({"values"})
+"""invoke only needs values chunks: interrupts arrive in them when updates are not streamed."""
 
 
 def _int_version(current: Any) -> int:
@@ -399,7 +401,7 @@ class Pregel:
         for mode, payload in self._stream(
             input,
             config,
-            frozenset({"values", "updates"}),
+            _INVOKE_MODES,
             context,
             interrupt_before,
             interrupt_after,
@@ -439,7 +441,7 @@ class Pregel:
         async for mode, payload in self._astream(
             input,
             config,
-            frozenset({"values", "updates"}),
+            _INVOKE_MODES,
             context,
             interrupt_before,
             interrupt_after,
@@ -581,10 +583,15 @@ class _OutputCollector:
         self.interrupts: list[Interrupt] = []
 
     def add(self, mode: str, payload: Any) -> None:
-        if mode == "values":
-            self.latest, self.seen_values = payload, True
-        elif isinstance(payload, dict) and INTERRUPT in payload:
+        if mode != "values":
+            return
+        if isinstance(payload, dict) and INTERRUPT in payload:
             self.interrupts.extend(payload[INTERRUPT])
+            rest = {k: v for k, v in payload.items() if k != INTERRUPT}
+            if rest or not isinstance(self.keys, str):
+                self.latest, self.seen_values = rest, True
+            return
+        self.latest, self.seen_values = payload, True
 
     def result(self) -> Any:
         if not self.seen_values and not self.interrupts:

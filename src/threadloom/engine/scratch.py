@@ -56,13 +56,22 @@ class TaskScratchpad:
     writes: list[tuple[str, Any]]
     """Control writes recorded while the task runs (its RESUME list)."""
     config: RunnableConfig
-    runtime: Any
+    runtime_factory: Callable[[], Any]
+    """Builds the task's ``Runtime`` when first asked for (see ``runtime``)."""
     writer: Callable[[Any], None]
     call_counter: int = 0
     interrupt_counter: int = 0
     submit: Callable[..., Any] | None = None
     """Schedules a functional ``@task`` call in the current superstep (functional API)."""
     extras: dict[str, Any] = field(default_factory=dict)
+    _runtime: Any = None
+
+    @property
+    def runtime(self) -> Any:
+        """The task's ``Runtime`` (context, store, writer, previous, execution info)."""
+        if self._runtime is None:
+            self._runtime = self.runtime_factory()
+        return self._runtime
 
     def interrupt(self, value: Any, response_schema: Any = None) -> Any:
         """Return the answer for this interrupt, or raise ``GraphInterrupt`` to pause the run."""

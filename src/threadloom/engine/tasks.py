@@ -43,24 +43,34 @@ class TaskRunner:
 
     def prepare(self, task: Task, attempt: int, first_attempt_time: float) -> TaskScratchpad:
         """A fresh scratchpad for one attempt of ``task``."""
-        runtime = self.runtime.override(
-            stream_writer=self.writer,
-            execution_info=ExecutionInfo(
-                checkpoint_id=self.checkpoint_id,
-                checkpoint_ns=task.ns,
-                task_id=task.id,
-                thread_id=self.thread_id,
-                node_attempt=attempt,
-                node_first_attempt_time=first_attempt_time,
-            ),
-        )
+        base = self.runtime
+        info = (self.checkpoint_id, task, attempt, first_attempt_time)
+
+        def runtime() -> Runtime[Any]:
+            # built on first use: most nodes never ask for their runtime
+            checkpoint_id, t, n, first = info
+            return Runtime(
+                context=base.context,
+                store=base.store,
+                stream_writer=self.writer,
+                previous=base.previous,
+                execution_info=ExecutionInfo(
+                    checkpoint_id=checkpoint_id,
+                    checkpoint_ns=t.ns,
+                    task_id=t.id,
+                    thread_id=self.thread_id,
+                    node_attempt=n,
+                    node_first_attempt_time=first,
+                ),
+            )
+
         pad = TaskScratchpad(
             task_ns=task.ns,
             resume=list(task.resume),
             box=self.box,
             writes=[],
             config=task.config,
-            runtime=runtime,
+            runtime_factory=runtime,
             writer=self.writer,
             submit=self.submit,
         )
@@ -73,15 +83,19 @@ class TaskRunner:
         wanted = self.injections.get(task.name, ())
         if not wanted:
             return {}
-        runtime = pad.runtime
-        values: dict[str, Any] = {
-            "config": pad.config,
-            "writer": self.writer,
-            "store": runtime.store,
-            "runtime": runtime,
-            "previous": runtime.previous,
-        }
-        return {inj.name: values[inj.name] for inj in wanted}
+        values: dict[str, Any] = {}
+        for inj in wanted:
+            if inj.name == "config":
+                values["config"] = pad.config
+            elif inj.name == "writer":
+                values["writer"] = self.writer
+            elif inj.name == "store":
+                values["store"] = self.runtime.store
+            elif inj.name == "previous":
+                values["previous"] = self.runtime.previous
+            else:
+                values["runtime"] = pad.runtime
+        return values
 
     def succeed(self, task: Task, pad: TaskScratchpad, output: Any) -> None:
         """Turn the node's output into the task's writes (may raise InvalidUpdateError)."""
