@@ -316,6 +316,13 @@ def test_keyword_only_call_returns_a_two_argument_reducer() -> None:
     assert [m.content for m in merged] == ["q", "a"]
 
 
+def test_configured_reducers_alike_are_equal_and_named_like_the_function() -> None:
+    # Deliberate difference: LangGraph returns a functools.partial (equal only to itself, no name).
+    assert add_messages(format="langchain-openai") == add_messages(format="langchain-openai")
+    assert add_messages(format="langchain-openai") != add_messages()
+    assert add_messages().__name__ == "add_messages"
+
+
 def test_plain_default_reducer_from_keyword_call() -> None:
     reducer = add_messages()
     assert [m.id for m in reducer(history("1"), history("2"))] == ["1", "2"]
@@ -401,3 +408,77 @@ def test_merge_matches_the_plain_rules(
         return
     merged = add_messages(left, right)
     assert [(m.id, m.content) for m in merged] == expected
+
+
+# --- in a graph -------------------------------------------------------------------------------
+
+
+def test_a_chat_graph_keeps_the_history_across_turns() -> None:
+    from threadloom.checkpoint.memory import InMemorySaver
+    from threadloom.graph import END, START, StateGraph
+
+    def echo(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage(f"echo: {state['messages'][-1].content}")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("echo", echo)
+    builder.add_edge(START, "echo")
+    builder.add_edge("echo", END)
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "chat"}}
+
+    first = graph.invoke({"messages": [("user", "hi")]}, config)
+    second = graph.invoke({"messages": "and again"}, config)
+    assert [(m.type, m.content) for m in second["messages"]] == [
+        ("human", "hi"),
+        ("ai", "echo: hi"),
+        ("human", "and again"),
+        ("ai", "echo: and again"),
+    ]
+    assert [m.id for m in second["messages"][:2]] == [m.id for m in first["messages"]]
+    assert all(is_uuid4(m.id) for m in second["messages"])
+    assert graph.get_state(config).values["messages"] == second["messages"]
+
+
+def test_nodes_remove_messages_and_reset_the_history() -> None:
+    from threadloom.checkpoint.memory import InMemorySaver
+    from threadloom.graph import START, StateGraph
+
+    class State(MessagesState):
+        mode: str
+
+    def prune(state: State) -> dict[str, Any]:
+        if state["mode"] == "drop-first":
+            return {"messages": [RemoveMessage(id=state["messages"][0].id or "")]}
+        return {"messages": [RemoveMessage(id=REMOVE_ALL_MESSAGES), SystemMessage("summary")]}
+
+    builder = StateGraph(State)
+    builder.add_node("prune", prune)
+    builder.add_edge(START, "prune")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "prune"}}
+
+    out = graph.invoke({"messages": ["a", "b", "c"], "mode": "drop-first"}, config)
+    assert [m.content for m in out["messages"]] == ["b", "c"]
+    out = graph.invoke({"messages": ["d"], "mode": "reset"}, config)
+    assert [(m.type, m.content) for m in out["messages"]] == [("system", "summary")]
+
+
+def test_a_configured_reducer_works_as_a_state_annotation() -> None:
+    from typing import TypedDict
+
+    from langchain_core.messages import AnyMessage
+
+    from threadloom.graph import START, StateGraph
+
+    class State(TypedDict):
+        messages: Annotated[list[AnyMessage], add_messages(format="langchain-openai")]
+
+    def answer(state: State) -> dict[str, Any]:
+        return {"messages": [AIMessage([{"type": "text", "text": "block"}])]}
+
+    builder = StateGraph(State)
+    builder.add_node("answer", answer)
+    builder.add_edge(START, "answer")
+    out = builder.compile().invoke({"messages": [("user", "q")]})
+    assert [(m.type, m.content) for m in out["messages"]] == [("human", "q"), ("ai", "block")]

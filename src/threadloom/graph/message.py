@@ -12,8 +12,9 @@ and no per-message Python work beyond that.
 
 import functools
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from operator import attrgetter
-from typing import Annotated, Any, Final, Literal, TypeAlias, TypedDict, overload
+from typing import Annotated, Any, ClassVar, Final, Literal, TypeAlias, TypedDict, overload
 from uuid import uuid4
 
 from langchain_core.messages import (
@@ -29,6 +30,7 @@ from langchain_core.messages import (
 
 __all__ = [
     "REMOVE_ALL_MESSAGES",
+    "ConfiguredAddMessages",
     "Messages",
     "MessagesFormat",
     "MessagesState",
@@ -44,7 +46,6 @@ Messages: TypeAlias = list[MessageLikeRepresentation] | MessageLikeRepresentatio
 MessagesFormat: TypeAlias = Literal["langchain-openai"]
 """Output formats ``add_messages`` can normalise the merged history to."""
 
-Reducer: TypeAlias = Callable[[Messages, Messages], list[BaseMessage]]
 
 _FORMATS: Final[tuple[str, ...]] = ("langchain-openai",)
 _message_id: Final = attrgetter("id")
@@ -61,7 +62,7 @@ def add_messages(
 @overload
 def add_messages(
     left: None = None, right: None = None, *, format: MessagesFormat | None = None
-) -> Reducer: ...
+) -> "ConfiguredAddMessages": ...
 
 
 def add_messages(
@@ -69,7 +70,7 @@ def add_messages(
     right: Messages | None = None,
     *,
     format: MessagesFormat | None = None,
-) -> list[BaseMessage] | Reducer:
+) -> "list[BaseMessage] | ConfiguredAddMessages":
     """Merge ``right`` into ``left`` by message id and return the new history.
 
     Strings, ``(role, content)`` tuples and OpenAI-style dicts are turned into messages and chunks
@@ -84,7 +85,7 @@ def add_messages(
     """
     if left is None and right is None:
         _check_format(format)
-        return functools.partial(add_messages, format=format)
+        return ConfiguredAddMessages(format)
     if left is None or right is None:
         given = "left" if right is None else "right"
         raise ValueError(
@@ -102,6 +103,22 @@ def add_messages(
         # A round trip through OpenAI dicts; like LangGraph's, it does not carry ids over.
         merged = convert_to_messages(convert_to_openai_messages(merged))
     return merged
+
+
+@dataclass(frozen=True, slots=True)
+class ConfiguredAddMessages:
+    """``add_messages`` with its options bound, as ``add_messages(format=...)`` returns it.
+
+    A value, not a ``functools.partial`` (LangGraph's choice): two reducers configured alike
+    compare equal, so two schemas declaring the same key this way agree on its channel, and it
+    has a ``__name__`` like any function reducer.
+    """
+
+    format: MessagesFormat | None
+    __name__: ClassVar[str] = "add_messages"
+
+    def __call__(self, left: Messages, right: Messages) -> list[BaseMessage]:
+        return add_messages(left, right, format=self.format)
 
 
 class MessagesState(TypedDict):
