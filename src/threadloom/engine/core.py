@@ -230,7 +230,7 @@ def prepare_tasks(
         candidates: Iterable[str] = plan.nodes
     else:
         wanted = {n for c in updated_channels for n in plan.trigger_to_nodes.get(c, ())}
-        candidates = [n for n in plan.nodes if n in wanted]
+        candidates = sorted(wanted, key=plan.node_order.__getitem__)
     for name in candidates:
         node = plan.nodes[name]
         seen = seen_all.get(name, {})

@@ -92,7 +92,11 @@ class Plan:
     deferred: frozenset[str] = frozenset()
     """Deferred triggers, released when the run would otherwise finish."""
 
+    node_order: dict[str, int] = field(default_factory=dict)
+    """Position of each node as added: tasks are prepared in this order."""
+
     def __post_init__(self) -> None:
+        self.node_order = {name: i for i, name in enumerate(self.nodes)}
         self.ephemeral = frozenset(
             name for name, ch in self.channels.items() if isinstance(ch, EphemeralValue | Topic)
         )
