@@ -126,6 +126,8 @@ def _bad(path: str, why: str) -> FieldPathError:
 
 def get_text_at_path(obj: Any, path: str | Sequence[str]) -> list[str]:
     """Texts found at ``path`` inside ``obj`` (a path string or its tokens), in document order."""
+    if isinstance(path, str) and path.isidentifier():  # a plain field: the common case
+        return [value_to_text(obj[path])] if isinstance(obj, Mapping) and path in obj else []
     tokens = _tokenize(path) if isinstance(path, str) else tuple(path)
     return [value_to_text(v) for v in _walk(obj, tokens)]
 

@@ -226,6 +226,18 @@ class EmbeddingIndex:
         )
 
     def _check(self, raw: Any, count: int) -> Vectors:
+        # Fast path: one conversion, then shape and finiteness checks on the array.
+        try:
+            matrix = np.asarray(raw, dtype=np.float32)
+        except (TypeError, ValueError):
+            matrix = None  # ragged or not numbers: the slow path below says which
+        if matrix is not None and matrix.shape == (count, self.dims):
+            if not np.isfinite(matrix).all():
+                raise EmbeddingError(
+                    "The embedder returned NaN or infinite values; nothing in the store was "
+                    "changed."
+                )
+            return matrix
         try:
             lengths = [len(v) for v in raw]
         except TypeError:
