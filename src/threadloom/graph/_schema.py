@@ -124,7 +124,8 @@ def _same_kind(a: Channel, b: Channel) -> bool:
     if type(a) is not type(b):
         return False
     if isinstance(a, BinaryOperatorAggregate) and isinstance(b, BinaryOperatorAggregate):
-        if a.reducer.__name__ == "<lambda>" or b.reducer.__name__ == "<lambda>":
+        names = (getattr(a.reducer, "__name__", None), getattr(b.reducer, "__name__", None))
+        if "<lambda>" in names:
             return True
         return a.reducer == b.reducer
     return True
