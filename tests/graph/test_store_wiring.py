@@ -1,4 +1,4 @@
-"""A store given to compile() or @entrypoint reaches nodes, tasks and get_store() (issue 3 wiring)."""
+"""A store given to compile() or @entrypoint reaches nodes, tasks and get_store()."""
 
 from typing import Any, TypedDict
 
