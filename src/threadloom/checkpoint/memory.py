@@ -2,24 +2,24 @@
 
 It stores exactly the rows a database backend stores (``_records``): headers, one serialized row
 per changed (channel, version), deltas for growing lists, pending writes. Everything goes through
-the serializer, so stored values are copies. Reads of list channels go through a cache of decoded
-lists per (thread, ns, channel, version): reading the head of a long chat thread does not decode
-its history again, and each read returns a new list (elements are shared, not copied: treat
-checkpointed values as immutable, as LangGraph asks nodes to).
+the serializer, so stored values are copies. The newest decoded version of each list channel is
+kept: reading the head of a long chat thread does not decode its history again, and each read
+returns a new list (elements are shared, not copied: treat checkpointed values as immutable, as
+LangGraph asks nodes to).
 """
 
 from __future__ import annotations
 
 import builtins
 import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, rebuild
+from threadloom.checkpoint._delta import BlobRow, DeltaTracker, rebuild
 from threadloom.checkpoint._lifecycle import (
     CheckpointInfo,
     checkpoints_to_drop,
@@ -58,9 +58,6 @@ __all__ = ["InMemorySaver", "MemorySaver"]
 Version = str | int | float
 BlobKey = tuple[str, str, Version]  # (ns, channel, version)
 
-_CACHE_ENTRIES = 1024
-"""Decoded list versions kept; the hot path needs one per list channel of each active thread."""
-
 
 @dataclass(slots=True)
 class _Thread:
@@ -94,8 +91,10 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             )
         self._lock = threading.RLock()
         self._threads: dict[str, _Thread] = {}
-        self._lists: OrderedDict[tuple[str, str, str, Version], Decoded] = OrderedDict()
         self._tracker = DeltaTracker()
+        """Per (thread, ns, channel): the list version last written or returned, decoded. It is
+        both the base for the next delta and the read cache of the head (one version per channel,
+        so memory stays linear in the conversation)."""
 
     def __enter__(self) -> InMemorySaver:
         return self
@@ -121,46 +120,47 @@ class InMemorySaver(BaseCheckpointSaver[str]):
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _cache_get(self, key: tuple[str, str, str, Version]) -> Decoded | None:
-        hit = self._lists.get(key)
-        if hit is not None:
-            self._lists.move_to_end(key)
-        return hit
-
-    def _cache_put(self, key: tuple[str, str, str, Version], decoded: Decoded) -> None:
-        self._lists[key] = decoded
-        self._lists.move_to_end(key)
-        if len(self._lists) > _CACHE_ENTRIES:
-            self._lists.popitem(last=False)
-
     def _load_value(
-        self, thread_id: str, thread: _Thread, ns: str, channel: str, version: Version
+        self,
+        thread_id: str,
+        thread: _Thread,
+        ns: str,
+        channel: str,
+        version: Version,
+        remember: bool,
     ) -> tuple[bool, Any]:
-        """``(present, value)`` of one channel version."""
+        """``(present, value)`` of one channel version.
+
+        A list is rebuilt from its delta chain, short-cut by the version the saver last wrote or
+        returned for the channel (the head, on the hot path). ``remember`` makes this read the
+        new "last returned" version: reads of the head do, history listings do not.
+        """
         row = thread.blobs.get((ns, channel, version))
         if row is None or row.kind == "empty":
             return False, None
         if row.length < 0:  # not a list: decoded afresh, so callers get their own copy
             return True, self.serde.loads_typed((row.type, row.data))
+        key = (thread_id, ns, channel)
+        known = self._tracker.get(key)
         decoded = rebuild(
             version,
             lambda v: thread.blobs.get((ns, channel, v)),
             lambda r: self.serde.loads_typed((r.type, r.data)),
-            lambda v: self._cache_get((thread_id, ns, channel, v)),
+            lambda v: known if known is not None and known.version == v else None,
         )
         if decoded is None:
             return False, None
-        self._cache_put((thread_id, ns, channel, version), decoded)
-        self._tracker.remember((thread_id, ns, channel), decoded)
+        if remember:
+            self._tracker.remember(key, decoded)
         return True, list(decoded.value)
 
     def _tuple(
-        self, thread_id: str, thread: _Thread, ns: str, row: CheckpointRow
+        self, thread_id: str, thread: _Thread, ns: str, row: CheckpointRow, remember: bool
     ) -> CheckpointTuple:
         header = self.serde.loads_typed(row.checkpoint)
         values = {}
         for channel, version in header["channel_versions"].items():
-            present, value = self._load_value(thread_id, thread, ns, channel, version)
+            present, value = self._load_value(thread_id, thread, ns, channel, version, remember)
             if present:
                 values[channel] = value
         header["channel_values"] = values
@@ -193,7 +193,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             row = thread.checkpoints.get(ns, {}).get(checkpoint_id)
             if row is None:
                 return None
-            found = self._tuple(thread_id, thread, ns, row)
+            found = self._tuple(thread_id, thread, ns, row, remember=True)
         if echo is not None:
             echoed: RunnableConfig = {
                 **echo,
@@ -245,7 +245,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                     metadata = self.serde.loads_typed(row.metadata)
                     if any(metadata.get(k) != v for k, v in filter.items()):
                         continue
-                found = self._tuple(thread_id, thread, ns, row)
+                found = self._tuple(thread_id, thread, ns, row, remember=False)
             if remaining is not None:
                 remaining -= 1
             yield found
@@ -302,7 +302,6 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             for channel, blob in rows.items():
                 thread.blobs[(ns, channel, fresh[channel])] = blob
             for channel, decoded in lists.items():
-                self._cache_put((thread_id, ns, channel, fresh[channel]), decoded)
                 self._tracker.remember((thread_id, ns, channel), decoded)
             thread.checkpoints.setdefault(ns, {})[row.checkpoint_id] = row
             if head is None or row.checkpoint_id > head:
@@ -344,8 +343,6 @@ class InMemorySaver(BaseCheckpointSaver[str]):
 
     def _forget(self, thread_id: str) -> None:
         self._tracker.forget_thread(thread_id)
-        for key in [k for k in self._lists if k[0] == thread_id]:
-            del self._lists[key]
 
     def _drop(self, thread_id: str, thread: _Thread, ns: str, ids: set[str]) -> None:
         """Remove checkpoints and their writes; values are collected by ``_collect``."""
