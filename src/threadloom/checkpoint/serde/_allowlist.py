@@ -79,7 +79,9 @@ class _SafeTypes:
 
     def get(self, key: TypeKey) -> type | None:
         found = self._by_key.get(key)
-        if found is None and self._pending:
+        # Only a name from the safe packages can be a pending safe type; a user's class never
+        # triggers resolution (this runs on every load of a registered class).
+        if found is None and self._pending and key[0].startswith(_SAFE_PACKAGES):
             self._resolve_pending()
             found = self._by_key.get(key)
         return found
@@ -89,13 +91,18 @@ class _SafeTypes:
             for module, name in sorted(self._pending):
                 try:
                     cls = getattr(importlib.import_module(module), name)
-                except (ImportError, AttributeError):
-                    continue
+                except ImportError:
+                    continue  # the module may not exist yet: try again on a later miss
+                except AttributeError:
+                    cls = None  # the module does not define it: stop looking
                 if isinstance(cls, type):
                     self._by_key[type_key(cls)] = cls
                 self._pending.discard((module, name))
 
 
+_SAFE_PACKAGES: Final = tuple(
+    sorted({module.split(".")[0] + "." for module, _ in SAFE_PUBLIC_TYPES})
+)
 _SAFE = _SafeTypes()
 
 
