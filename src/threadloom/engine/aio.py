@@ -105,10 +105,7 @@ async def drive(
         tasks = run.tick()
         if tasks is None:
             break
-        runner.checkpoint_id = run.checkpoint["id"]
-        runner.call_site = CallSite(*run.call_site(), save=_saver_of(run, saver), emit=emit)
-        runner.call_site.runner = runner
-        runner.call_site.loop = loop
+        runner.new_step(run.checkpoint["id"], _call_site_factory(run, saver, runner, emit, loop))
         running = {
             asyncio.ensure_future(_run_and_report(task, runner, events)): task for task in tasks
         }
@@ -148,6 +145,17 @@ async def drive(
             yield value
     if run.errors:
         raise run.errors[0].error  # type: ignore[misc]
+
+
+def _call_site_factory(
+    run: Run, saver: Any, runner: TaskRunner, emit: Any, loop: asyncio.AbstractEventLoop
+) -> Any:
+    def make() -> CallSite:
+        site = CallSite(*run.call_site(), save=_saver_of(run, saver), emit=emit)
+        site.runner, site.loop = runner, loop
+        return site
+
+    return make
 
 
 def _saver_of(run: Run, saver: Any) -> Any:

@@ -461,6 +461,10 @@ class Run:
         self._changed: set[str] = set()
         """Channels given a new version since the last checkpoint was made."""
         self._live_ephemeral: set[str] | None = None
+        self._checkpoint_config: tuple[str, RunnableConfig] | None = None
+        configurable = dict(config.get("configurable", {}))
+        configurable["checkpoint_ns"] = ns
+        self._put_configurable = configurable
         self.resume_value: Any = None
         self.resume_present = False
         self.interrupts: list[Interrupt] = []
@@ -471,14 +475,18 @@ class Run:
     # the checkpoint the current tasks run from, as a saver config
     @property
     def checkpoint_config(self) -> RunnableConfig:
-        configurable = self.config.get("configurable", {})
-        return {
+        cached = self._checkpoint_config
+        if cached is not None and cached[0] == self.checkpoint["id"]:
+            return cached[1]
+        config: RunnableConfig = {
             "configurable": {
-                "thread_id": configurable.get("thread_id"),
+                "thread_id": self.config.get("configurable", {}).get("thread_id"),
                 "checkpoint_ns": self.ns,
                 "checkpoint_id": self.checkpoint["id"],
             }
         }
+        self._checkpoint_config = (self.checkpoint["id"], config)
+        return config
 
     # --- start -----------------------------------------------------------------------------------
 
@@ -625,12 +633,12 @@ class Run:
             return []
         versions = checkpoint["channel_versions"]
         new_versions = {k: versions[k] for k in changed if k in versions}
-        run_config = self.config
-        configurable = dict(run_config.get("configurable", {}))
-        configurable["checkpoint_ns"] = self.ns
-        configurable["checkpoint_id"] = self.parent_id
-        configurable[CONFIG_KEY_EXPECTED_HEAD] = self.seen_head
-        put = Put({**run_config, "configurable": configurable}, checkpoint, metadata, new_versions)
+        configurable = {
+            **self._put_configurable,
+            "checkpoint_id": self.parent_id,
+            CONFIG_KEY_EXPECTED_HEAD: self.seen_head,
+        }
+        put = Put({**self.config, "configurable": configurable}, checkpoint, metadata, new_versions)
         self.parent_id = checkpoint["id"]
         if self.options.durability == "exit":
             self._exit_put = put

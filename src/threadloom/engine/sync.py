@@ -48,13 +48,13 @@ def run_task(task: Task, runner: TaskRunner) -> None:
 
 
 def _carry_out(effect: Effect, saver: Any) -> tuple[str, Any] | None:
-    match effect:
-        case Put(config, checkpoint, metadata, new_versions):
-            saver.put(config, checkpoint, metadata, new_versions)
-        case PutWrites(config, writes, task_id, task_path):
-            saver.put_writes(config, writes, task_id, task_path)
-        case Emit(mode, payload):
-            return mode, payload
+    kind = type(effect)
+    if kind is Emit:
+        return effect.mode, effect.payload  # type: ignore[union-attr]
+    if kind is PutWrites:
+        saver.put_writes(effect.config, effect.writes, effect.task_id, effect.task_path)  # type: ignore[union-attr]
+    elif kind is Put:
+        saver.put(effect.config, effect.checkpoint, effect.metadata, effect.new_versions)  # type: ignore[union-attr]
     return None
 
 
@@ -80,9 +80,7 @@ def drive(
             tasks = run.tick()
             if tasks is None:
                 break
-            runner.checkpoint_id = run.checkpoint["id"]
-            runner.call_site = CallSite(*run.call_site(), save=_saver_of(run, saver), emit=emit)
-            runner.call_site.runner = runner
+            runner.new_step(run.checkpoint["id"], _call_site_factory(run, saver, runner, emit))
             if len(tasks) == 1:
                 run_task(tasks[0], runner)
                 yield from _drain(events)
@@ -133,6 +131,15 @@ def _drain(events: queue.SimpleQueue[tuple[str, Any]]) -> Iterator[tuple[str, An
         except queue.Empty:
             return
         yield chunk
+
+
+def _call_site_factory(run: Run, saver: Any, runner: TaskRunner, emit: Any) -> Any:
+    def make() -> CallSite:
+        site = CallSite(*run.call_site(), save=_saver_of(run, saver), emit=emit)
+        site.runner = runner
+        return site
+
+    return make
 
 
 def _saver_of(run: Run, saver: Any) -> Any:

@@ -38,8 +38,20 @@ class TaskRunner:
     thread_id: str | None
     checkpoint_id: str | None
     submit: Callable[..., Any] | None = None
-    call_site: Any = None
-    """Where functional ``@task`` calls made by the running tasks are scheduled and saved."""
+    make_call_site: Callable[[], Any] | None = None
+    """Builds the step's call site (where ``@task`` calls are scheduled and saved), on demand."""
+    _call_site: Any = None
+
+    def new_step(self, checkpoint_id: str, make_call_site: Callable[[], Any]) -> None:
+        """Point the runner at the next superstep."""
+        self.checkpoint_id = checkpoint_id
+        self.make_call_site, self._call_site = make_call_site, None
+
+    def call_site(self) -> Any:
+        """The current step's call site, built the first time a ``@task`` is called in it."""
+        if self._call_site is None and self.make_call_site is not None:
+            self._call_site = self.make_call_site()
+        return self._call_site
 
     def prepare(self, task: Task, attempt: int, first_attempt_time: float) -> TaskScratchpad:
         """A fresh scratchpad for one attempt of ``task``."""
@@ -75,7 +87,7 @@ class TaskRunner:
             submit=self.submit,
         )
         pad.extras["task"] = task
-        pad.extras["call_site"] = self.call_site
+        pad.extras["runner"] = self
         return pad
 
     def kwargs(self, task: Task, pad: TaskScratchpad) -> dict[str, Any]:
