@@ -423,3 +423,84 @@ async def test_async_interrupt_resume_and_state() -> None:
     assert [s.metadata["step"] for s in history] == [1, 0, -1]
     await graph.aupdate_state(cfg(), {"log": ["manual"]})
     assert (await graph.aget_state(cfg())).values["log"] == ["answer:yes", "manual"]
+
+
+def test_schema_types_round_trip_through_the_strict_serializer() -> None:
+    """DECISIONS 7: compile() allows the state's own types, so they come back as themselves."""
+    import dataclasses
+    import enum
+
+    from pydantic import BaseModel
+
+    class Mood(enum.Enum):
+        HAPPY = "happy"
+
+    @dataclasses.dataclass
+    class Note:
+        text: str
+        mood: Mood
+
+    class Profile(BaseModel):
+        name: str
+        tags: tuple[str, ...] = ()
+
+    class Rich(TypedDict, total=False):
+        profile: Profile
+        notes: Annotated[list[Note], operator.add]
+
+    def write(state: Rich) -> dict[str, Any]:
+        return {
+            "profile": Profile(name="bob", tags=("a", "b")),
+            "notes": [Note("hi", Mood.HAPPY)],
+        }
+
+    saver = InMemorySaver()
+    graph = StateGraph(Rich).add_node("write", write).add_edge(START, "write")
+    graph = graph.compile(checkpointer=saver)
+    graph.invoke({"notes": []}, cfg())
+    values = graph.get_state(cfg()).values
+    assert values["profile"] == Profile(name="bob", tags=("a", "b"))
+    assert isinstance(values["profile"].tags, tuple)
+    assert values["notes"] == [Note("hi", Mood.HAPPY)]
+    assert isinstance(values["notes"][0].mood, Mood)
+    # the user's saver object is not widened: a graph-owned clone is
+    assert graph.checkpointer is saver
+
+
+def test_send_fan_out_resumes_only_the_failed_packet() -> None:
+    class Fan(TypedDict, total=False):
+        items: list[int]
+        done: Annotated[list[int], operator.add]
+
+    calls: list[int] = []
+    fail = {"on": True}
+
+    def work(arg: dict[str, int]) -> dict[str, Any]:
+        calls.append(arg["i"])
+        if arg["i"] == 2 and fail["on"]:
+            raise RuntimeError("packet 2 failed")
+        return {"done": [arg["i"]]}
+
+    from threadloom.types import Send
+
+    builder = StateGraph(Fan).add_node("work", work)
+    builder.add_conditional_edges(START, lambda s: [Send("work", {"i": i}) for i in s["items"]])
+    graph = builder.compile(checkpointer=InMemorySaver())
+    with pytest.raises(RuntimeError, match="packet 2 failed"):
+        graph.invoke({"items": [1, 2, 3]}, cfg())
+    assert graph.get_state(cfg()).next == ("work",)
+    fail["on"] = False
+    calls.clear()
+    assert graph.invoke(None, cfg())["done"] == [1, 2, 3]
+    assert calls == [2]
+
+
+async def test_async_failure_then_resume() -> None:
+    fail, calls = {"on": True}, []
+    graph = failing_graph(InMemorySaver(), fail, calls)
+    with pytest.raises(ValueError, match="bad fails"):
+        await graph.ainvoke({"a": "x"}, cfg())
+    fail["on"] = False
+    calls.clear()
+    assert (await graph.ainvoke(None, cfg()))["log"] == ["bad", "good"]
+    assert calls == ["bad"]
