@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from threadloom.store._vectors import BoolArray, FloatArray, IntArray, VectorIndex
+from threadloom.store._vectors import BoolArray, FloatArray, VectorIndex
 from threadloom.store.sqlite._sql import decode_namespace
 
 __all__ = ["VectorMirror"]
@@ -32,8 +32,6 @@ class _Entry:
     """The mirrored vectors of one item."""
 
     namespace: tuple[str, ...]
-    rows: IntArray
-    """Its rows in the VectorIndex."""
     vector_ids: tuple[int, ...]
     """Its ``store_vectors`` ids, ascending."""
 
@@ -76,15 +74,15 @@ class VectorMirror:
         ``vectors`` holds the entries' vectors back to back; an entry without vector ids is
         an item that is no longer embedded.
         """
-        for item_id, _, _ in entries:
+        offset = 0
+        for item_id, namespace, vector_ids in entries:
             self.drop(item_id)
-        if not entries:
-            return
-        added = self._index.add_many([(ns, item, len(ids)) for item, ns, ids in entries], vectors)
-        for (item_id, namespace, vector_ids), rows in zip(entries, added, strict=True):
-            if not len(vector_ids):
+            count = len(vector_ids)
+            if not count:
                 continue
-            self._items[item_id] = _Entry(namespace, rows, tuple(vector_ids))
+            self._index.put(namespace, item_id, vectors[offset : offset + count])
+            offset += count
+            self._items[item_id] = _Entry(namespace, tuple(vector_ids))
             for vid in vector_ids:
                 self._item_of_vector[vid] = item_id
             if self._namespace_items[namespace] == 0:
@@ -98,7 +96,7 @@ class VectorMirror:
         entry = self._items.pop(item_id, None)
         if entry is None:
             return
-        self._index.remove(entry.namespace, entry.rows)
+        self._index.remove(item_id)
         for vid in entry.vector_ids:
             del self._item_of_vector[vid]
         namespace = entry.namespace
