@@ -155,11 +155,19 @@ def test_failed_task_keeps_siblings_writes_and_resume_reruns_only_it() -> None:
     snapshot = graph.get_state(cfg())
     assert snapshot.next == ("bad",)
     assert snapshot.values["log"] == ["good"]
-    [task] = snapshot.tasks
-    assert task.name == "bad" and task.error == "ValueError('bad fails')"
+    # the live view lists every task of the step; only the unfinished ones are next
+    tasks = {t.name: t for t in snapshot.tasks}
+    assert tasks["bad"].error == "ValueError('bad fails')" and tasks["bad"].result is None
+    assert tasks["good"].error is None and tasks["good"].result == {"log": ["good"]}
     fail["on"] = False
     calls.clear()
-    assert graph.invoke(None, cfg())["log"] == ["bad", "good"]  # applied in node-name order
+    chunks = list(graph.stream(None, cfg(), stream_mode=["updates", "values"]))
+    assert chunks == [
+        ("values", {"a": "x", "log": []}),
+        ("updates", {"good": {"log": ["good"]}, "__metadata__": {"cached": True}}),
+        ("updates", {"bad": {"log": ["bad"]}}),
+        ("values", {"a": "x", "log": ["bad", "good"]}),  # applied in node-name order
+    ]
     assert calls == ["bad"]
 
 
@@ -504,3 +512,17 @@ async def test_async_failure_then_resume() -> None:
     calls.clear()
     assert (await graph.ainvoke(None, cfg()))["log"] == ["bad", "good"]
     assert calls == ["bad"]
+
+
+def test_interrupt_chunks_in_values_and_updates_modes() -> None:
+    graph = interrupting_graph(InMemorySaver(), [])
+    chunks = list(graph.stream({"a": "x"}, cfg(), stream_mode=["updates", "values"]))
+    pending = chunks[-1][1]["__interrupt__"]
+    assert chunks[-2:] == [
+        ("updates", {"__interrupt__": pending}),
+        ("values", {"a": "x", "log": ["first"], "__interrupt__": pending}),
+    ]
+    # a replay starts by showing the state it replays from
+    first = next(s for s in graph.get_state_history(cfg()) if s.next == ("ask",))
+    replay = list(graph.stream(None, first.config, stream_mode=["values"]))
+    assert replay[0] == ("values", {"a": "x", "log": ["first"]})

@@ -462,6 +462,7 @@ class Run:
         """Channels given a new version since the last checkpoint was made."""
         self._live_ephemeral: set[str] | None = None
         self._checkpoint_config: tuple[str, RunnableConfig] | None = None
+        self._tick_effects: list[Effect] = []
         configurable = dict(config.get("configurable", {}))
         configurable["checkpoint_ns"] = ns
         self._put_configurable = configurable
@@ -575,7 +576,13 @@ class Run:
             self._apply([TaskWrites("~", INPUT, (), null_writes)])
             self._hint = None
         self.pending = []
-        return self._save("fork", self.step, updated=self.checkpoint.get("updated_channels") or ())
+        effects = self._save(
+            "fork", self.step, updated=self.checkpoint.get("updated_channels") or ()
+        )
+        self.step += 1
+        if "values" in self.options.modes:
+            effects.append(Emit("values", read_channels(self.channels, self.options.stream_keys)))
+        return effects
 
     def _new_input(self, run_input: Any) -> list[Effect]:
         discarded = prepare_tasks(
@@ -701,11 +708,24 @@ class Run:
             return None
         if self.skip_done and self.pending:
             self._match_pending_writes()
+            if "updates" in self.options.modes:
+                self._tick_effects = [
+                    Emit(
+                        "updates", {t.name: self._task_update(t), "__metadata__": {"cached": True}}
+                    )
+                    for t in self.tasks.values()
+                    if t.done and not t.node.hidden
+                ]
         self.skip_done = False
         if self.options.interrupt_before and self._should_interrupt(self.options.interrupt_before):
             self.status = "interrupt_before"
             return None
         return [t for t in self.tasks.values() if not t.done]
+
+    def tick_effects(self) -> list[Effect]:
+        """Chunks for tasks the last tick found already finished (their saved writes reused)."""
+        effects, self._tick_effects = self._tick_effects, []
+        return effects
 
     def _match_pending_writes(self) -> None:
         by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
@@ -763,14 +783,16 @@ class Run:
 
     def _interrupt_chunks(self, interrupts: Sequence[Interrupt]) -> list[Effect]:
         modes = self.options.modes
+        chunks: list[Effect] = []
         if "updates" in modes:
-            return [Emit("updates", {INTERRUPT: tuple(interrupts)})]
+            chunks.append(Emit("updates", {INTERRUPT: tuple(interrupts)}))
         if "values" in modes:
             values = read_channels(self.channels, self.options.stream_keys)
             if isinstance(values, dict):
-                return [Emit("values", {**values, INTERRUPT: tuple(interrupts)})]
-            return [Emit("values", {INTERRUPT: tuple(interrupts)})]
-        return []
+                chunks.append(Emit("values", {**values, INTERRUPT: tuple(interrupts)}))
+            else:
+                chunks.append(Emit("values", {INTERRUPT: tuple(interrupts)}))
+        return chunks
 
     def _task_update(self, task: Task) -> Any:
         keys = self.options.stream_keys

@@ -89,6 +89,7 @@ def state_snapshot(
     for tid, chan, value in pending:
         by_task[tid].append((chan, value))
     shown: list[PregelTask] = []
+    waiting: list[str] = []
     finished: list[TaskWrites] = []
     for task in tasks.values():
         writes = by_task.get(task.id, [])
@@ -99,8 +100,8 @@ def state_snapshot(
         if done:
             finished.append(TaskWrites(task.path_str, task.name, task.triggers, writes))
         interrupts = tuple(raised) if historical or not done else ()
-        if not historical and done:
-            continue
+        if historical or not done:
+            waiting.append(task.name)  # the live view's next: only what has not finished
         shown.append(PregelTask(task.id, task.name, task.path, error, interrupts, None, result))
     if not historical and finished:
         apply_writes(plan, checkpoint, channels, finished, next_version)
@@ -108,7 +109,7 @@ def state_snapshot(
     interrupts = tuple(i for t in shown for i in t.interrupts)
     return StateSnapshot(
         values=values,
-        next=tuple(t.name for t in shown),
+        next=tuple(waiting),
         config=saved.config,
         metadata=dict(saved.metadata),
         created_at=saved.checkpoint["ts"],
@@ -121,7 +122,7 @@ def state_snapshot(
 def _task_result(plan: Plan, writes: Sequence[tuple[str, Any]]) -> Any:
     keys = plan.output_channels
     if plan.is_functional:
-        return next((v for c, v in writes if c == RETURN), None)
+        return next((v for c, v in writes if c in (keys, RETURN)), None)
     if isinstance(keys, str):
         return next((v for c, v in writes if c == keys), None)
     result = {c: v for c, v in writes if c in keys}

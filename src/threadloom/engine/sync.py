@@ -78,6 +78,9 @@ def drive(
                 yield chunk
         while run.status == "pending":
             tasks = run.tick()
+            for effect in run.tick_effects():
+                if (chunk := _carry_out(effect, saver)) is not None:
+                    yield chunk
             if tasks is None:
                 break
             runner.new_step(run.checkpoint["id"], _call_site_factory(run, saver, runner, emit))
