@@ -31,3 +31,20 @@ NULL_TASK_ID: Final = "00000000-0000-0000-0000-000000000000"
 CONTROL_CHANNELS: Final = frozenset({ERROR, INTERRUPT, RESUME, "__error_source_node__"})
 """Writes that do not count as a task's result: a task is finished iff it wrote something else."""
 RESERVED_NODE_CHARS: Final = ("|", ":")
+NS_SEP: Final = "|"
+NS_END: Final = ":"
+
+# Internal config keys a parent run hands to a subgraph it runs inside one of its tasks. They start
+# with "__pregel_", so they are never copied into checkpoint metadata.
+CONFIG_KEY_CHECKPOINTER: Final = "__pregel_checkpointer"
+"""The parent's saver: a subgraph compiled without one inherits it."""
+CONFIG_KEY_STORE: Final = "__pregel_store"
+"""The parent's store: a subgraph compiled without one inherits it."""
+CONFIG_KEY_RESUMING: Final = "__pregel_resuming"
+"""The parent run is resuming: a subgraph with a saved checkpoint resumes instead of restarting."""
+CONFIG_KEY_RESUME_BOX: Final = "__pregel_resume_box"
+"""The parent's ``Command(resume=...)`` value, shared with the subgraph's interrupts."""
+CONFIG_KEY_PARENT_CHECKPOINT: Final = "__pregel_parent_checkpoint"
+"""Checkpoint id of the parent's current step (the subgraph's ``metadata.parents``)."""
+CONFIG_KEY_DURABILITY: Final = "__pregel_durability"
+"""The parent run's durability, inherited by its subgraphs."""

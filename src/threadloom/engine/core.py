@@ -25,11 +25,13 @@ from threadloom.checkpoint.base import (
 )
 from threadloom.checkpoint.id import uuid6
 from threadloom.constants import (
+    CONFIG_KEY_PARENT_CHECKPOINT,
     CONTROL_CHANNELS,
     ERROR,
     INPUT,
     INTERRUPT,
     NO_WRITES,
+    NS_SEP,
     NULL_TASK_ID,
     PULL,
     PUSH,
@@ -130,8 +132,8 @@ class Task:
 
     @property
     def ns(self) -> str:
-        """The task's checkpoint namespace: ``node:task_id``."""
-        return f"{self.name}:{self.id}"
+        """The task's checkpoint namespace: ``node:task_id`` under its graph's own namespace."""
+        return self.config["configurable"]["checkpoint_ns"]  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,19 +168,26 @@ def read_channels(channels: Mapping[str, Channel], keys: str | Sequence[str]) ->
 
 
 def task_config(
-    base: RunnableConfig, name: str, tid: str, step: int, triggers: Sequence[str], path: Any
+    base: RunnableConfig,
+    name: str,
+    tid: str,
+    step: int,
+    triggers: Sequence[str],
+    path: Any,
+    ns: str = "",
 ) -> RunnableConfig:
     """The config a task sees: the run's, with its namespace and step metadata."""
     configurable = dict(base.get("configurable", {}))
     configurable.pop("checkpoint_id", None)
-    configurable["checkpoint_ns"] = f"{name}:{tid}"
+    task_ns = f"{ns}{NS_SEP}{name}:{tid}" if ns else f"{name}:{tid}"
+    configurable["checkpoint_ns"] = task_ns
     metadata = dict(base.get("metadata", {}))
     metadata.update(
         langgraph_step=step,
         langgraph_node=name,
         langgraph_triggers=tuple(triggers),
         langgraph_path=path,
-        langgraph_checkpoint_ns=f"{name}:{tid}",
+        langgraph_checkpoint_ns=task_ns,
     )
     config: dict[str, Any] = {**base, "configurable": configurable, "metadata": metadata}
     config["run_name"] = name
@@ -211,15 +220,19 @@ def prepare_tasks(
             tid = task_id(cid, ns, step_str, packet.node, PUSH, str(index))
             path = (PUSH, index)
             arg = node.push_read(packet.arg) if node.push_read else packet.arg
-            tasks[tid] = Task(
-                tid,
-                packet.node,
-                path,
-                task_path_str(path),
-                (PUSH,),
-                arg,
-                node,
-                task_config(config, packet.node, tid, step, (PUSH,), path),
+            tasks[tid] = _with_parent(
+                cid,
+                ns,
+                Task(
+                    tid,
+                    packet.node,
+                    path,
+                    task_path_str(path),
+                    (PUSH,),
+                    arg,
+                    node,
+                    task_config(config, packet.node, tid, step, (PUSH,), path, ns),
+                ),
             )
     versions = checkpoint["channel_versions"]
     if not versions:
@@ -242,7 +255,7 @@ def prepare_tasks(
         triggers = tuple(sorted(node.triggers))
         tid = task_id(cid, ns, step_str, name, PULL, *triggers)
         pull_path: tuple[str, str] = (PULL, name)
-        tasks[tid] = Task(
+        task = Task(
             tid,
             name,
             pull_path,
@@ -250,9 +263,19 @@ def prepare_tasks(
             triggers,
             node.read(channels),
             node,
-            task_config(config, name, tid, step, triggers, pull_path),
+            task_config(config, name, tid, step, triggers, pull_path, ns),
         )
+        tasks[tid] = _with_parent(cid, ns, task) if node.subgraph is not None else task
     return tasks
+
+
+def _with_parent(checkpoint_id: str, ns: str, task: Task) -> Task:
+    """A subgraph node's task tells its subgraph which checkpoint each enclosing graph is at."""
+    if task.node.subgraph is not None:
+        configurable: dict[str, Any] = task.config["configurable"]
+        parents = configurable.get(CONFIG_KEY_PARENT_CHECKPOINT) or {}
+        configurable[CONFIG_KEY_PARENT_CHECKPOINT] = {**parents, ns: checkpoint_id}
+    return task
 
 
 _IGNORED_ON_APPLY = CONTROL_CHANNELS | {NO_WRITES, RETURN, RESUME, INTERRUPT, ERROR}
@@ -463,6 +486,11 @@ class Run:
         self._live_ephemeral: set[str] | None = None
         self._checkpoint_config: tuple[str, RunnableConfig] | None = None
         self._tick_effects: list[Effect] = []
+        self.resumed = False
+        """Whether this run continues the thread's pending work (a resume or a replay)."""
+        parent = config.get("configurable", {}).get(CONFIG_KEY_PARENT_CHECKPOINT)
+        self._parents: dict[str, str] = dict(parent) if parent else {}
+        """``metadata.parents``: the checkpoint of every enclosing graph, by namespace."""
         configurable = dict(config.get("configurable", {}))
         configurable["checkpoint_ns"] = ns
         self._put_configurable = configurable
@@ -527,6 +555,7 @@ class Run:
                 and self.checkpoint["id"] == self.seen_head
             )
         )
+        self.resumed = bool(resuming)
         if resuming and replay:
             effects += self._fork_for_replay()
         elif resuming:
@@ -634,7 +663,7 @@ class Run:
         )
         changed, self._changed = self._changed, set()
         self.checkpoint = checkpoint
-        metadata: dict[str, Any] = {"source": source, "step": step, "parents": {}}
+        metadata: dict[str, Any] = {"source": source, "step": step, "parents": self._parents}
         self.metadata = metadata
         if not self.options.checkpointing:
             return []

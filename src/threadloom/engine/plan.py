@@ -95,8 +95,12 @@ class Plan:
     node_order: dict[str, int] = field(default_factory=dict)
     """Position of each node as added: tasks are prepared in this order."""
 
+    has_subgraphs: bool = False
+    """Some node runs a compiled graph: runs then hand their saver and store down."""
+
     def __post_init__(self) -> None:
         self.node_order = {name: i for i, name in enumerate(self.nodes)}
+        self.has_subgraphs = any(node.subgraph is not None for node in self.nodes.values())
         self.ephemeral = frozenset(
             name for name, ch in self.channels.items() if isinstance(ch, EphemeralValue | Topic)
         )

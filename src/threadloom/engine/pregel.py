@@ -12,12 +12,21 @@ import os
 import re
 import warnings
 from collections.abc import AsyncIterator, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from threadloom.constants import INTERRUPT, NULL_TASK_ID
+from threadloom.constants import (
+    CONFIG_KEY_CHECKPOINTER,
+    CONFIG_KEY_DURABILITY,
+    CONFIG_KEY_RESUME_BOX,
+    CONFIG_KEY_RESUMING,
+    CONFIG_KEY_STORE,
+    INTERRUPT,
+    NS_END,
+    NS_SEP,
+)
 from threadloom.engine import aio, snapshot
 from threadloom.engine import sync as sync_driver
 from threadloom.engine.core import Effect, Run, RunOptions
@@ -25,8 +34,9 @@ from threadloom.engine.inject import Injection
 from threadloom.engine.plan import Plan
 from threadloom.engine.scratch import ResumeBox
 from threadloom.engine.tasks import TaskRunner
+from threadloom.errors import GraphInterrupt
 from threadloom.runtime import Runtime
-from threadloom.types import Command, Interrupt, StateSnapshot
+from threadloom.types import Interrupt, StateSnapshot
 
 __all__ = ["Pregel"]
 
@@ -104,15 +114,52 @@ class Pregel:
     # --- running ---------------------------------------------------------------------------------
 
     def _merge_config(self, config: RunnableConfig | None) -> RunnableConfig:
+        # always new dicts: a run never changes the caller's config
         merged: dict[str, Any] = dict(self.config)
+        for key in ("configurable", "metadata"):
+            merged[key] = dict(merged.get(key) or {})
         if config:
             for key, value in config.items():
-                if key in ("configurable", "metadata") and key in merged:
-                    base: dict[str, Any] = merged[key]
-                    merged[key] = {**base, **value}  # type: ignore[dict-item]
+                if key in ("configurable", "metadata"):
+                    merged[key].update(value or {})
                 else:
                     merged[key] = value
         return merged  # type: ignore[return-value]
+
+    def _effective_saver(self, configurable: dict[str, Any]) -> Any:
+        """Our own saver, or (for a subgraph compiled without one) the parent run's."""
+        own = self.plan.checkpointer
+        if own is False:
+            return None
+        if own is not None and own is not True:
+            return self._saver
+        inherited = configurable.get(CONFIG_KEY_CHECKPOINTER)
+        if inherited is None:
+            if own is True:
+                raise RuntimeError("checkpointer=True cannot be used for root graphs.")
+            return None
+        if own is True:  # one history per thread: the namespace without task ids
+            parts = str(configurable.get("checkpoint_ns", "")).split(NS_SEP)
+            configurable["checkpoint_ns"] = NS_SEP.join(p.split(NS_END)[0] for p in parts)
+        return self._with_allowlist(inherited)
+
+    def _setup(
+        self,
+        config: RunnableConfig | None,
+        modes: frozenset[str],
+        interrupt_before: Any,
+        interrupt_after: Any,
+        durability: str | None,
+    ) -> tuple[RunnableConfig, Any, RunOptions]:
+        merged = self._merge_config(config)
+        configurable: dict[str, Any] = merged["configurable"]
+        saver = self._effective_saver(configurable)
+        self._check_config(merged, saver)
+        self._check_store(configurable)
+        if durability is None:
+            durability = configurable.get(CONFIG_KEY_DURABILITY)
+        options = self._options(merged, modes, interrupt_before, interrupt_after, durability, saver)
+        return merged, saver, options
 
     def _check_config(self, config: RunnableConfig, saver: Any) -> None:
         if saver is None:
@@ -131,8 +178,8 @@ class Pregel:
             )
         configurable["thread_id"] = str(configurable["thread_id"])
 
-    def _check_store(self) -> None:
-        if self.plan.store is not None:
+    def _check_store(self, configurable: dict[str, Any]) -> None:
+        if self.plan.store is not None or configurable.get(CONFIG_KEY_STORE) is not None:
             return
         for name, wanted in self.injections.items():
             if any(inj.name == "store" and inj.required for inj in wanted):
@@ -175,7 +222,7 @@ class Pregel:
             checkpointing=saver is not None,
         )
 
-    def _runtime(self, context: Any) -> Runtime[Any]:
+    def _runtime(self, context: Any, store: Any) -> Runtime[Any]:
         schema = self.plan.context_schema
         if (
             isinstance(context, dict)
@@ -184,7 +231,7 @@ class Pregel:
             and hasattr(schema, "__annotations__")
         ):
             context = schema(**context)
-        return Runtime(context=context, store=self.plan.store)
+        return Runtime(context=context, store=store)
 
     def _prepare(
         self,
@@ -203,6 +250,9 @@ class Pregel:
                 else _int_version(current)
             )
 
+        configurable: dict[str, Any] = config["configurable"]
+        if configurable.get(CONFIG_KEY_RESUMING) and saved is not None:
+            run_input = None  # the parent resumes, so does this subgraph
         run = Run(
             self.plan,
             config,
@@ -210,16 +260,25 @@ class Pregel:
             next_version,
             saved=saved,
             head_id=head_id,
+            ns=str(configurable.get("checkpoint_ns", "")),
         )
         start = run.start(run_input)
-        runtime = self._runtime(context)
+        box = configurable.get(CONFIG_KEY_RESUME_BOX) or self._resume_box(run)
+        store = self.plan.store or configurable.get(CONFIG_KEY_STORE)
+        if self.plan.has_subgraphs:  # what a subgraph run inside one of our tasks inherits
+            configurable[CONFIG_KEY_CHECKPOINTER] = saver
+            configurable[CONFIG_KEY_STORE] = store
+            configurable[CONFIG_KEY_RESUME_BOX] = box
+            configurable[CONFIG_KEY_DURABILITY] = options.durability
+            configurable[CONFIG_KEY_RESUMING] = run.resumed
+        runtime = self._runtime(context, store)
         previous = run.channels.get("__previous__")
         if previous is not None and previous.is_available():
             runtime = runtime.override(previous=previous.value)
         runner = TaskRunner(
             channels=run.channels,
             runtime=runtime,
-            box=self._resume_box(run),
+            box=box,
             writer=_no_writer,
             injections=self.injections,
             thread_id=config.get("configurable", {}).get("thread_id"),
@@ -319,11 +378,9 @@ class Pregel:
         interrupt_after: Any,
         durability: str | None,
     ) -> Iterator[tuple[str, Any]]:
-        merged = self._merge_config(config)
-        saver = self._saver
-        self._check_config(merged, saver)
-        self._check_store()
-        options = self._options(merged, modes, interrupt_before, interrupt_after, durability, saver)
+        merged, saver, options = self._setup(
+            config, modes, interrupt_before, interrupt_after, durability
+        )
         saved, head_id = self._load(saver, merged)
         prepared = self._prepare(saved, head_id, input, merged, options, context, saver)
         yield from sync_driver.drive(prepared.run, saver, prepared.runner, prepared.start)
@@ -361,11 +418,9 @@ class Pregel:
         interrupt_after: Any,
         durability: str | None,
     ) -> AsyncIterator[tuple[str, Any]]:
-        merged = self._merge_config(config)
-        saver = self._saver
-        self._check_config(merged, saver)
-        self._check_store()
-        options = self._options(merged, modes, interrupt_before, interrupt_after, durability, saver)
+        merged, saver, options = self._setup(
+            config, modes, interrupt_before, interrupt_after, durability
+        )
         saved, head_id = await self._aload(saver, merged)
         prepared = self._prepare(saved, head_id, input, merged, options, context, saver)
         async for chunk in aio.drive(prepared.run, saver, prepared.runner, prepared.start):
@@ -408,7 +463,7 @@ class Pregel:
             durability,
         ):
             collector.add(mode, payload)
-        return collector.result()
+        return collector.result(nested=_is_nested(config))
 
     async def ainvoke(
         self,
@@ -448,7 +503,7 @@ class Pregel:
             durability,
         ):
             collector.add(mode, payload)
-        return collector.result()
+        return collector.result(nested=_is_nested(config))
 
     # --- state API -------------------------------------------------------------------------------
 
@@ -458,18 +513,36 @@ class Pregel:
         return self._saver
 
     def get_state(self, config: RunnableConfig, *, subgraphs: bool = False) -> StateSnapshot:
-        """The thread's current state (or the checkpoint ``config`` names)."""
+        """The thread's current state (or the checkpoint ``config`` names).
+
+        A ``checkpoint_ns`` naming a subgraph's namespace reads that subgraph's state; with
+        ``subgraphs=True`` each task running a subgraph carries the subgraph's own snapshot.
+        """
         saver = self._require_saver()
         merged = self._merge_config(config)
-        saved = saver.get_tuple(_saver_config(merged))
-        return snapshot.state_snapshot(self.plan, merged, saved, saver)
+        graph = self._graph_for_ns(str(merged["configurable"].get("checkpoint_ns", "")))
+        return _snapshot_of(graph, saver, merged, subgraphs)
 
     async def aget_state(self, config: RunnableConfig, *, subgraphs: bool = False) -> StateSnapshot:
         """Async ``get_state``."""
         saver = self._require_saver()
         merged = self._merge_config(config)
+        graph = self._graph_for_ns(str(merged["configurable"].get("checkpoint_ns", "")))
+        if subgraphs:
+            return _snapshot_of(graph, saver, merged, subgraphs)
         saved = await saver.aget_tuple(_saver_config(merged))
-        return snapshot.state_snapshot(self.plan, merged, saved, saver)
+        return snapshot.state_snapshot(graph.plan, merged, saved, saver)
+
+    def _graph_for_ns(self, ns: str) -> Pregel:
+        """The graph whose checkpoints live under ``ns`` (this one for the root namespace)."""
+        graph: Pregel = self
+        for part in ns.split(NS_SEP) if ns else ():
+            name = part.split(NS_END)[0]
+            node = graph.plan.nodes.get(name)
+            if node is None or node.subgraph is None:
+                raise ValueError(f"Subgraph {name} not found")
+            graph = node.subgraph
+        return graph
 
     def get_state_history(
         self,
@@ -553,6 +626,28 @@ class Pregel:
         return await snapshot.abulk_update(self.plan, merged, supersteps, saver)
 
 
+def _snapshot_of(
+    graph: Pregel, saver: Any, config: RunnableConfig, subgraphs: bool
+) -> StateSnapshot:
+    """``graph``'s snapshot at ``config``; its subgraph tasks point at (or hold) their own state."""
+    saved = saver.get_tuple(_saver_config(config))
+    thread_id = config["configurable"]["thread_id"]
+
+    def subgraph_state(task: Any) -> Any:
+        task_config: RunnableConfig = {
+            "configurable": {"thread_id": thread_id, "checkpoint_ns": task.ns}
+        }
+        if not subgraphs:
+            return task_config
+        return _snapshot_of(task.node.subgraph, saver, task_config, True)
+
+    return snapshot.state_snapshot(graph.plan, config, saved, saver, subgraph_state=subgraph_state)
+
+
+def _is_nested(config: RunnableConfig | None) -> bool:
+    return bool(config) and CONFIG_KEY_RESUME_BOX in (config.get("configurable") or {})  # type: ignore[union-attr]
+
+
 def _no_writer(_: Any) -> None:
     """Stream writer used when ``custom`` is not streamed."""
 
@@ -593,7 +688,9 @@ class _OutputCollector:
             return
         self.latest, self.seen_values = payload, True
 
-    def result(self) -> Any:
+    def result(self, *, nested: bool = False) -> Any:
+        if nested and self.interrupts:  # a subgraph pauses its parent's task
+            raise GraphInterrupt(tuple(self.interrupts))
         if not self.seen_values and not self.interrupts:
             return None
         latest = self.latest
@@ -608,8 +705,3 @@ class _OutputCollector:
                 return {**value, INTERRUPT: list(self.interrupts)}
             return {INTERRUPT: list(self.interrupts)}
         return value
-
-
-# kept for symmetry with LangGraph's module layout
-NULL_TASK = NULL_TASK_ID
-_ = (replace, Command)

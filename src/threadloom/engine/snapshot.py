@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -26,6 +26,7 @@ from threadloom.constants import (
     START,
 )
 from threadloom.engine.core import (
+    Task,
     TaskWrites,
     _copy_checkpoint,
     apply_writes,
@@ -58,6 +59,10 @@ def pending_interrupts(pending: Sequence[tuple[str, str, Any]]) -> list[Interrup
     return found
 
 
+def _ns(config: RunnableConfig) -> str:
+    return str(config.get("configurable", {}).get("checkpoint_ns", ""))
+
+
 def _version_fn(saver: Any) -> Any:
     return lambda current: saver.get_next_version(current, None)
 
@@ -69,8 +74,12 @@ def state_snapshot(
     saver: Any,
     *,
     historical: bool = False,
+    subgraph_state: Callable[[Task], Any] | None = None,
 ) -> StateSnapshot:
-    """The snapshot of ``saved``: live (head) or historical (an addressed checkpoint)."""
+    """The snapshot of ``saved``: live (head) or historical (an addressed checkpoint).
+
+    ``subgraph_state(task)`` gives the ``state`` shown for a task that runs a subgraph.
+    """
     if saved is None:
         return StateSnapshot({}, (), config, None, None, None, (), ())
     historical = historical or bool(config.get("configurable", {}).get("checkpoint_id"))
@@ -84,7 +93,7 @@ def state_snapshot(
             plan, checkpoint, channels, [TaskWrites("~", INPUT, (), null_writes)], next_version
         )
     step = int(saved.metadata.get("step", -1)) + 1
-    tasks = prepare_tasks(plan, checkpoint, channels, step, config)
+    tasks = prepare_tasks(plan, checkpoint, channels, step, config, ns=_ns(config))
     by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
     for tid, chan, value in pending:
         by_task[tid].append((chan, value))
@@ -102,7 +111,10 @@ def state_snapshot(
         interrupts = tuple(raised) if historical or not done else ()
         if historical or not done:
             waiting.append(task.name)  # the live view's next: only what has not finished
-        shown.append(PregelTask(task.id, task.name, task.path, error, interrupts, None, result))
+        state = None
+        if subgraph_state is not None and task.node.subgraph is not None:
+            state = subgraph_state(task)
+        shown.append(PregelTask(task.id, task.name, task.path, error, interrupts, state, result))
     if not historical and finished:
         apply_writes(plan, checkpoint, channels, finished, next_version)
     values = read_channels(channels, plan.stream_channels)
@@ -222,7 +234,7 @@ def _update_step(
     elif first.values is None and first.as_node == END:
         if len(updates) > 1:
             raise InvalidUpdateError("Cannot apply multiple updates when clearing state")
-        tasks = prepare_tasks(plan, checkpoint, channels, saved_step + 1, config)
+        tasks = prepare_tasks(plan, checkpoint, channels, saved_step + 1, config, ns=_ns(config))
         by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
         for tid, chan, value in pending:
             by_task[tid].append((chan, value))
@@ -249,7 +261,7 @@ def _update_step(
     else:
         if len(updates) > 1 and any(u.as_node is None for u in updates):
             raise InvalidUpdateError("as_node is required when applying multiple updates")
-        tasks = prepare_tasks(plan, checkpoint, channels, saved_step + 1, config)
+        tasks = prepare_tasks(plan, checkpoint, channels, saved_step + 1, config, ns=_ns(config))
         applied: list[TaskWrites] = []
         for update in updates:
             as_node = update.as_node or _infer_as_node(plan, checkpoint)

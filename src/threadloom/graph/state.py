@@ -493,6 +493,7 @@ class _Compiler:
             write=self._writer(node.name, joins),
             retry_policy=node.retry_policy,
             metadata=node.metadata,
+            subgraph=node.func if isinstance(node.func, Pregel) else None,
         )
         return spec, injections
 
@@ -535,14 +536,10 @@ def _callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tuple[I
 
 
 def _subgraph_config(config: Any) -> Any:
+    """The parent task's config, minus what belongs to the task itself (its step metadata)."""
     if not config:
         return None
-    configurable = {
-        k: v
-        for k, v in config.get("configurable", {}).items()
-        if k not in ("checkpoint_ns", "checkpoint_id", "thread_id")
-    }
-    return {"configurable": configurable}
+    return {"configurable": dict(config.get("configurable", {}))}
 
 
 def _collect_command(
