@@ -17,6 +17,7 @@ from langchain_core.runnables.config import var_child_runnable_config
 
 from threadloom.engine.calls import CallSite
 from threadloom.engine.core import Effect, Emit, Put, PutWrites, Run, Task
+from threadloom.engine.messages import StreamMessagesHandler, attach
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
 
@@ -97,6 +98,10 @@ async def drive(
             events.put_nowait(("chunk", (mode, payload)))
         else:
             loop.call_soon_threadsafe(events.put_nowait, ("chunk", (mode, payload)))
+
+    if "messages" in modes:
+        runner.messages = StreamMessagesHandler(emit)
+        attach(run.config, runner.messages)  # type: ignore[arg-type]
 
     for effect in start:
         if (chunk := await _carry_out(effect, saver)) is not None:

@@ -18,6 +18,7 @@ from langchain_core.runnables.config import var_child_runnable_config
 
 from threadloom.engine.calls import CallSite
 from threadloom.engine.core import Effect, Emit, Put, PutWrites, Run, Task
+from threadloom.engine.messages import StreamMessagesHandler, attach
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
 
@@ -71,6 +72,12 @@ def drive(
         if mode in modes:
             events.put(("chunk", (mode, payload)))
 
+    if "messages" in modes:
+        runner.messages = StreamMessagesHandler(emit)
+        attach(run.config, runner.messages)  # type: ignore[arg-type]
+    # with token or custom streaming, even a lone task runs on a worker, so chunks flow live
+    inline_ok = not ({"messages", "custom"} & modes)
+
     pool: ThreadPoolExecutor | None = None
     try:
         for effect in start:
@@ -84,7 +91,7 @@ def drive(
             if tasks is None:
                 break
             runner.new_step(run.checkpoint["id"], _call_site_factory(run, saver, runner, emit))
-            if len(tasks) == 1:
+            if len(tasks) == 1 and inline_ok:
                 run_task(tasks[0], runner)
                 yield from _drain(events)
                 for effect in run.task_finished(tasks[0]):

@@ -38,6 +38,8 @@ class TaskRunner:
     thread_id: str | None
     checkpoint_id: str | None
     submit: Callable[..., Any] | None = None
+    messages: Any = None
+    """The ``messages`` stream handler, when that mode is streamed."""
     make_call_site: Callable[[], Any] | None = None
     """Builds the step's call site (where ``@task`` calls are scheduled and saved), on demand."""
     _call_site: Any = None
@@ -87,6 +89,8 @@ class TaskRunner:
             submit=self.submit,
         )
         pad.extras["task"] = task
+        if self.messages is not None and not task.node.hidden:
+            self.messages.node_started(task.input)
         pad.extras["runner"] = self
         return pad
 
@@ -114,6 +118,10 @@ class TaskRunner:
         context = TaskWriteContext(self._fresh_state_for(task), pad.config)
         writes = task.node.write(output, context)
         task.writes = [*pad.writes, *writes]
+        if self.messages is not None and not task.node.hidden:
+            metadata = dict(task.config.get("metadata", {}))
+            metadata.setdefault("checkpoint_ns", task.ns)
+            self.messages.node_finished(output, metadata)
 
     def _fresh_state_for(self, task: Task) -> Callable[[list[tuple[str, Any]]], Any]:
         def fresh_state(writes: list[tuple[str, Any]]) -> Any:

@@ -1,0 +1,148 @@
+"""The ``messages`` stream mode: chat-model output, token by token, with where it came from.
+
+A LangChain callback handler rides on every task's config while ``messages`` is streamed. Chat
+models called inside a node report their tokens to it (``on_llm_new_token``) or, when they do not
+stream, their final message (``on_llm_end``). A message a node returns without a model call (an
+``AIMessage`` built by hand, a tool result) is streamed when the node finishes, unless it was in the
+node's input or was already streamed. Each chunk is ``(message, metadata)``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.messages import BaseMessage
+from langchain_core.outputs import ChatGenerationChunk, GenerationChunk, LLMResult
+
+from threadloom.constants import TAG_NOSTREAM
+from threadloom.types import Command
+
+__all__ = ["StreamMessagesHandler", "attach"]
+
+Emit = Callable[[str, Any], None]
+
+
+class StreamMessagesHandler(BaseCallbackHandler):
+    """Turns chat-model callbacks and node outputs into ``messages`` chunks."""
+
+    run_inline = True
+    """Called on the thread that runs the model, so tokens keep their order."""
+
+    def __init__(self, emit: Emit) -> None:
+        self.emit = emit
+        self.runs: dict[UUID, dict[str, Any]] = {}
+        self.seen: set[str] = set()
+        self.lock = threading.Lock()
+
+    def _send(self, message: BaseMessage, metadata: dict[str, Any], *, dedupe: bool) -> None:
+        with self.lock:
+            if message.id is not None:
+                if dedupe and message.id in self.seen:
+                    return
+                self.seen.add(message.id)  # tokens mark their message as streamed
+        self.emit("messages", (message, metadata))
+
+    # Having these two methods makes langchain-core treat the handler as a streaming one: a chat
+    # model's plain ``invoke`` then streams, so its tokens reach us one by one.
+    def tap_output_iter(self, run_id: UUID, output: Iterator[Any]) -> Iterator[Any]:
+        """Pass a streamed output through unchanged."""
+        return output
+
+    def tap_output_aiter(self, run_id: UUID, output: AsyncIterator[Any]) -> AsyncIterator[Any]:
+        """Pass a streamed async output through unchanged."""
+        return output
+
+    # --- chat model callbacks ---------------------------------------------------------------
+
+    def on_chat_model_start(
+        self,
+        serialized: dict[str, Any],
+        messages: list[list[BaseMessage]],
+        *,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        metadata: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        if metadata and "langgraph_node" in metadata and TAG_NOSTREAM not in (tags or ()):
+            shown = dict(metadata)
+            shown.setdefault("checkpoint_ns", metadata.get("langgraph_checkpoint_ns", ""))
+            if tags:
+                shown["tags"] = list(tags)
+            self.runs[run_id] = shown
+
+    def on_llm_new_token(
+        self,
+        token: str | list[str | dict[str, Any]],
+        *,
+        chunk: GenerationChunk | ChatGenerationChunk | None = None,
+        run_id: UUID,
+        parent_run_id: UUID | None = None,
+        tags: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        metadata = self.runs.get(run_id)
+        message = getattr(chunk, "message", None)
+        if metadata is not None and isinstance(message, BaseMessage):
+            self._send(message, metadata, dedupe=False)
+
+    def on_llm_end(self, response: LLMResult, *, run_id: UUID, **kwargs: Any) -> Any:
+        metadata = self.runs.pop(run_id, None)
+        if metadata is None:
+            return
+        for generations in response.generations:
+            for generation in generations:
+                message = getattr(generation, "message", None)
+                if isinstance(message, BaseMessage):
+                    self._send(message, metadata, dedupe=True)
+
+    def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> Any:
+        self.runs.pop(run_id, None)
+
+    # --- node boundaries ----------------------------------------------------------------------
+
+    def node_started(self, value: Any) -> None:
+        """Messages in a node's input are known: they are not streamed again."""
+        with self.lock:
+            self.seen.update(m.id for m in _messages_in(value) if m.id is not None)
+
+    def node_finished(self, output: Any, metadata: dict[str, Any]) -> None:
+        """Stream messages a node returned that no model call streamed already."""
+        for message in _messages_in(output):
+            self._send(message, metadata, dedupe=True)
+
+
+def _messages_in(value: Any) -> Iterator[BaseMessage]:
+    """Top-level messages, and messages in sequences that are dict values (or Command updates)."""
+    if isinstance(value, BaseMessage):
+        yield value
+    elif isinstance(value, Command):
+        yield from _messages_in(value.update)
+    elif isinstance(value, dict):
+        for item in value.values():
+            if isinstance(item, BaseMessage):
+                yield item
+            elif isinstance(item, Sequence) and not isinstance(item, str):
+                yield from (m for m in item if isinstance(m, BaseMessage))
+    elif isinstance(value, list | tuple):
+        for item in value:
+            if isinstance(item, Command | dict | BaseMessage):
+                yield from _messages_in(item)
+
+
+def attach(config: dict[str, Any], handler: StreamMessagesHandler) -> None:
+    """Add ``handler`` to a run config's callbacks (a list or a callback manager)."""
+    callbacks = config.get("callbacks")
+    if callbacks is None:
+        config["callbacks"] = [handler]
+    elif isinstance(callbacks, list):
+        config["callbacks"] = [*callbacks, handler]
+    else:
+        manager = callbacks.copy()
+        manager.add_handler(handler, inherit=True)
+        config["callbacks"] = manager
