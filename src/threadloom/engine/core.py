@@ -39,6 +39,7 @@ from threadloom.constants import (
     RETURN,
     TASKS,
 )
+from threadloom.engine import stream
 from threadloom.engine.channels import MISSING, Channel
 from threadloom.engine.ids import task_id, task_path_str
 from threadloom.engine.plan import NodeSpec, Plan
@@ -488,6 +489,14 @@ class Run:
         self._tick_effects: list[Effect] = []
         self.resumed = False
         """Whether this run continues the thread's pending work (a resume or a replay)."""
+        modes = options.modes
+        self._watch_checkpoints = "checkpoints" in modes or "debug" in modes
+        self._watch_tasks = "tasks" in modes or "debug" in modes
+        self._parent_of_current: str | None = (
+            saved.parent_config["configurable"]["checkpoint_id"]
+            if saved and saved.parent_config
+            else None
+        )
         parent = config.get("configurable", {}).get(CONFIG_KEY_PARENT_CHECKPOINT)
         self._parents: dict[str, str] = dict(parent) if parent else {}
         """``metadata.parents``: the checkpoint of every enclosing graph, by namespace."""
@@ -658,6 +667,7 @@ class Run:
 
     def _save(self, source: str, step: int, *, updated: Iterable[str]) -> list[Effect]:
         """Make the next checkpoint from the channels; a Put effect when a saver is present."""
+        self._parent_of_current = self.parent_id
         checkpoint = next_checkpoint(
             self.checkpoint, self.channels, step, updated, changed=self._changed
         )
@@ -732,24 +742,57 @@ class Run:
             ns=self.ns,
             updated_channels=self._hint,
         )
+        if self._watch_checkpoints and self.options.checkpointing:
+            self._tick_effects.extend(self._checkpoint_chunks())
         if not self.tasks:
             self.status = "done"
             return None
         if self.skip_done and self.pending:
             self._match_pending_writes()
             if "updates" in self.options.modes:
-                self._tick_effects = [
+                self._tick_effects.extend(
                     Emit(
                         "updates", {t.name: self._task_update(t), "__metadata__": {"cached": True}}
                     )
                     for t in self.tasks.values()
                     if t.done and not t.node.hidden
-                ]
+                )
         self.skip_done = False
         if self.options.interrupt_before and self._should_interrupt(self.options.interrupt_before):
             self.status = "interrupt_before"
             return None
-        return [t for t in self.tasks.values() if not t.done]
+        due = [t for t in self.tasks.values() if not t.done]
+        if self._watch_tasks:
+            for t in due:
+                if not t.node.hidden:
+                    self._tick_effects.extend(self._task_chunks("task", stream.task_start(t)))
+        return due
+
+    def _checkpoint_chunks(self) -> list[Effect]:
+        payload = stream.checkpoint_payload(
+            self.config,
+            self.ns,
+            self.checkpoint["id"],
+            self._parent_of_current,
+            read_channels(self.channels, self.options.stream_keys),
+            self.metadata,
+            self.tasks.values(),
+        )
+        chunks: list[Effect] = []
+        if "checkpoints" in self.options.modes:
+            chunks.append(Emit("checkpoints", payload))
+        if "debug" in self.options.modes:
+            step = int(self.metadata.get("step", self.step - 1))
+            chunks.append(Emit("debug", stream.debug("checkpoint", step, payload)))
+        return chunks
+
+    def _task_chunks(self, kind: str, payload: dict[str, Any]) -> list[Effect]:
+        chunks: list[Effect] = []
+        if "tasks" in self.options.modes:
+            chunks.append(Emit("tasks", payload))
+        if "debug" in self.options.modes:
+            chunks.append(Emit("debug", stream.debug(kind, self.step, payload)))
+        return chunks
 
     def tick_effects(self) -> list[Effect]:
         """Chunks for tasks the last tick found already finished (their saved writes reused)."""
@@ -802,6 +845,9 @@ class Run:
                 self._exit_writes.append(put)
             else:
                 effects.append(put)
+        if self._watch_tasks and not task.node.hidden:
+            result = stream.task_result(task, self.options.stream_keys)
+            effects += self._task_chunks("task_result", result)
         if task.node.hidden or task.error is not None:
             return effects
         if task.interrupts:
