@@ -278,7 +278,7 @@ class StoreCore:
                 batch.queries[op.query], need, tuple(op.namespace_prefix), allowed
             )
             if item_ids:
-                rows = yield Fetch(sql.SELECT_BY_IDS, (json.dumps(item_ids),))
+                rows = yield Fetch(sql.select_by_ids(len(item_ids)), item_ids)
                 by_id = {row[0]: row for row in rows}
                 hits = [(by_id[i], s) for i, s in zip(item_ids, scores, strict=True)]
             if len(hits) < need:  # pad with matching items that have no vectors, as InMemoryStore
