@@ -280,3 +280,17 @@ async def test_async_batch_reads_before_writes(db: str) -> None:
         )
         assert results == [None, None, []]
         assert (await store.aget(("a",), "k")).value == {"v": 1}  # type: ignore[union-attr]
+
+
+def test_a_plain_sqlite3_connection_works(db: str) -> None:
+    conn = sqlite3.connect(db, check_same_thread=False)  # default (implicit) transaction mode
+    try:
+        store = SqliteStore(conn, index=_index())
+        store.setup()
+        store.batch([PutOp(("m",), k, {"text": t}) for k, t in MEMORIES.items()])
+        assert store.search(("m",), query="what is my name?", limit=1)[0].key == "name"
+        assert not conn.in_transaction  # the store commits what it writes
+    finally:
+        conn.close()
+    with SqliteStore.from_conn_string(db) as reopened:
+        assert len(reopened.search(("m",))) == len(MEMORIES)
