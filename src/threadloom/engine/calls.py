@@ -128,14 +128,14 @@ def schedule_call(
     if found:
         future.set_result(result)
         return future
-    from threadloom.engine.sync import run_task
+    from threadloom.engine.sync import pool_for_run, run_task
 
     def run() -> None:
         run_task(task, site.runner)
         _finish(site, task, future)
 
     if site.pool is None:
-        site.pool = concurrent.futures.ThreadPoolExecutor(32)
+        site.pool = pool_for_run()
     site.pool.submit(copy_context().run, run)
     return future
 

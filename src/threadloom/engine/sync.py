@@ -8,6 +8,7 @@ the run asks to save and yields what it asks to emit. ``engine/aio.py`` is its a
 from __future__ import annotations
 
 import queue
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,6 +26,28 @@ from threadloom.engine.tasks import TaskRunner
 __all__ = ["drive", "run_task"]
 
 _MAX_WORKERS = 32
+_THREAD_PREFIX = "threadloom-task"
+
+
+class _Shared:
+    """One worker pool for top-level runs: starting threads for every run costs milliseconds."""
+
+    pool: ThreadPoolExecutor | None = None
+    lock = threading.Lock()
+
+
+_SHARED = _Shared()
+
+
+def pool_for_run() -> ThreadPoolExecutor:
+    # A run started from inside a task (a subgraph, a graph called by a node) gets a pool of its
+    # own: waiting on the shared pool from one of its own threads could starve it.
+    if threading.current_thread().name.startswith(_THREAD_PREFIX):
+        return ThreadPoolExecutor(_MAX_WORKERS, thread_name_prefix=f"{_THREAD_PREFIX}-nested")
+    with _SHARED.lock:
+        if _SHARED.pool is None:
+            _SHARED.pool = ThreadPoolExecutor(_MAX_WORKERS, thread_name_prefix=_THREAD_PREFIX)
+        return _SHARED.pool
 
 
 def run_task(task: Task, runner: TaskRunner) -> None:
@@ -98,7 +121,7 @@ def drive(
                     if (chunk := _carry_out(effect, saver)) is not None:
                         yield chunk
             else:
-                pool = pool or ThreadPoolExecutor(min(_MAX_WORKERS, len(tasks)))
+                pool = pool or pool_for_run()
                 futures = [
                     pool.submit(copy_context().run, _run_and_report, task, runner, events)
                     for task in tasks
@@ -121,7 +144,7 @@ def drive(
                     yield chunk
         yield from _finish(run, saver)
     finally:
-        if pool is not None:
+        if pool is not None and pool is not _SHARED.pool:
             pool.shutdown(wait=False, cancel_futures=True)
 
 
