@@ -26,10 +26,24 @@ WriteFn = Callable[[Any, "TaskWriteContext"], list[tuple[str, Any]]]
 class TaskWriteContext:
     """What a node's writer may look at while turning its output into writes."""
 
-    fresh_state: Callable[[list[tuple[str, Any]]], Any]
-    """The node's input state with the given writes applied on top of the step-start state."""
+    channels: Mapping[str, Channel]
+    """The step-start channels (never changed here)."""
+    node: NodeSpec
     config: Any
     """The task's config, passed to conditional edge functions that ask for it."""
+
+    def fresh_state(self, writes: list[tuple[str, Any]]) -> Any:
+        """The node's input state with ``writes`` applied on top of the step-start state."""
+        local = dict(self.channels)
+        grouped: dict[str, list[Any]] = {}
+        for chan, value in writes:
+            if chan in local:
+                grouped.setdefault(chan, []).append(value)
+        for chan, values in grouped.items():
+            copy = local[chan].copy()
+            copy.update(values)
+            local[chan] = copy
+        return self.node.read(local)
 
 
 @dataclass(slots=True)

@@ -51,7 +51,12 @@ _INVOKE_MODES = frozenset({"values"})
 
 
 def _int_version(current: Any) -> int:
-    return 1 if current is None else int(str(current).split(".")[0]) + 1
+    """Versions of a run without a saver: plain counters."""
+    if current is None:
+        return 1
+    if type(current) is int:
+        return current + 1
+    return int(str(current).split(".")[0]) + 1
 
 
 @dataclass(slots=True)

@@ -272,16 +272,7 @@ def _update_step(
                 raise InvalidUpdateError(f"Node {as_node} does not exist")
             node = plan.nodes[as_node]
 
-            def fresh(writes: list[tuple[str, Any]], node: Any = node) -> Any:
-                local = dict(channels)
-                for chan, value in writes:
-                    if chan in local:
-                        copy = local[chan].copy()
-                        copy.update([value])
-                        local[chan] = copy
-                return node.read(local)
-
-            writes = writer(update.values, TaskWriteContext(fresh, config))
+            writes = writer(update.values, TaskWriteContext(channels, node, config))
             task = next((t for t in tasks.values() if t.name == as_node), None)
             if task is not None:
                 tid, path_str = task.id, task.path_str

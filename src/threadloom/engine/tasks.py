@@ -115,28 +115,13 @@ class TaskRunner:
 
     def succeed(self, task: Task, pad: TaskScratchpad, output: Any) -> None:
         """Turn the node's output into the task's writes (may raise InvalidUpdateError)."""
-        context = TaskWriteContext(self._fresh_state_for(task), pad.config)
+        context = TaskWriteContext(self.channels, task.node, pad.config)
         writes = task.node.write(output, context)
         task.writes = [*pad.writes, *writes]
         if self.messages is not None and not task.node.hidden:
             metadata = dict(task.config.get("metadata", {}))
             metadata.setdefault("checkpoint_ns", task.ns)
             self.messages.node_finished(output, metadata)
-
-    def _fresh_state_for(self, task: Task) -> Callable[[list[tuple[str, Any]]], Any]:
-        def fresh_state(writes: list[tuple[str, Any]]) -> Any:
-            local = dict(self.channels)
-            grouped: dict[str, list[Any]] = {}
-            for chan, value in writes:
-                if chan in local:
-                    grouped.setdefault(chan, []).append(value)
-            for chan, values in grouped.items():
-                copy = local[chan].copy()
-                copy.update(values)
-                local[chan] = copy
-            return task.node.read(local)
-
-        return fresh_state
 
     def failed(
         self, task: Task, pad: TaskScratchpad, exc: BaseException, attempt: int
