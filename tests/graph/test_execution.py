@@ -415,3 +415,12 @@ async def test_async_custom_stream_and_errors() -> None:
     failing = StateGraph(State).add_node("boom", boom).add_edge(START, "boom").compile()
     with pytest.raises(KeyError, match="boom"):
         await failing.ainvoke({"a": "x"})
+
+
+def test_batch_and_abatch() -> None:
+    graph = chain("n1").compile()
+    assert [out["log"] for out in graph.batch([{"a": "x"}, {"a": "y"}])] == [["n1"], ["n1"]]
+    with pytest.raises(ValueError, match="2 inputs but 1 configs"):
+        graph.batch([{"a": "x"}, {"a": "y"}], [{}])
+    results = asyncio.run(graph.abatch([{"a": "x"}, {"a": "y"}]))
+    assert [r["a"] for r in results] == ["x", "y"]

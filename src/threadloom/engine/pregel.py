@@ -510,6 +510,37 @@ class Pregel:
             collector.add(mode, payload)
         return collector.result(nested=_is_nested(config))
 
+    def batch(
+        self,
+        inputs: Sequence[Any],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """``invoke`` each input (with its own config when a list of configs is given)."""
+        configs = _configs_for(inputs, config)
+        return [
+            self.invoke(value, cfg, **kwargs) for value, cfg in zip(inputs, configs, strict=True)
+        ]
+
+    async def abatch(
+        self,
+        inputs: Sequence[Any],
+        config: RunnableConfig | Sequence[RunnableConfig] | None = None,
+        **kwargs: Any,
+    ) -> list[Any]:
+        """``ainvoke`` the inputs concurrently; results in input order."""
+        import asyncio
+
+        configs = _configs_for(inputs, config)
+        return list(
+            await asyncio.gather(
+                *(
+                    self.ainvoke(value, cfg, **kwargs)
+                    for value, cfg in zip(inputs, configs, strict=True)
+                )
+            )
+        )
+
     # --- state API -------------------------------------------------------------------------------
 
     def _require_saver(self) -> Any:
@@ -651,6 +682,19 @@ def _snapshot_of(
 
 def _is_nested(config: RunnableConfig | None) -> bool:
     return bool(config) and CONFIG_KEY_RESUME_BOX in (config.get("configurable") or {})  # type: ignore[union-attr]
+
+
+def _configs_for(
+    inputs: Sequence[Any], config: RunnableConfig | Sequence[RunnableConfig] | None
+) -> list[RunnableConfig | None]:
+    if isinstance(config, Sequence) and not isinstance(config, dict):
+        if len(config) != len(inputs):
+            raise ValueError(
+                f"batch got {len(inputs)} inputs but {len(config)} configs: pass one config, "
+                "or one per input"
+            )
+        return list(config)
+    return [config] * len(inputs)  # type: ignore[list-item]
 
 
 def _no_writer(_: Any) -> None:
