@@ -301,7 +301,7 @@ def apply_writes(
     (``live_ephemeral``), which keeps a step O(writes) instead of O(channels). ``bumped`` collects
     every channel given a new version.
     """
-    ordered = sorted(tasks, key=_path_key)
+    ordered = tasks if isinstance(tasks, list) and len(tasks) < 2 else sorted(tasks, key=_path_key)
     versions = checkpoint["channel_versions"]
     seen_all = checkpoint["versions_seen"]
     for t in ordered:
@@ -316,11 +316,11 @@ def apply_writes(
     new_version = next_version(max_version)
     changed = bumped if bumped is not None else set()
     bump_step = any(t.triggers for t in ordered)
-    for chan in {c for t in ordered for c in t.triggers}:
-        channel = channels.get(chan)
-        if channel is not None and channel.consume():
-            versions[chan] = new_version
-            changed.add(chan)
+    if plan.consumable:  # only joins and deferred triggers change when their node runs
+        for chan in {c for t in ordered for c in t.triggers if c in plan.consumable}:
+            if channels[chan].consume():
+                versions[chan] = new_version
+                changed.add(chan)
     pending: dict[str, list[Any]] = defaultdict(list)
     for t in ordered:
         for chan, value in t.writes:
@@ -669,7 +669,12 @@ class Run:
         """Make the next checkpoint from the channels; a Put effect when a saver is present."""
         self._parent_of_current = self.parent_id
         checkpoint = next_checkpoint(
-            self.checkpoint, self.channels, step, updated, changed=self._changed
+            self.checkpoint,
+            self.channels,
+            step,
+            updated,
+            # without a saver nobody reads the values of a checkpoint: don't collect them
+            changed=self._changed if self.options.checkpointing else (),
         )
         changed, self._changed = self._changed, set()
         self.checkpoint = checkpoint

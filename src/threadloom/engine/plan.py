@@ -10,7 +10,13 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from threadloom.engine.channels import Channel, EphemeralValue, LastValueAfterFinish, Topic
+from threadloom.engine.channels import (
+    Channel,
+    EphemeralValue,
+    LastValueAfterFinish,
+    NamedBarrierValue,
+    Topic,
+)
 from threadloom.types import RetryPolicy
 
 __all__ = ["NodeSpec", "Plan", "Reader", "WriteFn"]
@@ -105,6 +111,8 @@ class Plan:
     """Channels that empty themselves after a step (triggers, input, Send packets)."""
     deferred: frozenset[str] = frozenset()
     """Deferred triggers, released when the run would otherwise finish."""
+    consumable: frozenset[str] = frozenset()
+    """Channels that change when the node they trigger runs (joins, deferred triggers)."""
 
     node_order: dict[str, int] = field(default_factory=dict)
     """Position of each node as added: tasks are prepared in this order."""
@@ -120,4 +128,7 @@ class Plan:
         )
         self.deferred = frozenset(
             name for name, ch in self.channels.items() if isinstance(ch, LastValueAfterFinish)
+        )
+        self.consumable = self.deferred | frozenset(
+            name for name, ch in self.channels.items() if isinstance(ch, NamedBarrierValue)
         )
