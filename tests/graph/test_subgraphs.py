@@ -115,3 +115,25 @@ def test_get_state_shows_and_routes_to_subgraph_state() -> None:
 
     with pytest.raises(ValueError, match="Subgraph nope not found"):
         graph.get_state({"configurable": {"thread_id": "t", "checkpoint_ns": "nope:1"}})
+
+
+def test_stream_with_subgraphs_namespaces_chunks() -> None:
+    graph = build([], ask=False)
+    chunks = list(graph.stream({"a": "x", "log": []}, cfg(), stream_mode="updates", subgraphs=True))
+    namespaces = [ns for ns, _ in chunks]
+    assert namespaces[0] == ()  # the parent's own node
+    inner = [(ns, update) for ns, update in chunks if ns]
+    assert [next(iter(update)) for _, update in inner] == ["inner_first", "inner_ask"]
+    assert all(ns[0].startswith("sub:") and len(ns) == 1 for ns, _ in inner)
+    assert (
+        chunks[-1][0] == () and "sub" in chunks[-1][1]
+    )  # the subgraph's result, as the parent sees it
+    multi = list(
+        build([], ask=False).stream(
+            {"a": "x", "log": []}, cfg("m"), stream_mode=["updates"], subgraphs=True
+        )
+    )
+    assert all(len(chunk) == 3 and chunk[1] == "updates" for chunk in multi)
+    # without subgraphs=True only the parent's chunks appear
+    plain = list(build([], ask=False).stream({"a": "x", "log": []}, cfg("p")))
+    assert [next(iter(c)) for c in plain] == ["before", "sub"]

@@ -66,7 +66,7 @@ async def _carry_out(effect: Effect, saver: Any) -> tuple[str, Any] | None:
 
 
 async def drive(
-    run: Run, saver: Any, runner: TaskRunner, start: list[Effect]
+    run: Run, saver: Any, runner: TaskRunner, start: list[Effect], *, relay: Any = None
 ) -> AsyncIterator[tuple[str, Any]]:
     """Step ``run`` to its end, yielding ``(mode, payload)`` chunks as they are produced."""
     events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -99,6 +99,20 @@ async def drive(
         else:
             loop.call_soon_threadsafe(events.put_nowait, ("chunk", (mode, payload)))
 
+    if relay is not None:  # subgraphs forward their chunks into this run's stream
+
+        def forward(ns: tuple[str, ...], mode: str, payload: Any) -> None:
+            item = ("chunk", ("__subgraph__", (ns, mode, payload)))
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:
+                events.put_nowait(item)
+            else:
+                loop.call_soon_threadsafe(events.put_nowait, item)
+
+        relay.put = forward
     if "messages" in modes:
         runner.messages = StreamMessagesHandler(emit)
         attach(run.config, runner.messages)  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ from threadloom.constants import (
     CONFIG_KEY_RESUME_BOX,
     CONFIG_KEY_RESUMING,
     CONFIG_KEY_STORE,
+    CONFIG_KEY_STREAM,
     INTERRUPT,
     NS_END,
     NS_SEP,
@@ -247,6 +248,7 @@ class Pregel:
         options: RunOptions,
         context: Any,
         saver: Any,
+        relay: StreamRelay | None = None,
     ) -> _Prepared:
         def next_version(current: Any) -> Any:
             return (
@@ -276,6 +278,8 @@ class Pregel:
             configurable[CONFIG_KEY_RESUME_BOX] = box
             configurable[CONFIG_KEY_DURABILITY] = options.durability
             configurable[CONFIG_KEY_RESUMING] = run.resumed
+            if relay is not None:
+                configurable[CONFIG_KEY_STREAM] = relay
         runtime = self._runtime(context, store)
         previous = run.channels.get("__previous__")
         if previous is not None and previous.is_available():
@@ -367,11 +371,12 @@ class Pregel:
     ) -> Iterator[Any]:
         """Run the graph, yielding chunks of the requested stream mode(s) as they are produced."""
         modes, multi, _ = self._modes(stream_mode)
+        relay = StreamRelay(modes) if subgraphs else None
         for mode, payload in self._stream(
-            input, config, modes, context, interrupt_before, interrupt_after, durability
+            input, config, modes, context, interrupt_before, interrupt_after, durability, relay
         ):
-            if mode in modes:
-                yield (mode, payload) if multi else payload
+            if (shaped := _shape(mode, payload, modes, multi, subgraphs)) is not _SKIP:
+                yield shaped
 
     def _stream(
         self,
@@ -382,13 +387,16 @@ class Pregel:
         interrupt_before: Any,
         interrupt_after: Any,
         durability: str | None,
+        relay: StreamRelay | None = None,
     ) -> Iterator[tuple[str, Any]]:
         merged, saver, options = self._setup(
             config, modes, interrupt_before, interrupt_after, durability
         )
         saved, head_id = self._load(saver, merged)
-        prepared = self._prepare(saved, head_id, input, merged, options, context, saver)
-        yield from sync_driver.drive(prepared.run, saver, prepared.runner, prepared.start)
+        prepared = self._prepare(saved, head_id, input, merged, options, context, saver, relay)
+        yield from sync_driver.drive(
+            prepared.run, saver, prepared.runner, prepared.start, relay=relay
+        )
 
     async def astream(
         self,
@@ -407,11 +415,12 @@ class Pregel:
     ) -> AsyncIterator[Any]:
         """Async ``stream``: async nodes are awaited, sync nodes run in a thread."""
         modes, multi, _ = self._modes(stream_mode)
+        relay = StreamRelay(modes) if subgraphs else None
         async for mode, payload in self._astream(
-            input, config, modes, context, interrupt_before, interrupt_after, durability
+            input, config, modes, context, interrupt_before, interrupt_after, durability, relay
         ):
-            if mode in modes:
-                yield (mode, payload) if multi else payload
+            if (shaped := _shape(mode, payload, modes, multi, subgraphs)) is not _SKIP:
+                yield shaped
 
     async def _astream(
         self,
@@ -422,13 +431,16 @@ class Pregel:
         interrupt_before: Any,
         interrupt_after: Any,
         durability: str | None,
+        relay: StreamRelay | None = None,
     ) -> AsyncIterator[tuple[str, Any]]:
         merged, saver, options = self._setup(
             config, modes, interrupt_before, interrupt_after, durability
         )
         saved, head_id = await self._aload(saver, merged)
-        prepared = self._prepare(saved, head_id, input, merged, options, context, saver)
-        async for chunk in aio.drive(prepared.run, saver, prepared.runner, prepared.start):
+        prepared = self._prepare(saved, head_id, input, merged, options, context, saver, relay)
+        async for chunk in aio.drive(
+            prepared.run, saver, prepared.runner, prepared.start, relay=relay
+        ):
             yield chunk
 
     def invoke(
@@ -458,15 +470,12 @@ class Pregel:
                 )
             )
         collector = _OutputCollector(self.plan, output_keys)
+        relay, modes, ns = _relay_of(config)
         for mode, payload in self._stream(
-            input,
-            config,
-            _INVOKE_MODES,
-            context,
-            interrupt_before,
-            interrupt_after,
-            durability,
+            input, config, modes, context, interrupt_before, interrupt_after, durability
         ):
+            if relay is not None:
+                relay.forward(ns, mode, payload)
             collector.add(mode, payload)
         return collector.result(nested=_is_nested(config))
 
@@ -498,15 +507,12 @@ class Pregel:
                 )
             ]
         collector = _OutputCollector(self.plan, output_keys)
+        relay, modes, ns = _relay_of(config)
         async for mode, payload in self._astream(
-            input,
-            config,
-            _INVOKE_MODES,
-            context,
-            interrupt_before,
-            interrupt_after,
-            durability,
+            input, config, modes, context, interrupt_before, interrupt_after, durability
         ):
+            if relay is not None:
+                relay.forward(ns, mode, payload)
             collector.add(mode, payload)
         return collector.result(nested=_is_nested(config))
 
@@ -678,6 +684,58 @@ def _snapshot_of(
         return _snapshot_of(task.node.subgraph, saver, task_config, True)
 
     return snapshot.state_snapshot(graph.plan, config, saved, saver, subgraph_state=subgraph_state)
+
+
+SUBGRAPH_CHUNK = "__subgraph__"
+"""Internal mode of a chunk a subgraph forwarded: its payload is ``(namespace, mode, payload)``."""
+
+
+class StreamRelay:
+    """Carries subgraph chunks up to the root run streaming with ``subgraphs=True``."""
+
+    __slots__ = ("modes", "put")
+
+    def __init__(self, modes: frozenset[str]) -> None:
+        self.modes = modes
+        self.put: Any = None
+        """Set by the root run's driver: ``put(namespace, mode, payload)`` enqueues a chunk."""
+
+    def forward(self, ns: tuple[str, ...], mode: str, payload: Any) -> None:
+        """Pass on a chunk of a run at namespace ``ns`` (or one a deeper subgraph forwarded)."""
+        if self.put is None:
+            return
+        if mode == SUBGRAPH_CHUNK:
+            self.put(*payload)
+        elif mode in self.modes:
+            self.put(ns, mode, payload)
+
+
+def _relay_of(
+    config: RunnableConfig | None,
+) -> tuple[StreamRelay | None, frozenset[str], tuple[str, ...]]:
+    configurable = (config or {}).get("configurable") or {}
+    relay = configurable.get(CONFIG_KEY_STREAM)
+    if not isinstance(relay, StreamRelay):
+        return None, _INVOKE_MODES, ()
+    ns = str(configurable.get("checkpoint_ns", ""))
+    return relay, relay.modes | _INVOKE_MODES, tuple(ns.split(NS_SEP)) if ns else ()
+
+
+_SKIP = object()
+
+
+def _shape(mode: str, payload: Any, modes: frozenset[str], multi: bool, subgraphs: bool) -> Any:
+    """The chunk ``stream`` yields: bare, ``(mode, payload)``, or with a namespace in front."""
+    if mode == SUBGRAPH_CHUNK:
+        ns, mode, payload = payload
+        if not subgraphs or mode not in modes:
+            return _SKIP
+        return (ns, mode, payload) if multi else (ns, payload)
+    if mode not in modes:
+        return _SKIP
+    if subgraphs:
+        return ((), mode, payload) if multi else ((), payload)
+    return (mode, payload) if multi else payload
 
 
 def _is_nested(config: RunnableConfig | None) -> bool:

@@ -26,6 +26,7 @@ from threadloom.engine.tasks import TaskRunner
 __all__ = ["drive", "run_task"]
 
 _MAX_WORKERS = 32
+SUBGRAPH = "__subgraph__"  # the mode of chunks forwarded by subgraphs (see pregel.StreamRelay)
 _THREAD_PREFIX = "threadloom-task"
 
 
@@ -83,7 +84,7 @@ def _carry_out(effect: Effect, saver: Any) -> tuple[str, Any] | None:
 
 
 def drive(
-    run: Run, saver: Any, runner: TaskRunner, start: list[Effect]
+    run: Run, saver: Any, runner: TaskRunner, start: list[Effect], *, relay: Any = None
 ) -> Iterator[tuple[str, Any]]:
     """Step ``run`` to its end, yielding ``(mode, payload)`` chunks as they are produced."""
     events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
@@ -95,6 +96,8 @@ def drive(
         if mode in modes:
             events.put(("chunk", (mode, payload)))
 
+    if relay is not None:  # subgraphs forward their chunks into this run's stream
+        relay.put = lambda ns, mode, payload: events.put(("chunk", (SUBGRAPH, (ns, mode, payload))))
     if "messages" in modes:
         runner.messages = StreamMessagesHandler(emit)
         attach(run.config, runner.messages)  # type: ignore[arg-type]
