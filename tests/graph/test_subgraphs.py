@@ -125,9 +125,8 @@ def test_stream_with_subgraphs_namespaces_chunks() -> None:
     inner = [(ns, update) for ns, update in chunks if ns]
     assert [next(iter(update)) for _, update in inner] == ["inner_first", "inner_ask"]
     assert all(ns[0].startswith("sub:") and len(ns) == 1 for ns, _ in inner)
-    assert (
-        chunks[-1][0] == () and "sub" in chunks[-1][1]
-    )  # the subgraph's result, as the parent sees it
+    # the subgraph's result, as the parent sees it
+    assert chunks[-1][0] == () and "sub" in chunks[-1][1]
     multi = list(
         build([], ask=False).stream(
             {"a": "x", "log": []}, cfg("m"), stream_mode=["updates"], subgraphs=True
