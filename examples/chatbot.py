@@ -4,7 +4,7 @@ The graph version of the persistence guide's chatbot, written exactly as with La
 import root. The model is threadloom's offline ``FakeMemoryChatModel``, whose answer depends only on
 the messages it is shown, so the run needs no API key and shows what a checkpointer adds.
 
-Run: ``python examples/chatbot.py`` (add ``--db PATH`` to keep the threads in a SQLite file).
+Run: ``python examples/chatbot.py``.
 """
 
 from __future__ import annotations
