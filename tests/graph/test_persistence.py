@@ -526,3 +526,33 @@ def test_interrupt_chunks_in_values_and_updates_modes() -> None:
     first = next(s for s in graph.get_state_history(cfg()) if s.next == ("ask",))
     replay = list(graph.stream(None, first.config, stream_mode=["values"]))
     assert replay[0] == ("values", {"a": "x", "log": ["first"]})
+
+
+def test_update_state_as_input_keeps_older_pending_tasks() -> None:
+    graph = two_node_graph(InMemorySaver(), interrupt_before=["n2"])
+    graph.invoke({"a": "x"}, cfg())
+    graph.update_state(cfg(), {"a": "new"}, as_node="__input__")
+    snapshot = graph.get_state(cfg())
+    assert set(snapshot.next) == {"__start__", "n2"}
+    assert snapshot.metadata["source"] == "input"
+    # the pending n2 runs alongside the new input; the input's own path stops before n2 again
+    assert graph.invoke(None, cfg())["log"] == ["n1", "n2", "n1"]
+
+
+def test_update_state_as_end_clears_pending_tasks() -> None:
+    graph = two_node_graph(InMemorySaver(), interrupt_before=["n2"])
+    graph.invoke({"a": "x"}, cfg())
+    graph.update_state(cfg(), None, as_node="__end__")
+    snapshot = graph.get_state(cfg())
+    assert snapshot.next == () and snapshot.metadata["source"] == "update"
+
+
+def test_update_state_as_copy_forks_a_sibling() -> None:
+    graph = two_node_graph(InMemorySaver(), interrupt_before=["n2"])
+    graph.invoke({"a": "x"}, cfg())
+    head = graph.get_state(cfg())
+    graph.update_state(cfg(), None, as_node="__copy__")
+    copy = graph.get_state(cfg())
+    assert copy.metadata["source"] == "fork"
+    assert copy.values == head.values and copy.next == head.next
+    assert copy.parent_config == head.parent_config  # a sibling of the copied checkpoint

@@ -479,7 +479,13 @@ class Run:
         self.skip_done = False
         self.updated: set[str] | None = None
         """Channels the last applied step made available (what the next tick may trigger)."""
-        self._hint: Iterable[str] | None = self.checkpoint.get("updated_channels")
+        # A loop checkpoint's updated channels name every trigger it left pending; one made by
+        # update_state or replay may leave older triggers pending too, so look at every node.
+        self._hint: Iterable[str] | None = (
+            self.checkpoint.get("updated_channels")
+            if self.metadata.get("source") == "loop"
+            else None
+        )
         versions = self.checkpoint["channel_versions"]
         self._max_version: Any = max(versions.values()) if versions else None
         self._changed: set[str] = set()
