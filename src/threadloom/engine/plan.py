@@ -107,6 +107,8 @@ class Plan:
         default_factory=dict
     )
     """Per node: how ``update_state(values, as_node=node)`` values become writes."""
+    output_class: Any = None
+    """A pydantic or dataclass output schema: ``version="v2"`` outputs are built as it."""
     ephemeral: frozenset[str] = frozenset()
     """Channels that empty themselves after a step (triggers, input, Send packets)."""
     deferred: frozenset[str] = frozenset()

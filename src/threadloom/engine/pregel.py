@@ -37,7 +37,7 @@ from threadloom.engine.scratch import ResumeBox
 from threadloom.engine.tasks import TaskRunner
 from threadloom.errors import GraphInterrupt
 from threadloom.runtime import Runtime
-from threadloom.types import Interrupt, StateSnapshot
+from threadloom.types import GraphOutput, Interrupt, StateSnapshot
 
 __all__ = ["Pregel"]
 
@@ -372,10 +372,13 @@ class Pregel:
         """Run the graph, yielding chunks of the requested stream mode(s) as they are produced."""
         modes, multi, _ = self._modes(stream_mode)
         relay = StreamRelay(modes) if subgraphs else None
+        v2 = kwargs.get("version", "v1") == "v2"
+        output_class = self.plan.output_class
         for mode, payload in self._stream(
             input, config, modes, context, interrupt_before, interrupt_after, durability, relay
         ):
-            if (shaped := _shape(mode, payload, modes, multi, subgraphs)) is not _SKIP:
+            shaped = _shape(mode, payload, modes, multi, subgraphs, v2, output_class)
+            if shaped is not _SKIP:
                 yield shaped
 
     def _stream(
@@ -416,10 +419,13 @@ class Pregel:
         """Async ``stream``: async nodes are awaited, sync nodes run in a thread."""
         modes, multi, _ = self._modes(stream_mode)
         relay = StreamRelay(modes) if subgraphs else None
+        v2 = kwargs.get("version", "v1") == "v2"
+        output_class = self.plan.output_class
         async for mode, payload in self._astream(
             input, config, modes, context, interrupt_before, interrupt_after, durability, relay
         ):
-            if (shaped := _shape(mode, payload, modes, multi, subgraphs)) is not _SKIP:
+            shaped = _shape(mode, payload, modes, multi, subgraphs, v2, output_class)
+            if shaped is not _SKIP:
                 yield shaped
 
     async def _astream(
@@ -457,6 +463,7 @@ class Pregel:
         **kwargs: Any,
     ) -> Any:
         """Run the graph to its end (or an interrupt) and return its output."""
+        v2 = kwargs.get("version", "v1") == "v2"
         if stream_mode != "values":
             return list(
                 self.stream(
@@ -467,6 +474,7 @@ class Pregel:
                     interrupt_before=interrupt_before,
                     interrupt_after=interrupt_after,
                     durability=durability,
+                    version="v2" if v2 else "v1",
                 )
             )
         collector = _OutputCollector(self.plan, output_keys)
@@ -477,7 +485,11 @@ class Pregel:
             if relay is not None:
                 relay.forward(ns, mode, payload)
             collector.add(mode, payload)
-        return collector.result(nested=_is_nested(config))
+        result = collector.result(nested=_is_nested(config))
+        if v2:
+            value, interrupts = _split_interrupts(result)
+            return GraphOutput(_as_output(value, self.plan.output_class), interrupts)
+        return result
 
     async def ainvoke(
         self,
@@ -493,6 +505,7 @@ class Pregel:
         **kwargs: Any,
     ) -> Any:
         """Async ``invoke``."""
+        v2 = kwargs.get("version", "v1") == "v2"
         if stream_mode != "values":
             return [
                 chunk
@@ -504,6 +517,7 @@ class Pregel:
                     interrupt_before=interrupt_before,
                     interrupt_after=interrupt_after,
                     durability=durability,
+                    version="v2" if v2 else "v1",
                 )
             ]
         collector = _OutputCollector(self.plan, output_keys)
@@ -514,7 +528,11 @@ class Pregel:
             if relay is not None:
                 relay.forward(ns, mode, payload)
             collector.add(mode, payload)
-        return collector.result(nested=_is_nested(config))
+        result = collector.result(nested=_is_nested(config))
+        if v2:
+            value, interrupts = _split_interrupts(result)
+            return GraphOutput(_as_output(value, self.plan.output_class), interrupts)
+        return result
 
     def batch(
         self,
@@ -724,18 +742,58 @@ def _relay_of(
 _SKIP = object()
 
 
-def _shape(mode: str, payload: Any, modes: frozenset[str], multi: bool, subgraphs: bool) -> Any:
-    """The chunk ``stream`` yields: bare, ``(mode, payload)``, or with a namespace in front."""
+def _shape(
+    mode: str,
+    payload: Any,
+    modes: frozenset[str],
+    multi: bool,
+    subgraphs: bool,
+    v2: bool = False,
+    output_class: Any = None,
+) -> Any:
+    """The chunk ``stream`` yields: bare, ``(mode, payload)``, with a namespace in front, or
+    (``version="v2"``) a ``{"type", "ns", "data"}`` dict."""
+    ns: tuple[str, ...] = ()
     if mode == SUBGRAPH_CHUNK:
         ns, mode, payload = payload
-        if not subgraphs or mode not in modes:
+        if not subgraphs:
             return _SKIP
-        return (ns, mode, payload) if multi else (ns, payload)
     if mode not in modes:
         return _SKIP
+    if v2:
+        return _v2_chunk(mode, payload, ns, output_class)
     if subgraphs:
-        return ((), mode, payload) if multi else ((), payload)
+        return (ns, mode, payload) if multi else (ns, payload)
     return (mode, payload) if multi else payload
+
+
+def _split_interrupts(value: Any) -> tuple[Any, tuple[Interrupt, ...]]:
+    if isinstance(value, dict) and INTERRUPT in value:
+        rest = {k: v for k, v in value.items() if k != INTERRUPT}
+        return rest, tuple(value[INTERRUPT])
+    return value, ()
+
+
+def _as_output(value: Any, output_class: Any) -> Any:
+    """A values dict built as the graph's pydantic or dataclass output type, when it has one."""
+    if output_class is None or not isinstance(value, dict):
+        return value
+    try:
+        return output_class(**value)
+    except Exception:  # partial state (e.g. before required keys are set): keep the dict
+        return value
+
+
+def _v2_chunk(mode: str, payload: Any, ns: tuple[str, ...], output_class: Any) -> dict[str, Any]:
+    if mode != "values":
+        return {"type": mode, "ns": ns, "data": payload}
+    data, interrupts = _split_interrupts(payload)
+    return {
+        "type": "values",
+        "ns": ns,
+        "data": _as_output(data, output_class),
+        "interrupts": interrupts,
+    }
 
 
 def _is_nested(config: RunnableConfig | None) -> bool:

@@ -400,6 +400,7 @@ class _Compiler:
             context_schema=b.context_schema,
             allowed_types=allowed,
             update_writers={name: spec.write for name, spec in nodes.items()},
+            output_class=b.output_schema if self.output.kind in ("pydantic", "dataclass") else None,
         )
         return plan, injections
 
