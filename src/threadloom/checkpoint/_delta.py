@@ -30,7 +30,7 @@ import operator
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 __all__ = [
     "MAX_DELTAS",
@@ -52,9 +52,12 @@ MAX_DELTAS: Final = RADIX**4
 Version = str | int | float
 
 
-@dataclass(slots=True, frozen=True)
-class BlobRow:
-    """One stored version of one channel, as every backend stores it."""
+class BlobRow(NamedTuple):
+    """One stored version of one channel, as every backend stores it.
+
+    A named tuple rather than a dataclass: one is built per changed channel on every ``put``,
+    and a tuple of plain values is cheap to build and is not tracked by the garbage collector.
+    """
 
     kind: Literal["value", "empty", "delta"]
     """``value``: the whole value; ``empty``: the channel had no value at this version;
@@ -65,7 +68,7 @@ class BlobRow:
     """Serialized value, or serialized list tail for a delta."""
     base_version: Version | None = None
     """Delta only: the version whose list this one extends (same thread, ns, channel)."""
-    index: int = 0
+    index: int = 0  # type: ignore[assignment]  # the field shadows tuple.index on purpose
     """Position in the delta counter since the last full value (0 for a full value)."""
     length: int = -1
     """Length of the full list at this version, or -1 when the value is not a list."""

@@ -9,8 +9,8 @@ write. This module turns the saver API's arguments into those rows and rows back
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from threadloom.checkpoint._delta import (
     BlobRow,
@@ -37,7 +37,10 @@ __all__ = [
     "CheckpointRow",
     "WriteRow",
     "check_expected_head",
+    "dumps_fast",
     "encode_channel_values",
+    "encode_list",
+    "encode_value",
     "encode_writes",
     "pending_writes",
     "split_checkpoint",
@@ -50,8 +53,7 @@ EMPTY_ROW = BlobRow("empty", "empty", b"")
 Version = str | int | float
 
 
-@dataclass(slots=True, frozen=True)
-class CheckpointRow:
+class CheckpointRow(NamedTuple):
     """A checkpoint header: everything but the channel values."""
 
     checkpoint_id: str
@@ -66,8 +68,7 @@ class CheckpointRow:
     """``metadata["run_id"]``, kept apart for ``delete_for_runs``."""
 
 
-@dataclass(slots=True, frozen=True)
-class WriteRow:
+class WriteRow(NamedTuple):
     """One pending write of a task, keyed by (checkpoint, task_id, idx)."""
 
     task_id: str
@@ -117,6 +118,53 @@ def _older(a: Version, b: Version) -> bool:
     return a < b  # type: ignore[operator]
 
 
+def dumps_fast(serde: SerializerProtocol, value: Any, root: str) -> tuple[str, bytes]:
+    """``serde.dumps_typed(value)`` on the hot path; only a failure pays for the path.
+
+    The path-reporting encode (``dumps_at``) is run again only when the plain one fails, so its
+    error names ``root`` and the part inside the value that does not encode.
+    """
+    try:
+        return serde.dumps_typed(value)
+    except Exception:
+        return dumps_at(serde, root, value)  # raises with the path (or succeeds after all)
+
+
+def encode_value(serde: SerializerProtocol, channel: str, value: Any) -> BlobRow:
+    """The row of a channel value that is not a list (lists go through ``encode_list``)."""
+    try:
+        tag, data = serde.dumps_typed(value)
+    except Exception:
+        tag, data = dumps_channel(serde, channel, value)
+    return BlobRow("value", tag, data)
+
+
+def encode_list(
+    serde: SerializerProtocol,
+    channel: str,
+    value: list[Any],
+    version: Version,
+    base: Decoded | None,
+) -> tuple[BlobRow, Decoded]:
+    """The row of a list channel value, and the decoded version to remember.
+
+    ``base`` is the list version the saver last wrote or returned for the channel (None if
+    unknown or no longer stored): a list extending it is stored as a delta.
+    """
+    if base is not None and not _older(base.version, version):
+        base = None  # a delta must extend an older version: chains can never loop
+    plan = plan_list_write(base, value, version)
+    if plan.base is None:
+        tag, data = dumps_channel(serde, channel, value)
+        return BlobRow("value", tag, data, None, 0, len(value)), plan.decoded
+    assert base is not None
+    tag, data = _encode_tail(serde, channel, value, base, plan.base)
+    row = BlobRow("delta", tag, data, plan.base.version, plan.index, len(value))
+    # Remember the bytes with the link, so a later wider delta can join them.
+    link = replace(plan.decoded.chain[-1], data=data if tag == "msgpack" else None)
+    return row, Decoded(plan.decoded.value, (*plan.decoded.chain[:-1], link))
+
+
 def encode_channel_values(
     serde: SerializerProtocol,
     values: Mapping[str, Any],
@@ -135,27 +183,12 @@ def encode_channel_values(
             rows[channel] = EMPTY_ROW
             continue
         value = values[channel]
-        if type(value) is not list:
-            tag, data = dumps_channel(serde, channel, value)
-            rows[channel] = BlobRow("value", tag, data)
-            continue
-        base = known(channel)
-        if base is not None and not _older(base.version, version):
-            base = None  # a delta must extend an older version: chains can never loop
-        plan = plan_list_write(base, value, version)
-        if plan.base is None:
-            tag, data = dumps_channel(serde, channel, value)
-            rows[channel] = BlobRow("value", tag, data, None, 0, len(value))
-        else:
-            assert base is not None
-            tag, data = _encode_tail(serde, channel, value, base, plan.base)
-            rows[channel] = BlobRow("delta", tag, data, plan.base.version, plan.index, len(value))
-            # Remember the bytes with the link, so a later wider delta can join them.
-            link = replace(plan.decoded.chain[-1], data=data if tag == "msgpack" else None)
-            plan = replace(
-                plan, decoded=Decoded(plan.decoded.value, (*plan.decoded.chain[:-1], link))
+        if type(value) is list:
+            rows[channel], lists[channel] = encode_list(
+                serde, channel, value, version, known(channel)
             )
-        lists[channel] = plan.decoded
+        else:
+            rows[channel] = encode_value(serde, channel, value)
     return rows, lists
 
 
@@ -196,11 +229,18 @@ def encode_writes(
     replaces (CONTRACT 1.6). Every backend applies the same rule.
     """
     rows = []
+    upsert = True
+    dumps = serde.dumps_typed
+    special = WRITES_IDX_MAP
     for position, (channel, value) in enumerate(writes):
-        tag, data = dumps_at(serde, f"writes[{channel!r}]", value)
-        idx = WRITES_IDX_MAP.get(channel, position)
+        try:
+            tag, data = dumps(value)
+        except Exception:
+            tag, data = dumps_at(serde, f"writes[{channel!r}]", value)
+        idx = special.get(channel)
+        if idx is None:
+            idx, upsert = position, False
         rows.append(WriteRow(task_id, channel, idx, tag, data, task_path))
-    upsert = all(channel in WRITES_IDX_MAP for channel, _ in writes)
     return rows, upsert
 
 

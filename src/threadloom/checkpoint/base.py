@@ -199,15 +199,41 @@ def get_checkpoint_id(config: RunnableConfig) -> str | None:
     return config.get("configurable", {}).get("checkpoint_id")
 
 
+_ATOMS: Final = frozenset({int, float, bool, type(None)})
+"""Exact types ``_strip_nul`` returns as they are (no string inside, nothing to copy)."""
+
+
 def _strip_nul(value: Any) -> Any:
     # PostgreSQL text rejects NUL; every backend strips it so they all store the same metadata.
+    # Dicts and lists come back as copies; a plain string without NUL comes back as it is.
+    cls = type(value)
+    if cls is str:
+        return value.replace("\x00", "") if "\x00" in value else value
+    if cls in _ATOMS:
+        return value
     if isinstance(value, str):
-        return value.replace("\x00", "")
+        return value.replace("\x00", "")  # a str subclass becomes a plain str
     if isinstance(value, dict):
-        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
+        return _strip_nul_dict(value)
     if isinstance(value, builtins.list):
         return [_strip_nul(v) for v in value]
     return value
+
+
+def _strip_nul_dict(value: Mapping[Any, Any]) -> dict[Any, Any]:
+    # Metadata is a small dict of plain values: handle those inline, recurse only for the rest.
+    out = {}
+    for key, item in value.items():
+        if type(key) is not str or "\x00" in key:
+            key = _strip_nul(key)
+        cls = type(item)
+        if cls is str:
+            if "\x00" in item:
+                item = item.replace("\x00", "")
+        elif cls not in _ATOMS:
+            item = _strip_nul(item)
+        out[key] = item
+    return out
 
 
 def get_checkpoint_metadata(
@@ -215,17 +241,21 @@ def get_checkpoint_metadata(
 ) -> CheckpointMetadata:
     """Metadata as stored: NULs removed, then plain values of ``config["metadata"]`` and
     ``config["configurable"]`` added unless present, excluded, or named with a ``__`` prefix."""
-    merged: dict[str, Any] = _strip_nul(dict(metadata))
-    for source in (config.get("metadata") or {}, config.get("configurable") or {}):
+    merged = _strip_nul_dict(metadata)
+    excluded = EXCLUDED_METADATA_KEYS
+    for source in (config.get("metadata"), config.get("configurable")):
+        if not source:
+            continue
         for key, value in source.items():
-            if (
-                key in merged
-                or key in EXCLUDED_METADATA_KEYS
-                or key.startswith("__")
-                or not isinstance(value, str | int | float | bool)
-            ):
+            if key in merged or key in excluded or key.startswith("__"):
                 continue
-            merged[key] = _strip_nul(value)
+            cls = type(value)
+            if cls is str:
+                merged[key] = value.replace("\x00", "") if "\x00" in value else value
+            elif cls is int or cls is float or cls is bool:
+                merged[key] = value
+            elif isinstance(value, str | int | float | bool):
+                merged[key] = _strip_nul(value)
     return merged  # type: ignore[return-value]
 
 

@@ -1,42 +1,53 @@
 """``InMemorySaver``: checkpoints kept in process memory, for tests, demos and single processes.
 
-It stores exactly the rows a database backend stores (``_records``): headers, one serialized row
-per changed (channel, version), deltas for growing lists, pending writes. Everything goes through
-the serializer, so stored values are copies. The newest decoded version of each list channel is
-kept: reading the head of a long chat thread does not decode its history again, and each read
-returns a new list (elements are shared, not copied: treat checkpointed values as immutable, as
-LangGraph asks nodes to).
+It stores the rows a database backend stores (``_records``): one serialized row per changed
+(channel, version), deltas for growing lists, headers and pending writes. Channel values and
+writes go through the serializer, so stored values are copies. Two in-memory shortcuts keep a
+graph step O(what changed) (``_memory_rows``): headers handed over by the engine are kept as they
+are, and the writes of one call are serialized together. The newest decoded version of each
+list channel is kept: reading the head of a long chat thread does not decode its history again,
+and each read returns a new list (elements are shared, not copied: treat checkpointed values as
+immutable, as LangGraph asks nodes to).
 """
 
 from __future__ import annotations
 
+import bisect
 import builtins
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from threadloom.checkpoint._delta import BlobRow, DeltaTracker, rebuild
+from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, rebuild
 from threadloom.checkpoint._lifecycle import (
     CheckpointInfo,
     checkpoints_to_drop,
     live_blobs,
     validate_prune_args,
 )
+from threadloom.checkpoint._memory_rows import (
+    HeaderRow,
+    StoredWrite,
+    decode_writes,
+    encode_batch,
+    header_size,
+    header_versions,
+    kept_header,
+    read_header,
+)
 from threadloom.checkpoint._records import (
-    CheckpointRow,
-    WriteRow,
+    EMPTY_ROW,
     check_expected_head,
-    encode_channel_values,
-    encode_writes,
-    pending_writes,
-    split_checkpoint,
+    dumps_fast,
+    encode_list,
     thread_config,
 )
 from threadloom.checkpoint.base import (
+    CONFIG_KEY_EXPECTED_HEAD,
     INTERRUPT,
     BaseCheckpointSaver,
     ChannelVersions,
@@ -48,7 +59,7 @@ from threadloom.checkpoint.base import (
     get_serializable_checkpoint_metadata,
     next_string_version,
 )
-from threadloom.checkpoint.serde.base import SerializerProtocol
+from threadloom.checkpoint.serde.base import SerializerProtocol, dumps_channel
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -59,17 +70,59 @@ Version = str | int | float
 BlobKey = tuple[str, str, Version]  # (ns, channel, version)
 
 
+class _Checkpoints:
+    """The checkpoint headers of one (thread, ns): by id, and their ids in ascending order.
+
+    Ids are time-ordered, so a new checkpoint's id is nearly always the largest and is
+    appended; the sorted list lets ``list(limit=..., before=...)`` start at the right place
+    and touch only the rows it returns, however long the thread.
+    """
+
+    __slots__ = ("ids", "rows")
+
+    def __init__(self) -> None:
+        self.rows: dict[str, HeaderRow] = {}
+        self.ids: builtins.list[str] = []
+
+    def add(self, row: HeaderRow) -> None:
+        """Store ``row``, replacing a header with the same id."""
+        checkpoint_id = row.checkpoint_id
+        if checkpoint_id not in self.rows:
+            ids = self.ids
+            if not ids or checkpoint_id > ids[-1]:
+                ids.append(checkpoint_id)
+            else:
+                bisect.insort(ids, checkpoint_id)
+        self.rows[checkpoint_id] = row
+
+    def remove(self, checkpoint_ids: Iterable[str]) -> None:
+        for checkpoint_id in checkpoint_ids:
+            self.rows.pop(checkpoint_id, None)
+        self.ids = sorted(self.rows)
+
+    def newest_first(self, before: str | None, limit: int | None) -> builtins.list[str]:
+        """Ids strictly older than ``before`` (all without it), newest first; at most ``limit``."""
+        ids = self.ids
+        end = len(ids) if before is None else bisect.bisect_left(ids, before)
+        start = 0 if limit is None else max(0, end - limit)
+        return ids[start:end][::-1]
+
+
 @dataclass(slots=True)
 class _Thread:
     """Everything stored for one thread."""
 
-    checkpoints: dict[str, dict[str, CheckpointRow]] = field(default_factory=dict)
-    """ns → checkpoint id → header."""
+    checkpoints: dict[str, _Checkpoints] = field(default_factory=dict)
+    """ns → its checkpoint headers."""
     heads: dict[str, str] = field(default_factory=dict)
     """ns → newest checkpoint id (one dict lookup for "latest" and for conflict checks)."""
     blobs: dict[BlobKey, BlobRow] = field(default_factory=dict)
-    writes: dict[tuple[str, str], dict[tuple[str, int], WriteRow]] = field(default_factory=dict)
+    writes: dict[tuple[str, str], dict[tuple[str, int], StoredWrite]] = field(default_factory=dict)
     """(ns, checkpoint id) → (task_id, idx) → write."""
+
+
+_NO_BLOBS: dict[BlobKey, BlobRow] = {}
+_MISSING: Any = object()
 
 
 class InMemorySaver(BaseCheckpointSaver[str]):
@@ -120,7 +173,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _load_value(
+    def _load_list(
         self,
         thread_id: str,
         thread: _Thread,
@@ -129,17 +182,12 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         version: Version,
         remember: bool,
     ) -> tuple[bool, Any]:
-        """``(present, value)`` of one channel version.
+        """``(present, value)`` of one version of a list channel.
 
-        A list is rebuilt from its delta chain, short-cut by the version the saver last wrote or
-        returned for the channel (the head, on the hot path). ``remember`` makes this read the
-        new "last returned" version: reads of the head do, history listings do not.
+        The list is rebuilt from its delta chain, short-cut by the version the saver last wrote
+        or returned for the channel (the head, on the hot path). ``remember`` makes this read
+        the new "last returned" version: reads of the head do, history listings do not.
         """
-        row = thread.blobs.get((ns, channel, version))
-        if row is None or row.kind == "empty":
-            return False, None
-        if row.length < 0:  # not a list: decoded afresh, so callers get their own copy
-            return True, self.serde.loads_typed((row.type, row.data))
         key = (thread_id, ns, channel)
         known = self._tracker.get(key)
         decoded = rebuild(
@@ -155,23 +203,31 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         return True, list(decoded.value)
 
     def _tuple(
-        self, thread_id: str, thread: _Thread, ns: str, row: CheckpointRow, remember: bool
+        self, thread_id: str, thread: _Thread, ns: str, row: HeaderRow, remember: bool
     ) -> CheckpointTuple:
-        header = self.serde.loads_typed(row.checkpoint)
+        serde = self.serde
+        header = read_header(row, serde)
+        blobs = thread.blobs
         values = {}
         for channel, version in header["channel_versions"].items():
-            present, value = self._load_value(thread_id, thread, ns, channel, version, remember)
+            blob = blobs.get((ns, channel, version))
+            if blob is None or blob.kind == "empty":
+                continue
+            if blob.length < 0:  # not a list: decoded afresh, so callers get their own copy
+                values[channel] = serde.loads_typed((blob.type, blob.data))
+                continue
+            present, value = self._load_list(thread_id, thread, ns, channel, version, remember)
             if present:
                 values[channel] = value
         header["channel_values"] = values
-        checkpoint: Checkpoint = header
-        writes = thread.writes.get((ns, row.checkpoint_id), {})
+        checkpoint: Checkpoint = header  # type: ignore[assignment]
+        writes = thread.writes.get((ns, row.checkpoint_id))
         return CheckpointTuple(
             config=thread_config(thread_id, ns, row.checkpoint_id),
             checkpoint=checkpoint,
-            metadata=self.serde.loads_typed(row.metadata),
+            metadata=serde.loads_typed(row.metadata),
             parent_config=(thread_config(thread_id, ns, row.parent_id) if row.parent_id else None),
-            pending_writes=pending_writes(self.serde, writes.values()),
+            pending_writes=decode_writes(serde, writes.values()) if writes else [],
         )
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
@@ -190,7 +246,8 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 echo = None
             else:
                 echo = config  # LangGraph's in-memory saver echoes a request that names an id
-            row = thread.checkpoints.get(ns, {}).get(checkpoint_id)
+            stored = thread.checkpoints.get(ns)
+            row = stored.rows.get(checkpoint_id) if stored is not None else None
             if row is None:
                 return None
             found = self._tuple(thread_id, thread, ns, row, remember=True)
@@ -213,32 +270,42 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         configurable = (config or {}).get("configurable", {})
         wanted_id = configurable.get("checkpoint_id")
         before_id = (before or {}).get("configurable", {}).get("checkpoint_id")
+        # Without a filter, the first ``limit`` ids below ``before`` are exactly the rows
+        # returned: nothing older is looked at (DECISIONS 2).
+        take = None if filter else limit
         with self._lock:
             if config is None:
                 thread_ids = builtins.list(self._threads)
             else:
                 thread_ids = [str(configurable["thread_id"])]
-            addresses = []
+            addresses: builtins.list[tuple[str, str, str]] = []
             for thread_id in thread_ids:
                 thread = self._threads.get(thread_id)
                 if thread is None:
                     continue
-                for ns, rows in thread.checkpoints.items():
+                for ns, stored in thread.checkpoints.items():
                     if "checkpoint_ns" in configurable and ns != configurable["checkpoint_ns"]:
                         continue
-                    for checkpoint_id in sorted(rows, reverse=True):
-                        if wanted_id is not None and checkpoint_id != wanted_id:
-                            continue
-                        if before_id is not None and checkpoint_id >= before_id:
-                            continue
-                        addresses.append((thread_id, ns, checkpoint_id))
+                    if wanted_id is not None:
+                        wanted = wanted_id in stored.rows and (
+                            before_id is None or wanted_id < before_id
+                        )
+                        ids = [wanted_id] if wanted else []
+                    else:
+                        ids = stored.newest_first(before_id, take)
+                    addresses.extend((thread_id, ns, checkpoint_id) for checkpoint_id in ids)
+                    if take is not None and len(addresses) >= take:
+                        break
+                if take is not None and len(addresses) >= take:
+                    break
         remaining = limit
         for thread_id, ns, checkpoint_id in addresses:
             if remaining is not None and remaining <= 0:
                 return
             with self._lock:  # rows may have been deleted while the caller iterated
                 thread = self._threads.get(thread_id)
-                row = thread.checkpoints.get(ns, {}).get(checkpoint_id) if thread else None
+                found_in = thread.checkpoints.get(ns) if thread is not None else None
+                row = found_in.rows.get(checkpoint_id) if found_in is not None else None
                 if thread is None or row is None:
                     continue
                 if filter:
@@ -265,48 +332,80 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
+        # The hot path of every graph step: everything is inline, under one lock acquisition.
         configurable = config["configurable"]
-        thread_id = str(configurable["thread_id"])
+        thread_id = configurable["thread_id"]
+        if type(thread_id) is not str:
+            thread_id = str(thread_id)
         ns = configurable.get("checkpoint_ns", "")
-        header, values = split_checkpoint(checkpoint)
+        checkpoint_id = checkpoint["id"]
+        serde = self.serde
+        live = kept_header(checkpoint, configurable)
+        if live is None:
+            header: dict[str, Any] = dict(checkpoint)
+            del header["channel_values"]
+            packed: tuple[str, bytes] | None = dumps_fast(serde, header, "checkpoint")
+        else:
+            packed = None
+        values = checkpoint["channel_values"]
         stored_metadata = get_serializable_checkpoint_metadata(config, metadata)
+        row = HeaderRow(
+            checkpoint_id,
+            configurable.get("checkpoint_id"),
+            live,
+            packed,
+            dumps_fast(serde, stored_metadata, "metadata"),
+            checkpoint["ts"],
+            stored_metadata.get("run_id"),
+        )
         with self._lock:
             thread = self._threads.get(thread_id)
             head = thread.heads.get(ns) if thread is not None else None
-            check_expected_head(configurable, thread_id, ns, head)
-            # A (channel, version) names one value: an existing row is never rewritten, so a
-            # delta's base can never change under it (re-putting a checkpoint id still upserts
-            # its header).
-            fresh = {
-                channel: version
-                for channel, version in new_versions.items()
-                if thread is None or (ns, channel, version) not in thread.blobs
-            }
-            rows, lists = encode_channel_values(
-                self.serde,
-                values,
-                fresh,
-                lambda channel: self._known_list(thread_id, thread, ns, channel),
-            )
-            row = CheckpointRow(
-                checkpoint_id=checkpoint["id"],
-                parent_id=configurable.get("checkpoint_id"),
-                checkpoint=self.serde.dumps_typed(header),
-                metadata=self.serde.dumps_typed(stored_metadata),
-                ts=checkpoint["ts"],
-                run_id=stored_metadata.get("run_id"),
-            )
+            if CONFIG_KEY_EXPECTED_HEAD in configurable:
+                check_expected_head(configurable, thread_id, ns, head)
+            blobs = thread.blobs if thread is not None else _NO_BLOBS
+            rows: builtins.list[tuple[BlobKey, BlobRow]] = []
+            lists: builtins.list[tuple[str, Decoded]] = []
+            for channel, version in new_versions.items():
+                key = (ns, channel, version)
+                # A (channel, version) names one value: an existing row is never rewritten, so
+                # a delta's base can never change under it (re-putting a checkpoint id still
+                # upserts its header).
+                if key in blobs:
+                    continue
+                value = values.get(channel, _MISSING)
+                if value is _MISSING:
+                    rows.append((key, EMPTY_ROW))
+                elif type(value) is list:
+                    base = self._known_list(thread_id, thread, ns, channel)
+                    blob, decoded = encode_list(serde, channel, value, version, base)
+                    rows.append((key, blob))
+                    lists.append((channel, decoded))
+                else:
+                    try:
+                        tag, data = serde.dumps_typed(value)
+                    except Exception:
+                        tag, data = dumps_channel(serde, channel, value)  # raises with the path
+                    rows.append((key, BlobRow("value", tag, data)))
             # Everything is encoded: from here on nothing can fail, so nothing is half-stored.
             if thread is None:
                 thread = self._threads[thread_id] = _Thread()
-            for channel, blob in rows.items():
-                thread.blobs[(ns, channel, fresh[channel])] = blob
-            for channel, decoded in lists.items():
+            thread.blobs.update(rows)
+            for channel, decoded in lists:
                 self._tracker.remember((thread_id, ns, channel), decoded)
-            thread.checkpoints.setdefault(ns, {})[row.checkpoint_id] = row
-            if head is None or row.checkpoint_id > head:
-                thread.heads[ns] = row.checkpoint_id
-        return thread_config(thread_id, ns, checkpoint["id"])
+            stored = thread.checkpoints.get(ns)
+            if stored is None:
+                stored = thread.checkpoints[ns] = _Checkpoints()
+            stored.add(row)
+            if head is None or checkpoint_id > head:
+                thread.heads[ns] = checkpoint_id
+        return {
+            "configurable": {
+                "thread_id": thread_id,
+                "checkpoint_ns": ns,
+                "checkpoint_id": checkpoint_id,
+            }
+        }
 
     def put_writes(
         self,
@@ -316,7 +415,9 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         task_path: str = "",
     ) -> None:
         configurable = config["configurable"]
-        thread_id = str(configurable["thread_id"])
+        thread_id = configurable["thread_id"]
+        if type(thread_id) is not str:
+            thread_id = str(thread_id)
         ns = configurable.get("checkpoint_ns", "")
         checkpoint_id = configurable.get("checkpoint_id")
         if checkpoint_id is None:
@@ -324,16 +425,18 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 f"put_writes for thread {thread_id!r} needs config['configurable']"
                 "['checkpoint_id']: the checkpoint the task ran from."
             )
-        rows, upsert = encode_writes(self.serde, writes, task_id, task_path)
+        stored, upsert = encode_batch(self.serde, writes, task_id, task_path)
         with self._lock:
             thread = self._threads.get(thread_id)
             if thread is None:
                 thread = self._threads[thread_id] = _Thread()
-            bucket = thread.writes.setdefault((ns, checkpoint_id), {})
-            for row in rows:
-                key = (row.task_id, row.idx)
+            bucket = thread.writes.get((ns, checkpoint_id))
+            if bucket is None:
+                bucket = thread.writes[(ns, checkpoint_id)] = {}
+            for write in stored:
+                key = (task_id, write[1])
                 if upsert or key not in bucket:
-                    bucket[key] = row
+                    bucket[key] = write
 
     def get_next_version(self, current: str | None, channel: None = None) -> str:
         """``f"{n+1:032}.{random}"``: zero-padded so string order is numeric order."""
@@ -346,12 +449,12 @@ class InMemorySaver(BaseCheckpointSaver[str]):
 
     def _drop(self, thread_id: str, thread: _Thread, ns: str, ids: set[str]) -> None:
         """Remove checkpoints and their writes; values are collected by ``_collect``."""
-        rows = thread.checkpoints.get(ns, {})
+        stored = thread.checkpoints.get(ns) or _Checkpoints()
+        stored.remove(ids)
         for checkpoint_id in ids:
-            rows.pop(checkpoint_id, None)
             thread.writes.pop((ns, checkpoint_id), None)
-        if rows:
-            thread.heads[ns] = max(rows)
+        if stored.ids:
+            thread.heads[ns] = stored.ids[-1]
         else:
             thread.checkpoints.pop(ns, None)
             thread.heads.pop(ns, None)
@@ -364,11 +467,9 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             self._forget(thread_id)
             return
         used = []
-        for ns, rows in thread.checkpoints.items():
-            for row in rows.values():
-                for channel, version in self.serde.loads_typed(row.checkpoint)[
-                    "channel_versions"
-                ].items():
+        for ns, stored in thread.checkpoints.items():
+            for row in stored.rows.values():
+                for channel, version in header_versions(row, self.serde).items():
                     used.append(((ns, channel), version))
 
         def base_of(key: tuple[str, str], version: Version) -> Version | None:
@@ -392,8 +493,8 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         with self._lock:
             for thread_id, thread in builtins.list(self._threads.items()):
                 touched = False
-                for ns, rows in builtins.list(thread.checkpoints.items()):
-                    ids = {cid for cid, row in rows.items() if row.run_id in targets}
+                for ns, stored in builtins.list(thread.checkpoints.items()):
+                    ids = {cid for cid, row in stored.rows.items() if row.run_id in targets}
                     if ids:
                         self._drop(thread_id, thread, ns, ids)
                         touched = True
@@ -407,9 +508,11 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 return
             target = self._threads.setdefault(str(target_thread_id), _Thread())
             # Rows are immutable, so copying the containers copies the thread.
-            for ns, rows in source.checkpoints.items():
-                target.checkpoints.setdefault(ns, {}).update(rows)
-                target.heads[ns] = max(target.checkpoints[ns])
+            for ns, stored in source.checkpoints.items():
+                copied = target.checkpoints.setdefault(ns, _Checkpoints())
+                for row in stored.rows.values():
+                    copied.add(row)
+                target.heads[ns] = copied.ids[-1]
             target.blobs.update(source.blobs)
             for key, bucket in source.writes.items():
                 target.writes.setdefault(key, {}).update(bucket)
@@ -429,18 +532,18 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 thread = self._threads.get(thread_id)
                 if thread is None:
                     continue
-                for ns, rows in builtins.list(thread.checkpoints.items()):
+                for ns, stored in builtins.list(thread.checkpoints.items()):
                     infos = [
                         CheckpointInfo(
                             row.checkpoint_id,
                             row.parent_id,
                             row.ts,
                             any(
-                                w.channel == INTERRUPT
+                                w[0] == INTERRUPT
                                 for w in thread.writes.get((ns, row.checkpoint_id), {}).values()
                             ),
                         )
-                        for row in rows.values()
+                        for row in stored.rows.values()
                     ]
                     drop = checkpoints_to_drop(
                         infos, strategy=strategy, keep_last=keep_last, before=before
@@ -453,7 +556,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         """Counts and stored bytes of one thread (all zero for an unknown thread)."""
         with self._lock:
             thread = self._threads.get(str(thread_id)) or _Thread()
-            headers = [row for rows in thread.checkpoints.values() for row in rows.values()]
+            headers = [row for s in thread.checkpoints.values() for row in s.rows.values()]
             writes = [w for bucket in thread.writes.values() for w in bucket.values()]
             return ThreadSizeReport(
                 thread_id=str(thread_id),
@@ -462,9 +565,10 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 writes=len(writes),
                 blobs=len(thread.blobs),
                 delta_blobs=sum(1 for b in thread.blobs.values() if b.kind == "delta"),
-                checkpoint_bytes=sum(len(r.checkpoint[1]) + len(r.metadata[1]) for r in headers),
+                checkpoint_bytes=sum(header_size(row, self.serde) for row in headers),
                 blob_bytes=sum(len(b.data) for b in thread.blobs.values()),
-                write_bytes=sum(len(w.data) for w in writes),
+                # the writes of one call share one batch: count its bytes once
+                write_bytes=sum(len(b.data[1]) for b in {id(w[2]): w[2] for w in writes}.values()),
             )
 
     # -- async: the same work, done inline (nothing here waits) --------------------------------
