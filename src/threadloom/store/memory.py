@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -26,11 +26,13 @@ from threadloom.store._filters import And, compile_filter, parse_filter
 from threadloom.store._ttl import DEFAULT_SWEEP_MINUTES, TTLSweeper, deadline
 from threadloom.store._vectors import VectorIndex
 from threadloom.store.base import (
+    NOT_PROVIDED,
     BaseStore,
     GetOp,
     IndexConfig,
     Item,
     ListNamespacesOp,
+    NotProvided,
     Op,
     PutOp,
     Result,
@@ -45,17 +47,21 @@ from threadloom.store.embed import EmbeddingIndex, Vectors
 __all__ = ["InMemoryStore"]
 
 _SCALARS = (str, int, float, bool, type(None))
+_EXACT_SCALARS = frozenset(_SCALARS)
 
 
 def _copy_value(value: Any) -> Any:
     """A deep copy of a JSON-like value, fast for dicts, lists and scalars."""
-    if isinstance(value, _SCALARS):
+    # Exact type checks first: a put copies every value, and most values are flat dicts of
+    # strings and numbers, so the common case must cost no isinstance walk per field.
+    cls = type(value)
+    if cls is dict:
+        return {k: v if type(v) in _EXACT_SCALARS else _copy_value(v) for k, v in value.items()}
+    if cls in _EXACT_SCALARS or isinstance(value, _SCALARS):
         return value
-    if type(value) is dict:
-        return {k: _copy_value(v) for k, v in value.items()}
-    if type(value) is list:
+    if cls is list:
         return [_copy_value(v) for v in value]
-    if type(value) is tuple:
+    if cls is tuple:
         return tuple(_copy_value(v) for v in value)
     return copy.deepcopy(value)
 
@@ -112,6 +118,9 @@ class _Plan:
     spans: dict[tuple[tuple[str, ...], str], tuple[int, tuple[str, ...]]]
     """Per put: where its texts start in ``texts`` and the names of its vectors."""
     queries: list[str]
+    """Distinct search queries, each embedded once."""
+    reads: bool
+    """Whether any op is not a put, so ``_apply`` must answer ops one by one."""
 
 
 class _Clock:
@@ -162,18 +171,13 @@ class InMemoryStore(BaseStore):
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops``: reads see the store before the batch's writes; all or nothing."""
         ops = list(ops)
-        plan = self._plan(ops)
-        vectors: Vectors | None = None
-        queries: dict[str, Vectors] = {}
-        if self._index is not None:
-            vectors = self._index.embed_documents(plan.texts)
-            queries = {q: self._index.embed_query(q) for q in plan.queries}
-        with self._lock:
-            return self._apply(ops, plan, vectors, queries)
+        validate_ops(ops, store_name=type(self).__name__, supports_ttl=True)
+        return self._run(ops)
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async twin of ``batch``; embeds with the embedder's async methods."""
         ops = list(ops)
+        validate_ops(ops, store_name=type(self).__name__, supports_ttl=True)
         plan = self._plan(ops)
         vectors: Vectors | None = None
         queries: dict[str, Vectors] = {}
@@ -184,28 +188,62 @@ class InMemoryStore(BaseStore):
         with self._lock:
             return self._apply(ops, plan, vectors, queries)
 
+    def put(
+        self,
+        namespace: tuple[str, ...],
+        key: str,
+        value: Mapping[str, Any],
+        index: Literal[False] | list[str] | None = None,
+        *,
+        ttl: float | NotProvided | None = NOT_PROVIDED,
+    ) -> None:
+        """Store ``value`` at ``(namespace, key)``, replacing what was there."""
+        op = self._put_op(namespace, key, value, index, ttl)  # checks namespace, value, ttl
+        if index is None or index is False:
+            self._run([op])  # nothing left to check: skip validate_ops, the put hot path
+        else:
+            self.batch([op])  # field paths are checked by validate_ops
+
+    def _run(self, ops: list[Op]) -> list[Result]:
+        """Plan, embed and apply ``ops``, which have been validated."""
+        plan = self._plan(ops)
+        vectors: Vectors | None = None
+        queries: dict[str, Vectors] = {}
+        if self._index is not None:
+            vectors = self._index.embed_documents(plan.texts)
+            queries = {q: self._index.embed_query(q) for q in plan.queries}
+        with self._lock:
+            return self._apply(ops, plan, vectors, queries)
+
     def _plan(self, ops: list[Op]) -> _Plan:
-        validate_ops(ops, store_name=type(self).__name__, supports_ttl=True)
         puts: dict[tuple[tuple[str, ...], str], PutOp] = {}
+        queries: dict[str, None] = {}  # distinct, in order
+        reads = False
         for op in ops:
             if isinstance(op, PutOp):
-                where = (tuple(op.namespace), op.key)
+                namespace = op.namespace
+                where = (namespace if type(namespace) is tuple else tuple(namespace), op.key)
                 puts.pop(where, None)  # re-insert so order follows the last write
                 puts[where] = op
+            else:
+                reads = True
+                if isinstance(op, SearchOp) and op.query:
+                    queries[op.query] = None
         texts: list[str] = []
         spans: dict[tuple[tuple[str, ...], str], tuple[int, tuple[str, ...]]] = {}
-        queries: list[str] = []
         if self._index is not None:
+            texts_for = self._index.texts_for
             for where, op in puts.items():
-                if op.value is None:
+                if op.value is None or op.index is False:
                     continue
-                pairs = self._index.texts_for(op.value, op.index)
-                spans[where] = (len(texts), tuple(name for name, _ in pairs))
-                texts.extend(text for _, text in pairs)
-            queries = list(
-                dict.fromkeys(op.query for op in ops if isinstance(op, SearchOp) and op.query)
-            )
-        return _Plan(puts, texts, spans, queries)
+                pairs = texts_for(op.value, op.index)
+                if len(pairs) == 1:  # the usual case: one field, one vector
+                    spans[where] = (len(texts), (pairs[0][0],))
+                    texts.append(pairs[0][1])
+                elif pairs:
+                    spans[where] = (len(texts), tuple(name for name, _ in pairs))
+                    texts.extend(text for _, text in pairs)
+        return _Plan(puts, texts, spans, list(queries), reads)
 
     def _apply(
         self,
@@ -215,24 +253,30 @@ class InMemoryStore(BaseStore):
         queries: Mapping[str, Vectors],
     ) -> list[Result]:
         now = self._time()
-        results: list[Result] = []
-        for op in ops:
-            if isinstance(op, GetOp):
-                results.append(self._get(op, now))
-            elif isinstance(op, SearchOp):
-                results.append(self._search(op, queries, now))
-            elif isinstance(op, ListNamespacesOp):
-                results.append(list_matching_namespaces(self._data, op))
-            else:
-                results.append(None)
+        results: list[Result]
+        if plan.reads:
+            results = []
+            for op in ops:
+                if isinstance(op, GetOp):
+                    results.append(self._get(op, now))
+                elif isinstance(op, SearchOp):
+                    results.append(self._search(op, queries, now))
+                elif isinstance(op, ListNamespacesOp):
+                    results.append(list_matching_namespaces(self._data, op))
+                else:
+                    results.append(None)
+        else:
+            results = [None] * len(ops)
+        spans = plan.spans
         for where, put in plan.puts.items():
             if put.value is None:
                 self._delete(*where)
                 continue
-            record = self._put(put, now)
-            start, names = plan.spans.get(where, (0, ()))
-            if names and self._vectors is not None and vectors is not None:
-                self._vectors.put(record.namespace, record.id, vectors[start : start + len(names)])
+            record = self._put(where, put, now)
+            span = spans.get(where)
+            if span is not None and self._vectors is not None and vectors is not None:
+                start, names = span
+                self._vectors.put(where[0], record.id, vectors[start : start + len(names)])
                 record.vector_names = names
         return results
 
@@ -305,10 +349,11 @@ class InMemoryStore(BaseStore):
 
     # -- writes ------------------------------------------------------------------------------
 
-    def _put(self, op: PutOp, now: float) -> _Record:
+    def _put(self, where: tuple[tuple[str, ...], str], op: PutOp, now: float) -> _Record:
         """Write the value and bookkeeping; the caller adds the new vectors."""
-        namespace = tuple(op.namespace)
-        assert op.value is not None
+        namespace, key = where
+        value = op.value
+        assert value is not None
         stamp = self._clock.now()
         self._seq += 1
         bucket = self._data.get(namespace)
@@ -316,30 +361,19 @@ class InMemoryStore(BaseStore):
             bucket = self._data[namespace] = {}
             for i in range(len(namespace) + 1):
                 self._under.setdefault(namespace[:i], set()).add(namespace)
-        record = bucket.get(op.key)
+        record = bucket.get(key)
         if record is None:
-            record = _Record(
-                id=self._next_id,
-                namespace=namespace,
-                key=op.key,
-                value={},
-                created_at=stamp,
-                updated_at=stamp,
-                seq=self._seq,
-                ttl=None,
-                expires_at=None,
-                vector_names=(),
-            )
+            record = _Record(self._next_id, namespace, key, {}, stamp, stamp, 0, None, None, ())
             self._next_id += 1
-            bucket[op.key] = record
+            bucket[key] = record
             self._by_id[record.id] = record
-        else:
+        elif record.vector_names:
             self._drop_vectors(record)
-        record.value = _copy_value(dict(op.value))
+        record.value = _copy_value(value if type(value) is dict else dict(value))
         record.updated_at = stamp
         record.seq = self._seq
-        record.ttl = op.ttl
-        record.expires_at = deadline(now, op.ttl)
+        record.ttl = ttl = op.ttl
+        record.expires_at = None if ttl is None else deadline(now, ttl)
         return record
 
     def _drop_vectors(self, record: _Record) -> None:
