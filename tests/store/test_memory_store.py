@@ -181,3 +181,78 @@ def test_search_refreshes_ttl() -> None:
     store.search(("a",), refresh_ttl=False)
     clock[0] += 11
     assert store.sweep_ttl() == 1
+
+
+def test_pending_vectors_deleted_or_replaced_before_a_search_never_show() -> None:
+    """New vectors wait in a buffer until the next search; changes before it must win."""
+    vectors = {"a": [1.0, 0, 0, 0], "b": [0, 1.0, 0, 0], "c": [0, 0, 1.0, 0], "q": [1.0, 1, 1, 0]}
+    store = InMemoryStore(
+        index={"dims": 4, "embed": lambda texts: [vectors[t] for t in texts], "fields": ["t"]}
+    )
+    store.search(("m",), query="q")  # the index has been flushed once (empty)
+    store.put(("m",), "gone", {"t": "a"})
+    store.put(("m",), "moved", {"t": "a"})
+    store.put(("m",), "plain", {"t": "c"})
+    store.delete(("m",), "gone")  # deleted while its vector is pending
+    store.put(("m",), "moved", {"t": "b"})  # re-put: only the new vector counts
+    store.put(("m",), "plain", {"t": "c"}, index=False)  # re-put without vectors
+    store.batch(  # put then delete in one batch: nothing stays
+        [PutOp(("m",), "flash", {"t": "a"}), PutOp(("m",), "flash", None)]
+    )
+    found = store.search(("m",), query="q", limit=10)
+    assert [(i.key, i.score) for i in found] == [
+        ("moved", pytest.approx(1 / 3**0.5, abs=1e-6)),
+        ("plain", None),
+    ]
+    store.put(("m",), "moved", {"t": "c"})  # the same after the vectors were flushed
+    store.delete(("m",), "plain")
+    found = store.search(("m",), query="q", limit=10)
+    assert [i.key for i in found] == ["moved"]
+    assert store._vectors is not None and store._vectors.live_rows == 1
+
+
+def test_put_stores_a_deep_copy_of_any_json_like_value() -> None:
+    class Label(str):
+        pass
+
+    nested: dict[str, Any] = {"list": [1, {"x": [2]}], "tuple": (3, [4]), "label": Label("y")}
+    value: dict[str, Any] = {"text": "hi", "n": 1.5, "flag": True, "none": None, "nested": nested}
+    store = InMemoryStore()
+    store.put(("m",), "k", value)
+    nested["list"][1]["x"].append(99)
+    nested["tuple"][1].append(99)
+    value["text"] = "changed"
+    item = store.get(("m",), "k")
+    assert item is not None
+    assert item.value == {
+        "text": "hi",
+        "n": 1.5,
+        "flag": True,
+        "none": None,
+        "nested": {"list": [1, {"x": [2]}], "tuple": (3, [4]), "label": "y"},
+    }
+    item.value["nested"]["list"].append(5)
+    again = store.get(("m",), "k")
+    assert again is not None and again.value["nested"]["list"] == [1, {"x": [2]}]
+
+
+def test_put_checks_index_paths_and_ttl_like_batch() -> None:
+    from threadloom.errors import FieldPathError
+
+    store = InMemoryStore(
+        index={"dims": 128, "embed": FakeEmbeddings(), "fields": ["text"]},
+        ttl={"default_ttl": 1},
+    )
+    with pytest.raises(FieldPathError):
+        store.put(("m",), "k", {"text": "hi"}, index=["a..b"])
+    with pytest.raises(ValueError, match="ttl must be"):
+        store.put(("m",), "k", {"text": "hi"}, ttl=-1)
+    assert store.get(("m",), "k") is None
+    clock = [0.0]
+    store._time = lambda: clock[0]
+    store.put(("m",), "default", {"text": "hi"})  # the config's default_ttl: 1 minute
+    store.put(("m",), "paths", {"title": "User name is Bob"}, index=["title"], ttl=None)
+    assert store.search(("m",), query="name", limit=1)[0].key == "paths"
+    clock[0] += 61
+    assert store.sweep_ttl() == 1
+    assert [i.key for i in store.search(("m",))] == ["paths"]
