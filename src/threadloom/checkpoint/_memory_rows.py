@@ -10,6 +10,11 @@ Two shortcuts over the shared rows of ``_records``, both possible only in proces
   (100 nodes: ~7 µs, more than the rest of a put). Reads hand out copies, never these dicts.
   Any other put (a direct API call, a checkpoint with keys the engine does not write) has its
   header serialized, so the caller may reuse its dicts freely.
+- **Plain immutable values are kept as they are.** With the default ``JsonPlusSerializer``, a
+  channel value that is exactly ``None``, a ``bool``, a ``float``, a 64-bit ``int`` or an ASCII
+  ``str`` comes back from the serializer as an equal object of the same type, and nobody can
+  change it in place: storing the object itself is the same as storing its bytes, minus the
+  encoding on every step and the decoding on every read. Anything else is serialized.
 - **The values of one ``put_writes`` call are serialized together**, as one list; each write
   refers to its position in that batch. Reading decodes each batch once.
 """
@@ -17,7 +22,7 @@ Two shortcuts over the shared rows of ``_records``, both possible only in proces
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple, NoReturn
 
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
@@ -29,6 +34,7 @@ from threadloom.checkpoint.serde.base import SerializerProtocol, dumps_at
 
 __all__ = [
     "ENGINE_KEYS",
+    "Atom",
     "HeaderRow",
     "StoredWrite",
     "WriteBatch",
@@ -36,6 +42,7 @@ __all__ = [
     "encode_batch",
     "header_size",
     "header_versions",
+    "is_atom",
     "kept_header",
     "read_header",
 ]
@@ -44,6 +51,25 @@ ENGINE_KEYS: Final = frozenset(
     {"v", "id", "ts", "channel_values", "channel_versions", "versions_seen", "updated_channels"}
 )
 """The keys of a checkpoint built by the engine; a header with other keys is serialized."""
+
+
+Atom = str | int | float | bool | None
+"""A channel value kept as the object itself (see ``is_atom``)."""
+
+_PLAIN: Final = frozenset({type(None), bool, float})
+_INT_RANGE: Final = range(-(2**63), 2**64)  # what msgpack stores as an integer
+
+
+def is_atom(value: Any) -> bool:
+    """Would ``JsonPlusSerializer`` give back an equal object of the same type, which nobody can
+    change in place? Then the object itself can be stored (``str.isascii`` is O(1); other
+    strings may hold lone surrogates, which the serializer replaces)."""
+    cls = type(value)
+    if cls in _PLAIN:
+        return True
+    if cls is str:
+        return value.isascii()  # type: ignore[no-any-return]
+    return cls is int and value in _INT_RANGE
 
 
 class HeaderRow(NamedTuple):
@@ -134,25 +160,27 @@ def encode_batch(
     special channels replaces. A value that does not encode fails with its path
     (``writes['channel']...``).
     """
-    failure: Exception | None = None
+    channels = [channel for channel, _ in writes]
     try:
         data = serde.dumps_typed([value for _, value in writes])
     except Exception as exc:
-        failure = exc
-    if failure is not None:
-        for channel, value in writes:  # find the write that fails, and say where
-            dumps_at(serde, f"writes[{channel!r}]", value)
-        raise failure
+        _explain(serde, writes, exc)
     batch = WriteBatch(task_id, task_path, data)
-    stored: list[StoredWrite] = []
-    upsert = True
     special = WRITES_IDX_MAP
-    for position, (channel, _) in enumerate(writes):
-        idx = special.get(channel)
-        if idx is None:
-            idx, upsert = position, False
-        stored.append((channel, idx, batch, position))
-    return stored, upsert
+    stored = [
+        (channel, special.get(channel, position), batch, position)
+        for position, channel in enumerate(channels)
+    ]
+    return stored, special.keys() >= set(channels)
+
+
+def _explain(
+    serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], exc: Exception
+) -> NoReturn:
+    """Raise the error of the write that does not encode, with its path; else ``exc``."""
+    for channel, value in writes:
+        dumps_at(serde, f"writes[{channel!r}]", value)
+    raise exc
 
 
 def _sort_key(write: StoredWrite) -> tuple[str, str, int]:

@@ -14,9 +14,9 @@ import contextlib
 import copy
 import dataclasses
 import logging
-import random
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
+from random import random as _random
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -200,48 +200,58 @@ def get_checkpoint_id(config: RunnableConfig) -> str | None:
 
 
 _ATOMS: Final = frozenset({int, float, bool, type(None)})
-"""Exact types ``_strip_nul`` returns as they are (no string inside, nothing to copy)."""
+"""Exact types that hold no string and need no stripping."""
+
+
+def _has_nul(value: Any) -> bool:
+    """Does ``_strip_nul`` have anything to change in ``value``? (No copy is made to find out.)"""
+    cls = type(value)
+    if cls is str:
+        return "\x00" in value
+    if cls in _ATOMS:
+        return False
+    if cls is dict:
+        for key, item in value.items():
+            # metadata is a small dict of plain values: test those inline, recurse for the rest
+            if type(key) is str:
+                if "\x00" in key:
+                    return True
+            elif _has_nul(key):
+                return True
+            kind = type(item)
+            if kind is str:
+                if "\x00" in item:
+                    return True
+            elif kind not in _ATOMS and _has_nul(item):
+                return True
+        return False
+    if cls is builtins.list:
+        return any(map(_has_nul, value))
+    # subclasses of str, dict and list come back as the plain type from _strip_nul
+    return isinstance(value, str | dict | builtins.list)
 
 
 def _strip_nul(value: Any) -> Any:
     # PostgreSQL text rejects NUL; every backend strips it so they all store the same metadata.
-    # Dicts and lists come back as copies; a plain string without NUL comes back as it is.
-    cls = type(value)
-    if cls is str:
-        return value.replace("\x00", "") if "\x00" in value else value
-    if cls in _ATOMS:
-        return value
     if isinstance(value, str):
-        return value.replace("\x00", "")  # a str subclass becomes a plain str
+        return value.replace("\x00", "")
     if isinstance(value, dict):
-        return _strip_nul_dict(value)
+        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
     if isinstance(value, builtins.list):
         return [_strip_nul(v) for v in value]
     return value
-
-
-def _strip_nul_dict(value: Mapping[Any, Any]) -> dict[Any, Any]:
-    # Metadata is a small dict of plain values: handle those inline, recurse only for the rest.
-    out = {}
-    for key, item in value.items():
-        if type(key) is not str or "\x00" in key:
-            key = _strip_nul(key)
-        cls = type(item)
-        if cls is str:
-            if "\x00" in item:
-                item = item.replace("\x00", "")
-        elif cls not in _ATOMS:
-            item = _strip_nul(item)
-        out[key] = item
-    return out
 
 
 def get_checkpoint_metadata(
     config: RunnableConfig, metadata: CheckpointMetadata
 ) -> CheckpointMetadata:
     """Metadata as stored: NULs removed, then plain values of ``config["metadata"]`` and
-    ``config["configurable"]`` added unless present, excluded, or named with a ``__`` prefix."""
-    merged = _strip_nul_dict(metadata)
+    ``config["configurable"]`` added unless present, excluded, or named with a ``__`` prefix.
+
+    The result is a new dict; values that had nothing to strip are the caller's objects (as in
+    LangGraph), so serialize or copy it before changing what is inside.
+    """
+    merged: dict[str, Any] = _strip_nul(dict(metadata)) if _has_nul(metadata) else dict(metadata)
     excluded = EXCLUDED_METADATA_KEYS
     for source in (config.get("metadata"), config.get("configurable")):
         if not source:
@@ -323,19 +333,33 @@ def create_checkpoint(
     )
 
 
+_last_made: tuple[str | None, int] = (None, 0)
+"""The version ``next_string_version`` made last, with its integer part. The engine bumps from
+the newest version, which is usually that one: knowing it saves parsing the string."""
+
+
 def next_string_version(current: str | int | float | None) -> str:
     """The string versions the bundled savers use: ``f"{n+1:032}.{random:016}"``.
 
     Zero padding makes string order numeric order; the random part makes two branches that bump
     the same channel from the same version distinguishable.
     """
+    global _last_made
+    made, n = _last_made  # one tuple, read and replaced whole: safe across threads
     if current is None:
         n = 0
-    elif isinstance(current, int):
-        n = current
-    else:
-        n = int(str(current).split(".")[0])
-    return f"{n + 1:032}.{random.random():016}"
+    elif current is not made:
+        if type(current) is str:
+            n = int(current.partition(".")[0])
+        elif isinstance(current, int):
+            n = current
+        else:
+            n = int(str(current).partition(".")[0])
+    n += 1
+    # repr(...).zfill(16) is format(..., "016") for a float in [0, 1), without the format parser
+    version = f"{n:032}.{repr(_random()).zfill(16)}"
+    _last_made = (version, n)
+    return version
 
 
 class BaseCheckpointSaver(Generic[V]):

@@ -30,12 +30,14 @@ from threadloom.checkpoint._lifecycle import (
     validate_prune_args,
 )
 from threadloom.checkpoint._memory_rows import (
+    Atom,
     HeaderRow,
     StoredWrite,
     decode_writes,
     encode_batch,
     header_size,
     header_versions,
+    is_atom,
     kept_header,
     read_header,
 )
@@ -60,6 +62,7 @@ from threadloom.checkpoint.base import (
     next_string_version,
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol, dumps_channel
+from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -116,13 +119,19 @@ class _Thread:
     """ns → its checkpoint headers."""
     heads: dict[str, str] = field(default_factory=dict)
     """ns → newest checkpoint id (one dict lookup for "latest" and for conflict checks)."""
-    blobs: dict[BlobKey, BlobRow] = field(default_factory=dict)
+    blobs: dict[BlobKey, BlobRow | Atom] = field(default_factory=dict)
+    """(ns, channel, version) → its row, or the value itself when it is an atom."""
     writes: dict[tuple[str, str], dict[tuple[str, int], StoredWrite]] = field(default_factory=dict)
     """(ns, checkpoint id) → (task_id, idx) → write."""
 
 
-_NO_BLOBS: dict[BlobKey, BlobRow] = {}
+_NO_BLOBS: dict[BlobKey, BlobRow | Atom] = {}
 _MISSING: Any = object()
+
+
+def _row_of(entry: BlobRow | Atom) -> BlobRow | None:
+    """The stored row, or None for an atom or a missing entry (neither is part of a chain)."""
+    return entry if type(entry) is BlobRow else None
 
 
 class InMemorySaver(BaseCheckpointSaver[str]):
@@ -192,7 +201,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         known = self._tracker.get(key)
         decoded = rebuild(
             version,
-            lambda v: thread.blobs.get((ns, channel, v)),
+            lambda v: _row_of(thread.blobs.get((ns, channel, v))),
             lambda r: self.serde.loads_typed((r.type, r.data)),
             lambda v: known if known is not None and known.version == v else None,
         )
@@ -210,8 +219,12 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         blobs = thread.blobs
         values = {}
         for channel, version in header["channel_versions"].items():
-            blob = blobs.get((ns, channel, version))
-            if blob is None or blob.kind == "empty":
+            blob = blobs.get((ns, channel, version), _MISSING)
+            if type(blob) is not BlobRow:
+                if blob is not _MISSING:
+                    values[channel] = blob  # an atom: immutable, handed out as it is
+                continue
+            if blob.kind == "empty":
                 continue
             if blob.length < 0:  # not a list: decoded afresh, so callers get their own copy
                 values[channel] = serde.loads_typed((blob.type, blob.data))
@@ -340,6 +353,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         ns = configurable.get("checkpoint_ns", "")
         checkpoint_id = checkpoint["id"]
         serde = self.serde
+        atoms = type(serde) is JsonPlusSerializer
         live = kept_header(checkpoint, configurable)
         if live is None:
             header: dict[str, Any] = dict(checkpoint)
@@ -364,7 +378,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             if CONFIG_KEY_EXPECTED_HEAD in configurable:
                 check_expected_head(configurable, thread_id, ns, head)
             blobs = thread.blobs if thread is not None else _NO_BLOBS
-            rows: builtins.list[tuple[BlobKey, BlobRow]] = []
+            rows: builtins.list[tuple[BlobKey, BlobRow | Atom]] = []
             lists: builtins.list[tuple[str, Decoded]] = []
             for channel, version in new_versions.items():
                 key = (ns, channel, version)
@@ -381,6 +395,8 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                     blob, decoded = encode_list(serde, channel, value, version, base)
                     rows.append((key, blob))
                     lists.append((channel, decoded))
+                elif atoms and is_atom(value):
+                    rows.append((key, value))
                 else:
                     try:
                         tag, data = serde.dumps_typed(value)
@@ -473,7 +489,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                     used.append(((ns, channel), version))
 
         def base_of(key: tuple[str, str], version: Version) -> Version | None:
-            blob = thread.blobs.get((*key, version))
+            blob = _row_of(thread.blobs.get((*key, version)))
             return blob.base_version if blob is not None else None
 
         live = live_blobs(used, base_of)
@@ -558,15 +574,18 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             thread = self._threads.get(str(thread_id)) or _Thread()
             headers = [row for s in thread.checkpoints.values() for row in s.rows.values()]
             writes = [w for bucket in thread.writes.values() for w in bucket.values()]
+            rows = [b for b in thread.blobs.values() if type(b) is BlobRow]
+            atoms = [b for b in thread.blobs.values() if type(b) is not BlobRow]
             return ThreadSizeReport(
                 thread_id=str(thread_id),
                 checkpoints=len(headers),
                 namespaces=len(thread.checkpoints),
                 writes=len(writes),
                 blobs=len(thread.blobs),
-                delta_blobs=sum(1 for b in thread.blobs.values() if b.kind == "delta"),
+                delta_blobs=sum(1 for b in rows if b.kind == "delta"),
                 checkpoint_bytes=sum(header_size(row, self.serde) for row in headers),
-                blob_bytes=sum(len(b.data) for b in thread.blobs.values()),
+                blob_bytes=sum(len(b.data) for b in rows)
+                + sum(len(self.serde.dumps_typed(a)[1]) for a in atoms),
                 # the writes of one call share one batch: count its bytes once
                 write_bytes=sum(len(b.data[1]) for b in {id(w[2]): w[2] for w in writes}.values()),
             )
