@@ -256,3 +256,39 @@ def test_put_checks_index_paths_and_ttl_like_batch() -> None:
     clock[0] += 61
     assert store.sweep_ttl() == 1
     assert [i.key for i in store.search(("m",))] == ["paths"]
+
+
+def test_vector_index_scores_spans_holes_and_scattered_rows_alike() -> None:
+    """A namespace filed in one flush is scored in place; holes and late rows change nothing."""
+    rng = np.random.default_rng(5)
+    index = VectorIndex(DIMS)
+    truth: dict[int, tuple[tuple[str, ...], np.ndarray]] = {}
+    namespaces = [("u", str(i)) for i in range(8)]  # each under a quarter of all rows
+
+    def put(item: int, ns: tuple[str, ...] | None = None) -> None:
+        ns = ns or namespaces[item % len(namespaces)]
+        vector = rng.standard_normal((1, DIMS)).astype(np.float32)
+        index.put(ns, item, vector)
+        truth[item] = (ns, vector[0] / np.linalg.norm(vector[0]))
+
+    def check() -> None:
+        query = rng.standard_normal(DIMS).astype(np.float32)
+        for ns in [*namespaces, None]:
+            wanted = [i for i, (n, _) in truth.items() if ns is None or n == ns]
+            expected = sorted(wanted, key=lambda i: -float(truth[i][1] @ query))[:5]
+            items, _ = index.search(query, 5, None if ns is None else [ns])
+            assert items.tolist() == expected
+
+    for item in range(400):  # interleaved namespaces, one flush: each namespace one block
+        put(item)
+    check()
+    for item in range(0, 400, 9):  # holes inside the blocks
+        index.remove(item)
+        del truth[item]
+    check()
+    for item in range(400, 416):  # new rows land in freed rows far from their namespace
+        put(item)
+    check()
+    for item in range(416, 476):  # and past the end, until one namespace is a quarter
+        put(item, namespaces[0])
+    check()
