@@ -143,16 +143,21 @@ class VectorIndex:
             ns_ids = [ns_ids[i] for i in order]
         items = [item for item, _ in entries]
         counts = [len(vectors) for _, (_, vectors) in entries]
-        vectors = (
-            entries[0][1][1]
-            if len(entries) == 1
-            else np.concatenate([v for _, (_, v) in entries], axis=0)
-        )
-        rows = self._take_rows(len(vectors))
-        norms = np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
+        parts = [vectors for _, (_, vectors) in entries]
+        total = sum(counts)
+        fresh_only = not self._free
+        rows = self._take_rows(total)
+        if fresh_only:  # rows is one range: build it where it will live, touching memory once
+            target = self._matrix[int(rows[0]) : int(rows[0]) + total]
+            np.concatenate(parts, axis=0, out=target)
+        else:
+            target = np.concatenate(parts, axis=0)
+        norms = np.sqrt(np.einsum("ij,ij->i", target, target))
         norms[norms == 0] = 1.0  # a zero vector stays zero and scores 0 against anything
-        self._matrix[rows] = vectors / norms[:, None]
-        one_each = len(vectors) == len(entries)  # the usual case: one vector per item
+        target /= norms[:, None]
+        if not fresh_only:
+            self._matrix[rows] = target
+        one_each = total == len(entries)  # the usual case: one vector per item
         row_ns = np.asarray(ns_ids, dtype=np.int64)
         if one_each:
             self._row_item[rows] = items
