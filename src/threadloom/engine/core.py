@@ -23,7 +23,7 @@ from threadloom.checkpoint.base import (
     CheckpointTuple,
     empty_checkpoint,
 )
-from threadloom.checkpoint.id import uuid6
+from threadloom.checkpoint.id import uuid6_str
 from threadloom.constants import (
     CONFIG_KEY_PARENT_CHECKPOINT,
     CONTROL_CHANNELS,
@@ -260,7 +260,7 @@ def prepare_tasks(
             tid,
             name,
             pull_path,
-            task_path_str(pull_path),
+            plan.pull_path_strs[name],
             triggers,
             node.read(channels),
             node,
@@ -393,7 +393,7 @@ def next_checkpoint(
         seen = checkpoint["versions_seen"]
     return {
         "v": 4,
-        "id": str(uuid6(clock_seq=step)),
+        "id": uuid6_str(step),
         "ts": datetime.now(UTC).isoformat(),
         "channel_values": values,
         "channel_versions": versions,

@@ -15,9 +15,7 @@ __all__ = ["interrupt_id", "task_id", "task_path_str"]
 
 def task_id(checkpoint_id: str, *parts: str) -> str:
     """The uuid-formatted xxh3-128 of a checkpoint id and the parts that place a task in it."""
-    digest = xxh3_128_hexdigest(
-        b"\x00".join([checkpoint_id.encode(), *(p.encode() for p in parts)])
-    )
+    digest = xxh3_128_hexdigest("\x00".join((checkpoint_id, *parts)).encode())
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 

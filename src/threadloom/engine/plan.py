@@ -122,8 +122,14 @@ class Plan:
     has_subgraphs: bool = False
     """Some node runs a compiled graph: runs then hand their saver and store down."""
 
+    pull_path_strs: dict[str, str] = field(default_factory=dict)
+    """Each node's edge-triggered task path as a sort key (the same for every step)."""
+
     def __post_init__(self) -> None:
+        from threadloom.engine.ids import task_path_str
+
         self.node_order = {name: i for i, name in enumerate(self.nodes)}
+        self.pull_path_strs = {name: task_path_str(("__pregel_pull", name)) for name in self.nodes}
         self.has_subgraphs = any(node.subgraph is not None for node in self.nodes.values())
         self.ephemeral = frozenset(
             name for name, ch in self.channels.items() if isinstance(ch, EphemeralValue | Topic)
