@@ -257,20 +257,21 @@ class EmbeddingIndex:
         if type(raw) is not list or len(raw) != count:
             return None
         pack = self._row.pack
-        try:
-            rows = [pack(*row) if type(row) is list else b"" for row in raw]
-        except (TypeError, ValueError, OverflowError, struct.error):
-            return None  # not numbers, a number too large for float32, or the wrong length
-        packed = bytearray().join(rows)  # a bytearray keeps the matrix writable
-        if len(packed) != count * self._row.size:
-            return None  # a row was not a list
-        matrix = np.frombuffer(packed, dtype=np.float32).reshape(count, self.dims)
         # Finite float32 values cannot sum to inf in float64, so a row's sum finds NaN and inf;
         # past a few rows one vectorized check over the matrix is cheaper.
-        if count < _FEW_ROWS:
-            if not all(math.isfinite(sum(row)) for row in raw):
-                return None
-        elif not np.isfinite(matrix).all():
+        few = count < _FEW_ROWS
+        packed = bytearray()  # a bytearray keeps the matrix writable
+        try:
+            for row in raw:
+                if type(row) is not list:
+                    return None
+                packed += pack(*row)
+                if few and not math.isfinite(sum(row)):
+                    return None
+        except (TypeError, ValueError, OverflowError, struct.error):
+            return None  # not numbers, a number too large for float32, or the wrong length
+        matrix = np.frombuffer(packed, dtype=np.float32).reshape(count, self.dims)
+        if not few and not np.isfinite(matrix).all():
             return None
         return matrix
 

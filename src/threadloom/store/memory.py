@@ -211,7 +211,8 @@ class InMemoryStore(BaseStore):
         queries: dict[str, Vectors] = {}
         if self._index is not None:
             vectors = self._index.embed_documents(plan.texts)
-            queries = {q: self._index.embed_query(q) for q in plan.queries}
+            if plan.queries:
+                queries = {q: self._index.embed_query(q) for q in plan.queries}
         with self._lock:
             return self._apply(ops, plan, vectors, queries)
 
