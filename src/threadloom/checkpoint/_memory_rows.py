@@ -31,13 +31,17 @@ from threadloom.checkpoint.base import (
     PendingWrite,
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol, dumps_at
+from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 __all__ = [
+    "ATOM_INTS",
+    "ATOM_TYPES",
     "ENGINE_KEYS",
     "Atom",
     "HeaderRow",
     "StoredWrite",
     "WriteBatch",
+    "batch_size",
     "decode_writes",
     "encode_batch",
     "header_size",
@@ -45,6 +49,7 @@ __all__ = [
     "is_atom",
     "kept_header",
     "read_header",
+    "replaces",
 ]
 
 ENGINE_KEYS: Final = frozenset(
@@ -56,8 +61,10 @@ ENGINE_KEYS: Final = frozenset(
 Atom = str | int | float | bool | None
 """A channel value kept as the object itself (see ``is_atom``)."""
 
-_PLAIN: Final = frozenset({type(None), bool, float})
-_INT_RANGE: Final = range(-(2**63), 2**64)  # what msgpack stores as an integer
+ATOM_TYPES: Final = frozenset({type(None), bool, float})
+"""Types whose every value is an atom; ``str`` and ``int`` values are atoms conditionally."""
+ATOM_INTS: Final = range(-(2**63), 2**64)
+"""Integers msgpack stores as integers (bigger ones take another path in the serializer)."""
 
 
 def is_atom(value: Any) -> bool:
@@ -65,11 +72,11 @@ def is_atom(value: Any) -> bool:
     change in place? Then the object itself can be stored (``str.isascii`` is O(1); other
     strings may hold lone surrogates, which the serializer replaces)."""
     cls = type(value)
-    if cls in _PLAIN:
+    if cls in ATOM_TYPES:
         return True
     if cls is str:
         return value.isascii()  # type: ignore[no-any-return]
-    return cls is int and value in _INT_RANGE
+    return cls is int and value in ATOM_INTS
 
 
 class HeaderRow(NamedTuple):
@@ -135,11 +142,14 @@ def header_size(row: HeaderRow, serde: SerializerProtocol) -> int:
 
 
 class WriteBatch(NamedTuple):
-    """The values of one ``put_writes`` call, serialized together as one list."""
+    """The values of one ``put_writes`` call, stored together."""
 
     task_id: str
     task_path: str
-    data: tuple[str, bytes]
+    data: tuple[str, bytes] | None
+    """The values serialized as one list; None when ``atoms`` holds them."""
+    atoms: list[Atom] | None
+    """The values themselves, when every one is an atom and the serializer is the default."""
 
 
 StoredWrite = tuple[str, int, WriteBatch, int]
@@ -148,30 +158,18 @@ stored per write on the hot path."""
 
 
 def encode_batch(
-    serde: SerializerProtocol,
-    writes: Sequence[tuple[str, Any]],
-    task_id: str,
-    task_path: str,
-) -> tuple[list[StoredWrite], bool]:
-    """The stored writes of one call, and whether they replace existing ones.
-
-    Keys and the idempotency rule are those of ``_records.encode_writes``: a write is keyed by
-    (task_id, idx), special channels have fixed negative indexes, and a call made only of
-    special channels replaces. A value that does not encode fails with its path
-    (``writes['channel']...``).
-    """
-    channels = [channel for channel, _ in writes]
+    serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str
+) -> WriteBatch:
+    """The values of one call, stored together; a value that does not encode fails with its path
+    (``writes['channel']...``)."""
+    values = [value for _, value in writes]
+    if type(serde) is JsonPlusSerializer and all(map(is_atom, values)):
+        return WriteBatch(task_id, task_path, None, values)
     try:
-        data = serde.dumps_typed([value for _, value in writes])
+        data = serde.dumps_typed(values)
     except Exception as exc:
         _explain(serde, writes, exc)
-    batch = WriteBatch(task_id, task_path, data)
-    special = WRITES_IDX_MAP
-    stored = [
-        (channel, special.get(channel, position), batch, position)
-        for position, channel in enumerate(channels)
-    ]
-    return stored, special.keys() >= set(channels)
+    return WriteBatch(task_id, task_path, data, None)
 
 
 def _explain(
@@ -181,6 +179,19 @@ def _explain(
     for channel, value in writes:
         dumps_at(serde, f"writes[{channel!r}]", value)
     raise exc
+
+
+def replaces(writes: Sequence[tuple[str, Any]]) -> bool:
+    """Does a ``put_writes`` call replace existing writes? Only when every write goes to a
+    special channel (CONTRACT 1.6), as in ``_records.encode_writes``."""
+    return all(channel in WRITES_IDX_MAP for channel, _ in writes)
+
+
+def batch_size(batch: WriteBatch, serde: SerializerProtocol) -> int:
+    """Bytes of a batch's values as a database backend would store them."""
+    data = batch.data if batch.atoms is None else serde.dumps_typed(batch.atoms)
+    assert data is not None
+    return len(data[1])
 
 
 def _sort_key(write: StoredWrite) -> tuple[str, str, int]:
@@ -193,8 +204,11 @@ def decode_writes(serde: SerializerProtocol, writes: Iterable[StoredWrite]) -> l
     decoded: dict[int, list[Any]] = {}  # id(batch) -> its values: each batch decoded once
     out: list[PendingWrite] = []
     for channel, _, batch, position in sorted(writes, key=_sort_key):
-        values = decoded.get(id(batch))
+        values = batch.atoms
         if values is None:
-            values = decoded[id(batch)] = serde.loads_typed(batch.data)
+            values = decoded.get(id(batch))
+            if values is None:
+                assert batch.data is not None
+                values = decoded[id(batch)] = serde.loads_typed(batch.data)
         out.append((batch.task_id, channel, values[position]))
     return out

@@ -30,16 +30,19 @@ from threadloom.checkpoint._lifecycle import (
     validate_prune_args,
 )
 from threadloom.checkpoint._memory_rows import (
+    ATOM_INTS,
+    ATOM_TYPES,
     Atom,
     HeaderRow,
     StoredWrite,
+    batch_size,
     decode_writes,
     encode_batch,
     header_size,
     header_versions,
-    is_atom,
     kept_header,
     read_header,
+    replaces,
 )
 from threadloom.checkpoint._records import (
     EMPTY_ROW,
@@ -51,6 +54,7 @@ from threadloom.checkpoint._records import (
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
     INTERRUPT,
+    WRITES_IDX_MAP,
     BaseCheckpointSaver,
     ChannelVersions,
     Checkpoint,
@@ -372,11 +376,12 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             checkpoint["ts"],
             stored_metadata.get("run_id"),
         )
+        seen_head = configurable.get(CONFIG_KEY_EXPECTED_HEAD, _MISSING)
         with self._lock:
             thread = self._threads.get(thread_id)
             head = thread.heads.get(ns) if thread is not None else None
-            if CONFIG_KEY_EXPECTED_HEAD in configurable:
-                check_expected_head(configurable, thread_id, ns, head)
+            if seen_head is not _MISSING and seen_head != head:
+                check_expected_head(configurable, thread_id, ns, head)  # raises the conflict
             blobs = thread.blobs if thread is not None else _NO_BLOBS
             rows: builtins.list[tuple[BlobKey, BlobRow | Atom]] = []
             lists: builtins.list[tuple[str, Decoded]] = []
@@ -388,15 +393,21 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 if key in blobs:
                     continue
                 value = values.get(channel, _MISSING)
-                if value is _MISSING:
+                cls = type(value)
+                # is_atom(value), inlined: this runs for every changed channel of every step
+                if atoms and (
+                    cls in ATOM_TYPES
+                    or (cls is str and value.isascii())
+                    or (cls is int and value in ATOM_INTS)
+                ):
+                    rows.append((key, value))
+                elif value is _MISSING:
                     rows.append((key, EMPTY_ROW))
-                elif type(value) is list:
+                elif cls is list:
                     base = self._known_list(thread_id, thread, ns, channel)
                     blob, decoded = encode_list(serde, channel, value, version, base)
                     rows.append((key, blob))
                     lists.append((channel, decoded))
-                elif atoms and is_atom(value):
-                    rows.append((key, value))
                 else:
                     try:
                         tag, data = serde.dumps_typed(value)
@@ -412,7 +423,11 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             stored = thread.checkpoints.get(ns)
             if stored is None:
                 stored = thread.checkpoints[ns] = _Checkpoints()
-            stored.add(row)
+            if checkpoint_id in stored.rows or (stored.ids and checkpoint_id < stored.ids[-1]):
+                stored.add(row)
+            else:  # the usual case, inlined: a new checkpoint newer than all others
+                stored.rows[checkpoint_id] = row
+                stored.ids.append(checkpoint_id)
             if head is None or checkpoint_id > head:
                 thread.heads[ns] = checkpoint_id
         return {
@@ -441,7 +456,9 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 f"put_writes for thread {thread_id!r} needs config['configurable']"
                 "['checkpoint_id']: the checkpoint the task ran from."
             )
-        stored, upsert = encode_batch(self.serde, writes, task_id, task_path)
+        batch = encode_batch(self.serde, writes, task_id, task_path)
+        upsert = replaces(writes)
+        special = WRITES_IDX_MAP
         with self._lock:
             thread = self._threads.get(thread_id)
             if thread is None:
@@ -449,10 +466,11 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             bucket = thread.writes.get((ns, checkpoint_id))
             if bucket is None:
                 bucket = thread.writes[(ns, checkpoint_id)] = {}
-            for write in stored:
-                key = (task_id, write[1])
+            for position, (channel, _) in enumerate(writes):
+                idx = special.get(channel, position)
+                key = (task_id, idx)
                 if upsert or key not in bucket:
-                    bucket[key] = write
+                    bucket[key] = (channel, idx, batch, position)
 
     def get_next_version(self, current: str | None, channel: None = None) -> str:
         """``f"{n+1:032}.{random}"``: zero-padded so string order is numeric order."""
@@ -587,7 +605,9 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 blob_bytes=sum(len(b.data) for b in rows)
                 + sum(len(self.serde.dumps_typed(a)[1]) for a in atoms),
                 # the writes of one call share one batch: count its bytes once
-                write_bytes=sum(len(b.data[1]) for b in {id(w[2]): w[2] for w in writes}.values()),
+                write_bytes=sum(
+                    batch_size(b, self.serde) for b in {id(w[2]): w[2] for w in writes}.values()
+                ),
             )
 
     # -- async: the same work, done inline (nothing here waits) --------------------------------
