@@ -482,3 +482,21 @@ def test_a_configured_reducer_works_as_a_state_annotation() -> None:
     builder.add_edge(START, "answer")
     out = builder.compile().invoke({"messages": [("user", "q")]})
     assert [(m.type, m.content) for m in out["messages"]] == [("human", "q"), ("ai", "block")]
+
+
+def test_a_returned_history_is_reused_without_losing_correctness() -> None:
+    from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
+
+    from threadloom.graph.message import add_messages
+
+    history = add_messages([HumanMessage("a", id="1")], [AIMessage("b", id="2")])
+    grown = add_messages(history, [HumanMessage("c")])  # the known-ids path
+    assert [m.id for m in grown[:2]] == ["1", "2"] and grown[2].id is not None
+    replaced = add_messages(grown, [AIMessage("B", id="2")])
+    assert [m.content for m in replaced] == ["a", "B", "c"]
+    removed = add_messages(replaced, [RemoveMessage(id="1")])
+    assert [m.id for m in removed] == ["2", grown[2].id]
+    # a cached history grown in place is read again, not trusted
+    grown.append(AIMessage("d"))
+    again = add_messages(grown, [HumanMessage("e")])
+    assert all(m.id is not None for m in again) and len(again) == 5

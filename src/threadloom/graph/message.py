@@ -11,10 +11,11 @@ and no per-message Python work beyond that.
 """
 
 import functools
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Annotated, Any, ClassVar, Final, Literal, TypeAlias, TypedDict, overload
+from typing import Annotated, Any, ClassVar, Final, Literal, TypeAlias, TypedDict, cast, overload
 from uuid import uuid4
 
 from langchain_core.messages import (
@@ -93,16 +94,56 @@ def add_messages(
             f"Only received: '{given}'."
         )
     _check_format(format)
-    old, new = _as_messages(left), _as_messages(right)
-    old_ids, _ = _ensure_ids(old)
+    known = _KNOWN.ids_of(left)
+    if known is not None:  # a history this function returned: all messages, all with ids
+        old, old_ids = cast(list[BaseMessage], left), known
+    else:
+        old = _as_messages(left)
+        old_ids, _ = _ensure_ids(old)
+    new = _as_messages(right)
     new_ids, fresh = _ensure_ids(new)
     if (cut := _after_last_remove_all(new, new_ids)) is not None:
         return new[cut:]
     merged = _merge(old, old_ids, new, new_ids, fresh)
     if format == "langchain-openai":
         # A round trip through OpenAI dicts; like LangGraph's, it does not carry ids over.
-        merged = convert_to_messages(convert_to_openai_messages(merged))
+        return convert_to_messages(convert_to_openai_messages(merged))
+    if len(merged) == len(old) + len(new) and merged[len(old) :] == new:
+        _KNOWN.remember(merged, [*old_ids, *new_ids])  # the common case: only appends
     return merged
+
+
+class _KnownHistories:
+    """The ids of the last few histories ``add_messages`` returned, by list identity.
+
+    A chat turn folds several updates into one history: the second call gets the list the first
+    returned, so it can skip reading every id of a long history again. An entry holds the list
+    itself, so its ``id()`` cannot be reused while it is cached, and its length: a list grown in
+    place is not trusted. (A history edited by changing a message's id in place is not supported;
+    state is changed by returning updates.)
+    """
+
+    __slots__ = ("entries", "lock")
+
+    def __init__(self) -> None:
+        self.entries: dict[int, tuple[list[Any], int, list[str]]] = {}
+        self.lock = threading.Lock()
+
+    def ids_of(self, history: object) -> list[str] | None:
+        entry = self.entries.get(id(history))
+        if entry is None or entry[0] is not history or entry[1] != len(entry[0]):
+            return None
+        return entry[2]
+
+    def remember(self, history: list[BaseMessage], ids: list[str]) -> None:
+        with self.lock:
+            if len(self.entries) >= _KNOWN_SIZE:
+                self.entries.pop(next(iter(self.entries)))
+            self.entries[id(history)] = (history, len(history), ids)
+
+
+_KNOWN_SIZE: Final = 32
+_KNOWN = _KnownHistories()
 
 
 @dataclass(frozen=True, slots=True)
