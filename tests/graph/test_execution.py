@@ -424,3 +424,19 @@ def test_batch_and_abatch() -> None:
         graph.batch([{"a": "x"}, {"a": "y"}], [{}])
     results = asyncio.run(graph.abatch([{"a": "x"}, {"a": "y"}]))
     assert [r["a"] for r in results] == ["x", "y"]
+
+
+def test_context_schema_builds_the_runtime_context() -> None:
+    @dataclasses.dataclass
+    class Context:
+        user: str
+        tone: str = "plain"
+
+    seen: list[Any] = []
+
+    def node(state: State, runtime: Any) -> None:
+        seen.append(runtime.context)
+
+    graph = StateGraph(State, context_schema=Context).add_node("n", node).add_edge(START, "n")
+    graph.compile().invoke({"a": "x"}, context={"user": "u1"})
+    assert seen == [Context(user="u1", tone="plain")]
