@@ -222,8 +222,8 @@ def _has_nul(value: Any) -> bool:
             if kind is str:
                 if "\x00" in item:
                     return True
-            elif kind not in _ATOMS and _has_nul(item):
-                return True
+            elif kind not in _ATOMS and (item or kind is not dict) and _has_nul(item):
+                return True  # (an empty dict, like a root graph's parents, holds nothing)
         return False
     if cls is builtins.list:
         return any(map(_has_nul, value))
