@@ -1,6 +1,7 @@
 """How ``InMemorySaver`` keeps headers and pending writes without paying O(nodes) per step.
 
-Two shortcuts over the shared rows of ``_records``, both possible only in process memory:
+Shortcuts over the shared rows of ``_records``, possible only in process memory and taken only
+with the default ``JsonPlusSerializer`` (any other serializer sees everything, as before):
 
 - **Headers the engine hands over are kept as they are.** A put made by a graph run (it carries
   the run's expected head, ``CONFIG_KEY_EXPECTED_HEAD``) comes with fresh ``channel_versions``
@@ -10,13 +11,17 @@ Two shortcuts over the shared rows of ``_records``, both possible only in proces
   (100 nodes: ~7 µs, more than the rest of a put). Reads hand out copies, never these dicts.
   Any other put (a direct API call, a checkpoint with keys the engine does not write) has its
   header serialized, so the caller may reuse its dicts freely.
-- **Plain immutable values are kept as they are.** With the default ``JsonPlusSerializer``, a
-  channel value that is exactly ``None``, a ``bool``, a ``float``, a 64-bit ``int`` or an ASCII
-  ``str`` comes back from the serializer as an equal object of the same type, and nobody can
-  change it in place: storing the object itself is the same as storing its bytes, minus the
-  encoding on every step and the decoding on every read. Anything else is serialized.
-- **The values of one ``put_writes`` call are serialized together**, as one list; each write
-  refers to its position in that batch. Reading decodes each batch once.
+- **Plain metadata is kept as a dict.** Metadata made only of atoms (below) and flat dicts of
+  atoms under ASCII string keys (what the engine writes: source, step, parents, and the plain
+  values of the run config) is copied, not serialized; reads copy it again.
+- **Plain immutable values are kept as they are.** A channel value or a write that is exactly
+  ``None``, a ``bool``, a ``float``, a 64-bit ``int`` or an ASCII ``str`` comes back from the
+  serializer as an equal object of the same type, and nobody can change it in place: storing
+  the object itself is the same as storing its bytes, minus the encoding on every step and the
+  decoding on every read. Anything else is serialized.
+- **The values of one ``put_writes`` call are stored together**, as one list (kept as it is
+  when every value is an atom, else serialized once); each write refers to its position in
+  that batch. Reading decodes each batch once.
 """
 
 from __future__ import annotations
@@ -48,8 +53,10 @@ __all__ = [
     "header_versions",
     "is_atom",
     "kept_header",
+    "peek_metadata",
+    "plain_metadata",
     "read_header",
-    "replaces",
+    "read_metadata",
 ]
 
 ENGINE_KEYS: Final = frozenset(
@@ -88,8 +95,9 @@ class HeaderRow(NamedTuple):
     """The engine's header dicts, kept as handed over: never changed, never handed out."""
     packed: tuple[str, bytes] | None
     """The serialized header of any other put (``live`` is None)."""
-    metadata: tuple[str, bytes]
-    """Serialized metadata, as merged by ``get_serializable_checkpoint_metadata``."""
+    metadata: dict[str, Any] | tuple[str, bytes]
+    """Metadata as merged by ``get_serializable_checkpoint_metadata``: a private copy when it
+    is plain (``plain_metadata``), else serialized."""
     ts: str
     """Creation time (the checkpoint's ``ts``), kept apart for pruning by date."""
     run_id: str | None
@@ -134,11 +142,59 @@ def header_versions(row: HeaderRow, serde: SerializerProtocol) -> Mapping[str, A
     return serde.loads_typed(row.packed)["channel_versions"]  # type: ignore[no-any-return]
 
 
+def plain_metadata(metadata: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A private copy of ``metadata`` when it holds only atoms and flat dicts of atoms under
+    ASCII string keys (then the copy is what the serializer would give back); else None."""
+    copied: dict[str, Any] = {}
+    for key, value in metadata.items():
+        if type(key) is not str or not key.isascii():
+            return None
+        cls = type(value)
+        if cls is dict:
+            for inner_key, item in value.items():
+                kind = type(item)
+                if type(inner_key) is not str or not inner_key.isascii():
+                    return None
+                if not (
+                    kind in ATOM_TYPES
+                    or (kind is str and item.isascii())
+                    or (kind is int and item in ATOM_INTS)
+                ):
+                    return None
+            value = dict(value)
+        elif not (
+            cls in ATOM_TYPES
+            or (cls is str and value.isascii())
+            or (cls is int and value in ATOM_INTS)
+        ):
+            return None
+        copied[key] = value
+    return copied
+
+
+def read_metadata(row: HeaderRow, serde: SerializerProtocol) -> dict[str, Any]:
+    """Fresh metadata the caller may change."""
+    metadata = row.metadata
+    if type(metadata) is dict:
+        return {k: dict(v) if type(v) is dict else v for k, v in metadata.items()}
+    return serde.loads_typed(metadata)  # type: ignore[arg-type,no-any-return]
+
+
+def peek_metadata(row: HeaderRow, serde: SerializerProtocol) -> Mapping[str, Any]:
+    """Metadata to look at, not to hand out (no copy when kept as a dict)."""
+    metadata = row.metadata
+    if type(metadata) is dict:
+        return metadata
+    return serde.loads_typed(metadata)  # type: ignore[arg-type,no-any-return]
+
+
 def header_size(row: HeaderRow, serde: SerializerProtocol) -> int:
     """Bytes of the header and metadata as a database backend would store them."""
     packed = row.packed if row.live is None else serde.dumps_typed(row.live)
+    metadata = row.metadata
+    packed_metadata = serde.dumps_typed(metadata) if isinstance(metadata, dict) else metadata
     assert packed is not None
-    return len(packed[1]) + len(row.metadata[1])
+    return len(packed[1]) + len(packed_metadata[1])
 
 
 class WriteBatch(NamedTuple):
@@ -159,17 +215,37 @@ stored per write on the hot path."""
 
 def encode_batch(
     serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str
-) -> WriteBatch:
-    """The values of one call, stored together; a value that does not encode fails with its path
-    (``writes['channel']...``)."""
-    values = [value for _, value in writes]
-    if type(serde) is JsonPlusSerializer and all(map(is_atom, values)):
-        return WriteBatch(task_id, task_path, None, values)
+) -> tuple[WriteBatch, bool]:
+    """The values of one call stored together, and whether the call replaces existing writes.
+
+    A call replaces only when every write goes to a special channel (CONTRACT 1.6, as in
+    ``_records.encode_writes``). A value that does not encode fails with its path
+    (``writes['channel']...``).
+    """
+    # One pass: this runs for every finished task.
+    special = WRITES_IDX_MAP
+    values = []
+    upsert = True
+    atoms = type(serde) is JsonPlusSerializer
+    for channel, value in writes:
+        values.append(value)
+        if upsert and channel not in special:
+            upsert = False
+        if atoms:
+            cls = type(value)  # is_atom(value), inlined
+            if not (
+                cls in ATOM_TYPES
+                or (cls is str and value.isascii())
+                or (cls is int and value in ATOM_INTS)
+            ):
+                atoms = False
+    if atoms:
+        return WriteBatch(task_id, task_path, None, values), upsert
     try:
         data = serde.dumps_typed(values)
     except Exception as exc:
         _explain(serde, writes, exc)
-    return WriteBatch(task_id, task_path, data, None)
+    return WriteBatch(task_id, task_path, data, None), upsert
 
 
 def _explain(
@@ -179,12 +255,6 @@ def _explain(
     for channel, value in writes:
         dumps_at(serde, f"writes[{channel!r}]", value)
     raise exc
-
-
-def replaces(writes: Sequence[tuple[str, Any]]) -> bool:
-    """Does a ``put_writes`` call replace existing writes? Only when every write goes to a
-    special channel (CONTRACT 1.6), as in ``_records.encode_writes``."""
-    return all(channel in WRITES_IDX_MAP for channel, _ in writes)
 
 
 def batch_size(batch: WriteBatch, serde: SerializerProtocol) -> int:

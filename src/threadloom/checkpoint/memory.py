@@ -41,8 +41,10 @@ from threadloom.checkpoint._memory_rows import (
     header_size,
     header_versions,
     kept_header,
+    peek_metadata,
+    plain_metadata,
     read_header,
-    replaces,
+    read_metadata,
 )
 from threadloom.checkpoint._records import (
     EMPTY_ROW,
@@ -242,7 +244,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         return CheckpointTuple(
             config=thread_config(thread_id, ns, row.checkpoint_id),
             checkpoint=checkpoint,
-            metadata=serde.loads_typed(row.metadata),
+            metadata=read_metadata(row, serde),  # type: ignore[arg-type]
             parent_config=(thread_config(thread_id, ns, row.parent_id) if row.parent_id else None),
             pending_writes=decode_writes(serde, writes.values()) if writes else [],
         )
@@ -326,7 +328,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 if thread is None or row is None:
                     continue
                 if filter:
-                    metadata = self.serde.loads_typed(row.metadata)
+                    metadata = peek_metadata(row, self.serde)
                     if any(metadata.get(k) != v for k, v in filter.items()):
                         continue
                 found = self._tuple(thread_id, thread, ns, row, remember=False)
@@ -357,8 +359,10 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         ns = configurable.get("checkpoint_ns", "")
         checkpoint_id = checkpoint["id"]
         serde = self.serde
+        # The object shortcuts (_memory_rows) hold for the default serializer only: any other
+        # (an encrypting one, say) sees every header, metadata and value.
         atoms = type(serde) is JsonPlusSerializer
-        live = kept_header(checkpoint, configurable)
+        live = kept_header(checkpoint, configurable) if atoms else None
         if live is None:
             header: dict[str, Any] = dict(checkpoint)
             del header["channel_values"]
@@ -367,12 +371,17 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             packed = None
         values = checkpoint["channel_values"]
         stored_metadata = get_serializable_checkpoint_metadata(config, metadata)
+        kept_metadata: dict[str, Any] | tuple[str, bytes] | None = (
+            plain_metadata(stored_metadata) if atoms else None
+        )
+        if kept_metadata is None:
+            kept_metadata = dumps_fast(serde, stored_metadata, "metadata")
         row = HeaderRow(
             checkpoint_id,
             configurable.get("checkpoint_id"),
             live,
             packed,
-            dumps_fast(serde, stored_metadata, "metadata"),
+            kept_metadata,
             checkpoint["ts"],
             stored_metadata.get("run_id"),
         )
@@ -456,8 +465,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 f"put_writes for thread {thread_id!r} needs config['configurable']"
                 "['checkpoint_id']: the checkpoint the task ran from."
             )
-        batch = encode_batch(self.serde, writes, task_id, task_path)
-        upsert = replaces(writes)
+        batch, upsert = encode_batch(self.serde, writes, task_id, task_path)
         special = WRITES_IDX_MAP
         with self._lock:
             thread = self._threads.get(thread_id)
