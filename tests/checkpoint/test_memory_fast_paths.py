@@ -12,12 +12,15 @@ from typing import Any
 
 import pytest
 from conftest import config
+from hypothesis import given
+from hypothesis import strategies as st
 
-from threadloom.checkpoint._memory_rows import ENGINE_KEYS, is_atom
+from threadloom.checkpoint._memory_rows import ENGINE_KEYS, is_atom, plain_metadata
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
     INTERRUPT,
     Checkpoint,
+    get_serializable_checkpoint_metadata,
     next_string_version,
 )
 from threadloom.checkpoint.id import uuid6
@@ -220,6 +223,56 @@ def test_prune_and_collect_with_engine_headers() -> None:
     report = saver.thread_size_report("t")
     assert report.checkpoints == 2 and report.checkpoint_bytes > 0
     assert report.blobs == 4  # the values of the two kept checkpoints, nothing else
+
+
+# -- plain metadata kept as a dict ------------------------------------------------------------
+
+_KEYS = st.sampled_from(["source", "step", "run_id", "user", "writes", "thread_id", "__x", "é"])
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**65), max_value=2**65),
+    st.floats(allow_nan=False),
+    st.text(alphabet="ab\x00é", max_size=3),
+    st.tuples(st.integers()),
+)
+_PLAINISH = st.dictionaries(
+    _KEYS, st.one_of(_VALUES, st.dictionaries(st.text("ab\x00é", max_size=2), _VALUES))
+)
+
+
+@given(metadata=_PLAINISH, run_metadata=_PLAINISH, configurable=_PLAINISH)
+def test_plain_metadata_is_the_general_merge_or_declines(
+    metadata: dict[str, Any], run_metadata: dict[str, Any], configurable: dict[str, Any]
+) -> None:
+    run_config: Any = {"metadata": run_metadata, "configurable": configurable}
+    plain = plain_metadata(run_config, metadata)
+    if plain is not None:
+        assert plain == get_serializable_checkpoint_metadata(run_config, metadata)  # type: ignore[arg-type]
+
+
+def test_plain_metadata_is_a_private_copy() -> None:
+    saver = InMemorySaver()
+    parents = {"": "parent-id"}
+    checkpoint: Any = {
+        "v": 4,
+        "id": str(uuid6(clock_seq=0)),
+        "ts": datetime.now(UTC).isoformat(),
+        "channel_values": {},
+        "channel_versions": {},
+        "versions_seen": {},
+        "updated_channels": [],
+    }
+    run_config: Any = {"configurable": {"thread_id": "t", "checkpoint_ns": "", "user": "bob"}}
+    run_config["configurable"][CONFIG_KEY_EXPECTED_HEAD] = None
+    saved = saver.put(run_config, checkpoint, {"source": "loop", "parents": parents}, {})
+    parents[""] = "changed after put"
+    first = saver.get_tuple(saved)
+    assert first is not None
+    assert first.metadata == {"source": "loop", "parents": {"": "parent-id"}, "user": "bob"}
+    first.metadata["parents"][""] = "changed by a reader"  # type: ignore[typeddict-item]
+    again = saver.get_tuple(saved)
+    assert again is not None and again.metadata["parents"] == {"": "parent-id"}
 
 
 # -- plain immutable values kept as objects ---------------------------------------------------

@@ -31,6 +31,7 @@ from typing import Any, Final, NamedTuple, NoReturn
 
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
+    EXCLUDED_METADATA_KEYS,
     WRITES_IDX_MAP,
     Checkpoint,
     PendingWrite,
@@ -142,34 +143,51 @@ def header_versions(row: HeaderRow, serde: SerializerProtocol) -> Mapping[str, A
     return serde.loads_typed(row.packed)["channel_versions"]  # type: ignore[no-any-return]
 
 
-def plain_metadata(metadata: Mapping[str, Any]) -> dict[str, Any] | None:
-    """A private copy of ``metadata`` when it holds only atoms and flat dicts of atoms under
-    ASCII string keys (then the copy is what the serializer would give back); else None."""
-    copied: dict[str, Any] = {}
+def plain_metadata(config: Mapping[str, Any], metadata: Mapping[str, Any]) -> dict[str, Any] | None:
+    """``get_serializable_checkpoint_metadata(config, metadata)`` as a private copy, made in one
+    pass, when everything in it is plain: atoms (no NUL in any string) and flat dicts of atoms,
+    under ASCII string keys. Then the copy is what the serializer would give back. None when
+    anything is not plain: the caller merges and serializes the general way.
+    """
+    merged: dict[str, Any] = {}
     for key, value in metadata.items():
-        if type(key) is not str or not key.isascii():
+        if type(key) is not str or not key.isascii() or "\x00" in key:
             return None
         cls = type(value)
         if cls is dict:
             for inner_key, item in value.items():
-                kind = type(item)
-                if type(inner_key) is not str or not inner_key.isascii():
+                if type(inner_key) is not str or not inner_key.isascii() or "\x00" in inner_key:
                     return None
-                if not (
-                    kind in ATOM_TYPES
-                    or (kind is str and item.isascii())
-                    or (kind is int and item in ATOM_INTS)
-                ):
+                if not _plain_atom(item):
                     return None
             value = dict(value)
-        elif not (
-            cls in ATOM_TYPES
-            or (cls is str and value.isascii())
-            or (cls is int and value in ATOM_INTS)
-        ):
+        elif not _plain_atom(value):
             return None
-        copied[key] = value
-    return copied
+        merged[key] = value
+    # The merge rules of base.get_checkpoint_metadata, for plain values.
+    excluded = EXCLUDED_METADATA_KEYS
+    for source in (config.get("metadata"), config.get("configurable")):
+        if not source:
+            continue
+        for key, value in source.items():
+            if key in merged or key in excluded or key.startswith("__"):
+                continue
+            cls = type(value)
+            if cls is str or cls is int or cls is float or cls is bool:
+                if not _plain_atom(value) or not key.isascii():
+                    return None
+                merged[key] = value
+            elif isinstance(value, str | int | float | bool):
+                return None  # a subclass: converted or kept by the general rules
+    merged.pop("writes", None)
+    return merged
+
+
+def _plain_atom(value: Any) -> bool:
+    cls = type(value)
+    if cls is str:
+        return value.isascii() and "\x00" not in value
+    return cls in ATOM_TYPES or (cls is int and value in ATOM_INTS)
 
 
 def read_metadata(row: HeaderRow, serde: SerializerProtocol) -> dict[str, Any]:

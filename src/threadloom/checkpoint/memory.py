@@ -370,12 +370,14 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         else:
             packed = None
         values = checkpoint["channel_values"]
-        stored_metadata = get_serializable_checkpoint_metadata(config, metadata)
-        kept_metadata: dict[str, Any] | tuple[str, bytes] | None = (
-            plain_metadata(stored_metadata) if atoms else None
-        )
-        if kept_metadata is None:
-            kept_metadata = dumps_fast(serde, stored_metadata, "metadata")
+        plain = plain_metadata(config, metadata) if atoms else None
+        if plain is None:
+            stored_metadata = get_serializable_checkpoint_metadata(config, metadata)
+            kept_metadata: dict[str, Any] | tuple[str, bytes] = dumps_fast(
+                serde, stored_metadata, "metadata"
+            )
+        else:
+            stored_metadata = kept_metadata = plain  # type: ignore[assignment]
         row = HeaderRow(
             checkpoint_id,
             configurable.get("checkpoint_id"),
