@@ -362,6 +362,24 @@ def test_write_batches_keep_the_idempotency_rules() -> None:
     assert report.writes == 5 and report.write_bytes > 0
 
 
+def test_copied_writes_stay_apart_from_the_source() -> None:
+    saver = InMemorySaver()
+    head = Chain(saver).put({"a": 1})
+    saver.put_writes(config("t", "", head), [("a", 1)], "one")  # a single call so far
+    saver.copy_thread("t", "copy")
+    saver.put_writes(config("t", "", head), [("a", 2)], "two")
+    saver.put_writes(config("copy", "", head), [("a", 3)], "three")
+    source = saver.get_tuple(config("t", "", head))
+    copy = saver.get_tuple(config("copy", "", head))
+    assert source is not None and copy is not None
+    assert source.pending_writes == [("one", "a", 1), ("two", "a", 2)]
+    assert copy.pending_writes == [("one", "a", 1), ("three", "a", 3)]
+    saver.copy_thread("t", "copy")  # merged into the copy's writes
+    again = saver.get_tuple(config("copy", "", head))
+    assert again is not None
+    assert again.pending_writes == [("one", "a", 1), ("three", "a", 3), ("two", "a", 2)]
+
+
 def test_writes_read_back_are_copies() -> None:
     saver = InMemorySaver()
     head = Chain(saver).put({"a": 1})

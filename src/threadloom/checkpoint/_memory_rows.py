@@ -44,9 +44,12 @@ __all__ = [
     "ATOM_TYPES",
     "ENGINE_KEYS",
     "Atom",
+    "CheckpointWrites",
     "HeaderRow",
+    "KeyedWrites",
     "StoredWrite",
     "WriteBatch",
+    "add_batch",
     "batch_size",
     "decode_writes",
     "encode_batch",
@@ -54,6 +57,7 @@ __all__ = [
     "header_versions",
     "is_atom",
     "kept_header",
+    "keyed_writes",
     "peek_metadata",
     "plain_metadata",
     "read_header",
@@ -216,10 +220,13 @@ def header_size(row: HeaderRow, serde: SerializerProtocol) -> int:
 
 
 class WriteBatch(NamedTuple):
-    """The values of one ``put_writes`` call, stored together."""
+    """The writes of one ``put_writes`` call, stored together."""
 
     task_id: str
     task_path: str
+    channels: list[str]
+    upsert: bool
+    """Every write goes to a special channel: the call replaces (CONTRACT 1.6)."""
     data: tuple[str, bytes] | None
     """The values serialized as one list; None when ``atoms`` holds them."""
     atoms: list[Atom] | None
@@ -227,25 +234,30 @@ class WriteBatch(NamedTuple):
 
 
 StoredWrite = tuple[str, int, WriteBatch, int]
-"""One pending write: ``(channel, idx, batch, position in the batch)``. A plain tuple: one is
-stored per write on the hot path."""
+"""One pending write: ``(channel, idx, batch, position in the batch)``."""
+
+KeyedWrites = dict[tuple[str, int], StoredWrite]
+"""A checkpoint's pending writes by (task_id, idx), the key of the idempotency rule."""
+
+CheckpointWrites = WriteBatch | KeyedWrites
+"""What a checkpoint's pending writes are stored as: the one call made so far, as it came (a
+graph step with one task makes one call per checkpoint, and pays nothing per write), or from
+the second call on, the writes by key."""
 
 
 def encode_batch(
     serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str
-) -> tuple[WriteBatch, bool]:
-    """The values of one call stored together, and whether the call replaces existing writes.
-
-    A call replaces only when every write goes to a special channel (CONTRACT 1.6, as in
-    ``_records.encode_writes``). A value that does not encode fails with its path
-    (``writes['channel']...``).
-    """
+) -> WriteBatch:
+    """The writes of one call stored together; a value that does not encode fails with its path
+    (``writes['channel']...``)."""
     # One pass: this runs for every finished task.
     special = WRITES_IDX_MAP
+    channels = []
     values = []
     upsert = True
     atoms = type(serde) is JsonPlusSerializer
     for channel, value in writes:
+        channels.append(channel)
         values.append(value)
         if upsert and channel not in special:
             upsert = False
@@ -258,12 +270,36 @@ def encode_batch(
             ):
                 atoms = False
     if atoms:
-        return WriteBatch(task_id, task_path, None, values), upsert
+        return WriteBatch(task_id, task_path, channels, upsert, None, values)
     try:
         data = serde.dumps_typed(values)
     except Exception as exc:
         _explain(serde, writes, exc)
-    return WriteBatch(task_id, task_path, data, None), upsert
+    return WriteBatch(task_id, task_path, channels, upsert, data, None)
+
+
+def add_batch(keyed: KeyedWrites, batch: WriteBatch) -> None:
+    """Apply one call to the writes by key: special channels keep their fixed negative index,
+    others their position; regular writes are first-write-wins, a call made only of special
+    channels replaces (CONTRACT 1.6, as ``_records.encode_writes`` and the SQL backends)."""
+    special = WRITES_IDX_MAP
+    task_id, upsert = batch.task_id, batch.upsert
+    for position, channel in enumerate(batch.channels):
+        idx = special.get(channel, position)
+        key = (task_id, idx)
+        if upsert or key not in keyed:
+            keyed[key] = (channel, idx, batch, position)
+
+
+def keyed_writes(stored: CheckpointWrites | None) -> KeyedWrites:
+    """The writes by key (a new dict when they are still one call)."""
+    if stored is None:
+        return {}
+    if type(stored) is WriteBatch:
+        keyed: KeyedWrites = {}
+        add_batch(keyed, stored)
+        return keyed
+    return stored  # type: ignore[return-value]
 
 
 def _explain(

@@ -33,14 +33,17 @@ from threadloom.checkpoint._memory_rows import (
     ATOM_INTS,
     ATOM_TYPES,
     Atom,
+    CheckpointWrites,
     HeaderRow,
-    StoredWrite,
+    WriteBatch,
+    add_batch,
     batch_size,
     decode_writes,
     encode_batch,
     header_size,
     header_versions,
     kept_header,
+    keyed_writes,
     peek_metadata,
     plain_metadata,
     read_header,
@@ -56,7 +59,6 @@ from threadloom.checkpoint._records import (
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
     INTERRUPT,
-    WRITES_IDX_MAP,
     BaseCheckpointSaver,
     ChannelVersions,
     Checkpoint,
@@ -127,7 +129,7 @@ class _Thread:
     """ns → newest checkpoint id (one dict lookup for "latest" and for conflict checks)."""
     blobs: dict[BlobKey, BlobRow | Atom] = field(default_factory=dict)
     """(ns, channel, version) → its row, or the value itself when it is an atom."""
-    writes: dict[tuple[str, str], dict[tuple[str, int], StoredWrite]] = field(default_factory=dict)
+    writes: dict[tuple[str, str], CheckpointWrites] = field(default_factory=dict)
     """(ns, checkpoint id) → (task_id, idx) → write."""
 
 
@@ -240,7 +242,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 values[channel] = value
         header["channel_values"] = values
         checkpoint: Checkpoint = header  # type: ignore[assignment]
-        writes = thread.writes.get((ns, row.checkpoint_id))
+        writes = keyed_writes(thread.writes.get((ns, row.checkpoint_id)))
         return CheckpointTuple(
             config=thread_config(thread_id, ns, row.checkpoint_id),
             checkpoint=checkpoint,
@@ -467,20 +469,19 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 f"put_writes for thread {thread_id!r} needs config['configurable']"
                 "['checkpoint_id']: the checkpoint the task ran from."
             )
-        batch, upsert = encode_batch(self.serde, writes, task_id, task_path)
-        special = WRITES_IDX_MAP
+        batch = encode_batch(self.serde, writes, task_id, task_path)
+        key = (ns, checkpoint_id)
         with self._lock:
             thread = self._threads.get(thread_id)
             if thread is None:
                 thread = self._threads[thread_id] = _Thread()
-            bucket = thread.writes.get((ns, checkpoint_id))
-            if bucket is None:
-                bucket = thread.writes[(ns, checkpoint_id)] = {}
-            for position, (channel, _) in enumerate(writes):
-                idx = special.get(channel, position)
-                key = (task_id, idx)
-                if upsert or key not in bucket:
-                    bucket[key] = (channel, idx, batch, position)
+            stored = thread.writes.get(key)
+            if stored is None:
+                thread.writes[key] = batch  # the first call: kept as it came
+                return
+            if type(stored) is WriteBatch:
+                stored = thread.writes[key] = keyed_writes(stored)
+            add_batch(stored, batch)  # type: ignore[arg-type]
 
     def get_next_version(self, current: str | None, channel: None = None) -> str:
         """``f"{n+1:032}.{random}"``: zero-padded so string order is numeric order."""
@@ -558,8 +559,15 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                     copied.add(row)
                 target.heads[ns] = copied.ids[-1]
             target.blobs.update(source.blobs)
-            for key, bucket in source.writes.items():
-                target.writes.setdefault(key, {}).update(bucket)
+            for key, writes in source.writes.items():
+                if key in target.writes:
+                    merged = dict(keyed_writes(target.writes[key]))
+                    merged.update(keyed_writes(writes))
+                    target.writes[key] = merged
+                elif isinstance(writes, dict):
+                    target.writes[key] = dict(writes)  # the source may still add to its own
+                else:
+                    target.writes[key] = writes  # one call: immutable, shared
             self._forget(str(target_thread_id))
 
     def prune(
@@ -584,7 +592,9 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                             row.ts,
                             any(
                                 w[0] == INTERRUPT
-                                for w in thread.writes.get((ns, row.checkpoint_id), {}).values()
+                                for w in keyed_writes(
+                                    thread.writes.get((ns, row.checkpoint_id))
+                                ).values()
                             ),
                         )
                         for row in stored.rows.values()
@@ -601,7 +611,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         with self._lock:
             thread = self._threads.get(str(thread_id)) or _Thread()
             headers = [row for s in thread.checkpoints.values() for row in s.rows.values()]
-            writes = [w for bucket in thread.writes.values() for w in bucket.values()]
+            writes = [w for s in thread.writes.values() for w in keyed_writes(s).values()]
             rows = [b for b in thread.blobs.values() if type(b) is BlobRow]
             atoms = [b for b in thread.blobs.values() if type(b) is not BlobRow]
             return ThreadSizeReport(
