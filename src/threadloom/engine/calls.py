@@ -51,8 +51,8 @@ def _call_task(
     retry: tuple[RetryPolicy, ...],
     parent: TaskScratchpad,
 ) -> Task:
-    site: CallSite = parent.extras["runner"].call_site()
-    parent_task: Task = parent.extras["task"]
+    site: CallSite = parent.runner.call_site()
+    parent_task: Task = parent.task
     index = parent.call_counter
     parent.call_counter += 1
     path = (PUSH, parent_task.path, index, True)
@@ -115,7 +115,7 @@ def schedule_call(
 ) -> Any:
     """Schedule one ``@task`` call from inside a run; return its future."""
     parent = current_scratchpad(name)
-    site: CallSite = parent.extras["runner"].call_site()
+    site: CallSite = parent.runner.call_site()
     task = _call_task(name, func, args, kwargs, retry, parent)
     found, result = _saved_result(site, task)
     try:

@@ -247,13 +247,13 @@ def prepare_tasks(
         candidates = sorted(wanted, key=plan.node_order.__getitem__)
     for name in candidates:
         node = plan.nodes[name]
-        seen = seen_all.get(name, {})
-        if not any(
-            channels[t].is_available() and versions.get(t, null) > seen.get(t, null)
-            for t in node.triggers
-        ):
+        seen = seen_all.get(name, _NO_VERSIONS)
+        for t in node.triggers:
+            if channels[t].is_available() and versions.get(t, null) > seen.get(t, null):
+                break
+        else:
             continue
-        triggers = tuple(sorted(node.triggers))
+        triggers = plan.sorted_triggers[name]
         tid = task_id(cid, ns, step_str, name, PULL, *triggers)
         pull_path: tuple[str, str] = (PULL, name)
         task = Task(
@@ -268,6 +268,9 @@ def prepare_tasks(
         )
         tasks[tid] = _with_parent(cid, ns, task) if node.subgraph is not None else task
     return tasks
+
+
+_NO_VERSIONS: dict[str, Any] = {}
 
 
 def _with_parent(checkpoint_id: str, ns: str, task: Task) -> Task:

@@ -123,6 +123,8 @@ class Plan:
     """Some node runs a compiled graph: runs then hand their saver and store down."""
 
     pull_path_strs: dict[str, str] = field(default_factory=dict)
+    sorted_triggers: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Each node's triggers in the order task ids hash them."""
     """Each node's edge-triggered task path as a sort key (the same for every step)."""
 
     def __post_init__(self) -> None:
@@ -130,6 +132,7 @@ class Plan:
 
         self.node_order = {name: i for i, name in enumerate(self.nodes)}
         self.pull_path_strs = {name: task_path_str(("__pregel_pull", name)) for name in self.nodes}
+        self.sorted_triggers = {name: tuple(sorted(n.triggers)) for name, n in self.nodes.items()}
         self.has_subgraphs = any(node.subgraph is not None for node in self.nodes.values())
         self.ephemeral = frozenset(
             name for name, ch in self.channels.items() if isinstance(ch, EphemeralValue | Topic)

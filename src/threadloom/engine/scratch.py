@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -63,7 +63,10 @@ class TaskScratchpad:
     interrupt_counter: int = 0
     submit: Callable[..., Any] | None = None
     """Schedules a functional ``@task`` call in the current superstep (functional API)."""
-    extras: dict[str, Any] = field(default_factory=dict)
+    task: Any = None
+    """The running task (its path places the ``@task`` calls it makes)."""
+    runner: Any = None
+    """The run's task runner (where ``@task`` calls are scheduled)."""
     _runtime: Any = None
 
     @property

@@ -87,11 +87,11 @@ class TaskRunner:
             runtime_factory=runtime,
             writer=self.writer,
             submit=self.submit,
+            task=task,
+            runner=self,
         )
-        pad.extras["task"] = task
         if self.messages is not None and not task.node.hidden:
             self.messages.node_started(task.input)
-        pad.extras["runner"] = self
         return pad
 
     def kwargs(self, task: Task, pad: TaskScratchpad) -> dict[str, Any]:
