@@ -153,19 +153,23 @@ def plain_metadata(config: Mapping[str, Any], metadata: Mapping[str, Any]) -> di
     under ASCII string keys. Then the copy is what the serializer would give back. None when
     anything is not plain: the caller merges and serializes the general way.
     """
+    # The atom tests are written out: this runs on every put.
     merged: dict[str, Any] = {}
     for key, value in metadata.items():
         if type(key) is not str or not key.isascii() or "\x00" in key:
             return None
         cls = type(value)
-        if cls is dict:
+        if cls is str:
+            if not value.isascii() or "\x00" in value:
+                return None
+        elif cls is dict:
             for inner_key, item in value.items():
                 if type(inner_key) is not str or not inner_key.isascii() or "\x00" in inner_key:
                     return None
                 if not _plain_atom(item):
                     return None
             value = dict(value)
-        elif not _plain_atom(value):
+        elif cls not in ATOM_TYPES and not (cls is int and value in ATOM_INTS):
             return None
         merged[key] = value
     # The merge rules of base.get_checkpoint_metadata, for plain values.
@@ -177,12 +181,19 @@ def plain_metadata(config: Mapping[str, Any], metadata: Mapping[str, Any]) -> di
             if key in merged or key in excluded or key.startswith("__"):
                 continue
             cls = type(value)
-            if cls is str or cls is int or cls is float or cls is bool:
-                if not _plain_atom(value) or not key.isascii():
+            if cls is str:
+                if not value.isascii() or "\x00" in value:
                     return None
-                merged[key] = value
-            elif isinstance(value, str | int | float | bool):
-                return None  # a subclass: converted or kept by the general rules
+            elif cls is int:
+                if value not in ATOM_INTS:
+                    return None
+            elif cls is not float and cls is not bool:
+                if isinstance(value, str | int | float | bool):
+                    return None  # a subclass: converted or kept by the general rules
+                continue  # not copied into metadata
+            if not key.isascii():
+                return None
+            merged[key] = value
     merged.pop("writes", None)
     return merged
 

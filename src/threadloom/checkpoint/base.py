@@ -338,7 +338,7 @@ _last_made: tuple[str | None, int] = (None, 0)
 the newest version, which is usually that one: knowing it saves parsing the string."""
 
 
-def next_string_version(current: str | int | float | None) -> str:
+def next_string_version(current: str | int | float | None, channel: None = None) -> str:
     """The string versions the bundled savers use: ``f"{n+1:032}.{random:016}"``.
 
     Zero padding makes string order numeric order; the random part makes two branches that bump

@@ -483,9 +483,9 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 stored = thread.writes[key] = keyed_writes(stored)
             add_batch(stored, batch)  # type: ignore[arg-type]
 
-    def get_next_version(self, current: str | None, channel: None = None) -> str:
-        """``f"{n+1:032}.{random}"``: zero-padded so string order is numeric order."""
-        return next_string_version(current)
+    get_next_version = staticmethod(next_string_version)
+    """``f"{n+1:032}.{random}"``: zero-padded so string order is numeric order. The function
+    itself, not a method calling it: the engine calls this once per step."""
 
     # -- lifecycle ----------------------------------------------------------------------------
 
