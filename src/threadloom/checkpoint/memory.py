@@ -85,8 +85,10 @@ class _Checkpoints:
     """The checkpoint headers of one (thread, ns): by id, and their ids in ascending order.
 
     Ids are time-ordered, so a new checkpoint's id is nearly always the largest and is
-    appended; the sorted list lets ``list(limit=..., before=...)`` start at the right place
-    and touch only the rows it returns, however long the thread.
+    appended. The last id is the head ("latest", and what a run's expected head is checked
+    against); the sorted list lets ``list(limit=..., before=...)`` start at the right place and
+    touch only the rows it returns, however long the thread. Never empty: a (thread, ns) without
+    checkpoints has no entry.
     """
 
     __slots__ = ("ids", "rows")
@@ -124,13 +126,11 @@ class _Thread:
     """Everything stored for one thread."""
 
     checkpoints: dict[str, _Checkpoints] = field(default_factory=dict)
-    """ns → its checkpoint headers."""
-    heads: dict[str, str] = field(default_factory=dict)
-    """ns → newest checkpoint id (one dict lookup for "latest" and for conflict checks)."""
+    """ns → its checkpoint headers (the newest is the head: latest reads, conflict checks)."""
     blobs: dict[BlobKey, BlobRow | Atom] = field(default_factory=dict)
     """(ns, channel, version) → its row, or the value itself when it is an atom."""
     writes: dict[tuple[str, str], CheckpointWrites] = field(default_factory=dict)
-    """(ns, checkpoint id) → (task_id, idx) → write."""
+    """(ns, checkpoint id) → its pending writes (one call's batch, or by (task_id, idx))."""
 
 
 _NO_BLOBS: dict[BlobKey, BlobRow | Atom] = {}
@@ -260,15 +260,15 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             thread = self._threads.get(thread_id)
             if thread is None:
                 return None
+            stored = thread.checkpoints.get(ns)
+            if stored is None:
+                return None
             if checkpoint_id is None:
-                checkpoint_id = thread.heads.get(ns)
-                if checkpoint_id is None:
-                    return None
+                checkpoint_id = stored.ids[-1]  # the newest: one lookup, however long the thread
                 echo = None
             else:
                 echo = config  # LangGraph's in-memory saver echoes a request that names an id
-            stored = thread.checkpoints.get(ns)
-            row = stored.rows.get(checkpoint_id) if stored is not None else None
+            row = stored.rows.get(checkpoint_id)
             if row is None:
                 return None
             found = self._tuple(thread_id, thread, ns, row, remember=True)
@@ -392,7 +392,8 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         seen_head = configurable.get(CONFIG_KEY_EXPECTED_HEAD, _MISSING)
         with self._lock:
             thread = self._threads.get(thread_id)
-            head = thread.heads.get(ns) if thread is not None else None
+            stored = thread.checkpoints.get(ns) if thread is not None else None
+            head = stored.ids[-1] if stored is not None else None
             if seen_head is not _MISSING and seen_head != head:
                 check_expected_head(configurable, thread_id, ns, head)  # raises the conflict
             blobs = thread.blobs if thread is not None else _NO_BLOBS
@@ -433,16 +434,13 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             thread.blobs.update(rows)
             for channel, decoded in lists:
                 self._tracker.remember((thread_id, ns, channel), decoded)
-            stored = thread.checkpoints.get(ns)
             if stored is None:
                 stored = thread.checkpoints[ns] = _Checkpoints()
-            if checkpoint_id in stored.rows or (stored.ids and checkpoint_id < stored.ids[-1]):
-                stored.add(row)
-            else:  # the usual case, inlined: a new checkpoint newer than all others
+            if head is not None and checkpoint_id <= head:
+                stored.add(row)  # an older id, or the same one again
+            else:  # the usual case, inlined: a new checkpoint, newer than all others
                 stored.rows[checkpoint_id] = row
                 stored.ids.append(checkpoint_id)
-            if head is None or checkpoint_id > head:
-                thread.heads[ns] = checkpoint_id
         return {
             "configurable": {
                 "thread_id": thread_id,
@@ -498,11 +496,8 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         stored.remove(ids)
         for checkpoint_id in ids:
             thread.writes.pop((ns, checkpoint_id), None)
-        if stored.ids:
-            thread.heads[ns] = stored.ids[-1]
-        else:
+        if not stored.ids:
             thread.checkpoints.pop(ns, None)
-            thread.heads.pop(ns, None)
         self._forget(thread_id)
 
     def _collect(self, thread_id: str, thread: _Thread) -> None:
@@ -557,7 +552,6 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 copied = target.checkpoints.setdefault(ns, _Checkpoints())
                 for row in stored.rows.values():
                     copied.add(row)
-                target.heads[ns] = copied.ids[-1]
             target.blobs.update(source.blobs)
             for key, writes in source.writes.items():
                 if key in target.writes:
