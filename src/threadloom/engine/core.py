@@ -445,6 +445,8 @@ class RunOptions:
     recursion_limit: int
     checkpointing: bool
     """Whether a saver is present (effects Put/PutWrites are only produced then)."""
+    final_values_only: bool = False
+    """Emit the state once when the run stops, not after every step (what invoke needs)."""
 
 
 class Run:
@@ -496,6 +498,7 @@ class Run:
         self._live_ephemeral: set[str] | None = None
         self._checkpoint_config: tuple[str, RunnableConfig] | None = None
         self._tick_effects: list[Effect] = []
+        self._values_owed = False
         self.resumed = False
         """Whether this run continues the thread's pending work (a resume or a replay)."""
         modes = options.modes
@@ -708,7 +711,15 @@ class Run:
         return [put]
 
     def exit_effects(self) -> list[Effect]:
-        """With durability "exit": the final checkpoint and its writes, saved once at the end."""
+        """The effects of stopping: the state owed to invoke, and with durability "exit" the
+        final checkpoint and its writes, saved once at the end."""
+        owed: list[Effect] = []
+        if self._values_owed:
+            self._values_owed = False
+            owed.append(Emit("values", read_channels(self.channels, self.options.stream_keys)))
+        return owed + self._exit_saves()
+
+    def _exit_saves(self) -> list[Effect]:
         put, self._exit_put = self._exit_put, None
         if put is None:
             writes, self._exit_writes = self._exit_writes, []
@@ -913,7 +924,12 @@ class Run:
         )
         self._hint = self.updated
         if "values" in self.options.modes and self._changed_stream_keys(self.updated):
-            effects.append(Emit("values", read_channels(self.channels, self.options.stream_keys)))
+            if self.options.final_values_only:
+                self._values_owed = True
+            else:
+                effects.append(
+                    Emit("values", read_channels(self.channels, self.options.stream_keys))
+                )
         self.pending = []
         effects += self._save("loop", self.step, updated=self.updated)
         self.step += 1

@@ -226,6 +226,8 @@ class Pregel:
             durability=durability or "async",
             recursion_limit=limit,
             checkpointing=saver is not None,
+            # invoke (and nothing else) passes this very set: it reads only the last values
+            final_values_only=modes is _INVOKE_MODES,
         )
 
     def _runtime(self, context: Any, store: Any) -> Runtime[Any]:
