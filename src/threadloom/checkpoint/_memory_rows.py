@@ -1,7 +1,9 @@
-"""How ``InMemorySaver`` keeps headers and pending writes without paying O(nodes) per step.
+"""How ``InMemorySaver`` keeps its rows, without paying O(nodes) per graph step.
 
-Shortcuts over the shared rows of ``_records``, possible only in process memory and taken only
-with the default ``JsonPlusSerializer`` (any other serializer sees everything, as before):
+Per thread, a ``StoredThread``: checkpoint headers per namespace (``Checkpoints``, ids kept in
+order so the newest is one lookup), channel values by (ns, channel, version), pending writes by
+checkpoint. Shortcuts over the shared rows of ``_records``, possible only in process memory
+and taken only with the default ``JsonPlusSerializer`` (any other serializer sees everything):
 
 - **Headers the engine hands over are kept as they are.** A put made by a graph run (it carries
   the run's expected head, ``CONFIG_KEY_EXPECTED_HEAD``) comes with fresh ``channel_versions``
@@ -26,9 +28,13 @@ with the default ``JsonPlusSerializer`` (any other serializer sees everything, a
 
 from __future__ import annotations
 
+import bisect
+import builtins
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Final, NamedTuple, NoReturn
 
+from threadloom.checkpoint._delta import BlobRow
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
     EXCLUDED_METADATA_KEYS,
@@ -44,9 +50,12 @@ __all__ = [
     "ATOM_TYPES",
     "ENGINE_KEYS",
     "Atom",
+    "BlobKey",
     "CheckpointWrites",
+    "Checkpoints",
     "HeaderRow",
     "KeyedWrites",
+    "StoredThread",
     "StoredWrite",
     "WriteBatch",
     "add_batch",
@@ -347,3 +356,62 @@ def decode_writes(serde: SerializerProtocol, writes: Iterable[StoredWrite]) -> l
                 values = decoded[id(batch)] = serde.loads_typed(batch.data)
         out.append((batch.task_id, channel, values[position]))
     return out
+
+
+# -- what is stored per thread ------------------------------------------------------------------
+
+Version = str | int | float
+BlobKey = tuple[str, str, Version]
+"""(ns, channel, version)."""
+
+
+class Checkpoints:
+    """The checkpoint headers of one (thread, ns): by id, and their ids in ascending order.
+
+    Ids are time-ordered, so a new checkpoint's id is nearly always the largest and is
+    appended. The last id is the head ("latest", and what a run's expected head is checked
+    against); the sorted list lets ``list(limit=..., before=...)`` start at the right place and
+    touch only the rows it returns, however long the thread. Never empty: a (thread, ns) without
+    checkpoints has no entry.
+    """
+
+    __slots__ = ("ids", "rows")
+
+    def __init__(self) -> None:
+        self.rows: dict[str, HeaderRow] = {}
+        self.ids: builtins.list[str] = []
+
+    def add(self, row: HeaderRow) -> None:
+        """Store ``row``, replacing a header with the same id."""
+        checkpoint_id = row.checkpoint_id
+        if checkpoint_id not in self.rows:
+            ids = self.ids
+            if not ids or checkpoint_id > ids[-1]:
+                ids.append(checkpoint_id)
+            else:
+                bisect.insort(ids, checkpoint_id)
+        self.rows[checkpoint_id] = row
+
+    def remove(self, checkpoint_ids: Iterable[str]) -> None:
+        for checkpoint_id in checkpoint_ids:
+            self.rows.pop(checkpoint_id, None)
+        self.ids = sorted(self.rows)
+
+    def newest_first(self, before: str | None, limit: int | None) -> builtins.list[str]:
+        """Ids strictly older than ``before`` (all without it), newest first; at most ``limit``."""
+        ids = self.ids
+        end = len(ids) if before is None else bisect.bisect_left(ids, before)
+        start = 0 if limit is None else max(0, end - limit)
+        return ids[start:end][::-1]
+
+
+@dataclass(slots=True)
+class StoredThread:
+    """Everything stored for one thread."""
+
+    checkpoints: dict[str, Checkpoints] = field(default_factory=dict)
+    """ns → its checkpoint headers (the newest is the head: latest reads, conflict checks)."""
+    blobs: dict[BlobKey, BlobRow | Atom] = field(default_factory=dict)
+    """(ns, channel, version) → its row, or the value itself when it is an atom."""
+    writes: dict[tuple[str, str], CheckpointWrites] = field(default_factory=dict)
+    """(ns, checkpoint id) → its pending writes (one call's batch, or by (task_id, idx))."""

@@ -1,23 +1,22 @@
 """``InMemorySaver``: checkpoints kept in process memory, for tests, demos and single processes.
 
-It stores the rows a database backend stores (``_records``): one serialized row per changed
-(channel, version), deltas for growing lists, headers and pending writes. Channel values and
-writes go through the serializer, so stored values are copies. Two in-memory shortcuts keep a
-graph step O(what changed) (``_memory_rows``): headers handed over by the engine are kept as they
-are, and the writes of one call are serialized together. The newest decoded version of each
-list channel is kept: reading the head of a long chat thread does not decode its history again,
-and each read returns a new list (elements are shared, not copied: treat checkpointed values as
-immutable, as LangGraph asks nodes to).
+It stores what a database backend stores (``_records``): a header per checkpoint, one row per
+changed (channel, version), deltas for growing lists, pending writes; ``_memory_rows`` says how
+they are kept and which in-process shortcuts keep a graph step O(what changed): headers handed
+over by the engine kept as they are, plain immutable values and metadata kept as objects, the
+writes of one call stored together. Everything else goes through the serializer, so stored
+values are copies. The newest decoded version of each list channel is kept: reading the head of
+a long chat thread does not decode its history again, and each read returns a new list
+(elements are shared, not copied: treat checkpointed values as immutable, as LangGraph asks
+nodes to).
 """
 
 from __future__ import annotations
 
-import bisect
 import builtins
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -33,8 +32,10 @@ from threadloom.checkpoint._memory_rows import (
     ATOM_INTS,
     ATOM_TYPES,
     Atom,
-    CheckpointWrites,
+    BlobKey,
+    Checkpoints,
     HeaderRow,
+    StoredThread,
     WriteBatch,
     add_batch,
     batch_size,
@@ -78,59 +79,6 @@ if TYPE_CHECKING:
 __all__ = ["InMemorySaver", "MemorySaver"]
 
 Version = str | int | float
-BlobKey = tuple[str, str, Version]  # (ns, channel, version)
-
-
-class _Checkpoints:
-    """The checkpoint headers of one (thread, ns): by id, and their ids in ascending order.
-
-    Ids are time-ordered, so a new checkpoint's id is nearly always the largest and is
-    appended. The last id is the head ("latest", and what a run's expected head is checked
-    against); the sorted list lets ``list(limit=..., before=...)`` start at the right place and
-    touch only the rows it returns, however long the thread. Never empty: a (thread, ns) without
-    checkpoints has no entry.
-    """
-
-    __slots__ = ("ids", "rows")
-
-    def __init__(self) -> None:
-        self.rows: dict[str, HeaderRow] = {}
-        self.ids: builtins.list[str] = []
-
-    def add(self, row: HeaderRow) -> None:
-        """Store ``row``, replacing a header with the same id."""
-        checkpoint_id = row.checkpoint_id
-        if checkpoint_id not in self.rows:
-            ids = self.ids
-            if not ids or checkpoint_id > ids[-1]:
-                ids.append(checkpoint_id)
-            else:
-                bisect.insort(ids, checkpoint_id)
-        self.rows[checkpoint_id] = row
-
-    def remove(self, checkpoint_ids: Iterable[str]) -> None:
-        for checkpoint_id in checkpoint_ids:
-            self.rows.pop(checkpoint_id, None)
-        self.ids = sorted(self.rows)
-
-    def newest_first(self, before: str | None, limit: int | None) -> builtins.list[str]:
-        """Ids strictly older than ``before`` (all without it), newest first; at most ``limit``."""
-        ids = self.ids
-        end = len(ids) if before is None else bisect.bisect_left(ids, before)
-        start = 0 if limit is None else max(0, end - limit)
-        return ids[start:end][::-1]
-
-
-@dataclass(slots=True)
-class _Thread:
-    """Everything stored for one thread."""
-
-    checkpoints: dict[str, _Checkpoints] = field(default_factory=dict)
-    """ns → its checkpoint headers (the newest is the head: latest reads, conflict checks)."""
-    blobs: dict[BlobKey, BlobRow | Atom] = field(default_factory=dict)
-    """(ns, channel, version) → its row, or the value itself when it is an atom."""
-    writes: dict[tuple[str, str], CheckpointWrites] = field(default_factory=dict)
-    """(ns, checkpoint id) → its pending writes (one call's batch, or by (task_id, idx))."""
 
 
 _NO_BLOBS: dict[BlobKey, BlobRow | Atom] = {}
@@ -160,7 +108,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 "SqliteSaver."
             )
         self._lock = threading.RLock()
-        self._threads: dict[str, _Thread] = {}
+        self._threads: dict[str, StoredThread] = {}
         self._tracker = DeltaTracker()
         """Per (thread, ns, channel): the list version last written or returned, decoded. It is
         both the base for the next delta and the read cache of the head (one version per channel,
@@ -193,7 +141,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
     def _load_list(
         self,
         thread_id: str,
-        thread: _Thread,
+        thread: StoredThread,
         ns: str,
         channel: str,
         version: Version,
@@ -220,7 +168,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         return True, list(decoded.value)
 
     def _tuple(
-        self, thread_id: str, thread: _Thread, ns: str, row: HeaderRow, remember: bool
+        self, thread_id: str, thread: StoredThread, ns: str, row: HeaderRow, remember: bool
     ) -> CheckpointTuple:
         serde = self.serde
         header = read_header(row, serde)
@@ -340,7 +288,9 @@ class InMemorySaver(BaseCheckpointSaver[str]):
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _known_list(self, thread_id: str, thread: _Thread | None, ns: str, channel: str) -> Any:
+    def _known_list(
+        self, thread_id: str, thread: StoredThread | None, ns: str, channel: str
+    ) -> Any:
         known = self._tracker.get((thread_id, ns, channel))
         if known is None or thread is None or (ns, channel, known.version) not in thread.blobs:
             return None  # unknown, or pruned since: the next value is stored whole
@@ -430,12 +380,12 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                     rows.append((key, BlobRow("value", tag, data)))
             # Everything is encoded: from here on nothing can fail, so nothing is half-stored.
             if thread is None:
-                thread = self._threads[thread_id] = _Thread()
+                thread = self._threads[thread_id] = StoredThread()
             thread.blobs.update(rows)
             for channel, decoded in lists:
                 self._tracker.remember((thread_id, ns, channel), decoded)
             if stored is None:
-                stored = thread.checkpoints[ns] = _Checkpoints()
+                stored = thread.checkpoints[ns] = Checkpoints()
             if head is not None and checkpoint_id <= head:
                 stored.add(row)  # an older id, or the same one again
             else:  # the usual case, inlined: a new checkpoint, newer than all others
@@ -472,7 +422,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
         with self._lock:
             thread = self._threads.get(thread_id)
             if thread is None:
-                thread = self._threads[thread_id] = _Thread()
+                thread = self._threads[thread_id] = StoredThread()
             stored = thread.writes.get(key)
             if stored is None:
                 thread.writes[key] = batch  # the first call: kept as it came
@@ -490,9 +440,9 @@ class InMemorySaver(BaseCheckpointSaver[str]):
     def _forget(self, thread_id: str) -> None:
         self._tracker.forget_thread(thread_id)
 
-    def _drop(self, thread_id: str, thread: _Thread, ns: str, ids: set[str]) -> None:
+    def _drop(self, thread_id: str, thread: StoredThread, ns: str, ids: set[str]) -> None:
         """Remove checkpoints and their writes; values are collected by ``_collect``."""
-        stored = thread.checkpoints.get(ns) or _Checkpoints()
+        stored = thread.checkpoints.get(ns) or Checkpoints()
         stored.remove(ids)
         for checkpoint_id in ids:
             thread.writes.pop((ns, checkpoint_id), None)
@@ -500,7 +450,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             thread.checkpoints.pop(ns, None)
         self._forget(thread_id)
 
-    def _collect(self, thread_id: str, thread: _Thread) -> None:
+    def _collect(self, thread_id: str, thread: StoredThread) -> None:
         """Delete values no remaining checkpoint needs; the thread itself if nothing is left."""
         if not thread.checkpoints:
             self._threads.pop(thread_id, None)
@@ -546,10 +496,10 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             source = self._threads.get(str(source_thread_id))
             if source is None:
                 return
-            target = self._threads.setdefault(str(target_thread_id), _Thread())
+            target = self._threads.setdefault(str(target_thread_id), StoredThread())
             # Rows are immutable, so copying the containers copies the thread.
             for ns, stored in source.checkpoints.items():
-                copied = target.checkpoints.setdefault(ns, _Checkpoints())
+                copied = target.checkpoints.setdefault(ns, Checkpoints())
                 for row in stored.rows.values():
                     copied.add(row)
             target.blobs.update(source.blobs)
@@ -603,7 +553,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
     def thread_size_report(self, thread_id: str) -> ThreadSizeReport:
         """Counts and stored bytes of one thread (all zero for an unknown thread)."""
         with self._lock:
-            thread = self._threads.get(str(thread_id)) or _Thread()
+            thread = self._threads.get(str(thread_id)) or StoredThread()
             headers = [row for s in thread.checkpoints.values() for row in s.rows.values()]
             writes = [w for s in thread.writes.values() for w in keyed_writes(s).values()]
             rows = [b for b in thread.blobs.values() if type(b) is BlobRow]
