@@ -60,6 +60,7 @@ __all__ = [
     "WriteBatch",
     "add_batch",
     "batch_size",
+    "build_row",
     "decode_writes",
     "encode_batch",
     "header_size",
@@ -98,6 +99,11 @@ def is_atom(value: Any) -> bool:
     if cls is str:
         return value.isascii()  # type: ignore[no-any-return]
     return cls is int and value in ATOM_INTS
+
+
+build_row: Final = tuple.__new__
+"""``build_row(Row, (field, ...))`` builds a named tuple without its Python-level ``__new__``
+(half the cost): used for the rows made on every step, with every field given in order."""
 
 
 class HeaderRow(NamedTuple):
@@ -290,12 +296,12 @@ def encode_batch(
             ):
                 atoms = False
     if atoms:
-        return WriteBatch(task_id, task_path, channels, upsert, None, values)
+        return build_row(WriteBatch, (task_id, task_path, channels, upsert, None, values))
     try:
         data = serde.dumps_typed(values)
     except Exception as exc:
         _explain(serde, writes, exc)
-    return WriteBatch(task_id, task_path, channels, upsert, data, None)
+    return build_row(WriteBatch, (task_id, task_path, channels, upsert, data, None))
 
 
 def add_batch(keyed: KeyedWrites, batch: WriteBatch) -> None:

@@ -39,6 +39,7 @@ from threadloom.checkpoint._memory_rows import (
     WriteBatch,
     add_batch,
     batch_size,
+    build_row,
     decode_writes,
     encode_batch,
     header_size,
@@ -330,14 +331,17 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             )
         else:
             stored_metadata = kept_metadata = plain  # type: ignore[assignment]
-        row = HeaderRow(
-            checkpoint_id,
-            configurable.get("checkpoint_id"),
-            live,
-            packed,
-            kept_metadata,
-            checkpoint["ts"],
-            stored_metadata.get("run_id"),
+        row = build_row(
+            HeaderRow,
+            (
+                checkpoint_id,
+                configurable.get("checkpoint_id"),
+                live,
+                packed,
+                kept_metadata,
+                checkpoint["ts"],
+                stored_metadata.get("run_id"),
+            ),
         )
         seen_head = configurable.get(CONFIG_KEY_EXPECTED_HEAD, _MISSING)
         with self._lock:
