@@ -199,10 +199,20 @@ class InMemoryStore(BaseStore):
     ) -> None:
         """Store ``value`` at ``(namespace, key)``, replacing what was there."""
         op = self._put_op(namespace, key, value, index, ttl)  # checks namespace, value, ttl
-        if index is None or index is False:
-            self._run([op])  # nothing left to check: skip validate_ops, the put hot path
-        else:
+        if index is not None and index is not False:
             self.batch([op])  # field paths are checked by validate_ops
+            return
+        # The hot path: one put needs no plan. Embed first, so a failure changes nothing.
+        where = (op.namespace, op.key)
+        names: tuple[str, ...] = ()
+        vectors: Vectors | None = None
+        if self._index is not None and index is None:
+            pairs = self._index.texts_for(value, None)
+            if pairs:
+                names = tuple(name for name, _ in pairs)
+                vectors = self._index.embed_documents([text for _, text in pairs])
+        with self._lock:
+            self._write(where, op, self._time(), vectors, names)
 
     def _run(self, ops: list[Op]) -> list[Result]:
         """Plan, embed and apply ``ops``, which have been validated."""
@@ -273,12 +283,12 @@ class InMemoryStore(BaseStore):
             if put.value is None:
                 self._delete(*where)
                 continue
-            record = self._put(where, put, now)
             span = spans.get(where)
-            if span is not None and self._vectors is not None and vectors is not None:
+            if span is not None and vectors is not None:
                 start, names = span
-                self._vectors.put(where[0], record.id, vectors[start : start + len(names)])
-                record.vector_names = names
+                self._write(where, put, now, vectors[start : start + len(names)], names)
+            else:
+                self._write(where, put, now, None, ())
         return results
 
     # -- reads -------------------------------------------------------------------------------
@@ -349,6 +359,20 @@ class InMemoryStore(BaseStore):
         return heapq.nlargest(count, records, key=lambda r: r.seq)
 
     # -- writes ------------------------------------------------------------------------------
+
+    def _write(
+        self,
+        where: tuple[tuple[str, ...], str],
+        op: PutOp,
+        now: float,
+        vectors: Vectors | None,
+        names: tuple[str, ...],
+    ) -> None:
+        """Apply one checked and embedded put: the value, then its vectors (one per name)."""
+        record = self._put(where, op, now)
+        if names and vectors is not None and self._vectors is not None:
+            self._vectors.put(where[0], record.id, vectors)
+            record.vector_names = names
 
     def _put(self, where: tuple[tuple[str, ...], str], op: PutOp, now: float) -> _Record:
         """Write the value and bookkeeping; the caller adds the new vectors."""
