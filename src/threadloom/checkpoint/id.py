@@ -19,6 +19,8 @@ __all__ = ["uuid6", "uuid6_str"]
 _GREGORIAN_OFFSET = 0x01B21DD213814000
 _lock = threading.Lock()
 _last_timestamp = 0
+_time_ns = time.time_ns
+_getrandbits = random.getrandbits
 
 
 def _next_timestamp() -> int:
@@ -50,9 +52,15 @@ def uuid6(node: int | None = None, clock_seq: int | None = None) -> uuid.UUID:
 
 
 def uuid6_str(clock_seq: int) -> str:
-    """``str(uuid6(clock_seq=clock_seq))``, without building a ``UUID`` object (the hot path)."""
-    timestamp = _next_timestamp()
-    value = ((timestamp >> 12) << 80) | (0x6 << 76) | ((timestamp & 0x0FFF) << 64)
-    value |= (0b10 << 62) | ((clock_seq & 0x3FFF) << 48) | random.getrandbits(48)
-    h = f"{value:032x}"
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    """``str(uuid6(clock_seq=clock_seq))``, without building a ``UUID`` (the engine's hot path:
+    one per step): the five fields are formatted straight from the timestamp."""
+    global _last_timestamp
+    now = _time_ns() // 100 + _GREGORIAN_OFFSET
+    with _lock:  # as in _next_timestamp, inlined
+        _last_timestamp = timestamp = max(now, _last_timestamp + 1)
+    timestamp &= 0x0FFF_FFFF_FFFF_FFFF
+    high = timestamp >> 28  # the top 32 of the 60 timestamp bits
+    mid = (timestamp >> 12) & 0xFFFF  # the next 16
+    low = 0x6000 | (timestamp & 0x0FFF)  # version 6, then the low 12
+    seq = 0x8000 | (clock_seq & 0x3FFF)  # variant 0b10, then the step
+    return f"{high:08x}-{mid:04x}-{low:04x}-{seq:04x}-{_getrandbits(48):012x}"
