@@ -324,13 +324,12 @@ class InMemorySaver(BaseCheckpointSaver[str]):
             packed = None
         values = checkpoint["channel_values"]
         plain = plain_metadata(config, metadata) if atoms else None
+        kept_metadata: dict[str, Any] | tuple[str, bytes]
         if plain is None:
-            stored_metadata = get_serializable_checkpoint_metadata(config, metadata)
-            kept_metadata: dict[str, Any] | tuple[str, bytes] = dumps_fast(
-                serde, stored_metadata, "metadata"
-            )
+            merged = get_serializable_checkpoint_metadata(config, metadata)
+            kept_metadata, run_id = dumps_fast(serde, merged, "metadata"), merged.get("run_id")
         else:
-            stored_metadata = kept_metadata = plain  # type: ignore[assignment]
+            kept_metadata, run_id = plain, plain.get("run_id")
         row = build_row(
             HeaderRow,
             (
@@ -340,7 +339,7 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                 packed,
                 kept_metadata,
                 checkpoint["ts"],
-                stored_metadata.get("run_id"),
+                run_id,
             ),
         )
         seen_head = configurable.get(CONFIG_KEY_EXPECTED_HEAD, _MISSING)
