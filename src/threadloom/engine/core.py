@@ -289,7 +289,7 @@ def apply_writes(
     plan: Plan,
     checkpoint: Checkpoint,
     channels: Mapping[str, Channel],
-    tasks: Iterable[TaskWrites],
+    tasks: Iterable[TaskWrites | Task],
     next_version: NextVersion,
     *,
     max_version: Any = MISSING,
@@ -358,7 +358,7 @@ def apply_writes(
     return updated
 
 
-def _path_key(t: TaskWrites) -> str:
+def _path_key(t: TaskWrites | Task) -> str:
     return t.path_str
 
 
@@ -647,7 +647,7 @@ class Run:
         self.step += 1
         return effects
 
-    def _apply(self, writes: list[TaskWrites]) -> set[str]:
+    def _apply(self, writes: Sequence[TaskWrites | Task]) -> set[str]:
         """Apply writes to a fresh copy of the version dicts (the last checkpoint keeps its own)."""
         self.checkpoint = {
             **self.checkpoint,
@@ -865,7 +865,7 @@ class Run:
                 task.writes.append((NO_WRITES, None))
             writes = task.writes
         if self.options.checkpointing:
-            put = PutWrites(self.checkpoint_config, list(writes), task.id, task.path_str)
+            put = PutWrites(self.checkpoint_config, writes, task.id, task.path_str)
             if self.options.durability == "exit":
                 self._exit_writes.append(put)
             else:
@@ -920,7 +920,7 @@ class Run:
             self.status = "failed"
             return effects
         self.updated = self._apply(
-            [TaskWrites(t.path_str, t.name, t.triggers, t.writes) for t in self.tasks.values()]
+            list(self.tasks.values())  # a Task has what apply_writes reads of a TaskWrites
         )
         self._hint = self.updated
         if "values" in self.options.modes and self._changed_stream_keys(self.updated):
