@@ -132,6 +132,9 @@ def kept_header(checkpoint: Checkpoint, configurable: Mapping[str, Any]) -> dict
         return None
     if type(checkpoint["versions_seen"]) is not dict:
         return None
+    updated = checkpoint["updated_channels"]
+    if updated is not None and type(updated) is not list:
+        return None  # read_header copies it as a list
     header: dict[str, Any] = dict(checkpoint)
     del header["channel_values"]
     return header
