@@ -428,11 +428,17 @@ class _Compiler:
         root = self.state.kind == "root"
         allowed = set(self.input.keys if input_filter else self.state_channels)
         static = sorted(t for s, t in b.edges if s == name and t != END)
-        join_writes = joins.get(name, [])
+        # what the node writes whatever it returns: its static edges and joins
+        edge_writes = [(f"branch:to:{t}", None) for t in static] + joins.get(name, [])
         branches = list(b.branches.get(name, {}).values())
         nodes = b.nodes
+        fast = not branches and not root
 
         def write(output: Any, ctx: TaskWriteContext) -> list[tuple[str, Any]]:
+            if type(output) is dict and fast:  # the common case, kept short
+                writes = [(k, v) for k, v in output.items() if k in allowed]
+                writes += edge_writes
+                return writes
             updates: list[tuple[str, Any]] = []
             gotos: list[Any] = []
             if isinstance(output, Command):
@@ -446,8 +452,7 @@ class _Compiler:
             else:
                 updates = update_pairs(output, root=root)
             writes = [(k, v) for k, v in updates if k in allowed]
-            writes.extend((f"branch:to:{t}", None) for t in static)
-            writes.extend(join_writes)
+            writes += edge_writes
             for branch in branches:
                 state = ctx.fresh_state(writes)
                 if branch.wants_config:
