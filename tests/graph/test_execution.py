@@ -440,3 +440,10 @@ def test_context_schema_builds_the_runtime_context() -> None:
     graph = StateGraph(State, context_schema=Context).add_node("n", node).add_edge(START, "n")
     graph.compile().invoke({"a": "x"}, context={"user": "u1"})
     assert seen == [Context(user="u1", tone="plain")]
+
+
+def test_root_schema_graph_holds_one_value() -> None:
+    graph = StateGraph(int).add_node("inc", lambda x: x + 1).add_node("wrap", lambda x: {"a": x})
+    graph = graph.add_edge(START, "inc").add_edge("inc", "wrap").compile()
+    assert graph.invoke(1) == {"a": 2}  # a dict is just a value of a root channel
+    assert list(graph.stream(1)) == [{"inc": 2}, {"wrap": {"a": 2}}]
