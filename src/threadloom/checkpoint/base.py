@@ -356,8 +356,8 @@ def next_string_version(current: str | int | float | None, channel: None = None)
         else:
             n = int(str(current).partition(".")[0])
     n += 1
-    # repr(...).zfill(16) is format(..., "016") for a float in [0, 1), without the format parser
-    version = f"{n:032}.{repr(_random()).zfill(16)}"
+    # str/repr(...).zfill(...) is format(..., "032") / format(..., "016"), without the parser
+    version = str(n).zfill(32) + "." + repr(_random()).zfill(16)
     _last_made = (version, n)
     return version
 
