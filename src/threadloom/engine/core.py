@@ -901,6 +901,8 @@ class Run:
                 if chan == RETURN or (isinstance(keys, str) and chan == keys):
                     return value
             return None
+        if isinstance(keys, str):  # a root-value graph: the update is the bare value
+            return next((v for c, v in task.writes if c == keys), None)
         wanted = [(c, v) for c, v in task.writes if c in keys]
         if not wanted:
             return None
