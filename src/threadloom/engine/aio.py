@@ -16,8 +16,9 @@ from typing import Any
 from langchain_core.runnables.config import var_child_runnable_config
 
 from threadloom.engine.calls import CallSite
-from threadloom.engine.core import Effect, Emit, Put, PutWrites, Run, Task
+from threadloom.engine.core import Effect, Emit, Put, PutWrites, Task
 from threadloom.engine.messages import StreamMessagesHandler, attach
+from threadloom.engine.run import Run
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
 

@@ -30,9 +30,10 @@ from threadloom.constants import (
 )
 from threadloom.engine import aio, snapshot
 from threadloom.engine import sync as sync_driver
-from threadloom.engine.core import Effect, Run, RunOptions
+from threadloom.engine.core import Effect
 from threadloom.engine.inject import Injection
 from threadloom.engine.plan import Plan
+from threadloom.engine.run import Run, RunOptions
 from threadloom.engine.scratch import ResumeBox
 from threadloom.engine.tasks import TaskRunner
 from threadloom.errors import GraphInterrupt

@@ -28,9 +28,9 @@ from threadloom.constants import (
 from threadloom.engine.core import (
     Task,
     TaskWrites,
-    _copy_checkpoint,
     apply_writes,
     channels_from_checkpoint,
+    copy_checkpoint_for_run,
     is_finished,
     next_checkpoint,
     prepare_tasks,
@@ -83,7 +83,7 @@ def state_snapshot(
     if saved is None:
         return StateSnapshot({}, (), config, None, None, None, (), ())
     historical = historical or bool(config.get("configurable", {}).get("checkpoint_id"))
-    checkpoint = _copy_checkpoint(saved.checkpoint)
+    checkpoint = copy_checkpoint_for_run(saved.checkpoint)
     channels = channels_from_checkpoint(plan, checkpoint)
     pending = list(saved.pending_writes or [])
     next_version = _version_fn(saver)
@@ -211,7 +211,7 @@ def _update_step(
     saver: Any,
 ) -> list[tuple[str, tuple[Any, ...]]]:
     updates = [u if isinstance(u, StateUpdate) else StateUpdate(*u) for u in updates]
-    checkpoint = _copy_checkpoint(saved.checkpoint) if saved else empty_checkpoint()
+    checkpoint = copy_checkpoint_for_run(saved.checkpoint) if saved else empty_checkpoint()
     channels = channels_from_checkpoint(plan, checkpoint)
     saved_step = int(saved.metadata.get("step", -1)) if saved else -1
     next_version = _version_fn(saver)
