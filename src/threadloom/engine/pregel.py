@@ -24,7 +24,6 @@ from threadloom.constants import (
     CONFIG_KEY_RESUMING,
     CONFIG_KEY_STORE,
     CONFIG_KEY_STREAM,
-    INTERRUPT,
     NS_END,
     NS_SEP,
 )
@@ -32,24 +31,26 @@ from threadloom.engine import aio, snapshot
 from threadloom.engine import sync as sync_driver
 from threadloom.engine.core import Effect
 from threadloom.engine.inject import Injection
+from threadloom.engine.output import (
+    INVOKE_MODES,
+    SKIP,
+    OutputCollector,
+    StreamRelay,
+    graph_output,
+    relay_of,
+    shape,
+)
 from threadloom.engine.plan import Plan
 from threadloom.engine.run import Run, RunOptions
 from threadloom.engine.scratch import ResumeBox
+from threadloom.engine.state_api import CONFIG_KEYS_MESSAGE, StateAPI
 from threadloom.engine.tasks import TaskRunner
-from threadloom.errors import GraphInterrupt
 from threadloom.runtime import Runtime
-from threadloom.types import GraphOutput, Interrupt, StateSnapshot
 
 __all__ = ["Pregel"]
 
 DEFAULT_RECURSION_LIMIT = int(os.environ.get("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
-_CONFIG_KEYS_MESSAGE = (
-    "Checkpointer requires one or more of the following 'configurable' keys: "
-    "thread_id, checkpoint_ns, checkpoint_id"
-)
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
-_INVOKE_MODES = frozenset({"values"})
-"""invoke only needs values chunks: interrupts arrive in them when updates are not streamed."""
 
 
 def _int_version(current: Any) -> int:
@@ -69,7 +70,7 @@ class _Prepared:
     start: list[Effect]
 
 
-class Pregel:
+class Pregel(StateAPI):
     """A runnable graph with durable threads (what ``compile()`` and ``@entrypoint`` return)."""
 
     stream_mode: str = "updates"
@@ -174,12 +175,12 @@ class Pregel:
         configurable = config.get("configurable")
         if not configurable:
             raise ValueError(
-                _CONFIG_KEYS_MESSAGE + ". Pass a thread id, e.g. "
+                CONFIG_KEYS_MESSAGE + ". Pass a thread id, e.g. "
                 "graph.invoke(inputs, {'configurable': {'thread_id': '1'}})"
             )
         if configurable.get("thread_id") is None:
             raise ValueError(
-                f"{_CONFIG_KEYS_MESSAGE}. config['configurable'] has no 'thread_id' "
+                f"{CONFIG_KEYS_MESSAGE}. config['configurable'] has no 'thread_id' "
                 f"(keys given: {sorted(configurable)!r}); add one, e.g. "
                 "{'configurable': {'thread_id': '1'}}"
             )
@@ -228,7 +229,7 @@ class Pregel:
             recursion_limit=limit,
             checkpointing=saver is not None,
             # invoke (and nothing else) passes this very set: it reads only the last values
-            final_values_only=modes is _INVOKE_MODES,
+            final_values_only=modes is INVOKE_MODES,
         )
 
     def _runtime(self, context: Any, store: Any) -> Runtime[Any]:
@@ -380,8 +381,8 @@ class Pregel:
         for mode, payload in self._stream(
             input, config, modes, context, interrupt_before, interrupt_after, durability, relay
         ):
-            shaped = _shape(mode, payload, modes, multi, subgraphs, v2, output_class)
-            if shaped is not _SKIP:
+            shaped = shape(mode, payload, modes, multi, subgraphs, v2, output_class)
+            if shaped is not SKIP:
                 yield shaped
 
     def _stream(
@@ -427,8 +428,8 @@ class Pregel:
         async for mode, payload in self._astream(
             input, config, modes, context, interrupt_before, interrupt_after, durability, relay
         ):
-            shaped = _shape(mode, payload, modes, multi, subgraphs, v2, output_class)
-            if shaped is not _SKIP:
+            shaped = shape(mode, payload, modes, multi, subgraphs, v2, output_class)
+            if shaped is not SKIP:
                 yield shaped
 
     async def _astream(
@@ -480,8 +481,8 @@ class Pregel:
                     version="v2" if v2 else "v1",
                 )
             )
-        collector = _OutputCollector(self.plan, output_keys)
-        relay, modes, ns = _relay_of(config)
+        collector = OutputCollector(self.plan, output_keys)
+        relay, modes, ns = relay_of(config)
         for mode, payload in self._stream(
             input, config, modes, context, interrupt_before, interrupt_after, durability
         ):
@@ -490,8 +491,7 @@ class Pregel:
             collector.add(mode, payload)
         result = collector.result(nested=_is_nested(config))
         if v2:
-            value, interrupts = _split_interrupts(result)
-            return GraphOutput(_as_output(value, self.plan.output_class), interrupts)
+            return graph_output(result, self.plan.output_class)
         return result
 
     async def ainvoke(
@@ -523,8 +523,8 @@ class Pregel:
                     version="v2" if v2 else "v1",
                 )
             ]
-        collector = _OutputCollector(self.plan, output_keys)
-        relay, modes, ns = _relay_of(config)
+        collector = OutputCollector(self.plan, output_keys)
+        relay, modes, ns = relay_of(config)
         async for mode, payload in self._astream(
             input, config, modes, context, interrupt_before, interrupt_after, durability
         ):
@@ -533,8 +533,7 @@ class Pregel:
             collector.add(mode, payload)
         result = collector.result(nested=_is_nested(config))
         if v2:
-            value, interrupts = _split_interrupts(result)
-            return GraphOutput(_as_output(value, self.plan.output_class), interrupts)
+            return graph_output(result, self.plan.output_class)
         return result
 
     def batch(
@@ -568,236 +567,6 @@ class Pregel:
             )
         )
 
-    # --- state API -------------------------------------------------------------------------------
-
-    def _require_saver(self) -> Any:
-        if self._saver is None:
-            raise ValueError("No checkpointer set")
-        return self._saver
-
-    def get_state(self, config: RunnableConfig, *, subgraphs: bool = False) -> StateSnapshot:
-        """The thread's current state (or the checkpoint ``config`` names).
-
-        A ``checkpoint_ns`` naming a subgraph's namespace reads that subgraph's state; with
-        ``subgraphs=True`` each task running a subgraph carries the subgraph's own snapshot.
-        """
-        saver = self._require_saver()
-        merged = self._merge_config(config)
-        graph = self._graph_for_ns(str(merged["configurable"].get("checkpoint_ns", "")))
-        return _snapshot_of(graph, saver, merged, subgraphs)
-
-    async def aget_state(self, config: RunnableConfig, *, subgraphs: bool = False) -> StateSnapshot:
-        """Async ``get_state``."""
-        saver = self._require_saver()
-        merged = self._merge_config(config)
-        graph = self._graph_for_ns(str(merged["configurable"].get("checkpoint_ns", "")))
-        if subgraphs:
-            return _snapshot_of(graph, saver, merged, subgraphs)
-        saved = await saver.aget_tuple(_saver_config(merged))
-        return snapshot.state_snapshot(graph.plan, merged, saved, saver)
-
-    def _graph_for_ns(self, ns: str) -> Pregel:
-        """The graph whose checkpoints live under ``ns`` (this one for the root namespace)."""
-        graph: Pregel = self
-        for part in ns.split(NS_SEP) if ns else ():
-            name = part.split(NS_END)[0]
-            node = graph.plan.nodes.get(name)
-            if node is None or node.subgraph is None:
-                raise ValueError(f"Subgraph {name} not found")
-            graph = node.subgraph
-        return graph
-
-    def get_state_history(
-        self,
-        config: RunnableConfig,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> Iterator[StateSnapshot]:
-        """Every checkpoint of the thread, newest first, as historical snapshots."""
-        saver = self._require_saver()
-        merged = self._merge_config(config)
-        tuples = list(
-            saver.list(
-                _saver_config(merged, default_ns=True), filter=filter, before=before, limit=limit
-            )
-        )
-        for saved in tuples:
-            yield snapshot.state_snapshot(self.plan, merged, saved, saver, historical=True)
-
-    async def aget_state_history(
-        self,
-        config: RunnableConfig,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[StateSnapshot]:
-        """Async ``get_state_history``."""
-        saver = self._require_saver()
-        merged = self._merge_config(config)
-        tuples = [
-            t
-            async for t in saver.alist(
-                _saver_config(merged, default_ns=True), filter=filter, before=before, limit=limit
-            )
-        ]
-        for saved in tuples:
-            yield snapshot.state_snapshot(self.plan, merged, saved, saver, historical=True)
-
-    def update_state(
-        self,
-        config: RunnableConfig,
-        values: Any,
-        as_node: str | None = None,
-        task_id: str | None = None,
-    ) -> RunnableConfig:
-        """Write ``values`` as if ``as_node`` returned them; return the new checkpoint's config."""
-        from threadloom.types import StateUpdate
-
-        return self.bulk_update_state(config, [[StateUpdate(values, as_node, task_id)]])
-
-    def bulk_update_state(
-        self, config: RunnableConfig, supersteps: Sequence[Sequence[Any]]
-    ) -> RunnableConfig:
-        """Apply several supersteps of updates, each saved as one new checkpoint."""
-        saver = self._require_saver()
-        merged = self._merge_config(config)
-        self._check_config(merged, saver)
-        return snapshot.bulk_update(self.plan, merged, supersteps, saver)
-
-    async def aupdate_state(
-        self,
-        config: RunnableConfig,
-        values: Any,
-        as_node: str | None = None,
-        task_id: str | None = None,
-    ) -> RunnableConfig:
-        """Async ``update_state``."""
-        from threadloom.types import StateUpdate
-
-        return await self.abulk_update_state(config, [[StateUpdate(values, as_node, task_id)]])
-
-    async def abulk_update_state(
-        self, config: RunnableConfig, supersteps: Sequence[Sequence[Any]]
-    ) -> RunnableConfig:
-        """Async ``bulk_update_state``."""
-        saver = self._require_saver()
-        merged = self._merge_config(config)
-        self._check_config(merged, saver)
-        return await snapshot.abulk_update(self.plan, merged, supersteps, saver)
-
-
-def _snapshot_of(
-    graph: Pregel, saver: Any, config: RunnableConfig, subgraphs: bool
-) -> StateSnapshot:
-    """``graph``'s snapshot at ``config``; its subgraph tasks point at (or hold) their own state."""
-    saved = saver.get_tuple(_saver_config(config))
-    thread_id = config["configurable"]["thread_id"]
-
-    def subgraph_state(task: Any) -> Any:
-        task_config: RunnableConfig = {
-            "configurable": {"thread_id": thread_id, "checkpoint_ns": task.ns}
-        }
-        if not subgraphs:
-            return task_config
-        return _snapshot_of(task.node.subgraph, saver, task_config, True)
-
-    return snapshot.state_snapshot(graph.plan, config, saved, saver, subgraph_state=subgraph_state)
-
-
-SUBGRAPH_CHUNK = "__subgraph__"
-"""Internal mode of a chunk a subgraph forwarded: its payload is ``(namespace, mode, payload)``."""
-
-
-class StreamRelay:
-    """Carries subgraph chunks up to the root run streaming with ``subgraphs=True``."""
-
-    __slots__ = ("modes", "put")
-
-    def __init__(self, modes: frozenset[str]) -> None:
-        self.modes = modes
-        self.put: Any = None
-        """Set by the root run's driver: ``put(namespace, mode, payload)`` enqueues a chunk."""
-
-    def forward(self, ns: tuple[str, ...], mode: str, payload: Any) -> None:
-        """Pass on a chunk of a run at namespace ``ns`` (or one a deeper subgraph forwarded)."""
-        if self.put is None:
-            return
-        if mode == SUBGRAPH_CHUNK:
-            self.put(*payload)
-        elif mode in self.modes:
-            self.put(ns, mode, payload)
-
-
-def _relay_of(
-    config: RunnableConfig | None,
-) -> tuple[StreamRelay | None, frozenset[str], tuple[str, ...]]:
-    configurable = (config or {}).get("configurable") or {}
-    relay = configurable.get(CONFIG_KEY_STREAM)
-    if not isinstance(relay, StreamRelay):
-        return None, _INVOKE_MODES, ()
-    ns = str(configurable.get("checkpoint_ns", ""))
-    return relay, relay.modes | _INVOKE_MODES, tuple(ns.split(NS_SEP)) if ns else ()
-
-
-_SKIP = object()
-
-
-def _shape(
-    mode: str,
-    payload: Any,
-    modes: frozenset[str],
-    multi: bool,
-    subgraphs: bool,
-    v2: bool = False,
-    output_class: Any = None,
-) -> Any:
-    """The chunk ``stream`` yields: bare, ``(mode, payload)``, with a namespace in front, or
-    (``version="v2"``) a ``{"type", "ns", "data"}`` dict."""
-    ns: tuple[str, ...] = ()
-    if mode == SUBGRAPH_CHUNK:
-        ns, mode, payload = payload
-        if not subgraphs:
-            return _SKIP
-    if mode not in modes:
-        return _SKIP
-    if v2:
-        return _v2_chunk(mode, payload, ns, output_class)
-    if subgraphs:
-        return (ns, mode, payload) if multi else (ns, payload)
-    return (mode, payload) if multi else payload
-
-
-def _split_interrupts(value: Any) -> tuple[Any, tuple[Interrupt, ...]]:
-    if isinstance(value, dict) and INTERRUPT in value:
-        rest = {k: v for k, v in value.items() if k != INTERRUPT}
-        return rest, tuple(value[INTERRUPT])
-    return value, ()
-
-
-def _as_output(value: Any, output_class: Any) -> Any:
-    """A values dict built as the graph's pydantic or dataclass output type, when it has one."""
-    if output_class is None or not isinstance(value, dict):
-        return value
-    try:
-        return output_class(**value)
-    except Exception:  # partial state (e.g. before required keys are set): keep the dict
-        return value
-
-
-def _v2_chunk(mode: str, payload: Any, ns: tuple[str, ...], output_class: Any) -> dict[str, Any]:
-    if mode != "values":
-        return {"type": mode, "ns": ns, "data": payload}
-    data, interrupts = _split_interrupts(payload)
-    return {
-        "type": "values",
-        "ns": ns,
-        "data": _as_output(data, output_class),
-        "interrupts": interrupts,
-    }
-
 
 def _is_nested(config: RunnableConfig | None) -> bool:
     return bool(config) and CONFIG_KEY_RESUME_BOX in (config.get("configurable") or {})  # type: ignore[union-attr]
@@ -818,58 +587,3 @@ def _configs_for(
 
 def _no_writer(_: Any) -> None:
     """Stream writer used when ``custom`` is not streamed."""
-
-
-def _saver_config(config: RunnableConfig, *, default_ns: bool = False) -> RunnableConfig:
-    configurable = config.get("configurable") or {}
-    if configurable.get("thread_id") is None:
-        raise ValueError(f"{_CONFIG_KEYS_MESSAGE}. Pass {{'configurable': {{'thread_id': ...}}}}")
-    out: dict[str, Any] = {
-        "thread_id": str(configurable["thread_id"]),
-        "checkpoint_ns": configurable.get("checkpoint_ns", ""),
-    }
-    if configurable.get("checkpoint_id"):
-        out["checkpoint_id"] = configurable["checkpoint_id"]
-    return {"configurable": out}
-
-
-class _OutputCollector:
-    """What ``invoke`` returns: the last values chunk, filtered, plus any interrupts."""
-
-    __slots__ = ("interrupts", "keys", "latest", "plan", "seen_values")
-
-    def __init__(self, plan: Plan, output_keys: Any) -> None:
-        self.plan = plan
-        self.keys = output_keys if output_keys is not None else plan.output_channels
-        self.latest: Any = None
-        self.seen_values = False
-        self.interrupts: list[Interrupt] = []
-
-    def add(self, mode: str, payload: Any) -> None:
-        if mode != "values":
-            return
-        if isinstance(payload, dict) and INTERRUPT in payload:
-            self.interrupts.extend(payload[INTERRUPT])
-            rest = {k: v for k, v in payload.items() if k != INTERRUPT}
-            if rest or not isinstance(self.keys, str):
-                self.latest, self.seen_values = rest, True
-            return
-        self.latest, self.seen_values = payload, True
-
-    def result(self, *, nested: bool = False) -> Any:
-        if nested and self.interrupts:  # a subgraph pauses its parent's task
-            raise GraphInterrupt(tuple(self.interrupts))
-        if not self.seen_values and not self.interrupts:
-            return None
-        latest = self.latest
-        if isinstance(self.keys, str):
-            value = latest
-        elif isinstance(latest, dict):
-            value = {k: latest[k] for k in self.keys if k in latest}
-        else:
-            value = latest
-        if self.interrupts:
-            if isinstance(value, dict):
-                return {**value, INTERRUPT: list(self.interrupts)}
-            return {INTERRUPT: list(self.interrupts)}
-        return value

@@ -1,0 +1,170 @@
+"""What callers get from a run: stream chunks shaped by mode and version, and invoke's result.
+
+The drivers yield ``(mode, payload)`` pairs. This module turns them into what ``stream`` yields
+(bare payloads, ``(mode, payload)``, namespaced tuples for ``subgraphs=True``, ``version="v2"``
+dicts), relays a subgraph's chunks up to the root run, and collects ``invoke``'s return value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+
+from threadloom.constants import CONFIG_KEY_STREAM, INTERRUPT, NS_SEP
+from threadloom.engine.plan import Plan
+from threadloom.errors import GraphInterrupt
+from threadloom.types import GraphOutput, Interrupt
+
+__all__ = [
+    "INVOKE_MODES",
+    "SUBGRAPH_CHUNK",
+    "OutputCollector",
+    "StreamRelay",
+    "graph_output",
+    "relay_of",
+    "shape",
+]
+
+INVOKE_MODES = frozenset({"values"})
+"""invoke only needs values chunks: interrupts arrive in them when updates are not streamed."""
+
+SUBGRAPH_CHUNK = "__subgraph__"
+"""Internal mode of a chunk a subgraph forwarded: its payload is ``(namespace, mode, payload)``."""
+
+
+class StreamRelay:
+    """Carries subgraph chunks up to the root run streaming with ``subgraphs=True``."""
+
+    __slots__ = ("modes", "put")
+
+    def __init__(self, modes: frozenset[str]) -> None:
+        self.modes = modes
+        self.put: Any = None
+        """Set by the root run's driver: ``put(namespace, mode, payload)`` enqueues a chunk."""
+
+    def forward(self, ns: tuple[str, ...], mode: str, payload: Any) -> None:
+        """Pass on a chunk of a run at namespace ``ns`` (or one a deeper subgraph forwarded)."""
+        if self.put is None:
+            return
+        if mode == SUBGRAPH_CHUNK:
+            self.put(*payload)
+        elif mode in self.modes:
+            self.put(ns, mode, payload)
+
+
+def relay_of(
+    config: RunnableConfig | None,
+) -> tuple[StreamRelay | None, frozenset[str], tuple[str, ...]]:
+    configurable = (config or {}).get("configurable") or {}
+    relay = configurable.get(CONFIG_KEY_STREAM)
+    if not isinstance(relay, StreamRelay):
+        return None, INVOKE_MODES, ()
+    ns = str(configurable.get("checkpoint_ns", ""))
+    return relay, relay.modes | INVOKE_MODES, tuple(ns.split(NS_SEP)) if ns else ()
+
+
+SKIP = object()
+"""What ``shape`` returns for a chunk the caller did not ask for."""
+
+
+def shape(
+    mode: str,
+    payload: Any,
+    modes: frozenset[str],
+    multi: bool,
+    subgraphs: bool,
+    v2: bool = False,
+    output_class: Any = None,
+) -> Any:
+    """The chunk ``stream`` yields: bare, ``(mode, payload)``, with a namespace in front, or
+    (``version="v2"``) a ``{"type", "ns", "data"}`` dict."""
+    ns: tuple[str, ...] = ()
+    if mode == SUBGRAPH_CHUNK:
+        ns, mode, payload = payload
+        if not subgraphs:
+            return SKIP
+    if mode not in modes:
+        return SKIP
+    if v2:
+        return _v2_chunk(mode, payload, ns, output_class)
+    if subgraphs:
+        return (ns, mode, payload) if multi else (ns, payload)
+    return (mode, payload) if multi else payload
+
+
+def graph_output(result: Any, output_class: Any) -> GraphOutput[Any]:
+    """``invoke(..., version="v2")``'s result: the output as its type, the interrupts apart."""
+    value, interrupts = _split_interrupts(result)
+    return GraphOutput(_as_output(value, output_class), interrupts)
+
+
+def _split_interrupts(value: Any) -> tuple[Any, tuple[Interrupt, ...]]:
+    if isinstance(value, dict) and INTERRUPT in value:
+        rest = {k: v for k, v in value.items() if k != INTERRUPT}
+        return rest, tuple(value[INTERRUPT])
+    return value, ()
+
+
+def _as_output(value: Any, output_class: Any) -> Any:
+    """A values dict built as the graph's pydantic or dataclass output type, when it has one."""
+    if output_class is None or not isinstance(value, dict):
+        return value
+    try:
+        return output_class(**value)
+    except Exception:  # partial state (e.g. before required keys are set): keep the dict
+        return value
+
+
+def _v2_chunk(mode: str, payload: Any, ns: tuple[str, ...], output_class: Any) -> dict[str, Any]:
+    if mode != "values":
+        return {"type": mode, "ns": ns, "data": payload}
+    data, interrupts = _split_interrupts(payload)
+    return {
+        "type": "values",
+        "ns": ns,
+        "data": _as_output(data, output_class),
+        "interrupts": interrupts,
+    }
+
+
+class OutputCollector:
+    """What ``invoke`` returns: the last values chunk, filtered, plus any interrupts."""
+
+    __slots__ = ("interrupts", "keys", "latest", "plan", "seen_values")
+
+    def __init__(self, plan: Plan, output_keys: Any) -> None:
+        self.plan = plan
+        self.keys = output_keys if output_keys is not None else plan.output_channels
+        self.latest: Any = None
+        self.seen_values = False
+        self.interrupts: list[Interrupt] = []
+
+    def add(self, mode: str, payload: Any) -> None:
+        if mode != "values":
+            return
+        if isinstance(payload, dict) and INTERRUPT in payload:
+            self.interrupts.extend(payload[INTERRUPT])
+            rest = {k: v for k, v in payload.items() if k != INTERRUPT}
+            if rest or not isinstance(self.keys, str):
+                self.latest, self.seen_values = rest, True
+            return
+        self.latest, self.seen_values = payload, True
+
+    def result(self, *, nested: bool = False) -> Any:
+        if nested and self.interrupts:  # a subgraph pauses its parent's task
+            raise GraphInterrupt(tuple(self.interrupts))
+        if not self.seen_values and not self.interrupts:
+            return None
+        latest = self.latest
+        if isinstance(self.keys, str):
+            value = latest
+        elif isinstance(latest, dict):
+            value = {k: latest[k] for k in self.keys if k in latest}
+        else:
+            value = latest
+        if self.interrupts:
+            if isinstance(value, dict):
+                return {**value, INTERRUPT: list(self.interrupts)}
+            return {INTERRUPT: list(self.interrupts)}
+        return value
