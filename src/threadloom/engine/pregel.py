@@ -1,9 +1,9 @@
 """``Pregel``: the compiled graph users run — invoke, stream and the state API, sync and async.
 
 This module turns a call into a ``Run`` (config checks, loading the thread, the resume box, the
-task runner) and the run's ``(mode, payload)`` chunks into what the caller gets. The supersteps
-themselves are ``engine/core.py``; waiting is ``engine/sync.py`` and ``engine/aio.py``; the state
-API is ``engine/snapshot.py``.
+task runner, what a subgraph inherits). The run itself is ``engine/run.py`` over the superstep
+rules of ``engine/core.py``; waiting is ``engine/sync.py`` and ``engine/aio.py``; what the caller
+gets back is shaped by ``engine/output.py``; the state API is ``engine/state_api.py``.
 """
 
 from __future__ import annotations
