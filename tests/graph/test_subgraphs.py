@@ -136,3 +136,19 @@ def test_stream_with_subgraphs_namespaces_chunks() -> None:
     # without subgraphs=True only the parent's chunks appear
     plain = list(build([], ask=False).stream({"a": "x", "log": []}, cfg("p")))
     assert [next(iter(c)) for c in plain] == ["before", "sub"]
+
+
+def test_history_and_update_state_route_to_a_subgraph_namespace() -> None:
+    graph = build([])
+    graph.invoke({"a": "x", "log": []}, cfg())
+    sub_config = graph.get_state(cfg()).tasks[0].state
+    sub = {"configurable": {"thread_id": "t", **sub_config["configurable"]}}
+    history = list(graph.get_state_history(sub))
+    assert history[0].next == ("inner_ask",)
+    assert [s.metadata["step"] for s in history] == [1, 0, -1]
+    graph.update_state(sub, {"log": ["patched"]}, as_node="inner_first")
+    assert graph.get_state(sub).values["log"][-1] == "patched"
+    import pytest
+
+    with pytest.raises(ValueError, match="Subgraph ghost not found"):
+        graph.update_state({"configurable": {"thread_id": "t", "checkpoint_ns": "ghost:1"}}, {})

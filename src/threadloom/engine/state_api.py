@@ -64,6 +64,10 @@ class StateAPI:
         saved = await saver.aget_tuple(_saver_config(merged))
         return snapshot.state_snapshot(graph.plan, merged, saved, saver)
 
+    def _plan_for(self, config: RunnableConfig) -> Plan:
+        """The plan of the graph whose namespace ``config`` names (a subgraph's, or ours)."""
+        return self._graph_for_ns(str(config["configurable"].get("checkpoint_ns", ""))).plan
+
     def _graph_for_ns(self, ns: str) -> StateAPI:
         """The graph whose checkpoints live under ``ns`` (this one for the root namespace)."""
         graph: StateAPI = self
@@ -86,13 +90,14 @@ class StateAPI:
         """Every checkpoint of the thread, newest first, as historical snapshots."""
         saver = self._require_saver()
         merged = self._merge_config(config)
+        plan = self._plan_for(merged)
         tuples = list(
             saver.list(
                 _saver_config(merged, default_ns=True), filter=filter, before=before, limit=limit
             )
         )
         for saved in tuples:
-            yield snapshot.state_snapshot(self.plan, merged, saved, saver, historical=True)
+            yield snapshot.state_snapshot(plan, merged, saved, saver, historical=True)
 
     async def aget_state_history(
         self,
@@ -105,6 +110,7 @@ class StateAPI:
         """Async ``get_state_history``."""
         saver = self._require_saver()
         merged = self._merge_config(config)
+        plan = self._plan_for(merged)
         tuples = [
             t
             async for t in saver.alist(
@@ -112,7 +118,7 @@ class StateAPI:
             )
         ]
         for saved in tuples:
-            yield snapshot.state_snapshot(self.plan, merged, saved, saver, historical=True)
+            yield snapshot.state_snapshot(plan, merged, saved, saver, historical=True)
 
     def update_state(
         self,
@@ -133,7 +139,7 @@ class StateAPI:
         saver = self._require_saver()
         merged = self._merge_config(config)
         self._check_config(merged, saver)
-        return snapshot.bulk_update(self.plan, merged, supersteps, saver)
+        return snapshot.bulk_update(self._plan_for(merged), merged, supersteps, saver)
 
     async def aupdate_state(
         self,
@@ -154,7 +160,7 @@ class StateAPI:
         saver = self._require_saver()
         merged = self._merge_config(config)
         self._check_config(merged, saver)
-        return await snapshot.abulk_update(self.plan, merged, supersteps, saver)
+        return await snapshot.abulk_update(self._plan_for(merged), merged, supersteps, saver)
 
 
 def _snapshot_of(
