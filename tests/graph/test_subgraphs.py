@@ -152,3 +152,24 @@ def test_history_and_update_state_route_to_a_subgraph_namespace() -> None:
 
     with pytest.raises(ValueError, match="Subgraph ghost not found"):
         graph.update_state({"configurable": {"thread_id": "t", "checkpoint_ns": "ghost:1"}}, {})
+
+
+def test_command_to_parent_from_a_subgraph_and_from_the_root() -> None:
+    from threadloom.errors import ParentCommand
+
+    def escalate(state: State) -> Command[Any]:
+        return Command(graph=Command.PARENT, update={"log": ["escalated"]}, goto="handler")
+
+    sub = StateGraph(State).add_node("escalate", escalate).add_edge(START, "escalate").compile()
+
+    def handler(state: State) -> dict[str, Any]:
+        return {"log": ["handled"]}
+
+    parent = StateGraph(State).add_node("sub", sub).add_node("handler", handler)
+    parent = parent.add_edge(START, "sub").compile()
+    assert parent.invoke({"a": "x", "log": []})["log"] == ["escalated", "handled"]
+    root = StateGraph(State).add_node("escalate", escalate).add_edge(START, "escalate").compile()
+    import pytest
+
+    with pytest.raises(ParentCommand):
+        root.invoke({"a": "x", "log": []})

@@ -280,7 +280,8 @@ class Pregel(StateAPI):
             configurable[CONFIG_KEY_CHECKPOINTER] = saver
             configurable[CONFIG_KEY_STORE] = store
             configurable[CONFIG_KEY_RESUME_BOX] = box
-            configurable[CONFIG_KEY_DURABILITY] = options.durability
+            if saver is not None:  # (a durability without a saver would only warn)
+                configurable[CONFIG_KEY_DURABILITY] = options.durability
             configurable[CONFIG_KEY_RESUMING] = run.resumed
             if relay is not None:
                 configurable[CONFIG_KEY_STREAM] = relay

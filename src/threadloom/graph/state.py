@@ -510,10 +510,16 @@ def _callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tuple[I
         graph = target
 
         def run_subgraph(value: Any, config: Any = None) -> Any:
-            return graph.invoke(value, _subgraph_config(config))
+            try:
+                return graph.invoke(value, _subgraph_config(config))
+            except ParentCommand as exc:  # Command(graph=PARENT): applied here, as our return
+                return _for_parent(exc.command)
 
         async def arun_subgraph(value: Any, config: Any = None) -> Any:
-            return await graph.ainvoke(value, _subgraph_config(config))
+            try:
+                return await graph.ainvoke(value, _subgraph_config(config))
+            except ParentCommand as exc:
+                return _for_parent(exc.command)
 
         return run_subgraph, arun_subgraph, (Injection("config", False),)
     invoke = getattr(target, "invoke", None)
@@ -539,6 +545,11 @@ def _callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tuple[I
 
         return needs_async, target, injections
     return target, None, injections
+
+
+def _for_parent(command: Command[Any]) -> Command[Any]:
+    """A subgraph's ``Command(graph=Command.PARENT)`` as the parent applies it."""
+    return Command(update=command.update, goto=command.goto, resume=command.resume)
 
 
 def _subgraph_config(config: Any) -> Any:
