@@ -556,3 +556,23 @@ def test_update_state_as_copy_forks_a_sibling() -> None:
     assert copy.metadata["source"] == "fork"
     assert copy.values == head.values and copy.next == head.next
     assert copy.parent_config == head.parent_config  # a sibling of the copied checkpoint
+
+
+def test_interrupt_response_schema_validates_the_answer() -> None:
+    from pydantic import BaseModel, ValidationError
+
+    class Answer(BaseModel):
+        ok: bool
+
+    def ask(state: State) -> dict[str, Any]:
+        answer = interrupt("approve?", response_schema=Answer)
+        return {"a": repr(answer)}
+
+    graph = StateGraph(State).add_node("ask", ask).add_edge(START, "ask")
+    graph = graph.compile(checkpointer=InMemorySaver())
+    [pending] = graph.invoke({"a": ""}, cfg())["__interrupt__"]
+    assert pending.response_schema["properties"]["ok"]["type"] == "boolean"
+    with pytest.raises(ValidationError):
+        graph.invoke(Command(resume={"ok": "maybe"}), cfg())
+    assert graph.get_state(cfg()).next == ("ask",)
+    assert graph.invoke(Command(resume={"ok": True}), cfg())["a"] == "Answer(ok=True)"

@@ -81,14 +81,15 @@ class TaskScratchpad:
         index = self.interrupt_counter
         self.interrupt_counter += 1
         if index < len(self.resume):
-            return self.resume[index]
+            return _validate_answer(self.resume[index], response_schema)
         next_id = interrupt_id(self.task_ns, len(self.resume))
         found, answer = self.box.take_for(next_id)
         if found:
-            answer = _validate_answer(answer, response_schema)
+            validated = _validate_answer(answer, response_schema)  # before anything is recorded
+            # the answer is saved as given (plain data the serializer takes), validated on reads
             self.resume.append(answer)
             self.writes.append((RESUME, list(self.resume)))
-            return answer
+            return validated
         raise GraphInterrupt(
             (Interrupt(value=value, id=next_id, response_schema=_schema_json(response_schema)),)
         )
