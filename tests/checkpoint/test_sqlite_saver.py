@@ -1,0 +1,193 @@
+"""SqliteSaver and AsyncSqliteSaver on real files: conformance, reopening, processes, graphs."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, empty_checkpoint
+from threadloom.checkpoint.conformance import checkpointer_test, validate
+from threadloom.checkpoint.conformance.suites import SUITES
+from threadloom.checkpoint.sqlite import SqliteSaver
+from threadloom.checkpoint.sqlite.aio import AsyncSqliteSaver
+from threadloom.errors import CheckpointConflictError
+
+
+async def test_sqlite_saver_is_full(tmp_path: Path) -> None:
+    @checkpointer_test(name="SqliteSaver-test")
+    async def make() -> AsyncIterator[SqliteSaver]:
+        with SqliteSaver.from_conn_string(str(tmp_path / "sync.db")) as saver:
+            yield saver
+
+    report = await validate(make)
+    assert [f for r in report.results.values() for f in r.failures] == []
+    assert report.conformance_level() == "FULL"
+    assert all(r.detected for r in report.results.values())
+    assert sum(r.tests_passed for r in report.results.values()) == sum(map(len, SUITES.values()))
+
+
+async def test_async_sqlite_saver_is_full(tmp_path: Path) -> None:
+    @checkpointer_test(name="AsyncSqliteSaver-test")
+    async def make() -> AsyncIterator[AsyncSqliteSaver]:
+        async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "async.db")) as saver:
+            yield saver
+
+    report = await validate(make)
+    assert [f for r in report.results.values() for f in r.failures] == []
+    assert report.conformance_level() == "FULL"
+    assert all(r.detected for r in report.results.values())
+    assert sum(r.tests_passed for r in report.results.values()) == sum(map(len, SUITES.values()))
+
+
+def _put(saver: SqliteSaver, thread_id: str, parent: str | None, checkpoint_id: str) -> dict:
+    checkpoint = {**empty_checkpoint(), "id": checkpoint_id}
+    checkpoint["channel_values"] = {"n": checkpoint_id}
+    checkpoint["channel_versions"] = {"n": checkpoint_id}
+    configurable = {"thread_id": thread_id, "checkpoint_ns": ""}
+    if parent is not None:
+        configurable["checkpoint_id"] = parent
+    return saver.put({"configurable": configurable}, checkpoint, {"step": 1}, {"n": checkpoint_id})
+
+
+def test_reopening_the_file_keeps_everything(tmp_path: Path) -> None:
+    path = str(tmp_path / "c.db")
+    with SqliteSaver.from_conn_string(path) as saver:
+        _put(saver, "t", None, "1")
+        config = _put(saver, "t", "1", "2")
+        saver.put_writes(config, [("n", "pending")], "task-1")
+    with SqliteSaver.from_conn_string(path) as saver:
+        head = saver.get_tuple({"configurable": {"thread_id": "t"}})
+        assert head is not None
+        assert head.checkpoint["id"] == "2"
+        assert head.checkpoint["channel_values"] == {"n": "2"}
+        assert head.pending_writes == [("task-1", "n", "pending")]
+        assert [c.checkpoint["id"] for c in saver.list({"configurable": {"thread_id": "t"}})] == [
+            "2",
+            "1",
+        ]
+        versions = [r[0] for r in saver.conn.execute("SELECT v FROM checkpoint_migrations")]
+        assert versions == [0]  # setup on an existing file applies nothing twice
+
+
+def test_setup_turns_on_wal_and_list_filter_runs_in_sql(tmp_path: Path) -> None:
+    with SqliteSaver.from_conn_string(str(tmp_path / "c.db")) as saver:
+        saver.setup()
+        saver.setup()
+        assert saver.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        _put(saver, "t", None, "1")
+        found = list(saver.list(None, filter={"step": 1, "source": None}, limit=1))
+        assert [c.checkpoint["id"] for c in found] == ["1"]
+        assert list(saver.list(None, filter={"step": 2})) == []
+        with pytest.raises(ValueError, match="filter key"):
+            list(saver.list(None, filter={"a'b": 1}))
+
+
+def test_expected_head_conflict_stores_nothing(tmp_path: Path) -> None:
+    with SqliteSaver.from_conn_string(str(tmp_path / "c.db")) as saver:
+        _put(saver, "t", None, "1")
+        _put(saver, "t", "1", "2")  # another writer moved the head
+        checkpoint = {**empty_checkpoint(), "id": "3"}
+        checkpoint["channel_values"] = {"n": "x"}
+        config = {"configurable": {"thread_id": "t", "checkpoint_id": "1"}}
+        config["configurable"][CONFIG_KEY_EXPECTED_HEAD] = "1"
+        with pytest.raises(CheckpointConflictError):
+            saver.put(config, checkpoint, {}, {"n": "3"})  # type: ignore[arg-type]
+        assert saver.conn.execute("SELECT count(*) FROM checkpoints").fetchone()[0] == 2
+        assert (
+            saver.conn.execute(
+                "SELECT count(*) FROM checkpoint_blobs WHERE version = '\"3\"'"
+            ).fetchone()[0]
+            == 0
+        )
+        config["configurable"][CONFIG_KEY_EXPECTED_HEAD] = "2"
+        saver.put(config, checkpoint, {}, {"n": "3"})  # type: ignore[arg-type]
+        head = saver.get_tuple({"configurable": {"thread_id": "t"}})
+        assert head is not None and head.checkpoint["id"] == "3"
+
+
+def _writer(path: str, thread_id: str, count: int) -> None:
+    with SqliteSaver.from_conn_string(path) as saver:
+        parent = None
+        for i in range(count):
+            checkpoint_id = f"{i:06}"
+            _put(saver, thread_id, parent, checkpoint_id)
+            parent = checkpoint_id
+
+
+def test_two_processes_write_one_file(tmp_path: Path) -> None:
+    path = str(tmp_path / "shared.db")
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_writer, args=(path, f"t{i}", 60)) for i in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert [w.exitcode for w in workers] == [0, 0]  # no "database is locked"
+    with SqliteSaver.from_conn_string(path) as saver:
+        for thread_id in ("t0", "t1"):
+            assert len(list(saver.list({"configurable": {"thread_id": thread_id}}))) == 60
+
+
+def test_graph_conversation_survives_a_new_saver(tmp_path: Path) -> None:
+    from langchain_core.messages import AIMessage
+
+    from threadloom.graph import START, MessagesState, StateGraph
+
+    def reply(state: MessagesState) -> dict:
+        return {"messages": [AIMessage(f"heard {len(state['messages'])}")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("reply", reply)
+    builder.add_edge(START, "reply")
+    path = str(tmp_path / "chat.db")
+    config = {"configurable": {"thread_id": "chat"}}
+    with SqliteSaver.from_conn_string(path) as saver:
+        graph = builder.compile(checkpointer=saver)
+        graph.invoke({"messages": [("user", "hi")]}, config)
+        graph.invoke({"messages": [("user", "again")]}, config)
+    with SqliteSaver.from_conn_string(path) as saver:
+        graph = builder.compile(checkpointer=saver)
+        texts = [m.content for m in graph.get_state(config).values["messages"]]
+    assert texts == ["hi", "heard 1", "again", "heard 3"]
+
+
+def test_interrupt_resumes_after_reopening(tmp_path: Path) -> None:
+    from typing import TypedDict
+
+    from threadloom.graph import START, StateGraph
+    from threadloom.types import Command, interrupt
+
+    class State(TypedDict):
+        answer: str
+
+    def ask(state: State) -> dict:
+        return {"answer": interrupt("name?")}
+
+    builder = StateGraph(State)
+    builder.add_node("ask", ask)
+    builder.add_edge(START, "ask")
+    path = str(tmp_path / "hitl.db")
+    config = {"configurable": {"thread_id": "h"}}
+    with SqliteSaver.from_conn_string(path) as saver:
+        paused = builder.compile(checkpointer=saver).invoke({"answer": ""}, config)
+        assert paused["__interrupt__"][0].value == "name?"
+    with SqliteSaver.from_conn_string(path) as saver:
+        done = builder.compile(checkpointer=saver).invoke(Command(resume="Bob"), config)
+    assert done == {"answer": "Bob"}
+
+
+async def test_async_saver_sees_sync_saver_rows(tmp_path: Path) -> None:
+    path = str(tmp_path / "both.db")
+    with SqliteSaver.from_conn_string(path) as saver:
+        _put(saver, "t", None, "1")
+    async with AsyncSqliteSaver.from_conn_string(path) as asaver:
+        head = await asaver.aget_tuple({"configurable": {"thread_id": "t"}})
+        assert head is not None and head.checkpoint["channel_values"] == {"n": "1"}
+        with pytest.raises(asyncio.InvalidStateError):
+            asaver.get_tuple({"configurable": {"thread_id": "t"}})  # on the loop: would hang
+        other = await asyncio.to_thread(asaver.get_tuple, {"configurable": {"thread_id": "t"}})
+        assert other is not None and other.checkpoint["id"] == "1"
