@@ -191,3 +191,32 @@ async def test_async_saver_sees_sync_saver_rows(tmp_path: Path) -> None:
             asaver.get_tuple({"configurable": {"thread_id": "t"}})  # on the loop: would hang
         other = await asyncio.to_thread(asaver.get_tuple, {"configurable": {"thread_id": "t"}})
         assert other is not None and other.checkpoint["id"] == "1"
+
+
+def test_growing_list_is_stored_as_deltas_and_read_back_after_reopen(tmp_path: Path) -> None:
+    path = str(tmp_path / "chat.db")
+    history: list[str] = []
+    with SqliteSaver.from_conn_string(path) as saver:
+        parent = None
+        for turn in range(20):
+            history = [*history, f"message {turn}"]
+            checkpoint = {**empty_checkpoint(), "id": f"{turn:04}"}
+            checkpoint["channel_values"] = {"messages": history}
+            checkpoint["channel_versions"] = {"messages": turn + 1}
+            configurable = {"thread_id": "c", "checkpoint_ns": ""}
+            if parent is not None:
+                configurable["checkpoint_id"] = parent
+            saver.put({"configurable": configurable}, checkpoint, {}, {"messages": turn + 1})  # type: ignore[arg-type]
+            parent = checkpoint["id"]
+        report = saver.thread_size_report("c")
+        assert report.blobs == 20 and report.delta_blobs == 19  # only the first is whole
+    with SqliteSaver.from_conn_string(path) as saver:
+        head = saver.get_tuple({"configurable": {"thread_id": "c"}})
+        assert head is not None and head.checkpoint["channel_values"]["messages"] == history
+        middle = saver.get_tuple({"configurable": {"thread_id": "c", "checkpoint_id": "0009"}})
+        assert middle is not None
+        assert middle.checkpoint["channel_values"]["messages"] == history[:10]
+        saver.prune(["c"], keep_last=1)
+        assert saver.thread_size_report("c").checkpoints == 1
+        head = saver.get_tuple({"configurable": {"thread_id": "c"}})
+        assert head is not None and head.checkpoint["channel_values"]["messages"] == history

@@ -450,9 +450,12 @@ class SqlCore:
         known = self.tracker.get((thread_id, ns, channel))
         if known is None:
             return None
-        if self._blob(conn, thread_id, ns, channel, known.version) is None:
-            return None  # pruned or deleted since: the next value is stored whole
-        return known
+        stored = conn.execute(
+            "SELECT 1 FROM checkpoint_blobs WHERE thread_id = ? AND checkpoint_ns = ? "
+            "AND channel = ? AND version = ?",
+            (thread_id, ns, channel, _version_text(known.version)),
+        ).fetchone()
+        return None if stored is None else known  # pruned since: the next value is whole
 
     def put_writes(
         self,
