@@ -220,3 +220,25 @@ def test_growing_list_is_stored_as_deltas_and_read_back_after_reopen(tmp_path: P
         assert saver.thread_size_report("c").checkpoints == 1
         head = saver.get_tuple({"configurable": {"thread_id": "c"}})
         assert head is not None and head.checkpoint["channel_values"]["messages"] == history
+
+
+async def test_async_graph_conversation_survives_a_new_saver(tmp_path: Path) -> None:
+    from langchain_core.messages import AIMessage
+
+    from threadloom.graph import START, MessagesState, StateGraph
+
+    def reply(state: MessagesState) -> dict:
+        return {"messages": [AIMessage(f"heard {len(state['messages'])}")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("reply", reply)
+    builder.add_edge(START, "reply")
+    path = str(tmp_path / "achat.db")
+    config = {"configurable": {"thread_id": "chat"}}
+    async with AsyncSqliteSaver.from_conn_string(path) as saver:
+        graph = builder.compile(checkpointer=saver)
+        await graph.ainvoke({"messages": [("user", "hi")]}, config)
+        await graph.ainvoke({"messages": [("user", "again")]}, config)
+    async with AsyncSqliteSaver.from_conn_string(path) as saver:
+        state = await builder.compile(checkpointer=saver).aget_state(config)
+    assert [m.content for m in state.values["messages"]] == ["hi", "heard 1", "again", "heard 3"]
