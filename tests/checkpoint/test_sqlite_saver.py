@@ -242,3 +242,35 @@ async def test_async_graph_conversation_survives_a_new_saver(tmp_path: Path) -> 
     async with AsyncSqliteSaver.from_conn_string(path) as saver:
         state = await builder.compile(checkpointer=saver).aget_state(config)
     assert [m.content for m in state.values["messages"]] == ["hi", "heard 1", "again", "heard 3"]
+
+
+def test_threads_of_one_process_share_a_saver(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with SqliteSaver.from_conn_string(str(tmp_path / "c.db")) as saver:
+
+        def write(thread_id: str) -> None:
+            parent = None
+            for i in range(30):
+                _put(saver, thread_id, parent, f"{i:04}")
+                parent = f"{i:04}"
+
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(write, ["a", "b", "c", "d"]))
+        for thread_id in "abcd":
+            head = saver.get_tuple({"configurable": {"thread_id": thread_id}})
+            assert head is not None and head.checkpoint["id"] == "0029"
+
+
+def test_head_lookup_and_history_page_use_the_primary_key(tmp_path: Path) -> None:
+    with SqliteSaver.from_conn_string(str(tmp_path / "c.db")) as saver:
+        saver.setup()
+        plan = " ".join(
+            str(row[-1])
+            for row in saver.conn.execute(
+                "EXPLAIN QUERY PLAN SELECT checkpoint_id FROM checkpoints WHERE thread_id = ? "
+                "AND checkpoint_ns = ? AND checkpoint_id < ? ORDER BY checkpoint_id DESC LIMIT 1",
+                ("t", "", "9"),
+            )
+        )
+        assert "SEARCH" in plan and "PRIMARY KEY" in plan and "TEMP B-TREE" not in plan
