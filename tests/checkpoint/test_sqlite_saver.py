@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import traceback
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -110,12 +111,17 @@ def test_expected_head_conflict_stores_nothing(tmp_path: Path) -> None:
 
 
 def _writer(path: str, thread_id: str, count: int) -> None:
-    with SqliteSaver.from_conn_string(path) as saver:
-        parent = None
-        for i in range(count):
-            checkpoint_id = f"{i:06}"
-            _put(saver, thread_id, parent, checkpoint_id)
-            parent = checkpoint_id
+    try:
+        with SqliteSaver.from_conn_string(path) as saver:
+            parent = None
+            for i in range(count):
+                checkpoint_id = f"{i:06}"
+                _put(saver, thread_id, parent, checkpoint_id)
+                parent = checkpoint_id
+    except BaseException:
+        # The parent only sees an exit code: leave it the reason.
+        Path(f"{path}.{thread_id}.err").write_text(traceback.format_exc())
+        raise
 
 
 def test_two_processes_write_one_file(tmp_path: Path) -> None:
@@ -126,7 +132,8 @@ def test_two_processes_write_one_file(tmp_path: Path) -> None:
         worker.start()
     for worker in workers:
         worker.join()
-    assert [w.exitcode for w in workers] == [0, 0]  # no "database is locked"
+    errors = [p.read_text() for p in sorted(tmp_path.glob("*.err"))]
+    assert errors == [] and [w.exitcode for w in workers] == [0, 0]  # no "database is locked"
     with SqliteSaver.from_conn_string(path) as saver:
         for thread_id in ("t0", "t1"):
             assert len(list(saver.list({"configurable": {"thread_id": thread_id}}))) == 60

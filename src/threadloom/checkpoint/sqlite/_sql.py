@@ -13,6 +13,7 @@ import json
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -108,6 +109,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
 )
 """Append-only: migration ``v`` is ``MIGRATIONS[v]``; never edit one that has shipped, add one."""
 
+WAL_SWITCH_ATTEMPTS: Final = 200
+
 _FILTER_KEY = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 _HEADER_COLUMNS = "checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, " + (
@@ -153,6 +156,24 @@ def _filter_sql(filter: Mapping[str, Any]) -> tuple[list[str], list[Any], bool]:
     return clauses, params, exact
 
 
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to WAL (readers never block the writer); a no-op once it is.
+
+    The switch needs the file to itself for a moment: when another process holds it (two
+    processes opening a new file together), wait and retry rather than fail the first call.
+    """
+    for attempt in range(WAL_SWITCH_ATTEMPTS):
+        if str(conn.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+            return
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt == WAL_SWITCH_ATTEMPTS - 1:
+                raise
+            time.sleep(0.05)
+
+
 class SqlCore:
     """Every checkpoint operation over one ``sqlite3.Connection``; callers hold no SQL."""
 
@@ -176,7 +197,7 @@ class SqlCore:
             if conn.in_transaction:
                 conn.commit()
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA journal_mode = WAL")
+            _use_wal(conn)
             with self.write(conn):
                 conn.execute(
                     "CREATE TABLE IF NOT EXISTS checkpoint_migrations (v INTEGER PRIMARY KEY)"
