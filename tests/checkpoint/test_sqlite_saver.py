@@ -281,3 +281,13 @@ def test_head_lookup_and_history_page_use_the_primary_key(tmp_path: Path) -> Non
             )
         )
         assert "SEARCH" in plan and "PRIMARY KEY" in plan and "TEMP B-TREE" not in plan
+
+
+def test_list_reads_each_checkpoint_when_asked(tmp_path: Path) -> None:
+    with SqliteSaver.from_conn_string(str(tmp_path / "c.db")) as saver:
+        _put(saver, "t", None, "1")
+        _put(saver, "t", "1", "2")
+        history = saver.list({"configurable": {"thread_id": "t"}})
+        assert next(history).checkpoint["id"] == "2"
+        saver.delete_thread("t")  # while the caller is still iterating
+        assert list(history) == []

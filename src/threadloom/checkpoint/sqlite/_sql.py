@@ -332,15 +332,16 @@ class SqlCore:
                 return None
             return self._tuple(conn, row, remember=checkpoint_id is None)
 
-    def list(
+    def list_addresses(
         self,
         conn: sqlite3.Connection,
         config: RunnableConfig | None,
         filter: Mapping[str, Any] | None,
         before: RunnableConfig | None,
         limit: int | None,
-    ) -> list[CheckpointTuple]:
-        """Matching checkpoints, newest first; the filter, ``before`` and ``limit`` run in SQL."""
+    ) -> list[tuple[str, str, str]]:
+        """(thread, ns, id) of matching checkpoints, newest first; the filter, ``before`` and
+        ``limit`` run in SQL. A dict or list filter value is checked later, by ``list_item``."""
         configurable = (config or {}).get("configurable", {})
         clauses: list[str] = []
         params: list[Any] = []
@@ -363,19 +364,54 @@ class SqlCore:
             clauses.extend(more)
             params.extend(more_params)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        sql = f"SELECT {_HEADER_COLUMNS} FROM checkpoints {where} ORDER BY checkpoint_id DESC"
+        sql = (
+            f"SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints {where} "
+            "ORDER BY checkpoint_id DESC"
+        )
         if limit is not None and exact:
             sql += f" LIMIT {int(limit)}"
-        found: list[CheckpointTuple] = []
         with self.read(conn):
-            for row in conn.execute(sql, params).fetchall():
-                if limit is not None and len(found) >= limit:
-                    break
-                item = self._tuple(conn, row, remember=False)
-                if filter and any(item.metadata.get(k) != v for k, v in filter.items()):
-                    continue
-                found.append(item)
-        return found
+            return conn.execute(sql, params).fetchall()
+
+    def list_item(
+        self,
+        conn: sqlite3.Connection,
+        address: tuple[str, str, str],
+        filter: Mapping[str, Any] | None,
+    ) -> CheckpointTuple | None:
+        """One listed checkpoint, or None if it was deleted since or fails the filter."""
+        with self.read(conn):
+            row = conn.execute(
+                f"SELECT {_HEADER_COLUMNS} FROM checkpoints WHERE thread_id = ? "
+                "AND checkpoint_ns = ? AND checkpoint_id = ?",
+                address,
+            ).fetchone()
+            if row is None:
+                return None
+            item = self._tuple(conn, row, remember=False)
+        if filter and any(item.metadata.get(k) != v for k, v in filter.items()):
+            return None
+        return item
+
+    def list(
+        self,
+        conn: sqlite3.Connection,
+        config: RunnableConfig | None,
+        filter: Mapping[str, Any] | None,
+        before: RunnableConfig | None,
+        limit: int | None,
+    ) -> Iterator[CheckpointTuple]:
+        """Matching checkpoints, newest first, each read when the caller asks for it."""
+        remaining = limit
+        for address in self.list_addresses(conn, config, filter, before, limit):
+            if remaining is not None and remaining <= 0:
+                return
+            item = self.list_item(conn, address, filter)
+            if item is None:
+                continue
+            if remaining is not None:
+                remaining -= 1
+            yield item
 
     # -- writing --------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ refuse on the loop's own thread (waiting there would deadlock), as LangGraph's d
 from __future__ import annotations
 
 import asyncio
+import builtins
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from contextlib import asynccontextmanager
@@ -93,8 +94,11 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
-        for item in await self._run(self._core.list, config, filter, before, limit):
+        for item in await self._run(self._list, config, filter, before, limit):
             yield item
+
+    def _list(self, conn: sqlite3.Connection, *args: Any) -> list[CheckpointTuple]:
+        return builtins.list(self._core.list(conn, *args))  # read whole on the connection thread
 
     async def aput(
         self,
@@ -151,7 +155,7 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
-        yield from self._sync(self._run(self._core.list, config, filter, before, limit))
+        yield from self._sync(self._run(self._list, config, filter, before, limit))
 
     def put(
         self,
