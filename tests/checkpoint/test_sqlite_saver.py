@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import sqlite3
 import traceback
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -291,3 +292,18 @@ def test_list_reads_each_checkpoint_when_asked(tmp_path: Path) -> None:
         assert next(history).checkpoint["id"] == "2"
         saver.delete_thread("t")  # while the caller is still iterating
         assert list(history) == []
+
+
+@pytest.mark.parametrize("isolation_level", ["", "DEFERRED", None])
+def test_any_transaction_mode_of_a_given_connection(
+    tmp_path: Path, isolation_level: str | None
+) -> None:
+    path = str(tmp_path / "c.db")
+    conn = sqlite3.connect(path, isolation_level=isolation_level)
+    saver = SqliteSaver(conn)
+    _put(saver, "t", None, "1")
+    assert not conn.in_transaction  # committed, nothing left open
+    conn.close()
+    with SqliteSaver.from_conn_string(path) as reopened:
+        head = reopened.get_tuple({"configurable": {"thread_id": "t"}})
+        assert head is not None and head.checkpoint["id"] == "1"
