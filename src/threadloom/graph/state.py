@@ -1,8 +1,8 @@
 """``StateGraph``: build a graph of nodes over a shared state, then ``compile`` it into a ``Plan``.
 
-The builder checks names and edges as they are added; ``compile`` checks the whole graph, turns
-each state key into a channel, each edge into a trigger channel and each node into a ``NodeSpec``
-whose writer turns the node's return value into channel writes.
+The builder checks names and edges as they are added; ``compile`` checks the whole graph and hands
+it to ``graph/_compile.py``, which turns each state key into a channel, each edge into a trigger
+channel and each node into a ``NodeSpec`` whose writer turns the node's return value into writes.
 """
 
 from __future__ import annotations
@@ -14,27 +14,16 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, get_args, get_origin, get_type_hints
 
-from threadloom.constants import END, START, TASKS
-from threadloom.engine.channels import (
-    Channel,
-    EphemeralValue,
-    LastValueAfterFinish,
-    NamedBarrierValue,
-    Topic,
-)
+from threadloom.constants import END, START
 from threadloom.engine.inject import Injection, injections_for
-from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
+from threadloom.engine.plan import Plan
 from threadloom.engine.pregel import Pregel
-from threadloom.errors import InvalidUpdateError, ParentCommand
+from threadloom.errors import InvalidUpdateError
 from threadloom.graph._schema import (
-    SchemaInfo,
     channels_for,
-    collect_types,
     has_keys,
-    schema_info,
-    update_pairs,
 )
-from threadloom.types import Command, RetryPolicy, Send
+from threadloom.types import Command, RetryPolicy
 
 __all__ = ["CompiledStateGraph", "StateGraph"]
 
@@ -321,7 +310,9 @@ class StateGraph(Generic[StateT]):
         after = interrupt_after or ()
         self.validate([*([] if before == "*" else before), *([] if after == "*" else after)])
         self.compiled = True
-        plan, injections = _Compiler(self).plan()
+        from threadloom.graph._compile import Compiler
+
+        plan, injections = Compiler(self).plan()
         plan.checkpointer = checkpointer
         plan.store = store
         plan.interrupt_before = before
@@ -338,284 +329,3 @@ class CompiledStateGraph(Pregel):
     ) -> None:
         super().__init__(plan, injections=injections)
         self.builder = builder
-
-
-class _Compiler:
-    """Turns a validated builder into a Plan."""
-
-    def __init__(self, builder: StateGraph[Any]) -> None:
-        self.b = builder
-        self.state = schema_info(builder.state_schema)
-        self.input = schema_info(builder.input_schema)
-        self.output = schema_info(builder.output_schema)
-        node_schemas = [n.input_schema for n in builder.nodes.values()]
-        self.state_channels = channels_for(
-            [builder.state_schema, builder.output_schema, builder.input_schema, *node_schemas]
-        )
-
-    def plan(self) -> tuple[Plan, dict[str, tuple[Injection, ...]]]:
-        b = self.b
-        channels: dict[str, Channel] = dict(self.state_channels)
-        channels[START] = EphemeralValue(START)
-        channels[TASKS] = Topic(TASKS)
-        for name, node in b.nodes.items():
-            key = f"branch:to:{name}"
-            channels[key] = LastValueAfterFinish(key) if node.defer else EphemeralValue(key, False)
-        joins: dict[str, list[tuple[str, str]]] = {}
-        for starts, end in b.waiting_edges:
-            key = f"join:{'+'.join(starts)}:{end}"
-            channels[key] = NamedBarrierValue(key, frozenset(starts))
-            for start in starts:
-                joins.setdefault(start, []).append((key, start))
-        nodes: dict[str, NodeSpec] = {}
-        injections: dict[str, tuple[Injection, ...]] = {}
-        nodes[START] = self._start_node(joins)
-        for name, node in b.nodes.items():
-            nodes[name], injections[name] = self._node(node, joins)
-        trigger_to_nodes: dict[str, list[str]] = {}
-        for name, spec in nodes.items():
-            for trigger in spec.triggers:
-                trigger_to_nodes.setdefault(trigger, []).append(name)
-        state_keys = [k for k in self.state_channels]
-        output_keys: str | list[str] = (
-            self.output.keys[0] if self.output.kind == "root" else list(self.output.keys)
-        )
-        stream_keys: str | list[str] = (
-            self.state.keys[0] if self.state.kind == "root" else state_keys
-        )
-        allowed = collect_types(
-            b.state_schema,
-            b.input_schema,
-            b.output_schema,
-            b.context_schema,
-            *(n.input_schema for n in b.nodes.values()),
-        )
-        plan = Plan(
-            nodes=nodes,
-            channels=channels,
-            input_channel=START,
-            output_channels=output_keys,
-            stream_channels=stream_keys,
-            trigger_to_nodes={k: tuple(v) for k, v in trigger_to_nodes.items()},
-            context_schema=b.context_schema,
-            allowed_types=allowed,
-            update_writers={name: spec.write for name, spec in nodes.items()},
-            output_class=b.output_schema if self.output.kind in ("pydantic", "dataclass") else None,
-        )
-        return plan, injections
-
-    # --- node pieces -----------------------------------------------------------------------------
-
-    def _reader(self, info: SchemaInfo) -> Callable[[Any], Any]:
-        keys = [k for k in info.keys if k in self.state_channels]
-        build = info.build
-        if info.kind == "dict":
-
-            def read_dict(channels: Any) -> Any:
-                return {k: channels[k].value for k in keys if channels[k].is_available()}
-
-            return read_dict
-
-        def read(channels: Any) -> Any:
-            return build({k: channels[k].get() for k in keys if channels[k].is_available()})
-
-        return read
-
-    def _writer(
-        self, name: str, joins: dict[str, list[tuple[str, str]]], *, input_filter: bool = False
-    ) -> Callable[[Any, TaskWriteContext], list[tuple[str, Any]]]:
-        b = self.b
-        root = self.state.kind == "root"
-        allowed = set(self.input.keys if input_filter else self.state_channels)
-        static = sorted(t for s, t in b.edges if s == name and t != END)
-        # what the node writes whatever it returns: its static edges and joins
-        edge_writes = [(f"branch:to:{t}", None) for t in static] + joins.get(name, [])
-        branches = list(b.branches.get(name, {}).values())
-        nodes = b.nodes
-        fast = not branches and not root
-
-        def write(output: Any, ctx: TaskWriteContext) -> list[tuple[str, Any]]:
-            if type(output) is dict and fast:  # the common case, kept short
-                writes = [(k, v) for k, v in output.items() if k in allowed]
-                writes += edge_writes
-                return writes
-            updates: list[tuple[str, Any]] = []
-            gotos: list[Any] = []
-            if isinstance(output, Command):
-                _collect_command(output, updates, gotos, root)
-            elif isinstance(output, list | tuple) and any(isinstance(o, Command) for o in output):
-                for item in output:
-                    if isinstance(item, Command):
-                        _collect_command(item, updates, gotos, root)
-                    else:
-                        updates.extend(update_pairs(item, root=root))
-            else:
-                updates = update_pairs(output, root=root)
-            writes = [(k, v) for k, v in updates if k in allowed]
-            writes += edge_writes
-            for branch in branches:
-                state = ctx.fresh_state(writes)
-                if branch.wants_config:
-                    result = branch.path(state, config=ctx.config)
-                else:
-                    result = branch.path(state)
-                writes.extend(_branch_writes(name, branch, result, nodes))
-            for goto in gotos:
-                writes.extend(_goto_writes(goto, nodes))
-            return writes
-
-        return write
-
-    def _start_node(self, joins: dict[str, list[tuple[str, str]]]) -> NodeSpec:
-        def identity(value: Any) -> Any:
-            return value
-
-        return NodeSpec(
-            name=START,
-            triggers=(START,),
-            read=lambda channels: channels[START].get(),
-            func=identity,
-            afunc=None,
-            write=self._writer(START, joins, input_filter=True),
-            hidden=True,
-        )
-
-    def _node(
-        self, node: _Node, joins: dict[str, list[tuple[str, str]]]
-    ) -> tuple[NodeSpec, tuple[Injection, ...]]:
-        func, afunc, injections = _callables(node.name, node.func)
-        triggers = [f"branch:to:{node.name}"]
-        triggers += [
-            f"join:{'+'.join(starts)}:{end}"
-            for starts, end in self.b.waiting_edges
-            if end == node.name
-        ]
-        spec = NodeSpec(
-            name=node.name,
-            triggers=tuple(triggers),
-            read=self._reader(schema_info(node.input_schema)),
-            func=func,
-            afunc=afunc,
-            write=self._writer(node.name, joins),
-            retry_policy=node.retry_policy,
-            metadata=node.metadata,
-            subgraph=node.func if isinstance(node.func, Pregel) else None,
-        )
-        return spec, injections
-
-
-def _callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tuple[Injection, ...]]:
-    """The sync and async callables of a node, and what it asks to be injected."""
-    if isinstance(target, Pregel):
-        graph = target
-
-        def run_subgraph(value: Any, config: Any = None) -> Any:
-            try:
-                return graph.invoke(value, _subgraph_config(config))
-            except ParentCommand as exc:  # Command(graph=PARENT): applied here, as our return
-                return _for_parent(exc.command)
-
-        async def arun_subgraph(value: Any, config: Any = None) -> Any:
-            try:
-                return await graph.ainvoke(value, _subgraph_config(config))
-            except ParentCommand as exc:
-                return _for_parent(exc.command)
-
-        return run_subgraph, arun_subgraph, (Injection("config", False),)
-    invoke = getattr(target, "invoke", None)
-    if not inspect.isfunction(target) and not inspect.ismethod(target) and callable(invoke):
-        runnable = target
-
-        def run_runnable(value: Any, config: Any = None) -> Any:
-            return runnable.invoke(value, config)
-
-        async def arun_runnable(value: Any, config: Any = None) -> Any:
-            return await runnable.ainvoke(value, config)
-
-        return run_runnable, arun_runnable, (Injection("config", False),)
-    injections = injections_for(target)
-    if inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
-        getattr(target, "__call__", None)  # noqa: B004
-    ):
-
-        def needs_async(*_: Any, **__: Any) -> Any:
-            raise TypeError(
-                f"Node {name!r} is an async function: run the graph with ainvoke() or astream()."
-            )
-
-        return needs_async, target, injections
-    return target, None, injections
-
-
-def _for_parent(command: Command[Any]) -> Command[Any]:
-    """A subgraph's ``Command(graph=Command.PARENT)`` as the parent applies it."""
-    return Command(update=command.update, goto=command.goto, resume=command.resume)
-
-
-def _subgraph_config(config: Any) -> Any:
-    """The parent task's config, minus what belongs to the task itself (its step metadata)."""
-    if not config:
-        return None
-    return {"configurable": dict(config.get("configurable", {}))}
-
-
-def _collect_command(
-    command: Command[Any], updates: list[tuple[str, Any]], gotos: list[Any], root: bool
-) -> None:
-    if command.graph == Command.PARENT:
-        raise ParentCommand(command)
-    if command.update is not None:
-        updates.extend(update_pairs(command.update, root=root))
-    goto = command.goto
-    if isinstance(goto, str | Send):
-        gotos.append(goto)
-    else:
-        gotos.extend(goto or ())
-
-
-def _goto_writes(goto: Any, nodes: dict[str, _Node]) -> list[tuple[str, Any]]:
-    if isinstance(goto, Send):
-        if goto.node == END:
-            raise InvalidUpdateError("Cannot send a packet to the END node")
-        return [(TASKS, goto)]
-    if goto == END:
-        return []
-    if goto not in nodes:
-        raise InvalidUpdateError(
-            f"Command(goto={goto!r}) names a node that does not exist. Known nodes: "
-            f"{sorted(nodes)!r}. Add the node, or fix the name."
-        )
-    return [(f"branch:to:{goto}", None)]
-
-
-def _branch_writes(
-    source: str, branch: _Branch, result: Any, nodes: dict[str, _Node]
-) -> list[tuple[str, Any]]:
-    results = result if isinstance(result, list | tuple) else [result]
-    writes: list[tuple[str, Any]] = []
-    for item in results:
-        if isinstance(item, Send):
-            if item.node == END:
-                raise InvalidUpdateError("Cannot send a packet to the END node")
-            writes.append((TASKS, item))
-            continue
-        if branch.path_map is not None:
-            if item not in branch.path_map:
-                raise UnknownBranchTargetError(
-                    f"Branch {branch.name!r} of node {source!r} returned {item!r}, which is not "
-                    f"in its path_map {sorted(map(str, branch.path_map))!r}. Return one of those "
-                    "keys, or add the value to the path_map."
-                )
-            item = branch.path_map[item]
-        if item is None or item == START:
-            raise ValueError("Branch did not return a valid destination")
-        if item == END:
-            continue
-        if item not in nodes:
-            raise UnknownBranchTargetError(
-                f"Branch {branch.name!r} of node {source!r} returned {item!r}, which is not a "
-                f"node of this graph. Known nodes: {sorted(nodes)!r}. Add the node or fix the "
-                "returned name."
-            )
-        writes.append((f"branch:to:{item}", None))
-    return writes
