@@ -16,12 +16,13 @@ from __future__ import annotations
 import builtins
 import threading
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, rebuild
+from threadloom.checkpoint._inline_async import InlineAsyncSaver
 from threadloom.checkpoint._lifecycle import (
     CheckpointInfo,
     checkpoints_to_drop,
@@ -61,7 +62,6 @@ from threadloom.checkpoint._records import (
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
     INTERRUPT,
-    BaseCheckpointSaver,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
@@ -91,7 +91,7 @@ def _row_of(entry: BlobRow | Atom) -> BlobRow | None:
     return entry if type(entry) is BlobRow else None
 
 
-class InMemorySaver(BaseCheckpointSaver[str]):
+class InMemorySaver(InlineAsyncSaver):
     """A checkpointer that keeps everything in memory (alias ``MemorySaver``).
 
     Usable as a sync or async context manager. Thread-safe: one lock guards all state, and a
@@ -576,62 +576,6 @@ class InMemorySaver(BaseCheckpointSaver[str]):
                     batch_size(b, self.serde) for b in {id(w[2]): w[2] for w in writes}.values()
                 ),
             )
-
-    # -- async: the same work, done inline (nothing here waits) --------------------------------
-
-    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return self.get_tuple(config)
-
-    async def alist(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[CheckpointTuple]:
-        for item in self.list(config, filter=filter, before=before, limit=limit):
-            yield item
-
-    async def aput(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        return self.put(config, checkpoint, metadata, new_versions)
-
-    async def aput_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        self.put_writes(config, writes, task_id, task_path)
-
-    async def adelete_thread(self, thread_id: str) -> None:
-        self.delete_thread(thread_id)
-
-    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        self.delete_for_runs(run_ids)
-
-    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        self.copy_thread(source_thread_id, target_thread_id)
-
-    async def aprune(
-        self,
-        thread_ids: Sequence[str],
-        *,
-        strategy: PruneStrategy = "keep_latest",
-        keep_last: int | None = None,
-        before: datetime | None = None,
-    ) -> None:
-        self.prune(thread_ids, strategy=strategy, keep_last=keep_last, before=before)
-
-    async def athread_size_report(self, thread_id: str) -> ThreadSizeReport:
-        return self.thread_size_report(thread_id)
 
 
 MemorySaver = InMemorySaver

@@ -13,8 +13,8 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from threadloom.checkpoint._inline_async import InlineAsyncSaver
 from threadloom.checkpoint.base import (
-    BaseCheckpointSaver,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 __all__ = ["SqliteSaver"]
 
 
-class SqliteSaver(BaseCheckpointSaver[str]):
+class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 calls are short
     """A checkpointer backed by a ``sqlite3.Connection``.
 
     Tables are created on first use (or by ``setup()``). Safe to share between threads of one
@@ -126,59 +126,3 @@ class SqliteSaver(BaseCheckpointSaver[str]):
         return self._core.thread_size_report(self.conn, thread_id)
 
     get_next_version = staticmethod(next_string_version)
-
-    # The async twins run inline: sqlite3 calls are short and this saver has no event loop.
-
-    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return self.get_tuple(config)
-
-    async def alist(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> Any:
-        for item in self.list(config, filter=filter, before=before, limit=limit):
-            yield item
-
-    async def aput(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        return self.put(config, checkpoint, metadata, new_versions)
-
-    async def aput_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        self.put_writes(config, writes, task_id, task_path)
-
-    async def adelete_thread(self, thread_id: str) -> None:
-        self.delete_thread(thread_id)
-
-    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        self.delete_for_runs(run_ids)
-
-    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        self.copy_thread(source_thread_id, target_thread_id)
-
-    async def aprune(
-        self,
-        thread_ids: Sequence[str],
-        *,
-        strategy: PruneStrategy = "keep_latest",
-        keep_last: int | None = None,
-        before: datetime | None = None,
-    ) -> None:
-        self.prune(thread_ids, strategy=strategy, keep_last=keep_last, before=before)
-
-    async def athread_size_report(self, thread_id: str) -> ThreadSizeReport:
-        return self.thread_size_report(thread_id)
