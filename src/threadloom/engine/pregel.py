@@ -322,32 +322,18 @@ class Pregel(StateAPI):
     def _load(self, saver: Any, config: RunnableConfig) -> tuple[Any, str | None]:
         if saver is None:
             return None, None
-        configurable = config["configurable"]
-        head_config = {
-            "configurable": {
-                "thread_id": configurable["thread_id"],
-                "checkpoint_ns": configurable.get("checkpoint_ns", ""),
-            }
-        }
-        head = saver.get_tuple(head_config)
+        head = saver.get_tuple(snapshot.addressed(config, head=True))
         head_id = head.checkpoint["id"] if head else None
-        if configurable.get("checkpoint_id"):
+        if config["configurable"].get("checkpoint_id"):
             return saver.get_tuple(config), head_id
         return head, head_id
 
     async def _aload(self, saver: Any, config: RunnableConfig) -> tuple[Any, str | None]:
         if saver is None:
             return None, None
-        configurable = config["configurable"]
-        head_config = {
-            "configurable": {
-                "thread_id": configurable["thread_id"],
-                "checkpoint_ns": configurable.get("checkpoint_ns", ""),
-            }
-        }
-        head = await saver.aget_tuple(head_config)
+        head = await saver.aget_tuple(snapshot.addressed(config, head=True))
         head_id = head.checkpoint["id"] if head else None
-        if configurable.get("checkpoint_id"):
+        if config["configurable"].get("checkpoint_id"):
             return await saver.aget_tuple(config), head_id
         return head, head_id
 

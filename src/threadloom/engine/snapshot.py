@@ -154,8 +154,8 @@ def bulk_update(
     for updates in supersteps:
         if not updates:
             raise ValueError("No updates provided")
-        saved = saver.get_tuple(_addressed(current))
-        head = saver.get_tuple(_addressed(current, head=True))
+        saved = saver.get_tuple(addressed(current))
+        head = saver.get_tuple(addressed(current, head=True))
         step_effects = _update_step(plan, current, saved, head, updates, saver)
         for kind, args in step_effects:
             if kind == "put_writes":
@@ -175,8 +175,8 @@ async def abulk_update(
     for updates in supersteps:
         if not updates:
             raise ValueError("No updates provided")
-        saved = await saver.aget_tuple(_addressed(current))
-        head = await saver.aget_tuple(_addressed(current, head=True))
+        saved = await saver.aget_tuple(addressed(current))
+        head = await saver.aget_tuple(addressed(current, head=True))
         step_effects = _update_step(plan, current, saved, head, updates, saver)
         for kind, args in step_effects:
             if kind == "put_writes":
@@ -186,7 +186,8 @@ async def abulk_update(
     return current
 
 
-def _addressed(config: RunnableConfig, *, head: bool = False) -> RunnableConfig:
+def addressed(config: RunnableConfig, *, head: bool = False) -> RunnableConfig:
+    """The saver config of the checkpoint ``config`` names, or of the thread's head."""
     configurable = config.get("configurable", {})
     out = {
         "thread_id": str(configurable["thread_id"]),
