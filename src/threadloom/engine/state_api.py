@@ -185,10 +185,4 @@ def _saver_config(config: RunnableConfig, *, default_ns: bool = False) -> Runnab
     configurable = config.get("configurable") or {}
     if configurable.get("thread_id") is None:
         raise ValueError(f"{CONFIG_KEYS_MESSAGE}. Pass {{'configurable': {{'thread_id': ...}}}}")
-    out: dict[str, Any] = {
-        "thread_id": str(configurable["thread_id"]),
-        "checkpoint_ns": configurable.get("checkpoint_ns", ""),
-    }
-    if configurable.get("checkpoint_id"):
-        out["checkpoint_id"] = configurable["checkpoint_id"]
-    return {"configurable": out}
+    return snapshot.addressed(config)
