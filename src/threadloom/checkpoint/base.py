@@ -57,6 +57,7 @@ __all__ = [
     "EmptyChannelError",
     "PendingWrite",
     "PruneStrategy",
+    "TaskWrites",
     "ThreadSizeReport",
     "copy_checkpoint",
     "create_checkpoint",
@@ -108,6 +109,9 @@ ChannelVersions = dict[str, str | int | float]
 
 PendingWrite = tuple[str, str, Any]
 """``(task_id, channel, value)``."""
+
+TaskWrites = tuple[str, str, Sequence[tuple[str, Any]]]
+"""``(task_id, task_path, [(channel, value), ...])``: one task's writes, for ``put_step``."""
 
 PruneStrategy = Literal["keep_latest", "delete"]
 
@@ -425,6 +429,25 @@ class BaseCheckpointSaver(Generic[V]):
         """Store writes a task made while running from ``config``'s checkpoint."""
         raise NotImplementedError
 
+    def put_step(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[TaskWrites],
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """Store a superstep's unsaved task writes and the checkpoint it produced, together.
+
+        ``writes`` are ``(task_id, task_path, writes)`` made while running from ``config``'s
+        checkpoint; the checkpoint is stored as its child, as ``put`` does. A backend with
+        transactions overrides this to commit both at once (DECISIONS 3); this default calls
+        ``put_writes`` for each task and then ``put``.
+        """
+        for task_id, task_path, task_writes in writes:
+            self.put_writes(config, task_writes, task_id, task_path)
+        return self.put(config, checkpoint, metadata, new_versions)
+
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, write and value of a thread, in all namespaces."""
         raise NotImplementedError
@@ -495,6 +518,19 @@ class BaseCheckpointSaver(Generic[V]):
     ) -> None:
         """Async ``put_writes``."""
         raise NotImplementedError
+
+    async def aput_step(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[TaskWrites],
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """Async ``put_step``."""
+        for task_id, task_path, task_writes in writes:
+            await self.aput_writes(config, task_writes, task_id, task_path)
+        return await self.aput(config, checkpoint, metadata, new_versions)
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Async ``delete_thread``."""
