@@ -9,6 +9,7 @@ The SQLite and PostgreSQL stores then run step 2 (their SQL) on the ``Prepared``
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
@@ -19,6 +20,7 @@ from threadloom.store.embed import EmbeddingIndex, Vectors
 __all__ = [
     "EmbedQuery",
     "EmbedTexts",
+    "MicrosClock",
     "NamespaceKey",
     "Prepared",
     "embed_async",
@@ -56,6 +58,20 @@ class Prepared:
     """Per put: where its vectors start in ``vectors`` and their field names."""
     vectors: Vectors | None = None
     queries: dict[str, Vectors] = field(default_factory=dict)
+
+
+class MicrosClock:
+    """Microseconds since the epoch that never repeat or go back, so write order is time order."""
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last = 0
+
+    def next(self) -> int:
+        now = time.time_ns() // 1000
+        self._last = now if now > self._last else self._last + 1
+        return self._last
 
 
 Embedding: TypeAlias = Generator[EmbedTexts | EmbedQuery, Any, Prepared]

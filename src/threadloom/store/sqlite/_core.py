@@ -27,6 +27,7 @@ import numpy as np
 
 from threadloom.errors import IndexDimensionsError
 from threadloom.store._batch import EmbedQuery, EmbedTexts, Prepared, prepare_batch
+from threadloom.store._batch import MicrosClock as _Clock
 from threadloom.store._filters import And, parse_filter
 from threadloom.store._ttl import deadline
 from threadloom.store.base import (
@@ -87,20 +88,6 @@ class _MirrorChanges:
     """Written items with their new vector ids (empty: no longer embedded)."""
     vectors: list[Vectors] = field(default_factory=list)
     """The entries' vectors, in entry order."""
-
-
-class _Clock:
-    """Microseconds since the epoch that never repeat or go back, so write order is time order."""
-
-    __slots__ = ("_last",)
-
-    def __init__(self) -> None:
-        self._last = 0
-
-    def next(self) -> int:
-        now = time.time_ns() // 1000
-        self._last = now if now > self._last else self._last + 1
-        return self._last
 
 
 class StoreCore:
