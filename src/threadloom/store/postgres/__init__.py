@@ -84,8 +84,13 @@ class PostgresStore(BaseStore):
         try:
             yield store
         finally:
-            store.stop_ttl_sweeper()
-            connector.close()
+            store.close()
+
+    def close(self) -> None:
+        """Stop the sweeper; close the connection opened from a connection string (never the
+        caller's own connection or pool)."""
+        self.stop_ttl_sweeper()
+        self._connector.close()
 
     def setup(self) -> None:
         """Create or migrate the tables (and the vector index the config needs)."""

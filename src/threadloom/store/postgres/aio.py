@@ -69,8 +69,13 @@ class AsyncPostgresStore(BaseStore):
         try:
             yield store
         finally:
-            await store.stop_ttl_sweeper()
-            await connector.close()
+            await store.close()
+
+    async def close(self) -> None:
+        """Stop the sweeper; close the connection opened from a connection string (never the
+        caller's own connection or pool)."""
+        await self.stop_ttl_sweeper()
+        await self._connector.close()
 
     async def setup(self) -> None:
         """Create or migrate the tables (and the vector index the config needs)."""
