@@ -139,7 +139,7 @@ class AsyncConnector:
                         broken = conn.broken or conn.closed
                         raise
             except psycopg.Error as exc:
-                if self.reconnects and may_retry(exc, broken, committing, attempt):
+                if may_retry(exc, broken, committing, attempt) and (self.reconnects or not broken):
                     attempt += 1
                     continue
                 raise translate(exc, what, broken=broken, committing=committing) from exc

@@ -11,8 +11,9 @@ one transaction per unit of work. This module decides everything the two drivers
   creating anything, so a forgotten ``setup()`` is a clear error instead of "relation does not
   exist".
 - **Retry** (:func:`may_retry`): a unit whose connection dropped is run again once on a fresh
-  connection, but only when it certainly did not commit (it failed before ``COMMIT`` was sent).
-  PostgreSQL applies a transaction whole or not at all, so a retried unit is never half-applied.
+  connection, but only when it certainly did not commit (it failed before ``COMMIT`` was sent);
+  a deadlock victim is run again too. PostgreSQL applies a transaction whole or not at all, so a
+  retried unit is never half-applied.
 - **Errors** (:func:`translate`, :func:`connect_error`): the driver's exceptions become
   threadloom's, keeping the original as ``__cause__``; connection errors name host and database
   and never the password.
@@ -145,7 +146,14 @@ def require_setup(migrations: Migrations) -> Steps[None]:
 
 
 def may_retry(exc: BaseException, broken: bool, committing: bool, attempt: int) -> bool:
-    """Whether a failed unit may run again: its connection dropped before COMMIT, first time."""
+    """Whether a failed unit may run again from scratch.
+
+    - its connection dropped before COMMIT was sent: once, on a fresh connection;
+    - the server chose it as a deadlock victim or a serialization failure: up to three times
+      (the server rolled it back, so nothing of it was applied).
+    """
+    if isinstance(exc, pg_errors.DeadlockDetected | pg_errors.SerializationFailure):
+        return attempt < 3
     return attempt == 0 and broken and not committing and isinstance(exc, psycopg.OperationalError)
 
 
