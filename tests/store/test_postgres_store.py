@@ -65,9 +65,10 @@ def exact_top10(vectors: np.ndarray[Any, Any], rows: np.ndarray[Any, Any], q: in
 
 @pytest.mark.parametrize("exact_limit", [pg_sql.EXACT_CANDIDATES, 50])
 def test_search_inside_one_namespace_finds_the_true_top_10(
-    pg_dsn: str, monkeypatch: pytest.MonkeyPatch, exact_limit: int
+    pg_dsn: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, exact_limit: int
 ) -> None:
-    # 3,000 items over 20 users; with exact_limit=50 every search takes the HNSW path.
+    # 3,000 items over 20 users; with exact_limit=50 every search takes the HNSW path once
+    # setup() has built the index.
     monkeypatch.setattr(pg_sql, "EXACT_CANDIDATES", exact_limit)
     count, users = 3000, 20
     vectors = fixed_vectors(count + 50, DIMS)
@@ -82,6 +83,17 @@ def test_search_inside_one_namespace_finds_the_true_top_10(
                 for i in range(count)
             ]
         )
+        if exact_limit < count:  # no HNSW index yet: exact, with a warning; setup() builds it
+            with caplog.at_level("WARNING", logger="threadloom.store.postgres"):
+                found = store.search(("memories",), query=f"v{count}", limit=10)
+            assert "no HNSW index yet" in caplog.text
+            assert recall_at_10(found, exact_top10(vectors, np.arange(count), count)) == 1.0
+            store.setup()
+        with psycopg.connect(pg_dsn) as conn:
+            indexes = conn.execute(
+                "SELECT count(*) FROM pg_indexes WHERE indexname LIKE '%hnsw%'"
+            ).fetchone()
+        assert indexes == ((1,) if exact_limit < count else (0,))
         owner = np.arange(count) % users
         user_recall, all_recall = [], []
         for q in range(count, count + 25):

@@ -17,7 +17,15 @@ import psycopg
 from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
-from threadloom._postgres._core import Query, QueryMany, Steps, connect_error, may_retry, translate
+from threadloom._postgres._core import (
+    CopyIn,
+    Query,
+    QueryMany,
+    Steps,
+    connect_error,
+    may_retry,
+    translate,
+)
 from threadloom._postgres._settings import (
     CONNECT_KWARGS,
     check_usable,
@@ -159,4 +167,8 @@ class AsyncConnector:
                         result = await cur.fetchall() if cur.description is not None else []
                     case QueryMany(statement, rows):
                         await cur.executemany(statement, rows)
+                        result = None
+                    case CopyIn(statement, data):
+                        async with cur.copy(statement) as copy:
+                            await copy.write(data)
                         result = None

@@ -19,7 +19,15 @@ import psycopg
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
-from threadloom._postgres._core import Query, QueryMany, Steps, connect_error, may_retry, translate
+from threadloom._postgres._core import (
+    CopyIn,
+    Query,
+    QueryMany,
+    Steps,
+    connect_error,
+    may_retry,
+    translate,
+)
 from threadloom._postgres._settings import (
     CONNECT_KWARGS,
     check_usable,
@@ -160,4 +168,8 @@ class Connector:
                         result = cur.fetchall() if cur.description is not None else []
                     case QueryMany(statement, rows):
                         cur.executemany(statement, rows)
+                        result = None
+                    case CopyIn(statement, data):
+                        with cur.copy(statement) as copy:
+                            copy.write(data)
                         result = None

@@ -17,6 +17,7 @@ namespace filter applied after finds a fifth of the true top 10 inside one user'
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -24,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from threadloom._postgres import Query, Steps, migrate, require_setup
+from threadloom._postgres import CopyIn, Query, Steps, migrate, require_setup
 from threadloom.errors import IndexDimensionsError, SetupRequiredError
 from threadloom.store._batch import Embedding, MicrosClock, Prepared, prepare_batch
 from threadloom.store._filters import And, parse_filter
@@ -54,6 +55,8 @@ from threadloom.store.sqlite._sql import (
 
 __all__ = ["PgStoreCore"]
 
+logger = logging.getLogger("threadloom.store.postgres")
+
 
 class PgStoreCore:
     """The logic of one PostgresStore: its configuration, what it learnt of the database, clock."""
@@ -71,6 +74,7 @@ class PgStoreCore:
         """The database was found set up for this store (checked once, on first use)."""
         self.has_vectors = False
         """The database has a vector table (maybe from another store's index configuration)."""
+        self._warned_no_index = False
         self._clock = MicrosClock()
         self.time = time.time
         """Epoch seconds, for expiry (tests may replace it)."""
@@ -87,6 +91,10 @@ class PgStoreCore:
             yield Query(self.spec.create_table())
             for statement in self.spec.create_indexes():
                 yield Query(statement)
+            ((stored,),) = yield Query(sql.COUNT_AT_LEAST, (sql.EXACT_CANDIDATES,))
+            if self.spec.kind == "hnsw" and stored >= sql.EXACT_CANDIDATES:
+                yield Query("SET LOCAL maintenance_work_mem = '256MB'")  # a faster build
+                yield Query(self.spec.create_ann_index())
         yield from self.check()
 
     def check(self) -> Steps[None]:
@@ -203,6 +211,18 @@ class PgStoreCore:
         if not exact:
             ((candidates,),) = yield Query(spec.count_candidates(where), params)
             exact = candidates <= sql.EXACT_CANDIDATES
+        if not exact:
+            ((indexed,),) = yield Query(spec.ann_index_exists)
+            exact = not indexed
+            if exact and not self._warned_no_index:
+                self._warned_no_index = True
+                logger.warning(
+                    "%s: more than %d vectors to search and no HNSW index yet, so searches "
+                    "over them are exact (right, but slower as the store grows). Call setup() "
+                    "again (e.g. at the next deploy) to build the index.",
+                    self.store_name,
+                    sql.EXACT_CANDIDATES,
+                )
         where, params, join = where + extra, params + extra_params, bool(extra)
         if exact:
             rows: list[tuple[Any, ...]] = yield Query(
@@ -254,8 +274,8 @@ class PgStoreCore:
             names.extend(fields)
             prefixes.extend([prefix] * len(fields))
         if item_ids:
-            rows = sql.encode_vectors(batch.vectors)
-            yield Query(self.spec.insert_vectors(), (item_ids, names, prefixes, rows))
+            data = self.spec.encode_copy(item_ids, names, prefixes, batch.vectors)
+            yield CopyIn(self.spec.copy_vectors(), data)
 
     # -- TTL ---------------------------------------------------------------------------------
 

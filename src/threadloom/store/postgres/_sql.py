@@ -21,6 +21,7 @@ Encoding decisions (shared with SqliteStore where the databases allow, so rows d
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -109,7 +110,12 @@ SELECT_VECTOR_COLUMN: Final = (
 )
 COUNT_VECTORS: Final = f"SELECT count(*) FROM {VECTORS}"
 EXACT_CANDIDATES: Final = 10_000
-"""Searches whose namespaces hold at most this many vectors are exact (every vector scored)."""
+"""Searches whose namespaces hold at most this many vectors are exact (every vector scored).
+
+Also the size from which ``setup()`` builds the HNSW index: below it every search is exact, so
+an index would only slow down every write (pgvector updates an HNSW graph row by row).
+"""
+COUNT_AT_LEAST: Final = f"SELECT count(*) FROM (SELECT 1 FROM {VECTORS} LIMIT %s) c"
 
 
 def prefix_range(
@@ -131,6 +137,8 @@ _DISTANCES: Final[Mapping[str, tuple[str, str, str]]] = {
     "l2": ("<->", "l2_ops", "-({d})"),
     "inner_product": ("<#>", "ip_ops", "-({d})"),  # <#> is the negative inner product
 }
+_COPY_HEADER: Final = b"PGCOPY\n\xff\r\n\x00" + struct.pack("!ii", 0, 0)
+_COPY_TRAILER: Final = struct.pack("!h", -1)
 _HNSW_MAX_DIMS: Final = {"vector": 2000, "halfvec": 4000}
 _ANN_KEYS: Final = frozenset({"kind", "vector_type", "m", "ef_construction", "ef_search"})
 
@@ -207,18 +215,29 @@ class VectorSpec:
         )
 
     def create_indexes(self) -> list[str]:
-        statements = [
+        """The indexes every vector table has (by item, by namespace)."""
+        return [
             f"CREATE INDEX IF NOT EXISTS {VECTORS}_item_idx ON {VECTORS} (item_id)",
             f"CREATE INDEX IF NOT EXISTS {VECTORS}_prefix_idx ON {VECTORS} (prefix)",
         ]
-        if self.kind == "hnsw":
-            _, ops, _ = _DISTANCES[self.distance]
-            statements.append(
-                f"CREATE INDEX IF NOT EXISTS {VECTORS}_hnsw_{ops} ON {VECTORS}"
-                f" USING hnsw (embedding {self.vector_type}_{ops})"
-                f" WITH (m = {self.m}, ef_construction = {self.ef_construction})"
-            )
-        return statements
+
+    @property
+    def ann_index(self) -> str:
+        _, ops, _ = _DISTANCES[self.distance]
+        return f"{VECTORS}_hnsw_{self.vector_type}_{ops}"
+
+    def create_ann_index(self) -> str:
+        """The HNSW index, built in one pass over the vectors already stored."""
+        _, ops, _ = _DISTANCES[self.distance]
+        return (
+            f"CREATE INDEX IF NOT EXISTS {self.ann_index} ON {VECTORS}"
+            f" USING hnsw (embedding {self.vector_type}_{ops})"
+            f" WITH (m = {self.m}, ef_construction = {self.ef_construction})"
+        )
+
+    @property
+    def ann_index_exists(self) -> str:
+        return f"SELECT to_regclass('{self.ann_index}') IS NOT NULL"
 
     @property
     def distance_sql(self) -> str:
@@ -232,12 +251,38 @@ class VectorSpec:
         _, _, score = _DISTANCES[self.distance]
         return score.format(d=self.distance_sql)
 
-    def insert_vectors(self) -> str:
-        return (
-            f"INSERT INTO {VECTORS} (item_id, field_name, prefix, embedding)"
-            f" SELECT i, f, p, e::{self.column_type}"
-            " FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[]) AS t(i, f, p, e)"
-        )
+    def copy_vectors(self) -> str:
+        """Loads the rows of ``encode_copy`` (binary COPY: nothing to quote or parse)."""
+        return f"COPY {VECTORS} (item_id, field_name, prefix, embedding) FROM STDIN (FORMAT BINARY)"
+
+    def encode_copy(
+        self,
+        item_ids: Sequence[int],
+        names: Sequence[str],
+        prefixes: Sequence[str],
+        vectors: np.ndarray[Any, Any],
+    ) -> bytes:
+        """Binary COPY rows: bigint, text, text and pgvector's binary ``vector``/``halfvec``
+        (int16 dims, int16 unused, then big-endian float32 or float16 values)."""
+        element = ">f4" if self.vector_type == "vector" else ">f2"
+        body = np.ascontiguousarray(vectors, dtype=np.float32).astype(element)
+        head = struct.pack("!hh", self.dims, 0)
+        vector_length = struct.pack("!i", len(head) + body.shape[1] * body.itemsize)
+        parts = [_COPY_HEADER]
+        for item_id, name, prefix, row in zip(item_ids, names, prefixes, body, strict=True):
+            name_bytes, prefix_bytes = name.encode(), prefix.encode()
+            parts += (
+                struct.pack("!hiq", 4, 8, item_id),
+                struct.pack("!i", len(name_bytes)),
+                name_bytes,
+                struct.pack("!i", len(prefix_bytes)),
+                prefix_bytes,
+                vector_length,
+                head,
+                row.tobytes(),
+            )
+        parts.append(_COPY_TRAILER)
+        return b"".join(parts)
 
     def count_candidates(self, where: str) -> str:
         """How many vectors lie in the searched namespaces, counting at most one past exact."""
