@@ -124,6 +124,13 @@ class PgStoreCore:
 
     # -- step 2: one transaction -------------------------------------------------------------
 
+    @staticmethod
+    def atomic(batch: Prepared) -> bool:
+        """Whether ``apply`` needs a transaction: a batch that writes, or several reads that
+        must see one state. A lone read (and the TTL refresh it may do) is safe without one,
+        and saves the BEGIN and COMMIT round trips."""
+        return bool(batch.puts) or len(batch.ops) > 1
+
     def apply(self, batch: Prepared) -> Steps[list[Result]]:
         """Answer the reads, then write; the driver runs this as one transaction."""
         if not self.checked:

@@ -66,6 +66,31 @@ MIGRATIONS: Final = Migrations(
 
 ITEMS: Final = "threadloom_store"
 VECTORS: Final = "threadloom_store_vectors"
+COUNTS: Final = "threadloom_store_vector_counts"
+
+_COUNTED: Final = (
+    # One row per namespace holding vectors (never a zero row), so a search knows in one index
+    # range whether its namespaces hold few vectors (exact search) or many (the HNSW index).
+    f'CREATE TABLE IF NOT EXISTS {COUNTS} (prefix text COLLATE "C" PRIMARY KEY, n bigint NOT NULL)',
+    f"CREATE OR REPLACE FUNCTION {COUNTS}_keep() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  IF TG_OP = 'INSERT' THEN"
+    f"   INSERT INTO {COUNTS} AS c (prefix, n)"
+    "    SELECT prefix, count(*) FROM new_rows GROUP BY prefix ORDER BY prefix"
+    "    ON CONFLICT (prefix) DO UPDATE SET n = c.n + excluded.n;"
+    "  ELSE"
+    f"   UPDATE {COUNTS} AS c SET n = c.n - d.n"
+    "    FROM (SELECT prefix, count(*) AS n FROM old_rows GROUP BY prefix) d"
+    "    WHERE c.prefix = d.prefix;"
+    f"   DELETE FROM {COUNTS} WHERE n <= 0;"
+    "  END IF;"
+    "  RETURN NULL;"
+    " END $$",
+    f"CREATE OR REPLACE TRIGGER {VECTORS}_counted_insert AFTER INSERT ON {VECTORS}"
+    f" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {COUNTS}_keep()",
+    f"CREATE OR REPLACE TRIGGER {VECTORS}_counted_delete AFTER DELETE ON {VECTORS}"
+    f" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {COUNTS}_keep()",
+)
 
 ITEM_COLUMNS: Final = (
     "s.id, s.prefix, s.key, s.value::text, s.created_at, s.updated_at, s.ttl_minutes, s.expires_at"
@@ -215,10 +240,12 @@ class VectorSpec:
         )
 
     def create_indexes(self) -> list[str]:
-        """The indexes every vector table has (by item, by namespace)."""
+        """The indexes every vector table has (by item, by namespace), and the vector counts
+        per namespace, kept by statement triggers in the writing transaction."""
         return [
             f"CREATE INDEX IF NOT EXISTS {VECTORS}_item_idx ON {VECTORS} (item_id)",
             f"CREATE INDEX IF NOT EXISTS {VECTORS}_prefix_idx ON {VECTORS} (prefix)",
+            *_COUNTED,
         ]
 
     @property
@@ -284,10 +311,16 @@ class VectorSpec:
         parts.append(_COPY_TRAILER)
         return b"".join(parts)
 
-    def count_candidates(self, where: str) -> str:
-        """How many vectors lie in the searched namespaces, counting at most one past exact."""
+    @staticmethod
+    def count_candidates(where: str) -> str:
+        """How many vectors lie in the searched namespaces (``where`` over ``v.prefix``).
+
+        Read from the per-namespace counts the triggers keep, so it costs one short index range
+        however many vectors there are. Every counted namespace holds at least one vector, so
+        reading at most ``EXACT_CANDIDATES + 1`` of them is enough to tell small from large.
+        """
         return (
-            f"SELECT count(*) FROM (SELECT 1 FROM {VECTORS} v WHERE {where}"
+            f"SELECT coalesce(sum(n), 0) FROM (SELECT v.n FROM {COUNTS} v WHERE {where}"
             f" LIMIT {EXACT_CANDIDATES + 1}) c"
         )
 
@@ -297,10 +330,14 @@ class VectorSpec:
         Parameters: query vector, ``where``'s parameters, limit.
         """
         join = f" JOIN {ITEMS} s ON s.id = v.item_id" if join_items else ""
+        # The scores are computed first (OFFSET 0 keeps the subquery apart), so grouping
+        # sorts small (item, score) pairs, not rows carrying their vectors.
         return (
             f"SELECT {ITEM_COLUMNS}, b.score FROM ("
-            f"SELECT v.item_id, max({self.score_sql}) AS score FROM {VECTORS} v{join}"
-            f" WHERE {where} GROUP BY v.item_id ORDER BY score DESC, v.item_id LIMIT %s"
+            "SELECT c.item_id, max(c.score) AS score FROM ("
+            f"SELECT v.item_id, {self.score_sql} AS score FROM {VECTORS} v{join}"
+            f" WHERE {where} OFFSET 0"
+            ") c GROUP BY c.item_id ORDER BY score DESC, c.item_id LIMIT %s"
             f") b JOIN {ITEMS} s ON s.id = b.item_id ORDER BY b.score DESC, b.item_id"
         )
 
