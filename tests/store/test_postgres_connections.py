@@ -272,7 +272,7 @@ def test_deadlock_victim_is_run_again(pg_dsn: str) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert len(runs) == 3  # one of the two was chosen as the victim and ran again
+    assert len(runs) >= 3  # a deadlock victim ran again
 
     def extras() -> Steps[list[tuple[Any, ...]]]:
         rows: list[tuple[Any, ...]] = yield Query("SELECT id, extra FROM demo ORDER BY id")
