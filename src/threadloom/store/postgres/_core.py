@@ -214,10 +214,8 @@ class PgStoreCore:
         assert op.query is not None
         query = sql.encode_vectors(np.asarray(batch.queries[op.query]).reshape(1, -1))[0]
         where, params = sql.prefix_range(op.namespace_prefix, "v.prefix")
-        exact = spec.kind == "flat"
-        if not exact:
-            ((candidates,),) = yield Query(spec.count_candidates(where), params)
-            exact = candidates <= sql.EXACT_CANDIDATES
+        ((candidates,),) = yield Query(spec.count_candidates(where), params)
+        exact = spec.kind == "flat" or candidates <= sql.EXACT_CANDIDATES
         if not exact:
             ((indexed,),) = yield Query(spec.ann_index_exists)
             exact = not indexed
@@ -231,15 +229,19 @@ class PgStoreCore:
                     sql.EXACT_CANDIDATES,
                 )
         where, params, join = where + extra, params + extra_params, bool(extra)
-        if exact:
-            rows: list[tuple[Any, ...]] = yield Query(
-                spec.exact_search(where, join), [query, *params, need]
-            )
-            return rows
         fields = len(self.index.fields) if self.index is not None else 1
-        read = need * max(2, fields)  # enough vector rows for `need` distinct items
+        read = need * max(2, fields)  # vector rows holding the best `need` items (nearly always)
+        rows: list[tuple[Any, ...]]
+        if exact:
+            statement = spec.top_items(where, join, indexed=False)
+            rows = yield Query(statement, [query, *params, read, need])
+            if len(rows) < need and read < candidates:  # items with many vectors: read all
+                rows = yield Query(statement, [query, *params, candidates, need])
+            return rows
         yield Query(spec.index_settings(read))
-        rows = yield Query(spec.index_search(where, join), [query, *params, query, read, need])
+        statement = spec.top_items(where, join, indexed=True)
+        rows = yield Query(statement, [query, *params, query, read, need])
+        yield Query(sql.RESET_INDEX_SETTINGS)
         return rows
 
     def _write(self, batch: Prepared, now: float) -> Steps[None]:

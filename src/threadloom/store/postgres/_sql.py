@@ -324,46 +324,46 @@ class VectorSpec:
             f" LIMIT {EXACT_CANDIDATES + 1}) c"
         )
 
-    def exact_search(self, where: str, join_items: bool) -> str:
-        """Every candidate vector scored; the best per item, best items first.
+    def top_items(self, where: str, join_items: bool, *, indexed: bool) -> str:
+        """The best ``limit`` items by their best vector among the ``rows`` best vectors.
 
-        Parameters: query vector, ``where``'s parameters, limit.
+        ``indexed``: the HNSW index is walked in distance order (iteratively, until enough rows
+        pass the filters); otherwise every candidate is scored (a top-N sort, exact). Items have
+        few vectors each, so the best ``rows`` vectors hold the best items; the caller reads
+        more when they did not.
+
+        Parameters: query vector, ``where``'s parameters, [query vector if ``indexed``], rows,
+        limit.
         """
         join = f" JOIN {ITEMS} s ON s.id = v.item_id" if join_items else ""
-        # The scores are computed first (OFFSET 0 keeps the subquery apart), so grouping
-        # sorts small (item, score) pairs, not rows carrying their vectors.
+        order = self.distance_sql if indexed else "score DESC"
         return (
             f"SELECT {ITEM_COLUMNS}, b.score FROM ("
             "SELECT c.item_id, max(c.score) AS score FROM ("
             f"SELECT v.item_id, {self.score_sql} AS score FROM {VECTORS} v{join}"
-            f" WHERE {where} OFFSET 0"
-            ") c GROUP BY c.item_id ORDER BY score DESC, c.item_id LIMIT %s"
-            f") b JOIN {ITEMS} s ON s.id = b.item_id ORDER BY b.score DESC, b.item_id"
-        )
-
-    def index_search(self, where: str, join_items: bool) -> str:
-        """The HNSW index walked in distance order (iteratively, until enough rows pass the
-        filters), then the best per item.
-
-        Parameters: query vector, ``where``'s parameters, query vector, rows to read, limit.
-        """
-        join = f" JOIN {ITEMS} s ON s.id = v.item_id" if join_items else ""
-        return (
-            f"SELECT {ITEM_COLUMNS}, b.score FROM ("
-            "SELECT c.item_id, max(c.score) AS score FROM ("
-            f"SELECT v.item_id, {self.score_sql} AS score FROM {VECTORS} v{join}"
-            f" WHERE {where} ORDER BY {self.distance_sql} LIMIT %s"
+            f" WHERE {where} ORDER BY {order} LIMIT %s"
             ") c GROUP BY c.item_id ORDER BY score DESC, c.item_id LIMIT %s"
             f") b JOIN {ITEMS} s ON s.id = b.item_id ORDER BY b.score DESC, b.item_id"
         )
 
     def index_settings(self, rows: int) -> str:
-        """Transaction-local HNSW settings: iterative scans so filtered searches fill up."""
+        """HNSW settings for the next search: iterative scans, so filtered searches fill up.
+
+        Set for the session and reset right after the search (``RESET_INDEX_SETTINGS``): a lone
+        search runs without a transaction, where a transaction-local setting would end with the
+        statement that sets it.
+        """
         ef_search = max(self.ef_search, rows)
         return (
-            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),"
-            f" set_config('hnsw.ef_search', '{min(ef_search, 1000)}', true)"
+            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', false),"
+            f" set_config('hnsw.ef_search', '{min(ef_search, 1000)}', false)"
         )
+
+
+RESET_INDEX_SETTINGS: Final = (
+    "SELECT set_config(name, reset_val, false) FROM pg_settings"
+    " WHERE name IN ('hnsw.iterative_scan', 'hnsw.ef_search')"
+)
 
 
 def parse_column_type(column_type: str) -> tuple[str, int]:
