@@ -213,13 +213,24 @@ class PgStoreCore:
         assert spec is not None
         assert op.query is not None
         query = sql.encode_vectors(np.asarray(batch.queries[op.query]).reshape(1, -1))[0]
-        where, params = sql.prefix_range(op.namespace_prefix, "v.prefix")
-        ((candidates,),) = yield Query(spec.count_candidates(where), params)
+        namespaces, ns_params = sql.prefix_range(op.namespace_prefix, "v.prefix")
+        where, params, join = namespaces + extra, ns_params + extra_params, bool(extra)
+        fields = len(self.index.fields) if self.index is not None else 1
+        read = need * max(2, fields)  # vector rows holding the best `need` items (nearly always)
+        statement = spec.counted_exact_items(namespaces, where, join)
+        counted = yield Query(statement, [*ns_params, query, *params, read, need])
+        candidates = int(counted[0][-1])
         exact = spec.kind == "flat" or candidates <= sql.EXACT_CANDIDATES
+        rows: list[tuple[Any, ...]] = [row[:-1] for row in counted if row[0] is not None]
         if not exact:
             ((indexed,),) = yield Query(spec.ann_index_exists)
-            exact = not indexed
-            if exact and not self._warned_no_index:
+            if indexed:
+                yield Query(spec.index_settings(read))
+                statement = spec.top_items(where, join, indexed=True)
+                rows = yield Query(statement, [query, *params, query, read, need])
+                yield Query(sql.RESET_INDEX_SETTINGS)
+                return rows
+            if not self._warned_no_index:
                 self._warned_no_index = True
                 logger.warning(
                     "%s: more than %d vectors to search and no HNSW index yet, so searches "
@@ -228,20 +239,9 @@ class PgStoreCore:
                     self.store_name,
                     sql.EXACT_CANDIDATES,
                 )
-        where, params, join = where + extra, params + extra_params, bool(extra)
-        fields = len(self.index.fields) if self.index is not None else 1
-        read = need * max(2, fields)  # vector rows holding the best `need` items (nearly always)
-        rows: list[tuple[Any, ...]]
-        if exact:
+        if len(rows) < need and read < candidates:  # not scored yet, or items with many vectors
             statement = spec.top_items(where, join, indexed=False)
-            rows = yield Query(statement, [query, *params, read, need])
-            if len(rows) < need and read < candidates:  # items with many vectors: read all
-                rows = yield Query(statement, [query, *params, candidates, need])
-            return rows
-        yield Query(spec.index_settings(read))
-        statement = spec.top_items(where, join, indexed=True)
-        rows = yield Query(statement, [query, *params, query, read, need])
-        yield Query(sql.RESET_INDEX_SETTINGS)
+            rows = yield Query(statement, [query, *params, candidates, need])
         return rows
 
     def _write(self, batch: Prepared, now: float) -> Steps[None]:

@@ -311,19 +311,6 @@ class VectorSpec:
         parts.append(_COPY_TRAILER)
         return b"".join(parts)
 
-    @staticmethod
-    def count_candidates(where: str) -> str:
-        """How many vectors lie in the searched namespaces (``where`` over ``v.prefix``).
-
-        Read from the per-namespace counts the triggers keep, so it costs one short index range
-        however many vectors there are. Every counted namespace holds at least one vector, so
-        reading at most ``EXACT_CANDIDATES + 1`` of them is enough to tell small from large.
-        """
-        return (
-            f"SELECT coalesce(sum(n), 0) FROM (SELECT v.n FROM {COUNTS} v WHERE {where}"
-            f" LIMIT {EXACT_CANDIDATES + 1}) c"
-        )
-
     def top_items(self, where: str, join_items: bool, *, indexed: bool) -> str:
         """The best ``limit`` items by their best vector among the ``rows`` best vectors.
 
@@ -344,6 +331,33 @@ class VectorSpec:
             f" WHERE {where} ORDER BY {order} LIMIT %s"
             ") c GROUP BY c.item_id ORDER BY score DESC, c.item_id LIMIT %s"
             f") b JOIN {ITEMS} s ON s.id = b.item_id ORDER BY b.score DESC, b.item_id"
+        )
+
+    def counted_exact_items(self, namespaces: str, where: str, join_items: bool) -> str:
+        """How many vectors the searched namespaces hold and, when they are few, the exact
+        ``top_items``, in one statement.
+
+        The count comes from the per-namespace counts the triggers keep: one short index range
+        however many vectors there are (every counted namespace holds at least one vector, so
+        reading ``EXACT_CANDIDATES + 1`` of them tells small from large). It gates the scoring (a one-time filter: with many candidates nothing is scored),
+        so the common search, inside one user's namespace, is one round trip. Always returns at
+        least one row; its last column is the count, and rows without an item (NULL id) are not
+        hits.
+
+        Parameters: ``namespaces``' parameters, query vector, ``where``'s parameters, rows, limit.
+        """
+        join = f" JOIN {ITEMS} s ON s.id = v.item_id" if join_items else ""
+        gate = "TRUE" if self.kind == "flat" else f"n.n <= {EXACT_CANDIDATES}"
+        return (
+            "WITH n AS (SELECT coalesce(sum(n), 0) AS n FROM ("
+            f"SELECT v.n FROM {COUNTS} v WHERE {namespaces} LIMIT {EXACT_CANDIDATES + 1}) c)"
+            f" SELECT {ITEM_COLUMNS}, b.score, n.n FROM n LEFT JOIN LATERAL ("
+            "SELECT c.item_id, max(c.score) AS score FROM ("
+            f"SELECT v.item_id, {self.score_sql} AS score FROM {VECTORS} v{join}"
+            f" WHERE {where} AND {gate} ORDER BY score DESC LIMIT %s"
+            ") c GROUP BY c.item_id ORDER BY score DESC, c.item_id LIMIT %s"
+            f") b ON TRUE LEFT JOIN {ITEMS} s ON s.id = b.item_id"
+            " ORDER BY b.score DESC NULLS LAST, b.item_id"
         )
 
     def index_settings(self, rows: int) -> str:
