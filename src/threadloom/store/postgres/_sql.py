@@ -339,10 +339,10 @@ class VectorSpec:
 
         The count comes from the per-namespace counts the triggers keep: one short index range
         however many vectors there are (every counted namespace holds at least one vector, so
-        reading ``EXACT_CANDIDATES + 1`` of them tells small from large). It gates the scoring (a one-time filter: with many candidates nothing is scored),
-        so the common search, inside one user's namespace, is one round trip. Always returns at
-        least one row; its last column is the count, and rows without an item (NULL id) are not
-        hits.
+        reading ``EXACT_CANDIDATES + 1`` of them tells small from large). It gates the scoring
+        (a one-time filter: with many candidates nothing is scored), so the common search,
+        inside one user's namespace, is one round trip. Always returns at least one row; its
+        last column is the count, and rows without an item (NULL id) are not hits.
 
         Parameters: ``namespaces``' parameters, query vector, ``where``'s parameters, rows, limit.
         """
