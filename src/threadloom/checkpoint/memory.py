@@ -52,6 +52,7 @@ from threadloom.checkpoint._memory_rows import (
     read_header,
     read_metadata,
 )
+from threadloom.checkpoint._metadata_filter import matches
 from threadloom.checkpoint._records import (
     EMPTY_ROW,
     check_expected_head,
@@ -280,7 +281,7 @@ class InMemorySaver(InlineAsyncSaver):
                     continue
                 if filter:
                     metadata = peek_metadata(row, self.serde)
-                    if any(metadata.get(k) != v for k, v in filter.items()):
+                    if not matches(metadata, filter):
                         continue
                 found = self._tuple(thread_id, thread, ns, row, remember=False)
             if remaining is not None:

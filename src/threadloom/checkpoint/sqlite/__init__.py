@@ -43,7 +43,7 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
     def __init__(self, conn: sqlite3.Connection, *, serde: SerializerProtocol | None = None):
         super().__init__(serde=serde)
         self.conn = conn
-        self._core = SqlCore(self.serde)
+        self._core = SqlCore()
 
     @classmethod
     @contextmanager
@@ -72,7 +72,7 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
         self._core.setup(self.conn)
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return self._core.get_tuple(self.conn, config)
+        return self._core.get_tuple(self.serde, self.conn, config)
 
     def list(
         self,
@@ -82,7 +82,7 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
-        yield from self._core.list(self.conn, config, filter, before, limit)
+        yield from self._core.list(self.serde, self.conn, config, filter, before, limit)
 
     def put(
         self,
@@ -91,7 +91,7 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        return self._core.put(self.conn, config, checkpoint, metadata, new_versions)
+        return self._core.put(self.serde, self.conn, config, checkpoint, metadata, new_versions)
 
     def put_writes(
         self,
@@ -100,13 +100,13 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
         task_id: str,
         task_path: str = "",
     ) -> None:
-        self._core.put_writes(self.conn, config, writes, task_id, task_path)
+        self._core.put_writes(self.serde, self.conn, config, writes, task_id, task_path)
 
     def delete_thread(self, thread_id: str) -> None:
         self._core.delete_thread(self.conn, thread_id)
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        self._core.delete_for_runs(self.conn, run_ids)
+        self._core.delete_for_runs(self.serde, self.conn, run_ids)
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         self._core.copy_thread(self.conn, source_thread_id, target_thread_id)
@@ -119,7 +119,7 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
         keep_last: int | None = None,
         before: datetime | None = None,
     ) -> None:
-        self._core.prune(self.conn, thread_ids, strategy, keep_last, before)
+        self._core.prune(self.serde, self.conn, thread_ids, strategy, keep_last, before)
 
     def thread_size_report(self, thread_id: str) -> ThreadSizeReport:
         """Counts and stored bytes of one thread (all zero for an unknown thread)."""

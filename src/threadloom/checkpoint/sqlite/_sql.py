@@ -26,6 +26,7 @@ from threadloom.checkpoint._lifecycle import (
     live_blobs,
     validate_prune_args,
 )
+from threadloom.checkpoint._metadata_filter import filter_json, matches, sql_condition
 from threadloom.checkpoint._records import (
     EMPTY_ROW,
     WriteRow,
@@ -128,11 +129,6 @@ def _version_of(text: str) -> Version:
     return value
 
 
-def _metadata_json(metadata: Mapping[str, Any]) -> str:
-    """The JSON-representable part of the metadata, for SQL filters (the blob is the truth)."""
-    return json.dumps(metadata, default=lambda _o: None, separators=(",", ":"))
-
-
 def _filter_sql(filter: Mapping[str, Any]) -> tuple[list[str], list[Any], bool]:
     """SQL conditions for a metadata filter, their parameters, and whether they are exact."""
     clauses: list[str] = []
@@ -144,15 +140,12 @@ def _filter_sql(filter: Mapping[str, Any]) -> tuple[list[str], list[Any], bool]:
                 f"metadata filter key {key!r} is not supported: use keys made of letters, "
                 "digits, '_', '.' and '-'."
             )
-        path = f'$."{key}"'
-        if value is None:
-            clauses.append("json_extract(metadata, ?) IS NULL")  # absent or null
-            params.append(path)
-        elif type(value) in (str, int, float, bool):
-            clauses.append("json_extract(metadata, ?) = ?")
-            params.extend((path, int(value) if type(value) is bool else value))
-        else:
+        condition = sql_condition(f'$."{key}"', value)
+        if condition is None:
             exact = False  # checked in Python on the decoded metadata
+        else:
+            clauses.append(condition[0])
+            params.extend(condition[1])
     return clauses, params, exact
 
 
@@ -175,10 +168,14 @@ def _use_wal(conn: sqlite3.Connection) -> None:
 
 
 class SqlCore:
-    """Every checkpoint operation over one ``sqlite3.Connection``; callers hold no SQL."""
+    """Every checkpoint operation over one ``sqlite3.Connection``; callers hold no SQL.
 
-    def __init__(self, serde: SerializerProtocol) -> None:
-        self.serde = serde
+    The core keeps no serializer: each call takes the saver's, so a saver cloned by
+    ``with_allowlist`` (which shares this core, its lock and its delta tracker) encodes and
+    decodes with its own widened serializer.
+    """
+
+    def __init__(self) -> None:
         self.lock = threading.RLock()
         self.is_setup = False
         self.tracker = DeltaTracker()
@@ -255,6 +252,7 @@ class SqlCore:
 
     def _value(
         self,
+        serde: SerializerProtocol,
         conn: sqlite3.Connection,
         thread_id: str,
         ns: str,
@@ -266,14 +264,14 @@ class SqlCore:
         if blob is None or blob.kind == "empty":
             return False, None
         if blob.length < 0:
-            return True, self.serde.loads_typed((blob.type, blob.data))
+            return True, serde.loads_typed((blob.type, blob.data))
         key = (thread_id, ns, channel)
         known = self.tracker.get(key)
         first = blob
         decoded = rebuild(
             version,
             lambda v: first if v == version else self._blob(conn, thread_id, ns, channel, v),
-            lambda r: self.serde.loads_typed((r.type, r.data)),
+            lambda r: serde.loads_typed((r.type, r.data)),
             lambda v: known if known is not None and known.version == v else None,
         )
         if decoded is None:
@@ -283,13 +281,17 @@ class SqlCore:
         return True, list(decoded.value)
 
     def _tuple(
-        self, conn: sqlite3.Connection, row: tuple[Any, ...], remember: bool
+        self,
+        serde: SerializerProtocol,
+        conn: sqlite3.Connection,
+        row: tuple[Any, ...],
+        remember: bool,
     ) -> CheckpointTuple:
         ns, checkpoint_id, parent_id, tag, data, meta_tag, meta_data, thread_id = row
-        header: dict[str, Any] = self.serde.loads_typed((tag, data))
+        header: dict[str, Any] = serde.loads_typed((tag, data))
         values: dict[str, Any] = {}
         for channel, version in header["channel_versions"].items():
-            present, value = self._value(conn, thread_id, ns, channel, version, remember)
+            present, value = self._value(serde, conn, thread_id, ns, channel, version, remember)
             if present:
                 values[channel] = value
         header["channel_values"] = values
@@ -305,12 +307,14 @@ class SqlCore:
         return CheckpointTuple(
             config=thread_config(thread_id, ns, checkpoint_id),
             checkpoint=checkpoint,
-            metadata=self.serde.loads_typed((meta_tag, meta_data)),
+            metadata=serde.loads_typed((meta_tag, meta_data)),
             parent_config=thread_config(thread_id, ns, parent_id) if parent_id else None,
-            pending_writes=pending_writes(self.serde, writes),
+            pending_writes=pending_writes(serde, writes),
         )
 
-    def get_tuple(self, conn: sqlite3.Connection, config: RunnableConfig) -> CheckpointTuple | None:
+    def get_tuple(
+        self, serde: SerializerProtocol, conn: sqlite3.Connection, config: RunnableConfig
+    ) -> CheckpointTuple | None:
         configurable = config["configurable"]
         thread_id = str(configurable["thread_id"])
         ns = configurable.get("checkpoint_ns", "")
@@ -330,7 +334,7 @@ class SqlCore:
                 ).fetchone()
             if row is None:
                 return None
-            return self._tuple(conn, row, remember=checkpoint_id is None)
+            return self._tuple(serde, conn, row, remember=checkpoint_id is None)
 
     def list_addresses(
         self,
@@ -375,6 +379,7 @@ class SqlCore:
 
     def list_item(
         self,
+        serde: SerializerProtocol,
         conn: sqlite3.Connection,
         address: tuple[str, str, str],
         filter: Mapping[str, Any] | None,
@@ -388,13 +393,14 @@ class SqlCore:
             ).fetchone()
             if row is None:
                 return None
-            item = self._tuple(conn, row, remember=False)
-        if filter and any(item.metadata.get(k) != v for k, v in filter.items()):
+            item = self._tuple(serde, conn, row, remember=False)
+        if filter and not matches(item.metadata, filter):
             return None
         return item
 
     def list(
         self,
+        serde: SerializerProtocol,
         conn: sqlite3.Connection,
         config: RunnableConfig | None,
         filter: Mapping[str, Any] | None,
@@ -406,7 +412,7 @@ class SqlCore:
         for address in self.list_addresses(conn, config, filter, before, limit):
             if remaining is not None and remaining <= 0:
                 return
-            item = self.list_item(conn, address, filter)
+            item = self.list_item(serde, conn, address, filter)
             if item is None:
                 continue
             if remaining is not None:
@@ -417,6 +423,7 @@ class SqlCore:
 
     def put(
         self,
+        serde: SerializerProtocol,
         conn: sqlite3.Connection,
         config: RunnableConfig,
         checkpoint: Checkpoint,
@@ -427,7 +434,6 @@ class SqlCore:
         thread_id = str(configurable["thread_id"])
         ns = configurable.get("checkpoint_ns", "")
         checkpoint_id = checkpoint["id"]
-        serde = self.serde
         header, values = split_checkpoint(checkpoint)
         tag, data = dumps_fast(serde, header, "checkpoint")
         merged = get_serializable_checkpoint_metadata(config, metadata)
@@ -491,7 +497,7 @@ class SqlCore:
                     data,
                     meta_tag,
                     meta_data,
-                    _metadata_json(merged),
+                    filter_json(merged),
                     checkpoint["ts"],
                     merged.get("run_id"),
                 ),
@@ -516,6 +522,7 @@ class SqlCore:
 
     def put_writes(
         self,
+        serde: SerializerProtocol,
         conn: sqlite3.Connection,
         config: RunnableConfig,
         writes: Sequence[tuple[str, Any]],
@@ -531,7 +538,7 @@ class SqlCore:
                 f"put_writes for thread {thread_id!r} needs config['configurable']"
                 "['checkpoint_id']: the checkpoint the task ran from."
             )
-        rows, upsert = encode_writes(self.serde, writes, task_id, task_path)
+        rows, upsert = encode_writes(serde, writes, task_id, task_path)
         verb = "INSERT OR REPLACE" if upsert else "INSERT OR IGNORE"
         self.setup(conn)
         with self.write(conn):
@@ -590,14 +597,14 @@ class SqlCore:
                 )
         self.tracker.forget_thread(thread_id)
 
-    def _collect(self, conn: sqlite3.Connection, thread_id: str) -> None:
+    def _collect(self, serde: SerializerProtocol, conn: sqlite3.Connection, thread_id: str) -> None:
         """Delete values that no remaining checkpoint of the thread needs."""
         used: list[tuple[tuple[str, str], Version]] = []
         for ns, tag, data in conn.execute(
             "SELECT checkpoint_ns, type, checkpoint FROM checkpoints WHERE thread_id = ?",
             (thread_id,),
         ).fetchall():
-            header = self.serde.loads_typed((tag, data))
+            header = serde.loads_typed((tag, data))
             used.extend(((ns, ch), v) for ch, v in header["channel_versions"].items())
         stored = {
             ((ns, ch), _version_of(v)): None if base is None else _version_of(base)
@@ -619,7 +626,9 @@ class SqlCore:
         )
         self.tracker.forget_thread(thread_id)
 
-    def delete_for_runs(self, conn: sqlite3.Connection, run_ids: Sequence[str]) -> None:
+    def delete_for_runs(
+        self, serde: SerializerProtocol, conn: sqlite3.Connection, run_ids: Sequence[str]
+    ) -> None:
         targets = list(run_ids)
         if not targets:
             return
@@ -637,10 +646,11 @@ class SqlCore:
             for (thread_id, ns), ids in by_place.items():
                 self._drop(conn, thread_id, ns, ids)
             for thread_id in {t for t, _ns in by_place}:
-                self._collect(conn, thread_id)
+                self._collect(serde, conn, thread_id)
 
     def prune(
         self,
+        serde: SerializerProtocol,
         conn: sqlite3.Connection,
         thread_ids: Sequence[str],
         strategy: PruneStrategy,
@@ -677,7 +687,7 @@ class SqlCore:
                         conn.execute(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
                     self.tracker.forget_thread(thread_id)
                 else:
-                    self._collect(conn, thread_id)
+                    self._collect(serde, conn, thread_id)
 
     def thread_size_report(self, conn: sqlite3.Connection, thread_id: str) -> ThreadSizeReport:
         thread_id = str(thread_id)

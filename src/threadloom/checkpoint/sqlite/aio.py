@@ -46,7 +46,7 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         super().__init__(serde=serde)
         self.conn = conn
         self.loop = asyncio.get_running_loop()
-        self._core = SqlCore(self.serde)
+        self._core = SqlCore()
 
     @classmethod
     @asynccontextmanager
@@ -56,11 +56,11 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
             yield cls(conn)
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(sqlite3_connection, *args)`` on the connection's thread."""
+        """Run ``fn(serde, sqlite3_connection, *args)`` on the connection's thread."""
 
         def call() -> T:
             raw: sqlite3.Connection = self.conn._conn  # aiosqlite's connection, on its thread
-            return fn(raw, *args)
+            return fn(self.serde, raw, *args)
 
         result: T = await self.conn._execute(call)  # type: ignore[no-untyped-call]
         return result
@@ -81,7 +81,7 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
 
     async def setup(self) -> None:
         """Create or upgrade the tables; idempotent, and run by the first call anyway."""
-        await self._run(self._core.setup)
+        await self._run(lambda _serde, conn: self._core.setup(conn))
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         return await self._run(self._core.get_tuple, config)
@@ -97,8 +97,16 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         for item in await self._run(self._list, config, filter, before, limit):
             yield item
 
-    def _list(self, conn: sqlite3.Connection, *args: Any) -> list[CheckpointTuple]:
-        return builtins.list(self._core.list(conn, *args))  # read whole on the connection thread
+    @staticmethod
+    def _serdeless(fn: Callable[..., T]) -> Callable[..., T]:
+        return lambda _serde, conn, *args: fn(conn, *args)
+
+    def _list(
+        self, serde: SerializerProtocol, conn: sqlite3.Connection, *args: Any
+    ) -> list[CheckpointTuple]:
+        return builtins.list(
+            self._core.list(serde, conn, *args)
+        )  # read whole on the connection thread
 
     async def aput(
         self,
@@ -119,13 +127,13 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         await self._run(self._core.put_writes, config, writes, task_id, task_path)
 
     async def adelete_thread(self, thread_id: str) -> None:
-        await self._run(self._core.delete_thread, thread_id)
+        await self._run(self._serdeless(self._core.delete_thread), thread_id)
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
         await self._run(self._core.delete_for_runs, run_ids)
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        await self._run(self._core.copy_thread, source_thread_id, target_thread_id)
+        await self._run(self._serdeless(self._core.copy_thread), source_thread_id, target_thread_id)
 
     async def aprune(
         self,
@@ -138,7 +146,7 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         await self._run(self._core.prune, thread_ids, strategy, keep_last, before)
 
     async def athread_size_report(self, thread_id: str) -> ThreadSizeReport:
-        return await self._run(self._core.thread_size_report, thread_id)
+        return await self._run(self._serdeless(self._core.thread_size_report), thread_id)
 
     get_next_version = staticmethod(next_string_version)
 
