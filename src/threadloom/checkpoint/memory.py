@@ -21,7 +21,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, rebuild
+from threadloom.checkpoint._delta import BlobRow, DeltaTracker, rebuild
 from threadloom.checkpoint._inline_async import InlineAsyncSaver
 from threadloom.checkpoint._lifecycle import (
     CheckpointInfo,
@@ -30,8 +30,6 @@ from threadloom.checkpoint._lifecycle import (
     validate_prune_args,
 )
 from threadloom.checkpoint._memory_rows import (
-    ATOM_INTS,
-    ATOM_TYPES,
     Atom,
     BlobKey,
     Checkpoints,
@@ -45,6 +43,7 @@ from threadloom.checkpoint._memory_rows import (
     encode_batch,
     header_size,
     header_versions,
+    is_atom,
     kept_header,
     keyed_writes,
     peek_metadata,
@@ -53,15 +52,12 @@ from threadloom.checkpoint._memory_rows import (
     read_metadata,
 )
 from threadloom.checkpoint._metadata_filter import matches
+from threadloom.checkpoint._put import plan_put, remember
 from threadloom.checkpoint._records import (
-    EMPTY_ROW,
-    check_expected_head,
     dumps_fast,
-    encode_list,
     thread_config,
 )
 from threadloom.checkpoint.base import (
-    CONFIG_KEY_EXPECTED_HEAD,
     INTERRUPT,
     ChannelVersions,
     Checkpoint,
@@ -72,7 +68,7 @@ from threadloom.checkpoint.base import (
     get_serializable_checkpoint_metadata,
     next_string_version,
 )
-from threadloom.checkpoint.serde.base import SerializerProtocol, dumps_channel
+from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 if TYPE_CHECKING:
@@ -85,6 +81,19 @@ Version = str | int | float
 
 _NO_BLOBS: dict[BlobKey, BlobRow | Atom] = {}
 _MISSING: Any = object()
+
+
+class _StoredIn:
+    """The (channel, version) pairs stored for one namespace of a thread, for ``plan_put``."""
+
+    __slots__ = ("blobs", "ns")
+
+    def __init__(self, blobs: dict[BlobKey, BlobRow | Atom], ns: str) -> None:
+        self.blobs = blobs
+        self.ns = ns
+
+    def __contains__(self, pair: object) -> bool:
+        return (self.ns, *pair) in self.blobs  # type: ignore[misc]
 
 
 def _row_of(entry: BlobRow | Atom) -> BlobRow | None:
@@ -290,14 +299,6 @@ class InMemorySaver(InlineAsyncSaver):
 
     # -- writing ------------------------------------------------------------------------------
 
-    def _known_list(
-        self, thread_id: str, thread: StoredThread | None, ns: str, channel: str
-    ) -> Any:
-        known = self._tracker.get((thread_id, ns, channel))
-        if known is None or thread is None or (ns, channel, known.version) not in thread.blobs:
-            return None  # unknown, or pruned since: the next value is stored whole
-        return known
-
     def put(
         self,
         config: RunnableConfig,
@@ -343,51 +344,28 @@ class InMemorySaver(InlineAsyncSaver):
                 run_id,
             ),
         )
-        seen_head = configurable.get(CONFIG_KEY_EXPECTED_HEAD, _MISSING)
         with self._lock:
             thread = self._threads.get(thread_id)
             stored = thread.checkpoints.get(ns) if thread is not None else None
             head = stored.ids[-1] if stored is not None else None
-            if seen_head is not _MISSING and seen_head != head:
-                check_expected_head(configurable, thread_id, ns, head)  # raises the conflict
             blobs = thread.blobs if thread is not None else _NO_BLOBS
-            rows: builtins.list[tuple[BlobKey, BlobRow | Atom]] = []
-            lists: builtins.list[tuple[str, Decoded]] = []
-            for channel, version in new_versions.items():
-                key = (ns, channel, version)
-                # A (channel, version) names one value: an existing row is never rewritten, so
-                # a delta's base can never change under it (re-putting a checkpoint id still
-                # upserts its header).
-                if key in blobs:
-                    continue
-                value = values.get(channel, _MISSING)
-                cls = type(value)
-                # is_atom(value), inlined: this runs for every changed channel of every step
-                if atoms and (
-                    cls in ATOM_TYPES
-                    or (cls is str and value.isascii())
-                    or (cls is int and value in ATOM_INTS)
-                ):
-                    rows.append((key, value))
-                elif value is _MISSING:
-                    rows.append((key, EMPTY_ROW))
-                elif cls is list:
-                    base = self._known_list(thread_id, thread, ns, channel)
-                    blob, decoded = encode_list(serde, channel, value, version, base)
-                    rows.append((key, blob))
-                    lists.append((channel, decoded))
-                else:
-                    try:
-                        tag, data = serde.dumps_typed(value)
-                    except Exception:
-                        tag, data = dumps_channel(serde, channel, value)  # raises with the path
-                    rows.append((key, BlobRow("value", tag, data)))
+            plan = plan_put(
+                serde,
+                configurable,
+                thread_id,
+                ns,
+                head,
+                values,
+                new_versions,
+                _StoredIn(blobs, ns),
+                self._tracker,
+                keep=is_atom if atoms else None,
+            )
             # Everything is encoded: from here on nothing can fail, so nothing is half-stored.
             if thread is None:
                 thread = self._threads[thread_id] = StoredThread()
-            thread.blobs.update(rows)
-            for channel, decoded in lists:
-                self._tracker.remember((thread_id, ns, channel), decoded)
+            thread.blobs.update(((ns, ch, v), row) for ch, v, row in plan.rows)
+            remember(self._tracker, thread_id, ns, plan)
             if stored is None:
                 stored = thread.checkpoints[ns] = Checkpoints()
             if head is not None and checkpoint_id <= head:
