@@ -64,6 +64,7 @@ from threadloom.checkpoint.base import (
     CheckpointMetadata,
     CheckpointTuple,
     PruneStrategy,
+    TaskWrites,
     ThreadSizeReport,
     get_serializable_checkpoint_metadata,
     next_string_version,
@@ -81,6 +82,21 @@ Version = str | int | float
 
 _NO_BLOBS: dict[BlobKey, BlobRow | Atom] = {}
 _MISSING: Any = object()
+
+
+def _writes_address(config: RunnableConfig) -> tuple[str, str, str]:
+    """(thread, ns, checkpoint id) of a ``put_writes`` call, which needs a checkpoint id."""
+    configurable = config["configurable"]
+    thread_id = configurable["thread_id"]
+    if type(thread_id) is not str:
+        thread_id = str(thread_id)
+    checkpoint_id = configurable.get("checkpoint_id")
+    if checkpoint_id is None:
+        raise ValueError(
+            f"put_writes for thread {thread_id!r} needs config['configurable']"
+            "['checkpoint_id']: the checkpoint the task ran from."
+        )
+    return thread_id, configurable.get("checkpoint_ns", ""), checkpoint_id
 
 
 class _StoredIn:
@@ -388,30 +404,45 @@ class InMemorySaver(InlineAsyncSaver):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        configurable = config["configurable"]
-        thread_id = configurable["thread_id"]
-        if type(thread_id) is not str:
-            thread_id = str(thread_id)
-        ns = configurable.get("checkpoint_ns", "")
-        checkpoint_id = configurable.get("checkpoint_id")
-        if checkpoint_id is None:
-            raise ValueError(
-                f"put_writes for thread {thread_id!r} needs config['configurable']"
-                "['checkpoint_id']: the checkpoint the task ran from."
-            )
+        thread_id, ns, checkpoint_id = _writes_address(config)
         batch = encode_batch(self.serde, writes, task_id, task_path)
-        key = (ns, checkpoint_id)
         with self._lock:
-            thread = self._threads.get(thread_id)
-            if thread is None:
-                thread = self._threads[thread_id] = StoredThread()
-            stored = thread.writes.get(key)
-            if stored is None:
-                thread.writes[key] = batch  # the first call: kept as it came
-                return
-            if type(stored) is WriteBatch:
-                stored = thread.writes[key] = keyed_writes(stored)
-            add_batch(stored, batch)  # type: ignore[arg-type]
+            self._add_writes(thread_id, ns, checkpoint_id, batch)
+
+    def put_step(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[TaskWrites],
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """The step's task writes and its checkpoint, stored together or not at all: every
+        write is encoded first, then ``put`` (which stores nothing when it fails) and the
+        writes run under one lock acquisition."""
+        batches = []
+        if writes:
+            thread_id, ns, checkpoint_id = _writes_address(config)
+            batches = [encode_batch(self.serde, w, task, path) for task, path, w in writes]
+        with self._lock:
+            saved = self.put(config, checkpoint, metadata, new_versions)
+            for batch in batches:
+                self._add_writes(thread_id, ns, checkpoint_id, batch)
+        return saved
+
+    def _add_writes(self, thread_id: str, ns: str, checkpoint_id: str, batch: WriteBatch) -> None:
+        """Store one call's writes (under the lock; never fails)."""
+        key = (ns, checkpoint_id)
+        thread = self._threads.get(thread_id)
+        if thread is None:
+            thread = self._threads[thread_id] = StoredThread()
+        stored = thread.writes.get(key)
+        if stored is None:
+            thread.writes[key] = batch  # the first call: kept as it came
+            return
+        if type(stored) is WriteBatch:
+            stored = thread.writes[key] = keyed_writes(stored)
+        add_batch(stored, batch)  # type: ignore[arg-type]
 
     get_next_version = staticmethod(next_string_version)
     """``f"{n+1:032}.{random}"``: zero-padded so string order is numeric order. The function
