@@ -32,13 +32,13 @@ from threadloom.checkpoint.base import (
     next_string_version,
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol
-from threadloom.checkpoint.sqlite._core import (
+from threadloom.checkpoint.sqlite._core import SqlCore
+from threadloom.checkpoint.sqlite._effects import (
     Attempt,
     Effect,
     Exec,
     Fetch,
     Pause,
-    SqlCore,
     Steps,
     storage_error,
     until_found,

@@ -17,10 +17,9 @@ decodes with its own widened serializer.
 from __future__ import annotations
 
 import json
-from collections.abc import Generator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from threadloom.checkpoint._delta import BlobRow, DeltaTracker, rebuild
 from threadloom.checkpoint._lifecycle import (
@@ -52,96 +51,18 @@ from threadloom.checkpoint.base import (
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.checkpoint.sqlite import _statements as sql
-from threadloom.errors import StorageError
+from threadloom.checkpoint.sqlite._effects import Attempt, Exec, Fetch, Found, Pause, Steps
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
 
-__all__ = [
-    "Attempt",
-    "Exec",
-    "Fetch",
-    "Found",
-    "Pause",
-    "SqlCore",
-    "Steps",
-    "storage_error",
-    "until_found",
-]
+__all__ = ["SqlCore"]
 
-T = TypeVar("T")
 Version = str | int | float
-
-
-@dataclass(slots=True, frozen=True)
-class Fetch:
-    """Run one statement; the result is all its rows (a list of tuples)."""
-
-    sql: str
-    params: Sequence[Any] = ()
-
-
-@dataclass(slots=True, frozen=True)
-class Exec:
-    """Run one statement once per parameter row; the result is None."""
-
-    sql: str
-    rows: Sequence[Sequence[Any]]
-
-
-@dataclass(slots=True, frozen=True)
-class Attempt:
-    """Run one statement that may fail: the result is its rows, or the ``sqlite3.Error``."""
-
-    sql: str
-
-
-@dataclass(slots=True, frozen=True)
-class Found:
-    """Hand one listed checkpoint to the caller (who may stop there); the result is None."""
-
-    item: CheckpointTuple
-
-
-@dataclass(slots=True, frozen=True)
-class Pause:
-    """Wait ``seconds`` (retrying a step another process holds up); the result is None."""
-
-    seconds: float
-
-
-Effect: TypeAlias = Fetch | Exec | Attempt | Found | Pause
-Steps: TypeAlias = Generator[Effect, Any, T]
 
 _BEGIN_WRITE = Fetch(sql.BEGIN_WRITE)
 _BEGIN_READ = Fetch(sql.BEGIN_READ)
 _COMMIT = Fetch(sql.COMMIT)
-
-
-def storage_error(exc: Exception, effect: Effect) -> StorageError:
-    """Our error for a driver failure; the driver raises it ``from exc``."""
-    statement = getattr(effect, "sql", "")
-    hint = ""
-    if "locked" in str(exc) or "busy" in str(exc):
-        hint = (
-            " Another connection held the write lock for longer than the busy timeout "
-            f"({sql.BUSY_TIMEOUT_MS // 1000} s): keep write transactions short, or retry."
-        )
-    return StorageError(f"SQLite checkpointer failed running {statement[:60]!r}: {exc}.{hint}")
-
-
-def until_found(steps: Steps[None]) -> Steps[CheckpointTuple | None]:
-    """Run a listing up to its next ``Found`` item (None at the end), leaving it paused there:
-    a driver runs this once per item the caller asks for."""
-    result: Any = None
-    while True:
-        try:
-            effect = steps.send(result)
-        except StopIteration:
-            return None
-        if isinstance(effect, Found):
-            return effect.item
-        result = yield effect
 
 
 def _address(config: RunnableConfig) -> tuple[str, str, str | None]:
