@@ -2,7 +2,8 @@
 
 - per step of a graph appending one element per step to a list channel of ``--size`` entries,
   with no saver, InMemorySaver and SqliteSaver (NORMAL and FULL);
-- SQLite commits per chat turn (two nodes), counted from the statements SQLite ran.
+- SQLite commits per chat turn (two nodes), counted from the statements SQLite ran;
+- a 500-turn ``MessagesState`` chat on SqliteSaver: ms per turn, turns 1-50 and 451-500.
 
     .venv/bin/python benchmarks/saver_list_step.py --size 10000 --steps 200
 """
@@ -82,6 +83,24 @@ def commits_per_turn(folder: Path, turns: int) -> tuple[float, float]:
     return writes / turns, commits / turns
 
 
+def chat_turns(folder: Path, turns: int = 500, **saver_options: Any) -> tuple[float, float]:
+    """ms per turn of a MessagesState chat on SqliteSaver: the first 50 turns, the last 50."""
+    from threadloom.graph.message import MessagesState
+
+    path = str(folder / f"chat-{len(saver_options)}.db")
+    with SqliteSaver.from_conn_string(path, **saver_options) as saver:
+        builder = StateGraph(MessagesState)
+        builder.add_node("bot", lambda s: {"messages": [("ai", f"echo {len(s['messages'])}")]})
+        graph = builder.add_edge(START, "bot").compile(checkpointer=saver)
+        config = {"configurable": {"thread_id": "chat"}}
+        times = []
+        for turn in range(turns):
+            began = time.perf_counter()
+            graph.invoke({"messages": [("user", f"turn {turn}")]}, config)
+            times.append(time.perf_counter() - began)
+    return sum(times[:50]) / 50 * 1e3, sum(times[-50:]) / 50 * 1e3
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", type=int, default=10_000)
@@ -98,6 +117,8 @@ def main() -> None:
             print(f"  SqliteSaver {level:<10}{cost * 1e3:.3f} ms")
         writes, commits = commits_per_turn(folder, 20)
         print(f"SQLite per chat turn: {writes:.1f} write transactions, {commits:.1f} commits")
+        early, late = chat_turns(folder)
+        print(f"500-turn chat on SqliteSaver: turns 1-50 {early:.2f} ms, 451-500 {late:.2f} ms")
 
 
 if __name__ == "__main__":
