@@ -269,6 +269,7 @@ def _collect_command(
     if isinstance(goto, str | Send):
         gotos.append(goto)
     else:
+        reject_langgraph(goto, "Command(goto=...)")
         gotos.extend(goto or ())
 
 

@@ -205,6 +205,8 @@ def update_pairs(value: Any, *, root: bool = False) -> list[tuple[str, Any]]:
     pairs = _object_updates(value)
     if pairs is not None:
         return pairs
+    for item in value if isinstance(value, list | tuple) else ():
+        reject_langgraph(item, "an item of a node's return value")
     raise InvalidUpdateError(
         create_error_message(
             message=f"Expected dict, got {value}",
