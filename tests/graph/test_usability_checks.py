@@ -426,3 +426,17 @@ async def test_top_level_thread_id_async() -> None:
     history = [s.values.get("n") async for s in graph.aget_state_history(config)]
     assert history[0] == 9
     assert config == {"thread_id": "atop"}  # the caller's config is not changed
+
+
+def test_unknown_key_in_a_command_update_warns() -> None:
+    graph = one_node(asks, checkpointer=InMemorySaver())
+    graph.invoke({"n": 1}, cfg())
+    with pytest.warns(UnknownStateKeyWarning, match=r"Command\(update=\.\.\.\).*'nn' → 'n'"):
+        graph.invoke(Command(resume="ok", update={"nn": 3}), cfg())
+
+
+def test_top_level_thread_id_in_with_config() -> None:
+    graph = one_node(count, checkpointer=InMemorySaver())
+    bound = graph.with_config({"thread_id": "bound"})  # type: ignore[typeddict-unknown-key]
+    assert bound.invoke({"n": 1})["n"] == 2
+    assert graph.get_state(cfg("bound")).values["n"] == 2

@@ -280,14 +280,20 @@ def check_run_input(plan: Plan, run_input: Any, saved: Any, config: Mapping[str,
     configurable = config.get("configurable") or {}
     if CONFIG_KEY_RESUME_BOX in configurable:
         return
+    from threadloom.types import Command
+
     reject_langgraph(run_input, "the input")
     unknown = _unknown_keys(run_input, plan.input_keys)
     if unknown and plan.input_keys is not None:
         _warn(UnknownStateKeyWarning("The input", unknown, sorted(plan.input_keys), "input"))
+    if isinstance(run_input, Command):
+        reject_langgraph(run_input.update, "Command(update=...)")
+        unknown = _unknown_keys(run_input.update, plan.state_keys)
+        if unknown and plan.state_keys is not None:
+            _warn(UnknownStateKeyWarning("Command(update=...)", unknown, sorted(plan.state_keys)))
     if run_input is None or saved is None or not saved.pending_writes:
         return
     from threadloom.engine.snapshot import pending_interrupts
-    from threadloom.types import Command
 
     if isinstance(run_input, Command) or configurable.get("checkpoint_id"):
         return  # an answer, or deliberate time travel from a named checkpoint

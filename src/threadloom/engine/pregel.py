@@ -123,7 +123,7 @@ class Pregel(StateAPI):
 
     def _merge_config(self, config: RunnableConfig | None) -> RunnableConfig:
         # always new dicts: a run never changes the caller's config
-        merged: dict[str, Any] = dict(self.config)
+        merged: dict[str, Any] = dict(_checks.lift_config_keys(self.config) or {})
         for key in ("configurable", "metadata"):
             merged[key] = dict(merged.get(key) or {})
         config = _checks.lift_config_keys(config)  # {"thread_id": ...} as in LangGraph
