@@ -179,6 +179,14 @@ def test_a_keyerror_from_the_users_own_code_is_left_alone() -> None:
         one_node(node).invoke({"n": 1})
 
 
+def test_a_keyerror_from_a_langgraph_graph_run_as_a_node_is_left_alone() -> None:
+    # a LangGraph graph works as a threadloom node (a Runnable); its own failures pass unchanged
+    namespace: dict[str, Any] = {"__name__": "langgraph.pregel.main"}
+    exec("def invoke(value):\n    return {}['__pregel_checkpointer']\n", namespace)
+    with pytest.raises(KeyError, match="__pregel_checkpointer"):
+        one_node(namespace["invoke"]).invoke({"n": 1})
+
+
 def test_branch_returning_a_langgraph_send_names_the_import() -> None:
     graph = one_node(count, branch=lambda s: [LGSend("b", {"n": 3})])
     with pytest.raises(LangGraphObjectError, match=r"from threadloom\.types import Send"):

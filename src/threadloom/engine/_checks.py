@@ -107,7 +107,16 @@ def reject_langgraph(value: Any, where: str, *, lead: str = "") -> None:
     """Raise ``LangGraphObjectError`` when ``value`` is a LangGraph object; else do nothing."""
     qualname = langgraph_name(value)
     if qualname is not None:
-        raise LangGraphObjectError(where, qualname, threadloom_import(qualname), lead=lead)
+        reject_langgraph_name(qualname, where, lead)
+
+
+def reject_langgraph_name(qualname: str, where: str, lead: str = "") -> NoReturn:
+    """Raise ``LangGraphObjectError`` for a LangGraph name (a class, a factory, a function)."""
+    raise LangGraphObjectError(where, qualname, threadloom_import(qualname), lead=lead)
+
+
+_RUNTIME_MODULES: Final = frozenset({"langgraph.types", "langgraph.config", "langgraph.runtime"})
+"""Where LangGraph's functions that read the running task's config live (``interrupt`` …)."""
 
 
 def translate_node_error(exc: BaseException, node: str) -> BaseException:
@@ -124,8 +133,8 @@ def translate_node_error(exc: BaseException, node: str) -> BaseException:
     ):
         return exc
     called = _outermost_langgraph_call(exc)
-    if called is None:
-        return exc
+    if called is None or called.rpartition(".")[0] not in _RUNTIME_MODULES:
+        return exc  # e.g. a LangGraph graph run as a node failed: its own error, as it is
     error = LangGraphObjectError(
         f"node {node!r} called {called.rpartition('.')[2]}(): that",
         called,
@@ -157,44 +166,40 @@ def check_backend(value: Any, argument: str, call: str) -> None:
     """
     if value is None or (argument == "checkpointer" and isinstance(value, bool)):
         return
-    base = _backend_base(argument)
-    if isinstance(value, base):
+    module, base, example = _BACKENDS[argument]
+    if isinstance(value, getattr(importlib.import_module(module), base)):
         return
     lead = backend_lead(argument)
     where = f"the {argument} given to {call}()"
     reject_langgraph(value, where, lead=lead)
     factory = _context_factory(value)
     if factory is not None:
-        name, module, arg, is_async = factory
-        if _is_langgraph_module(module):  # LangGraph's from_conn_string(...): the class is named
-            reject_langgraph_name(f"{module}.{name.partition('.')[0]}", where, lead)
+        name, factory_module, arg, is_async = factory
+        if _is_langgraph_module(
+            factory_module
+        ):  # LangGraph's from_conn_string(...): name the class
+            reject_langgraph_name(f"{factory_module}.{name.partition('.')[0]}", where, lead)
         raise InvalidBackendError(argument, value, _with_fix(name, arg, is_async, argument, call))
-    kind = "BaseCheckpointSaver" if argument == "checkpointer" else "BaseStore"
-    example = (
-        "InMemorySaver() (from threadloom.checkpoint.memory import InMemorySaver)"
-        if argument == "checkpointer"
-        else "InMemoryStore() (from threadloom.store.memory import InMemoryStore)"
-    )
     raise InvalidBackendError(
         argument,
         value,
-        f"Pass an instance of a threadloom {kind} subclass, e.g. {example}, or leave it out.",
+        f"Pass an instance of a threadloom {base} subclass, e.g. {example}, or leave it out.",
     )
 
 
-def reject_langgraph_name(qualname: str, where: str, lead: str) -> NoReturn:
-    """Raise ``LangGraphObjectError`` for a LangGraph name (a class or a factory)."""
-    raise LangGraphObjectError(where, qualname, threadloom_import(qualname), lead=lead)
-
-
-def _backend_base(argument: str) -> type:
-    if argument == "checkpointer":
-        from threadloom.checkpoint.base import BaseCheckpointSaver
-
-        return BaseCheckpointSaver
-    from threadloom.store.base import BaseStore
-
-    return BaseStore
+_BACKENDS: Final[Mapping[str, tuple[str, str, str]]] = {
+    # argument: (module of the base class, base class, what to pass instead)
+    "checkpointer": (
+        "threadloom.checkpoint.base",
+        "BaseCheckpointSaver",
+        "InMemorySaver() (from threadloom.checkpoint.memory import InMemorySaver)",
+    ),
+    "store": (
+        "threadloom.store.base",
+        "BaseStore",
+        "InMemoryStore() (from threadloom.store.memory import InMemoryStore)",
+    ),
+}
 
 
 def _context_factory(value: Any) -> tuple[str, str, Any, bool] | None:
