@@ -171,6 +171,21 @@ async def test_node_calling_langgraphs_interrupt_names_the_import_async() -> Non
         await graph.ainvoke({"n": 1}, cfg())
 
 
+def test_langgraphs_interrupt_in_the_functional_api_names_the_import() -> None:
+    from threadloom.func import task
+
+    @task
+    def ask(question: str) -> Any:
+        return lg_interrupt(question)
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def workflow(question: str) -> Any:
+        return ask(question).result()
+
+    with pytest.raises(LangGraphObjectError, match=r"from threadloom\.types import interrupt"):
+        workflow.invoke("approve?", cfg())
+
+
 def test_a_keyerror_from_the_users_own_code_is_left_alone() -> None:
     def node(state: State) -> dict[str, Any]:
         return {"n": {}["__pregel_scratchpad"]}
