@@ -35,6 +35,7 @@ from threadloom.errors import (
     UnknownStreamModeError,
     backend_lead,
 )
+from threadloom.types import Command, StreamMode
 
 __all__ = [
     "STREAM_MODES",
@@ -239,13 +240,7 @@ def _with_fix(name: str, arg: Any, is_async: bool, argument: str, call: str) -> 
 # --- stream modes --------------------------------------------------------------------------------
 
 
-def _stream_modes() -> tuple[str, ...]:
-    from threadloom.types import StreamMode
-
-    return tuple(get_args(StreamMode))
-
-
-STREAM_MODES: Final[tuple[str, ...]] = _stream_modes()
+STREAM_MODES: Final[tuple[str, ...]] = get_args(StreamMode)
 """Every valid ``stream_mode`` (threadloom's ``StreamMode``, LangGraph's seven)."""
 
 
@@ -285,8 +280,6 @@ def check_run_input(plan: Plan, run_input: Any, saved: Any, config: Mapping[str,
     configurable = config.get("configurable") or {}
     if CONFIG_KEY_RESUME_BOX in configurable:
         return
-    from threadloom.types import Command
-
     reject_langgraph(run_input, "the input")
     unknown = _unknown_keys(run_input, plan.input_keys)
     if unknown and plan.input_keys is not None:
