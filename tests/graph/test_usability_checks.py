@@ -249,6 +249,11 @@ def test_langgraph_saver_or_store_names_the_import(kwargs: dict[str, Any], fix: 
         entrypoint(**kwargs)(lambda x: x)
 
 
+def test_unopened_langgraph_saver_also_says_with() -> None:
+    with pytest.raises(LangGraphObjectError, match="needs a `with` block"):
+        one_node(count, checkpointer=LGSqliteSaver.from_conn_string("x.db"))
+
+
 # --- checkpointer= / store= that are not savers or stores ----------------------------------------
 
 

@@ -179,7 +179,8 @@ def check_backend(value: Any, argument: str, call: str) -> None:
         if _is_langgraph_module(
             factory_module
         ):  # LangGraph's from_conn_string(...): name the class
-            reject_langgraph_name(f"{factory_module}.{name.partition('.')[0]}", where, lead)
+            unopened = f"{where} (an unopened {name}(...), which also needs a `with` block)"
+            reject_langgraph_name(f"{factory_module}.{name.partition('.')[0]}", unopened, lead)
         raise InvalidBackendError(argument, value, _with_fix(name, arg, is_async, argument, call))
     raise InvalidBackendError(
         argument,
