@@ -312,9 +312,7 @@ def check_updates(supersteps: Sequence[Sequence[Any]], state_keys: frozenset[str
             reject_langgraph(values, "the update_state values")
             unknown = _unknown_keys(values, state_keys)
             if unknown and state_keys is not None:
-                _warn(
-                    UnknownStateKeyWarning("The update_state values", unknown, sorted(state_keys))
-                )
+                _warn(UnknownStateKeyWarning("update_state(values)", unknown, sorted(state_keys)))
 
 
 # --- config --------------------------------------------------------------------------------------
