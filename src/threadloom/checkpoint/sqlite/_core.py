@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from threadloom.checkpoint._delta import BlobRow, DeltaTracker, rebuild
+from threadloom.checkpoint._delta import DeltaTracker
 from threadloom.checkpoint._lifecycle import (
     CheckpointInfo,
     checkpoints_to_drop,
@@ -31,10 +31,8 @@ from threadloom.checkpoint._lifecycle import (
 from threadloom.checkpoint._metadata_filter import filter_json, matches
 from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
 from threadloom.checkpoint._records import (
-    WriteRow,
     dumps_fast,
     encode_writes,
-    pending_writes,
     split_checkpoint,
     thread_config,
 )
@@ -52,6 +50,7 @@ from threadloom.checkpoint.base import (
 from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.checkpoint.sqlite import _statements as sql
 from threadloom.checkpoint.sqlite._effects import Attempt, Exec, Fetch, Found, Pause, Steps
+from threadloom.checkpoint.sqlite._reads import Walk, read_page
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -59,6 +58,9 @@ if TYPE_CHECKING:
 __all__ = ["SqlCore"]
 
 Version = str | int | float
+
+PAGE = 64
+"""The most checkpoints a listing reads in one snapshot."""
 
 _BEGIN_WRITE = Fetch(sql.BEGIN_WRITE)
 _BEGIN_READ = Fetch(sql.BEGIN_READ)
@@ -124,105 +126,22 @@ class SqlCore:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _blob(
-        self, thread_id: str, ns: str, channel: str, version: Version
-    ) -> Steps[BlobRow | None]:
-        rows = yield Fetch(sql.BLOB, (thread_id, ns, channel, sql.version_text(version)))
-        if not rows:
-            return None
-        kind, tag, data, base, index, length = rows[0]
-        base_version = None if base is None else sql.version_of(base)
-        return BlobRow(kind, tag, data, base_version, index, length)
-
-    def _tuple(
-        self, serde: SerializerProtocol, row: Sequence[Any], remember_lists: bool
-    ) -> Steps[CheckpointTuple]:
-        ns, checkpoint_id, parent_id, tag, data, meta_tag, meta_data, thread_id = row
-        header: dict[str, Any] = serde.loads_typed((tag, data))
-        versions: dict[str, Version] = header["channel_versions"]
-        pairs = json.dumps([[ch, sql.version_text(v)] for ch, v in versions.items()])
-        blobs = {
-            (channel, sql.version_of(vtext)): BlobRow(
-                kind, btag, bdata, None if base is None else sql.version_of(base), index, length
-            )
-            for channel, vtext, kind, btag, bdata, base, index, length in (
-                yield Fetch(sql.BLOBS_OF, (thread_id, ns, pairs))
-            )
-        }
-        values: dict[str, Any] = {}
-        for channel, version in versions.items():
-            blob = blobs.get((channel, version))
-            if blob is None or blob.kind == "empty":
-                continue
-            if blob.length < 0:
-                values[channel] = serde.loads_typed((blob.type, blob.data))
-                continue
-            key = (thread_id, ns, channel)
-            known = self.tracker.get(key)
-            if known is not None and known.version == version:
-                decoded = known
-            else:
-                decoded = yield from self._rebuild(serde, thread_id, ns, channel, blob, version)
-            if decoded is None:
-                continue
-            if remember_lists:
-                self.tracker.remember(key, decoded)
-            values[channel] = list(decoded.value)
-        header["channel_values"] = values
-        writes = [
-            WriteRow(*w) for w in (yield Fetch(sql.WRITES_OF, (thread_id, ns, checkpoint_id)))
-        ]
-        checkpoint: Checkpoint = header  # type: ignore[assignment]
-        return CheckpointTuple(
-            config=thread_config(thread_id, ns, checkpoint_id),
-            checkpoint=checkpoint,
-            metadata=serde.loads_typed((meta_tag, meta_data)),
-            parent_config=thread_config(thread_id, ns, parent_id) if parent_id else None,
-            pending_writes=pending_writes(serde, writes),
-        )
-
-    def _rebuild(
-        self,
-        serde: SerializerProtocol,
-        thread_id: str,
-        ns: str,
-        channel: str,
-        first: BlobRow,
-        version: Version,
-    ) -> Steps[Any]:
-        """The decoded list of ``version``, walking its delta chain (fetched row by row)."""
-        known = self.tracker.get((thread_id, ns, channel))
-        chain: dict[Version, BlobRow | None] = {version: first}
-        while True:  # fetch the chain down to a full value or the known version
-            row = chain[next(reversed(chain))]
-            if row is None or row.kind != "delta" or row.base_version is None:
-                break
-            base = row.base_version
-            if known is not None and known.version == base:
-                break
-            chain[base] = yield from self._blob(thread_id, ns, channel, base)
-        return rebuild(
-            version,
-            chain.get,
-            lambda r: serde.loads_typed((r.type, r.data)),
-            lambda v: known if known is not None and known.version == v else None,
-        )
-
     def get_tuple(
         self, serde: SerializerProtocol, config: RunnableConfig
     ) -> Steps[CheckpointTuple | None]:
         yield from self.setup()
         thread_id, ns, checkpoint_id = _address(config)
         yield _BEGIN_READ
-        if checkpoint_id is None:
-            rows = yield Fetch(sql.HEAD_HEADER, (thread_id, ns))
+        if checkpoint_id is None:  # the head: one descending lookup on the primary key
+            found = yield Fetch(sql.HEAD_ADDRESS, (thread_id, ns))
+            addresses = [tuple(found[0])] if found else []
         else:
-            rows = yield Fetch(sql.ONE_HEADER, (thread_id, ns, checkpoint_id))
-        found = None
-        if rows:
-            found = yield from self._tuple(serde, rows[0], remember_lists=checkpoint_id is None)
+            addresses = [(thread_id, ns, checkpoint_id)]
+        page = yield from read_page(
+            serde, self.tracker, Walk(), addresses, remember_lists=checkpoint_id is None
+        )
         yield _COMMIT
-        return found
+        return page[0] if page else None
 
     def list_addresses(
         self,
@@ -232,7 +151,7 @@ class SqlCore:
         limit: int | None,
     ) -> Steps[list[tuple[str, str, str]]]:
         """(thread, ns, id) of matching checkpoints, newest first; the filter, ``before`` and
-        ``limit`` run in SQL where exact; the rest is checked by ``list_item``."""
+        ``limit`` run in SQL where exact; the rest is checked on the decoded metadata."""
         yield from self.setup()
         configurable = (config or {}).get("configurable", {})
         clauses: list[str] = []
@@ -262,21 +181,6 @@ class SqlCore:
         rows: list[tuple[str, str, str]] = yield Fetch(statement, params)
         return rows
 
-    def list_item(
-        self,
-        serde: SerializerProtocol,
-        address: tuple[str, str, str],
-        filter: Mapping[str, Any] | None,
-    ) -> Steps[CheckpointTuple | None]:
-        """One listed checkpoint, or None if it was deleted since or fails the filter."""
-        yield _BEGIN_READ
-        rows = yield Fetch(sql.ONE_HEADER, address)
-        item = (yield from self._tuple(serde, rows[0], remember_lists=False)) if rows else None
-        yield _COMMIT
-        if item is None or (filter and not matches(item.metadata, filter)):
-            return None
-        return item
-
     def list_checkpoints(
         self,
         serde: SerializerProtocol,
@@ -285,18 +189,30 @@ class SqlCore:
         before: RunnableConfig | None,
         limit: int | None,
     ) -> Steps[None]:
-        """Matching checkpoints, newest first, each read (in its own snapshot) and handed out
-        with ``Found`` when the caller asks for the next one."""
+        """Matching checkpoints, newest first, handed out with ``Found`` one at a time.
+
+        They are read when the caller asks, in pages (each in its own snapshot) of 1, 2, 4 ...
+        up to ``PAGE`` checkpoints: ``limit=1`` reads one, a long walk costs a few queries per
+        page rather than per checkpoint, and a checkpoint deleted while the caller iterates is
+        skipped unless its page was already read."""
+        walk = Walk()
         remaining = limit
-        for address in (yield from self.list_addresses(config, filter, before, limit)):
-            if remaining is not None and remaining <= 0:
-                return
-            item = yield from self.list_item(serde, address, filter)
-            if item is None:
-                continue
-            if remaining is not None:
-                remaining -= 1
-            yield Found(item)
+        addresses = yield from self.list_addresses(config, filter, before, limit)
+        start, size = 0, 1
+        while start < len(addresses):
+            chunk = addresses[start : start + size]
+            start, size = start + size, min(2 * size, PAGE)
+            yield _BEGIN_READ
+            page = yield from read_page(serde, self.tracker, walk, chunk, remember_lists=False)
+            yield _COMMIT
+            for item in page:
+                if item is None or (filter and not matches(item.metadata, filter)):
+                    continue
+                if remaining is not None:
+                    if remaining <= 0:
+                        return
+                    remaining -= 1
+                yield Found(item)
 
     # -- writing ------------------------------------------------------------------------------
 

@@ -133,25 +133,11 @@ _HEADER: Final = (
     "SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, "
     "metadata_type, metadata_blob, thread_id FROM checkpoints "
 )
-HEAD_HEADER: Final = (
-    _HEADER + "WHERE thread_id = ? AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT 1"
+HEAD_ADDRESS: Final = (
+    "SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints WHERE thread_id = ? "
+    "AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT 1"
 )
 """The newest checkpoint of (thread, ns): one descending lookup on the primary key."""
-ONE_HEADER: Final = _HEADER + "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?"
-BLOB: Final = (
-    "SELECT kind, type, data, base_version, delta_index, length FROM checkpoint_blobs "
-    "WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? AND version = ?"
-)
-BLOBS_OF: Final = (
-    "SELECT channel, version, kind, type, data, base_version, delta_index, length "
-    "FROM checkpoint_blobs WHERE thread_id = ? AND checkpoint_ns = ? AND (channel, version) IN "
-    "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
-)
-"""Many (channel, version) rows in one query; the pairs are bound as one JSON array."""
-WRITES_OF: Final = (
-    "SELECT task_id, channel, idx, type, value, task_path FROM writes "
-    "WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?"
-)
 LIST_ADDRESSES: Final = "SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints "
 
 # -- writing ------------------------------------------------------------------------------
@@ -278,3 +264,29 @@ def filter_conditions(filter: Mapping[str, Any]) -> tuple[list[str], list[Any], 
             clauses.append(condition[0])
             params.extend(condition[1])
     return clauses, params, exact
+
+
+# -- reading many checkpoints at once (a page of a listing) ---------------------------------
+
+
+def _json_tuples(width: int) -> str:
+    """A subquery of the ``width``-tuples bound as one JSON array of arrays."""
+    parts = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(width))
+    return f"(SELECT {parts} FROM json_each(?))"
+
+
+HEADERS_AT: Final = (
+    _HEADER + "WHERE (thread_id, checkpoint_ns, checkpoint_id) IN " + _json_tuples(3)
+)
+"""The headers of many checkpoints; (thread, ns, id) triples bound as one JSON array."""
+BLOB_ROWS: Final = (
+    "SELECT thread_id, checkpoint_ns, channel, version, kind, type, data, base_version, "
+    "delta_index, length FROM checkpoint_blobs "
+    "WHERE (thread_id, checkpoint_ns, channel, version) IN " + _json_tuples(4)
+)
+"""Many value rows; (thread, ns, channel, version text) bound as one JSON array."""
+WRITES_AT: Final = (
+    "SELECT thread_id, checkpoint_ns, checkpoint_id, task_id, channel, idx, type, value, "
+    "task_path FROM writes WHERE (thread_id, checkpoint_ns, checkpoint_id) IN " + _json_tuples(3)
+)
+"""The pending writes of many checkpoints."""
