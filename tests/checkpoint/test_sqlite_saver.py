@@ -357,3 +357,29 @@ def test_batched_reads_use_the_primary_keys(tmp_path: Path) -> None:
                 for row in saver.conn.execute(f"EXPLAIN QUERY PLAN {statement}", ["[]"])
             )
             assert "USING PRIMARY KEY" in plan, statement
+
+
+def test_driver_errors_become_storage_errors(tmp_path: Path) -> None:
+    from threadloom.errors import StorageError
+
+    conn = sqlite3.connect(tmp_path / "a.db", check_same_thread=False)
+    saver = SqliteSaver(conn)
+    saver.setup()
+    conn.close()
+    with pytest.raises(StorageError, match=r"connection is closed.*from_conn_string") as closed:
+        saver.get_tuple({"configurable": {"thread_id": "t"}})
+    assert isinstance(closed.value.__cause__, sqlite3.ProgrammingError)
+    (tmp_path / "b.db").write_bytes(b"not a database " * 100)
+    with SqliteSaver.from_conn_string(str(tmp_path / "b.db")) as garbage:
+        with pytest.raises(StorageError, match="not a database") as bad:
+            garbage.get_tuple({"configurable": {"thread_id": "t"}})
+        assert isinstance(bad.value.__cause__, sqlite3.DatabaseError)
+
+
+async def test_async_driver_errors_become_storage_errors(tmp_path: Path) -> None:
+    from threadloom.errors import StorageError
+
+    async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "a.db")) as saver:
+        await saver.setup()
+    with pytest.raises(StorageError, match="connection is closed"):
+        await saver.aget_tuple({"configurable": {"thread_id": "t"}})

@@ -104,8 +104,11 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
     def _drive(self, steps: Steps[T]) -> T:
         """Carry out each effect on the connection, under the lock; roll back on any error."""
         with self._lock:
-            if self.conn.in_transaction:
-                self.conn.commit()  # a transaction the caller left open on its connection
+            try:
+                if self.conn.in_transaction:
+                    self.conn.commit()  # a transaction the caller left open on its connection
+            except sqlite3.Error as exc:  # closed, say
+                raise storage_error(exc, None) from exc
             result: Any = None
             try:
                 while True:

@@ -79,15 +79,23 @@ Effect: TypeAlias = Fetch | Exec | Attempt | Found | Pause
 Steps: TypeAlias = Generator[Effect, Any, T]
 
 
-def storage_error(exc: Exception, effect: Effect) -> StorageError:
-    """Our error for a driver failure; the driver raises it ``from exc``."""
-    statement = getattr(effect, "sql", "")
+def storage_error(exc: Exception, effect: Effect | None) -> StorageError:
+    """Our error for a driver failure (``effect`` None: the connection itself failed); the
+    driver raises it ``from exc``."""
+    text = str(exc)
+    if "closed" in text.lower() or "no active connection" in text.lower():
+        return StorageError(
+            f"The SQLite checkpointer's connection is closed ({exc}): use the saver inside "
+            "its `with SqliteSaver.from_conn_string(...)` (or `async with` for "
+            "AsyncSqliteSaver) block, or give it an open connection."
+        )
     hint = ""
-    if "locked" in str(exc) or "busy" in str(exc):
+    if "locked" in text or "busy" in text:
         hint = (
             " Another connection held the write lock for longer than the busy timeout "
             f"({sql.BUSY_TIMEOUT_MS // 1000} s): keep write transactions short, or retry."
         )
+    statement = getattr(effect, "sql", "")
     return StorageError(f"SQLite checkpointer failed running {statement[:60]!r}: {exc}.{hint}")
 
 

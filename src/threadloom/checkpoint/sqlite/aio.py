@@ -81,8 +81,11 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
     async def _drive(self, steps: Steps[T]) -> T:
         """Carry out each effect on the connection, under the lock; roll back on any error."""
         async with self._lock:
-            if self.conn.in_transaction:
-                await self.conn.commit()  # a transaction the caller left open
+            try:
+                if self.conn.in_transaction:
+                    await self.conn.commit()  # a transaction the caller left open
+            except (sqlite3.Error, ValueError) as exc:  # aiosqlite: ValueError once closed
+                raise storage_error(exc, None) from exc
             result: Any = None
             try:
                 while True:
@@ -108,7 +111,7 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
                         return exc
                 case Pause(seconds):
                     await asyncio.sleep(seconds)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError) as exc:  # aiosqlite: ValueError once closed
             raise storage_error(exc, effect) from exc
         return None
 
