@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
+from threadloom.checkpoint.sqlite._sql import _use_wal as use_wal
 from threadloom.store._ttl import DEFAULT_SWEEP_MINUTES, TTLSweeper
 from threadloom.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig
 from threadloom.store.sqlite import _sql as sql
 from threadloom.store.sqlite._core import (
+    Effect,
     EmbedQuery,
     EmbedTexts,
     ExecMany,
@@ -25,6 +28,7 @@ from threadloom.store.sqlite._core import (
     Prepared,
     Steps,
     StoreCore,
+    UseWal,
 )
 
 __all__ = ["SqliteStore"]
@@ -146,29 +150,32 @@ class SqliteStore(BaseStore):
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
         except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute(sql.ROLLBACK)
+            with suppress(sqlite3.ProgrammingError):  # a closed connection has nothing to undo
+                if self.conn.in_transaction:
+                    self.conn.execute(sql.ROLLBACK)
             raise
 
-    def _do(self, effect: Fetch | ExecMany | EmbedTexts | EmbedQuery) -> Any:
-        match effect:
-            case Fetch(statement, params):
-                try:
+    def _do(self, effect: Effect) -> Any:
+        started = time.monotonic()
+        try:
+            match effect:
+                case Fetch(statement, params):
                     return self.conn.execute(statement, params).fetchall()
-                except sqlite3.Error as exc:
-                    raise sql.storage_error(exc, f"running {statement[:60]!r}") from exc
-            case ExecMany(statement, rows):
-                try:
-                    self.conn.executemany(statement, rows)
-                except sqlite3.Error as exc:
-                    raise sql.storage_error(exc, f"running {statement[:60]!r}") from exc
-                return None
-            case EmbedTexts(texts):
-                assert self._core.index is not None
-                return self._core.index.embed_documents(texts)
-            case EmbedQuery(text):
-                assert self._core.index is not None
-                return self._core.index.embed_query(text)
+                case ExecMany(statement, rows):
+                    return self.conn.executemany(statement, rows) and None
+                case UseWal():
+                    return use_wal(self.conn)
+                case EmbedTexts(texts):
+                    assert self._core.index is not None
+                    return self._core.index.embed_documents(texts)
+                case EmbedQuery(text):
+                    assert self._core.index is not None
+                    return self._core.index.embed_query(text)
+        except sqlite3.Error as exc:
+            waited = time.monotonic() - started
+            raise sql.storage_error(
+                exc, self._core.describe(effect), self._core.path, waited
+            ) from exc
 
 
 async def _embed_async(core: StoreCore, steps: Steps[Prepared]) -> Prepared:

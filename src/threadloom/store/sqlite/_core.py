@@ -53,6 +53,7 @@ __all__ = [
     "Fetch",
     "Prepared",
     "StoreCore",
+    "UseWal",
 ]
 
 T = TypeVar("T")
@@ -88,7 +89,16 @@ class EmbedQuery:
     text: str
 
 
-Effect: TypeAlias = Fetch | ExecMany | EmbedTexts | EmbedQuery
+@dataclass(slots=True, frozen=True)
+class UseWal:
+    """Switch the file to WAL, waiting out another process that holds a new file; result None.
+
+    The switch is the one step that SQLite refuses at once instead of waiting (busy timeout), so
+    the drivers run the checkpointer's retrying helper for it.
+    """
+
+
+Effect: TypeAlias = Fetch | ExecMany | EmbedTexts | EmbedQuery | UseWal
 Steps: TypeAlias = Generator[Effect, Any, T]
 
 NamespaceKey: TypeAlias = tuple[tuple[str, ...], str]
@@ -144,30 +154,66 @@ class StoreCore:
         self.store_name = store_name
         self.mirror = VectorMirror(self.index.dims) if self.index is not None else None
         self._clock = _Clock()
+        self.path = ":memory:"
+        """The database file, learnt by ``setup`` (for messages)."""
         self.time = time.time
         """Epoch seconds, for expiry (tests may replace it)."""
 
     # -- setup -----------------------------------------------------------------------------
 
     def setup(self) -> Steps[None]:
-        """Connection settings, then the migrations not yet applied, with their records."""
+        """Connection settings, then the migrations not yet applied, with their records.
+
+        A file that is already set up is only read (no write lock), so opening it works while
+        another connection writes, and on a read-only file.
+        """
+        self.path = sql.database_path((yield Fetch(sql.DATABASE_LIST)))
         for pragma in sql.CONNECTION_PRAGMAS:
             yield Fetch(pragma)
-        yield Fetch(sql.JOURNAL_WAL)
+        yield UseWal()
+        yield Fetch(sql.BEGIN_READ)
+        ready = yield from self._is_set_up()
+        yield Fetch(sql.COMMIT)
+        if ready:
+            return
         yield Fetch(sql.BEGIN_WRITE)  # a second process waits here, then finds the work done
+        yield from self._is_set_up()  # the same checks, now under the write lock
         yield Fetch(sql.CREATE_MIGRATIONS_TABLE)
         ((done,),) = yield Fetch(sql.SELECT_MIGRATION_DONE)
         for version in range(done + 1, len(sql.MIGRATIONS)):
             yield Fetch(sql.MIGRATIONS[version])
             yield Fetch(sql.INSERT_MIGRATION, (version,))
-        if self.index is not None:
-            rows = yield Fetch(sql.SELECT_DIMS)
-            if not rows:
-                yield Fetch(sql.INSERT_DIMS, (str(self.index.dims),))
-            elif int(rows[0][0]) != self.index.dims:
-                ((count,),) = yield Fetch(sql.COUNT_VECTORS)
-                raise IndexDimensionsError(int(rows[0][0]), self.index.dims, count)
+        if self.index is not None and not (yield Fetch(sql.SELECT_DIMS)):
+            yield Fetch(sql.INSERT_DIMS, (str(self.index.dims),))
         yield Fetch(sql.COMMIT)
+
+    def _is_set_up(self) -> Steps[bool]:
+        """Read-only: whether every migration (and the index's dims) is recorded.
+
+        Refuses a file whose tables are someone else's, and a vector index of other dims.
+        """
+        tables = {name for (name,) in (yield Fetch(sql.SELECT_TABLES))}
+        if not sql.check_tables(tables, self.path):
+            return False
+        ((done,),) = yield Fetch(sql.SELECT_MIGRATION_DONE)
+        if done < len(sql.MIGRATIONS) - 1:
+            return False
+        if self.index is None:
+            return True
+        rows = yield Fetch(sql.SELECT_DIMS)
+        if rows and int(rows[0][0]) != self.index.dims:
+            ((count,),) = yield Fetch(sql.COUNT_VECTORS)
+            raise IndexDimensionsError(int(rows[0][0]), self.index.dims, count)
+        return bool(rows)
+
+    def describe(self, effect: Effect) -> str:
+        """What an effect was doing, for an error message."""
+        match effect:
+            case Fetch(statement) | ExecMany(statement):
+                return f"running {statement[:60]!r}"
+            case UseWal():
+                return "switching the file to WAL mode"
+        return type(effect).__name__  # pragma: no cover - embedding raises no driver error
 
     # -- step 1: check and embed -----------------------------------------------------------
 

@@ -22,19 +22,20 @@ Encoding decisions:
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from threadloom.errors import StorageError
+from threadloom.errors import LangGraphDatabaseError, StorageError
 from threadloom.store._filters import And, Compare, Exists, FilterNode, In, Not, Or
 from threadloom.store.base import Item, SearchItem
 
 __all__ = [
     "ITEM_COLUMNS",
     "MIGRATIONS",
+    "check_tables",
     "compile_filter",
+    "database_path",
     "decode_item",
     "decode_namespace",
     "decode_search_item",
@@ -73,14 +74,23 @@ MIGRATIONS: Final[tuple[str, ...]] = (
 )
 """Append-only: never edit a shipped migration, add a new one."""
 
+MIGRATIONS_TABLE: Final = "threadloom_store_migrations"
 CREATE_MIGRATIONS_TABLE: Final = (
-    "CREATE TABLE IF NOT EXISTS threadloom_store_migrations (v INTEGER PRIMARY KEY)"
+    f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (v INTEGER PRIMARY KEY)"
 )
+OWN_TABLES: Final = frozenset({"store", "store_vectors", "store_settings"})
+LANGGRAPH_STORE_TABLES: Final = frozenset({"store", "store_migrations"})
+"""Tables that langgraph-checkpoint-sqlite's SqliteStore makes in every file it sets up."""
+LANGGRAPH_ALL_TABLES: Final = LANGGRAPH_STORE_TABLES | {"vector_migrations", "store_vectors"}
 SELECT_MIGRATION_DONE: Final = "SELECT coalesce(max(v), -1) FROM threadloom_store_migrations"
 INSERT_MIGRATION: Final = "INSERT INTO threadloom_store_migrations (v) VALUES (?)"
 
+BUSY_TIMEOUT_S: Final = 30
+"""How long a statement waits for another connection's lock before "database is locked"."""
+
 CONNECTION_PRAGMAS: Final[tuple[str, ...]] = (
-    "PRAGMA busy_timeout = 30000",  # wait for another process's write instead of failing
+    # Wait for another process's write instead of failing.
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}",
     "PRAGMA foreign_keys = ON",
     "PRAGMA synchronous = NORMAL",  # with WAL: durable across crashes of the process
     # Checkpoint the WAL every ~40 MB instead of ~4 MB: each checkpoint syncs the file, and at
@@ -88,7 +98,8 @@ CONNECTION_PRAGMAS: Final[tuple[str, ...]] = (
     "PRAGMA wal_autocheckpoint = 10000",
 )
 """Per-connection settings, set before anything else."""
-JOURNAL_WAL: Final = "PRAGMA journal_mode = WAL"  # readers never block the writer (DECISIONS 6)
+DATABASE_LIST: Final = "PRAGMA database_list"  # works even on a file that is not a database
+SELECT_TABLES: Final = "SELECT name FROM sqlite_master WHERE type = 'table'"
 
 BEGIN_READ: Final = "BEGIN"
 BEGIN_WRITE: Final = "BEGIN IMMEDIATE"  # take the write lock first: no deadlocked upgrades
@@ -229,15 +240,66 @@ def decode_search_item(row: Sequence[Any], score: float | None) -> SearchItem:
     )
 
 
-def storage_error(exc: sqlite3.Error, what: str) -> StorageError:
-    """Our error for a driver failure; the caller raises it ``from exc``."""
-    hint = ""
-    if "locked" in str(exc) or "busy" in str(exc):
-        hint = (
-            " Another connection held the write lock for longer than the busy timeout (30 s): "
-            "keep write transactions short, or retry."
+def database_path(rows: Sequence[Sequence[Any]]) -> str:
+    """The main database's file from the rows of ``DATABASE_LIST`` (``":memory:"`` for none)."""
+    return next((str(row[2]) for row in rows if row[1] == "main" and row[2]), ":memory:")
+
+
+def check_tables(tables: set[str], path: str) -> bool:
+    """Whether the file is threadloom's (True) or new (False); refuse anyone else's ``store``."""
+    if MIGRATIONS_TABLE in tables:
+        return True
+    if tables >= LANGGRAPH_STORE_TABLES:
+        raise LangGraphDatabaseError(
+            path, "store", sorted(tables & LANGGRAPH_ALL_TABLES), "docs/store-sqlite.md"
         )
-    return StorageError(f"SQLite failed while {what}: {exc}.{hint}")
+    if tables & OWN_TABLES:
+        raise StorageError(
+            f"{path!r} has table(s) {sorted(tables & OWN_TABLES)!r} that SqliteStore did not "
+            f"make (there is no {MIGRATIONS_TABLE!r} table), so it will not write to them. "
+            "Open a new file for the store, or rename those tables."
+        )
+    return False
+
+
+# What a driver error means, and what to do: the first entry whose needle is in the message.
+_HINTS: Final[tuple[tuple[str, str], ...]] = (
+    (
+        "closed",  # sqlite3: "Cannot operate on a closed database."; aiosqlite: "Connection closed"
+        "The store's connection is closed: use the store inside its "
+        "`with SqliteStore.from_conn_string(...) as store:` block (`async with` for "
+        "AsyncSqliteStore), or open the file again.",
+    ),
+    ("no active connection", "The store's connection is closed: open the file again."),
+    (
+        "not a database",
+        "{path!r} is not a SQLite database (or it is encrypted or damaged): give the store "
+        "the path of a SQLite file, or a new path to create one.",
+    ),
+    (
+        "readonly",
+        "{path!r} is read-only here (file or folder permissions, a read-only mount, or "
+        "mode=ro): reading a store that is set up works; to write, make the file and its "
+        "folder writable, or copy the file somewhere writable.",
+    ),
+)
+
+
+def storage_error(exc: Exception, what: str, path: str, waited: float) -> StorageError:
+    """Our error for a driver failure after ``waited`` seconds; the caller raises it ``from exc``.
+
+    A lock error says how long this call really waited: not every step waits for the busy
+    timeout (SQLite refuses some at once), so the message never assumes it did.
+    """
+    text = str(exc).rstrip(".")
+    hint = next((h.format(path=path) for needle, h in _HINTS if needle in text), "")
+    if "locked" in text or "busy" in text:
+        hint = (
+            f"Another connection holds a lock on the file; this call gave up after {waited:.2f} s "
+            f"(the store waits up to {BUSY_TIMEOUT_S} s for a lock, but SQLite refuses some steps "
+            "at once): keep write transactions short, or retry."
+        )
+    return StorageError(f"SQLite failed while {what} on {path!r}: {text}. {hint}".rstrip())
 
 
 # ---------------------------------------------------------------------------------------------

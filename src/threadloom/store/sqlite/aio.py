@@ -10,23 +10,27 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any, TypeVar
 
 import aiosqlite
 
+from threadloom.checkpoint.sqlite._sql import _use_wal as use_wal
 from threadloom.store._ttl import DEFAULT_SWEEP_MINUTES
 from threadloom.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig
 from threadloom.store.sqlite import _embed_async
 from threadloom.store.sqlite import _sql as sql
 from threadloom.store.sqlite._core import (
+    Effect,
     EmbedQuery,
     EmbedTexts,
     ExecMany,
     Fetch,
     Steps,
     StoreCore,
+    UseWal,
 )
 
 __all__ = ["AsyncSqliteStore"]
@@ -180,26 +184,29 @@ class AsyncSqliteStore(BaseStore):
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
         except BaseException:
-            if self.conn.in_transaction:
-                await self.conn.execute(sql.ROLLBACK)
+            with suppress(ValueError):  # aiosqlite, closed: nothing to undo
+                if self.conn.in_transaction:
+                    await self.conn.execute(sql.ROLLBACK)
             raise
 
-    async def _do(self, effect: Fetch | ExecMany | EmbedTexts | EmbedQuery) -> Any:
-        match effect:
-            case Fetch(statement, params):
-                try:
+    async def _do(self, effect: Effect) -> Any:
+        started = time.monotonic()
+        try:
+            match effect:
+                case Fetch(statement, params):
                     return list(await self.conn.execute_fetchall(statement, params))
-                except sqlite3.Error as exc:
-                    raise sql.storage_error(exc, f"running {statement[:60]!r}") from exc
-            case ExecMany(statement, rows):
-                try:
-                    await self.conn.executemany(statement, rows)
-                except sqlite3.Error as exc:
-                    raise sql.storage_error(exc, f"running {statement[:60]!r}") from exc
-                return None
-            case EmbedTexts(texts):
-                assert self._core.index is not None
-                return await self._core.index.aembed_documents(texts)
-            case EmbedQuery(text):
-                assert self._core.index is not None
-                return await self._core.index.aembed_query(text)
+                case ExecMany(statement, rows):
+                    return await self.conn.executemany(statement, rows) and None
+                case UseWal():  # on aiosqlite's thread, where its sqlite3 connection lives
+                    return await self.conn._execute(lambda: use_wal(self.conn._conn))  # type: ignore[no-untyped-call]
+                case EmbedTexts(texts):
+                    assert self._core.index is not None
+                    return await self._core.index.aembed_documents(texts)
+                case EmbedQuery(text):
+                    assert self._core.index is not None
+                    return await self._core.index.aembed_query(text)
+        except (sqlite3.Error, ValueError) as exc:  # aiosqlite says ValueError once closed
+            waited = time.monotonic() - started
+            raise sql.storage_error(
+                exc, self._core.describe(effect), self._core.path, waited
+            ) from exc
