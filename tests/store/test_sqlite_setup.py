@@ -139,3 +139,17 @@ def test_a_writer_that_outlasts_the_busy_timeout_is_reported_with_the_real_wait(
             store.put(("a",), "k", {"v": 2})
         assert "gave up after 0.2" in str(err.value)  # the wait it really had
         assert isinstance(err.value.__cause__, sqlite3.OperationalError)
+
+
+def test_a_read_only_file_that_is_set_up_opens_and_reads(set_up_file: str) -> None:
+    conn = sqlite3.connect(f"file:{set_up_file}?mode=ro", uri=True, isolation_level=None)
+    try:
+        store = SqliteStore(conn)
+        store.setup()
+        assert store.get(("a",), "k").value == {"v": 1}  # type: ignore[union-attr]
+        assert [i.key for i in store.search(("a",), filter={"v": {"$in": [1, 2]}})] == ["k"]
+        with pytest.raises(StorageError, match="read-only"):
+            store.put(("a",), "k2", {"v": 2})
+        assert store.get(("a",), "k2") is None
+    finally:
+        conn.close()

@@ -44,6 +44,7 @@ from threadloom.store.base import (
 )
 from threadloom.store.embed import EmbeddingIndex, Vectors
 from threadloom.store.sqlite import _sql as sql
+from threadloom.store.sqlite._filter_sql import compile_filter
 from threadloom.store.sqlite._mirror import VectorMirror
 
 __all__ = [
@@ -307,7 +308,7 @@ class StoreCore:
         tree = parse_filter(op.filter)
         filtered = tree != And(()) or self._omit_expired()
         if tree != And(()):
-            filter_sql, filter_params = sql.compile_filter(tree)
+            filter_sql, filter_params = compile_filter(tree)
             where, params = f"{where} AND {filter_sql}", params + filter_params
         if self._omit_expired():
             where, params = f"{where} AND {sql.NOT_EXPIRED}", [*params, now]

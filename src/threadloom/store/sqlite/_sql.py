@@ -1,4 +1,4 @@
-"""Everything SqliteStore says to SQLite: schema, migrations, statements, row encoding, filters.
+"""Everything SqliteStore says to SQLite: schema, migrations, statements, row encoding, errors.
 
 The sync and async stores run exactly these statements; nothing here touches a connection.
 
@@ -13,10 +13,7 @@ Encoding decisions:
   ``ttl_minutes`` the item's ttl (REAL, NULL for never).
 - Vectors are float32 BLOBs, one row per embedded field. Both tables use AUTOINCREMENT ids, so an
   id is never reused: the in-process vector mirror detects another process's writes by id.
-- Filters (the tree of ``threadloom.store._filters``) compile to typed SQL over ``json_type`` and
-  ``json_extract``/``json_each``: numbers compare with numbers, strings with strings, and every
-  fragment is 0 or 1, never NULL, so ``NOT`` is an exact complement. Values are always bound
-  parameters; only fixed SQL text and generated aliases are spliced in.
+- Filters compile to SQL in ``_filter_sql``.
 """
 
 from __future__ import annotations
@@ -27,14 +24,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from threadloom.errors import LangGraphDatabaseError, StorageError
-from threadloom.store._filters import And, Compare, Exists, FilterNode, In, Not, Or
 from threadloom.store.base import Item, SearchItem
 
 __all__ = [
     "ITEM_COLUMNS",
     "MIGRATIONS",
     "check_tables",
-    "compile_filter",
     "database_path",
     "decode_item",
     "decode_namespace",
@@ -300,140 +295,3 @@ def storage_error(exc: Exception, what: str, path: str, waited: float) -> Storag
             "at once): keep write transactions short, or retry."
         )
     return StorageError(f"SQLite failed while {what} on {path!r}: {text}. {hint}".rstrip())
-
-
-# ---------------------------------------------------------------------------------------------
-# Filters → SQL
-
-_NUMBER_TYPES: Final = "('integer', 'real')"
-_ORDER_SQL: Final = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
-_INT64: Final = 2**63
-
-
-def json_path(path: Sequence[str]) -> str:
-    """A SQLite JSON path of object keys (segments are ``[A-Za-z0-9_-]``, checked on parse)."""
-    return "$" + "".join(f'."{segment}"' for segment in path)
-
-
-def _bind_number(value: int | float) -> int | float:
-    # SQLite integers are 64-bit; larger Python ints compare as the REAL SQLite parsed them to.
-    if isinstance(value, int) and not -_INT64 <= value < _INT64:
-        return float(value)
-    return value
-
-
-class _Location:
-    """Where a JSON value sits: the SQL for its type, its scalar value, and its children."""
-
-    __slots__ = ("atom", "each", "params", "type")
-
-    def __init__(self, type_sql: str, atom_sql: str, each_sql: str, params: list[Any]) -> None:
-        self.type, self.atom, self.each, self.params = type_sql, atom_sql, each_sql, params
-
-
-class _Compiler:
-    """Turns one filter tree into SQL text and its parameters, left to right."""
-
-    def __init__(self, doc: str) -> None:
-        self.doc = doc
-        self.params: list[Any] = []
-        self._aliases = 0
-
-    def at_path(self, path: Sequence[str]) -> _Location:
-        p = json_path(path)
-        return _Location(
-            f"json_type({self.doc}, ?)",
-            f"json_extract({self.doc}, ?)",
-            f"json_each({self.doc}, ?)",
-            [p],
-        )
-
-    def node(self, node: FilterNode) -> str:
-        match node:
-            case And(()):
-                return "1"
-            case And(nodes):
-                return "(" + " AND ".join(self.node(n) for n in nodes) + ")"
-            case Or(nodes):
-                return "(" + " OR ".join(self.node(n) for n in nodes) + ")"
-            case Not(inner):
-                return f"(NOT {self.node(inner)})"
-            case Exists(path):
-                loc = self.at_path(path)
-                return self.typed(loc, "{type} IS NOT NULL")
-            case Compare(path, "eq", expected):
-                return self.equal(self.at_path(path), expected)
-            case Compare(path, op, bound):
-                loc = self.at_path(path)
-                kinds = "= 'text'" if isinstance(bound, str) else f"IN {_NUMBER_TYPES}"
-                sql = self.typed(
-                    loc, f"coalesce({{type}} {kinds} AND {{atom}} {_ORDER_SQL[op]} ?, 0)"
-                )
-                self.params.append(bound if isinstance(bound, str) else _bind_number(bound))
-                return sql
-            case In(path, values):
-                if not values:
-                    return "0"
-                return "(" + " OR ".join(self.equal(self.at_path(path), v) for v in values) + ")"
-        raise TypeError(f"Not a filter node: {node!r}")  # pragma: no cover
-
-    def typed(self, loc: _Location, template: str) -> str:
-        """Fill ``{type}``/``{atom}``/``{each}`` in order, binding each one's parameters."""
-        out: list[str] = []
-        rest = template
-        while True:
-            starts = [(rest.find("{" + k + "}"), k) for k in ("type", "atom", "each")]
-            found = [(i, k) for i, k in starts if i >= 0]
-            if not found:
-                out.append(rest)
-                return "".join(out)
-            i, k = min(found)
-            out.append(rest[:i])
-            out.append(getattr(loc, k))
-            self.params.extend(loc.params)
-            rest = rest[i + len(k) + 2 :]
-
-    def equal(self, loc: _Location, expected: Any) -> str:
-        """Typed JSON equality of the value at ``loc`` with ``expected`` (0 or 1, never NULL)."""
-        if expected is None:  # null, or missing (only a top-level path can be missing)
-            return self.typed(loc, "({type} IS NULL OR {type} = 'null')")
-        if isinstance(expected, bool):
-            sql = self.typed(loc, "({type} IS ?)")
-            self.params.append("true" if expected else "false")
-            return sql
-        if isinstance(expected, int | float):
-            sql = self.typed(loc, f"coalesce({{type}} IN {_NUMBER_TYPES} AND {{atom}} = ?, 0)")
-            self.params.append(_bind_number(expected))
-            return sql
-        if isinstance(expected, str):
-            sql = self.typed(loc, "coalesce({type} = 'text' AND {atom} = ?, 0)")
-            self.params.append(expected)
-            return sql
-        is_list = isinstance(expected, list | tuple)
-        entries = list(enumerate(expected)) if is_list else list(expected.items())
-        kind = "array" if is_list else "object"
-        sql = self.typed(
-            loc, f"coalesce({{type}} = '{kind}' AND (SELECT count(*) FROM {{each}}) = ?"
-        )
-        self.params.append(len(entries))
-        parts = [sql]
-        for key, child in entries:
-            self._aliases += 1
-            alias = f"j{self._aliases}"
-            head = self.typed(
-                loc, f"EXISTS (SELECT 1 FROM {{each}} AS {alias} WHERE {alias}.key = ?"
-            )
-            self.params.append(key)
-            # json_each of a scalar's text would be malformed JSON: give it an empty array.
-            children = (
-                f"CASE WHEN {alias}.type IN ('array', 'object') THEN {alias}.value ELSE '[]' END"
-            )
-            inner = _Location(f"{alias}.type", f"{alias}.atom", f"json_each({children})", [])
-            parts.append(f"{head} AND {self.equal(inner, child)})")
-        return " AND ".join(parts) + ", 0)"
-
-
-def compile_filter(node: FilterNode, doc: str = "s.value") -> tuple[str, list[Any]]:
-    """SQL (0 or 1 per row) and parameters answering ``node`` over the JSON column ``doc``."""
-    compiler = _Compiler(doc)
-    return compiler.node(node), compiler.params
