@@ -162,7 +162,8 @@ class SqliteStore(BaseStore):
                 case Fetch(statement, params):
                     return self.conn.execute(statement, params).fetchall()
                 case ExecMany(statement, rows):
-                    return self.conn.executemany(statement, rows) and None
+                    self.conn.executemany(statement, rows)
+                    return None
                 case UseWal():
                     return use_wal(self.conn)
                 case EmbedTexts(texts):
@@ -172,6 +173,8 @@ class SqliteStore(BaseStore):
                     assert self._core.index is not None
                     return self._core.index.embed_query(text)
         except sqlite3.Error as exc:
+            if isinstance(effect, EmbedTexts | EmbedQuery):  # the embedder's own error
+                raise
             waited = time.monotonic() - started
             raise sql.storage_error(
                 exc, self._core.describe(effect), self._core.path, waited

@@ -196,7 +196,8 @@ class AsyncSqliteStore(BaseStore):
                 case Fetch(statement, params):
                     return list(await self.conn.execute_fetchall(statement, params))
                 case ExecMany(statement, rows):
-                    return await self.conn.executemany(statement, rows) and None
+                    await self.conn.executemany(statement, rows)
+                    return None
                 case UseWal():  # on aiosqlite's thread, where its sqlite3 connection lives
                     return await self.conn._execute(lambda: use_wal(self.conn._conn))  # type: ignore[no-untyped-call]
                 case EmbedTexts(texts):
@@ -206,6 +207,8 @@ class AsyncSqliteStore(BaseStore):
                     assert self._core.index is not None
                     return await self._core.index.aembed_query(text)
         except (sqlite3.Error, ValueError) as exc:  # aiosqlite says ValueError once closed
+            if isinstance(effect, EmbedTexts | EmbedQuery):  # the embedder's own error
+                raise
             waited = time.monotonic() - started
             raise sql.storage_error(
                 exc, self._core.describe(effect), self._core.path, waited
