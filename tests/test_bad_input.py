@@ -88,6 +88,11 @@ class Env:
         store.setup()
         return store
 
+    def store_on_closed_connection(self) -> SqliteStore:
+        conn = sqlite3.connect(self.path("closed-early.db"))
+        conn.close()
+        return SqliteStore(conn)
+
     def closed_store(self) -> SqliteStore:
         with SqliteStore.from_conn_string(self.path("closed.db")) as store:
             store.setup()
@@ -148,6 +153,7 @@ CASES: list[tuple[str, Trigger, type[BaseException], tuple[str, ...]]] = [
     ("sqlite-async-not-a-database", lambda e: open_async_sqlite(e.not_a_database()), StorageError, ("notes.db", "not a SQLite database")),
     ("sqlite-read-only-write", lambda e: e.read_only_store().put(("a",), "k", {"v": 2}), StorageError, ("set-up.db", "read-only", "make the file and its folder writable")),
     ("sqlite-closed-store", lambda e: e.closed_store().put(("a",), "k", {"v": 1}), StorageError, CLOSED),
+    ("sqlite-closed-before-setup", lambda e: e.store_on_closed_connection().get(("a",), "k"), StorageError, CLOSED),
     ("sqlite-async-closed-store", lambda e: put_after_close(e.path()), StorageError, ("closed", "async with")),
     # -- stores: filters -------------------------------------------------------------------
     ("memory-filter-too-deep", lambda e: InMemoryStore().search(("a",), filter=deep_not(10_000)), StoreFilterError, TOO_DEEP),

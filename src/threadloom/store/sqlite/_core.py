@@ -155,7 +155,7 @@ class StoreCore:
         self.store_name = store_name
         self.mirror = VectorMirror(self.index.dims) if self.index is not None else None
         self._clock = _Clock()
-        self.path = ":memory:"
+        self.path: str | None = None
         """The database file, learnt by ``setup`` (for messages)."""
         self.time = time.time
         """Epoch seconds, for expiry (tests may replace it)."""
@@ -194,7 +194,7 @@ class StoreCore:
         Refuses a file whose tables are someone else's, and a vector index of other dims.
         """
         tables = {name for (name,) in (yield Fetch(sql.SELECT_TABLES))}
-        if not sql.check_tables(tables, self.path):
+        if not sql.check_tables(tables, self.path or ":memory:"):
             return False
         ((done,),) = yield Fetch(sql.SELECT_MIGRATION_DONE)
         if done < len(sql.MIGRATIONS) - 1:

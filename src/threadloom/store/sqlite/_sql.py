@@ -268,30 +268,32 @@ _HINTS: Final[tuple[tuple[str, str], ...]] = (
     ("no active connection", "The store's connection is closed: open the file again."),
     (
         "not a database",
-        "{path!r} is not a SQLite database (or it is encrypted or damaged): give the store "
+        "{path} is not a SQLite database (or it is encrypted or damaged): give the store "
         "the path of a SQLite file, or a new path to create one.",
     ),
     (
         "readonly",
-        "{path!r} is read-only here (file or folder permissions, a read-only mount, or "
+        "{path} is read-only here (file or folder permissions, a read-only mount, or "
         "mode=ro): reading a store that is set up works; to write, make the file and its "
         "folder writable, or copy the file somewhere writable.",
     ),
 )
 
 
-def storage_error(exc: Exception, what: str, path: str, waited: float) -> StorageError:
+def storage_error(exc: Exception, what: str, path: str | None, waited: float) -> StorageError:
     """Our error for a driver failure after ``waited`` seconds; the caller raises it ``from exc``.
 
     A lock error says how long this call really waited: not every step waits for the busy
     timeout (SQLite refuses some at once), so the message never assumes it did.
     """
     text = str(exc).rstrip(".")
-    hint = next((h.format(path=path) for needle, h in _HINTS if needle in text), "")
+    shown = repr(path) if path else "the database file"  # None: setup has not run yet
+    hint = next((h.format(path=shown) for needle, h in _HINTS if needle in text), "")
     if "locked" in text or "busy" in text:
         hint = (
             f"Another connection holds a lock on the file; this call gave up after {waited:.2f} s "
             f"(the store waits up to {BUSY_TIMEOUT_S} s for a lock, but SQLite refuses some steps "
             "at once): keep write transactions short, or retry."
         )
-    return StorageError(f"SQLite failed while {what} on {path!r}: {text}. {hint}".rstrip())
+    where = f" on {path!r}" if path else ""
+    return StorageError(f"SQLite failed while {what}{where}: {text}. {hint}".rstrip())
