@@ -116,7 +116,7 @@ filters = st.recursive(
         st.lists(inner, min_size=1, max_size=3).map(lambda fs: {"$or": fs}),
         inner.map(lambda f: {"$not": f}),
     ),
-    max_leaves=8,
+    max_leaves=6,
 )
 
 phrases = st.lists(st.sampled_from(WORDS), min_size=1, max_size=2).map(" ".join)

@@ -12,6 +12,7 @@ import asyncio
 import multiprocessing
 import os
 import sqlite3
+import threading
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -68,6 +69,39 @@ def test_processes_setting_up_one_new_file_together_all_succeed(tmp_path: Path) 
     for round_ in range(ROUNDS):  # every worker's write landed in every file
         with SqliteStore.from_conn_string(str(tmp_path / f"round{round_}.db")) as store:
             assert len(store.search(("w",), limit=10)) == WORKERS
+
+
+@pytest.fixture
+def new_file_being_written(tmp_path: Path) -> Iterator[str]:
+    """A file not yet in WAL mode whose writer commits 0.3 s after the test starts.
+
+    Meanwhile SQLite refuses the switch to WAL at once ("database is locked", busy timeout or
+    not): the deterministic form of two processes opening a new file together.
+    """
+    path = str(tmp_path / "new.db")
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    writer.execute("CREATE TABLE notes (text TEXT)")
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("INSERT INTO notes VALUES ('hello')")
+    timer = threading.Timer(0.3, writer.execute, ("COMMIT",))
+    timer.start()
+    yield path
+    timer.join()
+    writer.close()
+
+
+def test_setup_waits_out_a_writer_on_a_new_file(new_file_being_written: str) -> None:
+    with SqliteStore.from_conn_string(new_file_being_written) as store:
+        store.setup()  # was: StorageError "database is locked" at once
+        assert store.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        store.put(("a",), "k", {"v": 1})
+
+
+async def test_async_setup_waits_out_a_writer_on_a_new_file(new_file_being_written: str) -> None:
+    async with AsyncSqliteStore.from_conn_string(new_file_being_written) as store:
+        await store.setup()
+        await store.aput(("a",), "k", {"v": 1})
+        assert (await store.aget(("a",), "k")).value == {"v": 1}  # type: ignore[union-attr]
 
 
 @pytest.fixture
