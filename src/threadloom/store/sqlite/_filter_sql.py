@@ -8,8 +8,9 @@ paths are spliced in as literals, which is safe because the parser allows only
 
 Any filter the parser accepts compiles to SQL within SQLite's limits (issue 7 defect 6):
 
-- SQLite parses at most ~100 nested grammar levels ("parser stack overflow" on SQLite < 3.46)
-  and builds at most 1000-deep expression trees ("Expression tree is too large"). So the tree
+- SQLite parses at most ~100 nested grammar levels ("parser stack overflow" on 3.40, which
+  this machine's Python links; newer releases grow the stack) and builds at most 1000-deep
+  expression trees ("Expression tree is too large"). So the tree
   is first normalised: negations are pushed down to the conditions (De Morgan, exact here),
   nested ``And``/``Or`` of the same kind are merged, and in each ``And``/``Or`` the deepest part
   is written first, where the parser reduces it before reading the rest. Long lists are cut
@@ -21,7 +22,8 @@ Any filter the parser accepts compiles to SQL within SQLite's limits (issue 7 de
   expected value (bound as JSON) must have the same nodes, each with the same full key, kind and
   scalar; a flat query however deep the value.
 - The parser caps nesting and the number of conditions (``_filters.MAX_FILTER_DEPTH``,
-  ``MAX_FILTER_CONDITIONS``), which bounds the parameters well under SQLite's 32,766.
+  ``MAX_FILTER_CONDITIONS``), which bounds the parameters under the 32,766 SQLite allows since
+  3.32 (2020; older builds allow 999, which only a filter of over ~900 conditions reaches).
 """
 
 from __future__ import annotations
