@@ -15,20 +15,20 @@ from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
-from threadloom.checkpoint.sqlite._sql import _use_wal as use_wal
 from threadloom.store._ttl import DEFAULT_SWEEP_MINUTES, TTLSweeper
 from threadloom.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig
 from threadloom.store.sqlite import _sql as sql
 from threadloom.store.sqlite._core import (
+    Attempt,
     Effect,
     EmbedQuery,
     EmbedTexts,
     ExecMany,
     Fetch,
+    Pause,
     Prepared,
     Steps,
     StoreCore,
-    UseWal,
 )
 
 __all__ = ["SqliteStore"]
@@ -164,8 +164,14 @@ class SqliteStore(BaseStore):
                 case ExecMany(statement, rows):
                     self.conn.executemany(statement, rows)
                     return None
-                case UseWal():
-                    return use_wal(self.conn)
+                case Attempt(statement):
+                    try:
+                        return self.conn.execute(statement).fetchall()
+                    except sqlite3.Error as exc:
+                        return exc
+                case Pause(seconds):
+                    time.sleep(seconds)
+                    return None
                 case EmbedTexts(texts):
                     assert self._core.index is not None
                     return self._core.index.embed_documents(texts)

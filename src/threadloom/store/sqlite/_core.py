@@ -18,6 +18,7 @@ transaction, so the scores always belong to the rows read.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 
+from threadloom._sqlite_wal import use_wal
 from threadloom.errors import IndexDimensionsError
 from threadloom.store._filters import And, parse_filter
 from threadloom.store._ttl import deadline
@@ -48,13 +50,14 @@ from threadloom.store.sqlite._filter_sql import compile_filter
 from threadloom.store.sqlite._mirror import VectorMirror
 
 __all__ = [
+    "Attempt",
     "EmbedQuery",
     "EmbedTexts",
     "ExecMany",
     "Fetch",
+    "Pause",
     "Prepared",
     "StoreCore",
-    "UseWal",
 ]
 
 T = TypeVar("T")
@@ -91,15 +94,20 @@ class EmbedQuery:
 
 
 @dataclass(slots=True, frozen=True)
-class UseWal:
-    """Switch the file to WAL, waiting out another process that holds a new file; result None.
+class Attempt:
+    """Run one statement that may fail: the result is its rows, or the ``sqlite3.Error``."""
 
-    The switch is the one step that SQLite refuses at once instead of waiting (busy timeout), so
-    the drivers run the checkpointer's retrying helper for it.
-    """
+    sql: str
 
 
-Effect: TypeAlias = Fetch | ExecMany | EmbedTexts | EmbedQuery | UseWal
+@dataclass(slots=True, frozen=True)
+class Pause:
+    """Wait ``seconds`` (retrying a step another process holds up); the result is None."""
+
+    seconds: float
+
+
+Effect: TypeAlias = Fetch | ExecMany | Attempt | Pause | EmbedTexts | EmbedQuery
 Steps: TypeAlias = Generator[Effect, Any, T]
 
 NamespaceKey: TypeAlias = tuple[tuple[str, ...], str]
@@ -171,7 +179,12 @@ class StoreCore:
         self.path = sql.database_path((yield Fetch(sql.DATABASE_LIST)))
         for pragma in sql.CONNECTION_PRAGMAS:
             yield Fetch(pragma)
-        yield UseWal()
+        started = time.monotonic()
+        try:
+            yield from use_wal(Fetch, Attempt, Pause)  # the checkpointer runs the same steps
+        except sqlite3.Error as exc:  # refused for 10 s, or not "locked"
+            waited = time.monotonic() - started
+            raise sql.storage_error(exc, "switching to WAL", self.path, waited) from exc
         yield Fetch(sql.BEGIN_READ)
         ready = yield from self._is_set_up()
         yield Fetch(sql.COMMIT)
@@ -208,13 +221,10 @@ class StoreCore:
         return bool(rows)
 
     def describe(self, effect: Effect) -> str:
-        """What an effect was doing, for an error message."""
-        match effect:
-            case Fetch(statement) | ExecMany(statement):
-                return f"running {statement[:60]!r}"
-            case UseWal():
-                return "switching the file to WAL mode"
-        return type(effect).__name__  # pragma: no cover - embedding raises no driver error
+        """What a failed effect was doing, for its error message."""
+        if isinstance(effect, Fetch | ExecMany):
+            return f"running {effect.sql[:60]!r}"
+        return type(effect).__name__  # pragma: no cover - only statements fail in the driver
 
     # -- step 1: check and embed -----------------------------------------------------------
 

@@ -17,20 +17,20 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from threadloom.checkpoint.sqlite._sql import _use_wal as use_wal
 from threadloom.store._ttl import DEFAULT_SWEEP_MINUTES
 from threadloom.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig
 from threadloom.store.sqlite import _embed_async
 from threadloom.store.sqlite import _sql as sql
 from threadloom.store.sqlite._core import (
+    Attempt,
     Effect,
     EmbedQuery,
     EmbedTexts,
     ExecMany,
     Fetch,
+    Pause,
     Steps,
     StoreCore,
-    UseWal,
 )
 
 __all__ = ["AsyncSqliteStore"]
@@ -198,8 +198,14 @@ class AsyncSqliteStore(BaseStore):
                 case ExecMany(statement, rows):
                     await self.conn.executemany(statement, rows)
                     return None
-                case UseWal():  # on aiosqlite's thread, where its sqlite3 connection lives
-                    return await self.conn._execute(lambda: use_wal(self.conn._conn))  # type: ignore[no-untyped-call]
+                case Attempt(statement):
+                    try:
+                        return list(await self.conn.execute_fetchall(statement))
+                    except sqlite3.Error as exc:
+                        return exc
+                case Pause(seconds):
+                    await asyncio.sleep(seconds)
+                    return None
                 case EmbedTexts(texts):
                     assert self._core.index is not None
                     return await self._core.index.aembed_documents(texts)
