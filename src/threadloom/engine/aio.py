@@ -1,7 +1,8 @@
 """The async driver: the twin of ``engine/sync.py`` on asyncio.
 
 Async nodes are awaited as asyncio tasks; sync nodes run in the default executor with the task's
-context copied. The first failure cancels the tasks still running.
+context copied. Saver calls use the saver's ``a*`` methods, so an async saver is never called from
+sync code. When a task fails, the tasks still running are cancelled.
 """
 
 from __future__ import annotations
@@ -9,20 +10,32 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from contextvars import copy_context
 from typing import Any
 
 from langchain_core.runnables.config import var_child_runnable_config
 
-from threadloom.engine.calls import CallSite
-from threadloom.engine.core import Effect, Emit, Put, PutWrites, Task
-from threadloom.engine.messages import StreamMessagesHandler, attach
-from threadloom.engine.run import Run
+from threadloom.engine.core import Task
+from threadloom.engine.effects import (
+    CancelTasks,
+    Effect,
+    Emit,
+    Flush,
+    GetTuple,
+    ListTuples,
+    NextDone,
+    Put,
+    PutStep,
+    PutWrites,
+    SaverEffect,
+    StartTasks,
+    Wire,
+)
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
 
-__all__ = ["arun_task", "drive"]
+__all__ = ["arun_task", "drive", "result_of"]
 
 
 async def arun_task(task: Task, runner: TaskRunner) -> None:
@@ -55,140 +68,123 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
         await asyncio.sleep(delay)
 
 
-async def _carry_out(effect: Effect, saver: Any) -> tuple[str, Any] | None:
+async def _saver_call(effect: SaverEffect, saver: Any) -> Any:
     match effect:
-        case Put(config, checkpoint, metadata, new_versions):
-            await saver.aput(config, checkpoint, metadata, new_versions)
         case PutWrites(config, writes, task_id, task_path):
-            await saver.aput_writes(config, writes, task_id, task_path)
-        case Emit(mode, payload):
-            return mode, payload
-    return None
+            return await saver.aput_writes(config, writes, task_id, task_path)
+        case PutStep(config, writes, checkpoint, metadata, new_versions):
+            return await saver.aput_step(config, writes, checkpoint, metadata, new_versions)
+        case Put(config, checkpoint, metadata, new_versions):
+            return await saver.aput(config, checkpoint, metadata, new_versions)
+        case GetTuple(config):
+            return await saver.aget_tuple(config)
+        case ListTuples(config, filter, before, limit):
+            return [t async for t in saver.alist(config, filter=filter, before=before, limit=limit)]
 
 
-async def drive(
-    run: Run, saver: Any, runner: TaskRunner, start: list[Effect], *, relay: Any = None
-) -> AsyncIterator[tuple[str, Any]]:
-    """Step ``run`` to its end, yielding ``(mode, payload)`` chunks as they are produced."""
-    events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-    loop = asyncio.get_running_loop()
-    if "custom" in run.options.modes:
-
-        def write(chunk: Any) -> None:
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if running is loop:
-                events.put_nowait(("chunk", ("custom", chunk)))
-            else:  # a sync node on an executor thread
-                loop.call_soon_threadsafe(events.put_nowait, ("chunk", ("custom", chunk)))
-
-        runner.writer = write
-
-    modes = run.options.modes
-
-    def emit(mode: str, payload: Any) -> None:
-        if mode not in modes:
-            return
+async def result_of(core: Generator[SaverEffect, Any, Any], saver: Any) -> Any:
+    """Run a core that only talks to the saver (the state API); return what it returns."""
+    result: Any = None
+    while True:
         try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            events.put_nowait(("chunk", (mode, payload)))
-        else:
-            loop.call_soon_threadsafe(events.put_nowait, ("chunk", (mode, payload)))
+            effect = core.send(result)
+        except StopIteration as done:
+            return done.value
+        result = await _saver_call(effect, saver)
 
-    if relay is not None:  # subgraphs forward their chunks into this run's stream
 
-        def forward(ns: tuple[str, ...], mode: str, payload: Any) -> None:
-            item = ("chunk", ("__subgraph__", (ns, mode, payload)))
+async def drive(core: Generator[Effect, Any, None], saver: Any) -> AsyncIterator[tuple[str, Any]]:
+    """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
+    workers = _Workers(saver)
+    result: Any = None
+    try:
+        while True:
             try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if running is loop:
-                events.put_nowait(item)
+                effect = core.send(result)
+            except StopIteration:
+                return
+            result = None
+            kind = type(effect)
+            if kind is Emit:
+                yield effect.mode, effect.payload  # type: ignore[union-attr]
+            elif kind is NextDone:
+                while (item := await workers.events.get())[0] == "chunk":
+                    yield item[1]
+                result = item[1]
+            elif kind is StartTasks:
+                await workers.start(effect)  # type: ignore[arg-type]
+            elif kind is CancelTasks:
+                result = workers.cancel(effect.failed)  # type: ignore[union-attr]
+            elif kind is Wire:
+                effect.connect(workers.put, workers.save)  # type: ignore[union-attr]
+            elif kind is Flush:
+                for chunk in workers.drain():
+                    yield chunk
             else:
-                loop.call_soon_threadsafe(events.put_nowait, item)
+                result = await _saver_call(effect, saver)  # type: ignore[arg-type]
+    finally:
+        workers.close()
 
-        relay.put = forward
-    if "messages" in modes:
-        runner.messages = StreamMessagesHandler(emit)
-        attach(run.config, runner.messages)  # type: ignore[arg-type]
 
-    for effect in start:
-        if (chunk := await _carry_out(effect, saver)) is not None:
-            yield chunk
-    while run.status == "pending":
-        tasks = run.tick()
-        for effect in run.tick_effects():
-            if (chunk := await _carry_out(effect, saver)) is not None:
-                yield chunk
-        if tasks is None:
-            break
-        runner.new_step(run.checkpoint["id"], _call_site_factory(run, saver, runner, emit, loop))
-        running = {
-            asyncio.ensure_future(_run_and_report(task, runner, events)): task for task in tasks
-        }
-        remaining, failed = len(tasks), False
+class _Workers:
+    """The current step's asyncio tasks, and the queue their outcomes and chunks come through."""
+
+    __slots__ = ("events", "loop", "running", "saver")
+
+    def __init__(self, saver: Any) -> None:
+        self.saver = saver
+        self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.loop = asyncio.get_running_loop()
+        self.running: dict[asyncio.Future[None], Task] = {}
+
+    def _on_loop(self) -> bool:
         try:
-            while remaining:
-                kind, value = await events.get()
-                if kind == "chunk":
-                    yield value
-                    continue
-                remaining -= 1
-                if value.error is not None and not failed:
-                    failed = True  # cancel the siblings still running; their writes are lost
-                    for future, task in running.items():
-                        if not future.done() and task is not value:
-                            future.cancel()
-                            remaining -= 1
-                for effect in run.task_finished(value):
-                    if (chunk := await _carry_out(effect, saver)) is not None:
-                        yield chunk
-        finally:
-            for future in running:
-                if not future.done():
-                    future.cancel()
-        for effect in run.end_step():
-            if (chunk := await _carry_out(effect, saver)) is not None:
-                yield chunk
-    effects = run.exit_effects()
-    if run.status in ("interrupt_before", "interrupt_after"):
-        effects += run.breakpoint_chunks()
-    for effect in effects:
-        if (chunk := await _carry_out(effect, saver)) is not None:
-            yield chunk
-    while not events.empty():
-        kind, value = events.get_nowait()
-        if kind == "chunk":
-            yield value
-    if run.errors:
-        raise run.errors[0].error  # type: ignore[misc]
+            return asyncio.get_running_loop() is self.loop
+        except RuntimeError:  # a sync node on an executor thread
+            return False
 
+    def put(self, chunk: tuple[str, Any]) -> None:
+        if self._on_loop():
+            self.events.put_nowait(("chunk", chunk))
+        else:
+            self.loop.call_soon_threadsafe(self.events.put_nowait, ("chunk", chunk))
 
-def _call_site_factory(
-    run: Run, saver: Any, runner: TaskRunner, emit: Any, loop: asyncio.AbstractEventLoop
-) -> Any:
-    def make() -> CallSite:
-        site = CallSite(*run.call_site(), save=_saver_of(run, saver), emit=emit)
-        site.runner, site.loop = runner, loop
-        return site
+    def save(self, effect: PutWrites) -> Any:
+        saved = _saver_call(effect, self.saver)
+        if self._on_loop():
+            return saved
+        return asyncio.run_coroutine_threadsafe(saved, self.loop).result()
 
-    return make
+    async def start(self, effect: StartTasks) -> None:
+        if effect.inline:  # an exception escaping the task (a bubble-up) escapes the run
+            await arun_task(effect.tasks[0], effect.runner)
+            self.events.put_nowait(("done", effect.tasks[0]))
+            return
+        self.running = {
+            asyncio.ensure_future(_run_and_report(task, effect.runner, self.events)): task
+            for task in effect.tasks
+        }
 
+    def cancel(self, failed: Task) -> int:
+        cancelled = 0
+        for future, task in self.running.items():
+            if not future.done() and task is not failed:
+                future.cancel()  # its writes are lost
+                cancelled += 1
+        return cancelled
 
-def _saver_of(run: Run, saver: Any) -> Any:
-    config = run.checkpoint_config
+    def drain(self) -> list[tuple[str, Any]]:
+        chunks = []
+        while not self.events.empty():
+            kind, value = self.events.get_nowait()
+            if kind == "chunk":
+                chunks.append(value)
+        return chunks
 
-    async def save(task_id: str, task_path: str, writes: list[tuple[str, Any]]) -> None:
-        if saver is not None and run.options.durability != "exit":
-            await saver.aput_writes(config, writes, task_id, task_path)
-
-    return save
+    def close(self) -> None:
+        for future in self.running:
+            if not future.done():
+                future.cancel()
 
 
 async def _run_and_report(task: Task, runner: TaskRunner, events: asyncio.Queue[Any]) -> None:

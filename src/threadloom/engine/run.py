@@ -1,10 +1,11 @@
-"""One run of a plan on one thread, as a state machine the sync and async drivers step through.
+"""The state of one run of a plan on one thread, and what each stage of a superstep does to it.
 
 ``Run.start`` applies the input (new input, resume or replay), ``tick`` prepares a superstep,
 ``task_finished`` records each task's outcome, ``end_step`` applies the step and makes the next
 checkpoint, ``exit_effects`` says what is owed when the run stops. Every method returns *effects*
-(save this checkpoint, save these writes, emit this chunk) instead of doing I/O; the superstep
-rules themselves are the pure functions of ``engine/core.py``.
+(save this checkpoint, save these writes, emit this chunk) instead of doing I/O. The order of the
+stages is the run loop's (``engine/loop.py``); the superstep rules are the pure functions of
+``engine/core.py``; which chunks an event becomes is ``engine/projection.py``'s table.
 """
 
 from __future__ import annotations
@@ -31,14 +32,9 @@ from threadloom.constants import (
     NO_WRITES,
     NULL_TASK_ID,
     RESUME,
-    RETURN,
 )
 from threadloom.engine import stream
 from threadloom.engine.core import (
-    Effect,
-    Emit,
-    Put,
-    PutWrites,
     Task,
     TaskWrites,
     apply_writes,
@@ -51,7 +47,9 @@ from threadloom.engine.core import (
     prepare_tasks,
     read_channels,
 )
+from threadloom.engine.effects import Effect, Put, PutStep, PutWrites
 from threadloom.engine.plan import Plan
+from threadloom.engine.projection import InterruptEvent, Projection, task_update
 from threadloom.errors import (
     EmptyInputError,
     ErrorCode,
@@ -75,6 +73,7 @@ class RunOptions:
     """What the caller of invoke/stream asked for."""
 
     modes: frozenset[str]
+    """The stream modes asked for (see ``projection``)."""
     stream_keys: str | Sequence[str]
     interrupt_before: Sequence[str] | str
     interrupt_after: Sequence[str] | str
@@ -84,6 +83,11 @@ class RunOptions:
     """Whether a saver is present (effects Put/PutWrites are only produced then)."""
     final_values_only: bool = False
     """Emit the state once when the run stops, not after every step (what invoke needs)."""
+    projection: Projection | None = None
+
+    def __post_init__(self) -> None:
+        if self.projection is None:
+            self.projection = Projection(self.modes)
 
 
 class Run:
@@ -134,13 +138,12 @@ class Run:
         """Channels given a new version since the last checkpoint was made."""
         self._live_ephemeral: set[str] | None = None
         self._checkpoint_config: tuple[str, RunnableConfig] | None = None
-        self._tick_effects: list[Effect] = []
         self._values_owed = False
         self.resumed = False
         """Whether this run continues the thread's pending work (a resume or a replay)."""
-        modes = options.modes
-        self._watch_checkpoints = "checkpoints" in modes or "debug" in modes
-        self._watch_tasks = "tasks" in modes or "debug" in modes
+        assert options.projection is not None
+        self.out: Projection = options.projection
+        """Which chunks this run's events become."""
         self._parent_of_current: str | None = (
             saved.parent_config["configurable"]["checkpoint_id"]
             if saved and saved.parent_config
@@ -158,6 +161,8 @@ class Run:
         self.errors: list[Task] = []
         self._exit_writes: list[PutWrites] = []
         self._exit_put: Put | None = None
+        self._held: list[tuple[str, str, list[tuple[str, Any]]]] = []
+        """Writes of the step's last task(s), saved with the step's checkpoint (``PutStep``)."""
 
     # the checkpoint the current tasks run from, as a saver config
     @property
@@ -248,9 +253,7 @@ class Run:
         seen = self.checkpoint["versions_seen"].setdefault(INTERRUPT, {})
         seen.update(self.checkpoint["channel_versions"])
         self.skip_done = True
-        if "values" in self.options.modes:
-            effects.append(Emit("values", read_channels(self.channels, self.options.stream_keys)))
-        return effects
+        return effects + self._values_chunks()
 
     def _set_resume(self, value: Any) -> None:
         self.resume_value = value
@@ -267,9 +270,7 @@ class Run:
             "fork", self.step, updated=self.checkpoint.get("updated_channels") or ()
         )
         self.step += 1
-        if "values" in self.options.modes:
-            effects.append(Emit("values", read_channels(self.channels, self.options.stream_keys)))
-        return effects
+        return effects + self._values_chunks()
 
     def _new_input(self, run_input: Any) -> list[Effect]:
         discarded = prepare_tasks(
@@ -353,8 +354,17 @@ class Run:
         owed: list[Effect] = []
         if self._values_owed:
             self._values_owed = False
-            owed.append(Emit("values", read_channels(self.channels, self.options.stream_keys)))
-        return owed + self._exit_saves()
+            owed += self._values_chunks()
+        owed += self._exit_saves()
+        if self.status == "interrupt_before" or self.status == "interrupt_after":
+            # a static breakpoint stopped the run: an empty interrupt update, as LangGraph emits
+            owed += self.out.chunks("breakpoint", None)
+        return owed
+
+    def _values_chunks(self) -> list[Effect]:
+        if not self.out.wants("values"):
+            return []
+        return self.out.chunks("values", read_channels(self.channels, self.options.stream_keys))
 
     def _exit_saves(self) -> list[Effect]:
         put, self._exit_put = self._exit_put, None
@@ -383,8 +393,9 @@ class Run:
 
     # --- supersteps ------------------------------------------------------------------------------
 
-    def tick(self) -> list[Task] | None:
-        """Prepare the next superstep; the tasks to run, or None when the run stops here."""
+    def tick(self) -> tuple[list[Task] | None, list[Effect]]:
+        """Prepare the next superstep: the tasks to run (None when the run stops here), and the
+        chunks of preparing it (the checkpoint it starts from, tasks reused or starting)."""
         if self.step > self.stop:
             self.status = "failed"
             raise GraphRecursionError(
@@ -404,34 +415,36 @@ class Run:
             ns=self.ns,
             updated_channels=self._hint,
         )
-        if self._watch_checkpoints and self.options.checkpointing:
-            self._tick_effects.extend(self._checkpoint_chunks())
+        out = self.out
+        effects: list[Effect] = []
+        if self.options.checkpointing and out.wants("checkpoint"):
+            effects += out.chunks("checkpoint", self._checkpoint_payload(), self._checkpoint_step())
         if not self.tasks:
             self.status = "done"
-            return None
+            return None, effects
         if self.skip_done and self.pending:
             self._match_pending_writes()
-            if "updates" in self.options.modes:
-                self._tick_effects.extend(
-                    Emit(
-                        "updates", {t.name: self._task_update(t), "__metadata__": {"cached": True}}
-                    )
-                    for t in self.tasks.values()
-                    if t.done and not t.node.hidden
-                )
+            if out.wants("cached_update"):
+                for t in self.tasks.values():
+                    if t.done and not t.node.hidden:
+                        update = {t.name: self._task_update(t), "__metadata__": {"cached": True}}
+                        effects += out.chunks("cached_update", update)
         self.skip_done = False
         if self.options.interrupt_before and self._should_interrupt(self.options.interrupt_before):
             self.status = "interrupt_before"
-            return None
+            return None, effects
         due = [t for t in self.tasks.values() if not t.done]
-        if self._watch_tasks:
+        if out.wants("task_start"):
             for t in due:
                 if not t.node.hidden:
-                    self._tick_effects.extend(self._task_chunks("task", stream.task_start(t)))
-        return due
+                    effects += out.chunks("task_start", stream.task_start(t), self.step)
+        return due, effects
 
-    def _checkpoint_chunks(self) -> list[Effect]:
-        payload = stream.checkpoint_payload(
+    def _checkpoint_step(self) -> int:
+        return int(self.metadata.get("step", self.step - 1))
+
+    def _checkpoint_payload(self) -> dict[str, Any]:
+        return stream.checkpoint_payload(
             self.config,
             self.ns,
             self.checkpoint["id"],
@@ -440,26 +453,6 @@ class Run:
             self.metadata,
             self.tasks.values(),
         )
-        chunks: list[Effect] = []
-        if "checkpoints" in self.options.modes:
-            chunks.append(Emit("checkpoints", payload))
-        if "debug" in self.options.modes:
-            step = int(self.metadata.get("step", self.step - 1))
-            chunks.append(Emit("debug", stream.debug("checkpoint", step, payload)))
-        return chunks
-
-    def _task_chunks(self, kind: str, payload: dict[str, Any]) -> list[Effect]:
-        chunks: list[Effect] = []
-        if "tasks" in self.options.modes:
-            chunks.append(Emit("tasks", payload))
-        if "debug" in self.options.modes:
-            chunks.append(Emit("debug", stream.debug(kind, self.step, payload)))
-        return chunks
-
-    def tick_effects(self) -> list[Effect]:
-        """Chunks for tasks the last tick found already finished (their saved writes reused)."""
-        effects, self._tick_effects = self._tick_effects, []
-        return effects
 
     def _match_pending_writes(self) -> None:
         by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
@@ -483,12 +476,15 @@ class Run:
         null = null_version(versions)
         if not any(v > seen.get(k, null) for k, v in versions.items()):
             return False
-        return any(
-            not t.node.hidden and (nodes == "*" or t.name in nodes) for t in self.tasks.values()
-        )
+        return self._tasks_match(nodes)
 
-    def task_finished(self, task: Task) -> list[Effect]:
-        """Record a task's outcome (writes, interrupt or error): save and stream it."""
+    def task_finished(self, task: Task, *, last: bool = False) -> list[Effect]:
+        """Record a task's outcome (writes, interrupt or error): save and stream it.
+
+        The writes of the ``last`` task of a step that will make a checkpoint are held and saved
+        with it (one ``PutStep``); any other task's writes are saved at once, so a crash while
+        its siblings run keeps them.
+        """
         effects: list[Effect] = []
         if task.error is not None:
             writes: list[tuple[str, Any]] = [(ERROR, task.error)]
@@ -502,75 +498,56 @@ class Run:
                 task.writes.append((NO_WRITES, None))
             writes = task.writes
         if self.options.checkpointing:
-            put = PutWrites(self.checkpoint_config, writes, task.id, task.path_str)
             if self.options.durability == "exit":
-                self._exit_writes.append(put)
+                self._exit_writes.append(
+                    PutWrites(self.checkpoint_config, writes, task.id, task.path_str)
+                )
+            elif last and not self.errors and not self.interrupts:
+                self._held.append((task.id, task.path_str, writes))
             else:
-                effects.append(put)
-        if self._watch_tasks and not task.node.hidden:
+                effects.append(PutWrites(self.checkpoint_config, writes, task.id, task.path_str))
+        out = self.out
+        if out.wants("task_end") and not task.node.hidden:
             result = stream.task_result(task, self.options.stream_keys)
-            effects += self._task_chunks("task_result", result)
+            effects += out.chunks("task_end", result, self.step)
         if task.node.hidden or task.error is not None:
             return effects
         if task.interrupts:
-            effects += self._interrupt_chunks(task.interrupts)
-        elif "updates" in self.options.modes:
-            effects.append(Emit("updates", {task.name: self._task_update(task)}))
+            if out.wants("interrupt"):
+                values = read_channels(self.channels, self.options.stream_keys)
+                effects += out.chunks("interrupt", InterruptEvent(tuple(task.interrupts), values))
+        elif out.wants("update"):
+            effects += out.chunks("update", {task.name: self._task_update(task)})
         return effects
 
-    def _interrupt_chunks(self, interrupts: Sequence[Interrupt]) -> list[Effect]:
-        modes = self.options.modes
-        chunks: list[Effect] = []
-        if "updates" in modes:
-            chunks.append(Emit("updates", {INTERRUPT: tuple(interrupts)}))
-        if "values" in modes:
-            values = read_channels(self.channels, self.options.stream_keys)
-            if isinstance(values, dict):
-                chunks.append(Emit("values", {**values, INTERRUPT: tuple(interrupts)}))
-            else:
-                chunks.append(Emit("values", {INTERRUPT: tuple(interrupts)}))
-        return chunks
-
     def _task_update(self, task: Task) -> Any:
-        keys = self.options.stream_keys
-        if self.plan.is_functional:
-            for chan, value in task.writes:
-                if chan == RETURN or (isinstance(keys, str) and chan == keys):
-                    return value
-            return None
-        if isinstance(keys, str):  # a root-value graph: the update is the bare value
-            return next((v for c, v in task.writes if c == keys), None)
-        wanted = [(c, v) for c, v in task.writes if c in keys]
-        if not wanted:
-            return None
-        counts: dict[str, int] = defaultdict(int)
-        for c, _ in wanted:
-            counts[c] += 1
-        if any(n > 1 for n in counts.values()):
-            return [{c: v} for c, v in wanted]
-        return dict(wanted)
+        return task_update(self.plan, self.options.stream_keys, task.writes)
 
     def end_step(self) -> list[Effect]:
         """All tasks of the step finished: apply their writes and save the next checkpoint."""
-        effects: list[Effect] = []
         if self.interrupts:
             return self._end_interrupted()
         if self.errors:
             self.status = "failed"
-            return effects
+            return []
+        effects: list[Effect] = []
         self.updated = self._apply(
             list(self.tasks.values())  # a Task has what apply_writes reads of a TaskWrites
         )
         self._hint = self.updated
-        if "values" in self.options.modes and self._changed_stream_keys(self.updated):
+        if self.out.wants("values") and self._changed_stream_keys(self.updated):
             if self.options.final_values_only:
                 self._values_owed = True
             else:
-                effects.append(
-                    Emit("values", read_channels(self.channels, self.options.stream_keys))
-                )
+                effects += self._values_chunks()
         self.pending = []
-        effects += self._save("loop", self.step, updated=self.updated)
+        saves = self._save("loop", self.step, updated=self.updated)
+        held, self._held = self._held, []
+        if held and saves:
+            put = saves[0]
+            assert isinstance(put, Put)
+            saves = [PutStep(put.config, held, put.checkpoint, put.metadata, put.new_versions)]
+        effects += saves
         self.step += 1
         if self.options.interrupt_after and self._tasks_match(self.options.interrupt_after):
             self.status = "interrupt_after"
@@ -595,17 +572,9 @@ class Run:
             updated = self._apply(
                 [TaskWrites(t.path_str, t.name, t.triggers, t.writes) for t in finished]
             )
-            if "values" in self.options.modes and self._changed_stream_keys(updated):
-                effects.append(
-                    Emit("values", read_channels(self.channels, self.options.stream_keys))
-                )
+            if self._changed_stream_keys(updated):
+                effects += self._values_chunks()
         return effects
-
-    def breakpoint_chunks(self) -> list[Effect]:
-        """A static breakpoint stopped the run: an empty interrupt update, as LangGraph emits."""
-        if "updates" in self.options.modes:
-            return [Emit("updates", {INTERRUPT: ()})]
-        return []
 
     def call_site(self) -> tuple[str, int, dict[str, list[tuple[str, Any]]]]:
         """Checkpoint id, step and saved writes by task id, for functional ``@task`` calls."""
