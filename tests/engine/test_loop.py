@@ -280,3 +280,15 @@ def test_the_projection_shows_an_event_exactly_in_the_modes_of_its_row(mode: str
         chunks = projection.chunks(event, {"x": 1}, 3) if event != "interrupt" else []
         assert all(isinstance(c, Emit) and c.mode == mode for c in chunks)
     assert projection.live == (mode in ("custom", "messages"))
+
+
+def test_types_imports_neither_the_engine_nor_the_graph_builder() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, threadloom.types\n"
+        "loaded = [m for m in sys.modules if m.startswith(('threadloom.engine', 'threadloom.graph'))]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

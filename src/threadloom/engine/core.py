@@ -358,8 +358,10 @@ def command_writes(plan: Plan, command: Command[Any]) -> list[tuple[str, Any]]:
     """The NULL-task writes of a ``Command`` given as input: update, goto and resume."""
     writes: list[tuple[str, Any]] = []
     if command.update is not None:
+        from threadloom.graph._coerce import update_as_pairs  # the graph's shapes of an update
+
         writes.extend(
-            (k, v) for k, v in command._update_as_tuples() if k in plan.channels or k == TASKS
+            (k, v) for k, v in update_as_pairs(command.update) if k in plan.channels or k == TASKS
         )
     gotos = command.goto
     if isinstance(gotos, str | Send):
