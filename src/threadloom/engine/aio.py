@@ -1,8 +1,9 @@
 """The async driver: the twin of ``engine/sync.py`` on asyncio.
 
-Async nodes are awaited as asyncio tasks; sync nodes run in the default executor with the task's
-context copied. Saver calls use the saver's ``a*`` methods, so an async saver is never called from
-sync code. When a task fails, the tasks still running are cancelled.
+The effect loop is ``_drive_async.py`` (the sync one is generated from it); what is here is how
+asyncio waits. Async nodes are awaited as asyncio tasks; sync nodes run in the default executor
+with the task's context copied. Saver calls use the saver's ``a*`` methods, so an async saver is
+never called from sync code. When a task fails, the tasks still running are cancelled.
 """
 
 from __future__ import annotations
@@ -16,22 +17,10 @@ from typing import Any
 
 from langchain_core.runnables.config import var_child_runnable_config
 
+from threadloom.engine import _drive_async
+from threadloom.engine._drive_async import result_of, saver_call
 from threadloom.engine.core import Task
-from threadloom.engine.effects import (
-    CancelTasks,
-    Effect,
-    Emit,
-    Flush,
-    GetTuple,
-    ListTuples,
-    NextDone,
-    Put,
-    PutStep,
-    PutWrites,
-    SaverEffect,
-    StartTasks,
-    Wire,
-)
+from threadloom.engine.effects import Effect, PutWrites, StartTasks
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
 
@@ -68,62 +57,9 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
         await asyncio.sleep(delay)
 
 
-async def _saver_call(effect: SaverEffect, saver: Any) -> Any:
-    match effect:
-        case PutWrites(config, writes, task_id, task_path):
-            return await saver.aput_writes(config, writes, task_id, task_path)
-        case PutStep(config, writes, checkpoint, metadata, new_versions):
-            return await saver.aput_step(config, writes, checkpoint, metadata, new_versions)
-        case Put(config, checkpoint, metadata, new_versions):
-            return await saver.aput(config, checkpoint, metadata, new_versions)
-        case GetTuple(config):
-            return await saver.aget_tuple(config)
-        case ListTuples(config, filter, before, limit):
-            return [t async for t in saver.alist(config, filter=filter, before=before, limit=limit)]
-
-
-async def result_of(core: Generator[SaverEffect, Any, Any], saver: Any) -> Any:
-    """Run a core that only talks to the saver (the state API); return what it returns."""
-    result: Any = None
-    while True:
-        try:
-            effect = core.send(result)
-        except StopIteration as done:
-            return done.value
-        result = await _saver_call(effect, saver)
-
-
-async def drive(core: Generator[Effect, Any, None], saver: Any) -> AsyncIterator[tuple[str, Any]]:
+def drive(core: Generator[Effect, Any, None], saver: Any) -> AsyncIterator[tuple[str, Any]]:
     """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
-    workers = _Workers(saver)
-    result: Any = None
-    try:
-        while True:
-            try:
-                effect = core.send(result)
-            except StopIteration:
-                return
-            result = None
-            kind = type(effect)
-            if kind is Emit:
-                yield effect.mode, effect.payload  # type: ignore[union-attr]
-            elif kind is NextDone:
-                while (item := await workers.events.get())[0] == "chunk":
-                    yield item[1]
-                result = item[1]
-            elif kind is StartTasks:
-                await workers.start(effect)  # type: ignore[arg-type]
-            elif kind is CancelTasks:
-                result = workers.cancel(effect.failed)  # type: ignore[union-attr]
-            elif kind is Wire:
-                effect.connect(workers.put, workers.save)  # type: ignore[union-attr]
-            elif kind is Flush:
-                for chunk in workers.drain():
-                    yield chunk
-            else:
-                result = await _saver_call(effect, saver)  # type: ignore[arg-type]
-    finally:
-        workers.close()
+    return _drive_async.drive(core, saver, _Workers(saver))
 
 
 class _Workers:
@@ -143,6 +79,9 @@ class _Workers:
         except RuntimeError:  # a sync node on an executor thread
             return False
 
+    async def next_event(self) -> tuple[str, Any]:
+        return await self.events.get()
+
     def put(self, chunk: tuple[str, Any]) -> None:
         if self._on_loop():
             self.events.put_nowait(("chunk", chunk))
@@ -150,7 +89,7 @@ class _Workers:
             self.loop.call_soon_threadsafe(self.events.put_nowait, ("chunk", chunk))
 
     def save(self, effect: PutWrites) -> Any:
-        saved = _saver_call(effect, self.saver)
+        saved = saver_call(effect, self.saver)
         if self._on_loop():
             return saved
         return asyncio.run_coroutine_threadsafe(saved, self.loop).result()

@@ -2,8 +2,8 @@
 
 It decides nothing about graph semantics: it starts the tasks the run loop asks for (inline when
 the loop says so, else on a thread pool), hands back each outcome as it arrives while streaming
-the live chunks tasks produce, and makes the saver calls the core asks for. ``engine/aio.py`` is
-its asyncio twin and reads line for line the same.
+the live chunks tasks produce, and makes the saver calls the core asks for. The effect loop itself
+is ``_drive_sync.py``, generated from the async one; what is here is how threads wait.
 """
 
 from __future__ import annotations
@@ -18,22 +18,10 @@ from typing import Any
 
 from langchain_core.runnables.config import var_child_runnable_config
 
+from threadloom.engine import _drive_sync
+from threadloom.engine._drive_sync import result_of, saver_call
 from threadloom.engine.core import Task
-from threadloom.engine.effects import (
-    CancelTasks,
-    Effect,
-    Emit,
-    Flush,
-    GetTuple,
-    ListTuples,
-    NextDone,
-    Put,
-    PutStep,
-    PutWrites,
-    SaverEffect,
-    StartTasks,
-    Wire,
-)
+from threadloom.engine.effects import Effect, PutWrites, StartTasks
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
 
@@ -85,61 +73,9 @@ def run_task(task: Task, runner: TaskRunner) -> None:
         time.sleep(delay)
 
 
-def _saver_call(effect: SaverEffect, saver: Any) -> Any:
-    match effect:
-        case PutWrites(config, writes, task_id, task_path):
-            return saver.put_writes(config, writes, task_id, task_path)
-        case PutStep(config, writes, checkpoint, metadata, new_versions):
-            return saver.put_step(config, writes, checkpoint, metadata, new_versions)
-        case Put(config, checkpoint, metadata, new_versions):
-            return saver.put(config, checkpoint, metadata, new_versions)
-        case GetTuple(config):
-            return saver.get_tuple(config)
-        case ListTuples(config, filter, before, limit):
-            return list(saver.list(config, filter=filter, before=before, limit=limit))
-
-
-def result_of(core: Generator[SaverEffect, Any, Any], saver: Any) -> Any:
-    """Run a core that only talks to the saver (the state API); return what it returns."""
-    result: Any = None
-    while True:
-        try:
-            effect = core.send(result)
-        except StopIteration as done:
-            return done.value
-        result = _saver_call(effect, saver)
-
-
 def drive(core: Generator[Effect, Any, None], saver: Any) -> Iterator[tuple[str, Any]]:
     """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
-    workers = _Workers(saver)
-    result: Any = None
-    try:
-        while True:
-            try:
-                effect = core.send(result)
-            except StopIteration:
-                return
-            result = None
-            kind = type(effect)
-            if kind is Emit:
-                yield effect.mode, effect.payload  # type: ignore[union-attr]
-            elif kind is NextDone:
-                while (item := workers.events.get())[0] == "chunk":
-                    yield item[1]
-                result = item[1]
-            elif kind is StartTasks:
-                workers.start(effect)  # type: ignore[arg-type]
-            elif kind is CancelTasks:
-                result = workers.cancel()
-            elif kind is Wire:
-                effect.connect(workers.put, workers.save)  # type: ignore[union-attr]
-            elif kind is Flush:
-                yield from workers.drain()
-            else:
-                result = _saver_call(effect, saver)  # type: ignore[arg-type]
-    finally:
-        workers.close()
+    return _drive_sync.drive(core, saver, _Workers(saver))
 
 
 class _Workers:
@@ -153,11 +89,14 @@ class _Workers:
         self.pool: ThreadPoolExecutor | None = None
         self.futures: list[Future[None]] = []
 
+    def next_event(self) -> tuple[str, Any]:
+        return self.events.get()
+
     def put(self, chunk: tuple[str, Any]) -> None:
         self.events.put(("chunk", chunk))
 
     def save(self, effect: PutWrites) -> None:
-        _saver_call(effect, self.saver)
+        saver_call(effect, self.saver)
 
     def start(self, effect: StartTasks) -> None:
         if effect.inline:  # an exception escaping the task (a bubble-up) escapes the run
@@ -171,7 +110,7 @@ class _Workers:
             for task in effect.tasks
         ]
 
-    def cancel(self) -> int:
+    def cancel(self, failed: Task) -> int:
         return sum(1 for f in self.futures if f.cancel())  # only tasks not started yet
 
     def drain(self) -> Iterator[tuple[str, Any]]:
