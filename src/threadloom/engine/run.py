@@ -18,7 +18,6 @@ from typing import Any, Literal
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.checkpoint.base import (
-    CONFIG_KEY_EXPECTED_HEAD,
     Checkpoint,
     CheckpointTuple,
     empty_checkpoint,
@@ -47,9 +46,10 @@ from threadloom.engine.core import (
     prepare_tasks,
     read_channels,
 )
-from threadloom.engine.effects import Effect, Put, PutStep, PutWrites
+from threadloom.engine.effects import Effect, PutWrites
 from threadloom.engine.plan import Plan
 from threadloom.engine.projection import InterruptEvent, Projection, task_update
+from threadloom.engine.saves import Saves
 from threadloom.errors import (
     EmptyInputError,
     ErrorCode,
@@ -119,8 +119,6 @@ class Run:
         self.channels = channels_from_checkpoint(plan, self.checkpoint)
         self.step = int(self.metadata.get("step", -2)) + 1
         self.stop = self.step + options.recursion_limit + 1
-        self.seen_head = head_id
-        self.parent_id: str | None = saved.checkpoint["id"] if saved else None
         self.tasks: dict[str, Task] = {}
         self.skip_done = False
         self.updated: set[str] | None = None
@@ -154,15 +152,21 @@ class Run:
         """``metadata.parents``: the checkpoint of every enclosing graph, by namespace."""
         configurable = dict(config.get("configurable", {}))
         configurable["checkpoint_ns"] = ns
-        self._put_configurable = configurable
+        self.saves = Saves(
+            enabled=options.checkpointing,
+            at_exit_only=options.durability == "exit",
+            config=config,
+            put_configurable=configurable,
+            parent_id=saved.checkpoint["id"] if saved else None,
+            seen_head=head_id,
+            start_id=saved.checkpoint["id"] if saved else None,
+            start_versions=saved.checkpoint["channel_versions"] if saved else {},
+        )
+        """What the saver is owed, and when."""
         self.resume_value: Any = None
         self.resume_present = False
         self.interrupts: list[Interrupt] = []
         self.errors: list[Task] = []
-        self._exit_writes: list[PutWrites] = []
-        self._exit_put: Put | None = None
-        self._held: list[tuple[str, str, list[tuple[str, Any]]]] = []
-        """Writes of the step's last task(s), saved with the step's checkpoint (``PutStep``)."""
 
     # the checkpoint the current tasks run from, as a saver config
     @property
@@ -215,7 +219,7 @@ class Run:
             and not isinstance(run_input, Command)
             and not (
                 self.metadata.get("source") in ("update", "fork")
-                and self.checkpoint["id"] == self.seen_head
+                and self.checkpoint["id"] == self.saves.seen_head
             )
         )
         self.resumed = bool(resuming)
@@ -316,8 +320,8 @@ class Run:
     # --- saving ----------------------------------------------------------------------------------
 
     def _save(self, source: str, step: int, *, updated: Iterable[str]) -> list[Effect]:
-        """Make the next checkpoint from the channels; a Put effect when a saver is present."""
-        self._parent_of_current = self.parent_id
+        """Make the next checkpoint from the channels; the saver effects it is owed."""
+        self._parent_of_current = self.saves.parent_id
         checkpoint = next_checkpoint(
             self.checkpoint,
             self.channels,
@@ -334,19 +338,7 @@ class Run:
             return []
         versions = checkpoint["channel_versions"]
         new_versions = {k: versions[k] for k in changed if k in versions}
-        configurable = {
-            **self._put_configurable,
-            "checkpoint_id": self.parent_id,
-            CONFIG_KEY_EXPECTED_HEAD: self.seen_head,
-        }
-        put = Put({**self.config, "configurable": configurable}, checkpoint, metadata, new_versions)
-        self.parent_id = checkpoint["id"]
-        if self.options.durability == "exit":
-            self._exit_put = put
-            self._exit_writes = []
-            return []
-        self.seen_head = checkpoint["id"]
-        return [put]
+        return self.saves.checkpoint(checkpoint, metadata, new_versions)
 
     def exit_effects(self) -> list[Effect]:
         """The effects of stopping: the state owed to invoke, and with durability "exit" the
@@ -355,7 +347,7 @@ class Run:
         if self._values_owed:
             self._values_owed = False
             owed += self._values_chunks()
-        owed += self._exit_saves()
+        owed += self.saves.at_exit()
         if self.status == "interrupt_before" or self.status == "interrupt_after":
             # a static breakpoint stopped the run: an empty interrupt update, as LangGraph emits
             owed += self.out.chunks("breakpoint", None)
@@ -365,31 +357,6 @@ class Run:
         if not self.out.wants("values"):
             return []
         return self.out.chunks("values", read_channels(self.channels, self.options.stream_keys))
-
-    def _exit_saves(self) -> list[Effect]:
-        put, self._exit_put = self._exit_put, None
-        if put is None:
-            writes, self._exit_writes = self._exit_writes, []
-            return list(writes)
-        first_parent = self.saved.checkpoint["id"] if self.saved else None
-        configurable = dict(put.config["configurable"])
-        configurable["checkpoint_id"] = first_parent
-        configurable[CONFIG_KEY_EXPECTED_HEAD] = self.seen_head
-        all_versions = put.checkpoint["channel_versions"]
-        saved_versions = self.saved.checkpoint["channel_versions"] if self.saved else {}
-        new_versions = {k: v for k, v in all_versions.items() if saved_versions.get(k) != v}
-        effects: list[Effect] = [
-            Put(
-                {**put.config, "configurable": configurable},
-                put.checkpoint,
-                put.metadata,
-                new_versions,
-            )
-        ]
-        effects.extend(self._exit_writes)
-        self._exit_writes = []
-        self.seen_head = put.checkpoint["id"]
-        return effects
 
     # --- supersteps ------------------------------------------------------------------------------
 
@@ -498,14 +465,10 @@ class Run:
                 task.writes.append((NO_WRITES, None))
             writes = task.writes
         if self.options.checkpointing:
-            if self.options.durability == "exit":
-                self._exit_writes.append(
-                    PutWrites(self.checkpoint_config, writes, task.id, task.path_str)
-                )
-            elif last and not self.errors and not self.interrupts:
-                self._held.append((task.id, task.path_str, writes))
-            else:
-                effects.append(PutWrites(self.checkpoint_config, writes, task.id, task.path_str))
+            # the step makes a checkpoint only when no task of it failed or was interrupted
+            last = last and not self.errors and not self.interrupts
+            config = self.checkpoint_config
+            effects += self.saves.task_writes(config, task.id, task.path_str, writes, last=last)
         out = self.out
         if out.wants("task_end") and not task.node.hidden:
             result = stream.task_result(task, self.options.stream_keys)
@@ -541,13 +504,7 @@ class Run:
             else:
                 effects += self._values_chunks()
         self.pending = []
-        saves = self._save("loop", self.step, updated=self.updated)
-        held, self._held = self._held, []
-        if held and saves:
-            put = saves[0]
-            assert isinstance(put, Put)
-            saves = [PutStep(put.config, held, put.checkpoint, put.metadata, put.new_versions)]
-        effects += saves
+        effects += self._save("loop", self.step, updated=self.updated)
         self.step += 1
         if self.options.interrupt_after and self._tasks_match(self.options.interrupt_after):
             self.status = "interrupt_after"
