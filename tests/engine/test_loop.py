@@ -30,7 +30,7 @@ from threadloom.engine.effects import (
     Wire,
 )
 from threadloom.engine.projection import PROJECTION, Projection
-from threadloom.errors import GraphInterrupt
+from threadloom.errors import GraphInterrupt, InvalidUpdateError
 from threadloom.graph import END, START, StateGraph
 from threadloom.types import Command, Interrupt, RetryPolicy
 
@@ -303,3 +303,23 @@ def test_the_sync_effect_loop_is_generated_from_the_async_one() -> None:
     script = Path(__file__).resolve().parents[2] / "scripts" / "unasync_engine.py"
     done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
     assert done.returncode == 0, done.stdout
+
+
+def test_writes_that_fail_to_apply_are_all_saved() -> None:
+    saver = InMemorySaver()
+    builder = StateGraph(Plain)
+    for name in ("a", "b"):
+        builder.add_node(name, lambda state: {})
+        builder.add_edge(START, name)
+    graph = builder.compile(checkpointer=saver)
+    driver = FakeDriver({"a": {"x": "a"}, "b": {"x": "b"}}, saver)
+    core, _ = graph._start({"x": ""}, CONFIG, MODES, None, None, None, None)
+    with pytest.raises(InvalidUpdateError):  # two writes to a plain key in one step
+        driver.run(core)
+    start = driver.started[-1]
+    saved = [e.task_id for e in driver.effects if isinstance(e, PutWrites)]
+    assert sorted(saved) == sorted(t.id for t in start.tasks)
+
+
+class Plain(TypedDict, total=False):
+    x: str

@@ -72,7 +72,13 @@ def run_loop(
                 remaining -= yield CancelTasks(task)
             for effect in run.task_finished(task, last=not remaining):
                 yield effect
-        for effect in run.end_step():
+        try:
+            ended = run.end_step()
+        except BaseException:  # applying the writes failed (InvalidUpdateError): keep them all
+            for effect in run.saves.release(run.checkpoint_config):
+                yield effect
+            raise
+        for effect in ended:
             yield effect
     for effect in run.exit_effects():
         yield effect

@@ -89,6 +89,11 @@ class Saves:
             return [PutStep(config, held, checkpoint, metadata, new_versions)]
         return [Put(config, checkpoint, metadata, new_versions)]
 
+    def release(self, config: RunnableConfig) -> list[Effect]:
+        """The held writes, saved on their own: the step failed before making its checkpoint."""
+        held, self.held = self.held, []
+        return [PutWrites(config, writes, task_id, path) for task_id, path, writes in held]
+
     def at_exit(self) -> list[Effect]:
         """What durability ``"exit"`` saves when the run stops (nothing for the other modes)."""
         put, self.exit_put = self.exit_put, None
