@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -359,27 +359,27 @@ class Pregel(StateAPI):
         yield from run_loop(prepared.run, prepared.runner, prepared.start, relay)
 
     def _streaming(
-        self,
-        input: Any,
-        config: RunnableConfig | None,
-        stream_mode: Any,
-        subgraphs: bool,
-        context: Any,
-        interrupt_before: Any,
-        interrupt_after: Any,
-        durability: str | None,
-        version: str,
-    ) -> tuple[Generator[Effect, Any, None], Any, Any]:
-        """``stream``'s core and saver, and how its chunks are shaped for the caller."""
-        modes, multi, _ = self._modes(stream_mode)
+        self, call: dict[str, Any]
+    ) -> tuple[Generator[Effect, Any, None], Any, Callable[[tuple[str, Any]], Any]]:
+        """``stream``'s core and saver, and how its chunks are shaped for the caller; ``call``
+        holds ``stream``'s arguments by name."""
+        modes, multi, _ = self._modes(call["stream_mode"])
+        subgraphs = call["subgraphs"]
         relay = StreamRelay(modes) if subgraphs else None
-        v2, output_class = version == "v2", self.plan.output_class
+        v2, output_class = call["kwargs"].get("version", "v1") == "v2", self.plan.output_class
 
         def shaped(chunk: tuple[str, Any]) -> Any:
             return shape(chunk[0], chunk[1], modes, multi, subgraphs, v2, output_class)
 
         core, saver = self._start(
-            input, config, modes, context, interrupt_before, interrupt_after, durability, relay
+            call["input"],
+            call["config"],
+            modes,
+            call["context"],
+            call["interrupt_before"],
+            call["interrupt_after"],
+            call["durability"],
+            relay,
         )
         return core, saver, shaped
 
@@ -399,17 +399,7 @@ class Pregel(StateAPI):
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run the graph, yielding chunks of the requested stream mode(s) as they are produced."""
-        core, saver, shaped = self._streaming(
-            input,
-            config,
-            stream_mode,
-            subgraphs,
-            context,
-            interrupt_before,
-            interrupt_after,
-            durability,
-            kwargs.get("version", "v1"),
-        )
+        core, saver, shaped = self._streaming(locals())  # the arguments, by name
         for chunk in sync_driver.drive(core, saver):
             if (out := shaped(chunk)) is not SKIP:
                 yield out
@@ -430,17 +420,7 @@ class Pregel(StateAPI):
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async ``stream``: async nodes are awaited, sync nodes run in a thread."""
-        core, saver, shaped = self._streaming(
-            input,
-            config,
-            stream_mode,
-            subgraphs,
-            context,
-            interrupt_before,
-            interrupt_after,
-            durability,
-            kwargs.get("version", "v1"),
-        )
+        core, saver, shaped = self._streaming(locals())  # the arguments, by name
         async for chunk in aio.drive(core, saver):
             if (out := shaped(chunk)) is not SKIP:
                 yield out
