@@ -5,6 +5,8 @@ Deciding (no I/O, no waiting)
     ``channels``    how each channel kind folds writes into its value.
     ``core``        superstep rules: which tasks are due, what their writes do, the next checkpoint.
     ``run``         the state of one run and what each stage of a superstep does to it.
+    ``begin``       how a run begins: new input, resume or replay.
+    ``saves``       what a run owes its saver, and when (the durability rules).
     ``loop``        the order of the stages: one generator of effects (``run_loop``).
     ``effects``     the effects a core asks for (run tasks, save a step, read a checkpoint, emit).
     ``projection``  the table from run events to stream chunks, per stream mode.
@@ -17,7 +19,9 @@ Deciding (no I/O, no waiting)
 
 Waiting (carry out effects, decide nothing)
     ``sync``        threads and blocking saver calls.
-    ``aio``         asyncio and the saver's ``a*`` methods; the line-for-line twin of ``sync``.
+    ``aio``         asyncio and the saver's ``a*`` methods.
+    ``_drive_async`` the effect loop of both drivers; ``_drive_sync`` is generated from it
+                    (``scripts/unasync_engine.py``, checked by the test suite).
 
 Facing the user
     ``pregel``      ``Pregel``: invoke, stream, batch, sync and async, over one core per call.

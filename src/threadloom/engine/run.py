@@ -1,6 +1,6 @@
 """The state of one run of a plan on one thread, and what each stage of a superstep does to it.
 
-``Run.start`` applies the input (new input, resume or replay), ``tick`` prepares a superstep,
+``Run.start`` applies the input (new input, resume or replay: ``engine/begin.py``), ``tick`` prepares a superstep,
 ``task_finished`` records each task's outcome, ``end_step`` applies the step and makes the next
 checkpoint, ``exit_effects`` says what is owed when the run stops. Every method returns *effects*
 (save this checkpoint, save these writes, emit this chunk) instead of doing I/O. The order of the
@@ -26,19 +26,18 @@ from threadloom.constants import (
     CONFIG_KEY_PARENT_CHECKPOINT,
     CONTROL_CHANNELS,
     ERROR,
-    INPUT,
     INTERRUPT,
     NO_WRITES,
     NULL_TASK_ID,
     RESUME,
 )
 from threadloom.engine import stream
+from threadloom.engine.begin import begin
 from threadloom.engine.core import (
     Task,
     TaskWrites,
     apply_writes,
     channels_from_checkpoint,
-    command_writes,
     copy_checkpoint_for_run,
     is_finished,
     next_checkpoint,
@@ -46,18 +45,16 @@ from threadloom.engine.core import (
     prepare_tasks,
     read_channels,
 )
-from threadloom.engine.effects import Effect, PutWrites
+from threadloom.engine.effects import Effect
 from threadloom.engine.plan import Plan
 from threadloom.engine.projection import InterruptEvent, Projection, task_update
 from threadloom.engine.saves import Saves
 from threadloom.errors import (
-    EmptyInputError,
     ErrorCode,
     GraphRecursionError,
-    InvalidUpdateError,
     create_error_message,
 )
-from threadloom.types import Command, Interrupt
+from threadloom.types import Interrupt
 
 __all__ = ["Run", "RunOptions"]
 
@@ -125,7 +122,7 @@ class Run:
         """Channels the last applied step made available (what the next tick may trigger)."""
         # A loop checkpoint's updated channels name every trigger it left pending; one made by
         # update_state or replay may leave older triggers pending too, so look at every node.
-        self._hint: Iterable[str] | None = (
+        self.trigger_hint: Iterable[str] | None = (
             self.checkpoint.get("updated_channels")
             if self.metadata.get("source") == "loop"
             else None
@@ -188,108 +185,9 @@ class Run:
 
     def start(self, run_input: Any) -> list[Effect]:
         """Apply the input (new input, resume, replay); return the effects of doing so."""
-        effects: list[Effect] = []
-        has_saver = self.options.checkpointing
-        addressed = bool(self.config.get("configurable", {}).get("checkpoint_id"))
-        if isinstance(run_input, Command):
-            if run_input.graph == Command.PARENT:
-                raise InvalidUpdateError("There is no parent graph")
-            if (
-                run_input.update is None
-                and run_input.resume is None
-                and run_input.goto in ((), None, [])
-            ):
-                raise EmptyInputError(
-                    "Received empty Command input: give update=, goto= or resume= "
-                    "(to continue an interrupted run without an answer, pass None as input)"
-                )
-            if run_input.resume is not None and not has_saver:
-                raise RuntimeError("Cannot use Command(resume=...) without checkpointer")
-        resuming = self.saved is not None and (
-            run_input is None
-            or isinstance(run_input, Command)
-            or (
-                self.config.get("metadata", {}).get("run_id") is not None
-                and self.config.get("metadata", {}).get("run_id") == self.metadata.get("run_id")
-            )
-        )
-        replay = (
-            resuming
-            and addressed
-            and not isinstance(run_input, Command)
-            and not (
-                self.metadata.get("source") in ("update", "fork")
-                and self.checkpoint["id"] == self.saves.seen_head
-            )
-        )
-        self.resumed = bool(resuming)
-        if resuming and replay:
-            effects += self._fork_for_replay()
-        elif resuming:
-            effects += self._resume(run_input)
-        else:
-            if run_input is None:
-                raise EmptyInputError("Received no input for __start__")
-            effects += self._new_input(run_input)
-        return effects
+        return begin(self, run_input)
 
-    def _null_writes(self) -> list[tuple[str, Any]]:
-        return [(c, v) for tid, c, v in self.pending if tid == NULL_TASK_ID]
-
-    def _resume(self, run_input: Any) -> list[Effect]:
-        effects: list[Effect] = []
-        null_writes = [(c, v) for c, v in self._null_writes() if c != RESUME]
-        for c, v in self._null_writes():
-            if c == RESUME:
-                self._set_resume(v)
-        if isinstance(run_input, Command):
-            writes = command_writes(self.plan, run_input)
-            if writes and self.options.checkpointing:
-                effects.append(PutWrites(self.checkpoint_config, writes, NULL_TASK_ID, ""))
-            for c, v in writes:
-                if c == RESUME:
-                    self._set_resume(v)
-                else:
-                    null_writes.append((c, v))
-        if null_writes:
-            self._apply([TaskWrites("~", INPUT, (), null_writes)])
-            self._hint = None  # earlier triggers may still be pending: look at every node
-        seen = self.checkpoint["versions_seen"].setdefault(INTERRUPT, {})
-        seen.update(self.checkpoint["channel_versions"])
-        self.skip_done = True
-        return effects + self._values_chunks()
-
-    def _set_resume(self, value: Any) -> None:
-        self.resume_value = value
-        self.resume_present = True
-
-    def _fork_for_replay(self) -> list[Effect]:
-        # re-run the addressed checkpoint's tasks from a sibling copy, so interrupts fire again
-        null_writes = [(c, v) for c, v in self._null_writes() if c != RESUME]
-        if null_writes:
-            self._apply([TaskWrites("~", INPUT, (), null_writes)])
-            self._hint = None
-        self.pending = []
-        effects = self._save(
-            "fork", self.step, updated=self.checkpoint.get("updated_channels") or ()
-        )
-        self.step += 1
-        return effects + self._values_chunks()
-
-    def _new_input(self, run_input: Any) -> list[Effect]:
-        discarded = prepare_tasks(
-            self.plan, self.checkpoint, self.channels, self.step, self.config, ns=self.ns
-        )
-        writes = [TaskWrites(t.path_str, t.name, t.triggers, ()) for t in discarded.values()]
-        writes.append(TaskWrites("~", INPUT, (), [(self.plan.input_channel, run_input)]))
-        self.updated = self._apply(writes)
-        self._hint = self.updated
-        self.pending = []
-        effects = self._save("input", self.step, updated=self.updated)
-        self.step += 1
-        return effects
-
-    def _apply(self, writes: Sequence[TaskWrites | Task]) -> set[str]:
+    def apply(self, writes: Sequence[TaskWrites | Task]) -> set[str]:
         """Apply writes to a fresh copy of the version dicts (the last checkpoint keeps its own)."""
         self.checkpoint = {
             **self.checkpoint,
@@ -319,7 +217,7 @@ class Run:
 
     # --- saving ----------------------------------------------------------------------------------
 
-    def _save(self, source: str, step: int, *, updated: Iterable[str]) -> list[Effect]:
+    def save(self, source: str, step: int, *, updated: Iterable[str]) -> list[Effect]:
         """Make the next checkpoint from the channels; the saver effects it is owed."""
         self._parent_of_current = self.saves.parent_id
         checkpoint = next_checkpoint(
@@ -346,14 +244,14 @@ class Run:
         owed: list[Effect] = []
         if self._values_owed:
             self._values_owed = False
-            owed += self._values_chunks()
+            owed += self.values_chunks()
         owed += self.saves.at_exit()
         if self.status == "interrupt_before" or self.status == "interrupt_after":
             # a static breakpoint stopped the run: an empty interrupt update, as LangGraph emits
             owed += self.out.chunks("breakpoint", None)
         return owed
 
-    def _values_chunks(self) -> list[Effect]:
+    def values_chunks(self) -> list[Effect]:
         if not self.out.wants("values"):
             return []
         return self.out.chunks("values", read_channels(self.channels, self.options.stream_keys))
@@ -380,7 +278,7 @@ class Run:
             self.step,
             self.config,
             ns=self.ns,
-            updated_channels=self._hint,
+            updated_channels=self.trigger_hint,
         )
         out = self.out
         effects: list[Effect] = []
@@ -494,17 +392,17 @@ class Run:
             self.status = "failed"
             return []
         effects: list[Effect] = []
-        self.updated = self._apply(
+        self.updated = self.apply(
             list(self.tasks.values())  # a Task has what apply_writes reads of a TaskWrites
         )
-        self._hint = self.updated
+        self.trigger_hint = self.updated
         if self.out.wants("values") and self._changed_stream_keys(self.updated):
             if self.options.final_values_only:
                 self._values_owed = True
             else:
-                effects += self._values_chunks()
+                effects += self.values_chunks()
         self.pending = []
-        effects += self._save("loop", self.step, updated=self.updated)
+        effects += self.save("loop", self.step, updated=self.updated)
         self.step += 1
         if self.options.interrupt_after and self._tasks_match(self.options.interrupt_after):
             self.status = "interrupt_after"
@@ -526,11 +424,11 @@ class Run:
         effects: list[Effect] = []
         finished = [t for t in self.tasks.values() if not t.interrupts and t.error is None]
         if any(is_finished(t.writes) for t in finished):
-            updated = self._apply(
+            updated = self.apply(
                 [TaskWrites(t.path_str, t.name, t.triggers, t.writes) for t in finished]
             )
             if self._changed_stream_keys(updated):
-                effects += self._values_chunks()
+                effects += self.values_chunks()
         return effects
 
     def call_site(self) -> tuple[str, int, dict[str, list[tuple[str, Any]]]]:
