@@ -1,11 +1,12 @@
 """The state of one run of a plan on one thread, and what each stage of a superstep does to it.
 
-``Run.start`` applies the input (new input, resume or replay: ``engine/begin.py``), ``tick`` prepares a superstep,
-``task_finished`` records each task's outcome, ``end_step`` applies the step and makes the next
-checkpoint, ``exit_effects`` says what is owed when the run stops. Every method returns *effects*
-(save this checkpoint, save these writes, emit this chunk) instead of doing I/O. The order of the
-stages is the run loop's (``engine/loop.py``); the superstep rules are the pure functions of
-``engine/core.py``; which chunks an event becomes is ``engine/projection.py``'s table.
+``Run.start`` applies the input (new input, resume or replay: ``engine/begin.py``), ``tick``
+prepares a superstep, ``task_finished`` records each task's outcome, ``end_step`` applies the step
+and makes the next checkpoint, ``exit_effects`` says what is owed when the run stops. Every method
+returns *effects* (save this checkpoint, save these writes, emit this chunk) instead of doing I/O.
+The order of the stages is the run loop's (``engine/loop.py``); the superstep rules are the pure
+functions of ``engine/core.py``; which chunks an event becomes is ``engine/projection.py``'s
+table; what the saver is owed, and when, is ``engine/saves.py``.
 """
 
 from __future__ import annotations
