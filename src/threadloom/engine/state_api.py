@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.constants import NS_END, NS_SEP
-from threadloom.engine import aio, snapshot
+from threadloom.engine import _checks, aio, snapshot
 from threadloom.engine import sync as sync_driver
 from threadloom.engine.effects import GetTuple, ListTuples, SaverEffect
 from threadloom.types import StateSnapshot, StateUpdate
@@ -164,6 +164,7 @@ class StateAPI:
     ) -> Generator[SaverEffect, Any, RunnableConfig]:
         merged = self._merge_config(config)
         self._check_config(merged, saver)
+        _checks.check_updates(supersteps, self._plan_for(merged).state_keys)
         return (yield from snapshot.bulk_update(self._plan_for(merged), merged, supersteps, saver))
 
 
