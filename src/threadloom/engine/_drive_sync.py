@@ -64,15 +64,15 @@ def drive(
             except StopIteration:
                 return
             result = None
-            kind = type(effect)
-            if kind is Emit:
-                yield effect.mode, effect.payload  # type: ignore[union-attr]
-            elif kind is NextDone:
+            kind = type(effect)  # the most frequent kinds first
+            if kind is NextDone:
                 while (item := workers.next_event())[0] == "chunk":
                     yield item[1]
                 result = item[1]
             elif kind is StartTasks:
                 workers.start(effect)
+            elif kind is Emit:
+                yield effect.mode, effect.payload  # type: ignore[union-attr]
             elif kind is CancelTasks:
                 result = workers.cancel(effect.failed)  # type: ignore[union-attr]
             elif kind is Wire:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from threadloom.engine.tasks import TaskRunner
 
 __all__ = [
+    "NEXT_DONE",
     "CancelTasks",
     "Effect",
     "Emit",
@@ -136,6 +137,10 @@ class StartTasks:
 @dataclass(frozen=True, slots=True)
 class NextDone:
     """Wait for the next started task to finish (streaming live chunks meanwhile); send it back."""
+
+
+NEXT_DONE: Final = NextDone()
+"""The one ``NextDone`` (it has no fields), so a step does not make a new one per task."""
 
 
 @dataclass(frozen=True, slots=True)

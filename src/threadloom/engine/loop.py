@@ -17,11 +17,11 @@ from langchain_core.runnables import RunnableConfig
 from threadloom.checkpoint.base import CheckpointTuple
 from threadloom.engine.calls import CallSite
 from threadloom.engine.effects import (
+    NEXT_DONE,
     CancelTasks,
     Effect,
     Flush,
     GetTuple,
-    NextDone,
     PutWrites,
     StartTasks,
     Wire,
@@ -55,17 +55,18 @@ def run_loop(
     for effect in start:
         yield effect
     inline_ok = not run.out.live  # chunks from inside a task need the task on a worker
+    call_sites = _call_sites(run, runner)
     while run.status == "pending":
         tasks, effects = run.tick()
         for effect in effects:
             yield effect
         if tasks is None:
             break
-        runner.new_step(run.checkpoint["id"], _call_sites(run, runner))
+        runner.new_step(run.checkpoint["id"], call_sites)
         yield StartTasks(tasks, runner, inline_ok and len(tasks) == 1)
         remaining, failed = len(tasks), False
         while remaining:
-            task = yield NextDone()
+            task = yield NEXT_DONE
             remaining -= 1
             if task.error is not None and not failed:
                 failed = True  # the siblings that can still be stopped never report
