@@ -10,8 +10,9 @@ import pytest
 
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.checkpoint.sqlite.aio import AsyncSqliteSaver
+from threadloom.func import entrypoint, task
 from threadloom.graph import START, StateGraph
-from threadloom.types import interrupt
+from threadloom.types import Command, interrupt
 
 
 class State(TypedDict, total=False):
@@ -66,3 +67,44 @@ async def test_async_history_and_update_use_the_async_saver(saver: Any) -> None:
     state = await graph.aget_state(updated)
     assert state.values["log"] == ["edited"]
     assert state.metadata["source"] == "update"
+
+
+async def test_functional_calls_are_saved_through_the_async_saver(saver: Any) -> None:
+    calls: list[str] = []
+
+    @task
+    async def double(x: int) -> int:
+        calls.append("double")
+        return 2 * x
+
+    @task
+    def triple(x: int) -> int:  # a sync task, run in the executor by the async run
+        calls.append("triple")
+        return 3 * x
+
+    @entrypoint(checkpointer=saver)
+    async def workflow(x: int) -> list[Any]:
+        values = [await double(x), await triple(x)]
+        return [*values, interrupt("ok?")]
+
+    assert (await workflow.ainvoke(1, CONFIG))["__interrupt__"][0].value == "ok?"
+    assert await workflow.ainvoke(Command(resume="yes"), CONFIG) == [2, 3, "yes"]
+    assert calls == ["double", "triple"]  # the resumed run reused both saved results
+
+
+async def test_sync_entrypoint_in_an_async_run_saves_its_calls(saver: Any) -> None:
+    calls: list[int] = []
+
+    @task
+    def square(x: int) -> int:
+        calls.append(x)
+        return x * x
+
+    @entrypoint(checkpointer=saver)
+    def workflow(xs: list[int]) -> list[Any]:  # runs on an executor thread, off the loop
+        futures = [square(x) for x in xs]
+        return [*[f.result() for f in futures], interrupt("ok?")]
+
+    await workflow.ainvoke([1, 2], CONFIG)
+    assert await workflow.ainvoke(Command(resume="y"), CONFIG) == [1, 4, "y"]
+    assert sorted(calls) == [1, 2]
