@@ -61,8 +61,6 @@ class TaskScratchpad:
     writer: Callable[[Any], None]
     call_counter: int = 0
     interrupt_counter: int = 0
-    submit: Callable[..., Any] | None = None
-    """Schedules a functional ``@task`` call in the current superstep (functional API)."""
     task: Any = None
     """The running task (its path places the ``@task`` calls it makes)."""
     runner: Any = None

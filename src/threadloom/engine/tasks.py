@@ -38,7 +38,6 @@ class TaskRunner:
     injections: dict[str, tuple[Injection, ...]]
     thread_id: str | None
     checkpoint_id: str | None
-    submit: Callable[..., Any] | None = None
     messages: Any = None
     """The ``messages`` stream handler, when that mode is streamed."""
     make_call_site: Callable[[], Any] | None = None
@@ -92,7 +91,6 @@ class TaskRunner:
             config=task.config,
             runtime_factory=runtime,
             writer=self.writer,
-            submit=self.submit,
             task=task,
             runner=self,
         )
