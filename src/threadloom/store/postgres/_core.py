@@ -75,6 +75,8 @@ class PgStoreCore:
         self.has_vectors = False
         """The database has a vector table (maybe from another store's index configuration)."""
         self._warned_no_index = False
+        self._indexed = False
+        """The HNSW index was seen (checked again while it was not)."""
         self._clock = MicrosClock()
         self.time = time.time
         """Epoch seconds, for expiry (tests may replace it)."""
@@ -223,8 +225,9 @@ class PgStoreCore:
         exact = spec.kind == "flat" or candidates <= sql.EXACT_CANDIDATES
         rows: list[tuple[Any, ...]] = [row[:-1] for row in counted if row[0] is not None]
         if not exact:
-            ((indexed,),) = yield Query(spec.ann_index_exists)
-            if indexed:
+            if not self._indexed:  # built by some worker's setup(); it stays once built
+                ((self._indexed,),) = yield Query(spec.ann_index_exists)
+            if self._indexed:
                 yield Query(spec.index_settings(read))
                 statement = spec.top_items(where, join, indexed=True)
                 rows = yield Query(statement, [query, *params, query, read, need])
