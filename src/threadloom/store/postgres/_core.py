@@ -4,15 +4,19 @@ Step 1 (``store._batch.prepare_batch``) checks the ops and embeds every text bef
 a bad op or a failing embedder changes nothing. Step 2 (:meth:`PgStoreCore.apply`) is one unit of
 work for ``threadloom._postgres``: one transaction, reads first (they see the store as it was
 before the batch, like InMemoryStore and SqliteStore), then the writes as one multi-row statement
-per kind. The driver retries the unit once if the connection drops before COMMIT.
+per kind (vectors by one binary COPY). The driver retries the unit once if the connection drops
+before COMMIT. A lone read runs without a transaction (``atomic``).
 
-Vector search decides per search how to be right (the issue: an index searched first and a
-namespace filter applied after finds a fifth of the true top 10 inside one user's namespace):
+Vector search decides per search how to be right (an index searched first and a namespace
+filter applied after finds a fifth of the true top 10 inside one user's namespace), from the
+vector counts per namespace that triggers keep, in the same statement as the exact search:
 
 - the searched namespaces hold at most ``EXACT_CANDIDATES`` vectors (one user's memories, the
   common case) → exact: every candidate scored, through the namespace index, recall 1;
 - more → the HNSW index with pgvector 0.8's iterative scan, which keeps walking the graph until
-  enough rows pass the namespace and value filters, then the best vector per item.
+  enough rows pass the namespace and value filters, then the best vector per item. ``setup()``
+  builds that index once the store holds ``EXACT_CANDIDATES`` vectors (below, it would only slow
+  every write); until then large searches stay exact and a warning says to run ``setup()``.
 """
 
 from __future__ import annotations

@@ -11,9 +11,11 @@ Encoding decisions (shared with SqliteStore where the databases allow, so rows d
 - Values are ``jsonb`` (filters run in SQL over them); timestamps are integer microseconds since
   the epoch, so ``updated_at DESC`` orders writes exactly; ``expires_at`` is epoch seconds.
 - Vectors live in pgvector, one row per embedded field, with a copy of the item's prefix so a
-  search inside one namespace reads only that namespace's vectors. The vector table and its
-  index depend on the ``index`` configuration, so ``setup()`` creates them (idempotently) after
-  the versioned migrations, in the same transaction.
+  search inside one namespace reads only that namespace's vectors, and a count of vectors per
+  namespace kept by statement triggers. The vector table depends on the ``index``
+  configuration (dims, ``vector`` or ``halfvec``), so ``setup()`` creates it (idempotently)
+  after the versioned migrations, in the same transaction, and the HNSW index once the table
+  is large enough to need one (``EXACT_CANDIDATES``).
 - Tables are named ``threadloom_store*``: a database that also holds LangGraph's ``store`` tables
   keeps both apart.
 """
