@@ -97,11 +97,12 @@ class PgStoreCore:
             yield Query(self.spec.create_table())
             for statement in self.spec.create_indexes():
                 yield Query(statement)
+        yield from self.check()  # e.g. dims differing from the stored vectors: nothing is built
+        if self.spec is not None and self.spec.kind == "hnsw":
             ((stored,),) = yield Query(sql.COUNT_AT_LEAST, (sql.EXACT_CANDIDATES,))
-            if self.spec.kind == "hnsw" and stored >= sql.EXACT_CANDIDATES:
-                yield Query("SET LOCAL maintenance_work_mem = '256MB'")  # a faster build
+            if stored >= sql.EXACT_CANDIDATES:
+                yield Query(sql.BUILD_MEMORY)
                 yield Query(self.spec.create_ann_index())
-        yield from self.check()
 
     def check(self) -> Steps[None]:
         """Refuse a database that was not set up for this store; learn its vector column."""

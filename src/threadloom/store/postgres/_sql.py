@@ -142,6 +142,7 @@ EXACT_CANDIDATES: Final = 10_000
 Also the size from which ``setup()`` builds the HNSW index: below it every search is exact, so
 an index would only slow down every write (pgvector updates an HNSW graph row by row).
 """
+BUILD_MEMORY: Final = "SET LOCAL maintenance_work_mem = '256MB'"  # the HNSW build, in memory
 COUNT_AT_LEAST: Final = f"SELECT count(*) FROM (SELECT 1 FROM {VECTORS} LIMIT %s) c"
 
 
