@@ -190,8 +190,12 @@ def prepare_tasks(
     *,
     ns: str = "",
     updated_channels: Iterable[str] | None = None,
+    stop: int | None = None,
 ) -> dict[str, Task]:
-    """The tasks due at ``step``: one per pending ``Send`` packet, then every triggered node."""
+    """The tasks due at ``step``: one per pending ``Send`` packet, then every triggered node.
+
+    ``stop`` is the run's last allowed step, for managed state keys (unknown to a snapshot).
+    """
     tasks: dict[str, Task] = {}
     cid = checkpoint["id"]
     step_str = str(step)
@@ -242,13 +246,16 @@ def prepare_tasks(
         triggers = plan.sorted_triggers[name]
         tid = task_id(cid, ns, step_str, name, PULL, *triggers)
         pull_path: tuple[str, str] = (PULL, name)
+        value = node.read(channels)
+        if node.managed is not None:
+            value = node.managed(value, step, stop if stop is not None else step + 1)
         task = Task(
             tid,
             name,
             pull_path,
             plan.pull_path_strs[name],
             triggers,
-            node.read(channels),
+            value,
             node,
             task_config(config, name, tid, step, triggers, pull_path, ns),
         )

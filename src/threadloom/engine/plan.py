@@ -75,6 +75,8 @@ class NodeSpec:
     """How a ``Send`` argument becomes the node's input (defaults to the argument itself)."""
     subgraph: Any = None
     """A compiled graph used as this node, if any."""
+    managed: Callable[[Any, int, int], Any] | None = None
+    """Adds managed state keys (``threadloom.managed``) to the input: ``(input, step, stop)``."""
 
 
 @dataclass(slots=True)

@@ -403,6 +403,7 @@ class Run:
             self.config,
             ns=self.ns,
             updated_channels=self._hint,
+            stop=self.stop,
         )
         if self._watch_checkpoints and self.options.checkpointing:
             self._tick_effects.extend(self._checkpoint_chunks())
