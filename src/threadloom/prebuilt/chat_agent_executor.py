@@ -199,11 +199,10 @@ def create_react_agent(
         builder.add_edge("generate_structured_response", END)
         after_answer = "generate_structured_response"
 
+    compile_args = (checkpointer, store, interrupt_before, interrupt_after, debug, name)
     if not tool_list:
         builder.add_edge(decider, after_answer)
-        return _compile(
-            builder, checkpointer, store, interrupt_before, interrupt_after, debug, name
-        )
+        return _compile(builder, *compile_args)
 
     def route(state: Any) -> Any:
         last = _get(state, "messages")[-1]
