@@ -24,9 +24,9 @@ def loop_until_last_step(schema: Any) -> Any:
         get = state.get if isinstance(state, dict) else lambda k: getattr(state, k)
         return {"seen": [(get("remaining"), get("last"))], "remaining": 99}  # write ignored
 
-    def route(state: Any) -> str:
-        seen = state["seen"] if isinstance(state, dict) else state.seen
-        return END if seen[-1][1] else "node"
+    def route(state: Any) -> str:  # a conditional edge sees the managed values too
+        last = state["last"] if isinstance(state, dict) else state.last
+        return END if last else "node"
 
     builder = StateGraph(schema)
     builder.add_node("node", node)

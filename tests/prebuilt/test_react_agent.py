@@ -5,7 +5,7 @@ LangGraph 1.2.22 with the same offline model (``benchmarks/setup.sh``); ids are 
 """
 
 import asyncio
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.checkpoint.sqlite import SqliteSaver
-from threadloom.prebuilt import create_react_agent
+from threadloom.prebuilt import InjectedState, create_react_agent
 from threadloom.prebuilt.chat_agent_executor import AgentState
 from threadloom.testing import FakeToolCallingModel, ToolRule
 
@@ -80,6 +80,19 @@ def test_v2_runs_each_call_as_its_own_task() -> None:
     v2 = updates(create_react_agent(both, [add, lookup], version="v2"), "add 1 and 2")
     assert v1[1] == ("tools", ["3", "2"])
     assert sorted(v2[1:3]) == [("tools", ["2"]), ("tools", ["3"])]  # in finishing order
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_injected_state_in_an_agent_holds_the_managed_keys(version: str) -> None:
+    @tool
+    def count(q: str, state: Annotated[dict, InjectedState]) -> str:
+        """Counts the messages."""
+        return f"{q}: {len(state['messages'])} {sorted(state)}"
+
+    rule = ToolRule(r"count (?P<q>\w+)", "count", {"q": "{q}"})
+    agent = create_react_agent(FakeToolCallingModel(rules=[rule]), [count], version=version)  # type: ignore[arg-type]
+    result = agent.invoke({"messages": [("user", "count x")]})
+    assert result["messages"][2].content == "x: 2 ['messages', 'remaining_steps']"  # as LangGraph
 
 
 def test_return_direct_ends_after_the_tool() -> None:

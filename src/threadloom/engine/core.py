@@ -116,6 +116,8 @@ class Task:
     """Finished before (its saved writes are reused, the node is not called again)."""
     interrupts: tuple[Interrupt, ...] = ()
     error: BaseException | None = None
+    managed_at: tuple[int, int] | None = None
+    """``(step, stop)`` when the node reads managed state keys (its branches see them too)."""
 
     @property
     def ns(self) -> str:
@@ -247,8 +249,10 @@ def prepare_tasks(
         tid = task_id(cid, ns, step_str, name, PULL, *triggers)
         pull_path: tuple[str, str] = (PULL, name)
         value = node.read(channels)
+        managed_at = None
         if node.managed is not None:
-            value = node.managed(value, step, stop if stop is not None else step + 1)
+            managed_at = (step, stop if stop is not None else step + 1)
+            value = node.managed(value, *managed_at)
         task = Task(
             tid,
             name,
@@ -258,6 +262,7 @@ def prepare_tasks(
             value,
             node,
             task_config(config, name, tid, step, triggers, pull_path, ns),
+            managed_at=managed_at,
         )
         tasks[tid] = _with_parent(cid, ns, task) if node.subgraph is not None else task
     return tasks
