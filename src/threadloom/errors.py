@@ -367,3 +367,20 @@ class ToolCallCommandError(ValueError):
             'to return `Command(update={"messages": [ToolMessage("Success", '
             "tool_call_id=tool_call_id), ...]}, ...)`."
         )
+
+
+class InvalidChatHistoryError(ValueError):
+    """An agent's history has tool calls with no ``ToolMessage`` (``create_react_agent``)."""
+
+    def __init__(self, tool_calls: Sequence[Any]) -> None:
+        self.tool_calls = list(tool_calls)
+        super().__init__(
+            create_error_message(
+                message="Found AIMessages with tool_calls that do not have a corresponding "
+                f"ToolMessage. Here are the first few of those tool calls: {self.tool_calls[:3]}."
+                "\n\nEvery tool call (LLM requesting to call a tool) in the message history MUST "
+                "have a corresponding ToolMessage (result of a tool invocation to return to the "
+                "LLM) - this is required by most LLM providers.",
+                error_code=ErrorCode.INVALID_CHAT_HISTORY,
+            )
+        )

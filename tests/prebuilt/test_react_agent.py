@@ -15,9 +15,11 @@ from pydantic import BaseModel
 
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.checkpoint.sqlite import SqliteSaver
+from threadloom.errors import InvalidChatHistoryError, PendingInterruptWarning
 from threadloom.prebuilt import InjectedState, create_react_agent
 from threadloom.prebuilt.chat_agent_executor import AgentState
 from threadloom.testing import FakeToolCallingModel, ToolRule
+from threadloom.types import Command, interrupt
 
 
 @tool
@@ -250,3 +252,40 @@ def test_model_errors_are_clear() -> None:
         create_react_agent(FakeToolCallingModel().bind_tools([lookup]), [add, lookup])
     with pytest.raises(ValueError, match="must be 'v1' or 'v2'"):
         create_react_agent(model(), [add], version="v3")  # type: ignore[arg-type]
+
+
+@tool
+def pay(amount: int) -> str:
+    """Pays, after a person approves."""
+    return f"paid {amount}" if interrupt(f"pay {amount}?") == "yes" else "refused"
+
+
+PAY = FakeToolCallingModel(
+    rules=[
+        ToolRule(r"pay (?P<a>\d+)", "pay", {"amount": "{a}"}),
+        ToolRule(r"and (?P<b>\d+)", "pay", {"amount": "{b}"}),
+    ]
+)
+
+
+def test_v2_parallel_tool_interrupts_are_answered_by_id() -> None:
+    agent = create_react_agent(PAY, [pay], checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "1"}}
+    paused = agent.invoke({"messages": [("user", "pay 5 and 7")]}, config)
+    asks = {i.id: i.value for i in paused["__interrupt__"]}
+    assert sorted(asks.values()) == ["pay 5?", "pay 7?"]
+    assert agent.get_state(config).next == ("tools", "tools")
+    answers = {i: "yes" if "5" in v else "no" for i, v in asks.items()}
+    result = agent.invoke(Command(resume=answers), config)
+    assert [m.content for m in result["messages"]][2:] == ["paid 5", "refused", "paid 5 refused"]
+
+
+def test_an_unanswered_tool_call_in_the_history_is_refused() -> None:
+    agent = create_react_agent(PAY, [pay], checkpointer=InMemorySaver(), version="v1")
+    config = {"configurable": {"thread_id": "1"}}
+    agent.invoke({"messages": [("user", "pay 5 and 7")]}, config)  # paused inside the tools
+    with (
+        pytest.warns(PendingInterruptWarning),
+        pytest.raises(InvalidChatHistoryError, match="do not have a corresponding ToolMessage"),
+    ):
+        agent.invoke({"messages": [("user", "hello")]}, config)  # new input, calls unanswered

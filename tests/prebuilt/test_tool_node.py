@@ -5,8 +5,9 @@ Expected texts and shapes were observed by running each program on LangGraph 1.2
 """
 
 import asyncio
+import operator
 import threading
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
@@ -17,7 +18,7 @@ from threadloom.graph import START, MessagesState, StateGraph
 from threadloom.prebuilt import InjectedState, InjectedStore, ToolNode, tools_condition
 from threadloom.store.base import BaseStore
 from threadloom.store.memory import InMemoryStore
-from threadloom.types import Command
+from threadloom.types import Command, Send
 
 
 @tool
@@ -248,3 +249,28 @@ def test_command_stays_a_value_as_a_tool_output() -> None:
     assert hash(Command(goto="x")) == hash(Command(goto="x"))
     out = handoff.invoke({"name": "handoff", "args": {}, "id": "c9", "type": "tool_call"})
     assert isinstance(out, Command) and out.goto == "other"
+
+
+@tool
+def go(n: int) -> Command:
+    """Hands off to the parent graph."""
+    return Command(graph=Command.PARENT, goto=[Send("other", {"got": [n]})])
+
+
+class Parent(TypedDict):
+    got: Annotated[list[int], operator.add]
+    messages: list[Any]
+
+
+def test_parent_handoffs_of_parallel_calls_merge_into_one_command() -> None:
+    sub = StateGraph(MessagesState)
+    sub.add_node("tools", ToolNode([go]))
+    sub.add_edge(START, "tools")
+    parent = StateGraph(Parent)
+    parent.add_node("sub", sub.compile())
+    parent.add_node("other", lambda s: {"got": [s["got"][0] * 10]})
+    parent.add_edge(START, "sub")
+    calls = [ai(("go", {"n": 1}), ("go", {"n": 2}))]
+    chunks = list(parent.compile().stream({"messages": calls, "got": []}, stream_mode="updates"))
+    assert chunks[0] == {"sub": None}
+    assert sorted(c["other"]["got"][0] for c in chunks[1:]) == [10, 20]  # as LangGraph

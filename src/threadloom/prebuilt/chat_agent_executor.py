@@ -23,6 +23,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 
 from threadloom.constants import END, START
+from threadloom.errors import InvalidChatHistoryError
 from threadloom.graph import StateGraph
 from threadloom.graph.message import add_messages
 from threadloom.managed import RemainingSteps
@@ -118,6 +119,20 @@ def _tool_name(tool: Any) -> str:
     return str(getattr(tool, "name", tool))
 
 
+def _check_history(messages: Sequence[BaseMessage]) -> None:
+    """Every tool call in the history must have its ToolMessage before the model is called."""
+    answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+    unanswered = [
+        call
+        for m in messages
+        if isinstance(m, AIMessage)
+        for call in m.tool_calls
+        if call["id"] not in answered
+    ]
+    if unanswered:
+        raise InvalidChatHistoryError(unanswered)
+
+
 def _more_steps_needed(state: Any, response: BaseMessage, direct: set[str]) -> bool:
     """Whether the model asked for tools the recursion limit leaves no step to run."""
     calls = response.tool_calls if isinstance(response, AIMessage) else []
@@ -172,9 +187,11 @@ def create_react_agent(
         return {"messages": [response]}
 
     def call_model(state: Any, config: RunnableConfig) -> dict[str, Any]:
+        _check_history(_get(state, "messages"))
         return answer(state, model_runnable.invoke(model_state(state), config))
 
     async def acall_model(state: Any, config: RunnableConfig) -> dict[str, Any]:
+        _check_history(_get(state, "messages"))
         return answer(state, await model_runnable.ainvoke(model_state(state), config))
 
     agent = RunnableLambda(call_model, acall_model, name="agent")
