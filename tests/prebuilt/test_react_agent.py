@@ -17,7 +17,7 @@ from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.checkpoint.sqlite import SqliteSaver
 from threadloom.errors import InvalidChatHistoryError, PendingInterruptWarning
 from threadloom.prebuilt import InjectedState, create_react_agent
-from threadloom.prebuilt.chat_agent_executor import AgentState
+from threadloom.prebuilt.chat_agent_executor import AgentState, AgentStatePydantic
 from threadloom.testing import FakeToolCallingModel, ToolRule
 from threadloom.types import Command, interrupt
 
@@ -289,3 +289,25 @@ def test_an_unanswered_tool_call_in_the_history_is_refused() -> None:
         pytest.raises(InvalidChatHistoryError, match="do not have a corresponding ToolMessage"),
     ):
         agent.invoke({"messages": [("user", "hello")]}, config)  # new input, calls unanswered
+
+
+def test_pydantic_state_provider_tools_and_a_dynamic_model() -> None:
+    expected = ["add 1 and 2", "", "3", "3"]  # LangGraph's messages for each of these agents
+    pydantic_agent = create_react_agent(model(), [add], state_schema=AgentStatePydantic)
+    result = pydantic_agent.invoke({"messages": [("user", "add 1 and 2")]})
+    assert [m.content for m in result["messages"]] == expected
+    web_search = {
+        "type": "function",
+        "function": {"name": "web_search", "description": "x", "parameters": {"type": "object"}},
+    }
+    with_provider_tool = create_react_agent(model(), [add, web_search])  # bound, never run here
+    result = with_provider_tool.invoke({"messages": [("user", "add 1 and 2")]})
+    assert [m.content for m in result["messages"]] == expected
+    chosen: list[int] = []
+
+    def pick(state: Any, runtime: Any) -> Any:
+        chosen.append(len(state["messages"]))
+        return model()
+
+    result = create_react_agent(pick, [add]).invoke({"messages": [("user", "add 1 and 2")]})
+    assert [m.content for m in result["messages"]] == expected and chosen == [1, 3]

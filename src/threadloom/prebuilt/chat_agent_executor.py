@@ -90,7 +90,7 @@ def _prompt_runnable(prompt: Any) -> Runnable[Any, Any]:
     )
 
 
-def _bound_model(model: Any, tools: Sequence[BaseTool]) -> Runnable[Any, Any]:
+def _bound_model(model: Any, tools: Sequence[BaseTool | dict[str, Any]]) -> Runnable[Any, Any]:
     """The model with the tools bound, unless it was already bound to (the same) tools."""
     if isinstance(model, str):
         raise ValueError(
@@ -99,7 +99,7 @@ def _bound_model(model: Any, tools: Sequence[BaseTool]) -> Runnable[Any, Any]:
         )
     if isinstance(model, RunnableBinding) and "tools" in model.kwargs:
         bound = {_tool_name(t) for t in model.kwargs["tools"]}
-        missing = sorted({t.name for t in tools} - bound)
+        missing = sorted({_tool_name(t) for t in tools} - bound)
         if missing:
             raise ValueError(
                 f"The model was bound to tools {sorted(bound)!r}, missing {missing!r} that the "
@@ -145,7 +145,7 @@ def _more_steps_needed(state: Any, response: BaseMessage, direct: set[str]) -> b
 
 def create_react_agent(
     model: Any,
-    tools: Sequence[BaseTool | Callable[..., Any]] | ToolNode,
+    tools: Sequence[BaseTool | Callable[..., Any] | dict[str, Any]] | ToolNode,
     *,
     prompt: Any = None,
     response_format: Any = None,
@@ -164,12 +164,31 @@ def create_react_agent(
     """A compiled graph in which ``model`` calls ``tools`` until it answers (see the module)."""
     if version not in ("v1", "v2"):
         raise ValueError(f"Invalid version {version!r}, must be 'v1' or 'v2'.")
-    tool_node = tools if isinstance(tools, ToolNode) else ToolNode(list(tools))
+    # provider-side tools given as dicts are bound to the model but never run here
+    provider_tools = (
+        [] if isinstance(tools, ToolNode) else [t for t in tools if isinstance(t, dict)]
+    )
+    if isinstance(tools, ToolNode):
+        tool_node = tools
+    else:
+        tool_node = ToolNode([t for t in tools if not isinstance(t, dict)])
     tool_list = list(tool_node.tools_by_name.values())
     direct = {t.name for t in tool_list if t.return_direct}
     if state_schema is None:
         state_schema = AgentStateWithStructuredResponse if response_format else AgentState
-    model_runnable = _prompt_runnable(prompt) | _bound_model(model, tool_list)
+    prompt_runnable = _prompt_runnable(prompt)
+    dynamic = callable(model) and not isinstance(model, Runnable)
+    if not dynamic:
+        static_runnable = prompt_runnable | _bound_model(model, [*tool_list, *provider_tools])
+
+    def model_for(state: Any) -> Runnable[Any, Any]:
+        """The model to call: a dynamic ``model(state, runtime)`` is chosen for each call."""
+        if not dynamic:
+            return static_runnable
+        from threadloom.runtime import get_runtime
+
+        chosen = model(state, get_runtime())
+        return prompt_runnable | _bound_model(chosen, [*tool_list, *provider_tools])
 
     def model_state(state: Any) -> Any:
         """The state the prompt sees: messages replaced by a pre-hook's llm_input_messages."""
@@ -188,11 +207,11 @@ def create_react_agent(
 
     def call_model(state: Any, config: RunnableConfig) -> dict[str, Any]:
         _check_history(_get(state, "messages"))
-        return answer(state, model_runnable.invoke(model_state(state), config))
+        return answer(state, model_for(state).invoke(model_state(state), config))
 
     async def acall_model(state: Any, config: RunnableConfig) -> dict[str, Any]:
         _check_history(_get(state, "messages"))
-        return answer(state, await model_runnable.ainvoke(model_state(state), config))
+        return answer(state, await model_for(state).ainvoke(model_state(state), config))
 
     agent = RunnableLambda(call_model, acall_model, name="agent")
     builder: StateGraph[Any] = StateGraph(state_schema, context_schema=context_schema)
