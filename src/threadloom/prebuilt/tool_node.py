@@ -229,9 +229,13 @@ class ToolNode(Runnable[Any, Any]):
                 args[wants.store] = store
         return ToolCall(name=call["name"], args=args, id=call["id"], type="tool_call")
 
-    def _unknown(self, call: ToolCall) -> ToolMessage | None:
-        if call["name"] in self.tools_by_name:
-            return None
+    def _start(
+        self, call: ToolCall, state: Any, store: Any
+    ) -> ToolMessage | tuple[BaseTool, ToolCall]:
+        """The tool and its call with injected arguments, or an unknown tool's error message."""
+        tool = self.tools_by_name.get(call["name"])
+        if tool is not None:
+            return tool, self._prepared(call, state, store)
         names = ", ".join(self.tools_by_name)
         return ToolMessage(
             INVALID_TOOL_TEMPLATE.format(name=call["name"], names=names),
@@ -307,12 +311,11 @@ class ToolNode(Runnable[Any, Any]):
     # --- drivers --------------------------------------------------------------------------------
 
     def _run_one(self, call: ToolCall, state: Any, store: Any, config: RunnableConfig) -> Any:
-        if (unknown := self._unknown(call)) is not None:
-            return unknown
+        started = self._start(call, state, store)
+        if isinstance(started, ToolMessage):
+            return started  # an unknown tool's error message
         try:
-            output = self.tools_by_name[call["name"]].invoke(
-                self._prepared(call, state, store), config
-            )
+            output = started[0].invoke(started[1], config)
         except Exception as exc:
             return self._on_error(call, exc)
         return self._checked(call, output)
@@ -320,12 +323,11 @@ class ToolNode(Runnable[Any, Any]):
     async def _arun_one(
         self, call: ToolCall, state: Any, store: Any, config: RunnableConfig
     ) -> Any:
-        if (unknown := self._unknown(call)) is not None:
-            return unknown
+        started = self._start(call, state, store)
+        if isinstance(started, ToolMessage):
+            return started
         try:
-            output = await self.tools_by_name[call["name"]].ainvoke(
-                self._prepared(call, state, store), config
-            )
+            output = await started[0].ainvoke(started[1], config)
         except Exception as exc:
             return self._on_error(call, exc)
         return self._checked(call, output)
