@@ -311,3 +311,37 @@ def test_pydantic_state_provider_tools_and_a_dynamic_model() -> None:
 
     result = create_react_agent(pick, [add]).invoke({"messages": [("user", "add 1 and 2")]})
     assert [m.content for m in result["messages"]] == expected and chosen == [1, 3]
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+def test_messages_and_debug_streams_match_langgraph(version: str) -> None:
+    agent = create_react_agent(model(), [add], version=version)  # type: ignore[arg-type]
+    question = {"messages": [("user", "add 1 and 2")]}
+    messages = [
+        (type(chunk).__name__, chunk.content, meta["langgraph_node"], meta["langgraph_step"])
+        for chunk, meta in agent.stream(question, stream_mode="messages")
+    ]
+    assert messages == [
+        ("AIMessageChunk", "", "agent", 1),
+        ("AIMessageChunk", "", "agent", 1),
+        ("ToolMessage", "3", "tools", 2),
+        ("AIMessageChunk", "3", "agent", 3),
+        ("AIMessageChunk", "", "agent", 3),
+    ]
+
+    async def collect() -> list[tuple[str, Any, str]]:
+        return [
+            (type(chunk).__name__, chunk.content, meta["langgraph_node"])
+            async for chunk, meta in agent.astream(question, stream_mode="messages")
+        ]
+
+    assert asyncio.run(collect()) == [m[:3] for m in messages]
+    debug = [(c["type"], c["payload"]["name"]) for c in agent.stream(question, stream_mode="debug")]
+    assert debug == [
+        ("task", "agent"),
+        ("task_result", "agent"),
+        ("task", "tools"),
+        ("task_result", "tools"),
+        ("task", "agent"),
+        ("task_result", "agent"),
+    ]
