@@ -13,7 +13,7 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import InjectedToolCallId, tool
 
-from threadloom.errors import ToolCallCommandError, ToolInvocationError
+from threadloom.errors import LangGraphObjectError, ToolCallCommandError, ToolInvocationError
 from threadloom.graph import START, MessagesState, StateGraph
 from threadloom.prebuilt import InjectedState, InjectedStore, ToolNode, tools_condition
 from threadloom.store.base import BaseStore
@@ -274,3 +274,22 @@ def test_parent_handoffs_of_parallel_calls_merge_into_one_command() -> None:
     chunks = list(parent.compile().stream({"messages": calls, "got": []}, stream_mode="updates"))
     assert chunks[0] == {"sub": None}
     assert sorted(c["other"]["got"][0] for c in chunks[1:]) == [10, 20]  # as LangGraph
+
+
+class LangGraphToolNode:
+    """Stands in for ``langgraph.prebuilt.ToolNode`` (LangGraph is not installed in the tests)."""
+
+    __module__ = "langgraph.prebuilt.tool_node"
+    __qualname__ = "ToolNode"
+
+    def invoke(self, value: Any, config: Any = None) -> Any:
+        raise ValueError("Missing required config key 'N/A' for 'tools'.")  # what LangGraph's does
+
+
+def test_langgraphs_tool_node_is_refused_with_the_import_to_use() -> None:
+    builder = StateGraph(MessagesState)
+    with pytest.raises(LangGraphObjectError) as info:
+        builder.add_node("tools", LangGraphToolNode())
+    assert "Change the import to: from threadloom.prebuilt.tool_node import ToolNode" in str(
+        info.value
+    )
