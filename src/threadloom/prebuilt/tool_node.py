@@ -337,6 +337,8 @@ class ToolNode(Runnable[Any, Any]):
         config = config or {}
         calls, shape, state = self._parse(input)
         store = kwargs.get("store") or _running_store()
+        if len(calls) == 1:  # the common case: no thread to start
+            return self._combined([self._run_one(calls[0], state, store, config)], shape)
         with get_executor_for_config(config) as pool:
             n = len(calls)
             outputs = list(pool.map(self._run_one, calls, [state] * n, [store] * n, [config] * n))
