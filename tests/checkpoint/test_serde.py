@@ -33,7 +33,8 @@ from langchain_core.messages import (
 )
 
 from threadloom.checkpoint.serde import event_hooks
-from threadloom.checkpoint.serde._codec import EXT_DATACLASS, EXT_OBJECT, join_arrays
+from threadloom.checkpoint.serde._arrays import join_arrays
+from threadloom.checkpoint.serde._codec import EXT_DATACLASS, EXT_OBJECT
 from threadloom.checkpoint.serde.base import (
     SerializerCompat,
     SerializerProtocol,

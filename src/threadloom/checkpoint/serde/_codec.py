@@ -6,6 +6,11 @@ from a fixed table, and allowed user classes by kind (enum, dataclass, named tup
 model, builtin subclass, plain object). A record naming a class outside the allow-list is
 refused on load, and such a value is refused on encode, with the path to it inside the value.
 Exceptions encode as their ``repr`` (they are not data).
+
+Whatever stored bytes hold, decoding raises only our errors: ``DisallowedTypeError`` for a type
+that is not allowed, ``CorruptDataError`` with the byte offset and path for anything else (found
+by ``_locate`` after the fast decoder failed). Nesting is bounded on both sides
+(``MAX_OBJECT_DEPTH``), and strings with lone surrogates are kept by a lossless record.
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ import logging
 import re
 import sys
 import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 import ormsgpack
 
 from threadloom.checkpoint.serde import _stdlib
 from threadloom.checkpoint.serde._allowlist import Allowlist, type_key
+from threadloom.checkpoint.serde._arrays import join_arrays as join_arrays  # its old home
 from threadloom.checkpoint.serde._locate import joined_path, locate
 from threadloom.errors import (
     CorruptDataError,
@@ -31,7 +37,7 @@ from threadloom.errors import (
     shown_value,
 )
 
-__all__ = ["Codec", "join_arrays"]
+__all__ = ["MAX_OBJECT_DEPTH", "Codec"]
 
 logger = logging.getLogger(__name__)
 
@@ -581,42 +587,3 @@ def _ndarray() -> type:
     import numpy as np
 
     return np.ndarray
-
-
-def _array_header(data: bytes) -> tuple[int, int] | None:
-    """``(element count, header size)`` of msgpack array bytes, or None if not an array."""
-    if not data:
-        return None
-    first = data[0]
-    if 0x90 <= first <= 0x9F:
-        return first & 0x0F, 1
-    if first == 0xDC and len(data) >= 3:
-        return int.from_bytes(data[1:3], "big"), 3
-    if first == 0xDD and len(data) >= 5:
-        return int.from_bytes(data[1:5], "big"), 5
-    return None
-
-
-def join_arrays(parts: Sequence[bytes]) -> bytes | None:
-    """Concatenate msgpack arrays: one header for the total count, then every element's bytes.
-
-    msgpack elements are self-delimiting, so the bodies can be joined as they are.
-    """
-    total = 0
-    bodies = []
-    for part in parts:
-        header = _array_header(part)
-        if header is None:
-            return None
-        count, size = header
-        total += count
-        bodies.append(memoryview(part)[size:])
-    if total < 16:
-        head = bytes([0x90 | total])
-    elif total < 1 << 16:
-        head = b"\xdc" + total.to_bytes(2, "big")
-    elif total < 1 << 32:
-        head = b"\xdd" + total.to_bytes(4, "big")
-    else:
-        return None
-    return b"".join([head, *bodies])

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from threadloom.checkpoint.serde._allowlist import Allowlist, TypeKey
-from threadloom.checkpoint.serde._codec import Codec, join_arrays
+from threadloom.checkpoint.serde._arrays import join_arrays
+from threadloom.checkpoint.serde._codec import Codec
 from threadloom.errors import CorruptDataError, SerializationError, shown_value
 
 __all__ = ["JsonPlusSerializer"]
