@@ -195,6 +195,146 @@ class IndexDimensionsError(ValueError):
 __all__ += ["IndexDimensionsError"]
 
 
+class LangGraphObjectError(TypeError):
+    """A LangGraph object (or function) was used inside threadloom; the message names the import
+    to change. ``qualname`` is the LangGraph name (``"langgraph.types.Command"``), ``replacement``
+    the threadloom import to use instead (``None`` when threadloom has no counterpart)."""
+
+    def __init__(
+        self, where: str, qualname: str, replacement: str | None, *, lead: str = ""
+    ) -> None:
+        self.where, self.qualname, self.replacement = where, qualname, replacement
+        fix = (
+            f"Change the import to: {replacement}"
+            if replacement
+            else "threadloom has no counterpart to it in this release; use threadloom's own "
+            "classes and functions (imported from threadloom, not langgraph)"
+        )
+        super().__init__(
+            f"{lead}{where[:1].upper()}{where[1:]} is LangGraph's {qualname}, which threadloom "
+            "cannot use: LangGraph's "
+            f"objects only work inside LangGraph. {fix}."
+        )
+
+
+class InvalidBackendError(TypeError):
+    """``compile()`` or ``@entrypoint`` got something that is not a saver (``checkpointer=``) or
+    not a store (``store=``); ``argument`` and ``value`` say which."""
+
+    def __init__(self, argument: str, value: Any, fix: str) -> None:
+        self.argument, self.value, self.fix = argument, value, fix
+        shown = repr(value)
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        super().__init__(
+            f"{backend_lead(argument)}Received {type(value).__name__}: {argument}={shown}. {fix}"
+        )
+
+
+def backend_lead(argument: str) -> str:
+    """The first words of a bad ``checkpointer=`` / ``store=`` error (LangGraph's, for savers)."""
+    if argument == "checkpointer":
+        return (
+            "Invalid checkpointer provided. Expected an instance of `BaseCheckpointSaver`, "
+            "`True`, `False`, or `None`. "
+        )
+    return f"Invalid {argument} provided. Expected an instance of `BaseStore` or `None`. "
+
+
+class UnknownStreamModeError(ValueError):
+    """``stream_mode`` names a mode that does not exist (it would stream nothing)."""
+
+    def __init__(self, mode: Any, valid: Sequence[str], suggestion: str | None) -> None:
+        self.mode, self.valid, self.suggestion = mode, tuple(valid), suggestion
+        hint = f"Did you mean {suggestion!r}? " if suggestion else ""
+        super().__init__(
+            f"Unknown stream_mode {mode!r}: nothing would ever be streamed for it. {hint}"
+            f"Valid modes: {', '.join(map(repr, valid))}."
+        )
+
+
+class ThreadloomWarning(UserWarning):
+    """Base of threadloom's warnings: ``warnings.filterwarnings("ignore", category=...)``."""
+
+
+class UnknownStateKeyWarning(ThreadloomWarning):
+    """An input or ``update_state`` value has a key the graph's input or state schema does not
+    have (it is dropped, as in LangGraph)."""
+
+    def __init__(
+        self, where: str, keys: Sequence[str], schema_keys: Sequence[str], schema: str = "state"
+    ) -> None:
+        import difflib
+
+        self.where, self.keys, self.schema_keys = where, tuple(keys), tuple(schema_keys)
+        hints = []
+        for key in self.keys:
+            close = difflib.get_close_matches(key, self.schema_keys, n=1)
+            if close:
+                hints.append(f"{key!r} → {close[0]!r}")
+        hint = f" Did you mean {', '.join(hints)}?" if hints else ""
+        super().__init__(
+            f"{where} has key(s) {list(self.keys)!r} that the graph's {schema} schema does not "
+            f"have, so they are dropped. Its keys are {list(self.schema_keys)!r}.{hint} Rename "
+            f"the key, or add it to the {schema} schema."
+        )
+
+
+class PendingInterruptWarning(ThreadloomWarning):
+    """New input was sent to a thread that waits on ``interrupt()``: the interrupt is abandoned
+    and the run starts from the thread's state, as in LangGraph."""
+
+    def __init__(self, thread_id: Any, interrupts: Sequence[Any]) -> None:
+        self.thread_id, self.interrupts = thread_id, tuple(interrupts)
+        shown = ", ".join(
+            f"Interrupt(value={getattr(i, 'value', i)!r}, id={getattr(i, 'id', None)!r})"
+            for i in self.interrupts[:3]
+        )
+        more = f" and {len(self.interrupts) - 3} more" if len(self.interrupts) > 3 else ""
+        super().__init__(
+            f"thread {thread_id!r} is waiting on {len(self.interrupts)} interrupt(s) "
+            f"({shown}{more}), and this run sends new input instead of an answer, so the "
+            "interrupt is abandoned. To answer it, run graph.invoke(Command(resume=answer), "
+            "config) (from threadloom.types import Command); to continue without an answer, pass "
+            "None as input. If starting over on this thread is what you mean, ignore this "
+            "warning (warnings.filterwarnings('ignore', category=PendingInterruptWarning))."
+        )
+
+
+__all__ += [
+    "InvalidBackendError",
+    "LangGraphObjectError",
+    "PendingInterruptWarning",
+    "ThreadloomWarning",
+    "UnknownStateKeyWarning",
+    "UnknownStreamModeError",
+]
+
+
+class DatabaseConnectionError(StorageError):
+    """A database could not be reached; the message names the host and database, never secrets."""
+
+
+class SetupRequiredError(StorageError):
+    """A database has not been set up (or is behind this version's schema): call ``setup()``."""
+
+
+class ConnectionStateError(StorageError):
+    """A connection handed to threadloom cannot be used as it is (e.g. a failed transaction)."""
+
+
+class MissingExtensionError(StorageError):
+    """A PostgreSQL extension the configuration needs (pgvector) is not installed."""
+
+
+__all__ += [
+    "ConnectionStateError",
+    "DatabaseConnectionError",
+    "MissingExtensionError",
+    "SetupRequiredError",
+]
+
+
 class CorruptDataError(SerializationError):
     """Stored bytes do not decode: changed after they were written, truncated, or crafted.
 

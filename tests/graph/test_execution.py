@@ -13,7 +13,12 @@ from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel
 
 from threadloom.config import get_config, get_store, get_stream_writer
-from threadloom.errors import EmptyInputError, GraphRecursionError, InvalidUpdateError
+from threadloom.errors import (
+    EmptyInputError,
+    GraphRecursionError,
+    InvalidUpdateError,
+    UnknownStateKeyWarning,
+)
 from threadloom.graph import END, START, StateGraph
 from threadloom.types import Command, Overwrite, RetryPolicy, Send, interrupt
 
@@ -229,7 +234,8 @@ def test_input_and_output_schemas() -> None:
 
     graph = StateGraph(All, input_schema=In, output_schema=Out).add_node("answer", answer)
     graph = graph.add_edge(START, "answer").compile()
-    assert graph.invoke({"q": "hi", "scratch": "dropped"}) == {"ans": "hi!"}
+    with pytest.warns(UnknownStateKeyWarning, match="input schema"):
+        assert graph.invoke({"q": "hi", "scratch": "dropped"}) == {"ans": "hi!"}
     values = list(graph.stream({"q": "hi"}, stream_mode="values"))
     assert values[-1] == {"q": "hi", "ans": "hi!", "scratch": "s"}
 

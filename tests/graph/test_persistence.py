@@ -9,7 +9,11 @@ from typing import Annotated, Any, TypedDict
 import pytest
 
 from threadloom.checkpoint.memory import InMemorySaver
-from threadloom.errors import CheckpointConflictError, InvalidUpdateError
+from threadloom.errors import (
+    CheckpointConflictError,
+    InvalidUpdateError,
+    PendingInterruptWarning,
+)
 from threadloom.graph import END, START, StateGraph
 from threadloom.types import Command, interrupt
 
@@ -259,7 +263,8 @@ def test_new_input_discards_pending_work() -> None:
     calls: list[str] = []
     graph = interrupting_graph(InMemorySaver(), calls)
     graph.invoke({"a": "x"}, cfg())
-    out = graph.invoke({"a": "y"}, cfg())
+    with pytest.warns(PendingInterruptWarning):
+        out = graph.invoke({"a": "y"}, cfg())
     assert out["log"] == ["first", "first"]  # reducers accumulate; the old interrupt is gone
     assert len(out["__interrupt__"]) == 1
 

@@ -27,7 +27,7 @@ from threadloom.constants import (
     NS_END,
     NS_SEP,
 )
-from threadloom.engine import aio, snapshot
+from threadloom.engine import _checks, aio, snapshot
 from threadloom.engine import sync as sync_driver
 from threadloom.engine.core import Effect
 from threadloom.engine.inject import Injection
@@ -123,9 +123,10 @@ class Pregel(StateAPI):
 
     def _merge_config(self, config: RunnableConfig | None) -> RunnableConfig:
         # always new dicts: a run never changes the caller's config
-        merged: dict[str, Any] = dict(self.config)
+        merged: dict[str, Any] = dict(_checks.lift_config_keys(self.config) or {})
         for key in ("configurable", "metadata"):
             merged[key] = dict(merged.get(key) or {})
+        config = _checks.lift_config_keys(config)  # {"thread_id": ...} as in LangGraph
         if config:
             for key, value in config.items():
                 if key in ("configurable", "metadata"):
@@ -264,6 +265,7 @@ class Pregel(StateAPI):
         configurable: dict[str, Any] = config["configurable"]
         if configurable.get(CONFIG_KEY_RESUMING) and saved is not None:
             run_input = None  # the parent resumes, so does this subgraph
+        _checks.check_run_input(self.plan, run_input, saved, config)
         run = Run(
             self.plan,
             config,
@@ -340,6 +342,7 @@ class Pregel(StateAPI):
     def _modes(self, stream_mode: Any) -> tuple[frozenset[str], bool, tuple[str, ...]]:
         if stream_mode is None:
             stream_mode = self.stream_mode
+        _checks.check_stream_modes([stream_mode] if isinstance(stream_mode, str) else stream_mode)
         if isinstance(stream_mode, str):
             return frozenset({stream_mode}), False, (stream_mode,)
         modes = tuple(stream_mode)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.constants import NS_END, NS_SEP
-from threadloom.engine import snapshot
+from threadloom.engine import _checks, snapshot
 from threadloom.types import StateSnapshot
 
 if TYPE_CHECKING:
@@ -139,6 +139,7 @@ class StateAPI:
         saver = self._require_saver()
         merged = self._merge_config(config)
         self._check_config(merged, saver)
+        _checks.check_updates(supersteps, self._plan_for(merged).state_keys)
         return snapshot.bulk_update(self._plan_for(merged), merged, supersteps, saver)
 
     async def aupdate_state(
@@ -160,6 +161,7 @@ class StateAPI:
         saver = self._require_saver()
         merged = self._merge_config(config)
         self._check_config(merged, saver)
+        _checks.check_updates(supersteps, self._plan_for(merged).state_keys)
         return await snapshot.abulk_update(self._plan_for(merged), merged, supersteps, saver)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
+from threadloom.engine._checks import translate_node_error
 from threadloom.engine.channels import Channel
 from threadloom.engine.core import Task
 from threadloom.engine.inject import Injection
@@ -127,6 +128,7 @@ class TaskRunner:
         self, task: Task, pad: TaskScratchpad, exc: BaseException, attempt: int
     ) -> float | None:
         """Record a failure; return seconds to wait before retrying, or None to stop."""
+        exc = translate_node_error(exc, task.name)  # e.g. LangGraph's interrupt() in a node
         if isinstance(exc, GraphInterrupt):
             task.interrupts = exc.interrupts
             task.writes = list(pad.writes)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from threadloom.constants import END, PREVIOUS, START, TASKS
+from threadloom.engine._checks import check_backend
 from threadloom.engine.calls import schedule_call
 from threadloom.engine.channels import EphemeralValue, LastValue, Topic
 from threadloom.engine.inject import injections_for
@@ -94,6 +95,8 @@ class entrypoint(Generic[R]):
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         **kwargs: Any,
     ) -> None:
+        check_backend(checkpointer, "checkpointer", "@entrypoint")
+        check_backend(store, "store", "@entrypoint")
         self.checkpointer = checkpointer
         self.store = store
         self.context_schema = context_schema or kwargs.pop("config_schema", None)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from threadloom.constants import END, START, TASKS
+from threadloom.engine._checks import reject_langgraph
 from threadloom.engine.channels import (
     Channel,
     EphemeralValue,
@@ -97,6 +98,8 @@ class Compiler:
             allowed_types=allowed,
             update_writers={name: spec.write for name, spec in nodes.items()},
             output_class=b.output_schema if self.output.kind in ("pydantic", "dataclass") else None,
+            input_keys=None if self.input.kind == "root" else frozenset(self.input.keys),
+            state_keys=None if self.state.kind == "root" else frozenset(self.state_channels),
         )
         return plan, injections
 
@@ -266,6 +269,7 @@ def _collect_command(
     if isinstance(goto, str | Send):
         gotos.append(goto)
     else:
+        reject_langgraph(goto, "Command(goto=...)")
         gotos.extend(goto or ())
 
 
@@ -276,6 +280,7 @@ def _goto_writes(goto: Any, nodes: dict[str, _Node]) -> list[tuple[str, Any]]:
         return [(TASKS, goto)]
     if goto == END:
         return []
+    reject_langgraph(goto, "Command(goto=...)")
     if goto not in nodes:
         raise InvalidUpdateError(
             f"Command(goto={goto!r}) names a node that does not exist. Known nodes: "
@@ -295,6 +300,7 @@ def _branch_writes(
                 raise InvalidUpdateError("Cannot send a packet to the END node")
             writes.append((TASKS, item))
             continue
+        reject_langgraph(item, f"the value branch {branch.name!r} of node {source!r} returned")
         if branch.path_map is not None:
             if item not in branch.path_map:
                 raise UnknownBranchTargetError(

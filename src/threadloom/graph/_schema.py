@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Annotated, Any, NotRequired, Required, get_args, get_origin, get_type_hints
 
 from threadloom.constants import ROOT
+from threadloom.engine._checks import reject_langgraph
 from threadloom.engine.channels import BinaryOperatorAggregate, Channel, LastValue
 from threadloom.errors import ErrorCode, InvalidUpdateError, create_error_message
 from threadloom.types import Command
@@ -189,6 +190,8 @@ def update_pairs(value: Any, *, root: bool = False) -> list[tuple[str, Any]]:
     """A node's (non-Command) return value as ``(key, value)`` pairs; raises on a bad shape."""
     if value is None:
         return []
+    if type(value) is not dict:  # (a plain dict, the common case, needs no check)
+        reject_langgraph(value, "a node's return value")
     if root:
         return [(ROOT, value)]
     if isinstance(value, dict):
@@ -202,6 +205,8 @@ def update_pairs(value: Any, *, root: bool = False) -> list[tuple[str, Any]]:
     pairs = _object_updates(value)
     if pairs is not None:
         return pairs
+    for item in value if isinstance(value, list | tuple) else ():
+        reject_langgraph(item, "an item of a node's return value")
     raise InvalidUpdateError(
         create_error_message(
             message=f"Expected dict, got {value}",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, get_args, get_origin, get_type_hints
 
 from threadloom.constants import END, START
+from threadloom.engine._checks import check_backend
 from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import Plan
 from threadloom.engine.pregel import Pregel
@@ -298,14 +299,8 @@ class StateGraph(Generic[StateT]):
         **kwargs: Any,
     ) -> CompiledStateGraph:
         """Check the graph and turn it into a runnable ``CompiledStateGraph``."""
-        from threadloom.checkpoint.base import BaseCheckpointSaver
-
-        if checkpointer is not None and not isinstance(checkpointer, bool | BaseCheckpointSaver):
-            raise TypeError(
-                "Invalid checkpointer provided. Expected an instance of `BaseCheckpointSaver`, "
-                f"`True`, `False`, or `None`. Received {type(checkpointer).__name__}. "
-                "Pass a saver such as InMemorySaver() or SqliteSaver, or leave it out."
-            )
+        check_backend(checkpointer, "checkpointer", "compile")
+        check_backend(store, "store", "compile")
         before = interrupt_before or ()
         after = interrupt_after or ()
         self.validate([*([] if before == "*" else before), *([] if after == "*" else after)])
