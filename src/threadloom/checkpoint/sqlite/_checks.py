@@ -67,7 +67,7 @@ _BUSY_TIMEOUT_S: Final = sql.BUSY_TIMEOUT_MS / 1000
 # -- the connection -----------------------------------------------------------------------
 
 
-def _opening_fix(saver: str, path: Any) -> str:
+def _opening_fix(saver: str, path: str) -> str:
     if saver == "AsyncSqliteSaver":
         return (
             f"To open a file, use `async with AsyncSqliteSaver.from_conn_string({path!r}) as "
@@ -81,11 +81,17 @@ def _opening_fix(saver: str, path: Any) -> str:
     )
 
 
-def check_connection(conn: object, saver: str, expected: type) -> None:
-    """Refuse anything but an ``expected`` connection, saying what to pass instead."""
+def check_connection(conn: Any, saver: str, expected: type[Any]) -> None:
+    """Refuse anything but an open ``expected`` connection, saying what to pass instead."""
+    wanted = f"an open {expected.__module__.split('.')[0]}.{expected.__name__}"
     if isinstance(conn, expected):
+        try:
+            conn.in_transaction  # noqa: B018 - raises once closed (aiosqlite: or not yet open)
+        except (sqlite3.Error, ValueError):
+            awaited = " (await aiosqlite.connect(...) before passing it)" * (saver != "SqliteSaver")
+            fix = f"It is closed, or not open yet{awaited}. {_opening_fix(saver, 'checkpoints.db')}"
+            raise InvalidConnectionError(saver, conn, wanted, fix) from None
         return
-    wanted = f"an open {expected.__module__}.{expected.__name__}"
     if isinstance(conn, str | bytes | os.PathLike):
         path = os.fsdecode(conn)
         raise InvalidConnectionError(saver, conn, wanted, _opening_fix(saver, path))
@@ -148,18 +154,24 @@ def _is_set_up(path: str) -> Steps[bool]:
 
 
 def open_file(synchronous: str, path: str) -> Steps[None]:
-    """Connection settings, WAL, then the migrations not yet applied, each committed with its
-    record (idempotent); ``path`` is the file, from ``database_path``."""
+    """Connection settings, checks, WAL, then the migrations not yet applied, each committed
+    with its record (idempotent); ``path`` is the file, from ``database_path``.
+
+    The tables are checked first, in a read transaction: a file that is someone else's is
+    refused before anything in it changes (its journal mode included), and a set-up file is
+    only read, so a read-only one opens as it is.
+    """
     yield Fetch(sql.SET_BUSY_TIMEOUT)
     yield Fetch(sql.set_synchronous(synchronous))
+    yield Fetch(sql.BEGIN_READ)
+    ready = yield from _is_set_up(path)
+    yield Fetch(sql.COMMIT)
     started = time.monotonic()
     try:
         yield from use_wal(Fetch, Attempt, Pause)  # the store's setup runs the same steps
     except sqlite3.Error as exc:  # refused for 10 s, or not "locked"
-        raise storage_error(exc, "switching to WAL", path, time.monotonic() - started) from exc
-    yield Fetch(sql.BEGIN_READ)
-    ready = yield from _is_set_up(path)
-    yield Fetch(sql.COMMIT)
+        if not (ready and "readonly" in str(exc)):  # a set-up read-only file: read it as it is
+            raise storage_error(exc, "switching to WAL", path, time.monotonic() - started) from exc
     if ready:
         return
     yield Fetch(sql.BEGIN_WRITE)  # a second process waits here, then finds the work done
