@@ -1,8 +1,8 @@
 """Pure superstep logic: which tasks run next, and what their writes do to the channels.
 
 Nothing here waits: no threads, no awaits, no savers. A ``Run`` (``engine/run.py``) steps through
-supersteps with these functions and asks for effects (the records below); the drivers carry them
-out. ``prepare_tasks`` and ``apply_writes`` are also used by the state API (``get_state``,
+supersteps with these functions; the run loop (``engine/loop.py``) asks the drivers for the I/O.
+``prepare_tasks`` and ``apply_writes`` are also used by the state API (``get_state``,
 ``update_state``), so a snapshot shows exactly what a run would do.
 """
 
@@ -40,9 +40,6 @@ from threadloom.engine.plan import NodeSpec, Plan
 from threadloom.types import Command, Interrupt, Send
 
 __all__ = [
-    "Emit",
-    "Put",
-    "PutWrites",
     "Task",
     "TaskWrites",
     "apply_writes",
@@ -57,40 +54,6 @@ __all__ = [
 log = logging.getLogger("threadloom")
 
 NextVersion = Callable[[Any], Any]
-
-
-# --- effects ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Put:
-    """Save ``checkpoint``; ``config`` names its parent and the head the run last saw."""
-
-    config: RunnableConfig
-    checkpoint: Checkpoint
-    metadata: dict[str, Any]
-    new_versions: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class PutWrites:
-    """Save a finished task's writes against the checkpoint it ran from."""
-
-    config: RunnableConfig
-    writes: list[tuple[str, Any]]
-    task_id: str
-    task_path: str
-
-
-@dataclass(frozen=True, slots=True)
-class Emit:
-    """Stream one chunk of ``mode``."""
-
-    mode: str
-    payload: Any
-
-
-Effect = Put | PutWrites | Emit
 
 
 # --- tasks --------------------------------------------------------------------------------------
@@ -116,6 +79,8 @@ class Task:
     """Finished before (its saved writes are reused, the node is not called again)."""
     interrupts: tuple[Interrupt, ...] = ()
     error: BaseException | None = None
+    managed_at: tuple[int, int] | None = None
+    """``(step, stop)`` when the node reads managed state keys (its branches see them too)."""
 
     @property
     def ns(self) -> str:
@@ -190,8 +155,12 @@ def prepare_tasks(
     *,
     ns: str = "",
     updated_channels: Iterable[str] | None = None,
+    stop: int | None = None,
 ) -> dict[str, Task]:
-    """The tasks due at ``step``: one per pending ``Send`` packet, then every triggered node."""
+    """The tasks due at ``step``: one per pending ``Send`` packet, then every triggered node.
+
+    ``stop`` is the run's last allowed step, for managed state keys (unknown to a snapshot).
+    """
     tasks: dict[str, Task] = {}
     cid = checkpoint["id"]
     step_str = str(step)
@@ -242,15 +211,21 @@ def prepare_tasks(
         triggers = plan.sorted_triggers[name]
         tid = task_id(cid, ns, step_str, name, PULL, *triggers)
         pull_path: tuple[str, str] = (PULL, name)
+        value = node.read(channels)
+        managed_at = None
+        if node.managed is not None:
+            managed_at = (step, stop if stop is not None else step + 1)
+            value = node.managed(value, *managed_at)
         task = Task(
             tid,
             name,
             pull_path,
             plan.pull_path_strs[name],
             triggers,
-            node.read(channels),
+            value,
             node,
             task_config(config, name, tid, step, triggers, pull_path, ns),
+            managed_at=managed_at,
         )
         tasks[tid] = _with_parent(cid, ns, task) if node.subgraph is not None else task
     return tasks
@@ -395,8 +370,10 @@ def command_writes(plan: Plan, command: Command[Any]) -> list[tuple[str, Any]]:
     """The NULL-task writes of a ``Command`` given as input: update, goto and resume."""
     writes: list[tuple[str, Any]] = []
     if command.update is not None:
+        from threadloom.graph._coerce import update_as_pairs  # the graph's shapes of an update
+
         writes.extend(
-            (k, v) for k, v in command._update_as_tuples() if k in plan.channels or k == TASKS
+            (k, v) for k, v in update_as_pairs(command.update) if k in plan.channels or k == TASKS
         )
     gotos = command.goto
     if isinstance(gotos, str | Send):
