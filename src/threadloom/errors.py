@@ -448,3 +448,20 @@ _BOUNDED_REPR.maxstring = _BOUNDED_REPR.maxother = _BOUNDED_REPR.maxlong = 100
 
 
 __all__ += ["CorruptDataError", "shown_value"]
+
+
+class InvalidConnectionError(TypeError):
+    """A saver was given something other than the open connection it runs on (a file path,
+    say); ``saver`` names the saver, ``value`` is what it got, ``fix`` what to do instead."""
+
+    def __init__(self, saver: str, value: Any, expected: str, fix: str) -> None:
+        self.saver, self.value, self.fix = saver, value, fix
+        shown = repr(value)
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        super().__init__(
+            f"{saver}(conn) needs {expected}, but got {type(value).__name__}: {shown}. {fix}"
+        )
+
+
+__all__ += ["InvalidConnectionError"]
