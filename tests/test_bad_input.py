@@ -43,6 +43,7 @@ from threadloom.errors import (
     UnknownStateKeyWarning,
     UnknownStreamModeError,
     UnserializableValueError,
+    UnstorableTextError,
 )
 from threadloom.graph import END, START, StateGraph
 from threadloom.store.base import PutOp
@@ -333,6 +334,8 @@ CASES: list[tuple[str, Trigger, type[BaseException], tuple[str, ...]]] = [
     ("serde-huge-int", lambda e: SERDE.dumps_typed(10**5000), UnserializableValueError, ("<int of 16610 bits>", "Store it as str or bytes")),
     ("serde-surrogate-key", lambda e: SERDE.dumps_typed({"a\ud800": 1}), UnserializableValueError, ("lone surrogate", "Fix the text")),
     ("serde-too-deep", lambda e: SERDE.dumps_typed(nested(1000)), UnserializableValueError, ("nests too deeply", "Store it flatter")),
+    ("saver-surrogate-thread-id", lambda e: e.saver(e.path()).get_tuple({"configurable": {"thread_id": "a\ud800"}}), UnstorableTextError, ("'a\\ud800'", "lone surrogate", "Fix the text")),
+    ("store-surrogate-namespace", lambda e: sqlite_put(e, ("a\ud800",)), UnstorableTextError, ("lone surrogate", "Fix the text")),
 ]  # fmt: skip
 
 

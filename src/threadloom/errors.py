@@ -465,3 +465,20 @@ class InvalidConnectionError(TypeError):
 
 
 __all__ += ["InvalidConnectionError"]
+
+
+class UnstorableTextError(StorageError, ValueError):
+    """A text bound as a key or filter value (a thread id, a namespace, a metadata filter value)
+    holds a lone surrogate, which the database's UTF-8 text cannot hold."""
+
+    def __init__(self, what: str, text: str) -> None:
+        self.text = text
+        super().__init__(
+            f"{what}: the text {shown_value(text)} holds a lone surrogate (a str UTF-8 cannot "
+            "encode), so it cannot be a thread id, namespace or filter value in a SQL database. "
+            "Fix the text (e.g. text.encode('utf-8', 'replace').decode()); channel values and "
+            "metadata may hold such strings, they are stored losslessly."
+        )
+
+
+__all__ += ["UnstorableTextError"]

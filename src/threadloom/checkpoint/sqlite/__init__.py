@@ -151,7 +151,7 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
                         return exc
                 case Pause(seconds):
                     time.sleep(seconds)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeEncodeError) as exc:
             waited = time.monotonic() - started
             raise storage_error(exc, describe(effect), self._core.path, waited) from exc
         return None

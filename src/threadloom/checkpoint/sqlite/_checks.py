@@ -23,7 +23,12 @@ from typing import Any, Final
 from threadloom._sqlite_wal import lock_hint, use_wal
 from threadloom.checkpoint.sqlite import _statements as sql
 from threadloom.checkpoint.sqlite._effects import Attempt, Fetch, Pause, Steps
-from threadloom.errors import InvalidConnectionError, LangGraphDatabaseError, StorageError
+from threadloom.errors import (
+    InvalidConnectionError,
+    LangGraphDatabaseError,
+    StorageError,
+    UnstorableTextError,
+)
 
 __all__ = [
     "check_conn_string",
@@ -220,6 +225,8 @@ def storage_error(
 
     ``path`` is None before setup has read it; ``saver`` names the saver for a closed one.
     """
+    if isinstance(exc, UnicodeEncodeError):  # sqlite3 binds str parameters as UTF-8
+        return UnstorableTextError(what, exc.object if isinstance(exc.object, str) else "")
     text = str(exc).rstrip(".")
     lowered = text.lower()
     if _is_closed(lowered):

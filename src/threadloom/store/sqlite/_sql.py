@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from threadloom._sqlite_wal import lock_hint
-from threadloom.errors import LangGraphDatabaseError, StorageError
+from threadloom.errors import LangGraphDatabaseError, StorageError, UnstorableTextError
 from threadloom.store.base import Item, SearchItem
 
 __all__ = [
@@ -287,6 +287,8 @@ def storage_error(exc: Exception, what: str, path: str | None, waited: float) ->
     A lock error says how long this call really waited: not every step waits for the busy
     timeout (SQLite refuses some at once), so the message never assumes it did.
     """
+    if isinstance(exc, UnicodeEncodeError):  # sqlite3 binds str parameters as UTF-8
+        return UnstorableTextError(what, exc.object if isinstance(exc.object, str) else "")
     text = str(exc).rstrip(".")
     shown = repr(path) if path else "the database file"  # None: setup has not run yet
     hint = next((h.format(path=shown) for needle, h in _HINTS if needle in text), "")
