@@ -39,7 +39,9 @@ __all__ = [
     "ChainLink",
     "Decoded",
     "DeltaTracker",
+    "RowDecoder",
     "base_index",
+    "chain_rows",
     "extends",
     "links_between",
     "plan_list_write",
@@ -186,6 +188,43 @@ def rebuild(
         joinable = row.data if row.type == "msgpack" else None
         chain = (*chain, ChainLink(row.index, row_version, len(value), joinable))
     return Decoded(value, chain)
+
+
+def chain_rows(
+    version: Version, fetch: Callable[[Version], BlobRow | None], stop: Version | None = None
+) -> dict[Version, BlobRow] | None:
+    """The rows ``rebuild`` will read for ``version``, from it down to a full value or to
+    ``stop`` (a version the caller has decoded already); None when a row is missing.
+
+    Collecting them first lets a reader decode later, without access to the storage.
+    """
+    rows: dict[Version, BlobRow] = {}
+    current: Version | None = version
+    while current is not None and current != stop:
+        row = fetch(current)
+        if row is None:
+            return None
+        rows[current] = row
+        current = row.base_version if row.kind == "delta" else None
+    return rows
+
+
+class RowDecoder:
+    """Decodes each row once while it lives: the checkpoints of one history walk share the
+    tails of their delta chains, so each element is decoded once per walk, not per checkpoint."""
+
+    __slots__ = ("_done", "decode_bytes")
+
+    def __init__(self, decode_bytes: Callable[[BlobRow], Any]) -> None:
+        self.decode_bytes = decode_bytes
+        self._done: dict[int, tuple[BlobRow, Any]] = {}
+        """``id(row)`` → (row, its decoded value); the row is kept so its id is not reused."""
+
+    def decode(self, row: BlobRow) -> Any:
+        found = self._done.get(id(row))
+        if found is None:
+            found = self._done[id(row)] = (row, self.decode_bytes(row))
+        return found[1]
 
 
 class DeltaTracker:

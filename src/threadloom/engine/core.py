@@ -153,8 +153,12 @@ def prepare_tasks(
     *,
     ns: str = "",
     updated_channels: Iterable[str] | None = None,
+    read_inputs: bool = True,
 ) -> dict[str, Task]:
-    """The tasks due at ``step``: one per pending ``Send`` packet, then every triggered node."""
+    """The tasks due at ``step``: one per pending ``Send`` packet, then every triggered node.
+
+    ``read_inputs=False`` leaves pull tasks' ``input`` None (snapshots list tasks, never run
+    them, and reading inputs would decode the state they do not show)."""
     tasks: dict[str, Task] = {}
     cid = checkpoint["id"]
     step_str = str(step)
@@ -211,7 +215,7 @@ def prepare_tasks(
             pull_path,
             plan.pull_path_strs[name],
             triggers,
-            node.read(channels),
+            node.read(channels) if read_inputs else None,
             node,
             task_config(config, name, tid, step, triggers, pull_path, ns),
         )

@@ -15,10 +15,12 @@ per walk: the checkpoints of a history share the elements of their delta chains 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
-from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, rebuild
+from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, chain_rows, rebuild
+from threadloom.checkpoint._lazy import LazyChannelValues
 from threadloom.checkpoint._records import WriteRow, pending_writes, thread_config
 from threadloom.checkpoint.base import Checkpoint, CheckpointTuple
 from threadloom.checkpoint.serde.base import SerializerProtocol
@@ -143,37 +145,59 @@ def _values(
     header: dict[str, Any],
     remember_lists: bool,
 ) -> dict[str, Any]:
+    """The checkpoint's values: decoded now for reads of a head (``remember_lists``), when
+    first read for listings (every row they need is in ``walk`` already)."""
     thread_id, ns, _checkpoint_id = address
-    values: dict[str, Any] = {}
+    loaders: dict[str, Callable[[], Any]] = {}
     for channel, version in header["channel_versions"].items():
         row = walk.rows.get((thread_id, ns, channel, version))
         if row is None or row.kind == "empty":
             continue
         if row.length < 0:  # not a list: decoded afresh, so callers get their own copy
-            values[channel] = serde.loads_typed((row.type, row.data))
+            loaders[channel] = partial(serde.loads_typed, (row.type, row.data))
             continue
-        decoded = _list_at(serde, tracker, walk, (thread_id, ns, channel), version)
-        if decoded is None:
+        loader = _list_loader(serde, tracker, walk, (thread_id, ns, channel), version)
+        if loader is None:
             continue
         if remember_lists:
+            decoded = loader()
             tracker.remember((thread_id, ns, channel), decoded)
-        values[channel] = list(decoded.value)
-    return values
+            loaders[channel] = partial(list, decoded.value)
+        else:
+            loaders[channel] = partial(_copied, loader)
+    if remember_lists:
+        return {channel: load() for channel, load in loaders.items()}
+    return LazyChannelValues(loaders)
 
 
-def _list_at(
+def _copied(loader: Callable[[], Decoded]) -> list[Any]:
+    return list(loader().value)
+
+
+def _list_loader(
     serde: SerializerProtocol,
     tracker: DeltaTracker,
     walk: Walk,
     key: tuple[str, str, str],
     version: Version,
-) -> Decoded | None:
-    """A list channel's value at ``version``, rebuilt from the rows the walk read."""
+) -> Callable[[], Decoded] | None:
+    """Rebuilds a list channel's value at ``version`` from the rows the walk read (None when a
+    row of its chain is missing, which only damaged storage gives)."""
     thread_id, ns, channel = key
     known = tracker.get(key)
-    return rebuild(
-        version,
-        lambda v: walk.rows.get((thread_id, ns, channel, v)),
-        lambda r: walk.decode(serde, r),
-        lambda v: known if known is not None and known.version == v else None,
-    )
+    stop = known.version if known is not None else None
+    rows = chain_rows(version, lambda v: walk.rows.get((thread_id, ns, channel, v)), stop)
+    if rows is None:
+        return None
+
+    def load() -> Decoded:
+        decoded = rebuild(
+            version,
+            rows.get,
+            lambda r: walk.decode(serde, r),
+            lambda v: known if known is not None and known.version == v else None,
+        )
+        assert decoded is not None  # every row of the chain was collected above
+        return decoded
+
+    return load
