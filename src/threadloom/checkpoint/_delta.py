@@ -41,7 +41,6 @@ __all__ = [
     "DeltaTracker",
     "RowDecoder",
     "base_index",
-    "chain_rows",
     "extends",
     "links_between",
     "plan_list_write",
@@ -188,25 +187,6 @@ def rebuild(
         joinable = row.data if row.type == "msgpack" else None
         chain = (*chain, ChainLink(row.index, row_version, len(value), joinable))
     return Decoded(value, chain)
-
-
-def chain_rows(
-    version: Version, fetch: Callable[[Version], BlobRow | None], stop: Version | None = None
-) -> dict[Version, BlobRow] | None:
-    """The rows ``rebuild`` will read for ``version``, from it down to a full value or to
-    ``stop`` (a version the caller has decoded already); None when a row is missing.
-
-    Collecting them first lets a reader decode later, without access to the storage.
-    """
-    rows: dict[Version, BlobRow] = {}
-    current: Version | None = version
-    while current is not None and current != stop:
-        row = fetch(current)
-        if row is None:
-            return None
-        rows[current] = row
-        current = row.base_version if row.kind == "delta" else None
-    return rows
 
 
 class RowDecoder:

@@ -21,9 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-__all__ = ["LazyChannelValues", "LazyDict"]
+__all__ = ["ABSENT", "LazyChannelValues", "LazyDict"]
 
 _UNSET: Any = object()
+
+ABSENT: Any = object()
+"""What a channel loader returns when the value is gone after all (damaged storage, a thread
+deleted while its listing was read): the channel is then left out, as an eager read would."""
 
 
 class _Unloaded:
@@ -177,7 +181,8 @@ class LazyChannelValues(LazyDict):
     """A checkpoint's channel values, each decoded by its own loader when first read.
 
     ``loaders`` is in channel order and holds only channels that have a value: ``in`` and
-    ``len`` are answered from it without decoding anything.
+    ``len`` are answered from it without decoding anything (a loader that finds its value gone,
+    returning ``ABSENT``, only happens with damaged storage).
     """
 
     __slots__ = ("_decoded", "_loaders")
@@ -189,7 +194,8 @@ class LazyChannelValues(LazyDict):
 
     def _load_all(self) -> dict[str, Any]:
         decoded = self._decoded
-        return {k: decoded[k] if k in decoded else load() for k, load in self._loaders.items()}
+        values = {k: decoded[k] if k in decoded else load() for k, load in self._loaders.items()}
+        return {k: v for k, v in values.items() if v is not ABSENT}
 
     def _one(self, key: str) -> Any:
         """One channel's value, decoded once (``_UNSET`` when it has none)."""
@@ -199,7 +205,7 @@ class LazyChannelValues(LazyDict):
             if load is None:
                 return _UNSET
             found = self._decoded[key] = load()
-        return found
+        return _UNSET if found is ABSENT else found
 
     def __getitem__(self, key: str) -> Any:
         if self._load is None:

@@ -21,9 +21,9 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from threadloom.checkpoint._delta import BlobRow, DeltaTracker, RowDecoder, chain_rows, rebuild
+from threadloom.checkpoint._delta import BlobRow, DeltaTracker, RowDecoder, rebuild
 from threadloom.checkpoint._inline_async import InlineAsyncSaver
-from threadloom.checkpoint._lazy import LazyChannelValues
+from threadloom.checkpoint._lazy import ABSENT, LazyChannelValues
 from threadloom.checkpoint._lifecycle import (
     CheckpointInfo,
     checkpoints_to_drop,
@@ -192,11 +192,12 @@ class InMemorySaver(InlineAsyncSaver):
             if blob.length < 0:  # not a list: decoded afresh, so callers get their own copy
                 loaders[channel] = _decoder(serde, blob)
                 continue
-            found = self._list_loader(thread_id, thread, ns, channel, version, remember, walk)
-            if found is not None:
-                loaders[channel] = found
+            loaders[channel] = self._list_loader(
+                thread_id, thread, ns, channel, version, remember, walk
+            )
         if walk is None:
-            header["channel_values"] = {k: load() for k, load in loaders.items()}
+            values = {k: load() for k, load in loaders.items()}
+            header["channel_values"] = {k: v for k, v in values.items() if v is not ABSENT}
         else:
             header["channel_values"] = LazyChannelValues(loaders)
         checkpoint: Checkpoint = header  # type: ignore[assignment]
@@ -218,33 +219,31 @@ class InMemorySaver(InlineAsyncSaver):
         version: Version,
         remember: bool,
         walk: RowDecoder | None,
-    ) -> Callable[[], list[Any]] | None:
-        """What reads one version of a list channel (None if its chain is damaged).
+    ) -> Callable[[], Any]:
+        """What reads one version of a list channel (``ABSENT`` if its chain is damaged, or
+        was deleted before a listing's value was read).
 
         The list is rebuilt from its delta chain, short-cut by the version the saver last wrote
-        or returned for the channel (the head, on the hot path). The chain's rows are collected
-        now, under the lock, so decoding later needs no access to the storage. ``remember``
-        makes this read the new "last returned" version: reads of the head do, listings do not.
+        or returned for the channel (the head, on the hot path). ``remember`` makes this read
+        the new "last returned" version: reads of the head do, listings do not.
         """
         key = (thread_id, ns, channel)
         known = self._tracker.get(key)
-        stop = known.version if known is not None else None
-        rows = chain_rows(version, lambda v: _row_of(thread.blobs.get((ns, channel, v))), stop)
-        if rows is None:
-            return None
         serde = self.serde
         decode = walk.decode if walk is not None else lambda r: serde.loads_typed((r.type, r.data))
 
-        def load() -> list[Any]:
-            decoded = rebuild(
-                version,
-                rows.get,
-                decode,
-                lambda v: known if known is not None and known.version == v else None,
-            )
-            assert decoded is not None  # every row of the chain was collected above
-            if remember:
-                self._tracker.remember(key, decoded)
+        def load() -> Any:
+            with self._lock:  # a listing's values are read after the lock was let go
+                decoded = rebuild(
+                    version,
+                    lambda v: _row_of(thread.blobs.get((ns, channel, v))),
+                    decode,
+                    lambda v: known if known is not None and known.version == v else None,
+                )
+                if decoded is None:
+                    return ABSENT
+                if remember:
+                    self._tracker.remember(key, decoded)
             return list(decoded.value)
 
         return load

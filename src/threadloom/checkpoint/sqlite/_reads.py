@@ -19,8 +19,8 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any
 
-from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, chain_rows, rebuild
-from threadloom.checkpoint._lazy import LazyChannelValues
+from threadloom.checkpoint._delta import BlobRow, DeltaTracker, rebuild
+from threadloom.checkpoint._lazy import ABSENT, LazyChannelValues
 from threadloom.checkpoint._records import WriteRow, pending_writes, thread_config
 from threadloom.checkpoint.base import Checkpoint, CheckpointTuple
 from threadloom.checkpoint.serde.base import SerializerProtocol
@@ -68,7 +68,8 @@ class Walk:
 
 def _missing_bases(walk: Walk, wanted: set[BlobKey], tracker: DeltaTracker) -> set[BlobKey]:
     """Bases of the delta chains under ``wanted`` not read yet (the walk stops at rows read,
-    full values and the tracker's known version)."""
+    full values and the tracker's known version). Once they are read, the walk goes on from
+    them: chains already complete are not walked again."""
     missing: set[BlobKey] = set()
     for key in wanted:
         thread_id, ns, channel, _version = key
@@ -109,8 +110,9 @@ def read_page(
         decoded_headers[(thread_id, ns, checkpoint_id)] = header
         wanted.update((thread_id, ns, ch, v) for ch, v in header["channel_versions"].items())
     yield from walk.fetch(wanted)
-    while missing := _missing_bases(walk, wanted, tracker):
-        yield from walk.fetch(missing)
+    pending = wanted
+    while pending := _missing_bases(walk, pending, tracker):  # one level of chains per query
+        yield from walk.fetch(pending)
     writes: dict[tuple[str, str, str], list[WriteRow]] = {a: [] for a in headers}
     for thread_id, ns, checkpoint_id, *rest in (yield Fetch(sql.WRITES_AT, (bound,))):
         writes[(thread_id, ns, checkpoint_id)].append(WriteRow(*rest))
@@ -157,10 +159,10 @@ def _values(
             loaders[channel] = partial(serde.loads_typed, (row.type, row.data))
             continue
         loader = _list_loader(serde, tracker, walk, (thread_id, ns, channel), version)
-        if loader is None:
-            continue
         if remember_lists:
             decoded = loader()
+            if decoded is ABSENT:
+                continue
             tracker.remember((thread_id, ns, channel), decoded)
             loaders[channel] = partial(list, decoded.value)
         else:
@@ -170,8 +172,9 @@ def _values(
     return LazyChannelValues(loaders)
 
 
-def _copied(loader: Callable[[], Decoded]) -> list[Any]:
-    return list(loader().value)
+def _copied(loader: Callable[[], Any]) -> Any:
+    decoded = loader()
+    return ABSENT if decoded is ABSENT else list(decoded.value)
 
 
 def _list_loader(
@@ -180,24 +183,20 @@ def _list_loader(
     walk: Walk,
     key: tuple[str, str, str],
     version: Version,
-) -> Callable[[], Decoded] | None:
-    """Rebuilds a list channel's value at ``version`` from the rows the walk read (None when a
-    row of its chain is missing, which only damaged storage gives)."""
+) -> Callable[[], Any]:
+    """Rebuilds a list channel's value at ``version`` from the rows the walk read (all of its
+    chain, ``read_page`` made sure); returns ``ABSENT`` when a row of the chain is missing,
+    which only damaged storage gives."""
     thread_id, ns, channel = key
     known = tracker.get(key)
-    stop = known.version if known is not None else None
-    rows = chain_rows(version, lambda v: walk.rows.get((thread_id, ns, channel, v)), stop)
-    if rows is None:
-        return None
 
-    def load() -> Decoded:
+    def load() -> Any:
         decoded = rebuild(
             version,
-            rows.get,
+            lambda v: walk.rows.get((thread_id, ns, channel, v)),
             lambda r: walk.decode(serde, r),
             lambda v: known if known is not None and known.version == v else None,
         )
-        assert decoded is not None  # every row of the chain was collected above
-        return decoded
+        return ABSENT if decoded is None else decoded
 
     return load
