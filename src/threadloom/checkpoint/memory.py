@@ -21,7 +21,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from threadloom.checkpoint._delta import BlobRow, DeltaTracker, rebuild
+from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, rebuild
 from threadloom.checkpoint._inline_async import InlineAsyncSaver
 from threadloom.checkpoint._lifecycle import (
     CheckpointInfo,
@@ -190,9 +190,10 @@ class InMemorySaver(InlineAsyncSaver):
         )
         if decoded is None:
             return False, None
-        if remember:
-            self._tracker.remember(key, decoded)
-        return True, list(decoded.value)
+        value = list(decoded.value)
+        if remember:  # the reader's list is what a run's channel will extend
+            self._tracker.remember(key, Decoded(decoded.value, decoded.chain, value))
+        return True, value
 
     def _tuple(
         self, thread_id: str, thread: StoredThread, ns: str, row: HeaderRow, remember: bool
