@@ -44,8 +44,9 @@ def take_note(new: object, old: object) -> bool:
     return last[0] is new and last[1] is old and last[2] == len(last[1])
 
 
-_SIZE: Final = 256
-"""Published facts kept at most; an unclaimed fact (no saver, durability "exit") ages out."""
+_SIZE: Final = 32
+"""Published facts kept at most: a saver claims a step's facts at once; an unclaimed one (durability
+"exit" saves only the last checkpoint) ages out, so few old lists are kept alive."""
 
 _facts: dict[int, tuple[list[Any], list[Any], int]] = {}
 _lock = threading.Lock()
