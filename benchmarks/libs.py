@@ -26,6 +26,7 @@ WHERE: Final[dict[str, str]] = {
     "Send": "types",
     "InMemorySaver": "checkpoint.memory",
     "SqliteSaver": "checkpoint.sqlite",
+    "InMemoryStore": "store.memory",
     "entrypoint": "func",
     "task": "func",
 }

@@ -44,6 +44,7 @@ __all__ = [
     "extends",
     "links_between",
     "plan_list_write",
+    "proven_extension",
     "rebuild",
 ]
 
@@ -96,6 +97,9 @@ class Decoded:
 
     value: list[Any]
     chain: tuple[ChainLink, ...]
+    source: list[Any] | None = None
+    """The list ``value`` was copied from (the one the saver stored, or handed to a reader),
+    when known: an append-only fact about a later list names it (``threadloom._appended``)."""
 
     @property
     def version(self) -> Version:
@@ -133,10 +137,29 @@ class ListWrite:
     """The new version as the tracker and cache should remember it."""
 
 
-def plan_list_write(known: Decoded | None, value: list[Any], version: Version) -> ListWrite:
-    """Decide how to store ``value`` (a list) as ``version`` given the last known version."""
+def proven_extension(known: Decoded | None, fact: tuple[list[Any], int] | None) -> bool:
+    """Does an append-only ``fact`` (base, length) about a list prove it extends ``known``?
+
+    O(1): the base must be the very list ``known`` was copied from, with the length it had.
+    """
+    return (
+        known is not None
+        and fact is not None
+        and fact[0] is known.source
+        and fact[1] == len(known.value)
+    )
+
+
+def plan_list_write(
+    known: Decoded | None, value: list[Any], version: Version, *, proven: bool = False
+) -> ListWrite:
+    """Decide how to store ``value`` (a list) as ``version`` given the last known version.
+
+    ``proven``: ``value`` is known to extend ``known`` (``proven_extension``), so its prefix
+    is not compared again.
+    """
     snapshot = list(value)  # the caller may mutate its list later; identity checks need ours
-    if known is not None and extends(known.value, value):
+    if known is not None and (proven or extends(known.value, value)):
         k = known.chain[-1].index + 1
         if k < MAX_DELTAS:
             target = base_index(k)
@@ -144,8 +167,9 @@ def plan_list_write(known: Decoded | None, value: list[Any], version: Version) -
             base = chain[-1]
             if base.index == target:  # always true for chains this module built
                 link = ChainLink(k, version, len(value))
-                return ListWrite(base, base.length, k, Decoded(snapshot, (*chain, link)))
-    full = Decoded(snapshot, (ChainLink(0, version, len(value)),))
+                decoded = Decoded(snapshot, (*chain, link), value)
+                return ListWrite(base, base.length, k, decoded)
+    full = Decoded(snapshot, (ChainLink(0, version, len(value)),), value)
     return ListWrite(None, 0, 0, full)
 
 

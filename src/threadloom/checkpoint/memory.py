@@ -21,7 +21,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from threadloom.checkpoint._delta import BlobRow, DeltaTracker, RowDecoder, rebuild
+from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, RowDecoder, rebuild
 from threadloom.checkpoint._inline_async import InlineAsyncSaver
 from threadloom.checkpoint._lazy import ABSENT, LazyChannelValues
 from threadloom.checkpoint._lifecycle import (
@@ -242,9 +242,10 @@ class InMemorySaver(InlineAsyncSaver):
                 )
                 if decoded is None:
                     return ABSENT
-                if remember:
-                    self._tracker.remember(key, decoded)
-            return list(decoded.value)
+                value = list(decoded.value)
+                if remember:  # the reader's list is what a run's channel will extend
+                    self._tracker.remember(key, Decoded(decoded.value, decoded.chain, value))
+            return value
 
         return load
 
