@@ -1,6 +1,6 @@
 """``AsyncSqliteSaver``: the SQLite checkpointer on an ``aiosqlite.Connection``.
 
-A thin async driver over ``_core.SqlCore`` (the same core as ``SqliteSaver``), on aiosqlite's
+A thin async driver over ``_core.SqliteCore`` (the same core as ``SqliteSaver``), on aiosqlite's
 public API: each statement runs on aiosqlite's connection thread, so the event loop never blocks
 on disk. The sync methods hand the call to the saver's loop when called from another thread, and
 refuse on the loop's own thread (waiting there would deadlock), as LangGraph's do.
@@ -29,7 +29,7 @@ from threadloom.checkpoint.base import (
     next_string_version,
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol
-from threadloom.checkpoint.sqlite._core import SqlCore
+from threadloom.checkpoint.sqlite._core import SqliteCore
 from threadloom.checkpoint.sqlite._effects import (
     Attempt,
     Effect,
@@ -64,7 +64,7 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         self.conn = conn
         self.loop = asyncio.get_running_loop()
         self._lock = asyncio.Lock()
-        self._core = SqlCore(check_synchronous(synchronous))
+        self._core = SqliteCore(check_synchronous(synchronous))
 
     @classmethod
     @asynccontextmanager
