@@ -143,6 +143,8 @@ def _missing_bases(walk: Walk, wanted: set[BlobKey], tracker: DeltaTracker) -> s
         thread_id, ns, channel, _version = key
         known = tracker.get((thread_id, ns, channel))
         while True:
+            if known is not None and known.version == key[3]:
+                break  # the tracker holds this version decoded: ``rebuild`` stops here too
             row = walk.rows.get(key)
             if row is None or row.kind != "delta" or row.base_version is None:
                 break
