@@ -8,6 +8,8 @@ chats alternate turn by turn, so both see the same machine load.
 
 Figures:
 
+The user's messages are ``--chars`` long (default 200); the answers echo them.
+
 - ms per turn, turns 1-50 and 451-500 (the target: threadloom's last 50 at most 1/5 of
   LangGraph's);
 - the bytes of each library's checkpoint tables after the chat, ``pg_total_relation_size``
@@ -43,7 +45,7 @@ TABLES = {
     ),
     "langgraph": ("checkpoints", "checkpoint_blobs", "checkpoint_writes", "checkpoint_migrations"),
 }
-FILLER = " ".join(["words that make a user's message about as long as a real one"] * 3)
+WORDS = "words that make a user's message about as long as a real one "
 
 
 @contextmanager
@@ -91,7 +93,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--turns", type=int, default=500)
     parser.add_argument("--window", type=int, default=50, help="turns averaged at each end")
+    parser.add_argument("--chars", type=int, default=200, help="characters per user message")
     args = parser.parse_args()
+    filler = (WORDS * (args.chars // len(WORDS) + 1))[: args.chars]
     libs = ("threadloom", "langgraph")
     with server() as pg, ExitStack() as stack:
         dsns = {lib: fresh_database(pg, f"bench_{lib}") for lib in libs}
@@ -104,7 +108,7 @@ def main() -> None:
             for lib in libs:
                 began = time.perf_counter()
                 out = graphs[lib].invoke(
-                    {"messages": [("user", f"turn {turn}: {FILLER}")]}, configs[lib]
+                    {"messages": [("user", f"turn {turn}: {filler}")]}, configs[lib]
                 )
                 times[lib].append(time.perf_counter() - began)
                 assert len(out["messages"]) == 2 * turn, (lib, len(out["messages"]))
@@ -115,7 +119,10 @@ def main() -> None:
         (f"ms/turn, last {w} turns", lambda lib: fmean(times[lib][-w:]) * 1e3),
         ("tables, MB", lambda lib: sizes[lib] / 1e6),
     ]
-    print(f"{args.turns}-turn MessagesState chat, PostgresSaver, one embedded PostgreSQL 18")
+    print(
+        f"{args.turns}-turn MessagesState chat ({args.chars}-character user messages), "
+        "PostgresSaver, one embedded PostgreSQL 18"
+    )
     print(f"{'':28} {'threadloom':>12} {'LangGraph':>12} {'ratio':>8}")
     for name, value in rows:
         tl, lg = value("threadloom"), value("langgraph")

@@ -195,11 +195,17 @@ def test_lookups_probe_the_primary_keys(pg_dsn: str) -> None:
     with PostgresSaver.from_conn_string(pg_dsn) as saver:
         saver.setup()
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
-        conn.execute("SET enable_seqscan = off")  # an empty table: ask what the plan can use
+        # A table large enough that scanning it would look cheap to a join on unknown keys.
+        conn.execute(
+            "INSERT INTO threadloom_checkpoint_blobs SELECT 't', '', 'c' || i, '1', 'value', "
+            "'msgpack', '\\x00', NULL, 0, -1 FROM generate_series(1, 5000) i"
+        )
+        conn.execute("ANALYZE threadloom_checkpoint_blobs")
         keys = '[["t", "", "n", "\\"1\\""]]'
         plan = conn.execute("EXPLAIN " + sql.BLOB_ROWS, (keys,)).fetchall()  # type: ignore[operator]
         text = "\n".join(r[0] for r in plan)
-        assert "threadloom_checkpoint_blobs_pkey" in text
+        assert "Index Scan using threadloom_checkpoint_blobs_pkey" in text
+        assert "Seq Scan" not in text
         plan = conn.execute(
             "EXPLAIN " + sql.STORED_VERSIONS,  # type: ignore[operator]
             ("t", "", '[["n", "\\"1\\""]]'),

@@ -11,8 +11,8 @@ shared core (``_sql_core.SqlCore``) runs either module's statements unchanged. W
 - ``LOCK_HEAD``: a transaction-scoped advisory lock on (thread, namespace), taken first in every
   ``put``: two workers writing one thread take turns, so the second one's expected-head check
   sees the first one's checkpoint (``CheckpointConflictError``) instead of forking the thread;
-- many keys are bound as one ``jsonb`` array and joined on the full primary key, so a lookup costs
-  index probes whatever the size of the thread's history;
+- many keys are bound as one ``jsonb`` array, each probing the full primary key (a ``LATERAL``
+  nested loop), so a lookup costs a few index probes whatever the size of the table;
 - ``BEGIN_WRITE`` / ``BEGIN_READ`` / ``COMMIT`` are markers for the driver, which runs each
   operation in one transaction of its own (``threadloom._postgres``); ``BEGIN_READ`` makes that
   transaction ``REPEATABLE READ, READ ONLY`` (one snapshot for a header and its values).
@@ -149,34 +149,48 @@ LOCK_HEAD: Final[str | None] = (
 # -- reading --------------------------------------------------------------------------------
 
 
-def _keys(width: int) -> str:
-    """``jsonb_array_elements`` of the one bound parameter, with its ``width`` fields as k0..."""
-    fields = ", ".join(f"e->>{i} AS k{i}" for i in range(width))
-    return f"(SELECT {fields} FROM jsonb_array_elements(%s::jsonb) e) k"
+def _probe(table: str, alias: str, on: str, columns: str, *, unique: bool) -> str:
+    """Rows of ``table`` for each key of the one bound ``jsonb`` array ``e``: a nested loop of
+    primary-key probes, one per key, whatever the table's size (``LIMIT 1`` for a unique key,
+    ``OFFSET 0`` otherwise keep the planner from turning it into a scan of the whole table)."""
+    fence = "LIMIT 1" if unique else "OFFSET 0"
+    return (
+        f"SELECT {columns} FROM jsonb_array_elements(%s::jsonb) e CROSS JOIN LATERAL "
+        f"(SELECT * FROM {table} {alias} WHERE {on} {fence}) {alias}"
+    )
 
 
-_HEADER_COLUMNS: Final = (
-    "c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.type, c.checkpoint, "
-    "c.metadata_type, c.metadata_blob, c.thread_id"
-)
 HEAD_ADDRESS: Final = (
     f"SELECT thread_id, checkpoint_ns, checkpoint_id FROM {CHECKPOINTS} WHERE thread_id = %s "
     "AND checkpoint_ns = %s ORDER BY checkpoint_id DESC LIMIT 1"
 )
 LIST_ADDRESSES: Final = f"SELECT thread_id, checkpoint_ns, checkpoint_id FROM {CHECKPOINTS} "
-HEADERS_AT: Final = (
-    f"SELECT {_HEADER_COLUMNS} FROM {_keys(3)} JOIN {CHECKPOINTS} c ON c.thread_id = k.k0 "
-    "AND c.checkpoint_ns = k.k1 AND c.checkpoint_id = k.k2"
+HEADERS_AT: Final = _probe(
+    CHECKPOINTS,
+    "c",
+    "c.thread_id = e->>0 AND c.checkpoint_ns = e->>1 AND c.checkpoint_id = e->>2",
+    "c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.type, c.checkpoint, "
+    "c.metadata_type, c.metadata_blob, c.thread_id",
+    unique=True,
 )
-BLOB_ROWS: Final = (
-    "SELECT b.thread_id, b.checkpoint_ns, b.channel, b.version, b.kind, b.type, b.data, "
-    f"b.base_version, b.delta_index, b.length FROM {_keys(4)} JOIN {BLOBS} b "
-    "ON b.thread_id = k.k0 AND b.checkpoint_ns = k.k1 AND b.channel = k.k2 AND b.version = k.k3"
+BLOB_ROWS: Final = _probe(
+    BLOBS,
+    "b",
+    "b.thread_id = e->>0 AND b.checkpoint_ns = e->>1 AND b.channel = e->>2 AND b.version = e->>3",
+    "b.thread_id, b.checkpoint_ns, b.channel, b.version, b.kind, b.type, b.data, "
+    "b.base_version, b.delta_index, b.length",
+    unique=True,
 )
 WRITES_AT: Final = (
-    "SELECT w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.channel, w.idx, w.type, "
-    f"w.value, w.task_path FROM {_keys(3)} JOIN {WRITES} w ON w.thread_id = k.k0 "
-    "AND w.checkpoint_ns = k.k1 AND w.checkpoint_id = k.k2 ORDER BY w.task_id, w.idx"
+    _probe(
+        WRITES,
+        "w",
+        "w.thread_id = e->>0 AND w.checkpoint_ns = e->>1 AND w.checkpoint_id = e->>2",
+        "w.thread_id, w.checkpoint_ns, w.checkpoint_id, w.task_id, w.channel, w.idx, w.type, "
+        "w.value, w.task_path",
+        unique=False,
+    )
+    + " ORDER BY w.task_id, w.idx"
 )
 
 # -- writing --------------------------------------------------------------------------------
@@ -185,9 +199,10 @@ HEAD_ID: Final = (
     f"SELECT max(checkpoint_id) FROM {CHECKPOINTS} WHERE thread_id = %s AND checkpoint_ns = %s"
 )
 STORED_VERSIONS: Final = (
-    f"SELECT b.channel, b.version FROM (SELECT %s::text AS t, %s::text AS n) p "
-    f"CROSS JOIN {_keys(2)} JOIN {BLOBS} b ON b.thread_id = p.t AND b.checkpoint_ns = p.n "
-    "AND b.channel = k.k0 AND b.version = k.k1"
+    "SELECT b.channel, b.version FROM (SELECT %s::text AS t, %s::text AS n) p "
+    "CROSS JOIN jsonb_array_elements(%s::jsonb) e CROSS JOIN LATERAL "
+    f"(SELECT channel, version FROM {BLOBS} b WHERE b.thread_id = p.t AND b.checkpoint_ns = p.n "
+    "AND b.channel = e->>0 AND b.version = e->>1 LIMIT 1) b"
 )
 """Which of the given (channel, version) pairs are stored: probes of the primary key."""
 INSERT_BLOB: Final = (
