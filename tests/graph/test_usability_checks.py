@@ -72,6 +72,11 @@ class LGPostgresSaver:
     __qualname__ = "PostgresSaver"
 
 
+class LGRedisSaver:
+    __module__ = "langgraph.checkpoint.redis"
+    __qualname__ = "RedisSaver"
+
+
 # LangGraph's interrupt() reads its private scratchpad key from the run's config; a threadloom run
 # does not set it. A function compiled in a namespace named like LangGraph's module does the same.
 _LG_TYPES: dict[str, Any] = {"__name__": "langgraph.types"}
@@ -237,9 +242,13 @@ def test_langgraph_command_as_input_names_the_import() -> None:
             {"checkpointer": LGSqliteSaver.from_conn_string("x.db")},
             "from threadloom.checkpoint.sqlite import SqliteSaver",
         ),
-        ({"checkpointer": LGPostgresSaver()}, "threadloom has no counterpart"),
+        (
+            {"checkpointer": LGPostgresSaver()},
+            "from threadloom.checkpoint.postgres import PostgresSaver",
+        ),
+        ({"checkpointer": LGRedisSaver()}, "threadloom has no counterpart"),
     ],
-    ids=["saver", "store", "unopened-sqlite-saver", "no-counterpart"],
+    ids=["saver", "store", "unopened-sqlite-saver", "postgres-saver", "no-counterpart"],
 )
 def test_langgraph_saver_or_store_names_the_import(kwargs: dict[str, Any], fix: str) -> None:
     with pytest.raises(LangGraphObjectError, match=fix) as err:
