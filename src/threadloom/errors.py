@@ -8,9 +8,12 @@ parsing text.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
 from enum import Enum
 from typing import Any
+
+from langchain_core.tools import ToolException
 
 __all__ = [
     "CheckpointConflictError",
@@ -155,9 +158,7 @@ class UnserializableValueError(SerializationError):
 
     def __init__(self, path: str, value: Any, reason: str, fix: str) -> None:
         self.path, self.value, self.reason, self.fix = path, value, reason, fix
-        shown = repr(value)
-        if len(shown) > 120:
-            shown = shown[:117] + "..."
+        shown = shown_value(value)
         super().__init__(f"cannot serialize {path} = {shown}: {reason}. {fix}")
 
     def with_root(self, old_root: str, new_root: str) -> UnserializableValueError:
@@ -354,3 +355,130 @@ class LangGraphDatabaseError(StorageError):
 
 
 __all__ += ["LangGraphDatabaseError"]
+
+
+class ToolInvocationError(ToolException):
+    """A tool call's arguments did not validate against the tool's schema (``ToolNode``).
+
+    By default ``ToolNode`` turns it into an error ``ToolMessage`` so the model can retry with
+    fixed arguments; with ``handle_tool_errors=False`` it is raised.
+    """
+
+    def __init__(
+        self, tool_name: str, source: Exception, tool_kwargs: dict[str, Any], detail: str
+    ) -> None:
+        self.tool_name, self.source, self.tool_kwargs = tool_name, source, tool_kwargs
+        super().__init__(
+            f"Error invoking tool {tool_name!r} with kwargs {tool_kwargs!r} with error:\n"
+            f" {detail}\n Please fix the error and try again."
+        )
+
+
+class ToolCallCommandError(ValueError):
+    """A tool returned a ``Command`` whose update has no ``ToolMessage`` for its own call."""
+
+    def __init__(self, tool_name: str, messages: Any) -> None:
+        self.tool_name = tool_name
+        super().__init__(
+            f"Expected to have a matching ToolMessage in Command.update for tool {tool_name!r}, "
+            f"got: {messages!r}. Every tool call (LLM requesting to call a tool) in the message "
+            "history MUST have a corresponding ToolMessage. You can fix it by modifying the tool "
+            'to return `Command(update={"messages": [ToolMessage("Success", '
+            "tool_call_id=tool_call_id), ...]}, ...)`."
+        )
+
+
+class InvalidChatHistoryError(ValueError):
+    """An agent's history has tool calls with no ``ToolMessage`` (``create_react_agent``)."""
+
+    def __init__(self, tool_calls: Sequence[Any]) -> None:
+        self.tool_calls = list(tool_calls)
+        super().__init__(
+            create_error_message(
+                message="Found AIMessages with tool_calls that do not have a corresponding "
+                f"ToolMessage. Here are the first few of those tool calls: {self.tool_calls[:3]}."
+                "\n\nEvery tool call (LLM requesting to call a tool) in the message history MUST "
+                "have a corresponding ToolMessage (result of a tool invocation to return to the "
+                "LLM) - this is required by most LLM providers.",
+                error_code=ErrorCode.INVALID_CHAT_HISTORY,
+            )
+        )
+
+
+__all__ += ["InvalidChatHistoryError", "ToolCallCommandError", "ToolInvocationError"]
+
+
+class CorruptDataError(SerializationError):
+    """Stored bytes do not decode: changed after they were written, truncated, or crafted.
+
+    ``offset`` is the byte position in the stored bytes where decoding failed (None when it
+    could not be found) and ``path`` the place inside the value being rebuilt there.
+    """
+
+    def __init__(self, reason: str, offset: int | None = None, path: str | None = None) -> None:
+        self.reason, self.offset, self.path = reason, offset, path
+        where = "at an unknown position" if offset is None else f"at byte {offset}"
+        if path:
+            where += f" (in {path})"
+        super().__init__(
+            f"stored bytes are corrupt {where}: {reason}. They were changed after being written "
+            "or were not written by threadloom's JsonPlusSerializer; nothing was imported or "
+            "called. Restore the data from a backup, or delete the checkpoint or thread."
+        )
+
+
+def shown_value(value: Any, limit: int = 120) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters; never raises.
+
+    Huge ints are described rather than converted (int-to-str conversion has a digit limit and
+    is quadratic), and a ``__repr__`` that fails or recurses too deeply is replaced.
+    """
+    if isinstance(value, int) and value.bit_length() > 256:
+        return f"<{type(value).__name__} of {value.bit_length()} bits>"
+    try:
+        shown = _BOUNDED_REPR.repr(value)
+    except Exception:  # a broken __repr__ must not hide the error being reported
+        shown = f"<{type(value).__qualname__} object (its repr() failed)>"
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+_BOUNDED_REPR = reprlib.Repr()  # bounded in depth and width: a huge or deep value stays cheap
+_BOUNDED_REPR.maxlevel = 4
+_BOUNDED_REPR.maxstring = _BOUNDED_REPR.maxother = _BOUNDED_REPR.maxlong = 100
+
+
+__all__ += ["CorruptDataError", "shown_value"]
+
+
+class InvalidConnectionError(TypeError):
+    """A saver was given something other than the open connection it runs on (a file path,
+    say); ``saver`` names the saver, ``value`` is what it got, ``fix`` what to do instead."""
+
+    def __init__(self, saver: str, value: Any, expected: str, fix: str) -> None:
+        self.saver, self.value, self.fix = saver, value, fix
+        shown = repr(value)
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        super().__init__(
+            f"{saver}(conn) needs {expected}, but got {type(value).__name__}: {shown}. {fix}"
+        )
+
+
+__all__ += ["InvalidConnectionError"]
+
+
+class UnstorableTextError(StorageError, ValueError):
+    """A text bound as a key or filter value (a thread id, a namespace, a metadata filter value)
+    holds a lone surrogate, which the database's UTF-8 text cannot hold."""
+
+    def __init__(self, what: str, text: str) -> None:
+        self.text = text
+        super().__init__(
+            f"{what}: the text {shown_value(text)} holds a lone surrogate (a str UTF-8 cannot "
+            "encode), so it cannot be a thread id, namespace or filter value in a SQL database. "
+            "Fix the text (e.g. text.encode('utf-8', 'replace').decode()); channel values and "
+            "metadata may hold such strings, they are stored losslessly."
+        )
+
+
+__all__ += ["UnstorableTextError"]

@@ -1,4 +1,4 @@
-"""The effects the SQLite checkpointer drivers carry out (``_sql_effects``), and their errors.
+"""The effects the SQLite checkpointer drivers carry out: those of ``_sql_effects``.
 
 ``_core.SqliteCore`` decides; a driver (``SqliteSaver`` on ``sqlite3``, ``AsyncSqliteSaver`` on
 ``aiosqlite``) carries out each effect on its connection and sends back the result:
@@ -9,8 +9,8 @@
 - ``Found(item)``: a listing hands one checkpoint to the caller, result: None;
 - ``Pause(seconds)``: wait (retrying what another process holds up), result: None.
 
-A driver translates a failed statement with ``storage_error`` and raises it ``from`` the
-driver's error.
+A driver translates a failed statement with ``_checks.storage_error`` and raises it ``from``
+the driver's error.
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ from threadloom.checkpoint._sql_effects import (
     Steps,
     until_found,
 )
-from threadloom.checkpoint.sqlite import _statements as sql
-from threadloom.errors import StorageError
 
 __all__ = [
     "Attempt",
@@ -36,26 +34,5 @@ __all__ = [
     "Found",
     "Pause",
     "Steps",
-    "storage_error",
     "until_found",
 ]
-
-
-def storage_error(exc: Exception, effect: Effect | None) -> StorageError:
-    """Our error for a driver failure (``effect`` None: the connection itself failed); the
-    driver raises it ``from exc``."""
-    text = str(exc)
-    if "closed" in text.lower() or "no active connection" in text.lower():
-        return StorageError(
-            f"The SQLite checkpointer's connection is closed ({exc}): use the saver inside "
-            "its `with SqliteSaver.from_conn_string(...)` (or `async with` for "
-            "AsyncSqliteSaver) block, or give it an open connection."
-        )
-    hint = ""
-    if "locked" in text or "busy" in text:
-        hint = (
-            " Another connection held the write lock for longer than the busy timeout "
-            f"({sql.BUSY_TIMEOUT_MS // 1000} s): keep write transactions short, or retry."
-        )
-    statement = getattr(effect, "sql", "")
-    return StorageError(f"SQLite checkpointer failed running {statement[:60]!r}: {exc}.{hint}")
