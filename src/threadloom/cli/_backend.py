@@ -1,0 +1,159 @@
+"""Where the CLI keeps and finds its data: one function opens a saver and a store for a command.
+
+The embedded default is one SQLite file under the user's data directory holding the checkpoints
+(``SqliteSaver``) and the memories (``SqliteStore`` with the offline ``tokenlearn-static-model``
+embeddings). ``--db PATH`` or ``$THREADLOOM_DB`` choose another file; ``--dsn`` is the branch
+where PostgreSQL plugs in. Opening checks the file is threadloom's before any command touches it.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from threadloom.checkpoint.base import BaseCheckpointSaver
+from threadloom.errors import CliError, DatabaseError
+from threadloom.store.base import BaseStore
+
+__all__ = ["DB_ENV", "Backend", "default_db_path", "embedding_index", "open_backend"]
+
+DB_ENV: Final = "THREADLOOM_DB"
+"""Environment variable naming the SQLite file used when ``--db`` is not given."""
+
+EMBEDDING_DIMS: Final = 64
+"""Dimensions of ``tokenlearn-static-model``'s vectors."""
+
+THREADLOOM_TABLES: Final = frozenset({"checkpoints", "checkpoint_migrations", "store"})
+"""A file holding none of these tables is not threadloom's."""
+
+
+def default_db_path(
+    env: Mapping[str, str] | None = None, platform: str = sys.platform, home: Path | None = None
+) -> Path:
+    """``$THREADLOOM_DB``, else ``threadloom.db`` in the platform's per-user data directory."""
+    env = os.environ if env is None else env
+    if env.get(DB_ENV):
+        return Path(env[DB_ENV]).expanduser()
+    home = Path.home() if home is None else home
+    if platform == "darwin":
+        base = home / "Library" / "Application Support"
+    elif platform.startswith("win"):
+        base = Path(env.get("LOCALAPPDATA") or home / "AppData" / "Local")
+    else:
+        base = Path(env.get("XDG_DATA_HOME") or home / ".local" / "share")
+    return base / "threadloom" / "threadloom.db"
+
+
+def embedding_index() -> dict[str, Any]:
+    """The store's semantic index: the offline static model, over each memory's ``text``."""
+    try:
+        import static_model
+    except ImportError as exc:
+        raise CliError(
+            "the chat's memories are embedded by the offline model of the "
+            "'tokenlearn-static-model' package, which is not installed. Install the CLI's "
+            "extra: pip install 'threadloom[cli]'"
+        ) from exc
+
+    def embed(texts: list[str]) -> list[list[float]]:
+        vectors: list[list[float]] = static_model.get_embeddings(list(texts))
+        return vectors
+
+    return {"dims": EMBEDDING_DIMS, "embed": embed, "fields": ["text"]}
+
+
+@dataclass(slots=True)
+class Backend:
+    """An open database: its saver, its store, and a read-only view for listing queries."""
+
+    kind: str
+    """``"sqlite"`` or ``"postgres"``: which module under ``cli/`` answers the listing SQL."""
+    location: str
+    """The file path or the DSN (without its password), for messages."""
+    saver: BaseCheckpointSaver[Any]
+    store: BaseStore
+    readonly: sqlite3.Connection | None
+    """A read-only connection for the grouped listing queries (SQLite)."""
+
+
+def _check_sqlite_file(path: Path) -> sqlite3.Connection:
+    """A read-only connection to ``path`` once it is known to be a threadloom database."""
+    where = str(path)
+    if not path.exists():
+        raise DatabaseError(
+            where,
+            "no such database file",
+            "Check the path, or create one with `threadloom chat` or `threadloom demo`.",
+        )
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(
+            where, f"not a SQLite database ({exc})", "Pass the file threadloom wrote."
+        ) from exc
+    if not tables & THREADLOOM_TABLES:
+        conn.close()
+        raise DatabaseError(
+            where,
+            "not a threadloom database (it has no checkpoints or store tables)",
+            "Pass the file that SqliteSaver or SqliteStore wrote.",
+        )
+    return conn
+
+
+@contextmanager
+def open_backend(
+    db: str | None = None, dsn: str | None = None, *, create: bool = False
+) -> Iterator[Backend]:
+    """Open the saver and store of ``--db`` or ``--dsn`` (default file if neither).
+
+    ``create`` makes the file and its tables if missing (chat, demo); inspection commands open
+    only an existing threadloom database and say so otherwise.
+    """
+    if dsn is not None:
+        raise DatabaseError(
+            _without_password(dsn),
+            "PostgreSQL is not available in this version of the CLI",
+            "Use --db PATH with a SQLite file.",
+        )
+    from threadloom.checkpoint.sqlite import SqliteSaver
+    from threadloom.store.sqlite import SqliteStore
+
+    path = Path(db).expanduser() if db else default_db_path()
+    with ExitStack() as stack:
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.exists():
+                stack.callback(_check_sqlite_file(path).close)
+        readonly = None if create else _check_sqlite_file(path)
+        if readonly is not None:
+            stack.callback(readonly.close)
+        try:
+            saver = stack.enter_context(SqliteSaver.from_conn_string(str(path)))
+            store = stack.enter_context(
+                SqliteStore.from_conn_string(str(path), index=embedding_index())  # type: ignore[arg-type]
+            )
+            if create:
+                saver.setup()
+                store.setup()
+        except sqlite3.Error as exc:
+            raise DatabaseError(str(path), f"SQLite failed: {exc}", "Check the file.") from exc
+        yield Backend("sqlite", str(path), saver, store, readonly)
+
+
+def _without_password(dsn: str) -> str:
+    """The DSN as it may appear in a message: any password replaced by ``***``."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(dsn)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return dsn
