@@ -21,7 +21,14 @@ from threadloom.checkpoint.base import BaseCheckpointSaver
 from threadloom.errors import CliError, DatabaseError
 from threadloom.store.base import BaseStore
 
-__all__ = ["DB_ENV", "Backend", "default_db_path", "embedding_index", "open_backend"]
+__all__ = [
+    "DB_ENV",
+    "Backend",
+    "check_sqlite_file",
+    "default_db_path",
+    "embedding_index",
+    "open_backend",
+]
 
 DB_ENV: Final = "THREADLOOM_DB"
 """Environment variable naming the SQLite file used when ``--db`` is not given."""
@@ -82,7 +89,7 @@ class Backend:
     """A read-only connection for the grouped listing queries (SQLite)."""
 
 
-def _check_sqlite_file(path: Path) -> sqlite3.Connection:
+def check_sqlite_file(path: Path) -> sqlite3.Connection:
     """A read-only connection to ``path`` once it is known to be a threadloom database."""
     where = str(path)
     if not path.exists():
@@ -131,8 +138,8 @@ def open_backend(
         if create:
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.exists():
-                stack.callback(_check_sqlite_file(path).close)
-        readonly = None if create else _check_sqlite_file(path)
+                stack.callback(check_sqlite_file(path).close)
+        readonly = None if create else check_sqlite_file(path)
         if readonly is not None:
             stack.callback(readonly.close)
         try:

@@ -8,6 +8,7 @@ keeps the memories every thread of the same user shares and no other user sees.
 
 from __future__ import annotations
 
+import importlib
 import os
 import uuid
 from typing import Any, Final
@@ -52,7 +53,7 @@ def memory_namespace(user_id: str) -> tuple[str, str]:
 
 
 def chat_model(spec: str | None, env: dict[str, str] | None = None) -> BaseChatModel:
-    """The offline rule-based model, or ``provider:name`` through LangChain's ``init_chat_model``."""
+    """The offline rule-based model, or ``provider:name`` via LangChain's ``init_chat_model``."""
     if spec is None:
         return OfflineMemoryModel()
     env = dict(os.environ) if env is None else env
@@ -63,7 +64,7 @@ def chat_model(spec: str | None, env: dict[str, str] | None = None) -> BaseChatM
             spec, f"the API key ${key}", f"Set it (export {key}=...) or leave out --model."
         )
     try:
-        from langchain.chat_models import init_chat_model
+        init_chat_model = importlib.import_module("langchain.chat_models").init_chat_model
     except ImportError as exc:
         raise ModelUnavailableError(
             spec,
@@ -104,7 +105,7 @@ def build_chat_graph(model: BaseChatModel, saver: Any, store: BaseStore) -> Any:
         system = SystemMessage(memory_prompt(found, saved))
         return {"messages": [model.invoke([system, *state["messages"]])]}
 
-    builder = StateGraph(MessagesState)
+    builder: StateGraph[Any] = StateGraph(MessagesState)
     builder.add_node("remember_and_answer", remember_and_answer)
     builder.add_edge(START, "remember_and_answer")
     return builder.compile(checkpointer=saver, store=store)

@@ -6,6 +6,9 @@ import click
 
 from threadloom.cli._common import RootGroup
 from threadloom.cli.chat import chat
+from threadloom.cli.demo import demo
+from threadloom.cli.store import store
+from threadloom.cli.threads import threads
 
 __all__ = ["cli"]
 
@@ -18,4 +21,5 @@ def cli() -> None:
     """
 
 
-cli.add_command(chat)
+for command in (chat, demo, threads, store):
+    cli.add_command(command)

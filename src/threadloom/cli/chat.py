@@ -35,7 +35,7 @@ def thread_owner(backend: Backend, thread_id: str) -> str | None:
     saved = backend.saver.get_tuple({"configurable": {"thread_id": thread_id}})
     if saved is None:
         return None
-    return str(saved.metadata.get("user_id", "")) or None  # type: ignore[call-overload]
+    return str(saved.metadata.get("user_id", "")) or None
 
 
 class ChatSession:

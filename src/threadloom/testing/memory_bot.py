@@ -193,8 +193,8 @@ class OfflineMemoryModel(BaseChatModel):
     @staticmethod
     def _answer_name(earlier: Sequence[str], found: Sequence[RecalledMemory]) -> str:
         for text in reversed(earlier):
-            for memory in memories_stated(text):
-                if name := _NAME_IN_MEMORY.search(memory):
+            for stated in memories_stated(text):
+                if name := _NAME_IN_MEMORY.search(stated):
                     return f"Your name is {name['x']}: you told me in this thread."
         for memory in found:
             if name := _NAME_IN_MEMORY.search(memory.text):
