@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 import click
+from langchain_core.messages import RemoveMessage
 from rich.text import Text
 
 from threadloom.cli._backend import Backend, open_backend
@@ -18,6 +19,7 @@ from threadloom.cli._bot import build_chat_graph, chat_model, memory_namespace
 from threadloom.cli._common import backend_options, console
 from threadloom.cli._render import print_conversation
 from threadloom.errors import CliError
+from threadloom.graph.message import REMOVE_ALL_MESSAGES
 
 __all__ = ["ChatSession", "chat"]
 
@@ -116,17 +118,30 @@ class ChatSession:
 
     def undo(self, _: str) -> bool:
         """Fork the thread from the checkpoint before the last user input."""
-        for snapshot in self.graph.get_state_history(self.config):
-            if snapshot.metadata.get("source") == "input" and snapshot.parent_config:
-                previous = snapshot.parent_config
-                break
-        else:
+        snapshot = self._last_input()
+        if snapshot is None:
             console.print("nothing to undo in this thread", style="dim")
             return True
-        self.graph.update_state(previous, None, as_node="__copy__")
+        if snapshot.parent_config:  # fork: a copy of the checkpoint before the turn is the head
+            self.graph.update_state(snapshot.parent_config, None, as_node="__copy__")
+        else:  # the thread's first turn: nothing came before it, so empty the messages
+            clear = RemoveMessage(id=REMOVE_ALL_MESSAGES)
+            self.graph.update_state(self.config, {"messages": [clear]})
         messages = self.graph.get_state(self.config).values.get("messages", [])
         console.print(f"undone: the thread is back to {len(messages)} messages", style="dim")
         return True
+
+    def _last_input(self) -> Any:
+        """The checkpoint where the head's last turn began, following parents from the head."""
+        by_id = {
+            s.config["configurable"]["checkpoint_id"]: s
+            for s in self.graph.get_state_history(self.config)
+        }
+        snapshot = self.graph.get_state(self.config) if by_id else None
+        while snapshot is not None and snapshot.metadata.get("source") != "input":
+            parent = snapshot.parent_config
+            snapshot = by_id.get(parent["configurable"]["checkpoint_id"]) if parent else None
+        return snapshot
 
     def show_help(self, _: str) -> bool:
         console.print(HELP, markup=False)

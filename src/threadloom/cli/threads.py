@@ -42,8 +42,8 @@ def threads() -> None:
 
 
 @contextmanager
-def _open(db: str | None, dsn: str | None) -> Iterator[Backend]:
-    with open_backend(db, dsn) as backend:
+def _open(db: str | None, dsn: str | None, *, create: bool = False) -> Iterator[Backend]:
+    with open_backend(db, dsn, create=create) as backend:
         try:
             yield backend
         except sqlite3.Error as exc:
@@ -353,7 +353,7 @@ def import_command(source: Any, thread_id: str | None, db: str | None, dsn: str 
     """Read a thread written by `threads export` (same checkpoints, same ids)."""
     header = read_header(source.readline())
     target = thread_id or str(header["thread_id"])
-    with _open(db, dsn) as backend:
+    with _open(db, dsn, create=True) as backend:
         _refuse_existing(backend, target)
         with Progress(console=err_console, transient=True) as progress:
             task = progress.add_task("importing", total=int(header.get("checkpoints", 0)))
