@@ -312,6 +312,30 @@ __all__ += [
 ]
 
 
+class DatabaseConnectionError(StorageError):
+    """A database could not be reached; the message names the host and database, never secrets."""
+
+
+class SetupRequiredError(StorageError):
+    """A database has not been set up (or is behind this version's schema): call ``setup()``."""
+
+
+class ConnectionStateError(StorageError):
+    """A connection handed to threadloom cannot be used as it is (e.g. a failed transaction)."""
+
+
+class MissingExtensionError(StorageError):
+    """A PostgreSQL extension the configuration needs (pgvector) is not installed."""
+
+
+__all__ += [
+    "ConnectionStateError",
+    "DatabaseConnectionError",
+    "MissingExtensionError",
+    "SetupRequiredError",
+]
+
+
 class CliError(ThreadloomError):
     """A ``threadloom`` command cannot do what was asked; ``exit_code`` tells scripts why."""
 

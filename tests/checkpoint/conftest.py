@@ -1,13 +1,29 @@
-"""Helpers for saver tests: build checkpoints and configs the way the engine does."""
+"""Helpers for saver tests, and the saver backend table every shared saver test runs over.
+
+A backend is a factory ``(path, cleanup) -> saver``: ``path`` names the backend's storage (a
+file for SQLite; calling the factory again with the same path reopens it), ``cleanup`` is an
+ExitStack closed after the test. To run the shared tests on a new backend (Postgres), add one
+entry to ``BACKENDS``. Async savers are driven through their sync methods, which hand each call
+to the saver's event loop running in a helper thread (``LoopThread``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+import threading
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 import pytest
 
-from threadloom.checkpoint.base import Checkpoint, empty_checkpoint
+from threadloom.checkpoint.base import BaseCheckpointSaver, Checkpoint, empty_checkpoint
 from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.checkpoint.sqlite import SqliteSaver
+from threadloom.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+T = TypeVar("T")
 
 
 def make_checkpoint(
@@ -30,6 +46,84 @@ def config(thread_id: str, ns: str = "", checkpoint_id: str | None = None, **mor
     return {"configurable": configurable}
 
 
+class LoopThread:
+    """One event loop running in a daemon thread, for the whole life of a test."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self._thread.start()
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join()
+        self.loop.close()
+
+
+Factory = Callable[[Path, ExitStack], BaseCheckpointSaver[Any]]
+_memory_savers: dict[Path, InMemorySaver] = {}
+
+
+def _memory(path: Path, cleanup: ExitStack) -> BaseCheckpointSaver[Any]:
+    """In-memory "storage" is the saver itself: reopening returns the same saver."""
+    if path not in _memory_savers:
+        _memory_savers[path] = InMemorySaver()
+        cleanup.callback(_memory_savers.pop, path, None)
+    return _memory_savers[path]
+
+
+def _sqlite(path: Path, cleanup: ExitStack) -> BaseCheckpointSaver[Any]:
+    return cleanup.enter_context(SqliteSaver.from_conn_string(str(path.with_suffix(".db"))))
+
+
+def _sqlite_async(path: Path, cleanup: ExitStack) -> BaseCheckpointSaver[Any]:
+    loop = LoopThread()
+    cleanup.callback(loop.close)
+    opened = AsyncSqliteSaver.from_conn_string(str(path.with_suffix(".db")))
+    saver = loop.run(opened.__aenter__())
+    cleanup.callback(lambda: loop.run(opened.__aexit__(None, None, None)))
+    return saver
+
+
+BACKENDS: dict[str, Factory] = {
+    "memory": _memory,
+    "sqlite": _sqlite,
+    "sqlite_async": _sqlite_async,
+}
+
+
+class MakeSaver(Protocol):
+    def __call__(self, name: str = "main") -> Any:
+        """A saver of the backend under test on storage ``name``; the same name reopens it."""
+
+
+@pytest.fixture(params=sorted(BACKENDS))
+def backend(request: pytest.FixtureRequest) -> str:
+    """The name of the saver backend under test."""
+    return str(request.param)
+
+
 @pytest.fixture
-def saver() -> InMemorySaver:
+def make_saver(backend: str, tmp_path: Path) -> Iterator[MakeSaver]:
+    """Open savers of the backend under test; each is closed after the test."""
+    with ExitStack() as cleanup:
+
+        def make(name: str = "main") -> Any:
+            return BACKENDS[backend](tmp_path / name, cleanup)
+
+        yield make
+
+
+@pytest.fixture
+def saver(make_saver: MakeSaver) -> Any:
+    """A fresh saver of the backend under test."""
+    return make_saver()
+
+
+@pytest.fixture
+def memory_saver() -> InMemorySaver:
+    """A fresh InMemorySaver, for tests of what only the in-memory saver does."""
     return InMemorySaver()

@@ -307,3 +307,79 @@ def test_any_transaction_mode_of_a_given_connection(
     with SqliteSaver.from_conn_string(path) as reopened:
         head = reopened.get_tuple({"configurable": {"thread_id": "t"}})
         assert head is not None and head.checkpoint["id"] == "1"
+
+
+def test_a_history_walk_reads_pages_in_a_few_queries_and_decodes_each_row_once(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "walk.db")
+    history: list[dict[str, str]] = []
+    with SqliteSaver.from_conn_string(path) as saver:
+        parent = None
+        for turn in range(200):
+            history = [*history, {"text": f"message {turn}"}]
+            checkpoint = {**empty_checkpoint(), "id": f"{turn:04}"}
+            checkpoint["channel_values"] = {"messages": history}
+            checkpoint["channel_versions"] = {"messages": turn + 1}
+            configurable = {"thread_id": "c", "checkpoint_ns": ""}
+            if parent is not None:
+                configurable["checkpoint_id"] = parent
+            saver.put({"configurable": configurable}, checkpoint, {}, {"messages": turn + 1})  # type: ignore[arg-type]
+            parent = checkpoint["id"]
+    with SqliteSaver.from_conn_string(path) as saver:  # cold: nothing remembered
+        saver.setup()
+        statements: list[str] = []
+        saver.conn.set_trace_callback(statements.append)
+        walked = list(saver.list({"configurable": {"thread_id": "c"}}))
+        saver.conn.set_trace_callback(None)
+    assert [len(t.checkpoint["channel_values"]["messages"]) for t in walked] == list(
+        range(200, 0, -1)
+    )
+    assert walked[0].checkpoint["channel_values"]["messages"] == history
+    assert walked[150].checkpoint["channel_values"]["messages"] == history[:50]
+    # pages of 1, 2, 4 ... 64: a handful of statements each, not several per checkpoint
+    assert len(statements) < 100
+    # an element stored once is decoded once per walk: every snapshot shares it
+    assert (
+        walked[0].checkpoint["channel_values"]["messages"][0]
+        is (walked[199].checkpoint["channel_values"]["messages"][0])
+    )
+
+
+def test_batched_reads_use_the_primary_keys(tmp_path: Path) -> None:
+    from threadloom.checkpoint.sqlite import _statements as sql
+
+    with SqliteSaver.from_conn_string(str(tmp_path / "c.db")) as saver:
+        saver.setup()
+        for statement in (sql.HEADERS_AT, sql.BLOB_ROWS, sql.WRITES_AT):
+            plan = " ".join(
+                str(row[-1])
+                for row in saver.conn.execute(f"EXPLAIN QUERY PLAN {statement}", ["[]"])
+            )
+            assert "USING PRIMARY KEY" in plan, statement
+
+
+def test_driver_errors_become_storage_errors(tmp_path: Path) -> None:
+    from threadloom.errors import StorageError
+
+    conn = sqlite3.connect(tmp_path / "a.db", check_same_thread=False)
+    saver = SqliteSaver(conn)
+    saver.setup()
+    conn.close()
+    with pytest.raises(StorageError, match=r"connection is closed.*from_conn_string") as closed:
+        saver.get_tuple({"configurable": {"thread_id": "t"}})
+    assert isinstance(closed.value.__cause__, sqlite3.ProgrammingError)
+    (tmp_path / "b.db").write_bytes(b"not a database " * 100)
+    with SqliteSaver.from_conn_string(str(tmp_path / "b.db")) as garbage:
+        with pytest.raises(StorageError, match="not a database") as bad:
+            garbage.get_tuple({"configurable": {"thread_id": "t"}})
+        assert isinstance(bad.value.__cause__, sqlite3.DatabaseError)
+
+
+async def test_async_driver_errors_become_storage_errors(tmp_path: Path) -> None:
+    from threadloom.errors import StorageError
+
+    async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "a.db")) as saver:
+        await saver.setup()
+    with pytest.raises(StorageError, match="connection is closed"):
+        await saver.aget_tuple({"configurable": {"thread_id": "t"}})

@@ -15,9 +15,12 @@ from typing import Any, Protocol
 
 import pytest
 from async_bridge import AsyncAsSync, LoopThread
+from postgres_server import shared_server
 
 from threadloom.store.base import IndexConfig, TTLConfig
 from threadloom.store.memory import InMemoryStore
+from threadloom.store.postgres import PostgresStore
+from threadloom.store.postgres.aio import AsyncPostgresStore
 from threadloom.store.sqlite import SqliteStore
 from threadloom.store.sqlite.aio import AsyncSqliteStore
 
@@ -80,11 +83,37 @@ def _sqlite_async(
     return _AsyncTTLAsSync(store, loop)
 
 
+def _postgres(
+    tmp_path: Path, index: IndexConfig | None, ttl: TTLConfig | None, cleanup: ExitStack
+) -> Any:
+    dsn, drop = shared_server().fresh_database()  # each store its own database
+    cleanup.callback(drop)
+    store = cleanup.enter_context(PostgresStore.from_conn_string(dsn, index=index, ttl=ttl))
+    store.setup()
+    return store
+
+
+def _postgres_async(
+    tmp_path: Path, index: IndexConfig | None, ttl: TTLConfig | None, cleanup: ExitStack
+) -> Any:
+    dsn, drop = shared_server().fresh_database()
+    cleanup.callback(drop)
+    loop = LoopThread()
+    cleanup.callback(loop.close)
+    opened = AsyncPostgresStore.from_conn_string(dsn, index=index, ttl=ttl)
+    store = loop.run(opened.__aenter__())
+    cleanup.callback(lambda: loop.run(opened.__aexit__(None, None, None)))
+    loop.run(store.setup())
+    return _AsyncTTLAsSync(store, loop)
+
+
 BACKENDS: dict[str, Factory] = {
     "memory": _memory,
     "memory_async": _memory_async,  # the same store through its async methods
     "sqlite": _sqlite,
     "sqlite_async": _sqlite_async,
+    "postgres": _postgres,
+    "postgres_async": _postgres_async,  # AsyncPostgresStore through its async methods
 }
 
 

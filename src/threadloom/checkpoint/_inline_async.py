@@ -20,6 +20,7 @@ from threadloom.checkpoint.base import (
     CheckpointMetadata,
     CheckpointTuple,
     PruneStrategy,
+    TaskWrites,
     ThreadSizeReport,
 )
 
@@ -60,6 +61,16 @@ class InlineAsyncSaver(BaseCheckpointSaver[str]):
         task_path: str = "",
     ) -> None:
         self.put_writes(config, writes, task_id, task_path)
+
+    async def aput_step(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[TaskWrites],
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        return self.put_step(config, writes, checkpoint, metadata, new_versions)
 
     async def adelete_thread(self, thread_id: str) -> None:
         self.delete_thread(thread_id)

@@ -8,7 +8,7 @@ write. This module turns the saver API's arguments into those rows and rows back
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
@@ -22,7 +22,6 @@ from threadloom.checkpoint._delta import (
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
     WRITES_IDX_MAP,
-    ChannelVersions,
     Checkpoint,
     PendingWrite,
 )
@@ -38,7 +37,6 @@ __all__ = [
     "WriteRow",
     "check_expected_head",
     "dumps_fast",
-    "encode_channel_values",
     "encode_list",
     "encode_value",
     "encode_writes",
@@ -163,33 +161,6 @@ def encode_list(
     # Remember the bytes with the link, so a later wider delta can join them.
     link = replace(plan.decoded.chain[-1], data=data if tag == "msgpack" else None)
     return row, Decoded(plan.decoded.value, (*plan.decoded.chain[:-1], link))
-
-
-def encode_channel_values(
-    serde: SerializerProtocol,
-    values: Mapping[str, Any],
-    new_versions: ChannelVersions,
-    known: Callable[[str], Decoded | None],
-) -> tuple[dict[str, BlobRow], dict[str, Decoded]]:
-    """Rows for the channels in ``new_versions``, and the new list versions to remember.
-
-    ``known(channel)`` is the list version the saver last wrote or returned for the channel
-    (None if unknown or no longer stored): a list extending it is stored as a delta.
-    """
-    rows: dict[str, BlobRow] = {}
-    lists: dict[str, Decoded] = {}
-    for channel, version in new_versions.items():
-        if channel not in values:
-            rows[channel] = EMPTY_ROW
-            continue
-        value = values[channel]
-        if type(value) is list:
-            rows[channel], lists[channel] = encode_list(
-                serde, channel, value, version, known(channel)
-            )
-        else:
-            rows[channel] = encode_value(serde, channel, value)
-    return rows, lists
 
 
 def _encode_tail(

@@ -21,7 +21,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, rebuild
+from threadloom.checkpoint._delta import BlobRow, DeltaTracker, rebuild
 from threadloom.checkpoint._inline_async import InlineAsyncSaver
 from threadloom.checkpoint._lifecycle import (
     CheckpointInfo,
@@ -30,8 +30,6 @@ from threadloom.checkpoint._lifecycle import (
     validate_prune_args,
 )
 from threadloom.checkpoint._memory_rows import (
-    ATOM_INTS,
-    ATOM_TYPES,
     Atom,
     BlobKey,
     Checkpoints,
@@ -45,6 +43,7 @@ from threadloom.checkpoint._memory_rows import (
     encode_batch,
     header_size,
     header_versions,
+    is_atom,
     kept_header,
     keyed_writes,
     peek_metadata,
@@ -52,26 +51,25 @@ from threadloom.checkpoint._memory_rows import (
     read_header,
     read_metadata,
 )
+from threadloom.checkpoint._metadata_filter import matches
+from threadloom.checkpoint._put import plan_put, remember
 from threadloom.checkpoint._records import (
-    EMPTY_ROW,
-    check_expected_head,
     dumps_fast,
-    encode_list,
     thread_config,
 )
 from threadloom.checkpoint.base import (
-    CONFIG_KEY_EXPECTED_HEAD,
     INTERRUPT,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
     PruneStrategy,
+    TaskWrites,
     ThreadSizeReport,
     get_serializable_checkpoint_metadata,
     next_string_version,
 )
-from threadloom.checkpoint.serde.base import SerializerProtocol, dumps_channel
+from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 if TYPE_CHECKING:
@@ -84,6 +82,34 @@ Version = str | int | float
 
 _NO_BLOBS: dict[BlobKey, BlobRow | Atom] = {}
 _MISSING: Any = object()
+
+
+def _writes_address(config: RunnableConfig) -> tuple[str, str, str]:
+    """(thread, ns, checkpoint id) of a ``put_writes`` call, which needs a checkpoint id."""
+    configurable = config["configurable"]
+    thread_id = configurable["thread_id"]
+    if type(thread_id) is not str:
+        thread_id = str(thread_id)
+    checkpoint_id = configurable.get("checkpoint_id")
+    if checkpoint_id is None:
+        raise ValueError(
+            f"put_writes for thread {thread_id!r} needs config['configurable']"
+            "['checkpoint_id']: the checkpoint the task ran from."
+        )
+    return thread_id, configurable.get("checkpoint_ns", ""), checkpoint_id
+
+
+class _StoredIn:
+    """The (channel, version) pairs stored for one namespace of a thread, for ``plan_put``."""
+
+    __slots__ = ("blobs", "ns")
+
+    def __init__(self, blobs: dict[BlobKey, BlobRow | Atom], ns: str) -> None:
+        self.blobs = blobs
+        self.ns = ns
+
+    def __contains__(self, pair: object) -> bool:
+        return (self.ns, *pair) in self.blobs  # type: ignore[misc]
 
 
 def _row_of(entry: BlobRow | Atom) -> BlobRow | None:
@@ -280,7 +306,7 @@ class InMemorySaver(InlineAsyncSaver):
                     continue
                 if filter:
                     metadata = peek_metadata(row, self.serde)
-                    if any(metadata.get(k) != v for k, v in filter.items()):
+                    if not matches(metadata, filter):
                         continue
                 found = self._tuple(thread_id, thread, ns, row, remember=False)
             if remaining is not None:
@@ -288,14 +314,6 @@ class InMemorySaver(InlineAsyncSaver):
             yield found
 
     # -- writing ------------------------------------------------------------------------------
-
-    def _known_list(
-        self, thread_id: str, thread: StoredThread | None, ns: str, channel: str
-    ) -> Any:
-        known = self._tracker.get((thread_id, ns, channel))
-        if known is None or thread is None or (ns, channel, known.version) not in thread.blobs:
-            return None  # unknown, or pruned since: the next value is stored whole
-        return known
 
     def put(
         self,
@@ -342,51 +360,28 @@ class InMemorySaver(InlineAsyncSaver):
                 run_id,
             ),
         )
-        seen_head = configurable.get(CONFIG_KEY_EXPECTED_HEAD, _MISSING)
         with self._lock:
             thread = self._threads.get(thread_id)
             stored = thread.checkpoints.get(ns) if thread is not None else None
             head = stored.ids[-1] if stored is not None else None
-            if seen_head is not _MISSING and seen_head != head:
-                check_expected_head(configurable, thread_id, ns, head)  # raises the conflict
             blobs = thread.blobs if thread is not None else _NO_BLOBS
-            rows: builtins.list[tuple[BlobKey, BlobRow | Atom]] = []
-            lists: builtins.list[tuple[str, Decoded]] = []
-            for channel, version in new_versions.items():
-                key = (ns, channel, version)
-                # A (channel, version) names one value: an existing row is never rewritten, so
-                # a delta's base can never change under it (re-putting a checkpoint id still
-                # upserts its header).
-                if key in blobs:
-                    continue
-                value = values.get(channel, _MISSING)
-                cls = type(value)
-                # is_atom(value), inlined: this runs for every changed channel of every step
-                if atoms and (
-                    cls in ATOM_TYPES
-                    or (cls is str and value.isascii())
-                    or (cls is int and value in ATOM_INTS)
-                ):
-                    rows.append((key, value))
-                elif value is _MISSING:
-                    rows.append((key, EMPTY_ROW))
-                elif cls is list:
-                    base = self._known_list(thread_id, thread, ns, channel)
-                    blob, decoded = encode_list(serde, channel, value, version, base)
-                    rows.append((key, blob))
-                    lists.append((channel, decoded))
-                else:
-                    try:
-                        tag, data = serde.dumps_typed(value)
-                    except Exception:
-                        tag, data = dumps_channel(serde, channel, value)  # raises with the path
-                    rows.append((key, BlobRow("value", tag, data)))
+            plan = plan_put(
+                serde,
+                configurable,
+                thread_id,
+                ns,
+                head,
+                values,
+                new_versions,
+                _StoredIn(blobs, ns),
+                self._tracker,
+                keep=is_atom if atoms else None,
+            )
             # Everything is encoded: from here on nothing can fail, so nothing is half-stored.
             if thread is None:
                 thread = self._threads[thread_id] = StoredThread()
-            thread.blobs.update(rows)
-            for channel, decoded in lists:
-                self._tracker.remember((thread_id, ns, channel), decoded)
+            thread.blobs.update(((ns, ch, v), row) for ch, v, row in plan.rows)
+            remember(self._tracker, thread_id, ns, plan)
             if stored is None:
                 stored = thread.checkpoints[ns] = Checkpoints()
             if head is not None and checkpoint_id <= head:
@@ -409,30 +404,45 @@ class InMemorySaver(InlineAsyncSaver):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        configurable = config["configurable"]
-        thread_id = configurable["thread_id"]
-        if type(thread_id) is not str:
-            thread_id = str(thread_id)
-        ns = configurable.get("checkpoint_ns", "")
-        checkpoint_id = configurable.get("checkpoint_id")
-        if checkpoint_id is None:
-            raise ValueError(
-                f"put_writes for thread {thread_id!r} needs config['configurable']"
-                "['checkpoint_id']: the checkpoint the task ran from."
-            )
+        thread_id, ns, checkpoint_id = _writes_address(config)
         batch = encode_batch(self.serde, writes, task_id, task_path)
-        key = (ns, checkpoint_id)
         with self._lock:
-            thread = self._threads.get(thread_id)
-            if thread is None:
-                thread = self._threads[thread_id] = StoredThread()
-            stored = thread.writes.get(key)
-            if stored is None:
-                thread.writes[key] = batch  # the first call: kept as it came
-                return
-            if type(stored) is WriteBatch:
-                stored = thread.writes[key] = keyed_writes(stored)
-            add_batch(stored, batch)  # type: ignore[arg-type]
+            self._add_writes(thread_id, ns, checkpoint_id, batch)
+
+    def put_step(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[TaskWrites],
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """The step's task writes and its checkpoint, stored together or not at all: every
+        write is encoded first, then ``put`` (which stores nothing when it fails) and the
+        writes run under one lock acquisition."""
+        batches = []
+        if writes:
+            thread_id, ns, checkpoint_id = _writes_address(config)
+            batches = [encode_batch(self.serde, w, task, path) for task, path, w in writes]
+        with self._lock:
+            saved = self.put(config, checkpoint, metadata, new_versions)
+            for batch in batches:
+                self._add_writes(thread_id, ns, checkpoint_id, batch)
+        return saved
+
+    def _add_writes(self, thread_id: str, ns: str, checkpoint_id: str, batch: WriteBatch) -> None:
+        """Store one call's writes (under the lock; never fails)."""
+        key = (ns, checkpoint_id)
+        thread = self._threads.get(thread_id)
+        if thread is None:
+            thread = self._threads[thread_id] = StoredThread()
+        stored = thread.writes.get(key)
+        if stored is None:
+            thread.writes[key] = batch  # the first call: kept as it came
+            return
+        if type(stored) is WriteBatch:
+            stored = thread.writes[key] = keyed_writes(stored)
+        add_batch(stored, batch)  # type: ignore[arg-type]
 
     get_next_version = staticmethod(next_string_version)
     """``f"{n+1:032}.{random}"``: zero-padded so string order is numeric order. The function

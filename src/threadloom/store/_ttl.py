@@ -6,12 +6,15 @@ deadlines and runs ``sweep_ttl`` every few minutes in a daemon thread until told
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Future
+from typing import Any
 
-__all__ = ["DEFAULT_SWEEP_MINUTES", "TTLSweeper", "deadline"]
+__all__ = ["DEFAULT_SWEEP_MINUTES", "AsyncTTLSweeper", "TTLSweeper", "deadline", "sweep_minutes"]
 
 DEFAULT_SWEEP_MINUTES = 5.0
 """The sweep interval when neither the call nor ``TTLConfig`` names one (as LangGraph)."""
@@ -73,3 +76,53 @@ class TTLSweeper:
         if stopped:
             self._thread = None
         return stopped
+
+
+class AsyncTTLSweeper:
+    """``TTLSweeper`` for asyncio stores: awaits ``sweep`` every interval in a task."""
+
+    def __init__(self, sweep: Callable[[], Awaitable[int]], name: str) -> None:
+        self._sweep = sweep
+        self._name = name
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, interval_minutes: float) -> asyncio.Task[None]:
+        """Start sweeping (or return the running sweeper's task)."""
+        if self._task is not None and not self._task.done():
+            return self._task
+        if interval_minutes <= 0:
+            raise ValueError(
+                f"sweep_interval_minutes must be a positive number, got {interval_minutes!r}."
+            )
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(self._run(interval_minutes * 60.0))
+        return self._task
+
+    async def _run(self, seconds: float) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), seconds)
+            if self._stop.is_set():
+                return
+            try:
+                await self._sweep()
+            except Exception:  # keep sweeping: one failed sweep must not stop expiry
+                logger.exception("%s: TTL sweep failed", self._name)
+
+    async def stop(self, timeout: float | None = None) -> bool:
+        """Ask the sweeper to stop; True when it has stopped within ``timeout`` seconds."""
+        if self._task is None:
+            return True
+        self._stop.set()
+        done, _ = await asyncio.wait({self._task}, timeout=timeout)
+        if done:
+            self._task = None
+        return bool(done)
+
+
+def sweep_minutes(ttl_config: Mapping[str, Any] | None, given: float | None) -> float | None:
+    """The sweep interval: the call's, else the config's, else the default; None without TTL."""
+    if ttl_config is None:
+        return None
+    return float(given or ttl_config.get("sweep_interval_minutes") or DEFAULT_SWEEP_MINUTES)

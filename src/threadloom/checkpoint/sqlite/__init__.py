@@ -1,17 +1,24 @@
 """``SqliteSaver``: checkpoints in a SQLite file, durable across processes and restarts.
 
-A thin shell over ``_sql.SqlCore``, which holds the schema and every operation; the async twin
-(``aio.AsyncSqliteSaver``) runs the same core on aiosqlite's thread.
+A thin driver over ``_core.SqlCore``, which decides every operation as a generator of effects
+(statements in ``_statements``); the async saver (``aio.AsyncSqliteSaver``) drives the same core
+on aiosqlite.
+
+Durability: the file is in WAL mode with ``synchronous=NORMAL`` by default: a committed step
+survives a crash of the process, and a power loss or OS crash can lose the last commits (never
+corrupt the file). ``synchronous="FULL"`` syncs every commit to disk.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from threadloom.checkpoint._inline_async import InlineAsyncSaver
 from threadloom.checkpoint.base import (
@@ -20,16 +27,30 @@ from threadloom.checkpoint.base import (
     CheckpointMetadata,
     CheckpointTuple,
     PruneStrategy,
+    TaskWrites,
     ThreadSizeReport,
     next_string_version,
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol
-from threadloom.checkpoint.sqlite._sql import SqlCore
+from threadloom.checkpoint.sqlite._core import SqlCore
+from threadloom.checkpoint.sqlite._effects import (
+    Attempt,
+    Effect,
+    Exec,
+    Fetch,
+    Pause,
+    Steps,
+    storage_error,
+    until_found,
+)
+from threadloom.checkpoint.sqlite._statements import ROLLBACK, check_synchronous
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
 
 __all__ = ["SqliteSaver"]
+
+T = TypeVar("T")
 
 
 class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 calls are short
@@ -37,22 +58,33 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
 
     Tables are created on first use (or by ``setup()``). Safe to share between threads of one
     process (calls are serialized) and between processes on one file (WAL, ``BEGIN IMMEDIATE``
-    writes, a busy timeout).
+    writes, a busy timeout). ``synchronous`` is ``"NORMAL"`` (default) or ``"FULL"`` (see the
+    module docstring).
     """
 
-    def __init__(self, conn: sqlite3.Connection, *, serde: SerializerProtocol | None = None):
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        *,
+        serde: SerializerProtocol | None = None,
+        synchronous: str = "NORMAL",
+    ):
         super().__init__(serde=serde)
         self.conn = conn
-        self._core = SqlCore(self.serde)
+        self._lock = threading.RLock()
+        self._core = SqlCore(check_synchronous(synchronous))
 
     @classmethod
     @contextmanager
-    def from_conn_string(cls, conn_string: str) -> Iterator[SqliteSaver]:
+    def from_conn_string(
+        cls, conn_string: str, *, synchronous: str = "NORMAL"
+    ) -> Iterator[SqliteSaver]:
         """A saver on a new connection to ``conn_string`` (a path or ``":memory:"``), closed
         on exit."""
+        level = check_synchronous(synchronous)  # before opening anything
         conn = sqlite3.connect(conn_string, check_same_thread=False)
         try:
-            yield cls(conn)
+            yield cls(conn, synchronous=level)
         finally:
             conn.close()
 
@@ -67,12 +99,53 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
     ) -> None:
         return None
 
+    # -- the driver ---------------------------------------------------------------------------
+
+    def _drive(self, steps: Steps[T]) -> T:
+        """Carry out each effect on the connection, under the lock; roll back on any error."""
+        with self._lock:
+            try:
+                if self.conn.in_transaction:
+                    self.conn.commit()  # a transaction the caller left open on its connection
+            except sqlite3.Error as exc:  # closed, say
+                raise storage_error(exc, None) from exc
+            result: Any = None
+            try:
+                while True:
+                    result = self._do(steps.send(result))
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute(ROLLBACK)
+                raise
+
+    def _do(self, effect: Effect) -> Any:
+        try:
+            match effect:
+                case Fetch(statement, params):
+                    return self.conn.execute(statement, params).fetchall()
+                case Exec(statement, rows):
+                    self.conn.executemany(statement, rows)
+                case Attempt(statement):
+                    try:
+                        return self.conn.execute(statement).fetchall()
+                    except sqlite3.Error as exc:
+                        return exc
+                case Pause(seconds):
+                    time.sleep(seconds)
+        except sqlite3.Error as exc:
+            raise storage_error(exc, effect) from exc
+        return None
+
+    # -- the API ------------------------------------------------------------------------------
+
     def setup(self) -> None:
         """Create or upgrade the tables; idempotent, and run by the first call anyway."""
-        self._core.setup(self.conn)
+        self._drive(self._core.setup())
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return self._core.get_tuple(self.conn, config)
+        return self._drive(self._core.get_tuple(self.serde, config))
 
     def list(
         self,
@@ -82,7 +155,12 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
-        yield from self._core.list(self.conn, config, filter, before, limit)
+        steps = self._core.list_checkpoints(self.serde, config, filter, before, limit)
+        while True:  # each checkpoint is read when the caller asks for it
+            found = self._drive(until_found(steps))
+            if found is None:
+                return
+            yield found
 
     def put(
         self,
@@ -91,7 +169,7 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        return self._core.put(self.conn, config, checkpoint, metadata, new_versions)
+        return self._drive(self._core.put(self.serde, config, checkpoint, metadata, new_versions))
 
     def put_writes(
         self,
@@ -100,16 +178,28 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
         task_id: str,
         task_path: str = "",
     ) -> None:
-        self._core.put_writes(self.conn, config, writes, task_id, task_path)
+        self._drive(self._core.put_writes(self.serde, config, writes, task_id, task_path))
+
+    def put_step(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[TaskWrites],
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """The step's task writes and its checkpoint in one transaction (one commit)."""
+        steps = self._core.put_step(self.serde, config, writes, checkpoint, metadata, new_versions)
+        return self._drive(steps)
 
     def delete_thread(self, thread_id: str) -> None:
-        self._core.delete_thread(self.conn, thread_id)
+        self._drive(self._core.delete_thread(thread_id))
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        self._core.delete_for_runs(self.conn, run_ids)
+        self._drive(self._core.delete_for_runs(self.serde, run_ids))
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        self._core.copy_thread(self.conn, source_thread_id, target_thread_id)
+        self._drive(self._core.copy_thread(source_thread_id, target_thread_id))
 
     def prune(
         self,
@@ -119,10 +209,10 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
         keep_last: int | None = None,
         before: datetime | None = None,
     ) -> None:
-        self._core.prune(self.conn, thread_ids, strategy, keep_last, before)
+        self._drive(self._core.prune(self.serde, thread_ids, strategy, keep_last, before))
 
     def thread_size_report(self, thread_id: str) -> ThreadSizeReport:
         """Counts and stored bytes of one thread (all zero for an unknown thread)."""
-        return self._core.thread_size_report(self.conn, thread_id)
+        return self._drive(self._core.thread_size_report(thread_id))
 
     get_next_version = staticmethod(next_string_version)

@@ -1,17 +1,16 @@
 """``AsyncSqliteSaver``: the SQLite checkpointer on an ``aiosqlite.Connection``.
 
-Every call runs ``_sql.SqlCore`` (the same code as ``SqliteSaver``) on aiosqlite's own
-connection thread, where its ``sqlite3.Connection`` lives, so the event loop never blocks on
-disk. The sync methods hand the call to the saver's loop when called from another thread, and
+A thin async driver over ``_core.SqlCore`` (the same core as ``SqliteSaver``), on aiosqlite's
+public API: each statement runs on aiosqlite's connection thread, so the event loop never blocks
+on disk. The sync methods hand the call to the saver's loop when called from another thread, and
 refuse on the loop's own thread (waiting there would deadlock), as LangGraph's do.
 """
 
 from __future__ import annotations
 
 import asyncio
-import builtins
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,11 +24,23 @@ from threadloom.checkpoint.base import (
     CheckpointMetadata,
     CheckpointTuple,
     PruneStrategy,
+    TaskWrites,
     ThreadSizeReport,
     next_string_version,
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol
-from threadloom.checkpoint.sqlite._sql import SqlCore
+from threadloom.checkpoint.sqlite._core import SqlCore
+from threadloom.checkpoint.sqlite._effects import (
+    Attempt,
+    Effect,
+    Exec,
+    Fetch,
+    Pause,
+    Steps,
+    storage_error,
+    until_found,
+)
+from threadloom.checkpoint.sqlite._statements import ROLLBACK, check_synchronous
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -42,28 +53,67 @@ T = TypeVar("T")
 class AsyncSqliteSaver(BaseCheckpointSaver[str]):
     """A checkpointer backed by an ``aiosqlite.Connection``; same tables as ``SqliteSaver``."""
 
-    def __init__(self, conn: aiosqlite.Connection, *, serde: SerializerProtocol | None = None):
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        *,
+        serde: SerializerProtocol | None = None,
+        synchronous: str = "NORMAL",
+    ):
         super().__init__(serde=serde)
         self.conn = conn
         self.loop = asyncio.get_running_loop()
-        self._core = SqlCore(self.serde)
+        self._lock = asyncio.Lock()
+        self._core = SqlCore(check_synchronous(synchronous))
 
     @classmethod
     @asynccontextmanager
-    async def from_conn_string(cls, conn_string: str) -> AsyncIterator[AsyncSqliteSaver]:
+    async def from_conn_string(
+        cls, conn_string: str, *, synchronous: str = "NORMAL"
+    ) -> AsyncIterator[AsyncSqliteSaver]:
         """A saver on a new aiosqlite connection to ``conn_string``, closed on exit."""
+        level = check_synchronous(synchronous)
         async with aiosqlite.connect(conn_string) as conn:
-            yield cls(conn)
+            yield cls(conn, synchronous=level)
 
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(sqlite3_connection, *args)`` on the connection's thread."""
+    # -- the driver ---------------------------------------------------------------------------
 
-        def call() -> T:
-            raw: sqlite3.Connection = self.conn._conn  # aiosqlite's connection, on its thread
-            return fn(raw, *args)
+    async def _drive(self, steps: Steps[T]) -> T:
+        """Carry out each effect on the connection, under the lock; roll back on any error."""
+        async with self._lock:
+            try:
+                if self.conn.in_transaction:
+                    await self.conn.commit()  # a transaction the caller left open
+            except (sqlite3.Error, ValueError) as exc:  # aiosqlite: ValueError once closed
+                raise storage_error(exc, None) from exc
+            result: Any = None
+            try:
+                while True:
+                    result = await self._do(steps.send(result))
+            except StopIteration as done:
+                return done.value  # type: ignore[no-any-return]
+            except BaseException:
+                if self.conn.in_transaction:
+                    await self.conn.execute(ROLLBACK)
+                raise
 
-        result: T = await self.conn._execute(call)  # type: ignore[no-untyped-call]
-        return result
+    async def _do(self, effect: Effect) -> Any:
+        try:
+            match effect:
+                case Fetch(statement, params):
+                    return await self.conn.execute_fetchall(statement, params)
+                case Exec(statement, rows):
+                    await self.conn.executemany(statement, rows)
+                case Attempt(statement):
+                    try:
+                        return await self.conn.execute_fetchall(statement)
+                    except sqlite3.Error as exc:
+                        return exc
+                case Pause(seconds):
+                    await asyncio.sleep(seconds)
+        except (sqlite3.Error, ValueError) as exc:  # aiosqlite: ValueError once closed
+            raise storage_error(exc, effect) from exc
+        return None
 
     def _sync(self, coro: Coroutine[Any, Any, T]) -> T:
         try:
@@ -79,12 +129,14 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
             )
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
 
+    # -- the API ------------------------------------------------------------------------------
+
     async def setup(self) -> None:
         """Create or upgrade the tables; idempotent, and run by the first call anyway."""
-        await self._run(self._core.setup)
+        await self._drive(self._core.setup())
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return await self._run(self._core.get_tuple, config)
+        return await self._drive(self._core.get_tuple(self.serde, config))
 
     async def alist(
         self,
@@ -94,11 +146,9 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
-        for item in await self._run(self._list, config, filter, before, limit):
-            yield item
-
-    def _list(self, conn: sqlite3.Connection, *args: Any) -> list[CheckpointTuple]:
-        return builtins.list(self._core.list(conn, *args))  # read whole on the connection thread
+        steps = self._core.list_checkpoints(self.serde, config, filter, before, limit)
+        while (found := await self._drive(until_found(steps))) is not None:
+            yield found  # each checkpoint is read when the caller asks for it
 
     async def aput(
         self,
@@ -107,7 +157,8 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        return await self._run(self._core.put, config, checkpoint, metadata, new_versions)
+        steps = self._core.put(self.serde, config, checkpoint, metadata, new_versions)
+        return await self._drive(steps)
 
     async def aput_writes(
         self,
@@ -116,16 +167,28 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        await self._run(self._core.put_writes, config, writes, task_id, task_path)
+        await self._drive(self._core.put_writes(self.serde, config, writes, task_id, task_path))
+
+    async def aput_step(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[TaskWrites],
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """The step's task writes and its checkpoint in one transaction (one commit)."""
+        steps = self._core.put_step(self.serde, config, writes, checkpoint, metadata, new_versions)
+        return await self._drive(steps)
 
     async def adelete_thread(self, thread_id: str) -> None:
-        await self._run(self._core.delete_thread, thread_id)
+        await self._drive(self._core.delete_thread(thread_id))
 
     async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        await self._run(self._core.delete_for_runs, run_ids)
+        await self._drive(self._core.delete_for_runs(self.serde, run_ids))
 
     async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        await self._run(self._core.copy_thread, source_thread_id, target_thread_id)
+        await self._drive(self._core.copy_thread(source_thread_id, target_thread_id))
 
     async def aprune(
         self,
@@ -135,14 +198,14 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         keep_last: int | None = None,
         before: datetime | None = None,
     ) -> None:
-        await self._run(self._core.prune, thread_ids, strategy, keep_last, before)
+        await self._drive(self._core.prune(self.serde, thread_ids, strategy, keep_last, before))
 
     async def athread_size_report(self, thread_id: str) -> ThreadSizeReport:
-        return await self._run(self._core.thread_size_report, thread_id)
+        return await self._drive(self._core.thread_size_report(thread_id))
 
     get_next_version = staticmethod(next_string_version)
 
-    # -- sync: handed to the saver's loop from other threads -----------------------------
+    # -- sync: handed to the saver's loop from other threads ---------------------------------
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         return self._sync(self.aget_tuple(config))
@@ -155,7 +218,9 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
-        yield from self._sync(self._run(self._list, config, filter, before, limit))
+        steps = self._core.list_checkpoints(self.serde, config, filter, before, limit)
+        while (found := self._sync(self._drive(until_found(steps)))) is not None:
+            yield found
 
     def put(
         self,
@@ -174,6 +239,16 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         task_path: str = "",
     ) -> None:
         self._sync(self.aput_writes(config, writes, task_id, task_path))
+
+    def put_step(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[TaskWrites],
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        return self._sync(self.aput_step(config, writes, checkpoint, metadata, new_versions))
 
     def delete_thread(self, thread_id: str) -> None:
         self._sync(self.adelete_thread(thread_id))

@@ -26,6 +26,8 @@ from typing import Any, TypeAlias, TypeVar
 import numpy as np
 
 from threadloom.errors import IndexDimensionsError
+from threadloom.store._batch import EmbedQuery, EmbedTexts, Prepared, prepare_batch
+from threadloom.store._batch import MicrosClock as _Clock
 from threadloom.store._filters import And, parse_filter
 from threadloom.store._ttl import deadline
 from threadloom.store.base import (
@@ -34,13 +36,11 @@ from threadloom.store.base import (
     Item,
     ListNamespacesOp,
     Op,
-    PutOp,
     Result,
     SearchItem,
     SearchOp,
     TTLConfig,
     list_matching_namespaces,
-    validate_ops,
 )
 from threadloom.store.embed import EmbeddingIndex, Vectors
 from threadloom.store.sqlite import _sql as sql
@@ -74,39 +74,8 @@ class ExecMany:
     rows: Sequence[Sequence[Any]]
 
 
-@dataclass(slots=True, frozen=True)
-class EmbedTexts:
-    """Embed documents in one embedder call; the result is a ``(n, dims)`` float32 matrix."""
-
-    texts: tuple[str, ...]
-
-
-@dataclass(slots=True, frozen=True)
-class EmbedQuery:
-    """Embed one search query; the result is a vector."""
-
-    text: str
-
-
 Effect: TypeAlias = Fetch | ExecMany | EmbedTexts | EmbedQuery
 Steps: TypeAlias = Generator[Effect, Any, T]
-
-NamespaceKey: TypeAlias = tuple[tuple[str, ...], str]
-
-
-@dataclass(slots=True)
-class Prepared:
-    """A checked batch with everything it needs from the embedder."""
-
-    ops: list[Op]
-    puts: dict[NamespaceKey, PutOp]
-    """Last put per (namespace, key) wins; dict order is the order of the last writes."""
-    values: dict[NamespaceKey, str]
-    """JSON text of every put value, encoded before the transaction."""
-    names: dict[NamespaceKey, tuple[int, tuple[str, ...]]] = field(default_factory=dict)
-    """Per put: where its vectors start in ``vectors`` and their field names."""
-    vectors: Vectors | None = None
-    queries: dict[str, Vectors] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -119,20 +88,6 @@ class _MirrorChanges:
     """Written items with their new vector ids (empty: no longer embedded)."""
     vectors: list[Vectors] = field(default_factory=list)
     """The entries' vectors, in entry order."""
-
-
-class _Clock:
-    """Microseconds since the epoch that never repeat or go back, so write order is time order."""
-
-    __slots__ = ("_last",)
-
-    def __init__(self) -> None:
-        self._last = 0
-
-    def next(self) -> int:
-        now = time.time_ns() // 1000
-        self._last = now if now > self._last else self._last + 1
-        return self._last
 
 
 class StoreCore:
@@ -173,30 +128,7 @@ class StoreCore:
 
     def prepare(self, ops: Sequence[Op]) -> Steps[Prepared]:
         """Check the batch and embed its documents (one call) and its queries."""
-        ops = list(ops)
-        validate_ops(ops, store_name=self.store_name, supports_ttl=True)
-        puts: dict[NamespaceKey, PutOp] = {}
-        for op in ops:
-            if isinstance(op, PutOp):
-                where = (tuple(op.namespace), op.key)
-                puts.pop(where, None)  # re-insert: the order follows the last write
-                puts[where] = op
-        values = {w: sql.encode_value(op.value) for w, op in puts.items() if op.value is not None}
-        prepared = Prepared(ops, puts, values)
-        if self.index is None:
-            return prepared
-        texts: list[str] = []
-        for where, op in puts.items():
-            if op.value is not None:
-                pairs = self.index.texts_for(op.value, op.index)
-                prepared.names[where] = (len(texts), tuple(name for name, _ in pairs))
-                texts.extend(text for _, text in pairs)
-        if texts:
-            prepared.vectors = yield EmbedTexts(tuple(texts))
-        for op in ops:
-            if isinstance(op, SearchOp) and op.query and op.query not in prepared.queries:
-                prepared.queries[op.query] = yield EmbedQuery(op.query)
-        return prepared
+        return (yield from prepare_batch(ops, self.index, self.store_name, sql.encode_value))
 
     # -- step 2: one transaction -----------------------------------------------------------
 

@@ -1,0 +1,36 @@
+"""PostgreSQL plumbing shared by threadloom's Postgres store and saver (internal).
+
+- ``_core``: effects (``Query``, ``QueryMany``, ``CopyIn``), versioned migrations under an
+  advisory lock, the retry rule and error translation; no I/O.
+- ``_settings``: how connections are set up (autocommit, no prepared statements, tuple rows).
+- ``_sync.Connector`` / ``_aio.AsyncConnector``: accept a DSN, a connection or a pool and run a
+  unit of work in one transaction, retried once when the connection dropped before COMMIT.
+
+A backend writes its logic once as ``_core.Steps`` generators and calls ``connector.run``.
+"""
+
+from threadloom._postgres._aio import AsyncConnector
+from threadloom._postgres._core import (
+    CopyIn,
+    Migrations,
+    Query,
+    QueryMany,
+    Steps,
+    migrate,
+    missing_vector_error,
+    require_setup,
+)
+from threadloom._postgres._sync import Connector
+
+__all__ = [
+    "AsyncConnector",
+    "Connector",
+    "CopyIn",
+    "Migrations",
+    "Query",
+    "QueryMany",
+    "Steps",
+    "migrate",
+    "missing_vector_error",
+    "require_setup",
+]

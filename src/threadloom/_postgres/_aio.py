@@ -1,0 +1,174 @@
+"""The async driver: ``_sync``'s twin on ``psycopg.AsyncConnection`` and ``AsyncConnectionPool``.
+
+:class:`AsyncConnector` takes a DSN, a ``psycopg.AsyncConnection`` or a
+``psycopg_pool.AsyncConnectionPool`` and follows the same rules as ``_sync.Connector`` (settings
+from ``_settings``, one transaction per unit, one retry on a dropped connection). It differs from
+``_sync`` only by ``await`` and ``asyncio.Lock``: read them side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.rows import tuple_row
+from psycopg_pool import AsyncConnectionPool
+
+from threadloom._postgres._core import (
+    CopyIn,
+    Query,
+    QueryMany,
+    Steps,
+    connect_error,
+    may_retry,
+    translate,
+)
+from threadloom._postgres._settings import (
+    CONNECT_KWARGS,
+    check_usable,
+    needs_autocommit,
+    pool_kwargs,
+)
+
+__all__ = ["AsyncConnector"]
+
+T = TypeVar("T")
+
+Source = str | psycopg.AsyncConnection[Any] | AsyncConnectionPool[Any]
+
+
+class AsyncConnector:
+    """Connections for one store or saver; ``close`` releases what the connector opened."""
+
+    def __init__(self, source: Source, *, prepare: bool = False) -> None:
+        if not isinstance(source, str | psycopg.AsyncConnection | AsyncConnectionPool):
+            raise TypeError(
+                "Expected a connection string, a psycopg AsyncConnection or a psycopg_pool "
+                f"AsyncConnectionPool, got {type(source).__name__} {source!r:.100}."
+            )
+        self.source = source
+        self.prepare = False if not prepare else None  # None: psycopg's prepare_threshold rules
+        self._own: psycopg.AsyncConnection[Any] | None = None  # opened from a DSN
+        self._lock = asyncio.Lock()  # one transaction at a time on a single connection
+
+    @classmethod
+    async def open(
+        cls, conninfo: str, *, pool_config: Mapping[str, Any] | None = None, prepare: bool = False
+    ) -> AsyncConnector:
+        """A connector owning a pool (``pool_config`` given) or one connection to ``conninfo``."""
+        if pool_config is None:
+            connector = cls(conninfo, prepare=prepare)
+            await connector._connect()
+            return connector
+        probe = await cls(conninfo)._connect()  # a bad DSN fails now, not after a pool timeout
+        await probe.close()
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            conninfo,
+            **pool_kwargs(pool_config, prepare=prepare),
+            check=AsyncConnectionPool.check_connection,  # replace connections the server dropped
+            open=False,
+        )
+        await pool.open()
+        connector = cls(pool, prepare=prepare)
+        connector._owned_pool = True
+        return connector
+
+    _owned_pool = False
+
+    async def close(self) -> None:
+        """Close the connection or pool this connector opened (never the caller's)."""
+        if self._own is not None:
+            await self._own.close()
+            self._own = None
+        if self._owned_pool and isinstance(self.source, AsyncConnectionPool):
+            await self.source.close()
+
+    # -- connections -------------------------------------------------------------------------
+
+    async def _connect(self) -> psycopg.AsyncConnection[Any]:
+        assert isinstance(self.source, str)
+        kwargs = dict(CONNECT_KWARGS)
+        if self.prepare is None:
+            kwargs.pop("prepare_threshold")
+        try:
+            self._own = await psycopg.AsyncConnection.connect(self.source, **kwargs)
+        except psycopg.Error as exc:
+            raise connect_error(exc, self.source) from exc
+        return self._own
+
+    @property
+    def reconnects(self) -> bool:
+        """Whether a dropped connection can be replaced (DSN or pool, not a given connection)."""
+        return not isinstance(self.source, psycopg.AsyncConnection)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        """A connection ready for a unit of work, held for the duration of the block."""
+        if isinstance(self.source, AsyncConnectionPool):
+            async with self.source.connection() as conn:
+                yield await self._ready(conn)
+            return
+        async with self._lock:
+            if isinstance(self.source, psycopg.AsyncConnection):
+                yield await self._ready(self.source)
+                return
+            conn = self._own
+            if conn is None or conn.closed or conn.broken:
+                if conn is not None:
+                    await conn.close()
+                conn = await self._connect()
+            yield await self._ready(conn)
+
+    @staticmethod
+    async def _ready(conn: psycopg.AsyncConnection[Any]) -> psycopg.AsyncConnection[Any]:
+        check_usable(conn)
+        if needs_autocommit(conn):
+            await conn.set_autocommit(True)
+        return conn
+
+    # -- units of work -----------------------------------------------------------------------
+
+    async def run(self, unit: Callable[[], Steps[T]], what: str) -> T:
+        """Run ``unit()`` in one transaction; once more on a fresh connection if it dropped."""
+        attempt = 0
+        while True:
+            committing = broken = False
+            try:
+                async with self.connection() as conn:
+                    try:
+                        async with conn.transaction():
+                            result = await self._drive(conn, unit())
+                            committing = True
+                        return result
+                    except psycopg.Error:
+                        broken = conn.broken or conn.closed
+                        raise
+            except psycopg.Error as exc:
+                if may_retry(exc, broken, committing, attempt) and (self.reconnects or not broken):
+                    attempt += 1
+                    continue
+                raise translate(exc, what, broken=broken, committing=committing) from exc
+
+    async def _drive(self, conn: psycopg.AsyncConnection[Any], steps: Steps[T]) -> T:
+        """Carry out each effect on ``conn``; the caller's transaction block rolls back."""
+        result: Any = None
+        async with conn.cursor(row_factory=tuple_row) as cur:
+            while True:
+                try:
+                    effect = steps.send(result)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+                match effect:
+                    case Query(statement, params):
+                        await cur.execute(statement, params, prepare=self.prepare)
+                        result = await cur.fetchall() if cur.description is not None else []
+                    case QueryMany(statement, rows):
+                        await cur.executemany(statement, rows)
+                        result = None
+                    case CopyIn(statement, data):
+                        async with cur.copy(statement) as copy:
+                            await copy.write(data)
+                        result = None

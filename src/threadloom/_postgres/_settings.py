@@ -1,0 +1,81 @@
+"""How threadloom sets up PostgreSQL connections: one set of rules for both drivers.
+
+=========================  ===================================================================
+setting                    why
+=========================  ===================================================================
+``autocommit=True``        threadloom opens its own transaction per unit of work; a connection
+                           left in implicit-transaction mode would hold locks until the caller
+                           commits. Set on connections threadloom opens and switched on for a
+                           caller's idle connection, instead of failing.
+``prepare_threshold=None`` no server-side prepared statements, so a pooler in transaction mode
+                           (PgBouncer) never sees a statement prepared on another server
+                           connection. ``prepare=True`` asks for psycopg's default behaviour.
+tuple rows                 threadloom reads rows by position through its own cursors, whatever
+                           ``row_factory`` the caller's connection has.
+=========================  ===================================================================
+
+A caller's connection in a *failed* transaction is refused with a clear error (threadloom never
+rolls back work it did not start); one inside an open transaction of the caller is used as is,
+and threadloom's units become savepoints of that transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Final
+
+from psycopg.pq import TransactionStatus
+
+from threadloom.errors import ConnectionStateError
+
+__all__ = ["CONNECT_KWARGS", "check_usable", "needs_autocommit", "pool_kwargs"]
+
+CONNECT_KWARGS: Final[Mapping[str, Any]] = {"autocommit": True, "prepare_threshold": None}
+"""Keyword arguments of every connection threadloom opens."""
+
+_POOL_KEYS: Final = frozenset(
+    {"min_size", "max_size", "max_idle", "max_lifetime", "timeout", "name", "reconnect_timeout"}
+)
+
+
+def pool_kwargs(pool_config: Mapping[str, Any], *, prepare: bool) -> dict[str, Any]:
+    """``ConnectionPool(...)`` keyword arguments from a LangGraph-style ``pool_config``.
+
+    ``pool_config["kwargs"]`` are extra connection arguments (merged over threadloom's), the
+    other keys are the pool's own (``min_size``, ``max_size``, ...).
+    """
+    unknown = set(pool_config) - _POOL_KEYS - {"kwargs"}
+    if unknown:
+        raise ValueError(
+            f"Unknown pool_config key(s) {sorted(unknown)!r}; use {sorted(_POOL_KEYS)!r} and "
+            "'kwargs' (connection arguments)."
+        )
+    connect = dict(CONNECT_KWARGS)
+    if prepare:
+        connect.pop("prepare_threshold")
+    connect.update(pool_config.get("kwargs") or {})
+    config = {k: v for k, v in pool_config.items() if k not in ("kwargs", "timeout")}
+    config.setdefault("min_size", 1)
+    if "timeout" in pool_config:
+        config["timeout"] = float(pool_config["timeout"])
+    return {"kwargs": connect, **config}
+
+
+def check_usable(conn: Any) -> None:
+    """Refuse a connection threadloom cannot run a transaction on, naming the fix."""
+    if conn.closed:
+        raise ConnectionStateError(
+            "The PostgreSQL connection given to threadloom is closed. Pass an open connection, "
+            "or better a connection pool or a connection string, so threadloom can reconnect."
+        )
+    if conn.info.transaction_status == TransactionStatus.INERROR:
+        raise ConnectionStateError(
+            "The PostgreSQL connection is in a failed transaction (an earlier statement on it "
+            "failed), so threadloom cannot use it: nothing was run. Roll it back first "
+            "(conn.rollback()), or give threadloom a pool or a connection of its own."
+        )
+
+
+def needs_autocommit(conn: Any) -> bool:
+    """Whether to switch ``conn`` to autocommit (only an idle connection can switch)."""
+    return not conn.autocommit and conn.info.transaction_status == TransactionStatus.IDLE

@@ -1,0 +1,175 @@
+"""The sync driver: runs ``_core`` units of work on a psycopg connection, pool or DSN.
+
+:class:`Connector` takes whatever the user has (a DSN, a ``psycopg.Connection`` or a
+``psycopg_pool.ConnectionPool``) and hands out connections set up as threadloom needs them:
+autocommit (threadloom opens its own transactions), tuple rows (whatever ``row_factory`` the
+connection has), no server-side prepared statements unless asked (PgBouncer in transaction mode).
+``run`` executes one unit in one transaction and retries it once on a fresh connection when the
+connection dropped before COMMIT (``_core.may_retry``). ``_aio`` is this module's async twin.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg.rows import tuple_row
+from psycopg_pool import ConnectionPool
+
+from threadloom._postgres._core import (
+    CopyIn,
+    Query,
+    QueryMany,
+    Steps,
+    connect_error,
+    may_retry,
+    translate,
+)
+from threadloom._postgres._settings import (
+    CONNECT_KWARGS,
+    check_usable,
+    needs_autocommit,
+    pool_kwargs,
+)
+
+__all__ = ["Connector"]
+
+T = TypeVar("T")
+
+Source = str | psycopg.Connection[Any] | ConnectionPool[Any]
+
+
+class Connector:
+    """Connections for one store or saver; ``close`` releases what the connector opened."""
+
+    def __init__(self, source: Source, *, prepare: bool = False) -> None:
+        if not isinstance(source, str | psycopg.Connection | ConnectionPool):
+            raise TypeError(
+                "Expected a connection string, a psycopg Connection or a psycopg_pool "
+                f"ConnectionPool, got {type(source).__name__} {source!r:.100}."
+            )
+        self.source = source
+        self.prepare = False if not prepare else None  # None: psycopg's prepare_threshold rules
+        self._own: psycopg.Connection[Any] | None = None  # opened from a DSN
+        self._lock = threading.RLock()  # one transaction at a time on a single connection
+
+    @classmethod
+    def open(
+        cls, conninfo: str, *, pool_config: Mapping[str, Any] | None = None, prepare: bool = False
+    ) -> Connector:
+        """A connector owning a pool (``pool_config`` given) or one connection to ``conninfo``."""
+        if pool_config is None:
+            connector = cls(conninfo, prepare=prepare)
+            connector._connect()
+            return connector
+        probe = cls(conninfo)._connect()  # a bad DSN fails now, not after a pool timeout
+        probe.close()
+        pool: ConnectionPool[Any] = ConnectionPool(
+            conninfo,
+            **pool_kwargs(pool_config, prepare=prepare),
+            check=ConnectionPool.check_connection,  # replace connections the server dropped
+            open=True,
+        )
+        connector = cls(pool, prepare=prepare)
+        connector._owned_pool = True
+        return connector
+
+    _owned_pool = False
+
+    def close(self) -> None:
+        """Close the connection or pool this connector opened (never the caller's)."""
+        if self._own is not None:
+            self._own.close()
+            self._own = None
+        if self._owned_pool and isinstance(self.source, ConnectionPool):
+            self.source.close()
+
+    # -- connections -------------------------------------------------------------------------
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        assert isinstance(self.source, str)
+        kwargs = dict(CONNECT_KWARGS)
+        if self.prepare is None:
+            kwargs.pop("prepare_threshold")
+        try:
+            self._own = psycopg.connect(self.source, **kwargs)
+        except psycopg.Error as exc:
+            raise connect_error(exc, self.source) from exc
+        return self._own
+
+    @property
+    def reconnects(self) -> bool:
+        """Whether a dropped connection can be replaced (DSN or pool, not a given connection)."""
+        return not isinstance(self.source, psycopg.Connection)
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection ready for a unit of work, held for the duration of the block."""
+        if isinstance(self.source, ConnectionPool):
+            with self.source.connection() as conn:
+                yield self._ready(conn)
+            return
+        with self._lock:
+            if isinstance(self.source, psycopg.Connection):
+                yield self._ready(self.source)
+                return
+            conn = self._own
+            if conn is None or conn.closed or conn.broken:
+                if conn is not None:
+                    conn.close()
+                conn = self._connect()
+            yield self._ready(conn)
+
+    @staticmethod
+    def _ready(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
+        check_usable(conn)
+        if needs_autocommit(conn):
+            conn.autocommit = True
+        return conn
+
+    # -- units of work -----------------------------------------------------------------------
+
+    def run(self, unit: Callable[[], Steps[T]], what: str) -> T:
+        """Run ``unit()`` in one transaction; once more on a fresh connection if it dropped."""
+        attempt = 0
+        while True:
+            committing = broken = False
+            try:
+                with self.connection() as conn:
+                    try:
+                        with conn.transaction():
+                            result = self._drive(conn, unit())
+                            committing = True
+                        return result
+                    except psycopg.Error:
+                        broken = conn.broken or conn.closed
+                        raise
+            except psycopg.Error as exc:
+                if may_retry(exc, broken, committing, attempt) and (self.reconnects or not broken):
+                    attempt += 1
+                    continue
+                raise translate(exc, what, broken=broken, committing=committing) from exc
+
+    def _drive(self, conn: psycopg.Connection[Any], steps: Steps[T]) -> T:
+        """Carry out each effect on ``conn``; the caller's transaction block rolls back."""
+        result: Any = None
+        with conn.cursor(row_factory=tuple_row) as cur:
+            while True:
+                try:
+                    effect = steps.send(result)
+                except StopIteration as done:
+                    return done.value  # type: ignore[no-any-return]
+                match effect:
+                    case Query(statement, params):
+                        cur.execute(statement, params, prepare=self.prepare)
+                        result = cur.fetchall() if cur.description is not None else []
+                    case QueryMany(statement, rows):
+                        cur.executemany(statement, rows)
+                        result = None
+                    case CopyIn(statement, data):
+                        with cur.copy(statement) as copy:
+                            copy.write(data)
+                        result = None

@@ -1,0 +1,114 @@
+"""The one ``put`` algorithm every saver runs: expected head, stored versions, value or delta.
+
+A ``put`` stores a checkpoint header and one row per channel whose version is new. What to store
+is decided here, once, as pure functions over what the backend read; the backend only reads
+and writes its rows (dicts for ``InMemorySaver``, tables for SQLite and Postgres):
+
+1. ``probe(...)``: the (channel, version) pairs whose presence decides the put: each new
+   version, and the version of each list channel the saver last wrote or returned (the base a
+   delta would extend). A SQL backend asks for them in one query, under its write lock, with
+   the head of (thread, ns).
+2. ``plan_put(...)``: checks the head the run expected (``CheckpointConflictError`` if it
+   moved, DECISIONS 4), skips versions already stored (a (channel, version) names one value and
+   is never rewritten, so a delta's base never changes under it), and encodes every other
+   channel: ``EMPTY_ROW`` when it has no value, a delta when it is a list extending the known
+   base (``_delta``), else the whole value. Everything is encoded before anything is written,
+   so a value that does not encode stores nothing.
+3. The backend writes ``plan.rows`` and the header; once committed, ``remember(...)`` makes the
+   new list versions the bases of the next deltas.
+
+A new backend implements only steps 1 and 3 around ``plan_put``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Container, Mapping
+from typing import Any, NamedTuple
+
+from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker
+from threadloom.checkpoint._records import EMPTY_ROW, check_expected_head, encode_list
+from threadloom.checkpoint.base import ChannelVersions
+from threadloom.checkpoint.serde.base import SerializerProtocol, dumps_channel
+
+__all__ = ["PutPlan", "plan_put", "probe", "remember"]
+
+Version = str | int | float
+_MISSING: Any = object()
+
+
+class PutPlan(NamedTuple):
+    """What a ``put`` stores besides its header."""
+
+    rows: list[tuple[str, Version, Any]]
+    """``(channel, version, row)`` for each new version: a ``BlobRow``, or for a backend that
+    keeps objects (``keep``) the value itself."""
+    lists: list[tuple[str, Decoded]]
+    """New list versions, to ``remember`` once the rows are committed."""
+
+
+def probe(
+    tracker: DeltaTracker,
+    thread_id: str,
+    ns: str,
+    values: Mapping[str, Any],
+    new_versions: ChannelVersions,
+) -> list[tuple[str, Version]]:
+    """The (channel, version) pairs a backend must look up before ``plan_put``."""
+    pairs: list[tuple[str, Version]] = list(new_versions.items())
+    for channel in new_versions:
+        if type(values.get(channel)) is list:
+            known = tracker.get((thread_id, ns, channel))
+            if known is not None:
+                pairs.append((channel, known.version))
+    return pairs
+
+
+def plan_put(
+    serde: SerializerProtocol,
+    configurable: Mapping[str, Any],
+    thread_id: str,
+    ns: str,
+    head: str | None,
+    values: Mapping[str, Any],
+    new_versions: ChannelVersions,
+    stored: Container[tuple[str, Version]],
+    tracker: DeltaTracker,
+    keep: Callable[[Any], bool] | None = None,
+) -> PutPlan:
+    """Check the expected head and encode the rows of the new versions (module docstring).
+
+    ``head`` is the newest checkpoint id of (thread, ns) read under the backend's write lock;
+    ``stored`` holds the pairs of ``probe`` that are stored; ``keep(value)`` says a value may
+    be kept as the object itself (only ``InMemorySaver`` does, for immutable atoms).
+    """
+    check_expected_head(configurable, thread_id, ns, head)
+    rows: list[tuple[str, Version, Any]] = []
+    lists: list[tuple[str, Decoded]] = []
+    for channel, version in new_versions.items():
+        if (channel, version) in stored:
+            continue
+        value = values.get(channel, _MISSING)
+        if keep is not None and keep(value):
+            rows.append((channel, version, value))
+        elif value is _MISSING:
+            rows.append((channel, version, EMPTY_ROW))
+        elif type(value) is list:
+            known = tracker.get((thread_id, ns, channel))
+            if known is not None and (channel, known.version) not in stored:
+                known = None  # pruned since: the new version is stored whole
+            row, decoded = encode_list(serde, channel, value, version, known)
+            rows.append((channel, version, row))
+            lists.append((channel, decoded))
+        else:
+            try:
+                tag, data = serde.dumps_typed(value)
+            except Exception:
+                tag, data = dumps_channel(serde, channel, value)  # raises with the path
+            rows.append((channel, version, BlobRow("value", tag, data)))
+    return PutPlan(rows, lists)
+
+
+def remember(tracker: DeltaTracker, thread_id: str, ns: str, plan: PutPlan) -> None:
+    """After commit: the new list versions are the bases of the next deltas."""
+    for channel, decoded in plan.lists:
+        tracker.remember((thread_id, ns, channel), decoded)

@@ -1,0 +1,113 @@
+"""The effects the SQLite checkpointer core yields, and what both drivers share about them.
+
+``_core.SqlCore`` decides; a driver (``SqliteSaver`` on ``sqlite3``, ``AsyncSqliteSaver`` on
+``aiosqlite``) carries out each effect on its connection and sends back the result:
+
+- ``Fetch(sql, params)``: run one statement, result: all its rows;
+- ``Exec(sql, rows)``: run one statement per parameter row, result: None;
+- ``Attempt(sql)``: run one statement that may fail, result: its rows or the ``sqlite3.Error``;
+- ``Found(item)``: a listing hands one checkpoint to the caller, result: None;
+- ``Pause(seconds)``: wait (retrying what another process holds up), result: None.
+
+A driver translates a failed statement with ``storage_error`` and raises it ``from`` the
+driver's error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeAlias, TypeVar
+
+from threadloom.checkpoint.base import CheckpointTuple
+from threadloom.checkpoint.sqlite import _statements as sql
+from threadloom.errors import StorageError
+
+__all__ = [
+    "Attempt",
+    "Effect",
+    "Exec",
+    "Fetch",
+    "Found",
+    "Pause",
+    "Steps",
+    "storage_error",
+    "until_found",
+]
+
+T = TypeVar("T")
+
+
+@dataclass(slots=True, frozen=True)
+class Fetch:
+    """Run one statement; the result is all its rows (a list of tuples)."""
+
+    sql: str
+    params: Sequence[Any] = ()
+
+
+@dataclass(slots=True, frozen=True)
+class Exec:
+    """Run one statement once per parameter row; the result is None."""
+
+    sql: str
+    rows: Sequence[Sequence[Any]]
+
+
+@dataclass(slots=True, frozen=True)
+class Attempt:
+    """Run one statement that may fail: the result is its rows, or the ``sqlite3.Error``."""
+
+    sql: str
+
+
+@dataclass(slots=True, frozen=True)
+class Found:
+    """Hand one listed checkpoint to the caller (who may stop there); the result is None."""
+
+    item: CheckpointTuple
+
+
+@dataclass(slots=True, frozen=True)
+class Pause:
+    """Wait ``seconds`` (retrying a step another process holds up); the result is None."""
+
+    seconds: float
+
+
+Effect: TypeAlias = Fetch | Exec | Attempt | Found | Pause
+Steps: TypeAlias = Generator[Effect, Any, T]
+
+
+def storage_error(exc: Exception, effect: Effect | None) -> StorageError:
+    """Our error for a driver failure (``effect`` None: the connection itself failed); the
+    driver raises it ``from exc``."""
+    text = str(exc)
+    if "closed" in text.lower() or "no active connection" in text.lower():
+        return StorageError(
+            f"The SQLite checkpointer's connection is closed ({exc}): use the saver inside "
+            "its `with SqliteSaver.from_conn_string(...)` (or `async with` for "
+            "AsyncSqliteSaver) block, or give it an open connection."
+        )
+    hint = ""
+    if "locked" in text or "busy" in text:
+        hint = (
+            " Another connection held the write lock for longer than the busy timeout "
+            f"({sql.BUSY_TIMEOUT_MS // 1000} s): keep write transactions short, or retry."
+        )
+    statement = getattr(effect, "sql", "")
+    return StorageError(f"SQLite checkpointer failed running {statement[:60]!r}: {exc}.{hint}")
+
+
+def until_found(steps: Steps[None]) -> Steps[CheckpointTuple | None]:
+    """Run a listing up to its next ``Found`` item (None at the end), leaving it paused there:
+    a driver runs this once per item the caller asks for."""
+    result: Any = None
+    while True:
+        try:
+            effect = steps.send(result)
+        except StopIteration:
+            return None
+        if isinstance(effect, Found):
+            return effect.item
+        result = yield effect

@@ -1,0 +1,179 @@
+"""Reading checkpoints from SQLite a page at a time, in a fixed number of queries.
+
+A page (the head for ``get_tuple``, a run of a listing) costs three queries, plus one per level
+of delta chain not yet read, whatever its size: the headers, then every value row they name,
+then the missing bases of delta chains level by level, then the pending writes. For the async
+saver each query is a trip to aiosqlite's thread, so this is what keeps a history walk from
+paying a dozen trips per checkpoint.
+
+A ``Walk`` lives as long as one read (a lookup, or a whole listing): value rows are immutable
+once written, so a row read for one page serves the next, and each row's bytes are decoded once
+per walk: the checkpoints of a history share the elements of their delta chains (as
+``InMemorySaver``'s reads do; treat checkpointed values as immutable).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, rebuild
+from threadloom.checkpoint._records import WriteRow, pending_writes, thread_config
+from threadloom.checkpoint.base import Checkpoint, CheckpointTuple
+from threadloom.checkpoint.serde.base import SerializerProtocol
+from threadloom.checkpoint.sqlite import _statements as sql
+from threadloom.checkpoint.sqlite._effects import Fetch, Steps
+
+__all__ = ["Walk", "read_page"]
+
+Version = str | int | float
+BlobKey = tuple[str, str, str, Version]
+"""(thread, ns, channel, version)."""
+
+
+class Walk:
+    """Value rows read and row bytes decoded during one read."""
+
+    __slots__ = ("rows", "tails")
+
+    def __init__(self) -> None:
+        self.rows: dict[BlobKey, BlobRow | None] = {}
+        self.tails: dict[int, Any] = {}
+        """``id(row)`` → its decoded bytes (rows stay alive in ``rows``)."""
+
+    def decode(self, serde: SerializerProtocol, row: BlobRow) -> Any:
+        found = self.tails.get(id(row), self)
+        if found is self:
+            found = self.tails[id(row)] = serde.loads_typed((row.type, row.data))
+        return found
+
+    def fetch(self, keys: set[BlobKey]) -> Steps[None]:
+        """Read the rows of ``keys`` not read yet, in one query (missing ones as None)."""
+        keys = {k for k in keys if k not in self.rows}
+        if not keys:
+            return
+        bound = json.dumps([[t, ns, ch, sql.version_text(v)] for t, ns, ch, v in keys])
+        for thread_id, ns, channel, vtext, kind, tag, data, base, index, length in (
+            yield Fetch(sql.BLOB_ROWS, (bound,))
+        ):
+            base_version = None if base is None else sql.version_of(base)
+            row = BlobRow(kind, tag, data, base_version, index, length)
+            self.rows[(thread_id, ns, channel, sql.version_of(vtext))] = row
+        for key in keys:
+            self.rows.setdefault(key, None)
+
+
+def _missing_bases(walk: Walk, wanted: set[BlobKey], tracker: DeltaTracker) -> set[BlobKey]:
+    """Bases of the delta chains under ``wanted`` not read yet (the walk stops at rows read,
+    full values and the tracker's known version)."""
+    missing: set[BlobKey] = set()
+    for key in wanted:
+        thread_id, ns, channel, _version = key
+        known = tracker.get((thread_id, ns, channel))
+        while True:
+            row = walk.rows.get(key)
+            if row is None or row.kind != "delta" or row.base_version is None:
+                break
+            if known is not None and known.version == row.base_version:
+                break
+            key = (thread_id, ns, channel, row.base_version)
+            if key not in walk.rows:
+                missing.add(key)
+                break
+    return missing
+
+
+def read_page(
+    serde: SerializerProtocol,
+    tracker: DeltaTracker,
+    walk: Walk,
+    addresses: Sequence[tuple[str, str, str]],
+    remember_lists: bool,
+) -> Steps[list[CheckpointTuple | None]]:
+    """The checkpoints at ``addresses`` (None where one is gone), read inside the caller's
+    snapshot. ``remember_lists`` makes the lists read the tracker's bases (reads of a head)."""
+    if not addresses:
+        return []
+    bound = json.dumps([list(a) for a in addresses])
+    headers: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+    for row in (yield Fetch(sql.HEADERS_AT, (bound,))):
+        ns, checkpoint_id, _parent, _tag, _data, _mtag, _mdata, thread_id = row
+        headers[(thread_id, ns, checkpoint_id)] = row
+    decoded_headers: dict[tuple[str, str, str], dict[str, Any]] = {}
+    wanted: set[BlobKey] = set()
+    for (thread_id, ns, checkpoint_id), row in headers.items():
+        header: dict[str, Any] = serde.loads_typed((row[3], row[4]))
+        decoded_headers[(thread_id, ns, checkpoint_id)] = header
+        wanted.update((thread_id, ns, ch, v) for ch, v in header["channel_versions"].items())
+    yield from walk.fetch(wanted)
+    while missing := _missing_bases(walk, wanted, tracker):
+        yield from walk.fetch(missing)
+    writes: dict[tuple[str, str, str], list[WriteRow]] = {a: [] for a in headers}
+    for thread_id, ns, checkpoint_id, *rest in (yield Fetch(sql.WRITES_AT, (bound,))):
+        writes[(thread_id, ns, checkpoint_id)].append(WriteRow(*rest))
+    page: list[CheckpointTuple | None] = []
+    for address in addresses:
+        row = headers.get(address)
+        if row is None:
+            page.append(None)
+            continue
+        thread_id, ns, checkpoint_id = address
+        header = decoded_headers[address]
+        header["channel_values"] = _values(serde, tracker, walk, address, header, remember_lists)
+        checkpoint: Checkpoint = header  # type: ignore[assignment]
+        parent_id = row[2]
+        page.append(
+            CheckpointTuple(
+                config=thread_config(thread_id, ns, checkpoint_id),
+                checkpoint=checkpoint,
+                metadata=serde.loads_typed((row[5], row[6])),
+                parent_config=thread_config(thread_id, ns, parent_id) if parent_id else None,
+                pending_writes=pending_writes(serde, writes[address]),
+            )
+        )
+    return page
+
+
+def _values(
+    serde: SerializerProtocol,
+    tracker: DeltaTracker,
+    walk: Walk,
+    address: tuple[str, str, str],
+    header: dict[str, Any],
+    remember_lists: bool,
+) -> dict[str, Any]:
+    thread_id, ns, _checkpoint_id = address
+    values: dict[str, Any] = {}
+    for channel, version in header["channel_versions"].items():
+        row = walk.rows.get((thread_id, ns, channel, version))
+        if row is None or row.kind == "empty":
+            continue
+        if row.length < 0:  # not a list: decoded afresh, so callers get their own copy
+            values[channel] = serde.loads_typed((row.type, row.data))
+            continue
+        decoded = _list_at(serde, tracker, walk, (thread_id, ns, channel), version)
+        if decoded is None:
+            continue
+        if remember_lists:
+            tracker.remember((thread_id, ns, channel), decoded)
+        values[channel] = list(decoded.value)
+    return values
+
+
+def _list_at(
+    serde: SerializerProtocol,
+    tracker: DeltaTracker,
+    walk: Walk,
+    key: tuple[str, str, str],
+    version: Version,
+) -> Decoded | None:
+    """A list channel's value at ``version``, rebuilt from the rows the walk read."""
+    thread_id, ns, channel = key
+    known = tracker.get(key)
+    return rebuild(
+        version,
+        lambda v: walk.rows.get((thread_id, ns, channel, v)),
+        lambda r: walk.decode(serde, r),
+        lambda v: known if known is not None and known.version == v else None,
+    )

@@ -1,0 +1,292 @@
+"""Everything the SQLite checkpointers say to SQLite: schema, migrations, named statements.
+
+Both savers (``SqliteSaver`` on ``sqlite3``, ``AsyncSqliteSaver`` on ``aiosqlite``) run exactly
+these statements through the core (``_core``); nothing here touches a connection.
+
+Encoding: a channel version is stored as its JSON text, so an int version reads back as an
+int; checkpoint metadata is kept twice, as the serializer's blob (the truth) and as JSON text
+(``_metadata_filter.filter_json``) that ``list(filter=...)`` queries with ``json_type`` and
+``json_extract``. Values are always bound parameters; only fixed SQL text is spliced in.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any, Final
+
+from threadloom.checkpoint._metadata_filter import sql_condition
+
+__all__ = [
+    "BEGIN_READ",
+    "BEGIN_WRITE",
+    "COMMIT",
+    "MIGRATIONS",
+    "ROLLBACK",
+    "SYNCHRONOUS_LEVELS",
+    "check_synchronous",
+    "filter_conditions",
+    "version_of",
+    "version_text",
+]
+
+Version = str | int | float
+
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    (
+        """CREATE TABLE IF NOT EXISTS checkpoints (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL DEFAULT '',
+            checkpoint_id TEXT NOT NULL,
+            parent_checkpoint_id TEXT,
+            type TEXT NOT NULL,
+            checkpoint BLOB NOT NULL,
+            metadata_type TEXT NOT NULL,
+            metadata_blob BLOB NOT NULL,
+            metadata TEXT NOT NULL,
+            ts TEXT NOT NULL,
+            run_id TEXT,
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id)
+        ) WITHOUT ROWID""",
+        "CREATE INDEX IF NOT EXISTS checkpoints_run_id ON checkpoints (run_id)"
+        " WHERE run_id IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS checkpoints_newest ON checkpoints (checkpoint_id)",
+        """CREATE TABLE IF NOT EXISTS checkpoint_blobs (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            version TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            type TEXT NOT NULL,
+            data BLOB NOT NULL,
+            base_version TEXT,
+            delta_index INTEGER NOT NULL,
+            length INTEGER NOT NULL,
+            PRIMARY KEY (thread_id, checkpoint_ns, channel, version)
+        ) WITHOUT ROWID""",
+        """CREATE TABLE IF NOT EXISTS writes (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL DEFAULT '',
+            checkpoint_id TEXT NOT NULL,
+            task_id TEXT NOT NULL,
+            task_path TEXT NOT NULL DEFAULT '',
+            idx INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            type TEXT NOT NULL,
+            value BLOB NOT NULL,
+            PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
+        ) WITHOUT ROWID""",
+    ),
+)
+"""Append-only: migration ``v`` is ``MIGRATIONS[v]``; never edit one that has shipped, add one."""
+
+# -- connection and transactions ----------------------------------------------------------
+
+BUSY_TIMEOUT_MS: Final = 30_000
+"""How long a writer waits for another connection's write lock before "database is locked"."""
+
+SYNCHRONOUS_LEVELS: Final = ("NORMAL", "FULL", "EXTRA")
+"""``PRAGMA synchronous`` values a saver accepts (``OFF`` can corrupt the file on power loss)."""
+
+SET_BUSY_TIMEOUT: Final = f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"
+JOURNAL_MODE: Final = "PRAGMA journal_mode"
+USE_WAL: Final = "PRAGMA journal_mode = WAL"
+WAL_SWITCH_ATTEMPTS: Final = 200
+WAL_SWITCH_PAUSE_S: Final = 0.05
+
+BEGIN_WRITE: Final = "BEGIN IMMEDIATE"
+"""Writes take the write lock up front, never upgrading a read lock (the usual cause of
+"database is locked" between processes)."""
+BEGIN_READ: Final = "BEGIN"
+"""A read snapshot: a header and its values come from the same state."""
+COMMIT: Final = "COMMIT"
+ROLLBACK: Final = "ROLLBACK"
+
+CREATE_MIGRATIONS: Final = (
+    "CREATE TABLE IF NOT EXISTS checkpoint_migrations (v INTEGER PRIMARY KEY)"
+)
+LAST_MIGRATION: Final = "SELECT max(v) FROM checkpoint_migrations"
+RECORD_MIGRATION: Final = "INSERT INTO checkpoint_migrations (v) VALUES (?)"
+
+
+def check_synchronous(level: object) -> str:
+    """``level`` as one of ``SYNCHRONOUS_LEVELS`` (any case), or a ValueError naming the fix."""
+    if isinstance(level, str) and level.upper() in SYNCHRONOUS_LEVELS:
+        return level.upper()
+    raise ValueError(
+        f"synchronous={level!r} is not supported: use 'NORMAL' (the default: under WAL a "
+        "commit survives a crash of the process; a power loss can lose the last commits) or "
+        "'FULL' (every commit is synced to disk), or 'EXTRA'."
+    )
+
+
+def set_synchronous(level: str) -> str:
+    """The pragma for a level already checked by ``check_synchronous``."""
+    assert level in SYNCHRONOUS_LEVELS
+    return f"PRAGMA synchronous = {level}"
+
+
+# -- reading ------------------------------------------------------------------------------
+
+_HEADER: Final = (
+    "SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, "
+    "metadata_type, metadata_blob, thread_id FROM checkpoints "
+)
+HEAD_ADDRESS: Final = (
+    "SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints WHERE thread_id = ? "
+    "AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT 1"
+)
+"""The newest checkpoint of (thread, ns): one descending lookup on the primary key."""
+LIST_ADDRESSES: Final = "SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints "
+
+# -- writing ------------------------------------------------------------------------------
+
+HEAD_ID: Final = (
+    "SELECT max(checkpoint_id) FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ?"
+)
+STORED_VERSIONS: Final = (
+    "SELECT channel, version FROM checkpoint_blobs WHERE thread_id = ? AND checkpoint_ns = ? "
+    "AND (channel, version) IN "
+    "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+)
+"""Which of the given (channel, version) pairs are stored; pairs bound as one JSON array."""
+INSERT_BLOB: Final = "INSERT INTO checkpoint_blobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+UPSERT_CHECKPOINT: Final = (
+    "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_WRITE_COLUMNS: Final = (
+    "INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, "
+    "type, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+REPLACE_WRITES: Final = "INSERT OR REPLACE " + _WRITE_COLUMNS
+"""Writes of special channels only: they replace (CONTRACT 1.6)."""
+KEEP_WRITES: Final = "INSERT OR IGNORE " + _WRITE_COLUMNS
+"""Regular writes: the first write of (checkpoint, task, idx) wins."""
+
+# -- lifecycle ----------------------------------------------------------------------------
+
+TABLES: Final = ("checkpoints", "checkpoint_blobs", "writes")
+DELETE_THREAD: Final = tuple(f"DELETE FROM {t} WHERE thread_id = ?" for t in TABLES)
+DELETE_VALUES_AND_WRITES: Final = DELETE_THREAD[1:]
+COPY_THREAD: Final = tuple(
+    f"{verb} INTO {table} (thread_id, {rest}) SELECT ?, {rest} FROM {table} WHERE thread_id = ?"
+    for verb, table, rest in (
+        (
+            "INSERT OR REPLACE",
+            "checkpoints",
+            "checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, "
+            "metadata_type, metadata_blob, metadata, ts, run_id",
+        ),
+        (
+            "INSERT OR IGNORE",
+            "checkpoint_blobs",
+            "checkpoint_ns, channel, version, kind, type, data, base_version, delta_index, length",
+        ),
+        (
+            "INSERT OR REPLACE",
+            "writes",
+            "checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, value",
+        ),
+    )
+)
+"""(target, source): ids, values and writes copied as they are."""
+DROP_CHECKPOINT: Final = tuple(
+    f"DELETE FROM {t} WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id = ?"
+    for t in ("checkpoints", "writes")
+)
+HEADERS_OF_THREAD: Final = (
+    "SELECT checkpoint_ns, type, checkpoint FROM checkpoints WHERE thread_id = ?"
+)
+BLOB_BASES_OF_THREAD: Final = (
+    "SELECT checkpoint_ns, channel, version, base_version FROM checkpoint_blobs WHERE thread_id = ?"
+)
+DELETE_BLOB: Final = (
+    "DELETE FROM checkpoint_blobs WHERE thread_id = ? AND checkpoint_ns = ? AND channel = ? "
+    "AND version = ?"
+)
+CHECKPOINTS_OF_RUNS: Final = (
+    "SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints WHERE run_id IN "
+    "(SELECT value FROM json_each(?))"
+)
+"""Run ids bound as one JSON array, however many there are."""
+PRUNE_INFO: Final = (
+    "SELECT c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.ts, "
+    "EXISTS (SELECT 1 FROM writes w WHERE w.thread_id = c.thread_id "
+    "AND w.checkpoint_ns = c.checkpoint_ns AND w.checkpoint_id = c.checkpoint_id "
+    "AND w.channel = ?) FROM checkpoints c WHERE c.thread_id = ?"
+)
+ANY_CHECKPOINT: Final = "SELECT 1 FROM checkpoints WHERE thread_id = ? LIMIT 1"
+SIZE_OF_CHECKPOINTS: Final = (
+    "SELECT count(*), count(DISTINCT checkpoint_ns), "
+    "coalesce(sum(length(checkpoint) + length(metadata_blob)), 0) "
+    "FROM checkpoints WHERE thread_id = ?"
+)
+SIZE_OF_BLOBS: Final = (
+    "SELECT count(*), coalesce(sum(kind = 'delta'), 0), coalesce(sum(length(data)), 0) "
+    "FROM checkpoint_blobs WHERE thread_id = ?"
+)
+SIZE_OF_WRITES: Final = (
+    "SELECT count(*), coalesce(sum(length(value)), 0) FROM writes WHERE thread_id = ?"
+)
+
+# -- encoding -----------------------------------------------------------------------------
+
+_FILTER_KEY: Final = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def version_text(version: Version) -> str:
+    """Versions are stored as JSON so an int version reads back as an int."""
+    return json.dumps(version)
+
+
+def version_of(text: str) -> Version:
+    value: Version = json.loads(text)
+    return value
+
+
+def filter_conditions(filter: Mapping[str, Any]) -> tuple[list[str], list[Any], bool]:
+    """SQL conditions for a metadata filter, their parameters, and whether they are exact
+    (when not, the caller checks ``matches`` in Python and applies no ``LIMIT`` in SQL)."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    exact = True
+    for key, value in filter.items():
+        if not _FILTER_KEY.match(key):
+            raise ValueError(
+                f"metadata filter key {key!r} is not supported: use keys made of letters, "
+                "digits, '_', '.' and '-'."
+            )
+        condition = sql_condition(f'$."{key}"', value)
+        if condition is None:
+            exact = False
+        else:
+            clauses.append(condition[0])
+            params.extend(condition[1])
+    return clauses, params, exact
+
+
+# -- reading many checkpoints at once (a page of a listing) ---------------------------------
+
+
+def _json_tuples(width: int) -> str:
+    """A subquery of the ``width``-tuples bound as one JSON array of arrays."""
+    parts = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(width))
+    return f"(SELECT {parts} FROM json_each(?))"
+
+
+HEADERS_AT: Final = (
+    _HEADER + "WHERE (thread_id, checkpoint_ns, checkpoint_id) IN " + _json_tuples(3)
+)
+"""The headers of many checkpoints; (thread, ns, id) triples bound as one JSON array."""
+BLOB_ROWS: Final = (
+    "SELECT thread_id, checkpoint_ns, channel, version, kind, type, data, base_version, "
+    "delta_index, length FROM checkpoint_blobs "
+    "WHERE (thread_id, checkpoint_ns, channel, version) IN " + _json_tuples(4)
+)
+"""Many value rows; (thread, ns, channel, version text) bound as one JSON array."""
+WRITES_AT: Final = (
+    "SELECT thread_id, checkpoint_ns, checkpoint_id, task_id, channel, idx, type, value, "
+    "task_path FROM writes WHERE (thread_id, checkpoint_ns, checkpoint_id) IN " + _json_tuples(3)
+)
+"""The pending writes of many checkpoints."""

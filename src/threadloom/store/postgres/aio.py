@@ -1,0 +1,132 @@
+"""AsyncPostgresStore: PostgresStore for asyncio, on ``psycopg.AsyncConnection`` or a pool.
+
+Same import path, constructor and ``from_conn_string(...)`` / ``setup()`` usage as LangGraph's
+``langgraph.store.postgres.aio.AsyncPostgresStore``. The asyncio twin of
+``threadloom.store.postgres``: it runs the same ``_core`` units through
+``threadloom._postgres.AsyncConnector``, so no store logic is written twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from threadloom._postgres import AsyncConnector
+from threadloom.store._batch import embed_async
+from threadloom.store._ttl import AsyncTTLSweeper, sweep_minutes
+from threadloom.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig
+from threadloom.store.postgres import PostgresIndexConfig
+from threadloom.store.postgres._core import PgStoreCore
+
+__all__ = ["AsyncPostgresStore"]
+
+
+class AsyncPostgresStore(BaseStore):
+    """A persistent store in PostgreSQL for asyncio programs, with semantic search and TTL.
+
+    ``conn`` is a connection string, a ``psycopg.AsyncConnection`` or a
+    ``psycopg_pool.AsyncConnectionPool``; its settings do not matter. The sync methods work from
+    other threads while the event loop that owns the store runs.
+    """
+
+    supports_ttl = True
+
+    def __init__(
+        self,
+        conn: str | AsyncConnection[Any] | AsyncConnectionPool[Any],
+        *,
+        index: PostgresIndexConfig | IndexConfig | None = None,
+        ttl: TTLConfig | None = None,
+    ) -> None:
+        self._connector = conn if isinstance(conn, AsyncConnector) else AsyncConnector(conn)
+        self.conn = self._connector.source
+        self.index_config = index
+        self.ttl_config = ttl
+        self._core = PgStoreCore(index, ttl, type(self).__name__)
+        self.embeddings = self._core.index.embeddings if self._core.index else None
+        self._sweeper = AsyncTTLSweeper(self.sweep_ttl, type(self).__name__)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @classmethod
+    @asynccontextmanager
+    async def from_conn_string(
+        cls,
+        conn_string: str,
+        *,
+        pipeline: bool = False,
+        pool_config: Mapping[str, Any] | None = None,
+        index: PostgresIndexConfig | IndexConfig | None = None,
+        ttl: TTLConfig | None = None,
+    ) -> AsyncIterator[AsyncPostgresStore]:
+        """Connect (one connection, or a pool when ``pool_config`` is given), yield a store."""
+        connector = await AsyncConnector.open(conn_string, pool_config=pool_config)
+        store = cls(connector, index=index, ttl=ttl)  # type: ignore[arg-type]
+        try:
+            yield store
+        finally:
+            await store.close()
+
+    async def close(self) -> None:
+        """Stop the sweeper; close the connection opened from a connection string (never the
+        caller's own connection or pool)."""
+        await self.stop_ttl_sweeper()
+        await self._connector.close()
+
+    async def setup(self) -> None:
+        """Create or migrate the tables (and the vector index the config needs)."""
+        self._loop = asyncio.get_running_loop()
+        await self._connector.run(self._core.setup, f"setting up {type(self).__name__}")
+
+    # -- batches -----------------------------------------------------------------------------
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        """Run ``ops`` in one transaction; reads see the store before the batch's writes."""
+        self._loop = asyncio.get_running_loop()
+        prepared = await embed_async(self._core.index, self._core.prepare(list(ops)))
+        return await self._connector.run(
+            lambda: self._core.apply(prepared), "running a store batch"
+        )
+
+    def batch(self, ops: Iterable[Op]) -> list[Result]:
+        """Run ``abatch`` on the store's event loop from another thread and wait for it."""
+        loop = self._loop
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is None or running is loop:
+            raise asyncio.InvalidStateError(
+                "AsyncPostgresStore's sync methods (get, put, search, batch ...) only work from "
+                "a thread other than the event loop's, after the store was used there once. In "
+                "async code use aget, aput, asearch, abatch instead."
+            )
+        return asyncio.run_coroutine_threadsafe(self.abatch(list(ops)), loop).result()
+
+    # -- TTL ---------------------------------------------------------------------------------
+
+    async def sweep_ttl(self) -> int:
+        """Delete every expired item now; return how many were deleted."""
+        return await self._connector.run(self._core.sweep, "sweeping expired items")
+
+    async def start_ttl_sweeper(
+        self, sweep_interval_minutes: float | None = None
+    ) -> asyncio.Task[None]:
+        """Sweep expired items in a task every interval (default: config, else 5 minutes).
+
+        Without a ``ttl`` config there is nothing to sweep and a finished task is returned.
+        """
+        minutes = sweep_minutes(self.ttl_config, sweep_interval_minutes)
+        if minutes is None:
+            task = asyncio.create_task(asyncio.sleep(0))
+            await task
+            return task
+        return self._sweeper.start(minutes)
+
+    async def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
+        """Stop the sweeper task; True when it stopped within ``timeout`` seconds."""
+        return await self._sweeper.stop(timeout)

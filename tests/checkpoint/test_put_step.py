@@ -1,0 +1,103 @@
+"""``put_step``: a superstep's task writes and its checkpoint stored together or not at all
+(DECISIONS 3), on every backend; and the SQLite durability setting."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import MakeSaver, config, make_checkpoint
+
+from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD
+from threadloom.checkpoint.sqlite import SqliteSaver
+from threadloom.errors import CheckpointConflictError, SerializationError
+
+META: Any = {"source": "loop", "step": 1}
+
+
+def _first(saver: Any) -> str:
+    checkpoint = make_checkpoint({"a": 1})
+    saver.put(config("t"), checkpoint, {"source": "input", "step": -1}, {"a": 1})
+    return checkpoint["id"]
+
+
+def _state(saver: Any, make_saver: MakeSaver, parent: str) -> tuple[list[str], list[Any]]:
+    """(checkpoint ids newest first, writes of ``parent``), read through a reopened saver."""
+    reopened = make_saver()
+    ids = [t.checkpoint["id"] for t in reopened.list(config("t"))]
+    parent_tuple = reopened.get_tuple(config("t", checkpoint_id=parent))
+    return ids, parent_tuple.pending_writes
+
+
+def test_put_step_stores_writes_and_checkpoint(saver: Any, make_saver: MakeSaver) -> None:
+    parent = _first(saver)
+    child = make_checkpoint({"a": 2, "log": ["x", "y"]}, {"a": 2, "log": 2})
+    writes = [("task-1", "~1", [("a", 2)]), ("task-2", "~2", [("log", ["x", "y"])])]
+    saved = saver.put_step(config("t", checkpoint_id=parent), writes, child, META, {"a": 2})
+    assert saved["configurable"]["checkpoint_id"] == child["id"]
+    ids, pending = _state(saver, make_saver, parent)
+    assert ids == [child["id"], parent]
+    assert pending == [("task-1", "a", 2), ("task-2", "log", ["x", "y"])]
+
+
+@pytest.mark.parametrize("failure", ["conflict", "unencodable value"])
+def test_a_failing_put_step_stores_nothing(saver: Any, make_saver: MakeSaver, failure: str) -> None:
+    parent = _first(saver)
+    extra: dict[str, Any] = {}
+    values: dict[str, Any] = {"a": 2}
+    if failure == "conflict":
+        extra[CONFIG_KEY_EXPECTED_HEAD] = "not-the-head"
+        expected: type[Exception] = CheckpointConflictError
+    else:
+        values["b"] = object()  # fails inside the transaction, after the writes were inserted
+        expected = SerializationError
+    child = make_checkpoint(values, {"a": 2, "b": 2})
+    writes = [("task-1", "", [("a", 2)])]
+    with pytest.raises(expected):
+        saver.put_step(
+            config("t", checkpoint_id=parent, **extra), writes, child, META, {"a": 2, "b": 2}
+        )
+    assert _state(saver, make_saver, parent) == ([parent], [])
+    # and the saver still works: the same step without the fault goes through whole
+    child = make_checkpoint({"a": 2}, {"a": 2})
+    saver.put_step(config("t", checkpoint_id=parent), writes, child, META, {"a": 2})
+    assert _state(saver, make_saver, parent) == ([child["id"], parent], [("task-1", "a", 2)])
+
+
+def test_put_step_on_sqlite_is_one_write_transaction(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "c.db", check_same_thread=False)
+    saver = SqliteSaver(conn)
+    parent = _first(saver)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    child = make_checkpoint({"a": 2}, {"a": 2})
+    writes = [("task-1", "", [("a", 2)]), ("task-2", "", [("a", 3)])]
+    saver.put_step(config("t", checkpoint_id=parent), writes, child, META, {"a": 2})
+    conn.set_trace_callback(None)
+    assert sum(s.startswith("BEGIN IMMEDIATE") for s in statements) == 1
+    assert sum(s.startswith("COMMIT") for s in statements) == 1
+    conn.close()
+
+
+@pytest.mark.parametrize(("level", "pragma"), [("NORMAL", 1), ("full", 2), ("EXTRA", 3)])
+def test_synchronous_level(tmp_path: Path, level: str, pragma: int) -> None:
+    with SqliteSaver.from_conn_string(str(tmp_path / "c.db"), synchronous=level) as saver:
+        saver.setup()
+        assert saver.conn.execute("PRAGMA synchronous").fetchone()[0] == pragma
+        assert saver.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_synchronous_defaults_to_normal(tmp_path: Path) -> None:
+    with SqliteSaver.from_conn_string(str(tmp_path / "c.db")) as saver:
+        _first(saver)
+        assert saver.conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("level", ["OFF", "fast", 2, None])
+def test_bad_synchronous_level_is_a_clear_error(tmp_path: Path, level: Any) -> None:
+    opening = SqliteSaver.from_conn_string(str(tmp_path / "c.db"), synchronous=level)
+    with pytest.raises(ValueError, match=r"synchronous=.*'NORMAL'.*'FULL'"), opening:
+        pass
+    assert not (tmp_path / "c.db").exists()  # refused before opening anything
