@@ -8,6 +8,7 @@ where PostgreSQL plugs in. Opening checks the file is threadloom's before any co
 
 from __future__ import annotations
 
+import importlib
 import os
 import sqlite3
 import sys
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from threadloom.checkpoint.base import BaseCheckpointSaver
-from threadloom.errors import CliError, DatabaseError
+from threadloom.errors import CliError, DatabaseError, SetupRequiredError, StorageError
 from threadloom.store.base import BaseStore
 
 __all__ = [
@@ -83,10 +84,23 @@ class Backend:
     """``"sqlite"`` or ``"postgres"``: which module under ``cli/`` answers the listing SQL."""
     location: str
     """The file path or the DSN (without its password), for messages."""
-    saver: BaseCheckpointSaver[Any]
     store: BaseStore
-    readonly: sqlite3.Connection | None
+    checkpointer: BaseCheckpointSaver[Any] | None
+    """None where this version has no saver for the backend (see ``saver``)."""
+    readonly: sqlite3.Connection | None = None
     """A read-only connection for the grouped listing queries (SQLite)."""
+
+    @property
+    def saver(self) -> BaseCheckpointSaver[Any]:
+        """The checkpoint saver, or a ``DatabaseError`` saying this backend has none yet."""
+        if self.checkpointer is None:
+            raise DatabaseError(
+                self.location,
+                f"threads on {self.kind} need threadloom.checkpoint.{self.kind}, which this "
+                "version does not have yet (the store commands work)",
+                "Use --db PATH with a SQLite file for threads and chat.",
+            )
+        return self.checkpointer
 
 
 def check_sqlite_file(path: Path) -> sqlite3.Connection:
@@ -125,11 +139,9 @@ def open_backend(
     only an existing threadloom database and say so otherwise.
     """
     if dsn is not None:
-        raise DatabaseError(
-            _without_password(dsn),
-            "PostgreSQL is not available in this version of the CLI",
-            "Use --db PATH with a SQLite file.",
-        )
+        with _open_postgres(dsn, create=create) as backend:
+            yield backend
+        return
     from threadloom.checkpoint.sqlite import SqliteSaver
     from threadloom.store.sqlite import SqliteStore
 
@@ -152,7 +164,48 @@ def open_backend(
                 store.setup()
         except sqlite3.Error as exc:
             raise DatabaseError(str(path), f"SQLite failed: {exc}", "Check the file.") from exc
-        yield Backend("sqlite", str(path), saver, store, readonly)
+        yield Backend("sqlite", str(path), store, saver, readonly)
+
+
+@contextmanager
+def _open_postgres(dsn: str, *, create: bool) -> Iterator[Backend]:
+    """The PostgreSQL branch: PostgresStore, and PostgresSaver where this version has it."""
+    where = _without_password(dsn)
+    try:
+        from threadloom.store.postgres import PostgresStore
+    except ImportError as exc:
+        raise DatabaseError(
+            where, f"PostgreSQL needs {exc.name!r}", "pip install 'threadloom[postgres]'"
+        ) from exc
+    try:
+        saver_module: Any = importlib.import_module("threadloom.checkpoint.postgres")
+    except ImportError:
+        saver_module = None
+    with ExitStack() as stack:
+        try:
+            store = stack.enter_context(
+                PostgresStore.from_conn_string(dsn, index=embedding_index())  # type: ignore[arg-type]
+            )
+            saver = None
+            if saver_module is not None:
+                saver = stack.enter_context(saver_module.PostgresSaver.from_conn_string(dsn))
+            if create:
+                store.setup()
+                if saver is not None:
+                    saver.setup()
+            else:
+                store.search(("__threadloom_cli_check__",), limit=1)  # tables there?
+        except SetupRequiredError as exc:
+            raise DatabaseError(
+                where,
+                "not a threadloom database (its tables are missing or older)",
+                "Point --dsn at the database your application set up (setup() creates them).",
+            ) from exc
+        except StorageError as exc:
+            raise DatabaseError(
+                where, f"cannot use the database ({exc})", "Check the DSN and the server."
+            ) from exc
+        yield Backend("postgres", where, store, saver)
 
 
 def _without_password(dsn: str) -> str:

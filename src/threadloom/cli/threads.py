@@ -52,6 +52,18 @@ def _open(db: str | None, dsn: str | None, *, create: bool = False) -> Iterator[
             ) from exc
 
 
+def _listing(backend: Backend) -> sqlite3.Connection:
+    """The connection the grouped listing query runs on."""
+    backend.saver  # noqa: B018 -- a backend without a saver says so here
+    if backend.readonly is None:
+        raise DatabaseError(
+            backend.location,
+            f"listing threads has no query for {backend.kind} in this version",
+            "Use --db PATH with a SQLite file.",
+        )
+    return backend.readonly
+
+
 def _head(backend: Backend, thread_id: str, checkpoint_id: str | None = None) -> CheckpointTuple:
     """The thread's newest checkpoint (or the one named), or a NotFoundError."""
     conf: dict[str, Any] = {"thread_id": thread_id}
@@ -94,10 +106,10 @@ def list_command(
 ) -> None:
     """Threads, most recently active first: user, last activity, checkpoints, size."""
     with _open(db, dsn) as backend:
-        assert backend.readonly is not None
+        conn = _listing(backend)
         offset = (max(page, 1) - 1) * limit
-        rows = _sqlite_threads.list_threads(backend.readonly, limit=limit, offset=offset, user=user)
-        total = _sqlite_threads.count_threads(backend.readonly, user)
+        rows = _sqlite_threads.list_threads(conn, limit=limit, offset=offset, user=user)
+        total = _sqlite_threads.count_threads(conn, user)
     if as_json:
         emit_json(
             {
@@ -291,11 +303,9 @@ def prune_command(
     with _open(db, dsn) as backend:
         targets = list(thread_ids)
         if every:
-            assert backend.readonly is not None
-            total = _sqlite_threads.count_threads(backend.readonly)
-            targets = [
-                r.thread_id for r in _sqlite_threads.list_threads(backend.readonly, limit=total)
-            ]
+            conn = _listing(backend)
+            total = _sqlite_threads.count_threads(conn)
+            targets = [r.thread_id for r in _sqlite_threads.list_threads(conn, limit=total)]
         else:
             for thread_id in targets:
                 _head(backend, thread_id)
