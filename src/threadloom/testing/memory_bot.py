@@ -13,12 +13,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
-from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import BaseMessage
+
+from threadloom.testing.chat import FakeMemoryChatModel, _text
 
 __all__ = ["OfflineMemoryModel", "RecalledMemory", "memories_stated", "memory_prompt"]
 
@@ -123,34 +122,18 @@ def _read_prompt(text: str) -> tuple[list[RecalledMemory], list[RecalledMemory]]
     return found, saved
 
 
-def _text(message: BaseMessage) -> str:
-    content = message.content
-    if isinstance(content, str):
-        return content
-    return " ".join(p if isinstance(p, str) else str(p.get("text", "")) for p in content)
-
-
 def _quote(memory: RecalledMemory) -> str:
     return f"memory {memory.key[:8]} {memory.text!r}"
 
 
-class OfflineMemoryModel(BaseChatModel):
+class OfflineMemoryModel(FakeMemoryChatModel):
     """A rule-based chat model that answers from the thread and the memories it is shown."""
-
-    def _generate(
-        self,
-        messages: list[BaseMessage],
-        stop: list[str] | None = None,
-        run_manager: CallbackManagerForLLMRun | None = None,
-        **kwargs: Any,
-    ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=AIMessage(self.reply(messages)))])
 
     @property
     def _llm_type(self) -> str:
         return "threadloom-offline-memory-model"
 
-    def reply(self, messages: Sequence[BaseMessage]) -> str:
+    def reply(self, messages: list[BaseMessage]) -> str:
         """The answer to the last user message, given the thread and the memory prompt."""
         found: list[RecalledMemory] = []
         saved: list[RecalledMemory] = []
