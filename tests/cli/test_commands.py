@@ -151,6 +151,10 @@ def test_store_commands(run: Any) -> None:
     assert run("store", "get", "memories/alice", "m1").exit_code == 3
     assert run("store", "rm", "memories/alice", "m1").exit_code == 3
     assert "memories/bob" in run("store", "ls", "memories").stdout
+    reindexed = run("store", "reindex", "memories")
+    assert reindexed.exit_code == 0 and "re-embedded 2 item(s)" in reindexed.stdout
+    found = as_json(run("store", "search", "memories/bob", "what is my name?", "--json"))
+    assert found[0]["value"]["text"] == "User name is Bob"
 
 
 def test_databases_that_are_not_threadloom_s(run: Any, tmp_path: Path) -> None:

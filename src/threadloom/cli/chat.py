@@ -173,7 +173,8 @@ def chat(user: str, thread: str | None, model: str | None, db: str | None, dsn: 
         while True:
             try:
                 line = console.input(session.prompt())
-            except EOFError:
+            except EOFError:  # Ctrl-D: end the prompt's line before leaving
+                console.print()
                 break
             if not session.handle(line):
                 break

@@ -7,16 +7,27 @@ Namespaces are written with ``/`` between labels on the command line: ``memories
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Final
 
 import click
+from rich.progress import Progress
 
 from threadloom.cli._backend import open_backend
-from threadloom.cli._common import backend_options, console, emit_json, json_option, table
+from threadloom.cli._common import (
+    backend_options,
+    console,
+    emit_json,
+    err_console,
+    json_option,
+    table,
+)
 from threadloom.errors import CliError, NotFoundError
 from threadloom.store.base import Item
 
 __all__ = ["store"]
+
+REINDEX_PAGE: Final = 500
+"""Items read per page before re-embedding."""
 
 
 def parse_namespace(text: str) -> tuple[str, ...]:
@@ -180,3 +191,21 @@ def remove_command(namespace: str, key: str, db: str | None, dsn: str | None) ->
             )
         backend.store.delete(path, key)
     console.print(f"deleted {namespace}:{key}", markup=False)
+
+
+@store.command("reindex")
+@click.argument("namespace", default="")
+@backend_options
+def reindex_command(namespace: str, db: str | None, dsn: str | None) -> None:
+    """Embed the items under a namespace prefix again (after changing the embedding model)."""
+    prefix = parse_namespace(namespace)
+    with open_backend(db, dsn) as backend:
+        items: list[Item] = []
+        while page := backend.store.search(prefix, limit=REINDEX_PAGE, offset=len(items)):
+            items += page
+        with Progress(console=err_console, transient=True) as progress:
+            task = progress.add_task("re-embedding", total=len(items))
+            for item in items:
+                backend.store.put(item.namespace, item.key, item.value)
+                progress.advance(task)
+    console.print(f"re-embedded {len(items)} item(s) under {namespace or '(all)'}", markup=False)
