@@ -242,6 +242,37 @@ def prepare_send200(lib: Lib) -> Parts:
     }
 
 
+# --- func20: a functional entrypoint that fans out to 20 @task calls ---------------------------
+
+FUNC_TASKS: Final = 20
+
+
+def _func_runner(lib: Lib) -> Runner:
+    @lib.task
+    def double(n: int) -> int:
+        return 2 * n
+
+    @lib.entrypoint(checkpointer=lib.InMemorySaver())
+    def workflow(count: int) -> list[int]:
+        futures = [double(n) for n in range(count)]
+        return [f.result() for f in futures]
+
+    out = workflow.invoke(FUNC_TASKS, _thread())
+    _check("func20 results", out, [2 * n for n in range(FUNC_TASKS)])
+
+    def run(warmup: bool) -> Sample:
+        config = _thread()
+        began = perf_counter()
+        workflow.invoke(FUNC_TASKS, config)
+        return {"InMemorySaver": (perf_counter() - began) * 1e3}
+
+    return run
+
+
+def prepare_func20(lib: Lib) -> Parts:
+    return {"InMemorySaver": lambda: _func_runner(lib)}
+
+
 # --- reducer1000: add_messages alone on a long history -----------------------------------------
 
 HISTORY: Final = 1000
@@ -319,6 +350,13 @@ WORKLOADS: Final[dict[str, Workload]] = {
             "200 Sends from START to a worker, results joined with operator.add",
             (Metric("no saver", "ms/invoke"), Metric("InMemorySaver", "ms/invoke")),
             prepare_send200,
+            reps=7,
+        ),
+        Workload(
+            "func20",
+            "@entrypoint calling 20 @task functions at once, InMemorySaver",
+            (Metric("InMemorySaver", "ms/invoke"),),
+            prepare_func20,
             reps=7,
         ),
         Workload(

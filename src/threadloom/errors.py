@@ -336,6 +336,26 @@ __all__ += [
 ]
 
 
+class LangGraphDatabaseError(StorageError):
+    """A database file made by LangGraph was opened by a threadloom saver or store.
+
+    threadloom keeps its own tables and does not read or change LangGraph's; ``tables`` lists the
+    LangGraph tables found, ``path`` is the file.
+    """
+
+    def __init__(self, path: str, kind: str, tables: Sequence[str], docs: str) -> None:
+        self.path, self.kind, self.tables = path, kind, tuple(tables)
+        super().__init__(
+            f"{path!r} holds a LangGraph {kind} (tables {', '.join(self.tables)}), not a "
+            f"threadloom one. threadloom keeps its own tables and does not read or change "
+            f"LangGraph's: open a new file for threadloom (see {docs} for moving the data "
+            "over; a migration tool will come in a later release)."
+        )
+
+
+__all__ += ["LangGraphDatabaseError"]
+
+
 class CliError(ThreadloomError):
     """A ``threadloom`` command cannot do what was asked; ``exit_code`` tells scripts why."""
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 from langchain_core.runnables import RunnableConfig
+from xxhash import xxh3_128_hexdigest
 
 if TYPE_CHECKING:
     from threadloom.errors import GraphInterrupt as GraphInterrupt
@@ -106,8 +107,6 @@ class Interrupt:
     @classmethod
     def from_ns(cls, value: Any, ns: str) -> Interrupt:
         """Build the interrupt whose id is derived from a task namespace."""
-        from threadloom.engine.ids import interrupt_id
-
         return cls(value=value, id=interrupt_id(ns))
 
 
@@ -136,12 +135,6 @@ class Command(Generic[N]):
             if getattr(self, name) not in (None, ())
         )
         return f"Command({parts})"
-
-    def _update_as_tuples(self) -> list[tuple[str, Any]]:
-        """The update as ``(key, value)`` pairs, whatever form it was given in."""
-        from threadloom.graph._coerce import update_as_pairs
-
-        return update_as_pairs(self.update)
 
 
 def default_retry_on(exc: Exception) -> bool:
@@ -290,6 +283,12 @@ def interrupt(value: Any, *, response_schema: Any = None) -> Any:
 
     The node re-executes from the top on resume, so code before the call runs again.
     """
-    from threadloom.engine.scratch import current_scratchpad
+    from threadloom._running import running_task
 
-    return current_scratchpad("interrupt").interrupt(value, response_schema)
+    return running_task().interrupt(value, response_schema)
+
+
+def interrupt_id(task_ns: str, answered: int = 0) -> str:
+    """Id of a task's next interrupt: the task namespace, plus the count already answered."""
+    text = task_ns if answered == 0 else f"{task_ns}|{answered}"
+    return str(xxh3_128_hexdigest(text.encode()))

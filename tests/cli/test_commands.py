@@ -167,6 +167,17 @@ def test_databases_that_are_not_threadloom_s(run: Any, tmp_path: Path) -> None:
         conn.execute("CREATE TABLE invoices (id INTEGER)")
     result = run("store", "ls", db=str(other))
     assert result.exit_code == 4 and "not a threadloom database" in result.stderr
+    langgraph = tmp_path / "langgraph.db"  # the tables LangGraph's SqliteSaver makes
+    with sqlite3.connect(langgraph) as conn:
+        conn.execute("CREATE TABLE checkpoints (thread_id TEXT, checkpoint BLOB, metadata BLOB)")
+        conn.execute("CREATE TABLE writes (thread_id TEXT, value BLOB)")
+    for args in (("threads", "ls"), ("threads", "show", "t1"), ("store", "ls")):
+        result = run(*args, db=str(langgraph))
+        assert result.exit_code == 4 and "a LangGraph database" in result.stderr
+    chat = CliRunner().invoke(cli, ["chat", "--user", "u", "--db", str(langgraph)], input="hi\n")
+    assert chat.exit_code == 4
+    with sqlite3.connect(langgraph) as conn:
+        assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 2  # untouched
     dsn = run("threads", "ls", "--dsn", "postgresql://u:secret@localhost/x", db=None)
     assert dsn.exit_code == 4 and "secret" not in dsn.stderr
 

@@ -3,8 +3,9 @@
 Hypothesis writes random JSON documents into random namespaces (puts, re-puts, deletes, puts
 without vectors), then asks both stores the same random questions: filters drawn from the whole
 language of DECISIONS 9 (equality, deep dict equality, $eq $ne $gt $gte $lt $lte $in $nin
-$exists, $and $or $not, dotted paths), namespace prefixes, offsets and limits, and queries for
-the deterministic fake embedder. Results must be equal, order included.
+(with dicts and lists too) $exists, $and $or $not nested, dotted paths; any keys inside values),
+namespace prefixes, offsets and limits, and queries for the deterministic fake embedder. Results
+must be equal, order included.
 
 The one allowed difference: items whose scores tie (same text, same vector, or no text at an
 indexed path) are unordered in both stores, so with a query the check is that both pages have
@@ -56,11 +57,13 @@ numbers = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False, width=32),
 )
 scalars = st.one_of(st.none(), st.booleans(), numbers, texts)
+# Keys inside values may be anything JSON allows (whole-value equality must not trip on them).
+VALUE_KEYS = ["x", "y", "z", "x", "y", "", "a b", "é", '"', "x.y", "$", "[0]"]
 json_values = st.recursive(
     scalars,
     lambda inner: st.one_of(
         st.lists(inner, max_size=3),
-        st.dictionaries(st.sampled_from(["x", "y", "z"]), inner, max_size=3),
+        st.dictionaries(st.sampled_from(VALUE_KEYS), inner, max_size=3),
     ),
     max_leaves=6,
 )
@@ -94,8 +97,8 @@ operator_dicts = st.one_of(
     st.builds(lambda v: {"$ne": v}, json_values),
     st.builds(lambda op, v: {op: v}, st.sampled_from(["$gt", "$gte", "$lt", "$lte"]), ordered),
     st.builds(lambda lo, hi: {"$gte": lo, "$lt": hi}, numbers, numbers),
-    st.builds(lambda vs: {"$in": vs}, st.lists(scalars, max_size=3)),
-    st.builds(lambda vs: {"$nin": vs}, st.lists(scalars, max_size=3)),
+    st.builds(lambda vs: {"$in": vs}, st.lists(st.one_of(scalars, json_values), max_size=4)),
+    st.builds(lambda vs: {"$nin": vs}, st.lists(st.one_of(scalars, json_values), max_size=4)),
     st.builds(lambda b: {"$exists": b}, st.booleans()),
 )
 field_conditions = st.one_of(
@@ -113,7 +116,7 @@ filters = st.recursive(
         st.lists(inner, min_size=1, max_size=3).map(lambda fs: {"$or": fs}),
         inner.map(lambda f: {"$not": f}),
     ),
-    max_leaves=5,
+    max_leaves=6,
 )
 
 phrases = st.lists(st.sampled_from(WORDS), min_size=1, max_size=2).map(" ".join)
@@ -202,8 +205,11 @@ def test_memory_and_sqlite_answer_identically(
 
 TYPED_VALUES: list[Any] = [
     None, True, False, 0, 1, -1, 0.5, 1.0, 2, 10, "", "1", "10", "a", "b", "é", "true",
-    [], [1], [1, "a"], {}, {"x": 1}, {"x": 1, "y": None},
+    [], [1], [1, "a"], [True], [1.0], [[1]], {}, {"x": 1}, {"x": 1, "y": None}, {"x": True},
+    {"x": {"y": 1}},
 ]  # fmt: skip
+ODD_KEYED: list[Any] = [{"a b": 1}, {"": [1]}, {'"': {"x": 1}}, {"x.y": 1}, {"é": True}]
+"""Keys no filter path can name: compared only as whole values ($eq $ne $in $nin)."""
 
 
 def test_every_operator_on_every_type_pair(tmp_path: Path) -> None:
@@ -211,17 +217,18 @@ def test_every_operator_on_every_type_pair(tmp_path: Path) -> None:
     memory = InMemoryStore()
     with SqliteStore.from_conn_string(str(tmp_path / "types.db")) as sqlite:
         sqlite.setup()
-        ops = [PutOp(("t",), str(i), {"v": v, "d": {"v": v}}) for i, v in enumerate(TYPED_VALUES)]
+        stored = TYPED_VALUES + ODD_KEYED
+        ops = [PutOp(("t",), str(i), {"v": v, "d": {"v": v}}) for i, v in enumerate(stored)]
         ops.append(PutOp(("t",), "missing", {"other": 1}))
         memory.batch(ops)
         sqlite.batch(ops)
         operands = [v for v in TYPED_VALUES if not isinstance(v, list | dict)]
         conditions: list[Any] = list(TYPED_VALUES)  # plain equality, deep for dicts
         for op in ("$eq", "$ne"):
-            conditions += [{op: v} for v in TYPED_VALUES]
+            conditions += [{op: v} for v in stored]
         for op in ("$gt", "$gte", "$lt", "$lte"):
             conditions += [{op: v} for v in operands if v is not None and not isinstance(v, bool)]
-        conditions += [{"$in": [v, "zz"]} for v in operands] + [{"$nin": [v]} for v in operands]
+        conditions += [{"$in": [v, "zz"]} for v in stored] + [{"$nin": [v]} for v in stored]
         conditions += [{"$exists": True}, {"$exists": False}, {"$not": {"$gt": 0}}]
         for condition in conditions:
             for path in ("v", "d.v"):

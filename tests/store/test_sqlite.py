@@ -20,8 +20,10 @@ import pytest
 from fake_embed import FakeEmbeddings, embed_texts
 
 from threadloom.errors import IndexDimensionsError, StorageError
+from threadloom.store._filters import parse_filter
 from threadloom.store.base import GetOp, PutOp, SearchOp
 from threadloom.store.sqlite import SqliteStore
+from threadloom.store.sqlite._filter_sql import compile_filter
 from threadloom.store.sqlite.aio import AsyncSqliteStore
 
 DIMS = 64
@@ -294,3 +296,16 @@ def test_a_plain_sqlite3_connection_works(db: str) -> None:
         conn.close()
     with SqliteStore.from_conn_string(db) as reopened:
         assert len(reopened.search(("m",))) == len(MEMORIES)
+
+
+def test_wide_filters_compile_to_few_parameters() -> None:
+    """A long $in, and a $or of equalities on one path, bind one JSON array per kind."""
+    ids = [*range(5000), *(f"id{i}" for i in range(5000))]
+    _, params = compile_filter(parse_filter({"id": {"$in": ids}}))
+    assert len(params) == 2
+    _, params = compile_filter(parse_filter({"$or": [{"id": i} for i in ids]}))
+    assert len(params) == 2
+    _, params = compile_filter(parse_filter({"$and": [{"id": {"$ne": i}} for i in ids]}))
+    assert len(params) == 2
+    sql, _ = compile_filter(parse_filter({"$not": {"$not": {"$not": {"a": 1}}}}))
+    assert sql.count("NOT") == 1  # negations cancel in pairs before SQL is written

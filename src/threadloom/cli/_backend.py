@@ -37,8 +37,11 @@ DB_ENV: Final = "THREADLOOM_DB"
 EMBEDDING_DIMS: Final = 64
 """Dimensions of ``tokenlearn-static-model``'s vectors."""
 
-THREADLOOM_TABLES: Final = frozenset({"checkpoints", "checkpoint_migrations", "store"})
-"""A file holding none of these tables is not threadloom's."""
+THREADLOOM_TABLES: Final = frozenset({"checkpoint_migrations", "threadloom_store_migrations"})
+"""The migration records of threadloom's SqliteSaver and SqliteStore: a file without either is
+not threadloom's (LangGraph's SQLite files have ``checkpoints``/``writes``/``store`` tables too)."""
+
+LANGGRAPH_TABLES: Final = frozenset({"checkpoints", "writes", "store", "store_migrations"})
 
 
 def default_db_path(
@@ -119,6 +122,14 @@ def check_sqlite_file(path: Path) -> sqlite3.Connection:
         raise DatabaseError(
             where, f"not a SQLite database ({exc})", "Pass the file threadloom wrote."
         ) from exc
+    if not tables & THREADLOOM_TABLES and tables & LANGGRAPH_TABLES:
+        conn.close()
+        raise DatabaseError(
+            where,
+            f"a LangGraph database (tables {', '.join(sorted(tables & LANGGRAPH_TABLES))}), "
+            "not a threadloom one; threadloom neither reads nor changes LangGraph's tables",
+            "Use a file threadloom wrote (docs/checkpoints.md says how to move data over).",
+        )
     if not tables & THREADLOOM_TABLES:
         conn.close()
         raise DatabaseError(
@@ -154,7 +165,7 @@ def open_backend(
         readonly = None if create else check_sqlite_file(path)
         if readonly is not None:
             stack.callback(readonly.close)
-        try:
+        try:  # the file's own errors, opening or inside the command, are exit code 4
             saver = stack.enter_context(SqliteSaver.from_conn_string(str(path)))
             store = stack.enter_context(
                 SqliteStore.from_conn_string(str(path), index=embedding_index())  # type: ignore[arg-type]
@@ -162,9 +173,9 @@ def open_backend(
             if create:
                 saver.setup()
                 store.setup()
-        except sqlite3.Error as exc:
+            yield Backend("sqlite", str(path), store, saver, readonly)
+        except (sqlite3.Error, StorageError) as exc:
             raise DatabaseError(str(path), f"SQLite failed: {exc}", "Check the file.") from exc
-        yield Backend("sqlite", str(path), store, saver, readonly)
 
 
 @contextmanager
@@ -195,6 +206,7 @@ def _open_postgres(dsn: str, *, create: bool) -> Iterator[Backend]:
                     saver.setup()
             else:
                 store.search(("__threadloom_cli_check__",), limit=1)  # tables there?
+            yield Backend("postgres", where, store, saver)
         except SetupRequiredError as exc:
             raise DatabaseError(
                 where,
@@ -205,7 +217,6 @@ def _open_postgres(dsn: str, *, create: bool) -> Iterator[Backend]:
             raise DatabaseError(
                 where, f"cannot use the database ({exc})", "Check the DSN and the server."
             ) from exc
-        yield Backend("postgres", where, store, saver)
 
 
 def _without_password(dsn: str) -> str:

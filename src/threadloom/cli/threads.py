@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Final
 
 import click
@@ -39,17 +38,6 @@ PAGE_SIZE: Final = 50
 @click.group()
 def threads() -> None:
     """List, show, compare, copy, export and delete threads (checkpointed conversations)."""
-
-
-@contextmanager
-def _open(db: str | None, dsn: str | None, *, create: bool = False) -> Iterator[Backend]:
-    with open_backend(db, dsn, create=create) as backend:
-        try:
-            yield backend
-        except sqlite3.Error as exc:
-            raise DatabaseError(
-                backend.location, f"SQLite failed: {exc}", "Is it a threadloom checkpoint file?"
-            ) from exc
 
 
 def _listing(backend: Backend) -> sqlite3.Connection:
@@ -105,7 +93,7 @@ def list_command(
     user: str | None, limit: int, page: int, as_json: bool, db: str | None, dsn: str | None
 ) -> None:
     """Threads, most recently active first: user, last activity, checkpoints, size."""
-    with _open(db, dsn) as backend:
+    with open_backend(db, dsn) as backend:
         conn = _listing(backend)
         offset = (max(page, 1) - 1) * limit
         rows = _sqlite_threads.list_threads(conn, limit=limit, offset=offset, user=user)
@@ -156,7 +144,7 @@ def show_command(
     thread_id: str, checkpoint_id: str | None, as_json: bool, db: str | None, dsn: str | None
 ) -> None:
     """The thread's conversation (its newest state) rendered as a chat."""
-    with _open(db, dsn) as backend:
+    with open_backend(db, dsn) as backend:
         saved = _head(backend, thread_id, checkpoint_id)
     values = _values(saved)
     if as_json:
@@ -189,7 +177,7 @@ def show_command(
 @backend_options
 def history_command(thread_id: str, as_json: bool, db: str | None, dsn: str | None) -> None:
     """The thread's checkpoints, oldest first: step, source, nodes that ran, channels written."""
-    with _open(db, dsn) as backend:
+    with open_backend(db, dsn) as backend:
         tuples = thread_tuples(backend.saver, thread_id)
     if not tuples:
         raise NotFoundError("thread", thread_id, backend.location, "`threadloom threads ls`.")
@@ -246,7 +234,7 @@ def diff_command(
     dsn: str | None,
 ) -> None:
     """How the thread's values differ from checkpoint A to checkpoint B."""
-    with _open(db, dsn) as backend:
+    with open_backend(db, dsn) as backend:
         a = _values(_head(backend, thread_id, checkpoint_a))
         b = _values(_head(backend, thread_id, checkpoint_b))
     changes = diff_values(a, b)
@@ -281,7 +269,7 @@ def diff_command(
 @backend_options
 def remove_command(thread_ids: tuple[str, ...], db: str | None, dsn: str | None) -> None:
     """Delete threads: every checkpoint, value and pending write."""
-    with _open(db, dsn) as backend:
+    with open_backend(db, dsn) as backend:
         for thread_id in thread_ids:
             _head(backend, thread_id)
         for thread_id in thread_ids:
@@ -300,7 +288,7 @@ def prune_command(
     """Drop old checkpoints, keeping the newest (the thread continues as before)."""
     if not thread_ids and not every:
         raise click.UsageError("name the threads to prune, or pass --all")
-    with _open(db, dsn) as backend:
+    with open_backend(db, dsn) as backend:
         targets = list(thread_ids)
         if every:
             conn = _listing(backend)
@@ -323,7 +311,7 @@ def prune_command(
 @backend_options
 def copy_command(source: str, target: str, db: str | None, dsn: str | None) -> None:
     """Copy a thread, with its whole history, to a new thread id."""
-    with _open(db, dsn) as backend:
+    with open_backend(db, dsn) as backend:
         _head(backend, source)
         _refuse_existing(backend, target)
         backend.saver.copy_thread(source, target)
@@ -343,7 +331,7 @@ def _refuse_existing(backend: Backend, thread_id: str) -> None:
 @backend_options
 def export_command(thread_id: str, output: Any, db: str | None, dsn: str | None) -> None:
     """Write a thread as JSON lines (header, then one checkpoint a line, oldest first)."""
-    with _open(db, dsn) as backend:
+    with open_backend(db, dsn) as backend:
         tuples = thread_tuples(backend.saver, thread_id)
         if not tuples:
             raise NotFoundError("thread", thread_id, backend.location, "`threadloom threads ls`.")
@@ -363,7 +351,7 @@ def import_command(source: Any, thread_id: str | None, db: str | None, dsn: str 
     """Read a thread written by `threads export` (same checkpoints, same ids)."""
     header = read_header(source.readline())
     target = thread_id or str(header["thread_id"])
-    with _open(db, dsn, create=True) as backend:
+    with open_backend(db, dsn, create=True) as backend:
         _refuse_existing(backend, target)
         with Progress(console=err_console, transient=True) as progress:
             task = progress.add_task("importing", total=int(header.get("checkpoints", 0)))

@@ -1,1 +1,32 @@
-"""threadloom.engine."""
+"""threadloom.engine: what runs a compiled graph. Which module decides what:
+
+Deciding (no I/O, no waiting)
+    ``plan``        what a compiled graph is to the engine: nodes, triggers, channels.
+    ``channels``    how each channel kind folds writes into its value.
+    ``core``        superstep rules: which tasks are due, what their writes do, the next checkpoint.
+    ``run``         the state of one run and what each stage of a superstep does to it.
+    ``begin``       how a run begins: new input, resume or replay.
+    ``saves``       what a run owes its saver, and when (the durability rules).
+    ``loop``        the order of the stages: one generator of effects (``run_loop``).
+    ``effects``     the effects a core asks for (run tasks, save a step, read a checkpoint, emit).
+    ``projection``  the table from run events to stream chunks, per stream mode.
+    ``stream``      payloads of the ``checkpoints``, ``tasks`` and ``debug`` modes.
+    ``snapshot``    a checkpoint as a ``StateSnapshot``; ``update_state`` as a superstep (a core).
+    ``tasks``       one task's attempt: injection, output to writes, the retry decision.
+    ``scratch``     the running task's context: config, interrupts and resume answers.
+    ``calls``       functional ``@task`` calls: ids, saved results, what a finished call saves.
+    ``ids``         deterministic task and interrupt ids.
+
+Waiting (carry out effects, decide nothing)
+    ``sync``        threads and blocking saver calls.
+    ``aio``         asyncio and the saver's ``a*`` methods.
+    ``_drive_async`` the effect loop of both drivers; ``_drive_sync`` is generated from it
+                    (``scripts/unasync_engine.py``, checked by the test suite).
+
+Facing the user
+    ``pregel``      ``Pregel``: invoke, stream, batch, sync and async, over one core per call.
+    ``state_api``   get_state, get_state_history, update_state, each one core for both drivers.
+    ``output``      shaping stream chunks and collecting ``invoke``'s result.
+    ``messages``    the ``messages`` stream mode (chat-model tokens).
+    ``inject``      which keyword arguments a node asks for.
+"""

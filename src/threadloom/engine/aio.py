@@ -1,7 +1,9 @@
 """The async driver: the twin of ``engine/sync.py`` on asyncio.
 
-Async nodes are awaited as asyncio tasks; sync nodes run in the default executor with the task's
-context copied. The first failure cancels the tasks still running.
+The effect loop is ``_drive_async.py`` (the sync one is generated from it); what is here is how
+asyncio waits. Async nodes are awaited as asyncio tasks; sync nodes run in the default executor
+with the task's context copied. Saver calls use the saver's ``a*`` methods, so an async saver is
+never called from sync code. When a task fails, the tasks still running are cancelled.
 """
 
 from __future__ import annotations
@@ -9,20 +11,20 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Generator
 from contextvars import copy_context
 from typing import Any
 
 from langchain_core.runnables.config import var_child_runnable_config
 
-from threadloom.engine.calls import CallSite
-from threadloom.engine.core import Effect, Emit, Put, PutWrites, Task
-from threadloom.engine.messages import StreamMessagesHandler, attach
-from threadloom.engine.run import Run
+from threadloom.engine import _drive_async
+from threadloom.engine._drive_async import result_of, saver_call
+from threadloom.engine.core import Task
+from threadloom.engine.effects import Effect, PutWrites, StartTasks
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
 
-__all__ = ["arun_task", "drive"]
+__all__ = ["arun_task", "drive", "result_of"]
 
 
 async def arun_task(task: Task, runner: TaskRunner) -> None:
@@ -55,140 +57,73 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
         await asyncio.sleep(delay)
 
 
-async def _carry_out(effect: Effect, saver: Any) -> tuple[str, Any] | None:
-    match effect:
-        case Put(config, checkpoint, metadata, new_versions):
-            await saver.aput(config, checkpoint, metadata, new_versions)
-        case PutWrites(config, writes, task_id, task_path):
-            await saver.aput_writes(config, writes, task_id, task_path)
-        case Emit(mode, payload):
-            return mode, payload
-    return None
+def drive(core: Generator[Effect, Any, None], saver: Any) -> AsyncIterator[tuple[str, Any]]:
+    """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
+    return _drive_async.drive(core, saver, _Workers(saver))
 
 
-async def drive(
-    run: Run, saver: Any, runner: TaskRunner, start: list[Effect], *, relay: Any = None
-) -> AsyncIterator[tuple[str, Any]]:
-    """Step ``run`` to its end, yielding ``(mode, payload)`` chunks as they are produced."""
-    events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-    loop = asyncio.get_running_loop()
-    if "custom" in run.options.modes:
+class _Workers:
+    """The current step's asyncio tasks, and the queue their outcomes and chunks come through."""
 
-        def write(chunk: Any) -> None:
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if running is loop:
-                events.put_nowait(("chunk", ("custom", chunk)))
-            else:  # a sync node on an executor thread
-                loop.call_soon_threadsafe(events.put_nowait, ("chunk", ("custom", chunk)))
+    __slots__ = ("events", "loop", "running", "saver")
 
-        runner.writer = write
+    def __init__(self, saver: Any) -> None:
+        self.saver = saver
+        self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self.loop = asyncio.get_running_loop()
+        self.running: dict[asyncio.Future[None], Task] = {}
 
-    modes = run.options.modes
-
-    def emit(mode: str, payload: Any) -> None:
-        if mode not in modes:
-            return
+    def _on_loop(self) -> bool:
         try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
-            events.put_nowait(("chunk", (mode, payload)))
+            return asyncio.get_running_loop() is self.loop
+        except RuntimeError:  # a sync node on an executor thread
+            return False
+
+    async def next_event(self) -> tuple[str, Any]:
+        return await self.events.get()
+
+    def put(self, chunk: tuple[str, Any]) -> None:
+        if self._on_loop():
+            self.events.put_nowait(("chunk", chunk))
         else:
-            loop.call_soon_threadsafe(events.put_nowait, ("chunk", (mode, payload)))
+            self.loop.call_soon_threadsafe(self.events.put_nowait, ("chunk", chunk))
 
-    if relay is not None:  # subgraphs forward their chunks into this run's stream
+    def save(self, effect: PutWrites) -> Any:
+        saved = saver_call(effect, self.saver)
+        if self._on_loop():
+            return saved
+        return asyncio.run_coroutine_threadsafe(saved, self.loop).result()
 
-        def forward(ns: tuple[str, ...], mode: str, payload: Any) -> None:
-            item = ("chunk", ("__subgraph__", (ns, mode, payload)))
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if running is loop:
-                events.put_nowait(item)
-            else:
-                loop.call_soon_threadsafe(events.put_nowait, item)
-
-        relay.put = forward
-    if "messages" in modes:
-        runner.messages = StreamMessagesHandler(emit)
-        attach(run.config, runner.messages)  # type: ignore[arg-type]
-
-    for effect in start:
-        if (chunk := await _carry_out(effect, saver)) is not None:
-            yield chunk
-    while run.status == "pending":
-        tasks = run.tick()
-        for effect in run.tick_effects():
-            if (chunk := await _carry_out(effect, saver)) is not None:
-                yield chunk
-        if tasks is None:
-            break
-        runner.new_step(run.checkpoint["id"], _call_site_factory(run, saver, runner, emit, loop))
-        running = {
-            asyncio.ensure_future(_run_and_report(task, runner, events)): task for task in tasks
+    async def start(self, effect: StartTasks) -> None:
+        if effect.inline:  # an exception escaping the task (a bubble-up) escapes the run
+            await arun_task(effect.tasks[0], effect.runner)
+            self.events.put_nowait(("done", effect.tasks[0]))
+            return
+        self.running = {
+            asyncio.ensure_future(_run_and_report(task, effect.runner, self.events)): task
+            for task in effect.tasks
         }
-        remaining, failed = len(tasks), False
-        try:
-            while remaining:
-                kind, value = await events.get()
-                if kind == "chunk":
-                    yield value
-                    continue
-                remaining -= 1
-                if value.error is not None and not failed:
-                    failed = True  # cancel the siblings still running; their writes are lost
-                    for future, task in running.items():
-                        if not future.done() and task is not value:
-                            future.cancel()
-                            remaining -= 1
-                for effect in run.task_finished(value):
-                    if (chunk := await _carry_out(effect, saver)) is not None:
-                        yield chunk
-        finally:
-            for future in running:
-                if not future.done():
-                    future.cancel()
-        for effect in run.end_step():
-            if (chunk := await _carry_out(effect, saver)) is not None:
-                yield chunk
-    effects = run.exit_effects()
-    if run.status in ("interrupt_before", "interrupt_after"):
-        effects += run.breakpoint_chunks()
-    for effect in effects:
-        if (chunk := await _carry_out(effect, saver)) is not None:
-            yield chunk
-    while not events.empty():
-        kind, value = events.get_nowait()
-        if kind == "chunk":
-            yield value
-    if run.errors:
-        raise run.errors[0].error  # type: ignore[misc]
 
+    def cancel(self, failed: Task) -> int:
+        cancelled = 0
+        for future, task in self.running.items():
+            if not future.done() and task is not failed:
+                future.cancel()  # its writes are lost
+                cancelled += 1
+        return cancelled
 
-def _call_site_factory(
-    run: Run, saver: Any, runner: TaskRunner, emit: Any, loop: asyncio.AbstractEventLoop
-) -> Any:
-    def make() -> CallSite:
-        site = CallSite(*run.call_site(), save=_saver_of(run, saver), emit=emit)
-        site.runner, site.loop = runner, loop
-        return site
+    def drain(self) -> list[tuple[str, Any]]:
+        chunks = []
+        while not self.events.empty():
+            kind, value = self.events.get_nowait()
+            if kind == "chunk":
+                chunks.append(value)
+        return chunks
 
-    return make
-
-
-def _saver_of(run: Run, saver: Any) -> Any:
-    config = run.checkpoint_config
-
-    async def save(task_id: str, task_path: str, writes: list[tuple[str, Any]]) -> None:
-        if saver is not None and run.options.durability != "exit":
-            await saver.aput_writes(config, writes, task_id, task_path)
-
-    return save
+    def close(self) -> None:
+        for future in self.running:
+            if not future.done():
+                future.cancel()
 
 
 async def _run_and_report(task: Task, runner: TaskRunner, events: asyncio.Queue[Any]) -> None:

@@ -2,24 +2,31 @@
 
 A call gets a deterministic id from its parent task and its call index, so when the entrypoint
 re-runs after an interrupt, an error or a crash, a call that already returned resolves at once
-with its saved result instead of running again. Sync calls run on the run's thread pool and return
-a ``concurrent.futures.Future``; calls made from an async entrypoint return an asyncio future.
+with its saved result instead of running again. What a finished call saves and streams, and what
+its future resolves to, is decided once (``_save``, ``_outcome``); sync calls run on the run's
+thread pool and return a ``concurrent.futures.Future``, calls made on an event loop return an
+asyncio future, and the two differ only in how they wait.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import inspect
 from collections.abc import Callable
 from contextvars import copy_context
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from langchain_core.runnables import RunnableConfig
 
 from threadloom.constants import ERROR, PUSH, RESUME, RETURN
 from threadloom.engine.core import Task
+from threadloom.engine.effects import PutWrites
 from threadloom.engine.ids import task_id, task_path_str
 from threadloom.engine.plan import NodeSpec
 from threadloom.engine.scratch import TaskScratchpad, current_scratchpad
+from threadloom.errors import GraphInterrupt
 from threadloom.types import RetryPolicy
 
 __all__ = ["CallSite", "schedule_call"]
@@ -27,20 +34,20 @@ __all__ = ["CallSite", "schedule_call"]
 
 @dataclass(slots=True)
 class CallSite:
-    """What the driver gives a run so that ``@task`` calls can be scheduled and saved."""
+    """Where the ``@task`` calls of one superstep are scheduled and saved (made by the loop)."""
 
     checkpoint_id: str
     step: int
     pending: dict[str, list[tuple[str, Any]]]
     """Saved writes by task id (results of calls finished in an earlier attempt)."""
-    save: Callable[[str, str, list[tuple[str, Any]]], Any]
-    """Saves a finished call's writes: ``save(task_id, task_path, writes)``; may be async."""
-    emit: Callable[[str, Any], None]
-    """Streams a chunk: ``emit(mode, payload)``."""
+    writes_config: RunnableConfig | None
+    """Where a finished call's writes are saved; None when they are not (no saver, or "exit")."""
+    save: Callable[[PutWrites], Any]
+    """The driver's carry-out of a ``PutWrites`` (may return an awaitable)."""
+    on_update: Callable[[Any], None] | None
+    """Streams a finished call's ``{name: result}`` update, when that is streamed."""
+    runner: Any
     pool: concurrent.futures.ThreadPoolExecutor | None = None
-    runner: Any = None
-    loop: Any = field(default=None)
-    """The event loop of an async run (sync calls made on executor threads save through it)."""
 
 
 def _call_task(
@@ -50,8 +57,8 @@ def _call_task(
     kwargs: dict[str, Any],
     retry: tuple[RetryPolicy, ...],
     parent: TaskScratchpad,
+    site: CallSite,
 ) -> Task:
-    site: CallSite = parent.runner.call_site()
     parent_task: Task = parent.task
     index = parent.call_counter
     parent.call_counter += 1
@@ -97,12 +104,29 @@ def _saved_result(site: CallSite, task: Task) -> tuple[bool, Any]:
     return False, None
 
 
-def _writes_of(task: Task) -> list[tuple[str, Any]]:
+def _save(site: CallSite, task: Task) -> Any:
+    """Save a finished call's writes (its result, its error, or the answers it consumed)."""
     if task.error is not None:
-        return [(ERROR, task.error)]
+        writes: list[tuple[str, Any]] = [(ERROR, task.error)]
+    elif task.interrupts:
+        writes = [w for w in task.writes if w[0] == RESUME]
+    else:
+        writes = task.writes
+    if writes and site.writes_config is not None:
+        return site.save(PutWrites(site.writes_config, writes, task.id, task.path_str))
+    return None
+
+
+def _outcome(site: CallSite, task: Task) -> Any:
+    """The call's result (streamed as an update), or its error or interrupt raised."""
+    if task.error is not None:
+        raise task.error
     if task.interrupts:
-        return [w for w in task.writes if w[0] == RESUME]
-    return task.writes
+        raise GraphInterrupt(task.interrupts)
+    value = next((v for c, v in task.writes if c == RETURN), None)
+    if site.on_update is not None:
+        site.on_update({task.name: value})
+    return value
 
 
 def schedule_call(
@@ -116,81 +140,47 @@ def schedule_call(
     """Schedule one ``@task`` call from inside a run; return its future."""
     parent = current_scratchpad(name)
     site: CallSite = parent.runner.call_site()
-    task = _call_task(name, func, args, kwargs, retry, parent)
+    task = _call_task(name, func, args, kwargs, retry, parent, site)
     found, result = _saved_result(site, task)
     try:
-        loop = asyncio.get_running_loop()
+        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
     except RuntimeError:
         loop = None
     if loop is not None:
-        return _schedule_async(site, task, func, found, result, is_async, loop)
+        if is_async:
+            task.node.afunc = lambda value: func(*value[0], **value[1])
+        if found:
+            done: asyncio.Future[Any] = loop.create_future()
+            done.set_result(result)
+            return done
+        return asyncio.ensure_future(_arun_call(site, task))
     future: concurrent.futures.Future[Any] = concurrent.futures.Future()
     if found:
         future.set_result(result)
         return future
-    from threadloom.engine.sync import pool_for_run, run_task
-
-    def run() -> None:
-        run_task(task, site.runner)
-        _finish(site, task, future)
+    from threadloom.engine.sync import pool_for_run
 
     if site.pool is None:
         site.pool = pool_for_run()
-    site.pool.submit(copy_context().run, run)
+    site.pool.submit(copy_context().run, _run_call, site, task, future)
     return future
 
 
-def _finish(site: CallSite, task: Task, future: concurrent.futures.Future[Any]) -> None:
-    writes = _writes_of(task)
-    if writes:
-        saved = site.save(task.id, task.path_str, writes)
-        if asyncio.iscoroutine(saved):  # a sync call made inside an async run
-            asyncio.run_coroutine_threadsafe(saved, site.loop).result()
-    if task.error is not None:
-        future.set_exception(task.error)
-    elif task.interrupts:
-        from threadloom.errors import GraphInterrupt
+def _run_call(site: CallSite, task: Task, future: concurrent.futures.Future[Any]) -> None:
+    from threadloom.engine.sync import run_task
 
-        future.set_exception(GraphInterrupt(task.interrupts))
-    else:
-        value = next((v for c, v in task.writes if c == RETURN), None)
-        site.emit("updates", {task.name: value})
-        future.set_result(value)
+    try:
+        run_task(task, site.runner)
+        _save(site, task)
+        future.set_result(_outcome(site, task))
+    except BaseException as exc:
+        future.set_exception(exc)
 
 
-def _schedule_async(
-    site: CallSite,
-    task: Task,
-    func: Callable[..., Any],
-    found: bool,
-    result: Any,
-    is_async: bool,
-    loop: asyncio.AbstractEventLoop,
-) -> asyncio.Future[Any]:
-    if found:
-        done: asyncio.Future[Any] = loop.create_future()
-        done.set_result(result)
-        return done
+async def _arun_call(site: CallSite, task: Task) -> Any:
     from threadloom.engine.aio import arun_task
 
-    if is_async:
-        task.node.afunc = lambda value: func(*value[0], **value[1])
-
-    async def run() -> Any:
-        await arun_task(task, site.runner)
-        writes = _writes_of(task)
-        if writes:
-            saved = site.save(task.id, task.path_str, writes)
-            if asyncio.iscoroutine(saved):
-                await saved
-        if task.error is not None:
-            raise task.error
-        if task.interrupts:
-            from threadloom.errors import GraphInterrupt
-
-            raise GraphInterrupt(task.interrupts)
-        value = next((v for c, v in task.writes if c == RETURN), None)
-        site.emit("updates", {task.name: value})
-        return value
-
-    return asyncio.ensure_future(run())
+    await arun_task(task, site.runner)
+    if inspect.isawaitable(saved := _save(site, task)):
+        await saved
+    return _outcome(site, task)

@@ -1,8 +1,8 @@
 """Pure superstep logic: which tasks run next, and what their writes do to the channels.
 
 Nothing here waits: no threads, no awaits, no savers. A ``Run`` (``engine/run.py``) steps through
-supersteps with these functions and asks for effects (the records below); the drivers carry them
-out. ``prepare_tasks`` and ``apply_writes`` are also used by the state API (``get_state``,
+supersteps with these functions; the run loop (``engine/loop.py``) asks the drivers for the I/O.
+``prepare_tasks`` and ``apply_writes`` are also used by the state API (``get_state``,
 ``update_state``), so a snapshot shows exactly what a run would do.
 """
 
@@ -40,9 +40,6 @@ from threadloom.engine.plan import NodeSpec, Plan
 from threadloom.types import Command, Interrupt, Send
 
 __all__ = [
-    "Emit",
-    "Put",
-    "PutWrites",
     "Task",
     "TaskWrites",
     "apply_writes",
@@ -57,40 +54,6 @@ __all__ = [
 log = logging.getLogger("threadloom")
 
 NextVersion = Callable[[Any], Any]
-
-
-# --- effects ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Put:
-    """Save ``checkpoint``; ``config`` names its parent and the head the run last saw."""
-
-    config: RunnableConfig
-    checkpoint: Checkpoint
-    metadata: dict[str, Any]
-    new_versions: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class PutWrites:
-    """Save a finished task's writes against the checkpoint it ran from."""
-
-    config: RunnableConfig
-    writes: list[tuple[str, Any]]
-    task_id: str
-    task_path: str
-
-
-@dataclass(frozen=True, slots=True)
-class Emit:
-    """Stream one chunk of ``mode``."""
-
-    mode: str
-    payload: Any
-
-
-Effect = Put | PutWrites | Emit
 
 
 # --- tasks --------------------------------------------------------------------------------------
@@ -395,8 +358,10 @@ def command_writes(plan: Plan, command: Command[Any]) -> list[tuple[str, Any]]:
     """The NULL-task writes of a ``Command`` given as input: update, goto and resume."""
     writes: list[tuple[str, Any]] = []
     if command.update is not None:
+        from threadloom.graph._coerce import update_as_pairs  # the graph's shapes of an update
+
         writes.extend(
-            (k, v) for k, v in command._update_as_tuples() if k in plan.channels or k == TASKS
+            (k, v) for k, v in update_as_pairs(command.update) if k in plan.channels or k == TASKS
         )
     gotos = command.goto
     if isinstance(gotos, str | Send):

@@ -2,6 +2,7 @@
 
 A resumed run must re-derive exactly the ids of the interrupted run, so every id here is a pure
 function of where the task sits: checkpoint, namespace, step, node and trigger or packet index.
+``interrupt_id`` is ``threadloom.types``' (an ``Interrupt`` makes its own id), named here too.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from typing import Any
 
 from xxhash import xxh3_128_hexdigest
 
+from threadloom.types import interrupt_id
+
 __all__ = ["interrupt_id", "task_id", "task_path_str"]
 
 
@@ -17,12 +20,6 @@ def task_id(checkpoint_id: str, *parts: str) -> str:
     """The uuid-formatted xxh3-128 of a checkpoint id and the parts that place a task in it."""
     digest = xxh3_128_hexdigest("\x00".join((checkpoint_id, *parts)).encode())
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
-
-
-def interrupt_id(task_ns: str, answered: int = 0) -> str:
-    """Id of a task's next interrupt: the task namespace, plus the count already answered."""
-    text = task_ns if answered == 0 else f"{task_ns}|{answered}"
-    return str(xxh3_128_hexdigest(text.encode()))
 
 
 def task_path_str(path: tuple[Any, ...] | str | int) -> str:

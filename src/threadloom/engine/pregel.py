@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +29,9 @@ from threadloom.constants import (
 )
 from threadloom.engine import _checks, aio, snapshot
 from threadloom.engine import sync as sync_driver
-from threadloom.engine.core import Effect
+from threadloom.engine.effects import Effect
 from threadloom.engine.inject import Injection
+from threadloom.engine.loop import load_thread, run_loop
 from threadloom.engine.output import (
     INVOKE_MODES,
     SKIP,
@@ -321,24 +322,6 @@ class Pregel(StateAPI):
             )
         return ResumeBox(value=value, present=True)
 
-    def _load(self, saver: Any, config: RunnableConfig) -> tuple[Any, str | None]:
-        if saver is None:
-            return None, None
-        head = saver.get_tuple(snapshot.addressed(config, head=True))
-        head_id = head.checkpoint["id"] if head else None
-        if config["configurable"].get("checkpoint_id"):
-            return saver.get_tuple(config), head_id
-        return head, head_id
-
-    async def _aload(self, saver: Any, config: RunnableConfig) -> tuple[Any, str | None]:
-        if saver is None:
-            return None, None
-        head = await saver.aget_tuple(snapshot.addressed(config, head=True))
-        head_id = head.checkpoint["id"] if head else None
-        if config["configurable"].get("checkpoint_id"):
-            return await saver.aget_tuple(config), head_id
-        return head, head_id
-
     def _modes(self, stream_mode: Any) -> tuple[frozenset[str], bool, tuple[str, ...]]:
         if stream_mode is None:
             stream_mode = self.stream_mode
@@ -347,6 +330,61 @@ class Pregel(StateAPI):
             return frozenset({stream_mode}), False, (stream_mode,)
         modes = tuple(stream_mode)
         return frozenset(modes), True, modes
+
+    def _start(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        modes: frozenset[str],
+        context: Any,
+        interrupt_before: Any,
+        interrupt_after: Any,
+        durability: str | None,
+        relay: StreamRelay | None = None,
+    ) -> tuple[Generator[Effect, Any, None], Any]:
+        """Check the call and return the run's core (for a driver to carry out) and its saver."""
+        merged, saver, options = self._setup(
+            config, modes, interrupt_before, interrupt_after, durability
+        )
+        return self._run(input, merged, options, context, saver, relay), saver
+
+    def _run(
+        self,
+        input: Any,
+        config: RunnableConfig,
+        options: RunOptions,
+        context: Any,
+        saver: Any,
+        relay: StreamRelay | None,
+    ) -> Generator[Effect, Any, None]:
+        saved, head_id = (yield from load_thread(config)) if saver is not None else (None, None)
+        prepared = self._prepare(saved, head_id, input, config, options, context, saver, relay)
+        yield from run_loop(prepared.run, prepared.runner, prepared.start, relay)
+
+    def _streaming(
+        self, call: dict[str, Any]
+    ) -> tuple[Generator[Effect, Any, None], Any, Callable[[tuple[str, Any]], Any]]:
+        """``stream``'s core and saver, and how its chunks are shaped for the caller; ``call``
+        holds ``stream``'s arguments by name."""
+        modes, multi, _ = self._modes(call["stream_mode"])
+        subgraphs = call["subgraphs"]
+        relay = StreamRelay(modes) if subgraphs else None
+        v2, output_class = call["kwargs"].get("version", "v1") == "v2", self.plan.output_class
+
+        def shaped(chunk: tuple[str, Any]) -> Any:
+            return shape(chunk[0], chunk[1], modes, multi, subgraphs, v2, output_class)
+
+        core, saver = self._start(
+            call["input"],
+            call["config"],
+            modes,
+            call["context"],
+            call["interrupt_before"],
+            call["interrupt_after"],
+            call["durability"],
+            relay,
+        )
+        return core, saver, shaped
 
     def stream(
         self,
@@ -364,36 +402,10 @@ class Pregel(StateAPI):
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run the graph, yielding chunks of the requested stream mode(s) as they are produced."""
-        modes, multi, _ = self._modes(stream_mode)
-        relay = StreamRelay(modes) if subgraphs else None
-        v2 = kwargs.get("version", "v1") == "v2"
-        output_class = self.plan.output_class
-        for mode, payload in self._stream(
-            input, config, modes, context, interrupt_before, interrupt_after, durability, relay
-        ):
-            shaped = shape(mode, payload, modes, multi, subgraphs, v2, output_class)
-            if shaped is not SKIP:
-                yield shaped
-
-    def _stream(
-        self,
-        input: Any,
-        config: RunnableConfig | None,
-        modes: frozenset[str],
-        context: Any,
-        interrupt_before: Any,
-        interrupt_after: Any,
-        durability: str | None,
-        relay: StreamRelay | None = None,
-    ) -> Iterator[tuple[str, Any]]:
-        merged, saver, options = self._setup(
-            config, modes, interrupt_before, interrupt_after, durability
-        )
-        saved, head_id = self._load(saver, merged)
-        prepared = self._prepare(saved, head_id, input, merged, options, context, saver, relay)
-        yield from sync_driver.drive(
-            prepared.run, saver, prepared.runner, prepared.start, relay=relay
-        )
+        core, saver, shaped = self._streaming(locals())  # the arguments, by name
+        for chunk in sync_driver.drive(core, saver):
+            if (out := shaped(chunk)) is not SKIP:
+                yield out
 
     async def astream(
         self,
@@ -411,37 +423,28 @@ class Pregel(StateAPI):
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async ``stream``: async nodes are awaited, sync nodes run in a thread."""
-        modes, multi, _ = self._modes(stream_mode)
-        relay = StreamRelay(modes) if subgraphs else None
-        v2 = kwargs.get("version", "v1") == "v2"
-        output_class = self.plan.output_class
-        async for mode, payload in self._astream(
-            input, config, modes, context, interrupt_before, interrupt_after, durability, relay
-        ):
-            shaped = shape(mode, payload, modes, multi, subgraphs, v2, output_class)
-            if shaped is not SKIP:
-                yield shaped
+        core, saver, shaped = self._streaming(locals())  # the arguments, by name
+        async for chunk in aio.drive(core, saver):
+            if (out := shaped(chunk)) is not SKIP:
+                yield out
 
-    async def _astream(
+    def _invocation(
         self,
         input: Any,
         config: RunnableConfig | None,
-        modes: frozenset[str],
         context: Any,
+        output_keys: Any,
         interrupt_before: Any,
         interrupt_after: Any,
         durability: str | None,
-        relay: StreamRelay | None = None,
-    ) -> AsyncIterator[tuple[str, Any]]:
-        merged, saver, options = self._setup(
-            config, modes, interrupt_before, interrupt_after, durability
+    ) -> tuple[Generator[Effect, Any, None], Any, _Invocation]:
+        """``invoke``'s core and saver, and what collects its result."""
+        relay, modes, ns = relay_of(config)
+        core, saver = self._start(
+            input, config, modes, context, interrupt_before, interrupt_after, durability
         )
-        saved, head_id = await self._aload(saver, merged)
-        prepared = self._prepare(saved, head_id, input, merged, options, context, saver, relay)
-        async for chunk in aio.drive(
-            prepared.run, saver, prepared.runner, prepared.start, relay=relay
-        ):
-            yield chunk
+        collector = OutputCollector(self.plan, output_keys)
+        return core, saver, _Invocation(collector, relay, ns, _is_nested(config))
 
     def invoke(
         self,
@@ -457,32 +460,15 @@ class Pregel(StateAPI):
         **kwargs: Any,
     ) -> Any:
         """Run the graph to its end (or an interrupt) and return its output."""
-        v2 = kwargs.get("version", "v1") == "v2"
-        if stream_mode != "values":
-            return list(
-                self.stream(
-                    input,
-                    config,
-                    context=context,
-                    stream_mode=stream_mode,
-                    interrupt_before=interrupt_before,
-                    interrupt_after=interrupt_after,
-                    durability=durability,
-                    version="v2" if v2 else "v1",
-                )
-            )
-        collector = OutputCollector(self.plan, output_keys)
-        relay, modes, ns = relay_of(config)
-        for mode, payload in self._stream(
-            input, config, modes, context, interrupt_before, interrupt_after, durability
-        ):
-            if relay is not None:
-                relay.forward(ns, mode, payload)
-            collector.add(mode, payload)
-        result = collector.result(nested=_is_nested(config))
-        if v2:
-            return graph_output(result, self.plan.output_class)
-        return result
+        version = kwargs.get("version", "v1")
+        if stream_mode != "values":  # the list of what stream yields
+            return list(self.stream(input, config, **_as_stream(locals())))
+        core, saver, call = self._invocation(
+            input, config, context, output_keys, interrupt_before, interrupt_after, durability
+        )
+        for mode, payload in sync_driver.drive(core, saver):
+            call.add(mode, payload)
+        return call.result(version, self.plan.output_class)
 
     async def ainvoke(
         self,
@@ -498,33 +484,15 @@ class Pregel(StateAPI):
         **kwargs: Any,
     ) -> Any:
         """Async ``invoke``."""
-        v2 = kwargs.get("version", "v1") == "v2"
-        if stream_mode != "values":
-            return [
-                chunk
-                async for chunk in self.astream(
-                    input,
-                    config,
-                    context=context,
-                    stream_mode=stream_mode,
-                    interrupt_before=interrupt_before,
-                    interrupt_after=interrupt_after,
-                    durability=durability,
-                    version="v2" if v2 else "v1",
-                )
-            ]
-        collector = OutputCollector(self.plan, output_keys)
-        relay, modes, ns = relay_of(config)
-        async for mode, payload in self._astream(
-            input, config, modes, context, interrupt_before, interrupt_after, durability
-        ):
-            if relay is not None:
-                relay.forward(ns, mode, payload)
-            collector.add(mode, payload)
-        result = collector.result(nested=_is_nested(config))
-        if v2:
-            return graph_output(result, self.plan.output_class)
-        return result
+        version = kwargs.get("version", "v1")
+        if stream_mode != "values":  # the list of what astream yields
+            return [c async for c in self.astream(input, config, **_as_stream(locals()))]
+        core, saver, call = self._invocation(
+            input, config, context, output_keys, interrupt_before, interrupt_after, durability
+        )
+        async for mode, payload in aio.drive(core, saver):
+            call.add(mode, payload)
+        return call.result(version, self.plan.output_class)
 
     def batch(
         self,
@@ -556,6 +524,32 @@ class Pregel(StateAPI):
                 )
             )
         )
+
+
+@dataclass(slots=True)
+class _Invocation:
+    """How an ``invoke``'s chunks become its result (and reach an enclosing stream)."""
+
+    collector: OutputCollector
+    relay: StreamRelay | None
+    """Set when a parent run streams with ``subgraphs=True``: our chunks go up to it."""
+    ns: tuple[str, ...]
+    nested: bool
+
+    def add(self, mode: str, payload: Any) -> None:
+        if self.relay is not None:
+            self.relay.forward(self.ns, mode, payload)
+        self.collector.add(mode, payload)
+
+    def result(self, version: str, output_class: Any) -> Any:
+        result = self.collector.result(nested=self.nested)
+        return graph_output(result, output_class) if version == "v2" else result
+
+
+def _as_stream(arguments: dict[str, Any]) -> dict[str, Any]:
+    """``invoke``'s arguments as ``stream`` takes them (for a non-``values`` stream mode)."""
+    keys = ("context", "stream_mode", "interrupt_before", "interrupt_after", "durability")
+    return {**{k: arguments[k] for k in keys}, "version": arguments["version"]}
 
 
 def _is_nested(config: RunnableConfig | None) -> bool:

@@ -1,10 +1,12 @@
-"""One run of a plan on one thread, as a state machine the sync and async drivers step through.
+"""The state of one run of a plan on one thread, and what each stage of a superstep does to it.
 
-``Run.start`` applies the input (new input, resume or replay), ``tick`` prepares a superstep,
-``task_finished`` records each task's outcome, ``end_step`` applies the step and makes the next
-checkpoint, ``exit_effects`` says what is owed when the run stops. Every method returns *effects*
-(save this checkpoint, save these writes, emit this chunk) instead of doing I/O; the superstep
-rules themselves are the pure functions of ``engine/core.py``.
+``Run.start`` applies the input (new input, resume or replay: ``engine/begin.py``), ``tick``
+prepares a superstep, ``task_finished`` records each task's outcome, ``end_step`` applies the step
+and makes the next checkpoint, ``exit_effects`` says what is owed when the run stops. Every method
+returns *effects* (save this checkpoint, save these writes, emit this chunk) instead of doing I/O.
+The order of the stages is the run loop's (``engine/loop.py``); the superstep rules are the pure
+functions of ``engine/core.py``; which chunks an event becomes is ``engine/projection.py``'s
+table; what the saver is owed, and when, is ``engine/saves.py``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from typing import Any, Literal
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.checkpoint.base import (
-    CONFIG_KEY_EXPECTED_HEAD,
     Checkpoint,
     CheckpointTuple,
     empty_checkpoint,
@@ -26,24 +27,18 @@ from threadloom.constants import (
     CONFIG_KEY_PARENT_CHECKPOINT,
     CONTROL_CHANNELS,
     ERROR,
-    INPUT,
     INTERRUPT,
     NO_WRITES,
     NULL_TASK_ID,
     RESUME,
-    RETURN,
 )
 from threadloom.engine import stream
+from threadloom.engine.begin import begin
 from threadloom.engine.core import (
-    Effect,
-    Emit,
-    Put,
-    PutWrites,
     Task,
     TaskWrites,
     apply_writes,
     channels_from_checkpoint,
-    command_writes,
     copy_checkpoint_for_run,
     is_finished,
     next_checkpoint,
@@ -51,15 +46,16 @@ from threadloom.engine.core import (
     prepare_tasks,
     read_channels,
 )
+from threadloom.engine.effects import Effect
 from threadloom.engine.plan import Plan
+from threadloom.engine.projection import InterruptEvent, Projection, task_update
+from threadloom.engine.saves import Saves
 from threadloom.errors import (
-    EmptyInputError,
     ErrorCode,
     GraphRecursionError,
-    InvalidUpdateError,
     create_error_message,
 )
-from threadloom.types import Command, Interrupt
+from threadloom.types import Interrupt
 
 __all__ = ["Run", "RunOptions"]
 
@@ -75,6 +71,7 @@ class RunOptions:
     """What the caller of invoke/stream asked for."""
 
     modes: frozenset[str]
+    """The stream modes asked for (see ``projection``)."""
     stream_keys: str | Sequence[str]
     interrupt_before: Sequence[str] | str
     interrupt_after: Sequence[str] | str
@@ -84,6 +81,11 @@ class RunOptions:
     """Whether a saver is present (effects Put/PutWrites are only produced then)."""
     final_values_only: bool = False
     """Emit the state once when the run stops, not after every step (what invoke needs)."""
+    projection: Projection | None = None
+
+    def __post_init__(self) -> None:
+        if self.projection is None:
+            self.projection = Projection(self.modes)
 
 
 class Run:
@@ -115,15 +117,13 @@ class Run:
         self.channels = channels_from_checkpoint(plan, self.checkpoint)
         self.step = int(self.metadata.get("step", -2)) + 1
         self.stop = self.step + options.recursion_limit + 1
-        self.seen_head = head_id
-        self.parent_id: str | None = saved.checkpoint["id"] if saved else None
         self.tasks: dict[str, Task] = {}
         self.skip_done = False
         self.updated: set[str] | None = None
         """Channels the last applied step made available (what the next tick may trigger)."""
         # A loop checkpoint's updated channels name every trigger it left pending; one made by
         # update_state or replay may leave older triggers pending too, so look at every node.
-        self._hint: Iterable[str] | None = (
+        self.trigger_hint: Iterable[str] | None = (
             self.checkpoint.get("updated_channels")
             if self.metadata.get("source") == "loop"
             else None
@@ -134,13 +134,12 @@ class Run:
         """Channels given a new version since the last checkpoint was made."""
         self._live_ephemeral: set[str] | None = None
         self._checkpoint_config: tuple[str, RunnableConfig] | None = None
-        self._tick_effects: list[Effect] = []
         self._values_owed = False
         self.resumed = False
         """Whether this run continues the thread's pending work (a resume or a replay)."""
-        modes = options.modes
-        self._watch_checkpoints = "checkpoints" in modes or "debug" in modes
-        self._watch_tasks = "tasks" in modes or "debug" in modes
+        assert options.projection is not None
+        self.out: Projection = options.projection
+        """Which chunks this run's events become."""
         self._parent_of_current: str | None = (
             saved.parent_config["configurable"]["checkpoint_id"]
             if saved and saved.parent_config
@@ -151,13 +150,21 @@ class Run:
         """``metadata.parents``: the checkpoint of every enclosing graph, by namespace."""
         configurable = dict(config.get("configurable", {}))
         configurable["checkpoint_ns"] = ns
-        self._put_configurable = configurable
+        self.saves = Saves(
+            enabled=options.checkpointing,
+            at_exit_only=options.durability == "exit",
+            config=config,
+            put_configurable=configurable,
+            parent_id=saved.checkpoint["id"] if saved else None,
+            seen_head=head_id,
+            start_id=saved.checkpoint["id"] if saved else None,
+            start_versions=saved.checkpoint["channel_versions"] if saved else {},
+        )
+        """What the saver is owed, and when."""
         self.resume_value: Any = None
         self.resume_present = False
         self.interrupts: list[Interrupt] = []
         self.errors: list[Task] = []
-        self._exit_writes: list[PutWrites] = []
-        self._exit_put: Put | None = None
 
     # the checkpoint the current tasks run from, as a saver config
     @property
@@ -179,112 +186,9 @@ class Run:
 
     def start(self, run_input: Any) -> list[Effect]:
         """Apply the input (new input, resume, replay); return the effects of doing so."""
-        effects: list[Effect] = []
-        has_saver = self.options.checkpointing
-        addressed = bool(self.config.get("configurable", {}).get("checkpoint_id"))
-        if isinstance(run_input, Command):
-            if run_input.graph == Command.PARENT:
-                raise InvalidUpdateError("There is no parent graph")
-            if (
-                run_input.update is None
-                and run_input.resume is None
-                and run_input.goto in ((), None, [])
-            ):
-                raise EmptyInputError(
-                    "Received empty Command input: give update=, goto= or resume= "
-                    "(to continue an interrupted run without an answer, pass None as input)"
-                )
-            if run_input.resume is not None and not has_saver:
-                raise RuntimeError("Cannot use Command(resume=...) without checkpointer")
-        resuming = self.saved is not None and (
-            run_input is None
-            or isinstance(run_input, Command)
-            or (
-                self.config.get("metadata", {}).get("run_id") is not None
-                and self.config.get("metadata", {}).get("run_id") == self.metadata.get("run_id")
-            )
-        )
-        replay = (
-            resuming
-            and addressed
-            and not isinstance(run_input, Command)
-            and not (
-                self.metadata.get("source") in ("update", "fork")
-                and self.checkpoint["id"] == self.seen_head
-            )
-        )
-        self.resumed = bool(resuming)
-        if resuming and replay:
-            effects += self._fork_for_replay()
-        elif resuming:
-            effects += self._resume(run_input)
-        else:
-            if run_input is None:
-                raise EmptyInputError("Received no input for __start__")
-            effects += self._new_input(run_input)
-        return effects
+        return begin(self, run_input)
 
-    def _null_writes(self) -> list[tuple[str, Any]]:
-        return [(c, v) for tid, c, v in self.pending if tid == NULL_TASK_ID]
-
-    def _resume(self, run_input: Any) -> list[Effect]:
-        effects: list[Effect] = []
-        null_writes = [(c, v) for c, v in self._null_writes() if c != RESUME]
-        for c, v in self._null_writes():
-            if c == RESUME:
-                self._set_resume(v)
-        if isinstance(run_input, Command):
-            writes = command_writes(self.plan, run_input)
-            if writes and self.options.checkpointing:
-                effects.append(PutWrites(self.checkpoint_config, writes, NULL_TASK_ID, ""))
-            for c, v in writes:
-                if c == RESUME:
-                    self._set_resume(v)
-                else:
-                    null_writes.append((c, v))
-        if null_writes:
-            self._apply([TaskWrites("~", INPUT, (), null_writes)])
-            self._hint = None  # earlier triggers may still be pending: look at every node
-        seen = self.checkpoint["versions_seen"].setdefault(INTERRUPT, {})
-        seen.update(self.checkpoint["channel_versions"])
-        self.skip_done = True
-        if "values" in self.options.modes:
-            effects.append(Emit("values", read_channels(self.channels, self.options.stream_keys)))
-        return effects
-
-    def _set_resume(self, value: Any) -> None:
-        self.resume_value = value
-        self.resume_present = True
-
-    def _fork_for_replay(self) -> list[Effect]:
-        # re-run the addressed checkpoint's tasks from a sibling copy, so interrupts fire again
-        null_writes = [(c, v) for c, v in self._null_writes() if c != RESUME]
-        if null_writes:
-            self._apply([TaskWrites("~", INPUT, (), null_writes)])
-            self._hint = None
-        self.pending = []
-        effects = self._save(
-            "fork", self.step, updated=self.checkpoint.get("updated_channels") or ()
-        )
-        self.step += 1
-        if "values" in self.options.modes:
-            effects.append(Emit("values", read_channels(self.channels, self.options.stream_keys)))
-        return effects
-
-    def _new_input(self, run_input: Any) -> list[Effect]:
-        discarded = prepare_tasks(
-            self.plan, self.checkpoint, self.channels, self.step, self.config, ns=self.ns
-        )
-        writes = [TaskWrites(t.path_str, t.name, t.triggers, ()) for t in discarded.values()]
-        writes.append(TaskWrites("~", INPUT, (), [(self.plan.input_channel, run_input)]))
-        self.updated = self._apply(writes)
-        self._hint = self.updated
-        self.pending = []
-        effects = self._save("input", self.step, updated=self.updated)
-        self.step += 1
-        return effects
-
-    def _apply(self, writes: Sequence[TaskWrites | Task]) -> set[str]:
+    def apply(self, writes: Sequence[TaskWrites | Task]) -> set[str]:
         """Apply writes to a fresh copy of the version dicts (the last checkpoint keeps its own)."""
         self.checkpoint = {
             **self.checkpoint,
@@ -314,9 +218,9 @@ class Run:
 
     # --- saving ----------------------------------------------------------------------------------
 
-    def _save(self, source: str, step: int, *, updated: Iterable[str]) -> list[Effect]:
-        """Make the next checkpoint from the channels; a Put effect when a saver is present."""
-        self._parent_of_current = self.parent_id
+    def save(self, source: str, step: int, *, updated: Iterable[str]) -> list[Effect]:
+        """Make the next checkpoint from the channels; the saver effects it is owed."""
+        self._parent_of_current = self.saves.parent_id
         checkpoint = next_checkpoint(
             self.checkpoint,
             self.channels,
@@ -333,19 +237,7 @@ class Run:
             return []
         versions = checkpoint["channel_versions"]
         new_versions = {k: versions[k] for k in changed if k in versions}
-        configurable = {
-            **self._put_configurable,
-            "checkpoint_id": self.parent_id,
-            CONFIG_KEY_EXPECTED_HEAD: self.seen_head,
-        }
-        put = Put({**self.config, "configurable": configurable}, checkpoint, metadata, new_versions)
-        self.parent_id = checkpoint["id"]
-        if self.options.durability == "exit":
-            self._exit_put = put
-            self._exit_writes = []
-            return []
-        self.seen_head = checkpoint["id"]
-        return [put]
+        return self.saves.checkpoint(checkpoint, metadata, new_versions)
 
     def exit_effects(self) -> list[Effect]:
         """The effects of stopping: the state owed to invoke, and with durability "exit" the
@@ -353,38 +245,23 @@ class Run:
         owed: list[Effect] = []
         if self._values_owed:
             self._values_owed = False
-            owed.append(Emit("values", read_channels(self.channels, self.options.stream_keys)))
-        return owed + self._exit_saves()
+            owed += self.values_chunks()
+        owed += self.saves.at_exit()
+        if self.status == "interrupt_before" or self.status == "interrupt_after":
+            # a static breakpoint stopped the run: an empty interrupt update, as LangGraph emits
+            owed += self.out.chunks("breakpoint", None)
+        return owed
 
-    def _exit_saves(self) -> list[Effect]:
-        put, self._exit_put = self._exit_put, None
-        if put is None:
-            writes, self._exit_writes = self._exit_writes, []
-            return list(writes)
-        first_parent = self.saved.checkpoint["id"] if self.saved else None
-        configurable = dict(put.config["configurable"])
-        configurable["checkpoint_id"] = first_parent
-        configurable[CONFIG_KEY_EXPECTED_HEAD] = self.seen_head
-        all_versions = put.checkpoint["channel_versions"]
-        saved_versions = self.saved.checkpoint["channel_versions"] if self.saved else {}
-        new_versions = {k: v for k, v in all_versions.items() if saved_versions.get(k) != v}
-        effects: list[Effect] = [
-            Put(
-                {**put.config, "configurable": configurable},
-                put.checkpoint,
-                put.metadata,
-                new_versions,
-            )
-        ]
-        effects.extend(self._exit_writes)
-        self._exit_writes = []
-        self.seen_head = put.checkpoint["id"]
-        return effects
+    def values_chunks(self) -> list[Effect]:
+        if not self.out.wants("values"):
+            return []
+        return self.out.chunks("values", read_channels(self.channels, self.options.stream_keys))
 
     # --- supersteps ------------------------------------------------------------------------------
 
-    def tick(self) -> list[Task] | None:
-        """Prepare the next superstep; the tasks to run, or None when the run stops here."""
+    def tick(self) -> tuple[list[Task] | None, list[Effect]]:
+        """Prepare the next superstep: the tasks to run (None when the run stops here), and the
+        chunks of preparing it (the checkpoint it starts from, tasks reused or starting)."""
         if self.step > self.stop:
             self.status = "failed"
             raise GraphRecursionError(
@@ -402,36 +279,38 @@ class Run:
             self.step,
             self.config,
             ns=self.ns,
-            updated_channels=self._hint,
+            updated_channels=self.trigger_hint,
         )
-        if self._watch_checkpoints and self.options.checkpointing:
-            self._tick_effects.extend(self._checkpoint_chunks())
+        out = self.out
+        effects: list[Effect] = []
+        if self.options.checkpointing and out.wants("checkpoint"):
+            effects += out.chunks("checkpoint", self._checkpoint_payload(), self._checkpoint_step())
         if not self.tasks:
             self.status = "done"
-            return None
+            return None, effects
         if self.skip_done and self.pending:
             self._match_pending_writes()
-            if "updates" in self.options.modes:
-                self._tick_effects.extend(
-                    Emit(
-                        "updates", {t.name: self._task_update(t), "__metadata__": {"cached": True}}
-                    )
-                    for t in self.tasks.values()
-                    if t.done and not t.node.hidden
-                )
+            if out.wants("cached_update"):
+                for t in self.tasks.values():
+                    if t.done and not t.node.hidden:
+                        update = {t.name: self._task_update(t), "__metadata__": {"cached": True}}
+                        effects += out.chunks("cached_update", update)
         self.skip_done = False
         if self.options.interrupt_before and self._should_interrupt(self.options.interrupt_before):
             self.status = "interrupt_before"
-            return None
+            return None, effects
         due = [t for t in self.tasks.values() if not t.done]
-        if self._watch_tasks:
+        if out.wants("task_start"):
             for t in due:
                 if not t.node.hidden:
-                    self._tick_effects.extend(self._task_chunks("task", stream.task_start(t)))
-        return due
+                    effects += out.chunks("task_start", stream.task_start(t), self.step)
+        return due, effects
 
-    def _checkpoint_chunks(self) -> list[Effect]:
-        payload = stream.checkpoint_payload(
+    def _checkpoint_step(self) -> int:
+        return int(self.metadata.get("step", self.step - 1))
+
+    def _checkpoint_payload(self) -> dict[str, Any]:
+        return stream.checkpoint_payload(
             self.config,
             self.ns,
             self.checkpoint["id"],
@@ -440,26 +319,6 @@ class Run:
             self.metadata,
             self.tasks.values(),
         )
-        chunks: list[Effect] = []
-        if "checkpoints" in self.options.modes:
-            chunks.append(Emit("checkpoints", payload))
-        if "debug" in self.options.modes:
-            step = int(self.metadata.get("step", self.step - 1))
-            chunks.append(Emit("debug", stream.debug("checkpoint", step, payload)))
-        return chunks
-
-    def _task_chunks(self, kind: str, payload: dict[str, Any]) -> list[Effect]:
-        chunks: list[Effect] = []
-        if "tasks" in self.options.modes:
-            chunks.append(Emit("tasks", payload))
-        if "debug" in self.options.modes:
-            chunks.append(Emit("debug", stream.debug(kind, self.step, payload)))
-        return chunks
-
-    def tick_effects(self) -> list[Effect]:
-        """Chunks for tasks the last tick found already finished (their saved writes reused)."""
-        effects, self._tick_effects = self._tick_effects, []
-        return effects
 
     def _match_pending_writes(self) -> None:
         by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
@@ -483,12 +342,15 @@ class Run:
         null = null_version(versions)
         if not any(v > seen.get(k, null) for k, v in versions.items()):
             return False
-        return any(
-            not t.node.hidden and (nodes == "*" or t.name in nodes) for t in self.tasks.values()
-        )
+        return self._tasks_match(nodes)
 
-    def task_finished(self, task: Task) -> list[Effect]:
-        """Record a task's outcome (writes, interrupt or error): save and stream it."""
+    def task_finished(self, task: Task, *, last: bool = False) -> list[Effect]:
+        """Record a task's outcome (writes, interrupt or error): save and stream it.
+
+        The writes of the ``last`` task of a step that will make a checkpoint are held and saved
+        with it (one ``PutStep``); any other task's writes are saved at once, so a crash while
+        its siblings run keeps them.
+        """
         effects: list[Effect] = []
         if task.error is not None:
             writes: list[tuple[str, Any]] = [(ERROR, task.error)]
@@ -502,75 +364,46 @@ class Run:
                 task.writes.append((NO_WRITES, None))
             writes = task.writes
         if self.options.checkpointing:
-            put = PutWrites(self.checkpoint_config, writes, task.id, task.path_str)
-            if self.options.durability == "exit":
-                self._exit_writes.append(put)
-            else:
-                effects.append(put)
-        if self._watch_tasks and not task.node.hidden:
+            # the step makes a checkpoint only when no task of it failed or was interrupted
+            last = last and not self.errors and not self.interrupts
+            config = self.checkpoint_config
+            effects += self.saves.task_writes(config, task.id, task.path_str, writes, last=last)
+        out = self.out
+        if out.wants("task_end") and not task.node.hidden:
             result = stream.task_result(task, self.options.stream_keys)
-            effects += self._task_chunks("task_result", result)
+            effects += out.chunks("task_end", result, self.step)
         if task.node.hidden or task.error is not None:
             return effects
         if task.interrupts:
-            effects += self._interrupt_chunks(task.interrupts)
-        elif "updates" in self.options.modes:
-            effects.append(Emit("updates", {task.name: self._task_update(task)}))
+            if out.wants("interrupt"):
+                values = read_channels(self.channels, self.options.stream_keys)
+                effects += out.chunks("interrupt", InterruptEvent(tuple(task.interrupts), values))
+        elif out.wants("update"):
+            effects += out.chunks("update", {task.name: self._task_update(task)})
         return effects
 
-    def _interrupt_chunks(self, interrupts: Sequence[Interrupt]) -> list[Effect]:
-        modes = self.options.modes
-        chunks: list[Effect] = []
-        if "updates" in modes:
-            chunks.append(Emit("updates", {INTERRUPT: tuple(interrupts)}))
-        if "values" in modes:
-            values = read_channels(self.channels, self.options.stream_keys)
-            if isinstance(values, dict):
-                chunks.append(Emit("values", {**values, INTERRUPT: tuple(interrupts)}))
-            else:
-                chunks.append(Emit("values", {INTERRUPT: tuple(interrupts)}))
-        return chunks
-
     def _task_update(self, task: Task) -> Any:
-        keys = self.options.stream_keys
-        if self.plan.is_functional:
-            for chan, value in task.writes:
-                if chan == RETURN or (isinstance(keys, str) and chan == keys):
-                    return value
-            return None
-        if isinstance(keys, str):  # a root-value graph: the update is the bare value
-            return next((v for c, v in task.writes if c == keys), None)
-        wanted = [(c, v) for c, v in task.writes if c in keys]
-        if not wanted:
-            return None
-        counts: dict[str, int] = defaultdict(int)
-        for c, _ in wanted:
-            counts[c] += 1
-        if any(n > 1 for n in counts.values()):
-            return [{c: v} for c, v in wanted]
-        return dict(wanted)
+        return task_update(self.plan, self.options.stream_keys, task.writes)
 
     def end_step(self) -> list[Effect]:
         """All tasks of the step finished: apply their writes and save the next checkpoint."""
-        effects: list[Effect] = []
         if self.interrupts:
             return self._end_interrupted()
         if self.errors:
             self.status = "failed"
-            return effects
-        self.updated = self._apply(
+            return []
+        effects: list[Effect] = []
+        self.updated = self.apply(
             list(self.tasks.values())  # a Task has what apply_writes reads of a TaskWrites
         )
-        self._hint = self.updated
-        if "values" in self.options.modes and self._changed_stream_keys(self.updated):
+        self.trigger_hint = self.updated
+        if self.out.wants("values") and self._changed_stream_keys(self.updated):
             if self.options.final_values_only:
                 self._values_owed = True
             else:
-                effects.append(
-                    Emit("values", read_channels(self.channels, self.options.stream_keys))
-                )
+                effects += self.values_chunks()
         self.pending = []
-        effects += self._save("loop", self.step, updated=self.updated)
+        effects += self.save("loop", self.step, updated=self.updated)
         self.step += 1
         if self.options.interrupt_after and self._tasks_match(self.options.interrupt_after):
             self.status = "interrupt_after"
@@ -592,20 +425,12 @@ class Run:
         effects: list[Effect] = []
         finished = [t for t in self.tasks.values() if not t.interrupts and t.error is None]
         if any(is_finished(t.writes) for t in finished):
-            updated = self._apply(
+            updated = self.apply(
                 [TaskWrites(t.path_str, t.name, t.triggers, t.writes) for t in finished]
             )
-            if "values" in self.options.modes and self._changed_stream_keys(updated):
-                effects.append(
-                    Emit("values", read_channels(self.channels, self.options.stream_keys))
-                )
+            if self._changed_stream_keys(updated):
+                effects += self.values_chunks()
         return effects
-
-    def breakpoint_chunks(self) -> list[Effect]:
-        """A static breakpoint stopped the run: an empty interrupt update, as LangGraph emits."""
-        if "updates" in self.options.modes:
-            return [Emit("updates", {INTERRUPT: ()})]
-        return []
 
     def call_site(self) -> tuple[str, int, dict[str, list[tuple[str, Any]]]]:
         """Checkpoint id, step and saved writes by task id, for functional ``@task`` calls."""

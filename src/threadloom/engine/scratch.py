@@ -9,12 +9,12 @@ writes that the driver saves with the task's other writes.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
+from threadloom._running import current_task, running_task
 from threadloom.constants import RESUME
 from threadloom.engine.ids import interrupt_id
 from threadloom.errors import GraphInterrupt
@@ -61,8 +61,6 @@ class TaskScratchpad:
     writer: Callable[[Any], None]
     call_counter: int = 0
     interrupt_counter: int = 0
-    submit: Callable[..., Any] | None = None
-    """Schedules a functional ``@task`` call in the current superstep (functional API)."""
     task: Any = None
     """The running task (its path places the ``@task`` calls it makes)."""
     runner: Any = None
@@ -111,14 +109,9 @@ def _schema_json(schema: Any) -> Any:
     return TypeAdapter(schema).json_schema()
 
 
-current_task: ContextVar[TaskScratchpad | None] = ContextVar("threadloom_task", default=None)
-
-
 def current_scratchpad(caller: str) -> TaskScratchpad:
     """The running task's scratchpad; outside a run, the contract's RuntimeError."""
-    pad = current_task.get()
-    if pad is None:
-        raise RuntimeError("Called get_config outside of a runnable context")
+    pad: TaskScratchpad = running_task()
     return pad
 
 

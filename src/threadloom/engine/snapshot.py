@@ -1,5 +1,7 @@
 """The state API: a checkpoint seen as a ``StateSnapshot``, and ``update_state`` as a superstep.
 
+``bulk_update`` is a core: it yields its saver reads and writes as effects, so the sync and the
+async state API carry out the same code (``engine/sync.py`` and ``engine/aio.py`` ``result_of``).
 Both reuse the run's own ``prepare_tasks`` and ``apply_writes``, so the tasks a snapshot lists (and
 their ids) are exactly those a resumed run would run, and an update behaves like the node ran.
 """
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -36,11 +38,12 @@ from threadloom.engine.core import (
     prepare_tasks,
     read_channels,
 )
+from threadloom.engine.effects import GetTuple, Put, PutWrites, SaverEffect
 from threadloom.engine.plan import Plan, TaskWriteContext
 from threadloom.errors import InvalidUpdateError
 from threadloom.types import Interrupt, PregelTask, StateSnapshot, StateUpdate
 
-__all__ = ["abulk_update", "bulk_update", "pending_interrupts", "state_snapshot"]
+__all__ = ["addressed", "bulk_update", "pending_interrupts", "state_snapshot"]
 
 
 def pending_interrupts(pending: Sequence[tuple[str, str, Any]]) -> list[Interrupt]:
@@ -146,7 +149,7 @@ def _task_result(plan: Plan, writes: Sequence[tuple[str, Any]]) -> Any:
 
 def bulk_update(
     plan: Plan, config: RunnableConfig, supersteps: Sequence[Sequence[Any]], saver: Any
-) -> RunnableConfig:
+) -> Generator[SaverEffect, Any, RunnableConfig]:
     """Apply each superstep of updates as one new checkpoint; return the last one's config."""
     if not supersteps:
         raise ValueError("No supersteps provided")
@@ -154,35 +157,15 @@ def bulk_update(
     for updates in supersteps:
         if not updates:
             raise ValueError("No updates provided")
-        saved = saver.get_tuple(addressed(current))
-        head = saver.get_tuple(addressed(current, head=True))
-        step_effects = _update_step(plan, current, saved, head, updates, saver)
-        for kind, args in step_effects:
-            if kind == "put_writes":
-                saver.put_writes(*args)
-            else:
-                current = _merge_result(current, saver.put(*args))
-    return current
-
-
-async def abulk_update(
-    plan: Plan, config: RunnableConfig, supersteps: Sequence[Sequence[Any]], saver: Any
-) -> RunnableConfig:
-    """Async ``bulk_update``."""
-    if not supersteps:
-        raise ValueError("No supersteps provided")
-    current = config
-    for updates in supersteps:
-        if not updates:
-            raise ValueError("No updates provided")
-        saved = await saver.aget_tuple(addressed(current))
-        head = await saver.aget_tuple(addressed(current, head=True))
-        step_effects = _update_step(plan, current, saved, head, updates, saver)
-        for kind, args in step_effects:
-            if kind == "put_writes":
-                await saver.aput_writes(*args)
-            else:
-                current = _merge_result(current, await saver.aput(*args))
+        saved = yield GetTuple(addressed(current))
+        if current.get("configurable", {}).get("checkpoint_id"):
+            head = yield GetTuple(addressed(current, head=True))
+        else:
+            head = saved  # the head is the checkpoint updated
+        for effect in _update_step(plan, current, saved, head, updates, saver):
+            returned = yield effect
+            if isinstance(effect, Put):
+                current = _merge_result(current, returned)
     return current
 
 
@@ -210,7 +193,7 @@ def _update_step(
     head: CheckpointTuple | None,
     updates: Sequence[Any],
     saver: Any,
-) -> list[tuple[str, tuple[Any, ...]]]:
+) -> list[Put | PutWrites]:
     updates = [u if isinstance(u, StateUpdate) else StateUpdate(*u) for u in updates]
     checkpoint = copy_checkpoint_for_run(saved.checkpoint) if saved else empty_checkpoint()
     channels = channels_from_checkpoint(plan, checkpoint)
@@ -219,7 +202,7 @@ def _update_step(
     pending = list(saved.pending_writes or []) if saved else []
     parent_id = saved.checkpoint["id"] if saved else None
     head_id = head.checkpoint["id"] if head else None
-    effects: list[tuple[str, tuple[Any, ...]]] = []
+    effects: list[Put | PutWrites] = []
     first = updates[0]
     source = "update"
     step = saved_step + 1
@@ -278,7 +261,7 @@ def _update_step(
             if task is not None:
                 tid, path_str = task.id, task.path_str
                 if saved is not None and writes:
-                    effects.append(("put_writes", (saved.config, writes, tid, path_str)))
+                    effects.append(PutWrites(saved.config, writes, tid, path_str))
             else:
                 tid = str(uuid.uuid5(uuid.UUID(checkpoint["id"]), as_node))
                 path_str = "~" + as_node
@@ -298,7 +281,7 @@ def _update_step(
     configurable["checkpoint_id"] = parent_id
     configurable[CONFIG_KEY_EXPECTED_HEAD] = head_id
     put_config = {**config, "configurable": configurable}
-    effects.append(("put", (put_config, new, metadata, new_versions)))
+    effects.append(Put(put_config, new, metadata, new_versions))  # type: ignore[arg-type]
     return effects
 
 

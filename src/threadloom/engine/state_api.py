@@ -1,19 +1,22 @@
 """The state API of a compiled graph: get_state, get_state_history and update_state, sync and async.
 
-A mixin of ``Pregel``: it reads and writes a thread's checkpoints through the graph's saver, and
-leaves the snapshot and update rules to ``engine/snapshot.py``.
+A mixin of ``Pregel``. Each call is one core (a generator yielding saver effects) that the sync
+and the async methods hand to their driver's ``result_of``, so the async API only ever calls the
+saver's async methods. The snapshot and update rules are ``engine/snapshot.py``'s.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.constants import NS_END, NS_SEP
-from threadloom.engine import _checks, snapshot
-from threadloom.types import StateSnapshot
+from threadloom.engine import _checks, aio, snapshot
+from threadloom.engine import sync as sync_driver
+from threadloom.engine.effects import GetTuple, ListTuples, SaverEffect
+from threadloom.types import StateSnapshot, StateUpdate
 
 if TYPE_CHECKING:
     from threadloom.engine.plan import Plan
@@ -50,19 +53,19 @@ class StateAPI:
         ``subgraphs=True`` each task running a subgraph carries the subgraph's own snapshot.
         """
         saver = self._require_saver()
-        merged = self._merge_config(config)
-        graph = self._graph_for_ns(str(merged["configurable"].get("checkpoint_ns", "")))
-        return _snapshot_of(graph, saver, merged, subgraphs)
+        return sync_driver.result_of(self._state(config, subgraphs, saver), saver)  # type: ignore[no-any-return]
 
     async def aget_state(self, config: RunnableConfig, *, subgraphs: bool = False) -> StateSnapshot:
         """Async ``get_state``."""
         saver = self._require_saver()
+        return await aio.result_of(self._state(config, subgraphs, saver), saver)  # type: ignore[no-any-return]
+
+    def _state(
+        self, config: RunnableConfig, subgraphs: bool, saver: Any
+    ) -> Generator[SaverEffect, Any, StateSnapshot]:
         merged = self._merge_config(config)
         graph = self._graph_for_ns(str(merged["configurable"].get("checkpoint_ns", "")))
-        if subgraphs:
-            return _snapshot_of(graph, saver, merged, subgraphs)
-        saved = await saver.aget_tuple(_saver_config(merged))
-        return snapshot.state_snapshot(graph.plan, merged, saved, saver)
+        return (yield from _snapshot_of(graph, saver, merged, subgraphs))
 
     def _plan_for(self, config: RunnableConfig) -> Plan:
         """The plan of the graph whose namespace ``config`` names (a subgraph's, or ours)."""
@@ -89,15 +92,7 @@ class StateAPI:
     ) -> Iterator[StateSnapshot]:
         """Every checkpoint of the thread, newest first, as historical snapshots."""
         saver = self._require_saver()
-        merged = self._merge_config(config)
-        plan = self._plan_for(merged)
-        tuples = list(
-            saver.list(
-                _saver_config(merged, default_ns=True), filter=filter, before=before, limit=limit
-            )
-        )
-        for saved in tuples:
-            yield snapshot.state_snapshot(plan, merged, saved, saver, historical=True)
+        yield from sync_driver.result_of(self._history(config, filter, before, limit, saver), saver)
 
     async def aget_state_history(
         self,
@@ -109,16 +104,26 @@ class StateAPI:
     ) -> AsyncIterator[StateSnapshot]:
         """Async ``get_state_history``."""
         saver = self._require_saver()
+        for state in await aio.result_of(
+            self._history(config, filter, before, limit, saver), saver
+        ):
+            yield state
+
+    def _history(
+        self,
+        config: RunnableConfig,
+        filter: dict[str, Any] | None,
+        before: RunnableConfig | None,
+        limit: int | None,
+        saver: Any,
+    ) -> Generator[SaverEffect, Any, Iterator[StateSnapshot]]:
+        """The saved checkpoints, listed at once; each becomes a snapshot when it is reached."""
         merged = self._merge_config(config)
         plan = self._plan_for(merged)
-        tuples = [
-            t
-            async for t in saver.alist(
-                _saver_config(merged, default_ns=True), filter=filter, before=before, limit=limit
-            )
-        ]
-        for saved in tuples:
-            yield snapshot.state_snapshot(plan, merged, saved, saver, historical=True)
+        tuples = yield ListTuples(_saver_config(merged), filter, before, limit)
+        return (
+            snapshot.state_snapshot(plan, merged, saved, saver, historical=True) for saved in tuples
+        )
 
     def update_state(
         self,
@@ -128,8 +133,6 @@ class StateAPI:
         task_id: str | None = None,
     ) -> RunnableConfig:
         """Write ``values`` as if ``as_node`` returned them; return the new checkpoint's config."""
-        from threadloom.types import StateUpdate
-
         return self.bulk_update_state(config, [[StateUpdate(values, as_node, task_id)]])
 
     def bulk_update_state(
@@ -137,10 +140,7 @@ class StateAPI:
     ) -> RunnableConfig:
         """Apply several supersteps of updates, each saved as one new checkpoint."""
         saver = self._require_saver()
-        merged = self._merge_config(config)
-        self._check_config(merged, saver)
-        _checks.check_updates(supersteps, self._plan_for(merged).state_keys)
-        return snapshot.bulk_update(self._plan_for(merged), merged, supersteps, saver)
+        return sync_driver.result_of(self._bulk_update(config, supersteps, saver), saver)  # type: ignore[no-any-return]
 
     async def aupdate_state(
         self,
@@ -150,8 +150,6 @@ class StateAPI:
         task_id: str | None = None,
     ) -> RunnableConfig:
         """Async ``update_state``."""
-        from threadloom.types import StateUpdate
-
         return await self.abulk_update_state(config, [[StateUpdate(values, as_node, task_id)]])
 
     async def abulk_update_state(
@@ -159,31 +157,45 @@ class StateAPI:
     ) -> RunnableConfig:
         """Async ``bulk_update_state``."""
         saver = self._require_saver()
+        return await aio.result_of(self._bulk_update(config, supersteps, saver), saver)  # type: ignore[no-any-return]
+
+    def _bulk_update(
+        self, config: RunnableConfig, supersteps: Sequence[Sequence[Any]], saver: Any
+    ) -> Generator[SaverEffect, Any, RunnableConfig]:
         merged = self._merge_config(config)
         self._check_config(merged, saver)
         _checks.check_updates(supersteps, self._plan_for(merged).state_keys)
-        return await snapshot.abulk_update(self._plan_for(merged), merged, supersteps, saver)
+        return (yield from snapshot.bulk_update(self._plan_for(merged), merged, supersteps, saver))
 
 
 def _snapshot_of(
     graph: StateAPI, saver: Any, config: RunnableConfig, subgraphs: bool
-) -> StateSnapshot:
+) -> Generator[SaverEffect, Any, StateSnapshot]:
     """``graph``'s snapshot at ``config``; its subgraph tasks point at (or hold) their own state."""
-    saved = saver.get_tuple(_saver_config(config))
+    saved = yield GetTuple(_saver_config(config))
     thread_id = config["configurable"]["thread_id"]
 
-    def subgraph_state(task: Any) -> Any:
-        task_config: RunnableConfig = {
-            "configurable": {"thread_id": thread_id, "checkpoint_ns": task.ns}
-        }
-        if not subgraphs:
-            return task_config
-        return _snapshot_of(task.node.subgraph, saver, task_config, True)
+    def subgraph_config(task: Any) -> RunnableConfig:
+        return {"configurable": {"thread_id": thread_id, "checkpoint_ns": task.ns}}
 
-    return snapshot.state_snapshot(graph.plan, config, saved, saver, subgraph_state=subgraph_state)
+    state = snapshot.state_snapshot(
+        graph.plan, config, saved, saver, subgraph_state=subgraph_config
+    )
+    if not subgraphs or not any(t.state is not None for t in state.tasks):
+        return state
+    tasks = []
+    for task in state.tasks:
+        if task.state is not None:  # the subgraph's own snapshot, read the same way
+            subgraph = graph.plan.nodes[task.name].subgraph
+            config_of_task = cast(RunnableConfig, task.state)
+            task = task._replace(
+                state=(yield from _snapshot_of(subgraph, saver, config_of_task, True))
+            )
+        tasks.append(task)
+    return state._replace(tasks=tuple(tasks))
 
 
-def _saver_config(config: RunnableConfig, *, default_ns: bool = False) -> RunnableConfig:
+def _saver_config(config: RunnableConfig) -> RunnableConfig:
     configurable = config.get("configurable") or {}
     if configurable.get("thread_id") is None:
         raise ValueError(f"{CONFIG_KEYS_MESSAGE}. Pass {{'configurable': {{'thread_id': ...}}}}")

@@ -1,8 +1,9 @@
-"""The sync driver: runs a ``Run``'s tasks on threads and carries out its effects.
+"""The sync driver: carries out a core's effects with threads and blocking saver calls.
 
-It decides nothing about graph semantics: it asks the run for tasks, runs them (inline when there
-is one, on a thread pool when there are several), hands back each outcome as it arrives, saves what
-the run asks to save and yields what it asks to emit. ``engine/aio.py`` is its asyncio twin.
+It decides nothing about graph semantics: it starts the tasks the run loop asks for (inline when
+the loop says so, else on a thread pool), hands back each outcome as it arrives while streaming
+the live chunks tasks produce, and makes the saver calls the core asks for. The effect loop itself
+is ``_drive_sync.py``, generated from the async one; what is here is how threads wait.
 """
 
 from __future__ import annotations
@@ -10,24 +11,23 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Generator, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
 from typing import Any
 
 from langchain_core.runnables.config import var_child_runnable_config
 
-from threadloom.engine.calls import CallSite
-from threadloom.engine.core import Effect, Emit, Put, PutWrites, Task
-from threadloom.engine.messages import StreamMessagesHandler, attach
-from threadloom.engine.run import Run
+from threadloom.engine import _drive_sync
+from threadloom.engine._drive_sync import result_of, saver_call
+from threadloom.engine.core import Task
+from threadloom.engine.effects import Effect, PutWrites, StartTasks
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
 
-__all__ = ["drive", "run_task"]
+__all__ = ["drive", "pool_for_run", "result_of", "run_task"]
 
 _MAX_WORKERS = 32
-SUBGRAPH = "__subgraph__"  # the mode of chunks forwarded by subgraphs (see pregel.StreamRelay)
 _THREAD_PREFIX = "threadloom-task"
 
 
@@ -73,83 +73,58 @@ def run_task(task: Task, runner: TaskRunner) -> None:
         time.sleep(delay)
 
 
-def _carry_out(effect: Effect, saver: Any) -> tuple[str, Any] | None:
-    kind = type(effect)
-    if kind is Emit:
-        return effect.mode, effect.payload  # type: ignore[union-attr]
-    if kind is PutWrites:
-        saver.put_writes(effect.config, effect.writes, effect.task_id, effect.task_path)  # type: ignore[union-attr]
-    elif kind is Put:
-        saver.put(effect.config, effect.checkpoint, effect.metadata, effect.new_versions)  # type: ignore[union-attr]
-    return None
+def drive(core: Generator[Effect, Any, None], saver: Any) -> Iterator[tuple[str, Any]]:
+    """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
+    return _drive_sync.drive(core, saver, _Workers(saver))
 
 
-def drive(
-    run: Run, saver: Any, runner: TaskRunner, start: list[Effect], *, relay: Any = None
-) -> Iterator[tuple[str, Any]]:
-    """Step ``run`` to its end, yielding ``(mode, payload)`` chunks as they are produced."""
-    events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-    modes = run.options.modes
-    if "custom" in modes:
-        runner.writer = lambda chunk: events.put(("chunk", ("custom", chunk)))
+class _Workers:
+    """The tasks of the current step on threads, and the queue their outcomes and chunks use."""
 
-    def emit(mode: str, payload: Any) -> None:
-        if mode in modes:
-            events.put(("chunk", (mode, payload)))
+    __slots__ = ("events", "futures", "pool", "saver")
 
-    if relay is not None:  # subgraphs forward their chunks into this run's stream
-        relay.put = lambda ns, mode, payload: events.put(("chunk", (SUBGRAPH, (ns, mode, payload))))
-    if "messages" in modes:
-        runner.messages = StreamMessagesHandler(emit)
-        attach(run.config, runner.messages)  # type: ignore[arg-type]
-    # with token or custom streaming, even a lone task runs on a worker, so chunks flow live
-    inline_ok = not ({"messages", "custom"} & modes)
+    def __init__(self, saver: Any) -> None:
+        self.saver = saver
+        self.events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
+        self.pool: ThreadPoolExecutor | None = None
+        self.futures: list[Future[None]] = []
 
-    pool: ThreadPoolExecutor | None = None
-    try:
-        for effect in start:
-            if (chunk := _carry_out(effect, saver)) is not None:
-                yield chunk
-        while run.status == "pending":
-            tasks = run.tick()
-            for effect in run.tick_effects():
-                if (chunk := _carry_out(effect, saver)) is not None:
-                    yield chunk
-            if tasks is None:
-                break
-            runner.new_step(run.checkpoint["id"], _call_site_factory(run, saver, runner, emit))
-            if len(tasks) == 1 and inline_ok:
-                run_task(tasks[0], runner)
-                yield from _drain(events)
-                for effect in run.task_finished(tasks[0]):
-                    if (chunk := _carry_out(effect, saver)) is not None:
-                        yield chunk
-            else:
-                pool = pool or pool_for_run()
-                futures = [
-                    pool.submit(copy_context().run, _run_and_report, task, runner, events)
-                    for task in tasks
-                ]
-                remaining, failed = len(tasks), False
-                while remaining:
-                    kind, value = events.get()
-                    if kind == "chunk":
-                        yield value
-                        continue
-                    remaining -= 1
-                    if value.error is not None and not failed:
-                        failed = True  # tasks that have not started yet never will
-                        remaining -= sum(1 for f in futures if f.cancel())
-                    for effect in run.task_finished(value):
-                        if (chunk := _carry_out(effect, saver)) is not None:
-                            yield chunk
-            for effect in run.end_step():
-                if (chunk := _carry_out(effect, saver)) is not None:
-                    yield chunk
-        yield from _finish(run, saver)
-    finally:
-        if pool is not None and pool is not _SHARED.pool:
-            pool.shutdown(wait=False, cancel_futures=True)
+    def next_event(self) -> tuple[str, Any]:
+        return self.events.get()
+
+    def put(self, chunk: tuple[str, Any]) -> None:
+        self.events.put(("chunk", chunk))
+
+    def save(self, effect: PutWrites) -> None:
+        saver_call(effect, self.saver)
+
+    def start(self, effect: StartTasks) -> None:
+        if effect.inline:  # an exception escaping the task (a bubble-up) escapes the run
+            run_task(effect.tasks[0], effect.runner)
+            self.events.put(("done", effect.tasks[0]))
+            return
+        self.pool = self.pool or pool_for_run()
+        submit = self.pool.submit
+        self.futures = [  # each task in a context of its own
+            submit(copy_context().run, _run_and_report, task, effect.runner, self.events)
+            for task in effect.tasks
+        ]
+
+    def cancel(self, failed: Task) -> int:
+        return sum(1 for f in self.futures if f.cancel())  # only tasks not started yet
+
+    def drain(self) -> Iterator[tuple[str, Any]]:
+        while True:
+            try:
+                kind, value = self.events.get_nowait()
+            except queue.Empty:
+                return
+            if kind == "chunk":
+                yield value
+
+    def close(self) -> None:
+        if self.pool is not None and self.pool is not _SHARED.pool:
+            self.pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _run_and_report(task: Task, runner: TaskRunner, events: queue.SimpleQueue[Any]) -> None:
@@ -159,42 +134,3 @@ def _run_and_report(task: Task, runner: TaskRunner, events: queue.SimpleQueue[An
         task.error = exc
     finally:
         events.put(("done", task))
-
-
-def _drain(events: queue.SimpleQueue[tuple[str, Any]]) -> Iterator[tuple[str, Any]]:
-    while True:
-        try:
-            _, chunk = events.get_nowait()
-        except queue.Empty:
-            return
-        yield chunk
-
-
-def _call_site_factory(run: Run, saver: Any, runner: TaskRunner, emit: Any) -> Any:
-    def make() -> CallSite:
-        site = CallSite(*run.call_site(), save=_saver_of(run, saver), emit=emit)
-        site.runner = runner
-        return site
-
-    return make
-
-
-def _saver_of(run: Run, saver: Any) -> Any:
-    config = run.checkpoint_config
-
-    def save(task_id: str, task_path: str, writes: list[tuple[str, Any]]) -> None:
-        if saver is not None and run.options.durability != "exit":
-            saver.put_writes(config, writes, task_id, task_path)
-
-    return save
-
-
-def _finish(run: Run, saver: Any) -> Iterator[tuple[str, Any]]:
-    effects = run.exit_effects()
-    if run.status == "interrupt_before" or run.status == "interrupt_after":
-        effects += run.breakpoint_chunks()
-    for effect in effects:
-        if (chunk := _carry_out(effect, saver)) is not None:
-            yield chunk
-    if run.errors:
-        raise run.errors[0].error  # type: ignore[misc]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -38,11 +38,15 @@ class TaskRunner:
     injections: dict[str, tuple[Injection, ...]]
     thread_id: str | None
     checkpoint_id: str | None
-    submit: Callable[..., Any] | None = None
     messages: Any = None
     """The ``messages`` stream handler, when that mode is streamed."""
     make_call_site: Callable[[], Any] | None = None
     """Builds the step's call site (where ``@task`` calls are scheduled and saved), on demand."""
+    put_chunk: Callable[[tuple[str, Any]], None] = field(default=lambda _: _unwired())
+    """Streams a live chunk (from any thread); set by the driver when the run is wired."""
+    save_writes: Callable[[Any], Any] = field(default=lambda _: _unwired())
+    """Carries out a ``PutWrites`` for a ``@task`` call: the async driver returns an awaitable
+    when called on its event loop, and waits for the save itself when called from a thread."""
     _call_site: Any = None
 
     def new_step(self, checkpoint_id: str, make_call_site: Callable[[], Any]) -> None:
@@ -87,7 +91,6 @@ class TaskRunner:
             config=task.config,
             runtime_factory=runtime,
             writer=self.writer,
-            submit=self.submit,
             task=task,
             runner=self,
         )
@@ -143,6 +146,10 @@ class TaskRunner:
         exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")
         task.error = exc
         return None
+
+
+def _unwired() -> Any:
+    raise RuntimeError("the run's driver has not wired its sinks yet")
 
 
 def now() -> float:

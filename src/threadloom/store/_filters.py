@@ -38,18 +38,28 @@ Typed semantics (identical on every backend):
 - A missing path equals ``None``: ``{"k": None}`` matches items where ``k`` is null *or* absent.
   Use ``{"k": {"$exists": False}}`` to ask for absent only.
 - Path segments are object keys made of ``[A-Za-z0-9_-]``; there are no list indexes in filters.
+
+Limits, the same on every backend (so any filter one backend accepts, all can answer):
+
+- A filter nests dicts and lists at most ``MAX_FILTER_DEPTH`` (64) levels deep, its values
+  included: ``{"$not": {"$not": ...}}`` 63 times, or about 31 levels of ``$and``/``$or`` lists.
+  Deeper is a ``StoreFilterError``, checked before anything recurses.
+- A filter holds at most ``MAX_FILTER_CONDITIONS`` (10,000) conditions. A ``$in``/``$nin`` list
+  is one condition however long, plus one per dict or list in it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias
 
 from threadloom.errors import StoreFilterError
 
 __all__ = [
+    "MAX_FILTER_CONDITIONS",
+    "MAX_FILTER_DEPTH",
     "MISSING",
     "And",
     "Compare",
@@ -130,6 +140,11 @@ class _Missing:
 
 MISSING: Final = _Missing()
 
+MAX_FILTER_DEPTH: Final = 64
+"""Most levels of dicts and lists a filter may nest, its values included."""
+MAX_FILTER_CONDITIONS: Final = 10_000
+"""Most conditions in one filter; a ``$in`` list counts once, plus its dicts and lists."""
+
 _SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 _ORDER_OPS: Final[Mapping[str, CompareOp]] = {
     "$gt": "gt",
@@ -161,6 +176,57 @@ def parse_filter(filter: Mapping[str, Any] | None) -> FilterNode:
             f"A filter must be a dict such as {{'kind': 'note'}}, got {type(filter).__name__} "
             f"{filter!r}."
         )
+    _check_depth(filter)
+    tree = _parse_dict(filter)
+    _check_conditions(tree)
+    return tree
+
+
+def _check_depth(filter: Mapping[str, Any]) -> None:
+    """Refuse nesting deeper than ``MAX_FILTER_DEPTH``, without recursing (nor looping on a
+    dict that contains itself)."""
+    pending: list[tuple[Any, int, str]] = [(filter, 1, "")]
+    while pending:
+        value, depth, where = pending.pop()
+        children: Iterable[tuple[str, Any]]
+        if isinstance(value, Mapping):
+            children = ((str(k), v) for k, v in value.items())
+        elif isinstance(value, list | tuple | set | frozenset):
+            children = ((f"[{i}]", v) for i, v in enumerate(value))
+        else:
+            continue
+        if depth > MAX_FILTER_DEPTH:
+            raise StoreFilterError(
+                f"Filter nests deeper than {MAX_FILTER_DEPTH} levels of dicts and lists (at "
+                f"{where[:200]!r}). Flatten it: list conditions side by side in one '$and' or "
+                "'$or' instead of nesting them, drop '$not' pairs (they cancel), and write a "
+                "deep field as a dotted path ('a.b.c')."
+            )
+        pending.extend((c, depth + 1, f"{where}.{k}" if where else k) for k, c in children)
+
+
+def _conditions(node: FilterNode) -> int:
+    match node:
+        case And(nodes) | Or(nodes):
+            return sum(_conditions(n) for n in nodes)
+        case Not(inner):
+            return _conditions(inner)
+        case In(_, values):
+            return 1 + sum(isinstance(v, list | tuple | Mapping) for v in values)
+    return 1
+
+
+def _check_conditions(tree: FilterNode) -> None:
+    count = _conditions(tree)
+    if count > MAX_FILTER_CONDITIONS:
+        raise StoreFilterError(
+            f"Filter holds {count} conditions; the limit is {MAX_FILTER_CONDITIONS}. Put the "
+            "values compared with one field in one '$in' list (it counts once), or filter in "
+            "several searches."
+        )
+
+
+def _parse_dict(filter: Mapping[str, Any]) -> FilterNode:
     nodes: list[FilterNode] = []
     for key, condition in filter.items():
         if not isinstance(key, str):
@@ -178,7 +244,7 @@ def _parse_logical(op: str, operand: Any) -> FilterNode:
     if op == "$not":
         if not isinstance(operand, Mapping):
             raise StoreFilterError(f"'$not' takes one filter dict, got {operand!r}.")
-        return Not(parse_filter(operand))
+        return Not(_parse_dict(operand))
     if not isinstance(operand, list | tuple) or not operand:
         raise StoreFilterError(
             f"{op!r} takes a non-empty list of filter dicts, e.g. "
@@ -188,7 +254,7 @@ def _parse_logical(op: str, operand: Any) -> FilterNode:
     for sub in operand:
         if not isinstance(sub, Mapping):
             raise StoreFilterError(f"Each entry of {op!r} must be a filter dict, got {sub!r}.")
-        parts.append(parse_filter(sub))
+        parts.append(_parse_dict(sub))
     return And(tuple(parts)) if op == "$and" else Or(tuple(parts))
 
 
@@ -353,7 +419,7 @@ def compile_filter(node: FilterNode) -> Callable[[Any], bool]:
         case Compare(path, op, bound):
             return lambda v: _ordered(op, resolve_path(v, path), bound)
         case In(path, values):
-            return lambda v: any(json_equal(resolve_path(v, path), e) for e in values)
+            return _one_of(path, values)
         case Exists(path):
             return lambda v: resolve_path(v, path) is not MISSING
         case And(()):
@@ -368,6 +434,24 @@ def compile_filter(node: FilterNode) -> Callable[[Any], bool]:
             pred = compile_filter(inner)
             return lambda v: not pred(v)
     raise TypeError(f"Not a filter node: {node!r}")  # pragma: no cover
+
+
+def _one_of(path: tuple[str, ...], values: tuple[Any, ...]) -> Callable[[Any], bool]:
+    """``In`` as set lookups for numbers and strings (a long ``$in`` stays fast); sets compare
+    numbers by value like ``json_equal``, and a bool is never looked up among the numbers."""
+    numbers = frozenset(v for v in values if _is_number(v))
+    strings = frozenset(v for v in values if isinstance(v, str))
+    others = [v for v in values if not _is_number(v) and not isinstance(v, str)]
+
+    def holds(value: Any) -> bool:
+        actual = resolve_path(value, path)
+        if _is_number(actual):
+            return actual in numbers
+        if isinstance(actual, str):
+            return actual in strings
+        return any(json_equal(actual, e) for e in others)
+
+    return holds
 
 
 def evaluate(node: FilterNode, value: Any) -> bool:

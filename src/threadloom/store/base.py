@@ -280,7 +280,11 @@ def validate_namespace_labels(namespace: Any) -> tuple[str, ...]:
 def validate_op_namespace(namespace: Any) -> tuple[str, ...]:
     """Check a namespace that is written to: non-empty, labels valid, root not ``"langgraph"``."""
     if isinstance(namespace, tuple | list) and not namespace:
-        raise InvalidNamespaceError("Namespace cannot be empty.")
+        raise InvalidNamespaceError(
+            "Namespace cannot be empty. An item is filed under at least one label: use e.g. "
+            "store.put(('memories', 'user-1'), key, value). (The empty tuple is a search or "
+            "list prefix that means everything, never a place to write.)"
+        )
     labels = validate_namespace_labels(namespace)
     if labels[0] == "langgraph":
         raise InvalidNamespaceError(

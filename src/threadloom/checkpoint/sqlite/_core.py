@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from threadloom._sqlite_wal import use_wal
 from threadloom.checkpoint._delta import DeltaTracker
 from threadloom.checkpoint._lifecycle import (
     CheckpointInfo,
@@ -108,21 +109,8 @@ class SqlCore:
         self.is_setup = True
 
     def _use_wal(self) -> Steps[None]:
-        """Switch the file to WAL (readers never block the writer); a no-op once it is.
-
-        The switch needs the file to itself for a moment: when another process holds it (two
-        processes opening a new file together), wait and retry rather than fail the first call.
-        """
-        for attempt in range(sql.WAL_SWITCH_ATTEMPTS):
-            mode = (yield Fetch(sql.JOURNAL_MODE))[0][0]
-            if str(mode).lower() == "wal":
-                return
-            outcome = yield Attempt(sql.USE_WAL)
-            if not isinstance(outcome, Exception):
-                return
-            if "locked" not in str(outcome) or attempt == sql.WAL_SWITCH_ATTEMPTS - 1:
-                raise outcome
-            yield Pause(sql.WAL_SWITCH_PAUSE_S)
+        """Switch the file to WAL, waiting out another process that holds a new file."""
+        yield from use_wal(Fetch, Attempt, Pause)  # the store's setup runs the same steps
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -9,19 +9,23 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
 from threadloom.store._ttl import DEFAULT_SWEEP_MINUTES, TTLSweeper
 from threadloom.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig
 from threadloom.store.sqlite import _sql as sql
 from threadloom.store.sqlite._core import (
+    Attempt,
+    Effect,
     EmbedQuery,
     EmbedTexts,
     ExecMany,
     Fetch,
+    Pause,
     Prepared,
     Steps,
     StoreCore,
@@ -146,29 +150,41 @@ class SqliteStore(BaseStore):
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
         except BaseException:
-            if self.conn.in_transaction:
-                self.conn.execute(sql.ROLLBACK)
+            with suppress(sqlite3.ProgrammingError):  # a closed connection has nothing to undo
+                if self.conn.in_transaction:
+                    self.conn.execute(sql.ROLLBACK)
             raise
 
-    def _do(self, effect: Fetch | ExecMany | EmbedTexts | EmbedQuery) -> Any:
-        match effect:
-            case Fetch(statement, params):
-                try:
+    def _do(self, effect: Effect) -> Any:
+        started = time.monotonic()
+        try:
+            match effect:
+                case Fetch(statement, params):
                     return self.conn.execute(statement, params).fetchall()
-                except sqlite3.Error as exc:
-                    raise sql.storage_error(exc, f"running {statement[:60]!r}") from exc
-            case ExecMany(statement, rows):
-                try:
+                case ExecMany(statement, rows):
                     self.conn.executemany(statement, rows)
-                except sqlite3.Error as exc:
-                    raise sql.storage_error(exc, f"running {statement[:60]!r}") from exc
-                return None
-            case EmbedTexts(texts):
-                assert self._core.index is not None
-                return self._core.index.embed_documents(texts)
-            case EmbedQuery(text):
-                assert self._core.index is not None
-                return self._core.index.embed_query(text)
+                    return None
+                case Attempt(statement):
+                    try:
+                        return self.conn.execute(statement).fetchall()
+                    except sqlite3.Error as exc:
+                        return exc
+                case Pause(seconds):
+                    time.sleep(seconds)
+                    return None
+                case EmbedTexts(texts):
+                    assert self._core.index is not None
+                    return self._core.index.embed_documents(texts)
+                case EmbedQuery(text):
+                    assert self._core.index is not None
+                    return self._core.index.embed_query(text)
+        except sqlite3.Error as exc:
+            if isinstance(effect, EmbedTexts | EmbedQuery):  # the embedder's own error
+                raise
+            waited = time.monotonic() - started
+            raise sql.storage_error(
+                exc, self._core.describe(effect), self._core.path, waited
+            ) from exc
 
 
 async def _embed_async(core: StoreCore, steps: Steps[Prepared]) -> Prepared:

@@ -18,6 +18,7 @@ transaction, so the scores always belong to the rows read.
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import Any, TypeAlias, TypeVar
 
 import numpy as np
 
+from threadloom._sqlite_wal import use_wal
 from threadloom.errors import IndexDimensionsError
 from threadloom.store._batch import EmbedQuery, EmbedTexts, Prepared, prepare_batch
 from threadloom.store._batch import MicrosClock as _Clock
@@ -44,13 +46,16 @@ from threadloom.store.base import (
 )
 from threadloom.store.embed import EmbeddingIndex, Vectors
 from threadloom.store.sqlite import _sql as sql
+from threadloom.store.sqlite._filter_sql import compile_filter
 from threadloom.store.sqlite._mirror import VectorMirror
 
 __all__ = [
+    "Attempt",
     "EmbedQuery",
     "EmbedTexts",
     "ExecMany",
     "Fetch",
+    "Pause",
     "Prepared",
     "StoreCore",
 ]
@@ -74,7 +79,21 @@ class ExecMany:
     rows: Sequence[Sequence[Any]]
 
 
-Effect: TypeAlias = Fetch | ExecMany | EmbedTexts | EmbedQuery
+@dataclass(slots=True, frozen=True)
+class Attempt:
+    """Run one statement that may fail: the result is its rows, or the ``sqlite3.Error``."""
+
+    sql: str
+
+
+@dataclass(slots=True, frozen=True)
+class Pause:
+    """Wait ``seconds`` (retrying a step another process holds up); the result is None."""
+
+    seconds: float
+
+
+Effect: TypeAlias = Fetch | ExecMany | Attempt | Pause | EmbedTexts | EmbedQuery
 Steps: TypeAlias = Generator[Effect, Any, T]
 
 
@@ -99,30 +118,68 @@ class StoreCore:
         self.store_name = store_name
         self.mirror = VectorMirror(self.index.dims) if self.index is not None else None
         self._clock = _Clock()
+        self.path: str | None = None
+        """The database file, learnt by ``setup`` (for messages)."""
         self.time = time.time
         """Epoch seconds, for expiry (tests may replace it)."""
 
     # -- setup -----------------------------------------------------------------------------
 
     def setup(self) -> Steps[None]:
-        """Connection settings, then the migrations not yet applied, with their records."""
+        """Connection settings, then the migrations not yet applied, with their records.
+
+        A file that is already set up is only read (no write lock), so opening it works while
+        another connection writes, and on a read-only file.
+        """
+        self.path = sql.database_path((yield Fetch(sql.DATABASE_LIST)))
         for pragma in sql.CONNECTION_PRAGMAS:
             yield Fetch(pragma)
-        yield Fetch(sql.JOURNAL_WAL)
+        started = time.monotonic()
+        try:
+            yield from use_wal(Fetch, Attempt, Pause)  # the checkpointer runs the same steps
+        except sqlite3.Error as exc:  # refused for 10 s, or not "locked"
+            waited = time.monotonic() - started
+            raise sql.storage_error(exc, "switching to WAL", self.path, waited) from exc
+        yield Fetch(sql.BEGIN_READ)
+        ready = yield from self._is_set_up()
+        yield Fetch(sql.COMMIT)
+        if ready:
+            return
         yield Fetch(sql.BEGIN_WRITE)  # a second process waits here, then finds the work done
+        yield from self._is_set_up()  # the same checks, now under the write lock
         yield Fetch(sql.CREATE_MIGRATIONS_TABLE)
         ((done,),) = yield Fetch(sql.SELECT_MIGRATION_DONE)
         for version in range(done + 1, len(sql.MIGRATIONS)):
             yield Fetch(sql.MIGRATIONS[version])
             yield Fetch(sql.INSERT_MIGRATION, (version,))
-        if self.index is not None:
-            rows = yield Fetch(sql.SELECT_DIMS)
-            if not rows:
-                yield Fetch(sql.INSERT_DIMS, (str(self.index.dims),))
-            elif int(rows[0][0]) != self.index.dims:
-                ((count,),) = yield Fetch(sql.COUNT_VECTORS)
-                raise IndexDimensionsError(int(rows[0][0]), self.index.dims, count)
+        if self.index is not None and not (yield Fetch(sql.SELECT_DIMS)):
+            yield Fetch(sql.INSERT_DIMS, (str(self.index.dims),))
         yield Fetch(sql.COMMIT)
+
+    def _is_set_up(self) -> Steps[bool]:
+        """Read-only: whether every migration (and the index's dims) is recorded.
+
+        Refuses a file whose tables are someone else's, and a vector index of other dims.
+        """
+        tables = {name for (name,) in (yield Fetch(sql.SELECT_TABLES))}
+        if not sql.check_tables(tables, self.path or ":memory:"):
+            return False
+        ((done,),) = yield Fetch(sql.SELECT_MIGRATION_DONE)
+        if done < len(sql.MIGRATIONS) - 1:
+            return False
+        if self.index is None:
+            return True
+        rows = yield Fetch(sql.SELECT_DIMS)
+        if rows and int(rows[0][0]) != self.index.dims:
+            ((count,),) = yield Fetch(sql.COUNT_VECTORS)
+            raise IndexDimensionsError(int(rows[0][0]), self.index.dims, count)
+        return bool(rows)
+
+    def describe(self, effect: Effect) -> str:
+        """What a failed effect was doing, for its error message."""
+        if isinstance(effect, Fetch | ExecMany):
+            return f"running {effect.sql[:60]!r}"
+        return type(effect).__name__  # pragma: no cover - only statements fail in the driver
 
     # -- step 1: check and embed -----------------------------------------------------------
 
@@ -193,7 +250,7 @@ class StoreCore:
         tree = parse_filter(op.filter)
         filtered = tree != And(()) or self._omit_expired()
         if tree != And(()):
-            filter_sql, filter_params = sql.compile_filter(tree)
+            filter_sql, filter_params = compile_filter(tree)
             where, params = f"{where} AND {filter_sql}", params + filter_params
         if self._omit_expired():
             where, params = f"{where} AND {sql.NOT_EXPIRED}", [*params, now]

@@ -1,4 +1,4 @@
-"""Everything SqliteStore says to SQLite: schema, migrations, statements, row encoding, filters.
+"""Everything SqliteStore says to SQLite: schema, migrations, statements, row encoding, errors.
 
 The sync and async stores run exactly these statements; nothing here touches a connection.
 
@@ -13,28 +13,24 @@ Encoding decisions:
   ``ttl_minutes`` the item's ttl (REAL, NULL for never).
 - Vectors are float32 BLOBs, one row per embedded field. Both tables use AUTOINCREMENT ids, so an
   id is never reused: the in-process vector mirror detects another process's writes by id.
-- Filters (the tree of ``threadloom.store._filters``) compile to typed SQL over ``json_type`` and
-  ``json_extract``/``json_each``: numbers compare with numbers, strings with strings, and every
-  fragment is 0 or 1, never NULL, so ``NOT`` is an exact complement. Values are always bound
-  parameters; only fixed SQL text and generated aliases are spliced in.
+- Filters compile to SQL in ``_filter_sql``.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from threadloom.errors import StorageError
-from threadloom.store._filters import And, Compare, Exists, FilterNode, In, Not, Or
+from threadloom.errors import LangGraphDatabaseError, StorageError
 from threadloom.store.base import Item, SearchItem
 
 __all__ = [
     "ITEM_COLUMNS",
     "MIGRATIONS",
-    "compile_filter",
+    "check_tables",
+    "database_path",
     "decode_item",
     "decode_namespace",
     "decode_search_item",
@@ -73,14 +69,23 @@ MIGRATIONS: Final[tuple[str, ...]] = (
 )
 """Append-only: never edit a shipped migration, add a new one."""
 
+MIGRATIONS_TABLE: Final = "threadloom_store_migrations"
 CREATE_MIGRATIONS_TABLE: Final = (
-    "CREATE TABLE IF NOT EXISTS threadloom_store_migrations (v INTEGER PRIMARY KEY)"
+    f"CREATE TABLE IF NOT EXISTS {MIGRATIONS_TABLE} (v INTEGER PRIMARY KEY)"
 )
+OWN_TABLES: Final = frozenset({"store", "store_vectors", "store_settings"})
+LANGGRAPH_STORE_TABLES: Final = frozenset({"store", "store_migrations"})
+"""Tables that langgraph-checkpoint-sqlite's SqliteStore makes in every file it sets up."""
+LANGGRAPH_ALL_TABLES: Final = LANGGRAPH_STORE_TABLES | {"vector_migrations", "store_vectors"}
 SELECT_MIGRATION_DONE: Final = "SELECT coalesce(max(v), -1) FROM threadloom_store_migrations"
 INSERT_MIGRATION: Final = "INSERT INTO threadloom_store_migrations (v) VALUES (?)"
 
+BUSY_TIMEOUT_S: Final = 30
+"""How long a statement waits for another connection's lock before "database is locked"."""
+
 CONNECTION_PRAGMAS: Final[tuple[str, ...]] = (
-    "PRAGMA busy_timeout = 30000",  # wait for another process's write instead of failing
+    # Wait for another process's write instead of failing.
+    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_S * 1000}",
     "PRAGMA foreign_keys = ON",
     "PRAGMA synchronous = NORMAL",  # with WAL: durable across crashes of the process
     # Checkpoint the WAL every ~40 MB instead of ~4 MB: each checkpoint syncs the file, and at
@@ -88,7 +93,8 @@ CONNECTION_PRAGMAS: Final[tuple[str, ...]] = (
     "PRAGMA wal_autocheckpoint = 10000",
 )
 """Per-connection settings, set before anything else."""
-JOURNAL_WAL: Final = "PRAGMA journal_mode = WAL"  # readers never block the writer (DECISIONS 6)
+DATABASE_LIST: Final = "PRAGMA database_list"  # works even on a file that is not a database
+SELECT_TABLES: Final = "SELECT name FROM sqlite_master WHERE type = 'table'"
 
 BEGIN_READ: Final = "BEGIN"
 BEGIN_WRITE: Final = "BEGIN IMMEDIATE"  # take the write lock first: no deadlocked upgrades
@@ -229,149 +235,65 @@ def decode_search_item(row: Sequence[Any], score: float | None) -> SearchItem:
     )
 
 
-def storage_error(exc: sqlite3.Error, what: str) -> StorageError:
-    """Our error for a driver failure; the caller raises it ``from exc``."""
-    hint = ""
-    if "locked" in str(exc) or "busy" in str(exc):
+def database_path(rows: Sequence[Sequence[Any]]) -> str:
+    """The main database's file from the rows of ``DATABASE_LIST`` (``":memory:"`` for none)."""
+    return next((str(row[2]) for row in rows if row[1] == "main" and row[2]), ":memory:")
+
+
+def check_tables(tables: set[str], path: str) -> bool:
+    """Whether the file is threadloom's (True) or new (False); refuse anyone else's ``store``."""
+    if MIGRATIONS_TABLE in tables:
+        return True
+    if tables >= LANGGRAPH_STORE_TABLES:
+        raise LangGraphDatabaseError(
+            path, "store", sorted(tables & LANGGRAPH_ALL_TABLES), "docs/store-sqlite.md"
+        )
+    if tables & OWN_TABLES:
+        raise StorageError(
+            f"{path!r} has table(s) {sorted(tables & OWN_TABLES)!r} that SqliteStore did not "
+            f"make (there is no {MIGRATIONS_TABLE!r} table), so it will not write to them. "
+            "Open a new file for the store, or rename those tables."
+        )
+    return False
+
+
+# What a driver error means, and what to do: the first entry whose needle is in the message.
+_HINTS: Final[tuple[tuple[str, str], ...]] = (
+    (
+        "closed",  # sqlite3: "Cannot operate on a closed database."; aiosqlite: "Connection closed"
+        "The store's connection is closed: use the store inside its "
+        "`with SqliteStore.from_conn_string(...) as store:` block (`async with` for "
+        "AsyncSqliteStore), or open the file again.",
+    ),
+    ("no active connection", "The store's connection is closed: open the file again."),
+    (
+        "not a database",
+        "{path} is not a SQLite database (or it is encrypted or damaged): give the store "
+        "the path of a SQLite file, or a new path to create one.",
+    ),
+    (
+        "readonly",
+        "{path} is read-only here (file or folder permissions, a read-only mount, or "
+        "mode=ro): reading a store that is set up works; to write, make the file and its "
+        "folder writable, or copy the file somewhere writable.",
+    ),
+)
+
+
+def storage_error(exc: Exception, what: str, path: str | None, waited: float) -> StorageError:
+    """Our error for a driver failure after ``waited`` seconds; the caller raises it ``from exc``.
+
+    A lock error says how long this call really waited: not every step waits for the busy
+    timeout (SQLite refuses some at once), so the message never assumes it did.
+    """
+    text = str(exc).rstrip(".")
+    shown = repr(path) if path else "the database file"  # None: setup has not run yet
+    hint = next((h.format(path=shown) for needle, h in _HINTS if needle in text), "")
+    if "locked" in text or "busy" in text:
         hint = (
-            " Another connection held the write lock for longer than the busy timeout (30 s): "
-            "keep write transactions short, or retry."
+            f"Another connection holds a lock on the file; this call gave up after {waited:.2f} s "
+            f"(the store waits up to {BUSY_TIMEOUT_S} s for a lock, but SQLite refuses some steps "
+            "at once): keep write transactions short, or retry."
         )
-    return StorageError(f"SQLite failed while {what}: {exc}.{hint}")
-
-
-# ---------------------------------------------------------------------------------------------
-# Filters → SQL
-
-_NUMBER_TYPES: Final = "('integer', 'real')"
-_ORDER_SQL: Final = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
-_INT64: Final = 2**63
-
-
-def json_path(path: Sequence[str]) -> str:
-    """A SQLite JSON path of object keys (segments are ``[A-Za-z0-9_-]``, checked on parse)."""
-    return "$" + "".join(f'."{segment}"' for segment in path)
-
-
-def _bind_number(value: int | float) -> int | float:
-    # SQLite integers are 64-bit; larger Python ints compare as the REAL SQLite parsed them to.
-    if isinstance(value, int) and not -_INT64 <= value < _INT64:
-        return float(value)
-    return value
-
-
-class _Location:
-    """Where a JSON value sits: the SQL for its type, its scalar value, and its children."""
-
-    __slots__ = ("atom", "each", "params", "type")
-
-    def __init__(self, type_sql: str, atom_sql: str, each_sql: str, params: list[Any]) -> None:
-        self.type, self.atom, self.each, self.params = type_sql, atom_sql, each_sql, params
-
-
-class _Compiler:
-    """Turns one filter tree into SQL text and its parameters, left to right."""
-
-    def __init__(self, doc: str) -> None:
-        self.doc = doc
-        self.params: list[Any] = []
-        self._aliases = 0
-
-    def at_path(self, path: Sequence[str]) -> _Location:
-        p = json_path(path)
-        return _Location(
-            f"json_type({self.doc}, ?)",
-            f"json_extract({self.doc}, ?)",
-            f"json_each({self.doc}, ?)",
-            [p],
-        )
-
-    def node(self, node: FilterNode) -> str:
-        match node:
-            case And(()):
-                return "1"
-            case And(nodes):
-                return "(" + " AND ".join(self.node(n) for n in nodes) + ")"
-            case Or(nodes):
-                return "(" + " OR ".join(self.node(n) for n in nodes) + ")"
-            case Not(inner):
-                return f"(NOT {self.node(inner)})"
-            case Exists(path):
-                loc = self.at_path(path)
-                return self.typed(loc, "{type} IS NOT NULL")
-            case Compare(path, "eq", expected):
-                return self.equal(self.at_path(path), expected)
-            case Compare(path, op, bound):
-                loc = self.at_path(path)
-                kinds = "= 'text'" if isinstance(bound, str) else f"IN {_NUMBER_TYPES}"
-                sql = self.typed(
-                    loc, f"coalesce({{type}} {kinds} AND {{atom}} {_ORDER_SQL[op]} ?, 0)"
-                )
-                self.params.append(bound if isinstance(bound, str) else _bind_number(bound))
-                return sql
-            case In(path, values):
-                if not values:
-                    return "0"
-                return "(" + " OR ".join(self.equal(self.at_path(path), v) for v in values) + ")"
-        raise TypeError(f"Not a filter node: {node!r}")  # pragma: no cover
-
-    def typed(self, loc: _Location, template: str) -> str:
-        """Fill ``{type}``/``{atom}``/``{each}`` in order, binding each one's parameters."""
-        out: list[str] = []
-        rest = template
-        while True:
-            starts = [(rest.find("{" + k + "}"), k) for k in ("type", "atom", "each")]
-            found = [(i, k) for i, k in starts if i >= 0]
-            if not found:
-                out.append(rest)
-                return "".join(out)
-            i, k = min(found)
-            out.append(rest[:i])
-            out.append(getattr(loc, k))
-            self.params.extend(loc.params)
-            rest = rest[i + len(k) + 2 :]
-
-    def equal(self, loc: _Location, expected: Any) -> str:
-        """Typed JSON equality of the value at ``loc`` with ``expected`` (0 or 1, never NULL)."""
-        if expected is None:  # null, or missing (only a top-level path can be missing)
-            return self.typed(loc, "({type} IS NULL OR {type} = 'null')")
-        if isinstance(expected, bool):
-            sql = self.typed(loc, "({type} IS ?)")
-            self.params.append("true" if expected else "false")
-            return sql
-        if isinstance(expected, int | float):
-            sql = self.typed(loc, f"coalesce({{type}} IN {_NUMBER_TYPES} AND {{atom}} = ?, 0)")
-            self.params.append(_bind_number(expected))
-            return sql
-        if isinstance(expected, str):
-            sql = self.typed(loc, "coalesce({type} = 'text' AND {atom} = ?, 0)")
-            self.params.append(expected)
-            return sql
-        is_list = isinstance(expected, list | tuple)
-        entries = list(enumerate(expected)) if is_list else list(expected.items())
-        kind = "array" if is_list else "object"
-        sql = self.typed(
-            loc, f"coalesce({{type}} = '{kind}' AND (SELECT count(*) FROM {{each}}) = ?"
-        )
-        self.params.append(len(entries))
-        parts = [sql]
-        for key, child in entries:
-            self._aliases += 1
-            alias = f"j{self._aliases}"
-            head = self.typed(
-                loc, f"EXISTS (SELECT 1 FROM {{each}} AS {alias} WHERE {alias}.key = ?"
-            )
-            self.params.append(key)
-            # json_each of a scalar's text would be malformed JSON: give it an empty array.
-            children = (
-                f"CASE WHEN {alias}.type IN ('array', 'object') THEN {alias}.value ELSE '[]' END"
-            )
-            inner = _Location(f"{alias}.type", f"{alias}.atom", f"json_each({children})", [])
-            parts.append(f"{head} AND {self.equal(inner, child)})")
-        return " AND ".join(parts) + ", 0)"
-
-
-def compile_filter(node: FilterNode, doc: str = "s.value") -> tuple[str, list[Any]]:
-    """SQL (0 or 1 per row) and parameters answering ``node`` over the JSON column ``doc``."""
-    compiler = _Compiler(doc)
-    return compiler.node(node), compiler.params
+    where = f" on {path!r}" if path else ""
+    return StorageError(f"SQLite failed while {what}{where}: {text}. {hint}".rstrip())

@@ -10,8 +10,9 @@ import asyncio
 import contextlib
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any, TypeVar
 
 import aiosqlite
@@ -21,10 +22,13 @@ from threadloom.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig
 from threadloom.store.sqlite import _embed_async
 from threadloom.store.sqlite import _sql as sql
 from threadloom.store.sqlite._core import (
+    Attempt,
+    Effect,
     EmbedQuery,
     EmbedTexts,
     ExecMany,
     Fetch,
+    Pause,
     Steps,
     StoreCore,
 )
@@ -180,26 +184,38 @@ class AsyncSqliteStore(BaseStore):
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
         except BaseException:
-            if self.conn.in_transaction:
-                await self.conn.execute(sql.ROLLBACK)
+            with suppress(ValueError):  # aiosqlite, closed: nothing to undo
+                if self.conn.in_transaction:
+                    await self.conn.execute(sql.ROLLBACK)
             raise
 
-    async def _do(self, effect: Fetch | ExecMany | EmbedTexts | EmbedQuery) -> Any:
-        match effect:
-            case Fetch(statement, params):
-                try:
+    async def _do(self, effect: Effect) -> Any:
+        started = time.monotonic()
+        try:
+            match effect:
+                case Fetch(statement, params):
                     return list(await self.conn.execute_fetchall(statement, params))
-                except sqlite3.Error as exc:
-                    raise sql.storage_error(exc, f"running {statement[:60]!r}") from exc
-            case ExecMany(statement, rows):
-                try:
+                case ExecMany(statement, rows):
                     await self.conn.executemany(statement, rows)
-                except sqlite3.Error as exc:
-                    raise sql.storage_error(exc, f"running {statement[:60]!r}") from exc
-                return None
-            case EmbedTexts(texts):
-                assert self._core.index is not None
-                return await self._core.index.aembed_documents(texts)
-            case EmbedQuery(text):
-                assert self._core.index is not None
-                return await self._core.index.aembed_query(text)
+                    return None
+                case Attempt(statement):
+                    try:
+                        return list(await self.conn.execute_fetchall(statement))
+                    except sqlite3.Error as exc:
+                        return exc
+                case Pause(seconds):
+                    await asyncio.sleep(seconds)
+                    return None
+                case EmbedTexts(texts):
+                    assert self._core.index is not None
+                    return await self._core.index.aembed_documents(texts)
+                case EmbedQuery(text):
+                    assert self._core.index is not None
+                    return await self._core.index.aembed_query(text)
+        except (sqlite3.Error, ValueError) as exc:  # aiosqlite says ValueError once closed
+            if isinstance(effect, EmbedTexts | EmbedQuery):  # the embedder's own error
+                raise
+            waited = time.monotonic() - started
+            raise sql.storage_error(
+                exc, self._core.describe(effect), self._core.path, waited
+            ) from exc

@@ -1,0 +1,44 @@
+"""Switching a SQLite file to WAL, written once for the checkpointer and the store.
+
+The switch is the one setup step SQLite refuses at once ("database is locked") instead of
+waiting for the busy timeout: when another connection holds a write transaction on a file that
+is not yet in WAL mode, as when two processes open a new file together. ``use_wal`` retries it
+for up to ``WAL_SWITCH_ATTEMPTS * WAL_SWITCH_PAUSE_S`` seconds (10 s).
+
+It is a generator of its caller's own effects: each effect-driven core
+(``checkpoint.sqlite._core``, ``store.sqlite._core``) passes the constructors of its effects and
+``yield from``\\ s it, and its drivers run the steps like any other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any, Final
+
+__all__ = ["JOURNAL_MODE", "USE_WAL", "WAL_SWITCH_ATTEMPTS", "WAL_SWITCH_PAUSE_S", "use_wal"]
+
+JOURNAL_MODE: Final = "PRAGMA journal_mode"
+USE_WAL: Final = "PRAGMA journal_mode = WAL"
+WAL_SWITCH_ATTEMPTS: Final = 200
+WAL_SWITCH_PAUSE_S: Final = 0.05
+
+
+def use_wal(
+    fetch: Callable[[str], Any], attempt: Callable[[str], Any], pause: Callable[[float], Any]
+) -> Generator[Any, Any, None]:
+    """Switch the file to WAL (readers never block the writer); a no-op once it is.
+
+    ``fetch(sql)`` must give the statement's rows, ``attempt(sql)`` its rows or the
+    ``sqlite3.Error`` it raised, ``pause(seconds)`` wait. An error other than "locked", or
+    "locked" on the last attempt, is raised as it came.
+    """
+    for number in range(WAL_SWITCH_ATTEMPTS):
+        mode = (yield fetch(JOURNAL_MODE))[0][0]
+        if str(mode).lower() == "wal":
+            return
+        outcome = yield attempt(USE_WAL)
+        if not isinstance(outcome, Exception):
+            return
+        if "locked" not in str(outcome) or number == WAL_SWITCH_ATTEMPTS - 1:
+            raise outcome
+        yield pause(WAL_SWITCH_PAUSE_S)

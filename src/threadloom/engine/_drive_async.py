@@ -1,0 +1,91 @@
+"""How the async driver carries out a core's effects: the text ``_drive_sync.py`` is made from.
+
+``scripts/unasync_engine.py`` writes ``_drive_sync.py`` from this file (``async``/``await`` and
+the saver's ``a*`` names dropped) and the test suite checks the two agree, so the sync and the
+async driver cannot drift apart. Edit this file, then run the script. What differs between the
+drivers for real (threads or asyncio tasks, how a task is waited for) is the ``workers`` object
+of ``engine/sync.py`` and ``engine/aio.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator
+from typing import Any
+
+from threadloom.engine.effects import (
+    CancelTasks,
+    Effect,
+    Emit,
+    Flush,
+    GetTuple,
+    ListTuples,
+    NextDone,
+    Put,
+    PutStep,
+    PutWrites,
+    SaverEffect,
+    StartTasks,
+    Wire,
+)
+
+__all__ = ["drive", "result_of", "saver_call"]
+
+
+async def saver_call(effect: SaverEffect, saver: Any) -> Any:
+    """Make the saver call ``effect`` asks for; return what the saver returns."""
+    match effect:
+        case PutWrites(config, writes, task_id, task_path):
+            return await saver.aput_writes(config, writes, task_id, task_path)
+        case PutStep(config, writes, checkpoint, metadata, new_versions):
+            return await saver.aput_step(config, writes, checkpoint, metadata, new_versions)
+        case Put(config, checkpoint, metadata, new_versions):
+            return await saver.aput(config, checkpoint, metadata, new_versions)
+        case GetTuple(config):
+            return await saver.aget_tuple(config)
+        case ListTuples(config, filter, before, limit):
+            return [t async for t in saver.alist(config, filter=filter, before=before, limit=limit)]
+
+
+async def result_of(core: Generator[SaverEffect, Any, Any], saver: Any) -> Any:
+    """Run a core that only talks to the saver (the state API); return what it returns."""
+    result: Any = None
+    while True:
+        try:
+            effect = core.send(result)
+        except StopIteration as done:
+            return done.value
+        result = await saver_call(effect, saver)
+
+
+async def drive(
+    core: Generator[Effect, Any, None], saver: Any, workers: Any
+) -> AsyncIterator[tuple[str, Any]]:
+    """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
+    result: Any = None
+    try:
+        while True:
+            try:
+                effect = core.send(result)
+            except StopIteration:
+                return
+            result = None
+            kind = type(effect)  # the most frequent kinds first
+            if kind is NextDone:
+                while (item := await workers.next_event())[0] == "chunk":
+                    yield item[1]
+                result = item[1]
+            elif kind is StartTasks:
+                await workers.start(effect)
+            elif kind is Emit:
+                yield effect.mode, effect.payload  # type: ignore[union-attr]
+            elif kind is CancelTasks:
+                result = workers.cancel(effect.failed)  # type: ignore[union-attr]
+            elif kind is Wire:
+                effect.connect(workers.put, workers.save)  # type: ignore[union-attr]
+            elif kind is Flush:
+                for chunk in workers.drain():
+                    yield chunk
+            else:
+                result = await saver_call(effect, saver)  # type: ignore[arg-type]
+    finally:
+        workers.close()

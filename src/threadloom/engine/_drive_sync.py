@@ -1,0 +1,85 @@
+"""How the sync driver carries out a core's effects. GENERATED from ``_drive_async.py`` by
+``scripts/unasync_engine.py``: do not edit, edit the async file and run the script.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterator
+from typing import Any
+
+from threadloom.engine.effects import (
+    CancelTasks,
+    Effect,
+    Emit,
+    Flush,
+    GetTuple,
+    ListTuples,
+    NextDone,
+    Put,
+    PutStep,
+    PutWrites,
+    SaverEffect,
+    StartTasks,
+    Wire,
+)
+
+__all__ = ["drive", "result_of", "saver_call"]
+
+
+def saver_call(effect: SaverEffect, saver: Any) -> Any:
+    """Make the saver call ``effect`` asks for; return what the saver returns."""
+    match effect:
+        case PutWrites(config, writes, task_id, task_path):
+            return saver.put_writes(config, writes, task_id, task_path)
+        case PutStep(config, writes, checkpoint, metadata, new_versions):
+            return saver.put_step(config, writes, checkpoint, metadata, new_versions)
+        case Put(config, checkpoint, metadata, new_versions):
+            return saver.put(config, checkpoint, metadata, new_versions)
+        case GetTuple(config):
+            return saver.get_tuple(config)
+        case ListTuples(config, filter, before, limit):
+            return list(saver.list(config, filter=filter, before=before, limit=limit))
+
+
+def result_of(core: Generator[SaverEffect, Any, Any], saver: Any) -> Any:
+    """Run a core that only talks to the saver (the state API); return what it returns."""
+    result: Any = None
+    while True:
+        try:
+            effect = core.send(result)
+        except StopIteration as done:
+            return done.value
+        result = saver_call(effect, saver)
+
+
+def drive(
+    core: Generator[Effect, Any, None], saver: Any, workers: Any
+) -> Iterator[tuple[str, Any]]:
+    """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
+    result: Any = None
+    try:
+        while True:
+            try:
+                effect = core.send(result)
+            except StopIteration:
+                return
+            result = None
+            kind = type(effect)  # the most frequent kinds first
+            if kind is NextDone:
+                while (item := workers.next_event())[0] == "chunk":
+                    yield item[1]
+                result = item[1]
+            elif kind is StartTasks:
+                workers.start(effect)
+            elif kind is Emit:
+                yield effect.mode, effect.payload  # type: ignore[union-attr]
+            elif kind is CancelTasks:
+                result = workers.cancel(effect.failed)  # type: ignore[union-attr]
+            elif kind is Wire:
+                effect.connect(workers.put, workers.save)  # type: ignore[union-attr]
+            elif kind is Flush:
+                yield from workers.drain()
+            else:
+                result = saver_call(effect, saver)  # type: ignore[arg-type]
+    finally:
+        workers.close()

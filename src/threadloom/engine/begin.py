@@ -1,0 +1,132 @@
+"""How a run begins: whether a call is new input, a resume or a replay, and what each does.
+
+- New input: the tasks the thread left pending are discarded, the input is written, and the
+  result is saved as an ``"input"`` checkpoint.
+- Resume (``None`` or a ``Command`` as input on a thread with a checkpoint, or the same
+  ``run_id``): pending null-task writes and the command's writes are applied, the run continues
+  the saved step, and tasks that already finished reuse their saved writes.
+- Replay (a config naming an older checkpoint): a sibling ``"fork"`` checkpoint is saved and that
+  step's tasks run again, so its interrupts fire again.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from threadloom.constants import INPUT, INTERRUPT, NULL_TASK_ID, RESUME
+from threadloom.engine.core import TaskWrites, command_writes, prepare_tasks
+from threadloom.engine.effects import Effect, PutWrites
+from threadloom.errors import EmptyInputError, InvalidUpdateError
+from threadloom.types import Command
+
+if TYPE_CHECKING:
+    from threadloom.engine.run import Run
+
+__all__ = ["begin"]
+
+
+def begin(run: Run, run_input: Any) -> list[Effect]:
+    """Apply the input (new input, resume, replay) to ``run``; return the effects of doing so."""
+    effects: list[Effect] = []
+    has_saver = run.options.checkpointing
+    addressed = bool(run.config.get("configurable", {}).get("checkpoint_id"))
+    if isinstance(run_input, Command):
+        if run_input.graph == Command.PARENT:
+            raise InvalidUpdateError("There is no parent graph")
+        if (
+            run_input.update is None
+            and run_input.resume is None
+            and run_input.goto in ((), None, [])
+        ):
+            raise EmptyInputError(
+                "Received empty Command input: give update=, goto= or resume= "
+                "(to continue an interrupted run without an answer, pass None as input)"
+            )
+        if run_input.resume is not None and not has_saver:
+            raise RuntimeError("Cannot use Command(resume=...) without checkpointer")
+    resuming = run.saved is not None and (
+        run_input is None
+        or isinstance(run_input, Command)
+        or (
+            run.config.get("metadata", {}).get("run_id") is not None
+            and run.config.get("metadata", {}).get("run_id") == run.metadata.get("run_id")
+        )
+    )
+    replay = (
+        resuming
+        and addressed
+        and not isinstance(run_input, Command)
+        and not (
+            run.metadata.get("source") in ("update", "fork")
+            and run.checkpoint["id"] == run.saves.seen_head
+        )
+    )
+    run.resumed = bool(resuming)
+    if resuming and replay:
+        effects += _fork_for_replay(run)
+    elif resuming:
+        effects += _resume(run, run_input)
+    else:
+        if run_input is None:
+            raise EmptyInputError("Received no input for __start__")
+        effects += _new_input(run, run_input)
+    return effects
+
+
+def _null_writes(run: Run) -> list[tuple[str, Any]]:
+    return [(c, v) for tid, c, v in run.pending if tid == NULL_TASK_ID]
+
+
+def _resume(run: Run, run_input: Any) -> list[Effect]:
+    effects: list[Effect] = []
+    null_writes = [(c, v) for c, v in _null_writes(run) if c != RESUME]
+    for c, v in _null_writes(run):
+        if c == RESUME:
+            _set_resume(run, v)
+    if isinstance(run_input, Command):
+        writes = command_writes(run.plan, run_input)
+        if writes and run.options.checkpointing:
+            effects.append(PutWrites(run.checkpoint_config, writes, NULL_TASK_ID, ""))
+        for c, v in writes:
+            if c == RESUME:
+                _set_resume(run, v)
+            else:
+                null_writes.append((c, v))
+    if null_writes:
+        run.apply([TaskWrites("~", INPUT, (), null_writes)])
+        run.trigger_hint = None  # earlier triggers may still be pending: look at every node
+    seen = run.checkpoint["versions_seen"].setdefault(INTERRUPT, {})
+    seen.update(run.checkpoint["channel_versions"])
+    run.skip_done = True
+    return effects + run.values_chunks()
+
+
+def _set_resume(run: Run, value: Any) -> None:
+    run.resume_value = value
+    run.resume_present = True
+
+
+def _fork_for_replay(run: Run) -> list[Effect]:
+    # re-run the addressed checkpoint's tasks from a sibling copy, so interrupts fire again
+    null_writes = [(c, v) for c, v in _null_writes(run) if c != RESUME]
+    if null_writes:
+        run.apply([TaskWrites("~", INPUT, (), null_writes)])
+        run.trigger_hint = None
+    run.pending = []
+    effects = run.save("fork", run.step, updated=run.checkpoint.get("updated_channels") or ())
+    run.step += 1
+    return effects + run.values_chunks()
+
+
+def _new_input(run: Run, run_input: Any) -> list[Effect]:
+    discarded = prepare_tasks(
+        run.plan, run.checkpoint, run.channels, run.step, run.config, ns=run.ns
+    )
+    writes = [TaskWrites(t.path_str, t.name, t.triggers, ()) for t in discarded.values()]
+    writes.append(TaskWrites("~", INPUT, (), [(run.plan.input_channel, run_input)]))
+    run.updated = run.apply(writes)
+    run.trigger_hint = run.updated
+    run.pending = []
+    effects = run.save("input", run.step, updated=run.updated)
+    run.step += 1
+    return effects

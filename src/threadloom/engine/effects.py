@@ -1,0 +1,170 @@
+"""What the engine's cores ask the drivers to do, as plain records (STYLE §2).
+
+A core (the run loop of ``engine/loop.py``, the state API of ``engine/state_api.py``) is a
+generator: it yields one of these records and receives its result. ``engine/sync.py`` and
+``engine/aio.py`` carry them out, one with threads and blocking saver calls, the other with
+asyncio and the saver's ``a*`` methods. Nothing here does any work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final
+
+from langchain_core.runnables import RunnableConfig
+
+from threadloom.checkpoint.base import Checkpoint
+
+if TYPE_CHECKING:
+    from threadloom.engine.core import Task
+    from threadloom.engine.tasks import TaskRunner
+
+__all__ = [
+    "NEXT_DONE",
+    "CancelTasks",
+    "Effect",
+    "Emit",
+    "Flush",
+    "GetTuple",
+    "ListTuples",
+    "NextDone",
+    "Put",
+    "PutStep",
+    "PutWrites",
+    "SaverEffect",
+    "StartTasks",
+    "Wire",
+]
+
+
+# --- saving and loading -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Put:
+    """Save ``checkpoint``; ``config`` names its parent and the head the run last saw."""
+
+    config: RunnableConfig
+    checkpoint: Checkpoint
+    metadata: dict[str, Any]
+    new_versions: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class PutWrites:
+    """Save a finished task's writes against the checkpoint it ran from."""
+
+    config: RunnableConfig
+    writes: list[tuple[str, Any]]
+    task_id: str
+    task_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class PutStep:
+    """Save the step's writes not yet saved and the checkpoint they made, in one saver call."""
+
+    config: RunnableConfig
+    """The checkpoint the tasks ran from (as a parent for ``put``), with the expected head."""
+    writes: Sequence[tuple[str, str, list[tuple[str, Any]]]]
+    """``(task_id, task_path, writes)`` of the tasks that finished last (often the only one)."""
+    checkpoint: Checkpoint
+    metadata: dict[str, Any]
+    new_versions: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class GetTuple:
+    """Read one saved checkpoint (``saver.get_tuple``); the result is sent back."""
+
+    config: RunnableConfig
+
+
+@dataclass(frozen=True, slots=True)
+class ListTuples:
+    """List saved checkpoints (``saver.list``); a list of them is sent back."""
+
+    config: RunnableConfig
+    filter: dict[str, Any] | None
+    before: RunnableConfig | None
+    limit: int | None
+
+
+SaverEffect = Put | PutWrites | PutStep | GetTuple | ListTuples
+"""The effects that only talk to the saver (all the state API asks for)."""
+
+
+# --- streaming --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """Stream one chunk of ``mode``."""
+
+    mode: str
+    payload: Any
+
+
+@dataclass(frozen=True, slots=True)
+class Wire:
+    """Connect the run's live sinks (custom writer, token handler, subgraph relay, ``@task``
+    call saves) to the driver: sent once, before the first task runs; nothing is sent back."""
+
+    connect: Callable[[Callable[[tuple[str, Any]], None], Callable[[PutWrites], Any]], None]
+    """``connect(put, save)``: ``put(chunk)`` streams a chunk from any thread; ``save(effect)``
+    carries out a ``PutWrites`` (the async driver returns an awaitable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Flush:
+    """Stream the live chunks still queued (the run is ending)."""
+
+
+# --- running tasks ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StartTasks:
+    """Start the step's tasks; each finished one is sent back by a later ``NextDone``."""
+
+    tasks: Sequence[Task]
+    runner: TaskRunner
+    inline: bool
+    """Run a lone task on the caller's thread, as a plain call (no live stream needs a worker)."""
+
+
+@dataclass(frozen=True, slots=True)
+class NextDone:
+    """Wait for the next started task to finish (streaming live chunks meanwhile); send it back."""
+
+
+NEXT_DONE: Final = NextDone()
+"""The one ``NextDone`` (it has no fields), so a step does not make a new one per task."""
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTasks:
+    """A task failed: stop the step's tasks that can still be stopped; send back how many were.
+
+    Threads cannot be stopped once started, so the sync driver cancels only tasks not yet
+    started; asyncio tasks are cancelled wherever they are (their writes are lost).
+    """
+
+    failed: Task
+    """The task that failed (already finished: never counted)."""
+
+
+Effect = (
+    Put
+    | PutWrites
+    | PutStep
+    | GetTuple
+    | ListTuples
+    | Emit
+    | Wire
+    | Flush
+    | StartTasks
+    | NextDone
+    | CancelTasks
+)

@@ -1,0 +1,123 @@
+"""The run loop: the order of a run's stages, as one generator of effects both drivers wait on.
+
+``run_loop`` is the whole of a run as the drivers see it: connect the live sinks, load the
+thread, apply the input, then superstep after superstep start the tasks, take each outcome as it
+arrives, end the step; last, what is owed on exit. It yields effects (``engine/effects.py``) and
+receives their results, and never waits itself, so it is tested by sending it fake results
+(``tests/engine/test_loop.py``). What each stage does to the run is ``engine/run.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+
+from threadloom.checkpoint.base import CheckpointTuple
+from threadloom.engine.calls import CallSite
+from threadloom.engine.effects import (
+    NEXT_DONE,
+    CancelTasks,
+    Effect,
+    Flush,
+    GetTuple,
+    PutWrites,
+    StartTasks,
+    Wire,
+)
+from threadloom.engine.messages import StreamMessagesHandler, attach
+from threadloom.engine.output import SUBGRAPH_CHUNK, StreamRelay
+from threadloom.engine.run import Run
+from threadloom.engine.snapshot import addressed
+from threadloom.engine.tasks import TaskRunner
+
+__all__ = ["Loaded", "load_thread", "run_loop"]
+
+Loaded = tuple[CheckpointTuple | None, str | None]
+"""The checkpoint a run starts from (the head, or the one the config names) and the head's id."""
+
+
+def load_thread(config: RunnableConfig) -> Generator[Effect, Any, Loaded]:
+    """Read the thread's head, and the checkpoint ``config`` names when it names one."""
+    head = yield GetTuple(addressed(config, head=True))
+    head_id = head.checkpoint["id"] if head else None
+    if config["configurable"].get("checkpoint_id"):
+        return (yield GetTuple(config)), head_id
+    return head, head_id
+
+
+def run_loop(
+    run: Run, runner: TaskRunner, start: list[Effect], relay: StreamRelay | None = None
+) -> Generator[Effect, Any, None]:
+    """Run ``run`` to its end (or an interrupt); every wait and every save is an effect."""
+    yield Wire(_connector(run, runner, relay))
+    for effect in start:
+        yield effect
+    inline_ok = not run.out.live  # chunks from inside a task need the task on a worker
+    call_sites = _call_sites(run, runner)
+    while run.status == "pending":
+        tasks, effects = run.tick()
+        for effect in effects:
+            yield effect
+        if tasks is None:
+            break
+        runner.new_step(run.checkpoint["id"], call_sites)
+        yield StartTasks(tasks, runner, inline_ok and len(tasks) == 1)
+        remaining, failed = len(tasks), False
+        while remaining:
+            task = yield NEXT_DONE
+            remaining -= 1
+            if task.error is not None and not failed:
+                failed = True  # the siblings that can still be stopped never report
+                remaining -= yield CancelTasks(task)
+            for effect in run.task_finished(task, last=not remaining):
+                yield effect
+        try:
+            ended = run.end_step()
+        except BaseException:  # applying the writes failed (InvalidUpdateError): keep them all
+            for effect in run.saves.release(run.checkpoint_config):
+                yield effect
+            raise
+        for effect in ended:
+            yield effect
+    for effect in run.exit_effects():
+        yield effect
+    yield Flush()
+    if run.errors:
+        raise run.errors[0].error  # type: ignore[misc]
+
+
+def _connector(
+    run: Run, runner: TaskRunner, relay: StreamRelay | None
+) -> Callable[[Callable[[tuple[str, Any]], None], Callable[[PutWrites], Any]], None]:
+    out = run.out
+
+    def connect(put: Callable[[tuple[str, Any]], None], save: Callable[[PutWrites], Any]) -> None:
+        writer = out.sink("custom", put)
+        if writer is not None:
+            runner.writer = writer
+        if out.wants("token"):
+            runner.messages = StreamMessagesHandler(lambda mode, payload: put((mode, payload)))
+            attach(run.config, runner.messages)  # type: ignore[arg-type]
+        if relay is not None:  # subgraphs forward their chunks into this run's stream
+            relay.put = lambda ns, mode, payload: put((SUBGRAPH_CHUNK, (ns, mode, payload)))
+        runner.put_chunk, runner.save_writes = put, save
+
+    return connect
+
+
+def _call_sites(run: Run, runner: TaskRunner) -> Callable[[], CallSite]:
+    """Builds the step's call site for functional ``@task`` calls, the first time one is made."""
+
+    def make() -> CallSite:
+        saving = run.options.checkpointing and run.options.durability != "exit"
+        return CallSite(
+            *run.call_site(),
+            writes_config=run.checkpoint_config if saving else None,
+            save=runner.save_writes,
+            on_update=run.out.sink("update", runner.put_chunk),
+            runner=runner,
+        )
+
+    return make

@@ -1,0 +1,111 @@
+"""What a run owes its saver, and when: the durability rules in one place.
+
+- No saver: nothing, ever.
+- ``"sync"`` and ``"async"``: a task's writes as soon as it finishes, so a crash while its siblings
+  run keeps them, except the writes of the step's last task, which go with the checkpoint the step
+  makes in one ``PutStep`` (one saver call for a one-task step); every checkpoint when it is made,
+  naming the head this run last saw so a concurrent writer is detected.
+- ``"exit"``: nothing while the run goes on; when it stops, its last checkpoint (saved as the
+  child of the one the run started from, with every version that changed since) and the writes
+  made after that checkpoint.
+
+``Saves`` holds only this bookkeeping; it makes no checkpoint (``engine/run.py`` does) and does no
+I/O (it returns effects).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+
+from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, Checkpoint
+from threadloom.engine.effects import Effect, Put, PutStep, PutWrites
+
+__all__ = ["Saves"]
+
+TaskWrites = tuple[str, str, list[tuple[str, Any]]]
+
+
+@dataclass(slots=True)
+class Saves:
+    """The saver effects one run owes (see the module docstring for the rules)."""
+
+    enabled: bool
+    """A saver is present."""
+    at_exit_only: bool
+    """Durability ``"exit"``."""
+    config: RunnableConfig
+    """The run's config; its configurable keys travel with every ``put`` (into metadata)."""
+    put_configurable: dict[str, Any]
+    """The run's configurable keys, with the run's checkpoint namespace."""
+    parent_id: str | None
+    """The run's current checkpoint: the parent of the next one."""
+    seen_head: str | None
+    """The thread's head as this run last saw (or made) it."""
+    start_id: str | None
+    """The checkpoint the run started from (the parent of an exit save)."""
+    start_versions: dict[str, Any]
+    """Its channel versions (an exit save stores every version that differs)."""
+    held: list[TaskWrites] = field(default_factory=list)
+    """Writes of the current step's last task, saved with the step's checkpoint."""
+    exit_put: Put | None = None
+    exit_writes: list[PutWrites] = field(default_factory=list)
+
+    def task_writes(
+        self, config: RunnableConfig, task_id: str, task_path: str, writes: list[Any], *, last: bool
+    ) -> list[Effect]:
+        """A finished task's writes: saved now, held for the step's checkpoint (``last``: the
+        step will make one and no other task is left), or kept for the exit."""
+        if not self.enabled:
+            return []
+        if self.at_exit_only:
+            self.exit_writes.append(PutWrites(config, writes, task_id, task_path))
+            return []
+        if last:
+            self.held.append((task_id, task_path, writes))
+            return []
+        return [PutWrites(config, writes, task_id, task_path)]
+
+    def checkpoint(
+        self, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]
+    ) -> list[Effect]:
+        """A new checkpoint of the run, with the held writes of the step that made it."""
+        configurable = {
+            **self.put_configurable,
+            "checkpoint_id": self.parent_id,
+            CONFIG_KEY_EXPECTED_HEAD: self.seen_head,
+        }
+        config: RunnableConfig = {**self.config, "configurable": configurable}
+        self.parent_id = checkpoint["id"]
+        if self.at_exit_only:
+            self.exit_put = Put(config, checkpoint, metadata, new_versions)
+            self.exit_writes = []  # the checkpoint holds what they wrote
+            return []
+        self.seen_head = checkpoint["id"]
+        held, self.held = self.held, []
+        if held:
+            return [PutStep(config, held, checkpoint, metadata, new_versions)]
+        return [Put(config, checkpoint, metadata, new_versions)]
+
+    def release(self, config: RunnableConfig) -> list[Effect]:
+        """The held writes, saved on their own: the step failed before making its checkpoint."""
+        held, self.held = self.held, []
+        return [PutWrites(config, writes, task_id, path) for task_id, path, writes in held]
+
+    def at_exit(self) -> list[Effect]:
+        """What durability ``"exit"`` saves when the run stops (nothing for the other modes)."""
+        put, self.exit_put = self.exit_put, None
+        writes, self.exit_writes = self.exit_writes, []
+        if put is None:
+            return list(writes)
+        configurable = dict(put.config["configurable"])
+        configurable["checkpoint_id"] = self.start_id
+        configurable[CONFIG_KEY_EXPECTED_HEAD] = self.seen_head
+        versions = put.checkpoint["channel_versions"]
+        start = self.start_versions
+        new_versions = {k: v for k, v in versions.items() if start.get(k) != v}
+        self.seen_head = put.checkpoint["id"]
+        config: RunnableConfig = {**put.config, "configurable": configurable}
+        return [Put(config, put.checkpoint, put.metadata, new_versions), *writes]

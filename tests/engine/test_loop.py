@@ -1,0 +1,325 @@
+"""The run loop driven with fake results: no threads run a node, every outcome is made up here.
+
+A fake driver answers the loop's effects: it gives each started task the output (or error, or
+interrupt) the test chose, in the finishing order the test chose, and keeps the saves in an
+``InMemorySaver`` so a second run can resume. The tests read which effects the loop asked for.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Generator
+from typing import Annotated, Any, TypedDict
+
+import pytest
+
+from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.constants import ERROR, INTERRUPT
+from threadloom.engine.effects import (
+    CancelTasks,
+    Effect,
+    Emit,
+    Flush,
+    GetTuple,
+    ListTuples,
+    NextDone,
+    Put,
+    PutStep,
+    PutWrites,
+    StartTasks,
+    Wire,
+)
+from threadloom.engine.projection import PROJECTION, Projection
+from threadloom.errors import GraphInterrupt, InvalidUpdateError
+from threadloom.graph import END, START, StateGraph
+from threadloom.types import Command, Interrupt, RetryPolicy
+
+
+class State(TypedDict, total=False):
+    log: Annotated[list[str], operator.add]
+
+
+Outcome = dict[str, Any] | BaseException | Interrupt
+
+
+class FakeDriver:
+    """Carries out a run loop's effects with made-up task outcomes and an in-memory saver."""
+
+    def __init__(
+        self,
+        outcomes: dict[str, Outcome],
+        saver: InMemorySaver | None = None,
+        finish_order: Callable[[list[str]], list[str]] | None = None,
+    ) -> None:
+        self.outcomes = outcomes
+        self.saver = saver
+        self.finish_order = finish_order
+        self.effects: list[Effect] = []
+        self.finishing: list[Any] = []
+        self.started: list[StartTasks] = []
+
+    def run(self, core: Generator[Effect, Any, None]) -> list[Effect]:
+        result: Any = None
+        while True:
+            try:
+                effect = core.send(result)
+            except StopIteration:
+                return self.effects
+            self.effects.append(effect)
+            result = self.carry_out(effect)
+
+    def carry_out(self, effect: Effect) -> Any:
+        match effect:
+            case Wire(connect):
+                connect(lambda chunk: None, lambda put: None)
+            case StartTasks(tasks, runner, _inline):
+                self.started.append(effect)
+                for task in tasks:
+                    self.fake_outcome(task, runner)
+                names = [t.name for t in tasks]
+                order = self.finish_order(names) if self.finish_order and len(tasks) > 1 else names
+                self.finishing = sorted(tasks, key=lambda t: order.index(t.name))
+            case NextDone():
+                return self.finishing.pop(0)
+            case CancelTasks(failed):
+                cancelled = [t for t in self.finishing if t is not failed]
+                self.finishing = []
+                return len(cancelled)
+            case Emit() | Flush():
+                return None
+            case _:
+                return self.save(effect)
+        return None
+
+    def fake_outcome(self, task: Any, runner: Any) -> None:
+        pad = runner.prepare(task, 1, 0.0)
+        if task.name not in self.outcomes and task.node.hidden:  # __start__ maps the input
+            runner.succeed(task, pad, task.node.func(task.input))
+            return
+        outcome = self.outcomes[task.name]
+        if isinstance(outcome, Interrupt):
+            runner.failed(task, pad, GraphInterrupt((outcome,)), 1)
+        elif isinstance(outcome, BaseException):
+            runner.failed(task, pad, outcome, 1)
+        else:
+            runner.succeed(task, pad, outcome)
+
+    def save(self, effect: Effect) -> Any:
+        saver = self.saver
+        assert saver is not None, f"no saver, yet the loop asked for {effect!r}"
+        match effect:
+            case GetTuple(config):
+                return saver.get_tuple(config)
+            case Put(config, checkpoint, metadata, versions):
+                return saver.put(config, checkpoint, metadata, versions)  # type: ignore[arg-type]
+            case PutWrites(config, writes, task_id, task_path):
+                return saver.put_writes(config, writes, task_id, task_path)
+            case PutStep(config, writes, checkpoint, metadata, versions):
+                return saver.put_step(config, writes, checkpoint, metadata, versions)  # type: ignore[arg-type]
+            case ListTuples(config, filter, before, limit):
+                return list(saver.list(config, filter=filter, before=before, limit=limit))
+        raise AssertionError(f"not an effect: {effect!r}")
+
+
+def kinds(effects: list[Effect]) -> list[str]:
+    return [type(e).__name__ for e in effects if not isinstance(e, Emit)]
+
+
+def chain(*names: str, saver: Any = None, retry: Any = None) -> Any:
+    builder = StateGraph(State)
+    previous = START
+    for name in names:
+        builder.add_node(name, lambda state: {}, retry_policy=retry)
+        builder.add_edge(previous, name)
+        previous = name
+    return builder.compile(checkpointer=saver)
+
+
+def fan_out(*names: str, saver: Any = None) -> Any:
+    builder = StateGraph(State)
+    for name in names:
+        builder.add_node(name, lambda state: {})
+        builder.add_edge(START, name)
+        builder.add_edge(name, END)
+    return builder.compile(checkpointer=saver)
+
+
+CONFIG: Any = {"configurable": {"thread_id": "t"}}
+MODES = frozenset({"values", "updates"})
+
+
+def core_of(graph: Any, run_input: Any, *, durability: str | None = None) -> Any:
+    core, _ = graph._start(run_input, CONFIG, MODES, None, None, None, durability)
+    return core
+
+
+def test_a_single_task_step_is_one_saver_call() -> None:
+    saver = InMemorySaver()
+    driver = FakeDriver({"a": {"log": ["a"]}, "b": {"log": ["b"]}}, saver)
+    effects = driver.run(core_of(chain("a", "b", saver=saver), {"log": []}))
+    assert kinds(effects) == [
+        "GetTuple",  # the thread's head
+        "Wire",
+        "Put",  # the input checkpoint
+        "StartTasks",  # __start__
+        "NextDone",
+        "PutStep",
+        "StartTasks",
+        "NextDone",
+        "PutStep",  # a's writes and the checkpoint they made
+        "StartTasks",
+        "NextDone",
+        "PutStep",
+        "Flush",
+    ]
+    assert all(s.inline for s in driver.started)  # a lone task needs no worker
+    steps = [e for e in effects if isinstance(e, PutStep)]
+    assert [[w[0] for w in s.writes] for s in steps] == [[s.tasks[0].id] for s in driver.started]
+    head = saver.get_tuple(CONFIG)
+    assert head is not None and head.checkpoint["channel_values"]["log"] == ["a", "b"]
+    updates = [e.payload for e in effects if isinstance(e, Emit) and e.mode == "updates"]
+    assert updates == [{"a": {"log": ["a"]}}, {"b": {"log": ["b"]}}]
+
+
+def test_early_finishers_are_saved_at_once_and_the_last_with_the_checkpoint() -> None:
+    saver = InMemorySaver()
+    outcomes: dict[str, Outcome] = {n: {"log": [n]} for n in ("a", "b", "c")}
+    driver = FakeDriver(outcomes, saver, finish_order=lambda _: ["c", "a", "b"])
+    effects = driver.run(core_of(fan_out("a", "b", "c", saver=saver), {"log": []}))
+    start = driver.started[-1]
+    assert not start.inline
+    by_name = {t.name: t.id for t in start.tasks}
+    early = [e.task_id for e in effects if isinstance(e, PutWrites)]
+    assert early == [by_name["c"], by_name["a"]]
+    step = [e for e in effects if isinstance(e, PutStep)][-1]
+    assert [w[0] for w in step.writes] == [by_name["b"]]
+    head = saver.get_tuple(CONFIG)
+    assert head is not None
+    assert head.checkpoint["channel_values"]["log"] == ["a", "b", "c"]  # applied in path order
+
+
+def test_a_failed_task_cancels_its_siblings_and_makes_no_checkpoint() -> None:
+    saver = InMemorySaver()
+    boom = ValueError("boom")
+    outcomes: dict[str, Outcome] = {"a": boom, "b": {"log": ["b"]}, "c": {"log": ["c"]}}
+    driver = FakeDriver(outcomes, saver)
+    core = core_of(fan_out("a", "b", "c", saver=saver), {"log": []})
+    with pytest.raises(ValueError, match="boom"):
+        driver.run(core)
+    effects = driver.effects
+    assert kinds(effects)[-5:] == ["StartTasks", "NextDone", "CancelTasks", "PutWrites", "Flush"]
+    [failed] = [e for e in effects if isinstance(e, PutWrites)]
+    assert failed.writes == [(ERROR, boom)]
+    after_start = effects[effects.index(driver.started[-1]) :]
+    assert not any(isinstance(e, PutStep | Put) for e in after_start)
+    head = saver.get_tuple(CONFIG)
+    assert head is not None and head.metadata["step"] == 0  # the failed step was not saved
+
+
+def test_an_interrupt_keeps_its_writes_apart_and_a_resume_runs_the_task_again() -> None:
+    saver = InMemorySaver()
+    graph = chain("ask", saver=saver)
+    asked = Interrupt(value="ok?", id="i1")
+    first = FakeDriver({"ask": asked}, saver)
+    effects = first.run(core_of(graph, {"log": []}))
+    [paused] = [e for e in effects if isinstance(e, PutWrites)]
+    assert paused.writes == [(INTERRUPT, [asked])]
+    assert not any(isinstance(e, PutStep) for e in effects[effects.index(first.started[-1]) :])
+    values = [e.payload for e in effects if isinstance(e, Emit) and e.mode == "values"]
+    assert values[-1][INTERRUPT] == (asked,)
+
+    second = FakeDriver({"ask": {"log": ["yes"]}}, saver)
+    effects = second.run(core_of(graph, Command(resume="yes")))
+    start = second.started[-1]
+    assert start.tasks[0].id == first.started[-1].tasks[0].id  # the same task, run again
+    assert start.runner.box.present and start.runner.box.value == "yes"
+    assert kinds(effects).count("PutStep") == 1
+    head = saver.get_tuple(CONFIG)
+    assert head is not None and head.checkpoint["channel_values"]["log"] == ["yes"]
+
+
+def test_durability_exit_saves_only_when_the_run_stops() -> None:
+    saver = InMemorySaver()
+    driver = FakeDriver({"a": {"log": ["a"]}, "b": {"log": ["b"]}}, saver)
+    effects = driver.run(core_of(chain("a", "b", saver=saver), {"log": []}, durability="exit"))
+    names = kinds(effects)
+    last_done = len(names) - 1 - names[::-1].index("NextDone")
+    assert "Put" not in names[:last_done] and "PutWrites" not in names[:last_done]
+    assert names[last_done + 1 :] == ["Put", "Flush"]  # the last checkpoint holds every step
+
+
+def test_without_a_saver_no_saver_effect_is_asked_for() -> None:
+    driver = FakeDriver({"a": {"log": ["a"]}, "b": {"log": ["b"]}})
+    effects = driver.run(core_of(chain("a", "b"), {"log": []}))
+    assert kinds(effects) == ["Wire"] + ["StartTasks", "NextDone"] * 3 + ["Flush"]
+
+
+def test_retries_are_decided_by_the_policy_without_waiting() -> None:
+    graph = chain("a", retry=RetryPolicy(max_attempts=3, jitter=False, retry_on=ValueError))
+    driver = FakeDriver({"a": {"log": ["a"]}})
+    core = core_of(graph, {"log": []})
+    effect = next(core)
+    while not (isinstance(effect, StartTasks) and effect.tasks[0].name == "a"):
+        effect = core.send(driver.carry_out(effect))
+    [task] = effect.tasks
+    runner = effect.runner
+    delays = [runner.failed(task, runner.prepare(task, n, 0.0), ValueError(n), n) for n in (1, 2)]
+    assert delays == [0.5, 1.0]  # backoff: the driver sleeps, the policy decides
+    assert task.error is None
+    assert runner.failed(task, runner.prepare(task, 3, 0.0), ValueError(3), 3) is None
+    assert isinstance(task.error, ValueError)
+    assert runner.failed(task, runner.prepare(task, 1, 0.0), KeyError("k"), 1) is None
+
+
+@pytest.mark.parametrize("mode", sorted({m for route in PROJECTION.values() for m, _ in route}))
+def test_the_projection_shows_an_event_exactly_in_the_modes_of_its_row(mode: str) -> None:
+    projection = Projection(frozenset({mode}))
+    for event, route in PROJECTION.items():
+        shown = [m for m, _ in route]
+        assert projection.wants(event) == (mode in shown)
+        chunks = projection.chunks(event, {"x": 1}, 3) if event != "interrupt" else []
+        assert all(isinstance(c, Emit) and c.mode == mode for c in chunks)
+    assert projection.live == (mode in ("custom", "messages"))
+
+
+def test_types_imports_neither_the_engine_nor_the_graph_builder() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, threadloom.types\n"
+        "inner = ('threadloom.engine', 'threadloom.graph')\n"
+        "loaded = [m for m in sys.modules if m.startswith(inner)]\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_sync_effect_loop_is_generated_from_the_async_one() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "unasync_engine.py"
+    done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout
+
+
+def test_writes_that_fail_to_apply_are_all_saved() -> None:
+    saver = InMemorySaver()
+    builder = StateGraph(Plain)
+    for name in ("a", "b"):
+        builder.add_node(name, lambda state: {})
+        builder.add_edge(START, name)
+    graph = builder.compile(checkpointer=saver)
+    driver = FakeDriver({"a": {"x": "a"}, "b": {"x": "b"}}, saver)
+    core, _ = graph._start({"x": ""}, CONFIG, MODES, None, None, None, None)
+    with pytest.raises(InvalidUpdateError):  # two writes to a plain key in one step
+        driver.run(core)
+    start = driver.started[-1]
+    saved = [e.task_id for e in driver.effects if isinstance(e, PutWrites)]
+    assert sorted(saved) == sorted(t.id for t in start.tasks)
+
+
+class Plain(TypedDict, total=False):
+    x: str
