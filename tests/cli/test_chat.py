@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,12 @@ def test_default_database_path() -> None:
     assert default_db_path({DB_ENV: "/x/my.db", "XDG_DATA_HOME": "/d"}, "linux", home) == Path(
         "/x/my.db"
     )
+
+
+def test_without_db_the_file_comes_from_the_environment(tmp_path: Path) -> None:
+    path = tmp_path / "deep" / "dir" / "mine.db"  # parents are created
+    runner = CliRunner(env={DB_ENV: str(path)})
+    said = runner.invoke(cli, ["chat", "--user", "eve"], input="my name is Eve\n")
+    assert said.exit_code == 0 and path.exists()
+    listed = runner.invoke(cli, ["threads", "ls", "--json"])
+    assert [t["thread_id"] for t in json.loads(listed.stdout)["threads"]] == ["eve-main"]
