@@ -90,8 +90,9 @@ class Backend:
     store: BaseStore
     checkpointer: BaseCheckpointSaver[Any] | None
     """None where this version has no saver for the backend (see ``saver``)."""
-    readonly: sqlite3.Connection | None = None
-    """A read-only connection for the grouped listing queries (SQLite)."""
+    readonly: Any = None
+    """A read-only connection for the grouped listing queries (``sqlite3`` or ``psycopg``);
+    None where the command may create the database."""
 
     @property
     def saver(self) -> BaseCheckpointSaver[Any]:
@@ -197,16 +198,17 @@ def _open_postgres(dsn: str, *, create: bool) -> Iterator[Backend]:
             store = stack.enter_context(
                 PostgresStore.from_conn_string(dsn, index=embedding_index())  # type: ignore[arg-type]
             )
-            saver = None
+            saver, readonly = None, None
             if saver_module is not None:
                 saver = stack.enter_context(saver_module.PostgresSaver.from_conn_string(dsn))
+                readonly = stack.enter_context(_readonly_postgres(dsn))
             if create:
                 store.setup()
                 if saver is not None:
                     saver.setup()
             else:
                 store.search(("__threadloom_cli_check__",), limit=1)  # tables there?
-            yield Backend("postgres", where, store, saver)
+            yield Backend("postgres", where, store, saver, readonly)
         except SetupRequiredError as exc:
             raise DatabaseError(
                 where,
@@ -217,6 +219,16 @@ def _open_postgres(dsn: str, *, create: bool) -> Iterator[Backend]:
             raise DatabaseError(
                 where, f"cannot use the database ({exc})", "Check the DSN and the server."
             ) from exc
+
+
+@contextmanager
+def _readonly_postgres(dsn: str) -> Iterator[Any]:
+    """A psycopg connection whose transactions are all read-only (for the listing queries)."""
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+        yield conn
 
 
 def _without_password(dsn: str) -> str:

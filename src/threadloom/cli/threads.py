@@ -7,15 +7,15 @@ from one grouped query per backend (``_sqlite_threads``) so it never decodes a c
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any, Final
 
 import click
 from rich.progress import Progress
 
 from threadloom.checkpoint.base import CheckpointTuple
-from threadloom.cli import _sqlite_threads
+from threadloom.cli import _postgres_threads, _sqlite_threads
 from threadloom.cli._backend import Backend, open_backend
 from threadloom.cli._common import (
     backend_options,
@@ -40,16 +40,23 @@ def threads() -> None:
     """List, show, compare, copy, export and delete threads (checkpointed conversations)."""
 
 
-def _listing(backend: Backend) -> sqlite3.Connection:
-    """The connection the grouped listing query runs on."""
+LISTINGS: Final[dict[str, ModuleType]] = {
+    "sqlite": _sqlite_threads,
+    "postgres": _postgres_threads,
+}
+"""Backend kind: the module whose grouped SQL lists its threads (same functions in each)."""
+
+
+def _listing(backend: Backend) -> tuple[ModuleType, Any]:
+    """The listing module of the backend and the read-only connection it runs on."""
     backend.saver  # noqa: B018 -- a backend without a saver says so here
     if backend.readonly is None:
         raise DatabaseError(
             backend.location,
-            f"listing threads has no query for {backend.kind} in this version",
+            f"listing threads has no read-only connection to {backend.kind}",
             "Use --db PATH with a SQLite file.",
         )
-    return backend.readonly
+    return LISTINGS[backend.kind], backend.readonly
 
 
 def _head(backend: Backend, thread_id: str, checkpoint_id: str | None = None) -> CheckpointTuple:
@@ -94,10 +101,10 @@ def list_command(
 ) -> None:
     """Threads, most recently active first: user, last activity, checkpoints, size."""
     with open_backend(db, dsn) as backend:
-        conn = _listing(backend)
+        listing, conn = _listing(backend)
         offset = (max(page, 1) - 1) * limit
-        rows = _sqlite_threads.list_threads(conn, limit=limit, offset=offset, user=user)
-        total = _sqlite_threads.count_threads(conn, user)
+        rows = listing.list_threads(conn, limit=limit, offset=offset, user=user)
+        total = listing.count_threads(conn, user)
     if as_json:
         emit_json(
             {
@@ -295,9 +302,9 @@ def prune_command(
     with open_backend(db, dsn) as backend:
         targets = list(thread_ids)
         if every:
-            conn = _listing(backend)
-            total = _sqlite_threads.count_threads(conn)
-            targets = [r.thread_id for r in _sqlite_threads.list_threads(conn, limit=total)]
+            listing, conn = _listing(backend)
+            rows = listing.list_threads(conn, limit=listing.count_threads(conn))
+            targets = [r.thread_id for r in rows]
         else:
             for thread_id in targets:
                 _head(backend, thread_id)
