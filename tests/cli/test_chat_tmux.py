@@ -1,8 +1,8 @@
 """`threadloom chat` driven as a person would, in a terminal: tmux types, the test reads the screen.
 
 Bob tells his name in one thread and quits; a new process, as Bob, in another thread, recalls it
-and names the memory; Alice, in a third process, is not told. Needs the `tmux` program
-(scripts/test.sh installs it with apt-get when it is missing).
+and names the memory; Alice, in a third process, is not told. Runs on SQLite and on PostgreSQL.
+Needs the `tmux` program (scripts/test.sh installs it with apt-get when it is missing).
 """
 
 from __future__ import annotations
@@ -76,9 +76,18 @@ def terminal() -> Iterator[Terminal]:
         term.tmux("kill-server")  # only this test's private server
 
 
-def chat_command(db: Path, user: str, thread: str) -> list[str]:
+@pytest.fixture(params=["sqlite", "postgres"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> list[str]:
+    """The chat's database option: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return ["--db", str(tmp_path / "chat.db")]
+    pytest.importorskip("threadloom.checkpoint.postgres", reason="PostgresSaver is not in yet")
+    return ["--dsn", request.getfixturevalue("pg_dsn")]
+
+
+def chat_command(database: list[str], user: str, thread: str) -> list[str]:
     return [sys.executable, "-m", "threadloom.cli", "chat", "--user", user, "--thread", thread,
-            "--db", str(db)]  # fmt: skip
+            *database]  # fmt: skip
 
 
 def ask(terminal: Terminal, session: str, prompt: str, line: str, answer_starts: str) -> str:
@@ -89,9 +98,9 @@ def ask(terminal: Terminal, session: str, prompt: str, line: str, answer_starts:
 
 
 def test_a_person_tells_quits_and_is_recalled_in_another_thread(
-    terminal: Terminal, tmp_path: Path
+    terminal: Terminal, database: list[str]
 ) -> None:
-    db = tmp_path / "chat.db"
+    db = database
     terminal.start("first", chat_command(db, "bob", "monday"))
     said = ask(terminal, "first", "bob@monday>", "Hi! My name is Bob", "Got it")
     assert "'User name is Bob'" in said
