@@ -1,13 +1,15 @@
 """How long `threadloom threads ls` takes on a SQLite file of 10,000 threads (issue 12: < 1 s).
 
 Fills a file through SqliteSaver's public API (each thread: an input checkpoint and a loop
-checkpoint with a two-message conversation, written for user_id u0..u99), then times, in one
-process: the grouped listing query alone, and the whole `threads ls` command (open, check,
-query, table) through click's runner. Run: `.venv/bin/python benchmarks/cli_threads_ls.py [N]`.
+checkpoint with a two-message conversation, written for user_id u0..u99), then times the grouped
+listing query alone, the whole command in process (open, check, query, table) through click's
+runner, and the command as a new process (imports included).
+Run: `.venv/bin/python benchmarks/cli_threads_ls.py [N]`.
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
 import time
@@ -62,6 +64,11 @@ def main() -> None:
             result = CliRunner().invoke(cli, ["threads", "ls", "--db", str(path)])
             assert result.exit_code == 0, result.output
             print(f"`threads ls` in process: {(time.perf_counter() - started) * 1000:.0f} ms")
+        command = [sys.executable, "-m", "threadloom.cli", "threads", "ls", "--db", str(path)]
+        for _ in range(3):
+            started = time.perf_counter()
+            subprocess.run(command, check=True, capture_output=True)
+            print(f"`threads ls` as a new process: {(time.perf_counter() - started) * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

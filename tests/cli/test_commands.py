@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -184,3 +186,18 @@ def test_databases_that_are_not_threadloom_s(run: Any, tmp_path: Path) -> None:
 
 def test_unknown_command_is_a_usage_error(run: Any) -> None:
     assert run("threads", "frobnicate").exit_code == 2
+
+
+def test_threads_ls_loads_neither_the_saver_nor_langchain(demo_db: str) -> None:
+    """`threads ls` must start fast as a new process: the listing needs no checkpoint decoding."""
+    program = (
+        "import sys\n"
+        "from threadloom.cli.app import cli\n"
+        f"cli(['threads', 'ls', '--db', {demo_db!r}], standalone_mode=False)\n"
+        "heavy = [m for m in sys.modules if m.startswith(('langchain_core', 'threadloom.checkpoint'"
+        ", 'threadloom.store'))]\n"
+        "print('HEAVY', heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "bob-1" in done.stdout and "HEAVY []" in done.stdout

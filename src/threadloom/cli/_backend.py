@@ -13,22 +13,26 @@ import os
 import sqlite3
 import sys
 from collections.abc import Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from threadloom.checkpoint.base import BaseCheckpointSaver
 from threadloom.errors import CliError, DatabaseError, SetupRequiredError, StorageError
-from threadloom.store.base import BaseStore
+
+if TYPE_CHECKING:  # kept out of `threads ls`, which must start fast: langchain-core is slow
+    from threadloom.checkpoint.base import BaseCheckpointSaver
+    from threadloom.store.base import BaseStore
 
 __all__ = [
     "DB_ENV",
     "Backend",
+    "Listing",
     "check_sqlite_file",
     "default_db_path",
     "embedding_index",
     "open_backend",
+    "open_listing",
 ]
 
 DB_ENV: Final = "THREADLOOM_DB"
@@ -81,7 +85,7 @@ def embedding_index() -> dict[str, Any]:
 
 @dataclass(slots=True)
 class Backend:
-    """An open database: its saver, its store, and a read-only view for listing queries."""
+    """An open database: its saver and its store."""
 
     kind: str
     """``"sqlite"`` or ``"postgres"``: which module under ``cli/`` answers the listing SQL."""
@@ -90,9 +94,6 @@ class Backend:
     store: BaseStore
     checkpointer: BaseCheckpointSaver[Any] | None
     """None where this version has no saver for the backend (see ``saver``)."""
-    readonly: Any = None
-    """A read-only connection for the grouped listing queries (``sqlite3`` or ``psycopg``);
-    None where the command may create the database."""
 
     @property
     def saver(self) -> BaseCheckpointSaver[Any]:
@@ -163,9 +164,8 @@ def open_backend(
             path.parent.mkdir(parents=True, exist_ok=True)
             if path.exists():
                 stack.callback(check_sqlite_file(path).close)
-        readonly = None if create else check_sqlite_file(path)
-        if readonly is not None:
-            stack.callback(readonly.close)
+        if not create:
+            stack.callback(check_sqlite_file(path).close)
         try:  # the file's own errors, opening or inside the command, are exit code 4
             saver = stack.enter_context(SqliteSaver.from_conn_string(str(path)))
             store = stack.enter_context(
@@ -174,7 +174,7 @@ def open_backend(
             if create:
                 saver.setup()
                 store.setup()
-            yield Backend("sqlite", str(path), store, saver, readonly)
+            yield Backend("sqlite", str(path), store, saver)
         except (sqlite3.Error, StorageError) as exc:
             raise DatabaseError(str(path), f"SQLite failed: {exc}", "Check the file.") from exc
 
@@ -198,17 +198,16 @@ def _open_postgres(dsn: str, *, create: bool) -> Iterator[Backend]:
             store = stack.enter_context(
                 PostgresStore.from_conn_string(dsn, index=embedding_index())  # type: ignore[arg-type]
             )
-            saver, readonly = None, None
+            saver = None
             if saver_module is not None:
                 saver = stack.enter_context(saver_module.PostgresSaver.from_conn_string(dsn))
-                readonly = stack.enter_context(_readonly_postgres(dsn))
             if create:
                 store.setup()
                 if saver is not None:
                     saver.setup()
             else:
                 store.search(("__threadloom_cli_check__",), limit=1)  # tables there?
-            yield Backend("postgres", where, store, saver, readonly)
+            yield Backend("postgres", where, store, saver)
         except SetupRequiredError as exc:
             raise DatabaseError(
                 where,
@@ -221,14 +220,40 @@ def _open_postgres(dsn: str, *, create: bool) -> Iterator[Backend]:
             ) from exc
 
 
-@contextmanager
-def _readonly_postgres(dsn: str) -> Iterator[Any]:
-    """A psycopg connection whose transactions are all read-only (for the listing queries)."""
-    import psycopg
+@dataclass(slots=True, frozen=True)
+class Listing:
+    """A read-only connection for the grouped thread-listing queries of ``kind``'s module."""
 
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-        yield conn
+    kind: str
+    location: str
+    conn: Any
+    """``sqlite3.Connection`` or ``psycopg.Connection``."""
+
+
+@contextmanager
+def open_listing(db: str | None = None, dsn: str | None = None) -> Iterator[Listing]:
+    """A read-only connection to list threads, without loading the saver or the store.
+
+    ``threads ls`` needs no checkpoint decoding, so on SQLite it imports neither the saver nor
+    langchain-core: the command answers in a fraction of a second even as a new process.
+    """
+    if dsn is not None:
+        with open_backend(None, dsn) as backend:
+            backend.saver  # noqa: B018 -- a backend without a saver says so here
+            import psycopg
+
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+                yield Listing(backend.kind, backend.location, conn)
+        return
+    path = Path(db).expanduser() if db else default_db_path()
+    with closing(check_sqlite_file(path)) as conn:
+        try:
+            yield Listing("sqlite", str(path), conn)
+        except sqlite3.Error as exc:
+            raise DatabaseError(
+                str(path), f"SQLite failed: {exc}", "Is it a threadloom checkpoint file?"
+            ) from exc
 
 
 def _without_password(dsn: str) -> str:

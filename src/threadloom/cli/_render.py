@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Final
 
-from langchain_core.messages import BaseMessage
 from rich.text import Text
 
 from threadloom.cli._common import console
@@ -43,8 +42,8 @@ def message_record(message: Any) -> dict[str, Any]:
         "id": getattr(message, "id", None),
         "content": _content(message),
     }
-    if isinstance(message, BaseMessage) and getattr(message, "tool_calls", None):
-        record["tool_calls"] = message.tool_calls  # type: ignore[attr-defined]
+    if tool_calls := getattr(message, "tool_calls", None):
+        record["tool_calls"] = tool_calls
     return record
 
 

@@ -13,10 +13,12 @@ import base64
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from threadloom.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from threadloom.errors import CliError
+
+if TYPE_CHECKING:
+    from threadloom.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 
 __all__ = ["FORMAT", "export_records", "import_records"]
 

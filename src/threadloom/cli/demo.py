@@ -6,7 +6,6 @@ user, is told nothing. Then the demo shows what the file now holds: threads and 
 
 from __future__ import annotations
 
-from contextlib import closing
 from pathlib import Path
 from typing import Final
 
@@ -14,7 +13,7 @@ import click
 from rich.text import Text
 
 from threadloom.cli import _sqlite_threads
-from threadloom.cli._backend import check_sqlite_file, open_backend
+from threadloom.cli._backend import check_sqlite_file, open_backend, open_listing
 from threadloom.cli._bot import build_chat_graph, chat_model
 from threadloom.cli._common import console, table
 
@@ -52,9 +51,8 @@ def demo(db: str) -> None:
             out = graph.invoke({"messages": [("user", text)]}, config)
             console.print(Text("bot> ", style="bold green") + Text(out["messages"][-1].content))
         console.print()
-        assert backend.readonly is None
-        with closing(check_sqlite_file(path)) as conn:
-            rows = _sqlite_threads.list_threads(conn, limit=10)
+        with open_listing(str(path)) as listing:
+            rows = _sqlite_threads.list_threads(listing.conn, limit=10)
         table(
             f"threads in {path}",
             ["thread", "user", "checkpoints"],

@@ -7,7 +7,7 @@ Namespaces are written with ``/`` between labels on the command line: ``memories
 from __future__ import annotations
 
 import json
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import click
 from rich.progress import Progress
@@ -22,7 +22,9 @@ from threadloom.cli._common import (
     table,
 )
 from threadloom.errors import CliError, NotFoundError
-from threadloom.store.base import Item
+
+if TYPE_CHECKING:
+    from threadloom.store.base import Item
 
 __all__ = ["store"]
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from types import ModuleType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import click
 from rich.progress import Progress
 
-from threadloom.checkpoint.base import CheckpointTuple
 from threadloom.cli import _postgres_threads, _sqlite_threads
-from threadloom.cli._backend import Backend, open_backend
+from threadloom.cli._backend import Backend, open_backend, open_listing
 from threadloom.cli._common import (
     backend_options,
     console,
@@ -28,7 +27,10 @@ from threadloom.cli._common import (
 from threadloom.cli._history import channels_written, diff_values, nodes_ran
 from threadloom.cli._render import message_record, print_conversation
 from threadloom.cli._transfer import export_records, import_records, read_header, thread_tuples
-from threadloom.errors import AlreadyExistsError, DatabaseError, NotFoundError
+from threadloom.errors import AlreadyExistsError, NotFoundError
+
+if TYPE_CHECKING:
+    from threadloom.checkpoint.base import CheckpointTuple
 
 __all__ = ["threads"]
 
@@ -45,18 +47,6 @@ LISTINGS: Final[dict[str, ModuleType]] = {
     "postgres": _postgres_threads,
 }
 """Backend kind: the module whose grouped SQL lists its threads (same functions in each)."""
-
-
-def _listing(backend: Backend) -> tuple[ModuleType, Any]:
-    """The listing module of the backend and the read-only connection it runs on."""
-    backend.saver  # noqa: B018 -- a backend without a saver says so here
-    if backend.readonly is None:
-        raise DatabaseError(
-            backend.location,
-            f"listing threads has no read-only connection to {backend.kind}",
-            "Use --db PATH with a SQLite file.",
-        )
-    return LISTINGS[backend.kind], backend.readonly
 
 
 def _head(backend: Backend, thread_id: str, checkpoint_id: str | None = None) -> CheckpointTuple:
@@ -100,11 +90,11 @@ def list_command(
     user: str | None, limit: int, page: int, as_json: bool, db: str | None, dsn: str | None
 ) -> None:
     """Threads, most recently active first: user, last activity, checkpoints, size."""
-    with open_backend(db, dsn) as backend:
-        listing, conn = _listing(backend)
+    with open_listing(db, dsn) as opened:
+        listing = LISTINGS[opened.kind]
         offset = (max(page, 1) - 1) * limit
-        rows = listing.list_threads(conn, limit=limit, offset=offset, user=user)
-        total = listing.count_threads(conn, user)
+        rows = listing.list_threads(opened.conn, limit=limit, offset=offset, user=user)
+        total = listing.count_threads(opened.conn, user)
     if as_json:
         emit_json(
             {
@@ -299,13 +289,14 @@ def prune_command(
     """Drop old checkpoints, keeping the newest (the thread continues as before)."""
     if not thread_ids and not every:
         raise click.UsageError("name the threads to prune, or pass --all")
-    with open_backend(db, dsn) as backend:
-        targets = list(thread_ids)
-        if every:
-            listing, conn = _listing(backend)
-            rows = listing.list_threads(conn, limit=listing.count_threads(conn))
+    targets = list(thread_ids)
+    if every:
+        with open_listing(db, dsn) as opened:
+            listing = LISTINGS[opened.kind]
+            rows = listing.list_threads(opened.conn, limit=listing.count_threads(opened.conn))
             targets = [r.thread_id for r in rows]
-        else:
+    with open_backend(db, dsn) as backend:
+        if not every:
             for thread_id in targets:
                 _head(backend, thread_id)
         with Progress(console=err_console, transient=True) as progress:
