@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
+from langchain_core.tools import ToolException
+
 __all__ = [
     "CheckpointConflictError",
     "EmptyChannelError",
@@ -354,6 +356,57 @@ class LangGraphDatabaseError(StorageError):
 
 
 __all__ += ["LangGraphDatabaseError"]
+
+
+class ToolInvocationError(ToolException):
+    """A tool call's arguments did not validate against the tool's schema (``ToolNode``).
+
+    By default ``ToolNode`` turns it into an error ``ToolMessage`` so the model can retry with
+    fixed arguments; with ``handle_tool_errors=False`` it is raised.
+    """
+
+    def __init__(
+        self, tool_name: str, source: Exception, tool_kwargs: dict[str, Any], detail: str
+    ) -> None:
+        self.tool_name, self.source, self.tool_kwargs = tool_name, source, tool_kwargs
+        super().__init__(
+            f"Error invoking tool {tool_name!r} with kwargs {tool_kwargs!r} with error:\n"
+            f" {detail}\n Please fix the error and try again."
+        )
+
+
+class ToolCallCommandError(ValueError):
+    """A tool returned a ``Command`` whose update has no ``ToolMessage`` for its own call."""
+
+    def __init__(self, tool_name: str, messages: Any) -> None:
+        self.tool_name = tool_name
+        super().__init__(
+            f"Expected to have a matching ToolMessage in Command.update for tool {tool_name!r}, "
+            f"got: {messages!r}. Every tool call (LLM requesting to call a tool) in the message "
+            "history MUST have a corresponding ToolMessage. You can fix it by modifying the tool "
+            'to return `Command(update={"messages": [ToolMessage("Success", '
+            "tool_call_id=tool_call_id), ...]}, ...)`."
+        )
+
+
+class InvalidChatHistoryError(ValueError):
+    """An agent's history has tool calls with no ``ToolMessage`` (``create_react_agent``)."""
+
+    def __init__(self, tool_calls: Sequence[Any]) -> None:
+        self.tool_calls = list(tool_calls)
+        super().__init__(
+            create_error_message(
+                message="Found AIMessages with tool_calls that do not have a corresponding "
+                f"ToolMessage. Here are the first few of those tool calls: {self.tool_calls[:3]}."
+                "\n\nEvery tool call (LLM requesting to call a tool) in the message history MUST "
+                "have a corresponding ToolMessage (result of a tool invocation to return to the "
+                "LLM) - this is required by most LLM providers.",
+                error_code=ErrorCode.INVALID_CHAT_HISTORY,
+            )
+        )
+
+
+__all__ += ["InvalidChatHistoryError", "ToolCallCommandError", "ToolInvocationError"]
 
 
 class CliError(ThreadloomError):

@@ -11,6 +11,7 @@ from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
+from langchain_core.messages.tool import ToolOutputMixin
 from langchain_core.runnables import RunnableConfig
 from xxhash import xxh3_128_hexdigest
 
@@ -118,8 +119,12 @@ class Overwrite:
 
 
 @dataclass(frozen=True, slots=True)
-class Command(Generic[N]):
-    """Update state, go to nodes and/or resume an interrupt, from a node or as graph input."""
+class Command(Generic[N], ToolOutputMixin):
+    """Update state, go to nodes and/or resume an interrupt, from a node or as graph input.
+
+    A ``ToolOutputMixin``: a langchain ``@tool`` returning a Command hands it back as is (not
+    wrapped in a ToolMessage), so ``ToolNode`` can apply its update and ``goto``.
+    """
 
     graph: str | None = None
     update: Any | None = None

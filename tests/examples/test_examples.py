@@ -34,3 +34,12 @@ def test_human_in_the_loop_example(capsys: pytest.CaptureFixture[str]) -> None:
     out = run_example("human_in_the_loop.py", capsys)
     assert "next: ('review',)" in out
     assert "'status': 'paid'" in out
+
+
+def test_agent_with_memory_example(capsys: pytest.CaptureFixture[str]) -> None:
+    out = run_example("agent_with_memory.py", capsys)
+    assert "[tuesday] 'what do you know about tea?' -> 'I remember: I like green tea.'" in out
+    assert "paused before forget_everything" in out
+    assert "after restart, next: ('tools',)" in out  # a new process found the waiting run
+    assert "approved -> 'Deleted 2 memories.'" in out
+    assert "[wednesday] 'what do you know about my cat?' -> 'I remember nothing about that.'" in out

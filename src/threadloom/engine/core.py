@@ -79,6 +79,8 @@ class Task:
     """Finished before (its saved writes are reused, the node is not called again)."""
     interrupts: tuple[Interrupt, ...] = ()
     error: BaseException | None = None
+    managed_at: tuple[int, int] | None = None
+    """``(step, stop)`` when the node reads managed state keys (its branches see them too)."""
 
     @property
     def ns(self) -> str:
@@ -153,8 +155,12 @@ def prepare_tasks(
     *,
     ns: str = "",
     updated_channels: Iterable[str] | None = None,
+    stop: int | None = None,
 ) -> dict[str, Task]:
-    """The tasks due at ``step``: one per pending ``Send`` packet, then every triggered node."""
+    """The tasks due at ``step``: one per pending ``Send`` packet, then every triggered node.
+
+    ``stop`` is the run's last allowed step, for managed state keys (unknown to a snapshot).
+    """
     tasks: dict[str, Task] = {}
     cid = checkpoint["id"]
     step_str = str(step)
@@ -205,15 +211,21 @@ def prepare_tasks(
         triggers = plan.sorted_triggers[name]
         tid = task_id(cid, ns, step_str, name, PULL, *triggers)
         pull_path: tuple[str, str] = (PULL, name)
+        value = node.read(channels)
+        managed_at = None
+        if node.managed is not None:
+            managed_at = (step, stop if stop is not None else step + 1)
+            value = node.managed(value, *managed_at)
         task = Task(
             tid,
             name,
             pull_path,
             plan.pull_path_strs[name],
             triggers,
-            node.read(channels),
+            value,
             node,
             task_config(config, name, tid, step, triggers, pull_path, ns),
+            managed_at=managed_at,
         )
         tasks[tid] = _with_parent(cid, ns, task) if node.subgraph is not None else task
     return tasks

@@ -37,6 +37,8 @@ class TaskWriteContext:
     node: NodeSpec
     config: Any
     """The task's config, passed to conditional edge functions that ask for it."""
+    managed_at: tuple[int, int] | None = None
+    """The task's ``(step, stop)``: conditional edges see the managed keys the node saw."""
 
     def fresh_state(self, writes: list[tuple[str, Any]]) -> Any:
         """The node's input state with ``writes`` applied on top of the step-start state."""
@@ -49,7 +51,10 @@ class TaskWriteContext:
             copy = local[chan].copy()
             copy.update(values)
             local[chan] = copy
-        return self.node.read(local)
+        state = self.node.read(local)
+        if self.node.managed is not None and self.managed_at is not None:
+            state = self.node.managed(state, *self.managed_at)
+        return state
 
 
 @dataclass(slots=True)
@@ -75,6 +80,8 @@ class NodeSpec:
     """How a ``Send`` argument becomes the node's input (defaults to the argument itself)."""
     subgraph: Any = None
     """A compiled graph used as this node, if any."""
+    managed: Callable[[Any, int, int], Any] | None = None
+    """Adds managed state keys (``threadloom.managed``) to the input: ``(input, step, stop)``."""
 
 
 @dataclass(slots=True)

@@ -280,6 +280,7 @@ class Run:
             self.config,
             ns=self.ns,
             updated_channels=self.trigger_hint,
+            stop=self.stop,
         )
         out = self.out
         effects: list[Effect] = []

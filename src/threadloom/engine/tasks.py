@@ -119,7 +119,7 @@ class TaskRunner:
 
     def succeed(self, task: Task, pad: TaskScratchpad, output: Any) -> None:
         """Turn the node's output into the task's writes (may raise InvalidUpdateError)."""
-        context = TaskWriteContext(self.channels, task.node, pad.config)
+        context = TaskWriteContext(self.channels, task.node, pad.config, task.managed_at)
         writes = task.node.write(output, context)
         task.writes = [*pad.writes, *writes]
         if self.messages is not None and not task.node.hidden:

@@ -32,6 +32,7 @@ from threadloom.graph._schema import (
     update_pairs,
 )
 from threadloom.graph.state import StateGraph, UnknownBranchTargetError, _Branch, _Node
+from threadloom.managed import managed_keys
 from threadloom.types import Command, Send
 
 __all__ = ["Compiler"]
@@ -108,7 +109,7 @@ class Compiler:
     def _reader(self, info: SchemaInfo) -> Callable[[Any], Any]:
         keys = [k for k in info.keys if k in self.state_channels]
         build = info.build
-        if info.kind == "dict":
+        if info.kind == "dict" or managed_keys(info.schema):  # managed keys: built in _managed
 
             def read_dict(channels: Any) -> Any:
                 return {k: channels[k].value for k in keys if channels[k].is_available()}
@@ -119,6 +120,19 @@ class Compiler:
             return build({k: channels[k].get() for k in keys if channels[k].is_available()})
 
         return read
+
+    @staticmethod
+    def _managed(info: SchemaInfo) -> Callable[[Any, int, int], Any] | None:
+        """Adds the managed keys of a node's input schema for its step (None when it has none)."""
+        managed = tuple(managed_keys(info.schema).items())
+        if not managed:
+            return None
+        build = info.build
+
+        def fill(value: Any, step: int, stop: int) -> Any:
+            return build({**value, **{key: get(step, stop) for key, get in managed}})
+
+        return fill
 
     def _writer(
         self, name: str, joins: dict[str, list[tuple[str, str]]], *, input_filter: bool = False
@@ -193,6 +207,7 @@ class Compiler:
             name=node.name,
             triggers=tuple(triggers),
             read=self._reader(schema_info(node.input_schema)),
+            managed=self._managed(schema_info(node.input_schema)),
             func=func,
             afunc=afunc,
             write=self._writer(node.name, joins),

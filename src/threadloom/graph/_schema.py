@@ -16,6 +16,7 @@ from threadloom.constants import ROOT
 from threadloom.engine._checks import reject_langgraph
 from threadloom.engine.channels import BinaryOperatorAggregate, Channel, LastValue
 from threadloom.errors import ErrorCode, InvalidUpdateError, create_error_message
+from threadloom.managed import managed_keys
 from threadloom.types import Command
 
 __all__ = [
@@ -139,7 +140,10 @@ def channels_for(schemas: list[Any]) -> dict[str, Channel]:
         if not has_keys(schema):
             channels.setdefault(ROOT, LastValue(ROOT))
             continue
+        managed = managed_keys(schema)  # computed per task, never a channel
         for key, annotation in _type_hints(schema).items():
+            if key in managed:
+                continue
             channel = _channel_for(key, annotation)
             existing = channels.get(key)
             if existing is None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, get_args, get_origin, get_type_hints
 
 from threadloom.constants import END, START
-from threadloom.engine._checks import check_backend
+from threadloom.engine._checks import check_backend, langgraph_name, reject_langgraph_name
 from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import Plan
 from threadloom.engine.pregel import Pregel
@@ -150,6 +150,8 @@ class StateGraph(Generic[StateT]):
                 )
         if name in self.nodes:
             raise ValueError(f"Node `{name}` already present.")
+        if (qualname := langgraph_name(func)) and qualname.startswith("langgraph.prebuilt."):
+            reject_langgraph_name(qualname, f"node {name!r}")  # it needs LangGraph's runtime
         if isinstance(retry_policy, RetryPolicy):
             policies: tuple[RetryPolicy, ...] = (retry_policy,)
         else:

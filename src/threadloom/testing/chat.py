@@ -10,12 +10,15 @@ any other; its answers are a pure function of the messages it receives.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
-from langchain_core.language_models import BaseChatModel
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.runnables import Runnable
+from langchain_core.utils.function_calling import convert_to_openai_tool
 
 __all__ = ["FakeMemoryChatModel"]
 
@@ -68,6 +71,22 @@ class FakeMemoryChatModel(BaseChatModel):
         if name and known_name(messages[-1:]) == name:
             return f"Hi {name}! Nice to meet you."
         return "Hello! How can I help you today?"
+
+    def bind_tools(
+        self, tools: Sequence[Any], *, tool_choice: str | None = None, **kwargs: Any
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Accept ``tools`` (an agent can be built with this model), but never call them.
+
+        This model only answers in text. For an offline model that calls tools, use
+        ``threadloom.testing.FakeToolCallingModel``. A ``tool_choice`` that forces a call cannot be
+        honoured, so it raises ``ValueError``.
+        """
+        if tool_choice not in (None, "auto", "none"):
+            raise ValueError(
+                f"FakeMemoryChatModel never calls tools, so tool_choice={tool_choice!r} cannot be "
+                "honoured: use threadloom.testing.FakeToolCallingModel, a model that calls tools."
+            )
+        return self.bind(tools=[convert_to_openai_tool(t) for t in tools], **kwargs)
 
     @property
     def _llm_type(self) -> str:

@@ -1,0 +1,309 @@
+"""``create_react_agent``: a graph in which a chat model calls tools until it can answer.
+
+The graph, as LangGraph 1.2 builds it: ``[pre_model_hook] → agent → [post_model_hook]``, then
+``tools`` when the model asked for tool calls (back to the start of the loop afterwards, or to the
+end when every called tool has ``return_direct``), else ``[generate_structured_response] → END``.
+With ``version="v2"`` (the default) each tool call is its own ``tools`` task (a ``Send``); with
+``"v1"`` one ``tools`` task runs all calls of the message.
+
+The agent stops before the recursion limit: when the model asks for tools that there are no steps
+left to run (``remaining_steps``, a managed key of ``AgentState``), the agent answers
+"Sorry, need more steps to process this request." instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Literal, NotRequired, TypedDict
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
+from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig, RunnableLambda
+from langchain_core.tools import BaseTool
+from pydantic import BaseModel
+
+from threadloom.constants import END, START
+from threadloom.errors import InvalidChatHistoryError
+from threadloom.graph import StateGraph
+from threadloom.graph.message import add_messages
+from threadloom.managed import RemainingSteps
+from threadloom.prebuilt.tool_node import TOOL_CALL_WITH_CONTEXT, ToolNode
+from threadloom.types import Send
+
+__all__ = [
+    "AgentState",
+    "AgentStatePydantic",
+    "AgentStateWithStructuredResponse",
+    "create_react_agent",
+]
+
+NOT_ENOUGH_STEPS = "Sorry, need more steps to process this request."
+"""The agent's answer when the recursion limit leaves no step to run the tools it asked for."""
+
+
+class AgentState(TypedDict):
+    """The agent's state: the conversation and the steps left before the recursion limit."""
+
+    messages: Annotated[Sequence[BaseMessage], add_messages]
+    remaining_steps: NotRequired[RemainingSteps]
+
+
+class AgentStatePydantic(BaseModel):
+    """``AgentState`` as a pydantic model."""
+
+    messages: Annotated[Sequence[BaseMessage], add_messages]
+    remaining_steps: RemainingSteps = 25
+
+
+class AgentStateWithStructuredResponse(AgentState):
+    """``AgentState`` with the answer shaped by ``response_format``."""
+
+    structured_response: Any
+
+
+class _ModelInput(AgentState):
+    """The agent node's input when a ``pre_model_hook`` may leave messages meant for the model."""
+
+    llm_input_messages: list[BaseMessage]
+
+
+def _get(state: Any, key: str, default: Any = None) -> Any:
+    return state.get(key, default) if isinstance(state, dict) else getattr(state, key, default)
+
+
+def _prompt_runnable(prompt: Any) -> Runnable[Any, Any]:
+    """The runnable turning the state into the model's input, for each accepted prompt form."""
+    if prompt is None:
+        return RunnableLambda(lambda state: _get(state, "messages"), name="Prompt")
+    if isinstance(prompt, str):
+        system = SystemMessage(content=prompt)
+        return RunnableLambda(lambda state: [system, *_get(state, "messages")], name="Prompt")
+    if isinstance(prompt, SystemMessage):
+        return RunnableLambda(lambda state: [prompt, *_get(state, "messages")], name="Prompt")
+    if isinstance(prompt, Runnable):
+        return prompt
+    if callable(prompt):
+        return RunnableLambda(prompt, name="Prompt")
+    raise ValueError(
+        f"prompt={prompt!r} is not supported: pass a string, a SystemMessage, a function of the "
+        "state returning the model's messages, or a Runnable."
+    )
+
+
+def _bound_model(model: Any, tools: Sequence[BaseTool | dict[str, Any]]) -> Runnable[Any, Any]:
+    """The model with the tools bound, unless it was already bound to (the same) tools."""
+    if isinstance(model, str):
+        raise ValueError(
+            f"model={model!r}: threadloom does not resolve model names (that needs the "
+            "`langchain` package): pass a chat model instance, e.g. ChatOpenAI(model=...)."
+        )
+    if isinstance(model, RunnableBinding) and "tools" in model.kwargs:
+        bound = {_tool_name(t) for t in model.kwargs["tools"]}
+        missing = sorted({_tool_name(t) for t in tools} - bound)
+        if missing:
+            raise ValueError(
+                f"The model was bound to tools {sorted(bound)!r}, missing {missing!r} that the "
+                "agent was given: bind all tools, or pass an unbound model."
+            )
+        return model
+    if not tools:
+        return model  # type: ignore[no-any-return]
+    if not isinstance(model, BaseChatModel) and not hasattr(model, "bind_tools"):
+        raise ValueError(f"model={model!r} has no bind_tools(): pass a chat model.")
+    return model.bind_tools(tools)  # type: ignore[no-any-return]
+
+
+def _tool_name(tool: Any) -> str:
+    if isinstance(tool, dict):
+        return str(tool.get("function", tool).get("name"))
+    return str(getattr(tool, "name", tool))
+
+
+def _check_history(messages: Sequence[BaseMessage]) -> None:
+    """Every tool call in the history must have its ToolMessage before the model is called."""
+    answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+    unanswered = [
+        call
+        for m in messages
+        if isinstance(m, AIMessage)
+        for call in m.tool_calls
+        if call["id"] not in answered
+    ]
+    if unanswered:
+        raise InvalidChatHistoryError(unanswered)
+
+
+def _more_steps_needed(state: Any, response: BaseMessage, direct: set[str]) -> bool:
+    """Whether the model asked for tools the recursion limit leaves no step to run."""
+    calls = response.tool_calls if isinstance(response, AIMessage) else []
+    remaining = _get(state, "remaining_steps")
+    if remaining is None:
+        return bool(_get(state, "is_last_step", False) and calls)
+    all_direct = bool(calls) and all(c["name"] in direct for c in calls)
+    return (remaining < 1 and all_direct) or (remaining < 2 and bool(calls))
+
+
+def create_react_agent(
+    model: Any,
+    tools: Sequence[BaseTool | Callable[..., Any] | dict[str, Any]] | ToolNode,
+    *,
+    prompt: Any = None,
+    response_format: Any = None,
+    pre_model_hook: Any = None,
+    post_model_hook: Any = None,
+    state_schema: Any = None,
+    context_schema: Any = None,
+    checkpointer: Any = None,
+    store: Any = None,
+    interrupt_before: list[str] | None = None,
+    interrupt_after: list[str] | None = None,
+    debug: bool = False,
+    version: Literal["v1", "v2"] = "v2",
+    name: str | None = None,
+) -> Any:
+    """A compiled graph in which ``model`` calls ``tools`` until it answers (see the module)."""
+    if version not in ("v1", "v2"):
+        raise ValueError(f"Invalid version {version!r}, must be 'v1' or 'v2'.")
+    # provider-side tools given as dicts are bound to the model but never run here
+    provider_tools = (
+        [] if isinstance(tools, ToolNode) else [t for t in tools if isinstance(t, dict)]
+    )
+    if isinstance(tools, ToolNode):
+        tool_node = tools
+    else:
+        tool_node = ToolNode([t for t in tools if not isinstance(t, dict)])
+    tool_list = list(tool_node.tools_by_name.values())
+    direct = {t.name for t in tool_list if t.return_direct}
+    if state_schema is None:
+        state_schema = AgentStateWithStructuredResponse if response_format else AgentState
+    prompt_runnable = _prompt_runnable(prompt)
+    dynamic = callable(model) and not isinstance(model, Runnable)
+    if not dynamic:
+        static_runnable = prompt_runnable | _bound_model(model, [*tool_list, *provider_tools])
+
+    def model_for(state: Any) -> Runnable[Any, Any]:
+        """The model to call: a dynamic ``model(state, runtime)`` is chosen for each call."""
+        if not dynamic:
+            return static_runnable
+        from threadloom.runtime import get_runtime
+
+        chosen = model(state, get_runtime())
+        return prompt_runnable | _bound_model(chosen, [*tool_list, *provider_tools])
+
+    def model_state(state: Any) -> Any:
+        """The state the prompt sees: messages replaced by a pre-hook's llm_input_messages."""
+        llm_messages = _get(state, "llm_input_messages") if pre_model_hook else None
+        if not llm_messages:
+            return state
+        if isinstance(state, dict):
+            return {**state, "messages": llm_messages}
+        return state.model_copy(update={"messages": llm_messages})
+
+    def answer(state: Any, response: BaseMessage) -> dict[str, Any]:
+        response.name = name
+        if _more_steps_needed(state, response, direct):
+            return {"messages": [AIMessage(id=response.id, content=NOT_ENOUGH_STEPS)]}
+        return {"messages": [response]}
+
+    def call_model(state: Any, config: RunnableConfig) -> dict[str, Any]:
+        _check_history(_get(state, "messages"))
+        return answer(state, model_for(state).invoke(model_state(state), config))
+
+    async def acall_model(state: Any, config: RunnableConfig) -> dict[str, Any]:
+        _check_history(_get(state, "messages"))
+        return answer(state, await model_for(state).ainvoke(model_state(state), config))
+
+    agent = RunnableLambda(call_model, acall_model, name="agent")
+    builder: StateGraph[Any] = StateGraph(state_schema, context_schema=context_schema)
+    builder.add_node("agent", agent, input_schema=_ModelInput if pre_model_hook else None)
+    entry = "agent"
+    if pre_model_hook is not None:
+        builder.add_node("pre_model_hook", pre_model_hook)
+        builder.add_edge("pre_model_hook", "agent")
+        entry = "pre_model_hook"
+    builder.add_edge(START, entry)
+    decider = "agent"
+    if post_model_hook is not None:
+        builder.add_node("post_model_hook", post_model_hook)
+        builder.add_edge("agent", "post_model_hook")
+        decider = "post_model_hook"
+    after_answer: str = END
+    if response_format is not None:
+        builder.add_node(
+            "generate_structured_response", _structured_responder(model, response_format)
+        )
+        builder.add_edge("generate_structured_response", END)
+        after_answer = "generate_structured_response"
+
+    compile_args = (checkpointer, store, interrupt_before, interrupt_after, debug, name)
+    if not tool_list:
+        builder.add_edge(decider, after_answer)
+        return _compile(builder, *compile_args)
+
+    def route(state: Any) -> Any:
+        last = _get(state, "messages")[-1]
+        if not isinstance(last, AIMessage) or not last.tool_calls:
+            return after_answer
+        if version == "v1":
+            return "tools"
+        return [
+            Send("tools", {"__type": TOOL_CALL_WITH_CONTEXT, "tool_call": call, "state": state})
+            for call in last.tool_calls
+        ]
+
+    builder.add_node("tools", tool_node)
+    builder.add_conditional_edges(decider, route, path_map=[after_answer, "tools"])
+    if direct:
+
+        def after_tools(state: Any) -> str:
+            for message in reversed(_get(state, "messages")):
+                if not isinstance(message, ToolMessage):
+                    break
+                if message.name in direct:
+                    return END
+            return entry
+
+        builder.add_conditional_edges("tools", after_tools, path_map=[entry, END])
+    else:
+        builder.add_edge("tools", entry)
+    return _compile(builder, *compile_args)
+
+
+def _structured_responder(model: Any, response_format: Any) -> Runnable[Any, Any]:
+    """The node asking the model for the answer shaped as ``response_format``."""
+    system: str | None = None
+    schema = response_format
+    if isinstance(response_format, tuple):
+        system, schema = response_format
+    structured = model.with_structured_output(schema)
+
+    def messages_for(state: Any) -> list[BaseMessage]:
+        messages = list(_get(state, "messages"))
+        return [SystemMessage(content=system), *messages] if system else messages
+
+    def generate(state: Any, config: RunnableConfig) -> dict[str, Any]:
+        return {"structured_response": structured.invoke(messages_for(state), config)}
+
+    async def agenerate(state: Any, config: RunnableConfig) -> dict[str, Any]:
+        return {"structured_response": await structured.ainvoke(messages_for(state), config)}
+
+    return RunnableLambda(generate, agenerate, name="generate_structured_response")
+
+
+def _compile(
+    builder: StateGraph[Any],
+    checkpointer: Any,
+    store: Any,
+    interrupt_before: list[str] | None,
+    interrupt_after: list[str] | None,
+    debug: bool,
+    name: str | None,
+) -> Any:
+    return builder.compile(
+        checkpointer=checkpointer,
+        store=store,
+        interrupt_before=interrupt_before,
+        interrupt_after=interrupt_after,
+        debug=debug,
+        name=name or "LangGraph",
+    )
