@@ -188,13 +188,14 @@ def test_unknown_command_is_a_usage_error(run: Any) -> None:
     assert run("threads", "frobnicate").exit_code == 2
 
 
-def test_threads_ls_loads_neither_the_saver_nor_the_store(demo_db: str) -> None:
-    """`threads ls` starts fast as a new process: the listing needs no saver, store or model."""
+def test_threads_ls_loads_neither_the_saver_nor_langchain(demo_db: str) -> None:
+    """`threads ls` starts fast as a new process: the listing needs no saver, store or model
+    (threadloom.errors imports langchain-core, so it too is loaded only when an error is raised)."""
     program = (
         "import sys\n"
         "from threadloom.cli.app import cli\n"
         f"cli(['threads', 'ls', '--db', {demo_db!r}], standalone_mode=False)\n"
-        "heavy = ('threadloom.checkpoint', 'threadloom.store', 'static_model')\n"
+        "heavy = ('threadloom.checkpoint', 'threadloom.store', 'threadloom.errors', 'langchain')\n"
         "heavy = [m for m in sys.modules if m.startswith(heavy)]\n"
         "print('HEAVY', heavy)\n"
     )

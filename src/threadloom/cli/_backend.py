@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from threadloom.errors import CliError, DatabaseError, SetupRequiredError, StorageError
-
 if TYPE_CHECKING:  # kept out of `threads ls`, which must start fast: langchain-core is slow
     from threadloom.checkpoint.base import BaseCheckpointSaver
     from threadloom.store.base import BaseStore
@@ -67,6 +65,8 @@ def default_db_path(
 
 def embedding_index() -> dict[str, Any]:
     """The store's semantic index: the offline static model, over each memory's ``text``."""
+    from threadloom.errors import CliError
+
     try:
         import static_model
     except ImportError as exc:
@@ -99,6 +99,8 @@ class Backend:
     def saver(self) -> BaseCheckpointSaver[Any]:
         """The checkpoint saver, or a ``DatabaseError`` saying this backend has none yet."""
         if self.checkpointer is None:
+            from threadloom.errors import DatabaseError
+
             raise DatabaseError(
                 self.location,
                 f"threads on {self.kind} need threadloom.checkpoint.{self.kind}, which this "
@@ -109,37 +111,51 @@ class Backend:
 
 
 def check_sqlite_file(path: Path) -> sqlite3.Connection:
-    """A read-only connection to ``path`` once it is known to be a threadloom database."""
-    where = str(path)
+    """A read-only connection to ``path`` once it is known to be a threadloom database.
+
+    ``threadloom.errors`` is imported only on failure: ``threads ls`` should not pay for it.
+    """
+    conn: sqlite3.Connection | None = None
+    cause: Exception | None = None
+    problem: tuple[str, str] | None = None
     if not path.exists():
-        raise DatabaseError(
-            where,
+        problem = (
             "no such database file",
             "Check the path, or create one with `threadloom chat` or `threadloom demo`.",
         )
-    try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
-    except sqlite3.DatabaseError as exc:
-        raise DatabaseError(
-            where, f"not a SQLite database ({exc})", "Pass the file threadloom wrote."
-        ) from exc
-    if not tables & THREADLOOM_TABLES and tables & LANGGRAPH_TABLES:
+    else:
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.DatabaseError as exc:
+            cause = exc
+            problem = (f"not a SQLite database ({exc})", "Pass the file threadloom wrote.")
+        else:
+            problem = _foreign_tables(tables)
+    if problem is None and conn is not None:
+        return conn
+    if conn is not None:
         conn.close()
-        raise DatabaseError(
-            where,
+    from threadloom.errors import DatabaseError
+
+    assert problem is not None
+    raise DatabaseError(str(path), *problem) from cause
+
+
+def _foreign_tables(tables: set[str]) -> tuple[str, str] | None:
+    """Why a file with these tables is not threadloom's (problem, fix), or None if it is."""
+    if tables & THREADLOOM_TABLES:
+        return None
+    if tables & LANGGRAPH_TABLES:
+        return (
             f"a LangGraph database (tables {', '.join(sorted(tables & LANGGRAPH_TABLES))}), "
             "not a threadloom one; threadloom neither reads nor changes LangGraph's tables",
             "Use a file threadloom wrote (docs/checkpoints.md says how to move data over).",
         )
-    if not tables & THREADLOOM_TABLES:
-        conn.close()
-        raise DatabaseError(
-            where,
-            "not a threadloom database (it has no checkpoints or store tables)",
-            "Pass the file that SqliteSaver or SqliteStore wrote.",
-        )
-    return conn
+    return (
+        "not a threadloom database (it has no checkpoints or store tables)",
+        "Pass the file that SqliteSaver or SqliteStore wrote.",
+    )
 
 
 @contextmanager
@@ -151,6 +167,8 @@ def open_backend(
     ``create`` makes the file and its tables if missing (chat, demo); inspection commands open
     only an existing threadloom database and say so otherwise.
     """
+    from threadloom.errors import DatabaseError, StorageError
+
     if dsn is not None:
         with _open_postgres(dsn, create=create) as backend:
             yield backend
@@ -182,6 +200,8 @@ def open_backend(
 @contextmanager
 def _open_postgres(dsn: str, *, create: bool) -> Iterator[Backend]:
     """The PostgreSQL branch: PostgresStore, and PostgresSaver where this version has it."""
+    from threadloom.errors import DatabaseError, SetupRequiredError, StorageError
+
     where = _without_password(dsn)
     try:
         from threadloom.store.postgres import PostgresStore
@@ -251,6 +271,8 @@ def open_listing(db: str | None = None, dsn: str | None = None) -> Iterator[List
         try:
             yield Listing("sqlite", str(path), conn)
         except sqlite3.Error as exc:
+            from threadloom.errors import DatabaseError
+
             raise DatabaseError(
                 str(path), f"SQLite failed: {exc}", "Is it a threadloom checkpoint file?"
             ) from exc

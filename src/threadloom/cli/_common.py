@@ -5,14 +5,13 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Sequence
 from typing import Any, Final, TypeVar
 
 import click
 from rich.console import Console
 from rich.table import Table
-
-from threadloom.errors import CliError
 
 __all__ = [
     "EXIT_CODES",
@@ -47,7 +46,12 @@ class RootGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except CliError as exc:
+        except Exception as exc:
+            # threadloom.errors is imported by whatever raised one of its errors; not importing it
+            # here keeps `threads ls` from loading it (it imports langchain-core, which is slow).
+            errors = sys.modules.get("threadloom.errors")
+            if errors is None or not isinstance(exc, errors.CliError):
+                raise
             err_console.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
             ctx.exit(exc.exit_code)
 

@@ -15,8 +15,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final
 
-from threadloom.errors import CliError
-
 if TYPE_CHECKING:
     from threadloom.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 
@@ -66,6 +64,8 @@ def export_records(
 
 def read_header(line: str) -> dict[str, Any]:
     """The header line of an export, checked."""
+    from threadloom.errors import CliError
+
     try:
         header = json.loads(line)
     except json.JSONDecodeError as exc:

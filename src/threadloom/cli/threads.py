@@ -27,7 +27,6 @@ from threadloom.cli._common import (
 from threadloom.cli._history import channels_written, diff_values, nodes_ran
 from threadloom.cli._render import message_record, print_conversation
 from threadloom.cli._transfer import export_records, import_records, read_header, thread_tuples
-from threadloom.errors import AlreadyExistsError, NotFoundError
 
 if TYPE_CHECKING:
     from threadloom.checkpoint.base import CheckpointTuple
@@ -51,6 +50,8 @@ LISTINGS: Final[dict[str, ModuleType]] = {
 
 def _head(backend: Backend, thread_id: str, checkpoint_id: str | None = None) -> CheckpointTuple:
     """The thread's newest checkpoint (or the one named), or a NotFoundError."""
+    from threadloom.errors import NotFoundError
+
     conf: dict[str, Any] = {"thread_id": thread_id}
     if checkpoint_id:
         conf["checkpoint_id"] = checkpoint_id
@@ -180,8 +181,8 @@ def history_command(thread_id: str, as_json: bool, db: str | None, dsn: str | No
     """The thread's checkpoints, oldest first: step, source, nodes that ran, channels written."""
     with open_backend(db, dsn) as backend:
         tuples = thread_tuples(backend.saver, thread_id)
-    if not tuples:
-        raise NotFoundError("thread", thread_id, backend.location, "`threadloom threads ls`.")
+        if not tuples:
+            _head(backend, thread_id)  # says there is no such thread
     by_id = {t.checkpoint["id"]: t.checkpoint for t in tuples}
     steps: list[dict[str, Any]] = []
     for saved in tuples:
@@ -321,6 +322,8 @@ def copy_command(source: str, target: str, db: str | None, dsn: str | None) -> N
 
 
 def _refuse_existing(backend: Backend, thread_id: str) -> None:
+    from threadloom.errors import AlreadyExistsError
+
     if backend.saver.get_tuple({"configurable": {"thread_id": thread_id}}) is not None:
         raise AlreadyExistsError(
             "thread", thread_id, backend.location, "Choose another id or remove it first."
@@ -336,7 +339,7 @@ def export_command(thread_id: str, output: Any, db: str | None, dsn: str | None)
     with open_backend(db, dsn) as backend:
         tuples = thread_tuples(backend.saver, thread_id)
         if not tuples:
-            raise NotFoundError("thread", thread_id, backend.location, "`threadloom threads ls`.")
+            _head(backend, thread_id)  # says there is no such thread
         with Progress(console=err_console, transient=True) as progress:
             task = progress.add_task("exporting", total=len(tuples))
             for record in export_records(backend.saver, thread_id, tuples):
