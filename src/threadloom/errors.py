@@ -8,6 +8,7 @@ parsing text.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
 from enum import Enum
 from typing import Any
@@ -157,9 +158,7 @@ class UnserializableValueError(SerializationError):
 
     def __init__(self, path: str, value: Any, reason: str, fix: str) -> None:
         self.path, self.value, self.reason, self.fix = path, value, reason, fix
-        shown = repr(value)
-        if len(shown) > 120:
-            shown = shown[:117] + "..."
+        shown = shown_value(value)
         super().__init__(f"cannot serialize {path} = {shown}: {reason}. {fix}")
 
     def with_root(self, old_root: str, new_root: str) -> UnserializableValueError:
@@ -407,6 +406,48 @@ class InvalidChatHistoryError(ValueError):
 
 
 __all__ += ["InvalidChatHistoryError", "ToolCallCommandError", "ToolInvocationError"]
+
+
+class CorruptDataError(SerializationError):
+    """Stored bytes do not decode: changed after they were written, truncated, or crafted.
+
+    ``offset`` is the byte position in the stored bytes where decoding failed (None when it
+    could not be found) and ``path`` the place inside the value being rebuilt there.
+    """
+
+    def __init__(self, reason: str, offset: int | None = None, path: str | None = None) -> None:
+        self.reason, self.offset, self.path = reason, offset, path
+        where = "at an unknown position" if offset is None else f"at byte {offset}"
+        if path:
+            where += f" (in {path})"
+        super().__init__(
+            f"stored bytes are corrupt {where}: {reason}. They were changed after being written "
+            "or were not written by threadloom's JsonPlusSerializer; nothing was imported or "
+            "called. Restore the data from a backup, or delete the checkpoint or thread."
+        )
+
+
+def shown_value(value: Any, limit: int = 120) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters; never raises.
+
+    Huge ints are described rather than converted (int-to-str conversion has a digit limit and
+    is quadratic), and a ``__repr__`` that fails or recurses too deeply is replaced.
+    """
+    if isinstance(value, int) and value.bit_length() > 256:
+        return f"<{type(value).__name__} of {value.bit_length()} bits>"
+    try:
+        shown = _BOUNDED_REPR.repr(value)
+    except Exception:  # a broken __repr__ must not hide the error being reported
+        shown = f"<{type(value).__qualname__} object (its repr() failed)>"
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+_BOUNDED_REPR = reprlib.Repr()  # bounded in depth and width: a huge or deep value stays cheap
+_BOUNDED_REPR.maxlevel = 4
+_BOUNDED_REPR.maxstring = _BOUNDED_REPR.maxother = _BOUNDED_REPR.maxlong = 100
+
+
+__all__ += ["CorruptDataError", "shown_value"]
 
 
 class CliError(ThreadloomError):
