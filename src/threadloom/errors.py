@@ -450,6 +450,40 @@ _BOUNDED_REPR.maxstring = _BOUNDED_REPR.maxother = _BOUNDED_REPR.maxlong = 100
 __all__ += ["CorruptDataError", "shown_value"]
 
 
+class InvalidConnectionError(TypeError):
+    """A saver was given something other than the open connection it runs on (a file path,
+    say); ``saver`` names the saver, ``value`` is what it got, ``fix`` what to do instead."""
+
+    def __init__(self, saver: str, value: Any, expected: str, fix: str) -> None:
+        self.saver, self.value, self.fix = saver, value, fix
+        shown = repr(value)
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        super().__init__(
+            f"{saver}(conn) needs {expected}, but got {type(value).__name__}: {shown}. {fix}"
+        )
+
+
+__all__ += ["InvalidConnectionError"]
+
+
+class UnstorableTextError(StorageError, ValueError):
+    """A text bound as a key or filter value (a thread id, a namespace, a metadata filter value)
+    holds a lone surrogate, which the database's UTF-8 text cannot hold."""
+
+    def __init__(self, what: str, text: str) -> None:
+        self.text = text
+        super().__init__(
+            f"{what}: the text {shown_value(text)} holds a lone surrogate (a str UTF-8 cannot "
+            "encode), so it cannot be a thread id, namespace or filter value in a SQL database. "
+            "Fix the text (e.g. text.encode('utf-8', 'replace').decode()); channel values and "
+            "metadata may hold such strings, they are stored losslessly."
+        )
+
+
+__all__ += ["UnstorableTextError"]
+
+
 class CliError(ThreadloomError):
     """A ``threadloom`` command cannot do what was asked; ``exit_code`` tells scripts why."""
 
