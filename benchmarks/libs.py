@@ -25,6 +25,7 @@ WHERE: Final[dict[str, str]] = {
     "add_messages": "graph.message",
     "Send": "types",
     "InMemorySaver": "checkpoint.memory",
+    "SqliteSaver": "checkpoint.sqlite",
     "entrypoint": "func",
     "task": "func",
 }

@@ -10,8 +10,11 @@ medians, interleaving the libraries) belongs to run.py.
 from __future__ import annotations
 
 import operator
+import sqlite3
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from statistics import fmean
 from time import perf_counter
 from typing import Annotated, Any, Final, TypedDict
@@ -314,6 +317,101 @@ def _reducer_runner(lib: Lib) -> Runner:
     return run
 
 
+# --- sqlchat500 and history500: a long chat on SQLite, and walking its history -------------
+
+HISTORY_TURNS: Final = 500
+
+
+def _chat_graph(lib: Lib, checkpointer: Any) -> Any:
+    model = EchoChatModel()
+
+    def chatbot(state: dict[str, Any]) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"][-1:])]}
+
+    builder = lib.StateGraph(lib.MessagesState)
+    builder.add_node("chatbot", chatbot)
+    builder.add_edge(lib.START, "chatbot")
+    builder.add_edge("chatbot", lib.END)
+    return builder.compile(checkpointer=checkpointer)
+
+
+def _sqlite_saver(lib: Lib, path: Path) -> Any:
+    conn = sqlite3.connect(path, check_same_thread=False)
+    return lib.SqliteSaver(conn)
+
+
+def _db_bytes(path: Path) -> int:
+    """The database file with its WAL and shared-memory files, as they are on disk."""
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+def _talk(graph: Any, config: Any, turns: int) -> list[float]:
+    times = []
+    out: dict[str, Any] = {}
+    for turn in range(1, turns + 1):
+        began = perf_counter()
+        out = graph.invoke({"messages": [("user", f"turn {turn}")]}, config)
+        times.append(perf_counter() - began)
+    _check("chat messages", len(out["messages"]), 2 * turns)
+    _check("last answer", out["messages"][-1].content, f"echo: turn {turns}")
+    return times
+
+
+def prepare_sqlchat500(lib: Lib) -> Parts:
+    return {"chat": lambda: _sqlite_chat_runner(lib)}
+
+
+def _sqlite_chat_runner(lib: Lib) -> Runner:
+    def run(warmup: bool) -> Sample:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "chat.sqlite"
+            saver = _sqlite_saver(lib, path)
+            graph = _chat_graph(lib, saver)
+            turns = CHAT_WARMUP_TURNS if warmup else HISTORY_TURNS
+            times = _talk(graph, _thread(), turns)
+            size = _db_bytes(path)
+            saver.conn.close()
+        early = fmean(times[:CHAT_WINDOW]) * 1e3
+        late = fmean(times[-CHAT_WINDOW:]) * 1e3
+        return {"turns 1-50": early, "turns 451-500": late, "file": size / 1e6}
+
+    return run
+
+
+def prepare_history500(lib: Lib) -> Parts:
+    return {
+        "InMemorySaver": lambda: _history_runner(
+            lib, "InMemorySaver", lambda _path: lib.InMemorySaver()
+        ),
+        "SqliteSaver": lambda: _history_runner(
+            lib, "SqliteSaver", lambda path: _sqlite_saver(lib, path)
+        ),
+    }
+
+
+def _history_runner(lib: Lib, part: str, make_saver: Callable[[Path], Any]) -> Runner:
+    """A 500-turn chat built once (outside the clock); each repetition walks its history as a
+    user browsing it does: ids, metadata, ``next``, ``created_at`` and ``tasks``."""
+    folder = tempfile.mkdtemp()  # lives as long as the process: the runner keeps its saver
+    graph = _chat_graph(lib, make_saver(Path(folder) / "history.sqlite"))
+    config = _thread()
+    _talk(graph, config, HISTORY_TURNS)
+    newest = next(iter(graph.get_state_history(config)))
+    _check("newest snapshot", len(newest.values["messages"]), 2 * HISTORY_TURNS)
+
+    def run(warmup: bool) -> Sample:
+        began = perf_counter()
+        seen = [
+            (s.config["configurable"]["checkpoint_id"], s.metadata, s.next, s.created_at, s.tasks)
+            for s in graph.get_state_history(config)
+        ]
+        took = perf_counter() - began
+        _check("checkpoints walked", len(seen), 3 * HISTORY_TURNS)
+        return {part: took}
+
+    return run
+
+
 # --- the registry --------------------------------------------------------------------------
 
 
@@ -368,6 +466,27 @@ WORKLOADS: Final[dict[str, Workload]] = {
             ),
             prepare_reducer1000,
             reps=7,
+        ),
+        Workload(
+            "sqlchat500",
+            "chat500 on a SqliteSaver file (WAL), fresh file per repetition",
+            (
+                Metric("turns 1-50", "ms/turn", "chat", "tl <= 0.2 x LG", _at_most(0.2)),
+                Metric("turns 451-500", "ms/turn", "chat", "tl <= 1/30 x LG", _at_most(1 / 30)),
+                Metric("file", "MB", "chat", "tl <= 3 MB", lambda tl, lg: tl <= 3),
+            ),
+            prepare_sqlchat500,
+            reps=3,
+        ),
+        Workload(
+            "history500",
+            "get_state_history of a 500-turn chat (1,500 checkpoints), reading ids and metadata",
+            (
+                Metric("InMemorySaver", "s/walk", "", "tl <= 1/50 x LG", _at_most(1 / 50)),
+                Metric("SqliteSaver", "s/walk", "", "tl <= 1/50 x LG", _at_most(1 / 50)),
+            ),
+            prepare_history500,
+            reps=3,
         ),
     )
 }

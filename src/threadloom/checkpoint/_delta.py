@@ -39,6 +39,7 @@ __all__ = [
     "ChainLink",
     "Decoded",
     "DeltaTracker",
+    "RowDecoder",
     "base_index",
     "extends",
     "links_between",
@@ -186,6 +187,24 @@ def rebuild(
         joinable = row.data if row.type == "msgpack" else None
         chain = (*chain, ChainLink(row.index, row_version, len(value), joinable))
     return Decoded(value, chain)
+
+
+class RowDecoder:
+    """Decodes each row once while it lives: the checkpoints of one history walk share the
+    tails of their delta chains, so each element is decoded once per walk, not per checkpoint."""
+
+    __slots__ = ("_done", "decode_bytes")
+
+    def __init__(self, decode_bytes: Callable[[BlobRow], Any]) -> None:
+        self.decode_bytes = decode_bytes
+        self._done: dict[int, tuple[BlobRow, Any]] = {}
+        """``id(row)`` → (row, its decoded value); the row is kept so its id is not reused."""
+
+    def decode(self, row: BlobRow) -> Any:
+        found = self._done.get(id(row))
+        if found is None:
+            found = self._done[id(row)] = (row, self.decode_bytes(row))
+        return found[1]
 
 
 class DeltaTracker:

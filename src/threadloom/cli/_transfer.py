@@ -34,6 +34,11 @@ def _unpack(saver: BaseCheckpointSaver[Any], packed: list[str]) -> Any:
     return saver.serde.loads_typed((kind, base64.b64decode(data)))
 
 
+def _plain(checkpoint: Any) -> dict[str, Any]:
+    """The checkpoint as plain data: a saver may hand out channel values decoded lazily."""
+    return {**checkpoint, "channel_values": dict(checkpoint.get("channel_values", {}))}
+
+
 def thread_tuples(saver: BaseCheckpointSaver[Any], thread_id: str) -> list[CheckpointTuple]:
     """Every checkpoint of the thread, oldest first."""
     return list(reversed(list(saver.list({"configurable": {"thread_id": thread_id}}))))
@@ -53,7 +58,7 @@ def export_records(
             "checkpoint_ns": conf.get("checkpoint_ns", ""),
             "checkpoint_id": conf["checkpoint_id"],
             "parent_checkpoint_id": parent,
-            "checkpoint": _pack(saver, saved.checkpoint),
+            "checkpoint": _pack(saver, _plain(saved.checkpoint)),
             "metadata": _pack(saver, dict(saved.metadata)),
             "writes": [
                 [task_id, channel, _pack(saver, value)]

@@ -156,10 +156,13 @@ def prepare_tasks(
     ns: str = "",
     updated_channels: Iterable[str] | None = None,
     stop: int | None = None,
+    read_inputs: bool = True,
 ) -> dict[str, Task]:
     """The tasks due at ``step``: one per pending ``Send`` packet, then every triggered node.
 
     ``stop`` is the run's last allowed step, for managed state keys (unknown to a snapshot).
+    ``read_inputs=False`` leaves pull tasks' ``input`` None (snapshots list tasks, never run
+    them, and reading inputs would decode the state they do not show).
     """
     tasks: dict[str, Task] = {}
     cid = checkpoint["id"]
@@ -211,11 +214,12 @@ def prepare_tasks(
         triggers = plan.sorted_triggers[name]
         tid = task_id(cid, ns, step_str, name, PULL, *triggers)
         pull_path: tuple[str, str] = (PULL, name)
-        value = node.read(channels)
+        value = node.read(channels) if read_inputs else None
         managed_at = None
         if node.managed is not None:
             managed_at = (step, stop if stop is not None else step + 1)
-            value = node.managed(value, *managed_at)
+            if read_inputs:
+                value = node.managed(value, *managed_at)
         task = Task(
             tid,
             name,

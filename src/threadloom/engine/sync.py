@@ -76,7 +76,7 @@ def run_task(task: Task, runner: TaskRunner) -> None:
         time.sleep(delay)
 
 
-def drive(core: Generator[Effect, Any, None], saver: Any) -> Iterator[tuple[str, Any]]:
+def drive(core: Generator[Effect, Any, None], saver: Any) -> Generator[tuple[str, Any], None, None]:
     """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
     return _drive_sync.drive(core, saver, _Workers(saver))
 
@@ -85,6 +85,9 @@ class _Workers:
     """The tasks of the current step on threads, and the queue their outcomes and chunks use."""
 
     __slots__ = ("events", "futures", "pool", "saver")
+
+    stopped = (GeneratorExit,)
+    """What reaches the driver when its consumer stops the run (``close()``, a ``break``)."""
 
     def __init__(self, saver: Any) -> None:
         self.saver = saver

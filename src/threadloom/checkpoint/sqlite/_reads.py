@@ -15,10 +15,12 @@ per walk: the checkpoints of a history share the elements of their delta chains 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
-from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, rebuild
+from threadloom.checkpoint._delta import BlobRow, DeltaTracker, rebuild
+from threadloom.checkpoint._lazy import ABSENT, LazyChannelValues
 from threadloom.checkpoint._records import WriteRow, pending_writes, thread_config
 from threadloom.checkpoint.base import Checkpoint, CheckpointTuple
 from threadloom.checkpoint.serde.base import SerializerProtocol
@@ -66,7 +68,8 @@ class Walk:
 
 def _missing_bases(walk: Walk, wanted: set[BlobKey], tracker: DeltaTracker) -> set[BlobKey]:
     """Bases of the delta chains under ``wanted`` not read yet (the walk stops at rows read,
-    full values and the tracker's known version)."""
+    full values and the tracker's known version). Once they are read, the walk goes on from
+    them: chains already complete are not walked again."""
     missing: set[BlobKey] = set()
     for key in wanted:
         thread_id, ns, channel, _version = key
@@ -107,8 +110,9 @@ def read_page(
         decoded_headers[(thread_id, ns, checkpoint_id)] = header
         wanted.update((thread_id, ns, ch, v) for ch, v in header["channel_versions"].items())
     yield from walk.fetch(wanted)
-    while missing := _missing_bases(walk, wanted, tracker):
-        yield from walk.fetch(missing)
+    pending = wanted
+    while pending := _missing_bases(walk, pending, tracker):  # one level of chains per query
+        yield from walk.fetch(pending)
     writes: dict[tuple[str, str, str], list[WriteRow]] = {a: [] for a in headers}
     for thread_id, ns, checkpoint_id, *rest in (yield Fetch(sql.WRITES_AT, (bound,))):
         writes[(thread_id, ns, checkpoint_id)].append(WriteRow(*rest))
@@ -143,37 +147,56 @@ def _values(
     header: dict[str, Any],
     remember_lists: bool,
 ) -> dict[str, Any]:
+    """The checkpoint's values: decoded now for reads of a head (``remember_lists``), when
+    first read for listings (every row they need is in ``walk`` already)."""
     thread_id, ns, _checkpoint_id = address
-    values: dict[str, Any] = {}
+    loaders: dict[str, Callable[[], Any]] = {}
     for channel, version in header["channel_versions"].items():
         row = walk.rows.get((thread_id, ns, channel, version))
         if row is None or row.kind == "empty":
             continue
         if row.length < 0:  # not a list: decoded afresh, so callers get their own copy
-            values[channel] = serde.loads_typed((row.type, row.data))
+            loaders[channel] = partial(serde.loads_typed, (row.type, row.data))
             continue
-        decoded = _list_at(serde, tracker, walk, (thread_id, ns, channel), version)
-        if decoded is None:
-            continue
+        loader = _list_loader(serde, tracker, walk, (thread_id, ns, channel), version)
         if remember_lists:
+            decoded = loader()
+            if decoded is ABSENT:
+                continue
             tracker.remember((thread_id, ns, channel), decoded)
-        values[channel] = list(decoded.value)
-    return values
+            loaders[channel] = partial(list, decoded.value)
+        else:
+            loaders[channel] = partial(_copied, loader)
+    if remember_lists:
+        return {channel: load() for channel, load in loaders.items()}
+    return LazyChannelValues(loaders)
 
 
-def _list_at(
+def _copied(loader: Callable[[], Any]) -> Any:
+    decoded = loader()
+    return ABSENT if decoded is ABSENT else list(decoded.value)
+
+
+def _list_loader(
     serde: SerializerProtocol,
     tracker: DeltaTracker,
     walk: Walk,
     key: tuple[str, str, str],
     version: Version,
-) -> Decoded | None:
-    """A list channel's value at ``version``, rebuilt from the rows the walk read."""
+) -> Callable[[], Any]:
+    """Rebuilds a list channel's value at ``version`` from the rows the walk read (all of its
+    chain, ``read_page`` made sure); returns ``ABSENT`` when a row of the chain is missing,
+    which only damaged storage gives."""
     thread_id, ns, channel = key
     known = tracker.get(key)
-    return rebuild(
-        version,
-        lambda v: walk.rows.get((thread_id, ns, channel, v)),
-        lambda r: walk.decode(serde, r),
-        lambda v: known if known is not None and known.version == v else None,
-    )
+
+    def load() -> Any:
+        decoded = rebuild(
+            version,
+            lambda v: walk.rows.get((thread_id, ns, channel, v)),
+            lambda r: walk.decode(serde, r),
+            lambda v: known if known is not None and known.version == v else None,
+        )
+        return ABSENT if decoded is None else decoded
+
+    return load
