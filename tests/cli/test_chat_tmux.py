@@ -81,7 +81,6 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> list[str]:
     """The chat's database option: a SQLite file, or a fresh PostgreSQL database."""
     if request.param == "sqlite":
         return ["--db", str(tmp_path / "chat.db")]
-    pytest.importorskip("threadloom.checkpoint.postgres", reason="PostgresSaver is not in yet")
     return ["--dsn", request.getfixturevalue("pg_dsn")]
 
 

@@ -65,7 +65,6 @@ def test_postgres_errors_a_user_can_act_on(pg_dsn: str) -> None:
 
 
 def test_chat_and_threads_on_postgres(pg_dsn: str, tmp_path: Any) -> None:
-    pytest.importorskip("threadloom.checkpoint.postgres", reason="PostgresSaver is not in yet")
     runner = CliRunner()
     for user, thread, text in (
         ("bob", "bob-1", "Remember: my name is Bob"),
