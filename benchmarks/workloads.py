@@ -375,6 +375,8 @@ def _sqlite_chat_runner(lib: Lib) -> Runner:
         late = fmean(times[-CHAT_WINDOW:]) * 1e3
         return {"turns 1-50": early, "turns 451-500": late, "file": size / 1e6}
 
+    return run
+
 
 # --- storeput: InMemoryStore single puts ------------------------------------------------------
 
@@ -436,6 +438,8 @@ def _history_runner(lib: Lib, part: str, make_saver: Callable[[Path], Any]) -> R
         took = perf_counter() - began
         _check("checkpoints walked", len(seen), 3 * HISTORY_TURNS)
         return {part: took}
+
+    return run
 
 
 # --- list10k: one append per step to a 10,000-entry list channel --------------------------------
