@@ -21,6 +21,7 @@ from threadloom.engine.inject import injections_for
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
 from threadloom.graph._schema import collect_types
+from threadloom.graph._unsupported import refuse_unsupported
 from threadloom.types import RetryPolicy
 
 __all__ = ["entrypoint", "task"]
@@ -59,15 +60,21 @@ def task(
     *,
     name: str | None = None,
     retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+    cache_policy: Any = None,
+    timeout: Any = None,
     **kwargs: Any,
 ) -> Any:
-    """Mark a function as a task: each call inside a run is checkpointed and never redone."""
+    """Mark a function as a task: each call inside a run is checkpointed and never redone.
+
+    ``cache_policy`` and ``timeout`` are not supported yet: a value other than ``None`` raises
+    ``UnsupportedParameterError``.
+    """
     retry = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
-    timeout = kwargs.get("timeout")
 
     def decorate(func: Callable[..., Any]) -> _TaskFunction[Any]:
         if timeout is not None and not inspect.iscoroutinefunction(func):
             raise ValueError(f"timeout is only supported for async tasks, not {func!r}")
+        refuse_unsupported("task", cache_policy=cache_policy, timeout=timeout)
         return _TaskFunction(func, name=name, retry=retry)
 
     if __func_or_none__ is not None:
@@ -93,8 +100,10 @@ class entrypoint(Generic[R]):
         context_schema: Any = None,
         cache_policy: Any = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        timeout: Any = None,
         **kwargs: Any,
     ) -> None:
+        refuse_unsupported("entrypoint", cache=cache, cache_policy=cache_policy, timeout=timeout)
         check_backend(checkpointer, "checkpointer", "@entrypoint")
         check_backend(store, "store", "@entrypoint")
         self.checkpointer = checkpointer
