@@ -24,6 +24,7 @@ from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
 from threadloom.errors import InvalidUpdateError, ParentCommand
+from threadloom.graph._routing import awaiting_routers, call_router, take_routes
 from threadloom.graph._schema import (
     SchemaInfo,
     channels_for,
@@ -47,6 +48,7 @@ class Compiler:
         self.input = schema_info(builder.input_schema)
         self.output = schema_info(builder.output_schema)
         node_schemas = [n.input_schema for n in builder.nodes.values()]
+        self._state_writes: dict[str, Callable[[Any], list[tuple[str, Any]]]] = {}
         self.state_channels = channels_for(
             [builder.state_schema, builder.output_schema, builder.input_schema, *node_schemas]
         )
@@ -147,13 +149,10 @@ class Compiler:
         nodes = b.nodes
         fast = not branches and not root
 
-        def write(output: Any, ctx: TaskWriteContext) -> list[tuple[str, Any]]:
-            if type(output) is dict and fast:  # the common case, kept short
-                writes = [(k, v) for k, v in output.items() if k in allowed]
-                writes += edge_writes
-                return writes
+        def state_writes(output: Any, gotos: list[Any] | None = None) -> list[tuple[str, Any]]:
+            """The node's writes to state keys (and its gotos, collected into ``gotos``)."""
+            gotos = [] if gotos is None else gotos
             updates: list[tuple[str, Any]] = []
-            gotos: list[Any] = []
             if isinstance(output, Command):
                 _collect_command(output, updates, gotos, root)
             elif isinstance(output, list | tuple) and any(isinstance(o, Command) for o in output):
@@ -164,39 +163,60 @@ class Compiler:
                         updates.extend(update_pairs(item, root=root))
             else:
                 updates = update_pairs(output, root=root)
-            writes = [(k, v) for k, v in updates if k in allowed]
+            return [(k, v) for k, v in updates if k in allowed]
+
+        def write(output: Any, ctx: TaskWriteContext) -> list[tuple[str, Any]]:
+            if type(output) is dict and fast:  # the common case, kept short
+                writes = [(k, v) for k, v in output.items() if k in allowed]
+                writes += edge_writes
+                return writes
+            gotos: list[Any] = []
+            writes = state_writes(output, gotos)
             writes += edge_writes
-            for branch in branches:
-                state = ctx.fresh_state(writes)
-                if branch.wants_config:
-                    result = branch.path(state, config=ctx.config)
+            routes = take_routes(ctx) if branches else None  # awaited already (async routers)
+            for i, branch in enumerate(branches):
+                if routes is not None:
+                    result = routes[i]
                 else:
-                    result = branch.path(state)
+                    result = call_router(branch, ctx.fresh_state(writes), ctx.config)
                 writes.extend(_branch_writes(name, branch, result, nodes))
             for goto in gotos:
                 writes.extend(_goto_writes(goto, nodes))
             return writes
 
+        self._state_writes[name] = state_writes
         return write
 
     def _start_node(self, joins: dict[str, list[tuple[str, str]]]) -> NodeSpec:
         def identity(value: Any) -> Any:
             return value
 
+        write = self._writer(START, joins, input_filter=True)
         return NodeSpec(
             name=START,
             triggers=(START,),
             read=lambda channels: channels[START].get(),
             func=identity,
-            afunc=None,
-            write=self._writer(START, joins, input_filter=True),
+            afunc=self._routed_afunc(START, identity, None),
+            write=write,
             hidden=True,
         )
+
+    def _routed_afunc(
+        self, name: str, func: Callable[..., Any], afunc: Any
+    ) -> Callable[..., Any] | None:
+        """``afunc``, wrapped to await the node's async routers when it has some."""
+        branches = list(self.b.branches.get(name, {}).values())
+        if not any(branch.is_async for branch in branches):
+            return afunc  # type: ignore[no-any-return]
+        return awaiting_routers(func, afunc, branches, self._state_writes[name])
 
     def _node(
         self, node: _Node, joins: dict[str, list[tuple[str, str]]]
     ) -> tuple[NodeSpec, tuple[Injection, ...]]:
         func, afunc, injections = _callables(node.name, node.func)
+        write = self._writer(node.name, joins)
+        afunc = self._routed_afunc(node.name, func, afunc)
         triggers = [f"branch:to:{node.name}"]
         triggers += [
             f"join:{'+'.join(starts)}:{end}"
@@ -210,7 +230,7 @@ class Compiler:
             managed=self._managed(schema_info(node.input_schema)),
             func=func,
             afunc=afunc,
-            write=self._writer(node.name, joins),
+            write=write,
             retry_policy=node.retry_policy,
             metadata=node.metadata,
             subgraph=node.func if isinstance(node.func, Pregel) else None,

@@ -58,6 +58,8 @@ class _Branch:
     path: Callable[..., Any]
     path_map: dict[Hashable, str] | None
     wants_config: bool
+    is_async: bool = False
+    """The router is a coroutine function: awaited under ainvoke/astream, refused under invoke."""
 
 
 def _node_name(node: Any) -> str:
@@ -256,7 +258,12 @@ class StateGraph(Generic[StateT]):
         else:
             mapping = None  # names are checked against the graph's nodes when the branch runs
         wants_config = any(i.name == "config" for i in injections_for(path))
-        self.branches.setdefault(source, {})[name] = _Branch(name, func, mapping, wants_config)
+        is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+            getattr(func, "__call__", None)  # noqa: B004
+        )
+        self.branches.setdefault(source, {})[name] = _Branch(
+            name, func, mapping, wants_config, is_async
+        )
         return self
 
     def set_entry_point(self, key: str) -> StateGraph[StateT]:
