@@ -48,9 +48,20 @@ class Compiler:
         self.input = schema_info(builder.input_schema)
         self.output = schema_info(builder.output_schema)
         node_schemas = [n.input_schema for n in builder.nodes.values()]
-        self._state_writes: dict[str, Callable[[Any], list[tuple[str, Any]]]] = {}
+        self._router_states: dict[str, Callable[[Any, TaskWriteContext], Any]] = {}
         self.state_channels = channels_for(
             [builder.state_schema, builder.output_schema, builder.input_schema, *node_schemas]
+        )
+        # what routers read: the graph's state (never a node's input schema, nor START's raw input)
+        self._router_view = NodeSpec(
+            name="__router__",
+            triggers=(),
+            read=self._reader(self.state),
+            managed=self._managed(self.state),
+            func=_identity,
+            afunc=None,
+            write=lambda output, ctx: [],
+            hidden=True,
         )
 
     def plan(self) -> tuple[Plan, dict[str, tuple[Injection, ...]]]:
@@ -165,6 +176,9 @@ class Compiler:
                 updates = update_pairs(output, root=root)
             return [(k, v) for k, v in updates if k in allowed]
 
+        def router_state(output: Any, ctx: TaskWriteContext) -> Any:
+            return self._router_state(output, state_writes(output), ctx)
+
         def write(output: Any, ctx: TaskWriteContext) -> list[tuple[str, Any]]:
             if type(output) is dict and fast:  # the common case, kept short
                 writes = [(k, v) for k, v in output.items() if k in allowed]
@@ -174,30 +188,26 @@ class Compiler:
             writes = state_writes(output, gotos)
             writes += edge_writes
             routes = take_routes(ctx) if branches else None  # awaited already (async routers)
-            for i, branch in enumerate(branches):
-                if routes is not None:
-                    result = routes[i]
-                else:
-                    result = call_router(branch, ctx.fresh_state(writes), ctx.config)
+            if branches and routes is None:
+                state = self._router_state(output, writes, ctx)
+                routes = [call_router(branch, state, ctx.config) for branch in branches]
+            for branch, result in zip(branches, routes or (), strict=True):
                 writes.extend(_branch_writes(name, branch, result, nodes))
             for goto in gotos:
                 writes.extend(_goto_writes(goto, nodes))
             return writes
 
-        self._state_writes[name] = state_writes
+        self._router_states[name] = router_state
         return write
 
     def _start_node(self, joins: dict[str, list[tuple[str, str]]]) -> NodeSpec:
-        def identity(value: Any) -> Any:
-            return value
-
         write = self._writer(START, joins, input_filter=True)
         return NodeSpec(
             name=START,
             triggers=(START,),
             read=lambda channels: channels[START].get(),
-            func=identity,
-            afunc=self._routed_afunc(START, identity, None),
+            func=_identity,
+            afunc=self._routed_afunc(START, _identity, None),
             write=write,
             hidden=True,
         )
@@ -209,7 +219,21 @@ class Compiler:
         branches = list(self.b.branches.get(name, {}).values())
         if not any(branch.is_async for branch in branches):
             return afunc  # type: ignore[no-any-return]
-        return awaiting_routers(func, afunc, branches, self._state_writes[name])
+        return awaiting_routers(func, afunc, branches, self._router_states[name])
+
+    def _router_state(
+        self, output: Any, writes: list[tuple[str, Any]], ctx: TaskWriteContext
+    ) -> Any:
+        """What a router is given: the graph state with the node's writes applied.
+
+        As in LangGraph, a node's dict return is laid under a dict state, so the router also sees
+        the keys the node returned that are not state keys (START's: the keys of the input).
+        """
+        view = TaskWriteContext(ctx.channels, self._router_view, ctx.config, ctx.managed_at)
+        state = view.fresh_state(writes)
+        if isinstance(state, dict) and isinstance(output, dict):
+            return {**output, **state}
+        return state
 
     def _node(
         self, node: _Node, joins: dict[str, list[tuple[str, str]]]
@@ -236,6 +260,10 @@ class Compiler:
             subgraph=node.func if isinstance(node.func, Pregel) else None,
         )
         return spec, injections
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 def _callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tuple[Injection, ...]]:

@@ -24,7 +24,7 @@ __all__ = ["awaiting_routers", "call_router", "take_routes"]
 _ROUTES: dict[int, list[Any]] = {}
 """Router results computed by the async wrapper, by id of the task's scratchpad."""
 
-Writes = Callable[[Any], list[tuple[str, Any]]]
+RouterState = Callable[[Any, TaskWriteContext], Any]
 
 
 def call_router(branch: Any, state: Any, config: Any) -> Any:
@@ -59,11 +59,11 @@ def awaiting_routers(
     func: Callable[..., Any],
     afunc: Callable[..., Any] | None,
     branches: Sequence[Any],
-    state_writes: Writes,
+    router_state: RouterState,
 ) -> Callable[..., Any]:
     """An async node that runs ``afunc`` (or ``func`` in the executor), then awaits the routers.
 
-    ``state_writes(output)`` gives the node's state writes, on which the routers' state is built.
+    ``router_state(output, ctx)`` is the state the routers are given, as the writer computes it.
     """
 
     async def run(value: Any, **kwargs: Any) -> Any:
@@ -74,7 +74,7 @@ def awaiting_routers(
             output = await asyncio.get_running_loop().run_in_executor(None, call)
         pad = running_task()
         ctx = TaskWriteContext(pad.runner.channels, pad.task.node, pad.config, pad.task.managed_at)
-        state = ctx.fresh_state(state_writes(output))
+        state = router_state(output, ctx)
         _ROUTES[id(pad)] = [await _acall_router(b, state, pad.config) for b in branches]
         return output
 
