@@ -11,7 +11,7 @@ import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_type_hints
 
 from threadloom.constants import END, PREVIOUS, START, TASKS
 from threadloom.engine._checks import check_backend
@@ -139,7 +139,10 @@ class entrypoint(Generic[R]):
             write=write,
             retry_policy=self.retry_policy,
         )
-        hints = getattr(func, "__annotations__", {})
+        try:  # resolved, so string annotations (`from __future__ import annotations`) count too
+            hints = get_type_hints(func)
+        except Exception:
+            hints = dict(getattr(func, "__annotations__", {}))
         plan = Plan(
             nodes={name: node},
             channels={
@@ -157,7 +160,7 @@ class entrypoint(Generic[R]):
             store=self.store,
             checkpointer=self.checkpointer,
             context_schema=self.context_schema,
-            allowed_types=collect_types(*hints.values()) if isinstance(hints, dict) else (),
+            allowed_types=collect_types(*hints.values()),
             update_writers={name: write},
         )
         graph = Pregel(plan, injections={name: injections_for(func)})

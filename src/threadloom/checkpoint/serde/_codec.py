@@ -21,7 +21,7 @@ from typing import Any, Final
 import ormsgpack
 
 from threadloom.checkpoint.serde import _stdlib
-from threadloom.checkpoint.serde._allowlist import Allowlist, type_key
+from threadloom.checkpoint.serde._allowlist import Allowlist, as_plain_str, type_key
 from threadloom.errors import DisallowedTypeError, SerializationError, UnserializableValueError
 
 __all__ = ["Codec", "join_arrays"]
@@ -279,6 +279,8 @@ class Codec:
             return ormsgpack.Ext(EXT_STDLIB, self.pack([row.tag, row.to_args(obj)]))
         if isinstance(obj, BaseException):
             return repr(obj)  # errors are stored as text, as LangGraph does
+        if as_plain_str(cls):  # e.g. langchain-core's message.text
+            return str.__str__(obj)
         kind = kind_of(cls)
         if kind == EXT_NUMPY:
             return ormsgpack.Ext(
