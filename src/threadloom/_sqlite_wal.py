@@ -8,6 +8,9 @@ for up to ``WAL_SWITCH_ATTEMPTS * WAL_SWITCH_PAUSE_S`` seconds (10 s).
 It is a generator of its caller's own effects: each effect-driven core
 (``checkpoint.sqlite._core``, ``store.sqlite._core``) passes the constructors of its effects and
 ``yield from``\\ s it, and its drivers run the steps like any other.
+
+Both also explain a lock error the same way (``lock_hint``): with the time the call really
+waited, since the switch and some other steps give up without waiting for the busy timeout.
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import Any, Final
 
-__all__ = ["JOURNAL_MODE", "USE_WAL", "WAL_SWITCH_ATTEMPTS", "WAL_SWITCH_PAUSE_S", "use_wal"]
+__all__ = [
+    "JOURNAL_MODE",
+    "USE_WAL",
+    "WAL_SWITCH_ATTEMPTS",
+    "WAL_SWITCH_PAUSE_S",
+    "lock_hint",
+    "use_wal",
+]
 
 JOURNAL_MODE: Final = "PRAGMA journal_mode"
 USE_WAL: Final = "PRAGMA journal_mode = WAL"
@@ -42,3 +52,13 @@ def use_wal(
         if "locked" not in str(outcome) or number == WAL_SWITCH_ATTEMPTS - 1:
             raise outcome
         yield pause(WAL_SWITCH_PAUSE_S)
+
+
+def lock_hint(waited: float, who: str, busy_timeout_s: float) -> str:
+    """What to say about "database is locked" after a call that gave up after ``waited``
+    seconds; ``who`` waits up to ``busy_timeout_s`` for a lock (``"the store"``)."""
+    return (
+        f"Another connection holds a lock on the file; this call gave up after {waited:.2f} s "
+        f"({who} waits up to {busy_timeout_s:g} s for a lock, but SQLite refuses some steps at "
+        "once): keep write transactions short, or retry."
+    )

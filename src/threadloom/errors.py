@@ -8,6 +8,7 @@ parsing text.
 
 from __future__ import annotations
 
+import reprlib
 from collections.abc import Sequence
 from enum import Enum
 from typing import Any
@@ -157,9 +158,7 @@ class UnserializableValueError(SerializationError):
 
     def __init__(self, path: str, value: Any, reason: str, fix: str) -> None:
         self.path, self.value, self.reason, self.fix = path, value, reason, fix
-        shown = repr(value)
-        if len(shown) > 120:
-            shown = shown[:117] + "..."
+        shown = shown_value(value)
         super().__init__(f"cannot serialize {path} = {shown}: {reason}. {fix}")
 
     def with_root(self, old_root: str, new_root: str) -> UnserializableValueError:
@@ -426,3 +425,79 @@ class UnsupportedParameterError(NotImplementedError):
 
 
 __all__ += ["UnsupportedParameterError"]
+
+
+class CorruptDataError(SerializationError):
+    """Stored bytes do not decode: changed after they were written, truncated, or crafted.
+
+    ``offset`` is the byte position in the stored bytes where decoding failed (None when it
+    could not be found) and ``path`` the place inside the value being rebuilt there.
+    """
+
+    def __init__(self, reason: str, offset: int | None = None, path: str | None = None) -> None:
+        self.reason, self.offset, self.path = reason, offset, path
+        where = "at an unknown position" if offset is None else f"at byte {offset}"
+        if path:
+            where += f" (in {path})"
+        super().__init__(
+            f"stored bytes are corrupt {where}: {reason}. They were changed after being written "
+            "or were not written by threadloom's JsonPlusSerializer; nothing was imported or "
+            "called. Restore the data from a backup, or delete the checkpoint or thread."
+        )
+
+
+def shown_value(value: Any, limit: int = 120) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters; never raises.
+
+    Huge ints are described rather than converted (int-to-str conversion has a digit limit and
+    is quadratic), and a ``__repr__`` that fails or recurses too deeply is replaced.
+    """
+    if isinstance(value, int) and value.bit_length() > 256:
+        return f"<{type(value).__name__} of {value.bit_length()} bits>"
+    try:
+        shown = _BOUNDED_REPR.repr(value)
+    except Exception:  # a broken __repr__ must not hide the error being reported
+        shown = f"<{type(value).__qualname__} object (its repr() failed)>"
+    return shown if len(shown) <= limit else shown[: limit - 3] + "..."
+
+
+_BOUNDED_REPR = reprlib.Repr()  # bounded in depth and width: a huge or deep value stays cheap
+_BOUNDED_REPR.maxlevel = 4
+_BOUNDED_REPR.maxstring = _BOUNDED_REPR.maxother = _BOUNDED_REPR.maxlong = 100
+
+
+__all__ += ["CorruptDataError", "shown_value"]
+
+
+class InvalidConnectionError(TypeError):
+    """A saver was given something other than the open connection it runs on (a file path,
+    say); ``saver`` names the saver, ``value`` is what it got, ``fix`` what to do instead."""
+
+    def __init__(self, saver: str, value: Any, expected: str, fix: str) -> None:
+        self.saver, self.value, self.fix = saver, value, fix
+        shown = repr(value)
+        if len(shown) > 120:
+            shown = shown[:117] + "..."
+        super().__init__(
+            f"{saver}(conn) needs {expected}, but got {type(value).__name__}: {shown}. {fix}"
+        )
+
+
+__all__ += ["InvalidConnectionError"]
+
+
+class UnstorableTextError(StorageError, ValueError):
+    """A text bound as a key or filter value (a thread id, a namespace, a metadata filter value)
+    holds a lone surrogate, which the database's UTF-8 text cannot hold."""
+
+    def __init__(self, what: str, text: str) -> None:
+        self.text = text
+        super().__init__(
+            f"{what}: the text {shown_value(text)} holds a lone surrogate (a str UTF-8 cannot "
+            "encode), so it cannot be a thread id, namespace or filter value in a SQL database. "
+            "Fix the text (e.g. text.encode('utf-8', 'replace').decode()); channel values and "
+            "metadata may hold such strings, they are stored losslessly."
+        )
+
+
+__all__ += ["UnstorableTextError"]

@@ -1,7 +1,8 @@
 """Common mistakes fail or warn with a message that names the fix (issue 7, defects 8-10).
 
 LangGraph is not a test dependency: its objects are stood in for by classes and functions whose
-``__module__`` (or module ``__name__``) is LangGraph's, which is all the detection reads. A hand
+``__module__`` (or module ``__name__``) is LangGraph's, which is all the detection reads (they
+live in ``tests/langgraph_standins.py``, shared with ``tests/test_bad_input.py``). A hand
 check with the real objects is in the report of the change that added these tests.
 """
 
@@ -15,6 +16,15 @@ from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import pytest
+from langgraph_standins import (
+    LGCommand,
+    LGInMemorySaver,
+    LGInMemoryStore,
+    LGPostgresSaver,
+    LGSend,
+    LGSqliteSaver,
+    lg_interrupt,
+)
 
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.checkpoint.sqlite import SqliteSaver
@@ -32,69 +42,6 @@ from threadloom.graph import END, START, MessagesState, StateGraph
 from threadloom.store.memory import InMemoryStore
 from threadloom.store.sqlite import SqliteStore
 from threadloom.types import Command, Send, interrupt
-
-# --- stand-ins for LangGraph's objects -----------------------------------------------------------
-
-
-class LGCommand:
-    """Stands in for ``langgraph.types.Command``."""
-
-    __module__ = "langgraph.types"
-    __qualname__ = "Command"
-
-    def __init__(self, **fields: Any) -> None:
-        self.__dict__.update(fields)
-
-
-class LGSend:
-    """Stands in for ``langgraph.types.Send`` (unhashable, like the real one)."""
-
-    __module__ = "langgraph.types"
-    __qualname__ = "Send"
-    __hash__ = None  # type: ignore[assignment]
-
-    def __init__(self, node: str, arg: Any) -> None:
-        self.node, self.arg = node, arg
-
-
-class LGInMemorySaver:
-    __module__ = "langgraph.checkpoint.memory"
-    __qualname__ = "InMemorySaver"
-
-
-class LGInMemoryStore:
-    __module__ = "langgraph.store.memory"
-    __qualname__ = "InMemoryStore"
-
-
-class LGPostgresSaver:
-    __module__ = "langgraph.checkpoint.postgres"
-    __qualname__ = "PostgresSaver"
-
-
-# LangGraph's interrupt() reads its private scratchpad key from the run's config; a threadloom run
-# does not set it. A function compiled in a namespace named like LangGraph's module does the same.
-_LG_TYPES: dict[str, Any] = {"__name__": "langgraph.types"}
-exec(
-    "def interrupt(value):\n"
-    "    conf = {'configurable': {}}['configurable']\n"
-    "    return conf['__pregel_scratchpad']\n",
-    _LG_TYPES,
-)
-lg_interrupt = _LG_TYPES["interrupt"]
-
-_LG_SQLITE: dict[str, Any] = {"__name__": "langgraph.checkpoint.sqlite", "contextmanager": None}
-exec(
-    "from contextlib import contextmanager\n"
-    "class SqliteSaver:\n"
-    "    @classmethod\n"
-    "    @contextmanager\n"
-    "    def from_conn_string(cls, conn_string):\n"
-    "        yield cls()\n",
-    _LG_SQLITE,
-)
-LGSqliteSaver = _LG_SQLITE["SqliteSaver"]
-
 
 # --- graphs --------------------------------------------------------------------------------------
 

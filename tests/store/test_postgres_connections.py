@@ -272,7 +272,10 @@ def test_deadlock_victim_is_run_again(pg_dsn: str) -> None:
     for t in threads:
         t.join()
     assert errors == []
-    assert len(runs) == 3  # one of the two was chosen as the victim and ran again
+    # At least one of the two was chosen as the victim and ran again. Under load a retry can
+    # take row 2 before the winner does and deadlock once more, so more runs are fine; the
+    # rows below show every transaction applied exactly once.
+    assert len(runs) >= 3
 
     def extras() -> Steps[list[tuple[Any, ...]]]:
         rows: list[tuple[Any, ...]] = yield Query("SELECT id, extra FROM demo ORDER BY id")

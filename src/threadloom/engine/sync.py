@@ -8,6 +8,7 @@ is ``_drive_sync.py``, generated from the async one; what is here is how threads
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 import time
@@ -39,6 +40,8 @@ class _Shared:
 
 
 _SHARED = _Shared()
+# A forked child inherits the pool object but none of its threads: it starts its own.
+os.register_at_fork(after_in_child=lambda: vars(_SHARED).update(pool=None, lock=threading.Lock()))
 
 
 def pool_for_run() -> ThreadPoolExecutor:

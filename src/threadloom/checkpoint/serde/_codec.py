@@ -6,6 +6,11 @@ from a fixed table, and allowed user classes by kind (enum, dataclass, named tup
 model, builtin subclass, plain object). A record naming a class outside the allow-list is
 refused on load, and such a value is refused on encode, with the path to it inside the value.
 Exceptions encode as their ``repr`` (they are not data).
+
+Whatever stored bytes hold, decoding raises only our errors: ``DisallowedTypeError`` for a type
+that is not allowed, ``CorruptDataError`` with the byte offset and path for anything else (found
+by ``_locate`` after the fast decoder failed). Nesting is bounded on both sides
+(``MAX_OBJECT_DEPTH``), and strings with lone surrogates are kept by a lossless record.
 """
 
 from __future__ import annotations
@@ -13,18 +18,26 @@ from __future__ import annotations
 import dataclasses
 import enum
 import logging
+import re
 import sys
 import types
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 import ormsgpack
 
 from threadloom.checkpoint.serde import _stdlib
 from threadloom.checkpoint.serde._allowlist import Allowlist, as_plain_str, type_key
-from threadloom.errors import DisallowedTypeError, SerializationError, UnserializableValueError
+from threadloom.checkpoint.serde._arrays import join_arrays as join_arrays  # its old home
+from threadloom.checkpoint.serde._locate import joined_path, locate
+from threadloom.errors import (
+    CorruptDataError,
+    DisallowedTypeError,
+    UnserializableValueError,
+    shown_value,
+)
 
-__all__ = ["Codec", "join_arrays"]
+__all__ = ["MAX_OBJECT_DEPTH", "Codec"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +60,27 @@ _PACK_OPTIONS: Final = (
     | ormsgpack.OPT_PASSTHROUGH_SUBCLASS  # a str/dict subclass keeps its type, or is refused
     | ormsgpack.OPT_PASSTHROUGH_TUPLE  # tuples come back as tuples
     | ormsgpack.OPT_PASSTHROUGH_UUID
-    | ormsgpack.OPT_REPLACE_SURROGATES
-)
+)  # no OPT_REPLACE_SURROGATES: it turns "a\ud800" into "a?" silently; see _without_surrogates
 _UNPACK_OPTIONS: Final = ormsgpack.OPT_NON_STR_KEYS
+
+MAX_OBJECT_DEPTH: Final = 200
+"""Extension records (tuples, sets, dataclasses, models, ...) nested inside one another, on
+encode and decode alike. Each level is a nested ormsgpack call (a few Python frames), so this
+keeps far from Python's recursion limit. Lists and dicts nest up to 255 levels between two
+records (ormsgpack's own limit on encode)."""
+_NATIVE_DEPTH: Final = 255
+_EXPLAIN_DEPTH: Final = 300  # explain() stops searching this deep: each level re-packs a part
+_EXT_NAMES: Final = {
+    EXT_STDLIB: "stdlib",
+    EXT_ENUM: "enum",
+    EXT_DATACLASS: "dataclass",
+    EXT_NAMEDTUPLE: "namedtuple",
+    EXT_PYDANTIC: "pydantic",
+    EXT_PYDANTIC_V1: "pydantic.v1",
+    EXT_SUBCLASS: "subclass",
+    EXT_OBJECT: "object",
+    EXT_NUMPY: "numpy",
+}
 
 _BUILTIN_BASES: Final = (str, bytes, int, float, list, dict, set, frozenset, tuple)
 # Objects that are code or handles, never data: refused even when "allowed".
@@ -74,6 +105,13 @@ _KEY_REASON: Final = (
     "dict keys must be str, int (within 64 bits), float, bool, None, bytes, or tuples of those"
 )
 _FIX_KEY: Final = "Use a plain key (e.g. str(key)), or a list of (key, value) pairs"
+_FIX_DEEP: Final = (
+    "Store it flatter (e.g. a list of nodes with parent ids instead of nested objects)"
+)
+_FIX_BIGINT: Final = (
+    "Store it as str or bytes (n.to_bytes(...)), or raise the limit with "
+    "sys.set_int_max_str_digits() in every process that reads and writes the data"
+)
 _FIX_DATA: Final = (
     "Keep only data in state: str, numbers, bool, None, bytes, lists, dicts, tuples, sets, "
     "datetimes, UUIDs, enums, dataclasses and pydantic models"
@@ -177,12 +215,19 @@ def _numpy_payload(obj: Any) -> list[Any]:
     return [array.dtype.str, list(array.shape), np.ascontiguousarray(array).tobytes()]
 
 
+_NUMPY_DTYPE: Final = re.compile(r"[<>|=][?bBiufcmMSUV]\d{0,9}(\[\w{1,8}\])?")
+
+
 def _numpy_value(payload: list[Any]) -> Any:
     import numpy as np
 
+    if not (isinstance(payload, list) and len(payload) >= 3 and isinstance(payload[2], bytes)):
+        raise _Malformed("a numpy record is not [dtype, shape, bytes]")
+    # Only the simple dtype strings the encoder writes (``dtype.str``: "<f8", "|b1", "<M8[ns]"):
+    # numpy parses other strings with ast.literal_eval, and "O" would unpickle.
+    if not (isinstance(payload[0], str) and _NUMPY_DTYPE.fullmatch(payload[0])):
+        raise _Malformed(f"refusing numpy dtype {shown_value(payload[0])}")
     dtype = np.dtype(payload[0])
-    if dtype.hasobject:  # would unpickle; never produced by the encoder
-        raise SerializationError(f"refusing numpy dtype {payload[0]!r}: it holds Python objects")
     array = np.frombuffer(payload[2], dtype=dtype).reshape(payload[1]).copy()
     is_scalar = len(payload) > 3 and payload[3]
     return array[()] if is_scalar else array
@@ -253,6 +298,22 @@ class _Refused(Exception):
     """Raised inside ``default`` (ormsgpack hides it; ``explain`` rediscovers the reason)."""
 
 
+class _Malformed(Exception):
+    """A record's payload does not have the shape the encoder writes (corrupt or crafted)."""
+
+
+# Ext code → the types of the payload after module and qualname, as the encoder writes it.
+_PAYLOAD_SHAPES: Final[dict[int, tuple[type, ...]]] = {
+    EXT_ENUM: (object,),
+    EXT_NAMEDTUPLE: (list,),
+    EXT_DATACLASS: (dict,),
+    EXT_PYDANTIC: (dict, list),
+    EXT_PYDANTIC_V1: (dict,),
+    EXT_SUBCLASS: (object,),
+    EXT_OBJECT: (dict,),
+}
+
+
 class Codec:
     """Packs and unpacks values under one allow-list."""
 
@@ -272,11 +333,13 @@ class Codec:
             return True
         return False
 
-    def _default(self, obj: Any) -> Any:
+    def _default(self, obj: Any, depth: int) -> Any:
+        if depth >= MAX_OBJECT_DEPTH:
+            raise _Refused(obj)  # explain() names it: too deep
         cls = type(obj)
         row = _stdlib.BY_TYPE.get(cls)
         if row is not None:
-            return ormsgpack.Ext(EXT_STDLIB, self.pack([row.tag, row.to_args(obj)]))
+            return ormsgpack.Ext(EXT_STDLIB, self.pack([row.tag, row.to_args(obj)], depth + 1))
         if isinstance(obj, BaseException):
             return repr(obj)  # errors are stored as text, as LangGraph does
         if as_plain_str(cls):  # e.g. langchain-core's message.text
@@ -284,22 +347,55 @@ class Codec:
         kind = kind_of(cls)
         if kind == EXT_NUMPY:
             return ormsgpack.Ext(
-                EXT_NUMPY, self.pack([*_numpy_payload(obj), cls is not _ndarray()])
+                EXT_NUMPY, self.pack([*_numpy_payload(obj), cls is not _ndarray()], depth + 1)
             )
         if kind is None or not self._is_allowed(cls):
             raise _Refused(cls)
         module, qualname = type_key(cls)
-        return ormsgpack.Ext(kind, self.pack([module, qualname, *_payload(obj, kind)]))
+        return ormsgpack.Ext(kind, self.pack([module, qualname, *_payload(obj, kind)], depth + 1))
 
-    def pack(self, value: Any) -> bytes:
-        """msgpack bytes of ``value``; TypeError when a part cannot be encoded."""
-        packed: bytes = ormsgpack.packb(value, default=self._default, option=_PACK_OPTIONS)
+    def pack(self, value: Any, depth: int = 0) -> bytes:
+        """msgpack bytes of ``value`` (``depth`` records deep); TypeError when a part cannot be
+        encoded."""
+
+        def default(obj: Any) -> Any:
+            return self._default(obj, depth)
+
+        try:
+            packed: bytes = ormsgpack.packb(value, default=default, option=_PACK_OPTIONS)
+        except TypeError:
+            tagged = self._without_surrogates(value, depth, 0)
+            if tagged is value:
+                raise
+            packed = ormsgpack.packb(tagged, default=default, option=_PACK_OPTIONS)
         return packed
+
+    def _without_surrogates(self, value: Any, depth: int, level: int) -> Any:
+        """``value`` with each ``str`` holding lone surrogates replaced by a lossless record;
+        ``value`` itself when it holds none. Only lists, dicts and strs are walked: every other
+        type is encoded by its own ``pack`` call, which does this for its parts."""
+        cls = type(value)
+        if cls is str:
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                row = _stdlib.SURROGATE_STR
+                return ormsgpack.Ext(EXT_STDLIB, self.pack([row.tag, row.to_args(value)], depth))
+            return value
+        if level >= _NATIVE_DEPTH or (cls is not list and cls is not dict):
+            return value  # deeper than ormsgpack encodes anyway: leave it to report that
+        if cls is list:
+            items = [self._without_surrogates(item, depth, level + 1) for item in value]
+            changed = any(new is not old for new, old in zip(items, value, strict=True))
+            return items if changed else value
+        values = {k: self._without_surrogates(v, depth, level + 1) for k, v in value.items()}
+        changed = any(values[k] is not v for k, v in value.items())
+        return values if changed else value
 
     def _packs(self, value: Any) -> bool:
         try:
             self.pack(value)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):
             return False
         return True
 
@@ -307,23 +403,36 @@ class Codec:
         """Find the innermost part of ``value`` that does not encode, and say why and how to fix.
 
         Runs only after a failed ``pack``; it re-packs parts, so it is slow but exact: it asks
-        the same encoder that failed.
+        the same encoder that failed. A container that fails while all its parts encode is
+        nested too deeply.
         """
-        path, bad = root, value
+        segments: list[str] = []
+        bad = value
         descended = True
-        while descended:
+        while descended and len(segments) < _EXPLAIN_DEPTH:
             descended = False
             for suffix, child in self._children(bad):
                 if suffix.startswith("<key "):
                     if not self._packs({child: None}):
-                        return UnserializableValueError(path + suffix, child, _KEY_REASON, _FIX_KEY)
+                        return _bad_key(joined_path(root, [*segments, suffix]), child)
                 elif not self._packs(child):
-                    path, bad, descended = path + suffix, child, True
+                    segments.append(suffix)
+                    bad, descended = child, True
                     break
+        path = joined_path(root, segments)
         cls = type(bad)
         kind = kind_of(cls)
         name = f"{cls.__module__}.{cls.__qualname__}"
-        if kind is None:
+        if cls is int:  # within 64 bits it is native: only a huge one fails
+            return UnserializableValueError(
+                path,
+                bad,
+                f"an int of {bad.bit_length()} bits is beyond Python's int-to-str conversion "
+                f"limit ({sys.get_int_max_str_digits()} digits), which threadloom uses to store "
+                "ints beyond 64 bits",
+                _FIX_BIGINT,
+            )
+        if kind is None and cls not in _NATIVE and cls not in _stdlib.BY_TYPE:
             return UnserializableValueError(
                 path, bad, f"values of type {name} are code or handles, not data", _FIX_DATA
             )
@@ -338,13 +447,22 @@ class Codec:
                 f"its type {name} is not on the serializer's allow-list",
                 _FIX_ALLOW.format(name=cls.__qualname__),
             )
+        if descended or isinstance(bad, list | dict | tuple | set | frozenset) or kind is not None:
+            return UnserializableValueError(
+                path,
+                bad,
+                f"it nests too deeply: more than {_NATIVE_DEPTH} lists and dicts, or more than "
+                f"{MAX_OBJECT_DEPTH} other objects (tuples, sets, dataclasses, models), inside "
+                "one another",
+                _FIX_DEEP,
+            )
         return UnserializableValueError(path, bad, f"msgpack cannot encode this {name}", _FIX_DATA)
 
     def _children(self, obj: Any) -> Iterator[tuple[str, Any]]:
         if isinstance(obj, dict):
             for key, item in obj.items():
-                yield f"<key {key!r}>", key
-                yield f"[{key!r}]", item
+                yield f"<key {shown_value(key, 40)}>", key
+                yield f"[{shown_value(key, 40)}]", item
         elif isinstance(obj, list | tuple):
             for index, item in enumerate(obj):
                 yield f"[{index}]", item
@@ -363,52 +481,84 @@ class Codec:
 
     # -- decode -------------------------------------------------------------------------------
 
-    def unpack(self, data: bytes) -> Any:
-        """The value ``pack`` encoded; refuses records naming types that are not allowed."""
-        failures: list[Exception] = []
+    def unpack(self, data: bytes, root: str = "value") -> Any:
+        """The value ``pack`` encoded; refuses records naming types that are not allowed.
+
+        Any failure on the way is ours: ``DisallowedTypeError`` for a type that is not allowed,
+        ``CorruptDataError`` with the byte offset and path for anything else (the offset is
+        found only after a failure, so decoding valid bytes costs nothing extra).
+        """
+        entered = depth = 0
+        failure: tuple[int, Exception] | None = None
 
         def ext_hook(code: int, raw: bytes) -> Any:
+            nonlocal entered, depth, failure
+            number, entered, depth = entered, entered + 1, depth + 1
             try:
-                payload = ormsgpack.unpackb(raw, ext_hook=ext_hook, option=_UNPACK_OPTIONS)
-                return self._rebuild(code, payload)
+                if depth > MAX_OBJECT_DEPTH:
+                    raise _Malformed(f"more than {MAX_OBJECT_DEPTH} objects nest")
+                return self._rebuild(code, raw, ext_hook)
             except Exception as exc:
-                failures.append(exc)  # ormsgpack replaces it with "ext_hook failed"
-                raise
+                if failure is None:  # the innermost record that failed: the cause
+                    failure = (number, exc)
+                raise  # ormsgpack replaces it with "ext_hook failed"
+            finally:
+                depth -= 1
 
         try:
             return ormsgpack.unpackb(data, ext_hook=ext_hook, option=_UNPACK_OPTIONS)
-        except (TypeError, ValueError) as exc:
-            if failures:
-                raise failures[0] from None
-            raise SerializationError(f"stored msgpack bytes are corrupt: {exc}") from exc
+        except MemoryError:
+            raise
+        except Exception as exc:
+            cause = exc if failure is None else failure[1]
+            if isinstance(cause, DisallowedTypeError):
+                raise cause from None
+            fault = locate(
+                data,
+                root=root,
+                ext_index=None if failure is None else failure[0],
+                ext_names=_EXT_NAMES,
+                max_ext_depth=MAX_OBJECT_DEPTH,
+            )
+            reason = fault.reason if fault is not None and fault.reason else _reason(cause)
+            offset, path = (fault.offset, fault.path) if fault is not None else (None, None)
+            raise CorruptDataError(reason, offset, path) from cause
 
-    def _rebuild(self, code: int, payload: list[Any]) -> Any:
+    def _rebuild(self, code: int, raw: bytes, ext_hook: Callable[[int, bytes], Any]) -> Any:
+        if code not in _EXT_NAMES:
+            raise _Malformed(f"unknown extension code {code!r}")
+        payload = ormsgpack.unpackb(raw, ext_hook=ext_hook, option=_UNPACK_OPTIONS)
         if code == EXT_STDLIB:
-            row = _stdlib.BY_TAG.get(payload[0])
+            if not (isinstance(payload, list) and len(payload) == 2):
+                raise _Malformed("a standard-library record is not [tag, arguments]")
+            tag, args = payload
+            row = _stdlib.BY_TAG.get(tag) if isinstance(tag, str) else None
             if row is None:
-                raise SerializationError(f"unknown standard-library tag {payload[0]!r} in data")
-            return row.from_args(payload[1])
+                raise _Malformed(f"unknown standard-library tag {shown_value(tag)}")
+            return row.from_args(args)
         if code == EXT_NUMPY:
             return _numpy_value(payload)
-        if code not in _KINDS:
-            raise SerializationError(
-                f"unknown msgpack extension code {code!r}: the data was not written by "
-                "threadloom's JsonPlusSerializer"
-            )
+        if not (isinstance(payload, list) and len(payload) >= 2):
+            raise _Malformed(f"the {_EXT_NAMES[code]} record does not start with its type's name")
         module, qualname, *rest = payload
-        key = (str(module), str(qualname))
+        if not (isinstance(module, str) and isinstance(qualname, str)):
+            raise _Malformed(f"the {_EXT_NAMES[code]} record names its type with non-strings")
+        key = (module, qualname)
         try:
-            cls = self.allowlist.resolve(key)
+            cls = self.allowlist.resolve(key)  # refuses a name that is not allowed, first
         except Exception as exc:  # an allowed class that moved or was removed: keep the data
             _warn_once(key, "cannot load %s.%s (%s); keeping its raw data", *key, exc)
-            return rest[0]
+            return rest[0] if rest else None
         if cls is None:
             raise DisallowedTypeError(*key)
+        shape = _PAYLOAD_SHAPES[code]
+        if len(rest) != len(shape) or not all(map(isinstance, rest, shape)):
+            raise _Malformed(f"the {_EXT_NAMES[code]} record of {module}.{qualname} is misshapen")
         check, rebuild = _KINDS[code]
         if not check(cls):
-            raise SerializationError(
-                f"stored data says {module}.{qualname} is a kind of object it is not "
-                f"(extension {code}); the data does not match this class"
+            raise _Malformed(
+                f"the data says {module}.{qualname} is a kind of object it is not "
+                f"(a {_EXT_NAMES[code]})"
             )
         try:
             return rebuild(cls, rest)
@@ -417,46 +567,25 @@ class Codec:
             return rest[0]
 
 
+def _reason(exc: BaseException) -> str:
+    """What went wrong, from the exception that stopped decoding, kept short."""
+    text = str(exc) if isinstance(exc, _Malformed) else f"{type(exc).__name__}: {exc}"
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _bad_key(path: str, key: Any) -> UnserializableValueError:
+    if isinstance(key, str):  # the only str a key cannot be: one UTF-8 cannot encode
+        return UnserializableValueError(
+            path,
+            key,
+            "a dict key holding a lone surrogate (a str UTF-8 cannot encode) cannot be stored",
+            "Fix the text (e.g. key.encode('utf-8', 'replace').decode()), or keep such "
+            "strings as values, which are stored losslessly",
+        )
+    return UnserializableValueError(path, key, _KEY_REASON, _FIX_KEY)
+
+
 def _ndarray() -> type:
     import numpy as np
 
     return np.ndarray
-
-
-def _array_header(data: bytes) -> tuple[int, int] | None:
-    """``(element count, header size)`` of msgpack array bytes, or None if not an array."""
-    if not data:
-        return None
-    first = data[0]
-    if 0x90 <= first <= 0x9F:
-        return first & 0x0F, 1
-    if first == 0xDC and len(data) >= 3:
-        return int.from_bytes(data[1:3], "big"), 3
-    if first == 0xDD and len(data) >= 5:
-        return int.from_bytes(data[1:5], "big"), 5
-    return None
-
-
-def join_arrays(parts: Sequence[bytes]) -> bytes | None:
-    """Concatenate msgpack arrays: one header for the total count, then every element's bytes.
-
-    msgpack elements are self-delimiting, so the bodies can be joined as they are.
-    """
-    total = 0
-    bodies = []
-    for part in parts:
-        header = _array_header(part)
-        if header is None:
-            return None
-        count, size = header
-        total += count
-        bodies.append(memoryview(part)[size:])
-    if total < 16:
-        head = bytes([0x90 | total])
-    elif total < 1 << 16:
-        head = b"\xdc" + total.to_bytes(2, "big")
-    elif total < 1 << 32:
-        head = b"\xdd" + total.to_bytes(4, "big")
-    else:
-        return None
-    return b"".join([head, *bodies])

@@ -19,7 +19,7 @@ from decimal import Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-__all__ = ["BY_TAG", "BY_TYPE", "StdlibType"]
+__all__ = ["BY_TAG", "BY_TYPE", "SURROGATE_STR", "StdlibType"]
 
 
 @dataclass(slots=True, frozen=True)
@@ -40,12 +40,30 @@ def _zone_key(zone: ZoneInfo) -> str:
     return zone.key
 
 
+def _from_text(cls: Callable[[str], Any]) -> Callable[[Any], Any]:
+    """``cls`` built only from the ``str`` the encoder wrote (an address from an int or bool
+    would be a different value, and not what was stored)."""
+
+    def build(text: Any) -> Any:
+        if not isinstance(text, str):
+            raise TypeError(f"stored as a str, not {type(text).__name__}")
+        return cls(text)
+
+    return build
+
+
+def _bytearray(data: Any) -> bytearray:
+    if not isinstance(data, bytes):  # bytearray(10**9) would allocate a gigabyte of zeros
+        raise TypeError(f"a bytearray is stored as bytes, not {type(data).__name__}")
+    return bytearray(data)
+
+
 _ROWS: Final[tuple[tuple[tuple[type, ...], StdlibType], ...]] = (
     ((tuple,), StdlibType("tuple", list, tuple)),
     ((set,), StdlibType("set", list, set)),
     ((frozenset,), StdlibType("frozenset", list, frozenset)),
     ((deque,), StdlibType("deque", lambda d: [list(d), d.maxlen], lambda a: deque(a[0], a[1]))),
-    ((bytearray,), StdlibType("bytearray", bytes, bytearray)),
+    ((bytearray,), StdlibType("bytearray", bytes, _bytearray)),
     ((int,), StdlibType("bigint", str, int)),  # only ints beyond 64 bits reach the table
     ((complex,), StdlibType("complex", lambda c: [c.real, c.imag], lambda a: complex(*a))),
     ((range,), StdlibType("range", lambda r: [r.start, r.stop, r.step], lambda a: range(*a))),
@@ -89,7 +107,7 @@ _ROWS: Final[tuple[tuple[tuple[type, ...], StdlibType], ...]] = (
         StdlibType("Pattern", lambda p: [p.pattern, p.flags], lambda a: re.compile(a[0], a[1])),
     ),
     *(
-        ((cls,), StdlibType(cls.__name__, str, cls))
+        ((cls,), StdlibType(cls.__name__, str, _from_text(cls)))
         for cls in (
             ipaddress.IPv4Address,
             ipaddress.IPv6Address,
@@ -104,4 +122,16 @@ _ROWS: Final[tuple[tuple[tuple[type, ...], StdlibType], ...]] = (
 BY_TYPE: Final[Mapping[type, StdlibType]] = {cls: row for classes, row in _ROWS for cls in classes}
 """Exact type → row. Subclasses are not matched: they are user types and need allowing."""
 
-BY_TAG: Final[Mapping[str, StdlibType]] = {row.tag: row for _, row in _ROWS}
+SURROGATE_STR: Final = StdlibType(
+    "str+surrogates",
+    lambda text: text.encode("utf-8", "surrogatepass"),
+    lambda raw: raw.decode("utf-8", "surrogatepass"),
+)
+"""A ``str`` holding lone surrogates (``"a\\ud800"``, from ``os.fsdecode`` or JSON escapes), which
+UTF-8 and so msgpack cannot carry: stored as its surrogate-preserving bytes. Never matched by type
+(a ``str`` is native); the codec picks it only for such strings."""
+
+BY_TAG: Final[Mapping[str, StdlibType]] = {
+    **{row.tag: row for _, row in _ROWS},
+    SURROGATE_STR.tag: SURROGATE_STR,
+}

@@ -14,6 +14,7 @@ from typing import Any
 from threadloom.checkpoint.serde._allowlist import TypeKey
 from threadloom.checkpoint.serde.base import CipherProtocol, SerializerProtocol, dumps_at
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
+from threadloom.errors import CorruptDataError, shown_value
 
 __all__ = ["EncryptedSerializer"]
 
@@ -39,7 +40,16 @@ class EncryptedSerializer:
         if "+" not in tag:
             return self.serde.loads_typed(data)
         inner, cipher_name = tag.split("+", 1)
-        return self.serde.loads_typed((inner, self.cipher.decrypt(cipher_name, payload)))
+        try:
+            plaintext = self.cipher.decrypt(cipher_name, payload)
+        except Exception as exc:  # the cipher's own error (e.g. "MAC check failed") is not ours
+            raise CorruptDataError(
+                f"cannot decrypt it with the {cipher_name!r} cipher ({type(exc).__name__}: "
+                f"{shown_value(str(exc))}); the key differs from the one that wrote it, or the "
+                "ciphertext was changed",
+                offset=None,
+            ) from exc
+        return self.serde.loads_typed((inner, plaintext))
 
     def with_allowlist(self, extra: Iterable[type | TypeKey] | bool | None) -> EncryptedSerializer:
         """The same cipher over a serializer that also rebuilds ``extra``."""

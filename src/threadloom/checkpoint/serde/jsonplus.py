@@ -14,8 +14,9 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from threadloom.checkpoint.serde._allowlist import Allowlist, TypeKey
-from threadloom.checkpoint.serde._codec import Codec, join_arrays
-from threadloom.errors import SerializationError
+from threadloom.checkpoint.serde._arrays import join_arrays
+from threadloom.checkpoint.serde._codec import Codec
+from threadloom.errors import CorruptDataError, SerializationError, shown_value
 
 __all__ = ["JsonPlusSerializer"]
 
@@ -79,7 +80,7 @@ class JsonPlusSerializer:
             return "bytearray", bytes(obj)
         try:
             return "msgpack", self._codec.pack(obj)
-        except (TypeError, ValueError) as exc:
+        except (TypeError, ValueError, RecursionError) as exc:
             raise self._codec.explain(obj, root) from exc
 
     def loads_typed(self, data: tuple[str, bytes]) -> Any:
@@ -94,7 +95,13 @@ class JsonPlusSerializer:
         if tag == "msgpack":
             return self._codec.unpack(raw)
         if tag == "json":
-            return json.loads(raw)
+            try:
+                return json.loads(raw)
+            except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
+                raise CorruptDataError(
+                    f"legacy JSON does not parse: {shown_value(str(exc))}",
+                    getattr(exc, "pos", None),
+                ) from exc
         if tag == "pickle":
             raise SerializationError(
                 "refusing to load pickled data: threadloom never unpickles (it can run "

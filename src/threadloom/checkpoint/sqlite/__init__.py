@@ -11,11 +11,12 @@ corrupt the file). ``synchronous="FULL"`` syncs every commit to disk.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -32,6 +33,12 @@ from threadloom.checkpoint.base import (
     next_string_version,
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol
+from threadloom.checkpoint.sqlite._checks import (
+    check_conn_string,
+    check_connection,
+    describe,
+    storage_error,
+)
 from threadloom.checkpoint.sqlite._core import SqlCore
 from threadloom.checkpoint.sqlite._effects import (
     Attempt,
@@ -40,7 +47,6 @@ from threadloom.checkpoint.sqlite._effects import (
     Fetch,
     Pause,
     Steps,
-    storage_error,
     until_found,
 )
 from threadloom.checkpoint.sqlite._statements import ROLLBACK, check_synchronous
@@ -60,6 +66,10 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
     process (calls are serialized) and between processes on one file (WAL, ``BEGIN IMMEDIATE``
     writes, a busy timeout). ``synchronous`` is ``"NORMAL"`` (default) or ``"FULL"`` (see the
     module docstring).
+
+    ``conn`` must be an open ``sqlite3.Connection`` (``InvalidConnectionError`` otherwise: for a
+    path, use ``from_conn_string``). Used after its connection is closed, every method raises
+    ``StorageError`` saying so.
     """
 
     def __init__(
@@ -69,6 +79,7 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
         serde: SerializerProtocol | None = None,
         synchronous: str = "NORMAL",
     ):
+        check_connection(conn, "SqliteSaver", sqlite3.Connection)
         super().__init__(serde=serde)
         self.conn = conn
         self._lock = threading.RLock()
@@ -81,8 +92,12 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
     ) -> Iterator[SqliteSaver]:
         """A saver on a new connection to ``conn_string`` (a path or ``":memory:"``), closed
         on exit."""
+        check_conn_string(conn_string, "SqliteSaver")
         level = check_synchronous(synchronous)  # before opening anything
-        conn = sqlite3.connect(conn_string, check_same_thread=False)
+        try:
+            conn = sqlite3.connect(conn_string, check_same_thread=False)
+        except sqlite3.Error as exc:  # a missing folder, say
+            raise storage_error(exc, "opening the file", os.fsdecode(conn_string), 0.0) from exc
         try:
             yield cls(conn, synchronous=level)
         finally:
@@ -108,7 +123,7 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
                 if self.conn.in_transaction:
                     self.conn.commit()  # a transaction the caller left open on its connection
             except sqlite3.Error as exc:  # closed, say
-                raise storage_error(exc, None) from exc
+                raise storage_error(exc, "starting", self._core.path, 0.0) from exc
             result: Any = None
             try:
                 while True:
@@ -116,11 +131,13 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
             except StopIteration as done:
                 return done.value  # type: ignore[no-any-return]
             except BaseException:
-                if self.conn.in_transaction:
-                    self.conn.execute(ROLLBACK)
+                with suppress(sqlite3.ProgrammingError):  # closed meanwhile: nothing to undo
+                    if self.conn.in_transaction:
+                        self.conn.execute(ROLLBACK)
                 raise
 
     def _do(self, effect: Effect) -> Any:
+        started = time.monotonic()
         try:
             match effect:
                 case Fetch(statement, params):
@@ -134,8 +151,9 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
                         return exc
                 case Pause(seconds):
                     time.sleep(seconds)
-        except sqlite3.Error as exc:
-            raise storage_error(exc, effect) from exc
+        except (sqlite3.Error, UnicodeEncodeError) as exc:
+            waited = time.monotonic() - started
+            raise storage_error(exc, describe(effect), self._core.path, waited) from exc
         return None
 
     # -- the API ------------------------------------------------------------------------------

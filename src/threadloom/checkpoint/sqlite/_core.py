@@ -21,7 +21,6 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from threadloom._sqlite_wal import use_wal
 from threadloom.checkpoint._delta import DeltaTracker
 from threadloom.checkpoint._lifecycle import (
     CheckpointInfo,
@@ -50,7 +49,8 @@ from threadloom.checkpoint.base import (
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.checkpoint.sqlite import _statements as sql
-from threadloom.checkpoint.sqlite._effects import Attempt, Exec, Fetch, Found, Pause, Steps
+from threadloom.checkpoint.sqlite._checks import database_path, open_file
+from threadloom.checkpoint.sqlite._effects import Exec, Fetch, Found, Steps
 from threadloom.checkpoint.sqlite._reads import Walk, read_page
 
 if TYPE_CHECKING:
@@ -83,6 +83,8 @@ class SqlCore:
     def __init__(self, synchronous: str = "NORMAL") -> None:
         self.synchronous = synchronous
         self.is_setup = False
+        self.path: str | None = None
+        """The database file, learnt by ``setup`` (for messages)."""
         self.tracker = DeltaTracker()
         """Per (thread, ns, channel): the list version last written or read: the base for the
         next delta, and a shortcut when reading the head."""
@@ -90,27 +92,13 @@ class SqlCore:
     # -- setup --------------------------------------------------------------------------------
 
     def setup(self) -> Steps[None]:
-        """Pragmas, WAL, then create or upgrade the tables (idempotent); each migration
-        commits with its record. Every operation runs this first (a no-op once done)."""
+        """Pragmas, WAL, checks, then create or upgrade the tables (``_checks.open_file``).
+        Every operation runs this first (a no-op once done)."""
         if self.is_setup:
             return
-        yield Fetch(sql.SET_BUSY_TIMEOUT)
-        yield Fetch(sql.set_synchronous(self.synchronous))
-        yield from self._use_wal()
-        yield _BEGIN_WRITE
-        yield Fetch(sql.CREATE_MIGRATIONS)
-        row = (yield Fetch(sql.LAST_MIGRATION))[0]
-        done = -1 if row[0] is None else int(row[0])
-        for v in range(done + 1, len(sql.MIGRATIONS)):
-            for statement in sql.MIGRATIONS[v]:
-                yield Fetch(statement)
-            yield Fetch(sql.RECORD_MIGRATION, (v,))
-        yield _COMMIT
+        self.path = yield from database_path()  # first: every later error names the file
+        yield from open_file(self.synchronous, self.path)
         self.is_setup = True
-
-    def _use_wal(self) -> Steps[None]:
-        """Switch the file to WAL, waiting out another process that holds a new file."""
-        yield from use_wal(Fetch, Attempt, Pause)  # the store's setup runs the same steps
 
     # -- reading ------------------------------------------------------------------------------
 

@@ -9,8 +9,8 @@
 - ``Found(item)``: a listing hands one checkpoint to the caller, result: None;
 - ``Pause(seconds)``: wait (retrying what another process holds up), result: None.
 
-A driver translates a failed statement with ``storage_error`` and raises it ``from`` the
-driver's error.
+A driver translates a failed statement with ``_checks.storage_error`` and raises it ``from``
+the driver's error.
 """
 
 from __future__ import annotations
@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias, TypeVar
 
 from threadloom.checkpoint.base import CheckpointTuple
-from threadloom.checkpoint.sqlite import _statements as sql
-from threadloom.errors import StorageError
 
 __all__ = [
     "Attempt",
@@ -31,7 +29,6 @@ __all__ = [
     "Found",
     "Pause",
     "Steps",
-    "storage_error",
     "until_found",
 ]
 
@@ -77,26 +74,6 @@ class Pause:
 
 Effect: TypeAlias = Fetch | Exec | Attempt | Found | Pause
 Steps: TypeAlias = Generator[Effect, Any, T]
-
-
-def storage_error(exc: Exception, effect: Effect | None) -> StorageError:
-    """Our error for a driver failure (``effect`` None: the connection itself failed); the
-    driver raises it ``from exc``."""
-    text = str(exc)
-    if "closed" in text.lower() or "no active connection" in text.lower():
-        return StorageError(
-            f"The SQLite checkpointer's connection is closed ({exc}): use the saver inside "
-            "its `with SqliteSaver.from_conn_string(...)` (or `async with` for "
-            "AsyncSqliteSaver) block, or give it an open connection."
-        )
-    hint = ""
-    if "locked" in text or "busy" in text:
-        hint = (
-            " Another connection held the write lock for longer than the busy timeout "
-            f"({sql.BUSY_TIMEOUT_MS // 1000} s): keep write transactions short, or retry."
-        )
-    statement = getattr(effect, "sql", "")
-    return StorageError(f"SQLite checkpointer failed running {statement[:60]!r}: {exc}.{hint}")
 
 
 def until_found(steps: Steps[None]) -> Steps[CheckpointTuple | None]:

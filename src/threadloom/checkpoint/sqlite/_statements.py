@@ -90,10 +90,6 @@ SYNCHRONOUS_LEVELS: Final = ("NORMAL", "FULL", "EXTRA")
 """``PRAGMA synchronous`` values a saver accepts (``OFF`` can corrupt the file on power loss)."""
 
 SET_BUSY_TIMEOUT: Final = f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"
-JOURNAL_MODE: Final = "PRAGMA journal_mode"
-USE_WAL: Final = "PRAGMA journal_mode = WAL"
-WAL_SWITCH_ATTEMPTS: Final = 200
-WAL_SWITCH_PAUSE_S: Final = 0.05
 
 BEGIN_WRITE: Final = "BEGIN IMMEDIATE"
 """Writes take the write lock up front, never upgrading a read lock (the usual cause of

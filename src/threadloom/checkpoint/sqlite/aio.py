@@ -9,9 +9,11 @@ refuse on the loop's own thread (waiting there would deadlock), as LangGraph's d
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -29,6 +31,13 @@ from threadloom.checkpoint.base import (
     next_string_version,
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol
+from threadloom.checkpoint.sqlite._checks import (
+    check_conn_string,
+    check_connection,
+    closed_error,
+    describe,
+    storage_error,
+)
 from threadloom.checkpoint.sqlite._core import SqlCore
 from threadloom.checkpoint.sqlite._effects import (
     Attempt,
@@ -37,7 +46,6 @@ from threadloom.checkpoint.sqlite._effects import (
     Fetch,
     Pause,
     Steps,
-    storage_error,
     until_found,
 )
 from threadloom.checkpoint.sqlite._statements import ROLLBACK, check_synchronous
@@ -51,7 +59,14 @@ T = TypeVar("T")
 
 
 class AsyncSqliteSaver(BaseCheckpointSaver[str]):
-    """A checkpointer backed by an ``aiosqlite.Connection``; same tables as ``SqliteSaver``."""
+    """A checkpointer backed by an ``aiosqlite.Connection``; same tables as ``SqliteSaver``.
+
+    Made inside a running event loop, on an open ``aiosqlite.Connection``
+    (``InvalidConnectionError`` otherwise: for a path, use ``from_conn_string``). Used after its
+    connection or its loop is closed, every method raises ``StorageError`` saying so.
+    """
+
+    _NAME = "AsyncSqliteSaver"
 
     def __init__(
         self,
@@ -60,6 +75,7 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         serde: SerializerProtocol | None = None,
         synchronous: str = "NORMAL",
     ):
+        check_connection(conn, self._NAME, aiosqlite.Connection)
         super().__init__(serde=serde)
         self.conn = conn
         self.loop = asyncio.get_running_loop()
@@ -72,9 +88,16 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         cls, conn_string: str, *, synchronous: str = "NORMAL"
     ) -> AsyncIterator[AsyncSqliteSaver]:
         """A saver on a new aiosqlite connection to ``conn_string``, closed on exit."""
+        check_conn_string(conn_string, cls._NAME)
         level = check_synchronous(synchronous)
-        async with aiosqlite.connect(conn_string) as conn:
+        try:
+            conn = await aiosqlite.connect(conn_string)
+        except sqlite3.Error as exc:  # a missing folder, say
+            raise storage_error(exc, "opening the file", os.fsdecode(conn_string), 0.0) from exc
+        try:
             yield cls(conn, synchronous=level)
+        finally:
+            await conn.close()
 
     # -- the driver ---------------------------------------------------------------------------
 
@@ -85,7 +108,7 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
                 if self.conn.in_transaction:
                     await self.conn.commit()  # a transaction the caller left open
             except (sqlite3.Error, ValueError) as exc:  # aiosqlite: ValueError once closed
-                raise storage_error(exc, None) from exc
+                raise storage_error(exc, "starting", self._core.path, 0.0, self._NAME) from exc
             result: Any = None
             try:
                 while True:
@@ -93,11 +116,13 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
             except StopIteration as done:
                 return done.value  # type: ignore[no-any-return]
             except BaseException:
-                if self.conn.in_transaction:
-                    await self.conn.execute(ROLLBACK)
+                with suppress(sqlite3.ProgrammingError, ValueError):  # closed: nothing to undo
+                    if self.conn.in_transaction:
+                        await self.conn.execute(ROLLBACK)
                 raise
 
     async def _do(self, effect: Effect) -> Any:
+        started = time.monotonic()
         try:
             match effect:
                 case Fetch(statement, params):
@@ -112,7 +137,9 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
                 case Pause(seconds):
                     await asyncio.sleep(seconds)
         except (sqlite3.Error, ValueError) as exc:  # aiosqlite: ValueError once closed
-            raise storage_error(exc, effect) from exc
+            waited = time.monotonic() - started
+            path = self._core.path
+            raise storage_error(exc, describe(effect), path, waited, self._NAME) from exc
         return None
 
     def _sync(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -120,6 +147,9 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
+        if self.loop.is_closed():  # the saver outlived its asyncio.run()
+            coro.close()
+            raise closed_error(self._NAME)
         if running is self.loop:
             coro.close()
             raise asyncio.InvalidStateError(

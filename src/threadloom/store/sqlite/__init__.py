@@ -178,7 +178,7 @@ class SqliteStore(BaseStore):
                 case EmbedQuery(text):
                     assert self._core.index is not None
                     return self._core.index.embed_query(text)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeEncodeError) as exc:
             if isinstance(effect, EmbedTexts | EmbedQuery):  # the embedder's own error
                 raise
             waited = time.monotonic() - started

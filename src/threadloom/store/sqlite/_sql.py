@@ -23,7 +23,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-from threadloom.errors import LangGraphDatabaseError, StorageError
+from threadloom._sqlite_wal import lock_hint
+from threadloom.errors import LangGraphDatabaseError, StorageError, UnstorableTextError
 from threadloom.store.base import Item, SearchItem
 
 __all__ = [
@@ -286,14 +287,12 @@ def storage_error(exc: Exception, what: str, path: str | None, waited: float) ->
     A lock error says how long this call really waited: not every step waits for the busy
     timeout (SQLite refuses some at once), so the message never assumes it did.
     """
+    if isinstance(exc, UnicodeEncodeError):  # sqlite3 binds str parameters as UTF-8
+        return UnstorableTextError(what, exc.object if isinstance(exc.object, str) else "")
     text = str(exc).rstrip(".")
     shown = repr(path) if path else "the database file"  # None: setup has not run yet
     hint = next((h.format(path=shown) for needle, h in _HINTS if needle in text), "")
     if "locked" in text or "busy" in text:
-        hint = (
-            f"Another connection holds a lock on the file; this call gave up after {waited:.2f} s "
-            f"(the store waits up to {BUSY_TIMEOUT_S} s for a lock, but SQLite refuses some steps "
-            "at once): keep write transactions short, or retry."
-        )
+        hint = lock_hint(waited, "the store", BUSY_TIMEOUT_S)
     where = f" on {path!r}" if path else ""
     return StorageError(f"SQLite failed while {what}{where}: {text}. {hint}".rstrip())
