@@ -25,6 +25,8 @@ WHERE: Final[dict[str, str]] = {
     "add_messages": "graph.message",
     "Send": "types",
     "InMemorySaver": "checkpoint.memory",
+    "SqliteSaver": "checkpoint.sqlite",
+    "InMemoryStore": "store.memory",
     "entrypoint": "func",
     "task": "func",
 }

@@ -10,8 +10,11 @@ medians, interleaving the libraries) belongs to run.py.
 from __future__ import annotations
 
 import operator
+import sqlite3
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from statistics import fmean
 from time import perf_counter
 from typing import Annotated, Any, Final, TypedDict
@@ -314,6 +317,167 @@ def _reducer_runner(lib: Lib) -> Runner:
     return run
 
 
+# --- sqlchat500 and history500: a long chat on SQLite, and walking its history -------------
+
+HISTORY_TURNS: Final = 500
+
+
+def _chat_graph(lib: Lib, checkpointer: Any) -> Any:
+    model = EchoChatModel()
+
+    def chatbot(state: dict[str, Any]) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"][-1:])]}
+
+    builder = lib.StateGraph(lib.MessagesState)
+    builder.add_node("chatbot", chatbot)
+    builder.add_edge(lib.START, "chatbot")
+    builder.add_edge("chatbot", lib.END)
+    return builder.compile(checkpointer=checkpointer)
+
+
+def _sqlite_saver(lib: Lib, path: Path) -> Any:
+    conn = sqlite3.connect(path, check_same_thread=False)
+    return lib.SqliteSaver(conn)
+
+
+def _db_bytes(path: Path) -> int:
+    """The database file with its WAL and shared-memory files, as they are on disk."""
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+def _talk(graph: Any, config: Any, turns: int) -> list[float]:
+    times = []
+    out: dict[str, Any] = {}
+    for turn in range(1, turns + 1):
+        began = perf_counter()
+        out = graph.invoke({"messages": [("user", f"turn {turn}")]}, config)
+        times.append(perf_counter() - began)
+    _check("chat messages", len(out["messages"]), 2 * turns)
+    _check("last answer", out["messages"][-1].content, f"echo: turn {turns}")
+    return times
+
+
+def prepare_sqlchat500(lib: Lib) -> Parts:
+    return {"chat": lambda: _sqlite_chat_runner(lib)}
+
+
+def _sqlite_chat_runner(lib: Lib) -> Runner:
+    def run(warmup: bool) -> Sample:
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "chat.sqlite"
+            saver = _sqlite_saver(lib, path)
+            graph = _chat_graph(lib, saver)
+            turns = CHAT_WARMUP_TURNS if warmup else HISTORY_TURNS
+            times = _talk(graph, _thread(), turns)
+            size = _db_bytes(path)
+            saver.conn.close()
+        early = fmean(times[:CHAT_WINDOW]) * 1e3
+        late = fmean(times[-CHAT_WINDOW:]) * 1e3
+        return {"turns 1-50": early, "turns 451-500": late, "file": size / 1e6}
+
+
+# --- storeput: InMemoryStore single puts ------------------------------------------------------
+
+STORE_PUTS: Final = 20_000
+STORE_NAMESPACES: Final = 100
+
+
+def prepare_storeput(lib: Lib) -> Parts:
+    return {"InMemoryStore": lambda: _store_runner(lib)}
+
+
+def _store_runner(lib: Lib) -> Runner:
+    namespaces = [("memories", str(i % STORE_NAMESPACES)) for i in range(STORE_PUTS)]
+    keys = [str(i) for i in range(STORE_PUTS)]
+    values = [{"text": f"doc {i}", "n": i} for i in range(STORE_PUTS)]
+    check = lib.InMemoryStore()
+    check.put(namespaces[7], keys[7], values[7])
+    item = check.get(namespaces[7], keys[7])
+    _check("storeput value", item.value if item else None, values[7])
+
+    def run(warmup: bool) -> Sample:
+        store = lib.InMemoryStore()  # a fresh store: half the puts make a namespace's items
+        put = store.put
+        began = perf_counter()
+        for ns, key, value in zip(namespaces, keys, values, strict=True):
+            put(ns, key, value)
+        return {"InMemoryStore": STORE_PUTS / (perf_counter() - began) / 1e3}
+
+    return run
+
+
+def prepare_history500(lib: Lib) -> Parts:
+    return {
+        "InMemorySaver": lambda: _history_runner(
+            lib, "InMemorySaver", lambda _path: lib.InMemorySaver()
+        ),
+        "SqliteSaver": lambda: _history_runner(
+            lib, "SqliteSaver", lambda path: _sqlite_saver(lib, path)
+        ),
+    }
+
+
+def _history_runner(lib: Lib, part: str, make_saver: Callable[[Path], Any]) -> Runner:
+    """A 500-turn chat built once (outside the clock); each repetition walks its history as a
+    user browsing it does: ids, metadata, ``next``, ``created_at`` and ``tasks``."""
+    folder = tempfile.mkdtemp()  # lives as long as the process: the runner keeps its saver
+    graph = _chat_graph(lib, make_saver(Path(folder) / "history.sqlite"))
+    config = _thread()
+    _talk(graph, config, HISTORY_TURNS)
+    newest = next(iter(graph.get_state_history(config)))
+    _check("newest snapshot", len(newest.values["messages"]), 2 * HISTORY_TURNS)
+
+    def run(warmup: bool) -> Sample:
+        began = perf_counter()
+        seen = [
+            (s.config["configurable"]["checkpoint_id"], s.metadata, s.next, s.created_at, s.tasks)
+            for s in graph.get_state_history(config)
+        ]
+        took = perf_counter() - began
+        _check("checkpoints walked", len(seen), 3 * HISTORY_TURNS)
+        return {part: took}
+
+
+# --- list10k: one append per step to a 10,000-entry list channel --------------------------------
+
+LIST_SIZE: Final = 10_000
+LIST_STEPS: Final = 100
+
+
+class ListState(TypedDict):
+    items: Annotated[list[str], operator.add]
+    n: int
+
+
+def prepare_list10k(lib: Lib) -> Parts:
+    return {"InMemorySaver": lambda: _list_runner(lib)}
+
+
+def _list_runner(lib: Lib) -> Runner:
+    def step(state: ListState) -> dict[str, Any]:
+        return {"items": [f"item {state['n']}"], "n": state["n"] + 1}
+
+    def more(state: ListState) -> str:
+        return "step" if state["n"] < LIST_STEPS else lib.END
+
+    builder = lib.StateGraph(ListState)
+    builder.add_node("step", step)
+    builder.add_edge(lib.START, "step")
+    builder.add_conditional_edges("step", more)
+    graph = builder.compile(checkpointer=lib.InMemorySaver())
+    start = {"items": [f"seed {i}" for i in range(LIST_SIZE)], "n": 0}
+    out = graph.invoke(start, _thread())
+    _check("list10k length", len(out["items"]), LIST_SIZE + LIST_STEPS)
+
+    def run(warmup: bool) -> Sample:
+        config = _thread()
+        began = perf_counter()
+        graph.invoke(start, config)
+        return {"InMemorySaver": (perf_counter() - began) / LIST_STEPS * 1e6}
+
+    return run
+
+
 # --- the registry --------------------------------------------------------------------------
 
 
@@ -329,7 +493,7 @@ WORKLOADS: Final[dict[str, Workload]] = {
             "100-node chain, one invoke per repetition on a fresh thread",
             (
                 Metric("no saver", "µs/step"),
-                Metric("InMemorySaver", "µs/step", "", "tl <= 0.2 x LG", _at_most(0.2)),
+                Metric("InMemorySaver", "µs/step", "", "tl <= 0.1 x LG", _at_most(0.1)),
             ),
             prepare_chain100,
             reps=7,
@@ -348,14 +512,17 @@ WORKLOADS: Final[dict[str, Workload]] = {
         Workload(
             "send200",
             "200 Sends from START to a worker, results joined with operator.add",
-            (Metric("no saver", "ms/invoke"), Metric("InMemorySaver", "ms/invoke")),
+            (
+                Metric("no saver", "ms/invoke"),
+                Metric("InMemorySaver", "ms/invoke", "", "tl <= LG / 15", _at_most(1 / 15)),
+            ),
             prepare_send200,
             reps=7,
         ),
         Workload(
             "func20",
             "@entrypoint calling 20 @task functions at once, InMemorySaver",
-            (Metric("InMemorySaver", "ms/invoke"),),
+            (Metric("InMemorySaver", "ms/invoke", "", "tl <= LG / 15", _at_most(1 / 15)),),
             prepare_func20,
             reps=7,
         ),
@@ -368,6 +535,49 @@ WORKLOADS: Final[dict[str, Workload]] = {
             ),
             prepare_reducer1000,
             reps=7,
+        ),
+        Workload(
+            "sqlchat500",
+            "chat500 on a SqliteSaver file (WAL), fresh file per repetition",
+            (
+                Metric("turns 1-50", "ms/turn", "chat", "tl <= 0.2 x LG", _at_most(0.2)),
+                Metric("turns 451-500", "ms/turn", "chat", "tl <= 1/30 x LG", _at_most(1 / 30)),
+                Metric("file", "MB", "chat", "tl <= 3 MB", lambda tl, lg: tl <= 3),
+            ),
+            prepare_sqlchat500,
+            reps=3,
+        ),
+        Workload(
+            "history500",
+            "get_state_history of a 500-turn chat (1,500 checkpoints), reading ids and metadata",
+            (
+                Metric("InMemorySaver", "s/walk", "", "tl <= 1/50 x LG", _at_most(1 / 50)),
+                Metric("SqliteSaver", "s/walk", "", "tl <= 1/50 x LG", _at_most(1 / 50)),
+            ),
+            prepare_history500,
+            reps=3,
+        ),
+        Workload(
+            "storeput",
+            "InMemoryStore.put of 20,000 small dicts into 100 namespaces, one call each",
+            (
+                Metric(
+                    "InMemoryStore",
+                    "k puts/s",
+                    "",
+                    "tl >= LG",
+                    lambda tl, lg: lg is not None and tl >= lg,
+                ),
+            ),
+            prepare_storeput,
+            reps=7,
+        ),
+        Workload(
+            "list10k",
+            "one append per step to a 10,000-entry operator.add list, InMemorySaver",
+            (Metric("InMemorySaver", "µs/step"),),
+            prepare_list10k,
+            reps=5,
         ),
     )
 }

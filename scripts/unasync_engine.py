@@ -24,7 +24,8 @@ HEADER = (
 # (pattern, replacement), applied in order to the text after the module docstring
 RULES: tuple[tuple[str, str], ...] = (
     (r"\[t async for t in saver\.alist\((.*)\)\]", r"list(saver.list(\1))"),
-    (r"import AsyncIterator, Generator\b", "import Generator, Iterator"),
+    (r"import AsyncGenerator, Generator\b", "import Generator"),
+    (r"AsyncGenerator\[(.+?), None\]", r"Generator[\1, None, None]"),
     (r"for chunk in workers\.drain\(\):\n\s+yield chunk", "yield from workers.drain()"),
     (r"\basync def ", "def "),
     (r"\bawait ", ""),

@@ -17,9 +17,12 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 import pytest
+from postgres_server import shared_server
 
 from threadloom.checkpoint.base import BaseCheckpointSaver, Checkpoint, empty_checkpoint
 from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.checkpoint.postgres import PostgresSaver
+from threadloom.checkpoint.postgres.aio import AsyncPostgresSaver
 from threadloom.checkpoint.sqlite import SqliteSaver
 from threadloom.checkpoint.sqlite.aio import AsyncSqliteSaver
 
@@ -88,10 +91,42 @@ def _sqlite_async(path: Path, cleanup: ExitStack) -> BaseCheckpointSaver[Any]:
     return saver
 
 
+def _postgres_dsn(path: Path, cleanup: ExitStack) -> str:
+    """One fresh database per storage name of a test (the same name reopens it)."""
+    if path not in _pg_databases:
+        dsn, drop = shared_server().fresh_database()
+        _pg_databases[path] = dsn
+        cleanup.callback(drop)
+        cleanup.callback(_pg_databases.pop, path, None)
+    return _pg_databases[path]
+
+
+_pg_databases: dict[Path, str] = {}
+
+
+def _postgres(path: Path, cleanup: ExitStack) -> BaseCheckpointSaver[Any]:
+    saver = cleanup.enter_context(PostgresSaver.from_conn_string(_postgres_dsn(path, cleanup)))
+    saver.setup()
+    return saver
+
+
+def _postgres_async(path: Path, cleanup: ExitStack) -> BaseCheckpointSaver[Any]:
+    dsn = _postgres_dsn(path, cleanup)
+    loop = LoopThread()
+    cleanup.callback(loop.close)
+    opened = AsyncPostgresSaver.from_conn_string(dsn)
+    saver = loop.run(opened.__aenter__())
+    cleanup.callback(lambda: loop.run(opened.__aexit__(None, None, None)))
+    loop.run(saver.setup())
+    return saver
+
+
 BACKENDS: dict[str, Factory] = {
     "memory": _memory,
     "sqlite": _sqlite,
     "sqlite_async": _sqlite_async,
+    "postgres": _postgres,
+    "postgres_async": _postgres_async,
 }
 
 

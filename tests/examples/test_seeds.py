@@ -3,11 +3,14 @@
 Each test keeps the guide's code as written, with ``langgraph`` replaced by ``threadloom`` and the
 hosted models replaced by offline ones: ``FakeMemoryChatModel`` (answers from what it is shown) and
 a deterministic hashing embedder. They assert what the guides show: a thread remembers, a new
-thread does not, and one user's memories never reach another user.
+thread does not, and one user's memories never reach another user. The cross-thread examples run
+twice: in memory as the guides write them, and on ``PostgresSaver`` + ``PostgresStore`` (a real
+server), as a team deploys them.
 """
 
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +19,12 @@ from langchain_core.messages import BaseMessage
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.checkpoint.memory import MemorySaver
+from threadloom.checkpoint.postgres import PostgresSaver
 from threadloom.func import entrypoint, task
 from threadloom.graph import START, MessagesState, StateGraph, add_messages
 from threadloom.store.base import BaseStore
 from threadloom.store.memory import InMemoryStore
+from threadloom.store.postgres import PostgresStore
 from threadloom.testing import FakeMemoryChatModel
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "store"))
@@ -89,8 +94,25 @@ def make_store() -> InMemoryStore:
     return InMemoryStore(index={"embed": FakeEmbeddings(dims=256), "dims": 256})
 
 
-def test_cross_thread_memory_graph() -> None:
-    in_memory_store = make_store()
+@pytest.fixture(params=["memory", "postgres"])
+def persistence(request: pytest.FixtureRequest) -> Iterator[tuple[Any, Any]]:
+    """(checkpointer, store) of the guide: in memory, or PostgresSaver + PostgresStore."""
+    if request.param == "memory":
+        yield MemorySaver(), make_store()
+        return
+    dsn = request.getfixturevalue("pg_dsn")
+    index = {"embed": FakeEmbeddings(dims=256), "dims": 256}
+    with (
+        PostgresSaver.from_conn_string(dsn) as checkpointer,
+        PostgresStore.from_conn_string(dsn, index=index) as store,  # type: ignore[arg-type]
+    ):
+        checkpointer.setup()
+        store.setup()
+        yield checkpointer, store
+
+
+def test_cross_thread_memory_graph(persistence: tuple[Any, Any]) -> None:
+    checkpointer, in_memory_store = persistence
 
     def call_model(state: MessagesState, config: RunnableConfig, *, store: BaseStore):  # type: ignore[no-untyped-def]
         user_id = config["configurable"]["user_id"]
@@ -111,7 +133,7 @@ def test_cross_thread_memory_graph() -> None:
     builder = StateGraph(MessagesState)
     builder.add_node("call_model", call_model)
     builder.add_edge(START, "call_model")
-    graph = builder.compile(checkpointer=MemorySaver(), store=in_memory_store)
+    graph = builder.compile(checkpointer=checkpointer, store=in_memory_store)
 
     def say(thread_id: str, user_id: str, text: str) -> str:
         config = {"configurable": {"thread_id": thread_id, "user_id": user_id}}
@@ -132,8 +154,8 @@ def test_cross_thread_memory_graph() -> None:
     assert in_memory_store.search(("memories", "2"), query="what is my name?") == []
 
 
-def test_cross_thread_memory_functional() -> None:
-    in_memory_store = make_store()
+def test_cross_thread_memory_functional(persistence: tuple[Any, Any]) -> None:
+    checkpointer, in_memory_store = persistence
 
     @task
     def call_model(messages: list[BaseMessage], memory_store: BaseStore, user_id: str):  # type: ignore[no-untyped-def]
@@ -151,7 +173,7 @@ def test_cross_thread_memory_functional() -> None:
         response = model.invoke([{"role": "system", "content": system_msg}] + messages)
         return response
 
-    @entrypoint(checkpointer=MemorySaver(), store=in_memory_store)
+    @entrypoint(checkpointer=checkpointer, store=in_memory_store)
     def workflow(  # type: ignore[no-untyped-def]
         inputs: list[BaseMessage],
         *,
@@ -181,9 +203,11 @@ def test_cross_thread_memory_functional() -> None:
     assert "know your name" in say("3", "2", "what is my name?")
 
 
-async def test_cross_thread_memory_graph_async_store_in_node() -> None:
+async def test_cross_thread_memory_graph_async_store_in_node(
+    persistence: tuple[Any, Any],
+) -> None:
     """Seed 003 (the JS guide), in Python: the node stores what the user asked to remember."""
-    in_memory_store = InMemoryStore()
+    checkpointer, in_memory_store = persistence
 
     async def call_model(state: MessagesState, config: RunnableConfig, *, store: BaseStore):  # type: ignore[no-untyped-def]
         namespace = ("memories", config["configurable"]["userId"])
@@ -199,7 +223,7 @@ async def test_cross_thread_memory_graph_async_store_in_node() -> None:
 
     builder = StateGraph(MessagesState).add_node("call_model", call_model)
     graph = builder.add_edge(START, "call_model").compile(
-        checkpointer=MemorySaver(), store=in_memory_store
+        checkpointer=checkpointer, store=in_memory_store
     )
     first = {"configurable": {"thread_id": "1", "userId": "1"}}
     await graph.ainvoke({"messages": [("user", "Hi! Remember: my name is Bob")]}, first)

@@ -43,6 +43,14 @@ from threadloom.store.memory import InMemoryStore
 from threadloom.store.sqlite import SqliteStore
 from threadloom.types import Command, Send, interrupt
 
+
+class LGRedisSaver:
+    """Stands in for a LangGraph saver threadloom has no counterpart of."""
+
+    __module__ = "langgraph.checkpoint.redis"
+    __qualname__ = "RedisSaver"
+
+
 # --- graphs --------------------------------------------------------------------------------------
 
 
@@ -184,9 +192,13 @@ def test_langgraph_command_as_input_names_the_import() -> None:
             {"checkpointer": LGSqliteSaver.from_conn_string("x.db")},
             "from threadloom.checkpoint.sqlite import SqliteSaver",
         ),
-        ({"checkpointer": LGPostgresSaver()}, "threadloom has no counterpart"),
+        (
+            {"checkpointer": LGPostgresSaver()},
+            "from threadloom.checkpoint.postgres import PostgresSaver",
+        ),
+        ({"checkpointer": LGRedisSaver()}, "threadloom has no counterpart"),
     ],
-    ids=["saver", "store", "unopened-sqlite-saver", "no-counterpart"],
+    ids=["saver", "store", "unopened-sqlite-saver", "postgres-saver", "no-counterpart"],
 )
 def test_langgraph_saver_or_store_names_the_import(kwargs: dict[str, Any], fix: str) -> None:
     with pytest.raises(LangGraphObjectError, match=fix) as err:

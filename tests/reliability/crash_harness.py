@@ -27,6 +27,7 @@ that shares nothing with the one that was killed.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import multiprocessing
 import operator
 import os
@@ -41,6 +42,8 @@ from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.checkpoint.postgres import PostgresSaver
+from threadloom.checkpoint.postgres.aio import AsyncPostgresSaver
 from threadloom.checkpoint.sqlite import SqliteSaver
 from threadloom.checkpoint.sqlite.aio import AsyncSqliteSaver
 from threadloom.func import entrypoint, task
@@ -95,9 +98,53 @@ def _sqlite_integrity(location: str) -> list[str]:
     return [] if rows == ["ok"] else rows
 
 
+def _pg_dsn(location: str) -> str:
+    """The database of a location, made on first use, on the session's PostgreSQL server (the
+    parent starts it before forking workers: ``start_servers``)."""
+    import psycopg
+    from postgres_server import TEMPLATE, shared_server
+
+    server = shared_server()
+    name = "crash_" + hashlib.sha1(location.encode()).hexdigest()[:20]
+    with psycopg.connect(server.uri(), autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE} STRATEGY FILE_COPY")  # type: ignore[call-overload]
+    return server.uri(name)
+
+
+@contextmanager
+def _pg_saver(location: str) -> Iterator[PostgresSaver]:
+    with PostgresSaver.from_conn_string(_pg_dsn(location)) as saver:
+        saver.setup()
+        yield saver
+
+
+@asynccontextmanager
+async def _async_pg_saver(location: str) -> AsyncIterator[AsyncPostgresSaver]:
+    async with AsyncPostgresSaver.from_conn_string(_pg_dsn(location)) as saver:
+        await saver.setup()
+        yield saver
+
+
+def _pg_integrity(location: str) -> list[str]:
+    """PostgreSQL applies a transaction whole or not at all; the chain check does the rest."""
+    _pg_dsn(location)
+    return []
+
+
+def start_servers(backend: str) -> None:
+    """Start the server a backend needs in this process, before workers are forked from it."""
+    if backend.startswith("postgres"):
+        from postgres_server import shared_server
+
+        shared_server()
+
+
 BACKENDS: dict[str, Backend] = {
     "sqlite": Backend("sqlite", False, _sqlite_saver, _sqlite_saver, _sqlite_integrity),
     "aiosqlite": Backend("aiosqlite", True, _async_sqlite_saver, _sqlite_saver, _sqlite_integrity),
+    "postgres": Backend("postgres", False, _pg_saver, _pg_saver, _pg_integrity),
+    "postgres_async": Backend("postgres_async", True, _async_pg_saver, _pg_saver, _pg_integrity),
 }
 """A Postgres saver joins as one more row (location: a DSN per trial, e.g. a fresh schema)."""
 
@@ -336,6 +383,7 @@ def run_trial(
     """One trial in the empty directory ``location``: kill after ``kill_after`` seconds (a random
     moment), or at the node ``die_at`` names; resume; check. ``Outcome.problems`` lists what
     failed."""
+    start_servers(backend)
     row = BACKENDS[backend]
     Path(location).mkdir(parents=True, exist_ok=True)
     side_log = str(Path(location) / "runs.log")

@@ -9,6 +9,7 @@ and the cross-thread memory guide runs on PostgresStore.
 from __future__ import annotations
 
 import multiprocessing
+import time
 import uuid
 from typing import Any
 
@@ -110,6 +111,40 @@ def test_search_inside_one_namespace_finds_the_true_top_10(
             assert len(evens) == 10 and all(i.value["n"] < 100 for i in evens)
         assert np.mean(user_recall) >= 0.99
         assert np.mean(all_recall) >= (1.0 if exact_limit > count else 0.9)
+
+
+def assert_counts_match(conn: psycopg.Connection[Any]) -> None:
+    """The per-namespace vector counts the triggers keep equal a fresh count."""
+    kept = conn.execute("SELECT prefix, n FROM threadloom_store_vector_counts ORDER BY 1")
+    actual = conn.execute(
+        "SELECT prefix, count(*) FROM threadloom_store_vectors GROUP BY 1 ORDER BY 1"
+    )
+    assert kept.fetchall() == actual.fetchall()
+
+
+def test_vector_counts_follow_every_kind_of_write(pg_dsn: str) -> None:
+    index = {"dims": 16, "embed": FakeEmbeddings(16), "fields": ["a", "b"]}
+    with PostgresStore.from_conn_string(
+        pg_dsn,
+        index=index,
+        ttl={"default_ttl": None},  # type: ignore[arg-type]
+    ) as store:
+        store.setup()
+        store.batch([PutOp(("u", str(i % 3)), f"k{i}", {"a": "x", "b": "y"}) for i in range(30)])
+        store.put(("u", "0"), "k0", {"a": "only one field"})  # fewer vectors
+        store.put(("u", "1"), "k1", {"a": "x"}, index=False)  # none
+        store.delete(("u", "2"), "k2")
+        store.put(("u", "3"), "short", {"a": "x"}, ttl=0.0001)
+        with psycopg.connect(pg_dsn) as conn:
+            assert_counts_match(conn)
+        time.sleep(0.05)
+        assert store.sweep_ttl() == 1
+        for i in range(0, 30, 3):
+            store.delete(("u", "0"), f"k{i}")
+        with psycopg.connect(pg_dsn) as conn:
+            assert_counts_match(conn)
+            prefixes = conn.execute("SELECT prefix FROM threadloom_store_vector_counts ORDER BY 1")
+            assert [p for (p,) in prefixes] == ["u.1.", "u.2."]
 
 
 def test_prefixes_are_whole_labels_whatever_the_labels(pg_dsn: str) -> None:
@@ -303,6 +338,7 @@ def test_four_processes_write_and_search_at_once(pg_dsn: str) -> None:
         items = conn.execute("SELECT count(*) FROM threadloom_store").fetchone()
         vectors = conn.execute("SELECT count(*) FROM threadloom_store_vectors").fetchone()
         migrations = conn.execute("SELECT count(*) FROM threadloom_store_migrations").fetchone()
+        assert_counts_match(conn)
     assert items == (4 * rounds + 5,)
     assert vectors == items  # concurrent re-puts of one key leave exactly one set of vectors
     assert migrations == (len(pg_sql.MIGRATIONS.statements),)

@@ -427,15 +427,27 @@ def test_ttl_supported(make_store: MakeStore) -> None:
 
 
 def test_ttl_refresh_on_read(make_store: MakeStore) -> None:
-    store = make_store(ttl={"refresh_on_read": True})
-    store.put(("a",), "k", {"v": 1}, ttl=0.002)  # 120 ms
-    store.put(("a",), "unread", {"v": 1}, ttl=0.002)
-    time.sleep(0.08)
-    assert store.get(("a",), "k") is not None  # pushes expiry 120 ms past now
-    time.sleep(0.08)  # 160 ms after the put, 80 ms after the read
-    assert store.sweep_ttl() == 1
-    assert store.get(("a",), "unread") is None
-    assert store.get(("a",), "k", refresh_ttl=False) is not None
+    ttl_s = 0.6
+    for attempt in range(4):  # a run stalled past the margins proves nothing: try again
+        store = make_store(ttl={"refresh_on_read": True})
+        ns = ("a", str(attempt))
+        store.put(ns, "k", {"v": 1}, ttl=ttl_s / 60)
+        store.put(ns, "unread", {"v": 1}, ttl=ttl_s / 60)
+        put_done = time.monotonic()
+        time.sleep(0.35)
+        read_at = time.monotonic()
+        assert store.get(ns, "k") is not None  # pushes expiry ttl_s past now
+        time.sleep(max(0.0, put_done + ttl_s + 0.05 - time.monotonic()))
+        swept = store.sweep_ttl()  # "unread" has expired; "k" has not, thanks to the read
+        unread = store.get(ns, "unread")
+        k = store.get(ns, "k", refresh_ttl=False)
+        if time.monotonic() < read_at + ttl_s:  # the checks ran inside the margins
+            assert (swept, unread) == (1, None)
+            assert k is not None
+            return
+        store.delete(ns, "k")  # leave nothing that a later attempt's sweep would count
+        store.delete(ns, "unread")
+    pytest.fail("the machine stalled past the TTL margins in every attempt")
 
 
 def test_ttl_sweeper_starts_and_stops(make_store: MakeStore) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from typing import Any, TypeVar
 
 import psycopg
@@ -131,15 +131,19 @@ class AsyncConnector:
 
     # -- units of work -----------------------------------------------------------------------
 
-    async def run(self, unit: Callable[[], Steps[T]], what: str) -> T:
-        """Run ``unit()`` in one transaction; once more on a fresh connection if it dropped."""
+    async def run(self, unit: Callable[[], Steps[T]], what: str, *, atomic: bool = True) -> T:
+        """Run ``unit()`` in one transaction; once more on a fresh connection if it dropped.
+
+        ``atomic=False`` runs each statement on its own (no BEGIN/COMMIT round trips): only for
+        units whose statements are each safe to repeat, such as one read.
+        """
         attempt = 0
         while True:
             committing = broken = False
             try:
                 async with self.connection() as conn:
                     try:
-                        async with conn.transaction():
+                        async with conn.transaction() if atomic else nullcontext():
                             result = await self._drive(conn, unit())
                             committing = True
                         return result

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any, TypeVar
 
 import psycopg
@@ -132,15 +132,19 @@ class Connector:
 
     # -- units of work -----------------------------------------------------------------------
 
-    def run(self, unit: Callable[[], Steps[T]], what: str) -> T:
-        """Run ``unit()`` in one transaction; once more on a fresh connection if it dropped."""
+    def run(self, unit: Callable[[], Steps[T]], what: str, *, atomic: bool = True) -> T:
+        """Run ``unit()`` in one transaction; once more on a fresh connection if it dropped.
+
+        ``atomic=False`` runs each statement on its own (no BEGIN/COMMIT round trips): only for
+        units whose statements are each safe to repeat, such as one read.
+        """
         attempt = 0
         while True:
             committing = broken = False
             try:
                 with self.connection() as conn:
                     try:
-                        with conn.transaction():
+                        with conn.transaction() if atomic else nullcontext():
                             result = self._drive(conn, unit())
                             committing = True
                         return result

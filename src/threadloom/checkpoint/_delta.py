@@ -39,10 +39,12 @@ __all__ = [
     "ChainLink",
     "Decoded",
     "DeltaTracker",
+    "RowDecoder",
     "base_index",
     "extends",
     "links_between",
     "plan_list_write",
+    "proven_extension",
     "rebuild",
 ]
 
@@ -95,6 +97,9 @@ class Decoded:
 
     value: list[Any]
     chain: tuple[ChainLink, ...]
+    source: list[Any] | None = None
+    """The list ``value`` was copied from (the one the saver stored, or handed to a reader),
+    when known: an append-only fact about a later list names it (``threadloom._appended``)."""
 
     @property
     def version(self) -> Version:
@@ -132,10 +137,29 @@ class ListWrite:
     """The new version as the tracker and cache should remember it."""
 
 
-def plan_list_write(known: Decoded | None, value: list[Any], version: Version) -> ListWrite:
-    """Decide how to store ``value`` (a list) as ``version`` given the last known version."""
+def proven_extension(known: Decoded | None, fact: tuple[list[Any], int] | None) -> bool:
+    """Does an append-only ``fact`` (base, length) about a list prove it extends ``known``?
+
+    O(1): the base must be the very list ``known`` was copied from, with the length it had.
+    """
+    return (
+        known is not None
+        and fact is not None
+        and fact[0] is known.source
+        and fact[1] == len(known.value)
+    )
+
+
+def plan_list_write(
+    known: Decoded | None, value: list[Any], version: Version, *, proven: bool = False
+) -> ListWrite:
+    """Decide how to store ``value`` (a list) as ``version`` given the last known version.
+
+    ``proven``: ``value`` is known to extend ``known`` (``proven_extension``), so its prefix
+    is not compared again.
+    """
     snapshot = list(value)  # the caller may mutate its list later; identity checks need ours
-    if known is not None and extends(known.value, value):
+    if known is not None and (proven or extends(known.value, value)):
         k = known.chain[-1].index + 1
         if k < MAX_DELTAS:
             target = base_index(k)
@@ -143,8 +167,9 @@ def plan_list_write(known: Decoded | None, value: list[Any], version: Version) -
             base = chain[-1]
             if base.index == target:  # always true for chains this module built
                 link = ChainLink(k, version, len(value))
-                return ListWrite(base, base.length, k, Decoded(snapshot, (*chain, link)))
-    full = Decoded(snapshot, (ChainLink(0, version, len(value)),))
+                decoded = Decoded(snapshot, (*chain, link), value)
+                return ListWrite(base, base.length, k, decoded)
+    full = Decoded(snapshot, (ChainLink(0, version, len(value)),), value)
     return ListWrite(None, 0, 0, full)
 
 
@@ -186,6 +211,24 @@ def rebuild(
         joinable = row.data if row.type == "msgpack" else None
         chain = (*chain, ChainLink(row.index, row_version, len(value), joinable))
     return Decoded(value, chain)
+
+
+class RowDecoder:
+    """Decodes each row once while it lives: the checkpoints of one history walk share the
+    tails of their delta chains, so each element is decoded once per walk, not per checkpoint."""
+
+    __slots__ = ("_done", "decode_bytes")
+
+    def __init__(self, decode_bytes: Callable[[BlobRow], Any]) -> None:
+        self.decode_bytes = decode_bytes
+        self._done: dict[int, tuple[BlobRow, Any]] = {}
+        """``id(row)`` → (row, its decoded value); the row is kept so its id is not reused."""
+
+    def decode(self, row: BlobRow) -> Any:
+        found = self._done.get(id(row))
+        if found is None:
+            found = self._done[id(row)] = (row, self.decode_bytes(row))
+        return found[1]
 
 
 class DeltaTracker:

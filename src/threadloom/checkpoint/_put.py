@@ -12,7 +12,9 @@ and writes its rows (dicts for ``InMemorySaver``, tables for SQLite and Postgres
    moved, DECISIONS 4), skips versions already stored (a (channel, version) names one value and
    is never rewritten, so a delta's base never changes under it), and encodes every other
    channel: ``EMPTY_ROW`` when it has no value, a delta when it is a list extending the known
-   base (``_delta``), else the whole value. Everything is encoded before anything is written,
+   base (``_delta``; proven in O(1) when the engine published that the list only appended to
+   the one stored, ``threadloom/_appended.py``, else by comparing the prefix), else the whole
+   value. Everything is encoded before anything is written,
    so a value that does not encode stores nothing.
 3. The backend writes ``plan.rows`` and the header; once committed, ``remember(...)`` makes the
    new list versions the bases of the next deltas.
@@ -25,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Callable, Container, Mapping
 from typing import Any, NamedTuple
 
-from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker
+from threadloom._appended import claim
+from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, proven_extension
 from threadloom.checkpoint._records import EMPTY_ROW, check_expected_head, encode_list
 from threadloom.checkpoint.base import ChannelVersions
 from threadloom.checkpoint.serde.base import SerializerProtocol, dumps_channel
@@ -96,7 +99,8 @@ def plan_put(
             known = tracker.get((thread_id, ns, channel))
             if known is not None and (channel, known.version) not in stored:
                 known = None  # pruned since: the new version is stored whole
-            row, decoded = encode_list(serde, channel, value, version, known)
+            proven = proven_extension(known, claim(value))  # O(1), else the full compare
+            row, decoded = encode_list(serde, channel, value, version, known, proven)
             rows.append((channel, version, row))
             lists.append((channel, decoded))
         else:

@@ -143,15 +143,17 @@ def encode_list(
     value: list[Any],
     version: Version,
     base: Decoded | None,
+    proven: bool = False,
 ) -> tuple[BlobRow, Decoded]:
     """The row of a list channel value, and the decoded version to remember.
 
     ``base`` is the list version the saver last wrote or returned for the channel (None if
-    unknown or no longer stored): a list extending it is stored as a delta.
+    unknown or no longer stored): a list extending it is stored as a delta. ``proven``: the
+    value is known to extend ``base`` (``_delta.proven_extension``).
     """
     if base is not None and not _older(base.version, version):
         base = None  # a delta must extend an older version: chains can never loop
-    plan = plan_list_write(base, value, version)
+    plan = plan_list_write(base, value, version, proven=proven)
     if plan.base is None:
         tag, data = dumps_channel(serde, channel, value)
         return BlobRow("value", tag, data, None, 0, len(value)), plan.decoded
@@ -160,7 +162,7 @@ def encode_list(
     row = BlobRow("delta", tag, data, plan.base.version, plan.index, len(value))
     # Remember the bytes with the link, so a later wider delta can join them.
     link = replace(plan.decoded.chain[-1], data=data if tag == "msgpack" else None)
-    return row, Decoded(plan.decoded.value, (*plan.decoded.chain[:-1], link))
+    return row, Decoded(plan.decoded.value, (*plan.decoded.chain[:-1], link), value)
 
 
 def _encode_tail(

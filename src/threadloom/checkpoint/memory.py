@@ -16,13 +16,14 @@ from __future__ import annotations
 import builtins
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from threadloom.checkpoint._delta import BlobRow, DeltaTracker, rebuild
+from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, RowDecoder, rebuild
 from threadloom.checkpoint._inline_async import InlineAsyncSaver
+from threadloom.checkpoint._lazy import ABSENT, LazyChannelValues
 from threadloom.checkpoint._lifecycle import (
     CheckpointInfo,
     checkpoints_to_drop,
@@ -165,57 +166,40 @@ class InMemorySaver(InlineAsyncSaver):
 
     # -- reading ------------------------------------------------------------------------------
 
-    def _load_list(
+    def _tuple(
         self,
         thread_id: str,
         thread: StoredThread,
         ns: str,
-        channel: str,
-        version: Version,
+        row: HeaderRow,
         remember: bool,
-    ) -> tuple[bool, Any]:
-        """``(present, value)`` of one version of a list channel.
-
-        The list is rebuilt from its delta chain, short-cut by the version the saver last wrote
-        or returned for the channel (the head, on the hot path). ``remember`` makes this read
-        the new "last returned" version: reads of the head do, history listings do not.
-        """
-        key = (thread_id, ns, channel)
-        known = self._tracker.get(key)
-        decoded = rebuild(
-            version,
-            lambda v: _row_of(thread.blobs.get((ns, channel, v))),
-            lambda r: self.serde.loads_typed((r.type, r.data)),
-            lambda v: known if known is not None and known.version == v else None,
-        )
-        if decoded is None:
-            return False, None
-        if remember:
-            self._tracker.remember(key, decoded)
-        return True, list(decoded.value)
-
-    def _tuple(
-        self, thread_id: str, thread: StoredThread, ns: str, row: HeaderRow, remember: bool
+        walk: RowDecoder | None = None,
     ) -> CheckpointTuple:
+        """One checkpoint. With a ``walk`` (listings) its values are decoded when first read,
+        each stored row once per walk; without (reads of one checkpoint) they are decoded now."""
         serde = self.serde
         header = read_header(row, serde)
         blobs = thread.blobs
-        values = {}
+        loaders: dict[str, Callable[[], Any]] = {}
         for channel, version in header["channel_versions"].items():
             blob = blobs.get((ns, channel, version), _MISSING)
             if type(blob) is not BlobRow:
                 if blob is not _MISSING:
-                    values[channel] = blob  # an atom: immutable, handed out as it is
+                    loaders[channel] = _constant(blob)  # an atom: immutable, handed out as is
                 continue
             if blob.kind == "empty":
                 continue
             if blob.length < 0:  # not a list: decoded afresh, so callers get their own copy
-                values[channel] = serde.loads_typed((blob.type, blob.data))
+                loaders[channel] = _decoder(serde, blob)
                 continue
-            present, value = self._load_list(thread_id, thread, ns, channel, version, remember)
-            if present:
-                values[channel] = value
-        header["channel_values"] = values
+            loaders[channel] = self._list_loader(
+                thread_id, thread, ns, channel, version, remember, walk
+            )
+        if walk is None:
+            values = {k: load() for k, load in loaders.items()}
+            header["channel_values"] = {k: v for k, v in values.items() if v is not ABSENT}
+        else:
+            header["channel_values"] = LazyChannelValues(loaders)
         checkpoint: Checkpoint = header  # type: ignore[assignment]
         writes = keyed_writes(thread.writes.get((ns, row.checkpoint_id)))
         return CheckpointTuple(
@@ -225,6 +209,45 @@ class InMemorySaver(InlineAsyncSaver):
             parent_config=(thread_config(thread_id, ns, row.parent_id) if row.parent_id else None),
             pending_writes=decode_writes(serde, writes.values()) if writes else [],
         )
+
+    def _list_loader(
+        self,
+        thread_id: str,
+        thread: StoredThread,
+        ns: str,
+        channel: str,
+        version: Version,
+        remember: bool,
+        walk: RowDecoder | None,
+    ) -> Callable[[], Any]:
+        """What reads one version of a list channel (``ABSENT`` if its chain is damaged, or
+        was deleted before a listing's value was read).
+
+        The list is rebuilt from its delta chain, short-cut by the version the saver last wrote
+        or returned for the channel (the head, on the hot path). ``remember`` makes this read
+        the new "last returned" version: reads of the head do, listings do not.
+        """
+        key = (thread_id, ns, channel)
+        known = self._tracker.get(key)
+        serde = self.serde
+        decode = walk.decode if walk is not None else lambda r: serde.loads_typed((r.type, r.data))
+
+        def load() -> Any:
+            with self._lock:  # a listing's values are read after the lock was let go
+                decoded = rebuild(
+                    version,
+                    lambda v: _row_of(thread.blobs.get((ns, channel, v))),
+                    decode,
+                    lambda v: known if known is not None and known.version == v else None,
+                )
+                if decoded is None:
+                    return ABSENT
+                value = list(decoded.value)
+                if remember:  # the reader's list is what a run's channel will extend
+                    self._tracker.remember(key, Decoded(decoded.value, decoded.chain, value))
+            return value
+
+        return load
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         configurable = config["configurable"]
@@ -295,6 +318,7 @@ class InMemorySaver(InlineAsyncSaver):
                 if take is not None and len(addresses) >= take:
                     break
         remaining = limit
+        walk = RowDecoder(lambda r: self.serde.loads_typed((r.type, r.data)))
         for thread_id, ns, checkpoint_id in addresses:
             if remaining is not None and remaining <= 0:
                 return
@@ -308,7 +332,7 @@ class InMemorySaver(InlineAsyncSaver):
                     metadata = peek_metadata(row, self.serde)
                     if not matches(metadata, filter):
                         continue
-                found = self._tuple(thread_id, thread, ns, row, remember=False)
+                found = self._tuple(thread_id, thread, ns, row, remember=False, walk=walk)
             if remaining is not None:
                 remaining -= 1
             yield found
@@ -590,3 +614,11 @@ class InMemorySaver(InlineAsyncSaver):
 
 MemorySaver = InMemorySaver
 """LangGraph's older name for ``InMemorySaver``."""
+
+
+def _constant(value: Any) -> Callable[[], Any]:
+    return lambda: value
+
+
+def _decoder(serde: Any, row: BlobRow) -> Callable[[], Any]:
+    return lambda: serde.loads_typed((row.type, row.data))

@@ -9,7 +9,7 @@ of ``engine/sync.py`` and ``engine/aio.py``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
 from threadloom.engine.effects import (
@@ -23,6 +23,7 @@ from threadloom.engine.effects import (
     Put,
     PutStep,
     PutWrites,
+    RunStopped,
     SaverEffect,
     StartTasks,
     Wire,
@@ -59,7 +60,7 @@ async def result_of(core: Generator[SaverEffect, Any, Any], saver: Any) -> Any:
 
 async def drive(
     core: Generator[Effect, Any, None], saver: Any, workers: Any
-) -> AsyncIterator[tuple[str, Any]]:
+) -> AsyncGenerator[tuple[str, Any], None]:
     """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
     result: Any = None
     try:
@@ -87,5 +88,18 @@ async def drive(
                     yield chunk
             else:
                 result = await saver_call(effect, saver)  # type: ignore[arg-type]
+    except workers.stopped:  # the consumer stopped the run: what the loop owes is saved first
+        await _save_owed(core, saver)
+        raise
     finally:
         workers.close()
+
+
+async def _save_owed(core: Generator[Effect, Any, None], saver: Any) -> None:
+    """Throw ``RunStopped`` into the loop and carry out the saves it yields before it ends."""
+    try:
+        effect = core.throw(RunStopped())
+        while True:
+            effect = core.send(await saver_call(effect, saver))  # type: ignore[arg-type]
+    except (RunStopped, StopIteration):
+        return

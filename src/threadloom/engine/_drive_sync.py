@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 from typing import Any
 
 from threadloom.engine.effects import (
@@ -18,6 +18,7 @@ from threadloom.engine.effects import (
     Put,
     PutStep,
     PutWrites,
+    RunStopped,
     SaverEffect,
     StartTasks,
     Wire,
@@ -54,7 +55,7 @@ def result_of(core: Generator[SaverEffect, Any, Any], saver: Any) -> Any:
 
 def drive(
     core: Generator[Effect, Any, None], saver: Any, workers: Any
-) -> Iterator[tuple[str, Any]]:
+) -> Generator[tuple[str, Any], None, None]:
     """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
     result: Any = None
     try:
@@ -81,5 +82,18 @@ def drive(
                 yield from workers.drain()
             else:
                 result = saver_call(effect, saver)  # type: ignore[arg-type]
+    except workers.stopped:  # the consumer stopped the run: what the loop owes is saved first
+        _save_owed(core, saver)
+        raise
     finally:
         workers.close()
+
+
+def _save_owed(core: Generator[Effect, Any, None], saver: Any) -> None:
+    """Throw ``RunStopped`` into the loop and carry out the saves it yields before it ends."""
+    try:
+        effect = core.throw(RunStopped())
+        while True:
+            effect = core.send(saver_call(effect, saver))  # type: ignore[arg-type]
+    except (RunStopped, StopIteration):
+        return

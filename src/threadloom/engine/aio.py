@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import time
-from collections.abc import AsyncIterator, Generator
+from collections.abc import AsyncGenerator, Generator
 from contextvars import copy_context
 from typing import Any
 
@@ -57,7 +57,7 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
         await asyncio.sleep(delay)
 
 
-def drive(core: Generator[Effect, Any, None], saver: Any) -> AsyncIterator[tuple[str, Any]]:
+def drive(core: Generator[Effect, Any, None], saver: Any) -> AsyncGenerator[tuple[str, Any], None]:
     """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
     return _drive_async.drive(core, saver, _Workers(saver))
 
@@ -66,6 +66,9 @@ class _Workers:
     """The current step's asyncio tasks, and the queue their outcomes and chunks come through."""
 
     __slots__ = ("events", "loop", "running", "saver")
+
+    stopped = (GeneratorExit, asyncio.CancelledError)
+    """What reaches the driver when its consumer stops the run (``aclose()``, a cancel)."""
 
     def __init__(self, saver: Any) -> None:
         self.saver = saver

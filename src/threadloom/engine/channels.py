@@ -9,10 +9,12 @@ is what a saver stores, and ``restore`` rebuilds a channel from it.
 from __future__ import annotations
 
 import collections.abc
+import operator
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from typing import Any, Final
 
+from threadloom._appended import publish, take_note
 from threadloom.errors import (
     EmptyChannelError,
     ErrorCode,
@@ -207,15 +209,23 @@ def _overwrite_value(value: Any) -> tuple[bool, Any]:
 
 
 class BinaryOperatorAggregate(Channel):
-    """Folds every write into the value with ``reducer(current, write)``."""
+    """Folds every write into the value with ``reducer(current, write)``.
 
-    __slots__ = ("reducer", "typ")
+    When a step only appended to a list value (``operator.add`` on two lists, or a reducer that
+    says so, like ``add_messages``), the channel remembers the list it started from, and tells
+    the saver when its value is checkpointed (``threadloom/_appended.py``): the saver then
+    stores the tail without comparing the whole list.
+    """
+
+    __slots__ = ("appended", "reducer", "typ")
 
     def __init__(self, key: str, typ: Any, reducer: Callable[[Any, Any], Any]) -> None:
         super().__init__(key)
         self.typ = typ
         self.reducer = reducer
         self.value = _initial_value(typ)
+        self.appended: tuple[list[Any], int] | None = None
+        """``(list, length)``: the value is that list's first ``length`` elements plus more."""
 
     def fresh(self) -> BinaryOperatorAggregate:
         return BinaryOperatorAggregate(self.key, self.typ, self.reducer)
@@ -225,26 +235,42 @@ class BinaryOperatorAggregate(Channel):
             return self.fresh()
         channel = BinaryOperatorAggregate.__new__(BinaryOperatorAggregate)
         channel.key, channel.typ, channel.reducer = self.key, self.typ, self.reducer
-        channel.value = stored
+        channel.value, channel.appended = stored, None
         return channel
+
+    def checkpoint(self) -> Any:
+        appended = self.appended
+        if appended is not None:
+            publish(self.value, *appended)
+        return self.value
 
     def update(self, values: Sequence[Any]) -> bool:
         if not values:
             return False
+        start = self.value
+        appends = type(start) is list  # so far, the value is ``start`` plus appended elements
         overwritten = False
         for value in values:
             is_overwrite, replacement = _overwrite_value(value)
             if is_overwrite:
                 if overwritten:
                     raise InvalidUpdateError("Can receive only one Overwrite value per super-step.")
-                overwritten = True
+                overwritten, appends = True, False
                 self.value = replacement
             elif overwritten:
                 continue  # writes after an Overwrite in the same step are ignored
             elif self.value is MISSING:
                 self.value = value
+                appends = False
             else:
-                self.value = self.reducer(self.value, value)
+                old = self.value
+                self.value = new = self.reducer(old, value)
+                if self.reducer is operator.add:
+                    appends = appends and type(value) is list and type(new) is list
+                else:
+                    noted = take_note(new, old)  # always taken, so no note outlives its call
+                    appends = appends and noted
+        self.appended = (start, len(start)) if appends and self.value is not start else None
         return True
 
 

@@ -168,3 +168,8 @@ Effect = (
     | NextDone
     | CancelTasks
 )
+
+
+class RunStopped(Exception):  # a signal, not an error users see
+    """Thrown into a run loop when its consumer stops it (a ``break`` out of ``stream()``, a
+    cancelled ``astream()``): the loop yields the saves it still owes, then lets it through."""

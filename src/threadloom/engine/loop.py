@@ -23,6 +23,7 @@ from threadloom.engine.effects import (
     Flush,
     GetTuple,
     PutWrites,
+    RunStopped,
     StartTasks,
     Wire,
 )
@@ -50,7 +51,21 @@ def load_thread(config: RunnableConfig) -> Generator[Effect, Any, Loaded]:
 def run_loop(
     run: Run, runner: TaskRunner, start: list[Effect], relay: StreamRelay | None = None
 ) -> Generator[Effect, Any, None]:
-    """Run ``run`` to its end (or an interrupt); every wait and every save is an effect."""
+    """Run ``run`` to its end (or an interrupt); every wait and every save is an effect.
+
+    Stopped by its consumer (``RunStopped`` thrown in), it saves the writes it holds for the
+    step's checkpoint (the last task's) before it ends, so a resume does not run that task again.
+    """
+    try:
+        yield from _stages(run, runner, start, relay)
+    except RunStopped:
+        yield from run.saves.release(run.checkpoint_config)
+        raise
+
+
+def _stages(
+    run: Run, runner: TaskRunner, start: list[Effect], relay: StreamRelay | None
+) -> Generator[Effect, Any, None]:
     yield Wire(_connector(run, runner, relay))
     for effect in start:
         yield effect

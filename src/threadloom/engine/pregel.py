@@ -12,6 +12,7 @@ import os
 import re
 import warnings
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
+from contextlib import aclosing, closing
 from dataclasses import dataclass
 from typing import Any
 
@@ -403,9 +404,10 @@ class Pregel(StateAPI):
     ) -> Iterator[Any]:
         """Run the graph, yielding chunks of the requested stream mode(s) as they are produced."""
         core, saver, shaped = self._streaming(locals())  # the arguments, by name
-        for chunk in sync_driver.drive(core, saver):
-            if (out := shaped(chunk)) is not SKIP:
-                yield out
+        with closing(sync_driver.drive(core, saver)) as chunks:  # a break saves what is owed
+            for chunk in chunks:
+                if (out := shaped(chunk)) is not SKIP:
+                    yield out
 
     async def astream(
         self,
@@ -424,9 +426,10 @@ class Pregel(StateAPI):
     ) -> AsyncIterator[Any]:
         """Async ``stream``: async nodes are awaited, sync nodes run in a thread."""
         core, saver, shaped = self._streaming(locals())  # the arguments, by name
-        async for chunk in aio.drive(core, saver):
-            if (out := shaped(chunk)) is not SKIP:
-                yield out
+        async with aclosing(aio.drive(core, saver)) as chunks:  # a stop saves what is owed
+            async for chunk in chunks:
+                if (out := shaped(chunk)) is not SKIP:
+                    yield out
 
     def _invocation(
         self,

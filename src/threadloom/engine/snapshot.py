@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, CheckpointTuple, empty_checkpoint
+from threadloom.checkpoint._lazy import LazyDict
+from threadloom.checkpoint.base import (
+    CONFIG_KEY_EXPECTED_HEAD,
+    Checkpoint,
+    CheckpointTuple,
+    empty_checkpoint,
+)
 from threadloom.constants import (
     COPY,
     END,
@@ -27,6 +34,7 @@ from threadloom.constants import (
     RETURN,
     START,
 )
+from threadloom.engine.channels import MISSING, Channel
 from threadloom.engine.core import (
     Task,
     TaskWrites,
@@ -86,8 +94,8 @@ def state_snapshot(
     if saved is None:
         return StateSnapshot({}, (), config, None, None, None, (), ())
     historical = historical or bool(config.get("configurable", {}).get("checkpoint_id"))
-    checkpoint = copy_checkpoint_for_run(saved.checkpoint)
-    channels = channels_from_checkpoint(plan, checkpoint)
+    checkpoint = _versions_copy(saved.checkpoint)
+    channels = ChannelsOnDemand(plan, checkpoint["channel_values"])
     pending = list(saved.pending_writes or [])
     next_version = _version_fn(saver)
     null_writes = [(c, v) for tid, c, v in pending if tid == NULL_TASK_ID and c != RESUME]
@@ -96,7 +104,9 @@ def state_snapshot(
             plan, checkpoint, channels, [TaskWrites("~", INPUT, (), null_writes)], next_version
         )
     step = int(saved.metadata.get("step", -1)) + 1
-    tasks = prepare_tasks(plan, checkpoint, channels, step, config, ns=_ns(config))
+    tasks = prepare_tasks(
+        plan, checkpoint, channels, step, config, ns=_ns(config), read_inputs=False
+    )
     by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
     for tid, chan, value in pending:
         by_task[tid].append((chan, value))
@@ -120,7 +130,12 @@ def state_snapshot(
         shown.append(PregelTask(task.id, task.name, task.path, error, interrupts, state, result))
     if not historical and finished:
         apply_writes(plan, checkpoint, channels, finished, next_version)
-    values = read_channels(channels, plan.stream_channels)
+    keys = plan.stream_channels
+    values = (
+        read_channels(channels, keys)
+        if isinstance(keys, str)
+        else LazyDict(partial(read_channels, channels, keys))
+    )
     interrupts = tuple(i for t in shown for i in t.interrupts)
     return StateSnapshot(
         values=values,
@@ -132,6 +147,47 @@ def state_snapshot(
         tasks=tuple(shown),
         interrupts=interrupts,
     )
+
+
+def _versions_copy(checkpoint: Checkpoint) -> Checkpoint:
+    """A copy whose version dicts ``apply_writes`` may change; the values are not copied (nor
+    decoded): channels restore from them only when read."""
+    return {
+        **checkpoint,
+        "channel_versions": dict(checkpoint["channel_versions"]),
+        "versions_seen": {k: dict(v) for k, v in checkpoint["versions_seen"].items()},
+    }
+
+
+class ChannelsOnDemand(Mapping[str, Channel]):
+    """The plan's channels, each restored from the checkpoint's values when first used.
+
+    Computing ``next`` and ``tasks`` reads the ``Send`` packets and the trigger channels only,
+    so a snapshot decodes the state it shows (messages, say) only when its values are read.
+    """
+
+    __slots__ = ("_made", "_protos", "_values")
+
+    def __init__(self, plan: Plan, values: Mapping[str, Any]) -> None:
+        self._protos = plan.channels
+        self._values = values
+        self._made: dict[str, Channel] = {}
+
+    def __getitem__(self, name: str) -> Channel:
+        found = self._made.get(name)
+        if found is None:
+            proto = self._protos[name]
+            found = self._made[name] = proto.restore(self._values.get(name, MISSING))
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._protos
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._protos)
+
+    def __len__(self) -> int:
+        return len(self._protos)
 
 
 def _task_result(plan: Plan, writes: Sequence[tuple[str, Any]]) -> Any:

@@ -12,8 +12,9 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Generator, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from contextvars import copy_context
 from typing import Any
 
@@ -76,21 +77,30 @@ def run_task(task: Task, runner: TaskRunner) -> None:
         time.sleep(delay)
 
 
-def drive(core: Generator[Effect, Any, None], saver: Any) -> Iterator[tuple[str, Any]]:
+def drive(core: Generator[Effect, Any, None], saver: Any) -> Generator[tuple[str, Any], None, None]:
     """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
     return _drive_sync.drive(core, saver, _Workers(saver))
 
 
 class _Workers:
-    """The tasks of the current step on threads, and the queue their outcomes and chunks use."""
+    """The tasks of the current step on threads, and the queue their outcomes and chunks use.
 
-    __slots__ = ("events", "futures", "pool", "saver")
+    A step's tasks wait in one queue that at most ``_MAX_WORKERS`` pool jobs empty, rather than
+    one pool job (and one ``Future``, with its lock and condition) per task: a 200-task fan-out
+    cost more in futures than in running its tasks.
+    """
+
+    __slots__ = ("events", "pending", "pool", "saver")
+
+    stopped = (GeneratorExit,)
+    """What reaches the driver when its consumer stops the run (``close()``, a ``break``)."""
 
     def __init__(self, saver: Any) -> None:
         self.saver = saver
         self.events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
         self.pool: ThreadPoolExecutor | None = None
-        self.futures: list[Future[None]] = []
+        self.pending: deque[Task] = deque()
+        """The current step's tasks no worker has taken yet."""
 
     def next_event(self) -> tuple[str, Any]:
         return self.events.get()
@@ -107,14 +117,30 @@ class _Workers:
             self.events.put(("done", effect.tasks[0]))
             return
         self.pool = self.pool or pool_for_run()
-        submit = self.pool.submit
-        self.futures = [  # each task in a context of its own
-            submit(copy_context().run, _run_and_report, task, effect.runner, self.events)
-            for task in effect.tasks
-        ]
+        self.pending = pending = deque(effect.tasks)
+        runner, events = effect.runner, self.events
+        context = copy_context()  # the caller's, as each task starts from it
+
+        def work() -> None:
+            while True:
+                try:
+                    task = pending.popleft()
+                except IndexError:
+                    return
+                context.copy().run(_run_and_report, task, runner, events)  # a context each
+
+        for _ in range(min(len(pending), _MAX_WORKERS)):
+            self.pool.submit(work)
 
     def cancel(self, failed: Task) -> int:
-        return sum(1 for f in self.futures if f.cancel())  # only tasks not started yet
+        """Take back the tasks not started yet; return how many (they never report)."""
+        taken = 0
+        while True:
+            try:
+                self.pending.popleft()
+            except IndexError:
+                return taken
+            taken += 1
 
     def drain(self) -> Iterator[tuple[str, Any]]:
         while True:

@@ -29,6 +29,8 @@ from langchain_core.messages import (
     message_chunk_to_message,
 )
 
+from threadloom._appended import note_appended
+
 __all__ = [
     "REMOVE_ALL_MESSAGES",
     "ConfiguredAddMessages",
@@ -110,6 +112,8 @@ def add_messages(
         return convert_to_messages(convert_to_openai_messages(merged))
     if len(merged) == len(old) + len(new) and merged[len(old) :] == new:
         _KNOWN.remember(merged, [*old_ids, *new_ids])  # the common case: only appends
+        if old is left:  # the channel's list itself: tell the saver only a tail is new
+            note_appended(merged, old)
     return merged
 
 

@@ -66,6 +66,27 @@ def _copy_value(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+def _copy_plain_value(value: Any) -> dict[str, Any] | None:
+    """``_copy_value(value)`` when it is a ``dict`` with ``str`` keys, else None (then the
+    caller validates it the slow way, which raises with the bad key)."""
+    if type(value) is not dict:
+        return None
+    copied: dict[str, Any] = {}
+    for k, v in value.items():
+        if type(k) is not str:
+            return None
+        copied[k] = v if type(v) in _EXACT_SCALARS else _copy_value(v)
+    return copied
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _stamp_datetime(micros: int) -> datetime:
+    """A store clock reading (microseconds since the epoch) as an aware UTC datetime."""
+    return _EPOCH + timedelta(microseconds=micros)
+
+
 @dataclass(slots=True, eq=False)
 class _Record:
     """One stored item and its bookkeeping."""
@@ -76,8 +97,10 @@ class _Record:
     key: str
     value: dict[str, Any]
     """Owned by the store: copied on the way in and on the way out."""
-    created_at: datetime
-    updated_at: datetime
+    created: int
+    updated: int
+    """Store clock readings (microseconds since the epoch): a put only reads the clock, the
+    datetimes are made when an item is read."""
     seq: int
     """Write order; the store clock is strictly increasing, so this orders updated_at too."""
     ttl: float | None
@@ -93,8 +116,8 @@ class _Record:
             value=_copy_value(self.value),
             key=self.key,
             namespace=self.namespace,
-            created_at=self.created_at,
-            updated_at=self.updated_at,
+            created_at=_stamp_datetime(self.created),
+            updated_at=_stamp_datetime(self.updated),
         )
 
     def search_item(self, score: float | None) -> SearchItem:
@@ -102,8 +125,8 @@ class _Record:
             self.namespace,
             self.key,
             _copy_value(self.value),
-            self.created_at,
-            self.updated_at,
+            _stamp_datetime(self.created),
+            _stamp_datetime(self.updated),
             score,
         )
 
@@ -124,17 +147,18 @@ class _Plan:
 
 
 class _Clock:
-    """UTC time that never repeats or goes back, so write order is updated_at order."""
+    """UTC time in microseconds that never repeats or goes back, so write order is updated_at
+    order. Read under the store's lock."""
 
     __slots__ = ("_last",)
 
     def __init__(self) -> None:
-        self._last = datetime.min.replace(tzinfo=UTC)
+        self._last = 0
 
-    def now(self) -> datetime:
-        now = datetime.now(UTC)
+    def now(self) -> int:
+        now = time.time_ns() // 1000
         if now <= self._last:
-            now = self._last + timedelta(microseconds=1)
+            now = self._last + 1
         self._last = now
         return now
 
@@ -198,6 +222,21 @@ class InMemoryStore(BaseStore):
         ttl: float | NotProvided | None = NOT_PROVIDED,
     ) -> None:
         """Store ``value`` at ``(namespace, key)``, replacing what was there."""
+        if (
+            ttl is NOT_PROVIDED
+            and index is None
+            and self._index is None
+            and self.ttl_config is None
+            and type(namespace) is tuple
+            and type(key) is str
+            and namespace in self._data  # checked when its first item was written
+        ):
+            # The hot path of the hot path: a plain dict into a namespace already in use.
+            copied = _copy_plain_value(value)
+            if copied is not None:
+                with self._lock:
+                    self._put((namespace, key), copied, None, 0.0)
+                return
         op = self._put_op(namespace, key, value, index, ttl)  # checks namespace, value, ttl
         if index is not None and index is not False:
             self.batch([op])  # field paths are checked by validate_ops
@@ -369,16 +408,23 @@ class InMemoryStore(BaseStore):
         names: tuple[str, ...],
     ) -> None:
         """Apply one checked and embedded put: the value, then its vectors (one per name)."""
-        record = self._put(where, op, now)
+        value = op.value
+        assert value is not None
+        copied = _copy_value(value if type(value) is dict else dict(value))
+        record = self._put(where, copied, op.ttl, now)
         if names and vectors is not None and self._vectors is not None:
             self._vectors.put(where[0], record.id, vectors)
             record.vector_names = names
 
-    def _put(self, where: tuple[tuple[str, ...], str], op: PutOp, now: float) -> _Record:
-        """Write the value and bookkeeping; the caller adds the new vectors."""
+    def _put(
+        self,
+        where: tuple[tuple[str, ...], str],
+        value: dict[str, Any],
+        ttl: float | None,
+        now: float,
+    ) -> _Record:
+        """Write the (already copied) value and bookkeeping; the caller adds the new vectors."""
         namespace, key = where
-        value = op.value
-        assert value is not None
         stamp = self._clock.now()
         self._seq += 1
         bucket = self._data.get(namespace)
@@ -388,17 +434,19 @@ class InMemoryStore(BaseStore):
                 self._under.setdefault(namespace[:i], set()).add(namespace)
         record = bucket.get(key)
         if record is None:
-            record = _Record(self._next_id, namespace, key, {}, stamp, stamp, 0, None, None, ())
+            record = _Record(self._next_id, namespace, key, value, stamp, stamp, 0, None, None, ())
             self._next_id += 1
             bucket[key] = record
             self._by_id[record.id] = record
-        elif record.vector_names:
-            self._drop_vectors(record)
-        record.value = _copy_value(value if type(value) is dict else dict(value))
-        record.updated_at = stamp
+        else:
+            if record.vector_names:
+                self._drop_vectors(record)
+            record.value = value
+            record.updated = stamp
         record.seq = self._seq
-        record.ttl = ttl = op.ttl
-        record.expires_at = None if ttl is None else deadline(now, ttl)
+        if ttl is not None or record.ttl is not None:
+            record.ttl = ttl
+            record.expires_at = None if ttl is None else deadline(now, ttl)
         return record
 
     def _drop_vectors(self, record: _Record) -> None:

@@ -1,6 +1,6 @@
 """``SqliteSaver``: checkpoints in a SQLite file, durable across processes and restarts.
 
-A thin driver over ``_core.SqlCore``, which decides every operation as a generator of effects
+A thin driver over ``_core.SqliteCore``, which decides every operation as a generator of effects
 (statements in ``_statements``); the async saver (``aio.AsyncSqliteSaver``) drives the same core
 on aiosqlite.
 
@@ -39,7 +39,7 @@ from threadloom.checkpoint.sqlite._checks import (
     describe,
     storage_error,
 )
-from threadloom.checkpoint.sqlite._core import SqlCore
+from threadloom.checkpoint.sqlite._core import SqliteCore
 from threadloom.checkpoint.sqlite._effects import (
     Attempt,
     Effect,
@@ -83,7 +83,7 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
         super().__init__(serde=serde)
         self.conn = conn
         self._lock = threading.RLock()
-        self._core = SqlCore(check_synchronous(synchronous))
+        self._core = SqliteCore(check_synchronous(synchronous))
 
     @classmethod
     @contextmanager

@@ -19,12 +19,38 @@ from typing import Any, Final
 from threadloom.checkpoint._metadata_filter import sql_condition
 
 __all__ = [
+    "ANY_CHECKPOINT",
     "BEGIN_READ",
     "BEGIN_WRITE",
+    "BLOB_BASES_OF_THREAD",
+    "BLOB_ROWS",
+    "CHECKPOINTS_OF_RUNS",
     "COMMIT",
+    "COPY_THREAD",
+    "DELETE_BLOB",
+    "DELETE_THREAD",
+    "DELETE_VALUES_AND_WRITES",
+    "DROP_CHECKPOINT",
+    "HEADERS_AT",
+    "HEADERS_OF_THREAD",
+    "HEAD_ADDRESS",
+    "HEAD_ID",
+    "INSERT_BLOB",
+    "KEEP_WRITES",
+    "LIST_ADDRESSES",
+    "LOCK_HEAD",
     "MIGRATIONS",
+    "PARAM",
+    "PRUNE_INFO",
+    "REPLACE_WRITES",
     "ROLLBACK",
+    "SIZE_OF_BLOBS",
+    "SIZE_OF_CHECKPOINTS",
+    "SIZE_OF_WRITES",
+    "STORED_VERSIONS",
     "SYNCHRONOUS_LEVELS",
+    "UPSERT_CHECKPOINT",
+    "WRITES_AT",
     "check_synchronous",
     "filter_conditions",
     "version_of",
@@ -286,3 +312,10 @@ WRITES_AT: Final = (
     "task_path FROM writes WHERE (thread_id, checkpoint_ns, checkpoint_id) IN " + _json_tuples(3)
 )
 """The pending writes of many checkpoints."""
+
+# -- what only PostgreSQL needs ------------------------------------------------------------
+
+PARAM: Final = "?"
+"""The parameter marker of the driver (sqlite3's qmark style)."""
+LOCK_HEAD: Final[str | None] = None
+"""No per-thread lock: ``BEGIN IMMEDIATE`` already makes every writer of the file take turns."""

@@ -1,6 +1,6 @@
 """``AsyncSqliteSaver``: the SQLite checkpointer on an ``aiosqlite.Connection``.
 
-A thin async driver over ``_core.SqlCore`` (the same core as ``SqliteSaver``), on aiosqlite's
+A thin async driver over ``_core.SqliteCore`` (the same core as ``SqliteSaver``), on aiosqlite's
 public API: each statement runs on aiosqlite's connection thread, so the event loop never blocks
 on disk. The sync methods hand the call to the saver's loop when called from another thread, and
 refuse on the loop's own thread (waiting there would deadlock), as LangGraph's do.
@@ -12,15 +12,15 @@ import asyncio
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
 
+from threadloom.checkpoint._loop_sync import LoopSyncSaver
 from threadloom.checkpoint.base import (
-    BaseCheckpointSaver,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
@@ -38,7 +38,7 @@ from threadloom.checkpoint.sqlite._checks import (
     describe,
     storage_error,
 )
-from threadloom.checkpoint.sqlite._core import SqlCore
+from threadloom.checkpoint.sqlite._core import SqliteCore
 from threadloom.checkpoint.sqlite._effects import (
     Attempt,
     Effect,
@@ -58,7 +58,7 @@ __all__ = ["AsyncSqliteSaver"]
 T = TypeVar("T")
 
 
-class AsyncSqliteSaver(BaseCheckpointSaver[str]):
+class AsyncSqliteSaver(LoopSyncSaver):
     """A checkpointer backed by an ``aiosqlite.Connection``; same tables as ``SqliteSaver``.
 
     Made inside a running event loop, on an open ``aiosqlite.Connection``
@@ -67,6 +67,9 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
     """
 
     _NAME = "AsyncSqliteSaver"
+    _core: SqliteCore
+
+    _sync_twin = "SqliteSaver"
 
     def __init__(
         self,
@@ -80,7 +83,7 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         self.conn = conn
         self.loop = asyncio.get_running_loop()
         self._lock = asyncio.Lock()
-        self._core = SqlCore(check_synchronous(synchronous))
+        self._core = SqliteCore(check_synchronous(synchronous))
 
     @classmethod
     @asynccontextmanager
@@ -142,22 +145,14 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
             raise storage_error(exc, describe(effect), path, waited, self._NAME) from exc
         return None
 
+    async def _next_found(self, steps: Steps[None]) -> CheckpointTuple | None:
+        return await self._drive(until_found(steps))
+
     def _sync(self, coro: Coroutine[Any, Any, T]) -> T:
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
         if self.loop.is_closed():  # the saver outlived its asyncio.run()
             coro.close()
             raise closed_error(self._NAME)
-        if running is self.loop:
-            coro.close()
-            raise asyncio.InvalidStateError(
-                "AsyncSqliteSaver's sync methods cannot be called from its event loop's thread "
-                "(waiting there would deadlock): use the async methods (ainvoke, aget_tuple, "
-                "...) or a SqliteSaver for sync code."
-            )
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+        return super()._sync(coro)
 
     # -- the API ------------------------------------------------------------------------------
 
@@ -177,7 +172,7 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
         steps = self._core.list_checkpoints(self.serde, config, filter, before, limit)
-        while (found := await self._drive(until_found(steps))) is not None:
+        while (found := await self._next_found(steps)) is not None:
             yield found  # each checkpoint is read when the caller asks for it
 
     async def aput(
@@ -234,71 +229,3 @@ class AsyncSqliteSaver(BaseCheckpointSaver[str]):
         return await self._drive(self._core.thread_size_report(thread_id))
 
     get_next_version = staticmethod(next_string_version)
-
-    # -- sync: handed to the saver's loop from other threads ---------------------------------
-
-    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return self._sync(self.aget_tuple(config))
-
-    def list(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> Iterator[CheckpointTuple]:
-        steps = self._core.list_checkpoints(self.serde, config, filter, before, limit)
-        while (found := self._sync(self._drive(until_found(steps)))) is not None:
-            yield found
-
-    def put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        return self._sync(self.aput(config, checkpoint, metadata, new_versions))
-
-    def put_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        self._sync(self.aput_writes(config, writes, task_id, task_path))
-
-    def put_step(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[TaskWrites],
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        return self._sync(self.aput_step(config, writes, checkpoint, metadata, new_versions))
-
-    def delete_thread(self, thread_id: str) -> None:
-        self._sync(self.adelete_thread(thread_id))
-
-    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        self._sync(self.adelete_for_runs(run_ids))
-
-    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        self._sync(self.acopy_thread(source_thread_id, target_thread_id))
-
-    def prune(
-        self,
-        thread_ids: Sequence[str],
-        *,
-        strategy: PruneStrategy = "keep_latest",
-        keep_last: int | None = None,
-        before: datetime | None = None,
-    ) -> None:
-        self._sync(self.aprune(thread_ids, strategy=strategy, keep_last=keep_last, before=before))
-
-    def thread_size_report(self, thread_id: str) -> ThreadSizeReport:
-        """Counts and stored bytes of one thread (all zero for an unknown thread)."""
-        return self._sync(self.athread_size_report(thread_id))

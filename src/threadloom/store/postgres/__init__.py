@@ -101,13 +101,20 @@ class PostgresStore(BaseStore):
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops`` in one transaction; reads see the store before the batch's writes."""
         prepared = embed_sync(self._core.index, self._core.prepare(list(ops)))
-        return self._connector.run(lambda: self._core.apply(prepared), "running a store batch")
+        return self._connector.run(
+            lambda: self._core.apply(prepared),
+            "running a store batch",
+            atomic=self._core.atomic(prepared),
+        )
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async twin of ``batch``: embeds with the async embedder, runs SQL in a thread."""
         prepared = await embed_async(self._core.index, self._core.prepare(list(ops)))
         return await asyncio.to_thread(
-            self._connector.run, lambda: self._core.apply(prepared), "running a store batch"
+            self._connector.run,
+            lambda: self._core.apply(prepared),
+            "running a store batch",
+            atomic=self._core.atomic(prepared),
         )
 
     # -- TTL ---------------------------------------------------------------------------------

@@ -4,15 +4,19 @@ Step 1 (``store._batch.prepare_batch``) checks the ops and embeds every text bef
 a bad op or a failing embedder changes nothing. Step 2 (:meth:`PgStoreCore.apply`) is one unit of
 work for ``threadloom._postgres``: one transaction, reads first (they see the store as it was
 before the batch, like InMemoryStore and SqliteStore), then the writes as one multi-row statement
-per kind. The driver retries the unit once if the connection drops before COMMIT.
+per kind (vectors by one binary COPY). The driver retries the unit once if the connection drops
+before COMMIT. A lone read runs without a transaction (``atomic``).
 
-Vector search decides per search how to be right (the issue: an index searched first and a
-namespace filter applied after finds a fifth of the true top 10 inside one user's namespace):
+Vector search decides per search how to be right (an index searched first and a namespace
+filter applied after finds a fifth of the true top 10 inside one user's namespace), from the
+vector counts per namespace that triggers keep, in the same statement as the exact search:
 
 - the searched namespaces hold at most ``EXACT_CANDIDATES`` vectors (one user's memories, the
   common case) → exact: every candidate scored, through the namespace index, recall 1;
 - more → the HNSW index with pgvector 0.8's iterative scan, which keeps walking the graph until
-  enough rows pass the namespace and value filters, then the best vector per item.
+  enough rows pass the namespace and value filters, then the best vector per item. ``setup()``
+  builds that index once the store holds ``EXACT_CANDIDATES`` vectors (below, it would only slow
+  every write); until then large searches stay exact and a warning says to run ``setup()``.
 """
 
 from __future__ import annotations
@@ -75,6 +79,8 @@ class PgStoreCore:
         self.has_vectors = False
         """The database has a vector table (maybe from another store's index configuration)."""
         self._warned_no_index = False
+        self._indexed = False
+        """The HNSW index was seen (checked again while it was not)."""
         self._clock = MicrosClock()
         self.time = time.time
         """Epoch seconds, for expiry (tests may replace it)."""
@@ -91,11 +97,12 @@ class PgStoreCore:
             yield Query(self.spec.create_table())
             for statement in self.spec.create_indexes():
                 yield Query(statement)
+        yield from self.check()  # e.g. dims differing from the stored vectors: nothing is built
+        if self.spec is not None and self.spec.kind == "hnsw":
             ((stored,),) = yield Query(sql.COUNT_AT_LEAST, (sql.EXACT_CANDIDATES,))
-            if self.spec.kind == "hnsw" and stored >= sql.EXACT_CANDIDATES:
-                yield Query("SET LOCAL maintenance_work_mem = '256MB'")  # a faster build
+            if stored >= sql.EXACT_CANDIDATES:
+                yield Query(sql.BUILD_MEMORY)
                 yield Query(self.spec.create_ann_index())
-        yield from self.check()
 
     def check(self) -> Steps[None]:
         """Refuse a database that was not set up for this store; learn its vector column."""
@@ -123,6 +130,13 @@ class PgStoreCore:
         return prepare_batch(ops, self.index, self.store_name, encode_value)
 
     # -- step 2: one transaction -------------------------------------------------------------
+
+    @staticmethod
+    def atomic(batch: Prepared) -> bool:
+        """Whether ``apply`` needs a transaction: a batch that writes, or several reads that
+        must see one state. A lone read (and the TTL refresh it may do) is safe without one,
+        and saves the BEGIN and COMMIT round trips."""
+        return bool(batch.puts) or len(batch.ops) > 1
 
     def apply(self, batch: Prepared) -> Steps[list[Result]]:
         """Answer the reads, then write; the driver runs this as one transaction."""
@@ -206,15 +220,25 @@ class PgStoreCore:
         assert spec is not None
         assert op.query is not None
         query = sql.encode_vectors(np.asarray(batch.queries[op.query]).reshape(1, -1))[0]
-        where, params = sql.prefix_range(op.namespace_prefix, "v.prefix")
-        exact = spec.kind == "flat"
+        namespaces, ns_params = sql.prefix_range(op.namespace_prefix, "v.prefix")
+        where, params, join = namespaces + extra, ns_params + extra_params, bool(extra)
+        fields = len(self.index.fields) if self.index is not None else 1
+        read = need * max(2, fields)  # vector rows holding the best `need` items (nearly always)
+        statement = spec.counted_exact_items(namespaces, where, join)
+        counted = yield Query(statement, [*ns_params, query, *params, read, need])
+        candidates = int(counted[0][-1])
+        exact = spec.kind == "flat" or candidates <= sql.EXACT_CANDIDATES
+        rows: list[tuple[Any, ...]] = [row[:-1] for row in counted if row[0] is not None]
         if not exact:
-            ((candidates,),) = yield Query(spec.count_candidates(where), params)
-            exact = candidates <= sql.EXACT_CANDIDATES
-        if not exact:
-            ((indexed,),) = yield Query(spec.ann_index_exists)
-            exact = not indexed
-            if exact and not self._warned_no_index:
+            if not self._indexed:  # built by some worker's setup(); it stays once built
+                ((self._indexed,),) = yield Query(spec.ann_index_exists)
+            if self._indexed:
+                yield Query(spec.index_settings(read))
+                statement = spec.top_items(where, join, indexed=True)
+                rows = yield Query(statement, [query, *params, query, read, need])
+                yield Query(sql.RESET_INDEX_SETTINGS)
+                return rows
+            if not self._warned_no_index:
                 self._warned_no_index = True
                 logger.warning(
                     "%s: more than %d vectors to search and no HNSW index yet, so searches "
@@ -223,16 +247,9 @@ class PgStoreCore:
                     self.store_name,
                     sql.EXACT_CANDIDATES,
                 )
-        where, params, join = where + extra, params + extra_params, bool(extra)
-        if exact:
-            rows: list[tuple[Any, ...]] = yield Query(
-                spec.exact_search(where, join), [query, *params, need]
-            )
-            return rows
-        fields = len(self.index.fields) if self.index is not None else 1
-        read = need * max(2, fields)  # enough vector rows for `need` distinct items
-        yield Query(spec.index_settings(read))
-        rows = yield Query(spec.index_search(where, join), [query, *params, query, read, need])
+        if len(rows) < need and read < candidates:  # not scored yet, or items with many vectors
+            statement = spec.top_items(where, join, indexed=False)
+            rows = yield Query(statement, [query, *params, candidates, need])
         return rows
 
     def _write(self, batch: Prepared, now: float) -> Steps[None]:

@@ -11,9 +11,11 @@ Encoding decisions (shared with SqliteStore where the databases allow, so rows d
 - Values are ``jsonb`` (filters run in SQL over them); timestamps are integer microseconds since
   the epoch, so ``updated_at DESC`` orders writes exactly; ``expires_at`` is epoch seconds.
 - Vectors live in pgvector, one row per embedded field, with a copy of the item's prefix so a
-  search inside one namespace reads only that namespace's vectors. The vector table and its
-  index depend on the ``index`` configuration, so ``setup()`` creates them (idempotently) after
-  the versioned migrations, in the same transaction.
+  search inside one namespace reads only that namespace's vectors, and a count of vectors per
+  namespace kept by statement triggers. The vector table depends on the ``index``
+  configuration (dims, ``vector`` or ``halfvec``), so ``setup()`` creates it (idempotently)
+  after the versioned migrations, in the same transaction, and the HNSW index once the table
+  is large enough to need one (``EXACT_CANDIDATES``).
 - Tables are named ``threadloom_store*``: a database that also holds LangGraph's ``store`` tables
   keeps both apart.
 """
@@ -66,6 +68,31 @@ MIGRATIONS: Final = Migrations(
 
 ITEMS: Final = "threadloom_store"
 VECTORS: Final = "threadloom_store_vectors"
+COUNTS: Final = "threadloom_store_vector_counts"
+
+_COUNTED: Final = (
+    # One row per namespace holding vectors (never a zero row), so a search knows in one index
+    # range whether its namespaces hold few vectors (exact search) or many (the HNSW index).
+    f'CREATE TABLE IF NOT EXISTS {COUNTS} (prefix text COLLATE "C" PRIMARY KEY, n bigint NOT NULL)',
+    f"CREATE OR REPLACE FUNCTION {COUNTS}_keep() RETURNS trigger LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  IF TG_OP = 'INSERT' THEN"
+    f"   INSERT INTO {COUNTS} AS c (prefix, n)"
+    "    SELECT prefix, count(*) FROM new_rows GROUP BY prefix ORDER BY prefix"
+    "    ON CONFLICT (prefix) DO UPDATE SET n = c.n + excluded.n;"
+    "  ELSE"
+    f"   UPDATE {COUNTS} AS c SET n = c.n - d.n"
+    "    FROM (SELECT prefix, count(*) AS n FROM old_rows GROUP BY prefix) d"
+    "    WHERE c.prefix = d.prefix;"
+    f"   DELETE FROM {COUNTS} WHERE n <= 0;"
+    "  END IF;"
+    "  RETURN NULL;"
+    " END $$",
+    f"CREATE OR REPLACE TRIGGER {VECTORS}_counted_insert AFTER INSERT ON {VECTORS}"
+    f" REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION {COUNTS}_keep()",
+    f"CREATE OR REPLACE TRIGGER {VECTORS}_counted_delete AFTER DELETE ON {VECTORS}"
+    f" REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION {COUNTS}_keep()",
+)
 
 ITEM_COLUMNS: Final = (
     "s.id, s.prefix, s.key, s.value::text, s.created_at, s.updated_at, s.ttl_minutes, s.expires_at"
@@ -115,6 +142,7 @@ EXACT_CANDIDATES: Final = 10_000
 Also the size from which ``setup()`` builds the HNSW index: below it every search is exact, so
 an index would only slow down every write (pgvector updates an HNSW graph row by row).
 """
+BUILD_MEMORY: Final = "SET LOCAL maintenance_work_mem = '256MB'"  # the HNSW build, in memory
 COUNT_AT_LEAST: Final = f"SELECT count(*) FROM (SELECT 1 FROM {VECTORS} LIMIT %s) c"
 
 
@@ -215,10 +243,12 @@ class VectorSpec:
         )
 
     def create_indexes(self) -> list[str]:
-        """The indexes every vector table has (by item, by namespace)."""
+        """The indexes every vector table has (by item, by namespace), and the vector counts
+        per namespace, kept by statement triggers in the writing transaction."""
         return [
             f"CREATE INDEX IF NOT EXISTS {VECTORS}_item_idx ON {VECTORS} (item_id)",
             f"CREATE INDEX IF NOT EXISTS {VECTORS}_prefix_idx ON {VECTORS} (prefix)",
+            *_COUNTED,
         ]
 
     @property
@@ -284,49 +314,73 @@ class VectorSpec:
         parts.append(_COPY_TRAILER)
         return b"".join(parts)
 
-    def count_candidates(self, where: str) -> str:
-        """How many vectors lie in the searched namespaces, counting at most one past exact."""
-        return (
-            f"SELECT count(*) FROM (SELECT 1 FROM {VECTORS} v WHERE {where}"
-            f" LIMIT {EXACT_CANDIDATES + 1}) c"
-        )
+    def top_items(self, where: str, join_items: bool, *, indexed: bool) -> str:
+        """The best ``limit`` items by their best vector among the ``rows`` best vectors.
 
-    def exact_search(self, where: str, join_items: bool) -> str:
-        """Every candidate vector scored; the best per item, best items first.
+        ``indexed``: the HNSW index is walked in distance order (iteratively, until enough rows
+        pass the filters); otherwise every candidate is scored (a top-N sort, exact). Items have
+        few vectors each, so the best ``rows`` vectors hold the best items; the caller reads
+        more when they did not.
 
-        Parameters: query vector, ``where``'s parameters, limit.
+        Parameters: query vector, ``where``'s parameters, [query vector if ``indexed``], rows,
+        limit.
         """
         join = f" JOIN {ITEMS} s ON s.id = v.item_id" if join_items else ""
-        return (
-            f"SELECT {ITEM_COLUMNS}, b.score FROM ("
-            f"SELECT v.item_id, max({self.score_sql}) AS score FROM {VECTORS} v{join}"
-            f" WHERE {where} GROUP BY v.item_id ORDER BY score DESC, v.item_id LIMIT %s"
-            f") b JOIN {ITEMS} s ON s.id = b.item_id ORDER BY b.score DESC, b.item_id"
-        )
-
-    def index_search(self, where: str, join_items: bool) -> str:
-        """The HNSW index walked in distance order (iteratively, until enough rows pass the
-        filters), then the best per item.
-
-        Parameters: query vector, ``where``'s parameters, query vector, rows to read, limit.
-        """
-        join = f" JOIN {ITEMS} s ON s.id = v.item_id" if join_items else ""
+        order = self.distance_sql if indexed else "score DESC"
         return (
             f"SELECT {ITEM_COLUMNS}, b.score FROM ("
             "SELECT c.item_id, max(c.score) AS score FROM ("
             f"SELECT v.item_id, {self.score_sql} AS score FROM {VECTORS} v{join}"
-            f" WHERE {where} ORDER BY {self.distance_sql} LIMIT %s"
+            f" WHERE {where} ORDER BY {order} LIMIT %s"
             ") c GROUP BY c.item_id ORDER BY score DESC, c.item_id LIMIT %s"
             f") b JOIN {ITEMS} s ON s.id = b.item_id ORDER BY b.score DESC, b.item_id"
         )
 
+    def counted_exact_items(self, namespaces: str, where: str, join_items: bool) -> str:
+        """How many vectors the searched namespaces hold and, when they are few, the exact
+        ``top_items``, in one statement.
+
+        The count comes from the per-namespace counts the triggers keep: one short index range
+        however many vectors there are (every counted namespace holds at least one vector, so
+        reading ``EXACT_CANDIDATES + 1`` of them tells small from large). It gates the scoring
+        (a one-time filter: with many candidates nothing is scored), so the common search,
+        inside one user's namespace, is one round trip. Always returns at least one row; its
+        last column is the count, and rows without an item (NULL id) are not hits.
+
+        Parameters: ``namespaces``' parameters, query vector, ``where``'s parameters, rows, limit.
+        """
+        join = f" JOIN {ITEMS} s ON s.id = v.item_id" if join_items else ""
+        gate = "TRUE" if self.kind == "flat" else f"n.n <= {EXACT_CANDIDATES}"
+        return (
+            "WITH n AS (SELECT coalesce(sum(n), 0) AS n FROM ("
+            f"SELECT v.n FROM {COUNTS} v WHERE {namespaces} LIMIT {EXACT_CANDIDATES + 1}) c)"
+            f" SELECT {ITEM_COLUMNS}, b.score, n.n FROM n LEFT JOIN LATERAL ("
+            "SELECT c.item_id, max(c.score) AS score FROM ("
+            f"SELECT v.item_id, {self.score_sql} AS score FROM {VECTORS} v{join}"
+            f" WHERE {where} AND {gate} ORDER BY score DESC LIMIT %s"
+            ") c GROUP BY c.item_id ORDER BY score DESC, c.item_id LIMIT %s"
+            f") b ON TRUE LEFT JOIN {ITEMS} s ON s.id = b.item_id"
+            " ORDER BY b.score DESC NULLS LAST, b.item_id"
+        )
+
     def index_settings(self, rows: int) -> str:
-        """Transaction-local HNSW settings: iterative scans so filtered searches fill up."""
+        """HNSW settings for the next search: iterative scans, so filtered searches fill up.
+
+        Set for the session and reset right after the search (``RESET_INDEX_SETTINGS``): a lone
+        search runs without a transaction, where a transaction-local setting would end with the
+        statement that sets it.
+        """
         ef_search = max(self.ef_search, rows)
         return (
-            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true),"
-            f" set_config('hnsw.ef_search', '{min(ef_search, 1000)}', true)"
+            "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', false),"
+            f" set_config('hnsw.ef_search', '{min(ef_search, 1000)}', false)"
         )
+
+
+RESET_INDEX_SETTINGS: Final = (
+    "SELECT set_config(name, reset_val, false) FROM pg_settings"
+    " WHERE name IN ('hnsw.iterative_scan', 'hnsw.ef_search')"
+)
 
 
 def parse_column_type(column_type: str) -> tuple[str, int]:

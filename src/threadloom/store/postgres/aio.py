@@ -89,7 +89,9 @@ class AsyncPostgresStore(BaseStore):
         self._loop = asyncio.get_running_loop()
         prepared = await embed_async(self._core.index, self._core.prepare(list(ops)))
         return await self._connector.run(
-            lambda: self._core.apply(prepared), "running a store batch"
+            lambda: self._core.apply(prepared),
+            "running a store batch",
+            atomic=self._core.atomic(prepared),
         )
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:

@@ -1,10 +1,10 @@
-"""Reading checkpoints from SQLite a page at a time, in a fixed number of queries.
+"""Reading checkpoints from a SQL backend a page at a time, in a fixed number of queries.
 
 A page (the head for ``get_tuple``, a run of a listing) costs three queries, plus one per level
 of delta chain not yet read, whatever its size: the headers, then every value row they name,
 then the missing bases of delta chains level by level, then the pending writes. For the async
-saver each query is a trip to aiosqlite's thread, so this is what keeps a history walk from
-paying a dozen trips per checkpoint.
+SQLite saver each query is a trip to aiosqlite's thread, for PostgreSQL a round trip to the
+server, so this is what keeps a history walk from paying a dozen trips per checkpoint.
 
 A ``Walk`` lives as long as one read (a lookup, or a whole listing): value rows are immutable
 once written, so a row read for one page serves the next, and each row's bytes are decoded once
@@ -15,21 +15,94 @@ per walk: the checkpoints of a history share the elements of their delta chains 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import Any, Protocol
 
-from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, rebuild
+from threadloom.checkpoint._delta import BlobRow, DeltaTracker, rebuild
+from threadloom.checkpoint._lazy import ABSENT, LazyChannelValues
 from threadloom.checkpoint._records import WriteRow, pending_writes, thread_config
+from threadloom.checkpoint._sql_effects import Fetch, Steps
 from threadloom.checkpoint.base import Checkpoint, CheckpointTuple
 from threadloom.checkpoint.serde.base import SerializerProtocol
-from threadloom.checkpoint.sqlite import _statements as sql
-from threadloom.checkpoint.sqlite._effects import Fetch, Steps
 
-__all__ = ["Walk", "read_page"]
+__all__ = ["Statements", "Walk", "read_page"]
 
 Version = str | int | float
 BlobKey = tuple[str, str, str, Version]
 """(thread, ns, channel, version)."""
+
+
+class Statements(Protocol):
+    """What ``_sql_core.SqlCore`` and ``read_page`` need of a backend's statements module.
+
+    Rows go in and out as tuples; a version is bound as ``version_text`` and read back with
+    ``version_of``; many keys are bound as ONE parameter, a JSON array (``HEADERS_AT``,
+    ``BLOB_ROWS``, ``WRITES_AT``, ``STORED_VERSIONS``, ``CHECKPOINTS_OF_RUNS``).
+    """
+
+    @property
+    def PARAM(self) -> str: ...
+    @property
+    def BEGIN_WRITE(self) -> str: ...
+    @property
+    def BEGIN_READ(self) -> str: ...
+    @property
+    def COMMIT(self) -> str: ...
+    @property
+    def LOCK_HEAD(self) -> str | None: ...
+    @property
+    def HEAD_ADDRESS(self) -> str: ...
+    @property
+    def LIST_ADDRESSES(self) -> str: ...
+    @property
+    def HEAD_ID(self) -> str: ...
+    @property
+    def STORED_VERSIONS(self) -> str: ...
+    @property
+    def INSERT_BLOB(self) -> str: ...
+    @property
+    def UPSERT_CHECKPOINT(self) -> str: ...
+    @property
+    def REPLACE_WRITES(self) -> str: ...
+    @property
+    def KEEP_WRITES(self) -> str: ...
+    @property
+    def DELETE_THREAD(self) -> tuple[str, ...]: ...
+    @property
+    def DELETE_VALUES_AND_WRITES(self) -> tuple[str, ...]: ...
+    @property
+    def COPY_THREAD(self) -> tuple[str, ...]: ...
+    @property
+    def DROP_CHECKPOINT(self) -> tuple[str, ...]: ...
+    @property
+    def HEADERS_OF_THREAD(self) -> str: ...
+    @property
+    def BLOB_BASES_OF_THREAD(self) -> str: ...
+    @property
+    def DELETE_BLOB(self) -> str: ...
+    @property
+    def CHECKPOINTS_OF_RUNS(self) -> str: ...
+    @property
+    def PRUNE_INFO(self) -> str: ...
+    @property
+    def ANY_CHECKPOINT(self) -> str: ...
+    @property
+    def SIZE_OF_CHECKPOINTS(self) -> str: ...
+    @property
+    def SIZE_OF_BLOBS(self) -> str: ...
+    @property
+    def SIZE_OF_WRITES(self) -> str: ...
+    @property
+    def HEADERS_AT(self) -> str: ...
+    @property
+    def BLOB_ROWS(self) -> str: ...
+    @property
+    def WRITES_AT(self) -> str: ...
+
+    def version_text(self, version: Version) -> str: ...
+    def version_of(self, text: str) -> Version: ...
+    def filter_conditions(self, filter: Mapping[str, Any]) -> tuple[list[str], list[Any], bool]: ...
 
 
 class Walk:
@@ -48,7 +121,7 @@ class Walk:
             found = self.tails[id(row)] = serde.loads_typed((row.type, row.data))
         return found
 
-    def fetch(self, keys: set[BlobKey]) -> Steps[None]:
+    def fetch(self, sql: Statements, keys: set[BlobKey]) -> Steps[None]:
         """Read the rows of ``keys`` not read yet, in one query (missing ones as None)."""
         keys = {k for k in keys if k not in self.rows}
         if not keys:
@@ -66,12 +139,15 @@ class Walk:
 
 def _missing_bases(walk: Walk, wanted: set[BlobKey], tracker: DeltaTracker) -> set[BlobKey]:
     """Bases of the delta chains under ``wanted`` not read yet (the walk stops at rows read,
-    full values and the tracker's known version)."""
+    full values and the tracker's known version). Once they are read, the walk goes on from
+    them: chains already complete are not walked again."""
     missing: set[BlobKey] = set()
     for key in wanted:
         thread_id, ns, channel, _version = key
         known = tracker.get((thread_id, ns, channel))
         while True:
+            if known is not None and known.version == key[3]:
+                break  # the tracker holds this version decoded: ``rebuild`` stops here too
             row = walk.rows.get(key)
             if row is None or row.kind != "delta" or row.base_version is None:
                 break
@@ -85,6 +161,7 @@ def _missing_bases(walk: Walk, wanted: set[BlobKey], tracker: DeltaTracker) -> s
 
 
 def read_page(
+    sql: Statements,
     serde: SerializerProtocol,
     tracker: DeltaTracker,
     walk: Walk,
@@ -106,9 +183,10 @@ def read_page(
         header: dict[str, Any] = serde.loads_typed((row[3], row[4]))
         decoded_headers[(thread_id, ns, checkpoint_id)] = header
         wanted.update((thread_id, ns, ch, v) for ch, v in header["channel_versions"].items())
-    yield from walk.fetch(wanted)
-    while missing := _missing_bases(walk, wanted, tracker):
-        yield from walk.fetch(missing)
+    yield from walk.fetch(sql, wanted)
+    pending = wanted
+    while pending := _missing_bases(walk, pending, tracker):  # one level of chains per query
+        yield from walk.fetch(sql, pending)
     writes: dict[tuple[str, str, str], list[WriteRow]] = {a: [] for a in headers}
     for thread_id, ns, checkpoint_id, *rest in (yield Fetch(sql.WRITES_AT, (bound,))):
         writes[(thread_id, ns, checkpoint_id)].append(WriteRow(*rest))
@@ -143,37 +221,56 @@ def _values(
     header: dict[str, Any],
     remember_lists: bool,
 ) -> dict[str, Any]:
+    """The checkpoint's values: decoded now for reads of a head (``remember_lists``), when
+    first read for listings (every row they need is in ``walk`` already)."""
     thread_id, ns, _checkpoint_id = address
-    values: dict[str, Any] = {}
+    loaders: dict[str, Callable[[], Any]] = {}
     for channel, version in header["channel_versions"].items():
         row = walk.rows.get((thread_id, ns, channel, version))
         if row is None or row.kind == "empty":
             continue
         if row.length < 0:  # not a list: decoded afresh, so callers get their own copy
-            values[channel] = serde.loads_typed((row.type, row.data))
+            loaders[channel] = partial(serde.loads_typed, (row.type, row.data))
             continue
-        decoded = _list_at(serde, tracker, walk, (thread_id, ns, channel), version)
-        if decoded is None:
-            continue
+        loader = _list_loader(serde, tracker, walk, (thread_id, ns, channel), version)
         if remember_lists:
+            decoded = loader()
+            if decoded is ABSENT:
+                continue
             tracker.remember((thread_id, ns, channel), decoded)
-        values[channel] = list(decoded.value)
-    return values
+            loaders[channel] = partial(list, decoded.value)
+        else:
+            loaders[channel] = partial(_copied, loader)
+    if remember_lists:
+        return {channel: load() for channel, load in loaders.items()}
+    return LazyChannelValues(loaders)
 
 
-def _list_at(
+def _copied(loader: Callable[[], Any]) -> Any:
+    decoded = loader()
+    return ABSENT if decoded is ABSENT else list(decoded.value)
+
+
+def _list_loader(
     serde: SerializerProtocol,
     tracker: DeltaTracker,
     walk: Walk,
     key: tuple[str, str, str],
     version: Version,
-) -> Decoded | None:
-    """A list channel's value at ``version``, rebuilt from the rows the walk read."""
+) -> Callable[[], Any]:
+    """Rebuilds a list channel's value at ``version`` from the rows the walk read (all of its
+    chain, ``read_page`` made sure); returns ``ABSENT`` when a row of the chain is missing,
+    which only damaged storage gives."""
     thread_id, ns, channel = key
     known = tracker.get(key)
-    return rebuild(
-        version,
-        lambda v: walk.rows.get((thread_id, ns, channel, v)),
-        lambda r: walk.decode(serde, r),
-        lambda v: known if known is not None and known.version == v else None,
-    )
+
+    def load() -> Any:
+        decoded = rebuild(
+            version,
+            lambda v: walk.rows.get((thread_id, ns, channel, v)),
+            lambda r: walk.decode(serde, r),
+            lambda v: known if known is not None and known.version == v else None,
+        )
+        return ABSENT if decoded is None else decoded
+
+    return load

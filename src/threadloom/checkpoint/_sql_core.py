@@ -1,0 +1,428 @@
+"""What the SQL checkpointers do, written once as generators of effects for every driver.
+
+Each operation is a generator: it yields an effect (run this statement, pause) and receives its
+result, so the savers (``SqliteSaver`` on ``sqlite3``, ``AsyncSqliteSaver`` on ``aiosqlite``,
+``PostgresSaver`` / ``AsyncPostgresSaver`` on psycopg) are thin drivers that only carry out
+effects. The SQL is not written here: each backend names its statements in a module
+(``sqlite/_statements``, ``postgres/_statements``) handed to the core, and subclasses the core
+for its ``setup``. The rows are the shared ones of ``_records`` and ``_delta``; ``put`` runs the
+shared algorithm of ``_put``.
+
+Transactions are effects too: writes run between the backend's ``BEGIN_WRITE`` and ``COMMIT``
+(SQLite: ``BEGIN IMMEDIATE``, one writer per file; PostgreSQL: ``BEGIN`` then ``LOCK_HEAD``, a
+lock on the (thread, namespace) taken before anything is read, so the expected-head check of two
+writers on one thread is serialized), reads in one snapshot (``BEGIN_READ``). The drivers roll
+back when an operation fails half-way and translate driver errors into ``StorageError``.
+
+The core keeps no serializer: each call takes the saver's, so a clone made by
+``with_allowlist`` (which shares this core, its tracker and its connection) encodes and
+decodes with its own widened serializer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from threadloom.checkpoint._delta import DeltaTracker
+from threadloom.checkpoint._lifecycle import (
+    CheckpointInfo,
+    checkpoints_to_drop,
+    live_blobs,
+    validate_prune_args,
+)
+from threadloom.checkpoint._metadata_filter import filter_json, matches
+from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
+from threadloom.checkpoint._records import (
+    dumps_fast,
+    encode_writes,
+    split_checkpoint,
+    thread_config,
+)
+from threadloom.checkpoint._sql_effects import Exec, Fetch, Found, Steps
+from threadloom.checkpoint._sql_reads import Statements, Walk, read_page
+from threadloom.checkpoint.base import (
+    INTERRUPT,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    PruneStrategy,
+    TaskWrites,
+    ThreadSizeReport,
+    get_serializable_checkpoint_metadata,
+)
+from threadloom.checkpoint.serde.base import SerializerProtocol
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+
+__all__ = ["SqlCore"]
+
+Version = str | int | float
+
+PAGE = 64
+"""The most checkpoints a listing reads in one snapshot."""
+
+
+def _address(config: RunnableConfig) -> tuple[str, str, str | None]:
+    configurable = config["configurable"]
+    return (
+        str(configurable["thread_id"]),
+        configurable.get("checkpoint_ns", ""),
+        configurable.get("checkpoint_id"),
+    )
+
+
+class SqlCore:
+    """Every checkpoint operation of one saver, as generators of effects.
+
+    ``sql`` is the backend's statements module (see ``_sql_reads.Statements``); a backend
+    subclasses this for ``setup``, which every operation runs first (a no-op once done).
+    """
+
+    def __init__(self, sql: Statements) -> None:
+        self.sql = sql
+        self.is_setup = False
+        self.tracker = DeltaTracker()
+        """Per (thread, ns, channel): the list version last written or read: the base for the
+        next delta, and a shortcut when reading the head."""
+        self._begin_write = Fetch(self.sql.BEGIN_WRITE)
+        self._begin_read = Fetch(self.sql.BEGIN_READ)
+        self._commit = Fetch(self.sql.COMMIT)
+
+    def setup(self) -> Steps[None]:
+        """Make the tables ready (the backend's own)."""
+        raise NotImplementedError
+        yield  # pragma: no cover
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def get_tuple(
+        self, serde: SerializerProtocol, config: RunnableConfig
+    ) -> Steps[CheckpointTuple | None]:
+        yield from self.setup()
+        thread_id, ns, checkpoint_id = _address(config)
+        yield self._begin_read
+        if checkpoint_id is None:  # the head: one descending lookup on the primary key
+            found = yield Fetch(self.sql.HEAD_ADDRESS, (thread_id, ns))
+            addresses = [tuple(found[0])] if found else []
+        else:
+            addresses = [(thread_id, ns, checkpoint_id)]
+        page = yield from read_page(
+            self.sql, serde, self.tracker, Walk(), addresses, remember_lists=checkpoint_id is None
+        )
+        yield self._commit
+        return page[0] if page else None
+
+    def list_addresses(
+        self,
+        config: RunnableConfig | None,
+        filter: Mapping[str, Any] | None,
+        before: RunnableConfig | None,
+        limit: int | None,
+    ) -> Steps[list[tuple[str, str, str]]]:
+        """(thread, ns, id) of matching checkpoints, newest first; the filter, ``before`` and
+        ``limit`` run in SQL where exact; the rest is checked on the decoded metadata."""
+        yield from self.setup()
+        configurable = (config or {}).get("configurable", {})
+        clauses: list[str] = []
+        params: list[Any] = []
+        p = self.sql.PARAM
+        if config is not None:
+            clauses.append(f"thread_id = {p}")
+            params.append(str(configurable["thread_id"]))
+        if "checkpoint_ns" in configurable:
+            clauses.append(f"checkpoint_ns = {p}")
+            params.append(configurable["checkpoint_ns"])
+        if configurable.get("checkpoint_id") is not None:
+            clauses.append(f"checkpoint_id = {p}")
+            params.append(configurable["checkpoint_id"])
+        before_id = (before or {}).get("configurable", {}).get("checkpoint_id")
+        if before_id is not None:
+            clauses.append(f"checkpoint_id < {p}")
+            params.append(before_id)
+        exact = True
+        if filter:
+            more, more_params, exact = self.sql.filter_conditions(filter)
+            clauses.extend(more)
+            params.extend(more_params)
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        statement = f"{self.sql.LIST_ADDRESSES}{where}ORDER BY checkpoint_id DESC"
+        if limit is not None and exact:
+            statement += f" LIMIT {int(limit)}"
+        rows: list[tuple[str, str, str]] = yield Fetch(statement, params)
+        return rows
+
+    def list_checkpoints(
+        self,
+        serde: SerializerProtocol,
+        config: RunnableConfig | None,
+        filter: Mapping[str, Any] | None,
+        before: RunnableConfig | None,
+        limit: int | None,
+    ) -> Steps[None]:
+        """Matching checkpoints, newest first, handed out with ``Found`` one at a time.
+
+        They are read when the caller asks, in pages (each in its own snapshot) of 1, 2, 4 ...
+        up to ``PAGE`` checkpoints: ``limit=1`` reads one, a long walk costs a few queries per
+        page rather than per checkpoint, and a checkpoint deleted while the caller iterates is
+        skipped unless its page was already read."""
+        walk = Walk()
+        remaining = limit
+        addresses = yield from self.list_addresses(config, filter, before, limit)
+        start, size = 0, 1
+        while start < len(addresses):
+            chunk = addresses[start : start + size]
+            start, size = start + size, min(2 * size, PAGE)
+            yield self._begin_read
+            page = yield from read_page(
+                self.sql, serde, self.tracker, walk, chunk, remember_lists=False
+            )
+            yield self._commit
+            for item in page:
+                if item is None or (filter and not matches(item.metadata, filter)):
+                    continue
+                if remaining is not None:
+                    if remaining <= 0:
+                        return
+                    remaining -= 1
+                yield Found(item)
+
+    # -- writing ------------------------------------------------------------------------------
+
+    def put(
+        self,
+        serde: SerializerProtocol,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> Steps[RunnableConfig]:
+        return (yield from self.put_step(serde, config, (), checkpoint, metadata, new_versions))
+
+    def put_step(
+        self,
+        serde: SerializerProtocol,
+        config: RunnableConfig,
+        writes: Sequence[TaskWrites],
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> Steps[RunnableConfig]:
+        """The step's task writes and its checkpoint, in one transaction (DECISIONS 3)."""
+        thread_id, ns, parent_id = _address(config)
+        configurable = config["configurable"]
+        header, values = split_checkpoint(checkpoint)
+        tag, data = dumps_fast(serde, header, "checkpoint")
+        merged = get_serializable_checkpoint_metadata(config, metadata)
+        meta_tag, meta_data = dumps_fast(serde, merged, "metadata")
+        encoded_writes = [
+            self._write_rows(serde, config, task_writes, task_id, task_path)
+            for task_id, task_path, task_writes in writes
+        ]
+        yield from self.setup()
+        yield self._begin_write
+        if self.sql.LOCK_HEAD is not None:  # before any row is touched: no lock-order cycles
+            yield Fetch(self.sql.LOCK_HEAD, (thread_id, ns))
+        for statement, rows in encoded_writes:
+            yield Exec(statement, rows)
+        head = (yield Fetch(self.sql.HEAD_ID, (thread_id, ns)))[0][0]
+        pairs = probe(self.tracker, thread_id, ns, values, new_versions)
+        found = yield Fetch(
+            self.sql.STORED_VERSIONS,
+            (thread_id, ns, json.dumps([[ch, self.sql.version_text(v)] for ch, v in pairs])),
+        )
+        stored = {(channel, self.sql.version_of(vtext)) for channel, vtext in found}
+        plan: PutPlan = plan_put(
+            serde, configurable, thread_id, ns, head, values, new_versions, stored, self.tracker
+        )
+        yield Exec(
+            self.sql.INSERT_BLOB,
+            [
+                (
+                    thread_id,
+                    ns,
+                    channel,
+                    self.sql.version_text(version),
+                    row.kind,
+                    row.type,
+                    row.data,
+                    None if row.base_version is None else self.sql.version_text(row.base_version),
+                    row.index,
+                    row.length,
+                )
+                for channel, version, row in plan.rows
+            ],
+        )
+        yield Fetch(
+            self.sql.UPSERT_CHECKPOINT,
+            (
+                thread_id,
+                ns,
+                checkpoint["id"],
+                parent_id,
+                tag,
+                data,
+                meta_tag,
+                meta_data,
+                filter_json(merged),
+                checkpoint["ts"],
+                merged.get("run_id"),
+            ),
+        )
+        yield self._commit
+        remember(self.tracker, thread_id, ns, plan)  # only once committed
+        return thread_config(thread_id, ns, checkpoint["id"])
+
+    def _write_rows(
+        self,
+        serde: SerializerProtocol,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
+    ) -> tuple[str, list[tuple[Any, ...]]]:
+        """The statement and rows of one task's writes (encoded before any transaction)."""
+        thread_id, ns, checkpoint_id = _address(config)
+        if checkpoint_id is None:
+            raise ValueError(
+                f"put_writes for thread {thread_id!r} needs config['configurable']"
+                "['checkpoint_id']: the checkpoint the task ran from."
+            )
+        rows, upsert = encode_writes(serde, writes, task_id, task_path)
+        return (self.sql.REPLACE_WRITES if upsert else self.sql.KEEP_WRITES), [
+            (thread_id, ns, checkpoint_id, r.task_id, r.task_path, r.idx, r.channel, r.type, r.data)
+            for r in rows
+        ]
+
+    def put_writes(
+        self,
+        serde: SerializerProtocol,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
+    ) -> Steps[None]:
+        statement, rows = self._write_rows(serde, config, writes, task_id, task_path)
+        yield from self.setup()
+        yield self._begin_write
+        yield Exec(statement, rows)
+        yield self._commit
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def delete_thread(self, thread_id: str) -> Steps[None]:
+        yield from self.setup()
+        yield self._begin_write
+        for statement in self.sql.DELETE_THREAD:
+            yield Fetch(statement, (str(thread_id),))
+        yield self._commit
+        self.tracker.forget_thread(str(thread_id))
+
+    def copy_thread(self, source: str, target: str) -> Steps[None]:
+        yield from self.setup()
+        yield self._begin_write
+        for statement in self.sql.COPY_THREAD:
+            yield Fetch(statement, (str(target), str(source)))
+        yield self._commit
+        self.tracker.forget_thread(str(target))
+
+    def _drop(self, thread_id: str, ns: str, ids: set[str]) -> Steps[None]:
+        for statement in self.sql.DROP_CHECKPOINT:
+            yield Exec(statement, [(thread_id, ns, checkpoint_id) for checkpoint_id in ids])
+        self.tracker.forget_thread(thread_id)
+
+    def _collect(self, serde: SerializerProtocol, thread_id: str) -> Steps[None]:
+        """Delete values that no remaining checkpoint of the thread needs."""
+        used: list[tuple[tuple[str, str], Version]] = []
+        for ns, tag, data in (yield Fetch(self.sql.HEADERS_OF_THREAD, (thread_id,))):
+            header = serde.loads_typed((tag, data))
+            used.extend(((ns, ch), v) for ch, v in header["channel_versions"].items())
+        stored = {
+            ((ns, ch), self.sql.version_of(v)): None if base is None else self.sql.version_of(base)
+            for ns, ch, v, base in (yield Fetch(self.sql.BLOB_BASES_OF_THREAD, (thread_id,)))
+        }
+        live = live_blobs(used, lambda key, version: stored.get((key, version)))
+        yield Exec(
+            self.sql.DELETE_BLOB,
+            [
+                (thread_id, key[0], key[1], self.sql.version_text(version))
+                for key, version in stored
+                if (key, version) not in live
+            ],
+        )
+        self.tracker.forget_thread(thread_id)
+
+    def delete_for_runs(self, serde: SerializerProtocol, run_ids: Sequence[str]) -> Steps[None]:
+        targets = [str(r) for r in run_ids]
+        if not targets:
+            return
+        yield from self.setup()
+        yield self._begin_write
+        found = yield Fetch(self.sql.CHECKPOINTS_OF_RUNS, (json.dumps(targets),))
+        by_place: dict[tuple[str, str], set[str]] = {}
+        for thread_id, ns, checkpoint_id in found:
+            by_place.setdefault((thread_id, ns), set()).add(checkpoint_id)
+        for (thread_id, ns), ids in by_place.items():
+            yield from self._drop(thread_id, ns, ids)
+        for thread_id in {t for t, _ns in by_place}:
+            yield from self._collect(serde, thread_id)
+        yield self._commit
+
+    def prune(
+        self,
+        serde: SerializerProtocol,
+        thread_ids: Sequence[str],
+        strategy: PruneStrategy,
+        keep_last: int | None,
+        before: datetime | None,
+    ) -> Steps[None]:
+        validate_prune_args(strategy, keep_last, before)
+        yield from self.setup()
+        yield self._begin_write
+        for thread_id in map(str, thread_ids):
+            by_ns: dict[str, list[CheckpointInfo]] = {}
+            for ns, checkpoint_id, parent_id, ts, interrupted in (
+                yield Fetch(self.sql.PRUNE_INFO, (INTERRUPT, thread_id))
+            ):
+                by_ns.setdefault(ns, []).append(
+                    CheckpointInfo(checkpoint_id, parent_id, ts, bool(interrupted))
+                )
+            for ns, infos in by_ns.items():
+                drop = checkpoints_to_drop(
+                    infos, strategy=strategy, keep_last=keep_last, before=before
+                )
+                if drop:
+                    yield from self._drop(thread_id, ns, drop)
+            if (yield Fetch(self.sql.ANY_CHECKPOINT, (thread_id,))):
+                yield from self._collect(serde, thread_id)
+            else:  # nothing left: its writes and values go too
+                for statement in self.sql.DELETE_VALUES_AND_WRITES:
+                    yield Fetch(statement, (thread_id,))
+                self.tracker.forget_thread(thread_id)
+        yield self._commit
+
+    def thread_size_report(self, thread_id: str) -> Steps[ThreadSizeReport]:
+        thread_id = str(thread_id)
+        yield from self.setup()
+        yield self._begin_read
+        checkpoints, namespaces, checkpoint_bytes = (
+            yield Fetch(self.sql.SIZE_OF_CHECKPOINTS, (thread_id,))
+        )[0]
+        blobs, delta_blobs, blob_bytes = (yield Fetch(self.sql.SIZE_OF_BLOBS, (thread_id,)))[0]
+        writes, write_bytes = (yield Fetch(self.sql.SIZE_OF_WRITES, (thread_id,)))[0]
+        yield self._commit
+        return ThreadSizeReport(
+            thread_id=thread_id,
+            checkpoints=checkpoints,
+            namespaces=namespaces,
+            writes=writes,
+            blobs=blobs,
+            delta_blobs=delta_blobs,
+            checkpoint_bytes=checkpoint_bytes,
+            blob_bytes=blob_bytes,
+            write_bytes=write_bytes,
+        )
