@@ -408,6 +408,25 @@ class InvalidChatHistoryError(ValueError):
 __all__ += ["InvalidChatHistoryError", "ToolCallCommandError", "ToolInvocationError"]
 
 
+class UnsupportedParameterError(NotImplementedError):
+    """A LangGraph parameter threadloom accepts in its signatures but does not implement yet.
+
+    Passing it with a non-default value raises this instead of silently ignoring it; ``where`` is
+    the call (``"add_node"``), ``parameter`` its name and ``value`` what was passed.
+    """
+
+    def __init__(self, where: str, parameter: str, value: Any) -> None:
+        self.where, self.parameter, self.value = where, parameter, value
+        super().__init__(
+            f"{where}({parameter}={value!r}): {parameter!r} is not supported in this release of "
+            f"threadloom, and ignoring it would change what your program does. Remove the "
+            f"argument (or pass None) to run without it."
+        )
+
+
+__all__ += ["UnsupportedParameterError"]
+
+
 class CorruptDataError(SerializationError):
     """Stored bytes do not decode: changed after they were written, truncated, or crafted.
 

@@ -185,5 +185,4 @@ def test_plain_fields_give_the_same_texts_as_the_path_walker() -> None:
         ("n", "3.5"),
         ("meta", '{"a": ["x"], "b": 1}'),
         ("tags", '["x", "y"]'),
-        ("flag", "None"),
-    ]
+    ]  # "flag" is None: no text, nothing embedded (as LangGraph)

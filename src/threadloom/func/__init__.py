@@ -11,7 +11,7 @@ import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, get_type_hints
 
 from threadloom.constants import END, PREVIOUS, START, TASKS
 from threadloom.engine._checks import check_backend
@@ -21,6 +21,7 @@ from threadloom.engine.inject import injections_for
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
 from threadloom.graph._schema import collect_types
+from threadloom.graph._unsupported import refuse_unsupported
 from threadloom.types import RetryPolicy
 
 __all__ = ["entrypoint", "task"]
@@ -59,15 +60,21 @@ def task(
     *,
     name: str | None = None,
     retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+    cache_policy: Any = None,
+    timeout: Any = None,
     **kwargs: Any,
 ) -> Any:
-    """Mark a function as a task: each call inside a run is checkpointed and never redone."""
+    """Mark a function as a task: each call inside a run is checkpointed and never redone.
+
+    ``cache_policy`` and ``timeout`` are not supported yet: a value other than ``None`` raises
+    ``UnsupportedParameterError``.
+    """
     retry = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
-    timeout = kwargs.get("timeout")
 
     def decorate(func: Callable[..., Any]) -> _TaskFunction[Any]:
         if timeout is not None and not inspect.iscoroutinefunction(func):
             raise ValueError(f"timeout is only supported for async tasks, not {func!r}")
+        refuse_unsupported("task", cache_policy=cache_policy, timeout=timeout)
         return _TaskFunction(func, name=name, retry=retry)
 
     if __func_or_none__ is not None:
@@ -93,8 +100,10 @@ class entrypoint(Generic[R]):
         context_schema: Any = None,
         cache_policy: Any = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        timeout: Any = None,
         **kwargs: Any,
     ) -> None:
+        refuse_unsupported("entrypoint", cache=cache, cache_policy=cache_policy, timeout=timeout)
         check_backend(checkpointer, "checkpointer", "@entrypoint")
         check_backend(store, "store", "@entrypoint")
         self.checkpointer = checkpointer
@@ -130,7 +139,10 @@ class entrypoint(Generic[R]):
             write=write,
             retry_policy=self.retry_policy,
         )
-        hints = getattr(func, "__annotations__", {})
+        try:  # resolved, so string annotations (`from __future__ import annotations`) count too
+            hints = get_type_hints(func)
+        except Exception:
+            hints = dict(getattr(func, "__annotations__", {}))
         plan = Plan(
             nodes={name: node},
             channels={
@@ -148,7 +160,7 @@ class entrypoint(Generic[R]):
             store=self.store,
             checkpointer=self.checkpointer,
             context_schema=self.context_schema,
-            allowed_types=collect_types(*hints.values()) if isinstance(hints, dict) else (),
+            allowed_types=collect_types(*hints.values()),
             update_writers={name: write},
         )
         graph = Pregel(plan, injections={name: injections_for(func)})

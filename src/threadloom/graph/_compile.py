@@ -24,6 +24,7 @@ from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
 from threadloom.errors import InvalidUpdateError, ParentCommand
+from threadloom.graph._routing import awaiting_routers, call_router, take_routes
 from threadloom.graph._schema import (
     SchemaInfo,
     channels_for,
@@ -47,8 +48,20 @@ class Compiler:
         self.input = schema_info(builder.input_schema)
         self.output = schema_info(builder.output_schema)
         node_schemas = [n.input_schema for n in builder.nodes.values()]
+        self._router_states: dict[str, Callable[[Any, TaskWriteContext], Any]] = {}
         self.state_channels = channels_for(
             [builder.state_schema, builder.output_schema, builder.input_schema, *node_schemas]
+        )
+        # what routers read: the graph's state (never a node's input schema, nor START's raw input)
+        self._router_view = NodeSpec(
+            name="__router__",
+            triggers=(),
+            read=self._reader(self.state),
+            managed=self._managed(self.state),
+            func=_identity,
+            afunc=None,
+            write=lambda output, ctx: [],
+            hidden=True,
         )
 
     def plan(self) -> tuple[Plan, dict[str, tuple[Injection, ...]]]:
@@ -147,13 +160,10 @@ class Compiler:
         nodes = b.nodes
         fast = not branches and not root
 
-        def write(output: Any, ctx: TaskWriteContext) -> list[tuple[str, Any]]:
-            if type(output) is dict and fast:  # the common case, kept short
-                writes = [(k, v) for k, v in output.items() if k in allowed]
-                writes += edge_writes
-                return writes
+        def state_writes(output: Any, gotos: list[Any] | None = None) -> list[tuple[str, Any]]:
+            """The node's writes to state keys (and its gotos, collected into ``gotos``)."""
+            gotos = [] if gotos is None else gotos
             updates: list[tuple[str, Any]] = []
-            gotos: list[Any] = []
             if isinstance(output, Command):
                 _collect_command(output, updates, gotos, root)
             elif isinstance(output, list | tuple) and any(isinstance(o, Command) for o in output):
@@ -164,39 +174,73 @@ class Compiler:
                         updates.extend(update_pairs(item, root=root))
             else:
                 updates = update_pairs(output, root=root)
-            writes = [(k, v) for k, v in updates if k in allowed]
+            return [(k, v) for k, v in updates if k in allowed]
+
+        def router_state(output: Any, ctx: TaskWriteContext) -> Any:
+            return self._router_state(output, state_writes(output), ctx)
+
+        def write(output: Any, ctx: TaskWriteContext) -> list[tuple[str, Any]]:
+            if type(output) is dict and fast:  # the common case, kept short
+                writes = [(k, v) for k, v in output.items() if k in allowed]
+                writes += edge_writes
+                return writes
+            gotos: list[Any] = []
+            writes = state_writes(output, gotos)
             writes += edge_writes
-            for branch in branches:
-                state = ctx.fresh_state(writes)
-                if branch.wants_config:
-                    result = branch.path(state, config=ctx.config)
-                else:
-                    result = branch.path(state)
+            routes = take_routes(ctx) if branches else None  # awaited already (async routers)
+            if branches and routes is None:
+                state = self._router_state(output, writes, ctx)
+                routes = [call_router(branch, state, ctx.config) for branch in branches]
+            for branch, result in zip(branches, routes or (), strict=True):
                 writes.extend(_branch_writes(name, branch, result, nodes))
             for goto in gotos:
                 writes.extend(_goto_writes(goto, nodes))
             return writes
 
+        self._router_states[name] = router_state
         return write
 
     def _start_node(self, joins: dict[str, list[tuple[str, str]]]) -> NodeSpec:
-        def identity(value: Any) -> Any:
-            return value
-
+        write = self._writer(START, joins, input_filter=True)
         return NodeSpec(
             name=START,
             triggers=(START,),
             read=lambda channels: channels[START].get(),
-            func=identity,
-            afunc=None,
-            write=self._writer(START, joins, input_filter=True),
+            func=_identity,
+            afunc=self._routed_afunc(START, _identity, None),
+            write=write,
             hidden=True,
         )
+
+    def _routed_afunc(
+        self, name: str, func: Callable[..., Any], afunc: Any
+    ) -> Callable[..., Any] | None:
+        """``afunc``, wrapped to await the node's async routers when it has some."""
+        branches = list(self.b.branches.get(name, {}).values())
+        if not any(branch.is_async for branch in branches):
+            return afunc  # type: ignore[no-any-return]
+        return awaiting_routers(func, afunc, branches, self._router_states[name])
+
+    def _router_state(
+        self, output: Any, writes: list[tuple[str, Any]], ctx: TaskWriteContext
+    ) -> Any:
+        """What a router is given: the graph state with the node's writes applied.
+
+        As in LangGraph, a node's dict return is laid under a dict state, so the router also sees
+        the keys the node returned that are not state keys (START's: the keys of the input).
+        """
+        view = TaskWriteContext(ctx.channels, self._router_view, ctx.config, ctx.managed_at)
+        state = view.fresh_state(writes)
+        if isinstance(state, dict) and isinstance(output, dict):
+            return {**output, **state}
+        return state
 
     def _node(
         self, node: _Node, joins: dict[str, list[tuple[str, str]]]
     ) -> tuple[NodeSpec, tuple[Injection, ...]]:
         func, afunc, injections = _callables(node.name, node.func)
+        write = self._writer(node.name, joins)
+        afunc = self._routed_afunc(node.name, func, afunc)
         triggers = [f"branch:to:{node.name}"]
         triggers += [
             f"join:{'+'.join(starts)}:{end}"
@@ -210,12 +254,16 @@ class Compiler:
             managed=self._managed(schema_info(node.input_schema)),
             func=func,
             afunc=afunc,
-            write=self._writer(node.name, joins),
+            write=write,
             retry_policy=node.retry_policy,
             metadata=node.metadata,
             subgraph=node.func if isinstance(node.func, Pregel) else None,
         )
         return spec, injections
+
+
+def _identity(value: Any) -> Any:
+    return value
 
 
 def _callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tuple[Injection, ...]]:

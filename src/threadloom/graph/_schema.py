@@ -137,8 +137,8 @@ def channels_for(schemas: list[Any]) -> dict[str, Channel]:
     """Channels for every key of every schema, merged by name."""
     channels: dict[str, Channel] = {}
     for schema in schemas:
-        if not has_keys(schema):
-            channels.setdefault(ROOT, LastValue(ROOT))
+        if not has_keys(schema):  # a root schema: Annotated[list, add] keeps its reducer
+            channels.setdefault(ROOT, _channel_for(ROOT, schema))
             continue
         managed = managed_keys(schema)  # computed per task, never a channel
         for key, annotation in _type_hints(schema).items():

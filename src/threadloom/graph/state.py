@@ -24,6 +24,7 @@ from threadloom.graph._schema import (
     channels_for,
     has_keys,
 )
+from threadloom.graph._unsupported import refuse_unsupported
 from threadloom.types import Command, RetryPolicy
 
 __all__ = ["CompiledStateGraph", "StateGraph"]
@@ -57,6 +58,8 @@ class _Branch:
     path: Callable[..., Any]
     path_map: dict[Hashable, str] | None
     wants_config: bool
+    is_async: bool = False
+    """The router is a coroutine function: awaited under ainvoke/astream, refused under invoke."""
 
 
 def _node_name(node: Any) -> str:
@@ -127,12 +130,26 @@ class StateGraph(Generic[StateT]):
         input_schema: Any = None,
         retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
         destinations: dict[str, str] | tuple[str, ...] | None = None,
+        cache_policy: Any = None,
+        error_handler: Any = None,
+        timeout: Any = None,
+        trace_policy: Any = None,
         **kwargs: Any,
     ) -> StateGraph[StateT]:
-        """Add a node: ``add_node(func)`` (named after the function) or ``add_node(name, func)``."""
+        """Add a node: ``add_node(func)`` (named after the function) or ``add_node(name, func)``.
+
+        ``cache_policy``, ``error_handler``, ``timeout`` and ``trace_policy`` are not supported
+        yet: a value other than ``None`` raises ``UnsupportedParameterError``.
+        """
+        refuse_unsupported(
+            "add_node",
+            cache_policy=cache_policy,
+            error_handler=error_handler,
+            timeout=timeout,
+            trace_policy=trace_policy,
+        )
         retry_policy = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
         input_schema = input_schema if input_schema is not None else kwargs.pop("input", None)
-        kwargs.pop("cache_policy", None)
         if isinstance(node, str):
             name, func = node, action
             if func is None:
@@ -241,7 +258,12 @@ class StateGraph(Generic[StateT]):
         else:
             mapping = None  # names are checked against the graph's nodes when the branch runs
         wants_config = any(i.name == "config" for i in injections_for(path))
-        self.branches.setdefault(source, {})[name] = _Branch(name, func, mapping, wants_config)
+        is_async = inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+            getattr(func, "__call__", None)  # noqa: B004
+        )
+        self.branches.setdefault(source, {})[name] = _Branch(
+            name, func, mapping, wants_config, is_async
+        )
         return self
 
     def set_entry_point(self, key: str) -> StateGraph[StateT]:
@@ -298,9 +320,14 @@ class StateGraph(Generic[StateT]):
         interrupt_after: Any = None,
         debug: bool = False,
         name: str | None = None,
-        **kwargs: Any,
+        transformers: Sequence[Callable[..., Any]] | None = None,
     ) -> CompiledStateGraph:
-        """Check the graph and turn it into a runnable ``CompiledStateGraph``."""
+        """Check the graph and turn it into a runnable ``CompiledStateGraph``.
+
+        ``cache`` and ``transformers`` are not supported yet: passing one raises
+        ``UnsupportedParameterError``.
+        """
+        refuse_unsupported("compile", cache=cache, transformers=transformers)
         check_backend(checkpointer, "checkpointer", "compile")
         check_backend(store, "store", "compile")
         before = interrupt_before or ()

@@ -23,7 +23,7 @@ from typing import Any
 
 from threadloom.errors import FieldPathError
 
-__all__ = ["get_text_at_path", "tokenize_path", "value_to_text"]
+__all__ = ["get_text_at_path", "index_fields_alias", "tokenize_path", "value_to_text"]
 
 _INDEX = re.compile(r"\[(\*|-?\d+)\]")
 
@@ -125,11 +125,38 @@ def _bad(path: str, why: str) -> FieldPathError:
 
 
 def get_text_at_path(obj: Any, path: str | Sequence[str]) -> list[str]:
-    """Texts found at ``path`` inside ``obj`` (a path string or its tokens), in document order."""
+    """Texts found at ``path`` inside ``obj`` (a path string or its tokens), in document order.
+
+    A ``None`` found there is no text (nothing is embedded for it), as in LangGraph.
+    """
     if isinstance(path, str) and path.isidentifier():  # a plain field: the common case
-        return [value_to_text(obj[path])] if isinstance(obj, Mapping) and path in obj else []
+        if isinstance(obj, Mapping) and (value := obj.get(path)) is not None:
+            return [value_to_text(value)]
+        return []
     tokens = _tokenize(path) if isinstance(path, str) else tuple(path)
-    return [value_to_text(v) for v in _walk(obj, tokens)]
+    return [value_to_text(v) for v in _walk(obj, tokens) if v is not None]
+
+
+def index_fields_alias(config: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``config`` with LangGraph's ``text_fields`` key read as ``fields`` (a string: one path).
+
+    Giving both with different paths is refused, since one of them would be ignored.
+    """
+    if "text_fields" not in config:
+        return config
+    resolved = dict(config)
+    text_fields = resolved.pop("text_fields")
+    if isinstance(text_fields, str):
+        text_fields = [text_fields]
+    fields = resolved.get("fields")
+    if fields is not None and text_fields is not None and list(fields) != list(text_fields):
+        raise ValueError(
+            f"index has both 'fields' ({fields!r}) and 'text_fields' ({text_fields!r}); they "
+            "are the same setting (text_fields is LangGraph's SqliteStore name). Keep one."
+        )
+    if fields is None:
+        resolved["fields"] = text_fields
+    return resolved
 
 
 def value_to_text(value: Any) -> str:

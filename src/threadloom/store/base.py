@@ -236,6 +236,8 @@ class IndexConfig(TypedDict, total=False):
     or a ``"provider:model"`` string resolved by ``langchain.embeddings.init_embeddings``."""
     fields: list[str] | None
     """Field paths to embed (default ``["$"]``, the whole value as JSON)."""
+    text_fields: list[str] | str | None
+    """The same as ``fields`` (the name LangGraph's ``SqliteStore`` reads); a string is one path."""
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,7 +24,12 @@ import numpy.typing as npt
 from langchain_core.embeddings import Embeddings
 
 from threadloom.errors import EmbeddingError
-from threadloom.store._paths import get_text_at_path, tokenize_path, value_to_text
+from threadloom.store._paths import (
+    get_text_at_path,
+    index_fields_alias,
+    tokenize_path,
+    value_to_text,
+)
 
 if TYPE_CHECKING:
     from threadloom.store.base import IndexConfig
@@ -151,6 +156,7 @@ class EmbeddingIndex:
             raise TypeError(
                 f"index must be a dict like {{'dims': 384, 'embed': ...}}, got {config!r}."
             )
+        config = index_fields_alias(config)  # LangGraph's SqliteStore spells it text_fields
         unknown = set(config) - {"dims", "embed", "fields", "distance_type", "ann_index_config"}
         if unknown:
             raise ValueError(
@@ -183,7 +189,7 @@ class EmbeddingIndex:
             return [
                 (path, text if type(text := value[path]) is str else value_to_text(text))
                 for path in self.fields
-                if path in value
+                if value.get(path) is not None  # None: nothing to embed (as LangGraph)
             ]
         paths = self.fields if index is None else index
         pairs: list[tuple[str, str]] = []

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 from threadloom.checkpoint.serde import event_hooks
 
-__all__ = ["SAFE_PUBLIC_TYPES", "Allowlist", "TypeKey", "type_key"]
+__all__ = ["SAFE_PUBLIC_TYPES", "Allowlist", "TypeKey", "as_plain_str", "type_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,16 @@ SAFE_PUBLIC_TYPES: Final[tuple[TypeKey, ...]] = (
 )
 """Always rebuilt, named by their public import location. A class may live in a submodule (the
 bytes carry its real ``__module__``); the public name is resolved once to learn it."""
+
+
+def as_plain_str(cls: type) -> bool:
+    """Whether values of ``cls`` are stored as plain ``str``: LangChain's ``str`` subclasses.
+
+    langchain-core hands out ``str`` subclasses users take for text (``message.text`` is a
+    ``TextAccessor``); they carry no data beyond the text, so they are stored (and read back) as
+    ``str``, as LangGraph does. Other ``str`` subclasses keep their type, or are refused.
+    """
+    return issubclass(cls, str) and cls.__module__.startswith("langchain_core.")
 
 
 def type_key(cls: type) -> TypeKey:

@@ -27,7 +27,7 @@ from typing import Any, Final
 import ormsgpack
 
 from threadloom.checkpoint.serde import _stdlib
-from threadloom.checkpoint.serde._allowlist import Allowlist, type_key
+from threadloom.checkpoint.serde._allowlist import Allowlist, as_plain_str, type_key
 from threadloom.checkpoint.serde._arrays import join_arrays as join_arrays  # its old home
 from threadloom.checkpoint.serde._locate import joined_path, locate
 from threadloom.errors import (
@@ -342,6 +342,8 @@ class Codec:
             return ormsgpack.Ext(EXT_STDLIB, self.pack([row.tag, row.to_args(obj)], depth + 1))
         if isinstance(obj, BaseException):
             return repr(obj)  # errors are stored as text, as LangGraph does
+        if as_plain_str(cls):  # e.g. langchain-core's message.text
+            return str.__str__(obj)
         kind = kind_of(cls)
         if kind == EXT_NUMPY:
             return ormsgpack.Ext(

@@ -1,0 +1,106 @@
+"""Parameters of LangGraph's signatures threadloom does not implement yet raise, never vanish.
+
+LangGraph 1.2.22 honours ``add_node(cache_policy=, error_handler=, timeout=, trace_policy=)``,
+``compile(cache=, transformers=)``, ``@task(cache_policy=, timeout=)`` and
+``@entrypoint(cache=, cache_policy=, timeout=)``; a program that relies on one of them must not
+run silently without it. Passing the default (``None``) still works.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+import pytest
+
+from threadloom.errors import UnsupportedParameterError
+from threadloom.func import entrypoint, task
+from threadloom.graph import START, StateGraph
+
+
+class State(TypedDict):
+    n: int
+
+
+def bump(state: State) -> State:
+    return {"n": state["n"] + 1}
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value"),
+    [
+        ("cache_policy", object()),
+        ("error_handler", lambda state: {"n": -1}),
+        ("timeout", 1.5),
+        ("trace_policy", object()),
+    ],
+)
+def test_add_node_refuses_an_unsupported_parameter(parameter: str, value: object) -> None:
+    builder = StateGraph(State)
+    with pytest.raises(UnsupportedParameterError) as caught:
+        builder.add_node("bump", bump, **{parameter: value})
+    assert caught.value.parameter == parameter
+    assert f"add_node({parameter}=" in str(caught.value)
+    assert "not supported" in str(caught.value)
+    assert isinstance(caught.value, NotImplementedError)
+    assert "bump" not in builder.nodes  # nothing half-added
+
+
+def test_add_node_with_defaults_still_runs() -> None:
+    builder = StateGraph(State)
+    builder.add_node(
+        "bump", bump, cache_policy=None, error_handler=None, timeout=None, trace_policy=None
+    )
+    builder.add_edge(START, "bump")
+    assert builder.compile().invoke({"n": 1}) == {"n": 2}
+
+
+@pytest.mark.parametrize(("parameter", "value"), [("cache", object()), ("transformers", [len])])
+def test_compile_refuses_an_unsupported_parameter(parameter: str, value: object) -> None:
+    builder = StateGraph(State).add_node("bump", bump).add_edge(START, "bump")
+    with pytest.raises(UnsupportedParameterError, match=rf"compile\({parameter}="):
+        builder.compile(**{parameter: value})
+    graph = builder.compile(cache=None, transformers=None)
+    assert graph.invoke({"n": 0}) == {"n": 1}
+
+
+def test_compile_refuses_an_unknown_keyword_as_langgraph_does() -> None:
+    builder = StateGraph(State).add_node("bump", bump).add_edge(START, "bump")
+    with pytest.raises(TypeError, match="unexpected keyword argument 'checkpoint'"):
+        builder.compile(checkpoint=None)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(("parameter", "value"), [("cache_policy", object()), ("timeout", 2.0)])
+def test_task_refuses_an_unsupported_parameter(parameter: str, value: object) -> None:
+    async def fetch(x: int) -> int:
+        return x
+
+    with pytest.raises(UnsupportedParameterError, match=rf"task\({parameter}="):
+        task(**{parameter: value})(fetch)
+
+
+def test_task_timeout_on_a_sync_function_is_the_value_error_langgraph_raises() -> None:
+    def fetch(x: int) -> int:
+        return x
+
+    with pytest.raises(ValueError, match="only supported for async"):
+        task(timeout=1.0)(fetch)
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value"), [("cache", object()), ("cache_policy", object()), ("timeout", 3)]
+)
+def test_entrypoint_refuses_an_unsupported_parameter(parameter: str, value: object) -> None:
+    with pytest.raises(UnsupportedParameterError, match=rf"entrypoint\({parameter}="):
+        entrypoint(**{parameter: value})
+
+
+def test_entrypoint_and_task_with_defaults_still_run() -> None:
+    @task(cache_policy=None, timeout=None)
+    def double(x: int) -> int:
+        return 2 * x
+
+    @entrypoint(cache=None, cache_policy=None, timeout=None)
+    def flow(x: int) -> int:
+        return int(double(x).result())
+
+    assert flow.invoke(4) == 8
