@@ -27,6 +27,8 @@ from langgraph_standins import LGCommand, LGInMemorySaver, LGInMemoryStore, LGSe
 
 from threadloom.checkpoint.base import empty_checkpoint
 from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.checkpoint.postgres import PostgresSaver
+from threadloom.checkpoint.postgres.aio import AsyncPostgresSaver
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 from threadloom.checkpoint.sqlite import SqliteSaver
 from threadloom.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -44,10 +46,12 @@ from threadloom.errors import (
     UnknownStreamModeError,
     UnserializableValueError,
     UnstorableTextError,
+    UnsupportedParameterError,
 )
 from threadloom.graph import END, START, StateGraph
 from threadloom.store.base import PutOp
 from threadloom.store.memory import InMemoryStore
+from threadloom.store.postgres import PostgresStore
 from threadloom.store.sqlite import SqliteStore
 from threadloom.store.sqlite.aio import AsyncSqliteStore
 from threadloom.types import interrupt
@@ -336,6 +340,9 @@ CASES: list[tuple[str, Trigger, type[BaseException], tuple[str, ...]]] = [
     ("serde-too-deep", lambda e: SERDE.dumps_typed(nested(1000)), UnserializableValueError, ("nests too deeply", "Store it flatter")),
     ("saver-surrogate-thread-id", lambda e: e.saver(e.path()).get_tuple({"configurable": {"thread_id": "a\ud800"}}), UnstorableTextError, ("'a\\ud800'", "lone surrogate", "Fix the text")),
     ("store-surrogate-namespace", lambda e: sqlite_put(e, ("a\ud800",)), UnstorableTextError, ("lone surrogate", "Fix the text")),
+    ("postgres-store-pipeline", lambda e: enter(PostgresStore.from_conn_string("postgresql://u:secret@nowhere/db", pipeline=True)), UnsupportedParameterError, ("PostgresStore.from_conn_string(pipeline=True)", "Remove the argument")),
+    ("postgres-saver-pipeline", lambda e: enter(PostgresSaver.from_conn_string("postgresql://u:secret@nowhere/db", pipeline=True)), UnsupportedParameterError, ("PostgresSaver.from_conn_string(pipeline=True)", "Remove the argument")),
+    ("async-postgres-saver-pipeline", lambda e: aenter(AsyncPostgresSaver.from_conn_string("postgresql://u:secret@nowhere/db", pipeline=True)), UnsupportedParameterError, ("AsyncPostgresSaver.from_conn_string(pipeline=True)",)),
 ]  # fmt: skip
 
 
@@ -364,6 +371,16 @@ def nested(depth: int) -> list[Any]:
     for _ in range(depth):
         value = [value]
     return value
+
+
+def enter(manager: Any) -> Any:
+    with manager as opened:
+        return opened
+
+
+async def aenter(manager: Any) -> Any:
+    async with manager as opened:
+        return opened
 
 
 @pytest.fixture

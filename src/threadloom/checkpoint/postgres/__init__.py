@@ -19,6 +19,7 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from threadloom._postgres import Connector
+from threadloom._postgres._settings import refuse_pipeline
 from threadloom.checkpoint._inline_async import InlineAsyncSaver
 from threadloom.checkpoint._sql_effects import Steps, until_found
 from threadloom.checkpoint.base import (
@@ -75,6 +76,7 @@ class PostgresSaver(InlineAsyncSaver):
         serde: SerializerProtocol | None = None,
     ) -> Iterator[PostgresSaver]:
         """A saver on a new connection (a pool when ``pool_config`` is given), closed on exit."""
+        refuse_pipeline("PostgresSaver.from_conn_string", pipeline)
         connector = Connector.open(conn_string, pool_config=pool_config)
         try:
             yield cls(connector, serde=serde)  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from threadloom._postgres import AsyncConnector
+from threadloom._postgres._settings import refuse_pipeline
 from threadloom.checkpoint._loop_sync import LoopSyncSaver
 from threadloom.checkpoint._sql_effects import Steps, until_found
 from threadloom.checkpoint.base import (
@@ -75,6 +76,7 @@ class AsyncPostgresSaver(LoopSyncSaver):
         serde: SerializerProtocol | None = None,
     ) -> AsyncIterator[AsyncPostgresSaver]:
         """A saver on a new connection (a pool when ``pool_config`` is given), closed on exit."""
+        refuse_pipeline("AsyncPostgresSaver.from_conn_string", pipeline)
         connector = await AsyncConnector.open(conn_string, pool_config=pool_config)
         try:
             yield cls(connector, serde=serde)  # type: ignore[arg-type]

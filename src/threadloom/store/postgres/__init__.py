@@ -19,6 +19,7 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from threadloom._postgres import Connector
+from threadloom._postgres._settings import refuse_pipeline
 from threadloom.store._batch import embed_async, embed_sync
 from threadloom.store._ttl import TTLSweeper, sweep_minutes
 from threadloom.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig
@@ -76,9 +77,10 @@ class PostgresStore(BaseStore):
     ) -> Iterator[PostgresStore]:
         """Connect (one connection, or a pool when ``pool_config`` is given), yield a store.
 
-        ``pipeline`` is accepted for LangGraph compatibility; a batch already runs as one
-        multi-row statement per kind of write.
+        ``pipeline=True`` (psycopg pipeline mode) is not implemented and raises
+        ``UnsupportedParameterError``; a batch already runs as one multi-row statement.
         """
+        refuse_pipeline("PostgresStore.from_conn_string", pipeline)
         connector = Connector.open(conn_string, pool_config=pool_config)
         store = cls(connector, index=index, ttl=ttl)  # type: ignore[arg-type]
         try:

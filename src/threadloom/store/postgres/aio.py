@@ -17,6 +17,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from threadloom._postgres import AsyncConnector
+from threadloom._postgres._settings import refuse_pipeline
 from threadloom.store._batch import embed_async
 from threadloom.store._ttl import AsyncTTLSweeper, sweep_minutes
 from threadloom.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig
@@ -64,6 +65,7 @@ class AsyncPostgresStore(BaseStore):
         ttl: TTLConfig | None = None,
     ) -> AsyncIterator[AsyncPostgresStore]:
         """Connect (one connection, or a pool when ``pool_config`` is given), yield a store."""
+        refuse_pipeline("AsyncPostgresStore.from_conn_string", pipeline)
         connector = await AsyncConnector.open(conn_string, pool_config=pool_config)
         store = cls(connector, index=index, ttl=ttl)  # type: ignore[arg-type]
         try:
