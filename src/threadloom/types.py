@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 from langchain_core.messages.tool import ToolOutputMixin
@@ -33,6 +34,7 @@ __all__ = [
     "StateUpdate",
     "StreamMode",
     "StreamWriter",
+    "TimeoutPolicy",
     "default_retry_on",
     "interrupt",
 ]
@@ -205,6 +207,50 @@ class RetryPolicy(NamedTuple):
         """Seconds to sleep before retry number ``attempt`` (1-based)."""
         base = min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
         return base + (random.uniform(0, 1) if self.jitter else 0.0)
+
+
+def _positive_seconds(value: float | timedelta | None, name: str) -> float | None:
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if seconds <= 0:
+        raise ValueError(f"{name} must be greater than 0, got {value!r}")
+    return seconds
+
+
+@dataclass(frozen=True, slots=True)
+class TimeoutPolicy:
+    """How long one attempt of a node may take (``add_node(..., timeout=...)``).
+
+    ``run_timeout`` caps an attempt's wall-clock time; ``idle_timeout`` caps the time it may go
+    without progress: a chunk it streams, a ``@task`` it calls, or ``runtime.heartbeat()``
+    (``refresh_on="auto"``), or only ``runtime.heartbeat()`` (``refresh_on="heartbeat"``). An
+    attempt that runs out raises ``NodeTimeoutError``, which the default retry policy retries.
+    As in LangGraph, only async nodes can be timed out: Python cannot stop a running thread.
+    """
+
+    run_timeout: float | timedelta | None = None
+    """Seconds (or a ``timedelta``) an attempt may run in all; never refreshed."""
+    idle_timeout: float | timedelta | None = None
+    """Seconds (or a ``timedelta``) an attempt may go without progress."""
+    refresh_on: Literal["auto", "heartbeat"] = "auto"
+    """What counts as progress for ``idle_timeout``."""
+
+    @classmethod
+    def coerce(cls, value: float | timedelta | TimeoutPolicy | None) -> TimeoutPolicy | None:
+        """A policy with both timeouts in seconds (floats), or None when neither is set."""
+        if value is None:
+            return None
+        policy = value if isinstance(value, TimeoutPolicy) else cls(run_timeout=value)
+        if policy.refresh_on not in ("auto", "heartbeat"):
+            raise ValueError(
+                f"TimeoutPolicy(refresh_on={policy.refresh_on!r}): use 'auto' or 'heartbeat'"
+            )
+        run = _positive_seconds(policy.run_timeout, "run_timeout")
+        idle = _positive_seconds(policy.idle_timeout, "idle_timeout")
+        if run is None and idle is None:
+            return None
+        return cls(run_timeout=run, idle_timeout=idle, refresh_on=policy.refresh_on)
 
 
 class PregelTask(NamedTuple):

@@ -109,14 +109,17 @@ def null_version(versions: Mapping[str, Any]) -> Any:
 def channels_from_checkpoint(plan: Plan, checkpoint: Checkpoint) -> dict[str, Channel]:
     """Fresh channels holding the checkpoint's values."""
     values = checkpoint["channel_values"]
-    return {name: proto.restore(values.get(name, MISSING)) for name, proto in plan.channels.items()}
+    return {
+        name: proto.from_checkpoint(values.get(name, MISSING))
+        for name, proto in plan.channels.items()
+    }
 
 
 def read_channels(channels: Mapping[str, Channel], keys: str | Sequence[str]) -> Any:
     """One channel's value, or a dict of the available ones among ``keys``."""
     if isinstance(keys, str):
         channel = channels[keys]
-        return channel.value if channel.is_available() else None
+        return channel.get() if channel.is_available() else None
     return {k: channels[k].get() for k in keys if channels[k].is_available()}
 
 

@@ -76,16 +76,27 @@ class Pregel(StateAPI):
     """A runnable graph with durable threads (what ``compile()`` and ``@entrypoint`` return)."""
 
     stream_mode: str = "updates"
+    step_timeout: float | None = None
+    """Seconds a superstep may take; a step still running then fails with ``TimeoutError``."""
 
     def __init__(
         self,
-        plan: Plan,
+        plan: Plan | None = None,
         *,
-        injections: dict[str, tuple[Injection, ...]],
+        injections: dict[str, tuple[Injection, ...]] | None = None,
         config: RunnableConfig | None = None,
+        **lowlevel: Any,
     ) -> None:
+        """``Pregel(plan, injections=...)`` (what compile returns), or LangGraph's low-level
+        ``Pregel(nodes=..., channels=..., input_channels=..., output_channels=...)``."""
+        if plan is None:
+            from threadloom.pregel._build import lowlevel_pregel
+
+            plan, injections, self.stream_mode, self.step_timeout = lowlevel_pregel(**lowlevel)
+        elif lowlevel:
+            raise TypeError(f"Pregel() got unexpected arguments {sorted(lowlevel)!r}")
         self.plan = plan
-        self.injections = injections
+        self.injections = injections or {}
         self.config: RunnableConfig = config or {}
         self.name = plan.name
         self._saver = self._with_allowlist(plan.checkpointer)
@@ -106,6 +117,26 @@ class Pregel(StateAPI):
     def nodes(self) -> dict[str, Any]:
         """The graph's nodes by name (START included)."""
         return dict(self.plan.nodes)
+
+    @property
+    def channels(self) -> dict[str, Any]:
+        """The graph's channels by name (empty prototypes: a run's values are in its state)."""
+        return dict(self.plan.channels)
+
+    @property
+    def input_channels(self) -> str | Sequence[str]:
+        """Where a run's input is written."""
+        return self.plan.input_channel
+
+    @property
+    def output_channels(self) -> str | Sequence[str]:
+        """What ``invoke`` returns."""
+        return self.plan.output_channels
+
+    @property
+    def stream_channels(self) -> str | Sequence[str]:
+        """What ``values`` chunks hold."""
+        return self.plan.stream_channels
 
     def with_config(self, config: RunnableConfig | None = None, **kwargs: Any) -> Pregel:
         """A copy whose runs merge ``config`` into theirs."""
@@ -221,7 +252,9 @@ class Pregel(StateAPI):
             raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}")
         return RunOptions(
             modes=modes,
-            stream_keys=self.plan.stream_channels,
+            stream_keys=self.plan.invoke_keys
+            if modes is INVOKE_MODES and self.plan.invoke_keys is not None
+            else self.plan.stream_channels,
             interrupt_before=interrupt_before
             if interrupt_before is not None
             else self.plan.interrupt_before,

@@ -165,6 +165,11 @@ class Run:
         self.resume_present = False
         self.interrupts: list[Interrupt] = []
         self.errors: list[Task] = []
+        keys = options.stream_keys
+        self._ephemeral_output = not plan.ephemeral.isdisjoint(
+            [keys] if isinstance(keys, str) else keys
+        )
+        """A streamed channel empties itself: invoke cannot read the values only at the end."""
 
     # the checkpoint the current tasks run from, as a saver config
     @property
@@ -398,17 +403,23 @@ class Run:
             list(self.tasks.values())  # a Task has what apply_writes reads of a TaskWrites
         )
         self.trigger_hint = self.updated
-        if self.out.wants("values") and self._changed_stream_keys(self.updated):
-            if self.options.final_values_only:
-                self._values_owed = True
-            else:
-                effects += self.values_chunks()
+        effects += self.changed_values(self.updated)
         self.pending = []
         effects += self.save("loop", self.step, updated=self.updated)
         self.step += 1
         if self.options.interrupt_after and self._tasks_match(self.options.interrupt_after):
             self.status = "interrupt_after"
         return effects
+
+    def changed_values(self, updated: set[str]) -> list[Effect]:
+        """The ``values`` chunk owed when ``updated`` holds a streamed channel (for invoke,
+        only noted: it reads the last one when the run stops)."""
+        if not self.out.wants("values") or not self._changed_stream_keys(updated):
+            return []
+        if self.options.final_values_only and not self._ephemeral_output:
+            self._values_owed = True
+            return []
+        return self.values_chunks()
 
     def _tasks_match(self, nodes: Sequence[str] | str) -> bool:
         return any(

@@ -146,10 +146,10 @@ class entrypoint(Generic[R]):
         plan = Plan(
             nodes={name: node},
             channels={
-                START: EphemeralValue(START),
-                END: LastValue(END),
-                PREVIOUS: LastValue(PREVIOUS),
-                TASKS: Topic(TASKS),
+                START: EphemeralValue(key=START),
+                END: LastValue(key=END),
+                PREVIOUS: LastValue(key=PREVIOUS),
+                TASKS: Topic(key=TASKS),
             },
             input_channel=START,
             output_channels=END,

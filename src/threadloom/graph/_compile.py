@@ -67,15 +67,16 @@ class Compiler:
     def plan(self) -> tuple[Plan, dict[str, tuple[Injection, ...]]]:
         b = self.b
         channels: dict[str, Channel] = dict(self.state_channels)
-        channels[START] = EphemeralValue(START)
-        channels[TASKS] = Topic(TASKS)
+        channels[START] = EphemeralValue(key=START)
+        channels[TASKS] = Topic(key=TASKS)
         for name, node in b.nodes.items():
             key = f"branch:to:{name}"
-            channels[key] = LastValueAfterFinish(key) if node.defer else EphemeralValue(key, False)
+            deferred = LastValueAfterFinish(key=key)
+            channels[key] = deferred if node.defer else EphemeralValue(guard=False, key=key)
         joins: dict[str, list[tuple[str, str]]] = {}
         for starts, end in b.waiting_edges:
             key = f"join:{'+'.join(starts)}:{end}"
-            channels[key] = NamedBarrierValue(key, frozenset(starts))
+            channels[key] = NamedBarrierValue(str, frozenset(starts), key=key)
             for start in starts:
                 joins.setdefault(start, []).append((key, start))
         nodes: dict[str, NodeSpec] = {}
@@ -125,7 +126,7 @@ class Compiler:
         if info.kind == "dict" or managed_keys(info.schema):  # managed keys: built in _managed
 
             def read_dict(channels: Any) -> Any:
-                return {k: channels[k].value for k in keys if channels[k].is_available()}
+                return {k: channels[k].get() for k in keys if channels[k].is_available()}
 
             return read_dict
 
@@ -238,7 +239,7 @@ class Compiler:
     def _node(
         self, node: _Node, joins: dict[str, list[tuple[str, str]]]
     ) -> tuple[NodeSpec, tuple[Injection, ...]]:
-        func, afunc, injections = _callables(node.name, node.func)
+        func, afunc, injections = node_callables(node.name, node.func)
         write = self._writer(node.name, joins)
         afunc = self._routed_afunc(node.name, func, afunc)
         triggers = [f"branch:to:{node.name}"]
@@ -266,7 +267,7 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tuple[Injection, ...]]:
+def node_callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tuple[Injection, ...]]:
     """The sync and async callables of a node, and what it asks to be injected."""
     if isinstance(target, Pregel):
         graph = target
