@@ -64,12 +64,15 @@ class Send:
 
     node: str
     arg: Any
-    timeout: float | None
+    timeout: TimeoutPolicy | None
+    """Bounds each attempt of this task, instead of the node's own timeout."""
 
-    def __init__(self, node: str, arg: Any, *, timeout: float | None = None) -> None:
+    def __init__(
+        self, node: str, arg: Any, *, timeout: float | timedelta | TimeoutPolicy | None = None
+    ) -> None:
         self.node = node
         self.arg = arg
-        self.timeout = timeout
+        self.timeout = TimeoutPolicy.coerce(timeout)  # a bad value fails here
 
     def __hash__(self) -> int:
         return hash((self.node, _hashable(self.arg), self.timeout))

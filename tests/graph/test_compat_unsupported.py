@@ -1,6 +1,7 @@
 """Parameters of LangGraph's signatures threadloom does not implement yet raise, never vanish.
 
-LangGraph 1.2.22 honours ``add_node(cache_policy=, error_handler=, timeout=, trace_policy=)``,
+LangGraph 1.2.22 honours ``add_node(cache_policy=, trace_policy=)`` (``timeout=`` and
+``error_handler=`` work: tests/compat/test_public_timeouts.py),
 ``compile(cache=, transformers=)``, ``@task(cache_policy=, timeout=)`` and
 ``@entrypoint(cache=, cache_policy=, timeout=)``; a program that relies on one of them must not
 run silently without it. Passing the default (``None``) still works.
@@ -29,8 +30,6 @@ def bump(state: State) -> State:
     ("parameter", "value"),
     [
         ("cache_policy", object()),
-        ("error_handler", lambda state: {"n": -1}),
-        ("timeout", 1.5),
         ("trace_policy", object()),
     ],
 )

@@ -264,6 +264,7 @@ class Pregel(StateAPI):
             durability=durability or "async",
             recursion_limit=limit,
             checkpointing=saver is not None,
+            step_timeout=self.step_timeout,
             # invoke (and nothing else) passes this very set: it reads only the last values
             final_values_only=modes is INVOKE_MODES,
         )

@@ -23,6 +23,7 @@ from threadloom.engine.channels import (
 from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
+from threadloom.engine.timeouts import require_async
 from threadloom.errors import InvalidUpdateError, ParentCommand
 from threadloom.graph._routing import awaiting_routers, call_router, take_routes
 from threadloom.graph._schema import (
@@ -248,6 +249,7 @@ class Compiler:
             for starts, end in self.b.waiting_edges
             if end == node.name
         ]
+        require_async(node.name, afunc is not None, node.timeout)
         spec = NodeSpec(
             name=node.name,
             triggers=tuple(triggers),
@@ -259,6 +261,8 @@ class Compiler:
             retry_policy=node.retry_policy,
             metadata=node.metadata,
             subgraph=node.func if isinstance(node.func, Pregel) else None,
+            timeout=node.timeout,
+            error_handler=node.error_handler,
         )
         return spec, injections
 

@@ -20,12 +20,13 @@ from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import Plan
 from threadloom.engine.pregel import Pregel
 from threadloom.errors import InvalidUpdateError
+from threadloom.graph._handlers import ERROR_HANDLER_PREFIX, with_node_error
 from threadloom.graph._schema import (
     channels_for,
     has_keys,
 )
 from threadloom.graph._unsupported import refuse_unsupported
-from threadloom.types import Command, RetryPolicy
+from threadloom.types import Command, RetryPolicy, TimeoutPolicy
 
 __all__ = ["CompiledStateGraph", "StateGraph"]
 
@@ -50,6 +51,9 @@ class _Node:
     defer: bool
     metadata: dict[str, Any]
     destinations: tuple[str, ...]
+    timeout: TimeoutPolicy | None = None
+    error_handler: str | None = None
+    """The name of the node that runs when this one fails (``__error_handler__<name>``)."""
 
 
 @dataclass(slots=True)
@@ -138,16 +142,16 @@ class StateGraph(Generic[StateT]):
     ) -> StateGraph[StateT]:
         """Add a node: ``add_node(func)`` (named after the function) or ``add_node(name, func)``.
 
-        ``cache_policy``, ``error_handler``, ``timeout`` and ``trace_policy`` are not supported
-        yet: a value other than ``None`` raises ``UnsupportedParameterError``.
+        ``timeout`` (seconds, a ``timedelta`` or a ``TimeoutPolicy``) bounds each attempt of an
+        async node. ``error_handler`` is called (with the state, and the failure as a parameter
+        annotated ``NodeError``) when the node failed for good, instead of failing the run; what
+        it returns updates the state as the node would have, and its ``Command(goto=...)``
+        says where to go on (the node's own edges are not followed). ``cache_policy`` and
+        ``trace_policy`` are not supported yet: a value other than ``None`` raises
+        ``UnsupportedParameterError``.
         """
-        refuse_unsupported(
-            "add_node",
-            cache_policy=cache_policy,
-            error_handler=error_handler,
-            timeout=timeout,
-            trace_policy=trace_policy,
-        )
+        refuse_unsupported("add_node", cache_policy=cache_policy, trace_policy=trace_policy)
+        timeout_policy = TimeoutPolicy.coerce(timeout)  # a bad value fails here, not at run time
         retry_policy = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
         input_schema = input_schema if input_schema is not None else kwargs.pop("input", None)
         if isinstance(node, str):
@@ -175,7 +179,14 @@ class StateGraph(Generic[StateT]):
             policies = tuple(retry_policy or ())
         schema = input_schema or _first_param_schema(func) or self.state_schema
         dests = tuple(destinations) if destinations else self._command_destinations(func)
-        self.nodes[name] = _Node(name, func, schema, policies, defer, metadata or {}, dests)
+        node_spec = _Node(
+            name, func, schema, policies, defer, metadata or {}, dests, timeout_policy
+        )
+        if error_handler is not None:
+            node_spec.error_handler = handler = f"{ERROR_HANDLER_PREFIX}{name}"
+            wrapped = with_node_error(error_handler)
+            self.nodes[handler] = _Node(handler, wrapped, self.state_schema, (), False, {}, ())
+        self.nodes[name] = node_spec
         return self
 
     @staticmethod
