@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
@@ -97,13 +97,39 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
+_LEGACY_INTERRUPT_KEYS: frozenset[str] = frozenset({"ns", "when", "resumable", "interrupt_id"})
+"""What ``Interrupt`` took before LangGraph 1.0: accepted (so old checkpoints and programs load),
+kept only as the id an ``ns`` gives."""
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Interrupt:
     """A pause raised by ``interrupt(value)``; ``Command(resume={id: ...})`` answers it by id."""
 
     value: Any
     id: str = "placeholder-id"
-    response_schema: Any = field(default=None, kw_only=True)
+    response_schema: Any = None
+
+    def __init__(
+        self,
+        value: Any,
+        id: str = "placeholder-id",
+        *,
+        response_schema: Any = None,
+        **legacy: Any,
+    ) -> None:
+        unknown = sorted(set(legacy) - _LEGACY_INTERRUPT_KEYS)
+        if unknown:
+            raise TypeError(
+                f"Interrupt() got unexpected arguments {unknown!r}: it takes value, id and "
+                "response_schema (and, from LangGraph < 1.0, ns, when, resumable)"
+            )
+        ns = legacy.get("ns")
+        if id == "placeholder-id" and isinstance(ns, list | tuple) and ns:
+            id = interrupt_id("|".join(map(str, ns)))  # the id LangGraph 1.0 gives such a one
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "response_schema", response_schema)
 
     @property
     def interrupt_id(self) -> str:
