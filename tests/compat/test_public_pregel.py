@@ -203,3 +203,20 @@ def test_what_is_not_built_yet_raises(parameter: str) -> None:
             output_channels="a",
             **{parameter: [object()]},
         )
+
+
+def test_the_v3_streaming_api_is_refused_not_ignored() -> None:
+    """LangGraph 1.2's experimental ``stream_events(version="v3")`` (``langgraph.stream``
+    transformers) is not built: every way in raises instead of running something else."""
+    graph = StateGraph(dict).add_node("x", lambda s: s).add_edge(START, "x").compile()
+    with pytest.raises(UnsupportedParameterError, match=r"stream_events\(version='v3'\)"):
+        graph.stream_events({"a": 1}, version="v3")
+    with pytest.raises(UnsupportedParameterError, match="astream_events"):
+        graph.astream_events({"a": 1}, version="v3")
+    with pytest.raises(UnsupportedParameterError, match=r"stream\(version='v3'\)"):
+        list(graph.stream({"a": 1}, version="v3"))
+    with pytest.raises(UnsupportedParameterError, match=r"invoke\(version='v3'\)"):
+        graph.invoke({"a": 1}, version="v3")
+    with pytest.raises(UnsupportedParameterError, match="transformers"):
+        StateGraph(dict).add_node("x", lambda s: s).add_edge(START, "x").compile(transformers=[len])
+    assert graph.invoke({"a": 1}, version="v2").value == {"a": 1}

@@ -39,6 +39,7 @@ from threadloom.engine.output import (
     OutputCollector,
     StreamRelay,
     graph_output,
+    output_version,
     relay_of,
     shape,
 )
@@ -47,6 +48,7 @@ from threadloom.engine.run import Run, RunOptions
 from threadloom.engine.scratch import ResumeBox
 from threadloom.engine.state_api import CONFIG_KEYS_MESSAGE, StateAPI
 from threadloom.engine.tasks import TaskRunner
+from threadloom.errors import UnsupportedParameterError
 from threadloom.runtime import Runtime
 
 __all__ = ["Pregel"]
@@ -118,25 +120,10 @@ class Pregel(StateAPI):
         """The graph's nodes by name (START included)."""
         return dict(self.plan.nodes)
 
-    @property
-    def channels(self) -> dict[str, Any]:
-        """The graph's channels by name (empty prototypes: a run's values are in its state)."""
-        return dict(self.plan.channels)
-
-    @property
-    def input_channels(self) -> str | Sequence[str]:
-        """Where a run's input is written."""
-        return self.plan.input_channel
-
-    @property
-    def output_channels(self) -> str | Sequence[str]:
-        """What ``invoke`` returns."""
-        return self.plan.output_channels
-
-    @property
-    def stream_channels(self) -> str | Sequence[str]:
-        """What ``values`` chunks hold."""
-        return self.plan.stream_channels
+    channels = property(lambda self: dict(self.plan.channels), doc="The channels, by name.")
+    input_channels = property(lambda self: self.plan.input_channel, doc="Where input goes.")
+    output_channels = property(lambda self: self.plan.output_channels, doc="What invoke returns.")
+    stream_channels = property(lambda self: self.plan.stream_channels, doc="What values hold.")
 
     def with_config(self, config: RunnableConfig | None = None, **kwargs: Any) -> Pregel:
         """A copy whose runs merge ``config`` into theirs."""
@@ -404,7 +391,8 @@ class Pregel(StateAPI):
         modes, multi, _ = self._modes(call["stream_mode"])
         subgraphs = call["subgraphs"]
         relay = StreamRelay(modes) if subgraphs else None
-        v2, output_class = call["kwargs"].get("version", "v1") == "v2", self.plan.output_class
+        version = output_version("stream", call["kwargs"])
+        v2, output_class = version == "v2", self.plan.output_class
 
         def shaped(chunk: tuple[str, Any]) -> Any:
             return shape(chunk[0], chunk[1], modes, multi, subgraphs, v2, output_class)
@@ -497,7 +485,7 @@ class Pregel(StateAPI):
         **kwargs: Any,
     ) -> Any:
         """Run the graph to its end (or an interrupt) and return its output."""
-        version = kwargs.get("version", "v1")
+        version = output_version("invoke", kwargs)
         if stream_mode != "values":  # the list of what stream yields
             return list(self.stream(input, config, **_as_stream(locals())))
         core, saver, call = self._invocation(
@@ -521,7 +509,7 @@ class Pregel(StateAPI):
         **kwargs: Any,
     ) -> Any:
         """Async ``invoke``."""
-        version = kwargs.get("version", "v1")
+        version = output_version("invoke", kwargs)
         if stream_mode != "values":  # the list of what astream yields
             return [c async for c in self.astream(input, config, **_as_stream(locals()))]
         core, saver, call = self._invocation(
@@ -530,6 +518,15 @@ class Pregel(StateAPI):
         async for mode, payload in aio.drive(core, saver):
             call.add(mode, payload)
         return call.result(version, self.plan.output_class)
+
+    def stream_events(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """Not supported yet (nor ``version="v3"`` transformers): raises
+        ``UnsupportedParameterError``. Use ``stream(..., version="v2")``."""
+        raise UnsupportedParameterError("stream_events", "version", kwargs.get("version", "v2"))
+
+    def astream_events(self, input: Any, config: RunnableConfig | None = None, **kw: Any) -> Any:
+        """Not supported yet: raises ``UnsupportedParameterError`` (see ``stream_events``)."""
+        raise UnsupportedParameterError("astream_events", "version", kw.get("version", "v2"))
 
     def batch(
         self,
