@@ -334,3 +334,73 @@ async def test_async_handler_of_a_timed_out_node() -> None:
     graph = _graph(_forever, timeout=0.05, error_handler=handler)
     assert await graph.ainvoke({"x": 0}) == {"x": 1}
     assert END not in graph.nodes
+
+
+# --- set_node_defaults ----------------------------------------------------------------------------
+
+
+def test_default_handler_covers_nodes_without_their_own() -> None:
+    class Routed(TypedDict):
+        route: str
+        log: Annotated[list[str], operator.add]
+
+    def own(state: Routed, error: NodeError) -> dict[str, Any]:
+        return {"log": [f"own:{error.node}"]}
+
+    def default(state: Routed, error: NodeError) -> dict[str, Any]:
+        return {"log": [f"default:{error.node}"]}
+
+    graph = (
+        StateGraph(Routed)
+        .set_node_defaults(error_handler=default)
+        .add_node("a", _fail, error_handler=own)
+        .add_node("b", _fail)
+        .add_conditional_edges(START, lambda s: s["route"], ["a", "b"])
+        .compile()
+    )
+    assert graph.invoke({"route": "a", "log": []})["log"] == ["own:a"]
+    assert graph.invoke({"route": "b", "log": []})["log"] == ["default:b"]
+
+
+def test_a_failing_handler_is_not_handled_by_the_default() -> None:
+    def broken(state: State) -> dict[str, Any]:
+        raise RuntimeError("handler boom")
+
+    graph = (
+        StateGraph(State)
+        .set_node_defaults(error_handler=lambda s: {"x": 0})
+        .add_node("n", _fail, error_handler=broken)
+        .add_edge(START, "n")
+        .compile()
+    )
+    with pytest.raises(RuntimeError, match="handler boom"):
+        graph.invoke({"x": 1})
+
+
+def test_default_retry_and_timeout() -> None:
+    attempts: list[int] = []
+
+    def flaky(state: State) -> dict[str, Any]:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise ConnectionError("try again")
+        return {"x": len(attempts)}
+
+    retry = RetryPolicy(max_attempts=3, initial_interval=0, jitter=False)
+    builder = StateGraph(State).set_node_defaults(retry_policy=retry).add_node("n", flaky)
+    assert builder.add_edge(START, "n").compile().invoke({"x": 0}) == {"x": 3}
+
+    timed = StateGraph(State).set_node_defaults(timeout=0.05).add_node("n", _forever)
+    with pytest.raises(NodeTimeoutError):
+        asyncio.run(timed.add_edge(START, "n").compile().ainvoke({"x": 0}))
+
+
+def test_the_default_handler_name_must_be_free() -> None:
+    builder = (
+        StateGraph(State)
+        .set_node_defaults(error_handler=lambda s: {})
+        .add_node("__default_error_handler__", _fail)
+        .add_edge(START, "__default_error_handler__")
+    )
+    with pytest.raises(ValueError, match="already exists"):
+        builder.compile()

@@ -16,9 +16,11 @@ from typing import Any, Final, get_type_hints
 from threadloom.engine.scratch import current_scratchpad
 from threadloom.errors import NodeError
 
-__all__ = ["ERROR_HANDLER_PREFIX", "with_node_error"]
+__all__ = ["DEFAULT_ERROR_HANDLER", "ERROR_HANDLER_PREFIX", "with_node_error"]
 
 ERROR_HANDLER_PREFIX: Final = "__error_handler__"
+DEFAULT_ERROR_HANDLER: Final = "__default_error_handler__"
+"""The node of ``set_node_defaults(error_handler=...)``."""
 
 
 def _error_parameter(handler: Callable[..., Any]) -> str | None:

@@ -20,7 +20,7 @@ from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import Plan
 from threadloom.engine.pregel import Pregel
 from threadloom.errors import InvalidUpdateError
-from threadloom.graph._handlers import ERROR_HANDLER_PREFIX, with_node_error
+from threadloom.graph._handlers import DEFAULT_ERROR_HANDLER, ERROR_HANDLER_PREFIX, with_node_error
 from threadloom.graph._schema import (
     channels_for,
     has_keys,
@@ -54,6 +54,8 @@ class _Node:
     timeout: TimeoutPolicy | None = None
     error_handler: str | None = None
     """The name of the node that runs when this one fails (``__error_handler__<name>``)."""
+    is_handler: bool = False
+    """An error handler: never handled itself (its failure fails the run)."""
 
 
 @dataclass(slots=True)
@@ -120,6 +122,7 @@ class StateGraph(Generic[StateT]):
         self.waiting_edges: set[tuple[tuple[str, ...], str]] = set()
         self.branches: dict[str, dict[str, _Branch]] = {}
         self.compiled = False
+        self._node_defaults: dict[str, Any] = {}
         channels_for([state_schema, self.input_schema, self.output_schema])  # fail early
 
     # --- nodes -----------------------------------------------------------------------------------
@@ -184,10 +187,55 @@ class StateGraph(Generic[StateT]):
         )
         if error_handler is not None:
             node_spec.error_handler = handler = f"{ERROR_HANDLER_PREFIX}{name}"
-            wrapped = with_node_error(error_handler)
-            self.nodes[handler] = _Node(handler, wrapped, self.state_schema, (), False, {}, ())
+            self.nodes[handler] = _handler_node(handler, error_handler, self.state_schema)
         self.nodes[name] = node_spec
         return self
+
+    def set_node_defaults(
+        self,
+        *,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: Any = None,
+        error_handler: Any = None,
+        timeout: Any = None,
+    ) -> StateGraph[StateT]:
+        """Policies for every node that does not set its own in ``add_node``, applied at compile.
+
+        ``retry_policy`` and ``timeout`` apply to error handlers too; ``error_handler`` handles
+        the failures of every other node without one (as ``__default_error_handler__``), never a
+        handler's own. ``cache_policy`` is not supported yet (``UnsupportedParameterError``).
+        """
+        refuse_unsupported("set_node_defaults", cache_policy=cache_policy)
+        if retry_policy is not None:
+            policies = (retry_policy,) if isinstance(retry_policy, RetryPolicy) else retry_policy
+            self._node_defaults["retry_policy"] = tuple(policies)
+        if error_handler is not None:
+            self._node_defaults["error_handler"] = error_handler
+        if timeout is not None:
+            self._node_defaults["timeout"] = TimeoutPolicy.coerce(timeout)
+        return self
+
+    def _apply_node_defaults(self) -> None:
+        """Give every node the defaults of ``set_node_defaults`` it has no value of its own for."""
+        defaults = self._node_defaults
+        handler = defaults.get("error_handler")
+        if handler is not None:
+            existing = self.nodes.get(DEFAULT_ERROR_HANDLER)
+            if existing is not None and not existing.is_handler:
+                raise ValueError(
+                    f"Node `{DEFAULT_ERROR_HANDLER}` already exists: the default error handler "
+                    "of set_node_defaults(error_handler=...) needs that name. Rename the node."
+                )
+            self.nodes[DEFAULT_ERROR_HANDLER] = _handler_node(
+                DEFAULT_ERROR_HANDLER, handler, self.state_schema
+            )
+        for node in self.nodes.values():
+            if handler is not None and not node.is_handler and node.error_handler is None:
+                node.error_handler = DEFAULT_ERROR_HANDLER
+            if not node.retry_policy:
+                node.retry_policy = defaults.get("retry_policy", ())
+            if node.timeout is None:
+                node.timeout = defaults.get("timeout")
 
     @staticmethod
     def _command_destinations(func: Any) -> tuple[str, ...]:
@@ -345,6 +393,7 @@ class StateGraph(Generic[StateT]):
         after = interrupt_after or ()
         self.validate([*([] if before == "*" else before), *([] if after == "*" else after)])
         self.compiled = True
+        self._apply_node_defaults()
         from threadloom.graph._compile import Compiler
 
         plan, injections = Compiler(self).plan()
@@ -354,6 +403,13 @@ class StateGraph(Generic[StateT]):
         plan.interrupt_after = after
         plan.name = name or "LangGraph"
         return CompiledStateGraph(plan, injections=injections, builder=self)
+
+
+def _handler_node(name: str, handler: Any, state_schema: Any) -> _Node:
+    """The node of an error handler: it reads the graph's state and is reached by no edge."""
+    node = _Node(name, with_node_error(handler), state_schema, (), False, {}, ())
+    node.is_handler = True
+    return node
 
 
 class CompiledStateGraph(Pregel):
