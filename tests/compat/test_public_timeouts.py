@@ -404,3 +404,52 @@ def test_the_default_handler_name_must_be_free() -> None:
     )
     with pytest.raises(ValueError, match="already exists"):
         builder.compile()
+
+
+# --- the functional API ---------------------------------------------------------------------------
+
+
+async def test_task_and_entrypoint_timeouts() -> None:
+    from threadloom.func import entrypoint, task
+
+    @task(timeout=TimeoutPolicy(idle_timeout=0.05))
+    async def stuck(x: int) -> int:
+        await asyncio.Event().wait()
+        return x
+
+    @task(timeout=60)
+    async def quick(x: int) -> int:
+        return x + 1
+
+    @entrypoint()
+    async def uses_stuck(x: int) -> int:
+        return await stuck(x)
+
+    @entrypoint()
+    async def uses_quick(x: int) -> int:
+        return await quick(x)
+
+    @entrypoint(timeout=0.05)
+    async def stuck_itself(x: int) -> int:
+        await asyncio.Event().wait()
+        return x
+
+    with pytest.raises(NodeTimeoutError, match="'stuck'"):
+        await uses_stuck.ainvoke(1)
+    assert await uses_quick.ainvoke(1) == 2
+    with pytest.raises(NodeTimeoutError, match="'stuck_itself'"):
+        await stuck_itself.ainvoke(1)
+
+
+def test_sync_tasks_and_entrypoints_cannot_have_a_timeout() -> None:
+    from threadloom.func import entrypoint, task
+
+    def plain(x: int) -> int:
+        return x
+
+    with pytest.raises(ValueError, match="Task 'plain' is sync"):
+        task(timeout=1)(plain)
+    with pytest.raises(ValueError, match="Node 'plain' is sync"):
+        entrypoint(timeout=1)(plain)
+    with pytest.raises(ValueError, match="greater than 0"):
+        task(timeout=0)

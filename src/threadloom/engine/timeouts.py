@@ -31,11 +31,13 @@ _SYNC_REFUSED = (
 )
 
 
-def require_async(name: str, is_async: bool, timeout: TimeoutPolicy | None) -> None:
-    """Refuse a timeout on a sync node (LangGraph's rule and message, with the fix)."""
+def require_async(
+    name: str, is_async: bool, timeout: TimeoutPolicy | None, kind: str = "Node"
+) -> None:
+    """Refuse a timeout on a sync node or task (LangGraph's rule and message, with the fix)."""
     if timeout is not None and not is_async:
         raise ValueError(
-            f"{_SYNC_REFUSED} Node {name!r} is sync: make it an `async def` (and run the graph "
+            f"{_SYNC_REFUSED} {kind} {name!r} is sync: make it an `async def` (and run the graph "
             "with ainvoke/astream), or drop its timeout."
         )
 
