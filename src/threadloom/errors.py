@@ -615,4 +615,33 @@ class NodeError:
         return f"NodeError(node={self.node!r}, error={self.error!r})"
 
 
-__all__ += ["NodeError", "NodeTimeoutError", "StepTimeoutError"]
+class SavedTaskError(Exception):
+    """A node's failure as a checkpoint keeps it (its ``repr``), given to its error handler when
+    a resumed run runs the handler: the exception object itself is not stored."""
+
+    def __init__(self, node: str, saved: object) -> None:
+        self.node, self.saved = node, saved
+        super().__init__(f"node {node!r} failed before the run stopped: {saved}")
+
+
+class NodeCancelledError(Exception):
+    """A node raised ``asyncio.CancelledError`` itself (not a cancel from outside): a failure of
+    the node like any error, so the run fails (or retries) instead of ending as if nothing
+    happened. ``node`` is the node's name."""
+
+    def __init__(self, node: str, message: str | None = None) -> None:
+        self.node = node
+        super().__init__(
+            message
+            or f"Node {node!r} raised asyncio.CancelledError: raise another exception to fail "
+            "the node, or return to end it normally."
+        )
+
+
+__all__ += [
+    "NodeCancelledError",
+    "NodeError",
+    "NodeTimeoutError",
+    "SavedTaskError",
+    "StepTimeoutError",
+]

@@ -23,7 +23,7 @@ from threadloom.engine.channels import (
 from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
-from threadloom.engine.timeouts import require_async
+from threadloom.engine.timeouts import async_capable, require_async
 from threadloom.errors import InvalidUpdateError, ParentCommand
 from threadloom.graph._routing import awaiting_routers, call_router, take_routes
 from threadloom.graph._schema import (
@@ -249,7 +249,7 @@ class Compiler:
             for starts, end in self.b.waiting_edges
             if end == node.name
         ]
-        require_async(node.name, afunc is not None, node.timeout)
+        require_async(node.name, async_capable(node.func), node.timeout)
         spec = NodeSpec(
             name=node.name,
             triggers=tuple(triggers),

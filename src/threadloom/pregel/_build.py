@@ -18,6 +18,7 @@ from threadloom.constants import INPUT, INTERRUPT, TASKS
 from threadloom.engine.channels import MISSING, Channel, Topic
 from threadloom.engine.inject import Injection
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
+from threadloom.engine.timeouts import async_capable, require_async
 from threadloom.errors import EmptyInputError, InvalidUpdateError
 from threadloom.types import RetryPolicy, Send, TimeoutPolicy
 
@@ -340,6 +341,8 @@ def lowlevel_plan(
     specs: dict[str, NodeSpec] = {}
     injections: dict[str, tuple[Injection, ...]] = {}
     for node_name, node in built.items():
+        if node.timeout is not None:
+            require_async(node_name, all(async_capable(b) for b in node.bound), node.timeout)
         func, afunc, wanted = _node_callables(node_name, node.bound)
         subgraph = next((b for b in node.bound if _is_graph(b)), None)
         specs[node_name] = NodeSpec(
