@@ -11,6 +11,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from langchain_core.runnables import Runnable
+
 from threadloom.constants import END, START, TASKS
 from threadloom.engine._checks import reject_langgraph
 from threadloom.engine.channels import (
@@ -289,8 +291,8 @@ def node_callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tup
                 return _for_parent(exc.command)
 
         return run_subgraph, arun_subgraph, (Injection("config", False),)
-    invoke = getattr(target, "invoke", None)
-    if not inspect.isfunction(target) and not inspect.ismethod(target) and callable(invoke):
+    if isinstance(target, Runnable):  # (a callable that merely has an ``invoke``, like a Mock,
+        # is called, as LangGraph does)
         runnable = target
 
         def run_runnable(value: Any, config: Any = None) -> Any:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from threadloom.constants import INPUT, INTERRUPT, TASKS
+from threadloom.constants import ERROR, INPUT, INTERRUPT, NO_WRITES, RESUME, TASKS
 from threadloom.engine.channels import MISSING, Channel, Topic
 from threadloom.engine.inject import Injection
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
@@ -27,7 +27,8 @@ __all__ = ["ChannelWriteEntry", "NodeBuilder", "PregelNode", "lowlevel_plan"]
 _PASSTHROUGH: Any = object()
 """A write of the node's output itself."""
 
-RESERVED_NAMES = frozenset({TASKS, INTERRUPT, INPUT, "__start__", "__end__", "__error__"})
+RESERVED_NAMES = frozenset({INPUT, INTERRUPT, RESUME, ERROR, NO_WRITES})
+"""Names the engine writes to itself: no channel or node may take one."""
 
 
 @dataclass(frozen=True, slots=True)
