@@ -60,13 +60,13 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize(("program", "saver_backend", "use_async"), CASES)
+@pytest.mark.parametrize(("program", "backend", "use_async"), CASES)
 def test_a_run_stopped_in_one_process_resumes_in_another(
-    program: str, saver_backend: str, use_async: bool, new_storage: Storage
+    program: str, backend: str, use_async: bool, new_storage: Storage
 ) -> None:
     where = new_storage()
-    started = _in_new_process(saver_backend, where, program, "start", use_async)
-    finished = _in_new_process(saver_backend, where, program, "finish", use_async)
+    started = _in_new_process(backend, where, program, "start", use_async)
+    finished = _in_new_process(backend, where, program, "finish", use_async)
     expected = _reference(program, use_async)
     assert started == expected[0]
     assert started["next"]  # it did stop: at the interrupt, or before the tools
@@ -77,9 +77,9 @@ def test_a_run_stopped_in_one_process_resumes_in_another(
 
 
 @pytest.mark.parametrize("program", sorted(PROGRAMS))
-@pytest.mark.parametrize("saver_backend", ["memory"])
+@pytest.mark.parametrize("backend", ["memory"])
 async def test_every_program_runs_on_the_in_memory_saver(
-    program: str, saver_backend: str, new_storage: Storage
+    program: str, backend: str, new_storage: Storage
 ) -> None:
     async with open_saver("memory", new_storage()) as saver:
         graph = PROGRAMS[program](as_langgraph_saver(saver))

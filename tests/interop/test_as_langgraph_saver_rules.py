@@ -194,3 +194,21 @@ def test_a_langgraph_saver_or_anything_else_is_refused_with_the_fix() -> None:
 
     with pytest.raises(TypeError, match=r"as_langgraph_saver\(\) takes a threadloom"):
         as_langgraph_saver(LangGraphInMemorySaver())  # type: ignore[arg-type]
+
+
+def test_without_langgraph_the_module_says_which_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+    import sys
+
+    from threadloom.errors import LangGraphNotInstalledError
+
+    for name in ("langgraph", "langgraph.checkpoint", "langgraph.checkpoint.base"):
+        monkeypatch.setitem(sys.modules, name, None)  # what a missing package looks like
+    monkeypatch.delitem(sys.modules, "threadloom.interop.langgraph")
+    with pytest.raises(LangGraphNotInstalledError) as caught:
+        importlib.import_module("threadloom.interop.langgraph")
+    assert isinstance(caught.value, ImportError)
+    assert "pip install 'threadloom[langgraph]'" in str(caught.value)
+    assert caught.value.missing == "langgraph"
