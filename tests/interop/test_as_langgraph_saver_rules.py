@@ -212,3 +212,27 @@ def test_without_langgraph_the_module_says_which_extra_to_install(
     assert isinstance(caught.value, ImportError)
     assert "pip install 'threadloom[langgraph]'" in str(caught.value)
     assert caught.value.missing == "langgraph"
+
+
+def test_a_chat_on_langgraph_s_engine_keeps_threadloom_s_list_deltas(tmp_path: Path) -> None:
+    from langchain_core.messages import AIMessage
+    from langgraph.graph import MessagesState
+
+    def answer(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage(f"echo {state['messages'][-1].content}")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("answer", answer)
+    builder.add_edge(START, "answer")
+    with SqliteSaver.from_conn_string(str(tmp_path / "chat.db")) as saver:
+        graph = builder.compile(checkpointer=as_langgraph_saver(saver))
+        for turn in range(20):
+            graph.invoke({"messages": [("user", f"turn {turn} " + "x" * 200)]}, _config())
+        report = as_langgraph_saver(saver).thread_size_report("t")
+        messages = graph.get_state(_config()).values["messages"]
+    assert len(messages) == 40 and messages[-1].content.startswith("echo turn 19")
+    # every new version of the message list after the first stores only what was appended
+    assert report.delta_blobs >= 2 * 20 - 2
+    # so the thread holds about one copy of the conversation, not one per checkpoint (60)
+    one_copy = sum(len(m.content) for m in messages)
+    assert report.blob_bytes < 6 * one_copy
