@@ -547,3 +547,27 @@ __all__ += [
     "ModelUnavailableError",
     "NotFoundError",
 ]
+
+
+class LangGraphValueError(ValueError):
+    """A value crossing between LangGraph and threadloom (``threadloom.interop.langgraph``) has
+    no counterpart on the other side; ``where`` names it, ``value`` is the value."""
+
+    def __init__(self, where: str, value: Any, rule: str, fix: str) -> None:
+        self.where, self.value, self.rule, self.fix = where, value, rule, fix
+        super().__init__(f"{where} = {shown_value(value)} cannot cross over: {rule}. Fix: {fix}.")
+
+
+class LangGraphNotInstalledError(ImportError):
+    """``threadloom.interop.langgraph`` was imported without LangGraph installed."""
+
+    def __init__(self, missing: str) -> None:
+        self.missing = missing
+        super().__init__(
+            f"threadloom.interop.langgraph needs the package {missing!r}, which is not "
+            "installed. Install the extra: pip install 'threadloom[langgraph]'.",
+            name=missing,
+        )
+
+
+__all__ += ["LangGraphNotInstalledError", "LangGraphValueError"]
