@@ -580,3 +580,30 @@ class LangGraphNotInstalledError(ImportError):
 
 
 __all__ += ["LangGraphNotInstalledError", "LangGraphValueError"]
+
+
+class LangGraphSourceError(StorageError):
+    """The database given to a migration from LangGraph cannot be read as one (``threadloom
+    migrate``, ``migrate_checkpoints``, ``migrate_store``); nothing was changed."""
+
+    def __init__(self, source: str, problem: str, fix: str) -> None:
+        self.source, self.problem = source, problem
+        super().__init__(f"Cannot migrate from {source!r}: {problem}. {fix}")
+
+
+class MigrationMismatchError(StorageError):
+    """A checkpoint copied by a migration read back different from the source; the migration
+    stopped there (run it again once the cause is fixed: what was copied is kept)."""
+
+    def __init__(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, field: str) -> None:
+        self.thread_id, self.checkpoint_ns = thread_id, checkpoint_ns
+        self.checkpoint_id, self.field = checkpoint_id, field
+        super().__init__(
+            f"checkpoint {checkpoint_id!r} of thread {thread_id!r} (namespace {checkpoint_ns!r}) "
+            f"reads back from the target with a different {field} than in the LangGraph source. "
+            "The target saver did not store it faithfully: check that its serializer accepts the "
+            "state's types (serde allow-list), then run the migration again; it resumes here."
+        )
+
+
+__all__ += ["LangGraphSourceError", "MigrationMismatchError"]
