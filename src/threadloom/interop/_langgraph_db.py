@@ -20,7 +20,7 @@ import json
 import os
 import sqlite3
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -48,6 +48,27 @@ CHECKPOINT_TABLES: Final[dict[str, tuple[str, str]]] = {
 }
 STORE_TABLES: Final = ("store", "store_vectors")
 """LangGraph's store tables (the same names on SQLite and PostgreSQL)."""
+
+_NEEDED: Final[Mapping[str, Mapping[str, frozenset[str]]]] = {
+    # what: {table: columns LangGraph's tables have and threadloom's do not all have}
+    "sqlite checkpointer": {
+        "checkpoints": frozenset({"parent_checkpoint_id", "type", "checkpoint", "metadata"}),
+        "writes": frozenset({"task_id", "idx", "channel", "type", "value"}),
+    },
+    "postgres checkpointer": {
+        "checkpoints": frozenset({"parent_checkpoint_id", "checkpoint", "metadata"}),
+        "checkpoint_blobs": frozenset({"channel", "version", "type", "blob"}),
+        "checkpoint_writes": frozenset({"task_id", "idx", "channel", "type", "blob"}),
+    },
+    "store": {"store": frozenset({"prefix", "key", "value", "created_at", "updated_at"})},
+}
+"""The tables and columns that make a database LangGraph's checkpointer or store."""
+
+_THREADLOOM_SQLITE: Final[Mapping[str, str]] = {
+    "checkpointer": "checkpoint_migrations",  # LangGraph's SQLite saver keeps no such table
+    "store": "threadloom_store_migrations",
+}
+"""The table that makes a SQLite file threadloom's (its tables share LangGraph's names)."""
 
 _INSTALL: Final = "pip install 'threadloom[langgraph]'"
 
@@ -122,23 +143,33 @@ def _connect_postgres(source: Source) -> Any:
     return conn
 
 
-def _tables(conn: Any, source: Source) -> set[str]:
+def _columns(conn: Any, source: Source, table: str) -> set[str]:
+    """The columns of ``table`` (empty when there is no such table)."""
     if source.kind == "sqlite":
-        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-        return {row[0] for row in rows}
+        return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
     rows = conn.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND table_name = %s",
+        (table,),
     ).fetchall()
-    return {row["table_name"] for row in rows}
+    return {row["column_name"] for row in rows}
 
 
-def _require(conn: Any, source: Source, tables: Sequence[str], what: str) -> None:
-    missing = [t for t in tables if t not in _tables(conn, source)]
+def _require(conn: Any, source: Source, needs: Mapping[str, frozenset[str]], what: str) -> None:
+    """Refuse a database whose tables lack the columns LangGraph's ``what`` writes."""
+    if source.kind == "sqlite" and _columns(conn, source, _THREADLOOM_SQLITE[what]):
+        raise LangGraphSourceError(
+            source.shown,
+            f"it is a threadloom database (its {what} tables are threadloom's), not LangGraph's",
+            "threadloom reads it as it is: open it with threadloom's saver or store",
+        )
+    missing = [t for t, columns in needs.items() if not columns <= _columns(conn, source, t)]
     if missing:
         raise LangGraphSourceError(
             source.shown,
-            f"it has no LangGraph {what} (table(s) {', '.join(missing)} missing)",
-            f"Pass the database your LangGraph {what.split()[0]} wrote.",
+            f"it is not a LangGraph {what} database (no LangGraph table(s) "
+            f"{', '.join(missing)}; a threadloom database has tables of the same names)",
+            f"Pass the database your LangGraph {what} wrote.",
         )
 
 
@@ -209,9 +240,10 @@ def open_checkpoint_source(source: Source) -> Iterator[CheckpointSource]:
         if source.kind == "sqlite":
             conn = _connect_sqlite(source)
             stack.callback(conn.close)
-            _require(conn, source, CHECKPOINT_TABLES["sqlite"], "checkpointer tables")
-            columns = {row[1] for row in conn.execute("PRAGMA table_info(writes)")}
-            has_task_path = "task_path" in columns  # older langgraph-checkpoint-sqlite: none
+            _require(conn, source, _NEEDED["sqlite checkpointer"], "checkpointer")
+            has_task_path = "task_path" in _columns(
+                conn, source, "writes"
+            )  # older langgraph-checkpoint-sqlite: none
             saver_module = _import_langgraph("langgraph.checkpoint.sqlite", "sqlite")
             saver = saver_module.SqliteSaver(conn)
             saver.is_setup = True  # setup() writes (WAL, CREATE TABLE): the tables are there
@@ -219,8 +251,7 @@ def open_checkpoint_source(source: Source) -> Iterator[CheckpointSource]:
         else:
             conn = _connect_postgres(source)
             stack.callback(conn.close)
-            tables = ("checkpoints", "checkpoint_blobs", "checkpoint_writes")
-            _require(conn, source, tables, "checkpointer tables")
+            _require(conn, source, _NEEDED["postgres checkpointer"], "checkpointer")
             has_task_path = True
             saver_module = _import_langgraph("langgraph.checkpoint.postgres", "postgres")
             saver = saver_module.PostgresSaver(conn)
@@ -265,9 +296,9 @@ def read_store_rows(source: Source) -> Iterator[StoreRow]:
         else:
             conn = _connect_postgres(source)
         stack.callback(conn.close)
-        _require(conn, source, STORE_TABLES[:1], "store tables")
+        _require(conn, source, _NEEDED["store"], "store")
         vectors: dict[tuple[str, str], dict[str, list[float]]] = {}
-        if STORE_TABLES[1] in _tables(conn, source):
+        if _columns(conn, source, STORE_TABLES[1]):
             embedding = "embedding" if source.kind == "sqlite" else "embedding::text"
             for prefix, key, field, data in _rows(
                 conn, source, f"SELECT prefix, key, field_name, {embedding} FROM store_vectors"
