@@ -203,7 +203,7 @@ class LangGraphObjectError(TypeError):
     the threadloom import to use instead (``None`` when threadloom has no counterpart)."""
 
     def __init__(
-        self, where: str, qualname: str, replacement: str | None, *, lead: str = ""
+        self, where: str, qualname: str, replacement: str | None, *, lead: str = "", also: str = ""
     ) -> None:
         self.where, self.qualname, self.replacement = where, qualname, replacement
         fix = (
@@ -215,7 +215,7 @@ class LangGraphObjectError(TypeError):
         super().__init__(
             f"{lead}{where[:1].upper()}{where[1:]} is LangGraph's {qualname}, which threadloom "
             "cannot use: LangGraph's "
-            f"objects only work inside LangGraph. {fix}."
+            f"objects only work inside LangGraph. {fix}.{also}"
         )
 
 
