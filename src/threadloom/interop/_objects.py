@@ -14,7 +14,8 @@ records of the same names, so values crossing the bridge are converted here, bot
 - LangChain messages are the same classes on both sides and are never touched.
 - ``checkpoint_to_*``, ``writes_to_*`` and ``pending_writes_to_*`` apply the conversion to the
   parts of LangGraph's and threadloom's checkpoint shapes that hold values; both ``Checkpoint``
-  TypedDicts have the same keys (``pending_sends`` is legacy on both sides).
+  TypedDicts have the same keys (``pending_sends`` is legacy on both sides). Channel values a
+  saver decodes lazily (``LazyDict``) stay lazy: they are converted when first read.
 
 Anything else LangGraph-made (or user-made) is left as it is: threadloom's strict serializer then
 refuses what it cannot store, with its own error naming the path.
@@ -29,6 +30,7 @@ from typing import Any, Final, TypeVar
 from langgraph import types as lg
 
 from threadloom import types as tl
+from threadloom.checkpoint._lazy import LazyDict
 from threadloom.errors import LangGraphValueError
 
 __all__ = [
@@ -177,7 +179,11 @@ def to_langgraph(value: Any) -> Any:
 def _checkpoint_values(checkpoint: C, convert: Convert) -> C:
     """A shallow copy of ``checkpoint`` with its values converted, or itself if none changed."""
     values = checkpoint["channel_values"]
-    new_values = convert(values)
+    if type(values) is not dict and isinstance(values, LazyDict):
+        # a history read: keep the values undecoded until LangGraph looks into them
+        new_values: Any = LazyDict(lambda: convert(dict(values)))
+    else:
+        new_values = convert(values)
     sends = checkpoint.get("pending_sends")
     new_sends = convert(sends) if sends else sends
     if new_values is values and new_sends is sends:
