@@ -349,8 +349,10 @@ class LangGraphDatabaseError(StorageError):
         super().__init__(
             f"{path!r} holds a LangGraph {kind} (tables {', '.join(self.tables)}), not a "
             f"threadloom one. threadloom keeps its own tables and does not read or change "
-            f"LangGraph's: open a new file for threadloom (see {docs} for moving the data "
-            "over; a migration tool will come in a later release)."
+            f"LangGraph's: open a new file for threadloom, and copy the data over with "
+            f"`threadloom migrate {path} --db NEW_FILE{' --store' if kind == 'store' else ''}` "
+            f"(see {docs} and "
+            "docs/coming-from-langgraph.md)."
         )
 
 
@@ -606,4 +608,17 @@ class MigrationMismatchError(StorageError):
         )
 
 
-__all__ += ["LangGraphSourceError", "MigrationMismatchError"]
+class UnknownSourceThreadsError(LangGraphSourceError):
+    """Threads asked of a migration are not in the LangGraph source; nothing was copied."""
+
+    def __init__(self, source: str, thread_ids: Sequence[str], known: Sequence[str]) -> None:
+        self.thread_ids = tuple(thread_ids)
+        shown = ", ".join(repr(t) for t in list(known)[:20]) + (" ..." if len(known) > 20 else "")
+        super().__init__(
+            source,
+            f"it has no thread(s) {list(thread_ids)!r}",
+            f"Its threads are: {shown or '(none)'}",
+        )
+
+
+__all__ += ["LangGraphSourceError", "MigrationMismatchError", "UnknownSourceThreadsError"]

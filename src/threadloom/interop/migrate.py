@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from threadloom.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
-from threadloom.errors import LangGraphSourceError, MigrationMismatchError
+from threadloom.errors import MigrationMismatchError, UnknownSourceThreadsError
 from threadloom.interop._langgraph_db import (
     StoreRow,
     open_checkpoint_source,
@@ -171,12 +171,7 @@ def migrate_checkpoints(
         if thread_ids is not None:
             missing = [t for t in thread_ids if t not in counts]
             if missing:
-                raise LangGraphSourceError(
-                    where.shown,
-                    f"it has no thread(s) {missing!r}",
-                    f"Its threads are {sorted(counts)[:20]!r}"
-                    + (" ..." if len(counts) > 20 else ""),
-                )
+                raise UnknownSourceThreadsError(where.shown, missing, sorted(counts))
             counts = {t: counts[t] for t in dict.fromkeys(thread_ids)}
         reader = from_langgraph_saver(opened.saver)
         total = sum(counts.values())
