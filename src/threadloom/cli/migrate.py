@@ -104,13 +104,14 @@ def migrate(
     if as_json:
         emit_json(summary)
         return
-    checkpoints = summary["checkpoints"]
-    console.print(
-        f"{checkpoints['threads']} thread(s), {checkpoints['checkpoints']} checkpoint(s) from "
-        f"{shown}: {checkpoints['copied']} copied, {checkpoints['skipped']} already there, "
-        f"{checkpoints['writes']} pending write(s) -> {summary['target']}",
-        markup=False,
-    )
+    if "checkpoints" in summary:
+        checkpoints = summary["checkpoints"]
+        console.print(
+            f"{checkpoints['threads']} thread(s), {checkpoints['checkpoints']} checkpoint(s) "
+            f"from {shown}: {checkpoints['copied']} copied, {checkpoints['skipped']} already "
+            f"there, {checkpoints['writes']} pending write(s) -> {summary['target']}",
+            markup=False,
+        )
     if "store" in summary:
         store = summary["store"]
         console.print(
@@ -118,6 +119,12 @@ def migrate(
             f"already there, vectors {store['vectors']}",
             markup=False,
         )
+
+
+def _columns() -> tuple[Any, ...]:
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+
+    return (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
 
 
 def _run(
@@ -130,21 +137,23 @@ def _run(
 ) -> dict[str, Any]:
     from rich.progress import Progress
 
+    from threadloom.interop._langgraph_db import holds, parse_source
     from threadloom.interop.migrate import MigrationStep, migrate_checkpoints, migrate_store
 
     summary: dict[str, Any] = {}
     with (
         _target_saver(db, dsn) as (target, saver),
-        Progress(console=err_console, transient=True) as progress,
+        Progress(*_columns(), console=err_console, transient=err_console.is_terminal) as progress,
     ):
         bar = progress.add_task("checkpoints", total=None)
 
         def step(done: MigrationStep) -> None:
             progress.update(bar, completed=done.done, total=done.total)
 
-        report = migrate_checkpoints(source, saver, threads, progress=step)
         summary["target"] = target
-        summary["checkpoints"] = report.as_dict()
+        if not with_store or "checkpointer" in holds(parse_source(source)):
+            report = migrate_checkpoints(source, saver, threads, progress=step)
+            summary["checkpoints"] = report.as_dict()
         if with_store:
             from threadloom.cli._backend import open_backend
 

@@ -36,6 +36,7 @@ __all__ = [
     "CheckpointSource",
     "Source",
     "StoreRow",
+    "holds",
     "open_checkpoint_source",
     "parse_source",
     "read_store_rows",
@@ -183,6 +184,23 @@ def _rows(conn: Any, source: Source, sql: str, params: Sequence[Any] = ()) -> li
         raise StorageError(
             f"reading the LangGraph database {source.shown!r} failed: {exc}"
         ) from exc
+
+
+def holds(source: Source) -> frozenset[str]:
+    """What of LangGraph's the source holds: ``"checkpointer"`` and/or ``"store"``."""
+    conn = _connect_sqlite(source) if source.kind == "sqlite" else _connect_postgres(source)
+    try:
+        found = set()
+        for what in ("checkpointer", "store"):
+            key = f"{source.kind} checkpointer" if what == "checkpointer" else "store"
+            try:
+                _require(conn, source, _NEEDED[key], what)
+            except LangGraphSourceError:
+                continue
+            found.add(what)
+        return frozenset(found)
+    finally:
+        conn.close()
 
 
 # -- checkpoints ----------------------------------------------------------------------------------
