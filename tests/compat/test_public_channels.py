@@ -24,11 +24,13 @@ from threadloom.channels import (
     Topic,
     UntrackedValue,
 )
+from threadloom.channels.delta import DeltaChannel
 from threadloom.channels.last_value import LastValue as LastValueByPath
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.engine.channels import MISSING
 from threadloom.errors import EmptyChannelError, InvalidUpdateError
 from threadloom.graph import START, StateGraph
+from threadloom.types import Overwrite
 
 
 def test_the_submodule_paths_give_the_same_classes() -> None:
@@ -204,3 +206,56 @@ def test_a_user_channel_class_runs_in_a_graph() -> None:
     config = {"configurable": {"thread_id": "c"}}
     assert graph.invoke({"hits": "start"}, config) == {"hits": 3}
     assert graph.invoke({"hits": "again"}, config) == {"hits": 6}  # restored from its checkpoint
+
+
+def _extend(state: list[Any], writes: Sequence[Any]) -> list[Any]:
+    return [*state, *(x for w in writes for x in (w if isinstance(w, list) else [w]))]
+
+
+def test_delta_channel_folds_a_step_s_writes_in_one_call() -> None:
+    calls: list[list[Any]] = []
+
+    def reducer(state: list[Any], writes: Sequence[Any]) -> list[Any]:
+        calls.append(list(writes))
+        return _extend(state, writes)
+
+    channel = DeltaChannel(reducer).from_checkpoint(MISSING)
+    assert channel.get() == []  # starts from its type
+    channel.update(["a", ["b", "c"]])
+    assert channel.get() == ["a", "b", "c"] and calls == [["a", ["b", "c"]]]
+    channel.update([Overwrite(["fresh"])])
+    assert channel.get() == ["fresh"]
+    with pytest.raises(InvalidUpdateError, match="one Overwrite"):
+        channel.update([Overwrite([1]), Overwrite([2])])
+    replayed = DeltaChannel(_extend).from_checkpoint(MISSING)
+    replayed.replay_writes([("t0", "k", "x"), ("t1", "k", Overwrite(["o"])), ("t2", "k", "y")])
+    assert replayed.get() == ["o", "y"]
+    with pytest.raises(ValueError, match="snapshot_frequency"):
+        DeltaChannel(_extend, snapshot_frequency=0)
+
+
+def _merge(state: dict[str, Any], writes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    return {**state, **{k: v for w in writes for k, v in w.items()}}
+
+
+class Deltas(TypedDict):
+    items: Annotated[list[str], DeltaChannel(_extend)]
+    found: Annotated[dict[str, int], DeltaChannel(_merge, snapshot_frequency=2)]
+
+
+def test_delta_channel_state_keys_take_the_key_s_type() -> None:
+    builder = StateGraph(Deltas)
+    builder.add_node("a", lambda s: {"items": ["a"], "found": {"a": 1}})
+    builder.add_node("b", lambda s: {"items": ["b"], "found": {"b": 2}})
+    builder.add_node("reset", lambda s: {"items": Overwrite(["reset"])})
+    builder.add_edge(START, "a").add_edge(START, "b").add_edge(["a", "b"], "reset")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "d"}}
+    assert graph.invoke({"items": ["x"], "found": {}}, config) == {
+        "items": ["reset"],
+        "found": {"a": 1, "b": 2},
+    }
+    graph.update_state(config, {"items": ["u"]})
+    assert graph.get_state(config).values["items"] == ["reset", "u"]
+    history = [s.values["items"] for s in graph.get_state_history(config)]
+    assert history[:3] == [["reset", "u"], ["reset"], ["x", "a", "b"]]

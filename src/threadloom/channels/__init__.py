@@ -7,6 +7,7 @@ Use them in ``Annotated`` state keys (``Annotated[list[int], Topic(int, accumula
 engine's own channels (``threadloom/engine/channels.py``), not copies.
 """
 
+from threadloom.channels.delta import DeltaChannel
 from threadloom.engine.channels import (
     AnyValue,
     BaseChannel,
@@ -23,6 +24,7 @@ __all__ = [
     "AnyValue",
     "BaseChannel",
     "BinaryOperatorAggregate",
+    "DeltaChannel",
     "EphemeralValue",
     "LastValue",
     "LastValueAfterFinish",

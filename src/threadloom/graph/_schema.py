@@ -12,6 +12,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, NotRequired, Required, get_args, get_origin, get_type_hints
 
+from threadloom.channels.delta import DeltaChannel
 from threadloom.constants import ROOT
 from threadloom.engine._checks import reject_langgraph
 from threadloom.engine.channels import MISSING, BinaryOperatorAggregate, Channel, LastValue
@@ -89,14 +90,17 @@ def _channel_for(key: str, annotation: Any) -> Channel:
         base, *meta = get_args(annotation)
         base = _strip_required(base)
         for item in meta:  # a channel anywhere in the metadata: Annotated[int, Topic(int), ...]
-            if isinstance(item, Channel):
+            channel: Channel
+            if isinstance(item, DeltaChannel):
+                channel = item.of_type(base)  # its value type is the key's
+            elif isinstance(item, Channel):
                 channel = item.from_checkpoint(MISSING)  # the annotation's own stays unused
             elif isinstance(item, type) and issubclass(item, Channel):
                 channel = item(base)  # Annotated[int, EphemeralValue]: EphemeralValue(int)
             else:
                 continue
             channel.key = key
-            return channel  # type: ignore[no-any-return]
+            return channel
         last = meta[-1]
         if callable(last):
             if _positional_count(last) != 2:
