@@ -30,6 +30,7 @@ from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.engine.channels import MISSING
 from threadloom.errors import EmptyChannelError, InvalidUpdateError
 from threadloom.graph import START, StateGraph
+from threadloom.graph.message import _messages_delta_reducer
 from threadloom.types import Overwrite
 
 
@@ -259,3 +260,31 @@ def test_delta_channel_state_keys_take_the_key_s_type() -> None:
     assert graph.get_state(config).values["items"] == ["reset", "u"]
     history = [s.values["items"] for s in graph.get_state_history(config)]
     assert history[:3] == [["reset", "u"], ["reset"], ["x", "a", "b"]]
+
+
+class Chat(TypedDict):
+    messages: Annotated[list[Any], DeltaChannel(_messages_delta_reducer)]
+
+
+def test_the_messages_delta_reducer_keeps_a_chat_like_add_messages() -> None:
+    from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
+
+    def reply(state: Chat) -> dict[str, Any]:
+        return {"messages": [AIMessage("hello", id="a1")]}
+
+    builder = StateGraph(Chat).add_node("reply", reply).add_edge(START, "reply")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "chat"}}
+    out = graph.invoke({"messages": [("user", "hi")]}, config)
+    assert [type(m).__name__ for m in out["messages"]] == ["HumanMessage", "AIMessage"]
+    first_id = out["messages"][0].id
+    assert first_id  # a message without an id got one
+    graph.update_state(config, {"messages": [RemoveMessage(id=first_id)]})
+    graph.update_state(config, {"messages": [AIMessage("edited", id="a1")]})
+    assert [m.content for m in graph.get_state(config).values["messages"]] == ["edited"]
+    # two batches give what one batch gives
+    one = _messages_delta_reducer([], [HumanMessage("a", id="1"), HumanMessage("b", id="2")])
+    two = _messages_delta_reducer(
+        _messages_delta_reducer([], [HumanMessage("a", id="1")]), [HumanMessage("b", id="2")]
+    )
+    assert one == two

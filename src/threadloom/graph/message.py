@@ -30,6 +30,9 @@ from langchain_core.messages import (
 )
 
 from threadloom._appended import note_appended
+from threadloom.channels._messages_delta import (  # LangGraph's private name, imported by its users
+    messages_delta_reducer as _messages_delta_reducer,  # noqa: F401
+)
 
 __all__ = [
     "REMOVE_ALL_MESSAGES",
