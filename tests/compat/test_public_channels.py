@@ -288,3 +288,30 @@ def test_the_messages_delta_reducer_keeps_a_chat_like_add_messages() -> None:
         _messages_delta_reducer([], [HumanMessage("a", id="1")]), [HumanMessage("b", id="2")]
     )
     assert one == two
+
+
+async def test_get_delta_channel_history_walks_the_parent_chain() -> None:
+    class Counter(TypedDict):
+        a: int
+
+    def bump(state: Counter) -> dict[str, Any]:
+        return {"a": state["a"] + 1}
+
+    graph = (
+        StateGraph(Counter)
+        .add_node("bump", bump)
+        .add_edge(START, "bump")
+        .compile(checkpointer=InMemorySaver())
+    )
+    config = {"configurable": {"thread_id": "h"}}
+    graph.invoke({"a": 1}, config)
+    graph.invoke({"a": 5}, config)
+    head = graph.get_state(config).config
+    saver = graph.checkpointer
+    history = saver.get_delta_channel_history(config=head, channels=["a", "missing"])
+    assert [w[1:] for w in history["a"]["writes"]] == [("a", 6)]  # what made the head's value
+    assert history["a"]["seed"] == 5  # the parent's stored value
+    assert history["missing"] == {"writes": []}  # nothing stored anywhere: no seed
+    assert await saver.aget_delta_channel_history(config=head, channels=["a"]) == {
+        "a": history["a"]
+    }

@@ -30,6 +30,7 @@ from typing import (
     TypeVar,
 )
 
+from threadloom.checkpoint._delta_history import adelta_channel_history, delta_channel_history
 from threadloom.checkpoint.id import uuid6
 from threadloom.checkpoint.serde.base import SerializerProtocol, maybe_add_typed_methods
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
@@ -560,6 +561,9 @@ class BaseCheckpointSaver(Generic[V]):
         raise NotImplementedError
 
     # -- versions and serializer -------------------------------------------------------------
+
+    get_delta_channel_history = delta_channel_history  # LangGraph 1.2 (its DeltaChannel)
+    aget_delta_channel_history = adelta_channel_history
 
     def get_next_version(self, current: V | None, channel: None = None) -> V:
         """Next version of a channel: integers by default (``None`` → 1)."""
