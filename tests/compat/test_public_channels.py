@@ -290,15 +290,16 @@ def test_the_messages_delta_reducer_keeps_a_chat_like_add_messages() -> None:
     assert one == two
 
 
-async def test_get_delta_channel_history_walks_the_parent_chain() -> None:
-    class Counter(TypedDict):
-        a: int
+class Tally(TypedDict):
+    a: int
 
-    def bump(state: Counter) -> dict[str, Any]:
+
+async def test_get_delta_channel_history_walks_the_parent_chain() -> None:
+    def bump(state: Tally) -> dict[str, Any]:
         return {"a": state["a"] + 1}
 
     graph = (
-        StateGraph(Counter)
+        StateGraph(Tally)
         .add_node("bump", bump)
         .add_edge(START, "bump")
         .compile(checkpointer=InMemorySaver())
