@@ -1,9 +1,9 @@
 """Parameters of LangGraph's signatures threadloom does not implement yet raise, never vanish.
 
-LangGraph 1.2.22 honours ``add_node(cache_policy=, error_handler=, timeout=, trace_policy=)``,
-``compile(cache=, transformers=)``, ``@task(cache_policy=, timeout=)`` and
-``@entrypoint(cache=, cache_policy=, timeout=)``; a program that relies on one of them must not
-run silently without it. Passing the default (``None``) still works.
+LangGraph 1.2.22 honours ``add_node(error_handler=, timeout=, trace_policy=)``,
+``compile(transformers=)``, ``@task(timeout=)`` and ``@entrypoint(timeout=)``; a program that
+relies on one of them must not run silently without it. Passing the default (``None``) still
+works. (Node caching, ``cache=`` and ``cache_policy=``, is implemented: tests/cache/.)
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ def bump(state: State) -> State:
 @pytest.mark.parametrize(
     ("parameter", "value"),
     [
-        ("cache_policy", object()),
         ("error_handler", lambda state: {"n": -1}),
         ("timeout", 1.5),
         ("trace_policy", object()),
@@ -54,7 +53,7 @@ def test_add_node_with_defaults_still_runs() -> None:
     assert builder.compile().invoke({"n": 1}) == {"n": 2}
 
 
-@pytest.mark.parametrize(("parameter", "value"), [("cache", object()), ("transformers", [len])])
+@pytest.mark.parametrize(("parameter", "value"), [("transformers", [len])])
 def test_compile_refuses_an_unsupported_parameter(parameter: str, value: object) -> None:
     builder = StateGraph(State).add_node("bump", bump).add_edge(START, "bump")
     with pytest.raises(UnsupportedParameterError, match=rf"compile\({parameter}="):
@@ -69,7 +68,7 @@ def test_compile_refuses_an_unknown_keyword_as_langgraph_does() -> None:
         builder.compile(checkpoint=None)  # type: ignore[call-arg]
 
 
-@pytest.mark.parametrize(("parameter", "value"), [("cache_policy", object()), ("timeout", 2.0)])
+@pytest.mark.parametrize(("parameter", "value"), [("timeout", 2.0)])
 def test_task_refuses_an_unsupported_parameter(parameter: str, value: object) -> None:
     async def fetch(x: int) -> int:
         return x
@@ -86,9 +85,7 @@ def test_task_timeout_on_a_sync_function_is_the_value_error_langgraph_raises() -
         task(timeout=1.0)(fetch)
 
 
-@pytest.mark.parametrize(
-    ("parameter", "value"), [("cache", object()), ("cache_policy", object()), ("timeout", 3)]
-)
+@pytest.mark.parametrize(("parameter", "value"), [("timeout", 3)])
 def test_entrypoint_refuses_an_unsupported_parameter(parameter: str, value: object) -> None:
     with pytest.raises(UnsupportedParameterError, match=rf"entrypoint\({parameter}="):
         entrypoint(**{parameter: value})

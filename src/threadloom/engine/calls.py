@@ -58,6 +58,7 @@ def _call_task(
     retry: tuple[RetryPolicy, ...],
     parent: TaskScratchpad,
     site: CallSite,
+    cache: Any = None,
 ) -> Task:
     parent_task: Task = parent.task
     index = parent.call_counter
@@ -80,6 +81,7 @@ def _call_task(
         afunc=None,
         write=lambda output, _ctx: [(RETURN, output)],
         retry_policy=retry,
+        cache=cache,
     )
     task = Task(
         tid,
@@ -125,7 +127,10 @@ def _outcome(site: CallSite, task: Task) -> Any:
         raise GraphInterrupt(task.interrupts)
     value = next((v for c, v in task.writes if c == RETURN), None)
     if site.on_update is not None:
-        site.on_update({task.name: value})
+        update = {task.name: value}
+        if task.cached:  # as LangGraph marks a replayed cache hit
+            update["__metadata__"] = {"cached": True}
+        site.on_update(update)
     return value
 
 
@@ -136,11 +141,15 @@ def schedule_call(
     kwargs: dict[str, Any],
     retry: tuple[RetryPolicy, ...],
     is_async: bool,
+    cache: Any = None,
 ) -> Any:
-    """Schedule one ``@task`` call from inside a run; return its future."""
+    """Schedule one ``@task`` call from inside a run; return its future.
+
+    ``cache`` is the task's ``engine.caching.CacheSpec`` (None: never cached).
+    """
     parent = current_scratchpad(name)
     site: CallSite = parent.runner.call_site()
-    task = _call_task(name, func, args, kwargs, retry, parent, site)
+    task = _call_task(name, func, args, kwargs, retry, parent, site, cache)
     found, result = _saved_result(site, task)
     try:
         loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()

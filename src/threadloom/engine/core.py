@@ -82,6 +82,8 @@ class Task:
     error: BaseException | None = None
     managed_at: tuple[int, int] | None = None
     """``(step, stop)`` when the node reads managed state keys (its branches see them too)."""
+    cached: bool = False
+    """Its writes came from the node cache: the node was not called (``engine/caching.py``)."""
 
     @property
     def ns(self) -> str:

@@ -82,6 +82,8 @@ class NodeSpec:
     """A compiled graph used as this node, if any."""
     managed: Callable[[Any, int, int], Any] | None = None
     """Adds managed state keys (``threadloom.managed``) to the input: ``(input, step, stop)``."""
+    cache: Any = None
+    """How its tasks are cached (an ``engine.caching.CacheSpec``), or None: never."""
 
 
 @dataclass(slots=True)
@@ -129,6 +131,11 @@ class Plan:
 
     node_order: dict[str, int] = field(default_factory=dict)
     """Position of each node as added: tasks are prepared in this order."""
+
+    cache: Any = None
+    """The node cache (a ``threadloom.cache.BaseCache``) given to compile, if any."""
+    cache_policy: Any = None
+    """The default ``CachePolicy`` of nodes and tasks that have none (``@entrypoint``)."""
 
     has_subgraphs: bool = False
     """Some node runs a compiled graph: runs then hand their saver and store down."""

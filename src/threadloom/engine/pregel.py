@@ -28,7 +28,7 @@ from threadloom.constants import (
     NS_END,
     NS_SEP,
 )
-from threadloom.engine import _checks, aio, snapshot
+from threadloom.engine import _checks, aio, caching, snapshot
 from threadloom.engine import sync as sync_driver
 from threadloom.engine.effects import Effect
 from threadloom.engine.inject import Injection
@@ -106,6 +106,57 @@ class Pregel(StateAPI):
     def nodes(self) -> dict[str, Any]:
         """The graph's nodes by name (START included)."""
         return dict(self.plan.nodes)
+
+    # --- drawing and node cache (graph/_drawing.py, engine/caching.py) ----------------------------
+
+    @property
+    def cache(self) -> Any:
+        """The node cache given to compile (``@entrypoint(cache=...)``), if any."""
+        return self.plan.cache
+
+    def get_graph(self, config: RunnableConfig | None = None, *, xray: int | bool = False) -> Any:
+        """The graph as langchain-core's ``Graph`` (``draw_mermaid()``, ``draw_ascii()``…);
+        ``xray`` draws subgraphs inside their nodes, that many levels deep (``True``: all)."""
+        from threadloom.graph._drawing import draw_graph
+
+        return draw_graph(self, config, xray)
+
+    async def aget_graph(
+        self, config: RunnableConfig | None = None, *, xray: int | bool = False
+    ) -> Any:
+        """Same as ``get_graph`` (drawing does no I/O)."""
+        return self.get_graph(config, xray=xray)
+
+    def get_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> Iterator[tuple[str, Pregel]]:
+        """``(namespace, compiled graph)`` of the nodes that run a compiled graph."""
+        from threadloom.graph._drawing import subgraphs_of
+
+        return subgraphs_of(self, namespace, recurse)
+
+    async def aget_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> AsyncIterator[tuple[str, Pregel]]:
+        """Same as ``get_subgraphs``, as an async iterator."""
+        for item in self.get_subgraphs(namespace=namespace, recurse=recurse):
+            yield item
+
+    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Drop the cached writes of ``nodes`` (default: every node) from the graph's cache."""
+        self._cache_or_raise().clear(caching.namespaces_of(self.plan, nodes))
+
+    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Async ``clear_cache``."""
+        await self._cache_or_raise().aclear(caching.namespaces_of(self.plan, nodes))
+
+    def _cache_or_raise(self) -> Any:
+        if self.plan.cache is None:
+            raise ValueError(
+                "No cache is set for this graph. Cannot clear cache. Compile it with one, e.g. "
+                "builder.compile(cache=InMemoryCache()) or @entrypoint(cache=InMemoryCache())."
+            )
+        return self.plan.cache
 
     def with_config(self, config: RunnableConfig | None = None, **kwargs: Any) -> Pregel:
         """A copy whose runs merge ``config`` into theirs."""
@@ -301,6 +352,8 @@ class Pregel(StateAPI):
             injections=self.injections,
             thread_id=config.get("configurable", {}).get("thread_id"),
             checkpoint_id=run.checkpoint["id"],
+            cache=self.plan.cache,
+            cache_policy=self.plan.cache_policy,
         )
         return _Prepared(run, runner, saver, start)
 

@@ -370,7 +370,7 @@ class Run:
             config = self.checkpoint_config
             effects += self.saves.task_writes(config, task.id, task.path_str, writes, last=last)
         out = self.out
-        if out.wants("task_end") and not task.node.hidden:
+        if out.wants("task_end") and not task.node.hidden and not task.cached:
             result = stream.task_result(task, self.options.stream_keys)
             effects += out.chunks("task_end", result, self.step)
         if task.node.hidden or task.error is not None:
@@ -380,7 +380,10 @@ class Run:
                 values = read_channels(self.channels, self.options.stream_keys)
                 effects += out.chunks("interrupt", InterruptEvent(tuple(task.interrupts), values))
         elif out.wants("update"):
-            effects += out.chunks("update", {task.name: self._task_update(task)})
+            update = {task.name: self._task_update(task)}
+            if task.cached:  # as LangGraph marks a replayed cache hit
+                update["__metadata__"] = {"cached": True}
+            effects += out.chunks("update", update)
         return effects
 
     def _task_update(self, task: Task) -> Any:

@@ -13,8 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, get_type_hints
 
+from threadloom.cache.base import BaseCache
 from threadloom.constants import END, PREVIOUS, START, TASKS
 from threadloom.engine._checks import check_backend
+from threadloom.engine.caching import call_cache_spec, node_cache_spec
 from threadloom.engine.calls import schedule_call
 from threadloom.engine.channels import EphemeralValue, LastValue, Topic
 from threadloom.engine.inject import injections_for
@@ -42,17 +44,31 @@ def _policies(retry_policy: Any) -> tuple[RetryPolicy, ...]:
 class _TaskFunction(Generic[R]):
     """A ``@task``: calling it inside a run schedules it and returns a future."""
 
-    def __init__(self, func: Callable[..., R], *, name: str | None, retry: Any) -> None:
+    def __init__(
+        self, func: Callable[..., R], *, name: str | None, retry: Any, cache_policy: Any = None
+    ) -> None:
         functools.update_wrapper(self, func)
         self.func = func
         self.name: str = name or str(getattr(func, "__name__", "task"))
         if name is not None:
             self.__name__ = name
         self.retry_policy = _policies(retry)
+        self.cache_policy = cache_policy
         self.is_async = inspect.iscoroutinefunction(func)
+        self._cache = call_cache_spec(cache_policy, func)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return schedule_call(self.name, self.func, args, kwargs, self.retry_policy, self.is_async)
+        return schedule_call(
+            self.name, self.func, args, kwargs, self.retry_policy, self.is_async, self._cache
+        )
+
+    def clear_cache(self, cache: BaseCache[Any]) -> None:
+        """Drop this task's entries from ``cache``."""
+        cache.clear([self._cache.ns])
+
+    async def aclear_cache(self, cache: BaseCache[Any]) -> None:
+        """Async ``clear_cache``."""
+        await cache.aclear([self._cache.ns])
 
 
 def task(
@@ -66,16 +82,17 @@ def task(
 ) -> Any:
     """Mark a function as a task: each call inside a run is checkpointed and never redone.
 
-    ``cache_policy`` and ``timeout`` are not supported yet: a value other than ``None`` raises
-    ``UnsupportedParameterError``.
+    With ``cache_policy`` (a ``CachePolicy``) and a cache on the entrypoint, a call whose
+    arguments were seen before returns the cached result without running. ``timeout`` is not
+    supported yet: a value other than ``None`` raises ``UnsupportedParameterError``.
     """
     retry = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
 
     def decorate(func: Callable[..., Any]) -> _TaskFunction[Any]:
         if timeout is not None and not inspect.iscoroutinefunction(func):
             raise ValueError(f"timeout is only supported for async tasks, not {func!r}")
-        refuse_unsupported("task", cache_policy=cache_policy, timeout=timeout)
-        return _TaskFunction(func, name=name, retry=retry)
+        refuse_unsupported("task", timeout=timeout)
+        return _TaskFunction(func, name=name, retry=retry, cache_policy=cache_policy)
 
     if __func_or_none__ is not None:
         return decorate(__func_or_none__)
@@ -103,8 +120,10 @@ class entrypoint(Generic[R]):
         timeout: Any = None,
         **kwargs: Any,
     ) -> None:
-        refuse_unsupported("entrypoint", cache=cache, cache_policy=cache_policy, timeout=timeout)
+        refuse_unsupported("entrypoint", timeout=timeout)
         check_backend(checkpointer, "checkpointer", "@entrypoint")
+        self.cache = cache
+        self.cache_policy = cache_policy
         check_backend(store, "store", "@entrypoint")
         self.checkpointer = checkpointer
         self.store = store
@@ -138,6 +157,7 @@ class entrypoint(Generic[R]):
             afunc=func if is_async else None,
             write=write,
             retry_policy=self.retry_policy,
+            cache=node_cache_spec(None, func, name),
         )
         try:  # resolved, so string annotations (`from __future__ import annotations`) count too
             hints = get_type_hints(func)
@@ -162,6 +182,8 @@ class entrypoint(Generic[R]):
             context_schema=self.context_schema,
             allowed_types=collect_types(*hints.values()),
             update_writers={name: write},
+            cache=self.cache,
+            cache_policy=self.cache_policy,
         )
         graph = Pregel(plan, injections={name: injections_for(func)})
         functools.update_wrapper(graph, func)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from typing import Any
 
 from threadloom.constants import END, START, TASKS
 from threadloom.engine._checks import reject_langgraph
+from threadloom.engine.caching import node_cache_spec
 from threadloom.engine.channels import (
     Channel,
     EphemeralValue,
@@ -258,6 +259,9 @@ class Compiler:
             retry_policy=node.retry_policy,
             metadata=node.metadata,
             subgraph=node.func if isinstance(node.func, Pregel) else None,
+            cache=node_cache_spec(node.cache_policy, node.func, node.name)
+            if node.cache_policy is not None
+            else None,
         )
         return spec, injections
 

@@ -25,7 +25,7 @@ from threadloom.graph._schema import (
     has_keys,
 )
 from threadloom.graph._unsupported import refuse_unsupported
-from threadloom.types import Command, RetryPolicy
+from threadloom.types import CachePolicy, Command, RetryPolicy
 
 __all__ = ["CompiledStateGraph", "StateGraph"]
 
@@ -49,7 +49,9 @@ class _Node:
     retry_policy: tuple[RetryPolicy, ...]
     defer: bool
     metadata: dict[str, Any]
-    destinations: tuple[str, ...]
+    destinations: dict[str, str | None]
+    """Where a ``Command`` it returns may go, with the edge label drawn (if any)."""
+    cache_policy: CachePolicy[Any] | None = None
 
 
 @dataclass(slots=True)
@@ -138,12 +140,12 @@ class StateGraph(Generic[StateT]):
     ) -> StateGraph[StateT]:
         """Add a node: ``add_node(func)`` (named after the function) or ``add_node(name, func)``.
 
-        ``cache_policy``, ``error_handler``, ``timeout`` and ``trace_policy`` are not supported
-        yet: a value other than ``None`` raises ``UnsupportedParameterError``.
+        ``cache_policy`` (a ``CachePolicy``) caches the node's writes by its input when the graph
+        is compiled with a cache. ``error_handler``, ``timeout`` and ``trace_policy`` are not
+        supported yet: a value other than ``None`` raises ``UnsupportedParameterError``.
         """
         refuse_unsupported(
             "add_node",
-            cache_policy=cache_policy,
             error_handler=error_handler,
             timeout=timeout,
             trace_policy=trace_policy,
@@ -174,8 +176,13 @@ class StateGraph(Generic[StateT]):
         else:
             policies = tuple(retry_policy or ())
         schema = input_schema or _first_param_schema(func) or self.state_schema
-        dests = tuple(destinations) if destinations else self._command_destinations(func)
-        self.nodes[name] = _Node(name, func, schema, policies, defer, metadata or {}, dests)
+        if isinstance(destinations, dict):
+            dests: dict[str, str | None] = dict(destinations)
+        else:
+            dests = dict.fromkeys(destinations or self._command_destinations(func))
+        self.nodes[name] = _Node(
+            name, func, schema, policies, defer, metadata or {}, dests, cache_policy
+        )
         return self
 
     @staticmethod
@@ -324,10 +331,11 @@ class StateGraph(Generic[StateT]):
     ) -> CompiledStateGraph:
         """Check the graph and turn it into a runnable ``CompiledStateGraph``.
 
-        ``cache`` and ``transformers`` are not supported yet: passing one raises
+        ``cache`` (a ``threadloom.cache.BaseCache``) keeps the writes of nodes that have a
+        ``cache_policy``. ``transformers`` is not supported yet: passing one raises
         ``UnsupportedParameterError``.
         """
-        refuse_unsupported("compile", cache=cache, transformers=transformers)
+        refuse_unsupported("compile", transformers=transformers)
         check_backend(checkpointer, "checkpointer", "compile")
         check_backend(store, "store", "compile")
         before = interrupt_before or ()
@@ -339,6 +347,7 @@ class StateGraph(Generic[StateT]):
         plan, injections = Compiler(self).plan()
         plan.checkpointer = checkpointer
         plan.store = store
+        plan.cache = cache
         plan.interrupt_before = before
         plan.interrupt_after = after
         plan.name = name or "LangGraph"
