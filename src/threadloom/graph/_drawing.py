@@ -54,9 +54,9 @@ def subgraphs_of(
     """
     for name, node in graph.plan.nodes.items():
         sub = node.subgraph
-        if sub is None or (
-            namespace is not None and namespace != name and not namespace.startswith(name + NS_SEP)
-        ):
+        if sub is None or sub.checkpointer is False:  # as LangGraph: no checkpoints, no subgraph
+            continue
+        if namespace is not None and namespace != name and not namespace.startswith(name + NS_SEP):
             continue
         if namespace == name:
             yield name, sub
