@@ -21,7 +21,7 @@ from threadloom.cache.memory import InMemoryCache
 from threadloom.cache.sqlite import SqliteCache
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.graph import START, StateGraph
-from threadloom.types import CachePolicy, interrupt
+from threadloom.types import CachePolicy, Send, interrupt
 
 
 class State(TypedDict):
@@ -204,3 +204,25 @@ def test_errors_and_interrupts_are_never_cached() -> None:
     out = graph.invoke({"x": 1, "log": []}, {"configurable": {"thread_id": "g"}})
     assert len(attempts) == 2  # flaky's success is cached; ask asks again
     assert "__interrupt__" in out
+
+
+def test_send_tasks_are_cached_by_their_own_argument() -> None:
+    calls: list[int] = []
+
+    class Fan(TypedDict):
+        items: list[int]
+        squares: Annotated[list[int], operator.add]
+
+    def square(arg: dict[str, int]) -> dict[str, Any]:
+        calls.append(arg["n"])
+        return {"squares": [arg["n"] ** 2]}
+
+    def fan_out(state: Fan) -> list[Send]:
+        return [Send("square", {"n": n}) for n in state["items"]]
+
+    builder = StateGraph(Fan).add_node("square", square, cache_policy=CachePolicy())
+    builder.add_conditional_edges(START, fan_out, ["square"])
+    graph = builder.compile(cache=InMemoryCache())
+    assert graph.invoke({"items": [1, 2], "squares": []})["squares"] == [1, 4]
+    assert graph.invoke({"items": [2, 3], "squares": []})["squares"] == [4, 9]
+    assert calls == [1, 2, 3]

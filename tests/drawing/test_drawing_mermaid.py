@@ -7,6 +7,7 @@ LangGraph is installed). ``body`` strips the fixed header and class definitions.
 
 from __future__ import annotations
 
+import asyncio
 import operator
 from typing import Annotated, Any, Literal, TypedDict
 
@@ -294,3 +295,16 @@ def test_to_json_describes_nodes_and_edges() -> None:
         {"source": "__start__", "target": "a"},
         {"source": "a", "target": "__end__"},
     ]
+
+
+def test_async_twins_give_the_same_answers() -> None:
+    builder = StateGraph(S).add_node("a", n).add_node("sub", subgraph())
+    graph = builder.add_edge(START, "a").add_edge("a", "sub").compile()
+
+    async def both() -> tuple[str, list[str]]:
+        drawing = await graph.aget_graph(xray=True)
+        return drawing.draw_mermaid(), [name async for name, _ in graph.aget_subgraphs()]
+
+    text, names = asyncio.run(both())
+    assert text == graph.get_graph(xray=True).draw_mermaid()
+    assert names == ["sub"]
