@@ -8,30 +8,18 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from threadloom.cache.base import BaseCache
-from threadloom.cache.memory import InMemoryCache
 from threadloom.cache.sqlite import SqliteCache
 from threadloom.errors import StorageError
 from threadloom.types import Send
 
 NS = ("__pregel_ns_writes", "mod.func", "node")
 OTHER = ("__pregel_ns_writes", "mod.other", "other")
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseCache[Any]]:
-    if request.param == "memory":
-        yield InMemoryCache()
-    else:
-        sqlite_cache: SqliteCache[Any] = SqliteCache(path=str(tmp_path / "cache.db"))
-        yield sqlite_cache
-        sqlite_cache.close()
 
 
 def later(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import operator
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -30,16 +29,6 @@ class State(TypedDict):
 
 
 CACHED = {"__metadata__": {"cached": True}}
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def cache(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[BaseCache[Any]]:
-    if request.param == "memory":
-        yield InMemoryCache()
-    else:
-        sqlite_cache: SqliteCache[Any] = SqliteCache(path=str(tmp_path / "nodes.db"))
-        yield sqlite_cache
-        sqlite_cache.close()
 
 
 def two_nodes(
