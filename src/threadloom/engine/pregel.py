@@ -14,7 +14,7 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
 from contextlib import aclosing, closing
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 
@@ -48,6 +48,9 @@ from threadloom.engine.scratch import ResumeBox
 from threadloom.engine.state_api import CONFIG_KEYS_MESSAGE, StateAPI
 from threadloom.engine.tasks import TaskRunner
 from threadloom.runtime import Runtime
+
+if TYPE_CHECKING:
+    from langchain_core.runnables.graph import Graph
 
 __all__ = ["Pregel"]
 
@@ -114,7 +117,7 @@ class Pregel(StateAPI):
         """The node cache given to compile (``@entrypoint(cache=...)``), if any."""
         return self.plan.cache
 
-    def get_graph(self, config: RunnableConfig | None = None, *, xray: int | bool = False) -> Any:
+    def get_graph(self, config: RunnableConfig | None = None, *, xray: int | bool = False) -> Graph:
         """The graph as langchain-core's ``Graph`` (``draw_mermaid()``, ``draw_ascii()``…);
         ``xray`` draws subgraphs inside their nodes, that many levels deep (``True``: all)."""
         from threadloom.graph._drawing import draw_graph
@@ -123,7 +126,7 @@ class Pregel(StateAPI):
 
     async def aget_graph(
         self, config: RunnableConfig | None = None, *, xray: int | bool = False
-    ) -> Any:
+    ) -> Graph:
         """Same as ``get_graph`` (drawing does no I/O)."""
         return self.get_graph(config, xray=xray)
 
