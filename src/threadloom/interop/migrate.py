@@ -159,7 +159,7 @@ def migrate_checkpoints(
     ``source`` is a LangGraph SQLite file or a PostgreSQL DSN (``postgresql://...``), read
     without being changed; ``target`` an open, set-up threadloom saver (sync methods are used).
     ``thread_ids`` picks threads (all by default; one the source lacks raises
-    ``LangGraphSourceError`` before anything is copied). ``progress`` is called after each
+    ``UnknownSourceThreadsError`` before anything is copied). ``progress`` is called after each
     checkpoint. See the module docstring for what is kept, checked and resumed.
     """
     _check_target(target, "saver", BaseCheckpointSaver)
@@ -181,9 +181,11 @@ def migrate_checkpoints(
             for ns, checkpoint_id in opened.checkpoint_ids(thread_id):
                 config = _config(thread_id, ns, checkpoint_id)
                 saved = reader.get_tuple(config)
-                if saved is None:  # deleted since it was listed: nothing to copy
-                    continue
-                written = _copy_one(saved, target, paths, thread_id, ns, checkpoint_id)
+                written = (  # None: already there (or deleted from the source since listed)
+                    None
+                    if saved is None
+                    else _copy_one(saved, target, paths, thread_id, ns, checkpoint_id)
+                )
                 copied += written is not None
                 skipped += written is None
                 writes += written or 0
