@@ -18,22 +18,20 @@ from postgres_server import PgServer
 
 
 @pytest.fixture(params=SAVER_BACKENDS)
-def saver_backend(request: pytest.FixtureRequest) -> str:
+def backend(request: pytest.FixtureRequest) -> str:
     """The name of the threadloom saver backend under test."""
     return str(request.param)
 
 
 @pytest.fixture
-def new_storage(
-    saver_backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[Storage]:
+def new_storage(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Storage]:
     """Makes fresh storage for the backend under test: a new SQLite file, or a new database
     of the session's PostgreSQL server (dropped after the test)."""
     drops: list[Callable[[], None]] = []
     counter = itertools.count()
 
     def make() -> str:
-        if saver_backend.startswith("postgres"):
+        if backend.startswith("postgres"):
             server: PgServer = request.getfixturevalue("pg_server")
             dsn, drop = server.fresh_database()
             drops.append(drop)

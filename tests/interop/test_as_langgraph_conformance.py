@@ -13,10 +13,10 @@ from langgraph.checkpoint.conformance.report import ProgressCallbacks
 from threadloom.interop.langgraph import as_langgraph_saver
 
 
-async def test_conformance_suite_passes_in_full(saver_backend: str, new_storage: Storage) -> None:
-    @checkpointer_test(name=f"as_langgraph_saver({saver_backend})")
+async def test_conformance_suite_passes_in_full(backend: str, new_storage: Storage) -> None:
+    @checkpointer_test(name=f"as_langgraph_saver({backend})")
     async def make() -> AsyncIterator[BaseCheckpointSaver[str]]:
-        async with open_saver(saver_backend, new_storage()) as saver:
+        async with open_saver(backend, new_storage()) as saver:
             yield as_langgraph_saver(saver)
 
     report = await validate(make, progress=ProgressCallbacks.quiet())

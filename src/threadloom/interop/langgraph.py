@@ -19,7 +19,7 @@ try:
     import langgraph.checkpoint.base
     import langgraph.store.base  # noqa: F401
 except ImportError as missing:  # pragma: no cover - the extra is installed in the test env
-    raise LangGraphNotInstalledError(missing.name or "langgraph") from missing
+    raise LangGraphNotInstalledError((missing.name or "langgraph").partition(".")[0]) from missing
 
 from threadloom.interop._as_saver import LangGraphSaver
 from threadloom.interop._as_store import LangGraphStore
