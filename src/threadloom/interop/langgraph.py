@@ -23,12 +23,19 @@ except ImportError as missing:  # pragma: no cover - the extra is installed in t
 
 from threadloom.interop._as_saver import LangGraphSaver
 from threadloom.interop._as_store import LangGraphStore
+from threadloom.interop._from_langgraph import from_langgraph_saver  # the other way round
 
 if TYPE_CHECKING:
     from threadloom.checkpoint.base import BaseCheckpointSaver
     from threadloom.store.base import BaseStore
 
-__all__ = ["LangGraphSaver", "LangGraphStore", "as_langgraph_saver", "as_langgraph_store"]
+__all__ = [
+    "LangGraphSaver",
+    "LangGraphStore",
+    "as_langgraph_saver",
+    "as_langgraph_store",
+    "from_langgraph_saver",
+]
 
 
 def as_langgraph_saver(saver: BaseCheckpointSaver[Any]) -> LangGraphSaver:
