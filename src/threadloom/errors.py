@@ -613,3 +613,20 @@ class UnknownSourceThreadsError(LangGraphSourceError):
 
 
 __all__ += ["LangGraphSourceError", "MigrationMismatchError", "UnknownSourceThreadsError"]
+
+
+class LangGraphStoreWarning(ThreadloomWarning):
+    """``PostgresStore.setup()`` found LangGraph's store tables with items beside an empty
+    threadloom store: threadloom does not read them; ``threadloom migrate`` copies them."""
+
+    def __init__(self, items: int) -> None:
+        self.items = items
+        super().__init__(
+            f"This database holds LangGraph's store ({items} item(s) in its 'store' table), "
+            "which threadloom's PostgresStore does not read: its own tables start empty. Copy "
+            "the items over with `threadloom migrate DSN --dsn DSN --store` or "
+            "threadloom.interop.migrate.migrate_store (docs/coming-from-langgraph.md)."
+        )
+
+
+__all__ += ["LangGraphStoreWarning"]
