@@ -275,3 +275,21 @@ def test_an_entrypoint_thread_resumes_without_running_its_finished_task_again(
         ]
         assert tl_flow.invoke(command(resume="yes"), cfg) == {"doubled": 6, "answer": "yes"}
     assert calls == [("langgraph", 3)]  # the task's saved result was used, not run again
+
+
+def test_the_states_own_types_are_allowed_by_name(tmp_path: Path) -> None:
+    from migrate_sources import Order, make_order_thread
+
+    from threadloom.errors import UnserializableValueError
+
+    source = tmp_path / "orders.db"
+    with LangGraphSqliteSaver.from_conn_string(str(source)) as lg_saver:
+        make_order_thread(lg_saver)
+    with SqliteSaver.from_conn_string(str(tmp_path / "t.db")) as target:
+        target.setup()
+        with pytest.raises(UnserializableValueError, match="with_allowlist"):
+            migrate_checkpoints(source, target)
+        report = migrate_checkpoints(source, target, allowed_types=[Order])
+        assert report.copied == report.checkpoints
+        saved = target.with_allowlist([Order]).get_tuple(config("order"))
+        assert saved is not None and saved.checkpoint["channel_values"]["order"] == Order(2)
