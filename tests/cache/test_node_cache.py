@@ -215,3 +215,17 @@ def test_send_tasks_are_cached_by_their_own_argument() -> None:
     assert graph.invoke({"items": [1, 2], "squares": []})["squares"] == [1, 4]
     assert graph.invoke({"items": [2, 3], "squares": []})["squares"] == [4, 9]
     assert calls == [1, 2, 3]
+
+
+def test_set_node_defaults_cache_policy_caches_nodes_without_their_own() -> None:
+    calls: list[str] = []
+
+    def a(state: State) -> dict[str, Any]:
+        calls.append("a")
+        return {"log": ["a"]}
+
+    builder = StateGraph(State).add_node("a", a).add_edge(START, "a")
+    graph = builder.set_node_defaults(cache_policy=CachePolicy()).compile(cache=InMemoryCache())
+    graph.invoke({"x": 1, "log": []})
+    assert list(graph.stream({"x": 1, "log": []})) == [{"a": {"log": ["a"]}, **CACHED}]
+    assert calls == ["a"]

@@ -1,9 +1,9 @@
 """Parameters of LangGraph's signatures threadloom does not implement yet raise, never vanish.
 
-LangGraph 1.2.22 honours ``add_node(error_handler=, timeout=, trace_policy=)``,
-``compile(transformers=)``, ``@task(timeout=)`` and ``@entrypoint(timeout=)``; a program that
-relies on one of them must not run silently without it. Passing the default (``None``) still
-works. (Node caching, ``cache=`` and ``cache_policy=``, is implemented: tests/cache/.)
+LangGraph 1.2.22 honours ``add_node(trace_policy=)`` and ``compile(transformers=)``; a program
+that relies on one of them must not run silently without it. Passing the default (``None``) still
+works. (``timeout=`` and ``error_handler=`` work: tests/compat/test_public_timeouts.py; node
+caching, ``cache=`` and ``cache_policy=``, works: tests/cache/.)
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ def bump(state: State) -> State:
 @pytest.mark.parametrize(
     ("parameter", "value"),
     [
-        ("error_handler", lambda state: {"n": -1}),
-        ("timeout", 1.5),
         ("trace_policy", object()),
     ],
 )
@@ -68,27 +66,12 @@ def test_compile_refuses_an_unknown_keyword_as_langgraph_does() -> None:
         builder.compile(checkpoint=None)  # type: ignore[call-arg]
 
 
-@pytest.mark.parametrize(("parameter", "value"), [("timeout", 2.0)])
-def test_task_refuses_an_unsupported_parameter(parameter: str, value: object) -> None:
-    async def fetch(x: int) -> int:
-        return x
-
-    with pytest.raises(UnsupportedParameterError, match=rf"task\({parameter}="):
-        task(**{parameter: value})(fetch)
-
-
 def test_task_timeout_on_a_sync_function_is_the_value_error_langgraph_raises() -> None:
     def fetch(x: int) -> int:
         return x
 
     with pytest.raises(ValueError, match="only supported for async"):
         task(timeout=1.0)(fetch)
-
-
-@pytest.mark.parametrize(("parameter", "value"), [("timeout", 3)])
-def test_entrypoint_refuses_an_unsupported_parameter(parameter: str, value: object) -> None:
-    with pytest.raises(UnsupportedParameterError, match=rf"entrypoint\({parameter}="):
-        entrypoint(**{parameter: value})
 
 
 def test_entrypoint_and_task_with_defaults_still_run() -> None:

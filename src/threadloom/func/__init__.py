@@ -22,9 +22,9 @@ from threadloom.engine.channels import EphemeralValue, LastValue, Topic
 from threadloom.engine.inject import injections_for
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
+from threadloom.engine.timeouts import require_async
 from threadloom.graph._schema import collect_types
-from threadloom.graph._unsupported import refuse_unsupported
-from threadloom.types import RetryPolicy
+from threadloom.types import RetryPolicy, TimeoutPolicy
 
 __all__ = ["entrypoint", "task"]
 
@@ -45,7 +45,13 @@ class _TaskFunction(Generic[R]):
     """A ``@task``: calling it inside a run schedules it and returns a future."""
 
     def __init__(
-        self, func: Callable[..., R], *, name: str | None, retry: Any, cache_policy: Any = None
+        self,
+        func: Callable[..., R],
+        *,
+        name: str | None,
+        retry: Any,
+        timeout: Any = None,
+        cache_policy: Any = None,
     ) -> None:
         functools.update_wrapper(self, func)
         self.func = func
@@ -55,11 +61,20 @@ class _TaskFunction(Generic[R]):
         self.retry_policy = _policies(retry)
         self.cache_policy = cache_policy
         self.is_async = inspect.iscoroutinefunction(func)
+        self.timeout = TimeoutPolicy.coerce(timeout)
+        require_async(self.name, self.is_async, self.timeout, "Task")
         self._cache = call_cache_spec(cache_policy, func)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return schedule_call(
-            self.name, self.func, args, kwargs, self.retry_policy, self.is_async, self._cache
+            self.name,
+            self.func,
+            args,
+            kwargs,
+            self.retry_policy,
+            self.is_async,
+            self.timeout,
+            self._cache,
         )
 
     def clear_cache(self, cache: BaseCache[Any]) -> None:
@@ -82,17 +97,17 @@ def task(
 ) -> Any:
     """Mark a function as a task: each call inside a run is checkpointed and never redone.
 
-    With ``cache_policy`` (a ``CachePolicy``) and a cache on the entrypoint, a call whose
-    arguments were seen before returns the cached result without running. ``timeout`` is not
-    supported yet: a value other than ``None`` raises ``UnsupportedParameterError``.
+    ``timeout`` (seconds, a ``timedelta`` or a ``TimeoutPolicy``) bounds each attempt of an async
+    task, as a node's. With ``cache_policy`` (a ``CachePolicy``) and a cache on the entrypoint, a
+    call whose arguments were seen before returns the cached result without running.
     """
     retry = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
+    TimeoutPolicy.coerce(timeout)  # a bad value fails at the decorator, as in LangGraph
 
     def decorate(func: Callable[..., Any]) -> _TaskFunction[Any]:
-        if timeout is not None and not inspect.iscoroutinefunction(func):
-            raise ValueError(f"timeout is only supported for async tasks, not {func!r}")
-        refuse_unsupported("task", timeout=timeout)
-        return _TaskFunction(func, name=name, retry=retry, cache_policy=cache_policy)
+        return _TaskFunction(
+            func, name=name, retry=retry, timeout=timeout, cache_policy=cache_policy
+        )
 
     if __func_or_none__ is not None:
         return decorate(__func_or_none__)
@@ -120,7 +135,7 @@ class entrypoint(Generic[R]):
         timeout: Any = None,
         **kwargs: Any,
     ) -> None:
-        refuse_unsupported("entrypoint", timeout=timeout)
+        self.timeout = TimeoutPolicy.coerce(timeout)
         check_backend(checkpointer, "checkpointer", "@entrypoint")
         self.cache = cache
         self.cache_policy = cache_policy
@@ -140,6 +155,7 @@ class entrypoint(Generic[R]):
             raise ValueError("Entrypoint function must have at least one parameter")
         name = func.__name__
         is_async = inspect.iscoroutinefunction(func)
+        require_async(name, is_async, self.timeout)
 
         def write(output: Any, _ctx: TaskWriteContext) -> list[tuple[str, Any]]:
             if isinstance(output, entrypoint.final):
@@ -157,6 +173,7 @@ class entrypoint(Generic[R]):
             afunc=func if is_async else None,
             write=write,
             retry_policy=self.retry_policy,
+            timeout=self.timeout,
             cache=node_cache_spec(None, func, name),
         )
         try:  # resolved, so string annotations (`from __future__ import annotations`) count too
@@ -166,10 +183,10 @@ class entrypoint(Generic[R]):
         plan = Plan(
             nodes={name: node},
             channels={
-                START: EphemeralValue(START),
-                END: LastValue(END),
-                PREVIOUS: LastValue(PREVIOUS),
-                TASKS: Topic(TASKS),
+                START: EphemeralValue(key=START),
+                END: LastValue(key=END),
+                PREVIOUS: LastValue(key=PREVIOUS),
+                TASKS: Topic(key=TASKS),
             },
             input_channel=START,
             output_channels=END,
