@@ -308,3 +308,19 @@ def test_async_twins_give_the_same_answers() -> None:
     text, names = asyncio.run(both())
     assert text == graph.get_graph(xray=True).draw_mermaid()
     assert names == ["sub"]
+
+
+def test_a_low_level_pregel_draws_its_nodes_without_guessing_edges() -> None:
+    from threadloom.channels import EphemeralValue
+    from threadloom.pregel import NodeBuilder, Pregel
+
+    first = NodeBuilder().subscribe_only("a").do(lambda x: x + x).write_to("b")
+    second = NodeBuilder().subscribe_only("b").do(lambda x: x + x).write_to("c")
+    app = Pregel(
+        nodes={"n1": first, "n2": second},
+        channels={"a": EphemeralValue(str), "b": EphemeralValue(str), "c": EphemeralValue(str)},
+        input_channels=["a"],
+        output_channels=["c"],
+    )
+    drawing = app.get_graph()
+    assert list(drawing.nodes) == ["n1", "n2", "__start__"] and drawing.edges == []

@@ -21,7 +21,8 @@ The drawing comes from what the builder declares; nothing runs. The rules, kept 
 - with ``xray``, a node running a compiled graph is replaced by that graph's drawing (its START
   trimmed), ``xray`` levels deep (``True``: every level), its node ids prefixed ``node:``.
 
-An ``@entrypoint`` draws as START → the entrypoint, and a dotted edge to END.
+An ``@entrypoint`` draws as START → the entrypoint, and a dotted edge to END. A low-level
+``threadloom.pregel.Pregel`` draws its nodes only (LangGraph's drawing of one fails or guesses).
 """
 
 from __future__ import annotations
@@ -202,12 +203,16 @@ def _metadata(plan: Any, node: Any) -> dict[str, Any]:
 
 
 def _draw_entrypoint(graph: Any) -> Graph:
+    """An ``@entrypoint``; a low-level ``Pregel`` gets its nodes and START, without edges (which
+    channel a node writes is not known without running it)."""
     drawing = Graph()
     names = [name for name in graph.plan.nodes if name != START]
     for name in names:
         node = graph.plan.nodes[name]
         drawing.add_node(_node_data(name, node.afunc or node.func), name)
     drawing.add_node(None, START)
+    if not graph.plan.is_functional:
+        return drawing
     for name in names:
         _add_edge(drawing, START, name, None, False)
     if len(names) == 1:  # the entrypoint may return at any time
