@@ -50,3 +50,13 @@ CONFIG_KEY_STREAM: Final = "__pregel_stream"
 """Where a subgraph forwards its chunks when the root run streams with ``subgraphs=True``."""
 CONFIG_KEY_DURABILITY: Final = "__pregel_durability"
 """The parent run's durability, inherited by its subgraphs."""
+CONFIG_KEY_CONTEXT: Final = "__pregel_context"
+"""The parent run's runtime context: a subgraph invoked without one inherits it."""
+CHECKPOINT_COORDINATE_KEYS: Final = (
+    "thread_id",
+    "checkpoint_ns",
+    "checkpoint_id",
+    "checkpoint_map",
+)
+"""A config giving any of these addresses its own thread: a graph invoked with it inside a task
+does not become the task's child (it is a root run of its own)."""

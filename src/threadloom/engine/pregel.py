@@ -17,16 +17,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import var_child_runnable_config
 
 from threadloom.constants import (
+    CHECKPOINT_COORDINATE_KEYS,
     CONFIG_KEY_CHECKPOINTER,
+    CONFIG_KEY_CONTEXT,
     CONFIG_KEY_DURABILITY,
     CONFIG_KEY_RESUME_BOX,
     CONFIG_KEY_RESUMING,
     CONFIG_KEY_STORE,
     CONFIG_KEY_STREAM,
-    NS_END,
-    NS_SEP,
 )
 from threadloom.engine import _checks, aio, snapshot
 from threadloom.engine import sync as sync_driver
@@ -150,8 +151,9 @@ class Pregel(StateAPI):
                 raise RuntimeError("checkpointer=True cannot be used for root graphs.")
             return None
         if own is True:  # one history per thread: the namespace without task ids
-            parts = str(configurable.get("checkpoint_ns", "")).split(NS_SEP)
-            configurable["checkpoint_ns"] = NS_SEP.join(p.split(NS_END)[0] for p in parts)
+            configurable["checkpoint_ns"] = snapshot.thread_ns(
+                str(configurable.get("checkpoint_ns", ""))
+            )
         return self._with_allowlist(inherited)
 
     def _setup(
@@ -280,15 +282,19 @@ class Pregel(StateAPI):
         start = run.start(run_input)
         box = configurable.get(CONFIG_KEY_RESUME_BOX) or self._resume_box(run)
         store = self.plan.store or configurable.get(CONFIG_KEY_STORE)
-        if self.plan.has_subgraphs:  # what a subgraph run inside one of our tasks inherits
-            configurable[CONFIG_KEY_CHECKPOINTER] = saver
-            configurable[CONFIG_KEY_STORE] = store
-            configurable[CONFIG_KEY_RESUME_BOX] = box
-            if saver is not None:  # (a durability without a saver would only warn)
-                configurable[CONFIG_KEY_DURABILITY] = options.durability
-            configurable[CONFIG_KEY_RESUMING] = run.resumed
-            if relay is not None:
-                configurable[CONFIG_KEY_STREAM] = relay
+        if context is None:  # a graph invoked inside a task runs with the task's context
+            context = configurable.get(CONFIG_KEY_CONTEXT)
+        # what a graph run inside one of our tasks inherits (a subgraph node, or a graph a node
+        # function invokes: its config is the task's, see _with_ambient)
+        configurable[CONFIG_KEY_CHECKPOINTER] = saver
+        configurable[CONFIG_KEY_STORE] = store
+        configurable[CONFIG_KEY_RESUME_BOX] = box
+        configurable[CONFIG_KEY_CONTEXT] = context
+        if saver is not None:  # (a durability without a saver would only warn)
+            configurable[CONFIG_KEY_DURABILITY] = options.durability
+        configurable[CONFIG_KEY_RESUMING] = run.resumed
+        if relay is not None:
+            configurable[CONFIG_KEY_STREAM] = relay
         runtime = self._runtime(context, store)
         previous = run.channels.get("__previous__")
         if previous is not None and previous.is_available():
@@ -377,7 +383,7 @@ class Pregel(StateAPI):
 
         core, saver = self._start(
             call["input"],
-            call["config"],
+            _with_ambient(call["config"]),
             modes,
             call["context"],
             call["interrupt_before"],
@@ -442,6 +448,7 @@ class Pregel(StateAPI):
         durability: str | None,
     ) -> tuple[Generator[Effect, Any, None], Any, _Invocation]:
         """``invoke``'s core and saver, and what collects its result."""
+        config = _with_ambient(config)
         relay, modes, ns = relay_of(config)
         core, saver = self._start(
             input, config, modes, context, interrupt_before, interrupt_after, durability
@@ -553,6 +560,21 @@ def _as_stream(arguments: dict[str, Any]) -> dict[str, Any]:
     """``invoke``'s arguments as ``stream`` takes them (for a non-``values`` stream mode)."""
     keys = ("context", "stream_mode", "interrupt_before", "interrupt_after", "durability")
     return {**{k: arguments[k] for k in keys}, "version": arguments["version"]}
+
+
+def _with_ambient(config: RunnableConfig | None) -> RunnableConfig | None:
+    """``config`` over the config of the task this call runs in, if any (as LangGraph links a
+    graph invoked inside a node to the running graph): the graph runs as the task's child, with
+    its saver, namespace, store and context. A config that addresses a thread of its own (a
+    ``thread_id``, a ``checkpoint_ns``...) starts a root run instead."""
+    ambient = var_child_runnable_config.get()
+    inherited = (ambient or {}).get("configurable")
+    if not inherited or CONFIG_KEY_RESUME_BOX not in inherited:
+        return config
+    given = (config or {}).get("configurable") or {}
+    if any(given.get(key) is not None for key in CHECKPOINT_COORDINATE_KEYS):
+        return config
+    return {**(config or {}), "configurable": {**inherited, **given}}
 
 
 def _is_nested(config: RunnableConfig | None) -> bool:

@@ -29,6 +29,8 @@ from threadloom.constants import (
     ERROR,
     INPUT,
     INTERRUPT,
+    NS_END,
+    NS_SEP,
     NULL_TASK_ID,
     RESUME,
     RETURN,
@@ -68,6 +70,12 @@ def pending_interrupts(pending: Sequence[tuple[str, str, Any]]) -> list[Interrup
             if chan == INTERRUPT:
                 found.extend(value)
     return found
+
+
+def thread_ns(ns: str) -> str:
+    """The namespace a ``checkpointer=True`` subgraph saves under: ``ns`` without task ids, so
+    every run of it on a thread continues one history."""
+    return NS_SEP.join(part.split(NS_END)[0] for part in ns.split(NS_SEP))
 
 
 def _ns(config: RunnableConfig) -> str:

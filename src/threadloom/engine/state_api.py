@@ -188,6 +188,11 @@ def _snapshot_of(
         if task.state is not None:  # the subgraph's own snapshot, read the same way
             subgraph = graph.plan.nodes[task.name].subgraph
             config_of_task = cast(RunnableConfig, task.state)
+            if subgraph.checkpointer is True:  # one history per thread, under the node's name
+                ns = snapshot.thread_ns(config_of_task["configurable"]["checkpoint_ns"])
+                config_of_task = {
+                    "configurable": {**config_of_task["configurable"], "checkpoint_ns": ns}
+                }
             task = task._replace(
                 state=(yield from _snapshot_of(subgraph, saver, config_of_task, True))
             )

@@ -11,6 +11,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from langchain_core.runnables.utils import get_function_nonlocals
+
 from threadloom.constants import END, START, TASKS
 from threadloom.engine._checks import reject_langgraph
 from threadloom.engine.channels import (
@@ -257,9 +259,26 @@ class Compiler:
             write=write,
             retry_policy=node.retry_policy,
             metadata=node.metadata,
-            subgraph=node.func if isinstance(node.func, Pregel) else None,
+            subgraph=_subgraph_of(node.func),
         )
         return spec, injections
+
+
+def _subgraph_of(target: Any) -> Pregel | None:
+    """The graph a node runs: the node itself, or (as LangGraph finds it) a compiled graph its
+    function refers to by name (``sub.invoke(...)`` in its body), whose state ``get_state(...,
+    subgraphs=True)`` shows under the node's task. A graph compiled with ``checkpointer=False``
+    keeps no state, so it is not one."""
+    if isinstance(target, Pregel):
+        return target if target.checkpointer is not False else None
+    func = target if inspect.isfunction(target) or inspect.ismethod(target) else None
+    if func is None:
+        return None
+    for value in get_function_nonlocals(func):
+        found = getattr(value, "__self__", value)  # a bound method of a graph: the graph
+        if isinstance(found, Pregel) and found.checkpointer is not False:
+            return found
+    return None
 
 
 def _identity(value: Any) -> Any:
@@ -271,17 +290,12 @@ def _callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tuple[I
     if isinstance(target, Pregel):
         graph = target
 
+        # (a Command(graph=PARENT) it sends becomes this node's output: engine/tasks.py)
         def run_subgraph(value: Any, config: Any = None) -> Any:
-            try:
-                return graph.invoke(value, _subgraph_config(config))
-            except ParentCommand as exc:  # Command(graph=PARENT): applied here, as our return
-                return _for_parent(exc.command)
+            return graph.invoke(value, _subgraph_config(config))
 
         async def arun_subgraph(value: Any, config: Any = None) -> Any:
-            try:
-                return await graph.ainvoke(value, _subgraph_config(config))
-            except ParentCommand as exc:
-                return _for_parent(exc.command)
+            return await graph.ainvoke(value, _subgraph_config(config))
 
         return run_subgraph, arun_subgraph, (Injection("config", False),)
     invoke = getattr(target, "invoke", None)
@@ -307,11 +321,6 @@ def _callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tuple[I
 
         return needs_async, target, injections
     return target, None, injections
-
-
-def _for_parent(command: Command[Any]) -> Command[Any]:
-    """A subgraph's ``Command(graph=Command.PARENT)`` as the parent applies it."""
-    return Command(update=command.update, goto=command.goto, resume=command.resume)
 
 
 def _subgraph_config(config: Any) -> Any:
