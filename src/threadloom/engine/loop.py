@@ -32,6 +32,7 @@ from threadloom.engine.output import SUBGRAPH_CHUNK, StreamRelay
 from threadloom.engine.run import Run
 from threadloom.engine.snapshot import addressed
 from threadloom.engine.tasks import TaskRunner
+from threadloom.errors import GraphInterrupt
 
 __all__ = ["Loaded", "load_thread", "run_loop"]
 
@@ -101,6 +102,8 @@ def _stages(
     yield Flush()
     if run.errors:
         raise run.errors[0].error  # type: ignore[misc]
+    if run.ns and run.at_breakpoint():  # a subgraph's breakpoint pauses the task that runs it
+        raise GraphInterrupt()
 
 
 def _connector(

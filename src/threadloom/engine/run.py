@@ -164,6 +164,8 @@ class Run:
         self.resume_value: Any = None
         self.resume_present = False
         self.interrupts: list[Interrupt] = []
+        self.paused = False
+        """A task of this step paused (``interrupt()``, or a subgraph's static breakpoint)."""
         self.errors: list[Task] = []
 
     # the checkpoint the current tasks run from, as a saver config
@@ -247,10 +249,15 @@ class Run:
             self._values_owed = False
             owed += self.values_chunks()
         owed += self.saves.at_exit()
-        if self.status == "interrupt_before" or self.status == "interrupt_after":
+        if self.at_breakpoint() and not self.ns:
             # a static breakpoint stopped the run: an empty interrupt update, as LangGraph emits
+            # (a subgraph's pauses its parent's task instead, whose update it is)
             owed += self.out.chunks("breakpoint", None)
         return owed
+
+    def at_breakpoint(self) -> bool:
+        """Whether a static breakpoint (``interrupt_before`` / ``interrupt_after``) stopped us."""
+        return self.status == "interrupt_before" or self.status == "interrupt_after"
 
     def values_chunks(self) -> list[Effect]:
         if not self.out.wants("values"):
@@ -356,17 +363,18 @@ class Run:
         if task.error is not None:
             writes: list[tuple[str, Any]] = [(ERROR, task.error)]
             self.errors.append(task)
-        elif task.interrupts:
+        elif task.paused:
             writes = [w for w in task.writes if w[0] == RESUME]
             writes.append((INTERRUPT, list(task.interrupts)))
             self.interrupts.extend(task.interrupts)
+            self.paused = True
         else:
             if not is_finished(task.writes):
                 task.writes.append((NO_WRITES, None))
             writes = task.writes
         if self.options.checkpointing:
             # the step makes a checkpoint only when no task of it failed or was interrupted
-            last = last and not self.errors and not self.interrupts
+            last = last and not self.errors and not self.paused
             config = self.checkpoint_config
             effects += self.saves.task_writes(config, task.id, task.path_str, writes, last=last)
         out = self.out
@@ -375,7 +383,7 @@ class Run:
             effects += out.chunks("task_end", result, self.step)
         if task.node.hidden or task.error is not None:
             return effects
-        if task.interrupts:
+        if task.paused:
             if out.wants("interrupt"):
                 values = read_channels(self.channels, self.options.stream_keys)
                 effects += out.chunks("interrupt", InterruptEvent(tuple(task.interrupts), values))
@@ -388,7 +396,7 @@ class Run:
 
     def end_step(self) -> list[Effect]:
         """All tasks of the step finished: apply their writes and save the next checkpoint."""
-        if self.interrupts:
+        if self.paused:
             return self._end_interrupted()
         if self.errors:
             self.status = "failed"
@@ -424,7 +432,7 @@ class Run:
     def _end_interrupted(self) -> list[Effect]:
         self.status = "interrupted"
         effects: list[Effect] = []
-        finished = [t for t in self.tasks.values() if not t.interrupts and t.error is None]
+        finished = [t for t in self.tasks.values() if not t.paused and t.error is None]
         if any(is_finished(t.writes) for t in finished):
             updated = self.apply(
                 [TaskWrites(t.path_str, t.name, t.triggers, t.writes) for t in finished]

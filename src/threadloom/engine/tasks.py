@@ -140,7 +140,7 @@ class TaskRunner:
         """Record a failure; return seconds to wait before retrying, or None to stop."""
         exc = translate_node_error(exc, task.name)  # e.g. LangGraph's interrupt() in a node
         if isinstance(exc, GraphInterrupt):
-            task.interrupts = exc.interrupts
+            task.interrupts, task.paused = exc.interrupts, True
             task.writes = list(pad.writes)
             return None
         if isinstance(exc, ParentCommand) and exc.command.graph in (task.ns, thread_ns(task.ns)):
