@@ -60,3 +60,6 @@ CHECKPOINT_COORDINATE_KEYS: Final = (
 )
 """A config giving any of these addresses its own thread: a graph invoked with it inside a task
 does not become the task's child (it is a root run of its own)."""
+CONFIG_KEY_REPLAY: Final = "__pregel_replay"
+"""Set when the root run travels back in time (a replay or a fork): the checkpoint id before which
+each subgraph finds the state it starts from (``engine/loop.py`` ``ReplayBound``)."""

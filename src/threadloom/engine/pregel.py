@@ -24,6 +24,7 @@ from threadloom.constants import (
     CONFIG_KEY_CHECKPOINTER,
     CONFIG_KEY_CONTEXT,
     CONFIG_KEY_DURABILITY,
+    CONFIG_KEY_REPLAY,
     CONFIG_KEY_RESUME_BOX,
     CONFIG_KEY_RESUMING,
     CONFIG_KEY_STORE,
@@ -33,7 +34,7 @@ from threadloom.engine import _checks, aio, snapshot
 from threadloom.engine import sync as sync_driver
 from threadloom.engine.effects import Effect
 from threadloom.engine.inject import Injection
-from threadloom.engine.loop import load_thread, run_loop
+from threadloom.engine.loop import ReplayBound, load_thread, run_loop
 from threadloom.engine.output import (
     INVOKE_MODES,
     SKIP,
@@ -293,6 +294,8 @@ class Pregel(StateAPI):
         if saver is not None:  # (a durability without a saver would only warn)
             configurable[CONFIG_KEY_DURABILITY] = options.durability
         configurable[CONFIG_KEY_RESUMING] = run.resumed
+        if run.replay_from is not None:
+            configurable[CONFIG_KEY_REPLAY] = ReplayBound(run.replay_from)
         if relay is not None:
             configurable[CONFIG_KEY_STREAM] = relay
         runtime = self._runtime(context, store)

@@ -137,6 +137,9 @@ class Run:
         self._values_owed = False
         self.resumed = False
         """Whether this run continues the thread's pending work (a resume or a replay)."""
+        self.replay_from: str | None = None
+        """Set when a root run goes back in time: the checkpoint before which its subgraphs find
+        the state they start from."""
         assert options.projection is not None
         self.out: Projection = options.projection
         """Which chunks this run's events become."""
