@@ -21,6 +21,7 @@ from langchain_core.runnables.config import var_child_runnable_config
 
 from threadloom.constants import (
     CHECKPOINT_COORDINATE_KEYS,
+    CHECKPOINT_MAP,
     CONFIG_KEY_CHECKPOINTER,
     CONFIG_KEY_CONTEXT,
     CONFIG_KEY_DURABILITY,
@@ -168,6 +169,7 @@ class Pregel(StateAPI):
         merged = self._merge_config(config)
         configurable: dict[str, Any] = merged["configurable"]
         saver = self._effective_saver(configurable)
+        _address_by_map(configurable)
         self._check_config(merged, saver)
         self._check_store(configurable)
         if durability is None:
@@ -578,6 +580,20 @@ def _with_ambient(config: RunnableConfig | None) -> RunnableConfig | None:
     if any(given.get(key) is not None for key in CHECKPOINT_COORDINATE_KEYS):
         return config
     return {**(config or {}), "configurable": {**inherited, **given}}
+
+
+def _address_by_map(configurable: dict[str, Any]) -> None:
+    """Time travel into a subgraph: a config from ``get_state(config, subgraphs=True)`` names a
+    subgraph's checkpoint, and its ``checkpoint_map`` the checkpoint of each enclosing graph. The
+    root run goes from its own entry (its namespace is the root's), and each subgraph on the way
+    from its entry, so the addressed subgraph replays from there."""
+    by_ns = configurable.get(CHECKPOINT_MAP)
+    nested = CONFIG_KEY_RESUME_BOX in configurable
+    if not nested and configurable.get("checkpoint_ns"):
+        configurable["checkpoint_ns"] = ""
+        configurable["checkpoint_id"] = by_ns.get("") if isinstance(by_ns, dict) else None
+    elif nested and isinstance(by_ns, dict) and configurable.get("checkpoint_ns") in by_ns:
+        configurable["checkpoint_id"] = by_ns[configurable["checkpoint_ns"]]
 
 
 def _is_nested(config: RunnableConfig | None) -> bool:

@@ -24,6 +24,7 @@ from threadloom.checkpoint.base import (
     empty_checkpoint,
 )
 from threadloom.constants import (
+    CHECKPOINT_MAP,
     COPY,
     END,
     ERROR,
@@ -148,13 +149,27 @@ def state_snapshot(
     return StateSnapshot(
         values=values,
         next=tuple(waiting),
-        config=saved.config,
+        config=_with_map(saved.config, saved.metadata),
         metadata=dict(saved.metadata),
         created_at=saved.checkpoint["ts"],
-        parent_config=saved.parent_config,
+        parent_config=_with_map(saved.parent_config, saved.metadata),
         tasks=tuple(shown),
         interrupts=interrupts,
     )
+
+
+def _with_map(config: RunnableConfig | None, metadata: Mapping[str, Any]) -> Any:
+    """A subgraph checkpoint's config with its ``checkpoint_map``: the checkpoint of every
+    enclosing graph and its own, by namespace. Invoking the root graph with it travels back to
+    that point of the subgraph (LangGraph's time travel into a subgraph)."""
+    if config is None:
+        return None
+    configurable = config.get("configurable", {})
+    ns = configurable.get("checkpoint_ns")
+    if not ns:
+        return config
+    mapped = {**(metadata.get("parents") or {}), ns: configurable["checkpoint_id"]}
+    return {**config, "configurable": {**configurable, CHECKPOINT_MAP: mapped}}
 
 
 def _versions_copy(checkpoint: Checkpoint) -> Checkpoint:
