@@ -135,3 +135,45 @@ def test_three_levels_time_travel_to_the_inner_and_the_middle_subgraph(checkpoin
         assert done == {"value": ["m", "m", "i1:a", "i2:X", "post"]}
     else:  # the middle graph's task is new on replay: the inner graph starts over
         assert replayed["__interrupt__"][0].value == "i1?" and called == ["m", "i1"]
+
+
+def asks_twice(called: list[str]) -> Any:
+    builder = StateGraph(State).add_node("x", node("x", called, ask=True))
+    builder.add_node("y", node("y", called, ask=True))
+    return builder.add_edge(START, "x").add_edge(START, "y")
+
+
+def test_travel_to_an_update_checkpoint_asks_an_answered_question_again() -> None:
+    called: list[str] = []
+    graph = asks_twice(called).compile(checkpointer=InMemorySaver())
+    graph.invoke({"value": []}, CFG)
+    update = graph.update_state(CFG, {"value": ["u"]})
+    asked = graph.invoke(None, CFG)["__interrupt__"]
+    x = next(i for i in asked if i.value == "x?")
+    graph.invoke(Command(resume={x.id: "yes"}), CFG)
+    called.clear()
+    again = graph.invoke(None, update)  # the update is still the head: replayed in place
+    assert sorted(i.value for i in again["__interrupt__"]) == ["x?", "y?"]
+    assert sorted(called) == ["x", "y"] and again["value"] == ["u"]
+
+
+def test_travel_to_a_subgraph_update_checkpoint_asks_again() -> None:
+    called: list[str] = []
+    parent = StateGraph(State).add_node("s", asks_twice(called).compile(checkpointer=True))
+    graph = parent.add_edge(START, "s").compile(checkpointer=InMemorySaver())
+
+    def sub_head() -> Any:
+        return graph.get_state(CFG, subgraphs=True).tasks[0].state.config
+
+    graph.invoke({"value": []}, CFG)
+    graph.update_state(sub_head(), {"value": ["u"]}, as_node="__start__")
+    x = next(i for i in graph.invoke(None, CFG)["__interrupt__"] if i.value == "x?")
+    graph.invoke(Command(resume={x.id: "yes"}), CFG)
+    sub_ns: Any = {"configurable": {"thread_id": "1", "checkpoint_ns": "s"}}
+    update = next(graph.checkpointer.list(sub_ns))
+    assert update.metadata["source"] == "update"
+    assert set(update.metadata["parents"]) == {""}  # it keeps its enclosing checkpoint
+    called.clear()
+    again = graph.invoke(None, sub_head())
+    assert sorted(i.value for i in again["__interrupt__"]) == ["x?", "y?"]
+    assert sorted(called) == ["x", "y"]

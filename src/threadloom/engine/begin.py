@@ -65,10 +65,15 @@ def begin(run: Run, run_input: Any) -> list[Effect]:
         )
     )
     run.resumed = bool(resuming)
-    if resuming and addressed and not run.ns and not _answers(run_input):
+    time_travel = resuming and addressed and not _answers(run_input)
+    if time_travel and not run.ns:
         run.replay_from = _replay_bound(run)
     if resuming and replay:
         effects += _fork_for_replay(run)
+    elif resuming and time_travel:  # back to a fork, in place: its tasks run and ask again
+        run.pending = [w for w in run.pending if w[1] != RESUME]
+        effects += _resume(run, run_input)
+        run.skip_done = False
     elif resuming:
         effects += _resume(run, run_input)
     else:

@@ -30,6 +30,7 @@ from threadloom.constants import (
     CONFIG_KEY_RESUMING,
     CONFIG_KEY_STORE,
     CONFIG_KEY_STREAM,
+    NS_SEP,
 )
 from threadloom.engine import _checks, aio, snapshot
 from threadloom.engine import sync as sync_driver
@@ -455,6 +456,8 @@ class Pregel(StateAPI):
         """``invoke``'s core and saver, and what collects its result."""
         config = _with_ambient(config)
         relay, modes, ns = relay_of(config)
+        if self.plan.checkpointer is True:  # one history per thread: streamed under it too
+            ns = tuple(snapshot.thread_ns(NS_SEP.join(ns)).split(NS_SEP)) if ns else ns
         core, saver = self._start(
             input, config, modes, context, interrupt_before, interrupt_after, durability
         )

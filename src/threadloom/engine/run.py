@@ -25,10 +25,12 @@ from threadloom.checkpoint.base import (
 )
 from threadloom.constants import (
     CONFIG_KEY_PARENT_CHECKPOINT,
+    CONFIG_KEY_RESUMING,
     CONTROL_CHANNELS,
     ERROR,
     INTERRUPT,
     NO_WRITES,
+    NS_END,
     NULL_TASK_ID,
     RESUME,
 )
@@ -50,6 +52,7 @@ from threadloom.engine.effects import Effect
 from threadloom.engine.plan import Plan
 from threadloom.engine.projection import InterruptEvent, Projection, task_update
 from threadloom.engine.saves import Saves
+from threadloom.engine.snapshot import with_checkpoint_map
 from threadloom.errors import (
     ErrorCode,
     GraphRecursionError,
@@ -251,7 +254,10 @@ class Run:
         if self._values_owed:
             self._values_owed = False
             owed += self.values_chunks()
-        owed += self.saves.at_exit()
+        if not (NS_END in self.ns and self.status == "done"):
+            # (with durability "exit", a subgraph run inside one task of its parent saves only
+            # when it stops early: its finished state is never read again, as in LangGraph)
+            owed += self.saves.at_exit()
         if self.at_breakpoint() and not self.ns:
             # a static breakpoint stopped the run: an empty interrupt update, as LangGraph emits
             # (a subgraph's pauses its parent's task instead, whose update it is)
@@ -321,7 +327,7 @@ class Run:
         return int(self.metadata.get("step", self.step - 1))
 
     def _checkpoint_payload(self) -> dict[str, Any]:
-        return stream.checkpoint_payload(
+        payload = stream.checkpoint_payload(
             self.config,
             self.ns,
             self.checkpoint["id"],
@@ -330,6 +336,9 @@ class Run:
             self.metadata,
             self.tasks.values(),
         )
+        for key in ("config", "parent_config"):  # a subgraph's name its enclosing checkpoints
+            payload[key] = with_checkpoint_map(payload[key], self.metadata)
+        return payload
 
     def _match_pending_writes(self) -> None:
         by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
@@ -417,6 +426,8 @@ class Run:
         self.pending = []
         effects += self.save("loop", self.step, updated=self.updated)
         self.step += 1
+        # only the first step resumes: a subgraph run in a later one starts with its input
+        self.config["configurable"][CONFIG_KEY_RESUMING] = False
         if self.options.interrupt_after and self._tasks_match(self.options.interrupt_after):
             self.status = "interrupt_after"
         return effects
