@@ -180,3 +180,51 @@ def test_command_parent_from_a_root_graph_escapes_as_parent_command() -> None:
         one_node("node", node).invoke({"items": []})
     assert caught.value.command.graph == ""  # addressed to no graph: there is none above
     assert caught.value.command.update == {"items": ["x"]}
+
+
+def test_graphs_a_task_runs_one_after_another_keep_separate_histories() -> None:
+    def wrapped(name: str, tag: str) -> Any:
+        echo = one_node("echo", lambda s: {"items": [f"{tag}:{s['items'][-1]}"]})
+        return one_node(name, echo, checkpointer=True)
+
+    fruit, veggie = wrapped("fruit_agent", "F"), wrapped("veggie_agent", "V")
+    seen: list[Any] = []
+
+    def both(state: State) -> dict[str, Any]:
+        turn = len(seen) + 1
+        fruits = fruit.invoke({"items": [f"cherry{turn}"]})["items"]
+        veggies = veggie.invoke({"items": [f"broc{turn}"]})["items"]
+        seen.append((fruits, veggies))
+        return {"items": [fruits[-1]]}
+
+    graph = one_node("both", both, checkpointer=InMemorySaver())
+    graph.invoke({"items": []}, CFG)
+    graph.invoke({"items": []}, CFG)
+    assert seen[0] == (["cherry1", "cherry1", "F:cherry1"], ["broc1", "broc1", "V:broc1"])
+    # its own history only (the inner echo graph keeps none: it sees the whole state again)
+    first_turn = ["cherry1", "cherry1", "F:cherry1", "cherry2"]
+    assert seen[1][0] == [*first_turn, *first_turn, "F:cherry2"]
+    assert all(item.startswith(("broc", "V:")) for item in seen[1][1])
+    namespaces = {t.config["configurable"]["checkpoint_ns"] for t in graph.checkpointer.list(CFG)}
+    assert {"both", "both|1"} <= namespaces  # the second graph the task ran: "|1"
+
+
+def test_a_namespace_no_subgraph_node_declares_is_read_with_the_parent() -> None:
+    graphs = {"notes": one_node("note", lambda s: {"items": ["noted"]})}
+
+    def tools(state: State) -> dict[str, Any]:
+        graphs["notes"].invoke({"items": ["research"]})  # found by no detection
+        return {"items": ["tool done"]}
+
+    graph = one_node("tools", tools, checkpointer=InMemorySaver())
+    graph.invoke({"items": []}, CFG)
+    [ns] = {t.config["configurable"]["checkpoint_ns"] for t in graph.checkpointer.list(CFG)} - {""}
+    config: Any = {"configurable": {"thread_id": "t", "checkpoint_ns": ns}}
+    assert graph.get_state(config).values == {"items": ["research", "noted"]}
+    assert [s.values["items"] for s in graph.get_state_history(config)] == [
+        ["research", "noted"],
+        ["research"],
+        [],
+    ]
+    with pytest.raises(ValueError, match="Subgraph tools not found"):
+        graph.update_state(config, {"items": ["edit"]})

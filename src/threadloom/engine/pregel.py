@@ -19,6 +19,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
 
+from threadloom._running import current_task
 from threadloom.constants import (
     CHECKPOINT_COORDINATE_KEYS,
     CHECKPOINT_MAP,
@@ -169,6 +170,7 @@ class Pregel(StateAPI):
     ) -> tuple[RunnableConfig, Any, RunOptions]:
         merged = self._merge_config(config)
         configurable: dict[str, Any] = merged["configurable"]
+        _count_in_task(configurable)
         saver = self._effective_saver(configurable)
         _address_by_map(configurable)
         self._check_config(merged, saver)
@@ -583,6 +585,19 @@ def _with_ambient(config: RunnableConfig | None) -> RunnableConfig | None:
     if any(given.get(key) is not None for key in CHECKPOINT_COORDINATE_KEYS):
         return config
     return {**(config or {}), "configurable": {**inherited, **given}}
+
+
+def _count_in_task(configurable: dict[str, Any]) -> None:
+    """A task that runs several graphs gives each its own namespace, in call order: the
+    task's for the first, then ``<task ns>|1``, ``|2``... (as LangGraph numbers them)."""
+    pad = current_task.get()
+    if pad is None or CONFIG_KEY_RESUME_BOX not in configurable:
+        return
+    if configurable.get("checkpoint_ns") != pad.task_ns:
+        return  # not a child of the running task
+    count, pad.subgraph_counter = pad.subgraph_counter, pad.subgraph_counter + 1
+    if count:
+        configurable["checkpoint_ns"] = f"{pad.task_ns}{NS_SEP}{count}"
 
 
 def _address_by_map(configurable: dict[str, Any]) -> None:

@@ -67,18 +67,28 @@ class StateAPI:
         graph = self._graph_for_ns(str(merged["configurable"].get("checkpoint_ns", "")))
         return (yield from _snapshot_of(graph, saver, merged, subgraphs))
 
-    def _plan_for(self, config: RunnableConfig) -> Plan:
+    def _plan_for(self, config: RunnableConfig, *, for_update: bool = False) -> Plan:
         """The plan of the graph whose namespace ``config`` names (a subgraph's, or ours)."""
-        return self._graph_for_ns(str(config["configurable"].get("checkpoint_ns", ""))).plan
+        ns = str(config["configurable"].get("checkpoint_ns", ""))
+        return self._graph_for_ns(ns, for_update=for_update).plan
 
-    def _graph_for_ns(self, ns: str) -> StateAPI:
-        """The graph whose checkpoints live under ``ns`` (this one for the root namespace)."""
+    def _graph_for_ns(self, ns: str, *, for_update: bool = False) -> StateAPI:
+        """The graph whose checkpoints live under ``ns`` (this one for the root namespace).
+
+        A namespace no declared subgraph owns (a graph a tool ran, say) is read with this graph,
+        as LangGraph does; it cannot be updated: our nodes would write the wrong state there.
+        """
         graph: StateAPI = self
         for part in ns.split(NS_SEP) if ns else ():
             name = part.split(NS_END)[0]
             node = graph.plan.nodes.get(name)
             if node is None or node.subgraph is None:
-                raise ValueError(f"Subgraph {name} not found")
+                if not for_update:
+                    return self
+                raise ValueError(
+                    f"Subgraph {snapshot.thread_ns(ns)} not found: the namespace {ns!r} belongs "
+                    "to no subgraph node of this graph, so its state cannot be updated through it"
+                )
             graph = node.subgraph
         return graph
 
@@ -164,8 +174,9 @@ class StateAPI:
     ) -> Generator[SaverEffect, Any, RunnableConfig]:
         merged = self._merge_config(config)
         self._check_config(merged, saver)
-        _checks.check_updates(supersteps, self._plan_for(merged).state_keys)
-        return (yield from snapshot.bulk_update(self._plan_for(merged), merged, supersteps, saver))
+        plan = self._plan_for(merged, for_update=True)
+        _checks.check_updates(supersteps, plan.state_keys)
+        return (yield from snapshot.bulk_update(plan, merged, supersteps, saver))
 
 
 def _snapshot_of(
