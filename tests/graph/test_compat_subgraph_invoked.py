@@ -228,3 +228,21 @@ def test_a_namespace_no_subgraph_node_declares_is_read_with_the_parent() -> None
     ]
     with pytest.raises(ValueError, match="Subgraph tools not found"):
         graph.update_state(config, {"items": ["edit"]})
+
+
+def test_command_parent_from_the_second_graph_a_task_runs() -> None:
+    def child(state: State) -> Any:
+        if state["items"] == ["jump"]:
+            return Command(graph=Command.PARENT, goto="second")
+        return {"items": ["stayed"]}
+
+    first, then = one_node("child", child), one_node("child", child)
+
+    def caller(state: State) -> dict[str, Any]:
+        first.invoke({"items": []})
+        then.invoke({"items": ["jump"]})  # namespace "<task ns>|1"
+        raise AssertionError("the command ends this task")
+
+    builder = StateGraph(State).add_node("caller", caller)
+    builder.add_node("second", lambda state: {"items": ["second"]}).add_edge(START, "caller")
+    assert builder.compile().invoke({"items": []}) == {"items": ["second"]}

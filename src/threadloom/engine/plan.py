@@ -79,9 +79,14 @@ class NodeSpec:
     push_read: Callable[[Any], Any] | None = None
     """How a ``Send`` argument becomes the node's input (defaults to the argument itself)."""
     subgraph: Any = None
-    """A compiled graph used as this node, if any."""
+    """The compiled graph this node runs (the node itself, or one its function names), if any."""
     managed: Callable[[Any, int, int], Any] | None = None
     """Adds managed state keys (``threadloom.managed``) to the input: ``(input, step, stop)``."""
+
+    @property
+    def subgraphs(self) -> list[Any]:
+        """The graphs this node runs (LangGraph's ``PregelNode.subgraphs``): none or one."""
+        return [] if self.subgraph is None else [self.subgraph]
 
 
 @dataclass(slots=True)

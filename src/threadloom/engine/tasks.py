@@ -168,8 +168,10 @@ def _addressed(exc: ParentCommand, task_ns: str) -> ParentCommand:
     enclosing graph that runs this graph (its namespace: ``task_ns`` less its last part)."""
     if exc.command.graph != Command.PARENT:
         return exc
-    target = task_ns.rsplit(NS_SEP, 1)[0] if NS_SEP in task_ns else ""
-    return ParentCommand(dataclasses.replace(exc.command, graph=target))
+    parts = task_ns.split(NS_SEP)[:-1]
+    while parts and parts[-1].isdigit():  # "<task ns>|1": the task's second graph
+        parts.pop()
+    return ParentCommand(dataclasses.replace(exc.command, graph=NS_SEP.join(parts)))
 
 
 def _unwired() -> Any:

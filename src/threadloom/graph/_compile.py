@@ -11,8 +11,6 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from langchain_core.runnables.utils import get_function_nonlocals
-
 from threadloom.constants import END, START, TASKS
 from threadloom.engine._checks import reject_langgraph
 from threadloom.engine.channels import (
@@ -26,6 +24,7 @@ from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
 from threadloom.errors import InvalidUpdateError, ParentCommand
+from threadloom.graph._detect import graph_named_by
 from threadloom.graph._routing import awaiting_routers, call_router, take_routes
 from threadloom.graph._schema import (
     SchemaInfo,
@@ -266,19 +265,17 @@ class Compiler:
 
 def _subgraph_of(target: Any) -> Pregel | None:
     """The graph a node runs: the node itself, or (as LangGraph finds it) a compiled graph its
-    function refers to by name (``sub.invoke(...)`` in its body), whose state ``get_state(...,
-    subgraphs=True)`` shows under the node's task. A graph compiled with ``checkpointer=False``
-    keeps no state, so it is not one."""
+    function names (``sub.invoke(...)`` in its body, see ``_detect.py``), whose state
+    ``get_state(..., subgraphs=True)`` shows under the node's task. A graph compiled with
+    ``checkpointer=False`` keeps no state, so it is not one."""
     if isinstance(target, Pregel):
         return target if target.checkpointer is not False else None
-    func = target if inspect.isfunction(target) or inspect.ismethod(target) else None
-    if func is None:
-        return None
-    for value in get_function_nonlocals(func):
-        found = getattr(value, "__self__", value)  # a bound method of a graph: the graph
-        if isinstance(found, Pregel) and found.checkpointer is not False:
-            return found
-    return None
+    found = graph_named_by(target, _keeps_state)
+    return found if isinstance(found, Pregel) else None
+
+
+def _keeps_state(value: Any) -> bool:
+    return isinstance(value, Pregel) and value.checkpointer is not False
 
 
 def _identity(value: Any) -> Any:
