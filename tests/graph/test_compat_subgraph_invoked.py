@@ -178,8 +178,9 @@ def test_command_parent_from_a_root_graph_escapes_as_parent_command() -> None:
 
     with pytest.raises(ParentCommand) as caught:
         one_node("node", node).invoke({"items": []})
-    assert caught.value.command.graph == ""  # addressed to no graph: there is none above
-    assert caught.value.command.update == {"items": ["x"]}
+    command = caught.value.args[0]
+    assert command.graph == ""  # addressed to no graph: there is none above
+    assert command.update == {"items": ["x"]}
 
 
 def test_graphs_a_task_runs_one_after_another_keep_separate_histories() -> None:

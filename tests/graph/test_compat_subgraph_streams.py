@@ -193,3 +193,40 @@ def test_a_subgraph_in_a_loop_after_a_replay_starts_from_its_state_at_each_turn(
         start = next(s for s in history if s.next == ("bump",) and s.values["n"] == n)
         graph.invoke(None, start.config)
         assert seen == expected
+
+
+def test_with_durability_exit_checkpoint_events_keep_the_parent_the_run_started_from() -> None:
+    sub = StateGraph(State).add_node("a", adds("a")).add_edge(START, "a")
+    parent = StateGraph(State).add_node("p", adds("p")).add_node("sub", sub.compile())
+    graph = parent.add_edge(START, "p").add_edge("p", "sub").compile(checkpointer=InMemorySaver())
+
+    def parents(durability: str) -> set[Any]:
+        chunks = graph.stream(
+            {"value": []}, cfg(), stream_mode="debug", subgraphs=True, durability=durability
+        )
+        return {
+            (event["payload"]["parent_config"] or {}).get("configurable", {}).get("checkpoint_id")
+            for _, event in chunks
+            if event["type"] == "checkpoint"
+        }
+
+    assert parents("exit") == {None}  # nothing saved before: no parent, subgraph's included
+    # each event keeps the parent of the checkpoint the run started from (none here either)
+    assert parents("exit") == {None}
+    graph.invoke({"value": []}, cfg(), durability="async")  # now that one has a parent
+    start = graph.get_state(cfg()).parent_config["configurable"]["checkpoint_id"]
+    assert parents("exit") == {start, None}  # (the subgraph's run starts with no checkpoint)
+
+
+def test_the_second_graph_a_task_runs_streams_under_a_numbered_namespace() -> None:
+    one = StateGraph(State).add_node("x", adds("x")).add_edge(START, "x").compile()
+    two = StateGraph(State).add_node("y", adds("y")).add_edge(START, "y").compile()
+
+    def both(state: State) -> dict[str, Any]:
+        one.invoke({"value": []})
+        two.invoke({"value": []})
+        return {"value": ["both"]}
+
+    graph = StateGraph(State).add_node("both", both).add_edge(START, "both").compile()
+    chunks = [(names(ns), list(update)) for ns, update in graph.stream({}, subgraphs=True)]
+    assert chunks == [(["both:T"], ["x"]), (["both:T", "1"], ["y"]), ([], ["both"])]

@@ -457,12 +457,15 @@ class Pregel(StateAPI):
     ) -> tuple[Generator[Effect, Any, None], Any, _Invocation]:
         """``invoke``'s core and saver, and what collects its result."""
         config = _with_ambient(config)
-        relay, modes, ns = relay_of(config)
-        if self.plan.checkpointer is True:  # one history per thread: streamed under it too
-            ns = tuple(snapshot.thread_ns(NS_SEP.join(ns)).split(NS_SEP)) if ns else ns
-        core, saver = self._start(
-            input, config, modes, context, interrupt_before, interrupt_after, durability
+        relay, modes, _ = relay_of(config)
+        merged, saver, options = self._setup(
+            config, modes, interrupt_before, interrupt_after, durability
         )
+        core = self._run(input, merged, options, context, saver, None)
+        # chunks go up under the namespace the run saves under (numbered, task ids dropped for
+        # checkpointer=True), as LangGraph streams them
+        saved_ns = str(merged["configurable"].get("checkpoint_ns", ""))
+        ns = tuple(saved_ns.split(NS_SEP)) if saved_ns else ()
         collector = OutputCollector(self.plan, output_keys)
         return core, saver, _Invocation(collector, relay, ns, _is_nested(config))
 

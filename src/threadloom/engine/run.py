@@ -228,7 +228,10 @@ class Run:
 
     def save(self, source: str, step: int, *, updated: Iterable[str]) -> list[Effect]:
         """Make the next checkpoint from the channels; the saver effects it is owed."""
-        self._parent_of_current = self.saves.parent_id
+        if not self.saves.at_exit_only:
+            # (with durability "exit" nothing is saved during the run: the checkpoints it shows
+            # keep the parent of the one it started from, as LangGraph shows them)
+            self._parent_of_current = self.saves.parent_id
         checkpoint = next_checkpoint(
             self.checkpoint,
             self.channels,
