@@ -20,14 +20,14 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from threadloom.constants import ERROR, PUSH, RESUME, RETURN
+from threadloom.constants import ERROR, NS_SEP, PUSH, RESUME, RETURN
 from threadloom.engine.core import Task
 from threadloom.engine.effects import PutWrites
 from threadloom.engine.ids import task_id, task_path_str
 from threadloom.engine.plan import NodeSpec
 from threadloom.engine.scratch import TaskScratchpad, current_scratchpad
 from threadloom.errors import GraphInterrupt
-from threadloom.types import RetryPolicy
+from threadloom.types import RetryPolicy, TimeoutPolicy
 
 __all__ = ["CallSite", "schedule_call"]
 
@@ -58,14 +58,16 @@ def _call_task(
     retry: tuple[RetryPolicy, ...],
     parent: TaskScratchpad,
     site: CallSite,
+    timeout: TimeoutPolicy | None = None,
 ) -> Task:
     parent_task: Task = parent.task
     index = parent.call_counter
     parent.call_counter += 1
     path = (PUSH, parent_task.path, index, True)
+    caller_ns = parent_task.config["configurable"].get("checkpoint_ns", "")  # as LangGraph's
     tid = task_id(
         site.checkpoint_id,
-        "",
+        f"{caller_ns}{NS_SEP}{name}" if caller_ns else name,
         str(site.step),
         name,
         PUSH,
@@ -90,6 +92,7 @@ def _call_task(
         (args, kwargs),
         spec,
         parent.config,
+        timeout=timeout,
     )
     for chan, value in site.pending.get(tid, []):
         if chan == RESUME:
@@ -136,11 +139,12 @@ def schedule_call(
     kwargs: dict[str, Any],
     retry: tuple[RetryPolicy, ...],
     is_async: bool,
+    timeout: TimeoutPolicy | None = None,
 ) -> Any:
     """Schedule one ``@task`` call from inside a run; return its future."""
     parent = current_scratchpad(name)
     site: CallSite = parent.runner.call_site()
-    task = _call_task(name, func, args, kwargs, retry, parent, site)
+    task = _call_task(name, func, args, kwargs, retry, parent, site, timeout)
     found, result = _saved_result(site, task)
     try:
         loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()

@@ -38,7 +38,8 @@ from threadloom.constants import (
 from threadloom.engine.channels import MISSING, Channel
 from threadloom.engine.ids import task_id, task_path_str
 from threadloom.engine.plan import NodeSpec, Plan
-from threadloom.types import Command, Interrupt, Send
+from threadloom.errors import NodeError
+from threadloom.types import Command, Interrupt, Send, TimeoutPolicy
 
 __all__ = [
     "Task",
@@ -85,6 +86,12 @@ class Task:
     error: BaseException | None = None
     managed_at: tuple[int, int] | None = None
     """``(step, stop)`` when the node reads managed state keys (its branches see them too)."""
+    timeout: TimeoutPolicy | None = None
+    """Bounds each attempt: the ``Send``'s own, else the node's."""
+    failure: NodeError | None = None
+    """For an error handler's task: the failure it handles."""
+    handled: bool = False
+    """The task failed and its node's error handler runs instead: the run goes on."""
 
     @property
     def ns(self) -> str:
@@ -112,14 +119,17 @@ def null_version(versions: Mapping[str, Any]) -> Any:
 def channels_from_checkpoint(plan: Plan, checkpoint: Checkpoint) -> dict[str, Channel]:
     """Fresh channels holding the checkpoint's values."""
     values = checkpoint["channel_values"]
-    return {name: proto.restore(values.get(name, MISSING)) for name, proto in plan.channels.items()}
+    return {
+        name: proto.from_checkpoint(values.get(name, MISSING))
+        for name, proto in plan.channels.items()
+    }
 
 
 def read_channels(channels: Mapping[str, Channel], keys: str | Sequence[str]) -> Any:
     """One channel's value, or a dict of the available ones among ``keys``."""
     if isinstance(keys, str):
         channel = channels[keys]
-        return channel.value if channel.is_available() else None
+        return channel.get() if channel.is_available() else None
     return {k: channels[k].get() for k in keys if channels[k].is_available()}
 
 
@@ -180,7 +190,8 @@ def prepare_tasks(
             if node is None:
                 log.warning("Ignoring a Send to unknown node %r", packet.node)
                 continue
-            tid = task_id(cid, ns, step_str, packet.node, PUSH, str(index))
+            node_ns = f"{ns}{NS_SEP}{packet.node}" if ns else packet.node
+            tid = task_id(cid, node_ns, step_str, packet.node, PUSH, str(index))
             path = (PUSH, index)
             arg = node.push_read(packet.arg) if node.push_read else packet.arg
             tasks[tid] = _with_parent(
@@ -195,6 +206,7 @@ def prepare_tasks(
                     arg,
                     node,
                     task_config(config, packet.node, tid, step, (PUSH,), path, ns),
+                    timeout=TimeoutPolicy.coerce(packet.timeout) or node.timeout,
                 ),
             )
     versions = checkpoint["channel_versions"]
@@ -216,7 +228,7 @@ def prepare_tasks(
         else:
             continue
         triggers = plan.sorted_triggers[name]
-        tid = task_id(cid, ns, step_str, name, PULL, *triggers)
+        tid = task_id(cid, f"{ns}{NS_SEP}{name}" if ns else name, step_str, name, PULL, *triggers)
         pull_path: tuple[str, str] = (PULL, name)
         value = node.read(channels) if read_inputs else None
         managed_at = None
@@ -234,6 +246,7 @@ def prepare_tasks(
             node,
             task_config(config, name, tid, step, triggers, pull_path, ns),
             managed_at=managed_at,
+            timeout=node.timeout,
         )
         tasks[tid] = _with_parent(cid, ns, task) if node.subgraph is not None else task
     return tasks
