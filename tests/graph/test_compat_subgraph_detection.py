@@ -162,3 +162,28 @@ def test_a_graph_without_state_is_not_a_subgraph() -> None:
     assert detected(stateless) is None
     assert detected(lambda state: stateless.invoke(state)) is None
     assert detected(named("as_node")) == "as_node"
+
+
+def nested_graphs() -> tuple[Any, dict[str, Any]]:
+    inner = named("inner")
+    middle = StateGraph(State).add_node("deep", inner).add_edge(START, "deep").compile()
+    top = StateGraph(State).add_node("mid", middle).add_node("mid_b", named("mid_b"))
+    top.add_node("plain", lambda s: {"n": 2}).add_edge(START, "mid").add_edge(START, "mid_b")
+    graph = top.add_edge(START, "plain").compile()
+    return graph, {"mid": middle, "mid|deep": inner, "mid_b": graph.nodes["mid_b"].subgraphs[0]}
+
+
+def test_get_subgraphs_by_whole_namespace_parts() -> None:
+    graph, graphs = nested_graphs()
+    assert list(graph.get_subgraphs()) == [("mid", graphs["mid"]), ("mid_b", graphs["mid_b"])]
+    assert list(graph.get_subgraphs(recurse=True)) == list(graphs.items())
+    for namespace, found in graphs.items():
+        assert list(graph.get_subgraphs(namespace=namespace, recurse=True)) == [(namespace, found)]
+    assert list(graph.get_subgraphs(namespace="mid|deep")) == []  # deeper needs recurse
+    assert list(graph.get_subgraphs(namespace="plain")) == []
+
+
+async def test_aget_subgraphs() -> None:
+    graph, graphs = nested_graphs()
+    found = [item async for item in graph.aget_subgraphs(namespace="mid|deep", recurse=True)]
+    assert found == [("mid|deep", graphs["mid|deep"])]

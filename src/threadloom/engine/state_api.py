@@ -92,6 +92,33 @@ class StateAPI:
             graph = node.subgraph
         return graph
 
+    def get_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> Iterator[tuple[str, Any]]:
+        """The graphs this graph's nodes run, as ``(namespace, graph)``: every one (with
+        ``recurse``, theirs too, as ``"node|inner"``), or only the one at ``namespace`` (task ids
+        left out; matched a whole ``|`` part at a time, so ``"a_b"`` is not ``"a"``)."""
+        wanted = namespace.split(NS_SEP) if namespace else None
+        for name, node in self.plan.nodes.items():
+            graph = node.subgraph
+            if graph is None or (wanted is not None and wanted[0] != name):
+                continue
+            if wanted is None or len(wanted) == 1:
+                yield name, graph
+                if wanted is not None:
+                    return
+            if recurse:
+                rest = NS_SEP.join(wanted[1:]) if wanted else None
+                for inner, sub in graph.get_subgraphs(namespace=rest, recurse=True):
+                    yield f"{name}{NS_SEP}{inner}", sub
+
+    async def aget_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> AsyncIterator[tuple[str, Any]]:
+        """Async ``get_subgraphs`` (nothing here waits)."""
+        for found in self.get_subgraphs(namespace=namespace, recurse=recurse):
+            yield found
+
     def get_state_history(
         self,
         config: RunnableConfig,
