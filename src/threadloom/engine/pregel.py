@@ -17,12 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
-from langchain_core.runnables.config import var_child_runnable_config
 
-from threadloom._running import current_task
 from threadloom.constants import (
-    CHECKPOINT_COORDINATE_KEYS,
-    CHECKPOINT_MAP,
     CONFIG_KEY_CHECKPOINTER,
     CONFIG_KEY_CONTEXT,
     CONFIG_KEY_DURABILITY,
@@ -38,6 +34,7 @@ from threadloom.engine import sync as sync_driver
 from threadloom.engine.effects import Effect
 from threadloom.engine.inject import Injection
 from threadloom.engine.loop import ReplayBound, load_thread, run_loop
+from threadloom.engine.nesting import address_by_map, count_in_task, with_ambient
 from threadloom.engine.output import (
     INVOKE_MODES,
     SKIP,
@@ -188,9 +185,9 @@ class Pregel(StateAPI):
     ) -> tuple[RunnableConfig, Any, RunOptions]:
         merged = self._merge_config(config)
         configurable: dict[str, Any] = merged["configurable"]
-        _count_in_task(configurable)
+        count_in_task(configurable)
         saver = self._effective_saver(configurable)
-        _address_by_map(configurable)
+        address_by_map(configurable)
         self._check_config(merged, saver)
         self._check_store(configurable)
         if durability is None:
@@ -312,7 +309,7 @@ class Pregel(StateAPI):
         if context is None:  # a graph invoked inside a task runs with the task's context
             context = configurable.get(CONFIG_KEY_CONTEXT)
         # what a graph run inside one of our tasks inherits (a subgraph node, or a graph a node
-        # function invokes: its config is the task's, see _with_ambient)
+        # function invokes: its config is the task's, see engine/nesting.py)
         configurable[CONFIG_KEY_CHECKPOINTER] = saver
         configurable[CONFIG_KEY_STORE] = store
         configurable[CONFIG_KEY_RESUME_BOX] = box
@@ -442,7 +439,7 @@ class Pregel(StateAPI):
 
         core, saver = self._start(
             call["input"],
-            _with_ambient(call["config"]),
+            with_ambient(call["config"]),
             modes,
             call["context"],
             call["interrupt_before"],
@@ -508,7 +505,7 @@ class Pregel(StateAPI):
         durability: str | None,
     ) -> tuple[Generator[Effect, Any, None], Any, _Invocation]:
         """``invoke``'s core and saver, and what collects its result."""
-        config = _with_ambient(config)
+        config = with_ambient(config)
         relay, modes, _ = relay_of(config)
         core, saver, merged = self._begin(
             input,
@@ -641,48 +638,6 @@ def _as_stream(arguments: dict[str, Any]) -> dict[str, Any]:
     """``invoke``'s arguments as ``stream`` takes them (for a non-``values`` stream mode)."""
     keys = ("context", "stream_mode", "interrupt_before", "interrupt_after", "durability")
     return {**{k: arguments[k] for k in keys}, "version": arguments["version"]}
-
-
-def _with_ambient(config: RunnableConfig | None) -> RunnableConfig | None:
-    """``config`` over the config of the task this call runs in, if any (as LangGraph links a
-    graph invoked inside a node to the running graph): the graph runs as the task's child, with
-    its saver, namespace, store and context. A config that addresses a thread of its own (a
-    ``thread_id``, a ``checkpoint_ns``...) starts a root run instead."""
-    ambient = var_child_runnable_config.get()
-    inherited = (ambient or {}).get("configurable")
-    if not inherited or CONFIG_KEY_RESUME_BOX not in inherited:
-        return config
-    given = (config or {}).get("configurable") or {}
-    if any(given.get(key) is not None for key in CHECKPOINT_COORDINATE_KEYS):
-        return config
-    return {**(config or {}), "configurable": {**inherited, **given}}
-
-
-def _count_in_task(configurable: dict[str, Any]) -> None:
-    """A task that runs several graphs gives each its own namespace, in call order: the
-    task's for the first, then ``<task ns>|1``, ``|2``... (as LangGraph numbers them)."""
-    pad = current_task.get()
-    if pad is None or CONFIG_KEY_RESUME_BOX not in configurable:
-        return
-    if configurable.get("checkpoint_ns") != pad.task_ns:
-        return  # not a child of the running task
-    count, pad.subgraph_counter = pad.subgraph_counter, pad.subgraph_counter + 1
-    if count:
-        configurable["checkpoint_ns"] = f"{pad.task_ns}{NS_SEP}{count}"
-
-
-def _address_by_map(configurable: dict[str, Any]) -> None:
-    """Time travel into a subgraph: a config from ``get_state(config, subgraphs=True)`` names a
-    subgraph's checkpoint, and its ``checkpoint_map`` the checkpoint of each enclosing graph. The
-    root run goes from its own entry (its namespace is the root's), and each subgraph on the way
-    from its entry, so the addressed subgraph replays from there."""
-    by_ns = configurable.get(CHECKPOINT_MAP)
-    nested = CONFIG_KEY_RESUME_BOX in configurable
-    if not nested and configurable.get("checkpoint_ns"):
-        configurable["checkpoint_ns"] = ""
-        configurable["checkpoint_id"] = by_ns.get("") if isinstance(by_ns, dict) else None
-    elif nested and isinstance(by_ns, dict) and configurable.get("checkpoint_ns") in by_ns:
-        configurable["checkpoint_id"] = by_ns[configurable["checkpoint_ns"]]
 
 
 def _is_nested(config: RunnableConfig | None) -> bool:
