@@ -551,6 +551,78 @@ __all__ += [
 ]
 
 
+class LangGraphNotInstalledError(ImportError):
+    """``threadloom.interop.langgraph`` was imported without LangGraph installed."""
+
+    def __init__(self, missing: str) -> None:
+        self.missing = missing
+        super().__init__(
+            f"threadloom.interop.langgraph needs the package {missing!r}, which is not "
+            "installed. Install the extra: pip install 'threadloom[langgraph]'.",
+            name=missing,
+        )
+
+
+__all__ += ["LangGraphNotInstalledError"]
+
+
+class LangGraphSourceError(StorageError):
+    """The database given to a migration from LangGraph cannot be read as one (``threadloom
+    migrate``, ``migrate_checkpoints``, ``migrate_store``); nothing was changed."""
+
+    def __init__(self, source: str, problem: str, fix: str) -> None:
+        self.source, self.problem = source, problem
+        super().__init__(f"Cannot migrate from {source!r}: {problem}. {fix}")
+
+
+class MigrationMismatchError(StorageError):
+    """A checkpoint copied by a migration read back different from the source; the migration
+    stopped there (run it again once the cause is fixed: what was copied is kept)."""
+
+    def __init__(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, field: str) -> None:
+        self.thread_id, self.checkpoint_ns = thread_id, checkpoint_ns
+        self.checkpoint_id, self.field = checkpoint_id, field
+        super().__init__(
+            f"checkpoint {checkpoint_id!r} of thread {thread_id!r} (namespace {checkpoint_ns!r}) "
+            f"reads back from the target with a different {field} than in the LangGraph source. "
+            "The target saver did not store it faithfully: check that its serializer accepts the "
+            "state's types (serde allow-list), then run the migration again; it resumes here."
+        )
+
+
+class UnknownSourceThreadsError(LangGraphSourceError):
+    """Threads asked of a migration are not in the LangGraph source; nothing was copied."""
+
+    def __init__(self, source: str, thread_ids: Sequence[str], known: Sequence[str]) -> None:
+        self.thread_ids = tuple(thread_ids)
+        shown = ", ".join(repr(t) for t in list(known)[:20]) + (" ..." if len(known) > 20 else "")
+        super().__init__(
+            source,
+            f"it has no thread(s) {list(thread_ids)!r}",
+            f"Its threads are: {shown or '(none)'}",
+        )
+
+
+__all__ += ["LangGraphSourceError", "MigrationMismatchError", "UnknownSourceThreadsError"]
+
+
+class LangGraphStoreWarning(ThreadloomWarning):
+    """``PostgresStore.setup()`` found LangGraph's store tables with items beside an empty
+    threadloom store: threadloom does not read them; ``threadloom migrate`` copies them."""
+
+    def __init__(self, items: int) -> None:
+        self.items = items
+        super().__init__(
+            f"This database holds LangGraph's store ({items} item(s) in its 'store' table), "
+            "which threadloom's PostgresStore does not read: its own tables start empty. Copy "
+            "the items over with `threadloom migrate DSN --dsn DSN --store` or "
+            "threadloom.interop.migrate.migrate_store (docs/coming-from-langgraph.md)."
+        )
+
+
+__all__ += ["LangGraphStoreWarning"]
+
+
 class NodeTimeoutError(Exception):
     """An attempt of a node ran past its ``TimeoutPolicy`` (``add_node(..., timeout=...)``).
 
@@ -647,67 +719,3 @@ __all__ += [
     "SavedTaskError",
     "StepTimeoutError",
 ]
-
-
-class LangGraphValueError(ValueError):
-    """A value crossing between LangGraph and threadloom (``threadloom.interop.langgraph``) has
-    no counterpart on the other side; ``where`` names it, ``value`` is the value."""
-
-    def __init__(self, where: str, value: Any, rule: str, fix: str) -> None:
-        self.where, self.value, self.rule, self.fix = where, value, rule, fix
-        super().__init__(f"{where} = {shown_value(value)} cannot cross over: {rule}. Fix: {fix}.")
-
-
-class LangGraphNotInstalledError(ImportError):
-    """``threadloom.interop.langgraph`` was imported without LangGraph installed."""
-
-    def __init__(self, missing: str) -> None:
-        self.missing = missing
-        super().__init__(
-            f"threadloom.interop.langgraph needs the package {missing!r}, which is not "
-            "installed. Install the extra: pip install 'threadloom[langgraph]'.",
-            name=missing,
-        )
-
-
-__all__ += ["LangGraphNotInstalledError", "LangGraphValueError"]
-
-
-class LangGraphSourceError(StorageError):
-    """The database given to a migration from LangGraph cannot be read as one (``threadloom
-    migrate``, ``migrate_checkpoints``, ``migrate_store``); nothing was changed."""
-
-    def __init__(self, source: str, problem: str, fix: str) -> None:
-        self.source, self.problem = source, problem
-        super().__init__(f"Cannot migrate from {source!r}: {problem}. {fix}")
-
-
-class MigrationMismatchError(StorageError):
-    """A checkpoint copied by a migration read back different from the source; the migration
-    stopped there (run it again once the cause is fixed: what was copied is kept)."""
-
-    def __init__(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, field: str) -> None:
-        self.thread_id, self.checkpoint_ns = thread_id, checkpoint_ns
-        self.checkpoint_id, self.field = checkpoint_id, field
-        super().__init__(
-            f"checkpoint {checkpoint_id!r} of thread {thread_id!r} (namespace {checkpoint_ns!r}) "
-            f"reads back from the target with a different {field} than in the LangGraph source. "
-            "The target saver did not store it faithfully: check that its serializer accepts the "
-            "state's types (serde allow-list), then run the migration again; it resumes here."
-        )
-
-
-class UnknownSourceThreadsError(LangGraphSourceError):
-    """Threads asked of a migration are not in the LangGraph source; nothing was copied."""
-
-    def __init__(self, source: str, thread_ids: Sequence[str], known: Sequence[str]) -> None:
-        self.thread_ids = tuple(thread_ids)
-        shown = ", ".join(repr(t) for t in list(known)[:20]) + (" ..." if len(known) > 20 else "")
-        super().__init__(
-            source,
-            f"it has no thread(s) {list(thread_ids)!r}",
-            f"Its threads are: {shown or '(none)'}",
-        )
-
-
-__all__ += ["LangGraphSourceError", "MigrationMismatchError", "UnknownSourceThreadsError"]
