@@ -39,6 +39,8 @@ class Runtime(Generic[ContextT]):
     execution_info: ExecutionInfo = field(default_factory=ExecutionInfo)
     server_info: Any = None
     control: Any = None
+    heartbeat: Callable[[], None] = field(default=lambda: None)
+    """Tells a node's ``TimeoutPolicy(idle_timeout=...)`` the node is making progress."""
 
     def override(self, **changes: Any) -> Runtime[ContextT]:
         """A copy with some fields replaced."""

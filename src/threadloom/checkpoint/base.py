@@ -30,6 +30,12 @@ from typing import (
     TypeVar,
 )
 
+from threadloom.checkpoint._delta_history import (
+    DeltaChannelHistory,
+    run_async,
+    run_sync,
+    walk_delta_history,
+)
 from threadloom.checkpoint.id import uuid6
 from threadloom.checkpoint.serde.base import SerializerProtocol, maybe_add_typed_methods
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
@@ -54,6 +60,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointMetadata",
     "CheckpointTuple",
+    "DeltaChannelHistory",
     "EmptyChannelError",
     "PendingWrite",
     "PruneStrategy",
@@ -558,6 +565,26 @@ class BaseCheckpointSaver(Generic[V]):
     async def athread_size_report(self, thread_id: str) -> ThreadSizeReport:
         """Async ``thread_size_report``."""
         raise NotImplementedError
+
+    # -- delta channel history (LangGraph's DeltaChannel contract) --------------------------
+
+    def get_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """For each of ``channels``: the writes of the ancestors of the checkpoint ``config``
+        addresses, oldest first, back to the nearest ancestor storing a value (``seed``).
+
+        Follows ``parent_config`` (a fork's own path, not the thread's listing); the target's own
+        writes are pending and left out; ``seed`` is absent when no ancestor stores a value.
+        Reads each ancestor once with ``get_tuple``.
+        """
+        return run_sync(walk_delta_history(config, channels), self.get_tuple)
+
+    async def aget_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """Async ``get_delta_channel_history``."""
+        return await run_async(walk_delta_history(config, channels), self.aget_tuple)
 
     # -- versions and serializer -------------------------------------------------------------
 

@@ -45,14 +45,18 @@ from threadloom.engine.core import (
     null_version,
     prepare_tasks,
     read_channels,
+    task_config,
 )
 from threadloom.engine.effects import Effect
+from threadloom.engine.ids import task_id
 from threadloom.engine.plan import Plan
 from threadloom.engine.projection import InterruptEvent, Projection, task_update
 from threadloom.engine.saves import Saves
 from threadloom.errors import (
     ErrorCode,
+    GraphBubbleUp,
     GraphRecursionError,
+    NodeError,
     create_error_message,
 )
 from threadloom.types import Interrupt
@@ -81,6 +85,8 @@ class RunOptions:
     """Whether a saver is present (effects Put/PutWrites are only produced then)."""
     final_values_only: bool = False
     """Emit the state once when the run stops, not after every step (what invoke needs)."""
+    step_timeout: float | None = None
+    """Seconds a superstep may take (``Pregel.step_timeout``)."""
     projection: Projection | None = None
 
     def __post_init__(self) -> None:
@@ -165,6 +171,11 @@ class Run:
         self.resume_present = False
         self.interrupts: list[Interrupt] = []
         self.errors: list[Task] = []
+        keys = options.stream_keys
+        self._ephemeral_output = not plan.ephemeral.isdisjoint(
+            [keys] if isinstance(keys, str) else keys
+        )
+        """A streamed channel empties itself: invoke cannot read the values only at the end."""
 
     # the checkpoint the current tasks run from, as a saver config
     @property
@@ -355,7 +366,8 @@ class Run:
         effects: list[Effect] = []
         if task.error is not None:
             writes: list[tuple[str, Any]] = [(ERROR, task.error)]
-            self.errors.append(task)
+            if not task.handled:
+                self.errors.append(task)
         elif task.interrupts:
             writes = [w for w in task.writes if w[0] == RESUME]
             writes.append((INTERRUPT, list(task.interrupts)))
@@ -383,6 +395,36 @@ class Run:
             effects += out.chunks("update", {task.name: self._task_update(task)})
         return effects
 
+    def handle_failure(self, task: Task) -> Task | None:
+        """The task of the failed ``task``'s error handler, added to this step (it runs in the
+        failed task's place; the failed node's edges are not followed), or None when the node
+        has no handler and the run fails."""
+        handler_name = task.node.error_handler
+        error = task.error
+        if handler_name is None or not isinstance(error, Exception):
+            return None
+        if isinstance(error, GraphBubbleUp):  # a Command for the parent graph, an interrupt
+            return None
+        spec = self.plan.nodes[handler_name]
+        tid = task_id(self.checkpoint["id"], self.ns, str(self.step), handler_name, task.id)
+        path = (*task.path, "error_handler")
+        config = task_config(self.config, handler_name, tid, self.step, (), path, self.ns)
+        handler = Task(
+            tid,
+            handler_name,
+            path,
+            f"{task.path_str}~error_handler",  # its writes apply where the failed task's would
+            (),
+            spec.read(self.channels),
+            spec,
+            config,
+            timeout=spec.timeout,
+            failure=NodeError(task.name, error),
+        )
+        task.handled = True
+        self.tasks[tid] = handler
+        return handler
+
     def _task_update(self, task: Task) -> Any:
         return task_update(self.plan, self.options.stream_keys, task.writes)
 
@@ -398,17 +440,23 @@ class Run:
             list(self.tasks.values())  # a Task has what apply_writes reads of a TaskWrites
         )
         self.trigger_hint = self.updated
-        if self.out.wants("values") and self._changed_stream_keys(self.updated):
-            if self.options.final_values_only:
-                self._values_owed = True
-            else:
-                effects += self.values_chunks()
+        effects += self.changed_values(self.updated)
         self.pending = []
         effects += self.save("loop", self.step, updated=self.updated)
         self.step += 1
         if self.options.interrupt_after and self._tasks_match(self.options.interrupt_after):
             self.status = "interrupt_after"
         return effects
+
+    def changed_values(self, updated: set[str]) -> list[Effect]:
+        """The ``values`` chunk owed when ``updated`` holds a streamed channel (for invoke,
+        only noted: it reads the last one when the run stops)."""
+        if not self.out.wants("values") or not self._changed_stream_keys(updated):
+            return []
+        if self.options.final_values_only and not self._ephemeral_output:
+            self._values_owed = True
+            return []
+        return self.values_chunks()
 
     def _tasks_match(self, nodes: Sequence[str] | str) -> bool:
         return any(

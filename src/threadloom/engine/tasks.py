@@ -20,6 +20,7 @@ from threadloom.engine.core import Task
 from threadloom.engine.inject import Injection
 from threadloom.engine.plan import TaskWriteContext
 from threadloom.engine.scratch import ResumeBox, TaskScratchpad
+from threadloom.engine.timeouts import AttemptClock
 from threadloom.errors import GraphBubbleUp, GraphInterrupt, ParentCommand
 from threadloom.runtime import ExecutionInfo, Runtime
 
@@ -61,9 +62,11 @@ class TaskRunner:
         return self._call_site
 
     def prepare(self, task: Task, attempt: int, first_attempt_time: float) -> TaskScratchpad:
-        """A fresh scratchpad for one attempt of ``task``."""
+        """A fresh scratchpad for one attempt of ``task`` (with the clock of its timeout)."""
         base = self.runtime
         info = (self.checkpoint_id, task, attempt, first_attempt_time)
+        clock = AttemptClock(task.timeout) if task.timeout is not None else None
+        writer = self.writer if clock is None else _progress_writer(self.writer, clock)
 
         def runtime() -> Runtime[Any]:
             # built on first use: most nodes never ask for their runtime
@@ -71,7 +74,8 @@ class TaskRunner:
             return Runtime(
                 context=base.context,
                 store=base.store,
-                stream_writer=self.writer,
+                stream_writer=writer,
+                heartbeat=clock.touch if clock is not None else _no_heartbeat,
                 previous=base.previous,
                 execution_info=ExecutionInfo(
                     checkpoint_id=checkpoint_id,
@@ -90,9 +94,10 @@ class TaskRunner:
             writes=[],
             config=task.config,
             runtime_factory=runtime,
-            writer=self.writer,
+            writer=writer,
             task=task,
             runner=self,
+            clock=clock,
         )
         if self.messages is not None and not task.node.hidden:
             self.messages.node_started(task.input)
@@ -108,7 +113,7 @@ class TaskRunner:
             if inj.name == "config":
                 values["config"] = pad.config
             elif inj.name == "writer":
-                values["writer"] = self.writer
+                values["writer"] = pad.writer
             elif inj.name == "store":
                 values["store"] = self.runtime.store
             elif inj.name == "previous":
@@ -146,6 +151,20 @@ class TaskRunner:
         exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")
         task.error = exc
         return None
+
+
+def _progress_writer(writer: Callable[[Any], None], clock: AttemptClock) -> Callable[[Any], None]:
+    """``writer``, telling ``clock`` of each chunk (progress, for an idle timeout)."""
+
+    def write(chunk: Any) -> None:
+        clock.streamed()
+        writer(chunk)
+
+    return write
+
+
+def _no_heartbeat() -> None:
+    """``runtime.heartbeat`` of a node without a timeout."""
 
 
 def _unwired() -> Any:

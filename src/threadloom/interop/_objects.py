@@ -128,7 +128,9 @@ _TO_THREADLOOM: Final[Mapping[type, Callable[[Any, Convert], Any]]] = {
 
 
 def _send_to_lg(send: tl.Send, convert: Convert) -> lg.Send:
-    return lg.Send(send.node, convert(send.arg), timeout=send.timeout)
+    t = send.timeout  # threadloom's TimeoutPolicy, rebuilt as LangGraph's
+    timeout = None if t is None else lg.TimeoutPolicy(t.run_timeout, t.idle_timeout, t.refresh_on)
+    return lg.Send(send.node, convert(send.arg), timeout=timeout)
 
 
 def _interrupt_to_lg(interrupt: tl.Interrupt, convert: Convert) -> lg.Interrupt[Any]:
