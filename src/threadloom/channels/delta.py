@@ -24,6 +24,7 @@ import copy
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from threadloom.channels._message_ids import with_message_ids
 from threadloom.engine.channels import (
     MISSING,
     _initial_value,
@@ -120,6 +121,7 @@ class DeltaChannel(_Valued):
     def update(self, values: Sequence[Any]) -> bool:
         if not values:
             return False
+        values = self._with_message_ids(values)
         replacement: Any = MISSING
         for value in values:
             is_overwrite, new = _overwrite_value(value)
@@ -133,6 +135,12 @@ class DeltaChannel(_Valued):
         base = self._start() if self.value is MISSING else self.value
         self.value = self.reducer(base, list(values))
         return True
+
+    def _with_message_ids(self, values: Sequence[Any]) -> Sequence[Any]:
+        from threadloom.graph.message import _messages_delta_reducer  # graph imports channels
+
+        messages_reducer = self.reducer is _messages_delta_reducer
+        return [with_message_ids(value, messages_reducer) for value in values]
 
     def replay_writes(self, writes: Sequence[tuple[str, str, Any]]) -> None:
         """Fold stored writes ``(task_id, channel, value)``, oldest first, into the value with
