@@ -615,6 +615,23 @@ class UnknownSourceThreadsError(LangGraphSourceError):
 __all__ += ["LangGraphSourceError", "MigrationMismatchError", "UnknownSourceThreadsError"]
 
 
+class LangGraphStoreWarning(ThreadloomWarning):
+    """``PostgresStore.setup()`` found LangGraph's store tables with items beside an empty
+    threadloom store: threadloom does not read them; ``threadloom migrate`` copies them."""
+
+    def __init__(self, items: int) -> None:
+        self.items = items
+        super().__init__(
+            f"This database holds LangGraph's store ({items} item(s) in its 'store' table), "
+            "which threadloom's PostgresStore does not read: its own tables start empty. Copy "
+            "the items over with `threadloom migrate DSN --dsn DSN --store` or "
+            "threadloom.interop.migrate.migrate_store (docs/coming-from-langgraph.md)."
+        )
+
+
+__all__ += ["LangGraphStoreWarning"]
+
+
 class NodeTimeoutError(Exception):
     """An attempt of a node ran past its ``TimeoutPolicy`` (``add_node(..., timeout=...)``).
 
@@ -682,3 +699,35 @@ class NodeError:
 
 
 __all__ += ["NodeError", "NodeTimeoutError", "StepTimeoutError"]
+
+
+class SavedTaskError(Exception):
+    """A node's failure as a checkpoint keeps it (its ``repr``), given to its error handler when
+    a resumed run runs the handler: the exception object itself is not stored."""
+
+    def __init__(self, node: str, saved: object) -> None:
+        self.node, self.saved = node, saved
+        super().__init__(f"node {node!r} failed before the run stopped: {saved}")
+
+
+class NodeCancelledError(Exception):
+    """A node raised ``asyncio.CancelledError`` itself (not a cancel from outside): a failure of
+    the node like any error, so the run fails (or retries) instead of ending as if nothing
+    happened. ``node`` is the node's name."""
+
+    def __init__(self, node: str, message: str | None = None) -> None:
+        self.node = node
+        super().__init__(
+            message
+            or f"Node {node!r} raised asyncio.CancelledError: raise another exception to fail "
+            "the node, or return to end it normally."
+        )
+
+
+__all__ += [
+    "NodeCancelledError",
+    "NodeError",
+    "NodeTimeoutError",
+    "SavedTaskError",
+    "StepTimeoutError",
+]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
-__all__ = ["ExecutionInfo", "Runtime", "get_runtime"]
+__all__ = ["DEFAULT_RUNTIME", "ExecutionInfo", "Runtime", "get_runtime"]
 
 ContextT = TypeVar("ContextT")
 
@@ -53,3 +53,8 @@ def get_runtime(context_schema: type[ContextT] | None = None) -> Runtime[Context
 
     runtime: Runtime[ContextT] = current_scratchpad("get_runtime").runtime
     return runtime
+
+
+DEFAULT_RUNTIME: Runtime[Any] = Runtime()
+"""The runtime of code running outside any task: no context, no store, writer and heartbeat
+that do nothing."""

@@ -220,3 +220,20 @@ def test_the_v3_streaming_api_is_refused_not_ignored() -> None:
     with pytest.raises(UnsupportedParameterError, match="transformers"):
         StateGraph(dict).add_node("x", lambda s: s).add_edge(START, "x").compile(transformers=[len])
     assert graph.invoke({"a": 1}, version="v2").value == {"a": 1}
+
+
+def test_a_callable_with_an_invoke_attribute_is_called_and_output_keys_pick_channels() -> None:
+    from unittest.mock import Mock
+
+    add_one = Mock(side_effect=lambda x: x + 1)  # a Mock has every attribute, .invoke too
+    app = Pregel(
+        nodes={"one": NodeBuilder().subscribe_only("input").do(add_one).write_to("output")},
+        channels={"input": LastValue(int), "output": LastValue(int)},
+        input_channels="input",
+        output_channels="output",
+    )
+    assert app.invoke(2) == 3
+    assert add_one.call_count == 1 and not add_one.invoke.called
+    assert app.invoke(2, output_keys=["output"]) == {"output": 3}
+    assert list(app.stream(2, output_keys=["output"])) == [{"output": 3}]
+    assert app.batch([1, 2], output_keys="output") == [2, 3]

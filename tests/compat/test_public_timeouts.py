@@ -453,3 +453,123 @@ def test_sync_tasks_and_entrypoints_cannot_have_a_timeout() -> None:
         entrypoint(timeout=1)(plain)
     with pytest.raises(ValueError, match="greater than 0"):
         task(timeout=0)
+
+
+async def test_model_tokens_are_progress_for_an_idle_timeout() -> None:
+    """A chat model streaming tokens through its callbacks keeps an idle timeout from firing,
+    as LangGraph's ``refresh_on="auto"`` does; a heartbeat-only policy ignores them."""
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+
+    class Slow(GenericFakeChatModel):
+        async def _agenerate(
+            self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any
+        ) -> ChatResult:
+            for i in range(8):  # 1.2 s in all, 0.15 s between tokens
+                await asyncio.sleep(0.15)
+                if run_manager:
+                    await run_manager.on_llm_new_token(str(i))
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(content="01234567"))])
+
+    model = Slow(messages=iter([AIMessage(content="unused")]))
+
+    async def call(state: State) -> dict[str, Any]:
+        reply = await model.ainvoke("hi")
+        return {"x": len(reply.content)}
+
+    auto = _graph(call, timeout=TimeoutPolicy(idle_timeout=0.75))
+    assert await auto.ainvoke({"x": 0}) == {"x": 8}
+    heartbeat_only = _graph(call, timeout=TimeoutPolicy(idle_timeout=0.75, refresh_on="heartbeat"))
+    with pytest.raises(NodeTimeoutError, match="idle timeout"):
+        await heartbeat_only.ainvoke({"x": 0})
+
+
+async def test_a_node_raising_cancelled_error_fails_the_run() -> None:
+    from threadloom.errors import NodeCancelledError
+
+    async def cancels(state: State) -> dict[str, Any]:
+        raise asyncio.CancelledError("from the node")
+
+    graph = (
+        StateGraph(State)
+        .add_node("cancels", cancels)
+        .add_node("fine", lambda s: {})
+        .add_edge(START, "cancels")
+        .add_edge(START, "fine")
+        .compile()
+    )
+    with pytest.raises(NodeCancelledError) as caught:
+        await graph.ainvoke({"x": 0})
+    assert caught.value.node == "cancels"
+
+
+async def test_cancelling_the_caller_still_cancels_the_run() -> None:
+    run = asyncio.ensure_future(_graph(_forever).ainvoke({"x": 0}))
+    await asyncio.sleep(0.05)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+
+
+def test_a_resumed_run_runs_the_handler_that_crashed_not_the_node() -> None:
+    from threadloom.errors import SavedTaskError
+
+    calls = {"node": 0, "handler": 0}
+    errors: list[NodeError] = []
+    crash = [True]
+
+    def node(state: State) -> dict[str, Any]:
+        calls["node"] += 1
+        raise RuntimeError("boom")
+
+    def handler(state: State, error: NodeError) -> dict[str, Any]:
+        calls["handler"] += 1
+        errors.append(error)
+        if crash[0]:
+            raise RuntimeError("handler crash")
+        return {"x": 1}
+
+    graph = (
+        StateGraph(State)
+        .set_node_defaults(error_handler=handler)
+        .add_node("n", node)
+        .add_edge(START, "n")
+        .compile(checkpointer=InMemorySaver())
+    )
+    config = {"configurable": {"thread_id": "crash"}}
+    with pytest.raises(RuntimeError, match="handler crash"):
+        graph.invoke({"x": 0}, config)
+    crash[0] = False
+    assert graph.invoke(None, config) == {"x": 1}
+    assert calls == {"node": 1, "handler": 2}
+    assert isinstance(errors[1].error, SavedTaskError)
+    assert "RuntimeError('boom')" in str(errors[1].error)
+
+
+def test_a_low_level_sync_node_cannot_have_a_timeout() -> None:
+    from langchain_core.runnables import RunnableLambda
+
+    def plain(x: int) -> int:
+        return x
+
+    async def coro(x: int) -> int:
+        return x
+
+    for bound in (plain, RunnableLambda(plain).with_config(tags=["t"])):
+        with pytest.raises(ValueError, match="only supported for async nodes"):
+            Pregel(
+                nodes={
+                    "n": NodeBuilder().subscribe_only("a").do(bound).set_timeout(1).write_to("b")
+                },
+                channels={"a": EphemeralValue(int), "b": LastValue(int)},
+                input_channels="a",
+                output_channels="b",
+            )
+    accepted = Pregel(
+        nodes={"n": NodeBuilder().subscribe_only("a").do(RunnableLambda(coro)).set_timeout(1)},
+        channels={"a": EphemeralValue(int)},
+        input_channels="a",
+        output_channels="a",
+    )
+    assert accepted is not None

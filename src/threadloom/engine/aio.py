@@ -35,7 +35,7 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
     while True:
         attempt += 1
         pad = runner.prepare(task, attempt, first)
-        token = var_child_runnable_config.set(task.config)
+        token = var_child_runnable_config.set(pad.config)
         try:
             with task_context(pad):
                 kwargs = runner.kwargs(task, pad)
@@ -52,7 +52,9 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
             return
         except BaseException as exc:
             if isinstance(exc, asyncio.CancelledError):
-                raise
+                current = asyncio.current_task()
+                if current is None or current.cancelling():  # a cancel from outside the node
+                    raise
             delay = runner.failed(task, pad, exc, attempt)
             if delay is None:
                 return

@@ -64,10 +64,10 @@ def _call_task(
     index = parent.call_counter
     parent.call_counter += 1
     path = (PUSH, parent_task.path, index, True)
-    graph_ns = parent_task.config["configurable"]["checkpoint_ns"].rpartition(NS_SEP)[0]
+    caller_ns = parent_task.config["configurable"].get("checkpoint_ns", "")  # as LangGraph's
     tid = task_id(
         site.checkpoint_id,
-        f"{graph_ns}{NS_SEP}{name}" if graph_ns else name,
+        f"{caller_ns}{NS_SEP}{name}" if caller_ns else name,
         str(site.step),
         name,
         PUSH,

@@ -363,11 +363,14 @@ class Pregel(StateAPI):
         interrupt_after: Any,
         durability: str | None,
         relay: StreamRelay | None = None,
+        output_keys: Any = None,
     ) -> tuple[Generator[Effect, Any, None], Any]:
         """Check the call and return the run's core (for a driver to carry out) and its saver."""
         merged, saver, options = self._setup(
             config, modes, interrupt_before, interrupt_after, durability
         )
+        if output_keys is not None:  # values chunks (and invoke's result) read these channels
+            options.stream_keys = output_keys
         return self._run(input, merged, options, context, saver, relay), saver
 
     def _run(
@@ -406,6 +409,7 @@ class Pregel(StateAPI):
             call["interrupt_after"],
             call["durability"],
             relay,
+            call["output_keys"],
         )
         return core, saver, shaped
 
@@ -466,7 +470,15 @@ class Pregel(StateAPI):
         """``invoke``'s core and saver, and what collects its result."""
         relay, modes, ns = relay_of(config)
         core, saver = self._start(
-            input, config, modes, context, interrupt_before, interrupt_after, durability
+            input,
+            config,
+            modes,
+            context,
+            interrupt_before,
+            interrupt_after,
+            durability,
+            None,
+            output_keys,
         )
         collector = OutputCollector(self.plan, output_keys)
         return core, saver, _Invocation(collector, relay, ns, _is_nested(config))

@@ -57,6 +57,7 @@ from threadloom.errors import (
     GraphBubbleUp,
     GraphRecursionError,
     NodeError,
+    SavedTaskError,
     create_error_message,
 )
 from threadloom.types import Interrupt
@@ -337,16 +338,18 @@ class Run:
         for tid, chan, value in self.pending:
             if tid != NULL_TASK_ID:
                 by_task[tid].append((chan, value))
-        for tid, writes in by_task.items():
+        for tid, writes in list(by_task.items()):
             task = self.tasks.get(tid)
             if task is None:
                 continue
-            for chan, value in writes:
-                if chan == RESUME:
-                    task.resume = list(value)
-            if is_finished(writes):
-                task.writes = [(c, v) for c, v in writes if c not in CONTROL_CHANNELS]
-                task.done = True
+            _reuse(task, writes)
+            saved_error = next((v for c, v in writes if c == ERROR), None)
+            if saved_error is not None and not task.done and task.node.error_handler:
+                # it failed before the run stopped: its handler runs (again), not the node
+                handler = self.handle_failure(task, SavedTaskError(task.name, saved_error))
+                if handler is not None:
+                    task.done = True
+                    _reuse(handler, by_task.get(handler.id, []))
 
     def _should_interrupt(self, nodes: Sequence[str] | str) -> bool:
         versions = self.checkpoint["channel_versions"]
@@ -395,12 +398,13 @@ class Run:
             effects += out.chunks("update", {task.name: self._task_update(task)})
         return effects
 
-    def handle_failure(self, task: Task) -> Task | None:
+    def handle_failure(self, task: Task, error: BaseException | None = None) -> Task | None:
         """The task of the failed ``task``'s error handler, added to this step (it runs in the
         failed task's place; the failed node's edges are not followed), or None when the node
-        has no handler and the run fails."""
+        has no handler and the run fails. ``error``: the failure, when not ``task.error`` (one
+        read back from a checkpoint)."""
         handler_name = task.node.error_handler
-        error = task.error
+        error = error if error is not None else task.error
         if handler_name is None or not isinstance(error, Exception):
             return None
         if isinstance(error, GraphBubbleUp):  # a Command for the parent graph, an interrupt
@@ -491,3 +495,14 @@ class Run:
     def resume_box_value(self) -> tuple[bool, Any]:
         """The ``Command(resume=...)`` value given to this run, if any."""
         return self.resume_present, self.resume_value
+
+
+def _reuse(task: Task, writes: list[tuple[str, Any]]) -> None:
+    """Give ``task`` what it saved before the run stopped: its answers, and its writes when it
+    had finished (it is then not run again)."""
+    for chan, value in writes:
+        if chan == RESUME:
+            task.resume = list(value)
+    if is_finished(writes):
+        task.writes = [(c, v) for c, v in writes if c not in CONTROL_CHANNELS]
+        task.done = True

@@ -62,7 +62,7 @@ def run_task(task: Task, runner: TaskRunner) -> None:
     while True:
         attempt += 1
         pad = runner.prepare(task, attempt, first)
-        token = var_child_runnable_config.set(task.config)
+        token = var_child_runnable_config.set(pad.config)
         try:
             with task_context(pad):
                 output = task.node.func(task.input, **runner.kwargs(task, pad))

@@ -7,6 +7,7 @@ between them.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,10 +19,11 @@ from threadloom.engine._checks import translate_node_error
 from threadloom.engine.channels import Channel
 from threadloom.engine.core import Task
 from threadloom.engine.inject import Injection
+from threadloom.engine.messages import attach
 from threadloom.engine.plan import TaskWriteContext
 from threadloom.engine.scratch import ResumeBox, TaskScratchpad
-from threadloom.engine.timeouts import AttemptClock
-from threadloom.errors import GraphBubbleUp, GraphInterrupt, ParentCommand
+from threadloom.engine.timeouts import AttemptClock, ProgressCallbacks
+from threadloom.errors import GraphBubbleUp, GraphInterrupt, NodeCancelledError, ParentCommand
 from threadloom.runtime import ExecutionInfo, Runtime
 
 __all__ = ["TaskRunner"]
@@ -67,6 +69,10 @@ class TaskRunner:
         info = (self.checkpoint_id, task, attempt, first_attempt_time)
         clock = AttemptClock(task.timeout) if task.timeout is not None else None
         writer = self.writer if clock is None else _progress_writer(self.writer, clock)
+        config = task.config
+        if clock is not None and clock.policy.refresh_on == "auto":
+            config = {**config}
+            attach(config, ProgressCallbacks(clock))  # type: ignore[arg-type]
 
         def runtime() -> Runtime[Any]:
             # built on first use: most nodes never ask for their runtime
@@ -92,7 +98,7 @@ class TaskRunner:
             resume=list(task.resume),
             box=self.box,
             writes=[],
-            config=task.config,
+            config=config,
             runtime_factory=runtime,
             writer=writer,
             task=task,
@@ -137,6 +143,8 @@ class TaskRunner:
     ) -> float | None:
         """Record a failure; return seconds to wait before retrying, or None to stop."""
         exc = translate_node_error(exc, task.name)  # e.g. LangGraph's interrupt() in a node
+        if isinstance(exc, asyncio.CancelledError):  # raised by the node itself: a failure
+            exc = NodeCancelledError(task.name)
         if isinstance(exc, GraphInterrupt):
             task.interrupts = exc.interrupts
             task.writes = list(pad.writes)

@@ -12,16 +12,19 @@ streams or a ``runtime.heartbeat()`` (``refresh_on="auto"``), or a heartbeat alo
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from langchain_core.callbacks import BaseCallbackHandler
 
 from threadloom.errors import NodeTimeoutError
 from threadloom.types import TimeoutPolicy
 
-__all__ = ["AttemptClock", "bounded", "require_async"]
+__all__ = ["AttemptClock", "ProgressCallbacks", "async_capable", "bounded", "require_async"]
 
 T = TypeVar("T")
 
@@ -40,6 +43,34 @@ def require_async(
             f"{_SYNC_REFUSED} {kind} {name!r} is sync: make it an `async def` (and run the graph "
             "with ainvoke/astream), or drop its timeout."
         )
+
+
+def async_capable(target: Any) -> bool:
+    """Whether ``target`` runs as a whole on the event loop, so a timeout can cancel it: an
+    ``async def``, a runnable whose every part is async (a ``RunnableLambda`` of an ``async def``,
+    a binding, sequence or parallel of such), another runnable or a compiled graph."""
+    if inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
+        getattr(target, "__call__", None)  # noqa: B004
+    ):
+        return True
+    if inspect.isfunction(target) or inspect.ismethod(target):
+        return False
+    from langchain_core.runnables import (
+        RunnableBinding,
+        RunnableLambda,
+        RunnableParallel,
+        RunnableSequence,
+    )
+
+    if isinstance(target, RunnableBinding):
+        return async_capable(target.bound)
+    if isinstance(target, RunnableLambda):
+        return getattr(target, "afunc", None) is not None
+    if isinstance(target, RunnableParallel):
+        return all(async_capable(step) for step in target.steps__.values())
+    if isinstance(target, RunnableSequence):
+        return all(async_capable(step) for step in target.steps)
+    return callable(getattr(target, "ainvoke", None))  # a runnable, a compiled graph
 
 
 @dataclass(slots=True)
@@ -90,6 +121,23 @@ def _seconds(value: float | timedelta | None) -> float | None:
     if value is None:
         return None
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class ProgressCallbacks(BaseCallbackHandler):
+    """Counts every callback event inside an attempt (a model's tokens, a tool's start and end,
+    a nested runnable) as progress, for ``TimeoutPolicy(refresh_on="auto")``."""
+
+    run_inline = True  # called where the event happens, not on an executor
+
+    def __init__(self, clock: AttemptClock) -> None:
+        self.clock = clock
+
+    def _progress(self, *args: Any, **kwargs: Any) -> None:
+        self.clock.touch()
+
+    on_llm_start = on_chat_model_start = on_llm_new_token = on_llm_end = _progress
+    on_chain_start = on_chain_end = on_tool_start = on_tool_end = _progress
+    on_retriever_start = on_retriever_end = on_custom_event = on_text = _progress
 
 
 async def bounded(call: Awaitable[T], clock: AttemptClock, node: str) -> T:

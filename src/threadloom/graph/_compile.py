@@ -11,6 +11,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from langchain_core.runnables import Runnable
+
 from threadloom.constants import END, START, TASKS
 from threadloom.engine._checks import reject_langgraph
 from threadloom.engine.channels import (
@@ -23,7 +25,7 @@ from threadloom.engine.channels import (
 from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
-from threadloom.engine.timeouts import require_async
+from threadloom.engine.timeouts import async_capable, require_async
 from threadloom.errors import InvalidUpdateError, ParentCommand
 from threadloom.graph._routing import awaiting_routers, call_router, take_routes
 from threadloom.graph._schema import (
@@ -249,7 +251,7 @@ class Compiler:
             for starts, end in self.b.waiting_edges
             if end == node.name
         ]
-        require_async(node.name, afunc is not None, node.timeout)
+        require_async(node.name, async_capable(node.func), node.timeout)
         spec = NodeSpec(
             name=node.name,
             triggers=tuple(triggers),
@@ -289,8 +291,8 @@ def node_callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tup
                 return _for_parent(exc.command)
 
         return run_subgraph, arun_subgraph, (Injection("config", False),)
-    invoke = getattr(target, "invoke", None)
-    if not inspect.isfunction(target) and not inspect.ismethod(target) and callable(invoke):
+    if isinstance(target, Runnable):  # (a callable that merely has an ``invoke``, like a Mock,
+        # is called, as LangGraph does)
         runnable = target
 
         def run_runnable(value: Any, config: Any = None) -> Any:

@@ -14,10 +14,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Self
 
-from threadloom.constants import INPUT, INTERRUPT, TASKS
+from threadloom.constants import ERROR, INPUT, INTERRUPT, NO_WRITES, RESUME, TASKS
 from threadloom.engine.channels import MISSING, Channel, Topic
 from threadloom.engine.inject import Injection
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
+from threadloom.engine.timeouts import async_capable, require_async
 from threadloom.errors import EmptyInputError, InvalidUpdateError
 from threadloom.types import RetryPolicy, Send, TimeoutPolicy
 
@@ -26,7 +27,8 @@ __all__ = ["ChannelWriteEntry", "NodeBuilder", "PregelNode", "lowlevel_plan"]
 _PASSTHROUGH: Any = object()
 """A write of the node's output itself."""
 
-RESERVED_NAMES = frozenset({TASKS, INTERRUPT, INPUT, "__start__", "__end__", "__error__"})
+RESERVED_NAMES = frozenset({INPUT, INTERRUPT, RESUME, ERROR, NO_WRITES})
+"""Names the engine writes to itself: no channel or node may take one."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,6 +342,8 @@ def lowlevel_plan(
     specs: dict[str, NodeSpec] = {}
     injections: dict[str, tuple[Injection, ...]] = {}
     for node_name, node in built.items():
+        if node.timeout is not None:
+            require_async(node_name, all(async_capable(b) for b in node.bound), node.timeout)
         func, afunc, wanted = _node_callables(node_name, node.bound)
         subgraph = next((b for b in node.bound if _is_graph(b)), None)
         specs[node_name] = NodeSpec(
