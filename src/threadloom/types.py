@@ -134,6 +134,15 @@ class Interrupt:
     @property
     def interrupt_id(self) -> str:
         """Deprecated alias of ``id``."""
+        import warnings
+
+        from threadloom.warnings import LangGraphDeprecatedSinceV10
+
+        warnings.warn(
+            "`interrupt_id` is deprecated. Use `id` instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
         return self.id
 
     @classmethod
@@ -327,7 +336,7 @@ class GraphOutput(Generic[OutputT]):
 
     def __getitem__(self, key: str) -> Any:
         """Deprecated dict-style access (``result["__interrupt__"]``, ``result["key"]``)."""
-        _warn_item_access()
+        _warn_item_access("result[key]")
         if key == "__interrupt__":
             return self.interrupts
         if isinstance(self.value, dict):
@@ -339,7 +348,7 @@ class GraphOutput(Generic[OutputT]):
 
     def __contains__(self, key: object) -> bool:
         """Deprecated ``key in result``."""
-        _warn_item_access()
+        _warn_item_access("key in result")
         if key == "__interrupt__":
             return bool(self.interrupts)
         if isinstance(self.value, dict):
@@ -347,13 +356,15 @@ class GraphOutput(Generic[OutputT]):
         return isinstance(key, str) and hasattr(self.value, key)
 
 
-def _warn_item_access() -> None:
+def _warn_item_access(how: str) -> None:
     import warnings
 
+    from threadloom.warnings import LangGraphDeprecatedSinceV11  # a DeprecationWarning
+
     warnings.warn(
-        "GraphOutput item access is deprecated: read result.value for the output and "
-        "result.interrupts for the interrupts.",
-        DeprecationWarning,
+        f"Accessing GraphOutput via `{how}` is deprecated: read result.value for the output "
+        "and result.interrupts for the interrupts.",
+        LangGraphDeprecatedSinceV11,
         stacklevel=3,
     )
 

@@ -27,3 +27,14 @@ class LangGraphDeprecatedSinceV10(LangGraphDeprecationWarning):
 
 class LangGraphDeprecatedSinceV11(LangGraphDeprecationWarning):
     """Deprecated since LangGraph 1.1."""
+
+
+def warn_renamed(old: str, new: str, category: type[Warning], *, stacklevel: int = 3) -> None:
+    """Warn (LangGraph's words) that the argument ``old`` is now called ``new``."""
+    import warnings
+
+    warnings.warn(
+        f"`{old}` is deprecated and will be removed. Please use `{new}` instead.",
+        category,
+        stacklevel=stacklevel,
+    )

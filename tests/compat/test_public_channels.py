@@ -24,11 +24,14 @@ from threadloom.channels import (
     Topic,
     UntrackedValue,
 )
+from threadloom.channels.delta import DeltaChannel
 from threadloom.channels.last_value import LastValue as LastValueByPath
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.engine.channels import MISSING
 from threadloom.errors import EmptyChannelError, InvalidUpdateError
 from threadloom.graph import START, StateGraph
+from threadloom.graph.message import _messages_delta_reducer
+from threadloom.types import Overwrite
 
 
 def test_the_submodule_paths_give_the_same_classes() -> None:
@@ -204,3 +207,112 @@ def test_a_user_channel_class_runs_in_a_graph() -> None:
     config = {"configurable": {"thread_id": "c"}}
     assert graph.invoke({"hits": "start"}, config) == {"hits": 3}
     assert graph.invoke({"hits": "again"}, config) == {"hits": 6}  # restored from its checkpoint
+
+
+def _extend(state: list[Any], writes: Sequence[Any]) -> list[Any]:
+    return [*state, *(x for w in writes for x in (w if isinstance(w, list) else [w]))]
+
+
+def test_delta_channel_folds_a_step_s_writes_in_one_call() -> None:
+    calls: list[list[Any]] = []
+
+    def reducer(state: list[Any], writes: Sequence[Any]) -> list[Any]:
+        calls.append(list(writes))
+        return _extend(state, writes)
+
+    channel = DeltaChannel(reducer).from_checkpoint(MISSING)
+    assert channel.get() == []  # starts from its type
+    channel.update(["a", ["b", "c"]])
+    assert channel.get() == ["a", "b", "c"] and calls == [["a", ["b", "c"]]]
+    channel.update([Overwrite(["fresh"])])
+    assert channel.get() == ["fresh"]
+    with pytest.raises(InvalidUpdateError, match="one Overwrite"):
+        channel.update([Overwrite([1]), Overwrite([2])])
+    replayed = DeltaChannel(_extend).from_checkpoint(MISSING)
+    replayed.replay_writes([("t0", "k", "x"), ("t1", "k", Overwrite(["o"])), ("t2", "k", "y")])
+    assert replayed.get() == ["o", "y"]
+    with pytest.raises(ValueError, match="snapshot_frequency"):
+        DeltaChannel(_extend, snapshot_frequency=0)
+
+
+def _merge(state: dict[str, Any], writes: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    return {**state, **{k: v for w in writes for k, v in w.items()}}
+
+
+class Deltas(TypedDict):
+    items: Annotated[list[str], DeltaChannel(_extend)]
+    found: Annotated[dict[str, int], DeltaChannel(_merge, snapshot_frequency=2)]
+
+
+def test_delta_channel_state_keys_take_the_key_s_type() -> None:
+    builder = StateGraph(Deltas)
+    builder.add_node("a", lambda s: {"items": ["a"], "found": {"a": 1}})
+    builder.add_node("b", lambda s: {"items": ["b"], "found": {"b": 2}})
+    builder.add_node("reset", lambda s: {"items": Overwrite(["reset"])})
+    builder.add_edge(START, "a").add_edge(START, "b").add_edge(["a", "b"], "reset")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "d"}}
+    assert graph.invoke({"items": ["x"], "found": {}}, config) == {
+        "items": ["reset"],
+        "found": {"a": 1, "b": 2},
+    }
+    graph.update_state(config, {"items": ["u"]})
+    assert graph.get_state(config).values["items"] == ["reset", "u"]
+    history = [s.values["items"] for s in graph.get_state_history(config)]
+    assert history[:3] == [["reset", "u"], ["reset"], ["x", "a", "b"]]
+
+
+class Chat(TypedDict):
+    messages: Annotated[list[Any], DeltaChannel(_messages_delta_reducer)]
+
+
+def test_the_messages_delta_reducer_keeps_a_chat_like_add_messages() -> None:
+    from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
+
+    def reply(state: Chat) -> dict[str, Any]:
+        return {"messages": [AIMessage("hello", id="a1")]}
+
+    builder = StateGraph(Chat).add_node("reply", reply).add_edge(START, "reply")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "chat"}}
+    out = graph.invoke({"messages": [("user", "hi")]}, config)
+    assert [type(m).__name__ for m in out["messages"]] == ["HumanMessage", "AIMessage"]
+    first_id = out["messages"][0].id
+    assert first_id  # a message without an id got one
+    graph.update_state(config, {"messages": [RemoveMessage(id=first_id)]})
+    graph.update_state(config, {"messages": [AIMessage("edited", id="a1")]})
+    assert [m.content for m in graph.get_state(config).values["messages"]] == ["edited"]
+    # two batches give what one batch gives
+    one = _messages_delta_reducer([], [HumanMessage("a", id="1"), HumanMessage("b", id="2")])
+    two = _messages_delta_reducer(
+        _messages_delta_reducer([], [HumanMessage("a", id="1")]), [HumanMessage("b", id="2")]
+    )
+    assert one == two
+
+
+class Tally(TypedDict):
+    a: int
+
+
+async def test_get_delta_channel_history_walks_the_parent_chain() -> None:
+    def bump(state: Tally) -> dict[str, Any]:
+        return {"a": state["a"] + 1}
+
+    graph = (
+        StateGraph(Tally)
+        .add_node("bump", bump)
+        .add_edge(START, "bump")
+        .compile(checkpointer=InMemorySaver())
+    )
+    config = {"configurable": {"thread_id": "h"}}
+    graph.invoke({"a": 1}, config)
+    graph.invoke({"a": 5}, config)
+    head = graph.get_state(config).config
+    saver = graph.checkpointer
+    history = saver.get_delta_channel_history(config=head, channels=["a", "missing"])
+    assert [w[1:] for w in history["a"]["writes"]] == [("a", 6)]  # what made the head's value
+    assert history["a"]["seed"] == 5  # the parent's stored value
+    assert history["missing"] == {"writes": []}  # nothing stored anywhere: no seed
+    assert await saver.aget_delta_channel_history(config=head, channels=["a"]) == {
+        "a": history["a"]
+    }

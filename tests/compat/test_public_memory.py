@@ -89,3 +89,27 @@ def test_langgraph_warning_classes() -> None:
         warnings.filterwarnings("error", category=LangGraphDeprecatedSinceV10)
         with pytest.raises(LangGraphDeprecatedSinceV10):
             warnings.warn("old", LangGraphDeprecatedSinceV10, stacklevel=1)
+
+
+def test_langgraph_s_deprecated_spellings_warn_with_its_classes() -> None:
+    from threadloom.func import entrypoint, task
+    from threadloom.types import GraphOutput, RetryPolicy
+    from threadloom.warnings import LangGraphDeprecatedSinceV05, LangGraphDeprecatedSinceV11
+
+    with pytest.warns(LangGraphDeprecatedSinceV05, match="`input` is deprecated"):
+        StateGraph(State, input=State)
+    with pytest.warns(LangGraphDeprecatedSinceV10, match="`config_schema` is deprecated"):
+        StateGraph(State, config_schema=State)
+    with pytest.warns(LangGraphDeprecatedSinceV05, match="Please use `retry_policy` instead"):
+        StateGraph(State).add_node("n", lambda s: s, retry=RetryPolicy())
+    with pytest.warns(LangGraphDeprecatedSinceV05, match="`retry` is deprecated"):
+        task(retry=RetryPolicy())(lambda x: x)
+    with pytest.warns(LangGraphDeprecatedSinceV10, match="`config_schema`"):
+        entrypoint(config_schema=State)
+    with pytest.warns(LangGraphDeprecatedSinceV10, match="`interrupt_id` is deprecated"):
+        assert Interrupt("v", "i").interrupt_id == "i"
+    output = GraphOutput(value={"a": 1})
+    with pytest.warns(LangGraphDeprecatedSinceV11, match=r"`result\[key\]`"):
+        assert output["a"] == 1
+    with pytest.warns(LangGraphDeprecatedSinceV11, match="`key in result`"):
+        assert "a" in output

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from threadloom.channels._message_ids import with_message_ids
+from threadloom.channels._messages_delta import messages_delta_reducer
 from threadloom.engine.channels import (
     MISSING,
     _initial_value,
@@ -137,9 +138,7 @@ class DeltaChannel(_Valued):
         return True
 
     def _with_message_ids(self, values: Sequence[Any]) -> Sequence[Any]:
-        from threadloom.graph.message import _messages_delta_reducer  # graph imports channels
-
-        messages_reducer = self.reducer is _messages_delta_reducer
+        messages_reducer = self.reducer is messages_delta_reducer
         return [with_message_ids(value, messages_reducer) for value in values]
 
     def replay_writes(self, writes: Sequence[tuple[str, str, Any]]) -> None:

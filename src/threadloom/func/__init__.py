@@ -24,6 +24,11 @@ from threadloom.engine.timeouts import require_async
 from threadloom.graph._schema import collect_types
 from threadloom.graph._unsupported import refuse_unsupported
 from threadloom.types import RetryPolicy, TimeoutPolicy
+from threadloom.warnings import (
+    LangGraphDeprecatedSinceV05,
+    LangGraphDeprecatedSinceV10,
+    warn_renamed,
+)
 
 __all__ = ["entrypoint", "task"]
 
@@ -77,7 +82,10 @@ def task(
     task, as a node's. ``cache_policy`` is not supported yet: a value other than ``None`` raises
     ``UnsupportedParameterError``.
     """
-    retry = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
+    retry = retry_policy
+    if "retry" in kwargs:
+        warn_renamed("retry", "retry_policy", LangGraphDeprecatedSinceV05)
+        retry = retry if retry is not None else kwargs.pop("retry")
     TimeoutPolicy.coerce(timeout)  # a bad value fails at the decorator, as in LangGraph
 
     def decorate(func: Callable[..., Any]) -> _TaskFunction[Any]:
@@ -116,7 +124,11 @@ class entrypoint(Generic[R]):
         check_backend(store, "store", "@entrypoint")
         self.checkpointer = checkpointer
         self.store = store
+        if "config_schema" in kwargs:
+            warn_renamed("config_schema", "context_schema", LangGraphDeprecatedSinceV10)
         self.context_schema = context_schema or kwargs.pop("config_schema", None)
+        if "retry" in kwargs:
+            warn_renamed("retry", "retry_policy", LangGraphDeprecatedSinceV05)
         self.retry_policy = _policies(
             retry_policy if retry_policy is not None else kwargs.pop("retry", None)
         )

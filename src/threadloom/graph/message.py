@@ -30,6 +30,9 @@ from langchain_core.messages import (
 )
 
 from threadloom._appended import note_appended
+from threadloom.channels._messages_delta import (  # LangGraph's private name, imported by its users
+    messages_delta_reducer as _messages_delta_reducer,  # noqa: F401
+)
 
 __all__ = [
     "REMOVE_ALL_MESSAGES",
@@ -281,36 +284,3 @@ def _merge(
     if doomed:
         merged = [m for m in merged if m.id not in doomed]
     return merged
-
-
-def _messages_delta_reducer(state: list[Any], writes: list[Any]) -> list[BaseMessage]:
-    """Batch reducer for ``DeltaChannel`` message keys (LangGraph's experimental name).
-
-    Folds a whole batch of writes (each a list of messages or one message) into ``state``: a
-    known id replaces the message where it stands, a new or missing id appends, a
-    ``RemoveMessage`` drops its id (an unknown id is ignored). Dicts, strings and tuples become
-    messages. Unlike ``add_messages`` it gives no ids and knows no ``REMOVE_ALL_MESSAGES``, so
-    folding two batches one after the other equals folding them together.
-    """
-    items: list[Any] = []
-    for write in writes:  # a list is many messages; anything else (a tuple too) is one
-        if isinstance(write, list):
-            items.extend(write)
-        else:
-            items.append(write)
-    old = state if not state or _only_messages(state) else convert_to_messages(state)
-    merged: list[BaseMessage | None] = list(old)
-    where = {m.id: at for at, m in enumerate(old) if m.id is not None}
-    for message in convert_to_messages(items):
-        at = where.get(message.id) if message.id is not None else None
-        if isinstance(message, RemoveMessage):
-            if at is not None:
-                merged[at] = None
-                del where[message.id]
-        elif at is not None:
-            merged[at] = message
-        else:
-            if message.id is not None:
-                where[message.id] = len(merged)
-            merged.append(message)
-    return [m for m in merged if m is not None]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import inspect
 import logging
-import warnings
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, get_args, get_origin, get_type_hints
@@ -27,6 +26,11 @@ from threadloom.graph._schema import (
 )
 from threadloom.graph._unsupported import refuse_unsupported
 from threadloom.types import Command, RetryPolicy, TimeoutPolicy
+from threadloom.warnings import (
+    LangGraphDeprecatedSinceV05,
+    LangGraphDeprecatedSinceV10,
+    warn_renamed,
+)
 
 __all__ = ["CompiledStateGraph", "StateGraph"]
 
@@ -103,13 +107,13 @@ class StateGraph(Generic[StateT]):
         **kwargs: Any,
     ) -> None:
         if "config_schema" in kwargs:
-            warnings.warn("config_schema is deprecated, use context_schema", stacklevel=2)
+            warn_renamed("config_schema", "context_schema", LangGraphDeprecatedSinceV10)
             context_schema = context_schema or kwargs.pop("config_schema")
         if "input" in kwargs:
-            warnings.warn("input is deprecated, use input_schema", stacklevel=2)
+            warn_renamed("input", "input_schema", LangGraphDeprecatedSinceV05)
             input_schema = input_schema or kwargs.pop("input")
         if "output" in kwargs:
-            warnings.warn("output is deprecated, use output_schema", stacklevel=2)
+            warn_renamed("output", "output_schema", LangGraphDeprecatedSinceV05)
             output_schema = output_schema or kwargs.pop("output")
         if kwargs:
             raise TypeError(f"StateGraph() got unexpected arguments {sorted(kwargs)!r}")
@@ -155,8 +159,12 @@ class StateGraph(Generic[StateT]):
         """
         refuse_unsupported("add_node", cache_policy=cache_policy, trace_policy=trace_policy)
         timeout_policy = TimeoutPolicy.coerce(timeout)  # a bad value fails here, not at run time
-        retry_policy = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
-        input_schema = input_schema if input_schema is not None else kwargs.pop("input", None)
+        if "retry" in kwargs:
+            warn_renamed("retry", "retry_policy", LangGraphDeprecatedSinceV05)
+            retry_policy = retry_policy if retry_policy is not None else kwargs.pop("retry")
+        if "input" in kwargs:
+            warn_renamed("input", "input_schema", LangGraphDeprecatedSinceV05)
+            input_schema = input_schema if input_schema is not None else kwargs.pop("input")
         if isinstance(node, str):
             name, func = node, action
             if func is None:

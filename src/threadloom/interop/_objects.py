@@ -24,7 +24,6 @@ refuses what it cannot store, with its own error naming the path.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import timedelta
 from typing import Any, Final, TypeVar
 
 from langgraph import types as lg
@@ -72,20 +71,19 @@ def _map_containers(value: Any, records: Mapping[type, Callable[[Any, Convert], 
 # -- LangGraph → threadloom -----------------------------------------------------------------------
 
 
-def _timeout_to_tl(timeout: Any) -> tl.TimeoutPolicy | None:
-    """A LangGraph ``Send`` timeout (seconds, timedelta or ``TimeoutPolicy``) as threadloom's."""
-    if timeout is None or isinstance(timeout, int | float | timedelta):
-        return tl.TimeoutPolicy.coerce(timeout)
-    return tl.TimeoutPolicy.coerce(
-        tl.TimeoutPolicy(
-            run_timeout=timeout.run_timeout,
-            idle_timeout=timeout.idle_timeout,
-            refresh_on=timeout.refresh_on,
-        )
+def _policy_to_tl(timeout: lg.TimeoutPolicy | None) -> tl.TimeoutPolicy | None:
+    """A LangGraph ``Send`` timeout as threadloom's (the same fields)."""
+    if timeout is None:
+        return None
+    return tl.TimeoutPolicy(
+        run_timeout=timeout.run_timeout,
+        idle_timeout=timeout.idle_timeout,
+        refresh_on=timeout.refresh_on,
     )
 
 
-def _timeout_to_lg(timeout: tl.TimeoutPolicy | None) -> lg.TimeoutPolicy | None:
+def _policy_to_lg(timeout: tl.TimeoutPolicy | None) -> lg.TimeoutPolicy | None:
+    """A threadloom ``Send`` timeout as LangGraph's (the same fields)."""
     if timeout is None:
         return None
     return lg.TimeoutPolicy(
@@ -96,7 +94,7 @@ def _timeout_to_lg(timeout: tl.TimeoutPolicy | None) -> lg.TimeoutPolicy | None:
 
 
 def _send_to_tl(send: lg.Send, convert: Convert) -> tl.Send:
-    return tl.Send(send.node, convert(send.arg), timeout=_timeout_to_tl(send.timeout))
+    return tl.Send(send.node, convert(send.arg), timeout=_policy_to_tl(send.timeout))
 
 
 def _interrupt_to_tl(interrupt: lg.Interrupt[Any], convert: Convert) -> tl.Interrupt:
@@ -133,7 +131,7 @@ _TO_THREADLOOM: Final[Mapping[type, Callable[[Any, Convert], Any]]] = {
 
 
 def _send_to_lg(send: tl.Send, convert: Convert) -> lg.Send:
-    return lg.Send(send.node, convert(send.arg), timeout=_timeout_to_lg(send.timeout))
+    return lg.Send(send.node, convert(send.arg), timeout=_policy_to_lg(send.timeout))
 
 
 def _interrupt_to_lg(interrupt: tl.Interrupt, convert: Convert) -> lg.Interrupt[Any]:

@@ -421,6 +421,10 @@ def lowlevel_pregel(
     ``trigger_to_nodes`` (computed here) change nothing; the rest not built yet raise."""
     from threadloom.engine._checks import check_backend
     from threadloom.graph._unsupported import refuse_unsupported
+    from threadloom.warnings import LangGraphDeprecatedSinceV10, warn_renamed
+
+    if config_type is not None:
+        warn_renamed("config_type", "context_schema", LangGraphDeprecatedSinceV10, stacklevel=4)
 
     refuse_unsupported(
         "Pregel",
