@@ -1,70 +1,87 @@
-"""``get_delta_channel_history``: LangGraph 1.2's saver method for its ``DeltaChannel``.
+"""The walk behind ``BaseCheckpointSaver.get_delta_channel_history`` and its async twin.
 
-For each channel asked for, the writes made to it along the parent chain of a checkpoint (oldest
-first; the checkpoint's own pending writes excluded), back to the nearest ancestor that stores a
-value for it (returned as ``seed``; no ``seed`` when none does). threadloom's own
-``DeltaChannel`` stores its value and never needs this; it is here for programs and saver
-subclasses written against LangGraph's interface. The walk is one core over ``get_tuple``
-results, driven by a sync and an async shell.
+For each asked channel, the writes its ancestors received (oldest first) back to the nearest
+ancestor storing a value for it (the seed). The walk follows ``parent_config`` from the target's
+parent, so on a forked thread only the checkpoints on the target's own path count; the target's
+own writes are pending for its next step and are left out. Each ancestor is read once for all
+channels.
+
+The walk is a generator that yields the config of the next checkpoint to read and is sent the
+tuple read (or None): the sync and async methods only differ in how they read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Generator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
-__all__ = ["adelta_channel_history", "delta_channel_history"]
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+
+    from threadloom.checkpoint.base import CheckpointTuple, PendingWrite
+
+__all__ = ["DeltaChannelHistory", "run_async", "run_sync", "walk_delta_history"]
 
 
-def _walk(channels: Sequence[str]) -> Generator[Any, Any, dict[str, dict[str, Any]]]:
-    """Send it the target's tuple, then each parent's it asks for (by yielding its config)."""
-    writes: dict[str, list[Any]] = {c: [] for c in channels}
+class DeltaChannelHistory(TypedDict):
+    """One channel's entry in ``get_delta_channel_history``.
+
+    ``writes``: the ``(task_id, channel, value)`` writes of the target's ancestors to this
+    channel, oldest first (always present, maybe empty). ``seed``: the value stored for the
+    channel at the nearest ancestor that has one; absent when no ancestor stores one (start
+    from empty).
+    """
+
+    writes: list[PendingWrite]
+    seed: NotRequired[Any]
+
+
+Walk = Generator["RunnableConfig", "CheckpointTuple | None", dict[str, DeltaChannelHistory]]
+
+
+def walk_delta_history(config: RunnableConfig, channels: Sequence[str]) -> Walk:
+    """Yield the configs to read, target first; return each channel's history."""
+    backwards: dict[str, list[PendingWrite]] = {name: [] for name in channels}
     seeds: dict[str, Any] = {}
-    remaining = set(channels)
-    target = yield None
-    parent = target.parent_config if target is not None else None
-    while remaining and parent is not None:
-        ancestor = yield parent
-        if ancestor is None:
+    open_channels = set(channels)
+    target = (yield config) if channels else None
+    cursor = target.parent_config if target is not None else None
+    while cursor is not None and open_channels:
+        found = yield cursor
+        if found is None:
             break
-        for write in reversed(ancestor.pending_writes or ()):
-            if write[1] in remaining:
-                writes[write[1]].append(tuple(write))
-        values = ancestor.checkpoint["channel_values"]
-        for channel in [c for c in remaining if c in values]:
-            seeds[channel] = values[channel]
-            remaining.discard(channel)
-        parent = ancestor.parent_config
-    history: dict[str, dict[str, Any]] = {}
-    for channel in channels:
-        entry: dict[str, Any] = {"writes": list(reversed(writes[channel]))}
-        if channel in seeds:
-            entry["seed"] = seeds[channel]
-        history[channel] = entry
+        for write in reversed(found.pending_writes or ()):
+            if write[1] in open_channels:
+                backwards[write[1]].append(write)
+        values = found.checkpoint["channel_values"]
+        for name in [n for n in open_channels if n in values]:
+            seeds[name] = values[name]
+            open_channels.discard(name)
+        cursor = found.parent_config
+    history: dict[str, DeltaChannelHistory] = {}
+    for name in channels:
+        entry: DeltaChannelHistory = {"writes": backwards[name][::-1]}
+        if name in seeds:
+            entry["seed"] = seeds[name]
+        history[name] = entry
     return history
 
 
-def delta_channel_history(
-    self: Any, *, config: Any, channels: Sequence[str]
-) -> Mapping[str, dict[str, Any]]:
-    """Per channel: ``{"writes": [...], "seed": value}`` along ``config``'s parent chain."""
-    walk = _walk(channels)
-    ask = next(walk)
+def run_sync(walk: Walk, read: Any) -> Mapping[str, DeltaChannelHistory]:
+    """Drive ``walk`` with ``read(config) -> CheckpointTuple | None``."""
     try:
+        wanted = next(walk)
         while True:
-            ask = walk.send(self.get_tuple(config if ask is None else ask))
+            wanted = walk.send(read(wanted))
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
 
 
-async def adelta_channel_history(
-    self: Any, *, config: Any, channels: Sequence[str]
-) -> Mapping[str, dict[str, Any]]:
-    """Async ``get_delta_channel_history``."""
-    walk = _walk(channels)
-    ask = next(walk)
+async def run_async(walk: Walk, read: Any) -> Mapping[str, DeltaChannelHistory]:
+    """Drive ``walk`` with ``await read(config)``."""
     try:
+        wanted = next(walk)
         while True:
-            ask = walk.send(await self.aget_tuple(config if ask is None else ask))
+            wanted = walk.send(await read(wanted))
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]

@@ -30,7 +30,12 @@ from typing import (
     TypeVar,
 )
 
-from threadloom.checkpoint._delta_history import adelta_channel_history, delta_channel_history
+from threadloom.checkpoint._delta_history import (
+    DeltaChannelHistory,
+    run_async,
+    run_sync,
+    walk_delta_history,
+)
 from threadloom.checkpoint.id import uuid6
 from threadloom.checkpoint.serde.base import SerializerProtocol, maybe_add_typed_methods
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
@@ -55,6 +60,7 @@ __all__ = [
     "Checkpoint",
     "CheckpointMetadata",
     "CheckpointTuple",
+    "DeltaChannelHistory",
     "EmptyChannelError",
     "PendingWrite",
     "PruneStrategy",
@@ -560,10 +566,27 @@ class BaseCheckpointSaver(Generic[V]):
         """Async ``thread_size_report``."""
         raise NotImplementedError
 
-    # -- versions and serializer -------------------------------------------------------------
+    # -- delta channel history (LangGraph's DeltaChannel contract) --------------------------
 
-    get_delta_channel_history = delta_channel_history  # LangGraph 1.2 (its DeltaChannel)
-    aget_delta_channel_history = adelta_channel_history
+    def get_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """For each of ``channels``: the writes of the ancestors of the checkpoint ``config``
+        addresses, oldest first, back to the nearest ancestor storing a value (``seed``).
+
+        Follows ``parent_config`` (a fork's own path, not the thread's listing); the target's own
+        writes are pending and left out; ``seed`` is absent when no ancestor stores a value.
+        Reads each ancestor once with ``get_tuple``.
+        """
+        return run_sync(walk_delta_history(config, channels), self.get_tuple)
+
+    async def aget_delta_channel_history(
+        self, *, config: RunnableConfig, channels: Sequence[str]
+    ) -> Mapping[str, DeltaChannelHistory]:
+        """Async ``get_delta_channel_history``."""
+        return await run_async(walk_delta_history(config, channels), self.aget_tuple)
+
+    # -- versions and serializer -------------------------------------------------------------
 
     def get_next_version(self, current: V | None, channel: None = None) -> V:
         """Next version of a channel: integers by default (``None`` → 1)."""

@@ -90,17 +90,16 @@ def _channel_for(key: str, annotation: Any) -> Channel:
         base, *meta = get_args(annotation)
         base = _strip_required(base)
         for item in meta:  # a channel anywhere in the metadata: Annotated[int, Topic(int), ...]
-            channel: Channel
-            if isinstance(item, DeltaChannel):
-                channel = item.of_type(base)  # its value type is the key's
-            elif isinstance(item, Channel):
+            if isinstance(item, DeltaChannel) and not item.typ_given:
+                item = item.for_type(base)  # Annotated[list[str], DeltaChannel(f)]: typ list[str]
+            if isinstance(item, Channel):
                 channel = item.from_checkpoint(MISSING)  # the annotation's own stays unused
             elif isinstance(item, type) and issubclass(item, Channel):
                 channel = item(base)  # Annotated[int, EphemeralValue]: EphemeralValue(int)
             else:
                 continue
             channel.key = key
-            return channel
+            return channel  # type: ignore[no-any-return]
         last = meta[-1]
         if callable(last):
             if _positional_count(last) != 2:
