@@ -19,6 +19,7 @@ from langchain_core.runnables.config import var_child_runnable_config
 
 from threadloom.engine import _drive_async
 from threadloom.engine._drive_async import result_of, saver_call
+from threadloom.engine.callbacks import astart_node
 from threadloom.engine.core import Task
 from threadloom.engine.effects import Effect, PutWrites, StartTasks
 from threadloom.engine.scratch import task_context
@@ -34,7 +35,8 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
     while True:
         attempt += 1
         pad = runner.prepare(task, attempt, first)
-        token = var_child_runnable_config.set(task.config)
+        node_run = await astart_node(task, pad) if runner.traced else None
+        token = var_child_runnable_config.set(pad.config)
         try:
             with task_context(pad):
                 kwargs = runner.kwargs(task, pad)
@@ -45,8 +47,12 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
                     call = functools.partial(ctx.run, task.node.func, task.input, **kwargs)
                     output = await loop.run_in_executor(None, call)
                 runner.succeed(task, pad, output)
+            if node_run is not None:
+                await node_run.on_chain_end(output)
             return
         except BaseException as exc:
+            if node_run is not None:
+                await node_run.on_chain_error(exc)
             if isinstance(exc, asyncio.CancelledError):
                 raise
             delay = runner.failed(task, pad, exc, attempt)

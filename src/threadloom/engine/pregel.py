@@ -16,7 +16,7 @@ from contextlib import aclosing, closing
 from dataclasses import dataclass
 from typing import Any
 
-from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables import Runnable, RunnableConfig
 
 from threadloom.constants import (
     CONFIG_KEY_CHECKPOINTER,
@@ -30,6 +30,7 @@ from threadloom.constants import (
 )
 from threadloom.engine import _checks, aio, snapshot
 from threadloom.engine import sync as sync_driver
+from threadloom.engine.callbacks import GraphTrace, graph_trace, traced_achunks, traced_chunks
 from threadloom.engine.effects import Effect
 from threadloom.engine.inject import Injection
 from threadloom.engine.loop import load_thread, run_loop
@@ -72,7 +73,7 @@ class _Prepared:
     start: list[Effect]
 
 
-class Pregel(StateAPI):
+class Pregel(StateAPI, Runnable[Any, Any]):
     """A runnable graph with durable threads (what ``compile()`` and ``@entrypoint`` return)."""
 
     stream_mode: str = "updates"
@@ -332,7 +333,12 @@ class Pregel(StateAPI):
         modes = tuple(stream_mode)
         return frozenset(modes), True, modes
 
-    def _start(
+    def _start(self, *args: Any) -> tuple[Generator[Effect, Any, None], Any]:
+        """Check the call and return the run's core (for a driver to carry out) and its saver."""
+        core, saver, _ = self._begin(*args)
+        return core, saver
+
+    def _begin(
         self,
         input: Any,
         config: RunnableConfig | None,
@@ -342,12 +348,28 @@ class Pregel(StateAPI):
         interrupt_after: Any,
         durability: str | None,
         relay: StreamRelay | None = None,
-    ) -> tuple[Generator[Effect, Any, None], Any]:
-        """Check the call and return the run's core (for a driver to carry out) and its saver."""
+    ) -> tuple[Generator[Effect, Any, None], Any, GraphTrace | None]:
+        """Check the call and return the run's core (for a driver to carry out), its saver and
+        the graph run to report to the config's callbacks (None without callbacks)."""
         merged, saver, options = self._setup(
             config, modes, interrupt_before, interrupt_after, durability
         )
-        return self._run(input, merged, options, context, saver, relay), saver
+        trace = graph_trace(merged, self.get_name(), input, self.plan.output_channels)
+        return self._run(input, merged, options, context, saver, relay, trace), saver, trace
+
+    @staticmethod
+    def _chunks(
+        core: Generator[Effect, Any, None], saver: Any, trace: GraphTrace | None
+    ) -> Iterator[tuple[str, Any]]:
+        chunks = sync_driver.drive(core, saver)
+        return chunks if trace is None else traced_chunks(chunks, trace)
+
+    @staticmethod
+    def _achunks(
+        core: Generator[Effect, Any, None], saver: Any, trace: GraphTrace | None
+    ) -> AsyncIterator[tuple[str, Any]]:
+        chunks = aio.drive(core, saver)
+        return chunks if trace is None else traced_achunks(chunks, trace)
 
     def _run(
         self,
@@ -357,14 +379,19 @@ class Pregel(StateAPI):
         context: Any,
         saver: Any,
         relay: StreamRelay | None,
+        trace: GraphTrace | None = None,
     ) -> Generator[Effect, Any, None]:
         saved, head_id = (yield from load_thread(config)) if saver is not None else (None, None)
         prepared = self._prepare(saved, head_id, input, config, options, context, saver, relay)
+        if trace is not None:  # its tasks are reported as runs below the graph's
+            trace.channels, prepared.runner.traced = prepared.run.channels, True
         yield from run_loop(prepared.run, prepared.runner, prepared.start, relay)
 
     def _streaming(
         self, call: dict[str, Any]
-    ) -> tuple[Generator[Effect, Any, None], Any, Callable[[tuple[str, Any]], Any]]:
+    ) -> tuple[
+        Generator[Effect, Any, None], Any, GraphTrace | None, Callable[[tuple[str, Any]], Any]
+    ]:
         """``stream``'s core and saver, and how its chunks are shaped for the caller; ``call``
         holds ``stream``'s arguments by name."""
         modes, multi, _ = self._modes(call["stream_mode"])
@@ -375,7 +402,7 @@ class Pregel(StateAPI):
         def shaped(chunk: tuple[str, Any]) -> Any:
             return shape(chunk[0], chunk[1], modes, multi, subgraphs, v2, output_class)
 
-        core, saver = self._start(
+        core, saver, trace = self._begin(
             call["input"],
             call["config"],
             modes,
@@ -385,9 +412,9 @@ class Pregel(StateAPI):
             call["durability"],
             relay,
         )
-        return core, saver, shaped
+        return core, saver, trace, shaped
 
-    def stream(
+    def stream(  # type: ignore[override]
         self,
         input: Any,
         config: RunnableConfig | None = None,
@@ -403,13 +430,13 @@ class Pregel(StateAPI):
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run the graph, yielding chunks of the requested stream mode(s) as they are produced."""
-        core, saver, shaped = self._streaming(locals())  # the arguments, by name
-        with closing(sync_driver.drive(core, saver)) as chunks:  # a break saves what is owed
+        core, saver, trace, shaped = self._streaming(locals())  # the arguments, by name
+        with closing(self._chunks(core, saver, trace)) as chunks:  # type: ignore[type-var]  # a break saves what is owed
             for chunk in chunks:
                 if (out := shaped(chunk)) is not SKIP:
                     yield out
 
-    async def astream(
+    async def astream(  # type: ignore[override]
         self,
         input: Any,
         config: RunnableConfig | None = None,
@@ -425,8 +452,8 @@ class Pregel(StateAPI):
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async ``stream``: async nodes are awaited, sync nodes run in a thread."""
-        core, saver, shaped = self._streaming(locals())  # the arguments, by name
-        async with aclosing(aio.drive(core, saver)) as chunks:  # a stop saves what is owed
+        core, saver, trace, shaped = self._streaming(locals())  # the arguments, by name
+        async with aclosing(self._achunks(core, saver, trace)) as chunks:  # type: ignore[type-var]  # a stop saves what is owed
             async for chunk in chunks:
                 if (out := shaped(chunk)) is not SKIP:
                     yield out
@@ -440,14 +467,14 @@ class Pregel(StateAPI):
         interrupt_before: Any,
         interrupt_after: Any,
         durability: str | None,
-    ) -> tuple[Generator[Effect, Any, None], Any, _Invocation]:
-        """``invoke``'s core and saver, and what collects its result."""
+    ) -> tuple[Generator[Effect, Any, None], Any, GraphTrace | None, _Invocation]:
+        """``invoke``'s core, saver and graph run to report, and what collects its result."""
         relay, modes, ns = relay_of(config)
-        core, saver = self._start(
+        core, saver, trace = self._begin(
             input, config, modes, context, interrupt_before, interrupt_after, durability
         )
         collector = OutputCollector(self.plan, output_keys)
-        return core, saver, _Invocation(collector, relay, ns, _is_nested(config))
+        return core, saver, trace, _Invocation(collector, relay, ns, _is_nested(config))
 
     def invoke(
         self,
@@ -466,10 +493,10 @@ class Pregel(StateAPI):
         version = kwargs.get("version", "v1")
         if stream_mode != "values":  # the list of what stream yields
             return list(self.stream(input, config, **_as_stream(locals())))
-        core, saver, call = self._invocation(
+        core, saver, trace, call = self._invocation(
             input, config, context, output_keys, interrupt_before, interrupt_after, durability
         )
-        for mode, payload in sync_driver.drive(core, saver):
+        for mode, payload in self._chunks(core, saver, trace):
             call.add(mode, payload)
         return call.result(version, self.plan.output_class)
 
@@ -490,10 +517,10 @@ class Pregel(StateAPI):
         version = kwargs.get("version", "v1")
         if stream_mode != "values":  # the list of what astream yields
             return [c async for c in self.astream(input, config, **_as_stream(locals()))]
-        core, saver, call = self._invocation(
+        core, saver, trace, call = self._invocation(
             input, config, context, output_keys, interrupt_before, interrupt_after, durability
         )
-        async for mode, payload in aio.drive(core, saver):
+        async for mode, payload in self._achunks(core, saver, trace):
             call.add(mode, payload)
         return call.result(version, self.plan.output_class)
 

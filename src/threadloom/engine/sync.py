@@ -22,6 +22,7 @@ from langchain_core.runnables.config import var_child_runnable_config
 
 from threadloom.engine import _drive_sync
 from threadloom.engine._drive_sync import result_of, saver_call
+from threadloom.engine.callbacks import start_node
 from threadloom.engine.core import Task
 from threadloom.engine.effects import Effect, PutWrites, StartTasks
 from threadloom.engine.scratch import task_context
@@ -62,13 +63,18 @@ def run_task(task: Task, runner: TaskRunner) -> None:
     while True:
         attempt += 1
         pad = runner.prepare(task, attempt, first)
-        token = var_child_runnable_config.set(task.config)
+        node_run = start_node(task, pad) if runner.traced else None
+        token = var_child_runnable_config.set(pad.config)
         try:
             with task_context(pad):
                 output = task.node.func(task.input, **runner.kwargs(task, pad))
                 runner.succeed(task, pad, output)
+            if node_run is not None:
+                node_run.on_chain_end(output)
             return
         except BaseException as exc:
+            if node_run is not None:
+                node_run.on_chain_error(exc)
             delay = runner.failed(task, pad, exc, attempt)
             if delay is None:
                 return

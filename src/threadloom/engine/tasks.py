@@ -47,6 +47,8 @@ class TaskRunner:
     save_writes: Callable[[Any], Any] = field(default=lambda _: _unwired())
     """Carries out a ``PutWrites`` for a ``@task`` call: the async driver returns an awaitable
     when called on its event loop, and waits for the save itself when called from a thread."""
+    traced: bool = False
+    """The run reports to callbacks: each task attempt is a run below the graph's."""
     _call_site: Any = None
 
     def new_step(self, checkpoint_id: str, make_call_site: Callable[[], Any]) -> None:

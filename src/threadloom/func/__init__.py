@@ -155,7 +155,7 @@ class entrypoint(Generic[R]):
             output_channels=END,
             stream_channels=END,
             trigger_to_nodes={START: (name,)},
-            name=name,
+            name="LangGraph",  # as LangGraph names an entrypoint (its node keeps the name)
             is_functional=True,
             store=self.store,
             checkpointer=self.checkpointer,

@@ -13,6 +13,7 @@ from typing import Any
 
 from threadloom.constants import END, START, TASKS
 from threadloom.engine._checks import reject_langgraph
+from threadloom.engine.callbacks import subgraph_callbacks
 from threadloom.engine.channels import (
     Channel,
     EphemeralValue,
@@ -318,7 +319,7 @@ def _subgraph_config(config: Any) -> Any:
     """The parent task's config, minus what belongs to the task itself (its step metadata)."""
     if not config:
         return None
-    return {"configurable": dict(config.get("configurable", {}))}
+    return {"configurable": dict(config.get("configurable", {})), **subgraph_callbacks(config)}
 
 
 def _collect_command(

@@ -1,0 +1,200 @@
+"""The callback run tree: the graph run as the root, each task as a child run, models below them.
+
+When a run's config carries LangChain callbacks (a handler, LangSmith's or Langfuse's tracer,
+``astream_events``' own handler), the graph run is reported as a chain run named after the graph,
+each task (a node, a ``Send`` target or a functional ``@task`` call) as a chain run below it, with
+LangGraph's tags (``graph:step:N``) and metadata (``langgraph_node``, ``langgraph_step``,
+``langgraph_triggers``, ``langgraph_path``, ``langgraph_checkpoint_ns``, ``thread_id``...). A
+node's code runs with a config whose callbacks are its own run's children (tag ``seq:step:1``), so
+chat models, tools and subgraphs it calls nest under it.
+
+A run without callbacks builds nothing here: the drivers test one flag per task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing, closing
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManager, BaseCallbackManager, CallbackManager
+from langchain_core.runnables import RunnableConfig
+
+from threadloom.constants import NS_SEP, PUSH
+from threadloom.engine.core import Task, read_channels
+from threadloom.engine.scratch import TaskScratchpad
+
+__all__ = [
+    "GraphTrace",
+    "astart_node",
+    "graph_trace",
+    "start_node",
+    "traced_achunks",
+    "traced_chunks",
+]
+
+_TO_METADATA = (
+    "thread_id",
+    "checkpoint_id",
+    "checkpoint_ns",
+    "task_id",
+    "run_id",
+    "assistant_id",
+    "graph_id",
+)
+"""Configurable keys a graph run shows in its metadata (as LangGraph does), when set."""
+
+_CONSUMED = ("run_name", "run_id")
+"""Config keys that name the graph's own run, not the runs below it."""
+
+
+@dataclass(slots=True)
+class GraphTrace:
+    """A graph run to report to the config's callbacks (made by ``graph_trace``)."""
+
+    config: dict[str, Any]
+    """The run's config: once the run is started, its callbacks are the run's children."""
+    manager_config: RunnableConfig
+    """What the root run is configured from (the caller's callbacks, tags and metadata)."""
+    name: str
+    input: Any
+    output_keys: Any
+    channels: Any = None
+    """The run's channels, set when the run has loaded them (its output is read from them)."""
+
+    def _start_args(self) -> dict[str, Any]:
+        name = self.manager_config.get("run_name") or self.name
+        return {"serialized": None, "inputs": self.input, "name": name,
+                "run_id": self.manager_config.get("run_id")}  # fmt: skip
+
+    def _enter(self, run_manager: Any) -> Any:
+        self.config["callbacks"] = run_manager.get_child()
+        return run_manager
+
+    def output(self) -> Any:
+        """The graph's output as the run ends (what ``invoke`` would return, interrupts aside)."""
+        if self.channels is None:
+            return None
+        return read_channels(self.channels, self.output_keys)
+
+
+def graph_trace(config: Any, name: str, input: Any, output_keys: Any) -> GraphTrace | None:
+    """The graph run to report, or None when the config has no callbacks (nothing to do)."""
+    if not config.get("callbacks"):
+        return None
+    metadata = dict(config.get("metadata") or {})
+    configurable = config.get("configurable") or {}
+    for key in _TO_METADATA:
+        if key not in metadata and configurable.get(key):
+            metadata[key] = configurable[key]
+    metadata.setdefault("ls_integration", "langgraph")
+    manager_config: RunnableConfig = {**config, "metadata": metadata}  # type: ignore[typeddict-item]
+    for key in _CONSUMED:
+        config.pop(key, None)
+    return GraphTrace(config, manager_config, name, input, output_keys)
+
+
+def _configure(config: RunnableConfig, manager_class: Any) -> Any:
+    return manager_class.configure(
+        inheritable_callbacks=config.get("callbacks"),
+        inheritable_tags=config.get("tags"),
+        inheritable_metadata=config.get("metadata"),
+    )
+
+
+def traced_chunks(chunks: Iterator[Any], trace: GraphTrace) -> Iterator[Any]:
+    """``chunks`` (a sync driver's) reported as the graph run: start, end or error."""
+    run = trace._enter(_configure(trace.manager_config, CallbackManager).on_chain_start(
+        **trace._start_args()))  # fmt: skip
+    with closing(chunks):  # type: ignore[type-var]
+        try:
+            yield from chunks
+        except BaseException as exc:
+            run.on_chain_error(exc)
+            raise
+    run.on_chain_end(trace.output())
+
+
+async def traced_achunks(chunks: AsyncIterator[Any], trace: GraphTrace) -> AsyncIterator[Any]:
+    """``chunks`` (the async driver's) reported as the graph run: start, end or error."""
+    manager = _configure(trace.manager_config, AsyncCallbackManager)
+    run = trace._enter(await manager.on_chain_start(**trace._start_args()))
+    async with aclosing(chunks):  # type: ignore[type-var]
+        try:
+            async for chunk in chunks:
+                yield chunk
+        except BaseException as exc:
+            await run.on_chain_error(exc)
+            raise
+    await run.on_chain_end(trace.output())
+
+
+# --- task runs -----------------------------------------------------------------------------------
+
+
+def _node_config(task: Task, pad: TaskScratchpad) -> RunnableConfig:
+    """What the task's run is configured from: its callbacks, tags and metadata."""
+    config: dict[str, Any] = dict(pad.config)
+    callbacks = config.get("callbacks")
+    if len(task.path) > 2 and task.path[0] == PUSH:  # a @task call: below its caller's run
+        metadata = dict(config.get("metadata") or {})
+        ns = metadata.get("langgraph_checkpoint_ns", "")
+        metadata.update(
+            langgraph_node=task.name,
+            langgraph_triggers=task.triggers,
+            langgraph_path=task.path,
+            langgraph_checkpoint_ns=f"{ns}{NS_SEP}{task.name}:{task.id}" if ns else task.id,
+        )
+        config["metadata"] = metadata
+    elif callbacks is not None:  # a step's task: below the graph run, tagged with its step
+        callbacks = callbacks.copy()
+        callbacks.add_tags([f"graph:step:{config['metadata']['langgraph_step']}"], inherit=False)
+        config["callbacks"] = callbacks
+    return config  # type: ignore[return-value]
+
+
+def _start_args(task: Task, pad: TaskScratchpad) -> dict[str, Any]:
+    return {"serialized": None, "inputs": task.input, "name": task.name}
+
+
+def _enter(pad: TaskScratchpad, run_manager: Any) -> Any:
+    """The node's code runs below its run: child runs get tag ``seq:step:1`` (as in LangGraph)."""
+    config: dict[str, Any] = {k: v for k, v in pad.config.items() if k not in _CONSUMED}
+    config["callbacks"] = run_manager.get_child("seq:step:1")
+    pad.config = config  # type: ignore[assignment]
+    return run_manager
+
+
+def start_node(task: Task, pad: TaskScratchpad) -> Any:
+    """Report the task's run as started; its code then runs with ``pad.config`` below it.
+
+    None for hidden nodes (``START`` applying the input is no run in LangGraph's tree)."""
+    if task.node.hidden:
+        return None
+    manager = _configure(_node_config(task, pad), CallbackManager)
+    return _enter(pad, manager.on_chain_start(**_start_args(task, pad)))
+
+
+async def astart_node(task: Task, pad: TaskScratchpad) -> Any:
+    """``start_node`` for the async driver (async handlers are awaited)."""
+    if task.node.hidden:
+        return None
+    manager = _configure(_node_config(task, pad), AsyncCallbackManager)
+    return _enter(pad, await manager.on_chain_start(**_start_args(task, pad)))
+
+
+def subgraph_callbacks(config: Any) -> dict[str, Any]:
+    """What a subgraph node passes on of its config's callbacks: its run's children, when the run
+    is traced (so the subgraph's run nests below the node's), minus the parent's ``messages``
+    stream handler (a subgraph streams its messages through its own)."""
+    callbacks = (config or {}).get("callbacks")
+    if not isinstance(callbacks, BaseCallbackManager):
+        return {}
+    from threadloom.engine.messages import StreamMessagesHandler
+
+    manager = callbacks.copy()
+    for handler in {id(h): h for h in [*manager.handlers, *manager.inheritable_handlers]}.values():
+        if isinstance(handler, StreamMessagesHandler):
+            manager.remove_handler(handler)
+    return {"callbacks": manager}
