@@ -20,6 +20,7 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManager, BaseCallbackManager, CallbackManager
 from langchain_core.runnables import RunnableConfig
+from langchain_core.tracers._streaming import _StreamingCallbackHandler
 
 from threadloom.constants import NS_SEP, PUSH
 from threadloom.engine.core import Task, read_channels
@@ -27,7 +28,9 @@ from threadloom.engine.scratch import TaskScratchpad
 
 __all__ = [
     "GraphTrace",
+    "aend_node",
     "astart_node",
+    "end_node",
     "graph_trace",
     "start_node",
     "traced_achunks",
@@ -198,3 +201,35 @@ def subgraph_callbacks(config: Any) -> dict[str, Any]:
         if isinstance(handler, StreamMessagesHandler):
             manager.remove_handler(handler)
     return {"callbacks": manager}
+
+
+def _taps(run_manager: Any) -> list[Any]:
+    """Handlers that stream runs' outputs (``astream_events``, ``astream_log``): they show a
+    node's output as an ``on_chain_stream`` event of its run, as LangGraph's streamed nodes do."""
+    from threadloom.engine.messages import StreamMessagesHandler
+
+    return [
+        h
+        for h in run_manager.handlers
+        if isinstance(h, _StreamingCallbackHandler) and not isinstance(h, StreamMessagesHandler)
+    ]
+
+
+def end_node(run_manager: Any, output: Any) -> None:
+    """Report the task's run as ended with the node's return value."""
+    for tap in _taps(run_manager):
+        for _ in tap.tap_output_iter(run_manager.run_id, iter((output,))):
+            pass
+    run_manager.on_chain_end(output)
+
+
+async def aend_node(run_manager: Any, output: Any) -> None:
+    """``end_node`` for the async driver."""
+    for tap in _taps(run_manager):
+        async for _ in tap.tap_output_aiter(run_manager.run_id, _one(output)):
+            pass
+    await run_manager.on_chain_end(output)
+
+
+async def _one(value: Any) -> AsyncIterator[Any]:
+    yield value

@@ -45,6 +45,7 @@ from threadloom.engine.output import (
 )
 from threadloom.engine.plan import Plan
 from threadloom.engine.run import Run, RunOptions
+from threadloom.engine.schemas import GraphSchemas
 from threadloom.engine.scratch import ResumeBox
 from threadloom.engine.state_api import CONFIG_KEYS_MESSAGE, StateAPI
 from threadloom.engine.tasks import TaskRunner
@@ -73,7 +74,7 @@ class _Prepared:
     start: list[Effect]
 
 
-class Pregel(StateAPI, Runnable[Any, Any]):
+class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
     """A runnable graph with durable threads (what ``compile()`` and ``@entrypoint`` return)."""
 
     stream_mode: str = "updates"

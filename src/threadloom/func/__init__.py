@@ -164,5 +164,9 @@ class entrypoint(Generic[R]):
             update_writers={name: write},
         )
         graph = Pregel(plan, injections={name: injections_for(func)})
+        first = next(
+            iter(inspect.signature(func).parameters), None
+        )  # the input's type, for schemas
+        graph.io_types = (hints.get(first, Any) if first else Any, hints.get("return", Any))
         functools.update_wrapper(graph, func)  # type: ignore[arg-type]
         return graph
