@@ -134,14 +134,22 @@ async def traced_achunks(chunks: AsyncIterator[Any], trace: GraphTrace) -> Async
 
 
 # --- task runs -----------------------------------------------------------------------------------
+# Task runs are built straight from the managers above them: ``CallbackManager.configure`` (which
+# also looks for tracers in the environment, already done for the graph run) cost more per step
+# than the rest of the engine.
 
 
-def _node_config(task: Task, pad: TaskScratchpad) -> RunnableConfig:
-    """What the task's run is configured from: its callbacks, tags and metadata."""
-    config: dict[str, Any] = dict(pad.config)
-    callbacks = config.get("callbacks")
-    if len(task.path) > 2 and task.path[0] == PUSH:  # a @task call: below its caller's run
-        metadata = dict(config.get("metadata") or {})
+def _is_call(task: Task) -> bool:
+    """A functional ``@task`` call (its path ends with its call index and ``True``)."""
+    return len(task.path) > 2 and task.path[0] == PUSH
+
+
+def _node_manager(task: Task, pad: TaskScratchpad, manager_class: Any) -> Any:
+    """The manager that starts the task's run: below the graph run (tagged with the step), or,
+    for a ``@task`` call, below the run of the code that called it."""
+    parent: Any = pad.config["callbacks"]  # a manager: the run is traced
+    metadata: dict[str, Any] = {**parent.inheritable_metadata, **pad.config.get("metadata", {})}
+    if _is_call(task):
         ns = metadata.get("langgraph_checkpoint_ns", "")
         metadata.update(
             langgraph_node=task.name,
@@ -149,22 +157,33 @@ def _node_config(task: Task, pad: TaskScratchpad) -> RunnableConfig:
             langgraph_path=task.path,
             langgraph_checkpoint_ns=f"{ns}{NS_SEP}{task.name}:{task.id}" if ns else task.id,
         )
-        config["metadata"] = metadata
-    elif callbacks is not None:  # a step's task: below the graph run, tagged with its step
-        callbacks = callbacks.copy()
-        callbacks.add_tags([f"graph:step:{config['metadata']['langgraph_step']}"], inherit=False)
-        config["callbacks"] = callbacks
-    return config  # type: ignore[return-value]
+        tags = list(parent.tags)
+    else:
+        tags = [f"graph:step:{metadata['langgraph_step']}", *parent.inheritable_tags]
+    return manager_class(
+        handlers=list(parent.handlers),
+        inheritable_handlers=list(parent.inheritable_handlers),
+        parent_run_id=parent.parent_run_id,
+        tags=tags,
+        inheritable_tags=list(parent.inheritable_tags),
+        metadata=metadata,
+        inheritable_metadata=metadata,
+    )
 
 
-def _start_args(task: Task, pad: TaskScratchpad) -> dict[str, Any]:
-    return {"serialized": None, "inputs": task.input, "name": task.name}
-
-
-def _enter(pad: TaskScratchpad, run_manager: Any) -> Any:
+def _enter(pad: TaskScratchpad, run_manager: Any, manager_class: Any) -> Any:
     """The node's code runs below its run: child runs get tag ``seq:step:1`` (as in LangGraph)."""
     config: dict[str, Any] = {k: v for k, v in pad.config.items() if k not in _CONSUMED}
-    config["callbacks"] = run_manager.get_child("seq:step:1")
+    handlers, tags = run_manager.inheritable_handlers, run_manager.inheritable_tags
+    config["callbacks"] = manager_class(
+        handlers=list(handlers),
+        inheritable_handlers=list(handlers),
+        parent_run_id=run_manager.run_id,
+        tags=[*tags, "seq:step:1"],
+        inheritable_tags=list(tags),
+        metadata=run_manager.inheritable_metadata,
+        inheritable_metadata=run_manager.inheritable_metadata,
+    )
     pad.config = config  # type: ignore[assignment]
     return run_manager
 
@@ -175,32 +194,21 @@ def start_node(task: Task, pad: TaskScratchpad) -> Any:
     None for hidden nodes (``START`` applying the input is no run in LangGraph's tree)."""
     if task.node.hidden:
         return None
-    manager = _configure(_node_config(task, pad), CallbackManager)
-    return _enter(pad, manager.on_chain_start(**_start_args(task, pad)))
+    run = _node_manager(task, pad, CallbackManager).on_chain_start(None, task.input, name=task.name)
+    return _enter(pad, run, CallbackManager)
 
 
 async def astart_node(task: Task, pad: TaskScratchpad) -> Any:
     """``start_node`` for the async driver (async handlers are awaited)."""
     if task.node.hidden:
         return None
-    manager = _configure(_node_config(task, pad), AsyncCallbackManager)
-    return _enter(pad, await manager.on_chain_start(**_start_args(task, pad)))
+    manager = _node_manager(task, pad, AsyncCallbackManager)
+    return _enter(pad, await manager.on_chain_start(None, task.input, name=task.name),
+                  AsyncCallbackManager)  # fmt: skip
 
 
-def subgraph_callbacks(config: Any) -> dict[str, Any]:
-    """What a subgraph node passes on of its config's callbacks: its run's children, when the run
-    is traced (so the subgraph's run nests below the node's), minus the parent's ``messages``
-    stream handler (a subgraph streams its messages through its own)."""
-    callbacks = (config or {}).get("callbacks")
-    if not isinstance(callbacks, BaseCallbackManager):
-        return {}
-    from threadloom.engine.messages import StreamMessagesHandler
-
-    manager = callbacks.copy()
-    for handler in {id(h): h for h in [*manager.handlers, *manager.inheritable_handlers]}.values():
-        if isinstance(handler, StreamMessagesHandler):
-            manager.remove_handler(handler)
-    return {"callbacks": manager}
+_TAPS: dict[type, bool] = {}
+"""Per handler class: does it stream runs' outputs (checking the protocol each time is slow)."""
 
 
 def _taps(run_manager: Any) -> list[Any]:
@@ -208,11 +216,17 @@ def _taps(run_manager: Any) -> list[Any]:
     node's output as an ``on_chain_stream`` event of its run, as LangGraph's streamed nodes do."""
     from threadloom.engine.messages import StreamMessagesHandler
 
-    return [
-        h
-        for h in run_manager.handlers
-        if isinstance(h, _StreamingCallbackHandler) and not isinstance(h, StreamMessagesHandler)
-    ]
+    found = []
+    for handler in run_manager.handlers:
+        kind = type(handler)
+        taps = _TAPS.get(kind)
+        if taps is None:
+            taps = _TAPS[kind] = isinstance(handler, _StreamingCallbackHandler) and not issubclass(
+                kind, StreamMessagesHandler
+            )
+        if taps:
+            found.append(handler)
+    return found
 
 
 def end_node(run_manager: Any, output: Any) -> None:
@@ -233,3 +247,19 @@ async def aend_node(run_manager: Any, output: Any) -> None:
 
 async def _one(value: Any) -> AsyncIterator[Any]:
     yield value
+
+
+def subgraph_callbacks(config: Any) -> dict[str, Any]:
+    """What a subgraph node passes on of its config's callbacks: its run's children, when the run
+    is traced (so the subgraph's run nests below the node's), minus the parent's ``messages``
+    stream handler (a subgraph streams its messages through its own)."""
+    callbacks = (config or {}).get("callbacks")
+    if not isinstance(callbacks, BaseCallbackManager):
+        return {}
+    from threadloom.engine.messages import StreamMessagesHandler
+
+    manager = callbacks.copy()
+    for handler in {id(h): h for h in [*manager.handlers, *manager.inheritable_handlers]}.values():
+        if isinstance(handler, StreamMessagesHandler):
+            manager.remove_handler(handler)
+    return {"callbacks": manager}
