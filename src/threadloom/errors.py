@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
-from langchain_core.tools import ToolException
+
+def __getattr__(name: str) -> Any:
+    # ToolInvocationError's base class imports langchain-core's tracers (seconds): load on use.
+    if name == "ToolInvocationError":
+        from threadloom.prebuilt._tool_errors import ToolInvocationError
+
+        return ToolInvocationError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CheckpointConflictError",
@@ -357,23 +365,6 @@ class LangGraphDatabaseError(StorageError):
 __all__ += ["LangGraphDatabaseError"]
 
 
-class ToolInvocationError(ToolException):
-    """A tool call's arguments did not validate against the tool's schema (``ToolNode``).
-
-    By default ``ToolNode`` turns it into an error ``ToolMessage`` so the model can retry with
-    fixed arguments; with ``handle_tool_errors=False`` it is raised.
-    """
-
-    def __init__(
-        self, tool_name: str, source: Exception, tool_kwargs: dict[str, Any], detail: str
-    ) -> None:
-        self.tool_name, self.source, self.tool_kwargs = tool_name, source, tool_kwargs
-        super().__init__(
-            f"Error invoking tool {tool_name!r} with kwargs {tool_kwargs!r} with error:\n"
-            f" {detail}\n Please fix the error and try again."
-        )
-
-
 class ToolCallCommandError(ValueError):
     """A tool returned a ``Command`` whose update has no ``ToolMessage`` for its own call."""
 
@@ -405,7 +396,7 @@ class InvalidChatHistoryError(ValueError):
         )
 
 
-__all__ += ["InvalidChatHistoryError", "ToolCallCommandError", "ToolInvocationError"]
+__all__ += ["InvalidChatHistoryError", "ToolCallCommandError", "ToolInvocationError"]  # noqa: F822 (lazy)
 
 
 class UnsupportedParameterError(NotImplementedError):
