@@ -91,6 +91,8 @@ def graph_trace(config: Any, name: str, input: Any, output_keys: Any) -> GraphTr
     for key in _TO_METADATA:
         if key not in metadata and configurable.get(key):
             metadata[key] = configurable[key]
+    config["metadata"] = dict(metadata)  # the tasks' too: a run below a subgraph's node keeps
+    # the subgraph's checkpoint_ns, not the one its own config would add (as in LangGraph)
     metadata.setdefault("ls_integration", "langgraph")
     manager_config: RunnableConfig = {**config, "metadata": metadata}  # type: ignore[typeddict-item]
     for key in _CONSUMED:
@@ -250,9 +252,9 @@ async def _one(value: Any) -> AsyncIterator[Any]:
 
 
 def subgraph_callbacks(config: Any) -> dict[str, Any]:
-    """What a subgraph node passes on of its config's callbacks: its run's children, when the run
-    is traced (so the subgraph's run nests below the node's), minus the parent's ``messages``
-    stream handler (a subgraph streams its messages through its own)."""
+    """What a subgraph node passes on of its config's callbacks and tags: its run's children, when
+    the run is traced (so the subgraph's run nests below the node's), minus the parent's
+    ``messages`` stream handler (a subgraph streams its messages through its own)."""
     callbacks = (config or {}).get("callbacks")
     if not isinstance(callbacks, BaseCallbackManager):
         return {}
@@ -262,4 +264,5 @@ def subgraph_callbacks(config: Any) -> dict[str, Any]:
     for handler in {id(h): h for h in [*manager.handlers, *manager.inheritable_handlers]}.values():
         if isinstance(handler, StreamMessagesHandler):
             manager.remove_handler(handler)
-    return {"callbacks": manager}
+    tags = config.get("tags")
+    return {"callbacks": manager, "tags": list(tags)} if tags else {"callbacks": manager}
