@@ -89,7 +89,7 @@ def _program(root: str) -> Any:
     inner.add_edge(graph_mod.START, "one")
     outer = graph_mod.StateGraph(State)
     outer.add_node("child", inner.compile())
-    outer.add_node("boom", boom)
+    outer.add_node("boom", boom, metadata={"team": "billing"})
     outer.add_edge(graph_mod.START, "child")
     outer.add_edge("child", "boom")
     saver = _mod(root, "checkpoint.memory").InMemorySaver()

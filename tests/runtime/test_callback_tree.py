@@ -377,3 +377,15 @@ def test_no_callbacks_no_run_tree() -> None:
     assert builder.compile().invoke({"x": 1}) == {"x": 1}
     assert seen == [None]
     assert graph.invoke({"x": 1}) == {"x": 2}
+
+
+def test_node_metadata_is_on_the_node_run_and_below() -> None:
+    model = GenericFakeChatModel(messages=iter([AIMessage("ok")]))
+    builder = StateGraph(Step)
+    builder.add_node("ask", lambda s: {"x": len(str(model.invoke("q").content))}, metadata={"k": 1})
+    builder.add_edge(START, "ask")
+    recorder = Recorder()
+    builder.compile().invoke({"x": 0}, {"callbacks": [recorder]})
+    _, node, chat = recorder.starts()
+    assert node["metadata"]["k"] == 1
+    assert chat["metadata"]["k"] == 1

@@ -150,7 +150,11 @@ def _node_manager(task: Task, pad: TaskScratchpad, manager_class: Any) -> Any:
     """The manager that starts the task's run: below the graph run (tagged with the step), or,
     for a ``@task`` call, below the run of the code that called it."""
     parent: Any = pad.config["callbacks"]  # a manager: the run is traced
-    metadata: dict[str, Any] = {**parent.inheritable_metadata, **pad.config.get("metadata", {})}
+    metadata: dict[str, Any] = {
+        **parent.inheritable_metadata,
+        **pad.config.get("metadata", {}),
+        **task.node.metadata,  # add_node(..., metadata=...)
+    }
     if _is_call(task):
         ns = metadata.get("langgraph_checkpoint_ns", "")
         metadata.update(
