@@ -22,7 +22,14 @@ from langchain_core.callbacks import AsyncCallbackManager, BaseCallbackManager, 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tracers._streaming import _StreamingCallbackHandler
 
-from threadloom.constants import NS_SEP, PUSH
+from threadloom.callbacks import (
+    GraphCallbackHandler,
+    GraphInterruptEvent,
+    GraphLifecycleStatus,
+    GraphResumeEvent,
+    _GraphCallbackManager,
+)
+from threadloom.constants import CONFIG_KEY_RESUME_BOX, NS_SEP, PUSH
 from threadloom.engine.core import Task, read_channels
 from threadloom.engine.scratch import TaskScratchpad
 
@@ -63,8 +70,12 @@ class GraphTrace:
     name: str
     input: Any
     output_keys: Any
-    channels: Any = None
-    """The run's channels, set when the run has loaded them (its output is read from them)."""
+    nested: bool
+    """Run by a parent graph's task: its interrupts pause the parent, which reports them."""
+    run: Any = None
+    """The ``Run``, once loaded (its output, status and interrupts are read from it)."""
+    run_manager: Any = None
+    """The graph run's callback manager, once started."""
 
     def _start_args(self) -> dict[str, Any]:
         name = self.manager_config.get("run_name") or self.name
@@ -73,13 +84,51 @@ class GraphTrace:
 
     def _enter(self, run_manager: Any) -> Any:
         self.config["callbacks"] = run_manager.get_child()
+        self.run_manager = run_manager
         return run_manager
 
     def output(self) -> Any:
         """The graph's output as the run ends (what ``invoke`` would return, interrupts aside)."""
-        if self.channels is None:
+        if self.run is None:
             return None
-        return read_channels(self.channels, self.output_keys)
+        return read_channels(self.run.channels, self.output_keys)
+
+    def _lifecycle(self) -> _GraphCallbackManager | None:
+        handlers = [h for h in self.run_manager.handlers if isinstance(h, GraphCallbackHandler)]
+        return _GraphCallbackManager(handlers, run_id=self.run_manager.run_id) if handlers else None
+
+    def _ns(self) -> tuple[str, ...]:
+        ns = str(self.config["configurable"].get("checkpoint_ns", ""))
+        return tuple(ns.split(NS_SEP)) if ns else ()
+
+    def started(self, run: Any) -> None:
+        """The run is loaded: a run that continues its thread is reported as resumed."""
+        self.run = run
+        if run.resumed and (lifecycle := self._lifecycle()) is not None:
+            event = GraphResumeEvent(lifecycle.run_id, "pending", run.checkpoint["id"], self._ns())
+            lifecycle.on_resume(event)
+
+    def paused(self) -> tuple[_GraphCallbackManager, GraphInterruptEvent] | None:
+        """The interrupt event to report as the run ends, and to whom (None: nothing to)."""
+        run = self.run
+        if run is None or self.nested or run.status not in _PAUSED:
+            return None
+        lifecycle = self._lifecycle()
+        if lifecycle is None:
+            return None
+        status = _PAUSED[run.status]
+        event = GraphInterruptEvent(
+            lifecycle.run_id, status, run.checkpoint["id"], self._ns(), tuple(run.interrupts)
+        )
+        return lifecycle, event
+
+
+_PAUSED: dict[str, GraphLifecycleStatus] = {
+    "interrupted": "pending",
+    "interrupt_before": "interrupt_before",
+    "interrupt_after": "interrupt_after",
+}
+"""A paused run's status, as the lifecycle events name it."""
 
 
 def graph_trace(config: Any, name: str, input: Any, output_keys: Any) -> GraphTrace | None:
@@ -91,13 +140,16 @@ def graph_trace(config: Any, name: str, input: Any, output_keys: Any) -> GraphTr
     for key in _TO_METADATA:
         if key not in metadata and configurable.get(key):
             metadata[key] = configurable[key]
-    config["metadata"] = dict(metadata)  # the tasks' too: a run below a subgraph's node keeps
+    config["metadata"] = {
+        k: v for k, v in metadata.items() if k != "run_id"
+    }  # the tasks' too: a run below a subgraph's node keeps
     # the subgraph's checkpoint_ns, not the one its own config would add (as in LangGraph)
     metadata.setdefault("ls_integration", "langgraph")
     manager_config: RunnableConfig = {**config, "metadata": metadata}  # type: ignore[typeddict-item]
     for key in _CONSUMED:
         config.pop(key, None)
-    return GraphTrace(config, manager_config, name, input, output_keys)
+    nested = CONFIG_KEY_RESUME_BOX in configurable
+    return GraphTrace(config, manager_config, name, input, output_keys, nested)
 
 
 def _configure(config: RunnableConfig, manager_class: Any) -> Any:
@@ -118,6 +170,8 @@ def traced_chunks(chunks: Iterator[Any], trace: GraphTrace) -> Iterator[Any]:
         except BaseException as exc:
             run.on_chain_error(exc)
             raise
+    if (paused := trace.paused()) is not None:
+        paused[0].on_interrupt(paused[1])
     run.on_chain_end(trace.output())
 
 
@@ -132,6 +186,8 @@ async def traced_achunks(chunks: AsyncIterator[Any], trace: GraphTrace) -> Async
         except BaseException as exc:
             await run.on_chain_error(exc)
             raise
+    if (paused := trace.paused()) is not None:
+        await paused[0].aon_interrupt(paused[1])
     await run.on_chain_end(trace.output())
 
 

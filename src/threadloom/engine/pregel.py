@@ -385,7 +385,8 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
         saved, head_id = (yield from load_thread(config)) if saver is not None else (None, None)
         prepared = self._prepare(saved, head_id, input, config, options, context, saver, relay)
         if trace is not None:  # its tasks are reported as runs below the graph's
-            trace.channels, prepared.runner.traced = prepared.run.channels, True
+            prepared.runner.traced = True
+            trace.started(prepared.run)
         yield from run_loop(prepared.run, prepared.runner, prepared.start, relay)
 
     def _streaming(
