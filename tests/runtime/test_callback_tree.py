@@ -389,3 +389,36 @@ def test_node_metadata_is_on_the_node_run_and_below() -> None:
     _, node, chat = recorder.starts()
     assert node["metadata"]["k"] == 1
     assert chat["metadata"]["k"] == 1
+
+
+def test_tracing_switched_on_without_callbacks_in_the_config() -> None:
+    from langchain_core.tracers.context import collect_runs
+
+    with collect_runs() as collector:  # a configure hook (LangSmith's env tracing is another)
+        _subgraph_parent().invoke({"x": 1})
+    # the graph and its subgraph, each a root: this hook is not inherited (so in LangGraph too)
+    assert [run.name for run in collector.traced_runs] == ["LangGraph", "LangGraph"]
+    assert sorted(run.outputs["x"] for run in collector.traced_runs) == [2, 2]
+    with collect_runs() as collector:
+        pass
+    _subgraph_parent().invoke({"x": 1})  # switched off again: nothing collected
+    assert collector.traced_runs == []
+
+
+def test_a_graph_invoked_in_a_traced_node_without_config_nests_below_it() -> None:
+    inner = StateGraph(Step)
+    inner.add_node("inner", lambda s: {"x": s["x"] + 1})
+    inner.add_edge(START, "inner")
+    helper = inner.compile()
+
+    outer = StateGraph(Step)
+    outer.add_node("call", lambda s: helper.invoke(s))  # no config passed on
+    outer.add_edge(START, "call")
+    recorder = Recorder()
+    assert outer.compile().invoke({"x": 1}, {"callbacks": [recorder]}) == {"x": 2}
+    assert recorder.shape()[:4] == [
+        ("chain_start", 0, None, "LangGraph"),
+        ("chain_start", 1, 0, "call"),
+        ("chain_start", 2, 1, "LangGraph"),
+        ("chain_start", 3, 2, "inner"),
+    ]

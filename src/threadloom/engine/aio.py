@@ -19,7 +19,7 @@ from langchain_core.runnables.config import var_child_runnable_config
 
 from threadloom.engine import _drive_async
 from threadloom.engine._drive_async import result_of, saver_call
-from threadloom.engine.callbacks import aend_node, astart_node
+from threadloom.engine.callbacks import aend_node, afail_node, astart_node
 from threadloom.engine.core import Task
 from threadloom.engine.effects import Effect, PutWrites, StartTasks
 from threadloom.engine.scratch import task_context
@@ -52,7 +52,7 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
             return
         except BaseException as exc:
             if node_run is not None:
-                await node_run.on_chain_error(exc)
+                await afail_node(node_run, exc)
             if isinstance(exc, asyncio.CancelledError):
                 raise
             delay = runner.failed(task, pad, exc, attempt)

@@ -13,6 +13,7 @@ A run without callbacks builds nothing here: the drivers test one flag per task.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing, closing
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManager, BaseCallbackManager, CallbackManager
 from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import var_child_runnable_config
 from langchain_core.tracers._streaming import _StreamingCallbackHandler
+from langchain_core.utils.env import env_var_is_set
 
 from threadloom.callbacks import (
     GraphCallbackHandler,
@@ -35,9 +38,12 @@ from threadloom.engine.scratch import TaskScratchpad
 
 __all__ = [
     "GraphTrace",
+    "NodeRun",
     "aend_node",
+    "afail_node",
     "astart_node",
     "end_node",
+    "fail_node",
     "graph_trace",
     "start_node",
     "traced_achunks",
@@ -131,10 +137,36 @@ _PAUSED: dict[str, GraphLifecycleStatus] = {
 """A paused run's status, as the lifecycle events name it."""
 
 
+def _traced_by_environment() -> bool:
+    """Whether runs are traced without callbacks in the config: LangSmith tracing switched on
+    (``LANGSMITH_TRACING``, ``tracing_context(enabled=True)``, ``tracing_v2_enabled()``),
+    ``set_debug(True)``, or a configure hook of an integration that is set."""
+    from langchain_core.globals import get_debug
+    from langsmith import utils as ls_utils
+
+    if ls_utils.tracing_is_enabled() or get_debug():
+        return True
+    context = sys.modules.get("langchain_core.tracers.context")
+    if context is None:  # never imported: none of its switches can be set
+        return False
+    if context.tracing_v2_callback_var.get() is not None:
+        return True
+    return any(
+        var.get() is not None or (env_var is not None and env_var_is_set(env_var))
+        for var, _, _, env_var in context._configure_hooks
+    )
+
+
 def graph_trace(config: Any, name: str, input: Any, output_keys: Any) -> GraphTrace | None:
-    """The graph run to report, or None when the config has no callbacks (nothing to do)."""
+    """The graph run to report, or None when nothing follows runs (no callbacks in the config
+    or in the enclosing run, no tracing switched on: nothing to do)."""
     if not config.get("callbacks"):
-        return None
+        ambient = var_child_runnable_config.get()  # a graph invoked inside a traced node
+        inherited = subgraph_callbacks(ambient).get("callbacks") if ambient else None
+        if inherited is not None:
+            config["callbacks"] = inherited
+        elif not _traced_by_environment():
+            return None
     metadata = dict(config.get("metadata") or {})
     configurable = config.get("configurable") or {}
     for key in _TO_METADATA:
@@ -250,23 +282,61 @@ def _enter(pad: TaskScratchpad, run_manager: Any, manager_class: Any) -> Any:
     return run_manager
 
 
-def start_node(task: Task, pad: TaskScratchpad) -> Any:
+@dataclass(slots=True)
+class NodeRun:
+    """A task attempt's run: its callback manager, and the LangSmith context it replaced."""
+
+    manager: Any
+    langsmith_context: dict[str, Any] | None
+    """LangSmith's tracing context before the node's run became its parent, to restore."""
+
+    def restore(self) -> None:
+        if self.langsmith_context is not None:
+            from langsmith.run_helpers import _set_tracing_context
+
+            _set_tracing_context(self.langsmith_context)
+
+
+def _langsmith_parent(run_manager: Any) -> dict[str, Any] | None:
+    """Make the node's run the parent of LangSmith ``@traceable`` calls in the node's code (when a
+    LangSmith tracer follows the run); return the context to restore after."""
+    tracers = sys.modules.get("langchain_core.tracers.langchain")
+    if tracers is None:  # never imported: no LangSmith tracer can be among the handlers
+        return None
+    for handler in run_manager.handlers:
+        if isinstance(handler, tracers.LangChainTracer):
+            run = handler.run_map.get(str(run_manager.run_id))
+            if run is not None:
+                from langsmith.run_helpers import _set_tracing_context, get_tracing_context
+
+                previous = get_tracing_context()
+                _set_tracing_context({"parent": run})
+                return previous
+    return None
+
+
+def _node_run(pad: TaskScratchpad, run_manager: Any, manager_class: Any) -> NodeRun:
+    _enter(pad, run_manager, manager_class)
+    return NodeRun(run_manager, _langsmith_parent(run_manager))
+
+
+def start_node(task: Task, pad: TaskScratchpad) -> NodeRun | None:
     """Report the task's run as started; its code then runs with ``pad.config`` below it.
 
     None for hidden nodes (``START`` applying the input is no run in LangGraph's tree)."""
     if task.node.hidden:
         return None
     run = _node_manager(task, pad, CallbackManager).on_chain_start(None, task.input, name=task.name)
-    return _enter(pad, run, CallbackManager)
+    return _node_run(pad, run, CallbackManager)
 
 
-async def astart_node(task: Task, pad: TaskScratchpad) -> Any:
+async def astart_node(task: Task, pad: TaskScratchpad) -> NodeRun | None:
     """``start_node`` for the async driver (async handlers are awaited)."""
     if task.node.hidden:
         return None
     manager = _node_manager(task, pad, AsyncCallbackManager)
-    return _enter(pad, await manager.on_chain_start(None, task.input, name=task.name),
-                  AsyncCallbackManager)  # fmt: skip
+    return _node_run(pad, await manager.on_chain_start(None, task.input, name=task.name),
+                     AsyncCallbackManager)  # fmt: skip
 
 
 _TAPS: dict[type, bool] = {}
@@ -291,20 +361,34 @@ def _taps(run_manager: Any) -> list[Any]:
     return found
 
 
-def end_node(run_manager: Any, output: Any) -> None:
+def end_node(node: NodeRun, output: Any) -> None:
     """Report the task's run as ended with the node's return value."""
-    for tap in _taps(run_manager):
-        for _ in tap.tap_output_iter(run_manager.run_id, iter((output,))):
+    node.restore()
+    for tap in _taps(node.manager):
+        for _ in tap.tap_output_iter(node.manager.run_id, iter((output,))):
             pass
-    run_manager.on_chain_end(output)
+    node.manager.on_chain_end(output)
 
 
-async def aend_node(run_manager: Any, output: Any) -> None:
+async def aend_node(node: NodeRun, output: Any) -> None:
     """``end_node`` for the async driver."""
-    for tap in _taps(run_manager):
-        async for _ in tap.tap_output_aiter(run_manager.run_id, _one(output)):
+    node.restore()
+    for tap in _taps(node.manager):
+        async for _ in tap.tap_output_aiter(node.manager.run_id, _one(output)):
             pass
-    await run_manager.on_chain_end(output)
+    await node.manager.on_chain_end(output)
+
+
+def fail_node(node: NodeRun, error: BaseException) -> None:
+    """Report the task's run as failed (an error, or an interrupt)."""
+    node.restore()
+    node.manager.on_chain_error(error)
+
+
+async def afail_node(node: NodeRun, error: BaseException) -> None:
+    """``fail_node`` for the async driver."""
+    node.restore()
+    await node.manager.on_chain_error(error)
 
 
 async def _one(value: Any) -> AsyncIterator[Any]:

@@ -22,7 +22,7 @@ from langchain_core.runnables.config import var_child_runnable_config
 
 from threadloom.engine import _drive_sync
 from threadloom.engine._drive_sync import result_of, saver_call
-from threadloom.engine.callbacks import end_node, start_node
+from threadloom.engine.callbacks import end_node, fail_node, start_node
 from threadloom.engine.core import Task
 from threadloom.engine.effects import Effect, PutWrites, StartTasks
 from threadloom.engine.scratch import task_context
@@ -74,7 +74,7 @@ def run_task(task: Task, runner: TaskRunner) -> None:
             return
         except BaseException as exc:
             if node_run is not None:
-                node_run.on_chain_error(exc)
+                fail_node(node_run, exc)
             delay = runner.failed(task, pad, exc, attempt)
             if delay is None:
                 return
