@@ -281,6 +281,7 @@ def test_functional_task_calls_are_runs_below_the_entrypoint(mode: str) -> None:
         True,
     )
     assert second["metadata"]["langgraph_path"][2] == 1
+    assert (first["inputs"], second["inputs"]) == ({"x": 3}, {"x": 4})  # arguments by name
     assert first["metadata"]["langgraph_checkpoint_ns"].startswith(
         ep["metadata"]["langgraph_checkpoint_ns"] + f"|{name}:"
     )

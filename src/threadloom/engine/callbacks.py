@@ -13,6 +13,7 @@ A run without callbacks builds nothing here: the drivers test one flag per task.
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import aclosing, closing
@@ -33,6 +34,7 @@ from threadloom.callbacks import (
     _GraphCallbackManager,
 )
 from threadloom.constants import CONFIG_KEY_RESUME_BOX, NS_SEP, PUSH
+from threadloom.engine.calls import CallOf
 from threadloom.engine.core import Task, read_channels
 from threadloom.engine.scratch import TaskScratchpad
 
@@ -315,6 +317,18 @@ def _langsmith_parent(run_manager: Any) -> dict[str, Any] | None:
     return None
 
 
+def _inputs(task: Task) -> Any:
+    """What the task's run shows as its inputs: a ``@task`` call's arguments by name."""
+    call = task.node.func
+    if not isinstance(call, CallOf):
+        return task.input
+    args, kwargs = task.input
+    try:
+        return dict(inspect.signature(call.func).bind(*args, **kwargs).arguments)
+    except (TypeError, ValueError):  # no signature, or arguments it does not take
+        return task.input
+
+
 def _node_run(pad: TaskScratchpad, run_manager: Any, manager_class: Any) -> NodeRun:
     _enter(pad, run_manager, manager_class)
     return NodeRun(run_manager, _langsmith_parent(run_manager))
@@ -326,7 +340,9 @@ def start_node(task: Task, pad: TaskScratchpad) -> NodeRun | None:
     None for hidden nodes (``START`` applying the input is no run in LangGraph's tree)."""
     if task.node.hidden:
         return None
-    run = _node_manager(task, pad, CallbackManager).on_chain_start(None, task.input, name=task.name)
+    run = _node_manager(task, pad, CallbackManager).on_chain_start(
+        None, _inputs(task), name=task.name
+    )
     return _node_run(pad, run, CallbackManager)
 
 
@@ -335,7 +351,7 @@ async def astart_node(task: Task, pad: TaskScratchpad) -> NodeRun | None:
     if task.node.hidden:
         return None
     manager = _node_manager(task, pad, AsyncCallbackManager)
-    return _node_run(pad, await manager.on_chain_start(None, task.input, name=task.name),
+    return _node_run(pad, await manager.on_chain_start(None, _inputs(task), name=task.name),
                      AsyncCallbackManager)  # fmt: skip
 
 
