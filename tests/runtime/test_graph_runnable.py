@@ -164,3 +164,16 @@ def test_entrypoint_schemas_come_from_its_annotations() -> None:
     assert typed.get_output_jsonschema() == {"title": "LangGraphOutput", "type": "string"}
     assert untyped.get_input_jsonschema() == {"title": "LangGraphInput"}
     assert (typed | RunnableLambda(len)).invoke(12345) == 5
+
+
+def test_an_entrypoint_returning_final_outputs_the_value_type() -> None:
+    @entrypoint()
+    def bare(x: int, *, previous: Any) -> entrypoint.final:  # type: ignore[type-arg]
+        return entrypoint.final(value=x, save=x)
+
+    @entrypoint()
+    def typed(x: int, *, previous: Any) -> entrypoint.final[str, int]:
+        return entrypoint.final(value=str(x), save=x)
+
+    assert bare.get_output_jsonschema() == {"title": "LangGraphOutput"}
+    assert typed.get_output_jsonschema() == {"title": "LangGraphOutput", "type": "string"}
