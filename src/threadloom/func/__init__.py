@@ -180,4 +180,3 @@ def _returned(hints: dict[str, Any]) -> Any:
     if get_origin(returned) is entrypoint.final:
         return get_args(returned)[0]
     return returned
-
