@@ -563,12 +563,18 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
 
     def stream_events(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """Not supported yet (nor ``version="v3"`` transformers): raises
-        ``UnsupportedParameterError``. Use ``stream(..., version="v2")``."""
+        ``UnsupportedParameterError``. Use ``astream_events(..., version="v2")`` (the Runnable
+        base's) or ``stream(..., version="v2")``."""
         raise UnsupportedParameterError("stream_events", "version", kwargs.get("version", "v2"))
 
-    def astream_events(self, input: Any, config: RunnableConfig | None = None, **kw: Any) -> Any:
-        """Not supported yet: raises ``UnsupportedParameterError`` (see ``stream_events``)."""
-        raise UnsupportedParameterError("astream_events", "version", kw.get("version", "v2"))
+    def astream_events(  # type: ignore[override]
+        self, input: Any, config: RunnableConfig | None = None, *, version: Any = "v2", **kw: Any
+    ) -> AsyncIterator[Any]:
+        """LangChain's callback events (``version="v1"`` or ``"v2"``, the Runnable base's, over the
+        graph's run tree); LangGraph 1.2's ``"v3"`` raises ``UnsupportedParameterError``."""
+        if version not in ("v1", "v2"):
+            raise UnsupportedParameterError("astream_events", "version", version)
+        return super().astream_events(input, config, version=version, **kw)  # type: ignore[no-any-return]
 
     def batch(
         self,
