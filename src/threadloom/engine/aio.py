@@ -19,6 +19,7 @@ from langchain_core.runnables.config import var_child_runnable_config
 
 from threadloom.engine import _drive_async, caching
 from threadloom.engine._drive_async import result_of, saver_call
+from threadloom.engine.callbacks import aend_node, afail_node, astart_node
 from threadloom.engine.core import Task
 from threadloom.engine.effects import STEP_TIMED_OUT, Effect, PutWrites, StartTasks
 from threadloom.engine.scratch import task_context
@@ -38,6 +39,7 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
     while True:
         attempt += 1
         pad = runner.prepare(task, attempt, first)
+        node_run = await astart_node(task, pad) if runner.traced else None
         token = var_child_runnable_config.set(pad.config)
         try:
             with task_context(pad):
@@ -52,8 +54,12 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
                     call = functools.partial(ctx.run, task.node.func, task.input, **kwargs)
                     output = await loop.run_in_executor(None, call)
                 runner.succeed(task, pad, output)
+            if node_run is not None:
+                await aend_node(node_run, output)
             break
         except BaseException as exc:
+            if node_run is not None:
+                await afail_node(node_run, exc)
             if isinstance(exc, asyncio.CancelledError):
                 current = asyncio.current_task()
                 if current is None or current.cancelling():  # a cancel from outside the node

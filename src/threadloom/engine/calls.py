@@ -29,7 +29,7 @@ from threadloom.engine.scratch import TaskScratchpad, current_scratchpad
 from threadloom.errors import GraphInterrupt
 from threadloom.types import RetryPolicy, TimeoutPolicy
 
-__all__ = ["CallSite", "schedule_call"]
+__all__ = ["CallOf", "CallSite", "schedule_call"]
 
 
 @dataclass(slots=True)
@@ -48,6 +48,16 @@ class CallSite:
     """Streams a finished call's ``{name: result}`` update, when that is streamed."""
     runner: Any
     pool: concurrent.futures.ThreadPoolExecutor | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallOf:
+    """A ``@task`` function as a node: called with a call's ``(args, kwargs)``."""
+
+    func: Callable[..., Any]
+
+    def __call__(self, value: tuple[tuple[Any, ...], dict[str, Any]]) -> Any:
+        return self.func(*value[0], **value[1])
 
 
 def _call_task(
@@ -79,7 +89,7 @@ def _call_task(
         name=name,
         triggers=(PUSH,),
         read=lambda _: None,
-        func=lambda value: func(*value[0], **value[1]),
+        func=CallOf(func),
         afunc=None,
         write=lambda output, _ctx: [(RETURN, output)],
         retry_policy=retry,

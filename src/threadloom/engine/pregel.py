@@ -16,7 +16,7 @@ from contextlib import aclosing, closing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables import Runnable, RunnableConfig
 
 from threadloom.constants import (
     CONFIG_KEY_CHECKPOINTER,
@@ -31,6 +31,7 @@ from threadloom.constants import (
 )
 from threadloom.engine import _checks, aio, caching, snapshot
 from threadloom.engine import sync as sync_driver
+from threadloom.engine.callbacks import GraphTrace, graph_trace, traced_achunks, traced_chunks
 from threadloom.engine.effects import Effect
 from threadloom.engine.inject import Injection
 from threadloom.engine.loop import ReplayBound, load_thread, run_loop
@@ -47,6 +48,7 @@ from threadloom.engine.output import (
 )
 from threadloom.engine.plan import Plan
 from threadloom.engine.run import Run, RunOptions
+from threadloom.engine.schemas import GraphSchemas
 from threadloom.engine.scratch import ResumeBox
 from threadloom.engine.state_api import CONFIG_KEYS_MESSAGE, StateAPI
 from threadloom.engine.tasks import TaskRunner
@@ -79,7 +81,7 @@ class _Prepared:
     start: list[Effect]
 
 
-class Pregel(StateAPI):
+class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
     """A runnable graph with durable threads (what ``compile()`` and ``@entrypoint`` return)."""
 
     stream_mode: str = "updates"
@@ -420,7 +422,7 @@ class Pregel(StateAPI):
         modes = tuple(stream_mode)
         return frozenset(modes), True, modes
 
-    def _start(
+    def _begin(
         self,
         input: Any,
         config: RunnableConfig | None,
@@ -431,40 +433,33 @@ class Pregel(StateAPI):
         durability: str | None,
         relay: StreamRelay | None = None,
         output_keys: Any = None,
-    ) -> tuple[Generator[Effect, Any, None], Any]:
-        """Check the call and return the run's core (for a driver to carry out) and its saver."""
-        core, saver, _ = self._begin(
-            input,
-            config,
-            modes,
-            context,
-            interrupt_before,
-            interrupt_after,
-            durability,
-            relay,
-            output_keys,
-        )
-        return core, saver
-
-    def _begin(
-        self,
-        input: Any,
-        config: RunnableConfig | None,
-        modes: frozenset[str],
-        context: Any,
-        interrupt_before: Any,
-        interrupt_after: Any,
-        durability: str | None,
-        relay: StreamRelay | None,
-        output_keys: Any,
-    ) -> tuple[Generator[Effect, Any, None], Any, RunnableConfig]:
-        """``_start``, also returning the run's config (its namespace, for one thing)."""
+    ) -> tuple[Generator[Effect, Any, None], Any, RunnableConfig, GraphTrace | None]:
+        """Check the call and return the run's core (for a driver to carry out), its saver, the
+        run's config (its namespace, for one thing) and the graph run to report to the config's
+        callbacks (None without callbacks)."""
         merged, saver, options = self._setup(
             config, modes, interrupt_before, interrupt_after, durability
         )
         if output_keys is not None:  # values chunks (and invoke's result) read these channels
             options.stream_keys = output_keys
-        return self._run(input, merged, options, context, saver, relay), saver, merged
+        keys = output_keys if output_keys is not None else self.plan.output_channels
+        trace = graph_trace(merged, self.get_name(), input, keys)
+        core = self._run(input, merged, options, context, saver, relay, trace)
+        return core, saver, merged, trace
+
+    @staticmethod
+    def _chunks(
+        core: Generator[Effect, Any, None], saver: Any, trace: GraphTrace | None
+    ) -> Iterator[tuple[str, Any]]:
+        chunks = sync_driver.drive(core, saver)
+        return chunks if trace is None else traced_chunks(chunks, trace)
+
+    @staticmethod
+    def _achunks(
+        core: Generator[Effect, Any, None], saver: Any, trace: GraphTrace | None
+    ) -> AsyncIterator[tuple[str, Any]]:
+        chunks = aio.drive(core, saver)
+        return chunks if trace is None else traced_achunks(chunks, trace)
 
     def _run(
         self,
@@ -474,14 +469,20 @@ class Pregel(StateAPI):
         context: Any,
         saver: Any,
         relay: StreamRelay | None,
+        trace: GraphTrace | None = None,
     ) -> Generator[Effect, Any, None]:
         saved, head_id = (yield from load_thread(config)) if saver is not None else (None, None)
         prepared = self._prepare(saved, head_id, input, config, options, context, saver, relay)
+        if trace is not None:  # its tasks are reported as runs below the graph's
+            prepared.runner.traced = True
+            trace.started(prepared.run)
         yield from run_loop(prepared.run, prepared.runner, prepared.start, relay)
 
     def _streaming(
         self, call: dict[str, Any]
-    ) -> tuple[Generator[Effect, Any, None], Any, Callable[[tuple[str, Any]], Any]]:
+    ) -> tuple[
+        Generator[Effect, Any, None], Any, GraphTrace | None, Callable[[tuple[str, Any]], Any]
+    ]:
         """``stream``'s core and saver, and how its chunks are shaped for the caller; ``call``
         holds ``stream``'s arguments by name."""
         modes, multi, _ = self._modes(call["stream_mode"])
@@ -493,7 +494,7 @@ class Pregel(StateAPI):
         def shaped(chunk: tuple[str, Any]) -> Any:
             return shape(chunk[0], chunk[1], modes, multi, subgraphs, v2, output_class)
 
-        core, saver = self._start(
+        core, saver, _, trace = self._begin(
             call["input"],
             with_ambient(call["config"]),
             modes,
@@ -504,9 +505,9 @@ class Pregel(StateAPI):
             relay,
             call["output_keys"],
         )
-        return core, saver, shaped
+        return core, saver, trace, shaped
 
-    def stream(
+    def stream(  # type: ignore[override]
         self,
         input: Any,
         config: RunnableConfig | None = None,
@@ -522,13 +523,13 @@ class Pregel(StateAPI):
         **kwargs: Any,
     ) -> Iterator[Any]:
         """Run the graph, yielding chunks of the requested stream mode(s) as they are produced."""
-        core, saver, shaped = self._streaming(locals())  # the arguments, by name
-        with closing(sync_driver.drive(core, saver)) as chunks:  # a break saves what is owed
+        core, saver, trace, shaped = self._streaming(locals())  # the arguments, by name
+        with closing(self._chunks(core, saver, trace)) as chunks:  # type: ignore[type-var]  # a break saves what is owed
             for chunk in chunks:
                 if (out := shaped(chunk)) is not SKIP:
                     yield out
 
-    async def astream(
+    async def astream(  # type: ignore[override]
         self,
         input: Any,
         config: RunnableConfig | None = None,
@@ -544,8 +545,8 @@ class Pregel(StateAPI):
         **kwargs: Any,
     ) -> AsyncIterator[Any]:
         """Async ``stream``: async nodes are awaited, sync nodes run in a thread."""
-        core, saver, shaped = self._streaming(locals())  # the arguments, by name
-        async with aclosing(aio.drive(core, saver)) as chunks:  # a stop saves what is owed
+        core, saver, trace, shaped = self._streaming(locals())  # the arguments, by name
+        async with aclosing(self._achunks(core, saver, trace)) as chunks:  # type: ignore[type-var]  # a stop saves what is owed
             async for chunk in chunks:
                 if (out := shaped(chunk)) is not SKIP:
                     yield out
@@ -559,11 +560,11 @@ class Pregel(StateAPI):
         interrupt_before: Any,
         interrupt_after: Any,
         durability: str | None,
-    ) -> tuple[Generator[Effect, Any, None], Any, _Invocation]:
-        """``invoke``'s core and saver, and what collects its result."""
+    ) -> tuple[Generator[Effect, Any, None], Any, GraphTrace | None, _Invocation]:
+        """``invoke``'s core, saver and graph run to report, and what collects its result."""
         config = with_ambient(config)
         relay, modes, _ = relay_of(config)
-        core, saver, merged = self._begin(
+        core, saver, merged, trace = self._begin(
             input,
             config,
             modes,
@@ -579,7 +580,7 @@ class Pregel(StateAPI):
         saved_ns = str(merged["configurable"].get("checkpoint_ns", ""))
         ns = tuple(saved_ns.split(NS_SEP)) if saved_ns else ()
         collector = OutputCollector(self.plan, output_keys)
-        return core, saver, _Invocation(collector, relay, ns, _is_nested(config))
+        return core, saver, trace, _Invocation(collector, relay, ns, _is_nested(config))
 
     def invoke(
         self,
@@ -598,10 +599,10 @@ class Pregel(StateAPI):
         version = output_version("invoke", kwargs)
         if stream_mode != "values":  # the list of what stream yields
             return list(self.stream(input, config, **_as_stream(locals())))
-        core, saver, call = self._invocation(
+        core, saver, trace, call = self._invocation(
             input, config, context, output_keys, interrupt_before, interrupt_after, durability
         )
-        for mode, payload in sync_driver.drive(core, saver):
+        for mode, payload in self._chunks(core, saver, trace):
             call.add(mode, payload)
         return call.result(version, self.plan.output_class)
 
@@ -622,21 +623,27 @@ class Pregel(StateAPI):
         version = output_version("invoke", kwargs)
         if stream_mode != "values":  # the list of what astream yields
             return [c async for c in self.astream(input, config, **_as_stream(locals()))]
-        core, saver, call = self._invocation(
+        core, saver, trace, call = self._invocation(
             input, config, context, output_keys, interrupt_before, interrupt_after, durability
         )
-        async for mode, payload in aio.drive(core, saver):
+        async for mode, payload in self._achunks(core, saver, trace):
             call.add(mode, payload)
         return call.result(version, self.plan.output_class)
 
     def stream_events(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """Not supported yet (nor ``version="v3"`` transformers): raises
-        ``UnsupportedParameterError``. Use ``stream(..., version="v2")``."""
+        ``UnsupportedParameterError``. Use ``astream_events(..., version="v2")`` (the Runnable
+        base's) or ``stream(..., version="v2")``."""
         raise UnsupportedParameterError("stream_events", "version", kwargs.get("version", "v2"))
 
-    def astream_events(self, input: Any, config: RunnableConfig | None = None, **kw: Any) -> Any:
-        """Not supported yet: raises ``UnsupportedParameterError`` (see ``stream_events``)."""
-        raise UnsupportedParameterError("astream_events", "version", kw.get("version", "v2"))
+    def astream_events(  # type: ignore[override]
+        self, input: Any, config: RunnableConfig | None = None, *, version: Any = "v2", **kw: Any
+    ) -> AsyncIterator[Any]:
+        """LangChain's callback events (``version="v1"`` or ``"v2"``, the Runnable base's, over the
+        graph's run tree); LangGraph 1.2's ``"v3"`` raises ``UnsupportedParameterError``."""
+        if version not in ("v1", "v2"):
+            raise UnsupportedParameterError("astream_events", "version", version)
+        return super().astream_events(input, config, version=version, **kw)  # type: ignore[no-any-return]
 
     def batch(
         self,

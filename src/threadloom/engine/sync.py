@@ -22,6 +22,7 @@ from langchain_core.runnables.config import var_child_runnable_config
 
 from threadloom.engine import _drive_sync, caching
 from threadloom.engine._drive_sync import result_of, saver_call
+from threadloom.engine.callbacks import end_node, fail_node, start_node
 from threadloom.engine.core import Task
 from threadloom.engine.effects import STEP_TIMED_OUT, Effect, PutWrites, StartTasks
 from threadloom.engine.scratch import task_context
@@ -65,13 +66,18 @@ def run_task(task: Task, runner: TaskRunner) -> None:
     while True:
         attempt += 1
         pad = runner.prepare(task, attempt, first)
+        node_run = start_node(task, pad) if runner.traced else None
         token = var_child_runnable_config.set(pad.config)
         try:
             with task_context(pad):
                 output = task.node.func(task.input, **runner.kwargs(task, pad))
                 runner.succeed(task, pad, output)
+            if node_run is not None:
+                end_node(node_run, output)
             break
         except BaseException as exc:
+            if node_run is not None:
+                fail_node(node_run, exc)
             delay = runner.failed(task, pad, exc, attempt)
             if delay is None:
                 return

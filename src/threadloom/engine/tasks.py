@@ -58,6 +58,8 @@ class TaskRunner:
     """The graph's node cache, if any (``engine/caching.py``)."""
     cache_policy: Any = None
     """The graph's default ``CachePolicy``, if any."""
+    traced: bool = False
+    """The run reports to callbacks: each task attempt is a run below the graph's."""
     _call_site: Any = None
 
     def new_step(self, checkpoint_id: str, make_call_site: Callable[[], Any]) -> None:

@@ -11,7 +11,7 @@ import functools
 import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar, get_type_hints
+from typing import Any, Generic, TypeVar, get_args, get_origin, get_type_hints
 
 from threadloom.cache.base import BaseCache
 from threadloom.constants import END, PREVIOUS, START, TASKS
@@ -204,7 +204,7 @@ class entrypoint(Generic[R]):
             output_channels=END,
             stream_channels=END,
             trigger_to_nodes={START: (name,)},
-            name=name,
+            name="LangGraph",  # as LangGraph names an entrypoint (its node keeps the name)
             is_functional=True,
             store=self.store,
             checkpointer=self.checkpointer,
@@ -215,5 +215,19 @@ class entrypoint(Generic[R]):
             cache_policy=self.cache_policy,
         )
         graph = Pregel(plan, injections={name: injections_for(func)})
+        first = next(
+            iter(inspect.signature(func).parameters), None
+        )  # the input's type, for schemas
+        graph.io_types = (hints.get(first, Any) if first else Any, _returned(hints))
         functools.update_wrapper(graph, func)  # type: ignore[arg-type]
         return graph
+
+
+def _returned(hints: dict[str, Any]) -> Any:
+    """An entrypoint's output type: its return annotation, the value's of ``final[value, save]``."""
+    returned = hints.get("return", Any)
+    if returned is entrypoint.final:
+        return Any
+    if get_origin(returned) is entrypoint.final:
+        return get_args(returned)[0]
+    return returned

@@ -16,6 +16,7 @@ from langchain_core.runnables import Runnable
 from threadloom.constants import END, START, TASKS
 from threadloom.engine._checks import reject_langgraph
 from threadloom.engine.caching import node_cache_spec
+from threadloom.engine.callbacks import subgraph_callbacks
 from threadloom.engine.channels import (
     Channel,
     EphemeralValue,
@@ -335,7 +336,7 @@ def _subgraph_config(config: Any) -> Any:
     """The parent task's config, minus what belongs to the task itself (its step metadata)."""
     if not config:
         return None
-    return {"configurable": dict(config.get("configurable", {}))}
+    return {"configurable": dict(config.get("configurable", {})), **subgraph_callbacks(config)}
 
 
 def _collect_command(

@@ -1,0 +1,428 @@
+"""The callback run tree: the graph run as the root, each task as a child run, models below them.
+
+When a run's config carries LangChain callbacks (a handler, LangSmith's or Langfuse's tracer,
+``astream_events``' own handler), the graph run is reported as a chain run named after the graph,
+each task (a node, a ``Send`` target or a functional ``@task`` call) as a chain run below it, with
+LangGraph's tags (``graph:step:N``) and metadata (``langgraph_node``, ``langgraph_step``,
+``langgraph_triggers``, ``langgraph_path``, ``langgraph_checkpoint_ns``, ``thread_id``...). A
+node's code runs with a config whose callbacks are its own run's children (tag ``seq:step:1``), so
+chat models, tools and subgraphs it calls nest under it.
+
+A run without callbacks builds nothing here: the drivers test one flag per task.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing, closing
+from dataclasses import dataclass
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManager, BaseCallbackManager, CallbackManager
+from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import var_child_runnable_config
+from langchain_core.tracers._streaming import _StreamingCallbackHandler
+from langchain_core.utils.env import env_var_is_set
+
+from threadloom.callbacks import (
+    GraphCallbackHandler,
+    GraphInterruptEvent,
+    GraphLifecycleStatus,
+    GraphResumeEvent,
+    _GraphCallbackManager,
+)
+from threadloom.constants import CONFIG_KEY_RESUME_BOX, NS_SEP, PUSH
+from threadloom.engine.calls import CallOf
+from threadloom.engine.core import Task, read_channels
+from threadloom.engine.scratch import TaskScratchpad
+
+__all__ = [
+    "GraphTrace",
+    "NodeRun",
+    "aend_node",
+    "afail_node",
+    "astart_node",
+    "end_node",
+    "fail_node",
+    "graph_trace",
+    "start_node",
+    "traced_achunks",
+    "traced_chunks",
+]
+
+_TO_METADATA = (
+    "thread_id",
+    "checkpoint_id",
+    "checkpoint_ns",
+    "task_id",
+    "run_id",
+    "assistant_id",
+    "graph_id",
+)
+"""Configurable keys a graph run shows in its metadata (as LangGraph does), when set."""
+
+_CONSUMED = ("run_name", "run_id")
+"""Config keys that name the graph's own run, not the runs below it."""
+
+
+@dataclass(slots=True)
+class GraphTrace:
+    """A graph run to report to the config's callbacks (made by ``graph_trace``)."""
+
+    config: dict[str, Any]
+    """The run's config: once the run is started, its callbacks are the run's children."""
+    manager_config: RunnableConfig
+    """What the root run is configured from (the caller's callbacks, tags and metadata)."""
+    name: str
+    input: Any
+    output_keys: Any
+    nested: bool
+    """Run by a parent graph's task: its interrupts pause the parent, which reports them."""
+    run: Any = None
+    """The ``Run``, once loaded (its output, status and interrupts are read from it)."""
+    run_manager: Any = None
+    """The graph run's callback manager, once started."""
+
+    def _start_args(self) -> dict[str, Any]:
+        name = self.manager_config.get("run_name") or self.name
+        return {"serialized": None, "inputs": self.input, "name": name,
+                "run_id": self.manager_config.get("run_id")}  # fmt: skip
+
+    def _enter(self, run_manager: Any) -> Any:
+        self.config["callbacks"] = run_manager.get_child()
+        self.run_manager = run_manager
+        return run_manager
+
+    def output(self) -> Any:
+        """The graph's output as the run ends (what ``invoke`` would return, interrupts aside)."""
+        if self.run is None:
+            return None
+        return read_channels(self.run.channels, self.output_keys)
+
+    def _lifecycle(self) -> _GraphCallbackManager | None:
+        handlers = [h for h in self.run_manager.handlers if isinstance(h, GraphCallbackHandler)]
+        return _GraphCallbackManager(handlers, run_id=self.run_manager.run_id) if handlers else None
+
+    def _ns(self) -> tuple[str, ...]:
+        ns = str(self.config["configurable"].get("checkpoint_ns", ""))
+        return tuple(ns.split(NS_SEP)) if ns else ()
+
+    def started(self, run: Any) -> None:
+        """The run is loaded: a run that continues its thread is reported as resumed."""
+        self.run = run
+        if run.resumed and (lifecycle := self._lifecycle()) is not None:
+            event = GraphResumeEvent(lifecycle.run_id, "pending", run.checkpoint["id"], self._ns())
+            lifecycle.on_resume(event)
+
+    def paused(self) -> tuple[_GraphCallbackManager, GraphInterruptEvent] | None:
+        """The interrupt event to report as the run ends, and to whom (None: nothing to)."""
+        run = self.run
+        if run is None or self.nested or run.status not in _PAUSED:
+            return None
+        lifecycle = self._lifecycle()
+        if lifecycle is None:
+            return None
+        status = _PAUSED[run.status]
+        event = GraphInterruptEvent(
+            lifecycle.run_id, status, run.checkpoint["id"], self._ns(), tuple(run.interrupts)
+        )
+        return lifecycle, event
+
+
+_PAUSED: dict[str, GraphLifecycleStatus] = {
+    "interrupted": "pending",
+    "interrupt_before": "interrupt_before",
+    "interrupt_after": "interrupt_after",
+}
+"""A paused run's status, as the lifecycle events name it."""
+
+
+def _traced_by_environment() -> bool:
+    """Whether runs are traced without callbacks in the config: LangSmith tracing switched on
+    (``LANGSMITH_TRACING``, ``tracing_context(enabled=True)``, ``tracing_v2_enabled()``),
+    ``set_debug(True)``, or a configure hook of an integration that is set."""
+    from langchain_core.globals import get_debug
+    from langsmith import utils as ls_utils
+
+    if ls_utils.tracing_is_enabled() or get_debug():
+        return True
+    context = sys.modules.get("langchain_core.tracers.context")
+    if context is None:  # never imported: none of its switches can be set
+        return False
+    if context.tracing_v2_callback_var.get() is not None:
+        return True
+    return any(
+        var.get() is not None or (env_var is not None and env_var_is_set(env_var))
+        for var, _, _, env_var in context._configure_hooks
+    )
+
+
+def graph_trace(config: Any, name: str, input: Any, output_keys: Any) -> GraphTrace | None:
+    """The graph run to report, or None when nothing follows runs (no callbacks in the config
+    or in the enclosing run, no tracing switched on: nothing to do)."""
+    if not config.get("callbacks"):
+        ambient = var_child_runnable_config.get()  # a graph invoked inside a traced node
+        inherited = subgraph_callbacks(ambient).get("callbacks") if ambient else None
+        if inherited is not None:
+            config["callbacks"] = inherited
+        elif not _traced_by_environment():
+            return None
+    metadata = dict(config.get("metadata") or {})
+    configurable = config.get("configurable") or {}
+    for key in _TO_METADATA:
+        if key not in metadata and configurable.get(key):
+            metadata[key] = configurable[key]
+    config["metadata"] = {
+        k: v for k, v in metadata.items() if k != "run_id"
+    }  # the tasks' too: a run below a subgraph's node keeps
+    # the subgraph's checkpoint_ns, not the one its own config would add (as in LangGraph)
+    metadata.setdefault("ls_integration", "langgraph")
+    manager_config: RunnableConfig = {**config, "metadata": metadata}  # type: ignore[typeddict-item]
+    for key in _CONSUMED:
+        config.pop(key, None)
+    nested = CONFIG_KEY_RESUME_BOX in configurable
+    return GraphTrace(config, manager_config, name, input, output_keys, nested)
+
+
+def _configure(config: RunnableConfig, manager_class: Any) -> Any:
+    return manager_class.configure(
+        inheritable_callbacks=config.get("callbacks"),
+        inheritable_tags=config.get("tags"),
+        inheritable_metadata=config.get("metadata"),
+    )
+
+
+def traced_chunks(chunks: Iterator[Any], trace: GraphTrace) -> Iterator[Any]:
+    """``chunks`` (a sync driver's) reported as the graph run: start, end or error."""
+    run = trace._enter(_configure(trace.manager_config, CallbackManager).on_chain_start(
+        **trace._start_args()))  # fmt: skip
+    with closing(chunks):  # type: ignore[type-var]
+        try:
+            yield from chunks
+        except BaseException as exc:
+            run.on_chain_error(exc)
+            raise
+    if (paused := trace.paused()) is not None:
+        paused[0].on_interrupt(paused[1])
+    run.on_chain_end(trace.output())
+
+
+async def traced_achunks(chunks: AsyncIterator[Any], trace: GraphTrace) -> AsyncIterator[Any]:
+    """``chunks`` (the async driver's) reported as the graph run: start, end or error."""
+    manager = _configure(trace.manager_config, AsyncCallbackManager)
+    run = trace._enter(await manager.on_chain_start(**trace._start_args()))
+    async with aclosing(chunks):  # type: ignore[type-var]
+        try:
+            async for chunk in chunks:
+                yield chunk
+        except BaseException as exc:
+            await run.on_chain_error(exc)
+            raise
+    if (paused := trace.paused()) is not None:
+        await paused[0].aon_interrupt(paused[1])
+    await run.on_chain_end(trace.output())
+
+
+# --- task runs -----------------------------------------------------------------------------------
+# Task runs are built straight from the managers above them: ``CallbackManager.configure`` (which
+# also looks for tracers in the environment, already done for the graph run) cost more per step
+# than the rest of the engine.
+
+
+def _is_call(task: Task) -> bool:
+    """A functional ``@task`` call (its path ends with its call index and ``True``)."""
+    return len(task.path) > 2 and task.path[0] == PUSH
+
+
+def _node_manager(task: Task, pad: TaskScratchpad, manager_class: Any) -> Any:
+    """The manager that starts the task's run: below the graph run (tagged with the step), or,
+    for a ``@task`` call, below the run of the code that called it."""
+    parent: Any = pad.config["callbacks"]  # a manager: the run is traced
+    metadata: dict[str, Any] = {
+        **parent.inheritable_metadata,
+        **pad.config.get("metadata", {}),
+        **task.node.metadata,  # add_node(..., metadata=...)
+    }
+    if _is_call(task):
+        ns = metadata.get("langgraph_checkpoint_ns", "")
+        metadata.update(
+            langgraph_node=task.name,
+            langgraph_triggers=task.triggers,
+            langgraph_path=task.path,
+            langgraph_checkpoint_ns=f"{ns}{NS_SEP}{task.name}:{task.id}" if ns else task.id,
+        )
+        tags = list(parent.tags)
+    else:
+        tags = [f"graph:step:{metadata['langgraph_step']}", *parent.inheritable_tags]
+    return manager_class(
+        handlers=list(parent.handlers),
+        inheritable_handlers=list(parent.inheritable_handlers),
+        parent_run_id=parent.parent_run_id,
+        tags=tags,
+        inheritable_tags=list(parent.inheritable_tags),
+        metadata=metadata,
+        inheritable_metadata=metadata,
+    )
+
+
+def _enter(pad: TaskScratchpad, run_manager: Any, manager_class: Any) -> Any:
+    """The node's code runs below its run: child runs get tag ``seq:step:1`` (as in LangGraph)."""
+    config: dict[str, Any] = {k: v for k, v in pad.config.items() if k not in _CONSUMED}
+    handlers, tags = run_manager.inheritable_handlers, run_manager.inheritable_tags
+    config["callbacks"] = manager_class(
+        handlers=list(handlers),
+        inheritable_handlers=list(handlers),
+        parent_run_id=run_manager.run_id,
+        tags=[*tags, "seq:step:1"],
+        inheritable_tags=list(tags),
+        metadata=run_manager.inheritable_metadata,
+        inheritable_metadata=run_manager.inheritable_metadata,
+    )
+    pad.config = config  # type: ignore[assignment]
+    return run_manager
+
+
+@dataclass(slots=True)
+class NodeRun:
+    """A task attempt's run: its callback manager, and the LangSmith context it replaced."""
+
+    manager: Any
+    langsmith_context: dict[str, Any] | None
+    """LangSmith's tracing context before the node's run became its parent, to restore."""
+
+    def restore(self) -> None:
+        if self.langsmith_context is not None:
+            from langsmith.run_helpers import _set_tracing_context
+
+            _set_tracing_context(self.langsmith_context)
+
+
+def _langsmith_parent(run_manager: Any) -> dict[str, Any] | None:
+    """Make the node's run the parent of LangSmith ``@traceable`` calls in the node's code (when a
+    LangSmith tracer follows the run); return the context to restore after."""
+    tracers = sys.modules.get("langchain_core.tracers.langchain")
+    if tracers is None:  # never imported: no LangSmith tracer can be among the handlers
+        return None
+    for handler in run_manager.handlers:
+        if isinstance(handler, tracers.LangChainTracer):
+            run = handler.run_map.get(str(run_manager.run_id))
+            if run is not None:
+                from langsmith.run_helpers import _set_tracing_context, get_tracing_context
+
+                previous = get_tracing_context()
+                _set_tracing_context({"parent": run})
+                return previous
+    return None
+
+
+def _inputs(task: Task) -> Any:
+    """What the task's run shows as its inputs: a ``@task`` call's arguments by name."""
+    call = task.node.func
+    if not isinstance(call, CallOf):
+        return task.input
+    args, kwargs = task.input
+    try:
+        return dict(inspect.signature(call.func).bind(*args, **kwargs).arguments)
+    except (TypeError, ValueError):  # no signature, or arguments it does not take
+        return task.input
+
+
+def _node_run(pad: TaskScratchpad, run_manager: Any, manager_class: Any) -> NodeRun:
+    _enter(pad, run_manager, manager_class)
+    return NodeRun(run_manager, _langsmith_parent(run_manager))
+
+
+def start_node(task: Task, pad: TaskScratchpad) -> NodeRun | None:
+    """Report the task's run as started; its code then runs with ``pad.config`` below it.
+
+    None for hidden nodes (``START`` applying the input is no run in LangGraph's tree)."""
+    if task.node.hidden:
+        return None
+    run = _node_manager(task, pad, CallbackManager).on_chain_start(
+        None, _inputs(task), name=task.name
+    )
+    return _node_run(pad, run, CallbackManager)
+
+
+async def astart_node(task: Task, pad: TaskScratchpad) -> NodeRun | None:
+    """``start_node`` for the async driver (async handlers are awaited)."""
+    if task.node.hidden:
+        return None
+    manager = _node_manager(task, pad, AsyncCallbackManager)
+    return _node_run(pad, await manager.on_chain_start(None, _inputs(task), name=task.name),
+                     AsyncCallbackManager)  # fmt: skip
+
+
+_TAPS: dict[type, bool] = {}
+"""Per handler class: does it stream runs' outputs (checking the protocol each time is slow)."""
+
+
+def _taps(run_manager: Any) -> list[Any]:
+    """Handlers that stream runs' outputs (``astream_events``, ``astream_log``): they show a
+    node's output as an ``on_chain_stream`` event of its run, as LangGraph's streamed nodes do."""
+    from threadloom.engine.messages import StreamMessagesHandler
+
+    found = []
+    for handler in run_manager.handlers:
+        kind = type(handler)
+        taps = _TAPS.get(kind)
+        if taps is None:
+            taps = _TAPS[kind] = isinstance(handler, _StreamingCallbackHandler) and not issubclass(
+                kind, StreamMessagesHandler
+            )
+        if taps:
+            found.append(handler)
+    return found
+
+
+def end_node(node: NodeRun, output: Any) -> None:
+    """Report the task's run as ended with the node's return value."""
+    node.restore()
+    for tap in _taps(node.manager):
+        for _ in tap.tap_output_iter(node.manager.run_id, iter((output,))):
+            pass
+    node.manager.on_chain_end(output)
+
+
+async def aend_node(node: NodeRun, output: Any) -> None:
+    """``end_node`` for the async driver."""
+    node.restore()
+    for tap in _taps(node.manager):
+        async for _ in tap.tap_output_aiter(node.manager.run_id, _one(output)):
+            pass
+    await node.manager.on_chain_end(output)
+
+
+def fail_node(node: NodeRun, error: BaseException) -> None:
+    """Report the task's run as failed (an error, or an interrupt)."""
+    node.restore()
+    node.manager.on_chain_error(error)
+
+
+async def afail_node(node: NodeRun, error: BaseException) -> None:
+    """``fail_node`` for the async driver."""
+    node.restore()
+    await node.manager.on_chain_error(error)
+
+
+async def _one(value: Any) -> AsyncIterator[Any]:
+    yield value
+
+
+def subgraph_callbacks(config: Any) -> dict[str, Any]:
+    """What a subgraph node passes on of its config's callbacks and tags: its run's children, when
+    the run is traced (so the subgraph's run nests below the node's), minus the parent's
+    ``messages`` stream handler (a subgraph streams its messages through its own)."""
+    callbacks = (config or {}).get("callbacks")
+    if not isinstance(callbacks, BaseCallbackManager):
+        return {}
+    from threadloom.engine.messages import StreamMessagesHandler
+
+    manager = callbacks.copy()
+    for handler in {id(h): h for h in [*manager.handlers, *manager.inheritable_handlers]}.values():
+        if isinstance(handler, StreamMessagesHandler):
+            manager.remove_handler(handler)
+    tags = config.get("tags")
+    return {"callbacks": manager, "tags": list(tags)} if tags else {"callbacks": manager}

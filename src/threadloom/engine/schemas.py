@@ -1,0 +1,129 @@
+"""What a compiled graph tells LangChain about its input and output, as LangGraph's does.
+
+``InputType`` / ``OutputType``, ``get_input_schema`` / ``get_output_schema`` (pydantic models, so
+``input_schema``, ``as_tool`` and LangServe-style tooling work), their JSON schemas, and
+``get_context_jsonschema``. A ``StateGraph``'s come from its input and output schemas (TypedDict,
+pydantic model or dataclass); an ``@entrypoint``'s from its function's annotations.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, TypeAdapter, create_model
+from typing_extensions import is_typeddict
+
+__all__ = ["GraphSchemas"]
+
+
+def _is_model(typ: Any) -> bool:
+    return isinstance(typ, type) and issubclass(typ, BaseModel)
+
+
+def _hints(schema: Any) -> dict[str, Any]:
+    """Key → type, without ``Annotated`` reducers and ``Required``/``NotRequired`` markers."""
+    try:
+        return typing.get_type_hints(schema)
+    except Exception:
+        return dict(getattr(schema, "__annotations__", {}))
+
+
+def _default(name: str, typ: Any, schema: Any) -> Any:
+    """A key's default in a generated model: ``...`` (required) unless the schema says otherwise."""
+    if name in getattr(schema, "__optional_keys__", ()):
+        return None
+    if dataclasses.is_dataclass(schema):
+        for field in dataclasses.fields(schema):
+            if field.name == name:
+                if field.default is not dataclasses.MISSING:
+                    return field.default
+                if field.default_factory is not dataclasses.MISSING:
+                    return field.default_factory()
+    if typing.get_origin(typ) in (typing.Union, types.UnionType) and type(None) in typing.get_args(
+        typ
+    ):
+        return None
+    return ...
+
+
+def _json_schema(typ: Any, name: str) -> dict[str, Any]:
+    if _is_model(typ):
+        return typ.model_json_schema()  # type: ignore[no-any-return]
+    if is_typeddict(typ):
+        return TypeAdapter(typ).json_schema()
+    hints = _hints(typ)
+    if not hints:  # a bare type: the graph's value as a whole
+        return create_model(name, root=(typ, None)).model_json_schema()
+    fields: dict[str, Any] = {k: (t, _default(k, t, typ)) for k, t in hints.items()}
+    return create_model(name, **fields).model_json_schema()  # type: ignore[no-any-return]
+
+
+class GraphSchemas:
+    """Mixed into ``Pregel``: the Runnable schema methods (the Runnable base does the rest)."""
+
+    io_types: tuple[Any, Any] = (Any, Any)
+    """``(input, output)`` types of a graph without a builder (an ``@entrypoint``'s)."""
+    plan: Any
+
+    if TYPE_CHECKING:
+
+        def get_name(self, suffix: str | None = None, *, name: str | None = None) -> str: ...
+
+    def _schemas(self) -> tuple[Any, Any] | None:
+        """The builder's ``(input_schema, output_schema)``, for a compiled ``StateGraph``."""
+        builder = getattr(self, "builder", None)
+        if builder is None:
+            return None
+        return builder.input_schema, builder.output_schema
+
+    @property
+    def InputType(self) -> Any:
+        """The type the graph takes: the input schema, or the entrypoint's first parameter's."""
+        schemas = self._schemas()
+        return schemas[0] if schemas is not None else self.io_types[0]
+
+    @property
+    def OutputType(self) -> Any:
+        """The entrypoint's return type; None for a ``StateGraph`` (a dict of its output keys)."""
+        return None if self._schemas() is not None else self.io_types[1]
+
+    def get_output_schema(self, config: Any = None) -> type[BaseModel]:
+        """A model of the output keys (each optional) for a ``StateGraph``, else of the output."""
+        schemas = self._schemas()
+        if schemas is None:
+            return super().get_output_schema(config)  # type: ignore[misc, no-any-return]
+        hints = _hints(schemas[1])
+        keys = self.plan.output_channels
+        fields = {k: (hints.get(k, Any), None) for k in ([keys] if isinstance(keys, str) else keys)}
+        return create_model(self.get_name("Output"), **fields)  # type: ignore[call-overload, no-any-return]
+
+    def get_input_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        """The JSON schema of the input (a TypedDict's or model's own; generated otherwise)."""
+        schemas = self._schemas()
+        if schemas is None:
+            return super().get_input_jsonschema(config)  # type: ignore[misc, no-any-return]
+        return _json_schema(schemas[0], self.get_name("Input"))
+
+    def get_output_jsonschema(self, config: Any = None) -> dict[str, Any]:
+        """The JSON schema of the output (the output schema's own; generated otherwise)."""
+        schemas = self._schemas()
+        if schemas is None:
+            return super().get_output_jsonschema(config)  # type: ignore[misc, no-any-return]
+        return _json_schema(schemas[1], self.get_name("Output"))
+
+    def get_context_jsonschema(self) -> dict[str, Any] | None:
+        """The JSON schema of the run context (``context_schema``), or None without one."""
+        schema = self.plan.context_schema
+        if schema is None:
+            return None
+        if _is_model(schema):
+            return schema.model_json_schema()  # type: ignore[no-any-return]
+        if is_typeddict(schema) or dataclasses.is_dataclass(schema):
+            return TypeAdapter(schema).json_schema()
+        raise ValueError(
+            f"context_schema {schema!r} has no JSON schema: use a pydantic model, a TypedDict "
+            "or a dataclass"
+        )
