@@ -13,6 +13,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
+from threadloom.checkpoint._saver_calls import path_args
 from threadloom.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
@@ -60,7 +61,7 @@ class InlineAsyncSaver(BaseCheckpointSaver[str]):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        self.put_writes(config, writes, task_id, task_path)
+        self.put_writes(config, writes, task_id, *path_args(self.put_writes, task_path))
 
     async def aput_step(
         self,
