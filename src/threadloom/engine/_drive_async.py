@@ -99,7 +99,7 @@ async def drive(
         await _save_owed(core, saver)
         raise
     finally:
-        workers.close()
+        await workers.close()
 
 
 async def _save_owed(core: Generator[Effect, Any, None], saver: Any) -> None:

@@ -120,6 +120,19 @@ def read_channels(channels: Mapping[str, Channel], keys: str | Sequence[str]) ->
     return {k: channels[k].get() for k in keys if channels[k].is_available()}
 
 
+METADATA_FROM_CONFIGURABLE = (
+    "thread_id",
+    "checkpoint_id",
+    "checkpoint_ns",
+    "task_id",
+    "run_id",
+    "assistant_id",
+    "graph_id",
+)
+"""Configurable keys a task's metadata gets (when set and not already there), as in LangGraph:
+chat-model callbacks, and so the ``messages`` stream, show them."""
+
+
 def task_config(
     base: RunnableConfig,
     name: str,
@@ -142,6 +155,9 @@ def task_config(
         langgraph_path=path,
         langgraph_checkpoint_ns=task_ns,
     )
+    for key in METADATA_FROM_CONFIGURABLE:  # as LangGraph's ensure_config: tracers see them
+        if key not in metadata and (value := configurable.get(key)):
+            metadata[key] = value
     config: dict[str, Any] = {**base, "configurable": configurable, "metadata": metadata}
     config["run_name"] = name
     return config  # type: ignore[return-value]

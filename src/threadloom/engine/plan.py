@@ -116,6 +116,8 @@ class Plan:
     """Per node: how ``update_state(values, as_node=node)`` values become writes."""
     output_class: Any = None
     """A pydantic or dataclass output schema: ``version="v2"`` outputs are built as it."""
+    state_class: Any = None
+    """A pydantic or dataclass state schema: ``version="v2"`` checkpoint values are built as it."""
     input_keys: frozenset[str] | None = None
     """Keys an input dict may hold (others are dropped, with a warning); None: not checked."""
     state_keys: frozenset[str] | None = None

@@ -133,6 +133,9 @@ class Pregel(StateAPI):
             for key, value in config.items():
                 if key in ("configurable", "metadata"):
                     merged[key].update(value or {})
+                elif key == "tags" and merged.get("tags"):  # .with_config(tags=) kept, as
+                    extra: Any = value or []  # LangGraph merges them
+                    merged[key] = sorted({*merged["tags"], *extra})
                 else:
                     merged[key] = value
         return merged  # type: ignore[return-value]
@@ -370,10 +373,10 @@ class Pregel(StateAPI):
         modes, multi, _ = self._modes(call["stream_mode"])
         subgraphs = call["subgraphs"]
         relay = StreamRelay(modes) if subgraphs else None
-        v2, output_class = call["kwargs"].get("version", "v1") == "v2", self.plan.output_class
+        v2, classes = call["kwargs"].get("version", "v1") == "v2", self.plan
 
         def shaped(chunk: tuple[str, Any]) -> Any:
-            return shape(chunk[0], chunk[1], modes, multi, subgraphs, v2, output_class)
+            return shape(chunk[0], chunk[1], modes, multi, subgraphs, v2, classes)
 
         core, saver = self._start(
             call["input"],

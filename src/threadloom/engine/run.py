@@ -220,7 +220,8 @@ class Run:
 
     def save(self, source: str, step: int, *, updated: Iterable[str]) -> list[Effect]:
         """Make the next checkpoint from the channels; the saver effects it is owed."""
-        self._parent_of_current = self.saves.parent_id
+        saves = self.saves  # with "exit", the history shows the start as the parent (LangGraph)
+        self._parent_of_current = saves.start_id if saves.at_exit_only else saves.parent_id
         checkpoint = next_checkpoint(
             self.checkpoint,
             self.channels,

@@ -11,6 +11,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from langchain_core.runnables import Runnable
+
 from threadloom.constants import END, START, TASKS
 from threadloom.engine._checks import reject_langgraph
 from threadloom.engine.channels import (
@@ -112,6 +114,7 @@ class Compiler:
             allowed_types=allowed,
             update_writers={name: spec.write for name, spec in nodes.items()},
             output_class=b.output_schema if self.output.kind in ("pydantic", "dataclass") else None,
+            state_class=b.state_schema if self.state.kind in ("pydantic", "dataclass") else None,
             input_keys=None if self.input.kind == "root" else frozenset(self.input.keys),
             state_keys=None if self.state.kind == "root" else frozenset(self.state_channels),
         )
@@ -285,7 +288,9 @@ def _callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tuple[I
 
         return run_subgraph, arun_subgraph, (Injection("config", False),)
     invoke = getattr(target, "invoke", None)
-    if not inspect.isfunction(target) and not inspect.ismethod(target) and callable(invoke):
+    # a Runnable, or an object that only has .invoke; any other callable is called (as in
+    # LangGraph: a unittest.mock.Mock node is called, not its auto-made .invoke)
+    if isinstance(target, Runnable) or (not callable(target) and callable(invoke)):
         runnable = target
 
         def run_runnable(value: Any, config: Any = None) -> Any:
@@ -318,7 +323,10 @@ def _subgraph_config(config: Any) -> Any:
     """The parent task's config, minus what belongs to the task itself (its step metadata)."""
     if not config:
         return None
-    return {"configurable": dict(config.get("configurable", {}))}
+    child: dict[str, Any] = {"configurable": dict(config.get("configurable", {}))}
+    if config.get("tags"):  # the caller's tags reach nodes at every depth, as in LangGraph
+        child["tags"] = list(config["tags"])
+    return child
 
 
 def _collect_command(
