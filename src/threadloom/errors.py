@@ -13,7 +13,15 @@ from collections.abc import Sequence
 from enum import Enum
 from typing import Any
 
-from langchain_core.tools import ToolException
+
+def __getattr__(name: str) -> Any:
+    # ToolInvocationError's base class imports langchain-core's tracers (seconds): load on use.
+    if name == "ToolInvocationError":
+        from threadloom.prebuilt._tool_errors import ToolInvocationError
+
+        return ToolInvocationError
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CheckpointConflictError",
@@ -203,7 +211,7 @@ class LangGraphObjectError(TypeError):
     the threadloom import to use instead (``None`` when threadloom has no counterpart)."""
 
     def __init__(
-        self, where: str, qualname: str, replacement: str | None, *, lead: str = ""
+        self, where: str, qualname: str, replacement: str | None, *, lead: str = "", also: str = ""
     ) -> None:
         self.where, self.qualname, self.replacement = where, qualname, replacement
         fix = (
@@ -215,7 +223,7 @@ class LangGraphObjectError(TypeError):
         super().__init__(
             f"{lead}{where[:1].upper()}{where[1:]} is LangGraph's {qualname}, which threadloom "
             "cannot use: LangGraph's "
-            f"objects only work inside LangGraph. {fix}."
+            f"objects only work inside LangGraph. {fix}.{also}"
         )
 
 
@@ -349,29 +357,14 @@ class LangGraphDatabaseError(StorageError):
         super().__init__(
             f"{path!r} holds a LangGraph {kind} (tables {', '.join(self.tables)}), not a "
             f"threadloom one. threadloom keeps its own tables and does not read or change "
-            f"LangGraph's: open a new file for threadloom (see {docs} for moving the data "
-            "over; a migration tool will come in a later release)."
+            f"LangGraph's: open a new file for threadloom, and copy the data over with "
+            f"`threadloom migrate {path} --db NEW_FILE{' --store' if kind == 'store' else ''}` "
+            f"(see {docs} and "
+            "docs/coming-from-langgraph.md)."
         )
 
 
 __all__ += ["LangGraphDatabaseError"]
-
-
-class ToolInvocationError(ToolException):
-    """A tool call's arguments did not validate against the tool's schema (``ToolNode``).
-
-    By default ``ToolNode`` turns it into an error ``ToolMessage`` so the model can retry with
-    fixed arguments; with ``handle_tool_errors=False`` it is raised.
-    """
-
-    def __init__(
-        self, tool_name: str, source: Exception, tool_kwargs: dict[str, Any], detail: str
-    ) -> None:
-        self.tool_name, self.source, self.tool_kwargs = tool_name, source, tool_kwargs
-        super().__init__(
-            f"Error invoking tool {tool_name!r} with kwargs {tool_kwargs!r} with error:\n"
-            f" {detail}\n Please fix the error and try again."
-        )
 
 
 class ToolCallCommandError(ValueError):
@@ -405,7 +398,7 @@ class InvalidChatHistoryError(ValueError):
         )
 
 
-__all__ += ["InvalidChatHistoryError", "ToolCallCommandError", "ToolInvocationError"]
+__all__ += ["InvalidChatHistoryError", "ToolCallCommandError", "ToolInvocationError"]  # noqa: F822 (lazy)
 
 
 class UnsupportedParameterError(NotImplementedError):
@@ -556,3 +549,67 @@ __all__ += [
     "ModelUnavailableError",
     "NotFoundError",
 ]
+
+
+class LangGraphValueError(ValueError):
+    """A value crossing between LangGraph and threadloom (``threadloom.interop.langgraph``) has
+    no counterpart on the other side; ``where`` names it, ``value`` is the value."""
+
+    def __init__(self, where: str, value: Any, rule: str, fix: str) -> None:
+        self.where, self.value, self.rule, self.fix = where, value, rule, fix
+        super().__init__(f"{where} = {shown_value(value)} cannot cross over: {rule}. Fix: {fix}.")
+
+
+class LangGraphNotInstalledError(ImportError):
+    """``threadloom.interop.langgraph`` was imported without LangGraph installed."""
+
+    def __init__(self, missing: str) -> None:
+        self.missing = missing
+        super().__init__(
+            f"threadloom.interop.langgraph needs the package {missing!r}, which is not "
+            "installed. Install the extra: pip install 'threadloom[langgraph]'.",
+            name=missing,
+        )
+
+
+__all__ += ["LangGraphNotInstalledError", "LangGraphValueError"]
+
+
+class LangGraphSourceError(StorageError):
+    """The database given to a migration from LangGraph cannot be read as one (``threadloom
+    migrate``, ``migrate_checkpoints``, ``migrate_store``); nothing was changed."""
+
+    def __init__(self, source: str, problem: str, fix: str) -> None:
+        self.source, self.problem = source, problem
+        super().__init__(f"Cannot migrate from {source!r}: {problem}. {fix}")
+
+
+class MigrationMismatchError(StorageError):
+    """A checkpoint copied by a migration read back different from the source; the migration
+    stopped there (run it again once the cause is fixed: what was copied is kept)."""
+
+    def __init__(self, thread_id: str, checkpoint_ns: str, checkpoint_id: str, field: str) -> None:
+        self.thread_id, self.checkpoint_ns = thread_id, checkpoint_ns
+        self.checkpoint_id, self.field = checkpoint_id, field
+        super().__init__(
+            f"checkpoint {checkpoint_id!r} of thread {thread_id!r} (namespace {checkpoint_ns!r}) "
+            f"reads back from the target with a different {field} than in the LangGraph source. "
+            "The target saver did not store it faithfully: check that its serializer accepts the "
+            "state's types (serde allow-list), then run the migration again; it resumes here."
+        )
+
+
+class UnknownSourceThreadsError(LangGraphSourceError):
+    """Threads asked of a migration are not in the LangGraph source; nothing was copied."""
+
+    def __init__(self, source: str, thread_ids: Sequence[str], known: Sequence[str]) -> None:
+        self.thread_ids = tuple(thread_ids)
+        shown = ", ".join(repr(t) for t in list(known)[:20]) + (" ..." if len(known) > 20 else "")
+        super().__init__(
+            source,
+            f"it has no thread(s) {list(thread_ids)!r}",
+            f"Its threads are: {shown or '(none)'}",
+        )
+
+
+__all__ += ["LangGraphSourceError", "MigrationMismatchError", "UnknownSourceThreadsError"]

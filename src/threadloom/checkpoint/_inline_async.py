@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any
-
-from langchain_core.runnables import RunnableConfig
+from typing import TYPE_CHECKING, Any
 
 from threadloom.checkpoint._saver_calls import path_args
 from threadloom.checkpoint.base import (
@@ -24,6 +22,9 @@ from threadloom.checkpoint.base import (
     TaskWrites,
     ThreadSizeReport,
 )
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
 
 __all__ = ["InlineAsyncSaver"]
 

@@ -150,7 +150,8 @@ def _foreign_tables(tables: set[str]) -> tuple[str, str] | None:
         return (
             f"a LangGraph database (tables {', '.join(sorted(tables & LANGGRAPH_TABLES))}), "
             "not a threadloom one; threadloom neither reads nor changes LangGraph's tables",
-            "Use a file threadloom wrote (docs/checkpoints.md says how to move data over).",
+            "Use a file threadloom wrote; copy this one's threads into it with "
+            "`threadloom migrate FILE --db NEW_FILE` (docs/coming-from-langgraph.md).",
         )
     return (
         "not a threadloom database (it has no checkpoints or store tables)",

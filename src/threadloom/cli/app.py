@@ -20,6 +20,7 @@ COMMANDS: Final[dict[str, tuple[str, str]]] = {
     "demo": ("threadloom.cli.demo", "demo"),
     "threads": ("threadloom.cli.threads", "threads"),
     "store": ("threadloom.cli.store", "store"),
+    "migrate": ("threadloom.cli.migrate", "migrate"),
 }
 """Sub-command name: (module, attribute) of its click command."""
 
@@ -28,6 +29,7 @@ SHORT_HELP: Final[dict[str, str]] = {
     "demo": "Play the memory guide on a fresh SQLite file, then show what it stored.",
     "threads": "List, show, compare, copy, export and delete threads.",
     "store": "List, search, read, write and delete items of the memory store.",
+    "migrate": "Copy a LangGraph database's threads (and store) into threadloom.",
 }
 
 

@@ -104,16 +104,23 @@ def threadloom_import(qualname: str) -> str | None:
     return None
 
 
-def reject_langgraph(value: Any, where: str, *, lead: str = "") -> None:
+def reject_langgraph(value: Any, where: str, *, lead: str = "", also: str = "") -> None:
     """Raise ``LangGraphObjectError`` when ``value`` is a LangGraph object; else do nothing."""
     qualname = langgraph_name(value)
     if qualname is not None:
-        reject_langgraph_name(qualname, where, lead)
+        reject_langgraph_name(qualname, where, lead, also)
 
 
-def reject_langgraph_name(qualname: str, where: str, lead: str = "") -> NoReturn:
+def reject_langgraph_name(qualname: str, where: str, lead: str = "", also: str = "") -> NoReturn:
     """Raise ``LangGraphObjectError`` for a LangGraph name (a class, a factory, a function)."""
-    raise LangGraphObjectError(where, qualname, threadloom_import(qualname), lead=lead)
+    raise LangGraphObjectError(where, qualname, threadloom_import(qualname), lead=lead, also=also)
+
+
+_WRAP_SAVER: Final = (
+    " Or keep the LangGraph checkpointer and wrap it: `from threadloom.interop.langgraph import "
+    "from_langgraph_saver`, then checkpointer=from_langgraph_saver(saver)"
+)
+"""The second fix for a LangGraph saver (``threadloom[langgraph]``; docs/coming-from-langgraph)."""
 
 
 _RUNTIME_MODULES: Final = frozenset({"langgraph.types", "langgraph.config", "langgraph.runtime"})
@@ -172,7 +179,8 @@ def check_backend(value: Any, argument: str, call: str) -> None:
         return
     lead = backend_lead(argument)
     where = f"the {argument} given to {call}()"
-    reject_langgraph(value, where, lead=lead)
+    also = _WRAP_SAVER + "." if argument == "checkpointer" else ""
+    reject_langgraph(value, where, lead=lead, also=also)
     factory = _context_factory(value)
     if factory is not None:
         name, factory_module, arg, is_async = factory
@@ -180,7 +188,8 @@ def check_backend(value: Any, argument: str, call: str) -> None:
             factory_module
         ):  # LangGraph's from_conn_string(...): name the class
             unopened = f"{where} (an unopened {name}(...), which also needs a `with` block)"
-            reject_langgraph_name(f"{factory_module}.{name.partition('.')[0]}", unopened, lead)
+            qualname = f"{factory_module}.{name.partition('.')[0]}"
+            reject_langgraph_name(qualname, unopened, lead, also)
         raise InvalidBackendError(argument, value, _with_fix(name, arg, is_async, argument, call))
     raise InvalidBackendError(
         argument,

@@ -20,7 +20,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from threadloom.constants import ERROR, PUSH, RESUME, RETURN
+from threadloom.constants import ERROR, NS_SEP, PUSH, RESUME, RETURN
 from threadloom.engine.core import Task
 from threadloom.engine.effects import PutWrites
 from threadloom.engine.ids import task_id, task_path_str
@@ -63,9 +63,10 @@ def _call_task(
     index = parent.call_counter
     parent.call_counter += 1
     path = (PUSH, parent_task.path, index, True)
+    graph_ns = parent_task.config["configurable"]["checkpoint_ns"].rpartition(NS_SEP)[0]
     tid = task_id(
         site.checkpoint_id,
-        "",
+        f"{graph_ns}{NS_SEP}{name}" if graph_ns else name,
         str(site.step),
         name,
         PUSH,

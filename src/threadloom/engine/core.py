@@ -193,7 +193,8 @@ def prepare_tasks(
             if node is None:
                 log.warning("Ignoring a Send to unknown node %r", packet.node)
                 continue
-            tid = task_id(cid, ns, step_str, packet.node, PUSH, str(index))
+            node_ns = f"{ns}{NS_SEP}{packet.node}" if ns else packet.node
+            tid = task_id(cid, node_ns, step_str, packet.node, PUSH, str(index))
             path = (PUSH, index)
             arg = node.push_read(packet.arg) if node.push_read else packet.arg
             tasks[tid] = _with_parent(
@@ -229,7 +230,7 @@ def prepare_tasks(
         else:
             continue
         triggers = plan.sorted_triggers[name]
-        tid = task_id(cid, ns, step_str, name, PULL, *triggers)
+        tid = task_id(cid, f"{ns}{NS_SEP}{name}" if ns else name, step_str, name, PULL, *triggers)
         pull_path: tuple[str, str] = (PULL, name)
         value = node.read(channels) if read_inputs else None
         managed_at = None

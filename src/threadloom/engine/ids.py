@@ -17,8 +17,14 @@ __all__ = ["interrupt_id", "task_id", "task_path_str"]
 
 
 def task_id(checkpoint_id: str, *parts: str) -> str:
-    """The uuid-formatted xxh3-128 of a checkpoint id and the parts that place a task in it."""
-    digest = xxh3_128_hexdigest("\x00".join((checkpoint_id, *parts)).encode())
+    """The uuid-formatted xxh3-128 of a checkpoint id's 16 bytes followed by the parts that
+    place a task in it (CONTRACT 1.6): LangGraph's ids, so a thread moved over from LangGraph
+    (``threadloom migrate``) finds its pending writes and subgraph checkpoints on resume."""
+    try:
+        head = bytes.fromhex(checkpoint_id.replace("-", ""))
+    except ValueError:  # not a uuid (a caller's own checkpoint id): hash its text
+        head = checkpoint_id.encode()
+    digest = xxh3_128_hexdigest(head + "".join(parts).encode())
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 

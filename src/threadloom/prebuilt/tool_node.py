@@ -34,7 +34,8 @@ from langchain_core.tools import BaseTool, InjectedToolArg
 from langchain_core.tools import tool as create_tool
 from pydantic import BaseModel, ValidationError
 
-from threadloom.errors import GraphBubbleUp, ToolCallCommandError, ToolInvocationError
+from threadloom.errors import GraphBubbleUp, ToolCallCommandError
+from threadloom.prebuilt._tool_errors import ToolInvocationError
 from threadloom.types import Command, Send
 
 __all__ = [

@@ -10,18 +10,17 @@ store changes anything. Stores decide where vectors live; this module never stor
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import inspect
 import math
 import struct
+import sys
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
-from langchain_core.embeddings import Embeddings
 
 from threadloom.errors import EmbeddingError
 from threadloom.store._paths import (
@@ -32,6 +31,8 @@ from threadloom.store._paths import (
 )
 
 if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
     from threadloom.store.base import IndexConfig
 
 __all__ = ["EmbeddingIndex", "Vectors", "ensure_embeddings"]
@@ -46,70 +47,33 @@ SyncEmbedFn = Callable[[list[str]], list[list[float]]]
 AsyncEmbedFn = Callable[[list[str]], Awaitable[list[list[float]]]]
 
 
-class _SyncFunctionEmbeddings(Embeddings):
-    """A plain function used as ``Embeddings``; async use runs it in a worker thread."""
-
-    def __init__(self, func: SyncEmbedFn) -> None:
-        self.func = func
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        return self.func(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.func([text])[0]
-
-    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
-        return await asyncio.to_thread(self.func, texts)
-
-    async def aembed_query(self, text: str) -> list[float]:
-        return (await asyncio.to_thread(self.func, [text]))[0]
-
-
-class _AsyncFunctionEmbeddings(Embeddings):
-    """An async function used as ``Embeddings``; only the async store methods can use it."""
-
-    def __init__(self, func: AsyncEmbedFn) -> None:
-        self.func = func
-
-    def _no_sync(self) -> NotImplementedError:
-        name = getattr(self.func, "__name__", repr(self.func))
-        return NotImplementedError(
-            f"The embedder {name} is an async function, so it can only be used through the "
-            "store's async methods (aput, asearch, abatch). Pass a sync function or a LangChain "
-            "Embeddings to use the sync methods."
-        )
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        raise self._no_sync()
-
-    def embed_query(self, text: str) -> list[float]:
-        raise self._no_sync()
-
-    async def aembed_documents(self, texts: list[str]) -> list[list[float]]:
-        return await self.func(texts)
-
-    async def aembed_query(self, text: str) -> list[float]:
-        return (await self.func([text]))[0]
-
-
 def _is_async_callable(obj: Any) -> bool:
     return inspect.iscoroutinefunction(obj) or inspect.iscoroutinefunction(
         getattr(obj, "__call__", None)  # noqa: B004 - an object whose __call__ is async
     )
 
 
+def _is_embeddings(value: Any) -> bool:
+    # A LangChain Embeddings instance exists only if its module was imported: look, don't import.
+    module = sys.modules.get("langchain_core.embeddings")
+    return module is not None and isinstance(value, module.Embeddings)
+
+
 def ensure_embeddings(embed: Any) -> Embeddings:
     """Wrap ``embed`` (Embeddings, sync/async function or ``"provider:model"``) as Embeddings."""
     if embed is None:
         raise ValueError("embed must be provided")
-    if isinstance(embed, Embeddings):
-        return embed
+    if _is_embeddings(embed):
+        return embed  # type: ignore[no-any-return]
     if isinstance(embed, str):
         return _init_from_string(embed)
+    # the wrappers subclass langchain-core's Embeddings, whose import costs seconds: load on use
+    from threadloom.store import _function_embeddings as wrap
+
     if _is_async_callable(embed):
-        return _AsyncFunctionEmbeddings(embed)
+        return wrap.AsyncFunctionEmbeddings(embed)
     if callable(embed):
-        return _SyncFunctionEmbeddings(embed)
+        return wrap.SyncFunctionEmbeddings(embed)
     raise TypeError(
         f"embed must be a LangChain Embeddings, a function (list[str]) -> list[list[float]] "
         f"(sync or async) or a 'provider:model' string, got {type(embed).__name__} {embed!r}."
@@ -241,8 +205,9 @@ class EmbeddingIndex:
 
     def _require_sync(self) -> None:
         # An async-only embedder's own NotImplementedError says what to do; don't wrap it.
-        if isinstance(self.embeddings, _AsyncFunctionEmbeddings):
-            raise self.embeddings._no_sync()
+        no_sync = getattr(self.embeddings, "no_sync", None)
+        if no_sync is not None:
+            raise no_sync()
 
     def _failed(self, exc: Exception, count: int, *, query: bool = False) -> EmbeddingError:
         what = "a search query" if query else f"{count} text(s) to store"

@@ -73,7 +73,9 @@ class PgCore(SqlCore):
             "or change LangGraph's, so the threads saved there would not be seen: point the saver "
             "at another database, or at another schema of this one (e.g. add "
             "'options=-csearch_path=threadloom' to the connection string after "
-            "'CREATE SCHEMA threadloom'). See docs/postgres.md.",
+            "'CREATE SCHEMA threadloom'). To bring the threads along, run `threadloom migrate "
+            "LANGGRAPH_DSN --dsn THREADLOOM_DSN`. See docs/postgres.md and "
+            "docs/coming-from-langgraph.md.",
         )
         raise error
 

@@ -1,0 +1,302 @@
+"""A threadloom saver as LangGraph's ``BaseCheckpointSaver``, for LangGraph's engine.
+
+``LangGraphSaver`` is a real subclass of ``langgraph.checkpoint.base.BaseCheckpointSaver``
+(LangGraph's ``compile`` checks with ``isinstance``) that forwards every call to the threadloom
+saver it wraps, method for method: a sync call to the sync method, an ``a``-call to its async
+twin. threadloom's savers already serve both (the sync ones run their async twins inline, the
+async ones run their sync methods on their loop from another thread), so the wrapper never
+chooses a thread or a loop itself. What it adds, once for both drivers:
+
+- values cross ``interop._objects`` (LangGraph's ``Send``/``Interrupt``/``Command``/``Overwrite``
+  ↔ threadloom's), and tuples become LangGraph's ``CheckpointTuple``;
+- the head check (DECISIONS 4) where LangGraph's calls allow it, kept in ``_HeadsSeen``:
+  LangGraph's ``put`` names the parent (``configurable["checkpoint_id"]``) but no head the run
+  saw. A parent this wrapper last handed out as the *latest* checkpoint of its (thread,
+  namespace) — read by ``get_tuple`` without a checkpoint id (None for an empty thread) — or
+  wrote itself, is taken as the head the writer saw; that put then carries it as the expected
+  head, and fails with ``CheckpointConflictError`` when another writer moved the head
+  meanwhile. A parent read by its id (time travel: replay, fork, ``update_state`` on a past
+  checkpoint) is a deliberate branch, and its put is not checked.
+
+Channel versions are the wrapped saver's (zero-padded strings, increasing, as LangGraph's own
+savers make them), so ``get_next_version`` forwards too.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Collection, Iterator, Sequence
+from datetime import datetime
+from typing import Any, Final
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint import base as lg
+
+from threadloom.checkpoint import base as tl
+from threadloom.interop._objects import (
+    checkpoint_to_langgraph,
+    checkpoint_to_threadloom,
+    pending_writes_to_langgraph,
+    writes_to_threadloom,
+)
+
+__all__ = ["LangGraphSaver"]
+
+_HeadKey = tuple[str, str, str | None]
+"""``(thread_id, checkpoint_ns, checkpoint_id or None)``."""
+
+_HEADS_KEPT: Final = 4096
+"""How many (thread, namespace, head) facts a wrapper remembers; the oldest are forgotten
+first (a forgotten head only means that put is not checked)."""
+
+
+class _HeadsSeen:
+    """Checkpoints this wrapper handed out as the latest of their (thread, namespace), or
+    wrote: the heads a writer that puts their child has seen (see the module docstring)."""
+
+    __slots__ = ("_keys",)
+
+    def __init__(self) -> None:
+        self._keys: OrderedDict[_HeadKey, None] = OrderedDict()
+
+    def saw(self, key: _HeadKey) -> None:
+        keys = self._keys
+        keys[key] = None
+        keys.move_to_end(key)
+        if len(keys) > _HEADS_KEPT:
+            keys.popitem(last=False)
+
+    def forget(self, key: _HeadKey) -> None:
+        self._keys.pop(key, None)
+
+    def __contains__(self, key: _HeadKey) -> bool:
+        return key in self._keys
+
+
+def _key(config: RunnableConfig) -> _HeadKey:
+    configurable = config.get("configurable", {})
+    return (
+        str(configurable.get("thread_id")),
+        configurable.get("checkpoint_ns", ""),
+        configurable.get("checkpoint_id") or None,
+    )
+
+
+def _to_langgraph_tuple(found: tl.CheckpointTuple | None) -> lg.CheckpointTuple | None:
+    if found is None:
+        return None
+    return lg.CheckpointTuple(
+        config=found.config,
+        checkpoint=checkpoint_to_langgraph(found.checkpoint),
+        metadata=found.metadata,  # type: ignore[arg-type]
+        parent_config=found.parent_config,
+        pending_writes=pending_writes_to_langgraph(found.pending_writes),
+    )
+
+
+def _strategy(strategy: str) -> tl.PruneStrategy:
+    # LangGraph types it as str; the wrapped saver checks the value and names the bad one
+    return strategy  # type: ignore[return-value]
+
+
+class LangGraphSaver(lg.BaseCheckpointSaver[str]):
+    """A threadloom saver seen by LangGraph as one of its checkpointers.
+
+    Made by ``threadloom.interop.langgraph.as_langgraph_saver``; ``saver`` is the wrapped
+    threadloom saver.
+    """
+
+    def __init__(self, saver: tl.BaseCheckpointSaver[Any]) -> None:
+        super().__init__()
+        self.saver = saver
+        self._heads = _HeadsSeen()
+
+    def __repr__(self) -> str:
+        return f"as_langgraph_saver({self.saver!r})"
+
+    # -- the core: what both drivers do before and after the wrapped call --------------------
+
+    def _read(self, config: RunnableConfig, found: tl.CheckpointTuple | None) -> Any:
+        """Note the latest checkpoint handed out (or forget a past one read by id)."""
+        key = _key(config)
+        if key[2] is None:
+            self._heads.saw((key[0], key[1], found.checkpoint["id"] if found else None))
+        else:
+            self._heads.forget(key)
+        return _to_langgraph_tuple(found)
+
+    def _put_config(self, config: RunnableConfig) -> RunnableConfig:
+        """``config`` with the expected head when its parent is a head this wrapper knows."""
+        key = _key(config)
+        if key not in self._heads:
+            return config
+        configurable = {**config.get("configurable", {}), tl.CONFIG_KEY_EXPECTED_HEAD: key[2]}
+        return {**config, "configurable": configurable}
+
+    def _wrote(self, stored: RunnableConfig) -> RunnableConfig:
+        self._heads.saw(_key(stored))
+        return stored
+
+    # -- sync --------------------------------------------------------------------------------
+
+    def get_tuple(self, config: RunnableConfig) -> lg.CheckpointTuple | None:
+        """The checkpoint ``config`` addresses (the latest without an id)."""
+        return self._read(config, self.saver.get_tuple(config))  # type: ignore[no-any-return]
+
+    def list(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> Iterator[lg.CheckpointTuple]:
+        """Checkpoints newest first (filters pushed into the wrapped saver)."""
+        for found in self.saver.list(config, filter=filter, before=before, limit=limit):
+            yield _to_langgraph_tuple(found)  # type: ignore[misc]
+
+    def put(
+        self,
+        config: RunnableConfig,
+        checkpoint: lg.Checkpoint,
+        metadata: lg.CheckpointMetadata,
+        new_versions: lg.ChannelVersions,
+    ) -> RunnableConfig:
+        """Store ``checkpoint`` as a child of ``config``'s checkpoint (head-checked, see above)."""
+        stored = self.saver.put(
+            self._put_config(config),
+            checkpoint_to_threadloom(checkpoint),  # type: ignore[arg-type]
+            metadata,
+            new_versions,
+        )
+        return self._wrote(stored)
+
+    def put_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Store a task's writes against ``config``'s checkpoint."""
+        self.saver.put_writes(config, writes_to_threadloom(writes), task_id, task_path)
+
+    def delete_thread(self, thread_id: str) -> None:
+        """Delete a thread in every namespace."""
+        self.saver.delete_thread(thread_id)
+
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Delete the checkpoints (and writes) of these runs."""
+        self.saver.delete_for_runs(run_ids)
+
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Copy a thread, keeping checkpoint ids."""
+        self.saver.copy_thread(source_thread_id, target_thread_id)
+
+    def prune(
+        self,
+        thread_ids: Sequence[str],
+        *,
+        strategy: str = "keep_latest",
+        keep_last: int | None = None,
+        before: datetime | None = None,
+    ) -> None:
+        """LangGraph's ``prune`` plus threadloom's ``keep_last`` and ``before``."""
+        self.saver.prune(
+            thread_ids, strategy=_strategy(strategy), keep_last=keep_last, before=before
+        )
+
+    def thread_size_report(self, thread_id: str) -> tl.ThreadSizeReport:
+        """threadloom's counts and stored bytes of one thread."""
+        return self.saver.thread_size_report(thread_id)
+
+    # -- async -------------------------------------------------------------------------------
+
+    async def aget_tuple(self, config: RunnableConfig) -> lg.CheckpointTuple | None:
+        """Async ``get_tuple``."""
+        return self._read(config, await self.saver.aget_tuple(config))  # type: ignore[no-any-return]
+
+    async def alist(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[lg.CheckpointTuple]:
+        """Async ``list``."""
+        async for found in self.saver.alist(config, filter=filter, before=before, limit=limit):
+            yield _to_langgraph_tuple(found)  # type: ignore[misc]
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: lg.Checkpoint,
+        metadata: lg.CheckpointMetadata,
+        new_versions: lg.ChannelVersions,
+    ) -> RunnableConfig:
+        """Async ``put``."""
+        stored = await self.saver.aput(
+            self._put_config(config),
+            checkpoint_to_threadloom(checkpoint),  # type: ignore[arg-type]
+            metadata,
+            new_versions,
+        )
+        return self._wrote(stored)
+
+    async def aput_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Async ``put_writes``."""
+        await self.saver.aput_writes(config, writes_to_threadloom(writes), task_id, task_path)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        """Async ``delete_thread``."""
+        await self.saver.adelete_thread(thread_id)
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Async ``delete_for_runs``."""
+        await self.saver.adelete_for_runs(run_ids)
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Async ``copy_thread``."""
+        await self.saver.acopy_thread(source_thread_id, target_thread_id)
+
+    async def aprune(
+        self,
+        thread_ids: Sequence[str],
+        *,
+        strategy: str = "keep_latest",
+        keep_last: int | None = None,
+        before: datetime | None = None,
+    ) -> None:
+        """Async ``prune``."""
+        await self.saver.aprune(
+            thread_ids, strategy=_strategy(strategy), keep_last=keep_last, before=before
+        )
+
+    async def athread_size_report(self, thread_id: str) -> tl.ThreadSizeReport:
+        """Async ``thread_size_report``."""
+        return await self.saver.athread_size_report(thread_id)
+
+    # -- versions and serializer -------------------------------------------------------------
+
+    def get_next_version(self, current: str | None, channel: None = None) -> str:
+        """The wrapped saver's next version (zero-padded strings that sort as numbers)."""
+        return self.saver.get_next_version(current, None)  # type: ignore[no-any-return]
+
+    def with_allowlist(self, extra_allowlist: Collection[tuple[str, ...]]) -> LangGraphSaver:
+        """A clone whose wrapped saver also rebuilds ``extra_allowlist`` (``(module, name)``
+        pairs: LangGraph's compile passes its state types when strict msgpack is on)."""
+        pairs = [key for key in extra_allowlist if len(key) == 2]
+        widened = self.saver.with_allowlist(pairs)
+        if widened is self.saver:
+            return self
+        clone = copy.copy(self)
+        clone.saver = widened
+        return clone

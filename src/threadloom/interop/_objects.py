@@ -1,0 +1,218 @@
+"""The one conversion of values between LangGraph and threadloom.
+
+LangGraph's engine puts its own records into checkpoints and pending writes: ``Send`` in the
+``__pregel_tasks`` channel, ``Interrupt`` in ``__interrupt__`` writes, ``Command`` and
+``Overwrite`` in task writes and resume values. threadloom's serializer stores threadloom's
+records of the same names, so values crossing the bridge are converted here, both ways:
+
+- ``to_threadloom(value)`` / ``to_langgraph(value)`` convert the records of the table below,
+  recursively inside ``dict``, ``list``, ``tuple``, ``set`` and ``frozenset`` (exact types only:
+  a subclass such as a named tuple, a pydantic model or a message is a leaf, passed unchanged).
+- A value with nothing to convert comes back as the very same object: no copy is made, so a
+  500-message list costs one pass of type lookups, and threadloom's delta check still sees the
+  caller's objects.
+- LangChain messages are the same classes on both sides and are never touched.
+- ``checkpoint_to_*``, ``writes_to_*`` and ``pending_writes_to_*`` apply the conversion to the
+  parts of LangGraph's and threadloom's checkpoint shapes that hold values; both ``Checkpoint``
+  TypedDicts have the same keys (``pending_sends`` is legacy on both sides). Channel values a
+  saver decodes lazily (``LazyDict``) stay lazy: they are converted when first read.
+
+Anything else LangGraph-made (or user-made) is left as it is: threadloom's strict serializer then
+refuses what it cannot store, with its own error naming the path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import timedelta
+from typing import Any, Final, TypeVar
+
+from langgraph import types as lg
+
+from threadloom import types as tl
+from threadloom.checkpoint._lazy import LazyDict
+from threadloom.errors import LangGraphValueError
+
+__all__ = [
+    "checkpoint_to_langgraph",
+    "checkpoint_to_threadloom",
+    "pending_writes_to_langgraph",
+    "to_langgraph",
+    "to_threadloom",
+    "writes_to_threadloom",
+]
+
+C = TypeVar("C", bound=Mapping[str, Any])
+
+Convert = Callable[[Any], Any]
+
+
+def _map_containers(value: Any, records: Mapping[type, Callable[[Any, Convert], Any]]) -> Any:
+    """``value`` with every record of ``records`` converted; the same object when none is found."""
+    cls = type(value)
+    record = records.get(cls)
+    if record is not None:
+        return record(value, lambda inner: _map_containers(inner, records))
+    if cls is dict:
+        changed: dict[Any, Any] | None = None
+        for key, item in value.items():
+            new = _map_containers(item, records)
+            if new is not item:
+                if changed is None:
+                    changed = dict(value)
+                changed[key] = new
+        return value if changed is None else changed
+    if cls is list or cls is tuple or cls is set or cls is frozenset:
+        items = [_map_containers(item, records) for item in value]
+        if all(new is old for new, old in zip(items, value, strict=True)):
+            return value
+        return items if cls is list else cls(items)
+    return value
+
+
+# -- LangGraph → threadloom -----------------------------------------------------------------------
+
+
+def _timeout_seconds(timeout: Any) -> float | None:
+    """A LangGraph ``Send`` timeout as threadloom's (seconds, or None)."""
+    if timeout is None or isinstance(timeout, int | float):
+        return timeout
+    if isinstance(timeout, timedelta):
+        return timeout.total_seconds()
+    run, idle = getattr(timeout, "run_timeout", None), getattr(timeout, "idle_timeout", None)
+    if idle is None and getattr(timeout, "refresh_on", "auto") == "auto":
+        return _timeout_seconds(run)
+    raise LangGraphValueError(
+        "Send.timeout",
+        timeout,
+        "threadloom's Send keeps a run timeout in seconds only (no idle timeout or refresh rule)",
+        "give the Send a plain run timeout (Send(node, arg, timeout=seconds)) or none",
+    )
+
+
+def _send_to_tl(send: lg.Send, convert: Convert) -> tl.Send:
+    return tl.Send(send.node, convert(send.arg), timeout=_timeout_seconds(send.timeout))
+
+
+def _interrupt_to_tl(interrupt: lg.Interrupt[Any], convert: Convert) -> tl.Interrupt:
+    return tl.Interrupt(
+        value=convert(interrupt.value),
+        id=interrupt.id,
+        response_schema=interrupt.response_schema,
+    )
+
+
+def _command_to_tl(command: lg.Command[Any], convert: Convert) -> tl.Command[Any]:
+    return tl.Command(
+        graph=command.graph,
+        update=convert(command.update),
+        resume=convert(command.resume),
+        goto=convert(command.goto),
+    )
+
+
+def _overwrite_to_tl(overwrite: lg.Overwrite, convert: Convert) -> tl.Overwrite:
+    return tl.Overwrite(convert(overwrite.value))
+
+
+_TO_THREADLOOM: Final[Mapping[type, Callable[[Any, Convert], Any]]] = {
+    lg.Send: _send_to_tl,
+    lg.Interrupt: _interrupt_to_tl,
+    lg.Command: _command_to_tl,
+    lg.Overwrite: _overwrite_to_tl,
+}
+"""LangGraph record type → how it becomes threadloom's."""
+
+
+# -- threadloom → LangGraph -----------------------------------------------------------------------
+
+
+def _send_to_lg(send: tl.Send, convert: Convert) -> lg.Send:
+    return lg.Send(send.node, convert(send.arg), timeout=send.timeout)
+
+
+def _interrupt_to_lg(interrupt: tl.Interrupt, convert: Convert) -> lg.Interrupt[Any]:
+    return lg.Interrupt(
+        value=convert(interrupt.value),
+        id=interrupt.id,
+        response_schema=interrupt.response_schema,
+    )
+
+
+def _command_to_lg(command: tl.Command[Any], convert: Convert) -> lg.Command[Any]:
+    return lg.Command(
+        graph=command.graph,
+        update=convert(command.update),
+        resume=convert(command.resume),
+        goto=convert(command.goto),
+    )
+
+
+def _overwrite_to_lg(overwrite: tl.Overwrite, convert: Convert) -> lg.Overwrite:
+    return lg.Overwrite(convert(overwrite.value))
+
+
+_TO_LANGGRAPH: Final[Mapping[type, Callable[[Any, Convert], Any]]] = {
+    tl.Send: _send_to_lg,
+    tl.Interrupt: _interrupt_to_lg,
+    tl.Command: _command_to_lg,
+    tl.Overwrite: _overwrite_to_lg,
+}
+"""threadloom record type → how it becomes LangGraph's."""
+
+
+def to_threadloom(value: Any) -> Any:
+    """``value`` with LangGraph's ``Send``, ``Interrupt``, ``Command`` and ``Overwrite`` replaced
+    by threadloom's, at any depth of plain containers; the same object when there are none."""
+    return _map_containers(value, _TO_THREADLOOM)
+
+
+def to_langgraph(value: Any) -> Any:
+    """``value`` with threadloom's ``Send``, ``Interrupt``, ``Command`` and ``Overwrite`` replaced
+    by LangGraph's, at any depth of plain containers; the same object when there are none."""
+    return _map_containers(value, _TO_LANGGRAPH)
+
+
+# -- checkpoint shapes ----------------------------------------------------------------------------
+
+
+def _checkpoint_values(checkpoint: C, convert: Convert) -> C:
+    """A shallow copy of ``checkpoint`` with its values converted, or itself if none changed."""
+    values = checkpoint["channel_values"]
+    if type(values) is not dict and isinstance(values, LazyDict):
+        # a history read: keep the values undecoded until LangGraph looks into them
+        new_values: Any = LazyDict(lambda: convert(dict(values)))
+    else:
+        new_values = convert(values)
+    sends = checkpoint.get("pending_sends")
+    new_sends = convert(sends) if sends else sends
+    if new_values is values and new_sends is sends:
+        return checkpoint
+    copied: dict[str, Any] = {**checkpoint, "channel_values": new_values}
+    if sends is not None:
+        copied["pending_sends"] = new_sends
+    return copied  # type: ignore[return-value]
+
+
+def checkpoint_to_threadloom(checkpoint: C) -> C:
+    """A LangGraph ``Checkpoint`` as threadloom's (same keys; values converted)."""
+    return _checkpoint_values(checkpoint, to_threadloom)
+
+
+def checkpoint_to_langgraph(checkpoint: C) -> C:
+    """A threadloom ``Checkpoint`` as LangGraph's (same keys; values converted)."""
+    return _checkpoint_values(checkpoint, to_langgraph)
+
+
+def writes_to_threadloom(writes: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """A task's ``(channel, value)`` writes as given to ``put_writes``, values converted."""
+    return [(channel, to_threadloom(value)) for channel, value in writes]
+
+
+def pending_writes_to_langgraph(
+    writes: Sequence[tuple[str, str, Any]] | None,
+) -> list[tuple[str, str, Any]] | None:
+    """A checkpoint tuple's ``(task_id, channel, value)`` pending writes, values converted."""
+    if writes is None:
+        return None
+    return [(task_id, channel, to_langgraph(value)) for task_id, channel, value in writes]
