@@ -223,3 +223,32 @@ def test_exit_durability_checkpoint_events_name_the_saved_parent() -> None:
             else {"configurable": last.parent_config["configurable"]}
         )
         assert parents == {str(expected)}
+
+
+def test_a_task_update_streams_before_its_task_result() -> None:
+    from threadloom.types import interrupt
+
+    class S(TypedDict):
+        x: int
+
+    builder = StateGraph(S)
+    builder.add_node("a", lambda s: {"x": s["x"] + 1})
+    builder.add_node("b", lambda s: {"x": interrupt("q")})
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    seen = []
+    config: RunnableConfig = {"configurable": {"thread_id": "t"}}
+    for mode, data in graph.stream({"x": 1}, config, stream_mode=["updates", "tasks"]):
+        if mode == "tasks":
+            seen.append(("tasks", data["name"], "result" if "result" in data else "start"))
+        else:
+            seen.append(("updates", *data))
+    assert seen == [  # LangGraph 1.2.22's order
+        ("tasks", "a", "start"),
+        ("updates", "a"),
+        ("tasks", "a", "result"),
+        ("tasks", "b", "start"),
+        ("updates", "__interrupt__"),
+        ("tasks", "b", "result"),
+    ]

@@ -371,17 +371,20 @@ class Run:
             config = self.checkpoint_config
             effects += self.saves.task_writes(config, task.id, task.path_str, writes, last=last)
         out = self.out
-        if out.wants("task_end") and not task.node.hidden:
-            result = stream.task_result(task, self.options.stream_keys)
-            effects += out.chunks("task_end", result, self.step)
-        if task.node.hidden or task.error is not None:
+        if task.node.hidden:
             return effects
-        if task.interrupts:
+        # the update (or interrupt) first, then the task's result: LangGraph's order
+        if task.error is not None:
+            pass
+        elif task.interrupts:
             if out.wants("interrupt"):
                 values = read_channels(self.channels, self.options.stream_keys)
                 effects += out.chunks("interrupt", InterruptEvent(tuple(task.interrupts), values))
         elif out.wants("update"):
             effects += out.chunks("update", {task.name: self._task_update(task)})
+        if out.wants("task_end"):
+            result = stream.task_result(task, self.options.stream_keys)
+            effects += out.chunks("task_end", result, self.step)
         return effects
 
     def _task_update(self, task: Task) -> Any:
