@@ -252,3 +252,46 @@ def test_a_task_update_streams_before_its_task_result() -> None:
         ("updates", "__interrupt__"),
         ("tasks", "b", "result"),
     ]
+
+
+def test_a_message_a_node_returns_has_langgraph_metadata() -> None:
+    from langchain_core.messages import HumanMessage
+
+    from threadloom.graph import MessagesState
+
+    def node(state: Any) -> dict[str, Any]:
+        return {"messages": HumanMessage(content="foo")}
+
+    builder = StateGraph(MessagesState).add_node("my_node", node).add_edge(START, "my_node")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config: RunnableConfig = {"configurable": {"thread_id": "1", "run_id": "r"}}
+    [(message, metadata)] = list(graph.stream({"messages": []}, config, stream_mode="messages"))
+    assert message.content == "foo"
+    ns = metadata.pop("langgraph_checkpoint_ns")
+    assert ns.startswith("my_node:")
+    assert metadata == {  # LangGraph 1.2.22
+        "langgraph_node": "my_node",
+        "langgraph_path": ("__pregel_pull", "my_node"),
+        "langgraph_step": 1,
+        "langgraph_triggers": ("branch:to:my_node",),
+        "ls_integration": "langgraph",
+        "run_id": "r",
+        "thread_id": "1",
+    }
+
+
+def test_a_subgraph_model_call_names_the_parent_task_namespace() -> None:
+    model = GenericFakeChatModel(messages=iter([AIMessage("hi")]))
+
+    def inner(state: _Text) -> dict[str, Any]:
+        return {"x": model.invoke("hello").content}
+
+    sub = StateGraph(_Text).add_node("inner", inner).add_edge(START, "inner").compile()
+    graph = StateGraph(_Text).add_node("outer", sub).add_edge(START, "outer")
+    app = graph.compile(checkpointer=InMemorySaver())
+    config: RunnableConfig = {"configurable": {"thread_id": "1"}}
+    chunks = list(app.stream({"x": ""}, config, stream_mode="messages", subgraphs=True))
+    ns, (_message, metadata) = chunks[0]
+    assert metadata["checkpoint_ns"] == ns[0]  # the parent's task, as LangGraph 1.2.22 shows it
+    assert metadata["langgraph_checkpoint_ns"].startswith(ns[0] + "|inner:")
+    assert metadata["thread_id"] == "1"

@@ -129,8 +129,8 @@ METADATA_FROM_CONFIGURABLE = (
     "assistant_id",
     "graph_id",
 )
-"""Configurable keys a task's metadata gets (when set and not already there), as in LangGraph:
-chat-model callbacks, and so the ``messages`` stream, show them."""
+"""Configurable keys a run's metadata gets (when set and not already there), as LangGraph's
+``ensure_config`` copies them: callbacks, and so the ``messages`` stream, show them."""
 
 
 def task_config(
@@ -155,9 +155,6 @@ def task_config(
         langgraph_path=path,
         langgraph_checkpoint_ns=task_ns,
     )
-    for key in METADATA_FROM_CONFIGURABLE:  # as LangGraph's ensure_config: tracers see them
-        if key not in metadata and (value := configurable.get(key)):
-            metadata[key] = value
     config: dict[str, Any] = {**base, "configurable": configurable, "metadata": metadata}
     config["run_name"] = name
     return config  # type: ignore[return-value]

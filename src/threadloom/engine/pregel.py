@@ -30,6 +30,7 @@ from threadloom.constants import (
 )
 from threadloom.engine import _checks, aio, snapshot
 from threadloom.engine import sync as sync_driver
+from threadloom.engine.core import METADATA_FROM_CONFIGURABLE
 from threadloom.engine.effects import Effect
 from threadloom.engine.inject import Injection
 from threadloom.engine.loop import load_thread, run_loop
@@ -138,6 +139,10 @@ class Pregel(StateAPI):
                     merged[key] = sorted({*merged["tags"], *extra})
                 else:
                     merged[key] = value
+        metadata, configurable = merged["metadata"], merged["configurable"]
+        for key in METADATA_FROM_CONFIGURABLE:
+            if key not in metadata and (value := configurable.get(key)):
+                metadata[key] = value
         return merged  # type: ignore[return-value]
 
     def _effective_saver(self, configurable: dict[str, Any]) -> Any:
