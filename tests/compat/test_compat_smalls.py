@@ -59,12 +59,3 @@ def test_a_runnable_node_is_still_invoked() -> None:
     node = RunnableLambda(lambda state: {"x": state["x"] * 10})
     graph = StateGraph(_S).add_node("r", node).add_edge(START, "r").compile()
     assert graph.invoke({"x": 2}) == {"x": 20}
-
-
-def test_an_object_with_only_invoke_is_invoked() -> None:
-    class OnlyInvoke:
-        def invoke(self, state: Any, config: Any = None) -> dict[str, int]:
-            return {"x": state["x"] + 100}
-
-    graph = StateGraph(_S).add_node("o", OnlyInvoke()).add_edge(START, "o").compile()
-    assert graph.invoke({"x": 1}) == {"x": 101}

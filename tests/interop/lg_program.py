@@ -1,11 +1,11 @@
-"""A LangGraph program persisting through ``as_langgraph_saver``, one phase per process.
+"""LangGraph programs persisting through ``as_langgraph_saver``, one phase per process.
 
-Run as ``python lg_program.py BACKEND WHERE PROGRAM PHASE [--async]``; it prints one JSON line
-describing the thread after the phase. The tests run each phase in a new process, so nothing
-but the threadloom storage carries the thread from one phase to the next, and compare with the
-same phases run on LangGraph's own saver.
+Run as ``python lg_program.py BACKEND WHERE PHASE [--async]``: it runs the phase of every
+program, each on its own thread, and prints one JSON line describing the threads after it. The
+tests run each phase in a new process, so nothing but the threadloom storage carries a thread
+from one phase to the next, and compare with the same phases run on LangGraph's own saver.
 
-Programs (all interrupted in ``start`` and resumed in ``resume``):
+Programs (all interrupted in ``start`` and resumed in ``finish``):
 
 - ``graph``: a LangGraph ``StateGraph`` whose subgraph asks for approval with ``interrupt()``;
 - ``react``: ``langgraph.prebuilt.create_react_agent`` stopping before its tools;
@@ -34,7 +34,9 @@ from langgraph.types import Command, interrupt
 from threadloom.interop.langgraph import as_langgraph_saver
 from threadloom.testing import FakeToolCallingModel, ToolRule
 
-CONFIG: Any = {"configurable": {"thread_id": "t-1"}}
+
+def _config(program: str) -> Any:
+    return {"configurable": {"thread_id": program}}  # one thread per program
 
 
 class State(MessagesState):
@@ -137,25 +139,27 @@ FORK = {"messages": [HumanMessage("forked", id="h2")]}
 
 def run_phase_sync(graph: Any, program: str, phase: str) -> dict[str, Any]:
     """``start``: the first input, up to the interrupt; ``finish``: resume, then fork."""
-    graph.invoke(FIRST_INPUT[program] if phase == "start" else RESUME[program], CONFIG)
-    history = list(graph.get_state_history(CONFIG))
-    result = _describe(graph.get_state(CONFIG), history)
+    config = _config(program)
+    graph.invoke(FIRST_INPUT[program] if phase == "start" else RESUME[program], config)
+    history = list(graph.get_state_history(config))
+    result = _describe(graph.get_state(config), history)
     if phase == "finish":
         forked = graph.update_state(_first_loop_checkpoint(history).config, FORK)
         result["fork"] = _messages(graph.get_state(forked).values)
-        result["after_fork"] = len(list(graph.get_state_history(CONFIG)))
+        result["after_fork"] = len(list(graph.get_state_history(config)))
     return result
 
 
 async def run_phase_async(graph: Any, program: str, phase: str) -> dict[str, Any]:
     """``run_phase_sync`` through LangGraph's async API."""
-    await graph.ainvoke(FIRST_INPUT[program] if phase == "start" else RESUME[program], CONFIG)
-    history = [h async for h in graph.aget_state_history(CONFIG)]
-    result = _describe(await graph.aget_state(CONFIG), history)
+    config = _config(program)
+    await graph.ainvoke(FIRST_INPUT[program] if phase == "start" else RESUME[program], config)
+    history = [h async for h in graph.aget_state_history(config)]
+    result = _describe(await graph.aget_state(config), history)
     if phase == "finish":
         forked = await graph.aupdate_state(_first_loop_checkpoint(history).config, FORK)
         result["fork"] = _messages((await graph.aget_state(forked)).values)
-        result["after_fork"] = len([h async for h in graph.aget_state_history(CONFIG)])
+        result["after_fork"] = len([h async for h in graph.aget_state_history(config)])
     return result
 
 
@@ -178,14 +182,17 @@ async def _opened(backend: str, where: str, use_async: bool) -> AsyncIterator[An
             yield reference
 
 
-async def main(backend: str, where: str, program: str, phase: str, use_async: bool) -> None:
+async def main(backend: str, where: str, phase: str, use_async: bool) -> None:
+    """Run ``phase`` of every program, each on its own thread of one storage."""
+    results: dict[str, Any] = {}
     async with _opened(backend, where, use_async) as checkpointer:
-        graph = PROGRAMS[program](checkpointer)
-        if use_async:
-            result = await run_phase_async(graph, program, phase)
-        else:
-            result = await asyncio.to_thread(run_phase_sync, graph, program, phase)
-    print(json.dumps(result))
+        for program, make in PROGRAMS.items():
+            graph = make(checkpointer)
+            if use_async:
+                results[program] = await run_phase_async(graph, program, phase)
+            else:
+                results[program] = await asyncio.to_thread(run_phase_sync, graph, program, phase)
+    print(json.dumps(results))
 
 
 if __name__ == "__main__":

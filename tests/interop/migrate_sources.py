@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import operator
+from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
 
 THREADS = ("waits-ask", "waits-sub", "done", "updated")
@@ -122,3 +123,23 @@ def outcome(result: dict[str, Any]) -> Any:
     shown = dict(result)
     interrupts = shown.pop("__interrupt__", [])
     return shown, [i.value for i in interrupts]
+
+
+@dataclass
+class Order:
+    """A user's own state type: neither serializer rebuilds it unless allowed."""
+
+    id: int
+
+
+class OrderState(TypedDict):
+    order: Order
+
+
+def make_order_thread(saver: Any) -> None:
+    """One LangGraph thread whose state holds an ``Order``."""
+    graph = importlib.import_module("langgraph.graph")
+    builder = graph.StateGraph(OrderState)
+    builder.add_node("next", lambda state: {"order": Order(state["order"].id + 1)})
+    builder.add_edge(graph.START, "next")
+    builder.compile(checkpointer=saver).invoke({"order": Order(1)}, config("order"))

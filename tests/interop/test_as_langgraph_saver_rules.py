@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import pytest
+from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.base import BaseCheckpointSaver as LangGraphSaverBase
 from langgraph.graph import START, StateGraph
 from langgraph.types import Send
@@ -236,3 +237,20 @@ def test_a_chat_on_langgraph_s_engine_keeps_threadloom_s_list_deltas(tmp_path: P
     # so the thread holds about one copy of the conversation, not one per checkpoint (60)
     one_copy = sum(len(m.content) for m in messages)
     assert report.blob_bytes < 6 * one_copy
+
+
+def _extend(state: list[Any] | None, writes: Any) -> list[Any]:
+    return [*(state or []), *(item for write in writes for item in write)]
+
+
+class Items(TypedDict):
+    items: Annotated[list[Any], DeltaChannel(_extend, snapshot_frequency=1)]
+
+
+def test_langgraph_s_delta_channel_snapshot_is_refused_with_threadloom_s_error() -> None:
+    builder = StateGraph(Items)
+    builder.add_node("n", lambda state: {"items": [len(state["items"])]})
+    builder.add_edge(START, "n")
+    graph = builder.compile(checkpointer=as_langgraph_saver(InMemorySaver()))
+    with pytest.raises(UnserializableValueError, match="_DeltaSnapshot"):
+        graph.invoke({"items": ["u"]}, _config())

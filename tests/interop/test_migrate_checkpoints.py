@@ -234,3 +234,62 @@ def test_first_difference_names_what_a_copy_lost() -> None:
     assert first_difference(saved, saved._replace(pending_writes=[])) == "pending writes"
     with_writes_key = saved._replace(metadata={"step": 1, "writes": {"x": 1}})
     assert first_difference(saved, with_writes_key) is None  # legacy key, never stored
+
+
+def test_an_entrypoint_thread_resumes_without_running_its_finished_task_again(
+    tmp_path: Path,
+) -> None:
+    import importlib
+
+    calls: list[tuple[str, int]] = []
+
+    def flow(root: str, saver: Any) -> tuple[Any, Any]:
+        func = importlib.import_module(f"{root}.func")
+        types = importlib.import_module(f"{root}.types")
+
+        @func.task
+        def double(x: int) -> int:
+            calls.append((root, x))
+            return 2 * x
+
+        @func.entrypoint(checkpointer=saver)
+        def run(x: int) -> dict[str, Any]:
+            doubled = double(x).result()
+            return {"doubled": doubled, "answer": types.interrupt(f"keep {doubled}?")}
+
+        return run, types.Command
+
+    cfg = {"configurable": {"thread_id": "f"}}
+    source = tmp_path / "functional.db"
+    with LangGraphSqliteSaver.from_conn_string(str(source)) as lg_saver:
+        lg_flow, _ = flow("langgraph", lg_saver)
+        lg_flow.invoke(3, cfg)
+        lg_state = lg_flow.get_state(cfg)
+    with SqliteSaver.from_conn_string(str(tmp_path / "t.db")) as target:
+        target.setup()
+        migrate_checkpoints(source, target)
+        tl_flow, command = flow("threadloom", target)
+        state = tl_flow.get_state(cfg)
+        assert [(t.id, t.interrupts[0].id) for t in state.tasks] == [
+            (t.id, t.interrupts[0].id) for t in lg_state.tasks
+        ]
+        assert tl_flow.invoke(command(resume="yes"), cfg) == {"doubled": 6, "answer": "yes"}
+    assert calls == [("langgraph", 3)]  # the task's saved result was used, not run again
+
+
+def test_the_states_own_types_are_allowed_by_name(tmp_path: Path) -> None:
+    from migrate_sources import Order, make_order_thread
+
+    from threadloom.errors import UnserializableValueError
+
+    source = tmp_path / "orders.db"
+    with LangGraphSqliteSaver.from_conn_string(str(source)) as lg_saver:
+        make_order_thread(lg_saver)
+    with SqliteSaver.from_conn_string(str(tmp_path / "t.db")) as target:
+        target.setup()
+        with pytest.raises(UnserializableValueError, match="with_allowlist"):
+            migrate_checkpoints(source, target)
+        report = migrate_checkpoints(source, target, allowed_types=[Order])
+        assert report.copied == report.checkpoints
+        saved = target.with_allowlist([Order]).get_tuple(config("order"))
+        assert saved is not None and saved.checkpoint["channel_values"]["order"] == Order(2)

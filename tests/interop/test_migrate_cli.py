@@ -118,3 +118,19 @@ def test_help_lists_migrate_and_says_where_langgraph_is_used() -> None:
     assert "migrate" in CliRunner().invoke(cli, ["--help"]).stdout
     text = migrate("--help").stdout
     assert "read-only" in text and "LangGraph's serializer" in text
+
+
+def test_allow_names_the_states_own_types(tmp_path: Path) -> None:
+    from langgraph.checkpoint.sqlite import SqliteSaver
+    from migrate_sources import make_order_thread
+
+    source = tmp_path / "orders.db"
+    with SqliteSaver.from_conn_string(str(source)) as saver:
+        make_order_thread(saver)
+    target = str(tmp_path / "threadloom.db")
+    refused = migrate(str(source), "--db", target)
+    assert refused.exit_code == 1 and "--allow package.module:Class" in refused.stderr
+    allowed = migrate(str(source), "--db", target, "--allow", "migrate_sources:Order", "--json")
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads(allowed.stdout)["checkpoints"]["copied"] > 0
+    assert migrate(str(source), "--db", target, "--allow", "nowhere:Order").exit_code == 2

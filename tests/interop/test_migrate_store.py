@@ -4,6 +4,7 @@ stores, vectors embedded again or copied, the source unchanged, a second run cop
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,3 +134,25 @@ def test_postgres_store_items_come_over_with_their_vectors_copied(
         assert migrate_store(pg_dsn, target, reembed=False).copied == 0
     with target_store(tmp_path) as reopened:  # the same file; queries embedded by the model
         assert ranked(reopened, "cat") == expected[:3]
+
+
+def test_postgres_store_setup_warns_about_langgraph_items_beside_it(pg_dsn: str) -> None:
+    pytest.importorskip("langgraph.store.postgres")
+    from langgraph.store.postgres import PostgresStore as LangGraphPostgresStore
+
+    from threadloom.errors import LangGraphStoreWarning
+    from threadloom.store.postgres import PostgresStore
+
+    with LangGraphPostgresStore.from_conn_string(pg_dsn) as lg:
+        lg.setup()
+        lg.put(("memories",), "1", {"text": "kept by LangGraph"})
+    with PostgresStore.from_conn_string(pg_dsn) as store:
+        with pytest.warns(LangGraphStoreWarning, match=r"1 item\(s\).*threadloom migrate"):
+            store.setup()
+        report = migrate_store(pg_dsn, store)  # the same database: both stores side by side
+        assert report.copied == 1
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            store.setup()  # threadloom's store holds items now: nothing to say
+        item = store.get(("memories",), "1")
+        assert item is not None and item.value == {"text": "kept by LangGraph"}

@@ -45,6 +45,14 @@ def _target_saver(db: str | None, dsn: str | None) -> Iterator[tuple[str, Any]]:
 @click.option(
     "--thread", "threads", multiple=True, metavar="ID", help="Only this thread (repeatable)."
 )
+@click.option(
+    "--allow",
+    "allow",
+    multiple=True,
+    metavar="MODULE:CLASS",
+    help="A type of your state (dataclass, pydantic model, ...) to store and read back "
+    "(repeatable; the module is imported).",
+)
 @click.option("--store", "with_store", is_flag=True, help="Also copy LangGraph's store items.")
 @click.option(
     "--copy-vectors",
@@ -57,6 +65,7 @@ def _target_saver(db: str | None, dsn: str | None) -> Iterator[tuple[str, Any]]:
 def migrate(
     source: str,
     threads: tuple[str, ...],
+    allow: tuple[str, ...],
     with_store: bool,
     copy_vectors: bool,
     as_json: bool,
@@ -83,6 +92,7 @@ def migrate(
         LangGraphSourceError,
         MigrationMismatchError,
         NotFoundError,
+        SerializationError,
         StorageError,
         UnknownSourceThreadsError,
     )
@@ -90,7 +100,8 @@ def migrate(
 
     shown = parse_source(source).shown
     try:
-        summary = _run(source, list(threads) or None, with_store, copy_vectors, db, dsn)
+        types = [_import_type(name) for name in allow]
+        summary = _run(source, list(threads) or None, types, with_store, copy_vectors, db, dsn)
     except UnknownSourceThreadsError as exc:
         raise NotFoundError(
             "thread", ", ".join(exc.thread_ids), shown, str(exc).rpartition(". ")[2]
@@ -99,6 +110,10 @@ def migrate(
         raise DatabaseError(shown, exc.problem, "Pass the database LangGraph wrote.") from exc
     except MigrationMismatchError as exc:
         raise CliError(str(exc)) from exc
+    except SerializationError as exc:
+        raise CliError(
+            f"{exc} On the command line: --allow package.module:Class for each such type."
+        ) from exc
     except StorageError as exc:
         raise DatabaseError(db or dsn or str(default_db_path()), str(exc), "Check it.") from exc
     if as_json:
@@ -127,9 +142,26 @@ def _columns() -> tuple[Any, ...]:
     return (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
 
 
+def _import_type(name: str) -> type:
+    """``package.module:Class`` (or ``package.module.Class``) imported; a usage error if not."""
+    import importlib
+
+    module, _, attribute = name.rpartition(":") if ":" in name else name.rpartition(".")
+    try:
+        found = getattr(importlib.import_module(module), attribute) if module else None
+    except ImportError as exc:
+        raise click.BadParameter(f"cannot import {module!r}: {exc}", param_hint="--allow") from exc
+    if not isinstance(found, type):
+        raise click.BadParameter(
+            f"{name!r} is not a class; write it as package.module:Class", param_hint="--allow"
+        )
+    return found
+
+
 def _run(
     source: str,
     threads: list[str] | None,
+    types: list[type],
     with_store: bool,
     copy_vectors: bool,
     db: str | None,
@@ -152,7 +184,7 @@ def _run(
 
         summary["target"] = target
         if not with_store or "checkpointer" in holds(parse_source(source)):
-            report = migrate_checkpoints(source, saver, threads, progress=step)
+            report = migrate_checkpoints(source, saver, threads, allowed_types=types, progress=step)
             summary["checkpoints"] = report.as_dict()
         if with_store:
             from threadloom.cli._backend import open_backend

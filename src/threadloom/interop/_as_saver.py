@@ -25,6 +25,7 @@ savers make them), so ``get_next_version`` forwards too.
 from __future__ import annotations
 
 import copy
+import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Collection, Iterator, Sequence
 from datetime import datetime
@@ -55,20 +56,23 @@ class _HeadsSeen:
     """Checkpoints this wrapper handed out as the latest of their (thread, namespace), or
     wrote: the heads a writer that puts their child has seen (see the module docstring)."""
 
-    __slots__ = ("_keys",)
+    __slots__ = ("_keys", "_lock")
 
     def __init__(self) -> None:
         self._keys: OrderedDict[_HeadKey, None] = OrderedDict()
+        self._lock = threading.Lock()  # LangGraph saves from its background threads too
 
     def saw(self, key: _HeadKey) -> None:
-        keys = self._keys
-        keys[key] = None
-        keys.move_to_end(key)
-        if len(keys) > _HEADS_KEPT:
-            keys.popitem(last=False)
+        with self._lock:
+            keys = self._keys
+            keys[key] = None
+            keys.move_to_end(key)
+            if len(keys) > _HEADS_KEPT:
+                keys.popitem(last=False)
 
     def forget(self, key: _HeadKey) -> None:
-        self._keys.pop(key, None)
+        with self._lock:
+            self._keys.pop(key, None)
 
     def __contains__(self, key: _HeadKey) -> bool:
         return key in self._keys

@@ -1,10 +1,12 @@
 """threadloom's storage under LangGraph's engine (extra ``threadloom[langgraph]``).
 
 ``as_langgraph_saver(saver)`` makes any threadloom saver a LangGraph ``BaseCheckpointSaver``;
-``as_langgraph_store(store)`` makes any threadloom store a LangGraph ``BaseStore``. Swapping the
+``as_langgraph_store(store)`` makes any threadloom store a LangGraph ``BaseStore``;
+``from_langgraph_saver`` (from ``_from_langgraph``) goes the other way round. Swapping the
 storage of a LangGraph program is one line::
 
-    graph = builder.compile(checkpointer=as_langgraph_saver(SqliteSaver.from_conn_string(path)))
+    with SqliteSaver.from_conn_string(path) as saver:
+        graph = builder.compile(checkpointer=as_langgraph_saver(saver))
 
 See ``docs/interop-langgraph.md`` for what holds under LangGraph's engine and what is refused.
 """

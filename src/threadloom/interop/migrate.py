@@ -152,6 +152,7 @@ def migrate_checkpoints(
     target: BaseCheckpointSaver[Any],
     thread_ids: Sequence[str] | None = None,
     *,
+    allowed_types: Sequence[type] = (),
     progress: Callable[[MigrationStep], None] | None = None,
 ) -> CheckpointMigration:
     """Copy threads from a LangGraph checkpointer database into a threadloom saver.
@@ -159,10 +160,14 @@ def migrate_checkpoints(
     ``source`` is a LangGraph SQLite file or a PostgreSQL DSN (``postgresql://...``), read
     without being changed; ``target`` an open, set-up threadloom saver (sync methods are used).
     ``thread_ids`` picks threads (all by default; one the source lacks raises
-    ``LangGraphSourceError`` before anything is copied). ``progress`` is called after each
-    checkpoint. See the module docstring for what is kept, checked and resumed.
+    ``UnknownSourceThreadsError`` before anything is copied). ``allowed_types`` are the state's
+    own types (dataclasses, pydantic models, ...) that both serializers may rebuild, as a graph
+    allows its schema's types. ``progress`` is called after each checkpoint. See the module
+    docstring for what is kept, checked and resumed.
     """
     _check_target(target, "saver", BaseCheckpointSaver)
+    if allowed_types:
+        target = target.with_allowlist(list(allowed_types))
     from threadloom.interop._from_langgraph import from_langgraph_saver
 
     where = parse_source(source)
@@ -174,6 +179,8 @@ def migrate_checkpoints(
                 raise UnknownSourceThreadsError(where.shown, missing, sorted(counts))
             counts = {t: counts[t] for t in dict.fromkeys(thread_ids)}
         reader = from_langgraph_saver(opened.saver)
+        if allowed_types:
+            reader = reader.with_allowlist(list(allowed_types))
         total = sum(counts.values())
         copied = skipped = writes = done = 0
         for thread_id in counts:
@@ -181,9 +188,11 @@ def migrate_checkpoints(
             for ns, checkpoint_id in opened.checkpoint_ids(thread_id):
                 config = _config(thread_id, ns, checkpoint_id)
                 saved = reader.get_tuple(config)
-                if saved is None:  # deleted since it was listed: nothing to copy
-                    continue
-                written = _copy_one(saved, target, paths, thread_id, ns, checkpoint_id)
+                written = (  # None: already there (or deleted from the source since listed)
+                    None
+                    if saved is None
+                    else _copy_one(saved, target, paths, thread_id, ns, checkpoint_id)
+                )
                 copied += written is not None
                 skipped += written is None
                 writes += written or 0

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from threadloom._postgres import CopyIn, Query, Steps, migrate, require_setup
-from threadloom.errors import IndexDimensionsError, SetupRequiredError
+from threadloom.errors import IndexDimensionsError, LangGraphStoreWarning, SetupRequiredError
 from threadloom.store._batch import Embedding, MicrosClock, Prepared, prepare_batch
 from threadloom.store._filters import And, parse_filter
 from threadloom.store._ttl import deadline
@@ -62,6 +63,17 @@ __all__ = ["PgStoreCore"]
 logger = logging.getLogger("threadloom.store.postgres")
 
 
+def warn_langgraph_store() -> Steps[None]:
+    """A database with LangGraph's store and an empty threadloom store is most likely one being
+    moved over: say that LangGraph's items are not read here and how to copy them. (Both stores
+    may share a database on purpose, so this warns rather than refuses.)"""
+    ((found,),) = yield Query(sql.LANGGRAPH_STORE_BESIDE_EMPTY)
+    if found:
+        rows = yield Query(sql.LANGGRAPH_STORE_ITEMS)
+        if rows[0][0]:
+            warnings.warn(LangGraphStoreWarning(int(rows[0][0])), stacklevel=2)
+
+
 class PgStoreCore:
     """The logic of one PostgresStore: its configuration, what it learnt of the database, clock."""
 
@@ -90,6 +102,7 @@ class PgStoreCore:
     def setup(self) -> Steps[None]:
         """Apply pending migrations, then create the vector table and index the config needs."""
         yield from migrate(sql.MIGRATIONS)
+        yield from warn_langgraph_store()
         if self.spec is not None:
             if not (yield Query(sql.SELECT_EXTENSION)):
                 # no pgvector or no privilege: the driver raises MissingExtensionError

@@ -67,6 +67,14 @@ MIGRATIONS: Final = Migrations(
 """Append-only: never edit a shipped migration, add a new one."""
 
 ITEMS: Final = "threadloom_store"
+
+LANGGRAPH_STORE_BESIDE_EMPTY: Final = (
+    "SELECT to_regclass('store_migrations') IS NOT NULL AND to_regclass('store') IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM threadloom_store)"
+)
+"""Whether LangGraph's store tables are here while threadloom's store is still empty."""
+LANGGRAPH_STORE_ITEMS: Final = "SELECT count(*) FROM store"
+"""Items in LangGraph's store table (asked only once it is known to exist)."""
 VECTORS: Final = "threadloom_store_vectors"
 COUNTS: Final = "threadloom_store_vector_counts"
 
