@@ -20,7 +20,7 @@ from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
     INTERRUPT,
     Checkpoint,
-    get_serializable_checkpoint_metadata,
+    get_checkpoint_metadata,
     next_string_version,
 )
 from threadloom.checkpoint.id import uuid6
@@ -248,7 +248,7 @@ def test_plain_metadata_is_the_general_merge_or_declines(
     run_config: Any = {"metadata": run_metadata, "configurable": configurable}
     plain = plain_metadata(run_config, metadata)
     if plain is not None:
-        assert plain == get_serializable_checkpoint_metadata(run_config, metadata)  # type: ignore[arg-type]
+        assert plain == get_checkpoint_metadata(run_config, metadata)  # type: ignore[arg-type]
 
 
 def test_plain_metadata_is_a_private_copy() -> None:

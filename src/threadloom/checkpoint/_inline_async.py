@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from threadloom.checkpoint._saver_calls import path_args
 from threadloom.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
@@ -61,7 +62,7 @@ class InlineAsyncSaver(BaseCheckpointSaver[str]):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        self.put_writes(config, writes, task_id, task_path)
+        self.put_writes(config, writes, task_id, *path_args(self.put_writes, task_path))
 
     async def aput_step(
         self,

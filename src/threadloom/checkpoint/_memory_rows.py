@@ -116,7 +116,7 @@ class HeaderRow(NamedTuple):
     packed: tuple[str, bytes] | None
     """The serialized header of any other put (``live`` is None)."""
     metadata: dict[str, Any] | tuple[str, bytes]
-    """Metadata as merged by ``get_serializable_checkpoint_metadata``: a private copy when it
+    """Metadata as merged by ``get_checkpoint_metadata``: a private copy when it
     is plain (``plain_metadata``), else serialized."""
     ts: str
     """Creation time (the checkpoint's ``ts``), kept apart for pruning by date."""
@@ -166,7 +166,7 @@ def header_versions(row: HeaderRow, serde: SerializerProtocol) -> Mapping[str, A
 
 
 def plain_metadata(config: Mapping[str, Any], metadata: Mapping[str, Any]) -> dict[str, Any] | None:
-    """``get_serializable_checkpoint_metadata(config, metadata)`` as a private copy, made in one
+    """``get_checkpoint_metadata(config, metadata)`` as a private copy, made in one
     pass, when everything in it is plain: atoms (no NUL in any string) and flat dicts of atoms,
     under ASCII string keys. Then the copy is what the serializer would give back. None when
     anything is not plain: the caller merges and serializes the general way.
@@ -212,7 +212,6 @@ def plain_metadata(config: Mapping[str, Any], metadata: Mapping[str, Any]) -> di
             if not key.isascii():
                 return None
             merged[key] = value
-    merged.pop("writes", None)
     return merged
 
 

@@ -12,6 +12,9 @@ value equal to the filter's value, compared by type:
   a dict with the same keys, value by value;
 - anything else (a datetime, say) matches an equal value of the same type.
 
+A key names a top-level metadata key; a dotted key (``"a.b"``) that is not itself a key is read
+as a path into nested dicts (``metadata["a"]["b"]``), as LangGraph's ``SqliteSaver`` reads it.
+
 ``matches`` is the truth; the SQL backends push what they can into the query with
 ``sql_condition`` and check the rest with ``matches`` on the decoded metadata. ``filter_json``
 writes the metadata column those conditions read: always valid JSON, with every value a filter
@@ -26,7 +29,7 @@ import math
 from collections.abc import Mapping
 from typing import Any, Final
 
-__all__ = ["OPAQUE", "filter_json", "matches", "sql_condition", "values_equal"]
+__all__ = ["OPAQUE", "filter_json", "is_path", "matches", "sql_condition", "values_equal"]
 
 OPAQUE: Final = {"$opaque": True}
 """What ``filter_json`` writes for a value SQL cannot compare."""
@@ -66,7 +69,24 @@ def values_equal(actual: Any, expected: Any) -> bool:
 
 def matches(metadata: Mapping[str, Any], filter: Mapping[str, Any]) -> bool:
     """Does ``metadata`` pass ``filter``? Every key must hold (an empty filter passes all)."""
-    return all(values_equal(metadata.get(k, _MISSING), v) for k, v in filter.items())
+    return all(values_equal(_lookup(metadata, k), v) for k, v in filter.items())
+
+
+def _lookup(metadata: Mapping[str, Any], key: str) -> Any:
+    """``metadata[key]``; else, for a dotted key, the value at that path; else ``_MISSING``."""
+    found = metadata.get(key, _MISSING)
+    if found is not _MISSING or "." not in key:
+        return found
+    for part in key.split("."):
+        if not isinstance(metadata, Mapping):
+            return _MISSING
+        metadata = metadata.get(part, _MISSING)
+    return metadata
+
+
+def is_path(key: str) -> bool:
+    """Is ``key`` read as a path when it is not a key (so SQL cannot check it exactly)?"""
+    return "." in key
 
 
 def sql_condition(json_path: str, value: Any) -> tuple[str, list[Any]] | None:

@@ -59,7 +59,7 @@ class CheckpointRow(NamedTuple):
     checkpoint: tuple[str, bytes]
     """Serialized checkpoint without ``channel_values`` (versions, versions_seen, ts ...)."""
     metadata: tuple[str, bytes]
-    """Serialized metadata, as merged by ``get_serializable_checkpoint_metadata``."""
+    """Serialized metadata, as merged by ``get_checkpoint_metadata``."""
     ts: str
     """Creation time (the checkpoint's ``ts``), kept apart for pruning by date."""
     run_id: str | None

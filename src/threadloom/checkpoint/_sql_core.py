@@ -52,7 +52,7 @@ from threadloom.checkpoint.base import (
     PruneStrategy,
     TaskWrites,
     ThreadSizeReport,
-    get_serializable_checkpoint_metadata,
+    get_checkpoint_metadata,
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol
 
@@ -217,7 +217,7 @@ class SqlCore:
         configurable = config["configurable"]
         header, values = split_checkpoint(checkpoint)
         tag, data = dumps_fast(serde, header, "checkpoint")
-        merged = get_serializable_checkpoint_metadata(config, metadata)
+        merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
         meta_tag, meta_data = dumps_fast(serde, merged, "metadata")
         encoded_writes = [
             self._write_rows(serde, config, task_writes, task_id, task_path)

@@ -69,7 +69,7 @@ from threadloom.checkpoint.base import (
     PruneStrategy,
     TaskWrites,
     ThreadSizeReport,
-    get_serializable_checkpoint_metadata,
+    get_checkpoint_metadata,
     next_string_version,
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol
@@ -372,7 +372,7 @@ class InMemorySaver(InlineAsyncSaver):
         plain = plain_metadata(config, metadata) if atoms else None
         kept_metadata: dict[str, Any] | tuple[str, bytes]
         if plain is None:
-            merged = get_serializable_checkpoint_metadata(config, metadata)
+            merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
             kept_metadata, run_id = dumps_fast(serde, merged, "metadata"), merged.get("run_id")
         else:
             kept_metadata, run_id = plain, plain.get("run_id")

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
+from threadloom.checkpoint._saver_calls import path_args, step_is_whole
 from threadloom.engine.effects import (
     CancelTasks,
     Effect,
@@ -36,9 +37,15 @@ async def saver_call(effect: SaverEffect, saver: Any) -> Any:
     """Make the saver call ``effect`` asks for; return what the saver returns."""
     match effect:
         case PutWrites(config, writes, task_id, task_path):
-            return await saver.aput_writes(config, writes, task_id, task_path)
-        case PutStep(config, writes, checkpoint, metadata, new_versions):
+            path = path_args(saver.aput_writes, task_path)
+            return await saver.aput_writes(config, writes, task_id, *path)
+        case PutStep(config, writes, checkpoint, metadata, new_versions) if step_is_whole(saver):
             return await saver.aput_step(config, writes, checkpoint, metadata, new_versions)
+        case PutStep(config, writes, checkpoint, metadata, new_versions):  # as LangGraph saves
+            for task_id, task_path, task_writes in writes:
+                path = path_args(saver.aput_writes, task_path)
+                await saver.aput_writes(config, task_writes, task_id, *path)
+            return await saver.aput(config, checkpoint, metadata, new_versions)
         case Put(config, checkpoint, metadata, new_versions):
             return await saver.aput(config, checkpoint, metadata, new_versions)
         case GetTuple(config):
@@ -92,7 +99,7 @@ async def drive(
         await _save_owed(core, saver)
         raise
     finally:
-        workers.close()
+        await workers.close()
 
 
 async def _save_owed(core: Generator[Effect, Any, None], saver: Any) -> None:

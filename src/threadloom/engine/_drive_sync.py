@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
+from threadloom.checkpoint._saver_calls import path_args, step_is_whole
 from threadloom.engine.effects import (
     CancelTasks,
     Effect,
@@ -31,9 +32,15 @@ def saver_call(effect: SaverEffect, saver: Any) -> Any:
     """Make the saver call ``effect`` asks for; return what the saver returns."""
     match effect:
         case PutWrites(config, writes, task_id, task_path):
-            return saver.put_writes(config, writes, task_id, task_path)
-        case PutStep(config, writes, checkpoint, metadata, new_versions):
+            path = path_args(saver.put_writes, task_path)
+            return saver.put_writes(config, writes, task_id, *path)
+        case PutStep(config, writes, checkpoint, metadata, new_versions) if step_is_whole(saver):
             return saver.put_step(config, writes, checkpoint, metadata, new_versions)
+        case PutStep(config, writes, checkpoint, metadata, new_versions):  # as LangGraph saves
+            for task_id, task_path, task_writes in writes:
+                path = path_args(saver.put_writes, task_path)
+                saver.put_writes(config, task_writes, task_id, *path)
+            return saver.put(config, checkpoint, metadata, new_versions)
         case Put(config, checkpoint, metadata, new_versions):
             return saver.put(config, checkpoint, metadata, new_versions)
         case GetTuple(config):

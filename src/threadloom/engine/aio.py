@@ -151,10 +151,14 @@ class _Workers:
                 chunks.append(value)
         return chunks
 
-    def close(self) -> None:
-        for future in self.running:
-            if not future.done():
-                future.cancel()
+    async def close(self) -> None:
+        """Cancel the tasks still running and wait until they have stopped (as LangGraph does,
+        so a node's cleanup has run when the caller's cancel or ``aclose()`` returns)."""
+        pending = [future for future in self.running if not future.done()]
+        for future in pending:
+            future.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
 
 
 async def _run_and_report(task: Task, runner: TaskRunner, events: asyncio.Queue[Any]) -> None:

@@ -135,6 +135,19 @@ def read_channels(channels: Mapping[str, Channel], keys: str | Sequence[str]) ->
     return {k: channels[k].get() for k in keys if channels[k].is_available()}
 
 
+METADATA_FROM_CONFIGURABLE = (
+    "thread_id",
+    "checkpoint_id",
+    "checkpoint_ns",
+    "task_id",
+    "run_id",
+    "assistant_id",
+    "graph_id",
+)
+"""Configurable keys a run's metadata gets (when set and not already there), as LangGraph's
+``ensure_config`` copies them: callbacks, and so the ``messages`` stream, show them."""
+
+
 def task_config(
     base: RunnableConfig,
     name: str,

@@ -90,13 +90,17 @@ def run_loop(
 ) -> Generator[Effect, Any, None]:
     """Run ``run`` to its end (or an interrupt); every wait and every save is an effect.
 
-    Stopped by its consumer (``RunStopped`` thrown in), it saves the writes it holds for the
-    step's checkpoint (the last task's) before it ends, so a resume does not run that task again.
+    Stopped by its consumer (``RunStopped`` thrown in: a cancel, ``aclose()``, a ``break``), it
+    saves the writes it holds for the step's checkpoint (the last task's) before it ends, so a
+    resume does not run that task again, and with durability ``"exit"`` what the run owes at its
+    end (its last checkpoint and the writes made since), as LangGraph does.
     """
     try:
         yield from _stages(run, runner, start, relay)
     except RunStopped:
-        yield from run.saves.release(run.checkpoint_config)
+        # a for loop, not ``yield from``: the driver sends back what each save returned
+        for effect in [*run.saves.release(run.checkpoint_config), *run.saves.at_exit()]:  # noqa: UP028
+            yield effect
         raise
 
 
@@ -107,8 +111,13 @@ def _stages(
     for effect in start:
         yield effect
     step_timeout = run.options.step_timeout
-    # chunks from inside a task, or a step timeout, need the task on a worker
-    inline_ok = not run.out.live and step_timeout is None
+    # chunks from inside a task, or a step timeout, need the task on a worker; so do the updates
+    # of an entrypoint's @task calls, streamed as each call finishes (as LangGraph)
+    inline_ok = (
+        not run.out.live
+        and step_timeout is None
+        and not (run.plan.is_functional and run.out.wants("update"))
+    )
     call_sites = _call_sites(run, runner)
     while run.status == "pending":
         tasks, effects = run.tick()
@@ -187,11 +196,15 @@ def _call_sites(run: Run, runner: TaskRunner) -> Callable[[], CallSite]:
     """Builds the step's call site for functional ``@task`` calls, the first time one is made."""
 
     def make() -> CallSite:
-        saving = run.options.checkpointing and run.options.durability != "exit"
+        saving = run.options.checkpointing
+        save = runner.save_writes
+        if saving and run.options.durability == "exit":  # kept for the save at the run's end,
+            # so a resume reuses a finished call's result (as LangGraph)
+            save = lambda effect: run.saves.exit_writes.append(effect)  # noqa: E731
         return CallSite(
             *run.call_site(),
             writes_config=run.checkpoint_config if saving else None,
-            save=runner.save_writes,
+            save=save,
             on_update=run.out.sink("update", runner.put_chunk),
             runner=runner,
         )

@@ -11,7 +11,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from threadloom.constants import CONFIG_KEY_STREAM, INTERRUPT, NS_SEP
+from threadloom.constants import CONFIG_KEY_STREAM, INTERRUPT, NS_SEP, START
 from threadloom.engine.plan import Plan
 from threadloom.errors import GraphInterrupt, UnsupportedParameterError
 from threadloom.types import GraphOutput, Interrupt
@@ -76,10 +76,11 @@ def shape(
     multi: bool,
     subgraphs: bool,
     v2: bool = False,
-    output_class: Any = None,
+    classes: Any = None,
 ) -> Any:
     """The chunk ``stream`` yields: bare, ``(mode, payload)``, with a namespace in front, or
-    (``version="v2"``) a ``{"type", "ns", "data"}`` dict."""
+    (``version="v2"``) a ``{"type", "ns", "data"}`` dict. ``classes`` (the plan) names the
+    graph's pydantic or dataclass output and state types that v2 builds values as."""
     ns: tuple[str, ...] = ()
     if mode == SUBGRAPH_CHUNK:
         ns, mode, payload = payload
@@ -88,7 +89,7 @@ def shape(
     if mode not in modes:
         return SKIP
     if v2:
-        return _v2_chunk(mode, payload, ns, output_class)
+        return _v2_chunk(mode, payload, ns, classes)
     if subgraphs:
         return (ns, mode, payload) if multi else (ns, payload)
     return (mode, payload) if multi else payload
@@ -117,16 +118,34 @@ def _as_output(value: Any, output_class: Any) -> Any:
         return value
 
 
-def _v2_chunk(mode: str, payload: Any, ns: tuple[str, ...], output_class: Any) -> dict[str, Any]:
-    if mode != "values":
-        return {"type": mode, "ns": ns, "data": payload}
-    data, interrupts = _split_interrupts(payload)
-    return {
-        "type": "values",
-        "ns": ns,
-        "data": _as_output(data, output_class),
-        "interrupts": interrupts,
-    }
+def _v2_chunk(mode: str, payload: Any, ns: tuple[str, ...], classes: Any) -> dict[str, Any]:
+    if mode == "values":
+        data, interrupts = _split_interrupts(payload)
+        output_class = classes.output_class if classes is not None else None
+        return {
+            "type": "values",
+            "ns": ns,
+            "data": _as_output(data, output_class),
+            "interrupts": interrupts,
+        }
+    state_class = classes.state_class if classes is not None else None
+    if state_class is not None and mode in ("checkpoints", "debug"):
+        payload = _with_state_values(payload, state_class)
+    return {"type": mode, "ns": ns, "data": payload}
+
+
+def _with_state_values(payload: Any, state_class: Any) -> Any:
+    """A checkpoint (or debug checkpoint) payload whose values are built as the state type, as
+    LangGraph's v2 stream has them; the checkpoint before the first step (``next`` is
+    ``__start__``) keeps its dict, its channels are not all set yet."""
+    if not isinstance(payload, dict):
+        return payload
+    if payload.get("type") == "checkpoint" and isinstance(payload.get("payload"), dict):
+        return {**payload, "payload": _with_state_values(payload["payload"], state_class)}
+    values = payload.get("values")
+    if not isinstance(values, dict) or START in payload.get("next", ()):
+        return payload
+    return {**payload, "values": _as_output(values, state_class)}
 
 
 class OutputCollector:

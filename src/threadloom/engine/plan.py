@@ -127,6 +127,8 @@ class Plan:
     ``stream_channels``, filtered by ``output_channels``."""
     output_class: Any = None
     """A pydantic or dataclass output schema: ``version="v2"`` outputs are built as it."""
+    state_class: Any = None
+    """A pydantic or dataclass state schema: ``version="v2"`` checkpoint values are built as it."""
     input_keys: frozenset[str] | None = None
     """Keys an input dict may hold (others are dropped, with a warning); None: not checked."""
     state_keys: frozenset[str] | None = None

@@ -32,6 +32,7 @@ from threadloom.constants import (
 from threadloom.engine import _checks, aio, caching, snapshot
 from threadloom.engine import sync as sync_driver
 from threadloom.engine.callbacks import GraphTrace, graph_trace, traced_achunks, traced_chunks
+from threadloom.engine.core import METADATA_FROM_CONFIGURABLE
 from threadloom.engine.effects import Effect
 from threadloom.engine.inject import Injection
 from threadloom.engine.loop import ReplayBound, load_thread, run_loop
@@ -209,8 +210,15 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
             for key, value in config.items():
                 if key in ("configurable", "metadata"):
                     merged[key].update(value or {})
+                elif key == "tags" and merged.get("tags"):  # .with_config(tags=) kept, as
+                    extra: Any = value or []  # LangGraph merges them
+                    merged[key] = sorted({*merged["tags"], *extra})
                 else:
                     merged[key] = value
+        metadata, configurable = merged["metadata"], merged["configurable"]
+        for key in METADATA_FROM_CONFIGURABLE:
+            if key not in metadata and (value := configurable.get(key)):
+                metadata[key] = value
         return merged  # type: ignore[return-value]
 
     def _effective_saver(self, configurable: dict[str, Any]) -> Any:
@@ -489,10 +497,10 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
         subgraphs = call["subgraphs"]
         relay = StreamRelay(modes) if subgraphs else None
         version = output_version("stream", call["kwargs"])
-        v2, output_class = version == "v2", self.plan.output_class
+        v2, classes = version == "v2", self.plan
 
         def shaped(chunk: tuple[str, Any]) -> Any:
-            return shape(chunk[0], chunk[1], modes, multi, subgraphs, v2, output_class)
+            return shape(chunk[0], chunk[1], modes, multi, subgraphs, v2, classes)
 
         core, saver, _, trace = self._begin(
             call["input"],

@@ -408,12 +408,12 @@ class Run:
             config = self.checkpoint_config
             effects += self.saves.task_writes(config, task.id, task.path_str, writes, last=last)
         out = self.out
-        if out.wants("task_end") and not task.node.hidden and not task.cached:
-            result = stream.task_result(task, self.options.stream_keys)
-            effects += out.chunks("task_end", result, self.step)
-        if task.node.hidden or task.error is not None:
+        if task.node.hidden:
             return effects
-        if task.paused:
+        # the update (or interrupt) first, then the task's result: LangGraph's order
+        if task.error is not None:
+            pass
+        elif task.paused:
             if out.wants("interrupt"):
                 values = read_channels(self.channels, self.options.stream_keys)
                 effects += out.chunks("interrupt", InterruptEvent(tuple(task.interrupts), values))
@@ -422,6 +422,9 @@ class Run:
             if task.cached:  # as LangGraph marks a replayed cache hit
                 update["__metadata__"] = {"cached": True}
             effects += out.chunks("update", update)
+        if out.wants("task_end") and not task.cached:
+            result = stream.task_result(task, self.options.stream_keys)
+            effects += out.chunks("task_end", result, self.step)
         return effects
 
     def handle_failure(self, task: Task, error: BaseException | None = None) -> Task | None:

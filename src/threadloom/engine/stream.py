@@ -20,14 +20,13 @@ __all__ = ["checkpoint_payload", "debug", "public_config", "task_result", "task_
 def public_config(
     config: Mapping[str, Any], checkpoint_ns: str, checkpoint_id: str
 ) -> dict[str, Any]:
-    """A run config as shown in a stream: internal keys removed, pointing at one checkpoint."""
+    """A run config as shown in a stream, pointing at one checkpoint: only its configurable
+    keys, internal ones removed (LangGraph shows no tags, metadata or limits there either)."""
     configurable = {
         k: v for k, v in (config.get("configurable") or {}).items() if not k.startswith("__")
     }
     configurable.update(checkpoint_ns=checkpoint_ns, checkpoint_id=checkpoint_id)
-    shown = {k: v for k, v in config.items() if k not in ("configurable", "callbacks") and v != {}}
-    shown["configurable"] = configurable
-    return shown
+    return {"configurable": configurable}
 
 
 def checkpoint_payload(

@@ -147,9 +147,8 @@ class TaskRunner:
             raise _addressed(exc, task.ns) from None
         task.writes = [*pad.writes, *writes]
         if self.messages is not None and not task.node.hidden:
-            metadata = dict(task.config.get("metadata", {}))
-            metadata.setdefault("checkpoint_ns", task.ns)
-            self.messages.node_finished(output, metadata)
+            metadata = {**task.config.get("metadata", {}), "ls_integration": "langgraph"}
+            self.messages.node_finished(output, metadata)  # as LangGraph shows them
 
     def failed(
         self, task: Task, pad: TaskScratchpad, exc: BaseException, attempt: int

@@ -119,6 +119,7 @@ class Compiler:
             allowed_types=allowed,
             update_writers={name: spec.write for name, spec in nodes.items()},
             output_class=b.output_schema if self.output.kind in ("pydantic", "dataclass") else None,
+            state_class=b.state_schema if self.state.kind in ("pydantic", "dataclass") else None,
             input_keys=None if self.input.kind == "root" else frozenset(self.input.keys),
             state_keys=None if self.state.kind == "root" else frozenset(self.state_channels),
         )
@@ -336,7 +337,11 @@ def _subgraph_config(config: Any) -> Any:
     """The parent task's config, minus what belongs to the task itself (its step metadata)."""
     if not config:
         return None
-    return {"configurable": dict(config.get("configurable", {})), **subgraph_callbacks(config)}
+    child: dict[str, Any] = {"configurable": dict(config.get("configurable", {}))}
+    if config.get("tags"):  # the caller's tags reach nodes at every depth, as in LangGraph
+        child["tags"] = list(config["tags"])
+    child.update(subgraph_callbacks(config))  # traced: the subgraph's run nests below the node's
+    return child
 
 
 def _collect_command(

@@ -383,7 +383,8 @@ class InMemoryStore(BaseStore):
             ]
             if len(hits) < need:  # pad with matching items that have no vectors, as LangGraph
                 plain = (r for r in matching() if not r.vector_names)
-                hits.extend((r, None) for r in self._newest(plain, need - len(hits)))
+                first_put = heapq.nsmallest(need - len(hits), plain, key=lambda r: r.id)
+                hits.extend((r, None) for r in first_put)  # in insertion order, as LangGraph
         else:
             hits = [(r, None) for r in self._newest(matching(), need)]
         page = hits[op.offset : need]

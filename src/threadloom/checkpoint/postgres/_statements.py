@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from threadloom._postgres import Migrations
+from threadloom.checkpoint._metadata_filter import is_path
 
 __all__ = [
     "ANY_CHECKPOINT",
@@ -353,7 +354,7 @@ def filter_conditions(filter: Mapping[str, Any]) -> tuple[list[str], list[Any], 
     params: list[Any] = []
     exact = True
     for key, value in filter.items():
-        condition = _condition(str(key), value)
+        condition = None if is_path(str(key)) else _condition(str(key), value)
         if condition is None:
             exact = False
         else:

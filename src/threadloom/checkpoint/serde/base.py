@@ -7,9 +7,9 @@ state (``state['messages'][3]...``) whichever serializer is configured.
 
 from __future__ import annotations
 
+import inspect
+from functools import cache
 from typing import Any, Protocol, runtime_checkable
-
-from threadloom.errors import SerializationError
 
 __all__ = [
     "CipherProtocol",
@@ -83,15 +83,24 @@ def dumps_at(serde: SerializerProtocol, root: str, value: Any) -> tuple[str, byt
 
     Serializers that report paths take a keyword ``root`` (``JsonPlusSerializer`` and
     ``EncryptedSerializer`` do, marked by ``reports_paths = True``); any other serializer's
-    error is wrapped with ``root``.
+    error is raised as it is (its type is the caller's to catch, as in LangGraph), with a note
+    naming ``root``. A subclass overriding ``dumps_typed(obj)`` without ``root`` is called
+    without it.
     """
-    if getattr(serde, "reports_paths", False):
+    if getattr(serde, "reports_paths", False) and _takes_root(type(serde).dumps_typed):
         return serde.dumps_typed(value, root=root)  # type: ignore[call-arg]
     try:
         return serde.dumps_typed(value)
-    except SerializationError:
+    except Exception as exc:  # the user's serializer's own error, kept as it is (as LangGraph)
+        exc.add_note(f"while {type(serde).__name__} serialized {root}")
         raise
-    except Exception as exc:
-        raise SerializationError(
-            f"cannot serialize {root} with {type(serde).__name__}: {exc}"
-        ) from exc
+
+
+@cache
+def _takes_root(dumps_typed: Any) -> bool:
+    """Does this ``dumps_typed`` function take the keyword ``root``?"""
+    try:
+        parameters = inspect.signature(dumps_typed).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "root" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters)

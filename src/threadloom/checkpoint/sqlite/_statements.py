@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Final
 
-from threadloom.checkpoint._metadata_filter import sql_condition
+from threadloom.checkpoint._metadata_filter import is_path, sql_condition
 
 __all__ = [
     "ANY_CHECKPOINT",
@@ -279,7 +279,7 @@ def filter_conditions(filter: Mapping[str, Any]) -> tuple[list[str], list[Any], 
                 f"metadata filter key {key!r} is not supported: use keys made of letters, "
                 "digits, '_', '.' and '-'."
             )
-        condition = sql_condition(f'$."{key}"', value)
+        condition = None if is_path(key) else sql_condition(f'$."{key}"', value)
         if condition is None:
             exact = False
         else:

@@ -206,10 +206,10 @@ class PgStoreCore:
         if op.query and self.spec is not None and need:
             rows = yield from self._vector_search(op, batch, extra, extra_params, need)
             hits = [(row[:8], float(row[8])) for row in rows]
-            if len(hits) < need:  # pad with matching items that have no vectors, as InMemoryStore
+            if len(hits) < need:  # pad with items that have no vectors, as InMemoryStore
                 pad = yield Query(
                     f"SELECT {sql.ITEM_COLUMNS} FROM {sql.ITEMS} s WHERE {where} AND "
-                    f"{sql.HAS_NO_VECTORS}{sql.NEWEST_FIRST} LIMIT %s",
+                    f"{sql.HAS_NO_VECTORS}{sql.INSERTION_ORDER} LIMIT %s",
                     [*params, need - len(hits)],
                 )
                 hits.extend((row, None) for row in pad)

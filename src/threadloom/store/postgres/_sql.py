@@ -110,6 +110,9 @@ ITEM_COLUMNS: Final = (
 SELECT_GET: Final = f"SELECT {ITEM_COLUMNS} FROM {ITEMS} s WHERE s.prefix = %s AND s.key = %s"
 SELECT_NAMESPACES: Final = f"SELECT DISTINCT prefix FROM {ITEMS}"
 NEWEST_FIRST: Final = " ORDER BY s.updated_at DESC, s.prefix, s.key"
+INSERTION_ORDER: Final = " ORDER BY s.id"
+"""Items without a vector in a semantic search: in the order they were first put, as
+LangGraph's InMemoryStore lists them (an update keeps the place; the id is kept)."""
 NOT_EXPIRED: Final = "(s.expires_at IS NULL OR s.expires_at >= %s)"
 HAS_NO_VECTORS: Final = f"NOT EXISTS (SELECT 1 FROM {VECTORS} v WHERE v.item_id = s.id)"
 

@@ -270,10 +270,10 @@ class StoreCore:
                 rows = yield Fetch(sql.select_by_ids(len(item_ids)), item_ids)
                 by_id = {row[0]: row for row in rows}
                 hits = [(by_id[i], s) for i, s in zip(item_ids, scores, strict=True)]
-            if len(hits) < need:  # pad with matching items that have no vectors, as InMemoryStore
+            if len(hits) < need:  # pad with items that have no vectors, as InMemoryStore
                 pad = yield Fetch(
                     f"SELECT {sql.ITEM_COLUMNS} FROM store s WHERE {where} AND "
-                    f"{sql.HAS_NO_VECTORS}{sql.NEWEST_FIRST} LIMIT ?",
+                    f"{sql.HAS_NO_VECTORS}{sql.INSERTION_ORDER} LIMIT ?",
                     [*params, need - len(hits)],
                 )
                 hits.extend((row, None) for row in pad)

@@ -117,6 +117,9 @@ SELECT_BY_IDS: Final = (
 )
 SELECT_NAMESPACES: Final = "SELECT DISTINCT prefix FROM store"
 NEWEST_FIRST: Final = " ORDER BY s.updated_at DESC, s.prefix, s.key"
+INSERTION_ORDER: Final = " ORDER BY s.id"
+"""Items without a vector in a semantic search: in the order they were first put, as
+LangGraph's InMemoryStore lists them (an update keeps the place; the id is kept)."""
 
 # Ids of the batch's (namespace, key) pairs that exist: one statement for the whole batch.
 SELECT_IDS_OF_KEYS: Final = (
