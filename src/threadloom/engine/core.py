@@ -80,6 +80,9 @@ class Task:
     done: bool = False
     """Finished before (its saved writes are reused, the node is not called again)."""
     interrupts: tuple[Interrupt, ...] = ()
+    paused: bool = False
+    """Raised ``GraphInterrupt``: with ``interrupts``, or none when a subgraph it ran stopped at
+    a static breakpoint (``interrupt_before`` / ``interrupt_after``)."""
     error: BaseException | None = None
     managed_at: tuple[int, int] | None = None
     """``(step, stop)`` when the node reads managed state keys (its branches see them too)."""

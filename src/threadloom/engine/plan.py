@@ -73,7 +73,7 @@ class NodeSpec:
     push_read: Callable[[Any], Any] | None = None
     """How a ``Send`` argument becomes the node's input (defaults to the argument itself)."""
     subgraph: Any = None
-    """A compiled graph used as this node, if any."""
+    """The compiled graph this node runs (the node itself, or one its function names), if any."""
     managed: Callable[[Any, int, int], Any] | None = None
     """Adds managed state keys (``threadloom.managed``) to the input: ``(input, step, stop)``."""
     timeout: TimeoutPolicy | None = None
@@ -82,6 +82,11 @@ class NodeSpec:
     """The node that runs instead of the failed task's successors when this node fails."""
     cache: Any = None
     """How its tasks are cached (an ``engine.caching.CacheSpec``), or None: never."""
+
+    @property
+    def subgraphs(self) -> list[Any]:
+        """The graphs this node runs (LangGraph's ``PregelNode.subgraphs``): none or one."""
+        return [] if self.subgraph is None else [self.subgraph]
 
 
 @dataclass(slots=True)
