@@ -168,6 +168,8 @@ def open_file(synchronous: str, path: str) -> Steps[None]:
     """
     yield Fetch(sql.SET_BUSY_TIMEOUT)
     yield Fetch(sql.set_synchronous(synchronous))
+    for pragma in sql.WAL_PRAGMAS:
+        yield Fetch(pragma)
     yield Fetch(sql.BEGIN_READ)
     ready = yield from _is_set_up(path)
     yield Fetch(sql.COMMIT)

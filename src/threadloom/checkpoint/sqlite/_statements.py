@@ -50,6 +50,7 @@ __all__ = [
     "STORED_VERSIONS",
     "SYNCHRONOUS_LEVELS",
     "UPSERT_CHECKPOINT",
+    "WAL_PRAGMAS",
     "WRITES_AT",
     "check_synchronous",
     "filter_conditions",
@@ -116,6 +117,19 @@ SYNCHRONOUS_LEVELS: Final = ("NORMAL", "FULL", "EXTRA")
 """``PRAGMA synchronous`` values a saver accepts (``OFF`` can corrupt the file on power loss)."""
 
 SET_BUSY_TIMEOUT: Final = f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"
+
+WAL_AUTOCHECKPOINT_PAGES: Final = 100
+"""Copy the WAL back into the file once it holds ~400 KB (SQLite's default: 1000 pages, ~4 MB).
+A chat turn writes a few pages, so this is one short checkpoint every few dozen turns."""
+WAL_LIMIT_BYTES: Final = 1 << 20
+"""After a checkpoint, the WAL is cut back to this size when it restarts. Without it a WAL keeps
+the size of its largest burst for good (one big step, or a reader that held a checkpoint back
+long enough), and in a 500-turn chat the WAL was more than the file itself."""
+WAL_PRAGMAS: Final = (
+    f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}",
+    f"PRAGMA journal_size_limit = {WAL_LIMIT_BYTES}",
+)
+"""Per-connection settings that keep the WAL small: ``docs/durability.md``."""
 
 BEGIN_WRITE: Final = "BEGIN IMMEDIATE"
 """Writes take the write lock up front, never upgrading a read lock (the usual cause of
