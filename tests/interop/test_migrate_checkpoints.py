@@ -293,3 +293,25 @@ def test_the_states_own_types_are_allowed_by_name(tmp_path: Path) -> None:
         assert report.copied == report.checkpoints
         saved = target.with_allowlist([Order]).get_tuple(config("order"))
         assert saved is not None and saved.checkpoint["channel_values"]["order"] == Order(2)
+
+
+def test_a_migrated_chat_stores_each_turn_as_a_delta(tmp_path: Path) -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("bot", lambda state: {"messages": [AIMessage("a reply " * 20)]})
+    builder.add_edge(START, "bot")
+    source, turns = tmp_path / "chat.db", 30
+    with LangGraphSqliteSaver.from_conn_string(str(source)) as lg_saver:
+        graph = builder.compile(checkpointer=lg_saver)
+        for turn in range(turns):
+            graph.invoke({"messages": [HumanMessage(f"turn {turn}")]}, config("chat"))
+    with SqliteSaver.from_conn_string(str(tmp_path / "t.db")) as target:
+        target.setup()
+        migrate_checkpoints(source, target)
+        size = target.thread_size_report("chat")
+        # every version of the history after the first is its new tail only
+        assert size.delta_blobs >= 2 * turns - 2
+        whole = len(target.get_tuple(config("chat")).checkpoint["channel_values"]["messages"])
+        assert whole == 2 * turns
