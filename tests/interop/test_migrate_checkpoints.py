@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -209,6 +210,10 @@ def test_sources_that_are_not_langgraph_checkpoints_are_refused(tmp_path: Path) 
         (tmp_path / "notes.txt").write_text("hello, not a database at all" * 100)
         with pytest.raises(LangGraphSourceError, match="not a SQLite database"):
             migrate_checkpoints(tmp_path / "notes.txt", target)
+        empty = tmp_path / "empty.db"
+        sqlite3.connect(empty).execute("CREATE TABLE notes (x)").connection.close()
+        with pytest.raises(LangGraphSourceError, match="not a LangGraph checkpointer database"):
+            migrate_checkpoints(empty, target)
         with pytest.raises(TypeError, match="threadloom BaseCheckpointSaver"):
             migrate_checkpoints(ours, LangGraphSqliteSaver(None))  # type: ignore[arg-type]
 
