@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
-__all__ = ["ExecutionInfo", "Runtime", "get_runtime"]
+__all__ = ["DEFAULT_RUNTIME", "ExecutionInfo", "Runtime", "get_runtime"]
 
 ContextT = TypeVar("ContextT")
 
@@ -39,6 +39,8 @@ class Runtime(Generic[ContextT]):
     execution_info: ExecutionInfo = field(default_factory=ExecutionInfo)
     server_info: Any = None
     control: Any = None
+    heartbeat: Callable[[], None] = field(default=lambda: None)
+    """Tells a node's ``TimeoutPolicy(idle_timeout=...)`` the node is making progress."""
 
     def override(self, **changes: Any) -> Runtime[ContextT]:
         """A copy with some fields replaced."""
@@ -51,3 +53,8 @@ def get_runtime(context_schema: type[ContextT] | None = None) -> Runtime[Context
 
     runtime: Runtime[ContextT] = current_scratchpad("get_runtime").runtime
     return runtime
+
+
+DEFAULT_RUNTIME: Runtime[Any] = Runtime()
+"""The runtime of code running outside any task: no context, no store, writer and heartbeat
+that do nothing."""

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
 
 from langchain_core.messages.tool import ToolOutputMixin
@@ -33,6 +34,7 @@ __all__ = [
     "StateUpdate",
     "StreamMode",
     "StreamWriter",
+    "TimeoutPolicy",
     "default_retry_on",
     "interrupt",
 ]
@@ -62,12 +64,15 @@ class Send:
 
     node: str
     arg: Any
-    timeout: float | None
+    timeout: TimeoutPolicy | None
+    """Bounds each attempt of this task, instead of the node's own timeout."""
 
-    def __init__(self, node: str, arg: Any, *, timeout: float | None = None) -> None:
+    def __init__(
+        self, node: str, arg: Any, *, timeout: float | timedelta | TimeoutPolicy | None = None
+    ) -> None:
         self.node = node
         self.arg = arg
-        self.timeout = timeout
+        self.timeout = TimeoutPolicy.coerce(timeout)  # a bad value fails here
 
     def __hash__(self) -> int:
         return hash((self.node, _hashable(self.arg), self.timeout))
@@ -92,13 +97,39 @@ def _hashable(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
+_LEGACY_INTERRUPT_KEYS: frozenset[str] = frozenset({"ns", "when", "resumable", "interrupt_id"})
+"""What ``Interrupt`` took before LangGraph 1.0: accepted (so old checkpoints and programs load),
+kept only as the id an ``ns`` gives."""
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class Interrupt:
     """A pause raised by ``interrupt(value)``; ``Command(resume={id: ...})`` answers it by id."""
 
     value: Any
     id: str = "placeholder-id"
-    response_schema: Any = field(default=None, kw_only=True)
+    response_schema: Any = None
+
+    def __init__(
+        self,
+        value: Any,
+        id: str = "placeholder-id",
+        *,
+        response_schema: Any = None,
+        **legacy: Any,
+    ) -> None:
+        unknown = sorted(set(legacy) - _LEGACY_INTERRUPT_KEYS)
+        if unknown:
+            raise TypeError(
+                f"Interrupt() got unexpected arguments {unknown!r}: it takes value, id and "
+                "response_schema (and, from LangGraph < 1.0, ns, when, resumable)"
+            )
+        ns = legacy.get("ns")
+        if id == "placeholder-id" and isinstance(ns, list | tuple) and ns:
+            id = interrupt_id("|".join(map(str, ns)))  # the id LangGraph 1.0 gives such a one
+        object.__setattr__(self, "value", value)
+        object.__setattr__(self, "id", id)
+        object.__setattr__(self, "response_schema", response_schema)
 
     @property
     def interrupt_id(self) -> str:
@@ -205,6 +236,50 @@ class RetryPolicy(NamedTuple):
         """Seconds to sleep before retry number ``attempt`` (1-based)."""
         base = min(self.max_interval, self.initial_interval * self.backoff_factor ** (attempt - 1))
         return base + (random.uniform(0, 1) if self.jitter else 0.0)
+
+
+def _positive_seconds(value: float | timedelta | None, name: str) -> float | None:
+    if value is None:
+        return None
+    seconds = value.total_seconds() if isinstance(value, timedelta) else float(value)
+    if seconds <= 0:
+        raise ValueError(f"{name} must be greater than 0, got {value!r}")
+    return seconds
+
+
+@dataclass(frozen=True, slots=True)
+class TimeoutPolicy:
+    """How long one attempt of a node may take (``add_node(..., timeout=...)``).
+
+    ``run_timeout`` caps an attempt's wall-clock time; ``idle_timeout`` caps the time it may go
+    without progress: a chunk it streams, a ``@task`` it calls, or ``runtime.heartbeat()``
+    (``refresh_on="auto"``), or only ``runtime.heartbeat()`` (``refresh_on="heartbeat"``). An
+    attempt that runs out raises ``NodeTimeoutError``, which the default retry policy retries.
+    As in LangGraph, only async nodes can be timed out: Python cannot stop a running thread.
+    """
+
+    run_timeout: float | timedelta | None = None
+    """Seconds (or a ``timedelta``) an attempt may run in all; never refreshed."""
+    idle_timeout: float | timedelta | None = None
+    """Seconds (or a ``timedelta``) an attempt may go without progress."""
+    refresh_on: Literal["auto", "heartbeat"] = "auto"
+    """What counts as progress for ``idle_timeout``."""
+
+    @classmethod
+    def coerce(cls, value: float | timedelta | TimeoutPolicy | None) -> TimeoutPolicy | None:
+        """A policy with both timeouts in seconds (floats), or None when neither is set."""
+        if value is None:
+            return None
+        policy = value if isinstance(value, TimeoutPolicy) else cls(run_timeout=value)
+        if policy.refresh_on not in ("auto", "heartbeat"):
+            raise ValueError(
+                f"TimeoutPolicy(refresh_on={policy.refresh_on!r}): use 'auto' or 'heartbeat'"
+            )
+        run = _positive_seconds(policy.run_timeout, "run_timeout")
+        idle = _positive_seconds(policy.idle_timeout, "idle_timeout")
+        if run is None and idle is None:
+            return None
+        return cls(run_timeout=run, idle_timeout=idle, refresh_on=policy.refresh_on)
 
 
 class PregelTask(NamedTuple):

@@ -1,9 +1,10 @@
 """Parameters of LangGraph's signatures threadloom does not implement yet raise, never vanish.
 
-LangGraph 1.2.22 honours ``add_node(cache_policy=, error_handler=, timeout=, trace_policy=)``,
-``compile(cache=, transformers=)``, ``@task(cache_policy=, timeout=)`` and
-``@entrypoint(cache=, cache_policy=, timeout=)``; a program that relies on one of them must not
-run silently without it. Passing the default (``None``) still works.
+LangGraph 1.2.22 honours ``add_node(cache_policy=, trace_policy=)`` (``timeout=`` and
+``error_handler=`` work: tests/compat/test_public_timeouts.py),
+``compile(cache=, transformers=)``, ``@task(cache_policy=)`` and
+``@entrypoint(cache=, cache_policy=)`` (their ``timeout=`` works); a program that relies on one
+of them must not run silently without it. Passing the default (``None``) still works.
 """
 
 from __future__ import annotations
@@ -29,8 +30,6 @@ def bump(state: State) -> State:
     ("parameter", "value"),
     [
         ("cache_policy", object()),
-        ("error_handler", lambda state: {"n": -1}),
-        ("timeout", 1.5),
         ("trace_policy", object()),
     ],
 )
@@ -69,7 +68,7 @@ def test_compile_refuses_an_unknown_keyword_as_langgraph_does() -> None:
         builder.compile(checkpoint=None)  # type: ignore[call-arg]
 
 
-@pytest.mark.parametrize(("parameter", "value"), [("cache_policy", object()), ("timeout", 2.0)])
+@pytest.mark.parametrize(("parameter", "value"), [("cache_policy", object())])
 def test_task_refuses_an_unsupported_parameter(parameter: str, value: object) -> None:
     async def fetch(x: int) -> int:
         return x
@@ -86,9 +85,7 @@ def test_task_timeout_on_a_sync_function_is_the_value_error_langgraph_raises() -
         task(timeout=1.0)(fetch)
 
 
-@pytest.mark.parametrize(
-    ("parameter", "value"), [("cache", object()), ("cache_policy", object()), ("timeout", 3)]
-)
+@pytest.mark.parametrize(("parameter", "value"), [("cache", object()), ("cache_policy", object())])
 def test_entrypoint_refuses_an_unsupported_parameter(parameter: str, value: object) -> None:
     with pytest.raises(UnsupportedParameterError, match=rf"entrypoint\({parameter}="):
         entrypoint(**{parameter: value})

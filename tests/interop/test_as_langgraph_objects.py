@@ -10,7 +10,6 @@ from langgraph import types as lg
 
 from threadloom import types as tl
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
-from threadloom.errors import LangGraphValueError
 from threadloom.interop._objects import (
     checkpoint_to_langgraph,
     checkpoint_to_threadloom,
@@ -81,16 +80,16 @@ def test_a_value_without_records_is_returned_as_the_same_object() -> None:
     assert to_langgraph(values) is values
 
 
-def test_a_send_timeout_policy_with_only_a_run_timeout_becomes_seconds() -> None:
-    send = lg.Send("n", 1, timeout=lg.TimeoutPolicy(run_timeout=2.5))
-    assert to_threadloom(send).timeout == 2.5
+def test_a_send_timeout_policy_crosses_both_ways_with_its_idle_rule() -> None:
+    policy = lg.TimeoutPolicy(run_timeout=2.5, idle_timeout=3, refresh_on="heartbeat")
+    ours = to_threadloom(lg.Send("n", 1, timeout=policy)).timeout
+    assert ours == tl.TimeoutPolicy(run_timeout=2.5, idle_timeout=3.0, refresh_on="heartbeat")
+    back = to_langgraph(tl.Send("n", 1, timeout=ours)).timeout
+    assert (back.run_timeout, back.idle_timeout, back.refresh_on) == (2.5, 3.0, "heartbeat")
 
 
-def test_a_send_idle_timeout_has_no_threadloom_counterpart_and_is_refused() -> None:
-    send = lg.Send("n", 1, timeout=lg.TimeoutPolicy(idle_timeout=3))
-    with pytest.raises(LangGraphValueError, match=r"Send\.timeout") as caught:
-        to_threadloom(send)
-    assert "idle timeout" in str(caught.value)
+def test_a_send_timeout_in_seconds_becomes_a_run_timeout() -> None:
+    assert to_threadloom(lg.Send("n", 1, timeout=5)).timeout == tl.TimeoutPolicy(run_timeout=5.0)
 
 
 def _checkpoint(values: dict[str, Any]) -> dict[str, Any]:

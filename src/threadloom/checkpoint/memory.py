@@ -17,6 +17,7 @@ import builtins
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack
 from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,7 @@ from threadloom.checkpoint._memory_rows import (
     read_metadata,
 )
 from threadloom.checkpoint._metadata_filter import matches
+from threadloom.checkpoint._persistent_dict import PersistentDict, threads_mapping
 from threadloom.checkpoint._put import plan_put, remember
 from threadloom.checkpoint._records import (
     dumps_fast,
@@ -76,7 +78,8 @@ from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
 
-__all__ = ["InMemorySaver", "MemorySaver"]
+__all__ = ["InMemorySaver", "MemorySaver", "PersistentDict"]
+
 
 Version = str | int | float
 
@@ -126,23 +129,24 @@ class InMemorySaver(InlineAsyncSaver):
     """
 
     def __init__(
-        self, *, serde: SerializerProtocol | None = None, factory: type = defaultdict
+        self, *, serde: SerializerProtocol | None = None, factory: Callable[..., Any] = defaultdict
     ) -> None:
         super().__init__(serde=serde)
-        if factory not in (defaultdict, dict):
-            raise ValueError(
-                f"InMemorySaver(factory={factory!r}) is not supported: threadloom's in-memory "
-                "saver keeps its own structures. For data that outlives the process, use "
-                "SqliteSaver."
-            )
         self._lock = threading.RLock()
-        self._threads: dict[str, StoredThread] = {}
+        self._threads: dict[str, StoredThread] = threads_mapping(factory)
+        """thread id → what is stored for it; a ``factory``'s mapping (``PersistentDict``) when
+        one was given."""
+        self.stack = ExitStack()
+        """Closed when the saver's ``with`` block ends (a ``PersistentDict`` is written then)."""
+        if hasattr(self._threads, "__exit__"):
+            self.stack.enter_context(self._threads)
         self._tracker = DeltaTracker()
         """Per (thread, ns, channel): the list version last written or returned, decoded. It is
         both the base for the next delta and the read cache of the head (one version per channel,
         so memory stays linear in the conversation)."""
 
     def __enter__(self) -> InMemorySaver:
+        self.stack.__enter__()
         return self
 
     def __exit__(
@@ -150,19 +154,19 @@ class InMemorySaver(InlineAsyncSaver):
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None:
-        return None
+    ) -> bool | None:
+        return self.stack.__exit__(exc_type, exc, tb)
 
     async def __aenter__(self) -> InMemorySaver:
-        return self
+        return self.__enter__()
 
     async def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None:
-        return None
+    ) -> bool | None:
+        return self.__exit__(exc_type, exc, tb)
 
     # -- reading ------------------------------------------------------------------------------
 

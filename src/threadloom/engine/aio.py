@@ -20,9 +20,10 @@ from langchain_core.runnables.config import var_child_runnable_config
 from threadloom.engine import _drive_async
 from threadloom.engine._drive_async import result_of, saver_call
 from threadloom.engine.core import Task
-from threadloom.engine.effects import Effect, PutWrites, StartTasks
+from threadloom.engine.effects import STEP_TIMED_OUT, Effect, PutWrites, StartTasks
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
+from threadloom.engine.timeouts import bounded
 
 __all__ = ["arun_task", "drive", "result_of"]
 
@@ -34,11 +35,14 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
     while True:
         attempt += 1
         pad = runner.prepare(task, attempt, first)
-        token = var_child_runnable_config.set(task.config)
+        token = var_child_runnable_config.set(pad.config)
         try:
             with task_context(pad):
                 kwargs = runner.kwargs(task, pad)
-                if task.node.afunc is not None:
+                if pad.clock is not None and task.node.afunc is not None:
+                    running = task.node.afunc(task.input, **kwargs)
+                    output = await bounded(running, pad.clock, task.name)
+                elif task.node.afunc is not None:
                     output = await task.node.afunc(task.input, **kwargs)
                 else:
                     ctx = copy_context()
@@ -48,7 +52,9 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
             return
         except BaseException as exc:
             if isinstance(exc, asyncio.CancelledError):
-                raise
+                current = asyncio.current_task()
+                if current is None or current.cancelling():  # a cancel from outside the node
+                    raise
             delay = runner.failed(task, pad, exc, attempt)
             if delay is None:
                 return
@@ -65,7 +71,7 @@ def drive(core: Generator[Effect, Any, None], saver: Any) -> AsyncGenerator[tupl
 class _Workers:
     """The current step's asyncio tasks, and the queue their outcomes and chunks come through."""
 
-    __slots__ = ("events", "loop", "running", "saver")
+    __slots__ = ("deadline", "events", "loop", "running", "saver")
 
     stopped = (GeneratorExit, asyncio.CancelledError)
     """What reaches the driver when its consumer stops the run (``aclose()``, a cancel)."""
@@ -75,6 +81,8 @@ class _Workers:
         self.events: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
         self.loop = asyncio.get_running_loop()
         self.running: dict[asyncio.Future[None], Task] = {}
+        self.deadline: float | None = None
+        """When the current step must be done (``step_timeout``), on the event loop's clock."""
 
     def _on_loop(self) -> bool:
         try:
@@ -83,7 +91,13 @@ class _Workers:
             return False
 
     async def next_event(self) -> tuple[str, Any]:
-        return await self.events.get()
+        if self.deadline is None or not self.events.empty():  # what has arrived counts
+            return await self.events.get()
+        try:
+            left = max(self.deadline - self.loop.time(), 0.0)
+            return await asyncio.wait_for(self.events.get(), left)
+        except TimeoutError:
+            return "done", STEP_TIMED_OUT
 
     def put(self, chunk: tuple[str, Any]) -> None:
         if self._on_loop():
@@ -98,16 +112,19 @@ class _Workers:
         return asyncio.run_coroutine_threadsafe(saved, self.loop).result()
 
     async def start(self, effect: StartTasks) -> None:
+        if effect.step_timeout is not None:
+            self.deadline = self.loop.time() + effect.step_timeout
         if effect.inline:  # an exception escaping the task (a bubble-up) escapes the run
             await arun_task(effect.tasks[0], effect.runner)
             self.events.put_nowait(("done", effect.tasks[0]))
             return
-        self.running = {
-            asyncio.ensure_future(_run_and_report(task, effect.runner, self.events)): task
-            for task in effect.tasks
-        }
+        running = {f: t for f, t in self.running.items() if not f.done()}  # (an error handler
+        # starts in the middle of its step, beside the tasks still running)
+        for task in effect.tasks:
+            running[asyncio.ensure_future(_run_and_report(task, effect.runner, self.events))] = task
+        self.running = running
 
-    def cancel(self, failed: Task) -> int:
+    def cancel(self, failed: Task | None) -> int:
         cancelled = 0
         for future, task in self.running.items():
             if not future.done() and task is not failed:

@@ -123,7 +123,7 @@ def _new_input(run: Run, run_input: Any) -> list[Effect]:
         run.plan, run.checkpoint, run.channels, run.step, run.config, ns=run.ns
     )
     writes = [TaskWrites(t.path_str, t.name, t.triggers, ()) for t in discarded.values()]
-    writes.append(TaskWrites("~", INPUT, (), [(run.plan.input_channel, run_input)]))
+    writes.append(TaskWrites("~", INPUT, (), run.plan.write_input(run_input)))
     run.updated = run.apply(writes)
     run.trigger_hint = run.updated
     run.pending = []

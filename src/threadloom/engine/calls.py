@@ -27,7 +27,7 @@ from threadloom.engine.ids import task_id, task_path_str
 from threadloom.engine.plan import NodeSpec
 from threadloom.engine.scratch import TaskScratchpad, current_scratchpad
 from threadloom.errors import GraphInterrupt
-from threadloom.types import RetryPolicy
+from threadloom.types import RetryPolicy, TimeoutPolicy
 
 __all__ = ["CallSite", "schedule_call"]
 
@@ -58,6 +58,7 @@ def _call_task(
     retry: tuple[RetryPolicy, ...],
     parent: TaskScratchpad,
     site: CallSite,
+    timeout: TimeoutPolicy | None = None,
 ) -> Task:
     parent_task: Task = parent.task
     index = parent.call_counter
@@ -91,6 +92,7 @@ def _call_task(
         (args, kwargs),
         spec,
         parent.config,
+        timeout=timeout,
     )
     for chan, value in site.pending.get(tid, []):
         if chan == RESUME:
@@ -137,11 +139,12 @@ def schedule_call(
     kwargs: dict[str, Any],
     retry: tuple[RetryPolicy, ...],
     is_async: bool,
+    timeout: TimeoutPolicy | None = None,
 ) -> Any:
     """Schedule one ``@task`` call from inside a run; return its future."""
     parent = current_scratchpad(name)
     site: CallSite = parent.runner.call_site()
-    task = _call_task(name, func, args, kwargs, retry, parent, site)
+    task = _call_task(name, func, args, kwargs, retry, parent, site, timeout)
     found, result = _saved_result(site, task)
     try:
         loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()

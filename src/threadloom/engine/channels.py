@@ -3,7 +3,18 @@
 A channel holds one value (or none). At the end of a superstep the engine hands each channel the
 list of values written to it in that step, in task order; the channel says whether its value
 changed, and the engine bumps its version if so. Channels never do I/O: their ``checkpoint()`` value
-is what a saver stores, and ``restore`` rebuilds a channel from it.
+is what a saver stores, and ``from_checkpoint`` rebuilds a channel from it.
+
+The classes are LangGraph's public channel API (``threadloom.channels`` re-exports them): the same
+constructors (``LastValue(int)``, ``Topic(str, accumulate=True)``, ``BinaryOperatorAggregate(int,
+operator.add)``), the same methods, and ``Channel`` is ``BaseChannel``, so a user's own channel
+class runs on the engine as it does on LangGraph's. Every constructor also takes ``key=`` (the
+name the engine gives the channel in a graph).
+
+Which engine calls a channel needs is read from the class (``Channel.__init_subclass__``): only
+channels that may change on a step without writes (``update(())``), when a task they triggered ran
+(``consume``) or when the run would finish (``finish``) are called then, so a step costs
+O(writes), not O(channels).
 """
 
 from __future__ import annotations
@@ -12,7 +23,7 @@ import collections.abc
 import operator
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from threadloom._appended import publish, take_note
 from threadloom.errors import (
@@ -25,6 +36,8 @@ from threadloom.types import Overwrite
 
 __all__ = [
     "MISSING",
+    "AnyValue",
+    "BaseChannel",
     "BinaryOperatorAggregate",
     "Channel",
     "EphemeralValue",
@@ -32,6 +45,7 @@ __all__ = [
     "LastValueAfterFinish",
     "NamedBarrierValue",
     "Topic",
+    "UntrackedValue",
 ]
 
 
@@ -50,21 +64,51 @@ MISSING: Final = _Missing()
 
 
 class Channel(ABC):
-    """One state key or control slot of a graph."""
+    """One state key or control slot of a graph (LangGraph's ``BaseChannel``).
 
-    __slots__ = ("key", "value")
+    A subclass implements ``update``, ``get`` and ``from_checkpoint``; the rest has defaults
+    written in terms of those. The built-in kinds keep their value in ``value`` (``MISSING`` when
+    empty); a subclass may keep it anywhere, as the engine reads a channel through ``get``.
+    """
 
-    def __init__(self, key: str = "") -> None:
+    __slots__ = ("key", "typ", "value")
+
+    clears_when_idle: ClassVar[bool] = True
+    """``update(())`` may change the value: the engine calls it on steps without writes to it.
+    True unless a class says otherwise, as LangGraph calls it on every channel every step."""
+    consumes: ClassVar[bool] = False
+    """The class overrides ``consume`` (set by ``__init_subclass__``)."""
+    finishes: ClassVar[bool] = False
+    """The class overrides ``finish`` (set by ``__init_subclass__``)."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.consumes = cls.consume is not Channel.consume
+        cls.finishes = cls.finish is not Channel.finish
+
+    def __init__(self, typ: Any = Any, key: str = "") -> None:
+        self.typ = typ
         self.key = key
         self.value: Any = MISSING
+
+    @property
+    def ValueType(self) -> Any:
+        """The type of the value ``get`` returns."""
+        return self.typ
+
+    @property
+    def UpdateType(self) -> Any:
+        """The type of one write."""
+        return self.typ
 
     @abstractmethod
     def update(self, values: Sequence[Any]) -> bool:
         """Fold the writes of one step in; return whether the value changed."""
 
     @abstractmethod
-    def fresh(self) -> Channel:
-        """A new empty channel of the same kind and configuration."""
+    def from_checkpoint(self, checkpoint: Any) -> Any:
+        """A new channel of this kind and configuration holding ``checkpoint`` (a value
+        ``checkpoint()`` returned), or empty when it is ``MISSING``."""
 
     def get(self) -> Any:
         """The current value; raises ``EmptyChannelError`` when there is none."""
@@ -74,22 +118,22 @@ class Channel(ABC):
 
     def is_available(self) -> bool:
         """Whether the channel holds a value."""
-        return self.value is not MISSING
+        try:
+            self.get()
+        except EmptyChannelError:
+            return False
+        return True
 
     def checkpoint(self) -> Any:
         """The value a saver stores, or ``MISSING`` to store nothing."""
-        return self.value
+        try:
+            return self.get()
+        except EmptyChannelError:
+            return MISSING
 
-    def restore(self, stored: Any) -> Channel:
-        """A new channel of this kind holding ``stored`` (a ``checkpoint()`` value)."""
-        channel = self.fresh()
-        if stored is not MISSING:
-            channel.value = stored
-        return channel
-
-    def copy(self) -> Channel:
-        """A shallow copy, for trial applications of writes (conditional edges, previews)."""
-        return self.restore(self.value)
+    def copy(self) -> Any:
+        """A copy, for trial applications of writes (conditional edges, previews)."""
+        return self.from_checkpoint(self.checkpoint())
 
     def consume(self) -> bool:
         """Called when a task triggered by this channel ran; return whether the value changed."""
@@ -100,13 +144,53 @@ class Channel(ABC):
         return False
 
 
-class LastValue(Channel):
+BaseChannel = Channel
+"""LangGraph's name for the base class of channels."""
+
+
+class _Valued(Channel):
+    """A channel whose value is ``value``: cheap reads, copies and restores."""
+
+    __slots__ = ()
+    clears_when_idle = False
+
+    def is_available(self) -> bool:
+        return self.value is not MISSING
+
+    def checkpoint(self) -> Any:
+        return self.value
+
+    def _empty(self) -> Any:
+        """A new empty channel of the same kind, configuration and key."""
+        return self.__class__(self.typ, self.key)
+
+    def from_checkpoint(self, checkpoint: Any) -> Any:
+        channel = self._empty()
+        if checkpoint is not MISSING:
+            channel.value = checkpoint
+        return channel
+
+    def copy(self) -> Any:
+        return self.from_checkpoint(self.value)
+
+
+def _one_value(channel: Channel, values: Sequence[Any], guard: bool, kind: str) -> bool:
+    """The rule of the single-value kinds: no write keeps the value, two writes are refused."""
+    if not values:
+        return False
+    if len(values) > 1 and guard:
+        raise InvalidUpdateError(
+            f"At key '{channel.key}': {kind} can receive only one value per step, got "
+            f"{len(values)}. Use {kind}(..., guard=False) to keep the last of several values."
+        )
+    channel.value = values[-1]
+    return True
+
+
+class LastValue(_Valued):
     """Holds the last value written; more than one write in a step is an error."""
 
     __slots__ = ()
-
-    def fresh(self) -> LastValue:
-        return LastValue(self.key)
 
     def update(self, values: Sequence[Any]) -> bool:
         if not values:
@@ -123,17 +207,58 @@ class LastValue(Channel):
         return True
 
 
-class LastValueAfterFinish(Channel):
+class AnyValue(_Valued):
+    """Holds the last value written in a step (every write assumed equal); emptied by a step
+    without writes."""
+
+    __slots__ = ()
+    clears_when_idle = True
+
+    def update(self, values: Sequence[Any]) -> bool:
+        if not values:
+            if self.value is MISSING:
+                return False
+            self.value = MISSING
+            return True
+        self.value = values[-1]
+        return True
+
+
+class UntrackedValue(_Valued):
+    """Holds the last value written, for the run only: never checkpointed."""
+
+    __slots__ = ("guard",)
+
+    def __init__(self, typ: Any = Any, guard: bool = True, *, key: str = "") -> None:
+        super().__init__(typ, key)
+        self.guard = guard
+
+    def _empty(self) -> Any:
+        return self.__class__(self.typ, self.guard, key=self.key)
+
+    def checkpoint(self) -> Any:
+        return MISSING
+
+    def from_checkpoint(self, checkpoint: Any) -> Any:
+        return self._empty()  # whatever was stored, an untracked value starts empty
+
+    def copy(self) -> Any:
+        channel = self._empty()
+        channel.value = self.value
+        return channel
+
+    def update(self, values: Sequence[Any]) -> bool:
+        return _one_value(self, values, self.guard, "UntrackedValue")
+
+
+class LastValueAfterFinish(_Valued):
     """A deferred trigger: written values become visible only when the run would finish."""
 
     __slots__ = ("finished",)
 
-    def __init__(self, key: str = "") -> None:
-        super().__init__(key)
+    def __init__(self, typ: Any = Any, key: str = "") -> None:
+        super().__init__(typ, key)
         self.finished = False
-
-    def fresh(self) -> LastValueAfterFinish:
-        return LastValueAfterFinish(self.key)
 
     def update(self, values: Sequence[Any]) -> bool:
         if not values:
@@ -153,16 +278,14 @@ class LastValueAfterFinish(Channel):
     def checkpoint(self) -> Any:
         return MISSING if self.value is MISSING else (self.value, self.finished)
 
-    def restore(self, stored: Any) -> Channel:
-        channel = LastValueAfterFinish(self.key)
-        if stored is not MISSING:
-            channel.value, channel.finished = stored
+    def from_checkpoint(self, checkpoint: Any) -> Any:
+        channel = self._empty()
+        if checkpoint is not MISSING:
+            channel.value, channel.finished = checkpoint
         return channel
 
-    def copy(self) -> Channel:
-        channel = LastValueAfterFinish(self.key)
-        channel.value, channel.finished = self.value, self.finished
-        return channel
+    def copy(self) -> Any:
+        return self.from_checkpoint(self.checkpoint())
 
     def consume(self) -> bool:
         if self.finished:
@@ -208,34 +331,36 @@ def _overwrite_value(value: Any) -> tuple[bool, Any]:
     return False, None
 
 
-class BinaryOperatorAggregate(Channel):
-    """Folds every write into the value with ``reducer(current, write)``.
+class BinaryOperatorAggregate(_Valued):
+    """Folds every write into the value with ``operator(current, write)``.
 
-    When a step only appended to a list value (``operator.add`` on two lists, or a reducer that
-    says so, like ``add_messages``), the channel remembers the list it started from, and tells
-    the saver when its value is checkpointed (``threadloom/_appended.py``): the saver then
-    stores the tail without comparing the whole list.
+    Starts from ``typ()`` when the type can be built without arguments (``0`` for ``int``, an
+    empty list for ``list``). When a step only appended to a list value (``operator.add`` on two
+    lists, or a reducer that says so, like ``add_messages``), the channel remembers the list it
+    started from, and tells the saver when its value is checkpointed
+    (``threadloom/_appended.py``): the saver then stores the tail without comparing the whole list.
     """
 
-    __slots__ = ("appended", "reducer", "typ")
+    __slots__ = ("appended", "reducer")
 
-    def __init__(self, key: str, typ: Any, reducer: Callable[[Any, Any], Any]) -> None:
-        super().__init__(key)
-        self.typ = typ
-        self.reducer = reducer
+    def __init__(self, typ: Any, operator: Callable[[Any, Any], Any], *, key: str = "") -> None:
+        super().__init__(typ, key)
+        self.reducer = operator
         self.value = _initial_value(typ)
         self.appended: tuple[list[Any], int] | None = None
         """``(list, length)``: the value is that list's first ``length`` elements plus more."""
 
-    def fresh(self) -> BinaryOperatorAggregate:
-        return BinaryOperatorAggregate(self.key, self.typ, self.reducer)
+    @property
+    def operator(self) -> Callable[[Any, Any], Any]:
+        """The reducer (LangGraph's attribute name)."""
+        return self.reducer
 
-    def restore(self, stored: Any) -> Channel:
-        if stored is MISSING:
-            return self.fresh()
-        channel = BinaryOperatorAggregate.__new__(BinaryOperatorAggregate)
-        channel.key, channel.typ, channel.reducer = self.key, self.typ, self.reducer
-        channel.value, channel.appended = stored, None
+    def from_checkpoint(self, checkpoint: Any) -> Any:
+        if checkpoint is MISSING:
+            return self.__class__(self.typ, self.reducer, key=self.key)
+        channel = self.__class__.__new__(self.__class__)  # no ``typ()`` call for a stored value
+        channel.typ, channel.key, channel.reducer = self.typ, self.key, self.reducer
+        channel.value, channel.appended = checkpoint, None
         return channel
 
     def checkpoint(self) -> Any:
@@ -274,17 +399,18 @@ class BinaryOperatorAggregate(Channel):
         return True
 
 
-class EphemeralValue(Channel):
+class EphemeralValue(_Valued):
     """Holds a value for the one step after it was written (triggers, raw input)."""
 
     __slots__ = ("guard",)
+    clears_when_idle = True
 
-    def __init__(self, key: str = "", guard: bool = True) -> None:
-        super().__init__(key)
+    def __init__(self, typ: Any = Any, guard: bool = True, *, key: str = "") -> None:
+        super().__init__(typ, key)
         self.guard = guard
 
-    def fresh(self) -> EphemeralValue:
-        return EphemeralValue(self.key, self.guard)
+    def _empty(self) -> Any:
+        return self.__class__(self.typ, self.guard, key=self.key)
 
     def update(self, values: Sequence[Any]) -> bool:
         if not values:
@@ -292,26 +418,35 @@ class EphemeralValue(Channel):
                 return False
             self.value = MISSING
             return True
-        if len(values) > 1 and self.guard:
-            raise InvalidUpdateError(
-                f"At key '{self.key}': EphemeralValue can receive only one value per step."
-            )
-        self.value = values[-1]
-        return True
+        return _one_value(self, values, self.guard, "EphemeralValue")
 
 
-class Topic(Channel):
-    """Collects every value written in a step (``Send`` packets); emptied the step after."""
+class Topic(_Valued):
+    """Collects every value written in a step, a written list giving its items (``Send``
+    packets); emptied the step after unless ``accumulate`` keeps the values across steps."""
 
-    __slots__ = ()
+    __slots__ = ("accumulate",)
+    clears_when_idle = True
 
-    def fresh(self) -> Topic:
-        return Topic(self.key)
+    def __init__(self, typ: Any = Any, accumulate: bool = False, *, key: str = "") -> None:
+        super().__init__(typ, key)
+        self.accumulate = accumulate
+
+    def _empty(self) -> Any:
+        return self.__class__(self.typ, self.accumulate, key=self.key)
+
+    @property
+    def ValueType(self) -> Any:
+        return collections.abc.Sequence[self.typ]  # type: ignore[name-defined]
+
+    @property
+    def UpdateType(self) -> Any:
+        return self.typ | list[self.typ]  # type: ignore[name-defined]
 
     def get(self) -> Any:
         if not self.value:
             raise EmptyChannelError(self.key)
-        return self.value
+        return list(self.value)
 
     def is_available(self) -> bool:
         return bool(self.value)
@@ -319,39 +454,52 @@ class Topic(Channel):
     def checkpoint(self) -> Any:
         return list(self.value) if self.value else MISSING
 
-    def restore(self, stored: Any) -> Channel:
-        channel = Topic(self.key)
-        channel.value = list(stored) if stored is not MISSING else MISSING
+    def from_checkpoint(self, checkpoint: Any) -> Any:
+        channel = self._empty()
+        if checkpoint is not MISSING and checkpoint:
+            # LangGraph < 0.2 stored ``(seen, values)``
+            channel.value = list(checkpoint[1] if isinstance(checkpoint, tuple) else checkpoint)
         return channel
 
     def update(self, values: Sequence[Any]) -> bool:
-        had = bool(self.value)
-        collected: list[Any] = []
+        written: list[Any] = []
         for value in values:
             if isinstance(value, list):
-                collected.extend(value)
+                written.extend(value)
             else:
-                collected.append(value)
-        self.value = collected or MISSING
-        return had or bool(collected)
+                written.append(value)
+        if self.accumulate:
+            if not written:
+                return False
+            self.value = [*(self.value or ()), *written]
+            return True
+        had = bool(self.value)
+        self.value = written or MISSING
+        return had or bool(written)
 
 
-class NamedBarrierValue(Channel):
+class NamedBarrierValue(_Valued):
     """A join: available once every named source has written, consumed when its node runs."""
 
     __slots__ = ("names",)
 
-    def __init__(self, key: str, names: frozenset[str]) -> None:
-        super().__init__(key)
-        self.names = names
+    def __init__(self, typ: Any, names: set[Any] | frozenset[Any], *, key: str = "") -> None:
+        super().__init__(typ, key)
+        self.names = frozenset(names)
         self.value = set()
 
-    def fresh(self) -> NamedBarrierValue:
-        return NamedBarrierValue(self.key, self.names)
+    def _empty(self) -> Any:
+        return self.__class__(self.typ, self.names, key=self.key)
 
-    def restore(self, stored: Any) -> Channel:
-        channel = NamedBarrierValue(self.key, self.names)
-        channel.value = set(stored) if stored is not MISSING else set()
+    @property
+    def seen(self) -> set[Any]:
+        """The sources that have written since the node last ran (LangGraph's name)."""
+        return self.value  # type: ignore[no-any-return]
+
+    def from_checkpoint(self, checkpoint: Any) -> Any:
+        channel = self._empty()
+        if checkpoint is not MISSING:
+            channel.value = set(checkpoint)
         return channel
 
     def get(self) -> Any:
@@ -369,7 +517,10 @@ class NamedBarrierValue(Channel):
         changed = False
         for name in values:
             if name not in self.names:
-                raise InvalidUpdateError(f"At key '{self.key}': value {name!r} is not a source")
+                raise InvalidUpdateError(
+                    f"At key '{self.key}': value {name!r} is not one of the sources "
+                    f"{sorted(map(str, self.names))!r} this barrier waits for."
+                )
             if name not in self.value:
                 self.value.add(name)
                 changed = True

@@ -38,7 +38,8 @@ from threadloom.constants import (
 from threadloom.engine.channels import MISSING, Channel
 from threadloom.engine.ids import task_id, task_path_str
 from threadloom.engine.plan import NodeSpec, Plan
-from threadloom.types import Command, Interrupt, Send
+from threadloom.errors import NodeError
+from threadloom.types import Command, Interrupt, Send, TimeoutPolicy
 
 __all__ = [
     "Task",
@@ -82,6 +83,12 @@ class Task:
     error: BaseException | None = None
     managed_at: tuple[int, int] | None = None
     """``(step, stop)`` when the node reads managed state keys (its branches see them too)."""
+    timeout: TimeoutPolicy | None = None
+    """Bounds each attempt: the ``Send``'s own, else the node's."""
+    failure: NodeError | None = None
+    """For an error handler's task: the failure it handles."""
+    handled: bool = False
+    """The task failed and its node's error handler runs instead: the run goes on."""
 
     @property
     def ns(self) -> str:
@@ -109,14 +116,17 @@ def null_version(versions: Mapping[str, Any]) -> Any:
 def channels_from_checkpoint(plan: Plan, checkpoint: Checkpoint) -> dict[str, Channel]:
     """Fresh channels holding the checkpoint's values."""
     values = checkpoint["channel_values"]
-    return {name: proto.restore(values.get(name, MISSING)) for name, proto in plan.channels.items()}
+    return {
+        name: proto.from_checkpoint(values.get(name, MISSING))
+        for name, proto in plan.channels.items()
+    }
 
 
 def read_channels(channels: Mapping[str, Channel], keys: str | Sequence[str]) -> Any:
     """One channel's value, or a dict of the available ones among ``keys``."""
     if isinstance(keys, str):
         channel = channels[keys]
-        return channel.value if channel.is_available() else None
+        return channel.get() if channel.is_available() else None
     return {k: channels[k].get() for k in keys if channels[k].is_available()}
 
 
@@ -193,6 +203,7 @@ def prepare_tasks(
                     arg,
                     node,
                     task_config(config, packet.node, tid, step, (PUSH,), path, ns),
+                    timeout=TimeoutPolicy.coerce(packet.timeout) or node.timeout,
                 ),
             )
     versions = checkpoint["channel_versions"]
@@ -232,6 +243,7 @@ def prepare_tasks(
             node,
             task_config(config, name, tid, step, triggers, pull_path, ns),
             managed_at=managed_at,
+            timeout=node.timeout,
         )
         tasks[tid] = _with_parent(cid, ns, task) if node.subgraph is not None else task
     return tasks

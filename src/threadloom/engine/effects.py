@@ -132,6 +132,10 @@ class StartTasks:
     runner: TaskRunner
     inline: bool
     """Run a lone task on the caller's thread, as a plain call (no live stream needs a worker)."""
+    step_timeout: float | None = None
+    """Seconds from now by which the step's tasks must be done (None: the deadline set by an
+    earlier ``StartTasks`` of the step stands, if any); past it ``NextDone`` sends back
+    ``STEP_TIMED_OUT``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +147,17 @@ NEXT_DONE: Final = NextDone()
 """The one ``NextDone`` (it has no fields), so a step does not make a new one per task."""
 
 
+class _StepTimedOut:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "STEP_TIMED_OUT"
+
+
+STEP_TIMED_OUT: Final = _StepTimedOut()
+"""What ``NextDone`` sends back instead of a task when the step's deadline passed."""
+
+
 @dataclass(frozen=True, slots=True)
 class CancelTasks:
     """A task failed: stop the step's tasks that can still be stopped; send back how many were.
@@ -151,8 +166,8 @@ class CancelTasks:
     started; asyncio tasks are cancelled wherever they are (their writes are lost).
     """
 
-    failed: Task
-    """The task that failed (already finished: never counted)."""
+    failed: Task | None
+    """The task that failed (already finished: never counted); None: the step timed out."""
 
 
 Effect = (

@@ -9,15 +9,17 @@ receives their results, and never waits itself, so it is tested by sending it fa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.checkpoint.base import CheckpointTuple
 from threadloom.engine.calls import CallSite
+from threadloom.engine.core import Task
 from threadloom.engine.effects import (
     NEXT_DONE,
+    STEP_TIMED_OUT,
     CancelTasks,
     Effect,
     Flush,
@@ -32,6 +34,7 @@ from threadloom.engine.output import SUBGRAPH_CHUNK, StreamRelay
 from threadloom.engine.run import Run
 from threadloom.engine.snapshot import addressed
 from threadloom.engine.tasks import TaskRunner
+from threadloom.errors import StepTimeoutError
 
 __all__ = ["Loaded", "load_thread", "run_loop"]
 
@@ -69,7 +72,9 @@ def _stages(
     yield Wire(_connector(run, runner, relay))
     for effect in start:
         yield effect
-    inline_ok = not run.out.live  # chunks from inside a task need the task on a worker
+    step_timeout = run.options.step_timeout
+    # chunks from inside a task, or a step timeout, need the task on a worker
+    inline_ok = not run.out.live and step_timeout is None
     call_sites = _call_sites(run, runner)
     while run.status == "pending":
         tasks, effects = run.tick()
@@ -78,11 +83,22 @@ def _stages(
         if tasks is None:
             break
         runner.new_step(run.checkpoint["id"], call_sites)
-        yield StartTasks(tasks, runner, inline_ok and len(tasks) == 1)
+        yield StartTasks(tasks, runner, inline_ok and len(tasks) == 1, step_timeout)
+        waiting = {t.id: t for t in tasks}
         remaining, failed = len(tasks), False
         while remaining:
             task = yield NEXT_DONE
+            if task is STEP_TIMED_OUT:
+                yield from _timed_out(run, waiting.values())
             remaining -= 1
+            del waiting[task.id]
+            if task.error is not None and (handler := run.handle_failure(task)) is not None:
+                for effect in run.task_finished(task):
+                    yield effect
+                waiting[handler.id] = handler
+                remaining += 1  # the handler runs in the failed task's place, in this step
+                yield StartTasks([handler], runner, inline_ok and remaining == 1)
+                continue
             if task.error is not None and not failed:
                 failed = True  # the siblings that can still be stopped never report
                 remaining -= yield CancelTasks(task)
@@ -101,6 +117,15 @@ def _stages(
     yield Flush()
     if run.errors:
         raise run.errors[0].error  # type: ignore[misc]
+
+
+def _timed_out(run: Run, unfinished: Iterable[Task]) -> Generator[Effect, Any, None]:
+    """The step ran past ``step_timeout``: stop its tasks, save what is held, fail the run."""
+    names = sorted(t.name for t in unfinished)
+    yield CancelTasks(None)
+    run.status = "failed"
+    yield from run.saves.release(run.checkpoint_config)
+    raise StepTimeoutError(run.step, run.options.step_timeout or 0.0, names)
 
 
 def _connector(

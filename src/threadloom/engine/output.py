@@ -13,7 +13,7 @@ from langchain_core.runnables import RunnableConfig
 
 from threadloom.constants import CONFIG_KEY_STREAM, INTERRUPT, NS_SEP
 from threadloom.engine.plan import Plan
-from threadloom.errors import GraphInterrupt
+from threadloom.errors import GraphInterrupt, UnsupportedParameterError
 from threadloom.types import GraphOutput, Interrupt
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "OutputCollector",
     "StreamRelay",
     "graph_output",
+    "output_version",
     "relay_of",
     "shape",
 ]
@@ -168,3 +169,11 @@ class OutputCollector:
                 return {**value, INTERRUPT: list(self.interrupts)}
             return {INTERRUPT: list(self.interrupts)}
         return value
+
+
+def output_version(where: str, kwargs: dict[str, Any]) -> str:
+    """The ``version=`` of an invoke or stream: ``"v1"`` (the default) or ``"v2"``."""
+    version = kwargs.get("version", "v1")
+    if version not in ("v1", "v2"):
+        raise UnsupportedParameterError(where, "version", version)
+    return str(version)

@@ -10,14 +10,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from threadloom.engine.channels import (
-    Channel,
-    EphemeralValue,
-    LastValueAfterFinish,
-    NamedBarrierValue,
-    Topic,
-)
-from threadloom.types import RetryPolicy
+from threadloom.engine.channels import Channel
+from threadloom.types import RetryPolicy, TimeoutPolicy
 
 __all__ = ["NodeSpec", "Plan", "Reader", "WriteFn"]
 
@@ -82,6 +76,10 @@ class NodeSpec:
     """A compiled graph used as this node, if any."""
     managed: Callable[[Any, int, int], Any] | None = None
     """Adds managed state keys (``threadloom.managed``) to the input: ``(input, step, stop)``."""
+    timeout: TimeoutPolicy | None = None
+    """Bounds each attempt (async nodes only); see ``engine/timeouts.py``."""
+    error_handler: str | None = None
+    """The node that runs instead of the failed task's successors when this node fails."""
 
 
 @dataclass(slots=True)
@@ -114,6 +112,12 @@ class Plan:
         default_factory=dict
     )
     """Per node: how ``update_state(values, as_node=node)`` values become writes."""
+    input_writes: Callable[[Any], list[tuple[str, Any]]] | None = None
+    """How a run's input becomes writes (a low-level ``Pregel``'s input channels); None: the
+    whole input is written to ``input_channel``."""
+    invoke_keys: str | Sequence[str] | None = None
+    """What ``invoke``'s values read (a low-level ``Pregel``'s output channels); None: the
+    ``stream_channels``, filtered by ``output_channels``."""
     output_class: Any = None
     """A pydantic or dataclass output schema: ``version="v2"`` outputs are built as it."""
     input_keys: frozenset[str] | None = None
@@ -121,11 +125,11 @@ class Plan:
     state_keys: frozenset[str] | None = None
     """Keys ``update_state`` values may hold (others are dropped, with a warning)."""
     ephemeral: frozenset[str] = frozenset()
-    """Channels that empty themselves after a step (triggers, input, Send packets)."""
+    """Channels that may change on a step without writes (triggers, input, Send packets)."""
     deferred: frozenset[str] = frozenset()
-    """Deferred triggers, released when the run would otherwise finish."""
+    """Channels that may change when the run would otherwise finish (deferred triggers)."""
     consumable: frozenset[str] = frozenset()
-    """Channels that change when the node they trigger runs (joins, deferred triggers)."""
+    """Channels that may change when the node they trigger runs (joins, deferred triggers)."""
 
     node_order: dict[str, int] = field(default_factory=dict)
     """Position of each node as added: tasks are prepared in this order."""
@@ -138,6 +142,12 @@ class Plan:
     """Each node's triggers in the order task ids hash them."""
     """Each node's edge-triggered task path as a sort key (the same for every step)."""
 
+    def write_input(self, value: Any) -> list[tuple[str, Any]]:
+        """The writes a run's input makes."""
+        if self.input_writes is not None:
+            return self.input_writes(value)
+        return [(self.input_channel, value)]
+
     def __post_init__(self) -> None:
         from threadloom.engine.ids import task_path_str
 
@@ -145,12 +155,7 @@ class Plan:
         self.pull_path_strs = {name: task_path_str(("__pregel_pull", name)) for name in self.nodes}
         self.sorted_triggers = {name: tuple(sorted(n.triggers)) for name, n in self.nodes.items()}
         self.has_subgraphs = any(node.subgraph is not None for node in self.nodes.values())
-        self.ephemeral = frozenset(
-            name for name, ch in self.channels.items() if isinstance(ch, EphemeralValue | Topic)
-        )
-        self.deferred = frozenset(
-            name for name, ch in self.channels.items() if isinstance(ch, LastValueAfterFinish)
-        )
-        self.consumable = self.deferred | frozenset(
-            name for name, ch in self.channels.items() if isinstance(ch, NamedBarrierValue)
-        )
+        channels = self.channels.items()
+        self.ephemeral = frozenset(name for name, ch in channels if ch.clears_when_idle)
+        self.deferred = frozenset(name for name, ch in channels if ch.finishes)
+        self.consumable = frozenset(name for name, ch in channels if ch.consumes)

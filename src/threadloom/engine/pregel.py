@@ -39,6 +39,7 @@ from threadloom.engine.output import (
     OutputCollector,
     StreamRelay,
     graph_output,
+    output_version,
     relay_of,
     shape,
 )
@@ -47,6 +48,7 @@ from threadloom.engine.run import Run, RunOptions
 from threadloom.engine.scratch import ResumeBox
 from threadloom.engine.state_api import CONFIG_KEYS_MESSAGE, StateAPI
 from threadloom.engine.tasks import TaskRunner
+from threadloom.errors import UnsupportedParameterError
 from threadloom.runtime import Runtime
 
 __all__ = ["Pregel"]
@@ -76,16 +78,27 @@ class Pregel(StateAPI):
     """A runnable graph with durable threads (what ``compile()`` and ``@entrypoint`` return)."""
 
     stream_mode: str = "updates"
+    step_timeout: float | None = None
+    """Seconds a superstep may take; a step still running then fails with ``TimeoutError``."""
 
     def __init__(
         self,
-        plan: Plan,
+        plan: Plan | None = None,
         *,
-        injections: dict[str, tuple[Injection, ...]],
+        injections: dict[str, tuple[Injection, ...]] | None = None,
         config: RunnableConfig | None = None,
+        **lowlevel: Any,
     ) -> None:
+        """``Pregel(plan, injections=...)`` (what compile returns), or LangGraph's low-level
+        ``Pregel(nodes=..., channels=..., input_channels=..., output_channels=...)``."""
+        if plan is None:
+            from threadloom.pregel._build import lowlevel_pregel
+
+            plan, injections, self.stream_mode, self.step_timeout = lowlevel_pregel(**lowlevel)
+        elif lowlevel:
+            raise TypeError(f"Pregel() got unexpected arguments {sorted(lowlevel)!r}")
         self.plan = plan
-        self.injections = injections
+        self.injections = injections or {}
         self.config: RunnableConfig = config or {}
         self.name = plan.name
         self._saver = self._with_allowlist(plan.checkpointer)
@@ -106,6 +119,11 @@ class Pregel(StateAPI):
     def nodes(self) -> dict[str, Any]:
         """The graph's nodes by name (START included)."""
         return dict(self.plan.nodes)
+
+    channels = property(lambda self: dict(self.plan.channels), doc="The channels, by name.")
+    input_channels = property(lambda self: self.plan.input_channel, doc="Where input goes.")
+    output_channels = property(lambda self: self.plan.output_channels, doc="What invoke returns.")
+    stream_channels = property(lambda self: self.plan.stream_channels, doc="What values hold.")
 
     def with_config(self, config: RunnableConfig | None = None, **kwargs: Any) -> Pregel:
         """A copy whose runs merge ``config`` into theirs."""
@@ -221,7 +239,9 @@ class Pregel(StateAPI):
             raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}")
         return RunOptions(
             modes=modes,
-            stream_keys=self.plan.stream_channels,
+            stream_keys=self.plan.invoke_keys
+            if modes is INVOKE_MODES and self.plan.invoke_keys is not None
+            else self.plan.stream_channels,
             interrupt_before=interrupt_before
             if interrupt_before is not None
             else self.plan.interrupt_before,
@@ -231,6 +251,7 @@ class Pregel(StateAPI):
             durability=durability or "async",
             recursion_limit=limit,
             checkpointing=saver is not None,
+            step_timeout=self.step_timeout,
             # invoke (and nothing else) passes this very set: it reads only the last values
             final_values_only=modes is INVOKE_MODES,
         )
@@ -342,11 +363,14 @@ class Pregel(StateAPI):
         interrupt_after: Any,
         durability: str | None,
         relay: StreamRelay | None = None,
+        output_keys: Any = None,
     ) -> tuple[Generator[Effect, Any, None], Any]:
         """Check the call and return the run's core (for a driver to carry out) and its saver."""
         merged, saver, options = self._setup(
             config, modes, interrupt_before, interrupt_after, durability
         )
+        if output_keys is not None:  # values chunks (and invoke's result) read these channels
+            options.stream_keys = output_keys
         return self._run(input, merged, options, context, saver, relay), saver
 
     def _run(
@@ -370,7 +394,8 @@ class Pregel(StateAPI):
         modes, multi, _ = self._modes(call["stream_mode"])
         subgraphs = call["subgraphs"]
         relay = StreamRelay(modes) if subgraphs else None
-        v2, output_class = call["kwargs"].get("version", "v1") == "v2", self.plan.output_class
+        version = output_version("stream", call["kwargs"])
+        v2, output_class = version == "v2", self.plan.output_class
 
         def shaped(chunk: tuple[str, Any]) -> Any:
             return shape(chunk[0], chunk[1], modes, multi, subgraphs, v2, output_class)
@@ -384,6 +409,7 @@ class Pregel(StateAPI):
             call["interrupt_after"],
             call["durability"],
             relay,
+            call["output_keys"],
         )
         return core, saver, shaped
 
@@ -444,7 +470,15 @@ class Pregel(StateAPI):
         """``invoke``'s core and saver, and what collects its result."""
         relay, modes, ns = relay_of(config)
         core, saver = self._start(
-            input, config, modes, context, interrupt_before, interrupt_after, durability
+            input,
+            config,
+            modes,
+            context,
+            interrupt_before,
+            interrupt_after,
+            durability,
+            None,
+            output_keys,
         )
         collector = OutputCollector(self.plan, output_keys)
         return core, saver, _Invocation(collector, relay, ns, _is_nested(config))
@@ -463,7 +497,7 @@ class Pregel(StateAPI):
         **kwargs: Any,
     ) -> Any:
         """Run the graph to its end (or an interrupt) and return its output."""
-        version = kwargs.get("version", "v1")
+        version = output_version("invoke", kwargs)
         if stream_mode != "values":  # the list of what stream yields
             return list(self.stream(input, config, **_as_stream(locals())))
         core, saver, call = self._invocation(
@@ -487,7 +521,7 @@ class Pregel(StateAPI):
         **kwargs: Any,
     ) -> Any:
         """Async ``invoke``."""
-        version = kwargs.get("version", "v1")
+        version = output_version("invoke", kwargs)
         if stream_mode != "values":  # the list of what astream yields
             return [c async for c in self.astream(input, config, **_as_stream(locals()))]
         core, saver, call = self._invocation(
@@ -496,6 +530,15 @@ class Pregel(StateAPI):
         async for mode, payload in aio.drive(core, saver):
             call.add(mode, payload)
         return call.result(version, self.plan.output_class)
+
+    def stream_events(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        """Not supported yet (nor ``version="v3"`` transformers): raises
+        ``UnsupportedParameterError``. Use ``stream(..., version="v2")``."""
+        raise UnsupportedParameterError("stream_events", "version", kwargs.get("version", "v2"))
+
+    def astream_events(self, input: Any, config: RunnableConfig | None = None, **kw: Any) -> Any:
+        """Not supported yet: raises ``UnsupportedParameterError`` (see ``stream_events``)."""
+        raise UnsupportedParameterError("astream_events", "version", kw.get("version", "v2"))
 
     def batch(
         self,

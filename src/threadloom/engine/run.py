@@ -45,14 +45,19 @@ from threadloom.engine.core import (
     null_version,
     prepare_tasks,
     read_channels,
+    task_config,
 )
 from threadloom.engine.effects import Effect
+from threadloom.engine.ids import task_id
 from threadloom.engine.plan import Plan
 from threadloom.engine.projection import InterruptEvent, Projection, task_update
 from threadloom.engine.saves import Saves
 from threadloom.errors import (
     ErrorCode,
+    GraphBubbleUp,
     GraphRecursionError,
+    NodeError,
+    SavedTaskError,
     create_error_message,
 )
 from threadloom.types import Interrupt
@@ -81,6 +86,8 @@ class RunOptions:
     """Whether a saver is present (effects Put/PutWrites are only produced then)."""
     final_values_only: bool = False
     """Emit the state once when the run stops, not after every step (what invoke needs)."""
+    step_timeout: float | None = None
+    """Seconds a superstep may take (``Pregel.step_timeout``)."""
     projection: Projection | None = None
 
     def __post_init__(self) -> None:
@@ -165,6 +172,11 @@ class Run:
         self.resume_present = False
         self.interrupts: list[Interrupt] = []
         self.errors: list[Task] = []
+        keys = options.stream_keys
+        self._ephemeral_output = not plan.ephemeral.isdisjoint(
+            [keys] if isinstance(keys, str) else keys
+        )
+        """A streamed channel empties itself: invoke cannot read the values only at the end."""
 
     # the checkpoint the current tasks run from, as a saver config
     @property
@@ -326,16 +338,18 @@ class Run:
         for tid, chan, value in self.pending:
             if tid != NULL_TASK_ID:
                 by_task[tid].append((chan, value))
-        for tid, writes in by_task.items():
+        for tid, writes in list(by_task.items()):
             task = self.tasks.get(tid)
             if task is None:
                 continue
-            for chan, value in writes:
-                if chan == RESUME:
-                    task.resume = list(value)
-            if is_finished(writes):
-                task.writes = [(c, v) for c, v in writes if c not in CONTROL_CHANNELS]
-                task.done = True
+            _reuse(task, writes)
+            saved_error = next((v for c, v in writes if c == ERROR), None)
+            if saved_error is not None and not task.done and task.node.error_handler:
+                # it failed before the run stopped: its handler runs (again), not the node
+                handler = self.handle_failure(task, SavedTaskError(task.name, saved_error))
+                if handler is not None:
+                    task.done = True
+                    _reuse(handler, by_task.get(handler.id, []))
 
     def _should_interrupt(self, nodes: Sequence[str] | str) -> bool:
         versions = self.checkpoint["channel_versions"]
@@ -355,7 +369,8 @@ class Run:
         effects: list[Effect] = []
         if task.error is not None:
             writes: list[tuple[str, Any]] = [(ERROR, task.error)]
-            self.errors.append(task)
+            if not task.handled:
+                self.errors.append(task)
         elif task.interrupts:
             writes = [w for w in task.writes if w[0] == RESUME]
             writes.append((INTERRUPT, list(task.interrupts)))
@@ -383,6 +398,37 @@ class Run:
             effects += out.chunks("update", {task.name: self._task_update(task)})
         return effects
 
+    def handle_failure(self, task: Task, error: BaseException | None = None) -> Task | None:
+        """The task of the failed ``task``'s error handler, added to this step (it runs in the
+        failed task's place; the failed node's edges are not followed), or None when the node
+        has no handler and the run fails. ``error``: the failure, when not ``task.error`` (one
+        read back from a checkpoint)."""
+        handler_name = task.node.error_handler
+        error = error if error is not None else task.error
+        if handler_name is None or not isinstance(error, Exception):
+            return None
+        if isinstance(error, GraphBubbleUp):  # a Command for the parent graph, an interrupt
+            return None
+        spec = self.plan.nodes[handler_name]
+        tid = task_id(self.checkpoint["id"], self.ns, str(self.step), handler_name, task.id)
+        path = (*task.path, "error_handler")
+        config = task_config(self.config, handler_name, tid, self.step, (), path, self.ns)
+        handler = Task(
+            tid,
+            handler_name,
+            path,
+            f"{task.path_str}~error_handler",  # its writes apply where the failed task's would
+            (),
+            spec.read(self.channels),
+            spec,
+            config,
+            timeout=spec.timeout,
+            failure=NodeError(task.name, error),
+        )
+        task.handled = True
+        self.tasks[tid] = handler
+        return handler
+
     def _task_update(self, task: Task) -> Any:
         return task_update(self.plan, self.options.stream_keys, task.writes)
 
@@ -398,17 +444,23 @@ class Run:
             list(self.tasks.values())  # a Task has what apply_writes reads of a TaskWrites
         )
         self.trigger_hint = self.updated
-        if self.out.wants("values") and self._changed_stream_keys(self.updated):
-            if self.options.final_values_only:
-                self._values_owed = True
-            else:
-                effects += self.values_chunks()
+        effects += self.changed_values(self.updated)
         self.pending = []
         effects += self.save("loop", self.step, updated=self.updated)
         self.step += 1
         if self.options.interrupt_after and self._tasks_match(self.options.interrupt_after):
             self.status = "interrupt_after"
         return effects
+
+    def changed_values(self, updated: set[str]) -> list[Effect]:
+        """The ``values`` chunk owed when ``updated`` holds a streamed channel (for invoke,
+        only noted: it reads the last one when the run stops)."""
+        if not self.out.wants("values") or not self._changed_stream_keys(updated):
+            return []
+        if self.options.final_values_only and not self._ephemeral_output:
+            self._values_owed = True
+            return []
+        return self.values_chunks()
 
     def _tasks_match(self, nodes: Sequence[str] | str) -> bool:
         return any(
@@ -443,3 +495,14 @@ class Run:
     def resume_box_value(self) -> tuple[bool, Any]:
         """The ``Command(resume=...)`` value given to this run, if any."""
         return self.resume_present, self.resume_value
+
+
+def _reuse(task: Task, writes: list[tuple[str, Any]]) -> None:
+    """Give ``task`` what it saved before the run stopped: its answers, and its writes when it
+    had finished (it is then not run again)."""
+    for chan, value in writes:
+        if chan == RESUME:
+            task.resume = list(value)
+    if is_finished(writes):
+        task.writes = [(c, v) for c, v in writes if c not in CONTROL_CHANNELS]
+        task.done = True

@@ -65,6 +65,8 @@ class TaskScratchpad:
     """The running task (its path places the ``@task`` calls it makes)."""
     runner: Any = None
     """The run's task runner (where ``@task`` calls are scheduled)."""
+    clock: Any = None
+    """The attempt's ``AttemptClock`` when the task has a timeout (``engine/timeouts.py``)."""
     _runtime: Any = None
 
     @property

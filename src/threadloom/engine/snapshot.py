@@ -177,7 +177,7 @@ class ChannelsOnDemand(Mapping[str, Channel]):
         found = self._made.get(name)
         if found is None:
             proto = self._protos[name]
-            found = self._made[name] = proto.restore(self._values.get(name, MISSING))
+            found = self._made[name] = proto.from_checkpoint(self._values.get(name, MISSING))
         return found
 
     def __contains__(self, name: object) -> bool:
@@ -295,7 +295,7 @@ def _update_step(
             plan,
             checkpoint,
             channels,
-            [TaskWrites("~", INPUT, (), [(plan.input_channel, first.values)])],
+            [TaskWrites("~", INPUT, (), plan.write_input(first.values))],
             next_version,
         )
     else:

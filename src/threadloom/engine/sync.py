@@ -23,7 +23,7 @@ from langchain_core.runnables.config import var_child_runnable_config
 from threadloom.engine import _drive_sync
 from threadloom.engine._drive_sync import result_of, saver_call
 from threadloom.engine.core import Task
-from threadloom.engine.effects import Effect, PutWrites, StartTasks
+from threadloom.engine.effects import STEP_TIMED_OUT, Effect, PutWrites, StartTasks
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
 
@@ -62,7 +62,7 @@ def run_task(task: Task, runner: TaskRunner) -> None:
     while True:
         attempt += 1
         pad = runner.prepare(task, attempt, first)
-        token = var_child_runnable_config.set(task.config)
+        token = var_child_runnable_config.set(pad.config)
         try:
             with task_context(pad):
                 output = task.node.func(task.input, **runner.kwargs(task, pad))
@@ -90,7 +90,7 @@ class _Workers:
     cost more in futures than in running its tasks.
     """
 
-    __slots__ = ("events", "pending", "pool", "saver")
+    __slots__ = ("deadline", "events", "pending", "pool", "saver")
 
     stopped = (GeneratorExit,)
     """What reaches the driver when its consumer stops the run (``close()``, a ``break``)."""
@@ -101,9 +101,16 @@ class _Workers:
         self.pool: ThreadPoolExecutor | None = None
         self.pending: deque[Task] = deque()
         """The current step's tasks no worker has taken yet."""
+        self.deadline: float | None = None
+        """When the current step must be done (``step_timeout``), in ``time.monotonic()``."""
 
     def next_event(self) -> tuple[str, Any]:
-        return self.events.get()
+        if self.deadline is None:
+            return self.events.get()
+        try:  # what has arrived counts, even past the deadline
+            return self.events.get(timeout=max(self.deadline - time.monotonic(), 0.0))
+        except queue.Empty:
+            return "done", STEP_TIMED_OUT
 
     def put(self, chunk: tuple[str, Any]) -> None:
         self.events.put(("chunk", chunk))
@@ -112,6 +119,8 @@ class _Workers:
         saver_call(effect, self.saver)
 
     def start(self, effect: StartTasks) -> None:
+        if effect.step_timeout is not None:
+            self.deadline = time.monotonic() + effect.step_timeout
         if effect.inline:  # an exception escaping the task (a bubble-up) escapes the run
             run_task(effect.tasks[0], effect.runner)
             self.events.put(("done", effect.tasks[0]))
@@ -132,7 +141,7 @@ class _Workers:
         for _ in range(min(len(pending), _MAX_WORKERS)):
             self.pool.submit(work)
 
-    def cancel(self, failed: Task) -> int:
+    def cancel(self, failed: Task | None) -> int:
         """Take back the tasks not started yet; return how many (they never report)."""
         taken = 0
         while True:

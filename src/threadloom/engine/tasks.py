@@ -7,6 +7,7 @@ between them.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,9 +19,11 @@ from threadloom.engine._checks import translate_node_error
 from threadloom.engine.channels import Channel
 from threadloom.engine.core import Task
 from threadloom.engine.inject import Injection
+from threadloom.engine.messages import attach
 from threadloom.engine.plan import TaskWriteContext
 from threadloom.engine.scratch import ResumeBox, TaskScratchpad
-from threadloom.errors import GraphBubbleUp, GraphInterrupt, ParentCommand
+from threadloom.engine.timeouts import AttemptClock, ProgressCallbacks
+from threadloom.errors import GraphBubbleUp, GraphInterrupt, NodeCancelledError, ParentCommand
 from threadloom.runtime import ExecutionInfo, Runtime
 
 __all__ = ["TaskRunner"]
@@ -61,9 +64,15 @@ class TaskRunner:
         return self._call_site
 
     def prepare(self, task: Task, attempt: int, first_attempt_time: float) -> TaskScratchpad:
-        """A fresh scratchpad for one attempt of ``task``."""
+        """A fresh scratchpad for one attempt of ``task`` (with the clock of its timeout)."""
         base = self.runtime
         info = (self.checkpoint_id, task, attempt, first_attempt_time)
+        clock = AttemptClock(task.timeout) if task.timeout is not None else None
+        writer = self.writer if clock is None else _progress_writer(self.writer, clock)
+        config = task.config
+        if clock is not None and clock.policy.refresh_on == "auto":
+            config = {**config}
+            attach(config, ProgressCallbacks(clock))  # type: ignore[arg-type]
 
         def runtime() -> Runtime[Any]:
             # built on first use: most nodes never ask for their runtime
@@ -71,7 +80,8 @@ class TaskRunner:
             return Runtime(
                 context=base.context,
                 store=base.store,
-                stream_writer=self.writer,
+                stream_writer=writer,
+                heartbeat=clock.touch if clock is not None else _no_heartbeat,
                 previous=base.previous,
                 execution_info=ExecutionInfo(
                     checkpoint_id=checkpoint_id,
@@ -88,11 +98,12 @@ class TaskRunner:
             resume=list(task.resume),
             box=self.box,
             writes=[],
-            config=task.config,
+            config=config,
             runtime_factory=runtime,
-            writer=self.writer,
+            writer=writer,
             task=task,
             runner=self,
+            clock=clock,
         )
         if self.messages is not None and not task.node.hidden:
             self.messages.node_started(task.input)
@@ -108,7 +119,7 @@ class TaskRunner:
             if inj.name == "config":
                 values["config"] = pad.config
             elif inj.name == "writer":
-                values["writer"] = self.writer
+                values["writer"] = pad.writer
             elif inj.name == "store":
                 values["store"] = self.runtime.store
             elif inj.name == "previous":
@@ -132,6 +143,8 @@ class TaskRunner:
     ) -> float | None:
         """Record a failure; return seconds to wait before retrying, or None to stop."""
         exc = translate_node_error(exc, task.name)  # e.g. LangGraph's interrupt() in a node
+        if isinstance(exc, asyncio.CancelledError):  # raised by the node itself: a failure
+            exc = NodeCancelledError(task.name)
         if isinstance(exc, GraphInterrupt):
             task.interrupts = exc.interrupts
             task.writes = list(pad.writes)
@@ -146,6 +159,20 @@ class TaskRunner:
         exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")
         task.error = exc
         return None
+
+
+def _progress_writer(writer: Callable[[Any], None], clock: AttemptClock) -> Callable[[Any], None]:
+    """``writer``, telling ``clock`` of each chunk (progress, for an idle timeout)."""
+
+    def write(chunk: Any) -> None:
+        clock.streamed()
+        writer(chunk)
+
+    return write
+
+
+def _no_heartbeat() -> None:
+    """``runtime.heartbeat`` of a node without a timeout."""
 
 
 def _unwired() -> Any:

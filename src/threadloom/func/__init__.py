@@ -20,9 +20,10 @@ from threadloom.engine.channels import EphemeralValue, LastValue, Topic
 from threadloom.engine.inject import injections_for
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
+from threadloom.engine.timeouts import require_async
 from threadloom.graph._schema import collect_types
 from threadloom.graph._unsupported import refuse_unsupported
-from threadloom.types import RetryPolicy
+from threadloom.types import RetryPolicy, TimeoutPolicy
 
 __all__ = ["entrypoint", "task"]
 
@@ -42,7 +43,9 @@ def _policies(retry_policy: Any) -> tuple[RetryPolicy, ...]:
 class _TaskFunction(Generic[R]):
     """A ``@task``: calling it inside a run schedules it and returns a future."""
 
-    def __init__(self, func: Callable[..., R], *, name: str | None, retry: Any) -> None:
+    def __init__(
+        self, func: Callable[..., R], *, name: str | None, retry: Any, timeout: Any = None
+    ) -> None:
         functools.update_wrapper(self, func)
         self.func = func
         self.name: str = name or str(getattr(func, "__name__", "task"))
@@ -50,9 +53,13 @@ class _TaskFunction(Generic[R]):
             self.__name__ = name
         self.retry_policy = _policies(retry)
         self.is_async = inspect.iscoroutinefunction(func)
+        self.timeout = TimeoutPolicy.coerce(timeout)
+        require_async(self.name, self.is_async, self.timeout, "Task")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return schedule_call(self.name, self.func, args, kwargs, self.retry_policy, self.is_async)
+        return schedule_call(
+            self.name, self.func, args, kwargs, self.retry_policy, self.is_async, self.timeout
+        )
 
 
 def task(
@@ -66,16 +73,16 @@ def task(
 ) -> Any:
     """Mark a function as a task: each call inside a run is checkpointed and never redone.
 
-    ``cache_policy`` and ``timeout`` are not supported yet: a value other than ``None`` raises
+    ``timeout`` (seconds, a ``timedelta`` or a ``TimeoutPolicy``) bounds each attempt of an async
+    task, as a node's. ``cache_policy`` is not supported yet: a value other than ``None`` raises
     ``UnsupportedParameterError``.
     """
     retry = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
+    TimeoutPolicy.coerce(timeout)  # a bad value fails at the decorator, as in LangGraph
 
     def decorate(func: Callable[..., Any]) -> _TaskFunction[Any]:
-        if timeout is not None and not inspect.iscoroutinefunction(func):
-            raise ValueError(f"timeout is only supported for async tasks, not {func!r}")
-        refuse_unsupported("task", cache_policy=cache_policy, timeout=timeout)
-        return _TaskFunction(func, name=name, retry=retry)
+        refuse_unsupported("task", cache_policy=cache_policy)
+        return _TaskFunction(func, name=name, retry=retry, timeout=timeout)
 
     if __func_or_none__ is not None:
         return decorate(__func_or_none__)
@@ -103,7 +110,8 @@ class entrypoint(Generic[R]):
         timeout: Any = None,
         **kwargs: Any,
     ) -> None:
-        refuse_unsupported("entrypoint", cache=cache, cache_policy=cache_policy, timeout=timeout)
+        refuse_unsupported("entrypoint", cache=cache, cache_policy=cache_policy)
+        self.timeout = TimeoutPolicy.coerce(timeout)
         check_backend(checkpointer, "checkpointer", "@entrypoint")
         check_backend(store, "store", "@entrypoint")
         self.checkpointer = checkpointer
@@ -121,6 +129,7 @@ class entrypoint(Generic[R]):
             raise ValueError("Entrypoint function must have at least one parameter")
         name = func.__name__
         is_async = inspect.iscoroutinefunction(func)
+        require_async(name, is_async, self.timeout)
 
         def write(output: Any, _ctx: TaskWriteContext) -> list[tuple[str, Any]]:
             if isinstance(output, entrypoint.final):
@@ -138,6 +147,7 @@ class entrypoint(Generic[R]):
             afunc=func if is_async else None,
             write=write,
             retry_policy=self.retry_policy,
+            timeout=self.timeout,
         )
         try:  # resolved, so string annotations (`from __future__ import annotations`) count too
             hints = get_type_hints(func)
@@ -146,10 +156,10 @@ class entrypoint(Generic[R]):
         plan = Plan(
             nodes={name: node},
             channels={
-                START: EphemeralValue(START),
-                END: LastValue(END),
-                PREVIOUS: LastValue(PREVIOUS),
-                TASKS: Topic(TASKS),
+                START: EphemeralValue(key=START),
+                END: LastValue(key=END),
+                PREVIOUS: LastValue(key=PREVIOUS),
+                TASKS: Topic(key=TASKS),
             },
             input_channel=START,
             output_channels=END,

@@ -11,6 +11,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from langchain_core.runnables import Runnable
+
 from threadloom.constants import END, START, TASKS
 from threadloom.engine._checks import reject_langgraph
 from threadloom.engine.channels import (
@@ -23,6 +25,7 @@ from threadloom.engine.channels import (
 from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
+from threadloom.engine.timeouts import async_capable, require_async
 from threadloom.errors import InvalidUpdateError, ParentCommand
 from threadloom.graph._routing import awaiting_routers, call_router, take_routes
 from threadloom.graph._schema import (
@@ -67,15 +70,16 @@ class Compiler:
     def plan(self) -> tuple[Plan, dict[str, tuple[Injection, ...]]]:
         b = self.b
         channels: dict[str, Channel] = dict(self.state_channels)
-        channels[START] = EphemeralValue(START)
-        channels[TASKS] = Topic(TASKS)
+        channels[START] = EphemeralValue(key=START)
+        channels[TASKS] = Topic(key=TASKS)
         for name, node in b.nodes.items():
             key = f"branch:to:{name}"
-            channels[key] = LastValueAfterFinish(key) if node.defer else EphemeralValue(key, False)
+            deferred = LastValueAfterFinish(key=key)
+            channels[key] = deferred if node.defer else EphemeralValue(guard=False, key=key)
         joins: dict[str, list[tuple[str, str]]] = {}
         for starts, end in b.waiting_edges:
             key = f"join:{'+'.join(starts)}:{end}"
-            channels[key] = NamedBarrierValue(key, frozenset(starts))
+            channels[key] = NamedBarrierValue(str, frozenset(starts), key=key)
             for start in starts:
                 joins.setdefault(start, []).append((key, start))
         nodes: dict[str, NodeSpec] = {}
@@ -125,7 +129,7 @@ class Compiler:
         if info.kind == "dict" or managed_keys(info.schema):  # managed keys: built in _managed
 
             def read_dict(channels: Any) -> Any:
-                return {k: channels[k].value for k in keys if channels[k].is_available()}
+                return {k: channels[k].get() for k in keys if channels[k].is_available()}
 
             return read_dict
 
@@ -238,7 +242,7 @@ class Compiler:
     def _node(
         self, node: _Node, joins: dict[str, list[tuple[str, str]]]
     ) -> tuple[NodeSpec, tuple[Injection, ...]]:
-        func, afunc, injections = _callables(node.name, node.func)
+        func, afunc, injections = node_callables(node.name, node.func)
         write = self._writer(node.name, joins)
         afunc = self._routed_afunc(node.name, func, afunc)
         triggers = [f"branch:to:{node.name}"]
@@ -247,6 +251,7 @@ class Compiler:
             for starts, end in self.b.waiting_edges
             if end == node.name
         ]
+        require_async(node.name, async_capable(node.func), node.timeout)
         spec = NodeSpec(
             name=node.name,
             triggers=tuple(triggers),
@@ -258,6 +263,8 @@ class Compiler:
             retry_policy=node.retry_policy,
             metadata=node.metadata,
             subgraph=node.func if isinstance(node.func, Pregel) else None,
+            timeout=node.timeout,
+            error_handler=node.error_handler,
         )
         return spec, injections
 
@@ -266,7 +273,7 @@ def _identity(value: Any) -> Any:
     return value
 
 
-def _callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tuple[Injection, ...]]:
+def node_callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tuple[Injection, ...]]:
     """The sync and async callables of a node, and what it asks to be injected."""
     if isinstance(target, Pregel):
         graph = target
@@ -284,8 +291,8 @@ def _callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tuple[I
                 return _for_parent(exc.command)
 
         return run_subgraph, arun_subgraph, (Injection("config", False),)
-    invoke = getattr(target, "invoke", None)
-    if not inspect.isfunction(target) and not inspect.ismethod(target) and callable(invoke):
+    if isinstance(target, Runnable):  # (a callable that merely has an ``invoke``, like a Mock,
+        # is called, as LangGraph does)
         runnable = target
 
         def run_runnable(value: Any, config: Any = None) -> Any:

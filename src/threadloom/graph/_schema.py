@@ -14,7 +14,7 @@ from typing import Annotated, Any, NotRequired, Required, get_args, get_origin, 
 
 from threadloom.constants import ROOT
 from threadloom.engine._checks import reject_langgraph
-from threadloom.engine.channels import BinaryOperatorAggregate, Channel, LastValue
+from threadloom.engine.channels import MISSING, BinaryOperatorAggregate, Channel, LastValue
 from threadloom.errors import ErrorCode, InvalidUpdateError, create_error_message
 from threadloom.managed import managed_keys
 from threadloom.types import Command
@@ -88,19 +88,22 @@ def _channel_for(key: str, annotation: Any) -> Channel:
     if get_origin(annotation) is Annotated:
         base, *meta = get_args(annotation)
         base = _strip_required(base)
-        last = meta[-1]
-        if isinstance(last, Channel):
-            channel = last.fresh()
+        for item in meta:  # a channel anywhere in the metadata: Annotated[int, Topic(int), ...]
+            if isinstance(item, Channel):
+                channel = item.from_checkpoint(MISSING)  # the annotation's own stays unused
+            elif isinstance(item, type) and issubclass(item, Channel):
+                channel = item(base)  # Annotated[int, EphemeralValue]: EphemeralValue(int)
+            else:
+                continue
             channel.key = key
-            return channel
-        if isinstance(last, type) and issubclass(last, Channel):
-            return last(key)
+            return channel  # type: ignore[no-any-return]
+        last = meta[-1]
         if callable(last):
             if _positional_count(last) != 2:
                 params = ", ".join(_param_names(last))
                 raise ValueError(f"Invalid reducer signature. Expected (a, b) -> c. Got ({params})")
-            return BinaryOperatorAggregate(key, base, last)
-    return LastValue(key)
+            return BinaryOperatorAggregate(base, last, key=key)
+    return LastValue(annotation, key)
 
 
 def _param_names(func: Callable[..., Any]) -> list[str]:

@@ -20,12 +20,13 @@ from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import Plan
 from threadloom.engine.pregel import Pregel
 from threadloom.errors import InvalidUpdateError
+from threadloom.graph._handlers import DEFAULT_ERROR_HANDLER, ERROR_HANDLER_PREFIX, with_node_error
 from threadloom.graph._schema import (
     channels_for,
     has_keys,
 )
 from threadloom.graph._unsupported import refuse_unsupported
-from threadloom.types import Command, RetryPolicy
+from threadloom.types import Command, RetryPolicy, TimeoutPolicy
 
 __all__ = ["CompiledStateGraph", "StateGraph"]
 
@@ -50,6 +51,11 @@ class _Node:
     defer: bool
     metadata: dict[str, Any]
     destinations: tuple[str, ...]
+    timeout: TimeoutPolicy | None = None
+    error_handler: str | None = None
+    """The name of the node that runs when this one fails (``__error_handler__<name>``)."""
+    is_handler: bool = False
+    """An error handler: never handled itself (its failure fails the run)."""
 
 
 @dataclass(slots=True)
@@ -116,6 +122,7 @@ class StateGraph(Generic[StateT]):
         self.waiting_edges: set[tuple[tuple[str, ...], str]] = set()
         self.branches: dict[str, dict[str, _Branch]] = {}
         self.compiled = False
+        self._node_defaults: dict[str, Any] = {}
         channels_for([state_schema, self.input_schema, self.output_schema])  # fail early
 
     # --- nodes -----------------------------------------------------------------------------------
@@ -138,16 +145,16 @@ class StateGraph(Generic[StateT]):
     ) -> StateGraph[StateT]:
         """Add a node: ``add_node(func)`` (named after the function) or ``add_node(name, func)``.
 
-        ``cache_policy``, ``error_handler``, ``timeout`` and ``trace_policy`` are not supported
-        yet: a value other than ``None`` raises ``UnsupportedParameterError``.
+        ``timeout`` (seconds, a ``timedelta`` or a ``TimeoutPolicy``) bounds each attempt of an
+        async node. ``error_handler`` is called (with the state, and the failure as a parameter
+        annotated ``NodeError``) when the node failed for good, instead of failing the run; what
+        it returns updates the state as the node would have, and its ``Command(goto=...)``
+        says where to go on (the node's own edges are not followed). ``cache_policy`` and
+        ``trace_policy`` are not supported yet: a value other than ``None`` raises
+        ``UnsupportedParameterError``.
         """
-        refuse_unsupported(
-            "add_node",
-            cache_policy=cache_policy,
-            error_handler=error_handler,
-            timeout=timeout,
-            trace_policy=trace_policy,
-        )
+        refuse_unsupported("add_node", cache_policy=cache_policy, trace_policy=trace_policy)
+        timeout_policy = TimeoutPolicy.coerce(timeout)  # a bad value fails here, not at run time
         retry_policy = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
         input_schema = input_schema if input_schema is not None else kwargs.pop("input", None)
         if isinstance(node, str):
@@ -175,8 +182,60 @@ class StateGraph(Generic[StateT]):
             policies = tuple(retry_policy or ())
         schema = input_schema or _first_param_schema(func) or self.state_schema
         dests = tuple(destinations) if destinations else self._command_destinations(func)
-        self.nodes[name] = _Node(name, func, schema, policies, defer, metadata or {}, dests)
+        node_spec = _Node(
+            name, func, schema, policies, defer, metadata or {}, dests, timeout_policy
+        )
+        if error_handler is not None:
+            node_spec.error_handler = handler = f"{ERROR_HANDLER_PREFIX}{name}"
+            self.nodes[handler] = _handler_node(handler, error_handler, self.state_schema)
+        self.nodes[name] = node_spec
         return self
+
+    def set_node_defaults(
+        self,
+        *,
+        retry_policy: RetryPolicy | Sequence[RetryPolicy] | None = None,
+        cache_policy: Any = None,
+        error_handler: Any = None,
+        timeout: Any = None,
+    ) -> StateGraph[StateT]:
+        """Policies for every node that does not set its own in ``add_node``, applied at compile.
+
+        ``retry_policy`` and ``timeout`` apply to error handlers too; ``error_handler`` handles
+        the failures of every other node without one (as ``__default_error_handler__``), never a
+        handler's own. ``cache_policy`` is not supported yet (``UnsupportedParameterError``).
+        """
+        refuse_unsupported("set_node_defaults", cache_policy=cache_policy)
+        if retry_policy is not None:
+            policies = (retry_policy,) if isinstance(retry_policy, RetryPolicy) else retry_policy
+            self._node_defaults["retry_policy"] = tuple(policies)
+        if error_handler is not None:
+            self._node_defaults["error_handler"] = error_handler
+        if timeout is not None:
+            self._node_defaults["timeout"] = TimeoutPolicy.coerce(timeout)
+        return self
+
+    def _apply_node_defaults(self) -> None:
+        """Give every node the defaults of ``set_node_defaults`` it has no value of its own for."""
+        defaults = self._node_defaults
+        handler = defaults.get("error_handler")
+        if handler is not None:
+            existing = self.nodes.get(DEFAULT_ERROR_HANDLER)
+            if existing is not None and not existing.is_handler:
+                raise ValueError(
+                    f"Node `{DEFAULT_ERROR_HANDLER}` already exists: the default error handler "
+                    "of set_node_defaults(error_handler=...) needs that name. Rename the node."
+                )
+            self.nodes[DEFAULT_ERROR_HANDLER] = _handler_node(
+                DEFAULT_ERROR_HANDLER, handler, self.state_schema
+            )
+        for node in self.nodes.values():
+            if handler is not None and not node.is_handler and node.error_handler is None:
+                node.error_handler = DEFAULT_ERROR_HANDLER
+            if not node.retry_policy:
+                node.retry_policy = defaults.get("retry_policy", ())
+            if node.timeout is None:
+                node.timeout = defaults.get("timeout")
 
     @staticmethod
     def _command_destinations(func: Any) -> tuple[str, ...]:
@@ -334,6 +393,7 @@ class StateGraph(Generic[StateT]):
         after = interrupt_after or ()
         self.validate([*([] if before == "*" else before), *([] if after == "*" else after)])
         self.compiled = True
+        self._apply_node_defaults()
         from threadloom.graph._compile import Compiler
 
         plan, injections = Compiler(self).plan()
@@ -343,6 +403,13 @@ class StateGraph(Generic[StateT]):
         plan.interrupt_after = after
         plan.name = name or "LangGraph"
         return CompiledStateGraph(plan, injections=injections, builder=self)
+
+
+def _handler_node(name: str, handler: Any, state_schema: Any) -> _Node:
+    """The node of an error handler: it reads the graph's state and is reached by no edge."""
+    node = _Node(name, with_node_error(handler), state_schema, (), False, {}, ())
+    node.is_handler = True
+    return node
 
 
 class CompiledStateGraph(Pregel):

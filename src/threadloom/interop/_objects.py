@@ -31,7 +31,6 @@ from langgraph import types as lg
 
 from threadloom import types as tl
 from threadloom.checkpoint._lazy import LazyDict
-from threadloom.errors import LangGraphValueError
 
 __all__ = [
     "checkpoint_to_langgraph",
@@ -73,25 +72,31 @@ def _map_containers(value: Any, records: Mapping[type, Callable[[Any, Convert], 
 # -- LangGraph → threadloom -----------------------------------------------------------------------
 
 
-def _timeout_seconds(timeout: Any) -> float | None:
-    """A LangGraph ``Send`` timeout as threadloom's (seconds, or None)."""
-    if timeout is None or isinstance(timeout, int | float):
-        return timeout
-    if isinstance(timeout, timedelta):
-        return timeout.total_seconds()
-    run, idle = getattr(timeout, "run_timeout", None), getattr(timeout, "idle_timeout", None)
-    if idle is None and getattr(timeout, "refresh_on", "auto") == "auto":
-        return _timeout_seconds(run)
-    raise LangGraphValueError(
-        "Send.timeout",
-        timeout,
-        "threadloom's Send keeps a run timeout in seconds only (no idle timeout or refresh rule)",
-        "give the Send a plain run timeout (Send(node, arg, timeout=seconds)) or none",
+def _timeout_to_tl(timeout: Any) -> tl.TimeoutPolicy | None:
+    """A LangGraph ``Send`` timeout (seconds, timedelta or ``TimeoutPolicy``) as threadloom's."""
+    if timeout is None or isinstance(timeout, int | float | timedelta):
+        return tl.TimeoutPolicy.coerce(timeout)
+    return tl.TimeoutPolicy.coerce(
+        tl.TimeoutPolicy(
+            run_timeout=timeout.run_timeout,
+            idle_timeout=timeout.idle_timeout,
+            refresh_on=timeout.refresh_on,
+        )
+    )
+
+
+def _timeout_to_lg(timeout: tl.TimeoutPolicy | None) -> lg.TimeoutPolicy | None:
+    if timeout is None:
+        return None
+    return lg.TimeoutPolicy(
+        run_timeout=timeout.run_timeout,
+        idle_timeout=timeout.idle_timeout,
+        refresh_on=timeout.refresh_on,
     )
 
 
 def _send_to_tl(send: lg.Send, convert: Convert) -> tl.Send:
-    return tl.Send(send.node, convert(send.arg), timeout=_timeout_seconds(send.timeout))
+    return tl.Send(send.node, convert(send.arg), timeout=_timeout_to_tl(send.timeout))
 
 
 def _interrupt_to_tl(interrupt: lg.Interrupt[Any], convert: Convert) -> tl.Interrupt:
@@ -128,7 +133,7 @@ _TO_THREADLOOM: Final[Mapping[type, Callable[[Any, Convert], Any]]] = {
 
 
 def _send_to_lg(send: tl.Send, convert: Convert) -> lg.Send:
-    return lg.Send(send.node, convert(send.arg), timeout=send.timeout)
+    return lg.Send(send.node, convert(send.arg), timeout=_timeout_to_lg(send.timeout))
 
 
 def _interrupt_to_lg(interrupt: tl.Interrupt, convert: Convert) -> lg.Interrupt[Any]:

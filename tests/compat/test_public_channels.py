@@ -1,0 +1,206 @@
+"""``threadloom.channels``: LangGraph's channel classes, alone and as state keys of a graph.
+
+Behaviour checked against LangGraph 1.2.22 by running the same programs on both: the constructors,
+``update``/``get``/``checkpoint``/``from_checkpoint``, the errors (ours, from
+``threadloom.errors``), and what a node sees when a state key is annotated with a channel.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import pytest
+from typing_extensions import TypedDict
+
+from threadloom.channels import (
+    AnyValue,
+    BaseChannel,
+    BinaryOperatorAggregate,
+    EphemeralValue,
+    LastValue,
+    NamedBarrierValue,
+    Topic,
+    UntrackedValue,
+)
+from threadloom.channels.last_value import LastValue as LastValueByPath
+from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.engine.channels import MISSING
+from threadloom.errors import EmptyChannelError, InvalidUpdateError
+from threadloom.graph import START, StateGraph
+
+
+def test_the_submodule_paths_give_the_same_classes() -> None:
+    assert LastValueByPath is LastValue
+
+
+def test_last_value_keeps_one_value_and_refuses_two() -> None:
+    channel = LastValue(int).from_checkpoint(MISSING)
+    assert (channel.ValueType, channel.UpdateType) == (int, int)
+    with pytest.raises(EmptyChannelError):
+        channel.get()
+    with pytest.raises(InvalidUpdateError, match="only one value per step"):
+        channel.update([5, 6])
+    assert not channel.update([])
+    assert channel.update([3]) and channel.get() == 3
+    restored = LastValue(int).from_checkpoint(channel.checkpoint())
+    assert restored.get() == 3
+
+
+def test_topic_empties_each_step_and_flattens_lists() -> None:
+    channel = Topic(str).from_checkpoint(MISSING)
+    assert channel.ValueType == Sequence[str]
+    assert channel.UpdateType == str | list[str]
+    assert channel.update(["a", "b"]) and channel.get() == ["a", "b"]
+    assert channel.update([["c", "d"], "d"]) and channel.get() == ["c", "d", "d"]
+    assert channel.update([])  # emptied: a change
+    with pytest.raises(EmptyChannelError):
+        channel.get()
+    assert not channel.update([])  # already empty
+    channel.update(["e"])
+    copy = Topic(str).from_checkpoint(channel.checkpoint())
+    copy.update(["f"])
+    assert (copy.get(), channel.get()) == (["f"], ["e"])
+
+
+def test_topic_accumulate_keeps_values_across_steps() -> None:
+    channel = Topic(str, accumulate=True).from_checkpoint(MISSING)
+    assert channel.update(["a", "b"])
+    assert channel.update(["b", ["c", "d"]])
+    assert not channel.update([])
+    assert channel.get() == ["a", "b", "b", "c", "d"]
+    restored = Topic(str, accumulate=True).from_checkpoint(channel.checkpoint())
+    restored.update(["e"])
+    assert restored.get() == ["a", "b", "b", "c", "d", "e"]
+
+
+def test_binary_operator_aggregate_starts_from_the_type() -> None:
+    channel = BinaryOperatorAggregate(int, operator.add).from_checkpoint(MISSING)
+    assert channel.get() == 0
+    channel.update([1, 2, 3])
+    channel.update([4])
+    assert channel.get() == 10
+    assert channel.operator is operator.add
+    assert BinaryOperatorAggregate(int, operator.add).from_checkpoint(10).get() == 10
+
+
+def test_untracked_value_is_never_checkpointed() -> None:
+    channel = UntrackedValue(dict).from_checkpoint(MISSING)
+    channel.update([{"session": 1}])
+    assert channel.get() == {"session": 1}
+    assert channel.checkpoint() is MISSING
+    with pytest.raises(EmptyChannelError):
+        UntrackedValue(dict).from_checkpoint({"session": 1}).get()
+    with pytest.raises(InvalidUpdateError, match="guard=False"):
+        channel.update([1, 2])
+    relaxed = UntrackedValue(int, guard=False)
+    relaxed.update([1, 2])
+    assert relaxed.get() == 2
+
+
+def test_ephemeral_and_any_value_empty_on_a_step_without_writes() -> None:
+    for channel in (EphemeralValue(int), AnyValue(int)):
+        assert channel.update([1]) and channel.get() == 1
+        assert channel.update([])
+        assert not channel.is_available()
+        assert not channel.update([])
+    with pytest.raises(InvalidUpdateError, match="EphemeralValue"):
+        EphemeralValue(int).update([1, 2])
+    loose = AnyValue(int)
+    loose.update([1, 1])
+    assert loose.get() == 1
+
+
+def test_named_barrier_waits_for_every_name() -> None:
+    channel = NamedBarrierValue(str, {"a", "b"})
+    channel.update(["a"])
+    assert not channel.is_available()
+    channel.update(["b"])
+    assert channel.is_available() and channel.get() is None
+    assert channel.consume() and not channel.is_available()
+    with pytest.raises(InvalidUpdateError, match="'c'"):
+        channel.update(["c"])
+
+
+class State(TypedDict):
+    log: Annotated[list[int], Topic(int, accumulate=True)]
+    flash: Annotated[int, EphemeralValue]
+    scratch: Annotated[str, UntrackedValue(str)]
+    n: int
+
+
+def _graph() -> Any:
+    seen: list[dict[str, Any]] = []
+
+    def first(state: State) -> dict[str, Any]:
+        seen.append(dict(state))
+        return {"log": [1, 2], "flash": 5, "scratch": "tmp", "n": 1}
+
+    def second(state: State) -> dict[str, Any]:
+        seen.append(dict(state))
+        return {"log": 3, "n": 2}
+
+    def third(state: State) -> dict[str, Any]:
+        seen.append(dict(state))
+        return {"n": 3}
+
+    builder = StateGraph(State).add_sequence([first, second, third])
+    builder.add_edge(START, "first")
+    return builder.compile(checkpointer=InMemorySaver()), seen
+
+
+def test_channels_as_state_keys_behave_as_in_langgraph() -> None:
+    graph, seen = _graph()
+    config = {"configurable": {"thread_id": "1"}}
+    graph.invoke({"log": [0], "n": 0}, config)
+    assert seen == [
+        {"log": [0], "n": 0},
+        {"log": [0, 1, 2], "flash": 5, "scratch": "tmp", "n": 1},
+        {"log": [0, 1, 2, 3], "scratch": "tmp", "n": 2},  # flash lasted one step
+    ]
+    stored = graph.checkpointer.get_tuple(config).checkpoint["channel_values"]
+    assert "scratch" not in stored  # untracked: the run saw it, the saver never did
+    assert graph.get_state(config).values == {"log": [0, 1, 2, 3], "n": 3}
+    seen.clear()
+    graph.invoke({"n": 5}, config)
+    assert seen[0] == {"log": [0, 1, 2, 3], "n": 5}  # the topic accumulated across runs
+
+
+class Counter(BaseChannel):
+    """A channel of our own: counts the writes it was given."""
+
+    __slots__ = ("count",)
+
+    def __init__(self, typ: Any = int, key: str = "") -> None:
+        super().__init__(typ, key)
+        self.count = 0
+
+    def from_checkpoint(self, checkpoint: Any) -> Counter:
+        channel = Counter(self.typ, self.key)
+        channel.count = 0 if checkpoint is MISSING else checkpoint
+        return channel
+
+    def update(self, values: Sequence[Any]) -> bool:
+        self.count += len(values)
+        return bool(values)
+
+    def get(self) -> int:
+        if not self.count:
+            raise EmptyChannelError()
+        return self.count
+
+
+def test_a_user_channel_class_runs_in_a_graph() -> None:
+    class Counted(TypedDict):
+        hits: Annotated[int, Counter()]
+
+    def hit(state: Counted) -> dict[str, Any]:
+        return {"hits": "x"}
+
+    builder = StateGraph(Counted).add_sequence([("a", hit), ("b", hit)])
+    builder.add_edge(START, "a")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "c"}}
+    assert graph.invoke({"hits": "start"}, config) == {"hits": 3}
+    assert graph.invoke({"hits": "again"}, config) == {"hits": 6}  # restored from its checkpoint
