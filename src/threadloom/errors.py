@@ -551,15 +551,6 @@ __all__ += [
 ]
 
 
-class LangGraphValueError(ValueError):
-    """A value crossing between LangGraph and threadloom (``threadloom.interop.langgraph``) has
-    no counterpart on the other side; ``where`` names it, ``value`` is the value."""
-
-    def __init__(self, where: str, value: Any, rule: str, fix: str) -> None:
-        self.where, self.value, self.rule, self.fix = where, value, rule, fix
-        super().__init__(f"{where} = {shown_value(value)} cannot cross over: {rule}. Fix: {fix}.")
-
-
 class LangGraphNotInstalledError(ImportError):
     """``threadloom.interop.langgraph`` was imported without LangGraph installed."""
 
@@ -572,7 +563,7 @@ class LangGraphNotInstalledError(ImportError):
         )
 
 
-__all__ += ["LangGraphNotInstalledError", "LangGraphValueError"]
+__all__ += ["LangGraphNotInstalledError"]
 
 
 class LangGraphSourceError(StorageError):

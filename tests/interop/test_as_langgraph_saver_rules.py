@@ -13,7 +13,7 @@ import pytest
 from langgraph.channels.delta import DeltaChannel
 from langgraph.checkpoint.base import BaseCheckpointSaver as LangGraphSaverBase
 from langgraph.graph import START, StateGraph
-from langgraph.types import Send
+from langgraph.types import Command, Send, interrupt
 
 from threadloom.checkpoint._lazy import LazyDict
 from threadloom.checkpoint.memory import InMemorySaver
@@ -254,3 +254,44 @@ def test_langgraph_s_delta_channel_snapshot_is_refused_with_threadloom_s_error()
     graph = builder.compile(checkpointer=as_langgraph_saver(InMemorySaver()))
     with pytest.raises(UnserializableValueError, match="_DeltaSnapshot"):
         graph.invoke({"items": ["u"]}, _config())
+
+
+class Branches(TypedDict):
+    done: Annotated[list[str], operator.add]
+
+
+def _interrupted_branch_run(checkpointer: Any) -> list[Any]:
+    """Two parallel nodes, one interrupting: the resume must reuse the other's saved writes."""
+    calls: list[str] = []
+
+    def good(state: Branches) -> dict[str, list[str]]:
+        calls.append("good")
+        return {"done": ["good"]}
+
+    def asks(state: Branches) -> dict[str, list[str]]:
+        calls.append("asks")
+        return {"done": [f"asks:{interrupt('go?')}"]}
+
+    builder = StateGraph(Branches)
+    builder.add_node("good", good)
+    builder.add_node("asks", asks)
+    builder.add_edge(START, "good")
+    builder.add_edge(START, "asks")
+    graph = builder.compile(checkpointer=checkpointer)
+    graph.invoke({"done": []}, _config())
+    state = graph.get_state(_config())
+    seen = [sorted(t.name for t in state.tasks), [len(t.interrupts) for t in state.tasks]]
+    resumed = graph.invoke(Command(resume="yes"), _config())
+    return [*seen, sorted(resumed["done"]), sorted(calls)]
+
+
+def test_pending_writes_of_an_interrupted_step_are_reused_as_langgraph_reuses_them(
+    tmp_path: Path,
+) -> None:
+    from langgraph.checkpoint.memory import InMemorySaver as LangGraphInMemorySaver
+
+    with SqliteSaver.from_conn_string(str(tmp_path / "w.db")) as saver:
+        got = _interrupted_branch_run(as_langgraph_saver(saver))
+    assert got == _interrupted_branch_run(LangGraphInMemorySaver())
+    assert got[-2] == ["asks:yes", "good"]
+    assert got[-1] == ["asks", "asks", "good"]  # good ran once: its saved writes were reused
