@@ -50,3 +50,14 @@ CONFIG_KEY_STREAM: Final = "__pregel_stream"
 """Where a subgraph forwards its chunks when the root run streams with ``subgraphs=True``."""
 CONFIG_KEY_DURABILITY: Final = "__pregel_durability"
 """The parent run's durability, inherited by its subgraphs."""
+CONFIG_KEY_CONTEXT: Final = "__pregel_context"
+"""The parent run's runtime context: a subgraph invoked without one inherits it."""
+CHECKPOINT_MAP: Final = "checkpoint_map"
+"""In a subgraph snapshot's config: the checkpoint id of every enclosing graph and its own, by
+namespace (what invoking the root graph with that config travels back to)."""
+CHECKPOINT_COORDINATE_KEYS: Final = ("thread_id", "checkpoint_ns", "checkpoint_id", CHECKPOINT_MAP)
+"""A config giving any of these addresses its own thread: a graph invoked with it inside a task
+does not become the task's child (it is a root run of its own)."""
+CONFIG_KEY_REPLAY: Final = "__pregel_replay"
+"""Set when the root run travels back in time (a replay or a fork): the checkpoint id before which
+each subgraph finds the state it starts from (``engine/loop.py`` ``ReplayBound``)."""

@@ -7,7 +7,7 @@ meaning. ``interrupt()`` lives here because LangGraph programs import it from ``
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, NamedTuple, TypeVar
@@ -372,3 +372,49 @@ def interrupt_id(task_ns: str, answered: int = 0) -> str:
     """Id of a task's next interrupt: the task namespace, plus the count already answered."""
     text = task_ns if answered == 0 else f"{task_ns}|{answered}"
     return str(xxh3_128_hexdigest(text.encode()))
+
+
+# --- node caching ---------------------------------------------------------------------------------
+
+
+def _frozen(obj: Any, depth: int = 10) -> Any:
+    """``obj`` as hashable, order-free data: dicts by sorted items, sequences as tuples."""
+    if depth <= 0 or isinstance(obj, Hashable):
+        return obj
+    if isinstance(obj, Mapping):
+        return tuple(sorted((k, _frozen(v, depth - 1)) for k, v in obj.items()))
+    if isinstance(obj, Sequence):
+        return tuple(_frozen(v, depth - 1) for v in obj)
+    if hasattr(obj, "tobytes"):  # arrays: their bytes, type and shape
+        return (type(obj).__name__, obj.tobytes(), getattr(obj, "shape", None))
+    return obj
+
+
+def default_cache_key(*args: Any, **kwargs: Any) -> str | bytes:
+    """The cache key of a call's arguments: equal for equal data (dict order aside).
+
+    Pickled bytes, used only as a hash input: nothing is ever unpickled from a cache.
+    """
+    import pickle
+
+    return pickle.dumps((_frozen(args), _frozen(kwargs)), protocol=5, fix_imports=False)
+
+
+KeyFuncT = TypeVar("KeyFuncT", bound=Callable[..., str | bytes])
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CachePolicy(Generic[KeyFuncT]):
+    """Cache a node's (or a ``@task``'s) writes by its input: ``add_node(..., cache_policy=...)``.
+
+    A later run with an equal input (by ``key_func``) skips the node and replays its writes,
+    while the entry lives; needs a cache on the graph (``compile(cache=InMemoryCache())``).
+    """
+
+    key_func: KeyFuncT = default_cache_key  # type: ignore[assignment]
+    """Turns the node's input (a task's arguments) into the key; default: the pickled data."""
+    ttl: int | None = None
+    """Seconds an entry lives; ``None``: until the cache is cleared."""
+
+
+__all__ += ["CachePolicy", "default_cache_key"]

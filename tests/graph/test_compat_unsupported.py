@@ -1,10 +1,9 @@
 """Parameters of LangGraph's signatures threadloom does not implement yet raise, never vanish.
 
-LangGraph 1.2.22 honours ``add_node(cache_policy=, trace_policy=)`` (``timeout=`` and
-``error_handler=`` work: tests/compat/test_public_timeouts.py),
-``compile(cache=, transformers=)``, ``@task(cache_policy=)`` and
-``@entrypoint(cache=, cache_policy=)`` (their ``timeout=`` works); a program that relies on one
-of them must not run silently without it. Passing the default (``None``) still works.
+LangGraph 1.2.22 honours ``add_node(trace_policy=)`` and ``compile(transformers=)``; a program
+that relies on one of them must not run silently without it. Passing the default (``None``) still
+works. (``timeout=`` and ``error_handler=`` work: tests/compat/test_public_timeouts.py; node
+caching, ``cache=`` and ``cache_policy=``, works: tests/cache/.)
 """
 
 from __future__ import annotations
@@ -29,7 +28,6 @@ def bump(state: State) -> State:
 @pytest.mark.parametrize(
     ("parameter", "value"),
     [
-        ("cache_policy", object()),
         ("trace_policy", object()),
     ],
 )
@@ -53,7 +51,7 @@ def test_add_node_with_defaults_still_runs() -> None:
     assert builder.compile().invoke({"n": 1}) == {"n": 2}
 
 
-@pytest.mark.parametrize(("parameter", "value"), [("cache", object()), ("transformers", [len])])
+@pytest.mark.parametrize(("parameter", "value"), [("transformers", [len])])
 def test_compile_refuses_an_unsupported_parameter(parameter: str, value: object) -> None:
     builder = StateGraph(State).add_node("bump", bump).add_edge(START, "bump")
     with pytest.raises(UnsupportedParameterError, match=rf"compile\({parameter}="):
@@ -68,27 +66,12 @@ def test_compile_refuses_an_unknown_keyword_as_langgraph_does() -> None:
         builder.compile(checkpoint=None)  # type: ignore[call-arg]
 
 
-@pytest.mark.parametrize(("parameter", "value"), [("cache_policy", object())])
-def test_task_refuses_an_unsupported_parameter(parameter: str, value: object) -> None:
-    async def fetch(x: int) -> int:
-        return x
-
-    with pytest.raises(UnsupportedParameterError, match=rf"task\({parameter}="):
-        task(**{parameter: value})(fetch)
-
-
 def test_task_timeout_on_a_sync_function_is_the_value_error_langgraph_raises() -> None:
     def fetch(x: int) -> int:
         return x
 
     with pytest.raises(ValueError, match="only supported for async"):
         task(timeout=1.0)(fetch)
-
-
-@pytest.mark.parametrize(("parameter", "value"), [("cache", object()), ("cache_policy", object())])
-def test_entrypoint_refuses_an_unsupported_parameter(parameter: str, value: object) -> None:
-    with pytest.raises(UnsupportedParameterError, match=rf"entrypoint\({parameter}="):
-        entrypoint(**{parameter: value})
 
 
 def test_entrypoint_and_task_with_defaults_still_run() -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from langchain_core.runnables.config import var_child_runnable_config
 
-from threadloom.engine import _drive_async
+from threadloom.engine import _drive_async, caching
 from threadloom.engine._drive_async import result_of, saver_call
 from threadloom.engine.core import Task
 from threadloom.engine.effects import STEP_TIMED_OUT, Effect, PutWrites, StartTasks
@@ -30,6 +30,9 @@ __all__ = ["arun_task", "drive", "result_of"]
 
 async def arun_task(task: Task, runner: TaskRunner) -> None:
     """Run one task to its outcome (writes, interrupt or error), retrying as its policy says."""
+    key = caching.cache_key(task, runner.cache, runner.cache_policy)
+    if key is not None and caching.replay(task, key, await runner.cache.aget([key[0]])):
+        return
     attempt, first = 0, time.time()
     loop = asyncio.get_running_loop()
     while True:
@@ -49,7 +52,7 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
                     call = functools.partial(ctx.run, task.node.func, task.input, **kwargs)
                     output = await loop.run_in_executor(None, call)
                 runner.succeed(task, pad, output)
-            return
+            break
         except BaseException as exc:
             if isinstance(exc, asyncio.CancelledError):
                 current = asyncio.current_task()
@@ -61,6 +64,8 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
         finally:
             var_child_runnable_config.reset(token)
         await asyncio.sleep(delay)
+    if key is not None and (entry := caching.cache_entry(task, key)):
+        await runner.cache.aset(entry)
 
 
 def drive(core: Generator[Effect, Any, None], saver: Any) -> AsyncGenerator[tuple[str, Any], None]:

@@ -7,6 +7,9 @@
   the saved step, and tasks that already finished reuse their saved writes.
 - Replay (a config naming an older checkpoint): a sibling ``"fork"`` checkpoint is saved and that
   step's tasks run again, so its interrupts fire again.
+- Any root run from a named checkpoint that does not answer an interrupt (a replay, or running a
+  fork) travels back in time: its subgraphs start from their state before that point
+  (``run.replay_from``, see ``engine/loop.py`` ``ReplayBound``).
 """
 
 from __future__ import annotations
@@ -62,8 +65,15 @@ def begin(run: Run, run_input: Any) -> list[Effect]:
         )
     )
     run.resumed = bool(resuming)
+    time_travel = resuming and addressed and not _answers(run_input)
+    if time_travel and not run.ns:
+        run.replay_from = _replay_bound(run)
     if resuming and replay:
         effects += _fork_for_replay(run)
+    elif resuming and time_travel:  # back to a fork, in place: its tasks run and ask again
+        run.pending = [w for w in run.pending if w[1] != RESUME]
+        effects += _resume(run, run_input)
+        run.skip_done = False
     elif resuming:
         effects += _resume(run, run_input)
     else:
@@ -71,6 +81,19 @@ def begin(run: Run, run_input: Any) -> list[Effect]:
             raise EmptyInputError("Received no input for __start__")
         effects += _new_input(run, run_input)
     return effects
+
+
+def _answers(run_input: Any) -> bool:
+    return isinstance(run_input, Command) and run_input.resume is not None
+
+
+def _replay_bound(run: Run) -> str:
+    """Where a root run going back in time sends its subgraphs: their state before the
+    addressed checkpoint, or, from a fork ``update_state`` made, before the checkpoint forked."""
+    parent = run.saved.parent_config if run.saved is not None else None
+    if run.metadata.get("source") in ("update", "fork") and parent:
+        return str(parent["configurable"]["checkpoint_id"])
+    return str(run.checkpoint["id"])
 
 
 def _null_writes(run: Run) -> list[tuple[str, Any]]:

@@ -59,6 +59,7 @@ def _call_task(
     parent: TaskScratchpad,
     site: CallSite,
     timeout: TimeoutPolicy | None = None,
+    cache: Any = None,
 ) -> Task:
     parent_task: Task = parent.task
     index = parent.call_counter
@@ -82,6 +83,7 @@ def _call_task(
         afunc=None,
         write=lambda output, _ctx: [(RETURN, output)],
         retry_policy=retry,
+        cache=cache,
     )
     task = Task(
         tid,
@@ -128,7 +130,10 @@ def _outcome(site: CallSite, task: Task) -> Any:
         raise GraphInterrupt(task.interrupts)
     value = next((v for c, v in task.writes if c == RETURN), None)
     if site.on_update is not None:
-        site.on_update({task.name: value})
+        update = {task.name: value}
+        if task.cached:  # as LangGraph marks a replayed cache hit
+            update["__metadata__"] = {"cached": True}
+        site.on_update(update)
     return value
 
 
@@ -140,11 +145,15 @@ def schedule_call(
     retry: tuple[RetryPolicy, ...],
     is_async: bool,
     timeout: TimeoutPolicy | None = None,
+    cache: Any = None,
 ) -> Any:
-    """Schedule one ``@task`` call from inside a run; return its future."""
+    """Schedule one ``@task`` call from inside a run; return its future.
+
+    ``cache`` is the task's ``engine.caching.CacheSpec`` (None: never cached).
+    """
     parent = current_scratchpad(name)
     site: CallSite = parent.runner.call_site()
-    task = _call_task(name, func, args, kwargs, retry, parent, site, timeout)
+    task = _call_task(name, func, args, kwargs, retry, parent, site, timeout, cache)
     found, result = _saved_result(site, task)
     try:
         loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()

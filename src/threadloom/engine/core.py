@@ -80,6 +80,9 @@ class Task:
     done: bool = False
     """Finished before (its saved writes are reused, the node is not called again)."""
     interrupts: tuple[Interrupt, ...] = ()
+    paused: bool = False
+    """Raised ``GraphInterrupt``: with ``interrupts``, or none when a subgraph it ran stopped at
+    a static breakpoint (``interrupt_before`` / ``interrupt_after``)."""
     error: BaseException | None = None
     managed_at: tuple[int, int] | None = None
     """``(step, stop)`` when the node reads managed state keys (its branches see them too)."""
@@ -89,6 +92,8 @@ class Task:
     """For an error handler's task: the failure it handles."""
     handled: bool = False
     """The task failed and its node's error handler runs instead: the run goes on."""
+    cached: bool = False
+    """Its writes came from the node cache: the node was not called (``engine/caching.py``)."""
 
     @property
     def ns(self) -> str:

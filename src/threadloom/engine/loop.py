@@ -15,6 +15,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.checkpoint.base import CheckpointTuple
+from threadloom.constants import CONFIG_KEY_REPLAY, CONFIG_KEY_RESUMING, NS_END
 from threadloom.engine.calls import CallSite
 from threadloom.engine.core import Task
 from threadloom.engine.effects import (
@@ -24,6 +25,7 @@ from threadloom.engine.effects import (
     Effect,
     Flush,
     GetTuple,
+    ListTuples,
     PutWrites,
     RunStopped,
     StartTasks,
@@ -34,20 +36,52 @@ from threadloom.engine.output import SUBGRAPH_CHUNK, StreamRelay
 from threadloom.engine.run import Run
 from threadloom.engine.snapshot import addressed
 from threadloom.engine.tasks import TaskRunner
-from threadloom.errors import StepTimeoutError
+from threadloom.errors import GraphInterrupt, StepTimeoutError
 
-__all__ = ["Loaded", "load_thread", "run_loop"]
+__all__ = ["Loaded", "ReplayBound", "load_thread", "run_loop"]
 
 Loaded = tuple[CheckpointTuple | None, str | None]
 """The checkpoint a run starts from (the head, or the one the config names) and the head's id."""
 
 
+class ReplayBound:
+    """The checkpoint a root run travels back to, shared with every subgraph run inside it.
+
+    A subgraph's namespace may hold checkpoints made after that point (``checkpointer=True``
+    keeps one history per thread): the first time a subgraph runs during the replay it starts
+    from its latest checkpoint before the bound (none: a fresh start), with its input, so its
+    nodes and interrupts run again as they did then. Later runs of it (a loop) continue its head.
+    """
+
+    __slots__ = ("_visited", "checkpoint_id")
+
+    def __init__(self, checkpoint_id: str) -> None:
+        self.checkpoint_id = checkpoint_id
+        self._visited: set[str] = set()
+
+    def first_visit(self, ns: str) -> bool:
+        """Whether a subgraph at ``ns`` runs for the first time (task ids do not count)."""
+        stable = ns.rsplit(NS_END, 1)[0]
+        if stable in self._visited:
+            return False
+        self._visited.add(stable)
+        return True
+
+
 def load_thread(config: RunnableConfig) -> Generator[Effect, Any, Loaded]:
-    """Read the thread's head, and the checkpoint ``config`` names when it names one."""
+    """Read the thread's head, and the checkpoint ``config`` names when it names one (or, for a
+    subgraph of a root run that travels back in time, its checkpoint from before that point)."""
+    configurable = config["configurable"]
     head = yield GetTuple(addressed(config, head=True))
     head_id = head.checkpoint["id"] if head else None
-    if config["configurable"].get("checkpoint_id"):
+    if configurable.get("checkpoint_id"):
         return (yield GetTuple(config)), head_id
+    bound = configurable.get(CONFIG_KEY_REPLAY)
+    if isinstance(bound, ReplayBound) and bound.first_visit(str(configurable["checkpoint_ns"])):
+        configurable[CONFIG_KEY_RESUMING] = False  # it starts over from there, with its input
+        before: RunnableConfig = {"configurable": {"checkpoint_id": bound.checkpoint_id}}
+        found = yield ListTuples(addressed(config, head=True), None, before, 1)
+        return (found[0] if found else None), head_id
     return head, head_id
 
 
@@ -117,6 +151,8 @@ def _stages(
     yield Flush()
     if run.errors:
         raise run.errors[0].error  # type: ignore[misc]
+    if run.ns and run.at_breakpoint():  # a subgraph's breakpoint pauses the task that runs it
+        raise GraphInterrupt()
 
 
 def _timed_out(run: Run, unfinished: Iterable[Task]) -> Generator[Effect, Any, None]:

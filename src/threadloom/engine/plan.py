@@ -73,13 +73,20 @@ class NodeSpec:
     push_read: Callable[[Any], Any] | None = None
     """How a ``Send`` argument becomes the node's input (defaults to the argument itself)."""
     subgraph: Any = None
-    """A compiled graph used as this node, if any."""
+    """The compiled graph this node runs (the node itself, or one its function names), if any."""
     managed: Callable[[Any, int, int], Any] | None = None
     """Adds managed state keys (``threadloom.managed``) to the input: ``(input, step, stop)``."""
     timeout: TimeoutPolicy | None = None
     """Bounds each attempt (async nodes only); see ``engine/timeouts.py``."""
     error_handler: str | None = None
     """The node that runs instead of the failed task's successors when this node fails."""
+    cache: Any = None
+    """How its tasks are cached (an ``engine.caching.CacheSpec``), or None: never."""
+
+    @property
+    def subgraphs(self) -> list[Any]:
+        """The graphs this node runs (LangGraph's ``PregelNode.subgraphs``): none or one."""
+        return [] if self.subgraph is None else [self.subgraph]
 
 
 @dataclass(slots=True)
@@ -133,6 +140,11 @@ class Plan:
 
     node_order: dict[str, int] = field(default_factory=dict)
     """Position of each node as added: tasks are prepared in this order."""
+
+    cache: Any = None
+    """The node cache (a ``threadloom.cache.BaseCache``) given to compile, if any."""
+    cache_policy: Any = None
+    """The default ``CachePolicy`` of nodes and tasks that have none (``@entrypoint``)."""
 
     has_subgraphs: bool = False
     """Some node runs a compiled graph: runs then hand their saver and store down."""

@@ -14,25 +14,27 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
 from contextlib import aclosing, closing
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.constants import (
     CONFIG_KEY_CHECKPOINTER,
+    CONFIG_KEY_CONTEXT,
     CONFIG_KEY_DURABILITY,
+    CONFIG_KEY_REPLAY,
     CONFIG_KEY_RESUME_BOX,
     CONFIG_KEY_RESUMING,
     CONFIG_KEY_STORE,
     CONFIG_KEY_STREAM,
-    NS_END,
     NS_SEP,
 )
-from threadloom.engine import _checks, aio, snapshot
+from threadloom.engine import _checks, aio, caching, snapshot
 from threadloom.engine import sync as sync_driver
 from threadloom.engine.effects import Effect
 from threadloom.engine.inject import Injection
-from threadloom.engine.loop import load_thread, run_loop
+from threadloom.engine.loop import ReplayBound, load_thread, run_loop
+from threadloom.engine.nesting import address_by_map, count_in_task, with_ambient
 from threadloom.engine.output import (
     INVOKE_MODES,
     SKIP,
@@ -50,6 +52,9 @@ from threadloom.engine.state_api import CONFIG_KEYS_MESSAGE, StateAPI
 from threadloom.engine.tasks import TaskRunner
 from threadloom.errors import UnsupportedParameterError
 from threadloom.runtime import Runtime
+
+if TYPE_CHECKING:
+    from langchain_core.runnables.graph import Graph
 
 __all__ = ["Pregel"]
 
@@ -120,6 +125,57 @@ class Pregel(StateAPI):
         """The graph's nodes by name (START included)."""
         return dict(self.plan.nodes)
 
+    # --- drawing and node cache (graph/_drawing.py, engine/caching.py) ----------------------------
+
+    @property
+    def cache(self) -> Any:
+        """The node cache given to compile (``@entrypoint(cache=...)``), if any."""
+        return self.plan.cache
+
+    def get_graph(self, config: RunnableConfig | None = None, *, xray: int | bool = False) -> Graph:
+        """The graph as langchain-core's ``Graph`` (``draw_mermaid()``, ``draw_ascii()``…);
+        ``xray`` draws subgraphs inside their nodes, that many levels deep (``True``: all)."""
+        from threadloom.graph._drawing import draw_graph
+
+        return draw_graph(self, config, xray)
+
+    async def aget_graph(
+        self, config: RunnableConfig | None = None, *, xray: int | bool = False
+    ) -> Graph:
+        """Same as ``get_graph`` (drawing does no I/O)."""
+        return self.get_graph(config, xray=xray)
+
+    def get_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> Iterator[tuple[str, Pregel]]:
+        """``(namespace, compiled graph)`` of the nodes that run a compiled graph."""
+        from threadloom.graph._drawing import subgraphs_of
+
+        return subgraphs_of(self, namespace, recurse)
+
+    async def aget_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> AsyncIterator[tuple[str, Pregel]]:
+        """Same as ``get_subgraphs``, as an async iterator."""
+        for item in self.get_subgraphs(namespace=namespace, recurse=recurse):
+            yield item
+
+    def clear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Drop the cached writes of ``nodes`` (default: every node) from the graph's cache."""
+        self._cache_or_raise().clear(caching.namespaces_of(self.plan, nodes))
+
+    async def aclear_cache(self, nodes: Sequence[str] | None = None) -> None:
+        """Async ``clear_cache``."""
+        await self._cache_or_raise().aclear(caching.namespaces_of(self.plan, nodes))
+
+    def _cache_or_raise(self) -> Any:
+        if self.plan.cache is None:
+            raise ValueError(
+                "No cache is set for this graph. Cannot clear cache. Compile it with one, e.g. "
+                "builder.compile(cache=InMemoryCache()) or @entrypoint(cache=InMemoryCache())."
+            )
+        return self.plan.cache
+
     channels = property(lambda self: dict(self.plan.channels), doc="The channels, by name.")
     input_channels = property(lambda self: self.plan.input_channel, doc="Where input goes.")
     output_channels = property(lambda self: self.plan.output_channels, doc="What invoke returns.")
@@ -168,8 +224,9 @@ class Pregel(StateAPI):
                 raise RuntimeError("checkpointer=True cannot be used for root graphs.")
             return None
         if own is True:  # one history per thread: the namespace without task ids
-            parts = str(configurable.get("checkpoint_ns", "")).split(NS_SEP)
-            configurable["checkpoint_ns"] = NS_SEP.join(p.split(NS_END)[0] for p in parts)
+            configurable["checkpoint_ns"] = snapshot.thread_ns(
+                str(configurable.get("checkpoint_ns", ""))
+            )
         return self._with_allowlist(inherited)
 
     def _setup(
@@ -182,7 +239,9 @@ class Pregel(StateAPI):
     ) -> tuple[RunnableConfig, Any, RunOptions]:
         merged = self._merge_config(config)
         configurable: dict[str, Any] = merged["configurable"]
+        count_in_task(configurable)
         saver = self._effective_saver(configurable)
+        address_by_map(configurable)
         self._check_config(merged, saver)
         self._check_store(configurable)
         if durability is None:
@@ -301,15 +360,21 @@ class Pregel(StateAPI):
         start = run.start(run_input)
         box = configurable.get(CONFIG_KEY_RESUME_BOX) or self._resume_box(run)
         store = self.plan.store or configurable.get(CONFIG_KEY_STORE)
-        if self.plan.has_subgraphs:  # what a subgraph run inside one of our tasks inherits
-            configurable[CONFIG_KEY_CHECKPOINTER] = saver
-            configurable[CONFIG_KEY_STORE] = store
-            configurable[CONFIG_KEY_RESUME_BOX] = box
-            if saver is not None:  # (a durability without a saver would only warn)
-                configurable[CONFIG_KEY_DURABILITY] = options.durability
-            configurable[CONFIG_KEY_RESUMING] = run.resumed
-            if relay is not None:
-                configurable[CONFIG_KEY_STREAM] = relay
+        if context is None:  # a graph invoked inside a task runs with the task's context
+            context = configurable.get(CONFIG_KEY_CONTEXT)
+        # what a graph run inside one of our tasks inherits (a subgraph node, or a graph a node
+        # function invokes: its config is the task's, see engine/nesting.py)
+        configurable[CONFIG_KEY_CHECKPOINTER] = saver
+        configurable[CONFIG_KEY_STORE] = store
+        configurable[CONFIG_KEY_RESUME_BOX] = box
+        configurable[CONFIG_KEY_CONTEXT] = context
+        if saver is not None:  # (a durability without a saver would only warn)
+            configurable[CONFIG_KEY_DURABILITY] = options.durability
+        configurable[CONFIG_KEY_RESUMING] = run.resumed
+        if run.replay_from is not None:
+            configurable[CONFIG_KEY_REPLAY] = ReplayBound(run.replay_from)
+        if relay is not None:
+            configurable[CONFIG_KEY_STREAM] = relay
         runtime = self._runtime(context, store)
         previous = run.channels.get("__previous__")
         if previous is not None and previous.is_available():
@@ -322,6 +387,8 @@ class Pregel(StateAPI):
             injections=self.injections,
             thread_id=config.get("configurable", {}).get("thread_id"),
             checkpoint_id=run.checkpoint["id"],
+            cache=self.plan.cache,
+            cache_policy=self.plan.cache_policy,
         )
         return _Prepared(run, runner, saver, start)
 
@@ -366,12 +433,38 @@ class Pregel(StateAPI):
         output_keys: Any = None,
     ) -> tuple[Generator[Effect, Any, None], Any]:
         """Check the call and return the run's core (for a driver to carry out) and its saver."""
+        core, saver, _ = self._begin(
+            input,
+            config,
+            modes,
+            context,
+            interrupt_before,
+            interrupt_after,
+            durability,
+            relay,
+            output_keys,
+        )
+        return core, saver
+
+    def _begin(
+        self,
+        input: Any,
+        config: RunnableConfig | None,
+        modes: frozenset[str],
+        context: Any,
+        interrupt_before: Any,
+        interrupt_after: Any,
+        durability: str | None,
+        relay: StreamRelay | None,
+        output_keys: Any,
+    ) -> tuple[Generator[Effect, Any, None], Any, RunnableConfig]:
+        """``_start``, also returning the run's config (its namespace, for one thing)."""
         merged, saver, options = self._setup(
             config, modes, interrupt_before, interrupt_after, durability
         )
         if output_keys is not None:  # values chunks (and invoke's result) read these channels
             options.stream_keys = output_keys
-        return self._run(input, merged, options, context, saver, relay), saver
+        return self._run(input, merged, options, context, saver, relay), saver, merged
 
     def _run(
         self,
@@ -402,7 +495,7 @@ class Pregel(StateAPI):
 
         core, saver = self._start(
             call["input"],
-            call["config"],
+            with_ambient(call["config"]),
             modes,
             call["context"],
             call["interrupt_before"],
@@ -468,8 +561,9 @@ class Pregel(StateAPI):
         durability: str | None,
     ) -> tuple[Generator[Effect, Any, None], Any, _Invocation]:
         """``invoke``'s core and saver, and what collects its result."""
-        relay, modes, ns = relay_of(config)
-        core, saver = self._start(
+        config = with_ambient(config)
+        relay, modes, _ = relay_of(config)
+        core, saver, merged = self._begin(
             input,
             config,
             modes,
@@ -480,6 +574,10 @@ class Pregel(StateAPI):
             None,
             output_keys,
         )
+        # chunks go up under the namespace the run saves under (numbered, task ids dropped for
+        # checkpointer=True), as LangGraph streams them
+        saved_ns = str(merged["configurable"].get("checkpoint_ns", ""))
+        ns = tuple(saved_ns.split(NS_SEP)) if saved_ns else ()
         collector = OutputCollector(self.plan, output_keys)
         return core, saver, _Invocation(collector, relay, ns, _is_nested(config))
 

@@ -25,10 +25,12 @@ from threadloom.checkpoint.base import (
 )
 from threadloom.constants import (
     CONFIG_KEY_PARENT_CHECKPOINT,
+    CONFIG_KEY_RESUMING,
     CONTROL_CHANNELS,
     ERROR,
     INTERRUPT,
     NO_WRITES,
+    NS_END,
     NULL_TASK_ID,
     RESUME,
 )
@@ -52,6 +54,7 @@ from threadloom.engine.ids import task_id
 from threadloom.engine.plan import Plan
 from threadloom.engine.projection import InterruptEvent, Projection, task_update
 from threadloom.engine.saves import Saves
+from threadloom.engine.snapshot import with_checkpoint_map
 from threadloom.errors import (
     ErrorCode,
     GraphBubbleUp,
@@ -144,6 +147,9 @@ class Run:
         self._values_owed = False
         self.resumed = False
         """Whether this run continues the thread's pending work (a resume or a replay)."""
+        self.replay_from: str | None = None
+        """Set when a root run goes back in time: the checkpoint before which its subgraphs find
+        the state they start from."""
         assert options.projection is not None
         self.out: Projection = options.projection
         """Which chunks this run's events become."""
@@ -171,6 +177,8 @@ class Run:
         self.resume_value: Any = None
         self.resume_present = False
         self.interrupts: list[Interrupt] = []
+        self.paused = False
+        """A task of this step paused (``interrupt()``, or a subgraph's static breakpoint)."""
         self.errors: list[Task] = []
         keys = options.stream_keys
         self._ephemeral_output = not plan.ephemeral.isdisjoint(
@@ -232,7 +240,10 @@ class Run:
 
     def save(self, source: str, step: int, *, updated: Iterable[str]) -> list[Effect]:
         """Make the next checkpoint from the channels; the saver effects it is owed."""
-        self._parent_of_current = self.saves.parent_id
+        if not self.saves.at_exit_only:
+            # (with durability "exit" nothing is saved during the run: the checkpoints it shows
+            # keep the parent of the one it started from, as LangGraph shows them)
+            self._parent_of_current = self.saves.parent_id
         checkpoint = next_checkpoint(
             self.checkpoint,
             self.channels,
@@ -258,11 +269,19 @@ class Run:
         if self._values_owed:
             self._values_owed = False
             owed += self.values_chunks()
-        owed += self.saves.at_exit()
-        if self.status == "interrupt_before" or self.status == "interrupt_after":
+        if not (NS_END in self.ns and self.status == "done"):
+            # (with durability "exit", a subgraph run inside one task of its parent saves only
+            # when it stops early: its finished state is never read again, as in LangGraph)
+            owed += self.saves.at_exit()
+        if self.at_breakpoint() and not self.ns:
             # a static breakpoint stopped the run: an empty interrupt update, as LangGraph emits
+            # (a subgraph's pauses its parent's task instead, whose update it is)
             owed += self.out.chunks("breakpoint", None)
         return owed
+
+    def at_breakpoint(self) -> bool:
+        """Whether a static breakpoint (``interrupt_before`` / ``interrupt_after``) stopped us."""
+        return self.status == "interrupt_before" or self.status == "interrupt_after"
 
     def values_chunks(self) -> list[Effect]:
         if not self.out.wants("values"):
@@ -323,7 +342,7 @@ class Run:
         return int(self.metadata.get("step", self.step - 1))
 
     def _checkpoint_payload(self) -> dict[str, Any]:
-        return stream.checkpoint_payload(
+        payload = stream.checkpoint_payload(
             self.config,
             self.ns,
             self.checkpoint["id"],
@@ -332,6 +351,9 @@ class Run:
             self.metadata,
             self.tasks.values(),
         )
+        for key in ("config", "parent_config"):  # a subgraph's name its enclosing checkpoints
+            payload[key] = with_checkpoint_map(payload[key], self.metadata)
+        return payload
 
     def _match_pending_writes(self) -> None:
         by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
@@ -371,31 +393,35 @@ class Run:
             writes: list[tuple[str, Any]] = [(ERROR, task.error)]
             if not task.handled:
                 self.errors.append(task)
-        elif task.interrupts:
+        elif task.paused:
             writes = [w for w in task.writes if w[0] == RESUME]
             writes.append((INTERRUPT, list(task.interrupts)))
             self.interrupts.extend(task.interrupts)
+            self.paused = True
         else:
             if not is_finished(task.writes):
                 task.writes.append((NO_WRITES, None))
             writes = task.writes
         if self.options.checkpointing:
             # the step makes a checkpoint only when no task of it failed or was interrupted
-            last = last and not self.errors and not self.interrupts
+            last = last and not self.errors and not self.paused
             config = self.checkpoint_config
             effects += self.saves.task_writes(config, task.id, task.path_str, writes, last=last)
         out = self.out
-        if out.wants("task_end") and not task.node.hidden:
+        if out.wants("task_end") and not task.node.hidden and not task.cached:
             result = stream.task_result(task, self.options.stream_keys)
             effects += out.chunks("task_end", result, self.step)
         if task.node.hidden or task.error is not None:
             return effects
-        if task.interrupts:
+        if task.paused:
             if out.wants("interrupt"):
                 values = read_channels(self.channels, self.options.stream_keys)
                 effects += out.chunks("interrupt", InterruptEvent(tuple(task.interrupts), values))
         elif out.wants("update"):
-            effects += out.chunks("update", {task.name: self._task_update(task)})
+            update = {task.name: self._task_update(task)}
+            if task.cached:  # as LangGraph marks a replayed cache hit
+                update["__metadata__"] = {"cached": True}
+            effects += out.chunks("update", update)
         return effects
 
     def handle_failure(self, task: Task, error: BaseException | None = None) -> Task | None:
@@ -434,7 +460,7 @@ class Run:
 
     def end_step(self) -> list[Effect]:
         """All tasks of the step finished: apply their writes and save the next checkpoint."""
-        if self.interrupts:
+        if self.paused:
             return self._end_interrupted()
         if self.errors:
             self.status = "failed"
@@ -448,6 +474,8 @@ class Run:
         self.pending = []
         effects += self.save("loop", self.step, updated=self.updated)
         self.step += 1
+        # only the first step resumes: a subgraph run in a later one starts with its input
+        self.config["configurable"][CONFIG_KEY_RESUMING] = False
         if self.options.interrupt_after and self._tasks_match(self.options.interrupt_after):
             self.status = "interrupt_after"
         return effects
@@ -476,7 +504,7 @@ class Run:
     def _end_interrupted(self) -> list[Effect]:
         self.status = "interrupted"
         effects: list[Effect] = []
-        finished = [t for t in self.tasks.values() if not t.interrupts and t.error is None]
+        finished = [t for t in self.tasks.values() if not t.paused and t.error is None]
         if any(is_finished(t.writes) for t in finished):
             updated = self.apply(
                 [TaskWrites(t.path_str, t.name, t.triggers, t.writes) for t in finished]

@@ -61,6 +61,8 @@ class TaskScratchpad:
     writer: Callable[[Any], None]
     call_counter: int = 0
     interrupt_counter: int = 0
+    subgraph_counter: int = 0
+    """Graphs this task ran so far: the second gets namespace ``<task ns>|1``, and so on."""
     task: Any = None
     """The running task (its path places the ``@task`` calls it makes)."""
     runner: Any = None

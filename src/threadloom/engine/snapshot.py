@@ -24,11 +24,14 @@ from threadloom.checkpoint.base import (
     empty_checkpoint,
 )
 from threadloom.constants import (
+    CHECKPOINT_MAP,
     COPY,
     END,
     ERROR,
     INPUT,
     INTERRUPT,
+    NS_END,
+    NS_SEP,
     NULL_TASK_ID,
     RESUME,
     RETURN,
@@ -51,7 +54,14 @@ from threadloom.engine.plan import Plan, TaskWriteContext
 from threadloom.errors import InvalidUpdateError
 from threadloom.types import Interrupt, PregelTask, StateSnapshot, StateUpdate
 
-__all__ = ["addressed", "bulk_update", "pending_interrupts", "state_snapshot"]
+__all__ = [
+    "addressed",
+    "bulk_update",
+    "pending_interrupts",
+    "state_snapshot",
+    "thread_ns",
+    "with_checkpoint_map",
+]
 
 
 def pending_interrupts(pending: Sequence[tuple[str, str, Any]]) -> list[Interrupt]:
@@ -68,6 +78,12 @@ def pending_interrupts(pending: Sequence[tuple[str, str, Any]]) -> list[Interrup
             if chan == INTERRUPT:
                 found.extend(value)
     return found
+
+
+def thread_ns(ns: str) -> str:
+    """The namespace a ``checkpointer=True`` subgraph saves under: ``ns`` without task ids, so
+    every run of it on a thread continues one history."""
+    return NS_SEP.join(part.split(NS_END)[0] for part in ns.split(NS_SEP))
 
 
 def _ns(config: RunnableConfig) -> str:
@@ -140,13 +156,27 @@ def state_snapshot(
     return StateSnapshot(
         values=values,
         next=tuple(waiting),
-        config=saved.config,
+        config=with_checkpoint_map(saved.config, saved.metadata),
         metadata=dict(saved.metadata),
         created_at=saved.checkpoint["ts"],
-        parent_config=saved.parent_config,
+        parent_config=with_checkpoint_map(saved.parent_config, saved.metadata),
         tasks=tuple(shown),
         interrupts=interrupts,
     )
+
+
+def with_checkpoint_map(config: RunnableConfig | None, metadata: Mapping[str, Any]) -> Any:
+    """A subgraph checkpoint's config with its ``checkpoint_map``: the checkpoint of every
+    enclosing graph and its own, by namespace. Invoking the root graph with it travels back to
+    that point of the subgraph (LangGraph's time travel into a subgraph)."""
+    if config is None:
+        return None
+    configurable = config.get("configurable", {})
+    ns = configurable.get("checkpoint_ns")
+    if not ns:
+        return config
+    mapped = {**(metadata.get("parents") or {}), ns: configurable["checkpoint_id"]}
+    return {**config, "configurable": {**configurable, CHECKPOINT_MAP: mapped}}
 
 
 def _versions_copy(checkpoint: Checkpoint) -> Checkpoint:
@@ -327,7 +357,9 @@ def _update_step(
     new = next_checkpoint(checkpoint, channels, step, updated)
     if first.as_node == COPY and saved is not None:
         new["channel_values"] = dict(saved.checkpoint["channel_values"])
-    metadata = {"source": source, "step": step, "parents": {}}
+    # a subgraph's update keeps pointing at the checkpoints of the graphs enclosing it
+    parents = dict(saved.metadata.get("parents") or {}) if saved else {}
+    metadata = {"source": source, "step": step, "parents": parents}
     versions_before = saved.checkpoint["channel_versions"] if saved else {}
     new_versions = {k: v for k, v in new["channel_versions"].items() if versions_before.get(k) != v}
     if first.as_node == COPY:

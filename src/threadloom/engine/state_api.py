@@ -67,20 +67,57 @@ class StateAPI:
         graph = self._graph_for_ns(str(merged["configurable"].get("checkpoint_ns", "")))
         return (yield from _snapshot_of(graph, saver, merged, subgraphs))
 
-    def _plan_for(self, config: RunnableConfig) -> Plan:
+    def _plan_for(self, config: RunnableConfig, *, for_update: bool = False) -> Plan:
         """The plan of the graph whose namespace ``config`` names (a subgraph's, or ours)."""
-        return self._graph_for_ns(str(config["configurable"].get("checkpoint_ns", ""))).plan
+        ns = str(config["configurable"].get("checkpoint_ns", ""))
+        return self._graph_for_ns(ns, for_update=for_update).plan
 
-    def _graph_for_ns(self, ns: str) -> StateAPI:
-        """The graph whose checkpoints live under ``ns`` (this one for the root namespace)."""
+    def _graph_for_ns(self, ns: str, *, for_update: bool = False) -> StateAPI:
+        """The graph whose checkpoints live under ``ns`` (this one for the root namespace).
+
+        A namespace no declared subgraph owns (a graph a tool ran, say) is read with this graph,
+        as LangGraph does; it cannot be updated: our nodes would write the wrong state there.
+        """
         graph: StateAPI = self
         for part in ns.split(NS_SEP) if ns else ():
             name = part.split(NS_END)[0]
             node = graph.plan.nodes.get(name)
             if node is None or node.subgraph is None:
-                raise ValueError(f"Subgraph {name} not found")
+                if not for_update:
+                    return self
+                raise ValueError(
+                    f"Subgraph {snapshot.thread_ns(ns)} not found: the namespace {ns!r} belongs "
+                    "to no subgraph node of this graph, so its state cannot be updated through it"
+                )
             graph = node.subgraph
         return graph
+
+    def get_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> Iterator[tuple[str, Any]]:
+        """The graphs this graph's nodes run, as ``(namespace, graph)``: every one (with
+        ``recurse``, theirs too, as ``"node|inner"``), or only the one at ``namespace`` (task ids
+        left out; matched a whole ``|`` part at a time, so ``"a_b"`` is not ``"a"``)."""
+        wanted = namespace.split(NS_SEP) if namespace else None
+        for name, node in self.plan.nodes.items():
+            graph = node.subgraph
+            if graph is None or (wanted is not None and wanted[0] != name):
+                continue
+            if wanted is None or len(wanted) == 1:
+                yield name, graph
+                if wanted is not None:
+                    return
+            if recurse:
+                rest = NS_SEP.join(wanted[1:]) if wanted else None
+                for inner, sub in graph.get_subgraphs(namespace=rest, recurse=True):
+                    yield f"{name}{NS_SEP}{inner}", sub
+
+    async def aget_subgraphs(
+        self, *, namespace: str | None = None, recurse: bool = False
+    ) -> AsyncIterator[tuple[str, Any]]:
+        """Async ``get_subgraphs`` (nothing here waits)."""
+        for found in self.get_subgraphs(namespace=namespace, recurse=recurse):
+            yield found
 
     def get_state_history(
         self,
@@ -164,8 +201,9 @@ class StateAPI:
     ) -> Generator[SaverEffect, Any, RunnableConfig]:
         merged = self._merge_config(config)
         self._check_config(merged, saver)
-        _checks.check_updates(supersteps, self._plan_for(merged).state_keys)
-        return (yield from snapshot.bulk_update(self._plan_for(merged), merged, supersteps, saver))
+        plan = self._plan_for(merged, for_update=True)
+        _checks.check_updates(supersteps, plan.state_keys)
+        return (yield from snapshot.bulk_update(plan, merged, supersteps, saver))
 
 
 def _snapshot_of(
@@ -188,6 +226,11 @@ def _snapshot_of(
         if task.state is not None:  # the subgraph's own snapshot, read the same way
             subgraph = graph.plan.nodes[task.name].subgraph
             config_of_task = cast(RunnableConfig, task.state)
+            if subgraph.checkpointer is True:  # one history per thread, under the node's name
+                ns = snapshot.thread_ns(config_of_task["configurable"]["checkpoint_ns"])
+                config_of_task = {
+                    "configurable": {**config_of_task["configurable"], "checkpoint_ns": ns}
+                }
             task = task._replace(
                 state=(yield from _snapshot_of(subgraph, saver, config_of_task, True))
             )

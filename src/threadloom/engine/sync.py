@@ -20,7 +20,7 @@ from typing import Any
 
 from langchain_core.runnables.config import var_child_runnable_config
 
-from threadloom.engine import _drive_sync
+from threadloom.engine import _drive_sync, caching
 from threadloom.engine._drive_sync import result_of, saver_call
 from threadloom.engine.core import Task
 from threadloom.engine.effects import STEP_TIMED_OUT, Effect, PutWrites, StartTasks
@@ -58,6 +58,9 @@ def pool_for_run() -> ThreadPoolExecutor:
 
 def run_task(task: Task, runner: TaskRunner) -> None:
     """Run one task to its outcome (writes, interrupt or error), retrying as its policy says."""
+    key = caching.cache_key(task, runner.cache, runner.cache_policy)
+    if key is not None and caching.replay(task, key, runner.cache.get([key[0]])):
+        return
     attempt, first = 0, time.time()
     while True:
         attempt += 1
@@ -67,7 +70,7 @@ def run_task(task: Task, runner: TaskRunner) -> None:
             with task_context(pad):
                 output = task.node.func(task.input, **runner.kwargs(task, pad))
                 runner.succeed(task, pad, output)
-            return
+            break
         except BaseException as exc:
             delay = runner.failed(task, pad, exc, attempt)
             if delay is None:
@@ -75,6 +78,8 @@ def run_task(task: Task, runner: TaskRunner) -> None:
         finally:
             var_child_runnable_config.reset(token)
         time.sleep(delay)
+    if key is not None and (entry := caching.cache_entry(task, key)):
+        runner.cache.set(entry)
 
 
 def drive(core: Generator[Effect, Any, None], saver: Any) -> Generator[tuple[str, Any], None, None]:

@@ -8,6 +8,7 @@ between them.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
+from threadloom.constants import NS_SEP
 from threadloom.engine._checks import translate_node_error
 from threadloom.engine.channels import Channel
 from threadloom.engine.core import Task
@@ -22,9 +24,11 @@ from threadloom.engine.inject import Injection
 from threadloom.engine.messages import attach
 from threadloom.engine.plan import TaskWriteContext
 from threadloom.engine.scratch import ResumeBox, TaskScratchpad
+from threadloom.engine.snapshot import thread_ns
 from threadloom.engine.timeouts import AttemptClock, ProgressCallbacks
 from threadloom.errors import GraphBubbleUp, GraphInterrupt, NodeCancelledError, ParentCommand
 from threadloom.runtime import ExecutionInfo, Runtime
+from threadloom.types import Command
 
 __all__ = ["TaskRunner"]
 
@@ -50,6 +54,10 @@ class TaskRunner:
     save_writes: Callable[[Any], Any] = field(default=lambda _: _unwired())
     """Carries out a ``PutWrites`` for a ``@task`` call: the async driver returns an awaitable
     when called on its event loop, and waits for the save itself when called from a thread."""
+    cache: Any = None
+    """The graph's node cache, if any (``engine/caching.py``)."""
+    cache_policy: Any = None
+    """The graph's default ``CachePolicy``, if any."""
     _call_site: Any = None
 
     def new_step(self, checkpoint_id: str, make_call_site: Callable[[], Any]) -> None:
@@ -131,7 +139,10 @@ class TaskRunner:
     def succeed(self, task: Task, pad: TaskScratchpad, output: Any) -> None:
         """Turn the node's output into the task's writes (may raise InvalidUpdateError)."""
         context = TaskWriteContext(self.channels, task.node, pad.config, task.managed_at)
-        writes = task.node.write(output, context)
+        try:
+            writes = task.node.write(output, context)
+        except ParentCommand as exc:
+            raise _addressed(exc, task.ns) from None
         task.writes = [*pad.writes, *writes]
         if self.messages is not None and not task.node.hidden:
             metadata = dict(task.config.get("metadata", {}))
@@ -146,9 +157,17 @@ class TaskRunner:
         if isinstance(exc, asyncio.CancelledError):  # raised by the node itself: a failure
             exc = NodeCancelledError(task.name)
         if isinstance(exc, GraphInterrupt):
-            task.interrupts = exc.interrupts
+            task.interrupts, task.paused = exc.interrupts, True
             task.writes = list(pad.writes)
             return None
+        if isinstance(exc, ParentCommand) and exc.command.graph in (task.ns, thread_ns(task.ns)):
+            # a graph this task ran sent Command(graph=PARENT): it is this task's output
+            command = exc.command
+            try:
+                self.succeed(task, pad, dataclasses.replace(command, graph=None))
+                return None
+            except Exception as error:
+                return self.failed(task, pad, error, attempt)
         if isinstance(exc, ParentCommand | GraphBubbleUp) or not isinstance(exc, Exception):
             raise exc
         for policy in task.node.retry_policy:
@@ -159,6 +178,17 @@ class TaskRunner:
         exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")
         task.error = exc
         return None
+
+
+def _addressed(exc: ParentCommand, task_ns: str) -> ParentCommand:
+    """A ``Command(graph=Command.PARENT)`` a task returned, addressed to the task of the
+    enclosing graph that runs this graph (its namespace: ``task_ns`` less its last part)."""
+    if exc.command.graph != Command.PARENT:
+        return exc
+    parts = task_ns.split(NS_SEP)[:-1]
+    while parts and parts[-1].isdigit():  # "<task ns>|1": the task's second graph
+        parts.pop()
+    return ParentCommand(dataclasses.replace(exc.command, graph=NS_SEP.join(parts)))
 
 
 def _progress_writer(writer: Callable[[Any], None], clock: AttemptClock) -> Callable[[Any], None]:

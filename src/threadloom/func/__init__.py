@@ -13,8 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, get_type_hints
 
+from threadloom.cache.base import BaseCache
 from threadloom.constants import END, PREVIOUS, START, TASKS
 from threadloom.engine._checks import check_backend
+from threadloom.engine.caching import call_cache_spec, node_cache_spec
 from threadloom.engine.calls import schedule_call
 from threadloom.engine.channels import EphemeralValue, LastValue, Topic
 from threadloom.engine.inject import injections_for
@@ -22,7 +24,6 @@ from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
 from threadloom.engine.timeouts import require_async
 from threadloom.graph._schema import collect_types
-from threadloom.graph._unsupported import refuse_unsupported
 from threadloom.types import RetryPolicy, TimeoutPolicy
 
 __all__ = ["entrypoint", "task"]
@@ -44,7 +45,13 @@ class _TaskFunction(Generic[R]):
     """A ``@task``: calling it inside a run schedules it and returns a future."""
 
     def __init__(
-        self, func: Callable[..., R], *, name: str | None, retry: Any, timeout: Any = None
+        self,
+        func: Callable[..., R],
+        *,
+        name: str | None,
+        retry: Any,
+        timeout: Any = None,
+        cache_policy: Any = None,
     ) -> None:
         functools.update_wrapper(self, func)
         self.func = func
@@ -52,14 +59,31 @@ class _TaskFunction(Generic[R]):
         if name is not None:
             self.__name__ = name
         self.retry_policy = _policies(retry)
+        self.cache_policy = cache_policy
         self.is_async = inspect.iscoroutinefunction(func)
         self.timeout = TimeoutPolicy.coerce(timeout)
         require_async(self.name, self.is_async, self.timeout, "Task")
+        self._cache = call_cache_spec(cache_policy, func)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return schedule_call(
-            self.name, self.func, args, kwargs, self.retry_policy, self.is_async, self.timeout
+            self.name,
+            self.func,
+            args,
+            kwargs,
+            self.retry_policy,
+            self.is_async,
+            self.timeout,
+            self._cache,
         )
+
+    def clear_cache(self, cache: BaseCache[Any]) -> None:
+        """Drop this task's entries from ``cache``."""
+        cache.clear([self._cache.ns])
+
+    async def aclear_cache(self, cache: BaseCache[Any]) -> None:
+        """Async ``clear_cache``."""
+        await cache.aclear([self._cache.ns])
 
 
 def task(
@@ -74,15 +98,16 @@ def task(
     """Mark a function as a task: each call inside a run is checkpointed and never redone.
 
     ``timeout`` (seconds, a ``timedelta`` or a ``TimeoutPolicy``) bounds each attempt of an async
-    task, as a node's. ``cache_policy`` is not supported yet: a value other than ``None`` raises
-    ``UnsupportedParameterError``.
+    task, as a node's. With ``cache_policy`` (a ``CachePolicy``) and a cache on the entrypoint, a
+    call whose arguments were seen before returns the cached result without running.
     """
     retry = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
     TimeoutPolicy.coerce(timeout)  # a bad value fails at the decorator, as in LangGraph
 
     def decorate(func: Callable[..., Any]) -> _TaskFunction[Any]:
-        refuse_unsupported("task", cache_policy=cache_policy)
-        return _TaskFunction(func, name=name, retry=retry, timeout=timeout)
+        return _TaskFunction(
+            func, name=name, retry=retry, timeout=timeout, cache_policy=cache_policy
+        )
 
     if __func_or_none__ is not None:
         return decorate(__func_or_none__)
@@ -110,9 +135,10 @@ class entrypoint(Generic[R]):
         timeout: Any = None,
         **kwargs: Any,
     ) -> None:
-        refuse_unsupported("entrypoint", cache=cache, cache_policy=cache_policy)
         self.timeout = TimeoutPolicy.coerce(timeout)
         check_backend(checkpointer, "checkpointer", "@entrypoint")
+        self.cache = cache
+        self.cache_policy = cache_policy
         check_backend(store, "store", "@entrypoint")
         self.checkpointer = checkpointer
         self.store = store
@@ -148,6 +174,7 @@ class entrypoint(Generic[R]):
             write=write,
             retry_policy=self.retry_policy,
             timeout=self.timeout,
+            cache=node_cache_spec(None, func, name),
         )
         try:  # resolved, so string annotations (`from __future__ import annotations`) count too
             hints = get_type_hints(func)
@@ -172,6 +199,8 @@ class entrypoint(Generic[R]):
             context_schema=self.context_schema,
             allowed_types=collect_types(*hints.values()),
             update_writers={name: write},
+            cache=self.cache,
+            cache_policy=self.cache_policy,
         )
         graph = Pregel(plan, injections={name: injections_for(func)})
         functools.update_wrapper(graph, func)  # type: ignore[arg-type]

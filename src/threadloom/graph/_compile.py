@@ -15,6 +15,7 @@ from langchain_core.runnables import Runnable
 
 from threadloom.constants import END, START, TASKS
 from threadloom.engine._checks import reject_langgraph
+from threadloom.engine.caching import node_cache_spec
 from threadloom.engine.channels import (
     Channel,
     EphemeralValue,
@@ -27,6 +28,7 @@ from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
 from threadloom.engine.timeouts import async_capable, require_async
 from threadloom.errors import InvalidUpdateError, ParentCommand
+from threadloom.graph._detect import graph_named_by
 from threadloom.graph._routing import awaiting_routers, call_router, take_routes
 from threadloom.graph._schema import (
     SchemaInfo,
@@ -262,11 +264,29 @@ class Compiler:
             write=write,
             retry_policy=node.retry_policy,
             metadata=node.metadata,
-            subgraph=node.func if isinstance(node.func, Pregel) else None,
+            subgraph=_subgraph_of(node.func),
             timeout=node.timeout,
             error_handler=node.error_handler,
+            cache=node_cache_spec(node.cache_policy, node.func, node.name)
+            if node.cache_policy is not None
+            else None,
         )
         return spec, injections
+
+
+def _subgraph_of(target: Any) -> Pregel | None:
+    """The graph a node runs: the node itself, or (as LangGraph finds it) a compiled graph its
+    function names (``sub.invoke(...)`` in its body, see ``_detect.py``), whose state
+    ``get_state(..., subgraphs=True)`` shows under the node's task. A graph compiled with
+    ``checkpointer=False`` keeps no state, so it is not one."""
+    if isinstance(target, Pregel):
+        return target if target.checkpointer is not False else None
+    found = graph_named_by(target, _keeps_state)
+    return found if isinstance(found, Pregel) else None
+
+
+def _keeps_state(value: Any) -> bool:
+    return isinstance(value, Pregel) and value.checkpointer is not False
 
 
 def _identity(value: Any) -> Any:
@@ -278,17 +298,12 @@ def node_callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tup
     if isinstance(target, Pregel):
         graph = target
 
+        # (a Command(graph=PARENT) it sends becomes this node's output: engine/tasks.py)
         def run_subgraph(value: Any, config: Any = None) -> Any:
-            try:
-                return graph.invoke(value, _subgraph_config(config))
-            except ParentCommand as exc:  # Command(graph=PARENT): applied here, as our return
-                return _for_parent(exc.command)
+            return graph.invoke(value, _subgraph_config(config))
 
         async def arun_subgraph(value: Any, config: Any = None) -> Any:
-            try:
-                return await graph.ainvoke(value, _subgraph_config(config))
-            except ParentCommand as exc:
-                return _for_parent(exc.command)
+            return await graph.ainvoke(value, _subgraph_config(config))
 
         return run_subgraph, arun_subgraph, (Injection("config", False),)
     if isinstance(target, Runnable):  # (a callable that merely has an ``invoke``, like a Mock,
@@ -314,11 +329,6 @@ def node_callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tup
 
         return needs_async, target, injections
     return target, None, injections
-
-
-def _for_parent(command: Command[Any]) -> Command[Any]:
-    """A subgraph's ``Command(graph=Command.PARENT)`` as the parent applies it."""
-    return Command(update=command.update, goto=command.goto, resume=command.resume)
 
 
 def _subgraph_config(config: Any) -> Any:

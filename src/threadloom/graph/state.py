@@ -26,7 +26,7 @@ from threadloom.graph._schema import (
     has_keys,
 )
 from threadloom.graph._unsupported import refuse_unsupported
-from threadloom.types import Command, RetryPolicy, TimeoutPolicy
+from threadloom.types import CachePolicy, Command, RetryPolicy, TimeoutPolicy
 
 __all__ = ["CompiledStateGraph", "StateGraph"]
 
@@ -50,12 +50,14 @@ class _Node:
     retry_policy: tuple[RetryPolicy, ...]
     defer: bool
     metadata: dict[str, Any]
-    destinations: tuple[str, ...]
+    destinations: dict[str, str | None]
+    """Where a ``Command`` it returns may go, with the edge label drawn (if any)."""
     timeout: TimeoutPolicy | None = None
     error_handler: str | None = None
     """The name of the node that runs when this one fails (``__error_handler__<name>``)."""
     is_handler: bool = False
     """An error handler: never handled itself (its failure fails the run)."""
+    cache_policy: CachePolicy[Any] | None = None
 
 
 @dataclass(slots=True)
@@ -149,11 +151,12 @@ class StateGraph(Generic[StateT]):
         async node. ``error_handler`` is called (with the state, and the failure as a parameter
         annotated ``NodeError``) when the node failed for good, instead of failing the run; what
         it returns updates the state as the node would have, and its ``Command(goto=...)``
-        says where to go on (the node's own edges are not followed). ``cache_policy`` and
-        ``trace_policy`` are not supported yet: a value other than ``None`` raises
+        says where to go on (the node's own edges are not followed). ``cache_policy`` (a
+        ``CachePolicy``) caches the node's writes by its input when the graph is compiled with
+        a cache. ``trace_policy`` is not supported yet: a value other than ``None`` raises
         ``UnsupportedParameterError``.
         """
-        refuse_unsupported("add_node", cache_policy=cache_policy, trace_policy=trace_policy)
+        refuse_unsupported("add_node", trace_policy=trace_policy)
         timeout_policy = TimeoutPolicy.coerce(timeout)  # a bad value fails here, not at run time
         retry_policy = retry_policy if retry_policy is not None else kwargs.pop("retry", None)
         input_schema = input_schema if input_schema is not None else kwargs.pop("input", None)
@@ -181,10 +184,14 @@ class StateGraph(Generic[StateT]):
         else:
             policies = tuple(retry_policy or ())
         schema = input_schema or _first_param_schema(func) or self.state_schema
-        dests = tuple(destinations) if destinations else self._command_destinations(func)
+        if isinstance(destinations, dict):
+            dests: dict[str, str | None] = dict(destinations)
+        else:
+            dests = dict.fromkeys(destinations or self._command_destinations(func))
         node_spec = _Node(
             name, func, schema, policies, defer, metadata or {}, dests, timeout_policy
         )
+        node_spec.cache_policy = cache_policy
         if error_handler is not None:
             node_spec.error_handler = handler = f"{ERROR_HANDLER_PREFIX}{name}"
             self.nodes[handler] = _handler_node(handler, error_handler, self.state_schema)
@@ -203,9 +210,10 @@ class StateGraph(Generic[StateT]):
 
         ``retry_policy`` and ``timeout`` apply to error handlers too; ``error_handler`` handles
         the failures of every other node without one (as ``__default_error_handler__``), never a
-        handler's own. ``cache_policy`` is not supported yet (``UnsupportedParameterError``).
+        handler's own. ``cache_policy`` caches every node without its own (handlers excepted).
         """
-        refuse_unsupported("set_node_defaults", cache_policy=cache_policy)
+        if cache_policy is not None:
+            self._node_defaults["cache_policy"] = cache_policy
         if retry_policy is not None:
             policies = (retry_policy,) if isinstance(retry_policy, RetryPolicy) else retry_policy
             self._node_defaults["retry_policy"] = tuple(policies)
@@ -236,6 +244,8 @@ class StateGraph(Generic[StateT]):
                 node.retry_policy = defaults.get("retry_policy", ())
             if node.timeout is None:
                 node.timeout = defaults.get("timeout")
+            if node.cache_policy is None and not node.is_handler:
+                node.cache_policy = defaults.get("cache_policy")
 
     @staticmethod
     def _command_destinations(func: Any) -> tuple[str, ...]:
@@ -383,10 +393,11 @@ class StateGraph(Generic[StateT]):
     ) -> CompiledStateGraph:
         """Check the graph and turn it into a runnable ``CompiledStateGraph``.
 
-        ``cache`` and ``transformers`` are not supported yet: passing one raises
+        ``cache`` (a ``threadloom.cache.BaseCache``) keeps the writes of nodes that have a
+        ``cache_policy``. ``transformers`` is not supported yet: passing one raises
         ``UnsupportedParameterError``.
         """
-        refuse_unsupported("compile", cache=cache, transformers=transformers)
+        refuse_unsupported("compile", transformers=transformers)
         check_backend(checkpointer, "checkpointer", "compile")
         check_backend(store, "store", "compile")
         before = interrupt_before or ()
@@ -399,6 +410,7 @@ class StateGraph(Generic[StateT]):
         plan, injections = Compiler(self).plan()
         plan.checkpointer = checkpointer
         plan.store = store
+        plan.cache = cache
         plan.interrupt_before = before
         plan.interrupt_after = after
         plan.name = name or "LangGraph"
@@ -407,7 +419,7 @@ class StateGraph(Generic[StateT]):
 
 def _handler_node(name: str, handler: Any, state_schema: Any) -> _Node:
     """The node of an error handler: it reads the graph's state and is reached by no edge."""
-    node = _Node(name, with_node_error(handler), state_schema, (), False, {}, ())
+    node = _Node(name, with_node_error(handler), state_schema, (), False, {}, {})
     node.is_handler = True
     return node
 
