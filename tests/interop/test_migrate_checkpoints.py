@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -209,6 +210,10 @@ def test_sources_that_are_not_langgraph_checkpoints_are_refused(tmp_path: Path) 
         (tmp_path / "notes.txt").write_text("hello, not a database at all" * 100)
         with pytest.raises(LangGraphSourceError, match="not a SQLite database"):
             migrate_checkpoints(tmp_path / "notes.txt", target)
+        empty = tmp_path / "empty.db"
+        sqlite3.connect(empty).execute("CREATE TABLE notes (x)").connection.close()
+        with pytest.raises(LangGraphSourceError, match="not a LangGraph checkpointer database"):
+            migrate_checkpoints(empty, target)
         with pytest.raises(TypeError, match="threadloom BaseCheckpointSaver"):
             migrate_checkpoints(ours, LangGraphSqliteSaver(None))  # type: ignore[arg-type]
 
@@ -293,3 +298,25 @@ def test_the_states_own_types_are_allowed_by_name(tmp_path: Path) -> None:
         assert report.copied == report.checkpoints
         saved = target.with_allowlist([Order]).get_tuple(config("order"))
         assert saved is not None and saved.checkpoint["channel_values"]["order"] == Order(2)
+
+
+def test_a_migrated_chat_stores_each_turn_as_a_delta(tmp_path: Path) -> None:
+    from langchain_core.messages import AIMessage, HumanMessage
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("bot", lambda state: {"messages": [AIMessage("a reply " * 20)]})
+    builder.add_edge(START, "bot")
+    source, turns = tmp_path / "chat.db", 30
+    with LangGraphSqliteSaver.from_conn_string(str(source)) as lg_saver:
+        graph = builder.compile(checkpointer=lg_saver)
+        for turn in range(turns):
+            graph.invoke({"messages": [HumanMessage(f"turn {turn}")]}, config("chat"))
+    with SqliteSaver.from_conn_string(str(tmp_path / "t.db")) as target:
+        target.setup()
+        migrate_checkpoints(source, target)
+        size = target.thread_size_report("chat")
+        # every version of the history after the first is its new tail only
+        assert size.delta_blobs >= 2 * turns - 2
+        whole = len(target.get_tuple(config("chat")).checkpoint["channel_values"]["messages"])
+        assert whole == 2 * turns

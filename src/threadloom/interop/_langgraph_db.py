@@ -91,10 +91,6 @@ class Source:
             return urlunsplit(parts._replace(netloc=netloc))
         return self.location
 
-    @property
-    def placeholder(self) -> str:
-        return "?" if self.kind == "sqlite" else "%s"
-
 
 def parse_source(source: str | os.PathLike[str]) -> Source:
     """A ``postgresql://`` / ``postgres://`` DSN is PostgreSQL; anything else is a SQLite file."""
@@ -168,8 +164,7 @@ def _require(conn: Any, source: Source, needs: Mapping[str, frozenset[str]], wha
     if missing:
         raise LangGraphSourceError(
             source.shown,
-            f"it is not a LangGraph {what} database (no LangGraph table(s) "
-            f"{', '.join(missing)}; a threadloom database has tables of the same names)",
+            f"it is not a LangGraph {what} database (no LangGraph table(s) {', '.join(missing)})",
             f"Pass the database your LangGraph {what} wrote.",
         )
 

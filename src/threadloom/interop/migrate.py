@@ -185,13 +185,14 @@ def migrate_checkpoints(
         copied = skipped = writes = done = 0
         for thread_id in counts:
             paths = opened.task_paths(thread_id)
+            last: dict[str, Mapping[str, Any]] = {}  # ns -> values the target returned last
             for ns, checkpoint_id in opened.checkpoint_ids(thread_id):
                 config = _config(thread_id, ns, checkpoint_id)
                 saved = reader.get_tuple(config)
                 written = (  # None: already there (or deleted from the source since listed)
                     None
                     if saved is None
-                    else _copy_one(saved, target, paths, thread_id, ns, checkpoint_id)
+                    else _copy_one(saved, target, paths, thread_id, ns, checkpoint_id, last)
                 )
                 copied += written is not None
                 skipped += written is None
@@ -220,18 +221,23 @@ def _copy_one(
     thread_id: str,
     ns: str,
     checkpoint_id: str,
+    last: dict[str, Mapping[str, Any]],
 ) -> int | None:
     """Bring one checkpoint into ``target``: None if it was there already, else the number of
-    pending writes written. Raises ``MigrationMismatchError`` when the copy reads back wrong."""
+    pending writes written. Raises ``MigrationMismatchError`` when the copy reads back wrong.
+    ``last[ns]`` holds the values the target returned for the namespace's previous checkpoint."""
     config = _config(thread_id, ns, checkpoint_id)
     existing = target.get_tuple(config)
     if first_difference(saved, existing) is None:
+        if existing is not None:
+            last[ns] = existing.checkpoint["channel_values"]
         return None
     if existing is None:
         checkpoint = saved.checkpoint
+        values = _share_prefixes(checkpoint["channel_values"], last.get(ns, {}))
         target.put(
             _config(thread_id, ns, _parent_id(saved)),
-            checkpoint,
+            {**checkpoint, "channel_values": values},
             saved.metadata,
             dict(checkpoint["channel_versions"]),  # versions already stored are skipped
         )
@@ -242,10 +248,29 @@ def _copy_one(
             path = paths.get((ns, checkpoint_id, task_id), "")
             target.put_writes(config, task_writes, task_id, path)
             written += len(task_writes)
-    field = first_difference(saved, target.get_tuple(config))
+    copy = target.get_tuple(config)
+    field = first_difference(saved, copy)
     if field is not None:
         raise MigrationMismatchError(thread_id, ns, checkpoint_id, field)
+    assert copy is not None
+    last[ns] = copy.checkpoint["channel_values"]
     return written
+
+
+def _share_prefixes(values: Mapping[str, Any], previous: Mapping[str, Any]) -> dict[str, Any]:
+    """``values`` whose lists start with the very objects of ``previous``'s equal lists.
+
+    threadloom's savers store a list that extends the one they last returned as a delta (the
+    new tail only), and they check "extends" by identity, as the engine hands them the same
+    objects. Each checkpoint read from LangGraph is decoded anew, so without this a migrated
+    chat would store its whole history at every step.
+    """
+    shared = dict(values)
+    for channel, value in values.items():
+        before = previous.get(channel) if type(value) is list else None
+        if type(before) is list and len(before) <= len(value) and value[: len(before)] == before:
+            shared[channel] = before + value[len(before) :]
+    return shared
 
 
 # -- store ----------------------------------------------------------------------------------------
