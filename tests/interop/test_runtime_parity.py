@@ -167,3 +167,42 @@ def _events(root: str, version: str) -> list[str]:
 def test_astream_events_are_langgraphs(version: str) -> None:
     theirs, ours = (_events(root, version) for root in ROOTS)
     assert ours == theirs
+
+
+def _agent_tree(root: str, mode: str) -> list[tuple[Any, ...]]:
+    """A model node and a ``ToolNode`` (issue 11's run tree): the model calls ``add``, then
+    answers; each library's own ``StateGraph``, ``ToolNode`` and ``tools_condition``."""
+    graph_mod, prebuilt = _mod(root, "graph"), _mod(root, "prebuilt")
+    script = [
+        AIMessage("", id="a1", tool_calls=[{"name": "add", "args": {"a": 1, "b": 2}, "id": "c1"}]),
+        AIMessage("3", id="a2"),
+    ]
+    model = GenericFakeChatModel(messages=iter(script))
+
+    def agent(state: Chat) -> dict[str, Any]:
+        return {"messages": [model.invoke(state["messages"])]}
+
+    builder = graph_mod.StateGraph(Chat)
+    builder.add_node("agent", agent)
+    builder.add_node("tools", prebuilt.ToolNode([add]))
+    builder.add_edge(graph_mod.START, "agent")
+    builder.add_conditional_edges("agent", prebuilt.tools_condition)
+    builder.add_edge("tools", "agent")
+    recorder = Recorder()
+    config = {"callbacks": [recorder], "configurable": {"thread_id": "t"}}
+    saver = _mod(root, "checkpoint.memory").InMemorySaver()
+    graph = builder.compile(checkpointer=saver)
+    question = {"messages": [HumanMessage("1+2?", id="h")]}
+    if mode == "invoke":
+        graph.invoke(question, config)
+    else:
+        asyncio.run(graph.ainvoke(question, config))
+    return recorder.events
+
+
+@pytest.mark.parametrize("mode", ["invoke", "ainvoke"])
+def test_the_run_tree_of_a_model_node_and_a_tool_node_is_langgraphs(mode: str) -> None:
+    theirs, ours = (_agent_tree(root, mode) for root in ROOTS)
+    assert any(event[3] == "tools_condition" for event in ours)  # the router is a run too
+    assert any(event[0] == "tool_start" for event in ours)
+    assert ours == theirs

@@ -198,7 +198,9 @@ class Compiler:
             routes = take_routes(ctx) if branches else None  # awaited already (async routers)
             if branches and routes is None:
                 state = self._router_state(output, writes, ctx)
-                routes = [call_router(branch, state, ctx.config) for branch in branches]
+                routes = [
+                    call_router(branch, state, ctx.config, i) for i, branch in enumerate(branches)
+                ]
             for branch, result in zip(branches, routes or (), strict=True):
                 writes.extend(_branch_writes(name, branch, result, nodes))
             for goto in gotos:

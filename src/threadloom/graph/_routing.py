@@ -27,21 +27,63 @@ _ROUTES: dict[int, list[Any]] = {}
 RouterState = Callable[[Any, TaskWriteContext], Any]
 
 
-def call_router(branch: Any, state: Any, config: Any) -> Any:
-    """A sync router's result; an async one raises LangGraph's TypeError (sync run)."""
+def call_router(branch: Any, state: Any, config: Any, index: int = 0) -> Any:
+    """A sync router's result; an async one raises LangGraph's TypeError (sync run).
+
+    In a traced run the router is a run below its node's, tagged ``seq:step:<3 + index>`` as in
+    LangGraph (the node's code is step 1 of its sequence, its writes step 2)."""
     if branch.is_async:
         raise TypeError(
             f'No synchronous function provided to "{branch.name}".\nEither initialize with a '
             "synchronous function or invoke via the async API (ainvoke, astream, etc.)"
         )
-    if branch.wants_config:
-        return branch.path(state, config=config)
-    return branch.path(state)
+    manager = _router_manager(config, index)
+    if manager is None:
+        return branch.path(state, config=config) if branch.wants_config else branch.path(state)
+    run = manager.on_chain_start(None, state, name=branch.name)
+    try:
+        result = branch.path(state, config=config) if branch.wants_config else branch.path(state)
+    except BaseException as exc:
+        run.on_chain_error(exc)
+        raise
+    run.on_chain_end(result)
+    return result
 
 
-async def _acall_router(branch: Any, state: Any, config: Any) -> Any:
-    result = branch.path(state, config=config) if branch.wants_config else branch.path(state)
-    return await result if inspect.isawaitable(result) else result
+async def _acall_router(branch: Any, state: Any, config: Any, index: int) -> Any:
+    manager = _router_manager(config, index, asynchronous=True)
+    run = None if manager is None else await manager.on_chain_start(None, state, name=branch.name)
+    try:
+        result = branch.path(state, config=config) if branch.wants_config else branch.path(state)
+        result = await result if inspect.isawaitable(result) else result
+    except BaseException as exc:
+        if run is not None:
+            await run.on_chain_error(exc)
+        raise
+    if run is not None:
+        await run.on_chain_end(result)
+    return result
+
+
+def _router_manager(config: Any, index: int, *, asynchronous: bool = False) -> Any:
+    """The callback manager a router's run starts from, or None when the run is not traced."""
+    callbacks = (config or {}).get("callbacks")
+    from langchain_core.callbacks import AsyncCallbackManager, BaseCallbackManager, CallbackManager
+
+    if not isinstance(callbacks, BaseCallbackManager):
+        return None
+    # the router's run is a sibling of the node code's runs: same parent, handlers and metadata
+    manager = (AsyncCallbackManager if asynchronous else CallbackManager)(
+        handlers=list(callbacks.handlers),
+        inheritable_handlers=list(callbacks.inheritable_handlers),
+        parent_run_id=callbacks.parent_run_id,
+        tags=[tag for tag in callbacks.tags if not tag.startswith("seq:step:")],
+        inheritable_tags=list(callbacks.inheritable_tags),
+        metadata=dict(callbacks.metadata),
+        inheritable_metadata=dict(callbacks.inheritable_metadata),
+    )
+    manager.add_tags([f"seq:step:{3 + index}"], inherit=False)
+    return manager
 
 
 def take_routes(ctx: TaskWriteContext) -> list[Any] | None:
@@ -75,7 +117,9 @@ def awaiting_routers(
         pad = running_task()
         ctx = TaskWriteContext(pad.runner.channels, pad.task.node, pad.config, pad.task.managed_at)
         state = router_state(output, ctx)
-        _ROUTES[id(pad)] = [await _acall_router(b, state, pad.config) for b in branches]
+        _ROUTES[id(pad)] = [
+            await _acall_router(b, state, pad.config, i) for i, b in enumerate(branches)
+        ]
         return output
 
     return run
