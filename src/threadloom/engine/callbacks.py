@@ -362,19 +362,23 @@ _TAPS: dict[type, bool] = {}
 def _taps(run_manager: Any) -> list[Any]:
     """Handlers that stream runs' outputs (``astream_events``, ``astream_log``): they show a
     node's output as an ``on_chain_stream`` event of its run, as LangGraph's streamed nodes do."""
-    from threadloom.engine.messages import StreamMessagesHandler
-
     found = []
     for handler in run_manager.handlers:
-        kind = type(handler)
-        taps = _TAPS.get(kind)
+        taps = _TAPS.get(type(handler))
         if taps is None:
-            taps = _TAPS[kind] = isinstance(handler, _StreamingCallbackHandler) and not issubclass(
-                kind, StreamMessagesHandler
-            )
+            taps = _is_tap(type(handler))
         if taps:
             found.append(handler)
     return found
+
+
+def _is_tap(kind: type) -> bool:
+    from threadloom.engine.messages import StreamMessagesHandler
+
+    taps = _TAPS[kind] = issubclass(kind, _StreamingCallbackHandler) and not issubclass(
+        kind, StreamMessagesHandler
+    )
+    return taps
 
 
 def end_node(node: NodeRun, output: Any) -> None:
