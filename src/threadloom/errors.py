@@ -719,3 +719,22 @@ __all__ += [
     "SavedTaskError",
     "StepTimeoutError",
 ]
+
+
+_INVALID_RESUME = "_threadloom_invalid_resume"
+"""The attribute that marks a resume value's validation error (``is_invalid_resume``)."""
+
+
+def mark_invalid_resume(error: BaseException) -> None:
+    """Mark ``error`` as raised by a resume value that did not match its ``response_schema``."""
+    setattr(error, _INVALID_RESUME, True)
+
+
+def is_invalid_resume(error: BaseException) -> bool:
+    """Whether ``error`` was raised because a ``Command(resume=...)`` value did not match the
+    ``response_schema`` given to ``interrupt()`` (a pydantic ``ValidationError``, as in
+    LangGraph). The interrupt stays pending: answer it again with a valid value."""
+    return getattr(error, _INVALID_RESUME, False) is True
+
+
+__all__ += ["is_invalid_resume"]

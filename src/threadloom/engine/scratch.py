@@ -17,7 +17,7 @@ from langchain_core.runnables import RunnableConfig
 from threadloom._running import current_task, running_task
 from threadloom.constants import RESUME
 from threadloom.engine.ids import interrupt_id
-from threadloom.errors import GraphInterrupt
+from threadloom.errors import GraphInterrupt, mark_invalid_resume
 from threadloom.types import Interrupt
 
 __all__ = ["ResumeBox", "TaskScratchpad", "current_scratchpad", "current_task", "task_context"]
@@ -100,9 +100,13 @@ class TaskScratchpad:
 def _validate_answer(answer: Any, schema: Any) -> Any:
     if schema is None or isinstance(schema, dict):
         return answer
-    from pydantic import TypeAdapter
+    from pydantic import TypeAdapter, ValidationError
 
-    return TypeAdapter(schema).validate_python(answer)
+    try:
+        return TypeAdapter(schema).validate_python(answer)
+    except ValidationError as exc:
+        mark_invalid_resume(exc)  # callers tell it from other validation errors
+        raise
 
 
 def _schema_json(schema: Any) -> Any:
