@@ -738,3 +738,18 @@ def is_invalid_resume(error: BaseException) -> bool:
 
 
 __all__ += ["is_invalid_resume"]
+
+
+class MessageIdRequiredError(ValueError):
+    """``push_message`` was given a message without an id (the stream and the history key it by
+    id, so a client could not tell it from the message the node returns later)."""
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+        super().__init__(
+            f"Message ID is required to push a message, got {message!r}: give it one, e.g. "
+            "push_message(AIMessage(content=..., id=str(uuid.uuid4())))."
+        )
+
+
+__all__ += ["MessageIdRequiredError"]

@@ -279,7 +279,7 @@ def test_the_projection_shows_an_event_exactly_in_the_modes_of_its_row(mode: str
         assert projection.wants(event) == (mode in shown)
         chunks = projection.chunks(event, {"x": 1}, 3) if event != "interrupt" else []
         assert all(isinstance(c, Emit) and c.mode == mode for c in chunks)
-    assert projection.live == (mode in ("custom", "messages"))
+    assert projection.live == (mode in ("custom", "messages", "tools"))
 
 
 def test_types_imports_neither_the_engine_nor_the_graph_builder() -> None:

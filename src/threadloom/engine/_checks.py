@@ -250,8 +250,9 @@ def _with_fix(name: str, arg: Any, is_async: bool, argument: str, call: str) -> 
 # --- stream modes --------------------------------------------------------------------------------
 
 
-STREAM_MODES: Final[tuple[str, ...]] = get_args(StreamMode)
-"""Every valid ``stream_mode`` (threadloom's ``StreamMode``, LangGraph's seven)."""
+STREAM_MODES: Final[tuple[str, ...]] = (*get_args(StreamMode), "tools")
+"""Every valid ``stream_mode``: threadloom's ``StreamMode`` (LangGraph's seven) and ``"tools"``,
+which LangGraph 1.2 streams without naming it in its ``StreamMode``."""
 
 
 def check_stream_modes(modes: Iterable[Any]) -> None:

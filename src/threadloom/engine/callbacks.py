@@ -37,6 +37,7 @@ from threadloom.constants import CONFIG_KEY_RESUME_BOX, NS_SEP, PUSH
 from threadloom.engine.calls import CallOf
 from threadloom.engine.core import Task, read_channels
 from threadloom.engine.scratch import TaskScratchpad
+from threadloom.engine.stream_handlers import is_stream_handler, kept_by_child
 
 __all__ = [
     "GraphTrace",
@@ -162,15 +163,18 @@ def _traced_by_environment() -> bool:
 def graph_trace(config: Any, name: str, input: Any, output_keys: Any) -> GraphTrace | None:
     """The graph run to report, or None when nothing follows runs (no callbacks in the config
     or in the enclosing run, no tracing switched on: nothing to do)."""
+    configurable = config.get("configurable") or {}
+    nested = CONFIG_KEY_RESUME_BOX in configurable
     if not config.get("callbacks"):
         ambient = var_child_runnable_config.get()  # a graph invoked inside a traced node
-        inherited = subgraph_callbacks(ambient).get("callbacks") if ambient else None
+        inherited = (
+            subgraph_callbacks(ambient, own_thread=not nested).get("callbacks") if ambient else None
+        )
         if inherited is not None:
             config["callbacks"] = inherited
         elif not _traced_by_environment():
             return None
     metadata = dict(config.get("metadata") or {})
-    configurable = config.get("configurable") or {}
     for key in _TO_METADATA:
         if key not in metadata and configurable.get(key):
             metadata[key] = configurable[key]
@@ -182,7 +186,6 @@ def graph_trace(config: Any, name: str, input: Any, output_keys: Any) -> GraphTr
     manager_config: RunnableConfig = {**config, "metadata": metadata}  # type: ignore[typeddict-item]
     for key in _CONSUMED:
         config.pop(key, None)
-    nested = CONFIG_KEY_RESUME_BOX in configurable
     return GraphTrace(config, manager_config, name, input, output_keys, nested)
 
 
@@ -415,18 +418,21 @@ async def _one(value: Any) -> AsyncIterator[Any]:
     yield value
 
 
-def subgraph_callbacks(config: Any) -> dict[str, Any]:
-    """What a subgraph node passes on of its config's callbacks and tags: its run's children, when
-    the run is traced (so the subgraph's run nests below the node's), minus the parent's
-    ``messages`` stream handler (a subgraph streams its messages through its own)."""
+def subgraph_callbacks(config: Any, *, own_thread: bool = False) -> dict[str, Any]:
+    """What a graph run inside a task gets of the task config's callbacks and tags: its run's
+    children, when the run is traced (so the graph's run nests below the node's), minus the
+    parent's ``messages`` and ``tools`` stream handlers (a subgraph streams through its own). A
+    graph on a thread of its own (``own_thread``) keeps those of a parent streaming subgraphs."""
     callbacks = (config or {}).get("callbacks")
+    if isinstance(callbacks, list):  # an untraced run: only its stream handlers are there
+        kept = [h for h in callbacks if own_thread and is_stream_handler(h) and kept_by_child(h)]
+        return {"callbacks": kept} if kept else {}
     if not isinstance(callbacks, BaseCallbackManager):
         return {}
-    from threadloom.engine.messages import StreamMessagesHandler
-
+    keep = kept_by_child if own_thread else (lambda h: not is_stream_handler(h))
     manager = callbacks.copy()
     for handler in {id(h): h for h in [*manager.handlers, *manager.inheritable_handlers]}.values():
-        if isinstance(handler, StreamMessagesHandler):
+        if not keep(handler):
             manager.remove_handler(handler)
     tags = config.get("tags")
     return {"callbacks": manager, "tags": list(tags)} if tags else {"callbacks": manager}

@@ -31,10 +31,10 @@ from threadloom.engine.effects import (
     StartTasks,
     Wire,
 )
-from threadloom.engine.messages import StreamMessagesHandler, attach
 from threadloom.engine.output import SUBGRAPH_CHUNK, StreamRelay
 from threadloom.engine.run import Run
 from threadloom.engine.snapshot import addressed
+from threadloom.engine.stream_handlers import attach_stream_handlers
 from threadloom.engine.tasks import TaskRunner
 from threadloom.errors import GraphInterrupt, StepTimeoutError
 
@@ -182,9 +182,7 @@ def _connector(
         writer = out.sink("custom", put)
         if writer is not None:
             runner.writer = writer
-        if out.wants("token"):
-            runner.messages = StreamMessagesHandler(lambda mode, payload: put((mode, payload)))
-            attach(run.config, runner.messages)  # type: ignore[arg-type]
+        attach_stream_handlers(run.config, out, runner, put, relay)  # type: ignore[arg-type]
         if relay is not None:  # subgraphs forward their chunks into this run's stream
             relay.put = lambda ns, mode, payload: put((SUBGRAPH_CHUNK, (ns, mode, payload)))
         runner.put_chunk, runner.save_writes = put, save

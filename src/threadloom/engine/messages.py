@@ -15,15 +15,20 @@ from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
-from langchain_core.messages import BaseMessage
+from langchain_core.messages import BaseMessage, convert_to_messages
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk, LLMResult
 
 from threadloom.constants import TAG_NOSTREAM
+from threadloom.engine.scratch import current_scratchpad
+from threadloom.errors import MessageIdRequiredError
 from threadloom.types import Command
 
-__all__ = ["StreamMessagesHandler", "attach"]
+__all__ = ["StreamMessagesHandler", "attach", "push_message"]
 
 Emit = Callable[[str, Any], None]
+
+_SEEN_LOCK = threading.Lock()
+"""Guards the ``seen`` sets, which several handlers may share (held only for a set update)."""
 
 
 class StreamMessagesHandler(BaseCallbackHandler):
@@ -32,11 +37,19 @@ class StreamMessagesHandler(BaseCallbackHandler):
     run_inline = True
     """Called on the thread that runs the model, so tokens keep their order."""
 
-    def __init__(self, emit: Emit) -> None:
+    def __init__(
+        self, emit: Emit, *, subgraphs: bool = False, seen: set[str] | None = None
+    ) -> None:
         self.emit = emit
+        self.subgraphs = subgraphs
+        """The run streams with ``subgraphs=True``: a graph a node runs on a thread of its own
+        (a root run) streams its messages to this handler too, as LangGraph's does."""
         self.runs: dict[UUID, dict[str, Any]] = {}
-        self.seen: set[str] = set()
-        self.lock = threading.Lock()
+        self.seen: set[str] = set() if seen is None else seen
+        """Ids of messages streamed or known from a node's input: shared by the handlers of
+        every graph of a stream with ``subgraphs=True``, so a subgraph's message is not streamed
+        again when its parent's node returns it (LangGraph has one handler for all of them)."""
+        self.lock = _SEEN_LOCK
 
     def _send(self, message: BaseMessage, metadata: dict[str, Any], *, dedupe: bool) -> None:
         with self.lock:
@@ -117,6 +130,24 @@ class StreamMessagesHandler(BaseCallbackHandler):
             self._send(message, metadata, dedupe=True)
 
 
+def push_message(message: Any, state_key: str | None) -> BaseMessage:
+    """``graph.message.push_message``: stream ``message`` now (in the running task's metadata)
+    to every ``messages`` handler of its config, and write it to ``state_key`` unless None."""
+    pad = current_scratchpad("push_message")
+    pushed = convert_to_messages([message])[0]  # a message (a chunk, too) stays as it is
+    if pushed.id is None:
+        raise MessageIdRequiredError(pushed)
+    callbacks = pad.config.get("callbacks")
+    handlers = callbacks if isinstance(callbacks, list) else getattr(callbacks, "handlers", ())
+    metadata = dict(pad.task.config.get("metadata", {}))  # no ls_integration, as in LangGraph
+    for handler in handlers:
+        if isinstance(handler, StreamMessagesHandler):
+            handler._send(pushed, metadata, dedupe=False)
+    if state_key:
+        pad.writes.append((state_key, pushed))
+    return pushed
+
+
 def _messages_in(value: Any) -> Iterator[BaseMessage]:
     """Top-level messages, and messages in sequences that are dict values (or Command updates)."""
     if isinstance(value, BaseMessage):
@@ -135,7 +166,7 @@ def _messages_in(value: Any) -> Iterator[BaseMessage]:
                 yield from _messages_in(item)
 
 
-def attach(config: dict[str, Any], handler: StreamMessagesHandler) -> None:
+def attach(config: dict[str, Any], handler: BaseCallbackHandler) -> None:
     """Add ``handler`` to a run config's callbacks (a list or a callback manager)."""
     callbacks = config.get("callbacks")
     if callbacks is None:

@@ -37,12 +37,14 @@ SUBGRAPH_CHUNK = "__subgraph__"
 class StreamRelay:
     """Carries subgraph chunks up to the root run streaming with ``subgraphs=True``."""
 
-    __slots__ = ("modes", "put")
+    __slots__ = ("messages_seen", "modes", "put")
 
     def __init__(self, modes: frozenset[str]) -> None:
         self.modes = modes
         self.put: Any = None
         """Set by the root run's driver: ``put(namespace, mode, payload)`` enqueues a chunk."""
+        self.messages_seen: set[str] = set()
+        """Ids of the messages streamed so far by any of the graphs (``engine/messages.py``)."""
 
     def forward(self, ns: tuple[str, ...], mode: str, payload: Any) -> None:
         """Pass on a chunk of a run at namespace ``ns`` (or one a deeper subgraph forwarded)."""

@@ -495,17 +495,24 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
         holds ``stream``'s arguments by name."""
         modes, multi, _ = self._modes(call["stream_mode"])
         subgraphs = call["subgraphs"]
-        relay = StreamRelay(modes) if subgraphs else None
+        config = with_ambient(call["config"])
+        outer = relay_of(config)[0]  # streamed inside a task of a run streaming subgraphs
+        run_modes = modes | outer.modes if outer is not None else modes
+        relay = StreamRelay(run_modes) if subgraphs else None
+        if relay is not None and outer is not None:  # one stream: a message is streamed once
+            relay.messages_seen = outer.messages_seen
         version = output_version("stream", call["kwargs"])
         v2, classes = version == "v2", self.plan
 
         def shaped(chunk: tuple[str, Any]) -> Any:
+            if outer is not None:  # that run's stream gets the chunks too, as in LangGraph
+                outer.forward(ns, *chunk)
             return shape(chunk[0], chunk[1], modes, multi, subgraphs, v2, classes)
 
-        core, saver, _, trace = self._begin(
+        core, saver, merged, trace = self._begin(
             call["input"],
-            with_ambient(call["config"]),
-            modes,
+            config,
+            run_modes,
             call["context"],
             call["interrupt_before"],
             call["interrupt_after"],
@@ -513,6 +520,7 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
             relay,
             call["output_keys"],
         )
+        ns = _saved_ns(merged)
         return core, saver, trace, shaped
 
     def stream(  # type: ignore[override]
@@ -585,8 +593,7 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
         )
         # chunks go up under the namespace the run saves under (numbered, task ids dropped for
         # checkpointer=True), as LangGraph streams them
-        saved_ns = str(merged["configurable"].get("checkpoint_ns", ""))
-        ns = tuple(saved_ns.split(NS_SEP)) if saved_ns else ()
+        ns = _saved_ns(merged)
         collector = OutputCollector(self.plan, output_keys)
         return core, saver, trace, _Invocation(collector, relay, ns, _is_nested(config))
 
@@ -709,6 +716,11 @@ def _as_stream(arguments: dict[str, Any]) -> dict[str, Any]:
     """``invoke``'s arguments as ``stream`` takes them (for a non-``values`` stream mode)."""
     keys = ("context", "stream_mode", "interrupt_before", "interrupt_after", "durability")
     return {**{k: arguments[k] for k in keys}, "version": arguments["version"]}
+
+
+def _saved_ns(config: RunnableConfig) -> tuple[str, ...]:
+    saved_ns = str(config["configurable"].get("checkpoint_ns", ""))
+    return tuple(saved_ns.split(NS_SEP)) if saved_ns else ()
 
 
 def _is_nested(config: RunnableConfig | None) -> bool:

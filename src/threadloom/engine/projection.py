@@ -31,6 +31,7 @@ EventKind = Literal[
     "task_end",
     "custom",  # a node called its stream writer
     "token",  # a chat model produced a token (or a message)
+    "tool",  # a tool call started, finished or failed
 ]
 
 Shape = Callable[[Any, int], Any]
@@ -74,6 +75,7 @@ PROJECTION: Final[Mapping[EventKind, tuple[tuple[str, Shape], ...]]] = {
     "task_end": (("tasks", _same), ("debug", _debug("task_result"))),
     "custom": (("custom", _same),),
     "token": (("messages", _same),),
+    "tool": (("tools", _same),),
 }
 """Event → the modes that show it, in the order their chunks are streamed, and their shapes."""
 
@@ -98,7 +100,7 @@ class Projection:
     @property
     def live(self) -> bool:
         """Chunks may come from inside a running task (so a lone task still needs a worker)."""
-        return "custom" in self.routes or "token" in self.routes
+        return "custom" in self.routes or "token" in self.routes or "tool" in self.routes
 
     def chunks(self, event: EventKind, payload: Any, step: int = 0) -> list[Effect]:
         """The chunks ``event`` becomes (none when no streamed mode shows it)."""

@@ -41,6 +41,7 @@ __all__ = [
     "MessagesFormat",
     "MessagesState",
     "add_messages",
+    "push_message",
 ]
 
 REMOVE_ALL_MESSAGES: Final = "__remove_all__"
@@ -118,6 +119,21 @@ def add_messages(
         if old is left:  # the channel's list itself: tell the saver only a tail is new
             note_appended(merged, old)
     return merged
+
+
+def push_message(
+    message: MessageLikeRepresentation | BaseMessageChunk, *, state_key: str | None = "messages"
+) -> AnyMessage:
+    """Send ``message`` to the ``messages`` stream now, from inside a node or task, and write it
+    to the state key ``state_key`` (``None``: stream it only).
+
+    The message needs an id (``MessageIdRequiredError`` otherwise): the node may return it later,
+    and it is not streamed twice. It streams under the namespace of the graph whose task pushed
+    it. Outside a running task it raises ``RuntimeError``.
+    """
+    from threadloom.engine.messages import push_message as push  # the engine imports this module
+
+    return push(message, state_key)  # type: ignore[return-value]  # a message, as AnyMessage
 
 
 class _KnownHistories:
