@@ -23,7 +23,6 @@ from typing import Any
 from langchain_core.callbacks import AsyncCallbackManager, BaseCallbackManager, CallbackManager
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
-from langchain_core.tracers._streaming import _StreamingCallbackHandler
 from langchain_core.utils.env import env_var_is_set
 
 from threadloom.callbacks import (
@@ -36,6 +35,7 @@ from threadloom.callbacks import (
 from threadloom.constants import CONFIG_KEY_RESUME_BOX, NS_SEP, PUSH
 from threadloom.engine.calls import CallOf
 from threadloom.engine.core import Task, read_channels
+from threadloom.engine.run_reports import end_chain, kind_of, start_chain, taps
 from threadloom.engine.scratch import TaskScratchpad
 from threadloom.engine.stream_handlers import is_stream_handler, kept_by_child
 
@@ -239,9 +239,9 @@ def _is_call(task: Task) -> bool:
     return len(task.path) > 2 and task.path[0] == PUSH
 
 
-def _node_manager(task: Task, pad: TaskScratchpad, manager_class: Any) -> Any:
-    """The manager that starts the task's run: below the graph run (tagged with the step), or,
-    for a ``@task`` call, below the run of the code that called it."""
+def _node_fields(task: Task, pad: TaskScratchpad) -> tuple[Any, list[str], dict[str, Any]]:
+    """The manager above the task's run, and the run's tags and metadata: below the graph run
+    (tagged with the step), or, for a ``@task`` call, below the run of the code that called it."""
     parent: Any = pad.config["callbacks"]  # a manager: the run is traced
     metadata: dict[str, Any] = {
         **parent.inheritable_metadata,
@@ -259,7 +259,12 @@ def _node_manager(task: Task, pad: TaskScratchpad, manager_class: Any) -> Any:
         tags = list(parent.tags)
     else:
         tags = [f"graph:step:{metadata['langgraph_step']}", *parent.inheritable_tags]
-    return manager_class(
+    return parent, tags, metadata
+
+
+def _node_manager(parent: Any, tags: list[str], metadata: dict[str, Any], cls: Any) -> Any:
+    """The manager that starts the task's run (through langchain-core)."""
+    return cls(
         handlers=list(parent.handlers),
         inheritable_handlers=list(parent.inheritable_handlers),
         parent_run_id=parent.parent_run_id,
@@ -305,11 +310,8 @@ class NodeRun:
 def _langsmith_parent(run_manager: Any) -> dict[str, Any] | None:
     """Make the node's run the parent of LangSmith ``@traceable`` calls in the node's code (when a
     LangSmith tracer follows the run); return the context to restore after."""
-    tracers = sys.modules.get("langchain_core.tracers.langchain")
-    if tracers is None:  # never imported: no LangSmith tracer can be among the handlers
-        return None
     for handler in run_manager.handlers:
-        if isinstance(handler, tracers.LangChainTracer):
+        if kind_of(handler).tracer:
             run = handler.run_map.get(str(run_manager.run_id))
             if run is not None:
                 from langsmith.run_helpers import _set_tracing_context, get_tracing_context
@@ -343,9 +345,14 @@ def start_node(task: Task, pad: TaskScratchpad) -> NodeRun | None:
     None for hidden nodes (``START`` applying the input is no run in LangGraph's tree)."""
     if task.node.hidden:
         return None
-    run = _node_manager(task, pad, CallbackManager).on_chain_start(
-        None, _inputs(task), name=task.name
-    )
+    parent, tags, metadata = _node_fields(task, pad)
+    inputs = _inputs(task)
+    run = start_chain(list(parent.handlers), list(parent.inheritable_handlers),
+                      parent.parent_run_id, tags, list(parent.inheritable_tags), metadata,
+                      inputs, task.name)  # fmt: skip
+    if run is None:  # a handler langchain-core has to call
+        manager = _node_manager(parent, tags, metadata, CallbackManager)
+        run = manager.on_chain_start(None, inputs, name=task.name)
     return _node_run(pad, run, CallbackManager)
 
 
@@ -353,50 +360,24 @@ async def astart_node(task: Task, pad: TaskScratchpad) -> NodeRun | None:
     """``start_node`` for the async driver (async handlers are awaited)."""
     if task.node.hidden:
         return None
-    manager = _node_manager(task, pad, AsyncCallbackManager)
+    manager = _node_manager(*_node_fields(task, pad), AsyncCallbackManager)
     return _node_run(pad, await manager.on_chain_start(None, _inputs(task), name=task.name),
                      AsyncCallbackManager)  # fmt: skip
-
-
-_TAPS: dict[type, bool] = {}
-"""Per handler class: does it stream runs' outputs (checking the protocol each time is slow)."""
-
-
-def _taps(run_manager: Any) -> list[Any]:
-    """Handlers that stream runs' outputs (``astream_events``, ``astream_log``): they show a
-    node's output as an ``on_chain_stream`` event of its run, as LangGraph's streamed nodes do."""
-    found = []
-    for handler in run_manager.handlers:
-        taps = _TAPS.get(type(handler))
-        if taps is None:
-            taps = _is_tap(type(handler))
-        if taps:
-            found.append(handler)
-    return found
-
-
-def _is_tap(kind: type) -> bool:
-    from threadloom.engine.messages import StreamMessagesHandler
-
-    taps = _TAPS[kind] = issubclass(kind, _StreamingCallbackHandler) and not issubclass(
-        kind, StreamMessagesHandler
-    )
-    return taps
 
 
 def end_node(node: NodeRun, output: Any) -> None:
     """Report the task's run as ended with the node's return value."""
     node.restore()
-    for tap in _taps(node.manager):
+    for tap in taps(node.manager.handlers):
         for _ in tap.tap_output_iter(node.manager.run_id, iter((output,))):
             pass
-    node.manager.on_chain_end(output)
+    end_chain(node.manager, output)
 
 
 async def aend_node(node: NodeRun, output: Any) -> None:
     """``end_node`` for the async driver."""
     node.restore()
-    for tap in _taps(node.manager):
+    for tap in taps(node.manager.handlers):
         async for _ in tap.tap_output_aiter(node.manager.run_id, _one(output)):
             pass
     await node.manager.on_chain_end(output)

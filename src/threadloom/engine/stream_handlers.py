@@ -19,7 +19,12 @@ from threadloom.engine.messages import StreamMessagesHandler, attach
 from threadloom.engine.projection import Projection
 from threadloom.engine.tool_events import StreamToolsHandler
 
-__all__ = ["attach_stream_handlers", "is_stream_handler", "kept_by_child"]
+__all__ = [
+    "attach_stream_handlers",
+    "is_stream_handler",
+    "is_stream_handler_class",
+    "kept_by_child",
+]
 
 StreamHandler = StreamMessagesHandler | StreamToolsHandler
 
@@ -53,6 +58,11 @@ def attach_stream_handlers(
 def is_stream_handler(handler: Any) -> bool:
     """A run's own ``messages`` or ``tools`` handler (a child graph streams through its own)."""
     return isinstance(handler, StreamHandler)
+
+
+def is_stream_handler_class(cls: type) -> bool:
+    """``is_stream_handler`` for a class."""
+    return issubclass(cls, StreamHandler)
 
 
 def kept_by_child(handler: Any) -> bool:
