@@ -35,7 +35,7 @@ from threadloom.callbacks import (
 from threadloom.constants import CONFIG_KEY_RESUME_BOX, NS_SEP, PUSH
 from threadloom.engine.calls import CallOf
 from threadloom.engine.core import Task, read_channels
-from threadloom.engine.run_reports import end_chain, kind_of, start_chain, taps
+from threadloom.engine.run_reports import Handlers, end_chain, start_chain, summarize
 from threadloom.engine.scratch import TaskScratchpad
 from threadloom.engine.stream_handlers import is_stream_handler, kept_by_child
 
@@ -190,11 +190,35 @@ def graph_trace(config: Any, name: str, input: Any, output_keys: Any) -> GraphTr
 
 
 def _configure(config: RunnableConfig, manager_class: Any) -> Any:
+    """The graph run's manager: the config's handlers, tags and metadata. langchain-core's
+    ``configure`` also looks for what the environment adds (tracers, a LangSmith parent run):
+    when none is there, the same manager is built here at a tenth of the cost, once per run."""
+    callbacks = config.get("callbacks")
+    if isinstance(callbacks, list) and not _environment_adds_to_runs():
+        tags = list(config.get("tags") or ())
+        metadata = dict(config.get("metadata") or {})
+        return manager_class(handlers=callbacks.copy(), inheritable_handlers=callbacks.copy(),
+                             parent_run_id=None, tags=tags, inheritable_tags=list(tags),
+                             metadata=metadata, inheritable_metadata=dict(metadata))  # fmt: skip
     return manager_class.configure(
-        inheritable_callbacks=config.get("callbacks"),
+        inheritable_callbacks=callbacks,
         inheritable_tags=config.get("tags"),
         inheritable_metadata=config.get("metadata"),
     )
+
+
+def _environment_adds_to_runs() -> bool:
+    """Whether langchain-core's ``configure`` would add to the config's handlers, tags, metadata
+    or parent run: tracing switched on, a LangSmith tracing context (a ``@traceable`` caller,
+    ``tracing_context(tags=...)``), or the old tracing variables (it raises for those)."""
+    from langsmith.run_helpers import get_tracing_context
+
+    context = get_tracing_context()
+    if any(context[key] is not None for key in ("parent", "tags", "metadata")):
+        return True
+    if env_var_is_set("LANGCHAIN_TRACING") or env_var_is_set("LANGCHAIN_HANDLER"):
+        return True
+    return _traced_by_environment()
 
 
 def traced_chunks(chunks: Iterator[Any], trace: GraphTrace) -> Iterator[Any]:
@@ -275,8 +299,26 @@ def _node_manager(parent: Any, tags: list[str], metadata: dict[str, Any], cls: A
     )
 
 
-def _enter(pad: TaskScratchpad, run_manager: Any, manager_class: Any) -> Any:
-    """The node's code runs below its run: child runs get tag ``seq:step:1`` (as in LangGraph)."""
+@dataclass(slots=True)
+class NodeRun:
+    """A task attempt's run: its callback manager, and the LangSmith context it replaced."""
+
+    manager: Any
+    handlers: Handlers
+    """What its handlers are (read once, when the run starts)."""
+    langsmith_context: dict[str, Any] | None = None
+    """LangSmith's tracing context before the node's run became its parent, to restore."""
+
+    def restore(self) -> None:
+        if self.langsmith_context is not None:
+            from langsmith.run_helpers import _set_tracing_context
+
+            _set_tracing_context(self.langsmith_context)
+
+
+def _enter(pad: TaskScratchpad, run_manager: Any, manager_class: Any, kinds: Handlers) -> NodeRun:
+    """The node's code runs below its run: child runs get tag ``seq:step:1`` (as in LangGraph);
+    a LangSmith tracer's run becomes the parent of ``@traceable`` calls in it."""
     config: dict[str, Any] = {k: v for k, v in pad.config.items() if k not in _CONSUMED}
     handlers, tags = run_manager.inheritable_handlers, run_manager.inheritable_tags
     config["callbacks"] = manager_class(
@@ -289,36 +331,23 @@ def _enter(pad: TaskScratchpad, run_manager: Any, manager_class: Any) -> Any:
         inheritable_metadata=run_manager.inheritable_metadata,
     )
     pad.config = config  # type: ignore[assignment]
-    return run_manager
+    node = NodeRun(run_manager, kinds)
+    if kinds.tracers:
+        node.langsmith_context = _langsmith_parent(run_manager, kinds.tracers)
+    return node
 
 
-@dataclass(slots=True)
-class NodeRun:
-    """A task attempt's run: its callback manager, and the LangSmith context it replaced."""
-
-    manager: Any
-    langsmith_context: dict[str, Any] | None
-    """LangSmith's tracing context before the node's run became its parent, to restore."""
-
-    def restore(self) -> None:
-        if self.langsmith_context is not None:
-            from langsmith.run_helpers import _set_tracing_context
-
-            _set_tracing_context(self.langsmith_context)
-
-
-def _langsmith_parent(run_manager: Any) -> dict[str, Any] | None:
+def _langsmith_parent(run_manager: Any, tracers: tuple[Any, ...]) -> dict[str, Any] | None:
     """Make the node's run the parent of LangSmith ``@traceable`` calls in the node's code (when a
     LangSmith tracer follows the run); return the context to restore after."""
-    for handler in run_manager.handlers:
-        if kind_of(handler).tracer:
-            run = handler.run_map.get(str(run_manager.run_id))
-            if run is not None:
-                from langsmith.run_helpers import _set_tracing_context, get_tracing_context
+    for tracer in tracers:
+        run = tracer.run_map.get(str(run_manager.run_id))
+        if run is not None:
+            from langsmith.run_helpers import _set_tracing_context, get_tracing_context
 
-                previous = get_tracing_context()
-                _set_tracing_context({"parent": run})
-                return previous
+            previous = get_tracing_context()
+            _set_tracing_context({"parent": run})
+            return previous
     return None
 
 
@@ -334,11 +363,6 @@ def _inputs(task: Task) -> Any:
         return task.input
 
 
-def _node_run(pad: TaskScratchpad, run_manager: Any, manager_class: Any) -> NodeRun:
-    _enter(pad, run_manager, manager_class)
-    return NodeRun(run_manager, _langsmith_parent(run_manager))
-
-
 def start_node(task: Task, pad: TaskScratchpad) -> NodeRun | None:
     """Report the task's run as started; its code then runs with ``pad.config`` below it.
 
@@ -346,38 +370,43 @@ def start_node(task: Task, pad: TaskScratchpad) -> NodeRun | None:
     if task.node.hidden:
         return None
     parent, tags, metadata = _node_fields(task, pad)
-    inputs = _inputs(task)
-    run = start_chain(list(parent.handlers), list(parent.inheritable_handlers),
-                      parent.parent_run_id, tags, list(parent.inheritable_tags), metadata,
-                      inputs, task.name)  # fmt: skip
-    if run is None:  # a handler langchain-core has to call
+    kinds = summarize(parent.handlers)
+    if kinds.plain:
+        run = start_chain(list(parent.handlers), list(parent.inheritable_handlers),
+                          parent.parent_run_id, tags, list(parent.inheritable_tags), metadata,
+                          _inputs(task), task.name)  # fmt: skip
+    else:  # a handler langchain-core has to call
         manager = _node_manager(parent, tags, metadata, CallbackManager)
-        run = manager.on_chain_start(None, inputs, name=task.name)
-    return _node_run(pad, run, CallbackManager)
+        run = manager.on_chain_start(None, _inputs(task), name=task.name)
+    return _enter(pad, run, CallbackManager, kinds)
 
 
 async def astart_node(task: Task, pad: TaskScratchpad) -> NodeRun | None:
     """``start_node`` for the async driver (async handlers are awaited)."""
     if task.node.hidden:
         return None
-    manager = _node_manager(*_node_fields(task, pad), AsyncCallbackManager)
-    return _node_run(pad, await manager.on_chain_start(None, _inputs(task), name=task.name),
-                     AsyncCallbackManager)  # fmt: skip
+    parent, tags, metadata = _node_fields(task, pad)
+    manager = _node_manager(parent, tags, metadata, AsyncCallbackManager)
+    run = await manager.on_chain_start(None, _inputs(task), name=task.name)
+    return _enter(pad, run, AsyncCallbackManager, summarize(parent.handlers))
 
 
 def end_node(node: NodeRun, output: Any) -> None:
     """Report the task's run as ended with the node's return value."""
     node.restore()
-    for tap in taps(node.manager.handlers):
+    for tap in node.handlers.taps:
         for _ in tap.tap_output_iter(node.manager.run_id, iter((output,))):
             pass
-    end_chain(node.manager, output)
+    if node.handlers.plain:
+        end_chain(node.manager, output)
+    else:
+        node.manager.on_chain_end(output)
 
 
 async def aend_node(node: NodeRun, output: Any) -> None:
     """``end_node`` for the async driver."""
     node.restore()
-    for tap in taps(node.manager.handlers):
+    for tap in node.handlers.taps:
         async for _ in tap.tap_output_aiter(node.manager.run_id, _one(output)):
             pass
     await node.manager.on_chain_end(output)

@@ -26,7 +26,7 @@ from langchain_core.callbacks import AsyncCallbackHandler, CallbackManagerForCha
 from langchain_core.tracers._streaming import _StreamingCallbackHandler
 from langchain_core.utils.uuid import uuid7
 
-__all__ = ["HandlerKind", "end_chain", "kind_of", "start_chain", "taps"]
+__all__ = ["HandlerKind", "Handlers", "end_chain", "start_chain", "summarize"]
 
 logger = logging.getLogger("langchain_core.callbacks.manager")
 """Where langchain-core logs a failing handler: a program's logging setup for it keeps working."""
@@ -48,12 +48,6 @@ class HandlerKind:
 _KINDS: dict[type, HandlerKind] = {}
 
 
-def kind_of(handler: Any) -> HandlerKind:
-    """The ``HandlerKind`` of ``handler``'s class."""
-    kind = _KINDS.get(type(handler))
-    return kind if kind is not None else _classify(type(handler))
-
-
 def _classify(cls: type) -> HandlerKind:
     from threadloom.engine.stream_handlers import is_stream_handler_class
 
@@ -71,9 +65,34 @@ def _classify(cls: type) -> HandlerKind:
     return kind
 
 
-def taps(handlers: Sequence[Any]) -> list[Any]:
+@dataclass(frozen=True, slots=True)
+class Handlers:
+    """What the engine needs to know of a run's handlers, read once per task run."""
+
+    plain: bool
+    """Every handler is plain: the run is reported by ``start_chain`` / ``end_chain``."""
+    taps: tuple[Any, ...]
     """The handlers that stream runs' outputs."""
-    return [h for h in handlers if kind_of(h).tap]
+    tracers: tuple[Any, ...]
+    """The LangSmith tracers among them."""
+
+
+_ONLY_PLAIN = Handlers(True, (), ())
+
+
+def summarize(handlers: Sequence[Any]) -> Handlers:
+    """The ``Handlers`` summary of ``handlers`` (one pass, each class looked up once)."""
+    plain = True
+    taps: tuple[Any, ...] = ()
+    tracers: tuple[Any, ...] = ()
+    for handler in handlers:
+        kind = _KINDS.get(type(handler)) or _classify(type(handler))
+        plain = plain and kind.plain
+        if kind.tap:
+            taps += (handler,)
+        if kind.tracer:
+            tracers += (handler,)
+    return _ONLY_PLAIN if plain and not taps and not tracers else Handlers(plain, taps, tracers)
 
 
 def start_chain(
@@ -85,12 +104,9 @@ def start_chain(
     metadata: dict[str, Any],
     inputs: Any,
     name: str,
-) -> CallbackManagerForChainRun | None:
+) -> CallbackManagerForChainRun:
     """Report a chain run as started to plain ``handlers`` and return its run manager (what
-    ``CallbackManager.on_chain_start`` returns); None when some handler is not plain (then the
-    caller goes through langchain-core)."""
-    if not all(kind_of(h).plain for h in handlers):
-        return None
+    ``CallbackManager.on_chain_start`` returns)."""
     run_id = uuid7()
     for handler in handlers:
         if not handler.ignore_chain:
@@ -110,11 +126,7 @@ def start_chain(
 
 def end_chain(run: Any, output: Any) -> None:
     """``run.on_chain_end(output)``, called directly on plain handlers."""
-    handlers = run.handlers
-    if not all(kind_of(h).plain for h in handlers):
-        run.on_chain_end(output)
-        return
-    for handler in handlers:
+    for handler in run.handlers:
         if not handler.ignore_chain:
             _call(handler, "on_chain_end", output, run_id=run.run_id,
                   parent_run_id=run.parent_run_id, tags=run.tags)  # fmt: skip
