@@ -104,3 +104,23 @@ def test_an_async_handler_in_a_sync_run_is_still_called() -> None:
     _graph().invoke({"n": 1}, {"callbacks": [handler, Runs()]})
 
     assert handler.chains == ["start LangGraph", "start a", "end", "start model", "end", "end"]
+
+
+class Tags(BaseCallbackHandler):
+    def __init__(self) -> None:
+        self.tags: dict[str, list[str]] = {}
+
+    def on_chain_start(self, serialized: Any, inputs: Any, **kwargs: Any) -> None:
+        self.tags[kwargs["name"]] = kwargs["tags"]
+
+
+def test_a_langsmith_tracing_context_still_adds_its_tags_to_the_runs() -> None:
+    from langsmith import tracing_context
+
+    handler = Tags()
+    with tracing_context(tags=["from-context"], enabled=False):
+        _graph().invoke({"n": 1}, {"callbacks": [handler], "tags": ["mine"]})
+
+    assert handler.tags["LangGraph"] == ["mine", "from-context"]
+    # (LangGraph lists the context's tag first on the node's run; the same three tags)
+    assert sorted(handler.tags["a"]) == ["from-context", "graph:step:1", "mine"]
