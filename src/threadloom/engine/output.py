@@ -24,7 +24,9 @@ __all__ = [
     "graph_output",
     "output_version",
     "relay_of",
+    "saved_namespace",
     "shape",
+    "stream_relays",
 ]
 
 INVOKE_MODES = frozenset({"values"})
@@ -65,6 +67,26 @@ def relay_of(
         return None, INVOKE_MODES, ()
     ns = str(configurable.get("checkpoint_ns", ""))
     return relay, relay.modes | INVOKE_MODES, tuple(ns.split(NS_SEP)) if ns else ()
+
+
+def stream_relays(
+    config: RunnableConfig | None, modes: frozenset[str], subgraphs: bool
+) -> tuple[StreamRelay | None, StreamRelay | None, frozenset[str]]:
+    """For a ``stream`` call: the relay of an enclosing run that streams subgraphs (a node
+    streaming this graph: that run gets our chunks too, as in LangGraph), the relay our own
+    subgraphs forward to (``subgraphs=True``), and the modes the run must produce for both."""
+    outer = relay_of(config)[0]
+    run_modes = modes | outer.modes if outer is not None else modes
+    relay = StreamRelay(run_modes) if subgraphs else None
+    if relay is not None and outer is not None:  # one stream: a message is streamed once
+        relay.messages_seen = outer.messages_seen
+    return outer, relay, run_modes
+
+
+def saved_namespace(config: RunnableConfig) -> tuple[str, ...]:
+    """The namespace a run's chunks go up under: the one it saves under."""
+    ns = str(config["configurable"].get("checkpoint_ns", ""))
+    return tuple(ns.split(NS_SEP)) if ns else ()
 
 
 SKIP = object()
