@@ -5,6 +5,8 @@ threadloom raises them where it keeps a LangGraph name that LangGraph itself dep
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "LangGraphDeprecatedSinceV05",
     "LangGraphDeprecatedSinceV10",
@@ -38,3 +40,20 @@ def warn_renamed(old: str, new: str, category: type[Warning], *, stacklevel: int
         category,
         stacklevel=stacklevel,
     )
+
+
+def durability_of(kwargs: dict[str, Any], durability: str | None) -> str | None:
+    """The run's ``durability``, reading LangGraph's deprecated ``checkpoint_during=`` (popped
+    from ``kwargs``, with LangGraph's warning): ``True`` is ``"async"``, ``False`` ``"exit"``."""
+    if "checkpoint_during" not in kwargs:
+        return durability
+    checkpoint_during = kwargs.pop("checkpoint_during")
+    warn_renamed("checkpoint_during", "durability", LangGraphDeprecatedSinceV10, stacklevel=4)
+    if durability is not None:
+        raise ValueError(
+            f"checkpoint_during={checkpoint_during!r} and durability={durability!r} were both "
+            "given: they say the same thing. Pass only durability ('sync', 'async' or 'exit')."
+        )
+    if checkpoint_during is None:
+        return None
+    return "async" if checkpoint_during else "exit"

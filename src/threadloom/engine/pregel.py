@@ -55,6 +55,7 @@ from threadloom.engine.state_api import CONFIG_KEYS_MESSAGE, StateAPI
 from threadloom.engine.tasks import TaskRunner
 from threadloom.errors import UnsupportedParameterError
 from threadloom.runtime import Runtime
+from threadloom.warnings import durability_of
 
 if TYPE_CHECKING:
     from langchain_core.runnables.graph import Graph
@@ -254,7 +255,7 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
         address_by_map(configurable)
         self._check_config(merged, saver)
         self._check_store(configurable)
-        if durability is None:
+        if durability is None and saver is not None:  # a run without a saver has no use for it
             durability = configurable.get(CONFIG_KEY_DURABILITY)
         options = self._options(merged, modes, interrupt_before, interrupt_after, durability, saver)
         return merged, saver, options
@@ -378,8 +379,7 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
         configurable[CONFIG_KEY_STORE] = store
         configurable[CONFIG_KEY_RESUME_BOX] = box
         configurable[CONFIG_KEY_CONTEXT] = context
-        if saver is not None:  # (a durability without a saver would only warn)
-            configurable[CONFIG_KEY_DURABILITY] = options.durability
+        configurable[CONFIG_KEY_DURABILITY] = options.durability  # nodes may read it (LangGraph)
         configurable[CONFIG_KEY_RESUMING] = run.resumed
         if run.replay_from is not None:
             configurable[CONFIG_KEY_REPLAY] = ReplayBound(run.replay_from)
@@ -496,6 +496,7 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
         modes, multi, _ = self._modes(call["stream_mode"])
         subgraphs = call["subgraphs"]
         relay = StreamRelay(modes) if subgraphs else None
+        durability = durability_of(call["kwargs"], call["durability"])
         version = output_version("stream", call["kwargs"])
         v2, classes = version == "v2", self.plan
 
@@ -509,7 +510,7 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
             call["context"],
             call["interrupt_before"],
             call["interrupt_after"],
-            call["durability"],
+            durability,
             relay,
             call["output_keys"],
         )
@@ -604,6 +605,7 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
         **kwargs: Any,
     ) -> Any:
         """Run the graph to its end (or an interrupt) and return its output."""
+        durability = durability_of(kwargs, durability)
         version = output_version("invoke", kwargs)
         if stream_mode != "values":  # the list of what stream yields
             return list(self.stream(input, config, **_as_stream(locals())))
@@ -628,6 +630,7 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
         **kwargs: Any,
     ) -> Any:
         """Async ``invoke``."""
+        durability = durability_of(kwargs, durability)
         version = output_version("invoke", kwargs)
         if stream_mode != "values":  # the list of what astream yields
             return [c async for c in self.astream(input, config, **_as_stream(locals()))]

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar, get_args, get_origin, get_type_hints
 
 from threadloom.constants import END, START
 from threadloom.engine._checks import check_backend, langgraph_name, reject_langgraph_name
-from threadloom.engine.inject import Injection, injections_for
+from threadloom.engine.inject import Injection, injections_for, warn_mistyped_config
 from threadloom.engine.plan import Plan
 from threadloom.engine.pregel import Pregel
 from threadloom.errors import InvalidUpdateError
@@ -174,6 +174,7 @@ class StateGraph(Generic[StateT]):
                 raise ValueError(f"add_node({name!r}) needs the node's function as second argument")
         else:
             name, func = _node_name(node), node
+        warn_mistyped_config(func)
         if self.compiled:
             log.warning("Adding a node to a graph that has already been compiled.")
         if name in (START, END):
