@@ -194,3 +194,19 @@ def test_an_invalid_answer_lets_the_answered_sibling_finish_once() -> None:
         assert (sorted(result["log"]), sent) == (["checked", "sent"], ["email"])
 
     asyncio.run(scenario())
+
+
+def test_a_schema_class_made_by_a_function_stays_storable_when_made_again() -> None:
+    def make() -> Any:
+        class Answer(BaseModel):  # same qualified name on every call
+            ok: bool
+
+        return Answer
+
+    first, second = make(), make()
+    answers = []
+    for schema in (first, second, first):
+        graph, config = _asking(schema, InMemorySaver()), {"configurable": {"thread_id": "t"}}
+        graph.invoke({"answer": None}, config)
+        answers.append(graph.invoke(Command(resume={"ok": True}), config)["answer"])
+    assert [type(a) for a in answers] == [first, second, first]

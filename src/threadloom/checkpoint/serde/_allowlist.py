@@ -122,6 +122,9 @@ _SAFE = _SafeTypes()
 
 _DECLARED: dict[TypeKey, type] = {}
 """Types the running program declared (``declare``), by stored name: every allow-list takes them."""
+_DECLARED_CLASSES: set[type] = set()
+"""The same classes as objects: each one declared stays storable, even if a later class took
+its name (a class defined in a function that runs more than once)."""
 
 
 def declare(classes: Iterable[type]) -> None:
@@ -129,7 +132,8 @@ def declare(classes: Iterable[type]) -> None:
     types of values it keeps (``interrupt(..., response_schema=...)``), as it declares its state
     schema. The last class declared under a name is the one that name rebuilds."""
     for cls in classes:
-        _DECLARED[type_key(cls)] = cls  # one dict store: safe without a lock under the GIL
+        _DECLARED_CLASSES.add(cls)
+        _DECLARED[type_key(cls)] = cls  # single stores: safe without a lock under the GIL
 
 
 class Allowlist:
@@ -189,7 +193,7 @@ class Allowlist:
     def allows(self, cls: type) -> bool:
         """May values of ``cls`` be encoded (and later rebuilt)?"""
         key = type_key(cls)
-        if self._classes.get(key) is cls or _DECLARED.get(key) is cls or _SAFE.get(key) is cls:
+        if self._classes.get(key) is cls or cls in _DECLARED_CLASSES or _SAFE.get(key) is cls:
             return True
         return self.permissive or key in self._names
 
