@@ -210,3 +210,6 @@ def test_a_schema_class_made_by_a_function_stays_storable_when_made_again() -> N
         graph.invoke({"answer": None}, config)
         answers.append(graph.invoke(Command(resume={"ok": True}), config)["answer"])
     assert [type(a) for a in answers] == [first, second, first]
+    for schema in (first, second):  # a fresh serializer (no cache of what it stored before)
+        value = schema(ok=False)
+        assert JsonPlusSerializer().dumps_typed(value)[0] == "msgpack"
