@@ -1,9 +1,9 @@
 """The public API of the SQL savers, written once for every backend and both drivers.
 
-Each operation is written once, as a builder: its signature, what it does in words (for errors)
-and the shared core's generator of effects (``_sql_core.SqlCore``). ``sync_op`` and ``async_op``
-turn a builder into the public method pair (``put`` / ``aput``), which hands the operation to
-the backend's driver. A backend class adds only its connection and its driver:
+Each operation is written once, as a builder (``_twins``): its signature, what it does in words
+(for errors) and the shared core's generator of effects (``_sql_core.SqlCore``). ``sync_op`` and
+``async_op`` turn a builder into the public method pair (``put`` / ``aput``), which hands the
+operation to the backend's driver. A backend class adds only its connection and its driver:
 
 - ``_run(op)``: run ``op.make()`` on the connection, as one transaction (a driver that retries,
   PostgreSQL's, calls ``make`` again), and ``_next_found(steps)``: run a listing up to its next
@@ -19,13 +19,14 @@ the backend's driver. A backend class adds only its connection and its driver:
 from __future__ import annotations
 
 import asyncio
-import functools
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
+from threadloom._on_loop import wait_on_loop
 from threadloom.checkpoint._sql_effects import Steps
+from threadloom.checkpoint._twins import Work, async_iter, async_op, sync_iter, sync_op
 from threadloom.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
@@ -53,7 +54,7 @@ LISTING = "listing checkpoints"
 
 
 @dataclass(slots=True, frozen=True)
-class Op(Generic[T]):
+class Op(Work[T]):
     """One operation of a SQL saver, ready to run."""
 
     what: str
@@ -62,42 +63,11 @@ class Op(Generic[T]):
     """Builds the core's generator; a driver that retries calls it again."""
 
 
-class _Drives(Protocol):
-    def _run(self, op: Op[T]) -> T: ...
-    async def _arun(self, op: Op[T]) -> T: ...
+@dataclass(slots=True, frozen=True)
+class Listing(Work[CheckpointTuple]):
+    """A listing, ready to run: the core's generator, paused at each checkpoint it finds."""
 
-
-def _named(method: Callable[..., Any], build: Callable[..., Any], prefix: str) -> None:
-    """Give ``method`` (made from the builder ``_name``) its public name, ``prefix + name``."""
-    name = prefix + build.__name__.lstrip("_")
-    method.__name__ = name
-    method.__qualname__ = build.__qualname__.rpartition(".")[0] + "." + name
-
-
-def sync_op(build: Callable[Concatenate[Any, P], Op[T]]) -> Callable[Concatenate[Any, P], T]:
-    """The sync public method of the operation ``build`` describes."""
-
-    @functools.wraps(build)
-    def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        driver: _Drives = self
-        return driver._run(build(self, *args, **kwargs))
-
-    _named(method, build, "")
-    return method
-
-
-def async_op(
-    build: Callable[Concatenate[Any, P], Op[T]],
-) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, T]]:
-    """The async public method of the operation ``build`` describes."""
-
-    @functools.wraps(build)
-    async def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> T:
-        driver: _Drives = self
-        return await driver._arun(build(self, *args, **kwargs))
-
-    _named(method, build, "a")
-    return method
+    steps: Steps[None]
 
 
 class SqlSaver(BaseCheckpointSaver[str]):
@@ -113,10 +83,26 @@ class SqlSaver(BaseCheckpointSaver[str]):
         """Run the listing ``steps`` up to its next checkpoint (None at its end)."""
         raise NotImplementedError
 
+    def _iterate(self, listing: Listing) -> Iterator[CheckpointTuple]:
+        while (found := self._next_found(listing.steps)) is not None:
+            yield found
+
     # -- the operations, each written once ----------------------------------------------------
 
     def _get_tuple(self, /, config: RunnableConfig) -> Op[CheckpointTuple | None]:
         return Op("reading a checkpoint", lambda: self._core.get_tuple(self.serde, config))
+
+    def _list(
+        self,
+        /,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> Listing:
+        """Checkpoints newest first; each is read when the caller asks for it."""
+        return Listing(self._core.list_checkpoints(self.serde, config, filter, before, limit))
 
     def _put(
         self,
@@ -193,6 +179,7 @@ class SqlSaver(BaseCheckpointSaver[str]):
     # -- the sync methods ---------------------------------------------------------------------
 
     get_tuple = sync_op(_get_tuple)
+    list = sync_iter(_list)
     put = sync_op(_put)
     put_writes = sync_op(_put_writes)
     put_step = sync_op(_put_step)
@@ -201,18 +188,6 @@ class SqlSaver(BaseCheckpointSaver[str]):
     copy_thread = sync_op(_copy_thread)
     prune = sync_op(_prune)
     thread_size_report = sync_op(_thread_size_report)
-
-    def list(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> Iterator[CheckpointTuple]:
-        steps = self._core.list_checkpoints(self.serde, config, filter, before, limit)
-        while (found := self._next_found(steps)) is not None:
-            yield found  # each checkpoint is read when the caller asks for it
 
     get_next_version = staticmethod(next_string_version)
 
@@ -232,20 +207,19 @@ class AsyncSqlSaver(SqlSaver):
         """Run the listing ``steps`` up to its next checkpoint (None at its end)."""
         raise NotImplementedError
 
+    async def _aiterate(self, listing: Listing) -> AsyncIterator[CheckpointTuple]:
+        while (found := await self._anext_found(listing.steps)) is not None:
+            yield found
+
     def _sync(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run ``coro`` on the saver's loop from another thread and wait for its result."""
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is self.loop:
-            coro.close()
-            raise asyncio.InvalidStateError(
-                f"{type(self).__name__}'s sync methods cannot be called from its event loop's "
-                "thread (waiting there would deadlock): use the async methods (ainvoke, "
-                f"aget_tuple, ...) or a {self._sync_twin} for sync code."
-            )
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+        return wait_on_loop(
+            self.loop,
+            coro,
+            f"{type(self).__name__}'s sync methods cannot be called from its event loop's "
+            "thread (waiting there would deadlock): use the async methods (ainvoke, "
+            f"aget_tuple, ...) or a {self._sync_twin} for sync code.",
+        )
 
     def _run(self, op: Op[T]) -> T:
         return self._sync(self._arun(op))
@@ -254,6 +228,7 @@ class AsyncSqlSaver(SqlSaver):
         return self._sync(self._anext_found(steps))
 
     aget_tuple = async_op(SqlSaver._get_tuple)
+    alist = async_iter(SqlSaver._list)
     aput = async_op(SqlSaver._put)
     aput_writes = async_op(SqlSaver._put_writes)
     aput_step = async_op(SqlSaver._put_step)
@@ -262,15 +237,3 @@ class AsyncSqlSaver(SqlSaver):
     acopy_thread = async_op(SqlSaver._copy_thread)
     aprune = async_op(SqlSaver._prune)
     athread_size_report = async_op(SqlSaver._thread_size_report)
-
-    async def alist(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[CheckpointTuple]:
-        steps = self._core.list_checkpoints(self.serde, config, filter, before, limit)
-        while (found := await self._anext_found(steps)) is not None:
-            yield found  # each checkpoint is read when the caller asks for it

@@ -20,6 +20,15 @@ from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypedDict
 from threadloom.errors import InvalidNamespaceError
 from threadloom.store._filters import parse_filter
 from threadloom.store._paths import get_text_at_path, tokenize_path
+from threadloom.store._validate import (
+    validate_count,
+    validate_index,
+    validate_key,
+    validate_namespace_labels,
+    validate_op_namespace,
+    validate_put_value,
+    validate_ttl,
+)
 from threadloom.store.embed import ensure_embeddings
 
 __all__ = [
@@ -241,110 +250,7 @@ class IndexConfig(TypedDict, total=False):
 
 
 # ---------------------------------------------------------------------------------------------
-# Validation, shared by every backend
-
-
-def validate_namespace_labels(namespace: Any) -> tuple[str, ...]:
-    """Check every label (a non-empty ``str`` without ``.`` or NUL); return the tuple."""
-    if isinstance(namespace, str):
-        raise InvalidNamespaceError(
-            f"Namespace {namespace!r} is a string; a namespace is a tuple of labels, "
-            f"e.g. ({namespace!r},)."
-        )
-    if not isinstance(namespace, tuple | list):
-        raise InvalidNamespaceError(
-            f"Namespace {namespace!r} must be a tuple of string labels, e.g. ('memories', 'u1')."
-        )
-    labels: tuple[str, ...] = tuple(namespace)
-    for label in labels:
-        if not isinstance(label, str):
-            raise InvalidNamespaceError(
-                f"Invalid namespace label '{label}' found in {labels}. Namespace labels "
-                f"must be strings, but got {type(label).__name__}."
-            )
-        if "." in label:
-            raise InvalidNamespaceError(
-                f"Invalid namespace label '{label}' found in {labels}. Namespace labels "
-                "cannot contain periods ('.')."
-            )
-        if "\x00" in label:
-            raise InvalidNamespaceError(
-                f"Invalid namespace label {label!r} found in {labels}. Namespace labels "
-                "cannot contain NUL characters ('\\x00')."
-            )
-        if not label:
-            raise InvalidNamespaceError(
-                f"Namespace labels cannot be empty strings. Got {label} in {labels}"
-            )
-    return labels
-
-
-def validate_op_namespace(namespace: Any) -> tuple[str, ...]:
-    """Check a namespace that is written to: non-empty, labels valid, root not ``"langgraph"``."""
-    if isinstance(namespace, tuple | list) and not namespace:
-        raise InvalidNamespaceError(
-            "Namespace cannot be empty. An item is filed under at least one label: use e.g. "
-            "store.put(('memories', 'user-1'), key, value). (The empty tuple is a search or "
-            "list prefix that means everything, never a place to write.)"
-        )
-    labels = validate_namespace_labels(namespace)
-    if labels[0] == "langgraph":
-        raise InvalidNamespaceError(
-            f'Root label for namespace cannot be "langgraph". Got: {labels}'
-        )
-    return labels
-
-
-def validate_put_value(value: Any) -> None:
-    """A stored value must be a mapping with string keys (None in a PutOp means delete)."""
-    if not isinstance(value, Mapping):
-        raise TypeError(
-            f"A store value must be a dict with string keys, got {type(value).__name__} "
-            f"{value!r}. Wrap it, e.g. {{'data': {value!r}}}."
-        )
-    for k in value:
-        if not isinstance(k, str):
-            raise TypeError(
-                f"A store value must have string keys, got key {k!r} in {value!r}. "
-                "Convert the key with str()."
-            )
-
-
-def _validate_key(key: Any) -> None:
-    if not isinstance(key, str):
-        raise TypeError(f"A store key must be a str, got {type(key).__name__} {key!r}.")
-
-
-def _validate_count(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be a non-negative int, got {value!r}.")
-
-
-def _validate_index(index: Any) -> None:
-    if index is None or index is False:
-        return
-    if not isinstance(index, list | tuple) or not all(isinstance(p, str) for p in index):
-        raise TypeError(
-            f"index must be False, None or a list of field paths such as ['text'], got {index!r}."
-        )
-    for path in index:
-        tokenize_path(path)
-
-
-def _validate_ttl(ttl: Any, store_name: str, supports_ttl: bool) -> None:
-    if ttl is None:
-        return
-    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl < 0:
-        raise ValueError(f"ttl must be a non-negative number of minutes or None, got {ttl!r}.")
-    if not supports_ttl:
-        raise NotImplementedError(_ttl_unsupported(store_name))
-
-
-def _ttl_unsupported(store_name: str) -> str:
-    return (
-        f"TTL is not supported by {store_name}. Use a store implementation that supports TTL "
-        "or set ttl=None."
-    )
+# Validation of a batch, shared by every backend (the checks are in ``_validate``)
 
 
 def validate_ops(ops: Sequence[Op], *, store_name: str = "this store", supports_ttl: bool) -> None:
@@ -356,11 +262,11 @@ def validate_ops(ops: Sequence[Op], *, store_name: str = "this store", supports_
     for op in ops:
         if isinstance(op, GetOp):
             validate_namespace_labels(op.namespace)
-            _validate_key(op.key)
+            validate_key(op.key)
         elif isinstance(op, SearchOp):
             validate_namespace_labels(op.namespace_prefix)
-            _validate_count("limit", op.limit)
-            _validate_count("offset", op.offset)
+            validate_count("limit", op.limit)
+            validate_count("offset", op.offset)
             if op.query is not None and not isinstance(op.query, str):
                 raise TypeError(f"query must be a str or None, got {op.query!r}.")
             parse_filter(op.filter)
@@ -369,11 +275,11 @@ def validate_ops(ops: Sequence[Op], *, store_name: str = "this store", supports_
                 validate_namespace_labels(op.namespace)
             else:
                 validate_op_namespace(op.namespace)
-            _validate_key(op.key)
+            validate_key(op.key)
             if op.value is not None:
                 validate_put_value(op.value)
-                _validate_index(op.index)
-                _validate_ttl(op.ttl, store_name, supports_ttl)
+                validate_index(op.index)
+                validate_ttl(op.ttl, store_name, supports_ttl)
         elif isinstance(op, ListNamespacesOp):
             for condition in op.match_conditions or ():
                 if condition.match_type not in ("prefix", "suffix"):
@@ -382,9 +288,9 @@ def validate_ops(ops: Sequence[Op], *, store_name: str = "this store", supports_
                     )
                 validate_namespace_labels(condition.path)
             if op.max_depth is not None:
-                _validate_count("max_depth", op.max_depth)
-            _validate_count("limit", op.limit)
-            _validate_count("offset", op.offset)
+                validate_count("max_depth", op.max_depth)
+            validate_count("limit", op.limit)
+            validate_count("offset", op.offset)
         else:
             raise TypeError(
                 f"Unknown store operation {op!r}: use GetOp, SearchOp, PutOp or ListNamespacesOp."
@@ -475,7 +381,7 @@ class BaseStore(ABC):
         validate_put_value(value)
         if isinstance(ttl, NotProvided):
             ttl = self.ttl_config.get("default_ttl") if self.ttl_config else None
-        _validate_ttl(ttl, type(self).__name__, self.supports_ttl)
+        validate_ttl(ttl, type(self).__name__, self.supports_ttl)
         return PutOp(namespace, str(key), value, index, ttl)
 
     def _list_op(
