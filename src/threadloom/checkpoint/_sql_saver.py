@@ -1,9 +1,10 @@
 """The public API of the SQL savers, written once for every backend and both drivers.
 
-Each operation is written once, as a builder (``_twins``): its signature, what it does in words
-(for errors) and the shared core's generator of effects (``_sql_core.SqlCore``). ``sync_op`` and
-``async_op`` turn a builder into the public method pair (``put`` / ``aput``), which hands the
-operation to the backend's driver. A backend class adds only its connection and its driver:
+Each operation is written once, as a builder (``threadloom._twins``): its signature, what it
+does in words (for errors) and the shared core's generator of effects (``_sql_core.SqlCore``).
+``sync_op`` and ``async_op`` turn a builder into the public method pair (``put`` / ``aput``),
+which hands the operation to the backend's driver. A backend class adds only its connection
+and its driver:
 
 - ``_run(op)``: run ``op.make()`` on the connection, as one transaction (a driver that retries,
   PostgreSQL's, calls ``make`` again), and ``_next_found(steps)``: run a listing up to its next
@@ -25,8 +26,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from threadloom._on_loop import wait_on_loop
+from threadloom._twins import Work, async_iter, async_op, sync_iter, sync_op
 from threadloom.checkpoint._sql_effects import Steps
-from threadloom.checkpoint._twins import Work, async_iter, async_op, sync_iter, sync_op
 from threadloom.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,

@@ -34,8 +34,8 @@ from typing import Any, Final
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint import base as lg
 
+from threadloom._twins import async_iter, async_op, sync_iter, sync_op
 from threadloom.checkpoint import base as tl
-from threadloom.checkpoint._twins import async_iter, async_op, sync_iter, sync_op
 from threadloom.interop._forward import Call, SaverForwarder
 from threadloom.interop._objects import (
     checkpoint_to_langgraph,

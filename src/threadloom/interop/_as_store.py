@@ -20,7 +20,7 @@ from typing import Any, Final, Literal
 
 from langgraph.store import base as lg
 
-from threadloom.checkpoint._twins import async_op, sync_op
+from threadloom._twins import async_op, sync_op
 from threadloom.interop._forward import Call, Forwarder
 from threadloom.store import base as tl
 

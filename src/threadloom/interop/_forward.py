@@ -4,7 +4,7 @@ The LangGraph adapters (``_as_saver``: a threadloom saver under LangGraph's engi
 ``_from_langgraph``: a LangGraph saver under threadloom's, ``_as_store``: a threadloom store
 under LangGraph's engine) forward every call to the wrapped object's method of the same name:
 a sync call to the sync method, an ``a``-call to its async twin. Each operation is one builder
-(``checkpoint._twins``) that returns a ``Call``: the wrapped method's name, the arguments
+(``threadloom._twins``) that returns a ``Call``: the wrapped method's name, the arguments
 already converted, and ``then``, what shapes the result. ``Forwarder`` carries a ``Call`` out
 both ways.
 """
@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from threadloom.checkpoint._twins import Work, async_op, sync_op
+from threadloom._twins import Work, async_op, sync_op
 
 __all__ = ["Call", "Forwarder", "SaverForwarder", "same"]
 

@@ -28,7 +28,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from threadloom.checkpoint._twins import async_iter, async_op, sync_iter, sync_op
+from threadloom._twins import async_iter, async_op, sync_iter, sync_op
 from threadloom.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,

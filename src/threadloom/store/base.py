@@ -13,10 +13,12 @@ field paths of ``_paths`` and the embedding adapters of ``embed``; this module h
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypedDict
+from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypedDict, TypeVar
 
+from threadloom._twins import Work, async_op, sync_op
 from threadloom.errors import InvalidNamespaceError
 from threadloom.store._filters import parse_filter
 from threadloom.store._paths import get_text_at_path, tokenize_path
@@ -56,6 +58,8 @@ __all__ = [
     "validate_ops",
     "validate_put_value",
 ]
+
+T = TypeVar("T")
 
 NamespacePath: TypeAlias = tuple[str, ...]
 """A namespace prefix or suffix pattern; the label ``"*"`` matches any single label."""
@@ -399,17 +403,21 @@ class BaseStore(ABC):
             conditions.append(MatchCondition("suffix", validate_namespace_labels(suffix)))
         return ListNamespacesOp(tuple(conditions) or None, max_depth, limit, offset)
 
-    # -- sync ------------------------------------------------------------------------------
+    # -- the convenience methods: each builds one op, run by ``batch`` or ``abatch`` -----------
 
-    def get(
-        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
-    ) -> Item | None:
+    def _run(self, one: _One[T]) -> T:
+        return one.then(self.batch([one.op])[0])
+
+    async def _arun(self, one: _One[T]) -> T:
+        return one.then((await self.abatch([one.op]))[0])
+
+    def _one_get(
+        self, /, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> _One[Item | None]:
         """The item at ``(namespace, key)``, or None."""
-        result = self.batch([self._get_op(namespace, key, refresh_ttl)])[0]
-        assert result is None or isinstance(result, Item)
-        return result
+        return _One(self._get_op(namespace, key, refresh_ttl), _item_or_none)
 
-    def search(
+    def _one_search(
         self,
         namespace_prefix: tuple[str, ...],
         /,
@@ -419,96 +427,71 @@ class BaseStore(ABC):
         limit: int = 10,
         offset: int = 0,
         refresh_ttl: bool | None = None,
-    ) -> list[SearchItem]:
+    ) -> _One[list[SearchItem]]:
         """Items under ``namespace_prefix`` matching ``filter``, closest to ``query`` first."""
         op = self._search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl)
-        result = self.batch([op])[0]
-        assert isinstance(result, list)
-        return result  # type: ignore[return-value]
+        return _One(op, _listed)
 
-    def put(
+    def _one_put(
         self,
+        /,
         namespace: tuple[str, ...],
         key: str,
         value: Mapping[str, Any],
         index: Literal[False] | list[str] | None = None,
         *,
         ttl: float | NotProvided | None = NOT_PROVIDED,
-    ) -> None:
+    ) -> _One[None]:
         """Store ``value`` at ``(namespace, key)``, replacing what was there."""
-        self.batch([self._put_op(namespace, key, value, index, ttl)])
+        return _One(self._put_op(namespace, key, value, index, ttl), _nothing)
 
-    def delete(self, namespace: tuple[str, ...], key: str) -> None:
+    def _one_delete(self, /, namespace: tuple[str, ...], key: str) -> _One[None]:
         """Remove the item at ``(namespace, key)``; a missing item is not an error."""
-        self.batch([PutOp(validate_namespace_labels(namespace), str(key), None)])
+        return _One(PutOp(validate_namespace_labels(namespace), str(key), None), _nothing)
 
-    def list_namespaces(
+    def _one_list_namespaces(
         self,
-        *,
-        prefix: NamespacePath | None = None,
-        suffix: NamespacePath | None = None,
-        max_depth: int | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[tuple[str, ...]]:
-        """Namespaces holding items, sorted, filtered by prefix/suffix and cut to ``max_depth``."""
-        result = self.batch([self._list_op(prefix, suffix, max_depth, limit, offset)])[0]
-        assert isinstance(result, list)
-        return result  # type: ignore[return-value]
-
-    # -- async -----------------------------------------------------------------------------
-
-    async def aget(
-        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
-    ) -> Item | None:
-        """Async twin of ``get``."""
-        result = (await self.abatch([self._get_op(namespace, key, refresh_ttl)]))[0]
-        assert result is None or isinstance(result, Item)
-        return result
-
-    async def asearch(
-        self,
-        namespace_prefix: tuple[str, ...],
         /,
         *,
-        query: str | None = None,
-        filter: dict[str, Any] | None = None,
-        limit: int = 10,
-        offset: int = 0,
-        refresh_ttl: bool | None = None,
-    ) -> list[SearchItem]:
-        """Async twin of ``search``."""
-        op = self._search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl)
-        result = (await self.abatch([op]))[0]
-        assert isinstance(result, list)
-        return result  # type: ignore[return-value]
-
-    async def aput(
-        self,
-        namespace: tuple[str, ...],
-        key: str,
-        value: Mapping[str, Any],
-        index: Literal[False] | list[str] | None = None,
-        *,
-        ttl: float | NotProvided | None = NOT_PROVIDED,
-    ) -> None:
-        """Async twin of ``put``."""
-        await self.abatch([self._put_op(namespace, key, value, index, ttl)])
-
-    async def adelete(self, namespace: tuple[str, ...], key: str) -> None:
-        """Async twin of ``delete``."""
-        await self.abatch([PutOp(validate_namespace_labels(namespace), str(key), None)])
-
-    async def alist_namespaces(
-        self,
-        *,
         prefix: NamespacePath | None = None,
         suffix: NamespacePath | None = None,
         max_depth: int | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[tuple[str, ...]]:
-        """Async twin of ``list_namespaces``."""
-        result = (await self.abatch([self._list_op(prefix, suffix, max_depth, limit, offset)]))[0]
-        assert isinstance(result, list)
-        return result  # type: ignore[return-value]
+    ) -> _One[list[tuple[str, ...]]]:
+        """Namespaces holding items, sorted, filtered by prefix/suffix and cut to ``max_depth``."""
+        return _One(self._list_op(prefix, suffix, max_depth, limit, offset), _listed)
+
+    get = sync_op(_one_get, "get")
+    search = sync_op(_one_search, "search")
+    put = sync_op(_one_put, "put")
+    delete = sync_op(_one_delete, "delete")
+    list_namespaces = sync_op(_one_list_namespaces, "list_namespaces")
+
+    aget = async_op(_one_get, "get")
+    asearch = async_op(_one_search, "search")
+    aput = async_op(_one_put, "put")
+    adelete = async_op(_one_delete, "delete")
+    alist_namespaces = async_op(_one_list_namespaces, "list_namespaces")
+
+
+@dataclass(slots=True, frozen=True)
+class _One(Work[T]):
+    """One op of a convenience method, and how its result becomes the method's."""
+
+    op: Op
+    then: Callable[[Result], T]
+
+
+def _item_or_none(result: Result) -> Item | None:
+    assert result is None or isinstance(result, Item)
+    return result
+
+
+def _listed(result: Result) -> Any:
+    assert isinstance(result, list)
+    return result
+
+
+def _nothing(result: Result) -> None:
+    return None

@@ -194,7 +194,7 @@ class InMemoryStore(SweepsInThread):
         """Run ``ops``: reads see the store before the batch's writes; all or nothing."""
         ops = list(ops)
         validate_ops(ops, store_name=type(self).__name__, supports_ttl=True)
-        return self._run(ops)
+        return self._run_ops(ops)
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async twin of ``batch``; embeds with the embedder's async methods."""
@@ -251,7 +251,7 @@ class InMemoryStore(SweepsInThread):
         with self._lock:
             self._write(where, op, self._time(), vectors, names)
 
-    def _run(self, ops: list[Op]) -> list[Result]:
+    def _run_ops(self, ops: list[Op]) -> list[Result]:
         """Plan, embed and apply ``ops``, which have been validated."""
         plan = self._plan(ops)
         vectors: Vectors | None = None

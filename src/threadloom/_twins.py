@@ -1,4 +1,4 @@
-"""One builder, two public methods: how a saver writes each operation once for sync and async.
+"""One builder, two public methods: each operation of a saver or store written once for both.
 
 A class whose public methods all do "prepare the call, run it, shape the result" writes each
 operation once, as a builder: a method ``_name(self, /, ...)`` with the public signature that
@@ -9,8 +9,9 @@ one place per operation, and only ``_run`` / ``_arun`` (its driver) differ betwe
 
 A listing is the same with ``sync_iter`` / ``async_iter``: the builder describes the listing,
 ``self._iterate`` / ``self._aiterate`` (generators) yield its items, so ``list`` is lazy as
-before. The public methods keep the builder's signature and docstring (``functools.wraps``),
-so ``inspect.signature`` and ``help`` show them.
+before. A builder whose name would clash with a subclass's helper passes the public name
+(``sync_op(_one_get, "get")``). The public methods keep the builder's signature and docstring
+(``functools.wraps``), so ``inspect.signature`` and ``help`` show them.
 """
 
 from __future__ import annotations
@@ -39,17 +40,22 @@ class _Drives(Protocol):
     def _aiterate(self, work: Work[T]) -> AsyncIterator[T]: ...
 
 
-def _named(method: Callable[..., Any], build: Callable[..., Any], prefix: str) -> None:
-    """Give ``method`` (made from the builder ``_name``) its public name, ``prefix + name``, and
-    the builder's signature without its return annotation (the work, not the result)."""
-    name = prefix + build.__name__.lstrip("_")
+def _named(
+    method: Callable[..., Any], build: Callable[..., Any], prefix: str, name: str | None
+) -> None:
+    """Give ``method`` its public name, ``prefix + name`` (by default the builder's name without
+    its leading ``_``), and the builder's signature without its return annotation (the work,
+    not the result)."""
+    name = prefix + (name or build.__name__.lstrip("_"))
     method.__name__ = name
     method.__qualname__ = build.__qualname__.rpartition(".")[0] + "." + name
     signature = inspect.signature(build).replace(return_annotation=inspect.Signature.empty)
     method.__signature__ = signature  # type: ignore[attr-defined]
 
 
-def sync_op(build: Callable[Concatenate[Any, P], Work[T]]) -> Callable[Concatenate[Any, P], T]:
+def sync_op(
+    build: Callable[Concatenate[Any, P], Work[T]], name: str | None = None
+) -> Callable[Concatenate[Any, P], T]:
     """The sync public method of the operation ``build`` describes: ``self._run(build(...))``."""
 
     @functools.wraps(build)
@@ -57,12 +63,12 @@ def sync_op(build: Callable[Concatenate[Any, P], Work[T]]) -> Callable[Concatena
         driver: _Drives = self
         return driver._run(build(self, *args, **kwargs))
 
-    _named(method, build, "")
+    _named(method, build, "", name)
     return method
 
 
 def async_op(
-    build: Callable[Concatenate[Any, P], Work[T]],
+    build: Callable[Concatenate[Any, P], Work[T]], name: str | None = None
 ) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, T]]:
     """The async public method: ``await self._arun(build(...))``."""
 
@@ -71,12 +77,12 @@ def async_op(
         driver: _Drives = self
         return await driver._arun(build(self, *args, **kwargs))
 
-    _named(method, build, "a")
+    _named(method, build, "a", name)
     return method
 
 
 def sync_iter(
-    build: Callable[Concatenate[Any, P], Work[T]],
+    build: Callable[Concatenate[Any, P], Work[T]], name: str | None = None
 ) -> Callable[Concatenate[Any, P], Iterator[T]]:
     """The sync listing method: ``self._iterate(build(...))``."""
 
@@ -85,12 +91,12 @@ def sync_iter(
         driver: _Drives = self
         return driver._iterate(build(self, *args, **kwargs))
 
-    _named(method, build, "")
+    _named(method, build, "", name)
     return method
 
 
 def async_iter(
-    build: Callable[Concatenate[Any, P], Work[T]],
+    build: Callable[Concatenate[Any, P], Work[T]], name: str | None = None
 ) -> Callable[Concatenate[Any, P], AsyncIterator[T]]:
     """The async listing method: ``self._aiterate(build(...))``."""
 
@@ -99,5 +105,5 @@ def async_iter(
         driver: _Drives = self
         return driver._aiterate(build(self, *args, **kwargs))
 
-    _named(method, build, "a")
+    _named(method, build, "a", name)
     return method
