@@ -14,7 +14,7 @@ from doc_pages import NO_RUN_REASON, PageRun, blocks, python_code
 
 DOCS = Path(__file__).parents[2] / "docs"
 
-OFFLINE_PAGES = ["quickstart.md", "human-in-the-loop.md"]
+OFFLINE_PAGES = ["quickstart.md", "memory.md", "human-in-the-loop.md"]
 """Task pages whose code needs nothing but a temporary directory."""
 
 POSTGRES_PAGES: list[str] = []
