@@ -7,6 +7,7 @@ The PostgreSQL page runs against the suite's real server: it reads its DSN from
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ DOCS = Path(__file__).parents[2] / "docs"
 OFFLINE_PAGES = ["quickstart.md", "memory.md", "human-in-the-loop.md"]
 """Task pages whose code needs nothing but a temporary directory."""
 
-POSTGRES_PAGES: list[str] = []
+POSTGRES_PAGES = ["production.md"]
 """Task pages whose code needs a PostgreSQL server (``DATABASE_URL``)."""
 
 NO_RUN_ALLOWED: dict[str, int] = {"production.md": 0}
@@ -92,3 +93,35 @@ def test_every_page_with_code_is_run_or_listed_as_reference() -> None:
     with_code = {p.name for p in DOCS.glob("*.md") if blocks(p.read_text(), ("python",))}
     unlisted = with_code - run_here - set(RUN_ELSEWHERE) - REFERENCE_PAGES
     assert not unlisted, f"run these pages' code in a test, or list them as reference: {unlisted}"
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+def anchors(page: Path) -> set[str]:
+    """GitHub's anchors for the page's headings."""
+    found = set()
+    for heading in re.findall(r"^#+ (.+)$", FENCE_FREE.sub("", page.read_text()), re.M):
+        slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+        found.add(slug)
+    return found
+
+
+FENCE_FREE = re.compile(r"^```.*?^```$", re.S | re.M)
+
+
+@pytest.mark.parametrize("name", ["README.md", *(f"docs/{p.name}" for p in DOCS.glob("*.md"))])
+def test_links_lead_somewhere(name: str) -> None:
+    """Every relative link of the README and docs/ names a file that exists, and a heading of
+    it when it has an anchor: a newcomer following the pages never lands nowhere."""
+    page = DOCS.parent / name
+    broken = []
+    for target in LINK.findall(FENCE_FREE.sub("", page.read_text())):
+        if target.startswith(("http://", "https://", "mailto:")):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        missing_anchor = bool(anchor) and linked.suffix == ".md" and anchor not in anchors(linked)
+        if not linked.exists() or missing_anchor:
+            broken.append(target)
+    assert not broken, f"{name}: {broken}"
