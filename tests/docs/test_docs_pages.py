@@ -100,10 +100,11 @@ LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 def anchors(page: Path) -> set[str]:
     """GitHub's anchors for the page's headings."""
-    found = set()
+    found: set[str] = set()
     for heading in re.findall(r"^#+ (.+)$", FENCE_FREE.sub("", page.read_text()), re.M):
         slug = re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
-        found.add(slug)
+        repeat = sum(1 for a in found if a == slug or re.fullmatch(rf"{re.escape(slug)}-\d+", a))
+        found.add(f"{slug}-{repeat}" if repeat else slug)  # a repeated heading gets -1, -2, ...
     return found
 
 
