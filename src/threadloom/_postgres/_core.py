@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import TransactionStatus
 
 from threadloom.errors import (
     ConnectionStateError,
@@ -40,6 +41,7 @@ from threadloom.errors import (
 )
 
 __all__ = [
+    "Begin",
     "CopyIn",
     "Migrations",
     "Query",
@@ -50,6 +52,7 @@ __all__ = [
     "may_retry",
     "migrate",
     "missing_vector_error",
+    "opens_transaction",
     "require_setup",
     "translate",
 ]
@@ -59,10 +62,17 @@ T = TypeVar("T")
 
 @dataclass(slots=True, frozen=True)
 class Query:
-    """Run one statement; the result is its rows as tuples (``[]`` when it returns none)."""
+    """Run one statement; the result is its rows as tuples (``[]`` when it returns none).
+
+    ``solo``: the statement is a whole unit of work by itself (the server applies it whole or
+    not at all). Run before anything else of its unit on an idle connection, it runs without
+    the unit's transaction: one round trip instead of three (``BEGIN``, it, ``COMMIT``). The
+    transaction opens only if the unit goes on with other statements.
+    """
 
     sql: str
     params: Sequence[Any] | Mapping[str, Any] = ()
+    solo: bool = False
 
 
 @dataclass(slots=True, frozen=True)
@@ -87,6 +97,31 @@ class CopyIn:
 Effect: TypeAlias = Query | QueryMany | CopyIn
 Steps: TypeAlias = Generator[Effect, Any, T]
 """A unit of work: run in one transaction by a driver, re-run from scratch on a retry."""
+
+Begin: TypeAlias = Callable[[bool], bool]
+"""Asked before each effect of a unit with whether it is solo: True when the driver must open
+the unit's transaction now (once per unit)."""
+
+
+def opens_transaction(
+    conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any], atomic: bool
+) -> Begin:
+    """When a driver opens the transaction of a unit on ``conn``: before its first effect, unless
+    that is a solo ``Query`` on an idle connection (then before the next one, if any). Never
+    for ``atomic=False``. Inside a caller's open transaction the unit is a savepoint as always,
+    so a failing solo statement leaves the caller's transaction usable."""
+    if not atomic:
+        return lambda solo: False
+    idle = conn.info.transaction_status == TransactionStatus.IDLE
+    first, opened = True, False
+
+    def begin(solo: bool) -> bool:
+        nonlocal first, opened
+        now = not opened and not (solo and first and idle)
+        first, opened = False, opened or now
+        return now
+
+    return begin
 
 
 # ---------------------------------------------------------------------------------------------

@@ -15,15 +15,30 @@ error, never "relation does not exist".
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from threadloom._postgres import Query, QueryMany, migrate, require_setup
 from threadloom._postgres import Steps as UnitSteps
+from threadloom.checkpoint._metadata_filter import filter_json
+from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
+from threadloom.checkpoint._records import dumps_fast, split_checkpoint, thread_config
 from threadloom.checkpoint._sql_core import SqlCore
 from threadloom.checkpoint._sql_effects import Exec, Fetch, Steps
+from threadloom.checkpoint.base import (
+    CONFIG_KEY_EXPECTED_HEAD,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    TaskWrites,
+    get_checkpoint_metadata,
+)
 from threadloom.checkpoint.postgres import _statements as sql
+from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.errors import LangGraphDatabaseError, StorageError
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
 
 __all__ = ["PgCore", "as_unit", "once"]
 
@@ -56,6 +71,80 @@ class PgCore(SqlCore):
         yield from require_setup(self.migrations)
         self.is_setup = True
 
+    # -- writing: one statement per step ------------------------------------------------------
+
+    def put_step(
+        self,
+        serde: SerializerProtocol,
+        config: RunnableConfig,
+        writes: Sequence[TaskWrites],
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> Steps[RunnableConfig]:
+        """The step in one statement (``sql.PUT_STEP``, one round trip) planned on what this
+        saver knows is stored: the head the run expects and the delta bases it last wrote or
+        read. When the database says otherwise (another worker moved the head, pruned a base),
+        nothing is written and the general path runs (``SqlCore.put_step``: it reads what is
+        stored under the lock, then writes, or raises ``CheckpointConflictError``)."""
+        configurable = config["configurable"]
+        thread_id, ns = str(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
+        header, values = split_checkpoint(checkpoint)
+        pairs = probe(self.tracker, thread_id, ns, values, new_versions)
+        bases = pairs[len(new_versions) :]
+        if not set(bases).isdisjoint(new_versions.items()):  # cannot be both stored and new
+            return (
+                yield from super().put_step(
+                    serde, config, writes, checkpoint, metadata, new_versions
+                )
+            )
+        check = CONFIG_KEY_EXPECTED_HEAD in configurable
+        expected = configurable.get(CONFIG_KEY_EXPECTED_HEAD)
+        tag, data = dumps_fast(serde, header, "checkpoint")
+        merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
+        meta_tag, meta_data = dumps_fast(serde, merged, "metadata")
+        groups = [self._write_rows(serde, config, w, task_id, path) for task_id, path, w in writes]
+        plan = plan_put(
+            serde,
+            configurable,
+            thread_id,
+            ns,
+            expected,
+            values,
+            new_versions,
+            set(bases),
+            self.tracker,
+        )
+        head_fields: tuple[Any, ...] = (checkpoint["id"], configurable.get("checkpoint_id"), tag)
+        head_fields += (data, meta_tag, meta_data, filter_json(merged), checkpoint["ts"])
+        head_fields += (merged.get("run_id"),)
+        ((status,),) = yield Fetch(
+            sql.PUT_STEP,
+            _step_params(thread_id, ns, head_fields, check, expected, bases, plan, groups),
+        )
+        if status == "stale":
+            return (
+                yield from super().put_step(
+                    serde, config, writes, checkpoint, metadata, new_versions
+                )
+            )
+        remember(self.tracker, thread_id, ns, plan)  # committed
+        return thread_config(thread_id, ns, checkpoint["id"])
+
+    def put_writes(
+        self,
+        serde: SerializerProtocol,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
+    ) -> Steps[None]:
+        """One task's writes in one statement (one round trip)."""
+        group = self._write_rows(serde, config, writes, task_id, task_path)
+        configurable = config["configurable"]
+        thread_id, ns = str(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
+        yield Fetch(sql.PUT_STEP, _step_params(thread_id, ns, None, False, None, [], None, [group]))
+
     def _refuse_langgraph(self) -> UnitSteps[None]:
         """A database with LangGraph's checkpoint tables and not threadloom's is LangGraph's."""
         rows = yield Query(
@@ -80,6 +169,57 @@ class PgCore(SqlCore):
         raise error
 
 
+def _step_params(
+    thread_id: str,
+    ns: str,
+    head_fields: tuple[Any, ...] | None,
+    check: bool,
+    expected: str | None,
+    bases: list[tuple[str, Any]],
+    plan: PutPlan | None,
+    groups: list[tuple[str, list[tuple[Any, ...]]]],
+) -> list[Any]:
+    """The parameters of ``sql.PUT_STEP``: scalars, then each column of the value rows and of
+    the write rows as one array (``head_fields`` None: writes only)."""
+    text = sql.version_text
+    blobs = [
+        (
+            ch,
+            text(v),
+            r.kind,
+            r.type,
+            r.data,
+            None if r.base_version is None else text(r.base_version),
+            r.index,
+            r.length,
+        )
+        for ch, v, r in (plan.rows if plan is not None else ())
+    ]
+    rows = [
+        (*row[3:], statement is sql.REPLACE_WRITES) for statement, group in groups for row in group
+    ]
+    write_checkpoint = groups[0][1][0][2] if rows else None
+    return [
+        thread_id,
+        ns,
+        *(head_fields or (None,) * 9),
+        check,
+        expected,
+        [ch for ch, _v in bases],
+        [text(v) for _ch, v in bases],
+        *_columns(blobs, 8),
+        write_checkpoint,
+        *_columns(rows, 7),
+    ]
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows as ``width`` column lists (bound as arrays, unnested by the statement)."""
+    return (
+        [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+    )
+
+
 def as_unit(steps: Steps[T]) -> UnitSteps[T]:
     """One core operation as a ``threadloom._postgres`` unit of work.
 
@@ -95,6 +235,8 @@ def as_unit(steps: Steps[T]) -> UnitSteps[T]:
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
         match effect:
+            case Fetch(sql.PUT_STEP, params):
+                result = yield Query(sql.PUT_STEP, params, solo=True)
             case Fetch(sql.BEGIN_READ, _) if first:
                 result = yield Query(sql.READ_ONLY_SNAPSHOT)
             case Fetch(statement, _) if statement in _MARKERS:
