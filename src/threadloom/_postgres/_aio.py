@@ -176,20 +176,16 @@ class AsyncConnector:
                     effect = steps.send(result)
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
+                if begin(isinstance(effect, Query) and effect.solo):
+                    await stack.enter_async_context(conn.transaction())
                 match effect:
-                    case Query(statement, params, solo):
-                        if begin(solo):
-                            await stack.enter_async_context(conn.transaction())
+                    case Query(statement, params):
                         await cur.execute(statement, params, prepare=self.prepare)
                         result = await cur.fetchall() if cur.description is not None else []
                     case QueryMany(statement, rows):
-                        if begin(False):
-                            await stack.enter_async_context(conn.transaction())
                         await cur.executemany(statement, rows)
                         result = None
                     case CopyIn(statement, data):
-                        if begin(False):
-                            await stack.enter_async_context(conn.transaction())
                         async with cur.copy(statement) as copy:
                             await copy.write(data)
                         result = None

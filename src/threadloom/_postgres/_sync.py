@@ -173,20 +173,16 @@ class Connector:
                     effect = steps.send(result)
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
+                if begin(isinstance(effect, Query) and effect.solo):
+                    stack.enter_context(conn.transaction())
                 match effect:
-                    case Query(statement, params, solo):
-                        if begin(solo):
-                            stack.enter_context(conn.transaction())
+                    case Query(statement, params):
                         cur.execute(statement, params, prepare=self.prepare)
                         result = cur.fetchall() if cur.description is not None else []
                     case QueryMany(statement, rows):
-                        if begin(False):
-                            stack.enter_context(conn.transaction())
                         cur.executemany(statement, rows)
                         result = None
                     case CopyIn(statement, data):
-                        if begin(False):
-                            stack.enter_context(conn.transaction())
                         with cur.copy(statement) as copy:
                             copy.write(data)
                         result = None
