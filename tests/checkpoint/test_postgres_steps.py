@@ -154,3 +154,65 @@ def test_a_database_set_up_before_the_one_statement_step_upgrades(pg_dsn: str) -
         [1, 2],
         [1],
     ]
+
+
+def test_a_head_read_is_two_statements_outside_a_transaction(pg_dsn: str) -> None:
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        _step(saver, None, "01", [1])
+        _step(saver, "01", "02", [1, 2])
+        at_head = {"configurable": {**THREAD["configurable"], "checkpoint_id": "02"}}
+        saver.put_writes(at_head, [("log", 3), ("log", 4)], "task-b")
+        saver.put_writes(at_head, [("log", 5)], "task-a")
+    with psycopg.connect(pg_dsn, autocommit=True, cursor_factory=RecordingCursor) as conn:
+        saver = PostgresSaver(conn)
+        saver.get_tuple(THREAD)  # checks the setup once
+        RecordingCursor.sent.clear()
+        head = saver.get_tuple(THREAD)
+        assert [status for _sql, status in RecordingCursor.sent] == [TransactionStatus.IDLE] * 2
+    assert head is not None and head.checkpoint["channel_values"]["log"] == [1, 2]
+    assert head.pending_writes == [("task-a", "log", 5), ("task-b", "log", 3), ("task-b", "log", 4)]
+    assert head.parent_config is not None and head.config["configurable"]["checkpoint_id"] == "02"
+
+
+def _drive(conn: psycopg.Connection[Any], unit: Any, after_first: Any) -> Any:
+    """Run a unit of work by hand on ``conn`` (autocommit), calling ``after_first`` once the
+    first statement ran: another worker acting between two statements of the unit."""
+    from threadloom._postgres import Query
+
+    result: Any = None
+    first = True
+    while True:
+        try:
+            effect = unit.send(result)
+        except StopIteration as done:
+            return done.value
+        assert isinstance(effect, Query)
+        if not effect.solo and conn.info.transaction_status == TransactionStatus.IDLE:
+            conn.execute("BEGIN")  # as the driver opens the unit's transaction
+        cur = conn.execute(effect.sql, effect.params)
+        result = cur.fetchall() if cur.description is not None else []
+        if first:
+            first = False
+            after_first()
+
+
+def test_a_head_deleted_between_the_two_statements_is_read_again_in_a_snapshot(
+    pg_dsn: str,
+) -> None:
+    from threadloom.checkpoint.postgres._core import PgCore, as_unit
+
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        _step(saver, None, "01", [1])
+        _step(saver, "01", "02", [1, 2])
+        core = PgCore("PostgresSaver")
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            unit = as_unit(core.get_tuple(saver.serde, THREAD))
+            gone = _drive(conn, unit, lambda: saver.delete_thread("t"))
+            assert gone is None  # never a header without its values
+            conn.execute("COMMIT")
+            _step(saver, None, "03", [3])
+            unit = as_unit(core.get_tuple(saver.serde, THREAD))
+            found = _drive(conn, unit, lambda: None)
+            assert found is not None and found.checkpoint["channel_values"]["log"] == [3]

@@ -64,10 +64,11 @@ T = TypeVar("T")
 class Query:
     """Run one statement; the result is its rows as tuples (``[]`` when it returns none).
 
-    ``solo``: the statement is a whole unit of work by itself (the server applies it whole or
-    not at all). Run before anything else of its unit on an idle connection, it runs without
-    the unit's transaction: one round trip instead of three (``BEGIN``, it, ``COMMIT``). The
-    transaction opens only if the unit goes on with other statements.
+    ``solo``: the statement stands on its own (the server applies it whole or not at all, and
+    the unit does not need it in one snapshot with the others). Until its unit runs a statement
+    that is not solo, on an idle connection, it runs without a transaction: one round trip
+    instead of three (``BEGIN``, it, ``COMMIT``). The transaction opens at the first statement
+    that is not solo, if any.
     """
 
     sql: str
@@ -106,19 +107,19 @@ the unit's transaction now (once per unit)."""
 def opens_transaction(
     conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any], atomic: bool
 ) -> Begin:
-    """When a driver opens the transaction of a unit on ``conn``: before its first effect, unless
-    that is a solo ``Query`` on an idle connection (then before the next one, if any). Never
-    for ``atomic=False``. Inside a caller's open transaction the unit is a savepoint as always,
-    so a failing solo statement leaves the caller's transaction usable."""
+    """When a driver opens the transaction of a unit on ``conn``: before its first effect that is
+    not a solo ``Query`` (before its first effect inside a caller's open transaction, where the
+    unit is a savepoint as always, so a failing solo statement leaves that transaction usable).
+    Never for ``atomic=False``."""
     if not atomic:
         return lambda solo: False
     idle = conn.info.transaction_status == TransactionStatus.IDLE
-    first, opened = True, False
+    opened = False
 
     def begin(solo: bool) -> bool:
-        nonlocal first, opened
-        now = not opened and not (solo and first and idle)
-        first, opened = False, opened or now
+        nonlocal opened
+        now = not opened and not (solo and idle)
+        opened = opened or now
         return now
 
     return begin

@@ -30,6 +30,7 @@ from threadloom.checkpoint.base import (
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
+    CheckpointTuple,
     TaskWrites,
     get_checkpoint_metadata,
 )
@@ -45,6 +46,8 @@ __all__ = ["PgCore", "as_unit", "once"]
 T = TypeVar("T")
 
 _MARKERS = frozenset({sql.BEGIN_WRITE, sql.BEGIN_READ, sql.COMMIT})
+_SOLO = frozenset({sql.PUT_STEP, sql.HEAD_WITH_WRITES, sql.BLOB_ROWS_OF_LIVE})
+"""Statements that stand alone: run outside a transaction while the unit has opened none."""
 
 
 class PgCore(SqlCore):
@@ -70,6 +73,22 @@ class PgCore(SqlCore):
         yield from self._refuse_langgraph()
         yield from require_setup(self.migrations)
         self.is_setup = True
+
+    # -- reading the head: two statements, no transaction -------------------------------------
+
+    def get_tuple(
+        self, serde: SerializerProtocol, config: RunnableConfig
+    ) -> Steps[CheckpointTuple | None]:
+        """The head in two statements without a transaction (``sql.HEAD_WITH_WRITES``, then
+        ``sql.BLOB_ROWS_OF_LIVE``): two round trips instead of seven. The shared read runs
+        unchanged; its statements are answered from these two. If the head is deleted between
+        them (a prune or ``delete_thread``), the read starts again in one snapshot."""
+        if config["configurable"].get("checkpoint_id") is not None:
+            return (yield from super().get_tuple(serde, config))
+        try:
+            return (yield from _head_read(super().get_tuple(serde, config)))
+        except _HeadGone:
+            return (yield from super().get_tuple(serde, config))
 
     # -- writing: one statement per step ------------------------------------------------------
 
@@ -169,6 +188,42 @@ class PgCore(SqlCore):
         raise error
 
 
+class _HeadGone(Exception):
+    """The head read by ``HEAD_WITH_WRITES`` was deleted before its values were read."""
+
+
+def _head_read(steps: Steps[CheckpointTuple | None]) -> Steps[CheckpointTuple | None]:
+    """Runs ``SqlCore.get_tuple`` of a head, answering its statements from ``HEAD_WITH_WRITES``
+    and ``BLOB_ROWS_OF_LIVE`` (module ``_statements``); raises ``_HeadGone`` if the head went."""
+    result: Any = None
+    header: list[Any] = []
+    writes: list[Any] = []
+    while True:
+        try:
+            effect = steps.send(result)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        match effect:
+            case Fetch(sql.HEAD_ADDRESS, params):
+                rows = yield Fetch(sql.HEAD_WITH_WRITES, params)
+                header = [rows[0][:8]] if rows else []
+                writes = [(r[7], r[0], r[1], *r[8:]) for r in rows if r[8] is not None]
+                result = [(r[7], r[0], r[1]) for r in header]
+            case Fetch(sql.HEADERS_AT, _):
+                result = header
+            case Fetch(sql.BLOB_ROWS, (bound,)):
+                ns, checkpoint_id, thread_id = header[0][0], header[0][1], header[0][7]
+                result = yield Fetch(sql.BLOB_ROWS_OF_LIVE, (bound, thread_id, ns, checkpoint_id))
+                if not result:
+                    raise _HeadGone
+            case Fetch(sql.WRITES_AT, _):
+                result = writes
+            case Fetch(sql.BEGIN_READ | sql.COMMIT, _):
+                result = []
+            case _:
+                raise TypeError(f"Not a statement of a head read: {effect!r}.")
+
+
 def _step_params(
     thread_id: str,
     ns: str,
@@ -228,26 +283,27 @@ def as_unit(steps: Steps[T]) -> UnitSteps[T]:
     snapshot, so a header and its values are read from one state of the database.
     """
     result: Any = None
-    first = True
+    opened = False  # whether the driver opened the unit's transaction (not for solo statements)
     while True:
         try:
             effect = steps.send(result)
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
         match effect:
-            case Fetch(sql.PUT_STEP, params):
-                result = yield Query(sql.PUT_STEP, params, solo=True)
-            case Fetch(sql.BEGIN_READ, _) if first:
+            case Fetch(sql.BEGIN_READ, _) if not opened:
                 result = yield Query(sql.READ_ONLY_SNAPSHOT)
+                opened = True
             case Fetch(statement, _) if statement in _MARKERS:
                 result = []
             case Fetch(statement, params):
-                result = yield Query(statement, params)
+                solo = statement in _SOLO
+                result = yield Query(statement, params, solo=solo)
+                opened = opened or not solo
             case Exec(statement, rows):
                 result = (yield QueryMany(statement, rows)) if rows else None
+                opened = opened or bool(rows)
             case _:
                 raise TypeError(f"A PostgreSQL saver cannot carry out {effect!r}.")
-        first = False
 
 
 def once(make: Callable[[], T], what: str) -> Callable[[], T]:

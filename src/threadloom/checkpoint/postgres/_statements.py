@@ -36,6 +36,7 @@ __all__ = [
     "BEGIN_WRITE",
     "BLOB_BASES_OF_THREAD",
     "BLOB_ROWS",
+    "BLOB_ROWS_OF_LIVE",
     "CHECKPOINTS_OF_RUNS",
     "COMMIT",
     "COPY_THREAD",
@@ -47,6 +48,7 @@ __all__ = [
     "HEADERS_OF_THREAD",
     "HEAD_ADDRESS",
     "HEAD_ID",
+    "HEAD_WITH_WRITES",
     "INSERT_BLOB",
     "KEEP_WRITES",
     "LANGGRAPH_TABLES",
@@ -260,6 +262,25 @@ WRITES_AT: Final = (
     )
     + " ORDER BY w.task_id, w.idx"
 )
+
+HEAD_WITH_WRITES: Final = (
+    "SELECT c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.type, c.checkpoint, "
+    "c.metadata_type, c.metadata_blob, c.thread_id, w.task_id, w.channel, w.idx, w.type, "
+    f"w.value, w.task_path FROM (SELECT * FROM {CHECKPOINTS} WHERE thread_id = %s "
+    "AND checkpoint_ns = %s ORDER BY checkpoint_id DESC LIMIT 1) c "
+    f"LEFT JOIN {WRITES} w ON w.thread_id = c.thread_id AND w.checkpoint_ns = c.checkpoint_ns "
+    "AND w.checkpoint_id = c.checkpoint_id ORDER BY w.task_id, w.idx"
+)
+"""The head of (thread, ns): ``HEADERS_AT``'s columns, then ``WRITES_AT``'s of each of its
+pending writes (NULL without any), one row per write: one statement, one snapshot."""
+BLOB_ROWS_OF_LIVE: Final = (
+    BLOB_ROWS + f" WHERE EXISTS (SELECT 1 FROM {CHECKPOINTS} WHERE thread_id = %s "
+    "AND checkpoint_ns = %s AND checkpoint_id = %s)"
+)
+"""``BLOB_ROWS``, or none once the checkpoint (thread, ns, id) is gone. The rows a stored
+checkpoint names are never changed and never deleted while it exists (deletes take the
+checkpoint and its unused values in one transaction), so rows read while their checkpoint
+exists are those of one state of the database, without a snapshot around the reads."""
 
 # -- writing --------------------------------------------------------------------------------
 
