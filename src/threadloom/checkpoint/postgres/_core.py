@@ -15,7 +15,7 @@ error, never "relation does not exist".
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from threadloom._postgres import Query, QueryMany, migrate, require_setup
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["PgCore", "as_unit", "once"]
 
 T = TypeVar("T")
+Answer = Callable[[Any], Generator[Any, Any, Any]]
 
 _MARKERS = frozenset({sql.BEGIN_WRITE, sql.BEGIN_READ, sql.COMMIT})
 _SOLO = frozenset({sql.PUT_STEP, sql.HEAD_WITH_WRITES, sql.BLOB_ROWS_OF_LIVE})
@@ -192,36 +193,47 @@ class _HeadGone(Exception):
     """The head read by ``HEAD_WITH_WRITES`` was deleted before its values were read."""
 
 
-def _head_read(steps: Steps[CheckpointTuple | None]) -> Steps[CheckpointTuple | None]:
-    """Runs ``SqlCore.get_tuple`` of a head, answering its statements from ``HEAD_WITH_WRITES``
-    and ``BLOB_ROWS_OF_LIVE`` (module ``_statements``); raises ``_HeadGone`` if the head went."""
+def _relay(steps: Generator[Any, Any, T], answer: Answer) -> Generator[Any, Any, T]:
+    """Run ``steps``, answering each effect it yields with ``answer(effect)``, a generator that
+    may yield effects of its own (to the driver) and returns the result ``steps`` receives."""
     result: Any = None
-    header: list[Any] = []
-    writes: list[Any] = []
     while True:
         try:
             effect = steps.send(result)
         except StopIteration as done:
             return done.value  # type: ignore[no-any-return]
+        result = yield from answer(effect)
+
+
+def _head_read(steps: Steps[CheckpointTuple | None]) -> Steps[CheckpointTuple | None]:
+    """Runs ``SqlCore.get_tuple`` of a head, answering its statements from ``HEAD_WITH_WRITES``
+    and ``BLOB_ROWS_OF_LIVE`` (module ``_statements``); raises ``_HeadGone`` if the head went."""
+    header: list[Any] = []
+    writes: list[Any] = []
+
+    def answer(effect: Any) -> Generator[Any, Any, Any]:
+        nonlocal header, writes
         match effect:
             case Fetch(sql.HEAD_ADDRESS, params):
                 rows = yield Fetch(sql.HEAD_WITH_WRITES, params)
                 header = [rows[0][:8]] if rows else []
                 writes = [(r[7], r[0], r[1], *r[8:]) for r in rows if r[8] is not None]
-                result = [(r[7], r[0], r[1]) for r in header]
+                return [(r[7], r[0], r[1]) for r in header]
             case Fetch(sql.HEADERS_AT, _):
-                result = header
+                return header
             case Fetch(sql.BLOB_ROWS, (bound,)):
                 ns, checkpoint_id, thread_id = header[0][0], header[0][1], header[0][7]
-                result = yield Fetch(sql.BLOB_ROWS_OF_LIVE, (bound, thread_id, ns, checkpoint_id))
-                if not result:
+                found = yield Fetch(sql.BLOB_ROWS_OF_LIVE, (bound, thread_id, ns, checkpoint_id))
+                if not found:
                     raise _HeadGone
+                return found
             case Fetch(sql.WRITES_AT, _):
-                result = writes
+                return writes
             case Fetch(sql.BEGIN_READ | sql.COMMIT, _):
-                result = []
-            case _:
-                raise TypeError(f"Not a statement of a head read: {effect!r}.")
+                return []
+        raise TypeError(f"Not a statement of a head read: {effect!r}.")
+
+    return (yield from _relay(steps, answer))
 
 
 def _step_params(
@@ -282,28 +294,26 @@ def as_unit(steps: Steps[T]) -> UnitSteps[T]:
     except a read that opens the transaction: it becomes a ``REPEATABLE READ, READ ONLY``
     snapshot, so a header and its values are read from one state of the database.
     """
-    result: Any = None
     opened = False  # whether the driver opened the unit's transaction (not for solo statements)
-    while True:
-        try:
-            effect = steps.send(result)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+
+    def answer(effect: Any) -> Generator[Any, Any, Any]:
+        nonlocal opened
         match effect:
             case Fetch(sql.BEGIN_READ, _) if not opened:
-                result = yield Query(sql.READ_ONLY_SNAPSHOT)
                 opened = True
+                return (yield Query(sql.READ_ONLY_SNAPSHOT))
             case Fetch(statement, _) if statement in _MARKERS:
-                result = []
+                return []
             case Fetch(statement, params):
                 solo = statement in _SOLO
-                result = yield Query(statement, params, solo=solo)
                 opened = opened or not solo
+                return (yield Query(statement, params, solo=solo))
             case Exec(statement, rows):
-                result = (yield QueryMany(statement, rows)) if rows else None
                 opened = opened or bool(rows)
-            case _:
-                raise TypeError(f"A PostgreSQL saver cannot carry out {effect!r}.")
+                return (yield QueryMany(statement, rows)) if rows else None
+        raise TypeError(f"A PostgreSQL saver cannot carry out {effect!r}.")
+
+    return (yield from _relay(steps, answer))
 
 
 def once(make: Callable[[], T], what: str) -> Callable[[], T]:
