@@ -145,13 +145,15 @@ MIGRATIONS: Final = Migrations(
                         RETURN 'stale';
                     END IF;
                 END IF;
+                -- LATERAL ... LIMIT 1: one primary-key probe per pair, never a scan
                 IF (SELECT count(*) FROM unnest(p_base_channel, p_base_version) k(c, v)
-                        WHERE EXISTS (SELECT 1 FROM {BLOBS} b WHERE b.thread_id = p_thread
-                        AND b.checkpoint_ns = p_ns AND b.channel = k.c AND b.version = k.v))
-                        < cardinality(p_base_channel)
+                        CROSS JOIN LATERAL (SELECT 1 FROM {BLOBS} b WHERE b.thread_id = p_thread
+                        AND b.checkpoint_ns = p_ns AND b.channel = k.c AND b.version = k.v
+                        LIMIT 1) x) < cardinality(p_base_channel)
                     OR EXISTS (SELECT 1 FROM unnest(b_channel, b_version) k(c, v)
-                        WHERE EXISTS (SELECT 1 FROM {BLOBS} b WHERE b.thread_id = p_thread
-                        AND b.checkpoint_ns = p_ns AND b.channel = k.c AND b.version = k.v)) THEN
+                        CROSS JOIN LATERAL (SELECT 1 FROM {BLOBS} b WHERE b.thread_id = p_thread
+                        AND b.checkpoint_ns = p_ns AND b.channel = k.c AND b.version = k.v
+                        LIMIT 1) x) THEN
                     RETURN 'stale';
                 END IF;
             END IF;
