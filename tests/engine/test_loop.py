@@ -68,10 +68,14 @@ class FakeDriver:
             self.effects.append(effect)
             result = self.carry_out(effect)
 
+    @staticmethod
+    def no_calls(task: Any, site: Any, saved: Any) -> Any:
+        raise AssertionError(f"no @task call expected here, got {task.name!r}")
+
     def carry_out(self, effect: Effect) -> Any:
         match effect:
             case Wire(connect):
-                connect(lambda chunk: None, lambda put: None)
+                connect(lambda chunk: None, lambda put: None, self.no_calls)
             case StartTasks(tasks, runner, _inline):
                 self.started.append(effect)
                 for task in tasks:
@@ -149,7 +153,7 @@ MODES = frozenset({"values", "updates"})
 
 
 def core_of(graph: Any, run_input: Any, *, durability: str | None = None) -> Any:
-    core, *_ = graph._begin(run_input, CONFIG, MODES, None, None, None, durability)
+    core, *_ = graph._begin(run_input, CONFIG, MODES, {"durability": durability}, None)
     return core
 
 
@@ -313,7 +317,7 @@ def test_writes_that_fail_to_apply_are_all_saved() -> None:
         builder.add_edge(START, name)
     graph = builder.compile(checkpointer=saver)
     driver = FakeDriver({"a": {"x": "a"}, "b": {"x": "b"}}, saver)
-    core, *_ = graph._begin({"x": ""}, CONFIG, MODES, None, None, None, None)
+    core, *_ = graph._begin({"x": ""}, CONFIG, MODES, {}, None)
     with pytest.raises(InvalidUpdateError):  # two writes to a plain key in one step
         driver.run(core)
     start = driver.started[-1]
