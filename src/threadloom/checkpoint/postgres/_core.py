@@ -4,7 +4,10 @@ Every operation is the shared generator of effects (``_sql_core``), run on Postg
 statements (``_statements``). ``as_unit`` turns one such operation into a unit of work of
 ``threadloom._postgres``, which both drivers (``PostgresSaver`` on psycopg, ``AsyncPostgresSaver``
 on psycopg's async API) run in one transaction, retried once when the connection dropped before
-``COMMIT``, with driver errors translated into ``StorageError``.
+``COMMIT``, with driver errors translated into ``StorageError``. Two operations are PostgreSQL's
+own for speed: a step (``put_step``) is one statement planned on what the saver knows is stored,
+and the head (``get_tuple``) is read in two statements; both run without a transaction and fall
+back to the shared operation when the database says the saver's knowledge is stale.
 
 Only the setup is PostgreSQL's own: ``setup()`` applies versioned migrations under an advisory
 lock (``_postgres.migrate``), and every other operation first checks, once per saver, that the
