@@ -3,10 +3,12 @@
 Both savers (``SqliteSaver`` on ``sqlite3``, ``AsyncSqliteSaver`` on ``aiosqlite``) run exactly
 these statements through the core (``_core``); nothing here touches a connection.
 
-Encoding: a channel version is stored as its JSON text, so an int version reads back as an
-int; checkpoint metadata is kept twice, as the serializer's blob (the truth) and as JSON text
-(``_metadata_filter.filter_json``) that ``list(filter=...)`` queries with ``json_type`` and
-``json_extract``. Values are always bound parameters; only fixed SQL text is spliced in.
+Encoding: a value row is keyed by ``_header.version_key`` (a standard string version as 25
+sortable characters, anything else as its JSON text, so an int version reads back as an int);
+checkpoint metadata is JSON text (``_metadata_filter.filter_json``) that ``list(filter=...)``
+queries with ``json_type`` and ``json_extract``, plus the serializer's blob (then the truth) when
+JSON cannot give it back exactly (``_records.encode_metadata``). Values are always bound
+parameters; only fixed SQL text is spliced in.
 """
 
 from __future__ import annotations
@@ -159,9 +161,11 @@ SYNCHRONOUS_LEVELS: Final = ("NORMAL", "FULL", "EXTRA")
 
 SET_BUSY_TIMEOUT: Final = f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"
 
-WAL_AUTOCHECKPOINT_PAGES: Final = 100
-"""Copy the WAL back into the file once it holds ~400 KB (SQLite's default: 1000 pages, ~4 MB).
-A chat turn writes a few pages, so this is one short checkpoint every few dozen turns."""
+WAL_AUTOCHECKPOINT_PAGES: Final = 240
+"""Copy the WAL back into the file once it holds ~1 MB (SQLite's default: 1000 pages, ~4 MB).
+Under ``synchronous=NORMAL`` a checkpoint is the one write that waits for the disk (two fsyncs):
+a chat turn writes ~16 pages, so this is one checkpoint every ~15 turns (every ~6 at 100 pages,
+which cost a ~2 ms wait per turn on a busy disk), and the WAL stays within ``WAL_LIMIT_BYTES``."""
 WAL_LIMIT_BYTES: Final = 1 << 20
 """After a checkpoint, the WAL is cut back to this size when it restarts. Without it a WAL keeps
 the size of its largest burst for good (one big step, or a reader that held a checkpoint back
