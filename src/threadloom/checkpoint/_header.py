@@ -51,7 +51,6 @@ _LEGACY_KEYS: Final = _PACKED_KEYS | {"pending_sends"}
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND: Final = timedelta(microseconds=1)
 _INT64: Final = 2**63
-_VERSION_TYPES: Final = frozenset({str, int, float})
 
 
 def pack_version(version: Any) -> Any:
@@ -97,6 +96,49 @@ def _unpack_ts(packed: Any) -> Any:
     return packed
 
 
+_PACKED_CACHE: dict[str, Any] = {}
+"""``pack_version`` of recent string versions: consecutive headers share most of theirs."""
+_PACKED_CACHE_SIZE: Final = 4096
+
+
+class _Versions:
+    """The distinct versions of one header, packed, in the order first met."""
+
+    __slots__ = ("index", "packed")
+
+    def __init__(self) -> None:
+        self.index: dict[Any, int] = {}
+        self.packed: list[Any] = []
+
+    def refs(self, versions: Mapping[str, Any]) -> dict[str, int] | None:
+        """``versions`` with each version replaced by its index; None if one is not a str,
+        int or float (only those have an unambiguous packed form)."""
+        out = {}
+        index, packed, cache = self.index, self.packed, _PACKED_CACHE
+        for channel, version in versions.items():
+            kind = type(version)
+            if kind is str:
+                key: Any = version
+            elif kind is int or kind is float:
+                key = (kind, version)  # 1 and 1.0 are different versions
+            else:
+                return None
+            found = index.get(key)
+            if found is None:
+                found = index[key] = len(packed)
+                if kind is str:
+                    form = cache.get(version)
+                    if form is None:
+                        if len(cache) >= _PACKED_CACHE_SIZE:
+                            cache.clear()
+                        form = cache[version] = pack_version(version)
+                    packed.append(form)
+                else:
+                    packed.append(version)
+            out[channel] = found
+        return out
+
+
 def pack_header(header: Mapping[str, Any]) -> Any:
     """The header (a checkpoint without ``channel_values``) as stored: packed when it has only
     the usual keys and well-formed versions, else the header dict itself."""
@@ -106,32 +148,16 @@ def pack_header(header: Mapping[str, Any]) -> Any:
     seen = header["versions_seen"]
     if not isinstance(seen, Mapping) or not all(isinstance(s, Mapping) for s in seen.values()):
         return header
-    versions: list[Any] = []
-    index: dict[tuple[type, Any], int] = {}
-
-    def ref(version: Any) -> int:
-        if type(version) not in _VERSION_TYPES:
-            raise TypeError(version)  # stored whole: only these have an unambiguous packed form
-        key = (type(version), version)
-        found = index.get(key)
-        if found is None:
-            found = index[key] = len(versions)
-            versions.append(pack_version(version))
-        return found
-
-    try:
-        channel_versions = {ch: ref(v) for ch, v in header["channel_versions"].items()}
-        versions_seen = {
-            node: {ch: ref(v) for ch, v in seen_by_node.items()}
-            for node, seen_by_node in seen.items()
-        }
-    except TypeError:  # a version of another type: store the header as it is
-        return header
+    versions = _Versions()
+    channel_versions = versions.refs(header["channel_versions"])
+    versions_seen = {node: versions.refs(by_node) for node, by_node in seen.items()}
+    if channel_versions is None or None in versions_seen.values():
+        return header  # a version of another type: stored as it is
     packed = [
         HEADER_FORMAT,
         header["v"],
         _pack_ts(header["ts"]),
-        versions,
+        versions.packed,
         channel_versions,
         versions_seen,
         header["updated_channels"],
