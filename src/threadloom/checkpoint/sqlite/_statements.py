@@ -161,11 +161,11 @@ SYNCHRONOUS_LEVELS: Final = ("NORMAL", "FULL", "EXTRA")
 
 SET_BUSY_TIMEOUT: Final = f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"
 
-WAL_AUTOCHECKPOINT_PAGES: Final = 240
-"""Copy the WAL back into the file once it holds ~1 MB (SQLite's default: 1000 pages, ~4 MB).
-Under ``synchronous=NORMAL`` a checkpoint is the one write that waits for the disk (two fsyncs):
-a chat turn writes ~16 pages, so this is one checkpoint every ~15 turns (every ~6 at 100 pages,
-which cost a ~2 ms wait per turn on a busy disk), and the WAL stays within ``WAL_LIMIT_BYTES``."""
+WAL_AUTOCHECKPOINT_PAGES: Final = 160
+"""Copy the WAL back into the file once it holds ~650 KB (SQLite's default: 1000 pages, ~4 MB).
+Under ``synchronous=NORMAL`` a checkpoint is the one write that waits for the disk (two fsyncs)
+and copies each page changed since the last once: a chat turn writes ~16 pages, so this is one
+checkpoint every ~10 turns, and a 500-turn chat's file (database + WAL) stays ~2.3 MB."""
 WAL_LIMIT_BYTES: Final = 1 << 20
 """After a checkpoint, the WAL is cut back to this size when it restarts. Without it a WAL keeps
 the size of its largest burst for good (one big step, or a reader that held a checkpoint back
