@@ -23,6 +23,7 @@ from threadloom.checkpoint._records import PACKED_PREFIX
 from threadloom.checkpoint.base import empty_checkpoint, next_string_version
 from threadloom.checkpoint.sqlite import SqliteSaver
 from threadloom.checkpoint.sqlite._statements import MIGRATIONS, _version_key_sql
+from threadloom.checkpoint.sqlite.aio import AsyncSqliteSaver
 from threadloom.types import Command
 
 DATA = Path(__file__).parent / "data"
@@ -65,6 +66,16 @@ def test_a_v0_file_is_upgraded_and_reads_as_before(v0_file: Path) -> None:
     assert "checkpoints_newest" not in indexes
     with SqliteSaver.from_conn_string(str(v0_file)) as saver:  # reopened: nothing to upgrade
         assert _plain(MAKER.snapshot(saver)) == expected
+
+
+async def test_the_async_saver_upgrades_a_v0_file_too(v0_file: Path) -> None:
+    expected = json.loads((DATA / "layout_v0.json").read_text())
+    async with AsyncSqliteSaver.from_conn_string(str(v0_file)) as saver:
+        listed = [item async for item in saver.alist(None)]
+        assert [item.config["configurable"] for item in listed] == [e["config"] for e in expected]
+        assert _plain([item.metadata for item in listed]) == [e["metadata"] for e in expected]
+        values = [dict(item.checkpoint["channel_values"]) for item in listed]
+        assert _plain(values) == [e["checkpoint"]["channel_values"] for e in expected]
 
 
 def test_a_v0_file_goes_on(v0_file: Path) -> None:
