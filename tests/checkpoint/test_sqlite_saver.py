@@ -15,6 +15,7 @@ from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, empty_checkpoin
 from threadloom.checkpoint.conformance import checkpointer_test, validate
 from threadloom.checkpoint.conformance.suites import SUITES
 from threadloom.checkpoint.sqlite import SqliteSaver
+from threadloom.checkpoint.sqlite._statements import MIGRATIONS
 from threadloom.checkpoint.sqlite.aio import AsyncSqliteSaver
 from threadloom.errors import CheckpointConflictError
 
@@ -72,7 +73,7 @@ def test_reopening_the_file_keeps_everything(tmp_path: Path) -> None:
             "1",
         ]
         versions = [r[0] for r in saver.conn.execute("SELECT v FROM checkpoint_migrations")]
-        assert versions == [0]  # setup on an existing file applies nothing twice
+        assert versions == list(range(len(MIGRATIONS)))  # nothing applied twice
 
 
 def test_setup_turns_on_wal_and_list_filter_runs_in_sql(tmp_path: Path) -> None:

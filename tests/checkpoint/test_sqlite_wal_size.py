@@ -3,6 +3,7 @@ burst, also on a file whose WAL grew large before (as under SQLite's default set
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from pathlib import Path
 
@@ -21,7 +22,8 @@ def _put_many(saver: SqliteSaver, first: int, count: int) -> None:
     for i in range(first, first + count):
         checkpoint_id = f"{i:06d}"
         checkpoint = {**empty_checkpoint(), "id": checkpoint_id}
-        checkpoint["channel_values"] = {"n": f"{i:06d}" * (VALUE_BYTES // 6)}
+        # random bytes: stored as they are (compressing them would not make them smaller)
+        checkpoint["channel_values"] = {"n": random.Random(i).randbytes(VALUE_BYTES)}
         checkpoint["channel_versions"] = {"n": checkpoint_id}
         configurable = {"thread_id": "t", "checkpoint_ns": ""}
         if parent is not None:

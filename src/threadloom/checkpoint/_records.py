@@ -8,6 +8,9 @@ write. This module turns the saver API's arguments into those rows and rows back
 
 from __future__ import annotations
 
+import json
+import math
+import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -19,6 +22,7 @@ from threadloom.checkpoint._delta import (
     links_between,
     plan_list_write,
 )
+from threadloom.checkpoint._metadata_filter import filter_json
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
     WRITES_IDX_MAP,
@@ -38,17 +42,50 @@ __all__ = [
     "check_expected_head",
     "dumps_fast",
     "encode_list",
+    "encode_metadata",
     "encode_value",
     "encode_writes",
+    "load_metadata",
+    "pack_data",
     "pending_writes",
     "split_checkpoint",
     "thread_config",
+    "unpack_data",
 ]
 
 EMPTY_ROW = BlobRow("empty", "empty", b"")
 """Marker stored for a channel that is versioned but has no value at that version."""
 
 Version = str | int | float
+
+PACK_MIN_BYTES = 512
+"""Smaller data is stored as it is: little to gain, and it fits in its row."""
+PACK_MAX_BYTES = 256 * 1024
+"""Larger data is stored as it is: compressing it on every step would cost more than it saves."""
+PACKED_PREFIX = "zlib:"
+"""Type prefix of data stored compressed (``pack_data``); no serializer tag starts with it."""
+
+
+def pack_data(tag: str, data: bytes) -> tuple[str, bytes]:
+    """``(tag, data)`` as a SQL saver stores it: compressed when that saves a tenth or more.
+
+    Only the stored row changes; ``unpack_data`` gives back the very bytes, so every reader
+    sees what the serializer wrote. Values of a delta chain compress well (the wider deltas
+    repeat the same kinds of objects), and a row that stays under ~1 KB fits in its B-tree page
+    instead of spilling into an overflow page that is mostly empty.
+    """
+    if PACK_MIN_BYTES <= len(data) <= PACK_MAX_BYTES:
+        packed = zlib.compress(data, 1)
+        if len(packed) * 10 <= len(data) * 9:
+            return PACKED_PREFIX + tag, packed
+    return tag, data
+
+
+def unpack_data(tag: str, data: bytes) -> tuple[str, bytes]:
+    """The ``(tag, data)`` that ``pack_data`` was given."""
+    if tag.startswith(PACKED_PREFIX):
+        return tag[len(PACKED_PREFIX) :], zlib.decompress(data)
+    return tag, data
 
 
 class CheckpointRow(NamedTuple):
@@ -221,3 +258,44 @@ def pending_writes(serde: SerializerProtocol, rows: Iterable[WriteRow]) -> list[
     """Decoded writes in ``writes_sort_key`` order: (task_path, task_id, idx)."""
     ordered = sorted(rows, key=lambda r: (r.task_path, r.task_id, r.idx))
     return [(r.task_id, r.channel, serde.loads_typed((r.type, r.data))) for r in ordered]
+
+
+METADATA_IN_JSON = "json-column"
+"""Metadata type of a row whose metadata is only in its JSON column (``encode_metadata``)."""
+
+
+def _is_plain_json(value: Any) -> bool:
+    """Does ``json.loads(json.dumps(value))`` give back ``value``, types included?"""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if kind is dict:
+        return all(type(k) is str and _is_plain_json(v) for k, v in value.items())
+    if kind is list:
+        return all(_is_plain_json(v) for v in value)
+    return False
+
+
+def encode_metadata(
+    serde: SerializerProtocol, metadata: Mapping[str, Any], json_only: bool
+) -> tuple[str, bytes, str]:
+    """``(type, blob, json)``: the metadata's serialized blob and its JSON text for filters.
+
+    With ``json_only`` (a backend whose JSON column gives back the text it was given), metadata
+    made only of JSON values is stored once: the JSON text, with an empty blob of type
+    ``METADATA_IN_JSON``. Anything else keeps the serializer's blob, which stays the truth.
+    """
+    text = filter_json(metadata)
+    if json_only and _is_plain_json(metadata):
+        return METADATA_IN_JSON, b"", text
+    tag, data = dumps_fast(serde, metadata, "metadata")
+    return tag, data, text
+
+
+def load_metadata(serde: SerializerProtocol, tag: str, data: bytes | str) -> Any:
+    """The metadata ``encode_metadata`` stored (``data`` is JSON text for ``METADATA_IN_JSON``)."""
+    if tag == METADATA_IN_JSON:
+        return json.loads(data)
+    return serde.loads_typed((tag, data))  # type: ignore[arg-type]

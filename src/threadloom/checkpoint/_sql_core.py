@@ -27,17 +27,20 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from threadloom.checkpoint._delta import DeltaTracker
+from threadloom.checkpoint._header import channel_versions_of, pack_header
 from threadloom.checkpoint._lifecycle import (
     CheckpointInfo,
     checkpoints_to_drop,
     live_blobs,
     validate_prune_args,
 )
-from threadloom.checkpoint._metadata_filter import filter_json, matches
+from threadloom.checkpoint._metadata_filter import matches
 from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
 from threadloom.checkpoint._records import (
     dumps_fast,
+    encode_metadata,
     encode_writes,
+    pack_data,
     split_checkpoint,
     thread_config,
 )
@@ -82,6 +85,11 @@ class SqlCore:
     ``sql`` is the backend's statements module (see ``_sql_reads.Statements``); a backend
     subclasses this for ``setup``, which every operation runs first (a no-op once done).
     """
+
+    metadata_json_only = False
+    """Store JSON-only metadata once, in the JSON column (``_records.encode_metadata``): only for
+    a backend whose column reads back the very text written and whose ``HEADERS_AT`` gives that
+    text as the metadata data of such a row."""
 
     def __init__(self, sql: Statements) -> None:
         self.sql = sql
@@ -216,9 +224,9 @@ class SqlCore:
         thread_id, ns, parent_id = _address(config)
         configurable = config["configurable"]
         header, values = split_checkpoint(checkpoint)
-        tag, data = dumps_fast(serde, header, "checkpoint")
+        tag, data = dumps_fast(serde, pack_header(header), "checkpoint")
         merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
-        meta_tag, meta_data = dumps_fast(serde, merged, "metadata")
+        meta_tag, meta_data, meta_json = encode_metadata(serde, merged, self.metadata_json_only)
         encoded_writes = [
             self._write_rows(serde, config, task_writes, task_id, task_path)
             for task_id, task_path, task_writes in writes
@@ -248,8 +256,7 @@ class SqlCore:
                     channel,
                     self.sql.version_text(version),
                     row.kind,
-                    row.type,
-                    row.data,
+                    *pack_data(row.type, row.data),
                     None if row.base_version is None else self.sql.version_text(row.base_version),
                     row.index,
                     row.length,
@@ -268,7 +275,7 @@ class SqlCore:
                 data,
                 meta_tag,
                 meta_data,
-                filter_json(merged),
+                meta_json,
                 checkpoint["ts"],
                 merged.get("run_id"),
             ),
@@ -294,7 +301,16 @@ class SqlCore:
             )
         rows, upsert = encode_writes(serde, writes, task_id, task_path)
         return (self.sql.REPLACE_WRITES if upsert else self.sql.KEEP_WRITES), [
-            (thread_id, ns, checkpoint_id, r.task_id, r.task_path, r.idx, r.channel, r.type, r.data)
+            (
+                thread_id,
+                ns,
+                checkpoint_id,
+                r.task_id,
+                r.task_path,
+                r.idx,
+                r.channel,
+                *pack_data(r.type, r.data),
+            )
             for r in rows
         ]
 
@@ -339,8 +355,8 @@ class SqlCore:
         """Delete values that no remaining checkpoint of the thread needs."""
         used: list[tuple[tuple[str, str], Version]] = []
         for ns, tag, data in (yield Fetch(self.sql.HEADERS_OF_THREAD, (thread_id,))):
-            header = serde.loads_typed((tag, data))
-            used.extend(((ns, ch), v) for ch, v in header["channel_versions"].items())
+            versions = channel_versions_of(serde.loads_typed((tag, data)))
+            used.extend(((ns, ch), v) for ch, v in versions.items())
         stored = {
             ((ns, ch), self.sql.version_of(v)): None if base is None else self.sql.version_of(base)
             for ns, ch, v, base in (yield Fetch(self.sql.BLOB_BASES_OF_THREAD, (thread_id,)))

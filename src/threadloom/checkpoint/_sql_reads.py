@@ -20,8 +20,15 @@ from functools import partial
 from typing import Any, Protocol
 
 from threadloom.checkpoint._delta import BlobRow, DeltaTracker, rebuild
+from threadloom.checkpoint._header import unpack_header
 from threadloom.checkpoint._lazy import ABSENT, LazyChannelValues
-from threadloom.checkpoint._records import WriteRow, pending_writes, thread_config
+from threadloom.checkpoint._records import (
+    WriteRow,
+    load_metadata,
+    pending_writes,
+    thread_config,
+    unpack_data,
+)
 from threadloom.checkpoint._sql_effects import Fetch, Steps
 from threadloom.checkpoint.base import Checkpoint, CheckpointTuple
 from threadloom.checkpoint.serde.base import SerializerProtocol
@@ -131,7 +138,7 @@ class Walk:
             yield Fetch(sql.BLOB_ROWS, (bound,))
         ):
             base_version = None if base is None else sql.version_of(base)
-            row = BlobRow(kind, tag, data, base_version, index, length)
+            row = BlobRow(kind, *unpack_data(tag, data), base_version, index, length)
             self.rows[(thread_id, ns, channel, sql.version_of(vtext))] = row
         for key in keys:
             self.rows.setdefault(key, None)
@@ -180,7 +187,7 @@ def read_page(
     decoded_headers: dict[tuple[str, str, str], dict[str, Any]] = {}
     wanted: set[BlobKey] = set()
     for (thread_id, ns, checkpoint_id), row in headers.items():
-        header: dict[str, Any] = serde.loads_typed((row[3], row[4]))
+        header = unpack_header(serde.loads_typed((row[3], row[4])), checkpoint_id)
         decoded_headers[(thread_id, ns, checkpoint_id)] = header
         wanted.update((thread_id, ns, ch, v) for ch, v in header["channel_versions"].items())
     yield from walk.fetch(sql, wanted)
@@ -188,8 +195,12 @@ def read_page(
     while pending := _missing_bases(walk, pending, tracker):  # one level of chains per query
         yield from walk.fetch(sql, pending)
     writes: dict[tuple[str, str, str], list[WriteRow]] = {a: [] for a in headers}
-    for thread_id, ns, checkpoint_id, *rest in (yield Fetch(sql.WRITES_AT, (bound,))):
-        writes[(thread_id, ns, checkpoint_id)].append(WriteRow(*rest))
+    for thread_id, ns, checkpoint_id, task_id, channel, idx, tag, data, task_path in (
+        yield Fetch(sql.WRITES_AT, (bound,))
+    ):
+        tag, data = unpack_data(tag, data)
+        row = WriteRow(task_id, channel, idx, tag, data, task_path)
+        writes[(thread_id, ns, checkpoint_id)].append(row)
     page: list[CheckpointTuple | None] = []
     for address in addresses:
         row = headers.get(address)
@@ -205,7 +216,7 @@ def read_page(
             CheckpointTuple(
                 config=thread_config(thread_id, ns, checkpoint_id),
                 checkpoint=checkpoint,
-                metadata=serde.loads_typed((row[5], row[6])),
+                metadata=load_metadata(serde, row[5], row[6]),
                 parent_config=thread_config(thread_id, ns, parent_id) if parent_id else None,
                 pending_writes=pending_writes(serde, writes[address]),
             )

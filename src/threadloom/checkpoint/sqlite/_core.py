@@ -19,6 +19,8 @@ __all__ = ["SqliteCore"]
 class SqliteCore(SqlCore):
     """Every checkpoint operation of one SQLite connection, as generators of effects."""
 
+    metadata_json_only = True  # a TEXT column gives back its text; ``HEADERS_AT`` reads it
+
     def __init__(self, synchronous: str = "NORMAL") -> None:
         super().__init__(sql)
         self.synchronous = synchronous

@@ -3,20 +3,23 @@
 Both savers (``SqliteSaver`` on ``sqlite3``, ``AsyncSqliteSaver`` on ``aiosqlite``) run exactly
 these statements through the core (``_core``); nothing here touches a connection.
 
-Encoding: a channel version is stored as its JSON text, so an int version reads back as an
-int; checkpoint metadata is kept twice, as the serializer's blob (the truth) and as JSON text
-(``_metadata_filter.filter_json``) that ``list(filter=...)`` queries with ``json_type`` and
-``json_extract``. Values are always bound parameters; only fixed SQL text is spliced in.
+Encoding: a value row is keyed by ``_header.version_key`` (a standard string version as 25
+sortable characters, anything else as its JSON text, so an int version reads back as an int);
+checkpoint metadata is JSON text (``_metadata_filter.filter_json``) that ``list(filter=...)``
+queries with ``json_type`` and ``json_extract``, plus the serializer's blob (then the truth) when
+JSON cannot give it back exactly (``_records.encode_metadata``). Values are always bound
+parameters; only fixed SQL text is spliced in.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from typing import Any, Final
 
+from threadloom.checkpoint._header import version_from_key, version_key
 from threadloom.checkpoint._metadata_filter import is_path, sql_condition
+from threadloom.checkpoint._records import METADATA_IN_JSON
 
 __all__ = [
     "ANY_CHECKPOINT",
@@ -59,6 +62,20 @@ __all__ = [
 ]
 
 Version = str | int | float
+
+
+def _version_key_sql(column: str) -> str:
+    """SQL turning a version stored as JSON text (migration 0) into ``_header.version_key``'s
+    text; NULL stays NULL. ``test_sqlite_layout`` checks it against the Python."""
+    text = f"json_extract({column}, '$')"
+    significant = f"coalesce(nullif(ltrim(substr({text}, 1, 32), '0'), ''), '0')"
+    return (
+        f"CASE WHEN json_valid({column}) AND json_type({column}) = 'text' "
+        f"AND substr({text}, 1, 32) GLOB '{'[0-9]' * 32}' "
+        f"THEN '~' || char(48 + length({significant})) || {significant} || substr({text}, 33) "
+        f"ELSE {column} END"
+    )
+
 
 MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     (
@@ -105,8 +122,34 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
             PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
         ) WITHOUT ROWID""",
     ),
+    (  # 1: value rows keyed by compact versions, a step's rows side by side; no id index
+        """CREATE TABLE checkpoint_blobs_v1 (
+            thread_id TEXT NOT NULL,
+            checkpoint_ns TEXT NOT NULL,
+            channel TEXT NOT NULL,
+            version TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            type TEXT NOT NULL,
+            data BLOB NOT NULL,
+            base_version TEXT,
+            delta_index INTEGER NOT NULL,
+            length INTEGER NOT NULL,
+            PRIMARY KEY (thread_id, checkpoint_ns, version, channel)
+        ) WITHOUT ROWID""",
+        "INSERT INTO checkpoint_blobs_v1 SELECT thread_id, checkpoint_ns, channel, "
+        f"{_version_key_sql('version')}, kind, type, data, {_version_key_sql('base_version')}, "
+        "delta_index, length FROM checkpoint_blobs",
+        "DROP TABLE checkpoint_blobs",
+        "ALTER TABLE checkpoint_blobs_v1 RENAME TO checkpoint_blobs",
+        "DROP INDEX IF EXISTS checkpoints_newest",
+    ),
 )
-"""Append-only: migration ``v`` is ``MIGRATIONS[v]``; never edit one that has shipped, add one."""
+"""Append-only: migration ``v`` is ``MIGRATIONS[v]``; never edit one that has shipped, add one.
+
+1. Value rows are keyed by ``_header.version_key`` (25 characters for a standard version
+   instead of 54) and ordered by version before channel, so the rows of one step are written to
+   one B-tree page; the index of checkpoint ids across threads goes (every write paid for it,
+   only a listing of all threads used it: it now sorts)."""
 
 # -- connection and transactions ----------------------------------------------------------
 
@@ -118,9 +161,11 @@ SYNCHRONOUS_LEVELS: Final = ("NORMAL", "FULL", "EXTRA")
 
 SET_BUSY_TIMEOUT: Final = f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"
 
-WAL_AUTOCHECKPOINT_PAGES: Final = 100
-"""Copy the WAL back into the file once it holds ~400 KB (SQLite's default: 1000 pages, ~4 MB).
-A chat turn writes a few pages, so this is one short checkpoint every few dozen turns."""
+WAL_AUTOCHECKPOINT_PAGES: Final = 160
+"""Copy the WAL back into the file once it holds ~650 KB (SQLite's default: 1000 pages, ~4 MB).
+Under ``synchronous=NORMAL`` a checkpoint is the one write that waits for the disk (two fsyncs)
+and copies each page changed since the last once: a chat turn writes ~16 pages, so this is one
+checkpoint every ~10 turns, and a 500-turn chat's file (database + WAL) stays ~2.3 MB."""
 WAL_LIMIT_BYTES: Final = 1 << 20
 """After a checkpoint, the WAL is cut back to this size when it restarts. Without it a WAL keeps
 the size of its largest burst for good (one big step, or a reader that held a checkpoint back
@@ -166,9 +211,11 @@ def set_synchronous(level: str) -> str:
 # -- reading ------------------------------------------------------------------------------
 
 _HEADER: Final = (
-    "SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, "
-    "metadata_type, metadata_blob, thread_id FROM checkpoints "
+    "SELECT checkpoint_ns, checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata_type, "
+    f"CASE metadata_type WHEN '{METADATA_IN_JSON}' THEN metadata ELSE metadata_blob END, "
+    "thread_id FROM checkpoints "
 )
+"""Metadata stored only as JSON (``_records.encode_metadata``) is read from its JSON column."""
 HEAD_ADDRESS: Final = (
     "SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints WHERE thread_id = ? "
     "AND checkpoint_ns = ? ORDER BY checkpoint_id DESC LIMIT 1"
@@ -183,8 +230,8 @@ HEAD_ID: Final = (
 )
 STORED_VERSIONS: Final = (
     "SELECT channel, version FROM checkpoint_blobs WHERE thread_id = ? AND checkpoint_ns = ? "
-    "AND (channel, version) IN "
-    "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?))"
+    "AND (version, channel) IN "
+    "(SELECT json_extract(value, '$[1]'), json_extract(value, '$[0]') FROM json_each(?))"
 )
 """Which of the given (channel, version) pairs are stored; pairs bound as one JSON array."""
 INSERT_BLOB: Final = "INSERT INTO checkpoint_blobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -272,12 +319,12 @@ _FILTER_KEY: Final = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 def version_text(version: Version) -> str:
-    """Versions are stored as JSON so an int version reads back as an int."""
-    return json.dumps(version)
+    """A version as stored: ``_header.version_key`` (an int version reads back as an int)."""
+    return version_key(version)
 
 
 def version_of(text: str) -> Version:
-    value: Version = json.loads(text)
+    value: Version = version_from_key(text)
     return value
 
 
@@ -318,9 +365,12 @@ HEADERS_AT: Final = (
 BLOB_ROWS: Final = (
     "SELECT thread_id, checkpoint_ns, channel, version, kind, type, data, base_version, "
     "delta_index, length FROM checkpoint_blobs "
-    "WHERE (thread_id, checkpoint_ns, channel, version) IN " + _json_tuples(4)
+    "WHERE (thread_id, checkpoint_ns, version, channel) IN "
+    "(SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "json_extract(value, '$[3]'), json_extract(value, '$[2]') FROM json_each(?))"
 )
-"""Many value rows; (thread, ns, channel, version text) bound as one JSON array."""
+"""Many value rows; (thread, ns, channel, version text) bound as one JSON array (matched in the
+primary key's order)."""
 WRITES_AT: Final = (
     "SELECT thread_id, checkpoint_ns, checkpoint_id, task_id, channel, idx, type, value, "
     "task_path FROM writes WHERE (thread_id, checkpoint_ns, checkpoint_id) IN " + _json_tuples(3)

@@ -9,6 +9,7 @@ Same import path, constructor and ``from_conn_string(...)`` / ``setup()`` usage 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -53,6 +54,8 @@ class AsyncPostgresStore(SweepsInTask):
         self.embeddings = self._core.index.embeddings if self._core.index else None
         self._sweeper = AsyncTTLSweeper(self.sweep_ttl, type(self).__name__)
         self._loop: asyncio.AbstractEventLoop | None = None
+        with contextlib.suppress(RuntimeError):  # made in async code: sync calls from other
+            self._loop = asyncio.get_running_loop()  # threads work at once, as in LangGraph
 
     @classmethod
     @asynccontextmanager

@@ -63,6 +63,8 @@ class AsyncSqliteStore(SweepsInTask):
         self._lock = asyncio.Lock()  # one transaction at a time on the connection
         self._is_setup = False
         self._loop: asyncio.AbstractEventLoop | None = None
+        with suppress(RuntimeError):  # made in async code: sync calls from other
+            self._loop = asyncio.get_running_loop()  # threads work at once, as in LangGraph
         self._sweeper = AsyncTTLSweeper(self.sweep_ttl, type(self).__name__)
 
     @classmethod

@@ -1,0 +1,221 @@
+"""The compact checkpoint header the SQL savers store, for every backend.
+
+A stored header is the checkpoint without its channel values. Written whole, a chat checkpoint's
+header is ~500 bytes, most of it five copies of 52-character version strings
+(``next_string_version``: 32 zero-padded digits, a dot, a random float), plus the checkpoint id,
+which the row already holds as its key. ``pack_header`` writes the same content as a list::
+
+    [HEADER_FORMAT, v, ts, versions, channel_versions, versions_seen, updated_channels]
+
+(plus ``pending_sends`` as an eighth element when the header has that legacy key)
+
+- ``versions``: each distinct version once: an ``int``/``float`` as it is, a standard string
+  version as ``[n, random]`` (an int and a float, ~12 bytes packed), any other string as it is;
+- ``channel_versions`` and ``versions_seen``: the same dicts with each version replaced by its
+  index in ``versions``;
+- ``ts``: microseconds since the epoch when that gives back the very same text, else the text;
+- no ``id``: ``unpack_header`` takes it from the row's key.
+
+Every part is checked to round-trip exactly when packed, else that part is kept as it was; a
+header with keys beyond these (legacy ``pending_sends``) is stored whole, as are headers written
+before this format: ``unpack_header`` tells the two apart (a dict is a whole header). The list
+still goes through the saver's serializer, so an encrypting serializer encrypts it as before.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
+
+__all__ = [
+    "HEADER_FORMAT",
+    "channel_versions_of",
+    "pack_header",
+    "pack_version",
+    "unpack_header",
+    "unpack_version",
+    "version_from_key",
+    "version_key",
+]
+
+HEADER_FORMAT: Final = 1
+"""First element of a packed header; a later format gets a new number."""
+
+_PACKED_KEYS: Final = frozenset(
+    {"v", "id", "ts", "channel_versions", "versions_seen", "updated_channels"}
+)
+_LEGACY_KEYS: Final = _PACKED_KEYS | {"pending_sends"}
+"""``empty_checkpoint`` still adds ``pending_sends`` (format < 4): packed as an 8th element."""
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
+_INT64: Final = 2**63
+
+
+def pack_version(version: Any) -> Any:
+    """A channel version in its packed form (module docstring); the version itself when it has
+    no shorter exact form."""
+    if type(version) is not str or len(version) < 34 or version[32] != ".":
+        return version
+    digits, rest = version[:32], version[33:]
+    if not (digits.isascii() and digits.isdigit()):
+        return version
+    try:
+        random = float(rest)
+    except ValueError:
+        return version
+    n = int(digits)
+    if n >= _INT64 or repr(random).zfill(16) != rest:
+        return version
+    return [n, random]
+
+
+def unpack_version(packed: Any) -> Any:
+    """The version ``pack_version`` packed."""
+    if type(packed) is list:
+        n, random = packed
+        return str(n).zfill(32) + "." + repr(random).zfill(16)
+    return packed
+
+
+def _pack_ts(ts: str) -> int | str:
+    try:
+        moment = datetime.fromisoformat(ts)
+    except ValueError:
+        return ts
+    if moment.tzinfo is not UTC and moment.utcoffset() != timedelta(0):
+        return ts
+    micros = (moment - _EPOCH) // _MICROSECOND
+    return micros if _unpack_ts(micros) == ts else ts
+
+
+def _unpack_ts(packed: Any) -> Any:
+    if type(packed) is int:
+        return (_EPOCH + packed * _MICROSECOND).isoformat()
+    return packed
+
+
+_PACKED_CACHE: dict[str, Any] = {}
+"""``pack_version`` of recent string versions: consecutive headers share most of theirs."""
+_PACKED_CACHE_SIZE: Final = 4096
+
+
+class _Versions:
+    """The distinct versions of one header, packed, in the order first met."""
+
+    __slots__ = ("index", "packed")
+
+    def __init__(self) -> None:
+        self.index: dict[Any, int] = {}
+        self.packed: list[Any] = []
+
+    def refs(self, versions: Mapping[str, Any]) -> dict[str, int] | None:
+        """``versions`` with each version replaced by its index; None if one is not a str,
+        int or float (only those have an unambiguous packed form)."""
+        out = {}
+        index, packed, cache = self.index, self.packed, _PACKED_CACHE
+        for channel, version in versions.items():
+            kind = type(version)
+            if kind is str:
+                key: Any = version
+            elif kind is int or kind is float:
+                key = (kind, version)  # 1 and 1.0 are different versions
+            else:
+                return None
+            found = index.get(key)
+            if found is None:
+                found = index[key] = len(packed)
+                if kind is str:
+                    form = cache.get(version)
+                    if form is None:
+                        if len(cache) >= _PACKED_CACHE_SIZE:
+                            cache.clear()
+                        form = cache[version] = pack_version(version)
+                    packed.append(form)
+                else:
+                    packed.append(version)
+            out[channel] = found
+        return out
+
+
+def pack_header(header: Mapping[str, Any]) -> Any:
+    """The header (a checkpoint without ``channel_values``) as stored: packed when it has only
+    the usual keys and well-formed versions, else the header dict itself."""
+    keys = header.keys()
+    if (keys != _PACKED_KEYS and keys != _LEGACY_KEYS) or type(header["ts"]) is not str:
+        return header
+    seen = header["versions_seen"]
+    if not isinstance(seen, Mapping) or not all(isinstance(s, Mapping) for s in seen.values()):
+        return header
+    versions = _Versions()
+    channel_versions = versions.refs(header["channel_versions"])
+    versions_seen = {node: versions.refs(by_node) for node, by_node in seen.items()}
+    if channel_versions is None or None in versions_seen.values():
+        return header  # a version of another type: stored as it is
+    packed = [
+        HEADER_FORMAT,
+        header["v"],
+        _pack_ts(header["ts"]),
+        versions.packed,
+        channel_versions,
+        versions_seen,
+        header["updated_channels"],
+    ]
+    if "pending_sends" in header:
+        packed.append(header["pending_sends"])
+    return packed
+
+
+def unpack_header(stored: Any, checkpoint_id: str) -> dict[str, Any]:
+    """The header dict of a stored header (packed or whole), with ``id`` = ``checkpoint_id``."""
+    if isinstance(stored, dict):
+        return stored
+    _format, v, ts, packed, channel_versions, versions_seen, updated_channels, *legacy = stored
+    versions = [unpack_version(p) for p in packed]
+    header = {
+        "v": v,
+        "id": checkpoint_id,
+        "ts": _unpack_ts(ts),
+        "channel_versions": {ch: versions[i] for ch, i in channel_versions.items()},
+        "versions_seen": {
+            node: {ch: versions[i] for ch, i in by_node.items()}
+            for node, by_node in versions_seen.items()
+        },
+        "updated_channels": updated_channels,
+    }
+    if legacy:
+        header["pending_sends"] = legacy[0]
+    return header
+
+
+def channel_versions_of(stored: Any) -> dict[str, Any]:
+    """The ``channel_versions`` of a stored header (packed or whole)."""
+    if isinstance(stored, dict):
+        return stored["channel_versions"]  # type: ignore[no-any-return]
+    packed = stored[3]
+    return {ch: unpack_version(packed[i]) for ch, i in stored[4].items()}
+
+
+def version_key(version: Any) -> str:
+    """A version as the text a SQL row is keyed by: short, and in the versions' order.
+
+    A string that starts with 32 ASCII digits (``next_string_version``'s) is written ``~``, one
+    character for the count of its significant digits (``chr(48 + count)``), those digits, then
+    the rest as it is: ``"~41499.0.5723763004387995"`` for ``"00…01499.0.5723763004387995"``.
+    Anything else is its JSON text, which never starts with ``~``.
+    """
+    if type(version) is str and len(version) >= 32:
+        digits = version[:32]
+        if digits.isascii() and digits.isdigit():
+            significant = digits.lstrip("0") or "0"
+            return "~" + chr(48 + len(significant)) + significant + version[32:]
+    return json.dumps(version)
+
+
+def version_from_key(text: str) -> Any:
+    """The version ``version_key`` wrote."""
+    if text.startswith("~"):
+        count = ord(text[1]) - 48
+        return text[2 : 2 + count].zfill(32) + text[2 + count :]
+    return json.loads(text)

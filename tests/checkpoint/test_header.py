@@ -1,0 +1,111 @@
+"""The compact header the SQL savers store (``checkpoint/_header.py``): exact round trips, and
+headers it cannot pack exactly stored whole."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from threadloom.checkpoint._header import (
+    channel_versions_of,
+    pack_header,
+    pack_version,
+    unpack_header,
+    unpack_version,
+)
+from threadloom.checkpoint.base import empty_checkpoint, next_string_version
+from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
+
+
+def _header(**changes: Any) -> dict[str, Any]:
+    v1, v2 = next_string_version(None), next_string_version(7)
+    header: dict[str, Any] = dict(empty_checkpoint())
+    del header["channel_values"], header["pending_sends"]
+    header.update(
+        channel_versions={"__start__": v1, "messages": v2, "branch:to:a": v2},
+        versions_seen={"__input__": {}, "a": {"branch:to:a": v1}},
+        updated_channels=["messages"],
+    )
+    header.update(changes)
+    return header
+
+
+def _through(serde: JsonPlusSerializer, header: dict[str, Any]) -> dict[str, Any]:
+    stored = serde.loads_typed(serde.dumps_typed(pack_header(header)))
+    assert channel_versions_of(stored) == header["channel_versions"]
+    return unpack_header(stored, header["id"])
+
+
+def test_an_engine_header_packs_small_and_comes_back_exactly() -> None:
+    serde = JsonPlusSerializer()
+    header = _header()
+    assert isinstance(pack_header(header), list)
+    back = _through(serde, header)
+    assert back == header and list(back) == list(header)
+    whole = len(serde.dumps_typed(header)[1])
+    assert len(serde.dumps_typed(pack_header(header))[1]) * 2.5 < whole
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"ts": "2024-01-02T03:04:05+00:00"},  # no microseconds: kept as text
+        {"ts": "2024-01-02T03:04:05.123456+02:00"},  # not UTC
+        {"ts": "yesterday"},
+        {"channel_versions": {"a": 1, "b": 2.5, "c": "x", "d": "0" * 32}},
+        {"versions_seen": {"n": {"a": 3}}, "channel_versions": {"a": 3, "b": 3.0}},
+        {"updated_channels": None},
+    ],
+    ids=repr,
+)
+def test_unusual_headers_come_back_exactly(changes: dict[str, Any]) -> None:
+    header = _header(**changes)
+    back = _through(JsonPlusSerializer(), header)
+    assert back == header
+    assert {type(v) for v in back["channel_versions"].values()} == {
+        type(v) for v in header["channel_versions"].values()
+    }
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"extra": [1]},  # a key beyond the usual ones
+        {"channel_versions": {"a": (1, 2)}},  # a version of another type
+        {"ts": 12345},
+    ],
+    ids=repr,
+)
+def test_headers_it_cannot_pack_are_stored_whole(changes: dict[str, Any]) -> None:
+    header = _header(**changes)
+    assert pack_header(header) is header
+    assert unpack_header(header, "ignored") is header
+
+
+def test_legacy_pending_sends_are_kept() -> None:
+    header = {**_header(), "pending_sends": [["node", {"x": 1}]]}
+    assert isinstance(pack_header(header), list)
+    assert _through(JsonPlusSerializer(), header) == header
+
+
+def test_missing_keys_are_stored_whole() -> None:
+    header = _header()
+    del header["updated_channels"]
+    assert pack_header(header) is header
+
+
+@pytest.mark.parametrize(
+    "version",
+    [
+        next_string_version(41),
+        "00000000000000000000000000000001.00000000000000.5",  # a short random part, padded
+        "00000000000000000000000000000001.0.50",  # not how a float prints: kept as text
+        "00000000000000000000000000000001.nan",
+        "0000000000000000000000000000000x.0.5",
+        "9" * 32 + ".0.5",  # too large for an int64: kept as text
+    ],
+)
+def test_versions_pack_exactly(version: str) -> None:
+    packed = pack_version(version)
+    assert unpack_version(packed) == version
