@@ -115,6 +115,7 @@ def test_a_model_whose_key_or_package_is_missing(tmp_path: Path) -> None:
         ("remember that I have two cats", ["I have two cats"]),
         ("I work as a nurse. I love jazz!", ["User works as a nurse", "User likes jazz"]),
         ("what is my name?", []),
+        ("do I like tea? I like coffee", ["User likes coffee"]),
         ("my name is Bob. My name is Bob.", ["User name is Bob"]),
     ],
 )

@@ -96,3 +96,19 @@ def test_chat_and_threads_on_postgres(pg_dsn: str, tmp_path: Any) -> None:
     assert run("threads", "prune", "--all", dsn=pg_dsn).exit_code == 0
     assert run("threads", "rm", "bob-4", dsn=pg_dsn).exit_code == 0
     assert run("threads", "show", "bob-4", dsn=pg_dsn).exit_code == 3
+
+
+def test_threads_ls_needs_only_the_checkpoint_tables(pg_dsn: str) -> None:
+    """An application that keeps only its threads in PostgreSQL (no store) can list them."""
+    from threadloom.checkpoint.postgres import PostgresSaver
+    from threadloom.graph import START, MessagesState, StateGraph
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("echo", lambda state: {"messages": [("ai", "hi")]})
+    builder.add_edge(START, "echo")
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        config = {"configurable": {"thread_id": "only-threads", "user_id": "ann"}}
+        builder.compile(checkpointer=saver).invoke({"messages": [("user", "hi")]}, config)
+    listing = json.loads(run("threads", "ls", "--json", dsn=pg_dsn).stdout)
+    assert [(t["thread_id"], t["user_id"]) for t in listing["threads"]] == [("only-threads", "ann")]

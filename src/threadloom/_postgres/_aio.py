@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager, nullcontext
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, TypeVar
 
 import psycopg
@@ -18,12 +18,14 @@ from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
 from threadloom._postgres._core import (
+    Begin,
     CopyIn,
     Query,
     QueryMany,
     Steps,
     connect_error,
     may_retry,
+    opens_transaction,
     translate,
 )
 from threadloom._postgres._settings import (
@@ -143,8 +145,9 @@ class AsyncConnector:
             try:
                 async with self.connection() as conn:
                     try:
-                        async with conn.transaction() if atomic else nullcontext():
-                            result = await self._drive(conn, unit())
+                        async with AsyncExitStack() as stack:
+                            begin = opens_transaction(conn, atomic)
+                            result = await self._drive(conn, unit(), begin, stack)
                             committing = True
                         return result
                     except psycopg.Error:
@@ -156,8 +159,16 @@ class AsyncConnector:
                     continue
                 raise translate(exc, what, broken=broken, committing=committing) from exc
 
-    async def _drive(self, conn: psycopg.AsyncConnection[Any], steps: Steps[T]) -> T:
-        """Carry out each effect on ``conn``; the caller's transaction block rolls back."""
+    async def _drive(
+        self,
+        conn: psycopg.AsyncConnection[Any],
+        steps: Steps[T],
+        begin: Begin,
+        stack: AsyncExitStack,
+    ) -> T:
+        """Carry out each effect on ``conn``, opening the unit's transaction (on ``stack``, which
+        commits it, or rolls it back when this raises) before its first statement but a solo one
+        (``begin``)."""
         result: Any = None
         async with conn.cursor(row_factory=tuple_row) as cur:
             while True:
@@ -165,6 +176,8 @@ class AsyncConnector:
                     effect = steps.send(result)
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
+                if begin(isinstance(effect, Query) and effect.solo):
+                    await stack.enter_async_context(conn.transaction())
                 match effect:
                     case Query(statement, params):
                         await cur.execute(statement, params, prepare=self.prepare)

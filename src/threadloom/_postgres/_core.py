@@ -23,13 +23,14 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, TypeAlias, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
+from psycopg.pq import TransactionStatus
 
 from threadloom.errors import (
     ConnectionStateError,
@@ -40,6 +41,7 @@ from threadloom.errors import (
 )
 
 __all__ = [
+    "Begin",
     "CopyIn",
     "Migrations",
     "Query",
@@ -50,6 +52,7 @@ __all__ = [
     "may_retry",
     "migrate",
     "missing_vector_error",
+    "opens_transaction",
     "require_setup",
     "translate",
 ]
@@ -59,10 +62,18 @@ T = TypeVar("T")
 
 @dataclass(slots=True, frozen=True)
 class Query:
-    """Run one statement; the result is its rows as tuples (``[]`` when it returns none)."""
+    """Run one statement; the result is its rows as tuples (``[]`` when it returns none).
+
+    ``solo``: the statement stands on its own (the server applies it whole or not at all, and
+    the unit does not need it in one snapshot with the others). Until its unit runs a statement
+    that is not solo, on an idle connection, it runs without a transaction: one round trip
+    instead of three (``BEGIN``, it, ``COMMIT``). The transaction opens at the first statement
+    that is not solo, if any.
+    """
 
     sql: str
     params: Sequence[Any] | Mapping[str, Any] = ()
+    solo: bool = False
 
 
 @dataclass(slots=True, frozen=True)
@@ -87,6 +98,31 @@ class CopyIn:
 Effect: TypeAlias = Query | QueryMany | CopyIn
 Steps: TypeAlias = Generator[Effect, Any, T]
 """A unit of work: run in one transaction by a driver, re-run from scratch on a retry."""
+
+Begin: TypeAlias = Callable[[bool], bool]
+"""Asked before each effect of a unit with whether it is solo: True when the driver must open
+the unit's transaction now (once per unit)."""
+
+
+def opens_transaction(
+    conn: psycopg.Connection[Any] | psycopg.AsyncConnection[Any], atomic: bool
+) -> Begin:
+    """When a driver opens the transaction of a unit on ``conn``: before its first effect that is
+    not a solo ``Query`` (before its first effect inside a caller's open transaction, where the
+    unit is a savepoint as always, so a failing solo statement leaves that transaction usable).
+    Never for ``atomic=False``."""
+    if not atomic:
+        return lambda solo: False
+    idle = conn.info.transaction_status == TransactionStatus.IDLE
+    opened = False
+
+    def begin(solo: bool) -> bool:
+        nonlocal opened
+        now = not opened and not (solo and idle)
+        opened = opened or now
+        return now
+
+    return begin
 
 
 # ---------------------------------------------------------------------------------------------

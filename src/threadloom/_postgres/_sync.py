@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager
 from typing import Any, TypeVar
 
 import psycopg
@@ -20,12 +20,14 @@ from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
 from threadloom._postgres._core import (
+    Begin,
     CopyIn,
     Query,
     QueryMany,
     Steps,
     connect_error,
     may_retry,
+    opens_transaction,
     translate,
 )
 from threadloom._postgres._settings import (
@@ -144,8 +146,9 @@ class Connector:
             try:
                 with self.connection() as conn:
                     try:
-                        with conn.transaction() if atomic else nullcontext():
-                            result = self._drive(conn, unit())
+                        with ExitStack() as stack:
+                            begin = opens_transaction(conn, atomic)
+                            result = self._drive(conn, unit(), begin, stack)
                             committing = True
                         return result
                     except psycopg.Error:
@@ -157,8 +160,12 @@ class Connector:
                     continue
                 raise translate(exc, what, broken=broken, committing=committing) from exc
 
-    def _drive(self, conn: psycopg.Connection[Any], steps: Steps[T]) -> T:
-        """Carry out each effect on ``conn``; the caller's transaction block rolls back."""
+    def _drive(
+        self, conn: psycopg.Connection[Any], steps: Steps[T], begin: Begin, stack: ExitStack
+    ) -> T:
+        """Carry out each effect on ``conn``, opening the unit's transaction (on ``stack``, which
+        commits it, or rolls it back when this raises) before its first statement but a solo one
+        (``begin``)."""
         result: Any = None
         with conn.cursor(row_factory=tuple_row) as cur:
             while True:
@@ -166,6 +173,8 @@ class Connector:
                     effect = steps.send(result)
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
+                if begin(isinstance(effect, Query) and effect.solo):
+                    stack.enter_context(conn.transaction())
                 match effect:
                     case Query(statement, params):
                         cur.execute(statement, params, prepare=self.prepare)

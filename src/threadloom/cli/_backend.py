@@ -259,13 +259,18 @@ def open_listing(db: str | None = None, dsn: str | None = None) -> Iterator[List
     langchain-core: the command answers in a fraction of a second even as a new process.
     """
     if dsn is not None:
-        with open_backend(None, dsn) as backend:
-            backend.saver  # noqa: B018 -- a backend without a saver says so here
-            import psycopg
+        conn = _postgres_listing_connection(dsn)
+        if conn is None:  # open_backend says what is wrong: no server, no tables, no driver
+            with open_backend(None, dsn) as backend:
+                from threadloom.errors import DatabaseError
 
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
-                yield Listing(backend.kind, backend.location, conn)
+                raise DatabaseError(
+                    backend.location,
+                    "not a threadloom checkpoint database (no threadloom_checkpoints table)",
+                    "Point --dsn at the database your application set up (setup() creates it).",
+                )
+        with conn:
+            yield Listing("postgres", _without_password(dsn), conn)
         return
     path = Path(db).expanduser() if db else default_db_path()
     with closing(check_sqlite_file(path)) as conn:
@@ -277,6 +282,32 @@ def open_listing(db: str | None = None, dsn: str | None = None) -> Iterator[List
             raise DatabaseError(
                 str(path), f"SQLite failed: {exc}", "Is it a threadloom checkpoint file?"
             ) from exc
+
+
+def _postgres_listing_connection(dsn: str) -> Any:
+    """A read-only session on a database with threadloom's checkpoint tables, or None.
+
+    Only psycopg is imported (not the saver, the store, langchain-core or the embedding model):
+    on success ``threads ls`` answers fast; on any failure the caller lets ``open_backend`` say
+    what is wrong, with its messages.
+    """
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    try:
+        conn = psycopg.connect(dsn, autocommit=True)
+    except psycopg.Error:
+        return None
+    try:
+        row = conn.execute("SELECT to_regclass('threadloom_checkpoints') IS NOT NULL").fetchone()
+        if row is not None and row[0]:
+            conn.execute("SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY")
+            return conn
+    except psycopg.Error:
+        pass
+    conn.close()
+    return None
 
 
 def _without_password(dsn: str) -> str:

@@ -136,6 +136,10 @@ def _fork_for_replay(run: Run) -> list[Effect]:
         run.apply([TaskWrites("~", INPUT, (), null_writes)])
         run.trigger_hint = None
     run.pending = []
+    # as a resume does: static breakpoints before the addressed tasks do not fire again
+    run.checkpoint["versions_seen"].setdefault(INTERRUPT, {}).update(
+        run.checkpoint["channel_versions"]
+    )
     effects = run.save("fork", run.step, updated=run.checkpoint.get("updated_channels") or ())
     run.step += 1
     return effects + run.values_chunks()

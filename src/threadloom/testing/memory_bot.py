@@ -57,7 +57,9 @@ def _clean(text: str) -> str:
 def memories_stated(text: str) -> list[str]:
     """The memory texts a user message states, in order, without repeats."""
     found: list[str] = []
-    for clause in re.split(r"[.!?;\n]", text):
+    for clause in re.findall(r"[^.!?;\n]*[.!?;\n]?", text):
+        if clause.rstrip().endswith("?"):  # a question states nothing: "do I like tea?"
+            continue
         stated = [
             template.format(
                 x=_clean(match["x"]).capitalize() if "name" in template else _clean(match["x"])

@@ -4,7 +4,10 @@ Every operation is the shared generator of effects (``_sql_core``), run on Postg
 statements (``_statements``). ``as_unit`` turns one such operation into a unit of work of
 ``threadloom._postgres``, which both drivers (``PostgresSaver`` on psycopg, ``AsyncPostgresSaver``
 on psycopg's async API) run in one transaction, retried once when the connection dropped before
-``COMMIT``, with driver errors translated into ``StorageError``.
+``COMMIT``, with driver errors translated into ``StorageError``. Two operations are PostgreSQL's
+own for speed: a step (``put_step``) is one statement planned on what the saver knows is stored,
+and the head (``get_tuple``) is read in two statements; both run without a transaction and fall
+back to the shared operation when the database says the saver's knowledge is stale.
 
 Only the setup is PostgreSQL's own: ``setup()`` applies versioned migrations under an advisory
 lock (``_postgres.migrate``), and every other operation first checks, once per saver, that the
@@ -15,21 +18,40 @@ error, never "relation does not exist".
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from typing import Any, TypeVar
+from collections.abc import Callable, Generator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from threadloom._postgres import Query, QueryMany, migrate, require_setup
 from threadloom._postgres import Steps as UnitSteps
+from threadloom.checkpoint._metadata_filter import filter_json
+from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
+from threadloom.checkpoint._records import dumps_fast, split_checkpoint, thread_config
 from threadloom.checkpoint._sql_core import SqlCore
 from threadloom.checkpoint._sql_effects import Exec, Fetch, Steps
+from threadloom.checkpoint.base import (
+    CONFIG_KEY_EXPECTED_HEAD,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    TaskWrites,
+    get_checkpoint_metadata,
+)
 from threadloom.checkpoint.postgres import _statements as sql
+from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.errors import LangGraphDatabaseError, StorageError
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
 
 __all__ = ["PgCore", "as_unit", "once"]
 
 T = TypeVar("T")
+Answer = Callable[[Any], Generator[Any, Any, Any]]
 
 _MARKERS = frozenset({sql.BEGIN_WRITE, sql.BEGIN_READ, sql.COMMIT})
+_SOLO = frozenset({sql.PUT_STEP, sql.HEAD_WITH_WRITES, sql.BLOB_ROWS_OF_LIVE})
+"""Statements that stand alone: run outside a transaction while the unit has opened none."""
 
 
 class PgCore(SqlCore):
@@ -56,6 +78,96 @@ class PgCore(SqlCore):
         yield from require_setup(self.migrations)
         self.is_setup = True
 
+    # -- reading the head: two statements, no transaction -------------------------------------
+
+    def get_tuple(
+        self, serde: SerializerProtocol, config: RunnableConfig
+    ) -> Steps[CheckpointTuple | None]:
+        """The head in two statements without a transaction (``sql.HEAD_WITH_WRITES``, then
+        ``sql.BLOB_ROWS_OF_LIVE``): two round trips instead of seven. The shared read runs
+        unchanged; its statements are answered from these two. If the head is deleted between
+        them (a prune or ``delete_thread``), the read starts again in one snapshot."""
+        if config["configurable"].get("checkpoint_id") is not None:
+            return (yield from super().get_tuple(serde, config))
+        try:
+            return (yield from _head_read(super().get_tuple(serde, config)))
+        except _HeadGone:
+            return (yield from super().get_tuple(serde, config))
+
+    # -- writing: one statement per step ------------------------------------------------------
+
+    def put_step(
+        self,
+        serde: SerializerProtocol,
+        config: RunnableConfig,
+        writes: Sequence[TaskWrites],
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> Steps[RunnableConfig]:
+        """The step in one statement (``sql.PUT_STEP``, one round trip) planned on what this
+        saver knows is stored: the head the run expects and the delta bases it last wrote or
+        read. When the database says otherwise (another worker moved the head, pruned a base),
+        nothing is written and the general path runs (``SqlCore.put_step``: it reads what is
+        stored under the lock, then writes, or raises ``CheckpointConflictError``)."""
+        configurable = config["configurable"]
+        thread_id, ns = str(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
+        header, values = split_checkpoint(checkpoint)
+        pairs = probe(self.tracker, thread_id, ns, values, new_versions)
+        bases = pairs[len(new_versions) :]
+        if not set(bases).isdisjoint(new_versions.items()):  # cannot be both stored and new
+            return (
+                yield from super().put_step(
+                    serde, config, writes, checkpoint, metadata, new_versions
+                )
+            )
+        check = CONFIG_KEY_EXPECTED_HEAD in configurable
+        expected = configurable.get(CONFIG_KEY_EXPECTED_HEAD)
+        tag, data = dumps_fast(serde, header, "checkpoint")
+        merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
+        meta_tag, meta_data = dumps_fast(serde, merged, "metadata")
+        groups = [self._write_rows(serde, config, w, task_id, path) for task_id, path, w in writes]
+        plan = plan_put(
+            serde,
+            configurable,
+            thread_id,
+            ns,
+            expected,
+            values,
+            new_versions,
+            set(bases),
+            self.tracker,
+        )
+        head_fields: tuple[Any, ...] = (checkpoint["id"], configurable.get("checkpoint_id"), tag)
+        head_fields += (data, meta_tag, meta_data, filter_json(merged), checkpoint["ts"])
+        head_fields += (merged.get("run_id"),)
+        ((status,),) = yield Fetch(
+            sql.PUT_STEP,
+            _step_params(thread_id, ns, head_fields, check, expected, bases, plan, groups),
+        )
+        if status == "stale":
+            return (
+                yield from super().put_step(
+                    serde, config, writes, checkpoint, metadata, new_versions
+                )
+            )
+        remember(self.tracker, thread_id, ns, plan)  # committed
+        return thread_config(thread_id, ns, checkpoint["id"])
+
+    def put_writes(
+        self,
+        serde: SerializerProtocol,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
+    ) -> Steps[None]:
+        """One task's writes in one statement (one round trip)."""
+        group = self._write_rows(serde, config, writes, task_id, task_path)
+        configurable = config["configurable"]
+        thread_id, ns = str(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
+        yield Fetch(sql.PUT_STEP, _step_params(thread_id, ns, None, False, None, [], None, [group]))
+
     def _refuse_langgraph(self) -> UnitSteps[None]:
         """A database with LangGraph's checkpoint tables and not threadloom's is LangGraph's."""
         rows = yield Query(
@@ -80,6 +192,104 @@ class PgCore(SqlCore):
         raise error
 
 
+class _HeadGone(Exception):
+    """The head read by ``HEAD_WITH_WRITES`` was deleted before its values were read."""
+
+
+def _relay(steps: Generator[Any, Any, T], answer: Answer) -> Generator[Any, Any, T]:
+    """Run ``steps``, answering each effect it yields with ``answer(effect)``, a generator that
+    may yield effects of its own (to the driver) and returns the result ``steps`` receives."""
+    result: Any = None
+    while True:
+        try:
+            effect = steps.send(result)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        result = yield from answer(effect)
+
+
+def _head_read(steps: Steps[CheckpointTuple | None]) -> Steps[CheckpointTuple | None]:
+    """Runs ``SqlCore.get_tuple`` of a head, answering its statements from ``HEAD_WITH_WRITES``
+    and ``BLOB_ROWS_OF_LIVE`` (module ``_statements``); raises ``_HeadGone`` if the head went."""
+    header: list[Any] = []
+    writes: list[Any] = []
+
+    def answer(effect: Any) -> Generator[Any, Any, Any]:
+        nonlocal header, writes
+        match effect:
+            case Fetch(sql.HEAD_ADDRESS, params):
+                rows = yield Fetch(sql.HEAD_WITH_WRITES, params)
+                header = [rows[0][:8]] if rows else []
+                writes = [(r[7], r[0], r[1], *r[8:]) for r in rows if r[8] is not None]
+                return [(r[7], r[0], r[1]) for r in header]
+            case Fetch(sql.HEADERS_AT, _):
+                return header
+            case Fetch(sql.BLOB_ROWS, (bound,)):
+                ns, checkpoint_id, thread_id = header[0][0], header[0][1], header[0][7]
+                found = yield Fetch(sql.BLOB_ROWS_OF_LIVE, (bound, thread_id, ns, checkpoint_id))
+                if not found:
+                    raise _HeadGone
+                return found
+            case Fetch(sql.WRITES_AT, _):
+                return writes
+            case Fetch(sql.BEGIN_READ | sql.COMMIT, _):
+                return []
+        raise TypeError(f"Not a statement of a head read: {effect!r}.")
+
+    return (yield from _relay(steps, answer))
+
+
+def _step_params(
+    thread_id: str,
+    ns: str,
+    head_fields: tuple[Any, ...] | None,
+    check: bool,
+    expected: str | None,
+    bases: list[tuple[str, Any]],
+    plan: PutPlan | None,
+    groups: list[tuple[str, list[tuple[Any, ...]]]],
+) -> list[Any]:
+    """The parameters of ``sql.PUT_STEP``: scalars, then each column of the value rows and of
+    the write rows as one array (``head_fields`` None: writes only)."""
+    text = sql.version_text
+    blobs = [
+        (
+            ch,
+            text(v),
+            r.kind,
+            r.type,
+            r.data,
+            None if r.base_version is None else text(r.base_version),
+            r.index,
+            r.length,
+        )
+        for ch, v, r in (plan.rows if plan is not None else ())
+    ]
+    rows = [
+        (*row[3:], statement is sql.REPLACE_WRITES) for statement, group in groups for row in group
+    ]
+    write_checkpoint = groups[0][1][0][2] if rows else None
+    return [
+        thread_id,
+        ns,
+        *(head_fields or (None,) * 9),
+        check,
+        expected,
+        [ch for ch, _v in bases],
+        [text(v) for _ch, v in bases],
+        *_columns(blobs, 8),
+        write_checkpoint,
+        *_columns(rows, 7),
+    ]
+
+
+def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows as ``width`` column lists (bound as arrays, unnested by the statement)."""
+    return (
+        [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
+    )
+
+
 def as_unit(steps: Steps[T]) -> UnitSteps[T]:
     """One core operation as a ``threadloom._postgres`` unit of work.
 
@@ -87,25 +297,26 @@ def as_unit(steps: Steps[T]) -> UnitSteps[T]:
     except a read that opens the transaction: it becomes a ``REPEATABLE READ, READ ONLY``
     snapshot, so a header and its values are read from one state of the database.
     """
-    result: Any = None
-    first = True
-    while True:
-        try:
-            effect = steps.send(result)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+    opened = False  # whether the driver opened the unit's transaction (not for solo statements)
+
+    def answer(effect: Any) -> Generator[Any, Any, Any]:
+        nonlocal opened
         match effect:
-            case Fetch(sql.BEGIN_READ, _) if first:
-                result = yield Query(sql.READ_ONLY_SNAPSHOT)
+            case Fetch(sql.BEGIN_READ, _) if not opened:
+                opened = True
+                return (yield Query(sql.READ_ONLY_SNAPSHOT))
             case Fetch(statement, _) if statement in _MARKERS:
-                result = []
+                return []
             case Fetch(statement, params):
-                result = yield Query(statement, params)
+                solo = statement in _SOLO
+                opened = opened or not solo
+                return (yield Query(statement, params, solo=solo))
             case Exec(statement, rows):
-                result = (yield QueryMany(statement, rows)) if rows else None
-            case _:
-                raise TypeError(f"A PostgreSQL saver cannot carry out {effect!r}.")
-        first = False
+                opened = opened or bool(rows)
+                return (yield QueryMany(statement, rows)) if rows else None
+        raise TypeError(f"A PostgreSQL saver cannot carry out {effect!r}.")
+
+    return (yield from _relay(steps, answer))
 
 
 def once(make: Callable[[], T], what: str) -> Callable[[], T]:

@@ -36,6 +36,7 @@ __all__ = [
     "BEGIN_WRITE",
     "BLOB_BASES_OF_THREAD",
     "BLOB_ROWS",
+    "BLOB_ROWS_OF_LIVE",
     "CHECKPOINTS_OF_RUNS",
     "COMMIT",
     "COPY_THREAD",
@@ -47,6 +48,7 @@ __all__ = [
     "HEADERS_OF_THREAD",
     "HEAD_ADDRESS",
     "HEAD_ID",
+    "HEAD_WITH_WRITES",
     "INSERT_BLOB",
     "KEEP_WRITES",
     "LANGGRAPH_TABLES",
@@ -55,6 +57,7 @@ __all__ = [
     "MIGRATIONS",
     "PARAM",
     "PRUNE_INFO",
+    "PUT_STEP",
     "READ_ONLY_SNAPSHOT",
     "REPLACE_WRITES",
     "SIZE_OF_BLOBS",
@@ -118,6 +121,74 @@ MIGRATIONS: Final = Migrations(
             value bytea NOT NULL,
             PRIMARY KEY (thread_id, checkpoint_ns, checkpoint_id, task_id, idx)
         )""",
+        f"""CREATE FUNCTION threadloom_put_step(
+            p_thread text, p_ns text, p_id text, p_parent text, p_type text, p_checkpoint bytea,
+            p_meta_type text, p_meta_blob bytea, p_meta text, p_ts text, p_run_id text,
+            p_check_head boolean, p_expected text, p_base_channel text[], p_base_version text[],
+            b_channel text[], b_version text[], b_kind text[], b_type text[], b_data bytea[],
+            b_base text[], b_index integer[], b_length integer[],
+            w_checkpoint text, w_task text[], w_path text[], w_idx integer[], w_channel text[],
+            w_type text[], w_value bytea[], w_replace boolean[]
+        ) RETURNS text LANGUAGE plpgsql AS $$
+        DECLARE
+            head text;
+        BEGIN
+            IF p_id IS NOT NULL THEN
+                PERFORM pg_advisory_xact_lock(hashtextextended(p_thread || chr(31) || p_ns, 8));
+                IF p_check_head THEN
+                    SELECT max(checkpoint_id) INTO head FROM {CHECKPOINTS}
+                        WHERE thread_id = p_thread AND checkpoint_ns = p_ns;
+                    IF head = p_id THEN
+                        RETURN 'done';
+                    END IF;
+                    IF head IS DISTINCT FROM p_expected THEN
+                        RETURN 'stale';
+                    END IF;
+                END IF;
+                -- LATERAL ... LIMIT 1: one primary-key probe per pair, never a scan
+                IF (SELECT count(*) FROM unnest(p_base_channel, p_base_version) k(c, v)
+                        CROSS JOIN LATERAL (SELECT 1 FROM {BLOBS} b WHERE b.thread_id = p_thread
+                        AND b.checkpoint_ns = p_ns AND b.channel = k.c AND b.version = k.v
+                        LIMIT 1) x) < cardinality(p_base_channel)
+                    OR EXISTS (SELECT 1 FROM unnest(b_channel, b_version) k(c, v)
+                        CROSS JOIN LATERAL (SELECT 1 FROM {BLOBS} b WHERE b.thread_id = p_thread
+                        AND b.checkpoint_ns = p_ns AND b.channel = k.c AND b.version = k.v
+                        LIMIT 1) x) THEN
+                    RETURN 'stale';
+                END IF;
+            END IF;
+            INSERT INTO {WRITES} (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path,
+                    idx, channel, type, value)
+                SELECT p_thread, p_ns, w_checkpoint, t, tp, i, c, ty, v
+                FROM unnest(w_task, w_path, w_idx, w_channel, w_type, w_value, w_replace)
+                    w(t, tp, i, c, ty, v, r) WHERE r
+                ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO UPDATE
+                SET task_path = EXCLUDED.task_path, channel = EXCLUDED.channel,
+                    type = EXCLUDED.type, value = EXCLUDED.value;
+            INSERT INTO {WRITES} (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path,
+                    idx, channel, type, value)
+                SELECT p_thread, p_ns, w_checkpoint, t, tp, i, c, ty, v
+                FROM unnest(w_task, w_path, w_idx, w_channel, w_type, w_value, w_replace)
+                    w(t, tp, i, c, ty, v, r) WHERE NOT r
+                ON CONFLICT DO NOTHING;
+            IF p_id IS NULL THEN
+                RETURN 'ok';
+            END IF;
+            INSERT INTO {BLOBS} SELECT p_thread, p_ns, c, v, k, t, d, b, i, l
+                FROM unnest(b_channel, b_version, b_kind, b_type, b_data, b_base, b_index,
+                    b_length) x(c, v, k, t, d, b, i, l)
+                ON CONFLICT DO NOTHING;
+            INSERT INTO {CHECKPOINTS} VALUES (p_thread, p_ns, p_id, p_parent, p_type,
+                    p_checkpoint, p_meta_type, p_meta_blob,
+                    replace(p_meta, '\\u0000', '\\ufffd')::jsonb, p_ts, p_run_id)
+                ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET
+                    parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, type = EXCLUDED.type,
+                    checkpoint = EXCLUDED.checkpoint, metadata_type = EXCLUDED.metadata_type,
+                    metadata_blob = EXCLUDED.metadata_blob, metadata = EXCLUDED.metadata,
+                    ts = EXCLUDED.ts, run_id = EXCLUDED.run_id;
+            RETURN 'ok';
+        END
+        $$""",
     ),
     "PostgresSaver",
 )
@@ -194,6 +265,25 @@ WRITES_AT: Final = (
     + " ORDER BY w.task_id, w.idx"
 )
 
+HEAD_WITH_WRITES: Final = (
+    "SELECT c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.type, c.checkpoint, "
+    "c.metadata_type, c.metadata_blob, c.thread_id, w.task_id, w.channel, w.idx, w.type, "
+    f"w.value, w.task_path FROM (SELECT * FROM {CHECKPOINTS} WHERE thread_id = %s "
+    "AND checkpoint_ns = %s ORDER BY checkpoint_id DESC LIMIT 1) c "
+    f"LEFT JOIN {WRITES} w ON w.thread_id = c.thread_id AND w.checkpoint_ns = c.checkpoint_ns "
+    "AND w.checkpoint_id = c.checkpoint_id ORDER BY w.task_id, w.idx"
+)
+"""The head of (thread, ns): ``HEADERS_AT``'s columns, then ``WRITES_AT``'s of each of its
+pending writes (NULL without any), one row per write: one statement, one snapshot."""
+BLOB_ROWS_OF_LIVE: Final = (
+    BLOB_ROWS + f" WHERE EXISTS (SELECT 1 FROM {CHECKPOINTS} WHERE thread_id = %s "
+    "AND checkpoint_ns = %s AND checkpoint_id = %s)"
+)
+"""``BLOB_ROWS``, or none once the checkpoint (thread, ns, id) is gone. The rows a stored
+checkpoint names are never changed and never deleted while it exists (deletes take the
+checkpoint and its unused values in one transaction), so rows read while their checkpoint
+exists are those of one state of the database, without a snapshot around the reads."""
+
 # -- writing --------------------------------------------------------------------------------
 
 HEAD_ID: Final = (
@@ -231,6 +321,19 @@ REPLACE_WRITES: Final = (
 """Writes of special channels only: they replace (CONTRACT 1.6)."""
 KEEP_WRITES: Final = _WRITE_INSERT + "DO NOTHING"
 """Regular writes: the first write of (checkpoint, task, idx) wins."""
+
+PUT_STEP: Final = (
+    "SELECT threadloom_put_step(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+    "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bytea[], "
+    "%s::text[], %s::integer[], %s::integer[], %s, %s::text[], %s::text[], %s::integer[], "
+    "%s::text[], %s::text[], %s::bytea[], %s::boolean[])"
+)
+"""A step (task writes, value rows, header) in one statement, when the saver knows what is
+stored (``_core.PgCore.put_step``): under ``LOCK_HEAD``'s lock it checks the expected head and
+that the delta bases are stored and the new versions are not, writes all, and returns ``ok``;
+``stale`` (nothing written) sends the saver down the general path; ``done`` is a step whose
+checkpoint is the head already (a retry after the connection dropped as it committed). With a
+NULL checkpoint id: task writes only (``put_writes``)."""
 
 # -- lifecycle ------------------------------------------------------------------------------
 

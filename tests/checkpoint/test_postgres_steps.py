@@ -1,0 +1,218 @@
+"""A PostgresSaver step is one statement; when the saver's knowledge is stale, the general path.
+
+``PostgresSaver.put_step`` plans the step on what the saver knows is stored (the head the run
+expects, the delta bases it last wrote or read) and sends it as one statement outside any
+transaction (one round trip). The database checks that knowledge under the thread's lock; when
+another worker changed the thread, nothing is written and the saver reads what is stored and
+writes in one transaction, as before. These tests check both paths and the upgrade of a
+database set up before the one-statement step existed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import psycopg
+import pytest
+from psycopg.pq import TransactionStatus
+
+from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, empty_checkpoint
+from threadloom.checkpoint.postgres import PostgresSaver
+from threadloom.errors import CheckpointConflictError, SetupRequiredError
+
+THREAD = {"configurable": {"thread_id": "t"}}
+
+
+class RecordingCursor(psycopg.Cursor[Any]):
+    """A cursor noting each statement it sends and whether a transaction was open then."""
+
+    sent: ClassVar[list[tuple[str, TransactionStatus]]] = []
+
+    def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        self.sent.append((str(query), self.connection.info.transaction_status))
+        return super().execute(query, params, **kwargs)
+
+
+def _step(saver: PostgresSaver, parent: str | None, new: str, log: list[int]) -> Any:
+    """A checkpoint ``new`` after ``parent`` whose list channel ``log`` is ``log``."""
+    checkpoint = {**empty_checkpoint(), "id": new}
+    checkpoint["channel_values"] = {"log": log}
+    checkpoint["channel_versions"] = {"log": new}
+    configurable: dict[str, Any] = {"thread_id": "t", "checkpoint_ns": ""}
+    configurable[CONFIG_KEY_EXPECTED_HEAD] = parent
+    writes: list[Any] = []
+    if parent is not None:
+        configurable["checkpoint_id"] = parent
+        writes = [(f"task-{new}", "", [("log", log[-1])])]
+    return saver.put_step(
+        {"configurable": configurable}, writes, checkpoint, {"step": len(log)}, {"log": new}
+    )
+
+
+def _count(dsn: str, sql: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(sql).fetchone()  # type: ignore[call-overload]
+        assert row is not None
+        return int(row[0])
+
+
+def test_a_step_is_one_statement_outside_a_transaction(pg_dsn: str) -> None:
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+    with psycopg.connect(pg_dsn, autocommit=True, cursor_factory=RecordingCursor) as conn:
+        saver = PostgresSaver(conn)
+        _step(saver, None, "01", [1])
+        RecordingCursor.sent.clear()
+        _step(saver, "01", "02", [1, 2])
+        assert [status for _sql, status in RecordingCursor.sent] == [TransactionStatus.IDLE]
+        assert "threadloom_put_step" in RecordingCursor.sent[0][0]
+        RecordingCursor.sent.clear()
+        saver.put_writes(
+            {"configurable": {**THREAD["configurable"], "checkpoint_id": "02"}},
+            [("log", 3)],
+            "task-x",
+        )
+        assert len(RecordingCursor.sent) == 1
+    fresh = PostgresSaver(pg_dsn)
+    head = fresh.get_tuple(THREAD)
+    assert head is not None and head.checkpoint["channel_values"]["log"] == [1, 2]
+    assert head.pending_writes == [("task-x", "log", 3)]
+    assert _count(pg_dsn, "SELECT count(*) FROM threadloom_checkpoint_blobs WHERE kind = 'delta'")
+
+
+def test_a_head_moved_by_another_worker_is_a_conflict_and_stores_nothing(pg_dsn: str) -> None:
+    with (
+        PostgresSaver.from_conn_string(pg_dsn) as saver,
+        PostgresSaver.from_conn_string(pg_dsn) as other,
+    ):
+        saver.setup()
+        _step(saver, None, "01", [1])
+        _step(other, "01", "02", [1, 2])
+        with pytest.raises(CheckpointConflictError) as info:
+            _step(saver, "01", "03", [1, 3])
+        assert (info.value.seen_head, info.value.head) == ("01", "02")
+        assert _count(pg_dsn, "SELECT count(*) FROM threadloom_checkpoints") == 2
+        assert _count(pg_dsn, "SELECT count(*) FROM threadloom_checkpoint_writes") == 1
+
+
+def test_a_base_deleted_by_another_worker_is_not_extended(pg_dsn: str) -> None:
+    """The saver would store a delta on the version it wrote last; another worker deleted it:
+    the step is stored whole, and reads back whole from a fresh saver."""
+    with (
+        PostgresSaver.from_conn_string(pg_dsn) as saver,
+        PostgresSaver.from_conn_string(pg_dsn) as other,
+    ):
+        saver.setup()
+        _step(saver, None, "01", [1])
+        _step(saver, "01", "02", [1, 2])
+        other.delete_thread("t")
+        log = [1, 2, 3]
+        checkpoint = {**empty_checkpoint(), "id": "03", "channel_values": {"log": log}}
+        checkpoint["channel_versions"] = {"log": "03"}
+        config = {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": "02"}}
+        saver.put(config, checkpoint, {"step": 3}, {"log": "03"})
+    fresh = PostgresSaver(pg_dsn)
+    head = fresh.get_tuple(THREAD)
+    assert head is not None and head.checkpoint["channel_values"]["log"] == [1, 2, 3]
+    kinds = "SELECT count(*) FROM threadloom_checkpoint_blobs WHERE kind = 'value'"
+    assert _count(pg_dsn, kinds) == 1
+
+
+def test_a_step_repeated_after_it_committed_is_applied_once(pg_dsn: str) -> None:
+    """A retry after the connection dropped while the step committed finds it is the head (the
+    saver did not learn that it committed: a second saver plays the retry)."""
+    with (
+        PostgresSaver.from_conn_string(pg_dsn) as saver,
+        PostgresSaver.from_conn_string(pg_dsn) as retry,
+    ):
+        saver.setup()
+        _step(saver, None, "01", [1])
+        first = _step(saver, "01", "02", [1, 2])
+        assert _step(retry, "01", "02", [1, 2]) == first
+        assert _count(pg_dsn, "SELECT count(*) FROM threadloom_checkpoints") == 2
+        assert _count(pg_dsn, "SELECT count(*) FROM threadloom_checkpoint_writes") == 1
+
+
+def test_a_database_set_up_before_the_one_statement_step_upgrades(pg_dsn: str) -> None:
+    """Tables of the schema before (version 4, no ``threadloom_put_step``) with threads in them:
+    a new saver says to call setup(); after it, the old threads read and go on."""
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        _step(saver, None, "01", [1])
+        _step(saver, "01", "02", [1, 2])
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:  # as the previous release left it
+        conn.execute("DROP FUNCTION threadloom_put_step")
+        conn.execute("DELETE FROM threadloom_checkpoint_migrations WHERE v > 4")
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        with pytest.raises(SetupRequiredError, match="schema version 4"):
+            saver.get_tuple(THREAD)
+        saver.setup()
+        _step(saver, "02", "03", [1, 2, 3])
+    fresh = PostgresSaver(pg_dsn)
+    assert [c.checkpoint["channel_values"]["log"] for c in fresh.list(THREAD)] == [
+        [1, 2, 3],
+        [1, 2],
+        [1],
+    ]
+
+
+def test_a_head_read_is_two_statements_outside_a_transaction(pg_dsn: str) -> None:
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        _step(saver, None, "01", [1])
+        _step(saver, "01", "02", [1, 2])
+        at_head = {"configurable": {**THREAD["configurable"], "checkpoint_id": "02"}}
+        saver.put_writes(at_head, [("log", 3), ("log", 4)], "task-b")
+        saver.put_writes(at_head, [("log", 5)], "task-a")
+    with psycopg.connect(pg_dsn, autocommit=True, cursor_factory=RecordingCursor) as conn:
+        saver = PostgresSaver(conn)
+        saver.get_tuple(THREAD)  # checks the setup once
+        RecordingCursor.sent.clear()
+        head = saver.get_tuple(THREAD)
+        assert [status for _sql, status in RecordingCursor.sent] == [TransactionStatus.IDLE] * 2
+    assert head is not None and head.checkpoint["channel_values"]["log"] == [1, 2]
+    assert head.pending_writes == [("task-a", "log", 5), ("task-b", "log", 3), ("task-b", "log", 4)]
+    assert head.parent_config is not None and head.config["configurable"]["checkpoint_id"] == "02"
+
+
+def _drive(conn: psycopg.Connection[Any], unit: Any, after_first: Any) -> Any:
+    """Run a unit of work by hand on ``conn`` (autocommit), calling ``after_first`` once the
+    first statement ran: another worker acting between two statements of the unit."""
+    from threadloom._postgres import Query
+
+    result: Any = None
+    first = True
+    while True:
+        try:
+            effect = unit.send(result)
+        except StopIteration as done:
+            return done.value
+        assert isinstance(effect, Query)
+        if not effect.solo and conn.info.transaction_status == TransactionStatus.IDLE:
+            conn.execute("BEGIN")  # as the driver opens the unit's transaction
+        cur = conn.execute(effect.sql, effect.params)
+        result = cur.fetchall() if cur.description is not None else []
+        if first:
+            first = False
+            after_first()
+
+
+def test_a_head_deleted_between_the_two_statements_is_read_again_in_a_snapshot(
+    pg_dsn: str,
+) -> None:
+    from threadloom.checkpoint.postgres._core import PgCore, as_unit
+
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        _step(saver, None, "01", [1])
+        _step(saver, "01", "02", [1, 2])
+        core = PgCore("PostgresSaver")
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
+            unit = as_unit(core.get_tuple(saver.serde, THREAD))
+            gone = _drive(conn, unit, lambda: saver.delete_thread("t"))
+            assert gone is None  # never a header without its values
+            conn.execute("COMMIT")
+            _step(saver, None, "03", [3])
+            unit = as_unit(core.get_tuple(saver.serde, THREAD))
+            found = _drive(conn, unit, lambda: None)
+            assert found is not None and found.checkpoint["channel_values"]["log"] == [3]
