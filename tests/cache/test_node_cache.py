@@ -214,7 +214,7 @@ def test_send_tasks_are_cached_by_their_own_argument() -> None:
     graph = builder.compile(cache=InMemoryCache())
     assert graph.invoke({"items": [1, 2], "squares": []})["squares"] == [1, 4]
     assert graph.invoke({"items": [2, 3], "squares": []})["squares"] == [4, 9]
-    assert calls == [1, 2, 3]
+    assert sorted(calls) == [1, 2, 3]  # each argument once; parallel tasks run in any order
 
 
 def test_set_node_defaults_cache_policy_caches_nodes_without_their_own() -> None:

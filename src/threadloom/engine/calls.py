@@ -19,7 +19,7 @@ from langchain_core.runnables import RunnableConfig
 from threadloom.constants import ERROR, NS_SEP, PUSH, RESUME, RETURN
 from threadloom.engine.core import Task
 from threadloom.engine.effects import PutWrites
-from threadloom.engine.ids import task_id, task_path_str
+from threadloom.engine.ids import id_head, task_id_at, task_path_str
 from threadloom.engine.plan import NodeSpec
 from threadloom.engine.scratch import TaskScratchpad, current_scratchpad
 from threadloom.errors import GraphInterrupt
@@ -51,6 +51,11 @@ class CallSite:
     on_update: Callable[[Any], None] | None
     """Streams a finished call's ``{name: result}`` update, when that is streamed."""
     runner: Any
+    head: bytes = b""
+    """The checkpoint id as task ids hash it (``ids.id_head``), worked out once per step."""
+
+    def __post_init__(self) -> None:
+        self.head = id_head(self.checkpoint_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,36 +78,40 @@ def _call_task(
     site: CallSite,
     timeout: TimeoutPolicy | None = None,
     cache: Any = None,
+    is_async: bool = False,
 ) -> Task:
     parent_task: Task = parent.task
     index = parent.call_counter
     parent.call_counter += 1
-    path = (PUSH, parent_task.path, index, True)
+    if parent.call_path is None:  # the same for each call the task makes
+        parent.call_path = task_path_str(parent_task.path)
+    parent_path = parent.call_path
     caller_ns = parent_task.config["configurable"].get("checkpoint_ns", "")  # as LangGraph's
-    tid = task_id(
-        site.checkpoint_id,
+    tid = task_id_at(
+        site.head,
         f"{caller_ns}{NS_SEP}{name}" if caller_ns else name,
         str(site.step),
         name,
         PUSH,
-        task_path_str(parent_task.path),
+        parent_path,
         str(index),
     )
+    call = CallOf(func)
     spec = NodeSpec(
         name=name,
         triggers=(PUSH,),
-        read=lambda _: None,
-        func=CallOf(func),
-        afunc=None,
-        write=lambda output, _ctx: [(RETURN, output)],
+        read=_no_input,
+        func=call,
+        afunc=call if is_async else None,  # the driver awaits what it returns
+        write=_return_write,
         retry_policy=retry,
         cache=cache,
     )
     task = Task(
         tid,
         name,
-        path,
-        task_path_str(path),
+        (PUSH, parent_task.path, index, True),
+        f"~{PUSH}, {parent_path}, {index:010d}, True",  # task_path_str of that path
         (PUSH,),
         (args, kwargs),
         spec,
@@ -113,6 +122,14 @@ def _call_task(
         if chan == RESUME:
             task.resume = list(value)
     return task
+
+
+def _no_input(_channels: Any) -> None:
+    return None
+
+
+def _return_write(output: Any, _ctx: Any) -> list[tuple[str, Any]]:
+    return [(RETURN, output)]
 
 
 class _NotSaved:
@@ -182,7 +199,5 @@ def schedule_call(
     """
     parent = current_scratchpad(name)
     site: CallSite = parent.runner.call_site()
-    task = _call_task(name, func, args, kwargs, retry, parent, site, timeout, cache)
-    if is_async:  # awaited by the async driver (the sync driver calls ``func``)
-        task.node.afunc = lambda value: func(*value[0], **value[1])
+    task = _call_task(name, func, args, kwargs, retry, parent, site, timeout, cache, is_async)
     return site.runner.start_call(task, site, saved_result(site, task))

@@ -36,7 +36,7 @@ from threadloom.constants import (
     TASKS,
 )
 from threadloom.engine.channels import MISSING, Channel
-from threadloom.engine.ids import task_id, task_path_str
+from threadloom.engine.ids import id_head, task_id_at
 from threadloom.engine.plan import NodeSpec, Plan
 from threadloom.errors import NodeError
 from threadloom.types import Command, Interrupt, Send, TimeoutPolicy
@@ -195,6 +195,7 @@ def prepare_tasks(
     """
     tasks: dict[str, Task] = {}
     cid = checkpoint["id"]
+    head = id_head(cid)  # once for the step's task ids
     step_str = str(step)
     packets = channels.get(TASKS)
     if packets is not None and packets.is_available():
@@ -206,7 +207,7 @@ def prepare_tasks(
                 log.warning("Ignoring a Send to unknown node %r", packet.node)
                 continue
             node_ns = f"{ns}{NS_SEP}{packet.node}" if ns else packet.node
-            tid = task_id(cid, node_ns, step_str, packet.node, PUSH, str(index))
+            tid = task_id_at(head, node_ns, step_str, packet.node, PUSH, str(index))
             path = (PUSH, index)
             arg = node.push_read(packet.arg) if node.push_read else packet.arg
             tasks[tid] = _with_parent(
@@ -216,7 +217,7 @@ def prepare_tasks(
                     tid,
                     packet.node,
                     path,
-                    task_path_str(path),
+                    f"~{PUSH}, {index:010d}",  # task_path_str(path), the hot case inlined
                     (PUSH,),
                     arg,
                     node,
@@ -243,7 +244,9 @@ def prepare_tasks(
         else:
             continue
         triggers = plan.sorted_triggers[name]
-        tid = task_id(cid, f"{ns}{NS_SEP}{name}" if ns else name, step_str, name, PULL, *triggers)
+        tid = task_id_at(
+            head, f"{ns}{NS_SEP}{name}" if ns else name, step_str, name, PULL, *triggers
+        )
         pull_path: tuple[str, str] = (PULL, name)
         value = node.read(channels) if read_inputs else None
         managed_at = None

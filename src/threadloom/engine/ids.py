@@ -13,17 +13,26 @@ from xxhash import xxh3_128_hexdigest
 
 from threadloom.types import interrupt_id
 
-__all__ = ["interrupt_id", "task_id", "task_path_str"]
+__all__ = ["id_head", "interrupt_id", "task_id", "task_id_at", "task_path_str"]
 
 
 def task_id(checkpoint_id: str, *parts: str) -> str:
     """The uuid-formatted xxh3-128 of a checkpoint id's 16 bytes followed by the parts that
     place a task in it (CONTRACT 1.6): LangGraph's ids, so a thread moved over from LangGraph
     (``threadloom migrate``) finds its pending writes and subgraph checkpoints on resume."""
+    return task_id_at(id_head(checkpoint_id), *parts)
+
+
+def id_head(checkpoint_id: str) -> bytes:
+    """What a task id hashes first for ``checkpoint_id``: worked out once for a step's tasks."""
     try:
-        head = bytes.fromhex(checkpoint_id.replace("-", ""))
+        return bytes.fromhex(checkpoint_id.replace("-", ""))
     except ValueError:  # not a uuid (a caller's own checkpoint id): hash its text
-        head = checkpoint_id.encode()
+        return checkpoint_id.encode()
+
+
+def task_id_at(head: bytes, *parts: str) -> str:
+    """``task_id`` from the checkpoint's ``id_head``."""
     digest = xxh3_128_hexdigest(head + "".join(parts).encode())
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 

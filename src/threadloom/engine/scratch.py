@@ -70,6 +70,8 @@ class TaskScratchpad:
     """The run's task runner (where ``@task`` calls are scheduled)."""
     clock: Any = None
     """The attempt's ``AttemptClock`` when the task has a timeout (``engine/timeouts.py``)."""
+    call_path: str | None = None
+    """``task_path_str`` of the task's path, once it made a ``@task`` call (``engine/calls.py``)."""
     _runtime: Any = None
 
     @property

@@ -12,10 +12,10 @@ import os
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextvars import Context, copy_context
+from contextvars import copy_context
+from functools import partial
 from typing import Any
 
 from langchain_core.runnables.config import var_child_runnable_config
@@ -26,6 +26,7 @@ from threadloom.engine.callbacks import end_node, fail_node, start_node
 from threadloom.engine.calls import NOT_SAVED, CallSite, call_outcome, save_call
 from threadloom.engine.core import Task
 from threadloom.engine.effects import STEP_TIMED_OUT, Effect, PutWrites, StartTasks
+from threadloom.engine.lane import Lane
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
 
@@ -97,22 +98,13 @@ def drive(core: Generator[Effect, Any, None], saver: Any) -> Generator[tuple[str
 class _Workers:
     """The tasks of the current step on threads, and the queue their outcomes and chunks use.
 
-    A step's tasks wait in one queue that at most ``_MAX_WORKERS`` pool jobs empty, rather than
-    one pool job (and one ``Future``, with its lock and condition) per task: a 200-task fan-out
-    cost more in futures than in running its tasks.
+    A step's tasks and the ``@task`` calls each wait in a ``Lane`` that at most ``_MAX_WORKERS``
+    pool jobs empty, started one by one as work is taken, rather than one pool job (and one
+    ``Future``, with its lock and condition) per task: a 200-task fan-out cost more in futures
+    than in running its tasks, and 20 quick calls more in waking threads than in running them.
     """
 
-    __slots__ = (
-        "call_jobs",
-        "call_pool",
-        "calls",
-        "deadline",
-        "events",
-        "lock",
-        "pending",
-        "pool",
-        "saver",
-    )
+    __slots__ = ("calls", "deadline", "events", "saver", "steps")
 
     stopped = (GeneratorExit,)
     """What reaches the driver when its consumer stops the run (``close()``, a ``break``)."""
@@ -120,17 +112,12 @@ class _Workers:
     def __init__(self, saver: Any) -> None:
         self.saver = saver
         self.events: queue.SimpleQueue[tuple[str, Any]] = queue.SimpleQueue()
-        self.pool: ThreadPoolExecutor | None = None
-        self.pending: deque[Task] = deque()
-        """The current step's tasks no worker has taken yet."""
+        self.steps: Lane | None = None
+        """The steps' tasks, on workers that start one another (``engine/lane.py``)."""
         self.deadline: float | None = None
         """When the current step must be done (``step_timeout``), in ``time.monotonic()``."""
-        self.calls: deque[tuple[Context, Task, CallSite, Future[Any]]] = deque()
-        """``@task`` calls no worker has taken yet (never cancelled: a caller waits on each)."""
-        self.call_jobs = 0
-        """Pool jobs emptying ``calls`` (at most ``_MAX_WORKERS``)."""
-        self.call_pool: ThreadPoolExecutor | None = None
-        self.lock = threading.Lock()
+        self.calls: Lane | None = None
+        """``@task`` calls (never taken back: a caller waits on each)."""
 
     def next_event(self) -> tuple[str, Any]:
         if self.deadline is None:
@@ -153,56 +140,32 @@ class _Workers:
             run_task(effect.tasks[0], effect.runner)
             self.events.put(("done", effect.tasks[0]))
             return
-        self.pool = self.pool or pool_for_run()
-        self.pending = pending = deque(effect.tasks)
+        if self.steps is None:
+            self.steps = Lane(pool_for_run(), _MAX_WORKERS)
         runner, events = effect.runner, self.events
         context = copy_context()  # the caller's, as each task starts from it
-
-        def work() -> None:
-            while True:
-                try:
-                    task = pending.popleft()
-                except IndexError:
-                    return
-                context.copy().run(_run_and_report, task, runner, events)  # a context each
-
-        for _ in range(min(len(pending), _MAX_WORKERS)):
-            self.pool.submit(work)
+        self.steps.add(  # a context each
+            *[partial(context.copy().run, _run_and_report, t, runner, events) for t in effect.tasks]
+        )
 
     def call(self, task: Task, site: CallSite, saved: Any) -> Future[Any]:
         """Run a ``@task`` call on a worker (unless its result was saved); return its future."""
-        future: Future[Any] = Future()
+        future = _CallFuture()
         if saved is not NOT_SAVED:
             future.set_result(saved)
             return future
-        with self.lock:
-            self.calls.append((copy_context(), task, site, future))
-            if self.call_jobs >= _MAX_WORKERS:  # a running job takes it
-                return future
-            self.call_jobs += 1
-            # chosen from the caller's thread: a caller on one of our workers gets its own pool
-            self.call_pool = pool = self.call_pool or pool_for_run()
-        pool.submit(self._take_calls)
+        if self.calls is None:  # chosen from the caller's thread: on our workers, a pool apart
+            self.calls = Lane(pool_for_run(), _MAX_WORKERS)
+        future.lane, future.job = (
+            self.calls,
+            partial(copy_context().run, _run_call, task, site, future),
+        )
+        self.calls.add(future.job)
         return future
-
-    def _take_calls(self) -> None:
-        while True:
-            with self.lock:
-                if not self.calls:
-                    self.call_jobs -= 1
-                    return
-                context, task, site, future = self.calls.popleft()
-            context.run(_run_call, task, site, future)
 
     def cancel(self, failed: Task | None) -> int:
         """Take back the tasks not started yet; return how many (they never report)."""
-        taken = 0
-        while True:
-            try:
-                self.pending.popleft()
-            except IndexError:
-                return taken
-            taken += 1
+        return self.steps.take_back() if self.steps is not None else 0
 
     def drain(self) -> Iterator[tuple[str, Any]]:
         while True:
@@ -214,10 +177,26 @@ class _Workers:
                 yield value
 
     def close(self) -> None:
-        if self.pool is not None and self.pool is not _SHARED.pool:
-            self.pool.shutdown(wait=False, cancel_futures=True)
-        if self.call_pool is not None and self.call_pool is not _SHARED.pool:
-            self.call_pool.shutdown(wait=False)  # a call still queued runs: someone may wait
+        if self.steps is not None and self.steps.pool is not _SHARED.pool:
+            self.steps.pool.shutdown(wait=False, cancel_futures=True)
+        if self.calls is not None and self.calls.pool is not _SHARED.pool:
+            self.calls.pool.shutdown(wait=False)  # a call still queued runs: someone may wait
+
+
+class _CallFuture(Future[Any]):
+    """A ``@task`` call's future: waited on before a worker took the call, it runs the call in
+    the waiting thread (``Lane.run_here``), so calls that wait on the calls they make never all
+    wait for workers, and a quick call costs no thread hand-over."""
+
+    lane: Lane | None = None
+    job: Any = None
+
+    def result(self, timeout: float | None = None) -> Any:
+        lane, job = self.lane, self.job
+        if job is not None and lane is not None and not self.done():
+            self.job = None  # one try: a worker may run it meanwhile
+            lane.run_here(job)
+        return super().result(timeout)
 
 
 def _run_and_report(task: Task, runner: TaskRunner, events: queue.SimpleQueue[Any]) -> None:

@@ -1,0 +1,95 @@
+"""A queue of jobs for the sync driver's worker threads, whose workers start one another.
+
+Waking a pool thread costs far more CPU than running a small node or ``@task`` (a lock, a
+semaphore, a context switch): a step of 20 quick calls that wakes one thread per call spends most
+of its time handing work over. A ``Lane`` starts one worker, and a worker starts the next only
+when it takes a job while more wait and no other worker is free to take them. So a burst of quick
+jobs runs on one or two threads, and still no job waits for another one to finish: the worker
+that takes a job has made sure, before running it, that a free worker exists for the rest.
+A thread about to wait for a job no worker took yet runs it itself (``run_here``): a ``@task``
+call waiting on the calls it made never waits for workers all busy waiting the same way.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+__all__ = ["Lane"]
+
+
+class Lane:
+    """Jobs run on at most ``limit`` threads of ``pool``, in the order they were added."""
+
+    __slots__ = ("free", "jobs", "limit", "lock", "pool", "workers")
+
+    def __init__(self, pool: ThreadPoolExecutor, limit: int) -> None:
+        self.pool = pool
+        self.limit = limit
+        self.jobs: deque[Callable[[], object]] = deque()
+        self.workers = 0
+        """Pool jobs running ``_work`` (started and not returned)."""
+        self.free = 0
+        """Those of them not running a job: each will take a waiting job, if any, next."""
+        self.lock = threading.Lock()
+
+    def add(self, *jobs: Callable[[], object]) -> None:
+        """Run ``jobs`` on workers: free ones, or new ones while fewer than ``limit`` run."""
+        with self.lock:
+            self.jobs.extend(jobs)
+            start = self._needs_worker()
+        if start:
+            self.pool.submit(self._work)
+
+    def run_here(self, job: Callable[[], object]) -> bool:
+        """Run ``job`` in this thread if no worker took it yet; say whether it ran here."""
+        with self.lock:
+            try:
+                self.jobs.remove(job)
+            except ValueError:  # a worker has it (or had it)
+                return False
+        job()
+        return True
+
+    def take_back(self) -> int:
+        """Drop the jobs no worker has taken yet; return how many."""
+        with self.lock:
+            taken = len(self.jobs)
+            self.jobs.clear()
+        return taken
+
+    def _needs_worker(self) -> bool:
+        # under the lock: count the new worker in before it starts, so nobody starts it twice
+        if self.free > 0 or self.workers >= self.limit:
+            return False
+        self.workers += 1
+        self.free += 1
+        return True
+
+    def _start_another(self) -> None:
+        try:
+            self.pool.submit(self._work)
+        except RuntimeError:  # the pool was shut down (its run closed): this worker goes on alone
+            with self.lock:
+                self.workers -= 1
+                self.free -= 1
+
+    def _work(self) -> None:
+        while True:
+            with self.lock:
+                if not self.jobs:
+                    self.workers -= 1
+                    self.free -= 1
+                    return
+                job = self.jobs.popleft()
+                self.free -= 1
+                start = bool(self.jobs) and self._needs_worker()
+            if start:  # before running ours, which may block for long
+                self._start_another()
+            try:
+                job()
+            finally:
+                with self.lock:
+                    self.free += 1
