@@ -33,6 +33,7 @@ from threadloom.engine import _checks, aio, caching, snapshot
 from threadloom.engine import sync as sync_driver
 from threadloom.engine.callbacks import GraphTrace, graph_trace, traced_achunks, traced_chunks
 from threadloom.engine.core import METADATA_FROM_CONFIGURABLE
+from threadloom.engine.drain import run_control, with_control
 from threadloom.engine.effects import Effect
 from threadloom.engine.inject import Injection
 from threadloom.engine.loop import ReplayBound, load_thread, run_loop
@@ -358,6 +359,7 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
         if configurable.get(CONFIG_KEY_RESUMING) and saved is not None:
             run_input = None  # the parent resumes, so does this subgraph
         _checks.check_run_input(self.plan, run_input, saved, config)
+        options.control = control = run_control(configurable)
         run = Run(
             self.plan,
             config,
@@ -385,7 +387,7 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
             configurable[CONFIG_KEY_REPLAY] = ReplayBound(run.replay_from)
         if relay is not None:
             configurable[CONFIG_KEY_STREAM] = relay
-        runtime = self._runtime(context, store)
+        runtime = self._runtime(context, store).override(control=control)
         previous = run.channels.get("__previous__")
         if previous is not None and previous.is_available():
             runtime = runtime.override(previous=previous.value)
@@ -504,7 +506,7 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
 
         core, saver, _, trace = self._begin(
             call["input"],
-            with_ambient(call["config"]),
+            with_control(with_ambient(call["config"]), call["kwargs"].get("control")),
             modes,
             call["context"],
             call["interrupt_before"],
@@ -605,6 +607,7 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
     ) -> Any:
         """Run the graph to its end (or an interrupt) and return its output."""
         version = output_version("invoke", kwargs)
+        config = with_control(config, kwargs.get("control"))
         if stream_mode != "values":  # the list of what stream yields
             return list(self.stream(input, config, **_as_stream(locals())))
         core, saver, trace, call = self._invocation(
@@ -629,6 +632,7 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
     ) -> Any:
         """Async ``invoke``."""
         version = output_version("invoke", kwargs)
+        config = with_control(config, kwargs.get("control"))
         if stream_mode != "values":  # the list of what astream yields
             return [c async for c in self.astream(input, config, **_as_stream(locals()))]
         core, saver, trace, call = self._invocation(
