@@ -88,6 +88,8 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
 
     stream_mode: str = "updates"
     step_timeout: float | None = None
+    stream_transformers: tuple[Any, ...] = ()
+    """The ``compile(transformers=...)`` of ``stream_events(version="v3")`` runs."""
     """Seconds a superstep may take; a step still running then fails with ``TimeoutError``."""
 
     def __init__(
@@ -642,20 +644,33 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
             call.add(mode, payload)
         return call.result(version, self.plan.output_class)
 
-    def stream_events(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        """Not supported yet (nor ``version="v3"`` transformers): raises
-        ``UnsupportedParameterError``. Use ``astream_events(..., version="v2")`` (the Runnable
-        base's) or ``stream(..., version="v2")``."""
-        raise UnsupportedParameterError("stream_events", "version", kwargs.get("version", "v2"))
-
-    def astream_events(  # type: ignore[override]
+    def stream_events(
         self, input: Any, config: RunnableConfig | None = None, *, version: Any = "v2", **kw: Any
-    ) -> AsyncIterator[Any]:
+    ) -> Any:
+        """``version="v3"``: a ``threadloom.stream.GraphRunStream`` (projections ``values``,
+        ``messages``, ``lifecycle``, ``subgraphs``, ``output``...; ``transformers=`` adds more),
+        read to run the graph. Sync ``"v1"``/``"v2"`` do not exist (as in langchain-core):
+        ``UnsupportedParameterError``; use ``astream_events``."""
+        if version == "v3":
+            from threadloom.stream._entry import stream_events_v3
+
+            return stream_events_v3(self, input, config, **kw)
+        raise UnsupportedParameterError("stream_events", "version", version)
+
+    def astream_events(
+        self, input: Any, config: RunnableConfig | None = None, *, version: Any = "v2", **kw: Any
+    ) -> Any:
         """LangChain's callback events (``version="v1"`` or ``"v2"``, the Runnable base's, over the
-        graph's run tree); LangGraph 1.2's ``"v3"`` raises ``UnsupportedParameterError``."""
+        graph's run tree), or with ``"v3"`` an awaitable ``threadloom.stream.AsyncGraphRunStream``
+        (see ``stream_events``)."""
+        if version == "v3":
+            from threadloom.stream._entry import astream_events_v3
+
+            return astream_events_v3(self, input, config, **kw)
         if version not in ("v1", "v2"):
             raise UnsupportedParameterError("astream_events", "version", version)
-        return super().astream_events(input, config, version=version, **kw)  # type: ignore[no-any-return]
+        kw.pop("transformers", None)  # (a v3 argument: nothing to transform in v1/v2)
+        return super().astream_events(input, config, version=version, **kw)
 
     def batch(
         self,

@@ -1,0 +1,104 @@
+"""``stream_events(version="v3")`` / ``astream_events(version="v3")``: a run stream over the
+graph's ``stream(version="v2", subgraphs=True)`` parts, asking the graph for the stream modes its
+transformers read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+
+from threadloom.constants import NS_SEP
+from threadloom.stream._mux import StreamMux, factories_of
+from threadloom.stream.run_stream import AsyncGraphRunStream, GraphRunStream
+from threadloom.stream.transformers import (
+    LifecycleTransformer,
+    MessagesTransformer,
+    SubgraphTransformer,
+    ValuesTransformer,
+)
+
+__all__ = ["astream_events_v3", "check_v3_kwargs", "stream_events_v3"]
+
+BUILT_IN = (ValuesTransformer, MessagesTransformer, LifecycleTransformer, SubgraphTransformer)
+"""The transformers of every v3 run, before the graph's and the call's."""
+
+_OWNED = ("stream_mode", "subgraphs")
+
+
+def check_v3_kwargs(where: str, kwargs: dict[str, Any]) -> None:
+    """Refuse what a v3 run decides itself (the stream modes, and subgraphs, always streamed)."""
+    if taken := [k for k in _OWNED if k in kwargs]:
+        raise TypeError(
+            f"{where}(version='v3') does not accept {', '.join(taken)}: the stream modes are "
+            "the ones its transformers read, and subgraphs are always streamed (each has its "
+            "handle on run.subgraphs); remove the argument, or add a transformer "
+            "(e.g. UpdatesTransformer) for another projection"
+        )
+
+
+def _mux(graph: Any, config: RunnableConfig | None, extra: Any, is_async: bool) -> StreamMux:
+    where = "stream_events" if not is_async else "astream_events"
+    factories = [
+        *BUILT_IN,
+        *factories_of(getattr(graph, "stream_transformers", ()), "compile"),
+        *factories_of(extra, where),
+    ]
+    return StreamMux(factories, scope=_scope(graph, config), is_async=is_async)
+
+
+def _scope(graph: Any, config: RunnableConfig | None) -> tuple[str, ...]:
+    """The namespace the run streams at: ``()``, or its task's when a node runs it."""
+    from threadloom.engine.nesting import with_ambient
+
+    merged = with_ambient({**graph.config, **(config or {})})
+    ns = str(((merged or {}).get("configurable") or {}).get("checkpoint_ns") or "")
+    return tuple(ns.split(NS_SEP)) if ns else ()
+
+
+def _stream_kwargs(mux: StreamMux, kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "stream_mode": mux.required_modes(),
+        "subgraphs": True,
+        "version": "v2",
+        **kwargs,
+    }
+
+
+def stream_events_v3(
+    graph: Any,
+    input: Any,
+    config: RunnableConfig | None = None,
+    *,
+    interrupt_before: Any = None,
+    interrupt_after: Any = None,
+    control: Any = None,
+    transformers: Sequence[Any] | None = None,
+    **kwargs: Any,
+) -> GraphRunStream:
+    """A sync run stream of ``graph`` (nothing runs until it is read)."""
+    check_v3_kwargs("stream_events", kwargs)
+    mux = _mux(graph, config, transformers, is_async=False)
+    calls = {"interrupt_before": interrupt_before, "interrupt_after": interrupt_after}
+    parts = graph.stream(input, config, **calls, control=control, **_stream_kwargs(mux, kwargs))
+    return GraphRunStream(iter(parts), mux)
+
+
+async def astream_events_v3(
+    graph: Any,
+    input: Any,
+    config: RunnableConfig | None = None,
+    *,
+    interrupt_before: Any = None,
+    interrupt_after: Any = None,
+    control: Any = None,
+    transformers: Sequence[Any] | None = None,
+    **kwargs: Any,
+) -> AsyncGraphRunStream:
+    """An async run stream of ``graph`` (nothing runs until it is read)."""
+    check_v3_kwargs("astream_events", kwargs)
+    mux = _mux(graph, config, transformers, is_async=True)
+    calls = {"interrupt_before": interrupt_before, "interrupt_after": interrupt_after}
+    parts = graph.astream(input, config, **calls, control=control, **_stream_kwargs(mux, kwargs))
+    return AsyncGraphRunStream(aiter(parts), mux)
