@@ -64,6 +64,11 @@ class StreamMux:
 
     def _register(self, transformer: StreamTransformer) -> None:
         name = type(transformer).__name__
+        if not callable(getattr(transformer, "init", None)):
+            raise TypeError(
+                f"a transformer factory returned {transformer!r}, not a StreamTransformer: "
+                "pass a StreamTransformer subclass, or a factory(scope) that returns one"
+            )
         if needs_async(transformer) and not self.is_async:
             raise RuntimeError(
                 f"{name} needs an async run (it overrides aprocess/afinalize/afail or sets "
