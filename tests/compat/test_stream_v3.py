@@ -313,3 +313,35 @@ def test_a_node_gets_a_fresh_control_when_none_is_given() -> None:
 def test_control_must_be_a_run_control() -> None:
     with pytest.raises(TypeError, match="RunControl"):
         two_steps().invoke({"message": "hi"}, thread("x"), control="stop")
+
+
+def test_a_drain_inside_a_subgraph_ends_it_as_drained_and_the_thread_resumes() -> None:
+    control = RunControl()
+
+    def drain_here(state: State) -> dict[str, Any]:
+        control.request_drain("inner")
+        return {"x": ["d"]}
+
+    sub = StateGraph(State).add_node("sa", drain_here).add_node("sb", step_a)
+    sub = sub.add_edge(START, "sa").add_edge("sa", "sb").compile()
+    builder = StateGraph(State).add_node("a", step_a).add_node("sub", sub)
+    graph = builder.add_edge(START, "a").add_edge("a", "sub").compile(checkpointer=InMemorySaver())
+    run = graph.stream_events({"x": []}, thread("d"), version="v3", control=control)
+    lifecycle: list[str] = []
+    with pytest.raises(GraphDrained, match="inner"):
+        for event in run:
+            if event["method"] == "lifecycle":
+                lifecycle.append(event["params"]["data"]["event"])
+    assert lifecycle == ["started", "drained"]
+    assert graph.get_state(thread("d")).next == ("sub",)
+    assert graph.invoke(None, thread("d")) == {"x": ["a", "a", "d", "a"]}
+
+
+def test_a_graph_streamed_inside_a_node_has_its_own_values() -> None:
+    inner = StateGraph(State).add_node("i", step_a).add_edge(START, "i").compile()
+
+    def outer(state: State) -> dict[str, Any]:
+        return {"x": list(inner.stream_events({"x": ["z"]}, version="v3").values)}
+
+    graph = StateGraph(State).add_node("o", outer).add_edge(START, "o").compile()
+    assert graph.invoke({"x": []}) == {"x": [{"x": ["z"]}, {"x": ["z", "a"]}]}

@@ -9,7 +9,6 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from threadloom.constants import NS_SEP
 from threadloom.stream._mux import StreamMux, factories_of
 from threadloom.stream.run_stream import AsyncGraphRunStream, GraphRunStream
 from threadloom.stream.transformers import (
@@ -45,16 +44,8 @@ def _mux(graph: Any, config: RunnableConfig | None, extra: Any, is_async: bool) 
         *factories_of(getattr(graph, "stream_transformers", ()), "compile"),
         *factories_of(extra, where),
     ]
-    return StreamMux(factories, scope=_scope(graph, config), is_async=is_async)
-
-
-def _scope(graph: Any, config: RunnableConfig | None) -> tuple[str, ...]:
-    """The namespace the run streams at: ``()``, or its task's when a node runs it."""
-    from threadloom.engine.nesting import with_ambient
-
-    merged = with_ambient({**graph.config, **(config or {})})
-    ns = str(((merged or {}).get("configurable") or {}).get("checkpoint_ns") or "")
-    return tuple(ns.split(NS_SEP)) if ns else ()
+    # scope (): a graph streamed inside a node streams its own events at the root namespace
+    return StreamMux(factories, is_async=is_async)
 
 
 def _stream_kwargs(mux: StreamMux, kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -181,6 +181,8 @@ class _SubgraphWatch(StreamTransformer):
 def _status_of_result(data: dict[str, Any]) -> tuple[SubgraphStatus, str | None]:
     if data.get("interrupts"):  # (an interrupt shows as interrupts, not as an error)
         return "interrupted", None
+    if isinstance(data.get("error"), GraphDrained):  # the drain reached it inside the subgraph
+        return "drained", None
     if error := data.get("error"):
         return "failed", str(error)
     return "completed", None
