@@ -345,3 +345,36 @@ def test_a_graph_streamed_inside_a_node_has_its_own_values() -> None:
 
     graph = StateGraph(State).add_node("o", outer).add_edge(START, "o").compile()
     assert graph.invoke({"x": []}) == {"x": [{"x": ["z"]}, {"x": ["z", "a"]}]}
+
+
+def test_model_tokens_are_protocol_message_events_in_the_main_log() -> None:
+    def model_node(state: State) -> dict[str, Any]:
+        model = GenericFakeChatModel(messages=iter([AIMessage("hello big", id="ai1")]))
+        return {"x": [model.invoke("hi").content]}
+
+    graph = StateGraph(State).add_node("m", model_node).add_edge(START, "m").compile()
+    run = graph.stream_events({"x": []}, version="v3")
+    got = [e["params"]["data"] for e in run if e["method"] == "messages"]
+    assert [event for event, _ in got] == [
+        {"event": "message-start", "role": "ai", "id": "ai1"},
+        {"event": "content-block-start", "index": 0, "content": {"type": "text", "text": ""}},
+        {
+            "event": "content-block-delta",
+            "index": 0,
+            "delta": {"type": "text-delta", "text": "hello"},
+        },
+        {"event": "content-block-delta", "index": 0, "delta": {"type": "text-delta", "text": " "}},
+        {
+            "event": "content-block-delta",
+            "index": 0,
+            "delta": {"type": "text-delta", "text": "big"},
+        },
+        {
+            "event": "content-block-finish",
+            "index": 0,
+            "content": {"type": "text", "text": "hello big"},
+        },
+        {"event": "message-finish"},
+    ]
+    assert {meta["run_id"] for _, meta in got} == {"ai1"}
+    assert {meta["langgraph_node"] for _, meta in got} == {"m"}

@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from types import MappingProxyType, TracebackType
 from typing import Any, NoReturn
 
-from threadloom.stream._mux import StreamMux, make_event
+from threadloom.stream._chunks import ChunkEvents
+from threadloom.stream._mux import StreamMux
 from threadloom.stream._types import ProtocolEvent, SubgraphStatus
 from threadloom.stream.channel import StreamChannel
 
@@ -20,12 +21,8 @@ __all__ = [
 ]
 
 
-def to_event(part: Any) -> ProtocolEvent:
-    """A ``stream(version="v2", subgraphs=True)`` part as a protocol event."""
-    event = make_event(part["type"], part["ns"], part["data"])
-    if "interrupts" in part:
-        event["params"]["interrupts"] = part["interrupts"]
-    return event
+_END: Any = object()
+"""The graph's stream has ended."""
 
 
 class _RunState:
@@ -42,6 +39,7 @@ class _RunState:
         self._interrupts: list[Any] = []
         self._interrupted = False
         self._exhausted = False
+        self._chunks = ChunkEvents()
         self._scope = list(mux.scope)
         for key in mux.native_keys:
             setattr(self, key, mux.extensions[key])
@@ -54,6 +52,13 @@ class _RunState:
             f"projections: {known or 'none'}); a transformer's projection appears once it is "
             "passed as compile(transformers=[...]) or stream_events(..., transformers=[...])"
         )
+
+    def _events(self, part: Any) -> list[ProtocolEvent]:
+        """The protocol events of a graph part (``_END``: what the run's end owes)."""
+        events = self._chunks.finish() if part is _END else self._chunks.convert(part)
+        for event in events:
+            self._observe(event)
+        return events
 
     def _observe(self, event: ProtocolEvent) -> None:
         params = event["params"]
@@ -100,11 +105,11 @@ class GraphRunStream(_RunState):
         if self._exhausted or self._parts is None:
             return False
         try:
-            event = to_event(next(self._parts))
-            self._observe(event)
-            self._mux.push(event)
-            return True
-        except StopIteration:
+            part = next(self._parts, _END)
+            for event in self._events(part):
+                self._mux.push(event)
+            if part is not _END:
+                return True
             self._exhausted = True
             self._mux.close()
         except Exception as err:  # the run failed: its readers get the error
@@ -216,11 +221,11 @@ class AsyncGraphRunStream(_RunState):
             if self._exhausted or self._parts is None:
                 return False
             try:
-                event = to_event(await anext(self._parts))
-                self._observe(event)
-                await self._mux.apush(event)
-                return True
-            except StopAsyncIteration:
+                part = await anext(self._parts, _END)
+                for event in self._events(part):
+                    await self._mux.apush(event)
+                if part is not _END:
+                    return True
                 self._exhausted = True
                 await self._mux.aclose()
             except Exception as err:  # the run failed: its readers get the error

@@ -352,8 +352,9 @@ class MessagesTransformer(StreamTransformer):
     run's own level (``AsyncChatModelStream`` in an async run); read its ``text``,
     ``reasoning``, ``tool_calls``, ``output`` as it streams.
 
-    A model's tokens (the ``messages`` stream mode's chunks) arrive as text deltas while it
-    runs; the message finishes with its last chunk (or when the run ends). A whole ``AIMessage``
+    A model's tokens arrive as text deltas while it runs (the protocol message events of the
+    main log, ``stream/_chunks.py``); the message finishes with its last chunk (or when the run
+    ends). A whole ``AIMessage``
     a node returns without streaming it arrives as one finished stream. Tool messages are not
     chat-model output and are left out (they are in the state).
     """
@@ -364,7 +365,9 @@ class MessagesTransformer(StreamTransformer):
     def __init__(self, scope: tuple[str, ...] = ()) -> None:
         super().__init__(scope)
         self._log: StreamChannel[Any] = StreamChannel()
-        self._open: dict[str, _Streaming] = {}
+        self._open: dict[str, Any] = {}
+        """The stream of each message still arriving, by its run id."""
+        self._skipped: set[str] = set()
         self._scope = list(scope)
         self._pump: Any = None
         self._apump: Any = None
@@ -396,86 +399,45 @@ class MessagesTransformer(StreamTransformer):
             return True
         from langchain_core.messages import AIMessageChunk, BaseMessage, ToolMessage
 
-        message, metadata = params["data"]
+        payload, metadata = params["data"]
         node = (metadata or {}).get("langgraph_node")
-        if isinstance(message, AIMessageChunk):
-            self._chunk(message, node)
-        elif isinstance(message, BaseMessage) and not isinstance(message, ToolMessage):
+        if isinstance(payload, dict) and "event" in payload:
+            self._route(payload, str((metadata or {}).get("run_id", "")), node)
+        elif isinstance(payload, BaseMessage) and not isinstance(
+            payload, AIMessageChunk | ToolMessage
+        ):
             from langchain_core.language_models._compat_bridge import message_to_events
 
-            stream = self._new_stream(node, message.id)
-            for part in message_to_events(message, message_id=message.id):
+            stream = self._new_stream(node, payload.id)
+            for part in message_to_events(payload, message_id=payload.id):
                 stream.dispatch(part)
             self._log.push(stream)
         return True
 
-    def _chunk(self, chunk: Any, node: str | None) -> None:
-        key = str(chunk.id)
-        streaming = self._open.get(key)
-        if streaming is None:
-            stream = self._new_stream(node, chunk.id)
-            stream.dispatch({"event": "message-start", "role": "ai", "id": chunk.id})
-            streaming = self._open[key] = _Streaming(stream)
+    def _route(self, event: dict[str, Any], run_id: str, node: str | None) -> None:
+        """A model message's protocol event, to the stream of its run."""
+        kind = event.get("event")
+        if kind == "message-start":
+            if event.get("role") == "tool":  # a tool's result is no chat-model output
+                self._skipped.add(run_id)
+                return
+            stream = self._open[run_id] = self._new_stream(node, event.get("id"))
             self._log.push(stream)
-        streaming.add(chunk)
-        if getattr(chunk, "chunk_position", None) == "last":
-            del self._open[key]
-            streaming.finish()
+        elif run_id in self._skipped:
+            if kind == "message-finish":
+                self._skipped.discard(run_id)
+            return
+        stream = self._open.get(run_id)
+        if stream is not None:
+            stream.dispatch(event)
+            if kind == "message-finish":
+                del self._open[run_id]
 
     def finalize(self) -> None:
-        for streaming in self._open.values():
-            streaming.finish()
         self._open.clear()
+        self._skipped.clear()
 
     def fail(self, err: BaseException) -> None:
-        for streaming in self._open.values():
-            streaming.stream.fail(err)
-        self._open.clear()
-
-
-class _Streaming:
-    """A chat-model message arriving as chunks: its text goes out as deltas as it comes; the
-    rest (tool calls, reasoning) once the message is whole."""
-
-    def __init__(self, stream: Any) -> None:
-        self.stream = stream
-        self.merged: Any = None
-        self.text_started = False
-
-    def add(self, chunk: Any) -> None:
-        self.merged = chunk if self.merged is None else self.merged + chunk
-        text = chunk.text if isinstance(chunk.content, str | list) else ""
-        if not text:
-            return
-        if not self.text_started:
-            self.text_started = True
-            start = {
-                "event": "content-block-start",
-                "index": 0,
-                "content": {"type": "text", "text": ""},
-            }
-            self.stream.dispatch(start)
-        delta = {"type": "text-delta", "text": str(text)}
-        self.stream.dispatch({"event": "content-block-delta", "index": 0, "delta": delta})
-
-    def finish(self) -> None:
-        from langchain_core.language_models._compat_bridge import message_to_events
-        from langchain_core.messages import AIMessage
-
-        merged = self.merged
-        whole = AIMessage(
-            content=merged.content,
-            id=merged.id,
-            tool_calls=merged.tool_calls,
-            invalid_tool_calls=merged.invalid_tool_calls,
-            usage_metadata=merged.usage_metadata,
-            response_metadata=merged.response_metadata,
-        )
-        for part in message_to_events(whole, message_id=merged.id):
-            kind = part["event"]
-            streamed_text = self.text_started and part.get("index") == 0
-            if kind == "message-start" or (
-                streamed_text and kind in ("content-block-start", "content-block-delta")
-            ):
-                continue  # already sent as the chunks came
-            self.stream.dispatch(part)
+        for stream in self._open.values():
+            stream.fail(err)
+        self.finalize()
