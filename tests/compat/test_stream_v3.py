@@ -378,3 +378,21 @@ def test_model_tokens_are_protocol_message_events_in_the_main_log() -> None:
     ]
     assert {meta["run_id"] for _, meta in got} == {"ai1"}
     assert {meta["langgraph_node"] for _, meta in got} == {"m"}
+
+
+def test_tee_gives_every_reader_every_item_and_a_second_reader_is_refused() -> None:
+    run = build().stream_events({"x": []}, thread("t"), version="v3")
+    first, second = run.values.tee(2)
+    assert next(first) == {"x": []}
+    assert list(second) == [{"x": []}, {"x": ["a"]}, {"x": ["a", "a", "a"]}]
+    assert list(first) == [{"x": ["a"]}, {"x": ["a", "a", "a"]}]
+    with pytest.raises(RuntimeError, match="already has a reader"):
+        iter(run.values)
+
+    async def both() -> list[Any]:
+        arun = await build().astream_events({"x": []}, thread("u"), version="v3")
+        one, two = arun.values.atee(2)
+        return [[v async for v in one], [v async for v in two]]
+
+    one, two = asyncio.run(both())
+    assert one == two == [{"x": []}, {"x": ["a"]}, {"x": ["a", "a", "a"]}]

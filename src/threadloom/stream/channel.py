@@ -33,6 +33,8 @@ class StreamChannel(Generic[T]):
     """
 
     def __init__(self, name: str | None = None, *, maxlen: int | None = None) -> None:
+        """``maxlen`` is accepted as LangGraph's is, and changes nothing: a channel holds only
+        what was produced and not yet read, and the run moves only as fast as it is read."""
         if maxlen is not None and maxlen <= 0:
             raise ValueError(f"StreamChannel maxlen must be a positive int or None, got {maxlen!r}")
         self.name = name
@@ -131,37 +133,21 @@ class StreamChannel(Generic[T]):
 
     def tee(self, n: int = 2) -> tuple[Iterator[T], ...]:
         """``n`` independent readers of this channel (sync)."""
-        source = iter(self)
-        queues: list[deque[T]] = [deque() for _ in range(n)]
+        source, queues = iter(self), [deque[T]() for _ in range(n)]
 
         def branch(mine: deque[T]) -> Iterator[T]:
-            while True:
-                if mine:
-                    yield mine.popleft()
-                    continue
-                item = next(source, _END)
-                if item is _END:
-                    return
-                for q in queues:
-                    q.append(item)
+            while mine or _deal(next(source, _END), queues):
+                yield mine.popleft()
 
         return tuple(branch(q) for q in queues)
 
     def atee(self, n: int = 2) -> tuple[AsyncIterator[T], ...]:
         """``n`` independent readers of this channel (async)."""
-        source = aiter(self)
-        queues: list[deque[T]] = [deque() for _ in range(n)]
+        source, queues = aiter(self), [deque[T]() for _ in range(n)]
 
         async def branch(mine: deque[T]) -> AsyncIterator[T]:
-            while True:
-                if mine:
-                    yield mine.popleft()
-                    continue
-                item = await anext(source, _END)
-                if item is _END:
-                    return
-                for q in queues:
-                    q.append(item)
+            while mine or _deal(await anext(source, _END), queues):
+                yield mine.popleft()
 
         return tuple(branch(q) for q in queues)
 
@@ -171,3 +157,12 @@ class StreamChannel(Generic[T]):
 
 
 _END: Any = object()
+
+
+def _deal(item: Any, queues: list[deque[Any]]) -> bool:
+    """Give a teed item to every reader's queue; False at the end of the source."""
+    if item is _END:
+        return False
+    for queue in queues:
+        queue.append(item)
+    return True
