@@ -4,7 +4,6 @@ transformers read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -37,7 +36,7 @@ def check_v3_kwargs(where: str, kwargs: dict[str, Any]) -> None:
         )
 
 
-def _mux(graph: Any, config: RunnableConfig | None, extra: Any, is_async: bool) -> StreamMux:
+def _mux(graph: Any, config: Any, extra: Any, is_async: bool) -> StreamMux:
     where = "stream_events" if not is_async else "astream_events"
     factories = [
         *BUILT_IN,
@@ -48,48 +47,32 @@ def _mux(graph: Any, config: RunnableConfig | None, extra: Any, is_async: bool) 
     return StreamMux(factories, is_async=is_async)
 
 
-def _stream_kwargs(mux: StreamMux, kwargs: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "stream_mode": mux.required_modes(),
-        "subgraphs": True,
-        "version": "v2",
-        **kwargs,
-    }
+def _start(graph: Any, method: str, input: Any, config: Any, kw: dict[str, Any]) -> Any:
+    """The run's router and the graph's ``stream``/``astream`` of the modes it needs; the
+    breakpoints and the control are always passed (None when not given), as LangGraph does."""
+    where = f"{method}_events"
+    check_v3_kwargs(where, kw)
+    mux = _mux(graph, config, kw.pop("transformers", None), is_async=method == "astream")
+    for name in ("interrupt_before", "interrupt_after", "control"):
+        kw.setdefault(name, None)
+    stream = getattr(graph, method)
+    parts = stream(
+        input, config, stream_mode=mux.required_modes(), subgraphs=True, version="v2", **kw
+    )
+    return mux, parts
 
 
 def stream_events_v3(
-    graph: Any,
-    input: Any,
-    config: RunnableConfig | None = None,
-    *,
-    interrupt_before: Any = None,
-    interrupt_after: Any = None,
-    control: Any = None,
-    transformers: Sequence[Any] | None = None,
-    **kwargs: Any,
+    graph: Any, input: Any, config: RunnableConfig | None = None, **kwargs: Any
 ) -> GraphRunStream:
     """A sync run stream of ``graph`` (nothing runs until it is read)."""
-    check_v3_kwargs("stream_events", kwargs)
-    mux = _mux(graph, config, transformers, is_async=False)
-    calls = {"interrupt_before": interrupt_before, "interrupt_after": interrupt_after}
-    parts = graph.stream(input, config, **calls, control=control, **_stream_kwargs(mux, kwargs))
+    mux, parts = _start(graph, "stream", input, config, kwargs)
     return GraphRunStream(iter(parts), mux)
 
 
 async def astream_events_v3(
-    graph: Any,
-    input: Any,
-    config: RunnableConfig | None = None,
-    *,
-    interrupt_before: Any = None,
-    interrupt_after: Any = None,
-    control: Any = None,
-    transformers: Sequence[Any] | None = None,
-    **kwargs: Any,
+    graph: Any, input: Any, config: RunnableConfig | None = None, **kwargs: Any
 ) -> AsyncGraphRunStream:
     """An async run stream of ``graph`` (nothing runs until it is read)."""
-    check_v3_kwargs("astream_events", kwargs)
-    mux = _mux(graph, config, transformers, is_async=True)
-    calls = {"interrupt_before": interrupt_before, "interrupt_after": interrupt_after}
-    parts = graph.astream(input, config, **calls, control=control, **_stream_kwargs(mux, kwargs))
+    mux, parts = _start(graph, "astream", input, config, kwargs)
     return AsyncGraphRunStream(aiter(parts), mux)

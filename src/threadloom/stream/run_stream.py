@@ -288,7 +288,15 @@ class _Subgraph:
     status: SubgraphStatus
     error: str | None
 
-    def _describe(self, path: tuple[str, ...], graph_name: Any, trigger_call_id: Any) -> None:
+    def __init__(
+        self,
+        mux: StreamMux,
+        *,
+        path: tuple[str, ...],
+        graph_name: str | None = None,
+        trigger_call_id: str | None = None,
+    ) -> None:
+        super().__init__(None, mux)  # type: ignore[call-arg]  # (the run stream class after us)
         self.path, self.graph_name, self.trigger_call_id = path, graph_name, trigger_call_id
         self.status, self.error = "started", None
 
@@ -296,38 +304,16 @@ class _Subgraph:
         return f"{type(self).__name__}(path={self.path!r}, status={self.status!r})"
 
 
-class SubgraphRunStream(GraphRunStream, _Subgraph):
+class SubgraphRunStream(_Subgraph, GraphRunStream):
     """A subgraph of a sync run (an item of ``run.subgraphs``)."""
-
-    def __init__(
-        self,
-        mux: StreamMux,
-        *,
-        path: tuple[str, ...],
-        graph_name: str | None = None,
-        trigger_call_id: str | None = None,
-    ) -> None:
-        super().__init__(None, mux)
-        self._describe(path, graph_name, trigger_call_id)
 
     def _pump_next(self) -> bool:
         pump = self._mux.pump
         return not self._mux.ended and pump is not None and pump()
 
 
-class AsyncSubgraphRunStream(AsyncGraphRunStream, _Subgraph):
+class AsyncSubgraphRunStream(_Subgraph, AsyncGraphRunStream):
     """A subgraph of an async run (an item of ``run.subgraphs``)."""
-
-    def __init__(
-        self,
-        mux: StreamMux,
-        *,
-        path: tuple[str, ...],
-        graph_name: str | None = None,
-        trigger_call_id: str | None = None,
-    ) -> None:
-        super().__init__(None, mux)
-        self._describe(path, graph_name, trigger_call_id)
 
     async def _apump_next(self) -> bool:
         apump = self._mux.apump
