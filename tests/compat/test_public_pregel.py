@@ -193,7 +193,7 @@ def test_input_that_is_not_a_dict_for_several_input_channels() -> None:
         app.invoke(3)
 
 
-@pytest.mark.parametrize("parameter", ["cache", "cache_policy", "stream_transformers"])
+@pytest.mark.parametrize("parameter", ["cache", "cache_policy"])
 def test_what_is_not_built_yet_raises(parameter: str) -> None:
     with pytest.raises(UnsupportedParameterError, match=parameter):
         Pregel(

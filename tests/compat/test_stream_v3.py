@@ -396,3 +396,27 @@ def test_tee_gives_every_reader_every_item_and_a_second_reader_is_refused() -> N
 
     one, two = asyncio.run(both())
     assert one == two == [{"x": []}, {"x": ["a"]}, {"x": ["a", "a", "a"]}]
+
+
+def test_low_level_pregel_takes_stream_transformers() -> None:
+    from threadloom.channels import LastValue
+    from threadloom.pregel import NodeBuilder, Pregel
+
+    app = Pregel(
+        nodes={"one": NodeBuilder().subscribe_only("a").do(lambda x: x + 1).write_to("b")},
+        channels={"a": LastValue(int), "b": LastValue(int)},
+        input_channels="a",
+        output_channels="b",
+        stream_transformers=[UpdatesTransformer],
+    )
+    run = app.stream_events(1, version="v3")
+    assert list(run.updates) == [{"one": {"b": 2}}]
+    assert run.output == {"a": 1, "b": 2}
+    with pytest.raises(TypeError, match="factories"):
+        Pregel(
+            nodes={"one": NodeBuilder().subscribe_only("a").write_to("b")},
+            channels={"a": LastValue(int), "b": LastValue(int)},
+            input_channels="a",
+            output_channels="b",
+            stream_transformers=[UpdatesTransformer()],
+        )

@@ -104,8 +104,11 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
         ``Pregel(nodes=..., channels=..., input_channels=..., output_channels=...)``."""
         if plan is None:
             from threadloom.pregel._build import lowlevel_pregel
+            from threadloom.stream._mux import factories_of
 
+            transformers = factories_of(lowlevel.pop("stream_transformers", None), "Pregel")
             plan, injections, self.stream_mode, self.step_timeout = lowlevel_pregel(**lowlevel)
+            self.stream_transformers = tuple(transformers)
         elif lowlevel:
             raise TypeError(f"Pregel() got unexpected arguments {sorted(lowlevel)!r}")
         self.plan = plan
