@@ -88,9 +88,9 @@ class Pregel(StateAPI, GraphSchemas, Runnable[Any, Any]):
 
     stream_mode: str = "updates"
     step_timeout: float | None = None
+    """Seconds a superstep may take; a step still running then fails with ``TimeoutError``."""
     stream_transformers: tuple[Any, ...] = ()
     """The ``compile(transformers=...)`` of ``stream_events(version="v3")`` runs."""
-    """Seconds a superstep may take; a step still running then fails with ``TimeoutError``."""
 
     def __init__(
         self,
