@@ -149,7 +149,7 @@ MODES = frozenset({"values", "updates"})
 
 
 def core_of(graph: Any, run_input: Any, *, durability: str | None = None) -> Any:
-    core, *_ = graph._begin(run_input, CONFIG, MODES, None, None, None, durability)
+    core, *_ = graph._begin(run_input, CONFIG, MODES, {"durability": durability}, None)
     return core
 
 
@@ -313,7 +313,7 @@ def test_writes_that_fail_to_apply_are_all_saved() -> None:
         builder.add_edge(START, name)
     graph = builder.compile(checkpointer=saver)
     driver = FakeDriver({"a": {"x": "a"}, "b": {"x": "b"}}, saver)
-    core, *_ = graph._begin({"x": ""}, CONFIG, MODES, None, None, None, None)
+    core, *_ = graph._begin({"x": ""}, CONFIG, MODES, {}, None)
     with pytest.raises(InvalidUpdateError):  # two writes to a plain key in one step
         driver.run(core)
     start = driver.started[-1]

@@ -72,6 +72,7 @@ __all__ = [
     "plain_metadata",
     "read_header",
     "read_metadata",
+    "row_of",
 ]
 
 ENGINE_KEYS: Final = frozenset(
@@ -371,6 +372,11 @@ def decode_writes(serde: SerializerProtocol, writes: Iterable[StoredWrite]) -> l
 Version = str | int | float
 BlobKey = tuple[str, str, Version]
 """(ns, channel, version)."""
+
+
+def row_of(entry: BlobRow | Atom | None) -> BlobRow | None:
+    """The stored row, or None for an atom or a missing entry (neither is part of a chain)."""
+    return entry if type(entry) is BlobRow else None
 
 
 class Checkpoints:

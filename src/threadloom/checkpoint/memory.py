@@ -18,19 +18,12 @@ import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack
-from datetime import datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, RowDecoder, rebuild
-from threadloom.checkpoint._inline_async import InlineAsyncSaver
 from threadloom.checkpoint._lazy import ABSENT, LazyChannelValues
-from threadloom.checkpoint._lifecycle import (
-    CheckpointInfo,
-    checkpoints_to_drop,
-    live_blobs,
-    validate_prune_args,
-)
+from threadloom.checkpoint._memory_lifecycle import MemoryLifecycle
 from threadloom.checkpoint._memory_rows import (
     Atom,
     BlobKey,
@@ -39,12 +32,9 @@ from threadloom.checkpoint._memory_rows import (
     StoredThread,
     WriteBatch,
     add_batch,
-    batch_size,
     build_row,
     decode_writes,
     encode_batch,
-    header_size,
-    header_versions,
     is_atom,
     kept_header,
     keyed_writes,
@@ -52,6 +42,7 @@ from threadloom.checkpoint._memory_rows import (
     plain_metadata,
     read_header,
     read_metadata,
+    row_of,
 )
 from threadloom.checkpoint._metadata_filter import matches
 from threadloom.checkpoint._persistent_dict import PersistentDict, threads_mapping
@@ -61,14 +52,11 @@ from threadloom.checkpoint._records import (
     thread_config,
 )
 from threadloom.checkpoint.base import (
-    INTERRUPT,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
-    PruneStrategy,
     TaskWrites,
-    ThreadSizeReport,
     get_checkpoint_metadata,
     next_string_version,
 )
@@ -116,12 +104,7 @@ class _StoredIn:
         return (self.ns, *pair) in self.blobs  # type: ignore[misc]
 
 
-def _row_of(entry: BlobRow | Atom) -> BlobRow | None:
-    """The stored row, or None for an atom or a missing entry (neither is part of a chain)."""
-    return entry if type(entry) is BlobRow else None
-
-
-class InMemorySaver(InlineAsyncSaver):
+class InMemorySaver(MemoryLifecycle):
     """A checkpointer that keeps everything in memory (alias ``MemorySaver``).
 
     Usable as a sync or async context manager. Thread-safe: one lock guards all state, and a
@@ -240,7 +223,7 @@ class InMemorySaver(InlineAsyncSaver):
             with self._lock:  # a listing's values are read after the lock was let go
                 decoded = rebuild(
                     version,
-                    lambda v: _row_of(thread.blobs.get((ns, channel, v))),
+                    lambda v: row_of(thread.blobs.get((ns, channel, v))),
                     decode,
                     lambda v: known if known is not None and known.version == v else None,
                 )
@@ -475,145 +458,6 @@ class InMemorySaver(InlineAsyncSaver):
     get_next_version = staticmethod(next_string_version)
     """``f"{n+1:032}.{random}"``: zero-padded so string order is numeric order. The function
     itself, not a method calling it: the engine calls this once per step."""
-
-    # -- lifecycle ----------------------------------------------------------------------------
-
-    def _forget(self, thread_id: str) -> None:
-        self._tracker.forget_thread(thread_id)
-
-    def _drop(self, thread_id: str, thread: StoredThread, ns: str, ids: set[str]) -> None:
-        """Remove checkpoints and their writes; values are collected by ``_collect``."""
-        stored = thread.checkpoints.get(ns) or Checkpoints()
-        stored.remove(ids)
-        for checkpoint_id in ids:
-            thread.writes.pop((ns, checkpoint_id), None)
-        if not stored.ids:
-            thread.checkpoints.pop(ns, None)
-        self._forget(thread_id)
-
-    def _collect(self, thread_id: str, thread: StoredThread) -> None:
-        """Delete values no remaining checkpoint needs; the thread itself if nothing is left."""
-        if not thread.checkpoints:
-            self._threads.pop(thread_id, None)
-            self._forget(thread_id)
-            return
-        used = []
-        for ns, stored in thread.checkpoints.items():
-            for row in stored.rows.values():
-                for channel, version in header_versions(row, self.serde).items():
-                    used.append(((ns, channel), version))
-
-        def base_of(key: tuple[str, str], version: Version) -> Version | None:
-            blob = _row_of(thread.blobs.get((*key, version)))
-            return blob.base_version if blob is not None else None
-
-        live = live_blobs(used, base_of)
-        for ns, channel, version in builtins.list(thread.blobs):
-            if ((ns, channel), version) not in live:
-                del thread.blobs[(ns, channel, version)]
-
-    def delete_thread(self, thread_id: str) -> None:
-        with self._lock:
-            self._threads.pop(str(thread_id), None)
-            self._forget(str(thread_id))
-
-    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        targets = set(run_ids)
-        if not targets:
-            return
-        with self._lock:
-            for thread_id, thread in builtins.list(self._threads.items()):
-                touched = False
-                for ns, stored in builtins.list(thread.checkpoints.items()):
-                    ids = {cid for cid, row in stored.rows.items() if row.run_id in targets}
-                    if ids:
-                        self._drop(thread_id, thread, ns, ids)
-                        touched = True
-                if touched:
-                    self._collect(thread_id, thread)
-
-    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        with self._lock:
-            source = self._threads.get(str(source_thread_id))
-            if source is None:
-                return
-            target = self._threads.setdefault(str(target_thread_id), StoredThread())
-            # Rows are immutable, so copying the containers copies the thread.
-            for ns, stored in source.checkpoints.items():
-                copied = target.checkpoints.setdefault(ns, Checkpoints())
-                for row in stored.rows.values():
-                    copied.add(row)
-            target.blobs.update(source.blobs)
-            for key, writes in source.writes.items():
-                if key in target.writes:
-                    merged = dict(keyed_writes(target.writes[key]))
-                    merged.update(keyed_writes(writes))
-                    target.writes[key] = merged
-                elif isinstance(writes, dict):
-                    target.writes[key] = dict(writes)  # the source may still add to its own
-                else:
-                    target.writes[key] = writes  # one call: immutable, shared
-            self._forget(str(target_thread_id))
-
-    def prune(
-        self,
-        thread_ids: Sequence[str],
-        *,
-        strategy: PruneStrategy = "keep_latest",
-        keep_last: int | None = None,
-        before: datetime | None = None,
-    ) -> None:
-        validate_prune_args(strategy, keep_last, before)
-        with self._lock:
-            for thread_id in map(str, thread_ids):
-                thread = self._threads.get(thread_id)
-                if thread is None:
-                    continue
-                for ns, stored in builtins.list(thread.checkpoints.items()):
-                    infos = [
-                        CheckpointInfo(
-                            row.checkpoint_id,
-                            row.parent_id,
-                            row.ts,
-                            any(
-                                w[0] == INTERRUPT
-                                for w in keyed_writes(
-                                    thread.writes.get((ns, row.checkpoint_id))
-                                ).values()
-                            ),
-                        )
-                        for row in stored.rows.values()
-                    ]
-                    drop = checkpoints_to_drop(
-                        infos, strategy=strategy, keep_last=keep_last, before=before
-                    )
-                    if drop:
-                        self._drop(thread_id, thread, ns, drop)
-                self._collect(thread_id, thread)
-
-    def thread_size_report(self, thread_id: str) -> ThreadSizeReport:
-        """Counts and stored bytes of one thread (all zero for an unknown thread)."""
-        with self._lock:
-            thread = self._threads.get(str(thread_id)) or StoredThread()
-            headers = [row for s in thread.checkpoints.values() for row in s.rows.values()]
-            writes = [w for s in thread.writes.values() for w in keyed_writes(s).values()]
-            rows = [b for b in thread.blobs.values() if type(b) is BlobRow]
-            atoms = [b for b in thread.blobs.values() if type(b) is not BlobRow]
-            return ThreadSizeReport(
-                thread_id=str(thread_id),
-                checkpoints=len(headers),
-                namespaces=len(thread.checkpoints),
-                writes=len(writes),
-                blobs=len(thread.blobs),
-                delta_blobs=sum(1 for b in rows if b.kind == "delta"),
-                checkpoint_bytes=sum(header_size(row, self.serde) for row in headers),
-                blob_bytes=sum(len(b.data) for b in rows)
-                + sum(len(self.serde.dumps_typed(a)[1]) for a in atoms),
-                # the writes of one call share one batch: count its bytes once
-                write_bytes=sum(
-                    batch_size(b, self.serde) for b in {id(w[2]): w[2] for w in writes}.values()
-                ),
-            )
 
 
 MemorySaver = InMemorySaver

@@ -25,6 +25,9 @@ Waiting (carry out effects, decide nothing)
 
 Facing the user
     ``pregel``      ``Pregel``: invoke, stream, batch, sync and async, over one core per call.
+    ``invocation``  one invoke/stream call: its core, its driver, how chunks reach the caller.
+    ``call_setup``  how a call becomes a run: config, saver, options, task runner, inheritance.
+    ``graph_info``  a compiled graph's attributes, drawing, subgraphs, node cache, with_config.
     ``state_api``   get_state, get_state_history, update_state, each one core for both drivers.
     ``output``      shaping stream chunks and collecting ``invoke``'s result.
     ``messages``    the ``messages`` stream mode (chat-model tokens).

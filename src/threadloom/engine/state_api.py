@@ -15,6 +15,7 @@ from langchain_core.runnables import RunnableConfig
 from threadloom.constants import NS_END, NS_SEP
 from threadloom.engine import _checks, aio, snapshot
 from threadloom.engine import sync as sync_driver
+from threadloom.engine.call_setup import CONFIG_KEYS_MESSAGE, check_thread_config, merge_config
 from threadloom.engine.effects import GetTuple, ListTuples, SaverEffect
 from threadloom.types import StateSnapshot, StateUpdate
 
@@ -23,23 +24,13 @@ if TYPE_CHECKING:
 
 __all__ = ["StateAPI"]
 
-CONFIG_KEYS_MESSAGE = (
-    "Checkpointer requires one or more of the following 'configurable' keys: "
-    "thread_id, checkpoint_ns, checkpoint_id"
-)
-
 
 class StateAPI:
     """Reading and editing a thread's saved state (mixed into ``Pregel``)."""
 
     plan: Plan
+    config: RunnableConfig
     _saver: Any
-
-    if TYPE_CHECKING:  # provided by Pregel
-
-        def _merge_config(self, config: RunnableConfig | None) -> RunnableConfig: ...
-
-        def _check_config(self, config: RunnableConfig, saver: Any) -> None: ...
 
     def _require_saver(self) -> Any:
         if self._saver is None:
@@ -63,7 +54,7 @@ class StateAPI:
     def _state(
         self, config: RunnableConfig, subgraphs: bool, saver: Any
     ) -> Generator[SaverEffect, Any, StateSnapshot]:
-        merged = self._merge_config(config)
+        merged = merge_config(self.config, config)
         graph = self._graph_for_ns(str(merged["configurable"].get("checkpoint_ns", "")))
         return (yield from _snapshot_of(graph, saver, merged, subgraphs))
 
@@ -155,7 +146,7 @@ class StateAPI:
         saver: Any,
     ) -> Generator[SaverEffect, Any, Iterator[StateSnapshot]]:
         """The saved checkpoints, listed at once; each becomes a snapshot when it is reached."""
-        merged = self._merge_config(config)
+        merged = merge_config(self.config, config)
         plan = self._plan_for(merged)
         tuples = yield ListTuples(_saver_config(merged), filter, before, limit)
         return (
@@ -199,8 +190,8 @@ class StateAPI:
     def _bulk_update(
         self, config: RunnableConfig, supersteps: Sequence[Sequence[Any]], saver: Any
     ) -> Generator[SaverEffect, Any, RunnableConfig]:
-        merged = self._merge_config(config)
-        self._check_config(merged, saver)
+        merged = merge_config(self.config, config)
+        check_thread_config(merged, saver)
         plan = self._plan_for(merged, for_update=True)
         _checks.check_updates(supersteps, plan.state_keys)
         return (yield from snapshot.bulk_update(plan, merged, supersteps, saver))

@@ -1,0 +1,315 @@
+"""How a call to a compiled graph becomes a ``Run``: its config, its saver, its options, its task
+runner and what a graph run inside one of its tasks inherits.
+
+``Pregel`` (``engine/pregel.py``) calls these for ``invoke``/``stream``; the state API
+(``engine/state_api.py``) shares ``merge_config`` and ``check_thread_config``. Nothing here
+waits: loading the thread is an effect of the run's core (``engine/loop.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.runnables import RunnableConfig
+
+from threadloom.constants import (
+    CONFIG_KEY_CHECKPOINTER,
+    CONFIG_KEY_CONTEXT,
+    CONFIG_KEY_DURABILITY,
+    CONFIG_KEY_REPLAY,
+    CONFIG_KEY_RESUME_BOX,
+    CONFIG_KEY_RESUMING,
+    CONFIG_KEY_STORE,
+    CONFIG_KEY_STREAM,
+)
+from threadloom.engine import _checks, snapshot
+from threadloom.engine.core import METADATA_FROM_CONFIGURABLE
+from threadloom.engine.drain import run_control
+from threadloom.engine.effects import Effect
+from threadloom.engine.loop import ReplayBound
+from threadloom.engine.nesting import address_by_map, count_in_task
+from threadloom.engine.output import INVOKE_MODES, StreamRelay
+from threadloom.engine.run import Run, RunOptions
+from threadloom.engine.scratch import ResumeBox
+from threadloom.engine.tasks import TaskRunner
+from threadloom.runtime import Runtime
+
+if TYPE_CHECKING:
+    from threadloom.engine.pregel import Pregel
+
+__all__ = [
+    "DEFAULT_RECURSION_LIMIT",
+    "Prepared",
+    "check_thread_config",
+    "merge_config",
+    "prepare",
+    "setup",
+]
+
+DEFAULT_RECURSION_LIMIT = int(os.environ.get("LANGGRAPH_DEFAULT_RECURSION_LIMIT", "10007"))
+CONFIG_KEYS_MESSAGE = (
+    "Checkpointer requires one or more of the following 'configurable' keys: "
+    "thread_id, checkpoint_ns, checkpoint_id"
+)
+_HEX32 = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A run ready to start: its state, its task runner and the effects of beginning it."""
+
+    run: Run
+    runner: TaskRunner
+    saver: Any
+    start: list[Effect]
+
+
+def merge_config(defaults: RunnableConfig, config: RunnableConfig | None) -> RunnableConfig:
+    """``config`` over the graph's ``defaults`` (``with_config``), always in new dicts: a run
+    never changes the caller's config."""
+    merged: dict[str, Any] = dict(_checks.lift_config_keys(defaults) or {})
+    for key in ("configurable", "metadata"):
+        merged[key] = dict(merged.get(key) or {})
+    config = _checks.lift_config_keys(config)  # {"thread_id": ...} as in LangGraph
+    if config:
+        for key, value in config.items():
+            if key in ("configurable", "metadata"):
+                merged[key].update(value or {})
+            elif key == "tags" and merged.get("tags"):  # .with_config(tags=) kept, as
+                extra: Any = value or []  # LangGraph merges them
+                merged[key] = sorted({*merged["tags"], *extra})
+            else:
+                merged[key] = value
+    metadata, configurable = merged["metadata"], merged["configurable"]
+    for key in METADATA_FROM_CONFIGURABLE:
+        if key not in metadata and (value := configurable.get(key)):
+            metadata[key] = value
+    return merged  # type: ignore[return-value]
+
+
+def check_thread_config(config: RunnableConfig, saver: Any) -> None:
+    """A run with a saver needs a thread id (made a string here, as LangGraph stores it)."""
+    if saver is None:
+        return
+    configurable = config.get("configurable")
+    if not configurable:
+        raise ValueError(
+            CONFIG_KEYS_MESSAGE + ". Pass a thread id, e.g. "
+            "graph.invoke(inputs, {'configurable': {'thread_id': '1'}})"
+        )
+    if configurable.get("thread_id") is None:
+        raise ValueError(
+            f"{CONFIG_KEYS_MESSAGE}. config['configurable'] has no 'thread_id' "
+            f"(keys given: {sorted(configurable)!r}); add one, e.g. "
+            "{'configurable': {'thread_id': '1'}}"
+        )
+    configurable["thread_id"] = str(configurable["thread_id"])
+
+
+def setup(
+    graph: Pregel,
+    config: RunnableConfig | None,
+    modes: frozenset[str],
+    interrupt_before: Any,
+    interrupt_after: Any,
+    durability: str | None,
+) -> tuple[RunnableConfig, Any, RunOptions]:
+    """The call's merged config, its saver and the run's options (checked)."""
+    merged = merge_config(graph.config, config)
+    configurable: dict[str, Any] = merged["configurable"]
+    count_in_task(configurable)
+    saver = _effective_saver(graph, configurable)
+    address_by_map(configurable)
+    check_thread_config(merged, saver)
+    _check_store(graph, configurable)
+    if durability is None:
+        durability = configurable.get(CONFIG_KEY_DURABILITY)
+    options = _options(graph, merged, modes, interrupt_before, interrupt_after, durability, saver)
+    return merged, saver, options
+
+
+def _effective_saver(graph: Pregel, configurable: dict[str, Any]) -> Any:
+    """The graph's own saver, or (for a subgraph compiled without one) the parent run's."""
+    own = graph.plan.checkpointer
+    if own is False:
+        return None
+    if own is not None and own is not True:
+        return graph._saver
+    inherited = configurable.get(CONFIG_KEY_CHECKPOINTER)
+    if inherited is None:
+        if own is True:
+            raise RuntimeError("checkpointer=True cannot be used for root graphs.")
+        return None
+    if own is True:  # one history per thread: the namespace without task ids
+        configurable["checkpoint_ns"] = snapshot.thread_ns(
+            str(configurable.get("checkpoint_ns", ""))
+        )
+    return graph._with_allowlist(inherited)
+
+
+def _check_store(graph: Pregel, configurable: dict[str, Any]) -> None:
+    if graph.plan.store is not None or configurable.get(CONFIG_KEY_STORE) is not None:
+        return
+    for name, wanted in graph.injections.items():
+        if any(inj.name == "store" and inj.required for inj in wanted):
+            raise ValueError(
+                f"Node {name!r} asks for a 'store' parameter, but no store was given. "
+                "Pass one when compiling, e.g. builder.compile(store=InMemoryStore()) or "
+                "@entrypoint(store=InMemoryStore()), or make the parameter optional "
+                "(store: BaseStore | None = None)."
+            )
+
+
+def _options(
+    graph: Pregel,
+    config: RunnableConfig,
+    modes: frozenset[str],
+    interrupt_before: Any,
+    interrupt_after: Any,
+    durability: str | None,
+    saver: Any,
+) -> RunOptions:
+    plan = graph.plan
+    limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
+    if limit < 1:
+        raise ValueError("recursion_limit must be at least 1")
+    if durability is not None and saver is None:
+        warnings.warn("`durability` has no effect when no checkpointer is present.", stacklevel=4)
+    if durability not in (None, "sync", "async", "exit"):
+        raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}")
+    return RunOptions(
+        modes=modes,
+        stream_keys=plan.invoke_keys
+        if modes is INVOKE_MODES and plan.invoke_keys is not None
+        else plan.stream_channels,
+        interrupt_before=interrupt_before
+        if interrupt_before is not None
+        else plan.interrupt_before,
+        interrupt_after=interrupt_after if interrupt_after is not None else plan.interrupt_after,
+        durability=durability or "async",
+        recursion_limit=limit,
+        checkpointing=saver is not None,
+        step_timeout=graph.step_timeout,
+        # invoke (and nothing else) passes this very set: it reads only the last values
+        final_values_only=modes is INVOKE_MODES,
+    )
+
+
+def _runtime(graph: Pregel, context: Any, store: Any) -> Runtime[Any]:
+    schema = graph.plan.context_schema
+    if (
+        isinstance(context, dict)
+        and isinstance(schema, type)
+        and not issubclass(schema, dict)
+        and hasattr(schema, "__annotations__")
+    ):
+        context = schema(**context)
+    return Runtime(context=context, store=store)
+
+
+def _int_version(current: Any) -> int:
+    """Versions of a run without a saver: plain counters."""
+    if current is None:
+        return 1
+    if type(current) is int:
+        return current + 1
+    return int(str(current).split(".")[0]) + 1
+
+
+def prepare(
+    graph: Pregel,
+    saved: Any,
+    head_id: str | None,
+    run_input: Any,
+    config: RunnableConfig,
+    options: RunOptions,
+    context: Any,
+    saver: Any,
+    relay: StreamRelay | None = None,
+) -> Prepared:
+    """The run of ``graph`` over the loaded thread (``saved``, ``head_id``), begun with
+    ``run_input``, and its task runner; ``config`` gets what the run's tasks inherit."""
+    next_version = _int_version if saver is None else _saver_versions(saver)
+    configurable: dict[str, Any] = config["configurable"]
+    if configurable.get(CONFIG_KEY_RESUMING) and saved is not None:
+        run_input = None  # the parent resumes, so does this subgraph
+    _checks.check_run_input(graph.plan, run_input, saved, config)
+    options.control = control = run_control(configurable)
+    run = Run(
+        graph.plan,
+        config,
+        options,
+        next_version,
+        saved=saved,
+        head_id=head_id,
+        ns=str(configurable.get("checkpoint_ns", "")),
+    )
+    start = run.start(run_input)
+    box = configurable.get(CONFIG_KEY_RESUME_BOX) or _resume_box(run)
+    store = graph.plan.store or configurable.get(CONFIG_KEY_STORE)
+    if context is None:  # a graph invoked inside a task runs with the task's context
+        context = configurable.get(CONFIG_KEY_CONTEXT)
+    # what a graph run inside one of our tasks inherits (a subgraph node, or a graph a node
+    # function invokes: its config is the task's, see engine/nesting.py)
+    configurable[CONFIG_KEY_CHECKPOINTER] = saver
+    configurable[CONFIG_KEY_STORE] = store
+    configurable[CONFIG_KEY_RESUME_BOX] = box
+    configurable[CONFIG_KEY_CONTEXT] = context
+    if saver is not None:  # (a durability without a saver would only warn)
+        configurable[CONFIG_KEY_DURABILITY] = options.durability
+    configurable[CONFIG_KEY_RESUMING] = run.resumed
+    if run.replay_from is not None:
+        configurable[CONFIG_KEY_REPLAY] = ReplayBound(run.replay_from)
+    if relay is not None:
+        configurable[CONFIG_KEY_STREAM] = relay
+    runtime = _runtime(graph, context, store).override(control=control)
+    previous = run.channels.get("__previous__")
+    if previous is not None and previous.is_available():
+        runtime = runtime.override(previous=previous.value)
+    runner = TaskRunner(
+        channels=run.channels,
+        runtime=runtime,
+        box=box,
+        writer=_no_writer,
+        injections=graph.injections,
+        thread_id=configurable.get("thread_id"),
+        checkpoint_id=run.checkpoint["id"],
+        cache=graph.plan.cache,
+        cache_policy=graph.plan.cache_policy,
+    )
+    return Prepared(run, runner, saver, start)
+
+
+def _saver_versions(saver: Any) -> Any:
+    def next_version(current: Any) -> Any:
+        return saver.get_next_version(current, None)
+
+    return next_version
+
+
+def _resume_box(run: Run) -> ResumeBox:
+    present, value = run.resume_box_value()
+    if not present:
+        return ResumeBox()
+    if (
+        isinstance(value, dict)
+        and value
+        and all(isinstance(k, str) and _HEX32.match(k) for k in value)
+    ):
+        return ResumeBox(by_id=dict(value))
+    pending = snapshot.pending_interrupts(run.pending)
+    if len(pending) > 1:
+        raise RuntimeError(
+            "When there are multiple pending interrupts, you must specify the interrupt id "
+            "when resuming. Docs: https://docs.langchain.com/oss/python/langgraph/"
+            "interrupts#handling-multiple-interrupts."
+        )
+    return ResumeBox(value=value, present=True)
+
+
+def _no_writer(_: Any) -> None:
+    """Stream writer used when ``custom`` is not streamed."""
