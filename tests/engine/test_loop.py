@@ -68,10 +68,14 @@ class FakeDriver:
             self.effects.append(effect)
             result = self.carry_out(effect)
 
+    @staticmethod
+    def no_calls(task: Any, site: Any, saved: Any) -> Any:
+        raise AssertionError(f"no @task call expected here, got {task.name!r}")
+
     def carry_out(self, effect: Effect) -> Any:
         match effect:
             case Wire(connect):
-                connect(lambda chunk: None, lambda put: None)
+                connect(lambda chunk: None, lambda put: None, self.no_calls)
             case StartTasks(tasks, runner, _inline):
                 self.started.append(effect)
                 for task in tasks:

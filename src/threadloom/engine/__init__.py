@@ -14,12 +14,13 @@ Deciding (no I/O, no waiting)
     ``snapshot``    a checkpoint as a ``StateSnapshot``; ``update_state`` as a superstep (a core).
     ``tasks``       one task's attempt: injection, output to writes, the retry decision.
     ``scratch``     the running task's context: config, interrupts and resume answers.
-    ``calls``       functional ``@task`` calls: ids, saved results, what a finished call saves.
+    ``calls``       functional ``@task`` calls: ids, saved results, what a finished call saves
+                    and streams (the drivers' workers run them, like the step's tasks).
     ``ids``         deterministic task and interrupt ids.
 
 Waiting (carry out effects, decide nothing)
-    ``sync``        threads and blocking saver calls.
-    ``aio``         asyncio and the saver's ``a*`` methods.
+    ``sync``        threads and blocking saver calls (step tasks and ``@task`` calls).
+    ``aio``         asyncio and the saver's ``a*`` methods (step tasks and ``@task`` calls).
     ``_drive_async`` the effect loop of both drivers; ``_drive_sync`` is generated from it
                     (``scripts/unasync_engine.py``, checked by the test suite).
 

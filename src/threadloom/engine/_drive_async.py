@@ -89,7 +89,7 @@ async def drive(
             elif kind is CancelTasks:
                 result = workers.cancel(effect.failed)  # type: ignore[union-attr]
             elif kind is Wire:
-                effect.connect(workers.put, workers.save)  # type: ignore[union-attr]
+                effect.connect(workers.put, workers.save, workers.call)  # type: ignore[union-attr]
             elif kind is Flush:
                 for chunk in workers.drain():
                     yield chunk

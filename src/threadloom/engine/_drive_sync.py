@@ -84,7 +84,7 @@ def drive(
             elif kind is CancelTasks:
                 result = workers.cancel(effect.failed)  # type: ignore[union-attr]
             elif kind is Wire:
-                effect.connect(workers.put, workers.save)  # type: ignore[union-attr]
+                effect.connect(workers.put, workers.save, workers.call)  # type: ignore[union-attr]
             elif kind is Flush:
                 yield from workers.drain()
             else:

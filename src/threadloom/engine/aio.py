@@ -9,10 +9,12 @@ never called from sync code. When a task fails, the tasks still running are canc
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import functools
+import inspect
 import time
 from collections.abc import AsyncGenerator, Generator
-from contextvars import copy_context
+from contextvars import Context, copy_context
 from typing import Any
 
 from langchain_core.runnables.config import var_child_runnable_config
@@ -20,6 +22,7 @@ from langchain_core.runnables.config import var_child_runnable_config
 from threadloom.engine import _drive_async, caching
 from threadloom.engine._drive_async import result_of, saver_call
 from threadloom.engine.callbacks import aend_node, afail_node, astart_node
+from threadloom.engine.calls import NOT_SAVED, CallSite, call_outcome, save_call
 from threadloom.engine.core import Task
 from threadloom.engine.effects import STEP_TIMED_OUT, Effect, PutWrites, StartTasks
 from threadloom.engine.scratch import task_context
@@ -135,6 +138,24 @@ class _Workers:
             running[asyncio.ensure_future(_run_and_report(task, effect.runner, self.events))] = task
         self.running = running
 
+    def call(self, task: Task, site: CallSite, saved: Any) -> Any:
+        """Run a ``@task`` call as an asyncio task (unless its result was saved); return its
+        future: an asyncio one on the event loop, a ``concurrent.futures.Future`` for a call
+        from a sync node's thread (the call still runs on the loop, in the caller's context)."""
+        if self._on_loop():
+            if saved is NOT_SAVED:
+                return asyncio.ensure_future(_arun_call(task, site))
+            done: asyncio.Future[Any] = self.loop.create_future()
+            done.set_result(saved)
+            return done
+        future: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        if saved is not NOT_SAVED:
+            future.set_result(saved)
+        else:
+            context = copy_context()
+            self.loop.call_soon_threadsafe(_start_call, self.loop, task, site, future, context)
+        return future
+
     def cancel(self, failed: Task | None) -> int:
         cancelled = 0
         for future, task in self.running.items():
@@ -169,3 +190,31 @@ async def _run_and_report(task: Task, runner: TaskRunner, events: asyncio.Queue[
     except BaseException as exc:  # a bubble-up (ParentCommand) is surfaced like an error
         task.error = exc
     events.put_nowait(("done", task))
+
+
+async def _arun_call(task: Task, site: CallSite) -> Any:
+    await arun_task(task, site.runner)
+    if inspect.isawaitable(saved := save_call(site, task)):
+        await saved
+    return call_outcome(site, task)
+
+
+def _start_call(
+    loop: asyncio.AbstractEventLoop,
+    task: Task,
+    site: CallSite,
+    future: concurrent.futures.Future[Any],
+    context: Context,
+) -> None:
+    """Start a call made from a thread on the loop, its outcome going to ``future``."""
+    running = loop.create_task(_arun_call(task, site), context=context)
+
+    def report(done: asyncio.Future[Any]) -> None:
+        if done.cancelled():
+            future.cancel()
+        elif (error := done.exception()) is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(done.result())
+
+    running.add_done_callback(report)

@@ -3,20 +3,16 @@
 A call gets a deterministic id from its parent task and its call index, so when the entrypoint
 re-runs after an interrupt, an error or a crash, a call that already returned resolves at once
 with its saved result instead of running again. What a finished call saves and streams, and what
-its future resolves to, is decided once (``_save``, ``_outcome``); sync calls run on the run's
-thread pool and return a ``concurrent.futures.Future``, calls made on an event loop return an
-asyncio future, and the two differ only in how they wait.
+its future resolves to, is decided here once (``save_call``, ``call_outcome``); the run's driver
+runs the call with the same workers and the same ``run_task``/``arun_task`` as the step's tasks
+(``engine/sync.py``, ``engine/aio.py``), one future per call.
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import inspect
 from collections.abc import Callable
-from contextvars import copy_context
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
@@ -29,7 +25,15 @@ from threadloom.engine.scratch import TaskScratchpad, current_scratchpad
 from threadloom.errors import GraphInterrupt
 from threadloom.types import RetryPolicy, TimeoutPolicy
 
-__all__ = ["CallOf", "CallSite", "schedule_call"]
+__all__ = [
+    "NOT_SAVED",
+    "CallOf",
+    "CallSite",
+    "call_outcome",
+    "save_call",
+    "saved_result",
+    "schedule_call",
+]
 
 
 @dataclass(slots=True)
@@ -47,7 +51,6 @@ class CallSite:
     on_update: Callable[[Any], None] | None
     """Streams a finished call's ``{name: result}`` update, when that is streamed."""
     runner: Any
-    pool: concurrent.futures.ThreadPoolExecutor | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,15 +115,28 @@ def _call_task(
     return task
 
 
-def _saved_result(site: CallSite, task: Task) -> tuple[bool, Any]:
+class _NotSaved:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "NOT_SAVED"
+
+
+NOT_SAVED: Final = _NotSaved()
+"""What ``saved_result`` gives for a call that has no saved result (it must run)."""
+
+
+def saved_result(site: CallSite, task: Task) -> Any:
+    """The result an earlier attempt of the run saved for this call, or ``NOT_SAVED``."""
     for chan, value in site.pending.get(task.id, []):
         if chan == RETURN:
-            return True, value
-    return False, None
+            return value
+    return NOT_SAVED
 
 
-def _save(site: CallSite, task: Task) -> Any:
-    """Save a finished call's writes (its result, its error, or the answers it consumed)."""
+def save_call(site: CallSite, task: Task) -> Any:
+    """Save a finished call's writes (its result, its error, or the answers it consumed);
+    return what the driver's save returns (the async driver's may be awaitable)."""
     if task.error is not None:
         writes: list[tuple[str, Any]] = [(ERROR, task.error)]
     elif task.interrupts:
@@ -132,7 +148,7 @@ def _save(site: CallSite, task: Task) -> Any:
     return None
 
 
-def _outcome(site: CallSite, task: Task) -> Any:
+def call_outcome(site: CallSite, task: Task) -> Any:
     """The call's result (streamed as an update), or its error or interrupt raised."""
     if task.error is not None:
         raise task.error
@@ -159,51 +175,14 @@ def schedule_call(
 ) -> Any:
     """Schedule one ``@task`` call from inside a run; return its future.
 
-    ``cache`` is the task's ``engine.caching.CacheSpec`` (None: never cached).
+    The run's driver runs it (``TaskRunner.start_call``: its workers, as they run the step's
+    tasks) and resolves the future: a ``concurrent.futures.Future``, or an asyncio future when
+    called on the async driver's event loop. ``cache`` is the task's ``engine.caching.CacheSpec``
+    (None: never cached).
     """
     parent = current_scratchpad(name)
     site: CallSite = parent.runner.call_site()
     task = _call_task(name, func, args, kwargs, retry, parent, site, timeout, cache)
-    found, result = _saved_result(site, task)
-    try:
-        loop: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-    except RuntimeError:
-        loop = None
-    if loop is not None:
-        if is_async:
-            task.node.afunc = lambda value: func(*value[0], **value[1])
-        if found:
-            done: asyncio.Future[Any] = loop.create_future()
-            done.set_result(result)
-            return done
-        return asyncio.ensure_future(_arun_call(site, task))
-    future: concurrent.futures.Future[Any] = concurrent.futures.Future()
-    if found:
-        future.set_result(result)
-        return future
-    from threadloom.engine.sync import pool_for_run
-
-    if site.pool is None:
-        site.pool = pool_for_run()
-    site.pool.submit(copy_context().run, _run_call, site, task, future)
-    return future
-
-
-def _run_call(site: CallSite, task: Task, future: concurrent.futures.Future[Any]) -> None:
-    from threadloom.engine.sync import run_task
-
-    try:
-        run_task(task, site.runner)
-        _save(site, task)
-        future.set_result(_outcome(site, task))
-    except BaseException as exc:
-        future.set_exception(exc)
-
-
-async def _arun_call(site: CallSite, task: Task) -> Any:
-    from threadloom.engine.aio import arun_task
-
-    await arun_task(task, site.runner)
-    if inspect.isawaitable(saved := _save(site, task)):
-        await saved
-    return _outcome(site, task)
+    if is_async:  # awaited by the async driver (the sync driver calls ``func``)
+        task.node.afunc = lambda value: func(*value[0], **value[1])
+    return site.runner.start_call(task, site, saved_result(site, task))

@@ -109,11 +109,16 @@ class Emit:
 @dataclass(frozen=True, slots=True)
 class Wire:
     """Connect the run's live sinks (custom writer, token handler, subgraph relay, ``@task``
-    call saves) to the driver: sent once, before the first task runs; nothing is sent back."""
+    calls and their saves) to the driver: sent once, before the first task runs; nothing is sent
+    back."""
 
-    connect: Callable[[Callable[[tuple[str, Any]], None], Callable[[PutWrites], Any]], None]
-    """``connect(put, save)``: ``put(chunk)`` streams a chunk from any thread; ``save(effect)``
-    carries out a ``PutWrites`` (the async driver returns an awaitable)."""
+    connect: Callable[
+        [Callable[[tuple[str, Any]], None], Callable[[PutWrites], Any], Callable[..., Any]], None
+    ]
+    """``connect(put, save, call)``: ``put(chunk)`` streams a chunk from any thread;
+    ``save(effect)`` carries out a ``PutWrites`` (the async driver returns an awaitable);
+    ``call(task, site, saved)`` runs a ``@task`` call on the driver's workers (``engine/calls.py``)
+    and returns its future."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,10 +178,16 @@ def _timed_out(run: Run, unfinished: Iterable[Task]) -> Generator[Effect, Any, N
 
 def _connector(
     run: Run, runner: TaskRunner, relay: StreamRelay | None
-) -> Callable[[Callable[[tuple[str, Any]], None], Callable[[PutWrites], Any]], None]:
+) -> Callable[
+    [Callable[[tuple[str, Any]], None], Callable[[PutWrites], Any], Callable[..., Any]], None
+]:
     out = run.out
 
-    def connect(put: Callable[[tuple[str, Any]], None], save: Callable[[PutWrites], Any]) -> None:
+    def connect(
+        put: Callable[[tuple[str, Any]], None],
+        save: Callable[[PutWrites], Any],
+        call: Callable[..., Any],
+    ) -> None:
         writer = out.sink("custom", put)
         if writer is not None:
             runner.writer = writer
@@ -190,7 +196,7 @@ def _connector(
             attach(run.config, runner.messages)  # type: ignore[arg-type]
         if relay is not None:  # subgraphs forward their chunks into this run's stream
             relay.put = lambda ns, mode, payload: put((SUBGRAPH_CHUNK, (ns, mode, payload)))
-        runner.put_chunk, runner.save_writes = put, save
+        runner.put_chunk, runner.save_writes, runner.start_call = put, save, call
 
     return connect
 

@@ -14,8 +14,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextvars import copy_context
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import Context, copy_context
 from typing import Any
 
 from langchain_core.runnables.config import var_child_runnable_config
@@ -23,6 +23,7 @@ from langchain_core.runnables.config import var_child_runnable_config
 from threadloom.engine import _drive_sync, caching
 from threadloom.engine._drive_sync import result_of, saver_call
 from threadloom.engine.callbacks import end_node, fail_node, start_node
+from threadloom.engine.calls import NOT_SAVED, CallSite, call_outcome, save_call
 from threadloom.engine.core import Task
 from threadloom.engine.effects import STEP_TIMED_OUT, Effect, PutWrites, StartTasks
 from threadloom.engine.scratch import task_context
@@ -101,7 +102,17 @@ class _Workers:
     cost more in futures than in running its tasks.
     """
 
-    __slots__ = ("deadline", "events", "pending", "pool", "saver")
+    __slots__ = (
+        "call_jobs",
+        "call_pool",
+        "calls",
+        "deadline",
+        "events",
+        "lock",
+        "pending",
+        "pool",
+        "saver",
+    )
 
     stopped = (GeneratorExit,)
     """What reaches the driver when its consumer stops the run (``close()``, a ``break``)."""
@@ -114,6 +125,12 @@ class _Workers:
         """The current step's tasks no worker has taken yet."""
         self.deadline: float | None = None
         """When the current step must be done (``step_timeout``), in ``time.monotonic()``."""
+        self.calls: deque[tuple[Context, Task, CallSite, Future[Any]]] = deque()
+        """``@task`` calls no worker has taken yet (never cancelled: a caller waits on each)."""
+        self.call_jobs = 0
+        """Pool jobs emptying ``calls`` (at most ``_MAX_WORKERS``)."""
+        self.call_pool: ThreadPoolExecutor | None = None
+        self.lock = threading.Lock()
 
     def next_event(self) -> tuple[str, Any]:
         if self.deadline is None:
@@ -152,6 +169,31 @@ class _Workers:
         for _ in range(min(len(pending), _MAX_WORKERS)):
             self.pool.submit(work)
 
+    def call(self, task: Task, site: CallSite, saved: Any) -> Future[Any]:
+        """Run a ``@task`` call on a worker (unless its result was saved); return its future."""
+        future: Future[Any] = Future()
+        if saved is not NOT_SAVED:
+            future.set_result(saved)
+            return future
+        with self.lock:
+            self.calls.append((copy_context(), task, site, future))
+            if self.call_jobs >= _MAX_WORKERS:  # a running job takes it
+                return future
+            self.call_jobs += 1
+            # chosen from the caller's thread: a caller on one of our workers gets its own pool
+            self.call_pool = pool = self.call_pool or pool_for_run()
+        pool.submit(self._take_calls)
+        return future
+
+    def _take_calls(self) -> None:
+        while True:
+            with self.lock:
+                if not self.calls:
+                    self.call_jobs -= 1
+                    return
+                context, task, site, future = self.calls.popleft()
+            context.run(_run_call, task, site, future)
+
     def cancel(self, failed: Task | None) -> int:
         """Take back the tasks not started yet; return how many (they never report)."""
         taken = 0
@@ -174,6 +216,8 @@ class _Workers:
     def close(self) -> None:
         if self.pool is not None and self.pool is not _SHARED.pool:
             self.pool.shutdown(wait=False, cancel_futures=True)
+        if self.call_pool is not None and self.call_pool is not _SHARED.pool:
+            self.call_pool.shutdown(wait=False)  # a call still queued runs: someone may wait
 
 
 def _run_and_report(task: Task, runner: TaskRunner, events: queue.SimpleQueue[Any]) -> None:
@@ -183,3 +227,12 @@ def _run_and_report(task: Task, runner: TaskRunner, events: queue.SimpleQueue[An
         task.error = exc
     finally:
         events.put(("done", task))
+
+
+def _run_call(task: Task, site: CallSite, future: Future[Any]) -> None:
+    try:
+        run_task(task, site.runner)
+        save_call(site, task)
+        future.set_result(call_outcome(site, task))
+    except BaseException as exc:
+        future.set_exception(exc)

@@ -54,6 +54,9 @@ class TaskRunner:
     save_writes: Callable[[Any], Any] = field(default=lambda _: _unwired())
     """Carries out a ``PutWrites`` for a ``@task`` call: the async driver returns an awaitable
     when called on its event loop, and waits for the save itself when called from a thread."""
+    start_call: Callable[[Task, Any, Any], Any] = field(default=lambda *_: _unwired())
+    """Runs a ``@task`` call ``(task, call site, saved result)`` on the driver's workers and
+    returns its future (``engine/calls.py``); set by the driver when the run is wired."""
     cache: Any = None
     """The graph's node cache, if any (``engine/caching.py``)."""
     cache_policy: Any = None

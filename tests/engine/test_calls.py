@@ -1,0 +1,98 @@
+"""``@task`` calls run by the run's driver (``engine/calls.py`` decides, the workers of
+``engine/sync.py`` / ``engine/aio.py`` run them): results, nesting, streaming, the off-loop case."""
+
+import asyncio
+import threading
+from typing import Any
+
+from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.engine.calls import NOT_SAVED, CallSite, saved_result, schedule_call
+from threadloom.engine.core import Task
+from threadloom.engine.scratch import TaskScratchpad, task_context
+from threadloom.func import entrypoint, task
+
+
+def cfg(thread: str = "t") -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread}}
+
+
+class FakeRunner:
+    """Stands in for the driver: records the calls handed to it."""
+
+    def __init__(self, pending: dict[str, list[tuple[str, Any]]]) -> None:
+        self.site = CallSite("cp", 3, pending, None, lambda effect: None, None, self)
+        self.started: list[tuple[Task, Any]] = []
+
+    def call_site(self) -> CallSite:
+        return self.site
+
+    def start_call(self, task: Task, site: CallSite, saved: Any) -> Any:
+        self.started.append((task, saved))
+        return saved
+
+
+def test_a_call_is_handed_to_the_driver_with_its_saved_result_when_there_is_one() -> None:
+    def parent_pad(runner: FakeRunner) -> TaskScratchpad:
+        parent = Task("p", "main", ("__pregel_pull", "main"), "~main", (), None, None, {})  # type: ignore[arg-type]
+        parent.config = {"configurable": {"checkpoint_ns": ""}}
+        pad = TaskScratchpad.__new__(TaskScratchpad)
+        pad.task, pad.runner, pad.call_counter, pad.config = parent, runner, 0, parent.config
+        return pad
+
+    runner = FakeRunner({})
+    with task_context(parent_pad(runner)):
+        first = schedule_call("double", lambda n: 2 * n, (1,), {}, (), False)
+    assert first is NOT_SAVED  # nothing saved: the driver must run it
+    ((task, _),) = runner.started
+    assert task.input == ((1,), {}) and task.name == "double"
+
+    # the same call again (same parent, same index): its id is the same, its result is saved
+    saved_runner = FakeRunner({task.id: [("__return__", 42)]})
+    with task_context(parent_pad(saved_runner)):
+        again = schedule_call("double", lambda n: 2 * n, (1,), {}, (), False)
+    assert again == 42
+    assert saved_result(saved_runner.site, saved_runner.started[0][0]) == 42
+
+
+def test_more_calls_than_workers_and_calls_inside_calls_all_resolve() -> None:
+    @task
+    def leaf(n: int) -> int:
+        return n + 1
+
+    @task
+    def branch(n: int) -> int:
+        return sum(f.result() for f in [leaf(n), leaf(n)])
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def main(count: int) -> list[int]:
+        futures = [branch(n) for n in range(count)]
+        return [f.result() for f in futures]
+
+    assert main.invoke(40, cfg()) == [2 * (n + 1) for n in range(40)]
+
+
+def test_a_sync_entrypoint_under_ainvoke_streams_each_call_and_awaits_async_tasks() -> None:
+    threads: set[str] = set()
+
+    @task
+    async def slow_double(n: int) -> int:
+        await asyncio.sleep(0)
+        return 2 * n
+
+    @task
+    def plain(n: int) -> int:
+        threads.add(threading.current_thread().name)
+        return n
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def main(count: int) -> list[int]:  # a sync entrypoint: it runs on an executor thread
+        doubled = [slow_double(n).result() for n in range(count)]
+        return [plain(d).result() for d in doubled]
+
+    async def go() -> list[Any]:
+        return [c async for c in main.astream(3, cfg(), stream_mode="updates")]
+
+    chunks = asyncio.run(go())
+    assert chunks[:3] == [{"slow_double": 0}, {"slow_double": 2}, {"slow_double": 4}]
+    assert chunks[-1] == {"main": [0, 2, 4]}
+    assert threads  # the sync task ran (in the loop's executor)
