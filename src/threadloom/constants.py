@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 __all__ = ["END", "START", "TAG_HIDDEN", "TAG_NOSTREAM"]
 
@@ -15,7 +15,8 @@ TAG_NOSTREAM: Final = "nostream"
 
 # Channels and write targets with a fixed meaning (CONTRACT 1.6, 1.7).
 TASKS: Final = "__pregel_tasks"
-PREVIOUS: Final = "__previous__"
+_PREVIOUS: Final = "__previous__"
+"""The functional API's channel of an entrypoint's ``previous`` value (private, as in LangGraph)."""
 ERROR: Final = "__error__"
 INTERRUPT: Final = "__interrupt__"
 RESUME: Final = "__resume__"
@@ -61,3 +62,31 @@ does not become the task's child (it is a root run of its own)."""
 CONFIG_KEY_REPLAY: Final = "__pregel_replay"
 """Set when the root run travels back in time (a replay or a fork): the checkpoint id before which
 each subgraph finds the state it starts from (``engine/loop.py`` ``ReplayBound``)."""
+
+
+def __getattr__(name: str) -> Any:
+    """LangGraph's names that moved: ``Send``/``Interrupt`` (now in ``threadloom.types``) and the
+    private ``PREVIOUS`` still import from here, with LangGraph's deprecation warning."""
+    import warnings
+
+    from threadloom.warnings import LangGraphDeprecatedSinceV10
+
+    if name in ("Send", "Interrupt"):
+        warnings.warn(
+            f"Importing {name} from threadloom.constants is deprecated. Please use "
+            f"'from threadloom.types import {name}' instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
+        from threadloom import types
+
+        return getattr(types, name)
+    if name == "PREVIOUS":
+        warnings.warn(
+            f"Importing {name} from threadloom.constants is deprecated. This constant is now "
+            "private and should not be used directly.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
+        return _PREVIOUS
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -106,8 +106,16 @@ class NodeInterrupt(GraphInterrupt):
     """Deprecated: raise ``interrupt()`` instead."""
 
     def __init__(self, value: Any, id: str = "placeholder-id") -> None:
-        from threadloom.types import Interrupt
+        import warnings
 
+        from threadloom.types import Interrupt
+        from threadloom.warnings import LangGraphDeprecatedSinceV10
+
+        warnings.warn(
+            "NodeInterrupt is deprecated. Please use `threadloom.types.interrupt` instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
         super().__init__([Interrupt(value=value, id=id)])
 
 

@@ -5,6 +5,11 @@ threadloom raises them where it keeps a LangGraph name that LangGraph itself dep
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+_Args = TypeVar("_Args", bound=Mapping[str, Any])
+
 __all__ = [
     "LangGraphDeprecatedSinceV05",
     "LangGraphDeprecatedSinceV10",
@@ -38,3 +43,22 @@ def warn_renamed(old: str, new: str, category: type[Warning], *, stacklevel: int
         category,
         stacklevel=stacklevel,
     )
+
+
+def without_checkpoint_during(kwargs: _Args) -> _Args:
+    """A run's keyword arguments with LangGraph's deprecated ``checkpoint_during=`` read as
+    ``durability`` (``True`` is ``"async"``, ``False`` ``"exit"``), with LangGraph's warning;
+    ``kwargs`` itself when it has no ``checkpoint_during``."""
+    if "checkpoint_during" not in kwargs:
+        return kwargs
+    args: dict[str, Any] = dict(kwargs)
+    checkpoint_during = args.pop("checkpoint_during")
+    warn_renamed("checkpoint_during", "durability", LangGraphDeprecatedSinceV10, stacklevel=5)
+    if args.get("durability") is not None:
+        raise ValueError(
+            f"checkpoint_during={checkpoint_during!r} and durability={args['durability']!r} were "
+            "both given: they say the same thing. Pass only durability ('sync', 'async' or 'exit')."
+        )
+    if checkpoint_during is not None:
+        args["durability"] = "async" if checkpoint_during else "exit"
+    return cast(_Args, args)

@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypedDict
 import pytest
 
 from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.checkpoint.postgres.aio import AsyncPostgresSaver
 from threadloom.checkpoint.sqlite.aio import AsyncSqliteSaver
 from threadloom.func import entrypoint, task
 from threadloom.graph import START, StateGraph
@@ -19,13 +20,18 @@ class State(TypedDict, total=False):
     log: Annotated[list[str], operator.add]
 
 
-@pytest.fixture(params=["memory", "async-sqlite"])
+@pytest.fixture(params=["memory", "async-sqlite", "async-postgres"])
 async def saver(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
     if request.param == "memory":
         yield InMemorySaver()
-        return
-    async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "threads.db")) as saver:
-        yield saver
+    elif request.param == "async-sqlite":
+        async with AsyncSqliteSaver.from_conn_string(str(tmp_path / "threads.db")) as saver:
+            yield saver
+    else:
+        dsn = request.getfixturevalue("pg_dsn")
+        async with AsyncPostgresSaver.from_conn_string(dsn) as saver:
+            await saver.setup()
+            yield saver
 
 
 def build(saver: Any) -> Any:

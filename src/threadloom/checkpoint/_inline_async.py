@@ -7,20 +7,14 @@ them; ``AsyncSqliteSaver`` has its own async implementation.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+import functools
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from threadloom.checkpoint._saver_calls import path_args
 from threadloom.checkpoint.base import (
     BaseCheckpointSaver,
-    ChannelVersions,
-    Checkpoint,
-    CheckpointMetadata,
     CheckpointTuple,
-    PruneStrategy,
-    TaskWrites,
-    ThreadSizeReport,
 )
 
 if TYPE_CHECKING:
@@ -29,11 +23,38 @@ if TYPE_CHECKING:
 __all__ = ["InlineAsyncSaver"]
 
 
+def _inline(name: str) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """The async twin of the sync method ``name``: it calls ``self.name`` inline. It has the
+    signature and docstring of ``BaseCheckpointSaver``'s ``a``-method."""
+
+    @functools.wraps(getattr(BaseCheckpointSaver, "a" + name))
+    async def method(self: BaseCheckpointSaver[Any], /, *args: Any, **kwargs: Any) -> Any:
+        return getattr(self, name)(*args, **kwargs)
+
+    return method
+
+
 class InlineAsyncSaver(BaseCheckpointSaver[str]):
     """A saver whose async methods call its sync methods inline."""
 
-    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return self.get_tuple(config)
+    aget_tuple = _inline("get_tuple")
+    aput = _inline("put")
+    aput_step = _inline("put_step")
+    adelete_thread = _inline("delete_thread")
+    adelete_for_runs = _inline("delete_for_runs")
+    acopy_thread = _inline("copy_thread")
+    aprune = _inline("prune")
+    athread_size_report = _inline("thread_size_report")
+
+    async def aput_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        # a subclass written for LangGraph may override put_writes without task_path
+        self.put_writes(config, writes, task_id, *path_args(self.put_writes, task_path))
 
     async def alist(
         self,
@@ -45,53 +66,3 @@ class InlineAsyncSaver(BaseCheckpointSaver[str]):
     ) -> AsyncIterator[CheckpointTuple]:
         for item in self.list(config, filter=filter, before=before, limit=limit):
             yield item
-
-    async def aput(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        return self.put(config, checkpoint, metadata, new_versions)
-
-    async def aput_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        self.put_writes(config, writes, task_id, *path_args(self.put_writes, task_path))
-
-    async def aput_step(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[TaskWrites],
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        return self.put_step(config, writes, checkpoint, metadata, new_versions)
-
-    async def adelete_thread(self, thread_id: str) -> None:
-        self.delete_thread(thread_id)
-
-    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        self.delete_for_runs(run_ids)
-
-    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        self.copy_thread(source_thread_id, target_thread_id)
-
-    async def aprune(
-        self,
-        thread_ids: Sequence[str],
-        *,
-        strategy: PruneStrategy = "keep_latest",
-        keep_last: int | None = None,
-        before: datetime | None = None,
-    ) -> None:
-        self.prune(thread_ids, strategy=strategy, keep_last=keep_last, before=before)
-
-    async def athread_size_report(self, thread_id: str) -> ThreadSizeReport:
-        return self.thread_size_report(thread_id)

@@ -36,6 +36,11 @@ from threadloom.checkpoint._delta_history import (
     run_sync,
     walk_delta_history,
 )
+from threadloom.checkpoint._metadata import (
+    EXCLUDED_METADATA_KEYS,
+    get_checkpoint_metadata,
+    get_serializable_checkpoint_metadata,
+)
 from threadloom.checkpoint.id import uuid6
 from threadloom.checkpoint.serde.base import SerializerProtocol, maybe_add_typed_methods
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
@@ -95,21 +100,6 @@ RESUME: Final = "__resume__"
 
 WRITES_IDX_MAP: Final[Mapping[str, int]] = {ERROR: -1, SCHEDULED: -2, INTERRUPT: -3, RESUME: -4}
 """Special write channels keep a fixed negative index, so a task has at most one of each."""
-
-EXCLUDED_METADATA_KEYS: Final = frozenset(
-    {
-        "thread_id",
-        "checkpoint_id",
-        "checkpoint_ns",
-        "checkpoint_map",
-        "langgraph_step",
-        "langgraph_node",
-        "langgraph_triggers",
-        "langgraph_path",
-        "langgraph_checkpoint_ns",
-    }
-)
-"""Configurable keys that are never copied into stored metadata."""
 
 ChannelVersions = dict[str, str | int | float]
 """Channel name → its current version."""
@@ -208,85 +198,6 @@ def writes_sort_key(key: tuple[str, str, int]) -> tuple[str, str, int]:
 def get_checkpoint_id(config: RunnableConfig) -> str | None:
     """The checkpoint id a config addresses, or None for "the latest"."""
     return config.get("configurable", {}).get("checkpoint_id")
-
-
-_ATOMS: Final = frozenset({int, float, bool, type(None)})
-"""Exact types that hold no string and need no stripping."""
-
-
-def _has_nul(value: Any) -> bool:
-    """Does ``_strip_nul`` have anything to change in ``value``? (No copy is made to find out.)"""
-    cls = type(value)
-    if cls is str:
-        return "\x00" in value
-    if cls in _ATOMS:
-        return False
-    if cls is dict:
-        for key, item in value.items():
-            # metadata is a small dict of plain values: test those inline, recurse for the rest
-            if type(key) is str:
-                if "\x00" in key:
-                    return True
-            elif _has_nul(key):
-                return True
-            kind = type(item)
-            if kind is str:
-                if "\x00" in item:
-                    return True
-            elif kind not in _ATOMS and (item or kind is not dict) and _has_nul(item):
-                return True  # (an empty dict, like a root graph's parents, holds nothing)
-        return False
-    if cls is builtins.list:
-        return any(map(_has_nul, value))
-    # subclasses of str, dict and list come back as the plain type from _strip_nul
-    return isinstance(value, str | dict | builtins.list)
-
-
-def _strip_nul(value: Any) -> Any:
-    # PostgreSQL text rejects NUL; every backend strips it so they all store the same metadata.
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, dict):
-        return {_strip_nul(k): _strip_nul(v) for k, v in value.items()}
-    if isinstance(value, builtins.list):
-        return [_strip_nul(v) for v in value]
-    return value
-
-
-def get_checkpoint_metadata(
-    config: RunnableConfig, metadata: CheckpointMetadata
-) -> CheckpointMetadata:
-    """Metadata as stored: NULs removed, then plain values of ``config["metadata"]`` and
-    ``config["configurable"]`` added unless present, excluded, or named with a ``__`` prefix.
-
-    The result is a new dict; values that had nothing to strip are the caller's objects (as in
-    LangGraph), so serialize or copy it before changing what is inside.
-    """
-    merged: dict[str, Any] = _strip_nul(dict(metadata)) if _has_nul(metadata) else dict(metadata)
-    excluded = EXCLUDED_METADATA_KEYS
-    for source in (config.get("metadata"), config.get("configurable")):
-        if not source:
-            continue
-        for key, value in source.items():
-            if key in merged or key in excluded or key.startswith("__"):
-                continue
-            cls = type(value)
-            if cls is str:
-                merged[key] = value.replace("\x00", "") if "\x00" in value else value
-            elif cls is int or cls is float or cls is bool:
-                merged[key] = value
-            elif isinstance(value, str | int | float | bool):
-                merged[key] = _strip_nul(value)
-    return merged  # type: ignore[return-value]
-
-
-def get_serializable_checkpoint_metadata(
-    config: RunnableConfig, metadata: CheckpointMetadata
-) -> CheckpointMetadata:
-    """``get_checkpoint_metadata`` without the legacy ``writes`` key."""
-    merged = get_checkpoint_metadata(config, metadata)
-    merged.pop("writes", None)  # type: ignore[typeddict-item]
-    return merged
 
 
 def empty_checkpoint() -> Checkpoint:

@@ -126,7 +126,7 @@ def setup(
     address_by_map(configurable)
     check_thread_config(merged, saver)
     _check_store(graph, configurable)
-    if durability is None:
+    if durability is None and saver is not None:  # a run without a saver has no use for it
         durability = configurable.get(CONFIG_KEY_DURABILITY)
     options = _options(graph, merged, modes, interrupt_before, interrupt_after, durability, saver)
     return merged, saver, options
@@ -259,8 +259,7 @@ def prepare(
     configurable[CONFIG_KEY_STORE] = store
     configurable[CONFIG_KEY_RESUME_BOX] = box
     configurable[CONFIG_KEY_CONTEXT] = context
-    if saver is not None:  # (a durability without a saver would only warn)
-        configurable[CONFIG_KEY_DURABILITY] = options.durability
+    configurable[CONFIG_KEY_DURABILITY] = options.durability  # nodes may read it (LangGraph)
     configurable[CONFIG_KEY_RESUMING] = run.resumed
     if run.replay_from is not None:
         configurable[CONFIG_KEY_REPLAY] = ReplayBound(run.replay_from)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-__all__ = ["Injection", "injections_for"]
+__all__ = ["Injection", "injections_for", "warn_mistyped_config"]
 
 Injectable = Literal["config", "writer", "store", "runtime", "previous"]
 
@@ -63,15 +63,26 @@ def injections_for(func: Callable[..., Any], *, skip_first: bool = True) -> tupl
         ):
             continue
         if p.name == "config" and not _accepts_config(p.annotation):
-            warnings.warn(
-                f"Parameter 'config' of {getattr(func, '__name__', func)!r} is annotated "
-                f"{p.annotation!r}, not RunnableConfig: it will not be injected.",
-                stacklevel=3,
-            )
-            continue
+            continue  # not injected (warn_mistyped_config told the user where it was declared)
         optional = p.default is not inspect.Parameter.empty or _is_optional(p.annotation)
         found.append(Injection(p.name, required=not optional))  # type: ignore[arg-type]
     return tuple(found)
+
+
+def warn_mistyped_config(func: Callable[..., Any], *, stacklevel: int = 3) -> None:
+    """Warn (a ``UserWarning``, LangGraph's words) when ``func`` has a ``config`` parameter
+    annotated otherwise than ``RunnableConfig``: such a parameter is not injected."""
+    try:
+        param = inspect.signature(func).parameters.get("config")
+    except (TypeError, ValueError):
+        return
+    if param is not None and not _accepts_config(param.annotation):
+        warnings.warn(
+            "The 'config' parameter should be typed as 'RunnableConfig' or "
+            f"'RunnableConfig | None', not '{param.annotation!r}'. It is not injected into "
+            f"{getattr(func, '__name__', func)!r}: annotate it `config: RunnableConfig`.",
+            stacklevel=stacklevel,
+        )
 
 
 def _is_optional(annotation: Any) -> bool:

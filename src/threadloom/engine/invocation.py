@@ -42,6 +42,8 @@ class InvokeArgs(TypedDict, total=False):
     """``"v1"`` (the default) or ``"v2"`` (typed output and stream parts)."""
     debug: bool | None
     """Accepted and ignored (use ``stream_mode="debug"``)."""
+    checkpoint_during: bool | None
+    """Deprecated (LangGraph 1.0): ``durability`` (``True``: ``"async"``, ``False``: ``"exit"``)."""
     control: Any
     """A ``threadloom.runtime.RunControl``: ``request_drain()`` stops the run at a step boundary."""
 

@@ -37,7 +37,7 @@ from threadloom.engine.output import SUBGRAPH_CHUNK, StreamRelay
 from threadloom.engine.run import Run
 from threadloom.engine.snapshot import addressed
 from threadloom.engine.tasks import TaskRunner
-from threadloom.errors import GraphInterrupt, StepTimeoutError
+from threadloom.errors import GraphInterrupt, StepTimeoutError, is_invalid_resume
 
 __all__ = ["Loaded", "ReplayBound", "load_thread", "run_loop"]
 
@@ -143,7 +143,9 @@ def _stages(
                 remaining += 1  # the handler runs in the failed task's place, in this step
                 yield StartTasks([handler], runner, inline_ok and remaining == 1)
                 continue
-            if task.error is not None and not failed:
+            # a refused resume value fails the run, but the answered siblings finish (their
+            # side effects are done once; as in LangGraph): stop them only for a real failure
+            if task.error is not None and not failed and not is_invalid_resume(task.error):
                 failed = True  # the siblings that can still be stopped never report
                 remaining -= yield CancelTasks(task)
             for effect in run.task_finished(task, last=not remaining):

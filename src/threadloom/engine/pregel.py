@@ -47,6 +47,7 @@ from threadloom.engine.run import RunOptions
 from threadloom.engine.schemas import GraphSchemas
 from threadloom.engine.state_api import StateAPI
 from threadloom.errors import UnsupportedParameterError
+from threadloom.warnings import without_checkpoint_during
 
 __all__ = ["Pregel"]
 
@@ -131,6 +132,7 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         self, input: Any, config: RunnableConfig | None, kwargs: StreamArgs
     ) -> Streamed:
         """``stream``'s core and saver, and how its chunks are shaped for the caller."""
+        kwargs = without_checkpoint_during(kwargs)
         modes, multi, _ = self._modes(kwargs.get("stream_mode"))
         subgraphs = kwargs.get("subgraphs", False)
         relay = StreamRelay(modes) if subgraphs else None
@@ -147,6 +149,7 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         self, input: Any, config: RunnableConfig | None, kwargs: InvokeArgs
     ) -> Invoked | Listed:
         """``invoke``'s core, saver and graph run to report, and what collects its result."""
+        kwargs = without_checkpoint_during(kwargs)
         version = output_version("invoke", dict(kwargs))
         config = with_control(config, kwargs.get("control"))
         if kwargs.get("stream_mode", "values") != "values":  # the list of what stream yields

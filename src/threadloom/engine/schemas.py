@@ -11,10 +11,15 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+import warnings
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, TypeAdapter, create_model
 from typing_extensions import is_typeddict
+
+from threadloom.warnings import LangGraphDeprecatedSinceV10
 
 __all__ = ["GraphSchemas"]
 
@@ -127,3 +132,38 @@ class GraphSchemas:
             f"context_schema {schema!r} has no JSON schema: use a pydantic model, a TypedDict "
             "or a dataclass"
         )
+
+    @property
+    def context_schema(self) -> Any:
+        """The type of the run context (``context=``), or None."""
+        return self.plan.context_schema
+
+    def config_schema(self, *, include: Sequence[str] | None = None) -> type[BaseModel]:
+        """Deprecated (LangGraph 1.0): a model with ``configurable`` typed by ``context_schema``
+        and the ``RunnableConfig`` keys named in ``include``. Use ``get_context_jsonschema``."""
+        warnings.warn(
+            "`config_schema` is deprecated. Use `get_context_jsonschema` for the relevant schema "
+            "instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
+        fields: dict[str, Any] = {}
+        if self.plan.context_schema is not None:
+            fields["configurable"] = (self.plan.context_schema, None)
+        config_keys = typing.get_type_hints(RunnableConfig)
+        for key in include or ():
+            if key != "configurable" and key in config_keys:
+                fields[key] = (config_keys[key], None)
+        return create_model(self.get_name("Config"), **fields)
+
+    def get_config_jsonschema(self, *, include: Sequence[str] | None = None) -> dict[str, Any]:
+        """Deprecated (LangGraph 1.0): ``config_schema``'s JSON schema. Use
+        ``get_context_jsonschema``."""
+        warnings.warn(
+            "`get_config_jsonschema` is deprecated. Use `get_context_jsonschema` instead.",
+            LangGraphDeprecatedSinceV10,
+            stacklevel=2,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", LangGraphDeprecatedSinceV10)
+            return self.config_schema(include=include).model_json_schema()

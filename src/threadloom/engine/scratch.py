@@ -14,10 +14,11 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
+from threadloom._response_schema import schema_json, validate_answer
 from threadloom._running import current_task, running_task
 from threadloom.constants import RESUME
 from threadloom.engine.ids import interrupt_id
-from threadloom.errors import GraphInterrupt, mark_invalid_resume
+from threadloom.errors import GraphInterrupt
 from threadloom.types import Interrupt
 
 __all__ = ["ResumeBox", "TaskScratchpad", "current_scratchpad", "current_task", "task_context"]
@@ -83,38 +84,18 @@ class TaskScratchpad:
         index = self.interrupt_counter
         self.interrupt_counter += 1
         if index < len(self.resume):
-            return _validate_answer(self.resume[index], response_schema)
+            return validate_answer(self.resume[index], response_schema)
         next_id = interrupt_id(self.task_ns, len(self.resume))
         found, answer = self.box.take_for(next_id)
         if found:
-            validated = _validate_answer(answer, response_schema)  # before anything is recorded
+            validated = validate_answer(answer, response_schema)  # before anything is recorded
             # the answer is saved as given (plain data the serializer takes), validated on reads
             self.resume.append(answer)
             self.writes.append((RESUME, list(self.resume)))
             return validated
         raise GraphInterrupt(
-            (Interrupt(value=value, id=next_id, response_schema=_schema_json(response_schema)),)
+            (Interrupt(value=value, id=next_id, response_schema=schema_json(response_schema)),)
         )
-
-
-def _validate_answer(answer: Any, schema: Any) -> Any:
-    if schema is None or isinstance(schema, dict):
-        return answer
-    from pydantic import TypeAdapter, ValidationError
-
-    try:
-        return TypeAdapter(schema).validate_python(answer)
-    except ValidationError as exc:
-        mark_invalid_resume(exc)  # callers tell it from other validation errors
-        raise
-
-
-def _schema_json(schema: Any) -> Any:
-    if schema is None or isinstance(schema, dict):
-        return schema
-    from pydantic import TypeAdapter
-
-    return TypeAdapter(schema).json_schema()
 
 
 def current_scratchpad(caller: str) -> TaskScratchpad:

@@ -12,9 +12,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from threadloom.constants import ERROR, INTERRUPT, RETURN
+from threadloom.checkpoint.base import EXCLUDED_METADATA_KEYS
+from threadloom.constants import RETURN
 
-__all__ = ["checkpoint_payload", "debug", "public_config", "task_result", "task_start"]
+__all__ = [
+    "checkpoint_payload",
+    "debug",
+    "fold_writes",
+    "public_config",
+    "task_metadata",
+    "task_result",
+    "task_start",
+]
 
 
 def public_config(
@@ -51,17 +60,59 @@ def checkpoint_payload(
 
 
 def task_start(task: Any) -> dict[str, Any]:
-    """The ``tasks`` chunk when a task starts."""
-    return {"id": task.id, "name": task.name, "input": task.input, "triggers": task.triggers}
+    """The ``tasks`` chunk when a task starts; with ``metadata`` when the task has some of its own
+    (see ``task_metadata``)."""
+    payload = {"id": task.id, "name": task.name, "input": task.input, "triggers": task.triggers}
+    node = getattr(task, "node", None)  # LangGraph's debug helpers take tasks without one
+    metadata = task_metadata(task.config, getattr(node, "metadata", None))
+    if metadata:
+        payload["metadata"] = metadata
+    return payload
+
+
+def task_metadata(
+    config: Mapping[str, Any] | None, node_metadata: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """What a task-start chunk shows of the task's metadata, as LangGraph does: the run's and the
+    node's own keys (``lc_agent_name``, a user's keys...) without the framework's bookkeeping
+    (``langgraph_*``, ``thread_id``, ``checkpoint_*``), and the config's tags but LangChain's
+    ``seq:step:*`` under ``tags``. A new dict: changing the config later does not change it."""
+    if not config:
+        return {}
+    shown = {
+        k: v for k, v in (config.get("metadata") or {}).items() if k not in EXCLUDED_METADATA_KEYS
+    }
+    if node_metadata:
+        shown.update(node_metadata)
+    tags = [tag for tag in config.get("tags") or () if not tag.startswith("seq:step")]
+    if tags:
+        shown["tags"] = tags
+    return shown
 
 
 def task_result(task: Any, keys: str | Sequence[str]) -> dict[str, Any]:
     """The ``tasks`` chunk when a task ends: its error, its writes to streamed keys, interrupts."""
+    return {
+        "id": task.id,
+        "name": task.name,
+        "error": task.error,
+        "result": fold_writes(task.writes, keys),
+        "interrupts": [dataclasses.asdict(i) for i in task.interrupts],
+    }
+
+
+def fold_writes(
+    writes: Iterable[tuple[str, Any]], keys: str | Sequence[str] | None = None
+) -> dict[str, Any]:
+    """``{channel: value}`` of ``writes`` (those to ``keys`` and the return value; every one when
+    ``keys`` is None), a channel written more than once as ``{"$writes": [v1, v2, ...]}``."""
     selected: dict[str, Any] = {}
-    for chan, value in task.writes:
-        if chan in (ERROR, INTERRUPT):
-            continue
-        if chan == RETURN or (chan == keys if isinstance(keys, str) else chan in keys):
+    for chan, value in writes:
+        if (
+            keys is None
+            or chan == RETURN
+            or (chan == keys if isinstance(keys, str) else chan in keys)
+        ):
             if chan in selected:
                 previous = selected[chan]
                 if isinstance(previous, dict) and "$writes" in previous:
@@ -70,13 +121,7 @@ def task_result(task: Any, keys: str | Sequence[str]) -> dict[str, Any]:
                     selected[chan] = {"$writes": [previous, value]}
             else:
                 selected[chan] = value
-    return {
-        "id": task.id,
-        "name": task.name,
-        "error": task.error,
-        "result": selected,
-        "interrupts": [dataclasses.asdict(i) for i in task.interrupts],
-    }
+    return selected
 
 
 def debug(kind: str, step: int, payload: Any) -> dict[str, Any]:

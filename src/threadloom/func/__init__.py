@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, get_args, get_origin, get_type_hints
 
 from threadloom.cache.base import BaseCache
-from threadloom.constants import END, PREVIOUS, START, TASKS
+from threadloom.constants import _PREVIOUS as PREVIOUS
+from threadloom.constants import END, START, TASKS
 from threadloom.engine._checks import check_backend
 from threadloom.engine.caching import call_cache_spec, node_cache_spec
 from threadloom.engine.calls import schedule_call
 from threadloom.engine.channels import EphemeralValue, LastValue, Topic
-from threadloom.engine.inject import injections_for
+from threadloom.engine.inject import injections_for, warn_mistyped_config
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
 from threadloom.engine.timeouts import require_async
@@ -214,6 +215,7 @@ class entrypoint(Generic[R]):
             cache=self.cache,
             cache_policy=self.cache_policy,
         )
+        warn_mistyped_config(func)
         graph = Pregel(plan, injections={name: injections_for(func)})
         first = next(
             iter(inspect.signature(func).parameters), None

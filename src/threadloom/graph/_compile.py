@@ -30,7 +30,7 @@ from threadloom.engine.pregel import Pregel
 from threadloom.engine.timeouts import async_capable, require_async
 from threadloom.errors import InvalidUpdateError, ParentCommand
 from threadloom.graph._detect import graph_named_by
-from threadloom.graph._routing import awaiting_routers, call_router, take_routes
+from threadloom.graph._routing import RouterState, awaiting_routers, call_router, take_routes
 from threadloom.graph._schema import (
     SchemaInfo,
     channels_for,
@@ -54,7 +54,14 @@ class Compiler:
         self.input = schema_info(builder.input_schema)
         self.output = schema_info(builder.output_schema)
         node_schemas = [n.input_schema for n in builder.nodes.values()]
-        self._router_states: dict[str, Callable[[Any, TaskWriteContext], Any]] = {}
+        node_schemas += [n.output_schema for n in builder.nodes.values() if n.output_schema]
+        node_schemas += [
+            b.input_schema
+            for by_name in builder.branches.values()
+            for b in by_name.values()
+            if b.input_schema is not None
+        ]
+        self._router_states: dict[str, RouterState] = {}
         self.state_channels = channels_for(
             [builder.state_schema, builder.output_schema, builder.input_schema, *node_schemas]
         )
@@ -69,6 +76,8 @@ class Compiler:
             write=lambda output, ctx: [],
             hidden=True,
         )
+        self._schema_views: dict[int, NodeSpec] = {}
+        """What a router annotated with its own schema reads, by ``id`` of that schema."""
 
     def plan(self) -> tuple[Plan, dict[str, tuple[Injection, ...]]]:
         b = self.b
@@ -184,8 +193,8 @@ class Compiler:
                 updates = update_pairs(output, root=root)
             return [(k, v) for k, v in updates if k in allowed]
 
-        def router_state(output: Any, ctx: TaskWriteContext) -> Any:
-            return self._router_state(output, state_writes(output), ctx)
+        def router_state(output: Any, ctx: TaskWriteContext, branch: Any) -> Any:
+            return self._router_state(output, state_writes(output), ctx, branch)
 
         def write(output: Any, ctx: TaskWriteContext) -> list[tuple[str, Any]]:
             if type(output) is dict and fast:  # the common case, kept short
@@ -197,9 +206,11 @@ class Compiler:
             writes += edge_writes
             routes = take_routes(ctx) if branches else None  # awaited already (async routers)
             if branches and routes is None:
-                state = self._router_state(output, writes, ctx)
                 routes = [
-                    call_router(branch, state, ctx.config, i) for i, branch in enumerate(branches)
+                    call_router(
+                        branch, self._router_state(output, writes, ctx, branch), ctx.config, i
+                    )
+                    for i, branch in enumerate(branches)
                 ]
             for branch, result in zip(branches, routes or (), strict=True):
                 writes.extend(_branch_writes(name, branch, result, nodes))
@@ -232,18 +243,41 @@ class Compiler:
         return awaiting_routers(func, afunc, branches, self._router_states[name])
 
     def _router_state(
-        self, output: Any, writes: list[tuple[str, Any]], ctx: TaskWriteContext
+        self, output: Any, writes: list[tuple[str, Any]], ctx: TaskWriteContext, branch: Any
     ) -> Any:
         """What a router is given: the graph state with the node's writes applied.
 
         As in LangGraph, a node's dict return is laid under a dict state, so the router also sees
-        the keys the node returned that are not state keys (START's: the keys of the input).
+        the keys the node returned that are not state keys (START's: the keys of the input). A
+        router whose first parameter is annotated with a schema reads just that schema's keys
+        (built as that schema), as a node with an input schema does.
         """
+        schema = branch.input_schema
+        if schema is not None:
+            view = TaskWriteContext(ctx.channels, self._view_of(schema), ctx.config, ctx.managed_at)
+            return view.fresh_state(writes)
         view = TaskWriteContext(ctx.channels, self._router_view, ctx.config, ctx.managed_at)
         state = view.fresh_state(writes)
         if isinstance(state, dict) and isinstance(output, dict):
             return {**output, **state}
         return state
+
+    def _view_of(self, schema: Any) -> NodeSpec:
+        view = self._schema_views.get(id(schema))
+        if view is None:
+            info = schema_info(schema)
+            view = NodeSpec(
+                name="__router__",
+                triggers=(),
+                read=self._reader(info),
+                managed=self._managed(info),
+                func=_identity,
+                afunc=None,
+                write=lambda output, ctx: [],
+                hidden=True,
+            )
+            self._schema_views[id(schema)] = view
+        return view
 
     def _node(
         self, node: _Node, joins: dict[str, list[tuple[str, str]]]

@@ -19,12 +19,13 @@ from typing import Any
 from threadloom._running import running_task
 from threadloom.engine.plan import TaskWriteContext
 
-__all__ = ["awaiting_routers", "call_router", "take_routes"]
+__all__ = ["RouterState", "awaiting_routers", "call_router", "take_routes"]
 
 _ROUTES: dict[int, list[Any]] = {}
 """Router results computed by the async wrapper, by id of the task's scratchpad."""
 
-RouterState = Callable[[Any, TaskWriteContext], Any]
+RouterState = Callable[[Any, TaskWriteContext, Any], Any]
+"""``(node output, write context, branch) -> the state that branch's router is given``."""
 
 
 def call_router(branch: Any, state: Any, config: Any, index: int = 0) -> Any:
@@ -105,7 +106,8 @@ def awaiting_routers(
 ) -> Callable[..., Any]:
     """An async node that runs ``afunc`` (or ``func`` in the executor), then awaits the routers.
 
-    ``router_state(output, ctx)`` is the state the routers are given, as the writer computes it.
+    ``router_state(output, ctx, branch)`` is the state a router is given, as the writer computes
+    it.
     """
 
     async def run(value: Any, **kwargs: Any) -> Any:
@@ -116,9 +118,9 @@ def awaiting_routers(
             output = await asyncio.get_running_loop().run_in_executor(None, call)
         pad = running_task()
         ctx = TaskWriteContext(pad.runner.channels, pad.task.node, pad.config, pad.task.managed_at)
-        state = router_state(output, ctx)
         _ROUTES[id(pad)] = [
-            await _acall_router(b, state, pad.config, i) for i, b in enumerate(branches)
+            await _acall_router(b, router_state(output, ctx, b), pad.config, i)
+            for i, b in enumerate(branches)
         ]
         return output
 

@@ -24,6 +24,7 @@ __all__ = [
     "SchemaInfo",
     "channels_for",
     "collect_types",
+    "field_channel",
     "is_pydantic",
     "schema_info",
     "update_pairs",
@@ -84,22 +85,35 @@ def _strip_required(annotation: Any) -> Any:
     return annotation
 
 
+def field_channel(annotation: Any) -> Channel | None:
+    """The channel a field's ``Annotated`` metadata declares, anywhere in it
+    (``Annotated[int, "doc", Topic(int)]``): an instance as given, a channel class made for the
+    field's type (``Annotated[int, EphemeralValue]``: ``EphemeralValue(int)``); else None."""
+    annotation = _strip_required(annotation)
+    if get_origin(annotation) is not Annotated:
+        return None
+    base, *meta = get_args(annotation)
+    base = _strip_required(base)
+    for item in meta:
+        if isinstance(item, DeltaChannel) and not item.typ_given:
+            return item.for_type(base)  # Annotated[list[str], DeltaChannel(f)]: typ list[str]
+        if isinstance(item, Channel):
+            return item
+        if isinstance(item, type) and issubclass(item, Channel):
+            return item(base)
+    return None
+
+
 def _channel_for(key: str, annotation: Any) -> Channel:
+    declared = field_channel(annotation)
+    if declared is not None:
+        channel: Channel = declared.from_checkpoint(MISSING)  # the annotation's own stays unused
+        channel.key = key
+        return channel
     annotation = _strip_required(annotation)
     if get_origin(annotation) is Annotated:
         base, *meta = get_args(annotation)
         base = _strip_required(base)
-        for item in meta:  # a channel anywhere in the metadata: Annotated[int, Topic(int), ...]
-            if isinstance(item, DeltaChannel) and not item.typ_given:
-                item = item.for_type(base)  # Annotated[list[str], DeltaChannel(f)]: typ list[str]
-            if isinstance(item, Channel):
-                channel = item.from_checkpoint(MISSING)  # the annotation's own stays unused
-            elif isinstance(item, type) and issubclass(item, Channel):
-                channel = item(base)  # Annotated[int, EphemeralValue]: EphemeralValue(int)
-            else:
-                continue
-            channel.key = key
-            return channel  # type: ignore[no-any-return]
         last = meta[-1]
         if callable(last):
             if _positional_count(last) != 2:

@@ -284,3 +284,11 @@ def _merge(
     if doomed:
         merged = [m for m in merged if m.id not in doomed]
     return merged
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MessageGraph":  # deprecated; defined apart, since it needs StateGraph
+        from threadloom.graph._message_graph import MessageGraph
+
+        return MessageGraph
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,22 +9,25 @@ from __future__ import annotations
 
 import inspect
 import logging
+import warnings
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, get_args, get_origin, get_type_hints
 
 from threadloom.constants import END, START
 from threadloom.engine._checks import check_backend, langgraph_name, reject_langgraph_name
-from threadloom.engine.inject import Injection, injections_for
+from threadloom.engine.inject import Injection, injections_for, warn_mistyped_config
 from threadloom.engine.plan import Plan
 from threadloom.engine.pregel import Pregel
 from threadloom.errors import InvalidUpdateError
 from threadloom.graph._handlers import DEFAULT_ERROR_HANDLER, ERROR_HANDLER_PREFIX, with_node_error
 from threadloom.graph._schema import (
     channels_for,
+    field_channel,
     has_keys,
 )
 from threadloom.graph._unsupported import refuse_unsupported
+from threadloom.managed import managed_keys
 from threadloom.types import CachePolicy, Command, RetryPolicy, TimeoutPolicy
 from threadloom.warnings import (
     LangGraphDeprecatedSinceV05,
@@ -62,6 +65,8 @@ class _Node:
     is_handler: bool = False
     """An error handler: never handled itself (its failure fails the run)."""
     cache_policy: CachePolicy[Any] | None = None
+    output_schema: Any = None
+    """The schema its return is annotated with (its keys are state channels), or None."""
 
 
 @dataclass(slots=True)
@@ -72,6 +77,9 @@ class _Branch:
     wants_config: bool
     is_async: bool = False
     """The router is a coroutine function: awaited under ainvoke/astream, refused under invoke."""
+    input_schema: Any = None
+    """The schema its first parameter is annotated with (when it has keys): it reads those keys
+    of the state, as a node with an input schema does (LangGraph)."""
 
 
 def _node_name(node: Any) -> str:
@@ -84,16 +92,52 @@ def _node_name(node: Any) -> str:
     return str(name)
 
 
+def _hints_of(func: Callable[..., Any]) -> dict[str, Any]:
+    """``func``'s resolved annotations; a callable object's are its ``__call__``'s."""
+    target = func
+    if not (inspect.isfunction(func) or inspect.ismethod(func)) and callable(func):
+        target = getattr(type(func), "__call__", func)  # noqa: B004
+    try:
+        return get_type_hints(target)
+    except Exception:
+        return {}
+
+
 def _first_param_schema(func: Callable[..., Any]) -> Any:
     try:
         params = list(inspect.signature(func).parameters.values())
-        hints = get_type_hints(func)
-    except Exception:
+    except (TypeError, ValueError):
         return None
     if not params:
         return None
-    hint = hints.get(params[0].name)
+    hint = _hints_of(func).get(params[0].name)
     return hint if hint is not None and has_keys(hint) else None
+
+
+def _return_schema(func: Callable[..., Any]) -> Any:
+    """The schema ``func``'s return is annotated with, when it has keys: its keys are state
+    channels, as in LangGraph (a node may write keys only it declares)."""
+    hint = _hints_of(func).get("return")
+    return hint if hint is not None and has_keys(hint) else None
+
+
+# LangGraph's private helpers of this module, which programs and tests written for it import.
+_get_node_name = _node_name
+_is_field_channel = field_channel
+
+
+def _warn_invalid_state_schema(schema: Any, *, stacklevel: int = 2) -> None:
+    """Warn (``UserWarning``) when ``schema`` is a value where a type is expected: a dict or a
+    model instance passed as a state schema instead of its class."""
+    if isinstance(schema, type) or get_args(schema):
+        return
+    warnings.warn(
+        f"Invalid state_schema {schema!r}: expected a type (a TypedDict, dataclass or pydantic "
+        "model class) or Annotated[type, reducer]. Pass the class, not a value of it, so that "
+        "updates are applied as declared.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
 
 
 class StateGraph(Generic[StateT]):
@@ -129,7 +173,20 @@ class StateGraph(Generic[StateT]):
         self.branches: dict[str, dict[str, _Branch]] = {}
         self.compiled = False
         self._node_defaults: dict[str, Any] = {}
+        for schema in (state_schema, input_schema, output_schema):
+            if schema is not None:
+                _warn_invalid_state_schema(schema, stacklevel=3)
         channels_for([state_schema, self.input_schema, self.output_schema])  # fail early
+
+    @property
+    def managed(self) -> dict[str, Any]:
+        """The managed keys (``RemainingSteps``, ``IsLastStep``) of the graph's schemas and its
+        nodes' input schemas, each with what computes its value; they are never channels."""
+        found: dict[str, Any] = {}
+        schemas = (self.state_schema, self.input_schema, self.output_schema)
+        for schema in (*schemas, *(n.input_schema for n in self.nodes.values())):
+            found.update(managed_keys(schema))
+        return found
 
     # --- nodes -----------------------------------------------------------------------------------
 
@@ -174,6 +231,7 @@ class StateGraph(Generic[StateT]):
                 raise ValueError(f"add_node({name!r}) needs the node's function as second argument")
         else:
             name, func = _node_name(node), node
+        warn_mistyped_config(func)
         if self.compiled:
             log.warning("Adding a node to a graph that has already been compiled.")
         if name in (START, END):
@@ -200,6 +258,7 @@ class StateGraph(Generic[StateT]):
             name, func, schema, policies, defer, metadata or {}, dests, timeout_policy
         )
         node_spec.cache_policy = cache_policy
+        node_spec.output_schema = _return_schema(func)
         if error_handler is not None:
             node_spec.error_handler = handler = f"{ERROR_HANDLER_PREFIX}{name}"
             self.nodes[handler] = _handler_node(handler, error_handler, self.state_schema)
@@ -339,7 +398,7 @@ class StateGraph(Generic[StateT]):
             getattr(func, "__call__", None)  # noqa: B004
         )
         self.branches.setdefault(source, {})[name] = _Branch(
-            name, func, mapping, wants_config, is_async
+            name, func, mapping, wants_config, is_async, _first_param_schema(func)
         )
         return self
 

@@ -27,14 +27,16 @@ from __future__ import annotations
 import copy
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any, Final
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint import base as lg
 
+from threadloom._twins import async_iter, async_op, sync_iter, sync_op
 from threadloom.checkpoint import base as tl
+from threadloom.interop._forward import Call, SaverForwarder
 from threadloom.interop._objects import (
     checkpoint_to_langgraph,
     checkpoint_to_threadloom,
@@ -104,7 +106,7 @@ def _strategy(strategy: str) -> tl.PruneStrategy:
     return strategy  # type: ignore[return-value]
 
 
-class LangGraphSaver(lg.BaseCheckpointSaver[str]):
+class LangGraphSaver(SaverForwarder, lg.BaseCheckpointSaver[str]):
     """A threadloom saver seen by LangGraph as one of its checkpointers.
 
     Made by ``threadloom.interop.langgraph.as_langgraph_saver``; ``saver`` is the wrapped
@@ -142,151 +144,85 @@ class LangGraphSaver(lg.BaseCheckpointSaver[str]):
         self._heads.saw(_key(stored))
         return stored
 
-    # -- sync --------------------------------------------------------------------------------
+    def _wrapped(self) -> Any:
+        return self.saver
 
-    def get_tuple(self, config: RunnableConfig) -> lg.CheckpointTuple | None:
+    # -- each operation once (``_forward``); ``list`` / ``alist`` are generators ----------------
+
+    def _get_tuple(self, /, config: RunnableConfig) -> Call[lg.CheckpointTuple | None]:
         """The checkpoint ``config`` addresses (the latest without an id)."""
-        return self._read(config, self.saver.get_tuple(config))  # type: ignore[no-any-return]
+        return Call("get_tuple", (config,), then=lambda found: self._read(config, found))
 
-    def list(
+    def _list(
         self,
+        /,
         config: RunnableConfig | None,
         *,
         filter: dict[str, Any] | None = None,
         before: RunnableConfig | None = None,
         limit: int | None = None,
-    ) -> Iterator[lg.CheckpointTuple]:
+    ) -> Call[lg.CheckpointTuple]:
         """Checkpoints newest first (filters pushed into the wrapped saver)."""
-        for found in self.saver.list(config, filter=filter, before=before, limit=limit):
-            yield _to_langgraph_tuple(found)  # type: ignore[misc]
+        options = {"filter": filter, "before": before, "limit": limit}
+        return Call("list", (config,), options, then=_to_langgraph_tuple)  # type: ignore[arg-type]
 
-    def put(
+    def _put(
         self,
+        /,
         config: RunnableConfig,
         checkpoint: lg.Checkpoint,
         metadata: lg.CheckpointMetadata,
         new_versions: lg.ChannelVersions,
-    ) -> RunnableConfig:
+    ) -> Call[RunnableConfig]:
         """Store ``checkpoint`` as a child of ``config``'s checkpoint (head-checked, see above)."""
-        stored = self.saver.put(
-            self._put_config(config),
-            checkpoint_to_threadloom(checkpoint),  # type: ignore[arg-type]
-            metadata,
-            new_versions,
+        converted = checkpoint_to_threadloom(checkpoint)
+        return Call(
+            "put",
+            (self._put_config(config), converted, metadata, new_versions),
+            then=self._wrote,
         )
-        return self._wrote(stored)
 
-    def put_writes(
+    def _put_writes(
         self,
+        /,
         config: RunnableConfig,
         writes: Sequence[tuple[str, Any]],
         task_id: str,
         task_path: str = "",
-    ) -> None:
+    ) -> Call[None]:
         """Store a task's writes against ``config``'s checkpoint."""
-        self.saver.put_writes(config, writes_to_threadloom(writes), task_id, task_path)
+        return Call("put_writes", (config, writes_to_threadloom(writes), task_id, task_path))
 
-    def delete_thread(self, thread_id: str) -> None:
-        """Delete a thread in every namespace."""
-        self.saver.delete_thread(thread_id)
-
-    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        """Delete the checkpoints (and writes) of these runs."""
-        self.saver.delete_for_runs(run_ids)
-
-    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        """Copy a thread, keeping checkpoint ids."""
-        self.saver.copy_thread(source_thread_id, target_thread_id)
-
-    def prune(
+    def _prune(
         self,
+        /,
         thread_ids: Sequence[str],
         *,
         strategy: str = "keep_latest",
         keep_last: int | None = None,
         before: datetime | None = None,
-    ) -> None:
+    ) -> Call[None]:
         """LangGraph's ``prune`` plus threadloom's ``keep_last`` and ``before``."""
-        self.saver.prune(
-            thread_ids, strategy=_strategy(strategy), keep_last=keep_last, before=before
-        )
+        options = {"strategy": _strategy(strategy), "keep_last": keep_last, "before": before}
+        return Call("prune", (thread_ids,), options)
 
-    def thread_size_report(self, thread_id: str) -> tl.ThreadSizeReport:
+    def _thread_size_report(self, /, thread_id: str) -> Call[tl.ThreadSizeReport]:
         """threadloom's counts and stored bytes of one thread."""
-        return self.saver.thread_size_report(thread_id)
+        return Call("thread_size_report", (thread_id,))
 
-    # -- async -------------------------------------------------------------------------------
+    get_tuple = sync_op(_get_tuple)
+    list = sync_iter(_list)
+    put = sync_op(_put)
+    put_writes = sync_op(_put_writes)
+    prune = sync_op(_prune)
+    thread_size_report = sync_op(_thread_size_report)
 
-    async def aget_tuple(self, config: RunnableConfig) -> lg.CheckpointTuple | None:
-        """Async ``get_tuple``."""
-        return self._read(config, await self.saver.aget_tuple(config))  # type: ignore[no-any-return]
-
-    async def alist(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[lg.CheckpointTuple]:
-        """Async ``list``."""
-        async for found in self.saver.alist(config, filter=filter, before=before, limit=limit):
-            yield _to_langgraph_tuple(found)  # type: ignore[misc]
-
-    async def aput(
-        self,
-        config: RunnableConfig,
-        checkpoint: lg.Checkpoint,
-        metadata: lg.CheckpointMetadata,
-        new_versions: lg.ChannelVersions,
-    ) -> RunnableConfig:
-        """Async ``put``."""
-        stored = await self.saver.aput(
-            self._put_config(config),
-            checkpoint_to_threadloom(checkpoint),  # type: ignore[arg-type]
-            metadata,
-            new_versions,
-        )
-        return self._wrote(stored)
-
-    async def aput_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        """Async ``put_writes``."""
-        await self.saver.aput_writes(config, writes_to_threadloom(writes), task_id, task_path)
-
-    async def adelete_thread(self, thread_id: str) -> None:
-        """Async ``delete_thread``."""
-        await self.saver.adelete_thread(thread_id)
-
-    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        """Async ``delete_for_runs``."""
-        await self.saver.adelete_for_runs(run_ids)
-
-    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        """Async ``copy_thread``."""
-        await self.saver.acopy_thread(source_thread_id, target_thread_id)
-
-    async def aprune(
-        self,
-        thread_ids: Sequence[str],
-        *,
-        strategy: str = "keep_latest",
-        keep_last: int | None = None,
-        before: datetime | None = None,
-    ) -> None:
-        """Async ``prune``."""
-        await self.saver.aprune(
-            thread_ids, strategy=_strategy(strategy), keep_last=keep_last, before=before
-        )
-
-    async def athread_size_report(self, thread_id: str) -> tl.ThreadSizeReport:
-        """Async ``thread_size_report``."""
-        return await self.saver.athread_size_report(thread_id)
+    aget_tuple = async_op(_get_tuple)
+    alist = async_iter(_list)
+    aput = async_op(_put)
+    aput_writes = async_op(_put_writes)
+    aprune = async_op(_prune)
+    athread_size_report = async_op(_thread_size_report)
 
     # -- versions and serializer -------------------------------------------------------------
 

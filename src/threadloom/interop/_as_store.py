@@ -20,6 +20,8 @@ from typing import Any, Final, Literal
 
 from langgraph.store import base as lg
 
+from threadloom._twins import async_op, sync_op
+from threadloom.interop._forward import Call, Forwarder
 from threadloom.store import base as tl
 
 __all__ = ["LangGraphStore"]
@@ -67,12 +69,20 @@ def _result(result: tl.Result) -> lg.Result:
     return result
 
 
+def _results(results: list[tl.Result]) -> list[lg.Result]:
+    return [_result(r) for r in results]
+
+
+def _search_result(found: list[tl.SearchItem]) -> list[lg.SearchItem]:
+    return _result(found)  # type: ignore[return-value]
+
+
 def _ttl(ttl: Any) -> Any:
     """LangGraph's "not provided" sentinel as threadloom's (both say: the store's default)."""
     return tl.NOT_PROVIDED if isinstance(ttl, lg.NotProvided) else ttl
 
 
-class LangGraphStore(lg.BaseStore):
+class LangGraphStore(Forwarder, lg.BaseStore):
     """A threadloom store seen by LangGraph as one of its stores.
 
     Made by ``threadloom.interop.langgraph.as_langgraph_store``; ``store`` is the wrapped
@@ -87,23 +97,22 @@ class LangGraphStore(lg.BaseStore):
     def __repr__(self) -> str:
         return f"as_langgraph_store({self.store!r})"
 
-    def batch(self, ops: Iterable[lg.Op]) -> list[lg.Result]:
+    def _wrapped(self) -> Any:
+        return self.store
+
+    # -- each operation once (``_forward``) ---------------------------------------------------
+
+    def _batch(self, /, ops: Iterable[lg.Op]) -> Call[list[lg.Result]]:
         """Run LangGraph ops on the threadloom store; results in op order."""
-        return [_result(r) for r in self.store.batch([_op(op) for op in ops])]
+        return Call("batch", ([_op(op) for op in ops],), then=_results)
 
-    async def abatch(self, ops: Iterable[lg.Op]) -> list[lg.Result]:
-        """Async ``batch``."""
-        return [_result(r) for r in await self.store.abatch([_op(op) for op in ops])]
-
-    # -- sync --------------------------------------------------------------------------------
-
-    def get(
-        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
-    ) -> lg.Item | None:
+    def _get(
+        self, /, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> Call[lg.Item | None]:
         """The item at ``(namespace, key)``, or None."""
-        return _item(self.store.get(namespace, key, refresh_ttl=refresh_ttl))
+        return Call("get", (namespace, key), {"refresh_ttl": refresh_ttl}, then=_item)
 
-    def search(
+    def _search(
         self,
         namespace_prefix: tuple[str, ...],
         /,
@@ -113,104 +122,64 @@ class LangGraphStore(lg.BaseStore):
         limit: int = 10,
         offset: int = 0,
         refresh_ttl: bool | None = None,
-    ) -> list[lg.SearchItem]:
+    ) -> Call[list[lg.SearchItem]]:
         """Items under ``namespace_prefix`` (threadloom's filter language), best first."""
-        found = self.store.search(
-            namespace_prefix,
-            query=query,
-            filter=filter,
-            limit=limit,
-            offset=offset,
-            refresh_ttl=refresh_ttl,
-        )
-        return _result(found)  # type: ignore[return-value]
+        options = {
+            "query": query,
+            "filter": filter,
+            "limit": limit,
+            "offset": offset,
+            "refresh_ttl": refresh_ttl,
+        }
+        return Call("search", (namespace_prefix,), options, then=_search_result)
 
-    def put(
+    def _put(
         self,
+        /,
         namespace: tuple[str, ...],
         key: str,
         value: Mapping[str, Any],
         index: Literal[False] | list[str] | None = None,
         *,
         ttl: float | lg.NotProvided | None = lg.NOT_PROVIDED,
-    ) -> None:
+    ) -> Call[None]:
         """Store ``value`` at ``(namespace, key)``."""
-        self.store.put(namespace, key, value, index, ttl=_ttl(ttl))
+        return Call("put", (namespace, key, value, index), {"ttl": _ttl(ttl)})
 
-    def delete(self, namespace: tuple[str, ...], key: str) -> None:
+    def _delete(self, /, namespace: tuple[str, ...], key: str) -> Call[None]:
         """Remove the item at ``(namespace, key)``."""
-        self.store.delete(namespace, key)
+        return Call("delete", (namespace, key))
 
-    def list_namespaces(
+    def _list_namespaces(
         self,
-        *,
-        prefix: lg.NamespacePath | None = None,
-        suffix: lg.NamespacePath | None = None,
-        max_depth: int | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[tuple[str, ...]]:
-        """Namespaces holding items."""
-        return self.store.list_namespaces(
-            prefix=prefix, suffix=suffix, max_depth=max_depth, limit=limit, offset=offset
-        )
-
-    # -- async -------------------------------------------------------------------------------
-
-    async def aget(
-        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
-    ) -> lg.Item | None:
-        """Async ``get``."""
-        return _item(await self.store.aget(namespace, key, refresh_ttl=refresh_ttl))
-
-    async def asearch(
-        self,
-        namespace_prefix: tuple[str, ...],
         /,
         *,
-        query: str | None = None,
-        filter: dict[str, Any] | None = None,
-        limit: int = 10,
-        offset: int = 0,
-        refresh_ttl: bool | None = None,
-    ) -> list[lg.SearchItem]:
-        """Async ``search``."""
-        found = await self.store.asearch(
-            namespace_prefix,
-            query=query,
-            filter=filter,
-            limit=limit,
-            offset=offset,
-            refresh_ttl=refresh_ttl,
-        )
-        return _result(found)  # type: ignore[return-value]
-
-    async def aput(
-        self,
-        namespace: tuple[str, ...],
-        key: str,
-        value: Mapping[str, Any],
-        index: Literal[False] | list[str] | None = None,
-        *,
-        ttl: float | lg.NotProvided | None = lg.NOT_PROVIDED,
-    ) -> None:
-        """Async ``put``."""
-        await self.store.aput(namespace, key, value, index, ttl=_ttl(ttl))
-
-    async def adelete(self, namespace: tuple[str, ...], key: str) -> None:
-        """Async ``delete``."""
-        await self.store.adelete(namespace, key)
-
-    async def alist_namespaces(
-        self,
-        *,
         prefix: lg.NamespacePath | None = None,
         suffix: lg.NamespacePath | None = None,
         max_depth: int | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[tuple[str, ...]]:
-        """Async ``list_namespaces``."""
-        return await self.store.alist_namespaces(
-            prefix=prefix, suffix=suffix, max_depth=max_depth, limit=limit, offset=offset
-        )
+    ) -> Call[list[tuple[str, ...]]]:
+        """Namespaces holding items."""
+        options = {
+            "prefix": prefix,
+            "suffix": suffix,
+            "max_depth": max_depth,
+            "limit": limit,
+            "offset": offset,
+        }
+        return Call("list_namespaces", (), options)
+
+    batch = sync_op(_batch)
+    get = sync_op(_get)
+    search = sync_op(_search)
+    put = sync_op(_put)
+    delete = sync_op(_delete)
+    list_namespaces = sync_op(_list_namespaces)
+
+    abatch = async_op(_batch)
+    aget = async_op(_get)
+    asearch = async_op(_search)
+    aput = async_op(_put)
+    adelete = async_op(_delete)
+    alist_namespaces = async_op(_list_namespaces)

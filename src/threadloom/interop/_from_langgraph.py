@@ -24,10 +24,11 @@ deltas. ``docs/coming-from-langgraph.md`` says so.
 from __future__ import annotations
 
 import builtins
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from threadloom._twins import async_iter, async_op, sync_iter, sync_op
 from threadloom.checkpoint.base import (
     BaseCheckpointSaver,
     ChannelVersions,
@@ -36,6 +37,7 @@ from threadloom.checkpoint.base import (
     CheckpointTuple,
     PruneStrategy,
 )
+from threadloom.interop._forward import Call, SaverForwarder
 from threadloom.interop._objects import (
     checkpoint_to_langgraph,
     checkpoint_to_threadloom,
@@ -84,7 +86,7 @@ def _writes_out(writes: Sequence[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return [(channel, to_langgraph(value)) for channel, value in writes]
 
 
-class LangGraphSaverAdapter(BaseCheckpointSaver[Any]):
+class LangGraphSaverAdapter(SaverForwarder, BaseCheckpointSaver[Any]):
     """A LangGraph checkpointer seen as a threadloom saver; make one with
     ``from_langgraph_saver``. ``langgraph_saver`` is the wrapped saver."""
 
@@ -96,120 +98,69 @@ class LangGraphSaverAdapter(BaseCheckpointSaver[Any]):
     def __repr__(self) -> str:
         return f"from_langgraph_saver({self.langgraph_saver!r})"
 
-    # -- sync -------------------------------------------------------------------------------
+    def _wrapped(self) -> Any:
+        return self.langgraph_saver
 
-    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return _tuple_in(self.langgraph_saver.get_tuple(config))
+    # -- each operation once (``_forward``); ``list`` / ``alist`` are generators ----------------
 
-    def list(
+    def _get_tuple(self, /, config: RunnableConfig) -> Call[CheckpointTuple | None]:
+        return Call("get_tuple", (config,), then=_tuple_in)
+
+    def _list(
         self,
+        /,
         config: RunnableConfig | None,
         *,
         filter: dict[str, Any] | None = None,
         before: RunnableConfig | None = None,
         limit: int | None = None,
-    ) -> Iterator[CheckpointTuple]:
-        for saved in self.langgraph_saver.list(config, filter=filter, before=before, limit=limit):
-            yield _tuple_in(saved)  # type: ignore[misc]
+    ) -> Call[CheckpointTuple]:
+        options = {"filter": filter, "before": before, "limit": limit}
+        return Call("list", (config,), options, then=_tuple_in)  # type: ignore[arg-type]
 
-    def put(
+    def _put(
         self,
+        /,
         config: RunnableConfig,
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        saved: RunnableConfig = self.langgraph_saver.put(
-            config, checkpoint_to_langgraph(checkpoint), metadata, new_versions
-        )
-        return saved
+    ) -> Call[RunnableConfig]:
+        return Call("put", (config, checkpoint_to_langgraph(checkpoint), metadata, new_versions))
 
-    def put_writes(
+    def _put_writes(
         self,
+        /,
         config: RunnableConfig,
         writes: Sequence[tuple[str, Any]],
         task_id: str,
         task_path: str = "",
-    ) -> None:
-        self.langgraph_saver.put_writes(config, _writes_out(writes), task_id, task_path)
+    ) -> Call[None]:
+        return Call("put_writes", (config, _writes_out(writes), task_id, task_path))
 
-    def delete_thread(self, thread_id: str) -> None:
-        self.langgraph_saver.delete_thread(thread_id)
-
-    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        self.langgraph_saver.delete_for_runs(run_ids)
-
-    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        self.langgraph_saver.copy_thread(source_thread_id, target_thread_id)
-
-    def prune(
+    def _prune(
         self,
+        /,
         thread_ids: Sequence[str],
         *,
         strategy: PruneStrategy = "keep_latest",
         keep_last: int | None = None,
         before: datetime | None = None,
-    ) -> None:
+    ) -> Call[None]:
         _check_prune(thread_ids, strategy, keep_last, before)
-        self.langgraph_saver.prune(thread_ids, strategy=strategy)
+        return Call("prune", (thread_ids,), {"strategy": strategy})
 
-    # -- async ------------------------------------------------------------------------------
+    get_tuple = sync_op(_get_tuple)
+    list = sync_iter(_list)
+    put = sync_op(_put)
+    put_writes = sync_op(_put_writes)
+    prune = sync_op(_prune)
 
-    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return _tuple_in(await self.langgraph_saver.aget_tuple(config))
-
-    async def alist(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[CheckpointTuple]:
-        listed = self.langgraph_saver.alist(config, filter=filter, before=before, limit=limit)
-        async for saved in listed:
-            yield _tuple_in(saved)  # type: ignore[misc]
-
-    async def aput(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        saved: RunnableConfig = await self.langgraph_saver.aput(
-            config, checkpoint_to_langgraph(checkpoint), metadata, new_versions
-        )
-        return saved
-
-    async def aput_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        await self.langgraph_saver.aput_writes(config, _writes_out(writes), task_id, task_path)
-
-    async def adelete_thread(self, thread_id: str) -> None:
-        await self.langgraph_saver.adelete_thread(thread_id)
-
-    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        await self.langgraph_saver.adelete_for_runs(run_ids)
-
-    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        await self.langgraph_saver.acopy_thread(source_thread_id, target_thread_id)
-
-    async def aprune(
-        self,
-        thread_ids: Sequence[str],
-        *,
-        strategy: PruneStrategy = "keep_latest",
-        keep_last: int | None = None,
-        before: datetime | None = None,
-    ) -> None:
-        _check_prune(thread_ids, strategy, keep_last, before)
-        await self.langgraph_saver.aprune(thread_ids, strategy=strategy)
+    aget_tuple = async_op(_get_tuple)
+    alist = async_iter(_list)
+    aput = async_op(_put)
+    aput_writes = async_op(_put_writes)
+    aprune = async_op(_prune)
 
     # -- versions and serializer ------------------------------------------------------------
 

@@ -44,9 +44,11 @@ __all__ = [
 C = TypeVar("C", bound=Mapping[str, Any])
 
 Convert = Callable[[Any], Any]
+Record = Callable[[Any, Convert], Any]
+"""Converts one record, given how to convert the values inside it."""
 
 
-def _map_containers(value: Any, records: Mapping[type, Callable[[Any, Convert], Any]]) -> Any:
+def _map_containers(value: Any, records: Mapping[type, Record]) -> Any:
     """``value`` with every record of ``records`` converted; the same object when none is found."""
     cls = type(value)
     record = records.get(cls)
@@ -69,7 +71,7 @@ def _map_containers(value: Any, records: Mapping[type, Callable[[Any, Convert], 
     return value
 
 
-# -- LangGraph → threadloom -----------------------------------------------------------------------
+# -- the records, both ways --------------------------------------------------------------------
 
 
 def _timeout_to_tl(timeout: Any) -> tl.TimeoutPolicy | None:
@@ -95,74 +97,33 @@ def _timeout_to_lg(timeout: tl.TimeoutPolicy | None) -> lg.TimeoutPolicy | None:
     )
 
 
-def _send_to_tl(send: lg.Send, convert: Convert) -> tl.Send:
-    return tl.Send(send.node, convert(send.arg), timeout=_timeout_to_tl(send.timeout))
+def _records(source: Any, target: Any, timeout: Convert) -> Mapping[type, Record]:
+    """How each record of the module ``source`` (``Send``, ``Interrupt``, ``Command``,
+    ``Overwrite``) becomes the record of the same name of ``target``: the same fields, the values
+    inside converted by ``convert``, a ``Send``'s timeout by ``timeout``. One table, both ways."""
+    return {
+        source.Send: lambda send, convert: target.Send(
+            send.node, convert(send.arg), timeout=timeout(send.timeout)
+        ),
+        source.Interrupt: lambda interrupt, convert: target.Interrupt(
+            value=convert(interrupt.value),
+            id=interrupt.id,
+            response_schema=interrupt.response_schema,
+        ),
+        source.Command: lambda command, convert: target.Command(
+            graph=command.graph,
+            update=convert(command.update),
+            resume=convert(command.resume),
+            goto=convert(command.goto),
+        ),
+        source.Overwrite: lambda overwrite, convert: target.Overwrite(convert(overwrite.value)),
+    }
 
 
-def _interrupt_to_tl(interrupt: lg.Interrupt[Any], convert: Convert) -> tl.Interrupt:
-    return tl.Interrupt(
-        value=convert(interrupt.value),
-        id=interrupt.id,
-        response_schema=interrupt.response_schema,
-    )
-
-
-def _command_to_tl(command: lg.Command[Any], convert: Convert) -> tl.Command[Any]:
-    return tl.Command(
-        graph=command.graph,
-        update=convert(command.update),
-        resume=convert(command.resume),
-        goto=convert(command.goto),
-    )
-
-
-def _overwrite_to_tl(overwrite: lg.Overwrite, convert: Convert) -> tl.Overwrite:
-    return tl.Overwrite(convert(overwrite.value))
-
-
-_TO_THREADLOOM: Final[Mapping[type, Callable[[Any, Convert], Any]]] = {
-    lg.Send: _send_to_tl,
-    lg.Interrupt: _interrupt_to_tl,
-    lg.Command: _command_to_tl,
-    lg.Overwrite: _overwrite_to_tl,
-}
+_TO_THREADLOOM: Final = _records(lg, tl, _timeout_to_tl)
 """LangGraph record type → how it becomes threadloom's."""
 
-
-# -- threadloom → LangGraph -----------------------------------------------------------------------
-
-
-def _send_to_lg(send: tl.Send, convert: Convert) -> lg.Send:
-    return lg.Send(send.node, convert(send.arg), timeout=_timeout_to_lg(send.timeout))
-
-
-def _interrupt_to_lg(interrupt: tl.Interrupt, convert: Convert) -> lg.Interrupt[Any]:
-    return lg.Interrupt(
-        value=convert(interrupt.value),
-        id=interrupt.id,
-        response_schema=interrupt.response_schema,
-    )
-
-
-def _command_to_lg(command: tl.Command[Any], convert: Convert) -> lg.Command[Any]:
-    return lg.Command(
-        graph=command.graph,
-        update=convert(command.update),
-        resume=convert(command.resume),
-        goto=convert(command.goto),
-    )
-
-
-def _overwrite_to_lg(overwrite: tl.Overwrite, convert: Convert) -> lg.Overwrite:
-    return lg.Overwrite(convert(overwrite.value))
-
-
-_TO_LANGGRAPH: Final[Mapping[type, Callable[[Any, Convert], Any]]] = {
-    tl.Send: _send_to_lg,
-    tl.Interrupt: _interrupt_to_lg,
-    tl.Command: _command_to_lg,
-    tl.Overwrite: _overwrite_to_lg,
-}
+_TO_LANGGRAPH: Final = _records(tl, lg, _timeout_to_lg)
 """threadloom record type → how it becomes LangGraph's."""
 
 

@@ -1,7 +1,9 @@
 """Expiry bookkeeping shared by stores: the clock rules and the background sweeper thread.
 
 A store decides what expiring means for its storage (``sweep_ttl``); this module only computes
-deadlines and runs ``sweep_ttl`` every few minutes in a daemon thread until told to stop.
+deadlines and runs ``sweep_ttl`` every few minutes in a daemon thread (sync stores) or a task
+(asyncio stores) until told to stop. ``SweepsInThread`` / ``SweepsInTask`` are the stores'
+``start_ttl_sweeper`` / ``stop_ttl_sweeper``, written once.
 """
 
 from __future__ import annotations
@@ -14,7 +16,17 @@ from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Future
 from typing import Any
 
-__all__ = ["DEFAULT_SWEEP_MINUTES", "AsyncTTLSweeper", "TTLSweeper", "deadline", "sweep_minutes"]
+from threadloom.store.base import BaseStore
+
+__all__ = [
+    "DEFAULT_SWEEP_MINUTES",
+    "AsyncTTLSweeper",
+    "SweepsInTask",
+    "SweepsInThread",
+    "TTLSweeper",
+    "deadline",
+    "sweep_minutes",
+]
 
 DEFAULT_SWEEP_MINUTES = 5.0
 """The sweep interval when neither the call nor ``TTLConfig`` names one (as LangGraph)."""
@@ -126,3 +138,49 @@ def sweep_minutes(ttl_config: Mapping[str, Any] | None, given: float | None) -> 
     if ttl_config is None:
         return None
     return float(given or ttl_config.get("sweep_interval_minutes") or DEFAULT_SWEEP_MINUTES)
+
+
+class SweepsInThread(BaseStore):
+    """The sweeper methods of a sync store, whose ``_sweeper`` is a ``TTLSweeper``."""
+
+    _sweeper: TTLSweeper
+
+    def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> Future[None]:
+        """Sweep expired items in a background thread every interval (default: config, else 5).
+
+        Without a ``ttl`` config there is nothing to sweep and a finished future is returned.
+        """
+        minutes = sweep_minutes(self.ttl_config, sweep_interval_minutes)
+        if minutes is None:
+            done: Future[None] = Future()
+            done.set_result(None)
+            return done
+        return self._sweeper.start(minutes)
+
+    def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
+        """Stop the background sweeper; True when it stopped within ``timeout`` seconds."""
+        return self._sweeper.stop(timeout)
+
+
+class SweepsInTask(BaseStore):
+    """The sweeper methods of an asyncio store, whose ``_sweeper`` is an ``AsyncTTLSweeper``."""
+
+    _sweeper: AsyncTTLSweeper
+
+    async def start_ttl_sweeper(
+        self, sweep_interval_minutes: float | None = None
+    ) -> asyncio.Task[None]:
+        """Sweep expired items in a task every interval (default: config, else 5 minutes).
+
+        Without a ``ttl`` config there is nothing to sweep and a finished task is returned.
+        """
+        minutes = sweep_minutes(self.ttl_config, sweep_interval_minutes)
+        if minutes is None:
+            task = asyncio.create_task(asyncio.sleep(0))
+            await task
+            return task
+        return self._sweeper.start(minutes)
+
+    async def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
+        """Stop the sweeper task; True when it stopped within ``timeout`` seconds."""
+        return await self._sweeper.stop(timeout)

@@ -13,13 +13,24 @@ field paths of ``_paths`` and the embedding adapters of ``embed``; this module h
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypedDict
+from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypedDict, TypeVar
 
+from threadloom._twins import Work, async_op, sync_op
 from threadloom.errors import InvalidNamespaceError
 from threadloom.store._filters import parse_filter
 from threadloom.store._paths import get_text_at_path, tokenize_path
+from threadloom.store._validate import (
+    validate_count,
+    validate_index,
+    validate_key,
+    validate_namespace_labels,
+    validate_op_namespace,
+    validate_put_value,
+    validate_ttl,
+)
 from threadloom.store.embed import ensure_embeddings
 
 __all__ = [
@@ -47,6 +58,8 @@ __all__ = [
     "validate_ops",
     "validate_put_value",
 ]
+
+T = TypeVar("T")
 
 NamespacePath: TypeAlias = tuple[str, ...]
 """A namespace prefix or suffix pattern; the label ``"*"`` matches any single label."""
@@ -241,110 +254,7 @@ class IndexConfig(TypedDict, total=False):
 
 
 # ---------------------------------------------------------------------------------------------
-# Validation, shared by every backend
-
-
-def validate_namespace_labels(namespace: Any) -> tuple[str, ...]:
-    """Check every label (a non-empty ``str`` without ``.`` or NUL); return the tuple."""
-    if isinstance(namespace, str):
-        raise InvalidNamespaceError(
-            f"Namespace {namespace!r} is a string; a namespace is a tuple of labels, "
-            f"e.g. ({namespace!r},)."
-        )
-    if not isinstance(namespace, tuple | list):
-        raise InvalidNamespaceError(
-            f"Namespace {namespace!r} must be a tuple of string labels, e.g. ('memories', 'u1')."
-        )
-    labels: tuple[str, ...] = tuple(namespace)
-    for label in labels:
-        if not isinstance(label, str):
-            raise InvalidNamespaceError(
-                f"Invalid namespace label '{label}' found in {labels}. Namespace labels "
-                f"must be strings, but got {type(label).__name__}."
-            )
-        if "." in label:
-            raise InvalidNamespaceError(
-                f"Invalid namespace label '{label}' found in {labels}. Namespace labels "
-                "cannot contain periods ('.')."
-            )
-        if "\x00" in label:
-            raise InvalidNamespaceError(
-                f"Invalid namespace label {label!r} found in {labels}. Namespace labels "
-                "cannot contain NUL characters ('\\x00')."
-            )
-        if not label:
-            raise InvalidNamespaceError(
-                f"Namespace labels cannot be empty strings. Got {label} in {labels}"
-            )
-    return labels
-
-
-def validate_op_namespace(namespace: Any) -> tuple[str, ...]:
-    """Check a namespace that is written to: non-empty, labels valid, root not ``"langgraph"``."""
-    if isinstance(namespace, tuple | list) and not namespace:
-        raise InvalidNamespaceError(
-            "Namespace cannot be empty. An item is filed under at least one label: use e.g. "
-            "store.put(('memories', 'user-1'), key, value). (The empty tuple is a search or "
-            "list prefix that means everything, never a place to write.)"
-        )
-    labels = validate_namespace_labels(namespace)
-    if labels[0] == "langgraph":
-        raise InvalidNamespaceError(
-            f'Root label for namespace cannot be "langgraph". Got: {labels}'
-        )
-    return labels
-
-
-def validate_put_value(value: Any) -> None:
-    """A stored value must be a mapping with string keys (None in a PutOp means delete)."""
-    if not isinstance(value, Mapping):
-        raise TypeError(
-            f"A store value must be a dict with string keys, got {type(value).__name__} "
-            f"{value!r}. Wrap it, e.g. {{'data': {value!r}}}."
-        )
-    for k in value:
-        if not isinstance(k, str):
-            raise TypeError(
-                f"A store value must have string keys, got key {k!r} in {value!r}. "
-                "Convert the key with str()."
-            )
-
-
-def _validate_key(key: Any) -> None:
-    if not isinstance(key, str):
-        raise TypeError(f"A store key must be a str, got {type(key).__name__} {key!r}.")
-
-
-def _validate_count(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be a non-negative int, got {value!r}.")
-
-
-def _validate_index(index: Any) -> None:
-    if index is None or index is False:
-        return
-    if not isinstance(index, list | tuple) or not all(isinstance(p, str) for p in index):
-        raise TypeError(
-            f"index must be False, None or a list of field paths such as ['text'], got {index!r}."
-        )
-    for path in index:
-        tokenize_path(path)
-
-
-def _validate_ttl(ttl: Any, store_name: str, supports_ttl: bool) -> None:
-    if ttl is None:
-        return
-    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl < 0:
-        raise ValueError(f"ttl must be a non-negative number of minutes or None, got {ttl!r}.")
-    if not supports_ttl:
-        raise NotImplementedError(_ttl_unsupported(store_name))
-
-
-def _ttl_unsupported(store_name: str) -> str:
-    return (
-        f"TTL is not supported by {store_name}. Use a store implementation that supports TTL "
-        "or set ttl=None."
-    )
+# Validation of a batch, shared by every backend (the checks are in ``_validate``)
 
 
 def validate_ops(ops: Sequence[Op], *, store_name: str = "this store", supports_ttl: bool) -> None:
@@ -356,11 +266,11 @@ def validate_ops(ops: Sequence[Op], *, store_name: str = "this store", supports_
     for op in ops:
         if isinstance(op, GetOp):
             validate_namespace_labels(op.namespace)
-            _validate_key(op.key)
+            validate_key(op.key)
         elif isinstance(op, SearchOp):
             validate_namespace_labels(op.namespace_prefix)
-            _validate_count("limit", op.limit)
-            _validate_count("offset", op.offset)
+            validate_count("limit", op.limit)
+            validate_count("offset", op.offset)
             if op.query is not None and not isinstance(op.query, str):
                 raise TypeError(f"query must be a str or None, got {op.query!r}.")
             parse_filter(op.filter)
@@ -369,11 +279,11 @@ def validate_ops(ops: Sequence[Op], *, store_name: str = "this store", supports_
                 validate_namespace_labels(op.namespace)
             else:
                 validate_op_namespace(op.namespace)
-            _validate_key(op.key)
+            validate_key(op.key)
             if op.value is not None:
                 validate_put_value(op.value)
-                _validate_index(op.index)
-                _validate_ttl(op.ttl, store_name, supports_ttl)
+                validate_index(op.index)
+                validate_ttl(op.ttl, store_name, supports_ttl)
         elif isinstance(op, ListNamespacesOp):
             for condition in op.match_conditions or ():
                 if condition.match_type not in ("prefix", "suffix"):
@@ -382,9 +292,9 @@ def validate_ops(ops: Sequence[Op], *, store_name: str = "this store", supports_
                     )
                 validate_namespace_labels(condition.path)
             if op.max_depth is not None:
-                _validate_count("max_depth", op.max_depth)
-            _validate_count("limit", op.limit)
-            _validate_count("offset", op.offset)
+                validate_count("max_depth", op.max_depth)
+            validate_count("limit", op.limit)
+            validate_count("offset", op.offset)
         else:
             raise TypeError(
                 f"Unknown store operation {op!r}: use GetOp, SearchOp, PutOp or ListNamespacesOp."
@@ -475,7 +385,7 @@ class BaseStore(ABC):
         validate_put_value(value)
         if isinstance(ttl, NotProvided):
             ttl = self.ttl_config.get("default_ttl") if self.ttl_config else None
-        _validate_ttl(ttl, type(self).__name__, self.supports_ttl)
+        validate_ttl(ttl, type(self).__name__, self.supports_ttl)
         return PutOp(namespace, str(key), value, index, ttl)
 
     def _list_op(
@@ -493,17 +403,21 @@ class BaseStore(ABC):
             conditions.append(MatchCondition("suffix", validate_namespace_labels(suffix)))
         return ListNamespacesOp(tuple(conditions) or None, max_depth, limit, offset)
 
-    # -- sync ------------------------------------------------------------------------------
+    # -- the convenience methods: each builds one op, run by ``batch`` or ``abatch`` -----------
 
-    def get(
-        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
-    ) -> Item | None:
+    def _run(self, one: _One[T]) -> T:
+        return one.then(self.batch([one.op])[0])
+
+    async def _arun(self, one: _One[T]) -> T:
+        return one.then((await self.abatch([one.op]))[0])
+
+    def _one_get(
+        self, /, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
+    ) -> _One[Item | None]:
         """The item at ``(namespace, key)``, or None."""
-        result = self.batch([self._get_op(namespace, key, refresh_ttl)])[0]
-        assert result is None or isinstance(result, Item)
-        return result
+        return _One(self._get_op(namespace, key, refresh_ttl), _item_or_none)
 
-    def search(
+    def _one_search(
         self,
         namespace_prefix: tuple[str, ...],
         /,
@@ -513,96 +427,71 @@ class BaseStore(ABC):
         limit: int = 10,
         offset: int = 0,
         refresh_ttl: bool | None = None,
-    ) -> list[SearchItem]:
+    ) -> _One[list[SearchItem]]:
         """Items under ``namespace_prefix`` matching ``filter``, closest to ``query`` first."""
         op = self._search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl)
-        result = self.batch([op])[0]
-        assert isinstance(result, list)
-        return result  # type: ignore[return-value]
+        return _One(op, _listed)
 
-    def put(
+    def _one_put(
         self,
+        /,
         namespace: tuple[str, ...],
         key: str,
         value: Mapping[str, Any],
         index: Literal[False] | list[str] | None = None,
         *,
         ttl: float | NotProvided | None = NOT_PROVIDED,
-    ) -> None:
+    ) -> _One[None]:
         """Store ``value`` at ``(namespace, key)``, replacing what was there."""
-        self.batch([self._put_op(namespace, key, value, index, ttl)])
+        return _One(self._put_op(namespace, key, value, index, ttl), _nothing)
 
-    def delete(self, namespace: tuple[str, ...], key: str) -> None:
+    def _one_delete(self, /, namespace: tuple[str, ...], key: str) -> _One[None]:
         """Remove the item at ``(namespace, key)``; a missing item is not an error."""
-        self.batch([PutOp(validate_namespace_labels(namespace), str(key), None)])
+        return _One(PutOp(validate_namespace_labels(namespace), str(key), None), _nothing)
 
-    def list_namespaces(
+    def _one_list_namespaces(
         self,
-        *,
-        prefix: NamespacePath | None = None,
-        suffix: NamespacePath | None = None,
-        max_depth: int | None = None,
-        limit: int = 100,
-        offset: int = 0,
-    ) -> list[tuple[str, ...]]:
-        """Namespaces holding items, sorted, filtered by prefix/suffix and cut to ``max_depth``."""
-        result = self.batch([self._list_op(prefix, suffix, max_depth, limit, offset)])[0]
-        assert isinstance(result, list)
-        return result  # type: ignore[return-value]
-
-    # -- async -----------------------------------------------------------------------------
-
-    async def aget(
-        self, namespace: tuple[str, ...], key: str, *, refresh_ttl: bool | None = None
-    ) -> Item | None:
-        """Async twin of ``get``."""
-        result = (await self.abatch([self._get_op(namespace, key, refresh_ttl)]))[0]
-        assert result is None or isinstance(result, Item)
-        return result
-
-    async def asearch(
-        self,
-        namespace_prefix: tuple[str, ...],
         /,
         *,
-        query: str | None = None,
-        filter: dict[str, Any] | None = None,
-        limit: int = 10,
-        offset: int = 0,
-        refresh_ttl: bool | None = None,
-    ) -> list[SearchItem]:
-        """Async twin of ``search``."""
-        op = self._search_op(namespace_prefix, query, filter, limit, offset, refresh_ttl)
-        result = (await self.abatch([op]))[0]
-        assert isinstance(result, list)
-        return result  # type: ignore[return-value]
-
-    async def aput(
-        self,
-        namespace: tuple[str, ...],
-        key: str,
-        value: Mapping[str, Any],
-        index: Literal[False] | list[str] | None = None,
-        *,
-        ttl: float | NotProvided | None = NOT_PROVIDED,
-    ) -> None:
-        """Async twin of ``put``."""
-        await self.abatch([self._put_op(namespace, key, value, index, ttl)])
-
-    async def adelete(self, namespace: tuple[str, ...], key: str) -> None:
-        """Async twin of ``delete``."""
-        await self.abatch([PutOp(validate_namespace_labels(namespace), str(key), None)])
-
-    async def alist_namespaces(
-        self,
-        *,
         prefix: NamespacePath | None = None,
         suffix: NamespacePath | None = None,
         max_depth: int | None = None,
         limit: int = 100,
         offset: int = 0,
-    ) -> list[tuple[str, ...]]:
-        """Async twin of ``list_namespaces``."""
-        result = (await self.abatch([self._list_op(prefix, suffix, max_depth, limit, offset)]))[0]
-        assert isinstance(result, list)
-        return result  # type: ignore[return-value]
+    ) -> _One[list[tuple[str, ...]]]:
+        """Namespaces holding items, sorted, filtered by prefix/suffix and cut to ``max_depth``."""
+        return _One(self._list_op(prefix, suffix, max_depth, limit, offset), _listed)
+
+    get = sync_op(_one_get, "get")
+    search = sync_op(_one_search, "search")
+    put = sync_op(_one_put, "put")
+    delete = sync_op(_one_delete, "delete")
+    list_namespaces = sync_op(_one_list_namespaces, "list_namespaces")
+
+    aget = async_op(_one_get, "get")
+    asearch = async_op(_one_search, "search")
+    aput = async_op(_one_put, "put")
+    adelete = async_op(_one_delete, "delete")
+    alist_namespaces = async_op(_one_list_namespaces, "list_namespaces")
+
+
+@dataclass(slots=True, frozen=True)
+class _One(Work[T]):
+    """One op of a convenience method, and how its result becomes the method's."""
+
+    op: Op
+    then: Callable[[Result], T]
+
+
+def _item_or_none(result: Result) -> Item | None:
+    assert result is None or isinstance(result, Item)
+    return result
+
+
+def _listed(result: Result) -> Any:
+    assert isinstance(result, list)
+    return result
+
+
+def _nothing(result: Result) -> None:
+    return None

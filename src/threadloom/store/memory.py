@@ -15,7 +15,6 @@ import heapq
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
@@ -23,11 +22,10 @@ from typing import Any, Literal
 import numpy as np
 
 from threadloom.store._filters import And, compile_filter, parse_filter
-from threadloom.store._ttl import DEFAULT_SWEEP_MINUTES, TTLSweeper, deadline
+from threadloom.store._ttl import SweepsInThread, TTLSweeper, deadline
 from threadloom.store._vectors import VectorIndex
 from threadloom.store.base import (
     NOT_PROVIDED,
-    BaseStore,
     GetOp,
     IndexConfig,
     Item,
@@ -163,7 +161,7 @@ class _Clock:
         return now
 
 
-class InMemoryStore(BaseStore):
+class InMemoryStore(SweepsInThread):
     """A store in process memory: fast, not persistent, for tests and single-process apps.
 
     ``index`` turns on semantic search (``{"dims": 384, "embed": ..., "fields": ["text"]}``);
@@ -196,7 +194,7 @@ class InMemoryStore(BaseStore):
         """Run ``ops``: reads see the store before the batch's writes; all or nothing."""
         ops = list(ops)
         validate_ops(ops, store_name=type(self).__name__, supports_ttl=True)
-        return self._run(ops)
+        return self._run_ops(ops)
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async twin of ``batch``; embeds with the embedder's async methods."""
@@ -253,7 +251,7 @@ class InMemoryStore(BaseStore):
         with self._lock:
             self._write(where, op, self._time(), vectors, names)
 
-    def _run(self, ops: list[Op]) -> list[Result]:
+    def _run_ops(self, ops: list[Op]) -> list[Result]:
         """Plan, embed and apply ``ops``, which have been validated."""
         plan = self._plan(ops)
         vectors: Vectors | None = None
@@ -489,23 +487,3 @@ class InMemoryStore(BaseStore):
     async def asweep_ttl(self) -> int:
         """Async twin of ``sweep_ttl``."""
         return self.sweep_ttl()
-
-    def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> Future[None]:
-        """Sweep expired items in a background thread every interval (default: config, else 5).
-
-        Without a ``ttl`` config there is nothing to sweep and a finished future is returned.
-        """
-        if self.ttl_config is None:
-            done: Future[None] = Future()
-            done.set_result(None)
-            return done
-        interval = (
-            sweep_interval_minutes
-            or self.ttl_config.get("sweep_interval_minutes")
-            or DEFAULT_SWEEP_MINUTES
-        )
-        return self._sweeper.start(float(interval))
-
-    def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
-        """Stop the background sweeper; True when it stopped within ``timeout`` seconds."""
-        return self._sweeper.stop(timeout)

@@ -5,6 +5,11 @@ allow-list: threadloom's own types, LangChain messages and documents (the safe s
 the user registered. Registered class objects are used as given; registered names, and the safe
 set's public locations, are imported only when bytes ask for them. Nothing else is ever imported.
 Standard-library value types never reach this module: the codec rebuilds them from a fixed table.
+
+A program may also *declare* types while it runs (``declare``): the types named by
+``interrupt(..., response_schema=...)`` are the program's own, like its state schema, so every
+allow-list takes them. A declared class is kept as the object given; bytes can name it, never
+make it import something.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from typing import Any, Final
 
 from threadloom.checkpoint.serde import event_hooks
 
-__all__ = ["SAFE_PUBLIC_TYPES", "Allowlist", "TypeKey", "as_plain_str", "type_key"]
+__all__ = ["SAFE_PUBLIC_TYPES", "Allowlist", "TypeKey", "as_plain_str", "declare", "type_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +120,21 @@ _SAFE_PACKAGES: Final = tuple(
 )
 _SAFE = _SafeTypes()
 
+_DECLARED: dict[TypeKey, type] = {}
+"""Types the running program declared (``declare``), by stored name: every allow-list takes them."""
+_DECLARED_CLASSES: set[type] = set()
+"""The same classes as objects: each one declared stays storable, even if a later class took
+its name (a class defined in a function that runs more than once)."""
+
+
+def declare(classes: Iterable[type]) -> None:
+    """Let every allow-list store and rebuild ``classes``: the program declared them as the
+    types of values it keeps (``interrupt(..., response_schema=...)``), as it declares its state
+    schema. The last class declared under a name is the one that name rebuilds."""
+    for cls in classes:
+        _DECLARED_CLASSES.add(cls)
+        _DECLARED[type_key(cls)] = cls  # single stores: safe without a lock under the GIL
+
 
 class Allowlist:
     """An immutable set of rebuildable types: the safe set plus what the user registered.
@@ -173,7 +193,7 @@ class Allowlist:
     def allows(self, cls: type) -> bool:
         """May values of ``cls`` be encoded (and later rebuilt)?"""
         key = type_key(cls)
-        if self._classes.get(key) is cls or _SAFE.get(key) is cls:
+        if self._classes.get(key) is cls or cls in _DECLARED_CLASSES or _SAFE.get(key) is cls:
             return True
         return self.permissive or key in self._names
 
@@ -183,7 +203,7 @@ class Allowlist:
         Only an allowed name is imported; a registered class object is returned without any
         import. Raises ImportError/AttributeError when an allowed name no longer exists.
         """
-        cls = self._classes.get(key) or _SAFE.get(key)
+        cls = self._classes.get(key) or _DECLARED.get(key) or _SAFE.get(key)
         if cls is not None:
             return cls
         if key not in self._names and not self.permissive:

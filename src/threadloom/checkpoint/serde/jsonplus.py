@@ -16,6 +16,7 @@ from typing import Any
 from threadloom.checkpoint.serde._allowlist import Allowlist, TypeKey
 from threadloom.checkpoint.serde._arrays import join_arrays
 from threadloom.checkpoint.serde._codec import Codec
+from threadloom.checkpoint.serde._legacy_json import revive
 from threadloom.errors import CorruptDataError, SerializationError, shown_value
 
 __all__ = ["JsonPlusSerializer"]
@@ -28,8 +29,9 @@ class JsonPlusSerializer:
     value types, LangChain messages and documents, and threadloom's own types; an iterable of
     classes or ``(module, name)`` tuples adds those; ``True`` rebuilds any named type (unsafe
     with untrusted data, opt-in). ``pickle_fallback=True`` is refused: threadloom never pickles.
-    ``allowed_json_modules`` is accepted for compatibility; legacy JSON is read without reviving
-    any object.
+    ``allowed_json_modules`` (``True`` or path prefixes such as ``("langgraph", "types")``): legacy
+    JSON's LangChain constructor records of those paths are rebuilt when their class is on the
+    allow-list (``Interrupt``...); without it, legacy JSON is read without reviving any object.
     """
 
     reports_paths = True
@@ -96,12 +98,15 @@ class JsonPlusSerializer:
             return self._codec.unpack(raw)
         if tag == "json":
             try:
-                return json.loads(raw)
+                value = json.loads(raw)
             except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8
                 raise CorruptDataError(
                     f"legacy JSON does not parse: {shown_value(str(exc))}",
                     getattr(exc, "pos", None),
                 ) from exc
+            if self.allowed_json_modules:
+                return revive(value, self.allowlist, self.allowed_json_modules)
+            return value
         if tag == "pickle":
             raise SerializationError(
                 "refusing to load pickled data: threadloom never unpickles (it can run "

@@ -15,23 +15,14 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from threadloom.checkpoint._inline_async import InlineAsyncSaver
-from threadloom.checkpoint.base import (
-    ChannelVersions,
-    Checkpoint,
-    CheckpointMetadata,
-    CheckpointTuple,
-    PruneStrategy,
-    TaskWrites,
-    ThreadSizeReport,
-    next_string_version,
-)
+from threadloom.checkpoint._sql_saver import Op, SqlSaver
+from threadloom.checkpoint.base import CheckpointTuple
 from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.checkpoint.sqlite._checks import (
     check_conn_string,
@@ -51,15 +42,12 @@ from threadloom.checkpoint.sqlite._effects import (
 )
 from threadloom.checkpoint.sqlite._statements import ROLLBACK, check_synchronous
 
-if TYPE_CHECKING:
-    from langchain_core.runnables import RunnableConfig
-
 __all__ = ["SqliteSaver"]
 
 T = TypeVar("T")
 
 
-class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 calls are short
+class SqliteSaver(InlineAsyncSaver, SqlSaver):  # async twins run inline: sqlite3 is quick
     """A checkpointer backed by a ``sqlite3.Connection``.
 
     Tables are created on first use (or by ``setup()``). Safe to share between threads of one
@@ -71,6 +59,8 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
     path, use ``from_conn_string``). Used after its connection is closed, every method raises
     ``StorageError`` saying so.
     """
+
+    _core: SqliteCore
 
     def __init__(
         self,
@@ -156,81 +146,14 @@ class SqliteSaver(InlineAsyncSaver):  # its async twins run inline: sqlite3 call
             raise storage_error(exc, describe(effect), self._core.path, waited) from exc
         return None
 
-    # -- the API ------------------------------------------------------------------------------
+    def _run(self, op: Op[T]) -> T:
+        return self._drive(op.make())
+
+    def _next_found(self, steps: Steps[None]) -> CheckpointTuple | None:
+        return self._drive(until_found(steps))
+
+    # -- the API (the rest is SqlSaver's) -----------------------------------------------------
 
     def setup(self) -> None:
         """Create or upgrade the tables; idempotent, and run by the first call anyway."""
         self._drive(self._core.setup())
-
-    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return self._drive(self._core.get_tuple(self.serde, config))
-
-    def list(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> Iterator[CheckpointTuple]:
-        steps = self._core.list_checkpoints(self.serde, config, filter, before, limit)
-        while True:  # each checkpoint is read when the caller asks for it
-            found = self._drive(until_found(steps))
-            if found is None:
-                return
-            yield found
-
-    def put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        return self._drive(self._core.put(self.serde, config, checkpoint, metadata, new_versions))
-
-    def put_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        self._drive(self._core.put_writes(self.serde, config, writes, task_id, task_path))
-
-    def put_step(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[TaskWrites],
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        """The step's task writes and its checkpoint in one transaction (one commit)."""
-        steps = self._core.put_step(self.serde, config, writes, checkpoint, metadata, new_versions)
-        return self._drive(steps)
-
-    def delete_thread(self, thread_id: str) -> None:
-        self._drive(self._core.delete_thread(thread_id))
-
-    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        self._drive(self._core.delete_for_runs(self.serde, run_ids))
-
-    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        self._drive(self._core.copy_thread(source_thread_id, target_thread_id))
-
-    def prune(
-        self,
-        thread_ids: Sequence[str],
-        *,
-        strategy: PruneStrategy = "keep_latest",
-        keep_last: int | None = None,
-        before: datetime | None = None,
-    ) -> None:
-        self._drive(self._core.prune(self.serde, thread_ids, strategy, keep_last, before))
-
-    def thread_size_report(self, thread_id: str) -> ThreadSizeReport:
-        """Counts and stored bytes of one thread (all zero for an unknown thread)."""
-        return self._drive(self._core.thread_size_report(thread_id))
-
-    get_next_version = staticmethod(next_string_version)

@@ -12,23 +12,15 @@ import asyncio
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Coroutine, Sequence
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager, suppress
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
 
-from threadloom.checkpoint._loop_sync import LoopSyncSaver
+from threadloom.checkpoint._sql_saver import AsyncSqlSaver, Op
 from threadloom.checkpoint.base import (
-    ChannelVersions,
-    Checkpoint,
-    CheckpointMetadata,
     CheckpointTuple,
-    PruneStrategy,
-    TaskWrites,
-    ThreadSizeReport,
-    next_string_version,
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.checkpoint.sqlite._checks import (
@@ -51,14 +43,14 @@ from threadloom.checkpoint.sqlite._effects import (
 from threadloom.checkpoint.sqlite._statements import ROLLBACK, check_synchronous
 
 if TYPE_CHECKING:
-    from langchain_core.runnables import RunnableConfig
+    pass
 
 __all__ = ["AsyncSqliteSaver"]
 
 T = TypeVar("T")
 
 
-class AsyncSqliteSaver(LoopSyncSaver):
+class AsyncSqliteSaver(AsyncSqlSaver):
     """A checkpointer backed by an ``aiosqlite.Connection``; same tables as ``SqliteSaver``.
 
     Made inside a running event loop, on an open ``aiosqlite.Connection``
@@ -145,7 +137,10 @@ class AsyncSqliteSaver(LoopSyncSaver):
             raise storage_error(exc, describe(effect), path, waited, self._NAME) from exc
         return None
 
-    async def _next_found(self, steps: Steps[None]) -> CheckpointTuple | None:
+    async def _arun(self, op: Op[T]) -> T:
+        return await self._drive(op.make())
+
+    async def _anext_found(self, steps: Steps[None]) -> CheckpointTuple | None:
         return await self._drive(until_found(steps))
 
     def _sync(self, coro: Coroutine[Any, Any, T]) -> T:
@@ -154,78 +149,8 @@ class AsyncSqliteSaver(LoopSyncSaver):
             raise closed_error(self._NAME)
         return super()._sync(coro)
 
-    # -- the API ------------------------------------------------------------------------------
+    # -- the API (the rest is AsyncSqlSaver's) ------------------------------------------------
 
     async def setup(self) -> None:
         """Create or upgrade the tables; idempotent, and run by the first call anyway."""
         await self._drive(self._core.setup())
-
-    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
-        return await self._drive(self._core.get_tuple(self.serde, config))
-
-    async def alist(
-        self,
-        config: RunnableConfig | None,
-        *,
-        filter: dict[str, Any] | None = None,
-        before: RunnableConfig | None = None,
-        limit: int | None = None,
-    ) -> AsyncIterator[CheckpointTuple]:
-        steps = self._core.list_checkpoints(self.serde, config, filter, before, limit)
-        while (found := await self._next_found(steps)) is not None:
-            yield found  # each checkpoint is read when the caller asks for it
-
-    async def aput(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        steps = self._core.put(self.serde, config, checkpoint, metadata, new_versions)
-        return await self._drive(steps)
-
-    async def aput_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        await self._drive(self._core.put_writes(self.serde, config, writes, task_id, task_path))
-
-    async def aput_step(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[TaskWrites],
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-    ) -> RunnableConfig:
-        """The step's task writes and its checkpoint in one transaction (one commit)."""
-        steps = self._core.put_step(self.serde, config, writes, checkpoint, metadata, new_versions)
-        return await self._drive(steps)
-
-    async def adelete_thread(self, thread_id: str) -> None:
-        await self._drive(self._core.delete_thread(thread_id))
-
-    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
-        await self._drive(self._core.delete_for_runs(self.serde, run_ids))
-
-    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
-        await self._drive(self._core.copy_thread(source_thread_id, target_thread_id))
-
-    async def aprune(
-        self,
-        thread_ids: Sequence[str],
-        *,
-        strategy: PruneStrategy = "keep_latest",
-        keep_last: int | None = None,
-        before: datetime | None = None,
-    ) -> None:
-        await self._drive(self._core.prune(self.serde, thread_ids, strategy, keep_last, before))
-
-    async def athread_size_report(self, thread_id: str) -> ThreadSizeReport:
-        return await self._drive(self._core.thread_size_report(thread_id))
-
-    get_next_version = staticmethod(next_string_version)

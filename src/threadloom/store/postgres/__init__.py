@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import Future
 from contextlib import contextmanager
 from typing import Any
 
@@ -21,8 +20,8 @@ from psycopg_pool import ConnectionPool
 from threadloom._postgres import Connector
 from threadloom._postgres._settings import refuse_pipeline
 from threadloom.store._batch import embed_async, embed_sync
-from threadloom.store._ttl import TTLSweeper, sweep_minutes
-from threadloom.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig
+from threadloom.store._ttl import SweepsInThread, TTLSweeper
+from threadloom.store.base import IndexConfig, Op, Result, TTLConfig
 from threadloom.store.postgres._core import PgStoreCore
 
 __all__ = ["PostgresIndexConfig", "PostgresStore"]
@@ -38,7 +37,7 @@ class PostgresIndexConfig(IndexConfig, total=False):
     "ef_construction": 64, "ef_search": 100}``; ``halfvec`` is chosen above 2,000 dims."""
 
 
-class PostgresStore(BaseStore):
+class PostgresStore(SweepsInThread):
     """A persistent store in PostgreSQL, with semantic search (pgvector) and TTL.
 
     ``conn`` is a connection string, a ``psycopg.Connection`` or a ``psycopg_pool.ConnectionPool``
@@ -128,19 +127,3 @@ class PostgresStore(BaseStore):
     async def asweep_ttl(self) -> int:
         """Async twin of ``sweep_ttl``."""
         return await asyncio.to_thread(self.sweep_ttl)
-
-    def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> Future[None]:
-        """Sweep expired items in a background thread every interval (default: config, else 5).
-
-        Without a ``ttl`` config there is nothing to sweep and a finished future is returned.
-        """
-        minutes = sweep_minutes(self.ttl_config, sweep_interval_minutes)
-        if minutes is None:
-            done: Future[None] = Future()
-            done.set_result(None)
-            return done
-        return self._sweeper.start(minutes)
-
-    def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
-        """Stop the background sweeper; True when it stopped within ``timeout`` seconds."""
-        return self._sweeper.stop(timeout)

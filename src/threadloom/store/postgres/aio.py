@@ -16,18 +16,19 @@ from typing import Any
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from threadloom._on_loop import wait_on_loop
 from threadloom._postgres import AsyncConnector
 from threadloom._postgres._settings import refuse_pipeline
 from threadloom.store._batch import embed_async
-from threadloom.store._ttl import AsyncTTLSweeper, sweep_minutes
-from threadloom.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig
+from threadloom.store._ttl import AsyncTTLSweeper, SweepsInTask
+from threadloom.store.base import IndexConfig, Op, Result, TTLConfig
 from threadloom.store.postgres import PostgresIndexConfig
 from threadloom.store.postgres._core import PgStoreCore
 
 __all__ = ["AsyncPostgresStore"]
 
 
-class AsyncPostgresStore(BaseStore):
+class AsyncPostgresStore(SweepsInTask):
     """A persistent store in PostgreSQL for asyncio programs, with semantic search and TTL.
 
     ``conn`` is a connection string, a ``psycopg.AsyncConnection`` or a
@@ -98,39 +99,16 @@ class AsyncPostgresStore(BaseStore):
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``abatch`` on the store's event loop from another thread and wait for it."""
-        loop = self._loop
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if loop is None or running is loop:
-            raise asyncio.InvalidStateError(
-                "AsyncPostgresStore's sync methods (get, put, search, batch ...) only work from "
-                "a thread other than the event loop's, after the store was used there once. In "
-                "async code use aget, aput, asearch, abatch instead."
-            )
-        return asyncio.run_coroutine_threadsafe(self.abatch(list(ops)), loop).result()
+        return wait_on_loop(
+            self._loop,
+            self.abatch(list(ops)),
+            "AsyncPostgresStore's sync methods (get, put, search, batch ...) only work from "
+            "a thread other than the event loop's, after the store was used there once. In "
+            "async code use aget, aput, asearch, abatch instead.",
+        )
 
     # -- TTL ---------------------------------------------------------------------------------
 
     async def sweep_ttl(self) -> int:
         """Delete every expired item now; return how many were deleted."""
         return await self._connector.run(self._core.sweep, "sweeping expired items")
-
-    async def start_ttl_sweeper(
-        self, sweep_interval_minutes: float | None = None
-    ) -> asyncio.Task[None]:
-        """Sweep expired items in a task every interval (default: config, else 5 minutes).
-
-        Without a ``ttl`` config there is nothing to sweep and a finished task is returned.
-        """
-        minutes = sweep_minutes(self.ttl_config, sweep_interval_minutes)
-        if minutes is None:
-            task = asyncio.create_task(asyncio.sleep(0))
-            await task
-            return task
-        return self._sweeper.start(minutes)
-
-    async def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
-        """Stop the sweeper task; True when it stopped within ``timeout`` seconds."""
-        return await self._sweeper.stop(timeout)

@@ -11,12 +11,11 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
 from contextlib import contextmanager, suppress
 from typing import Any, TypeVar
 
-from threadloom.store._ttl import DEFAULT_SWEEP_MINUTES, TTLSweeper
-from threadloom.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig
+from threadloom.store._ttl import SweepsInThread, TTLSweeper
+from threadloom.store.base import IndexConfig, Op, Result, TTLConfig
 from threadloom.store.sqlite import _sql as sql
 from threadloom.store.sqlite._core import (
     Attempt,
@@ -36,7 +35,7 @@ __all__ = ["SqliteStore"]
 T = TypeVar("T")
 
 
-class SqliteStore(BaseStore):
+class SqliteStore(SweepsInThread):
     """A persistent store in a SQLite file, with semantic search and TTL.
 
     ``conn`` is a ``sqlite3`` connection (``check_same_thread=False`` to share the store across
@@ -117,26 +116,6 @@ class SqliteStore(BaseStore):
     async def asweep_ttl(self) -> int:
         """Async twin of ``sweep_ttl``."""
         return await asyncio.to_thread(self.sweep_ttl)
-
-    def start_ttl_sweeper(self, sweep_interval_minutes: float | None = None) -> Future[None]:
-        """Sweep expired items in a background thread every interval (default: config, else 5).
-
-        Without a ``ttl`` config there is nothing to sweep and a finished future is returned.
-        """
-        if self.ttl_config is None:
-            done: Future[None] = Future()
-            done.set_result(None)
-            return done
-        interval = (
-            sweep_interval_minutes
-            or self.ttl_config.get("sweep_interval_minutes")
-            or DEFAULT_SWEEP_MINUTES
-        )
-        return self._sweeper.start(float(interval))
-
-    def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
-        """Stop the background sweeper; True when it stopped within ``timeout`` seconds."""
-        return self._sweeper.stop(timeout)
 
     # -- the driver ------------------------------------------------------------------------
 

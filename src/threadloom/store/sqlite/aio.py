@@ -7,7 +7,6 @@ effects with ``await``, so no store logic is written twice.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 import time
@@ -17,8 +16,9 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from threadloom.store._ttl import DEFAULT_SWEEP_MINUTES
-from threadloom.store.base import BaseStore, IndexConfig, Op, Result, TTLConfig
+from threadloom._on_loop import wait_on_loop
+from threadloom.store._ttl import AsyncTTLSweeper, SweepsInTask
+from threadloom.store.base import IndexConfig, Op, Result, TTLConfig
 from threadloom.store.sqlite import _embed_async
 from threadloom.store.sqlite import _sql as sql
 from threadloom.store.sqlite._core import (
@@ -39,7 +39,7 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 
-class AsyncSqliteStore(BaseStore):
+class AsyncSqliteStore(SweepsInTask):
     """A persistent store in a SQLite file for asyncio programs, with semantic search and TTL.
 
     ``conn`` is an ``aiosqlite`` connection; the store runs its own transactions on it. The sync
@@ -63,8 +63,7 @@ class AsyncSqliteStore(BaseStore):
         self._lock = asyncio.Lock()  # one transaction at a time on the connection
         self._is_setup = False
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._sweeper: asyncio.Task[None] | None = None
-        self._sweeper_stop = asyncio.Event()
+        self._sweeper = AsyncTTLSweeper(self.sweep_ttl, type(self).__name__)
 
     @classmethod
     @asynccontextmanager
@@ -105,18 +104,13 @@ class AsyncSqliteStore(BaseStore):
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``abatch`` on the store's event loop from another thread and wait for it."""
-        loop = self._loop
-        try:
-            running = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if loop is None or running is loop:
-            raise asyncio.InvalidStateError(
-                "AsyncSqliteStore's sync methods (get, put, search, batch ...) only work from "
-                "a thread other than the event loop's, after the store was set up. In async code "
-                "use aget, aput, asearch, abatch instead."
-            )
-        return asyncio.run_coroutine_threadsafe(self.abatch(list(ops)), loop).result()
+        return wait_on_loop(
+            self._loop,
+            self.abatch(list(ops)),
+            "AsyncSqliteStore's sync methods (get, put, search, batch ...) only work from "
+            "a thread other than the event loop's, after the store was set up. In async code "
+            "use aget, aput, asearch, abatch instead.",
+        )
 
     # -- TTL -------------------------------------------------------------------------------
 
@@ -126,51 +120,6 @@ class AsyncSqliteStore(BaseStore):
             if not self._is_setup:
                 await self._setup_locked()
             return await self._drive(self._core.sweep())
-
-    async def start_ttl_sweeper(
-        self, sweep_interval_minutes: float | None = None
-    ) -> asyncio.Task[None]:
-        """Sweep expired items in a task every interval (default: config, else 5 minutes).
-
-        Without a ``ttl`` config there is nothing to sweep and a finished task is returned.
-        """
-        if self._sweeper is not None and not self._sweeper.done():
-            return self._sweeper
-        if self.ttl_config is None:
-            task = asyncio.create_task(asyncio.sleep(0))
-            await task
-            return task
-        interval = float(
-            sweep_interval_minutes
-            or self.ttl_config.get("sweep_interval_minutes")
-            or DEFAULT_SWEEP_MINUTES
-        )
-        if interval <= 0:
-            raise ValueError(f"sweep_interval_minutes must be a positive number, got {interval!r}.")
-        self._sweeper_stop = asyncio.Event()
-        self._sweeper = asyncio.create_task(self._sweep_every(interval * 60.0))
-        return self._sweeper
-
-    async def _sweep_every(self, seconds: float) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._sweeper_stop.wait(), seconds)
-            if self._sweeper_stop.is_set():
-                return
-            try:
-                await self.sweep_ttl()
-            except Exception:  # keep sweeping: one failed sweep must not stop expiry
-                logger.exception("AsyncSqliteStore: TTL sweep failed")
-
-    async def stop_ttl_sweeper(self, timeout: float | None = None) -> bool:
-        """Stop the sweeper task; True when it stopped within ``timeout`` seconds."""
-        if self._sweeper is None:
-            return True
-        self._sweeper_stop.set()
-        done, _ = await asyncio.wait({self._sweeper}, timeout=timeout)
-        if done:
-            self._sweeper = None
-        return bool(done)
 
     # -- the driver ------------------------------------------------------------------------
 

@@ -1,0 +1,127 @@
+"""The checks every store backend runs on its input, with the messages LangGraph users know.
+
+Each function raises ``InvalidNamespaceError``, ``TypeError``, ``ValueError`` or
+``NotImplementedError`` naming the bad value and the fix; ``base.validate_ops`` applies them to a
+whole batch before anything is stored. ``threadloom.store.base`` re-exports the public ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from threadloom.errors import InvalidNamespaceError
+from threadloom.store._paths import tokenize_path
+
+__all__ = [
+    "validate_count",
+    "validate_index",
+    "validate_key",
+    "validate_namespace_labels",
+    "validate_op_namespace",
+    "validate_put_value",
+    "validate_ttl",
+]
+
+
+def validate_namespace_labels(namespace: Any) -> tuple[str, ...]:
+    """Check every label (a non-empty ``str`` without ``.`` or NUL); return the tuple."""
+    if isinstance(namespace, str):
+        raise InvalidNamespaceError(
+            f"Namespace {namespace!r} is a string; a namespace is a tuple of labels, "
+            f"e.g. ({namespace!r},)."
+        )
+    if not isinstance(namespace, tuple | list):
+        raise InvalidNamespaceError(
+            f"Namespace {namespace!r} must be a tuple of string labels, e.g. ('memories', 'u1')."
+        )
+    labels: tuple[str, ...] = tuple(namespace)
+    for label in labels:
+        if not isinstance(label, str):
+            raise InvalidNamespaceError(
+                f"Invalid namespace label '{label}' found in {labels}. Namespace labels "
+                f"must be strings, but got {type(label).__name__}."
+            )
+        if "." in label:
+            raise InvalidNamespaceError(
+                f"Invalid namespace label '{label}' found in {labels}. Namespace labels "
+                "cannot contain periods ('.')."
+            )
+        if "\x00" in label:
+            raise InvalidNamespaceError(
+                f"Invalid namespace label {label!r} found in {labels}. Namespace labels "
+                "cannot contain NUL characters ('\\x00')."
+            )
+        if not label:
+            raise InvalidNamespaceError(
+                f"Namespace labels cannot be empty strings. Got {label} in {labels}"
+            )
+    return labels
+
+
+def validate_op_namespace(namespace: Any) -> tuple[str, ...]:
+    """Check a namespace that is written to: non-empty, labels valid, root not ``"langgraph"``."""
+    if isinstance(namespace, tuple | list) and not namespace:
+        raise InvalidNamespaceError(
+            "Namespace cannot be empty. An item is filed under at least one label: use e.g. "
+            "store.put(('memories', 'user-1'), key, value). (The empty tuple is a search or "
+            "list prefix that means everything, never a place to write.)"
+        )
+    labels = validate_namespace_labels(namespace)
+    if labels[0] == "langgraph":
+        raise InvalidNamespaceError(
+            f'Root label for namespace cannot be "langgraph". Got: {labels}'
+        )
+    return labels
+
+
+def validate_put_value(value: Any) -> None:
+    """A stored value must be a mapping with string keys (None in a PutOp means delete)."""
+    if not isinstance(value, Mapping):
+        raise TypeError(
+            f"A store value must be a dict with string keys, got {type(value).__name__} "
+            f"{value!r}. Wrap it, e.g. {{'data': {value!r}}}."
+        )
+    for k in value:
+        if not isinstance(k, str):
+            raise TypeError(
+                f"A store value must have string keys, got key {k!r} in {value!r}. "
+                "Convert the key with str()."
+            )
+
+
+def validate_key(key: Any) -> None:
+    if not isinstance(key, str):
+        raise TypeError(f"A store key must be a str, got {type(key).__name__} {key!r}.")
+
+
+def validate_count(name: str, value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} must be a non-negative int, got {value!r}.")
+
+
+def validate_index(index: Any) -> None:
+    if index is None or index is False:
+        return
+    if not isinstance(index, list | tuple) or not all(isinstance(p, str) for p in index):
+        raise TypeError(
+            f"index must be False, None or a list of field paths such as ['text'], got {index!r}."
+        )
+    for path in index:
+        tokenize_path(path)
+
+
+def validate_ttl(ttl: Any, store_name: str, supports_ttl: bool) -> None:
+    if ttl is None:
+        return
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl < 0:
+        raise ValueError(f"ttl must be a non-negative number of minutes or None, got {ttl!r}.")
+    if not supports_ttl:
+        raise NotImplementedError(_ttl_unsupported(store_name))
+
+
+def _ttl_unsupported(store_name: str) -> str:
+    return (
+        f"TTL is not supported by {store_name}. Use a store implementation that supports TTL "
+        "or set ttl=None."
+    )
