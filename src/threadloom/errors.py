@@ -761,3 +761,16 @@ class MessageIdRequiredError(ValueError):
 
 
 __all__ += ["MessageIdRequiredError"]
+
+
+class GraphDrained(GraphBubbleUp):
+    """The run stopped at a superstep boundary because ``RunControl.request_drain()`` was called
+    (e.g. on SIGTERM). Its checkpoint is saved: invoke the thread again (input ``None``) to go on.
+    """
+
+    def __init__(self, reason: str = "shutdown") -> None:
+        self.reason = reason
+        super().__init__(f"Graph drained: {reason}")
+
+
+__all__ += ["GraphDrained"]

@@ -6,13 +6,45 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Generic, TypeVar
 
-__all__ = ["DEFAULT_RUNTIME", "ExecutionInfo", "Runtime", "get_runtime"]
+__all__ = ["DEFAULT_RUNTIME", "ExecutionInfo", "RunControl", "Runtime", "get_runtime"]
 
 ContextT = TypeVar("ContextT")
 
 
 def _no_op_writer(_: Any) -> None:
     """The stream writer when the ``custom`` mode is not being streamed."""
+
+
+class RunControl:
+    """Asks a running graph to stop cleanly: ``request_drain(reason)`` (from any thread, e.g. a
+    signal handler) makes the run stop before its next superstep, save its checkpoint and raise
+    ``GraphDrained(reason)``; invoking the thread again with ``None`` goes on from there.
+
+    One per run: pass it as ``invoke(..., control=...)`` (or ``stream``, ``stream_events``); a
+    node reads it as ``runtime.control``. A drained control stays drained.
+    """
+
+    __slots__ = ("_reason",)
+
+    def __init__(self) -> None:
+        self._reason: str | None = None
+
+    def request_drain(self, reason: str = "shutdown") -> None:
+        """Ask the run to stop before its next superstep (one attribute write: thread-safe)."""
+        self._reason = reason
+
+    @property
+    def drain_requested(self) -> bool:
+        """Whether ``request_drain`` was called."""
+        return self._reason is not None
+
+    @property
+    def drain_reason(self) -> str | None:
+        """The reason given to ``request_drain`` (None before it is called)."""
+        return self._reason
+
+    def __repr__(self) -> str:
+        return f"RunControl(drain_reason={self._reason!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +70,8 @@ class Runtime(Generic[ContextT]):
     previous: Any = None
     execution_info: ExecutionInfo = field(default_factory=ExecutionInfo)
     server_info: Any = None
-    control: Any = None
+    control: RunControl | None = None
+    """The run's ``RunControl`` (a drain request stops the run before its next step)."""
     heartbeat: Callable[[], None] = field(default=lambda: None)
     """Tells a node's ``TimeoutPolicy(idle_timeout=...)`` the node is making progress."""
 

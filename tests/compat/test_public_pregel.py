@@ -193,7 +193,7 @@ def test_input_that_is_not_a_dict_for_several_input_channels() -> None:
         app.invoke(3)
 
 
-@pytest.mark.parametrize("parameter", ["cache", "cache_policy", "stream_transformers"])
+@pytest.mark.parametrize("parameter", ["cache", "cache_policy"])
 def test_what_is_not_built_yet_raises(parameter: str) -> None:
     with pytest.raises(UnsupportedParameterError, match=parameter):
         Pregel(
@@ -205,20 +205,17 @@ def test_what_is_not_built_yet_raises(parameter: str) -> None:
         )
 
 
-def test_the_v3_streaming_api_is_refused_not_ignored() -> None:
-    """LangGraph 1.2's experimental ``stream_events(version="v3")`` (``langgraph.stream``
-    transformers) is not built: every way in raises instead of running something else."""
+def test_v3_is_refused_where_langgraph_has_no_v3() -> None:
+    """``version="v3"`` exists for ``stream_events`` only (tests/compat/test_stream_v3.py);
+    ``stream`` and ``invoke`` refuse it, and sync ``stream_events`` has no v1/v2 (as in
+    langchain-core)."""
     graph = StateGraph(dict).add_node("x", lambda s: s).add_edge(START, "x").compile()
-    with pytest.raises(UnsupportedParameterError, match=r"stream_events\(version='v3'\)"):
-        graph.stream_events({"a": 1}, version="v3")
-    with pytest.raises(UnsupportedParameterError, match="astream_events"):
-        graph.astream_events({"a": 1}, version="v3")
+    with pytest.raises(UnsupportedParameterError, match=r"stream_events\(version='v2'\)"):
+        graph.stream_events({"a": 1}, version="v2")
     with pytest.raises(UnsupportedParameterError, match=r"stream\(version='v3'\)"):
         list(graph.stream({"a": 1}, version="v3"))
     with pytest.raises(UnsupportedParameterError, match=r"invoke\(version='v3'\)"):
         graph.invoke({"a": 1}, version="v3")
-    with pytest.raises(UnsupportedParameterError, match="transformers"):
-        StateGraph(dict).add_node("x", lambda s: s).add_edge(START, "x").compile(transformers=[len])
     assert graph.invoke({"a": 1}, version="v2").value == {"a": 1}
 
 

@@ -20,7 +20,7 @@ def _expected(block: str) -> list[str]:
 def test_tracing_page_runs(capsys: pytest.CaptureFixture[str]) -> None:
     namespace: dict[str, object] = {}
     blocks = re.findall(r"```python\n(.*?)```", PAGE.read_text(), re.S)
-    assert len(blocks) == 6
+    assert len(blocks) == 8
     for block in blocks:
         exec(compile(block, str(PAGE), "exec"), namespace)
         assert capsys.readouterr().out.splitlines() == _expected(block)

@@ -28,6 +28,7 @@ from threadloom.constants import (
 )
 from threadloom.engine import _checks, snapshot
 from threadloom.engine.core import METADATA_FROM_CONFIGURABLE
+from threadloom.engine.drain import run_control
 from threadloom.engine.effects import Effect
 from threadloom.engine.loop import ReplayBound
 from threadloom.engine.nesting import address_by_map, count_in_task
@@ -237,6 +238,7 @@ def prepare(
     if configurable.get(CONFIG_KEY_RESUMING) and saved is not None:
         run_input = None  # the parent resumes, so does this subgraph
     _checks.check_run_input(graph.plan, run_input, saved, config)
+    options.control = control = run_control(configurable)
     run = Run(
         graph.plan,
         config,
@@ -263,7 +265,7 @@ def prepare(
         configurable[CONFIG_KEY_REPLAY] = ReplayBound(run.replay_from)
     if relay is not None:
         configurable[CONFIG_KEY_STREAM] = relay
-    runtime = _runtime(graph, context, store)
+    runtime = _runtime(graph, context, store).override(control=control)
     previous = run.channels.get("__previous__")
     if previous is not None and previous.is_available():
         runtime = runtime.override(previous=previous.value)

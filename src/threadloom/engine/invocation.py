@@ -44,6 +44,8 @@ class InvokeArgs(TypedDict, total=False):
     """Accepted and ignored (use ``stream_mode="debug"``)."""
     checkpoint_during: bool | None
     """Deprecated (LangGraph 1.0): ``durability`` (``True``: ``"async"``, ``False``: ``"exit"``)."""
+    control: Any
+    """A ``threadloom.runtime.RunControl``: ``request_drain()`` stops the run at a step boundary."""
 
 
 class StreamArgs(InvokeArgs, total=False):

@@ -18,6 +18,7 @@ from threadloom.checkpoint.base import CheckpointTuple
 from threadloom.constants import CONFIG_KEY_REPLAY, CONFIG_KEY_RESUMING, NS_END
 from threadloom.engine.calls import CallSite
 from threadloom.engine.core import Task
+from threadloom.engine.drain import drained_error
 from threadloom.engine.effects import (
     NEXT_DONE,
     STEP_TIMED_OUT,
@@ -162,6 +163,8 @@ def _stages(
     yield Flush()
     if run.errors:
         raise run.errors[0].error  # type: ignore[misc]
+    if run.status == "drained" and run.options.control is not None:
+        raise drained_error(run.options.control)
     if run.ns and run.at_breakpoint():  # a subgraph's breakpoint pauses the task that runs it
         raise GraphInterrupt()
 

@@ -18,6 +18,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from threadloom.constants import NS_SEP
 from threadloom.engine import _checks, call_setup
 from threadloom.engine.callbacks import GraphTrace, graph_trace
+from threadloom.engine.drain import with_control
 from threadloom.engine.effects import Effect
 from threadloom.engine.graph_info import GraphInfo
 from threadloom.engine.inject import Injection
@@ -61,6 +62,8 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
     stream_mode: str = "updates"
     step_timeout: float | None = None
     """Seconds a superstep may take; a step still running then fails with ``TimeoutError``."""
+    stream_transformers: tuple[Any, ...] = ()
+    """The ``compile(transformers=...)`` of ``stream_events(version="v3")`` runs."""
 
     def __init__(
         self,
@@ -74,8 +77,11 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         ``Pregel(nodes=..., channels=..., input_channels=..., output_channels=...)``."""
         if plan is None:
             from threadloom.pregel._build import lowlevel_pregel
+            from threadloom.stream._mux import factories_of
 
+            transformers = factories_of(lowlevel.pop("stream_transformers", None), "Pregel")
             plan, injections, self.stream_mode, self.step_timeout = lowlevel_pregel(**lowlevel)
+            self.stream_transformers = tuple(transformers)
         elif lowlevel:
             raise TypeError(f"Pregel() got unexpected arguments {sorted(lowlevel)!r}")
         self.plan = plan
@@ -131,7 +137,7 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         kwargs = without_checkpoint_during(kwargs)
         modes, multi, _ = self._modes(kwargs.get("stream_mode"))
         subgraphs = kwargs.get("subgraphs", False)
-        config = with_ambient(config)
+        config = with_control(with_ambient(config), kwargs.get("control"))
         outer, relay, run_modes = stream_relays(config, modes, subgraphs)
         v2, classes = output_version("stream", dict(kwargs)) == "v2", self.plan
 
@@ -150,6 +156,7 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         """``invoke``'s core, saver and graph run to report, and what collects its result."""
         kwargs = without_checkpoint_during(kwargs)
         version = output_version("invoke", dict(kwargs))
+        config = with_control(config, kwargs.get("control"))
         if kwargs.get("stream_mode", "values") != "values":  # the list of what stream yields
             streamed = self._stream_call(input, config, as_stream(kwargs))
             return Listed(streamed.core, streamed.saver, streamed.trace, streamed.shaped)
@@ -222,20 +229,33 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
             trace.started(prepared.run)
         yield from run_loop(prepared.run, prepared.runner, prepared.start, relay)
 
-    def stream_events(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        """Not supported yet (nor ``version="v3"`` transformers): raises
-        ``UnsupportedParameterError``. Use ``astream_events(..., version="v2")`` (the Runnable
-        base's) or ``stream(..., version="v2")``."""
-        raise UnsupportedParameterError("stream_events", "version", kwargs.get("version", "v2"))
-
-    def astream_events(  # type: ignore[override]
+    def stream_events(
         self, input: Any, config: RunnableConfig | None = None, *, version: Any = "v2", **kw: Any
-    ) -> AsyncIterator[Any]:
+    ) -> Any:
+        """``version="v3"``: a ``threadloom.stream.GraphRunStream`` (projections ``values``,
+        ``messages``, ``lifecycle``, ``subgraphs``, ``output``...; ``transformers=`` adds more),
+        read to run the graph. Sync ``"v1"``/``"v2"`` do not exist (as in langchain-core):
+        ``UnsupportedParameterError``; use ``astream_events``."""
+        if version == "v3":
+            from threadloom.stream._entry import stream_events_v3
+
+            return stream_events_v3(self, input, config, **kw)
+        raise UnsupportedParameterError("stream_events", "version", version)
+
+    def astream_events(
+        self, input: Any, config: RunnableConfig | None = None, *, version: Any = "v2", **kw: Any
+    ) -> Any:
         """LangChain's callback events (``version="v1"`` or ``"v2"``, the Runnable base's, over the
-        graph's run tree); LangGraph 1.2's ``"v3"`` raises ``UnsupportedParameterError``."""
+        graph's run tree), or with ``"v3"`` an awaitable ``threadloom.stream.AsyncGraphRunStream``
+        (see ``stream_events``)."""
+        if version == "v3":
+            from threadloom.stream._entry import astream_events_v3
+
+            return astream_events_v3(self, input, config, **kw)
         if version not in ("v1", "v2"):
             raise UnsupportedParameterError("astream_events", "version", version)
-        return super().astream_events(input, config, version=version, **kw)  # type: ignore[no-any-return]
+        kw.pop("transformers", None)  # (a v3 argument: nothing to transform in v1/v2)
+        return super().astream_events(input, config, version=version, **kw)
 
     def batch(
         self,

@@ -63,12 +63,15 @@ from threadloom.errors import (
     SavedTaskError,
     create_error_message,
 )
+from threadloom.runtime import RunControl
 from threadloom.types import Interrupt
 
 __all__ = ["Run", "RunOptions"]
 
 NextVersion = Callable[[Any], Any]
-Status = Literal["pending", "done", "interrupt_before", "interrupt_after", "interrupted", "failed"]
+Status = Literal[
+    "pending", "done", "interrupt_before", "interrupt_after", "interrupted", "failed", "drained"
+]
 
 
 # --- a run --------------------------------------------------------------------------------------
@@ -92,6 +95,8 @@ class RunOptions:
     step_timeout: float | None = None
     """Seconds a superstep may take (``Pregel.step_timeout``)."""
     projection: Projection | None = None
+    control: RunControl | None = None
+    """The run's ``RunControl``: a drain request stops the run before its next superstep."""
 
     def __post_init__(self) -> None:
         if self.projection is None:
@@ -330,6 +335,11 @@ class Run:
         self.skip_done = False
         if self.options.interrupt_before and self._should_interrupt(self.options.interrupt_before):
             self.status = "interrupt_before"
+            return None, effects
+        # after the breakpoint check: a resume passes that breakpoint, so draining before it
+        # would skip it (as LangGraph)
+        if self.options.control is not None and self.options.control.drain_requested:
+            self.status = "drained"
             return None, effects
         due = [t for t in self.tasks.values() if not t.done]
         if out.wants("task_start"):

@@ -96,6 +96,7 @@ class TaskRunner:
                 stream_writer=writer,
                 heartbeat=clock.touch if clock is not None else _no_heartbeat,
                 previous=base.previous,
+                control=base.control,
                 execution_info=ExecutionInfo(
                     checkpoint_id=checkpoint_id,
                     checkpoint_ns=t.ns,

@@ -461,10 +461,12 @@ class StateGraph(Generic[StateT]):
         """Check the graph and turn it into a runnable ``CompiledStateGraph``.
 
         ``cache`` (a ``threadloom.cache.BaseCache``) keeps the writes of nodes that have a
-        ``cache_policy``. ``transformers`` is not supported yet: passing one raises
-        ``UnsupportedParameterError``.
+        ``cache_policy``. ``transformers`` (``threadloom.stream.StreamTransformer`` classes or
+        ``factory(scope)`` callables) add projections to ``stream_events(version="v3")`` runs.
         """
-        refuse_unsupported("compile", transformers=transformers)
+        from threadloom.stream._mux import factories_of
+
+        factories = tuple(factories_of(transformers, "compile"))
         check_backend(checkpointer, "checkpointer", "compile")
         check_backend(store, "store", "compile")
         before = interrupt_before or ()
@@ -481,7 +483,9 @@ class StateGraph(Generic[StateT]):
         plan.interrupt_before = before
         plan.interrupt_after = after
         plan.name = name or "LangGraph"
-        return CompiledStateGraph(plan, injections=injections, builder=self)
+        graph = CompiledStateGraph(plan, injections=injections, builder=self)
+        graph.stream_transformers = factories
+        return graph
 
 
 def _handler_node(name: str, handler: Any, state_schema: Any) -> _Node:

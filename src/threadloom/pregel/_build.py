@@ -413,7 +413,6 @@ def lowlevel_pregel(
     trigger_to_nodes: Mapping[str, Sequence[str]] | None = None,
     node_error_handler_map: Mapping[str, str] | None = None,
     name: str = "LangGraph",
-    stream_transformers: Sequence[Any] | None = None,
     config_type: Any = None,
 ) -> tuple[Plan, dict[str, tuple[Injection, ...]], str, float | None]:
     """LangGraph's ``Pregel(...)`` arguments as the engine's plan, the node injections, the
@@ -431,7 +430,6 @@ def lowlevel_pregel(
         cache=cache,
         cache_policy=cache_policy,
         node_error_handler_map=node_error_handler_map or None,
-        stream_transformers=stream_transformers,
     )
     check_backend(checkpointer, "checkpointer", "Pregel")
     check_backend(store, "store", "Pregel")
