@@ -217,6 +217,26 @@ def test_allowed_user_types_round_trip(value: Any) -> None:
         assert type(back.point) is Point
 
 
+class PlainMore(Plain):
+    __slots__ = "c"
+
+
+def test_slotted_objects_of_one_class_encode_their_own_slots() -> None:
+    # The encoder remembers per class what it checked; each object still gives its own state,
+    # an unset slot included (left out, so it stays unset after loading).
+    codec = JsonPlusSerializer(allowed_msgpack_modules=[PlainMore])
+    unset = PlainMore(1, [2])
+    full = PlainMore(3, [4])
+    full.c = "c"
+    for _ in range(2):
+        back_unset = codec.loads_typed(codec.dumps_typed(unset))
+        back_full = codec.loads_typed(codec.dumps_typed(full))
+        assert (back_unset.a, back_unset.b, hasattr(back_unset, "c")) == (1, [2], False)
+        assert (back_full.a, back_full.b, back_full.c) == (3, [4], "c")
+    with pytest.raises(UnserializableValueError):  # another serializer's allow-list still rules
+        serde.dumps_typed(full)
+
+
 @pytest.mark.parametrize("value", [Color.RED, Point(1), Pair(1, "a"), Model(name="x"), Label("l")])
 def test_strict_encode_refuses_unregistered_types(value: Any) -> None:
     with pytest.raises(UnserializableValueError) as caught:

@@ -156,19 +156,38 @@ def kind_of(cls: type) -> int | None:
         return kind
 
 
-def _slot_names(cls: type) -> Iterator[str]:
+def _find_slot_names(cls: type) -> tuple[str, ...]:
+    names: list[str] = []
     for klass in cls.__mro__:
         slots = klass.__dict__.get("__slots__", ())
         for name in (slots,) if isinstance(slots, str) else slots:
             if name not in ("__dict__", "__weakref__"):
-                yield name
+                names.append(name)
+    return tuple(names)
+
+
+_slot_names_cache: dict[type, tuple[str, ...]] = {}
+
+
+def _slot_names(cls: type) -> tuple[str, ...]:
+    """Cached ``_find_slot_names``: a class's slots are fixed once it is created (walking the
+    MRO again for every ``Send`` of a wide fan-out was the encoder's largest cost)."""
+    try:
+        return _slot_names_cache[cls]
+    except KeyError:
+        names = _slot_names_cache[cls] = _find_slot_names(cls)
+        return names
+
+
+_ABSENT: Final = object()
 
 
 def _object_state(obj: Any) -> dict[str, Any]:
     state = dict(getattr(obj, "__dict__", {}))
     for name in _slot_names(type(obj)):
-        if hasattr(obj, name):
-            state[name] = getattr(obj, name)
+        value = getattr(obj, name, _ABSENT)  # an unset slot is left out
+        if value is not _ABSENT:
+            state[name] = value
     return state
 
 
@@ -317,11 +336,15 @@ _PAYLOAD_SHAPES: Final[dict[int, tuple[type, ...]]] = {
 class Codec:
     """Packs and unpacks values under one allow-list."""
 
-    __slots__ = ("_allowed", "allowlist")
+    __slots__ = ("_allowed", "_headers", "allowlist")
 
     def __init__(self, allowlist: Allowlist) -> None:
         self.allowlist = allowlist
         self._allowed: set[type] = set()
+        # Allowed classes encoded as an ext record → (ext code, module, qualname). Every check
+        # `_default` makes before the record is about the class only, so it is made once per
+        # class, not once per object (a 200-wide ``Send`` fan-out encodes 200 of them a step).
+        self._headers: dict[type, tuple[int, str, str]] = {}
 
     # -- encode -------------------------------------------------------------------------------
 
@@ -337,21 +360,24 @@ class Codec:
         if depth >= MAX_OBJECT_DEPTH:
             raise _Refused(obj)  # explain() names it: too deep
         cls = type(obj)
-        row = _stdlib.BY_TYPE.get(cls)
-        if row is not None:
-            return ormsgpack.Ext(EXT_STDLIB, self.pack([row.tag, row.to_args(obj)], depth + 1))
-        if isinstance(obj, BaseException):
-            return repr(obj)  # errors are stored as text, as LangGraph does
-        if as_plain_str(cls):  # e.g. langchain-core's message.text
-            return str.__str__(obj)
-        kind = kind_of(cls)
-        if kind == EXT_NUMPY:
-            return ormsgpack.Ext(
-                EXT_NUMPY, self.pack([*_numpy_payload(obj), cls is not _ndarray()], depth + 1)
-            )
-        if kind is None or not self._is_allowed(cls):
-            raise _Refused(cls)
-        module, qualname = type_key(cls)
+        header = self._headers.get(cls)
+        if header is None:
+            row = _stdlib.BY_TYPE.get(cls)
+            if row is not None:
+                return ormsgpack.Ext(EXT_STDLIB, self.pack([row.tag, row.to_args(obj)], depth + 1))
+            if isinstance(obj, BaseException):
+                return repr(obj)  # errors are stored as text, as LangGraph does
+            if as_plain_str(cls):  # e.g. langchain-core's message.text
+                return str.__str__(obj)
+            kind = kind_of(cls)
+            if kind == EXT_NUMPY:
+                return ormsgpack.Ext(
+                    EXT_NUMPY, self.pack([*_numpy_payload(obj), cls is not _ndarray()], depth + 1)
+                )
+            if kind is None or not self._is_allowed(cls):
+                raise _Refused(cls)
+            header = self._headers[cls] = (kind, *type_key(cls))
+        kind, module, qualname = header
         return ormsgpack.Ext(kind, self.pack([module, qualname, *_payload(obj, kind)], depth + 1))
 
     def pack(self, value: Any, depth: int = 0) -> bytes:
