@@ -13,8 +13,6 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "threadloom" / "_postgres"
-SOURCE = PACKAGE / "_aio.py"
-TARGET = PACKAGE / "_sync.py"
 
 HEADER = (
     '"""The sync connector. GENERATED from ``_aio.py`` by ``scripts/unasync_postgres.py``: do not\n'
@@ -36,24 +34,18 @@ RULES: tuple[tuple[str, str], ...] = (
 )
 
 
-def translate(text: str) -> str:
-    """The sync text of the async connector module."""
-    body = text.split('"""', 2)[2].lstrip("\n")
+def sync_text(async_text: str) -> str:
+    """The sync connector module written from the async one's text."""
+    _, _, code = async_text.split('"""', 2)
     for pattern, replacement in RULES:
-        body = re.sub(pattern, replacement, body, flags=re.MULTILINE)
-    return HEADER + "\n" + body
-
-
-def main(argv: list[str]) -> int:
-    wanted = translate(SOURCE.read_text())
-    if "--check" in argv:
-        if TARGET.read_text() != wanted:
-            print(f"{TARGET.name} is out of date: run python scripts/unasync_postgres.py")
-            return 1
-        return 0
-    TARGET.write_text(wanted)
-    return 0
+        code = re.sub(pattern, replacement, code, flags=re.MULTILINE)
+    return HEADER + "\n" + code.lstrip("\n")
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    target = PACKAGE / "_sync.py"
+    wanted = sync_text((PACKAGE / "_aio.py").read_text())
+    if "--check" not in sys.argv[1:]:
+        target.write_text(wanted)
+    elif target.read_text() != wanted:
+        sys.exit(f"{target.name} is out of date: run python scripts/unasync_postgres.py")

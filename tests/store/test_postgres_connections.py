@@ -291,4 +291,4 @@ def test_the_sync_connector_is_generated_from_the_async_one() -> None:
 
     script = Path(__file__).resolve().parents[2] / "scripts" / "unasync_postgres.py"
     done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout
+    assert done.returncode == 0, done.stderr
