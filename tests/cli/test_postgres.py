@@ -1,5 +1,5 @@
-"""The CLI against a real PostgreSQL (``pg_dsn``): the store commands, and clear errors where
-this version has no PostgreSQL checkpointer yet or the DSN is wrong."""
+"""The CLI against a real PostgreSQL (``pg_dsn``): chat, every ``threads`` and ``store`` command,
+and clear errors when the database is not set up or the DSN is wrong."""
 
 from __future__ import annotations
 
@@ -87,6 +87,14 @@ def test_chat_and_threads_on_postgres(pg_dsn: str, tmp_path: Any) -> None:
     assert all(t["checkpoints"] > 0 and t["size_bytes"] > 0 for t in listing["threads"])
     steps = json.loads(run("threads", "history", "bob-2", "--json", dsn=pg_dsn).stdout)
     assert any("remember_and_answer" in s["nodes"] for s in steps["checkpoints"])
+    first, last = (
+        steps["checkpoints"][0]["checkpoint_id"],
+        steps["checkpoints"][-1]["checkpoint_id"],
+    )
+    changes = json.loads(run("threads", "diff", "bob-2", first, last, "--json", dsn=pg_dsn).stdout)
+    messages = next(c for c in changes if c["key"] == "messages")
+    assert messages["after"][-1]["content"].startswith("Your name is Bob")
+    assert run("threads", "diff", "bob-2", first, "no-such-id", dsn=pg_dsn).exit_code == 3
     out = tmp_path / "bob-2.jsonl"
     assert run("threads", "export", "bob-2", "-o", str(out), dsn=pg_dsn).exit_code == 0
     assert run("threads", "import", str(out), "--thread", "bob-3", dsn=pg_dsn).exit_code == 0
