@@ -1,10 +1,12 @@
-"""Helpers for saver tests, and the saver backend table every shared saver test runs over.
+"""Fixtures for saver tests, and the saver backend table every shared saver test runs over.
 
 A backend is a factory ``(path, cleanup) -> saver``: ``path`` names the backend's storage (a
 file for SQLite; calling the factory again with the same path reopens it), ``cleanup`` is an
 ExitStack closed after the test. To run the shared tests on a new backend (Postgres), add one
 entry to ``BACKENDS``. Async savers are driven through their sync methods, which hand each call
-to the saver's event loop running in a helper thread (``LoopThread``).
+to the saver's event loop running in a helper thread (``LoopThread``). The helpers tests
+import by name are in ``saver_helpers`` (a module named ``conftest`` would clash with the other
+folders' conftest modules when several test folders run together).
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import threading
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from postgres_server import shared_server
+from saver_helpers import MakeSaver
 
-from threadloom.checkpoint.base import BaseCheckpointSaver, Checkpoint, empty_checkpoint
+from threadloom.checkpoint.base import BaseCheckpointSaver
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.checkpoint.postgres import PostgresSaver
 from threadloom.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -27,26 +30,6 @@ from threadloom.checkpoint.sqlite import SqliteSaver
 from threadloom.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 T = TypeVar("T")
-
-
-def make_checkpoint(
-    values: dict[str, Any] | None = None, versions: dict[str, Any] | None = None, **extra: Any
-) -> Checkpoint:
-    """A fresh checkpoint (new id) holding ``values`` at ``versions`` (default: 1 each)."""
-    checkpoint = empty_checkpoint()
-    checkpoint["channel_values"] = dict(values or {})
-    checkpoint["channel_versions"] = dict(
-        versions if versions is not None else {k: 1 for k in checkpoint["channel_values"]}
-    )
-    checkpoint.update(extra)  # type: ignore[typeddict-item]
-    return checkpoint
-
-
-def config(thread_id: str, ns: str = "", checkpoint_id: str | None = None, **more: Any) -> Any:
-    configurable: dict[str, Any] = {"thread_id": thread_id, "checkpoint_ns": ns, **more}
-    if checkpoint_id is not None:
-        configurable["checkpoint_id"] = checkpoint_id
-    return {"configurable": configurable}
 
 
 class LoopThread:
@@ -128,11 +111,6 @@ BACKENDS: dict[str, Factory] = {
     "postgres": _postgres,
     "postgres_async": _postgres_async,
 }
-
-
-class MakeSaver(Protocol):
-    def __call__(self, name: str = "main") -> Any:
-        """A saver of the backend under test on storage ``name``; the same name reopens it."""
 
 
 @pytest.fixture(params=sorted(BACKENDS))

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
-from conftest import make_checkpoint
+from saver_helpers import make_checkpoint
 
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any, TypedDict
 
-from conftest import config, make_checkpoint
+from saver_helpers import config, make_checkpoint
 
 from threadloom.channels.delta import DeltaChannel
 from threadloom.checkpoint.base import BaseCheckpointSaver

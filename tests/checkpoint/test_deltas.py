@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import config, make_checkpoint
 from langchain_core.messages import AIMessage, HumanMessage
+from saver_helpers import config, make_checkpoint
 
 from threadloom.checkpoint import _delta
 from threadloom.checkpoint._delta import BlobRow, base_index, plan_list_write, rebuild

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import config, make_checkpoint
+from saver_helpers import config, make_checkpoint
 
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.checkpoint.serde.encrypted import EncryptedSerializer

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import MakeSaver, config, make_checkpoint
+from saver_helpers import MakeSaver, config, make_checkpoint
 from test_deltas import chat
 
 from threadloom.checkpoint.base import INTERRUPT

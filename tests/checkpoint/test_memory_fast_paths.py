@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import config
 from hypothesis import given
 from hypothesis import strategies as st
+from saver_helpers import config
 
 from threadloom.checkpoint._memory_rows import ENGINE_KEYS, is_atom, plain_metadata
 from threadloom.checkpoint.base import (

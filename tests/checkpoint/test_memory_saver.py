@@ -6,7 +6,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from conftest import config, make_checkpoint
+from saver_helpers import config, make_checkpoint
 
 from threadloom.checkpoint.base import (
     ERROR,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MakeSaver, config, make_checkpoint
+from saver_helpers import MakeSaver, config, make_checkpoint
 
 from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD
 from threadloom.checkpoint.sqlite import SqliteSaver

@@ -11,8 +11,8 @@ import operator
 from typing import Annotated, Any, TypedDict
 
 import pytest
-from conftest import MakeSaver, config, make_checkpoint
 from pydantic import BaseModel
+from saver_helpers import MakeSaver, config, make_checkpoint
 
 from threadloom.graph import START, StateGraph
 

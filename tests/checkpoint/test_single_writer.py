@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 import pytest
-from conftest import config, make_checkpoint
+from saver_helpers import config, make_checkpoint
 
 from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD
 from threadloom.checkpoint.memory import InMemorySaver

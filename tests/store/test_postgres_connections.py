@@ -282,3 +282,13 @@ def test_deadlock_victim_is_run_again(pg_dsn: str) -> None:
         return rows
 
     assert setup.run(extras, "reading") == [(1, 2), (2, 2)]  # each update applied exactly once
+
+
+def test_the_sync_connector_is_generated_from_the_async_one() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "scripts" / "unasync_postgres.py"
+    done = subprocess.run([sys.executable, str(script), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

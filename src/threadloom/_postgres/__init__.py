@@ -5,6 +5,7 @@
 - ``_settings``: how connections are set up (autocommit, no prepared statements, tuple rows).
 - ``_sync.Connector`` / ``_aio.AsyncConnector``: accept a DSN, a connection or a pool and run a
   unit of work in one transaction, retried once when the connection dropped before COMMIT.
+  ``_sync`` is generated from ``_aio`` by ``scripts/unasync_postgres.py`` (checked by a test).
 
 A backend writes its logic once as ``_core.Steps`` generators and calls ``connector.run``.
 """

@@ -1,9 +1,15 @@
-"""The async driver: ``_sync``'s twin on ``psycopg.AsyncConnection`` and ``AsyncConnectionPool``.
+"""The connectors: run ``_core`` units of work on a psycopg connection, pool or DSN.
 
-:class:`AsyncConnector` takes a DSN, a ``psycopg.AsyncConnection`` or a
-``psycopg_pool.AsyncConnectionPool`` and follows the same rules as ``_sync.Connector`` (settings
-from ``_settings``, one transaction per unit, one retry on a dropped connection). It differs from
-``_sync`` only by ``await`` and ``asyncio.Lock``: read them side by side.
+:class:`AsyncConnector` takes whatever the user has (a DSN, a ``psycopg.AsyncConnection`` or a
+``psycopg_pool.AsyncConnectionPool``) and hands out connections set up as threadloom needs them:
+autocommit (threadloom opens its own transactions), tuple rows (whatever ``row_factory`` the
+connection has), no server-side prepared statements unless asked (PgBouncer in transaction mode).
+``run`` executes one unit in one transaction and retries it once on a fresh connection when the
+connection dropped before COMMIT (``_core.may_retry``).
+
+This file is the one source of both connectors: ``_sync.Connector`` is GENERATED from it by
+``scripts/unasync_postgres.py`` (no ``async``/``await``, psycopg's sync classes, a reentrant
+``threading.RLock`` for the ``asyncio.Lock``). Edit here, then run the script.
 """
 
 from __future__ import annotations

@@ -1,11 +1,5 @@
-"""The sync driver: runs ``_core`` units of work on a psycopg connection, pool or DSN.
-
-:class:`Connector` takes whatever the user has (a DSN, a ``psycopg.Connection`` or a
-``psycopg_pool.ConnectionPool``) and hands out connections set up as threadloom needs them:
-autocommit (threadloom opens its own transactions), tuple rows (whatever ``row_factory`` the
-connection has), no server-side prepared statements unless asked (PgBouncer in transaction mode).
-``run`` executes one unit in one transaction and retries it once on a fresh connection when the
-connection dropped before COMMIT (``_core.may_retry``). ``_aio`` is this module's async twin.
+"""The sync connector. GENERATED from ``_aio.py`` by ``scripts/unasync_postgres.py``: do not
+edit, edit the async file and run the script.
 """
 
 from __future__ import annotations
@@ -73,8 +67,9 @@ class Connector:
             conninfo,
             **pool_kwargs(pool_config, prepare=prepare),
             check=ConnectionPool.check_connection,  # replace connections the server dropped
-            open=True,
+            open=False,
         )
+        pool.open()
         connector = cls(pool, prepare=prepare)
         connector._owned_pool = True
         return connector
@@ -97,7 +92,7 @@ class Connector:
         if self.prepare is None:
             kwargs.pop("prepare_threshold")
         try:
-            self._own = psycopg.connect(self.source, **kwargs)
+            self._own = psycopg.Connection.connect(self.source, **kwargs)
         except psycopg.Error as exc:
             raise connect_error(exc, self.source) from exc
         return self._own
@@ -129,7 +124,7 @@ class Connector:
     def _ready(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
         check_usable(conn)
         if needs_autocommit(conn):
-            conn.autocommit = True
+            conn.set_autocommit(True)
         return conn
 
     # -- units of work -----------------------------------------------------------------------
@@ -161,7 +156,11 @@ class Connector:
                 raise translate(exc, what, broken=broken, committing=committing) from exc
 
     def _drive(
-        self, conn: psycopg.Connection[Any], steps: Steps[T], begin: Begin, stack: ExitStack
+        self,
+        conn: psycopg.Connection[Any],
+        steps: Steps[T],
+        begin: Begin,
+        stack: ExitStack,
     ) -> T:
         """Carry out each effect on ``conn``, opening the unit's transaction (on ``stack``, which
         commits it, or rolls it back when this raises) before its first statement but a solo one
