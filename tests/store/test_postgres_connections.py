@@ -248,7 +248,9 @@ def test_deadlock_victim_is_run_again(pg_dsn: str) -> None:
     setup.run(lambda: migrate(SCHEMA), "setting up")
     setup.run(lambda: insert(1), "inserting")
     setup.run(lambda: insert(2), "inserting")
-    both_locked_one = threading.Barrier(2, timeout=10)
+    # a safety against a hang, not a timing assertion: under load a worker can take many seconds
+    # to connect and take its first lock before the other one gives up waiting
+    both_locked_one = threading.Barrier(2, timeout=300)
     runs: list[int] = []
 
     def lock_both(first: int, second: int) -> Steps[None]:
