@@ -36,6 +36,7 @@ from threadloom._twins import (
     waits_for,
     waits_for_iter,
 )
+from threadloom.checkpoint._arguments import check_list_arguments
 from threadloom.checkpoint._sql_effects import Steps
 from threadloom.checkpoint.base import (
     BaseCheckpointSaver,
@@ -112,6 +113,7 @@ class SqlSaver(BaseCheckpointSaver[str]):
         limit: int | None = None,
     ) -> Listing:
         """Checkpoints newest first; each is read when the caller asks for it."""
+        check_list_arguments(config, filter, before, limit)
         return Listing(self._core.list_checkpoints(self.serde, config, filter, before, limit))
 
     def _put(
