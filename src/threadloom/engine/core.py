@@ -234,7 +234,7 @@ def prepare_tasks(
         candidates: Iterable[str] = plan.nodes
     else:
         wanted = {n for c in updated_channels for n in plan.trigger_to_nodes.get(c, ())}
-        candidates = sorted(wanted, key=plan.node_order.__getitem__)
+        candidates = wanted if len(wanted) < 2 else sorted(wanted, key=plan.node_order.__getitem__)
     for name in candidates:
         node = plan.nodes[name]
         seen = seen_all.get(name, _NO_VERSIONS)
@@ -307,8 +307,10 @@ def apply_writes(
     ordered = tasks if isinstance(tasks, list) and len(tasks) < 2 else sorted(tasks, key=_path_key)
     versions = checkpoint["channel_versions"]
     seen_all = checkpoint["versions_seen"]
+    bump_step = False  # some task consumed triggers: a real step, not an input or update
     for t in ordered:
         if t.triggers:
+            bump_step = True
             seen = dict(seen_all.get(t.name) or ())
             for chan in t.triggers:
                 if chan in versions:
@@ -318,7 +320,6 @@ def apply_writes(
         max_version = max(versions.values()) if versions else None
     new_version = next_version(max_version)
     changed = bumped if bumped is not None else set()
-    bump_step = any(t.triggers for t in ordered)
     if plan.consumable:  # only joins and deferred triggers change when their node runs
         for chan in {c for t in ordered for c in t.triggers if c in plan.consumable}:
             if channels[chan].consume():
