@@ -21,6 +21,7 @@ from contextlib import ExitStack
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from threadloom._appended import note_copy
 from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, RowDecoder, rebuild
 from threadloom.checkpoint._lazy import ABSENT, LazyChannelValues
 from threadloom.checkpoint._memory_lifecycle import MemoryLifecycle
@@ -231,6 +232,8 @@ class InMemorySaver(MemoryLifecycle):
                 value = list(decoded.value)
                 if remember:  # the reader's list is what a run's channel will extend
                     self._tracker.remember(key, Decoded(decoded.value, decoded.chain, value))
+                    if decoded.source is not None:  # what a reducer knows of it holds for it
+                        note_copy(value, decoded.source)
             return value
 
         return load
