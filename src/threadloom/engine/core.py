@@ -489,7 +489,10 @@ def command_writes(plan: Plan, command: Command[Any]) -> list[tuple[str, Any]]:
 
 def is_finished(writes: Sequence[tuple[str, Any]]) -> bool:
     """A task is finished iff it wrote something other than control channels."""
-    return any(chan not in CONTROL_CHANNELS for chan, _ in writes)
+    for chan, _ in writes:  # noqa: SIM110 - a loop, not any(generator): asked for every task
+        if chan not in CONTROL_CHANNELS:
+            return True
+    return False
 
 
 def copy_checkpoint_for_run(checkpoint: Checkpoint) -> Checkpoint:
