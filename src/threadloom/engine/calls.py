@@ -16,12 +16,13 @@ from typing import Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
+from threadloom._running import running_task
 from threadloom.constants import ERROR, NS_SEP, PUSH, RESUME, RETURN
 from threadloom.engine.core import Task
 from threadloom.engine.effects import PutWrites
 from threadloom.engine.ids import id_head, task_id_of, task_path_str
 from threadloom.engine.plan import NodeSpec
-from threadloom.engine.scratch import TaskScratchpad, current_scratchpad
+from threadloom.engine.scratch import TaskScratchpad
 from threadloom.errors import GraphInterrupt
 from threadloom.types import RetryPolicy, TimeoutPolicy
 
@@ -188,7 +189,11 @@ def call_outcome(site: CallSite, task: Task) -> Any:
         raise task.error
     if task.interrupts:
         raise GraphInterrupt(task.interrupts)
-    value = next((v for c, v in task.writes if c == RETURN), None)
+    value = None
+    for chan, written in task.writes:
+        if chan == RETURN:
+            value = written
+            break
     if site.on_update is not None:
         update = {task.name: value}
         if task.cached:  # as LangGraph marks a replayed cache hit
@@ -225,7 +230,7 @@ def start_call(
     called on the async driver's event loop. ``spec.cache`` is the task's
     ``engine.caching.CacheSpec`` (None: never cached).
     """
-    parent = current_scratchpad(spec.name)
+    parent: TaskScratchpad = running_task()
     site: CallSite = parent.runner.call_site()
     task, saved = _call_task(spec, args, kwargs, parent, site, timeout)
     return site.runner.start_call(task, site, saved)
