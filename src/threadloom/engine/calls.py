@@ -16,12 +16,13 @@ from typing import Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
+from threadloom._running import running_task
 from threadloom.constants import ERROR, NS_SEP, PUSH, RESUME, RETURN
 from threadloom.engine.core import Task
 from threadloom.engine.effects import PutWrites
-from threadloom.engine.ids import id_head, task_id_at, task_path_str
+from threadloom.engine.ids import id_head, task_id_of, task_path_str
 from threadloom.engine.plan import NodeSpec
-from threadloom.engine.scratch import TaskScratchpad, current_scratchpad
+from threadloom.engine.scratch import TaskScratchpad
 from threadloom.errors import GraphInterrupt
 from threadloom.types import RetryPolicy, TimeoutPolicy
 
@@ -29,10 +30,12 @@ __all__ = [
     "NOT_SAVED",
     "CallOf",
     "CallSite",
+    "call_node",
     "call_outcome",
     "save_call",
     "saved_result",
     "schedule_call",
+    "start_call",
 ]
 
 
@@ -68,36 +71,17 @@ class CallOf:
         return self.func(*value[0], **value[1])
 
 
-def _call_task(
+def call_node(
     name: str,
     func: Callable[..., Any],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    retry: tuple[RetryPolicy, ...],
-    parent: TaskScratchpad,
-    site: CallSite,
-    timeout: TimeoutPolicy | None = None,
-    cache: Any = None,
+    retry: tuple[RetryPolicy, ...] = (),
     is_async: bool = False,
-) -> Task:
-    parent_task: Task = parent.task
-    index = parent.call_counter
-    parent.call_counter += 1
-    if parent.call_path is None:  # the same for each call the task makes
-        parent.call_path = task_path_str(parent_task.path)
-    parent_path = parent.call_path
-    caller_ns = parent_task.config["configurable"].get("checkpoint_ns", "")  # as LangGraph's
-    tid = task_id_at(
-        site.head,
-        f"{caller_ns}{NS_SEP}{name}" if caller_ns else name,
-        str(site.step),
-        name,
-        PUSH,
-        parent_path,
-        str(index),
-    )
+    cache: Any = None,
+) -> NodeSpec:
+    """The node every call of one ``@task`` function runs as (made once per function: it
+    depends on the function only, and a call reads it, never changes it)."""
     call = CallOf(func)
-    spec = NodeSpec(
+    return NodeSpec(
         name=name,
         triggers=(PUSH,),
         read=_no_input,
@@ -107,21 +91,55 @@ def _call_task(
         retry_policy=retry,
         cache=cache,
     )
+
+
+def _call_task(
+    spec: NodeSpec,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    parent: TaskScratchpad,
+    site: CallSite,
+    timeout: TimeoutPolicy | None,
+) -> tuple[Task, Any]:
+    """The call's task, and its saved result (``NOT_SAVED`` when it must run)."""
+    parent_task: Task = parent.task
+    index = parent.call_counter
+    parent.call_counter += 1
+    name = spec.name
+    prefixes = parent.call_prefixes
+    if prefixes is None:  # the same for each call the task makes
+        parent.call_path = task_path_str(parent_task.path)
+        prefixes = parent.call_prefixes = {}
+    parent_path = parent.call_path
+    prefix = prefixes.get(name)
+    if prefix is None:  # what the ids of this task's calls of ``name`` hash first
+        caller_ns = parent_task.config["configurable"].get("checkpoint_ns", "")  # as LangGraph's
+        call_ns = f"{caller_ns}{NS_SEP}{name}" if caller_ns else name
+        prefix = prefixes[name] = (
+            site.head + f"{call_ns}{site.step}{name}{PUSH}{parent_path}".encode()
+        )
+    tid = task_id_of(prefix, str(index))
     task = Task(
         tid,
         name,
         (PUSH, parent_task.path, index, True),
         f"~{PUSH}, {parent_path}, {index:010d}, True",  # task_path_str of that path
-        (PUSH,),
+        _PUSH_TRIGGERS,
         (args, kwargs),
         spec,
         parent.config,
         timeout=timeout,
     )
-    for chan, value in site.pending.get(tid, []):
+    saved: Any = NOT_SAVED
+    for chan, value in site.pending.get(tid, ()):
         if chan == RESUME:
             task.resume = list(value)
-    return task
+        elif chan == RETURN and saved is NOT_SAVED:
+            saved = value
+    return task, saved
+
+
+_PUSH_TRIGGERS: Final = (PUSH,)
 
 
 def _no_input(_channels: Any) -> None:
@@ -171,7 +189,11 @@ def call_outcome(site: CallSite, task: Task) -> Any:
         raise task.error
     if task.interrupts:
         raise GraphInterrupt(task.interrupts)
-    value = next((v for c, v in task.writes if c == RETURN), None)
+    value = None
+    for chan, written in task.writes:
+        if chan == RETURN:
+            value = written
+            break
     if site.on_update is not None:
         update = {task.name: value}
         if task.cached:  # as LangGraph marks a replayed cache hit
@@ -190,14 +212,25 @@ def schedule_call(
     timeout: TimeoutPolicy | None = None,
     cache: Any = None,
 ) -> Any:
-    """Schedule one ``@task`` call from inside a run; return its future.
+    """Schedule one ``@task`` call from inside a run; return its future (``start_call`` with a
+    node made for this call alone)."""
+    return start_call(call_node(name, func, retry, is_async, cache), args, kwargs, timeout)
+
+
+def start_call(
+    spec: NodeSpec,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    timeout: TimeoutPolicy | None = None,
+) -> Any:
+    """Schedule one call of the ``@task`` whose ``call_node`` is ``spec``; return its future.
 
     The run's driver runs it (``TaskRunner.start_call``: its workers, as they run the step's
     tasks) and resolves the future: a ``concurrent.futures.Future``, or an asyncio future when
-    called on the async driver's event loop. ``cache`` is the task's ``engine.caching.CacheSpec``
-    (None: never cached).
+    called on the async driver's event loop. ``spec.cache`` is the task's
+    ``engine.caching.CacheSpec`` (None: never cached).
     """
-    parent = current_scratchpad(name)
+    parent: TaskScratchpad = running_task()
     site: CallSite = parent.runner.call_site()
-    task = _call_task(name, func, args, kwargs, retry, parent, site, timeout, cache, is_async)
-    return site.runner.start_call(task, site, saved_result(site, task))
+    task, saved = _call_task(spec, args, kwargs, parent, site, timeout)
+    return site.runner.start_call(task, site, saved)

@@ -72,6 +72,8 @@ class TaskScratchpad:
     """The attempt's ``AttemptClock`` when the task has a timeout (``engine/timeouts.py``)."""
     call_path: str | None = None
     """``task_path_str`` of the task's path, once it made a ``@task`` call (``engine/calls.py``)."""
+    call_prefixes: dict[str, bytes] | None = None
+    """Per ``@task`` name, what the ids of this task's calls hash first (``engine/calls.py``)."""
     _runtime: Any = None
 
     @property

@@ -108,7 +108,7 @@ class TaskRunner:
             )
 
         pad = TaskScratchpad(
-            task_ns=task.ns,
+            task_ns=task.config["configurable"]["checkpoint_ns"],  # task.ns, inlined
             resume=list(task.resume),
             box=self.box,
             writes=[],
