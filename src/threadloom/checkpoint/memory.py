@@ -394,8 +394,11 @@ class InMemorySaver(MemoryLifecycle):
             # Everything is encoded: from here on nothing can fail, so nothing is half-stored.
             if thread is None:
                 thread = self._threads[thread_id] = StoredThread()
-            thread.blobs.update(((ns, ch, v), row) for ch, v, row in plan.rows)
-            remember(self._tracker, thread_id, ns, plan)
+            blobs = thread.blobs
+            for channel, version, blob in plan.rows:
+                blobs[(ns, channel, version)] = blob
+            if plan.lists:
+                remember(self._tracker, thread_id, ns, plan)
             if stored is None:
                 stored = thread.checkpoints[ns] = Checkpoints()
             if head is not None and checkpoint_id <= head:
