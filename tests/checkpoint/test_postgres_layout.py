@@ -115,4 +115,3 @@ def test_a_database_of_json_versions_is_rewritten_by_setup_and_goes_on(
     assert head.checkpoint["channel_values"]["turn"] == 22
     stored = _rows(pg_dsn, "SELECT version, base_version FROM threadloom_checkpoint_blobs")
     assert not any(v.startswith('"') or (b or "").startswith('"') for v, b in stored)
-
