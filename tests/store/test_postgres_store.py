@@ -287,6 +287,20 @@ def test_query_vectors_go_in_binary_and_arrive_as_their_text_form(
     assert row is not None and row[0] == row[1]
 
 
+def test_search_on_a_connection_binding_parameters_as_text(pg_dsn: str) -> None:
+    # A caller's connection with psycopg's ClientCursor binds every parameter as text: the query
+    # vector then goes in its text form, and the search answers the same.
+    index = {"dims": 64, "embed": FakeEmbeddings(64), "fields": ["text"]}
+    with psycopg.connect(pg_dsn, cursor_factory=psycopg.ClientCursor) as conn:
+        store = PostgresStore(conn, index=index)  # type: ignore[arg-type]
+        store.setup()
+        store.put(("m",), "name", {"text": "User name is Bob"})
+        store.put(("m",), "food", {"text": "User likes pizza"})
+        found = store.search(("m",), query="User name is Bob")
+        assert [i.key for i in found] == ["name", "food"]
+        assert found[0].score == pytest.approx(1.0, abs=1e-5)
+
+
 @pytest.mark.parametrize("distance", ["l2", "inner_product"])
 def test_other_distances(pg_dsn: str, distance: str) -> None:
     index = {"dims": 64, "embed": FakeEmbeddings(64), "fields": ["text"], "distance_type": distance}

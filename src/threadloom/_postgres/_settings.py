@@ -24,7 +24,7 @@ and threadloom's units become savepoints of that transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 from psycopg import ProgrammingError
@@ -93,12 +93,15 @@ class BinaryParam:
 
     Sent with no type (OID 0), so the statement must say it: ``%s::vector(384)``. The server
     reads it with the type's binary input function (pgvector's ``vector_recv`` for a vector).
+    ``text`` gives the same value's text form, used only where parameters are bound as text
+    (a connection whose ``cursor_factory`` is ``psycopg.ClientCursor``).
     """
 
-    __slots__ = ("data",)
+    __slots__ = ("data", "text")
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, text: Callable[[], str]) -> None:
         self.data = data
+        self.text = text
 
     def __repr__(self) -> str:
         return f"BinaryParam(<{len(self.data)} bytes>)"
@@ -112,12 +115,21 @@ class _BinaryParamDumper(Dumper):
         return obj.data  # type: ignore[no-any-return]
 
 
+class _BinaryParamTextDumper(Dumper):
+    oid = 0
+
+    def dump(self, obj: Any) -> bytes:
+        return obj.text().encode()  # type: ignore[no-any-return]
+
+
 def use_binary_params(conn: Any) -> None:
     """Let ``conn`` send :class:`BinaryParam` values (registered on the connection's own
     adapters; idempotent, and no other type's adaptation changes)."""
     try:
         conn.adapters.get_dumper(BinaryParam, PyFormat.AUTO)
     except ProgrammingError:
+        # the text dumper first: a ``%s`` placeholder takes the last one registered (binary)
+        conn.adapters.register_dumper(BinaryParam, _BinaryParamTextDumper)
         conn.adapters.register_dumper(BinaryParam, _BinaryParamDumper)
 
 

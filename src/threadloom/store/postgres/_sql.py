@@ -22,6 +22,7 @@ Encoding decisions (shared with SqliteStore where the databases allow, so rows d
 
 from __future__ import annotations
 
+import json
 import struct
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -329,9 +330,11 @@ class VectorSpec:
 
     def encode_query(self, vector: Sequence[float] | np.ndarray[Any, Any]) -> BinaryParam:
         """The query vector as a binary parameter of ``distance_sql``'s cast: nothing to format
-        in Python or parse on the server (the text form of 384 floats costs about a ms)."""
-        head, body = self._binary(np.asarray(vector, dtype=np.float32))
-        return BinaryParam(head + body.tobytes())
+        in Python or parse on the server (the text form of 384 floats costs about a ms; it is
+        built only for a connection that binds parameters as text)."""
+        values = np.asarray(vector, dtype=np.float32)
+        head, body = self._binary(values)
+        return BinaryParam(head + body.tobytes(), lambda: json.dumps(values.tolist()))
 
     def top_items(self, where: str, join_items: bool, *, indexed: bool) -> str:
         """The best ``limit`` items by their best vector among the ``rows`` best vectors.
