@@ -208,7 +208,7 @@ def prepare_tasks(
                 continue
             node_ns = f"{ns}{NS_SEP}{packet.node}" if ns else packet.node
             tid = task_id_at(head, node_ns, step_str, packet.node, PUSH, str(index))
-            path = (PUSH, index)
+            path = (PUSH, index, False)  # as LangGraph: False, no functional call
             arg = node.push_read(packet.arg) if node.push_read else packet.arg
             tasks[tid] = _with_parent(
                 cid,
@@ -217,7 +217,7 @@ def prepare_tasks(
                     tid,
                     packet.node,
                     path,
-                    f"~{PUSH}, {index:010d}",  # task_path_str(path), the hot case inlined
+                    f"~{PUSH}, {index:010d}, False",  # task_path_str(path), inlined
                     (PUSH,),
                     arg,
                     node,
