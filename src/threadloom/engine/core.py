@@ -234,7 +234,7 @@ def prepare_tasks(
         candidates: Iterable[str] = plan.nodes
     else:
         wanted = {n for c in updated_channels for n in plan.trigger_to_nodes.get(c, ())}
-        candidates = sorted(wanted, key=plan.node_order.__getitem__)
+        candidates = sorted(wanted)  # by name, as LangGraph orders a step's triggered nodes
     for name in candidates:
         node = plan.nodes[name]
         seen = seen_all.get(name, _NO_VERSIONS)
