@@ -124,6 +124,8 @@ def _stages(
         tasks, effects = run.tick()
         for effect in effects:
             yield effect
+        if run.out_of_steps is not None:
+            raise run.out_of_steps
         if tasks is None:
             break
         runner.new_step(run.checkpoint["id"], call_sites)
