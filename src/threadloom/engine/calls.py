@@ -10,17 +10,19 @@ runs the call with the same workers and the same ``run_task``/``arun_task`` as t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.constants import ERROR, NS_SEP, PUSH, RESUME, RETURN
+from threadloom.engine import stream
 from threadloom.engine.core import Task
 from threadloom.engine.effects import PutWrites
 from threadloom.engine.ids import id_head, task_id_at, task_path_str
 from threadloom.engine.plan import NodeSpec
+from threadloom.engine.projection import Projection
 from threadloom.engine.scratch import TaskScratchpad, current_scratchpad
 from threadloom.errors import GraphInterrupt
 from threadloom.types import RetryPolicy, TimeoutPolicy
@@ -30,6 +32,7 @@ __all__ = [
     "CallOf",
     "CallSite",
     "call_outcome",
+    "call_reporters",
     "save_call",
     "saved_result",
     "schedule_call",
@@ -53,6 +56,10 @@ class CallSite:
     runner: Any
     head: bytes = b""
     """The checkpoint id as task ids hash it (``ids.id_head``), worked out once per step."""
+    on_start: Callable[[Task], None] | None = None
+    """Streams a call's start (``tasks``/``debug`` modes), when that is streamed."""
+    on_end: Callable[[Task], None] | None = None
+    """Streams a call's result or error, when that is streamed."""
 
     def __post_init__(self) -> None:
         self.head = id_head(self.checkpoint_id)
@@ -96,6 +103,11 @@ def _call_task(
         parent_path,
         str(index),
     )
+    # its own namespace, under its caller's (its interrupt ids and the graphs it runs hang on it)
+    configurable = {**parent.config["configurable"]}
+    configurable["checkpoint_ns"] = (
+        f"{caller_ns}{NS_SEP}{name}:{tid}" if caller_ns else f"{name}:{tid}"
+    )
     call = CallOf(func)
     spec = NodeSpec(
         name=name,
@@ -115,7 +127,7 @@ def _call_task(
         (PUSH,),
         (args, kwargs),
         spec,
-        parent.config,
+        {**parent.config, "configurable": configurable},
         timeout=timeout,
     )
     for chan, value in site.pending.get(tid, []):
@@ -154,8 +166,9 @@ def saved_result(site: CallSite, task: Task) -> Any:
 def save_call(site: CallSite, task: Task) -> Any:
     """Save a finished call's writes (its result, its error, or the answers it consumed);
     return what the driver's save returns (the async driver's may be awaitable)."""
-    if task.error is not None:
-        writes: list[tuple[str, Any]] = [(ERROR, task.error)]
+    if task.error is not None:  # with the answers it took, as a failed step task
+        writes: list[tuple[str, Any]] = [w for w in task.writes if w[0] == RESUME]
+        writes.append((ERROR, task.error))
     elif task.interrupts:
         writes = [w for w in task.writes if w[0] == RESUME]
     else:
@@ -168,8 +181,10 @@ def save_call(site: CallSite, task: Task) -> Any:
 def call_outcome(site: CallSite, task: Task) -> Any:
     """The call's result (streamed as an update), or its error or interrupt raised."""
     if task.error is not None:
+        if site.on_end is not None:
+            site.on_end(task)
         raise task.error
-    if task.interrupts:
+    if task.interrupts:  # (LangGraph streams no task result: the caller's shows the interrupt)
         raise GraphInterrupt(task.interrupts)
     value = next((v for c, v in task.writes if c == RETURN), None)
     if site.on_update is not None:
@@ -177,7 +192,20 @@ def call_outcome(site: CallSite, task: Task) -> Any:
         if task.cached:  # as LangGraph marks a replayed cache hit
             update["__metadata__"] = {"cached": True}
         site.on_update(update)
+    if site.on_end is not None and not task.cached:
+        site.on_end(task)
     return value
+
+
+def call_reporters(
+    out: Projection, put: Callable[[Any], None], step: int, keys: str | Sequence[str]
+) -> tuple[Callable[[Task], None] | None, Callable[[Task], None] | None]:
+    """``CallSite.on_start`` and ``on_end`` of a step: a call's ``tasks``/``debug`` chunks, as
+    LangGraph streams them for each ``@task`` call."""
+    start, end = out.sink("task_start", put, step), out.sink("task_end", put, step)
+    on_start = None if start is None else lambda task: start(stream.task_start(task))
+    on_end = None if end is None else lambda task: end(stream.task_result(task, keys))
+    return on_start, on_end
 
 
 def schedule_call(
@@ -200,4 +228,6 @@ def schedule_call(
     parent = current_scratchpad(name)
     site: CallSite = parent.runner.call_site()
     task = _call_task(name, func, args, kwargs, retry, parent, site, timeout, cache, is_async)
+    if site.on_start is not None:  # (a call with a saved result starts too, as in LangGraph)
+        site.on_start(task)
     return site.runner.start_call(task, site, saved_result(site, task))
