@@ -289,3 +289,13 @@ def test_a_node_that_failed_after_an_answer_keeps_that_answer() -> None:
         graph.invoke(Command(resume={asked: "first"}), _config())
     # LangGraph 1.2.22 saves the answer with the error: the second answer is not used
     assert graph.invoke(Command(resume={asked: "second"}), _config()) == {"log": ["first"]}
+
+
+def test_unknown_output_keys_fail_before_the_run_changes_anything() -> None:
+    graph = _chain("a").compile(checkpointer=InMemorySaver())
+    graph.invoke({"log": []}, _config())
+    before = [s.config for s in graph.get_state_history(_config())]
+    # LangGraph 1.2.22: ValueError("Key nope not in channels"), nothing saved
+    with pytest.raises(ValueError, match=r"^Key nope not in channels"):
+        graph.invoke({"log": []}, _config(), output_keys=["nope"])
+    assert [s.config for s in graph.get_state_history(_config())] == before
