@@ -299,3 +299,14 @@ def test_unknown_output_keys_fail_before_the_run_changes_anything() -> None:
     with pytest.raises(ValueError, match=r"^Key nope not in channels"):
         graph.invoke({"log": []}, _config(), output_keys=["nope"])
     assert [s.config for s in graph.get_state_history(_config())] == before
+
+
+def test_an_update_without_as_node_on_a_waiting_single_node_graph_is_its_input() -> None:
+    builder = StateGraph(State).add_node("a", lambda s: {"log": [interrupt("q")]})
+    graph = builder.add_edge(START, "a").compile(checkpointer=InMemorySaver())
+    graph.invoke({"log": []}, _config())
+    graph.update_state(_config(), {"log": ["u"]})
+    state = graph.get_state(_config())
+    # LangGraph 1.2.22 infers the node that read the newest version: here __start__, so "a",
+    # which never finished, still runs next
+    assert (state.next, state.values) == (("a",), {"log": ["u"]})

@@ -400,16 +400,19 @@ def _update_step(
 
 
 def _infer_as_node(plan: Plan, checkpoint: Any) -> str:
-    real = [n for n in plan.nodes if n != START]
-    if len(real) == 1:
-        return real[0]
+    """The node an update without ``as_node`` is applied as, by LangGraph's rule: the graph's
+    only node; else the node that read the newest channel version (``__start__`` when no node
+    read any, so a subgraph interrupted in its first node is updated as its input)."""
+    if len(plan.nodes) == 1:
+        return next(iter(plan.nodes))
     seen = checkpoint["versions_seen"]
-    ranked = sorted(
-        ((max(v.values()), n) for n, v in seen.items() if n in plan.nodes and v),
-        reverse=True,
-    )
-    if not ranked:
-        return START
-    if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
+    if not any(v for versions in seen.values() for v in versions.values()):
+        if START in plan.nodes:
+            return START
         raise InvalidUpdateError("Ambiguous update, specify as_node")
-    return str(ranked[0][1])
+    last = sorted(
+        (v, n) for n, versions in seen.items() if n in plan.nodes for v in versions.values()
+    )
+    if len(last) == 1 or (last and last[-1][0] != last[-2][0]):
+        return str(last[-1][1])
+    raise InvalidUpdateError("Ambiguous update, specify as_node")
