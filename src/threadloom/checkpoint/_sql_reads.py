@@ -19,7 +19,8 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any, Protocol
 
-from threadloom.checkpoint._delta import BlobRow, DeltaTracker, rebuild
+from threadloom._appended import note_copy
+from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, rebuild
 from threadloom.checkpoint._header import unpack_header
 from threadloom.checkpoint._lazy import ABSENT, LazyChannelValues
 from threadloom.checkpoint._records import (
@@ -248,13 +249,21 @@ def _values(
             decoded = loader()
             if decoded is ABSENT:
                 continue
-            tracker.remember((thread_id, ns, channel), decoded)
-            loaders[channel] = partial(list, decoded.value)
+            value = list(decoded.value)
+            # The reader's list is what a run's channel will extend: the base of the next delta.
+            tracker.remember((thread_id, ns, channel), Decoded(decoded.value, decoded.chain, value))
+            if decoded.source is not None:
+                note_copy(value, decoded.source)  # what a reducer knows of it holds for the copy
+            loaders[channel] = partial(_given, value)
         else:
             loaders[channel] = partial(_copied, loader)
     if remember_lists:
         return {channel: load() for channel, load in loaders.items()}
     return LazyChannelValues(loaders)
+
+
+def _given(value: Any) -> Any:
+    return value
 
 
 def _copied(loader: Callable[[], Any]) -> Any:

@@ -129,11 +129,15 @@ def _stages(
         if tasks is None:
             break
         runner.new_step(run.checkpoint["id"], call_sites)
-        yield StartTasks(tasks, runner, inline_ok and len(tasks) == 1, step_timeout)
+        # a lone task run inline comes back at once (None: each comes back by a NEXT_DONE)
+        finished = yield StartTasks(tasks, runner, inline_ok and len(tasks) == 1, step_timeout)
         waiting = {t.id: t for t in tasks}
         remaining, failed = len(tasks), False
         while remaining:
-            task = yield NEXT_DONE
+            if finished is None:
+                task = yield NEXT_DONE
+            else:
+                task, finished = finished, None
             if task is STEP_TIMED_OUT:
                 yield from _timed_out(run, waiting.values())
             remaining -= 1
@@ -143,7 +147,7 @@ def _stages(
                     yield effect
                 waiting[handler.id] = handler
                 remaining += 1  # the handler runs in the failed task's place, in this step
-                yield StartTasks([handler], runner, inline_ok and remaining == 1)
+                finished = yield StartTasks([handler], runner, inline_ok and remaining == 1)
                 continue
             # a refused resume value fails the run, but the answered siblings finish (their
             # side effects are done once; as in LangGraph): stop them only for a real failure

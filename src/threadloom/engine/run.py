@@ -145,8 +145,9 @@ class Run:
         )
         versions = self.checkpoint["channel_versions"]
         self._max_version: Any = max(versions.values()) if versions else None
-        self._changed: set[str] = set()
-        """Channels given a new version since the last checkpoint was made."""
+        self._changed: dict[str, Any] = {}
+        """Channels given a new version since the last checkpoint was made, with that version
+        (the ``new_versions`` of the next ``put``)."""
         self._live_ephemeral: set[str] | None = None
         self._checkpoint_config: tuple[str, RunnableConfig] | None = None
         self._values_owed = False
@@ -198,17 +199,19 @@ class Run:
     # the checkpoint the current tasks run from, as a saver config
     @property
     def checkpoint_config(self) -> RunnableConfig:
+        checkpoint_id = self.checkpoint["id"]
         cached = self._checkpoint_config
-        if cached is not None and cached[0] == self.checkpoint["id"]:
+        if cached is not None and cached[0] == checkpoint_id:
             return cached[1]
+        thread_id = self.config.get("configurable", {}).get("thread_id")
         config: RunnableConfig = {
             "configurable": {
-                "thread_id": self.config.get("configurable", {}).get("thread_id"),
+                "thread_id": thread_id,
                 "checkpoint_ns": self.ns,
-                "checkpoint_id": self.checkpoint["id"],
+                "checkpoint_id": checkpoint_id,
             }
         }
-        self._checkpoint_config = (self.checkpoint["id"], config)
+        self._checkpoint_config = (checkpoint_id, config)
         return config
 
     # --- start -----------------------------------------------------------------------------------
@@ -235,10 +238,10 @@ class Run:
             live_ephemeral=self._live_ephemeral,
             bumped=bumped,
         )
-        if bumped:
-            self._max_version = self.checkpoint["channel_versions"][next(iter(bumped))]
-            self._changed |= bumped
-        live = {c for c in updated if c in self.plan.ephemeral}
+        if bumped:  # one apply gives every channel it bumps the same new version
+            version = self._max_version = self.checkpoint["channel_versions"][next(iter(bumped))]
+            self._changed.update(dict.fromkeys(bumped, version))
+        live = updated & self.plan.ephemeral
         if any(w.triggers for w in writes):
             self._live_ephemeral = live
         elif self._live_ephemeral is not None:
@@ -261,14 +264,12 @@ class Run:
             # without a saver nobody reads the values of a checkpoint: don't collect them
             changed=self._changed if self.options.checkpointing else (),
         )
-        changed, self._changed = self._changed, set()
+        new_versions, self._changed = self._changed, {}
         self.checkpoint = checkpoint
         metadata: dict[str, Any] = {"source": source, "step": step, "parents": self._parents}
         self.metadata = metadata
         if not self.options.checkpointing:
             return []
-        versions = checkpoint["channel_versions"]
-        new_versions = {k: versions[k] for k in changed if k in versions}
         return self.saves.checkpoint(checkpoint, metadata, new_versions)
 
     def exit_effects(self) -> list[Effect]:

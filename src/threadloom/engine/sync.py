@@ -133,13 +133,16 @@ class _Workers:
     def save(self, effect: PutWrites) -> None:
         saver_call(effect, self.saver)
 
-    def start(self, effect: StartTasks) -> None:
+    def start(self, effect: StartTasks) -> Task | None:
         if effect.step_timeout is not None:
             self.deadline = time.monotonic() + effect.step_timeout
         if effect.inline:  # an exception escaping the task (a bubble-up) escapes the run
-            run_task(effect.tasks[0], effect.runner)
-            self.events.put(("done", effect.tasks[0]))
-            return
+            task = effect.tasks[0]
+            run_task(task, effect.runner)
+            if self.events.empty():  # nothing to stream before its outcome: hand it back now
+                return task
+            self.events.put(("done", task))
+            return None
         if self.steps is None:
             self.steps = Lane(pool_for_run(), _MAX_WORKERS)
         runner, events = effect.runner, self.events
@@ -147,6 +150,7 @@ class _Workers:
         self.steps.add(  # a context each
             *[partial(context.copy().run, _run_and_report, t, runner, events) for t in effect.tasks]
         )
+        return None
 
     def call(self, task: Task, site: CallSite, saved: Any) -> Future[Any]:
         """Run a ``@task`` call on a worker (unless its result was saved); return its future."""
