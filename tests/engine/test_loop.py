@@ -8,7 +8,6 @@ interrupt) the test chose, in the finishing order the test chose, and keeps the 
 from __future__ import annotations
 
 import copy
-
 import operator
 from collections.abc import Callable, Generator
 from typing import Annotated, Any, TypedDict
