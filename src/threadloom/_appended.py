@@ -14,6 +14,10 @@ that builds the new list can, so it says so, and the saver checks in O(1):
    stored (or returned) last, still of the length it had then, only the tail is new; otherwise
    it falls back to the full compare.
 
+A saver that hands out a copy of a list it stored says so too (``note_copy``): a reducer that
+knows something of the stored list (``add_messages`` knows its message ids) then knows it of the
+copy, which is what the next run's channel starts from (``copied_from``).
+
 Nothing is guessed: a reducer that replaces an element in the middle makes no note, so its
 list takes the full compare. (A node that changes a state list *in place* rather than returning
 an update is not supported by LangGraph either; the length check catches appends and removals
@@ -25,7 +29,7 @@ from __future__ import annotations
 import threading
 from typing import Any, Final
 
-__all__ = ["claim", "note_appended", "publish", "take_note"]
+__all__ = ["claim", "copied_from", "note_appended", "note_copy", "publish", "take_note"]
 
 _notes = threading.local()
 
@@ -68,3 +72,28 @@ def claim(value: object) -> tuple[list[Any], int] | None:
     if fact is None or fact[0] is not value:
         return None
     return fact[1], fact[2]
+
+
+_copies: dict[int, tuple[list[Any], list[Any], int]] = {}
+
+
+def note_copy(copy: list[Any], source: list[Any]) -> None:
+    """Say that ``copy`` (a fresh list) holds exactly the elements ``source`` holds now.
+
+    A copy of a copy names the first source, so one lookup finds what is known of it.
+    """
+    source = copied_from(source) or source
+    with _lock:
+        if len(_copies) >= _SIZE:
+            _copies.pop(next(iter(_copies)))
+        # The entry holds ``copy`` itself, so its id() is not reused while the note is kept.
+        _copies[id(copy)] = (copy, source, len(source))
+
+
+def copied_from(value: object) -> list[Any] | None:
+    """The list ``value`` was noted a copy of, while both still have the length they had then."""
+    entry = _copies.get(id(value))
+    if entry is None or entry[0] is not value:
+        return None
+    copy, source, length = entry
+    return source if len(copy) == length and len(source) == length else None

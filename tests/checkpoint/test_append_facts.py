@@ -5,6 +5,7 @@ compare and is stored exactly."""
 from __future__ import annotations
 
 import operator
+from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import pytest
@@ -14,6 +15,7 @@ from threadloom import _appended
 from threadloom.checkpoint import _delta
 from threadloom.checkpoint._delta import BlobRow
 from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.checkpoint.sqlite import SqliteSaver
 from threadloom.graph import END, START, StateGraph
 from threadloom.graph.message import add_messages
 
@@ -183,3 +185,51 @@ def test_a_note_counts_only_for_the_call_that_made_it() -> None:
     assert not _appended.take_note(new, old)  # already taken
     _appended.note_appended(new, old)
     assert _appended.take_note(new, old)
+
+
+def test_a_copy_is_known_as_its_source_while_neither_changed_length() -> None:
+    source = ["a", "b"]
+    copy = list(source)
+    _appended.note_copy(copy, source)
+    assert _appended.copied_from(copy) is source
+    assert _appended.copied_from(list(source)) is None  # an equal list is not the noted copy
+    second = list(copy)
+    _appended.note_copy(second, copy)
+    assert _appended.copied_from(second) is source  # a copy of a copy names the first source
+    copy.append("c")
+    assert _appended.copied_from(copy) is None  # grown since: nothing is known of it
+
+
+def test_add_messages_on_a_saver_copy_gives_the_same_history() -> None:
+    source = add_messages([], [HumanMessage("a", id="1"), AIMessage("b", id="2")])
+    copy = list(source)
+    _appended.note_copy(copy, source)
+    merged = add_messages(copy, [AIMessage("B", id="2"), HumanMessage("c", id="3")])
+    assert [(m.id, m.content) for m in merged] == [("1", "a"), ("2", "B"), ("3", "c")]
+    assert [m.content for m in copy] == ["a", "b"]  # the reducer's input is left as it was
+    source.append(HumanMessage("x", id="x"))  # the source changed: the copy is read afresh
+    again = add_messages(copy, [HumanMessage("d", id="4")])
+    assert [m.id for m in again] == ["1", "2", "4"]
+
+
+def test_sqlite_turns_extend_the_list_the_saver_returned(
+    compares: list[int], tmp_path: Path
+) -> None:
+    def step(state: Chat) -> dict[str, Any]:
+        return {"messages": [AIMessage(f"answer {state['n']}")], "n": state["n"] + 1}
+
+    with SqliteSaver.from_conn_string(str(tmp_path / "chat.db")) as saver:
+        builder = StateGraph(Chat).add_node("step", step).add_edge(START, "step")
+        graph = builder.add_edge("step", END).compile(checkpointer=saver)
+        config = {"configurable": {"thread_id": "chat"}}
+        graph.invoke({"messages": [HumanMessage("q 0")], "n": 0}, config)
+        compares.clear()
+        for turn in range(1, 6):
+            out = graph.invoke({"messages": [HumanMessage(f"q {turn}")]}, config)
+        assert compares == []  # each turn starts from the head's list, which the saver knows
+        expected = [text for n in range(6) for text in (f"q {n}", f"answer {n}")]
+        assert [m.content for m in out["messages"]] == expected
+    with SqliteSaver.from_conn_string(str(tmp_path / "chat.db")) as cold:  # read from bytes
+        stored = cold.get_tuple(config)
+        assert stored is not None
+        assert stored.checkpoint["channel_values"]["messages"] == out["messages"]

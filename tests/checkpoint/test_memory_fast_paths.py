@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from saver_helpers import config
 
@@ -241,6 +241,7 @@ _PLAINISH = st.dictionaries(
 )
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow])  # a loaded machine draws slowly
 @given(metadata=_PLAINISH, run_metadata=_PLAINISH, configurable=_PLAINISH)
 def test_plain_metadata_is_the_general_merge_or_declines(
     metadata: dict[str, Any], run_metadata: dict[str, Any], configurable: dict[str, Any]

@@ -156,7 +156,9 @@ def test_a_database_set_up_before_the_one_statement_step_upgrades(pg_dsn: str) -
     ]
 
 
-def test_a_head_read_is_two_statements_outside_a_transaction(pg_dsn: str) -> None:
+def test_a_head_read_runs_outside_a_transaction_and_once_held_is_one_statement(
+    pg_dsn: str,
+) -> None:
     with PostgresSaver.from_conn_string(pg_dsn) as saver:
         saver.setup()
         _step(saver, None, "01", [1])
@@ -166,13 +168,59 @@ def test_a_head_read_is_two_statements_outside_a_transaction(pg_dsn: str) -> Non
         saver.put_writes(at_head, [("log", 5)], "task-a")
     with psycopg.connect(pg_dsn, autocommit=True, cursor_factory=RecordingCursor) as conn:
         saver = PostgresSaver(conn)
-        saver.get_tuple(THREAD)  # checks the setup once
+        saver.get_tuple({"configurable": {**THREAD["configurable"], "checkpoint_id": "01"}})
+        RecordingCursor.sent.clear()
+        head = saver.get_tuple(THREAD)  # the header, its values, the base of its delta
+        assert [status for _sql, status in RecordingCursor.sent] == [TransactionStatus.IDLE] * 3
+        RecordingCursor.sent.clear()
+        again = saver.get_tuple(THREAD)  # the values read first are held: the header only
+        assert [status for _sql, status in RecordingCursor.sent] == [TransactionStatus.IDLE]
+    for found in (head, again):
+        assert found is not None and found.checkpoint["channel_values"]["log"] == [1, 2]
+        assert found.pending_writes == [
+            ("task-a", "log", 5),
+            ("task-b", "log", 3),
+            ("task-b", "log", 4),
+        ]
+        assert found.parent_config is not None
+        assert found.config["configurable"]["checkpoint_id"] == "02"
+
+
+def test_the_head_a_saver_wrote_is_read_in_one_statement_as_stored(pg_dsn: str) -> None:
+    with psycopg.connect(pg_dsn, autocommit=True, cursor_factory=RecordingCursor) as conn:
+        saver = PostgresSaver(conn)
+        saver.setup()
+        _step(saver, None, "01", [1])
+        checkpoint = {**empty_checkpoint(), "id": "02"}
+        checkpoint["channel_values"] = {"log": [1, 2], "note": {"text": "kept"}}
+        checkpoint["channel_versions"] = {"log": "02", "note": "02"}
+        configurable = {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": "01"}
+        saver.put({"configurable": configurable}, checkpoint, {}, {"log": "02", "note": "02"})
         RecordingCursor.sent.clear()
         head = saver.get_tuple(THREAD)
-        assert [status for _sql, status in RecordingCursor.sent] == [TransactionStatus.IDLE] * 2
-    assert head is not None and head.checkpoint["channel_values"]["log"] == [1, 2]
-    assert head.pending_writes == [("task-a", "log", 5), ("task-b", "log", 3), ("task-b", "log", 4)]
-    assert head.parent_config is not None and head.config["configurable"]["checkpoint_id"] == "02"
+        assert len(RecordingCursor.sent) == 1
+        assert head is not None
+        values = head.checkpoint["channel_values"]
+        assert values == {"log": [1, 2], "note": {"text": "kept"}}
+        values["log"].append(99)  # the caller's own copies: the next read is as stored
+        values["note"]["text"] = "changed"
+        again = saver.get_tuple(THREAD)
+        assert again is not None
+        assert again.checkpoint["channel_values"] == {"log": [1, 2], "note": {"text": "kept"}}
+
+
+def test_a_head_another_worker_moved_is_read_from_the_database(pg_dsn: str) -> None:
+    with (
+        PostgresSaver.from_conn_string(pg_dsn) as ours,
+        PostgresSaver.from_conn_string(pg_dsn) as theirs,
+    ):
+        ours.setup()
+        _step(ours, None, "01", [1])
+        _step(ours, "01", "02", [1, 2])
+        assert theirs.get_tuple(THREAD) is not None
+        _step(theirs, "02", "03", [1, 2, 3])  # moved: versions ours never held
+        head = ours.get_tuple(THREAD)
+        assert head is not None and head.checkpoint["channel_values"]["log"] == [1, 2, 3]
 
 
 def _drive(conn: psycopg.Connection[Any], unit: Any, after_first: Any) -> Any:
@@ -216,3 +264,24 @@ def test_a_head_deleted_between_the_two_statements_is_read_again_in_a_snapshot(
             unit = as_unit(core.get_tuple(saver.serde, THREAD))
             found = _drive(conn, unit, lambda: None)
             assert found is not None and found.checkpoint["channel_values"]["log"] == [3]
+
+
+def test_the_rows_a_saver_holds_are_the_latest_per_channel_bounded_and_forgotten() -> None:
+    from threadloom.checkpoint.postgres._known_rows import KnownRows
+
+    known = KnownRows(max_entries=2)
+
+    def row(thread: str, channel: str, version: str) -> tuple[Any, ...]:
+        return (thread, "", channel, version, "value", "msgpack", b"x", None, 0, -1)
+
+    known.remember_row(row("a", "log", "1"))
+    known.remember_row(row("a", "log", "2"))  # the latest version replaces the one before
+    assert known.row("a", "", "log", "1") is None
+    assert known.row("a", "", "log", "2") == row("a", "log", "2")
+    known.remember_row(row("b", "log", "1"))
+    known.remember_row(row("c", "log", "1"))  # over the bound: the least recently used goes
+    assert known.row("a", "", "log", "2") is None
+    assert known.row("b", "", "log", "1") is not None
+    known.forget_thread("b")
+    assert known.row("b", "", "log", "1") is None
+    assert known.row("c", "", "log", "1") is not None

@@ -205,6 +205,8 @@ def rebuild(
         current = row.base_version
     if base is None:
         return None
+    if not pending:
+        return base  # ``cached``'s own: it keeps the list it was copied from (``source``)
     value, chain = base.value, base.chain
     for row_version, row in reversed(pending):
         value = [*value, *decode(row)]

@@ -192,13 +192,13 @@ def plain_metadata(config: Mapping[str, Any], metadata: Mapping[str, Any]) -> di
             return None
         merged[key] = value
     # The merge rules of base.get_checkpoint_metadata, for plain values.
-    excluded = EXCLUDED_METADATA_KEYS
     for source in (config.get("metadata"), config.get("configurable")):
         if not source:
             continue
-        for key, value in source.items():
-            if key in merged or key in excluded or key.startswith("__"):
+        for key in _mergeable_keys(source):
+            if key in merged:
                 continue
+            value = source[key]
             cls = type(value)
             if cls is str:
                 if not value.isascii() or "\x00" in value:
@@ -214,6 +214,25 @@ def plain_metadata(config: Mapping[str, Any], metadata: Mapping[str, Any]) -> di
                 return None
             merged[key] = value
     return merged
+
+
+_MERGEABLE: dict[tuple[str, ...], tuple[str, ...]] = {}
+"""Key tuple of a config dict → its keys that may enter metadata. A run's puts pass configs of
+the same keys step after step (mostly ``__``-prefixed engine keys), so the key rules are worked
+out once per key set, not once per key per put."""
+
+
+def _mergeable_keys(source: Mapping[str, Any]) -> tuple[str, ...]:
+    """The keys of ``source`` that are neither excluded nor ``__``-prefixed, in order."""
+    keys = tuple(source)
+    found = _MERGEABLE.get(keys)
+    if found is None:
+        excluded = EXCLUDED_METADATA_KEYS
+        found = tuple(k for k in keys if k not in excluded and not k.startswith("__"))
+        if len(_MERGEABLE) >= 256:  # key sets are few; keep the memo small whatever happens
+            _MERGEABLE.clear()
+        _MERGEABLE[keys] = found
+    return found
 
 
 def _plain_atom(value: Any) -> bool:

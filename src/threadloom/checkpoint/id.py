@@ -51,11 +51,12 @@ def uuid6(node: int | None = None, clock_seq: int | None = None) -> uuid.UUID:
     return uuid.UUID(int=value)
 
 
-def uuid6_str(clock_seq: int) -> str:
+def uuid6_str(clock_seq: int, now_ns: int | None = None) -> str:
     """``str(uuid6(clock_seq=clock_seq))``, without building a ``UUID`` (the engine's hot path:
-    one per step): the five fields are formatted straight from the timestamp."""
+    one per step): the five fields are formatted straight from the timestamp. ``now_ns``: the
+    ``time.time_ns()`` the caller read already (a checkpoint's id and ``ts`` share one read)."""
     global _last_timestamp
-    now = _time_ns() // 100 + _GREGORIAN_OFFSET
+    now = (_time_ns() if now_ns is None else now_ns) // 100 + _GREGORIAN_OFFSET
     with _lock:  # as in _next_timestamp, inlined
         _last_timestamp = timestamp = max(now, _last_timestamp + 1)
     timestamp &= 0x0FFF_FFFF_FFFF_FFFF

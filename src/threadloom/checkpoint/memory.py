@@ -21,6 +21,7 @@ from contextlib import ExitStack
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from threadloom._appended import note_copy
 from threadloom.checkpoint._arguments import check_list_arguments, thread_key
 from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, RowDecoder, rebuild
 from threadloom.checkpoint._lazy import ABSENT, LazyChannelValues
@@ -36,7 +37,6 @@ from threadloom.checkpoint._memory_rows import (
     build_row,
     decode_writes,
     encode_batch,
-    is_atom,
     kept_header,
     keyed_writes,
     peek_metadata,
@@ -233,6 +233,8 @@ class InMemorySaver(MemoryLifecycle):
                 value = list(decoded.value)
                 if remember:  # the reader's list is what a run's channel will extend
                     self._tracker.remember(key, Decoded(decoded.value, decoded.chain, value))
+                    if decoded.source is not None:  # what a reducer knows of it holds for it
+                        note_copy(value, decoded.source)
             return value
 
         return load
@@ -388,13 +390,16 @@ class InMemorySaver(MemoryLifecycle):
                 new_versions,
                 _StoredIn(blobs, ns),
                 self._tracker,
-                keep=is_atom if atoms else None,
+                keep_atoms=atoms,
             )
             # Everything is encoded: from here on nothing can fail, so nothing is half-stored.
             if thread is None:
                 thread = self._threads[thread_id] = StoredThread()
-            thread.blobs.update(((ns, ch, v), row) for ch, v, row in plan.rows)
-            remember(self._tracker, thread_id, ns, plan)
+            blobs = thread.blobs
+            for channel, version, blob in plan.rows:
+                blobs[(ns, channel, version)] = blob
+            if plan.lists:
+                remember(self._tracker, thread_id, ns, plan)
             if stored is None:
                 stored = thread.checkpoints[ns] = Checkpoints()
             if head is not None and checkpoint_id <= head:

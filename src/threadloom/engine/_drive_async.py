@@ -83,7 +83,7 @@ async def drive(
                     yield item[1]
                 result = item[1]
             elif kind is StartTasks:
-                await workers.start(effect)
+                result = await workers.start(effect)  # a task run inline, when it finished
             elif kind is Emit:
                 yield effect.mode, effect.payload  # type: ignore[union-attr]
             elif kind is CancelTasks:

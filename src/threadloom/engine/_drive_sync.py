@@ -78,7 +78,7 @@ def drive(
                     yield item[1]
                 result = item[1]
             elif kind is StartTasks:
-                workers.start(effect)
+                result = workers.start(effect)  # a task run inline, when it finished
             elif kind is Emit:
                 yield effect.mode, effect.payload  # type: ignore[union-attr]
             elif kind is CancelTasks:

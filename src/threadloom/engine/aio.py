@@ -125,18 +125,22 @@ class _Workers:
             return saved
         return asyncio.run_coroutine_threadsafe(saved, self.loop).result()
 
-    async def start(self, effect: StartTasks) -> None:
+    async def start(self, effect: StartTasks) -> Task | None:
         if effect.step_timeout is not None:
             self.deadline = self.loop.time() + effect.step_timeout
         if effect.inline:  # an exception escaping the task (a bubble-up) escapes the run
-            await arun_task(effect.tasks[0], effect.runner)
-            self.events.put_nowait(("done", effect.tasks[0]))
-            return
+            task = effect.tasks[0]
+            await arun_task(task, effect.runner)
+            if self.events.empty():  # nothing to stream before its outcome: hand it back now
+                return task
+            self.events.put_nowait(("done", task))
+            return None
         running = {f: t for f, t in self.running.items() if not f.done()}  # (an error handler
         # starts in the middle of its step, beside the tasks still running)
         for task in effect.tasks:
             running[asyncio.ensure_future(_run_and_report(task, effect.runner, self.events))] = task
         self.running = running
+        return None
 
     def call(self, task: Task, site: CallSite, saved: Any) -> Any:
         """Run a ``@task`` call as an asyncio task (unless its result was saved); return its

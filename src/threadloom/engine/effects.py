@@ -131,7 +131,9 @@ class Flush:
 
 @dataclass(frozen=True, slots=True)
 class StartTasks:
-    """Start the step's tasks; each finished one is sent back by a later ``NextDone``."""
+    """Start the step's tasks; each finished one is sent back by a later ``NextDone``, except a
+    task run ``inline`` that finished with no chunk queued before it: it is sent back at once,
+    as the result of this effect (None otherwise), which saves the step a ``NextDone``."""
 
     tasks: Sequence[Task]
     runner: TaskRunner

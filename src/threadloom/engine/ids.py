@@ -13,7 +13,7 @@ from xxhash import xxh3_128_hexdigest
 
 from threadloom.types import interrupt_id
 
-__all__ = ["id_head", "interrupt_id", "task_id", "task_id_at", "task_path_str"]
+__all__ = ["id_head", "interrupt_id", "task_id", "task_id_at", "task_id_of", "task_path_str"]
 
 
 def task_id(checkpoint_id: str, *parts: str) -> str:
@@ -33,7 +33,14 @@ def id_head(checkpoint_id: str) -> bytes:
 
 def task_id_at(head: bytes, *parts: str) -> str:
     """``task_id`` from the checkpoint's ``id_head``."""
-    digest = xxh3_128_hexdigest(head + "".join(parts).encode())
+    return task_id_of(head, "".join(parts))
+
+
+def task_id_of(prefix: bytes, rest: str) -> str:
+    """``task_id`` from the bytes its hash input starts with and the text that ends it: tasks
+    that differ only in their last part (a step's ``Send`` packets, a task's ``@task`` calls)
+    share a prefix worked out once."""
+    digest = xxh3_128_hexdigest(prefix + rest.encode())
     return f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
 
 

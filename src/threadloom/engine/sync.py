@@ -27,7 +27,7 @@ from threadloom.engine.calls import NOT_SAVED, CallSite, call_outcome, save_call
 from threadloom.engine.core import Task
 from threadloom.engine.effects import STEP_TIMED_OUT, Effect, PutWrites, StartTasks
 from threadloom.engine.lane import Lane
-from threadloom.engine.scratch import task_context
+from threadloom.engine.scratch import current_task
 from threadloom.engine.tasks import TaskRunner
 
 __all__ = ["drive", "pool_for_run", "result_of", "run_task"]
@@ -61,8 +61,9 @@ def pool_for_run() -> ThreadPoolExecutor:
 
 def run_task(task: Task, runner: TaskRunner) -> None:
     """Run one task to its outcome (writes, interrupt or error), retrying as its policy says."""
-    key = caching.cache_key(task, runner.cache, runner.cache_policy)
-    if key is not None and caching.replay(task, key, runner.cache.get([key[0]])):
+    cache = runner.cache
+    key = None if cache is None else caching.cache_key(task, cache, runner.cache_policy)
+    if key is not None and caching.replay(task, key, cache.get([key[0]])):
         return
     attempt, first = 0, time.time()
     while True:
@@ -71,9 +72,12 @@ def run_task(task: Task, runner: TaskRunner) -> None:
         node_run = start_node(task, pad) if runner.traced else None
         token = var_child_runnable_config.set(pad.config)
         try:
-            with task_context(pad):
+            running = current_task.set(pad)  # what ``task_context(pad)`` does, inlined
+            try:
                 output = task.node.func(task.input, **runner.kwargs(task, pad))
                 runner.succeed(task, pad, output)
+            finally:
+                current_task.reset(running)
             if node_run is not None:
                 end_node(node_run, output)
             break
@@ -87,7 +91,7 @@ def run_task(task: Task, runner: TaskRunner) -> None:
             var_child_runnable_config.reset(token)
         time.sleep(delay)
     if key is not None and (entry := caching.cache_entry(task, key)):
-        runner.cache.set(entry)
+        cache.set(entry)
 
 
 def drive(core: Generator[Effect, Any, None], saver: Any) -> Generator[tuple[str, Any], None, None]:
@@ -133,13 +137,16 @@ class _Workers:
     def save(self, effect: PutWrites) -> None:
         saver_call(effect, self.saver)
 
-    def start(self, effect: StartTasks) -> None:
+    def start(self, effect: StartTasks) -> Task | None:
         if effect.step_timeout is not None:
             self.deadline = time.monotonic() + effect.step_timeout
         if effect.inline:  # an exception escaping the task (a bubble-up) escapes the run
-            run_task(effect.tasks[0], effect.runner)
-            self.events.put(("done", effect.tasks[0]))
-            return
+            task = effect.tasks[0]
+            run_task(task, effect.runner)
+            if self.events.empty():  # nothing to stream before its outcome: hand it back now
+                return task
+            self.events.put(("done", task))
+            return None
         if self.steps is None:
             self.steps = Lane(pool_for_run(), _MAX_WORKERS)
         runner, events = effect.runner, self.events
@@ -147,6 +154,7 @@ class _Workers:
         self.steps.add(  # a context each
             *[partial(context.copy().run, _run_and_report, t, runner, events) for t in effect.tasks]
         )
+        return None
 
     def call(self, task: Task, site: CallSite, saved: Any) -> Future[Any]:
         """Run a ``@task`` call on a worker (unless its result was saved); return its future."""

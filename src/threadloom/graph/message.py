@@ -29,7 +29,7 @@ from langchain_core.messages import (
     message_chunk_to_message,
 )
 
-from threadloom._appended import note_appended
+from threadloom._appended import copied_from, note_appended
 from threadloom.channels._messages_delta import (  # LangGraph's private name, imported by its users
     messages_delta_reducer as _messages_delta_reducer,  # noqa: F401
 )
@@ -101,6 +101,8 @@ def add_messages(
         )
     _check_format(format)
     known = _KNOWN.ids_of(left)
+    if known is None and (source := copied_from(left)) is not None:
+        known = _KNOWN.ids_of(source)  # a saver's copy of a history returned here
     if known is not None:  # a history this function returned: all messages, all with ids
         old, old_ids = cast(list[BaseMessage], left), known
     else:
@@ -137,7 +139,7 @@ def push_message(
 
 
 class _KnownHistories:
-    """The ids of the last few histories ``add_messages`` returned, by list identity.
+    """The ids of the last few histories ``add_messages`` returned or was given, by list identity.
 
     A chat turn folds several updates into one history: the second call gets the list the first
     returned, so it can skip reading every id of a long history again. An entry holds the list
@@ -156,6 +158,8 @@ class _KnownHistories:
         entry = self.entries.get(id(history))
         if entry is None or entry[0] is not history or entry[1] != len(entry[0]):
             return None
+        with self.lock:  # least recently used goes first: a history read often stays
+            self.entries[id(history)] = self.entries.pop(id(history), entry)
         return entry[2]
 
     def remember(self, history: list[BaseMessage], ids: list[str]) -> None:
@@ -246,12 +250,18 @@ def _after_last_remove_all(messages: list[BaseMessage], ids: list[str]) -> int |
     return None
 
 
+def _nowhere(_message_id: str) -> None:
+    return None
+
+
 def _position_finder(ids: list[str], lookups: int) -> Callable[[str], int | None]:
     """A function giving the position of the last message with an id in ``ids``, or None.
 
     Building a dict over a long history costs more than a few C-level list scans, and a chat turn
     looks up one or two ids, usually recent ones: those are found from the end of the list.
     """
+    if lookups == 0:  # every id of the update is new: nothing to find (nor to prepare)
+        return _nowhere
     if lookups > _SCAN_LIMIT:
         table = dict(zip(ids, range(len(ids)), strict=True))  # later duplicates win
         return table.get

@@ -18,12 +18,15 @@ error, never "relation does not exist".
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable, Generator, Sequence
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from threadloom._postgres import Query, QueryMany, migrate, require_setup
 from threadloom._postgres import Steps as UnitSteps
+from threadloom._postgres._arrays import BoolArray, ByteaArray, IntArray, TextArray
 from threadloom.checkpoint._arguments import thread_key
+from threadloom.checkpoint._header import pack_header
 from threadloom.checkpoint._metadata_filter import filter_json
 from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
 from threadloom.checkpoint._records import dumps_fast, split_checkpoint, thread_config
@@ -39,6 +42,7 @@ from threadloom.checkpoint.base import (
     get_checkpoint_metadata,
 )
 from threadloom.checkpoint.postgres import _statements as sql
+from threadloom.checkpoint.postgres._known_rows import KnownRows, Row
 from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.errors import LangGraphDatabaseError, StorageError
 
@@ -58,8 +62,11 @@ _SOLO = frozenset({sql.PUT_STEP, sql.HEAD_WITH_WRITES, sql.BLOB_ROWS_OF_LIVE})
 class PgCore(SqlCore):
     """Every checkpoint operation of one PostgreSQL saver, as generators of effects."""
 
+    tracker: KnownRows
+
     def __init__(self, owner: str) -> None:
         super().__init__(sql)
+        self.tracker = KnownRows()
         self.migrations = dataclasses.replace(sql.MIGRATIONS, owner=owner)
 
     def setup(self) -> Steps[None]:
@@ -84,14 +91,16 @@ class PgCore(SqlCore):
     def get_tuple(
         self, serde: SerializerProtocol, config: RunnableConfig
     ) -> Steps[CheckpointTuple | None]:
-        """The head in two statements without a transaction (``sql.HEAD_WITH_WRITES``, then
-        ``sql.BLOB_ROWS_OF_LIVE``): two round trips instead of seven. The shared read runs
-        unchanged; its statements are answered from these two. If the head is deleted between
-        them (a prune or ``delete_thread``), the read starts again in one snapshot."""
+        """The head in at most two statements without a transaction (``sql.HEAD_WITH_WRITES``,
+        then ``sql.BLOB_ROWS_OF_LIVE`` for the value rows this saver does not hold, module
+        ``_known_rows``): one round trip when this worker wrote the head, instead of seven. The
+        shared read runs unchanged; its statements are answered from these. If the head is
+        deleted between them (a prune or ``delete_thread``), the read starts again in one
+        snapshot."""
         if config["configurable"].get("checkpoint_id") is not None:
             return (yield from super().get_tuple(serde, config))
         try:
-            return (yield from _head_read(super().get_tuple(serde, config)))
+            return (yield from _head_read(super().get_tuple(serde, config), self.tracker))
         except _HeadGone:
             return (yield from super().get_tuple(serde, config))
 
@@ -124,7 +133,7 @@ class PgCore(SqlCore):
             )
         check = CONFIG_KEY_EXPECTED_HEAD in configurable
         expected = configurable.get(CONFIG_KEY_EXPECTED_HEAD)
-        tag, data = dumps_fast(serde, header, "checkpoint")
+        tag, data = dumps_fast(serde, pack_header(header), "checkpoint")
         merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
         meta_tag, meta_data = dumps_fast(serde, merged, "metadata")
         groups = [self._write_rows(serde, config, w, task_id, path) for task_id, path, w in writes]
@@ -142,9 +151,10 @@ class PgCore(SqlCore):
         head_fields: tuple[Any, ...] = (checkpoint["id"], configurable.get("checkpoint_id"), tag)
         head_fields += (data, meta_tag, meta_data, filter_json(merged), checkpoint["ts"])
         head_fields += (merged.get("run_id"),)
+        blobs = _value_rows(thread_id, ns, plan)
         ((status,),) = yield Fetch(
             sql.PUT_STEP,
-            _step_params(thread_id, ns, head_fields, check, expected, bases, plan, groups),
+            _step_params(thread_id, ns, head_fields, check, expected, bases, blobs, groups),
         )
         if status == "stale":
             return (
@@ -153,6 +163,8 @@ class PgCore(SqlCore):
                 )
             )
         remember(self.tracker, thread_id, ns, plan)  # committed
+        for row in blobs:
+            self.tracker.remember_row(row)
         return thread_config(thread_id, ns, checkpoint["id"])
 
     def put_writes(
@@ -167,7 +179,7 @@ class PgCore(SqlCore):
         group = self._write_rows(serde, config, writes, task_id, task_path)
         configurable = config["configurable"]
         thread_id, ns = thread_key(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
-        yield Fetch(sql.PUT_STEP, _step_params(thread_id, ns, None, False, None, [], None, [group]))
+        yield Fetch(sql.PUT_STEP, _step_params(thread_id, ns, None, False, None, [], [], [group]))
 
     def _refuse_langgraph(self) -> UnitSteps[None]:
         """A database with LangGraph's checkpoint tables and not threadloom's is LangGraph's."""
@@ -209,14 +221,18 @@ def _relay(steps: Generator[Any, Any, T], answer: Answer) -> Generator[Any, Any,
         result = yield from answer(effect)
 
 
-def _head_read(steps: Steps[CheckpointTuple | None]) -> Steps[CheckpointTuple | None]:
+def _head_read(
+    steps: Steps[CheckpointTuple | None], known: KnownRows
+) -> Steps[CheckpointTuple | None]:
     """Runs ``SqlCore.get_tuple`` of a head, answering its statements from ``HEAD_WITH_WRITES``
-    and ``BLOB_ROWS_OF_LIVE`` (module ``_statements``); raises ``_HeadGone`` if the head went."""
+    and ``BLOB_ROWS_OF_LIVE`` (module ``_statements``), and value rows from ``known`` where it
+    holds them; raises ``_HeadGone`` if the head went before its values were read."""
     header: list[Any] = []
     writes: list[Any] = []
+    first = True  # the first value rows asked for are the head's own versions
 
     def answer(effect: Any) -> Generator[Any, Any, Any]:
-        nonlocal header, writes
+        nonlocal header, writes, first
         match effect:
             case Fetch(sql.HEAD_ADDRESS, params):
                 rows = yield Fetch(sql.HEAD_WITH_WRITES, params)
@@ -226,11 +242,9 @@ def _head_read(steps: Steps[CheckpointTuple | None]) -> Steps[CheckpointTuple | 
             case Fetch(sql.HEADERS_AT, _):
                 return header
             case Fetch(sql.BLOB_ROWS, (bound,)):
-                ns, checkpoint_id, thread_id = header[0][0], header[0][1], header[0][7]
-                found = yield Fetch(sql.BLOB_ROWS_OF_LIVE, (bound, thread_id, ns, checkpoint_id))
-                if not found:
-                    raise _HeadGone
-                return found
+                rows = yield from _values_of_head(known, header[0], bound, first)
+                first = False
+                return rows
             case Fetch(sql.WRITES_AT, _):
                 return writes
             case Fetch(sql.BEGIN_READ | sql.COMMIT, _):
@@ -240,6 +254,34 @@ def _head_read(steps: Steps[CheckpointTuple | None]) -> Steps[CheckpointTuple | 
     return (yield from _relay(steps, answer))
 
 
+def _values_of_head(
+    known: KnownRows, header: tuple[Any, ...], bound: str, first: bool
+) -> Generator[Any, Any, list[Row]]:
+    """The value rows of the keys ``bound`` (``BLOB_ROWS``' parameter) for the head
+    ``header``: those ``known`` holds, and the others read while the head still exists.
+    ``first``: these are the head's own versions (remembered), not bases of its deltas."""
+    ns, checkpoint_id, thread_id = header[0], header[1], header[7]
+    rows: list[Row] = []
+    missing = []
+    for key in json.loads(bound):
+        row = known.row(*key)
+        if row is None:
+            missing.append(key)
+        else:
+            rows.append(row)
+    if missing:
+        found = yield Fetch(
+            sql.BLOB_ROWS_OF_LIVE, (json.dumps(missing), thread_id, ns, checkpoint_id)
+        )
+        if not found:
+            raise _HeadGone
+        if first:
+            for row in found:
+                known.remember_row(tuple(row))
+        rows.extend(found)
+    return rows
+
+
 def _step_params(
     thread_id: str,
     ns: str,
@@ -247,25 +289,13 @@ def _step_params(
     check: bool,
     expected: str | None,
     bases: list[tuple[str, Any]],
-    plan: PutPlan | None,
+    blobs: list[Row],
     groups: list[tuple[str, list[tuple[Any, ...]]]],
 ) -> list[Any]:
-    """The parameters of ``sql.PUT_STEP``: scalars, then each column of the value rows and of
-    the write rows as one array (``head_fields`` None: writes only)."""
+    """The parameters of ``sql.PUT_STEP``: scalars, then each column of the value rows (as
+    ``_value_rows`` gives them) and of the write rows as one array (``head_fields`` None:
+    writes only)."""
     text = sql.version_text
-    blobs = [
-        (
-            ch,
-            text(v),
-            r.kind,
-            r.type,
-            r.data,
-            None if r.base_version is None else text(r.base_version),
-            r.index,
-            r.length,
-        )
-        for ch, v, r in (plan.rows if plan is not None else ())
-    ]
     rows = [
         (*row[3:], statement is sql.REPLACE_WRITES) for statement, group in groups for row in group
     ]
@@ -276,19 +306,45 @@ def _step_params(
         *(head_fields or (None,) * 9),
         check,
         expected,
-        [ch for ch, _v in bases],
-        [text(v) for _ch, v in bases],
-        *_columns(blobs, 8),
+        TextArray([ch for ch, _v in bases]),
+        TextArray([text(v) for _ch, v in bases]),
+        *_columns([row[2:] for row in blobs], _VALUE_COLUMNS),
         write_checkpoint,
-        *_columns(rows, 7),
+        *_columns(rows, _WRITE_COLUMNS),
     ]
 
 
-def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    """Rows as ``width`` column lists (bound as arrays, unnested by the statement)."""
-    return (
-        [list(column) for column in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
-    )
+def _value_rows(thread_id: str, ns: str, plan: PutPlan) -> list[Row]:
+    """The new value rows of a step as ``BLOB_ROWS`` reads them back (``_known_rows.Row``)."""
+    text = sql.version_text
+    return [
+        (
+            thread_id,
+            ns,
+            ch,
+            text(v),
+            r.kind,
+            r.type,
+            r.data,
+            None if r.base_version is None else text(r.base_version),
+            r.index,
+            r.length,
+        )
+        for ch, v, r in plan.rows
+    ]
+
+
+_VALUE_COLUMNS: Final = (TextArray,) * 4 + (ByteaArray, TextArray, IntArray, IntArray)
+"""channel, version, kind, type, data, base version, delta index, length"""
+_WRITE_COLUMNS: Final = (TextArray,) * 2 + (IntArray, TextArray, TextArray, ByteaArray, BoolArray)
+"""task, path, idx, channel, type, value, replaces"""
+
+
+def _columns(rows: list[tuple[Any, ...]], kinds: tuple[type[list[Any]], ...]) -> list[list[Any]]:
+    """Rows as one typed array per column (``_postgres._arrays``), unnested by the statement."""
+    if not rows:
+        return [kind() for kind in kinds]
+    return [kind(column) for kind, column in zip(kinds, zip(*rows, strict=True), strict=True)]
 
 
 def as_unit(steps: Steps[T]) -> UnitSteps[T]:

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from threadloom._postgres import Migrations
+from threadloom.checkpoint._header import version_from_key, version_key
 from threadloom.checkpoint._metadata_filter import is_path
 
 __all__ = [
@@ -189,6 +190,20 @@ MIGRATIONS: Final = Migrations(
             RETURN 'ok';
         END
         $$""",
+        # 6-8: version keys (``_header.version_key``, as SQLite's) instead of JSON text: about
+        # half the bytes in each value row and its primary key. Old keys are rewritten in
+        # place; JSON text never starts with "~", so no new key collides with an old one.
+        """CREATE FUNCTION threadloom_version_key(v text) RETURNS text
+        LANGUAGE sql IMMUTABLE AS $$
+            SELECT CASE WHEN s ~ '^[0-9]{32}' THEN '~'
+                || chr(48 + length(coalesce(nullif(ltrim(left(s, 32), '0'), ''), '0')))
+                || coalesce(nullif(ltrim(left(s, 32), '0'), ''), '0') || substr(s, 33)
+                ELSE v END
+            FROM (SELECT CASE WHEN left(v, 1) = '"' THEN v::jsonb #>> '{}' END AS s) x
+        $$""",
+        f"UPDATE {BLOBS} SET version = threadloom_version_key(version), "
+        "base_version = threadloom_version_key(base_version)",
+        "DROP FUNCTION threadloom_version_key(text)",
     ),
     "PostgresSaver",
 )
@@ -323,17 +338,19 @@ KEEP_WRITES: Final = _WRITE_INSERT + "DO NOTHING"
 """Regular writes: the first write of (checkpoint, task, idx) wins."""
 
 PUT_STEP: Final = (
-    "SELECT threadloom_put_step(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
-    "%s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::text[], %s::bytea[], "
-    "%s::text[], %s::integer[], %s::integer[], %s, %s::text[], %s::text[], %s::integer[], "
-    "%s::text[], %s::text[], %s::bytea[], %s::boolean[])"
+    "SELECT threadloom_put_step(%b, %b, %b, %b, %b, %b, %b, %b, %b, %b, %b, %b, %b, "
+    "%b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::text[], %b::bytea[], "
+    "%b::text[], %b::integer[], %b::integer[], %b, %b::text[], %b::text[], %b::integer[], "
+    "%b::text[], %b::text[], %b::bytea[], %b::boolean[])"
 )
 """A step (task writes, value rows, header) in one statement, when the saver knows what is
 stored (``_core.PgCore.put_step``): under ``LOCK_HEAD``'s lock it checks the expected head and
 that the delta bases are stored and the new versions are not, writes all, and returns ``ok``;
 ``stale`` (nothing written) sends the saver down the general path; ``done`` is a step whose
 checkpoint is the head already (a retry after the connection dropped as it committed). With a
-NULL checkpoint id: task writes only (``put_writes``)."""
+NULL checkpoint id: task writes only (``put_writes``). Parameters are sent in binary (``%b``):
+bytes as they are rather than hex text, arrays without quoting, so neither side escapes or
+parses text (about a third less client time to send a step, measured)."""
 
 # -- lifecycle ------------------------------------------------------------------------------
 
@@ -419,12 +436,12 @@ _INT64 = range(-(2**63), 2**63)
 
 
 def version_text(version: Version) -> str:
-    """Versions are stored as JSON so an int version reads back as an int."""
-    return json.dumps(version)
+    """A version as stored: ``_header.version_key`` (an int version reads back as an int)."""
+    return version_key(version)
 
 
 def version_of(text: str) -> Version:
-    value: Version = json.loads(text)
+    value: Version = version_from_key(text)
     return value
 
 
