@@ -29,6 +29,17 @@ def test_reading_the_head_back_does_not_walk_the_delta_chain(tmp_path: Path) -> 
         statements: list[str] = []
         saver.conn.set_trace_callback(statements.append)
         head = saver.get_tuple({"configurable": {"thread_id": "t"}})
+        again = saver.get_tuple({"configurable": {"thread_id": "t"}})
         saver.conn.set_trace_callback(None)
+    assert head is not None and head.checkpoint["channel_values"]["messages"] == log
+    assert again is not None and again.checkpoint["channel_values"]["messages"] == log
+    # the head this saver wrote is kept (``_sql_head``): no value row is read at all
+    assert sum("FROM checkpoint_blobs" in s for s in statements) == 0
+    with SqliteSaver.from_conn_string(str(tmp_path / "c.db")) as cold:
+        cold.get_tuple({"configurable": {"thread_id": "t"}})  # the tracker learns the head
+        statements.clear()
+        cold.conn.set_trace_callback(statements.append)
+        cold._core.heads.forget("t", "")  # read it again in full, with the tracker's list
+        head = cold.get_tuple({"configurable": {"thread_id": "t"}})
     assert head is not None and head.checkpoint["channel_values"]["messages"] == log
     assert sum("FROM checkpoint_blobs" in s for s in statements) == 1

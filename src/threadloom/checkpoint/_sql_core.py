@@ -37,6 +37,7 @@ from threadloom.checkpoint._lifecycle import (
 from threadloom.checkpoint._metadata_filter import matches
 from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
 from threadloom.checkpoint._records import (
+    METADATA_IN_JSON,
     dumps_fast,
     encode_metadata,
     encode_writes,
@@ -45,7 +46,15 @@ from threadloom.checkpoint._records import (
     thread_config,
 )
 from threadloom.checkpoint._sql_effects import Exec, Fetch, Found, Steps
-from threadloom.checkpoint._sql_reads import Statements, Walk, read_page
+from threadloom.checkpoint._sql_head import HeadCache, KeptHead
+from threadloom.checkpoint._sql_reads import (
+    RawPage,
+    Statements,
+    Walk,
+    decode_page,
+    fetch_page,
+    read_page,
+)
 from threadloom.checkpoint.base import (
     INTERRUPT,
     ChannelVersions,
@@ -97,6 +106,9 @@ class SqlCore:
         self.tracker = DeltaTracker()
         """Per (thread, ns, channel): the list version last written or read: the base for the
         next delta, and a shortcut when reading the head."""
+        self.heads = HeadCache()
+        """The head each (thread, ns) had when this saver last wrote or read it, for a backend
+        with ``head_token`` (``_sql_head``)."""
         self._begin_write = Fetch(self.sql.BEGIN_WRITE)
         self._begin_read = Fetch(self.sql.BEGIN_READ)
         self._commit = Fetch(self.sql.COMMIT)
@@ -106,6 +118,17 @@ class SqlCore:
         raise NotImplementedError
         yield  # pragma: no cover
 
+    def head_token(self) -> Steps[Any]:
+        """What says nothing changed in the database (``_sql_head``); None (the default): this
+        backend cannot tell, and keeps no head."""
+        return None
+        yield  # pragma: no cover
+
+    def token_after_put(self, upserted: Any) -> Any:
+        """The token once the put whose ``UPSERT_CHECKPOINT`` gave back ``upserted`` commits;
+        None if unknown."""
+        return None
+
     # -- reading ------------------------------------------------------------------------------
 
     def get_tuple(
@@ -113,17 +136,49 @@ class SqlCore:
     ) -> Steps[CheckpointTuple | None]:
         yield from self.setup()
         thread_id, ns, checkpoint_id = _address(config)
-        yield self._begin_read
-        if checkpoint_id is None:  # the head: one descending lookup on the primary key
-            found = yield Fetch(self.sql.HEAD_ADDRESS, (thread_id, ns))
-            addresses = [tuple(found[0])] if found else []
-        else:
+        if checkpoint_id is not None:
+            yield self._begin_read
             addresses = [(thread_id, ns, checkpoint_id)]
-        page = yield from read_page(
-            self.sql, serde, self.tracker, Walk(), addresses, remember_lists=checkpoint_id is None
-        )
+            page = yield from read_page(
+                self.sql, serde, self.tracker, Walk(), addresses, remember_lists=False
+            )
+            yield self._commit
+            return page[0] if page else None
+        kept = self.heads.get(thread_id, ns)
+        if (
+            kept is not None
+            and kept.complete(self.tracker)
+            and (yield from self.head_token()) == kept.token  # nothing changed: no read
+        ):
+            address = (thread_id, ns, kept.header[1])
+            walk = Walk()
+            walk.rows.update(kept.rows)
+            raw = RawPage({address: kept.header}, {address: list(kept.writes)})
+            return decode_page(serde, self.tracker, walk, [address], raw, True)[0]
+        yield self._begin_read
+        token = yield from self.head_token()  # of the snapshot read
+        found = yield Fetch(self.sql.HEAD_ADDRESS, (thread_id, ns))  # one descending lookup
+        addresses = [tuple(found[0])] if found else []
+        walk = Walk()
+        raw = yield from fetch_page(self.sql, serde, self.tracker, walk, addresses)
         yield self._commit
+        if token is not None and addresses and addresses[0] in raw.headers:
+            self._keep_read(token, raw, walk, addresses[0])
+        page = decode_page(serde, self.tracker, walk, addresses, raw, remember_lists=True)
         return page[0] if page else None
+
+    def _keep_read(
+        self, token: Any, raw: RawPage, walk: Walk, address: tuple[str, str, str]
+    ) -> None:
+        """Keep the head just read (before ``decode_page`` takes its decoded header)."""
+        thread_id, ns, _checkpoint_id = address
+        versions = channel_versions_of(raw.loaded[address])
+        rows = {
+            (thread_id, ns, ch, v): walk.rows.get((thread_id, ns, ch, v))
+            for ch, v in versions.items()
+        }
+        writes = tuple(raw.writes.get(address, ()))
+        self.heads.keep(thread_id, ns, KeptHead(token, raw.headers[address], rows, writes))
 
     def list_addresses(
         self,
@@ -264,7 +319,7 @@ class SqlCore:
                 for channel, version, row in plan.rows
             ],
         )
-        yield Fetch(
+        upserted = yield Fetch(
             self.sql.UPSERT_CHECKPOINT,
             (
                 thread_id,
@@ -282,6 +337,17 @@ class SqlCore:
         )
         yield self._commit
         remember(self.tracker, thread_id, ns, plan)  # only once committed
+        token = self.token_after_put(upserted)
+        if token is not None and (head is None or checkpoint["id"] > head):  # no writes yet
+            meta = meta_json if meta_tag == METADATA_IN_JSON else meta_data
+            self.heads.keep_written(
+                token,
+                (ns, checkpoint["id"], parent_id, tag, data, meta_tag, meta, thread_id),
+                checkpoint["channel_versions"],
+                plan.rows,
+            )
+        else:
+            self.heads.forget(thread_id, ns)
         return thread_config(thread_id, ns, checkpoint["id"])
 
     def _write_rows(

@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
 
 from threadloom._appended import note_copy
 from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, rebuild
-from threadloom.checkpoint._header import unpack_header
+from threadloom.checkpoint._header import channel_versions_of, unpack_header
 from threadloom.checkpoint._lazy import ABSENT, LazyChannelValues
 from threadloom.checkpoint._records import (
     WriteRow,
@@ -34,7 +35,7 @@ from threadloom.checkpoint._sql_effects import Fetch, Steps
 from threadloom.checkpoint.base import Checkpoint, CheckpointTuple
 from threadloom.checkpoint.serde.base import SerializerProtocol
 
-__all__ = ["Statements", "Walk", "read_page"]
+__all__ = ["RawPage", "Statements", "Walk", "decode_page", "fetch_page", "read_page"]
 
 Version = str | int | float
 BlobKey = tuple[str, str, str, Version]
@@ -168,6 +169,52 @@ def _missing_bases(walk: Walk, wanted: set[BlobKey], tracker: DeltaTracker) -> s
     return missing
 
 
+@dataclass(slots=True, frozen=True)
+class RawPage:
+    """A page's rows as read, before decoding: a head kept by ``HeadCache`` is one of these."""
+
+    headers: dict[tuple[str, str, str], tuple[Any, ...]]
+    """(thread, ns, id) → its ``HEADERS_AT`` row."""
+    writes: dict[tuple[str, str, str], list[WriteRow]]
+    """(thread, ns, id) → its pending writes (stored bytes)."""
+    loaded: dict[tuple[str, str, str], Any] = field(default_factory=dict)
+    """(thread, ns, id) → its header as the serializer gave it back, when already decoded
+    (taken by ``decode_page``: each header object is handed out once)."""
+
+
+def fetch_page(
+    sql: Statements,
+    serde: SerializerProtocol,
+    tracker: DeltaTracker,
+    walk: Walk,
+    addresses: Sequence[tuple[str, str, str]],
+) -> Steps[RawPage]:
+    """The rows of the checkpoints at ``addresses``, read inside the caller's snapshot: headers
+    and pending writes, and into ``walk`` every value row their values need."""
+    if not addresses:
+        return RawPage({}, {})
+    raw = RawPage({}, {})
+    bound = json.dumps([list(a) for a in addresses])
+    wanted: set[BlobKey] = set()
+    for row in (yield Fetch(sql.HEADERS_AT, (bound,))):
+        ns, checkpoint_id, _parent, tag, data, _mtag, _mdata, thread_id = row
+        address = (thread_id, ns, checkpoint_id)
+        raw.headers[address] = tuple(row)
+        stored = raw.loaded[address] = serde.loads_typed((tag, data))
+        wanted.update((thread_id, ns, ch, v) for ch, v in channel_versions_of(stored).items())
+    yield from walk.fetch(sql, wanted)
+    pending = wanted
+    while pending := _missing_bases(walk, pending, tracker):  # one level of chains per query
+        yield from walk.fetch(sql, pending)
+    for thread_id, ns, checkpoint_id, task_id, channel, idx, tag, data, task_path in (
+        yield Fetch(sql.WRITES_AT, (bound,))
+    ):
+        tag, data = unpack_data(tag, data)
+        row = WriteRow(task_id, channel, idx, tag, data, task_path)
+        raw.writes.setdefault((thread_id, ns, checkpoint_id), []).append(row)
+    return raw
+
+
 def read_page(
     sql: Statements,
     serde: SerializerProtocol,
@@ -178,38 +225,30 @@ def read_page(
 ) -> Steps[list[CheckpointTuple | None]]:
     """The checkpoints at ``addresses`` (None where one is gone), read inside the caller's
     snapshot. ``remember_lists`` makes the lists read the tracker's bases (reads of a head)."""
-    if not addresses:
-        return []
-    bound = json.dumps([list(a) for a in addresses])
-    headers: dict[tuple[str, str, str], tuple[Any, ...]] = {}
-    for row in (yield Fetch(sql.HEADERS_AT, (bound,))):
-        ns, checkpoint_id, _parent, _tag, _data, _mtag, _mdata, thread_id = row
-        headers[(thread_id, ns, checkpoint_id)] = row
-    decoded_headers: dict[tuple[str, str, str], dict[str, Any]] = {}
-    wanted: set[BlobKey] = set()
-    for (thread_id, ns, checkpoint_id), row in headers.items():
-        header = unpack_header(serde.loads_typed((row[3], row[4])), checkpoint_id)
-        decoded_headers[(thread_id, ns, checkpoint_id)] = header
-        wanted.update((thread_id, ns, ch, v) for ch, v in header["channel_versions"].items())
-    yield from walk.fetch(sql, wanted)
-    pending = wanted
-    while pending := _missing_bases(walk, pending, tracker):  # one level of chains per query
-        yield from walk.fetch(sql, pending)
-    writes: dict[tuple[str, str, str], list[WriteRow]] = {a: [] for a in headers}
-    for thread_id, ns, checkpoint_id, task_id, channel, idx, tag, data, task_path in (
-        yield Fetch(sql.WRITES_AT, (bound,))
-    ):
-        tag, data = unpack_data(tag, data)
-        row = WriteRow(task_id, channel, idx, tag, data, task_path)
-        writes[(thread_id, ns, checkpoint_id)].append(row)
+    raw = yield from fetch_page(sql, serde, tracker, walk, addresses)
+    return decode_page(serde, tracker, walk, addresses, raw, remember_lists)
+
+
+def decode_page(
+    serde: SerializerProtocol,
+    tracker: DeltaTracker,
+    walk: Walk,
+    addresses: Sequence[tuple[str, str, str]],
+    raw: RawPage,
+    remember_lists: bool,
+) -> list[CheckpointTuple | None]:
+    """The checkpoints of a page from its rows (``walk`` holds their value rows)."""
     page: list[CheckpointTuple | None] = []
     for address in addresses:
-        row = headers.get(address)
+        row = raw.headers.get(address)
         if row is None:
             page.append(None)
             continue
         thread_id, ns, checkpoint_id = address
-        header = decoded_headers[address]
+        stored = raw.loaded.pop(address, None)
+        if stored is None:
+            stored = serde.loads_typed((row[3], row[4]))
+        header = unpack_header(stored, checkpoint_id)
         header["channel_values"] = _values(serde, tracker, walk, address, header, remember_lists)
         checkpoint: Checkpoint = header  # type: ignore[assignment]
         parent_id = row[2]
@@ -219,7 +258,7 @@ def read_page(
                 checkpoint=checkpoint,
                 metadata=load_metadata(serde, row[5], row[6]),
                 parent_config=thread_config(thread_id, ns, parent_id) if parent_id else None,
-                pending_writes=pending_writes(serde, writes[address]),
+                pending_writes=pending_writes(serde, raw.writes.get(address, ())),
             )
         )
     return page

@@ -14,6 +14,7 @@ parameters; only fixed SQL text is spliced in.
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -38,6 +39,7 @@ __all__ = [
     "HEADERS_OF_THREAD",
     "HEAD_ADDRESS",
     "HEAD_ID",
+    "HEAD_TOKEN",
     "INSERT_BLOB",
     "KEEP_WRITES",
     "LIST_ADDRESSES",
@@ -237,7 +239,17 @@ STORED_VERSIONS: Final = (
 INSERT_BLOB: Final = "INSERT INTO checkpoint_blobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 UPSERT_CHECKPOINT: Final = (
     "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    + (
+        " RETURNING (SELECT data_version FROM pragma_data_version), total_changes()"
+        if sqlite3.sqlite_version_info >= (3, 35)  # RETURNING came in 3.35
+        else ""
+    )
 )
+"""Gives back the ``HEAD_TOKEN`` as of just before this row (``total_changes()`` counts the row
+once the statement ends, a replaced row once too); no rows before SQLite 3.35."""
+HEAD_TOKEN: Final = "SELECT data_version, total_changes() FROM pragma_data_version"
+"""Equal twice on one connection when nothing was written in between: ``data_version`` moves
+when another connection commits, ``total_changes()`` when this one writes (``_sql_head``)."""
 _WRITE_COLUMNS: Final = (
     "INTO writes (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, "
     "type, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
