@@ -167,14 +167,18 @@ def terminate_other_backends(pg_server: Any, dsn: str) -> None:
     )
 
 
-@pytest.mark.parametrize("kind", ["dsn", "pool"])
+@pytest.mark.parametrize("kind", ["dsn", "pool", "owned pool of 3"])
 def test_dropped_connection_is_retried_once_and_applied_once(
     pg_server: Any, pg_dsn: str, kind: str
 ) -> None:
     if kind == "dsn":
         connector = Connector.open(pg_dsn)
-    else:
+    elif kind == "pool":
         connector = Connector(ConnectionPool(pg_dsn, min_size=1, max_size=1, open=True))
+    else:  # every pooled connection dropped: the retry must not draw a second dead one
+        connector = Connector.open(pg_dsn, pool_config={"min_size": 3, "max_size": 3})
+        assert isinstance(connector.source, ConnectionPool)
+        connector.source.wait()
     connector.run(lambda: migrate(SCHEMA), "setting up")
     terminate_other_backends(pg_server, pg_dsn)  # the server restarts, a proxy drops us...
     assert connector.run(lambda: insert(1), "inserting") == [(1,)]
