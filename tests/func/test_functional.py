@@ -166,3 +166,39 @@ async def test_async_entrypoint_gathers_tasks_and_resumes() -> None:
     assert out["__interrupt__"][0].value == "sum?"
     assert await wf.ainvoke(Command(resume="ok"), cfg()) == {"values": [2, 4, 6], "answer": "ok"}
     assert sorted(calls) == [1, 2, 3]  # each call ran once
+
+
+def test_task_policies_reassigned_after_decoration_take_effect() -> None:
+    # LangGraph reads a task's retry_policy and cache_policy at each call, not at decoration.
+    from threadloom.cache.memory import InMemoryCache
+    from threadloom.types import CachePolicy, RetryPolicy
+
+    calls: list[int] = []
+
+    @task
+    def flaky(x: int) -> int:
+        calls.append(x)
+        if calls.count(x) == 1:  # the first attempt with each argument fails
+            raise ValueError(f"first attempt with {x} fails")
+        return x * 10
+
+    @entrypoint(cache=InMemoryCache())
+    def run(x: int) -> int:
+        return flaky(x).result()
+
+    with pytest.raises(ValueError, match="with 1 fails"):
+        run.invoke(1)
+    flaky.retry_policy = RetryPolicy(
+        max_attempts=2, initial_interval=0.0, jitter=False, retry_on=ValueError
+    )
+    assert run.invoke(2) == 20
+    assert calls == [1, 2, 2]
+    flaky.retry_policy = ()
+    with pytest.raises(ValueError, match="with 3 fails"):
+        run.invoke(3)
+    assert calls == [1, 2, 2, 3]
+
+    flaky.cache_policy = CachePolicy()
+    assert run.invoke(3) == 30
+    assert run.invoke(3) == 30  # served from the cache: flaky does not run again
+    assert calls == [1, 2, 2, 3, 3]

@@ -64,15 +64,33 @@ class _TaskFunction(Generic[R]):
         self.name: str = name or str(getattr(func, "__name__", "task"))
         if name is not None:
             self.__name__ = name
-        self.retry_policy = _policies(retry)
+        self.retry_policy: Any = _policies(retry)
         self.cache_policy = cache_policy
-        self.is_async = inspect.iscoroutinefunction(func)
         self.timeout = TimeoutPolicy.coerce(timeout)
+        self._build()
+
+    def _build(self) -> None:
+        """Make the node every call runs as, from the attributes a call reads.
+
+        Built once and reused by every call (the per-function cache), but LangGraph reads
+        ``func``, ``retry_policy`` and ``cache_policy`` at each call, so a call that finds one of
+        them reassigned since builds the node again (``__call__`` compares identities only).
+        """
+        func, retry, cache_policy = self.func, self.retry_policy, self.cache_policy
+        self.is_async = inspect.iscoroutinefunction(func)
         require_async(self.name, self.is_async, self.timeout, "Task")
         self._cache = call_cache_spec(cache_policy, func)
-        self._node = call_node(self.name, func, self.retry_policy, self.is_async, self._cache)
+        self._node = call_node(self.name, func, _policies(retry), self.is_async, self._cache)
+        self._built_from: tuple[Any, Any, Any] = (func, retry, cache_policy)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        func, retry, cache_policy = self._built_from
+        if (
+            self.func is not func
+            or self.retry_policy is not retry
+            or self.cache_policy is not cache_policy
+        ):
+            self._build()
         return start_call(self._node, args, kwargs, self.timeout)
 
     def clear_cache(self, cache: BaseCache[Any]) -> None:
