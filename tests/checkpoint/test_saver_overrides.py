@@ -13,8 +13,11 @@ from collections.abc import Callable
 from typing import Any, TypedDict
 
 import pytest
+from saver_helpers import config, make_checkpoint
 
 from threadloom.checkpoint._sql_saver import AsyncSqlSaver
+from threadloom.engine import _drive_async, _drive_sync
+from threadloom.engine.effects import PutWrites, PutWritesBatch
 from threadloom.graph import END, START, StateGraph
 
 OVERRIDABLE = ["put", "put_writes", "get_tuple", "aput", "aput_writes", "aget_tuple"]
@@ -90,3 +93,46 @@ def test_an_overridden_method_is_reached(saver: Any, name: str, driver: str) -> 
     assert graph.get_state(config).values == {"x": 4}
     # every step is saved: the empty start, the input, a, b
     assert [t.metadata["step"] for t in saver.list(config)] == [2, 1, 0, -1]
+
+
+BATCH = [
+    ("task-1", "~p, a", [("x", 1), ("log", "a")]),
+    ("task-2", "~p, b", [("x", 2)]),
+    ("task-3", "~p, c", [("__error__", "boom")]),
+]
+"""Writes of three tasks that finished together, as a fan-out step saves them."""
+
+
+def _carry_out(saver: Any, effect: Any, driver: str) -> None:
+    """Carry out ``effect`` the way the ``driver`` run loop does."""
+    if driver == "sync":
+        _drive_sync.saver_call(effect, saver)
+    elif isinstance(saver, AsyncSqlSaver):
+        asyncio.run_coroutine_threadsafe(
+            _drive_async.saver_call(effect, saver), saver.loop
+        ).result()
+    else:
+        asyncio.run(_drive_async.saver_call(effect, saver))
+
+
+@pytest.mark.parametrize("driver", ["sync", "async"])
+@pytest.mark.parametrize("name", ["put_writes", "aput_writes", None])
+def test_writes_saved_together_store_what_one_call_per_task_stores(
+    make_saver: Any, name: str | None, driver: str
+) -> None:
+    saved: dict[str, Any] = {}
+    for how in ("apart", "together"):
+        saver = make_saver(how)
+        seen = _record_calls_to(saver, name) if name else []
+        parent = saver.put(config("t"), make_checkpoint(), {"step": 0}, {})
+        if how == "apart":
+            for task_id, path, writes in BATCH:
+                _carry_out(saver, PutWrites(parent, writes, task_id, path), driver)
+        else:
+            _carry_out(saver, PutWritesBatch(parent, BATCH), driver)
+        if name is not None:  # an override sees one call per task, batched or not
+            assert len(seen) == (len(BATCH) if _reached(saver, name, driver) else 0)
+        stored = saver.get_tuple(config("t"))
+        saved[how] = sorted(stored.pending_writes, key=repr)
+    assert saved["together"] == saved["apart"]
+    assert len(saved["together"]) == 4

@@ -27,6 +27,7 @@ from threadloom.engine.effects import (
     Put,
     PutStep,
     PutWrites,
+    PutWritesBatch,
     StartTasks,
     Wire,
 )
@@ -51,10 +52,13 @@ class FakeDriver:
         outcomes: dict[str, Outcome],
         saver: InMemorySaver | None = None,
         finish_order: Callable[[list[str]], list[str]] | None = None,
+        together: frozenset[str] = frozenset(),
     ) -> None:
         self.outcomes = outcomes
         self.saver = saver
         self.finish_order = finish_order
+        self.together = together
+        """Tasks already finished when the loop looks without waiting (``NEXT_READY``)."""
         self.effects: list[Effect] = []
         self.finishing: list[Any] = []
         self.started: list[StartTasks] = []
@@ -86,6 +90,9 @@ class FakeDriver:
                 names = [t.name for t in tasks]
                 order = self.finish_order(names) if self.finish_order and len(tasks) > 1 else names
                 self.finishing = sorted(tasks, key=lambda t: order.index(t.name))
+            case NextDone(wait=False):
+                ready = self.finishing and self.finishing[0].name in self.together
+                return self.finishing.pop(0) if ready else None
             case NextDone():
                 return self.finishing.pop(0)
             case CancelTasks(failed):
@@ -121,6 +128,8 @@ class FakeDriver:
                 return saver.put(config, checkpoint, metadata, versions)  # type: ignore[arg-type]
             case PutWrites(config, writes, task_id, task_path):
                 return saver.put_writes(config, writes, task_id, task_path)
+            case PutWritesBatch(config, writes):
+                return saver.put_writes_batch(config, writes)
             case PutStep(config, writes, checkpoint, metadata, versions):
                 return saver.put_step(config, writes, checkpoint, metadata, versions)  # type: ignore[arg-type]
             case ListTuples(config, filter, before, limit):
@@ -203,6 +212,46 @@ def test_early_finishers_are_saved_at_once_and_the_last_with_the_checkpoint() ->
     head = saver.get_tuple(CONFIG)
     assert head is not None
     assert head.checkpoint["channel_values"]["log"] == ["a", "b", "c"]  # applied in path order
+
+
+def test_tasks_finished_together_are_saved_in_one_call() -> None:
+    # c finishes alone and is saved before the loop waits again; a and b are both there when
+    # it looks: they go with the checkpoint, in one PutStep
+    saver = InMemorySaver()
+    outcomes: dict[str, Outcome] = {n: {"log": [n]} for n in ("a", "b", "c")}
+    order = lambda _: ["c", "a", "b"]  # noqa: E731
+    driver = FakeDriver(outcomes, saver, finish_order=order, together=frozenset({"b"}))
+    effects = driver.run(core_of(fan_out("a", "b", "c", saver=saver), {"log": []}))
+    by_name = {t.name: t.id for t in driver.started[-1].tasks}
+    after = kinds(effects[effects.index(driver.started[-1]) :])
+    waits = ["NextDone", "NextDone", "PutWrites", "NextDone", "NextDone"]
+    assert after == ["StartTasks", *waits, "PutStep", "Flush"]
+    assert [e.task_id for e in effects if isinstance(e, PutWrites)] == [by_name["c"]]
+    step = [e for e in effects if isinstance(e, PutStep)][-1]
+    assert [w[0] for w in step.writes] == [by_name["a"], by_name["b"]]
+    head = saver.get_tuple(CONFIG)
+    assert head is not None and head.checkpoint["channel_values"]["log"] == ["a", "b", "c"]
+
+
+def test_a_failed_step_saves_the_writes_finished_together_in_one_batch() -> None:
+    saver = InMemorySaver()
+    boom = ValueError("boom")
+    outcomes: dict[str, Outcome] = {"a": boom, "b": {"log": ["b"]}, "c": {"log": ["c"]}}
+    order = lambda _: ["b", "c", "a"]  # noqa: E731
+    driver = FakeDriver(outcomes, saver, finish_order=order, together=frozenset({"c", "a"}))
+    with pytest.raises(ValueError, match="boom"):
+        driver.run(core_of(fan_out("a", "b", "c", saver=saver), {"log": []}))
+    effects = driver.effects
+    by_name = {t.name: t.id for t in driver.started[-1].tasks}
+    [batch] = [e for e in effects if isinstance(e, PutWritesBatch)]
+    assert [w[0] for w in batch.writes] == [by_name["b"], by_name["c"], by_name["a"]]
+    assert not any(isinstance(e, PutWrites | PutStep) for e in effects[-6:])
+    head = saver.get_tuple(CONFIG)
+    assert head is not None and head.metadata["step"] == 0
+    stored = {(task_id, channel): value for task_id, channel, value in head.pending_writes or []}
+    assert set(stored) == {(by_name["b"], "log"), (by_name["c"], "log"), (by_name["a"], ERROR)}
+    assert stored[by_name["b"], "log"] == ["b"] and stored[by_name["c"], "log"] == ["c"]
+    assert stored[by_name["a"], ERROR] == repr(boom)  # an error is stored as its repr
 
 
 def test_a_failed_task_cancels_its_siblings_and_makes_no_checkpoint() -> None:

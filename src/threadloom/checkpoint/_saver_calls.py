@@ -11,7 +11,9 @@ working:
   ``aput_step``, the inherited step method would bypass the override, so the step is saved as
   LangGraph saves it, one ``put_writes`` per task and then ``put`` (their ``a`` twins in async
   runs). Both step methods must be whole for either to be used: a saver's async methods may
-  call its sync ones (``InMemorySaver``) and the reverse (``AsyncSqliteSaver``).
+  call its sync ones (``InMemorySaver``) and the reverse (``AsyncSqliteSaver``). The same rule
+  holds for ``put_writes_batch`` (the writes of several tasks finished together, in one call)
+  against ``put_writes`` and ``aput_writes``.
 
 Both answers depend only on the class (or function), so they are cached.
 """
@@ -23,10 +25,13 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-__all__ = ["path_args", "step_is_whole"]
+__all__ = ["batch_is_whole", "path_args", "step_is_whole"]
 
 _STEPS = (("put_step", ("put", "put_writes")), ("aput_step", ("aput", "aput_writes")))
 """Each step method and the methods it stands for."""
+
+_BATCHES = (("put_writes_batch", ("put_writes",)), ("aput_writes_batch", ("aput_writes",)))
+"""Each batch method and the method it stands for (the same rule as the step methods)."""
 
 
 def path_args(method: Callable[..., Any], task_path: str) -> tuple[str, ...]:
@@ -54,14 +59,26 @@ def _takes_path(function: Callable[..., Any]) -> bool:
 def step_is_whole(saver: Any) -> bool:
     """May a step of ``saver`` be saved with ``put_step`` (``aput_step``)? Only if no method it
     stands for (``put``, ``put_writes`` and their ``a`` twins) is overridden below it."""
-    cls = type(saver)
-    whole = _WHOLE.get(cls)
+    return _whole(type(saver), _STEPS)
+
+
+def batch_is_whole(saver: Any) -> bool:
+    """May writes of several tasks be saved with ``put_writes_batch`` (``aput_writes_batch``)?
+    Only if ``put_writes`` and ``aput_writes`` are not overridden below them (else one
+    ``put_writes`` per task, as LangGraph calls it)."""
+    return _whole(type(saver), _BATCHES)
+
+
+def _whole(cls: type, methods: tuple[tuple[str, tuple[str, ...]], ...]) -> bool:
+    key = (cls, methods[0][0])
+    whole = _WHOLE.get(key)
     if whole is None:
-        whole = _WHOLE[cls] = all(_step_is_whole(cls, *step) for step in _STEPS)
+        whole = _WHOLE[key] = all(_step_is_whole(cls, *m) for m in methods)
     return whole
 
 
-_WHOLE: dict[type, bool] = {}
+_WHOLE: dict[tuple[type, str], bool] = {}
+"""By class and first method name: the answers depend only on them."""
 
 
 def _step_is_whole(cls: type, step: str, stood_for: tuple[str, ...]) -> bool:

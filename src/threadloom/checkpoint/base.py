@@ -108,7 +108,8 @@ PendingWrite = tuple[str, str, Any]
 """``(task_id, channel, value)``."""
 
 TaskWrites = tuple[str, str, Sequence[tuple[str, Any]]]
-"""``(task_id, task_path, [(channel, value), ...])``: one task's writes, for ``put_step``."""
+"""``(task_id, task_path, [(channel, value), ...])``: one task's writes, for ``put_step`` and
+``put_writes_batch``."""
 
 PruneStrategy = Literal["keep_latest", "delete"]
 
@@ -366,6 +367,16 @@ class BaseCheckpointSaver(Generic[V]):
             self.put_writes(config, task_writes, task_id, task_path)
         return self.put(config, checkpoint, metadata, new_versions)
 
+    def put_writes_batch(self, config: RunnableConfig, writes: Sequence[TaskWrites]) -> None:
+        """Store the writes of several tasks that ran from ``config``'s checkpoint, in one call.
+
+        ``writes`` are ``(task_id, task_path, writes)``; what is stored is what one
+        ``put_writes`` per task stores. A backend overrides this to save them at one go; this
+        default calls ``put_writes`` for each task.
+        """
+        for task_id, task_path, task_writes in writes:
+            self.put_writes(config, task_writes, task_id, task_path)
+
     def delete_thread(self, thread_id: str) -> None:
         """Delete every checkpoint, write and value of a thread, in all namespaces."""
         raise NotImplementedError
@@ -449,6 +460,11 @@ class BaseCheckpointSaver(Generic[V]):
         for task_id, task_path, task_writes in writes:
             await self.aput_writes(config, task_writes, task_id, task_path)
         return await self.aput(config, checkpoint, metadata, new_versions)
+
+    async def aput_writes_batch(self, config: RunnableConfig, writes: Sequence[TaskWrites]) -> None:
+        """Async ``put_writes_batch``."""
+        for task_id, task_path, task_writes in writes:
+            await self.aput_writes(config, task_writes, task_id, task_path)
 
     async def adelete_thread(self, thread_id: str) -> None:
         """Async ``delete_thread``."""

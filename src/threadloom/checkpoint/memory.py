@@ -427,6 +427,15 @@ class InMemorySaver(MemoryLifecycle):
         with self._lock:
             self._add_writes(thread_id, ns, checkpoint_id, batch)
 
+    def put_writes_batch(self, config: RunnableConfig, writes: Sequence[TaskWrites]) -> None:
+        """Several tasks' writes: each encoded first, then stored under one lock acquisition."""
+        thread_id, ns, checkpoint_id = _writes_address(config)
+        serde = self.serde
+        batches = [encode_batch(serde, w, task, path) for task, path, w in writes]
+        with self._lock:
+            for batch in batches:
+                self._add_writes(thread_id, ns, checkpoint_id, batch)
+
     def put_step(
         self,
         config: RunnableConfig,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
-from threadloom.checkpoint._saver_calls import path_args, step_is_whole
+from threadloom.checkpoint._saver_calls import batch_is_whole, path_args, step_is_whole
 from threadloom.engine.effects import (
     CancelTasks,
     Effect,
@@ -24,6 +24,7 @@ from threadloom.engine.effects import (
     Put,
     PutStep,
     PutWrites,
+    PutWritesBatch,
     RunStopped,
     SaverEffect,
     StartTasks,
@@ -39,6 +40,13 @@ async def saver_call(effect: SaverEffect, saver: Any) -> Any:
         case PutWrites(config, writes, task_id, task_path):
             path = path_args(saver.aput_writes, task_path)
             return await saver.aput_writes(config, writes, task_id, *path)
+        case PutWritesBatch(config, writes) if batch_is_whole(saver):
+            return await saver.aput_writes_batch(config, writes)
+        case PutWritesBatch(config, writes):  # an override of aput_writes sees each task
+            for task_id, task_path, task_writes in writes:
+                path = path_args(saver.aput_writes, task_path)
+                await saver.aput_writes(config, task_writes, task_id, *path)
+            return None
         case PutStep(config, writes, checkpoint, metadata, new_versions) if step_is_whole(saver):
             return await saver.aput_step(config, writes, checkpoint, metadata, new_versions)
         case PutStep(config, writes, checkpoint, metadata, new_versions):  # as LangGraph saves
@@ -79,8 +87,12 @@ async def drive(
             result = None
             kind = type(effect)  # the most frequent kinds first
             if kind is NextDone:
-                while (item := await workers.next_event())[0] == "chunk":
-                    yield item[1]
+                if effect.wait:  # type: ignore[union-attr]
+                    while (item := await workers.next_event())[0] == "chunk":
+                        yield item[1]
+                else:  # ("done", None) when no task has finished
+                    while (item := workers.ready_event())[0] == "chunk":
+                        yield item[1]
                 result = item[1]
             elif kind is StartTasks:
                 result = await workers.start(effect)  # a task run inline, when it finished

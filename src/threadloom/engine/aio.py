@@ -24,7 +24,13 @@ from threadloom.engine._drive_async import result_of, saver_call
 from threadloom.engine.callbacks import aend_node, afail_node, astart_node
 from threadloom.engine.calls import NOT_SAVED, CallSite, call_outcome, save_call
 from threadloom.engine.core import Task
-from threadloom.engine.effects import STEP_TIMED_OUT, Effect, PutWrites, StartTasks
+from threadloom.engine.effects import (
+    NOTHING_READY,
+    STEP_TIMED_OUT,
+    Effect,
+    PutWrites,
+    StartTasks,
+)
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
 from threadloom.engine.timeouts import bounded
@@ -112,6 +118,12 @@ class _Workers:
             return await asyncio.wait_for(self.events.get(), left)
         except TimeoutError:
             return "done", STEP_TIMED_OUT
+
+    def ready_event(self) -> tuple[str, Any]:
+        try:
+            return self.events.get_nowait()
+        except asyncio.QueueEmpty:
+            return NOTHING_READY
 
     def put(self, chunk: tuple[str, Any]) -> None:
         if self._on_loop():

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NEXT_DONE",
+    "NEXT_READY",
+    "NOTHING_READY",
     "CancelTasks",
     "Effect",
     "Emit",
@@ -32,6 +34,7 @@ __all__ = [
     "Put",
     "PutStep",
     "PutWrites",
+    "PutWritesBatch",
     "SaverEffect",
     "StartTasks",
     "Wire",
@@ -59,6 +62,17 @@ class PutWrites:
     writes: list[tuple[str, Any]]
     task_id: str
     task_path: str
+
+
+@dataclass(frozen=True, slots=True)
+class PutWritesBatch:
+    """Save the writes of tasks that finished together (before the run waits for more), in one
+    saver call when the saver allows (``put_writes_batch``), else one ``put_writes`` each."""
+
+    config: RunnableConfig
+    """The checkpoint the tasks ran from."""
+    writes: Sequence[tuple[str, str, list[tuple[str, Any]]]]
+    """``(task_id, task_path, writes)`` of each task, in the order they finished."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +105,7 @@ class ListTuples:
     limit: int | None
 
 
-SaverEffect = Put | PutWrites | PutStep | GetTuple | ListTuples
+SaverEffect = Put | PutWrites | PutWritesBatch | PutStep | GetTuple | ListTuples
 """The effects that only talk to the saver (all the state API asks for)."""
 
 
@@ -147,11 +161,20 @@ class StartTasks:
 
 @dataclass(frozen=True, slots=True)
 class NextDone:
-    """Wait for the next started task to finish (streaming live chunks meanwhile); send it back."""
+    """Wait for the next started task to finish (streaming live chunks meanwhile); send it back.
+
+    With ``wait=False``, do not wait: send back a task that has already finished (streaming the
+    chunks queued before it), or None when none has.
+    """
+
+    wait: bool = True
 
 
 NEXT_DONE: Final = NextDone()
-"""The one ``NextDone`` (it has no fields), so a step does not make a new one per task."""
+"""The waiting ``NextDone``, made once, so a step does not make a new one per task."""
+
+NEXT_READY: Final = NextDone(wait=False)
+"""The ``NextDone`` that does not wait."""
 
 
 class _StepTimedOut:
@@ -163,6 +186,10 @@ class _StepTimedOut:
 
 STEP_TIMED_OUT: Final = _StepTimedOut()
 """What ``NextDone`` sends back instead of a task when the step's deadline passed."""
+
+NOTHING_READY: Final = ("done", None)
+"""The event a driver's ``ready_event`` gives when no task has finished: ``NEXT_READY`` then
+sends back None."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +207,7 @@ class CancelTasks:
 Effect = (
     Put
     | PutWrites
+    | PutWritesBatch
     | PutStep
     | GetTuple
     | ListTuples

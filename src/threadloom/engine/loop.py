@@ -21,6 +21,7 @@ from threadloom.engine.core import Task
 from threadloom.engine.drain import drained_error
 from threadloom.engine.effects import (
     NEXT_DONE,
+    NEXT_READY,
     STEP_TIMED_OUT,
     CancelTasks,
     Effect,
@@ -135,7 +136,13 @@ def _stages(
         remaining, failed = len(tasks), False
         while remaining:
             if finished is None:
-                task = yield NEXT_DONE
+                # a task already finished joins the writes waiting to be saved; else they are
+                # saved (one call) before the run waits
+                task = yield NEXT_READY if run.saves.ready else NEXT_DONE
+                if task is None:
+                    for effect in run.saves.flush():
+                        yield effect
+                    task = yield NEXT_DONE
             else:
                 task, finished = finished, None
             if task is STEP_TIMED_OUT:
@@ -144,6 +151,8 @@ def _stages(
             del waiting[task.id]
             if task.error is not None and (handler := run.handle_failure(task)) is not None:
                 for effect in run.task_finished(task):
+                    yield effect
+                for effect in run.saves.flush():
                     yield effect
                 waiting[handler.id] = handler
                 remaining += 1  # the handler runs in the failed task's place, in this step
@@ -156,6 +165,8 @@ def _stages(
                 remaining -= yield CancelTasks(task)
             for effect in run.task_finished(task, last=not remaining):
                 yield effect
+        for effect in run.saves.flush():  # (none when the step's checkpoint holds them)
+            yield effect
         try:
             ended = run.end_step()
         except BaseException:  # applying the writes failed (InvalidUpdateError): keep them all

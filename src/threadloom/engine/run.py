@@ -404,8 +404,9 @@ class Run:
         """Record a task's outcome (writes, interrupt or error): save and stream it.
 
         The writes of the ``last`` task of a step that will make a checkpoint are held and saved
-        with it (one ``PutStep``); any other task's writes are saved at once, so a crash while
-        its siblings run keeps them.
+        with it (one ``PutStep``); any other task's writes are ready to save (``Saves.flush``),
+        saved before the run waits for another task, so a crash while its siblings run keeps
+        them (``engine/saves.py``).
         """
         effects: list[Effect] = []
         if task.error is not None:

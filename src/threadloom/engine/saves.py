@@ -1,10 +1,12 @@
 """What a run owes its saver, and when: the durability rules in one place.
 
 - No saver: nothing, ever.
-- ``"sync"`` and ``"async"``: a task's writes as soon as it finishes, so a crash while its siblings
-  run keeps them, except the writes of the step's last task, which go with the checkpoint the step
-  makes in one ``PutStep`` (one saver call for a one-task step); every checkpoint when it is made,
-  naming the head this run last saw so a concurrent writer is detected.
+- ``"sync"`` and ``"async"``: a task's writes as soon as it finishes, before the run waits for
+  another task (so a crash while its siblings run keeps them); the writes of tasks that finished
+  together (already there when the run looked) in one saver call (``PutWritesBatch``), and those
+  of the step's last tasks with the checkpoint the step makes, in one ``PutStep`` (one saver call
+  for a one-task step); every checkpoint when it is made, naming the head this run last saw so a
+  concurrent writer is detected.
 - ``"exit"``: nothing while the run goes on; when it stops, its last checkpoint (saved as the
   child of the one the run started from, with every version that changed since) and the writes
   made after that checkpoint.
@@ -21,7 +23,7 @@ from typing import Any
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, Checkpoint
-from threadloom.engine.effects import Effect, Put, PutStep, PutWrites
+from threadloom.engine.effects import Effect, Put, PutStep, PutWrites, PutWritesBatch
 
 __all__ = ["Saves"]
 
@@ -49,24 +51,44 @@ class Saves:
     start_versions: dict[str, Any]
     """Its channel versions (an exit save stores every version that differs)."""
     held: list[TaskWrites] = field(default_factory=list)
-    """Writes of the current step's last task, saved with the step's checkpoint."""
+    """Writes of the current step's last tasks, saved with the step's checkpoint."""
+    ready: list[TaskWrites] = field(default_factory=list)
+    """Writes of finished tasks not saved yet: saved (``flush``) before the run waits."""
+    ready_config: RunnableConfig = field(default_factory=RunnableConfig)
+    """The checkpoint the ``ready`` tasks ran from."""
     exit_put: Put | None = None
     exit_writes: list[PutWrites] = field(default_factory=list)
 
     def task_writes(
         self, config: RunnableConfig, task_id: str, task_path: str, writes: list[Any], *, last: bool
     ) -> list[Effect]:
-        """A finished task's writes: saved now, held for the step's checkpoint (``last``: the
-        step will make one and no other task is left), or kept for the exit."""
+        """A finished task's writes: ready to save (``flush``), held for the step's checkpoint
+        with the ones ready (``last``: the step will make one and no other task is left), or
+        kept for the exit."""
         if not self.enabled:
             return []
         if self.at_exit_only:
             self.exit_writes.append(PutWrites(config, writes, task_id, task_path))
             return []
         if last:
+            self.held += self.ready
+            self.ready.clear()
             self.held.append((task_id, task_path, writes))
             return []
-        return [PutWrites(config, writes, task_id, task_path)]
+        self.ready.append((task_id, task_path, writes))
+        self.ready_config = config
+        return []
+
+    def flush(self) -> list[Effect]:
+        """Save the ready writes: the run is about to wait, or the step to end."""
+        ready = self.ready
+        if not ready:
+            return []
+        self.ready = []
+        if len(ready) == 1:
+            task_id, task_path, writes = ready[0]
+            return [PutWrites(self.ready_config, writes, task_id, task_path)]
+        return [PutWritesBatch(self.ready_config, ready)]
 
     def checkpoint(
         self, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]
@@ -90,9 +112,12 @@ class Saves:
         return [Put(config, checkpoint, metadata, new_versions)]
 
     def release(self, config: RunnableConfig) -> list[Effect]:
-        """The held writes, saved on their own: the step failed before making its checkpoint."""
+        """The ready and held writes, saved on their own: the step failed before making its
+        checkpoint, or the run was stopped."""
+        effects = self.flush()
         held, self.held = self.held, []
-        return [PutWrites(config, writes, task_id, path) for task_id, path, writes in held]
+        effects += [PutWrites(config, writes, task_id, path) for task_id, path, writes in held]
+        return effects
 
     def at_exit(self) -> list[Effect]:
         """What durability ``"exit"`` saves when the run stops (nothing for the other modes)."""

@@ -25,7 +25,13 @@ from threadloom.engine._drive_sync import result_of, saver_call
 from threadloom.engine.callbacks import end_node, fail_node, start_node
 from threadloom.engine.calls import NOT_SAVED, CallSite, call_outcome, save_call
 from threadloom.engine.core import Task
-from threadloom.engine.effects import STEP_TIMED_OUT, Effect, PutWrites, StartTasks
+from threadloom.engine.effects import (
+    NOTHING_READY,
+    STEP_TIMED_OUT,
+    Effect,
+    PutWrites,
+    StartTasks,
+)
 from threadloom.engine.lane import Lane
 from threadloom.engine.scratch import current_task
 from threadloom.engine.tasks import TaskRunner
@@ -130,6 +136,12 @@ class _Workers:
             return self.events.get(timeout=max(self.deadline - time.monotonic(), 0.0))
         except queue.Empty:
             return "done", STEP_TIMED_OUT
+
+    def ready_event(self) -> tuple[str, Any]:
+        try:
+            return self.events.get_nowait()
+        except queue.Empty:
+            return NOTHING_READY
 
     def put(self, chunk: tuple[str, Any]) -> None:
         self.events.put(("chunk", chunk))
