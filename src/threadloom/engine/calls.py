@@ -10,7 +10,7 @@ runs the call with the same workers and the same ``run_task``/``arun_task`` as t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -18,10 +18,12 @@ from langchain_core.runnables import RunnableConfig
 
 from threadloom._running import running_task
 from threadloom.constants import ERROR, NS_SEP, PUSH, RESUME, RETURN
+from threadloom.engine import stream
 from threadloom.engine.core import Task
 from threadloom.engine.effects import PutWrites
 from threadloom.engine.ids import id_head, task_id_of, task_path_str
 from threadloom.engine.plan import NodeSpec
+from threadloom.engine.projection import Projection
 from threadloom.engine.scratch import TaskScratchpad
 from threadloom.errors import GraphInterrupt
 from threadloom.types import RetryPolicy, TimeoutPolicy
@@ -32,6 +34,7 @@ __all__ = [
     "CallSite",
     "call_node",
     "call_outcome",
+    "call_reporters",
     "save_call",
     "saved_result",
     "schedule_call",
@@ -56,6 +59,10 @@ class CallSite:
     runner: Any
     head: bytes = b""
     """The checkpoint id as task ids hash it (``ids.id_head``), worked out once per step."""
+    on_start: Callable[[Task], None] | None = None
+    """Streams a call's start (``tasks``/``debug`` modes), when that is streamed."""
+    on_end: Callable[[Task], None] | None = None
+    """Streams a call's result or error, when that is streamed."""
 
     def __post_init__(self) -> None:
         self.head = id_head(self.checkpoint_id)
@@ -111,14 +118,18 @@ def _call_task(
         parent.call_path = task_path_str(parent_task.path)
         prefixes = parent.call_prefixes = {}
     parent_path = parent.call_path
-    prefix = prefixes.get(name)
-    if prefix is None:  # what the ids of this task's calls of ``name`` hash first
+    known = prefixes.get(name)
+    if known is None:  # what the ids of this task's calls of ``name`` hash first
         caller_ns = parent_task.config["configurable"].get("checkpoint_ns", "")  # as LangGraph's
         call_ns = f"{caller_ns}{NS_SEP}{name}" if caller_ns else name
-        prefix = prefixes[name] = (
-            site.head + f"{call_ns}{site.step}{name}{PUSH}{parent_path}".encode()
+        known = prefixes[name] = (
+            site.head + f"{call_ns}{site.step}{name}{PUSH}{parent_path}".encode(),
+            call_ns,
         )
+    prefix, call_ns = known
     tid = task_id_of(prefix, str(index))
+    # its own namespace, under its caller's (its interrupt ids and the graphs it runs hang on it)
+    configurable = {**parent.config["configurable"], "checkpoint_ns": f"{call_ns}:{tid}"}
     task = Task(
         tid,
         name,
@@ -127,7 +138,7 @@ def _call_task(
         _PUSH_TRIGGERS,
         (args, kwargs),
         spec,
-        parent.config,
+        {**parent.config, "configurable": configurable},
         timeout=timeout,
     )
     saved: Any = NOT_SAVED
@@ -172,8 +183,9 @@ def saved_result(site: CallSite, task: Task) -> Any:
 def save_call(site: CallSite, task: Task) -> Any:
     """Save a finished call's writes (its result, its error, or the answers it consumed);
     return what the driver's save returns (the async driver's may be awaitable)."""
-    if task.error is not None:
-        writes: list[tuple[str, Any]] = [(ERROR, task.error)]
+    if task.error is not None:  # with the answers it took, as a failed step task
+        writes: list[tuple[str, Any]] = [w for w in task.writes if w[0] == RESUME]
+        writes.append((ERROR, task.error))
     elif task.interrupts:
         writes = [w for w in task.writes if w[0] == RESUME]
     else:
@@ -186,8 +198,10 @@ def save_call(site: CallSite, task: Task) -> Any:
 def call_outcome(site: CallSite, task: Task) -> Any:
     """The call's result (streamed as an update), or its error or interrupt raised."""
     if task.error is not None:
+        if site.on_end is not None:
+            site.on_end(task)
         raise task.error
-    if task.interrupts:
+    if task.interrupts:  # (LangGraph streams no task result: the caller's shows the interrupt)
         raise GraphInterrupt(task.interrupts)
     value = None
     for chan, written in task.writes:
@@ -199,7 +213,20 @@ def call_outcome(site: CallSite, task: Task) -> Any:
         if task.cached:  # as LangGraph marks a replayed cache hit
             update["__metadata__"] = {"cached": True}
         site.on_update(update)
+    if site.on_end is not None and not task.cached:
+        site.on_end(task)
     return value
+
+
+def call_reporters(
+    out: Projection, put: Callable[[Any], None], step: int, keys: str | Sequence[str]
+) -> tuple[Callable[[Task], None] | None, Callable[[Task], None] | None]:
+    """``CallSite.on_start`` and ``on_end`` of a step: a call's ``tasks``/``debug`` chunks, as
+    LangGraph streams them for each ``@task`` call."""
+    start, end = out.sink("task_start", put, step), out.sink("task_end", put, step)
+    on_start = None if start is None else lambda task: start(stream.task_start(task))
+    on_end = None if end is None else lambda task: end(stream.task_result(task, keys))
+    return on_start, on_end
 
 
 def schedule_call(
@@ -233,4 +260,6 @@ def start_call(
     parent: TaskScratchpad = running_task()
     site: CallSite = parent.runner.call_site()
     task, saved = _call_task(spec, args, kwargs, parent, site, timeout)
+    if site.on_start is not None:  # (a call with a saved result starts too, as in LangGraph)
+        site.on_start(task)
     return site.runner.start_call(task, site, saved)

@@ -230,7 +230,8 @@ def prepare_tasks(
         candidates: Iterable[str] = plan.nodes
     else:
         wanted = {n for c in updated_channels for n in plan.trigger_to_nodes.get(c, ())}
-        candidates = wanted if len(wanted) < 2 else sorted(wanted, key=plan.node_order.__getitem__)
+        # by name, as LangGraph orders a step's triggered nodes
+        candidates = wanted if len(wanted) < 2 else sorted(wanted)
     for name in candidates:
         node = plan.nodes[name]
         seen = seen_all.get(name, _NO_VERSIONS)
@@ -300,12 +301,12 @@ def _push_tasks(
             known = prefixes[name] = (node, head + f"{node_ns}{step_str}{name}{PUSH}".encode())
         node, prefix = known
         tid = task_id_of(prefix, str(index))
-        path = (PUSH, index)
+        path = (PUSH, index, False)  # as LangGraph: False, no functional call
         task = Task(
             tid,
             name,
             path,
-            f"~{PUSH}, {index:010d}",  # task_path_str(path), the hot case inlined
+            f"~{PUSH}, {index:010d}, False",  # task_path_str(path), the hot case inlined
             _PUSH_TRIGGERS,
             node.push_read(packet.arg) if node.push_read else packet.arg,
             node,

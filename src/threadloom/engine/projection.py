@@ -105,15 +105,18 @@ class Projection:
         """The chunks ``event`` becomes (none when no streamed mode shows it)."""
         return [Emit(mode, shape(payload, step)) for mode, shape in self.routes.get(event, ())]
 
-    def sink(self, event: EventKind, put: Callable[[Any], None]) -> Callable[[Any], None] | None:
-        """A callback streaming each payload it gets as ``event`` through ``put``, if wanted."""
+    def sink(
+        self, event: EventKind, put: Callable[[Any], None], step: int = 0
+    ) -> Callable[[Any], None] | None:
+        """A callback streaming each payload it gets as ``event`` (of ``step``, for ``debug``)
+        through ``put``, if wanted."""
         route = self.routes.get(event)
         if route is None:
             return None
 
         def send(payload: Any) -> None:
             for mode, shape in route:
-                put((mode, shape(payload, 0)))
+                put((mode, shape(payload, step)))
 
         return send
 
