@@ -16,6 +16,8 @@ from langchain_core.messages.tool import ToolOutputMixin
 from langchain_core.runnables import RunnableConfig
 from xxhash import xxh3_128_hexdigest
 
+from threadloom.errors import InvalidUpdateError
+
 if TYPE_CHECKING:
     from threadloom.errors import GraphInterrupt as GraphInterrupt
 
@@ -184,7 +186,8 @@ class Command(Generic[N], ToolOutputMixin):
 
 def default_retry_on(exc: Exception) -> bool:
     """Retry unless the error is a programming or input error (LangGraph's default rule)."""
-    if isinstance(exc, ConnectionError):
+    if isinstance(exc, ConnectionError | InvalidUpdateError):
+        # (LangGraph's InvalidUpdateError is no ValueError, so its rule retries it; ours is one)
         return True
     if isinstance(
         exc,

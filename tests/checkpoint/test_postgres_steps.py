@@ -264,3 +264,24 @@ def test_a_head_deleted_between_the_two_statements_is_read_again_in_a_snapshot(
             unit = as_unit(core.get_tuple(saver.serde, THREAD))
             found = _drive(conn, unit, lambda: None)
             assert found is not None and found.checkpoint["channel_values"]["log"] == [3]
+
+
+def test_the_rows_a_saver_holds_are_the_latest_per_channel_bounded_and_forgotten() -> None:
+    from threadloom.checkpoint.postgres._known_rows import KnownRows
+
+    known = KnownRows(max_entries=2)
+
+    def row(thread: str, channel: str, version: str) -> tuple[Any, ...]:
+        return (thread, "", channel, version, "value", "msgpack", b"x", None, 0, -1)
+
+    known.remember_row(row("a", "log", "1"))
+    known.remember_row(row("a", "log", "2"))  # the latest version replaces the one before
+    assert known.row("a", "", "log", "1") is None
+    assert known.row("a", "", "log", "2") == row("a", "log", "2")
+    known.remember_row(row("b", "log", "1"))
+    known.remember_row(row("c", "log", "1"))  # over the bound: the least recently used goes
+    assert known.row("a", "", "log", "2") is None
+    assert known.row("b", "", "log", "1") is not None
+    known.forget_thread("b")
+    assert known.row("b", "", "log", "1") is None
+    assert known.row("c", "", "log", "1") is not None

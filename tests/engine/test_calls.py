@@ -37,7 +37,7 @@ def test_a_call_is_handed_to_the_driver_with_its_saved_result_when_there_is_one(
         parent.config = {"configurable": {"checkpoint_ns": ""}}
         pad = TaskScratchpad.__new__(TaskScratchpad)
         pad.task, pad.runner, pad.call_counter, pad.config = parent, runner, 0, parent.config
-        pad.call_path = None
+        pad.call_path = pad.call_prefixes = None
         return pad
 
     runner = FakeRunner({})

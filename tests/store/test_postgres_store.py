@@ -264,6 +264,43 @@ def test_halfvec_above_2000_dims(pg_dsn: str) -> None:
         assert column == ("halfvec(2500)",)
 
 
+@pytest.mark.parametrize("vector_type", ["vector", "halfvec"])
+def test_query_vectors_go_in_binary_and_arrive_as_their_text_form(
+    pg_dsn: str, vector_type: str
+) -> None:
+    # The query vector is a binary parameter (pgvector's wire form, type from the cast): the
+    # server must read exactly the vector that its text form gives, float32 or float16.
+    dims = 48
+    spec = pg_sql.VectorSpec.from_config(
+        dims, {"dims": dims, "ann_index_config": {"vector_type": vector_type}}
+    )
+    vector = np.random.default_rng(3).normal(size=dims).astype(np.float32)
+    text = "[" + ",".join(repr(float(x)) for x in vector) + "]"
+    with PostgresStore.from_conn_string(pg_dsn) as store:
+        store.setup()  # its first unit of work makes its connection send BinaryParam values
+        conn = store._connector._own
+        assert conn is not None
+        row = conn.execute(
+            f"SELECT %s::{spec.column_type}::text, %s::{spec.column_type}::text",
+            [spec.encode_query(vector), text],
+        ).fetchone()
+    assert row is not None and row[0] == row[1]
+
+
+def test_search_on_a_connection_binding_parameters_as_text(pg_dsn: str) -> None:
+    # A caller's connection with psycopg's ClientCursor binds every parameter as text: the query
+    # vector then goes in its text form, and the search answers the same.
+    index = {"dims": 64, "embed": FakeEmbeddings(64), "fields": ["text"]}
+    with psycopg.connect(pg_dsn, cursor_factory=psycopg.ClientCursor) as conn:
+        store = PostgresStore(conn, index=index)  # type: ignore[arg-type]
+        store.setup()
+        store.put(("m",), "name", {"text": "User name is Bob"})
+        store.put(("m",), "food", {"text": "User likes pizza"})
+        found = store.search(("m",), query="User name is Bob")
+        assert [i.key for i in found] == ["name", "food"]
+        assert found[0].score == pytest.approx(1.0, abs=1e-5)
+
+
 @pytest.mark.parametrize("distance", ["l2", "inner_product"])
 def test_other_distances(pg_dsn: str, distance: str) -> None:
     index = {"dims": 64, "embed": FakeEmbeddings(64), "fields": ["text"], "distance_type": distance}

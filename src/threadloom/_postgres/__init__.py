@@ -2,7 +2,8 @@
 
 - ``_core``: effects (``Query``, ``QueryMany``, ``CopyIn``), versioned migrations under an
   advisory lock, the retry rule and error translation; no I/O.
-- ``_settings``: how connections are set up (autocommit, no prepared statements, tuple rows).
+- ``_settings``: how connections are set up (autocommit, no prepared statements, tuple rows,
+  ``BinaryParam`` values sent in binary).
 - ``_sync.Connector`` / ``_aio.AsyncConnector``: accept a DSN, a connection or a pool and run a
   unit of work in one transaction, retried once when the connection dropped before COMMIT.
   ``_sync`` is generated from ``_aio`` by ``scripts/unasync_postgres.py`` (checked by a test).
@@ -21,10 +22,12 @@ from threadloom._postgres._core import (
     missing_vector_error,
     require_setup,
 )
+from threadloom._postgres._settings import BinaryParam
 from threadloom._postgres._sync import Connector
 
 __all__ = [
     "AsyncConnector",
+    "BinaryParam",
     "Connector",
     "CopyIn",
     "Migrations",

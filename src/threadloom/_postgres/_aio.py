@@ -20,6 +20,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg.pq import ExecStatus
 from psycopg.rows import tuple_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -39,11 +40,13 @@ from threadloom._postgres._settings import (
     check_usable,
     needs_autocommit,
     pool_kwargs,
+    use_binary_params,
 )
 
 __all__ = ["AsyncConnector"]
 
 T = TypeVar("T")
+TUPLES_OK = ExecStatus.TUPLES_OK
 
 Source = str | psycopg.AsyncConnection[Any] | AsyncConnectionPool[Any]
 
@@ -133,6 +136,7 @@ class AsyncConnector:
     @staticmethod
     async def _ready(conn: psycopg.AsyncConnection[Any]) -> psycopg.AsyncConnection[Any]:
         check_usable(conn)
+        use_binary_params(conn)
         if needs_autocommit(conn):
             await conn.set_autocommit(True)
         return conn
@@ -187,7 +191,9 @@ class AsyncConnector:
                 match effect:
                     case Query(statement, params):
                         await cur.execute(statement, params, prepare=self.prepare)
-                        result = await cur.fetchall() if cur.description is not None else []
+                        # the status, not ``description`` (which builds a Column per column)
+                        rows = cur.pgresult is not None and cur.pgresult.status == TUPLES_OK
+                        result = await cur.fetchall() if rows else []
                     case QueryMany(statement, rows):
                         await cur.executemany(statement, rows)
                         result = None

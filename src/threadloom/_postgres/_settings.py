@@ -12,6 +12,9 @@ setting                    why
                            connection. ``prepare=True`` asks for psycopg's default behaviour.
 tuple rows                 threadloom reads rows by position through its own cursors, whatever
                            ``row_factory`` the caller's connection has.
+``BinaryParam`` dumper     a parameter already in PostgreSQL's binary wire form (e.g. a query
+                           vector) is sent as is, its type left to the statement's cast: no
+                           text to format in Python or parse on the server.
 =========================  ===================================================================
 
 A caller's connection in a *failed* transaction is refused with a clear error (threadloom never
@@ -21,14 +24,23 @@ and threadloom's units become savepoints of that transaction.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
-from psycopg.pq import TransactionStatus
+from psycopg import ProgrammingError
+from psycopg.adapt import Dumper, PyFormat
+from psycopg.pq import Format, TransactionStatus
 
 from threadloom.errors import ConnectionStateError
 
-__all__ = ["CONNECT_KWARGS", "check_usable", "needs_autocommit", "pool_kwargs"]
+__all__ = [
+    "CONNECT_KWARGS",
+    "BinaryParam",
+    "check_usable",
+    "needs_autocommit",
+    "pool_kwargs",
+    "use_binary_params",
+]
 
 CONNECT_KWARGS: Final[Mapping[str, Any]] = {"autocommit": True, "prepare_threshold": None}
 """Keyword arguments of every connection threadloom opens."""
@@ -74,6 +86,51 @@ def check_usable(conn: Any) -> None:
             "failed), so threadloom cannot use it: nothing was run. Roll it back first "
             "(conn.rollback()), or give threadloom a pool or a connection of its own."
         )
+
+
+class BinaryParam:
+    """A statement parameter given in PostgreSQL's binary wire form of its type.
+
+    Sent with no type (OID 0), so the statement must say it: ``%s::vector(384)``. The server
+    reads it with the type's binary input function (pgvector's ``vector_recv`` for a vector).
+    ``text`` gives the same value's text form, used only where parameters are bound as text
+    (a connection whose ``cursor_factory`` is ``psycopg.ClientCursor``).
+    """
+
+    __slots__ = ("data", "text")
+
+    def __init__(self, data: bytes, text: Callable[[], str]) -> None:
+        self.data = data
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"BinaryParam(<{len(self.data)} bytes>)"
+
+
+class _BinaryParamDumper(Dumper):
+    format = Format.BINARY
+    oid = 0  # unknown: the server takes the type from the cast in the statement
+
+    def dump(self, obj: Any) -> bytes:
+        return obj.data  # type: ignore[no-any-return]
+
+
+class _BinaryParamTextDumper(Dumper):
+    oid = 0
+
+    def dump(self, obj: Any) -> bytes:
+        return obj.text().encode()  # type: ignore[no-any-return]
+
+
+def use_binary_params(conn: Any) -> None:
+    """Let ``conn`` send :class:`BinaryParam` values (registered on the connection's own
+    adapters; idempotent, and no other type's adaptation changes)."""
+    try:
+        conn.adapters.get_dumper(BinaryParam, PyFormat.AUTO)
+    except ProgrammingError:
+        # the text dumper first: a ``%s`` placeholder takes the last one registered (binary)
+        conn.adapters.register_dumper(BinaryParam, _BinaryParamTextDumper)
+        conn.adapters.register_dumper(BinaryParam, _BinaryParamDumper)
 
 
 def needs_autocommit(conn: Any) -> bool:

@@ -10,6 +10,7 @@ from contextlib import ExitStack, contextmanager
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg.pq import ExecStatus
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
@@ -29,11 +30,13 @@ from threadloom._postgres._settings import (
     check_usable,
     needs_autocommit,
     pool_kwargs,
+    use_binary_params,
 )
 
 __all__ = ["Connector"]
 
 T = TypeVar("T")
+TUPLES_OK = ExecStatus.TUPLES_OK
 
 Source = str | psycopg.Connection[Any] | ConnectionPool[Any]
 
@@ -123,6 +126,7 @@ class Connector:
     @staticmethod
     def _ready(conn: psycopg.Connection[Any]) -> psycopg.Connection[Any]:
         check_usable(conn)
+        use_binary_params(conn)
         if needs_autocommit(conn):
             conn.set_autocommit(True)
         return conn
@@ -177,7 +181,9 @@ class Connector:
                 match effect:
                     case Query(statement, params):
                         cur.execute(statement, params, prepare=self.prepare)
-                        result = cur.fetchall() if cur.description is not None else []
+                        # the status, not ``description`` (which builds a Column per column)
+                        rows = cur.pgresult is not None and cur.pgresult.status == TUPLES_OK
+                        result = cur.fetchall() if rows else []
                     case QueryMany(statement, rows):
                         cur.executemany(statement, rows)
                         result = None

@@ -24,11 +24,12 @@ A new backend implements only steps 1 and 3 around ``plan_put``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Container, Mapping
 from typing import Any, NamedTuple
 
 from threadloom._appended import claim
 from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, proven_extension
+from threadloom.checkpoint._memory_rows import ATOM_INTS, ATOM_TYPES
 from threadloom.checkpoint._records import EMPTY_ROW, check_expected_head, encode_list
 from threadloom.checkpoint.base import ChannelVersions
 from threadloom.checkpoint.serde.base import SerializerProtocol, dumps_channel
@@ -44,7 +45,7 @@ class PutPlan(NamedTuple):
 
     rows: list[tuple[str, Version, Any]]
     """``(channel, version, row)`` for each new version: a ``BlobRow``, or for a backend that
-    keeps objects (``keep``) the value itself."""
+    keeps objects (``keep_atoms``) the value itself."""
     lists: list[tuple[str, Decoded]]
     """New list versions, to ``remember`` once the rows are committed."""
 
@@ -76,13 +77,13 @@ def plan_put(
     new_versions: ChannelVersions,
     stored: Container[tuple[str, Version]],
     tracker: DeltaTracker,
-    keep: Callable[[Any], bool] | None = None,
+    keep_atoms: bool = False,
 ) -> PutPlan:
     """Check the expected head and encode the rows of the new versions (module docstring).
 
     ``head`` is the newest checkpoint id of (thread, ns) read under the backend's write lock;
-    ``stored`` holds the pairs of ``probe`` that are stored; ``keep(value)`` says a value may
-    be kept as the object itself (only ``InMemorySaver`` does, for immutable atoms).
+    ``stored`` holds the pairs of ``probe`` that are stored; ``keep_atoms``: an atom
+    (``_memory_rows.is_atom``) is kept as the object itself (only ``InMemorySaver`` does).
     """
     check_expected_head(configurable, thread_id, ns, head)
     rows: list[tuple[str, Version, Any]] = []
@@ -91,11 +92,16 @@ def plan_put(
         if (channel, version) in stored:
             continue
         value = values.get(channel, _MISSING)
-        if keep is not None and keep(value):
+        cls = type(value)  # is_atom(value), inlined: a put asks for each new version
+        if keep_atoms and (
+            cls in ATOM_TYPES
+            or (cls is str and value.isascii())
+            or (cls is int and value in ATOM_INTS)
+        ):
             rows.append((channel, version, value))
         elif value is _MISSING:
             rows.append((channel, version, EMPTY_ROW))
-        elif type(value) is list:
+        elif cls is list:
             known = tracker.get((thread_id, ns, channel))
             if known is not None and (channel, known.version) not in stored:
                 known = None  # pruned since: the new version is stored whole

@@ -36,7 +36,6 @@ from threadloom.checkpoint._memory_rows import (
     build_row,
     decode_writes,
     encode_batch,
-    is_atom,
     kept_header,
     keyed_writes,
     peek_metadata,
@@ -389,7 +388,7 @@ class InMemorySaver(MemoryLifecycle):
                 new_versions,
                 _StoredIn(blobs, ns),
                 self._tracker,
-                keep=is_atom if atoms else None,
+                keep_atoms=atoms,
             )
             # Everything is encoded: from here on nothing can fail, so nothing is half-stored.
             if thread is None:

@@ -266,6 +266,15 @@ def check_stream_modes(modes: Iterable[Any]) -> None:
 # --- input and update keys -----------------------------------------------------------------------
 
 
+def check_output_keys(keys: str | Sequence[str], plan: Plan) -> None:
+    """``output_keys`` name channels of the graph: checked before the run changes anything
+    (LangGraph's error, with the keys that may be named)."""
+    for key in [keys] if isinstance(keys, str) else keys:
+        if key not in plan.channels:
+            known = sorted(plan.state_keys or ())
+            raise ValueError(f"Key {key} not in channels; output_keys may name: {known}")
+
+
 def _warn(warning: Warning) -> None:
     """Warn at the user's line: the first calling frame outside the threadloom package."""
     frame: Any = sys._getframe(0)

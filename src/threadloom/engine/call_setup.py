@@ -249,7 +249,9 @@ def prepare(
         ns=str(configurable.get("checkpoint_ns", "")),
     )
     start = run.start(run_input)
-    box = configurable.get(CONFIG_KEY_RESUME_BOX) or _resume_box(run)
+    box = configurable.get(CONFIG_KEY_RESUME_BOX)
+    if box is None:  # our own: emptied when our first step ends (a child's is its parent's)
+        box = run.resume_box = _resume_box(run)
     store = graph.plan.store or configurable.get(CONFIG_KEY_STORE)
     if context is None:  # a graph invoked inside a task runs with the task's context
         context = configurable.get(CONFIG_KEY_CONTEXT)

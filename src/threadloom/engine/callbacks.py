@@ -260,7 +260,7 @@ async def traced_achunks(chunks: AsyncIterator[Any], trace: GraphTrace) -> Async
 
 def _is_call(task: Task) -> bool:
     """A functional ``@task`` call (its path ends with its call index and ``True``)."""
-    return len(task.path) > 2 and task.path[0] == PUSH
+    return len(task.path) > 3 and task.path[0] == PUSH  # a Send's is (PUSH, index, False)
 
 
 def _node_fields(task: Task, pad: TaskScratchpad) -> tuple[Any, list[str], dict[str, Any]]:

@@ -10,18 +10,21 @@ runs the call with the same workers and the same ``run_task``/``arun_task`` as t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
+from threadloom._running import running_task
 from threadloom.constants import ERROR, NS_SEP, PUSH, RESUME, RETURN
+from threadloom.engine import stream
 from threadloom.engine.core import Task
 from threadloom.engine.effects import PutWrites
-from threadloom.engine.ids import id_head, task_id_at, task_path_str
+from threadloom.engine.ids import id_head, task_id_of, task_path_str
 from threadloom.engine.plan import NodeSpec
-from threadloom.engine.scratch import TaskScratchpad, current_scratchpad
+from threadloom.engine.projection import Projection
+from threadloom.engine.scratch import TaskScratchpad
 from threadloom.errors import GraphInterrupt
 from threadloom.types import RetryPolicy, TimeoutPolicy
 
@@ -29,10 +32,13 @@ __all__ = [
     "NOT_SAVED",
     "CallOf",
     "CallSite",
+    "call_node",
     "call_outcome",
+    "call_reporters",
     "save_call",
     "saved_result",
     "schedule_call",
+    "start_call",
 ]
 
 
@@ -53,6 +59,10 @@ class CallSite:
     runner: Any
     head: bytes = b""
     """The checkpoint id as task ids hash it (``ids.id_head``), worked out once per step."""
+    on_start: Callable[[Task], None] | None = None
+    """Streams a call's start (``tasks``/``debug`` modes), when that is streamed."""
+    on_end: Callable[[Task], None] | None = None
+    """Streams a call's result or error, when that is streamed."""
 
     def __post_init__(self) -> None:
         self.head = id_head(self.checkpoint_id)
@@ -68,36 +78,17 @@ class CallOf:
         return self.func(*value[0], **value[1])
 
 
-def _call_task(
+def call_node(
     name: str,
     func: Callable[..., Any],
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    retry: tuple[RetryPolicy, ...],
-    parent: TaskScratchpad,
-    site: CallSite,
-    timeout: TimeoutPolicy | None = None,
-    cache: Any = None,
+    retry: tuple[RetryPolicy, ...] = (),
     is_async: bool = False,
-) -> Task:
-    parent_task: Task = parent.task
-    index = parent.call_counter
-    parent.call_counter += 1
-    if parent.call_path is None:  # the same for each call the task makes
-        parent.call_path = task_path_str(parent_task.path)
-    parent_path = parent.call_path
-    caller_ns = parent_task.config["configurable"].get("checkpoint_ns", "")  # as LangGraph's
-    tid = task_id_at(
-        site.head,
-        f"{caller_ns}{NS_SEP}{name}" if caller_ns else name,
-        str(site.step),
-        name,
-        PUSH,
-        parent_path,
-        str(index),
-    )
+    cache: Any = None,
+) -> NodeSpec:
+    """The node every call of one ``@task`` function runs as (made once per function: it
+    depends on the function only, and a call reads it, never changes it)."""
     call = CallOf(func)
-    spec = NodeSpec(
+    return NodeSpec(
         name=name,
         triggers=(PUSH,),
         read=_no_input,
@@ -107,21 +98,59 @@ def _call_task(
         retry_policy=retry,
         cache=cache,
     )
+
+
+def _call_task(
+    spec: NodeSpec,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    parent: TaskScratchpad,
+    site: CallSite,
+    timeout: TimeoutPolicy | None,
+) -> tuple[Task, Any]:
+    """The call's task, and its saved result (``NOT_SAVED`` when it must run)."""
+    parent_task: Task = parent.task
+    index = parent.call_counter
+    parent.call_counter += 1
+    name = spec.name
+    prefixes = parent.call_prefixes
+    if prefixes is None:  # the same for each call the task makes
+        parent.call_path = task_path_str(parent_task.path)
+        prefixes = parent.call_prefixes = {}
+    parent_path = parent.call_path
+    known = prefixes.get(name)
+    if known is None:  # what the ids of this task's calls of ``name`` hash first
+        caller_ns = parent_task.config["configurable"].get("checkpoint_ns", "")  # as LangGraph's
+        call_ns = f"{caller_ns}{NS_SEP}{name}" if caller_ns else name
+        known = prefixes[name] = (
+            site.head + f"{call_ns}{site.step}{name}{PUSH}{parent_path}".encode(),
+            call_ns,
+        )
+    prefix, call_ns = known
+    tid = task_id_of(prefix, str(index))
+    # its own namespace, under its caller's (its interrupt ids and the graphs it runs hang on it)
+    configurable = {**parent.config["configurable"], "checkpoint_ns": f"{call_ns}:{tid}"}
     task = Task(
         tid,
         name,
         (PUSH, parent_task.path, index, True),
         f"~{PUSH}, {parent_path}, {index:010d}, True",  # task_path_str of that path
-        (PUSH,),
+        _PUSH_TRIGGERS,
         (args, kwargs),
         spec,
-        parent.config,
+        {**parent.config, "configurable": configurable},
         timeout=timeout,
     )
-    for chan, value in site.pending.get(tid, []):
+    saved: Any = NOT_SAVED
+    for chan, value in site.pending.get(tid, ()):
         if chan == RESUME:
             task.resume = list(value)
-    return task
+        elif chan == RETURN and saved is NOT_SAVED:
+            saved = value
+    return task, saved
+
+
+_PUSH_TRIGGERS: Final = (PUSH,)
 
 
 def _no_input(_channels: Any) -> None:
@@ -154,8 +183,9 @@ def saved_result(site: CallSite, task: Task) -> Any:
 def save_call(site: CallSite, task: Task) -> Any:
     """Save a finished call's writes (its result, its error, or the answers it consumed);
     return what the driver's save returns (the async driver's may be awaitable)."""
-    if task.error is not None:
-        writes: list[tuple[str, Any]] = [(ERROR, task.error)]
+    if task.error is not None:  # with the answers it took, as a failed step task
+        writes: list[tuple[str, Any]] = [w for w in task.writes if w[0] == RESUME]
+        writes.append((ERROR, task.error))
     elif task.interrupts:
         writes = [w for w in task.writes if w[0] == RESUME]
     else:
@@ -168,16 +198,35 @@ def save_call(site: CallSite, task: Task) -> Any:
 def call_outcome(site: CallSite, task: Task) -> Any:
     """The call's result (streamed as an update), or its error or interrupt raised."""
     if task.error is not None:
+        if site.on_end is not None:
+            site.on_end(task)
         raise task.error
-    if task.interrupts:
+    if task.interrupts:  # (LangGraph streams no task result: the caller's shows the interrupt)
         raise GraphInterrupt(task.interrupts)
-    value = next((v for c, v in task.writes if c == RETURN), None)
+    value = None
+    for chan, written in task.writes:
+        if chan == RETURN:
+            value = written
+            break
     if site.on_update is not None:
         update = {task.name: value}
         if task.cached:  # as LangGraph marks a replayed cache hit
             update["__metadata__"] = {"cached": True}
         site.on_update(update)
+    if site.on_end is not None and not task.cached:
+        site.on_end(task)
     return value
+
+
+def call_reporters(
+    out: Projection, put: Callable[[Any], None], step: int, keys: str | Sequence[str]
+) -> tuple[Callable[[Task], None] | None, Callable[[Task], None] | None]:
+    """``CallSite.on_start`` and ``on_end`` of a step: a call's ``tasks``/``debug`` chunks, as
+    LangGraph streams them for each ``@task`` call."""
+    start, end = out.sink("task_start", put, step), out.sink("task_end", put, step)
+    on_start = None if start is None else lambda task: start(stream.task_start(task))
+    on_end = None if end is None else lambda task: end(stream.task_result(task, keys))
+    return on_start, on_end
 
 
 def schedule_call(
@@ -190,14 +239,27 @@ def schedule_call(
     timeout: TimeoutPolicy | None = None,
     cache: Any = None,
 ) -> Any:
-    """Schedule one ``@task`` call from inside a run; return its future.
+    """Schedule one ``@task`` call from inside a run; return its future (``start_call`` with a
+    node made for this call alone)."""
+    return start_call(call_node(name, func, retry, is_async, cache), args, kwargs, timeout)
+
+
+def start_call(
+    spec: NodeSpec,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    timeout: TimeoutPolicy | None = None,
+) -> Any:
+    """Schedule one call of the ``@task`` whose ``call_node`` is ``spec``; return its future.
 
     The run's driver runs it (``TaskRunner.start_call``: its workers, as they run the step's
     tasks) and resolves the future: a ``concurrent.futures.Future``, or an asyncio future when
-    called on the async driver's event loop. ``cache`` is the task's ``engine.caching.CacheSpec``
-    (None: never cached).
+    called on the async driver's event loop. ``spec.cache`` is the task's
+    ``engine.caching.CacheSpec`` (None: never cached).
     """
-    parent = current_scratchpad(name)
+    parent: TaskScratchpad = running_task()
     site: CallSite = parent.runner.call_site()
-    task = _call_task(name, func, args, kwargs, retry, parent, site, timeout, cache, is_async)
-    return site.runner.start_call(task, site, saved_result(site, task))
+    task, saved = _call_task(spec, args, kwargs, parent, site, timeout)
+    if site.on_start is not None:  # (a call with a saved result starts too, as in LangGraph)
+        site.on_start(task)
+    return site.runner.start_call(task, site, saved)

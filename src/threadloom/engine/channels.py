@@ -373,6 +373,14 @@ class BinaryOperatorAggregate(_Valued):
         if not values:
             return False
         start = self.value
+        if self.reducer is operator.add and type(start) is list and {*map(type, values)} == {list}:
+            # list + list is associative: the step's appends in one pass, in write order, not
+            # one new list per write (a 200-wide fan-out's results cost O(n) instead of O(n^2))
+            joined = start.copy()
+            for value in values:
+                joined += value
+            self.value, self.appended = joined, (start, len(start))
+            return True
         appends = type(start) is list  # so far, the value is ``start`` plus appended elements
         overwritten = False
         for value in values:

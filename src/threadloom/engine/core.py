@@ -230,7 +230,8 @@ def prepare_tasks(
         candidates: Iterable[str] = plan.nodes
     else:
         wanted = {n for c in updated_channels for n in plan.trigger_to_nodes.get(c, ())}
-        candidates = sorted(wanted, key=plan.node_order.__getitem__)
+        # by name, as LangGraph orders a step's triggered nodes
+        candidates = wanted if len(wanted) < 2 else sorted(wanted)
     for name in candidates:
         node = plan.nodes[name]
         seen = seen_all.get(name, _NO_VERSIONS)
@@ -300,12 +301,12 @@ def _push_tasks(
             known = prefixes[name] = (node, head + f"{node_ns}{step_str}{name}{PUSH}".encode())
         node, prefix = known
         tid = task_id_of(prefix, str(index))
-        path = (PUSH, index)
+        path = (PUSH, index, False)  # as LangGraph: False, no functional call
         task = Task(
             tid,
             name,
             path,
-            f"~{PUSH}, {index:010d}",  # task_path_str(path), the hot case inlined
+            f"~{PUSH}, {index:010d}, False",  # task_path_str(path), the hot case inlined
             _PUSH_TRIGGERS,
             node.push_read(packet.arg) if node.push_read else packet.arg,
             node,
@@ -349,8 +350,10 @@ def apply_writes(
     ordered = tasks if isinstance(tasks, list) and len(tasks) < 2 else sorted(tasks, key=_path_key)
     versions = checkpoint["channel_versions"]
     seen_all = checkpoint["versions_seen"]
+    bump_step = False  # some task consumed triggers: a real step, not an input or update
     for t in ordered:
         if t.triggers:
+            bump_step = True
             seen = dict(seen_all.get(t.name) or ())
             for chan in t.triggers:
                 if chan in versions:
@@ -360,7 +363,6 @@ def apply_writes(
         max_version = max(versions.values()) if versions else None
     new_version = next_version(max_version)
     changed = bumped if bumped is not None else set()
-    bump_step = any(t.triggers for t in ordered)
     if plan.consumable:  # only joins and deferred triggers change when their node runs
         for chan in {c for t in ordered for c in t.triggers if c in plan.consumable}:
             if channels[chan].consume():
@@ -488,7 +490,10 @@ def command_writes(plan: Plan, command: Command[Any]) -> list[tuple[str, Any]]:
 
 def is_finished(writes: Sequence[tuple[str, Any]]) -> bool:
     """A task is finished iff it wrote something other than control channels."""
-    return any(chan not in CONTROL_CHANNELS for chan, _ in writes)
+    for chan, _ in writes:  # noqa: SIM110 - a loop, not any(generator): asked for every task
+        if chan not in CONTROL_CHANNELS:
+            return True
+    return False
 
 
 def copy_checkpoint_for_run(checkpoint: Checkpoint) -> Checkpoint:

@@ -16,7 +16,7 @@ from langchain_core.runnables import RunnableConfig
 
 from threadloom.checkpoint.base import CheckpointTuple
 from threadloom.constants import CONFIG_KEY_REPLAY, CONFIG_KEY_RESUMING, NS_END
-from threadloom.engine.calls import CallSite
+from threadloom.engine.calls import CallSite, call_reporters
 from threadloom.engine.core import Task
 from threadloom.engine.drain import drained_error
 from threadloom.engine.effects import (
@@ -124,6 +124,8 @@ def _stages(
         tasks, effects = run.tick()
         for effect in effects:
             yield effect
+        if run.out_of_steps is not None:
+            raise run.out_of_steps
         if tasks is None:
             break
         runner.new_step(run.checkpoint["id"], call_sites)
@@ -209,6 +211,8 @@ def _call_sites(run: Run, runner: TaskRunner) -> Callable[[], CallSite]:
     """Builds the step's call site for functional ``@task`` calls, the first time one is made."""
 
     def make() -> CallSite:
+        keys = run.options.stream_keys
+        on_start, on_end = call_reporters(run.out, runner.put_chunk, run.step, keys)
         saving = run.options.checkpointing
         save = runner.save_writes
         if saving and run.options.durability == "exit":  # kept for the save at the run's end,
@@ -220,6 +224,8 @@ def _call_sites(run: Run, runner: TaskRunner) -> Callable[[], CallSite]:
             save=save,
             on_update=run.out.sink("update", runner.put_chunk),
             runner=runner,
+            on_start=on_start,
+            on_end=on_end,
         )
 
     return make

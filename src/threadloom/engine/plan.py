@@ -140,9 +140,6 @@ class Plan:
     consumable: frozenset[str] = frozenset()
     """Channels that may change when the node they trigger runs (joins, deferred triggers)."""
 
-    node_order: dict[str, int] = field(default_factory=dict)
-    """Position of each node as added: tasks are prepared in this order."""
-
     cache: Any = None
     """The node cache (a ``threadloom.cache.BaseCache``) given to compile, if any."""
     cache_policy: Any = None
@@ -165,7 +162,6 @@ class Plan:
     def __post_init__(self) -> None:
         from threadloom.engine.ids import task_path_str
 
-        self.node_order = {name: i for i, name in enumerate(self.nodes)}
         self.pull_path_strs = {name: task_path_str(("__pregel_pull", name)) for name in self.nodes}
         self.sorted_triggers = {name: tuple(sorted(n.triggers)) for name, n in self.nodes.items()}
         self.has_subgraphs = any(node.subgraph is not None for node in self.nodes.values())

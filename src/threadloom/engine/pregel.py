@@ -203,6 +203,7 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         )
         output_keys = kwargs.get("output_keys")
         if output_keys is not None:  # values chunks (and invoke's result) read these channels
+            _checks.check_output_keys(output_keys, self.plan)
             options.stream_keys = output_keys
         keys = output_keys if output_keys is not None else self.plan.output_channels
         trace = graph_trace(merged, self.get_name(), input, keys)

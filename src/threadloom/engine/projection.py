@@ -83,7 +83,7 @@ PROJECTION: Final[Mapping[EventKind, tuple[tuple[str, Shape], ...]]] = {
 class Projection:
     """``PROJECTION`` cut down to the modes one run streams."""
 
-    __slots__ = ("routes",)
+    __slots__ = ("routes", "wants")
 
     def __init__(self, modes: frozenset[str]) -> None:
         routes: dict[EventKind, tuple[tuple[str, Shape], ...]] = {}
@@ -92,10 +92,9 @@ class Projection:
             if kept:
                 routes[event] = kept
         self.routes = routes
-
-    def wants(self, event: EventKind) -> bool:
-        """Whether some streamed mode shows ``event`` (build its payload only then)."""
-        return event in self.routes
+        # the dict's own lookup: a run asks several times a step, without a Python call
+        self.wants: Callable[[EventKind], bool] = routes.__contains__
+        """Whether some streamed mode shows an event (build its payload only then)."""
 
     @property
     def live(self) -> bool:
@@ -106,15 +105,18 @@ class Projection:
         """The chunks ``event`` becomes (none when no streamed mode shows it)."""
         return [Emit(mode, shape(payload, step)) for mode, shape in self.routes.get(event, ())]
 
-    def sink(self, event: EventKind, put: Callable[[Any], None]) -> Callable[[Any], None] | None:
-        """A callback streaming each payload it gets as ``event`` through ``put``, if wanted."""
+    def sink(
+        self, event: EventKind, put: Callable[[Any], None], step: int = 0
+    ) -> Callable[[Any], None] | None:
+        """A callback streaming each payload it gets as ``event`` (of ``step``, for ``debug``)
+        through ``put``, if wanted."""
         route = self.routes.get(event)
         if route is None:
             return None
 
         def send(payload: Any) -> None:
             for mode, shape in route:
-                put((mode, shape(payload, 0)))
+                put((mode, shape(payload, step)))
 
         return send
 

@@ -54,7 +54,7 @@ from threadloom.engine.ids import task_id
 from threadloom.engine.plan import Plan
 from threadloom.engine.projection import InterruptEvent, Projection, task_update
 from threadloom.engine.saves import Saves
-from threadloom.engine.snapshot import with_checkpoint_map
+from threadloom.engine.snapshot import outcomes_by_task, with_checkpoint_map
 from threadloom.errors import (
     ErrorCode,
     GraphBubbleUp,
@@ -182,6 +182,10 @@ class Run:
         """What the saver is owed, and when."""
         self.resume_value: Any = None
         self.resume_present = False
+        self.out_of_steps: GraphRecursionError | None = None
+        """Set by the tick past ``recursion_limit``: the error the run raises."""
+        self.resume_box: Any = None
+        """The ``ResumeBox`` this run made (None in a child, which shares its parent's)."""
         self.interrupts: list[Interrupt] = []
         self.paused = False
         """A task of this step paused (``interrupt()``, or a subgraph's static breakpoint)."""
@@ -299,16 +303,6 @@ class Run:
     def tick(self) -> tuple[list[Task] | None, list[Effect]]:
         """Prepare the next superstep: the tasks to run (None when the run stops here), and the
         chunks of preparing it (the checkpoint it starts from, tasks reused or starting)."""
-        if self.step > self.stop:
-            self.status = "failed"
-            raise GraphRecursionError(
-                create_error_message(
-                    message=f"Recursion limit of {self.options.recursion_limit} reached without "
-                    "hitting a stop condition. You can increase the limit by setting the "
-                    "`recursion_limit` config key.",
-                    error_code=ErrorCode.GRAPH_RECURSION_LIMIT,
-                )
-            )
         self.tasks = prepare_tasks(
             self.plan,
             self.checkpoint,
@@ -323,16 +317,23 @@ class Run:
         effects: list[Effect] = []
         if self.options.checkpointing and out.wants("checkpoint"):
             effects += out.chunks("checkpoint", self._checkpoint_payload(), self._checkpoint_step())
+        if self.step > self.stop:  # raised once the checkpoint's chunk is out, as LangGraph
+            self.status = "failed"
+            self.out_of_steps = GraphRecursionError(
+                create_error_message(
+                    message=f"Recursion limit of {self.options.recursion_limit} reached without "
+                    "hitting a stop condition. You can increase the limit by setting the "
+                    "`recursion_limit` config key.",
+                    error_code=ErrorCode.GRAPH_RECURSION_LIMIT,
+                )
+            )
+            return None, effects
         if not self.tasks:
             self.status = "done"
             return None, effects
-        if self.skip_done and self.pending:
+        reused = self.skip_done and bool(self.pending)
+        if reused:
             self._match_pending_writes()
-            if out.wants("cached_update"):
-                for t in self.tasks.values():
-                    if t.done and not t.node.hidden:
-                        update = {t.name: self._task_update(t), "__metadata__": {"cached": True}}
-                        effects += out.chunks("cached_update", update)
         self.skip_done = False
         if self.options.interrupt_before and self._should_interrupt(self.options.interrupt_before):
             self.status = "interrupt_before"
@@ -342,17 +343,23 @@ class Run:
         if self.options.control is not None and self.options.control.drain_requested:
             self.status = "drained"
             return None, effects
-        due = [t for t in self.tasks.values() if not t.done]
+        # as LangGraph: every task of the step starts (those finished before the run stopped
+        # too), then those show their saved updates
         if out.wants("task_start"):
-            for t in due:
+            for t in self.tasks.values():
                 if not t.node.hidden:
                     effects += out.chunks("task_start", stream.task_start(t), self.step)
-        return due, effects
+        if reused and out.wants("cached_update"):
+            for t in self.tasks.values():
+                if t.done and not t.node.hidden:
+                    update = {t.name: self._task_update(t), "__metadata__": {"cached": True}}
+                    effects += out.chunks("cached_update", update)
+        return [t for t in self.tasks.values() if not t.done], effects
 
     def _checkpoint_step(self) -> int:
         return int(self.metadata.get("step", self.step - 1))
 
-    def _checkpoint_payload(self) -> dict[str, Any]:
+    def _checkpoint_payload(self, tasks: Iterable[Task] | None = None) -> dict[str, Any]:
         payload = stream.checkpoint_payload(
             self.config,
             self.ns,
@@ -360,7 +367,8 @@ class Run:
             self._parent_of_current,
             read_channels(self.channels, self.options.stream_keys),
             self.metadata,
-            self.tasks.values(),
+            self.tasks.values() if tasks is None else tasks,
+            outcomes_by_task(self.plan, self.pending) if self.pending else None,
         )
         for key in ("config", "parent_config"):  # a subgraph's name its enclosing checkpoints
             payload[key] = with_checkpoint_map(payload[key], self.metadata)
@@ -401,7 +409,9 @@ class Run:
         """
         effects: list[Effect] = []
         if task.error is not None:
-            writes: list[tuple[str, Any]] = [(ERROR, task.error)]
+            # the answers it took stay its answers when it runs again (LangGraph keeps them)
+            writes: list[tuple[str, Any]] = [w for w in task.writes if w[0] == RESUME]
+            writes.append((ERROR, task.error))
             if not task.handled:
                 self.errors.append(task)
         elif task.paused:
@@ -490,8 +500,25 @@ class Run:
         self.step += 1
         # only the first step resumes: a subgraph run in a later one starts with its input
         self.config["configurable"][CONFIG_KEY_RESUMING] = False
+        if self.resume_box is not None:
+            self.resume_box.clear()
         if self.options.interrupt_after and self._tasks_match(self.options.interrupt_after):
             self.status = "interrupt_after"
+            if self.options.checkpointing and self.out.wants("checkpoint"):
+                # the next tick, which would stream this checkpoint, never runs (LangGraph
+                # streams it all the same, with the tasks it would run)
+                upcoming = prepare_tasks(
+                    self.plan,
+                    self.checkpoint,
+                    self.channels,
+                    self.step,
+                    self.config,
+                    ns=self.ns,
+                    updated_channels=self.trigger_hint,
+                    stop=self.stop,
+                )
+                payload = self._checkpoint_payload(upcoming.values())
+                effects += self.out.chunks("checkpoint", payload, self._checkpoint_step())
         return effects
 
     def changed_values(self, updated: set[str]) -> list[Effect]:

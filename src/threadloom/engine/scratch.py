@@ -33,6 +33,11 @@ class ResumeBox:
     by_id: dict[str, Any] | None = None
     """A resume map ``{interrupt_id: value}``; each task takes the value of its own next id."""
 
+    def clear(self) -> None:
+        """Drop what no task took: a resume answers only the interrupts of the run's first step
+        (as in LangGraph, where it is a write on the checkpoint the run resumes from)."""
+        self.value, self.present, self.by_id = None, False, None
+
     def take_for(self, next_id: str) -> tuple[bool, Any]:
         """Consume the value meant for the interrupt ``next_id``, if there is one."""
         if self.by_id is not None:
@@ -72,6 +77,8 @@ class TaskScratchpad:
     """The attempt's ``AttemptClock`` when the task has a timeout (``engine/timeouts.py``)."""
     call_path: str | None = None
     """``task_path_str`` of the task's path, once it made a ``@task`` call (``engine/calls.py``)."""
+    call_prefixes: dict[str, tuple[bytes, str]] | None = None
+    """Per ``@task`` name, what the ids of this task's calls hash first (``engine/calls.py``)."""
     _runtime: Any = None
 
     @property

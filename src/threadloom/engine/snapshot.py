@@ -51,6 +51,7 @@ from threadloom.engine.core import (
 )
 from threadloom.engine.effects import GetTuple, Put, PutWrites, SaverEffect
 from threadloom.engine.plan import Plan, TaskWriteContext
+from threadloom.engine.stream import fold_writes
 from threadloom.errors import InvalidUpdateError
 from threadloom.types import Interrupt, PregelTask, StateSnapshot, StateUpdate
 
@@ -131,10 +132,7 @@ def state_snapshot(
     finished: list[TaskWrites] = []
     for task in tasks.values():
         writes = by_task.get(task.id, [])
-        done = is_finished(writes)
-        error = next((v for c, v in writes if c == ERROR), None)
-        raised = [i for c, v in writes if c == INTERRUPT for i in v]
-        result = _task_result(plan, writes) if done else None
+        done, error, raised, result = task_outcome(plan, writes)
         if done:
             finished.append(TaskWrites(task.path_str, task.name, task.triggers, writes))
         interrupts = tuple(raised) if historical or not done else ()
@@ -220,14 +218,38 @@ class ChannelsOnDemand(Mapping[str, Channel]):
         return len(self._protos)
 
 
+def task_outcome(
+    plan: Plan, writes: Sequence[tuple[str, Any]]
+) -> tuple[bool, Any, list[Interrupt], Any]:
+    """What a task's saved ``writes`` say of it: finished, its error, the interrupts it raised
+    and its result (None unless finished)."""
+    done = is_finished(writes)
+    error = next((v for c, v in writes if c == ERROR), None)
+    raised = [i for c, v in writes if c == INTERRUPT for i in v]
+    return done, error, raised, _task_result(plan, writes) if done else None
+
+
+def outcomes_by_task(
+    plan: Plan, pending: Iterable[tuple[str, str, Any]]
+) -> dict[str, tuple[Any, list[Interrupt], Any]]:
+    """``(error, interrupts, result)`` of each task that saved writes in ``pending``."""
+    by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
+    for tid, chan, value in pending:
+        by_task[tid].append((chan, value))
+    return {tid: task_outcome(plan, writes)[1:] for tid, writes in by_task.items()}
+
+
 def _task_result(plan: Plan, writes: Sequence[tuple[str, Any]]) -> Any:
+    """A finished task's result as LangGraph shows it: its return value (functional API), else
+    its writes to the output keys, a key written twice as ``{"$writes": [...]}``; a task that
+    wrote none of several output keys shows ``{}``."""
+    returned = next((v for c, v in writes if c == RETURN), MISSING)
+    if returned is not MISSING:
+        return returned
     keys = plan.output_channels
-    if plan.is_functional:
-        return next((v for c, v in writes if c in (keys, RETURN)), None)
     if isinstance(keys, str):
-        return next((v for c, v in writes if c == keys), None)
-    result = {c: v for c, v in writes if c in keys}
-    return result or None
+        return fold_writes(writes, keys).get(keys)
+    return fold_writes(writes, keys)
 
 
 # --- update_state ---------------------------------------------------------------------------------
@@ -240,6 +262,7 @@ def bulk_update(
     if not supersteps:
         raise ValueError("No supersteps provided")
     current = config
+    result = config
     for updates in supersteps:
         if not updates:
             raise ValueError("No updates provided")
@@ -252,7 +275,10 @@ def bulk_update(
             returned = yield effect
             if isinstance(effect, Put):
                 current = _merge_result(current, returned)
-    return current
+                # what the saver returned, as LangGraph returns it (not the caller's metadata,
+                # tags or recursion_limit)
+                result = with_checkpoint_map(returned, saved.metadata if saved else {})
+    return result
 
 
 def addressed(config: RunnableConfig, *, head: bool = False) -> RunnableConfig:
@@ -374,16 +400,19 @@ def _update_step(
 
 
 def _infer_as_node(plan: Plan, checkpoint: Any) -> str:
-    real = [n for n in plan.nodes if n != START]
-    if len(real) == 1:
-        return real[0]
+    """The node an update without ``as_node`` is applied as, by LangGraph's rule: the graph's
+    only node; else the node that read the newest channel version (``__start__`` when no node
+    read any, so a subgraph interrupted in its first node is updated as its input)."""
+    if len(plan.nodes) == 1:
+        return next(iter(plan.nodes))
     seen = checkpoint["versions_seen"]
-    ranked = sorted(
-        ((max(v.values()), n) for n, v in seen.items() if n in plan.nodes and v),
-        reverse=True,
-    )
-    if not ranked:
-        return START
-    if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
+    if not any(v for versions in seen.values() for v in versions.values()):
+        if START in plan.nodes:
+            return START
         raise InvalidUpdateError("Ambiguous update, specify as_node")
-    return str(ranked[0][1])
+    last = sorted(
+        (v, n) for n, versions in seen.items() if n in plan.nodes for v in versions.values()
+    )
+    if len(last) == 1 or (last and last[-1][0] != last[-2][0]):
+        return str(last[-1][1])
+    raise InvalidUpdateError("Ambiguous update, specify as_node")

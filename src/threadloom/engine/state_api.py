@@ -7,7 +7,7 @@ saver's async methods. The snapshot and update rules are ``engine/snapshot.py``'
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.runnables import RunnableConfig
@@ -149,8 +149,12 @@ class StateAPI:
         merged = merge_config(self.config, config)
         plan = self._plan_for(merged)
         tuples = yield ListTuples(_saver_config(merged), filter, before, limit)
+        pointer = _subgraph_pointer(merged["configurable"]["thread_id"])
         return (
-            snapshot.state_snapshot(plan, merged, saved, saver, historical=True) for saved in tuples
+            snapshot.state_snapshot(
+                plan, merged, saved, saver, historical=True, subgraph_state=pointer
+            )
+            for saved in tuples
         )
 
     def update_state(
@@ -202,14 +206,8 @@ def _snapshot_of(
 ) -> Generator[SaverEffect, Any, StateSnapshot]:
     """``graph``'s snapshot at ``config``; its subgraph tasks point at (or hold) their own state."""
     saved = yield GetTuple(_saver_config(config))
-    thread_id = config["configurable"]["thread_id"]
-
-    def subgraph_config(task: Any) -> RunnableConfig:
-        return {"configurable": {"thread_id": thread_id, "checkpoint_ns": task.ns}}
-
-    state = snapshot.state_snapshot(
-        graph.plan, config, saved, saver, subgraph_state=subgraph_config
-    )
+    pointer = _subgraph_pointer(config["configurable"]["thread_id"])
+    state = snapshot.state_snapshot(graph.plan, config, saved, saver, subgraph_state=pointer)
     if not subgraphs or not any(t.state is not None for t in state.tasks):
         return state
     tasks = []
@@ -227,6 +225,16 @@ def _snapshot_of(
             )
         tasks.append(task)
     return state._replace(tasks=tuple(tasks))
+
+
+def _subgraph_pointer(thread_id: Any) -> Callable[[Any], RunnableConfig]:
+    """The ``state`` a snapshot shows for a task running a subgraph: the config of the
+    subgraph's checkpoints (a snapshot of its own only with ``subgraphs=True``)."""
+
+    def pointer(task: Any) -> RunnableConfig:
+        return {"configurable": {"thread_id": thread_id, "checkpoint_ns": task.ns}}
+
+    return pointer
 
 
 def _saver_config(config: RunnableConfig) -> RunnableConfig:

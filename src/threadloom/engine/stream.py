@@ -46,8 +46,12 @@ def checkpoint_payload(
     values: Any,
     metadata: Mapping[str, Any],
     tasks: Iterable[Any],
+    outcomes: Mapping[str, tuple[Any, Sequence[Any], Any]] | None = None,
 ) -> dict[str, Any]:
-    """What the ``checkpoints`` mode shows for the checkpoint a step starts from."""
+    """What the ``checkpoints`` mode shows for the checkpoint a step starts from.
+
+    ``outcomes`` gives ``(error, interrupts, result)`` of the tasks the checkpoint's saved writes
+    tell about (a resumed step's), shown as LangGraph shows them."""
     tasks = list(tasks)
     return {
         "config": public_config(config, ns, checkpoint_id),
@@ -55,8 +59,31 @@ def checkpoint_payload(
         "values": values,
         "metadata": dict(metadata),
         "next": [t.name for t in tasks],
-        "tasks": [{"id": t.id, "name": t.name, "interrupts": (), "state": None} for t in tasks],
+        "tasks": [
+            _checkpoint_task(t, outcomes.get(t.id) if outcomes else None, config) for t in tasks
+        ],
     }
+
+
+def _checkpoint_task(
+    task: Any, outcome: tuple[Any, Sequence[Any], Any] | None, config: Mapping[str, Any]
+) -> dict[str, Any]:
+    state = None
+    node = getattr(task, "node", None)
+    if node is not None and node.subgraph is not None:  # where its subgraph's checkpoints are
+        thread_id = config.get("configurable", {}).get("thread_id")
+        state = {"configurable": {"thread_id": thread_id, "checkpoint_ns": task.ns}}
+    if outcome is None:
+        return {"id": task.id, "name": task.name, "interrupts": (), "state": state}
+    error, interrupts, result = outcome
+    if error:
+        return {"id": task.id, "name": task.name, "error": error, "state": state}
+    shown: dict[str, Any] = {"id": task.id, "name": task.name}
+    if result:
+        shown["result"] = result
+    shown["interrupts"] = tuple(dataclasses.asdict(i) for i in interrupts)
+    shown["state"] = state
+    return shown
 
 
 def task_start(task: Any) -> dict[str, Any]:

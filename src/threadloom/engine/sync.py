@@ -27,7 +27,7 @@ from threadloom.engine.calls import NOT_SAVED, CallSite, call_outcome, save_call
 from threadloom.engine.core import Task
 from threadloom.engine.effects import STEP_TIMED_OUT, Effect, PutWrites, StartTasks
 from threadloom.engine.lane import Lane
-from threadloom.engine.scratch import task_context
+from threadloom.engine.scratch import current_task
 from threadloom.engine.tasks import TaskRunner
 
 __all__ = ["drive", "pool_for_run", "result_of", "run_task"]
@@ -61,8 +61,9 @@ def pool_for_run() -> ThreadPoolExecutor:
 
 def run_task(task: Task, runner: TaskRunner) -> None:
     """Run one task to its outcome (writes, interrupt or error), retrying as its policy says."""
-    key = caching.cache_key(task, runner.cache, runner.cache_policy)
-    if key is not None and caching.replay(task, key, runner.cache.get([key[0]])):
+    cache = runner.cache
+    key = None if cache is None else caching.cache_key(task, cache, runner.cache_policy)
+    if key is not None and caching.replay(task, key, cache.get([key[0]])):
         return
     attempt, first = 0, time.time()
     while True:
@@ -71,9 +72,12 @@ def run_task(task: Task, runner: TaskRunner) -> None:
         node_run = start_node(task, pad) if runner.traced else None
         token = var_child_runnable_config.set(pad.config)
         try:
-            with task_context(pad):
+            running = current_task.set(pad)  # what ``task_context(pad)`` does, inlined
+            try:
                 output = task.node.func(task.input, **runner.kwargs(task, pad))
                 runner.succeed(task, pad, output)
+            finally:
+                current_task.reset(running)
             if node_run is not None:
                 end_node(node_run, output)
             break
@@ -87,7 +91,7 @@ def run_task(task: Task, runner: TaskRunner) -> None:
             var_child_runnable_config.reset(token)
         time.sleep(delay)
     if key is not None and (entry := caching.cache_entry(task, key)):
-        runner.cache.set(entry)
+        cache.set(entry)
 
 
 def drive(core: Generator[Effect, Any, None], saver: Any) -> Generator[tuple[str, Any], None, None]:

@@ -108,7 +108,7 @@ class TaskRunner:
             )
 
         pad = TaskScratchpad(
-            task_ns=task.ns,
+            task_ns=task.config["configurable"]["checkpoint_ns"],  # task.ns, inlined
             resume=list(task.resume),
             box=self.box,
             writes=[],
@@ -182,6 +182,7 @@ class TaskRunner:
                 break
         exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")
         task.error = exc
+        task.writes = list(pad.writes)  # the answers it took are saved with its error
         return None
 
 

@@ -18,7 +18,7 @@ from threadloom.constants import _PREVIOUS as PREVIOUS
 from threadloom.constants import END, START, TASKS
 from threadloom.engine._checks import check_backend
 from threadloom.engine.caching import call_cache_spec, node_cache_spec
-from threadloom.engine.calls import schedule_call
+from threadloom.engine.calls import call_node, start_call
 from threadloom.engine.channels import EphemeralValue, LastValue, Topic
 from threadloom.engine.inject import injections_for, warn_mistyped_config
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
@@ -70,18 +70,10 @@ class _TaskFunction(Generic[R]):
         self.timeout = TimeoutPolicy.coerce(timeout)
         require_async(self.name, self.is_async, self.timeout, "Task")
         self._cache = call_cache_spec(cache_policy, func)
+        self._node = call_node(self.name, func, self.retry_policy, self.is_async, self._cache)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return schedule_call(
-            self.name,
-            self.func,
-            args,
-            kwargs,
-            self.retry_policy,
-            self.is_async,
-            self.timeout,
-            self._cache,
-        )
+        return start_call(self._node, args, kwargs, self.timeout)
 
     def clear_cache(self, cache: BaseCache[Any]) -> None:
         """Drop this task's entries from ``cache``."""

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from threadloom._postgres import Query, QueryMany, migrate, require_setup
 from threadloom._postgres import Steps as UnitSteps
 from threadloom._postgres._arrays import BoolArray, ByteaArray, IntArray, TextArray
+from threadloom.checkpoint._header import pack_header
 from threadloom.checkpoint._metadata_filter import filter_json
 from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
 from threadloom.checkpoint._records import dumps_fast, split_checkpoint, thread_config
@@ -131,7 +132,7 @@ class PgCore(SqlCore):
             )
         check = CONFIG_KEY_EXPECTED_HEAD in configurable
         expected = configurable.get(CONFIG_KEY_EXPECTED_HEAD)
-        tag, data = dumps_fast(serde, header, "checkpoint")
+        tag, data = dumps_fast(serde, pack_header(header), "checkpoint")
         merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
         meta_tag, meta_data = dumps_fast(serde, merged, "metadata")
         groups = [self._write_rows(serde, config, w, task_id, path) for task_id, path, w in writes]

@@ -11,11 +11,13 @@ worker names versions not held here, which are fetched as before.
 The rows are kept as the server returns them (``BLOB_ROWS``' columns, the serializer's bytes),
 so they decode with whichever serializer reads them, exactly as a fetched row. One row per
 (thread, ns, channel), the latest, least recently used first out; everything the tracker
-forgets (a deleted, copied-over or pruned thread) is forgotten here too.
+forgets (a deleted, copied-over or pruned thread) is forgotten here too. A sync saver on a pool
+is called from many threads at once: the rows are changed under a lock.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from typing import Any
 
@@ -31,11 +33,12 @@ base version text, delta index, length."""
 class KnownRows(DeltaTracker):
     """``DeltaTracker`` plus the latest value row of each (thread, ns, channel)."""
 
-    __slots__ = ("_rows",)
+    __slots__ = ("_lock", "_rows")
 
     def __init__(self, max_entries: int = 4096) -> None:
         super().__init__(max_entries)
         self._rows: OrderedDict[tuple[str, str, str], Row] = OrderedDict()
+        self._lock = threading.Lock()
 
     def row(self, thread_id: str, ns: str, channel: str, version_text: str) -> Row | None:
         """The row of this version if it is the latest one held for the channel."""
@@ -45,16 +48,19 @@ class KnownRows(DeltaTracker):
     def remember_row(self, row: Row) -> None:
         """``row`` is stored (committed, or read from the database)."""
         key = (row[0], row[1], row[2])
-        self._rows[key] = row
-        self._rows.move_to_end(key)
-        if len(self._rows) > self.max_entries:
-            self._rows.popitem(last=False)
+        with self._lock:
+            self._rows[key] = row
+            self._rows.move_to_end(key)
+            if len(self._rows) > self.max_entries:
+                self._rows.popitem(last=False)
 
     def forget(self, key: Any) -> None:
         super().forget(key)
-        self._rows.pop(key, None)
+        with self._lock:
+            self._rows.pop(key, None)
 
     def forget_thread(self, thread_id: str) -> None:
         super().forget_thread(thread_id)
-        for key in [k for k in self._rows if k[0] == thread_id]:
-            del self._rows[key]
+        with self._lock:
+            for key in [k for k in self._rows if k[0] == thread_id]:
+                del self._rows[key]

@@ -28,6 +28,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from threadloom._postgres import Migrations
+from threadloom.checkpoint._header import version_from_key, version_key
 from threadloom.checkpoint._metadata_filter import is_path
 
 __all__ = [
@@ -189,6 +190,20 @@ MIGRATIONS: Final = Migrations(
             RETURN 'ok';
         END
         $$""",
+        # 6-8: version keys (``_header.version_key``, as SQLite's) instead of JSON text: about
+        # half the bytes in each value row and its primary key. Old keys are rewritten in
+        # place; JSON text never starts with "~", so no new key collides with an old one.
+        """CREATE FUNCTION threadloom_version_key(v text) RETURNS text
+        LANGUAGE sql IMMUTABLE AS $$
+            SELECT CASE WHEN s ~ '^[0-9]{32}' THEN '~'
+                || chr(48 + length(coalesce(nullif(ltrim(left(s, 32), '0'), ''), '0')))
+                || coalesce(nullif(ltrim(left(s, 32), '0'), ''), '0') || substr(s, 33)
+                ELSE v END
+            FROM (SELECT CASE WHEN left(v, 1) = '"' THEN v::jsonb #>> '{}' END AS s) x
+        $$""",
+        f"UPDATE {BLOBS} SET version = threadloom_version_key(version), "
+        "base_version = threadloom_version_key(base_version)",
+        "DROP FUNCTION threadloom_version_key(text)",
     ),
     "PostgresSaver",
 )
@@ -421,12 +436,12 @@ _INT64 = range(-(2**63), 2**63)
 
 
 def version_text(version: Version) -> str:
-    """Versions are stored as JSON so an int version reads back as an int."""
-    return json.dumps(version)
+    """A version as stored: ``_header.version_key`` (an int version reads back as an int)."""
+    return version_key(version)
 
 
 def version_of(text: str) -> Version:
-    value: Version = json.loads(text)
+    value: Version = version_from_key(text)
     return value
 
 

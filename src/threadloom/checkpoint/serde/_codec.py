@@ -41,8 +41,8 @@ from threadloom.checkpoint.serde._kinds import (
     _Malformed,
     _numpy_payload,
     _numpy_value,
-    _payload,
     kind_of,
+    payload_reader,
 )
 from threadloom.checkpoint.serde._locate import joined_path, locate
 from threadloom.errors import (
@@ -132,10 +132,11 @@ class Codec:
     def __init__(self, allowlist: Allowlist) -> None:
         self.allowlist = allowlist
         self._allowed: set[type] = set()
-        # Allowed classes encoded as an ext record → (ext code, module, qualname). Every check
-        # `_default` makes before the record is about the class only, so it is made once per
-        # class, not once per object (a 200-wide ``Send`` fan-out encodes 200 of them a step).
-        self._headers: dict[type, tuple[int, str, str]] = {}
+        # Allowed classes encoded as an ext record → (ext code, module, qualname, payload
+        # reader). Every check `_default` makes before the record is about the class only, so
+        # it is made once per class, not once per object (a 200-wide ``Send`` fan-out encodes
+        # 200 of them a step), and so is the choice of how to read an instance's state.
+        self._headers: dict[type, tuple[int, str, str, Callable[[Any], list[Any]]]] = {}
 
     # -- encode -------------------------------------------------------------------------------
 
@@ -167,9 +168,10 @@ class Codec:
                 )
             if kind is None or not self._is_allowed(cls):
                 raise _Refused(cls)
-            header = self._headers[cls] = (kind, *type_key(cls))
-        kind, module, qualname = header
-        return ormsgpack.Ext(kind, self.pack([module, qualname, *_payload(obj, kind)], depth + 1))
+            module, qualname = type_key(cls)
+            header = self._headers[cls] = (kind, module, qualname, payload_reader(cls, kind))
+        kind, module, qualname, read = header
+        return ormsgpack.Ext(kind, self.pack([module, qualname, *read(obj)], depth + 1))
 
     def pack(self, value: Any, depth: int = 0) -> bytes:
         """msgpack bytes of ``value`` (``depth`` records deep); TypeError when a part cannot be

@@ -28,8 +28,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-import numpy as np
-
 from threadloom._postgres import CopyIn, Query, Steps, migrate, require_setup
 from threadloom.errors import IndexDimensionsError, LangGraphStoreWarning, SetupRequiredError
 from threadloom.store._batch import Embedding, MicrosClock, Prepared, prepare_batch
@@ -232,7 +230,7 @@ class PgStoreCore:
         spec = self.spec
         assert spec is not None
         assert op.query is not None
-        query = sql.encode_vectors(np.asarray(batch.queries[op.query]).reshape(1, -1))[0]
+        query = spec.encode_query(batch.queries[op.query])
         namespaces, ns_params = sql.prefix_range(op.namespace_prefix, "v.prefix")
         where, params, join = namespaces + extra, ns_params + extra_params, bool(extra)
         fields = len(self.index.fields) if self.index is not None else 1

@@ -1,0 +1,312 @@
+"""Differences a differential fuzzer found between threadloom and LangGraph 1.2.22, now fixed.
+
+The fuzzer ran random small programs (graphs and entrypoints) with both import roots and
+compared what a user sees. Each test is one difference; its expected values were observed by
+running the same program on LangGraph 1.2.22.
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+from typing import Annotated, Any, TypedDict
+
+import pytest
+from langchain_core.runnables import RunnableConfig
+
+from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.func import entrypoint, task
+from threadloom.graph import START, StateGraph
+from threadloom.types import Command, RetryPolicy, Send, StateUpdate, interrupt
+
+
+class State(TypedDict, total=False):
+    log: Annotated[list[str], operator.add]
+    arg: int
+
+
+def _config(thread: str = "1", **extra: Any) -> Any:
+    return {"configurable": {"thread_id": thread}, **extra}
+
+
+def _chain(*names: str, loop: bool = False) -> StateGraph[Any]:
+    builder = StateGraph(State)
+    for name in names:
+        builder.add_node(name, lambda s, name=name: {"log": [name]})
+    builder.add_edge(START, names[0])
+    for a, b in itertools.pairwise(names):
+        builder.add_edge(a, b)
+    if loop:
+        builder.add_edge(names[-1], names[0])
+    return builder
+
+
+def test_update_state_returns_only_the_saved_checkpoint_config() -> None:
+    graph = _chain("a").compile(checkpointer=InMemorySaver())
+    config = _config(metadata={"user": "x"}, tags=["t"], recursion_limit=9)
+    graph.invoke({"log": []}, config)
+    returned = graph.update_state(config, {"log": ["u"]}, as_node="a")
+    head = graph.get_state(config).config["configurable"]["checkpoint_id"]
+    # LangGraph 1.2.22: the saver's config alone, not the caller's metadata, tags or limit
+    assert returned == {
+        "configurable": {"thread_id": "1", "checkpoint_ns": "", "checkpoint_id": head}
+    }
+    updates = [[StateUpdate({"log": ["v"]}, "a")], [StateUpdate({"log": ["w"]}, "a")]]
+    returned = graph.bulk_update_state(config, updates)
+    assert set(returned) == {"configurable"}
+    assert (
+        returned["configurable"]["checkpoint_id"]
+        == graph.get_state(config).config["configurable"]["checkpoint_id"]
+    )
+
+
+def test_a_finished_task_shows_an_empty_result_and_repeated_writes_folded() -> None:
+    builder = StateGraph(State)
+    builder.add_node("quiet", lambda s: None)
+    builder.add_node("twice", lambda s: Command(update=[("log", ["x"]), ("log", ["y"])]))
+    builder.add_edge(START, "quiet").add_edge("quiet", "twice")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    graph.invoke({"log": []}, _config())
+    results = [[(t.name, t.result) for t in s.tasks] for s in graph.get_state_history(_config())]
+    assert results == [  # as LangGraph 1.2.22 shows them
+        [],
+        [("twice", {"log": {"$writes": [["x"], ["y"]]}})],
+        [("quiet", {})],
+        [("__start__", {"log": []})],
+    ]
+
+
+def _fan_out_then_subgraph(seen_paths: list[Any]) -> Any:
+    child = StateGraph(State).add_node("c", lambda s: {"log": ["c"]}).add_edge(START, "c")
+
+    def worker(state: State, config: RunnableConfig) -> Any:
+        seen_paths.append(config["metadata"]["langgraph_path"])
+        return {"log": [f"w{state['arg']}"]}
+
+    builder = StateGraph(State)
+    builder.add_node("fan", lambda s: {"log": ["fan"]})
+    builder.add_node("worker", worker)
+    builder.add_node("sub", child.compile())
+    builder.add_edge(START, "fan")
+    builder.add_conditional_edges(
+        "fan", lambda s: [Send("worker", {"arg": i, "log": []}) for i in range(2)]
+    )
+    builder.add_edge("worker", "sub")
+    return builder.compile(checkpointer=InMemorySaver())
+
+
+def test_history_points_subgraph_tasks_at_their_checkpoints_and_send_paths_end_in_false() -> None:
+    seen: list[Any] = []
+    graph = _fan_out_then_subgraph(seen)
+    graph.invoke({"log": []}, _config())
+    history = list(graph.get_state_history(_config()))
+    [sub_task] = history[1].tasks
+    # LangGraph 1.2.22: a historical snapshot's subgraph task points at its namespace
+    assert sub_task.state == {
+        "configurable": {"thread_id": "1", "checkpoint_ns": f"sub:{sub_task.id}"}
+    }
+    # and a Send's task path is (PUSH, index, False), in snapshots and in the node's metadata
+    assert [t.path for t in history[2].tasks] == [
+        ("__pregel_push", 0, False),
+        ("__pregel_push", 1, False),
+    ]
+    assert sorted(seen) == [("__pregel_push", 0, False), ("__pregel_push", 1, False)]
+
+
+def test_interrupt_after_and_the_recursion_limit_stream_the_last_checkpoint() -> None:
+    builder = _chain("a", "b", loop=True)
+    graph = builder.compile(checkpointer=InMemorySaver(), interrupt_after=["a"])
+    chunks = graph.stream({"log": []}, _config(), stream_mode="checkpoints")
+    # LangGraph 1.2.22 streams the checkpoint the breakpoint stopped at
+    assert [(c["metadata"]["step"], c["next"]) for c in chunks] == [
+        (-1, ["__start__"]),
+        (0, ["a"]),
+        (1, ["b"]),
+    ]
+    graph = builder.compile(checkpointer=InMemorySaver())
+    seen = []
+    with pytest.raises(RecursionError):
+        for c in graph.stream({"log": []}, _config(recursion_limit=3), stream_mode="checkpoints"):
+            seen.append((c["metadata"]["step"], c["next"]))
+    # ... and the one a run past its recursion limit saved last
+    assert seen == [(-1, ["__start__"]), (0, ["a"]), (1, ["b"]), (2, ["a"]), (3, ["b"])]
+
+
+def test_a_resumed_checkpoint_streams_what_its_tasks_saved() -> None:
+    calls = {"n": 0}
+
+    def flaky(state: State) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise ValueError("first time")
+        return {"log": ["flaky"]}
+
+    child = StateGraph(State).add_node("c", lambda s: {"log": ["c"]}).add_edge(START, "c")
+    builder = _chain("start").add_node("ok", lambda s: {"log": ["ok"]})
+    builder.add_node("flaky", flaky).add_node("sub", child.compile())
+    for name in ("ok", "flaky", "sub"):
+        builder.add_edge("start", name)
+    graph = builder.compile(checkpointer=InMemorySaver())
+    with pytest.raises(ValueError, match="first time"):
+        graph.invoke({"log": []}, _config())
+    first = next(iter(graph.stream(None, _config(), stream_mode="checkpoints")))
+    tasks = sorted(first["tasks"], key=lambda t: t["name"])
+    flaky_id, ok_id, sub_id = (t["id"] for t in tasks)
+    assert tasks == [  # as LangGraph 1.2.22 streams them
+        {"id": flaky_id, "name": "flaky", "error": "ValueError('first time')", "state": None},
+        {"id": ok_id, "name": "ok", "result": {"log": ["ok"]}, "interrupts": (), "state": None},
+        {
+            "id": sub_id,
+            "name": "sub",
+            "result": {"log": ["start", "c"]},
+            "interrupts": (),
+            "state": {"configurable": {"thread_id": "1", "checkpoint_ns": f"sub:{sub_id}"}},
+        },
+    ]
+
+
+def test_a_resume_answers_only_the_first_step_of_the_run() -> None:
+    builder = _chain("a").add_node("ask", lambda s: {"log": [interrupt("q")]})
+    builder.add_edge("a", "ask")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    graph.invoke({"log": []}, _config())
+    graph.update_state(_config(), {"log": ["u"]}, as_node="__start__")  # back before "a"
+    out = graph.invoke(Command(resume="late"), _config())
+    # LangGraph 1.2.22: "ask" runs two steps later and asks again; the answer was not kept
+    assert out["log"] == ["a", "u", "a"]
+    assert [i.value for i in out["__interrupt__"]] == ["q"]
+
+
+def test_a_resume_streams_every_task_of_the_step_then_the_saved_updates() -> None:
+    builder = _chain("start").add_node("ok", lambda s: {"log": ["ok"]})
+    builder.add_node("ask", lambda s: {"log": [interrupt("q")]})
+    builder.add_edge("start", "ok").add_edge("start", "ask")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    graph.invoke({"log": []}, _config())
+    chunks = graph.stream(Command(resume="yes"), _config(), stream_mode=["tasks", "updates"])
+    seen = [(m, c["name"], "result" in c) if m == "tasks" else (m, c) for m, c in chunks]
+    assert seen == [  # as LangGraph 1.2.22
+        ("tasks", "ask", False),
+        ("tasks", "ok", False),  # finished before the interrupt: it starts, but does not run
+        ("updates", {"ok": {"log": ["ok"]}, "__metadata__": {"cached": True}}),
+        ("updates", {"ask": {"log": ["yes"]}}),
+        ("tasks", "ask", True),
+    ]
+
+
+def test_the_nodes_a_step_triggers_run_in_name_order() -> None:
+    builder = _chain("start")
+    for name in ("zeta", "mid", "alpha"):
+        builder.add_node(name, lambda s, name=name: {"log": [name]})
+        builder.add_edge("start", name)
+    graph = builder.compile(checkpointer=InMemorySaver())
+    started = [
+        c["name"] for c in graph.stream({"log": []}, _config(), stream_mode="tasks") if "input" in c
+    ]
+    assert started == ["start", "alpha", "mid", "zeta"]  # LangGraph 1.2.22
+    chunks = graph.stream({"log": []}, _config("2"), stream_mode="checkpoints")
+    assert [c["next"] for c in chunks] == [["__start__"], ["start"], ["alpha", "mid", "zeta"], []]
+
+
+def test_a_retry_policy_retries_a_node_that_returned_an_invalid_update() -> None:
+    tries = {"n": 0}
+
+    def bad(state: State) -> Any:
+        tries["n"] += 1
+        return ["not", "a", "dict"] if tries["n"] == 1 else {"log": ["fine"]}
+
+    builder = StateGraph(State)
+    builder.add_node("bad", bad, retry_policy=RetryPolicy(initial_interval=0.0, jitter=False))
+    out = builder.add_edge(START, "bad").compile().invoke({"log": []})
+    # LangGraph 1.2.22's InvalidUpdateError is retried by the default retry_on
+    assert (out, tries["n"]) == ({"log": ["fine"]}, 2)
+
+
+def test_task_calls_stream_their_tasks_and_debug_events() -> None:
+    @task
+    def double(x: int) -> int:
+        return 2 * x
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def main(x: int) -> int:
+        return double(x).result() + 1
+
+    events = [
+        (c["name"], c.get("input"), c.get("result"))
+        for c in main.stream(3, _config(), stream_mode="tasks")
+    ]
+    assert events == [  # as LangGraph 1.2.22
+        ("main", 3, None),
+        ("double", ((3,), {}), None),
+        ("double", None, {"__return__": 6}),
+        ("main", None, {"__end__": 7}),
+    ]
+    debug = [
+        (c["type"], c["payload"].get("name"))
+        for c in main.stream(4, _config("2"), stream_mode="debug")
+    ]
+    assert debug == [
+        ("checkpoint", None),
+        ("task", "main"),
+        ("task", "double"),
+        ("task_result", "double"),
+        ("task_result", "main"),
+        ("checkpoint", None),
+    ]
+
+
+def test_an_interrupt_inside_a_task_call_has_its_own_id() -> None:
+    @task
+    def ask(x: int) -> Any:
+        return interrupt(f"task{x}")
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def asker(x: int) -> Any:
+        return [ask(1).result(), interrupt("main")]
+
+    first = asker.invoke(1, _config())["__interrupt__"][0]
+    second = asker.invoke(Command(resume="A"), _config())["__interrupt__"][0]
+    # LangGraph 1.2.22: the call's interrupt id comes from the call's own namespace
+    assert (first.value, second.value) == ("task1", "main")
+    assert first.id != second.id
+    assert asker.invoke(Command(resume="B"), _config()) == ["A", "B"]
+
+
+def test_a_node_that_failed_after_an_answer_keeps_that_answer() -> None:
+    fails = {"n": 0}
+
+    def asks_then_fails(state: State) -> Any:
+        answer = interrupt("q")
+        fails["n"] += 1
+        if fails["n"] == 1:
+            raise ValueError("after the answer")
+        return {"log": [answer]}
+
+    builder = StateGraph(State).add_node("n", asks_then_fails).add_edge(START, "n")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    asked = graph.invoke({"log": []}, _config())["__interrupt__"][0].id
+    with pytest.raises(ValueError, match="after the answer"):
+        graph.invoke(Command(resume={asked: "first"}), _config())
+    # LangGraph 1.2.22 saves the answer with the error: the second answer is not used
+    assert graph.invoke(Command(resume={asked: "second"}), _config()) == {"log": ["first"]}
+
+
+def test_unknown_output_keys_fail_before_the_run_changes_anything() -> None:
+    graph = _chain("a").compile(checkpointer=InMemorySaver())
+    graph.invoke({"log": []}, _config())
+    before = [s.config for s in graph.get_state_history(_config())]
+    # LangGraph 1.2.22: ValueError("Key nope not in channels"), nothing saved
+    with pytest.raises(ValueError, match=r"^Key nope not in channels"):
+        graph.invoke({"log": []}, _config(), output_keys=["nope"])
+    assert [s.config for s in graph.get_state_history(_config())] == before
+
+
+def test_an_update_without_as_node_on_a_waiting_single_node_graph_is_its_input() -> None:
+    builder = StateGraph(State).add_node("a", lambda s: {"log": [interrupt("q")]})
+    graph = builder.add_edge(START, "a").compile(checkpointer=InMemorySaver())
+    graph.invoke({"log": []}, _config())
+    graph.update_state(_config(), {"log": ["u"]})
+    state = graph.get_state(_config())
+    # LangGraph 1.2.22 infers the node that read the newest version: here __start__, so "a",
+    # which never finished, still runs next
+    assert (state.next, state.values) == (("a",), {"log": ["u"]})
