@@ -1,4 +1,5 @@
-"""Fixtures for every test directory: one real PostgreSQL server per test session.
+"""Fixtures for every test directory: one real PostgreSQL server per test session, and the
+Hypothesis profile (no deadlines: tests here never time examples).
 
 ``pg_server`` is the session's server (``postgres_server.PgServer``, started on first use);
 ``pg_dsn`` gives each test its own fresh database with pgvector installed, dropped afterwards.
@@ -9,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 from postgres_server import PgServer, shared_server, stop_shared_server
+
+# No Hypothesis test here is about speed: on a loaded machine (several suites sharing two cores)
+# one example can pass Hypothesis's 200 ms deadline, or its data take long to draw, and the test
+# fails for no fault of the code. Timing belongs in benchmarks/.
+settings.register_profile("threadloom", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("threadloom")
 
 
 @pytest.fixture(scope="session")

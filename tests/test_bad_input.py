@@ -37,6 +37,8 @@ from threadloom.errors import (
     InvalidBackendError,
     InvalidConnectionError,
     InvalidNamespaceError,
+    InvalidSaverArgumentError,
+    InvalidThreadIdError,
     LangGraphDatabaseError,
     LangGraphObjectError,
     PendingInterruptWarning,
@@ -342,6 +344,9 @@ CASES: list[tuple[str, Trigger, type[BaseException], tuple[str, ...]]] = [
     ("store-surrogate-namespace", lambda e: sqlite_put(e, ("a\ud800",)), UnstorableTextError, ("lone surrogate", "Fix the text")),
     ("postgres-store-pipeline", lambda e: enter(PostgresStore.from_conn_string("postgresql://u:secret@nowhere/db", pipeline=True)), UnsupportedParameterError, ("PostgresStore.from_conn_string(pipeline=True)", "Remove the argument")),
     ("postgres-saver-pipeline", lambda e: enter(PostgresSaver.from_conn_string("postgresql://u:secret@nowhere/db", pipeline=True)), UnsupportedParameterError, ("PostgresSaver.from_conn_string(pipeline=True)", "Remove the argument")),
+    ("graph-thread-id-object", lambda e: one_node_graph(checkpointer=InMemorySaver()).invoke({"n": 1}, {"configurable": {"thread_id": object()}}), InvalidThreadIdError, ("thread_id must be a str, an int or a uuid.UUID, got object <object", "'thread_id': 'user-42'")),
+    ("saver-list-limit-str", lambda e: list(e.saver(e.path()).list(None, limit="10")), InvalidSaverArgumentError, ("limit must be a non-negative int, got str '10'", "Pass None for no limit")),
+    ("store-ttl-zero", lambda e: InMemoryStore().put(("a",), "k", {"v": 1}, ttl=0), ValueError, ("got 0", "positive, finite number of minutes", "Use None")),
     ("async-postgres-saver-pipeline", lambda e: aenter(AsyncPostgresSaver.from_conn_string("postgresql://u:secret@nowhere/db", pipeline=True)), UnsupportedParameterError, ("AsyncPostgresSaver.from_conn_string(pipeline=True)",)),
 ]  # fmt: skip
 

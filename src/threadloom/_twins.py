@@ -12,6 +12,15 @@ A listing is the same with ``sync_iter`` / ``async_iter``: the builder describes
 before. A builder whose name would clash with a subclass's helper passes the public name
 (``sync_op(_one_get, "get")``). The public methods keep the builder's signature and docstring
 (``functools.wraps``), so ``inspect.signature`` and ``help`` show them.
+
+A class whose sync methods wait on its async ones (a saver bound to an event loop) makes them
+with ``waits_for(aname)`` / ``waits_for_iter(aname)``: each calls the async method *by name* and
+hands the coroutine to ``self._sync``, so a subclass that overrides ``aput`` serves sync callers
+too (LangGraph's async savers behave so).
+
+mypy checks each generated method against the base class's: the builder's signature is inferred
+from the attribute's declared type, so a builder with a wrong parameter, default or result fails
+``mypy --strict`` where the method is assigned.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ import inspect
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import Any, Concatenate, Generic, ParamSpec, Protocol, TypeVar
 
-__all__ = ["Work", "async_iter", "async_op", "sync_iter", "sync_op"]
+__all__ = ["Work", "async_iter", "async_op", "sync_iter", "sync_op", "waits_for", "waits_for_iter"]
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -38,6 +47,7 @@ class _Drives(Protocol):
     async def _arun(self, work: Work[T]) -> T: ...
     def _iterate(self, work: Work[T]) -> Iterator[T]: ...
     def _aiterate(self, work: Work[T]) -> AsyncIterator[T]: ...
+    def _sync(self, coro: Coroutine[Any, Any, T]) -> T: ...
 
 
 def _named(
@@ -107,3 +117,51 @@ def async_iter(
 
     _named(method, build, "a", name)
     return method
+
+
+def waits_for(
+    amethod: Callable[Concatenate[Any, P], Coroutine[Any, Any, T]],
+) -> Callable[Concatenate[Any, P], T]:
+    """The sync twin of ``amethod``: ``self._sync(self.<amethod's name>(...))``, looked up on
+    the instance so that a subclass's override is the one waited for."""
+    aname = amethod.__name__
+
+    @functools.wraps(amethod)
+    def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        driver: _Drives = self
+        call: Coroutine[Any, Any, T] = getattr(self, aname)(*args, **kwargs)
+        return driver._sync(call)
+
+    _renamed(method, aname)
+    return method
+
+
+def waits_for_iter(
+    amethod: Callable[Concatenate[Any, P], AsyncIterator[T]],
+) -> Callable[Concatenate[Any, P], Iterator[T]]:
+    """The sync twin of the async listing ``amethod``: each item is awaited through
+    ``self._sync``; the listing is looked up on the instance, as in ``waits_for``."""
+    aname = amethod.__name__
+
+    @functools.wraps(amethod)
+    def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> Iterator[T]:
+        driver: _Drives = self
+        items: AsyncIterator[T] = getattr(self, aname)(*args, **kwargs)
+        while True:
+            try:
+                yield driver._sync(_next(items))
+            except StopAsyncIteration:
+                return
+
+    _renamed(method, aname)
+    return method
+
+
+async def _next(items: AsyncIterator[T]) -> T:
+    return await items.__anext__()
+
+
+def _renamed(method: Callable[..., Any], aname: str) -> None:
+    """Name the sync twin of ``aname`` (``aput`` -> ``put``)."""
+    method.__name__ = aname.removeprefix("a")
+    method.__qualname__ = method.__qualname__.rpartition(".")[0] + "." + method.__name__

@@ -774,3 +774,29 @@ class GraphDrained(GraphBubbleUp):
 
 
 __all__ += ["GraphDrained"]
+
+
+class InvalidThreadIdError(TypeError):
+    """A saver was given a ``thread_id`` that is not a ``str``, an ``int`` or a ``UUID``: turned
+    into a string, it would store the thread under a name nobody can ask for again (an object's
+    ``repr`` holds its address) or merge threads (``None``, ``True``)."""
+
+    def __init__(self, thread_id: Any) -> None:
+        self.thread_id = thread_id
+        super().__init__(
+            f"thread_id must be a str, an int or a uuid.UUID, got {type(thread_id).__name__} "
+            f"{thread_id!r}. Pass the thread's name, e.g. {{'configurable': {{'thread_id': "
+            "'user-42'}}."
+        )
+
+
+class InvalidSaverArgumentError(TypeError, ValueError):
+    """A saver's ``list`` was given an argument of the wrong kind (a ``limit`` that is not a
+    non-negative int, a ``filter`` or ``before`` that is not a dict); nothing was read."""
+
+    def __init__(self, name: str, value: Any, rule: str, fix: str) -> None:
+        self.name, self.value = name, value
+        super().__init__(f"{name} {rule}, got {type(value).__name__} {value!r}. {fix}")
+
+
+__all__ += ["InvalidSaverArgumentError", "InvalidThreadIdError"]

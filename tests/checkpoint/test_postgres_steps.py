@@ -285,3 +285,18 @@ def test_the_rows_a_saver_holds_are_the_latest_per_channel_bounded_and_forgotten
     known.forget_thread("b")
     assert known.row("b", "", "log", "1") is None
     assert known.row("c", "", "log", "1") is not None
+
+
+def test_a_connection_binding_parameters_as_text_still_saves_and_reads(pg_dsn: str) -> None:
+    """A caller's connection with psycopg's ``ClientCursor`` binds every parameter as text:
+    the step's typed arrays go as text arrays there."""
+    with psycopg.connect(pg_dsn, cursor_factory=psycopg.ClientCursor) as conn:
+        saver = PostgresSaver(conn)
+        saver.setup()
+        _step(saver, None, "01", [1])
+        _step(saver, "01", "02", [1, 2])
+        at_head = {"configurable": {**THREAD["configurable"], "checkpoint_id": "02"}}
+        saver.put_writes(at_head, [("log", b"\x00\xff"), ("log", None)], "task-a")
+    head = PostgresSaver(pg_dsn).get_tuple(THREAD)
+    assert head is not None and head.checkpoint["channel_values"]["log"] == [1, 2]
+    assert head.pending_writes == [("task-a", "log", b"\x00\xff"), ("task-a", "log", None)]

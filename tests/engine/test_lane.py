@@ -4,6 +4,8 @@ another job to finish, and a job no worker took yet can be run by its waiter or 
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from threadloom.engine.lane import Lane
 
 
@@ -54,3 +56,39 @@ def test_a_job_not_taken_yet_runs_in_the_waiting_thread_or_is_taken_back() -> No
         assert lane.take_back() == 2
         gate.set()
     assert ran_on == [threading.current_thread().name]
+
+
+def test_a_call_future_waited_on_with_a_timeout_is_not_run_by_the_waiter() -> None:
+    # ``_CallFuture.result()`` runs a call no worker took yet in the waiting thread; with a
+    # timeout it must not (a call cannot be stopped midway): it waits, and times out
+    from threadloom.engine.sync import _CallFuture
+
+    gate = threading.Event()
+    started = threading.Event()
+    release = threading.Event()
+    ran_on: list[str] = []
+
+    def blocker() -> None:
+        started.set()
+        gate.wait(30)
+
+    with ThreadPoolExecutor(1) as pool:
+        lane = Lane(pool, 1)  # its one worker kept busy: the call waits in the lane
+        lane.add(blocker)
+        assert started.wait(30)
+        future = _CallFuture()
+
+        def call() -> None:
+            ran_on.append(threading.current_thread().name)
+            release.wait(10)  # run by the waiter, this would outlast its timeout
+            future.set_result("done")
+
+        future.lane, future.job = lane, call
+        lane.add(call)
+        with pytest.raises(TimeoutError):
+            future.result(timeout=0.01)
+        assert ran_on == []  # still queued, not run here
+        release.set()
+        assert future.result() == "done"  # without a timeout the waiter runs it
+        assert ran_on == [threading.current_thread().name]
+        gate.set()

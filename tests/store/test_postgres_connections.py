@@ -167,14 +167,18 @@ def terminate_other_backends(pg_server: Any, dsn: str) -> None:
     )
 
 
-@pytest.mark.parametrize("kind", ["dsn", "pool"])
+@pytest.mark.parametrize("kind", ["dsn", "pool", "owned pool of 3"])
 def test_dropped_connection_is_retried_once_and_applied_once(
     pg_server: Any, pg_dsn: str, kind: str
 ) -> None:
     if kind == "dsn":
         connector = Connector.open(pg_dsn)
-    else:
+    elif kind == "pool":
         connector = Connector(ConnectionPool(pg_dsn, min_size=1, max_size=1, open=True))
+    else:  # every pooled connection dropped: the retry must not draw a second dead one
+        connector = Connector.open(pg_dsn, pool_config={"min_size": 3, "max_size": 3})
+        assert isinstance(connector.source, ConnectionPool)
+        connector.source.wait()
     connector.run(lambda: migrate(SCHEMA), "setting up")
     terminate_other_backends(pg_server, pg_dsn)  # the server restarts, a proxy drops us...
     assert connector.run(lambda: insert(1), "inserting") == [(1,)]
@@ -248,7 +252,9 @@ def test_deadlock_victim_is_run_again(pg_dsn: str) -> None:
     setup.run(lambda: migrate(SCHEMA), "setting up")
     setup.run(lambda: insert(1), "inserting")
     setup.run(lambda: insert(2), "inserting")
-    both_locked_one = threading.Barrier(2, timeout=10)
+    # a safety against a hang, not a timing assertion: under load a worker can take many seconds
+    # to connect and take its first lock before the other one gives up waiting
+    both_locked_one = threading.Barrier(2, timeout=300)
     runs: list[int] = []
 
     def lock_both(first: int, second: int) -> Steps[None]:

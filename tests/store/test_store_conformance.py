@@ -460,9 +460,12 @@ def test_ttl_sweeper_starts_and_stops(make_store: MakeStore) -> None:
     assert no_config.start_ttl_sweeper().done()
 
 
-def test_bad_ttl(store: Any) -> None:
-    with pytest.raises(ValueError, match="ttl must be"):
-        store.put(("a",), "k", {}, ttl=-1)
+@pytest.mark.parametrize("ttl", [-1, 0, 0.0, float("nan"), float("inf"), "5", True])
+def test_bad_ttl(store: Any, ttl: Any) -> None:
+    # 0 or less would write an item already expired (LangGraph's SqliteStore accepts ttl=0)
+    with pytest.raises(ValueError, match="ttl must be a positive, finite number") as raised:
+        store.put(("a",), "k", {}, ttl=ttl)
+    assert repr(ttl) in str(raised.value) and "Use None" in str(raised.value)
     assert store.get(("a",), "k") is None
 
 

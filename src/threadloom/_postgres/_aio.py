@@ -79,7 +79,6 @@ class AsyncConnector:
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             conninfo,
             **pool_kwargs(pool_config, prepare=prepare),
-            check=AsyncConnectionPool.check_connection,  # replace connections the server dropped
             open=False,
         )
         await pool.open()
@@ -166,6 +165,11 @@ class AsyncConnector:
             except psycopg.Error as exc:
                 if may_retry(exc, broken, committing, attempt) and (self.reconnects or not broken):
                     attempt += 1
+                    if broken and isinstance(self.source, AsyncConnectionPool):
+                        # The server dropped connections (a restart, a proxy's idle timeout):
+                        # replace every dead one now, so the retry does not draw another. No
+                        # check on each checkout: that would cost a round trip per unit.
+                        await self.source.check()
                     continue
                 raise translate(exc, what, broken=broken, committing=committing) from exc
 

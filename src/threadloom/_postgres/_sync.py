@@ -69,7 +69,6 @@ class Connector:
         pool: ConnectionPool[Any] = ConnectionPool(
             conninfo,
             **pool_kwargs(pool_config, prepare=prepare),
-            check=ConnectionPool.check_connection,  # replace connections the server dropped
             open=False,
         )
         pool.open()
@@ -156,6 +155,11 @@ class Connector:
             except psycopg.Error as exc:
                 if may_retry(exc, broken, committing, attempt) and (self.reconnects or not broken):
                     attempt += 1
+                    if broken and isinstance(self.source, ConnectionPool):
+                        # The server dropped connections (a restart, a proxy's idle timeout):
+                        # replace every dead one now, so the retry does not draw another. No
+                        # check on each checkout: that would cost a round trip per unit.
+                        self.source.check()
                     continue
                 raise translate(exc, what, broken=broken, committing=committing) from exc
 

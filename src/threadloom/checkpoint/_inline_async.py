@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from threadloom.checkpoint._saver_calls import path_args
 from threadloom.checkpoint.base import (
@@ -22,14 +22,22 @@ if TYPE_CHECKING:
 
 __all__ = ["InlineAsyncSaver"]
 
+T = TypeVar("T")
+P = ParamSpec("P")
 
-def _inline(name: str) -> Callable[..., Coroutine[Any, Any, Any]]:
-    """The async twin of the sync method ``name``: it calls ``self.name`` inline. It has the
-    signature and docstring of ``BaseCheckpointSaver``'s ``a``-method."""
+
+def _inline(
+    sync: Callable[Concatenate[Any, P], T],
+) -> Callable[Concatenate[Any, P], Coroutine[Any, Any, T]]:
+    """The async twin of the sync method ``sync``: it calls ``self.<sync's name>`` inline, so a
+    subclass's override of the sync method serves async callers too. It has the signature and
+    docstring of ``BaseCheckpointSaver``'s ``a``-method; its type is the sync method's made
+    async, which mypy checks against the base class's ``a``-method where it is assigned."""
+    name = sync.__name__
 
     @functools.wraps(getattr(BaseCheckpointSaver, "a" + name))
-    async def method(self: BaseCheckpointSaver[Any], /, *args: Any, **kwargs: Any) -> Any:
-        return getattr(self, name)(*args, **kwargs)
+    async def method(self: Any, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return getattr(self, name)(*args, **kwargs)  # type: ignore[no-any-return]
 
     return method
 
@@ -37,14 +45,14 @@ def _inline(name: str) -> Callable[..., Coroutine[Any, Any, Any]]:
 class InlineAsyncSaver(BaseCheckpointSaver[str]):
     """A saver whose async methods call its sync methods inline."""
 
-    aget_tuple = _inline("get_tuple")
-    aput = _inline("put")
-    aput_step = _inline("put_step")
-    adelete_thread = _inline("delete_thread")
-    adelete_for_runs = _inline("delete_for_runs")
-    acopy_thread = _inline("copy_thread")
-    aprune = _inline("prune")
-    athread_size_report = _inline("thread_size_report")
+    aget_tuple = _inline(BaseCheckpointSaver.get_tuple)
+    aput = _inline(BaseCheckpointSaver.put)
+    aput_step = _inline(BaseCheckpointSaver.put_step)
+    adelete_thread = _inline(BaseCheckpointSaver.delete_thread)
+    adelete_for_runs = _inline(BaseCheckpointSaver.delete_for_runs)
+    acopy_thread = _inline(BaseCheckpointSaver.copy_thread)
+    aprune = _inline(BaseCheckpointSaver.prune)
+    athread_size_report = _inline(BaseCheckpointSaver.thread_size_report)
 
     async def aput_writes(
         self,

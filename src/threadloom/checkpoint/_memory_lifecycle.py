@@ -12,6 +12,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 
+from threadloom.checkpoint._arguments import thread_key, thread_keys
 from threadloom.checkpoint._delta import BlobRow, DeltaTracker
 from threadloom.checkpoint._inline_async import InlineAsyncSaver
 from threadloom.checkpoint._lifecycle import (
@@ -79,8 +80,8 @@ class MemoryLifecycle(InlineAsyncSaver):
 
     def delete_thread(self, thread_id: str) -> None:
         with self._lock:
-            self._threads.pop(str(thread_id), None)
-            self._forget(str(thread_id))
+            self._threads.pop(thread_key(thread_id), None)
+            self._forget(thread_key(thread_id))
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
         targets = set(run_ids)
@@ -99,10 +100,10 @@ class MemoryLifecycle(InlineAsyncSaver):
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         with self._lock:
-            source = self._threads.get(str(source_thread_id))
+            source = self._threads.get(thread_key(source_thread_id))
             if source is None:
                 return
-            target = self._threads.setdefault(str(target_thread_id), StoredThread())
+            target = self._threads.setdefault(thread_key(target_thread_id), StoredThread())
             # Rows are immutable, so copying the containers copies the thread.
             for ns, stored in source.checkpoints.items():
                 copied = target.checkpoints.setdefault(ns, Checkpoints())
@@ -118,7 +119,7 @@ class MemoryLifecycle(InlineAsyncSaver):
                     target.writes[key] = dict(writes)  # the source may still add to its own
                 else:
                     target.writes[key] = writes  # one call: immutable, shared
-            self._forget(str(target_thread_id))
+            self._forget(thread_key(target_thread_id))
 
     def prune(
         self,
@@ -130,7 +131,7 @@ class MemoryLifecycle(InlineAsyncSaver):
     ) -> None:
         validate_prune_args(strategy, keep_last, before)
         with self._lock:
-            for thread_id in map(str, thread_ids):
+            for thread_id in thread_keys(thread_ids):
                 thread = self._threads.get(thread_id)
                 if thread is None:
                     continue
@@ -159,13 +160,13 @@ class MemoryLifecycle(InlineAsyncSaver):
     def thread_size_report(self, thread_id: str) -> ThreadSizeReport:
         """Counts and stored bytes of one thread (all zero for an unknown thread)."""
         with self._lock:
-            thread = self._threads.get(str(thread_id)) or StoredThread()
+            thread = self._threads.get(thread_key(thread_id)) or StoredThread()
             headers = [row for s in thread.checkpoints.values() for row in s.rows.values()]
             writes = [w for s in thread.writes.values() for w in keyed_writes(s).values()]
             rows = [b for b in thread.blobs.values() if type(b) is BlobRow]
             atoms = [b for b in thread.blobs.values() if type(b) is not BlobRow]
             return ThreadSizeReport(
-                thread_id=str(thread_id),
+                thread_id=thread_key(thread_id),
                 checkpoints=len(headers),
                 namespaces=len(thread.checkpoints),
                 writes=len(writes),

@@ -6,9 +6,12 @@ working:
 
 - ``task_path`` is passed only to a ``put_writes``/``aput_writes`` whose signature takes it.
 - ``put_step`` (threadloom's one-call save of a step's held writes with its checkpoint) is used
-  only when it stays the class's own: if a subclass overrides ``put_writes`` but not
-  ``put_step``, the inherited ``put_step`` would bypass the override, so the step is saved as
-  LangGraph saves it, one ``put_writes`` per task and then ``put``.
+  only when it stays the class's own: if a subclass overrides one of the methods a step stands
+  for (``put_writes``, ``put``, ``aput_writes``, ``aput``) but not ``put_step`` and
+  ``aput_step``, the inherited step method would bypass the override, so the step is saved as
+  LangGraph saves it, one ``put_writes`` per task and then ``put`` (their ``a`` twins in async
+  runs). Both step methods must be whole for either to be used: a saver's async methods may
+  call its sync ones (``InMemorySaver``) and the reverse (``AsyncSqliteSaver``).
 
 Both answers depend only on the class (or function), so they are cached.
 """
@@ -22,7 +25,8 @@ from typing import Any
 
 __all__ = ["path_args", "step_is_whole"]
 
-_PAIRS = (("put_step", "put_writes"), ("aput_step", "aput_writes"))
+_STEPS = (("put_step", ("put", "put_writes")), ("aput_step", ("aput", "aput_writes")))
+"""Each step method and the methods it stands for."""
 
 
 def path_args(method: Callable[..., Any], task_path: str) -> tuple[str, ...]:
@@ -48,17 +52,21 @@ def _takes_path(function: Callable[..., Any]) -> bool:
 
 
 def step_is_whole(saver: Any) -> bool:
-    """Does ``saver.put_step`` (and ``aput_step``) go through the class's own ``put_writes``?"""
+    """May a step of ``saver`` be saved with ``put_step`` (``aput_step``)? Only if no method it
+    stands for (``put``, ``put_writes`` and their ``a`` twins) is overridden below it."""
     cls = type(saver)
     whole = _WHOLE.get(cls)
     if whole is None:
-        whole = _WHOLE[cls] = all(_pair_is_whole(cls, step, writes) for step, writes in _PAIRS)
+        whole = _WHOLE[cls] = all(_step_is_whole(cls, *step) for step in _STEPS)
     return whole
 
 
 _WHOLE: dict[type, bool] = {}
 
 
-def _pair_is_whole(cls: type, step: str, writes: str) -> bool:
+def _step_is_whole(cls: type, step: str, stood_for: tuple[str, ...]) -> bool:
+    """Does the class that defines ``step`` see the same ``stood_for`` methods as ``cls``?"""
     owner = next((k for k in cls.__mro__ if step in k.__dict__), None)
-    return owner is not None and getattr(owner, writes, None) is getattr(cls, writes, None)
+    return owner is not None and all(
+        getattr(owner, name, None) is getattr(cls, name, None) for name in stood_for
+    )

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from threadloom.checkpoint._arguments import thread_key, thread_keys
 from threadloom.checkpoint._delta import DeltaTracker
 from threadloom.checkpoint._header import channel_versions_of, pack_header
 from threadloom.checkpoint._lifecycle import (
@@ -82,7 +83,7 @@ PAGE = 64
 def _address(config: RunnableConfig) -> tuple[str, str, str | None]:
     configurable = config["configurable"]
     return (
-        str(configurable["thread_id"]),
+        thread_key(configurable["thread_id"]),
         configurable.get("checkpoint_ns", ""),
         configurable.get("checkpoint_id"),
     )
@@ -196,7 +197,7 @@ class SqlCore:
         p = self.sql.PARAM
         if config is not None:
             clauses.append(f"thread_id = {p}")
-            params.append(str(configurable["thread_id"]))
+            params.append(thread_key(configurable["thread_id"]))
         if "checkpoint_ns" in configurable:
             clauses.append(f"checkpoint_ns = {p}")
             params.append(configurable["checkpoint_ns"])
@@ -400,17 +401,17 @@ class SqlCore:
         yield from self.setup()
         yield self._begin_write
         for statement in self.sql.DELETE_THREAD:
-            yield Fetch(statement, (str(thread_id),))
+            yield Fetch(statement, (thread_key(thread_id),))
         yield self._commit
-        self.tracker.forget_thread(str(thread_id))
+        self.tracker.forget_thread(thread_key(thread_id))
 
     def copy_thread(self, source: str, target: str) -> Steps[None]:
         yield from self.setup()
         yield self._begin_write
         for statement in self.sql.COPY_THREAD:
-            yield Fetch(statement, (str(target), str(source)))
+            yield Fetch(statement, (thread_key(target), thread_key(source)))
         yield self._commit
-        self.tracker.forget_thread(str(target))
+        self.tracker.forget_thread(thread_key(target))
 
     def _drop(self, thread_id: str, ns: str, ids: set[str]) -> Steps[None]:
         for statement in self.sql.DROP_CHECKPOINT:
@@ -465,7 +466,7 @@ class SqlCore:
         validate_prune_args(strategy, keep_last, before)
         yield from self.setup()
         yield self._begin_write
-        for thread_id in map(str, thread_ids):
+        for thread_id in thread_keys(thread_ids):
             by_ns: dict[str, list[CheckpointInfo]] = {}
             for ns, checkpoint_id, parent_id, ts, interrupted in (
                 yield Fetch(self.sql.PRUNE_INFO, (INTERRUPT, thread_id))
@@ -488,7 +489,7 @@ class SqlCore:
         yield self._commit
 
     def thread_size_report(self, thread_id: str) -> Steps[ThreadSizeReport]:
-        thread_id = str(thread_id)
+        thread_id = thread_key(thread_id)
         yield from self.setup()
         yield self._begin_read
         checkpoints, namespaces, checkpoint_bytes = (

@@ -11,9 +11,10 @@ and its driver:
   checkpoint. ``SqliteSaver`` and ``PostgresSaver`` are ``InlineAsyncSaver``s too: their async
   methods call the sync ones (the calls are short and local).
 - ``AsyncSqlSaver`` adds the async methods over ``_arun`` and ``_anext_found``. Its sync methods
-  are ``SqlSaver``'s, whose ``_run`` hands the call to the saver's event loop and waits:
-  ``AsyncSqliteSaver`` and ``AsyncPostgresSaver`` are used from sync code too (a graph's
-  ``invoke`` in another thread, LangGraph's own habit). On the loop's own thread that wait would
+  hand the async method of the same name to the saver's event loop and wait
+  (``_twins.waits_for``): ``AsyncSqliteSaver`` and ``AsyncPostgresSaver`` are used from sync
+  code too (a graph's ``invoke`` in another thread, LangGraph's own habit), and a subclass's
+  ``aput`` override serves those calls as well. On the loop's own thread that wait would
   deadlock, so it is refused with the fix.
 """
 
@@ -26,7 +27,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from threadloom._on_loop import wait_on_loop
-from threadloom._twins import Work, async_iter, async_op, sync_iter, sync_op
+from threadloom._twins import (
+    Work,
+    async_iter,
+    async_op,
+    sync_iter,
+    sync_op,
+    waits_for,
+    waits_for_iter,
+)
+from threadloom.checkpoint._arguments import check_list_arguments
 from threadloom.checkpoint._sql_effects import Steps
 from threadloom.checkpoint.base import (
     BaseCheckpointSaver,
@@ -103,6 +113,7 @@ class SqlSaver(BaseCheckpointSaver[str]):
         limit: int | None = None,
     ) -> Listing:
         """Checkpoints newest first; each is read when the caller asks for it."""
+        check_list_arguments(config, filter, before, limit)
         return Listing(self._core.list_checkpoints(self.serde, config, filter, before, limit))
 
     def _put(
@@ -222,12 +233,6 @@ class AsyncSqlSaver(SqlSaver):
             f"aget_tuple, ...) or a {self._sync_twin} for sync code.",
         )
 
-    def _run(self, op: Op[T]) -> T:
-        return self._sync(self._arun(op))
-
-    def _next_found(self, steps: Steps[None]) -> CheckpointTuple | None:
-        return self._sync(self._anext_found(steps))
-
     aget_tuple = async_op(SqlSaver._get_tuple)
     alist = async_iter(SqlSaver._list)
     aput = async_op(SqlSaver._put)
@@ -238,3 +243,16 @@ class AsyncSqlSaver(SqlSaver):
     acopy_thread = async_op(SqlSaver._copy_thread)
     aprune = async_op(SqlSaver._prune)
     athread_size_report = async_op(SqlSaver._thread_size_report)
+
+    # The sync methods wait for the async ones, called by name: a subclass overriding ``aput``
+    # (or ``aget_tuple``, ...) is what sync callers and the sync engine reach, as in LangGraph.
+    get_tuple = waits_for(aget_tuple)
+    list = waits_for_iter(alist)
+    put = waits_for(aput)
+    put_writes = waits_for(aput_writes)
+    put_step = waits_for(aput_step)
+    delete_thread = waits_for(adelete_thread)
+    delete_for_runs = waits_for(adelete_for_runs)
+    copy_thread = waits_for(acopy_thread)
+    prune = waits_for(aprune)
+    thread_size_report = waits_for(athread_size_report)

@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from threadloom._appended import note_copy
+from threadloom.checkpoint._arguments import check_list_arguments, thread_key
 from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, RowDecoder, rebuild
 from threadloom.checkpoint._lazy import ABSENT, LazyChannelValues
 from threadloom.checkpoint._memory_lifecycle import MemoryLifecycle
@@ -81,7 +82,7 @@ def _writes_address(config: RunnableConfig) -> tuple[str, str, str]:
     configurable = config["configurable"]
     thread_id = configurable["thread_id"]
     if type(thread_id) is not str:
-        thread_id = str(thread_id)
+        thread_id = thread_key(thread_id)
     checkpoint_id = configurable.get("checkpoint_id")
     if checkpoint_id is None:
         raise ValueError(
@@ -240,7 +241,7 @@ class InMemorySaver(MemoryLifecycle):
 
     def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         configurable = config["configurable"]
-        thread_id = str(configurable["thread_id"])
+        thread_id = thread_key(configurable["thread_id"])
         ns = configurable.get("checkpoint_ns", "")
         checkpoint_id = configurable.get("checkpoint_id")
         with self._lock:
@@ -275,6 +276,7 @@ class InMemorySaver(MemoryLifecycle):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
+        check_list_arguments(config, filter, before, limit)
         configurable = (config or {}).get("configurable", {})
         wanted_id = configurable.get("checkpoint_id")
         before_id = (before or {}).get("configurable", {}).get("checkpoint_id")
@@ -285,7 +287,7 @@ class InMemorySaver(MemoryLifecycle):
             if config is None:
                 thread_ids = builtins.list(self._threads)
             else:
-                thread_ids = [str(configurable["thread_id"])]
+                thread_ids = [thread_key(configurable["thread_id"])]
             addresses: builtins.list[tuple[str, str, str]] = []
             for thread_id in thread_ids:
                 thread = self._threads.get(thread_id)
@@ -339,7 +341,7 @@ class InMemorySaver(MemoryLifecycle):
         configurable = config["configurable"]
         thread_id = configurable["thread_id"]
         if type(thread_id) is not str:
-            thread_id = str(thread_id)
+            thread_id = thread_key(thread_id)
         ns = configurable.get("checkpoint_ns", "")
         checkpoint_id = checkpoint["id"]
         serde = self.serde

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
 
+from threadloom.checkpoint._arguments import thread_key
 from threadloom.constants import (
     CONFIG_KEY_CHECKPOINTER,
     CONFIG_KEY_CONTEXT,
@@ -107,7 +108,7 @@ def check_thread_config(config: RunnableConfig, saver: Any) -> None:
             f"(keys given: {sorted(configurable)!r}); add one, e.g. "
             "{'configurable': {'thread_id': '1'}}"
         )
-    configurable["thread_id"] = str(configurable["thread_id"])
+    configurable["thread_id"] = thread_key(configurable["thread_id"])
 
 
 def setup(

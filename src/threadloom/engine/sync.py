@@ -194,14 +194,15 @@ class _Workers:
 class _CallFuture(Future[Any]):
     """A ``@task`` call's future: waited on before a worker took the call, it runs the call in
     the waiting thread (``Lane.run_here``), so calls that wait on the calls they make never all
-    wait for workers, and a quick call costs no thread hand-over."""
+    wait for workers, and a quick call costs no thread hand-over. Not with a ``timeout``: a
+    call cannot be stopped midway, so the waiter only waits, and times out when it should."""
 
     lane: Lane | None = None
     job: Any = None
 
     def result(self, timeout: float | None = None) -> Any:
         lane, job = self.lane, self.job
-        if job is not None and lane is not None and not self.done():
+        if timeout is None and job is not None and lane is not None and not self.done():
             self.job = None  # one try: a worker may run it meanwhile
             lane.run_here(job)
         return super().result(timeout)

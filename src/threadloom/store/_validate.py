@@ -7,6 +7,7 @@ whole batch before anything is stored. ``threadloom.store.base`` re-exports the 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -114,8 +115,12 @@ def validate_index(index: Any) -> None:
 def validate_ttl(ttl: Any, store_name: str, supports_ttl: bool) -> None:
     if ttl is None:
         return
-    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl < 0:
-        raise ValueError(f"ttl must be a non-negative number of minutes or None, got {ttl!r}.")
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 < ttl < math.inf:
+        # 0 or less would store an item already expired: written, then never readable
+        raise ValueError(
+            f"ttl must be a positive, finite number of minutes or None, got {ttl!r}. Use "
+            "None (or leave it out) for an item that does not expire."
+        )
     if not supports_ttl:
         raise NotImplementedError(_ttl_unsupported(store_name))
 

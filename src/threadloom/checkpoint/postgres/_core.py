@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 from threadloom._postgres import Query, QueryMany, migrate, require_setup
 from threadloom._postgres import Steps as UnitSteps
 from threadloom._postgres._arrays import BoolArray, ByteaArray, IntArray, TextArray
+from threadloom.checkpoint._arguments import thread_key
 from threadloom.checkpoint._header import pack_header
 from threadloom.checkpoint._metadata_filter import filter_json
 from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
@@ -120,7 +121,7 @@ class PgCore(SqlCore):
         nothing is written and the general path runs (``SqlCore.put_step``: it reads what is
         stored under the lock, then writes, or raises ``CheckpointConflictError``)."""
         configurable = config["configurable"]
-        thread_id, ns = str(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
+        thread_id, ns = thread_key(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
         header, values = split_checkpoint(checkpoint)
         pairs = probe(self.tracker, thread_id, ns, values, new_versions)
         bases = pairs[len(new_versions) :]
@@ -177,7 +178,7 @@ class PgCore(SqlCore):
         """One task's writes in one statement (one round trip)."""
         group = self._write_rows(serde, config, writes, task_id, task_path)
         configurable = config["configurable"]
-        thread_id, ns = str(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
+        thread_id, ns = thread_key(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
         yield Fetch(sql.PUT_STEP, _step_params(thread_id, ns, None, False, None, [], [], [group]))
 
     def _refuse_langgraph(self) -> UnitSteps[None]:

@@ -1,0 +1,70 @@
+"""The checks every saver makes on what its caller passes: a thread id, and ``list``'s arguments.
+
+A thread id is stored as a string. A ``str``, an ``int`` or a ``UUID`` has one string form that
+the caller can pass again (``7`` and ``"7"`` are the same thread, as in LangGraph's SQL savers);
+anything else is refused (``InvalidThreadIdError``) rather than stored under ``str(value)``: an
+object's ``repr`` holds its memory address, and ``None`` or ``True`` would name a thread by
+accident. ``list`` checks its ``config``, ``filter``, ``before`` and ``limit`` before it reads
+anything (``InvalidSaverArgumentError``), where LangGraph fails deep inside with an
+``AttributeError`` or, on SQLite, treats ``limit=-1`` as no limit at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+from uuid import UUID
+
+from threadloom.errors import InvalidSaverArgumentError, InvalidThreadIdError
+
+__all__ = ["check_list_arguments", "thread_key", "thread_keys"]
+
+
+def thread_key(thread_id: Any) -> str:
+    """``thread_id`` as the string it is stored under."""
+    if type(thread_id) is str:
+        return thread_id
+    if isinstance(thread_id, str | UUID) or (
+        isinstance(thread_id, int) and not isinstance(thread_id, bool)
+    ):
+        return str(thread_id)
+    raise InvalidThreadIdError(thread_id)
+
+
+def thread_keys(thread_ids: Any) -> list[str]:
+    """The stored strings of a list of thread ids; a lone string is refused, not split into
+    one-letter threads."""
+    if isinstance(thread_ids, str | bytes) or not isinstance(thread_ids, Iterable):
+        raise InvalidSaverArgumentError(
+            "thread_ids",
+            thread_ids,
+            "must be a list of thread ids",
+            f"Pass e.g. [{thread_ids!r}].",
+        )
+    return [thread_key(thread_id) for thread_id in thread_ids]
+
+
+def check_list_arguments(config: Any, filter: Any, before: Any, limit: Any) -> None:
+    """Refuse a ``list`` call whose arguments are of the wrong kind."""
+    if config is not None and not isinstance(config, Mapping):
+        raise InvalidSaverArgumentError(
+            "config",
+            config,
+            "must be a config dict or None",
+            "Pass e.g. {'configurable': {'thread_id': 't'}}, or None for every thread.",
+        )
+    if filter is not None and not isinstance(filter, Mapping):
+        raise InvalidSaverArgumentError(
+            "filter", filter, "must be a dict of metadata keys", "Pass e.g. {'source': 'loop'}."
+        )
+    if before is not None and not isinstance(before, Mapping):
+        raise InvalidSaverArgumentError(
+            "before",
+            before,
+            "must be a checkpoint's config dict",
+            "Pass e.g. {'configurable': {'checkpoint_id': '1ef...'}}.",
+        )
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 0):
+        raise InvalidSaverArgumentError(
+            "limit", limit, "must be a non-negative int", "Pass None for no limit."
+        )
