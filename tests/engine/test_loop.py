@@ -32,6 +32,7 @@ from threadloom.engine.effects import (
     Wire,
 )
 from threadloom.engine.projection import PROJECTION, Projection
+from threadloom.engine.saves import MAX_READY
 from threadloom.errors import GraphInterrupt, InvalidUpdateError
 from threadloom.graph import END, START, StateGraph
 from threadloom.types import Command, Interrupt, RetryPolicy
@@ -231,6 +232,23 @@ def test_tasks_finished_together_are_saved_in_one_call() -> None:
     assert [w[0] for w in step.writes] == [by_name["a"], by_name["b"]]
     head = saver.get_tuple(CONFIG)
     assert head is not None and head.checkpoint["channel_values"]["log"] == ["a", "b", "c"]
+
+
+def test_outcomes_that_keep_arriving_are_saved_in_bounded_batches() -> None:
+    # every task is already there when the loop looks, so it never waits: the writes are still
+    # saved once MAX_READY of them are waiting, not all at the end of the step
+    saver = InMemorySaver()
+    names = [f"n{i:02d}" for i in range(MAX_READY + 8)]
+    outcomes: dict[str, Outcome] = {n: {"log": [n]} for n in names}
+    driver = FakeDriver(outcomes, saver, together=frozenset(names))
+    effects = driver.run(core_of(fan_out(*names, saver=saver), {"log": []}))
+    by_id = {t.id: t.name for t in driver.started[-1].tasks}
+    [batch] = [e for e in effects if isinstance(e, PutWritesBatch)]
+    assert [by_id[w[0]] for w in batch.writes] == names[:MAX_READY]
+    step = [e for e in effects if isinstance(e, PutStep)][-1]
+    assert [by_id[w[0]] for w in step.writes] == names[MAX_READY:]
+    head = saver.get_tuple(CONFIG)
+    assert head is not None and head.checkpoint["channel_values"]["log"] == names
 
 
 def test_a_failed_step_saves_the_writes_finished_together_in_one_batch() -> None:

@@ -18,7 +18,7 @@ I/O (it returns effects).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
@@ -28,6 +28,12 @@ from threadloom.engine.effects import Effect, Put, PutStep, PutWrites, PutWrites
 __all__ = ["Saves"]
 
 TaskWrites = tuple[str, str, list[tuple[str, Any]]]
+
+
+MAX_READY: Final = 32
+"""At most this many finished tasks' writes wait to be saved together: a run whose outcomes keep
+arriving (so it never waits) still saves them in batches of this size, which bounds what a crash
+can make run again."""
 
 
 @dataclass(slots=True)
@@ -77,6 +83,8 @@ class Saves:
             return []
         self.ready.append((task_id, task_path, writes))
         self.ready_config = config
+        if len(self.ready) >= MAX_READY:  # outcomes that keep arriving are saved in bounded batches
+            return self.flush()
         return []
 
     def flush(self) -> list[Effect]:
