@@ -300,10 +300,9 @@ class Run:
 
     # --- supersteps ------------------------------------------------------------------------------
 
-    def tick(self) -> tuple[list[Task] | None, list[Effect]]:
-        """Prepare the next superstep: the tasks to run (None when the run stops here), and the
-        chunks of preparing it (the checkpoint it starts from, tasks reused or starting)."""
-        self.tasks = prepare_tasks(
+    def _next_tasks(self) -> dict[str, Task]:
+        """The tasks the current checkpoint triggers (the next superstep's)."""
+        return prepare_tasks(
             self.plan,
             self.checkpoint,
             self.channels,
@@ -313,6 +312,11 @@ class Run:
             updated_channels=self.trigger_hint,
             stop=self.stop,
         )
+
+    def tick(self) -> tuple[list[Task] | None, list[Effect]]:
+        """Prepare the next superstep: the tasks to run (None when the run stops here), and the
+        chunks of preparing it (the checkpoint it starts from, tasks reused or starting)."""
+        self.tasks = self._next_tasks()
         out = self.out
         effects: list[Effect] = []
         if self.options.checkpointing and out.wants("checkpoint"):
@@ -508,16 +512,7 @@ class Run:
             if self.options.checkpointing and self.out.wants("checkpoint"):
                 # the next tick, which would stream this checkpoint, never runs (LangGraph
                 # streams it all the same, with the tasks it would run)
-                upcoming = prepare_tasks(
-                    self.plan,
-                    self.checkpoint,
-                    self.channels,
-                    self.step,
-                    self.config,
-                    ns=self.ns,
-                    updated_channels=self.trigger_hint,
-                    stop=self.stop,
-                )
+                upcoming = self._next_tasks()
                 payload = self._checkpoint_payload(upcoming.values())
                 effects += self.out.chunks("checkpoint", payload, self._checkpoint_step())
         return effects
