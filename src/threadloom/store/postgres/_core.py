@@ -112,8 +112,11 @@ class PgStoreCore:
         if self.spec is not None and self.spec.kind == "hnsw":
             ((stored,),) = yield Query(sql.COUNT_AT_LEAST, (sql.EXACT_CANDIDATES,))
             if stored >= sql.EXACT_CANDIDATES:
-                yield Query(sql.BUILD_MEMORY)
-                yield Query(self.spec.create_ann_index())
+                ((indexed,),) = yield Query(self.spec.ann_index_exists)
+                if not indexed:
+                    yield Query(sql.BUILD_MEMORY)
+                    yield Query(self.spec.create_ann_index())
+                    yield Query(sql.ANALYZE_VECTORS)
 
     def check(self) -> Steps[None]:
         """Refuse a database that was not set up for this store; learn its vector column."""
@@ -244,10 +247,10 @@ class PgStoreCore:
             if not self._indexed:  # built by some worker's setup(); it stays once built
                 ((self._indexed,),) = yield Query(spec.ann_index_exists)
             if self._indexed:
-                yield Query(spec.index_settings(read))
+                ((iterative, ef_search, *_),) = yield Query(spec.index_settings(read))
                 statement = spec.top_items(where, join, indexed=True)
                 rows = yield Query(statement, [query, *params, query, read, need])
-                yield Query(sql.RESET_INDEX_SETTINGS)
+                yield Query(sql.RESTORE_INDEX_SETTINGS, (iterative, ef_search))
                 return rows
             if not self._warned_no_index:
                 self._warned_no_index = True
