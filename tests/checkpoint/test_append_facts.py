@@ -99,18 +99,26 @@ def test_append_only_steps_skip_the_prefix_compare(compares: list[int]) -> None:
     )
 
 
-def test_next_invoke_extends_the_list_the_saver_returned(compares: list[int]) -> None:
+def _chat_turns(saver: Any, compares: list[int]) -> tuple[dict[str, Any], Any]:
+    """Six chat turns on one thread; ``compares`` is cleared after the first. Returns the last
+    turn's output and the thread's config."""
+
     def step(state: Chat) -> dict[str, Any]:
         return {"messages": [AIMessage(f"answer {state['n']}")], "n": state["n"] + 1}
 
-    saver = InMemorySaver()
     builder = StateGraph(Chat).add_node("step", step).add_edge(START, "step")
     graph = builder.add_edge("step", END).compile(checkpointer=saver)
-    config = {"configurable": {"thread_id": "chat"}}
+    config: Any = {"configurable": {"thread_id": "chat"}}
     graph.invoke({"messages": [HumanMessage("q 0")], "n": 0}, config)
     compares.clear()
     for turn in range(1, 6):
         out = graph.invoke({"messages": [HumanMessage(f"q {turn}")]}, config)
+    return out, config
+
+
+def test_next_invoke_extends_the_list_the_saver_returned(compares: list[int]) -> None:
+    saver = InMemorySaver()
+    out, _ = _chat_turns(saver, compares)
     assert compares == []  # each turn starts from the head's list, which the saver knows
     assert [m.content for m in out["messages"]] == [
         text for n in range(6) for text in (f"q {n}", f"answer {n}")
@@ -215,17 +223,8 @@ def test_add_messages_on_a_saver_copy_gives_the_same_history() -> None:
 def test_sqlite_turns_extend_the_list_the_saver_returned(
     compares: list[int], tmp_path: Path
 ) -> None:
-    def step(state: Chat) -> dict[str, Any]:
-        return {"messages": [AIMessage(f"answer {state['n']}")], "n": state["n"] + 1}
-
     with SqliteSaver.from_conn_string(str(tmp_path / "chat.db")) as saver:
-        builder = StateGraph(Chat).add_node("step", step).add_edge(START, "step")
-        graph = builder.add_edge("step", END).compile(checkpointer=saver)
-        config = {"configurable": {"thread_id": "chat"}}
-        graph.invoke({"messages": [HumanMessage("q 0")], "n": 0}, config)
-        compares.clear()
-        for turn in range(1, 6):
-            out = graph.invoke({"messages": [HumanMessage(f"q {turn}")]}, config)
+        out, config = _chat_turns(saver, compares)
         assert compares == []  # each turn starts from the head's list, which the saver knows
         expected = [text for n in range(6) for text in (f"q {n}", f"answer {n}")]
         assert [m.content for m in out["messages"]] == expected
