@@ -247,10 +247,8 @@ class PgStoreCore:
             if not self._indexed:  # built by some worker's setup(); it stays once built
                 ((self._indexed,),) = yield Query(spec.ann_index_exists)
             if self._indexed:
-                ((iterative, ef_search, *_),) = yield Query(spec.index_settings(read))
-                statement = spec.top_items(where, join, indexed=True)
+                statement = spec.top_items(where, join, index_rows=read)
                 rows = yield Query(statement, [query, *params, query, read, need])
-                yield Query(sql.RESTORE_INDEX_SETTINGS, (iterative, ef_search))
                 return rows
             if not self._warned_no_index:
                 self._warned_no_index = True
@@ -262,7 +260,7 @@ class PgStoreCore:
                     sql.EXACT_CANDIDATES,
                 )
         if len(rows) < need and read < candidates:  # not scored yet, or items with many vectors
-            statement = spec.top_items(where, join, indexed=False)
+            statement = spec.top_items(where, join, index_rows=None)
             rows = yield Query(statement, [query, *params, candidates, need])
         return rows
 
