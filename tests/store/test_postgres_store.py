@@ -8,6 +8,7 @@ and the cross-thread memory guide runs on PostgresStore.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import time
 import uuid
@@ -18,6 +19,7 @@ import psycopg
 import pytest
 from fake_embed import FakeEmbeddings, embed_texts
 from langchain_core.runnables import RunnableConfig
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -158,6 +160,34 @@ def test_index_search_is_two_round_trips_and_leaves_the_settings_alone(
         with pytest.raises(StorageError, match="division by zero"):
             store.search(("u",), query="v300", limit=5)
         assert conn.execute(settings).fetchone() == ("77", "off")
+
+
+def test_a_bad_config_in_from_conn_string_closes_what_it_opened(pg_dsn: str) -> None:
+    # The store refuses the config when it is made, after from_conn_string connected: that
+    # connection must not be left open (the server would keep a backend for it).
+    dsn = make_conninfo(pg_dsn, application_name="badconfig")
+    bad: Any = {"default_ttl": -1}
+    for pool_config in (None, {"min_size": 2}):
+        with pytest.raises(ValueError, match="default_ttl must be"):
+            PostgresStore.from_conn_string(dsn, ttl=bad, pool_config=pool_config).__enter__()
+
+    async def bad_async() -> None:
+        async with AsyncPostgresStore.from_conn_string(dsn, ttl=bad):
+            pass
+
+    with pytest.raises(ValueError, match="default_ttl must be"):
+        asyncio.run(bad_async())
+    # a closed connection's backend exits soon after: wait for that, not for a fixed time
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        deadline = time.monotonic() + 60
+        while True:
+            (left,) = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'badconfig'"
+            ).fetchone() or (0,)
+            if left == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    assert left == 0
 
 
 def assert_counts_match(conn: psycopg.Connection[Any]) -> None:

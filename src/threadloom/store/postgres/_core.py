@@ -33,6 +33,7 @@ from threadloom.errors import IndexDimensionsError, LangGraphStoreWarning, Setup
 from threadloom.store._batch import Embedding, MicrosClock, Prepared, prepare_batch
 from threadloom.store._filters import And, parse_filter
 from threadloom.store._ttl import deadline
+from threadloom.store._validate import validate_ttl_config
 from threadloom.store.base import (
     GetOp,
     IndexConfig,
@@ -76,6 +77,7 @@ class PgStoreCore:
     """The logic of one PostgresStore: its configuration, what it learnt of the database, clock."""
 
     def __init__(self, index: IndexConfig | None, ttl: TTLConfig | None, store_name: str) -> None:
+        validate_ttl_config(ttl, store_name)
         self.index = EmbeddingIndex.from_config(index) if index is not None else None
         self.spec = (
             sql.VectorSpec.from_config(self.index.dims, index)
