@@ -13,6 +13,7 @@ from saver_helpers import MakeSaver, config, make_checkpoint
 from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD
 from threadloom.checkpoint.sqlite import SqliteSaver
 from threadloom.errors import CheckpointConflictError, SerializationError
+from threadloom.types import Send
 
 META: Any = {"source": "loop", "step": 1}
 
@@ -40,6 +41,21 @@ def test_put_step_stores_writes_and_checkpoint(saver: Any, make_saver: MakeSaver
     ids, pending = _state(saver, make_saver, parent)
     assert ids == [child["id"], parent]
     assert pending == [("task-1", "a", 2), ("task-2", "log", ["x", "y"])]
+
+
+def test_a_send_in_the_writes_and_the_checkpoint_reads_back_from_both(
+    saver: Any, make_saver: MakeSaver
+) -> None:
+    # Encoded once for both places (the save shares its encodings); each reads back whole.
+    parent = _first(saver)
+    sends = [Send("worker", {"item": n}) for n in range(3)]
+    child = make_checkpoint({"__pregel_tasks": sends}, {"__pregel_tasks": 2})
+    writes = [("task-1", "~1", [("__pregel_tasks", s) for s in sends])]
+    saver.put_step(config("t", checkpoint_id=parent), writes, child, META, {"__pregel_tasks": 2})
+    _, pending = _state(saver, make_saver, parent)
+    assert pending == [("task-1", "__pregel_tasks", s) for s in sends]
+    stored = make_saver().get_tuple(config("t", checkpoint_id=child["id"]))
+    assert stored.checkpoint["channel_values"]["__pregel_tasks"] == sends
 
 
 @pytest.mark.parametrize("failure", ["conflict", "unencodable value"])

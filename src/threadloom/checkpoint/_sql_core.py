@@ -67,7 +67,7 @@ from threadloom.checkpoint.base import (
     ThreadSizeReport,
     get_checkpoint_metadata,
 )
-from threadloom.checkpoint.serde.base import SerializerProtocol
+from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -277,6 +277,8 @@ class SqlCore:
         new_versions: ChannelVersions,
     ) -> Steps[RunnableConfig]:
         """The step's task writes and its checkpoint, in one transaction (DECISIONS 3)."""
+        if writes:  # a Send in the writes and in the checkpoint's packets is encoded once
+            serde = shared_encodings(serde)
         thread_id, ns, parent_id = _address(config)
         configurable = config["configurable"]
         header, values = split_checkpoint(checkpoint)

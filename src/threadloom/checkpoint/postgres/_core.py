@@ -43,7 +43,7 @@ from threadloom.checkpoint.base import (
 )
 from threadloom.checkpoint.postgres import _statements as sql
 from threadloom.checkpoint.postgres._known_rows import KnownRows, Row
-from threadloom.checkpoint.serde.base import SerializerProtocol
+from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.errors import LangGraphDatabaseError, StorageError
 
 if TYPE_CHECKING:
@@ -120,6 +120,8 @@ class PgCore(SqlCore):
         read. When the database says otherwise (another worker moved the head, pruned a base),
         nothing is written and the general path runs (``SqlCore.put_step``: it reads what is
         stored under the lock, then writes, or raises ``CheckpointConflictError``)."""
+        if writes:  # a Send in the writes and in the checkpoint's packets is encoded once
+            serde = shared_encodings(serde)
         configurable = config["configurable"]
         thread_id, ns = thread_key(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
         header, values = split_checkpoint(checkpoint)
