@@ -97,6 +97,42 @@ def test_put_step_on_sqlite_is_one_write_transaction(tmp_path: Path) -> None:
     conn.close()
 
 
+def test_put_writes_batch_stores_every_task_or_none(saver: Any, make_saver: MakeSaver) -> None:
+    parent = _first(saver)
+    at_parent = config("t", checkpoint_id=parent)
+    bad = [
+        ("task-1", "~1", [("a", 2), ("__resume__", ["yes"])]),
+        ("task-2", "~2", [("a", object())]),  # the last task's value does not encode
+    ]
+    with pytest.raises(SerializationError):
+        saver.put_writes_batch(at_parent, bad)
+    assert _state(saver, make_saver, parent) == ([parent], [])
+    good = [
+        ("task-1", "~1", [("a", 2), ("__resume__", ["yes"])]),  # a special channel: replaces
+        ("task-2", "~2", [("a", 3)]),
+        ("task-3", "~3", [("a", 4), ("b", 5)]),
+    ]
+    saver.put_writes_batch(at_parent, good)
+    expected = [("task-1", "a", 2), ("task-1", "__resume__", ["yes"]), ("task-2", "a", 3)]
+    expected += [("task-3", "a", 4), ("task-3", "b", 5)]
+    assert sorted(_state(saver, make_saver, parent)[1]) == sorted(expected)
+
+
+def test_put_writes_batch_on_sqlite_is_one_write_transaction(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "c.db", check_same_thread=False)
+    saver = SqliteSaver(conn)
+    parent = _first(saver)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    writes = [(f"task-{n}", f"~{n}", [("a", n)]) for n in range(5)]
+    saver.put_writes_batch(config("t", checkpoint_id=parent), writes)
+    conn.set_trace_callback(None)
+    assert sum(s.startswith("BEGIN IMMEDIATE") for s in statements) == 1
+    assert sum(s.startswith("COMMIT") for s in statements) == 1
+    assert len(saver.get_tuple(config("t", checkpoint_id=parent)).pending_writes) == 5
+    conn.close()
+
+
 @pytest.mark.parametrize(("level", "pragma"), [("NORMAL", 1), ("full", 2), ("EXTRA", 3)])
 def test_synchronous_level(tmp_path: Path, level: str, pragma: int) -> None:
     with SqliteSaver.from_conn_string(str(tmp_path / "c.db"), synchronous=level) as saver:

@@ -391,10 +391,25 @@ class SqlCore:
         task_id: str,
         task_path: str,
     ) -> Steps[None]:
-        statement, rows = self._write_rows(serde, config, writes, task_id, task_path)
+        return (yield from self.put_writes_batch(serde, config, [(task_id, task_path, writes)]))
+
+    def put_writes_batch(
+        self, serde: SerializerProtocol, config: RunnableConfig, writes: Sequence[TaskWrites]
+    ) -> Steps[None]:
+        """Several tasks' writes in one transaction: every row is encoded first, then the
+        tasks' rows go in by one statement each run of tasks that use the same one (one
+        ``executemany``), and one commit; a failure leaves none of them stored."""
+        runs: list[tuple[str, list[tuple[Any, ...]]]] = []
+        for task_id, task_path, task_writes in writes:
+            statement, rows = self._write_rows(serde, config, task_writes, task_id, task_path)
+            if runs and runs[-1][0] == statement:
+                runs[-1][1].extend(rows)
+            else:
+                runs.append((statement, rows))
         yield from self.setup()
         yield self._begin_write
-        yield Exec(statement, rows)
+        for statement, rows in runs:
+            yield Exec(statement, rows)
         yield self._commit
 
     # -- lifecycle ----------------------------------------------------------------------------
