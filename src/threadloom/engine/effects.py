@@ -197,7 +197,8 @@ class CancelTasks:
     """A task failed: stop the step's tasks that can still be stopped; send back how many were.
 
     Threads cannot be stopped once started, so the sync driver cancels only tasks not yet
-    started; asyncio tasks are cancelled wherever they are (their writes are lost).
+    started, and the async driver only tasks of async nodes, wherever they are (their writes are
+    lost); a sync node already in its thread finishes and its writes are kept.
     """
 
     failed: Task | None
