@@ -61,7 +61,7 @@ from threadloom.checkpoint.base import (
     get_checkpoint_metadata,
     next_string_version,
 )
-from threadloom.checkpoint.serde.base import SerializerProtocol
+from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 if TYPE_CHECKING:
@@ -337,6 +337,17 @@ class InMemorySaver(MemoryLifecycle):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
+        return self._put(config, checkpoint, metadata, new_versions, self.serde)
+
+    def _put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        serde: SerializerProtocol,
+    ) -> RunnableConfig:
+        """``put`` encoding with ``serde`` (``put_step``'s shares encodings with its writes)."""
         # The hot path of every graph step: everything is inline, under one lock acquisition.
         configurable = config["configurable"]
         thread_id = configurable["thread_id"]
@@ -344,7 +355,6 @@ class InMemorySaver(MemoryLifecycle):
             thread_id = thread_key(thread_id)
         ns = configurable.get("checkpoint_ns", "")
         checkpoint_id = checkpoint["id"]
-        serde = self.serde
         # The object shortcuts (_memory_rows) hold for the default serializer only: any other
         # (an encrypting one, say) sees every header, metadata and value.
         atoms = type(serde) is JsonPlusSerializer
@@ -448,11 +458,13 @@ class InMemorySaver(MemoryLifecycle):
         write is encoded first, then ``put`` (which stores nothing when it fails) and the
         writes run under one lock acquisition."""
         batches = []
+        serde = self.serde
         if writes:
             thread_id, ns, checkpoint_id = _writes_address(config)
-            batches = [encode_batch(self.serde, w, task, path) for task, path, w in writes]
+            serde = shared_encodings(serde)  # a Send in the writes and the checkpoint: once
+            batches = [encode_batch(serde, w, task, path) for task, path, w in writes]
         with self._lock:
-            saved = self.put(config, checkpoint, metadata, new_versions)
+            saved = self._put(config, checkpoint, metadata, new_versions, serde)
             for batch in batches:
                 self._add_writes(thread_id, ns, checkpoint_id, batch)
         return saved
