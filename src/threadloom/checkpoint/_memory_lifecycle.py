@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 
-from threadloom.checkpoint._arguments import thread_key, thread_keys
+from threadloom.checkpoint._arguments import run_keys, thread_key, thread_keys
 from threadloom.checkpoint._delta import BlobRow, DeltaTracker
 from threadloom.checkpoint._inline_async import InlineAsyncSaver
 from threadloom.checkpoint._lifecycle import (
@@ -84,14 +84,18 @@ class MemoryLifecycle(InlineAsyncSaver):
             self._forget(thread_key(thread_id))
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        targets = set(run_ids)
+        targets = set(run_keys(run_ids))
         if not targets:
             return
         with self._lock:
             for thread_id, thread in builtins.list(self._threads.items()):
                 touched = False
                 for ns, stored in builtins.list(thread.checkpoints.items()):
-                    ids = {cid for cid, row in stored.rows.items() if row.run_id in targets}
+                    ids = {
+                        cid
+                        for cid, row in stored.rows.items()
+                        if row.run_id is not None and str(row.run_id) in targets
+                    }
                     if ids:
                         self._drop(thread_id, thread, ns, ids)
                         touched = True

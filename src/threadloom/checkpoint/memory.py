@@ -63,7 +63,7 @@ from threadloom.checkpoint.base import (
     get_checkpoint_metadata,
     next_string_version,
 )
-from threadloom.checkpoint.serde.base import SerializerProtocol
+from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 if TYPE_CHECKING:
@@ -339,7 +339,7 @@ class InMemorySaver(MemoryLifecycle):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        return self._put(config, checkpoint, metadata, new_versions, None)
+        return self._put(config, checkpoint, metadata, new_versions, self.serde, None)
 
     def _put(
         self,
@@ -347,9 +347,11 @@ class InMemorySaver(MemoryLifecycle):
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
+        serde: SerializerProtocol,
         seen_changes: dict[str, Any] | None,
     ) -> RunnableConfig:
-        """``put``; with ``seen_changes``, ``put_step_diff``'s (its docstring)."""
+        """``put`` encoding with ``serde`` (``put_step``'s shares encodings with its writes);
+        with ``seen_changes``, ``put_step_diff``'s (its docstring)."""
         # The hot path of every graph step: everything is inline, under one lock acquisition.
         configurable = config["configurable"]
         thread_id = configurable["thread_id"]
@@ -357,7 +359,6 @@ class InMemorySaver(MemoryLifecycle):
             thread_id = thread_key(thread_id)
         ns = configurable.get("checkpoint_ns", "")
         checkpoint_id = checkpoint["id"]
-        serde = self.serde
         # The object shortcuts (_memory_rows) hold for the default serializer only: any other
         # (an encrypting one, say) sees every header, metadata and value.
         atoms = type(serde) is JsonPlusSerializer
@@ -495,14 +496,16 @@ class InMemorySaver(MemoryLifecycle):
         The header is kept as that diff (``_memory_rows.diff_row``). ``seen_changes=None``:
         ``put_step``."""
         batches = []
+        serde = self.serde
         if writes:
             thread_id, ns, checkpoint_id = _writes_address(config)
-            batches = [encode_batch(self.serde, w, task, path) for task, path, w in writes]
+            serde = shared_encodings(serde)  # a Send in the writes and the checkpoint: once
+            batches = [encode_batch(serde, w, task, path) for task, path, w in writes]
         with self._lock:
             if seen_changes is None:  # put_step: through put, which a subclass may override
                 saved = self.put(config, checkpoint, metadata, new_versions)
             else:
-                saved = self._put(config, checkpoint, metadata, new_versions, seen_changes)
+                saved = self._put(config, checkpoint, metadata, new_versions, serde, seen_changes)
             for batch in batches:
                 self._add_writes(thread_id, ns, checkpoint_id, batch)
         return saved
