@@ -50,7 +50,7 @@ class MemoryLifecycle(InlineAsyncSaver):
     def _drop(self, thread_id: str, thread: StoredThread, ns: str, ids: set[str]) -> None:
         """Remove checkpoints and their writes; values are collected by ``_collect``."""
         stored = thread.checkpoints.get(ns) or Checkpoints()
-        stored.remove(ids)
+        stored.remove(ids, self.serde)
         for checkpoint_id in ids:
             thread.writes.pop((ns, checkpoint_id), None)
         if not stored.ids:
@@ -112,7 +112,7 @@ class MemoryLifecycle(InlineAsyncSaver):
             for ns, stored in source.checkpoints.items():
                 copied = target.checkpoints.setdefault(ns, Checkpoints())
                 for row in stored.rows.values():
-                    copied.add(row)
+                    copied.add(row, self.serde)
             target.blobs.update(source.blobs)
             for key, writes in source.writes.items():
                 if key in target.writes:
@@ -165,7 +165,7 @@ class MemoryLifecycle(InlineAsyncSaver):
         """Counts and stored bytes of one thread (all zero for an unknown thread)."""
         with self._lock:
             thread = self._threads.get(thread_key(thread_id)) or StoredThread()
-            headers = [row for s in thread.checkpoints.values() for row in s.rows.values()]
+            headers = [(r, s.rows) for s in thread.checkpoints.values() for r in s.rows.values()]
             writes = [w for s in thread.writes.values() for w in keyed_writes(s).values()]
             rows = [b for b in thread.blobs.values() if type(b) is BlobRow]
             atoms = [b for b in thread.blobs.values() if type(b) is not BlobRow]
@@ -176,7 +176,7 @@ class MemoryLifecycle(InlineAsyncSaver):
                 writes=len(writes),
                 blobs=len(thread.blobs),
                 delta_blobs=sum(1 for b in rows if b.kind == "delta"),
-                checkpoint_bytes=sum(header_size(row, self.serde) for row in headers),
+                checkpoint_bytes=sum(header_size(r, self.serde, rows) for r, rows in headers),
                 blob_bytes=sum(len(b.data) for b in rows)
                 + sum(len(self.serde.dumps_typed(a)[1]) for a in atoms),
                 # the writes of one call share one batch: count its bytes once

@@ -67,7 +67,7 @@ from threadloom.checkpoint.base import (
     ThreadSizeReport,
     get_checkpoint_metadata,
 )
-from threadloom.checkpoint.serde.base import SerializerProtocol
+from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -277,6 +277,8 @@ class SqlCore:
         new_versions: ChannelVersions,
     ) -> Steps[RunnableConfig]:
         """The step's task writes and its checkpoint, in one transaction (DECISIONS 3)."""
+        if writes:  # a Send in the writes and in the checkpoint's packets is encoded once
+            serde = shared_encodings(serde)
         thread_id, ns, parent_id = _address(config)
         configurable = config["configurable"]
         header, values = split_checkpoint(checkpoint)
@@ -389,10 +391,25 @@ class SqlCore:
         task_id: str,
         task_path: str,
     ) -> Steps[None]:
-        statement, rows = self._write_rows(serde, config, writes, task_id, task_path)
+        return (yield from self.put_writes_batch(serde, config, [(task_id, task_path, writes)]))
+
+    def put_writes_batch(
+        self, serde: SerializerProtocol, config: RunnableConfig, writes: Sequence[TaskWrites]
+    ) -> Steps[None]:
+        """Several tasks' writes in one transaction: every row is encoded first, then the
+        tasks' rows go in by one statement each run of tasks that use the same one (one
+        ``executemany``), and one commit; a failure leaves none of them stored."""
+        runs: list[tuple[str, list[tuple[Any, ...]]]] = []
+        for task_id, task_path, task_writes in writes:
+            statement, rows = self._write_rows(serde, config, task_writes, task_id, task_path)
+            if runs and runs[-1][0] == statement:
+                runs[-1][1].extend(rows)
+            else:
+                runs.append((statement, rows))
         yield from self.setup()
         yield self._begin_write
-        yield Exec(statement, rows)
+        for statement, rows in runs:
+            yield Exec(statement, rows)
         yield self._commit
 
     # -- lifecycle ----------------------------------------------------------------------------
