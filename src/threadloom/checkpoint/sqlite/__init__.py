@@ -133,7 +133,7 @@ class SqliteSaver(InlineAsyncSaver, SqlSaver):  # async twins run inline: sqlite
                 case Fetch(statement, params):
                     return self.conn.execute(statement, params).fetchall()
                 case Exec(statement, rows):
-                    self.conn.executemany(statement, rows)
+                    return self.conn.executemany(statement, rows).rowcount
                 case Attempt(statement):
                     try:
                         return self.conn.execute(statement).fetchall()
