@@ -90,8 +90,8 @@ def _address(config: RunnableConfig) -> tuple[str, str, str | None]:
     )
 
 
-@dataclass(slots=True, frozen=True)
-class EncodedStep:
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ is slower, and this is made
+class EncodedStep:  # on every put (treat it as read-only)
     """A step as a SQL saver writes it, encoded before any transaction (``encode_step``)."""
 
     configurable: Mapping[str, Any]
