@@ -20,7 +20,7 @@ from threadloom.checkpoint.base import (
     CheckpointMetadata,
     TaskWrites,
 )
-from threadloom.checkpoint.serde.base import SerializerProtocol
+from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.checkpoint.sqlite import _statements as sql
 from threadloom.checkpoint.sqlite._checks import database_path, open_file
 from threadloom.checkpoint.sqlite._effects import Exec, Fetch, Steps
@@ -78,6 +78,8 @@ class SqliteCore(SqlCore):
         """The step's writes and checkpoint in one transaction, as ``SqlCore.put_step``; when
         this saver keeps the head of the thread (it wrote or read it last), without reading
         the head or the stored versions first (``_put_on_kept``)."""
+        if writes:  # a Send in the writes and in the checkpoint's packets is encoded once
+            serde = shared_encodings(serde)
         step = self.encode_step(serde, config, writes, checkpoint, metadata, new_versions)
         yield from self.setup()
         kept = self.heads.get(step.thread_id, step.ns)
