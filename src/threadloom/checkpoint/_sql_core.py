@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from threadloom.checkpoint._arguments import thread_key, thread_keys
+from threadloom.checkpoint._arguments import run_keys, thread_key, thread_keys
 from threadloom.checkpoint._delta import DeltaTracker
 from threadloom.checkpoint._header import channel_versions_of, pack_header
 from threadloom.checkpoint._lifecycle import (
@@ -457,7 +457,7 @@ class SqlCore:
         self.tracker.forget_thread(thread_id)
 
     def delete_for_runs(self, serde: SerializerProtocol, run_ids: Sequence[str]) -> Steps[None]:
-        targets = [str(r) for r in run_ids]
+        targets = run_keys(run_ids)
         if not targets:
             return
         yield from self.setup()
