@@ -416,6 +416,9 @@ class Run:
         saved before the run waits for another task, so a crash while its siblings run keeps
         them (``engine/saves.py``).
         """
+        if isinstance(task.error, GraphBubbleUp):  # a Command for a graph above, from a worker:
+            self.errors.append(task)  # raised when the step ends; nothing saved or streamed
+            return []
         effects: list[Effect] = []
         if task.error is not None:
             # the answers it took stay its answers when it runs again (LangGraph keeps them)
