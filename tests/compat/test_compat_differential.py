@@ -7,6 +7,7 @@ running the same program on LangGraph 1.2.22.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import operator
 from typing import Annotated, Any, TypedDict
@@ -347,3 +348,26 @@ def test_a_command_for_the_parent_from_a_worker_is_neither_streamed_nor_saved() 
     assert graph.get_state(_config()).values == {"log": ["c1", "after"]}
     channels = {w[1] for t in saver.list(None) for w in t.pending_writes or []}
     assert "__error__" not in channels and "log" in channels
+
+
+def test_with_durability_exit_a_resume_update_is_saved_only_if_no_checkpoint_holds_it() -> None:
+    def asks(state: State) -> Any:
+        answer = interrupt("q")
+        if state.get("arg") == 9:
+            raise ValueError("refused")
+        return {"log": [answer]}
+
+    def run(arg: int) -> list[Any]:
+        builder = StateGraph(State).add_node("a", lambda s: {"log": ["a"]}).add_node("b", asks)
+        builder.add_node("c", lambda s: {"log": ["c"]})
+        builder.add_edge(START, "a").add_edge("a", "b").add_edge("b", "c")
+        graph = builder.compile(checkpointer=InMemorySaver())
+        graph.invoke({"log": []}, _config(), durability="exit")
+        with contextlib.suppress(ValueError):
+            graph.invoke(Command(resume="R", update={"arg": arg}), _config(), durability="exit")
+        return [(s.metadata["step"], s.values) for s in graph.get_state_history(_config())]
+
+    # LangGraph 1.2.22: the update is not saved on the checkpoint the run resumed from, whose
+    # values stay as they were, when the run saved a later one; it is when the run failed first
+    assert run(1) == [(3, {"log": ["a", "R", "c"], "arg": 1}), (1, {"log": ["a"]})]
+    assert run(9) == [(1, {"log": ["a"], "arg": 9})]
