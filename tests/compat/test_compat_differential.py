@@ -371,3 +371,23 @@ def test_with_durability_exit_a_resume_update_is_saved_only_if_no_checkpoint_hol
     # values stay as they were, when the run saved a later one; it is when the run failed first
     assert run(1) == [(3, {"log": ["a", "R", "c"], "arg": 1}), (1, {"log": ["a"]})]
     assert run(9) == [(1, {"log": ["a"], "arg": 9})]
+
+
+def test_a_subgraph_compiled_with_its_own_saver_uses_its_parents() -> None:
+    def asks(state: State) -> Any:
+        return {"log": ["a:" + interrupt("q")]}
+
+    own = InMemorySaver()
+    sub = StateGraph(State).add_node("a", asks).add_edge(START, "a").compile(checkpointer=own)
+    parent = StateGraph(State).add_node("sub", sub).add_edge(START, "sub")
+    # LangGraph 1.2.22: in a parent without a saver, the subgraph saves nothing (no thread needed)
+    assert parent.compile().invoke({"log": []})["log"] == []
+    saver = InMemorySaver()
+    graph = parent.compile(checkpointer=saver)
+    graph.invoke({"log": []}, _config())
+    # its checkpoints are in the parent's saver, so the parent's snapshot shows its state
+    state = graph.get_state(_config(), subgraphs=True).tasks[0].state
+    assert state is not None and not isinstance(state, dict) and state.values == {"log": []}
+    assert graph.invoke(Command(resume="R"), _config()) == {"log": ["a:R"]}
+    assert list(own.list(None)) == []
+    assert len(list(saver.list(None))) == 6
