@@ -391,3 +391,40 @@ def test_a_subgraph_compiled_with_its_own_saver_uses_its_parents() -> None:
     assert graph.invoke(Command(resume="R"), _config()) == {"log": ["a:R"]}
     assert list(own.list(None)) == []
     assert len(list(saver.list(None))) == 6
+
+
+def test_invoke_and_a_subgraphs_chunks_read_only_the_output_schema() -> None:
+    class Out(TypedDict):
+        ans: str
+
+    class Full(TypedDict, total=False):
+        q: str
+        ans: str
+        tmp: Annotated[list[str], operator.add]
+
+    def inner(*nodes: str) -> Any:
+        builder = StateGraph(Full, output_schema=Out).add_node("a", lambda s: {"tmp": ["x"]})
+        builder.add_node("b", lambda s: {"ans": "y", "tmp": ["b"]}).add_edge(START, nodes[0])
+        for a, b in itertools.pairwise(nodes):
+            builder.add_edge(a, b)
+        return builder.compile()
+
+    quiet = inner("a")  # no output key is ever written
+    graph = StateGraph(Full).add_node("inner", inner("a", "b")).add_edge(START, "inner").compile()
+    # LangGraph 1.2.22: None when no output key was written; a subgraph's chunks are those of its
+    # invoke, so its values and updates hold only its output keys (no values before one is written)
+    assert quiet.invoke({"q": "z"}) is None
+    chunks = [
+        (len(ns), mode, data)
+        for ns, mode, data in graph.stream(
+            {"q": "z"}, stream_mode=["values", "updates"], subgraphs=True
+        )
+    ]
+    assert chunks == [
+        (0, "values", {"q": "z", "tmp": []}),
+        (1, "updates", {"a": None}),
+        (1, "updates", {"b": {"ans": "y"}}),
+        (1, "values", {"ans": "y"}),
+        (0, "updates", {"inner": {"ans": "y"}}),
+        (0, "values", {"q": "z", "ans": "y", "tmp": []}),
+    ]

@@ -162,6 +162,8 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
             return Listed(streamed.core, streamed.saver, streamed.trace, streamed.shaped)
         config = with_ambient(config)
         relay, modes, _ = relay_of(config)
+        if kwargs.get("output_keys") is None:  # invoke's chunks (a subgraph's too) read these
+            kwargs = {**kwargs, "output_keys": self.plan.invoke_keys or self.plan.output_channels}
         core, saver, merged, trace = self._begin(input, config, modes, kwargs, None)
         # chunks go up under the namespace the run saves under (numbered, task ids dropped for
         # checkpointer=True), as LangGraph streams them
