@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import operator
+from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
 
 import pytest
@@ -18,7 +19,8 @@ from langchain_core.runnables import RunnableConfig
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.func import entrypoint, task
 from threadloom.graph import START, StateGraph
-from threadloom.types import Command, RetryPolicy, Send, StateUpdate, interrupt
+from threadloom.runtime import Runtime
+from threadloom.types import Command, RetryPolicy, Send, StateUpdate, StreamWriter, interrupt
 
 
 class State(TypedDict, total=False):
@@ -428,3 +430,27 @@ def test_invoke_and_a_subgraphs_chunks_read_only_the_output_schema() -> None:
         (0, "updates", {"inner": {"ans": "y"}}),
         (0, "values", {"q": "z", "ans": "y", "tmp": []}),
     ]
+
+
+def test_a_task_gets_the_parameters_it_asks_for_that_its_call_did_not_pass() -> None:
+    @dataclass
+    class Context:
+        user: str
+
+    @task
+    def greet(word: str, *, runtime: Runtime[Context], writer: StreamWriter) -> str:
+        writer({"greeting": word})
+        return f"{word} {runtime.context.user}"
+
+    @task
+    def chosen(word: str, *, config: RunnableConfig) -> str:
+        return f"{word} {config}"
+
+    @entrypoint(checkpointer=InMemorySaver(), context_schema=Context)
+    def flow(word: str) -> list[str]:
+        return [greet(word).result(), chosen(word, config="mine").result()]
+
+    # LangGraph 1.2.22 fills in runtime and writer for a task as for a node
+    chunks = list(flow.stream("hi", _config(), context=Context("ann"), stream_mode="custom"))
+    assert chunks == [{"greeting": "hi"}]
+    assert flow.get_state(_config()).values == ["hi ann", "hi mine"]
