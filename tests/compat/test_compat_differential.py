@@ -7,8 +7,10 @@ running the same program on LangGraph 1.2.22.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import operator
+from dataclasses import dataclass
 from typing import Annotated, Any, TypedDict
 
 import pytest
@@ -17,7 +19,8 @@ from langchain_core.runnables import RunnableConfig
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.func import entrypoint, task
 from threadloom.graph import START, StateGraph
-from threadloom.types import Command, RetryPolicy, Send, StateUpdate, interrupt
+from threadloom.runtime import Runtime
+from threadloom.types import Command, RetryPolicy, Send, StateUpdate, StreamWriter, interrupt
 
 
 class State(TypedDict, total=False):
@@ -347,3 +350,107 @@ def test_a_command_for_the_parent_from_a_worker_is_neither_streamed_nor_saved() 
     assert graph.get_state(_config()).values == {"log": ["c1", "after"]}
     channels = {w[1] for t in saver.list(None) for w in t.pending_writes or []}
     assert "__error__" not in channels and "log" in channels
+
+
+def test_with_durability_exit_a_resume_update_is_saved_only_if_no_checkpoint_holds_it() -> None:
+    def asks(state: State) -> Any:
+        answer = interrupt("q")
+        if state.get("arg") == 9:
+            raise ValueError("refused")
+        return {"log": [answer]}
+
+    def run(arg: int) -> list[Any]:
+        builder = StateGraph(State).add_node("a", lambda s: {"log": ["a"]}).add_node("b", asks)
+        builder.add_node("c", lambda s: {"log": ["c"]})
+        builder.add_edge(START, "a").add_edge("a", "b").add_edge("b", "c")
+        graph = builder.compile(checkpointer=InMemorySaver())
+        graph.invoke({"log": []}, _config(), durability="exit")
+        with contextlib.suppress(ValueError):
+            graph.invoke(Command(resume="R", update={"arg": arg}), _config(), durability="exit")
+        return [(s.metadata["step"], s.values) for s in graph.get_state_history(_config())]
+
+    # LangGraph 1.2.22: the update is not saved on the checkpoint the run resumed from, whose
+    # values stay as they were, when the run saved a later one; it is when the run failed first
+    assert run(1) == [(3, {"log": ["a", "R", "c"], "arg": 1}), (1, {"log": ["a"]})]
+    assert run(9) == [(1, {"log": ["a"], "arg": 9})]
+
+
+def test_a_subgraph_compiled_with_its_own_saver_uses_its_parents() -> None:
+    def asks(state: State) -> Any:
+        return {"log": ["a:" + interrupt("q")]}
+
+    own = InMemorySaver()
+    sub = StateGraph(State).add_node("a", asks).add_edge(START, "a").compile(checkpointer=own)
+    parent = StateGraph(State).add_node("sub", sub).add_edge(START, "sub")
+    # LangGraph 1.2.22: in a parent without a saver, the subgraph saves nothing (no thread needed)
+    assert parent.compile().invoke({"log": []})["log"] == []
+    saver = InMemorySaver()
+    graph = parent.compile(checkpointer=saver)
+    graph.invoke({"log": []}, _config())
+    # its checkpoints are in the parent's saver, so the parent's snapshot shows its state
+    state = graph.get_state(_config(), subgraphs=True).tasks[0].state
+    assert state is not None and not isinstance(state, dict) and state.values == {"log": []}
+    assert graph.invoke(Command(resume="R"), _config()) == {"log": ["a:R"]}
+    assert list(own.list(None)) == []
+    assert len(list(saver.list(None))) == 6
+
+
+def test_invoke_and_a_subgraphs_chunks_read_only_the_output_schema() -> None:
+    class Out(TypedDict):
+        ans: str
+
+    class Full(TypedDict, total=False):
+        q: str
+        ans: str
+        tmp: Annotated[list[str], operator.add]
+
+    def inner(*nodes: str) -> Any:
+        builder = StateGraph(Full, output_schema=Out).add_node("a", lambda s: {"tmp": ["x"]})
+        builder.add_node("b", lambda s: {"ans": "y", "tmp": ["b"]}).add_edge(START, nodes[0])
+        for a, b in itertools.pairwise(nodes):
+            builder.add_edge(a, b)
+        return builder.compile()
+
+    quiet = inner("a")  # no output key is ever written
+    graph = StateGraph(Full).add_node("inner", inner("a", "b")).add_edge(START, "inner").compile()
+    # LangGraph 1.2.22: None when no output key was written; a subgraph's chunks are those of its
+    # invoke, so its values and updates hold only its output keys (no values before one is written)
+    assert quiet.invoke({"q": "z"}) is None
+    chunks = [
+        (len(ns), mode, data)
+        for ns, mode, data in graph.stream(
+            {"q": "z"}, stream_mode=["values", "updates"], subgraphs=True
+        )
+    ]
+    assert chunks == [
+        (0, "values", {"q": "z", "tmp": []}),
+        (1, "updates", {"a": None}),
+        (1, "updates", {"b": {"ans": "y"}}),
+        (1, "values", {"ans": "y"}),
+        (0, "updates", {"inner": {"ans": "y"}}),
+        (0, "values", {"q": "z", "ans": "y", "tmp": []}),
+    ]
+
+
+def test_a_task_gets_the_parameters_it_asks_for_that_its_call_did_not_pass() -> None:
+    @dataclass
+    class Context:
+        user: str
+
+    @task
+    def greet(word: str, *, runtime: Runtime[Context], writer: StreamWriter) -> str:
+        writer({"greeting": word})
+        return f"{word} {runtime.context.user}"
+
+    @task
+    def chosen(word: str, *, config: RunnableConfig) -> str:
+        return f"{word} {config}"
+
+    @entrypoint(checkpointer=InMemorySaver(), context_schema=Context)
+    def flow(word: str) -> list[str]:
+        return [greet(word).result(), chosen(word, config="mine").result()]
+
+    # LangGraph 1.2.22 fills in runtime and writer for a task as for a node
+    chunks = list(flow.stream("hi", _config(), context=Context("ann"), stream_mode="custom"))
+    assert chunks == [{"greeting": "hi"}]
+    assert flow.get_state(_config()).values == ["hi ann", "hi mine"]

@@ -109,7 +109,11 @@ def _resume(run: Run, run_input: Any) -> list[Effect]:
     if isinstance(run_input, Command):
         writes = command_writes(run.plan, run_input)
         if writes and run.options.checkpointing:
-            effects.append(PutWrites(run.checkpoint_config, writes, NULL_TASK_ID, ""))
+            save = PutWrites(run.checkpoint_config, writes, NULL_TASK_ID, "")
+            if run.saves.at_exit_only:  # as a task's writes: dropped once a checkpoint holds them
+                run.saves.exit_writes.append(save)
+            else:
+                effects.append(save)
         for c, v in writes:
             if c == RESUME:
                 _set_resume(run, v)

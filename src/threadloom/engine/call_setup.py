@@ -134,16 +134,18 @@ def setup(
 
 
 def _effective_saver(graph: Pregel, configurable: dict[str, Any]) -> Any:
-    """The graph's own saver, or (for a subgraph compiled without one) the parent run's."""
+    """The saver a run uses: none for ``checkpointer=False``; inside a parent run the parent's
+    (none if it has none), even for a subgraph compiled with a saver of its own, as LangGraph
+    does, so a thread's subgraph checkpoints live with its parent's; else the graph's own."""
     own = graph.plan.checkpointer
     if own is False:
         return None
-    if own is not None and own is not True:
-        return graph._saver
-    inherited = configurable.get(CONFIG_KEY_CHECKPOINTER)
-    if inherited is None:
+    if CONFIG_KEY_CHECKPOINTER not in configurable:  # a root run
         if own is True:
             raise RuntimeError("checkpointer=True cannot be used for root graphs.")
+        return None if own is None else graph._saver
+    inherited = configurable[CONFIG_KEY_CHECKPOINTER]
+    if inherited is None:
         return None
     if own is True:  # one history per thread: the namespace without task ids
         configurable["checkpoint_ns"] = snapshot.thread_ns(

@@ -22,6 +22,7 @@ from threadloom.engine import stream
 from threadloom.engine.core import Task
 from threadloom.engine.effects import PutWrites
 from threadloom.engine.ids import id_head, task_id_of, task_path_str
+from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import NodeSpec
 from threadloom.engine.projection import Projection
 from threadloom.engine.scratch import TaskScratchpad
@@ -70,12 +71,18 @@ class CallSite:
 
 @dataclass(frozen=True, slots=True)
 class CallOf:
-    """A ``@task`` function as a node: called with a call's ``(args, kwargs)``."""
+    """A ``@task`` function as a node: called with a call's ``(args, kwargs)`` and the
+    parameters it asks for (``config``, ``writer``, ``store``, ``runtime``, ``previous``, as a
+    node's) that the call did not pass, as LangGraph fills them in."""
 
     func: Callable[..., Any]
+    injections: tuple[Injection, ...] = ()
 
-    def __call__(self, value: tuple[tuple[Any, ...], dict[str, Any]]) -> Any:
-        return self.func(*value[0], **value[1])
+    def __call__(self, value: tuple[tuple[Any, ...], dict[str, Any]], **injected: Any) -> Any:
+        args, kwargs = value
+        if injected:
+            kwargs = {**{k: v for k, v in injected.items() if k not in kwargs}, **kwargs}
+        return self.func(*args, **kwargs)
 
 
 def call_node(
@@ -87,7 +94,7 @@ def call_node(
 ) -> NodeSpec:
     """The node every call of one ``@task`` function runs as (made once per function: it
     depends on the function only, and a call reads it, never changes it)."""
-    call = CallOf(func)
+    call = CallOf(func, injections_for(func, skip_first=False))
     return NodeSpec(
         name=name,
         triggers=(PUSH,),

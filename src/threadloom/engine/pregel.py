@@ -162,7 +162,7 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
             return Listed(streamed.core, streamed.saver, streamed.trace, streamed.shaped)
         config = with_ambient(config)
         relay, modes, _ = relay_of(config)
-        core, saver, merged, trace = self._begin(input, config, modes, kwargs, None)
+        core, saver, merged, trace = self._begin(input, config, modes, kwargs, None, invoked=True)
         # chunks go up under the namespace the run saves under (numbered, task ids dropped for
         # checkpointer=True), as LangGraph streams them
         saved_ns = str(merged["configurable"].get("checkpoint_ns", ""))
@@ -189,6 +189,8 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         modes: frozenset[str],
         kwargs: InvokeArgs,
         relay: StreamRelay | None,
+        *,
+        invoked: bool = False,
     ) -> tuple[Generator[Effect, Any, None], Any, RunnableConfig, GraphTrace | None]:
         """Check the call and return the run's core (for a driver to carry out), its saver, the
         run's config (its namespace, for one thing) and the graph run to report to the config's
@@ -205,6 +207,8 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         if output_keys is not None:  # values chunks (and invoke's result) read these channels
             _checks.check_output_keys(output_keys, self.plan)
             options.stream_keys = output_keys
+        elif invoked:  # invoke's chunks (a subgraph's too) read the output channels, as LangGraph's
+            options.stream_keys = _invoke_keys(self.plan)
         keys = output_keys if output_keys is not None else self.plan.output_channels
         trace = graph_trace(merged, self.get_name(), input, keys)
         context = kwargs.get("context")
@@ -288,3 +292,11 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
                 )
             )
         )
+
+
+def _invoke_keys(plan: Plan) -> str | Sequence[str]:
+    """What ``invoke``'s chunks read: the output channels (managed values are not channels)."""
+    if plan.invoke_keys is not None:
+        return plan.invoke_keys
+    keys = plan.output_channels
+    return keys if isinstance(keys, str) else [k for k in keys if k in plan.channels]

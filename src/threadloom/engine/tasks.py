@@ -18,6 +18,7 @@ from langchain_core.runnables import RunnableConfig
 
 from threadloom.constants import NS_SEP
 from threadloom.engine._checks import translate_node_error
+from threadloom.engine.calls import CallOf
 from threadloom.engine.channels import Channel
 from threadloom.engine.core import Task
 from threadloom.engine.inject import Injection
@@ -125,7 +126,8 @@ class TaskRunner:
 
     def kwargs(self, task: Task, pad: TaskScratchpad) -> dict[str, Any]:
         """The injected keyword arguments the node asked for."""
-        wanted = self.injections.get(task.name, ())
+        call = task.node.func
+        wanted = call.injections if isinstance(call, CallOf) else self.injections.get(task.name, ())
         if not wanted:
             return {}
         values: dict[str, Any] = {}
