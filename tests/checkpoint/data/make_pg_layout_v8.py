@@ -3,7 +3,7 @@
 what that code read back from them.
 
 Kept to show how the fixture was made; it only makes a v8 dump when run with threadloom as it was
-before migration 9 (commit afbecf5): ``python tests/checkpoint/data/make_pg_layout_v8.py``.
+before migration 9 (commit afbecf5), with a DSN: ``python make_pg_layout_v8.py DSN``.
 ``test_postgres_layout.py`` loads the rows into a v8 schema and opens them with today's code,
 which must read the same and go on.
 """
@@ -28,6 +28,7 @@ def _sibling(name: str, path: Path) -> Any:
     spec = importlib.util.spec_from_file_location(name, path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its postponed annotations resolve in its own namespace
     spec.loader.exec_module(module)
     return module
 
@@ -52,7 +53,7 @@ def snapshot(saver: PostgresSaver) -> list[dict[str, Any]]:
 def write(saver: PostgresSaver) -> None:
     """The threads of the fixture: a graph's chat with an interrupt and a fork (UUID ids, list
     deltas, pending writes, ``empty`` versions), and checkpoints put by hand with ids that are
-    not UUIDs, in two namespaces, with metadata the JSON column cannot hold as it is."""
+    not UUIDs, in two namespaces, with metadata JSON cannot hold (a tuple) and a NUL (stripped)."""
     build = _sibling("make_layout_v0", HERE / "make_layout_v0.py").build
     graph = build(saver)
     chat = {"configurable": {"thread_id": "chat"}}

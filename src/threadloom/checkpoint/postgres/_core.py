@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from threadloom._postgres import Query, QueryMany, migrate, require_setup
@@ -27,9 +27,14 @@ from threadloom._postgres import Steps as UnitSteps
 from threadloom._postgres._arrays import BoolArray, ByteaArray, IntArray, TextArray
 from threadloom.checkpoint._arguments import thread_key
 from threadloom.checkpoint._header import pack_header
-from threadloom.checkpoint._metadata_filter import filter_json
 from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
-from threadloom.checkpoint._records import dumps_fast, split_checkpoint, thread_config
+from threadloom.checkpoint._records import (
+    dumps_fast,
+    encode_metadata,
+    pack_data,
+    split_checkpoint,
+    thread_config,
+)
 from threadloom.checkpoint._sql_core import SqlCore
 from threadloom.checkpoint._sql_effects import Exec, Fetch, Steps
 from threadloom.checkpoint.base import (
@@ -63,6 +68,7 @@ class PgCore(SqlCore):
     """Every checkpoint operation of one PostgreSQL saver, as generators of effects."""
 
     tracker: KnownRows
+    metadata_json_only = True  # the ``json`` column gives back the text it was given
 
     def __init__(self, owner: str) -> None:
         super().__init__(sql)
@@ -85,6 +91,46 @@ class PgCore(SqlCore):
         yield from self._refuse_langgraph()
         yield from require_setup(self.migrations)
         self.is_setup = True
+
+    # -- listing ------------------------------------------------------------------------------
+
+    def list_addresses(
+        self,
+        config: RunnableConfig | None,
+        filter: Mapping[str, Any] | None,
+        before: RunnableConfig | None,
+        limit: int | None,
+    ) -> Steps[list[tuple[str, str, str]]]:
+        """``SqlCore.list_addresses`` on this layout: ids compare as stored (``threadloom_id``),
+        so ``before`` and the order walk the primary key; metadata filters as ``_META``."""
+        yield from self.setup()
+        configurable = (config or {}).get("configurable", {})
+        clauses: list[str] = []
+        params: list[Any] = []
+        if config is not None:
+            clauses.append("t.thread_id = %s")
+            params.append(thread_key(configurable["thread_id"]))
+        if "checkpoint_ns" in configurable:
+            clauses.append("t.checkpoint_ns = %s")
+            params.append(configurable["checkpoint_ns"])
+        if configurable.get("checkpoint_id") is not None:
+            clauses.append("c.checkpoint_id = threadloom_id(%s)")
+            params.append(configurable["checkpoint_id"])
+        before_id = (before or {}).get("configurable", {}).get("checkpoint_id")
+        if before_id is not None:
+            clauses.append("c.checkpoint_id < threadloom_id(%s)")
+            params.append(before_id)
+        exact = True
+        if filter:
+            more, more_params, exact = sql.filter_conditions(filter)
+            clauses.extend(more)
+            params.extend(more_params)
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        statement = f"{sql.LIST_ADDRESSES}{where}{sql.LIST_ORDER}"
+        if limit is not None and exact:
+            statement += f" LIMIT {int(limit)}"
+        rows: list[tuple[str, str, str]] = yield Fetch(statement, params)
+        return rows
 
     # -- reading the head: two statements, no transaction -------------------------------------
 
@@ -135,7 +181,7 @@ class PgCore(SqlCore):
         expected = configurable.get(CONFIG_KEY_EXPECTED_HEAD)
         tag, data = dumps_fast(serde, pack_header(header), "checkpoint")
         merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
-        meta_tag, meta_data = dumps_fast(serde, merged, "metadata")
+        meta_tag, meta_data, meta_json = encode_metadata(serde, merged, self.metadata_json_only)
         groups = [self._write_rows(serde, config, w, task_id, path) for task_id, path, w in writes]
         plan = plan_put(
             serde,
@@ -149,7 +195,7 @@ class PgCore(SqlCore):
             self.tracker,
         )
         head_fields: tuple[Any, ...] = (checkpoint["id"], configurable.get("checkpoint_id"), tag)
-        head_fields += (data, meta_tag, meta_data, filter_json(merged), checkpoint["ts"])
+        head_fields += (data, meta_tag, meta_data, meta_json, checkpoint["ts"])
         head_fields += (merged.get("run_id"),)
         blobs = _value_rows(thread_id, ns, plan)
         ((status,),) = yield Fetch(
@@ -271,10 +317,11 @@ def _values_of_head(
             rows.append(row)
     if missing:
         found = yield Fetch(
-            sql.BLOB_ROWS_OF_LIVE, (json.dumps(missing), thread_id, ns, checkpoint_id)
+            sql.BLOB_ROWS_OF_LIVE, (thread_id, ns, checkpoint_id, json.dumps(missing))
         )
         if not found:
             raise _HeadGone
+        found = [row for row in found if row[0] is not None]  # none stored: one row of NULLs
         if first:
             for row in found:
                 known.remember_row(tuple(row))
@@ -297,7 +344,9 @@ def _step_params(
     writes only)."""
     text = sql.version_text
     rows = [
-        (*row[3:], statement is sql.REPLACE_WRITES) for statement, group in groups for row in group
+        (*row[3:7], *pack_data(row[7], row[8], PACK_MIN_BYTES), statement is sql.REPLACE_WRITES)
+        for statement, group in groups
+        for row in group
     ]
     write_checkpoint = groups[0][1][0][2] if rows else None
     return [
@@ -324,8 +373,7 @@ def _value_rows(thread_id: str, ns: str, plan: PutPlan) -> list[Row]:
             ch,
             text(v),
             r.kind,
-            r.type,
-            r.data,
+            *pack_data(r.type, r.data, PACK_MIN_BYTES),
             None if r.base_version is None else text(r.base_version),
             r.index,
             r.length,
@@ -334,6 +382,10 @@ def _value_rows(thread_id: str, ns: str, plan: PutPlan) -> list[Row]:
     ]
 
 
+PACK_MIN_BYTES: Final = 100
+"""Values and writes from this size up are stored compressed when that saves a tenth or more
+(``_records.pack_data``; SQLite's threshold is 512): a row is rarely over 2 KB, the size from
+which PostgreSQL would compress it itself, and a chat's messages are a few hundred bytes."""
 _VALUE_COLUMNS: Final = (TextArray,) * 4 + (ByteaArray, TextArray, IntArray, IntArray)
 """channel, version, kind, type, data, base version, delta index, length"""
 _WRITE_COLUMNS: Final = (TextArray,) * 2 + (IntArray, TextArray, TextArray, ByteaArray, BoolArray)
