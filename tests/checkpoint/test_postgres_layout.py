@@ -14,12 +14,14 @@ from __future__ import annotations
 import dataclasses
 import importlib.util
 import json
+import random
 import sys
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
+from langchain_core.messages import AIMessage
 
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
@@ -28,7 +30,11 @@ from threadloom.checkpoint.base import (
 )
 from threadloom.checkpoint.postgres import PostgresSaver
 from threadloom.checkpoint.postgres import _statements as sql
+from threadloom.checkpoint.postgres._packing import pack, unpack
+from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 from threadloom.errors import SetupRequiredError
+from threadloom.graph import START, StateGraph
+from threadloom.graph.message import MessagesState
 from threadloom.types import Command
 
 THREAD = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
@@ -178,3 +184,48 @@ def test_a_database_of_layout_8_goes_on(v8_dsn: str) -> None:
     fresh = PostgresSaver(v8_dsn)  # a saver that never saw the rows reads the same head
     head = fresh.get_tuple(chat)
     assert head is not None and head.checkpoint["channel_values"]["items"] == after
+
+
+def test_packing_gives_back_the_serializers_bytes() -> None:
+    message = AIMessage(content="echo: " + "a real answer, not repeated " * 3, id="m-1")
+    tag, data = JsonPlusSerializer().dumps_typed([message])
+    packed = pack(tag, data)
+    assert packed[0] == "zd1:" + tag and len(packed[1]) * 2 < len(data)  # the envelope is shared
+    assert unpack(*packed) == (tag, data)
+    noise = random.Random(0).randbytes(300)  # does not compress: stored as it is
+    assert pack("msgpack", noise) == ("msgpack", noise)
+    assert pack("msgpack", b"tiny") == ("msgpack", b"tiny")
+    assert pack("zlib:msgpack", data) == ("zlib:msgpack", data)  # the shared core's packing
+    assert unpack("zlib:msgpack", data) == ("zlib:msgpack", data)  # is left to the shared core
+
+
+def test_messages_are_stored_packed_and_read_back_by_any_saver(pg_dsn: str) -> None:
+    def answer(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage(content=f"echo: {state['messages'][-1].content}")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("answer", answer)
+    builder.add_edge(START, "answer")
+    chat = {"configurable": {"thread_id": "chat"}}
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        graph = builder.compile(checkpointer=saver)
+        for turn in range(3):
+            out = graph.invoke({"messages": [("user", f"question {turn} " * 20)]}, chat)
+    for table, column in (
+        ("threadloom_checkpoint_blobs", "type"),
+        ("threadloom_checkpoint_writes", "type"),
+        ("threadloom_checkpoints", "type"),
+    ):
+        kinds = {t for (t,) in _rows(pg_dsn, f"SELECT DISTINCT {column} FROM {table}")}
+        assert "zd1:msgpack" in kinds, table
+    fresh = PostgresSaver(pg_dsn)  # holds no rows: reads and unpacks every one
+    head = fresh.get_tuple(chat)
+    assert head is not None and head.checkpoint["channel_values"]["messages"] == out["messages"]
+    history = list(fresh.list(chat))
+    assert [len(c.checkpoint["channel_values"].get("messages", [])) for c in history][:3] == [
+        6,
+        5,
+        4,
+    ]
+    assert {w[1] for c in history for w in c.pending_writes or []} >= {"messages"}

@@ -66,16 +66,15 @@ PACKED_PREFIX = "zlib:"
 """Type prefix of data stored compressed (``pack_data``); no serializer tag starts with it."""
 
 
-def pack_data(tag: str, data: bytes, min_bytes: int = PACK_MIN_BYTES) -> tuple[str, bytes]:
+def pack_data(tag: str, data: bytes) -> tuple[str, bytes]:
     """``(tag, data)`` as a SQL saver stores it: compressed when that saves a tenth or more.
 
     Only the stored row changes; ``unpack_data`` gives back the very bytes, so every reader
     sees what the serializer wrote. Values of a delta chain compress well (the wider deltas
     repeat the same kinds of objects), and a row that stays under ~1 KB fits in its B-tree page
-    instead of spilling into an overflow page that is mostly empty. ``min_bytes``: a backend
-    whose rows are small and cost more per byte (PostgreSQL) packs smaller data.
+    instead of spilling into an overflow page that is mostly empty.
     """
-    if min_bytes <= len(data) <= PACK_MAX_BYTES and not tag.startswith(PACKED_PREFIX):
+    if PACK_MIN_BYTES <= len(data) <= PACK_MAX_BYTES:
         packed = zlib.compress(data, 1)
         if len(packed) * 10 <= len(data) * 9:
             return PACKED_PREFIX + tag, packed

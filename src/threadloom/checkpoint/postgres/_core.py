@@ -31,7 +31,6 @@ from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
 from threadloom.checkpoint._records import (
     dumps_fast,
     encode_metadata,
-    pack_data,
     split_checkpoint,
     thread_config,
 )
@@ -48,6 +47,7 @@ from threadloom.checkpoint.base import (
 )
 from threadloom.checkpoint.postgres import _statements as sql
 from threadloom.checkpoint.postgres._known_rows import KnownRows, Row
+from threadloom.checkpoint.postgres._packing import pack, unpack_rows
 from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.errors import LangGraphDatabaseError, StorageError
 
@@ -179,7 +179,7 @@ class PgCore(SqlCore):
             )
         check = CONFIG_KEY_EXPECTED_HEAD in configurable
         expected = configurable.get(CONFIG_KEY_EXPECTED_HEAD)
-        tag, data = dumps_fast(serde, pack_header(header), "checkpoint")
+        tag, data = pack(*dumps_fast(serde, pack_header(header), "checkpoint"))
         merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
         meta_tag, meta_data, meta_json = encode_metadata(serde, merged, self.metadata_json_only)
         groups = [self._write_rows(serde, config, w, task_id, path) for task_id, path, w in writes]
@@ -344,7 +344,7 @@ def _step_params(
     writes only)."""
     text = sql.version_text
     rows = [
-        (*row[3:7], *pack_data(row[7], row[8], PACK_MIN_BYTES), statement is sql.REPLACE_WRITES)
+        (*row[3:7], *pack(row[7], row[8]), statement is sql.REPLACE_WRITES)
         for statement, group in groups
         for row in group
     ]
@@ -357,7 +357,7 @@ def _step_params(
         expected,
         TextArray([ch for ch, _v in bases]),
         TextArray([text(v) for _ch, v in bases]),
-        *_columns([row[2:] for row in blobs], _VALUE_COLUMNS),
+        *_columns([(*row[2:5], *pack(row[5], row[6]), *row[7:]) for row in blobs], _VALUE_COLUMNS),
         write_checkpoint,
         *_columns(rows, _WRITE_COLUMNS),
     ]
@@ -373,7 +373,8 @@ def _value_rows(thread_id: str, ns: str, plan: PutPlan) -> list[Row]:
             ch,
             text(v),
             r.kind,
-            *pack_data(r.type, r.data, PACK_MIN_BYTES),
+            r.type,
+            r.data,
             None if r.base_version is None else text(r.base_version),
             r.index,
             r.length,
@@ -382,10 +383,6 @@ def _value_rows(thread_id: str, ns: str, plan: PutPlan) -> list[Row]:
     ]
 
 
-PACK_MIN_BYTES: Final = 100
-"""Values and writes from this size up are stored compressed when that saves a tenth or more
-(``_records.pack_data``; SQLite's threshold is 512): a row is rarely over 2 KB, the size from
-which PostgreSQL would compress it itself, and a chat's messages are a few hundred bytes."""
 _VALUE_COLUMNS: Final = (TextArray,) * 4 + (ByteaArray, TextArray, IntArray, IntArray)
 """channel, version, kind, type, data, base version, delta index, length"""
 _WRITE_COLUMNS: Final = (TextArray,) * 2 + (IntArray, TextArray, TextArray, ByteaArray, BoolArray)
@@ -399,12 +396,36 @@ def _columns(rows: list[tuple[Any, ...]], kinds: tuple[type[list[Any]], ...]) ->
     return [kind(column) for kind, column in zip(kinds, zip(*rows, strict=True), strict=True)]
 
 
+_PACKED_COLUMNS: Final = {
+    sql.HEADERS_AT: (3,),
+    sql.HEAD_WITH_WRITES: (3, 11),
+    sql.HEADERS_OF_THREAD: (1,),
+    sql.BLOB_ROWS: (5,),
+    sql.BLOB_ROWS_OF_LIVE: (5,),
+    sql.WRITES_AT: (6,),
+}
+"""Statements giving stored (type, data) pairs: the column of each pair's type."""
+_PACKED_PARAMS: Final = {
+    sql.UPSERT_CHECKPOINT: 4,
+    sql.INSERT_BLOB: 5,
+    sql.KEEP_WRITES: 7,
+    sql.REPLACE_WRITES: 7,
+}
+"""Statements storing a (type, data) pair: the parameter of its type (``PUT_STEP``'s are
+packed by ``PgCore.put_step``)."""
+
+
+def _packed(params: Any, at: int) -> tuple[Any, ...]:
+    return (*params[:at], *pack(params[at], params[at + 1]), *params[at + 2 :])
+
+
 def as_unit(steps: Steps[T]) -> UnitSteps[T]:
     """One core operation as a ``threadloom._postgres`` unit of work.
 
     The unit runs in the driver's transaction, so the core's transaction markers run nothing,
     except a read that opens the transaction: it becomes a ``REPEATABLE READ, READ ONLY``
-    snapshot, so a header and its values are read from one state of the database.
+    snapshot, so a header and its values are read from one state of the database. Values,
+    writes and headers are packed as they go in and unpacked as they come out (``_packing``).
     """
     opened = False  # whether the driver opened the unit's transaction (not for solo statements)
 
@@ -419,9 +440,15 @@ def as_unit(steps: Steps[T]) -> UnitSteps[T]:
             case Fetch(statement, params):
                 solo = statement in _SOLO
                 opened = opened or not solo
-                return (yield Query(statement, params, solo=solo))
+                if statement in _PACKED_PARAMS:
+                    params = _packed(params, _PACKED_PARAMS[statement])
+                rows = yield Query(statement, params, solo=solo)
+                packed = _PACKED_COLUMNS.get(statement)
+                return rows if packed is None else unpack_rows(rows, packed)
             case Exec(statement, rows):
                 opened = opened or bool(rows)
+                if statement in _PACKED_PARAMS:
+                    rows = [_packed(row, _PACKED_PARAMS[statement]) for row in rows]
                 return (yield QueryMany(statement, rows)) if rows else None
         raise TypeError(f"A PostgreSQL saver cannot carry out {effect!r}.")
 
