@@ -31,7 +31,10 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"\bawait ", ""),
     (r"\basync for ", "for "),
     (r"\bAsyncIterator\b", "Iterator"),
-    (r"\bsaver\.a(put_writes_batch|put_writes|put_step|put|get_tuple|list)\b", r"saver.\1"),
+    (
+        r"\bsaver\.a(put_writes_batch|put_writes|put_step_diff|put_step|put|get_tuple|list)\b",
+        r"saver.\1",
+    ),
 )
 
 

@@ -13,6 +13,7 @@ from saver_helpers import MakeSaver, config, make_checkpoint
 from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD
 from threadloom.checkpoint.sqlite import SqliteSaver
 from threadloom.errors import CheckpointConflictError, SerializationError
+from threadloom.types import Send
 
 META: Any = {"source": "loop", "step": 1}
 
@@ -40,6 +41,21 @@ def test_put_step_stores_writes_and_checkpoint(saver: Any, make_saver: MakeSaver
     ids, pending = _state(saver, make_saver, parent)
     assert ids == [child["id"], parent]
     assert pending == [("task-1", "a", 2), ("task-2", "log", ["x", "y"])]
+
+
+def test_a_send_in_the_writes_and_the_checkpoint_reads_back_from_both(
+    saver: Any, make_saver: MakeSaver
+) -> None:
+    # Encoded once for both places (the save shares its encodings); each reads back whole.
+    parent = _first(saver)
+    sends = [Send("worker", {"item": n}) for n in range(3)]
+    child = make_checkpoint({"__pregel_tasks": sends}, {"__pregel_tasks": 2})
+    writes = [("task-1", "~1", [("__pregel_tasks", s) for s in sends])]
+    saver.put_step(config("t", checkpoint_id=parent), writes, child, META, {"__pregel_tasks": 2})
+    _, pending = _state(saver, make_saver, parent)
+    assert pending == [("task-1", "__pregel_tasks", s) for s in sends]
+    stored = make_saver().get_tuple(config("t", checkpoint_id=child["id"]))
+    assert stored.checkpoint["channel_values"]["__pregel_tasks"] == sends
 
 
 @pytest.mark.parametrize("failure", ["conflict", "unencodable value"])
@@ -78,6 +94,42 @@ def test_put_step_on_sqlite_is_one_write_transaction(tmp_path: Path) -> None:
     conn.set_trace_callback(None)
     assert sum(s.startswith("BEGIN IMMEDIATE") for s in statements) == 1
     assert sum(s.startswith("COMMIT") for s in statements) == 1
+    conn.close()
+
+
+def test_put_writes_batch_stores_every_task_or_none(saver: Any, make_saver: MakeSaver) -> None:
+    parent = _first(saver)
+    at_parent = config("t", checkpoint_id=parent)
+    bad = [
+        ("task-1", "~1", [("a", 2), ("__resume__", ["yes"])]),
+        ("task-2", "~2", [("a", object())]),  # the last task's value does not encode
+    ]
+    with pytest.raises(SerializationError):
+        saver.put_writes_batch(at_parent, bad)
+    assert _state(saver, make_saver, parent) == ([parent], [])
+    good = [
+        ("task-1", "~1", [("a", 2), ("__resume__", ["yes"])]),  # a special channel: replaces
+        ("task-2", "~2", [("a", 3)]),
+        ("task-3", "~3", [("a", 4), ("b", 5)]),
+    ]
+    saver.put_writes_batch(at_parent, good)
+    expected = [("task-1", "a", 2), ("task-1", "__resume__", ["yes"]), ("task-2", "a", 3)]
+    expected += [("task-3", "a", 4), ("task-3", "b", 5)]
+    assert sorted(_state(saver, make_saver, parent)[1]) == sorted(expected)
+
+
+def test_put_writes_batch_on_sqlite_is_one_write_transaction(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "c.db", check_same_thread=False)
+    saver = SqliteSaver(conn)
+    parent = _first(saver)
+    statements: list[str] = []
+    conn.set_trace_callback(statements.append)
+    writes = [(f"task-{n}", f"~{n}", [("a", n)]) for n in range(5)]
+    saver.put_writes_batch(config("t", checkpoint_id=parent), writes)
+    conn.set_trace_callback(None)
+    assert sum(s.startswith("BEGIN IMMEDIATE") for s in statements) == 1
+    assert sum(s.startswith("COMMIT") for s in statements) == 1
+    assert len(saver.get_tuple(config("t", checkpoint_id=parent)).pending_writes) == 5
     conn.close()
 
 

@@ -88,3 +88,18 @@ def test_prune_refuses_one_string_instead_of_a_list(saver: Any) -> None:
     with pytest.raises(InvalidSaverArgumentError, match=r"Pass e.g. \['abc'\]"):
         saver.prune("abc", strategy="delete")
     assert sorted(t.config["configurable"]["thread_id"] for t in saver.list(None)) == ["a", "abc"]
+
+
+def test_delete_for_runs_refuses_one_string_instead_of_a_list(saver: Any) -> None:
+    # a string would otherwise be read as one-letter run ids ("run-1" -> "r", "u", ...), which
+    # match nothing: the call would silently delete nothing
+    saver.put(config("t"), make_checkpoint(), {"run_id": "run-1"}, {})
+    saver.put(config("t"), make_checkpoint(), {"run_id": "r"}, {})
+    for bad in ("run-1", b"run-1", 7):
+        with pytest.raises(InvalidSaverArgumentError, match="run_ids must be a list of run ids"):
+            saver.delete_for_runs(bad)
+    assert sorted(t.metadata["run_id"] for t in saver.list(config("t"))) == ["r", "run-1"]
+    saver.delete_for_runs(("run-1",))  # any iterable of run ids, as many as given
+    assert [t.metadata["run_id"] for t in saver.list(config("t"))] == ["r"]
+    saver.delete_for_runs([uuid.uuid4()])  # a UUID is its string form (matches nothing here)
+    assert [t.metadata["run_id"] for t in saver.list(config("t"))] == ["r"]

@@ -237,6 +237,38 @@ def test_slotted_objects_of_one_class_encode_their_own_slots() -> None:
         serde.dumps_typed(full)
 
 
+def test_a_save_sharing_encodings_encodes_each_object_once_to_the_same_bytes() -> None:
+    # A save that meets one object twice (a Send in a task's writes and in the checkpoint's
+    # packets) encodes it once; the bytes are what a serializer without sharing writes.
+    from threadloom.types import Send
+
+    plain = JsonPlusSerializer(allowed_msgpack_modules=[Point])
+    send = Send("worker", {"item": 1, "at": dt.datetime(2024, 1, 2, tzinfo=dt.UTC)})
+    point = Point(1, tags={"a"})
+    values = [[send, point], {"deeper": [send, (point,)]}, send]
+    expected = [plain.dumps_typed(v) for v in values]  # also makes the classes known
+    reads: list[Any] = []
+
+    def counted(read: Any) -> Any:
+        def read_counted(obj: Any) -> Any:
+            reads.append(obj)
+            return read(obj)
+
+        return read_counted
+
+    headers = plain._codec._headers
+    for cls in (Send, Point):  # count how often the state of an object is read
+        kind, module, qualname, read = headers[cls]
+        headers[cls] = (kind, module, qualname, counted(read))
+    share = plain.sharing_encodings()
+    shared = [share.dumps_typed(v) for v in values]
+    assert shared == expected
+    # once per record depth: lists and dicts add none, the tuple (a record) one
+    assert (reads.count(send), reads.count(point)) == (1, 2)
+    assert plain.loads_typed(shared[2]) == send
+    assert plain._memo is None  # the serializer itself keeps nothing alive between saves
+
+
 @pytest.mark.parametrize("value", [Color.RED, Point(1), Pair(1, "a"), Model(name="x"), Label("l")])
 def test_strict_encode_refuses_unregistered_types(value: Any) -> None:
     with pytest.raises(UnserializableValueError) as caught:

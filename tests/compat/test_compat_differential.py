@@ -310,3 +310,40 @@ def test_an_update_without_as_node_on_a_waiting_single_node_graph_is_its_input()
     # LangGraph 1.2.22 infers the node that read the newest version: here __start__, so "a",
     # which never finished, still runs next
     assert (state.next, state.values) == (("a",), {"log": ["u"]})
+
+
+def test_a_command_for_the_parent_from_a_worker_is_neither_streamed_nor_saved() -> None:
+    # With "custom" among the stream modes every task runs on a worker thread (chunks from inside
+    # a task must flow while it runs), where the Command(graph=PARENT) of the subgraph's node
+    # used to come back as that task's error: streamed as its result and saved as an __error__
+    # write. LangGraph 1.2.22 does neither; the parent task takes the command.
+    child = StateGraph(State)
+    child.add_node("c0", lambda s: {"log": ["c0"]})
+    child.add_node(
+        "c1", lambda s: Command(update={"log": ["c1"]}, goto="after", graph=Command.PARENT)
+    )
+    child.add_edge(START, "c0").add_edge("c0", "c1")
+    parent = StateGraph(State)
+    parent.add_node("sub", child.compile(), destinations=("after",))
+    parent.add_node("after", lambda s: {"log": ["after"]})
+    parent.add_edge(START, "sub")
+    saver = InMemorySaver()
+    graph = parent.compile(checkpointer=saver)
+    seen = [
+        (len(ns), chunk["name"], "result" if "result" in chunk else "start", chunk.get("error"))
+        for ns, mode, chunk in graph.stream(
+            {"log": []}, _config(), stream_mode=["tasks", "custom"], subgraphs=True
+        )
+    ]
+    assert seen == [
+        (0, "sub", "start", None),
+        (1, "c0", "start", None),
+        (1, "c0", "result", None),
+        (1, "c1", "start", None),
+        (0, "sub", "result", None),
+        (0, "after", "start", None),
+        (0, "after", "result", None),
+    ]
+    assert graph.get_state(_config()).values == {"log": ["c1", "after"]}
+    channels = {w[1] for t in saver.list(None) for w in t.pending_writes or []}
+    assert "__error__" not in channels and "log" in channels

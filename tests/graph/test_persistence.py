@@ -1,9 +1,11 @@
 """Graphs on a checkpointer: threads, checkpoints, failures, interrupts, the state API
 (CONTRACT 1.1–1.9 as seen through runs, 2.8, 2.9, 3.3–3.6; DECISIONS 4, 13, 15)."""
 
+import asyncio
 import itertools
 import operator
 import threading
+import time
 from typing import Annotated, Any, TypedDict
 
 import pytest
@@ -517,6 +519,60 @@ async def test_async_failure_then_resume() -> None:
     calls.clear()
     assert (await graph.ainvoke(None, cfg()))["log"] == ["bad", "good"]
     assert calls == ["bad"]
+
+
+async def test_async_failure_keeps_a_sync_siblings_writes_when_it_finishes_later() -> None:
+    # a sync node runs in a worker thread, which cannot be stopped: it finishes after its
+    # sibling failed, and its writes are saved, so resuming does not run it (and its side
+    # effects) a second time
+    bad_raised, calls = threading.Event(), []
+
+    def slow(state: State) -> dict[str, Any]:
+        calls.append("slow")
+        assert bad_raised.wait(10)
+        time.sleep(0.2)  # most often finishes after the failure is handled (passes either way)
+        return {"log": ["slow"]}
+
+    def bad(state: State) -> dict[str, Any]:
+        calls.append("bad")
+        if len(calls) <= 2:  # the first run fails
+            bad_raised.set()
+            raise ValueError("bad fails")
+        return {"log": ["bad"]}
+
+    builder = StateGraph(State).add_node("slow", slow).add_node("bad", bad)
+    builder.add_edge(START, "slow").add_edge(START, "bad")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    with pytest.raises(ValueError, match="bad fails"):
+        await graph.ainvoke({"a": "x"}, cfg())
+    assert sorted(calls) == ["bad", "slow"]
+    snapshot = await graph.aget_state(cfg())
+    assert snapshot.next == ("bad",) and snapshot.values["log"] == ["slow"]
+    assert (await graph.ainvoke(None, cfg()))["log"] == ["bad", "slow"]
+    assert sorted(calls) == ["bad", "bad", "slow"]
+
+
+async def test_async_failure_cancels_a_running_async_sibling() -> None:
+    started, calls = threading.Event(), []
+
+    async def forever(state: State) -> dict[str, Any]:
+        calls.append("forever")
+        started.set()
+        await asyncio.sleep(3600)  # cancelled here when its sibling fails
+        return {"log": ["forever"]}
+
+    async def bad(state: State) -> dict[str, Any]:
+        while not started.is_set():
+            await asyncio.sleep(0)
+        raise ValueError("bad fails")
+
+    builder = StateGraph(State).add_node("forever", forever).add_node("bad", bad)
+    builder.add_edge(START, "forever").add_edge(START, "bad")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    with pytest.raises(ValueError, match="bad fails"):
+        await graph.ainvoke({"a": "x"}, cfg())
+    assert calls == ["forever"]
+    assert set((await graph.aget_state(cfg())).next) == {"bad", "forever"}
 
 
 def test_interrupt_chunks_in_values_and_updates_modes() -> None:

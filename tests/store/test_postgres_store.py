@@ -8,16 +8,18 @@ and the cross-thread memory guide runs on PostgresStore.
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import time
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import psycopg
 import pytest
 from fake_embed import FakeEmbeddings, embed_texts
 from langchain_core.runnables import RunnableConfig
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -26,6 +28,7 @@ from threadloom.errors import (
     IndexDimensionsError,
     MissingExtensionError,
     SetupRequiredError,
+    StorageError,
 )
 from threadloom.graph import START, MessagesState, StateGraph
 from threadloom.store.base import BaseStore, PutOp
@@ -111,6 +114,80 @@ def test_search_inside_one_namespace_finds_the_true_top_10(
             assert len(evens) == 10 and all(i.value["n"] < 100 for i in evens)
         assert np.mean(user_recall) >= 0.99
         assert np.mean(all_recall) >= (1.0 if exact_limit > count else 0.9)
+
+
+class StatementLog(psycopg.Cursor[Any]):
+    """A cursor that records each statement it sends (one round trip each)."""
+
+    sent: ClassVar[list[str]] = []
+
+    def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+        self.sent.append(str(query))
+        return super().execute(query, *args, **kwargs)
+
+
+def test_index_search_is_two_round_trips_and_leaves_the_settings_alone(
+    pg_dsn: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # An all-users search on the HNSW path: the count, then the search that sets its own HNSW
+    # settings for itself only. The caller's session settings are the same afterwards, also when
+    # the search statement fails after the settings were made.
+    monkeypatch.setattr(pg_sql, "EXACT_CANDIDATES", 50)
+    vectors = fixed_vectors(301, DIMS)
+    index = {"dims": DIMS, "embed": LookupEmbeddings(vectors), "fields": ["text"]}
+    with psycopg.connect(pg_dsn, autocommit=True, cursor_factory=StatementLog) as conn:
+        store = PostgresStore(conn, index=index)  # type: ignore[arg-type]
+        store.setup()
+        store.batch([PutOp(("u", str(i % 6)), f"k{i}", {"text": f"v{i}"}) for i in range(300)])
+        store.setup()  # builds the HNSW index
+        conn.execute("SET hnsw.ef_search = 77")
+        store.search(("u",), query="v300", limit=5)  # learns that the index exists
+        StatementLog.sent.clear()
+        found = store.search(("u",), query="v300", limit=5)
+        assert len(found) == 5  # (which five: the recall test above; HNSW builds are random)
+        assert len(StatementLog.sent) == 2
+        settings = (
+            "SELECT current_setting('hnsw.ef_search'), current_setting('hnsw.iterative_scan')"
+        )
+        assert conn.execute(settings).fetchone() == ("77", "off")
+
+        def failing(self: pg_sql.VectorSpec, where: str, join: bool, **kw: Any) -> str:
+            # a search statement that fails at its first row, after its settings were made
+            return top_items(self, f"{where} AND 1 / (v.item_id - v.item_id) = 1", join, **kw)
+
+        top_items = pg_sql.VectorSpec.top_items
+        monkeypatch.setattr(pg_sql.VectorSpec, "top_items", failing)
+        with pytest.raises(StorageError, match="division by zero"):
+            store.search(("u",), query="v300", limit=5)
+        assert conn.execute(settings).fetchone() == ("77", "off")
+
+
+def test_a_bad_config_in_from_conn_string_closes_what_it_opened(pg_dsn: str) -> None:
+    # The store refuses the config when it is made, after from_conn_string connected: that
+    # connection must not be left open (the server would keep a backend for it).
+    dsn = make_conninfo(pg_dsn, application_name="badconfig")
+    bad: Any = {"default_ttl": -1}
+    for pool_config in (None, {"min_size": 2}):
+        with pytest.raises(ValueError, match="default_ttl must be"):
+            PostgresStore.from_conn_string(dsn, ttl=bad, pool_config=pool_config).__enter__()
+
+    async def bad_async() -> None:
+        async with AsyncPostgresStore.from_conn_string(dsn, ttl=bad):
+            pass
+
+    with pytest.raises(ValueError, match="default_ttl must be"):
+        asyncio.run(bad_async())
+    # a closed connection's backend exits soon after: wait for that, not for a fixed time
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        deadline = time.monotonic() + 60
+        while True:
+            (left,) = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'badconfig'"
+            ).fetchone() or (0,)
+            if left == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+    assert left == 0
 
 
 def assert_counts_match(conn: psycopg.Connection[Any]) -> None:

@@ -591,3 +591,27 @@ def test_cross_thread_memory_guides(make_store: MakeStore) -> None:
     assert all(i.namespace[1] != "1" for i in store.search(("memories", "10"), query="name"))
     everyone = store.search(("memories",), query="what is my name?")
     assert {i.namespace for i in everyone} == {("memories", "1"), ("memories", "10")}
+
+
+@pytest.mark.parametrize(
+    ("ttl", "bad"),
+    [
+        ({"default_ttl": 0}, "0"),
+        ({"default_ttl": -5}, "-5"),
+        ({"default_ttl": "60"}, "'60'"),
+        ({"default_ttl": float("nan")}, "nan"),
+        ({"default_ttl": True}, "True"),
+        ({"sweep_interval_minutes": -1}, "-1"),
+    ],
+)
+def test_bad_ttl_config_is_refused_when_the_store_is_made(
+    make_store: MakeStore, ttl: dict[str, Any], bad: str
+) -> None:
+    # not at the first put that uses it (which may come long after deployment)
+    (name,) = ttl
+    with pytest.raises(ValueError, match=f"{name} must be a positive, finite number") as raised:
+        make_store(ttl=ttl)
+    message = str(raised.value)
+    assert f"got {bad}." in message and f"{{{name!r}: 60}}" in message
+    with pytest.raises(TypeError, match=r"ttl=\.\.\.\) must be a TTLConfig dict.*got 60"):
+        make_store(ttl=60)

@@ -17,7 +17,7 @@ from uuid import UUID
 
 from threadloom.errors import InvalidSaverArgumentError, InvalidThreadIdError
 
-__all__ = ["check_list_arguments", "thread_key", "thread_keys"]
+__all__ = ["check_list_arguments", "run_keys", "thread_key", "thread_keys"]
 
 
 def thread_key(thread_id: Any) -> str:
@@ -42,6 +42,19 @@ def thread_keys(thread_ids: Any) -> list[str]:
             f"Pass e.g. [{thread_ids!r}].",
         )
     return [thread_key(thread_id) for thread_id in thread_ids]
+
+
+def run_keys(run_ids: Any) -> list[str]:
+    """The run ids of ``delete_for_runs`` as stored strings; a lone string is refused, not split
+    into one-letter run ids that match nothing (LangGraph's savers do not implement it)."""
+    if isinstance(run_ids, str | bytes) or not isinstance(run_ids, Iterable):
+        raise InvalidSaverArgumentError(
+            "run_ids",
+            run_ids,
+            "must be a list of run ids",
+            f"Pass e.g. [{run_ids!r}].",
+        )
+    return [str(run_id) for run_id in run_ids]
 
 
 def check_list_arguments(config: Any, filter: Any, before: Any, limit: Any) -> None:

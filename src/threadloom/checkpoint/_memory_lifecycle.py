@@ -12,7 +12,7 @@ import threading
 from collections.abc import Sequence
 from datetime import datetime
 
-from threadloom.checkpoint._arguments import thread_key, thread_keys
+from threadloom.checkpoint._arguments import run_keys, thread_key, thread_keys
 from threadloom.checkpoint._delta import BlobRow, DeltaTracker
 from threadloom.checkpoint._inline_async import InlineAsyncSaver
 from threadloom.checkpoint._lifecycle import (
@@ -50,7 +50,7 @@ class MemoryLifecycle(InlineAsyncSaver):
     def _drop(self, thread_id: str, thread: StoredThread, ns: str, ids: set[str]) -> None:
         """Remove checkpoints and their writes; values are collected by ``_collect``."""
         stored = thread.checkpoints.get(ns) or Checkpoints()
-        stored.remove(ids)
+        stored.remove(ids, self.serde)
         for checkpoint_id in ids:
             thread.writes.pop((ns, checkpoint_id), None)
         if not stored.ids:
@@ -84,14 +84,18 @@ class MemoryLifecycle(InlineAsyncSaver):
             self._forget(thread_key(thread_id))
 
     def delete_for_runs(self, run_ids: Sequence[str]) -> None:
-        targets = set(run_ids)
+        targets = set(run_keys(run_ids))
         if not targets:
             return
         with self._lock:
             for thread_id, thread in builtins.list(self._threads.items()):
                 touched = False
                 for ns, stored in builtins.list(thread.checkpoints.items()):
-                    ids = {cid for cid, row in stored.rows.items() if row.run_id in targets}
+                    ids = {
+                        cid
+                        for cid, row in stored.rows.items()
+                        if row.run_id is not None and str(row.run_id) in targets
+                    }
                     if ids:
                         self._drop(thread_id, thread, ns, ids)
                         touched = True
@@ -108,7 +112,7 @@ class MemoryLifecycle(InlineAsyncSaver):
             for ns, stored in source.checkpoints.items():
                 copied = target.checkpoints.setdefault(ns, Checkpoints())
                 for row in stored.rows.values():
-                    copied.add(row)
+                    copied.add(row, self.serde)
             target.blobs.update(source.blobs)
             for key, writes in source.writes.items():
                 if key in target.writes:
@@ -161,7 +165,7 @@ class MemoryLifecycle(InlineAsyncSaver):
         """Counts and stored bytes of one thread (all zero for an unknown thread)."""
         with self._lock:
             thread = self._threads.get(thread_key(thread_id)) or StoredThread()
-            headers = [row for s in thread.checkpoints.values() for row in s.rows.values()]
+            headers = [(r, s.rows) for s in thread.checkpoints.values() for r in s.rows.values()]
             writes = [w for s in thread.writes.values() for w in keyed_writes(s).values()]
             rows = [b for b in thread.blobs.values() if type(b) is BlobRow]
             atoms = [b for b in thread.blobs.values() if type(b) is not BlobRow]
@@ -172,7 +176,7 @@ class MemoryLifecycle(InlineAsyncSaver):
                 writes=len(writes),
                 blobs=len(thread.blobs),
                 delta_blobs=sum(1 for b in rows if b.kind == "delta"),
-                checkpoint_bytes=sum(header_size(row, self.serde) for row in headers),
+                checkpoint_bytes=sum(header_size(r, self.serde, rows) for r, rows in headers),
                 blob_bytes=sum(len(b.data) for b in rows)
                 + sum(len(self.serde.dumps_typed(a)[1]) for a in atoms),
                 # the writes of one call share one batch: count its bytes once

@@ -5,14 +5,18 @@ order so the newest is one lookup), channel values by (ns, channel, version), pe
 checkpoint. Shortcuts over the shared rows of ``_records``, possible only in process memory
 and taken only with the default ``JsonPlusSerializer`` (any other serializer sees everything):
 
-- **Headers the engine hands over are kept as they are.** A put made by a graph run (it carries
-  the run's expected head, ``CONFIG_KEY_EXPECTED_HEAD``) comes with fresh ``channel_versions``
-  and ``versions_seen`` dicts; the inner ``versions_seen`` dicts of nodes that did not run are
-  shared with the previous checkpoint; and the engine never changes a dict after handing it to
-  ``put``. Keeping those dicts costs nothing per step, where serializing them costs O(nodes)
-  (100 nodes: ~7 µs, more than the rest of a put). Reads hand out copies, never these dicts.
-  Any other put (a direct API call, a checkpoint with keys the engine does not write) has its
-  header serialized, so the caller may reuse its dicts freely.
+- **Headers of graph runs are kept as diffs.** The engine hands an opted-in saver each step's
+  header as its changes from the parent (``put_step_diff``: the channels given a new version,
+  the ``versions_seen`` entries replaced); ``diff_row`` keeps those, and a whole header every
+  ``WHOLE_HEADER_EVERY`` checkpoints, where copying the run's two O(nodes) dicts per step, or
+  serializing them, would cost O(nodes). ``read_header`` rebuilds the whole dicts (at most
+  ``WHOLE_HEADER_EVERY - 1`` diffs on a whole header); ``Checkpoints`` makes whole the diffs
+  that need a header before it is removed or replaced. Any other put made by a graph run (it
+  carries the run's expected head, ``CONFIG_KEY_EXPECTED_HEAD``) comes with version dicts of its
+  own, kept as they are (the inner ``versions_seen`` dicts are shared between checkpoints: the
+  engine replaces them, never changes one). Reads hand out copies, never these dicts. Any other
+  put (a direct API call, a checkpoint with keys the engine does not write) has its header
+  serialized, so the caller may reuse its dicts freely.
 - **Plain metadata is kept as a dict.** Metadata made only of atoms (below) and flat dicts of
   atoms under ASCII string keys (what the engine writes: source, step, parents, and the plain
   values of the run config) is copied, not serialized; reads copy it again.
@@ -49,6 +53,7 @@ __all__ = [
     "ATOM_INTS",
     "ATOM_TYPES",
     "ENGINE_KEYS",
+    "WHOLE_HEADER_EVERY",
     "Atom",
     "BlobKey",
     "CheckpointWrites",
@@ -62,6 +67,7 @@ __all__ = [
     "batch_size",
     "build_row",
     "decode_writes",
+    "diff_row",
     "encode_batch",
     "header_size",
     "header_versions",
@@ -73,6 +79,7 @@ __all__ = [
     "read_header",
     "read_metadata",
     "row_of",
+    "whole_row",
 ]
 
 ENGINE_KEYS: Final = frozenset(
@@ -113,7 +120,8 @@ class HeaderRow(NamedTuple):
     checkpoint_id: str
     parent_id: str | None
     live: dict[str, Any] | None
-    """The engine's header dicts, kept as handed over: never changed, never handed out."""
+    """The header kept as objects: never changed, never handed out. When ``depth`` > 0 its
+    ``channel_versions`` and ``versions_seen`` hold only what changed since ``parent_id``'s."""
     packed: tuple[str, bytes] | None
     """The serialized header of any other put (``live`` is None)."""
     metadata: dict[str, Any] | tuple[str, bytes]
@@ -123,6 +131,14 @@ class HeaderRow(NamedTuple):
     """Creation time (the checkpoint's ``ts``), kept apart for pruning by date."""
     run_id: str | None
     """``metadata["run_id"]``, kept apart for ``delete_for_runs``."""
+    depth: int = 0
+    """0: the header is whole. Else ``live`` is a diff from the parent's header, and this many
+    diffs lead back to a whole one (at most ``WHOLE_HEADER_EVERY - 1``)."""
+
+
+WHOLE_HEADER_EVERY: Final = 16
+"""A header kept as a diff from its parent is whole again every this many checkpoints, so
+reading any one applies at most ``WHOLE_HEADER_EVERY - 1`` diffs."""
 
 
 def kept_header(checkpoint: Checkpoint, configurable: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -141,8 +157,57 @@ def kept_header(checkpoint: Checkpoint, configurable: Mapping[str, Any]) -> dict
     return header
 
 
-def read_header(row: HeaderRow, serde: SerializerProtocol) -> dict[str, Any]:
-    """A fresh header the caller may change: copies of every dict and list in it."""
+def diff_row(
+    checkpoint: Checkpoint,
+    configurable: Mapping[str, Any],
+    metadata: dict[str, Any] | tuple[str, bytes],
+    run_id: str | None,
+    new_versions: dict[str, Any],
+    seen_changes: dict[str, Any],
+    parent: HeaderRow | None,
+) -> HeaderRow:
+    """The row of a checkpoint the engine handed over as its changes from ``parent`` (the row
+    of ``configurable["checkpoint_id"]``): a diff, or whole when there is no parent row or the
+    chain of diffs is long enough. ``checkpoint``'s version dicts are the run's, read now and
+    never kept; ``new_versions`` and the ``seen_changes`` entries are kept (the engine makes
+    them afresh and never changes them)."""
+    depth = parent.depth + 1 if parent is not None else WHOLE_HEADER_EVERY
+    if depth < WHOLE_HEADER_EVERY:
+        versions, seen = new_versions, seen_changes
+    else:
+        depth = 0
+        versions = dict(checkpoint["channel_versions"])
+        seen = dict(checkpoint["versions_seen"])  # inner dicts: replaced, never changed
+    live = {
+        "v": checkpoint["v"],
+        "id": checkpoint["id"],
+        "ts": checkpoint["ts"],
+        "channel_versions": versions,
+        "versions_seen": seen,
+        "updated_channels": checkpoint["updated_channels"],
+    }
+    return build_row(
+        HeaderRow,
+        (
+            checkpoint["id"],
+            configurable.get("checkpoint_id"),
+            live,
+            None,
+            metadata,
+            checkpoint["ts"],
+            run_id,
+            depth,
+        ),
+    )
+
+
+def read_header(
+    row: HeaderRow, serde: SerializerProtocol, rows: Mapping[str, HeaderRow]
+) -> dict[str, Any]:
+    """A fresh header the caller may change: copies of every dict and list in it. ``rows``:
+    the headers of the row's (thread, ns), where a diff's parents are."""
+    if row.depth:
+        return _rebuilt_header(row, serde, rows)
     live = row.live
     if live is None:
         assert row.packed is not None
@@ -157,8 +222,48 @@ def read_header(row: HeaderRow, serde: SerializerProtocol) -> dict[str, Any]:
     return header
 
 
+def _rebuilt_header(
+    row: HeaderRow, serde: SerializerProtocol, rows: Mapping[str, HeaderRow]
+) -> dict[str, Any]:
+    """The whole header of a diff row: its nearest whole ancestor's, with the diffs since."""
+    diffs = []
+    top = row
+    while row.depth:
+        diffs.append(row.live)
+        row = rows[row.parent_id]  # type: ignore[index]  # kept while a child needs it
+    base = read_header(row, serde, rows)
+    versions, seen = base["channel_versions"], base["versions_seen"]
+    for diff in reversed(diffs):
+        assert diff is not None
+        versions.update(diff["channel_versions"])
+        for node, by_node in diff["versions_seen"].items():
+            seen[node] = dict(by_node)
+    live = top.live
+    assert live is not None
+    updated = live["updated_channels"]
+    return {
+        "v": live["v"],
+        "id": live["id"],
+        "ts": live["ts"],
+        "channel_versions": versions,
+        "versions_seen": seen,
+        "updated_channels": list(updated) if updated is not None else None,
+    }
+
+
+def whole_row(
+    row: HeaderRow, serde: SerializerProtocol, rows: Mapping[str, HeaderRow]
+) -> HeaderRow:
+    """``row`` with its header whole (itself when it is)."""
+    if not row.depth:
+        return row
+    return row._replace(live=_rebuilt_header(row, serde, rows), depth=0)
+
+
 def header_versions(row: HeaderRow, serde: SerializerProtocol) -> Mapping[str, Any]:
-    """The header's ``channel_versions``, read-only (no copy for a kept header)."""
+    """The channel versions the row names beyond its parent chain's: its ``channel_versions``
+    when whole, the ones it changed when a diff (every version a thread's headers use is in
+    the union of these, since a diff's parents are kept). Read-only: no copy."""
     if row.live is not None:
         versions: Mapping[str, Any] = row.live["channel_versions"]
         return versions
@@ -258,8 +363,9 @@ def peek_metadata(row: HeaderRow, serde: SerializerProtocol) -> Mapping[str, Any
     return serde.loads_typed(metadata)  # type: ignore[arg-type,no-any-return]
 
 
-def header_size(row: HeaderRow, serde: SerializerProtocol) -> int:
-    """Bytes of the header and metadata as a database backend would store them."""
+def header_size(row: HeaderRow, serde: SerializerProtocol, rows: Mapping[str, HeaderRow]) -> int:
+    """Bytes of the header and metadata as a database backend would store them (whole)."""
+    row = whole_row(row, serde, rows)
     packed = row.packed if row.live is None else serde.dumps_typed(row.live)
     metadata = row.metadata
     packed_metadata = serde.dumps_typed(metadata) if isinstance(metadata, dict) else metadata
@@ -414,8 +520,9 @@ class Checkpoints:
         self.rows: dict[str, HeaderRow] = {}
         self.ids: builtins.list[str] = []
 
-    def add(self, row: HeaderRow) -> None:
-        """Store ``row``, replacing a header with the same id."""
+    def add(self, row: HeaderRow, serde: SerializerProtocol) -> None:
+        """Store ``row``, replacing a header with the same id (diffs from the one replaced are
+        made whole first)."""
         checkpoint_id = row.checkpoint_id
         if checkpoint_id not in self.rows:
             ids = self.ids
@@ -423,12 +530,35 @@ class Checkpoints:
                 ids.append(checkpoint_id)
             else:
                 bisect.insort(ids, checkpoint_id)
+        else:
+            self._make_whole({checkpoint_id}, serde)
         self.rows[checkpoint_id] = row
 
-    def remove(self, checkpoint_ids: Iterable[str]) -> None:
-        for checkpoint_id in checkpoint_ids:
-            self.rows.pop(checkpoint_id, None)
+    def remove(self, checkpoint_ids: Iterable[str], serde: SerializerProtocol) -> None:
+        """Drop headers; the diffs that need one of them are made whole first."""
+        gone = set(checkpoint_ids) & self.rows.keys()
+        self._make_whole(gone, serde)
+        for checkpoint_id in gone:
+            del self.rows[checkpoint_id]
         self.ids = sorted(self.rows)
+
+    def _make_whole(self, leaving: set[str], serde: SerializerProtocol) -> None:
+        """Make whole every other diff whose chain of parents passes through ``leaving``."""
+        if not leaving:
+            return
+        rows = self.rows
+        needing = []
+        for checkpoint_id, row in rows.items():
+            if checkpoint_id in leaving:
+                continue
+            walk = row
+            while walk.depth:
+                if walk.parent_id in leaving:
+                    needing.append(checkpoint_id)
+                    break
+                walk = rows[walk.parent_id]  # type: ignore[index]
+        whole = {cid: whole_row(rows[cid], serde, rows) for cid in needing}
+        rows.update(whole)
 
     def newest_first(self, before: str | None, limit: int | None) -> builtins.list[str]:
         """Ids strictly older than ``before`` (all without it), newest first; at most ``limit``."""

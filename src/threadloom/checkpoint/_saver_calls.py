@@ -15,7 +15,12 @@ working:
   holds for ``put_writes_batch`` (the writes of several tasks finished together, in one call)
   against ``put_writes`` and ``aput_writes``.
 
-Both answers depend only on the class (or function), so they are cached.
+- ``put_step_diff`` (a step whose checkpoint header is handed over as the changes from its
+  parent: ``InMemorySaver`` stores only those) is used only by a saver whose class defines it and
+  overrides none of the methods it stands for (``put``, ``put_writes``, ``put_step`` and their
+  ``a`` twins): any other saver gets the whole checkpoint, through those methods.
+
+The answers depend only on the class (or function), so they are cached.
 """
 
 from __future__ import annotations
@@ -25,13 +30,20 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-__all__ = ["batch_is_whole", "path_args", "step_is_whole"]
+__all__ = ["batch_is_whole", "path_args", "step_is_whole", "takes_diffs"]
 
 _STEPS = (("put_step", ("put", "put_writes")), ("aput_step", ("aput", "aput_writes")))
 """Each step method and the methods it stands for."""
 
 _BATCHES = (("put_writes_batch", ("put_writes",)), ("aput_writes_batch", ("aput_writes",)))
 """Each batch method and the method it stands for (the same rule as the step methods)."""
+
+
+_DIFFS = (
+    ("put_step_diff", ("put", "put_writes", "put_step")),
+    ("aput_step_diff", ("aput", "aput_writes", "aput_step")),
+)
+"""Each diff method and the methods it stands for."""
 
 
 def path_args(method: Callable[..., Any], task_path: str) -> tuple[str, ...]:
@@ -67,6 +79,12 @@ def batch_is_whole(saver: Any) -> bool:
     Only if ``put_writes`` and ``aput_writes`` are not overridden below them (else one
     ``put_writes`` per task, as LangGraph calls it)."""
     return _whole(type(saver), _BATCHES)
+
+
+def takes_diffs(saver: Any) -> bool:
+    """May a step of ``saver`` be saved with ``put_step_diff`` (``aput_step_diff``)? Only if its
+    class defines them and overrides nothing they stand for below them."""
+    return _whole(type(saver), _DIFFS)
 
 
 def _whole(cls: type, methods: tuple[tuple[str, tuple[str, ...]], ...]) -> bool:

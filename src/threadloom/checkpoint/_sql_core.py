@@ -26,7 +26,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from threadloom.checkpoint._arguments import thread_key, thread_keys
+from threadloom.checkpoint._arguments import run_keys, thread_key, thread_keys
 from threadloom.checkpoint._delta import DeltaTracker
 from threadloom.checkpoint._header import channel_versions_of, pack_header
 from threadloom.checkpoint._lifecycle import (
@@ -67,7 +67,7 @@ from threadloom.checkpoint.base import (
     ThreadSizeReport,
     get_checkpoint_metadata,
 )
-from threadloom.checkpoint.serde.base import SerializerProtocol
+from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -277,6 +277,8 @@ class SqlCore:
         new_versions: ChannelVersions,
     ) -> Steps[RunnableConfig]:
         """The step's task writes and its checkpoint, in one transaction (DECISIONS 3)."""
+        if writes:  # a Send in the writes and in the checkpoint's packets is encoded once
+            serde = shared_encodings(serde)
         thread_id, ns, parent_id = _address(config)
         configurable = config["configurable"]
         header, values = split_checkpoint(checkpoint)
@@ -389,10 +391,25 @@ class SqlCore:
         task_id: str,
         task_path: str,
     ) -> Steps[None]:
-        statement, rows = self._write_rows(serde, config, writes, task_id, task_path)
+        return (yield from self.put_writes_batch(serde, config, [(task_id, task_path, writes)]))
+
+    def put_writes_batch(
+        self, serde: SerializerProtocol, config: RunnableConfig, writes: Sequence[TaskWrites]
+    ) -> Steps[None]:
+        """Several tasks' writes in one transaction: every row is encoded first, then the
+        tasks' rows go in by one statement each run of tasks that use the same one (one
+        ``executemany``), and one commit; a failure leaves none of them stored."""
+        runs: list[tuple[str, list[tuple[Any, ...]]]] = []
+        for task_id, task_path, task_writes in writes:
+            statement, rows = self._write_rows(serde, config, task_writes, task_id, task_path)
+            if runs and runs[-1][0] == statement:
+                runs[-1][1].extend(rows)
+            else:
+                runs.append((statement, rows))
         yield from self.setup()
         yield self._begin_write
-        yield Exec(statement, rows)
+        for statement, rows in runs:
+            yield Exec(statement, rows)
         yield self._commit
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -440,7 +457,7 @@ class SqlCore:
         self.tracker.forget_thread(thread_id)
 
     def delete_for_runs(self, serde: SerializerProtocol, run_ids: Sequence[str]) -> Steps[None]:
-        targets = [str(r) for r in run_ids]
+        targets = run_keys(run_ids)
         if not targets:
             return
         yield from self.setup()

@@ -142,6 +142,15 @@ class SqlSaver(BaseCheckpointSaver[str]):
             lambda: self._core.put_writes(self.serde, config, writes, task_id, task_path),
         )
 
+    def _put_writes_batch(
+        self, /, config: RunnableConfig, writes: Sequence[TaskWrites]
+    ) -> Op[None]:
+        """Several tasks' writes in one transaction (one commit)."""
+        return Op(
+            "saving task writes",
+            lambda: self._core.put_writes_batch(self.serde, config, writes),
+        )
+
     def _put_step(
         self,
         /,
@@ -194,6 +203,7 @@ class SqlSaver(BaseCheckpointSaver[str]):
     list = sync_iter(_list)
     put = sync_op(_put)
     put_writes = sync_op(_put_writes)
+    put_writes_batch = sync_op(_put_writes_batch)
     put_step = sync_op(_put_step)
     delete_thread = sync_op(_delete_thread)
     delete_for_runs = sync_op(_delete_for_runs)
@@ -237,6 +247,7 @@ class AsyncSqlSaver(SqlSaver):
     alist = async_iter(SqlSaver._list)
     aput = async_op(SqlSaver._put)
     aput_writes = async_op(SqlSaver._put_writes)
+    aput_writes_batch = async_op(SqlSaver._put_writes_batch)
     aput_step = async_op(SqlSaver._put_step)
     adelete_thread = async_op(SqlSaver._delete_thread)
     adelete_for_runs = async_op(SqlSaver._delete_for_runs)
@@ -250,6 +261,7 @@ class AsyncSqlSaver(SqlSaver):
     list = waits_for_iter(alist)
     put = waits_for(aput)
     put_writes = waits_for(aput_writes)
+    put_writes_batch = waits_for(aput_writes_batch)
     put_step = waits_for(aput_step)
     delete_thread = waits_for(adelete_thread)
     delete_for_runs = waits_for(adelete_for_runs)

@@ -27,6 +27,7 @@ from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, RowDeco
 from threadloom.checkpoint._lazy import ABSENT, LazyChannelValues
 from threadloom.checkpoint._memory_lifecycle import MemoryLifecycle
 from threadloom.checkpoint._memory_rows import (
+    ENGINE_KEYS,
     Atom,
     BlobKey,
     Checkpoints,
@@ -36,6 +37,7 @@ from threadloom.checkpoint._memory_rows import (
     add_batch,
     build_row,
     decode_writes,
+    diff_row,
     encode_batch,
     kept_header,
     keyed_writes,
@@ -61,7 +63,7 @@ from threadloom.checkpoint.base import (
     get_checkpoint_metadata,
     next_string_version,
 )
-from threadloom.checkpoint.serde.base import SerializerProtocol
+from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 if TYPE_CHECKING:
@@ -166,7 +168,7 @@ class InMemorySaver(MemoryLifecycle):
         """One checkpoint. With a ``walk`` (listings) its values are decoded when first read,
         each stored row once per walk; without (reads of one checkpoint) they are decoded now."""
         serde = self.serde
-        header = read_header(row, serde)
+        header = read_header(row, serde, thread.checkpoints[ns].rows)
         blobs = thread.blobs
         loaders: dict[str, Callable[[], Any]] = {}
         for channel, version in header["channel_versions"].items():
@@ -337,6 +339,19 @@ class InMemorySaver(MemoryLifecycle):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
+        return self._put(config, checkpoint, metadata, new_versions, self.serde, None)
+
+    def _put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        serde: SerializerProtocol,
+        seen_changes: dict[str, Any] | None,
+    ) -> RunnableConfig:
+        """``put`` encoding with ``serde`` (``put_step``'s shares encodings with its writes);
+        with ``seen_changes``, ``put_step_diff``'s (its docstring)."""
         # The hot path of every graph step: everything is inline, under one lock acquisition.
         configurable = config["configurable"]
         thread_id = configurable["thread_id"]
@@ -344,17 +359,19 @@ class InMemorySaver(MemoryLifecycle):
             thread_id = thread_key(thread_id)
         ns = configurable.get("checkpoint_ns", "")
         checkpoint_id = checkpoint["id"]
-        serde = self.serde
         # The object shortcuts (_memory_rows) hold for the default serializer only: any other
         # (an encrypting one, say) sees every header, metadata and value.
         atoms = type(serde) is JsonPlusSerializer
-        live = kept_header(checkpoint, configurable) if atoms else None
-        if live is None:
+        # a diff is kept as it came (row made under the lock, from its parent's depth)
+        diff = seen_changes is not None and atoms and checkpoint.keys() == ENGINE_KEYS
+        live = None
+        if seen_changes is None and atoms:
+            live = kept_header(checkpoint, configurable)
+        packed: tuple[str, bytes] | None = None
+        if live is None and not diff:  # serialized now: a run's dicts are never kept
             header: dict[str, Any] = dict(checkpoint)
             del header["channel_values"]
-            packed: tuple[str, bytes] | None = dumps_fast(serde, header, "checkpoint")
-        else:
-            packed = None
+            packed = dumps_fast(serde, header, "checkpoint")
         values = checkpoint["channel_values"]
         plain = plain_metadata(config, metadata) if atoms else None
         kept_metadata: dict[str, Any] | tuple[str, bytes]
@@ -363,18 +380,21 @@ class InMemorySaver(MemoryLifecycle):
             kept_metadata, run_id = dumps_fast(serde, merged, "metadata"), merged.get("run_id")
         else:
             kept_metadata, run_id = plain, plain.get("run_id")
-        row = build_row(
-            HeaderRow,
-            (
-                checkpoint_id,
-                configurable.get("checkpoint_id"),
-                live,
-                packed,
-                kept_metadata,
-                checkpoint["ts"],
-                run_id,
-            ),
-        )
+        parent_id = configurable.get("checkpoint_id")
+        if not diff:
+            row = build_row(
+                HeaderRow,
+                (
+                    checkpoint_id,
+                    parent_id,
+                    live,
+                    packed,
+                    kept_metadata,
+                    checkpoint["ts"],
+                    run_id,
+                    0,
+                ),
+            )
         with self._lock:
             thread = self._threads.get(thread_id)
             stored = thread.checkpoints.get(ns) if thread is not None else None
@@ -402,8 +422,19 @@ class InMemorySaver(MemoryLifecycle):
                 remember(self._tracker, thread_id, ns, plan)
             if stored is None:
                 stored = thread.checkpoints[ns] = Checkpoints()
+            if diff:
+                parent = stored.rows.get(parent_id) if parent_id is not None else None
+                row = diff_row(
+                    checkpoint,
+                    configurable,
+                    kept_metadata,
+                    run_id,
+                    new_versions,
+                    seen_changes,  # type: ignore[arg-type]
+                    parent,
+                )
             if head is not None and checkpoint_id <= head:
-                stored.add(row)  # an older id, or the same one again
+                stored.add(row, serde)  # an older id, or the same one again
             else:  # the usual case, inlined: a new checkpoint, newer than all others
                 stored.rows[checkpoint_id] = row
                 stored.ids.append(checkpoint_id)
@@ -447,15 +478,49 @@ class InMemorySaver(MemoryLifecycle):
         """The step's task writes and its checkpoint, stored together or not at all: every
         write is encoded first, then ``put`` (which stores nothing when it fails) and the
         writes run under one lock acquisition."""
+        return self.put_step_diff(config, writes, checkpoint, metadata, new_versions, None)
+
+    def put_step_diff(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[TaskWrites],
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        seen_changes: dict[str, Any] | None,
+    ) -> RunnableConfig:
+        """``put_step`` of a checkpoint handed over as its changes from its parent (the engine
+        calls it, ``_saver_calls.takes_diffs``): ``new_versions`` and ``seen_changes`` (the
+        ``versions_seen`` entries replaced since the parent) are the whole difference, and
+        ``checkpoint``'s version dicts are the run's own, read during the call and never kept.
+        The header is kept as that diff (``_memory_rows.diff_row``). ``seen_changes=None``:
+        ``put_step``."""
         batches = []
+        serde = self.serde
         if writes:
             thread_id, ns, checkpoint_id = _writes_address(config)
-            batches = [encode_batch(self.serde, w, task, path) for task, path, w in writes]
+            serde = shared_encodings(serde)  # a Send in the writes and the checkpoint: once
+            batches = [encode_batch(serde, w, task, path) for task, path, w in writes]
         with self._lock:
-            saved = self.put(config, checkpoint, metadata, new_versions)
+            if seen_changes is None:  # put_step: through put, which a subclass may override
+                saved = self.put(config, checkpoint, metadata, new_versions)
+            else:
+                saved = self._put(config, checkpoint, metadata, new_versions, serde, seen_changes)
             for batch in batches:
                 self._add_writes(thread_id, ns, checkpoint_id, batch)
         return saved
+
+    async def aput_step_diff(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[TaskWrites],
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+        seen_changes: dict[str, Any] | None,
+    ) -> RunnableConfig:
+        """Async ``put_step_diff``."""
+        return self.put_step_diff(config, writes, checkpoint, metadata, new_versions, seen_changes)
 
     def _add_writes(self, thread_id: str, ns: str, checkpoint_id: str, batch: WriteBatch) -> None:
         """Store one call's writes (under the lock; never fails)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
-from threadloom.checkpoint._saver_calls import batch_is_whole, path_args, step_is_whole
+from threadloom.checkpoint._saver_calls import batch_is_whole, path_args, step_is_whole, takes_diffs
 from threadloom.engine.effects import (
     CancelTasks,
     Effect,
@@ -34,6 +34,11 @@ from threadloom.engine.effects import (
 __all__ = ["drive", "result_of", "saver_call"]
 
 
+def _header_diff(effect: Put | PutStep) -> tuple[Any, ...]:
+    """The arguments of ``put_step_diff`` after ``config`` and ``writes``."""
+    return (effect.run_checkpoint, effect.metadata, effect.new_versions, effect.seen_changes)
+
+
 async def saver_call(effect: SaverEffect, saver: Any) -> Any:
     """Make the saver call ``effect`` asks for; return what the saver returns."""
     match effect:
@@ -47,6 +52,10 @@ async def saver_call(effect: SaverEffect, saver: Any) -> Any:
                 path = path_args(saver.aput_writes, task_path)
                 await saver.aput_writes(config, task_writes, task_id, *path)
             return None
+        case PutStep(config, writes) if effect.seen_changes is not None and takes_diffs(saver):
+            return await saver.aput_step_diff(config, writes, *_header_diff(effect))
+        case Put(config) if effect.seen_changes is not None and takes_diffs(saver):
+            return await saver.aput_step_diff(config, (), *_header_diff(effect))
         case PutStep(config, writes, checkpoint, metadata, new_versions) if step_is_whole(saver):
             return await saver.aput_step(config, writes, checkpoint, metadata, new_versions)
         case PutStep(config, writes, checkpoint, metadata, new_versions):  # as LangGraph saves

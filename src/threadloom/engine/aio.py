@@ -3,7 +3,8 @@
 The effect loop is ``_drive_async.py`` (the sync one is generated from it); what is here is how
 asyncio waits. Async nodes are awaited as asyncio tasks; sync nodes run in the default executor
 with the task's context copied. Saver calls use the saver's ``a*`` methods, so an async saver is
-never called from sync code. When a task fails, the tasks still running are cancelled.
+never called from sync code. When a task fails, the async tasks still running are cancelled
+(a sync node's thread cannot be stopped: it finishes and its writes are kept).
 """
 
 from __future__ import annotations
@@ -175,7 +176,9 @@ class _Workers:
     def cancel(self, failed: Task | None) -> int:
         cancelled = 0
         for future, task in self.running.items():
-            if not future.done() and task is not failed:
+            # a sync node runs in a worker thread, which cannot be stopped: as on the sync
+            # driver it finishes, and its writes are kept (cancelling would only drop them)
+            if not future.done() and task is not failed and task.node.afunc is not None:
                 future.cancel()  # its writes are lost
                 cancelled += 1
         return cancelled

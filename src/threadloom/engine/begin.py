@@ -118,10 +118,17 @@ def _resume(run: Run, run_input: Any) -> list[Effect]:
     if null_writes:
         run.apply([TaskWrites("~", INPUT, (), null_writes)])
         run.trigger_hint = None  # earlier triggers may still be pending: look at every node
-    seen = run.checkpoint["versions_seen"].setdefault(INTERRUPT, {})
-    seen.update(run.checkpoint["channel_versions"])
+    _seen_by_breakpoints(run)
     run.skip_done = True
     return effects + run.values_chunks()
+
+
+def _seen_by_breakpoints(run: Run) -> None:
+    """Static breakpoints have seen every current version (a resume passes them). The entry is
+    replaced, not changed: a saver may keep the one the last checkpoint holds."""
+    seen_all = run.checkpoint["versions_seen"]
+    seen_all[INTERRUPT] = {**seen_all.get(INTERRUPT, {}), **run.checkpoint["channel_versions"]}
+    run.seen_changed.add(INTERRUPT)
 
 
 def _set_resume(run: Run, value: Any) -> None:
@@ -137,9 +144,7 @@ def _fork_for_replay(run: Run) -> list[Effect]:
         run.trigger_hint = None
     run.pending = []
     # as a resume does: static breakpoints before the addressed tasks do not fire again
-    run.checkpoint["versions_seen"].setdefault(INTERRUPT, {}).update(
-        run.checkpoint["channel_versions"]
-    )
+    _seen_by_breakpoints(run)
     effects = run.save("fork", run.step, updated=run.checkpoint.get("updated_channels") or ())
     run.step += 1
     return effects + run.values_chunks()

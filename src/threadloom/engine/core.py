@@ -338,6 +338,7 @@ def apply_writes(
     max_version: Any = MISSING,
     live_ephemeral: Iterable[str] | None = None,
     bumped: set[str] | None = None,
+    seen_changed: set[str] | None = None,
 ) -> set[str]:
     """Apply one superstep's writes in task-path order; return the channels that changed.
 
@@ -345,7 +346,8 @@ def apply_writes(
     replaced rather than mutated, so an earlier checkpoint sharing it keeps its own. Callers that
     know them pass the current ``max_version`` and the ephemeral channels that may hold a value
     (``live_ephemeral``), which keeps a step O(writes) instead of O(channels). ``bumped`` collects
-    every channel given a new version.
+    every channel given a new version, ``seen_changed`` every node whose ``versions_seen`` entry
+    was replaced.
     """
     ordered = tasks if isinstance(tasks, list) and len(tasks) < 2 else sorted(tasks, key=_path_key)
     versions = checkpoint["channel_versions"]
@@ -359,6 +361,8 @@ def apply_writes(
                 if chan in versions:
                     seen[chan] = versions[chan]
             seen_all[t.name] = seen
+            if seen_changed is not None:
+                seen_changed.add(t.name)
     if max_version is MISSING:
         max_version = max(versions.values()) if versions else None
     new_version = next_version(max_version)

@@ -38,6 +38,7 @@ __all__ = [
     "SaverEffect",
     "StartTasks",
     "Wire",
+    "detached",
 ]
 
 
@@ -48,10 +49,23 @@ __all__ = [
 class Put:
     """Save ``checkpoint``; ``config`` names its parent and the head the run last saw."""
 
+    __match_args__ = ("config", "checkpoint", "metadata", "new_versions")
+
     config: RunnableConfig
-    checkpoint: Checkpoint
+    run_checkpoint: Checkpoint
+    """The checkpoint as the run holds it: see ``seen_changes``."""
     metadata: dict[str, Any]
     new_versions: dict[str, Any]
+    seen_changes: dict[str, Any] | None = None
+    """None: ``run_checkpoint`` is the caller's to keep. Else its version dicts are the run's
+    own, changed by its later steps (the run does not copy them per step): read them only while
+    the effect is carried out. The header is then ``new_versions`` and these ``versions_seen``
+    entries on top of its parent's, which a saver that stores diffs keeps (``put_step_diff``)."""
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """The checkpoint, a copy to keep (what a saver's ``put`` receives)."""
+        return detached(self.run_checkpoint, self.seen_changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,9 +97,31 @@ class PutStep:
     """The checkpoint the tasks ran from (as a parent for ``put``), with the expected head."""
     writes: Sequence[tuple[str, str, list[tuple[str, Any]]]]
     """``(task_id, task_path, writes)`` of the tasks that finished last (often the only one)."""
-    checkpoint: Checkpoint
+    run_checkpoint: Checkpoint
+    """As ``Put.run_checkpoint``."""
     metadata: dict[str, Any]
     new_versions: dict[str, Any]
+    seen_changes: dict[str, Any] | None = None
+    """As ``Put.seen_changes``."""
+
+    __match_args__ = ("config", "writes", "checkpoint", "metadata", "new_versions")
+
+    @property
+    def checkpoint(self) -> Checkpoint:
+        """The checkpoint, a copy to keep (what a saver's ``put`` receives)."""
+        return detached(self.run_checkpoint, self.seen_changes)
+
+
+def detached(checkpoint: Checkpoint, seen_changes: dict[str, Any] | None) -> Checkpoint:
+    """``checkpoint`` with version dicts of its own when they are a run's (``seen_changes`` is
+    not None); the inner ``versions_seen`` dicts are shared: the engine replaces them, never
+    changes one it has handed out."""
+    if seen_changes is None:
+        return checkpoint
+    copied: Checkpoint = {**checkpoint}
+    copied["channel_versions"] = dict(checkpoint["channel_versions"])
+    copied["versions_seen"] = dict(checkpoint["versions_seen"])
+    return copied
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,7 +233,8 @@ class CancelTasks:
     """A task failed: stop the step's tasks that can still be stopped; send back how many were.
 
     Threads cannot be stopped once started, so the sync driver cancels only tasks not yet
-    started; asyncio tasks are cancelled wherever they are (their writes are lost).
+    started, and the async driver only tasks of async nodes, wherever they are (their writes are
+    lost); a sync node already in its thread finishes and its writes are kept.
     """
 
     failed: Task | None

@@ -38,7 +38,7 @@ from threadloom.engine.run import Run
 from threadloom.engine.snapshot import addressed
 from threadloom.engine.stream_handlers import attach_stream_handlers
 from threadloom.engine.tasks import TaskRunner
-from threadloom.errors import GraphInterrupt, StepTimeoutError, is_invalid_resume
+from threadloom.errors import GraphBubbleUp, GraphInterrupt, StepTimeoutError, is_invalid_resume
 
 __all__ = ["Loaded", "ReplayBound", "load_thread", "run_loop"]
 
@@ -160,7 +160,9 @@ def _stages(
                 continue
             # a refused resume value fails the run, but the answered siblings finish (their
             # side effects are done once; as in LangGraph): stop them only for a real failure
-            if task.error is not None and not failed and not is_invalid_resume(task.error):
+            # a Command for a graph above (from a worker) is raised once the siblings finish
+            stops = task.error is not None and not isinstance(task.error, GraphBubbleUp)
+            if stops and not failed and not is_invalid_resume(task.error):
                 failed = True  # the siblings that can still be stopped never report
                 remaining -= yield CancelTasks(task)
             for effect in run.task_finished(task, last=not remaining):

@@ -148,6 +148,9 @@ class Run:
         self._changed: dict[str, Any] = {}
         """Channels given a new version since the last checkpoint was made, with that version
         (the ``new_versions`` of the next ``put``)."""
+        self.seen_changed: set[str] = set()
+        """Nodes whose ``versions_seen`` entry was replaced since the last checkpoint was made:
+        with ``_changed``, how the next checkpoint's header differs from its parent's."""
         self._live_ephemeral: set[str] | None = None
         self._checkpoint_config: tuple[str, RunnableConfig] | None = None
         self._values_owed = False
@@ -221,12 +224,9 @@ class Run:
         return begin(self, run_input)
 
     def apply(self, writes: Sequence[TaskWrites | Task]) -> set[str]:
-        """Apply writes to a fresh copy of the version dicts (the last checkpoint keeps its own)."""
-        self.checkpoint = {
-            **self.checkpoint,
-            "channel_versions": dict(self.checkpoint["channel_versions"]),
-            "versions_seen": dict(self.checkpoint["versions_seen"]),
-        }
+        """Apply writes to the run's version dicts, in place: the checkpoints this run made share
+        them, and a saver is handed what changed (``Put.seen_changes``) or a copy, never these
+        dicts to keep (``engine/saves.py``)."""
         bumped: set[str] = set()
         updated = apply_writes(
             self.plan,
@@ -237,6 +237,7 @@ class Run:
             max_version=self._max_version,
             live_ephemeral=self._live_ephemeral,
             bumped=bumped,
+            seen_changed=self.seen_changed,
         )
         if bumped:  # one apply gives every channel it bumps the same new version
             version = self._max_version = self.checkpoint["channel_versions"][next(iter(bumped))]
@@ -265,12 +266,15 @@ class Run:
             changed=self._changed if self.options.checkpointing else (),
         )
         new_versions, self._changed = self._changed, {}
+        seen_changed, self.seen_changed = self.seen_changed, set()
         self.checkpoint = checkpoint
         metadata: dict[str, Any] = {"source": source, "step": step, "parents": self._parents}
         self.metadata = metadata
         if not self.options.checkpointing:
             return []
-        return self.saves.checkpoint(checkpoint, metadata, new_versions)
+        seen = checkpoint["versions_seen"]
+        seen_changes = {node: seen[node] for node in seen_changed}
+        return self.saves.checkpoint(checkpoint, metadata, new_versions, seen_changes)
 
     def exit_effects(self) -> list[Effect]:
         """The effects of stopping: the state owed to invoke, and with durability "exit" the
@@ -412,6 +416,9 @@ class Run:
         saved before the run waits for another task, so a crash while its siblings run keeps
         them (``engine/saves.py``).
         """
+        if isinstance(task.error, GraphBubbleUp):  # a Command for a graph above, from a worker:
+            self.errors.append(task)  # raised when the step ends; nothing saved or streamed
+            return []
         effects: list[Effect] = []
         if task.error is not None:
             # the answers it took stay its answers when it runs again (LangGraph keeps them)

@@ -23,7 +23,7 @@ from typing import Any, Final
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, Checkpoint
-from threadloom.engine.effects import Effect, Put, PutStep, PutWrites, PutWritesBatch
+from threadloom.engine.effects import Effect, Put, PutStep, PutWrites, PutWritesBatch, detached
 
 __all__ = ["Saves"]
 
@@ -99,9 +99,17 @@ class Saves:
         return [PutWritesBatch(self.ready_config, ready)]
 
     def checkpoint(
-        self, checkpoint: Checkpoint, metadata: dict[str, Any], new_versions: dict[str, Any]
+        self,
+        checkpoint: Checkpoint,
+        metadata: dict[str, Any],
+        new_versions: dict[str, Any],
+        seen_changes: dict[str, Any],
     ) -> list[Effect]:
-        """A new checkpoint of the run, with the held writes of the step that made it."""
+        """A new checkpoint of the run, with the held writes of the step that made it.
+
+        Its version dicts are the run's own, changed by later steps: the effect says so
+        (``seen_changes``, with ``new_versions`` what changed since the parent), so a saver gets
+        a copy, or only the changes when it stores diffs (``Put.seen_changes``)."""
         configurable = {
             **self.put_configurable,
             "checkpoint_id": self.parent_id,
@@ -109,15 +117,15 @@ class Saves:
         }
         config: RunnableConfig = {**self.config, "configurable": configurable}
         self.parent_id = checkpoint["id"]
-        if self.at_exit_only:
-            self.exit_put = Put(config, checkpoint, metadata, new_versions)
+        if self.at_exit_only:  # saved when the run stops: a copy of the versions as they are now
+            self.exit_put = Put(config, detached(checkpoint, seen_changes), metadata, new_versions)
             self.exit_writes = []  # the checkpoint holds what they wrote
             return []
         self.seen_head = checkpoint["id"]
         held, self.held = self.held, []
         if held:
-            return [PutStep(config, held, checkpoint, metadata, new_versions)]
-        return [Put(config, checkpoint, metadata, new_versions)]
+            return [PutStep(config, held, checkpoint, metadata, new_versions, seen_changes)]
+        return [Put(config, checkpoint, metadata, new_versions, seen_changes)]
 
     def release(self, config: RunnableConfig) -> list[Effect]:
         """The ready and held writes, saved on their own: the step failed before making its

@@ -22,6 +22,7 @@ __all__ = [
     "validate_op_namespace",
     "validate_put_value",
     "validate_ttl",
+    "validate_ttl_config",
 ]
 
 
@@ -112,11 +113,37 @@ def validate_index(index: Any) -> None:
         tokenize_path(path)
 
 
+def _is_minutes(value: Any) -> bool:
+    """A positive, finite number of minutes (0 or less would store an item already expired)."""
+    return not isinstance(value, bool) and isinstance(value, int | float) and 0 < value < math.inf
+
+
+def validate_ttl_config(ttl: Any, store_name: str) -> None:
+    """Check a store's ``ttl`` configuration when the store is made, not at the first put."""
+    if ttl is None:
+        return
+    if not isinstance(ttl, Mapping):
+        raise TypeError(
+            f"{store_name}(ttl=...) must be a TTLConfig dict such as "
+            f"{{'default_ttl': 60, 'refresh_on_read': True}} or None, got {ttl!r}."
+        )
+    for name, fix in (
+        ("default_ttl", "None keeps items until deleted"),
+        ("sweep_interval_minutes", "None sweeps every 5 minutes"),
+    ):
+        value = ttl.get(name)
+        if value is not None and not _is_minutes(value):
+            raise ValueError(
+                f"{store_name}(ttl={{{name!r}: {value!r}, ...}}): {name} must be a positive, "
+                f"finite number of minutes or None, got {value!r}. Use e.g. {{{name!r}: 60}} "
+                f"for an hour; {fix}."
+            )
+
+
 def validate_ttl(ttl: Any, store_name: str, supports_ttl: bool) -> None:
     if ttl is None:
         return
-    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 < ttl < math.inf:
-        # 0 or less would store an item already expired: written, then never readable
+    if not _is_minutes(ttl):
         raise ValueError(
             f"ttl must be a positive, finite number of minutes or None, got {ttl!r}. Use "
             "None (or leave it out) for an item that does not expire."

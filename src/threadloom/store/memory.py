@@ -23,6 +23,7 @@ import numpy as np
 
 from threadloom.store._filters import And, compile_filter, parse_filter
 from threadloom.store._ttl import SweepsInThread, TTLSweeper, deadline
+from threadloom.store._validate import validate_ttl_config
 from threadloom.store._vectors import VectorIndex
 from threadloom.store.base import (
     NOT_PROVIDED,
@@ -171,6 +172,7 @@ class InMemoryStore(SweepsInThread):
     supports_ttl = True
 
     def __init__(self, *, index: IndexConfig | None = None, ttl: TTLConfig | None = None) -> None:
+        validate_ttl_config(ttl, type(self).__name__)
         self.index_config = index
         self._index = EmbeddingIndex.from_config(index) if index is not None else None
         self.embeddings = self._index.embeddings if self._index else None

@@ -48,7 +48,7 @@ from threadloom.checkpoint.base import (
 from threadloom.checkpoint.postgres import _statements as sql
 from threadloom.checkpoint.postgres._known_rows import KnownRows, Row
 from threadloom.checkpoint.postgres._packing import pack, unpack_rows
-from threadloom.checkpoint.serde.base import SerializerProtocol
+from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.errors import LangGraphDatabaseError, StorageError
 
 if TYPE_CHECKING:
@@ -166,6 +166,8 @@ class PgCore(SqlCore):
         read. When the database says otherwise (another worker moved the head, pruned a base),
         nothing is written and the general path runs (``SqlCore.put_step``: it reads what is
         stored under the lock, then writes, or raises ``CheckpointConflictError``)."""
+        if writes:  # a Send in the writes and in the checkpoint's packets is encoded once
+            serde = shared_encodings(serde)
         configurable = config["configurable"]
         thread_id, ns = thread_key(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
         header, values = split_checkpoint(checkpoint)
@@ -222,10 +224,16 @@ class PgCore(SqlCore):
         task_path: str,
     ) -> Steps[None]:
         """One task's writes in one statement (one round trip)."""
-        group = self._write_rows(serde, config, writes, task_id, task_path)
+        return (yield from self.put_writes_batch(serde, config, [(task_id, task_path, writes)]))
+
+    def put_writes_batch(
+        self, serde: SerializerProtocol, config: RunnableConfig, writes: Sequence[TaskWrites]
+    ) -> Steps[None]:
+        """Several tasks' writes in one statement (one round trip, one transaction)."""
+        groups = [self._write_rows(serde, config, w, task_id, path) for task_id, path, w in writes]
         configurable = config["configurable"]
         thread_id, ns = thread_key(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
-        yield Fetch(sql.PUT_STEP, _step_params(thread_id, ns, None, False, None, [], [], [group]))
+        yield Fetch(sql.PUT_STEP, _step_params(thread_id, ns, None, False, None, [], [], groups))
 
     def _refuse_langgraph(self) -> UnitSteps[None]:
         """A database with LangGraph's checkpoint tables and not threadloom's is LangGraph's."""

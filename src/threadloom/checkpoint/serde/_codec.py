@@ -52,9 +52,15 @@ from threadloom.errors import (
     shown_value,
 )
 
-__all__ = ["MAX_OBJECT_DEPTH", "Codec"]
+__all__ = ["MAX_OBJECT_DEPTH", "Codec", "Memo"]
 
 logger = logging.getLogger(__name__)
+
+Memo = dict[int, tuple[Any, int, Any]]
+"""Records already made during one save: ``id(obj) -> (obj, depth, ext record)``. A save that
+encodes one object twice (a ``Send`` in its task's writes and in the checkpoint's pending
+packets, a message in a write and in the state) encodes it once. Only for the length of one
+save: its values cannot change while it runs."""
 
 
 _PACK_OPTIONS: Final = (
@@ -148,7 +154,7 @@ class Codec:
             return True
         return False
 
-    def _default(self, obj: Any, depth: int) -> Any:
+    def _default(self, obj: Any, depth: int, memo: Memo | None = None) -> Any:
         if depth >= MAX_OBJECT_DEPTH:
             raise _Refused(obj)  # explain() names it: too deep
         cls = type(obj)
@@ -170,15 +176,24 @@ class Codec:
                 raise _Refused(cls)
             module, qualname = type_key(cls)
             header = self._headers[cls] = (kind, module, qualname, payload_reader(cls, kind))
+        if memo is not None:
+            known = memo.get(id(obj))
+            # the object itself is kept in the entry, so its id is not reused while it lives
+            if known is not None and known[0] is obj and known[1] == depth:
+                return known[2]
         kind, module, qualname, read = header
-        return ormsgpack.Ext(kind, self.pack([module, qualname, *read(obj)], depth + 1))
+        ext = ormsgpack.Ext(kind, self.pack([module, qualname, *read(obj)], depth + 1, memo))
+        if memo is not None:
+            memo[id(obj)] = (obj, depth, ext)
+        return ext
 
-    def pack(self, value: Any, depth: int = 0) -> bytes:
+    def pack(self, value: Any, depth: int = 0, memo: Memo | None = None) -> bytes:
         """msgpack bytes of ``value`` (``depth`` records deep); TypeError when a part cannot be
-        encoded."""
+        encoded. With a ``memo`` (``new_memo``), an object of an allowed class met again at the
+        same depth reuses its record instead of being encoded again."""
 
         def default(obj: Any) -> Any:
-            return self._default(obj, depth)
+            return self._default(obj, depth, memo)
 
         try:
             packed: bytes = ormsgpack.packb(value, default=default, option=_PACK_OPTIONS)

@@ -19,6 +19,7 @@ __all__ = [
     "dumps_at",
     "dumps_channel",
     "maybe_add_typed_methods",
+    "shared_encodings",
 ]
 
 
@@ -71,6 +72,14 @@ def maybe_add_typed_methods(serde: Any) -> SerializerProtocol:
         f"serde={serde!r} is not a serializer: give an object with dumps_typed/loads_typed "
         "(or dumps/loads), e.g. JsonPlusSerializer()."
     )
+
+
+def shared_encodings(serde: SerializerProtocol) -> SerializerProtocol:
+    """The serializer for one save that encodes a task's writes and a checkpoint together: an
+    object met in both is encoded once (``JsonPlusSerializer.sharing_encodings``). Any other
+    serializer is returned as it is."""
+    share = getattr(serde, "sharing_encodings", None)
+    return serde if share is None else share()
 
 
 def dumps_channel(serde: SerializerProtocol, channel: str, value: Any) -> tuple[str, bytes]:

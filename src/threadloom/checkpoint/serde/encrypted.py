@@ -12,7 +12,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from threadloom.checkpoint.serde._allowlist import TypeKey
-from threadloom.checkpoint.serde.base import CipherProtocol, SerializerProtocol, dumps_at
+from threadloom.checkpoint.serde.base import (
+    CipherProtocol,
+    SerializerProtocol,
+    dumps_at,
+    shared_encodings,
+)
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 from threadloom.errors import CorruptDataError, shown_value
 
@@ -57,6 +62,11 @@ class EncryptedSerializer:
         if widen is None:
             return self
         inner = widen(extra)
+        return self if inner is self.serde else EncryptedSerializer(self.cipher, inner)
+
+    def sharing_encodings(self) -> EncryptedSerializer:
+        """The same cipher over the inner serializer of one save (``shared_encodings``)."""
+        inner = shared_encodings(self.serde)
         return self if inner is self.serde else EncryptedSerializer(self.cipher, inner)
 
     @classmethod

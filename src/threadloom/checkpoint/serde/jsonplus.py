@@ -9,13 +9,14 @@ are encoded is the codec's (``_codec``).
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from threadloom.checkpoint.serde._allowlist import Allowlist, TypeKey
 from threadloom.checkpoint.serde._arrays import join_arrays
-from threadloom.checkpoint.serde._codec import Codec
+from threadloom.checkpoint.serde._codec import Codec, Memo
 from threadloom.checkpoint.serde._legacy_json import revive
 from threadloom.errors import CorruptDataError, SerializationError, shown_value
 
@@ -36,6 +37,9 @@ class JsonPlusSerializer:
 
     reports_paths = True
     """``dumps_typed`` takes ``root=`` so errors name the path from the state (see base)."""
+
+    _memo: Memo | None = None
+    """Set on the serializer of one save only (``sharing_encodings``)."""
 
     def __init__(
         self,
@@ -71,6 +75,14 @@ class JsonPlusSerializer:
         clone._codec = Codec(widened)
         return clone
 
+    def sharing_encodings(self) -> JsonPlusSerializer:
+        """This serializer for the length of one save: an object it meets twice (a ``Send`` in
+        a task's writes and again in the checkpoint's pending packets) is encoded once, to the
+        same bytes. Drop it when the save is done (it keeps what it encoded alive)."""
+        clone = copy.copy(self)
+        clone._memo = {}
+        return clone
+
     def dumps_typed(self, obj: Any, *, root: str = "value") -> tuple[str, bytes]:
         """``(tag, bytes)`` of ``obj``; ``root`` names it in the error if a part fails."""
         if obj is None:
@@ -81,7 +93,7 @@ class JsonPlusSerializer:
         if cls is bytearray:
             return "bytearray", bytes(obj)
         try:
-            return "msgpack", self._codec.pack(obj)
+            return "msgpack", self._codec.pack(obj, 0, self._memo)
         except (TypeError, ValueError, RecursionError) as exc:
             raise self._codec.explain(obj, root) from exc
 

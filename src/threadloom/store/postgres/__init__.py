@@ -81,7 +81,11 @@ class PostgresStore(SweepsInThread):
         """
         refuse_pipeline("PostgresStore.from_conn_string", pipeline)
         connector = Connector.open(conn_string, pool_config=pool_config)
-        store = cls(connector, index=index, ttl=ttl)  # type: ignore[arg-type]
+        try:
+            store = cls(connector, index=index, ttl=ttl)  # type: ignore[arg-type]
+        except BaseException:  # a bad configuration: close what was just opened
+            connector.close()
+            raise
         try:
             yield store
         finally:

@@ -33,6 +33,7 @@ from threadloom.errors import IndexDimensionsError, LangGraphStoreWarning, Setup
 from threadloom.store._batch import Embedding, MicrosClock, Prepared, prepare_batch
 from threadloom.store._filters import And, parse_filter
 from threadloom.store._ttl import deadline
+from threadloom.store._validate import validate_ttl_config
 from threadloom.store.base import (
     GetOp,
     IndexConfig,
@@ -76,6 +77,7 @@ class PgStoreCore:
     """The logic of one PostgresStore: its configuration, what it learnt of the database, clock."""
 
     def __init__(self, index: IndexConfig | None, ttl: TTLConfig | None, store_name: str) -> None:
+        validate_ttl_config(ttl, store_name)
         self.index = EmbeddingIndex.from_config(index) if index is not None else None
         self.spec = (
             sql.VectorSpec.from_config(self.index.dims, index)
@@ -247,10 +249,8 @@ class PgStoreCore:
             if not self._indexed:  # built by some worker's setup(); it stays once built
                 ((self._indexed,),) = yield Query(spec.ann_index_exists)
             if self._indexed:
-                ((iterative, ef_search, *_),) = yield Query(spec.index_settings(read))
-                statement = spec.top_items(where, join, indexed=True)
+                statement = spec.top_items(where, join, index_rows=read)
                 rows = yield Query(statement, [query, *params, query, read, need])
-                yield Query(sql.RESTORE_INDEX_SETTINGS, (iterative, ef_search))
                 return rows
             if not self._warned_no_index:
                 self._warned_no_index = True
@@ -262,7 +262,7 @@ class PgStoreCore:
                     sql.EXACT_CANDIDATES,
                 )
         if len(rows) < need and read < candidates:  # not scored yet, or items with many vectors
-            statement = spec.top_items(where, join, indexed=False)
+            statement = spec.top_items(where, join, index_rows=None)
             rows = yield Query(statement, [query, *params, candidates, need])
         return rows
 

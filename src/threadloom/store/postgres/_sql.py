@@ -336,26 +336,28 @@ class VectorSpec:
         head, body = self._binary(values)
         return BinaryParam(head + body.tobytes(), lambda: json.dumps(values.tolist()))
 
-    def top_items(self, where: str, join_items: bool, *, indexed: bool) -> str:
+    def top_items(self, where: str, join_items: bool, *, index_rows: int | None) -> str:
         """The best ``limit`` items by their best vector among the ``rows`` best vectors.
 
-        ``indexed``: the HNSW index is walked in distance order (iteratively, until enough rows
-        pass the filters); otherwise every candidate is scored (a top-N sort, exact). Items have
-        few vectors each, so the best ``rows`` vectors hold the best items; the caller reads
-        more when they did not.
+        ``index_rows`` (the ``rows`` parameter, when searching the index): the HNSW index is
+        walked in distance order (iteratively, until enough rows pass the filters), with the
+        settings of ``index_settings`` set by the statement itself; ``None``: every candidate
+        is scored (a top-N sort, exact). Items have few vectors each, so the best ``rows``
+        vectors hold the best items; the caller reads more when they did not.
 
-        Parameters: query vector, ``where``'s parameters, [query vector if ``indexed``], rows,
-        limit.
+        Parameters: query vector, ``where``'s parameters, [query vector if indexed], rows, limit.
         """
         join = f" JOIN {ITEMS} s ON s.id = v.item_id" if join_items else ""
+        indexed = index_rows is not None
         order = self.distance_sql if indexed else "score DESC"
+        settings = f" WHERE {self.index_settings(index_rows)}" if index_rows is not None else ""
         return (
             f"SELECT {ITEM_COLUMNS}, b.score FROM ("
             "SELECT c.item_id, max(c.score) AS score FROM ("
             f"SELECT v.item_id, {self.score_sql} AS score FROM {VECTORS} v{join}"
             f" WHERE {where} ORDER BY {order} LIMIT %s"
             ") c GROUP BY c.item_id ORDER BY score DESC, c.item_id LIMIT %s"
-            f") b JOIN {ITEMS} s ON s.id = b.item_id ORDER BY b.score DESC, b.item_id"
+            f") b JOIN {ITEMS} s ON s.id = b.item_id{settings} ORDER BY b.score DESC, b.item_id"
         )
 
     def counted_exact_items(self, namespaces: str, where: str, join_items: bool) -> str:
@@ -386,28 +388,21 @@ class VectorSpec:
         )
 
     def index_settings(self, rows: int) -> str:
-        """HNSW settings for the next search: iterative scans, so filtered searches fill up.
+        """A condition, always true, that sets the HNSW settings of the statement it is in:
+        iterative scans (so filtered searches fill up) and an ``ef_search`` of at least ``rows``.
 
-        Set for the session and put back right after the search (``RESTORE_INDEX_SETTINGS``): a
-        lone search runs without a transaction, where a transaction-local setting would end with
-        the statement that sets it. Returns the values it replaces (NULL when pgvector's settings
-        are not defined yet), read before the ``set_config`` calls of the same target list.
+        The settings are transaction-local (``set_config(..., true)``) and set by the search
+        statement itself, so a search is one round trip and leaves nothing behind: a lone search
+        runs without a transaction, where they end with the statement, and a failing statement
+        takes them back with it. An uncorrelated scalar subquery is a one-time filter, run
+        before any row is read (pgvector reads the settings at the index scan's first row).
         """
-        ef_search = max(self.ef_search, rows)
+        ef_search = min(max(self.ef_search, rows), 1000)
         return (
-            "SELECT current_setting('hnsw.iterative_scan', true),"
-            " current_setting('hnsw.ef_search', true),"
-            " set_config('hnsw.iterative_scan', 'relaxed_order', false),"
-            f" set_config('hnsw.ef_search', '{min(ef_search, 1000)}', false)"
+            "(SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+            f" || set_config('hnsw.ef_search', '{ef_search}', true)) IS NOT NULL"
         )
 
-
-# The values ``index_settings`` returned (a NULL resets the setting). Two set_config calls cost
-# microseconds, where reading the reset values from pg_settings costs most of a millisecond.
-RESTORE_INDEX_SETTINGS: Final = (
-    "SELECT set_config('hnsw.iterative_scan', %s::text, false),"
-    " set_config('hnsw.ef_search', %s::text, false)"
-)
 
 # Planner statistics for the vectors just indexed: without them (a table loaded since autovacuum
 # last looked) the planner guesses that a namespace range holds 0.5% of the vectors, and sorts

@@ -71,7 +71,11 @@ class AsyncPostgresStore(SweepsInTask):
         """Connect (one connection, or a pool when ``pool_config`` is given), yield a store."""
         refuse_pipeline("AsyncPostgresStore.from_conn_string", pipeline)
         connector = await AsyncConnector.open(conn_string, pool_config=pool_config)
-        store = cls(connector, index=index, ttl=ttl)  # type: ignore[arg-type]
+        try:
+            store = cls(connector, index=index, ttl=ttl)  # type: ignore[arg-type]
+        except BaseException:  # a bad configuration: close what was just opened
+            await connector.close()
+            raise
         try:
             yield store
         finally:

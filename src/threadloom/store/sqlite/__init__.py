@@ -73,11 +73,13 @@ class SqliteStore(SweepsInThread):
     ) -> Iterator[SqliteStore]:
         """Open the file (or ``":memory:"``), yield a store on it, close it afterwards."""
         conn = sqlite3.connect(conn_string, check_same_thread=False, isolation_level=None)
-        store = cls(conn, index=index, ttl=ttl)
         try:
-            yield store
+            store = cls(conn, index=index, ttl=ttl)
+            try:
+                yield store
+            finally:
+                store.stop_ttl_sweeper()
         finally:
-            store.stop_ttl_sweeper()
             conn.close()
 
     def setup(self) -> None:

@@ -32,6 +32,7 @@ from threadloom.store._batch import EmbedQuery, EmbedTexts, Prepared, prepare_ba
 from threadloom.store._batch import MicrosClock as _Clock
 from threadloom.store._filters import And, parse_filter
 from threadloom.store._ttl import deadline
+from threadloom.store._validate import validate_ttl_config
 from threadloom.store.base import (
     GetOp,
     IndexConfig,
@@ -113,6 +114,7 @@ class StoreCore:
     """The logic of one SqliteStore: its configuration, vector mirror and clock."""
 
     def __init__(self, index: IndexConfig | None, ttl: TTLConfig | None, store_name: str) -> None:
+        validate_ttl_config(ttl, store_name)
         self.index = EmbeddingIndex.from_config(index) if index is not None else None
         self.ttl_config = ttl
         self.store_name = store_name
