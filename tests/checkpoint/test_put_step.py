@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+import operator
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, TypedDict
 
 import pytest
 from saver_helpers import MakeSaver, config, make_checkpoint
@@ -16,6 +17,10 @@ from threadloom.errors import CheckpointConflictError, SerializationError
 from threadloom.types import Send
 
 META: Any = {"source": "loop", "step": 1}
+
+
+class _Items(TypedDict):
+    items: Annotated[list[int], operator.add]
 
 
 def _first(saver: Any) -> str:
@@ -153,3 +158,34 @@ def test_bad_synchronous_level_is_a_clear_error(tmp_path: Path, level: Any) -> N
     with pytest.raises(ValueError, match=r"synchronous=.*'NORMAL'.*'FULL'"), opening:
         pass
     assert not (tmp_path / "c.db").exists()  # refused before opening anything
+
+
+def test_a_graph_step_saving_sends_encodes_each_send_once() -> None:
+    # The engine's save (put_step_diff) of a step whose task wrote Sends: each Send is in the
+    # task's writes and in the checkpoint's tasks channel, and its state is read once. (A step
+    # without a Send makes no sharing serializer at all; the result is the same either way.)
+    from threadloom.checkpoint.memory import InMemorySaver
+    from threadloom.graph import END, START, StateGraph
+
+    saver = InMemorySaver()
+    headers = saver.serde._codec._headers  # type: ignore[attr-defined]
+    saver.serde.dumps_typed(Send("x", {}))  # makes Send known to the codec
+    kind, module, qualname, read = headers[Send]
+    reads: list[Any] = []
+
+    def counted(obj: Any) -> Any:
+        reads.append(obj)
+        return read(obj)
+
+    headers[Send] = (kind, module, qualname, counted)
+    builder: Any = StateGraph(_Items)
+    builder.add_node("fan", lambda s: {"items": []})
+    builder.add_node("worker", lambda s: {"items": [s["items"][0]]})
+    builder.add_edge(START, "fan")
+    builder.add_conditional_edges("fan", lambda s: [Send("worker", {"items": [n]}) for n in (1, 2)])
+    builder.add_edge("worker", END)
+    graph = builder.compile(checkpointer=saver)
+    out = graph.invoke({"items": []}, {"configurable": {"thread_id": "t"}})
+    assert sorted(out["items"]) == [1, 2]
+    sends = [r for r in reads if r.node == "worker"]
+    assert sorted(s.arg["items"][0] for s in sends) == [1, 2]  # one read per Send

@@ -87,6 +87,8 @@ def _pack_ts(ts: str) -> int | str:
     if moment.tzinfo is not UTC and moment.utcoffset() != timedelta(0):
         return ts
     micros = (moment - _EPOCH) // _MICROSECOND
+    if len(ts) == 32 and ts[19] == "." and ts[26:] == "+00:00" and ts[20:26].isdigit():
+        return micros  # ``isoformat()`` of a UTC time with microseconds: it reads back as is
     return micros if _unpack_ts(micros) == ts else ts
 
 
@@ -139,6 +141,10 @@ class _Versions:
         return out
 
 
+def _is_mapping(value: Any) -> bool:
+    return type(value) is dict or isinstance(value, Mapping)  # a dict without the ABC check
+
+
 def pack_header(header: Mapping[str, Any]) -> Any:
     """The header (a checkpoint without ``channel_values``) as stored: packed when it has only
     the usual keys and well-formed versions, else the header dict itself."""
@@ -146,8 +152,11 @@ def pack_header(header: Mapping[str, Any]) -> Any:
     if (keys != _PACKED_KEYS and keys != _LEGACY_KEYS) or type(header["ts"]) is not str:
         return header
     seen = header["versions_seen"]
-    if not isinstance(seen, Mapping) or not all(isinstance(s, Mapping) for s in seen.values()):
+    if not _is_mapping(seen):
         return header
+    for by_node in seen.values():
+        if not _is_mapping(by_node):
+            return header
     versions = _Versions()
     channel_versions = versions.refs(header["channel_versions"])
     versions_seen = {node: versions.refs(by_node) for node, by_node in seen.items()}
@@ -197,6 +206,12 @@ def channel_versions_of(stored: Any) -> dict[str, Any]:
     return {ch: unpack_version(packed[i]) for ch, i in stored[4].items()}
 
 
+_KEYS: dict[str, str] = {}
+"""``version_key`` of recent string versions: a put binds each of its versions once or twice,
+and the next put most of them again."""
+_KEYS_SIZE: Final = 4096
+
+
 def version_key(version: Any) -> str:
     """A version as the text a SQL row is keyed by: short, and in the versions' order.
 
@@ -205,7 +220,18 @@ def version_key(version: Any) -> str:
     the rest as it is: ``"~41499.0.5723763004387995"`` for ``"00…01499.0.5723763004387995"``.
     Anything else is its JSON text, which never starts with ``~``.
     """
-    if type(version) is str and len(version) >= 32:
+    if type(version) is str:
+        key = _KEYS.get(version)
+        if key is None:
+            if len(_KEYS) >= _KEYS_SIZE:
+                _KEYS.clear()
+            key = _KEYS[version] = _string_key(version)
+        return key
+    return json.dumps(version)
+
+
+def _string_key(version: str) -> str:
+    if len(version) >= 32:
         digits = version[:32]
         if digits.isascii() and digits.isdigit():
             significant = digits.lstrip("0") or "0"

@@ -272,9 +272,22 @@ def _is_plain_json(value: Any) -> bool:
     if kind is float:
         return math.isfinite(value)
     if kind is dict:
-        return all(type(k) is str and _is_plain_json(v) for k, v in value.items())
+        # loops, not all(...) over a generator: metadata is checked on every put; its values
+        # are mostly strings and ints, tested inline
+        for k, v in value.items():
+            if type(k) is not str:
+                return False
+            kind = type(v)
+            if kind is str or kind is int or kind is bool or v is None:
+                continue
+            if not _is_plain_json(v):
+                return False
+        return True
     if kind is list:
-        return all(_is_plain_json(v) for v in value)
+        for v in value:  # noqa: SIM110
+            if not _is_plain_json(v):
+                return False
+        return True
     return False
 
 

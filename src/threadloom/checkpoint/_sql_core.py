@@ -22,7 +22,8 @@ decodes with its own widened serializer.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +73,7 @@ from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encoding
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
 
-__all__ = ["SqlCore"]
+__all__ = ["EncodedStep", "SqlCore"]
 
 Version = str | int | float
 
@@ -87,6 +88,24 @@ def _address(config: RunnableConfig) -> tuple[str, str, str | None]:
         configurable.get("checkpoint_ns", ""),
         configurable.get("checkpoint_id"),
     )
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass's __init__ is slower, and this is made
+class EncodedStep:  # on every put (treat it as read-only)
+    """A step as a SQL saver writes it, encoded before any transaction (``encode_step``)."""
+
+    configurable: Mapping[str, Any]
+    thread_id: str
+    ns: str
+    values: Mapping[str, Any]
+    """The checkpoint's channel values (encoded by ``plan_step``, once the stored ones are
+    known)."""
+    new_versions: ChannelVersions
+    channel_versions: Mapping[str, Version]
+    writes: list[tuple[str, list[tuple[Any, ...]]]]
+    """``(statement, rows)`` of each task's writes."""
+    row: tuple[Any, ...]
+    """The checkpoint's row, as ``UPSERT_CHECKPOINT`` binds it."""
 
 
 class SqlCore:
@@ -279,8 +298,22 @@ class SqlCore:
         """The step's task writes and its checkpoint, in one transaction (DECISIONS 3)."""
         if writes:  # a Send in the writes and in the checkpoint's packets is encoded once
             serde = shared_encodings(serde)
+        step = self.encode_step(serde, config, writes, checkpoint, metadata, new_versions)
+        yield from self.setup()
+        return (yield from self.put_checked(serde, step))
+
+    def encode_step(
+        self,
+        serde: SerializerProtocol,
+        config: RunnableConfig,
+        writes: Sequence[TaskWrites],
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> EncodedStep:
+        """Everything of a step that encodes without the database (before any transaction).
+        ``serde``: the one the step's values are encoded with too (``plan_step``)."""
         thread_id, ns, parent_id = _address(config)
-        configurable = config["configurable"]
         header, values = split_checkpoint(checkpoint)
         tag, data = dumps_fast(serde, pack_header(header), "checkpoint")
         merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
@@ -289,69 +322,100 @@ class SqlCore:
             self._write_rows(serde, config, task_writes, task_id, task_path)
             for task_id, task_path, task_writes in writes
         ]
-        yield from self.setup()
+        row: tuple[Any, ...] = (thread_id, ns, checkpoint["id"], parent_id, tag, data)
+        row += (meta_tag, meta_data, meta_json, checkpoint["ts"], merged.get("run_id"))
+        return EncodedStep(
+            config["configurable"],
+            thread_id,
+            ns,
+            values,
+            new_versions,
+            checkpoint["channel_versions"],
+            encoded_writes,
+            row,
+        )
+
+    def put_checked(self, serde: SerializerProtocol, step: EncodedStep) -> Steps[RunnableConfig]:
+        """Write ``step`` after reading, under the write lock, the head and which of its
+        versions (and delta bases) are stored: the general path, right whatever this saver
+        knows."""
+        thread_id, ns = step.thread_id, step.ns
         yield self._begin_write
         if self.sql.LOCK_HEAD is not None:  # before any row is touched: no lock-order cycles
             yield Fetch(self.sql.LOCK_HEAD, (thread_id, ns))
-        for statement, rows in encoded_writes:
+        for statement, rows in step.writes:
             yield Exec(statement, rows)
         head = (yield Fetch(self.sql.HEAD_ID, (thread_id, ns)))[0][0]
-        pairs = probe(self.tracker, thread_id, ns, values, new_versions)
+        pairs = probe(self.tracker, thread_id, ns, step.values, step.new_versions)
         found = yield Fetch(
             self.sql.STORED_VERSIONS,
             (thread_id, ns, json.dumps([[ch, self.sql.version_text(v)] for ch, v in pairs])),
         )
         stored = {(channel, self.sql.version_of(vtext)) for channel, vtext in found}
-        plan: PutPlan = plan_put(
-            serde, configurable, thread_id, ns, head, values, new_versions, stored, self.tracker
+        plan = self.plan_step(serde, step, head, stored)
+        yield Exec(self.sql.INSERT_BLOB, self.blob_rows(step, plan))
+        upserted = yield Fetch(self.sql.UPSERT_CHECKPOINT, step.row)
+        yield self._commit
+        return self.committed(step, plan, head, self.token_after_put(upserted))
+
+    def plan_step(
+        self,
+        serde: SerializerProtocol,
+        step: EncodedStep,
+        head: str | None,
+        stored: Container[tuple[str, Version]],
+    ) -> PutPlan:
+        """``_put.plan_put`` for ``step``, given the head and the stored pairs."""
+        return plan_put(
+            serde,
+            step.configurable,
+            step.thread_id,
+            step.ns,
+            head,
+            step.values,
+            step.new_versions,
+            stored,
+            self.tracker,
         )
-        yield Exec(
-            self.sql.INSERT_BLOB,
-            [
-                (
-                    thread_id,
-                    ns,
-                    channel,
-                    self.sql.version_text(version),
-                    row.kind,
-                    *pack_data(row.type, row.data),
-                    None if row.base_version is None else self.sql.version_text(row.base_version),
-                    row.index,
-                    row.length,
-                )
-                for channel, version, row in plan.rows
-            ],
-        )
-        upserted = yield Fetch(
-            self.sql.UPSERT_CHECKPOINT,
+
+    def blob_rows(self, step: EncodedStep, plan: PutPlan) -> list[tuple[Any, ...]]:
+        """The value rows ``plan`` stores, as ``INSERT_BLOB`` binds them."""
+        thread_id, ns, version_text = step.thread_id, step.ns, self.sql.version_text
+        return [
             (
                 thread_id,
                 ns,
-                checkpoint["id"],
-                parent_id,
-                tag,
-                data,
-                meta_tag,
-                meta_data,
-                meta_json,
-                checkpoint["ts"],
-                merged.get("run_id"),
-            ),
-        )
-        yield self._commit
+                channel,
+                version_text(version),
+                row.kind,
+                *pack_data(row.type, row.data),
+                None if row.base_version is None else version_text(row.base_version),
+                row.index,
+                row.length,
+            )
+            for channel, version, row in plan.rows
+        ]
+
+    def committed(
+        self, step: EncodedStep, plan: PutPlan, head: str | None, token: Any
+    ) -> RunnableConfig:
+        """Once ``step`` is committed over ``head``: what this saver learns, and the config of
+        the new checkpoint. ``token`` is the database's token after the commit (None: unknown).
+        """
+        thread_id, ns = step.thread_id, step.ns
+        checkpoint_id, parent_id, tag, data, meta_tag, meta_data, meta_json = step.row[2:9]
         remember(self.tracker, thread_id, ns, plan)  # only once committed
-        token = self.token_after_put(upserted)
-        if token is not None and (head is None or checkpoint["id"] > head):  # no writes yet
+        if token is not None and (head is None or checkpoint_id > head):  # no writes yet
             meta = meta_json if meta_tag == METADATA_IN_JSON else meta_data
             self.heads.keep_written(
                 token,
-                (ns, checkpoint["id"], parent_id, tag, data, meta_tag, meta, thread_id),
-                checkpoint["channel_versions"],
+                (ns, checkpoint_id, parent_id, tag, data, meta_tag, meta, thread_id),
+                step.channel_versions,
                 plan.rows,
             )
         else:
             self.heads.forget(thread_id, ns)
-        return thread_config(thread_id, ns, checkpoint["id"])
+        return thread_config(thread_id, ns, checkpoint_id)
 
     def _write_rows(
         self,

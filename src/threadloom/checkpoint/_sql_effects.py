@@ -4,7 +4,8 @@ The core decides; a driver (SQLite on ``sqlite3`` or ``aiosqlite``, PostgreSQL o
 carries out each effect on its connection and sends back the result:
 
 - ``Fetch(sql, params)``: run one statement, result: all its rows;
-- ``Exec(sql, rows)``: run one statement per parameter row, result: None;
+- ``Exec(sql, rows)``: run one statement per parameter row, result: the number of rows it
+  changed (SQLite's drivers; a driver may give None);
 - ``Attempt(sql)``: run one statement that may fail, result: its rows or the driver's error;
 - ``Found(item)``: a listing hands one checkpoint to the caller, result: None;
 - ``Pause(seconds)``: wait (retrying what another process holds up), result: None.
@@ -33,7 +34,8 @@ class Fetch:
 
 @dataclass(slots=True, frozen=True)
 class Exec:
-    """Run one statement once per parameter row; the result is None."""
+    """Run one statement once per parameter row; the result is the number of rows changed
+    (SQLite's drivers; None from a driver that does not count)."""
 
     sql: str
     rows: Sequence[Sequence[Any]]

@@ -30,7 +30,7 @@ Version = str | int | float
 BlobKey = tuple[str, str, str, Version]
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)  # not frozen (a faster __init__: one per put); treat it as read-only
 class KeptHead:
     """The rows of one (thread, ns)'s head, as of ``token``."""
 

@@ -37,7 +37,7 @@ from threadloom.engine.output import INVOKE_MODES, StreamRelay
 from threadloom.engine.run import Run, RunOptions
 from threadloom.engine.scratch import ResumeBox
 from threadloom.engine.tasks import TaskRunner
-from threadloom.runtime import Runtime
+from threadloom.runtime import RunControl, Runtime
 
 if TYPE_CHECKING:
     from threadloom.engine.pregel import Pregel
@@ -200,7 +200,9 @@ def _options(
     )
 
 
-def _runtime(graph: Pregel, context: Any, store: Any) -> Runtime[Any]:
+def _runtime(
+    graph: Pregel, context: Any, store: Any, control: RunControl, previous: Any
+) -> Runtime[Any]:
     schema = graph.plan.context_schema
     if (
         isinstance(context, dict)
@@ -209,7 +211,7 @@ def _runtime(graph: Pregel, context: Any, store: Any) -> Runtime[Any]:
         and hasattr(schema, "__annotations__")
     ):
         context = schema(**context)
-    return Runtime(context=context, store=store)
+    return Runtime(context=context, store=store, control=control, previous=previous)
 
 
 def _int_version(current: Any) -> int:
@@ -268,10 +270,9 @@ def prepare(
         configurable[CONFIG_KEY_REPLAY] = ReplayBound(run.replay_from)
     if relay is not None:
         configurable[CONFIG_KEY_STREAM] = relay
-    runtime = _runtime(graph, context, store).override(control=control)
-    previous = run.channels.get("__previous__")
-    if previous is not None and previous.is_available():
-        runtime = runtime.override(previous=previous.value)
+    channel = run.channels.get("__previous__")
+    previous = channel.value if channel is not None and channel.is_available() else None
+    runtime = _runtime(graph, context, store, control, previous)
     runner = TaskRunner(
         channels=run.channels,
         runtime=runtime,

@@ -4,7 +4,8 @@
 ``aiosqlite``) carries out each effect on its connection and sends back the result:
 
 - ``Fetch(sql, params)``: run one statement, result: all its rows;
-- ``Exec(sql, rows)``: run one statement per parameter row, result: None;
+- ``Exec(sql, rows)``: run one statement per parameter row, result: the number of rows it
+  changed (SQLite's drivers; a driver may give None);
 - ``Attempt(sql)``: run one statement that may fail, result: its rows or the ``sqlite3.Error``;
 - ``Found(item)``: a listing hands one checkpoint to the caller, result: None;
 - ``Pause(seconds)``: wait (retrying what another process holds up), result: None.

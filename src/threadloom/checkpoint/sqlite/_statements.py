@@ -41,6 +41,7 @@ __all__ = [
     "HEAD_ID",
     "HEAD_TOKEN",
     "INSERT_BLOB",
+    "INSERT_NEW_BLOB",
     "KEEP_WRITES",
     "LIST_ADDRESSES",
     "LOCK_HEAD",
@@ -237,6 +238,9 @@ STORED_VERSIONS: Final = (
 )
 """Which of the given (channel, version) pairs are stored; pairs bound as one JSON array."""
 INSERT_BLOB: Final = "INSERT INTO checkpoint_blobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+INSERT_NEW_BLOB: Final = "INSERT OR IGNORE" + INSERT_BLOB[len("INSERT") :]
+"""A put on a head this saver vouches for (``_core``): a row already stored is left as it is
+and not counted, which sends the put back to the general path."""
 UPSERT_CHECKPOINT: Final = (
     "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     + (

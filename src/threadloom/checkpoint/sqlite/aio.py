@@ -123,7 +123,7 @@ class AsyncSqliteSaver(AsyncSqlSaver):
                 case Fetch(statement, params):
                     return await self.conn.execute_fetchall(statement, params)
                 case Exec(statement, rows):
-                    await self.conn.executemany(statement, rows)
+                    return (await self.conn.executemany(statement, rows)).rowcount
                 case Attempt(statement):
                     try:
                         return await self.conn.execute_fetchall(statement)
