@@ -13,7 +13,8 @@ The user's messages are ``--chars`` long (default 200); the answers echo them.
 - ms per turn, turns 1-50 and 451-500 (the target: threadloom's last 50 at most 1/5 of
   LangGraph's);
 - the bytes of each library's checkpoint tables after the chat, ``pg_total_relation_size``
-  (tables, indexes, TOAST; the target: at most 1/20 of LangGraph's).
+  (tables, indexes, TOAST; the target: at most 1/20 of LangGraph's), then per turn by table,
+  TOAST and index.
 
 Run it from the benchmark venv:
 
@@ -38,6 +39,7 @@ from workloads import EchoChatModel
 
 TABLES = {
     "threadloom": (
+        "threadloom_threads",
         "threadloom_checkpoints",
         "threadloom_checkpoint_blobs",
         "threadloom_checkpoint_writes",
@@ -89,6 +91,29 @@ def table_bytes(dsn: str, tables: tuple[str, ...]) -> int:
     return int(row[0] or 0) if row else 0
 
 
+def relation_bytes(dsn: str, tables: tuple[str, ...]) -> list[tuple[str, int]]:
+    """Bytes of each table (heap), its TOAST (with its index) and each of its indexes."""
+    import psycopg
+
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "SELECT c.relname, pg_relation_size(c.oid), CASE WHEN c.reltoastrelid = 0 THEN 0 "
+            "ELSE pg_total_relation_size(c.reltoastrelid) END, array(SELECT (i.relname, "
+            "pg_relation_size(i.oid))::text FROM pg_index x JOIN pg_class i ON i.oid = "
+            "x.indexrelid WHERE x.indrelid = c.oid ORDER BY i.relname) FROM unnest(%s::text[]) "
+            "WITH ORDINALITY t(name, n) JOIN pg_class c ON c.oid = to_regclass(t.name) "
+            "ORDER BY t.n",
+            (list(tables),),
+        ).fetchall()
+    out: list[tuple[str, int]] = []
+    for name, heap, toast, indexes in rows:
+        out += [(name, int(heap)), (f"  {name} TOAST", int(toast))]
+        for entry in indexes:
+            index, size = entry.strip("()").rsplit(",", 1)
+            out.append((f"  index {index}", int(size)))
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--turns", type=int, default=500)
@@ -113,6 +138,7 @@ def main() -> None:
                 times[lib].append(time.perf_counter() - began)
                 assert len(out["messages"]) == 2 * turn, (lib, len(out["messages"]))
         sizes = {lib: table_bytes(dsns[lib], TABLES[lib]) for lib in libs}
+        parts = {lib: relation_bytes(dsns[lib], TABLES[lib]) for lib in libs}
     w = args.window
     rows: list[tuple[str, Callable[[str], float]]] = [
         (f"ms/turn, turns 1-{w}", lambda lib: fmean(times[lib][:w]) * 1e3),
@@ -127,6 +153,10 @@ def main() -> None:
     for name, value in rows:
         tl, lg = value("threadloom"), value("langgraph")
         print(f"{name:28} {tl:12.2f} {lg:12.2f} {tl / lg:8.3f}")
+    for lib in libs:
+        print(f"\n{lib}: bytes per turn by relation (pg_relation_size / turns)")
+        for name, size in parts[lib]:
+            print(f"  {name:56} {size / args.turns:10.0f}")
 
 
 if __name__ == "__main__":

@@ -197,19 +197,24 @@ def test_lookups_probe_the_primary_keys(pg_dsn: str) -> None:
     with psycopg.connect(pg_dsn, autocommit=True) as conn:
         # A table large enough that scanning it would look cheap to a join on unknown keys.
         conn.execute(
-            "INSERT INTO threadloom_checkpoint_blobs SELECT 't', '', 'c' || i, '1', 'value', "
-            "'msgpack', '\\x00', NULL, 0, -1 FROM generate_series(1, 5000) i"
+            "INSERT INTO threadloom_threads (thread_id, checkpoint_ns) "
+            "SELECT 't' || i, '' FROM generate_series(1, 5000) i"
         )
+        conn.execute(
+            "INSERT INTO threadloom_checkpoint_blobs SELECT tid, 'c' || i, '1', 'value', "
+            "'msgpack', '\\x00', NULL, 0, -1 FROM threadloom_threads, generate_series(1, 2) i"
+        )
+        conn.execute("ANALYZE threadloom_threads")
         conn.execute("ANALYZE threadloom_checkpoint_blobs")
-        keys = '[["t", "", "n", "\\"1\\""]]'
+        keys = '[["t1", "", "n", "\\"1\\""]]'
         plan = conn.execute("EXPLAIN " + sql.BLOB_ROWS, (keys,)).fetchall()  # type: ignore[operator]
         text = "\n".join(r[0] for r in plan)
-        assert "Index Scan using threadloom_checkpoint_blobs_pkey" in text
+        assert "Index Scan using threadloom_checkpoint_blobs_key" in text
         assert "Seq Scan" not in text
         plan = conn.execute(
             "EXPLAIN " + sql.STORED_VERSIONS,  # type: ignore[operator]
-            ("t", "", '[["n", "\\"1\\""]]'),
+            ("t1", "", '[["n", "\\"1\\""]]'),
         ).fetchall()
-        assert "Index Only Scan using threadloom_checkpoint_blobs_pkey" in "\n".join(
+        assert "Index Only Scan using threadloom_checkpoint_blobs_key" in "\n".join(
             r[0] for r in plan
         )

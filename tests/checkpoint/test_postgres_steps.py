@@ -18,7 +18,7 @@ from psycopg.pq import TransactionStatus
 
 from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, empty_checkpoint
 from threadloom.checkpoint.postgres import PostgresSaver
-from threadloom.errors import CheckpointConflictError, SetupRequiredError
+from threadloom.errors import CheckpointConflictError
 
 THREAD = {"configurable": {"thread_id": "t"}}
 
@@ -131,29 +131,6 @@ def test_a_step_repeated_after_it_committed_is_applied_once(pg_dsn: str) -> None
         assert _step(retry, "01", "02", [1, 2]) == first
         assert _count(pg_dsn, "SELECT count(*) FROM threadloom_checkpoints") == 2
         assert _count(pg_dsn, "SELECT count(*) FROM threadloom_checkpoint_writes") == 1
-
-
-def test_a_database_set_up_before_the_one_statement_step_upgrades(pg_dsn: str) -> None:
-    """Tables of the schema before (version 4, no ``threadloom_put_step``) with threads in them:
-    a new saver says to call setup(); after it, the old threads read and go on."""
-    with PostgresSaver.from_conn_string(pg_dsn) as saver:
-        saver.setup()
-        _step(saver, None, "01", [1])
-        _step(saver, "01", "02", [1, 2])
-    with psycopg.connect(pg_dsn, autocommit=True) as conn:  # as the previous release left it
-        conn.execute("DROP FUNCTION threadloom_put_step")
-        conn.execute("DELETE FROM threadloom_checkpoint_migrations WHERE v > 4")
-    with PostgresSaver.from_conn_string(pg_dsn) as saver:
-        with pytest.raises(SetupRequiredError, match="schema version 4"):
-            saver.get_tuple(THREAD)
-        saver.setup()
-        _step(saver, "02", "03", [1, 2, 3])
-    fresh = PostgresSaver(pg_dsn)
-    assert [c.checkpoint["channel_values"]["log"] for c in fresh.list(THREAD)] == [
-        [1, 2, 3],
-        [1, 2],
-        [1],
-    ]
 
 
 def test_a_head_read_runs_outside_a_transaction_and_once_held_is_one_statement(

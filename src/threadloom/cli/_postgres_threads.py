@@ -1,8 +1,9 @@
 """The thread listing of ``threads ls`` on PostgreSQL: the SQLite module's queries, in Postgres.
 
 Same plan as ``_sqlite_threads``: one ``GROUP BY thread_id`` over the narrow
-``threadloom_checkpoints`` table (``user_id`` read from the ``jsonb`` metadata), then stored bytes
-summed for the listed page only, through the primary keys. Runs on a read-only session.
+``threadloom_checkpoints`` table joined to ``threadloom_threads`` (``user_id`` read from the
+``json`` metadata), then stored bytes summed for the listed page only. Runs on a read-only
+session.
 """
 
 from __future__ import annotations
@@ -14,21 +15,23 @@ from threadloom.cli._sqlite_threads import ThreadRow
 __all__ = ["count_threads", "list_threads"]
 
 _USER_FILTER: Final = " WHERE metadata->>'user_id' = %s"
+_CHECKPOINTS: Final = "threadloom_checkpoints JOIN threadloom_threads USING (tid)"
 
 _PAGE: Final = (
     "SELECT thread_id, max(metadata->>'user_id'), max(ts), count(*),"
-    " sum(octet_length(checkpoint) + octet_length(metadata_blob))"
-    " FROM threadloom_checkpoints{where} GROUP BY thread_id"
+    " sum(octet_length(checkpoint)"
+    " + coalesce(octet_length(metadata_blob), octet_length(metadata::text)))"
+    f" FROM {_CHECKPOINTS}{{where}} GROUP BY thread_id"
     " ORDER BY max(ts) DESC, thread_id LIMIT %s OFFSET %s"
 )
-_COUNT: Final = "SELECT count(DISTINCT thread_id) FROM threadloom_checkpoints{where}"
+_COUNT: Final = f"SELECT count(DISTINCT thread_id) FROM {_CHECKPOINTS}{{where}}"
 _BLOB_BYTES: Final = (
     "SELECT thread_id, sum(octet_length(data)) FROM threadloom_checkpoint_blobs"
-    " WHERE thread_id = ANY(%s) GROUP BY thread_id"
+    " JOIN threadloom_threads USING (tid) WHERE thread_id = ANY(%s) GROUP BY thread_id"
 )
 _WRITE_BYTES: Final = (
     "SELECT thread_id, sum(octet_length(value)) FROM threadloom_checkpoint_writes"
-    " WHERE thread_id = ANY(%s) GROUP BY thread_id"
+    " JOIN threadloom_threads USING (tid) WHERE thread_id = ANY(%s) GROUP BY thread_id"
 )
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from threadloom._postgres import Query, QueryMany, migrate, require_setup
@@ -27,9 +27,13 @@ from threadloom._postgres import Steps as UnitSteps
 from threadloom._postgres._arrays import BoolArray, ByteaArray, IntArray, TextArray
 from threadloom.checkpoint._arguments import thread_key
 from threadloom.checkpoint._header import pack_header
-from threadloom.checkpoint._metadata_filter import filter_json
 from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
-from threadloom.checkpoint._records import dumps_fast, split_checkpoint, thread_config
+from threadloom.checkpoint._records import (
+    dumps_fast,
+    encode_metadata,
+    split_checkpoint,
+    thread_config,
+)
 from threadloom.checkpoint._sql_core import SqlCore
 from threadloom.checkpoint._sql_effects import Exec, Fetch, Steps
 from threadloom.checkpoint.base import (
@@ -43,6 +47,7 @@ from threadloom.checkpoint.base import (
 )
 from threadloom.checkpoint.postgres import _statements as sql
 from threadloom.checkpoint.postgres._known_rows import KnownRows, Row
+from threadloom.checkpoint.postgres._packing import pack, unpack_rows
 from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.errors import LangGraphDatabaseError, StorageError
 
@@ -63,6 +68,7 @@ class PgCore(SqlCore):
     """Every checkpoint operation of one PostgreSQL saver, as generators of effects."""
 
     tracker: KnownRows
+    metadata_json_only = True  # the ``json`` column gives back the text it was given
 
     def __init__(self, owner: str) -> None:
         super().__init__(sql)
@@ -85,6 +91,46 @@ class PgCore(SqlCore):
         yield from self._refuse_langgraph()
         yield from require_setup(self.migrations)
         self.is_setup = True
+
+    # -- listing ------------------------------------------------------------------------------
+
+    def list_addresses(
+        self,
+        config: RunnableConfig | None,
+        filter: Mapping[str, Any] | None,
+        before: RunnableConfig | None,
+        limit: int | None,
+    ) -> Steps[list[tuple[str, str, str]]]:
+        """``SqlCore.list_addresses`` on this layout: ids compare as stored (``threadloom_id``),
+        so ``before`` and the order walk the primary key; metadata filters as ``_META``."""
+        yield from self.setup()
+        configurable = (config or {}).get("configurable", {})
+        clauses: list[str] = []
+        params: list[Any] = []
+        if config is not None:
+            clauses.append("t.thread_id = %s")
+            params.append(thread_key(configurable["thread_id"]))
+        if "checkpoint_ns" in configurable:
+            clauses.append("t.checkpoint_ns = %s")
+            params.append(configurable["checkpoint_ns"])
+        if configurable.get("checkpoint_id") is not None:
+            clauses.append("c.checkpoint_id = threadloom_id(%s)")
+            params.append(configurable["checkpoint_id"])
+        before_id = (before or {}).get("configurable", {}).get("checkpoint_id")
+        if before_id is not None:
+            clauses.append("c.checkpoint_id < threadloom_id(%s)")
+            params.append(before_id)
+        exact = True
+        if filter:
+            more, more_params, exact = sql.filter_conditions(filter)
+            clauses.extend(more)
+            params.extend(more_params)
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        statement = f"{sql.LIST_ADDRESSES}{where}{sql.LIST_ORDER}"
+        if limit is not None and exact:
+            statement += f" LIMIT {int(limit)}"
+        rows: list[tuple[str, str, str]] = yield Fetch(statement, params)
+        return rows
 
     # -- reading the head: two statements, no transaction -------------------------------------
 
@@ -135,9 +181,9 @@ class PgCore(SqlCore):
             )
         check = CONFIG_KEY_EXPECTED_HEAD in configurable
         expected = configurable.get(CONFIG_KEY_EXPECTED_HEAD)
-        tag, data = dumps_fast(serde, pack_header(header), "checkpoint")
+        tag, data = pack(*dumps_fast(serde, pack_header(header), "checkpoint"))
         merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
-        meta_tag, meta_data = dumps_fast(serde, merged, "metadata")
+        meta_tag, meta_data, meta_json = encode_metadata(serde, merged, self.metadata_json_only)
         groups = [self._write_rows(serde, config, w, task_id, path) for task_id, path, w in writes]
         plan = plan_put(
             serde,
@@ -151,7 +197,7 @@ class PgCore(SqlCore):
             self.tracker,
         )
         head_fields: tuple[Any, ...] = (checkpoint["id"], configurable.get("checkpoint_id"), tag)
-        head_fields += (data, meta_tag, meta_data, filter_json(merged), checkpoint["ts"])
+        head_fields += (data, meta_tag, meta_data, meta_json, checkpoint["ts"])
         head_fields += (merged.get("run_id"),)
         blobs = _value_rows(thread_id, ns, plan)
         ((status,),) = yield Fetch(
@@ -279,10 +325,11 @@ def _values_of_head(
             rows.append(row)
     if missing:
         found = yield Fetch(
-            sql.BLOB_ROWS_OF_LIVE, (json.dumps(missing), thread_id, ns, checkpoint_id)
+            sql.BLOB_ROWS_OF_LIVE, (thread_id, ns, checkpoint_id, json.dumps(missing))
         )
         if not found:
             raise _HeadGone
+        found = [row for row in found if row[0] is not None]  # none stored: one row of NULLs
         if first:
             for row in found:
                 known.remember_row(tuple(row))
@@ -305,7 +352,9 @@ def _step_params(
     writes only)."""
     text = sql.version_text
     rows = [
-        (*row[3:], statement is sql.REPLACE_WRITES) for statement, group in groups for row in group
+        (*row[3:7], *pack(row[7], row[8]), statement is sql.REPLACE_WRITES)
+        for statement, group in groups
+        for row in group
     ]
     write_checkpoint = groups[0][1][0][2] if rows else None
     return [
@@ -316,7 +365,7 @@ def _step_params(
         expected,
         TextArray([ch for ch, _v in bases]),
         TextArray([text(v) for _ch, v in bases]),
-        *_columns([row[2:] for row in blobs], _VALUE_COLUMNS),
+        *_columns([(*row[2:5], *pack(row[5], row[6]), *row[7:]) for row in blobs], _VALUE_COLUMNS),
         write_checkpoint,
         *_columns(rows, _WRITE_COLUMNS),
     ]
@@ -355,12 +404,36 @@ def _columns(rows: list[tuple[Any, ...]], kinds: tuple[type[list[Any]], ...]) ->
     return [kind(column) for kind, column in zip(kinds, zip(*rows, strict=True), strict=True)]
 
 
+_PACKED_COLUMNS: Final = {
+    sql.HEADERS_AT: (3,),
+    sql.HEAD_WITH_WRITES: (3, 11),
+    sql.HEADERS_OF_THREAD: (1,),
+    sql.BLOB_ROWS: (5,),
+    sql.BLOB_ROWS_OF_LIVE: (5,),
+    sql.WRITES_AT: (6,),
+}
+"""Statements giving stored (type, data) pairs: the column of each pair's type."""
+_PACKED_PARAMS: Final = {
+    sql.UPSERT_CHECKPOINT: 4,
+    sql.INSERT_BLOB: 5,
+    sql.KEEP_WRITES: 7,
+    sql.REPLACE_WRITES: 7,
+}
+"""Statements storing a (type, data) pair: the parameter of its type (``PUT_STEP``'s are
+packed by ``PgCore.put_step``)."""
+
+
+def _packed(params: Any, at: int) -> tuple[Any, ...]:
+    return (*params[:at], *pack(params[at], params[at + 1]), *params[at + 2 :])
+
+
 def as_unit(steps: Steps[T]) -> UnitSteps[T]:
     """One core operation as a ``threadloom._postgres`` unit of work.
 
     The unit runs in the driver's transaction, so the core's transaction markers run nothing,
     except a read that opens the transaction: it becomes a ``REPEATABLE READ, READ ONLY``
-    snapshot, so a header and its values are read from one state of the database.
+    snapshot, so a header and its values are read from one state of the database. Values,
+    writes and headers are packed as they go in and unpacked as they come out (``_packing``).
     """
     opened = False  # whether the driver opened the unit's transaction (not for solo statements)
 
@@ -375,9 +448,15 @@ def as_unit(steps: Steps[T]) -> UnitSteps[T]:
             case Fetch(statement, params):
                 solo = statement in _SOLO
                 opened = opened or not solo
-                return (yield Query(statement, params, solo=solo))
+                if statement in _PACKED_PARAMS:
+                    params = _packed(params, _PACKED_PARAMS[statement])
+                rows = yield Query(statement, params, solo=solo)
+                packed = _PACKED_COLUMNS.get(statement)
+                return rows if packed is None else unpack_rows(rows, packed)
             case Exec(statement, rows):
                 opened = opened or bool(rows)
+                if statement in _PACKED_PARAMS:
+                    rows = [_packed(row, _PACKED_PARAMS[statement]) for row in rows]
                 return (yield QueryMany(statement, rows)) if rows else None
         raise TypeError(f"A PostgreSQL saver cannot carry out {effect!r}.")
 
