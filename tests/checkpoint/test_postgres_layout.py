@@ -28,8 +28,8 @@ from threadloom.checkpoint.base import (
     empty_checkpoint,
     next_string_version,
 )
-from threadloom.checkpoint.postgres import PostgresSaver
-from threadloom.checkpoint.postgres import _statements as sql
+from threadloom.checkpoint.postgres import PostgresSaver, _migrations
+from threadloom.checkpoint.postgres._migrations import MIGRATIONS
 from threadloom.checkpoint.postgres._packing import pack, unpack
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 from threadloom.errors import SetupRequiredError
@@ -114,8 +114,8 @@ def _plain(value: Any) -> Any:
 def v8_dsn(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """A database in the layout of migration 8 holding the fixture's rows."""
     with monkeypatch.context() as before:  # the schema of the previous release
-        v8 = dataclasses.replace(sql.MIGRATIONS, statements=sql.MIGRATIONS.statements[:9])
-        before.setattr(sql, "MIGRATIONS", v8)
+        v8 = dataclasses.replace(MIGRATIONS, statements=MIGRATIONS.statements[:9])
+        before.setattr(_migrations, "MIGRATIONS", v8)
         PostgresSaver(pg_dsn).setup()
     rows = json.loads((DATA / "pg_layout_v8.json").read_text())["rows"]
     with psycopg.connect(pg_dsn) as conn:

@@ -45,6 +45,7 @@ from threadloom.checkpoint.base import (
     TaskWrites,
     get_checkpoint_metadata,
 )
+from threadloom.checkpoint.postgres import _migrations
 from threadloom.checkpoint.postgres import _statements as sql
 from threadloom.checkpoint.postgres._known_rows import KnownRows, Row
 from threadloom.checkpoint.postgres._packing import pack, unpack_rows
@@ -73,7 +74,7 @@ class PgCore(SqlCore):
     def __init__(self, owner: str) -> None:
         super().__init__(sql)
         self.tracker = KnownRows()
-        self.migrations = dataclasses.replace(sql.MIGRATIONS, owner=owner)
+        self.migrations = dataclasses.replace(_migrations.MIGRATIONS, owner=owner)
 
     def setup(self) -> Steps[None]:
         """Nothing inside an operation: the driver runs ``check_setup`` once before the first."""
