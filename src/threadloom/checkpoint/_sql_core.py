@@ -213,27 +213,27 @@ class SqlCore:
         configurable = (config or {}).get("configurable", {})
         clauses: list[str] = []
         params: list[Any] = []
-        p = self.sql.PARAM
+        sql = self.sql
         if config is not None:
-            clauses.append(f"thread_id = {p}")
+            clauses.append(sql.LIST_BY_THREAD)
             params.append(thread_key(configurable["thread_id"]))
         if "checkpoint_ns" in configurable:
-            clauses.append(f"checkpoint_ns = {p}")
+            clauses.append(sql.LIST_BY_NS)
             params.append(configurable["checkpoint_ns"])
         if configurable.get("checkpoint_id") is not None:
-            clauses.append(f"checkpoint_id = {p}")
+            clauses.append(sql.LIST_BY_ID)
             params.append(configurable["checkpoint_id"])
         before_id = (before or {}).get("configurable", {}).get("checkpoint_id")
         if before_id is not None:
-            clauses.append(f"checkpoint_id < {p}")
+            clauses.append(sql.LIST_BEFORE)
             params.append(before_id)
         exact = True
         if filter:
-            more, more_params, exact = self.sql.filter_conditions(filter)
+            more, more_params, exact = sql.filter_conditions(filter)
             clauses.extend(more)
             params.extend(more_params)
         where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
-        statement = f"{self.sql.LIST_ADDRESSES}{where}ORDER BY checkpoint_id DESC"
+        statement = f"{sql.LIST_ADDRESSES}{where}{sql.LIST_ORDER}"
         if limit is not None and exact:
             statement += f" LIMIT {int(limit)}"
         rows: list[tuple[str, str, str]] = yield Fetch(statement, params)

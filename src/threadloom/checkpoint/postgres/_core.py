@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Sequence
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from threadloom._postgres import Query, QueryMany, migrate, require_setup
@@ -92,46 +92,6 @@ class PgCore(SqlCore):
         yield from self._refuse_langgraph()
         yield from require_setup(self.migrations)
         self.is_setup = True
-
-    # -- listing ------------------------------------------------------------------------------
-
-    def list_addresses(
-        self,
-        config: RunnableConfig | None,
-        filter: Mapping[str, Any] | None,
-        before: RunnableConfig | None,
-        limit: int | None,
-    ) -> Steps[list[tuple[str, str, str]]]:
-        """``SqlCore.list_addresses`` on this layout: ids compare as stored (``threadloom_id``),
-        so ``before`` and the order walk the primary key; metadata filters as ``_META``."""
-        yield from self.setup()
-        configurable = (config or {}).get("configurable", {})
-        clauses: list[str] = []
-        params: list[Any] = []
-        if config is not None:
-            clauses.append("t.thread_id = %s")
-            params.append(thread_key(configurable["thread_id"]))
-        if "checkpoint_ns" in configurable:
-            clauses.append("t.checkpoint_ns = %s")
-            params.append(configurable["checkpoint_ns"])
-        if configurable.get("checkpoint_id") is not None:
-            clauses.append("c.checkpoint_id = threadloom_id(%s)")
-            params.append(configurable["checkpoint_id"])
-        before_id = (before or {}).get("configurable", {}).get("checkpoint_id")
-        if before_id is not None:
-            clauses.append("c.checkpoint_id < threadloom_id(%s)")
-            params.append(before_id)
-        exact = True
-        if filter:
-            more, more_params, exact = sql.filter_conditions(filter)
-            clauses.extend(more)
-            params.extend(more_params)
-        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
-        statement = f"{sql.LIST_ADDRESSES}{where}{sql.LIST_ORDER}"
-        if limit is not None and exact:
-            statement += f" LIMIT {int(limit)}"
-        rows: list[tuple[str, str, str]] = yield Fetch(statement, params)
-        return rows
 
     # -- reading the head: two statements, no transaction -------------------------------------
 

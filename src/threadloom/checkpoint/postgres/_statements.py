@@ -60,6 +60,11 @@ __all__ = [
     "KEEP_WRITES",
     "LANGGRAPH_TABLES",
     "LIST_ADDRESSES",
+    "LIST_BEFORE",
+    "LIST_BY_ID",
+    "LIST_BY_NS",
+    "LIST_BY_THREAD",
+    "LIST_ORDER",
     "LOCK_HEAD",
     "PARAM",
     "PRUNE_INFO",
@@ -149,8 +154,13 @@ LIST_ADDRESSES: Final = (
     f"SELECT t.thread_id, t.checkpoint_ns, {_ID_OUT}(c.checkpoint_id) FROM {CHECKPOINTS} c "
     f"JOIN {THREADS} t ON t.tid = c.tid "
 )
-"""Followed by ``WHERE`` and conditions on ``t.thread_id``, ``t.checkpoint_ns``,
-``c.checkpoint_id`` and ``_META`` (``_core.PgCore.list_addresses``), then ``LIST_ORDER``."""
+"""Followed by ``WHERE`` and the ``LIST_*`` conditions and metadata filters on ``_META``
+(``SqlCore.list_addresses``), then ``LIST_ORDER``: ids compare as stored (``threadloom_id``), so
+``before`` and the order walk the primary key."""
+LIST_BY_THREAD: Final = "t.thread_id = %s"
+LIST_BY_NS: Final = "t.checkpoint_ns = %s"
+LIST_BY_ID: Final = "c.checkpoint_id = threadloom_id(%s)"
+LIST_BEFORE: Final = "c.checkpoint_id < threadloom_id(%s)"
 LIST_ORDER: Final = "ORDER BY c.checkpoint_id DESC"
 HEADERS_AT: Final = _probe(
     CHECKPOINTS, "c", "c.checkpoint_id = threadloom_id(e->>2)", _HEADER, unique=True

@@ -44,6 +44,11 @@ __all__ = [
     "INSERT_NEW_BLOB",
     "KEEP_WRITES",
     "LIST_ADDRESSES",
+    "LIST_BEFORE",
+    "LIST_BY_ID",
+    "LIST_BY_NS",
+    "LIST_BY_THREAD",
+    "LIST_ORDER",
     "LOCK_HEAD",
     "MIGRATIONS",
     "PARAM",
@@ -225,6 +230,13 @@ HEAD_ADDRESS: Final = (
 )
 """The newest checkpoint of (thread, ns): one descending lookup on the primary key."""
 LIST_ADDRESSES: Final = "SELECT thread_id, checkpoint_ns, checkpoint_id FROM checkpoints "
+"""Followed by ``WHERE`` and the ``LIST_*`` conditions (``SqlCore.list_addresses``), then
+``LIST_ORDER``."""
+LIST_BY_THREAD: Final = "thread_id = ?"
+LIST_BY_NS: Final = "checkpoint_ns = ?"
+LIST_BY_ID: Final = "checkpoint_id = ?"
+LIST_BEFORE: Final = "checkpoint_id < ?"
+LIST_ORDER: Final = "ORDER BY checkpoint_id DESC"
 
 # -- writing ------------------------------------------------------------------------------
 
