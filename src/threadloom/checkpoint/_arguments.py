@@ -34,27 +34,23 @@ def thread_key(thread_id: Any) -> str:
 def thread_keys(thread_ids: Any) -> list[str]:
     """The stored strings of a list of thread ids; a lone string is refused, not split into
     one-letter threads."""
-    if isinstance(thread_ids, str | bytes) or not isinstance(thread_ids, Iterable):
-        raise InvalidSaverArgumentError(
-            "thread_ids",
-            thread_ids,
-            "must be a list of thread ids",
-            f"Pass e.g. [{thread_ids!r}].",
-        )
-    return [thread_key(thread_id) for thread_id in thread_ids]
+    return [thread_key(thread_id) for thread_id in _listed("thread_ids", thread_ids)]
 
 
 def run_keys(run_ids: Any) -> list[str]:
     """The run ids of ``delete_for_runs`` as stored strings; a lone string is refused, not split
     into one-letter run ids that match nothing (LangGraph's savers do not implement it)."""
-    if isinstance(run_ids, str | bytes) or not isinstance(run_ids, Iterable):
+    return [str(run_id) for run_id in _listed("run_ids", run_ids)]
+
+
+def _listed(name: str, ids: Any) -> Iterable[Any]:
+    """``ids`` when it is a collection of ids; a lone string (or a non-iterable) is refused."""
+    if isinstance(ids, str | bytes) or not isinstance(ids, Iterable):
+        what = name.removesuffix("s").replace("_", " ")
         raise InvalidSaverArgumentError(
-            "run_ids",
-            run_ids,
-            "must be a list of run ids",
-            f"Pass e.g. [{run_ids!r}].",
+            name, ids, f"must be a list of {what}s", f"Pass e.g. [{ids!r}]."
         )
-    return [str(run_id) for run_id in run_ids]
+    return ids
 
 
 def check_list_arguments(config: Any, filter: Any, before: Any, limit: Any) -> None:
