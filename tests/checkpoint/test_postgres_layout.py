@@ -12,16 +12,14 @@ and the threads go on.
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import random
-import sys
-from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from langchain_core.messages import AIMessage
+from layout_helpers import DATA, load_maker, plain
 
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
@@ -38,7 +36,6 @@ from threadloom.graph.message import MessagesState
 from threadloom.types import Command
 
 THREAD = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
-DATA = Path(__file__).parent / "data"
 
 
 def _chat(saver: PostgresSaver, turns: range, log: list[str], versions: dict[str, Any]) -> None:
@@ -92,22 +89,7 @@ def test_versions_are_stored_as_version_keys_and_headers_packed(pg_dsn: str) -> 
     assert sorted(b for ch, _v, b in keys if ch == "log" and b) == log_keys[:2]
 
 
-def _maker() -> Any:
-    path = DATA / "make_pg_layout_v8.py"
-    spec = importlib.util.spec_from_file_location("make_pg_layout_v8", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its postponed annotations resolve in its own namespace
-    spec.loader.exec_module(module)
-    return module
-
-
-MAKER = _maker()
-
-
-def _plain(value: Any) -> Any:
-    """As the fixture's JSON holds it."""
-    return json.loads(json.dumps(value, default=repr))
+MAKER = load_maker("make_pg_layout_v8")
 
 
 @pytest.fixture
@@ -138,7 +120,7 @@ def test_a_database_of_layout_8_is_rewritten_by_setup_and_reads_as_before(v8_dsn
         with pytest.raises(SetupRequiredError, match="schema version 8"):
             saver.get_tuple({"configurable": {"thread_id": "chat"}})
         saver.setup()
-        assert _plain(MAKER.snapshot(saver)) == expected  # every checkpoint reads back exactly
+        assert plain(MAKER.snapshot(saver)) == expected  # every checkpoint reads back exactly
     assert _rows(v8_dsn, "SELECT count(*) FROM threadloom_checkpoint_blobs") == [
         (values - empties,)
     ]  # every value row but the empty ones, which read the same missing
@@ -156,7 +138,7 @@ def test_a_database_of_layout_8_is_rewritten_by_setup_and_reads_as_before(v8_dsn
     ]
     with PostgresSaver.from_conn_string(v8_dsn) as saver:  # set up: nothing more to do
         saver.setup()
-        assert _plain(MAKER.snapshot(saver)) == expected
+        assert plain(MAKER.snapshot(saver)) == expected
 
 
 def test_a_database_of_layout_8_goes_on(v8_dsn: str) -> None:

@@ -7,16 +7,15 @@ Today's code must upgrade it in ``setup``, read exactly the same, and go on writ
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import random
 import shutil
 import sqlite3
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from layout_helpers import DATA, load_maker, plain
 
 from threadloom.checkpoint._header import version_key
 from threadloom.checkpoint._records import PACKED_PREFIX
@@ -26,24 +25,7 @@ from threadloom.checkpoint.sqlite._statements import MIGRATIONS, _version_key_sq
 from threadloom.checkpoint.sqlite.aio import AsyncSqliteSaver
 from threadloom.types import Command
 
-DATA = Path(__file__).parent / "data"
-
-
-def _maker() -> Any:
-    spec = importlib.util.spec_from_file_location("make_layout_v0", DATA / "make_layout_v0.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its postponed annotations resolve in its own namespace
-    spec.loader.exec_module(module)
-    return module
-
-
-MAKER = _maker()
-
-
-def _plain(value: Any) -> Any:
-    """As the fixture's JSON holds it."""
-    return json.loads(json.dumps(value, default=repr))
+MAKER = load_maker("make_layout_v0")
 
 
 @pytest.fixture
@@ -56,7 +38,7 @@ def v0_file(tmp_path: Path) -> Path:
 def test_a_v0_file_is_upgraded_and_reads_as_before(v0_file: Path) -> None:
     expected = json.loads((DATA / "layout_v0.json").read_text())
     with SqliteSaver.from_conn_string(str(v0_file)) as saver:
-        assert _plain(MAKER.snapshot(saver)) == expected
+        assert plain(MAKER.snapshot(saver)) == expected
         done = [v for (v,) in saver.conn.execute("SELECT v FROM checkpoint_migrations")]
         assert done == list(range(len(MIGRATIONS)))
         keys = [k for (k,) in saver.conn.execute("SELECT version FROM checkpoint_blobs")]
@@ -65,7 +47,7 @@ def test_a_v0_file_is_upgraded_and_reads_as_before(v0_file: Path) -> None:
     assert sum(k.startswith("~") for k in keys) == 107  # ... keyed compactly (ints stay JSON)
     assert "checkpoints_newest" not in indexes
     with SqliteSaver.from_conn_string(str(v0_file)) as saver:  # reopened: nothing to upgrade
-        assert _plain(MAKER.snapshot(saver)) == expected
+        assert plain(MAKER.snapshot(saver)) == expected
 
 
 async def test_the_async_saver_upgrades_a_v0_file_too(v0_file: Path) -> None:
@@ -73,9 +55,9 @@ async def test_the_async_saver_upgrades_a_v0_file_too(v0_file: Path) -> None:
     async with AsyncSqliteSaver.from_conn_string(str(v0_file)) as saver:
         listed = [item async for item in saver.alist(None)]
         assert [item.config["configurable"] for item in listed] == [e["config"] for e in expected]
-        assert _plain([item.metadata for item in listed]) == [e["metadata"] for e in expected]
+        assert plain([item.metadata for item in listed]) == [e["metadata"] for e in expected]
         values = [dict(item.checkpoint["channel_values"]) for item in listed]
-        assert _plain(values) == [e["checkpoint"]["channel_values"] for e in expected]
+        assert plain(values) == [e["checkpoint"]["channel_values"] for e in expected]
 
 
 def test_a_v0_file_goes_on(v0_file: Path) -> None:
