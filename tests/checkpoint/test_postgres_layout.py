@@ -28,7 +28,13 @@ from threadloom.checkpoint.base import (
 )
 from threadloom.checkpoint.postgres import PostgresSaver, _migrations
 from threadloom.checkpoint.postgres._migrations import MIGRATIONS
-from threadloom.checkpoint.postgres._packing import pack, unpack
+from threadloom.checkpoint.postgres._packing import (
+    SHORT_TAGS,
+    pack,
+    pack_path,
+    unpack,
+    unpack_path,
+)
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 from threadloom.errors import SetupRequiredError
 from threadloom.graph import START, StateGraph
@@ -79,7 +85,7 @@ def test_versions_are_stored_as_version_keys_and_headers_packed(pg_dsn: str) -> 
         _chat(saver, range(1, 4), [], {})
         stored = _rows(pg_dsn, "SELECT type, checkpoint FROM threadloom_checkpoints")
         for tag, data in stored:
-            header = saver.serde.loads_typed((tag, bytes(data)))
+            header = saver.serde.loads_typed(unpack(tag, bytes(data)))
             assert isinstance(header, list) and header[0] == 1  # _header.HEADER_FORMAT
         written = [c.checkpoint["channel_versions"]["log"] for c in saver.list(THREAD)]
     keys = _rows(pg_dsn, "SELECT channel, version, base_version FROM threadloom_checkpoint_blobs")
@@ -92,21 +98,43 @@ def test_versions_are_stored_as_version_keys_and_headers_packed(pg_dsn: str) -> 
 MAKER = load_maker("make_pg_layout_v8")
 
 
-@pytest.fixture
-def v8_dsn(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A database in the layout of migration 8 holding the fixture's rows."""
-    with monkeypatch.context() as before:  # the schema of the previous release
-        v8 = dataclasses.replace(MIGRATIONS, statements=MIGRATIONS.statements[:9])
-        before.setattr(_migrations, "MIGRATIONS", v8)
-        PostgresSaver(pg_dsn).setup()
-    rows = json.loads((DATA / "pg_layout_v8.json").read_text())["rows"]
-    with psycopg.connect(pg_dsn) as conn:
+def _old_database(dsn: str, monkeypatch: pytest.MonkeyPatch, schema: int, dump: str) -> str:
+    """``dsn`` set up at ``schema`` (the previous releases' migrations) holding ``dump``'s rows."""
+    with monkeypatch.context() as before:
+        old = dataclasses.replace(MIGRATIONS, statements=MIGRATIONS.statements[: schema + 1])
+        before.setattr(_migrations, "MIGRATIONS", old)
+        PostgresSaver(dsn).setup()
+    rows = json.loads((DATA / dump).read_text())["rows"]
+    with psycopg.connect(dsn) as conn:
         for table, table_rows in rows.items():
             conn.execute(
                 f"INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, %s)",
                 (json.dumps(table_rows),),
             )
-    return pg_dsn
+        if "threadloom_threads" in rows:  # the rows came with their ids: new ones go after
+            conn.execute(
+                "SELECT setval(pg_get_serial_sequence('threadloom_threads', 'tid'), "
+                "(SELECT max(tid) FROM threadloom_threads))"
+            )
+    return dsn
+
+
+@pytest.fixture
+def v8_dsn(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A database in the layout of migration 8 holding the fixture's rows."""
+    return _old_database(pg_dsn, monkeypatch, 8, "pg_layout_v8.json")
+
+
+@pytest.fixture
+def v26_dsn(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A database in the compact layout of migration 26 holding the fixture's rows."""
+    return _old_database(pg_dsn, monkeypatch, 26, "pg_layout_v26.json")
+
+
+@pytest.fixture(params=["v8", "v26"])
+def old_dsn(request: pytest.FixtureRequest) -> str:
+    """A database of each earlier layout, holding the same threads."""
+    return str(request.getfixturevalue(f"{request.param}_dsn"))
 
 
 def test_a_database_of_layout_8_is_rewritten_by_setup_and_reads_as_before(v8_dsn: str) -> None:
@@ -141,7 +169,8 @@ def test_a_database_of_layout_8_is_rewritten_by_setup_and_reads_as_before(v8_dsn
         assert plain(MAKER.snapshot(saver)) == expected
 
 
-def test_a_database_of_layout_8_goes_on(v8_dsn: str) -> None:
+def test_a_database_of_an_earlier_layout_goes_on(old_dsn: str) -> None:
+    v8_dsn = old_dsn
     with PostgresSaver.from_conn_string(v8_dsn) as saver:
         saver.setup()
         graph = MAKER._sibling("make_layout_v0", DATA / "make_layout_v0.py").build(saver)
@@ -168,15 +197,124 @@ def test_a_database_of_layout_8_goes_on(v8_dsn: str) -> None:
     assert head is not None and head.checkpoint["channel_values"]["items"] == after
 
 
+def test_a_database_of_layout_26_is_rewritten_by_setup_and_reads_as_before(
+    v26_dsn: str,
+) -> None:
+    expected = json.loads((DATA / "pg_layout_v26.json").read_text())["expected"]
+    assert len(expected) == 42
+    assert {c["config"]["thread_id"] for c in expected} == {"chat", "other"}
+    with PostgresSaver.from_conn_string(v26_dsn) as saver:
+        with pytest.raises(SetupRequiredError, match="schema version 26"):
+            saver.get_tuple({"configurable": {"thread_id": "chat"}})
+        saver.setup()
+        assert plain(MAKER.snapshot(saver)) == expected  # every checkpoint reads back exactly
+    columns = _rows(
+        v26_dsn,
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = 'threadloom_checkpoints'",
+    )
+    assert ("ts", "timestamp with time zone") in columns  # 8 bytes, not 33
+    fillfactors = _rows(
+        v26_dsn,
+        "SELECT relname, reloptions FROM pg_class WHERE relname IN ('threadloom_checkpoints_key', "
+        "'threadloom_checkpoint_blobs_key', 'threadloom_checkpoint_writes_key')",
+    )
+    assert [o for _name, o in fillfactors] == [["fillfactor=100"]] * 3
+    with PostgresSaver.from_conn_string(v26_dsn) as saver:  # set up: nothing more to do
+        saver.setup()
+        assert plain(MAKER.snapshot(saver)) == expected
+
+
+def _references(dsn: str) -> int:
+    ((count,),) = _rows(
+        dsn, "SELECT count(*) FROM threadloom_checkpoint_writes WHERE left(type, 1) = '='"
+    )
+    return int(count)
+
+
+def test_a_write_with_the_bytes_of_a_value_row_is_stored_as_a_reference(pg_dsn: str) -> None:
+    def answer(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage(content=f"echo: {state['messages'][-1].content}")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("answer", answer)
+    builder.add_edge(START, "answer")
+    chat = {"configurable": {"thread_id": "chat"}}
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        graph = builder.compile(checkpointer=saver)
+        for turn in range(4):
+            graph.invoke({"messages": [("user", f"question {turn} " * 20)]}, chat)
+        history = [(c.checkpoint, c.pending_writes) for c in saver.list(chat)]
+    assert _references(pg_dsn) == 4  # each answer: its write names the delta holding it
+    answers = [w for _c, writes in history for w in writes or [] if w[0] and w[1] == "messages"]
+    assert [m.content for _t, _ch, (m,) in answers if isinstance(m, AIMessage)] == [
+        f"echo: {f'question {turn} ' * 20}" for turn in (3, 2, 1, 0)
+    ]
+    fresh = PostgresSaver(pg_dsn)  # a saver that holds nothing reads the same
+    assert [(c.checkpoint, c.pending_writes) for c in fresh.list(chat)] == history
+    ids = [c.config["configurable"]["checkpoint_id"] for c in fresh.list(chat)]
+    # a prune drops the checkpoints whose value rows the answers name: they are stored whole
+    fresh.prune(["chat"], strategy="keep_latest", keep_last=len(ids) - 2)
+    assert _references(pg_dsn) == 0
+    kept = {c.config["configurable"]["checkpoint_id"]: c.pending_writes for c in fresh.list(chat)}
+    assert kept == {
+        c.config["configurable"]["checkpoint_id"]: c.pending_writes
+        for c in PostgresSaver(pg_dsn).list(chat)
+    }
+    assert [w for _c, writes in history[:-2] for w in writes or []] == [
+        w for writes in kept.values() for w in writes or []
+    ]
+
+
+def test_a_thread_emptied_by_prune_or_delete_for_runs_loses_its_rows(pg_dsn: str) -> None:
+    def tables() -> list[int]:
+        return [
+            _rows(pg_dsn, f"SELECT count(*) FROM {table}")[0][0]
+            for table in (
+                "threadloom_threads",
+                "threadloom_checkpoints",
+                "threadloom_checkpoint_blobs",
+                "threadloom_checkpoint_writes",
+            )
+        ]
+
+    def answer(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage(content="echo: " + state["messages"][-1].content * 5)]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("answer", answer)
+    builder.add_edge(START, "answer")
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        graph = builder.compile(checkpointer=saver)
+        for thread in ("a", "b"):
+            config: Any = {"configurable": {"thread_id": thread}}
+            config["metadata"] = {"run_id": f"run-{thread}"}
+            graph.invoke({"messages": [("user", "hello there, how are you")]}, config)
+        assert tables()[0] == 2
+        saver.prune(["a"], strategy="delete")
+        assert tables()[0] == 1 and saver.get_tuple({"configurable": {"thread_id": "a"}}) is None
+        saver.delete_for_runs(["run-b"])
+        assert tables() == [0, 0, 0, 0]
+        graph.invoke({"messages": [("user", "again")]}, {"configurable": {"thread_id": "a"}})
+        assert tables()[0] == 1  # the thread starts anew
+        state = graph.get_state({"configurable": {"thread_id": "a"}})
+        assert [m.content for m in state.values["messages"]] == ["again", "echo: " + "again" * 5]
+
+
 def test_packing_gives_back_the_serializers_bytes() -> None:
     message = AIMessage(content="echo: " + "a real answer, not repeated " * 3, id="m-1")
     tag, data = JsonPlusSerializer().dumps_typed([message])
     packed = pack(tag, data)
-    assert packed[0] == "zd1:" + tag and len(packed[1]) * 2 < len(data)  # the envelope is shared
+    assert packed[0] == SHORT_TAGS["zd1:" + tag] and len(packed[1]) * 2 < len(data)  # shared
     assert unpack(*packed) == (tag, data)
     noise = random.Random(0).randbytes(300)  # does not compress: stored as it is
-    assert pack("msgpack", noise) == ("msgpack", noise)
-    assert pack("msgpack", b"tiny") == ("msgpack", b"tiny")
+    assert pack("msgpack", noise) == ("~m", noise)
+    assert pack("msgpack", b"tiny") == ("~m", b"tiny")
+    assert unpack("~m", noise) == ("msgpack", noise)
+    assert pack("~odd", b"tiny") == ("~~odd", b"tiny")  # a tag like a short one: escaped
+    assert unpack("~~odd", b"tiny") == ("~odd", b"tiny")
     assert pack("zlib:msgpack", data) == ("zlib:msgpack", data)  # the shared core's packing
     assert unpack("zlib:msgpack", data) == ("zlib:msgpack", data)  # is left to the shared core
 
@@ -200,7 +338,7 @@ def test_messages_are_stored_packed_and_read_back_by_any_saver(pg_dsn: str) -> N
         ("threadloom_checkpoints", "type"),
     ):
         kinds = {t for (t,) in _rows(pg_dsn, f"SELECT DISTINCT {column} FROM {table}")}
-        assert "zd1:msgpack" in kinds, table
+        assert SHORT_TAGS["zd1:msgpack"] in kinds, table
     fresh = PostgresSaver(pg_dsn)  # holds no rows: reads and unpacks every one
     head = fresh.get_tuple(chat)
     assert head is not None and head.checkpoint["channel_values"]["messages"] == out["messages"]
@@ -211,3 +349,39 @@ def test_messages_are_stored_packed_and_read_back_by_any_saver(pg_dsn: str) -> N
         4,
     ]
     assert {w[1] for c in history for w in c.pending_writes or []} >= {"messages"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["", "~__pregel_pull, node", "~__pregel_push, ('a', 1)", "plain", "\x01odd", "\x1fodd", "~x"],
+)
+def test_task_paths_are_stored_short_and_read_back(path: str) -> None:
+    stored = pack_path(path)
+    assert unpack_path(stored) == path
+    if path.startswith("~__pregel_"):
+        assert len(stored) == len(path) - 15
+
+
+def test_ts_is_stored_as_a_time_and_read_back_as_written(pg_dsn: str) -> None:
+    stamps = {
+        "a": "2026-01-02T03:04:05.678901+00:00",
+        "b": "2026-01-02T05:04:05+02:00",
+        "c": "2026-01-02T03:04:05",  # no offset: UTC, as prune reads it
+        "d": "not a time",  # kept as written in the header, no time in the column
+    }
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        for thread, ts in stamps.items():
+            checkpoint = {**empty_checkpoint(), "id": "0001", "ts": ts}
+            saver.put(
+                {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}, checkpoint, {}, {}
+            )
+        for thread, ts in stamps.items():
+            head = saver.get_tuple({"configurable": {"thread_id": thread}})
+            assert head is not None and head.checkpoint["ts"] == ts
+    stored = _rows(
+        pg_dsn,
+        "SELECT t.thread_id, to_char(c.ts AT TIME ZONE 'UTC', 'HH24:MI:SS') FROM "
+        "threadloom_checkpoints c JOIN threadloom_threads t USING (tid) ORDER BY 1",
+    )
+    assert stored == [("a", "03:04:05"), ("b", "03:04:05"), ("c", "03:04:05"), ("d", None)]

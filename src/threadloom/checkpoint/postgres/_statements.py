@@ -14,6 +14,14 @@ shared core (``_sql_core.SqlCore``) runs either module's statements unchanged. W
 - metadata is stored once: in a ``json`` column (the very text written) when JSON holds it,
   else as the serializer's blob with the ``json`` column only for filters; filters are typed
   conditions on it as ``jsonb`` (``filter_conditions``: ``True`` is never ``1``);
+- a write whose bytes are those of a value row written in the same step (a node's answer is
+  also the delta of the list it appends to) is stored as a reference to that row: its ``type``
+  is ``=`` and the row's version, its ``value`` empty; reads give the row's type and bytes
+  (``_REF_JOIN``). Before values are deleted (``prune``, ``delete_for_runs``), the thread's
+  references are stored whole again (``STORE_REFERENCES``);
+- ``ts`` is a ``timestamptz`` (NULL when the text is not a time), for listings by time; the
+  header holds the text as written, which ``prune`` reads (``PRUNE_INFO`` gives the header;
+  ``_core.PgCore.prune``);
 - ``LOCK_HEAD``: a transaction-scoped advisory lock on (thread, namespace), taken first in every
   ``put``: two workers writing one thread take turns, so the second one's expected-head check
   sees the first one's checkpoint (``CheckpointConflictError``) instead of forking the thread;
@@ -75,6 +83,7 @@ __all__ = [
     "SIZE_OF_CHECKPOINTS",
     "SIZE_OF_WRITES",
     "STORED_VERSIONS",
+    "STORE_REFERENCES",
     "UPSERT_CHECKPOINT",
     "WRITES_AT",
     "filter_conditions",
@@ -174,8 +183,17 @@ BLOB_ROWS: Final = _probe(
     unique=True,
 )
 _WRITE_COLUMNS: Final = (
-    f'{_ID_OUT}(w.task_id) COLLATE "C", w.channel, w.idx, w.type, w.value, w.task_path'
+    f'{_ID_OUT}(w.task_id) COLLATE "C", w.channel, w.idx, coalesce(r.type, w.type), '
+    "coalesce(r.data, w.value), w.task_path"
 )
+REFERENCE: Final = "="
+"""First character of the ``type`` of a write stored as a reference to a value row."""
+_REF_JOIN: Final = (
+    f" LEFT JOIN LATERAL (SELECT type, data FROM {BLOBS} r WHERE left(w.type, 1) = "
+    f"'{REFERENCE}' AND r.tid = w.tid AND r.version = substr(w.type, 2) "
+    "AND r.channel = w.channel) r ON true"
+)
+"""The value row a write refers to (none for a write stored whole): a primary-key probe."""
 WRITES_AT: Final = (
     _probe(
         WRITES,
@@ -184,13 +202,14 @@ WRITES_AT: Final = (
         f"t.thread_id, t.checkpoint_ns, e->>2, {_WRITE_COLUMNS}",
         unique=False,
     )
+    + _REF_JOIN
     + " ORDER BY 4, 6"
 )
 
 HEAD_WITH_WRITES: Final = (
     f"SELECT {_HEADER}, {_WRITE_COLUMNS} FROM {THREADS} t CROSS JOIN LATERAL "
     f"(SELECT * FROM {CHECKPOINTS} c WHERE c.tid = t.tid ORDER BY checkpoint_id DESC LIMIT 1) c "
-    f"LEFT JOIN {WRITES} w ON w.tid = c.tid AND w.checkpoint_id = c.checkpoint_id "
+    f"LEFT JOIN {WRITES} w ON w.tid = c.tid AND w.checkpoint_id = c.checkpoint_id{_REF_JOIN} "
     "WHERE t.thread_id = %s AND t.checkpoint_ns = %s ORDER BY 9, 11"
 )
 """The head of (thread, ns): ``HEADERS_AT``'s columns, then ``WRITES_AT``'s of each of its
@@ -228,10 +247,15 @@ INSERT_BLOB: Final = (
 )
 """A (channel, version) names one value: an existing row is already this value. An ``empty``
 version gets no row (a missing row reads the same)."""
+_CHECKPOINT_REST: Final = (
+    "checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata_type, metadata_blob, "
+    "metadata, ts, run_id"
+)
 UPSERT_CHECKPOINT: Final = (
-    f"INSERT INTO {CHECKPOINTS} SELECT threadloom_tid(p.t, p.n), threadloom_id(p.i), "
+    f"INSERT INTO {CHECKPOINTS} (tid, {_CHECKPOINT_REST}) "
+    "SELECT threadloom_tid(p.t, p.n), threadloom_id(p.i), "
     f"threadloom_id(p.parent), p.ty, p.d, nullif(p.mt, '{METADATA_IN_JSON}'), "
-    f"CASE WHEN p.mt <> '{METADATA_IN_JSON}' THEN p.md END, p.m::json, p.ts, p.r "
+    f"CASE WHEN p.mt <> '{METADATA_IN_JSON}' THEN p.md END, p.m::json, threadloom_ts(p.ts), p.r "
     "FROM (VALUES (%s::text, %s::text, %s::text, %s::text, %s::text, %s::bytea, %s::text, "
     "%s::bytea, %s::text, %s::text, %s::text)) p(t, n, i, parent, ty, d, mt, md, m, ts, r) "
     "ON CONFLICT (tid, checkpoint_id) DO UPDATE SET "
@@ -280,19 +304,30 @@ _LOCK_THREAD: Final = (
 )
 """``LOCK_HEAD``'s lock of each namespace of the thread, in one order: a step of the thread
 waits until the thread is gone, then writes it anew (never rows keyed by a deleted ``tid``)."""
-DELETE_VALUES_AND_WRITES: Final = tuple(
-    f"DELETE FROM {t} WHERE {_OF_THREAD}" for t in (BLOBS, WRITES)
+_EMPTIED: Final = (
+    f"WITH th AS (SELECT tid FROM {THREADS} WHERE thread_id = %s) DELETE FROM {{}} "
+    f"WHERE tid IN (SELECT tid FROM th) AND NOT EXISTS (SELECT 1 FROM {CHECKPOINTS} c "
+    "JOIN th ON c.tid = th.tid)"
 )
+DELETE_VALUES_AND_WRITES: Final = (
+    _LOCK_THREAD,
+    *(_EMPTIED.format(t) for t in (BLOBS, WRITES, THREADS)),
+)
+"""(thread): a thread without checkpoints left loses its values, writes and ``tid`` rows;
+nothing happens to a thread that has some (its steps wait on the lock, then are seen)."""
 DELETE_THREAD: Final = (
     _LOCK_THREAD,
     f"DELETE FROM {CHECKPOINTS} WHERE {_OF_THREAD}",
-    *DELETE_VALUES_AND_WRITES,
+    *(f"DELETE FROM {t} WHERE {_OF_THREAD}" for t in (BLOBS, WRITES)),
     f"DELETE FROM {THREADS} WHERE thread_id = %s",
 )
-_CHECKPOINT_REST: Final = (
-    "checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata_type, metadata_blob, "
-    "metadata, ts, run_id"
+STORE_REFERENCES: Final = (
+    f"UPDATE {WRITES} w SET type = r.type, value = r.data FROM {THREADS} t, {BLOBS} r "
+    f"WHERE t.thread_id = %s AND w.tid = t.tid AND left(w.type, 1) = '{REFERENCE}' "
+    "AND r.tid = w.tid AND r.version = substr(w.type, 2) AND r.channel = w.channel"
 )
+"""(thread): its writes stored as references to value rows stored whole again, before values
+are deleted (a write outlives the checkpoint whose value row it names)."""
 _BLOB_REST: Final = "channel, version, kind, type, data, base_version, delta_index, length"
 _WRITE_REST: Final = "idx, checkpoint_id, task_id, task_path, channel, type, value"
 
@@ -346,10 +381,12 @@ CHECKPOINTS_OF_RUNS: Final = (
 )
 PRUNE_INFO: Final = (
     f"SELECT t.checkpoint_ns, {_ID_OUT}(c.checkpoint_id), {_ID_OUT}(c.parent_checkpoint_id), "
-    f"c.ts, EXISTS (SELECT 1 FROM {WRITES} w WHERE w.tid = c.tid "
+    f"c.type, c.checkpoint, EXISTS (SELECT 1 FROM {WRITES} w WHERE w.tid = c.tid "
     f"AND w.checkpoint_id = c.checkpoint_id AND w.channel = %s) FROM {THREADS} t "
     f"JOIN {CHECKPOINTS} c ON c.tid = t.tid WHERE t.thread_id = %s"
 )
+"""The header in place of the ``ts`` the shared core asks for: ``_core.PgCore.prune`` reads it
+from there."""
 ANY_CHECKPOINT: Final = f"SELECT 1 FROM {CHECKPOINTS} WHERE {_OF_THREAD} LIMIT 1"
 SIZE_OF_CHECKPOINTS: Final = (
     "SELECT count(*), count(DISTINCT tid), coalesce(sum(octet_length(checkpoint) "
