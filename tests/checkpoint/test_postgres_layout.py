@@ -26,7 +26,7 @@ from threadloom.checkpoint.base import (
     empty_checkpoint,
     next_string_version,
 )
-from threadloom.checkpoint.postgres import PostgresSaver, _migrations
+from threadloom.checkpoint.postgres import PostgresSaver, _migrations, _statements
 from threadloom.checkpoint.postgres._migrations import MIGRATIONS
 from threadloom.checkpoint.postgres._packing import (
     SHORT_TAGS,
@@ -385,3 +385,39 @@ def test_ts_is_stored_as_a_time_and_read_back_as_written(pg_dsn: str) -> None:
         "threadloom_checkpoints c JOIN threadloom_threads t USING (tid) ORDER BY 1",
     )
     assert stored == [("a", "03:04:05"), ("b", "03:04:05"), ("c", "03:04:05"), ("d", None)]
+
+
+def test_a_tasks_writes_of_none_ride_on_its_first_write(pg_dsn: str) -> None:
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        config = saver.put(THREAD, {**empty_checkpoint(), "id": "0001"}, {}, {})
+        writes = [("a", 1), ("branch:to:x", None), ("b", None), ("c", "text")]
+        saver.put_writes(config, writes, "task-1", "~__pregel_pull, x")
+        saver.put_writes(config, [("branch:to:y", None)], "task-2", "")  # alone: its own row
+        expected = [  # ordered by task path, task, idx
+            ("task-2", "branch:to:y", None),
+            ("task-1", "a", 1),
+            ("task-1", "branch:to:x", None),
+            ("task-1", "b", None),
+            ("task-1", "c", "text"),
+        ]
+        head = saver.get_tuple(THREAD)
+        assert head is not None and head.pending_writes == expected
+        assert _rows(pg_dsn, "SELECT count(*) FROM threadloom_checkpoint_writes") == [(3,)]
+        # the same task's writes again (a retry): the first ones stay, none twice
+        saver.put_writes(config, [("a", 2), ("branch:to:x", None), ("b", 3)], "task-1", "")
+        again = saver.get_tuple(THREAD)
+        assert again is not None and again.pending_writes == expected
+        assert saver.thread_size_report("t").writes == 5
+        fresh = PostgresSaver(pg_dsn)  # holds nothing: reads the same
+        assert [c.pending_writes for c in fresh.list(THREAD)] == [expected]
+        saver.copy_thread("t", "u")
+        copied = saver.get_tuple({"configurable": {"thread_id": "u"}})
+        assert copied is not None and copied.pending_writes == expected
+    # the general path's statement (a step planned again under the lock) keeps the first too
+    keep = _statements.KEEP_WRITES
+    with psycopg.connect(pg_dsn) as conn:
+        conn.execute(keep, ("t", "", "0001", "task-1", "", 1, "b", "~n", b""))
+        conn.execute(keep, ("t", "", "0001", "task-1", "", 9, "d", "~n", b""))  # path "": first
+    head = PostgresSaver(pg_dsn).get_tuple(THREAD)
+    assert head is not None and head.pending_writes == [("task-1", "d", None), *expected]

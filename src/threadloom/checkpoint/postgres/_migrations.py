@@ -12,6 +12,7 @@ from typing import Final
 
 from threadloom._postgres import Migrations
 from threadloom.checkpoint._records import METADATA_IN_JSON
+from threadloom.checkpoint.postgres._packing import SHORT_TAGS
 from threadloom.checkpoint.postgres._statements import (
     BLOBS,
     CHECKPOINTS,
@@ -24,6 +25,8 @@ __all__ = ["MIGRATIONS"]
 
 _UUID_TEXT: Final = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 """An id stored as its 16 bytes: a UUID's canonical text, which ``uuid`` gives back as it was."""
+NULL_TAG: Final = SHORT_TAGS["null"]
+"""The stored type of ``None`` (``_packing``), whose bytes are empty."""
 
 MIGRATIONS: Final = Migrations(
     "threadloom_checkpoint_migrations",
@@ -326,10 +329,11 @@ MIGRATIONS: Final = Migrations(
             RETURN 'ok';
         END
         $$""",
-        # 27-32: fewer bytes per step (issue 8). The keys only grow at their right end, so
+        # 27-33: fewer bytes per step (issue 8). The keys only grow at their right end, so
         # their pages are filled whole; ``ts`` (the header has it as written) is a
         # ``timestamptz`` for listings by time (8 bytes, not 33); a write with the bytes of a
-        # value row of its step is stored as a reference to that row (``REFERENCE``).
+        # value row of its step is stored as a reference to that row (``REFERENCE``); a
+        # task's writes of ``None`` (triggers) are a column of its first other write.
         *(
             f"ALTER INDEX {table}_key SET (fillfactor = 100)"
             for table in (CHECKPOINTS, BLOBS, WRITES)
@@ -347,6 +351,7 @@ MIGRATIONS: Final = Migrations(
         $$""",
         f"ALTER TABLE {CHECKPOINTS} ALTER COLUMN ts DROP NOT NULL, "
         "ALTER COLUMN ts TYPE timestamptz USING threadloom_ts(ts)",
+        f"ALTER TABLE {WRITES} ADD COLUMN nulls text NOT NULL DEFAULT ''",
         f"""CREATE OR REPLACE FUNCTION threadloom_put_step(
             p_thread text, p_ns text, p_id text, p_parent text, p_type text, p_checkpoint bytea,
             p_meta_type text, p_meta_blob bytea, p_meta text, p_ts text, p_run_id text,
@@ -393,19 +398,42 @@ MIGRATIONS: Final = Migrations(
                 ON CONFLICT (tid, checkpoint_id, task_id, idx) DO UPDATE
                 SET task_path = EXCLUDED.task_path, channel = EXCLUDED.channel,
                     type = EXCLUDED.type, value = EXCLUDED.value;
-            -- a write with the bytes of a new value row of its channel refers to that row
+            -- a write with the bytes of a new value row of its channel refers to that row;
+            -- a task's writes of None ride on its first other write (``nulls``) when the task
+            -- has no row yet
             INSERT INTO {WRITES} (tid, idx, checkpoint_id, task_id, task_path, channel, type,
-                    value)
-                SELECT key, w.i, w_id, threadloom_id(w.t), w.tp, w.c,
+                    value, nulls)
+                WITH w AS (
+                    SELECT u.t, u.tp, u.i, u.c, u.ty, u.v, threadloom_id(u.t) AS task,
+                        u.ty = '{NULL_TAG}' AND u.v = '' AND u.i >= 0 AND u.c !~ '[\x1e\x1f]'
+                            AS nul
+                    FROM unnest(w_task, w_path, w_idx, w_channel, w_type, w_value, w_replace)
+                        u(t, tp, i, c, ty, v, r)
+                    WHERE NOT u.r
+                ), folding AS (
+                    SELECT g.task, g.host, g.nulls FROM (
+                        SELECT w.task, min(w.i) FILTER (WHERE NOT w.nul) AS host,
+                            string_agg(w.i || chr(30) || w.c, chr(31) ORDER BY w.i)
+                                FILTER (WHERE w.nul) AS nulls
+                        FROM w GROUP BY w.task) g
+                    WHERE g.host IS NOT NULL AND g.nulls IS NOT NULL AND NOT EXISTS (
+                        SELECT 1 FROM {WRITES} x WHERE x.tid = key
+                            AND x.checkpoint_id = w_id AND x.task_id = g.task)
+                )
+                SELECT key, w.i, w_id, w.task, w.tp, w.c,
                     coalesce('{REFERENCE}' || same.v, w.ty),
-                    CASE WHEN same.v IS NULL THEN w.v ELSE ''::bytea END
-                FROM unnest(w_task, w_path, w_idx, w_channel, w_type, w_value, w_replace)
-                    w(t, tp, i, c, ty, v, r)
+                    CASE WHEN same.v IS NULL THEN w.v ELSE ''::bytea END,
+                    CASE WHEN f.host = w.i THEN f.nulls ELSE '' END
+                FROM w LEFT JOIN folding f ON f.task = w.task
                 LEFT JOIN LATERAL (SELECT x.v FROM unnest(b_channel, b_version, b_kind,
                         b_type, b_data) x(c, v, k, ty, d)
                     WHERE p_id IS NOT NULL AND octet_length(w.v) > 32 AND x.k <> 'empty'
                         AND x.c = w.c AND x.ty = w.ty AND x.d = w.v LIMIT 1) same ON true
-                WHERE NOT w.r
+                WHERE NOT (w.nul AND f.task IS NOT NULL) AND NOT EXISTS (
+                    SELECT 1 FROM {WRITES} x WHERE x.tid = key AND x.checkpoint_id = w_id
+                        AND x.task_id = w.task AND x.nulls <> ''
+                        AND w.i::text = ANY (SELECT split_part(n, chr(30), 1)
+                            FROM unnest(string_to_array(x.nulls, chr(31))) n))
                 ON CONFLICT DO NOTHING;
             IF p_id IS NULL THEN
                 RETURN 'ok';

@@ -19,6 +19,9 @@ shared core (``_sql_core.SqlCore``) runs either module's statements unchanged. W
   is ``=`` and the row's version, its ``value`` empty; reads give the row's type and bytes
   (``_REF_JOIN``). Before values are deleted (``prune``, ``delete_for_runs``), the thread's
   references are stored whole again (``STORE_REFERENCES``);
+- a task's writes of ``None`` (a trigger: ``branch:to:node``) ride on its first other write
+  row, in its ``nulls`` column (``idx chr(30) channel``, ``chr(31)`` between), when the step
+  statement writes the task's first rows; reads give them as writes of their own (``_EXPAND``);
 - ``ts`` is a ``timestamptz`` (NULL when the text is not a time), for listings by time; the
   header holds the text as written, which ``prune`` reads (``PRUNE_INFO`` gives the header;
   ``_core.PgCore.prune``);
@@ -183,8 +186,7 @@ BLOB_ROWS: Final = _probe(
     unique=True,
 )
 _WRITE_COLUMNS: Final = (
-    f'{_ID_OUT}(w.task_id) COLLATE "C", w.channel, w.idx, coalesce(r.type, w.type), '
-    "coalesce(r.data, w.value), w.task_path"
+    f'{_ID_OUT}(w.task_id) COLLATE "C", x.channel, x.idx, x.type, x.value, w.task_path'
 )
 REFERENCE: Final = "="
 """First character of the ``type`` of a write stored as a reference to a value row."""
@@ -194,6 +196,16 @@ _REF_JOIN: Final = (
     "AND r.channel = w.channel) r ON true"
 )
 """The value row a write refers to (none for a write stored whole): a primary-key probe."""
+_NULLS: Final = "unnest(string_to_array(w.nulls, chr(31))) n"
+"""The writes of ``None`` a write row carries: ``idx chr(30) channel`` each."""
+_EXPAND: Final = (
+    " CROSS JOIN LATERAL (SELECT w.idx, w.channel, coalesce(r.type, w.type), "
+    "coalesce(r.data, w.value) UNION ALL SELECT split_part(n, chr(30), 1)::integer, "
+    f"substr(n, strpos(n, chr(30)) + 1), 'null', ''::bytea FROM {_NULLS}) "
+    "x(idx, channel, type, value)"
+)
+"""A write row as the writes it holds: its own (its reference resolved), then those of
+``None`` it carries (``_WRITE_COLUMNS`` reads them as ``x``)."""
 WRITES_AT: Final = (
     _probe(
         WRITES,
@@ -203,13 +215,15 @@ WRITES_AT: Final = (
         unique=False,
     )
     + _REF_JOIN
+    + _EXPAND
     + " ORDER BY 4, 6"
 )
 
 HEAD_WITH_WRITES: Final = (
     f"SELECT {_HEADER}, {_WRITE_COLUMNS} FROM {THREADS} t CROSS JOIN LATERAL "
     f"(SELECT * FROM {CHECKPOINTS} c WHERE c.tid = t.tid ORDER BY checkpoint_id DESC LIMIT 1) c "
-    f"LEFT JOIN {WRITES} w ON w.tid = c.tid AND w.checkpoint_id = c.checkpoint_id{_REF_JOIN} "
+    f"LEFT JOIN {WRITES} w ON w.tid = c.tid AND w.checkpoint_id = c.checkpoint_id{_REF_JOIN}"
+    f"{_EXPAND} "
     "WHERE t.thread_id = %s AND t.checkpoint_ns = %s ORDER BY 9, 11"
 )
 """The head of (thread, ns): ``HEADERS_AT``'s columns, then ``WRITES_AT``'s of each of its
@@ -269,14 +283,20 @@ _WRITE_INSERT: Final = (
     "SELECT threadloom_tid(p.t, p.n), p.i, threadloom_id(p.c), threadloom_id(p.k), p.tp, p.ch, "
     "p.ty, p.v FROM (VALUES (%s::text, %s::text, %s::text, %s::text, %s::text, %s::integer, "
     "%s::text, %s::text, %s::bytea)) p(t, n, c, k, tp, i, ch, ty, v) "
-    "ON CONFLICT (tid, checkpoint_id, task_id, idx) "
 )
 REPLACE_WRITES: Final = (
-    _WRITE_INSERT + "DO UPDATE SET task_path = EXCLUDED.task_path, channel = EXCLUDED.channel, "
-    "type = EXCLUDED.type, value = EXCLUDED.value"
+    _WRITE_INSERT + "ON CONFLICT (tid, checkpoint_id, task_id, idx) DO UPDATE SET "
+    "task_path = EXCLUDED.task_path, channel = EXCLUDED.channel, type = EXCLUDED.type, "
+    "value = EXCLUDED.value"
 )
 """Writes of special channels only: they replace (CONTRACT 1.6)."""
-KEEP_WRITES: Final = _WRITE_INSERT + "DO NOTHING"
+KEEP_WRITES: Final = (
+    _WRITE_INSERT + f"WHERE NOT EXISTS (SELECT 1 FROM {WRITES} x JOIN {THREADS} t "
+    "ON x.tid = t.tid WHERE t.thread_id = p.t AND t.checkpoint_ns = p.n "
+    "AND x.checkpoint_id = threadloom_id(p.c) AND x.task_id = threadloom_id(p.k) "
+    f"AND x.nulls <> '' AND p.i::text = ANY (SELECT split_part(n, chr(30), 1) FROM "
+    f"{_NULLS.replace('w.', 'x.')})) ON CONFLICT DO NOTHING"
+)
 """Regular writes: the first write of (checkpoint, task, idx) wins."""
 
 PUT_STEP: Final = (
@@ -329,7 +349,7 @@ STORE_REFERENCES: Final = (
 """(thread): its writes stored as references to value rows stored whole again, before values
 are deleted (a write outlives the checkpoint whose value row it names)."""
 _BLOB_REST: Final = "channel, version, kind, type, data, base_version, delta_index, length"
-_WRITE_REST: Final = "idx, checkpoint_id, task_id, task_path, channel, type, value"
+_WRITE_REST: Final = "idx, checkpoint_id, task_id, task_path, channel, type, value, nulls"
 
 
 def _copy(table: str, rest: str, on_conflict: str) -> str:
@@ -357,7 +377,7 @@ COPY_THREAD: Final = (
         _WRITE_REST,
         "(tid, checkpoint_id, task_id, idx) DO UPDATE SET "
         "task_path = EXCLUDED.task_path, channel = EXCLUDED.channel, type = EXCLUDED.type, "
-        "value = EXCLUDED.value",
+        "value = EXCLUDED.value, nulls = EXCLUDED.nulls",
     ),
 )
 """(target, source): ids, values and writes copied as they are."""
@@ -398,8 +418,10 @@ SIZE_OF_BLOBS: Final = (
     f"coalesce(sum(octet_length(data)), 0) FROM {BLOBS} WHERE {_OF_THREAD}"
 )
 SIZE_OF_WRITES: Final = (
-    f"SELECT count(*), coalesce(sum(octet_length(value)), 0) FROM {WRITES} WHERE {_OF_THREAD}"
+    "SELECT count(*) + coalesce(sum(cardinality(string_to_array(nullif(nulls, ''), chr(31)))), "
+    f"0), coalesce(sum(octet_length(value)), 0) FROM {WRITES} WHERE {_OF_THREAD}"
 )
+"""The writes of ``None`` a row carries count as writes."""
 
 # -- encoding -------------------------------------------------------------------------------
 
