@@ -421,3 +421,39 @@ def test_a_tasks_writes_of_none_ride_on_its_first_write(pg_dsn: str) -> None:
         conn.execute(keep, ("t", "", "0001", "task-1", "", 9, "d", "~n", b""))  # path "": first
     head = PostgresSaver(pg_dsn).get_tuple(THREAD)
     assert head is not None and head.pending_writes == [("task-1", "d", None), *expected]
+
+
+def test_a_value_of_none_rides_on_a_row_of_its_version_and_survives_prune(pg_dsn: str) -> None:
+    def put(saver: PostgresSaver, n: int, values: dict[str, Any], new: dict[str, int]) -> None:
+        versions = {"m": 1, "t": 1, **new} if n > 1 else dict(new)
+        checkpoint = {**empty_checkpoint(), "id": f"000{n}", "channel_versions": versions}
+        checkpoint["channel_values"] = values
+        parent = {"checkpoint_id": f"000{n - 1}"} if n > 1 else {}
+        saver.put({"configurable": {**THREAD["configurable"], **parent}}, checkpoint, {}, new)
+
+    def values(saver: PostgresSaver) -> list[dict[str, Any]]:
+        return [dict(c.checkpoint["channel_values"]) for c in saver.list(THREAD)]
+
+    def value_rows() -> int:
+        return int(_rows(pg_dsn, "SELECT count(*) FROM threadloom_checkpoint_blobs")[0][0])
+
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        put(saver, 1, {"m": "x", "t": None}, {"m": 1, "t": 1})
+        assert value_rows() == 1  # None rides on "m"'s row
+        put(saver, 2, {"m": "y", "t": None}, {"m": 2})
+        assert values(PostgresSaver(pg_dsn)) == [{"m": "y", "t": None}, {"m": "x", "t": None}]
+        assert saver.thread_size_report("t").blobs == 3
+        # "m" at 1 goes, the None of "t" at 1 that its row carried stays (checkpoint 2 needs it)
+        saver.prune(["t"], strategy="keep_latest", keep_last=1)
+        assert values(PostgresSaver(pg_dsn)) == [{"m": "y", "t": None}]
+        assert value_rows() == 2
+        put(saver, 3, {"m": "y", "t": 5}, {"m": 2, "t": 3})
+        put(saver, 4, {"m": "z", "t": None}, {"m": 4, "t": 4})  # rides on "m" at 4
+        put(saver, 5, {"m": "z", "t": 6}, {"m": 4, "t": 5})
+        # the None at 4 is not needed any more, "m" at 4 is: only the None goes
+        saver.prune(["t"], strategy="keep_latest", keep_last=1)
+        assert values(PostgresSaver(pg_dsn)) == [{"m": "z", "t": 6}]
+        assert _rows(
+            pg_dsn, "SELECT channel, version, nulls FROM threadloom_checkpoint_blobs ORDER BY 1"
+        ) == [("m", "4", ""), ("t", "5", "")]

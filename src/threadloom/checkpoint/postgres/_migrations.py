@@ -12,10 +12,10 @@ from typing import Final
 
 from threadloom._postgres import Migrations
 from threadloom.checkpoint._records import METADATA_IN_JSON
-from threadloom.checkpoint.postgres._packing import SHORT_TAGS
 from threadloom.checkpoint.postgres._statements import (
     BLOBS,
     CHECKPOINTS,
+    NULL_TAG,
     REFERENCE,
     THREADS,
     WRITES,
@@ -25,8 +25,6 @@ __all__ = ["MIGRATIONS"]
 
 _UUID_TEXT: Final = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 """An id stored as its 16 bytes: a UUID's canonical text, which ``uuid`` gives back as it was."""
-NULL_TAG: Final = SHORT_TAGS["null"]
-"""The stored type of ``None`` (``_packing``), whose bytes are empty."""
 
 MIGRATIONS: Final = Migrations(
     "threadloom_checkpoint_migrations",
@@ -329,7 +327,7 @@ MIGRATIONS: Final = Migrations(
             RETURN 'ok';
         END
         $$""",
-        # 27-33: fewer bytes per step (issue 8). The keys only grow at their right end, so
+        # 27-34: fewer bytes per step (issue 8). The keys only grow at their right end, so
         # their pages are filled whole; ``ts`` (the header has it as written) is a
         # ``timestamptz`` for listings by time (8 bytes, not 33); a write with the bytes of a
         # value row of its step is stored as a reference to that row (``REFERENCE``); a
@@ -352,6 +350,7 @@ MIGRATIONS: Final = Migrations(
         f"ALTER TABLE {CHECKPOINTS} ALTER COLUMN ts DROP NOT NULL, "
         "ALTER COLUMN ts TYPE timestamptz USING threadloom_ts(ts)",
         f"ALTER TABLE {WRITES} ADD COLUMN nulls text NOT NULL DEFAULT ''",
+        f"ALTER TABLE {BLOBS} ADD COLUMN nulls text NOT NULL DEFAULT ''",
         f"""CREATE OR REPLACE FUNCTION threadloom_put_step(
             p_thread text, p_ns text, p_id text, p_parent text, p_type text, p_checkpoint bytea,
             p_meta_type text, p_meta_blob bytea, p_meta text, p_ts text, p_run_id text,
@@ -386,7 +385,9 @@ MIGRATIONS: Final = Migrations(
                         < cardinality(p_base_channel)
                     OR EXISTS (SELECT 1 FROM unnest(b_channel, b_version) k(c, v)
                         CROSS JOIN LATERAL (SELECT 1 FROM {BLOBS} b WHERE b.tid = key
-                        AND b.channel = k.c AND b.version = k.v LIMIT 1) x) THEN
+                        AND b.version = k.v AND (b.channel = k.c
+                            OR k.c = ANY (string_to_array(nullif(b.nulls, ''), chr(31))))
+                        LIMIT 1) x) THEN
                     RETURN 'stale';
                 END IF;
             END IF;
@@ -438,10 +439,26 @@ MIGRATIONS: Final = Migrations(
             IF p_id IS NULL THEN
                 RETURN 'ok';
             END IF;
-            INSERT INTO {BLOBS} SELECT key, c, v, k, t, d, b, i, l
-                FROM unnest(b_channel, b_version, b_kind, b_type, b_data, b_base, b_index,
-                    b_length) x(c, v, k, t, d, b, i, l)
-                WHERE k <> 'empty'
+            -- a value of None rides on another new row of its version (``nulls``)
+            INSERT INTO {BLOBS} (tid, channel, version, kind, type, data, base_version,
+                    delta_index, length, nulls)
+                WITH x AS (
+                    SELECT u.*, u.k = 'value' AND u.t = '{NULL_TAG}' AND u.d = ''
+                        AND u.c !~ '[\x1e\x1f]' AS nul
+                    FROM unnest(b_channel, b_version, b_kind, b_type, b_data, b_base, b_index,
+                        b_length) u(c, v, k, t, d, b, i, l)
+                    WHERE u.k <> 'empty'
+                ), folding AS (
+                    SELECT g.v, g.host, g.nulls FROM (
+                        SELECT x.v, min(x.c) FILTER (WHERE NOT x.nul) AS host,
+                            string_agg(x.c, chr(31) ORDER BY x.c) FILTER (WHERE x.nul) AS nulls
+                        FROM x GROUP BY x.v) g
+                    WHERE g.host IS NOT NULL AND g.nulls IS NOT NULL
+                )
+                SELECT key, x.c, x.v, x.k, x.t, x.d, x.b, x.i, x.l,
+                    CASE WHEN f.host = x.c THEN f.nulls ELSE '' END
+                FROM x LEFT JOIN folding f ON f.v = x.v
+                WHERE NOT (x.nul AND f.v IS NOT NULL)
                 ON CONFLICT DO NOTHING;
             INSERT INTO {CHECKPOINTS} (tid, checkpoint_id, parent_checkpoint_id, type,
                     checkpoint, metadata_type, metadata_blob, metadata, ts, run_id)

@@ -22,6 +22,9 @@ shared core (``_sql_core.SqlCore``) runs either module's statements unchanged. W
 - a task's writes of ``None`` (a trigger: ``branch:to:node``) ride on its first other write
   row, in its ``nulls`` column (``idx chr(30) channel``, ``chr(31)`` between), when the step
   statement writes the task's first rows; reads give them as writes of their own (``_EXPAND``);
+- a value of ``None`` (a trigger channel's) rides on another new value row of its version in
+  the step statement, in its ``nulls`` column (channels, ``chr(31)`` between); ``BLOB_ROWS``
+  and the other statements on values see it as a row of its own;
 - ``ts`` is a ``timestamptz`` (NULL when the text is not a time), for listings by time; the
   header holds the text as written, which ``prune`` reads (``PRUNE_INFO`` gives the header;
   ``_core.PgCore.prune``);
@@ -47,6 +50,7 @@ from typing import Any, Final
 from threadloom.checkpoint._header import version_from_key, version_key
 from threadloom.checkpoint._metadata_filter import is_path
 from threadloom.checkpoint._records import METADATA_IN_JSON
+from threadloom.checkpoint.postgres._packing import SHORT_TAGS
 
 __all__ = [
     "ANY_CHECKPOINT",
@@ -102,6 +106,9 @@ WRITES: Final = "threadloom_checkpoint_writes"
 THREADS: Final = "threadloom_threads"
 """One row per (thread, ns) ever written: its ``tid``, the key of its rows in the other tables."""
 
+
+NULL_TAG: Final = SHORT_TAGS["null"]
+"""The stored type of ``None`` (``_packing``), whose bytes are empty."""
 
 LANGGRAPH_TABLES: Final = (
     "checkpoints",
@@ -177,14 +184,23 @@ LIST_ORDER: Final = "ORDER BY c.checkpoint_id DESC"
 HEADERS_AT: Final = _probe(
     CHECKPOINTS, "c", "c.checkpoint_id = threadloom_id(e->>2)", _HEADER, unique=True
 )
+_NULL_VALUES: Final = "string_to_array(nullif(b.nulls, ''), chr(31))"
+"""The channels whose value of ``None`` at its version a value row carries."""
+_OWN: Final = "b.channel = e->>2"
 BLOB_ROWS: Final = _probe(
     BLOBS,
     "b",
-    "b.channel = e->>2 AND b.version = e->>3",
-    "t.thread_id, t.checkpoint_ns, b.channel, b.version, b.kind, b.type, b.data, "
-    "b.base_version, b.delta_index, b.length",
+    f"b.version = e->>3 AND ({_OWN} OR e->>2 = ANY ({_NULL_VALUES})) ORDER BY {_OWN} DESC",
+    f"t.thread_id, t.checkpoint_ns, e->>2, b.version, "
+    f"CASE WHEN {_OWN} THEN b.kind ELSE 'value' END, "
+    f"CASE WHEN {_OWN} THEN b.type ELSE '{NULL_TAG}' END, "
+    f"CASE WHEN {_OWN} THEN b.data ELSE ''::bytea END, "
+    f"CASE WHEN {_OWN} THEN b.base_version END, CASE WHEN {_OWN} THEN b.delta_index ELSE 0 END, "
+    f"CASE WHEN {_OWN} THEN b.length ELSE -1 END",
     unique=True,
 )
+"""A value row, or the value of ``None`` another row of its version carries: the probe walks
+the few rows of (thread, version), its own row first."""
 _WRITE_COLUMNS: Final = (
     f'{_ID_OUT}(w.task_id) COLLATE "C", x.channel, x.idx, x.type, x.value, w.task_path'
 )
@@ -247,10 +263,10 @@ HEAD_ID: Final = (
     "ORDER BY checkpoint_id DESC LIMIT 1)"
 )
 STORED_VERSIONS: Final = (
-    f"SELECT b.channel, b.version FROM (SELECT {_TID} AS tid) p "
+    f"SELECT e->>0, b.version FROM (SELECT {_TID} AS tid) p "
     "CROSS JOIN jsonb_array_elements(%s::jsonb) e CROSS JOIN LATERAL "
-    f"(SELECT channel, version FROM {BLOBS} b WHERE b.tid = p.tid "
-    "AND b.channel = e->>0 AND b.version = e->>1 LIMIT 1) b"
+    f"(SELECT version FROM {BLOBS} b WHERE b.tid = p.tid AND b.version = e->>1 "
+    f"AND (b.channel = e->>0 OR e->>0 = ANY ({_NULL_VALUES})) LIMIT 1) b"
 )
 """Which of the given (channel, version) pairs are stored: probes of the primary key."""
 INSERT_BLOB: Final = (
@@ -348,7 +364,7 @@ STORE_REFERENCES: Final = (
 )
 """(thread): its writes stored as references to value rows stored whole again, before values
 are deleted (a write outlives the checkpoint whose value row it names)."""
-_BLOB_REST: Final = "channel, version, kind, type, data, base_version, delta_index, length"
+_BLOB_REST: Final = "channel, version, kind, type, data, base_version, delta_index, length, nulls"
 _WRITE_REST: Final = "idx, checkpoint_id, task_id, task_path, channel, type, value, nulls"
 
 
@@ -390,10 +406,25 @@ HEADERS_OF_THREAD: Final = (
     "ON c.tid = t.tid WHERE t.thread_id = %s"
 )
 BLOB_BASES_OF_THREAD: Final = (
-    f"SELECT t.checkpoint_ns, b.channel, b.version, b.base_version FROM {THREADS} t "
-    f"JOIN {BLOBS} b ON b.tid = t.tid WHERE t.thread_id = %s"
+    f"SELECT t.checkpoint_ns, x.channel, b.version, x.base FROM {THREADS} t "
+    f"JOIN {BLOBS} b ON b.tid = t.tid CROSS JOIN LATERAL (SELECT b.channel, b.base_version "
+    f"UNION ALL SELECT n, NULL FROM unnest({_NULL_VALUES}) n) x(channel, base) "
+    "WHERE t.thread_id = %s"
 )
-DELETE_BLOB: Final = f"DELETE FROM {BLOBS} WHERE tid = {_TID} AND channel = %s AND version = %s"
+"""Every stored (channel, version), those of ``None`` a row carries too."""
+DELETE_BLOB: Final = (
+    f"WITH p AS (SELECT {_TID} AS tid, %s::text AS channel, %s::text AS version), "
+    f"strip AS (UPDATE {BLOBS} b SET nulls = array_to_string(array_remove({_NULL_VALUES}, "
+    "p.channel), chr(31)) FROM p WHERE b.tid = p.tid AND b.version = p.version "
+    f"AND b.channel <> p.channel AND p.channel = ANY ({_NULL_VALUES})), "
+    f"gone AS (DELETE FROM {BLOBS} b USING p WHERE b.tid = p.tid AND b.channel = p.channel "
+    "AND b.version = p.version RETURNING b.tid, b.version, b.nulls) "
+    f"INSERT INTO {BLOBS} (tid, channel, version, kind, type, data, base_version, delta_index, "
+    f"length) SELECT g.tid, n, g.version, 'value', '{NULL_TAG}', ''::bytea, NULL, 0, -1 "
+    f"FROM gone g CROSS JOIN unnest({_NULL_VALUES.replace('b.', 'g.')}) n ON CONFLICT DO NOTHING"
+)
+"""(thread, ns, channel, version): the row goes, or the value of ``None`` another row
+carries; the values of ``None`` the row carried stay, as rows of their own."""
 CHECKPOINTS_OF_RUNS: Final = (
     f"SELECT t.thread_id, t.checkpoint_ns, {_ID_OUT}(c.checkpoint_id) FROM {CHECKPOINTS} c "
     f"JOIN {THREADS} t ON t.tid = c.tid WHERE c.run_id IN "
@@ -414,7 +445,8 @@ SIZE_OF_CHECKPOINTS: Final = (
     f"FROM {CHECKPOINTS} WHERE {_OF_THREAD}"
 )
 SIZE_OF_BLOBS: Final = (
-    "SELECT count(*), count(*) FILTER (WHERE kind = 'delta'), "
+    f"SELECT count(*) + coalesce(sum(cardinality({_NULL_VALUES.replace('b.', '')})), 0), "
+    "count(*) FILTER (WHERE kind = 'delta'), "
     f"coalesce(sum(octet_length(data)), 0) FROM {BLOBS} WHERE {_OF_THREAD}"
 )
 SIZE_OF_WRITES: Final = (
