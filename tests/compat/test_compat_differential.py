@@ -18,6 +18,7 @@ from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel, ValidationError
 
 from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.errors import InvalidUpdateError
 from threadloom.func import entrypoint, task
 from threadloom.graph import START, StateGraph
 from threadloom.runtime import Runtime
@@ -520,3 +521,17 @@ async def test_a_node_input_that_fails_validation_drops_the_chunks_not_yet_strea
     # LangGraph's fails with the same ValidationError: docs/differences.md)
     snapshot = graph.get_state(_config("1"))
     assert (snapshot.values, snapshot.next) == ({"q": 3}, ("b", "c"))
+
+
+def test_a_lone_task_whose_writes_fail_to_apply_still_streams_its_update() -> None:
+    builder = StateGraph(State)
+    builder.add_node("n", lambda s: Command(update=[("arg", 1), ("arg", 2)]))
+    builder.add_edge(START, "n")
+    chunks: list[Any] = []
+    with pytest.raises(InvalidUpdateError, match="only one value per step"):
+        chunks.extend(builder.compile().stream({"arg": 0}, stream_mode=["updates", "values"]))
+    # docs/differences.md 32: every finished task's update is out (LangGraph drops this one)
+    assert chunks == [
+        ("values", {"log": [], "arg": 0}),
+        ("updates", {"n": [{"arg": 1}, {"arg": 2}]}),
+    ]

@@ -179,8 +179,9 @@ def _stages(
             yield effect
         try:
             ended = run.end_step()
-        except BaseException:  # applying the writes failed (InvalidUpdateError): keep them all
-            for effect in run.saves.release(run.checkpoint_config):
+        except BaseException:  # applying the writes failed (InvalidUpdateError): keep them all,
+            # and stream every finished task's update (docs/differences.md 32)
+            for effect in (*run.saves.release(run.checkpoint_config), *held):
                 yield effect
             raise
         for effect in ended:
