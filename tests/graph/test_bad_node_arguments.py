@@ -8,9 +8,9 @@ from typing import Any, TypedDict
 import pytest
 
 from threadloom.checkpoint.memory import InMemorySaver
-from threadloom.errors import MissingNodeFunctionError
+from threadloom.errors import InvalidUpdateError, MissingNodeFunctionError
 from threadloom.graph import START, StateGraph
-from threadloom.types import RetryPolicy
+from threadloom.types import Command, RetryPolicy
 
 
 class State(TypedDict, total=False):
@@ -59,3 +59,40 @@ def test_a_none_thread_id_says_it_is_none() -> None:
         graph.invoke({"a": 0}, {"configurable": {"thread_id": None}})
     with pytest.raises(ValueError, match=r"has no 'thread_id' \(keys given: \['user'\]\)"):
         graph.invoke({"a": 0}, {"configurable": {"user": "u"}})
+
+
+@pytest.mark.parametrize("key", ["interrupt_before", "interrupt_after"])
+def test_a_lone_node_name_as_breakpoints_is_a_type_error_as_in_langgraph(key: str) -> None:
+    builder = StateGraph(State).add_node("ab", node).add_edge(START, "ab")
+    with pytest.raises(TypeError, match=rf"{key} must be '\*' or a list.*Pass {key}=\['ab'\]"):
+        builder.compile(**{key: "ab"})
+    assert builder.compile(**{key: "*"}) is not None  # "*" is every node
+    assert builder.compile(**{key: ["ab"]}) is not None
+
+
+def test_get_state_of_a_thread_without_checkpoints_returns_the_config_as_given() -> None:
+    graph = StateGraph(State).add_node("a", node).add_edge(START, "a")
+    compiled = graph.compile(checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": "1", "user": "u"}, "tags": ["t"]}
+    snapshot = compiled.get_state(config)
+    # LangGraph 1.2.22: no run metadata is added to it
+    assert (snapshot.values, snapshot.config, snapshot.metadata) == ({}, config, None)
+
+
+def test_a_list_of_pairs_updates_the_state_only_inside_a_command() -> None:
+    pairs = [("a", 5)]
+    returns_pairs = StateGraph(State).add_node("n", lambda s: pairs).add_edge(START, "n")
+    message = r"Expected dict, got \[\('a', 5\)\] \(a list of \(key, value\) pairs updates"
+    with pytest.raises(InvalidUpdateError, match=message):  # as LangGraph 1.2.22
+        returns_pairs.compile().invoke({"a": 0})
+    graph = StateGraph(State).add_node("n", lambda s: {}).add_edge(START, "n")
+    compiled = graph.compile(checkpointer=InMemorySaver())
+    with pytest.raises(InvalidUpdateError, match=message):
+        compiled.invoke(pairs, {"configurable": {"thread_id": "1"}})
+    config: Any = {"configurable": {"thread_id": "2"}}
+    compiled.invoke({"a": 0}, config)
+    with pytest.raises(InvalidUpdateError, match=message):
+        compiled.update_state(config, pairs)
+    assert compiled.invoke(Command(update=pairs), config) == {"a": 5}
+    commands = StateGraph(State).add_node("n", lambda s: Command(update=pairs)).add_edge(START, "n")
+    assert commands.compile().invoke({"a": 0}) == {"a": 5}

@@ -94,6 +94,17 @@ def _check_node_function(name: str, func: Any) -> None:
         )
 
 
+def _breakpoint_nodes(name: str, nodes: Any) -> Any:
+    """``"*"`` or the node names of ``interrupt_before`` / ``interrupt_after`` (a lone name is
+    refused with a TypeError, as in LangGraph, rather than read as one-letter node names)."""
+    if isinstance(nodes, str) and nodes != "*":
+        raise TypeError(
+            f"{name} must be '*' or a list of node names, got the string {nodes!r}. "
+            f"Pass {name}=[{nodes!r}]."
+        )
+    return nodes or ()
+
+
 def _retry_policies(retry_policy: Any) -> tuple[RetryPolicy, ...]:
     """``retry_policy`` as a tuple: one ``RetryPolicy``, a sequence of them, or None."""
     if retry_policy is None:
@@ -498,8 +509,8 @@ class StateGraph(Generic[StateT]):
         factories = tuple(factories_of(transformers, "compile"))
         check_backend(checkpointer, "checkpointer", "compile")
         check_backend(store, "store", "compile")
-        before = interrupt_before or ()
-        after = interrupt_after or ()
+        before = _breakpoint_nodes("interrupt_before", interrupt_before)
+        after = _breakpoint_nodes("interrupt_after", interrupt_after)
         self.validate([*([] if before == "*" else before), *([] if after == "*" else after)])
         self.compiled = True
         self._apply_node_defaults()
