@@ -105,7 +105,7 @@ def _breakpoint_nodes(name: str, nodes: Any) -> Any:
     return nodes or ()
 
 
-def _retry_policies(retry_policy: Any) -> tuple[RetryPolicy, ...]:
+def retry_policies(retry_policy: Any) -> tuple[RetryPolicy, ...]:
     """``retry_policy`` as a tuple: one ``RetryPolicy``, a sequence of them, or None."""
     if retry_policy is None:
         return ()
@@ -283,7 +283,7 @@ class StateGraph(Generic[StateT]):
             raise ValueError(f"Node `{name}` already present.")
         if (qualname := langgraph_name(func)) and qualname.startswith("langgraph.prebuilt."):
             reject_langgraph_name(qualname, f"node {name!r}")  # it needs LangGraph's runtime
-        policies = _retry_policies(retry_policy)
+        policies = retry_policies(retry_policy)
         schema = input_schema or _first_param_schema(func) or self.state_schema
         if isinstance(destinations, dict):
             dests: dict[str, str | None] = dict(destinations)
@@ -323,7 +323,7 @@ class StateGraph(Generic[StateT]):
         if cache_policy is not None:
             self._node_defaults["cache_policy"] = cache_policy
         if retry_policy is not None:
-            self._node_defaults["retry_policy"] = _retry_policies(retry_policy)
+            self._node_defaults["retry_policy"] = retry_policies(retry_policy)
         if error_handler is not None:
             self._node_defaults["error_handler"] = error_handler
         if timeout is not None:
