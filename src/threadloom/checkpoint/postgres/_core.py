@@ -208,8 +208,9 @@ class PgCore(SqlCore):
         keep_last: int | None,
         before: datetime | None,
     ) -> Steps[None]:
-        """``SqlCore.prune``, given each checkpoint's ``ts`` from its header (no column holds
-        it: ``sql.PRUNE_INFO``)."""
+        """``SqlCore.prune``, given each checkpoint's ``ts`` from its header, the text as written
+        (the ``ts`` column is a ``timestamptz``, NULL for a text that is not a time:
+        ``sql.PRUNE_INFO``)."""
 
         def answer(effect: Any) -> Generator[Any, Any, Any]:
             rows = yield effect
