@@ -816,3 +816,21 @@ class MissingNodeFunctionError(RuntimeError, ValueError):
 
 
 __all__ += ["MissingNodeFunctionError"]
+
+
+class MissingCheckpointIdError(ValueError, KeyError):
+    """``put_writes`` got a config without ``checkpoint_id``: the writes belong to no checkpoint.
+    A ``KeyError`` too, as LangGraph's savers raise there."""
+
+    def __init__(self, thread_id: Any) -> None:
+        self.thread_id = thread_id
+        super().__init__(
+            f"put_writes for thread {thread_id!r} needs config['configurable']['checkpoint_id']: "
+            "the checkpoint the task ran from."
+        )
+
+    def __str__(self) -> str:  # KeyError's would show the message quoted
+        return str(self.args[0])
+
+
+__all__ += ["MissingCheckpointIdError"]

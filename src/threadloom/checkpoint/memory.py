@@ -66,6 +66,7 @@ from threadloom.checkpoint.base import (
 from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 from threadloom.constants import TASKS
+from threadloom.errors import MissingCheckpointIdError
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -88,10 +89,7 @@ def _writes_address(config: RunnableConfig) -> tuple[str, str, str]:
         thread_id = thread_key(thread_id)
     checkpoint_id = configurable.get("checkpoint_id")
     if checkpoint_id is None:
-        raise ValueError(
-            f"put_writes for thread {thread_id!r} needs config['configurable']"
-            "['checkpoint_id']: the checkpoint the task ran from."
-        )
+        raise MissingCheckpointIdError(thread_id)
     return thread_id, configurable.get("checkpoint_ns", ""), checkpoint_id
 
 
