@@ -834,3 +834,13 @@ class MissingCheckpointIdError(ValueError, KeyError):
 
 
 __all__ += ["MissingCheckpointIdError"]
+
+
+class StoreArgumentError(TypeError, ValueError):
+    """A store call got an argument of the wrong kind: a value that is not a dict with string
+    keys, a ``limit``/``offset``/``max_depth`` that is not a non-negative int, an op that is not
+    a store op. Both a ``TypeError`` and a ``ValueError``: LangGraph's stores fail on these with
+    one or the other (or not at all), so code written for either kind catches it."""
+
+
+__all__ += ["StoreArgumentError"]
