@@ -69,6 +69,7 @@ __all__ = [
     "decode_writes",
     "diff_row",
     "encode_batch",
+    "engine_metadata",
     "header_size",
     "header_versions",
     "is_atom",
@@ -159,7 +160,7 @@ def kept_header(checkpoint: Checkpoint, configurable: Mapping[str, Any]) -> dict
 
 def diff_row(
     checkpoint: Checkpoint,
-    configurable: Mapping[str, Any],
+    parent_id: str | None,
     metadata: dict[str, Any] | tuple[str, bytes],
     run_id: str | None,
     new_versions: dict[str, Any],
@@ -167,7 +168,7 @@ def diff_row(
     parent: HeaderRow | None,
 ) -> HeaderRow:
     """The row of a checkpoint the engine handed over as its changes from ``parent`` (the row
-    of ``configurable["checkpoint_id"]``): a diff, or whole when there is no parent row or the
+    of ``parent_id``): a diff, or whole when there is no parent row or the
     chain of diffs is long enough. ``checkpoint``'s version dicts are the run's, read now and
     never kept; ``new_versions`` and the ``seen_changes`` entries are kept (the engine makes
     them afresh and never changes them)."""
@@ -190,7 +191,7 @@ def diff_row(
         HeaderRow,
         (
             checkpoint["id"],
-            configurable.get("checkpoint_id"),
+            parent_id,
             live,
             None,
             metadata,
@@ -277,25 +278,9 @@ def plain_metadata(config: Mapping[str, Any], metadata: Mapping[str, Any]) -> di
     under ASCII string keys. Then the copy is what the serializer would give back. None when
     anything is not plain: the caller merges and serializes the general way.
     """
-    # The atom tests are written out: this runs on every put.
-    merged: dict[str, Any] = {}
-    for key, value in metadata.items():
-        if type(key) is not str or not key.isascii() or "\x00" in key:
-            return None
-        cls = type(value)
-        if cls is str:
-            if not value.isascii() or "\x00" in value:
-                return None
-        elif cls is dict:
-            for inner_key, item in value.items():
-                if type(inner_key) is not str or not inner_key.isascii() or "\x00" in inner_key:
-                    return None
-                if not _plain_atom(item):
-                    return None
-            value = dict(value)
-        elif cls not in ATOM_TYPES and not (cls is int and value in ATOM_INTS):
-            return None
-        merged[key] = value
+    merged = _plain_copy(metadata)
+    if merged is None:
+        return None
     # The merge rules of base.get_checkpoint_metadata, for plain values.
     for source in (config.get("metadata"), config.get("configurable")):
         if not source:
@@ -318,6 +303,60 @@ def plain_metadata(config: Mapping[str, Any], metadata: Mapping[str, Any]) -> di
             if not key.isascii():
                 return None
             merged[key] = value
+    return merged
+
+
+def engine_metadata(
+    metadata: Mapping[str, Any], extras: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """``plain_metadata`` of a run's step: ``extras`` is what ``plain_metadata(config, {})``
+    gave for the run's config (worked out once per run, not once per step). The engine's
+    metadata (``source``, ``step``, ``parents``) is checked by its known shape."""
+    if metadata.keys() != _STEP_METADATA_KEYS:
+        merged = _plain_copy(metadata)
+    else:
+        source, parents = metadata["source"], metadata["parents"]
+        if type(source) is not str or not source.isascii() or "\x00" in source:
+            return None
+        if type(metadata["step"]) is not int or type(parents) is not dict:
+            return None
+        merged = dict(metadata)
+        if parents:
+            merged = _plain_copy(metadata)
+        else:
+            merged["parents"] = {}
+    if merged is None or not extras:
+        return merged
+    for key, value in extras.items():  # atoms: shared
+        if key not in merged:
+            merged[key] = value
+    return merged
+
+
+_STEP_METADATA_KEYS: Final = frozenset({"source", "step", "parents"})
+
+
+def _plain_copy(metadata: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A copy of ``metadata`` when it is plain (``plain_metadata``), else None."""
+    # The atom tests are written out: this runs on every put.
+    merged: dict[str, Any] = {}
+    for key, value in metadata.items():
+        if type(key) is not str or not key.isascii() or "\x00" in key:
+            return None
+        cls = type(value)
+        if cls is str:
+            if not value.isascii() or "\x00" in value:
+                return None
+        elif cls is dict:
+            for inner_key, item in value.items():
+                if type(inner_key) is not str or not inner_key.isascii() or "\x00" in inner_key:
+                    return None
+                if not _plain_atom(item):
+                    return None
+            value = dict(value)
+        elif cls not in ATOM_TYPES and not (cls is int and value in ATOM_INTS):
+            return None
+        merged[key] = value
     return merged
 
 

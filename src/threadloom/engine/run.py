@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 
+from threadloom.checkpoint._put import RunAddress
 from threadloom.checkpoint.base import (
     Checkpoint,
     CheckpointTuple,
@@ -175,8 +176,7 @@ class Run:
         self.saves = Saves(
             enabled=options.checkpointing,
             at_exit_only=options.durability == "exit",
-            config=config,
-            put_configurable=configurable,
+            address=RunAddress({**config, "configurable": configurable}),
             parent_id=saved.checkpoint["id"] if saved else None,
             seen_head=head_id,
             start_id=saved.checkpoint["id"] if saved else None,
@@ -437,9 +437,12 @@ class Run:
             writes = task.writes
         if self.options.checkpointing:
             # the step makes a checkpoint only when no task of it failed or was interrupted
-            last = last and not self.errors and not self.paused
-            config = self.checkpoint_config
-            effects += self.saves.task_writes(config, task.id, task.path_str, writes, last=last)
+            saves = self.saves
+            if last and not self.errors and not self.paused and not saves.at_exit_only:
+                saves.hold(task.id, task.path_str, writes)
+            else:
+                config = self.checkpoint_config
+                effects += saves.task_writes(config, task.id, task.path_str, writes)
         out = self.out
         if task.node.hidden:
             return effects
