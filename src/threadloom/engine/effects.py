@@ -79,7 +79,7 @@ class PutWritesBatch:
     """``(task_id, task_path, writes)`` of each task, in the order they finished."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: its __init__ would set each field through a call
 class PutStep:
     """Save a checkpoint the run made and the step's writes not yet saved, in one saver call.
 
@@ -185,7 +185,7 @@ class Flush:
 # --- running tasks ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made every step (as PutStep)
 class StartTasks:
     """Start the step's tasks; each finished one is sent back by a later ``NextDone``, except a
     task run ``inline`` that finished with no chunk queued before it: it is sent back at once,

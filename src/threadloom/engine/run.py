@@ -38,6 +38,7 @@ from threadloom.constants import (
 from threadloom.engine import stream
 from threadloom.engine.begin import begin
 from threadloom.engine.core import (
+    StepConfigs,
     Task,
     TaskWrites,
     apply_writes,
@@ -154,6 +155,8 @@ class Run:
         with ``_changed``, how the next checkpoint's header differs from its parent's."""
         self._live_ephemeral: set[str] | None = None
         self._checkpoint_config: tuple[str, RunnableConfig] | None = None
+        self._step_configs: StepConfigs | None = None
+        """What the tasks' configs copy of the run's config, made again when that changes."""
         self._values_owed = False
         self.resumed = False
         """Whether this run continues the thread's pending work (a resume or a replay)."""
@@ -306,6 +309,11 @@ class Run:
 
     def _next_tasks(self) -> dict[str, Task]:
         """The tasks the current checkpoint triggers (the next superstep's)."""
+        configs = self._step_configs
+        if configs is None:  # the run's config changed (its first step ended): copied again
+            configs = self._step_configs = StepConfigs(self.config, self.step, self.ns)
+        else:
+            configs.step = self.step
         return prepare_tasks(
             self.plan,
             self.checkpoint,
@@ -315,6 +323,7 @@ class Run:
             ns=self.ns,
             updated_channels=self.trigger_hint,
             stop=self.stop,
+            configs=configs,
         )
 
     def tick(self) -> tuple[list[Task] | None, list[Effect]]:
@@ -514,7 +523,10 @@ class Run:
         effects += self.save("loop", self.step, updated=self.updated)
         self.step += 1
         # only the first step resumes: a subgraph run in a later one starts with its input
-        self.config["configurable"][CONFIG_KEY_RESUMING] = False
+        configurable = self.config["configurable"]
+        if configurable.get(CONFIG_KEY_RESUMING) is not False:
+            configurable[CONFIG_KEY_RESUMING] = False
+            self._step_configs = None  # the tasks' configs copy the run's
         if self.resume_box is not None:
             self.resume_box.clear()
         if self.options.interrupt_after and self._tasks_match(self.options.interrupt_after):
