@@ -34,20 +34,25 @@ from threadloom.engine.effects import (
 __all__ = ["drive", "result_of", "saver_call"]
 
 
+async def _put_step_diff(effect: PutStep, saver: Any) -> Any:
+    """Save a graph step with a saver that takes diffs (``_saver_calls.takes_diffs``)."""
+    return await saver.aput_step_diff(
+        effect.address,
+        effect.parent_id,
+        effect.expected_head,
+        effect.writes,
+        effect.run_checkpoint,
+        effect.metadata,
+        effect.new_versions,
+        effect.seen_changes,
+    )
+
+
 async def saver_call(effect: SaverEffect, saver: Any) -> Any:
     """Make the saver call ``effect`` asks for; return what the saver returns."""
     match effect:
         case PutStep() if takes_diffs(saver):  # a graph step's save: first, the most frequent
-            return await saver.aput_step_diff(
-                effect.address,
-                effect.parent_id,
-                effect.expected_head,
-                effect.writes,
-                effect.run_checkpoint,
-                effect.metadata,
-                effect.new_versions,
-                effect.seen_changes,
-            )
+            return await _put_step_diff(effect, saver)
         case PutWrites(config, writes, task_id, task_path):
             path = path_args(saver.aput_writes, task_path)
             return await saver.aput_writes(config, writes, task_id, *path)
@@ -91,6 +96,7 @@ async def drive(
 ) -> AsyncGenerator[tuple[str, Any], None]:
     """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
     result: Any = None
+    diffs = takes_diffs(saver)  # asked once: each step of a run saves with a PutStep
     try:
         while True:
             try:
@@ -109,6 +115,8 @@ async def drive(
                 result = item[1]
             elif kind is StartTasks:
                 result = await workers.start(effect)  # a task run inline, when it finished
+            elif kind is PutStep and diffs:
+                result = await _put_step_diff(effect, saver)  # type: ignore[arg-type]
             elif kind is Emit:
                 yield effect.mode, effect.payload  # type: ignore[union-attr]
             elif kind is CancelTasks:

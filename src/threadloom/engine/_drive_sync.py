@@ -29,20 +29,25 @@ from threadloom.engine.effects import (
 __all__ = ["drive", "result_of", "saver_call"]
 
 
+def _put_step_diff(effect: PutStep, saver: Any) -> Any:
+    """Save a graph step with a saver that takes diffs (``_saver_calls.takes_diffs``)."""
+    return saver.put_step_diff(
+        effect.address,
+        effect.parent_id,
+        effect.expected_head,
+        effect.writes,
+        effect.run_checkpoint,
+        effect.metadata,
+        effect.new_versions,
+        effect.seen_changes,
+    )
+
+
 def saver_call(effect: SaverEffect, saver: Any) -> Any:
     """Make the saver call ``effect`` asks for; return what the saver returns."""
     match effect:
         case PutStep() if takes_diffs(saver):  # a graph step's save: first, the most frequent
-            return saver.put_step_diff(
-                effect.address,
-                effect.parent_id,
-                effect.expected_head,
-                effect.writes,
-                effect.run_checkpoint,
-                effect.metadata,
-                effect.new_versions,
-                effect.seen_changes,
-            )
+            return _put_step_diff(effect, saver)
         case PutWrites(config, writes, task_id, task_path):
             path = path_args(saver.put_writes, task_path)
             return saver.put_writes(config, writes, task_id, *path)
@@ -86,6 +91,7 @@ def drive(
 ) -> Generator[tuple[str, Any], None, None]:
     """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
     result: Any = None
+    diffs = takes_diffs(saver)  # asked once: each step of a run saves with a PutStep
     try:
         while True:
             try:
@@ -104,6 +110,8 @@ def drive(
                 result = item[1]
             elif kind is StartTasks:
                 result = workers.start(effect)  # a task run inline, when it finished
+            elif kind is PutStep and diffs:
+                result = _put_step_diff(effect, saver)  # type: ignore[arg-type]
             elif kind is Emit:
                 yield effect.mode, effect.payload  # type: ignore[union-attr]
             elif kind is CancelTasks:

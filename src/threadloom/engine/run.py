@@ -228,7 +228,7 @@ class Run:
 
     def apply(self, writes: Sequence[TaskWrites | Task]) -> set[str]:
         """Apply writes to the run's version dicts, in place: the checkpoints this run made share
-        them, and a saver is handed what changed (``Put.seen_changes``) or a copy, never these
+        them, and a saver is handed what changed (``PutStep.seen_changes``) or a copy, never these
         dicts to keep (``engine/saves.py``)."""
         bumped: set[str] = set()
         updated = apply_writes(
@@ -246,10 +246,13 @@ class Run:
             version = self._max_version = self.checkpoint["channel_versions"][next(iter(bumped))]
             self._changed.update(dict.fromkeys(bumped, version))
         live = updated & self.plan.ephemeral
-        if any(w.triggers for w in writes):
-            self._live_ephemeral = live
-        elif self._live_ephemeral is not None:
-            self._live_ephemeral |= live
+        for w in writes:  # a loop, not any(generator): once a step
+            if w.triggers:
+                self._live_ephemeral = live
+                break
+        else:
+            if self._live_ephemeral is not None:
+                self._live_ephemeral |= live
         return updated
 
     # --- saving ----------------------------------------------------------------------------------
