@@ -39,17 +39,16 @@ from threadloom.checkpoint._memory_rows import (
     decode_writes,
     diff_row,
     encode_batch,
-    engine_metadata,
     kept_header,
     keyed_writes,
     peek_metadata,
-    plain_metadata,
     read_header,
     read_metadata,
     row_of,
 )
 from threadloom.checkpoint._metadata_filter import matches
 from threadloom.checkpoint._persistent_dict import PersistentDict, threads_mapping
+from threadloom.checkpoint._plain_metadata import engine_metadata, plain_metadata
 from threadloom.checkpoint._put import RunAddress, plan_rows, remember
 from threadloom.checkpoint._records import (
     dumps_fast,
@@ -575,28 +574,9 @@ class InMemorySaver(MemoryLifecycle):
             extras = plain_metadata(config, {})
         return self, thread_id, configurable.get("checkpoint_ns", ""), extras
 
-    async def aput_step_diff(
-        self,
-        address: RunAddress,
-        parent_id: str | None,
-        expected_head: str | None,
-        writes: Sequence[TaskWrites],
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-        seen_changes: dict[str, Any],
-    ) -> None:
-        """Async ``put_step_diff``."""
-        self.put_step_diff(
-            address,
-            parent_id,
-            expected_head,
-            writes,
-            checkpoint,
-            metadata,
-            new_versions,
-            seen_changes,
-        )
+    async def aput_step_diff(self, *args: Any) -> None:
+        """Async ``put_step_diff`` (the same arguments)."""
+        self.put_step_diff(*args)
 
     def _add_writes(self, thread_id: str, ns: str, checkpoint_id: str, batch: WriteBatch) -> None:
         """Store one call's writes (under the lock; never fails)."""
