@@ -457,7 +457,7 @@ class InMemorySaver(MemoryLifecycle):
         thread_id, ns, checkpoint_id = _writes_address(config)
         batch = encode_batch(self.serde, writes, task_id, task_path)
         with self._lock:
-            self._add_writes(thread_id, ns, checkpoint_id, batch)
+            self._add_batches(thread_id, ns, checkpoint_id, (batch,))
 
     def put_writes_batch(self, config: RunnableConfig, writes: Sequence[TaskWrites]) -> None:
         """Several tasks' writes: each encoded first, then stored under one lock acquisition."""
@@ -465,8 +465,7 @@ class InMemorySaver(MemoryLifecycle):
         serde = self.serde
         batches = [encode_batch(serde, w, task, path) for task, path, w in writes]
         with self._lock:
-            for batch in batches:
-                self._add_writes(thread_id, ns, checkpoint_id, batch)
+            self._add_batches(thread_id, ns, checkpoint_id, batches)
 
     def put_step(
         self,
@@ -510,8 +509,8 @@ class InMemorySaver(MemoryLifecycle):
                 saved = self.put(config, checkpoint, metadata, new_versions)
             else:
                 saved = self._put(config, checkpoint, metadata, new_versions, serde, seen_changes)
-            for batch in batches:
-                self._add_writes(thread_id, ns, checkpoint_id, batch)
+            if batches:
+                self._add_batches(thread_id, ns, checkpoint_id, batches)
         return saved
 
     async def aput_step_diff(
@@ -526,19 +525,25 @@ class InMemorySaver(MemoryLifecycle):
         """Async ``put_step_diff``."""
         return self.put_step_diff(config, writes, checkpoint, metadata, new_versions, seen_changes)
 
-    def _add_writes(self, thread_id: str, ns: str, checkpoint_id: str, batch: WriteBatch) -> None:
-        """Store one call's writes (under the lock; never fails)."""
+    def _add_batches(
+        self, thread_id: str, ns: str, checkpoint_id: str, batches: Sequence[WriteBatch]
+    ) -> None:
+        """Store the writes of calls made together, in order (under the lock; never fails):
+        the thread and the checkpoint's writes are looked up once for all of them."""
         key = (ns, checkpoint_id)
         thread = self._threads.get(thread_id)
         if thread is None:
             thread = self._threads[thread_id] = StoredThread()
         stored = thread.writes.get(key)
         if stored is None:
-            thread.writes[key] = batch  # the first call: kept as it came
-            return
-        if type(stored) is WriteBatch:
+            if len(batches) == 1:
+                thread.writes[key] = batches[0]  # the first call: kept as it came
+                return
+            stored = thread.writes[key] = {}
+        elif type(stored) is WriteBatch:
             stored = thread.writes[key] = keyed_writes(stored)
-        add_batch(stored, batch)  # type: ignore[arg-type]
+        for batch in batches:
+            add_batch(stored, batch)  # type: ignore[arg-type]
 
     get_next_version = staticmethod(next_string_version)
     """``f"{n+1:032}.{random}"``: zero-padded so string order is numeric order. The function
