@@ -800,3 +800,19 @@ class InvalidSaverArgumentError(TypeError, ValueError):
 
 
 __all__ += ["InvalidSaverArgumentError", "InvalidThreadIdError"]
+
+
+class MissingNodeFunctionError(RuntimeError, ValueError):
+    """``add_node`` was given no function for the node (``add_node("a")``, ``add_node(None)``).
+    A ``RuntimeError`` as LangGraph raises there, and a ``ValueError`` as threadloom did."""
+
+    def __init__(self, node: Any) -> None:
+        self.node = node
+        super().__init__(
+            f"add_node got no function for node {node!r}. Pass the node's name and its "
+            "function, add_node('name', func), or the function alone, add_node(func), to name "
+            "the node after it."
+        )
+
+
+__all__ += ["MissingNodeFunctionError"]

@@ -170,6 +170,11 @@ class _Workers:
 
     def call(self, task: Task, site: CallSite, saved: Any) -> Future[Any]:
         """Run a ``@task`` call on a worker (unless its result was saved); return its future."""
+        if task.node.afunc is not None:  # its coroutine would be the result (LangGraph raises)
+            raise RuntimeError(
+                f"Task {task.name!r} is async and cannot be called in a sync run: run the graph "
+                "or entrypoint with ainvoke() / astream(), or make the task a plain def."
+            )
         future = _CallFuture()
         if saved is not NOT_SAVED:
             future.set_result(saved)

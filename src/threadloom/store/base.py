@@ -377,11 +377,13 @@ class BaseStore(ABC):
         self,
         namespace: Any,
         key: Any,
-        value: Mapping[str, Any],
+        value: Mapping[str, Any] | None,
         index: Literal[False] | list[str] | None,
         ttl: float | NotProvided | None,
     ) -> PutOp:
         namespace = validate_op_namespace(namespace)
+        if value is None:  # put(ns, key, None) deletes the item, as in LangGraph
+            return PutOp(namespace, str(key), None)
         validate_put_value(value)
         if isinstance(ttl, NotProvided):
             ttl = self.ttl_config.get("default_ttl") if self.ttl_config else None
@@ -437,12 +439,12 @@ class BaseStore(ABC):
         /,
         namespace: tuple[str, ...],
         key: str,
-        value: Mapping[str, Any],
+        value: Mapping[str, Any] | None,
         index: Literal[False] | list[str] | None = None,
         *,
         ttl: float | NotProvided | None = NOT_PROVIDED,
     ) -> _One[None]:
-        """Store ``value`` at ``(namespace, key)``, replacing what was there."""
+        """Store ``value`` at ``(namespace, key)``, replacing what was there (None: delete it)."""
         return _One(self._put_op(namespace, key, value, index, ttl), _nothing)
 
     def _one_delete(self, /, namespace: tuple[str, ...], key: str) -> _One[None]:
