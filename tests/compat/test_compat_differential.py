@@ -15,8 +15,10 @@ from typing import Annotated, Any, TypedDict
 
 import pytest
 from langchain_core.runnables import RunnableConfig
+from pydantic import BaseModel, ValidationError
 
 from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.errors import InvalidUpdateError
 from threadloom.func import entrypoint, task
 from threadloom.graph import START, StateGraph
 from threadloom.runtime import Runtime
@@ -454,3 +456,82 @@ def test_a_task_gets_the_parameters_it_asks_for_that_its_call_did_not_pass() -> 
     chunks = list(flow.stream("hi", _config(), context=Context("ann"), stream_mode="custom"))
     assert chunks == [{"greeting": "hi"}]
     assert flow.get_state(_config()).values == ["hi ann", "hi mine"]
+
+
+class _Question(BaseModel):
+    q: str
+
+
+class _Answered(BaseModel):
+    q: object = ""
+    ans: str = ""
+
+
+def _validating_graph() -> Any:
+    """``a`` writes a ``q`` that ``b``'s input model refuses; ``c`` reads the state as it is."""
+    builder = StateGraph(_Answered)
+    builder.add_node("a", lambda s: {"q": 3})
+
+    def b(s: _Question) -> dict[str, str]:
+        return {"ans": "b"}
+
+    builder.add_node("b", b)
+    builder.add_node("c", lambda s: {"ans": "c"})
+    builder.add_edge(START, "a").add_edge("a", "b").add_edge("a", "c")
+    return builder.compile(checkpointer=InMemorySaver())
+
+
+def _stream_until_it_fails(graph: Any, value: Any, thread: str, modes: Any) -> list[Any]:
+    chunks: list[Any] = []
+    with pytest.raises(ValidationError, match="1 validation error for _Question"):
+        chunks.extend(graph.stream(value, _config(thread), stream_mode=modes))
+    return chunks
+
+
+async def _astream_until_it_fails(graph: Any, value: Any, thread: str, modes: Any) -> list[Any]:
+    chunks: list[Any] = []
+    with pytest.raises(ValidationError, match="1 validation error for _Question"):
+        async for chunk in graph.astream(value, _config(thread), stream_mode=modes):
+            chunks.append(chunk)
+    return chunks
+
+
+async def test_a_node_input_that_fails_validation_drops_the_chunks_not_yet_streamed() -> None:
+    graph = _validating_graph()
+    modes = ["values", "updates"]
+    # LangGraph 1.2.22 streams a step's chunks once the next step is prepared, and a lone task's
+    # with them: building b's input fails, so a's update and the values after it never come out
+    assert _stream_until_it_fails(graph, {"q": "x"}, "1", modes) == [("values", {"q": "x"})]
+    assert await _astream_until_it_fails(graph, {"q": "x"}, "2", modes) == [("values", {"q": "x"})]
+    # an input that fails the first node's model: not even the input's values chunk
+    builder = StateGraph(_Answered, input_schema=_Question)
+
+    def first(s: _Question) -> dict[str, str]:
+        return {"ans": s.q + "!"}
+
+    builder.add_node("first", first).add_edge(START, "first")
+    direct = builder.compile()
+    assert _stream_until_it_fails(direct, {"q": 3}, "3", modes) == []
+    assert list(direct.stream({"q": "x"}, stream_mode=modes)) == [
+        ("values", {"q": "x"}),
+        ("updates", {"first": {"ans": "x!"}}),
+        ("values", {"q": "x", "ans": "x!"}),
+    ]
+    # the input checkpoint and a's are saved all the same (threadloom's get_state shows them;
+    # LangGraph's fails with the same ValidationError: docs/differences.md)
+    snapshot = graph.get_state(_config("1"))
+    assert (snapshot.values, snapshot.next) == ({"q": 3}, ("b", "c"))
+
+
+def test_a_lone_task_whose_writes_fail_to_apply_still_streams_its_update() -> None:
+    builder = StateGraph(State)
+    builder.add_node("n", lambda s: Command(update=[("arg", 1), ("arg", 2)]))
+    builder.add_edge(START, "n")
+    chunks: list[Any] = []
+    with pytest.raises(InvalidUpdateError, match="only one value per step"):
+        chunks.extend(builder.compile().stream({"arg": 0}, stream_mode=["updates", "values"]))
+    # docs/differences.md 32: every finished task's update is out (LangGraph drops this one)
+    assert chunks == [
+        ("values", {"log": [], "arg": 0}),
+        ("updates", {"n": [{"arg": 1}, {"arg": 2}]}),
+    ]

@@ -161,6 +161,11 @@ class Ctx:
     """Before dying at ``die_at``, wait until this marker's result is saved."""
     location: str = ""
     backend: str = ""
+    die_at_statement: int | None = None
+    """SQLite: die as the saver's connection starts its n-th statement of the run (1-based), so
+    inside a save's transaction too: a kill point in the saver, reached without timing."""
+    count_statements_to: str = ""
+    """SQLite: write how many statements the run's saver ran to this file when it ends."""
 
 
 CTX = Ctx()
@@ -297,6 +302,23 @@ def history_problems(saver: Any) -> list[str]:
 # -- worker --------------------------------------------------------------------------------------
 
 
+def _statement_tracer() -> Callable[[str], None] | None:
+    """The trace callback that counts the saver's statements and dies at ``die_at_statement``
+    (None when the worker needs neither)."""
+    if CTX.die_at_statement is None and not CTX.count_statements_to:
+        return None
+    seen = [0]
+
+    def trace(statement: str) -> None:
+        seen[0] += 1
+        if seen[0] == CTX.die_at_statement:
+            os.kill(os.getpid(), signal.SIGKILL)  # before this statement runs
+        if CTX.count_statements_to:
+            Path(CTX.count_statements_to).write_text(str(seen[0]))
+
+    return trace
+
+
 def worker(workload: str, backend: str, location: str, ctx: Ctx, resume: bool, ready: Any) -> None:
     """Run (or resume) the thread; ``ready`` is set once the saver is open and the graph built."""
     CTX.__dict__.update(ctx.__dict__)
@@ -311,6 +333,8 @@ def worker(workload: str, backend: str, location: str, ctx: Ctx, resume: bool, r
             async with row.open_saver(location) as saver:
                 runnable = build(saver)
                 inputs = None if resume and await saver.aget_tuple(THREAD) else INPUT
+                if (trace := _statement_tracer()) is not None:
+                    await saver.conn.set_trace_callback(trace)
                 ready.set()
                 await runnable.ainvoke(inputs, THREAD)
 
@@ -319,6 +343,8 @@ def worker(workload: str, backend: str, location: str, ctx: Ctx, resume: bool, r
         with row.open_saver(location) as saver:
             runnable = build(saver)
             inputs = None if resume and saver.get_tuple(THREAD) else INPUT
+            if (trace := _statement_tracer()) is not None:
+                saver.conn.set_trace_callback(trace)
             ready.set()
             runnable.invoke(inputs, THREAD)
 
@@ -379,10 +405,11 @@ def run_trial(
     *,
     kill_after: float | None = None,
     die_at: tuple[str, str | None] | None = None,
+    die_at_statement: int | None = None,
 ) -> Outcome:
     """One trial in the empty directory ``location``: kill after ``kill_after`` seconds (a random
-    moment), or at the node ``die_at`` names; resume; check. ``Outcome.problems`` lists what
-    failed."""
+    moment), at the node ``die_at`` names, or as the saver starts its ``die_at_statement``-th
+    SQL statement of the run; resume; check. ``Outcome.problems`` lists what failed."""
     start_servers(backend)
     row = BACKENDS[backend]
     Path(location).mkdir(parents=True, exist_ok=True)
@@ -390,6 +417,7 @@ def run_trial(
     ctx = Ctx(side_log=side_log, location=location, backend=backend)
     if die_at is not None:
         ctx.die_at, ctx.die_after_saved = die_at
+    ctx.die_at_statement = die_at_statement
     first = _start(workload, backend, location, ctx, resume=False)
     started = time.monotonic()
     if kill_after is not None:
@@ -461,3 +489,17 @@ def random_trial(
     """A trial killed at a random moment within ``span`` seconds of the worker being ready
     (``span``: a little more than an uninterrupted run takes, see ``run_trial(...).seconds``)."""
     return run_trial(workload, backend, location, kill_after=rng.uniform(0, span))
+
+
+def statements_of_a_run(workload: str, backend: str, location: str) -> int:
+    """How many SQL statements the saver runs for one uninterrupted run of ``workload`` (the
+    range ``run_trial(die_at_statement=...)`` picks its kill points from)."""
+    row = BACKENDS[backend]
+    Path(location).mkdir(parents=True, exist_ok=True)
+    counted = str(Path(location) / "statements")
+    ctx = Ctx(location=location, backend=backend, count_statements_to=counted)
+    process = _start(workload, backend, location, ctx, resume=False)
+    process.join(120)
+    assert process.exitcode == 0, f"the counting run of {workload}/{backend} failed"
+    assert row.integrity(location) == []
+    return int(Path(counted).read_text())

@@ -22,6 +22,7 @@ from crash_harness import (
     random_trial,
     reference_state,
     run_trial,
+    statements_of_a_run,
 )
 
 from threadloom.checkpoint.memory import InMemorySaver
@@ -57,6 +58,29 @@ def test_killed_at_random_moments(workload: str, backend: str, tmp_path: Path) -
     for trial in range(RANDOM_TRIALS):
         outcome = random_trial(workload, backend, str(tmp_path / str(trial)), rng, whole.seconds)
         assert outcome.problems == [], (trial, outcome)
+
+
+STATEMENT_TRIALS = 4  # random kill points in the saver's statements, per workload and backend
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "aiosqlite"])
+@pytest.mark.parametrize("workload", list(WORKLOADS))
+def test_killed_at_random_statements_of_the_saver(
+    workload: str, backend: str, tmp_path: Path
+) -> None:
+    """Killed as the SQLite saver starts a statement picked at random among those of a whole run
+    (inside a save's transaction, between a step's writes and its checkpoint, ...): no step is
+    half saved, nothing saved runs again, and the resumed run ends as an uninterrupted one."""
+    total = statements_of_a_run(workload, backend, str(tmp_path / "count"))
+    assert total > 10  # the run saves step by step: there are points to kill it at
+    rng = random.Random(f"{SEED}-statements-{workload}-{backend}")
+    points = sorted(rng.sample(range(1, total + 1), STATEMENT_TRIALS))
+    for point in points:
+        outcome = run_trial(workload, backend, str(tmp_path / str(point)), die_at_statement=point)
+        # how parallel tasks' writes are batched varies from run to run, and so does the count
+        # of statements (by up to a fifth): the first half is reached by every run
+        assert outcome.killed or point > total // 2, point
+        assert outcome.problems == [], (point, outcome)
 
 
 def test_reference_is_what_an_uninterrupted_run_computes() -> None:

@@ -67,7 +67,7 @@ from threadloom.checkpoint.base import (
 from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 from threadloom.constants import TASKS
-from threadloom.errors import CheckpointConflictError
+from threadloom.errors import CheckpointConflictError, MissingCheckpointIdError
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -92,10 +92,7 @@ def _writes_address(config: RunnableConfig) -> tuple[str, str, str]:
         thread_id = thread_key(thread_id)
     checkpoint_id = configurable.get("checkpoint_id")
     if checkpoint_id is None:
-        raise ValueError(
-            f"put_writes for thread {thread_id!r} needs config['configurable']"
-            "['checkpoint_id']: the checkpoint the task ran from."
-        )
+        raise MissingCheckpointIdError(thread_id)
     return thread_id, configurable.get("checkpoint_ns", ""), checkpoint_id
 
 
@@ -449,8 +446,8 @@ class InMemorySaver(MemoryLifecycle):
             else:  # the usual case, inlined: a new checkpoint, newer than all others
                 stored.rows[checkpoint_id] = row
                 stored.ids.append(checkpoint_id)
-            for batch in batches:  # the step's writes, against the new checkpoint's parent
-                self._add_writes(thread_id, ns, parent_id, batch)  # type: ignore[arg-type]
+            if batches:  # the step's writes, against the new checkpoint's parent
+                self._add_batches(thread_id, ns, parent_id, batches)  # type: ignore[arg-type]
 
     def put_writes(
         self,
@@ -462,7 +459,7 @@ class InMemorySaver(MemoryLifecycle):
         thread_id, ns, checkpoint_id = _writes_address(config)
         batch = encode_batch(self.serde, writes, task_id, task_path)
         with self._lock:
-            self._add_writes(thread_id, ns, checkpoint_id, batch)
+            self._add_batches(thread_id, ns, checkpoint_id, (batch,))
 
     def put_writes_batch(self, config: RunnableConfig, writes: Sequence[TaskWrites]) -> None:
         """Several tasks' writes: each encoded first, then stored under one lock acquisition."""
@@ -470,8 +467,7 @@ class InMemorySaver(MemoryLifecycle):
         serde = self.serde
         batches = [encode_batch(serde, w, task, path) for task, path, w in writes]
         with self._lock:
-            for batch in batches:
-                self._add_writes(thread_id, ns, checkpoint_id, batch)
+            self._add_batches(thread_id, ns, checkpoint_id, batches)
 
     def put_step(
         self,
@@ -490,8 +486,7 @@ class InMemorySaver(MemoryLifecycle):
         _, batches = self._encode_step_writes(writes)
         with self._lock:  # through put, which a subclass may override
             saved = self.put(config, checkpoint, metadata, new_versions)
-            for batch in batches:
-                self._add_writes(thread_id, ns, checkpoint_id, batch)
+            self._add_batches(thread_id, ns, checkpoint_id, batches)
         return saved
 
     def _encode_step_writes(
@@ -578,19 +573,25 @@ class InMemorySaver(MemoryLifecycle):
         """Async ``put_step_diff`` (the same arguments)."""
         self.put_step_diff(*args)
 
-    def _add_writes(self, thread_id: str, ns: str, checkpoint_id: str, batch: WriteBatch) -> None:
-        """Store one call's writes (under the lock; never fails)."""
+    def _add_batches(
+        self, thread_id: str, ns: str, checkpoint_id: str, batches: Sequence[WriteBatch]
+    ) -> None:
+        """Store the writes of calls made together, in order (under the lock; never fails):
+        the thread and the checkpoint's writes are looked up once for all of them."""
         key = (ns, checkpoint_id)
         thread = self._threads.get(thread_id)
         if thread is None:
             thread = self._threads[thread_id] = StoredThread()
         stored = thread.writes.get(key)
         if stored is None:
-            thread.writes[key] = batch  # the first call: kept as it came
-            return
-        if type(stored) is WriteBatch:
+            if len(batches) == 1:
+                thread.writes[key] = batches[0]  # the first call: kept as it came
+                return
+            stored = thread.writes[key] = {}
+        elif type(stored) is WriteBatch:
             stored = thread.writes[key] = keyed_writes(stored)
-        add_batch(stored, batch)  # type: ignore[arg-type]
+        for batch in batches:
+            add_batch(stored, batch)  # type: ignore[arg-type]
 
     get_next_version = staticmethod(next_string_version)
     """``f"{n+1:032}.{random}"``: zero-padded so string order is numeric order. The function

@@ -103,9 +103,13 @@ def check_thread_config(config: RunnableConfig, saver: Any) -> None:
             "graph.invoke(inputs, {'configurable': {'thread_id': '1'}})"
         )
     if configurable.get("thread_id") is None:
+        problem = (  # LangGraph would store a None thread id as the thread 'None'
+            "config['configurable']['thread_id'] is None"
+            if "thread_id" in configurable
+            else f"config['configurable'] has no 'thread_id' (keys given: {sorted(configurable)!r})"
+        )
         raise ValueError(
-            f"{CONFIG_KEYS_MESSAGE}. config['configurable'] has no 'thread_id' "
-            f"(keys given: {sorted(configurable)!r}); add one, e.g. "
+            f"{CONFIG_KEYS_MESSAGE}. {problem}; pass the thread's name, e.g. "
             "{'configurable': {'thread_id': '1'}}"
         )
     configurable["thread_id"] = thread_key(configurable["thread_id"])

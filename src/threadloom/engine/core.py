@@ -357,9 +357,13 @@ def apply_writes(
     versions = checkpoint["channel_versions"]
     seen_all = checkpoint["versions_seen"]
     bump_step = False  # some task consumed triggers: a real step, not an input or update
+    marked: dict[str, tuple[str, ...]] = {}  # node -> the triggers its entry was last given
     for t in ordered:
         if t.triggers:
             bump_step = True
+            if marked.get(t.name) == t.triggers:  # (a Send fan-out: 200 tasks of one node)
+                continue  # the same versions again: the entry already holds them
+            marked[t.name] = t.triggers
             seen = dict(seen_all.get(t.name) or ())
             for chan in t.triggers:
                 if chan in versions:

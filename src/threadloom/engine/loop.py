@@ -25,6 +25,7 @@ from threadloom.engine.effects import (
     STEP_TIMED_OUT,
     CancelTasks,
     Effect,
+    Emit,
     Flush,
     GetTuple,
     ListTuples,
@@ -121,10 +122,13 @@ def _stages(
         and not (run.plan.is_functional and run.out.wants("update"))
     )
     call_sites = _call_sites(run, runner)
+    held: list[Effect] = []  # a step's end chunks, out once the next step is prepared: as in
+    # LangGraph, a failure preparing it (a node's input failing validation) drops them
     while run.status == "pending":
         tasks, effects = run.tick()
-        for effect in effects:
+        for effect in (*held, *effects):
             yield effect
+        held = []
         if run.out_of_steps is not None:
             raise run.out_of_steps
         if tasks is None:
@@ -132,6 +136,7 @@ def _stages(
         runner.new_step(run.checkpoint["id"], call_sites)
         # a lone task run inline comes back at once (None: each comes back by a NEXT_DONE)
         finished = yield StartTasks(tasks, runner, inline_ok and len(tasks) == 1, step_timeout)
+        inline = finished is not None  # LangGraph streams a lone task's chunks with the next step
         waiting = {t.id: t for t in tasks}
         remaining, failed = len(tasks), False
         while remaining:
@@ -166,18 +171,25 @@ def _stages(
                 failed = True  # the siblings that can still be stopped never report
                 remaining -= yield CancelTasks(task)
             for effect in run.task_finished(task, last=not remaining):
-                yield effect
+                if inline and type(effect) is Emit:
+                    held.append(effect)
+                else:
+                    yield effect
         for effect in run.saves.flush():  # (none when the step's checkpoint holds them)
             yield effect
         try:
             ended = run.end_step()
-        except BaseException:  # applying the writes failed (InvalidUpdateError): keep them all
-            for effect in run.saves.release(run.checkpoint_config):
+        except BaseException:  # applying the writes failed (InvalidUpdateError): keep them all,
+            # and stream every finished task's update (docs/differences.md 32)
+            for effect in (*run.saves.release(run.checkpoint_config), *held):
                 yield effect
             raise
         for effect in ended:
-            yield effect
-    for effect in run.exit_effects():
+            if type(effect) is Emit:
+                held.append(effect)
+            else:
+                yield effect
+    for effect in (*held, *run.exit_effects()):
         yield effect
     yield Flush()
     if run.errors:

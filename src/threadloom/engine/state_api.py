@@ -56,7 +56,10 @@ class StateAPI:
     ) -> Generator[SaverEffect, Any, StateSnapshot]:
         merged = merge_config(self.config, config)
         graph = self._graph_for_ns(str(merged["configurable"].get("checkpoint_ns", "")))
-        return (yield from _snapshot_of(graph, saver, merged, subgraphs))
+        state = yield from _snapshot_of(graph, saver, merged, subgraphs)
+        if state.metadata is None and not self.config:  # no checkpoint: the config as given,
+            return state._replace(config=config)  # without run metadata (as LangGraph)
+        return state
 
     def _plan_for(self, config: RunnableConfig, *, for_update: bool = False) -> Plan:
         """The plan of the graph whose namespace ``config`` names (a subgraph's, or ours)."""

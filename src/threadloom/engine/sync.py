@@ -170,6 +170,11 @@ class _Workers:
 
     def call(self, task: Task, site: CallSite, saved: Any) -> Future[Any]:
         """Run a ``@task`` call on a worker (unless its result was saved); return its future."""
+        if task.node.afunc is not None:  # its coroutine would be the result (LangGraph raises)
+            raise RuntimeError(
+                f"Task {task.name!r} is async and cannot be called in a sync run: run the graph "
+                "or entrypoint with ainvoke() / astream(), or make the task a plain def."
+            )
         future = _CallFuture()
         if saved is not NOT_SAVED:
             future.set_result(saved)
@@ -203,6 +208,10 @@ class _Workers:
             self.calls.pool.shutdown(wait=False)  # a call still queued runs: someone may wait
 
 
+_PENDING, _FINISHED = "PENDING", "FINISHED"
+"""``concurrent.futures.Future._state`` values (``_base.PENDING``, ``_base.FINISHED``)."""
+
+
 class _CallFuture(Future[Any]):
     """A ``@task`` call's future: waited on before a worker took the call, it runs the call in
     the waiting thread (``Lane.run_here``), so calls that wait on the calls they make never all
@@ -214,9 +223,13 @@ class _CallFuture(Future[Any]):
 
     def result(self, timeout: float | None = None) -> Any:
         lane, job = self.lane, self.job
-        if timeout is None and job is not None and lane is not None and not self.done():
+        if timeout is None and job is not None and lane is not None and self._state == _PENDING:
             self.job = None  # one try: a worker may run it meanwhile
             lane.run_here(job)
+        if self._state == _FINISHED:  # final: read without the lock (set before the state)
+            if self._exception is not None:
+                raise self._exception
+            return self._result
         return super().result(timeout)
 
 

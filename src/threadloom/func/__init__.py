@@ -25,6 +25,7 @@ from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
 from threadloom.engine.timeouts import require_async
 from threadloom.graph._schema import collect_types
+from threadloom.graph.state import retry_policies
 from threadloom.types import RetryPolicy, TimeoutPolicy
 from threadloom.warnings import (
     LangGraphDeprecatedSinceV05,
@@ -39,14 +40,6 @@ FinalValue = TypeVar("FinalValue")
 FinalSave = TypeVar("FinalSave")
 
 
-def _policies(retry_policy: Any) -> tuple[RetryPolicy, ...]:
-    if retry_policy is None:
-        return ()
-    if isinstance(retry_policy, RetryPolicy):
-        return (retry_policy,)
-    return tuple(retry_policy)
-
-
 class _TaskFunction(Generic[R]):
     """A ``@task``: calling it inside a run schedules it and returns a future."""
 
@@ -59,12 +52,14 @@ class _TaskFunction(Generic[R]):
         timeout: Any = None,
         cache_policy: Any = None,
     ) -> None:
+        if name is not None and not isinstance(name, str):
+            raise TypeError(f"A task's name must be a str, got {type(name).__name__} {name!r}.")
         functools.update_wrapper(self, func)
         self.func = func
         self.name: str = name or str(getattr(func, "__name__", "task"))
         if name is not None:
             self.__name__ = name
-        self.retry_policy: Any = _policies(retry)
+        self.retry_policy: Any = retry_policies(retry)
         self.cache_policy = cache_policy
         self.timeout = TimeoutPolicy.coerce(timeout)
         self._build()
@@ -80,7 +75,7 @@ class _TaskFunction(Generic[R]):
         self.is_async = inspect.iscoroutinefunction(func)
         require_async(self.name, self.is_async, self.timeout, "Task")
         self._cache = call_cache_spec(cache_policy, func)
-        self._node = call_node(self.name, func, _policies(retry), self.is_async, self._cache)
+        self._node = call_node(self.name, func, retry_policies(retry), self.is_async, self._cache)
         self._built_from: tuple[Any, Any, Any] = (func, retry, cache_policy)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -166,7 +161,7 @@ class entrypoint(Generic[R]):
         self.context_schema = context_schema or kwargs.pop("config_schema", None)
         if "retry" in kwargs:
             warn_renamed("retry", "retry_policy", LangGraphDeprecatedSinceV05)
-        self.retry_policy = _policies(
+        self.retry_policy = retry_policies(
             retry_policy if retry_policy is not None else kwargs.pop("retry", None)
         )
 

@@ -14,6 +14,6 @@ __all__ = ["update_as_pairs"]
 def update_as_pairs(update: Any) -> list[tuple[str, Any]]:
     """A dict, a list of pairs or an annotated object as pairs; any other value for ``__root__``."""
     try:
-        return update_pairs(update)
+        return update_pairs(update, pairs=True)
     except InvalidUpdateError:
         return [(ROOT, update)]

@@ -386,7 +386,7 @@ def _collect_command(
     if command.graph == Command.PARENT:
         raise ParentCommand(command)
     if command.update is not None:
-        updates.extend(update_pairs(command.update, root=root))
+        updates.extend(update_pairs(command.update, root=root, pairs=True))
     goto = command.goto
     if isinstance(goto, str | Send):
         gotos.append(goto)

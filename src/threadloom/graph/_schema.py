@@ -210,8 +210,11 @@ def _defaults(cls: type) -> dict[str, Any]:
     return {k: getattr(cls, k) for k in _type_hints(cls) if hasattr(cls, k)}
 
 
-def update_pairs(value: Any, *, root: bool = False) -> list[tuple[str, Any]]:
-    """A node's (non-Command) return value as ``(key, value)`` pairs; raises on a bad shape."""
+def update_pairs(value: Any, *, root: bool = False, pairs: bool = False) -> list[tuple[str, Any]]:
+    """A node's (non-Command) return value as ``(key, value)`` pairs; raises on a bad shape.
+
+    A list of ``(key, value)`` pairs is taken only with ``pairs`` (a ``Command.update``): as in
+    LangGraph, a node's return, the graph's input and ``update_state`` values are dicts."""
     if value is None:
         return []
     if type(value) is not dict:  # (a plain dict, the common case, needs no check)
@@ -220,28 +223,31 @@ def update_pairs(value: Any, *, root: bool = False) -> list[tuple[str, Any]]:
         return [(ROOT, value)]
     if isinstance(value, dict):
         return list(value.items())
-    if (
-        isinstance(value, list | tuple)
-        and value
-        and all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in value)
-    ):
+    if pairs and isinstance(value, list | tuple) and value and all(_is_pair(p) for p in value):
         return list(value)
-    pairs = _object_updates(value)
-    if pairs is not None:
-        return pairs
+    found = _object_updates(value)
+    if found is not None:
+        return found
     for item in value if isinstance(value, list | tuple) else ():
         reject_langgraph(item, "an item of a node's return value")
+    hint = ""
+    if isinstance(value, list | tuple) and value and all(_is_pair(p) for p in value):
+        hint = " (a list of (key, value) pairs updates the state only as Command(update=...))"
     raise InvalidUpdateError(
         create_error_message(
-            message=f"Expected dict, got {value}",
+            message=f"Expected dict, got {value}{hint}",
             error_code=ErrorCode.INVALID_GRAPH_NODE_RETURN_VALUE,
         )
     )
 
 
+def _is_pair(item: Any) -> bool:
+    return isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
+
+
 def command_update_pairs(command: Command[Any], *, root: bool = False) -> list[tuple[str, Any]]:
     """A Command's update as pairs (``Command.update`` accepts the same shapes as a return)."""
-    return update_pairs(command.update, root=root)
+    return update_pairs(command.update, root=root, pairs=True)
 
 
 # --- allow-list ---

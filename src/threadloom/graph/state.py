@@ -19,7 +19,7 @@ from threadloom.engine._checks import check_backend, langgraph_name, reject_lang
 from threadloom.engine.inject import Injection, injections_for, warn_mistyped_config
 from threadloom.engine.plan import Plan
 from threadloom.engine.pregel import Pregel
-from threadloom.errors import InvalidUpdateError
+from threadloom.errors import InvalidUpdateError, MissingNodeFunctionError
 from threadloom.graph._handlers import DEFAULT_ERROR_HANDLER, ERROR_HANDLER_PREFIX, with_node_error
 from threadloom.graph._schema import (
     channels_for,
@@ -80,6 +80,43 @@ class _Branch:
     input_schema: Any = None
     """The schema its first parameter is annotated with (when it has keys): it reads those keys
     of the state, as a node with an input schema does (LangGraph)."""
+
+
+def _check_node_function(name: str, func: Any) -> None:
+    """A node runs a function, a Runnable (or compiled graph) or a dict of them."""
+    if func is None:
+        raise MissingNodeFunctionError(name)
+    if not (callable(func) or hasattr(func, "invoke") or isinstance(func, dict)):
+        raise TypeError(
+            f"Node {name!r} must be a function, a Runnable or a compiled graph, got "
+            f"{type(func).__name__} {func!r}. Pass the function itself, e.g. "
+            f"add_node({name!r}, my_node)."
+        )
+
+
+def _breakpoint_nodes(name: str, nodes: Any) -> Any:
+    """``"*"`` or the node names of ``interrupt_before`` / ``interrupt_after`` (a lone name is
+    refused with a TypeError, as in LangGraph, rather than read as one-letter node names)."""
+    if isinstance(nodes, str) and nodes != "*":
+        raise TypeError(
+            f"{name} must be '*' or a list of node names, got the string {nodes!r}. "
+            f"Pass {name}=[{nodes!r}]."
+        )
+    return nodes or ()
+
+
+def retry_policies(retry_policy: Any) -> tuple[RetryPolicy, ...]:
+    """``retry_policy`` as a tuple: one ``RetryPolicy``, a sequence of them, or None."""
+    if retry_policy is None:
+        return ()
+    if isinstance(retry_policy, RetryPolicy):
+        return (retry_policy,)
+    if isinstance(retry_policy, Sequence) and all(isinstance(p, RetryPolicy) for p in retry_policy):
+        return tuple(retry_policy)
+    raise TypeError(
+        f"retry_policy must be a RetryPolicy or a sequence of them, got "
+        f"{type(retry_policy).__name__} {retry_policy!r}. Pass e.g. RetryPolicy(max_attempts=3)."
+    )
 
 
 def _node_name(node: Any) -> str:
@@ -225,12 +262,13 @@ class StateGraph(Generic[StateT]):
         if "input" in kwargs:
             warn_renamed("input", "input_schema", LangGraphDeprecatedSinceV05)
             input_schema = input_schema if input_schema is not None else kwargs.pop("input")
+        if node is None:
+            raise MissingNodeFunctionError(None)
         if isinstance(node, str):
             name, func = node, action
-            if func is None:
-                raise ValueError(f"add_node({name!r}) needs the node's function as second argument")
         else:
             name, func = _node_name(node), node
+        _check_node_function(name, func)
         warn_mistyped_config(func)
         if self.compiled:
             log.warning("Adding a node to a graph that has already been compiled.")
@@ -245,13 +283,16 @@ class StateGraph(Generic[StateT]):
             raise ValueError(f"Node `{name}` already present.")
         if (qualname := langgraph_name(func)) and qualname.startswith("langgraph.prebuilt."):
             reject_langgraph_name(qualname, f"node {name!r}")  # it needs LangGraph's runtime
-        if isinstance(retry_policy, RetryPolicy):
-            policies: tuple[RetryPolicy, ...] = (retry_policy,)
-        else:
-            policies = tuple(retry_policy or ())
+        policies = retry_policies(retry_policy)
         schema = input_schema or _first_param_schema(func) or self.state_schema
         if isinstance(destinations, dict):
             dests: dict[str, str | None] = dict(destinations)
+        elif destinations is not None and not isinstance(destinations, tuple | list):
+            raise TypeError(
+                f"destinations of node {name!r} must be a tuple of node names or a dict of node "
+                f"names to edge labels, got {type(destinations).__name__} {destinations!r}. "
+                "Pass e.g. destinations=('next_node',)."
+            )
         else:
             dests = dict.fromkeys(destinations or self._command_destinations(func))
         node_spec = _Node(
@@ -282,8 +323,7 @@ class StateGraph(Generic[StateT]):
         if cache_policy is not None:
             self._node_defaults["cache_policy"] = cache_policy
         if retry_policy is not None:
-            policies = (retry_policy,) if isinstance(retry_policy, RetryPolicy) else retry_policy
-            self._node_defaults["retry_policy"] = tuple(policies)
+            self._node_defaults["retry_policy"] = retry_policies(retry_policy)
         if error_handler is not None:
             self._node_defaults["error_handler"] = error_handler
         if timeout is not None:
@@ -469,8 +509,8 @@ class StateGraph(Generic[StateT]):
         factories = tuple(factories_of(transformers, "compile"))
         check_backend(checkpointer, "checkpointer", "compile")
         check_backend(store, "store", "compile")
-        before = interrupt_before or ()
-        after = interrupt_after or ()
+        before = _breakpoint_nodes("interrupt_before", interrupt_before)
+        after = _breakpoint_nodes("interrupt_after", interrupt_after)
         self.validate([*([] if before == "*" else before), *([] if after == "*" else after)])
         self.compiled = True
         self._apply_node_defaults()

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypedDict, TypeVar
 
 from threadloom._twins import Work, async_op, sync_op
-from threadloom.errors import InvalidNamespaceError
+from threadloom.errors import InvalidNamespaceError, StoreArgumentError
 from threadloom.store._filters import parse_filter
 from threadloom.store._paths import get_text_at_path, tokenize_path
 from threadloom.store._validate import (
@@ -296,7 +296,7 @@ def validate_ops(ops: Sequence[Op], *, store_name: str = "this store", supports_
             validate_count("limit", op.limit)
             validate_count("offset", op.offset)
         else:
-            raise TypeError(
+            raise StoreArgumentError(
                 f"Unknown store operation {op!r}: use GetOp, SearchOp, PutOp or ListNamespacesOp."
             )
 
@@ -377,11 +377,13 @@ class BaseStore(ABC):
         self,
         namespace: Any,
         key: Any,
-        value: Mapping[str, Any],
+        value: Mapping[str, Any] | None,
         index: Literal[False] | list[str] | None,
         ttl: float | NotProvided | None,
     ) -> PutOp:
         namespace = validate_op_namespace(namespace)
+        if value is None:  # put(ns, key, None) deletes the item, as in LangGraph
+            return PutOp(namespace, str(key), None)
         validate_put_value(value)
         if isinstance(ttl, NotProvided):
             ttl = self.ttl_config.get("default_ttl") if self.ttl_config else None
@@ -437,12 +439,12 @@ class BaseStore(ABC):
         /,
         namespace: tuple[str, ...],
         key: str,
-        value: Mapping[str, Any],
+        value: Mapping[str, Any] | None,
         index: Literal[False] | list[str] | None = None,
         *,
         ttl: float | NotProvided | None = NOT_PROVIDED,
     ) -> _One[None]:
-        """Store ``value`` at ``(namespace, key)``, replacing what was there."""
+        """Store ``value`` at ``(namespace, key)``, replacing what was there (None: delete it)."""
         return _One(self._put_op(namespace, key, value, index, ttl), _nothing)
 
     def _one_delete(self, /, namespace: tuple[str, ...], key: str) -> _One[None]:

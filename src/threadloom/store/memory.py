@@ -216,12 +216,12 @@ class InMemoryStore(SweepsInThread):
         self,
         namespace: tuple[str, ...],
         key: str,
-        value: Mapping[str, Any],
+        value: Mapping[str, Any] | None,
         index: Literal[False] | list[str] | None = None,
         *,
         ttl: float | NotProvided | None = NOT_PROVIDED,
     ) -> None:
-        """Store ``value`` at ``(namespace, key)``, replacing what was there."""
+        """Store ``value`` at ``(namespace, key)``, replacing what was there (None: delete it)."""
         if (
             ttl is NOT_PROVIDED
             and index is None
@@ -238,8 +238,8 @@ class InMemoryStore(SweepsInThread):
                     self._put((namespace, key), copied, None, 0.0)
                 return
         op = self._put_op(namespace, key, value, index, ttl)  # checks namespace, value, ttl
-        if index is not None and index is not False:
-            self.batch([op])  # field paths are checked by validate_ops
+        if (index is not None and index is not False) or value is None:
+            self.batch([op])  # field paths are checked by validate_ops; None is a delete
             return
         # The hot path: one put needs no plan. Embed first, so a failure changes nothing.
         where = (op.namespace, op.key)
