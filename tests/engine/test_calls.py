@@ -72,6 +72,30 @@ def test_more_calls_than_workers_and_calls_inside_calls_all_resolve() -> None:
     assert main.invoke(40, cfg()) == [2 * (n + 1) for n in range(40)]
 
 
+def test_a_settled_call_future_gives_its_result_or_raises_its_error_each_time() -> None:
+    # a future read once it is settled is read without its lock: the same answer every time
+    @task
+    def checked(n: int) -> int:
+        if n % 2:
+            raise ValueError(f"odd {n}")
+        return n * 10
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def main(count: int) -> list[Any]:
+        futures = [checked(n) for n in range(count)]
+        seen: list[Any] = []
+        for future in futures:
+            for _ in range(2):
+                try:
+                    seen.append(future.result())
+                except ValueError as exc:
+                    seen.append(str(exc))
+        return seen
+
+    expected = [v for n in range(6) for v in 2 * [f"odd {n}" if n % 2 else n * 10]]
+    assert main.invoke(6, cfg()) == expected
+
+
 def test_a_sync_entrypoint_under_ainvoke_streams_each_call_and_awaits_async_tasks() -> None:
     threads: set[str] = set()
 

@@ -62,8 +62,6 @@ class TaskScratchpad:
     writes: list[tuple[str, Any]]
     """Control writes recorded while the task runs (its RESUME list)."""
     config: RunnableConfig
-    runtime_factory: Callable[[], Any]
-    """Builds the task's ``Runtime`` when first asked for (see ``runtime``)."""
     writer: Callable[[Any], None]
     call_counter: int = 0
     interrupt_counter: int = 0
@@ -75,6 +73,12 @@ class TaskScratchpad:
     """The run's task runner (where ``@task`` calls are scheduled)."""
     clock: Any = None
     """The attempt's ``AttemptClock`` when the task has a timeout (``engine/timeouts.py``)."""
+    attempt: int = 1
+    """Which attempt of the task this is (``Runtime.execution_info.node_attempt``)."""
+    first_attempt_time: float = 0.0
+    """When the task's first attempt started (``time.time()``)."""
+    checkpoint_id: str | None = None
+    """The checkpoint the task runs from (``Runtime.execution_info``)."""
     call_path: str | None = None
     """``task_path_str`` of the task's path, once it made a ``@task`` call (``engine/calls.py``)."""
     call_prefixes: dict[str, tuple[bytes, str]] | None = None
@@ -84,8 +88,8 @@ class TaskScratchpad:
     @property
     def runtime(self) -> Any:
         """The task's ``Runtime`` (context, store, writer, previous, execution info)."""
-        if self._runtime is None:
-            self._runtime = self.runtime_factory()
+        if self._runtime is None:  # built on first use: most nodes never ask for it
+            self._runtime = self.runner.task_runtime(self)
         return self._runtime
 
     def interrupt(self, value: Any, response_schema: Any = None) -> Any:

@@ -208,6 +208,10 @@ class _Workers:
             self.calls.pool.shutdown(wait=False)  # a call still queued runs: someone may wait
 
 
+_PENDING, _FINISHED = "PENDING", "FINISHED"
+"""``concurrent.futures.Future._state`` values (``_base.PENDING``, ``_base.FINISHED``)."""
+
+
 class _CallFuture(Future[Any]):
     """A ``@task`` call's future: waited on before a worker took the call, it runs the call in
     the waiting thread (``Lane.run_here``), so calls that wait on the calls they make never all
@@ -219,9 +223,13 @@ class _CallFuture(Future[Any]):
 
     def result(self, timeout: float | None = None) -> Any:
         lane, job = self.lane, self.job
-        if timeout is None and job is not None and lane is not None and not self.done():
+        if timeout is None and job is not None and lane is not None and self._state == _PENDING:
             self.job = None  # one try: a worker may run it meanwhile
             lane.run_here(job)
+        if self._state == _FINISHED:  # final: read without the lock (set before the state)
+            if self._exception is not None:
+                raise self._exception
+            return self._result
         return super().result(timeout)
 
 

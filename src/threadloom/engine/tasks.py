@@ -79,50 +79,52 @@ class TaskRunner:
 
     def prepare(self, task: Task, attempt: int, first_attempt_time: float) -> TaskScratchpad:
         """A fresh scratchpad for one attempt of ``task`` (with the clock of its timeout)."""
-        base = self.runtime
-        info = (self.checkpoint_id, task, attempt, first_attempt_time)
-        clock = AttemptClock(task.timeout) if task.timeout is not None else None
-        writer = self.writer if clock is None else _progress_writer(self.writer, clock)
-        config = task.config
-        if clock is not None and clock.policy.refresh_on == "auto":
-            config = {**config}
-            attach(config, ProgressCallbacks(clock))  # type: ignore[arg-type]
-
-        def runtime() -> Runtime[Any]:
-            # built on first use: most nodes never ask for their runtime
-            checkpoint_id, t, n, first = info
-            return Runtime(
-                context=base.context,
-                store=base.store,
-                stream_writer=writer,
-                heartbeat=clock.touch if clock is not None else _no_heartbeat,
-                previous=base.previous,
-                control=base.control,
-                execution_info=ExecutionInfo(
-                    checkpoint_id=checkpoint_id,
-                    checkpoint_ns=t.ns,
-                    task_id=t.id,
-                    thread_id=self.thread_id,
-                    node_attempt=n,
-                    node_first_attempt_time=first,
-                ),
-            )
-
+        config, writer = task.config, self.writer
+        if task.timeout is None:  # (most tasks: no clock)
+            clock = None
+        else:
+            clock = AttemptClock(task.timeout)
+            writer = _progress_writer(writer, clock)
+            if clock.policy.refresh_on == "auto":
+                config = {**config}
+                attach(config, ProgressCallbacks(clock))  # type: ignore[arg-type]
         pad = TaskScratchpad(
-            task_ns=task.config["configurable"]["checkpoint_ns"],  # task.ns, inlined
+            task_ns=config["configurable"]["checkpoint_ns"],  # task.ns, inlined
             resume=list(task.resume),
             box=self.box,
             writes=[],
             config=config,
-            runtime_factory=runtime,
             writer=writer,
             task=task,
             runner=self,
             clock=clock,
+            attempt=attempt,
+            first_attempt_time=first_attempt_time,
+            checkpoint_id=self.checkpoint_id,
         )
         if self.messages is not None and not task.node.hidden:
             self.messages.node_started(task.input)
         return pad
+
+    def task_runtime(self, pad: TaskScratchpad) -> Runtime[Any]:
+        """The ``Runtime`` a task attempt sees (``TaskScratchpad.runtime`` asks, on first use)."""
+        base, task, clock = self.runtime, pad.task, pad.clock
+        return Runtime(
+            context=base.context,
+            store=base.store,
+            stream_writer=pad.writer,
+            heartbeat=clock.touch if clock is not None else _no_heartbeat,
+            previous=base.previous,
+            control=base.control,
+            execution_info=ExecutionInfo(
+                checkpoint_id=pad.checkpoint_id,
+                checkpoint_ns=task.ns,
+                task_id=task.id,
+                thread_id=self.thread_id,
+                node_attempt=pad.attempt,
+                node_first_attempt_time=pad.first_attempt_time,
+            ),
+        )
 
     def kwargs(self, task: Task, pad: TaskScratchpad) -> dict[str, Any]:
         """The injected keyword arguments the node asked for."""
