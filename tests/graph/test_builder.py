@@ -72,6 +72,15 @@ def test_join_edge_requires_known_nodes() -> None:
         builder.add_edge(["x", "q"], END)
 
 
+@pytest.mark.parametrize("starts", [[START], [START, "x"]])
+def test_join_edge_refuses_start_and_names_the_entry_edge(starts: list[str]) -> None:
+    builder = StateGraph(State).add_node("x", noop).add_node("y", noop)
+    with pytest.raises(ValueError, match=r"START cannot be one of a join's start nodes") as info:
+        builder.add_edge(starts, "y")
+    assert "add_edge(START, 'y')" in str(info.value)
+    assert not builder.waiting_edges
+
+
 def test_branch_path_map_with_unknown_target_fails_at_compile() -> None:
     def cond(state: State) -> str:
         return "a"

@@ -405,7 +405,13 @@ class StateGraph(Generic[StateT]):
         for start in start_key:
             if start == END:
                 raise ValueError("END cannot be a start node")
-            if start not in self.nodes and start != START:
+            if start == START:  # LangGraph refuses it too: START is no node a join can wait on
+                raise ValueError(
+                    f"START cannot be one of a join's start nodes (add_edge({start_key!r}, "
+                    f"{end_key!r})): START is not a node; for an entry edge write "
+                    f"add_edge(START, {end_key!r})"
+                )
+            if start not in self.nodes:
                 raise ValueError(f"Need to add_node `{start}` first")
         if end_key == START:
             raise ValueError("START cannot be an end node")
