@@ -253,6 +253,8 @@ def encode_writes(
         if idx is None:
             idx, upsert = position, False
         rows.append(WriteRow(task_id, channel, idx, tag, data, task_path))
+    if upsert and len(rows) > 1:  # a channel given twice: the last value wins, as one by one;
+        rows = list({r.idx: r for r in rows}.values())  # one upsert cannot touch a row twice
     return rows, upsert
 
 
