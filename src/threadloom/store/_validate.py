@@ -92,6 +92,17 @@ def validate_put_value(value: Any) -> None:
             )
 
 
+def put_value(value: Any) -> Mapping[str, Any]:
+    """The value ``put`` stores: a mapping as given, or a list or tuple of (key, value) pairs as
+    a dict (every LangGraph store accepts pairs and stores the dict), checked."""
+    if isinstance(value, list | tuple) and all(
+        isinstance(pair, list | tuple) and len(pair) == 2 for pair in value
+    ):
+        value = dict(value)
+    validate_put_value(value)
+    return value  # type: ignore[no-any-return]
+
+
 def validate_key(key: Any) -> None:
     if not isinstance(key, str):
         raise TypeError(f"A store key must be a str, got {type(key).__name__} {key!r}.")

@@ -23,6 +23,7 @@ from threadloom.errors import InvalidNamespaceError, StoreArgumentError
 from threadloom.store._filters import parse_filter
 from threadloom.store._paths import get_text_at_path, tokenize_path
 from threadloom.store._validate import (
+    put_value,
     validate_count,
     validate_index,
     validate_key,
@@ -384,7 +385,7 @@ class BaseStore(ABC):
         namespace = validate_op_namespace(namespace)
         if value is None:  # put(ns, key, None) deletes the item, as in LangGraph
             return PutOp(namespace, str(key), None)
-        validate_put_value(value)
+        value = put_value(value)
         if isinstance(ttl, NotProvided):
             ttl = self.ttl_config.get("default_ttl") if self.ttl_config else None
         validate_ttl(ttl, type(self).__name__, self.supports_ttl)
