@@ -9,6 +9,12 @@ average is 10). This runs the same 500-turn chat (``workloads._chat_graph`` on e
 
     .bench-venv/bin/python benchmarks/sqlchat_cpu.py            # 2 rounds
     .bench-venv/bin/python benchmarks/sqlchat_cpu.py --rounds 3
+    .bench-venv/bin/python benchmarks/sqlchat_cpu.py --ops      # threadloom's opcodes per turn
+
+``--ops`` counts instead, exactly (``sys.settrace``), the Python opcodes and calls of threadloom's
+turns 101-108, split into those run inside the saver's operations and the rest (engine,
+reducer, langchain-core's model call), with the functions that run the most opcodes inside
+the saver: a figure that does not move with the machine's load, to compare two versions by.
 
 Needs ``langgraph-checkpoint-sqlite`` in ``.bench-venv`` (``bash benchmarks/setup.sh
 langgraph-checkpoint-sqlite``).
@@ -17,6 +23,7 @@ langgraph-checkpoint-sqlite``).
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -48,10 +55,67 @@ def chat(lib: Lib, count_statements: bool = False) -> tuple[list[float], Counter
     return times, statements
 
 
+def count_ops(top: int = 25) -> None:
+    """Print threadloom's opcodes and calls per turn (turns 101-108), in and out of the saver."""
+    inside = [0]
+    counts: Counter[tuple[str, str]] = Counter()
+    by_function: Counter[str] = Counter()
+
+    def tracer(frame: Any, event: str, arg: Any) -> Any:
+        where = "saver" if inside[0] else "rest"
+        if event == "call":
+            counts[where, "calls"] += 1
+            frame.f_trace_opcodes = True
+        elif event == "opcode":
+            counts[where, "opcodes"] += 1
+            if inside[0]:
+                code = frame.f_code
+                by_function[f"{Path(code.co_filename).name}:{code.co_name}"] += 1
+        return tracer
+
+    lib = Lib("threadloom")
+    saver_class = lib.SqliteSaver
+    run = saver_class._run
+
+    def counted_run(self: Any, op: Any) -> Any:
+        inside[0] += 1
+        try:
+            return run(self, op)
+        finally:
+            inside[0] -= 1
+
+    saver_class._run = counted_run
+    turns = range(101, 109)  # a whole cycle of the delta counter (RADIX)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            saver = _sqlite_saver(lib, Path(folder) / "chat.sqlite")
+            graph = _chat_graph(lib, saver)
+            config = _thread()
+            for turn in range(1, turns.stop):
+                if turn in turns:
+                    sys.settrace(tracer)
+                graph.invoke({"messages": [("user", f"turn {turn}")]}, config)
+                sys.settrace(None)
+            saver.conn.close()
+    finally:
+        saver_class._run = run
+    for where in ("saver", "rest"):
+        opcodes, calls = counts[where, "opcodes"], counts[where, "calls"]
+        print(f"{where:<6} {opcodes / len(turns):9,.0f} opcodes {calls / len(turns):7,.1f} calls")
+    print("inside the saver, by function:")
+    for name, opcodes in by_function.most_common(top):
+        print(f"  {opcodes / len(turns):7,.0f}  {name}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
-    rounds = parser.parse_args().rounds
+    parser.add_argument("--ops", action="store_true", help="count opcodes instead (exact)")
+    arguments = parser.parse_args()
+    if arguments.ops:
+        count_ops()
+        return
+    rounds = arguments.rounds
     libs = [Lib("threadloom"), Lib("langgraph")]
     rows: dict[str, list[tuple[float, float]]] = {lib.root: [] for lib in libs}
     for _ in range(rounds):

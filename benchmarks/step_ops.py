@@ -9,6 +9,7 @@ time too.
 
     .venv/bin/python benchmarks/step_ops.py                 # with InMemorySaver and without
     .venv/bin/python benchmarks/step_ops.py --by-function 25
+    .venv/bin/python benchmarks/step_ops.py --by-area       # opcodes per step by part of the step
 """
 
 from __future__ import annotations
@@ -52,6 +53,49 @@ def count(checkpointer: Any) -> tuple[Counter[str], Counter[str]]:
     return opcodes, calls
 
 
+AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "saver call (put_step_diff: rows, header diff, metadata, writes)",
+        (
+            "checkpoint/memory.py",
+            "checkpoint/_put.py",
+            "checkpoint/_memory_rows.py",
+            "checkpoint/_saver_calls.py",
+            "checkpoint/_records.py",
+            "checkpoint/serde/",
+        ),
+    ),
+    (
+        "checkpoint ids, versions, timestamps (next_checkpoint)",
+        ("checkpoint/id.py", "checkpoint/base.py", "next_checkpoint", "_now_iso"),
+    ),
+    ("applying writes (apply_writes, channels)", ("apply_writes", "engine/channels.py", " apply")),
+    (
+        "preparing the task (prepare_tasks, its config and id)",
+        ("prepare_tasks", "StepConfigs", "for_task", "null_version", "engine/ids.py"),
+    ),
+    (
+        "running the node (scratchpad, context, the node, its writes)",
+        ("engine/tasks.py", "engine/sync.py", "engine/scratch.py", "graph/", "workloads.py"),
+    ),
+    (
+        "run loop, driver, effects, Saves",
+        ("engine/loop.py", "engine/run.py", "engine/_drive", "engine/saves.py", "engine/effects"),
+    ),
+    ("dataclass __init__ (Task, TaskScratchpad, PutStep, ...)", ("<string>",)),
+)
+"""Parts of a step, each a list of substrings of ``file:line function`` (the first match wins)."""
+
+
+def by_area(opcodes: Counter[str]) -> dict[str, int]:
+    """Opcodes of one invoke summed by ``AREAS`` (the rest under "other")."""
+    sums = dict.fromkeys([label for label, _ in AREAS] + ["other"], 0)
+    for where, n in opcodes.items():
+        label = next((lb for lb, keys in AREAS if any(k in where for k in keys)), "other")
+        sums[label] += n
+    return sums
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -60,6 +104,9 @@ def main() -> None:
         default=0,
         metavar="N",
         help="also list the N functions running the most opcodes (with a saver)",
+    )
+    parser.add_argument(
+        "--by-area", action="store_true", help="also sum the opcodes by part of the step"
     )
     args = parser.parse_args()
     from threadloom.checkpoint.memory import InMemorySaver
@@ -71,6 +118,9 @@ def main() -> None:
             f"chain100 {label:13s} {sum(opcodes.values()) / per_step:7.0f} opcodes "
             f"{sum(calls.values()) / per_step:6.1f} Python calls per step"
         )
+        if args.by_area:
+            for area, n in by_area(opcodes).items():
+                print(f"  {n / per_step:7.0f} opcodes  {area}")
         if args.by_function and saver is not None:
             for where, n in opcodes.most_common(args.by_function):
                 print(

@@ -816,3 +816,31 @@ class MissingNodeFunctionError(RuntimeError, ValueError):
 
 
 __all__ += ["MissingNodeFunctionError"]
+
+
+class MissingCheckpointIdError(ValueError, KeyError):
+    """``put_writes`` got a config without ``checkpoint_id``: the writes belong to no checkpoint.
+    A ``KeyError`` too, as LangGraph's savers raise there."""
+
+    def __init__(self, thread_id: Any) -> None:
+        self.thread_id = thread_id
+        super().__init__(
+            f"put_writes for thread {thread_id!r} needs config['configurable']['checkpoint_id']: "
+            "the checkpoint the task ran from."
+        )
+
+    def __str__(self) -> str:  # KeyError's would show the message quoted
+        return str(self.args[0])
+
+
+__all__ += ["MissingCheckpointIdError"]
+
+
+class StoreArgumentError(TypeError, ValueError):
+    """A store call got an argument of the wrong kind: a value that is not a dict with string
+    keys, a ``limit``/``offset``/``max_depth`` that is not a non-negative int, an op that is not
+    a store op. Both a ``TypeError`` and a ``ValueError``: LangGraph's stores fail on these with
+    one or the other (or not at all), so code written for either kind catches it."""
+
+
+__all__ += ["StoreArgumentError"]

@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from saver_helpers import config
 
-from threadloom.checkpoint._memory_rows import ENGINE_KEYS, is_atom, plain_metadata
+from threadloom.checkpoint._memory_rows import ENGINE_KEYS, is_atom
+from threadloom.checkpoint._plain_metadata import plain_metadata
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
     INTERRUPT,

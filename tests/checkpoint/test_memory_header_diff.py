@@ -33,10 +33,11 @@ class Recording(InMemorySaver):
         super().__init__()
         self.handed: dict[str, dict[str, Any]] = {}
 
-    def put_step_diff(self, config: Any, writes: Any, checkpoint: Any, *rest: Any) -> Any:
+    def put_step_diff(self, *args: Any) -> Any:
+        checkpoint = args[4]  # after address, parent id, expected head and writes
         header = {k: v for k, v in checkpoint.items() if k != "channel_values"}
         self.handed[checkpoint["id"]] = copy.deepcopy(header)
-        return super().put_step_diff(config, writes, checkpoint, *rest)
+        return super().put_step_diff(*args)
 
 
 class KeepsWhatItGets(InMemorySaver):

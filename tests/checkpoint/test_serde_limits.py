@@ -198,7 +198,7 @@ def test_corrupt_string_inside_a_message_names_offset_and_path() -> None:
         serde.loads_typed((tag, broken))
     assert caught.value.offset == at
     assert caught.value.path is not None
-    assert caught.value.path.startswith("value['messages'][1]<pydantic>")
+    assert caught.value.path.startswith("value['messages'][1]<message>")
     assert "not valid UTF-8" in str(caught.value)
 
 

@@ -14,7 +14,12 @@ from typing import Any
 import pytest
 from fake_embed import FakeEmbeddings, embed_texts
 
-from threadloom.errors import EmbeddingError, FieldPathError, InvalidNamespaceError
+from threadloom.errors import (
+    EmbeddingError,
+    FieldPathError,
+    InvalidNamespaceError,
+    StoreArgumentError,
+)
 from threadloom.store.base import (
     GetOp,
     Item,
@@ -170,7 +175,22 @@ def test_reads_reject_bad_labels_but_allow_langgraph_root(store: Any) -> None:
 def test_put_value_must_be_mapping(store: Any, value: Any) -> None:
     with pytest.raises(TypeError, match="store value must"):
         store.put(("a",), "k", value)
+    with pytest.raises(ValueError, match="store value must"):  # LangGraph's kind for a list
+        store.put(("a",), "k", value)
     assert store.get(("a",), "k") is None
+
+
+def test_arguments_of_the_wrong_kind_are_both_type_and_value_errors(store: Any) -> None:
+    """LangGraph 1.2.22 raises TypeError for a str limit, ValueError for an unknown op."""
+    for call in (
+        lambda: store.search(("a",), limit="3"),
+        lambda: store.search(("a",), offset=-1),
+        lambda: store.list_namespaces(limit=-1),
+        lambda: store.batch([5]),
+    ):
+        with pytest.raises(StoreArgumentError) as caught:
+            call()
+        assert isinstance(caught.value, TypeError) and isinstance(caught.value, ValueError)
 
 
 def test_bad_op_in_batch_changes_nothing(store: Any) -> None:

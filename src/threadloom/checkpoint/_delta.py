@@ -76,7 +76,9 @@ class BlobRow(NamedTuple):
     """Length of the full list at this version, or -1 when the value is not a list."""
 
 
-@dataclass(slots=True, frozen=True)
+# ChainLink, Decoded and ListWrite: made on every put of a list, so not frozen (a frozen
+# dataclass's __init__ sets each field through object.__setattr__); treat them as read-only.
+@dataclass(slots=True)
 class ChainLink:
     """One record on the path from a version down to its full value."""
 
@@ -88,7 +90,7 @@ class ChainLink:
     msgpack: a later, wider delta joins these bytes instead of encoding the elements again."""
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Decoded:
     """A list channel's value at one version, with the chain that stores it.
 
@@ -124,7 +126,7 @@ def extends(prefix: Sequence[Any], value: list[Any]) -> bool:
     return len(value) >= len(prefix) and all(map(operator.is_, prefix, value))
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class ListWrite:
     """What to store for a new list version: the full list, or a tail after ``base``."""
 

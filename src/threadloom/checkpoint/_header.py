@@ -103,41 +103,62 @@ _PACKED_CACHE: dict[str, Any] = {}
 _PACKED_CACHE_SIZE: Final = 4096
 
 
+class _Index(dict[Any, int]):
+    """Version (or ``(type, version)``) -> its index in ``packed``; a str version met for the
+    first time is packed and given the next index (``__missing__``), so a mapping of str
+    versions is turned into indices by one C-level pass (``_Versions.refs``)."""
+
+    __slots__ = ("packed",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.packed: list[Any] = []
+
+    def __missing__(self, version: str) -> int:
+        cache = _PACKED_CACHE
+        form = cache.get(version)
+        if form is None:
+            if len(cache) >= _PACKED_CACHE_SIZE:
+                cache.clear()
+            form = cache[version] = pack_version(version)
+        found = self[version] = len(self.packed)
+        self.packed.append(form)
+        return found
+
+
+_ONLY_STR: Final = {str}
+
+
 class _Versions:
     """The distinct versions of one header, packed, in the order first met."""
 
     __slots__ = ("index", "packed")
 
     def __init__(self) -> None:
-        self.index: dict[Any, int] = {}
-        self.packed: list[Any] = []
+        self.index = _Index()
+        self.packed = self.index.packed
 
     def refs(self, versions: Mapping[str, Any]) -> dict[str, int] | None:
         """``versions`` with each version replaced by its index; None if one is not a str,
         int or float (only those have an unambiguous packed form)."""
+        if set(map(type, versions.values())) == _ONLY_STR:  # the usual header: in C
+            indices = map(self.index.__getitem__, versions.values())
+            return dict(zip(versions.keys(), indices, strict=True))
         out = {}
-        index, packed, cache = self.index, self.packed, _PACKED_CACHE
+        index, packed = self.index, self.packed
         for channel, version in versions.items():
             kind = type(version)
             if kind is str:
-                key: Any = version
+                out[channel] = index[version]
             elif kind is int or kind is float:
                 key = (kind, version)  # 1 and 1.0 are different versions
+                found = index.get(key)  # no __missing__: stored as they are
+                if found is None:
+                    found = index[key] = len(packed)
+                    packed.append(version)
+                out[channel] = found
             else:
                 return None
-            found = index.get(key)
-            if found is None:
-                found = index[key] = len(packed)
-                if kind is str:
-                    form = cache.get(version)
-                    if form is None:
-                        if len(cache) >= _PACKED_CACHE_SIZE:
-                            cache.clear()
-                        form = cache[version] = pack_version(version)
-                    packed.append(form)
-                else:
-                    packed.append(version)
-            out[channel] = found
         return out
 
 

@@ -41,7 +41,6 @@ from typing import Any, Final, NamedTuple, NoReturn
 from threadloom.checkpoint._delta import BlobRow
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
-    EXCLUDED_METADATA_KEYS,
     WRITES_IDX_MAP,
     Checkpoint,
     PendingWrite,
@@ -75,7 +74,6 @@ __all__ = [
     "kept_header",
     "keyed_writes",
     "peek_metadata",
-    "plain_metadata",
     "read_header",
     "read_metadata",
     "row_of",
@@ -159,7 +157,7 @@ def kept_header(checkpoint: Checkpoint, configurable: Mapping[str, Any]) -> dict
 
 def diff_row(
     checkpoint: Checkpoint,
-    configurable: Mapping[str, Any],
+    parent_id: str | None,
     metadata: dict[str, Any] | tuple[str, bytes],
     run_id: str | None,
     new_versions: dict[str, Any],
@@ -167,7 +165,7 @@ def diff_row(
     parent: HeaderRow | None,
 ) -> HeaderRow:
     """The row of a checkpoint the engine handed over as its changes from ``parent`` (the row
-    of ``configurable["checkpoint_id"]``): a diff, or whole when there is no parent row or the
+    of ``parent_id``): a diff, or whole when there is no parent row or the
     chain of diffs is long enough. ``checkpoint``'s version dicts are the run's, read now and
     never kept; ``new_versions`` and the ``seen_changes`` entries are kept (the engine makes
     them afresh and never changes them)."""
@@ -190,7 +188,7 @@ def diff_row(
         HeaderRow,
         (
             checkpoint["id"],
-            configurable.get("checkpoint_id"),
+            parent_id,
             live,
             None,
             metadata,
@@ -269,82 +267,6 @@ def header_versions(row: HeaderRow, serde: SerializerProtocol) -> Mapping[str, A
         return versions
     assert row.packed is not None
     return serde.loads_typed(row.packed)["channel_versions"]  # type: ignore[no-any-return]
-
-
-def plain_metadata(config: Mapping[str, Any], metadata: Mapping[str, Any]) -> dict[str, Any] | None:
-    """``get_checkpoint_metadata(config, metadata)`` as a private copy, made in one
-    pass, when everything in it is plain: atoms (no NUL in any string) and flat dicts of atoms,
-    under ASCII string keys. Then the copy is what the serializer would give back. None when
-    anything is not plain: the caller merges and serializes the general way.
-    """
-    # The atom tests are written out: this runs on every put.
-    merged: dict[str, Any] = {}
-    for key, value in metadata.items():
-        if type(key) is not str or not key.isascii() or "\x00" in key:
-            return None
-        cls = type(value)
-        if cls is str:
-            if not value.isascii() or "\x00" in value:
-                return None
-        elif cls is dict:
-            for inner_key, item in value.items():
-                if type(inner_key) is not str or not inner_key.isascii() or "\x00" in inner_key:
-                    return None
-                if not _plain_atom(item):
-                    return None
-            value = dict(value)
-        elif cls not in ATOM_TYPES and not (cls is int and value in ATOM_INTS):
-            return None
-        merged[key] = value
-    # The merge rules of base.get_checkpoint_metadata, for plain values.
-    for source in (config.get("metadata"), config.get("configurable")):
-        if not source:
-            continue
-        for key in _mergeable_keys(source):
-            if key in merged:
-                continue
-            value = source[key]
-            cls = type(value)
-            if cls is str:
-                if not value.isascii() or "\x00" in value:
-                    return None
-            elif cls is int:
-                if value not in ATOM_INTS:
-                    return None
-            elif cls is not float and cls is not bool:
-                if isinstance(value, str | int | float | bool):
-                    return None  # a subclass: converted or kept by the general rules
-                continue  # not copied into metadata
-            if not key.isascii():
-                return None
-            merged[key] = value
-    return merged
-
-
-_MERGEABLE: dict[tuple[str, ...], tuple[str, ...]] = {}
-"""Key tuple of a config dict → its keys that may enter metadata. A run's puts pass configs of
-the same keys step after step (mostly ``__``-prefixed engine keys), so the key rules are worked
-out once per key set, not once per key per put."""
-
-
-def _mergeable_keys(source: Mapping[str, Any]) -> tuple[str, ...]:
-    """The keys of ``source`` that are neither excluded nor ``__``-prefixed, in order."""
-    keys = tuple(source)
-    found = _MERGEABLE.get(keys)
-    if found is None:
-        excluded = EXCLUDED_METADATA_KEYS
-        found = tuple(k for k in keys if k not in excluded and not k.startswith("__"))
-        if len(_MERGEABLE) >= 256:  # key sets are few; keep the memo small whatever happens
-            _MERGEABLE.clear()
-        _MERGEABLE[keys] = found
-    return found
-
-
-def _plain_atom(value: Any) -> bool:
-    cls = type(value)
-    if cls is str:
-        return value.isascii() and "\x00" not in value
-    return cls in ATOM_TYPES or (cls is int and value in ATOM_INTS)
 
 
 def read_metadata(row: HeaderRow, serde: SerializerProtocol) -> dict[str, Any]:

@@ -130,10 +130,14 @@ def _filterable(value: Any) -> Any:
 def filter_json(metadata: Mapping[str, Any]) -> str:
     """The metadata as JSON text for SQL filters; always valid JSON (the blob is the truth)."""
     try:
-        return json.dumps(metadata, allow_nan=False, separators=(",", ":"), default=_opaque)
+        return _FILTER_ENCODER.encode(metadata)
     except (ValueError, TypeError):
         return json.dumps(_filterable(metadata), separators=(",", ":"))
 
 
 def _opaque(_value: Any) -> Any:
     return OPAQUE
+
+
+_FILTER_ENCODER: Final = json.JSONEncoder(allow_nan=False, separators=(",", ":"), default=_opaque)
+"""Made once: ``json.dumps`` with options builds an encoder per call, and every put calls this."""

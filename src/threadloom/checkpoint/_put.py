@@ -20,6 +20,11 @@ and writes its rows (dicts for ``InMemorySaver``, tables for SQLite and Postgres
    new list versions the bases of the next deltas.
 
 A new backend implements only steps 1 and 3 around ``plan_put``.
+
+A run saves its steps to one (thread, namespace) with one config: ``RunAddress`` is that config,
+made once per run, with room for what a saver works out of it once (``InMemorySaver``'s
+``put_step_diff`` keeps the thread key, the namespace and the metadata the config adds), so a
+step's save neither builds nor parses a config.
 """
 
 from __future__ import annotations
@@ -31,10 +36,10 @@ from threadloom._appended import claim
 from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, proven_extension
 from threadloom.checkpoint._memory_rows import ATOM_INTS, ATOM_TYPES
 from threadloom.checkpoint._records import EMPTY_ROW, check_expected_head, encode_list
-from threadloom.checkpoint.base import ChannelVersions
+from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, ChannelVersions
 from threadloom.checkpoint.serde.base import SerializerProtocol, dumps_channel
 
-__all__ = ["PutPlan", "plan_put", "probe", "remember"]
+__all__ = ["PutPlan", "RunAddress", "plan_put", "plan_rows", "probe", "remember"]
 
 Version = str | int | float
 _MISSING: Any = object()
@@ -48,6 +53,29 @@ class PutPlan(NamedTuple):
     keeps objects (``keep_atoms``) the value itself."""
     lists: list[tuple[str, Decoded]]
     """New list versions, to ``remember`` once the rows are committed."""
+
+
+class RunAddress:
+    """Where a run saves its checkpoints: its config (the run's, with its checkpoint namespace),
+    made once per run. A step's save names its parent and the head the run expects beside it
+    (``config_at`` gives the config a ``put`` of it takes)."""
+
+    __slots__ = ("config", "memo")
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        self.config = config
+        """The run's config: ``configurable`` holds ``thread_id`` and ``checkpoint_ns``."""
+        self.memo: Any = None
+        """Free for the saver that saves the run: what it works out of ``config`` once."""
+
+    def config_at(self, parent_id: str | None, expected_head: str | None) -> Any:
+        """The config of a ``put`` of a checkpoint whose parent is ``parent_id``."""
+        configurable = {
+            **self.config["configurable"],
+            "checkpoint_id": parent_id,
+            CONFIG_KEY_EXPECTED_HEAD: expected_head,
+        }
+        return {**self.config, "configurable": configurable}
 
 
 def probe(
@@ -86,10 +114,28 @@ def plan_put(
     (``_memory_rows.is_atom``) is kept as the object itself (only ``InMemorySaver`` does).
     """
     check_expected_head(configurable, thread_id, ns, head)
+    return plan_rows(serde, thread_id, ns, values, new_versions, stored, tracker, keep_atoms)
+
+
+def plan_rows(
+    serde: SerializerProtocol,
+    thread_id: str,
+    ns: str,
+    values: Mapping[str, Any],
+    new_versions: ChannelVersions,
+    stored: Container[Any],
+    tracker: DeltaTracker,
+    keep_atoms: bool = False,
+    *,
+    by_ns: bool = False,
+) -> PutPlan:
+    """``plan_put`` once the head is checked: the rows of the new versions. ``by_ns``:
+    ``stored`` holds ``(ns, channel, version)`` triples (``InMemorySaver``'s blobs, looked up
+    as they are) instead of the pairs of ``ns``."""
     rows: list[tuple[str, Version, Any]] = []
     lists: list[tuple[str, Decoded]] = []
     for channel, version in new_versions.items():
-        if (channel, version) in stored:
+        if ((ns, channel, version) if by_ns else (channel, version)) in stored:
             continue
         value = values.get(channel, _MISSING)
         cls = type(value)  # is_atom(value), inlined: a put asks for each new version
@@ -103,7 +149,9 @@ def plan_put(
             rows.append((channel, version, EMPTY_ROW))
         elif cls is list:
             known = tracker.get((thread_id, ns, channel))
-            if known is not None and (channel, known.version) not in stored:
+            if known is not None and (
+                ((ns, channel, known.version) if by_ns else (channel, known.version)) not in stored
+            ):
                 known = None  # pruned since: the new version is stored whole
             proven = proven_extension(known, claim(value))  # O(1), else the full compare
             row, decoded = encode_list(serde, channel, value, version, known, proven)

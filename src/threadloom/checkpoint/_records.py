@@ -12,7 +12,6 @@ import json
 import math
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from threadloom.checkpoint._delta import (
@@ -198,7 +197,8 @@ def encode_list(
     tag, data = _encode_tail(serde, channel, value, base, plan.base)
     row = BlobRow("delta", tag, data, plan.base.version, plan.index, len(value))
     # Remember the bytes with the link, so a later wider delta can join them.
-    link = replace(plan.decoded.chain[-1], data=data if tag == "msgpack" else None)
+    last = plan.decoded.chain[-1]
+    link = ChainLink(last.index, last.version, last.length, data if tag == "msgpack" else None)
     return row, Decoded(plan.decoded.value, (*plan.decoded.chain[:-1], link), value)
 
 
@@ -214,6 +214,8 @@ def _encode_tail(
     try:
         join = getattr(serde, "join_msgpack_arrays", None)
         links = links_between(known.chain, base)
+        if not links:  # it extends ``known`` itself: only the new elements, nothing to join
+            return dumps_channel(serde, channel, value[base.length :])
         if join is not None and all(link.data is not None for link in links):
             tag, new_part = dumps_channel(serde, channel, value[known.chain[-1].length :])
             if tag == "msgpack":

@@ -69,6 +69,7 @@ from threadloom.checkpoint.base import (
     get_checkpoint_metadata,
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
+from threadloom.errors import MissingCheckpointIdError
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -428,10 +429,7 @@ class SqlCore:
         """The statement and rows of one task's writes (encoded before any transaction)."""
         thread_id, ns, checkpoint_id = _address(config)
         if checkpoint_id is None:
-            raise ValueError(
-                f"put_writes for thread {thread_id!r} needs config['configurable']"
-                "['checkpoint_id']: the checkpoint the task ran from."
-            )
+            raise MissingCheckpointIdError(thread_id)
         rows, upsert = encode_writes(serde, writes, task_id, task_path)
         return (self.sql.REPLACE_WRITES if upsert else self.sql.KEEP_WRITES), [
             (

@@ -24,7 +24,9 @@ __all__ = ["Attempt", "Effect", "Exec", "Fetch", "Found", "Pause", "Steps", "unt
 T = TypeVar("T")
 
 
-@dataclass(slots=True, frozen=True)
+# Fetch and Exec are made for every statement (15 a chat turn): not frozen, whose __init__ is
+# slower; treat them as read-only.
+@dataclass(slots=True)
 class Fetch:
     """Run one statement; the result is all its rows (a list of tuples)."""
 
@@ -32,7 +34,7 @@ class Fetch:
     params: Sequence[Any] = ()
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Exec:
     """Run one statement once per parameter row; the result is the number of rows changed
     (SQLite's drivers; None from a driver that does not count)."""

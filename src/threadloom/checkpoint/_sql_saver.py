@@ -64,9 +64,9 @@ LISTING = "listing checkpoints"
 """What a listing does, in words (a listing runs one unit of work per checkpoint)."""
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)  # not frozen (a slower __init__, and one is made per call)
 class Op(Work[T]):
-    """One operation of a SQL saver, ready to run."""
+    """One operation of a SQL saver, ready to run (treat it as read-only)."""
 
     what: str
     """What it does, in words, for errors ("saving a checkpoint")."""

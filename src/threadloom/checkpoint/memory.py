@@ -16,7 +16,7 @@ from __future__ import annotations
 import builtins
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -42,19 +42,20 @@ from threadloom.checkpoint._memory_rows import (
     kept_header,
     keyed_writes,
     peek_metadata,
-    plain_metadata,
     read_header,
     read_metadata,
     row_of,
 )
 from threadloom.checkpoint._metadata_filter import matches
 from threadloom.checkpoint._persistent_dict import PersistentDict, threads_mapping
-from threadloom.checkpoint._put import plan_put, remember
+from threadloom.checkpoint._plain_metadata import engine_metadata, plain_metadata
+from threadloom.checkpoint._put import RunAddress, plan_rows, remember
 from threadloom.checkpoint._records import (
     dumps_fast,
     thread_config,
 )
 from threadloom.checkpoint.base import (
+    CONFIG_KEY_EXPECTED_HEAD,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
@@ -66,6 +67,7 @@ from threadloom.checkpoint.base import (
 from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 from threadloom.constants import TASKS
+from threadloom.errors import CheckpointConflictError, MissingCheckpointIdError
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -78,6 +80,8 @@ Version = str | int | float
 
 _NO_BLOBS: dict[BlobKey, BlobRow | Atom] = {}
 _MISSING: Any = object()
+_UNCHECKED: Any = object()
+"""A put that names no expected head: the head is not checked."""
 
 
 def _writes_address(config: RunnableConfig) -> tuple[str, str, str]:
@@ -88,24 +92,8 @@ def _writes_address(config: RunnableConfig) -> tuple[str, str, str]:
         thread_id = thread_key(thread_id)
     checkpoint_id = configurable.get("checkpoint_id")
     if checkpoint_id is None:
-        raise ValueError(
-            f"put_writes for thread {thread_id!r} needs config['configurable']"
-            "['checkpoint_id']: the checkpoint the task ran from."
-        )
+        raise MissingCheckpointIdError(thread_id)
     return thread_id, configurable.get("checkpoint_ns", ""), checkpoint_id
-
-
-class _StoredIn:
-    """The (channel, version) pairs stored for one namespace of a thread, for ``plan_put``."""
-
-    __slots__ = ("blobs", "ns")
-
-    def __init__(self, blobs: dict[BlobKey, BlobRow | Atom], ns: str) -> None:
-        self.blobs = blobs
-        self.ns = ns
-
-    def __contains__(self, pair: object) -> bool:
-        return (self.ns, *pair) in self.blobs  # type: ignore[misc]
 
 
 class InMemorySaver(MemoryLifecycle):
@@ -340,78 +328,89 @@ class InMemorySaver(MemoryLifecycle):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        return self._put(config, checkpoint, metadata, new_versions, self.serde, None)
-
-    def _put(
-        self,
-        config: RunnableConfig,
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-        serde: SerializerProtocol,
-        seen_changes: dict[str, Any] | None,
-    ) -> RunnableConfig:
-        """``put`` encoding with ``serde`` (``put_step``'s shares encodings with its writes);
-        with ``seen_changes``, ``put_step_diff``'s (its docstring)."""
-        # The hot path of every graph step: everything is inline, under one lock acquisition.
         configurable = config["configurable"]
         thread_id = configurable["thread_id"]
         if type(thread_id) is not str:
             thread_id = thread_key(thread_id)
         ns = configurable.get("checkpoint_ns", "")
-        checkpoint_id = checkpoint["id"]
-        # The object shortcuts (_memory_rows) hold for the default serializer only: any other
-        # (an encrypting one, say) sees every header, metadata and value.
+        serde = self.serde
         atoms = type(serde) is JsonPlusSerializer
-        # a diff is kept as it came (row made under the lock, from its parent's depth)
-        diff = seen_changes is not None and atoms and checkpoint.keys() == ENGINE_KEYS
-        live = None
-        if seen_changes is None and atoms:
-            live = kept_header(checkpoint, configurable)
+        # a header handed over as objects is kept as it came (_memory_rows.kept_header)
+        live = kept_header(checkpoint, configurable) if atoms else None
+        self._put(
+            thread_id,
+            ns,
+            configurable.get("checkpoint_id"),
+            configurable.get(CONFIG_KEY_EXPECTED_HEAD, _UNCHECKED),
+            checkpoint,
+            *self._kept_metadata(config, metadata),
+            new_versions,
+            None if live is None else (live, None),
+        )
+        return thread_config(thread_id, ns, checkpoint["id"])
+
+    def _kept_metadata(
+        self, config: RunnableConfig, metadata: CheckpointMetadata
+    ) -> tuple[dict[str, Any] | tuple[str, bytes], str | None]:
+        """The metadata to keep, merged with the config's (a private copy when plain, else
+        serialized), and its ``run_id``."""
+        if type(self.serde) is JsonPlusSerializer:
+            plain = plain_metadata(config, metadata)
+            if plain is not None:
+                return plain, plain.get("run_id")
+        merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
+        return dumps_fast(self.serde, merged, "metadata"), merged.get("run_id")
+
+    def _put(
+        self,
+        thread_id: str,
+        ns: str,
+        parent_id: str | None,
+        expected_head: str | None,
+        checkpoint: Checkpoint,
+        metadata: dict[str, Any] | tuple[str, bytes],
+        run_id: str | None,
+        new_versions: ChannelVersions,
+        header: tuple[dict[str, Any] | None, dict[str, Any] | None] | None,
+        batches: Sequence[WriteBatch] = (),
+        serde: SerializerProtocol | None = None,
+    ) -> None:
+        """Store a checkpoint and the step's write ``batches`` (against its parent), all or
+        nothing, under one lock acquisition. ``metadata``: as ``_kept_metadata`` gives it.
+
+        ``header`` says how the header is kept: ``(kept, None)``: the dict ``kept`` by
+        reference (``kept_header``); ``(None, seen_changes)``: as a diff from the parent's, the
+        checkpoint's version dicts being a run's (``put_step_diff``, ``diff_row``); None:
+        serialized now (a run's dicts are never kept). ``expected_head``: the head the caller
+        saw (``_UNCHECKED``: none named, nothing checked, as in LangGraph). ``serde``: the one
+        the writes were encoded with, when not the saver's (``_encode_step_writes``).
+        """
+        # The hot path of every graph step: everything is inline, under one lock acquisition.
+        if serde is None:
+            serde = self.serde
+        checkpoint_id = checkpoint["id"]
         packed: tuple[str, bytes] | None = None
-        if live is None and not diff:  # serialized now: a run's dicts are never kept
-            header: dict[str, Any] = dict(checkpoint)
-            del header["channel_values"]
-            packed = dumps_fast(serde, header, "checkpoint")
-        values = checkpoint["channel_values"]
-        plain = plain_metadata(config, metadata) if atoms else None
-        kept_metadata: dict[str, Any] | tuple[str, bytes]
-        if plain is None:
-            merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
-            kept_metadata, run_id = dumps_fast(serde, merged, "metadata"), merged.get("run_id")
-        else:
-            kept_metadata, run_id = plain, plain.get("run_id")
-        parent_id = configurable.get("checkpoint_id")
-        if not diff:
-            row = build_row(
-                HeaderRow,
-                (
-                    checkpoint_id,
-                    parent_id,
-                    live,
-                    packed,
-                    kept_metadata,
-                    checkpoint["ts"],
-                    run_id,
-                    0,
-                ),
-            )
+        if header is None:
+            fields: dict[str, Any] = dict(checkpoint)
+            del fields["channel_values"]
+            packed = dumps_fast(serde, fields, "checkpoint")
         with self._lock:
             thread = self._threads.get(thread_id)
             stored = thread.checkpoints.get(ns) if thread is not None else None
             head = stored.ids[-1] if stored is not None else None
+            if expected_head is not _UNCHECKED and expected_head != head:
+                raise CheckpointConflictError(thread_id, ns, expected_head, head)
             blobs = thread.blobs if thread is not None else _NO_BLOBS
-            plan = plan_put(
+            plan = plan_rows(
                 serde,
-                configurable,
                 thread_id,
                 ns,
-                head,
-                values,
+                checkpoint["channel_values"],
                 new_versions,
-                _StoredIn(blobs, ns),
+                blobs,
                 self._tracker,
-                keep_atoms=atoms,
+                keep_atoms=type(serde) is JsonPlusSerializer,
+                by_ns=True,
             )
             # Everything is encoded: from here on nothing can fail, so nothing is half-stored.
             if thread is None:
@@ -423,29 +422,32 @@ class InMemorySaver(MemoryLifecycle):
                 remember(self._tracker, thread_id, ns, plan)
             if stored is None:
                 stored = thread.checkpoints[ns] = Checkpoints()
-            if diff:
+            if header is None or header[1] is None:
+                row = build_row(
+                    HeaderRow,
+                    (
+                        checkpoint_id,
+                        parent_id,
+                        None if header is None else header[0],
+                        packed,
+                        metadata,
+                        checkpoint["ts"],
+                        run_id,
+                        0,
+                    ),
+                )
+            else:
                 parent = stored.rows.get(parent_id) if parent_id is not None else None
                 row = diff_row(
-                    checkpoint,
-                    configurable,
-                    kept_metadata,
-                    run_id,
-                    new_versions,
-                    seen_changes,  # type: ignore[arg-type]
-                    parent,
+                    checkpoint, parent_id, metadata, run_id, new_versions, header[1], parent
                 )
             if head is not None and checkpoint_id <= head:
                 stored.add(row, serde)  # an older id, or the same one again
             else:  # the usual case, inlined: a new checkpoint, newer than all others
                 stored.rows[checkpoint_id] = row
                 stored.ids.append(checkpoint_id)
-        return {
-            "configurable": {
-                "thread_id": thread_id,
-                "checkpoint_ns": ns,
-                "checkpoint_id": checkpoint_id,
-            }
-        }
+            if batches:  # the step's writes, against the new checkpoint's parent
+                self._add_batches(thread_id, ns, parent_id, batches)  # type: ignore[arg-type]
 
     def put_writes(
         self,
@@ -478,52 +480,98 @@ class InMemorySaver(MemoryLifecycle):
         """The step's task writes and its checkpoint, stored together or not at all: every
         write is encoded first, then ``put`` (which stores nothing when it fails) and the
         writes run under one lock acquisition."""
-        return self.put_step_diff(config, writes, checkpoint, metadata, new_versions, None)
+        if not writes:
+            return self.put(config, checkpoint, metadata, new_versions)
+        thread_id, ns, checkpoint_id = _writes_address(config)
+        _, batches = self._encode_step_writes(writes)
+        with self._lock:  # through put, which a subclass may override
+            saved = self.put(config, checkpoint, metadata, new_versions)
+            self._add_batches(thread_id, ns, checkpoint_id, batches)
+        return saved
+
+    def _encode_step_writes(
+        self, writes: Sequence[TaskWrites]
+    ) -> tuple[SerializerProtocol, builtins.list[WriteBatch]]:
+        """The step's writes encoded, and the serializer to encode its checkpoint with."""
+        serde = self.serde
+        # a Send in the writes and in the checkpoint's packets is encoded once; only the
+        # tasks channel holds one (a serializer clone per step cost ~10 us of chain100's ~110)
+        for _, _, task_writes in writes:
+            for channel, _ in task_writes:
+                if channel == TASKS:
+                    serde = shared_encodings(serde)
+                    break
+            else:
+                continue
+            break
+        return serde, [encode_batch(serde, w, task, path) for task, path, w in writes]
 
     def put_step_diff(
         self,
-        config: RunnableConfig,
+        address: RunAddress,
+        parent_id: str | None,
+        expected_head: str | None,
         writes: Sequence[TaskWrites],
         checkpoint: Checkpoint,
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
-        seen_changes: dict[str, Any] | None,
-    ) -> RunnableConfig:
-        """``put_step`` of a checkpoint handed over as its changes from its parent (the engine
-        calls it, ``_saver_calls.takes_diffs``): ``new_versions`` and ``seen_changes`` (the
-        ``versions_seen`` entries replaced since the parent) are the whole difference, and
-        ``checkpoint``'s version dicts are the run's own, read during the call and never kept.
-        The header is kept as that diff (``_memory_rows.diff_row``). ``seen_changes=None``:
-        ``put_step``."""
-        batches = []
-        serde = self.serde
-        if writes:
-            thread_id, ns, checkpoint_id = _writes_address(config)
-            # a Send in the writes and in the checkpoint's packets is encoded once; only the
-            # tasks channel holds one (a serializer clone per step cost ~10 us of chain100's ~110)
-            if any(channel == TASKS for _, _, w in writes for channel, _ in w):
-                serde = shared_encodings(serde)
-            batches = [encode_batch(serde, w, task, path) for task, path, w in writes]
-        with self._lock:
-            if seen_changes is None:  # put_step: through put, which a subclass may override
-                saved = self.put(config, checkpoint, metadata, new_versions)
-            else:
-                saved = self._put(config, checkpoint, metadata, new_versions, serde, seen_changes)
-            if batches:
-                self._add_batches(thread_id, ns, checkpoint_id, batches)
-        return saved
+        seen_changes: dict[str, Any],
+    ) -> None:
+        """A run's step, handed over by the engine (``_saver_calls.takes_diffs``): ``put_step``
+        of the checkpoint whose parent is ``parent_id``, failing if the head is not
+        ``expected_head``, with the config ``address`` would make, without making it.
 
-    async def aput_step_diff(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[TaskWrites],
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
-        seen_changes: dict[str, Any] | None,
-    ) -> RunnableConfig:
-        """Async ``put_step_diff``."""
-        return self.put_step_diff(config, writes, checkpoint, metadata, new_versions, seen_changes)
+        The checkpoint's header comes as its changes from its parent: ``new_versions`` and
+        ``seen_changes`` (the ``versions_seen`` entries replaced since the parent) are the whole
+        difference, and ``checkpoint``'s version dicts are the run's own, read during the call
+        and never kept. The header is kept as that diff (``_memory_rows.diff_row``). What the
+        run's config gives every save (thread, namespace, the metadata it adds) is worked out
+        on the run's first save and kept in ``address.memo``."""
+        memo = address.memo
+        if memo is None or memo[0] is not self:
+            memo = address.memo = self._run_memo(address.config)
+        _, thread_id, ns, extras = memo
+        serde = self.serde
+        if writes and parent_id is None:  # refused as put_writes refuses it
+            _writes_address(address.config_at(parent_id, expected_head))
+        serde, batches = self._encode_step_writes(writes) if writes else (serde, [])
+        plain = engine_metadata(metadata, extras) if extras is not None else None
+        kept: dict[str, Any] | tuple[str, bytes]
+        if plain is not None:
+            kept, run_id = plain, plain.get("run_id")
+        else:
+            config = address.config_at(parent_id, expected_head)
+            kept, run_id = self._kept_metadata(config, metadata)
+        diff = type(serde) is JsonPlusSerializer and checkpoint.keys() == ENGINE_KEYS
+        header = (None, seen_changes) if diff else None
+        self._put(
+            thread_id,
+            ns,
+            parent_id,
+            expected_head,
+            checkpoint,
+            kept,
+            run_id,
+            new_versions,
+            header,
+            batches,
+            serde,
+        )
+
+    def _run_memo(self, config: Mapping[str, Any]) -> tuple[Any, str, str, dict[str, Any] | None]:
+        """``(self, thread key, namespace, the plain metadata the config adds)`` of a run's
+        config; the metadata is None when not plain, or with another serializer than the
+        default (each save then merges it the general way)."""
+        configurable = config["configurable"]
+        thread_id = thread_key(configurable["thread_id"])
+        extras = None
+        if type(self.serde) is JsonPlusSerializer:
+            extras = plain_metadata(config, {})
+        return self, thread_id, configurable.get("checkpoint_ns", ""), extras
+
+    async def aput_step_diff(self, *args: Any) -> None:
+        """Async ``put_step_diff`` (the same arguments)."""
+        self.put_step_diff(*args)
 
     def _add_batches(
         self, thread_id: str, ns: str, checkpoint_id: str, batches: Sequence[WriteBatch]

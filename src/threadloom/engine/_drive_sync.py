@@ -29,14 +29,25 @@ from threadloom.engine.effects import (
 __all__ = ["drive", "result_of", "saver_call"]
 
 
-def _header_diff(effect: Put | PutStep) -> tuple[Any, ...]:
-    """The arguments of ``put_step_diff`` after ``config`` and ``writes``."""
-    return (effect.run_checkpoint, effect.metadata, effect.new_versions, effect.seen_changes)
+def _put_step_diff(effect: PutStep, saver: Any) -> Any:
+    """Save a graph step with a saver that takes diffs (``_saver_calls.takes_diffs``)."""
+    return saver.put_step_diff(
+        effect.address,
+        effect.parent_id,
+        effect.expected_head,
+        effect.writes,
+        effect.run_checkpoint,
+        effect.metadata,
+        effect.new_versions,
+        effect.seen_changes,
+    )
 
 
 def saver_call(effect: SaverEffect, saver: Any) -> Any:
     """Make the saver call ``effect`` asks for; return what the saver returns."""
     match effect:
+        case PutStep() if takes_diffs(saver):  # a graph step's save: first, the most frequent
+            return _put_step_diff(effect, saver)
         case PutWrites(config, writes, task_id, task_path):
             path = path_args(saver.put_writes, task_path)
             return saver.put_writes(config, writes, task_id, *path)
@@ -47,11 +58,9 @@ def saver_call(effect: SaverEffect, saver: Any) -> Any:
                 path = path_args(saver.put_writes, task_path)
                 saver.put_writes(config, task_writes, task_id, *path)
             return None
-        case PutStep(config, writes) if effect.seen_changes is not None and takes_diffs(saver):
-            return saver.put_step_diff(config, writes, *_header_diff(effect))
-        case Put(config) if effect.seen_changes is not None and takes_diffs(saver):
-            return saver.put_step_diff(config, (), *_header_diff(effect))
-        case PutStep(config, writes, checkpoint, metadata, new_versions) if step_is_whole(saver):
+        case PutStep(config, writes, checkpoint, metadata, new_versions) if (
+            writes and step_is_whole(saver)
+        ):
             return saver.put_step(config, writes, checkpoint, metadata, new_versions)
         case PutStep(config, writes, checkpoint, metadata, new_versions):  # as LangGraph saves
             for task_id, task_path, task_writes in writes:
@@ -82,6 +91,7 @@ def drive(
 ) -> Generator[tuple[str, Any], None, None]:
     """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
     result: Any = None
+    diffs = takes_diffs(saver)  # asked once: each step of a run saves with a PutStep
     try:
         while True:
             try:
@@ -100,6 +110,8 @@ def drive(
                 result = item[1]
             elif kind is StartTasks:
                 result = workers.start(effect)  # a task run inline, when it finished
+            elif kind is PutStep and diffs:
+                result = _put_step_diff(effect, saver)  # type: ignore[arg-type]
             elif kind is Emit:
                 yield effect.mode, effect.payload  # type: ignore[union-attr]
             elif kind is CancelTasks:

@@ -164,7 +164,8 @@ def task_config(
 
 class StepConfigs:
     """The configs of one step's tasks: what they share is copied out of the run's config once
-    per step, so each task's config costs three dict literals (a 200-wide fan-out makes 200)."""
+    (per step, or per run while its config stays as it is: a run sets ``step``), so each task's
+    config costs three dict literals (a 200-wide fan-out makes 200)."""
 
     __slots__ = ("base", "configurable", "metadata", "ns", "step")
 
@@ -206,18 +207,21 @@ def prepare_tasks(
     updated_channels: Iterable[str] | None = None,
     stop: int | None = None,
     read_inputs: bool = True,
+    configs: StepConfigs | None = None,
 ) -> dict[str, Task]:
     """The tasks due at ``step``: one per pending ``Send`` packet, then every triggered node.
 
     ``stop`` is the run's last allowed step, for managed state keys (unknown to a snapshot).
     ``read_inputs=False`` leaves pull tasks' ``input`` None (snapshots list tasks, never run
-    them, and reading inputs would decode the state they do not show).
+    them, and reading inputs would decode the state they do not show). ``configs``: the
+    run's ``StepConfigs`` for ``config`` at ``step`` (made here when not given).
     """
     tasks: dict[str, Task] = {}
     cid = checkpoint["id"]
     head = id_head(cid)  # once for the step's task ids
     step_str = str(step)
-    configs = StepConfigs(config, step, ns)
+    if configs is None:
+        configs = StepConfigs(config, step, ns)
     packets = channels.get(TASKS)
     if packets is not None and packets.is_available():
         _push_tasks(tasks, plan, packets.get(), head, step_str, configs, cid)

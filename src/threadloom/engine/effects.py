@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
+from threadloom.checkpoint._put import RunAddress
 from threadloom.checkpoint.base import Checkpoint
 
 if TYPE_CHECKING:
@@ -52,20 +53,9 @@ class Put:
     __match_args__ = ("config", "checkpoint", "metadata", "new_versions")
 
     config: RunnableConfig
-    run_checkpoint: Checkpoint
-    """The checkpoint as the run holds it: see ``seen_changes``."""
+    checkpoint: Checkpoint
     metadata: dict[str, Any]
     new_versions: dict[str, Any]
-    seen_changes: dict[str, Any] | None = None
-    """None: ``run_checkpoint`` is the caller's to keep. Else its version dicts are the run's
-    own, changed by its later steps (the run does not copy them per step): read them only while
-    the effect is carried out. The header is then ``new_versions`` and these ``versions_seen``
-    entries on top of its parent's, which a saver that stores diffs keeps (``put_step_diff``)."""
-
-    @property
-    def checkpoint(self) -> Checkpoint:
-        """The checkpoint, a copy to keep (what a saver's ``put`` receives)."""
-        return detached(self.run_checkpoint, self.seen_changes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,22 +79,38 @@ class PutWritesBatch:
     """``(task_id, task_path, writes)`` of each task, in the order they finished."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: its __init__ would set each field through a call
 class PutStep:
-    """Save the step's writes not yet saved and the checkpoint they made, in one saver call."""
+    """Save a checkpoint the run made and the step's writes not yet saved, in one saver call.
 
-    config: RunnableConfig
-    """The checkpoint the tasks ran from (as a parent for ``put``), with the expected head."""
+    Made once per step, so it holds what the saver reads rather than a config: the run's
+    ``address`` (its config, made once per run), the checkpoint's parent and the head the run
+    expects; ``config`` builds the config a ``put`` takes, for a saver that needs one."""
+
+    address: RunAddress
+    parent_id: str | None
+    """The checkpoint the tasks ran from (the new one's parent)."""
+    expected_head: str | None
+    """The thread's head as the run last saw it (a save finding another one fails)."""
     writes: Sequence[tuple[str, str, list[tuple[str, Any]]]]
-    """``(task_id, task_path, writes)`` of the tasks that finished last (often the only one)."""
+    """``(task_id, task_path, writes)`` of the tasks that finished last (often the only one;
+    none for a checkpoint made without tasks, as the input's)."""
     run_checkpoint: Checkpoint
-    """As ``Put.run_checkpoint``."""
+    """The checkpoint as the run holds it: its version dicts are the run's own, changed by its
+    later steps (the run does not copy them per step): read them only while the effect is
+    carried out. The header is ``new_versions`` and the ``seen_changes`` entries on top of its
+    parent's, which a saver that stores diffs keeps (``put_step_diff``)."""
     metadata: dict[str, Any]
     new_versions: dict[str, Any]
-    seen_changes: dict[str, Any] | None = None
-    """As ``Put.seen_changes``."""
+    seen_changes: dict[str, Any]
+    """The ``versions_seen`` entries replaced since the parent."""
 
     __match_args__ = ("config", "writes", "checkpoint", "metadata", "new_versions")
+
+    @property
+    def config(self) -> RunnableConfig:
+        """The config of a ``put`` of the checkpoint: its parent, with the expected head."""
+        return self.address.config_at(self.parent_id, self.expected_head)  # type: ignore[no-any-return]
 
     @property
     def checkpoint(self) -> Checkpoint:
@@ -179,7 +185,7 @@ class Flush:
 # --- running tasks ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: made every step (as PutStep)
 class StartTasks:
     """Start the step's tasks; each finished one is sent back by a later ``NextDone``, except a
     task run ``inline`` that finished with no chunk queued before it: it is sent back at once,

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
 
+from threadloom.checkpoint._put import RunAddress
 from threadloom.checkpoint.base import (
     Checkpoint,
     CheckpointTuple,
@@ -37,6 +38,7 @@ from threadloom.constants import (
 from threadloom.engine import stream
 from threadloom.engine.begin import begin
 from threadloom.engine.core import (
+    StepConfigs,
     Task,
     TaskWrites,
     apply_writes,
@@ -153,6 +155,8 @@ class Run:
         with ``_changed``, how the next checkpoint's header differs from its parent's."""
         self._live_ephemeral: set[str] | None = None
         self._checkpoint_config: tuple[str, RunnableConfig] | None = None
+        self._step_configs: StepConfigs | None = None
+        """What the tasks' configs copy of the run's config, made again when that changes."""
         self._values_owed = False
         self.resumed = False
         """Whether this run continues the thread's pending work (a resume or a replay)."""
@@ -175,8 +179,7 @@ class Run:
         self.saves = Saves(
             enabled=options.checkpointing,
             at_exit_only=options.durability == "exit",
-            config=config,
-            put_configurable=configurable,
+            address=RunAddress({**config, "configurable": configurable}),
             parent_id=saved.checkpoint["id"] if saved else None,
             seen_head=head_id,
             start_id=saved.checkpoint["id"] if saved else None,
@@ -225,7 +228,7 @@ class Run:
 
     def apply(self, writes: Sequence[TaskWrites | Task]) -> set[str]:
         """Apply writes to the run's version dicts, in place: the checkpoints this run made share
-        them, and a saver is handed what changed (``Put.seen_changes``) or a copy, never these
+        them, and a saver is handed what changed (``PutStep.seen_changes``) or a copy, never these
         dicts to keep (``engine/saves.py``)."""
         bumped: set[str] = set()
         updated = apply_writes(
@@ -243,10 +246,13 @@ class Run:
             version = self._max_version = self.checkpoint["channel_versions"][next(iter(bumped))]
             self._changed.update(dict.fromkeys(bumped, version))
         live = updated & self.plan.ephemeral
-        if any(w.triggers for w in writes):
-            self._live_ephemeral = live
-        elif self._live_ephemeral is not None:
-            self._live_ephemeral |= live
+        for w in writes:  # a loop, not any(generator): once a step
+            if w.triggers:
+                self._live_ephemeral = live
+                break
+        else:
+            if self._live_ephemeral is not None:
+                self._live_ephemeral |= live
         return updated
 
     # --- saving ----------------------------------------------------------------------------------
@@ -306,6 +312,11 @@ class Run:
 
     def _next_tasks(self) -> dict[str, Task]:
         """The tasks the current checkpoint triggers (the next superstep's)."""
+        configs = self._step_configs
+        if configs is None:  # the run's config changed (its first step ended): copied again
+            configs = self._step_configs = StepConfigs(self.config, self.step, self.ns)
+        else:
+            configs.step = self.step
         return prepare_tasks(
             self.plan,
             self.checkpoint,
@@ -315,6 +326,7 @@ class Run:
             ns=self.ns,
             updated_channels=self.trigger_hint,
             stop=self.stop,
+            configs=configs,
         )
 
     def tick(self) -> tuple[list[Task] | None, list[Effect]]:
@@ -437,9 +449,12 @@ class Run:
             writes = task.writes
         if self.options.checkpointing:
             # the step makes a checkpoint only when no task of it failed or was interrupted
-            last = last and not self.errors and not self.paused
-            config = self.checkpoint_config
-            effects += self.saves.task_writes(config, task.id, task.path_str, writes, last=last)
+            saves = self.saves
+            if last and not self.errors and not self.paused and not saves.at_exit_only:
+                saves.hold(task.id, task.path_str, writes)
+            else:
+                config = self.checkpoint_config
+                effects += saves.task_writes(config, task.id, task.path_str, writes)
         out = self.out
         if task.node.hidden:
             return effects
@@ -511,7 +526,10 @@ class Run:
         effects += self.save("loop", self.step, updated=self.updated)
         self.step += 1
         # only the first step resumes: a subgraph run in a later one starts with its input
-        self.config["configurable"][CONFIG_KEY_RESUMING] = False
+        configurable = self.config["configurable"]
+        if configurable.get(CONFIG_KEY_RESUMING) is not False:
+            configurable[CONFIG_KEY_RESUMING] = False
+            self._step_configs = None  # the tasks' configs copy the run's
         if self.resume_box is not None:
             self.resume_box.clear()
         if self.options.interrupt_after and self._tasks_match(self.options.interrupt_after):

@@ -22,6 +22,7 @@ from typing import Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
+from threadloom.checkpoint._put import RunAddress
 from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, Checkpoint
 from threadloom.engine.effects import Effect, Put, PutStep, PutWrites, PutWritesBatch, detached
 
@@ -44,10 +45,9 @@ class Saves:
     """A saver is present."""
     at_exit_only: bool
     """Durability ``"exit"``."""
-    config: RunnableConfig
-    """The run's config; its configurable keys travel with every ``put`` (into metadata)."""
-    put_configurable: dict[str, Any]
-    """The run's configurable keys, with the run's checkpoint namespace."""
+    address: RunAddress
+    """The run's config with its checkpoint namespace; its configurable keys travel with every
+    ``put`` (into metadata)."""
     parent_id: str | None
     """The run's current checkpoint: the parent of the next one."""
     seen_head: str | None
@@ -66,26 +66,26 @@ class Saves:
     exit_writes: list[PutWrites] = field(default_factory=list)
 
     def task_writes(
-        self, config: RunnableConfig, task_id: str, task_path: str, writes: list[Any], *, last: bool
+        self, config: RunnableConfig, task_id: str, task_path: str, writes: list[Any]
     ) -> list[Effect]:
-        """A finished task's writes: ready to save (``flush``), held for the step's checkpoint
-        with the ones ready (``last``: the step will make one and no other task is left), or
-        kept for the exit."""
+        """A finished task's writes: ready to save (``flush``), or kept for the exit."""
         if not self.enabled:
             return []
         if self.at_exit_only:
             self.exit_writes.append(PutWrites(config, writes, task_id, task_path))
-            return []
-        if last:
-            self.held += self.ready
-            self.ready.clear()
-            self.held.append((task_id, task_path, writes))
             return []
         self.ready.append((task_id, task_path, writes))
         self.ready_config = config
         if len(self.ready) >= MAX_READY:  # outcomes that keep arriving are saved in bounded batches
             return self.flush()
         return []
+
+    def hold(self, task_id: str, task_path: str, writes: list[Any]) -> None:
+        """The writes of the step's last task, when the step will make a checkpoint (durability
+        "sync" or "async"): held, with the ones ready, to be saved with it."""
+        self.held += self.ready
+        self.ready.clear()
+        self.held.append((task_id, task_path, writes))
 
     def flush(self) -> list[Effect]:
         """Save the ready writes: the run is about to wait, or the step to end."""
@@ -109,23 +109,26 @@ class Saves:
 
         Its version dicts are the run's own, changed by later steps: the effect says so
         (``seen_changes``, with ``new_versions`` what changed since the parent), so a saver gets
-        a copy, or only the changes when it stores diffs (``Put.seen_changes``)."""
-        configurable = {
-            **self.put_configurable,
-            "checkpoint_id": self.parent_id,
-            CONFIG_KEY_EXPECTED_HEAD: self.seen_head,
-        }
-        config: RunnableConfig = {**self.config, "configurable": configurable}
-        self.parent_id = checkpoint["id"]
+        a copy, or only the changes when it stores diffs (``PutStep.run_checkpoint``)."""
+        parent_id, self.parent_id = self.parent_id, checkpoint["id"]
         if self.at_exit_only:  # saved when the run stops: a copy of the versions as they are now
+            config = self.address.config_at(parent_id, self.seen_head)
             self.exit_put = Put(config, detached(checkpoint, seen_changes), metadata, new_versions)
             self.exit_writes = []  # the checkpoint holds what they wrote
             return []
-        self.seen_head = checkpoint["id"]
+        expected_head, self.seen_head = self.seen_head, checkpoint["id"]
         held, self.held = self.held, []
-        if held:
-            return [PutStep(config, held, checkpoint, metadata, new_versions, seen_changes)]
-        return [Put(config, checkpoint, metadata, new_versions, seen_changes)]
+        step = PutStep(
+            self.address,
+            parent_id,
+            expected_head,
+            held,
+            checkpoint,
+            metadata,
+            new_versions,
+            seen_changes,
+        )
+        return [step]
 
     def release(self, config: RunnableConfig) -> list[Effect]:
         """The ready and held writes, saved on their own: the step failed before making its

@@ -99,7 +99,8 @@ def add_messages(
             "Must specify non-null arguments for both 'left' and 'right'. "
             f"Only received: '{given}'."
         )
-    _check_format(format)
+    if format is not None:
+        _check_format(format)
     known = _KNOWN.ids_of(left)
     if known is None and (source := copied_from(left)) is not None:
         known = _KNOWN.ids_of(source)  # a saver's copy of a history returned here
@@ -110,7 +111,7 @@ def add_messages(
         old_ids, _ = _ensure_ids(old)
     new = _as_messages(right)
     new_ids, fresh = _ensure_ids(new)
-    if (cut := _after_last_remove_all(new, new_ids)) is not None:
+    if REMOVE_ALL_MESSAGES in new_ids and (cut := _after_last_remove_all(new, new_ids)) is not None:
         return new[cut:]
     merged = _merge(old, old_ids, new, new_ids, fresh)
     if format == "langchain-openai":

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from threadloom.errors import InvalidNamespaceError
+from threadloom.errors import InvalidNamespaceError, StoreArgumentError
 from threadloom.store._paths import tokenize_path
 
 __all__ = [
@@ -80,13 +80,13 @@ def validate_op_namespace(namespace: Any) -> tuple[str, ...]:
 def validate_put_value(value: Any) -> None:
     """A stored value must be a mapping with string keys (None in a PutOp means delete)."""
     if not isinstance(value, Mapping):
-        raise TypeError(
+        raise StoreArgumentError(
             f"A store value must be a dict with string keys, got {type(value).__name__} "
             f"{value!r}. Wrap it, e.g. {{'data': {value!r}}}."
         )
     for k in value:
         if not isinstance(k, str):
-            raise TypeError(
+            raise StoreArgumentError(
                 f"A store value must have string keys, got key {k!r} in {value!r}. "
                 "Convert the key with str()."
             )
@@ -99,7 +99,7 @@ def validate_key(key: Any) -> None:
 
 def validate_count(name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be a non-negative int, got {value!r}.")
+        raise StoreArgumentError(f"{name} must be a non-negative int, got {value!r}.")
 
 
 def validate_index(index: Any) -> None:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any, Final, Literal, NamedTuple, TypeAlias, TypedDict, TypeVar
 
 from threadloom._twins import Work, async_op, sync_op
-from threadloom.errors import InvalidNamespaceError
+from threadloom.errors import InvalidNamespaceError, StoreArgumentError
 from threadloom.store._filters import parse_filter
 from threadloom.store._paths import get_text_at_path, tokenize_path
 from threadloom.store._validate import (
@@ -296,7 +296,7 @@ def validate_ops(ops: Sequence[Op], *, store_name: str = "this store", supports_
             validate_count("limit", op.limit)
             validate_count("offset", op.offset)
         else:
-            raise TypeError(
+            raise StoreArgumentError(
                 f"Unknown store operation {op!r}: use GetOp, SearchOp, PutOp or ListNamespacesOp."
             )
 

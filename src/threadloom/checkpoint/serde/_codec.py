@@ -30,6 +30,7 @@ from threadloom.checkpoint.serde._kinds import (
     _PAYLOAD_SHAPES,
     EXT_DATACLASS,
     EXT_ENUM,
+    EXT_MESSAGE,
     EXT_NAMEDTUPLE,
     EXT_NUMPY,
     EXT_OBJECT,
@@ -92,6 +93,7 @@ _EXT_NAMES: Final = {
     EXT_SUBCLASS: "subclass",
     EXT_OBJECT: "object",
     EXT_NUMPY: "numpy",
+    EXT_MESSAGE: "message",
 }
 
 _FIX_ALLOW: Final = (

@@ -3,6 +3,7 @@ from an instance, and how each kind is rebuilt from its record (used by ``_codec
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import enum
 import operator
@@ -23,6 +24,10 @@ EXT_PYDANTIC_V1: Final = 6
 EXT_SUBCLASS: Final = 7
 EXT_OBJECT: Final = 8
 EXT_NUMPY: Final = 9
+EXT_MESSAGE: Final = 10
+"""A langchain-core message, fields left out where they hold their default (``read_message``);
+rebuilt without validation (``_rebuild_message``). Files written before it hold messages as
+``EXT_PYDANTIC`` records, still read as such."""
 
 _BUILTIN_BASES: Final = (str, bytes, int, float, list, dict, set, frozenset, tuple)
 # Objects that are code or handles, never data: refused even when "allowed".
@@ -51,6 +56,8 @@ def _kind_of(cls: type) -> int | None:
         return EXT_ENUM
     if issubclass(cls, tuple) and hasattr(cls, "_fields"):
         return EXT_NAMEDTUPLE
+    if _is_message_class(cls):  # before the pydantic check: messages are pydantic models
+        return EXT_MESSAGE
     # A class can only be a pydantic model if pydantic was imported; avoid importing it here.
     if "pydantic" in sys.modules and issubclass(cls, sys.modules["pydantic"].BaseModel):
         return EXT_PYDANTIC
@@ -67,6 +74,17 @@ def _kind_of(cls: type) -> int | None:
     if hasattr(cls, "__dict__") or hasattr(cls, "__slots__"):
         return EXT_OBJECT
     return None
+
+
+def _is_message_class(cls: type) -> bool:
+    """Is ``cls`` one of langchain-core's own message classes (not a user's subclass, whose
+    validators or private state the direct path would not know)?"""
+    messages = sys.modules.get("langchain_core.messages")
+    return (
+        messages is not None
+        and issubclass(cls, messages.BaseMessage)
+        and cls.__module__.startswith("langchain_core.")
+    )
 
 
 _kind_cache: dict[type, int | None] = {}
@@ -124,7 +142,7 @@ def _fields_of(obj: Any, kind: int) -> dict[str, Any]:
         }
     if kind == EXT_NAMEDTUPLE:
         return obj._asdict()  # type: ignore[no-any-return]
-    if kind == EXT_PYDANTIC:
+    if kind in (EXT_PYDANTIC, EXT_MESSAGE):
         fields = {
             name: obj.__dict__[name] for name in type(obj).model_fields if name in obj.__dict__
         }
@@ -159,7 +177,58 @@ def payload_reader(cls: type, kind: int) -> Callable[[Any], list[Any]]:
             return [state]
 
         return read_slots
+    if kind == EXT_MESSAGE:
+        return _message_reader(cls)
     return lambda obj: _payload(obj, kind)
+
+
+_NO_DEFAULT: Final = object()
+
+
+_message_defaults_cache: dict[type, tuple[tuple[str, Any], ...]] = {}
+
+
+def _message_defaults(cls: Any) -> tuple[tuple[str, Any], ...]:
+    """``(field, default)`` of each field of a message class, in order; ``_NO_DEFAULT`` for a
+    required field (never left out). Made once per class."""
+    found = _message_defaults_cache.get(cls)
+    if found is None:
+        pairs: list[tuple[str, Any]] = []
+        for name, field in cls.model_fields.items():
+            if field.is_required():
+                default = _NO_DEFAULT
+            elif field.default_factory is not None:
+                try:
+                    default = field.default_factory()
+                except TypeError:  # a factory that takes the data: never left out
+                    default = _NO_DEFAULT
+            else:
+                default = field.default
+            pairs.append((name, default))
+        found = _message_defaults_cache[cls] = tuple(pairs)
+    return found
+
+
+def _message_reader(cls: Any) -> Callable[[Any], list[Any]]:
+    """The payload of a message: ``[fields, sorted fields set]`` where ``fields`` leaves out
+    each field holding its default (a value of the default's own type, equal to it), and holds
+    the extra fields too. Read from the instance's ``__dict__`` directly (no ``model_dump``)."""
+    defaults = _message_defaults(cls)
+
+    def read_message(obj: Any) -> list[Any]:
+        state = obj.__dict__
+        fields: dict[str, Any] = {}
+        for name, default in defaults:
+            if name in state:
+                value = state[name]
+                if type(value) is not type(default) or value != default:
+                    fields[name] = value
+        extra = obj.__pydantic_extra__
+        if extra:
+            fields.update(extra)
+        return [fields, sorted(obj.__pydantic_fields_set__)]
+
+    return read_message
 
 
 def _payload(obj: Any, kind: int) -> list[Any]:
@@ -231,6 +300,33 @@ def _rebuild_pydantic(cls: Any, fields: dict[str, Any], fields_set: list[str]) -
     return obj
 
 
+def _rebuild_message(cls: Any, fields: dict[str, Any], fields_set: list[str]) -> Any:
+    """A message from its record, without validation: the record holds the fields of a valid
+    instance, so validators would only redo what they did before it was saved. Built as
+    pydantic's ``model_construct`` builds a model of a class like langchain-core's messages
+    (no aliases, extras allowed, no private attributes, no post-init), with the defaults left
+    out filled in here, each its own copy (``model_construct`` also inspects each default
+    factory's signature, on every call)."""
+    if (
+        cls.__pydantic_post_init__ is not None
+        or cls.__private_attributes__
+        or cls.model_config.get("extra") != "allow"
+    ):  # not one of today's message classes: pydantic's own way
+        return cls.model_construct(set(fields_set), **fields)
+    state: dict[str, Any] = {}
+    for name, default in _message_defaults(cls):
+        if name in fields:
+            state[name] = fields.pop(name)
+        elif default is not _NO_DEFAULT:
+            state[name] = copy.copy(default)
+    message = cls.__new__(cls)
+    object.__setattr__(message, "__dict__", state)
+    object.__setattr__(message, "__pydantic_fields_set__", set(fields_set))
+    object.__setattr__(message, "__pydantic_extra__", fields)  # what is left: the extras
+    object.__setattr__(message, "__pydantic_private__", None)
+    return message
+
+
 def _rebuild_pydantic_v1(cls: Any, fields: dict[str, Any]) -> Any:
     try:
         return cls(**fields)
@@ -243,7 +339,12 @@ _KINDS: Final[dict[int, tuple[Callable[[type], bool], Callable[[Any, list[Any]],
     EXT_ENUM: (lambda c: issubclass(c, enum.Enum), lambda cls, p: cls(p[0])),
     EXT_NAMEDTUPLE: (lambda c: kind_of(c) == EXT_NAMEDTUPLE, lambda cls, p: cls._make(p[0])),
     EXT_DATACLASS: (dataclasses.is_dataclass, lambda cls, p: _rebuild_dataclass(cls, p[0])),
-    EXT_PYDANTIC: (lambda c: kind_of(c) == EXT_PYDANTIC, lambda cls, p: _rebuild_pydantic(cls, *p)),
+    # A message class too: files written before EXT_MESSAGE hold messages as pydantic records.
+    EXT_PYDANTIC: (
+        lambda c: kind_of(c) in (EXT_PYDANTIC, EXT_MESSAGE),
+        lambda cls, p: _rebuild_pydantic(cls, *p),
+    ),
+    EXT_MESSAGE: (lambda c: kind_of(c) == EXT_MESSAGE, lambda cls, p: _rebuild_message(cls, *p)),
     EXT_PYDANTIC_V1: (
         lambda c: kind_of(c) == EXT_PYDANTIC_V1,
         lambda cls, p: _rebuild_pydantic_v1(cls, p[0]),
@@ -262,6 +363,7 @@ _PAYLOAD_SHAPES: Final[dict[int, tuple[type, ...]]] = {
     EXT_NAMEDTUPLE: (list,),
     EXT_DATACLASS: (dict,),
     EXT_PYDANTIC: (dict, list),
+    EXT_MESSAGE: (dict, list),
     EXT_PYDANTIC_V1: (dict,),
     EXT_SUBCLASS: (object,),
     EXT_OBJECT: (dict,),

@@ -47,7 +47,7 @@ class Fault:
     offset: int
     """Byte offset from the start of the stored bytes (extension payloads included)."""
     path: str
-    """Where inside the value: ``value['messages'][3]<pydantic>[2]['content']``."""
+    """Where inside the value: ``value['messages'][3]<message>[2]['content']``."""
     reason: str | None
     """What is wrong; None when the walk only found the extension record asked for."""
 

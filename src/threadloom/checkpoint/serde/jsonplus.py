@@ -79,7 +79,11 @@ class JsonPlusSerializer:
         """This serializer for the length of one save: an object it meets twice (a ``Send`` in
         a task's writes and again in the checkpoint's pending packets) is encoded once, to the
         same bytes. Drop it when the save is done (it keeps what it encoded alive)."""
-        clone = copy.copy(self)
+        if type(self) is JsonPlusSerializer:  # one per saved step: skip copy's generic protocol
+            clone = JsonPlusSerializer.__new__(JsonPlusSerializer)
+            clone.__dict__.update(self.__dict__)
+        else:  # a subclass may keep state in slots
+            clone = copy.copy(self)
         clone._memo = {}
         return clone
 

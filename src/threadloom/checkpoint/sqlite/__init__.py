@@ -116,9 +116,21 @@ class SqliteSaver(InlineAsyncSaver, SqlSaver):  # async twins run inline: sqlite
                 raise storage_error(exc, "starting", self._core.path, 0.0) from exc
             started = time.monotonic()  # a failed statement says how long the operation waited
             result: Any = None
+            conn = self.conn
             try:
                 while True:
-                    result = self._do(steps.send(result), started)
+                    effect = steps.send(result)
+                    kind = type(effect)  # not ``match``, nor a call per effect: a turn runs ~15
+                    try:
+                        if kind is Fetch:
+                            result = conn.execute(effect.sql, effect.params).fetchall()  # type: ignore[union-attr]
+                        elif kind is Exec:
+                            result = conn.executemany(effect.sql, effect.rows).rowcount  # type: ignore[union-attr]
+                        else:
+                            result = self._do(effect)
+                    except (sqlite3.Error, UnicodeEncodeError) as exc:
+                        waited = time.monotonic() - started
+                        raise storage_error(exc, describe(effect), self._core.path, waited) from exc
             except StopIteration as done:
                 return done.value  # type: ignore[no-any-return]
             except BaseException:
@@ -127,23 +139,16 @@ class SqliteSaver(InlineAsyncSaver, SqlSaver):  # async twins run inline: sqlite
                         self.conn.execute(ROLLBACK)
                 raise
 
-    def _do(self, effect: Effect, started: float) -> Any:
-        kind = type(effect)  # not ``match``: a chat turn runs ~15 of these
-        try:
-            if kind is Fetch:
-                return self.conn.execute(effect.sql, effect.params).fetchall()  # type: ignore[union-attr]
-            if kind is Exec:
-                return self.conn.executemany(effect.sql, effect.rows).rowcount  # type: ignore[union-attr]
-            if kind is Attempt:
-                try:
-                    return self.conn.execute(effect.sql).fetchall()  # type: ignore[union-attr]
-                except sqlite3.Error as exc:
-                    return exc
-            if kind is Pause:
-                time.sleep(effect.seconds)  # type: ignore[union-attr]
-        except (sqlite3.Error, UnicodeEncodeError) as exc:
-            waited = time.monotonic() - started
-            raise storage_error(exc, describe(effect), self._core.path, waited) from exc
+    def _do(self, effect: Effect) -> Any:
+        """The effects other than ``Fetch`` and ``Exec`` (``_drive`` runs those)."""
+        kind = type(effect)
+        if kind is Attempt:
+            try:
+                return self.conn.execute(effect.sql).fetchall()  # type: ignore[union-attr]
+            except sqlite3.Error as exc:
+                return exc
+        if kind is Pause:
+            time.sleep(effect.seconds)  # type: ignore[union-attr]
         return None
 
     def _run(self, op: Op[T]) -> T:
