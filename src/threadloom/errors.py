@@ -844,3 +844,15 @@ class StoreArgumentError(TypeError, ValueError):
 
 
 __all__ += ["StoreArgumentError"]
+
+
+class MissingThreadIdError(ValueError, KeyError):
+    """A run or a state call on a graph with a checkpointer got no ``thread_id``. A
+    ``ValueError`` as LangGraph's ``invoke`` raises for an empty config, and a ``KeyError`` as it
+    raises otherwise (``get_state``, ``update_state``, a config with other keys)."""
+
+    def __str__(self) -> str:  # KeyError's would show the message quoted
+        return str(self.args[0])
+
+
+__all__ += ["MissingThreadIdError"]

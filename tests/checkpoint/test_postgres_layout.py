@@ -26,9 +26,15 @@ from threadloom.checkpoint.base import (
     empty_checkpoint,
     next_string_version,
 )
-from threadloom.checkpoint.postgres import PostgresSaver, _migrations
+from threadloom.checkpoint.postgres import PostgresSaver, _migrations, _statements
 from threadloom.checkpoint.postgres._migrations import MIGRATIONS
-from threadloom.checkpoint.postgres._packing import pack, unpack
+from threadloom.checkpoint.postgres._packing import (
+    SHORT_TAGS,
+    pack,
+    pack_path,
+    unpack,
+    unpack_path,
+)
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 from threadloom.errors import SetupRequiredError
 from threadloom.graph import START, StateGraph
@@ -79,7 +85,7 @@ def test_versions_are_stored_as_version_keys_and_headers_packed(pg_dsn: str) -> 
         _chat(saver, range(1, 4), [], {})
         stored = _rows(pg_dsn, "SELECT type, checkpoint FROM threadloom_checkpoints")
         for tag, data in stored:
-            header = saver.serde.loads_typed((tag, bytes(data)))
+            header = saver.serde.loads_typed(unpack(tag, bytes(data)))
             assert isinstance(header, list) and header[0] == 1  # _header.HEADER_FORMAT
         written = [c.checkpoint["channel_versions"]["log"] for c in saver.list(THREAD)]
     keys = _rows(pg_dsn, "SELECT channel, version, base_version FROM threadloom_checkpoint_blobs")
@@ -92,21 +98,43 @@ def test_versions_are_stored_as_version_keys_and_headers_packed(pg_dsn: str) -> 
 MAKER = load_maker("make_pg_layout_v8")
 
 
-@pytest.fixture
-def v8_dsn(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """A database in the layout of migration 8 holding the fixture's rows."""
-    with monkeypatch.context() as before:  # the schema of the previous release
-        v8 = dataclasses.replace(MIGRATIONS, statements=MIGRATIONS.statements[:9])
-        before.setattr(_migrations, "MIGRATIONS", v8)
-        PostgresSaver(pg_dsn).setup()
-    rows = json.loads((DATA / "pg_layout_v8.json").read_text())["rows"]
-    with psycopg.connect(pg_dsn) as conn:
+def _old_database(dsn: str, monkeypatch: pytest.MonkeyPatch, schema: int, dump: str) -> str:
+    """``dsn`` set up at ``schema`` (the previous releases' migrations) holding ``dump``'s rows."""
+    with monkeypatch.context() as before:
+        old = dataclasses.replace(MIGRATIONS, statements=MIGRATIONS.statements[: schema + 1])
+        before.setattr(_migrations, "MIGRATIONS", old)
+        PostgresSaver(dsn).setup()
+    rows = json.loads((DATA / dump).read_text())["rows"]
+    with psycopg.connect(dsn) as conn:
         for table, table_rows in rows.items():
             conn.execute(
                 f"INSERT INTO {table} SELECT * FROM json_populate_recordset(NULL::{table}, %s)",
                 (json.dumps(table_rows),),
             )
-    return pg_dsn
+        if "threadloom_threads" in rows:  # the rows came with their ids: new ones go after
+            conn.execute(
+                "SELECT setval(pg_get_serial_sequence('threadloom_threads', 'tid'), "
+                "(SELECT max(tid) FROM threadloom_threads))"
+            )
+    return dsn
+
+
+@pytest.fixture
+def v8_dsn(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A database in the layout of migration 8 holding the fixture's rows."""
+    return _old_database(pg_dsn, monkeypatch, 8, "pg_layout_v8.json")
+
+
+@pytest.fixture
+def v26_dsn(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A database in the compact layout of migration 26 holding the fixture's rows."""
+    return _old_database(pg_dsn, monkeypatch, 26, "pg_layout_v26.json")
+
+
+@pytest.fixture(params=["v8", "v26"])
+def old_dsn(request: pytest.FixtureRequest) -> str:
+    """A database of each earlier layout, holding the same threads."""
+    return str(request.getfixturevalue(f"{request.param}_dsn"))
 
 
 def test_a_database_of_layout_8_is_rewritten_by_setup_and_reads_as_before(v8_dsn: str) -> None:
@@ -141,7 +169,8 @@ def test_a_database_of_layout_8_is_rewritten_by_setup_and_reads_as_before(v8_dsn
         assert plain(MAKER.snapshot(saver)) == expected
 
 
-def test_a_database_of_layout_8_goes_on(v8_dsn: str) -> None:
+def test_a_database_of_an_earlier_layout_goes_on(old_dsn: str) -> None:
+    v8_dsn = old_dsn
     with PostgresSaver.from_conn_string(v8_dsn) as saver:
         saver.setup()
         graph = MAKER._sibling("make_layout_v0", DATA / "make_layout_v0.py").build(saver)
@@ -168,15 +197,124 @@ def test_a_database_of_layout_8_goes_on(v8_dsn: str) -> None:
     assert head is not None and head.checkpoint["channel_values"]["items"] == after
 
 
+def test_a_database_of_layout_26_is_rewritten_by_setup_and_reads_as_before(
+    v26_dsn: str,
+) -> None:
+    expected = json.loads((DATA / "pg_layout_v26.json").read_text())["expected"]
+    assert len(expected) == 42
+    assert {c["config"]["thread_id"] for c in expected} == {"chat", "other"}
+    with PostgresSaver.from_conn_string(v26_dsn) as saver:
+        with pytest.raises(SetupRequiredError, match="schema version 26"):
+            saver.get_tuple({"configurable": {"thread_id": "chat"}})
+        saver.setup()
+        assert plain(MAKER.snapshot(saver)) == expected  # every checkpoint reads back exactly
+    columns = _rows(
+        v26_dsn,
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = 'threadloom_checkpoints'",
+    )
+    assert ("ts", "timestamp with time zone") in columns  # 8 bytes, not 33
+    fillfactors = _rows(
+        v26_dsn,
+        "SELECT relname, reloptions FROM pg_class WHERE relname IN ('threadloom_checkpoints_key', "
+        "'threadloom_checkpoint_blobs_key', 'threadloom_checkpoint_writes_key')",
+    )
+    assert [o for _name, o in fillfactors] == [["fillfactor=100"]] * 3
+    with PostgresSaver.from_conn_string(v26_dsn) as saver:  # set up: nothing more to do
+        saver.setup()
+        assert plain(MAKER.snapshot(saver)) == expected
+
+
+def _references(dsn: str) -> int:
+    ((count,),) = _rows(
+        dsn, "SELECT count(*) FROM threadloom_checkpoint_writes WHERE left(type, 1) = '='"
+    )
+    return int(count)
+
+
+def test_a_write_with_the_bytes_of_a_value_row_is_stored_as_a_reference(pg_dsn: str) -> None:
+    def answer(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage(content=f"echo: {state['messages'][-1].content}")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("answer", answer)
+    builder.add_edge(START, "answer")
+    chat = {"configurable": {"thread_id": "chat"}}
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        graph = builder.compile(checkpointer=saver)
+        for turn in range(4):
+            graph.invoke({"messages": [("user", f"question {turn} " * 20)]}, chat)
+        history = [(c.checkpoint, c.pending_writes) for c in saver.list(chat)]
+    assert _references(pg_dsn) == 4  # each answer: its write names the delta holding it
+    answers = [w for _c, writes in history for w in writes or [] if w[0] and w[1] == "messages"]
+    assert [m.content for _t, _ch, (m,) in answers if isinstance(m, AIMessage)] == [
+        f"echo: {f'question {turn} ' * 20}" for turn in (3, 2, 1, 0)
+    ]
+    fresh = PostgresSaver(pg_dsn)  # a saver that holds nothing reads the same
+    assert [(c.checkpoint, c.pending_writes) for c in fresh.list(chat)] == history
+    ids = [c.config["configurable"]["checkpoint_id"] for c in fresh.list(chat)]
+    # a prune drops the checkpoints whose value rows the answers name: they are stored whole
+    fresh.prune(["chat"], strategy="keep_latest", keep_last=len(ids) - 2)
+    assert _references(pg_dsn) == 0
+    kept = {c.config["configurable"]["checkpoint_id"]: c.pending_writes for c in fresh.list(chat)}
+    assert kept == {
+        c.config["configurable"]["checkpoint_id"]: c.pending_writes
+        for c in PostgresSaver(pg_dsn).list(chat)
+    }
+    assert [w for _c, writes in history[:-2] for w in writes or []] == [
+        w for writes in kept.values() for w in writes or []
+    ]
+
+
+def test_a_thread_emptied_by_prune_or_delete_for_runs_loses_its_rows(pg_dsn: str) -> None:
+    def tables() -> list[int]:
+        return [
+            _rows(pg_dsn, f"SELECT count(*) FROM {table}")[0][0]
+            for table in (
+                "threadloom_threads",
+                "threadloom_checkpoints",
+                "threadloom_checkpoint_blobs",
+                "threadloom_checkpoint_writes",
+            )
+        ]
+
+    def answer(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage(content="echo: " + state["messages"][-1].content * 5)]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("answer", answer)
+    builder.add_edge(START, "answer")
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        graph = builder.compile(checkpointer=saver)
+        for thread in ("a", "b"):
+            config: Any = {"configurable": {"thread_id": thread}}
+            config["metadata"] = {"run_id": f"run-{thread}"}
+            graph.invoke({"messages": [("user", "hello there, how are you")]}, config)
+        assert tables()[0] == 2
+        saver.prune(["a"], strategy="delete")
+        assert tables()[0] == 1 and saver.get_tuple({"configurable": {"thread_id": "a"}}) is None
+        saver.delete_for_runs(["run-b"])
+        assert tables() == [0, 0, 0, 0]
+        graph.invoke({"messages": [("user", "again")]}, {"configurable": {"thread_id": "a"}})
+        assert tables()[0] == 1  # the thread starts anew
+        state = graph.get_state({"configurable": {"thread_id": "a"}})
+        assert [m.content for m in state.values["messages"]] == ["again", "echo: " + "again" * 5]
+
+
 def test_packing_gives_back_the_serializers_bytes() -> None:
     message = AIMessage(content="echo: " + "a real answer, not repeated " * 3, id="m-1")
     tag, data = JsonPlusSerializer().dumps_typed([message])
     packed = pack(tag, data)
-    assert packed[0] == "zd1:" + tag and len(packed[1]) * 2 < len(data)  # the envelope is shared
+    assert packed[0] == SHORT_TAGS["zd1:" + tag] and len(packed[1]) * 2 < len(data)  # shared
     assert unpack(*packed) == (tag, data)
     noise = random.Random(0).randbytes(300)  # does not compress: stored as it is
-    assert pack("msgpack", noise) == ("msgpack", noise)
-    assert pack("msgpack", b"tiny") == ("msgpack", b"tiny")
+    assert pack("msgpack", noise) == ("~m", noise)
+    assert pack("msgpack", b"tiny") == ("~m", b"tiny")
+    assert unpack("~m", noise) == ("msgpack", noise)
+    assert pack("~odd", b"tiny") == ("~~odd", b"tiny")  # a tag like a short one: escaped
+    assert unpack("~~odd", b"tiny") == ("~odd", b"tiny")
     assert pack("zlib:msgpack", data) == ("zlib:msgpack", data)  # the shared core's packing
     assert unpack("zlib:msgpack", data) == ("zlib:msgpack", data)  # is left to the shared core
 
@@ -200,7 +338,7 @@ def test_messages_are_stored_packed_and_read_back_by_any_saver(pg_dsn: str) -> N
         ("threadloom_checkpoints", "type"),
     ):
         kinds = {t for (t,) in _rows(pg_dsn, f"SELECT DISTINCT {column} FROM {table}")}
-        assert "zd1:msgpack" in kinds, table
+        assert SHORT_TAGS["zd1:msgpack"] in kinds, table
     fresh = PostgresSaver(pg_dsn)  # holds no rows: reads and unpacks every one
     head = fresh.get_tuple(chat)
     assert head is not None and head.checkpoint["channel_values"]["messages"] == out["messages"]
@@ -211,3 +349,111 @@ def test_messages_are_stored_packed_and_read_back_by_any_saver(pg_dsn: str) -> N
         4,
     ]
     assert {w[1] for c in history for w in c.pending_writes or []} >= {"messages"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["", "~__pregel_pull, node", "~__pregel_push, ('a', 1)", "plain", "\x01odd", "\x1fodd", "~x"],
+)
+def test_task_paths_are_stored_short_and_read_back(path: str) -> None:
+    stored = pack_path(path)
+    assert unpack_path(stored) == path
+    if path.startswith("~__pregel_"):
+        assert len(stored) == len(path) - 15
+
+
+def test_ts_is_stored_as_a_time_and_read_back_as_written(pg_dsn: str) -> None:
+    stamps = {
+        "a": "2026-01-02T03:04:05.678901+00:00",
+        "b": "2026-01-02T05:04:05+02:00",
+        "c": "2026-01-02T03:04:05",  # no offset: UTC, as prune reads it
+        "d": "not a time",  # kept as written in the header, no time in the column
+    }
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        for thread, ts in stamps.items():
+            checkpoint = {**empty_checkpoint(), "id": "0001", "ts": ts}
+            saver.put(
+                {"configurable": {"thread_id": thread, "checkpoint_ns": ""}}, checkpoint, {}, {}
+            )
+        for thread, ts in stamps.items():
+            head = saver.get_tuple({"configurable": {"thread_id": thread}})
+            assert head is not None and head.checkpoint["ts"] == ts
+    stored = _rows(
+        pg_dsn,
+        "SELECT t.thread_id, to_char(c.ts AT TIME ZONE 'UTC', 'HH24:MI:SS') FROM "
+        "threadloom_checkpoints c JOIN threadloom_threads t USING (tid) ORDER BY 1",
+    )
+    assert stored == [("a", "03:04:05"), ("b", "03:04:05"), ("c", "03:04:05"), ("d", None)]
+
+
+def test_a_tasks_writes_of_none_ride_on_its_first_write(pg_dsn: str) -> None:
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        config = saver.put(THREAD, {**empty_checkpoint(), "id": "0001"}, {}, {})
+        writes = [("a", 1), ("branch:to:x", None), ("b", None), ("c", "text")]
+        saver.put_writes(config, writes, "task-1", "~__pregel_pull, x")
+        saver.put_writes(config, [("branch:to:y", None)], "task-2", "")  # alone: its own row
+        expected = [  # ordered by task path, task, idx
+            ("task-2", "branch:to:y", None),
+            ("task-1", "a", 1),
+            ("task-1", "branch:to:x", None),
+            ("task-1", "b", None),
+            ("task-1", "c", "text"),
+        ]
+        head = saver.get_tuple(THREAD)
+        assert head is not None and head.pending_writes == expected
+        assert _rows(pg_dsn, "SELECT count(*) FROM threadloom_checkpoint_writes") == [(3,)]
+        # the same task's writes again (a retry): the first ones stay, none twice
+        saver.put_writes(config, [("a", 2), ("branch:to:x", None), ("b", 3)], "task-1", "")
+        again = saver.get_tuple(THREAD)
+        assert again is not None and again.pending_writes == expected
+        assert saver.thread_size_report("t").writes == 5
+        fresh = PostgresSaver(pg_dsn)  # holds nothing: reads the same
+        assert [c.pending_writes for c in fresh.list(THREAD)] == [expected]
+        saver.copy_thread("t", "u")
+        copied = saver.get_tuple({"configurable": {"thread_id": "u"}})
+        assert copied is not None and copied.pending_writes == expected
+    # the general path's statement (a step planned again under the lock) keeps the first too
+    keep = _statements.KEEP_WRITES
+    with psycopg.connect(pg_dsn) as conn:
+        conn.execute(keep, ("t", "", "0001", "task-1", "", 1, "b", "~n", b""))
+        conn.execute(keep, ("t", "", "0001", "task-1", "", 9, "d", "~n", b""))  # path "": first
+    head = PostgresSaver(pg_dsn).get_tuple(THREAD)
+    assert head is not None and head.pending_writes == [("task-1", "d", None), *expected]
+
+
+def test_a_value_of_none_rides_on_a_row_of_its_version_and_survives_prune(pg_dsn: str) -> None:
+    def put(saver: PostgresSaver, n: int, values: dict[str, Any], new: dict[str, int]) -> None:
+        versions = {"m": 1, "t": 1, **new} if n > 1 else dict(new)
+        checkpoint = {**empty_checkpoint(), "id": f"000{n}", "channel_versions": versions}
+        checkpoint["channel_values"] = values
+        parent = {"checkpoint_id": f"000{n - 1}"} if n > 1 else {}
+        saver.put({"configurable": {**THREAD["configurable"], **parent}}, checkpoint, {}, new)
+
+    def values(saver: PostgresSaver) -> list[dict[str, Any]]:
+        return [dict(c.checkpoint["channel_values"]) for c in saver.list(THREAD)]
+
+    def value_rows() -> int:
+        return int(_rows(pg_dsn, "SELECT count(*) FROM threadloom_checkpoint_blobs")[0][0])
+
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        put(saver, 1, {"m": "x", "t": None}, {"m": 1, "t": 1})
+        assert value_rows() == 1  # None rides on "m"'s row
+        put(saver, 2, {"m": "y", "t": None}, {"m": 2})
+        assert values(PostgresSaver(pg_dsn)) == [{"m": "y", "t": None}, {"m": "x", "t": None}]
+        assert saver.thread_size_report("t").blobs == 3
+        # "m" at 1 goes, the None of "t" at 1 that its row carried stays (checkpoint 2 needs it)
+        saver.prune(["t"], strategy="keep_latest", keep_last=1)
+        assert values(PostgresSaver(pg_dsn)) == [{"m": "y", "t": None}]
+        assert value_rows() == 2
+        put(saver, 3, {"m": "y", "t": 5}, {"m": 2, "t": 3})
+        put(saver, 4, {"m": "z", "t": None}, {"m": 4, "t": 4})  # rides on "m" at 4
+        put(saver, 5, {"m": "z", "t": 6}, {"m": 4, "t": 5})
+        # the None at 4 is not needed any more, "m" at 4 is: only the None goes
+        saver.prune(["t"], strategy="keep_latest", keep_last=1)
+        assert values(PostgresSaver(pg_dsn)) == [{"m": "z", "t": 6}]
+        assert _rows(
+            pg_dsn, "SELECT channel, version, nulls FROM threadloom_checkpoint_blobs ORDER BY 1"
+        ) == [("m", "4", ""), ("t", "5", "")]

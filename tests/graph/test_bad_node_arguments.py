@@ -8,7 +8,7 @@ from typing import Any, TypedDict
 import pytest
 
 from threadloom.checkpoint.memory import InMemorySaver
-from threadloom.errors import InvalidUpdateError, MissingNodeFunctionError
+from threadloom.errors import InvalidUpdateError, MissingNodeFunctionError, MissingThreadIdError
 from threadloom.graph import START, StateGraph
 from threadloom.types import Command, RetryPolicy
 
@@ -96,3 +96,24 @@ def test_a_list_of_pairs_updates_the_state_only_inside_a_command() -> None:
     assert compiled.invoke(Command(update=pairs), config) == {"a": 5}
     commands = StateGraph(State).add_node("n", lambda s: Command(update=pairs)).add_edge(START, "n")
     assert commands.compile().invoke({"a": 0}) == {"a": 5}
+
+
+@pytest.mark.parametrize("config", [{}, {"configurable": {}}, {"configurable": {"user": "u"}}])
+async def test_a_missing_thread_id_is_both_of_langgraphs_kinds_everywhere(config: Any) -> None:
+    """LangGraph 1.2.22 raises ValueError (invoke with no configurable) or KeyError (the state
+    API, a configurable without thread_id): one error, both kinds, at every entry point."""
+    graph = StateGraph(State).add_node("a", node).add_edge(START, "a")
+    compiled = graph.compile(checkpointer=InMemorySaver())
+    calls = [
+        lambda: compiled.invoke({"a": 0}, config),
+        lambda: list(compiled.stream({"a": 0}, config)),
+        lambda: compiled.get_state(config),
+        lambda: list(compiled.get_state_history(config)),
+        lambda: compiled.update_state(config, {"a": 1}),
+    ]
+    for call in calls:
+        with pytest.raises(MissingThreadIdError, match=r"^Checkpointer requires") as caught:
+            call()
+        assert isinstance(caught.value, ValueError) and isinstance(caught.value, KeyError)
+    with pytest.raises(MissingThreadIdError):
+        await compiled.ainvoke({"a": 0}, config)

@@ -18,11 +18,12 @@ _USER_FILTER: Final = " WHERE metadata->>'user_id' = %s"
 _CHECKPOINTS: Final = "threadloom_checkpoints JOIN threadloom_threads USING (tid)"
 
 _PAGE: Final = (
-    "SELECT thread_id, max(metadata->>'user_id'), max(ts), count(*),"
+    "SELECT thread_id, max(metadata->>'user_id'),"
+    " to_char(max(ts) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"'), count(*),"
     " sum(octet_length(checkpoint)"
     " + coalesce(octet_length(metadata_blob), octet_length(metadata::text)))"
     f" FROM {_CHECKPOINTS}{{where}} GROUP BY thread_id"
-    " ORDER BY max(ts) DESC, thread_id LIMIT %s OFFSET %s"
+    " ORDER BY max(ts) DESC NULLS LAST, thread_id LIMIT %s OFFSET %s"
 )
 _COUNT: Final = f"SELECT count(DISTINCT thread_id) FROM {_CHECKPOINTS}{{where}}"
 _BLOB_BYTES: Final = (

@@ -37,6 +37,7 @@ from threadloom.engine.output import INVOKE_MODES, StreamRelay
 from threadloom.engine.run import Run, RunOptions
 from threadloom.engine.scratch import ResumeBox
 from threadloom.engine.tasks import TaskRunner
+from threadloom.errors import MissingThreadIdError
 from threadloom.runtime import RunControl, Runtime
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ def check_thread_config(config: RunnableConfig, saver: Any) -> None:
         return
     configurable = config.get("configurable")
     if not configurable:
-        raise ValueError(
+        raise MissingThreadIdError(
             CONFIG_KEYS_MESSAGE + ". Pass a thread id, e.g. "
             "graph.invoke(inputs, {'configurable': {'thread_id': '1'}})"
         )
@@ -108,7 +109,7 @@ def check_thread_config(config: RunnableConfig, saver: Any) -> None:
             if "thread_id" in configurable
             else f"config['configurable'] has no 'thread_id' (keys given: {sorted(configurable)!r})"
         )
-        raise ValueError(
+        raise MissingThreadIdError(
             f"{CONFIG_KEYS_MESSAGE}. {problem}; pass the thread's name, e.g. "
             "{'configurable': {'thread_id': '1'}}"
         )

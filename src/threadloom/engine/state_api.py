@@ -17,6 +17,7 @@ from threadloom.engine import _checks, aio, snapshot
 from threadloom.engine import sync as sync_driver
 from threadloom.engine.call_setup import CONFIG_KEYS_MESSAGE, check_thread_config, merge_config
 from threadloom.engine.effects import GetTuple, ListTuples, SaverEffect
+from threadloom.errors import MissingThreadIdError
 from threadloom.types import StateSnapshot, StateUpdate
 
 if TYPE_CHECKING:
@@ -243,5 +244,7 @@ def _subgraph_pointer(thread_id: Any) -> Callable[[Any], RunnableConfig]:
 def _saver_config(config: RunnableConfig) -> RunnableConfig:
     configurable = config.get("configurable") or {}
     if configurable.get("thread_id") is None:
-        raise ValueError(f"{CONFIG_KEYS_MESSAGE}. Pass {{'configurable': {{'thread_id': ...}}}}")
+        raise MissingThreadIdError(
+            f"{CONFIG_KEYS_MESSAGE}. Pass {{'configurable': {{'thread_id': ...}}}}"
+        )
     return snapshot.addressed(config)

@@ -20,13 +20,14 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Callable, Generator, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from threadloom._postgres import Query, QueryMany, migrate, require_setup
 from threadloom._postgres import Steps as UnitSteps
 from threadloom._postgres._arrays import BoolArray, ByteaArray, IntArray, TextArray
 from threadloom.checkpoint._arguments import thread_key
-from threadloom.checkpoint._header import pack_header
+from threadloom.checkpoint._header import pack_header, unpack_header
 from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
 from threadloom.checkpoint._records import (
     dumps_fast,
@@ -42,13 +43,14 @@ from threadloom.checkpoint.base import (
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
+    PruneStrategy,
     TaskWrites,
     get_checkpoint_metadata,
 )
 from threadloom.checkpoint.postgres import _migrations
 from threadloom.checkpoint.postgres import _statements as sql
 from threadloom.checkpoint.postgres._known_rows import KnownRows, Row
-from threadloom.checkpoint.postgres._packing import pack, unpack_rows
+from threadloom.checkpoint.postgres._packing import pack, pack_path, unpack_rows
 from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.errors import LangGraphDatabaseError, StorageError
 
@@ -196,6 +198,41 @@ class PgCore(SqlCore):
         thread_id, ns = thread_key(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
         yield Fetch(sql.PUT_STEP, _step_params(thread_id, ns, None, False, None, [], [], groups))
 
+    # -- lifecycle: the shared operations, with what this layout adds -------------------------
+
+    def prune(
+        self,
+        serde: SerializerProtocol,
+        thread_ids: Sequence[str],
+        strategy: PruneStrategy,
+        keep_last: int | None,
+        before: datetime | None,
+    ) -> Steps[None]:
+        """``SqlCore.prune``, given each checkpoint's ``ts`` from its header, the text as written
+        (the ``ts`` column is a ``timestamptz``, NULL for a text that is not a time:
+        ``sql.PRUNE_INFO``)."""
+
+        def answer(effect: Any) -> Generator[Any, Any, Any]:
+            rows = yield effect
+            if isinstance(effect, Fetch) and effect.sql == sql.PRUNE_INFO:
+                return [
+                    (ns, id_, parent, _ts(serde, tag, data, id_), interrupted)
+                    for ns, id_, parent, tag, data, interrupted in rows
+                ]
+            return rows
+
+        steps = super().prune(serde, thread_ids, strategy, keep_last, before)
+        return (yield from _relay(steps, answer))
+
+    def _collect(self, serde: SerializerProtocol, thread_id: str) -> Steps[None]:
+        """Before the thread's unused values go, its writes stored as references to value rows
+        are stored whole again (``sql.STORE_REFERENCES``); after, a thread left without
+        checkpoints loses its other rows, its ``tid`` too (``sql.DELETE_VALUES_AND_WRITES``)."""
+        yield Fetch(sql.STORE_REFERENCES, (thread_id,))
+        yield from super()._collect(serde, thread_id)
+        for statement in sql.DELETE_VALUES_AND_WRITES:
+            yield Fetch(statement, (thread_id,))
+
     def _refuse_langgraph(self) -> UnitSteps[None]:
         """A database with LangGraph's checkpoint tables and not threadloom's is LangGraph's."""
         rows = yield Query(
@@ -218,6 +255,11 @@ class PgCore(SqlCore):
             "docs/coming-from-langgraph.md.",
         )
         raise error
+
+
+def _ts(serde: SerializerProtocol, tag: str, data: bytes, checkpoint_id: str) -> str:
+    """The ``ts`` of a stored header."""
+    return str(unpack_header(serde.loads_typed((tag, data)), checkpoint_id)["ts"])
 
 
 class _HeadGone(Exception):
@@ -313,7 +355,13 @@ def _step_params(
     writes only)."""
     text = sql.version_text
     rows = [
-        (*row[3:7], *pack(row[7], row[8]), statement is sql.REPLACE_WRITES)
+        (
+            row[3],
+            pack_path(row[4]),
+            *row[5:7],
+            *pack(row[7], row[8]),
+            statement is sql.REPLACE_WRITES,
+        )
         for statement, group in groups
         for row in group
     ]
@@ -369,11 +417,14 @@ _PACKED_COLUMNS: Final = {
     sql.HEADERS_AT: (3,),
     sql.HEAD_WITH_WRITES: (3, 11),
     sql.HEADERS_OF_THREAD: (1,),
+    sql.PRUNE_INFO: (3,),
     sql.BLOB_ROWS: (5,),
     sql.BLOB_ROWS_OF_LIVE: (5,),
     sql.WRITES_AT: (6,),
 }
 """Statements giving stored (type, data) pairs: the column of each pair's type."""
+_PATH_COLUMNS: Final = {sql.WRITES_AT: 8, sql.HEAD_WITH_WRITES: 13}
+"""Statements giving stored task paths: the column (``_packing.pack_path``)."""
 _PACKED_PARAMS: Final = {
     sql.UPSERT_CHECKPOINT: 4,
     sql.INSERT_BLOB: 5,
@@ -384,8 +435,17 @@ _PACKED_PARAMS: Final = {
 packed by ``PgCore.put_step``)."""
 
 
-def _packed(params: Any, at: int) -> tuple[Any, ...]:
-    return (*params[:at], *pack(params[at], params[at + 1]), *params[at + 2 :])
+_WRITE_PATH_PARAM: Final = 4
+"""``KEEP_WRITES`` / ``REPLACE_WRITES``: the parameter of the task path."""
+
+
+def _packed(statement: str, params: Any) -> tuple[Any, ...]:
+    at = _PACKED_PARAMS[statement]
+    out = (*params[:at], *pack(params[at], params[at + 1]), *params[at + 2 :])
+    if statement in (sql.KEEP_WRITES, sql.REPLACE_WRITES):  # a write row: its task path too
+        path = _WRITE_PATH_PARAM
+        out = (*out[:path], pack_path(out[path]), *out[path + 1 :])
+    return out
 
 
 def as_unit(steps: Steps[T]) -> UnitSteps[T]:
@@ -410,14 +470,16 @@ def as_unit(steps: Steps[T]) -> UnitSteps[T]:
                 solo = statement in _SOLO
                 opened = opened or not solo
                 if statement in _PACKED_PARAMS:
-                    params = _packed(params, _PACKED_PARAMS[statement])
+                    params = _packed(statement, params)
                 rows = yield Query(statement, params, solo=solo)
                 packed = _PACKED_COLUMNS.get(statement)
-                return rows if packed is None else unpack_rows(rows, packed)
+                if packed is None:
+                    return rows
+                return unpack_rows(rows, packed, _PATH_COLUMNS.get(statement))
             case Exec(statement, rows):
                 opened = opened or bool(rows)
                 if statement in _PACKED_PARAMS:
-                    rows = [_packed(row, _PACKED_PARAMS[statement]) for row in rows]
+                    rows = [_packed(statement, row) for row in rows]
                 return (yield QueryMany(statement, rows)) if rows else None
         raise TypeError(f"A PostgreSQL saver cannot carry out {effect!r}.")
 

@@ -12,7 +12,14 @@ from typing import Final
 
 from threadloom._postgres import Migrations
 from threadloom.checkpoint._records import METADATA_IN_JSON
-from threadloom.checkpoint.postgres._statements import BLOBS, CHECKPOINTS, THREADS, WRITES
+from threadloom.checkpoint.postgres._statements import (
+    BLOBS,
+    CHECKPOINTS,
+    NULL_TAG,
+    REFERENCE,
+    THREADS,
+    WRITES,
+)
 
 __all__ = ["MIGRATIONS"]
 
@@ -312,6 +319,153 @@ MIGRATIONS: Final = Migrations(
                     nullif(p_meta_type, '{METADATA_IN_JSON}'),
                     CASE WHEN p_meta_type <> '{METADATA_IN_JSON}' THEN p_meta_blob END,
                     p_meta::json, p_ts, p_run_id)
+                ON CONFLICT (tid, checkpoint_id) DO UPDATE SET
+                    parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, type = EXCLUDED.type,
+                    checkpoint = EXCLUDED.checkpoint, metadata_type = EXCLUDED.metadata_type,
+                    metadata_blob = EXCLUDED.metadata_blob, metadata = EXCLUDED.metadata,
+                    ts = EXCLUDED.ts, run_id = EXCLUDED.run_id;
+            RETURN 'ok';
+        END
+        $$""",
+        # 27-34: fewer bytes per step (issue 8). The keys only grow at their right end, so
+        # their pages are filled whole; ``ts`` (the header has it as written) is a
+        # ``timestamptz`` for listings by time (8 bytes, not 33); a write with the bytes of a
+        # value row of its step is stored as a reference to that row (``REFERENCE``); a
+        # task's writes of ``None`` (triggers) are a column of its first other write.
+        *(
+            f"ALTER INDEX {table}_key SET (fillfactor = 100)"
+            for table in (CHECKPOINTS, BLOBS, WRITES)
+        ),
+        r"""CREATE FUNCTION threadloom_ts(t text) RETURNS timestamptz
+        LANGUAGE plpgsql STABLE AS $$
+        BEGIN
+            IF t ~ '([+-]\d\d(:?\d\d)?|Z)$' THEN
+                RETURN t::timestamptz;
+            END IF;
+            RETURN t::timestamp AT TIME ZONE 'UTC';  -- no offset: UTC, as ``prune`` reads it
+        EXCEPTION WHEN others THEN
+            RETURN NULL;  -- not a time: the header keeps the text
+        END
+        $$""",
+        f"ALTER TABLE {CHECKPOINTS} ALTER COLUMN ts DROP NOT NULL, "
+        "ALTER COLUMN ts TYPE timestamptz USING threadloom_ts(ts)",
+        f"ALTER TABLE {WRITES} ADD COLUMN nulls text NOT NULL DEFAULT ''",
+        f"ALTER TABLE {BLOBS} ADD COLUMN nulls text NOT NULL DEFAULT ''",
+        f"""CREATE OR REPLACE FUNCTION threadloom_put_step(
+            p_thread text, p_ns text, p_id text, p_parent text, p_type text, p_checkpoint bytea,
+            p_meta_type text, p_meta_blob bytea, p_meta text, p_ts text, p_run_id text,
+            p_check_head boolean, p_expected text, p_base_channel text[], p_base_version text[],
+            b_channel text[], b_version text[], b_kind text[], b_type text[], b_data bytea[],
+            b_base text[], b_index integer[], b_length integer[],
+            w_checkpoint text, w_task text[], w_path text[], w_idx integer[], w_channel text[],
+            w_type text[], w_value bytea[], w_replace boolean[]
+        ) RETURNS text LANGUAGE plpgsql AS $$
+        DECLARE
+            head bytea;
+            key bigint;
+            w_id bytea := threadloom_id(w_checkpoint);
+        BEGIN
+            PERFORM pg_advisory_xact_lock(hashtextextended(p_thread || chr(31) || p_ns, 8));
+            key := threadloom_tid(p_thread, p_ns);
+            IF p_id IS NOT NULL THEN
+                IF p_check_head THEN
+                    SELECT checkpoint_id INTO head FROM {CHECKPOINTS} WHERE tid = key
+                        ORDER BY checkpoint_id DESC LIMIT 1;
+                    IF head = threadloom_id(p_id) THEN
+                        RETURN 'done';
+                    END IF;
+                    IF head IS DISTINCT FROM threadloom_id(p_expected) THEN
+                        RETURN 'stale';
+                    END IF;
+                END IF;
+                -- LATERAL ... LIMIT 1: one primary-key probe per pair, never a scan
+                IF (SELECT count(*) FROM unnest(p_base_channel, p_base_version) k(c, v)
+                        CROSS JOIN LATERAL (SELECT 1 FROM {BLOBS} b WHERE b.tid = key
+                        AND b.channel = k.c AND b.version = k.v LIMIT 1) x)
+                        < cardinality(p_base_channel)
+                    OR EXISTS (SELECT 1 FROM unnest(b_channel, b_version) k(c, v)
+                        CROSS JOIN LATERAL (SELECT 1 FROM {BLOBS} b WHERE b.tid = key
+                        AND b.version = k.v AND (b.channel = k.c
+                            OR k.c = ANY (string_to_array(nullif(b.nulls, ''), chr(31))))
+                        LIMIT 1) x) THEN
+                    RETURN 'stale';
+                END IF;
+            END IF;
+            INSERT INTO {WRITES} (tid, idx, checkpoint_id, task_id, task_path, channel, type,
+                    value)
+                SELECT key, i, w_id, threadloom_id(t), tp, c, ty, v
+                FROM unnest(w_task, w_path, w_idx, w_channel, w_type, w_value, w_replace)
+                    w(t, tp, i, c, ty, v, r) WHERE r
+                ON CONFLICT (tid, checkpoint_id, task_id, idx) DO UPDATE
+                SET task_path = EXCLUDED.task_path, channel = EXCLUDED.channel,
+                    type = EXCLUDED.type, value = EXCLUDED.value;
+            -- a write with the bytes of a new value row of its channel refers to that row;
+            -- a task's writes of None ride on its first other write (``nulls``) when the task
+            -- has no row yet
+            INSERT INTO {WRITES} (tid, idx, checkpoint_id, task_id, task_path, channel, type,
+                    value, nulls)
+                WITH w AS (
+                    SELECT u.t, u.tp, u.i, u.c, u.ty, u.v, threadloom_id(u.t) AS task,
+                        u.ty = '{NULL_TAG}' AND u.v = '' AND u.i >= 0 AND u.c !~ '[\x1e\x1f]'
+                            AS nul
+                    FROM unnest(w_task, w_path, w_idx, w_channel, w_type, w_value, w_replace)
+                        u(t, tp, i, c, ty, v, r)
+                    WHERE NOT u.r
+                ), folding AS (
+                    SELECT g.task, g.host, g.nulls FROM (
+                        SELECT w.task, min(w.i) FILTER (WHERE NOT w.nul) AS host,
+                            string_agg(w.i || chr(30) || w.c, chr(31) ORDER BY w.i)
+                                FILTER (WHERE w.nul) AS nulls
+                        FROM w GROUP BY w.task) g
+                    WHERE g.host IS NOT NULL AND g.nulls IS NOT NULL AND NOT EXISTS (
+                        SELECT 1 FROM {WRITES} x WHERE x.tid = key
+                            AND x.checkpoint_id = w_id AND x.task_id = g.task)
+                )
+                SELECT key, w.i, w_id, w.task, w.tp, w.c,
+                    coalesce('{REFERENCE}' || same.v, w.ty),
+                    CASE WHEN same.v IS NULL THEN w.v ELSE ''::bytea END,
+                    CASE WHEN f.host = w.i THEN f.nulls ELSE '' END
+                FROM w LEFT JOIN folding f ON f.task = w.task
+                LEFT JOIN LATERAL (SELECT x.v FROM unnest(b_channel, b_version, b_kind,
+                        b_type, b_data) x(c, v, k, ty, d)
+                    WHERE p_id IS NOT NULL AND octet_length(w.v) > 32 AND x.k <> 'empty'
+                        AND x.c = w.c AND x.ty = w.ty AND x.d = w.v LIMIT 1) same ON true
+                WHERE NOT (w.nul AND f.task IS NOT NULL) AND NOT EXISTS (
+                    SELECT 1 FROM {WRITES} x WHERE x.tid = key AND x.checkpoint_id = w_id
+                        AND x.task_id = w.task AND x.nulls <> ''
+                        AND w.i::text = ANY (SELECT split_part(n, chr(30), 1)
+                            FROM unnest(string_to_array(x.nulls, chr(31))) n))
+                ON CONFLICT DO NOTHING;
+            IF p_id IS NULL THEN
+                RETURN 'ok';
+            END IF;
+            -- a value of None rides on another new row of its version (``nulls``)
+            INSERT INTO {BLOBS} (tid, channel, version, kind, type, data, base_version,
+                    delta_index, length, nulls)
+                WITH x AS (
+                    SELECT u.*, u.k = 'value' AND u.t = '{NULL_TAG}' AND u.d = ''
+                        AND u.c !~ '[\x1e\x1f]' AS nul
+                    FROM unnest(b_channel, b_version, b_kind, b_type, b_data, b_base, b_index,
+                        b_length) u(c, v, k, t, d, b, i, l)
+                    WHERE u.k <> 'empty'
+                ), folding AS (
+                    SELECT g.v, g.host, g.nulls FROM (
+                        SELECT x.v, min(x.c) FILTER (WHERE NOT x.nul) AS host,
+                            string_agg(x.c, chr(31) ORDER BY x.c) FILTER (WHERE x.nul) AS nulls
+                        FROM x GROUP BY x.v) g
+                    WHERE g.host IS NOT NULL AND g.nulls IS NOT NULL
+                )
+                SELECT key, x.c, x.v, x.k, x.t, x.d, x.b, x.i, x.l,
+                    CASE WHEN f.host = x.c THEN f.nulls ELSE '' END
+                FROM x LEFT JOIN folding f ON f.v = x.v
+                WHERE NOT (x.nul AND f.v IS NOT NULL)
+                ON CONFLICT DO NOTHING;
+            INSERT INTO {CHECKPOINTS} (tid, checkpoint_id, parent_checkpoint_id, type,
+                    checkpoint, metadata_type, metadata_blob, metadata, ts, run_id)
+                VALUES (key, threadloom_id(p_id), threadloom_id(p_parent), p_type,
+                    p_checkpoint, nullif(p_meta_type, '{METADATA_IN_JSON}'),
+                    CASE WHEN p_meta_type <> '{METADATA_IN_JSON}' THEN p_meta_blob END,
+                    p_meta::json, threadloom_ts(p_ts), p_run_id)
                 ON CONFLICT (tid, checkpoint_id) DO UPDATE SET
                     parent_checkpoint_id = EXCLUDED.parent_checkpoint_id, type = EXCLUDED.type,
                     checkpoint = EXCLUDED.checkpoint, metadata_type = EXCLUDED.metadata_type,

@@ -14,6 +14,13 @@ one would still read. Rows the shared code packed with zlib alone (``_records.pa
 prefix ``zlib:``) are left to it. The saver packs what it writes and unpacks what it reads in
 one place (``_core.as_unit``), so the shared core and the saver's caches only see the
 serializer's bytes.
+
+Two more things are shortened as stored, since every row repeats them (issue 8: bytes per row):
+the common type tags (``SHORT_TAGS``: ``zd1:msgpack``, 12 bytes in every value, write and header
+row, is stored as ``~z``), and the engine's task paths (``pack_path``: ``~__pregel_pull, node``
+as ``chr(1) + "node"``). A tag or path that itself starts with the marker is stored escaped, so
+every stored form reads back as the one written; rows stored before read as they are (no
+serializer's tag starts with ``~``).
 """
 
 from __future__ import annotations
@@ -24,7 +31,16 @@ from typing import Any, Final
 
 from threadloom.checkpoint._records import PACK_MAX_BYTES, PACKED_PREFIX
 
-__all__ = ["DICTIONARY", "PREFIX", "pack", "unpack", "unpack_rows"]
+__all__ = [
+    "DICTIONARY",
+    "PREFIX",
+    "SHORT_TAGS",
+    "pack",
+    "pack_path",
+    "unpack",
+    "unpack_path",
+    "unpack_rows",
+]
 
 DICTIONARY: Final = bytes.fromhex(
     "5f5f73746172745f5f6d657373616765736272616e63683a746f3a7e5f5f70726567656c5f70756c6c2c205f5f70"
@@ -53,6 +69,27 @@ PREFIX: Final = "zd1:"
 """Type prefix of data packed with ``DICTIONARY``; no serializer tag starts with it."""
 MIN_BYTES: Final = 64
 """Smaller data is stored as it is (a value of ``None`` or an int: nothing to gain)."""
+SHORT_TAGS: Final = {
+    PREFIX + "msgpack": "~z",
+    "msgpack": "~m",
+    "null": "~n",
+    PREFIX + "json": "~y",
+    "json": "~j",
+}
+"""Never edit (add only): the stored form of the commonest type tags. A tag starting with
+``~`` is stored as ``~`` + tag."""
+_LONG_TAGS: Final = {short: tag for tag, short in SHORT_TAGS.items()}
+_PATH_PREFIXES: Final = ("~__pregel_pull, ", "~__pregel_push, ")
+"""Never edit (add only): stored as ``chr(1 + their index)``."""
+_PATH_ESCAPE: Final = "\x1f"
+"""A path that starts with a character below a space is stored as this + the path."""
+
+
+def _short(tag: str) -> str:
+    short = SHORT_TAGS.get(tag)
+    if short is not None:
+        return short
+    return "~" + tag if tag.startswith("~") else tag
 
 
 def pack(tag: str, data: bytes) -> tuple[str, bytes]:
@@ -61,24 +98,50 @@ def pack(tag: str, data: bytes) -> tuple[str, bytes]:
         packer = zlib.compressobj(1, zdict=DICTIONARY)
         packed = packer.compress(data) + packer.flush()
         if len(packed) * 10 <= len(data) * 9:
-            return PREFIX + tag, packed
-    return tag, data
+            return _short(PREFIX + tag), packed
+    return _short(tag), data
 
 
 def unpack(tag: Any, data: Any) -> tuple[Any, Any]:
     """The ``(tag, data)`` that ``pack`` was given (anything else as it is, NULLs too)."""
+    if type(tag) is str and tag.startswith("~"):
+        tag = _LONG_TAGS.get(tag) or tag[1:]
     if type(tag) is str and tag.startswith(PREFIX):
         unpacker = zlib.decompressobj(zdict=DICTIONARY)
         return tag[len(PREFIX) :], unpacker.decompress(data) + unpacker.flush()
     return tag, data
 
 
-def unpack_rows(rows: Sequence[Sequence[Any]], columns: Sequence[int]) -> list[tuple[Any, ...]]:
-    """``rows`` with each (type, data) pair of columns starting at ``columns`` unpacked."""
+def pack_path(path: str) -> str:
+    """A task path as stored: the engine's usual prefix as one character."""
+    if path[:1] < " " or path.startswith(_PATH_ESCAPE):
+        return _PATH_ESCAPE + path if path else path
+    for n, prefix in enumerate(_PATH_PREFIXES):
+        if path.startswith(prefix):
+            return chr(1 + n) + path[len(prefix) :]
+    return path
+
+
+def unpack_path(stored: Any) -> Any:
+    """The path ``pack_path`` was given (anything else, NULL too, as it is)."""
+    if type(stored) is not str or not stored or stored[0] >= " ":
+        return stored
+    if stored[0] == _PATH_ESCAPE:
+        return stored[1:]
+    return _PATH_PREFIXES[ord(stored[0]) - 1] + stored[1:]
+
+
+def unpack_rows(
+    rows: Sequence[Sequence[Any]], columns: Sequence[int], path: int | None = None
+) -> list[tuple[Any, ...]]:
+    """``rows`` with each (type, data) pair of columns starting at ``columns`` unpacked, and
+    the task path in column ``path``."""
     out = []
     for row in rows:
         row = list(row)
         for at in columns:
             row[at], row[at + 1] = unpack(row[at], row[at + 1])
+        if path is not None:
+            row[path] = unpack_path(row[path])
         out.append(tuple(row))
     return out

@@ -14,6 +14,20 @@ shared core (``_sql_core.SqlCore``) runs either module's statements unchanged. W
 - metadata is stored once: in a ``json`` column (the very text written) when JSON holds it,
   else as the serializer's blob with the ``json`` column only for filters; filters are typed
   conditions on it as ``jsonb`` (``filter_conditions``: ``True`` is never ``1``);
+- a write whose bytes are those of a value row written in the same step (a node's answer is
+  also the delta of the list it appends to) is stored as a reference to that row: its ``type``
+  is ``=`` and the row's version, its ``value`` empty; reads give the row's type and bytes
+  (``_REF_JOIN``). Before values are deleted (``prune``, ``delete_for_runs``), the thread's
+  references are stored whole again (``STORE_REFERENCES``);
+- a task's writes of ``None`` (a trigger: ``branch:to:node``) ride on its first other write
+  row, in its ``nulls`` column (``idx chr(30) channel``, ``chr(31)`` between), when the step
+  statement writes the task's first rows; reads give them as writes of their own (``_EXPAND``);
+- a value of ``None`` (a trigger channel's) rides on another new value row of its version in
+  the step statement, in its ``nulls`` column (channels, ``chr(31)`` between); ``BLOB_ROWS``
+  and the other statements on values see it as a row of its own;
+- ``ts`` is a ``timestamptz`` (NULL when the text is not a time), for listings by time; the
+  header holds the text as written, which ``prune`` reads (``PRUNE_INFO`` gives the header;
+  ``_core.PgCore.prune``);
 - ``LOCK_HEAD``: a transaction-scoped advisory lock on (thread, namespace), taken first in every
   ``put``: two workers writing one thread take turns, so the second one's expected-head check
   sees the first one's checkpoint (``CheckpointConflictError``) instead of forking the thread;
@@ -36,6 +50,7 @@ from typing import Any, Final
 from threadloom.checkpoint._header import version_from_key, version_key
 from threadloom.checkpoint._metadata_filter import is_path
 from threadloom.checkpoint._records import METADATA_IN_JSON
+from threadloom.checkpoint.postgres._packing import SHORT_TAGS
 
 __all__ = [
     "ANY_CHECKPOINT",
@@ -75,6 +90,7 @@ __all__ = [
     "SIZE_OF_CHECKPOINTS",
     "SIZE_OF_WRITES",
     "STORED_VERSIONS",
+    "STORE_REFERENCES",
     "UPSERT_CHECKPOINT",
     "WRITES_AT",
     "filter_conditions",
@@ -90,6 +106,9 @@ WRITES: Final = "threadloom_checkpoint_writes"
 THREADS: Final = "threadloom_threads"
 """One row per (thread, ns) ever written: its ``tid``, the key of its rows in the other tables."""
 
+
+NULL_TAG: Final = SHORT_TAGS["null"]
+"""The stored type of ``None`` (``_packing``), whose bytes are empty."""
 
 LANGGRAPH_TABLES: Final = (
     "checkpoints",
@@ -165,17 +184,44 @@ LIST_ORDER: Final = "ORDER BY c.checkpoint_id DESC"
 HEADERS_AT: Final = _probe(
     CHECKPOINTS, "c", "c.checkpoint_id = threadloom_id(e->>2)", _HEADER, unique=True
 )
+_NULL_VALUES: Final = "string_to_array(nullif(b.nulls, ''), chr(31))"
+"""The channels whose value of ``None`` at its version a value row carries."""
+_OWN: Final = "b.channel = e->>2"
 BLOB_ROWS: Final = _probe(
     BLOBS,
     "b",
-    "b.channel = e->>2 AND b.version = e->>3",
-    "t.thread_id, t.checkpoint_ns, b.channel, b.version, b.kind, b.type, b.data, "
-    "b.base_version, b.delta_index, b.length",
+    f"b.version = e->>3 AND ({_OWN} OR e->>2 = ANY ({_NULL_VALUES})) ORDER BY {_OWN} DESC",
+    f"t.thread_id, t.checkpoint_ns, e->>2, b.version, "
+    f"CASE WHEN {_OWN} THEN b.kind ELSE 'value' END, "
+    f"CASE WHEN {_OWN} THEN b.type ELSE '{NULL_TAG}' END, "
+    f"CASE WHEN {_OWN} THEN b.data ELSE ''::bytea END, "
+    f"CASE WHEN {_OWN} THEN b.base_version END, CASE WHEN {_OWN} THEN b.delta_index ELSE 0 END, "
+    f"CASE WHEN {_OWN} THEN b.length ELSE -1 END",
     unique=True,
 )
+"""A value row, or the value of ``None`` another row of its version carries: the probe walks
+the few rows of (thread, version), its own row first."""
 _WRITE_COLUMNS: Final = (
-    f'{_ID_OUT}(w.task_id) COLLATE "C", w.channel, w.idx, w.type, w.value, w.task_path'
+    f'{_ID_OUT}(w.task_id) COLLATE "C", x.channel, x.idx, x.type, x.value, w.task_path'
 )
+REFERENCE: Final = "="
+"""First character of the ``type`` of a write stored as a reference to a value row."""
+_REF_JOIN: Final = (
+    f" LEFT JOIN LATERAL (SELECT type, data FROM {BLOBS} r WHERE left(w.type, 1) = "
+    f"'{REFERENCE}' AND r.tid = w.tid AND r.version = substr(w.type, 2) "
+    "AND r.channel = w.channel) r ON true"
+)
+"""The value row a write refers to (none for a write stored whole): a primary-key probe."""
+_NULLS: Final = "unnest(string_to_array(w.nulls, chr(31))) n"
+"""The writes of ``None`` a write row carries: ``idx chr(30) channel`` each."""
+_EXPAND: Final = (
+    " CROSS JOIN LATERAL (SELECT w.idx, w.channel, coalesce(r.type, w.type), "
+    "coalesce(r.data, w.value) UNION ALL SELECT split_part(n, chr(30), 1)::integer, "
+    f"substr(n, strpos(n, chr(30)) + 1), 'null', ''::bytea FROM {_NULLS}) "
+    "x(idx, channel, type, value)"
+)
+"""A write row as the writes it holds: its own (its reference resolved), then those of
+``None`` it carries (``_WRITE_COLUMNS`` reads them as ``x``)."""
 WRITES_AT: Final = (
     _probe(
         WRITES,
@@ -184,13 +230,16 @@ WRITES_AT: Final = (
         f"t.thread_id, t.checkpoint_ns, e->>2, {_WRITE_COLUMNS}",
         unique=False,
     )
+    + _REF_JOIN
+    + _EXPAND
     + " ORDER BY 4, 6"
 )
 
 HEAD_WITH_WRITES: Final = (
     f"SELECT {_HEADER}, {_WRITE_COLUMNS} FROM {THREADS} t CROSS JOIN LATERAL "
     f"(SELECT * FROM {CHECKPOINTS} c WHERE c.tid = t.tid ORDER BY checkpoint_id DESC LIMIT 1) c "
-    f"LEFT JOIN {WRITES} w ON w.tid = c.tid AND w.checkpoint_id = c.checkpoint_id "
+    f"LEFT JOIN {WRITES} w ON w.tid = c.tid AND w.checkpoint_id = c.checkpoint_id{_REF_JOIN}"
+    f"{_EXPAND} "
     "WHERE t.thread_id = %s AND t.checkpoint_ns = %s ORDER BY 9, 11"
 )
 """The head of (thread, ns): ``HEADERS_AT``'s columns, then ``WRITES_AT``'s of each of its
@@ -214,10 +263,10 @@ HEAD_ID: Final = (
     "ORDER BY checkpoint_id DESC LIMIT 1)"
 )
 STORED_VERSIONS: Final = (
-    f"SELECT b.channel, b.version FROM (SELECT {_TID} AS tid) p "
+    f"SELECT e->>0, b.version FROM (SELECT {_TID} AS tid) p "
     "CROSS JOIN jsonb_array_elements(%s::jsonb) e CROSS JOIN LATERAL "
-    f"(SELECT channel, version FROM {BLOBS} b WHERE b.tid = p.tid "
-    "AND b.channel = e->>0 AND b.version = e->>1 LIMIT 1) b"
+    f"(SELECT version FROM {BLOBS} b WHERE b.tid = p.tid AND b.version = e->>1 "
+    f"AND (b.channel = e->>0 OR e->>0 = ANY ({_NULL_VALUES})) LIMIT 1) b"
 )
 """Which of the given (channel, version) pairs are stored: probes of the primary key."""
 INSERT_BLOB: Final = (
@@ -228,10 +277,15 @@ INSERT_BLOB: Final = (
 )
 """A (channel, version) names one value: an existing row is already this value. An ``empty``
 version gets no row (a missing row reads the same)."""
+_CHECKPOINT_REST: Final = (
+    "checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata_type, metadata_blob, "
+    "metadata, ts, run_id"
+)
 UPSERT_CHECKPOINT: Final = (
-    f"INSERT INTO {CHECKPOINTS} SELECT threadloom_tid(p.t, p.n), threadloom_id(p.i), "
+    f"INSERT INTO {CHECKPOINTS} (tid, {_CHECKPOINT_REST}) "
+    "SELECT threadloom_tid(p.t, p.n), threadloom_id(p.i), "
     f"threadloom_id(p.parent), p.ty, p.d, nullif(p.mt, '{METADATA_IN_JSON}'), "
-    f"CASE WHEN p.mt <> '{METADATA_IN_JSON}' THEN p.md END, p.m::json, p.ts, p.r "
+    f"CASE WHEN p.mt <> '{METADATA_IN_JSON}' THEN p.md END, p.m::json, threadloom_ts(p.ts), p.r "
     "FROM (VALUES (%s::text, %s::text, %s::text, %s::text, %s::text, %s::bytea, %s::text, "
     "%s::bytea, %s::text, %s::text, %s::text)) p(t, n, i, parent, ty, d, mt, md, m, ts, r) "
     "ON CONFLICT (tid, checkpoint_id) DO UPDATE SET "
@@ -245,14 +299,20 @@ _WRITE_INSERT: Final = (
     "SELECT threadloom_tid(p.t, p.n), p.i, threadloom_id(p.c), threadloom_id(p.k), p.tp, p.ch, "
     "p.ty, p.v FROM (VALUES (%s::text, %s::text, %s::text, %s::text, %s::text, %s::integer, "
     "%s::text, %s::text, %s::bytea)) p(t, n, c, k, tp, i, ch, ty, v) "
-    "ON CONFLICT (tid, checkpoint_id, task_id, idx) "
 )
 REPLACE_WRITES: Final = (
-    _WRITE_INSERT + "DO UPDATE SET task_path = EXCLUDED.task_path, channel = EXCLUDED.channel, "
-    "type = EXCLUDED.type, value = EXCLUDED.value"
+    _WRITE_INSERT + "ON CONFLICT (tid, checkpoint_id, task_id, idx) DO UPDATE SET "
+    "task_path = EXCLUDED.task_path, channel = EXCLUDED.channel, type = EXCLUDED.type, "
+    "value = EXCLUDED.value"
 )
 """Writes of special channels only: they replace (CONTRACT 1.6)."""
-KEEP_WRITES: Final = _WRITE_INSERT + "DO NOTHING"
+KEEP_WRITES: Final = (
+    _WRITE_INSERT + f"WHERE NOT EXISTS (SELECT 1 FROM {WRITES} x JOIN {THREADS} t "
+    "ON x.tid = t.tid WHERE t.thread_id = p.t AND t.checkpoint_ns = p.n "
+    "AND x.checkpoint_id = threadloom_id(p.c) AND x.task_id = threadloom_id(p.k) "
+    f"AND x.nulls <> '' AND p.i::text = ANY (SELECT split_part(n, chr(30), 1) FROM "
+    f"{_NULLS.replace('w.', 'x.')})) ON CONFLICT DO NOTHING"
+)
 """Regular writes: the first write of (checkpoint, task, idx) wins."""
 
 PUT_STEP: Final = (
@@ -280,21 +340,32 @@ _LOCK_THREAD: Final = (
 )
 """``LOCK_HEAD``'s lock of each namespace of the thread, in one order: a step of the thread
 waits until the thread is gone, then writes it anew (never rows keyed by a deleted ``tid``)."""
-DELETE_VALUES_AND_WRITES: Final = tuple(
-    f"DELETE FROM {t} WHERE {_OF_THREAD}" for t in (BLOBS, WRITES)
+_EMPTIED: Final = (
+    f"WITH th AS (SELECT tid FROM {THREADS} WHERE thread_id = %s) DELETE FROM {{}} "
+    f"WHERE tid IN (SELECT tid FROM th) AND NOT EXISTS (SELECT 1 FROM {CHECKPOINTS} c "
+    "JOIN th ON c.tid = th.tid)"
 )
+DELETE_VALUES_AND_WRITES: Final = (
+    _LOCK_THREAD,
+    *(_EMPTIED.format(t) for t in (BLOBS, WRITES, THREADS)),
+)
+"""(thread): a thread without checkpoints left loses its values, writes and ``tid`` rows;
+nothing happens to a thread that has some (its steps wait on the lock, then are seen)."""
 DELETE_THREAD: Final = (
     _LOCK_THREAD,
     f"DELETE FROM {CHECKPOINTS} WHERE {_OF_THREAD}",
-    *DELETE_VALUES_AND_WRITES,
+    *(f"DELETE FROM {t} WHERE {_OF_THREAD}" for t in (BLOBS, WRITES)),
     f"DELETE FROM {THREADS} WHERE thread_id = %s",
 )
-_CHECKPOINT_REST: Final = (
-    "checkpoint_id, parent_checkpoint_id, type, checkpoint, metadata_type, metadata_blob, "
-    "metadata, ts, run_id"
+STORE_REFERENCES: Final = (
+    f"UPDATE {WRITES} w SET type = r.type, value = r.data FROM {THREADS} t, {BLOBS} r "
+    f"WHERE t.thread_id = %s AND w.tid = t.tid AND left(w.type, 1) = '{REFERENCE}' "
+    "AND r.tid = w.tid AND r.version = substr(w.type, 2) AND r.channel = w.channel"
 )
-_BLOB_REST: Final = "channel, version, kind, type, data, base_version, delta_index, length"
-_WRITE_REST: Final = "idx, checkpoint_id, task_id, task_path, channel, type, value"
+"""(thread): its writes stored as references to value rows stored whole again, before values
+are deleted (a write outlives the checkpoint whose value row it names)."""
+_BLOB_REST: Final = "channel, version, kind, type, data, base_version, delta_index, length, nulls"
+_WRITE_REST: Final = "idx, checkpoint_id, task_id, task_path, channel, type, value, nulls"
 
 
 def _copy(table: str, rest: str, on_conflict: str) -> str:
@@ -322,7 +393,7 @@ COPY_THREAD: Final = (
         _WRITE_REST,
         "(tid, checkpoint_id, task_id, idx) DO UPDATE SET "
         "task_path = EXCLUDED.task_path, channel = EXCLUDED.channel, type = EXCLUDED.type, "
-        "value = EXCLUDED.value",
+        "value = EXCLUDED.value, nulls = EXCLUDED.nulls",
     ),
 )
 """(target, source): ids, values and writes copied as they are."""
@@ -335,10 +406,25 @@ HEADERS_OF_THREAD: Final = (
     "ON c.tid = t.tid WHERE t.thread_id = %s"
 )
 BLOB_BASES_OF_THREAD: Final = (
-    f"SELECT t.checkpoint_ns, b.channel, b.version, b.base_version FROM {THREADS} t "
-    f"JOIN {BLOBS} b ON b.tid = t.tid WHERE t.thread_id = %s"
+    f"SELECT t.checkpoint_ns, x.channel, b.version, x.base FROM {THREADS} t "
+    f"JOIN {BLOBS} b ON b.tid = t.tid CROSS JOIN LATERAL (SELECT b.channel, b.base_version "
+    f"UNION ALL SELECT n, NULL FROM unnest({_NULL_VALUES}) n) x(channel, base) "
+    "WHERE t.thread_id = %s"
 )
-DELETE_BLOB: Final = f"DELETE FROM {BLOBS} WHERE tid = {_TID} AND channel = %s AND version = %s"
+"""Every stored (channel, version), those of ``None`` a row carries too."""
+DELETE_BLOB: Final = (
+    f"WITH p AS (SELECT {_TID} AS tid, %s::text AS channel, %s::text AS version), "
+    f"strip AS (UPDATE {BLOBS} b SET nulls = array_to_string(array_remove({_NULL_VALUES}, "
+    "p.channel), chr(31)) FROM p WHERE b.tid = p.tid AND b.version = p.version "
+    f"AND b.channel <> p.channel AND p.channel = ANY ({_NULL_VALUES})), "
+    f"gone AS (DELETE FROM {BLOBS} b USING p WHERE b.tid = p.tid AND b.channel = p.channel "
+    "AND b.version = p.version RETURNING b.tid, b.version, b.nulls) "
+    f"INSERT INTO {BLOBS} (tid, channel, version, kind, type, data, base_version, delta_index, "
+    f"length) SELECT g.tid, n, g.version, 'value', '{NULL_TAG}', ''::bytea, NULL, 0, -1 "
+    f"FROM gone g CROSS JOIN unnest({_NULL_VALUES.replace('b.', 'g.')}) n ON CONFLICT DO NOTHING"
+)
+"""(thread, ns, channel, version): the row goes, or the value of ``None`` another row
+carries; the values of ``None`` the row carried stay, as rows of their own."""
 CHECKPOINTS_OF_RUNS: Final = (
     f"SELECT t.thread_id, t.checkpoint_ns, {_ID_OUT}(c.checkpoint_id) FROM {CHECKPOINTS} c "
     f"JOIN {THREADS} t ON t.tid = c.tid WHERE c.run_id IN "
@@ -346,10 +432,12 @@ CHECKPOINTS_OF_RUNS: Final = (
 )
 PRUNE_INFO: Final = (
     f"SELECT t.checkpoint_ns, {_ID_OUT}(c.checkpoint_id), {_ID_OUT}(c.parent_checkpoint_id), "
-    f"c.ts, EXISTS (SELECT 1 FROM {WRITES} w WHERE w.tid = c.tid "
+    f"c.type, c.checkpoint, EXISTS (SELECT 1 FROM {WRITES} w WHERE w.tid = c.tid "
     f"AND w.checkpoint_id = c.checkpoint_id AND w.channel = %s) FROM {THREADS} t "
     f"JOIN {CHECKPOINTS} c ON c.tid = t.tid WHERE t.thread_id = %s"
 )
+"""The header in place of the ``ts`` the shared core asks for: ``_core.PgCore.prune`` reads it
+from there."""
 ANY_CHECKPOINT: Final = f"SELECT 1 FROM {CHECKPOINTS} WHERE {_OF_THREAD} LIMIT 1"
 SIZE_OF_CHECKPOINTS: Final = (
     "SELECT count(*), count(DISTINCT tid), coalesce(sum(octet_length(checkpoint) "
@@ -357,12 +445,15 @@ SIZE_OF_CHECKPOINTS: Final = (
     f"FROM {CHECKPOINTS} WHERE {_OF_THREAD}"
 )
 SIZE_OF_BLOBS: Final = (
-    "SELECT count(*), count(*) FILTER (WHERE kind = 'delta'), "
+    f"SELECT count(*) + coalesce(sum(cardinality({_NULL_VALUES.replace('b.', '')})), 0), "
+    "count(*) FILTER (WHERE kind = 'delta'), "
     f"coalesce(sum(octet_length(data)), 0) FROM {BLOBS} WHERE {_OF_THREAD}"
 )
 SIZE_OF_WRITES: Final = (
-    f"SELECT count(*), coalesce(sum(octet_length(value)), 0) FROM {WRITES} WHERE {_OF_THREAD}"
+    "SELECT count(*) + coalesce(sum(cardinality(string_to_array(nullif(nulls, ''), chr(31)))), "
+    f"0), coalesce(sum(octet_length(value)), 0) FROM {WRITES} WHERE {_OF_THREAD}"
 )
+"""The writes of ``None`` a row carries count as writes."""
 
 # -- encoding -------------------------------------------------------------------------------
 
