@@ -57,7 +57,8 @@ class TaskScratchpad:
     task_ns: str
     """``"<node>:<task_id>"``: interrupt ids derive from it."""
     resume: list[Any]
-    """Answers this task already received, in order (replayed on re-execution)."""
+    """Answers this task already received, in order (replayed on re-execution); never changed
+    in place (it starts as the task's own list), replaced as an answer is taken."""
     box: ResumeBox
     writes: list[tuple[str, Any]]
     """Control writes recorded while the task runs (its RESUME list)."""
@@ -103,7 +104,7 @@ class TaskScratchpad:
         if found:
             validated = validate_answer(answer, response_schema)  # before anything is recorded
             # the answer is saved as given (plain data the serializer takes), validated on reads
-            self.resume.append(answer)
+            self.resume = [*self.resume, answer]  # a new list: it may be the task's own
             self.writes.append((RESUME, list(self.resume)))
             return validated
         raise GraphInterrupt(

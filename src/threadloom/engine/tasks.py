@@ -90,7 +90,7 @@ class TaskRunner:
                 attach(config, ProgressCallbacks(clock))  # type: ignore[arg-type]
         pad = TaskScratchpad(
             task_ns=config["configurable"]["checkpoint_ns"],  # task.ns, inlined
-            resume=list(task.resume),
+            resume=task.resume,  # (never changed in place: TaskScratchpad.interrupt)
             box=self.box,
             writes=[],
             config=config,

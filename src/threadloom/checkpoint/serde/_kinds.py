@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import enum
+import operator
 import re
 import sys
 import types
@@ -159,11 +160,18 @@ def payload_reader(cls: type, kind: int) -> Callable[[Any], list[Any]]:
     walks its cached slot names directly: a wide ``Send`` fan-out encodes hundreds a step."""
     if kind == EXT_OBJECT and getattr(cls, "__dictoffset__", 1) == 0:
         names = _slot_names(cls)
+        # one C call reads every slot (a name twice: a tuple even for one slot)
+        read_all = operator.attrgetter(*names, names[0]) if names else None
 
         def read_slots(obj: Any) -> list[Any]:
+            if read_all is not None:
+                try:  # every slot set (a Send)
+                    return [dict(zip(names, read_all(obj), strict=False))]
+                except AttributeError:  # an unset slot is left out
+                    pass
             state: dict[str, Any] = {}
             for name in names:
-                value = getattr(obj, name, _ABSENT)  # an unset slot is left out
+                value = getattr(obj, name, _ABSENT)
                 if value is not _ABSENT:
                     state[name] = value
             return [state]
