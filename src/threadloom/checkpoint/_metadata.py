@@ -10,6 +10,7 @@ are not already there, not engine keys (``EXCLUDED_METADATA_KEYS``) and not ``__
 from __future__ import annotations
 
 import builtins
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
@@ -82,6 +83,25 @@ def _strip_nul(value: Any) -> Any:
     return value
 
 
+_MERGEABLE: dict[tuple[str, ...], tuple[str, ...]] = {}
+"""Key tuple of a config dict → its keys that may enter metadata. A run's puts pass configs of
+the same keys step after step (mostly excluded or ``__``-prefixed engine keys), so the key rules
+are worked out once per key set, not once per key per put."""
+
+
+def mergeable_keys(source: Mapping[str, Any]) -> tuple[str, ...]:
+    """The keys of ``source`` that are neither excluded nor ``__``-prefixed, in order."""
+    keys = tuple(source)
+    found = _MERGEABLE.get(keys)
+    if found is None:
+        excluded = EXCLUDED_METADATA_KEYS
+        found = tuple(k for k in keys if k not in excluded and not k.startswith("__"))
+        if len(_MERGEABLE) >= 256:  # key sets are few; keep the memo small whatever happens
+            _MERGEABLE.clear()
+        _MERGEABLE[keys] = found
+    return found
+
+
 def get_checkpoint_metadata(
     config: RunnableConfig, metadata: CheckpointMetadata
 ) -> CheckpointMetadata:
@@ -92,13 +112,13 @@ def get_checkpoint_metadata(
     LangGraph), so serialize or copy it before changing what is inside.
     """
     merged: dict[str, Any] = _strip_nul(dict(metadata)) if _has_nul(metadata) else dict(metadata)
-    excluded = EXCLUDED_METADATA_KEYS
     for source in (config.get("metadata"), config.get("configurable")):
         if not source:
             continue
-        for key, value in source.items():
-            if key in merged or key in excluded or key.startswith("__"):
+        for key in mergeable_keys(source):
+            if key in merged:
                 continue
+            value = source[key]
             cls = type(value)
             if cls is str:
                 merged[key] = value.replace("\x00", "") if "\x00" in value else value

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from threadloom.checkpoint._memory_rows import ATOM_INTS, ATOM_TYPES
-from threadloom.checkpoint.base import EXCLUDED_METADATA_KEYS
+from threadloom.checkpoint._metadata import mergeable_keys
 
 __all__ = ["engine_metadata", "plain_metadata"]
 
@@ -30,7 +30,7 @@ def plain_metadata(config: Mapping[str, Any], metadata: Mapping[str, Any]) -> di
     for source in (config.get("metadata"), config.get("configurable")):
         if not source:
             continue
-        for key in _mergeable_keys(source):
+        for key in mergeable_keys(source):
             if key in merged:
                 continue
             value = source[key]
@@ -103,25 +103,6 @@ def _plain_copy(metadata: Mapping[str, Any]) -> dict[str, Any] | None:
             return None
         merged[key] = value
     return merged
-
-
-_MERGEABLE: dict[tuple[str, ...], tuple[str, ...]] = {}
-"""Key tuple of a config dict → its keys that may enter metadata. A run's puts pass configs of
-the same keys step after step (mostly ``__``-prefixed engine keys), so the key rules are worked
-out once per key set, not once per key per put."""
-
-
-def _mergeable_keys(source: Mapping[str, Any]) -> tuple[str, ...]:
-    """The keys of ``source`` that are neither excluded nor ``__``-prefixed, in order."""
-    keys = tuple(source)
-    found = _MERGEABLE.get(keys)
-    if found is None:
-        excluded = EXCLUDED_METADATA_KEYS
-        found = tuple(k for k in keys if k not in excluded and not k.startswith("__"))
-        if len(_MERGEABLE) >= 256:  # key sets are few; keep the memo small whatever happens
-            _MERGEABLE.clear()
-        _MERGEABLE[keys] = found
-    return found
 
 
 def _plain_atom(value: Any) -> bool:

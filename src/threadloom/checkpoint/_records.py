@@ -284,6 +284,8 @@ def _is_plain_json(value: Any) -> bool:
             kind = type(v)
             if kind is str or kind is int or kind is bool or v is None:
                 continue
+            if kind is dict and not v:
+                continue  # an empty dict, like a root graph's parents
             if not _is_plain_json(v):
                 return False
         return True
