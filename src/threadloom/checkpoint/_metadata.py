@@ -83,6 +83,25 @@ def _strip_nul(value: Any) -> Any:
     return value
 
 
+_STEP_KEYS: Final = frozenset({"source", "step", "parents"})
+
+
+def is_root_step_metadata(metadata: Mapping[str, Any]) -> bool:
+    """Is ``metadata`` what the engine writes for a root graph's step: a ``source`` string with
+    no NUL, an int ``step`` and empty ``parents``? (Then it is plain JSON with nothing to strip:
+    a shape tested in a few opcodes, on every put, before the general walks.)"""
+    if metadata.keys() != _STEP_KEYS:
+        return False
+    source, parents = metadata["source"], metadata["parents"]
+    return (
+        type(source) is str
+        and "\x00" not in source
+        and type(metadata["step"]) is int
+        and type(parents) is dict
+        and not parents
+    )
+
+
 _MERGEABLE: dict[tuple[str, ...], tuple[str, ...]] = {}
 """Key tuple of a config dict → its keys that may enter metadata. A run's puts pass configs of
 the same keys step after step (mostly excluded or ``__``-prefixed engine keys), so the key rules
@@ -111,7 +130,9 @@ def get_checkpoint_metadata(
     The result is a new dict; values that had nothing to strip are the caller's objects (as in
     LangGraph), so serialize or copy it before changing what is inside.
     """
-    merged: dict[str, Any] = _strip_nul(dict(metadata)) if _has_nul(metadata) else dict(metadata)
+    merged: dict[str, Any] = dict(metadata)
+    if not is_root_step_metadata(metadata) and _has_nul(metadata):
+        merged = _strip_nul(merged)
     for source in (config.get("metadata"), config.get("configurable")):
         if not source:
             continue

@@ -21,6 +21,7 @@ from threadloom.checkpoint._delta import (
     links_between,
     plan_list_write,
 )
+from threadloom.checkpoint._metadata import is_root_step_metadata
 from threadloom.checkpoint._metadata_filter import filter_json
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
@@ -307,7 +308,7 @@ def encode_metadata(
     ``METADATA_IN_JSON``. Anything else keeps the serializer's blob, which stays the truth.
     """
     text = filter_json(metadata)
-    if json_only and _is_plain_json(metadata):
+    if json_only and (is_root_step_metadata(metadata) or _is_plain_json(metadata)):
         return METADATA_IN_JSON, b"", text
     tag, data = dumps_fast(serde, metadata, "metadata")
     return tag, data, text
