@@ -3,12 +3,14 @@ shape before the general NUL and JSON walks; anything off that shape must still 
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 import pytest
 
 from threadloom.checkpoint._metadata import is_root_step_metadata
+from threadloom.checkpoint._metadata_filter import filter_json, root_step_json
 from threadloom.checkpoint._records import METADATA_IN_JSON, encode_metadata, load_metadata
 from threadloom.checkpoint.base import get_checkpoint_metadata
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
@@ -61,3 +63,17 @@ def test_step_metadata_that_is_not_plain_json_keeps_its_blob(metadata: dict[str,
     restored = load_metadata(serde, tag, blob)
     assert restored.keys() == metadata.keys()
     assert type(restored["parents"]) is dict and type(restored["step"]) is type(metadata["step"])
+
+
+@pytest.mark.parametrize(
+    "source", ["loop", "", 'qu"o\\te', "ünï\u2028code\U0001f600", "tab\tnew\nline\x01", "a" * 500]
+)
+@pytest.mark.parametrize("step", [-1, 0, 7, 2**70, -(2**65)])
+def test_the_root_step_json_is_the_filter_json_byte_for_byte(source: str, step: int) -> None:
+    for metadata in (
+        {"source": source, "step": step, "parents": {}},
+        {"parents": {}, "step": step, "source": source},  # another key order: kept as given
+    ):
+        assert is_root_step_metadata(metadata)
+        assert root_step_json(metadata) == filter_json(metadata)
+        assert json.loads(root_step_json(metadata)) == metadata

@@ -27,9 +27,18 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from json.encoder import encode_basestring_ascii
 from typing import Any, Final
 
-__all__ = ["OPAQUE", "filter_json", "is_path", "matches", "sql_condition", "values_equal"]
+__all__ = [
+    "OPAQUE",
+    "filter_json",
+    "is_path",
+    "matches",
+    "root_step_json",
+    "sql_condition",
+    "values_equal",
+]
 
 OPAQUE: Final = {"$opaque": True}
 """What ``filter_json`` writes for a value SQL cannot compare."""
@@ -133,6 +142,18 @@ def filter_json(metadata: Mapping[str, Any]) -> str:
         return _FILTER_ENCODER.encode(metadata)
     except (ValueError, TypeError):
         return json.dumps(_filterable(metadata), separators=(",", ":"))
+
+
+def root_step_json(metadata: Mapping[str, Any]) -> str:
+    """``filter_json`` of metadata that passed ``is_root_step_metadata``, written out directly
+    (the same text, byte for byte) when its keys are in the engine's order."""
+    if tuple(metadata) != _ROOT_STEP_ORDER:
+        return filter_json(metadata)
+    source = encode_basestring_ascii(metadata["source"])
+    return f'{{"source":{source},"step":{int.__repr__(metadata["step"])},"parents":{{}}}}'
+
+
+_ROOT_STEP_ORDER: Final = ("source", "step", "parents")
 
 
 def _opaque(_value: Any) -> Any:

@@ -22,7 +22,7 @@ from threadloom.checkpoint._delta import (
     plan_list_write,
 )
 from threadloom.checkpoint._metadata import is_root_step_metadata
-from threadloom.checkpoint._metadata_filter import filter_json
+from threadloom.checkpoint._metadata_filter import filter_json, root_step_json
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
     WRITES_IDX_MAP,
@@ -307,9 +307,14 @@ def encode_metadata(
     made only of JSON values is stored once: the JSON text, with an empty blob of type
     ``METADATA_IN_JSON``. Anything else keeps the serializer's blob, which stays the truth.
     """
-    text = filter_json(metadata)
-    if json_only and (is_root_step_metadata(metadata) or _is_plain_json(metadata)):
-        return METADATA_IN_JSON, b"", text
+    if is_root_step_metadata(metadata):  # the engine's own step metadata: plain JSON
+        text = root_step_json(metadata)
+        if json_only:
+            return METADATA_IN_JSON, b"", text
+    else:
+        text = filter_json(metadata)
+        if json_only and _is_plain_json(metadata):
+            return METADATA_IN_JSON, b"", text
     tag, data = dumps_fast(serde, metadata, "metadata")
     return tag, data, text
 
