@@ -225,6 +225,18 @@ def test_a_database_of_layout_26_is_rewritten_by_setup_and_reads_as_before(
         assert plain(MAKER.snapshot(saver)) == expected
 
 
+def _echo_chat() -> StateGraph[Any]:
+    """A one-node chat whose answer echoes the last message."""
+
+    def answer(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage(content=f"echo: {state['messages'][-1].content}")]}
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("answer", answer)
+    builder.add_edge(START, "answer")
+    return builder
+
+
 def _references(dsn: str) -> int:
     ((count,),) = _rows(
         dsn, "SELECT count(*) FROM threadloom_checkpoint_writes WHERE left(type, 1) = '='"
@@ -233,12 +245,7 @@ def _references(dsn: str) -> int:
 
 
 def test_a_write_with_the_bytes_of_a_value_row_is_stored_as_a_reference(pg_dsn: str) -> None:
-    def answer(state: MessagesState) -> dict[str, Any]:
-        return {"messages": [AIMessage(content=f"echo: {state['messages'][-1].content}")]}
-
-    builder = StateGraph(MessagesState)
-    builder.add_node("answer", answer)
-    builder.add_edge(START, "answer")
+    builder = _echo_chat()
     chat = {"configurable": {"thread_id": "chat"}}
     with PostgresSaver.from_conn_string(pg_dsn) as saver:
         saver.setup()
@@ -320,12 +327,7 @@ def test_packing_gives_back_the_serializers_bytes() -> None:
 
 
 def test_messages_are_stored_packed_and_read_back_by_any_saver(pg_dsn: str) -> None:
-    def answer(state: MessagesState) -> dict[str, Any]:
-        return {"messages": [AIMessage(content=f"echo: {state['messages'][-1].content}")]}
-
-    builder = StateGraph(MessagesState)
-    builder.add_node("answer", answer)
-    builder.add_edge(START, "answer")
+    builder = _echo_chat()
     chat = {"configurable": {"thread_id": "chat"}}
     with PostgresSaver.from_conn_string(pg_dsn) as saver:
         saver.setup()
