@@ -10,7 +10,9 @@ import pytest
 from threadloom.func import entrypoint, task
 
 
-def test_an_async_task_called_in_a_sync_run_is_a_runtime_error() -> None:
+def _sync_flow_of_an_async_task() -> Any:
+    """A sync entrypoint calling an async ``@task``."""
+
     @task
     async def double(x: int) -> int:
         return 2 * x
@@ -19,20 +21,18 @@ def test_an_async_task_called_in_a_sync_run_is_a_runtime_error() -> None:
     def flow(x: int) -> Any:
         return double(x).result()
 
+    return flow
+
+
+def test_an_async_task_called_in_a_sync_run_is_a_runtime_error() -> None:
+    flow = _sync_flow_of_an_async_task()
     # before: the run returned the task's coroutine, never awaited
     with pytest.raises(RuntimeError, match=r"Task 'double' is async.*ainvoke\(\)"):
         flow.invoke(1)
 
 
 async def test_an_async_task_called_in_an_async_run_of_a_sync_entrypoint_runs() -> None:
-    @task
-    async def double(x: int) -> int:
-        return 2 * x
-
-    @entrypoint()
-    def flow(x: int) -> Any:
-        return double(x).result()
-
+    flow = _sync_flow_of_an_async_task()
     assert await flow.ainvoke(2) == 4
 
 
