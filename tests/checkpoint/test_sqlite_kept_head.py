@@ -110,6 +110,22 @@ def test_writes_saved_on_the_head_are_read_with_it(saver: SqliteSaver) -> None:
     assert len(statements) == 1 and again.pending_writes == [("task-1", "last", "pending")]
 
 
+@pytest.mark.parametrize("writer", ["this saver", "another saver on the connection"])
+def test_writes_saved_before_their_checkpoint_are_read_with_it(
+    saver: SqliteSaver, writer: str
+) -> None:
+    # LangGraph's engine saves a task's writes from its worker threads, and may do so before
+    # the checkpoint they belong to is stored: the head kept at that put must not hide them
+    config: Any = {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": "0004"}}
+    other = saver if writer == "this saver" else SqliteSaver(saver.conn)
+    other.put_writes(config, [("last", "early")], task_id="task-1")
+    _put(saver, 4, "0003")
+    for _ in range(2):  # the first read and the one after it
+        head = saver.get_tuple(THREAD)
+        assert head is not None and head.checkpoint["id"] == "0004"
+        assert head.pending_writes == [("task-1", "last", "early")]
+
+
 def test_a_deleted_thread_is_gone(saver: SqliteSaver) -> None:
     saver.get_tuple(THREAD)
     saver.delete_thread("t")

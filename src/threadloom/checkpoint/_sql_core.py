@@ -406,7 +406,7 @@ class SqlCore:
         thread_id, ns = step.thread_id, step.ns
         checkpoint_id, parent_id, tag, data, meta_tag, meta_data, meta_json = step.row[2:9]
         remember(self.tracker, thread_id, ns, plan)  # only once committed
-        if token is not None and (head is None or checkpoint_id > head):  # no writes yet
+        if token is not None and (head is None or checkpoint_id > head):  # the newest
             meta = meta_json if meta_tag == METADATA_IN_JSON else meta_data
             self.heads.keep_written(
                 token,

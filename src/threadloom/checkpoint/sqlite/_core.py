@@ -61,7 +61,9 @@ class SqliteCore(SqlCore):
     def token_after_put(self, upserted: Any) -> Any:
         if not upserted:  # SQLite before 3.35: no RETURNING, no kept heads
             return None
-        data_version, changes = upserted[0]
+        data_version, changes, has_writes = upserted[0]
+        if has_writes:  # saved before their checkpoint: a kept head would leave them out
+            return None
         return (data_version, changes + 1)
 
     # -- writing a step on the kept head ------------------------------------------------------
@@ -126,7 +128,7 @@ class SqliteCore(SqlCore):
         blobs = self.blob_rows(step, plan)
         inserted = (yield Exec(sql.INSERT_NEW_BLOB, blobs)) if blobs else 0
         upserted = yield Fetch(sql.UPSERT_CHECKPOINT, step.row)
-        data_version, changes = upserted[0]
+        data_version, changes, _has_writes = upserted[0]
         kept_version, kept_changes = cast(tuple[int, int], kept.token)
         if inserted != len(blobs) or (data_version, changes) != (
             kept_version,
@@ -135,4 +137,4 @@ class SqliteCore(SqlCore):
             yield Fetch(sql.ROLLBACK)
             return None
         yield self._commit
-        return self.committed(step, plan, head, (data_version, changes + 1))
+        return self.committed(step, plan, head, self.token_after_put(upserted))

@@ -256,13 +256,18 @@ and not counted, which sends the put back to the general path."""
 UPSERT_CHECKPOINT: Final = (
     "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     + (
-        " RETURNING (SELECT data_version FROM pragma_data_version), total_changes()"
+        " RETURNING (SELECT data_version FROM pragma_data_version), total_changes(),"
+        " EXISTS (SELECT 1 FROM writes AS w WHERE w.thread_id = checkpoints.thread_id"
+        " AND w.checkpoint_ns = checkpoints.checkpoint_ns"
+        " AND w.checkpoint_id = checkpoints.checkpoint_id)"
         if sqlite3.sqlite_version_info >= (3, 35)  # RETURNING came in 3.35
         else ""
     )
 )
 """Gives back the ``HEAD_TOKEN`` as of just before this row (``total_changes()`` counts the row
-once the statement ends, a replaced row once too); no rows before SQLite 3.35."""
+once the statement ends, a replaced row once too), and whether writes for this checkpoint are
+already stored (LangGraph's engine may save a task's writes before the checkpoint they belong
+to); no rows before SQLite 3.35."""
 HEAD_TOKEN: Final = "SELECT data_version, total_changes() FROM pragma_data_version"
 """Equal twice on one connection when nothing was written in between: ``data_version`` moves
 when another connection commits, ``total_changes()`` when this one writes (``_sql_head``)."""
