@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from threadloom.checkpoint._header import (
+    _PACKED_CACHE,
     channel_versions_of,
     pack_header,
     pack_version,
@@ -81,6 +82,21 @@ def test_headers_it_cannot_pack_are_stored_whole(changes: dict[str, Any]) -> Non
     header = _header(**changes)
     assert pack_header(header) is header
     assert unpack_header(header, "ignored") is header
+
+
+def test_each_distinct_version_is_stored_once_in_the_order_first_met() -> None:
+    v1, v2, v3 = (next_string_version(n) for n in (3, 8, 9))
+    header = _header(
+        channel_versions={"b": v2, "a": v1},
+        versions_seen={"x": {"a": v3, "b": v2}, "y": {}, "z": {"a": v1}},
+    )
+    fresh = pack_header(header)
+    _PACKED_CACHE.clear()  # packed again from scratch: the same list
+    assert pack_header(header) == fresh
+    _format, _v, _ts, versions, refs, seen, *_rest = fresh
+    assert [unpack_version(p) for p in versions] == [v2, v1, v3]
+    assert refs == {"b": 0, "a": 1}
+    assert seen == {"x": {"a": 2, "b": 0}, "y": {}, "z": {"a": 1}}
 
 
 def test_legacy_pending_sends_are_kept() -> None:
