@@ -41,6 +41,7 @@ from threadloom.checkpoint._metadata_filter import matches
 from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
 from threadloom.checkpoint._records import (
     METADATA_IN_JSON,
+    PACK_MIN_BYTES,
     dumps_fast,
     encode_metadata,
     encode_writes,
@@ -392,13 +393,13 @@ class SqlCore:
                 ns,
                 channel,
                 version_text(version),
-                row.kind,
-                *pack_data(row.type, row.data),
-                None if row.base_version is None else version_text(row.base_version),
-                row.index,
-                row.length,
+                kind,
+                *((tag, data) if len(data) < PACK_MIN_BYTES else pack_data(tag, data)),
+                None if base is None else version_text(base),
+                index,
+                length,
             )
-            for channel, version, row in plan.rows
+            for channel, version, (kind, tag, data, base, index, length) in plan.rows
         ]
 
     def committed(
@@ -452,13 +453,13 @@ class SqlCore:
                 thread_id,
                 ns,
                 checkpoint_id,
-                r.task_id,
-                r.task_path,
-                r.idx,
-                r.channel,
-                *pack_data(r.type, r.data),
+                task_id,
+                task_path,
+                idx,
+                channel,
+                *((tag, data) if len(data) < PACK_MIN_BYTES else pack_data(tag, data)),
             )
-            for r in rows
+            for task_id, channel, idx, tag, data, task_path in rows
         ]
 
     def put_writes(

@@ -87,7 +87,9 @@ class HeadCache:
         head before it; if one is neither, nothing is kept."""
         thread_id, ns = header[7], header[0]
         before = self._heads.pop((thread_id, ns), None)
-        known = {(thread_id, ns, channel, version): row for channel, version, row in written}
+        known: dict[BlobKey, BlobRow | None] = {
+            (thread_id, ns, channel, version): row for channel, version, row in written
+        }
         if before is not None:
             known = {**before.rows, **known}
         keys = list(
