@@ -224,6 +224,7 @@ def _pack_str_versions(
     if new:
         if len(cache) + len(new) > _PACKED_CACHE_SIZE:
             cache.clear()
+            new = set(distinct)  # the header's other versions went with the rest
         for version in new:
             cache[version] = pack_version(version)
     packed = list(map(cache.__getitem__, distinct))
