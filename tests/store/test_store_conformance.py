@@ -189,6 +189,18 @@ def test_put_of_key_value_pairs_stores_a_dict_as_in_langgraph(store: Any, pairs:
     assert [i.value for i in store.search(("p",), filter={"a": 1})] == [expected]
 
 
+@pytest.mark.parametrize("pairs", [[("a", 1), ("b", [2])], (("a", 1),), [["a", 1]]])
+def test_a_batch_put_of_key_value_pairs_stores_a_dict_as_in_langgraph(
+    store: Any, pairs: Any
+) -> None:
+    expected = dict(pairs)
+    got = store.batch([PutOp(("p",), "k", pairs), GetOp(("p",), "k"), SearchOp(("p",))])
+    assert got[1] is None and got[2] == []  # reads see the store before the batch's writes
+    item = store.get(("p",), "k")
+    assert item is not None and item.value == expected
+    assert [i.value for i in store.search(("p",), filter={"a": 1})] == [expected]
+
+
 def test_arguments_of_the_wrong_kind_are_both_type_and_value_errors(store: Any) -> None:
     """LangGraph 1.2.22 raises TypeError for a str limit, ValueError for an unknown op."""
     for call in (
