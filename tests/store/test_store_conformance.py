@@ -549,6 +549,22 @@ def test_search_by_meaning(make_store: MakeStore) -> None:
     assert keys(page) == keys(found)[1:3]
 
 
+@pytest.mark.parametrize("size", [1, 2, 3])
+def test_pages_of_a_search_with_tied_scores_neither_repeat_nor_skip(
+    make_store: MakeStore, size: int
+) -> None:
+    store = indexed(make_store, fields=["text"])
+    texts = ["same text", "other", "same text", "x", "same text", "same text", "other"] * 2
+    for i, text in enumerate(texts):  # equal texts: equal vectors, equal scores
+        store.put(("a", str(i % 2)), f"k{i:02d}", {"text": text})
+    everything = keys(store.search(("a",), query="same text", limit=100))
+    paged: list[str] = []
+    for offset in range(0, len(texts) + size, size):
+        paged += keys(store.search(("a",), query="same text", limit=size, offset=offset))
+    assert sorted(everything) == [f"k{i:02d}" for i in range(len(texts))]
+    assert paged == everything
+
+
 def test_search_query_with_filter_and_prefix(make_store: MakeStore) -> None:
     store = indexed(make_store, fields=["text"])
     store.put(("memories", "1"), "a", {"text": "User name is Bob", "kind": "fact"})
