@@ -46,10 +46,12 @@ class Lane:
     def run_here(self, job: Callable[[], object]) -> bool:
         """Run ``job`` in this thread if no worker took it yet; say whether it ran here."""
         with self.lock:
-            try:
-                self.jobs.remove(job)
-            except ValueError:  # a worker has it (or had it)
+            # looked for first: a failed ``deque.remove`` builds its message from the job's repr,
+            # which for a call's job is the repr of its task, config and all (most of the cost
+            # of a quick ``@task`` call whose job a worker took)
+            if job not in self.jobs:  # a worker has it (or had it)
                 return False
+            self.jobs.remove(job)
         job()
         return True
 
