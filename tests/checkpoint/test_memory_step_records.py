@@ -193,8 +193,15 @@ def test_a_stale_expected_head_still_conflicts_while_steps_wait() -> None:
     first = list(saver.list(_thread("t")))[-1].config["configurable"]["checkpoint_id"]
     _chain(saver, length=3).invoke({"count": 0, "last": "", "extra": None}, _thread("t"))
     assert saver._threads["t"].pending
-    head = saver._threads["t"].pending[-1]
-    checkpoint = {**head.checkpoint, "id": "ffffffff-ffff-6fff-ffff-ffffffffffff"}
+    checkpoint = {
+        "v": 4,
+        "id": "ffffffff-ffff-6fff-ffff-ffffffffffff",
+        "ts": "2026-01-01T00:00:00+00:00",
+        "channel_values": {},
+        "channel_versions": {},
+        "versions_seen": {},
+        "updated_channels": [],
+    }
     address = RunAddress(_thread("t", checkpoint_ns=""))
     with pytest.raises(CheckpointConflictError):
         saver.put_step_diff(address, first, first, [], checkpoint, {"step": 9}, {}, {})

@@ -18,6 +18,7 @@ head when none waits). Anything else settles what waits and saves eagerly.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from threadloom.checkpoint._memory_rows import (
@@ -42,6 +43,9 @@ __all__ = ["StepRecord", "record_step"]
 
 Version = str | int | float
 
+_NO_VALUE = repeat(EMPTY_ROW)
+"""What a channel without a value stores (``values.get``'s default, for ``map``)."""
+
 
 class StepRecord(NamedTuple):
     """One graph step's save, as handed over (``put_step_diff``), until its rows are made."""
@@ -49,10 +53,10 @@ class StepRecord(NamedTuple):
     ns: str
     parent_id: str | None
     expected_head: str | None
-    checkpoint: Checkpoint
-    """As the run holds it: its ``v``, ``id``, ``ts``, ``updated_channels`` and its
-    ``channel_values`` dict (made for this checkpoint, never changed: ``PutStep``) are read when
-    settled; its version dicts are the run's, changed by later steps, and never read here."""
+    checkpoint_id: str
+    v: int
+    ts: str
+    updated_channels: list[str] | None
     versions: dict[str, Any]
     """The header's ``channel_versions``: the new versions when ``depth`` > 0, else all of
     them (copied when recorded)."""
@@ -61,6 +65,8 @@ class StepRecord(NamedTuple):
     depth: int
     """As ``HeaderRow.depth``."""
     new_versions: Mapping[str, Any]
+    values: list[Any]
+    """The value of each new version, in ``new_versions`` order: an atom, or ``EMPTY_ROW``."""
     metadata: Mapping[str, Any]
     """The engine's step metadata (``source``, ``step``, ``parents``), merged when settled."""
     writes: Sequence[TaskWrites]
@@ -71,29 +77,27 @@ class StepRecord(NamedTuple):
 
     def settle(self, thread: StoredThread) -> None:
         """Store the rows an eager ``put_step_diff`` would have stored (never fails)."""
-        ns, checkpoint, parent_id = self.ns, self.checkpoint, self.parent_id
-        checkpoint_id = checkpoint["id"]
+        ns, checkpoint_id, parent_id = self.ns, self.checkpoint_id, self.parent_id
         saver, _, _, extras = self.memo
         blobs = thread._blobs
-        values = checkpoint["channel_values"]
-        for channel, version in self.new_versions.items():
+        for (channel, version), value in zip(self.new_versions.items(), self.values, strict=True):
             key = (ns, channel, version)
             if key not in blobs:  # a (channel, version) names one value: never rewritten
-                blobs[key] = values.get(channel, EMPTY_ROW)  # an atom, or no value
+                blobs[key] = value
         kept: Any = engine_metadata(self.metadata, extras)
         if kept is not None:
             run_id = kept.get("run_id")
         else:  # not plain: merged and serialized the general way
             config = self.address.config_at(parent_id, self.expected_head)
             kept, run_id = saver._kept_metadata(config, self.metadata)
-        ts = checkpoint["ts"]
+        ts = self.ts
         header = {
-            "v": checkpoint["v"],
+            "v": self.v,
             "id": checkpoint_id,
             "ts": ts,
             "channel_versions": self.versions,
             "versions_seen": self.seen,
-            "updated_channels": checkpoint["updated_channels"],
+            "updated_channels": self.updated_channels,
         }
         row = build_row(
             HeaderRow, (checkpoint_id, parent_id, header, None, kept, ts, run_id, self.depth)
@@ -128,7 +132,7 @@ def record_step(
     pending = thread.pending
     if pending:
         last: StepRecord = pending[-1]  # type: ignore[assignment]
-        if last.ns != ns or expected_head != parent_id or last.checkpoint["id"] != parent_id:
+        if last.ns != ns or expected_head != parent_id or last.checkpoint_id != parent_id:
             return False
         head: str | None = parent_id
         parent_depth: int | None = last.depth
@@ -143,16 +147,18 @@ def record_step(
         return False
     if writes and parent_id is None:
         return False  # refused the eager way
-    # every value kept must be an atom (``_memory_rows.is_atom``, inlined; no value: None)
-    value: Any
-    for value in map(checkpoint["channel_values"].get, new_versions):
+    # every value kept must be an atom (``_memory_rows.is_atom``, inlined); only the new
+    # versions' values are kept, not the checkpoint's dict of all of them (O(channels))
+    values = checkpoint["channel_values"]
+    kept = list(map(values.get, new_versions, _NO_VALUE))  # (C speed: once a step)
+    for value in kept:
         cls = type(value)
         if cls in ATOM_TYPES:
             continue
         if cls is str:
             if value.isascii():
                 continue
-        elif cls is int and value in ATOM_INTS:
+        elif (cls is int and value in ATOM_INTS) or value is EMPTY_ROW:
             continue
         return False
     for _, _, task_writes in writes:
@@ -178,11 +184,15 @@ def record_step(
         ns,
         parent_id,
         expected_head,
-        checkpoint,
+        checkpoint["id"],
+        checkpoint["v"],
+        checkpoint["ts"],
+        checkpoint["updated_channels"],
         versions,
         seen,
         depth,
         new_versions,
+        kept,
         metadata,
         writes,
         memo,
