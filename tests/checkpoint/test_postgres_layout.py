@@ -26,7 +26,7 @@ from threadloom.checkpoint.base import (
     empty_checkpoint,
     next_string_version,
 )
-from threadloom.checkpoint.postgres import PostgresSaver, _migrations, _statements
+from threadloom.checkpoint.postgres import PostgresSaver, _migrations, _packing, _statements
 from threadloom.checkpoint.postgres._migrations import MIGRATIONS
 from threadloom.checkpoint.postgres._packing import (
     SHORT_TAGS,
@@ -131,7 +131,22 @@ def v26_dsn(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return _old_database(pg_dsn, monkeypatch, 26, "pg_layout_v26.json")
 
 
-@pytest.fixture(params=["v8", "v26"])
+@pytest.fixture
+def v34_dsn(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A database in the layout of migration 34 holding the fixture's rows, the engine's step
+    metadata as the text that code wrote (the dump went through ``json``, which spaced it)."""
+    dsn = _old_database(pg_dsn, monkeypatch, 34, "pg_layout_v34.json")
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "UPDATE threadloom_checkpoints SET metadata = format("
+            '\'{"source":%s,"step":%s,"parents":{}}\', metadata -> \'source\', '
+            "metadata -> 'step')::json WHERE metadata::jsonb - 'source' - 'step' = "
+            "'{\"parents\": {}}'::jsonb"
+        )
+    return dsn
+
+
+@pytest.fixture(params=["v8", "v26", "v34"])
 def old_dsn(request: pytest.FixtureRequest) -> str:
     """A database of each earlier layout, holding the same threads."""
     return str(request.getfixturevalue(f"{request.param}_dsn"))
@@ -223,6 +238,72 @@ def test_a_database_of_layout_26_is_rewritten_by_setup_and_reads_as_before(
     with PostgresSaver.from_conn_string(v26_dsn) as saver:  # set up: nothing more to do
         saver.setup()
         assert plain(MAKER.snapshot(saver)) == expected
+
+
+def test_a_database_of_layout_34_is_rewritten_by_setup_and_reads_as_before(
+    v34_dsn: str,
+) -> None:
+    expected = json.loads((DATA / "pg_layout_v34.json").read_text())["expected"]
+    assert len(expected) == 42
+    step_metadata = (
+        "SELECT count(*) FROM threadloom_checkpoints WHERE metadata::text ~ "
+        '\'^\\{"source":"[a-z]+","step":-?[0-9]+,"parents":\\{\\}\\}$\''
+    )
+    ((written,),) = _rows(v34_dsn, step_metadata)
+    assert written == 40  # all but the two put by hand with metadata of their own
+    with PostgresSaver.from_conn_string(v34_dsn) as saver:
+        with pytest.raises(SetupRequiredError, match="schema version 34"):
+            saver.get_tuple({"configurable": {"thread_id": "chat"}})
+        saver.setup()
+        assert plain(MAKER.snapshot(saver)) == expected  # every checkpoint reads back exactly
+        updates = [c.config["configurable"] for c in saver.list(None, filter={"source": "update"})]
+        assert sorted(map(str, updates)) == sorted(
+            str(c["config"]) for c in expected if c["metadata"]["source"] == "update"
+        )
+        assert len(updates) == 3  # one written by the engine, two put by hand
+        steps = [c.metadata["step"] for c in saver.list(None, filter={"step": 33})]
+        assert steps == [33, 33]  # the loop's step 33 and the update forked from it
+    assert _rows(v34_dsn, step_metadata) == [(0,)]
+    arrays = "SELECT count(*) FROM threadloom_checkpoints WHERE json_typeof(metadata) = 'array'"
+    assert _rows(v34_dsn, arrays) == [(written,)]  # stored as [step, source]
+    with PostgresSaver.from_conn_string(v34_dsn) as saver:  # set up: nothing more to do
+        saver.setup()
+        assert plain(MAKER.snapshot(saver)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "short"),
+    [
+        ('{"source":"loop","step":7,"parents":{}}', '[7,"loop"]'),
+        ('{"source":"input","step":-1,"parents":{}}', '[-1,"input"]'),
+        ('{"source":"a\\",\\"step\\":1","step":2,"parents":{}}', '[2,"a\\",\\"step\\":1"]'),
+        (
+            '{"source":"\\u00e9","step":12345678901234567890,"parents":{}}',
+            '[12345678901234567890,"\\u00e9"]',
+        ),
+        ('{"source":"loop","step":7,"parents":{"":"x"}}', None),
+        ('{"source":"loop","step":7,"parents":{},"user_id":"u"}', None),
+        ('{"source":1,"step":7,"parents":{}}', None),
+        ('{"source":"loop","step":7.0,"parents":{}}', None),
+        ('{"step":7,"source":"loop","parents":{}}', None),
+        ('{"source": "loop", "step": 7, "parents": {}}', None),
+        ("{}", None),
+    ],
+)
+def test_step_metadata_is_stored_short_and_read_back_as_written(
+    pg_dsn: str, text: str, short: str | None
+) -> None:
+    stored = _packing.pack_metadata(text)
+    assert stored == (short or text)
+    with psycopg.connect(pg_dsn) as conn:
+        conn.execute("CREATE TABLE t (metadata json)")
+        conn.execute("INSERT INTO t VALUES (%s::json)", (stored,))
+        row = conn.execute(
+            f"SELECT {_statements.METADATA_TEXT}, ({_statements.METADATA_TEXT})::jsonb = %s::jsonb "
+            "FROM t c",
+            (text,),
+        ).fetchone()
+    assert row == (text, True)
 
 
 def _echo_chat() -> StateGraph[Any]:

@@ -50,7 +50,7 @@ from threadloom.checkpoint.base import (
 from threadloom.checkpoint.postgres import _migrations
 from threadloom.checkpoint.postgres import _statements as sql
 from threadloom.checkpoint.postgres._known_rows import KnownRows, Row
-from threadloom.checkpoint.postgres._packing import pack, pack_path, unpack_rows
+from threadloom.checkpoint.postgres._packing import pack, pack_metadata, pack_path, unpack_rows
 from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.errors import LangGraphDatabaseError, StorageError
 
@@ -160,7 +160,7 @@ class PgCore(SqlCore):
             self.tracker,
         )
         head_fields: tuple[Any, ...] = (checkpoint["id"], configurable.get("checkpoint_id"), tag)
-        head_fields += (data, meta_tag, meta_data, meta_json, checkpoint["ts"])
+        head_fields += (data, meta_tag, meta_data, pack_metadata(meta_json), checkpoint["ts"])
         head_fields += (merged.get("run_id"),)
         blobs = _value_rows(thread_id, ns, plan)
         ((status,),) = yield Fetch(
@@ -437,6 +437,8 @@ packed by ``PgCore.put_step``)."""
 
 _WRITE_PATH_PARAM: Final = 4
 """``KEEP_WRITES`` / ``REPLACE_WRITES``: the parameter of the task path."""
+_METADATA_PARAM: Final = 8
+"""``UPSERT_CHECKPOINT``: the parameter of the metadata's JSON text (``_packing.pack_metadata``)."""
 
 
 def _packed(statement: str, params: Any) -> tuple[Any, ...]:
@@ -445,6 +447,9 @@ def _packed(statement: str, params: Any) -> tuple[Any, ...]:
     if statement in (sql.KEEP_WRITES, sql.REPLACE_WRITES):  # a write row: its task path too
         path = _WRITE_PATH_PARAM
         out = (*out[:path], pack_path(out[path]), *out[path + 1 :])
+    elif statement is sql.UPSERT_CHECKPOINT:
+        meta = _METADATA_PARAM
+        out = (*out[:meta], pack_metadata(out[meta]), *out[meta + 1 :])
     return out
 
 

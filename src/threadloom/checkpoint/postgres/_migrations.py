@@ -26,6 +26,11 @@ __all__ = ["MIGRATIONS"]
 _UUID_TEXT: Final = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 """An id stored as its 16 bytes: a UUID's canonical text, which ``uuid`` gives back as it was."""
 
+_ROOT_METADATA: Final = (
+    r'^\{"source":("(?:[^"\\]|\\.)*"),"step":(-?(?:0|[1-9][0-9]*)),"parents":\{\}\}$'
+)
+"""The JSON text the engine writes for its step metadata; group 1 the source, 2 the step."""
+
 MIGRATIONS: Final = Migrations(
     "threadloom_checkpoint_migrations",
     (
@@ -474,6 +479,11 @@ MIGRATIONS: Final = Migrations(
             RETURN 'ok';
         END
         $$""",
+        # 35: the engine's step metadata (``{"source":S,"step":N,"parents":{}}``) stored as
+        # ``[N,S]`` (``_packing.pack_metadata``; read back by ``_statements.METADATA_TEXT``)
+        f"""UPDATE {CHECKPOINTS} SET metadata = regexp_replace(metadata::text,
+                '{_ROOT_METADATA}', '[\\2,\\1]')::json
+            WHERE json_typeof(metadata) = 'object' AND metadata::text ~ '{_ROOT_METADATA}'""",
     ),
     "PostgresSaver",
 )

@@ -25,6 +25,8 @@ shared core (``_sql_core.SqlCore``) runs either module's statements unchanged. W
 - a value of ``None`` (a trigger channel's) rides on another new value row of its version in
   the step statement, in its ``nulls`` column (channels, ``chr(31)`` between); ``BLOB_ROWS``
   and the other statements on values see it as a row of its own;
+- the engine's step metadata is stored as ``[N,S]`` (``_packing.pack_metadata``), read back
+  as the text written (``METADATA_TEXT``), in filters too;
 - ``ts`` is a ``timestamptz`` (NULL when the text is not a time), for listings by time; the
   header holds the text as written, which ``prune`` reads (``PRUNE_INFO`` gives the header;
   ``_core.PgCore.prune``);
@@ -81,6 +83,7 @@ __all__ = [
     "LIST_BY_THREAD",
     "LIST_ORDER",
     "LOCK_HEAD",
+    "METADATA_TEXT",
     "PARAM",
     "PRUNE_INFO",
     "PUT_STEP",
@@ -138,13 +141,19 @@ LOCK_HEAD: Final[str | None] = (
 # is looked up in THREADS (a primary-key probe), ids go through threadloom_id(_text).
 _TID: Final = f"(SELECT tid FROM {THREADS} WHERE thread_id = %s AND checkpoint_ns = %s)"
 _ID_OUT: Final = "threadloom_id_text"
-_META: Final = "replace(c.metadata::text, '\\u0000', '\\ufffd')::jsonb"
+METADATA_TEXT: Final = (
+    "CASE WHEN json_typeof(c.metadata) = 'array' THEN '{\"source\":' || (c.metadata -> 1)::text "
+    "|| ',\"step\":' || (c.metadata -> 0)::text || ',\"parents\":{}}' ELSE c.metadata::text END"
+)
+"""The metadata's JSON text as written: the engine's step metadata is stored as ``[N,S]``
+(``_packing.pack_metadata``), any other metadata as its text."""
+_META: Final = f"replace({METADATA_TEXT}, '\\u0000', '\\ufffd')::jsonb"
 """The metadata as ``jsonb`` for filters: jsonb cannot hold NUL, so it reads as U+FFFD there
 (``_condition`` leaves filters on strings with NUL to Python)."""
 _HEADER: Final = (
     f"t.checkpoint_ns, {_ID_OUT}(c.checkpoint_id), {_ID_OUT}(c.parent_checkpoint_id), c.type, "
     f"c.checkpoint, coalesce(c.metadata_type, '{METADATA_IN_JSON}'), "
-    "coalesce(c.metadata_blob, convert_to(c.metadata::text, 'UTF8')), t.thread_id"
+    f"coalesce(c.metadata_blob, convert_to({METADATA_TEXT}, 'UTF8')), t.thread_id"
 )
 """``HEADERS_AT``'s columns: metadata stored only as JSON comes back as its text
 (``_records.load_metadata``)."""
