@@ -15,8 +15,10 @@ from threadloom.checkpoint._records import METADATA_IN_JSON
 from threadloom.checkpoint.postgres._statements import (
     BLOBS,
     CHECKPOINTS,
+    KEY_DIGITS,
     NULL_TAG,
     REFERENCE,
+    SHORT_KEY,
     THREADS,
     WRITES,
 )
@@ -484,6 +486,39 @@ MIGRATIONS: Final = Migrations(
         f"""UPDATE {CHECKPOINTS} SET metadata = regexp_replace(metadata::text,
                 '{_ROOT_METADATA}', '[\\2,\\1]')::json
             WHERE json_typeof(metadata) = 'object' AND metadata::text ~ '{_ROOT_METADATA}'""",
+        # 36-39: the random part of a standard version written as a base-64 number in the keys
+        # of value rows, their bases and the writes referring to them (``_statements.version_text``
+        # makes the same text: ``~41500.0.018026334103865116`` as ``}41500`` + 10 digits)
+        f"""CREATE FUNCTION threadloom_short_version(k text) RETURNS text
+        LANGUAGE plpgsql IMMUTABLE AS $$
+        DECLARE
+            width integer;
+            rest text;
+            n numeric;
+            token text := '';
+        BEGIN
+            IF k IS NULL OR left(k, 1) <> '~' THEN
+                RETURN k;
+            END IF;
+            width := ascii(substr(k, 2, 1)) - 48;
+            rest := substr(k, 3 + width);
+            IF rest !~ '^\\.0\\.[0-9]{{1,30}}$' THEN
+                RETURN k;
+            END IF;
+            n := ('1' || substr(rest, 4))::numeric;  -- the 1 keeps leading zeros
+            WHILE n > 0 LOOP
+                token := substr('{KEY_DIGITS}', mod(n, 64)::integer + 1, 1) || token;
+                n := div(n, 64);
+            END LOOP;
+            RETURN '{SHORT_KEY}' || substr(k, 2, 1 + width) || token;
+        END
+        $$""",
+        f"UPDATE {BLOBS} SET version = threadloom_short_version(version), "
+        "base_version = threadloom_short_version(base_version) "
+        "WHERE left(version, 1) = '~' OR left(base_version, 1) = '~'",
+        f"UPDATE {WRITES} SET type = '{REFERENCE}' || threadloom_short_version(substr(type, 2)) "
+        f"WHERE left(type, 2) = '{REFERENCE}~'",
+        "DROP FUNCTION threadloom_short_version(text)",
     ),
     "PostgresSaver",
 )
