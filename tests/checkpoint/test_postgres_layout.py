@@ -252,7 +252,7 @@ def test_the_migration_writes_version_keys_as_the_saver_does(pg_dsn: str) -> Non
     every version key stored before, or a row would not be found."""
     (function,) = [s for s in MIGRATIONS.statements if "CREATE FUNCTION threadloom_short" in s]
     rng = random.Random(8)
-    versions: list[Any] = [1, 2.5, "abc", "0" * 32, "0" * 31 + "5.0.0012", "0" * 31 + "5.0.00"]
+    versions: list[Any] = [1, 1.0, 2.5, "abc", "0" * 32, "0" * 31 + "5.0.0012", "0" * 31 + "5.0.00"]
     versions += ["0" * 31 + "7.0." + "9" * n for n in (29, 30, 31)]
     versions += ["0" * 31 + "7.1e-05", "0" * 32 + ".0.5", "0" * 31 + "7.0.5x", "0" * 31 + "7.00.5"]
     versions += [next_string_version(rng.randrange(10 ** rng.randrange(1, 14))) for _ in range(300)]

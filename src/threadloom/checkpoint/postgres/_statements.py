@@ -476,7 +476,7 @@ SHORT_KEY: Final = "}"
 start with ``~`` or are JSON text, never with this."""
 KEY_DIGITS: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
 """The 64 digits of the random part of a short version key (``version_text``)."""
-_SHORT_KEYS: dict[Version, str] = {}
+_SHORT_KEYS: dict[str, str] = {}
 """``version_text`` of recent versions: a step names the same few versions many times."""
 _SHORT_KEYS_SIZE: Final = 4096
 
@@ -487,6 +487,8 @@ def version_text(version: Version) -> str:
     base 64 (``}41500`` and 11 digits): 9 bytes fewer in each value row, its base, its key and
     a write referring to it. Exact both ways (``version_of``); the random part is taken as
     digits, never as a float, so the migration that rewrites stored keys makes the same text."""
+    if type(version) is not str:  # not cached: 1, 1.0 and True are one dict key
+        return version_key(version)
     key = _SHORT_KEYS.get(version)
     if key is None:
         if len(_SHORT_KEYS) >= _SHORT_KEYS_SIZE:
