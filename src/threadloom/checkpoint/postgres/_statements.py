@@ -59,6 +59,8 @@ __all__ = [
     "BEGIN_READ",
     "BEGIN_WRITE",
     "BLOB_BASES_OF_THREAD",
+    "BLOB_CHAINS",
+    "BLOB_CHAINS_OF_LIVE",
     "BLOB_ROWS",
     "BLOB_ROWS_OF_LIVE",
     "CHECKPOINTS_OF_RUNS",
@@ -198,20 +200,32 @@ HEADERS_AT: Final = _probe(
 _NULL_VALUES: Final = "string_to_array(nullif(b.nulls, ''), chr(31))"
 """The channels whose value of ``None`` at its version a value row carries."""
 _OWN: Final = "b.channel = e->>2"
-BLOB_ROWS: Final = _probe(
-    BLOBS,
-    "b",
-    f"b.version = e->>3 AND ({_OWN} OR e->>2 = ANY ({_NULL_VALUES})) ORDER BY {_OWN} DESC",
+_BLOB_ON: Final = (
+    f"b.version = e->>3 AND ({_OWN} OR e->>2 = ANY ({_NULL_VALUES})) ORDER BY {_OWN} DESC"
+)
+_BLOB_COLUMNS: Final = (
     f"t.thread_id, t.checkpoint_ns, e->>2, b.version, "
     f"CASE WHEN {_OWN} THEN b.kind ELSE 'value' END, "
     f"CASE WHEN {_OWN} THEN b.type ELSE '{NULL_TAG}' END, "
     f"CASE WHEN {_OWN} THEN b.data ELSE ''::bytea END, "
     f"CASE WHEN {_OWN} THEN b.base_version END, CASE WHEN {_OWN} THEN b.delta_index ELSE 0 END, "
-    f"CASE WHEN {_OWN} THEN b.length ELSE -1 END",
-    unique=True,
+    f"CASE WHEN {_OWN} THEN b.length ELSE -1 END"
 )
+BLOB_ROWS: Final = _probe(BLOBS, "b", _BLOB_ON, _BLOB_COLUMNS, unique=True)
 """A value row, or the value of ``None`` another row of its version carries: the probe walks
 the few rows of (thread, version), its own row first."""
+BLOB_CHAINS: Final = (
+    "WITH RECURSIVE chain (tid, deep, thread_id, ns, channel, version, kind, type, data, base, "
+    "idx, length) AS ("
+    + _probe(BLOBS, "b", _BLOB_ON, f"t.tid, e->>4 IS NOT NULL, {_BLOB_COLUMNS}", unique=True)
+    + " UNION SELECT c.tid, true, c.thread_id, c.ns, c.channel, b.version, b.kind, b.type, "
+    f"b.data, b.base_version, b.delta_index, b.length FROM chain c JOIN {BLOBS} b "
+    "ON b.tid = c.tid AND b.version = c.base AND b.channel = c.channel WHERE c.deep) "
+    "SELECT thread_id, ns, channel, version, kind, type, data, base, idx, length FROM chain"
+)
+"""``BLOB_ROWS``, plus, for each key with a fifth element, every row down its chain of delta
+bases (a primary-key probe per row, all in one statement): a saver that holds nothing of a list
+reads its whole chain in one round trip, not one per level."""
 _WRITE_COLUMNS: Final = (
     f'{_ID_OUT}(w.task_id) COLLATE "C", x.channel, x.idx, x.type, x.value, w.task_path'
 )
@@ -255,17 +269,20 @@ HEAD_WITH_WRITES: Final = (
 )
 """The head of (thread, ns): ``HEADERS_AT``'s columns, then ``WRITES_AT``'s of each of its
 pending writes (NULL without any), one row per write: one statement, one snapshot."""
-BLOB_ROWS_OF_LIVE: Final = (
+_LIVE: Final = (
     f"SELECT r.* FROM (SELECT EXISTS (SELECT 1 FROM {CHECKPOINTS} WHERE tid = {_TID} "
-    f"AND checkpoint_id = threadloom_id(%s))) h(live) LEFT JOIN LATERAL ({BLOB_ROWS}) r ON true "
+    "AND checkpoint_id = threadloom_id(%s))) h(live) LEFT JOIN LATERAL ({}) r ON true "
     "WHERE h.live"
 )
+BLOB_ROWS_OF_LIVE: Final = _LIVE.format(BLOB_ROWS)
 """(thread, ns, id, keys): ``BLOB_ROWS`` of the keys (a row of NULLs when none is stored: an
 ``empty`` version has no row), or no row at all once the checkpoint (thread, ns, id) is gone.
 The rows a stored checkpoint names are never changed and never deleted while it exists
 (deletes take the checkpoint and its unused values in one transaction), so rows read while
 their checkpoint exists are those of one state of the database, without a snapshot around the
 reads."""
+BLOB_CHAINS_OF_LIVE: Final = _LIVE.format(BLOB_CHAINS)
+"""``BLOB_ROWS_OF_LIVE`` with ``BLOB_CHAINS``: keys with a fifth element bring their chains."""
 
 # -- writing --------------------------------------------------------------------------------
 
