@@ -189,6 +189,18 @@ def test_put_of_key_value_pairs_stores_a_dict_as_in_langgraph(store: Any, pairs:
     assert [i.value for i in store.search(("p",), filter={"a": 1})] == [expected]
 
 
+@pytest.mark.parametrize("pairs", [[("a", 1), ("b", [2])], (("a", 1),), [["a", 1]]])
+def test_a_batch_put_of_key_value_pairs_stores_a_dict_as_in_langgraph(
+    store: Any, pairs: Any
+) -> None:
+    expected = dict(pairs)
+    got = store.batch([PutOp(("p",), "k", pairs), GetOp(("p",), "k"), SearchOp(("p",))])
+    assert got[1] is None and got[2] == []  # reads see the store before the batch's writes
+    item = store.get(("p",), "k")
+    assert item is not None and item.value == expected
+    assert [i.value for i in store.search(("p",), filter={"a": 1})] == [expected]
+
+
 def test_arguments_of_the_wrong_kind_are_both_type_and_value_errors(store: Any) -> None:
     """LangGraph 1.2.22 raises TypeError for a str limit, ValueError for an unknown op."""
     for call in (
@@ -535,6 +547,22 @@ def test_search_by_meaning(make_store: MakeStore) -> None:
     assert keys(store.search(("memories", "1"), query="cat", limit=1)) == ["pet"]
     page = store.search(("memories", "1"), query="what is my name?", limit=2, offset=1)
     assert keys(page) == keys(found)[1:3]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3])
+def test_pages_of_a_search_with_tied_scores_neither_repeat_nor_skip(
+    make_store: MakeStore, size: int
+) -> None:
+    store = indexed(make_store, fields=["text"])
+    texts = ["same text", "other", "same text", "x", "same text", "same text", "other"] * 2
+    for i, text in enumerate(texts):  # equal texts: equal vectors, equal scores
+        store.put(("a", str(i % 2)), f"k{i:02d}", {"text": text})
+    everything = keys(store.search(("a",), query="same text", limit=100))
+    paged: list[str] = []
+    for offset in range(0, len(texts) + size, size):
+        paged += keys(store.search(("a",), query="same text", limit=size, offset=offset))
+    assert sorted(everything) == [f"k{i:02d}" for i in range(len(texts))]
+    assert paged == everything
 
 
 def test_search_query_with_filter_and_prefix(make_store: MakeStore) -> None:

@@ -27,9 +27,9 @@ from __future__ import annotations
 import copy
 import threading
 from collections import OrderedDict
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint import base as lg
@@ -45,6 +45,8 @@ from threadloom.interop._objects import (
 )
 
 __all__ = ["LangGraphSaver"]
+
+C = TypeVar("C", bound=Mapping[str, Any])
 
 _HeadKey = tuple[str, str, str | None]
 """``(thread_id, checkpoint_ns, checkpoint_id or None)``."""
@@ -99,6 +101,27 @@ def _to_langgraph_tuple(found: tl.CheckpointTuple | None) -> lg.CheckpointTuple 
         parent_config=found.parent_config,
         pending_writes=pending_writes_to_langgraph(found.pending_writes),
     )
+
+
+def _owned(checkpoint: C, new_versions: lg.ChannelVersions) -> C:
+    """``checkpoint`` with its own copy of each new value that LangGraph's channels change in
+    place: a barrier's set (``NamedBarrierValue``, also inside ``(set, finished)``) and an
+    accumulating ``Topic``'s list. LangGraph hands ``put`` the channels' live objects and runs
+    its next step while the put waits (an async saver waits for its connection before it
+    encodes): without the copy, a join's step could be stored with the next step's barrier."""
+    values = checkpoint["channel_values"]
+    copies: dict[str, Any] = {}
+    for channel in new_versions:
+        value = values.get(channel)
+        kind = type(value)
+        if kind is set or kind is list:
+            copies[channel] = kind(value)
+        elif kind is tuple and len(value) == 2 and type(value[0]) is set:
+            copies[channel] = (set(value[0]), value[1])
+    if not copies:
+        return checkpoint
+    owned: dict[str, Any] = {**checkpoint, "channel_values": {**values, **copies}}
+    return owned  # type: ignore[return-value]
 
 
 def _strategy(strategy: str) -> tl.PruneStrategy:
@@ -175,7 +198,7 @@ class LangGraphSaver(SaverForwarder, lg.BaseCheckpointSaver[str]):
         new_versions: lg.ChannelVersions,
     ) -> Call[RunnableConfig]:
         """Store ``checkpoint`` as a child of ``config``'s checkpoint (head-checked, see above)."""
-        converted = checkpoint_to_threadloom(checkpoint)
+        converted = checkpoint_to_threadloom(_owned(checkpoint, new_versions))  # now: see _owned
         return Call(
             "put",
             (self._put_config(config), converted, metadata, new_versions),

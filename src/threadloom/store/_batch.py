@@ -84,8 +84,7 @@ def prepare_batch(
     encode_value: Callable[[Any], str],
 ) -> Embedding:
     """Check the batch and embed its documents (one call) and its queries."""
-    ops = list(ops)
-    validate_ops(ops, store_name=store_name, supports_ttl=True)
+    ops = validate_ops(list(ops), store_name=store_name, supports_ttl=True)
     puts: dict[NamespaceKey, PutOp] = {}
     for op in ops:
         if isinstance(op, PutOp):

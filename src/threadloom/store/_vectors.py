@@ -261,10 +261,14 @@ class VectorIndex:
         per_item = max((k for k, n in self._vectors_per_item.items() if n > 0), default=1)
         top = min(len(rows), need * per_item)
         if top < len(rows):
-            picked = np.argpartition(-scores, top - 1)[:top]
+            # every row scoring at least the top-th best: all the rows tied with it too, in row
+            # order, as without a partition (its pick among ties is arbitrary, so pages of one
+            # search at growing offsets could repeat an item and skip another)
+            threshold = -np.partition(-scores, top - 1)[top - 1]
+            picked = np.flatnonzero(scores >= threshold)
         else:
             picked = np.arange(len(rows))
-        picked = picked[np.argsort(-scores[picked], kind="stable")]
+        picked = picked[np.argsort(-scores[picked], kind="stable")]  # ties: in row order
         items = self._row_item[rows[picked]]
         best = scores[picked]
         if per_item > 1:  # keep each item's first (best) row

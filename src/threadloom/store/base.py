@@ -258,12 +258,17 @@ class IndexConfig(TypedDict, total=False):
 # Validation of a batch, shared by every backend (the checks are in ``_validate``)
 
 
-def validate_ops(ops: Sequence[Op], *, store_name: str = "this store", supports_ttl: bool) -> None:
-    """Check a whole batch before anything is applied, so a bad op changes nothing.
+def validate_ops(
+    ops: Sequence[Op], *, store_name: str = "this store", supports_ttl: bool
+) -> list[Op]:
+    """Check a whole batch before anything is applied, so a bad op changes nothing; give back
+    the ops to run: a ``PutOp`` whose value is a list or tuple of (key, value) pairs carries
+    their dict, as ``put`` stores it (LangGraph's stores take pairs in a batch too).
 
     Raises InvalidNamespaceError, TypeError, ValueError (StoreFilterError, FieldPathError) or
     NotImplementedError with a message naming the bad value and the fix.
     """
+    checked: list[Op] = []
     for op in ops:
         if isinstance(op, GetOp):
             validate_namespace_labels(op.namespace)
@@ -282,7 +287,9 @@ def validate_ops(ops: Sequence[Op], *, store_name: str = "this store", supports_
                 validate_op_namespace(op.namespace)
             validate_key(op.key)
             if op.value is not None:
-                validate_put_value(op.value)
+                value = put_value(op.value)
+                if value is not op.value:
+                    op = op._replace(value=value)
                 validate_index(op.index)
                 validate_ttl(op.ttl, store_name, supports_ttl)
         elif isinstance(op, ListNamespacesOp):
@@ -300,6 +307,8 @@ def validate_ops(ops: Sequence[Op], *, store_name: str = "this store", supports_
             raise StoreArgumentError(
                 f"Unknown store operation {op!r}: use GetOp, SearchOp, PutOp or ListNamespacesOp."
             )
+        checked.append(op)
+    return checked
 
 
 def namespace_matches(namespace: tuple[str, ...], condition: MatchCondition) -> bool:

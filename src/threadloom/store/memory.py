@@ -194,14 +194,12 @@ class InMemoryStore(SweepsInThread):
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``ops``: reads see the store before the batch's writes; all or nothing."""
-        ops = list(ops)
-        validate_ops(ops, store_name=type(self).__name__, supports_ttl=True)
+        ops = validate_ops(list(ops), store_name=type(self).__name__, supports_ttl=True)
         return self._run_ops(ops)
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Async twin of ``batch``; embeds with the embedder's async methods."""
-        ops = list(ops)
-        validate_ops(ops, store_name=type(self).__name__, supports_ttl=True)
+        ops = validate_ops(list(ops), store_name=type(self).__name__, supports_ttl=True)
         plan = self._plan(ops)
         vectors: Vectors | None = None
         queries: dict[str, Vectors] = {}
