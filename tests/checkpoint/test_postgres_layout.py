@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import random
+import zlib
 from typing import Any
 
 import psycopg
@@ -21,12 +22,13 @@ import pytest
 from langchain_core.messages import AIMessage
 from layout_helpers import DATA, load_maker, plain
 
+from threadloom.checkpoint._header import version_key
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
     empty_checkpoint,
     next_string_version,
 )
-from threadloom.checkpoint.postgres import PostgresSaver, _migrations, _statements
+from threadloom.checkpoint.postgres import PostgresSaver, _migrations, _packing, _statements
 from threadloom.checkpoint.postgres._migrations import MIGRATIONS
 from threadloom.checkpoint.postgres._packing import (
     SHORT_TAGS,
@@ -90,7 +92,12 @@ def test_versions_are_stored_as_version_keys_and_headers_packed(pg_dsn: str) -> 
         written = [c.checkpoint["channel_versions"]["log"] for c in saver.list(THREAD)]
     keys = _rows(pg_dsn, "SELECT channel, version, base_version FROM threadloom_checkpoint_blobs")
     log_keys = sorted(v for ch, v, _b in keys if ch == "log")
-    assert log_keys == sorted("~1" + v.lstrip("0") for v in written)
+    assert log_keys == sorted(_statements.version_text(v) for v in written)
+    for version in written:  # ~11.0.5723763004387995 stored as }11 and its random part in base 64
+        key = _statements.version_text(version)
+        assert key.startswith("}1" + version[:32].lstrip("0"))
+        assert len(key) <= len("~1" + version.lstrip("0")) - 7
+        assert _statements.version_of(key) == version
     assert sorted(v for ch, v, _b in keys if ch == "turn") == ["1", "2", "3"]
     assert sorted(b for ch, _v, b in keys if ch == "log" and b) == log_keys[:2]
 
@@ -131,7 +138,22 @@ def v26_dsn(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> str:
     return _old_database(pg_dsn, monkeypatch, 26, "pg_layout_v26.json")
 
 
-@pytest.fixture(params=["v8", "v26"])
+@pytest.fixture
+def v34_dsn(pg_dsn: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A database in the layout of migration 34 holding the fixture's rows, the engine's step
+    metadata as the text that code wrote (the dump went through ``json``, which spaced it)."""
+    dsn = _old_database(pg_dsn, monkeypatch, 34, "pg_layout_v34.json")
+    with psycopg.connect(dsn) as conn:
+        conn.execute(
+            "UPDATE threadloom_checkpoints SET metadata = format("
+            '\'{"source":%s,"step":%s,"parents":{}}\', metadata -> \'source\', '
+            "metadata -> 'step')::json WHERE metadata::jsonb - 'source' - 'step' = "
+            "'{\"parents\": {}}'::jsonb"
+        )
+    return dsn
+
+
+@pytest.fixture(params=["v8", "v26", "v34"])
 def old_dsn(request: pytest.FixtureRequest) -> str:
     """A database of each earlier layout, holding the same threads."""
     return str(request.getfixturevalue(f"{request.param}_dsn"))
@@ -225,6 +247,103 @@ def test_a_database_of_layout_26_is_rewritten_by_setup_and_reads_as_before(
         assert plain(MAKER.snapshot(saver)) == expected
 
 
+def test_the_migration_writes_version_keys_as_the_saver_does(pg_dsn: str) -> None:
+    """Migration 36 (SQL) and ``_statements.version_text`` (Python) make the same short key of
+    every version key stored before, or a row would not be found."""
+    (function,) = [s for s in MIGRATIONS.statements if "CREATE FUNCTION threadloom_short" in s]
+    rng = random.Random(8)
+    versions: list[Any] = [1, 1.0, 2.5, "abc", "0" * 32, "0" * 31 + "5.0.0012", "0" * 31 + "5.0.00"]
+    versions += ["0" * 31 + "7.0." + "9" * n for n in (29, 30, 31)]
+    versions += ["0" * 31 + "7.1e-05", "0" * 32 + ".0.5", "0" * 31 + "7.0.5x", "0" * 31 + "7.00.5"]
+    versions += [next_string_version(rng.randrange(10 ** rng.randrange(1, 14))) for _ in range(300)]
+    with psycopg.connect(pg_dsn) as conn:
+        conn.execute(function)
+        stored = conn.execute(
+            "SELECT threadloom_short_version(k) FROM unnest(%s::text[]) WITH ORDINALITY u(k, i) "
+            "ORDER BY i",
+            ([version_key(v) for v in versions],),
+        ).fetchall()
+    assert [k for (k,) in stored] == [_statements.version_text(v) for v in versions]
+    assert [_statements.version_of(k) for (k,) in stored] == versions
+    assert sum(k.startswith("}") for (k,) in stored) >= 300  # the standard ones
+
+
+def test_a_database_of_layout_34_is_rewritten_by_setup_and_reads_as_before(
+    v34_dsn: str,
+) -> None:
+    expected = json.loads((DATA / "pg_layout_v34.json").read_text())["expected"]
+    assert len(expected) == 42
+    step_metadata = (
+        "SELECT count(*) FROM threadloom_checkpoints WHERE metadata::text ~ "
+        '\'^\\{"source":"[a-z]+","step":-?[0-9]+,"parents":\\{\\}\\}$\''
+    )
+    ((written,),) = _rows(v34_dsn, step_metadata)
+    assert written == 40  # all but the two put by hand with metadata of their own
+    ((long_keys,),) = _rows(
+        v34_dsn, "SELECT count(*) FROM threadloom_checkpoint_blobs WHERE version LIKE '~%'"
+    )
+    assert long_keys > 30
+    with PostgresSaver.from_conn_string(v34_dsn) as saver:
+        with pytest.raises(SetupRequiredError, match="schema version 34"):
+            saver.get_tuple({"configurable": {"thread_id": "chat"}})
+        saver.setup()
+        assert plain(MAKER.snapshot(saver)) == expected  # every checkpoint reads back exactly
+        updates = [c.config["configurable"] for c in saver.list(None, filter={"source": "update"})]
+        assert sorted(map(str, updates)) == sorted(
+            str(c["config"]) for c in expected if c["metadata"]["source"] == "update"
+        )
+        assert len(updates) == 3  # one written by the engine, two put by hand
+        steps = [c.metadata["step"] for c in saver.list(None, filter={"step": 33})]
+        assert steps == [33, 33]  # the loop's step 33 and the update forked from it
+    assert _rows(v34_dsn, step_metadata) == [(0,)]
+    old_keys = (
+        "SELECT (SELECT count(*) FROM threadloom_checkpoint_blobs WHERE left(version, 1) = '~' "
+        "OR left(base_version, 1) = '~'), (SELECT count(*) FROM threadloom_checkpoint_writes "
+        "WHERE left(type, 2) = '=~')"
+    )
+    assert _rows(v34_dsn, old_keys) == [(0, 0)]  # every version key written short
+    arrays = "SELECT count(*) FROM threadloom_checkpoints WHERE json_typeof(metadata) = 'array'"
+    assert _rows(v34_dsn, arrays) == [(written,)]  # stored as [step, source]
+    with PostgresSaver.from_conn_string(v34_dsn) as saver:  # set up: nothing more to do
+        saver.setup()
+        assert plain(MAKER.snapshot(saver)) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "short"),
+    [
+        ('{"source":"loop","step":7,"parents":{}}', '[7,"loop"]'),
+        ('{"source":"input","step":-1,"parents":{}}', '[-1,"input"]'),
+        ('{"source":"a\\",\\"step\\":1","step":2,"parents":{}}', '[2,"a\\",\\"step\\":1"]'),
+        (
+            '{"source":"\\u00e9","step":12345678901234567890,"parents":{}}',
+            '[12345678901234567890,"\\u00e9"]',
+        ),
+        ('{"source":"loop","step":7,"parents":{"":"x"}}', None),
+        ('{"source":"loop","step":7,"parents":{},"user_id":"u"}', None),
+        ('{"source":1,"step":7,"parents":{}}', None),
+        ('{"source":"loop","step":7.0,"parents":{}}', None),
+        ('{"step":7,"source":"loop","parents":{}}', None),
+        ('{"source": "loop", "step": 7, "parents": {}}', None),
+        ("{}", None),
+    ],
+)
+def test_step_metadata_is_stored_short_and_read_back_as_written(
+    pg_dsn: str, text: str, short: str | None
+) -> None:
+    stored = _packing.pack_metadata(text)
+    assert stored == (short or text)
+    with psycopg.connect(pg_dsn) as conn:
+        conn.execute("CREATE TABLE t (metadata json)")
+        conn.execute("INSERT INTO t VALUES (%s::json)", (stored,))
+        row = conn.execute(
+            f"SELECT {_statements.METADATA_TEXT}, ({_statements.METADATA_TEXT})::jsonb = %s::jsonb "
+            "FROM t c",
+            (text,),
+        ).fetchone()
+    assert row == (text, True)
+
+
 def _echo_chat() -> StateGraph[Any]:
     """A one-node chat whose answer echoes the last message."""
 
@@ -314,8 +433,12 @@ def test_packing_gives_back_the_serializers_bytes() -> None:
     message = AIMessage(content="echo: " + "a real answer, not repeated " * 3, id="m-1")
     tag, data = JsonPlusSerializer().dumps_typed([message])
     packed = pack(tag, data)
-    assert packed[0] == SHORT_TAGS["zd1:" + tag] and len(packed[1]) * 2 < len(data)  # shared
+    assert packed[0] == SHORT_TAGS["zd2:" + tag] and len(packed[1]) * 2 < len(data)  # shared
     assert unpack(*packed) == (tag, data)
+    before = zlib.compressobj(1, zdict=_packing.DICTIONARY)  # rows written before schema 39
+    old = before.compress(data) + before.flush()
+    assert len(packed[1]) == len(old) - 10  # no zlib header, dictionary id and checksum
+    assert unpack(SHORT_TAGS["zd1:" + tag], old) == (tag, data)  # still read
     noise = random.Random(0).randbytes(300)  # does not compress: stored as it is
     assert pack("msgpack", noise) == ("~m", noise)
     assert pack("msgpack", b"tiny") == ("~m", b"tiny")
@@ -340,7 +463,7 @@ def test_messages_are_stored_packed_and_read_back_by_any_saver(pg_dsn: str) -> N
         ("threadloom_checkpoints", "type"),
     ):
         kinds = {t for (t,) in _rows(pg_dsn, f"SELECT DISTINCT {column} FROM {table}")}
-        assert SHORT_TAGS["zd1:msgpack"] in kinds, table
+        assert SHORT_TAGS["zd2:msgpack"] in kinds, table
     fresh = PostgresSaver(pg_dsn)  # holds no rows: reads and unpacks every one
     head = fresh.get_tuple(chat)
     assert head is not None and head.checkpoint["channel_values"]["messages"] == out["messages"]
@@ -459,3 +582,38 @@ def test_a_value_of_none_rides_on_a_row_of_its_version_and_survives_prune(pg_dsn
         assert _rows(
             pg_dsn, "SELECT channel, version, nulls FROM threadloom_checkpoint_blobs ORDER BY 1"
         ) == [("m", "4", ""), ("t", "5", "")]
+
+
+def test_list_deltas_follow_a_base_32_counter_and_read_back_cold(pg_dsn: str) -> None:
+    """A message is stored in its own delta, and again only in the delta of each multiple of
+    32 (not of 8): fewer bytes, and a saver that holds nothing still reads every version."""
+    chat = {"configurable": {"thread_id": "chat"}}
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        graph = _echo_chat().compile(checkpointer=saver)
+        for turn in range(20):  # 40 appends to `messages`
+            graph.invoke({"messages": [("user", f"question {turn}")]}, chat)
+        history = [c.checkpoint for c in saver.list(chat)]
+    rows = _rows(
+        pg_dsn,
+        "SELECT delta_index, length, b.version, base_version FROM threadloom_checkpoint_blobs b "
+        "WHERE channel = 'messages' ORDER BY length",
+    )
+    index_of = {version: index for index, _n, version, _b in rows}
+    bases = {index: index_of.get(base) for index, _n, _v, base in rows}
+    assert [(index, length) for index, length, _v, _b in rows] == [
+        (k, k + 1) for k in range(40)
+    ]  # the first message a full value, then one delta per append
+    assert bases[0] is None
+    assert {k: bases[k] for k in (1, 8, 9, 31, 32, 33, 39)} == {
+        1: 0,
+        8: 7,
+        9: 8,
+        31: 30,
+        32: 0,
+        33: 32,
+        39: 38,
+    }  # delta 8 extends 7 (octal would give 0), delta 32 extends the full value
+    fresh = PostgresSaver(pg_dsn)  # walks the chains from the database alone
+    assert [c.checkpoint for c in fresh.list(chat)] == history
+    assert len(history[0]["channel_values"]["messages"]) == 40

@@ -147,8 +147,9 @@ def test_a_head_read_runs_outside_a_transaction_and_once_held_is_one_statement(
         saver = PostgresSaver(conn)
         saver.get_tuple({"configurable": {**THREAD["configurable"], "checkpoint_id": "01"}})
         RecordingCursor.sent.clear()
-        head = saver.get_tuple(THREAD)  # the header, its values, the base of its delta
-        assert [status for _sql, status in RecordingCursor.sent] == [TransactionStatus.IDLE] * 3
+        head = saver.get_tuple(THREAD)  # the header, then its values with their delta chain
+        assert [status for _sql, status in RecordingCursor.sent] == [TransactionStatus.IDLE] * 2
+        assert "WITH RECURSIVE chain" in RecordingCursor.sent[1][0]  # one query, not a level each
         RecordingCursor.sent.clear()
         again = saver.get_tuple(THREAD)  # the values read first are held: the header only
         assert [status for _sql, status in RecordingCursor.sent] == [TransactionStatus.IDLE]

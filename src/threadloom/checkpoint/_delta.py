@@ -30,7 +30,7 @@ import operator
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Literal, NamedTuple
+from typing import Any, ClassVar, Final, Literal, NamedTuple
 
 __all__ = [
     "MAX_DELTAS",
@@ -108,11 +108,12 @@ class Decoded:
         return self.chain[-1].version
 
 
-def base_index(k: int) -> int:
-    """The delta number that delta ``k`` (≥ 1) extends: ``k`` minus its lowest octal place."""
+def base_index(k: int, radix: int = RADIX) -> int:
+    """The delta number that delta ``k`` (≥ 1) extends: ``k`` minus its lowest place in base
+    ``radix`` (octal by default)."""
     place = 1
-    while (k // place) % RADIX == 0:
-        place *= RADIX
+    while (k // place) % radix == 0:
+        place *= radix
     return k - place
 
 
@@ -163,18 +164,24 @@ def proven_extension(known: Decoded | None, fact: tuple[list[Any], int] | None) 
 
 
 def plan_list_write(
-    known: Decoded | None, value: list[Any], version: Version, *, proven: bool = False
+    known: Decoded | None,
+    value: list[Any],
+    version: Version,
+    *,
+    proven: bool = False,
+    radix: int = RADIX,
 ) -> ListWrite:
     """Decide how to store ``value`` (a list) as ``version`` given the last known version.
 
     ``proven``: ``value`` is known to extend ``known`` (``proven_extension``), so its prefix
-    is not compared again.
+    is not compared again. ``radix``: the counter's base (``DeltaTracker.radix``); a chain
+    written with another base goes on from its next full value.
     """
     snapshot = list(value)  # the caller may mutate its list later; identity checks need ours
     if known is not None and (proven or extends(known.value, value)):
         k = known.chain[-1].index + 1
         if k < MAX_DELTAS:
-            target = base_index(k)
+            target = base_index(k, radix)
             chain = known.chain[: _count_up_to(known.chain, target)]
             base = chain[-1]
             if base.index == target:  # always true for chains this module built
@@ -253,6 +260,10 @@ class DeltaTracker:
     """
 
     __slots__ = ("_known", "max_entries")
+
+    radix: ClassVar[int] = RADIX
+    """The base of the delta counter of the lists this saver writes (``base_index``): a wider
+    one stores fewer copies of each element and makes chains longer (a subclass sets it)."""
 
     def __init__(self, max_entries: int = 4096) -> None:
         self.max_entries = max_entries

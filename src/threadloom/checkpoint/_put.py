@@ -154,7 +154,7 @@ def plan_rows(
             ):
                 known = None  # pruned since: the new version is stored whole
             proven = proven_extension(known, claim(value))  # O(1), else the full compare
-            row, decoded = encode_list(serde, channel, value, version, known, proven)
+            row, decoded = encode_list(serde, channel, value, version, known, proven, tracker.radix)
             rows.append((channel, version, row))
             lists.append((channel, decoded))
         else:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from threadloom.checkpoint._delta import (
+    RADIX,
     BlobRow,
     ChainLink,
     Decoded,
@@ -181,6 +182,7 @@ def encode_list(
     version: Version,
     base: Decoded | None,
     proven: bool = False,
+    radix: int = RADIX,
 ) -> tuple[BlobRow, Decoded]:
     """The row of a list channel value, and the decoded version to remember.
 
@@ -190,7 +192,7 @@ def encode_list(
     """
     if base is not None and not _older(base.version, version):
         base = None  # a delta must extend an older version: chains can never loop
-    plan = plan_list_write(base, value, version, proven=proven)
+    plan = plan_list_write(base, value, version, proven=proven, radix=radix)
     if plan.base is None:
         tag, data = dumps_channel(serde, channel, value)
         return BlobRow("value", tag, data, None, 0, len(value)), plan.decoded

@@ -151,7 +151,9 @@ class Walk:
         ):
             base_version = None if base is None else sql.version_of(base)
             row = BlobRow(kind, *unpack_data(tag, data), base_version, index, length)
-            self.rows[(thread_id, ns, channel, sql.version_of(vtext))] = row
+            # a row read before stays: ``tails`` holds its decoding by ``id`` (a backend may
+            # send rows not asked for, e.g. PostgreSQL a whole delta chain)
+            self.rows.setdefault((thread_id, ns, channel, sql.version_of(vtext)), row)
         for key in keys:
             self.rows.setdefault(key, None)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Generator, Sequence
+from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
@@ -50,7 +50,7 @@ from threadloom.checkpoint.base import (
 from threadloom.checkpoint.postgres import _migrations
 from threadloom.checkpoint.postgres import _statements as sql
 from threadloom.checkpoint.postgres._known_rows import KnownRows, Row
-from threadloom.checkpoint.postgres._packing import pack, pack_path, unpack_rows
+from threadloom.checkpoint.postgres._packing import pack, pack_metadata, pack_path, unpack_rows
 from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.errors import LangGraphDatabaseError, StorageError
 
@@ -63,7 +63,9 @@ T = TypeVar("T")
 Answer = Callable[[Any], Generator[Any, Any, Any]]
 
 _MARKERS = frozenset({sql.BEGIN_WRITE, sql.BEGIN_READ, sql.COMMIT})
-_SOLO = frozenset({sql.PUT_STEP, sql.HEAD_WITH_WRITES, sql.BLOB_ROWS_OF_LIVE})
+_SOLO = frozenset(
+    {sql.PUT_STEP, sql.HEAD_WITH_WRITES, sql.BLOB_ROWS_OF_LIVE, sql.BLOB_CHAINS_OF_LIVE}
+)
 """Statements that stand alone: run outside a transaction while the unit has opened none."""
 
 
@@ -107,11 +109,35 @@ class PgCore(SqlCore):
         deleted between them (a prune or ``delete_thread``), the read starts again in one
         snapshot."""
         if config["configurable"].get("checkpoint_id") is not None:
-            return (yield from super().get_tuple(serde, config))
+            return (yield from _relay(super().get_tuple(serde, config), self._chains))
         try:
             return (yield from _head_read(super().get_tuple(serde, config), self.tracker))
         except _HeadGone:
-            return (yield from super().get_tuple(serde, config))
+            return (yield from _relay(super().get_tuple(serde, config), self._chains))
+
+    def list_checkpoints(
+        self,
+        serde: SerializerProtocol,
+        config: RunnableConfig | None,
+        filter: Mapping[str, Any] | None,
+        before: RunnableConfig | None,
+        limit: int | None,
+    ) -> Steps[None]:
+        """``SqlCore.list_checkpoints``, each list's chain read in one statement when this
+        saver cannot stop its walk early (``_chains``)."""
+        steps = super().list_checkpoints(serde, config, filter, before, limit)
+        return (yield from _relay(steps, self._chains))
+
+    def _chains(self, effect: Any) -> Generator[Any, Any, Any]:
+        """Answers the shared reads' ``BLOB_ROWS`` with ``BLOB_CHAINS``: the keys whose walk
+        would go down to a full value (``_deep``) bring their whole chain in the same statement,
+        instead of one query per level of it."""
+        if isinstance(effect, Fetch) and effect.sql == sql.BLOB_ROWS:
+            (bound,) = effect.params
+            keys = _mark_deep(self.tracker, json.loads(bound))
+            if keys is not None:
+                return (yield Fetch(sql.BLOB_CHAINS, (json.dumps(keys),)))
+        return (yield effect)
 
     # -- writing: one statement per step ------------------------------------------------------
 
@@ -160,7 +186,7 @@ class PgCore(SqlCore):
             self.tracker,
         )
         head_fields: tuple[Any, ...] = (checkpoint["id"], configurable.get("checkpoint_id"), tag)
-        head_fields += (data, meta_tag, meta_data, meta_json, checkpoint["ts"])
+        head_fields += (data, meta_tag, meta_data, pack_metadata(meta_json), checkpoint["ts"])
         head_fields += (merged.get("run_id"),)
         blobs = _value_rows(thread_id, ns, plan)
         ((status,),) = yield Fetch(
@@ -327,17 +353,40 @@ def _values_of_head(
         else:
             rows.append(row)
     if missing:
-        found = yield Fetch(
-            sql.BLOB_ROWS_OF_LIVE, (thread_id, ns, checkpoint_id, json.dumps(missing))
-        )
+        deep = _mark_deep(known, missing)
+        statement = sql.BLOB_ROWS_OF_LIVE if deep is None else sql.BLOB_CHAINS_OF_LIVE
+        found = yield Fetch(statement, (thread_id, ns, checkpoint_id, json.dumps(deep or missing)))
         if not found:
             raise _HeadGone
         found = [row for row in found if row[0] is not None]  # none stored: one row of NULLs
         if first:
+            asked = {(key[2], key[3]) for key in missing}
             for row in found:
-                known.remember_row(tuple(row))
+                if (row[2], row[3]) in asked:  # not the bases a chain brought along
+                    known.remember_row(tuple(row))
         rows.extend(found)
     return rows
+
+
+def _mark_deep(tracker: KnownRows, keys: list[list[Any]]) -> list[list[Any]] | None:
+    """``keys`` (thread, ns, channel, version text) with a fifth element on those whose walk
+    down the delta chain would not stop at a version ``tracker`` holds (it holds none of the
+    channel, or one newer than the key's); None when there are none."""
+    marked = False
+    out = []
+    for key in keys:
+        known = tracker.get((key[0], key[1], key[2]))
+        if known is None or _older(sql.version_of(key[3]), known.version):
+            out.append([*key, 1])
+            marked = True
+        else:
+            out.append(key)
+    return out if marked else None
+
+
+def _older(a: Any, b: Any) -> bool:
+    """Is version ``a`` older than ``b`` (versions of different kinds are not compared)?"""
+    return type(a) is type(b) and a < b
 
 
 def _step_params(
@@ -420,6 +469,8 @@ _PACKED_COLUMNS: Final = {
     sql.PRUNE_INFO: (3,),
     sql.BLOB_ROWS: (5,),
     sql.BLOB_ROWS_OF_LIVE: (5,),
+    sql.BLOB_CHAINS: (5,),
+    sql.BLOB_CHAINS_OF_LIVE: (5,),
     sql.WRITES_AT: (6,),
 }
 """Statements giving stored (type, data) pairs: the column of each pair's type."""
@@ -437,6 +488,8 @@ packed by ``PgCore.put_step``)."""
 
 _WRITE_PATH_PARAM: Final = 4
 """``KEEP_WRITES`` / ``REPLACE_WRITES``: the parameter of the task path."""
+_METADATA_PARAM: Final = 8
+"""``UPSERT_CHECKPOINT``: the parameter of the metadata's JSON text (``_packing.pack_metadata``)."""
 
 
 def _packed(statement: str, params: Any) -> tuple[Any, ...]:
@@ -445,6 +498,9 @@ def _packed(statement: str, params: Any) -> tuple[Any, ...]:
     if statement in (sql.KEEP_WRITES, sql.REPLACE_WRITES):  # a write row: its task path too
         path = _WRITE_PATH_PARAM
         out = (*out[:path], pack_path(out[path]), *out[path + 1 :])
+    elif statement is sql.UPSERT_CHECKPOINT:
+        meta = _METADATA_PARAM
+        out = (*out[:meta], pack_metadata(out[meta]), *out[meta + 1 :])
     return out
 
 

@@ -15,8 +15,10 @@ from threadloom.checkpoint._records import METADATA_IN_JSON
 from threadloom.checkpoint.postgres._statements import (
     BLOBS,
     CHECKPOINTS,
+    KEY_DIGITS,
     NULL_TAG,
     REFERENCE,
+    SHORT_KEY,
     THREADS,
     WRITES,
 )
@@ -25,6 +27,11 @@ __all__ = ["MIGRATIONS"]
 
 _UUID_TEXT: Final = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 """An id stored as its 16 bytes: a UUID's canonical text, which ``uuid`` gives back as it was."""
+
+_ROOT_METADATA: Final = (
+    r'^\{"source":("(?:[^"\\]|\\.)*"),"step":(-?(?:0|[1-9][0-9]*)),"parents":\{\}\}$'
+)
+"""The JSON text the engine writes for its step metadata; group 1 the source, 2 the step."""
 
 MIGRATIONS: Final = Migrations(
     "threadloom_checkpoint_migrations",
@@ -474,6 +481,44 @@ MIGRATIONS: Final = Migrations(
             RETURN 'ok';
         END
         $$""",
+        # 35: the engine's step metadata (``{"source":S,"step":N,"parents":{}}``) stored as
+        # ``[N,S]`` (``_packing.pack_metadata``; read back by ``_statements.METADATA_TEXT``)
+        f"""UPDATE {CHECKPOINTS} SET metadata = regexp_replace(metadata::text,
+                '{_ROOT_METADATA}', '[\\2,\\1]')::json
+            WHERE json_typeof(metadata) = 'object' AND metadata::text ~ '{_ROOT_METADATA}'""",
+        # 36-39: the random part of a standard version written as a base-64 number in the keys
+        # of value rows, their bases and the writes referring to them (``_statements.version_text``
+        # makes the same text: ``~41500.0.018026334103865116`` as ``}41500`` + 10 digits)
+        f"""CREATE FUNCTION threadloom_short_version(k text) RETURNS text
+        LANGUAGE plpgsql IMMUTABLE AS $$
+        DECLARE
+            width integer;
+            rest text;
+            n numeric;
+            token text := '';
+        BEGIN
+            IF k IS NULL OR left(k, 1) <> '~' THEN
+                RETURN k;
+            END IF;
+            width := ascii(substr(k, 2, 1)) - 48;
+            rest := substr(k, 3 + width);
+            IF rest !~ '^\\.0\\.[0-9]{{1,30}}$' THEN
+                RETURN k;
+            END IF;
+            n := ('1' || substr(rest, 4))::numeric;  -- the 1 keeps leading zeros
+            WHILE n > 0 LOOP
+                token := substr('{KEY_DIGITS}', mod(n, 64)::integer + 1, 1) || token;
+                n := div(n, 64);
+            END LOOP;
+            RETURN '{SHORT_KEY}' || substr(k, 2, 1 + width) || token;
+        END
+        $$""",
+        f"UPDATE {BLOBS} SET version = threadloom_short_version(version), "
+        "base_version = threadloom_short_version(base_version) "
+        "WHERE left(version, 1) = '~' OR left(base_version, 1) = '~'",
+        f"UPDATE {WRITES} SET type = '{REFERENCE}' || threadloom_short_version(substr(type, 2)) "
+        f"WHERE left(type, 2) = '{REFERENCE}~'",
+        "DROP FUNCTION threadloom_short_version(text)",
     ),
     "PostgresSaver",
 )

@@ -10,17 +10,21 @@ takes about 150 bytes instead of 450 (250 with zlib alone), whatever its text.
 ``pack`` gives the ``(type, data)`` stored, ``unpack`` the one the serializer wrote: only the
 stored row changes. The type of a packed row starts with ``PREFIX``, which names the dictionary:
 the dictionary never changes; a better one would get a new prefix, and rows written with this
-one would still read. Rows the shared code packed with zlib alone (``_records.pack_data``,
-prefix ``zlib:``) are left to it. The saver packs what it writes and unpacks what it reads in
+one would still read. Since schema 39 the packed bytes are raw deflate (``RAW_PREFIX``), 10
+bytes shorter than the zlib format rows written before (``PREFIX``), which still read.
+Rows the shared code packed with zlib alone (``_records.pack_data``, prefix ``zlib:``) are left
+to it. The saver packs what it writes and unpacks what it reads in
 one place (``_core.as_unit``), so the shared core and the saver's caches only see the
 serializer's bytes.
 
-Two more things are shortened as stored, since every row repeats them (issue 8: bytes per row):
+Three more things are shortened as stored, since every row repeats them (issue 8: bytes per row):
 the common type tags (``SHORT_TAGS``: ``zd1:msgpack``, 12 bytes in every value, write and header
 row, is stored as ``~z``), and the engine's task paths (``pack_path``: ``~__pregel_pull, node``
 as ``chr(1) + "node"``). A tag or path that itself starts with the marker is stored escaped, so
 every stored form reads back as the one written; rows stored before read as they are (no
-serializer's tag starts with ``~``).
+serializer's tag starts with ``~``); and the engine's step metadata (``pack_metadata``: the JSON
+text ``{"source":"loop","step":7,"parents":{}}`` as ``[7,"loop"]``, 13 bytes instead of 42),
+which the statements turn back into the text written (``_statements.METADATA_TEXT``).
 """
 
 from __future__ import annotations
@@ -34,8 +38,10 @@ from threadloom.checkpoint._records import PACK_MAX_BYTES, PACKED_PREFIX
 __all__ = [
     "DICTIONARY",
     "PREFIX",
+    "RAW_PREFIX",
     "SHORT_TAGS",
     "pack",
+    "pack_metadata",
     "pack_path",
     "unpack",
     "unpack_path",
@@ -66,7 +72,12 @@ DICTIONARY: Final = bytes.fromhex(
 )
 """Never edit: rows stored with it need it to be read."""
 PREFIX: Final = "zd1:"
-"""Type prefix of data packed with ``DICTIONARY``; no serializer tag starts with it."""
+"""Type prefix of data packed with ``DICTIONARY`` in the zlib format (rows written before
+schema 39; still read)."""
+RAW_PREFIX: Final = "zd2:"
+"""Type prefix of data packed with ``DICTIONARY`` as raw deflate (what ``pack`` writes): the
+zlib format's header, dictionary id and checksum are 10 bytes of each row, which PostgreSQL's
+own page checksums and WAL already guard; no serializer tag starts with it."""
 MIN_BYTES: Final = 64
 """Smaller data is stored as it is (a value of ``None`` or an int: nothing to gain)."""
 SHORT_TAGS: Final = {
@@ -75,6 +86,8 @@ SHORT_TAGS: Final = {
     "null": "~n",
     PREFIX + "json": "~y",
     "json": "~j",
+    RAW_PREFIX + "msgpack": "~d",
+    RAW_PREFIX + "json": "~e",
 }
 """Never edit (add only): the stored form of the commonest type tags. A tag starting with
 ``~`` is stored as ``~`` + tag."""
@@ -83,6 +96,9 @@ _PATH_PREFIXES: Final = ("~__pregel_pull, ", "~__pregel_push, ")
 """Never edit (add only): stored as ``chr(1 + their index)``."""
 _PATH_ESCAPE: Final = "\x1f"
 """A path that starts with a character below a space is stored as this + the path."""
+
+
+_PACKED: Final = (PREFIX, RAW_PREFIX, PACKED_PREFIX)
 
 
 def _short(tag: str) -> str:
@@ -94,11 +110,11 @@ def _short(tag: str) -> str:
 
 def pack(tag: str, data: bytes) -> tuple[str, bytes]:
     """``(tag, data)`` as stored: packed when that saves a tenth or more."""
-    if MIN_BYTES <= len(data) <= PACK_MAX_BYTES and not tag.startswith((PREFIX, PACKED_PREFIX)):
-        packer = zlib.compressobj(1, zdict=DICTIONARY)
+    if MIN_BYTES <= len(data) <= PACK_MAX_BYTES and not tag.startswith(_PACKED):
+        packer = zlib.compressobj(1, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=DICTIONARY)
         packed = packer.compress(data) + packer.flush()
         if len(packed) * 10 <= len(data) * 9:
-            return _short(PREFIX + tag), packed
+            return _short(RAW_PREFIX + tag), packed
     return _short(tag), data
 
 
@@ -106,6 +122,9 @@ def unpack(tag: Any, data: Any) -> tuple[Any, Any]:
     """The ``(tag, data)`` that ``pack`` was given (anything else as it is, NULLs too)."""
     if type(tag) is str and tag.startswith("~"):
         tag = _LONG_TAGS.get(tag) or tag[1:]
+    if type(tag) is str and tag.startswith(RAW_PREFIX):
+        unpacker = zlib.decompressobj(-zlib.MAX_WBITS, zdict=DICTIONARY)
+        return tag[len(RAW_PREFIX) :], unpacker.decompress(data) + unpacker.flush()
     if type(tag) is str and tag.startswith(PREFIX):
         unpacker = zlib.decompressobj(zdict=DICTIONARY)
         return tag[len(PREFIX) :], unpacker.decompress(data) + unpacker.flush()
@@ -129,6 +148,27 @@ def unpack_path(stored: Any) -> Any:
     if stored[0] == _PATH_ESCAPE:
         return stored[1:]
     return _PATH_PREFIXES[ord(stored[0]) - 1] + stored[1:]
+
+
+_ROOT_HEAD: Final = '{"source":'
+_ROOT_STEP: Final = ',"step":'
+_ROOT_TAIL: Final = ',"parents":{}}'
+
+
+def pack_metadata(text: str) -> str:
+    """The JSON text of checkpoint metadata as stored: the engine's step metadata
+    ``{"source":S,"step":N,"parents":{}}`` (S a JSON string, N an integer, no spaces) as
+    ``[N,S]``, each part the very text written; any other text as it is (an object, so the
+    two never mix)."""
+    if not (text.startswith(_ROOT_HEAD) and text.endswith(_ROOT_TAIL)):
+        return text
+    source, found, step = text[len(_ROOT_HEAD) : -len(_ROOT_TAIL)].rpartition(_ROOT_STEP)
+    digits = step[1:] if step.startswith("-") else step
+    number = digits.isascii() and digits.isdigit() and (digits == "0" or digits[0] != "0")
+    # a quote inside a JSON string is escaped, so `,"step":` cannot be inside S
+    if found and number and len(source) > 1 and source[0] == '"' == source[-1]:
+        return f"[{step},{source}]"
+    return text
 
 
 def unpack_rows(

@@ -25,6 +25,8 @@ shared core (``_sql_core.SqlCore``) runs either module's statements unchanged. W
 - a value of ``None`` (a trigger channel's) rides on another new value row of its version in
   the step statement, in its ``nulls`` column (channels, ``chr(31)`` between); ``BLOB_ROWS``
   and the other statements on values see it as a row of its own;
+- the engine's step metadata is stored as ``[N,S]`` (``_packing.pack_metadata``), read back
+  as the text written (``METADATA_TEXT``), in filters too;
 - ``ts`` is a ``timestamptz`` (NULL when the text is not a time), for listings by time; the
   header holds the text as written, which ``prune`` reads (``PRUNE_INFO`` gives the header;
   ``_core.PgCore.prune``);
@@ -57,6 +59,8 @@ __all__ = [
     "BEGIN_READ",
     "BEGIN_WRITE",
     "BLOB_BASES_OF_THREAD",
+    "BLOB_CHAINS",
+    "BLOB_CHAINS_OF_LIVE",
     "BLOB_ROWS",
     "BLOB_ROWS_OF_LIVE",
     "CHECKPOINTS_OF_RUNS",
@@ -73,6 +77,7 @@ __all__ = [
     "HEAD_WITH_WRITES",
     "INSERT_BLOB",
     "KEEP_WRITES",
+    "KEY_DIGITS",
     "LANGGRAPH_TABLES",
     "LIST_ADDRESSES",
     "LIST_BEFORE",
@@ -81,11 +86,13 @@ __all__ = [
     "LIST_BY_THREAD",
     "LIST_ORDER",
     "LOCK_HEAD",
+    "METADATA_TEXT",
     "PARAM",
     "PRUNE_INFO",
     "PUT_STEP",
     "READ_ONLY_SNAPSHOT",
     "REPLACE_WRITES",
+    "SHORT_KEY",
     "SIZE_OF_BLOBS",
     "SIZE_OF_CHECKPOINTS",
     "SIZE_OF_WRITES",
@@ -138,13 +145,19 @@ LOCK_HEAD: Final[str | None] = (
 # is looked up in THREADS (a primary-key probe), ids go through threadloom_id(_text).
 _TID: Final = f"(SELECT tid FROM {THREADS} WHERE thread_id = %s AND checkpoint_ns = %s)"
 _ID_OUT: Final = "threadloom_id_text"
-_META: Final = "replace(c.metadata::text, '\\u0000', '\\ufffd')::jsonb"
+METADATA_TEXT: Final = (
+    "CASE WHEN json_typeof(c.metadata) = 'array' THEN '{\"source\":' || (c.metadata -> 1)::text "
+    "|| ',\"step\":' || (c.metadata -> 0)::text || ',\"parents\":{}}' ELSE c.metadata::text END"
+)
+"""The metadata's JSON text as written: the engine's step metadata is stored as ``[N,S]``
+(``_packing.pack_metadata``), any other metadata as its text."""
+_META: Final = f"replace({METADATA_TEXT}, '\\u0000', '\\ufffd')::jsonb"
 """The metadata as ``jsonb`` for filters: jsonb cannot hold NUL, so it reads as U+FFFD there
 (``_condition`` leaves filters on strings with NUL to Python)."""
 _HEADER: Final = (
     f"t.checkpoint_ns, {_ID_OUT}(c.checkpoint_id), {_ID_OUT}(c.parent_checkpoint_id), c.type, "
     f"c.checkpoint, coalesce(c.metadata_type, '{METADATA_IN_JSON}'), "
-    "coalesce(c.metadata_blob, convert_to(c.metadata::text, 'UTF8')), t.thread_id"
+    f"coalesce(c.metadata_blob, convert_to({METADATA_TEXT}, 'UTF8')), t.thread_id"
 )
 """``HEADERS_AT``'s columns: metadata stored only as JSON comes back as its text
 (``_records.load_metadata``)."""
@@ -187,20 +200,32 @@ HEADERS_AT: Final = _probe(
 _NULL_VALUES: Final = "string_to_array(nullif(b.nulls, ''), chr(31))"
 """The channels whose value of ``None`` at its version a value row carries."""
 _OWN: Final = "b.channel = e->>2"
-BLOB_ROWS: Final = _probe(
-    BLOBS,
-    "b",
-    f"b.version = e->>3 AND ({_OWN} OR e->>2 = ANY ({_NULL_VALUES})) ORDER BY {_OWN} DESC",
+_BLOB_ON: Final = (
+    f"b.version = e->>3 AND ({_OWN} OR e->>2 = ANY ({_NULL_VALUES})) ORDER BY {_OWN} DESC"
+)
+_BLOB_COLUMNS: Final = (
     f"t.thread_id, t.checkpoint_ns, e->>2, b.version, "
     f"CASE WHEN {_OWN} THEN b.kind ELSE 'value' END, "
     f"CASE WHEN {_OWN} THEN b.type ELSE '{NULL_TAG}' END, "
     f"CASE WHEN {_OWN} THEN b.data ELSE ''::bytea END, "
     f"CASE WHEN {_OWN} THEN b.base_version END, CASE WHEN {_OWN} THEN b.delta_index ELSE 0 END, "
-    f"CASE WHEN {_OWN} THEN b.length ELSE -1 END",
-    unique=True,
+    f"CASE WHEN {_OWN} THEN b.length ELSE -1 END"
 )
+BLOB_ROWS: Final = _probe(BLOBS, "b", _BLOB_ON, _BLOB_COLUMNS, unique=True)
 """A value row, or the value of ``None`` another row of its version carries: the probe walks
 the few rows of (thread, version), its own row first."""
+BLOB_CHAINS: Final = (
+    "WITH RECURSIVE chain (tid, deep, thread_id, ns, channel, version, kind, type, data, base, "
+    "idx, length) AS ("
+    + _probe(BLOBS, "b", _BLOB_ON, f"t.tid, e->>4 IS NOT NULL, {_BLOB_COLUMNS}", unique=True)
+    + " UNION SELECT c.tid, true, c.thread_id, c.ns, c.channel, b.version, b.kind, b.type, "
+    f"b.data, b.base_version, b.delta_index, b.length FROM chain c JOIN {BLOBS} b "
+    "ON b.tid = c.tid AND b.version = c.base AND b.channel = c.channel WHERE c.deep) "
+    "SELECT thread_id, ns, channel, version, kind, type, data, base, idx, length FROM chain"
+)
+"""``BLOB_ROWS``, plus, for each key with a fifth element, every row down its chain of delta
+bases (a primary-key probe per row, all in one statement): a saver that holds nothing of a list
+reads its whole chain in one round trip, not one per level."""
 _WRITE_COLUMNS: Final = (
     f'{_ID_OUT}(w.task_id) COLLATE "C", x.channel, x.idx, x.type, x.value, w.task_path'
 )
@@ -244,17 +269,20 @@ HEAD_WITH_WRITES: Final = (
 )
 """The head of (thread, ns): ``HEADERS_AT``'s columns, then ``WRITES_AT``'s of each of its
 pending writes (NULL without any), one row per write: one statement, one snapshot."""
-BLOB_ROWS_OF_LIVE: Final = (
+_LIVE: Final = (
     f"SELECT r.* FROM (SELECT EXISTS (SELECT 1 FROM {CHECKPOINTS} WHERE tid = {_TID} "
-    f"AND checkpoint_id = threadloom_id(%s))) h(live) LEFT JOIN LATERAL ({BLOB_ROWS}) r ON true "
+    "AND checkpoint_id = threadloom_id(%s))) h(live) LEFT JOIN LATERAL ({}) r ON true "
     "WHERE h.live"
 )
+BLOB_ROWS_OF_LIVE: Final = _LIVE.format(BLOB_ROWS)
 """(thread, ns, id, keys): ``BLOB_ROWS`` of the keys (a row of NULLs when none is stored: an
 ``empty`` version has no row), or no row at all once the checkpoint (thread, ns, id) is gone.
 The rows a stored checkpoint names are never changed and never deleted while it exists
 (deletes take the checkpoint and its unused values in one transaction), so rows read while
 their checkpoint exists are those of one state of the database, without a snapshot around the
 reads."""
+BLOB_CHAINS_OF_LIVE: Final = _LIVE.format(BLOB_CHAINS)
+"""``BLOB_ROWS_OF_LIVE`` with ``BLOB_CHAINS``: keys with a fifth element bring their chains."""
 
 # -- writing --------------------------------------------------------------------------------
 
@@ -460,12 +488,56 @@ SIZE_OF_WRITES: Final = (
 _INT64 = range(-(2**63), 2**63)
 
 
+SHORT_KEY: Final = "}"
+"""First character of a short version key (``version_text``); ``_header.version_key``'s keys
+start with ``~`` or are JSON text, never with this."""
+KEY_DIGITS: Final = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+"""The 64 digits of the random part of a short version key (``version_text``)."""
+_SHORT_KEYS: dict[str, str] = {}
+"""``version_text`` of recent versions: a step names the same few versions many times."""
+_SHORT_KEYS_SIZE: Final = 4096
+
+
 def version_text(version: Version) -> str:
-    """A version as stored: ``_header.version_key`` (an int version reads back as an int)."""
-    return version_key(version)
+    """A version as stored: ``_header.version_key``, with the random part of a standard string
+    version (``next_string_version``: ``~41500.0.018026334103865116``) written as a number in
+    base 64 (``}41500`` and 11 digits): 9 bytes fewer in each value row, its base, its key and
+    a write referring to it. Exact both ways (``version_of``); the random part is taken as
+    digits, never as a float, so the migration that rewrites stored keys makes the same text."""
+    if type(version) is not str:  # not cached: 1, 1.0 and True are one dict key
+        return version_key(version)
+    key = _SHORT_KEYS.get(version)
+    if key is None:
+        if len(_SHORT_KEYS) >= _SHORT_KEYS_SIZE:
+            _SHORT_KEYS.clear()
+        key = _SHORT_KEYS[version] = _short_key(version_key(version))
+    return key
+
+
+def _short_key(key: str) -> str:
+    if key[:1] != "~":
+        return key
+    count = ord(key[1]) - 48
+    head, rest = key[1 : 2 + count], key[2 + count :]
+    digits = rest[3:]
+    if not (rest[:3] == ".0." and 0 < len(digits) <= 30 and digits.isascii() and digits.isdigit()):
+        return key
+    n = int("1" + digits)  # the leading 1 keeps the digits' leading zeros
+    out = []
+    while n:
+        n, digit = divmod(n, 64)
+        out.append(KEY_DIGITS[digit])
+    return SHORT_KEY + head + "".join(reversed(out))
 
 
 def version_of(text: str) -> Version:
+    """The version ``version_text`` stored (a key of ``_header.version_key`` too)."""
+    if text[:1] == SHORT_KEY:
+        count = ord(text[1]) - 48
+        n = 0
+        for digit in text[2 + count :]:
+            n = n * 64 + KEY_DIGITS.index(digit)
+        text = "~" + text[1 : 2 + count] + ".0." + str(n)[1:]
     value: Version = version_from_key(text)
     return value
 
