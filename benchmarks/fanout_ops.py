@@ -9,6 +9,11 @@ is not counted, so confirm a gain in CPU time too.
 
     .venv/bin/python benchmarks/fanout_ops.py
     .venv/bin/python benchmarks/fanout_ops.py --by-function 25
+    .venv/bin/python benchmarks/fanout_ops.py --fixed --by-file 20
+
+``--fixed`` counts what every invoke pays whatever its size instead: a one-node graph (with
+``InMemorySaver`` and without) and an entrypoint making one ``@task`` call; ``--by-file`` sums the
+opcodes by source file (which part of the engine holds them).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable
 from types import FrameType
-from typing import Any
+from typing import Any, TypedDict
 
 from libs import Lib
 from workloads import FANOUT, FUNC_TASKS, _fan_graph
@@ -82,6 +87,48 @@ def func20() -> Callable[[], Any]:
     return lambda: workflow.invoke(FUNC_TASKS, {"configurable": {"thread_id": str(next(threads))}})
 
 
+class _One(TypedDict):
+    x: int
+
+
+def _one_node(state: _One) -> dict[str, int]:
+    return {"x": state["x"] + 1}
+
+
+def one_node(checkpointer: Any) -> Callable[[], Any]:
+    """The fixed cost of an invoke: a graph of one node (START -> node -> END)."""
+    builder = LIB.StateGraph(_One)
+    builder.add_node("node", _one_node)
+    builder.add_edge(LIB.START, "node")
+    builder.add_edge("node", LIB.END)
+    graph = builder.compile(checkpointer=checkpointer)
+    threads = iter(range(1_000_000))
+    return lambda: graph.invoke({"x": 1}, {"configurable": {"thread_id": str(next(threads))}})
+
+
+def one_call() -> Callable[[], Any]:
+    """The fixed cost of a functional invoke: an entrypoint making one ``@task`` call."""
+
+    @LIB.task
+    def double(n: int) -> int:
+        return 2 * n
+
+    @LIB.entrypoint(checkpointer=LIB.InMemorySaver())
+    def workflow(n: int) -> int:
+        return double(n).result()
+
+    threads = iter(range(1_000_000))
+    return lambda: workflow.invoke(3, {"configurable": {"thread_id": str(next(threads))}})
+
+
+def by_file(opcodes: Counter[str]) -> Counter[str]:
+    """Opcodes summed by source file (the part before ``:line function``)."""
+    sums: Counter[str] = Counter()
+    for where, n in opcodes.items():
+        sums[where.split(":", 1)[0]] += n
+    return sums
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -91,15 +138,28 @@ def main() -> None:
         metavar="N",
         help="also list the N functions running the most opcodes, for each workload",
     )
+    parser.add_argument(
+        "--by-file", type=int, default=0, metavar="N", help="also list the N files running the most"
+    )
+    parser.add_argument(
+        "--fixed", action="store_true", help="count the fixed cost of an invoke instead"
+    )
     args = parser.parse_args()
     tally = Tally()
     threading.settrace(tally.trace)
     sys.settrace(tally.trace)
-    workloads = {
-        "send200 InMemorySaver": send200(LIB.InMemorySaver()),
-        "send200 no saver": send200(None),
-        "func20 InMemorySaver": func20(),
-    }
+    if args.fixed:
+        workloads = {
+            "one node InMemorySaver": one_node(LIB.InMemorySaver()),
+            "one node no saver": one_node(None),
+            "one @task call": one_call(),
+        }
+    else:
+        workloads = {
+            "send200 InMemorySaver": send200(LIB.InMemorySaver()),
+            "send200 no saver": send200(None),
+            "func20 InMemorySaver": func20(),
+        }
     for label, run in workloads.items():
         opcodes, calls = tally.count(run)
         print(
@@ -108,6 +168,8 @@ def main() -> None:
         )
         for where, n in opcodes.most_common(args.by_function):
             print(f"  {n:7d} opcodes {calls[where]:5d} calls  {where}")
+        for file, n in by_file(opcodes).most_common(args.by_file):
+            print(f"  {n:7d} opcodes  {file}")
 
 
 if __name__ == "__main__":

@@ -58,6 +58,7 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "saver call (put_step_diff: rows, header diff, metadata, writes)",
         (
             "checkpoint/memory.py",
+            "checkpoint/_memory_steps.py",
             "checkpoint/_put.py",
             "checkpoint/_memory_rows.py",
             "checkpoint/_saver_calls.py",

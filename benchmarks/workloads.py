@@ -205,8 +205,10 @@ class WorkerInput(TypedDict):
 
 
 def _fan_out(lib: Lib) -> Callable[[FanState], list[Any]]:
+    send = lib.Send  # looked up once, as a module-level import would be (not 200 times a run)
+
     def fan_out(state: FanState) -> list[Any]:
-        return [lib.Send("worker", {"item": item}) for item in state["items"]]
+        return [send("worker", {"item": item}) for item in state["items"]]
 
     return fan_out
 

@@ -197,3 +197,20 @@ def test_bad_element_error_points_into_full_list() -> None:
     with pytest.raises(Exception, match=r"state\['messages'\]\[4\]\.additional_kwargs\['bad'\]"):
         saver.put(config("t", "", head.checkpoint["id"]), checkpoint, {}, {"messages": version})
     assert len(list(saver.list(config("t")))) == 2  # nothing stored
+
+
+def test_each_delta_extends_the_links_of_its_base_and_joins_those_above_it() -> None:
+    # Chains are cut and joined by walking back from their end: checked against the rule
+    # (links up to the base's index; links above it) over 600 appends, past three octal digits.
+    known = None
+    value: list[int] = []
+    for version in range(1, 601):
+        value = [*value, version]
+        plan = plan_list_write(known, value, version)
+        if known is not None:
+            assert plan.base is not None
+            expected = tuple(link for link in known.chain if link.index <= plan.base.index)
+            assert plan.decoded.chain[:-1] == expected
+            above = [link for link in known.chain if link.index > plan.base.index]
+            assert _delta.links_between(known.chain, plan.base) == above
+        known = plan.decoded

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from threadloom.checkpoint._header import (
+    _PACKED_CACHE,
+    _PACKED_CACHE_SIZE,
     channel_versions_of,
     pack_header,
     pack_version,
@@ -81,6 +83,34 @@ def test_headers_it_cannot_pack_are_stored_whole(changes: dict[str, Any]) -> Non
     header = _header(**changes)
     assert pack_header(header) is header
     assert unpack_header(header, "ignored") is header
+
+
+def test_each_distinct_version_is_stored_once_in_the_order_first_met() -> None:
+    v1, v2, v3 = (next_string_version(n) for n in (3, 8, 9))
+    header = _header(
+        channel_versions={"b": v2, "a": v1},
+        versions_seen={"x": {"a": v3, "b": v2}, "y": {}, "z": {"a": v1}},
+    )
+    fresh = pack_header(header)
+    _PACKED_CACHE.clear()  # packed again from scratch: the same list
+    assert pack_header(header) == fresh
+    _format, _v, _ts, versions, refs, seen, *_rest = fresh
+    assert [unpack_version(p) for p in versions] == [v2, v1, v3]
+    assert refs == {"b": 0, "a": 1}
+    assert seen == {"x": {"a": 2, "b": 0}, "y": {}, "z": {"a": 1}}
+
+
+def test_a_header_packs_the_same_when_its_new_versions_fill_the_cache() -> None:
+    # The cache of packed versions is emptied when full, in the middle of packing a header
+    # whose older versions it held: they are packed again, not lost.
+    header = _header()
+    expected = pack_header(header)
+    _PACKED_CACHE.clear()
+    old = header["channel_versions"]["__start__"]  # (its other version is new)
+    _PACKED_CACHE[old] = pack_version(old)
+    _PACKED_CACHE.update((f"filler {n}", None) for n in range(_PACKED_CACHE_SIZE - 1))
+    assert len(_PACKED_CACHE) == _PACKED_CACHE_SIZE
+    assert pack_header(header) == expected
 
 
 def test_legacy_pending_sends_are_kept() -> None:

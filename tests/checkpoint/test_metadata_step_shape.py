@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import json
 import math
+from pathlib import Path
 from typing import Any
 
 import pytest
+from saver_helpers import config, make_checkpoint
 
 from threadloom.checkpoint._metadata import is_root_step_metadata
 from threadloom.checkpoint._metadata_filter import filter_json, root_step_json
 from threadloom.checkpoint._records import METADATA_IN_JSON, encode_metadata, load_metadata
 from threadloom.checkpoint.base import get_checkpoint_metadata
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
+from threadloom.checkpoint.sqlite import SqliteSaver
 
 
 class _Text(str):
@@ -77,3 +80,21 @@ def test_the_root_step_json_is_the_filter_json_byte_for_byte(source: str, step: 
         assert is_root_step_metadata(metadata)
         assert root_step_json(metadata) == filter_json(metadata)
         assert json.loads(root_step_json(metadata)) == metadata
+
+
+@pytest.mark.parametrize(
+    ("added", "json_only"), [({"user": "ada"}, True), ({"score": math.nan}, False)]
+)
+def test_step_metadata_with_keys_from_the_config_is_stored_by_their_shape(
+    tmp_path: Path, added: dict[str, Any], json_only: bool
+) -> None:
+    # The root-step shape is asked once per put: once the config adds keys, the merged
+    # metadata is encoded by the general rule (JSON only, or with its blob when not JSON).
+    metadata: Any = {"source": "loop", "step": 3, "parents": {}}
+    with SqliteSaver.from_conn_string(str(tmp_path / "m.sqlite")) as saver:
+        saver.put({**config("t"), "metadata": added}, make_checkpoint(), metadata, {})
+        stored = saver.conn.execute("SELECT metadata_type FROM checkpoints").fetchone()[0]
+        back = saver.get_tuple(config("t"))
+    assert (stored == METADATA_IN_JSON) is json_only
+    assert back is not None
+    assert repr(back.metadata) == repr({**metadata, **added})

@@ -58,6 +58,33 @@ def test_a_job_not_taken_yet_runs_in_the_waiting_thread_or_is_taken_back() -> No
     assert ran_on == [threading.current_thread().name]
 
 
+class _Job:
+    """A job that records being described: a call's job holds its task, config and all."""
+
+    def __init__(self) -> None:
+        self.described = 0
+
+    def __call__(self) -> None:
+        pass
+
+    def __repr__(self) -> str:
+        self.described += 1
+        return "job"
+
+
+def test_a_job_a_worker_took_is_not_described_by_run_here() -> None:
+    # run_here on a job that is no longer queued answers False without building a message
+    # from the job's repr (what a failed deque.remove does, the cost of a quick @task call)
+    with ThreadPoolExecutor(1) as pool:
+        lane = Lane(pool, 1)
+        job = _Job()
+        assert not lane.run_here(job)  # never queued
+        lane.add(job)
+        lane.run_here(job)  # runs it here, unless the worker took it first
+        assert not lane.run_here(job)
+    assert job.described == 0
+
+
 def test_a_call_future_waited_on_with_a_timeout_is_not_run_by_the_waiter() -> None:
     # ``_CallFuture.result()`` runs a call no worker took yet in the waiting thread; with a
     # timeout it must not (a call cannot be stopped midway): it waits, and times out

@@ -410,6 +410,26 @@ def test_merge_matches_the_plain_rules(
     assert [(m.id, m.content) for m in merged] == expected
 
 
+@given(left_ids=st.lists(_ids, max_size=10), ops=_ops)
+def test_one_message_at_a_time_matches_the_plain_rules(
+    left_ids: list[str], ops: list[tuple[str, str, str]]
+) -> None:
+    # A chat turn's updates are one message each, each on the history the last one returned
+    # (its ids are known): the same rules, one update at a time.
+    merged: list[BaseMessage] = [HumanMessage(f"old{i}", id=i) for i in left_ids]
+    expected: list[tuple[str, str]] | str = [(i, f"old{i}") for i in left_ids]
+    for kind, i, content in ops:
+        assert not isinstance(expected, str)
+        expected = reference_merge(expected, [(kind, i, content)])
+        update = RemoveMessage(id=i) if kind == "remove" else AIMessage(content, id=i)
+        if expected == "error":
+            with pytest.raises(ValueError, match="Attempting to delete"):
+                add_messages(merged, update)
+            return
+        merged = add_messages(merged, update)
+        assert [(m.id, m.content) for m in merged] == expected
+
+
 # --- in a graph -------------------------------------------------------------------------------
 
 

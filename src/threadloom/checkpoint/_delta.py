@@ -118,7 +118,17 @@ def base_index(k: int) -> int:
 
 def links_between(chain: Sequence[ChainLink], base: ChainLink) -> list[ChainLink]:
     """The delta links of ``chain`` above ``base``: their tails cover base.length onwards."""
-    return [link for link in chain if link.index > base.index]
+    return list(chain[_count_up_to(chain, base.index) :])
+
+
+def _count_up_to(chain: Sequence[ChainLink], index: int) -> int:
+    """How many links of ``chain`` have an index up to ``index``. A chain's indices increase
+    (each link is appended with the next delta number), so this walks back from its end: the
+    links dropped are the few above the base, not the whole chain (up to 28 links)."""
+    n = len(chain)
+    while n and chain[n - 1].index > index:
+        n -= 1
+    return n
 
 
 def extends(prefix: Sequence[Any], value: list[Any]) -> bool:
@@ -165,7 +175,7 @@ def plan_list_write(
         k = known.chain[-1].index + 1
         if k < MAX_DELTAS:
             target = base_index(k)
-            chain = tuple(link for link in known.chain if link.index <= target)
+            chain = known.chain[: _count_up_to(known.chain, target)]
             base = chain[-1]
             if base.index == target:  # always true for chains this module built
                 link = ChainLink(k, version, len(value))

@@ -80,6 +80,13 @@ def unpack_version(packed: Any) -> Any:
 
 
 def _pack_ts(ts: str) -> int | str:
+    if len(ts) == 32 and ts[26:] == "+00:00" and ts[19] == "." and ts[20:26].isdigit():
+        # ``isoformat()`` of a UTC time with microseconds (every engine checkpoint's): it reads
+        # back as is, so no round trip is checked
+        try:
+            return (datetime.fromisoformat(ts) - _EPOCH) // _MICROSECOND
+        except ValueError:
+            return ts
     try:
         moment = datetime.fromisoformat(ts)
     except ValueError:
@@ -87,8 +94,6 @@ def _pack_ts(ts: str) -> int | str:
     if moment.tzinfo is not UTC and moment.utcoffset() != timedelta(0):
         return ts
     micros = (moment - _EPOCH) // _MICROSECOND
-    if len(ts) == 32 and ts[19] == "." and ts[26:] == "+00:00" and ts[20:26].isdigit():
-        return micros  # ``isoformat()`` of a UTC time with microseconds: it reads back as is
     return micros if _unpack_ts(micros) == ts else ts
 
 
@@ -175,26 +180,61 @@ def pack_header(header: Mapping[str, Any]) -> Any:
     seen = header["versions_seen"]
     if not _is_mapping(seen):
         return header
+    channel_versions = header["channel_versions"]
+    every = list(channel_versions.values())
     for by_node in seen.values():
-        if not _is_mapping(by_node):
+        if type(by_node) is not dict and not isinstance(by_node, Mapping):
             return header
-    versions = _Versions()
-    channel_versions = versions.refs(header["channel_versions"])
-    versions_seen = {node: versions.refs(by_node) for node, by_node in seen.items()}
-    if channel_versions is None or None in versions_seen.values():
-        return header  # a version of another type: stored as it is
-    packed = [
+        every += by_node.values()
+    packed: list[Any]
+    refs: dict[str, int] | None
+    versions_seen: dict[str, dict[str, int] | None]
+    if set(map(type, every)) == _ONLY_STR:
+        packed, refs, versions_seen = _pack_str_versions(every, channel_versions, seen)
+    else:  # ints, floats (or a version of another type: stored as it is)
+        versions = _Versions()
+        refs = versions.refs(channel_versions)
+        versions_seen = {node: versions.refs(by_node) for node, by_node in seen.items()}
+        if refs is None or None in versions_seen.values():
+            return header
+        packed = versions.packed
+    out = [
         HEADER_FORMAT,
         header["v"],
         _pack_ts(header["ts"]),
-        versions.packed,
-        channel_versions,
+        packed,
+        refs,
         versions_seen,
         header["updated_channels"],
     ]
     if "pending_sends" in header:
-        packed.append(header["pending_sends"])
-    return packed
+        out.append(header["pending_sends"])
+    return out
+
+
+def _pack_str_versions(
+    every: list[str], channel_versions: Mapping[str, str], seen: Mapping[str, Mapping[str, str]]
+) -> tuple[list[Any], dict[str, int], dict[str, dict[str, int] | None]]:
+    """``pack_header``'s parts for the usual header, whose versions are all strings: the same
+    lists and dicts as ``_Versions`` builds (each distinct version indexed in the order first
+    met), made by C-level passes: a Python step only per version not packed recently."""
+    distinct = list(dict.fromkeys(every))
+    cache = _PACKED_CACHE
+    new = distinct - cache.keys()  # a set (C-level): most versions were packed recently
+    if new:
+        if len(cache) + len(new) > _PACKED_CACHE_SIZE:
+            cache.clear()
+            new = set(distinct)  # the header's other versions went with the rest
+        for version in new:
+            cache[version] = pack_version(version)
+    packed = list(map(cache.__getitem__, distinct))
+    get = dict(zip(distinct, range(len(distinct)), strict=True)).__getitem__
+    refs = dict(zip(channel_versions.keys(), map(get, channel_versions.values()), strict=True))
+    versions_seen: dict[str, dict[str, int] | None] = {
+        node: dict(zip(by_node.keys(), map(get, by_node.values()), strict=True))
+        for node, by_node in seen.items()
+    }
+    return packed, refs, versions_seen
 
 
 def unpack_header(stored: Any, checkpoint_id: str) -> dict[str, Any]:

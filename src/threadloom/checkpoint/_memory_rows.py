@@ -34,10 +34,10 @@ from __future__ import annotations
 
 import bisect
 import builtins
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Final, NamedTuple, NoReturn
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn, Protocol
 
+from threadloom.checkpoint._arguments import thread_key
 from threadloom.checkpoint._delta import BlobRow
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
@@ -47,6 +47,10 @@ from threadloom.checkpoint.base import (
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol, dumps_at
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
+from threadloom.errors import MissingCheckpointIdError
+
+if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
 
 __all__ = [
     "ATOM_INTS",
@@ -59,13 +63,16 @@ __all__ = [
     "Checkpoints",
     "HeaderRow",
     "KeyedWrites",
+    "Settling",
     "StoredThread",
     "StoredWrite",
     "WriteBatch",
     "add_batch",
     "batch_size",
     "build_row",
+    "constant_loader",
     "decode_writes",
+    "decoding_loader",
     "diff_row",
     "encode_batch",
     "header_size",
@@ -77,7 +84,9 @@ __all__ = [
     "read_header",
     "read_metadata",
     "row_of",
+    "store_batches",
     "whole_row",
+    "writes_address",
 ]
 
 ENGINE_KEYS: Final = frozenset(
@@ -490,13 +499,101 @@ class Checkpoints:
         return ids[start:end][::-1]
 
 
-@dataclass(slots=True)
-class StoredThread:
-    """Everything stored for one thread."""
+class Settling(Protocol):
+    """A save kept as one record until its rows are first read (``_memory_steps.StepRecord``)."""
 
-    checkpoints: dict[str, Checkpoints] = field(default_factory=dict)
-    """ns → its checkpoint headers (the newest is the head: latest reads, conflict checks)."""
-    blobs: dict[BlobKey, BlobRow | Atom] = field(default_factory=dict)
-    """(ns, channel, version) → its row, or the value itself when it is an atom."""
-    writes: dict[tuple[str, str], CheckpointWrites] = field(default_factory=dict)
-    """(ns, checkpoint id) → its pending writes (one call's batch, or by (task_id, idx))."""
+    def settle(self, thread: StoredThread) -> None:
+        """Store the record's rows in ``thread`` (never fails: checked when it was made)."""
+
+
+class StoredThread:
+    """Everything stored for one thread.
+
+    A graph step's save may wait in ``pending`` (``_memory_steps``): reading any of the three
+    stores first stores what waits there, in the order it was saved, so every reader (and
+    every other writer) sees the rows an eager save would have made. ``put_step_diff`` alone
+    reaches past that, to the raw stores (``_checkpoints``...), to append its record.
+    """
+
+    __slots__ = ("_blobs", "_checkpoints", "_writes", "pending")
+
+    def __init__(self) -> None:
+        self._checkpoints: dict[str, Checkpoints] = {}
+        self._blobs: dict[BlobKey, BlobRow | Atom] = {}
+        self._writes: dict[tuple[str, str], CheckpointWrites] = {}
+        self.pending: builtins.list[Settling] = []
+        """Step saves not made into rows yet, oldest first."""
+
+    @property
+    def checkpoints(self) -> dict[str, Checkpoints]:
+        """ns → its checkpoint headers (the newest is the head: latest reads, conflict checks)."""
+        if self.pending:
+            self.settle()
+        return self._checkpoints
+
+    @property
+    def blobs(self) -> dict[BlobKey, BlobRow | Atom]:
+        """(ns, channel, version) → its row, or the value itself when it is an atom."""
+        if self.pending:
+            self.settle()
+        return self._blobs
+
+    @property
+    def writes(self) -> dict[tuple[str, str], CheckpointWrites]:
+        """(ns, checkpoint id) → its pending writes (one call's batch, or by (task_id, idx))."""
+        if self.pending:
+            self.settle()
+        return self._writes
+
+    def settle(self) -> None:
+        """Make the waiting step saves into rows, oldest first."""
+        pending, self.pending = self.pending, []
+        for record in pending:
+            record.settle(self)
+
+    def __getstate__(self) -> tuple[Any, ...]:  # pickled by PersistentDict: rows only
+        return (self.checkpoints, self.blobs, self.writes)
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self._checkpoints, self._blobs, self._writes = state
+        self.pending = []
+
+
+def store_batches(
+    thread: StoredThread, key: tuple[str, str], batches: Sequence[WriteBatch]
+) -> None:
+    """Store the writes of calls made together against the checkpoint ``key`` (ns, id), in
+    order (never fails): its writes are looked up once for all of them."""
+    writes = thread._writes  # (the caller settled the thread, or is settling it)
+    stored = writes.get(key)
+    if stored is None:
+        if len(batches) == 1:
+            writes[key] = batches[0]  # the first call: kept as it came
+            return
+        stored = writes[key] = {}
+    elif type(stored) is WriteBatch:
+        stored = writes[key] = keyed_writes(stored)
+    for batch in batches:
+        add_batch(stored, batch)  # type: ignore[arg-type]
+
+
+def writes_address(config: RunnableConfig) -> tuple[str, str, str]:
+    """(thread, ns, checkpoint id) of a ``put_writes`` call, which needs a checkpoint id."""
+    configurable = config["configurable"]
+    thread_id = configurable["thread_id"]
+    if type(thread_id) is not str:
+        thread_id = thread_key(thread_id)
+    checkpoint_id = configurable.get("checkpoint_id")
+    if checkpoint_id is None:
+        raise MissingCheckpointIdError(thread_id)
+    return thread_id, configurable.get("checkpoint_ns", ""), checkpoint_id
+
+
+def constant_loader(value: Any) -> Callable[[], Any]:
+    """What reads a value kept as it is (an atom)."""
+    return lambda: value
+
+
+def decoding_loader(serde: Any, row: BlobRow) -> Callable[[], Any]:
+    """What decodes a stored row afresh (each read gets its own copy)."""
+    return lambda: serde.loads_typed((row.type, row.data))

@@ -130,8 +130,16 @@ def get_checkpoint_metadata(
     The result is a new dict; values that had nothing to strip are the caller's objects (as in
     LangGraph), so serialize or copy it before changing what is inside.
     """
+    return merge_metadata(config, metadata, is_root_step_metadata(metadata))
+
+
+def merge_metadata(
+    config: RunnableConfig, metadata: CheckpointMetadata, root_step: bool
+) -> CheckpointMetadata:
+    """``get_checkpoint_metadata`` once ``root_step`` says whether ``metadata`` passed
+    ``is_root_step_metadata`` (a saver that needs that answer again asks once)."""
     merged: dict[str, Any] = dict(metadata)
-    if not is_root_step_metadata(metadata) and _has_nul(metadata):
+    if not root_step and _has_nul(metadata):
         merged = _strip_nul(merged)
     for source in (config.get("metadata"), config.get("configurable")):
         if not source:

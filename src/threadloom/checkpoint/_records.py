@@ -299,15 +299,21 @@ def _is_plain_json(value: Any) -> bool:
 
 
 def encode_metadata(
-    serde: SerializerProtocol, metadata: Mapping[str, Any], json_only: bool
+    serde: SerializerProtocol,
+    metadata: Mapping[str, Any],
+    json_only: bool,
+    root_step: bool | None = None,
 ) -> tuple[str, bytes, str]:
     """``(type, blob, json)``: the metadata's serialized blob and its JSON text for filters.
 
     With ``json_only`` (a backend whose JSON column gives back the text it was given), metadata
     made only of JSON values is stored once: the JSON text, with an empty blob of type
     ``METADATA_IN_JSON``. Anything else keeps the serializer's blob, which stays the truth.
+    ``root_step``: ``is_root_step_metadata(metadata)`` when the caller knows it already.
     """
-    if is_root_step_metadata(metadata):  # the engine's own step metadata: plain JSON
+    if root_step is None:
+        root_step = is_root_step_metadata(metadata)
+    if root_step:  # the engine's own step metadata: plain JSON
         text = root_step_json(metadata)
         if json_only:
             return METADATA_IN_JSON, b"", text

@@ -36,10 +36,12 @@ from threadloom.checkpoint._lifecycle import (
     live_blobs,
     validate_prune_args,
 )
+from threadloom.checkpoint._metadata import is_root_step_metadata, merge_metadata
 from threadloom.checkpoint._metadata_filter import matches
 from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
 from threadloom.checkpoint._records import (
     METADATA_IN_JSON,
+    PACK_MIN_BYTES,
     dumps_fast,
     encode_metadata,
     encode_writes,
@@ -66,7 +68,6 @@ from threadloom.checkpoint.base import (
     PruneStrategy,
     TaskWrites,
     ThreadSizeReport,
-    get_checkpoint_metadata,
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.errors import MissingCheckpointIdError
@@ -314,13 +315,17 @@ class SqlCore:
     ) -> EncodedStep:
         """Everything of a step that encodes without the database (before any transaction).
         ``serde``: the one the step's values are encoded with too (``plan_step``)."""
-        thread_id, ns, parent_id = _address(config)
+        address = _address(config)
+        thread_id, ns, parent_id = address
         header, values = split_checkpoint(checkpoint)
         tag, data = dumps_fast(serde, pack_header(header), "checkpoint")
-        merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
-        meta_tag, meta_data, meta_json = encode_metadata(serde, merged, self.metadata_json_only)
+        root_step = is_root_step_metadata(metadata)  # asked once, for the merge and the encoding
+        merged = merge_metadata(config, metadata, root_step)  # keeps `writes`, as LangGraph
+        meta_tag, meta_data, meta_json = encode_metadata(
+            serde, merged, self.metadata_json_only, root_step and len(merged) == len(metadata)
+        )
         encoded_writes = [
-            self._write_rows(serde, config, task_writes, task_id, task_path)
+            self._write_rows_at(serde, address, task_writes, task_id, task_path)
             for task_id, task_path, task_writes in writes
         ]
         row: tuple[Any, ...] = (thread_id, ns, checkpoint["id"], parent_id, tag, data)
@@ -388,13 +393,13 @@ class SqlCore:
                 ns,
                 channel,
                 version_text(version),
-                row.kind,
-                *pack_data(row.type, row.data),
-                None if row.base_version is None else version_text(row.base_version),
-                row.index,
-                row.length,
+                kind,
+                *((tag, data) if len(data) < PACK_MIN_BYTES else pack_data(tag, data)),
+                None if base is None else version_text(base),
+                index,
+                length,
             )
-            for channel, version, row in plan.rows
+            for channel, version, (kind, tag, data, base, index, length) in plan.rows
         ]
 
     def committed(
@@ -427,7 +432,19 @@ class SqlCore:
         task_path: str,
     ) -> tuple[str, list[tuple[Any, ...]]]:
         """The statement and rows of one task's writes (encoded before any transaction)."""
-        thread_id, ns, checkpoint_id = _address(config)
+        return self._write_rows_at(serde, _address(config), writes, task_id, task_path)
+
+    def _write_rows_at(
+        self,
+        serde: SerializerProtocol,
+        address: tuple[str, str, str | None],
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
+    ) -> tuple[str, list[tuple[Any, ...]]]:
+        """The statement and rows of one task's writes (encoded before any transaction) to the
+        checkpoint at ``address`` (``_address`` of the call's config)."""
+        thread_id, ns, checkpoint_id = address
         if checkpoint_id is None:
             raise MissingCheckpointIdError(thread_id)
         rows, upsert = encode_writes(serde, writes, task_id, task_path)
@@ -436,13 +453,13 @@ class SqlCore:
                 thread_id,
                 ns,
                 checkpoint_id,
-                r.task_id,
-                r.task_path,
-                r.idx,
-                r.channel,
-                *pack_data(r.type, r.data),
+                task_id,
+                task_path,
+                idx,
+                channel,
+                *((tag, data) if len(data) < PACK_MIN_BYTES else pack_data(tag, data)),
             )
-            for r in rows
+            for task_id, channel, idx, tag, data, task_path in rows
         ]
 
     def put_writes(
@@ -462,8 +479,9 @@ class SqlCore:
         tasks' rows go in by one statement each run of tasks that use the same one (one
         ``executemany``), and one commit; a failure leaves none of them stored."""
         runs: list[tuple[str, list[tuple[Any, ...]]]] = []
+        address = _address(config)
         for task_id, task_path, task_writes in writes:
-            statement, rows = self._write_rows(serde, config, task_writes, task_id, task_path)
+            statement, rows = self._write_rows_at(serde, address, task_writes, task_id, task_path)
             if runs and runs[-1][0] == statement:
                 runs[-1][1].extend(rows)
             else:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from threadloom.checkpoint._delta import BlobRow, DeltaTracker
@@ -86,14 +87,19 @@ class HeadCache:
         head before it; if one is neither, nothing is kept."""
         thread_id, ns = header[7], header[0]
         before = self._heads.pop((thread_id, ns), None)
-        new = {(channel, version): row for channel, version, row in written}
-        rows: dict[BlobKey, BlobRow | None] = {}
-        for channel, version in channel_versions.items():
-            key = (thread_id, ns, channel, version)
-            row = new.get((channel, version))
-            if row is None:
-                if before is None or key not in before.rows:
-                    return
-                row = before.rows[key]
-            rows[key] = row
-        self.keep(thread_id, ns, KeptHead(token, header, rows, ()))
+        known: dict[BlobKey, BlobRow | None] = {
+            (thread_id, ns, channel, version): row for channel, version, row in written
+        }
+        if before is not None:
+            known = {**before.rows, **known}
+        keys = list(
+            zip(repeat(thread_id), repeat(ns), channel_versions.keys(), channel_versions.values())
+        )
+        try:  # C-level passes: a put keeps a head on every step
+            rows = dict(zip(keys, map(known.__getitem__, keys), strict=True))
+        except KeyError:  # a value neither written now nor kept before
+            return
+        heads = self._heads  # ``keep``, inline: popped above, so it goes in last already
+        heads[(thread_id, ns)] = KeptHead(token, header, rows, ())
+        if len(heads) > self.max_entries:
+            heads.popitem(last=False)

@@ -4,11 +4,12 @@ It stores what a database backend stores (``_records``): a header per checkpoint
 changed (channel, version), deltas for growing lists, pending writes; ``_memory_rows`` says how
 they are kept and which in-process shortcuts keep a graph step O(what changed): headers handed
 over by the engine kept as they are, plain immutable values and metadata kept as objects, the
-writes of one call stored together. Everything else goes through the serializer, so stored
-values are copies. The newest decoded version of each list channel is kept: reading the head of
-a long chat thread does not decode its history again, and each read returns a new list
-(elements are shared, not copied: treat checkpointed values as immutable, as LangGraph asks
-nodes to).
+writes of one call stored together. A plain graph step (atoms only) is kept as one record and
+made into those rows when the thread is first read (``_memory_steps``): most steps of a run are
+never read back. Everything else goes through the serializer, so stored values are copies.
+The newest decoded version of each list channel is kept: reading the head of a long chat thread
+does not decode its history again, and each read returns a new list (elements are shared, not
+copied: treat checkpointed values as immutable, as LangGraph asks nodes to).
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ from threadloom.checkpoint._memory_rows import (
     HeaderRow,
     StoredThread,
     WriteBatch,
-    add_batch,
     build_row,
+    constant_loader,
     decode_writes,
+    decoding_loader,
     diff_row,
     encode_batch,
     kept_header,
@@ -45,7 +47,10 @@ from threadloom.checkpoint._memory_rows import (
     read_header,
     read_metadata,
     row_of,
+    store_batches,
+    writes_address,
 )
+from threadloom.checkpoint._memory_steps import record_step
 from threadloom.checkpoint._metadata_filter import matches
 from threadloom.checkpoint._persistent_dict import PersistentDict, threads_mapping
 from threadloom.checkpoint._plain_metadata import engine_metadata, plain_metadata
@@ -67,7 +72,7 @@ from threadloom.checkpoint.base import (
 from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 from threadloom.constants import TASKS
-from threadloom.errors import CheckpointConflictError, MissingCheckpointIdError
+from threadloom.errors import CheckpointConflictError
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -82,18 +87,6 @@ _NO_BLOBS: dict[BlobKey, BlobRow | Atom] = {}
 _MISSING: Any = object()
 _UNCHECKED: Any = object()
 """A put that names no expected head: the head is not checked."""
-
-
-def _writes_address(config: RunnableConfig) -> tuple[str, str, str]:
-    """(thread, ns, checkpoint id) of a ``put_writes`` call, which needs a checkpoint id."""
-    configurable = config["configurable"]
-    thread_id = configurable["thread_id"]
-    if type(thread_id) is not str:
-        thread_id = thread_key(thread_id)
-    checkpoint_id = configurable.get("checkpoint_id")
-    if checkpoint_id is None:
-        raise MissingCheckpointIdError(thread_id)
-    return thread_id, configurable.get("checkpoint_ns", ""), checkpoint_id
 
 
 class InMemorySaver(MemoryLifecycle):
@@ -164,12 +157,12 @@ class InMemorySaver(MemoryLifecycle):
             blob = blobs.get((ns, channel, version), _MISSING)
             if type(blob) is not BlobRow:
                 if blob is not _MISSING:
-                    loaders[channel] = _constant(blob)  # an atom: immutable, handed out as is
+                    loaders[channel] = constant_loader(blob)  # an atom: immutable, handed out as is
                 continue
             if blob.kind == "empty":
                 continue
             if blob.length < 0:  # not a list: decoded afresh, so callers get their own copy
-                loaders[channel] = _decoder(serde, blob)
+                loaders[channel] = decoding_loader(serde, blob)
                 continue
             loaders[channel] = self._list_loader(
                 thread_id, thread, ns, channel, version, remember, walk
@@ -456,14 +449,14 @@ class InMemorySaver(MemoryLifecycle):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        thread_id, ns, checkpoint_id = _writes_address(config)
+        thread_id, ns, checkpoint_id = writes_address(config)
         batch = encode_batch(self.serde, writes, task_id, task_path)
         with self._lock:
             self._add_batches(thread_id, ns, checkpoint_id, (batch,))
 
     def put_writes_batch(self, config: RunnableConfig, writes: Sequence[TaskWrites]) -> None:
         """Several tasks' writes: each encoded first, then stored under one lock acquisition."""
-        thread_id, ns, checkpoint_id = _writes_address(config)
+        thread_id, ns, checkpoint_id = writes_address(config)
         serde = self.serde
         batches = [encode_batch(serde, w, task, path) for task, path, w in writes]
         with self._lock:
@@ -482,7 +475,7 @@ class InMemorySaver(MemoryLifecycle):
         writes run under one lock acquisition."""
         if not writes:
             return self.put(config, checkpoint, metadata, new_versions)
-        thread_id, ns, checkpoint_id = _writes_address(config)
+        thread_id, ns, checkpoint_id = writes_address(config)
         _, batches = self._encode_step_writes(writes)
         with self._lock:  # through put, which a subclass may override
             saved = self.put(config, checkpoint, metadata, new_versions)
@@ -531,9 +524,28 @@ class InMemorySaver(MemoryLifecycle):
         if memo is None or memo[0] is not self:
             memo = address.memo = self._run_memo(address.config)
         _, thread_id, ns, extras = memo
+        if extras is not None and checkpoint.keys() == ENGINE_KEYS:
+            # the plain case: kept as one record, made into rows when first read
+            with self._lock:
+                thread = self._threads.get(thread_id)
+                if thread is None:
+                    thread = self._threads[thread_id] = StoredThread()
+                if record_step(
+                    thread,
+                    memo,
+                    address,
+                    parent_id,
+                    expected_head,
+                    writes,
+                    checkpoint,
+                    metadata,
+                    new_versions,
+                    seen_changes,
+                ):
+                    return
         serde = self.serde
         if writes and parent_id is None:  # refused as put_writes refuses it
-            _writes_address(address.config_at(parent_id, expected_head))
+            writes_address(address.config_at(parent_id, expected_head))
         serde, batches = self._encode_step_writes(writes) if writes else (serde, [])
         plain = engine_metadata(metadata, extras) if extras is not None else None
         kept: dict[str, Any] | tuple[str, bytes]
@@ -578,20 +590,12 @@ class InMemorySaver(MemoryLifecycle):
     ) -> None:
         """Store the writes of calls made together, in order (under the lock; never fails):
         the thread and the checkpoint's writes are looked up once for all of them."""
-        key = (ns, checkpoint_id)
         thread = self._threads.get(thread_id)
         if thread is None:
             thread = self._threads[thread_id] = StoredThread()
-        stored = thread.writes.get(key)
-        if stored is None:
-            if len(batches) == 1:
-                thread.writes[key] = batches[0]  # the first call: kept as it came
-                return
-            stored = thread.writes[key] = {}
-        elif type(stored) is WriteBatch:
-            stored = thread.writes[key] = keyed_writes(stored)
-        for batch in batches:
-            add_batch(stored, batch)  # type: ignore[arg-type]
+        elif thread.pending:
+            thread.settle()
+        store_batches(thread, (ns, checkpoint_id), batches)
 
     get_next_version = staticmethod(next_string_version)
     """``f"{n+1:032}.{random}"``: zero-padded so string order is numeric order. The function
@@ -600,11 +604,3 @@ class InMemorySaver(MemoryLifecycle):
 
 MemorySaver = InMemorySaver
 """LangGraph's older name for ``InMemorySaver``."""
-
-
-def _constant(value: Any) -> Callable[[], Any]:
-    return lambda: value
-
-
-def _decoder(serde: Any, row: BlobRow) -> Callable[[], Any]:
-    return lambda: serde.loads_typed((row.type, row.data))

@@ -99,7 +99,8 @@ class PutStep:
     """The checkpoint as the run holds it: its version dicts are the run's own, changed by its
     later steps (the run does not copy them per step): read them only while the effect is
     carried out. The header is ``new_versions`` and the ``seen_changes`` entries on top of its
-    parent's, which a saver that stores diffs keeps (``put_step_diff``)."""
+    parent's, which a saver that stores diffs keeps (``put_step_diff``). Its ``channel_values``
+    dict is made for this checkpoint and never changed: a saver may keep it."""
     metadata: dict[str, Any]
     new_versions: dict[str, Any]
     seen_changes: dict[str, Any]

@@ -113,6 +113,17 @@ def add_messages(
     new_ids, fresh = _ensure_ids(new)
     if REMOVE_ALL_MESSAGES in new_ids and (cut := _after_last_remove_all(new, new_ids)) is not None:
         return new[cut:]
+    if (
+        len(new) == 1
+        and format is None
+        and (new_ids[0] in fresh or new_ids[0] not in old_ids)  # (``in``: one C-level scan)
+        and not isinstance(new[0], RemoveMessage)
+    ):  # one new message, the usual update of a chat turn: appended, as ``_merge`` would
+        merged = [*old, new[0]]
+        _KNOWN.remember(merged, [*old_ids, new_ids[0]])
+        if old is left:
+            note_appended(merged, old)
+        return merged
     merged = _merge(old, old_ids, new, new_ids, fresh)
     if format == "langchain-openai":
         # A round trip through OpenAI dicts; like LangGraph's, it does not carry ids over.

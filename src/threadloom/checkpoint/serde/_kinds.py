@@ -11,6 +11,7 @@ import re
 import sys
 import types
 from collections.abc import Callable
+from itertools import compress
 from typing import Any, Final
 
 from threadloom.errors import shown_value
@@ -209,20 +210,47 @@ def _message_defaults(cls: Any) -> tuple[tuple[str, Any], ...]:
     return found
 
 
+_PLAIN_TYPES: Final = frozenset({str, dict, list, type(None), bool, int, float})
+"""Types whose ``!=`` with each other and with ``_NO_DEFAULT`` is a plain bool (and cheap
+against an empty default), so ``read_message`` compares them all at once."""
+
+
+def _is_plain_default(default: Any) -> bool:
+    if default is _NO_DEFAULT or default is None or type(default) in (str, bool, int, float):
+        return True
+    return type(default) in (dict, list) and not default
+
+
 def _message_reader(cls: Any) -> Callable[[Any], list[Any]]:
     """The payload of a message: ``[fields, sorted fields set]`` where ``fields`` leaves out
     each field holding its default (a value of the default's own type, equal to it), and holds
     the extra fields too. Read from the instance's ``__dict__`` directly (no ``model_dump``)."""
     defaults = _message_defaults(cls)
+    names = tuple(name for name, _default in defaults)
+    values_of_defaults = [default for _name, default in defaults]
+    types_of_defaults = list(map(type, values_of_defaults))
+    plain = all(map(_is_plain_default, values_of_defaults))
+    plain_types = _PLAIN_TYPES
+    is_not, ne, or_ = operator.is_not, operator.ne, operator.or_
 
     def read_message(obj: Any) -> list[Any]:
         state = obj.__dict__
-        fields: dict[str, Any] = {}
-        for name, default in defaults:
-            if name in state:
-                value = state[name]
-                if type(value) is not type(default) or value != default:
-                    fields[name] = value
+        values = state.values()
+        if plain and tuple(state) == names and plain_types.issuperset(map(type, values)):
+            # every field set, of plain types: kept where its type or value differs, in C
+            keep = map(
+                or_,
+                map(is_not, map(type, values), types_of_defaults),
+                map(ne, values, values_of_defaults),
+            )
+            fields = dict(compress(state.items(), keep))
+        else:
+            fields = {}
+            for name, default in defaults:
+                if name in state:
+                    value = state[name]
+                    if type(value) is not type(default) or value != default:
+                        fields[name] = value
         extra = obj.__pydantic_extra__
         if extra:
             fields.update(extra)

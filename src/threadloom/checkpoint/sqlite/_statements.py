@@ -351,9 +351,9 @@ SIZE_OF_WRITES: Final = (
 _FILTER_KEY: Final = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
-def version_text(version: Version) -> str:
-    """A version as stored: ``_header.version_key`` (an int version reads back as an int)."""
-    return version_key(version)
+version_text: Final = version_key
+"""A version as stored: ``_header.version_key`` (an int version reads back as an int); the
+function itself, not a wrapper: a put binds several."""
 
 
 def version_of(text: str) -> Version:

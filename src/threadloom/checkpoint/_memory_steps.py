@@ -1,0 +1,202 @@
+"""A graph step's save kept by ``InMemorySaver`` as one record, made into rows when first read.
+
+Most checkpoints a run makes are never read back (a run reads the head it starts from; history
+is walked now and then), so ``put_step_diff`` does at save time only what cannot wait: it checks
+the head the run expects, checks that every value it must keep is an atom (``_memory_rows``:
+an object nobody can change in place, kept as it is) and appends one ``StepRecord`` to the
+thread's ``pending`` list. The header diff, the metadata merge and the write batches are made
+(``StepRecord.settle``) the first time anything reads or writes the thread's rows
+(``StoredThread``), with the same functions an eager save uses, so what reads return is exactly
+what they return after an eager save: same rows, same order, same copies.
+
+A step is kept as a record only on the plain path: the default serializer, the engine's header
+keys, atoms only (a list channel, kept as deltas, or any value that is serialized goes the
+eager way), a new checkpoint that continues the thread's head (the last record, or the stored
+head when none waits). Anything else settles what waits and saves eagerly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from itertools import repeat
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from threadloom.checkpoint._memory_rows import (
+    ATOM_INTS,
+    ATOM_TYPES,
+    WHOLE_HEADER_EVERY,
+    Checkpoints,
+    HeaderRow,
+    StoredThread,
+    build_row,
+    encode_batch,
+    store_batches,
+)
+from threadloom.checkpoint._plain_metadata import engine_metadata
+from threadloom.checkpoint._records import EMPTY_ROW
+
+if TYPE_CHECKING:
+    from threadloom.checkpoint._put import RunAddress
+    from threadloom.checkpoint.base import Checkpoint, TaskWrites
+
+__all__ = ["StepRecord", "record_step"]
+
+Version = str | int | float
+
+_NO_VALUE = repeat(EMPTY_ROW)
+"""What a channel without a value stores (``values.get``'s default, for ``map``)."""
+
+
+class StepRecord(NamedTuple):
+    """One graph step's save, as handed over (``put_step_diff``), until its rows are made."""
+
+    ns: str
+    parent_id: str | None
+    expected_head: str | None
+    checkpoint_id: str
+    v: int
+    ts: str
+    updated_channels: list[str] | None
+    versions: dict[str, Any]
+    """The header's ``channel_versions``: the new versions when ``depth`` > 0, else all of
+    them (copied when recorded)."""
+    seen: dict[str, Any]
+    """The header's ``versions_seen``: the entries replaced when ``depth`` > 0, else all."""
+    depth: int
+    """As ``HeaderRow.depth``."""
+    new_versions: Mapping[str, Any]
+    values: list[Any]
+    """The value of each new version, in ``new_versions`` order: an atom, or ``EMPTY_ROW``."""
+    metadata: Mapping[str, Any]
+    """The engine's step metadata (``source``, ``step``, ``parents``), merged when settled."""
+    writes: Sequence[TaskWrites]
+    """The step's task writes (atoms only), stored against the parent when settled."""
+    memo: tuple[Any, str, str, dict[str, Any]]
+    """The run's ``RunAddress.memo``: ``(saver, thread key, ns, metadata the config adds)``."""
+    address: RunAddress
+
+    def settle(self, thread: StoredThread) -> None:
+        """Store the rows an eager ``put_step_diff`` would have stored (never fails)."""
+        ns, checkpoint_id, parent_id = self.ns, self.checkpoint_id, self.parent_id
+        saver, _, _, extras = self.memo
+        blobs = thread._blobs
+        for (channel, version), value in zip(self.new_versions.items(), self.values, strict=True):
+            key = (ns, channel, version)
+            if key not in blobs:  # a (channel, version) names one value: never rewritten
+                blobs[key] = value
+        kept: Any = engine_metadata(self.metadata, extras)
+        if kept is not None:
+            run_id = kept.get("run_id")
+        else:  # not plain: merged and serialized the general way
+            config = self.address.config_at(parent_id, self.expected_head)
+            kept, run_id = saver._kept_metadata(config, self.metadata)
+        ts = self.ts
+        header = {
+            "v": self.v,
+            "id": checkpoint_id,
+            "ts": ts,
+            "channel_versions": self.versions,
+            "versions_seen": self.seen,
+            "updated_channels": self.updated_channels,
+        }
+        row = build_row(
+            HeaderRow, (checkpoint_id, parent_id, header, None, kept, ts, run_id, self.depth)
+        )
+        stored = thread._checkpoints.get(ns)
+        if stored is None:
+            stored = thread._checkpoints[ns] = Checkpoints()
+        stored.rows[checkpoint_id] = row  # newer than the head: checked when recorded
+        stored.ids.append(checkpoint_id)
+        if self.writes:
+            serde = saver.serde
+            batches = [encode_batch(serde, w, task, path) for task, path, w in self.writes]
+            store_batches(thread, (ns, parent_id), batches)  # type: ignore[arg-type]
+
+
+def record_step(
+    thread: StoredThread,
+    memo: tuple[Any, str, str, dict[str, Any]],
+    address: RunAddress,
+    parent_id: str | None,
+    expected_head: str | None,
+    writes: Sequence[TaskWrites],
+    checkpoint: Checkpoint,
+    metadata: Mapping[str, Any],
+    new_versions: Mapping[str, Any],
+    seen_changes: dict[str, Any],
+) -> bool:
+    """Append the step to ``thread.pending`` when it can wait (module docstring); False: the
+    caller saves it eagerly (nothing was changed). Called under the saver's lock, with the
+    default serializer and a checkpoint of the engine's keys."""
+    ns = memo[2]
+    pending = thread.pending
+    if pending:
+        last: StepRecord = pending[-1]  # type: ignore[assignment]
+        if last.ns != ns or expected_head != parent_id or last.checkpoint_id != parent_id:
+            return False
+        head: str | None = parent_id
+        parent_depth: int | None = last.depth
+    else:
+        stored = thread._checkpoints.get(ns)
+        head = stored.ids[-1] if stored is not None else None
+        if expected_head != head:
+            return False  # the eager save raises the conflict
+        parent = stored.rows.get(parent_id) if stored is not None and parent_id else None
+        parent_depth = parent.depth if parent is not None else None
+    if head is not None and checkpoint["id"] <= head:
+        return False
+    if writes and parent_id is None:
+        return False  # refused the eager way
+    # every value kept must be an atom (``_memory_rows.is_atom``, inlined); only the new
+    # versions' values are kept, not the checkpoint's dict of all of them (O(channels))
+    values = checkpoint["channel_values"]
+    kept = list(map(values.get, new_versions, _NO_VALUE))  # (C speed: once a step)
+    for value in kept:
+        cls = type(value)
+        if cls in ATOM_TYPES:
+            continue
+        if cls is str:
+            if value.isascii():
+                continue
+        elif (cls is int and value in ATOM_INTS) or value is EMPTY_ROW:
+            continue
+        return False
+    for _, _, task_writes in writes:
+        for _, value in task_writes:
+            cls = type(value)
+            if cls in ATOM_TYPES:
+                continue
+            if cls is str:
+                if value.isascii():
+                    continue
+            elif cls is int and value in ATOM_INTS:
+                continue
+            return False
+    depth = parent_depth + 1 if parent_depth is not None else WHOLE_HEADER_EVERY
+    if depth < WHOLE_HEADER_EVERY:
+        versions: dict[str, Any] = new_versions  # type: ignore[assignment]
+        seen = seen_changes
+    else:  # whole: the run's dicts, copied now (the run changes them later)
+        depth = 0
+        versions = dict(checkpoint["channel_versions"])
+        seen = dict(checkpoint["versions_seen"])  # inner dicts: replaced, never changed
+    record = (
+        ns,
+        parent_id,
+        expected_head,
+        checkpoint["id"],
+        checkpoint["v"],
+        checkpoint["ts"],
+        checkpoint["updated_channels"],
+        versions,
+        seen,
+        depth,
+        new_versions,
+        kept,
+        metadata,
+        writes,
+        memo,
+        address,
+    )
+    pending.append(build_row(StepRecord, record))
+    return True
