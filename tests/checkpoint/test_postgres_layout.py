@@ -15,6 +15,7 @@ import dataclasses
 import json
 import random
 import zlib
+from collections.abc import Iterator
 from typing import Any
 
 import psycopg
@@ -46,9 +47,16 @@ from threadloom.types import Command
 THREAD = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
 
 
-def _chat(saver: PostgresSaver, turns: range, log: list[str], versions: dict[str, Any]) -> None:
+def _chat(
+    saver: PostgresSaver,
+    turns: range,
+    log: list[str],
+    versions: dict[str, Any],
+    made: Iterator[str] | None = None,
+) -> None:
     """Steps of a chat: ``log`` (a list channel, stored as deltas), ``turn`` (an int version),
-    each step with one task write; ``versions`` carries the channel versions along."""
+    each step with one task write; ``versions`` carries the channel versions along; ``made``
+    gives the log's versions (else ``next_string_version``'s)."""
     for turn in turns:
         head = saver.get_tuple(THREAD)
         parent = None if head is None else head.checkpoint["id"]
@@ -56,7 +64,7 @@ def _chat(saver: PostgresSaver, turns: range, log: list[str], versions: dict[str
             log[:] = head.checkpoint["channel_values"]["log"]
         log.append(f"message {turn}")
         new = {
-            "log": next_string_version(versions.get("log")),
+            "log": next_string_version(versions.get("log")) if made is None else next(made),
             "turn": int(versions.get("turn", 0)) + 1,
         }
         versions.update(new)
@@ -248,8 +256,8 @@ def test_a_database_of_layout_26_is_rewritten_by_setup_and_reads_as_before(
 
 
 def test_the_migration_writes_version_keys_as_the_saver_does(pg_dsn: str) -> None:
-    """Migration 36 (SQL) and ``_statements.version_text`` (Python) make the same short key of
-    every version key stored before, or a row would not be found."""
+    """Migrations 36 and 40 (SQL) and ``_statements.version_text`` (Python) make the same short
+    key of every version key stored before, or a row would not be found."""
     (function,) = [s for s in MIGRATIONS.statements if "CREATE FUNCTION threadloom_short" in s]
     rng = random.Random(8)
     versions: list[Any] = [1, 1.0, 2.5, "abc", "0" * 32, "0" * 31 + "5.0.0012", "0" * 31 + "5.0.00"]
@@ -259,13 +267,19 @@ def test_the_migration_writes_version_keys_as_the_saver_does(pg_dsn: str) -> Non
     with psycopg.connect(pg_dsn) as conn:
         conn.execute(function)
         stored = conn.execute(
-            "SELECT threadloom_short_version(k) FROM unnest(%s::text[]) WITH ORDINALITY u(k, i) "
-            "ORDER BY i",
+            f"SELECT {_migrations._literal_key('threadloom_short_version(k)')} "
+            "FROM unnest(%s::text[]) WITH ORDINALITY u(k, i) ORDER BY i",
             ([version_key(v) for v in versions],),
         ).fetchall()
     assert [k for (k,) in stored] == [_statements.version_text(v) for v in versions]
     assert [_statements.version_of(k) for (k,) in stored] == versions
     assert sum(k.startswith("}") for (k,) in stored) >= 300  # the standard ones
+    # every version next_string_version makes is short, so a thread's keys grow in its order
+    # (random() written "000.30772938289" when its digits are few was left long, after them)
+    padded = ["0" * 31 + "7.000.307729382894", "0" * 30 + "12.0.5", "0" * 30 + "13.1e-05"]
+    keys = [_statements.version_text(v) for v in padded]
+    assert all(k.startswith("}") for k in keys) and keys == sorted(keys)
+    assert [_statements.version_of(k) for k in keys] == padded
 
 
 def test_a_database_of_layout_34_is_rewritten_by_setup_and_reads_as_before(
@@ -617,3 +631,46 @@ def test_list_deltas_follow_a_base_32_counter_and_read_back_cold(pg_dsn: str) ->
     fresh = PostgresSaver(pg_dsn)  # walks the chains from the database alone
     assert [c.checkpoint for c in fresh.list(chat)] == history
     assert len(history[0]["channel_values"]["messages"]) == 40
+
+
+def test_a_long_key_of_layout_39_is_written_short_by_setup(pg_dsn: str) -> None:
+    """Layout 39 kept a standard version long when its random part was not ``0.`` and digits
+    (``random()`` with few digits is written ``000.30772938289``); its ``~`` key sorted after
+    the thread's later short keys. Migrations 40-41 write it short, its base and its
+    references too, and the thread reads back as before."""
+    padded = ["0" * 31 + "1.000.307729382894", "0" * 31 + "2.00.51234567891", "0" * 31 + "3.1e-05"]
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        _chat(saver, range(1, 4), [], {}, made=iter(padded))
+        before = _history(saver)
+    literal = "left(version, 1) = '}' AND version ~ '^}[0-9][0-9]+[.]'"
+    with psycopg.connect(pg_dsn) as conn:  # back to layout 39: the keys long, as it wrote them
+        rows = conn.execute(f"SELECT count(*) FROM threadloom_checkpoint_blobs WHERE {literal}")
+        assert rows.fetchone() == (3,)
+        conn.execute(
+            "UPDATE threadloom_checkpoint_blobs SET version = overlay(version placing '~' from 1),"
+            " base_version = overlay(base_version placing '~' from 1) WHERE "
+            f"{literal}"
+        )
+        conn.execute(
+            "UPDATE threadloom_checkpoint_writes SET type = overlay(type placing '~' from 2) "
+            "WHERE type ~ '^.}[0-9][0-9]+[.]'"
+        )
+        conn.execute("DELETE FROM threadloom_checkpoint_migrations WHERE v > 39")
+    assert _rows(
+        pg_dsn,
+        "SELECT count(*) FROM threadloom_checkpoint_blobs WHERE version "
+        "LIKE '~%' OR base_version LIKE '~%'",
+    ) == [(3,)]
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        assert _history(saver) == before
+    assert _rows(
+        pg_dsn,
+        "SELECT count(*) FROM threadloom_checkpoint_blobs WHERE version "
+        "LIKE '~%' OR base_version LIKE '~%'",
+    ) == [(0,)]
+    ((refs,),) = _rows(
+        pg_dsn, "SELECT count(*) FROM threadloom_checkpoint_writes WHERE type LIKE '_~%'"
+    )
+    assert refs == 0

@@ -33,6 +33,17 @@ _ROOT_METADATA: Final = (
 )
 """The JSON text the engine writes for its step metadata; group 1 the source, 2 the step."""
 
+
+def _literal_rest(key: str) -> str:
+    """SQL: the long version key ``key`` has a rest that ``version_text`` keeps as text."""
+    return f"(left({key}, 1) = '~' AND substr({key}, 3 + ascii(substr({key}, 2, 1)) - 48, 1) = '.')"
+
+
+def _literal_key(key: str) -> str:
+    """SQL: ``key`` as ``version_text`` writes it when its rest is kept as text."""
+    return f"CASE WHEN {_literal_rest(key)} THEN '{SHORT_KEY}' || substr({key}, 2) ELSE {key} END"
+
+
 MIGRATIONS: Final = Migrations(
     "threadloom_checkpoint_migrations",
     (
@@ -519,6 +530,15 @@ MIGRATIONS: Final = Migrations(
         f"UPDATE {WRITES} SET type = '{REFERENCE}' || threadloom_short_version(substr(type, 2)) "
         f"WHERE left(type, 2) = '{REFERENCE}~'",
         "DROP FUNCTION threadloom_short_version(text)",
+        # 40-41: the long version keys left (a random part with another shape than ``0.`` and
+        # digits, as ``000.30772938289``) written short too, the rest kept as text: a ``~`` key
+        # sorts after every short one, so the thread's later keys went before it and the value
+        # key's pages were split in halves
+        f"UPDATE {BLOBS} SET version = {_literal_key('version')}, "
+        f"base_version = {_literal_key('base_version')} "
+        f"WHERE {_literal_rest('version')} OR {_literal_rest('base_version')}",
+        f"UPDATE {WRITES} SET type = '{REFERENCE}' || {_literal_key('substr(type, 2)')} "
+        f"WHERE left(type, 1) = '{REFERENCE}' AND {_literal_rest('substr(type, 2)')}",
     ),
     "PostgresSaver",
 )

@@ -502,7 +502,8 @@ def version_text(version: Version) -> str:
     """A version as stored: ``_header.version_key``, with the random part of a standard string
     version (``next_string_version``: ``~41500.0.018026334103865116``) written as a number in
     base 64 (``}41500`` and 11 digits): 9 bytes fewer in each value row, its base, its key and
-    a write referring to it. Exact both ways (``version_of``); the random part is taken as
+    a write referring to it. A standard version whose random part has another shape keeps it
+    as text after ``}41500``. Exact both ways (``version_of``); the random part is taken as
     digits, never as a float, so the migration that rewrites stored keys makes the same text."""
     if type(version) is not str:  # not cached: 1, 1.0 and True are one dict key
         return version_key(version)
@@ -521,7 +522,11 @@ def _short_key(key: str) -> str:
     head, rest = key[1 : 2 + count], key[2 + count :]
     digits = rest[3:]
     if not (rest[:3] == ".0." and 0 < len(digits) <= 30 and digits.isascii() and digits.isdigit()):
-        return key
+        # any other rest (``random`` written ``000.30772938289`` when its digits are few) kept
+        # as it is after the short prefix ("." is no key digit): a ``~`` key sorts after every
+        # short one, so one of them left the thread's later keys before it, and the index
+        # split its pages in halves instead of filling them
+        return SHORT_KEY + key[1:] if rest[:1] == "." else key
     n = int("1" + digits)  # the leading 1 keeps the digits' leading zeros
     out = []
     while n:
@@ -534,10 +539,13 @@ def version_of(text: str) -> Version:
     """The version ``version_text`` stored (a key of ``_header.version_key`` too)."""
     if text[:1] == SHORT_KEY:
         count = ord(text[1]) - 48
-        n = 0
-        for digit in text[2 + count :]:
-            n = n * 64 + KEY_DIGITS.index(digit)
-        text = "~" + text[1 : 2 + count] + ".0." + str(n)[1:]
+        if text[2 + count : 3 + count] == ".":
+            text = "~" + text[1:]
+        else:
+            n = 0
+            for digit in text[2 + count :]:
+                n = n * 64 + KEY_DIGITS.index(digit)
+            text = "~" + text[1 : 2 + count] + ".0." + str(n)[1:]
     value: Version = version_from_key(text)
     return value
 
