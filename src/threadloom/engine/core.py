@@ -62,9 +62,12 @@ NextVersion = Callable[[Any], Any]
 # --- tasks --------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(init=False)
 class Task:
-    """A node due to run in the current superstep."""
+    """A node due to run in the current superstep.
+
+    Not slotted, with its own ``__init__``: the defaults stay class attributes, so making one
+    (once per task, every step) sets only the fields the caller gives, not all eighteen."""
 
     id: str
     name: str
@@ -95,6 +98,38 @@ class Task:
     """The task failed and its node's error handler runs instead: the run goes on."""
     cached: bool = False
     """Its writes came from the node cache: the node was not called (``engine/caching.py``)."""
+
+    def __init__(
+        self,
+        id: str,
+        name: str,
+        path: tuple[Any, ...],
+        path_str: str,
+        triggers: tuple[str, ...],
+        input: Any,
+        node: NodeSpec,
+        config: RunnableConfig,
+        *,
+        managed_at: tuple[int, int] | None = None,
+        timeout: TimeoutPolicy | None = None,
+        failure: NodeError | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.path = path
+        self.path_str = path_str
+        self.triggers = triggers
+        self.input = input
+        self.node = node
+        self.config = config
+        self.writes = []
+        self.resume = []
+        if managed_at is not None:
+            self.managed_at = managed_at
+        if timeout is not None:
+            self.timeout = timeout
+        if failure is not None:
+            self.failure = failure
 
     @property
     def ns(self) -> str:
