@@ -71,32 +71,36 @@ def _takes_path(function: Callable[..., Any]) -> bool:
 def step_is_whole(saver: Any) -> bool:
     """May a step of ``saver`` be saved with ``put_step`` (``aput_step``)? Only if no method it
     stands for (``put``, ``put_writes`` and their ``a`` twins) is overridden below it."""
-    return _whole(type(saver), _STEPS)
+    whole = _STEP_WHOLE.get(type(saver))  # asked once per step: one lookup when known
+    return _learn(_STEP_WHOLE, type(saver), _STEPS) if whole is None else whole
 
 
 def batch_is_whole(saver: Any) -> bool:
     """May writes of several tasks be saved with ``put_writes_batch`` (``aput_writes_batch``)?
     Only if ``put_writes`` and ``aput_writes`` are not overridden below them (else one
     ``put_writes`` per task, as LangGraph calls it)."""
-    return _whole(type(saver), _BATCHES)
+    whole = _BATCH_WHOLE.get(type(saver))
+    return _learn(_BATCH_WHOLE, type(saver), _BATCHES) if whole is None else whole
 
 
 def takes_diffs(saver: Any) -> bool:
     """May a step of ``saver`` be saved with ``put_step_diff`` (``aput_step_diff``)? Only if its
     class defines them and overrides nothing they stand for below them."""
-    return _whole(type(saver), _DIFFS)
+    whole = _DIFF_WHOLE.get(type(saver))
+    return _learn(_DIFF_WHOLE, type(saver), _DIFFS) if whole is None else whole
 
 
-def _whole(cls: type, methods: tuple[tuple[str, tuple[str, ...]], ...]) -> bool:
-    key = (cls, methods[0][0])
-    whole = _WHOLE.get(key)
-    if whole is None:
-        whole = _WHOLE[key] = all(_step_is_whole(cls, *m) for m in methods)
+_STEP_WHOLE: dict[type, bool] = {}
+_BATCH_WHOLE: dict[type, bool] = {}
+_DIFF_WHOLE: dict[type, bool] = {}
+"""The answers by class, one dict per question (they depend only on the class)."""
+
+
+def _learn(
+    known: dict[type, bool], cls: type, methods: tuple[tuple[str, tuple[str, ...]], ...]
+) -> bool:
+    whole = known[cls] = all(_step_is_whole(cls, *m) for m in methods)
     return whole
-
-
-_WHOLE: dict[tuple[type, str], bool] = {}
-"""By class and first method name: the answers depend only on them."""
 
 
 def _step_is_whole(cls: type, step: str, stood_for: tuple[str, ...]) -> bool:

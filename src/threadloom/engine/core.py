@@ -12,7 +12,7 @@ import logging
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -62,9 +62,13 @@ NextVersion = Callable[[Any], Any]
 # --- tasks --------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class Task:
-    """A node due to run in the current superstep."""
+    """A node due to run in the current superstep.
+
+    Its own ``__init__`` (one per task, every step): the generated one tests and calls a factory
+    for each list. Slotted, so every field is set: the engine reads ``error``, ``paused``,
+    ``done`` of each task, and a slot reads faster than a class attribute's default."""
 
     id: str
     name: str
@@ -75,26 +79,61 @@ class Task:
     input: Any
     node: NodeSpec
     config: RunnableConfig
-    writes: list[tuple[str, Any]] = field(default_factory=list)
-    resume: list[Any] = field(default_factory=list)
+    writes: list[tuple[str, Any]]
+    resume: list[Any]
     """Answers to this task's interrupts received so far (its saved RESUME write)."""
-    done: bool = False
+    done: bool
     """Finished before (its saved writes are reused, the node is not called again)."""
-    interrupts: tuple[Interrupt, ...] = ()
-    paused: bool = False
+    interrupts: tuple[Interrupt, ...]
+    paused: bool
     """Raised ``GraphInterrupt``: with ``interrupts``, or none when a subgraph it ran stopped at
     a static breakpoint (``interrupt_before`` / ``interrupt_after``)."""
-    error: BaseException | None = None
-    managed_at: tuple[int, int] | None = None
+    error: BaseException | None
+    managed_at: tuple[int, int] | None
     """``(step, stop)`` when the node reads managed state keys (its branches see them too)."""
-    timeout: TimeoutPolicy | None = None
+    timeout: TimeoutPolicy | None
     """Bounds each attempt: the ``Send``'s own, else the node's."""
-    failure: NodeError | None = None
+    failure: NodeError | None
     """For an error handler's task: the failure it handles."""
-    handled: bool = False
+    handled: bool
     """The task failed and its node's error handler runs instead: the run goes on."""
-    cached: bool = False
+    cached: bool
     """Its writes came from the node cache: the node was not called (``engine/caching.py``)."""
+
+    def __init__(
+        self,
+        id: str,
+        name: str,
+        path: tuple[Any, ...],
+        path_str: str,
+        triggers: tuple[str, ...],
+        input: Any,
+        node: NodeSpec,
+        config: RunnableConfig,
+        *,
+        managed_at: tuple[int, int] | None = None,
+        timeout: TimeoutPolicy | None = None,
+        failure: NodeError | None = None,
+    ) -> None:
+        self.id = id
+        self.name = name
+        self.path = path
+        self.path_str = path_str
+        self.triggers = triggers
+        self.input = input
+        self.node = node
+        self.config = config
+        self.writes = []
+        self.resume = []
+        self.done = False
+        self.interrupts = ()
+        self.paused = False
+        self.error = None
+        self.managed_at = managed_at
+        self.timeout = timeout
+        self.failure = failure
+        self.handled = False
+        self.cached = False
 
     @property
     def ns(self) -> str:

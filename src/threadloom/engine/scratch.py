@@ -50,9 +50,12 @@ class ResumeBox:
         return False, None
 
 
-@dataclass(slots=True)
+@dataclass(init=False)
 class TaskScratchpad:
-    """What one running task knows about its interrupts and its functional sub-task calls."""
+    """What one running task knows about its interrupts and its functional sub-task calls.
+
+    Not slotted, with its own ``__init__`` (one per task attempt): the counters and the
+    ``@task`` call state keep their defaults as class attributes until the task changes them."""
 
     task_ns: str
     """``"<node>:<task_id>"``: interrupt ids derive from it."""
@@ -85,6 +88,34 @@ class TaskScratchpad:
     call_prefixes: dict[str, tuple[bytes, str]] | None = None
     """Per ``@task`` name, what the ids of this task's calls hash first (``engine/calls.py``)."""
     _runtime: Any = None
+
+    def __init__(
+        self,
+        task_ns: str,
+        resume: list[Any],
+        box: ResumeBox,
+        writes: list[tuple[str, Any]],
+        config: RunnableConfig,
+        writer: Callable[[Any], None],
+        task: Any,
+        runner: Any,
+        clock: Any,
+        attempt: int,
+        first_attempt_time: float,
+        checkpoint_id: str | None,
+    ) -> None:
+        self.task_ns = task_ns
+        self.resume = resume
+        self.box = box
+        self.writes = writes
+        self.config = config
+        self.writer = writer
+        self.task = task
+        self.runner = runner
+        self.clock = clock
+        self.attempt = attempt
+        self.first_attempt_time = first_attempt_time
+        self.checkpoint_id = checkpoint_id
 
     @property
     def runtime(self) -> Any:

@@ -89,18 +89,18 @@ class TaskRunner:
                 config = {**config}
                 attach(config, ProgressCallbacks(clock))  # type: ignore[arg-type]
         pad = TaskScratchpad(
-            task_ns=config["configurable"]["checkpoint_ns"],  # task.ns, inlined
-            resume=task.resume,  # (never changed in place: TaskScratchpad.interrupt)
-            box=self.box,
-            writes=[],
-            config=config,
-            writer=writer,
-            task=task,
-            runner=self,
-            clock=clock,
-            attempt=attempt,
-            first_attempt_time=first_attempt_time,
-            checkpoint_id=self.checkpoint_id,
+            config["configurable"]["checkpoint_ns"],  # task.ns, inlined
+            task.resume,  # (never changed in place: TaskScratchpad.interrupt)
+            self.box,
+            [],
+            config,
+            writer,
+            task,
+            self,
+            clock,
+            attempt,
+            first_attempt_time,
+            self.checkpoint_id,
         )
         if self.messages is not None and not task.node.hidden:
             self.messages.node_started(task.input)

@@ -82,7 +82,10 @@ def write(saver: PostgresSaver) -> None:
         saver.put_writes(config, [("n", 8), ("xs", [3])], "task-1", "path")
 
 
-def main(dsn: str) -> None:
+def dump(dsn: str, tables: tuple[str, ...], name: str) -> None:
+    """Write the threads with the installed saver code, then dump the rows of ``tables`` and
+    what that code read back to ``name`` beside this file (``make_pg_layout_compact`` uses it
+    for the later layouts)."""
     with PostgresSaver.from_conn_string(dsn) as saver:
         saver.setup()
         write(saver)
@@ -92,10 +95,14 @@ def main(dsn: str) -> None:
             table: conn.execute(  # type: ignore[call-overload]
                 f"SELECT coalesce(json_agg(t), '[]') FROM {table} t"
             ).fetchone()[0]
-            for table in TABLES
+            for table in tables
         }
     dump = {"rows": rows, "expected": expected}
-    (HERE / "pg_layout_v8.json").write_text(json.dumps(dump, indent=1, default=repr) + "\n")
+    (HERE / name).write_text(json.dumps(dump, indent=1, default=repr) + "\n")
+
+
+def main(dsn: str) -> None:
+    dump(dsn, TABLES, "pg_layout_v8.json")
 
 
 if __name__ == "__main__":
