@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from itertools import repeat
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from threadloom.checkpoint._memory_rows import (
@@ -44,6 +45,7 @@ __all__ = ["StepRecord", "record_step"]
 Version = str | int | float
 
 _NO_VALUE = repeat(EMPTY_ROW)
+_VALUE_OF_WRITE = itemgetter(1)
 """What a channel without a value stores (``values.get``'s default, for ``map``)."""
 
 
@@ -113,6 +115,22 @@ class StepRecord(NamedTuple):
             store_batches(thread, (ns, parent_id), batches)  # type: ignore[arg-type]
 
 
+def _all_atoms(values: Sequence[Any]) -> bool:
+    """Is each of ``values`` an atom (``_memory_rows.is_atom``, inlined: it runs every step) or
+    ``EMPTY_ROW`` (a channel without a value; no write's value can be that private marker)?"""
+    for value in values:
+        cls = type(value)
+        if cls in ATOM_TYPES:
+            continue
+        if cls is str:
+            if value.isascii():
+                continue
+        elif (cls is int and value in ATOM_INTS) or value is EMPTY_ROW:
+            continue
+        return False
+    return True
+
+
 def record_step(
     thread: StoredThread,
     memo: tuple[Any, str, str, dict[str, Any]],
@@ -147,31 +165,14 @@ def record_step(
         return False
     if writes and parent_id is None:
         return False  # refused the eager way
-    # every value kept must be an atom (``_memory_rows.is_atom``, inlined); only the new
-    # versions' values are kept, not the checkpoint's dict of all of them (O(channels))
+    # only the new versions' values are kept, not the checkpoint's dict of all of them
     values = checkpoint["channel_values"]
     kept = list(map(values.get, new_versions, _NO_VALUE))  # (C speed: once a step)
-    for value in kept:
-        cls = type(value)
-        if cls in ATOM_TYPES:
-            continue
-        if cls is str:
-            if value.isascii():
-                continue
-        elif (cls is int and value in ATOM_INTS) or value is EMPTY_ROW:
-            continue
-        return False
+    checked = kept.copy()
     for _, _, task_writes in writes:
-        for _, value in task_writes:
-            cls = type(value)
-            if cls in ATOM_TYPES:
-                continue
-            if cls is str:
-                if value.isascii():
-                    continue
-            elif cls is int and value in ATOM_INTS:
-                continue
-            return False
+        checked.extend(map(_VALUE_OF_WRITE, task_writes))
+    if not _all_atoms(checked):
+        return False
     depth = parent_depth + 1 if parent_depth is not None else WHOLE_HEADER_EVERY
     if depth < WHOLE_HEADER_EVERY:
         versions: dict[str, Any] = new_versions  # type: ignore[assignment]
