@@ -267,14 +267,21 @@ def prepare_tasks(
     versions = checkpoint["channel_versions"]
     if not versions:
         return tasks
-    null = null_version(versions)
+    for null in versions.values():  # null_version(versions), inlined: once a step
+        null = type(null)()
+        break
     seen_all = checkpoint["versions_seen"]
     if updated_channels is None:
         candidates: Iterable[str] = plan.nodes
     else:
-        wanted = {n for c in updated_channels for n in plan.trigger_to_nodes.get(c, ())}
+        to_nodes = plan.trigger_to_nodes
+        hit = to_nodes.keys() & updated_channels  # (C speed) the triggers among the updated
+        if len(hit) == 1:  # a chain's step: one edge taken
+            wanted: Iterable[str] = to_nodes[hit.pop()]
+        else:
+            wanted = {n for c in hit for n in to_nodes[c]}
         # by name, as LangGraph orders a step's triggered nodes
-        candidates = wanted if len(wanted) < 2 else sorted(wanted)
+        candidates = wanted if len(wanted) < 2 else sorted(set(wanted))  # type: ignore[arg-type]
     for name in candidates:
         node = plan.nodes[name]
         seen = seen_all.get(name, _NO_VERSIONS)
@@ -396,20 +403,26 @@ def apply_writes(
     versions = checkpoint["channel_versions"]
     seen_all = checkpoint["versions_seen"]
     bump_step = False  # some task consumed triggers: a real step, not an input or update
-    marked: dict[str, tuple[str, ...]] = {}  # node -> the triggers its entry was last given
+    marked: dict[str, tuple[str, ...]] | None = None  # node -> the triggers its entry was
+    # last given, once a second task comes (a Send fan-out: 200 tasks of one node)
     for t in ordered:
-        if t.triggers:
+        triggers = t.triggers
+        if triggers:
             bump_step = True
-            if marked.get(t.name) == t.triggers:  # (a Send fan-out: 200 tasks of one node)
+            name = t.name
+            if marked is None:
+                marked = {name: triggers}
+            elif marked.get(name) == triggers:
                 continue  # the same versions again: the entry already holds them
-            marked[t.name] = t.triggers
-            seen = dict(seen_all.get(t.name) or ())
-            for chan in t.triggers:
+            else:
+                marked[name] = triggers
+            seen = dict(seen_all.get(name) or ())
+            for chan in triggers:
                 if chan in versions:
                     seen[chan] = versions[chan]
-            seen_all[t.name] = seen
+            seen_all[name] = seen
             if seen_changed is not None:
-                seen_changed.add(t.name)
+                seen_changed.add(name)
     if max_version is MISSING:
         max_version = max(versions.values()) if versions else None
     new_version = next_version(max_version)

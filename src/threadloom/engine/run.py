@@ -201,6 +201,12 @@ class Run:
             [keys] if isinstance(keys, str) else keys
         )
         """A streamed channel empties itself: invoke cannot read the values only at the end."""
+        self._plain_tick = not (
+            (options.checkpointing and self.out.wants("checkpoint"))
+            or options.interrupt_before
+            or self.out.wants("task_start")
+        )
+        """No tick of this run streams a chunk or stops at a breakpoint (``tick``'s short way)."""
 
     # the checkpoint the current tasks run from, as a saver config
     @property
@@ -332,7 +338,13 @@ class Run:
     def tick(self) -> tuple[list[Task] | None, list[Effect]]:
         """Prepare the next superstep: the tasks to run (None when the run stops here), and the
         chunks of preparing it (the checkpoint it starts from, tasks reused or starting)."""
-        self.tasks = self._next_tasks()
+        self.tasks = tasks = self._next_tasks()
+        if self._plain_tick and tasks and not self.skip_done and self.step <= self.stop:
+            # no chunk, breakpoint or saved writes to look at: the general way below comes to
+            # the same tasks, all of them new (none reused, so none done)
+            control = self.options.control
+            if control is None or not control.drain_requested:
+                return list(tasks.values()), []
         out = self.out
         effects: list[Effect] = []
         if self.options.checkpointing and out.wants("checkpoint"):
