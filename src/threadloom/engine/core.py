@@ -386,8 +386,9 @@ def apply_writes(
     next_version: NextVersion,
     *,
     max_version: Any = MISSING,
+    new_version: Any = MISSING,
     live_ephemeral: Iterable[str] | None = None,
-    bumped: set[str] | None = None,
+    bumped: dict[str, Any] | None = None,
     seen_changed: set[str] | None = None,
 ) -> set[str]:
     """Apply one superstep's writes in task-path order; return the channels that changed.
@@ -395,9 +396,9 @@ def apply_writes(
     ``checkpoint``'s version dicts are updated in place, but a node's ``versions_seen`` entry is
     replaced rather than mutated, so an earlier checkpoint sharing it keeps its own. Callers that
     know them pass the current ``max_version`` and the ephemeral channels that may hold a value
-    (``live_ephemeral``), which keeps a step O(writes) instead of O(channels). ``bumped`` collects
-    every channel given a new version, ``seen_changed`` every node whose ``versions_seen`` entry
-    was replaced.
+    (``live_ephemeral``), which keeps a step O(writes) instead of O(channels); a run passes the
+    ``new_version`` it made instead. ``bumped`` collects every channel given a new version, with
+    that version; ``seen_changed`` every node whose ``versions_seen`` entry was replaced.
     """
     ordered = tasks if isinstance(tasks, list) and len(tasks) < 2 else sorted(tasks, key=_path_key)
     versions = checkpoint["channel_versions"]
@@ -423,15 +424,16 @@ def apply_writes(
             seen_all[name] = seen
             if seen_changed is not None:
                 seen_changed.add(name)
-    if max_version is MISSING:
-        max_version = max(versions.values()) if versions else None
-    new_version = next_version(max_version)
-    changed = bumped if bumped is not None else set()
+    if new_version is MISSING:
+        if max_version is MISSING:
+            max_version = max(versions.values()) if versions else None
+        new_version = next_version(max_version)
+    changed: dict[str, Any] = bumped if bumped is not None else {}
     if plan.consumable:  # only joins and deferred triggers change when their node runs
         for chan in {c for t in ordered for c in t.triggers if c in plan.consumable}:
             if channels[chan].consume():
                 versions[chan] = new_version
-                changed.add(chan)
+                changed[chan] = new_version
     pending: dict[str, list[Any]] = defaultdict(list)
     for t in ordered:
         for chan, value in t.writes:
@@ -446,22 +448,22 @@ def apply_writes(
         channel = channels[chan]
         if channel.update(values):
             versions[chan] = new_version
-            changed.add(chan)
-            if channel.is_available():
+            changed[chan] = new_version
+            if channel.holds_written or channel.is_available():
                 updated.add(chan)
     if bump_step:
         ephemeral = plan.ephemeral if live_ephemeral is None else live_ephemeral
         for chan in ephemeral:
             if chan not in pending and chan in channels and channels[chan].update(()):
                 versions[chan] = new_version
-                changed.add(chan)
+                changed[chan] = new_version
                 if channels[chan].is_available():
                     updated.add(chan)
         if plan.deferred and updated.isdisjoint(plan.trigger_to_nodes):
             for chan in plan.deferred:
                 if channels[chan].finish():
                     versions[chan] = new_version
-                    changed.add(chan)
+                    changed[chan] = new_version
                     updated.add(chan)
     return updated
 

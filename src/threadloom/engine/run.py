@@ -236,21 +236,21 @@ class Run:
         """Apply writes to the run's version dicts, in place: the checkpoints this run made share
         them, and a saver is handed what changed (``PutStep.seen_changes``) or a copy, never these
         dicts to keep (``engine/saves.py``)."""
-        bumped: set[str] = set()
+        version = self.next_version(self._max_version)
+        changed = self._changed
         updated = apply_writes(
             self.plan,
             self.checkpoint,
             self.channels,
             writes,
             self.next_version,
-            max_version=self._max_version,
+            new_version=version,
             live_ephemeral=self._live_ephemeral,
-            bumped=bumped,
+            bumped=changed,
             seen_changed=self.seen_changed,
         )
-        if bumped:  # one apply gives every channel it bumps the same new version
-            version = self._max_version = self.checkpoint["channel_versions"][next(iter(bumped))]
-            self._changed.update(dict.fromkeys(bumped, version))
+        if version in changed.values():  # some channel took it: the newest version now
+            self._max_version = version
         live = updated & self.plan.ephemeral
         for w in writes:  # a loop, not any(generator): once a step
             if w.triggers:
@@ -440,11 +440,12 @@ class Run:
         saved before the run waits for another task, so a crash while its siblings run keeps
         them (``engine/saves.py``).
         """
-        if isinstance(task.error, GraphBubbleUp):  # a Command for a graph above, from a worker:
-            self.errors.append(task)  # raised when the step ends; nothing saved or streamed
-            return []
+        error = task.error
+        if error is not None and isinstance(error, GraphBubbleUp):  # a Command for a graph
+            self.errors.append(task)  # above, from a worker: raised when the step ends; nothing
+            return []  # saved or streamed
         effects: list[Effect] = []
-        if task.error is not None:
+        if error is not None:
             # the answers it took stay its answers when it runs again (LangGraph keeps them)
             writes: list[tuple[str, Any]] = [w for w in task.writes if w[0] == RESUME]
             writes.append((ERROR, task.error))
@@ -471,7 +472,7 @@ class Run:
         if task.node.hidden:
             return effects
         # the update (or interrupt) first, then the task's result: LangGraph's order
-        if task.error is not None:
+        if error is not None:
             pass
         elif task.paused:
             if out.wants("interrupt"):
