@@ -80,6 +80,8 @@ class Channel(ABC):
     """The class overrides ``consume`` (set by ``__init_subclass__``)."""
     finishes: ClassVar[bool] = False
     """The class overrides ``finish`` (set by ``__init_subclass__``)."""
+    stores_value: ClassVar[bool] = False
+    """``checkpoint()`` is ``value`` (True only for built-in kinds, as ``holds_written``)."""
     holds_written: ClassVar[bool] = False
     """An ``update`` with at least one value always leaves the channel available (True only for
     built-in kinds, whose ``is_available`` the engine then need not ask after a write)."""
@@ -90,6 +92,8 @@ class Channel(ABC):
         cls.finishes = cls.finish is not Channel.finish
         if "holds_written" not in cls.__dict__:  # a subclass may change is_available: it says
             cls.holds_written = False
+        if "stores_value" not in cls.__dict__:  # (or checkpoint)
+            cls.stores_value = False
 
     def __init__(self, typ: Any = Any, key: str = "") -> None:
         self.typ = typ
@@ -203,6 +207,7 @@ class LastValue(_Valued):
     """Holds the last value written; more than one write in a step is an error."""
 
     __slots__ = ()
+    stores_value = True
     holds_written = True
 
     def update(self, values: Sequence[Any]) -> bool:
@@ -225,6 +230,7 @@ class AnyValue(_Valued):
     without writes."""
 
     __slots__ = ()
+    stores_value = True
     holds_written = True
     clears_when_idle = True
 
@@ -427,6 +433,7 @@ class EphemeralValue(_Valued):
     """Holds a value for the one step after it was written (triggers, raw input)."""
 
     __slots__ = ("guard",)
+    stores_value = True
     holds_written = True
     clears_when_idle = True
 

@@ -404,26 +404,20 @@ def apply_writes(
     versions = checkpoint["channel_versions"]
     seen_all = checkpoint["versions_seen"]
     bump_step = False  # some task consumed triggers: a real step, not an input or update
-    marked: dict[str, tuple[str, ...]] | None = None  # node -> the triggers its entry was
-    # last given, once a second task comes (a Send fan-out: 200 tasks of one node)
+    marked: dict[str, tuple[str, ...]] = {}  # node -> the triggers its entry was last given
     for t in ordered:
-        triggers = t.triggers
-        if triggers:
+        if t.triggers:
             bump_step = True
-            name = t.name
-            if marked is None:
-                marked = {name: triggers}
-            elif marked.get(name) == triggers:
+            if marked.get(t.name) == t.triggers:  # (a Send fan-out: 200 tasks of one node)
                 continue  # the same versions again: the entry already holds them
-            else:
-                marked[name] = triggers
-            seen = dict(seen_all.get(name) or ())
-            for chan in triggers:
+            marked[t.name] = t.triggers
+            seen = dict(seen_all.get(t.name) or ())
+            for chan in t.triggers:
                 if chan in versions:
                     seen[chan] = versions[chan]
-            seen_all[name] = seen
+            seen_all[t.name] = seen
             if seen_changed is not None:
-                seen_changed.add(name)
+                seen_changed.add(t.name)
     if new_version is MISSING:
         if max_version is MISSING:
             max_version = max(versions.values()) if versions else None
@@ -498,7 +492,10 @@ def next_checkpoint(
         values = dict(checkpoint["channel_values"])
         for name in changed:
             channel = channels.get(name)
-            stored = MISSING if channel is None else channel.checkpoint()
+            if channel is None:
+                stored = MISSING
+            else:
+                stored = channel.value if channel.stores_value else channel.checkpoint()
             if stored is MISSING:
                 values.pop(name, None)
             else:

@@ -197,9 +197,9 @@ class Run:
         """A task of this step paused (``interrupt()``, or a subgraph's static breakpoint)."""
         self.errors: list[Task] = []
         keys = options.stream_keys
-        self._ephemeral_output = not plan.ephemeral.isdisjoint(
-            [keys] if isinstance(keys, str) else keys
-        )
+        self._stream_key_set = frozenset([keys] if isinstance(keys, str) else keys)
+        """The streamed channels (``changed_values`` asks every step whether one changed)."""
+        self._ephemeral_output = not plan.ephemeral.isdisjoint(self._stream_key_set)
         """A streamed channel empties itself: invoke cannot read the values only at the end."""
         self._plain_tick = not (
             (options.checkpointing and self.out.wants("checkpoint"))
@@ -457,9 +457,10 @@ class Run:
             self.interrupts.extend(task.interrupts)
             self.paused = True
         else:
-            if not is_finished(task.writes):
-                task.writes.append((NO_WRITES, None))
             writes = task.writes
+            # (most tasks' first write is to a state key: is_finished need not look)
+            if not writes or (writes[0][0] in CONTROL_CHANNELS and not is_finished(writes)):
+                writes.append((NO_WRITES, None))
         if self.options.checkpointing:
             # the step makes a checkpoint only when no task of it failed or was interrupted
             saves = self.saves
@@ -558,7 +559,7 @@ class Run:
     def changed_values(self, updated: set[str]) -> list[Effect]:
         """The ``values`` chunk owed when ``updated`` holds a streamed channel (for invoke,
         only noted: it reads the last one when the run stops)."""
-        if not self.out.wants("values") or not self._changed_stream_keys(updated):
+        if not self.out.wants("values") or self._stream_key_set.isdisjoint(updated):
             return []
         if self.options.final_values_only and not self._ephemeral_output:
             self._values_owed = True
@@ -571,10 +572,7 @@ class Run:
         )
 
     def _changed_stream_keys(self, updated: set[str]) -> bool:
-        keys = self.options.stream_keys
-        if isinstance(keys, str):
-            return keys in updated
-        return not updated.isdisjoint(keys)
+        return not self._stream_key_set.isdisjoint(updated)
 
     def _end_interrupted(self) -> list[Effect]:
         self.status = "interrupted"
