@@ -147,6 +147,9 @@ class Plan:
     cache_policy: Any = None
     """The default ``CachePolicy`` of nodes and tasks that have none (``@entrypoint``)."""
 
+    start_routes: bool = False
+    """START has conditional edges: its task (step 0 of a run with input) runs user code, so the
+    input checkpoint is saved before it (``engine/saves.py``)."""
     has_subgraphs: bool = False
     """Some node runs a compiled graph: runs then hand their saver and store down."""
 

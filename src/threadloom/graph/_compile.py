@@ -131,6 +131,7 @@ class Compiler:
             state_class=b.state_schema if self.state.kind in ("pydantic", "dataclass") else None,
             input_keys=None if self.input.kind == "root" else frozenset(self.input.keys),
             state_keys=None if self.state.kind == "root" else frozenset(self.state_channels),
+            start_routes=bool(b.branches.get(START)),
         )
         return plan, injections
 
