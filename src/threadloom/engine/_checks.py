@@ -358,7 +358,7 @@ def lift_config_keys(config: Mapping[str, Any] | None) -> Any:
     (langchain-core's ``ensure_config``): a top-level value wins over ``configurable``'s, and
     ``None`` values are left out. Returns ``config`` itself when there is nothing to move.
     """
-    if not config or all(k in _RUNNABLE_CONFIG_KEYS for k in config):
+    if not config or _RUNNABLE_CONFIG_KEYS.issuperset(config):
         return config
     lifted: dict[str, Any] = {k: v for k, v in config.items() if k in _RUNNABLE_CONFIG_KEYS}
     configurable = dict(config.get("configurable") or {})

@@ -126,6 +126,8 @@ def _stages(
     # LangGraph, a failure preparing it (a node's input failing validation) drops them
     while run.status == "pending":
         tasks, effects = run.tick()
+        if run.saves.held_input is not None:  # the input's save, held for step 0's (saves.py)
+            effects = [*run.saves.at_first_tick(tasks, effects), *effects]
         for effect in (*held, *effects):
             yield effect
         held = []

@@ -184,6 +184,7 @@ class Run:
             seen_head=head_id,
             start_id=saved.checkpoint["id"] if saved else None,
             start_versions=saved.checkpoint["channel_versions"] if saved else {},
+            merge_input=not plan.is_functional,
         )
         """What the saver is owed, and when."""
         self.resume_value: Any = None
