@@ -462,7 +462,9 @@ class Run:
         if task.error is not None:
             pass
         elif task.paused:
-            if out.wants("interrupt"):
+            if not task.interrupts:  # a subgraph stopped at a breakpoint: no values chunk
+                effects += out.chunks("breakpoint", None)  # (as in LangGraph)
+            elif out.wants("interrupt"):
                 values = read_channels(self.channels, self.options.stream_keys)
                 effects += out.chunks("interrupt", InterruptEvent(tuple(task.interrupts), values))
         elif out.wants("update"):
