@@ -37,6 +37,7 @@ from threadloom.constants import (
 )
 from threadloom.engine import stream
 from threadloom.engine.begin import begin
+from threadloom.engine.channels import saved_writes
 from threadloom.engine.core import (
     StepConfigs,
     Task,
@@ -448,6 +449,8 @@ class Run:
                 task.writes.append((NO_WRITES, None))
             writes = task.writes
         if self.options.checkpointing:
+            if self.plan.untracked:  # never saved (a live resource, say), as in LangGraph
+                writes = saved_writes(writes, self.plan.untracked)
             # the step makes a checkpoint only when no task of it failed or was interrupted
             saves = self.saves
             if last and not self.errors and not self.paused and not saves.at_exit_only:
