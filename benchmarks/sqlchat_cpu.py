@@ -10,6 +10,7 @@ average is 10). This runs the same 500-turn chat (``workloads._chat_graph`` on e
     .bench-venv/bin/python benchmarks/sqlchat_cpu.py            # 2 rounds
     .bench-venv/bin/python benchmarks/sqlchat_cpu.py --rounds 3
     .bench-venv/bin/python benchmarks/sqlchat_cpu.py --ops      # threadloom's opcodes per turn
+    .bench-venv/bin/python benchmarks/sqlchat_cpu.py --ops --rest 40  # and the rest, by function
 
 ``--ops`` counts instead, exactly (``sys.settrace``), the Python opcodes and calls of threadloom's
 turns 101-108, split into those run inside the saver's operations and the rest (engine,
@@ -55,11 +56,12 @@ def chat(lib: Lib, count_statements: bool = False) -> tuple[list[float], Counter
     return times, statements
 
 
-def count_ops(top: int = 25) -> None:
+def count_ops(top: int = 25, rest_top: int = 0) -> None:
     """Print threadloom's opcodes and calls per turn (turns 101-108), in and out of the saver."""
     inside = [0]
     counts: Counter[tuple[str, str]] = Counter()
     by_function: Counter[str] = Counter()
+    rest_by_function: Counter[str] = Counter()
 
     def tracer(frame: Any, event: str, arg: Any) -> Any:
         where = "saver" if inside[0] else "rest"
@@ -68,9 +70,9 @@ def count_ops(top: int = 25) -> None:
             frame.f_trace_opcodes = True
         elif event == "opcode":
             counts[where, "opcodes"] += 1
-            if inside[0]:
-                code = frame.f_code
-                by_function[f"{Path(code.co_filename).name}:{code.co_name}"] += 1
+            code = frame.f_code
+            name = f"{Path(code.co_filename).name}:{code.co_name}"
+            (by_function if inside[0] else rest_by_function)[name] += 1
         return tracer
 
     lib = Lib("threadloom")
@@ -105,15 +107,26 @@ def count_ops(top: int = 25) -> None:
     print("inside the saver, by function:")
     for name, opcodes in by_function.most_common(top):
         print(f"  {opcodes / len(turns):7,.0f}  {name}")
+    if rest_top:
+        print("outside the saver, by function:")
+        for name, opcodes in rest_by_function.most_common(rest_top):
+            print(f"  {opcodes / len(turns):7,.0f}  {name}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--ops", action="store_true", help="count opcodes instead (exact)")
+    parser.add_argument(
+        "--rest",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --ops, also list the N functions outside the saver running the most opcodes",
+    )
     arguments = parser.parse_args()
     if arguments.ops:
-        count_ops()
+        count_ops(rest_top=arguments.rest)
         return
     rounds = arguments.rounds
     libs = [Lib("threadloom"), Lib("langgraph")]

@@ -32,7 +32,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"\basync for ", "for "),
     (r"\bAsyncIterator\b", "Iterator"),
     (
-        r"\bsaver\.a(put_writes_batch|put_writes|put_step_diff|put_step|put|get_tuple|list)\b",
+        r"\bsaver\.a(put_writes_batch|put_writes|put_step_diff|put_steps|put_step|put|get_tuple|list)\b",
         r"saver.\1",
     ),
 )

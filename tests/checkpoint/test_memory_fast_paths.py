@@ -15,8 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from saver_helpers import config
 
+from threadloom.checkpoint._delta import BlobRow
 from threadloom.checkpoint._memory_rows import ENGINE_KEYS, is_atom
+from threadloom.checkpoint._memory_steps import _all_atoms
 from threadloom.checkpoint._plain_metadata import plain_metadata
+from threadloom.checkpoint._records import EMPTY_ROW
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
     INTERRUPT,
@@ -287,6 +290,19 @@ NOT_ATOMS = [2**64, -(2**63) - 1, "héllo", b"bytes", (1, 2), [1], {"a": 1}]
 def test_what_counts_as_an_atom() -> None:
     assert all(is_atom(v) for v in ATOMS)
     assert not any(is_atom(v) for v in NOT_ATOMS)
+
+
+def test_a_step_is_all_atoms_exactly_when_each_value_is_one() -> None:
+    # the whole-list check (by type, at C speed) says what the value-by-value rule says,
+    # with EMPTY_ROW (a channel without a value) allowed and any other BlobRow not
+    other_row = BlobRow("empty", "empty", b"x")
+    assert _all_atoms([]) and _all_atoms([EMPTY_ROW]) and _all_atoms([*ATOMS, EMPTY_ROW])
+    for bad in [*NOT_ATOMS, other_row, 2**64 + 7]:
+        for at in range(len(ATOMS) + 1):
+            values = [*ATOMS[:at], bad, *ATOMS[at:], EMPTY_ROW]
+            assert not _all_atoms(values), values
+    assert _all_atoms(["a", "b", 3, -4, None, EMPTY_ROW, 2**64 - 1])
+    assert not _all_atoms(["a", "b", 3, -4, None, EMPTY_ROW, "é"])
 
 
 @pytest.mark.parametrize("value", ATOMS + NOT_ATOMS, ids=repr)

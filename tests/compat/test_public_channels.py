@@ -209,6 +209,37 @@ def test_a_user_channel_class_runs_in_a_graph() -> None:
     assert graph.invoke({"hits": "again"}, config) == {"hits": 6}  # restored from its checkpoint
 
 
+class _Gated(LastValue):
+    """Available only once it holds "open": a subclass changes what a write makes available."""
+
+    __slots__ = ()
+
+    def is_available(self) -> bool:
+        return self.value == "open"
+
+    def get(self) -> Any:
+        if not self.is_available():
+            raise EmptyChannelError(self.key)
+        return self.value
+
+
+def test_a_subclass_of_a_built_in_channel_decides_when_it_is_available() -> None:
+    # the engine skips is_available() after a write only for the built-in kinds themselves: a
+    # write leaving the gate shut makes no values chunk (as in LangGraph)
+    assert LastValue.holds_written and not _Gated.holds_written
+
+    class Gate(TypedDict, total=False):
+        gate: Annotated[str, _Gated(str)]
+        n: int
+
+    builder = StateGraph(Gate).add_sequence(
+        [("a", lambda _: {"gate": "shut"}), ("b", lambda _: {"n": 1})]
+    )
+    builder.add_edge(START, "a")
+    chunks = list(builder.compile().stream({"n": 0}, stream_mode="values"))
+    assert chunks == [{"n": 0}, {"n": 1}]
+
+
 def _extend(state: list[Any], writes: Sequence[Any]) -> list[Any]:
     return [*state, *(x for w in writes for x in (w if isinstance(w, list) else [w]))]
 

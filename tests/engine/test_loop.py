@@ -132,6 +132,8 @@ class FakeDriver:
             case PutWritesBatch(config, writes):
                 return saver.put_writes_batch(config, writes)
             case PutStep(config, writes, checkpoint, metadata, versions):
+                if effect.previous is not None:  # the held input checkpoint: saved first
+                    self.save(effect.previous)
                 return saver.put_step(config, writes, checkpoint, metadata, versions)  # type: ignore[arg-type]
             case ListTuples(config, filter, before, limit):
                 return list(saver.list(config, filter=filter, before=before, limit=limit))
@@ -177,10 +179,9 @@ def test_a_single_task_step_is_one_saver_call() -> None:
     assert kinds(effects) == [
         "GetTuple",  # the thread's head
         "Wire",
-        "PutStep",  # the input checkpoint (no writes)
         "StartTasks",  # __start__
         "NextDone",
-        "PutStep",
+        "PutStep",  # the input checkpoint (held) and the step that applied the input
         "StartTasks",
         "NextDone",
         "PutStep",  # a's writes and the checkpoint they made
@@ -190,6 +191,11 @@ def test_a_single_task_step_is_one_saver_call() -> None:
         "Flush",
     ]
     assert all(s.inline for s in driver.started)  # a lone task needs no worker
+    first = next(e for e in effects if isinstance(e, PutStep))
+    assert first.previous is not None and first.previous.metadata["source"] == "input"
+    assert (
+        first.previous.writes == [] and first.expected_head == first.previous.run_checkpoint["id"]
+    )
     steps = [e for e in effects if isinstance(e, PutStep) and e.writes]
     assert [[w[0] for w in s.writes] for s in steps] == [[s.tasks[0].id] for s in driver.started]
     head = saver.get_tuple(CONFIG)

@@ -48,6 +48,7 @@ class InlineAsyncSaver(BaseCheckpointSaver[str]):
     aget_tuple = _inline(BaseCheckpointSaver.get_tuple)
     aput = _inline(BaseCheckpointSaver.put)
     aput_step = _inline(BaseCheckpointSaver.put_step)
+    aput_steps = _inline(BaseCheckpointSaver.put_steps)
     aput_writes_batch = _inline(BaseCheckpointSaver.put_writes_batch)
     adelete_thread = _inline(BaseCheckpointSaver.delete_thread)
     adelete_for_runs = _inline(BaseCheckpointSaver.delete_for_runs)

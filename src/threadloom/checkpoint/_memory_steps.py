@@ -18,10 +18,12 @@ head when none waits). Anything else settles what waits and saves eagerly.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import repeat
-from operator import itemgetter
-from typing import TYPE_CHECKING, Any, NamedTuple
+from functools import partial
+from itertools import compress, repeat
+from operator import is_, itemgetter
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
+from threadloom.checkpoint._delta import BlobRow
 from threadloom.checkpoint._memory_rows import (
     ATOM_INTS,
     ATOM_TYPES,
@@ -116,19 +118,32 @@ class StepRecord(NamedTuple):
 
 
 def _all_atoms(values: Sequence[Any]) -> bool:
-    """Is each of ``values`` an atom (``_memory_rows.is_atom``, inlined: it runs every step) or
-    ``EMPTY_ROW`` (a channel without a value; no write's value can be that private marker)?"""
-    for value in values:
-        cls = type(value)
-        if cls in ATOM_TYPES:
-            continue
-        if cls is str:
-            if value.isascii():
-                continue
-        elif (cls is int and value in ATOM_INTS) or value is EMPTY_ROW:
-            continue
+    """Is each of ``values`` an atom (``_memory_rows.is_atom``) or ``EMPTY_ROW`` (a channel
+    without a value; no write's value can be that private marker)?
+
+    Asked every step, so asked of the whole list at C speed, by type, rather than value by value:
+    the strs joined must be ASCII, the ints within ``ATOM_INTS``, the ``BlobRow`` s ``EMPTY_ROW``.
+    """
+    types = list(map(type, values))
+    kinds = set(types)
+    if not kinds <= _KINDS:
         return False
+    if str in kinds and not "".join(compress(values, map(_IS_STR, types))).isascii():
+        return False
+    if int in kinds:
+        ints = list(compress(values, map(_IS_INT, types)))
+        if min(ints) < ATOM_INTS.start or max(ints) >= ATOM_INTS.stop:
+            return False
+    if BlobRow in kinds:
+        return all(map(_IS_EMPTY_ROW, compress(values, map(_IS_BLOB_ROW, types))))
     return True
+
+
+_KINDS: Final = ATOM_TYPES | {str, int, BlobRow}
+_IS_STR = partial(is_, str)
+_IS_INT = partial(is_, int)
+_IS_BLOB_ROW = partial(is_, BlobRow)
+_IS_EMPTY_ROW = partial(is_, EMPTY_ROW)
 
 
 def record_step(

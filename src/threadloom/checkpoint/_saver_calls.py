@@ -13,7 +13,8 @@ working:
   runs). Both step methods must be whole for either to be used: a saver's async methods may
   call its sync ones (``InMemorySaver``) and the reverse (``AsyncSqliteSaver``). The same rule
   holds for ``put_writes_batch`` (the writes of several tasks finished together, in one call)
-  against ``put_writes`` and ``aput_writes``.
+  against ``put_writes`` and ``aput_writes``, and for ``put_steps`` (a run's input checkpoint
+  with the step after it, in one call) against ``put``, ``put_writes`` and ``put_step``.
 
 - ``put_step_diff`` (a step whose checkpoint header is handed over as the changes from its
   parent: ``InMemorySaver`` stores only those) is used only by a saver whose class defines it and
@@ -30,10 +31,16 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-__all__ = ["batch_is_whole", "path_args", "step_is_whole", "takes_diffs"]
+__all__ = ["batch_is_whole", "path_args", "step_is_whole", "steps_are_whole", "takes_diffs"]
 
 _STEPS = (("put_step", ("put", "put_writes")), ("aput_step", ("aput", "aput_writes")))
 """Each step method and the methods it stands for."""
+
+_PAIRS = (
+    ("put_steps", ("put", "put_writes", "put_step")),
+    ("aput_steps", ("aput", "aput_writes", "aput_step")),
+)
+"""Each several-steps method and the methods it stands for."""
 
 _BATCHES = (("put_writes_batch", ("put_writes",)), ("aput_writes_batch", ("aput_writes",)))
 """Each batch method and the method it stands for (the same rule as the step methods)."""
@@ -75,6 +82,14 @@ def step_is_whole(saver: Any) -> bool:
     return _learn(_STEP_WHOLE, type(saver), _STEPS) if whole is None else whole
 
 
+def steps_are_whole(saver: Any) -> bool:
+    """May several steps be saved with ``put_steps`` (``aput_steps``)? Only if no method they
+    stand for (``put``, ``put_writes``, ``put_step`` and their ``a`` twins) is overridden
+    below them (else each step is saved as one step is)."""
+    whole = _STEPS_WHOLE.get(type(saver))
+    return _learn(_STEPS_WHOLE, type(saver), _PAIRS) if whole is None else whole
+
+
 def batch_is_whole(saver: Any) -> bool:
     """May writes of several tasks be saved with ``put_writes_batch`` (``aput_writes_batch``)?
     Only if ``put_writes`` and ``aput_writes`` are not overridden below them (else one
@@ -92,6 +107,7 @@ def takes_diffs(saver: Any) -> bool:
 
 _STEP_WHOLE: dict[type, bool] = {}
 _BATCH_WHOLE: dict[type, bool] = {}
+_STEPS_WHOLE: dict[type, bool] = {}
 _DIFF_WHOLE: dict[type, bool] = {}
 """The answers by class, one dict per question (they depend only on the class)."""
 

@@ -66,6 +66,7 @@ from threadloom.checkpoint.base import (
     CheckpointMetadata,
     CheckpointTuple,
     PruneStrategy,
+    StepSave,
     TaskWrites,
     ThreadSizeReport,
 )
@@ -108,6 +109,8 @@ class EncodedStep:  # on every put (treat it as read-only)
     """``(statement, rows)`` of each task's writes."""
     row: tuple[Any, ...]
     """The checkpoint's row, as ``UPSERT_CHECKPOINT`` binds it."""
+    serde: SerializerProtocol
+    """What its values are encoded with (``plan_step``)."""
 
 
 class SqlCore:
@@ -286,7 +289,8 @@ class SqlCore:
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> Steps[RunnableConfig]:
-        return (yield from self.put_step(serde, config, (), checkpoint, metadata, new_versions))
+        step = (config, (), checkpoint, metadata, new_versions)
+        return (yield from self.put_steps(serde, (step,)))
 
     def put_step(
         self,
@@ -298,11 +302,25 @@ class SqlCore:
         new_versions: ChannelVersions,
     ) -> Steps[RunnableConfig]:
         """The step's task writes and its checkpoint, in one transaction (DECISIONS 3)."""
-        if writes:  # a Send in the writes and in the checkpoint's packets is encoded once
-            serde = shared_encodings(serde)
-        step = self.encode_step(serde, config, writes, checkpoint, metadata, new_versions)
+        step = (config, writes, checkpoint, metadata, new_versions)
+        return (yield from self.put_steps(serde, (step,)))
+
+    def put_steps(
+        self, serde: SerializerProtocol, steps: Sequence[StepSave]
+    ) -> Steps[RunnableConfig]:
+        """Steps in order (each ``put_step``'s arguments), in one transaction: the first's
+        expected head is checked, each later one's is the one before; a conflict stores
+        nothing. A backend overrides this for speed (``put_checked_steps`` is the general
+        path)."""
+        return (yield from self.put_checked_steps(serde, steps))
+
+    def put_checked_steps(
+        self, serde: SerializerProtocol, steps: Sequence[StepSave]
+    ) -> Steps[RunnableConfig]:
+        """``put_steps`` on the general path: everything encoded, then ``put_checked``."""
+        encoded = [self.encode_step(serde, *step) for step in steps]
         yield from self.setup()
-        return (yield from self.put_checked(serde, step))
+        return (yield from self.put_checked(*encoded))
 
     def encode_step(
         self,
@@ -313,8 +331,11 @@ class SqlCore:
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> EncodedStep:
-        """Everything of a step that encodes without the database (before any transaction).
-        ``serde``: the one the step's values are encoded with too (``plan_step``)."""
+        """Everything of a step that encodes without the database (before any transaction),
+        with the serializer its values are encoded with too (``plan_step``): one that encodes
+        a ``Send`` in the writes and in the checkpoint's packets once."""
+        if writes:
+            serde = shared_encodings(serde)
         address = _address(config)
         thread_id, ns, parent_id = address
         header, values = split_checkpoint(checkpoint)
@@ -339,30 +360,36 @@ class SqlCore:
             checkpoint["channel_versions"],
             encoded_writes,
             row,
+            serde,
         )
 
-    def put_checked(self, serde: SerializerProtocol, step: EncodedStep) -> Steps[RunnableConfig]:
-        """Write ``step`` after reading, under the write lock, the head and which of its
-        versions (and delta bases) are stored: the general path, right whatever this saver
-        knows."""
-        thread_id, ns = step.thread_id, step.ns
+    def put_checked(self, *steps: EncodedStep) -> Steps[RunnableConfig]:
+        """Write ``steps`` in order, in one transaction, each after reading, under the write
+        lock, the head and which of its versions (and delta bases) are stored: the general
+        path, right whatever this saver knows. Return the config of the last."""
         yield self._begin_write
-        if self.sql.LOCK_HEAD is not None:  # before any row is touched: no lock-order cycles
-            yield Fetch(self.sql.LOCK_HEAD, (thread_id, ns))
-        for statement, rows in step.writes:
-            yield Exec(statement, rows)
-        head = (yield Fetch(self.sql.HEAD_ID, (thread_id, ns)))[0][0]
-        pairs = probe(self.tracker, thread_id, ns, step.values, step.new_versions)
-        found = yield Fetch(
-            self.sql.STORED_VERSIONS,
-            (thread_id, ns, json.dumps([[ch, self.sql.version_text(v)] for ch, v in pairs])),
-        )
-        stored = {(channel, self.sql.version_of(vtext)) for channel, vtext in found}
-        plan = self.plan_step(serde, step, head, stored)
-        yield Exec(self.sql.INSERT_BLOB, self.blob_rows(step, plan))
-        upserted = yield Fetch(self.sql.UPSERT_CHECKPOINT, step.row)
+        done: list[tuple[EncodedStep, PutPlan, str | None, Any]] = []
+        for step in steps:
+            thread_id, ns = step.thread_id, step.ns
+            if self.sql.LOCK_HEAD is not None:  # before any row is touched: no lock cycles
+                yield Fetch(self.sql.LOCK_HEAD, (thread_id, ns))
+            for statement, rows in step.writes:
+                yield Exec(statement, rows)
+            head = (yield Fetch(self.sql.HEAD_ID, (thread_id, ns)))[0][0]
+            pairs = probe(self.tracker, thread_id, ns, step.values, step.new_versions)
+            found = yield Fetch(
+                self.sql.STORED_VERSIONS,
+                (thread_id, ns, json.dumps([[ch, self.sql.version_text(v)] for ch, v in pairs])),
+            )
+            stored = {(channel, self.sql.version_of(vtext)) for channel, vtext in found}
+            plan = self.plan_step(step.serde, step, head, stored)
+            yield Exec(self.sql.INSERT_BLOB, self.blob_rows(step, plan))
+            upserted = yield Fetch(self.sql.UPSERT_CHECKPOINT, step.row)
+            done.append((step, plan, head, upserted))
         yield self._commit
-        return self.committed(step, plan, head, self.token_after_put(upserted))
+        for step, plan, head, upserted in done:
+            config = self.committed(step, plan, head, self.token_after_put(upserted))
+        return config
 
     def plan_step(
         self,

@@ -45,6 +45,7 @@ from threadloom.checkpoint.base import (
     CheckpointMetadata,
     CheckpointTuple,
     PruneStrategy,
+    StepSave,
     TaskWrites,
     ThreadSizeReport,
     next_string_version,
@@ -168,6 +169,13 @@ class SqlSaver(BaseCheckpointSaver[str]):
             ),
         )
 
+    def _put_steps(self, /, steps: Sequence[StepSave]) -> Op[RunnableConfig]:
+        """Steps in order (a run's input checkpoint and the step after it), in one
+        transaction (one commit)."""
+        if not steps:
+            raise ValueError("put_steps() needs at least one step: got none")
+        return Op("saving steps", lambda: self._core.put_steps(self.serde, steps))
+
     def _delete_thread(self, /, thread_id: str) -> Op[None]:
         return Op("deleting a thread", lambda: self._core.delete_thread(thread_id))
 
@@ -205,6 +213,7 @@ class SqlSaver(BaseCheckpointSaver[str]):
     put_writes = sync_op(_put_writes)
     put_writes_batch = sync_op(_put_writes_batch)
     put_step = sync_op(_put_step)
+    put_steps = sync_op(_put_steps)
     delete_thread = sync_op(_delete_thread)
     delete_for_runs = sync_op(_delete_for_runs)
     copy_thread = sync_op(_copy_thread)
@@ -249,6 +258,7 @@ class AsyncSqlSaver(SqlSaver):
     aput_writes = async_op(SqlSaver._put_writes)
     aput_writes_batch = async_op(SqlSaver._put_writes_batch)
     aput_step = async_op(SqlSaver._put_step)
+    aput_steps = async_op(SqlSaver._put_steps)
     adelete_thread = async_op(SqlSaver._delete_thread)
     adelete_for_runs = async_op(SqlSaver._delete_for_runs)
     acopy_thread = async_op(SqlSaver._copy_thread)
@@ -263,6 +273,7 @@ class AsyncSqlSaver(SqlSaver):
     put_writes = waits_for(aput_writes)
     put_writes_batch = waits_for(aput_writes_batch)
     put_step = waits_for(aput_step)
+    put_steps = waits_for(aput_steps)
     delete_thread = waits_for(adelete_thread)
     delete_for_runs = waits_for(adelete_for_runs)
     copy_thread = waits_for(acopy_thread)

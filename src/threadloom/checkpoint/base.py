@@ -69,6 +69,7 @@ __all__ = [
     "EmptyChannelError",
     "PendingWrite",
     "PruneStrategy",
+    "StepSave",
     "TaskWrites",
     "ThreadSizeReport",
     "copy_checkpoint",
@@ -285,6 +286,13 @@ def next_string_version(current: str | int | float | None, channel: None = None)
     return version
 
 
+StepSave = tuple[
+    "RunnableConfig", Sequence[TaskWrites], Checkpoint, CheckpointMetadata, "ChannelVersions"
+]
+"""``(config, writes, checkpoint, metadata, new_versions)``: ``put_step``'s arguments, one item
+of ``put_steps``."""
+
+
 class BaseCheckpointSaver(Generic[V]):
     """Interface of every checkpointer: store checkpoints and pending writes per thread.
 
@@ -366,6 +374,22 @@ class BaseCheckpointSaver(Generic[V]):
         for task_id, task_path, task_writes in writes:
             self.put_writes(config, task_writes, task_id, task_path)
         return self.put(config, checkpoint, metadata, new_versions)
+
+    def put_steps(self, steps: Sequence[StepSave]) -> RunnableConfig:
+        """Store several steps in order, each as ``put_step`` stores it; return the config of
+        the last checkpoint.
+
+        The engine hands over two steps when a run's input checkpoint and the step that applied
+        the input are saved together (nothing ran in between but the built-in input task). A
+        backend with transactions overrides this to commit them at once (the SQL savers: one
+        transaction; the expected head is checked for the first, and a conflict stores
+        nothing); this default calls ``put_step`` for each.
+        """
+        if not steps:
+            raise ValueError("put_steps() needs at least one step: got none")
+        for step in steps:
+            config = self.put_step(*step)
+        return config
 
     def put_writes_batch(self, config: RunnableConfig, writes: Sequence[TaskWrites]) -> None:
         """Store the writes of several tasks that ran from ``config``'s checkpoint, in one call.
@@ -460,6 +484,14 @@ class BaseCheckpointSaver(Generic[V]):
         for task_id, task_path, task_writes in writes:
             await self.aput_writes(config, task_writes, task_id, task_path)
         return await self.aput(config, checkpoint, metadata, new_versions)
+
+    async def aput_steps(self, steps: Sequence[StepSave]) -> RunnableConfig:
+        """Async ``put_steps``."""
+        if not steps:
+            raise ValueError("aput_steps() needs at least one step: got none")
+        for step in steps:
+            config = await self.aput_step(*step)
+        return config
 
     async def aput_writes_batch(self, config: RunnableConfig, writes: Sequence[TaskWrites]) -> None:
         """Async ``put_writes_batch``."""

@@ -363,7 +363,7 @@ def lift_config_keys(config: Mapping[str, Any] | None) -> Any:
     Returns ``config`` itself when there is nothing to move or leave out.
     """
     check_config(config)
-    if not config or all(k in _RUNNABLE_CONFIG_KEYS and v is not None for k, v in config.items()):
+    if not config or (_RUNNABLE_CONFIG_KEYS.issuperset(config) and None not in config.values()):
         return config
     lifted: dict[str, Any] = {
         k: v for k, v in config.items() if k in _RUNNABLE_CONFIG_KEYS and v is not None

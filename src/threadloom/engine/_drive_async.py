@@ -12,7 +12,13 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Generator
 from typing import Any
 
-from threadloom.checkpoint._saver_calls import batch_is_whole, path_args, step_is_whole, takes_diffs
+from threadloom.checkpoint._saver_calls import (
+    batch_is_whole,
+    path_args,
+    step_is_whole,
+    steps_are_whole,
+    takes_diffs,
+)
 from threadloom.engine.effects import (
     CancelTasks,
     Effect,
@@ -36,6 +42,8 @@ __all__ = ["drive", "result_of", "saver_call"]
 
 async def _put_step_diff(effect: PutStep, saver: Any) -> Any:
     """Save a graph step with a saver that takes diffs (``_saver_calls.takes_diffs``)."""
+    if effect.previous is not None:  # the held input checkpoint: saved first
+        await _put_step_diff(effect.previous, saver)
     return await saver.aput_step_diff(
         effect.address,
         effect.parent_id,
@@ -63,21 +71,37 @@ async def saver_call(effect: SaverEffect, saver: Any) -> Any:
                 path = path_args(saver.aput_writes, task_path)
                 await saver.aput_writes(config, task_writes, task_id, *path)
             return None
-        case PutStep(config, writes, checkpoint, metadata, new_versions) if (
-            writes and step_is_whole(saver)
-        ):
-            return await saver.aput_step(config, writes, checkpoint, metadata, new_versions)
-        case PutStep(config, writes, checkpoint, metadata, new_versions):  # as LangGraph saves
-            for task_id, task_path, task_writes in writes:
-                path = path_args(saver.aput_writes, task_path)
-                await saver.aput_writes(config, task_writes, task_id, *path)
-            return await saver.aput(config, checkpoint, metadata, new_versions)
+        case PutStep(previous=None):
+            return await _put_step(effect, saver)
+        case PutStep(previous=PutStep() as first) if steps_are_whole(saver):
+            return await saver.aput_steps([_step_arguments(first), _step_arguments(effect)])
+        case PutStep(previous=PutStep() as first):  # two saver calls, each as a step is saved
+            await _put_step(first, saver)
+            return await _put_step(effect, saver)
         case Put(config, checkpoint, metadata, new_versions):
             return await saver.aput(config, checkpoint, metadata, new_versions)
         case GetTuple(config):
             return await saver.aget_tuple(config)
         case ListTuples(config, filter, before, limit):
             return [t async for t in saver.alist(config, filter=filter, before=before, limit=limit)]
+
+
+async def _put_step(effect: PutStep, saver: Any) -> Any:
+    """One step's save: in one call when the saver allows (``put_step``), else as LangGraph
+    saves a step (``put_writes`` per task, then ``put``)."""
+    config, writes, checkpoint = effect.config, effect.writes, effect.checkpoint
+    metadata, new_versions = effect.metadata, effect.new_versions
+    if writes and step_is_whole(saver):
+        return await saver.aput_step(config, writes, checkpoint, metadata, new_versions)
+    for task_id, task_path, task_writes in writes:
+        path = path_args(saver.aput_writes, task_path)
+        await saver.aput_writes(config, task_writes, task_id, *path)
+    return await saver.aput(config, checkpoint, metadata, new_versions)
+
+
+def _step_arguments(effect: PutStep) -> tuple[Any, ...]:
+    """``put_step``'s arguments for ``effect`` (an item of ``put_steps``)."""
+    return (effect.config, effect.writes, effect.checkpoint, effect.metadata, effect.new_versions)
 
 
 async def result_of(core: Generator[SaverEffect, Any, Any], saver: Any) -> Any:

@@ -7,7 +7,13 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import Any
 
-from threadloom.checkpoint._saver_calls import batch_is_whole, path_args, step_is_whole, takes_diffs
+from threadloom.checkpoint._saver_calls import (
+    batch_is_whole,
+    path_args,
+    step_is_whole,
+    steps_are_whole,
+    takes_diffs,
+)
 from threadloom.engine.effects import (
     CancelTasks,
     Effect,
@@ -31,6 +37,8 @@ __all__ = ["drive", "result_of", "saver_call"]
 
 def _put_step_diff(effect: PutStep, saver: Any) -> Any:
     """Save a graph step with a saver that takes diffs (``_saver_calls.takes_diffs``)."""
+    if effect.previous is not None:  # the held input checkpoint: saved first
+        _put_step_diff(effect.previous, saver)
     return saver.put_step_diff(
         effect.address,
         effect.parent_id,
@@ -58,21 +66,37 @@ def saver_call(effect: SaverEffect, saver: Any) -> Any:
                 path = path_args(saver.put_writes, task_path)
                 saver.put_writes(config, task_writes, task_id, *path)
             return None
-        case PutStep(config, writes, checkpoint, metadata, new_versions) if (
-            writes and step_is_whole(saver)
-        ):
-            return saver.put_step(config, writes, checkpoint, metadata, new_versions)
-        case PutStep(config, writes, checkpoint, metadata, new_versions):  # as LangGraph saves
-            for task_id, task_path, task_writes in writes:
-                path = path_args(saver.put_writes, task_path)
-                saver.put_writes(config, task_writes, task_id, *path)
-            return saver.put(config, checkpoint, metadata, new_versions)
+        case PutStep(previous=None):
+            return _put_step(effect, saver)
+        case PutStep(previous=PutStep() as first) if steps_are_whole(saver):
+            return saver.put_steps([_step_arguments(first), _step_arguments(effect)])
+        case PutStep(previous=PutStep() as first):  # two saver calls, each as a step is saved
+            _put_step(first, saver)
+            return _put_step(effect, saver)
         case Put(config, checkpoint, metadata, new_versions):
             return saver.put(config, checkpoint, metadata, new_versions)
         case GetTuple(config):
             return saver.get_tuple(config)
         case ListTuples(config, filter, before, limit):
             return list(saver.list(config, filter=filter, before=before, limit=limit))
+
+
+def _put_step(effect: PutStep, saver: Any) -> Any:
+    """One step's save: in one call when the saver allows (``put_step``), else as LangGraph
+    saves a step (``put_writes`` per task, then ``put``)."""
+    config, writes, checkpoint = effect.config, effect.writes, effect.checkpoint
+    metadata, new_versions = effect.metadata, effect.new_versions
+    if writes and step_is_whole(saver):
+        return saver.put_step(config, writes, checkpoint, metadata, new_versions)
+    for task_id, task_path, task_writes in writes:
+        path = path_args(saver.put_writes, task_path)
+        saver.put_writes(config, task_writes, task_id, *path)
+    return saver.put(config, checkpoint, metadata, new_versions)
+
+
+def _step_arguments(effect: PutStep) -> tuple[Any, ...]:
+    """``put_step``'s arguments for ``effect`` (an item of ``put_steps``)."""
+    return (effect.config, effect.writes, effect.checkpoint, effect.metadata, effect.new_versions)
 
 
 def result_of(core: Generator[SaverEffect, Any, Any], saver: Any) -> Any:

@@ -161,10 +161,18 @@ def _fork_for_replay(run: Run) -> list[Effect]:
 
 
 def _new_input(run: Run, run_input: Any) -> list[Effect]:
-    discarded = prepare_tasks(
-        run.plan, run.checkpoint, run.channels, run.step, run.config, ns=run.ns
-    )
-    writes = [TaskWrites(t.path_str, t.name, t.triggers, ()) for t in discarded.values()]
+    writes = []
+    if run.saved is not None:  # the tasks the thread left due are discarded (a new thread has none)
+        discarded = prepare_tasks(  # the nodes the last step may have triggered, as a tick asks
+            run.plan,
+            run.checkpoint,
+            run.channels,
+            run.step,
+            run.config,
+            ns=run.ns,
+            updated_channels=run.trigger_hint,
+        )
+        writes = [TaskWrites(t.path_str, t.name, t.triggers, ()) for t in discarded.values()]
     writes.append(TaskWrites("~", INPUT, (), run.plan.write_input(run_input)))
     run.updated = run.apply(writes)
     run.trigger_hint = run.updated

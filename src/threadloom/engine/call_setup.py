@@ -12,7 +12,7 @@ import os
 import re
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
@@ -31,14 +31,16 @@ from threadloom.engine import _checks, snapshot
 from threadloom.engine.core import METADATA_FROM_CONFIGURABLE
 from threadloom.engine.drain import run_control
 from threadloom.engine.effects import Effect
+from threadloom.engine.inject import Injection
 from threadloom.engine.loop import ReplayBound
 from threadloom.engine.nesting import address_by_map, count_in_task
 from threadloom.engine.output import INVOKE_MODES, StreamRelay
+from threadloom.engine.projection import Projection
 from threadloom.engine.run import Run, RunOptions
 from threadloom.engine.scratch import ResumeBox
 from threadloom.engine.tasks import TaskRunner
 from threadloom.errors import MissingThreadIdError
-from threadloom.runtime import RunControl, Runtime
+from threadloom.runtime import ExecutionInfo, RunControl, Runtime
 
 if TYPE_CHECKING:
     from threadloom.engine.pregel import Pregel
@@ -58,6 +60,8 @@ CONFIG_KEYS_MESSAGE = (
     "thread_id, checkpoint_ns, checkpoint_id"
 )
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
+_METADATA_ORDER: Final = {key: i for i, key in enumerate(METADATA_FROM_CONFIGURABLE)}
+"""``METADATA_FROM_CONFIGURABLE`` by position: a run's metadata gets them in this order."""
 
 
 @dataclass(slots=True)
@@ -73,23 +77,30 @@ class Prepared:
 def merge_config(defaults: RunnableConfig, config: RunnableConfig | None) -> RunnableConfig:
     """``config`` over the graph's ``defaults`` (``with_config``), always in new dicts: a run
     never changes the caller's config."""
-    merged: dict[str, Any] = dict(_checks.lift_config_keys(defaults) or {})
-    for key in ("configurable", "metadata"):
-        merged[key] = dict(merged.get(key) or {})
+    if defaults:
+        merged: dict[str, Any] = dict(_checks.lift_config_keys(defaults))
+        merged["configurable"] = dict(merged.get("configurable") or {})
+        merged["metadata"] = dict(merged.get("metadata") or {})
+    else:  # (most graphs: no with_config)
+        merged = {"configurable": {}, "metadata": {}}
     config = _checks.lift_config_keys(config)  # {"thread_id": ...} as in LangGraph
     if config:
         for key, value in config.items():
-            if key in ("configurable", "metadata"):
-                merged[key].update(value or {})
+            if key == "configurable" or key == "metadata":
+                if value:
+                    merged[key].update(value)
             elif key == "tags" and merged.get("tags"):  # .with_config(tags=) kept, as
                 extra: Any = value or []  # LangGraph merges them
                 merged[key] = sorted({*merged["tags"], *extra})
             else:
                 merged[key] = value
     metadata, configurable = merged["metadata"], merged["configurable"]
-    for key in METADATA_FROM_CONFIGURABLE:
-        if key not in metadata and (value := configurable.get(key)):
-            metadata[key] = value
+    if configurable:  # the keys present, found and put in order in C (most calls: one or two)
+        for key in sorted(
+            _METADATA_ORDER.keys() & configurable.keys(), key=_METADATA_ORDER.__getitem__
+        ):
+            if key not in metadata and (value := configurable[key]):
+                metadata[key] = value
     return merged  # type: ignore[return-value]
 
 
@@ -162,14 +173,23 @@ def _effective_saver(graph: Pregel, configurable: dict[str, Any]) -> Any:
 def _check_store(graph: Pregel, configurable: dict[str, Any]) -> None:
     if graph.plan.store is not None or configurable.get(CONFIG_KEY_STORE) is not None:
         return
-    for name, wanted in graph.injections.items():
+    name = graph._store_wanted_by
+    if name is not None:
+        raise ValueError(
+            f"Node {name!r} asks for a 'store' parameter, but no store was given. "
+            "Pass one when compiling, e.g. builder.compile(store=InMemoryStore()) or "
+            "@entrypoint(store=InMemoryStore()), or make the parameter optional "
+            "(store: BaseStore | None = None)."
+        )
+
+
+def store_wanted_by(injections: dict[str, tuple[Injection, ...]]) -> str | None:
+    """The first node whose function requires a ``store`` parameter (None: no node does);
+    worked out once per compiled graph (``Pregel._store_wanted_by``)."""
+    for name, wanted in injections.items():
         if any(inj.name == "store" and inj.required for inj in wanted):
-            raise ValueError(
-                f"Node {name!r} asks for a 'store' parameter, but no store was given. "
-                "Pass one when compiling, e.g. builder.compile(store=InMemoryStore()) or "
-                "@entrypoint(store=InMemoryStore()), or make the parameter optional "
-                "(store: BaseStore | None = None)."
-            )
+            return name
+    return None
 
 
 def _options(
@@ -185,26 +205,31 @@ def _options(
     limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
     if limit < 1:
         raise ValueError("recursion_limit must be at least 1")
-    if durability is not None and saver is None:
-        warnings.warn("`durability` has no effect when no checkpointer is present.", stacklevel=4)
-    if durability not in (None, "sync", "async", "exit"):
-        raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}")
+    if durability is not None:
+        if saver is None:
+            warnings.warn(
+                "`durability` has no effect when no checkpointer is present.", stacklevel=4
+            )
+        if durability not in ("sync", "async", "exit"):
+            raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}")
+    invoked = modes is INVOKE_MODES  # invoke (and nothing else) passes this very set
     return RunOptions(
-        modes=modes,
-        stream_keys=plan.invoke_keys
-        if modes is INVOKE_MODES and plan.invoke_keys is not None
-        else plan.stream_channels,
-        interrupt_before=interrupt_before
-        if interrupt_before is not None
-        else plan.interrupt_before,
-        interrupt_after=interrupt_after if interrupt_after is not None else plan.interrupt_after,
-        durability=durability or "async",
-        recursion_limit=limit,
-        checkpointing=saver is not None,
+        modes,
+        plan.invoke_keys if invoked and plan.invoke_keys is not None else plan.stream_channels,
+        plan.interrupt_before if interrupt_before is None else interrupt_before,
+        plan.interrupt_after if interrupt_after is None else interrupt_after,
+        durability or "async",
+        limit,
+        saver is not None,
+        final_values_only=invoked,  # it reads only the last values
         step_timeout=graph.step_timeout,
-        # invoke (and nothing else) passes this very set: it reads only the last values
-        final_values_only=modes is INVOKE_MODES,
+        projection=Projection.of(modes),
     )
+
+
+_RUN_INFO: Final = ExecutionInfo()
+"""The run-wide ``Runtime``'s execution info: never read (each task attempt gets its own,
+``TaskRunner.task_runtime``), so one shared record rather than one per run."""
 
 
 def _runtime(
@@ -218,7 +243,9 @@ def _runtime(
         and hasattr(schema, "__annotations__")
     ):
         context = schema(**context)
-    return Runtime(context=context, store=store, control=control, previous=previous)
+    return Runtime(
+        context=context, store=store, control=control, previous=previous, execution_info=_RUN_INFO
+    )
 
 
 def _int_version(current: Any) -> int:

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import inspect
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import aclosing, closing
 from dataclasses import dataclass
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManager, BaseCallbackManager, CallbackManager
+from langchain_core.globals import get_debug
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
 from langchain_core.utils.env import env_var_is_set
+from langsmith import utils as ls_utils
 
 from threadloom.callbacks import (
     GraphCallbackHandler,
@@ -144,9 +146,6 @@ def _traced_by_environment() -> bool:
     """Whether runs are traced without callbacks in the config: LangSmith tracing switched on
     (``LANGSMITH_TRACING``, ``tracing_context(enabled=True)``, ``tracing_v2_enabled()``),
     ``set_debug(True)``, or a configure hook of an integration that is set."""
-    from langchain_core.globals import get_debug
-    from langsmith import utils as ls_utils
-
     if ls_utils.tracing_is_enabled() or get_debug():
         return True
     context = sys.modules.get("langchain_core.tracers.context")
@@ -160,9 +159,12 @@ def _traced_by_environment() -> bool:
     )
 
 
-def graph_trace(config: Any, name: str, input: Any, output_keys: Any) -> GraphTrace | None:
+def graph_trace(
+    config: Any, name: Callable[[], str], input: Any, output_keys: Any
+) -> GraphTrace | None:
     """The graph run to report, or None when nothing follows runs (no callbacks in the config
-    or in the enclosing run, no tracing switched on: nothing to do)."""
+    or in the enclosing run, no tracing switched on: nothing to do). ``name`` gives the graph's
+    name (asked only when the run is reported)."""
     configurable = config.get("configurable") or {}
     nested = CONFIG_KEY_RESUME_BOX in configurable
     if not config.get("callbacks"):
@@ -186,7 +188,7 @@ def graph_trace(config: Any, name: str, input: Any, output_keys: Any) -> GraphTr
     manager_config: RunnableConfig = {**config, "metadata": metadata}  # type: ignore[typeddict-item]
     for key in _CONSUMED:
         config.pop(key, None)
-    return GraphTrace(config, manager_config, name, input, output_keys, nested)
+    return GraphTrace(config, manager_config, name(), input, output_keys, nested)
 
 
 def _configure(config: RunnableConfig, manager_class: Any) -> Any:

@@ -116,44 +116,43 @@ def _call_task(
     timeout: TimeoutPolicy | None,
 ) -> tuple[Task, Any]:
     """The call's task, and its saved result (``NOT_SAVED`` when it must run)."""
-    parent_task: Task = parent.task
     index = parent.call_counter
-    parent.call_counter += 1
+    parent.call_counter = index + 1
     name = spec.name
     prefixes = parent.call_prefixes
     if prefixes is None:  # the same for each call the task makes
-        parent.call_path = task_path_str(parent_task.path)
+        parent.call_path = task_path_str(parent.task.path)
         prefixes = parent.call_prefixes = {}
-    parent_path = parent.call_path
     known = prefixes.get(name)
     if known is None:  # what the ids of this task's calls of ``name`` hash first
-        caller_ns = parent_task.config["configurable"].get("checkpoint_ns", "")  # as LangGraph's
+        caller_ns = parent.task.config["configurable"].get("checkpoint_ns", "")  # as LangGraph's
         call_ns = f"{caller_ns}{NS_SEP}{name}" if caller_ns else name
         known = prefixes[name] = (
-            site.head + f"{call_ns}{site.step}{name}{PUSH}{parent_path}".encode(),
+            site.head + f"{call_ns}{site.step}{name}{PUSH}{parent.call_path}".encode(),
             call_ns,
         )
     prefix, call_ns = known
     tid = task_id_of(prefix, str(index))
-    # its own namespace, under its caller's (its interrupt ids and the graphs it runs hang on it)
-    configurable = {**parent.config["configurable"], "checkpoint_ns": f"{call_ns}:{tid}"}
+    config = parent.config
     task = Task(
         tid,
         name,
-        (PUSH, parent_task.path, index, True),
-        f"~{PUSH}, {parent_path}, {index:010d}, True",  # task_path_str of that path
+        (PUSH, parent.task.path, index, True),
+        f"~{PUSH}, {parent.call_path}, {index:010d}, True",  # task_path_str of that path
         _PUSH_TRIGGERS,
         (args, kwargs),
         spec,
-        {**parent.config, "configurable": configurable},
+        # its own namespace, under its caller's (its interrupt ids and graphs hang on it)
+        {**config, "configurable": {**config["configurable"], "checkpoint_ns": f"{call_ns}:{tid}"}},
         timeout=timeout,
     )
     saved: Any = NOT_SAVED
-    for chan, value in site.pending.get(tid, ()):
-        if chan == RESUME:
-            task.resume = list(value)
-        elif chan == RETURN and saved is NOT_SAVED:
-            saved = value
+    if site.pending:  # (a first attempt has none)
+        for chan, value in site.pending.get(tid, ()):
+            if chan == RESUME:
+                task.resume = list(value)
+            elif chan == RETURN and saved is NOT_SAVED:
+                saved = value
     return task, saved
 
 

@@ -83,11 +83,20 @@ class Channel(ABC):
     """The class overrides ``consume`` (set by ``__init_subclass__``)."""
     finishes: ClassVar[bool] = False
     """The class overrides ``finish`` (set by ``__init_subclass__``)."""
+    stores_value: ClassVar[bool] = False
+    """``checkpoint()`` is ``value`` (True only for built-in kinds, as ``holds_written``)."""
+    holds_written: ClassVar[bool] = False
+    """An ``update`` with at least one value always leaves the channel available (True only for
+    built-in kinds, whose ``is_available`` the engine then need not ask after a write)."""
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.consumes = cls.consume is not Channel.consume
         cls.finishes = cls.finish is not Channel.finish
+        if "holds_written" not in cls.__dict__:  # a subclass may change is_available: it says
+            cls.holds_written = False
+        if "stores_value" not in cls.__dict__:  # (or checkpoint)
+            cls.stores_value = False
 
     def __init__(self, typ: Any = Any, key: str = "") -> None:
         self.typ = typ
@@ -168,6 +177,13 @@ class _Valued(Channel):
         return self.__class__(self.typ, self.key)
 
     def from_checkpoint(self, checkpoint: Any) -> Any:
+        cls = self.__class__
+        if cls in _PLAIN_KINDS:  # a run restores every channel: no __init__ chain for these
+            channel = _new(cls)
+            channel.typ, channel.key, channel.value = self.typ, self.key, checkpoint
+            if cls is EphemeralValue:
+                channel.guard = self.guard  # type: ignore[attr-defined]
+            return channel
         channel = self._empty()
         if checkpoint is not MISSING:
             channel.value = checkpoint
@@ -194,6 +210,8 @@ class LastValue(_Valued):
     """Holds the last value written; more than one write in a step is an error."""
 
     __slots__ = ()
+    stores_value = True
+    holds_written = True
 
     def update(self, values: Sequence[Any]) -> bool:
         if not values:
@@ -215,6 +233,8 @@ class AnyValue(_Valued):
     without writes."""
 
     __slots__ = ()
+    stores_value = True
+    holds_written = True
     clears_when_idle = True
 
     def update(self, values: Sequence[Any]) -> bool:
@@ -231,6 +251,7 @@ class UntrackedValue(_Valued):
     """Holds the last value written, for the run only: never checkpointed."""
 
     __slots__ = ("guard",)
+    holds_written = True
 
     def __init__(self, typ: Any = Any, guard: bool = True, *, key: str = "") -> None:
         super().__init__(typ, key)
@@ -369,6 +390,7 @@ class BinaryOperatorAggregate(_Valued):
     """
 
     __slots__ = ("appended", "reducer")
+    holds_written = True
 
     def __init__(self, typ: Any, operator: Callable[[Any, Any], Any], *, key: str = "") -> None:
         super().__init__(typ, key)
@@ -438,6 +460,8 @@ class EphemeralValue(_Valued):
     """Holds a value for the one step after it was written (triggers, raw input)."""
 
     __slots__ = ("guard",)
+    stores_value = True
+    holds_written = True
     clears_when_idle = True
 
     def __init__(self, typ: Any = Any, guard: bool = True, *, key: str = "") -> None:
@@ -454,6 +478,13 @@ class EphemeralValue(_Valued):
             self.value = MISSING
             return True
         return _one_value(self, values, self.guard, "EphemeralValue")
+
+
+_new = object.__new__
+_PLAIN_KINDS: frozenset[type] = frozenset({LastValue, AnyValue, EphemeralValue})
+"""Kinds ``_Valued.from_checkpoint`` builds by setting their slots (``typ``, ``key``,
+``value``, and an ``EphemeralValue``'s ``guard``): their ``__init__`` sets nothing else. A
+subclass is not one of them, and goes through its own ``__init__``."""
 
 
 class Topic(_Valued):

@@ -267,14 +267,21 @@ def prepare_tasks(
     versions = checkpoint["channel_versions"]
     if not versions:
         return tasks
-    null = null_version(versions)
+    for null in versions.values():  # null_version(versions), inlined: once a step
+        null = type(null)()
+        break
     seen_all = checkpoint["versions_seen"]
     if updated_channels is None:
         candidates: Iterable[str] = plan.nodes
     else:
-        wanted = {n for c in updated_channels for n in plan.trigger_to_nodes.get(c, ())}
+        to_nodes = plan.trigger_to_nodes
+        hit = to_nodes.keys() & updated_channels  # (C speed) the triggers among the updated
+        if len(hit) == 1:  # a chain's step: one edge taken
+            wanted: Iterable[str] = to_nodes[hit.pop()]
+        else:
+            wanted = {n for c in hit for n in to_nodes[c]}
         # by name, as LangGraph orders a step's triggered nodes
-        candidates = wanted if len(wanted) < 2 else sorted(wanted)
+        candidates = wanted if len(wanted) < 2 else sorted(set(wanted))  # type: ignore[arg-type]
     for name in candidates:
         node = plan.nodes[name]
         seen = seen_all.get(name, _NO_VERSIONS)
@@ -379,8 +386,9 @@ def apply_writes(
     next_version: NextVersion,
     *,
     max_version: Any = MISSING,
+    new_version: Any = MISSING,
     live_ephemeral: Iterable[str] | None = None,
-    bumped: set[str] | None = None,
+    bumped: dict[str, Any] | None = None,
     seen_changed: set[str] | None = None,
 ) -> set[str]:
     """Apply one superstep's writes in task-path order; return the channels that changed.
@@ -388,9 +396,9 @@ def apply_writes(
     ``checkpoint``'s version dicts are updated in place, but a node's ``versions_seen`` entry is
     replaced rather than mutated, so an earlier checkpoint sharing it keeps its own. Callers that
     know them pass the current ``max_version`` and the ephemeral channels that may hold a value
-    (``live_ephemeral``), which keeps a step O(writes) instead of O(channels). ``bumped`` collects
-    every channel given a new version, ``seen_changed`` every node whose ``versions_seen`` entry
-    was replaced.
+    (``live_ephemeral``), which keeps a step O(writes) instead of O(channels); a run passes the
+    ``new_version`` it made instead. ``bumped`` collects every channel given a new version, with
+    that version; ``seen_changed`` every node whose ``versions_seen`` entry was replaced.
     """
     ordered = tasks if isinstance(tasks, list) and len(tasks) < 2 else sorted(tasks, key=_path_key)
     versions = checkpoint["channel_versions"]
@@ -410,15 +418,16 @@ def apply_writes(
             seen_all[t.name] = seen
             if seen_changed is not None:
                 seen_changed.add(t.name)
-    if max_version is MISSING:
-        max_version = max(versions.values()) if versions else None
-    new_version = next_version(max_version)
-    changed = bumped if bumped is not None else set()
+    if new_version is MISSING:
+        if max_version is MISSING:
+            max_version = max(versions.values()) if versions else None
+        new_version = next_version(max_version)
+    changed: dict[str, Any] = bumped if bumped is not None else {}
     if plan.consumable:  # only joins and deferred triggers change when their node runs
         for chan in {c for t in ordered for c in t.triggers if c in plan.consumable}:
             if channels[chan].consume():
                 versions[chan] = new_version
-                changed.add(chan)
+                changed[chan] = new_version
     pending: dict[str, list[Any]] = defaultdict(list)
     for t in ordered:
         for chan, value in t.writes:
@@ -433,22 +442,22 @@ def apply_writes(
         channel = channels[chan]
         if channel.update(values):
             versions[chan] = new_version
-            changed.add(chan)
-            if channel.is_available():
+            changed[chan] = new_version
+            if channel.holds_written or channel.is_available():
                 updated.add(chan)
     if bump_step:
         ephemeral = plan.ephemeral if live_ephemeral is None else live_ephemeral
         for chan in ephemeral:
             if chan not in pending and chan in channels and channels[chan].update(()):
                 versions[chan] = new_version
-                changed.add(chan)
+                changed[chan] = new_version
                 if channels[chan].is_available():
                     updated.add(chan)
         if plan.deferred and updated.isdisjoint(plan.trigger_to_nodes):
             for chan in plan.deferred:
                 if channels[chan].finish():
                     versions[chan] = new_version
-                    changed.add(chan)
+                    changed[chan] = new_version
                     updated.add(chan)
     return updated
 
@@ -483,7 +492,10 @@ def next_checkpoint(
         values = dict(checkpoint["channel_values"])
         for name in changed:
             channel = channels.get(name)
-            stored = MISSING if channel is None else channel.checkpoint()
+            if channel is None:
+                stored = MISSING
+            else:
+                stored = channel.value if channel.stores_value else channel.checkpoint()
             if stored is MISSING:
                 values.pop(name, None)
             else:

@@ -105,6 +105,10 @@ class PutStep:
     new_versions: dict[str, Any]
     seen_changes: dict[str, Any]
     """The ``versions_seen`` entries replaced since the parent."""
+    previous: PutStep | None = None
+    """The save of this checkpoint's parent, held to be made in the same saver call, before
+    this one: the input checkpoint, when the step after it ran only the built-in input task
+    (``engine/saves.py``). A saver with ``put_steps`` saves both in one transaction."""
 
     __match_args__ = ("config", "writes", "checkpoint", "metadata", "new_versions")
 

@@ -102,7 +102,11 @@ class Lane:
                     return
                 job = jobs.popleft()
                 self.free -= 1
-                start = bool(jobs) and self._needs_worker()
+                # _needs_worker, inlined (once a job): most jobs leave a free worker behind
+                start = bool(jobs) and self.free <= 0 and self.workers < self.limit
+                if start:
+                    self.workers += 1
+                    self.free += 1
                 lock.release()
                 try:
                     if start:  # before running ours, which may block for long

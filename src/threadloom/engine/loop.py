@@ -126,6 +126,8 @@ def _stages(
     # LangGraph, a failure preparing it (a node's input failing validation) drops them
     while run.status == "pending":
         tasks, effects = run.tick()
+        if run.saves.held_input is not None:  # the input's save, held for step 0's (saves.py)
+            effects = [*run.saves.at_first_tick(tasks, effects), *effects]
         for effect in (*held, *effects):
             yield effect
         held = []
@@ -137,8 +139,19 @@ def _stages(
         # a lone task run inline comes back at once (None: each comes back by a NEXT_DONE)
         finished = yield StartTasks(tasks, runner, inline_ok and len(tasks) == 1, step_timeout)
         inline = finished is not None  # LangGraph streams a lone task's chunks with the next step
-        waiting = {t.id: t for t in tasks}
-        remaining, failed = len(tasks), False
+        if inline and finished.error is None:
+            # the lone task of the step ran inline and did not fail (most steps of a chain):
+            # nothing to wait for, cancel or hand to an error handler
+            for effect in run.task_finished(finished, last=True):
+                if type(effect) is Emit:
+                    held.append(effect)
+                else:
+                    yield effect
+            remaining = 0
+        else:
+            waiting = {t.id: t for t in tasks}
+            remaining = len(tasks)
+        failed = False
         while remaining:
             if finished is None:
                 # a task already finished joins the writes waiting to be saved; else they are

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from threadloom.engine.channels import Channel, UntrackedValue
 from threadloom.types import RetryPolicy, TimeoutPolicy
@@ -22,9 +22,11 @@ WriteFn = Callable[[Any, "TaskWriteContext"], list[tuple[str, Any]]]
 """Turns a node's return value into channel writes (state updates, edges, branches, Sends)."""
 
 
-@dataclass(slots=True)
-class TaskWriteContext:
-    """What a node's writer may look at while turning its output into writes."""
+class TaskWriteContext(NamedTuple):
+    """What a node's writer may look at while turning its output into writes.
+
+    A named tuple: every task makes one, and ``tuple.__new__`` builds it without a Python call
+    (``engine/tasks.py``)."""
 
     channels: Mapping[str, Channel]
     """The step-start channels (never changed here)."""

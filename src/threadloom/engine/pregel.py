@@ -89,6 +89,11 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         self.config: RunnableConfig = config or {}
         self.name = plan.name
         self._saver = self._with_allowlist(plan.checkpointer)
+        # worked out once: the same for every call
+        self._store_wanted_by = call_setup.store_wanted_by(self.injections)
+        """The node that requires a store, if any (a run without one fails at once)."""
+        self._invoke_keys = _invoke_keys(plan)
+        """What ``invoke``'s values chunks read."""
 
     # --- running ---------------------------------------------------------------------------------
 
@@ -154,23 +159,35 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         self, input: Any, config: RunnableConfig | None, kwargs: InvokeArgs
     ) -> Invoked | Listed:
         """``invoke``'s core, saver and graph run to report, and what collects its result."""
-        kwargs = without_checkpoint_during(kwargs)
-        version = output_version("invoke", dict(kwargs))
-        config = with_control(config, kwargs.get("control"))
-        if kwargs.get("stream_mode", "values") != "values":  # the list of what stream yields
-            streamed = self._stream_call(input, config, as_stream(kwargs))
-            return Listed(streamed.core, streamed.saver, streamed.trace, streamed.shaped)
+        version = "v1"
+        if kwargs:  # (most calls pass none)
+            kwargs = without_checkpoint_during(kwargs)
+            version = output_version("invoke", kwargs)  # type: ignore[arg-type]
+            config = with_control(config, kwargs.get("control"))
+            if kwargs.get("stream_mode", "values") != "values":  # the list of what stream yields
+                streamed = self._stream_call(input, config, as_stream(kwargs))
+                return Listed(streamed.core, streamed.saver, streamed.trace, streamed.shaped)
         config = with_ambient(config)
         relay, modes, _ = relay_of(config)
         core, saver, merged, trace = self._begin(input, config, modes, kwargs, None, invoked=True)
         # chunks go up under the namespace the run saves under (numbered, task ids dropped for
         # checkpointer=True), as LangGraph streams them
-        saved_ns = str(merged["configurable"].get("checkpoint_ns", ""))
-        ns = tuple(saved_ns.split(NS_SEP)) if saved_ns else ()
-        collector = OutputCollector(self.plan, kwargs.get("output_keys"))
-        nested = is_nested(config)
+        configurable = merged["configurable"]
+        saved_ns = configurable.get("checkpoint_ns")
+        ns = tuple(str(saved_ns).split(NS_SEP)) if saved_ns else ()
+        output_keys = kwargs.get("output_keys")
+        plan = self.plan
+        collector = OutputCollector(plan, output_keys)
         return Invoked(
-            core, saver, trace, collector, relay, ns, nested, version, self.plan.output_class
+            core,
+            saver,
+            trace,
+            collector,
+            relay,
+            ns,
+            is_nested(config),
+            version,
+            plan.output_class,
         )
 
     def _modes(self, stream_mode: Any) -> tuple[frozenset[str], bool, tuple[str, ...]]:
@@ -208,9 +225,9 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
             _checks.check_output_keys(output_keys, self.plan)
             options.stream_keys = output_keys
         elif invoked:  # invoke's chunks (a subgraph's too) read the output channels, as LangGraph's
-            options.stream_keys = _invoke_keys(self.plan)
+            options.stream_keys = self._invoke_keys
         keys = output_keys if output_keys is not None else self.plan.output_channels
-        trace = graph_trace(merged, self.get_name(), input, keys)
+        trace = graph_trace(merged, self.get_name, input, keys)
         context = kwargs.get("context")
         core = self._run(input, merged, options, context, saver, relay, trace)
         return core, saver, merged, trace

@@ -80,30 +80,37 @@ PROJECTION: Final[Mapping[EventKind, tuple[tuple[str, Shape], ...]]] = {
 """Event → the modes that show it, in the order their chunks are streamed, and their shapes."""
 
 
-_ROUTES: dict[frozenset[str], dict[EventKind, tuple[tuple[str, Shape], ...]]] = {}
-"""The routes of each set of modes met so far (never changed once made)."""
-_ROUTES_KEPT: Final = 64
+_MADE: dict[frozenset[str], Projection] = {}
+"""The projection of each set of modes met so far (a projection never changes once made)."""
+_MADE_KEPT: Final = 64
 
 
 class Projection:
-    """``PROJECTION`` cut down to the modes one run streams."""
+    """``PROJECTION`` cut down to the modes one run streams (``Projection.of(modes)``: shared
+    by the runs streaming the same modes)."""
 
     __slots__ = ("routes", "wants")
 
     def __init__(self, modes: frozenset[str]) -> None:
-        routes = _ROUTES.get(modes)
-        if routes is None:
-            routes = {}
-            for event, route in PROJECTION.items():
-                kept = tuple((mode, shape) for mode, shape in route if mode in modes)
-                if kept:
-                    routes[event] = kept
-            if len(_ROUTES) < _ROUTES_KEPT:  # a few mode sets recur: every run builds one
-                _ROUTES[modes] = routes
+        routes: dict[EventKind, tuple[tuple[str, Shape], ...]] = {}
+        for event, route in PROJECTION.items():
+            kept = tuple((mode, shape) for mode, shape in route if mode in modes)
+            if kept:
+                routes[event] = kept
         self.routes: Mapping[EventKind, tuple[tuple[str, Shape], ...]] = routes
         # the dict's own lookup: a run asks several times a step, without a Python call
         self.wants: Callable[[EventKind], bool] = routes.__contains__
         """Whether some streamed mode shows an event (build its payload only then)."""
+
+    @staticmethod
+    def of(modes: frozenset[str]) -> Projection:
+        """The projection for ``modes``, made once (a few mode sets recur: every run has one)."""
+        made = _MADE.get(modes)
+        if made is None:
+            made = Projection(modes)
+            if len(_MADE) < _MADE_KEPT:
+                _MADE[modes] = made
+        return made
 
     @property
     def live(self) -> bool:

@@ -185,6 +185,7 @@ class Run:
             seen_head=head_id,
             start_id=saved.checkpoint["id"] if saved else None,
             start_versions=saved.checkpoint["channel_versions"] if saved else {},
+            merge_input=not plan.is_functional,
         )
         """What the saver is owed, and when."""
         self.resume_value: Any = None
@@ -198,10 +199,16 @@ class Run:
         """A task of this step paused (``interrupt()``, or a subgraph's static breakpoint)."""
         self.errors: list[Task] = []
         keys = options.stream_keys
-        self._ephemeral_output = not plan.ephemeral.isdisjoint(
-            [keys] if isinstance(keys, str) else keys
-        )
+        self._stream_key_set = frozenset([keys] if isinstance(keys, str) else keys)
+        """The streamed channels (``changed_values`` asks every step whether one changed)."""
+        self._ephemeral_output = not plan.ephemeral.isdisjoint(self._stream_key_set)
         """A streamed channel empties itself: invoke cannot read the values only at the end."""
+        self._plain_tick = not (
+            (options.checkpointing and self.out.wants("checkpoint"))
+            or options.interrupt_before
+            or self.out.wants("task_start")
+        )
+        """No tick of this run streams a chunk or stops at a breakpoint (``tick``'s short way)."""
 
     # the checkpoint the current tasks run from, as a saver config
     @property
@@ -231,21 +238,21 @@ class Run:
         """Apply writes to the run's version dicts, in place: the checkpoints this run made share
         them, and a saver is handed what changed (``PutStep.seen_changes``) or a copy, never these
         dicts to keep (``engine/saves.py``)."""
-        bumped: set[str] = set()
+        version = self.next_version(self._max_version)
+        changed = self._changed
         updated = apply_writes(
             self.plan,
             self.checkpoint,
             self.channels,
             writes,
             self.next_version,
-            max_version=self._max_version,
+            new_version=version,
             live_ephemeral=self._live_ephemeral,
-            bumped=bumped,
+            bumped=changed,
             seen_changed=self.seen_changed,
         )
-        if bumped:  # one apply gives every channel it bumps the same new version
-            version = self._max_version = self.checkpoint["channel_versions"][next(iter(bumped))]
-            self._changed.update(dict.fromkeys(bumped, version))
+        if version in changed.values():  # some channel took it: the newest version now
+            self._max_version = version
         live = updated & self.plan.ephemeral
         for w in writes:  # a loop, not any(generator): once a step
             if w.triggers:
@@ -333,7 +340,13 @@ class Run:
     def tick(self) -> tuple[list[Task] | None, list[Effect]]:
         """Prepare the next superstep: the tasks to run (None when the run stops here), and the
         chunks of preparing it (the checkpoint it starts from, tasks reused or starting)."""
-        self.tasks = self._next_tasks()
+        self.tasks = tasks = self._next_tasks()
+        if self._plain_tick and tasks and not self.skip_done and self.step <= self.stop:
+            # no chunk, breakpoint or saved writes to look at: the general way below comes to
+            # the same tasks, all of them new (none reused, so none done)
+            control = self.options.control
+            if control is None or not control.drain_requested:
+                return list(tasks.values()), []
         out = self.out
         effects: list[Effect] = []
         if self.options.checkpointing and out.wants("checkpoint"):
@@ -429,11 +442,12 @@ class Run:
         saved before the run waits for another task, so a crash while its siblings run keeps
         them (``engine/saves.py``).
         """
-        if isinstance(task.error, GraphBubbleUp):  # a Command for a graph above, from a worker:
-            self.errors.append(task)  # raised when the step ends; nothing saved or streamed
-            return []
+        error = task.error
+        if error is not None and isinstance(error, GraphBubbleUp):  # a Command for a graph
+            self.errors.append(task)  # above, from a worker: raised when the step ends; nothing
+            return []  # saved or streamed
         effects: list[Effect] = []
-        if task.error is not None:
+        if error is not None:
             # the answers it took stay its answers when it runs again (LangGraph keeps them)
             writes: list[tuple[str, Any]] = [w for w in task.writes if w[0] == RESUME]
             writes.append((ERROR, task.error))
@@ -445,9 +459,10 @@ class Run:
             self.interrupts.extend(task.interrupts)
             self.paused = True
         else:
-            if not is_finished(task.writes):
-                task.writes.append((NO_WRITES, None))
             writes = task.writes
+            # (most tasks' first write is to a state key: is_finished need not look)
+            if not writes or (writes[0][0] in CONTROL_CHANNELS and not is_finished(writes)):
+                writes.append((NO_WRITES, None))
         if self.options.checkpointing:
             if self.plan.untracked:  # never saved (a live resource, say), as in LangGraph
                 writes = saved_writes(writes, self.plan.untracked)
@@ -462,7 +477,7 @@ class Run:
         if task.node.hidden:
             return effects
         # the update (or interrupt) first, then the task's result: LangGraph's order
-        if task.error is not None:
+        if error is not None:
             pass
         elif task.paused:
             if not task.interrupts:  # a subgraph stopped at a breakpoint: no values chunk
@@ -550,7 +565,7 @@ class Run:
     def changed_values(self, updated: set[str]) -> list[Effect]:
         """The ``values`` chunk owed when ``updated`` holds a streamed channel (for invoke,
         only noted: it reads the last one when the run stops)."""
-        if not self.out.wants("values") or not self._changed_stream_keys(updated):
+        if not self.out.wants("values") or self._stream_key_set.isdisjoint(updated):
             return []
         if self.options.final_values_only and not self._ephemeral_output:
             self._values_owed = True
@@ -563,10 +578,7 @@ class Run:
         )
 
     def _changed_stream_keys(self, updated: set[str]) -> bool:
-        keys = self.options.stream_keys
-        if isinstance(keys, str):
-            return keys in updated
-        return not updated.isdisjoint(keys)
+        return not self._stream_key_set.isdisjoint(updated)
 
     def _end_interrupted(self) -> list[Effect]:
         self.status = "interrupted"

@@ -7,6 +7,14 @@
   of the step's last tasks with the checkpoint the step makes, in one ``PutStep`` (one saver call
   for a one-task step); every checkpoint when it is made, naming the head this run last saw so a
   concurrent writer is detected.
+- The input checkpoint of a graph-API run (new input) is held, not saved, while the step after
+  it runs only the built-in ``__start__`` task (which writes the input into the channels; no
+  user code), and is saved with that step's checkpoint in one saver call (``PutStep.previous``:
+  one transaction, one round trip, with ``put_steps``). Anything else first saves it on its
+  own, exactly as it would have been: a chunk streamed before that step's checkpoint (the
+  consumer may read the thread), another task, a breakpoint, a stop, the step's failure (a
+  pydantic state's validator rejecting the input), any other save (``_owed``). So a crash
+  while a node runs keeps the input, as before, and the history is the same.
 - ``"exit"``: nothing while the run goes on; when it stops, its last checkpoint (saved as the
   child of the one the run started from, with every version that changed since) and the writes
   made after that checkpoint.
@@ -18,13 +26,25 @@ I/O (it returns effects).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.checkpoint._put import RunAddress
 from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, Checkpoint
-from threadloom.engine.effects import Effect, Put, PutStep, PutWrites, PutWritesBatch, detached
+from threadloom.constants import START
+from threadloom.engine.effects import (
+    Effect,
+    Emit,
+    Put,
+    PutStep,
+    PutWrites,
+    PutWritesBatch,
+    detached,
+)
+
+if TYPE_CHECKING:
+    from threadloom.engine.core import Task
 
 __all__ = ["Saves"]
 
@@ -35,6 +55,10 @@ MAX_READY: Final = 32
 """At most this many finished tasks' writes wait to be saved together: a run whose outcomes keep
 arriving (so it never waits) still saves them in batches of this size, which bounds what a crash
 can make run again."""
+
+MERGE_INPUT: bool = True
+"""Hold the input checkpoint's save for the next step's (the module docstring); False saves it
+at once (the tests compare both)."""
 
 
 @dataclass(slots=True)
@@ -64,6 +88,31 @@ class Saves:
     """The checkpoint the ``ready`` tasks ran from."""
     exit_put: Put | None = None
     exit_writes: list[PutWrites] = field(default_factory=list)
+    merge_input: bool = False
+    """The run may hold its input checkpoint's save (a graph-API run: its step 0 is the
+    built-in ``__start__`` task; a functional run's is the user's entrypoint)."""
+    held_input: PutStep | None = None
+    """The input checkpoint's save, held for the next step's (the module docstring)."""
+
+    def _owed(self, effects: list[Effect]) -> list[Effect]:
+        """``effects``, after the held input checkpoint's save if there is one: every other
+        save goes after it (writes name it as their checkpoint)."""
+        held = self.held_input
+        if held is None:
+            return effects
+        self.held_input = None
+        return [held, *effects]
+
+    def at_first_tick(self, tasks: list[Task] | None, chunks: list[Effect]) -> list[Effect]:
+        """The step after the input is prepared (``tasks``, None: the run stops; ``chunks``
+        its effects): keep holding the input checkpoint's save only if the step runs nothing
+        but the built-in input task and streams nothing first, else the save to make now."""
+        if tasks and all(t.name == START for t in tasks):
+            for effect in chunks:
+                if type(effect) is Emit:
+                    return self._owed([])
+            return []
+        return self._owed([])
 
     def task_writes(
         self, config: RunnableConfig, task_id: str, task_path: str, writes: list[Any]
@@ -95,8 +144,10 @@ class Saves:
         self.ready = []
         if len(ready) == 1:
             task_id, task_path, writes = ready[0]
-            return [PutWrites(self.ready_config, writes, task_id, task_path)]
-        return [PutWritesBatch(self.ready_config, ready)]
+            effects: list[Effect] = [PutWrites(self.ready_config, writes, task_id, task_path)]
+        else:
+            effects = [PutWritesBatch(self.ready_config, ready)]
+        return effects if self.held_input is None else self._owed(effects)
 
     def checkpoint(
         self,
@@ -127,7 +178,16 @@ class Saves:
             metadata,
             new_versions,
             seen_changes,
+            self.held_input,
         )
+        if self.held_input is not None:  # saved with this step's, in one saver call
+            self.held_input = None
+        elif self.merge_input and MERGE_INPUT and metadata["source"] == "input":
+            # saved with the next step's when nothing comes between; its version dicts are
+            # the run's, which that step changes: a copy of them as they are now
+            step.run_checkpoint = detached(checkpoint, seen_changes)
+            self.held_input = step
+            return []
         return [step]
 
     def release(self, config: RunnableConfig) -> list[Effect]:
@@ -136,14 +196,14 @@ class Saves:
         effects = self.flush()
         held, self.held = self.held, []
         effects += [PutWrites(config, writes, task_id, path) for task_id, path, writes in held]
-        return effects
+        return self._owed(effects)
 
     def at_exit(self) -> list[Effect]:
         """What durability ``"exit"`` saves when the run stops (nothing for the other modes)."""
         put, self.exit_put = self.exit_put, None
         writes, self.exit_writes = self.exit_writes, []
         if put is None:
-            return list(writes)
+            return self._owed(list(writes))
         configurable = dict(put.config["configurable"])
         configurable["checkpoint_id"] = self.start_id
         configurable[CONFIG_KEY_EXPECTED_HEAD] = self.seen_head

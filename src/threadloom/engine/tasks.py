@@ -33,6 +33,9 @@ from threadloom.types import Command
 
 __all__ = ["TaskRunner"]
 
+_build = tuple.__new__
+"""``_build(NamedTupleClass, (field, ...))``: a named tuple without its Python ``__new__``."""
+
 
 @dataclass(slots=True)
 class TaskRunner:
@@ -148,7 +151,7 @@ class TaskRunner:
 
     def succeed(self, task: Task, pad: TaskScratchpad, output: Any) -> None:
         """Turn the node's output into the task's writes (may raise InvalidUpdateError)."""
-        context = TaskWriteContext(self.channels, task.node, pad.config, task.managed_at)
+        context = _build(TaskWriteContext, (self.channels, task.node, pad.config, task.managed_at))
         try:
             writes = task.node.write(output, context)
         except ParentCommand as exc:

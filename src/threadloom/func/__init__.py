@@ -55,37 +55,60 @@ class _TaskFunction(Generic[R]):
         if name is not None and not isinstance(name, str):
             raise TypeError(f"A task's name must be a str, got {type(name).__name__} {name!r}.")
         functools.update_wrapper(self, func)
-        self.func = func
+        self._func = func
         self.name: str = name or _default_name(func)
         if name is not None:
             self.__name__ = name
-        self.retry_policy: Any = retry_policies(retry)
-        self.cache_policy = cache_policy
+        self._retry_policy: Any = retry_policies(retry)
+        self._cache_policy = cache_policy
         self.timeout = TimeoutPolicy.coerce(timeout)
         self._build()
 
     def _build(self) -> None:
         """Make the node every call runs as, from the attributes a call reads.
 
-        Built once and reused by every call (the per-function cache), but LangGraph reads
-        ``func``, ``retry_policy`` and ``cache_policy`` at each call, so a call that finds one of
-        them reassigned since builds the node again (``__call__`` compares identities only).
+        Built once and reused by every call (the per-function cache). LangGraph reads ``func``,
+        ``retry_policy`` and ``cache_policy`` at each call, so assigning one of them builds the
+        node again (they are properties): the next call runs what was assigned.
         """
-        func, retry, cache_policy = self.func, self.retry_policy, self.cache_policy
+        func, cache_policy = self._func, self._cache_policy
         self.is_async = inspect.iscoroutinefunction(func)
         require_async(self.name, self.is_async, self.timeout, "Task")
         self._cache = call_cache_spec(cache_policy, func)
-        self._node = call_node(self.name, func, retry_policies(retry), self.is_async, self._cache)
-        self._built_from: tuple[Any, Any, Any] = (func, retry, cache_policy)
+        retry = retry_policies(self._retry_policy)
+        self._node = call_node(self.name, func, retry, self.is_async, self._cache)
+
+    @property
+    def func(self) -> Callable[..., R]:
+        """The decorated function (assign another: the next call runs it)."""
+        return self._func
+
+    @func.setter
+    def func(self, func: Callable[..., R]) -> None:
+        self._func = func
+        self._build()
+
+    @property
+    def retry_policy(self) -> Any:
+        """The task's retry policies (assign others: the next call follows them)."""
+        return self._retry_policy
+
+    @retry_policy.setter
+    def retry_policy(self, retry: Any) -> None:
+        self._retry_policy = retry
+        self._build()
+
+    @property
+    def cache_policy(self) -> Any:
+        """The task's ``CachePolicy``, or None (assign one: the next call uses it)."""
+        return self._cache_policy
+
+    @cache_policy.setter
+    def cache_policy(self, cache_policy: Any) -> None:
+        self._cache_policy = cache_policy
+        self._build()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        func, retry, cache_policy = self._built_from
-        if (
-            self.func is not func
-            or self.retry_policy is not retry
-            or self.cache_policy is not cache_policy
-        ):
-            self._build()
         return start_call(self._node, args, kwargs, self.timeout)
 
     def clear_cache(self, cache: BaseCache[Any]) -> None:

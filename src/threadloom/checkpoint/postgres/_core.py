@@ -21,7 +21,7 @@ import dataclasses
 import json
 from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
 from threadloom._postgres import Query, QueryMany, migrate, require_setup
 from threadloom._postgres import Steps as UnitSteps
@@ -44,6 +44,7 @@ from threadloom.checkpoint.base import (
     CheckpointMetadata,
     CheckpointTuple,
     PruneStrategy,
+    StepSave,
     TaskWrites,
     get_checkpoint_metadata,
 )
@@ -64,7 +65,13 @@ Answer = Callable[[Any], Generator[Any, Any, Any]]
 
 _MARKERS = frozenset({sql.BEGIN_WRITE, sql.BEGIN_READ, sql.COMMIT})
 _SOLO = frozenset(
-    {sql.PUT_STEP, sql.HEAD_WITH_WRITES, sql.BLOB_ROWS_OF_LIVE, sql.BLOB_CHAINS_OF_LIVE}
+    {
+        sql.PUT_STEP,
+        sql.PUT_STEPS,
+        sql.HEAD_WITH_WRITES,
+        sql.BLOB_ROWS_OF_LIVE,
+        sql.BLOB_CHAINS_OF_LIVE,
+    }
 )
 """Statements that stand alone: run outside a transaction while the unit has opened none."""
 
@@ -139,7 +146,7 @@ class PgCore(SqlCore):
                 return (yield Fetch(sql.BLOB_CHAINS, (json.dumps(keys),)))
         return (yield effect)
 
-    # -- writing: one statement per step ------------------------------------------------------
+    # -- writing: one statement per step (or per pair of steps) ---------------------------------
 
     def put_step(
         self,
@@ -153,56 +160,33 @@ class PgCore(SqlCore):
         """The step in one statement (``sql.PUT_STEP``, one round trip) planned on what this
         saver knows is stored: the head the run expects and the delta bases it last wrote or
         read. When the database says otherwise (another worker moved the head, pruned a base),
-        nothing is written and the general path runs (``SqlCore.put_step``: it reads what is
-        stored under the lock, then writes, or raises ``CheckpointConflictError``)."""
-        if writes:  # a Send in the writes and in the checkpoint's packets is encoded once
-            serde = shared_encodings(serde)
-        configurable = config["configurable"]
-        thread_id, ns = thread_key(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
-        header, values = split_checkpoint(checkpoint)
-        pairs = probe(self.tracker, thread_id, ns, values, new_versions)
-        bases = pairs[len(new_versions) :]
-        if not set(bases).isdisjoint(new_versions.items()):  # cannot be both stored and new
-            return (
-                yield from super().put_step(
-                    serde, config, writes, checkpoint, metadata, new_versions
-                )
-            )
-        check = CONFIG_KEY_EXPECTED_HEAD in configurable
-        expected = configurable.get(CONFIG_KEY_EXPECTED_HEAD)
-        tag, data = pack(*dumps_fast(serde, pack_header(header), "checkpoint"))
-        merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
-        meta_tag, meta_data, meta_json = encode_metadata(serde, merged, self.metadata_json_only)
-        groups = [self._write_rows(serde, config, w, task_id, path) for task_id, path, w in writes]
-        plan = plan_put(
-            serde,
-            configurable,
-            thread_id,
-            ns,
-            expected,
-            values,
-            new_versions,
-            set(bases),
-            self.tracker,
-        )
-        head_fields: tuple[Any, ...] = (checkpoint["id"], configurable.get("checkpoint_id"), tag)
-        head_fields += (data, meta_tag, meta_data, pack_metadata(meta_json), checkpoint["ts"])
-        head_fields += (merged.get("run_id"),)
-        blobs = _value_rows(thread_id, ns, plan)
-        ((status,),) = yield Fetch(
-            sql.PUT_STEP,
-            _step_params(thread_id, ns, head_fields, check, expected, bases, blobs, groups),
-        )
-        if status == "stale":
-            return (
-                yield from super().put_step(
-                    serde, config, writes, checkpoint, metadata, new_versions
-                )
-            )
-        remember(self.tracker, thread_id, ns, plan)  # committed
-        for row in blobs:
-            self.tracker.remember_row(row)
-        return thread_config(thread_id, ns, checkpoint["id"])
+        nothing is written and the general path runs (``SqlCore.put_checked_steps``: it reads
+        what is stored under the lock, then writes, or raises ``CheckpointConflictError``)."""
+        step = (config, writes, checkpoint, metadata, new_versions)
+        return (yield from self.put_steps(serde, (step,)))
+
+    def put_steps(
+        self, serde: SerializerProtocol, steps: Sequence[StepSave]
+    ) -> Steps[RunnableConfig]:
+        """One step as ``put_step``; two (a run's input checkpoint and the step after it) in
+        one statement too (``sql.PUT_STEPS``: the second is written only once the first is,
+        in the same transaction). A step the database finds stale is written, with those
+        after it, on the general path; the ones before it are committed."""
+        fast = [_FastStep.of(self, serde, *step) for step in steps]
+        if None in fast or len(fast) > 2:
+            return (yield from self.put_checked_steps(serde, steps))
+        made = cast(list[_FastStep], fast)
+        if len(made) == 1:
+            statuses = (yield Fetch(sql.PUT_STEP, made[0].params))[0]
+        else:
+            last = made[-1]
+            params = [last.thread_id, last.ns, last.checkpoint_id, *made[0].params, *last.params]
+            statuses = (yield Fetch(sql.PUT_STEPS, params))[0]
+        for at, (status, step) in enumerate(zip(statuses, made, strict=True)):
+            if status == "stale":  # nothing of it written: the general path, from this one
+                return (yield from self.put_checked_steps(serde, steps[at:]))
+            step.committed(self.tracker)
+        return thread_config(made[-1].thread_id, made[-1].ns, made[-1].checkpoint_id)
 
     def put_writes(
         self,
@@ -558,3 +542,65 @@ def once(make: Callable[[], T], what: str) -> Callable[[], T]:
         return make()
 
     return unit
+
+
+class _FastStep:
+    """A step encoded and planned for ``sql.PUT_STEP`` on what the saver knows is stored."""
+
+    __slots__ = ("blobs", "checkpoint_id", "ns", "params", "plan", "thread_id")
+
+    def __init__(
+        self, thread_id: str, ns: str, checkpoint_id: str, plan: PutPlan, blobs: list[Row]
+    ) -> None:
+        self.thread_id, self.ns, self.checkpoint_id = thread_id, ns, checkpoint_id
+        self.plan, self.blobs = plan, blobs
+        self.params: list[Any] = []
+        """``sql.PUT_STEP``'s parameters."""
+
+    @classmethod
+    def of(
+        cls,
+        core: PgCore,
+        serde: SerializerProtocol,
+        config: RunnableConfig,
+        writes: Sequence[TaskWrites],
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> _FastStep | None:
+        """The step planned on the head the run expects and the bases ``core`` knows; None
+        when a base it knows is one of the new versions (the general path decides)."""
+        tracker = core.tracker
+        if writes:  # a Send in the writes and in the checkpoint's packets is encoded once
+            serde = shared_encodings(serde)
+        configurable = config["configurable"]
+        thread_id, ns = thread_key(configurable["thread_id"]), configurable.get("checkpoint_ns", "")
+        header, values = split_checkpoint(checkpoint)
+        pairs = probe(tracker, thread_id, ns, values, new_versions)
+        bases = pairs[len(new_versions) :]
+        if not set(bases).isdisjoint(new_versions.items()):  # cannot be both stored and new
+            return None
+        check = CONFIG_KEY_EXPECTED_HEAD in configurable
+        expected = configurable.get(CONFIG_KEY_EXPECTED_HEAD)
+        tag, data = pack(*dumps_fast(serde, pack_header(header), "checkpoint"))
+        merged = get_checkpoint_metadata(config, metadata)  # keeps `writes`, as LangGraph
+        meta_tag, meta_data, meta_json = encode_metadata(serde, merged, PgCore.metadata_json_only)
+        address = (thread_id, ns, configurable.get("checkpoint_id"))
+        groups = [core._write_rows_at(serde, address, w, tid, path) for tid, path, w in writes]
+        plan = plan_put(
+            serde, configurable, thread_id, ns, expected, values, new_versions, set(bases), tracker
+        )
+        head_fields: tuple[Any, ...] = (checkpoint["id"], configurable.get("checkpoint_id"), tag)
+        head_fields += (data, meta_tag, meta_data, pack_metadata(meta_json), checkpoint["ts"])
+        head_fields += (merged.get("run_id"),)
+        step = cls(thread_id, ns, checkpoint["id"], plan, _value_rows(thread_id, ns, plan))
+        step.params = _step_params(
+            thread_id, ns, head_fields, check, expected, bases, step.blobs, groups
+        )
+        return step
+
+    def committed(self, tracker: KnownRows) -> None:
+        """The statement committed the step: its lists are the next bases, its rows known."""
+        remember(tracker, self.thread_id, self.ns, self.plan)
+        for row in self.blobs:
+            tracker.remember_row(row)

@@ -90,6 +90,7 @@ __all__ = [
     "PARAM",
     "PRUNE_INFO",
     "PUT_STEP",
+    "PUT_STEPS",
     "READ_ONLY_SNAPSHOT",
     "REPLACE_WRITES",
     "SHORT_KEY",
@@ -358,6 +359,20 @@ NULL checkpoint id: task writes only (``put_writes``). The arrays are typed
 (``_postgres._arrays``) and go in binary, bytes as they are rather than hex text: neither side
 escapes or parses text; a connection whose cursors bind parameters as text
 (``psycopg.ClientCursor``) sends them as text arrays (psycopg's ``list`` dumper)."""
+
+PUT_STEPS: Final = (
+    f"WITH d AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM {CHECKPOINTS} WHERE tid = {_TID} "
+    "AND checkpoint_id = threadloom_id(%s)) AS done), "
+    f"s AS MATERIALIZED (SELECT CASE WHEN d.done THEN 'done' ELSE {PUT_STEP[7:]} END AS a "
+    "FROM d) "
+    f"SELECT s.a, CASE WHEN d.done THEN 'done' WHEN s.a = 'stale' THEN 'stale' "
+    f"ELSE {PUT_STEP[7:]} END FROM s, d"
+)
+"""(thread, ns, the second step's id, ``PUT_STEP``'s parameters of each step): two steps in one
+statement, one transaction: a run's input checkpoint and the step after it
+(``_core.PgCore.put_steps``). The second is written only once the first is (``ok``, or
+``done``); ``stale`` for the first writes neither. ``done`` for both when the second is stored
+already (a retry after the connection dropped as the statement committed)."""
 
 # -- lifecycle ------------------------------------------------------------------------------
 

@@ -2,25 +2,21 @@
 
 Only ``setup`` is SQLite's own (pragmas, WAL, checks of the file, migrations created on first
 use: ``_checks.open_file``), the token that says nothing changed (``_sql_head``) and, for
-speed, a step written on the head this saver kept (``put_step``); every other operation is the
+speed, steps written on the head this saver kept (``put_steps``); every other operation is the
 shared generator of effects, run by ``SqliteSaver`` (``sqlite3``) and ``AsyncSqliteSaver``
 (``aiosqlite``). The drivers hold the saver's lock for a whole operation.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
+from threadloom.checkpoint._put import PutPlan
 from threadloom.checkpoint._sql_core import EncodedStep, SqlCore
-from threadloom.checkpoint._sql_head import KeptHead
-from threadloom.checkpoint.base import (
-    ChannelVersions,
-    Checkpoint,
-    CheckpointMetadata,
-    TaskWrites,
-)
-from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
+from threadloom.checkpoint._sql_head import BlobKey, KeptHead
+from threadloom.checkpoint.base import StepSave
+from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.checkpoint.sqlite import _statements as sql
 from threadloom.checkpoint.sqlite._checks import database_path, open_file
 from threadloom.checkpoint.sqlite._effects import Exec, Fetch, Steps
@@ -66,45 +62,76 @@ class SqliteCore(SqlCore):
             return None
         return (data_version, changes + 1)
 
-    # -- writing a step on the kept head ------------------------------------------------------
+    # -- writing steps on the kept head -------------------------------------------------------
 
-    def put_step(
-        self,
-        serde: SerializerProtocol,
-        config: RunnableConfig,
-        writes: Sequence[TaskWrites],
-        checkpoint: Checkpoint,
-        metadata: CheckpointMetadata,
-        new_versions: ChannelVersions,
+    def put_steps(
+        self, serde: SerializerProtocol, steps: Sequence[StepSave]
     ) -> Steps[RunnableConfig]:
-        """The step's writes and checkpoint in one transaction, as ``SqlCore.put_step``; when
-        this saver keeps the head of the thread (it wrote or read it last), without reading
-        the head or the stored versions first (``_put_on_kept``)."""
-        if writes:  # a Send in the writes and in the checkpoint's packets is encoded once
-            serde = shared_encodings(serde)
-        step = self.encode_step(serde, config, writes, checkpoint, metadata, new_versions)
+        """Steps in one transaction, as ``SqlCore.put_steps``; when this saver keeps the head
+        of the thread (it wrote or read it last), without reading the head or the stored
+        versions first (``_put_on_kept``)."""
+        encoded = [self.encode_step(serde, *step) for step in steps]
         yield from self.setup()
-        kept = self.heads.get(step.thread_id, step.ns)
+        first = encoded[0]
+        kept = self.heads.get(first.thread_id, first.ns)
         if kept is not None:
-            done = yield from self._put_on_kept(serde, step, kept)
+            done = yield from self._put_on_kept(encoded, kept)
             if done is not None:
                 return done
-        return (yield from self.put_checked(serde, step))
+        return (yield from self.put_checked(*encoded))
 
     def _put_on_kept(
-        self, serde: SerializerProtocol, step: EncodedStep, kept: KeptHead
+        self, steps: list[EncodedStep], kept: KeptHead
     ) -> Steps[RunnableConfig | None]:
-        """Write ``step`` as if the database were as it was when ``kept`` was kept, then check
-        that it was; if not, roll back and return None (the caller runs the general path).
+        """Write ``steps`` as if the database were as it was when ``kept`` was kept, then
+        check that it was; if not, roll back and return None (the caller runs the general
+        path).
 
         Planned on ``kept``: the head is its checkpoint, the stored pairs are its rows (the delta
-        bases must be among them), nothing else is stored. The writes and the new value rows
-        (``INSERT OR IGNORE``) count the rows they change; the checkpoint's ``UPSERT`` returns
-        the token as of just before its row. If every value row went in and that token is the
-        kept one plus exactly the rows this transaction changed, no other statement changed the
-        database since ``kept``: the plan was right, and the step commits. Two statements fewer
-        than ``put_checked`` (``HEAD_ID``, ``STORED_VERSIONS``), and the same rows written."""
-        thread_id, ns, rows = step.thread_id, step.ns, kept.rows
+        bases must be among them) and, for a later step, the rows of the steps before it;
+        nothing else is stored. The writes and the new value rows (``INSERT OR IGNORE``) count
+        the rows they change; each checkpoint's ``UPSERT`` returns the token as of just before
+        its row. If every value row went in and each token is the kept one plus exactly the
+        rows this transaction changed so far, no other statement changed the database since
+        ``kept``: the plan was right, and the steps commit. Two statements a step fewer than
+        ``put_checked`` (``HEAD_ID``, ``STORED_VERSIONS``), and the same rows written."""
+        rows, head = kept.rows, kept.header[1]
+        planned: list[tuple[EncodedStep, PutPlan, str]] = []
+        for step in steps:
+            plan = self._plan_on(step, rows, head)
+            if plan is None:
+                return None
+            planned.append((step, plan, head))
+            if len(planned) < len(steps):  # what the next step finds stored
+                thread_id, ns = step.thread_id, step.ns
+                rows = {**rows, **{(thread_id, ns, ch, v): row for ch, v, row in plan.rows}}
+                head = step.row[2]
+        yield self._begin_write
+        kept_version, changed = cast(tuple[int, int], kept.token)
+        upserts = []
+        for step, plan, _head in planned:
+            for statement, write_rows in step.writes:
+                if write_rows:
+                    changed += yield Exec(statement, write_rows)
+            blobs = self.blob_rows(step, plan)
+            inserted = (yield Exec(sql.INSERT_NEW_BLOB, blobs)) if blobs else 0
+            changed += inserted
+            upserted = yield Fetch(sql.UPSERT_CHECKPOINT, step.row)
+            data_version, changes, _has_writes = upserted[0]
+            if inserted != len(blobs) or (data_version, changes) != (kept_version, changed):
+                yield Fetch(sql.ROLLBACK)
+                return None
+            changed += 1  # the checkpoint's row
+            upserts.append(upserted)
+        yield self._commit
+        for (step, plan, head), upserted in zip(planned, upserts, strict=True):
+            config = self.committed(step, plan, head, self.token_after_put(upserted))
+        return config
+
+    def _plan_on(self, step: EncodedStep, rows: Mapping[BlobKey, Any], head: str) -> PutPlan | None:
+        """``step``'s plan on a head whose value rows are ``rows``; None when a delta base is
+        not among them or the step expects another head (the general path decides)."""
+        thread_id, ns = step.thread_id, step.ns
         stored: set[tuple[str, Version]] = set()
         for channel, version in step.new_versions.items():
             if rows.get((thread_id, ns, channel, version)) is not None:
@@ -115,26 +142,7 @@ class SqliteCore(SqlCore):
                     if rows.get((thread_id, ns, channel, known.version)) is None:
                         return None  # a delta base this saver cannot vouch for
                     stored.add((channel, known.version))
-        head = kept.header[1]
         try:
-            plan = self.plan_step(serde, step, head, stored)
+            return self.plan_step(step.serde, step, head, stored)
         except CheckpointConflictError:
             return None  # decided on the head read under the lock
-        yield self._begin_write
-        changed = 0
-        for statement, write_rows in step.writes:
-            if write_rows:
-                changed += yield Exec(statement, write_rows)
-        blobs = self.blob_rows(step, plan)
-        inserted = (yield Exec(sql.INSERT_NEW_BLOB, blobs)) if blobs else 0
-        upserted = yield Fetch(sql.UPSERT_CHECKPOINT, step.row)
-        data_version, changes, _has_writes = upserted[0]
-        kept_version, kept_changes = cast(tuple[int, int], kept.token)
-        if inserted != len(blobs) or (data_version, changes) != (
-            kept_version,
-            kept_changes + changed + inserted,
-        ):
-            yield Fetch(sql.ROLLBACK)
-            return None
-        yield self._commit
-        return self.committed(step, plan, head, self.token_after_put(upserted))
