@@ -22,7 +22,9 @@ from threadloom.engine.channels import (
     EphemeralValue,
     LastValueAfterFinish,
     NamedBarrierValue,
+    SendTopic,
     Topic,
+    UntrackedValue,
 )
 from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
@@ -83,7 +85,8 @@ class Compiler:
         b = self.b
         channels: dict[str, Channel] = dict(self.state_channels)
         channels[START] = EphemeralValue(key=START)
-        channels[TASKS] = Topic(key=TASKS)
+        untracked = frozenset(k for k, c in channels.items() if isinstance(c, UntrackedValue))
+        channels[TASKS] = SendTopic(untracked, key=TASKS) if untracked else Topic(key=TASKS)
         for name, node in b.nodes.items():
             key = f"branch:to:{name}"
             deferred = LastValueAfterFinish(key=key)
