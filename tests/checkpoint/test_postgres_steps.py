@@ -278,3 +278,59 @@ def test_a_connection_binding_parameters_as_text_still_saves_and_reads(pg_dsn: s
     head = PostgresSaver(pg_dsn).get_tuple(THREAD)
     assert head is not None and head.checkpoint["channel_values"]["log"] == [1, 2]
     assert head.pending_writes == [("task-a", "log", b"\x00\xff"), ("task-a", "log", None)]
+
+
+def _step_args(parent: str | None, new: str, log: list[int]) -> Any:
+    """``put_step``'s arguments for ``_step``'s checkpoint (an item of ``put_steps``)."""
+    checkpoint = {**empty_checkpoint(), "id": new, "channel_values": {"log": log}}
+    checkpoint["channel_versions"] = {"log": new}
+    configurable: dict[str, Any] = {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": parent}
+    configurable[CONFIG_KEY_EXPECTED_HEAD] = parent
+    writes = [] if parent is None else [(f"task-{new}", "", [("log", log[-1])])]
+    return ({"configurable": configurable}, writes, checkpoint, {"step": len(log)}, {"log": new})
+
+
+def test_two_steps_are_one_statement_and_a_retry_stores_nothing_twice(pg_dsn: str) -> None:
+    """A run's input checkpoint and step 0 (``put_steps``) go in one statement outside a
+    transaction; sent again (a retry after the connection dropped as it committed), the
+    statement finds the second stored and writes nothing."""
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+    with psycopg.connect(pg_dsn, autocommit=True, cursor_factory=RecordingCursor) as conn:
+        saver = PostgresSaver(conn)
+        _step(saver, None, "01", [1])
+        steps = [_step_args("01", "02", [1, 2]), _step_args("02", "03", [1, 2, 3])]
+        RecordingCursor.sent.clear()
+        assert saver.put_steps(steps)["configurable"]["checkpoint_id"] == "03"
+        assert [status for _sql, status in RecordingCursor.sent] == [TransactionStatus.IDLE]
+        assert RecordingCursor.sent[0][0].count("threadloom_put_step") == 2
+        counts = [
+            _count(pg_dsn, f"SELECT count(*) FROM threadloom_checkpoint{table}")
+            for table in ("s", "_writes", "_blobs")
+        ]
+        assert counts[:2] == [3, 2]
+        # the retry: made as the first attempt was, by a saver that never saw it commit
+        assert PostgresSaver(conn).put_steps(steps)["configurable"]["checkpoint_id"] == "03"
+        assert [
+            _count(pg_dsn, f"SELECT count(*) FROM threadloom_checkpoint{table}")
+            for table in ("s", "_writes", "_blobs")
+        ] == counts
+    fresh = PostgresSaver(pg_dsn)
+    listed = list(fresh.list(THREAD))
+    assert [t.checkpoint["id"] for t in listed] == ["03", "02", "01"]
+    assert listed[0].checkpoint["channel_values"]["log"] == [1, 2, 3]
+    assert listed[1].pending_writes == [("task-03", "log", 3)]
+
+
+def test_two_steps_on_a_moved_head_are_a_conflict_and_store_nothing(pg_dsn: str) -> None:
+    with (
+        PostgresSaver.from_conn_string(pg_dsn) as saver,
+        PostgresSaver.from_conn_string(pg_dsn) as other,
+    ):
+        saver.setup()
+        _step(saver, None, "01", [1])
+        _step(other, "01", "02", [1, 2])
+        with pytest.raises(CheckpointConflictError):
+            saver.put_steps([_step_args("01", "03", [1, 3]), _step_args("03", "04", [1, 3, 4])])
+        assert _count(pg_dsn, "SELECT count(*) FROM threadloom_checkpoints") == 2
+        assert _count(pg_dsn, "SELECT count(*) FROM threadloom_checkpoint_writes") == 1

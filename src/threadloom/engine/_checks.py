@@ -10,7 +10,8 @@
   does new input sent to a thread waiting on an interrupt (``PendingInterruptWarning``): LangGraph
   runs both without a word, and a working program must keep working.
 - Top-level config keys that are not RunnableConfig keys (``{"thread_id": "1"}``) move into
-  ``configurable``, as LangGraph's runs do.
+  ``configurable``, as LangGraph's runs do; a config (or an entry of it) of the wrong kind, which
+  LangGraph refuses deep inside, raises ``InvalidConfigError`` naming it.
 
 Nothing here does I/O or knows how a run proceeds; the entry points call these functions.
 """
@@ -29,6 +30,7 @@ from threadloom.constants import CONFIG_KEY_RESUME_BOX
 from threadloom.engine.plan import Plan
 from threadloom.errors import (
     InvalidBackendError,
+    InvalidConfigError,
     LangGraphObjectError,
     PendingInterruptWarning,
     UnknownStateKeyWarning,
@@ -40,6 +42,7 @@ from threadloom.types import Command, StreamMode
 __all__ = [
     "STREAM_MODES",
     "check_backend",
+    "check_config",
     "check_run_input",
     "check_stream_modes",
     "check_updates",
@@ -356,14 +359,58 @@ def lift_config_keys(config: Mapping[str, Any] | None) -> Any:
 
     ``{"thread_id": "1"}`` reads as ``{"configurable": {"thread_id": "1"}}``, as in LangGraph
     (langchain-core's ``ensure_config``): a top-level value wins over ``configurable``'s, and
-    ``None`` values are left out. Returns ``config`` itself when there is nothing to move.
+    ``None`` values are left out (``{"recursion_limit": None}`` is the default limit, as there).
+    Returns ``config`` itself when there is nothing to move or leave out.
     """
-    if not config or _RUNNABLE_CONFIG_KEYS.issuperset(config):
+    check_config(config)
+    if not config or (_RUNNABLE_CONFIG_KEYS.issuperset(config) and None not in config.values()):
         return config
-    lifted: dict[str, Any] = {k: v for k, v in config.items() if k in _RUNNABLE_CONFIG_KEYS}
+    lifted: dict[str, Any] = {
+        k: v for k, v in config.items() if k in _RUNNABLE_CONFIG_KEYS and v is not None
+    }
     configurable = dict(config.get("configurable") or {})
     configurable.update(
         (k, v) for k, v in config.items() if k not in _RUNNABLE_CONFIG_KEYS and v is not None
     )
     lifted["configurable"] = configurable
     return lifted
+
+
+_MAPPING_FIX: Final = "Pass a dict, e.g. {'configurable': {'thread_id': '1'}}."
+
+
+def check_config(config: Any) -> None:
+    """Refuse a config LangGraph cannot run either (it fails deep inside, mostly with an
+    ``AttributeError``): not a dict; ``configurable`` or ``metadata`` not a dict; ``tags`` not
+    iterable; a ``recursion_limit`` or ``max_concurrency`` that is not a number, or a
+    ``max_concurrency`` below 1 (LangGraph's thread pool refuses it with ``ValueError``). What
+    LangGraph accepts (``tags="abc"``, ``None`` entries) is accepted."""
+    if config is None:
+        return
+    if not isinstance(config, Mapping):
+        raise InvalidConfigError(
+            "config", config, "a dict (a RunnableConfig) or None", _MAPPING_FIX
+        )
+    for key in ("configurable", "metadata"):
+        value = config.get(key)
+        if value is not None and not isinstance(value, Mapping):
+            raise InvalidConfigError(
+                f"config[{key!r}]", value, "a dict", f"Pass e.g. {{{key!r}: {{'user': 'x'}}}}."
+            )
+    tags = config.get("tags")
+    if tags is not None and not isinstance(tags, Iterable):
+        raise InvalidConfigError(
+            "config['tags']", tags, "a list of str", "Pass e.g. {'tags': ['a']}."
+        )
+    for key in ("recursion_limit", "max_concurrency"):
+        value = config.get(key)
+        if value is not None and not isinstance(value, int | float):
+            raise InvalidConfigError(
+                f"config[{key!r}]", value, "an int", f"Pass e.g. {{{key!r}: 10}}."
+            )
+    limit = config.get("max_concurrency")
+    if limit is not None and limit < 1:
+        raise ValueError(
+            f"config['max_concurrency'] must be at least 1, got {limit!r}: it is how many tasks "
+            "may run at once. Leave it out for no limit."
+        )

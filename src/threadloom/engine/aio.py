@@ -32,6 +32,7 @@ from threadloom.engine.effects import (
     PutWrites,
     StartTasks,
 )
+from threadloom.engine.lane import concurrency_limit
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
 from threadloom.engine.timeouts import bounded
@@ -92,7 +93,7 @@ def drive(core: Generator[Effect, Any, None], saver: Any) -> AsyncGenerator[tupl
 class _Workers:
     """The current step's asyncio tasks, and the queue their outcomes and chunks come through."""
 
-    __slots__ = ("deadline", "events", "loop", "running", "saver")
+    __slots__ = ("deadline", "events", "loop", "running", "saver", "slots")
 
     stopped = (GeneratorExit, asyncio.CancelledError)
     """What reaches the driver when its consumer stops the run (``aclose()``, a cancel)."""
@@ -104,6 +105,8 @@ class _Workers:
         self.running: dict[asyncio.Future[None], Task] = {}
         self.deadline: float | None = None
         """When the current step must be done (``step_timeout``), on the event loop's clock."""
+        self.slots: asyncio.Semaphore | None = None
+        """Taken by each step task while it runs, under ``max_concurrency`` (None: no limit)."""
 
     def _on_loop(self) -> bool:
         try:
@@ -150,8 +153,11 @@ class _Workers:
             return None
         running = {f: t for f, t in self.running.items() if not f.done()}  # (an error handler
         # starts in the middle of its step, beside the tasks still running)
+        if self.slots is None and (limit := concurrency_limit(effect.tasks)) is not None:
+            self.slots = asyncio.Semaphore(limit)
         for task in effect.tasks:
-            running[asyncio.ensure_future(_run_and_report(task, effect.runner, self.events))] = task
+            job = _run_and_report(task, effect.runner, self.events, self.slots)
+            running[asyncio.ensure_future(job)] = task
         self.running = running
         return None
 
@@ -201,9 +207,15 @@ class _Workers:
             await asyncio.gather(*pending, return_exceptions=True)
 
 
-async def _run_and_report(task: Task, runner: TaskRunner, events: asyncio.Queue[Any]) -> None:
+async def _run_and_report(
+    task: Task, runner: TaskRunner, events: asyncio.Queue[Any], slots: asyncio.Semaphore | None
+) -> None:
     try:
-        await arun_task(task, runner)
+        if slots is None:
+            await arun_task(task, runner)
+        else:
+            async with slots:
+                await arun_task(task, runner)
     except asyncio.CancelledError:
         raise
     except BaseException as exc:  # a bubble-up (ParentCommand) is surfaced like an error

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from threadloom.checkpoint.base import WRITES_IDX_MAP
 from threadloom.constants import INPUT, INTERRUPT, NULL_TASK_ID, RESUME
 from threadloom.engine.core import TaskWrites, command_writes, prepare_tasks
 from threadloom.engine.effects import Effect, PutWrites
@@ -109,7 +110,12 @@ def _resume(run: Run, run_input: Any) -> list[Effect]:
     if isinstance(run_input, Command):
         writes = command_writes(run.plan, run_input)
         if writes and run.options.checkpointing:
-            save = PutWrites(run.checkpoint_config, writes, NULL_TASK_ID, "")
+            # A checkpoint's input writes accumulate over resumes, as in LangGraph: a saver keys
+            # a regular write by its place in the list and keeps the first one saved there, so
+            # the earlier ones are saved again first (in their places), the new ones after them,
+            # and a resume (keyed by its channel) last, where it takes no place.
+            ordered = sorted(writes, key=lambda w: w[0] in WRITES_IDX_MAP)
+            save = PutWrites(run.checkpoint_config, [*null_writes, *ordered], NULL_TASK_ID, "")
             if run.saves.at_exit_only:  # as a task's writes: dropped once a checkpoint holds them
                 run.saves.exit_writes.append(save)
             else:

@@ -14,10 +14,21 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
-__all__ = ["Lane"]
+if TYPE_CHECKING:
+    from threadloom.engine.core import Task
+
+__all__ = ["Lane", "concurrency_limit"]
+
+
+def concurrency_limit(tasks: Sequence[Task]) -> int | None:
+    """How many of a run's step tasks may run at once: the config's ``max_concurrency``, read
+    from the tasks' config (each carries the run's, as LangGraph reads it), None when unset."""
+    limit = tasks[0].config.get("max_concurrency") if tasks else None
+    return None if limit is None else max(1, int(limit))
 
 
 class Lane:

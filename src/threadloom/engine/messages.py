@@ -9,8 +9,9 @@ node's input or was already streamed. Each chunk is ``(message, metadata)``.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from typing import Any
 from uuid import UUID
 
@@ -149,13 +150,13 @@ def push_message(message: Any, state_key: str | None) -> BaseMessage:
 
 
 def _messages_in(value: Any) -> Iterator[BaseMessage]:
-    """Top-level messages, and messages in sequences that are dict values (or Command updates)."""
+    """Top-level messages, and messages in sequences that are state values (or Command updates)."""
     if isinstance(value, BaseMessage):
         yield value
     elif isinstance(value, Command):
         yield from _messages_in(value.update)
-    elif isinstance(value, dict):
-        for item in value.values():
+    elif (items := _state_values(value)) is not None:
+        for item in items:
             if isinstance(item, BaseMessage):
                 yield item
             elif isinstance(item, Sequence) and not isinstance(item, str):
@@ -164,6 +165,19 @@ def _messages_in(value: Any) -> Iterator[BaseMessage]:
         for item in value:
             if isinstance(item, Command | dict | BaseMessage):
                 yield from _messages_in(item)
+
+
+def _state_values(value: Any) -> Iterable[Any] | None:
+    """The top-level values of a state: a dict's, or the fields of a pydantic model or dataclass
+    (what a node gets when its state schema is one), as LangGraph reads them; None otherwise."""
+    if isinstance(value, dict):
+        return value.values()
+    model_fields = getattr(type(value), "model_fields", None)
+    if isinstance(model_fields, dict) and hasattr(value, "__pydantic_fields_set__"):
+        return [getattr(value, name, None) for name in model_fields]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return [getattr(value, f.name, None) for f in dataclasses.fields(value)]
+    return None
 
 
 def attach(config: dict[str, Any], handler: BaseCallbackHandler) -> None:

@@ -22,6 +22,7 @@ from threadloom.constants import (
     CONFIG_KEY_RESUME_BOX,
     NS_SEP,
 )
+from threadloom.engine._checks import check_config
 
 __all__ = ["address_by_map", "count_in_task", "with_ambient"]
 
@@ -30,7 +31,9 @@ def with_ambient(config: RunnableConfig | None) -> RunnableConfig | None:
     """``config`` over the config of the task this call runs in, if any (as LangGraph links a
     graph invoked inside a node to the running graph): the graph runs as the task's child, with
     its saver, namespace, store and context. A config that addresses a thread of its own (a
-    ``thread_id``, a ``checkpoint_ns``...) starts a root run instead."""
+    ``thread_id``, a ``checkpoint_ns``...) starts a root run instead. A config of the wrong kind
+    is refused here, the first place a call reads it."""
+    check_config(config)
     ambient = var_child_runnable_config.get()
     inherited = (ambient or {}).get("configurable")
     if not inherited or CONFIG_KEY_RESUME_BOX not in inherited:

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from threadloom.engine.channels import Channel
+from threadloom.engine.channels import Channel, UntrackedValue
 from threadloom.types import RetryPolicy, TimeoutPolicy
 
 __all__ = ["NodeSpec", "Plan", "Reader", "WriteFn"]
@@ -141,12 +141,17 @@ class Plan:
     """Channels that may change when the run would otherwise finish (deferred triggers)."""
     consumable: frozenset[str] = frozenset()
     """Channels that may change when the node they trigger runs (joins, deferred triggers)."""
+    untracked: frozenset[str] = frozenset()
+    """``UntrackedValue`` channels: their writes are never saved (``engine/channels.py``)."""
 
     cache: Any = None
     """The node cache (a ``threadloom.cache.BaseCache``) given to compile, if any."""
     cache_policy: Any = None
     """The default ``CachePolicy`` of nodes and tasks that have none (``@entrypoint``)."""
 
+    start_routes: bool = False
+    """START has conditional edges: its task (step 0 of a run with input) runs user code, so the
+    input checkpoint is saved before it (``engine/saves.py``)."""
     has_subgraphs: bool = False
     """Some node runs a compiled graph: runs then hand their saver and store down."""
 
@@ -171,3 +176,4 @@ class Plan:
         self.ephemeral = frozenset(name for name, ch in channels if ch.clears_when_idle)
         self.deferred = frozenset(name for name, ch in channels if ch.finishes)
         self.consumable = frozenset(name for name, ch in channels if ch.consumes)
+        self.untracked = frozenset(name for name, ch in channels if isinstance(ch, UntrackedValue))

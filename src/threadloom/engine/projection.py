@@ -144,8 +144,9 @@ def task_update(plan: Plan, keys: str | Sequence[str], writes: Sequence[tuple[st
             if chan == RETURN or (isinstance(keys, str) and chan == keys):
                 return value
         return None
-    if isinstance(keys, str):  # a root-value graph: the update is the bare value
-        return next((v for c, v in writes if c == keys), None)
+    if isinstance(keys, str):  # a root-value graph: the update is the bare value, or the
+        values = [v for c, v in writes if c == keys]  # list of them when there are several
+        return values[0] if len(values) == 1 else values or None
     wanted = [(c, v) for c, v in writes if c in keys]
     if not wanted:
         return None

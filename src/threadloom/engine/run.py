@@ -37,6 +37,7 @@ from threadloom.constants import (
 )
 from threadloom.engine import stream
 from threadloom.engine.begin import begin
+from threadloom.engine.channels import saved_writes
 from threadloom.engine.core import (
     StepConfigs,
     Task,
@@ -184,7 +185,7 @@ class Run:
             seen_head=head_id,
             start_id=saved.checkpoint["id"] if saved else None,
             start_versions=saved.checkpoint["channel_versions"] if saved else {},
-            merge_input=not plan.is_functional,
+            merge_input=not (plan.is_functional or plan.start_routes),
         )
         """What the saver is owed, and when."""
         self.resume_value: Any = None
@@ -463,6 +464,8 @@ class Run:
             if not writes or (writes[0][0] in CONTROL_CHANNELS and not is_finished(writes)):
                 writes.append((NO_WRITES, None))
         if self.options.checkpointing:
+            if self.plan.untracked:  # never saved (a live resource, say), as in LangGraph
+                writes = saved_writes(writes, self.plan.untracked)
             # the step makes a checkpoint only when no task of it failed or was interrupted
             saves = self.saves
             if last and not self.errors and not self.paused and not saves.at_exit_only:
@@ -477,7 +480,9 @@ class Run:
         if error is not None:
             pass
         elif task.paused:
-            if out.wants("interrupt"):
+            if not task.interrupts:  # a subgraph stopped at a breakpoint: no values chunk
+                effects += out.chunks("breakpoint", None)  # (as in LangGraph)
+            elif out.wants("interrupt"):
                 values = read_channels(self.channels, self.options.stream_keys)
                 effects += out.chunks("interrupt", InterruptEvent(tuple(task.interrupts), values))
         elif out.wants("update"):

@@ -8,9 +8,10 @@
   for a one-task step); every checkpoint when it is made, naming the head this run last saw so a
   concurrent writer is detected.
 - The input checkpoint of a graph-API run (new input) is held, not saved, while the step after
-  it runs only the built-in ``__start__`` task (which writes the input into the channels; no
-  user code), and is saved with that step's checkpoint in one saver call (``PutStep.previous``:
-  one transaction, one round trip, with ``put_steps``). Anything else first saves it on its
+  it runs only the built-in ``__start__`` task (which writes the input into the channels and
+  runs no user code, unless START has conditional edges: then it is not held), and is saved
+  with that step's checkpoint in one saver call (``PutStep.previous``: one transaction, one
+  round trip, with ``put_steps``). Anything else first saves it on its
   own, exactly as it would have been: a chunk streamed before that step's checkpoint (the
   consumer may read the thread), another task, a breakpoint, a stop, the step's failure (a
   pydantic state's validator rejecting the input), any other save (``_owed``). So a crash
@@ -89,8 +90,9 @@ class Saves:
     exit_put: Put | None = None
     exit_writes: list[PutWrites] = field(default_factory=list)
     merge_input: bool = False
-    """The run may hold its input checkpoint's save (a graph-API run: its step 0 is the
-    built-in ``__start__`` task; a functional run's is the user's entrypoint)."""
+    """The run may hold its input checkpoint's save: a graph-API run whose step 0 is the
+    built-in ``__start__`` task with no routers (conditional edges from START are user code; a
+    functional run's step 0 is the user's entrypoint)."""
     held_input: PutStep | None = None
     """The input checkpoint's save, held for the next step's (the module docstring)."""
 

@@ -263,9 +263,12 @@ def bulk_update(
         raise ValueError("No supersteps provided")
     current = config
     result = config
-    for updates in supersteps:
+    queued = list(supersteps)
+    while queued:
+        updates = queued.pop(0)
         if not updates:
             raise ValueError("No updates provided")
+        queued[:0] = _after_copy(updates)
         saved = yield GetTuple(addressed(current))
         if current.get("configurable", {}).get("checkpoint_id"):
             head = yield GetTuple(addressed(current, head=True))
@@ -279,6 +282,18 @@ def bulk_update(
                 # tags or recursion_limit)
                 result = with_checkpoint_map(returned, saved.metadata if saved else {})
     return result
+
+
+def _after_copy(updates: Sequence[Any]) -> list[list[StateUpdate]]:
+    """A ``__copy__`` given a list of ``(values, as_node)`` updates applies them as the next
+    superstep, on the copy (LangGraph copies and updates in one call so); else nothing."""
+    first = updates[0] if isinstance(updates[0], StateUpdate) else StateUpdate(*updates[0])
+    if first.as_node != COPY or not isinstance(first.values, list) or not first.values:
+        return []
+    for item in first.values:
+        if not isinstance(item, Sequence) or isinstance(item, str):
+            raise InvalidUpdateError(f"Invalid update item: {item!r} when copying checkpoint")
+    return [[StateUpdate(*item[:2]) for item in first.values]]
 
 
 def addressed(config: RunnableConfig, *, head: bool = False) -> RunnableConfig:
@@ -359,7 +374,8 @@ def _update_step(
             raise InvalidUpdateError("as_node is required when applying multiple updates")
         tasks = prepare_tasks(plan, checkpoint, channels, saved_step + 1, config, ns=_ns(config))
         applied: list[TaskWrites] = []
-        for update in updates:
+        taken: dict[str, int] = defaultdict(int)  # updates as each node so far
+        for index, update in enumerate(updates):
             as_node = update.as_node or _infer_as_node(plan, checkpoint)
             if as_node not in plan.nodes and as_node != START:
                 raise InvalidUpdateError(f"Node {as_node} does not exist")
@@ -369,7 +385,14 @@ def _update_step(
             node = plan.nodes[as_node]
 
             writes = writer(update.values, TaskWriteContext(channels, node, config))
-            task = next((t for t in tasks.values() if t.name == as_node), None)
+            # the update's own task id, else the node's next task (a node that runs twice in
+            # the step, by an edge and by a Send, gets one update each, as in LangGraph)
+            named = [t for t in tasks.values() if t.name == as_node]
+            if update.task_id is not None:
+                task = next((t for t in named if t.id == update.task_id), None)
+            else:
+                task = named[taken[as_node]] if taken[as_node] < len(named) else None
+                taken[as_node] += 1
             if task is not None:
                 tid, path_str = task.id, task.path_str
                 if saved is not None and writes:
@@ -377,7 +400,8 @@ def _update_step(
             else:
                 tid = str(uuid.uuid5(uuid.UUID(checkpoint["id"]), as_node))
                 path_str = "~" + as_node
-            applied.append(TaskWrites(path_str, as_node, ("__interrupt__",), writes))
+            # applied in the order given (LangGraph's update tasks sort by their index)
+            applied.append(TaskWrites(f"~{index:09d}", as_node, ("__interrupt__",), writes))
         updated = apply_writes(plan, checkpoint, channels, applied, next_version)
 
     new = next_checkpoint(checkpoint, channels, step, updated)

@@ -32,7 +32,7 @@ from threadloom.engine.effects import (
     PutWrites,
     StartTasks,
 )
-from threadloom.engine.lane import Lane
+from threadloom.engine.lane import Lane, concurrency_limit
 from threadloom.engine.scratch import current_task
 from threadloom.engine.tasks import TaskRunner
 
@@ -160,7 +160,8 @@ class _Workers:
             self.events.put(("done", task))
             return None
         if self.steps is None:
-            self.steps = Lane(pool_for_run(), _MAX_WORKERS)
+            limit = min(concurrency_limit(effect.tasks) or _MAX_WORKERS, _MAX_WORKERS)
+            self.steps = Lane(pool_for_run(), limit)
         runner, events = effect.runner, self.events
         context = copy_context()  # the caller's, as each task starts from it
         self.steps.add(  # a context each

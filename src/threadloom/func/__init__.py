@@ -56,7 +56,7 @@ class _TaskFunction(Generic[R]):
             raise TypeError(f"A task's name must be a str, got {type(name).__name__} {name!r}.")
         functools.update_wrapper(self, func)
         self._func = func
-        self.name: str = name or str(getattr(func, "__name__", "task"))
+        self.name: str = name or _default_name(func)
         if name is not None:
             self.__name__ = name
         self._retry_policy: Any = retry_policies(retry)
@@ -261,3 +261,11 @@ def _returned(hints: dict[str, Any]) -> Any:
     if get_origin(returned) is entrypoint.final:
         return get_args(returned)[0]
     return returned
+
+
+def _default_name(func: Any) -> str:
+    """A task's name when none is given, as LangGraph names it: the function's, a partial's
+    function's, else the callable object's class name."""
+    while isinstance(func, functools.partial):
+        func = func.func
+    return str(getattr(func, "__name__", None) or type(func).__name__)

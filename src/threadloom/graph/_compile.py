@@ -22,7 +22,9 @@ from threadloom.engine.channels import (
     EphemeralValue,
     LastValueAfterFinish,
     NamedBarrierValue,
+    SendTopic,
     Topic,
+    UntrackedValue,
 )
 from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
@@ -83,7 +85,8 @@ class Compiler:
         b = self.b
         channels: dict[str, Channel] = dict(self.state_channels)
         channels[START] = EphemeralValue(key=START)
-        channels[TASKS] = Topic(key=TASKS)
+        untracked = frozenset(k for k, c in channels.items() if isinstance(c, UntrackedValue))
+        channels[TASKS] = SendTopic(untracked, key=TASKS) if untracked else Topic(key=TASKS)
         for name, node in b.nodes.items():
             key = f"branch:to:{name}"
             deferred = LastValueAfterFinish(key=key)
@@ -131,6 +134,7 @@ class Compiler:
             state_class=b.state_schema if self.state.kind in ("pydantic", "dataclass") else None,
             input_keys=None if self.input.kind == "root" else frozenset(self.input.keys),
             state_keys=None if self.state.kind == "root" else frozenset(self.state_channels),
+            start_routes=bool(b.branches.get(START)),
         )
         return plan, injections
 

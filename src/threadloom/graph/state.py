@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import logging
 import warnings
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, get_args, get_origin, get_type_hints
 
@@ -101,6 +101,11 @@ def _breakpoint_nodes(name: str, nodes: Any) -> Any:
         raise TypeError(
             f"{name} must be '*' or a list of node names, got the string {nodes!r}. "
             f"Pass {name}=[{nodes!r}]."
+        )
+    if nodes and not isinstance(nodes, str | Iterable):
+        raise TypeError(
+            f"{name} must be '*' or a list of node names, got {type(nodes).__name__} {nodes!r}. "
+            f"Pass e.g. {name}=['node_name']."
         )
     return nodes or ()
 
@@ -210,7 +215,8 @@ class StateGraph(Generic[StateT]):
         self.branches: dict[str, dict[str, _Branch]] = {}
         self.compiled = False
         self._node_defaults: dict[str, Any] = {}
-        for schema in (state_schema, input_schema, output_schema):
+        _warn_invalid_state_schema(state_schema, stacklevel=3)  # None too, as in LangGraph
+        for schema in (input_schema, output_schema):
             if schema is not None:
                 _warn_invalid_state_schema(schema, stacklevel=3)
         channels_for([state_schema, self.input_schema, self.output_schema])  # fail early
@@ -427,6 +433,12 @@ class StateGraph(Generic[StateT]):
         path_map: dict[Hashable, str] | list[str] | None = None,
     ) -> StateGraph[StateT]:
         """After ``source``, run the nodes ``path(state)`` names (or the ``Send``s it returns)."""
+        if not callable(path) and not callable(getattr(path, "invoke", None)):
+            raise TypeError(
+                f"add_conditional_edges({source!r}, path=...) needs a function (or a Runnable) "
+                f"that returns where to go next, got {type(path).__name__} {path!r}. Pass e.g. "
+                "add_conditional_edges(source, lambda state: 'next_node')."
+            )
         func: Callable[..., Any] = path if callable(path) else path.invoke
         name = _node_name(path)
         if name == "<lambda>":
