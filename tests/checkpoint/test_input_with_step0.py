@@ -19,13 +19,14 @@ from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import pytest
+from langchain_core.messages import AIMessage, HumanMessage
 from pydantic import BaseModel, field_validator
 from saver_helpers import MakeSaver
 
 from threadloom.checkpoint.sqlite import SqliteSaver
 from threadloom.engine import saves
 from threadloom.errors import CheckpointConflictError
-from threadloom.graph import END, START, StateGraph
+from threadloom.graph import END, START, MessagesState, StateGraph
 from threadloom.types import Command
 
 Program = Callable[[Any, dict[str, Any]], None]
@@ -150,6 +151,30 @@ def test_streamed_checkpoints_and_debug_keep_their_order(
     assert merged == separate
     assert seen[True] == seen[False]
     assert seen[True][0] == ("checkpoints", ("input", -1, ["__start__"]))
+
+
+def test_the_input_is_stored_as_it_was_before_step_0_changed_it(
+    saver: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``add_messages`` in step 0 gives the caller's id-less message an id, in place; the held
+    input checkpoint is encoded after that, and must still store the message without it."""
+
+    def reply(state: MessagesState) -> dict[str, Any]:
+        return {"messages": [AIMessage("hi", id="reply")]}
+
+    builder = StateGraph(MessagesState).add_node("reply", reply)
+    graph = builder.add_edge(START, "reply").compile(checkpointer=saver)
+    stored = []
+    for merge in (True, False):
+        monkeypatch.setattr(saves, "MERGE_INPUT", merge)
+        config: dict[str, Any] = {"configurable": {"thread_id": f"ids-{merge}"}}
+        message = HumanMessage("hello")
+        graph.invoke({"messages": [message]}, config)
+        assert message.id is not None  # add_messages set it on the caller's object
+        first = list(graph.get_state_history(config))[-1]
+        values = saver.get_tuple(first.config).checkpoint["channel_values"]
+        stored.append([(m.content, m.id) for m in values[START]["messages"]])
+    assert stored[0] == stored[1] == [("hello", None)]
 
 
 def test_an_interrupt_before_the_first_node(saver: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,6 +26,7 @@ I/O (it returns effects).
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
@@ -187,9 +188,12 @@ class Saves:
         elif self.merge_input and MERGE_INPUT and metadata["source"] == "input":
             # saved with the next step's when nothing comes between; its version dicts are
             # the run's, which that step changes: a copy of them as they are now
-            step.run_checkpoint = detached(checkpoint, seen_changes)
-            self.held_input = step
-            return []
+            values = _as_they_are(checkpoint["channel_values"], new_versions)
+            if values is not None:
+                step.run_checkpoint = {**detached(checkpoint, seen_changes)}
+                step.run_checkpoint["channel_values"] = values
+                self.held_input = step
+                return []
         return [step]
 
     def release(self, config: RunnableConfig) -> list[Effect]:
@@ -215,3 +219,18 @@ class Saves:
         self.seen_head = put.checkpoint["id"]
         config: RunnableConfig = {**put.config, "configurable": configurable}
         return [Put(config, put.checkpoint, put.metadata, new_versions), *writes]
+
+
+def _as_they_are(values: dict[str, Any], new_versions: dict[str, Any]) -> dict[str, Any] | None:
+    """The input checkpoint's values with a deep copy of each it adds, or None when one cannot
+    be copied (then it is saved at once). A held save is encoded only after step 0 ran, and
+    step 0's reducers may change the input in place (``add_messages`` gives a message without
+    an id one): what is stored must be the input as it was, as a save made at once stores it."""
+    copied = dict(values)
+    try:
+        for name in new_versions:
+            if name in copied:
+                copied[name] = deepcopy(copied[name])
+    except Exception:  # anything deepcopy refuses: fall back to saving now
+        return None
+    return copied
