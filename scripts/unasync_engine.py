@@ -28,6 +28,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"AsyncGenerator\[(.+?), None\]", r"Generator[\1, None, None]"),
     (r"for chunk in workers\.drain\(\):\n\s+yield chunk", "yield from workers.drain()"),
     (r"\basync def ", "def "),
+    (r"\bawait effect\.acall\(", "effect.call("),
     (r"\bawait ", ""),
     (r"\basync for ", "for "),
     (r"\bAsyncIterator\b", "Iterator"),

@@ -34,6 +34,8 @@ from threadloom.engine.effects import (
     RunStopped,
     SaverEffect,
     StartTasks,
+    StateEffect,
+    UserCall,
     Wire,
 )
 
@@ -104,15 +106,19 @@ def _step_arguments(effect: PutStep) -> tuple[Any, ...]:
     return (effect.config, effect.writes, effect.checkpoint, effect.metadata, effect.new_versions)
 
 
-async def result_of(core: Generator[SaverEffect, Any, Any], saver: Any) -> Any:
-    """Run a core that only talks to the saver (the state API); return what it returns."""
+async def result_of(core: Generator[StateEffect, Any, Any], saver: Any) -> Any:
+    """Run a core of the state API (saver calls, user code that may be async); return what it
+    returns."""
     result: Any = None
     while True:
         try:
             effect = core.send(result)
         except StopIteration as done:
             return done.value
-        result = await saver_call(effect, saver)
+        if type(effect) is UserCall:
+            result = await effect.acall(*effect.args)
+        else:
+            result = await saver_call(effect, saver)  # type: ignore[arg-type]
 
 
 async def drive(

@@ -8,7 +8,7 @@ asyncio and the saver's ``a*`` methods. Nothing here does any work.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -38,6 +38,8 @@ __all__ = [
     "PutWritesBatch",
     "SaverEffect",
     "StartTasks",
+    "StateEffect",
+    "UserCall",
     "Wire",
     "detached",
 ]
@@ -153,7 +155,21 @@ class ListTuples:
 
 
 SaverEffect = Put | PutWrites | PutWritesBatch | PutStep | GetTuple | ListTuples
-"""The effects that only talk to the saver (all the state API asks for)."""
+"""The effects that only talk to the saver."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserCall:
+    """Call user code that may be async (the state API: an update as a node with async
+    routers): the sync driver sends back ``call(*args)``, the async one ``await acall(*args)``."""
+
+    call: Callable[..., Any]
+    acall: Callable[..., Awaitable[Any]]
+    args: tuple[Any, ...]
+
+
+StateEffect = SaverEffect | UserCall
+"""All the state API asks for."""
 
 
 # --- streaming --------------------------------------------------------------------------------

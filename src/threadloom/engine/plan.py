@@ -121,6 +121,11 @@ class Plan:
         default_factory=dict
     )
     """Per node: how ``update_state(values, as_node=node)`` values become writes."""
+    update_awriters: dict[str, Callable[[Any, TaskWriteContext], Awaitable[Any]]] = field(
+        default_factory=dict
+    )
+    """Per node whose writes need async code (a graph node's async routers): how
+    ``aupdate_state`` values become writes (``update_state`` uses ``update_writers``)."""
     input_writes: Callable[[Any], list[tuple[str, Any]]] | None = None
     """How a run's input becomes writes (a low-level ``Pregel``'s input channels); None: the
     whole input is written to ``input_channel``."""

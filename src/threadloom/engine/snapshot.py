@@ -49,7 +49,7 @@ from threadloom.engine.core import (
     prepare_tasks,
     read_channels,
 )
-from threadloom.engine.effects import GetTuple, Put, PutWrites, SaverEffect
+from threadloom.engine.effects import GetTuple, Put, PutWrites, StateEffect, UserCall
 from threadloom.engine.plan import Plan, TaskWriteContext
 from threadloom.engine.stream import fold_writes
 from threadloom.errors import InvalidUpdateError
@@ -257,7 +257,7 @@ def _task_result(plan: Plan, writes: Sequence[tuple[str, Any]]) -> Any:
 
 def bulk_update(
     plan: Plan, config: RunnableConfig, supersteps: Sequence[Sequence[Any]], saver: Any
-) -> Generator[SaverEffect, Any, RunnableConfig]:
+) -> Generator[StateEffect, Any, RunnableConfig]:
     """Apply each superstep of updates as one new checkpoint; return the last one's config."""
     if not supersteps:
         raise ValueError("No supersteps provided")
@@ -274,7 +274,8 @@ def bulk_update(
             head = yield GetTuple(addressed(current, head=True))
         else:
             head = saved  # the head is the checkpoint updated
-        for effect in _update_step(plan, current, saved, head, updates, saver):
+        effects = yield from _update_step(plan, current, saved, head, updates, saver)
+        for effect in effects:
             returned = yield effect
             if isinstance(effect, Put):
                 current = _merge_result(current, returned)
@@ -320,7 +321,9 @@ def _update_step(
     head: CheckpointTuple | None,
     updates: Sequence[Any],
     saver: Any,
-) -> list[Put | PutWrites]:
+) -> Generator[UserCall, Any, list[Put | PutWrites]]:
+    """The saves of one superstep of updates; yields only to await a node's async routers (its
+    writes are all computed before anything is saved)."""
     updates = [u if isinstance(u, StateUpdate) else StateUpdate(*u) for u in updates]
     checkpoint = copy_checkpoint_for_run(saved.checkpoint) if saved else empty_checkpoint()
     channels = channels_from_checkpoint(plan, checkpoint)
@@ -384,7 +387,12 @@ def _update_step(
                 raise InvalidUpdateError(f"Node {as_node} does not exist")
             node = plan.nodes[as_node]
 
-            writes = writer(update.values, TaskWriteContext(channels, node, config))
+            ctx = TaskWriteContext(channels, node, config)
+            awriter = plan.update_awriters.get(as_node)
+            if awriter is None:
+                writes = writer(update.values, ctx)
+            else:  # async routers: awaited by the async driver (the sync one calls writer)
+                writes = yield UserCall(writer, awriter, (update.values, ctx))
             # the update's own task id, else the node's next task (a node that runs twice in
             # the step, by an edge and by a Send, gets one update each, as in LangGraph)
             named = [t for t in tasks.values() if t.name == as_node]

@@ -16,7 +16,7 @@ from threadloom.constants import NS_END, NS_SEP
 from threadloom.engine import _checks, aio, snapshot
 from threadloom.engine import sync as sync_driver
 from threadloom.engine.call_setup import CONFIG_KEYS_MESSAGE, check_thread_config, merge_config
-from threadloom.engine.effects import GetTuple, ListTuples, SaverEffect
+from threadloom.engine.effects import GetTuple, ListTuples, SaverEffect, StateEffect
 from threadloom.errors import MissingThreadIdError
 from threadloom.types import StateSnapshot, StateUpdate
 
@@ -197,7 +197,7 @@ class StateAPI:
 
     def _bulk_update(
         self, config: RunnableConfig, supersteps: Sequence[Sequence[Any]], saver: Any
-    ) -> Generator[SaverEffect, Any, RunnableConfig]:
+    ) -> Generator[StateEffect, Any, RunnableConfig]:
         merged = merge_config(self.config, config)
         check_thread_config(merged, saver)
         plan = self._plan_for(merged, for_update=True)

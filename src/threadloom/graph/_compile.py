@@ -8,7 +8,7 @@ and Runnable nodes are wrapped here too.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from langchain_core.runnables import Runnable
@@ -32,7 +32,13 @@ from threadloom.engine.pregel import Pregel
 from threadloom.engine.timeouts import async_capable, require_async
 from threadloom.errors import InvalidUpdateError, ParentCommand
 from threadloom.graph._detect import graph_named_by
-from threadloom.graph._routing import RouterState, awaiting_routers, call_router, take_routes
+from threadloom.graph._routing import (
+    RouterState,
+    awaited_routes,
+    awaiting_routers,
+    call_router,
+    take_routes,
+)
 from threadloom.graph._schema import (
     SchemaInfo,
     channels_for,
@@ -64,6 +70,7 @@ class Compiler:
             if b.input_schema is not None
         ]
         self._router_states: dict[str, RouterState] = {}
+        self._update_awriters: dict[str, Callable[..., Awaitable[list[tuple[str, Any]]]]] = {}
         self.state_channels = channels_for(
             [builder.state_schema, builder.output_schema, builder.input_schema, *node_schemas]
         )
@@ -130,6 +137,7 @@ class Compiler:
             context_schema=b.context_schema,
             allowed_types=allowed,
             update_writers={name: spec.write for name, spec in nodes.items()},
+            update_awriters=self._update_awriters,
             output_class=b.output_schema if self.output.kind in ("pydantic", "dataclass") else None,
             state_class=b.state_schema if self.state.kind in ("pydantic", "dataclass") else None,
             input_keys=None if self.input.kind == "root" else frozenset(self.input.keys),
@@ -200,7 +208,10 @@ class Compiler:
         def router_state(output: Any, ctx: TaskWriteContext, branch: Any) -> Any:
             return self._router_state(output, state_writes(output), ctx, branch)
 
-        def write(output: Any, ctx: TaskWriteContext) -> list[tuple[str, Any]]:
+        def write(
+            output: Any, ctx: TaskWriteContext, routes: list[Any] | None = None
+        ) -> list[tuple[str, Any]]:
+            """The node's writes; ``routes``: its routers' results, when awaited already."""
             if type(output) is dict and fast:  # the common case, kept short
                 writes = [(k, v) for k, v in output.items() if k in allowed]
                 writes += edge_writes
@@ -208,7 +219,8 @@ class Compiler:
             gotos: list[Any] = []
             writes = state_writes(output, gotos)
             writes += edge_writes
-            routes = take_routes(ctx) if branches else None  # awaited already (async routers)
+            if branches and routes is None:
+                routes = take_routes(ctx)  # awaited already by the node's async wrapper
             if branches and routes is None:
                 routes = [
                     call_router(
@@ -223,6 +235,12 @@ class Compiler:
             return writes
 
         self._router_states[name] = router_state
+        if any(branch.is_async for branch in branches):  # update_state as this node awaits them
+
+            async def awrite(output: Any, ctx: TaskWriteContext) -> list[tuple[str, Any]]:
+                return write(output, ctx, await awaited_routes(branches, router_state, output, ctx))
+
+            self._update_awriters[name] = awrite
         return write
 
     def _start_node(self, joins: dict[str, list[tuple[str, str]]]) -> NodeSpec:

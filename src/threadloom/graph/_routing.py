@@ -3,8 +3,9 @@
 A node's writer calls its routers with the state as updated by the node. An async router cannot
 be awaited there (the writer is plain code), so under ``ainvoke``/``astream`` a node with one gets
 an async wrapper: after the node returns, the wrapper computes the same updated state, awaits the
-routers and leaves their results for the writer, which uses them instead of calling again. Under
-``invoke`` an async router is refused with LangGraph's ``TypeError``.
+routers and leaves their results for the writer, which uses them instead of calling again.
+``aupdate_state`` as such a node awaits them the same way (the plan's ``update_awriters``). Under
+``invoke`` and ``update_state`` an async router is refused with LangGraph's ``TypeError``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from threadloom._running import running_task
 from threadloom.engine.plan import TaskWriteContext
 
-__all__ = ["RouterState", "awaiting_routers", "call_router", "take_routes"]
+__all__ = ["RouterState", "awaited_routes", "awaiting_routers", "call_router", "take_routes"]
 
 _ROUTES: dict[int, list[Any]] = {}
 """Router results computed by the async wrapper, by id of the task's scratchpad."""
@@ -118,10 +119,17 @@ def awaiting_routers(
             output = await asyncio.get_running_loop().run_in_executor(None, call)
         pad = running_task()
         ctx = TaskWriteContext(pad.runner.channels, pad.task.node, pad.config, pad.task.managed_at)
-        _ROUTES[id(pad)] = [
-            await _acall_router(b, router_state(output, ctx, b), pad.config, i)
-            for i, b in enumerate(branches)
-        ]
+        _ROUTES[id(pad)] = await awaited_routes(branches, router_state, output, ctx)
         return output
 
     return run
+
+
+async def awaited_routes(
+    branches: Sequence[Any], router_state: RouterState, output: Any, ctx: TaskWriteContext
+) -> list[Any]:
+    """The results of a node's routers (async ones awaited) for the node's ``output``."""
+    return [
+        await _acall_router(b, router_state(output, ctx, b), ctx.config, i)
+        for i, b in enumerate(branches)
+    ]
