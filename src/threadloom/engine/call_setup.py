@@ -40,7 +40,7 @@ from threadloom.engine.run import Run, RunOptions
 from threadloom.engine.scratch import ResumeBox
 from threadloom.engine.tasks import TaskRunner
 from threadloom.errors import MissingThreadIdError
-from threadloom.runtime import ExecutionInfo, RunControl, Runtime
+from threadloom.runtime import ExecutionInfo, RunControl, Runtime, server_info_of
 
 if TYPE_CHECKING:
     from threadloom.engine.pregel import Pregel
@@ -233,7 +233,12 @@ _RUN_INFO: Final = ExecutionInfo()
 
 
 def _runtime(
-    graph: Pregel, context: Any, store: Any, control: RunControl, previous: Any
+    graph: Pregel,
+    context: Any,
+    store: Any,
+    control: RunControl,
+    previous: Any,
+    configurable: dict[str, Any],
 ) -> Runtime[Any]:
     schema = graph.plan.context_schema
     if (
@@ -244,7 +249,12 @@ def _runtime(
     ):
         context = schema(**context)
     return Runtime(
-        context=context, store=store, control=control, previous=previous, execution_info=_RUN_INFO
+        context=context,
+        store=store,
+        control=control,
+        previous=previous,
+        execution_info=_RUN_INFO,
+        server_info=server_info_of(configurable),
     )
 
 
@@ -306,7 +316,7 @@ def prepare(
         configurable[CONFIG_KEY_STREAM] = relay
     channel = run.channels.get("__previous__")
     previous = channel.value if channel is not None and channel.is_available() else None
-    runtime = _runtime(graph, context, store, control, previous)
+    runtime = _runtime(graph, context, store, control, previous, configurable)
     runner = TaskRunner(
         channels=run.channels,
         runtime=runtime,

@@ -119,6 +119,7 @@ class TaskRunner:
             heartbeat=clock.touch if clock is not None else _no_heartbeat,
             previous=base.previous,
             control=base.control,
+            server_info=base.server_info,
             execution_info=ExecutionInfo(
                 checkpoint_id=pad.checkpoint_id,
                 checkpoint_ns=task.ns,
