@@ -383,3 +383,18 @@ def test_a_crash_in_the_first_node_keeps_the_input(tmp_path: Path) -> None:
         ("input", -1),
     ]
     assert saved[0].checkpoint["channel_values"]["log"] == ["kept"]
+
+
+def test_only_a_saver_that_saves_steps_at_once_holds_the_input(saver: Any, backend: str) -> None:
+    """Holding the input costs a copy of it; it pays only where ``put_steps`` is one
+    transaction of the saver's own (the SQL savers), and not once a subclass overrides what it
+    stands for (then each step is saved on its own anyway)."""
+    from threadloom.checkpoint._saver_calls import saves_steps_at_once
+
+    assert saves_steps_at_once(saver) is (backend != "memory")
+
+    class Overriding(type(saver)):  # type: ignore[misc]
+        def put(self, *args: Any, **kwargs: Any) -> Any:
+            return super().put(*args, **kwargs)
+
+    assert not saves_steps_at_once(Overriding.__new__(Overriding))

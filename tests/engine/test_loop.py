@@ -172,8 +172,26 @@ def core_of(graph: Any, run_input: Any, *, durability: str | None = None) -> Any
     return core
 
 
+class StepsAtOnceSaver(InMemorySaver):
+    """An in-memory saver that says it saves several steps in one call of its own, as the SQL
+    savers do (one transaction): a run holds its input checkpoint for the next step's save."""
+
+    def put_steps(self, steps: Any) -> Any:
+        return super().put_steps(steps)
+
+
+def test_without_steps_at_once_the_input_checkpoint_is_saved_at_once() -> None:
+    saver = InMemorySaver()  # its put_steps is the default, one put_step per step: no gain
+    driver = FakeDriver({"a": {"log": ["a"]}}, saver)
+    effects = driver.run(core_of(chain("a", saver=saver), {"log": []}))
+    puts = [e for e in effects if isinstance(e, PutStep)]
+    assert kinds(effects)[:4] == ["GetTuple", "Wire", "PutStep", "StartTasks"]  # as before holding
+    assert [p.previous for p in puts] == [None, None, None]
+    assert [p.metadata["source"] for p in puts] == ["input", "loop", "loop"]
+
+
 def test_a_single_task_step_is_one_saver_call() -> None:
-    saver = InMemorySaver()
+    saver = StepsAtOnceSaver()
     driver = FakeDriver({"a": {"log": ["a"]}, "b": {"log": ["b"]}}, saver)
     effects = driver.run(core_of(chain("a", "b", saver=saver), {"log": []}))
     assert kinds(effects) == [

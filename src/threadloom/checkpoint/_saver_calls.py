@@ -31,7 +31,16 @@ from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-__all__ = ["batch_is_whole", "path_args", "step_is_whole", "steps_are_whole", "takes_diffs"]
+from threadloom.checkpoint.base import BaseCheckpointSaver
+
+__all__ = [
+    "batch_is_whole",
+    "path_args",
+    "saves_steps_at_once",
+    "step_is_whole",
+    "steps_are_whole",
+    "takes_diffs",
+]
 
 _STEPS = (("put_step", ("put", "put_writes")), ("aput_step", ("aput", "aput_writes")))
 """Each step method and the methods it stands for."""
@@ -90,6 +99,19 @@ def steps_are_whole(saver: Any) -> bool:
     return _learn(_STEPS_WHOLE, type(saver), _PAIRS) if whole is None else whole
 
 
+def saves_steps_at_once(saver: Any) -> bool:
+    """Does ``saver`` save several steps in one call of its own (the SQL savers: one
+    transaction, one round trip)? Only then is a run's input checkpoint held for the next
+    step's save (``engine/saves.py``): the default ``put_steps`` makes one ``put_step`` per
+    step, which gains nothing for the copy of the input that holding takes."""
+    at_once = _AT_ONCE.get(type(saver))
+    if at_once is None:
+        method = getattr(type(saver), "put_steps", None)
+        own = method is not None and method is not BaseCheckpointSaver.put_steps
+        at_once = _AT_ONCE[type(saver)] = own and steps_are_whole(saver)
+    return at_once
+
+
 def batch_is_whole(saver: Any) -> bool:
     """May writes of several tasks be saved with ``put_writes_batch`` (``aput_writes_batch``)?
     Only if ``put_writes`` and ``aput_writes`` are not overridden below them (else one
@@ -108,6 +130,7 @@ def takes_diffs(saver: Any) -> bool:
 _STEP_WHOLE: dict[type, bool] = {}
 _BATCH_WHOLE: dict[type, bool] = {}
 _STEPS_WHOLE: dict[type, bool] = {}
+_AT_ONCE: dict[type, bool] = {}
 _DIFF_WHOLE: dict[type, bool] = {}
 """The answers by class, one dict per question (they depend only on the class)."""
 

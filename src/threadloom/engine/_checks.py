@@ -391,26 +391,33 @@ def check_config(config: Any) -> None:
         raise InvalidConfigError(
             "config", config, "a dict (a RunnableConfig) or None", _MAPPING_FIX
         )
-    for key in ("configurable", "metadata"):
-        value = config.get(key)
-        if value is not None and not isinstance(value, Mapping):
+    for key in _CHECKED_KEYS.intersection(config):  # each call checks only the entries given
+        value = config[key]
+        if value is not None:
+            _check_entry(key, value)
+
+
+_CHECKED_KEYS: Final = frozenset(
+    {"configurable", "metadata", "tags", "recursion_limit", "max_concurrency"}
+)
+
+
+def _check_entry(key: str, value: Any) -> None:
+    """Refuse one config entry of the wrong kind (``check_config``)."""
+    if key in ("configurable", "metadata"):
+        if not isinstance(value, Mapping):
             raise InvalidConfigError(
                 f"config[{key!r}]", value, "a dict", f"Pass e.g. {{{key!r}: {{'user': 'x'}}}}."
             )
-    tags = config.get("tags")
-    if tags is not None and not isinstance(tags, Iterable):
-        raise InvalidConfigError(
-            "config['tags']", tags, "a list of str", "Pass e.g. {'tags': ['a']}."
-        )
-    for key in ("recursion_limit", "max_concurrency"):
-        value = config.get(key)
-        if value is not None and not isinstance(value, int | float):
+    elif key == "tags":
+        if not isinstance(value, Iterable):
             raise InvalidConfigError(
-                f"config[{key!r}]", value, "an int", f"Pass e.g. {{{key!r}: 10}}."
+                "config['tags']", value, "a list of str", "Pass e.g. {'tags': ['a']}."
             )
-    limit = config.get("max_concurrency")
-    if limit is not None and limit < 1:
+    elif not isinstance(value, int | float):
+        raise InvalidConfigError(f"config[{key!r}]", value, "an int", f"Pass e.g. {{{key!r}: 10}}.")
+    elif key == "max_concurrency" and value < 1:
         raise ValueError(
-            f"config['max_concurrency'] must be at least 1, got {limit!r}: it is how many tasks "
+            f"config['max_concurrency'] must be at least 1, got {value!r}: it is how many tasks "
             "may run at once. Leave it out for no limit."
         )

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Final
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.checkpoint._arguments import thread_key
+from threadloom.checkpoint._saver_calls import saves_steps_at_once
 from threadloom.constants import (
     CONFIG_KEY_CHECKPOINTER,
     CONFIG_KEY_CONTEXT,
@@ -221,6 +222,7 @@ def _options(
         durability or "async",
         limit,
         saver is not None,
+        saver is not None and saves_steps_at_once(saver),
         final_values_only=invoked,  # it reads only the last values
         step_timeout=graph.step_timeout,
         projection=Projection.of(modes),

@@ -93,6 +93,9 @@ class RunOptions:
     recursion_limit: int
     checkpointing: bool
     """Whether a saver is present (effects Put/PutWrites are only produced then)."""
+    saves_steps_at_once: bool = False
+    """The saver saves several steps in one transaction of its own (``put_steps``): the
+    input checkpoint is held for the next step's save (``engine/saves.py``)."""
     final_values_only: bool = False
     """Emit the state once when the run stops, not after every step (what invoke needs)."""
     step_timeout: float | None = None
@@ -185,7 +188,8 @@ class Run:
             seen_head=head_id,
             start_id=saved.checkpoint["id"] if saved else None,
             start_versions=saved.checkpoint["channel_versions"] if saved else {},
-            merge_input=not (plan.is_functional or plan.start_routes),
+            merge_input=options.saves_steps_at_once
+            and not (plan.is_functional or plan.start_routes),
         )
         """What the saver is owed, and when."""
         self.resume_value: Any = None

@@ -15,7 +15,9 @@
   own, exactly as it would have been: a chunk streamed before that step's checkpoint (the
   consumer may read the thread), another task, a breakpoint, a stop, the step's failure (a
   pydantic state's validator rejecting the input), any other save (``_owed``). So a crash
-  while a node runs keeps the input, as before, and the history is the same.
+  while a node runs keeps the input, as before, and the history is the same. Only a saver
+  that saves several steps in one transaction of its own gains (``saves_steps_at_once``), and
+  holding copies the input (``_as_they_are``), so other savers get it saved at once.
 - ``"exit"``: nothing while the run goes on; when it stops, its last checkpoint (saved as the
   child of the one the run started from, with every version that changed since) and the writes
   made after that checkpoint.
