@@ -3,6 +3,7 @@
 Deciding (no I/O, no waiting)
     ``plan``        what a compiled graph is to the engine: nodes, triggers, channels.
     ``channels``    how each channel kind folds writes into its value.
+    ``untracked``   what of a task's writes a checkpoint keeps (never an ``UntrackedValue``'s).
     ``core``        superstep rules: which tasks are due, what their writes do, the next checkpoint.
     ``run``         the state of one run and what each stage of a superstep does to it.
     ``begin``       how a run begins: new input, resume or replay.

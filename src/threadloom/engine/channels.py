@@ -26,14 +26,13 @@ from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Final
 
 from threadloom._appended import publish, take_note
-from threadloom.constants import TASKS
 from threadloom.errors import (
     EmptyChannelError,
     ErrorCode,
     InvalidUpdateError,
     create_error_message,
 )
-from threadloom.types import Overwrite, Send
+from threadloom.types import Overwrite
 
 __all__ = [
     "MISSING",
@@ -45,10 +44,8 @@ __all__ = [
     "LastValue",
     "LastValueAfterFinish",
     "NamedBarrierValue",
-    "SendTopic",
     "Topic",
     "UntrackedValue",
-    "saved_writes",
 ]
 
 
@@ -273,30 +270,6 @@ class UntrackedValue(_Valued):
 
     def update(self, values: Sequence[Any]) -> bool:
         return _one_value(self, values, self.guard, "UntrackedValue")
-
-
-def saved_writes(writes: list[tuple[str, Any]], untracked: frozenset[str]) -> list[tuple[str, Any]]:
-    """``writes`` as a checkpoint keeps them, as LangGraph does: none to an ``UntrackedValue``
-    channel, and a ``Send`` whose argument is a dict without its keys that name one (only the
-    top level: a nested dict may use the same key for data of its own)."""
-    kept: list[tuple[str, Any]] = []
-    for chan, value in writes:
-        if chan in untracked:
-            continue
-        if chan == TASKS:
-            value = _saved_send(value, untracked)
-        kept.append((chan, value))
-    return kept
-
-
-def _saved_send(value: Any, untracked: frozenset[str]) -> Any:
-    if (
-        isinstance(value, Send)
-        and isinstance(value.arg, dict)
-        and untracked.intersection(value.arg)
-    ):
-        return Send(value.node, {k: v for k, v in value.arg.items() if k not in untracked})
-    return value
 
 
 class LastValueAfterFinish(_Valued):
@@ -542,27 +515,6 @@ class Topic(_Valued):
         had = bool(self.value)
         self.value = written or MISSING
         return had or bool(written)
-
-
-class SendTopic(Topic):
-    """The ``Send`` packets channel of a graph with ``UntrackedValue`` channels: its checkpoint
-    keeps each packet without the untracked keys of its argument (the live packet keeps them,
-    so the node sent to still gets them), as LangGraph saves it."""
-
-    __slots__ = ("untracked",)
-
-    def __init__(self, untracked: frozenset[str], *, key: str = "") -> None:
-        super().__init__(key=key)
-        self.untracked = untracked
-
-    def _empty(self) -> Any:
-        return SendTopic(self.untracked, key=self.key)
-
-    def checkpoint(self) -> Any:
-        stored = super().checkpoint()
-        if stored is MISSING:
-            return stored
-        return [_saved_send(packet, self.untracked) for packet in stored]
 
 
 class NamedBarrierValue(_Valued):

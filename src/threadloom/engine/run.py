@@ -37,7 +37,6 @@ from threadloom.constants import (
 )
 from threadloom.engine import stream
 from threadloom.engine.begin import begin
-from threadloom.engine.channels import saved_writes
 from threadloom.engine.core import (
     StepConfigs,
     Task,
@@ -58,6 +57,7 @@ from threadloom.engine.plan import Plan
 from threadloom.engine.projection import InterruptEvent, Projection, task_update
 from threadloom.engine.saves import Saves
 from threadloom.engine.snapshot import outcomes_by_task, with_checkpoint_map
+from threadloom.engine.untracked import saved_writes
 from threadloom.errors import (
     ErrorCode,
     GraphBubbleUp,

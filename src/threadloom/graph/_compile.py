@@ -22,7 +22,6 @@ from threadloom.engine.channels import (
     EphemeralValue,
     LastValueAfterFinish,
     NamedBarrierValue,
-    SendTopic,
     Topic,
     UntrackedValue,
 )
@@ -30,6 +29,7 @@ from threadloom.engine.inject import Injection, injections_for
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
 from threadloom.engine.timeouts import async_capable, require_async
+from threadloom.engine.untracked import SendTopic
 from threadloom.errors import InvalidUpdateError, ParentCommand
 from threadloom.graph._detect import graph_named_by
 from threadloom.graph._routing import (
