@@ -24,18 +24,11 @@ from __future__ import annotations
 import json
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from threadloom.checkpoint._arguments import run_keys, thread_key, thread_keys
+from threadloom.checkpoint._arguments import thread_key
 from threadloom.checkpoint._delta import DeltaTracker
 from threadloom.checkpoint._header import channel_versions_of, pack_header
-from threadloom.checkpoint._lifecycle import (
-    CheckpointInfo,
-    checkpoints_to_drop,
-    live_blobs,
-    validate_prune_args,
-)
 from threadloom.checkpoint._metadata import is_root_step_metadata, merge_metadata
 from threadloom.checkpoint._metadata_filter import matches
 from threadloom.checkpoint._put import PutPlan, plan_put, probe, remember
@@ -51,6 +44,7 @@ from threadloom.checkpoint._records import (
 )
 from threadloom.checkpoint._sql_effects import Exec, Fetch, Found, Steps
 from threadloom.checkpoint._sql_head import HeadCache, KeptHead
+from threadloom.checkpoint._sql_lifecycle import SqlLifecycle
 from threadloom.checkpoint._sql_reads import (
     RawPage,
     Statements,
@@ -60,15 +54,12 @@ from threadloom.checkpoint._sql_reads import (
     read_page,
 )
 from threadloom.checkpoint.base import (
-    INTERRUPT,
     ChannelVersions,
     Checkpoint,
     CheckpointMetadata,
     CheckpointTuple,
-    PruneStrategy,
     StepSave,
     TaskWrites,
-    ThreadSizeReport,
 )
 from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.errors import MissingCheckpointIdError
@@ -113,7 +104,7 @@ class EncodedStep:  # on every put (treat it as read-only)
     """What its values are encoded with (``plan_step``)."""
 
 
-class SqlCore:
+class SqlCore(SqlLifecycle):
     """Every checkpoint operation of one saver, as generators of effects.
 
     ``sql`` is the backend's statements module (see ``_sql_reads.Statements``); a backend
@@ -518,118 +509,3 @@ class SqlCore:
         for statement, rows in runs:
             yield Exec(statement, rows)
         yield self._commit
-
-    # -- lifecycle ----------------------------------------------------------------------------
-
-    def delete_thread(self, thread_id: str) -> Steps[None]:
-        yield from self.setup()
-        yield self._begin_write
-        for statement in self.sql.DELETE_THREAD:
-            yield Fetch(statement, (thread_key(thread_id),))
-        yield self._commit
-        self.tracker.forget_thread(thread_key(thread_id))
-
-    def copy_thread(self, source: str, target: str) -> Steps[None]:
-        yield from self.setup()
-        yield self._begin_write
-        for statement in self.sql.COPY_THREAD:
-            yield Fetch(statement, (thread_key(target), thread_key(source)))
-        yield self._commit
-        self.tracker.forget_thread(thread_key(target))
-
-    def _drop(self, thread_id: str, ns: str, ids: set[str]) -> Steps[None]:
-        for statement in self.sql.DROP_CHECKPOINT:
-            yield Exec(statement, [(thread_id, ns, checkpoint_id) for checkpoint_id in ids])
-        self.tracker.forget_thread(thread_id)
-
-    def _collect(self, serde: SerializerProtocol, thread_id: str) -> Steps[None]:
-        """Delete values that no remaining checkpoint of the thread needs."""
-        used: list[tuple[tuple[str, str], Version]] = []
-        for ns, tag, data in (yield Fetch(self.sql.HEADERS_OF_THREAD, (thread_id,))):
-            versions = channel_versions_of(serde.loads_typed((tag, data)))
-            used.extend(((ns, ch), v) for ch, v in versions.items())
-        stored = {
-            ((ns, ch), self.sql.version_of(v)): None if base is None else self.sql.version_of(base)
-            for ns, ch, v, base in (yield Fetch(self.sql.BLOB_BASES_OF_THREAD, (thread_id,)))
-        }
-        live = live_blobs(used, lambda key, version: stored.get((key, version)))
-        yield Exec(
-            self.sql.DELETE_BLOB,
-            [
-                (thread_id, key[0], key[1], self.sql.version_text(version))
-                for key, version in stored
-                if (key, version) not in live
-            ],
-        )
-        self.tracker.forget_thread(thread_id)
-
-    def delete_for_runs(self, serde: SerializerProtocol, run_ids: Sequence[str]) -> Steps[None]:
-        targets = run_keys(run_ids)
-        if not targets:
-            return
-        yield from self.setup()
-        yield self._begin_write
-        found = yield Fetch(self.sql.CHECKPOINTS_OF_RUNS, (json.dumps(targets),))
-        by_place: dict[tuple[str, str], set[str]] = {}
-        for thread_id, ns, checkpoint_id in found:
-            by_place.setdefault((thread_id, ns), set()).add(checkpoint_id)
-        for (thread_id, ns), ids in by_place.items():
-            yield from self._drop(thread_id, ns, ids)
-        for thread_id in {t for t, _ns in by_place}:
-            yield from self._collect(serde, thread_id)
-        yield self._commit
-
-    def prune(
-        self,
-        serde: SerializerProtocol,
-        thread_ids: Sequence[str],
-        strategy: PruneStrategy,
-        keep_last: int | None,
-        before: datetime | None,
-    ) -> Steps[None]:
-        validate_prune_args(strategy, keep_last, before)
-        yield from self.setup()
-        yield self._begin_write
-        for thread_id in thread_keys(thread_ids):
-            by_ns: dict[str, list[CheckpointInfo]] = {}
-            for ns, checkpoint_id, parent_id, ts, interrupted in (
-                yield Fetch(self.sql.PRUNE_INFO, (INTERRUPT, thread_id))
-            ):
-                by_ns.setdefault(ns, []).append(
-                    CheckpointInfo(checkpoint_id, parent_id, ts, bool(interrupted))
-                )
-            for ns, infos in by_ns.items():
-                drop = checkpoints_to_drop(
-                    infos, strategy=strategy, keep_last=keep_last, before=before
-                )
-                if drop:
-                    yield from self._drop(thread_id, ns, drop)
-            if (yield Fetch(self.sql.ANY_CHECKPOINT, (thread_id,))):
-                yield from self._collect(serde, thread_id)
-            else:  # nothing left: its writes and values go too
-                for statement in self.sql.DELETE_VALUES_AND_WRITES:
-                    yield Fetch(statement, (thread_id,))
-                self.tracker.forget_thread(thread_id)
-        yield self._commit
-
-    def thread_size_report(self, thread_id: str) -> Steps[ThreadSizeReport]:
-        thread_id = thread_key(thread_id)
-        yield from self.setup()
-        yield self._begin_read
-        checkpoints, namespaces, checkpoint_bytes = (
-            yield Fetch(self.sql.SIZE_OF_CHECKPOINTS, (thread_id,))
-        )[0]
-        blobs, delta_blobs, blob_bytes = (yield Fetch(self.sql.SIZE_OF_BLOBS, (thread_id,)))[0]
-        writes, write_bytes = (yield Fetch(self.sql.SIZE_OF_WRITES, (thread_id,)))[0]
-        yield self._commit
-        return ThreadSizeReport(
-            thread_id=thread_id,
-            checkpoints=checkpoints,
-            namespaces=namespaces,
-            writes=writes,
-            blobs=blobs,
-            delta_blobs=delta_blobs,
-            checkpoint_bytes=checkpoint_bytes,
-            blob_bytes=blob_bytes,
-            write_bytes=write_bytes,
-        )
