@@ -6,6 +6,7 @@ Deciding (no I/O, no waiting)
     ``untracked``   what of a task's writes a checkpoint keeps (never an ``UntrackedValue``'s).
     ``core``        superstep rules: which tasks are due, what their writes do, the next checkpoint.
     ``run``         the state of one run and what each stage of a superstep does to it.
+    ``options``     what the caller of invoke/stream asked for (``RunOptions``).
     ``begin``       how a run begins: new input, resume or replay.
     ``saves``       what a run owes its saver, and when (the durability rules).
     ``loop``        the order of the stages: one generator of effects (``run_loop``).

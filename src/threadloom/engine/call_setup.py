@@ -35,9 +35,10 @@ from threadloom.engine.effects import Effect
 from threadloom.engine.inject import Injection
 from threadloom.engine.loop import ReplayBound
 from threadloom.engine.nesting import address_by_map, count_in_task
+from threadloom.engine.options import RunOptions
 from threadloom.engine.output import INVOKE_MODES, StreamRelay
 from threadloom.engine.projection import Projection
-from threadloom.engine.run import Run, RunOptions
+from threadloom.engine.run import Run
 from threadloom.engine.scratch import ResumeBox
 from threadloom.engine.tasks import TaskRunner
 from threadloom.errors import MissingThreadIdError

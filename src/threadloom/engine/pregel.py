@@ -34,6 +34,7 @@ from threadloom.engine.invocation import (
 )
 from threadloom.engine.loop import load_thread, run_loop
 from threadloom.engine.nesting import with_ambient
+from threadloom.engine.options import RunOptions
 from threadloom.engine.output import (
     SKIP,
     OutputCollector,
@@ -45,7 +46,6 @@ from threadloom.engine.output import (
     stream_relays,
 )
 from threadloom.engine.plan import Plan
-from threadloom.engine.run import RunOptions
 from threadloom.engine.schemas import GraphSchemas
 from threadloom.engine.state_api import StateAPI
 from threadloom.errors import UnsupportedParameterError

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from langchain_core.runnables import RunnableConfig
@@ -53,6 +52,7 @@ from threadloom.engine.core import (
 )
 from threadloom.engine.effects import Effect
 from threadloom.engine.ids import task_id
+from threadloom.engine.options import RunOptions
 from threadloom.engine.plan import Plan
 from threadloom.engine.projection import InterruptEvent, Projection, task_update
 from threadloom.engine.saves import Saves
@@ -66,10 +66,9 @@ from threadloom.errors import (
     SavedTaskError,
     create_error_message,
 )
-from threadloom.runtime import RunControl
 from threadloom.types import Interrupt
 
-__all__ = ["Run", "RunOptions"]
+__all__ = ["Run"]
 
 NextVersion = Callable[[Any], Any]
 Status = Literal[
@@ -78,35 +77,6 @@ Status = Literal[
 
 
 # --- a run --------------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class RunOptions:
-    """What the caller of invoke/stream asked for."""
-
-    modes: frozenset[str]
-    """The stream modes asked for (see ``projection``)."""
-    stream_keys: str | Sequence[str]
-    interrupt_before: Sequence[str] | str
-    interrupt_after: Sequence[str] | str
-    durability: str
-    recursion_limit: int
-    checkpointing: bool
-    """Whether a saver is present (effects Put/PutWrites are only produced then)."""
-    saves_steps_at_once: bool = False
-    """The saver saves several steps in one transaction of its own (``put_steps``): the
-    input checkpoint is held for the next step's save (``engine/saves.py``)."""
-    final_values_only: bool = False
-    """Emit the state once when the run stops, not after every step (what invoke needs)."""
-    step_timeout: float | None = None
-    """Seconds a superstep may take (``Pregel.step_timeout``)."""
-    projection: Projection | None = None
-    control: RunControl | None = None
-    """The run's ``RunControl``: a drain request stops the run before its next superstep."""
-
-    def __post_init__(self) -> None:
-        if self.projection is None:
-            self.projection = Projection(self.modes)
 
 
 class Run:
