@@ -126,6 +126,30 @@ def test_turns_store_what_saving_one_by_one_stores(
         assert counts == {"put_steps": 1, "put": 0, "put_step": 2}
 
 
+def test_an_input_that_cannot_be_copied_is_saved_at_once(
+    saver: Any, backend: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Holding the input takes a deep copy of it; an input ``deepcopy`` refuses is saved at
+    once, as it was before holding, and the run goes on."""
+
+    def refuse(value: Any) -> Any:
+        raise TypeError(f"cannot copy {value!r}")
+
+    monkeypatch.setattr(saves, "deepcopy", refuse)
+
+    def program(graph: Any, config: dict[str, Any]) -> None:
+        graph.invoke({"log": ["u1"]}, config)
+        graph.invoke({"log": ["u2"]}, config)
+
+    merged, separate = both_ways(saver, program, monkeypatch)
+    assert merged == separate
+    assert merged[0][1]["log"] == ["u1", "first", "second", "u2", "first", "second"]
+    monkeypatch.setattr(saves, "MERGE_INPUT", True)
+    counts = count_calls(saver, ("put_steps",))
+    chat(saver).invoke({"log": ["u3"]}, {"configurable": {"thread_id": "merge-True"}})
+    assert counts == {"put_steps": 0}  # the input was not held: saved on its own
+
+
 def test_streamed_checkpoints_and_debug_keep_their_order(
     saver: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
