@@ -389,7 +389,7 @@ def apply_writes(
     new_version: Any = MISSING,
     live_ephemeral: Iterable[str] | None = None,
     bumped: dict[str, Any] | None = None,
-    seen_changed: set[str] | None = None,
+    seen_changed: dict[str, Any] | None = None,
 ) -> set[str]:
     """Apply one superstep's writes in task-path order; return the channels that changed.
 
@@ -398,7 +398,8 @@ def apply_writes(
     know them pass the current ``max_version`` and the ephemeral channels that may hold a value
     (``live_ephemeral``), which keeps a step O(writes) instead of O(channels); a run passes the
     ``new_version`` it made instead. ``bumped`` collects every channel given a new version, with
-    that version; ``seen_changed`` every node whose ``versions_seen`` entry was replaced.
+    that version; ``seen_changed`` every node whose ``versions_seen`` entry was replaced, with its
+    new entry.
     """
     ordered = tasks if isinstance(tasks, list) and len(tasks) < 2 else sorted(tasks, key=_path_key)
     versions = checkpoint["channel_versions"]
@@ -417,7 +418,7 @@ def apply_writes(
                     seen[chan] = versions[chan]
             seen_all[t.name] = seen
             if seen_changed is not None:
-                seen_changed.add(t.name)
+                seen_changed[t.name] = seen
     if new_version is MISSING:
         if max_version is MISSING:
             max_version = max(versions.values()) if versions else None
