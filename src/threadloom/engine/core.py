@@ -276,12 +276,11 @@ def prepare_tasks(
     else:
         to_nodes = plan.trigger_to_nodes
         hit = to_nodes.keys() & updated_channels  # (C speed) the triggers among the updated
+        # by name, as LangGraph orders a step's triggered nodes (each trigger's are: Plan)
         if len(hit) == 1:  # a chain's step: one edge taken
-            wanted: Iterable[str] = to_nodes[hit.pop()]
+            candidates = to_nodes[hit.pop()]
         else:
-            wanted = {n for c in hit for n in to_nodes[c]}
-        # by name, as LangGraph orders a step's triggered nodes
-        candidates = wanted if len(wanted) < 2 else sorted(set(wanted))  # type: ignore[arg-type]
+            candidates = sorted({n for c in hit for n in to_nodes[c]})
     for name in candidates:
         node = plan.nodes[name]
         seen = seen_all.get(name, _NO_VERSIONS)

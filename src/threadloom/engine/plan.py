@@ -176,6 +176,8 @@ class Plan:
 
         self.pull_path_strs = {name: task_path_str(("__pregel_pull", name)) for name in self.nodes}
         self.sorted_triggers = {name: tuple(sorted(n.triggers)) for name, n in self.nodes.items()}
+        # each trigger's nodes by name, once: the order a step's triggered nodes run in
+        self.trigger_to_nodes = {k: tuple(sorted(set(v))) for k, v in self.trigger_to_nodes.items()}
         self.has_subgraphs = any(node.subgraph is not None for node in self.nodes.values())
         channels = self.channels.items()
         self.ephemeral = frozenset(name for name, ch in channels if ch.clears_when_idle)
