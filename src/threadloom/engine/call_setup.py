@@ -338,6 +338,7 @@ def prepare(
 def _saver_versions(saver: Any) -> Any:
     if getattr(type(saver), "get_next_version", None) is next_string_version:
         return next_string_version  # the bundled savers': called as it is, once a step
+
     def next_version(current: Any) -> Any:
         return saver.get_next_version(current, None)
 
