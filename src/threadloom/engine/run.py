@@ -176,6 +176,7 @@ class Run:
         keys = options.stream_keys
         self._stream_key_set = frozenset([keys] if isinstance(keys, str) else keys)
         """The streamed channels (``changed_values`` asks every step whether one changed)."""
+        self._wants_values = self.out.wants("values")
         self._ephemeral_output = not plan.ephemeral.isdisjoint(self._stream_key_set)
         """A streamed channel empties itself: invoke cannot read the values only at the end."""
         self._plain_tick = not (
@@ -542,7 +543,7 @@ class Run:
     def changed_values(self, updated: set[str]) -> list[Effect]:
         """The ``values`` chunk owed when ``updated`` holds a streamed channel (for invoke,
         only noted: it reads the last one when the run stops)."""
-        if not self.out.wants("values") or self._stream_key_set.isdisjoint(updated):
+        if not self._wants_values or self._stream_key_set.isdisjoint(updated):
             return []
         if self.options.final_values_only and not self._ephemeral_output:
             self._values_owed = True
