@@ -249,3 +249,40 @@ def test_the_short_way_is_taken_only_when_the_run_allows_it(
         taken.clear()
         list(graph.stream({"n": 0}, {"configurable": {"thread_id": repr(kwargs)}}, **kwargs))
         assert taken == [], kwargs
+
+
+def test_a_resumed_step_with_a_reused_sibling_gives_the_same_history_both_ways(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On resume only the interrupted task runs (alone); its finished sibling's saved writes
+    are applied with it, the short way too."""
+
+    def ask(state: State) -> dict[str, Any]:
+        return {"last": interrupt("name?")}
+
+    builder = StateGraph(State)
+    builder.add_node("a", _appender("a"))
+    builder.add_node("b", lambda s: {"log": ["b"]})
+    builder.add_node("ask", ask)
+    builder.add_node("e", _appender("e"))
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    builder.add_edge("a", "ask")
+    builder.add_edge(["b", "ask"], "e")
+    taken: list[int] = []
+    original = lone_step.end_lone_step
+
+    def spy(run: Any, task: Any) -> Any:
+        taken.append(len(run.tasks))
+        return original(run, task)
+
+    monkeypatch.setattr("threadloom.engine.loop.end_lone_step", spy)
+
+    def run(graph: Any, config: dict[str, Any]) -> Any:
+        graph.invoke({"n": 0}, config)
+        return graph.invoke(Command(resume="bob"), config)
+
+    short, general, short_history, general_history = _both_ways(monkeypatch, run, builder)
+    assert short == general and short["log"] == ["a", "b", "e"] and short["last"] == "e"
+    assert short_history == general_history
+    assert 2 in taken  # the resumed step: one task run, two applied
