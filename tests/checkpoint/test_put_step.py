@@ -160,24 +160,26 @@ def test_bad_synchronous_level_is_a_clear_error(tmp_path: Path, level: Any) -> N
     assert not (tmp_path / "c.db").exists()  # refused before opening anything
 
 
-def test_a_graph_step_saving_sends_encodes_each_send_once() -> None:
+def test_a_graph_step_saving_sends_encodes_each_send_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # The engine's save (put_step_diff) of a step whose task wrote Sends: each Send is in the
-    # task's writes and in the checkpoint's tasks channel, and its state is read once. (A step
-    # without a Send makes no sharing serializer at all; the result is the same either way.)
+    # task's writes and in the checkpoint's tasks channel, and its state is encoded once. (A
+    # step without a Send makes no sharing serializer at all; the result is the same either way.)
     from threadloom.checkpoint.memory import InMemorySaver
+    from threadloom.checkpoint.serde._codec import Codec
     from threadloom.graph import END, START, StateGraph
 
     saver = InMemorySaver()
-    headers = saver.serde._codec._headers  # type: ignore[attr-defined]
-    saver.serde.dumps_typed(Send("x", {}))  # makes Send known to the codec
-    kind, module, qualname, read = headers[Send]
-    reads: list[Any] = []
+    reads: list[Any] = []  # the state of each Send record encoded (not taken from the memo)
+    pack = Codec.pack
 
-    def counted(obj: Any) -> Any:
-        reads.append(obj)
-        return read(obj)
+    def counted(self: Codec, value: Any, depth: int = 0, memo: Any = None) -> bytes:
+        if isinstance(value, list) and value[:2] == ["threadloom.types", "Send"]:
+            reads.append(value[2])
+        return pack(self, value, depth, memo)
 
-    headers[Send] = (kind, module, qualname, counted)
+    monkeypatch.setattr(Codec, "pack", counted)
     builder: Any = StateGraph(_Items)
     builder.add_node("fan", lambda s: {"items": []})
     builder.add_node("worker", lambda s: {"items": [s["items"][0]]})
@@ -187,5 +189,5 @@ def test_a_graph_step_saving_sends_encodes_each_send_once() -> None:
     graph = builder.compile(checkpointer=saver)
     out = graph.invoke({"items": []}, {"configurable": {"thread_id": "t"}})
     assert sorted(out["items"]) == [1, 2]
-    sends = [r for r in reads if r.node == "worker"]
-    assert sorted(s.arg["items"][0] for s in sends) == [1, 2]  # one read per Send
+    sends = [r for r in reads if r["node"] == "worker"]
+    assert sorted(s["arg"]["items"][0] for s in sends) == [1, 2]  # one read per Send

@@ -52,6 +52,7 @@ from threadloom.errors import (
     UnserializableValueError,
     shown_value,
 )
+from threadloom.types import Send
 
 __all__ = ["MAX_OBJECT_DEPTH", "Codec", "Memo"]
 
@@ -189,12 +190,32 @@ class Codec:
             memo[id(obj)] = (obj, depth, ext)
         return ext
 
+    def _send_record(self, send: Send, depth: int, memo: Memo | None) -> Any:
+        """A ``Send``'s record, byte for byte the generic one (an ``EXT_OBJECT`` of its slots in
+        slot order), made without the per-class look-ups: ``Send`` is always allowed."""
+        if depth >= MAX_OBJECT_DEPTH:
+            raise _Refused(send)  # explain() names it: too deep
+        if memo is not None:
+            known = memo.get(id(send))
+            if known is not None and known[0] is send and known[1] == depth:
+                return known[2]
+        try:
+            state = {"arg": send.arg, "node": send.node, "timeout": send.timeout}
+        except AttributeError:  # rebuilt from a record without every slot: the set ones
+            state = _read_send(send)[0]
+        ext = ormsgpack.Ext(EXT_OBJECT, self.pack([*_SEND_KEY, state], depth + 1, memo))
+        if memo is not None:
+            memo[id(send)] = (send, depth, ext)
+        return ext
+
     def pack(self, value: Any, depth: int = 0, memo: Memo | None = None) -> bytes:
         """msgpack bytes of ``value`` (``depth`` records deep); TypeError when a part cannot be
         encoded. With a ``memo`` (``new_memo``), an object of an allowed class met again at the
         same depth reuses its record instead of being encoded again."""
 
         def default(obj: Any) -> Any:
+            if type(obj) is Send:  # the engine's own record, hundreds a step in a fan-out
+                return self._send_record(obj, depth, memo)
             return self._default(obj, depth, memo)
 
         try:
@@ -401,6 +422,10 @@ class Codec:
         except Exception as exc:  # the class changed shape since the data was written
             _warn_once(key, "cannot rebuild %s.%s (%s); keeping its raw data", *key, exc)
             return rest[0]
+
+
+_SEND_KEY: Final = type_key(Send)
+_read_send: Final = payload_reader(Send, EXT_OBJECT)
 
 
 def _reason(exc: BaseException) -> str:
