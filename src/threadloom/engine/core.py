@@ -230,6 +230,37 @@ class StepConfigs:
         }
         return config  # type: ignore[return-value]
 
+    def for_push(self, name: str) -> Callable[[str, tuple[Any, ...]], RunnableConfig]:
+        """``for_task`` for the ``Send`` tasks of one node this step, ``(tid, path) -> config``:
+        what they share (the node's namespace, the metadata up to ``langgraph_path``, the run
+        name) is worked out once, not once per packet. The same dicts, key order included."""
+        configurable = self.configurable
+        node_ns = f"{self.ns}{NS_SEP}{name}" if self.ns else name
+        # placeholders keep each key where the literal in ``for_task`` puts it
+        head: dict[str, Any] = {**self.base, "configurable": None, "metadata": None}
+        head["run_name"] = name
+        meta_head = {
+            **self.metadata,
+            "langgraph_step": self.step,
+            "langgraph_node": name,
+            "langgraph_triggers": _PUSH_TRIGGERS,
+        }
+
+        def config_of(tid: str, path: tuple[Any, ...]) -> RunnableConfig:
+            task_ns = f"{node_ns}:{tid}"
+            config: dict[str, Any] = {
+                **head,
+                "configurable": {**configurable, "checkpoint_ns": task_ns},
+                "metadata": {
+                    **meta_head,
+                    "langgraph_path": path,
+                    "langgraph_checkpoint_ns": task_ns,
+                },
+            }
+            return config  # type: ignore[return-value]
+
+        return config_of
+
 
 def prepare_tasks(
     plan: Plan,
@@ -331,7 +362,9 @@ def _push_tasks(
     their namespace) is worked out once per node, not once per packet.
     """
     ns = configs.ns
-    prefixes: dict[str, tuple[NodeSpec, bytes]] = {}  # node name → (node, hash prefix)
+    # node name → (node, hash prefix, its tasks' configs)
+    prefixes: dict[str, tuple[NodeSpec, bytes, Callable[[str, tuple[Any, ...]], RunnableConfig]]]
+    prefixes = {}
     for index, packet in enumerate(packets):
         if not isinstance(packet, Send):
             continue
@@ -343,8 +376,12 @@ def _push_tasks(
                 log.warning("Ignoring a Send to unknown node %r", name)
                 continue
             node_ns = f"{ns}{NS_SEP}{name}" if ns else name
-            known = prefixes[name] = (node, head + f"{node_ns}{step_str}{name}{PUSH}".encode())
-        node, prefix = known
+            known = prefixes[name] = (
+                node,
+                head + f"{node_ns}{step_str}{name}{PUSH}".encode(),
+                configs.for_push(name),
+            )
+        node, prefix, config_of = known
         tid = task_id_of(prefix, str(index))
         path = (PUSH, index, False)  # as LangGraph: False, no functional call
         task = Task(
@@ -355,7 +392,7 @@ def _push_tasks(
             _PUSH_TRIGGERS,
             node.push_read(packet.arg) if node.push_read else packet.arg,
             node,
-            configs.for_task(name, tid, _PUSH_TRIGGERS, path),
+            config_of(tid, path),
             timeout=packet.timeout or node.timeout,  # Send coerced its own
         )
         tasks[tid] = _with_parent(checkpoint_id, ns, task) if node.subgraph is not None else task
