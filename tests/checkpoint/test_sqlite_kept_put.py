@@ -178,3 +178,42 @@ def test_a_head_moved_by_another_connection_is_a_conflict(
     _put(saver, 5, "0004", expected_head="0004")
     head = saver.get_tuple(THREAD)
     assert head is not None and head.checkpoint["id"] == "0005"
+
+
+def _put_emptied(saver: SqliteSaver, n: int, parent: str) -> None:
+    """Checkpoint ``f"{n:04}"``: ``last`` has a new version and no value (emptied)."""
+    checkpoint: Any = {**empty_checkpoint(), "id": f"{n:04}", "ts": f"2026-01-01T00:00:{n:02}"}
+    checkpoint["channel_values"] = {"log": ENTRIES[:n]}
+    new = {"log": n, "last": n}
+    checkpoint["channel_versions"] = dict(new)
+    config = {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": parent}}
+    saver.put_step(config, [], checkpoint, {"step": n}, new)
+
+
+def test_an_emptied_channel_stores_no_row_and_reads_back_without_a_value(tmp_path: Path) -> None:
+    """A version without a value gets no row on either path (a missing row reads as one), and
+    the checkpoints before it still read the value they had."""
+    dumps = []
+    for name, fast in (("fast.db", True), ("general.db", False)):
+        path = tmp_path / name
+        with SqliteSaver.from_conn_string(str(path)) as saver:
+            if not fast:
+                saver._core.heads = HeadCache(max_entries=0)
+            for n in range(1, 4):
+                _put(saver, n, None if n == 1 else f"{n - 1:04}")
+            _put_emptied(saver, 4, "0003")
+            _put(saver, 5, "0004")
+            for config, last in ((THREAD, 5), (_at("0004"), None), (_at("0003"), 3)):
+                found = saver.get_tuple(config)
+                assert found is not None
+                assert found.checkpoint["channel_values"].get("last") == last
+            assert "last" in saver.get_tuple(_at("0004")).checkpoint["channel_versions"]  # type: ignore[union-attr]
+        rows = _rows(path)
+        assert [r for r in rows["checkpoint_blobs"] if r[4] == "empty"] == []
+        assert ("t", "", "last", "4") not in [r[:4] for r in rows["checkpoint_blobs"]]
+        dumps.append(rows)
+    assert dumps[0] == dumps[1]
+
+
+def _at(checkpoint_id: str) -> Any:
+    return {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": checkpoint_id}}

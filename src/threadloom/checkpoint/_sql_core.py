@@ -403,7 +403,10 @@ class SqlCore(SqlLifecycle):
         )
 
     def blob_rows(self, step: EncodedStep, plan: PutPlan) -> list[tuple[Any, ...]]:
-        """The value rows ``plan`` stores, as ``INSERT_BLOB`` binds them."""
+        """The value rows ``plan`` stores, as ``INSERT_BLOB`` binds them. An ``empty`` version
+        (the channel has no value) gets no row: a reader takes a missing row for one, so a
+        step that empties a channel (a consumed ``__start__``, a branch taken) writes nothing
+        for it (rows stored as ``empty`` by earlier versions still read the same)."""
         thread_id, ns, version_text = step.thread_id, step.ns, self.sql.version_text
         return [
             (
@@ -418,6 +421,7 @@ class SqlCore(SqlLifecycle):
                 length,
             )
             for channel, version, (kind, tag, data, base, index, length) in plan.rows
+            if kind != "empty"
         ]
 
     def committed(
