@@ -217,3 +217,32 @@ def test_an_emptied_channel_stores_no_row_and_reads_back_without_a_value(tmp_pat
 
 def _at(checkpoint_id: str) -> Any:
     return {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": checkpoint_id}}
+
+
+def _step(n: int, parent: str, new: dict[str, Any], values: dict[str, Any]) -> Any:
+    checkpoint: Any = {**empty_checkpoint(), "id": f"{n:04}", "ts": f"2026-01-01T00:00:{n:02}"}
+    checkpoint["channel_values"] = values
+    checkpoint["channel_versions"] = {"log": 3, "last": 3, "other": 0, **new}
+    config = {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": parent}}
+    return (config, [], checkpoint, {"step": n}, new)
+
+
+def test_two_steps_in_one_put_keep_the_last_as_the_head(saver: SqliteSaver, tmp_path: Path) -> None:
+    """The first step changes ``last`` only, the second ``other`` only: the head kept after
+    both (read back with one statement) holds the first step's row of ``last``, and reads as
+    a fresh saver reads the file."""
+    first = _step(4, "0003", {"last": 4}, {"log": ENTRIES[:3], "last": 40})
+    second = _step(
+        5, "0004", {"last": 4, "other": 5}, {"log": ENTRIES[:3], "last": 40, "other": "o"}
+    )
+    second[2]["channel_versions"]["last"] = 4
+    saver.put_steps([first, second])
+    statements = _statements(saver, lambda: saver.get_tuple(THREAD))
+    assert [s.split(" FROM")[0] for s in statements] == ["SELECT data_version, total_changes()"]
+    kept = saver.get_tuple(THREAD)
+    with SqliteSaver.from_conn_string(str(tmp_path / "kept.db")) as fresh:
+        read = fresh.get_tuple(THREAD)
+    assert kept is not None and read is not None and kept.checkpoint["id"] == "0005"
+    assert dict(kept.checkpoint["channel_values"]) == {"log": ENTRIES[:3], "last": 40, "other": "o"}
+    assert dict(kept.checkpoint["channel_values"]) == dict(read.checkpoint["channel_values"])
+    assert kept.checkpoint == read.checkpoint and kept.metadata == read.metadata

@@ -425,11 +425,17 @@ class SqlCore(SqlLifecycle):
         ]
 
     def committed(
-        self, step: EncodedStep, plan: PutPlan, head: str | None, token: Any
+        self,
+        step: EncodedStep,
+        plan: PutPlan,
+        head: str | None,
+        token: Any,
+        carried: Sequence[tuple[str, Version, Any]] = (),
     ) -> RunnableConfig:
         """Once ``step`` is committed over ``head``: what this saver learns, and the config of
         the new checkpoint. ``token`` is the database's token after the commit (None: unknown).
-        """
+        ``carried``: the rows of the steps committed before it in the same transaction, whose
+        checkpoints were not kept as the head (only the last of them is)."""
         thread_id, ns = step.thread_id, step.ns
         checkpoint_id, parent_id, tag, data, meta_tag, meta_data, meta_json = step.row[2:9]
         remember(self.tracker, thread_id, ns, plan)  # only once committed
@@ -439,7 +445,7 @@ class SqlCore(SqlLifecycle):
                 token,
                 (ns, checkpoint_id, parent_id, tag, data, meta_tag, meta, thread_id),
                 step.channel_versions,
-                plan.rows,
+                [*carried, *plan.rows] if carried else plan.rows,
             )
         else:
             self.heads.forget(thread_id, ns)

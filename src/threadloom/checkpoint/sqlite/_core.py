@@ -10,17 +10,17 @@ shared generator of effects, run by ``SqliteSaver`` (``sqlite3``) and ``AsyncSql
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING, Any, cast
 
-from threadloom.checkpoint._put import PutPlan
+from threadloom.checkpoint._put import PutPlan, plan_rows, remember
 from threadloom.checkpoint._sql_core import EncodedStep, SqlCore
 from threadloom.checkpoint._sql_head import BlobKey, KeptHead
-from threadloom.checkpoint.base import StepSave
+from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, StepSave
 from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.checkpoint.sqlite import _statements as sql
 from threadloom.checkpoint.sqlite._checks import database_path, open_file
 from threadloom.checkpoint.sqlite._effects import Exec, Fetch, Steps
-from threadloom.errors import CheckpointConflictError
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -124,25 +124,37 @@ class SqliteCore(SqlCore):
             changed += 1  # the checkpoint's row
             upserts.append(upserted)
         yield self._commit
-        for (step, plan, head), upserted in zip(planned, upserts, strict=True):
-            config = self.committed(step, plan, head, self.token_after_put(upserted))
-        return config
+        *earlier, (step, plan, head) = planned
+        for before, before_plan, _head in earlier:  # only the last is kept as the head
+            remember(self.tracker, before.thread_id, before.ns, before_plan)
+        carried = [row for _step, before_plan, _head in earlier for row in before_plan.rows]
+        return self.committed(step, plan, head, self.token_after_put(upserts[-1]), carried)
 
     def _plan_on(self, step: EncodedStep, rows: Mapping[BlobKey, Any], head: str) -> PutPlan | None:
         """``step``'s plan on a head whose value rows are ``rows``; None when a delta base is
         not among them or the step expects another head (the general path decides)."""
-        thread_id, ns = step.thread_id, step.ns
-        stored: set[tuple[str, Version]] = set()
-        for channel, version in step.new_versions.items():
-            if rows.get((thread_id, ns, channel, version)) is not None:
-                stored.add((channel, version))  # the head's own version: stored
-            if type(step.values.get(channel)) is list:
+        configurable = step.configurable
+        if (
+            CONFIG_KEY_EXPECTED_HEAD in configurable
+            and configurable[CONFIG_KEY_EXPECTED_HEAD] != head
+        ):
+            return None  # decided on the head read under the lock
+        thread_id, ns, new_versions, values = (
+            step.thread_id,
+            step.ns,
+            step.new_versions,
+            step.values,
+        )
+        # The head's own versions among the new ones are stored (C-level passes: a step's
+        # versions are mostly new, so this is usually empty).
+        keys = zip(repeat(thread_id), repeat(ns), new_versions.keys(), new_versions.values())
+        stored = {key[2:] for key in keys if rows.get(key) is not None}
+        for channel in new_versions:
+            if type(values.get(channel)) is list:
                 known = self.tracker.get((thread_id, ns, channel))
                 if known is not None:
                     if rows.get((thread_id, ns, channel, known.version)) is None:
                         return None  # a delta base this saver cannot vouch for
                     stored.add((channel, known.version))
-        try:
-            return self.plan_step(step.serde, step, head, stored)
-        except CheckpointConflictError:
-            return None  # decided on the head read under the lock
+        # ``plan_put`` once the head is checked: the shared rows of ``_put.plan_rows``.
+        return plan_rows(step.serde, thread_id, ns, values, new_versions, stored, self.tracker)
