@@ -246,3 +246,31 @@ def test_two_steps_in_one_put_keep_the_last_as_the_head(saver: SqliteSaver, tmp_
     assert dict(kept.checkpoint["channel_values"]) == {"log": ENTRIES[:3], "last": 40, "other": "o"}
     assert dict(kept.checkpoint["channel_values"]) == dict(read.checkpoint["channel_values"])
     assert kept.checkpoint == read.checkpoint and kept.metadata == read.metadata
+
+
+@pytest.mark.parametrize(
+    "meanwhile", [_nothing, _other_connection, _same_connection, _base_deleted, _callers_sql]
+)
+def test_two_steps_in_one_put_store_the_rows_of_the_general_path(
+    tmp_path: Path, meanwhile: Callable[[Path, SqliteSaver], None]
+) -> None:
+    """Whatever changed the file since the head was kept, a put of two steps (only the last
+    checkpoint's statement gives the token back) stores what the general path stores."""
+    dumps = []
+    for name, fast in (("fast.db", True), ("general.db", False)):
+        path = tmp_path / name
+        with SqliteSaver.from_conn_string(str(path)) as saver:
+            if not fast:
+                saver._core.heads = HeadCache(max_entries=0)
+            for n in range(1, 4):
+                _put(saver, n, None if n == 1 else f"{n - 1:04}")
+            meanwhile(path, saver)
+            first = _step(5, "0003", {"last": 5}, {"log": ENTRIES[:3], "last": 50})
+            second = _step(6, "0005", {"log": 6}, {"log": ENTRIES[:6], "last": 50})
+            second[2]["channel_versions"]["last"] = 5
+            saver.put_steps([first, second])
+            head = saver.get_tuple(THREAD)
+            assert head is not None and head.checkpoint["id"] == "0006"
+            assert dict(head.checkpoint["channel_values"]) == {"log": ENTRIES[:6], "last": 50}
+        dumps.append(_rows(path))
+    assert dumps[0] == dumps[1]
