@@ -10,7 +10,6 @@ shared generator of effects, run by ``SqliteSaver`` (``sqlite3``) and ``AsyncSql
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from itertools import repeat
 from typing import TYPE_CHECKING, Any, cast
 
 from threadloom.checkpoint._put import PutPlan, plan_rows, remember
@@ -144,17 +143,11 @@ class SqliteCore(SqlCore):
             and configurable[CONFIG_KEY_EXPECTED_HEAD] != head
         ):
             return None  # decided on the head read under the lock
-        thread_id, ns, new_versions, values = (
-            step.thread_id,
-            step.ns,
-            step.new_versions,
-            step.values,
-        )
-        # The head's own versions among the new ones are stored (C-level passes: a step's
-        # versions are mostly new, so this is usually empty).
-        keys = zip(repeat(thread_id), repeat(ns), new_versions.keys(), new_versions.values())
-        stored = {key[2:] for key in keys if rows.get(key) is not None}
-        for channel in new_versions:
+        thread_id, ns, values = step.thread_id, step.ns, step.values
+        stored: set[tuple[str, Version]] = set()
+        for channel, version in step.new_versions.items():
+            if rows.get((thread_id, ns, channel, version)) is not None:
+                stored.add((channel, version))  # the head's own version: stored
             if type(values.get(channel)) is list:
                 known = self.tracker.get((thread_id, ns, channel))
                 if known is not None:
@@ -162,4 +155,4 @@ class SqliteCore(SqlCore):
                         return None  # a delta base this saver cannot vouch for
                     stored.add((channel, known.version))
         # ``plan_put`` once the head is checked: the shared rows of ``_put.plan_rows``.
-        return plan_rows(step.serde, thread_id, ns, values, new_versions, stored, self.tracker)
+        return plan_rows(step.serde, thread_id, ns, values, step.new_versions, stored, self.tracker)
