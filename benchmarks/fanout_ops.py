@@ -10,6 +10,7 @@ is not counted, so confirm a gain in CPU time too.
     .venv/bin/python benchmarks/fanout_ops.py
     .venv/bin/python benchmarks/fanout_ops.py --by-function 25
     .venv/bin/python benchmarks/fanout_ops.py --fixed --by-file 20
+    .venv/bin/python benchmarks/fanout_ops.py --part serde/ --part engine/core.py
 
 ``--fixed`` counts what every invoke pays whatever its size instead: a one-node graph (with
 ``InMemorySaver`` and without) and an entrypoint making one ``@task`` call; ``--by-file`` sums the
@@ -144,6 +145,15 @@ def main() -> None:
     parser.add_argument(
         "--fixed", action="store_true", help="count the fixed cost of an invoke instead"
     )
+    parser.add_argument(
+        "--part",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="also print the opcodes of the functions whose 'file:line name' contains TEXT "
+        "(repeatable; e.g. serde/ or 'core.py'): a part's count is steady where the total "
+        "moves by a few thousand with which thread took which job",
+    )
     args = parser.parse_args()
     tally = Tally()
     threading.settrace(tally.trace)
@@ -170,6 +180,9 @@ def main() -> None:
             print(f"  {n:7d} opcodes {calls[where]:5d} calls  {where}")
         for file, n in by_file(opcodes).most_common(args.by_file):
             print(f"  {n:7d} opcodes  {file}")
+        for text in args.part:
+            part = sum(n for where, n in opcodes.items() if text in where)
+            print(f"  {part:7d} opcodes in functions matching {text!r}")
 
 
 if __name__ == "__main__":
