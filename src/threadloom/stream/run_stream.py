@@ -145,11 +145,13 @@ class GraphRunStream(_RunState):
     def interleave(self, *names: str) -> Iterator[tuple[str, Any]]:
         """Read several projections at once, as ``(name, item)`` in the order items arrived."""
         channels = {name: self.extensions[name] for name in names}
-        for name, channel in channels.items():
-            if not isinstance(channel, StreamChannel):
-                raise TypeError(f"interleave() reads StreamChannels; {name!r} is {channel!r}")
-            channel._subscribe(is_async=False)
+        taken: list[StreamChannel[Any]] = []  # released at the end, so they can be read again
         try:
+            for name, channel in channels.items():
+                if not isinstance(channel, StreamChannel):
+                    raise TypeError(f"interleave() reads StreamChannels; {name!r} is {channel!r}")
+                channel._subscribe(is_async=False)
+                taken.append(channel)
             while channels:
                 ready = [(c._items[0][0], n) for n, c in channels.items() if c._items]
                 if ready:
@@ -167,7 +169,7 @@ class GraphRunStream(_RunState):
                 ):
                     return
         finally:
-            for channel in channels.values():
+            for channel in taken:
                 channel._subscribed = False
 
     def abort(self) -> None:
