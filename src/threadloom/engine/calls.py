@@ -57,7 +57,6 @@ class CallSite:
     """The driver's carry-out of a ``PutWrites`` (may return an awaitable)."""
     on_update: Callable[[Any], None] | None
     """Streams a finished call's ``{name: result}`` update, when that is streamed."""
-    runner: Any
     head: bytes = b""
     """The checkpoint id as task ids hash it (``ids.id_head``), worked out once per step."""
     on_start: Callable[[Task], None] | None = None
@@ -264,8 +263,9 @@ def start_call(
     ``engine.caching.CacheSpec`` (None: never cached).
     """
     parent: TaskScratchpad = running_task()
-    site: CallSite = parent.runner.call_site()
+    runner = parent.runner
+    site: CallSite = runner.call_site()
     task, saved = _call_task(spec, args, kwargs, parent, site, timeout)
     if site.on_start is not None:  # (a call with a saved result starts too, as in LangGraph)
         site.on_start(task)
-    return site.runner.start_call(task, site, saved)
+    return runner.start_call(task, site, saved, runner)

@@ -121,7 +121,7 @@ def _stages(
         and step_timeout is None
         and not (run.plan.is_functional and run.out.wants("update"))
     )
-    call_sites = _call_sites(run, runner)
+    call_sites = _call_sites(run)
     held: list[Effect] = []  # a step's end chunks, out once the next step is prepared: as in
     # LangGraph, a failure preparing it (a node's input failing validation) drops them
     while run.status == "pending":
@@ -245,10 +245,11 @@ def _connector(
     return connect
 
 
-def _call_sites(run: Run, runner: TaskRunner) -> Callable[[], CallSite]:
-    """Builds the step's call site for functional ``@task`` calls, the first time one is made."""
+def _call_sites(run: Run) -> Callable[[TaskRunner], CallSite]:
+    """Builds the step's call site for functional ``@task`` calls, the first time one is made
+    (given the runner, never holding it: the runner holds this builder)."""
 
-    def make() -> CallSite:
+    def make(runner: TaskRunner) -> CallSite:
         keys = run.options.stream_keys
         on_start, on_end = call_reporters(run.out, runner.put_chunk, run.step, keys)
         saving = run.options.checkpointing
@@ -261,7 +262,6 @@ def _call_sites(run: Run, runner: TaskRunner) -> Callable[[], CallSite]:
             writes_config=run.checkpoint_config if saving else None,
             save=save,
             on_update=run.out.sink("update", runner.put_chunk),
-            runner=runner,
             on_start=on_start,
             on_end=on_end,
         )

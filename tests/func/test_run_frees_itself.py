@@ -1,0 +1,90 @@
+"""A finished run leaves no reference cycle behind: everything it made is freed by reference
+counting when ``invoke`` returns, not by a later garbage collection (which traverses every kept
+object again, and a run's objects with them, until it happens)."""
+
+import asyncio
+import gc
+from collections.abc import Callable, Iterator
+from typing import Any, TypedDict
+
+import pytest
+
+from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.func import entrypoint, task
+from threadloom.graph import END, START, StateGraph
+
+
+@pytest.fixture
+def no_collection() -> Iterator[None]:
+    gc.collect()
+    gc.disable()  # a collection in the middle would hide a cycle the run made
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def unreachable_after(run: Callable[[str], Any]) -> int:
+    """How many objects a collection finds unreachable after one more run (after a warm-up)."""
+    run("warm-up")
+    gc.collect()
+    run("measured")
+    return gc.collect()
+
+
+@task
+def double(n: int) -> int:
+    return 2 * n
+
+
+@task
+async def adouble(n: int) -> int:
+    return 2 * n
+
+
+@entrypoint(checkpointer=InMemorySaver())
+def fan_out(count: int) -> list[int]:
+    futures = [double(n) for n in range(count)]
+    return [f.result() for f in futures]
+
+
+@entrypoint(checkpointer=InMemorySaver())
+async def afan_out(count: int) -> list[int]:
+    return [await f for f in [adouble(n) for n in range(count)]]
+
+
+class Count(TypedDict):
+    n: int
+
+
+def chain() -> Any:
+    builder = StateGraph(Count)
+    builder.add_node("a", lambda s: {"n": s["n"] + 1})
+    builder.add_node("b", lambda s: {"n": s["n"] + 1})
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    builder.add_edge("b", END)
+    return builder.compile(checkpointer=InMemorySaver())
+
+
+def cfg(thread: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread}}
+
+
+@pytest.mark.usefixtures("no_collection")
+def test_an_entrypoint_with_task_calls_leaves_no_cycle() -> None:
+    assert fan_out.invoke(5, cfg("check")) == [0, 2, 4, 6, 8]
+    assert unreachable_after(lambda thread: fan_out.invoke(5, cfg(thread))) == 0
+
+
+@pytest.mark.usefixtures("no_collection")
+def test_an_async_entrypoint_and_a_sync_one_run_async_leave_no_cycle() -> None:
+    assert unreachable_after(lambda t: asyncio.run(afan_out.ainvoke(5, cfg(t)))) == 0
+    assert unreachable_after(lambda t: asyncio.run(fan_out.ainvoke(5, cfg("s" + t)))) == 0
+
+
+@pytest.mark.usefixtures("no_collection")
+def test_a_graph_run_leaves_no_cycle() -> None:
+    graph = chain()
+    assert graph.invoke({"n": 0}, cfg("check")) == {"n": 2}
+    assert unreachable_after(lambda thread: graph.invoke({"n": 0}, cfg(thread))) == 0
