@@ -55,6 +55,12 @@ if TYPE_CHECKING:
 __all__ = [
     "ATOM_INTS",
     "ATOM_TYPES",
+    "BATCH_ATOMS",
+    "BATCH_CHANNELS",
+    "BATCH_DATA",
+    "BATCH_TASK_ID",
+    "BATCH_TASK_PATH",
+    "BATCH_UPSERT",
     "ENGINE_KEYS",
     "WHOLE_HEADER_EVERY",
     "Atom",
@@ -304,18 +310,26 @@ def header_size(row: HeaderRow, serde: SerializerProtocol, rows: Mapping[str, He
     return len(packed[1]) + len(packed_metadata[1])
 
 
-class WriteBatch(NamedTuple):
-    """The writes of one ``put_writes`` call, stored together."""
+WriteBatch = tuple[
+    str, str, tuple[str, ...], bool, tuple[str, bytes] | None, tuple[Any, ...] | None
+]
+"""The writes of one ``put_writes`` call, stored together: ``(task_id, task_path, channels,
+upsert, data, atoms)`` (read with the ``BATCH_*`` indexes). ``upsert``: every write goes to a
+special channel, so the call replaces (CONTRACT 1.6); ``data``: the values serialized as one
+list, None when ``atoms`` holds them; ``atoms``: the values themselves, when every one is an
+atom and the serializer is the default.
 
-    task_id: str
-    task_path: str
-    channels: list[str]
-    upsert: bool
-    """Every write goes to a special channel: the call replaces (CONTRACT 1.6)."""
-    data: tuple[str, bytes] | None
-    """The values serialized as one list; None when ``atoms`` holds them."""
-    atoms: list[Atom] | None
-    """The values themselves, when every one is an atom and the serializer is the default."""
+A plain tuple of tuples, not a named tuple with lists: once its values are atoms, the garbage
+collector stops tracking it at its first pass (it does that only for exact tuples of untracked
+items), so the writes a saver keeps cost no collection after that. A batch pickled as the named
+tuple it used to be reads the same by index."""
+
+BATCH_TASK_ID: Final = 0
+BATCH_TASK_PATH: Final = 1
+BATCH_CHANNELS: Final = 2
+BATCH_UPSERT: Final = 3
+BATCH_DATA: Final = 4
+BATCH_ATOMS: Final = 5
 
 
 StoredWrite = tuple[str, int, WriteBatch, int]
@@ -327,7 +341,7 @@ KeyedWrites = dict[tuple[str, int], StoredWrite]
 CheckpointWrites = WriteBatch | KeyedWrites
 """What a checkpoint's pending writes are stored as: the one call made so far, as it came (a
 graph step with one task makes one call per checkpoint, and pays nothing per write), or from
-the second call on, the writes by key."""
+the second call on, the writes by key (a dict: anything else is one call's batch)."""
 
 
 def encode_batch(
@@ -355,12 +369,12 @@ def encode_batch(
             ):
                 atoms = False
     if atoms:
-        return build_row(WriteBatch, (task_id, task_path, channels, upsert, None, values))
+        return (task_id, task_path, tuple(channels), upsert, None, tuple(values))
     try:
         data = serde.dumps_typed(values)
     except Exception as exc:
         _explain(serde, writes, exc)
-    return build_row(WriteBatch, (task_id, task_path, channels, upsert, data, None))
+    return (task_id, task_path, tuple(channels), upsert, data, None)
 
 
 def add_batch(keyed: KeyedWrites, batch: WriteBatch) -> None:
@@ -368,8 +382,8 @@ def add_batch(keyed: KeyedWrites, batch: WriteBatch) -> None:
     others their position; regular writes are first-write-wins, a call made only of special
     channels replaces (CONTRACT 1.6, as ``_records.encode_writes`` and the SQL backends)."""
     special = WRITES_IDX_MAP
-    task_id, upsert = batch.task_id, batch.upsert
-    for position, channel in enumerate(batch.channels):
+    task_id, upsert = batch[BATCH_TASK_ID], batch[BATCH_UPSERT]
+    for position, channel in enumerate(batch[BATCH_CHANNELS]):
         idx = special.get(channel, position)
         key = (task_id, idx)
         if upsert or key not in keyed:
@@ -380,11 +394,11 @@ def keyed_writes(stored: CheckpointWrites | None) -> KeyedWrites:
     """The writes by key (a new dict when they are still one call)."""
     if stored is None:
         return {}
-    if type(stored) is WriteBatch:
+    if type(stored) is not dict:  # one call's batch
         keyed: KeyedWrites = {}
-        add_batch(keyed, stored)
+        add_batch(keyed, stored)  # type: ignore[arg-type]
         return keyed
-    return stored  # type: ignore[return-value]
+    return stored
 
 
 def _explain(
@@ -398,28 +412,30 @@ def _explain(
 
 def batch_size(batch: WriteBatch, serde: SerializerProtocol) -> int:
     """Bytes of a batch's values as a database backend would store them."""
-    data = batch.data if batch.atoms is None else serde.dumps_typed(batch.atoms)
+    atoms = batch[BATCH_ATOMS]
+    data = batch[BATCH_DATA] if atoms is None else serde.dumps_typed(atoms)
     assert data is not None
     return len(data[1])
 
 
 def _sort_key(write: StoredWrite) -> tuple[str, str, int]:
     batch = write[2]
-    return (batch.task_path, batch.task_id, write[1])
+    return (batch[BATCH_TASK_PATH], batch[BATCH_TASK_ID], write[1])
 
 
 def decode_writes(serde: SerializerProtocol, writes: Iterable[StoredWrite]) -> list[PendingWrite]:
     """Decoded writes in ``writes_sort_key`` order: (task_path, task_id, idx)."""
-    decoded: dict[int, list[Any]] = {}  # id(batch) -> its values: each batch decoded once
+    decoded: dict[int, Sequence[Any]] = {}  # id(batch) -> its values: each batch decoded once
     out: list[PendingWrite] = []
     for channel, _, batch, position in sorted(writes, key=_sort_key):
-        values = batch.atoms
+        values: Sequence[Any] | None = batch[BATCH_ATOMS]
         if values is None:
             values = decoded.get(id(batch))
             if values is None:
-                assert batch.data is not None
-                values = decoded[id(batch)] = serde.loads_typed(batch.data)
-        out.append((batch.task_id, channel, values[position]))
+                data = batch[BATCH_DATA]
+                assert data is not None
+                values = decoded[id(batch)] = serde.loads_typed(data)
+        out.append((batch[BATCH_TASK_ID], channel, values[position]))
     return out
 
 
@@ -571,10 +587,10 @@ def store_batches(
             writes[key] = batches[0]  # the first call: kept as it came
             return
         stored = writes[key] = {}
-    elif type(stored) is WriteBatch:
+    elif type(stored) is not dict:  # one call's batch
         stored = writes[key] = keyed_writes(stored)
     for batch in batches:
-        add_batch(stored, batch)  # type: ignore[arg-type]
+        add_batch(stored, batch)
 
 
 def writes_address(config: RunnableConfig) -> tuple[str, str, str]:
