@@ -454,6 +454,22 @@ class InMemorySaver(MemoryLifecycle):
         with self._lock:
             self._add_batches(thread_id, ns, checkpoint_id, (batch,))
 
+    def writer_at(
+        self, config: RunnableConfig
+    ) -> Callable[[Sequence[tuple[str, Any]], str, str], None]:
+        """``put_writes`` at ``config``'s checkpoint, as a function of ``(writes, task_id,
+        task_path)``: the address read once, for the many ``@task`` calls of one superstep
+        (the engine asks only when ``put_writes`` and ``aput_writes`` are this class's own)."""
+        thread_id, ns, checkpoint_id = writes_address(config)
+        serde, lock, add = self.serde, self._lock, self._add_batches
+
+        def write(writes: Sequence[tuple[str, Any]], task_id: str, task_path: str) -> None:
+            batch = encode_batch(serde, writes, task_id, task_path)
+            with lock:
+                add(thread_id, ns, checkpoint_id, (batch,))
+
+        return write
+
     def put_writes_batch(self, config: RunnableConfig, writes: Sequence[TaskWrites]) -> None:
         """Several tasks' writes: each encoded first, then stored under one lock acquisition."""
         thread_id, ns, checkpoint_id = writes_address(config)
