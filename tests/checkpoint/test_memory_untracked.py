@@ -76,3 +76,48 @@ def test_writes_holding_a_container_stay_encoded_and_read_back_equal() -> None:
         ("task-1", "b", "plain"),
         ("task-2", "c", 3),
     ]
+
+
+def test_a_graph_step_kept_as_a_record_holds_untracked_parts_and_reads_back_whole() -> None:
+    from typing import TypedDict
+
+    from threadloom.graph import END, START, StateGraph
+
+    class Count(TypedDict):
+        n: int
+
+    builder = StateGraph(Count)
+    builder.add_node("a", lambda s: {"n": s["n"] + 1})
+    builder.add_node("b", lambda s: {"n": s["n"] + 1})
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    builder.add_edge("b", END)
+    saver = InMemorySaver()
+    graph = builder.compile(checkpointer=saver)
+    config: dict[str, Any] = {"configurable": {"thread_id": "t"}}
+    assert graph.invoke({"n": 0}, config) == {"n": 2}
+    (thread,) = saver._threads.values()
+    records = list(thread.pending)
+    assert records  # the steps wait as records until the thread is read
+    settle()
+    for record in records:  # its values, channels, metadata and writes: no longer tracked
+        parts = (record.values, record.updated_channels, record.metadata, record.writes)
+        assert not [part for part in parts if gc.is_tracked(part)]
+    history = list(graph.get_state_history(config))  # reading settles them into rows
+    assert [s.metadata["step"] for s in history] == [2, 1, 0, -1]
+    assert [s.metadata["parents"] for s in history] == [{}, {}, {}, {}]
+    assert [s.metadata["source"] for s in history] == ["loop", "loop", "loop", "input"]
+    stored = saver.get_tuple(config)
+    assert stored is not None
+    assert type(stored.checkpoint["updated_channels"]) is list
+    assert stored.checkpoint["updated_channels"] == ["n"]
+
+
+def test_only_the_no_value_marker_itself_passes_for_a_channel_without_a_value() -> None:
+    from threadloom.checkpoint._memory_steps import NO_VALUE, _all_atoms
+
+    assert _all_atoms(["a", NO_VALUE, 3, None])
+    equal = b"".join([NO_VALUE[:1], NO_VALUE[1:]])  # equal bytes, another object
+    assert equal == NO_VALUE and equal is not NO_VALUE
+    assert not _all_atoms(["a", equal, 3])
+    assert not _all_atoms([b"bytes are serialized, never kept as they are"])
