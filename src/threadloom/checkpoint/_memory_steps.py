@@ -163,19 +163,11 @@ _IS_BYTES = partial(is_, bytes)
 _IS_NO_VALUE = partial(is_, NO_VALUE)
 
 
-def _compact_metadata(metadata: Mapping[str, Any]) -> Mapping[str, Any] | tuple[str, int]:
-    """``(source, step)`` for the engine's step metadata without parents (most steps), which the
-    garbage collector stops tracking; the metadata itself otherwise (its ``parents`` dict, even
-    empty, keeps a dict tracked for good)."""
-    if tuple(metadata) == _ENGINE_ORDER:
-        source, step, parents = metadata["source"], metadata["step"], metadata["parents"]
-        if type(parents) is dict and not parents and type(source) is str and type(step) is int:
-            return (source, step)
-    return metadata
-
-
 _ENGINE_ORDER: Final = ("source", "step", "parents")
-"""The keys of the engine's step metadata, in the order it makes them (``Run.next_checkpoint``)."""
+"""The keys of the engine's step metadata, in the order it makes them (``Run.next_checkpoint``):
+without parents, a record keeps ``(source, step)``, which the garbage collector stops tracking
+(a ``parents`` dict, even empty, keeps the metadata dict tracked for good), and a copy of the
+parents as they are now."""
 
 
 def record_step(
@@ -214,7 +206,6 @@ def record_step(
         return False  # refused the eager way
     # only the new versions' values are kept, not the checkpoint's dict of all of them
     values = checkpoint["channel_values"]
-    # kept as tuples of atoms, which the garbage collector stops tracking at its first pass
     kept = tuple(map(values.get, new_versions, _NO_VALUE))  # (C speed: once a step)
     checked = list(kept)
     for _, _, task_writes in writes:
@@ -229,7 +220,18 @@ def record_step(
         depth = 0
         versions = dict(checkpoint["channel_versions"])
         seen = dict(checkpoint["versions_seen"])  # inner dicts: replaced, never changed
+    # kept as tuples of atoms where it is cheap (see StepRecord)
     updated = checkpoint["updated_channels"]
+    kept_metadata: Any = metadata
+    if tuple(metadata) == _ENGINE_ORDER:
+        source, step, parents = metadata.values()
+        if not parents and type(parents) is dict:
+            kept_metadata = (source, step)
+    if len(writes) == 1:  # (a step of one task: most)
+        ((task_id, task_path, task_writes),) = writes
+        kept_writes: tuple[Any, ...] = (task_id, task_path, tuple(task_writes))
+    else:
+        kept_writes = tuple(chain.from_iterable([(t, p, tuple(w)) for t, p, w in writes]))
     record = (
         ns,
         parent_id,
@@ -243,8 +245,8 @@ def record_step(
         depth,
         new_versions,
         kept,
-        _compact_metadata(metadata),
-        tuple(chain.from_iterable((t, p, tuple(w)) for t, p, w in writes)) if writes else (),
+        kept_metadata,
+        kept_writes,
         memo,
         address,
     )
