@@ -5,6 +5,7 @@ run's end. Each way must store the same writes, and a resume must reuse them, no
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -99,3 +100,27 @@ def test_a_failed_call_saves_its_error_and_the_others_their_results() -> None:
     assert channels["__error__"] >= 1 and channels["__return__"] >= 2
     assert main.invoke(None, config) == [0, 1, 2, 3]  # resumed: only the failed call again
     assert tries[0] == 1 and tries[1] == 1 and tries[2] == 2
+
+
+@pytest.mark.parametrize("saver_class", [InMemorySaver, RecordingSaver])
+def test_calls_awaited_in_order_still_run_at_once(saver_class: type[InMemorySaver]) -> None:
+    # each call waits until all have started: they pass only if every one runs at the same time,
+    # the first one in the waiting caller's thread, the others on workers
+    count = 8
+    barrier = threading.Barrier(count, timeout=60)
+
+    @task
+    def meet(n: int) -> int:
+        barrier.wait()
+        return n
+
+    saver = saver_class()
+
+    @entrypoint(checkpointer=saver)
+    def main(size: int) -> list[int]:
+        futures = [meet(n) for n in range(size)]
+        return [f.result() for f in futures]
+
+    config: dict[str, Any] = {"configurable": {"thread_id": "t"}}
+    assert main.invoke(count, config) == list(range(count))
+    assert not barrier.broken
