@@ -81,7 +81,14 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ),
     (
         "run loop, driver, effects, Saves",
-        ("engine/loop.py", "engine/run.py", "engine/_drive", "engine/saves.py", "engine/effects"),
+        (
+            "engine/loop.py",
+            "engine/run.py",
+            "engine/lone_step.py",
+            "engine/_drive",
+            "engine/saves.py",
+            "engine/effects",
+        ),
     ),
     ("dataclass __init__ (Task, TaskScratchpad, PutStep, ...)", ("<string>",)),
 )

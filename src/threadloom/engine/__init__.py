@@ -10,6 +10,7 @@ Deciding (no I/O, no waiting)
     ``begin``       how a run begins: new input, resume or replay.
     ``saves``       what a run owes its saver, and when (the durability rules).
     ``loop``        the order of the stages: one generator of effects (``run_loop``).
+    ``lone_step``   the short way to end a step whose only task ran inline and returned.
     ``effects``     the effects a core asks for (run tasks, save a step, read a checkpoint, emit).
     ``projection``  the table from run events to stream chunks, per stream mode.
     ``stream``      payloads of the ``checkpoints``, ``tasks`` and ``debug`` modes.

@@ -137,8 +137,8 @@ def _seen_by_breakpoints(run: Run) -> None:
     """Static breakpoints have seen every current version (a resume passes them). The entry is
     replaced, not changed: a saver may keep the one the last checkpoint holds."""
     seen_all = run.checkpoint["versions_seen"]
-    seen_all[INTERRUPT] = {**seen_all.get(INTERRUPT, {}), **run.checkpoint["channel_versions"]}
-    run.seen_changed.add(INTERRUPT)
+    seen = {**seen_all.get(INTERRUPT, {}), **run.checkpoint["channel_versions"]}
+    seen_all[INTERRUPT] = run.seen_changed[INTERRUPT] = seen
 
 
 def _set_resume(run: Run, value: Any) -> None:

@@ -25,19 +25,15 @@ from threadloom.checkpoint.id import uuid6_str
 from threadloom.constants import (
     CONFIG_KEY_PARENT_CHECKPOINT,
     CONTROL_CHANNELS,
-    ERROR,
-    INTERRUPT,
-    NO_WRITES,
     NS_SEP,
     PULL,
     PUSH,
     RESUME,
-    RETURN,
     TASKS,
 )
 from threadloom.engine.channels import MISSING, Channel
 from threadloom.engine.ids import id_head, task_id_at, task_id_of
-from threadloom.engine.plan import NodeSpec, Plan
+from threadloom.engine.plan import IGNORED_ON_APPLY, NodeSpec, Plan
 from threadloom.errors import NodeError
 from threadloom.types import Command, Interrupt, Send, TimeoutPolicy
 
@@ -276,12 +272,11 @@ def prepare_tasks(
     else:
         to_nodes = plan.trigger_to_nodes
         hit = to_nodes.keys() & updated_channels  # (C speed) the triggers among the updated
+        # by name, as LangGraph orders a step's triggered nodes (each trigger's are: Plan)
         if len(hit) == 1:  # a chain's step: one edge taken
-            wanted: Iterable[str] = to_nodes[hit.pop()]
+            candidates = to_nodes[hit.pop()]
         else:
-            wanted = {n for c in hit for n in to_nodes[c]}
-        # by name, as LangGraph orders a step's triggered nodes
-        candidates = wanted if len(wanted) < 2 else sorted(set(wanted))  # type: ignore[arg-type]
+            candidates = sorted({n for c in hit for n in to_nodes[c]})
     for name in candidates:
         node = plan.nodes[name]
         seen = seen_all.get(name, _NO_VERSIONS)
@@ -375,9 +370,6 @@ def _with_parent(checkpoint_id: str, ns: str, task: Task) -> Task:
     return task
 
 
-_IGNORED_ON_APPLY = CONTROL_CHANNELS | {NO_WRITES, RETURN, RESUME, INTERRUPT, ERROR}
-
-
 def apply_writes(
     plan: Plan,
     checkpoint: Checkpoint,
@@ -389,7 +381,7 @@ def apply_writes(
     new_version: Any = MISSING,
     live_ephemeral: Iterable[str] | None = None,
     bumped: dict[str, Any] | None = None,
-    seen_changed: set[str] | None = None,
+    seen_changed: dict[str, Any] | None = None,
 ) -> set[str]:
     """Apply one superstep's writes in task-path order; return the channels that changed.
 
@@ -398,7 +390,8 @@ def apply_writes(
     know them pass the current ``max_version`` and the ephemeral channels that may hold a value
     (``live_ephemeral``), which keeps a step O(writes) instead of O(channels); a run passes the
     ``new_version`` it made instead. ``bumped`` collects every channel given a new version, with
-    that version; ``seen_changed`` every node whose ``versions_seen`` entry was replaced.
+    that version; ``seen_changed`` every node whose ``versions_seen`` entry was replaced, with its
+    new entry.
     """
     ordered = tasks if isinstance(tasks, list) and len(tasks) < 2 else sorted(tasks, key=_path_key)
     versions = checkpoint["channel_versions"]
@@ -417,7 +410,7 @@ def apply_writes(
                     seen[chan] = versions[chan]
             seen_all[t.name] = seen
             if seen_changed is not None:
-                seen_changed.add(t.name)
+                seen_changed[t.name] = seen
     if new_version is MISSING:
         if max_version is MISSING:
             max_version = max(versions.values()) if versions else None
@@ -429,11 +422,14 @@ def apply_writes(
                 versions[chan] = new_version
                 changed[chan] = new_version
     pending: dict[str, list[Any]] = defaultdict(list)
+    applied = plan.applied
     for t in ordered:
         for chan, value in t.writes:
-            if chan in _IGNORED_ON_APPLY:
+            if chan in applied:  # (most writes: one look-up)
+                pending[chan].append(value)
+            elif chan in IGNORED_ON_APPLY:
                 continue
-            if chan in channels:
+            elif chan in channels:
                 pending[chan].append(value)
             elif chan.startswith("branch:to:"):
                 log.warning("wrote to unknown channel %s, ignoring it", chan)
@@ -447,11 +443,11 @@ def apply_writes(
                 updated.add(chan)
     if bump_step:
         ephemeral = plan.ephemeral if live_ephemeral is None else live_ephemeral
-        for chan in ephemeral:
-            if chan not in pending and chan in channels and channels[chan].update(()):
+        for chan in ephemeral:  # (the plan's: every one is in ``channels``)
+            if chan not in pending and (channel := channels[chan]).update(()):
                 versions[chan] = new_version
                 changed[chan] = new_version
-                if channels[chan].is_available():
+                if channel.is_available():
                     updated.add(chan)
         if plan.deferred and updated.isdisjoint(plan.trigger_to_nodes):
             for chan in plan.deferred:
@@ -490,12 +486,9 @@ def next_checkpoint(
         seen = {k: dict(v) for k, v in checkpoint["versions_seen"].items()}
     else:
         values = dict(checkpoint["channel_values"])
-        for name in changed:
-            channel = channels.get(name)
-            if channel is None:
-                stored = MISSING
-            else:
-                stored = channel.value if channel.stores_value else channel.checkpoint()
+        for name in changed:  # (channels a write bumped: every one is in ``channels``)
+            channel = channels[name]
+            stored = channel.value if channel.stores_value else channel.checkpoint()
             if stored is MISSING:
                 values.pop(name, None)
             else:

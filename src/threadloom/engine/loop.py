@@ -34,6 +34,7 @@ from threadloom.engine.effects import (
     StartTasks,
     Wire,
 )
+from threadloom.engine.lone_step import end_lone_step, takes_lone_steps
 from threadloom.engine.output import SUBGRAPH_CHUNK, StreamRelay
 from threadloom.engine.run import Run
 from threadloom.engine.snapshot import addressed
@@ -122,6 +123,7 @@ def _stages(
         and not (run.plan.is_functional and run.out.wants("update"))
     )
     call_sites = _call_sites(run)
+    lone_steps = takes_lone_steps(run)
     held: list[Effect] = []  # a step's end chunks, out once the next step is prepared: as in
     # LangGraph, a failure preparing it (a node's input failing validation) drops them
     while run.status == "pending":
@@ -139,6 +141,20 @@ def _stages(
         # a lone task run inline comes back at once (None: each comes back by a NEXT_DONE)
         finished = yield StartTasks(tasks, runner, inline_ok and len(tasks) == 1, step_timeout)
         inline = finished is not None  # LangGraph streams a lone task's chunks with the next step
+        if inline and lone_steps and finished.error is None and not finished.paused:
+            # (most steps of a chain) the step ends the short way: engine/lone_step.py
+            try:
+                ended = end_lone_step(run, finished)
+            except BaseException:  # as end_step failing below
+                for effect in (*run.saves.release(run.checkpoint_config), *held):
+                    yield effect
+                raise
+            for effect in ended:
+                if type(effect) is Emit:
+                    held.append(effect)
+                else:
+                    yield effect
+            continue
         if inline and finished.error is None:
             # the lone task of the step ran inline and did not fail (most steps of a chain):
             # nothing to wait for, cancel or hand to an error handler

@@ -10,6 +10,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from threadloom.constants import (
+    CONTROL_CHANNELS,
+    ERROR,
+    INTERRUPT,
+    NO_WRITES,
+    RESUME,
+    RETURN,
+)
 from threadloom.engine.channels import Channel, UntrackedValue
 from threadloom.types import RetryPolicy, TimeoutPolicy
 
@@ -91,6 +99,10 @@ class NodeSpec:
         return [] if self.subgraph is None else [self.subgraph]
 
 
+IGNORED_ON_APPLY = CONTROL_CHANNELS | {NO_WRITES, RETURN, RESUME, INTERRUPT, ERROR}
+"""Writes that applying a step leaves out (the run reads them from a task's outcome)."""
+
+
 @dataclass(slots=True)
 class Plan:
     """Everything the engine needs to run a graph."""
@@ -148,6 +160,8 @@ class Plan:
     """Channels that may change when the node they trigger runs (joins, deferred triggers)."""
     untracked: frozenset[str] = frozenset()
     """``UntrackedValue`` channels: their writes are never saved (``engine/channels.py``)."""
+    applied: frozenset[str] = frozenset()
+    """Channels a task's write goes to when a step is applied (not the control ones)."""
 
     cache: Any = None
     """The node cache (a ``threadloom.cache.BaseCache``) given to compile, if any."""
@@ -176,7 +190,10 @@ class Plan:
 
         self.pull_path_strs = {name: task_path_str(("__pregel_pull", name)) for name in self.nodes}
         self.sorted_triggers = {name: tuple(sorted(n.triggers)) for name, n in self.nodes.items()}
+        # each trigger's nodes by name, once: the order a step's triggered nodes run in
+        self.trigger_to_nodes = {k: tuple(sorted(set(v))) for k, v in self.trigger_to_nodes.items()}
         self.has_subgraphs = any(node.subgraph is not None for node in self.nodes.values())
+        self.applied = frozenset(self.channels) - IGNORED_ON_APPLY
         channels = self.channels.items()
         self.ephemeral = frozenset(name for name, ch in channels if ch.clears_when_idle)
         self.deferred = frozenset(name for name, ch in channels if ch.finishes)

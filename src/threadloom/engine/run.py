@@ -124,9 +124,10 @@ class Run:
         self._changed: dict[str, Any] = {}
         """Channels given a new version since the last checkpoint was made, with that version
         (the ``new_versions`` of the next ``put``)."""
-        self.seen_changed: set[str] = set()
-        """Nodes whose ``versions_seen`` entry was replaced since the last checkpoint was made:
-        with ``_changed``, how the next checkpoint's header differs from its parent's."""
+        self.seen_changed: dict[str, Any] = {}
+        """Nodes whose ``versions_seen`` entry was replaced since the last checkpoint was made,
+        with their new entry: with ``_changed``, how the next checkpoint's header differs from
+        its parent's (``PutStep.seen_changes``)."""
         self._live_ephemeral: set[str] | None = None
         self._checkpoint_config: tuple[str, RunnableConfig] | None = None
         self._step_configs: StepConfigs | None = None
@@ -175,6 +176,7 @@ class Run:
         keys = options.stream_keys
         self._stream_key_set = frozenset([keys] if isinstance(keys, str) else keys)
         """The streamed channels (``changed_values`` asks every step whether one changed)."""
+        self._wants_values = self.out.wants("values")
         self._ephemeral_output = not plan.ephemeral.isdisjoint(self._stream_key_set)
         """A streamed channel empties itself: invoke cannot read the values only at the end."""
         self._plain_tick = not (
@@ -254,14 +256,12 @@ class Run:
             changed=self._changed if self.options.checkpointing else (),
         )
         new_versions, self._changed = self._changed, {}
-        seen_changed, self.seen_changed = self.seen_changed, set()
+        seen_changes, self.seen_changed = self.seen_changed, {}
         self.checkpoint = checkpoint
         metadata: dict[str, Any] = {"source": source, "step": step, "parents": self._parents}
         self.metadata = metadata
         if not self.options.checkpointing:
             return []
-        seen = checkpoint["versions_seen"]
-        seen_changes = {node: seen[node] for node in seen_changed}
         return self.saves.checkpoint(checkpoint, metadata, new_versions, seen_changes)
 
     def exit_effects(self) -> list[Effect]:
@@ -518,14 +518,7 @@ class Run:
         effects += self.changed_values(self.updated)
         self.pending = []
         effects += self.save("loop", self.step, updated=self.updated)
-        self.step += 1
-        # only the first step resumes: a subgraph run in a later one starts with its input
-        configurable = self.config["configurable"]
-        if configurable.get(CONFIG_KEY_RESUMING) is not False:
-            configurable[CONFIG_KEY_RESUMING] = False
-            self._step_configs = None  # the tasks' configs copy the run's
-        if self.resume_box is not None:
-            self.resume_box.clear()
+        self.advance()
         if self.options.interrupt_after and self._tasks_match(self.options.interrupt_after):
             self.status = "interrupt_after"
             if self.options.checkpointing and self.out.wants("checkpoint"):
@@ -536,10 +529,21 @@ class Run:
                 effects += self.out.chunks("checkpoint", payload, self._checkpoint_step())
         return effects
 
+    def advance(self) -> None:
+        """The step's checkpoint is made: the next step's number, and only the first step
+        resumes (a subgraph run in a later one starts with its input)."""
+        self.step += 1
+        configurable = self.config["configurable"]
+        if configurable.get(CONFIG_KEY_RESUMING) is not False:
+            configurable[CONFIG_KEY_RESUMING] = False
+            self._step_configs = None  # the tasks' configs copy the run's
+        if self.resume_box is not None:
+            self.resume_box.clear()
+
     def changed_values(self, updated: set[str]) -> list[Effect]:
         """The ``values`` chunk owed when ``updated`` holds a streamed channel (for invoke,
         only noted: it reads the last one when the run stops)."""
-        if not self.out.wants("values") or self._stream_key_set.isdisjoint(updated):
+        if not self._wants_values or self._stream_key_set.isdisjoint(updated):
             return []
         if self.options.final_values_only and not self._ephemeral_output:
             self._values_owed = True

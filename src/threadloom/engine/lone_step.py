@@ -1,0 +1,67 @@
+"""The short way to end a step whose only task ran inline and returned: one pass, no layers.
+
+Most steps of a chain run one task. The general way records its outcome (``Run.task_finished``:
+error, interrupt, chunks per task, where its writes go), then ends the step (``Run.end_step``:
+paused, failed, breakpoints after it). When a run streams nothing per task, has no
+``interrupt_after`` and saves as it goes (durability ``"sync"``/``"async"``), and the task neither
+failed nor paused, all that comes to: hold its writes for the step's checkpoint, apply them, make
+and save the checkpoint. ``end_lone_step`` does just that, with the same effects in the same order
+(``tests/engine/test_lone_step.py`` runs graphs both ways, ``LONE_STEPS = False`` forcing the
+general one). Anything else takes the general way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from threadloom.constants import CONTROL_CHANNELS, NO_WRITES
+from threadloom.engine.core import Task, is_finished
+from threadloom.engine.effects import Effect
+from threadloom.engine.untracked import saved_writes
+
+if TYPE_CHECKING:
+    from threadloom.engine.run import Run
+
+__all__ = ["LONE_STEPS", "end_lone_step", "takes_lone_steps"]
+
+LONE_STEPS: bool = True
+"""Take the short way when a run allows it; False always takes the general way (tests)."""
+
+
+def takes_lone_steps(run: Run) -> bool:
+    """Whether ``run``'s one-task steps may end the short way (fixed for the run)."""
+    out = run.out
+    return LONE_STEPS and not (
+        run.options.interrupt_after
+        or run.saves.at_exit_only
+        or out.wants("update")
+        or out.wants("task_end")
+    )
+
+
+def end_lone_step(run: Run, task: Task) -> list[Effect]:
+    """``run.task_finished(task, last=True)`` then ``run.end_step()``, for a run that
+    ``takes_lone_steps`` and a ``task`` that ran alone, did not fail and did not pause: its
+    writes applied, the step's checkpoint made, the effects owed (the save, a values chunk)."""
+    writes = task.writes
+    # (most tasks' first write is to a state key: is_finished need not look)
+    if not writes or (writes[0][0] in CONTROL_CHANNELS and not is_finished(writes)):
+        writes.append((NO_WRITES, None))
+    saves = run.saves
+    if saves.enabled:  # held, to be saved with the step's checkpoint (Saves.hold)
+        untracked = run.plan.untracked
+        if untracked:
+            writes = saved_writes(writes, untracked)
+        if saves.ready:
+            saves.hold(task.id, task.path_str, writes)
+        else:
+            saves.held.append((task.id, task.path_str, writes))
+    tasks = run.tasks  # the step's tasks: reused ones too, finished before a stop
+    run.updated = run.trigger_hint = updated = run.apply(
+        [task] if len(tasks) == 1 else list(tasks.values())
+    )
+    effects = run.changed_values(updated)
+    run.pending = []
+    effects += run.save("loop", run.step, updated=updated)
+    run.advance()
+    return effects
