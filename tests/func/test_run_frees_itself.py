@@ -4,6 +4,7 @@ object again, and a run's objects with them, until it happens)."""
 
 import asyncio
 import gc
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypedDict
 
@@ -100,3 +101,20 @@ def test_a_graph_run_leaves_no_cycle() -> None:
     graph = chain()
     assert graph.invoke({"n": 0}, cfg("check")) == {"n": 2}
     assert unreachable_after(lambda thread: graph.invoke({"n": 0}, cfg(thread))) == []
+
+
+@pytest.mark.usefixtures("no_collection")
+def test_calls_run_on_workers_leave_no_cycle() -> None:
+    # the calls wait until all have started: all but the first run on workers
+    barrier = threading.Barrier(4, timeout=60)
+
+    @task
+    def meet(n: int) -> int:
+        barrier.wait()
+        return n
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def main(count: int) -> list[int]:
+        return [f.result() for f in [meet(n) for n in range(count)]]
+
+    assert unreachable_after(lambda thread: main.invoke(4, cfg(thread))) == []

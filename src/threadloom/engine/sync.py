@@ -243,7 +243,8 @@ def _run_and_report(task: Task, runner: TaskRunner, events: queue.SimpleQueue[An
         events.put(("done", task))
 
 
-def _run_call(task: Task, site: CallSite, runner: TaskRunner, future: Future[Any]) -> None:
+def _run_call(task: Task, site: CallSite, runner: TaskRunner, future: _CallFuture) -> None:
+    future.job = None  # running: no waiter runs it now (and future -> job -> future is a cycle)
     try:
         run_task(task, runner)
         save_call(site, task)
