@@ -872,3 +872,19 @@ class InvalidConfigError(TypeError, AttributeError):
 
 
 __all__ += ["InvalidConfigError"]
+
+
+class ExecutionInfoNotSetError(RuntimeError):
+    """``Runtime.patch_execution_info`` on a runtime that has no ``execution_info`` (one made
+    outside a run). A ``RuntimeError``, as LangGraph raises."""
+
+    def __init__(self, fields: list[str]) -> None:
+        self.fields = fields
+        super().__init__(
+            f"Cannot patch execution_info ({', '.join(fields)}) before it has been set: this "
+            "Runtime was made outside a run. Pass Runtime(execution_info=ExecutionInfo(...)) "
+            "first, or patch the runtime a task receives"
+        )
+
+
+__all__ += ["ExecutionInfoNotSetError"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = [
     "DEFAULT_RUNTIME",
@@ -76,9 +76,6 @@ class ExecutionInfo:
         return replace(self, **changes)
 
 
-_NO_EXECUTION_INFO: Final = ExecutionInfo()
-
-
 @dataclass(frozen=True, slots=True)
 class ServerInfo:
     """Who runs the graph when a LangGraph-compatible server does: its assistant, its graph id
@@ -117,7 +114,9 @@ class Runtime(Generic[ContextT]):
     store: Any = None
     stream_writer: Callable[[Any], None] = field(default=_no_op_writer)
     previous: Any = None
-    execution_info: ExecutionInfo = _NO_EXECUTION_INFO
+    execution_info: ExecutionInfo | None = None
+    """Where the running task sits; None on a ``Runtime`` made outside a run (as LangGraph's:
+    code can tell it is not under a graph). Every task of a run gets its own."""
     server_info: ServerInfo | None = None
     """Set when the run's config names a server's assistant, graph or user (``ServerInfo``)."""
     control: RunControl | None = None
@@ -140,7 +139,7 @@ class Runtime(Generic[ContextT]):
             else other.stream_writer,
             previous=self.previous if other.previous is None else other.previous,
             execution_info=self.execution_info
-            if other.execution_info is _NO_EXECUTION_INFO
+            if other.execution_info is None
             else other.execution_info,
             server_info=other.server_info or self.server_info,
             control=other.control or self.control,
@@ -148,7 +147,12 @@ class Runtime(Generic[ContextT]):
         )
 
     def patch_execution_info(self, **changes: Any) -> Runtime[ContextT]:
-        """A copy whose ``execution_info`` has some fields replaced."""
+        """A copy whose ``execution_info`` has some fields replaced (raises
+        ``ExecutionInfoNotSetError`` when it has none: there is nothing to patch)."""
+        if self.execution_info is None:
+            from threadloom.errors import ExecutionInfoNotSetError
+
+            raise ExecutionInfoNotSetError(sorted(changes))
         return replace(self, execution_info=self.execution_info.patch(**changes))
 
     @property

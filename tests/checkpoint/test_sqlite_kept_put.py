@@ -178,3 +178,99 @@ def test_a_head_moved_by_another_connection_is_a_conflict(
     _put(saver, 5, "0004", expected_head="0004")
     head = saver.get_tuple(THREAD)
     assert head is not None and head.checkpoint["id"] == "0005"
+
+
+def _put_emptied(saver: SqliteSaver, n: int, parent: str) -> None:
+    """Checkpoint ``f"{n:04}"``: ``last`` has a new version and no value (emptied)."""
+    checkpoint: Any = {**empty_checkpoint(), "id": f"{n:04}", "ts": f"2026-01-01T00:00:{n:02}"}
+    checkpoint["channel_values"] = {"log": ENTRIES[:n]}
+    new = {"log": n, "last": n}
+    checkpoint["channel_versions"] = dict(new)
+    config = {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": parent}}
+    saver.put_step(config, [], checkpoint, {"step": n}, new)
+
+
+def test_an_emptied_channel_stores_no_row_and_reads_back_without_a_value(tmp_path: Path) -> None:
+    """A version without a value gets no row on either path (a missing row reads as one), and
+    the checkpoints before it still read the value they had."""
+    dumps = []
+    for name, fast in (("fast.db", True), ("general.db", False)):
+        path = tmp_path / name
+        with SqliteSaver.from_conn_string(str(path)) as saver:
+            if not fast:
+                saver._core.heads = HeadCache(max_entries=0)
+            for n in range(1, 4):
+                _put(saver, n, None if n == 1 else f"{n - 1:04}")
+            _put_emptied(saver, 4, "0003")
+            _put(saver, 5, "0004")
+            for config, last in ((THREAD, 5), (_at("0004"), None), (_at("0003"), 3)):
+                found = saver.get_tuple(config)
+                assert found is not None
+                assert found.checkpoint["channel_values"].get("last") == last
+            assert "last" in saver.get_tuple(_at("0004")).checkpoint["channel_versions"]  # type: ignore[union-attr]
+        rows = _rows(path)
+        assert [r for r in rows["checkpoint_blobs"] if r[4] == "empty"] == []
+        assert ("t", "", "last", "4") not in [r[:4] for r in rows["checkpoint_blobs"]]
+        dumps.append(rows)
+    assert dumps[0] == dumps[1]
+
+
+def _at(checkpoint_id: str) -> Any:
+    return {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": checkpoint_id}}
+
+
+def _step(n: int, parent: str, new: dict[str, Any], values: dict[str, Any]) -> Any:
+    checkpoint: Any = {**empty_checkpoint(), "id": f"{n:04}", "ts": f"2026-01-01T00:00:{n:02}"}
+    checkpoint["channel_values"] = values
+    checkpoint["channel_versions"] = {"log": 3, "last": 3, "other": 0, **new}
+    config = {"configurable": {"thread_id": "t", "checkpoint_ns": "", "checkpoint_id": parent}}
+    return (config, [], checkpoint, {"step": n}, new)
+
+
+def test_two_steps_in_one_put_keep_the_last_as_the_head(saver: SqliteSaver, tmp_path: Path) -> None:
+    """The first step changes ``last`` only, the second ``other`` only: the head kept after
+    both (read back with one statement) holds the first step's row of ``last``, and reads as
+    a fresh saver reads the file."""
+    first = _step(4, "0003", {"last": 4}, {"log": ENTRIES[:3], "last": 40})
+    second = _step(
+        5, "0004", {"last": 4, "other": 5}, {"log": ENTRIES[:3], "last": 40, "other": "o"}
+    )
+    second[2]["channel_versions"]["last"] = 4
+    saver.put_steps([first, second])
+    statements = _statements(saver, lambda: saver.get_tuple(THREAD))
+    assert [s.split(" FROM")[0] for s in statements] == ["SELECT data_version, total_changes()"]
+    kept = saver.get_tuple(THREAD)
+    with SqliteSaver.from_conn_string(str(tmp_path / "kept.db")) as fresh:
+        read = fresh.get_tuple(THREAD)
+    assert kept is not None and read is not None and kept.checkpoint["id"] == "0005"
+    assert dict(kept.checkpoint["channel_values"]) == {"log": ENTRIES[:3], "last": 40, "other": "o"}
+    assert dict(kept.checkpoint["channel_values"]) == dict(read.checkpoint["channel_values"])
+    assert kept.checkpoint == read.checkpoint and kept.metadata == read.metadata
+
+
+@pytest.mark.parametrize(
+    "meanwhile", [_nothing, _other_connection, _same_connection, _base_deleted, _callers_sql]
+)
+def test_two_steps_in_one_put_store_the_rows_of_the_general_path(
+    tmp_path: Path, meanwhile: Callable[[Path, SqliteSaver], None]
+) -> None:
+    """Whatever changed the file since the head was kept, a put of two steps (only the last
+    checkpoint's statement gives the token back) stores what the general path stores."""
+    dumps = []
+    for name, fast in (("fast.db", True), ("general.db", False)):
+        path = tmp_path / name
+        with SqliteSaver.from_conn_string(str(path)) as saver:
+            if not fast:
+                saver._core.heads = HeadCache(max_entries=0)
+            for n in range(1, 4):
+                _put(saver, n, None if n == 1 else f"{n - 1:04}")
+            meanwhile(path, saver)
+            first = _step(5, "0003", {"last": 5}, {"log": ENTRIES[:3], "last": 50})
+            second = _step(6, "0005", {"log": 6}, {"log": ENTRIES[:6], "last": 50})
+            second[2]["channel_versions"]["last"] = 5
+            saver.put_steps([first, second])
+            head = saver.get_tuple(THREAD)
+            assert head is not None and head.checkpoint["id"] == "0006"
+            assert dict(head.checkpoint["channel_values"]) == {"log": ENTRIES[:6], "last": 50}
+        dumps.append(_rows(path))
+    assert dumps[0] == dumps[1]

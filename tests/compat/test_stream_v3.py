@@ -386,7 +386,7 @@ def test_tee_gives_every_reader_every_item_and_a_second_reader_is_refused() -> N
     assert next(first) == {"x": []}
     assert list(second) == [{"x": []}, {"x": ["a"]}, {"x": ["a", "a", "a"]}]
     assert list(first) == [{"x": ["a"]}, {"x": ["a", "a", "a"]}]
-    with pytest.raises(RuntimeError, match="already has a reader"):
+    with pytest.raises(RuntimeError, match="already has a subscriber"):
         iter(run.values)
 
     async def both() -> list[Any]:
@@ -412,7 +412,7 @@ def test_low_level_pregel_takes_stream_transformers() -> None:
     run = app.stream_events(1, version="v3")
     assert list(run.updates) == [{"one": {"b": 2}}]
     assert run.output == {"a": 1, "b": 2}
-    with pytest.raises(TypeError, match="factories"):
+    with pytest.raises(TypeError, match="pre-built instance"):
         Pregel(
             nodes={"one": NodeBuilder().subscribe_only("a").write_to("b")},
             channels={"a": LastValue(int), "b": LastValue(int)},

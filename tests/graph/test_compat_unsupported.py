@@ -57,7 +57,7 @@ def test_compile_refuses_a_transformer_instance() -> None:
     from threadloom.stream import UpdatesTransformer
 
     builder = StateGraph(State).add_node("bump", bump).add_edge(START, "bump")
-    with pytest.raises(TypeError, match="factories"):
+    with pytest.raises(TypeError, match="pre-built instance"):
         builder.compile(transformers=[UpdatesTransformer()])
     graph = builder.compile(cache=None, transformers=None)
     assert graph.invoke({"n": 0}) == {"n": 1}

@@ -242,14 +242,16 @@ def unpack_header(stored: Any, checkpoint_id: str) -> dict[str, Any]:
     if isinstance(stored, dict):
         return stored
     _format, v, ts, packed, channel_versions, versions_seen, updated_channels, *legacy = stored
-    versions = [unpack_version(p) for p in packed]
-    header = {
+    get = _unpack_versions(packed).__getitem__
+    header = {  # C-level passes: every read of a checkpoint (a history walk: each) unpacks one
         "v": v,
         "id": checkpoint_id,
         "ts": _unpack_ts(ts),
-        "channel_versions": {ch: versions[i] for ch, i in channel_versions.items()},
+        "channel_versions": dict(
+            zip(channel_versions.keys(), map(get, channel_versions.values()), strict=True)
+        ),
         "versions_seen": {
-            node: {ch: versions[i] for ch, i in by_node.items()}
+            node: dict(zip(by_node.keys(), map(get, by_node.values()), strict=True))
             for node, by_node in versions_seen.items()
         },
         "updated_channels": updated_channels,
@@ -263,8 +265,19 @@ def channel_versions_of(stored: Any) -> dict[str, Any]:
     """The ``channel_versions`` of a stored header (packed or whole)."""
     if isinstance(stored, dict):
         return stored["channel_versions"]  # type: ignore[no-any-return]
-    packed = stored[3]
-    return {ch: unpack_version(packed[i]) for ch, i in stored[4].items()}
+    get = _unpack_versions(stored[3]).__getitem__
+    refs = stored[4]
+    return dict(zip(refs.keys(), map(get, refs.values()), strict=True))
+
+
+_PAIR: Final = {list}
+
+
+def _unpack_versions(packed: list[Any]) -> list[Any]:
+    """``unpack_version`` of each packed version: inline when all are standard (``[n, random]``)."""
+    if set(map(type, packed)) == _PAIR:
+        return [str(n).zfill(32) + "." + repr(random).zfill(16) for n, random in packed]
+    return list(map(unpack_version, packed))
 
 
 _KEYS: dict[str, str] = {}

@@ -403,7 +403,10 @@ class SqlCore(SqlLifecycle):
         )
 
     def blob_rows(self, step: EncodedStep, plan: PutPlan) -> list[tuple[Any, ...]]:
-        """The value rows ``plan`` stores, as ``INSERT_BLOB`` binds them."""
+        """The value rows ``plan`` stores, as ``INSERT_BLOB`` binds them. An ``empty`` version
+        (the channel has no value) gets no row: a reader takes a missing row for one, so a
+        step that empties a channel (a consumed ``__start__``, a branch taken) writes nothing
+        for it (rows stored as ``empty`` by earlier versions still read the same)."""
         thread_id, ns, version_text = step.thread_id, step.ns, self.sql.version_text
         return [
             (
@@ -418,14 +421,21 @@ class SqlCore(SqlLifecycle):
                 length,
             )
             for channel, version, (kind, tag, data, base, index, length) in plan.rows
+            if kind != "empty"
         ]
 
     def committed(
-        self, step: EncodedStep, plan: PutPlan, head: str | None, token: Any
+        self,
+        step: EncodedStep,
+        plan: PutPlan,
+        head: str | None,
+        token: Any,
+        carried: Sequence[tuple[str, Version, Any]] = (),
     ) -> RunnableConfig:
         """Once ``step`` is committed over ``head``: what this saver learns, and the config of
         the new checkpoint. ``token`` is the database's token after the commit (None: unknown).
-        """
+        ``carried``: the rows of the steps committed before it in the same transaction, whose
+        checkpoints were not kept as the head (only the last of them is)."""
         thread_id, ns = step.thread_id, step.ns
         checkpoint_id, parent_id, tag, data, meta_tag, meta_data, meta_json = step.row[2:9]
         remember(self.tracker, thread_id, ns, plan)  # only once committed
@@ -435,7 +445,7 @@ class SqlCore(SqlLifecycle):
                 token,
                 (ns, checkpoint_id, parent_id, tag, data, meta_tag, meta, thread_id),
                 step.channel_versions,
-                plan.rows,
+                [*carried, *plan.rows] if carried else plan.rows,
             )
         else:
             self.heads.forget(thread_id, ns)

@@ -228,7 +228,7 @@ async def _arun_call(task: Task, site: CallSite, runner: TaskRunner) -> Any:
     await arun_task(task, runner)
     if inspect.isawaitable(saved := save_call(site, task)):
         await saved
-    return call_outcome(site, task)
+    return call_outcome(site, task, asyncio.get_running_loop().call_soon)
 
 
 def _start_call(

@@ -231,11 +231,20 @@ def _direct_writer(site: CallSite, runner: Any, parent: TaskScratchpad) -> Any:
     return writer_at(site.writes_config)
 
 
-def call_outcome(site: CallSite, task: Task) -> Any:
-    """The call's result (streamed as an update), or its error or interrupt raised."""
+def _now(report: Callable[[Any], None], item: Any) -> None:
+    report(item)
+
+
+def call_outcome(
+    site: CallSite, task: Task, later: Callable[[Callable[[Any], None], Any], Any] = _now
+) -> Any:
+    """The call's result (streamed as an update), or its error or interrupt raised.
+
+    ``later`` sends the call's chunks: the async driver's ``loop.call_soon``, so the caller
+    resumes before the run's consumer sees them, in LangGraph's event order."""
     if task.error is not None:
         if site.on_end is not None:
-            site.on_end(task)
+            later(site.on_end, task)
         raise task.error
     if task.interrupts:  # (LangGraph streams no task result: the caller's shows the interrupt)
         raise GraphInterrupt(task.interrupts)
@@ -248,9 +257,9 @@ def call_outcome(site: CallSite, task: Task) -> Any:
         update = {task.name: value}
         if task.cached:  # as LangGraph marks a replayed cache hit
             update["__metadata__"] = {"cached": True}
-        site.on_update(update)
+        later(site.on_update, update)
     if site.on_end is not None and not task.cached:
-        site.on_end(task)
+        later(site.on_end, task)
     return value
 
 

@@ -24,6 +24,9 @@ class GraphInfo:
 
     plan: Plan
     config: RunnableConfig
+    lowlevel_io: tuple[str | Sequence[str], str | Sequence[str]] | None = None
+    """A low-level ``Pregel``'s ``(input_channels, output_channels)``; None for a compiled
+    graph or an ``@entrypoint``."""
 
     @property
     def checkpointer(self) -> Any:
@@ -46,7 +49,10 @@ class GraphInfo:
         return self.plan.cache
 
     channels = property(lambda self: dict(self.plan.channels), doc="The channels, by name.")
-    input_channels = property(lambda self: self.plan.input_channel, doc="Where input goes.")
+    input_channels = property(
+        lambda self: self.lowlevel_io[0] if self.lowlevel_io else self.plan.input_channel,
+        doc="Where input goes (a low-level ``Pregel``'s ``input_channels`` as given).",
+    )
     output_channels = property(lambda self: self.plan.output_channels, doc="What invoke returns.")
     stream_channels = property(lambda self: self.plan.stream_channels, doc="What values hold.")
 

@@ -81,6 +81,7 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
 
             transformers = factories_of(lowlevel.pop("stream_transformers", None), "Pregel")
             plan, injections, self.stream_mode, self.step_timeout = lowlevel_pregel(**lowlevel)
+            self.lowlevel_io = (lowlevel["input_channels"], lowlevel["output_channels"])
             self.stream_transformers = tuple(transformers)
         elif lowlevel:
             raise TypeError(f"Pregel() got unexpected arguments {sorted(lowlevel)!r}")

@@ -72,6 +72,7 @@ class GraphSchemas:
     io_types: tuple[Any, Any] = (Any, Any)
     """``(input, output)`` types of a graph without a builder (an ``@entrypoint``'s)."""
     plan: Any
+    lowlevel_io: tuple[str | Sequence[str], str | Sequence[str]] | None
 
     if TYPE_CHECKING:
 
@@ -84,19 +85,53 @@ class GraphSchemas:
             return None
         return builder.input_schema, builder.output_schema
 
+    def _channel_type(self, channels: str | Sequence[str], kind: str) -> Any:
+        """A low-level ``Pregel``'s type for one channel (``kind``: ``UpdateType`` for input,
+        ``ValueType`` for output); None for a list of them (a dict: see the schema methods)."""
+        if isinstance(channels, str):
+            return getattr(self.plan.channels[channels], kind)
+        return None
+
+    def _channels_model(self, channels: Sequence[str], kind: str, suffix: str) -> type[BaseModel]:
+        """A model with one optional field per channel, typed by the channel."""
+        fields = {k: (getattr(self.plan.channels[k], kind), None) for k in channels}
+        return create_model(self.get_name(suffix), **fields)  # type: ignore[call-overload, no-any-return]
+
     @property
     def InputType(self) -> Any:
-        """The type the graph takes: the input schema, or the entrypoint's first parameter's."""
+        """The type the graph takes: the input schema, the input channel's update type (a
+        low-level ``Pregel``), or the entrypoint's first parameter's."""
         schemas = self._schemas()
-        return schemas[0] if schemas is not None else self.io_types[0]
+        if schemas is not None:
+            return schemas[0]
+        if self.lowlevel_io is not None:
+            return self._channel_type(self.lowlevel_io[0], "UpdateType")
+        return self.io_types[0]
 
     @property
     def OutputType(self) -> Any:
-        """The entrypoint's return type; None for a ``StateGraph`` (a dict of its output keys)."""
-        return None if self._schemas() is not None else self.io_types[1]
+        """The entrypoint's return type, or the output channel's value type (a low-level
+        ``Pregel``); None for a ``StateGraph`` or a list of channels (a dict of them)."""
+        if self._schemas() is not None:
+            return None
+        if self.lowlevel_io is not None:
+            return self._channel_type(self.lowlevel_io[1], "ValueType")
+        return self.io_types[1]
+
+    def get_input_schema(self, config: Any = None) -> type[BaseModel]:
+        """A model of the input; a low-level ``Pregel`` with a list of input channels takes a
+        dict of them (each optional, typed by its channel)."""
+        io = self.lowlevel_io
+        if io is not None and not isinstance(io[0], str):
+            return self._channels_model(io[0], "UpdateType", "Input")
+        return super().get_input_schema(config)  # type: ignore[misc, no-any-return]
 
     def get_output_schema(self, config: Any = None) -> type[BaseModel]:
-        """A model of the output keys (each optional) for a ``StateGraph``, else of the output."""
+        """A model of the output keys (each optional) for a ``StateGraph`` or a low-level
+        ``Pregel`` with a list of output channels, else of the output."""
+        io = self.lowlevel_io
+        if io is not None and not isinstance(io[1], str):
+            return self._channels_model(io[1], "ValueType", "Output")
         schemas = self._schemas()
         if schemas is None:
             return super().get_output_schema(config)  # type: ignore[misc, no-any-return]

@@ -13,20 +13,39 @@ its start, end and error to it, and each becomes one chunk, a dict keyed by ``ev
 an ``interrupt()`` is paused, not failed: it reports no error (it starts again on resume).
 Subgraphs stream their tools through handlers of their own, whose chunks reach the parent's
 stream with the subgraph's namespace (``subgraphs=True``).
+
+While a tool runs, its ``ToolRuntime.emit_output_delta(delta)`` streams
+``{"event": "tool-output-delta", "tool_call_id", "delta"}``: the handler's ``on_tool_start`` puts a
+writer bound to the call in a context variable the tool's body runs under (langchain copies the
+context after ``on_tool_start``), and its end or error takes it away.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
+from contextvars import ContextVar, Token
 from typing import Any
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 
 from threadloom.constants import TAG_NOSTREAM
-from threadloom.errors import GraphInterrupt
+from threadloom.errors import GraphDrained, GraphInterrupt
 
-__all__ = ["StreamToolsHandler"]
+__all__ = ["StreamToolsHandler", "emit_output_delta"]
+
+_delta_writer: ContextVar[Callable[[Any], None] | None] = ContextVar(
+    "threadloom_tool_delta_writer", default=None
+)
+"""The running tool call's ``tool-output-delta`` writer (None: ``tools`` is not streamed)."""
+
+
+def emit_output_delta(delta: Any) -> None:
+    """Stream ``delta`` for the tool call running in this context, if ``tools`` is streamed."""
+    writer = _delta_writer.get()
+    if writer is not None:
+        writer(delta)
 
 
 class StreamToolsHandler(BaseCallbackHandler):
@@ -40,8 +59,9 @@ class StreamToolsHandler(BaseCallbackHandler):
         self.subgraphs = subgraphs
         """The run streams with ``subgraphs=True``: a graph a node runs on a thread of its own
         (a root run) reports to this handler too, as LangGraph's does."""
-        self.calls: dict[UUID, str] = {}
-        """Tool run id → the tool call id its events carry (end and error get only the run id)."""
+        self.calls: dict[UUID, tuple[str, Token[Callable[[Any], None] | None]]] = {}
+        """Tool run id → the tool call id its events carry (end and error get only the run id)
+        and the token that takes its delta writer away."""
 
     def on_tool_start(
         self,
@@ -58,7 +78,13 @@ class StreamToolsHandler(BaseCallbackHandler):
         if not metadata or "langgraph_node" not in metadata or TAG_NOSTREAM in (tags or ()):
             return  # not run by one of the graph's tasks, or opted out
         call_id = kwargs.get("tool_call_id") or str(run_id)
-        self.calls[run_id] = call_id
+
+        def write_delta(delta: Any) -> None:
+            self.emit(
+                "tools", {"event": "tool-output-delta", "tool_call_id": call_id, "delta": delta}
+            )
+
+        self.calls[run_id] = (call_id, _delta_writer.set(write_delta))
         name = (serialized or {}).get("name") or kwargs.get("name") or ""
         event: dict[str, Any] = {
             "event": "tool-started",
@@ -69,15 +95,28 @@ class StreamToolsHandler(BaseCallbackHandler):
             event["input"] = inputs
         self.emit("tools", event)
 
+    def _ended(self, run_id: UUID) -> str | None:
+        """The call id of a tool run that ended, its delta writer taken away; None if the run
+        was not reported."""
+        started = self.calls.pop(run_id, None)
+        if started is None:
+            return None
+        call_id, token = started
+        # (a tool ending in another context than it started: that context ends with it)
+        with contextlib.suppress(ValueError):
+            _delta_writer.reset(token)
+        return call_id
+
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> Any:
-        call_id = self.calls.pop(run_id, None)
+        call_id = self._ended(run_id)
         if call_id is not None:
             self.emit(
                 "tools", {"event": "tool-finished", "tool_call_id": call_id, "output": output}
             )
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> Any:
-        call_id = self.calls.pop(run_id, None)
-        if call_id is not None and not isinstance(error, GraphInterrupt):
+        call_id = self._ended(run_id)
+        # an interrupted or drained tool is paused, not failed: it runs again on resume
+        if call_id is not None and not isinstance(error, GraphInterrupt | GraphDrained):
             event = {"event": "tool-error", "tool_call_id": call_id, "message": str(error)}
             self.emit("tools", event)

@@ -1,17 +1,19 @@
 """Ready-made agent pieces: ``create_react_agent``, ``ToolNode``, ``tools_condition``.
 
 ``InjectedState`` and ``InjectedStore`` mark tool parameters that ``ToolNode`` fills in from the
-graph instead of the model.
+graph instead of the model; a parameter typed ``ToolRuntime`` gets the run as the call sees it.
 """
 
 from threadloom.prebuilt.chat_agent_executor import AgentState, create_react_agent
 from threadloom.prebuilt.tool_node import InjectedState, InjectedStore, ToolNode, tools_condition
+from threadloom.prebuilt.tool_runtime import ToolRuntime
 
 __all__ = [
     "AgentState",
     "InjectedState",
     "InjectedStore",
     "ToolNode",
+    "ToolRuntime",
     "create_react_agent",
     "tools_condition",
 ]

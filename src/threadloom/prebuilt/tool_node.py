@@ -14,8 +14,9 @@ Rules, as LangGraph 1.2 behaves:
   exception types its first parameter is annotated with; ``False`` raises. An unknown tool name is
   always answered with an error ``ToolMessage``. Interrupts always pass through.
 - Injection: tool parameters annotated ``InjectedState`` (the whole state or one key),
-  ``InjectedStore`` (the graph's store) or langchain's ``InjectedToolCallId`` are filled in here
-  and hidden from the model's tool schema.
+  ``InjectedStore`` (the graph's store) or langchain's ``InjectedToolCallId``, and parameters
+  typed ``ToolRuntime`` (``prebuilt/tool_runtime.py``), are filled in here and hidden from the
+  model's tool schema.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pydantic import BaseModel, ValidationError
 
 from threadloom.errors import GraphBubbleUp, ToolCallCommandError
 from threadloom.prebuilt._tool_errors import ToolInvocationError
+from threadloom.prebuilt.tool_runtime import ToolRuntime, runtime_parameters
 from threadloom.types import Command, Send
 
 __all__ = [
@@ -78,6 +80,8 @@ class _Injections:
     state: tuple[tuple[str, str | None], ...] = ()
     """``(parameter, state key or None for the whole state)``."""
     store: str | None = None
+    runtime: tuple[str, ...] = ()
+    """Parameters typed ``ToolRuntime``."""
 
 
 def _marker(annotation: Any) -> Any:
@@ -108,7 +112,7 @@ def _injections(tool: BaseTool) -> _Injections:
             state.append((name, marker.field))
         elif isinstance(marker, InjectedStore):
             store = name
-    return _Injections(tuple(state), store)
+    return _Injections(tuple(state), store, runtime_parameters(hints))
 
 
 def _error_types(handler: Callable[..., str]) -> tuple[type[Exception], ...]:
@@ -209,8 +213,9 @@ class ToolNode(Runnable[Any, Any]):
             raise ValueError("No AIMessage found in input")
         return list(last.tool_calls), shape, value  # type: ignore[return-value]
 
-    def _prepared(self, call: ToolCall, state: Any, store: Any) -> ToolCall:
-        """The call with injected arguments added (state, store), ready for ``tool.invoke``."""
+    def _prepared(self, call: ToolCall, state: Any, store: Any, config: RunnableConfig) -> ToolCall:
+        """The call with injected arguments added (state, store, runtime), ready for
+        ``tool.invoke``."""
         wants = self._injections.get(call["name"])
         args = dict(call["args"])
         if wants is not None:
@@ -228,15 +233,17 @@ class ToolNode(Runnable[Any, Any]):
                         "store: compile it with store=..., or pass store= to create_react_agent."
                     )
                 args[wants.store] = store
+            for param in wants.runtime:
+                args[param] = _tool_runtime(self, call, state, store, config)
         return ToolCall(name=call["name"], args=args, id=call["id"], type="tool_call")
 
     def _start(
-        self, call: ToolCall, state: Any, store: Any
+        self, call: ToolCall, state: Any, store: Any, config: RunnableConfig
     ) -> ToolMessage | tuple[BaseTool, ToolCall]:
         """The tool and its call with injected arguments, or an unknown tool's error message."""
         tool = self.tools_by_name.get(call["name"])
         if tool is not None:
-            return tool, self._prepared(call, state, store)
+            return tool, self._prepared(call, state, store, config)
         names = ", ".join(self.tools_by_name)
         return ToolMessage(
             INVALID_TOOL_TEMPLATE.format(name=call["name"], names=names),
@@ -312,7 +319,7 @@ class ToolNode(Runnable[Any, Any]):
     # --- drivers --------------------------------------------------------------------------------
 
     def _run_one(self, call: ToolCall, state: Any, store: Any, config: RunnableConfig) -> Any:
-        started = self._start(call, state, store)
+        started = self._start(call, state, store, config)
         if isinstance(started, ToolMessage):
             return started  # an unknown tool's error message
         try:
@@ -324,7 +331,7 @@ class ToolNode(Runnable[Any, Any]):
     async def _arun_one(
         self, call: ToolCall, state: Any, store: Any, config: RunnableConfig
     ) -> Any:
-        started = self._start(call, state, store)
+        started = self._start(call, state, store, config)
         if isinstance(started, ToolMessage):
             return started
         try:
@@ -352,6 +359,30 @@ class ToolNode(Runnable[Any, Any]):
         store = kwargs.get("store") or _running_store()
         outputs = await asyncio.gather(*(self._arun_one(c, state, store, config) for c in calls))
         return self._combined(list(outputs), shape)
+
+
+def _tool_runtime(
+    node: ToolNode, call: ToolCall, state: Any, store: Any, config: RunnableConfig
+) -> ToolRuntime[Any, Any]:
+    """The ``ToolRuntime`` of one call: the run's runtime (a default one outside a run)."""
+    from threadloom.runtime import DEFAULT_RUNTIME, Runtime, get_runtime
+
+    runtime: Runtime[Any]
+    try:
+        runtime = get_runtime()
+    except RuntimeError:  # the node called outside a run
+        runtime = DEFAULT_RUNTIME
+    return ToolRuntime(
+        state=state,
+        context=runtime.context,
+        config=config,
+        stream_writer=runtime.stream_writer,
+        tool_call_id=call["id"],
+        store=store,
+        tools=list(node.tools_by_name.values()),
+        execution_info=runtime.execution_info,
+        server_info=runtime.server_info,
+    )
 
 
 def _running_store() -> Any:

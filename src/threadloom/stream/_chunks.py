@@ -31,29 +31,50 @@ class ChunkEvents:
 
     def __init__(self) -> None:
         self._open: dict[tuple[tuple[str, ...], str], _Message] = {}
+        self._unnamed: _Message | None = None
+        """A message whose chunks had no id, waiting after its last chunk for the part that
+        follows: the model call's finished message, when a model's ``stream_events`` gave the
+        chunks (langchain-core names it ``lc_run--<run id>`` and the model's end sends it, with
+        the same metadata object as the chunks), which then ends it instead of being a message
+        of its own."""
 
     def convert(self, part: Any) -> list[ProtocolEvent]:
         """The events of one part (several for a model token)."""
-        from langchain_core.messages import AIMessageChunk
+        from langchain_core.messages import AIMessage, AIMessageChunk
 
+        events: list[ProtocolEvent] = []
+        if (waiting := self._unnamed) is not None:
+            self._unnamed = None
+            data = part["data"] if part["type"] == "messages" else (None, None)
+            if isinstance(data[0], AIMessage) and data[1] is waiting.source:
+                waiting.merged = data[0]
+                waiting.finish()
+                return waiting.take()
+            waiting.finish()
+            events = waiting.take()
         if part["type"] != "messages" or not isinstance(part["data"][0], AIMessageChunk):
-            return [to_event(part)]
+            return [*events, to_event(part)]
         chunk, metadata = part["data"]
         key = (tuple(part["ns"]), str(chunk.id))
         message = self._open.get(key)
         if message is None:
             message = self._open[key] = _Message(part["ns"], {**metadata, "run_id": key[1]})
+            message.source = metadata
             message.events.append({"event": "message-start", "role": "ai", "id": chunk.id})
         message.add(chunk)
         if getattr(chunk, "chunk_position", None) == "last":
             del self._open[key]
+            if chunk.id is None:
+                self._unnamed = message
+                return [*events, *message.take()]
             message.finish()
-        return message.take()
+        return [*events, *message.take()]
 
     def finish(self) -> list[ProtocolEvent]:
         """The run ended: the end of every message still open."""
         events: list[ProtocolEvent] = []
-        for message in self._open.values():
+        waiting, self._unnamed = self._unnamed, None
+        for message in [*([waiting] if waiting else []), *self._open.values()]:
             message.finish()
             events += message.take()
         self._open.clear()
@@ -67,6 +88,9 @@ class _Message:
     def __init__(self, ns: Any, metadata: dict[str, Any]) -> None:
         self.ns, self.metadata = ns, metadata
         self.merged: Any = None
+        self.source: Any = None
+        """The metadata its chunks came with (the same object for one model call's chunks and
+        finished message)."""
         self.text_started = False
         self.events: list[dict[str, Any]] = []
 

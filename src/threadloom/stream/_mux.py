@@ -22,7 +22,14 @@ def factories_of(specs: Iterable[Any] | None, where: str) -> list[Factory]:
     instance cannot be built again for each subgraph's scope, so it is refused)."""
     out: list[Factory] = []
     for spec in specs or ():
-        if isinstance(spec, StreamTransformer) or not callable(spec):
+        if isinstance(spec, StreamTransformer):
+            raise TypeError(
+                f"{where}: {spec!r} is a pre-built instance; pass its class "
+                f"({type(spec).__name__}) or a factory `lambda scope: "
+                f"{type(spec).__name__}(scope, ...)`: each subgraph gets its own instance, "
+                "built for its scope"
+            )
+        if not callable(spec):
             raise TypeError(
                 f"{where}: transformers must be StreamTransformer classes or factories "
                 f"`lambda scope: MyTransformer(scope, ...)`, got {spec!r}: each subgraph gets "
@@ -81,7 +88,8 @@ class StreamMux:
         if taken := sorted(set(projection) & set(self.extensions)):
             owners = ", ".join(f"{key!r} (owned by {self._owners[key]})" for key in taken)
             raise ValueError(
-                f"{name} returns projection keys already registered: {owners}; rename them"
+                f"{name}'s projection keys conflict with keys already registered: {owners}; "
+                "rename them"
             )
         native = bool(getattr(transformer, "_native", False))
         for value in projection.values():

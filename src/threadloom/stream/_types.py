@@ -114,7 +114,7 @@ class StreamTransformer(ABC):
         except RuntimeError:
             coro.close()
             raise RuntimeError(
-                f"{type(self).__name__}.schedule() needs a running event loop: use "
+                f"{type(self).__name__}.schedule() requires a running event loop: use "
                 "astream_events(version='v3'), and set requires_async = True on the class"
             ) from None
         task = loop.create_task(coro)

@@ -52,7 +52,7 @@ class StreamChannel(Generic[T]):
     def _bind(self, *, is_async: bool) -> None:
         if self._is_async is not None:
             raise RuntimeError(
-                f"StreamChannel {self.name!r} already belongs to a run: a transformer's init() "
+                f"StreamChannel {self.name!r} is already bound to a run: a transformer's init() "
                 "must return new channels each time it is called"
             )
         self._is_async = is_async
@@ -63,7 +63,10 @@ class StreamChannel(Generic[T]):
         """Add an item (kept for the reader once there is one; forwarded when named)."""
         if self._subscribed:
             if self._closed:
-                raise RuntimeError(f"cannot push to the closed StreamChannel {self.name!r}")
+                raise RuntimeError(
+                    f"Cannot push to a closed StreamChannel ({self.name!r}): the run it belongs "
+                    "to has ended; push only from a transformer's process() while it runs"
+                )
             self._items.append((next(_stamps), item))
         if self._forward is not None:
             self._forward(item)
@@ -80,16 +83,22 @@ class StreamChannel(Generic[T]):
     # --- reading ---------------------------------------------------------------------------------
 
     def _subscribe(self, *, is_async: bool) -> None:
-        if self._is_async is not None and self._is_async != is_async:
-            how = "async for" if self._is_async else "for"
+        if self._is_async is None:
             raise TypeError(
-                f"StreamChannel {self.name!r} belongs to a "
-                f"{'n async' if self._is_async else ' sync'} run: read it with `{how}`"
+                f"StreamChannel {self.name!r} has not been bound to a run: read the channels "
+                "of a run stream (run.values, run.extensions[...]); a transformer's channels "
+                "are bound when its init() returns them"
+            )
+        if self._is_async != is_async:
+            mode, how = ("async", "async for") if self._is_async else ("sync", "for")
+            raise TypeError(
+                f"StreamChannel {self.name!r} is bound to {mode} mode (it belongs to a {mode} "
+                f"run): read it with `{how}`"
             )
         if self._subscribed:
             raise RuntimeError(
-                f"StreamChannel {self.name!r} already has a reader: use .tee(n) / .atee(n) "
-                "for several"
+                f"StreamChannel {self.name!r} already has a subscriber: use .tee(n) / .atee(n) "
+                "for several readers"
             )
         self._subscribed = True
 

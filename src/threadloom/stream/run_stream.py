@@ -145,11 +145,13 @@ class GraphRunStream(_RunState):
     def interleave(self, *names: str) -> Iterator[tuple[str, Any]]:
         """Read several projections at once, as ``(name, item)`` in the order items arrived."""
         channels = {name: self.extensions[name] for name in names}
-        for name, channel in channels.items():
-            if not isinstance(channel, StreamChannel):
-                raise TypeError(f"interleave() reads StreamChannels; {name!r} is {channel!r}")
-            channel._subscribe(is_async=False)
+        taken: list[StreamChannel[Any]] = []  # released at the end, so they can be read again
         try:
+            for name, channel in channels.items():
+                if not isinstance(channel, StreamChannel):
+                    raise TypeError(f"interleave() reads StreamChannels; {name!r} is {channel!r}")
+                channel._subscribe(is_async=False)
+                taken.append(channel)
             while channels:
                 ready = [(c._items[0][0], n) for n, c in channels.items() if c._items]
                 if ready:
@@ -167,7 +169,7 @@ class GraphRunStream(_RunState):
                 ):
                     return
         finally:
-            for channel in channels.values():
+            for channel in taken:
                 channel._subscribed = False
 
     def abort(self) -> None:
@@ -206,6 +208,10 @@ class AsyncGraphRunStream(_RunState):
     def __init__(self, parts: AsyncIterator[Any] | None, mux: StreamMux) -> None:
         self._parts = parts
         self._lock: asyncio.Lock | None = None
+        self._pull: asyncio.Task[Any] | None = None
+        """The pull of the run's next part in flight: its own task, so ``abort`` from another
+        task can cancel it (the run's generator cannot be closed while a pull runs it)."""
+        self._aborting = False
         self._setup(mux)
         if parts is not None:
             mux.bind_pump(None, self._apump_next)
@@ -221,7 +227,15 @@ class AsyncGraphRunStream(_RunState):
             if self._exhausted or self._parts is None:
                 return False
             try:
-                part = await anext(self._parts, _END)
+                self._pull = asyncio.ensure_future(_next_part(self._parts))
+                try:
+                    part = await self._pull  # (a cancel of this reader cancels the pull too)
+                except asyncio.CancelledError:
+                    if self._aborting:  # abort() stopped the pull: the run is over
+                        return False
+                    raise
+                finally:
+                    self._pull = None
                 for event in self._events(part):
                     await self._mux.apush(event)
                 if part is not _END:
@@ -259,8 +273,11 @@ class AsyncGraphRunStream(_RunState):
         """Stop the run now (what it owes is saved, as when an ``astream`` loop stops)."""
         if self._exhausted:
             return
-        self._exhausted = True
+        self._exhausted = self._aborting = True
         parts, self._parts = self._parts, None
+        if (pull := self._pull) is not None and not pull.done():
+            pull.cancel()  # its cancel reaches the running nodes and subgraphs
+            await asyncio.wait([pull])
         aclose = getattr(parts, "aclose", None)
         if aclose is not None:
             await aclose()
@@ -273,6 +290,10 @@ class AsyncGraphRunStream(_RunState):
         self, kind: type[BaseException] | None, err: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.abort()
+
+
+async def _next_part(parts: AsyncIterator[Any]) -> Any:
+    return await anext(parts, _END)
 
 
 class _Subgraph:

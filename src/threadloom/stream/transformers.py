@@ -384,9 +384,10 @@ class MessagesTransformer(StreamTransformer):
             ChatModelStream,
         )
 
-        if self._apump is not None:
+        if self._apump is not None or self._log._is_async:  # (an async run binds its log so)
             stream: Any = AsyncChatModelStream(namespace=[], node=node, message_id=message_id)
-            stream.set_arequest_more(self._apump)
+            if self._apump is not None:
+                stream.set_arequest_more(self._apump)
         else:
             stream = ChatModelStream(namespace=[], node=node, message_id=message_id)
             if self._pump is not None:

@@ -12,15 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-from threadloom.checkpoint._put import PutPlan
+from threadloom.checkpoint._put import PutPlan, plan_rows, remember
 from threadloom.checkpoint._sql_core import EncodedStep, SqlCore
 from threadloom.checkpoint._sql_head import BlobKey, KeptHead
-from threadloom.checkpoint.base import StepSave
+from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, StepSave
 from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.checkpoint.sqlite import _statements as sql
 from threadloom.checkpoint.sqlite._checks import database_path, open_file
 from threadloom.checkpoint.sqlite._effects import Exec, Fetch, Steps
-from threadloom.errors import CheckpointConflictError
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -90,11 +89,13 @@ class SqliteCore(SqlCore):
         Planned on ``kept``: the head is its checkpoint, the stored pairs are its rows (the delta
         bases must be among them) and, for a later step, the rows of the steps before it;
         nothing else is stored. The writes and the new value rows (``INSERT OR IGNORE``) count
-        the rows they change; each checkpoint's ``UPSERT`` returns the token as of just before
-        its row. If every value row went in and each token is the kept one plus exactly the
-        rows this transaction changed so far, no other statement changed the database since
-        ``kept``: the plan was right, and the steps commit. Two statements a step fewer than
-        ``put_checked`` (``HEAD_ID``, ``STORED_VERSIONS``), and the same rows written."""
+        the rows they change; the last checkpoint's ``UPSERT`` returns the token as of just
+        before its row (the earlier ones return nothing: the token only grows, and no other
+        connection commits while this one holds the write lock). If every value row went in and
+        the token is the kept one plus exactly the rows this transaction changed, no other
+        statement changed the database since ``kept``: the plan was right, and the steps
+        commit. Two statements a step fewer than ``put_checked`` (``HEAD_ID``,
+        ``STORED_VERSIONS``), and the same rows written."""
         rows, head = kept.rows, kept.header[1]
         planned: list[tuple[EncodedStep, PutPlan, str]] = []
         for step in steps:
@@ -108,41 +109,50 @@ class SqliteCore(SqlCore):
                 head = step.row[2]
         yield self._begin_write
         kept_version, changed = cast(tuple[int, int], kept.token)
-        upserts = []
+        last = planned[-1][0]
         for step, plan, _head in planned:
             for statement, write_rows in step.writes:
                 if write_rows:
                     changed += yield Exec(statement, write_rows)
             blobs = self.blob_rows(step, plan)
             inserted = (yield Exec(sql.INSERT_NEW_BLOB, blobs)) if blobs else 0
-            changed += inserted
-            upserted = yield Fetch(sql.UPSERT_CHECKPOINT, step.row)
-            data_version, changes, _has_writes = upserted[0]
-            if inserted != len(blobs) or (data_version, changes) != (kept_version, changed):
+            if inserted != len(blobs):  # a row was there already: the plan was wrong
                 yield Fetch(sql.ROLLBACK)
                 return None
-            changed += 1  # the checkpoint's row
-            upserts.append(upserted)
+            changed += inserted
+            if step is not last:  # the token only grows: the last checkpoint's checks all
+                yield Exec(sql.REPLACE_CHECKPOINT, (step.row,))
+                changed += 1
+        upserted = yield Fetch(sql.UPSERT_CHECKPOINT, last.row)
+        if tuple(upserted[0][:2]) != (kept_version, changed):
+            yield Fetch(sql.ROLLBACK)
+            return None
         yield self._commit
-        for (step, plan, head), upserted in zip(planned, upserts, strict=True):
-            config = self.committed(step, plan, head, self.token_after_put(upserted))
-        return config
+        *earlier, (step, plan, head) = planned
+        for before, before_plan, _head in earlier:  # only the last is kept as the head
+            remember(self.tracker, before.thread_id, before.ns, before_plan)
+        carried = [row for _step, before_plan, _head in earlier for row in before_plan.rows]
+        return self.committed(step, plan, head, self.token_after_put(upserted), carried)
 
     def _plan_on(self, step: EncodedStep, rows: Mapping[BlobKey, Any], head: str) -> PutPlan | None:
         """``step``'s plan on a head whose value rows are ``rows``; None when a delta base is
         not among them or the step expects another head (the general path decides)."""
-        thread_id, ns = step.thread_id, step.ns
+        configurable = step.configurable
+        if (
+            CONFIG_KEY_EXPECTED_HEAD in configurable
+            and configurable[CONFIG_KEY_EXPECTED_HEAD] != head
+        ):
+            return None  # decided on the head read under the lock
+        thread_id, ns, values = step.thread_id, step.ns, step.values
         stored: set[tuple[str, Version]] = set()
         for channel, version in step.new_versions.items():
             if rows.get((thread_id, ns, channel, version)) is not None:
                 stored.add((channel, version))  # the head's own version: stored
-            if type(step.values.get(channel)) is list:
+            if type(values.get(channel)) is list:
                 known = self.tracker.get((thread_id, ns, channel))
                 if known is not None:
                     if rows.get((thread_id, ns, channel, known.version)) is None:
                         return None  # a delta base this saver cannot vouch for
                     stored.add((channel, known.version))
-        try:
-            return self.plan_step(step.serde, step, head, stored)
-        except CheckpointConflictError:
-            return None  # decided on the head read under the lock
+        # ``plan_put`` once the head is checked: the shared rows of ``_put.plan_rows``.
+        return plan_rows(step.serde, thread_id, ns, values, step.new_versions, stored, self.tracker)

@@ -53,6 +53,7 @@ __all__ = [
     "MIGRATIONS",
     "PARAM",
     "PRUNE_INFO",
+    "REPLACE_CHECKPOINT",
     "REPLACE_WRITES",
     "ROLLBACK",
     "SIZE_OF_BLOBS",
@@ -253,16 +254,18 @@ INSERT_BLOB: Final = "INSERT INTO checkpoint_blobs VALUES (?, ?, ?, ?, ?, ?, ?, 
 INSERT_NEW_BLOB: Final = "INSERT OR IGNORE" + INSERT_BLOB[len("INSERT") :]
 """A put on a head this saver vouches for (``_core``): a row already stored is left as it is
 and not counted, which sends the put back to the general path."""
-UPSERT_CHECKPOINT: Final = (
+REPLACE_CHECKPOINT: Final = (
     "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    + (
-        " RETURNING (SELECT data_version FROM pragma_data_version), total_changes(),"
-        " EXISTS (SELECT 1 FROM writes AS w WHERE w.thread_id = checkpoints.thread_id"
-        " AND w.checkpoint_ns = checkpoints.checkpoint_ns"
-        " AND w.checkpoint_id = checkpoints.checkpoint_id)"
-        if sqlite3.sqlite_version_info >= (3, 35)  # RETURNING came in 3.35
-        else ""
-    )
+)
+"""A checkpoint's row, giving nothing back: a step followed by another in the same
+transaction (``_core._put_on_kept``: only the last one's ``UPSERT_CHECKPOINT`` is checked)."""
+UPSERT_CHECKPOINT: Final = REPLACE_CHECKPOINT + (
+    " RETURNING (SELECT data_version FROM pragma_data_version), total_changes(),"
+    " EXISTS (SELECT 1 FROM writes AS w WHERE w.thread_id = checkpoints.thread_id"
+    " AND w.checkpoint_ns = checkpoints.checkpoint_ns"
+    " AND w.checkpoint_id = checkpoints.checkpoint_id)"
+    if sqlite3.sqlite_version_info >= (3, 35)  # RETURNING came in 3.35
+    else ""
 )
 """Gives back the ``HEAD_TOKEN`` as of just before this row (``total_changes()`` counts the row
 once the statement ends, a replaced row once too), and whether writes for this checkpoint are
