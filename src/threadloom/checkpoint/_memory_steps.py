@@ -32,6 +32,8 @@ from threadloom.checkpoint._memory_rows import (
     HeaderRow,
     StoredThread,
     build_row,
+)
+from threadloom.checkpoint._memory_writes import (
     encode_batch,
     store_batches,
 )

@@ -34,23 +34,25 @@ from threadloom.checkpoint._memory_rows import (
     Checkpoints,
     HeaderRow,
     StoredThread,
-    WriteBatch,
     build_row,
     constant_loader,
-    decode_writes,
     decoding_loader,
     diff_row,
-    encode_batch,
     kept_header,
-    keyed_writes,
     peek_metadata,
     read_header,
     read_metadata,
     row_of,
+)
+from threadloom.checkpoint._memory_steps import record_step
+from threadloom.checkpoint._memory_writes import (
+    WriteBatch,
+    decode_writes,
+    encode_batch,
+    keyed_writes,
     store_batches,
     writes_address,
 )
-from threadloom.checkpoint._memory_steps import record_step
 from threadloom.checkpoint._metadata_filter import matches
 from threadloom.checkpoint._persistent_dict import PersistentDict, threads_mapping
 from threadloom.checkpoint._plain_metadata import engine_metadata, plain_metadata
