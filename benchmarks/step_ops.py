@@ -62,6 +62,7 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "checkpoint/_put.py",
             "checkpoint/_memory_rows.py",
             "checkpoint/_memory_writes.py",
+            "checkpoint/_memory_write_calls.py",
             "checkpoint/_saver_calls.py",
             "checkpoint/_records.py",
             "checkpoint/serde/",
