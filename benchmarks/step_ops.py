@@ -61,6 +61,8 @@ AREAS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "checkpoint/_memory_steps.py",
             "checkpoint/_put.py",
             "checkpoint/_memory_rows.py",
+            "checkpoint/_memory_writes.py",
+            "checkpoint/_memory_write_calls.py",
             "checkpoint/_saver_calls.py",
             "checkpoint/_records.py",
             "checkpoint/serde/",

@@ -20,13 +20,13 @@ class FakeRunner:
     """Stands in for the driver: records the calls handed to it."""
 
     def __init__(self, pending: dict[str, list[tuple[str, Any]]]) -> None:
-        self.site = CallSite("cp", 3, pending, None, lambda effect: None, None, self)
+        self.site = CallSite("cp", 3, pending, None, lambda effect: None, None)
         self.started: list[tuple[Task, Any]] = []
 
     def call_site(self) -> CallSite:
         return self.site
 
-    def start_call(self, task: Task, site: CallSite, saved: Any) -> Any:
+    def start_call(self, task: Task, site: CallSite, saved: Any, runner: Any) -> Any:
         self.started.append((task, saved))
         return saved
 

@@ -24,11 +24,13 @@ from threadloom.checkpoint._lifecycle import (
 from threadloom.checkpoint._memory_rows import (
     Checkpoints,
     StoredThread,
-    batch_size,
     header_size,
     header_versions,
-    keyed_writes,
     row_of,
+)
+from threadloom.checkpoint._memory_writes import (
+    batch_size,
+    keyed_writes,
 )
 from threadloom.checkpoint.base import INTERRUPT, PruneStrategy, ThreadSizeReport
 

@@ -25,32 +25,25 @@ and taken only with the default ``JsonPlusSerializer`` (any other serializer see
   serializer as an equal object of the same type, and nobody can change it in place: storing
   the object itself is the same as storing its bytes, minus the encoding on every step and the
   decoding on every read. Anything else is serialized.
-- **The values of one ``put_writes`` call are stored together**, as one list (kept as it is
-  when every value is an atom, else serialized once); each write refers to its position in
-  that batch. Reading decodes each batch once.
+- **The values of one ``put_writes`` call are stored together** (``_memory_writes``).
 """
 
 from __future__ import annotations
 
 import bisect
 import builtins
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Final, NamedTuple, NoReturn, Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Final, NamedTuple, Protocol
 
-from threadloom.checkpoint._arguments import thread_key
 from threadloom.checkpoint._delta import BlobRow
 from threadloom.checkpoint.base import (
     CONFIG_KEY_EXPECTED_HEAD,
-    WRITES_IDX_MAP,
     Checkpoint,
-    PendingWrite,
 )
-from threadloom.checkpoint.serde.base import SerializerProtocol, dumps_at
-from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
-from threadloom.errors import MissingCheckpointIdError
+from threadloom.checkpoint.serde.base import SerializerProtocol
 
 if TYPE_CHECKING:
-    from langchain_core.runnables import RunnableConfig
+    from threadloom.checkpoint._memory_writes import CheckpointWrites
 
 __all__ = [
     "ATOM_INTS",
@@ -59,34 +52,23 @@ __all__ = [
     "WHOLE_HEADER_EVERY",
     "Atom",
     "BlobKey",
-    "CheckpointWrites",
     "Checkpoints",
     "HeaderRow",
-    "KeyedWrites",
     "Settling",
     "StoredThread",
-    "StoredWrite",
-    "WriteBatch",
-    "add_batch",
-    "batch_size",
     "build_row",
     "constant_loader",
-    "decode_writes",
     "decoding_loader",
     "diff_row",
-    "encode_batch",
     "header_size",
     "header_versions",
     "is_atom",
     "kept_header",
-    "keyed_writes",
     "peek_metadata",
     "read_header",
     "read_metadata",
     "row_of",
-    "store_batches",
     "whole_row",
-    "writes_address",
 ]
 
 ENGINE_KEYS: Final = frozenset(
@@ -304,125 +286,6 @@ def header_size(row: HeaderRow, serde: SerializerProtocol, rows: Mapping[str, He
     return len(packed[1]) + len(packed_metadata[1])
 
 
-class WriteBatch(NamedTuple):
-    """The writes of one ``put_writes`` call, stored together."""
-
-    task_id: str
-    task_path: str
-    channels: list[str]
-    upsert: bool
-    """Every write goes to a special channel: the call replaces (CONTRACT 1.6)."""
-    data: tuple[str, bytes] | None
-    """The values serialized as one list; None when ``atoms`` holds them."""
-    atoms: list[Atom] | None
-    """The values themselves, when every one is an atom and the serializer is the default."""
-
-
-StoredWrite = tuple[str, int, WriteBatch, int]
-"""One pending write: ``(channel, idx, batch, position in the batch)``."""
-
-KeyedWrites = dict[tuple[str, int], StoredWrite]
-"""A checkpoint's pending writes by (task_id, idx), the key of the idempotency rule."""
-
-CheckpointWrites = WriteBatch | KeyedWrites
-"""What a checkpoint's pending writes are stored as: the one call made so far, as it came (a
-graph step with one task makes one call per checkpoint, and pays nothing per write), or from
-the second call on, the writes by key."""
-
-
-def encode_batch(
-    serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str
-) -> WriteBatch:
-    """The writes of one call stored together; a value that does not encode fails with its path
-    (``writes['channel']...``)."""
-    # One pass: this runs for every finished task.
-    special = WRITES_IDX_MAP
-    channels = []
-    values = []
-    upsert = True
-    atoms = type(serde) is JsonPlusSerializer
-    for channel, value in writes:
-        channels.append(channel)
-        values.append(value)
-        if upsert and channel not in special:
-            upsert = False
-        if atoms:
-            cls = type(value)  # is_atom(value), inlined
-            if not (
-                cls in ATOM_TYPES
-                or (cls is str and value.isascii())
-                or (cls is int and value in ATOM_INTS)
-            ):
-                atoms = False
-    if atoms:
-        return build_row(WriteBatch, (task_id, task_path, channels, upsert, None, values))
-    try:
-        data = serde.dumps_typed(values)
-    except Exception as exc:
-        _explain(serde, writes, exc)
-    return build_row(WriteBatch, (task_id, task_path, channels, upsert, data, None))
-
-
-def add_batch(keyed: KeyedWrites, batch: WriteBatch) -> None:
-    """Apply one call to the writes by key: special channels keep their fixed negative index,
-    others their position; regular writes are first-write-wins, a call made only of special
-    channels replaces (CONTRACT 1.6, as ``_records.encode_writes`` and the SQL backends)."""
-    special = WRITES_IDX_MAP
-    task_id, upsert = batch.task_id, batch.upsert
-    for position, channel in enumerate(batch.channels):
-        idx = special.get(channel, position)
-        key = (task_id, idx)
-        if upsert or key not in keyed:
-            keyed[key] = (channel, idx, batch, position)
-
-
-def keyed_writes(stored: CheckpointWrites | None) -> KeyedWrites:
-    """The writes by key (a new dict when they are still one call)."""
-    if stored is None:
-        return {}
-    if type(stored) is WriteBatch:
-        keyed: KeyedWrites = {}
-        add_batch(keyed, stored)
-        return keyed
-    return stored  # type: ignore[return-value]
-
-
-def _explain(
-    serde: SerializerProtocol, writes: Sequence[tuple[str, Any]], exc: Exception
-) -> NoReturn:
-    """Raise the error of the write that does not encode, with its path; else ``exc``."""
-    for channel, value in writes:
-        dumps_at(serde, f"writes[{channel!r}]", value)
-    raise exc
-
-
-def batch_size(batch: WriteBatch, serde: SerializerProtocol) -> int:
-    """Bytes of a batch's values as a database backend would store them."""
-    data = batch.data if batch.atoms is None else serde.dumps_typed(batch.atoms)
-    assert data is not None
-    return len(data[1])
-
-
-def _sort_key(write: StoredWrite) -> tuple[str, str, int]:
-    batch = write[2]
-    return (batch.task_path, batch.task_id, write[1])
-
-
-def decode_writes(serde: SerializerProtocol, writes: Iterable[StoredWrite]) -> list[PendingWrite]:
-    """Decoded writes in ``writes_sort_key`` order: (task_path, task_id, idx)."""
-    decoded: dict[int, list[Any]] = {}  # id(batch) -> its values: each batch decoded once
-    out: list[PendingWrite] = []
-    for channel, _, batch, position in sorted(writes, key=_sort_key):
-        values = batch.atoms
-        if values is None:
-            values = decoded.get(id(batch))
-            if values is None:
-                assert batch.data is not None
-                values = decoded[id(batch)] = serde.loads_typed(batch.data)
-        out.append((batch.task_id, channel, values[position]))
-    return out
-
-
 # -- what is stored per thread ------------------------------------------------------------------
 
 Version = str | int | float
@@ -557,36 +420,6 @@ class StoredThread:
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         self._checkpoints, self._blobs, self._writes = state
         self.pending = []
-
-
-def store_batches(
-    thread: StoredThread, key: tuple[str, str], batches: Sequence[WriteBatch]
-) -> None:
-    """Store the writes of calls made together against the checkpoint ``key`` (ns, id), in
-    order (never fails): its writes are looked up once for all of them."""
-    writes = thread._writes  # (the caller settled the thread, or is settling it)
-    stored = writes.get(key)
-    if stored is None:
-        if len(batches) == 1:
-            writes[key] = batches[0]  # the first call: kept as it came
-            return
-        stored = writes[key] = {}
-    elif type(stored) is WriteBatch:
-        stored = writes[key] = keyed_writes(stored)
-    for batch in batches:
-        add_batch(stored, batch)  # type: ignore[arg-type]
-
-
-def writes_address(config: RunnableConfig) -> tuple[str, str, str]:
-    """(thread, ns, checkpoint id) of a ``put_writes`` call, which needs a checkpoint id."""
-    configurable = config["configurable"]
-    thread_id = configurable["thread_id"]
-    if type(thread_id) is not str:
-        thread_id = thread_key(thread_id)
-    checkpoint_id = configurable.get("checkpoint_id")
-    if checkpoint_id is None:
-        raise MissingCheckpointIdError(thread_id)
-    return thread_id, configurable.get("checkpoint_ns", ""), checkpoint_id
 
 
 def constant_loader(value: Any) -> Callable[[], Any]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import partial
-from itertools import compress, repeat
+from itertools import chain, compress, repeat
 from operator import is_, itemgetter
 from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
@@ -32,6 +32,8 @@ from threadloom.checkpoint._memory_rows import (
     HeaderRow,
     StoredThread,
     build_row,
+)
+from threadloom.checkpoint._memory_writes import (
     encode_batch,
     store_batches,
 )
@@ -46,7 +48,11 @@ __all__ = ["StepRecord", "record_step"]
 
 Version = str | int | float
 
-_NO_VALUE = repeat(EMPTY_ROW)
+NO_VALUE: Final = b"threadloom: this channel has no value"
+"""What a record keeps for a channel without a value (``EMPTY_ROW`` once settled), found by
+identity: a bytes object, which the garbage collector does not track (``EMPTY_ROW``, a named
+tuple, would keep the record's values tracked for good). No value kept as it is is bytes."""
+_NO_VALUE = repeat(NO_VALUE)
 _VALUE_OF_WRITE = itemgetter(1)
 """What a channel without a value stores (``values.get``'s default, for ``map``)."""
 
@@ -60,7 +66,8 @@ class StepRecord(NamedTuple):
     checkpoint_id: str
     v: int
     ts: str
-    updated_channels: list[str] | None
+    updated_channels: tuple[str, ...] | None
+    """The checkpoint's ``updated_channels`` (a list again when settled)."""
     versions: dict[str, Any]
     """The header's ``channel_versions``: the new versions when ``depth`` > 0, else all of
     them (copied when recorded)."""
@@ -69,12 +76,14 @@ class StepRecord(NamedTuple):
     depth: int
     """As ``HeaderRow.depth``."""
     new_versions: Mapping[str, Any]
-    values: list[Any]
-    """The value of each new version, in ``new_versions`` order: an atom, or ``EMPTY_ROW``."""
-    metadata: Mapping[str, Any]
-    """The engine's step metadata (``source``, ``step``, ``parents``), merged when settled."""
-    writes: Sequence[TaskWrites]
-    """The step's task writes (atoms only), stored against the parent when settled."""
+    values: tuple[Any, ...]
+    """The value of each new version, in ``new_versions`` order: an atom, or ``NO_VALUE``."""
+    metadata: Mapping[str, Any] | tuple[str, int]
+    """The engine's step metadata (``source``, ``step``, ``parents``), merged when settled;
+    ``(source, step)`` when it has no parents (``_compact_metadata``)."""
+    writes: tuple[Any, ...]
+    """The step's task writes (atoms only), stored against the parent when settled: ``(task_id,
+    task_path, writes)`` for each task, one after the other in one flat tuple."""
     memo: tuple[Any, str, str, dict[str, Any]]
     """The run's ``RunAddress.memo``: ``(saver, thread key, ns, metadata the config adds)``."""
     address: RunAddress
@@ -87,21 +96,24 @@ class StepRecord(NamedTuple):
         for (channel, version), value in zip(self.new_versions.items(), self.values, strict=True):
             key = (ns, channel, version)
             if key not in blobs:  # a (channel, version) names one value: never rewritten
-                blobs[key] = value
-        kept: Any = engine_metadata(self.metadata, extras)
+                blobs[key] = EMPTY_ROW if value is NO_VALUE else value
+        metadata = self.metadata
+        if type(metadata) is tuple:  # (source, step): in the engine's order, no parents
+            metadata = {"source": metadata[0], "step": metadata[1], "parents": {}}
+        kept: Any = engine_metadata(metadata, extras)  # type: ignore[arg-type]
         if kept is not None:
             run_id = kept.get("run_id")
         else:  # not plain: merged and serialized the general way
             config = self.address.config_at(parent_id, self.expected_head)
-            kept, run_id = saver._kept_metadata(config, self.metadata)
-        ts = self.ts
+            kept, run_id = saver._kept_metadata(config, metadata)
+        ts, updated = self.ts, self.updated_channels
         header = {
             "v": self.v,
             "id": checkpoint_id,
             "ts": ts,
             "channel_versions": self.versions,
             "versions_seen": self.seen,
-            "updated_channels": self.updated_channels,
+            "updated_channels": None if updated is None else list(updated),
         }
         row = build_row(
             HeaderRow, (checkpoint_id, parent_id, header, None, kept, ts, run_id, self.depth)
@@ -111,15 +123,18 @@ class StepRecord(NamedTuple):
             stored = thread._checkpoints[ns] = Checkpoints()
         stored.rows[checkpoint_id] = row  # newer than the head: checked when recorded
         stored.ids.append(checkpoint_id)
-        if self.writes:
+        if writes := self.writes:
             serde = saver.serde
-            batches = [encode_batch(serde, w, task, path) for task, path, w in self.writes]
+            batches = [
+                encode_batch(serde, writes[at + 2], writes[at], writes[at + 1])
+                for at in range(0, len(writes), 3)
+            ]
             store_batches(thread, (ns, parent_id), batches)  # type: ignore[arg-type]
 
 
 def _all_atoms(values: Sequence[Any]) -> bool:
-    """Is each of ``values`` an atom (``_memory_rows.is_atom``) or ``EMPTY_ROW`` (a channel
-    without a value; no write's value can be that private marker)?
+    """Is each of ``values`` an atom (``_memory_rows.is_atom``), ``NO_VALUE`` or ``EMPTY_ROW``
+    (a channel without a value; no write's value can be those private markers)?
 
     Asked every step, so asked of the whole list at C speed, by type, rather than value by value:
     the strs joined must be ASCII, the ints within ``ATOM_INTS``, the ``BlobRow`` s ``EMPTY_ROW``.
@@ -134,16 +149,27 @@ def _all_atoms(values: Sequence[Any]) -> bool:
         ints = list(compress(values, map(_IS_INT, types)))
         if min(ints) < ATOM_INTS.start or max(ints) >= ATOM_INTS.stop:
             return False
+    if bytes in kinds and not all(map(_IS_NO_VALUE, compress(values, map(_IS_BYTES, types)))):
+        return False
     if BlobRow in kinds:
         return all(map(_IS_EMPTY_ROW, compress(values, map(_IS_BLOB_ROW, types))))
     return True
 
 
-_KINDS: Final = ATOM_TYPES | {str, int, BlobRow}
+_KINDS: Final = ATOM_TYPES | {str, int, BlobRow, bytes}
 _IS_STR = partial(is_, str)
 _IS_INT = partial(is_, int)
 _IS_BLOB_ROW = partial(is_, BlobRow)
 _IS_EMPTY_ROW = partial(is_, EMPTY_ROW)
+_IS_BYTES = partial(is_, bytes)
+_IS_NO_VALUE = partial(is_, NO_VALUE)
+
+
+_ENGINE_ORDER: Final = ("source", "step", "parents")
+"""The keys of the engine's step metadata, in the order it makes them (``Run.next_checkpoint``):
+without parents, a record keeps ``(source, step)``, which the garbage collector stops tracking
+(a ``parents`` dict, even empty, keeps the metadata dict tracked for good), and a copy of the
+parents as they are now."""
 
 
 def record_step(
@@ -182,8 +208,8 @@ def record_step(
         return False  # refused the eager way
     # only the new versions' values are kept, not the checkpoint's dict of all of them
     values = checkpoint["channel_values"]
-    kept = list(map(values.get, new_versions, _NO_VALUE))  # (C speed: once a step)
-    checked = kept.copy()
+    kept = tuple(map(values.get, new_versions, _NO_VALUE))  # (C speed: once a step)
+    checked = list(kept)
     for _, _, task_writes in writes:
         checked.extend(map(_VALUE_OF_WRITE, task_writes))
     if not _all_atoms(checked):
@@ -196,6 +222,18 @@ def record_step(
         depth = 0
         versions = dict(checkpoint["channel_versions"])
         seen = dict(checkpoint["versions_seen"])  # inner dicts: replaced, never changed
+    # kept as tuples of atoms where it is cheap (see StepRecord)
+    updated = checkpoint["updated_channels"]
+    kept_metadata: Any = metadata
+    if tuple(metadata) == _ENGINE_ORDER:
+        source, step, parents = metadata.values()
+        if not parents and type(parents) is dict:
+            kept_metadata = (source, step)
+    if len(writes) == 1:  # (a step of one task: most)
+        ((task_id, task_path, task_writes),) = writes
+        kept_writes: tuple[Any, ...] = (task_id, task_path, tuple(task_writes))
+    else:
+        kept_writes = tuple(chain.from_iterable([(t, p, tuple(w)) for t, p, w in writes]))
     record = (
         ns,
         parent_id,
@@ -203,14 +241,14 @@ def record_step(
         checkpoint["id"],
         checkpoint["v"],
         checkpoint["ts"],
-        checkpoint["updated_channels"],
+        None if updated is None else tuple(updated),
         versions,
         seen,
         depth,
         new_versions,
         kept,
-        metadata,
-        writes,
+        kept_metadata,
+        kept_writes,
         memo,
         address,
     )

@@ -26,7 +26,6 @@ from threadloom._appended import note_copy
 from threadloom.checkpoint._arguments import check_list_arguments, thread_key
 from threadloom.checkpoint._delta import BlobRow, Decoded, DeltaTracker, RowDecoder, rebuild
 from threadloom.checkpoint._lazy import ABSENT, LazyChannelValues
-from threadloom.checkpoint._memory_lifecycle import MemoryLifecycle
 from threadloom.checkpoint._memory_rows import (
     ENGINE_KEYS,
     Atom,
@@ -34,23 +33,24 @@ from threadloom.checkpoint._memory_rows import (
     Checkpoints,
     HeaderRow,
     StoredThread,
-    WriteBatch,
     build_row,
     constant_loader,
-    decode_writes,
     decoding_loader,
     diff_row,
-    encode_batch,
     kept_header,
-    keyed_writes,
     peek_metadata,
     read_header,
     read_metadata,
     row_of,
-    store_batches,
-    writes_address,
 )
 from threadloom.checkpoint._memory_steps import record_step
+from threadloom.checkpoint._memory_write_calls import MemoryWriteCalls
+from threadloom.checkpoint._memory_writes import (
+    WriteBatch,
+    decode_writes,
+    keyed_writes,
+    writes_address,
+)
 from threadloom.checkpoint._metadata_filter import matches
 from threadloom.checkpoint._persistent_dict import PersistentDict, threads_mapping
 from threadloom.checkpoint._plain_metadata import engine_metadata, plain_metadata
@@ -69,9 +69,8 @@ from threadloom.checkpoint.base import (
     get_checkpoint_metadata,
     next_string_version,
 )
-from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
+from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
-from threadloom.constants import TASKS
 from threadloom.errors import CheckpointConflictError
 
 if TYPE_CHECKING:
@@ -89,7 +88,7 @@ _UNCHECKED: Any = object()
 """A put that names no expected head: the head is not checked."""
 
 
-class InMemorySaver(MemoryLifecycle):
+class InMemorySaver(MemoryWriteCalls):
     """A checkpointer that keeps everything in memory (alias ``MemorySaver``).
 
     Usable as a sync or async context manager. Thread-safe: one lock guards all state, and a
@@ -442,26 +441,6 @@ class InMemorySaver(MemoryLifecycle):
             if batches:  # the step's writes, against the new checkpoint's parent
                 self._add_batches(thread_id, ns, parent_id, batches)  # type: ignore[arg-type]
 
-    def put_writes(
-        self,
-        config: RunnableConfig,
-        writes: Sequence[tuple[str, Any]],
-        task_id: str,
-        task_path: str = "",
-    ) -> None:
-        thread_id, ns, checkpoint_id = writes_address(config)
-        batch = encode_batch(self.serde, writes, task_id, task_path)
-        with self._lock:
-            self._add_batches(thread_id, ns, checkpoint_id, (batch,))
-
-    def put_writes_batch(self, config: RunnableConfig, writes: Sequence[TaskWrites]) -> None:
-        """Several tasks' writes: each encoded first, then stored under one lock acquisition."""
-        thread_id, ns, checkpoint_id = writes_address(config)
-        serde = self.serde
-        batches = [encode_batch(serde, w, task, path) for task, path, w in writes]
-        with self._lock:
-            self._add_batches(thread_id, ns, checkpoint_id, batches)
-
     def put_step(
         self,
         config: RunnableConfig,
@@ -481,23 +460,6 @@ class InMemorySaver(MemoryLifecycle):
             saved = self.put(config, checkpoint, metadata, new_versions)
             self._add_batches(thread_id, ns, checkpoint_id, batches)
         return saved
-
-    def _encode_step_writes(
-        self, writes: Sequence[TaskWrites]
-    ) -> tuple[SerializerProtocol, builtins.list[WriteBatch]]:
-        """The step's writes encoded, and the serializer to encode its checkpoint with."""
-        serde = self.serde
-        # a Send in the writes and in the checkpoint's packets is encoded once; only the
-        # tasks channel holds one (a serializer clone per step cost ~10 us of chain100's ~110)
-        for _, _, task_writes in writes:
-            for channel, _ in task_writes:
-                if channel == TASKS:
-                    serde = shared_encodings(serde)
-                    break
-            else:
-                continue
-            break
-        return serde, [encode_batch(serde, w, task, path) for task, path, w in writes]
 
     def put_step_diff(
         self,
@@ -584,18 +546,6 @@ class InMemorySaver(MemoryLifecycle):
     async def aput_step_diff(self, *args: Any) -> None:
         """Async ``put_step_diff`` (the same arguments)."""
         self.put_step_diff(*args)
-
-    def _add_batches(
-        self, thread_id: str, ns: str, checkpoint_id: str, batches: Sequence[WriteBatch]
-    ) -> None:
-        """Store the writes of calls made together, in order (under the lock; never fails):
-        the thread and the checkpoint's writes are looked up once for all of them."""
-        thread = self._threads.get(thread_id)
-        if thread is None:
-            thread = self._threads[thread_id] = StoredThread()
-        elif thread.pending:
-            thread.settle()
-        store_batches(thread, (ns, checkpoint_id), batches)
 
     get_next_version = staticmethod(next_string_version)
     """``f"{n+1:032}.{random}"``: zero-padded so string order is numeric order. The function

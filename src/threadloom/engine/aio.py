@@ -161,13 +161,13 @@ class _Workers:
         self.running = running
         return None
 
-    def call(self, task: Task, site: CallSite, saved: Any) -> Any:
+    def call(self, task: Task, site: CallSite, saved: Any, runner: TaskRunner) -> Any:
         """Run a ``@task`` call as an asyncio task (unless its result was saved); return its
         future: an asyncio one on the event loop, a ``concurrent.futures.Future`` for a call
         from a sync node's thread (the call still runs on the loop, in the caller's context)."""
         if self._on_loop():
             if saved is NOT_SAVED:
-                return asyncio.ensure_future(_arun_call(task, site))
+                return asyncio.ensure_future(_arun_call(task, site, runner))
             done: asyncio.Future[Any] = self.loop.create_future()
             done.set_result(saved)
             return done
@@ -176,7 +176,8 @@ class _Workers:
             future.set_result(saved)
         else:
             context = copy_context()
-            self.loop.call_soon_threadsafe(_start_call, self.loop, task, site, future, context)
+            args = (self.loop, task, site, runner, future, context)
+            self.loop.call_soon_threadsafe(_start_call, *args)
         return future
 
     def cancel(self, failed: Task | None) -> int:
@@ -223,8 +224,8 @@ async def _run_and_report(
     events.put_nowait(("done", task))
 
 
-async def _arun_call(task: Task, site: CallSite) -> Any:
-    await arun_task(task, site.runner)
+async def _arun_call(task: Task, site: CallSite, runner: TaskRunner) -> Any:
+    await arun_task(task, runner)
     if inspect.isawaitable(saved := save_call(site, task)):
         await saved
     return call_outcome(site, task, asyncio.get_running_loop().call_soon)
@@ -234,11 +235,12 @@ def _start_call(
     loop: asyncio.AbstractEventLoop,
     task: Task,
     site: CallSite,
+    runner: TaskRunner,
     future: concurrent.futures.Future[Any],
     context: Context,
 ) -> None:
     """Start a call made from a thread on the loop, its outcome going to ``future``."""
-    running = loop.create_task(_arun_call(task, site), context=context)
+    running = loop.create_task(_arun_call(task, site, runner), context=context)
 
     def report(done: asyncio.Future[Any]) -> None:
         if done.cancelled():

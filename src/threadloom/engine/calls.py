@@ -17,7 +17,8 @@ from typing import Any, Final
 from langchain_core.runnables import RunnableConfig
 
 from threadloom._running import running_task
-from threadloom.constants import ERROR, NS_SEP, PUSH, RESUME, RETURN
+from threadloom.checkpoint._saver_calls import takes_diffs
+from threadloom.constants import CONFIG_KEY_CHECKPOINTER, ERROR, NS_SEP, PUSH, RESUME, RETURN
 from threadloom.engine import stream
 from threadloom.engine.core import Task
 from threadloom.engine.effects import PutWrites
@@ -43,6 +44,16 @@ __all__ = [
 ]
 
 
+class _Ask:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "ASK"
+
+
+_ASK: Final = _Ask()
+
+
 @dataclass(slots=True)
 class CallSite:
     """Where the ``@task`` calls of one superstep are scheduled and saved (made by the loop)."""
@@ -57,13 +68,16 @@ class CallSite:
     """The driver's carry-out of a ``PutWrites`` (may return an awaitable)."""
     on_update: Callable[[Any], None] | None
     """Streams a finished call's ``{name: result}`` update, when that is streamed."""
-    runner: Any
     head: bytes = b""
     """The checkpoint id as task ids hash it (``ids.id_head``), worked out once per step."""
     on_start: Callable[[Task], None] | None = None
     """Streams a call's start (``tasks``/``debug`` modes), when that is streamed."""
     on_end: Callable[[Task], None] | None = None
     """Streams a call's result or error, when that is streamed."""
+    write: Any = _ASK
+    """The saver's own ``put_writes`` at ``writes_config`` (``InMemorySaver.writer_at``), called
+    in the thread that finished the call instead of a ``PutWrites`` through the driver; None
+    when there is none (``_direct_writer``), ``_ASK`` until the step's first call asks."""
 
     def __post_init__(self) -> None:
         self.head = id_head(self.checkpoint_id)
@@ -197,8 +211,24 @@ def save_call(site: CallSite, task: Task) -> Any:
     else:
         writes = task.writes
     if writes and site.writes_config is not None:
+        write = site.write
+        if write is not None and write is not _ASK:  # the same save, without the layers
+            return write(writes, task.id, task.path_str)
         return site.save(PutWrites(site.writes_config, writes, task.id, task.path_str))
     return None
+
+
+def _direct_writer(site: CallSite, runner: Any, parent: TaskScratchpad) -> Any:
+    """The saver's own writer at the step's checkpoint, when the driver would only pass each
+    call's writes to its ``put_writes`` (not kept for a ``durability="exit"`` save) and the saver
+    offers one (``writer_at``) without overriding the methods it stands for; else None."""
+    if site.writes_config is None or site.save is not runner.save_writes:
+        return None
+    saver = parent.config["configurable"].get(CONFIG_KEY_CHECKPOINTER)
+    writer_at = getattr(saver, "writer_at", None)
+    if writer_at is None or not takes_diffs(saver):
+        return None
+    return writer_at(site.writes_config)
 
 
 def _now(report: Callable[[Any], None], item: Any) -> None:
@@ -273,8 +303,11 @@ def start_call(
     ``engine.caching.CacheSpec`` (None: never cached).
     """
     parent: TaskScratchpad = running_task()
-    site: CallSite = parent.runner.call_site()
+    runner = parent.runner
+    site: CallSite = runner.call_site()
+    if site.write is _ASK:  # the step's first call
+        site.write = _direct_writer(site, runner, parent)
     task, saved = _call_task(spec, args, kwargs, parent, site, timeout)
     if site.on_start is not None:  # (a call with a saved result starts too, as in LangGraph)
         site.on_start(task)
-    return site.runner.start_call(task, site, saved)
+    return runner.start_call(task, site, saved, runner)

@@ -10,6 +10,7 @@ receives their results, and never waits itself, so it is tested by sending it fa
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable
+from functools import partial
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -122,7 +123,7 @@ def _stages(
         and step_timeout is None
         and not (run.plan.is_functional and run.out.wants("update"))
     )
-    call_sites = _call_sites(run, runner)
+    call_sites = _call_sites(run)
     lone_steps = takes_lone_steps(run)
     held: list[Effect] = []  # a step's end chunks, out once the next step is prepared: as in
     # LangGraph, a failure preparing it (a node's input failing validation) drops them
@@ -143,17 +144,7 @@ def _stages(
         inline = finished is not None  # LangGraph streams a lone task's chunks with the next step
         if inline and lone_steps and finished.error is None and not finished.paused:
             # (most steps of a chain) the step ends the short way: engine/lone_step.py
-            try:
-                ended = end_lone_step(run, finished)
-            except BaseException:  # as end_step failing below
-                for effect in (*run.saves.release(run.checkpoint_config), *held):
-                    yield effect
-                raise
-            for effect in ended:
-                if type(effect) is Emit:
-                    held.append(effect)
-                else:
-                    yield effect
+            yield from _ended(run, held, partial(end_lone_step, run, finished))
             continue
         if inline and finished.error is None:
             # the lone task of the step ran inline and did not fail (most steps of a chain):
@@ -206,18 +197,7 @@ def _stages(
                     yield effect
         for effect in run.saves.flush():  # (none when the step's checkpoint holds them)
             yield effect
-        try:
-            ended = run.end_step()
-        except BaseException:  # applying the writes failed (InvalidUpdateError): keep them all,
-            # and stream every finished task's update (docs/differences.md 32)
-            for effect in (*run.saves.release(run.checkpoint_config), *held):
-                yield effect
-            raise
-        for effect in ended:
-            if type(effect) is Emit:
-                held.append(effect)
-            else:
-                yield effect
+        yield from _ended(run, held, run.end_step)
     for effect in (*held, *run.exit_effects()):
         yield effect
     yield Flush()
@@ -227,6 +207,27 @@ def _stages(
         raise drained_error(run.options.control)
     if run.ns and run.at_breakpoint():  # a subgraph's breakpoint pauses the task that runs it
         raise GraphInterrupt()
+
+
+def _ended(
+    run: Run, held: list[Effect], end: Callable[[], Iterable[Effect]]
+) -> Generator[Effect, Any, None]:
+    """End the step (``end``: the general way or the short one): its stream chunks are added to
+    ``held`` (out once the next step is prepared), its other effects go out now. If ending
+    fails (applying the writes raised ``InvalidUpdateError``), every write is saved and every
+    finished task's update streamed before the error goes up (docs/differences.md 32)."""
+    try:
+        ended = end()
+    except BaseException:
+        # a for loop, not ``yield from``: the driver sends back what each save returned
+        for effect in (*run.saves.release(run.checkpoint_config), *held):
+            yield effect
+        raise
+    for effect in ended:
+        if type(effect) is Emit:
+            held.append(effect)
+        else:
+            yield effect
 
 
 def _timed_out(run: Run, unfinished: Iterable[Task]) -> Generator[Effect, Any, None]:
@@ -261,10 +262,11 @@ def _connector(
     return connect
 
 
-def _call_sites(run: Run, runner: TaskRunner) -> Callable[[], CallSite]:
-    """Builds the step's call site for functional ``@task`` calls, the first time one is made."""
+def _call_sites(run: Run) -> Callable[[TaskRunner], CallSite]:
+    """Builds the step's call site for functional ``@task`` calls, the first time one is made
+    (given the runner, never holding it: the runner holds this builder)."""
 
-    def make() -> CallSite:
+    def make(runner: TaskRunner) -> CallSite:
         keys = run.options.stream_keys
         on_start, on_end = call_reporters(run.out, runner.put_chunk, run.step, keys)
         saving = run.options.checkpointing
@@ -277,7 +279,6 @@ def _call_sites(run: Run, runner: TaskRunner) -> Callable[[], CallSite]:
             writes_config=run.checkpoint_config if saving else None,
             save=save,
             on_update=run.out.sink("update", runner.put_chunk),
-            runner=runner,
             on_start=on_start,
             on_end=on_end,
         )

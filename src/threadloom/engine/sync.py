@@ -169,7 +169,7 @@ class _Workers:
         )
         return None
 
-    def call(self, task: Task, site: CallSite, saved: Any) -> Future[Any]:
+    def call(self, task: Task, site: CallSite, saved: Any, runner: TaskRunner) -> Future[Any]:
         """Run a ``@task`` call on a worker (unless its result was saved); return its future."""
         if task.node.afunc is not None:  # its coroutine would be the result (LangGraph raises)
             raise RuntimeError(
@@ -184,7 +184,7 @@ class _Workers:
             self.calls = Lane(pool_for_run(), _MAX_WORKERS)
         future.lane, future.job = (
             self.calls,
-            partial(copy_context().run, _run_call, task, site, future),
+            partial(copy_context().run, _run_call, task, site, runner, future),
         )
         self.calls.add(future.job)
         return future
@@ -243,9 +243,10 @@ def _run_and_report(task: Task, runner: TaskRunner, events: queue.SimpleQueue[An
         events.put(("done", task))
 
 
-def _run_call(task: Task, site: CallSite, future: Future[Any]) -> None:
+def _run_call(task: Task, site: CallSite, runner: TaskRunner, future: _CallFuture) -> None:
+    future.job = None  # running: no waiter runs it now (and future -> job -> future is a cycle)
     try:
-        run_task(task, site.runner)
+        run_task(task, runner)
         save_call(site, task)
         future.set_result(call_outcome(site, task))
     except BaseException as exc:

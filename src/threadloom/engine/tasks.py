@@ -51,16 +51,19 @@ class TaskRunner:
     checkpoint_id: str | None
     messages: Any = None
     """The ``messages`` stream handler, when that mode is streamed."""
-    make_call_site: Callable[[], Any] | None = None
-    """Builds the step's call site (where ``@task`` calls are scheduled and saved), on demand."""
+    make_call_site: Callable[[TaskRunner], Any] | None = None
+    """Builds the step's call site (where ``@task`` calls are scheduled and saved), on demand,
+    from this runner (passed, not held: a runner the builder held would be a reference cycle,
+    keeping the whole run alive after it ends until the garbage collector finds it)."""
     put_chunk: Callable[[tuple[str, Any]], None] = field(default=lambda _: _unwired())
     """Streams a live chunk (from any thread); set by the driver when the run is wired."""
     save_writes: Callable[[Any], Any] = field(default=lambda _: _unwired())
     """Carries out a ``PutWrites`` for a ``@task`` call: the async driver returns an awaitable
     when called on its event loop, and waits for the save itself when called from a thread."""
-    start_call: Callable[[Task, Any, Any], Any] = field(default=lambda *_: _unwired())
-    """Runs a ``@task`` call ``(task, call site, saved result)`` on the driver's workers and
-    returns its future (``engine/calls.py``); set by the driver when the run is wired."""
+    start_call: Callable[[Task, Any, Any, TaskRunner], Any] = field(default=lambda *_: _unwired())
+    """Runs a ``@task`` call ``(task, call site, saved result, this runner)`` on the driver's
+    workers and returns its future (``engine/calls.py``); set by the driver when the run is
+    wired."""
     cache: Any = None
     """The graph's node cache, if any (``engine/caching.py``)."""
     cache_policy: Any = None
@@ -69,7 +72,7 @@ class TaskRunner:
     """The run reports to callbacks: each task attempt is a run below the graph's."""
     _call_site: Any = None
 
-    def new_step(self, checkpoint_id: str, make_call_site: Callable[[], Any]) -> None:
+    def new_step(self, checkpoint_id: str, make_call_site: Callable[[TaskRunner], Any]) -> None:
         """Point the runner at the next superstep."""
         self.checkpoint_id = checkpoint_id
         self.make_call_site, self._call_site = make_call_site, None
@@ -77,7 +80,7 @@ class TaskRunner:
     def call_site(self) -> Any:
         """The current step's call site, built the first time a ``@task`` is called in it."""
         if self._call_site is None and self.make_call_site is not None:
-            self._call_site = self.make_call_site()
+            self._call_site = self.make_call_site(self)
         return self._call_site
 
     def prepare(self, task: Task, attempt: int, first_attempt_time: float) -> TaskScratchpad:

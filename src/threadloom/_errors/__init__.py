@@ -1,0 +1,1 @@
+"""The topics of ``threadloom.errors``; import the names from ``threadloom.errors``."""
