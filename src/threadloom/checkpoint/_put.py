@@ -38,6 +38,7 @@ from threadloom.checkpoint._memory_rows import ATOM_INTS, ATOM_TYPES
 from threadloom.checkpoint._records import EMPTY_ROW, check_expected_head, encode_list
 from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, ChannelVersions
 from threadloom.checkpoint.serde.base import SerializerProtocol, dumps_channel
+from threadloom.constants import TASKS
 
 __all__ = ["PutPlan", "RunAddress", "plan_put", "plan_rows", "probe", "remember"]
 
@@ -147,7 +148,7 @@ def plan_rows(
             rows.append((channel, version, value))
         elif value is _MISSING:
             rows.append((channel, version, EMPTY_ROW))
-        elif cls is list:
+        elif cls is list and channel != TASKS:
             known = tracker.get((thread_id, ns, channel))
             if known is not None and (
                 ((ns, channel, known.version) if by_ns else (channel, known.version)) not in stored
