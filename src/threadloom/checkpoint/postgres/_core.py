@@ -51,6 +51,12 @@ from threadloom.checkpoint.base import (
 from threadloom.checkpoint.postgres import _migrations
 from threadloom.checkpoint.postgres import _statements as sql
 from threadloom.checkpoint.postgres._known_rows import KnownRows, Row
+from threadloom.checkpoint.postgres._packed_statements import (
+    PACKED_COLUMNS,
+    PACKED_PARAMS,
+    PATH_COLUMNS,
+    packed_params,
+)
 from threadloom.checkpoint.postgres._packing import pack, pack_metadata, pack_path, unpack_rows
 from threadloom.checkpoint.serde.base import SerializerProtocol, shared_encodings
 from threadloom.errors import LangGraphDatabaseError, StorageError
@@ -446,48 +452,6 @@ def _columns(rows: list[tuple[Any, ...]], kinds: tuple[type[list[Any]], ...]) ->
     return [kind(column) for kind, column in zip(kinds, zip(*rows, strict=True), strict=True)]
 
 
-_PACKED_COLUMNS: Final = {
-    sql.HEADERS_AT: (3,),
-    sql.HEAD_WITH_WRITES: (3, 11),
-    sql.HEADERS_OF_THREAD: (1,),
-    sql.PRUNE_INFO: (3,),
-    sql.BLOB_ROWS: (5,),
-    sql.BLOB_ROWS_OF_LIVE: (5,),
-    sql.BLOB_CHAINS: (5,),
-    sql.BLOB_CHAINS_OF_LIVE: (5,),
-    sql.WRITES_AT: (6,),
-}
-"""Statements giving stored (type, data) pairs: the column of each pair's type."""
-_PATH_COLUMNS: Final = {sql.WRITES_AT: 8, sql.HEAD_WITH_WRITES: 13}
-"""Statements giving stored task paths: the column (``_packing.pack_path``)."""
-_PACKED_PARAMS: Final = {
-    sql.UPSERT_CHECKPOINT: 4,
-    sql.INSERT_BLOB: 5,
-    sql.KEEP_WRITES: 7,
-    sql.REPLACE_WRITES: 7,
-}
-"""Statements storing a (type, data) pair: the parameter of its type (``PUT_STEP``'s are
-packed by ``PgCore.put_step``)."""
-
-
-_WRITE_PATH_PARAM: Final = 4
-"""``KEEP_WRITES`` / ``REPLACE_WRITES``: the parameter of the task path."""
-_METADATA_PARAM: Final = 8
-"""``UPSERT_CHECKPOINT``: the parameter of the metadata's JSON text (``_packing.pack_metadata``)."""
-
-
-def _packed(statement: str, params: Any) -> tuple[Any, ...]:
-    at = _PACKED_PARAMS[statement]
-    out = (*params[:at], *pack(params[at], params[at + 1]), *params[at + 2 :])
-    if statement in (sql.KEEP_WRITES, sql.REPLACE_WRITES):  # a write row: its task path too
-        path = _WRITE_PATH_PARAM
-        out = (*out[:path], pack_path(out[path]), *out[path + 1 :])
-    elif statement is sql.UPSERT_CHECKPOINT:
-        meta = _METADATA_PARAM
-        out = (*out[:meta], pack_metadata(out[meta]), *out[meta + 1 :])
-    return out
-
-
 def as_unit(steps: Steps[T]) -> UnitSteps[T]:
     """One core operation as a ``threadloom._postgres`` unit of work.
 
@@ -509,17 +473,17 @@ def as_unit(steps: Steps[T]) -> UnitSteps[T]:
             case Fetch(statement, params):
                 solo = statement in _SOLO
                 opened = opened or not solo
-                if statement in _PACKED_PARAMS:
-                    params = _packed(statement, params)
+                if statement in PACKED_PARAMS:
+                    params = packed_params(statement, params)
                 rows = yield Query(statement, params, solo=solo)
-                packed = _PACKED_COLUMNS.get(statement)
+                packed = PACKED_COLUMNS.get(statement)
                 if packed is None:
                     return rows
-                return unpack_rows(rows, packed, _PATH_COLUMNS.get(statement))
+                return unpack_rows(rows, packed, PATH_COLUMNS.get(statement))
             case Exec(statement, rows):
                 opened = opened or bool(rows)
-                if statement in _PACKED_PARAMS:
-                    rows = [_packed(statement, row) for row in rows]
+                if statement in PACKED_PARAMS:
+                    rows = [packed_params(statement, row) for row in rows]
                 return (yield QueryMany(statement, rows)) if rows else None
         raise TypeError(f"A PostgreSQL saver cannot carry out {effect!r}.")
 
