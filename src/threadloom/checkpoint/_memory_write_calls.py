@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from threadloom.checkpoint._memory_lifecycle import MemoryLifecycle
@@ -35,10 +36,7 @@ class MemoryWriteCalls(MemoryLifecycle):
         task_id: str,
         task_path: str = "",
     ) -> None:
-        thread_id, ns, checkpoint_id = writes_address(config)
-        batch = encode_batch(self.serde, writes, task_id, task_path)
-        with self._lock:
-            self._add_batches(thread_id, ns, checkpoint_id, (batch,))
+        self._write_at(*writes_address(config), writes, task_id, task_path)
 
     def writer_at(
         self, config: RunnableConfig
@@ -46,15 +44,20 @@ class MemoryWriteCalls(MemoryLifecycle):
         """``put_writes`` at ``config``'s checkpoint, as a function of ``(writes, task_id,
         task_path)``: the address read once, for the many ``@task`` calls of one superstep
         (the engine asks only when ``put_writes`` and ``aput_writes`` are this class's own)."""
-        thread_id, ns, checkpoint_id = writes_address(config)
-        serde, lock, add = self.serde, self._lock, self._add_batches
+        return partial(self._write_at, *writes_address(config))
 
-        def write(writes: Sequence[tuple[str, Any]], task_id: str, task_path: str) -> None:
-            batch = encode_batch(serde, writes, task_id, task_path)
-            with lock:
-                add(thread_id, ns, checkpoint_id, (batch,))
-
-        return write
+    def _write_at(
+        self,
+        thread_id: str,
+        ns: str,
+        checkpoint_id: str,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str,
+    ) -> None:
+        batch = encode_batch(self.serde, writes, task_id, task_path)
+        with self._lock:
+            self._add_batches(thread_id, ns, checkpoint_id, (batch,))
 
     def put_writes_batch(self, config: RunnableConfig, writes: Sequence[TaskWrites]) -> None:
         """Several tasks' writes: each encoded first, then stored under one lock acquisition."""
