@@ -25,6 +25,7 @@ from threadloom.checkpoint.id import uuid6_str
 from threadloom.constants import (
     CONFIG_KEY_PARENT_CHECKPOINT,
     CONTROL_CHANNELS,
+    NO_WRITES,
     NS_SEP,
     PULL,
     PUSH,
@@ -587,6 +588,15 @@ def is_finished(writes: Sequence[tuple[str, Any]]) -> bool:
         if chan not in CONTROL_CHANNELS:
             return True
     return False
+
+
+def mark_no_writes(writes: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """A returned task's writes as saved: ``NO_WRITES`` added when it wrote nothing but control
+    channels, so a resume knows it finished (``is_finished``)."""
+    # (most tasks' first write is to a state key: is_finished need not look)
+    if not writes or (writes[0][0] in CONTROL_CHANNELS and not is_finished(writes)):
+        writes.append((NO_WRITES, None))
+    return writes
 
 
 def copy_checkpoint_for_run(checkpoint: Checkpoint) -> Checkpoint:

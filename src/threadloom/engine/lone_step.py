@@ -14,8 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from threadloom.constants import CONTROL_CHANNELS, NO_WRITES
-from threadloom.engine.core import Task, is_finished
+from threadloom.engine.core import Task, mark_no_writes
 from threadloom.engine.effects import Effect
 from threadloom.engine.untracked import saved_writes
 
@@ -43,19 +42,13 @@ def end_lone_step(run: Run, task: Task) -> list[Effect]:
     """``run.task_finished(task, last=True)`` then ``run.end_step()``, for a run that
     ``takes_lone_steps`` and a ``task`` that ran alone, did not fail and did not pause: its
     writes applied, the step's checkpoint made, the effects owed (the save, a values chunk)."""
-    writes = task.writes
-    # (most tasks' first write is to a state key: is_finished need not look)
-    if not writes or (writes[0][0] in CONTROL_CHANNELS and not is_finished(writes)):
-        writes.append((NO_WRITES, None))
+    writes = mark_no_writes(task.writes)
     saves = run.saves
     if saves.enabled:  # held, to be saved with the step's checkpoint (Saves.hold)
         untracked = run.plan.untracked
         if untracked:
             writes = saved_writes(writes, untracked)
-        if saves.ready:
-            saves.hold(task.id, task.path_str, writes)
-        else:
-            saves.held.append((task.id, task.path_str, writes))
+        saves.hold(task.id, task.path_str, writes)
     tasks = run.tasks  # the step's tasks: reused ones too, finished before a stop
     run.updated = run.trigger_hint = updated = run.apply(
         [task] if len(tasks) == 1 else list(tasks.values())

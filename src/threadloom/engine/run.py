@@ -29,7 +29,6 @@ from threadloom.constants import (
     CONTROL_CHANNELS,
     ERROR,
     INTERRUPT,
-    NO_WRITES,
     NS_END,
     NULL_TASK_ID,
     RESUME,
@@ -44,6 +43,7 @@ from threadloom.engine.core import (
     channels_from_checkpoint,
     copy_checkpoint_for_run,
     is_finished,
+    mark_no_writes,
     next_checkpoint,
     null_version,
     prepare_tasks,
@@ -433,10 +433,7 @@ class Run:
             self.interrupts.extend(task.interrupts)
             self.paused = True
         else:
-            writes = task.writes
-            # (most tasks' first write is to a state key: is_finished need not look)
-            if not writes or (writes[0][0] in CONTROL_CHANNELS and not is_finished(writes)):
-                writes.append((NO_WRITES, None))
+            writes = mark_no_writes(task.writes)
         if self.options.checkpointing:
             if self.plan.untracked:  # never saved (a live resource, say), as in LangGraph
                 writes = saved_writes(writes, self.plan.untracked)
