@@ -46,6 +46,7 @@ __all__ = [
     "encode_metadata",
     "encode_value",
     "encode_writes",
+    "expects_head",
     "load_metadata",
     "pack_data",
     "pending_writes",
@@ -140,11 +141,18 @@ def check_expected_head(
 
     Without ``CONFIG_KEY_EXPECTED_HEAD`` in the config nothing is checked, as in LangGraph.
     """
-    if CONFIG_KEY_EXPECTED_HEAD not in configurable:
-        return
-    seen = configurable[CONFIG_KEY_EXPECTED_HEAD]
-    if seen != head:
+    if not expects_head(configurable, head):
+        seen = configurable[CONFIG_KEY_EXPECTED_HEAD]
         raise CheckpointConflictError(thread_id, checkpoint_ns, seen, head)
+
+
+def expects_head(configurable: Mapping[str, Any], head: str | None) -> bool:
+    """Does a put with ``configurable`` accept ``head`` as the thread's newest checkpoint? (No
+    ``CONFIG_KEY_EXPECTED_HEAD``: any head, as in LangGraph.)"""
+    return (
+        CONFIG_KEY_EXPECTED_HEAD not in configurable
+        or configurable[CONFIG_KEY_EXPECTED_HEAD] == head
+    )
 
 
 def _older(a: Version, b: Version) -> bool:

@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 from threadloom.checkpoint._put import PutPlan, plan_rows, remember
+from threadloom.checkpoint._records import expects_head
 from threadloom.checkpoint._sql_core import EncodedStep, SqlCore
 from threadloom.checkpoint._sql_head import BlobKey, KeptHead
-from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, StepSave
+from threadloom.checkpoint.base import StepSave
 from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.checkpoint.sqlite import _statements as sql
 from threadloom.checkpoint.sqlite._checks import database_path, open_file
@@ -137,11 +138,7 @@ class SqliteCore(SqlCore):
     def _plan_on(self, step: EncodedStep, rows: Mapping[BlobKey, Any], head: str) -> PutPlan | None:
         """``step``'s plan on a head whose value rows are ``rows``; None when a delta base is
         not among them or the step expects another head (the general path decides)."""
-        configurable = step.configurable
-        if (
-            CONFIG_KEY_EXPECTED_HEAD in configurable
-            and configurable[CONFIG_KEY_EXPECTED_HEAD] != head
-        ):
+        if not expects_head(step.configurable, head):
             return None  # decided on the head read under the lock
         thread_id, ns, values = step.thread_id, step.ns, step.values
         stored: set[tuple[str, Version]] = set()
