@@ -256,7 +256,7 @@ def test_a_save_sharing_encodings_encodes_each_object_once_to_the_same_bytes() -
 
         return read_counted
 
-    headers = plain._codec._headers  # (a Send has its own path: test_serde_send.py)
+    headers = plain._codec._headers  # (a Send's own reader: test_serde_send.py)
     kind, module, qualname, read = headers[Point]  # count how often a point's state is read
     headers[Point] = (kind, module, qualname, counted(read))
     share = plain.sharing_encodings()

@@ -1,6 +1,6 @@
-"""A ``Send`` is encoded by its own path in the codec (``Codec._send_record``), not the generic
-hook: the bytes must be exactly those the generic path wrote, so stored checkpoints read back and
-a save writes what it wrote before."""
+"""A ``Send``'s state is read by its own reader in the codec's header table (``_send_payload``),
+not the generic slot walk: the bytes must be exactly those the generic path wrote, so stored
+checkpoints read back and a save writes what it wrote before."""
 
 from __future__ import annotations
 

@@ -145,7 +145,11 @@ class Codec:
         # reader). Every check `_default` makes before the record is about the class only, so
         # it is made once per class, not once per object (a 200-wide ``Send`` fan-out encodes
         # 200 of them a step), and so is the choice of how to read an instance's state.
-        self._headers: dict[type, tuple[int, str, str, Callable[[Any], list[Any]]]] = {}
+        self._headers: dict[type, tuple[int, str, str, Callable[[Any], list[Any]]]] = {
+            # the engine's own record, always allowed, hundreds a step in a fan-out: its state
+            # read without the generic slot walk, the same record byte for byte
+            Send: (EXT_OBJECT, *_SEND_KEY, _send_payload),
+        }
 
     # -- encode -------------------------------------------------------------------------------
 
@@ -190,32 +194,12 @@ class Codec:
             memo[id(obj)] = (obj, depth, ext)
         return ext
 
-    def _send_record(self, send: Send, depth: int, memo: Memo | None) -> Any:
-        """A ``Send``'s record, byte for byte the generic one (an ``EXT_OBJECT`` of its slots in
-        slot order), made without the per-class look-ups: ``Send`` is always allowed."""
-        if depth >= MAX_OBJECT_DEPTH:
-            raise _Refused(send)  # explain() names it: too deep
-        if memo is not None:
-            known = memo.get(id(send))
-            if known is not None and known[0] is send and known[1] == depth:
-                return known[2]
-        try:
-            state = {"arg": send.arg, "node": send.node, "timeout": send.timeout}
-        except AttributeError:  # rebuilt from a record without every slot: the set ones
-            state = _read_send(send)[0]
-        ext = ormsgpack.Ext(EXT_OBJECT, self.pack([*_SEND_KEY, state], depth + 1, memo))
-        if memo is not None:
-            memo[id(send)] = (send, depth, ext)
-        return ext
-
     def pack(self, value: Any, depth: int = 0, memo: Memo | None = None) -> bytes:
         """msgpack bytes of ``value`` (``depth`` records deep); TypeError when a part cannot be
         encoded. With a ``memo`` (``new_memo``), an object of an allowed class met again at the
         same depth reuses its record instead of being encoded again."""
 
         def default(obj: Any) -> Any:
-            if type(obj) is Send:  # the engine's own record, hundreds a step in a fan-out
-                return self._send_record(obj, depth, memo)
             return self._default(obj, depth, memo)
 
         try:
@@ -426,6 +410,14 @@ class Codec:
 
 _SEND_KEY: Final = type_key(Send)
 _read_send: Final = payload_reader(Send, EXT_OBJECT)
+
+
+def _send_payload(send: Send) -> list[Any]:
+    """A ``Send``'s state as ``payload_reader`` reads it (its slots in slot order)."""
+    try:
+        return [{"arg": send.arg, "node": send.node, "timeout": send.timeout}]
+    except AttributeError:  # rebuilt from a record without every slot: the set ones
+        return _read_send(send)
 
 
 def _reason(exc: BaseException) -> str:
