@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from itertools import filterfalse
 from typing import Any, Final
 
 __all__ = [
@@ -220,9 +221,9 @@ def _pack_str_versions(
     met), made by C-level passes: a Python step only per version not packed recently."""
     distinct = list(dict.fromkeys(every))
     cache = _PACKED_CACHE
-    # most versions were packed recently; looked up one by one: ``distinct - cache.keys()``
-    # iterates the whole cache (up to 4,096 entries, ~45 µs a header once it has filled)
-    new = [version for version in distinct if version not in cache]
+    # most versions were packed recently: each looked up (C-level), never the whole cache
+    # walked (``distinct - cache.keys()`` did: ~45 µs a header once it has filled)
+    new = list(filterfalse(cache.__contains__, distinct))
     if new:
         if len(cache) + len(new) > _PACKED_CACHE_SIZE:
             cache.clear()
