@@ -36,7 +36,8 @@ def test_settled_without_a_condition_reads_as_a_future() -> None:
     assert seen == [7]  # called at once, as for a settled Future
     done, pending = concurrent.futures.wait([future], timeout=0)
     assert done == {future} and not pending
-    assert list(concurrent.futures.as_completed([future])) == [future]
+    futures: list[concurrent.futures.Future[Any]] = [future]
+    assert list(concurrent.futures.as_completed(futures)) == [future]
     assert not future.cancel()
 
 
