@@ -80,8 +80,10 @@ class StepRecord(NamedTuple):
     """The engine's step metadata (``source``, ``step``, ``parents``), merged when settled;
     ``(source, step)`` when it has no parents (``_compact_metadata``)."""
     writes: tuple[Any, ...]
-    """The step's task writes (atoms only), stored against the parent when settled: ``(task_id,
-    task_path, writes)`` for each task, one after the other in one flat tuple."""
+    """The step's task writes (atoms only), stored against the parent when settled, in one flat
+    tuple: for each task ``task_id, task_path, n``, then its ``n`` writes as ``channel, value``
+    items. Flat, so a step keeps one tuple for its writes, not one per write: the collector
+    walks what a step keeps until it learns the tuples hold atoms."""
     memo: tuple[Any, str, str, dict[str, Any]]
     """The run's ``RunAddress.memo``: ``(saver, thread key, ns, metadata the config adds)``."""
     address: RunAddress
@@ -123,10 +125,14 @@ class StepRecord(NamedTuple):
         stored.ids.append(checkpoint_id)
         if writes := self.writes:
             serde = saver.serde
-            batches = [
-                encode_batch(serde, writes[at + 2], writes[at], writes[at + 1])
-                for at in range(0, len(writes), 3)
-            ]
+            batches = []
+            at = 0
+            while at < len(writes):
+                task_id, task_path, n = writes[at : at + 3]
+                end = at + 3 + 2 * n
+                pairs = list(zip(writes[at + 3 : end : 2], writes[at + 4 : end : 2], strict=True))
+                batches.append(encode_batch(serde, pairs, task_id, task_path))
+                at = end
             store_batches(thread, (ns, parent_id), batches)  # type: ignore[arg-type]
 
 
@@ -217,9 +223,16 @@ def record_step(
             kept_metadata = (source, step)
     if len(writes) == 1:  # (a step of one task: most)
         ((task_id, task_path, task_writes),) = writes
-        kept_writes: tuple[Any, ...] = (task_id, task_path, tuple(task_writes))
+        kept_writes: tuple[Any, ...] = (
+            task_id,
+            task_path,
+            len(task_writes),
+            *chain.from_iterable(task_writes),
+        )
     else:
-        kept_writes = tuple(chain.from_iterable([(t, p, tuple(w)) for t, p, w in writes]))
+        kept_writes = tuple(
+            chain.from_iterable([(t, p, len(w), *chain.from_iterable(w)) for t, p, w in writes])
+        )
     record = (
         ns,
         parent_id,
