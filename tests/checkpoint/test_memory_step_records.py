@@ -279,3 +279,29 @@ def test_a_step_of_several_tasks_keeps_each_tasks_writes_in_order() -> None:
     wide = [sorted(writes, key=repr) for *_, writes in shape if len(writes) == 6]
     fanned = [("a", 2), ("b", "two"), ("branch:to:last", None), ("c", 1.5)]
     assert wide == [sorted([*fanned, *[("branch:to:last", None)] * 2], key=repr)] * 2
+
+
+class _Sized(TypedDict):
+    size: Annotated[int, lambda _old, new: len(new) if isinstance(new, list) else new]
+
+
+def test_a_written_value_that_is_not_an_atom_saves_eagerly_though_the_values_are_atoms() -> None:
+    # the step's one task writes a list; its channel keeps an int: the write must be saved
+    # eagerly (encoded), as a step of several tasks is
+    def grow(state: _Sized) -> dict[str, Any]:
+        return {"size": ["a"] * (state["size"] + 1)}
+
+    graphs = []
+    for saver in (InMemorySaver(), Eager()):
+        builder = StateGraph(_Sized)
+        builder.add_node("grow", grow)
+        builder.add_edge(START, "grow")
+        builder.add_edge("grow", END)
+        graphs.append(builder.compile(checkpointer=saver))
+        graphs[-1].invoke({"size": 1}, _thread("t"))
+    lazy, eager = (g.checkpointer for g in graphs)
+    last = lazy._threads["t"].pending[-1] if lazy._threads["t"].pending else None
+    assert last is None or last.metadata != ("loop", 1)  # the task's step was not kept as a record
+    assert _shape(lazy, "t") == _shape(eager, "t")
+    head = lazy.get_tuple(_thread("t"))
+    assert head is not None and head.checkpoint["channel_values"]["size"] == 2

@@ -201,11 +201,25 @@ def record_step(
     # only the new versions' values are kept, not the checkpoint's dict of all of them
     values = checkpoint["channel_values"]
     kept = tuple(map(values.get, new_versions, _NO_VALUE))  # (C speed: once a step)
-    if not _all_atoms(kept):
-        return False
-    for _, _, task_writes in writes:
-        if not _all_atoms(map(_VALUE_OF_WRITE, task_writes)):
+    if len(writes) == 1:  # (a step of one task: most) its writes flat, then one atom check
+        ((task_id, task_path, task_writes),) = writes
+        kept_writes: tuple[Any, ...] = (
+            task_id,
+            task_path,
+            len(task_writes),
+            *chain.from_iterable(task_writes),
+        )
+        if not _all_atoms(kept + kept_writes[4::2]):  # the values and the written values
             return False
+    else:
+        if not _all_atoms(kept):
+            return False
+        for _, _, task_writes in writes:
+            if not _all_atoms(map(_VALUE_OF_WRITE, task_writes)):
+                return False
+        kept_writes = tuple(
+            chain.from_iterable([(t, p, len(w), *chain.from_iterable(w)) for t, p, w in writes])
+        )
     depth = parent_depth + 1 if parent_depth is not None else WHOLE_HEADER_EVERY
     if depth < WHOLE_HEADER_EVERY:
         versions: dict[str, Any] = new_versions  # type: ignore[assignment]
@@ -221,18 +235,6 @@ def record_step(
         source, step, parents = metadata.values()
         if not parents and type(parents) is dict:
             kept_metadata = (source, step)
-    if len(writes) == 1:  # (a step of one task: most)
-        ((task_id, task_path, task_writes),) = writes
-        kept_writes: tuple[Any, ...] = (
-            task_id,
-            task_path,
-            len(task_writes),
-            *chain.from_iterable(task_writes),
-        )
-    else:
-        kept_writes = tuple(
-            chain.from_iterable([(t, p, len(w), *chain.from_iterable(w)) for t, p, w in writes])
-        )
     record = (
         ns,
         parent_id,
