@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 from langchain_core.runnables import RunnableConfig
 
@@ -81,13 +81,14 @@ class PutWritesBatch:
     """``(task_id, task_path, writes)`` of each task, in the order they finished."""
 
 
-@dataclass(slots=True)  # not frozen: its __init__ would set each field through a call
-class PutStep:
+class PutStep(NamedTuple):
     """Save a checkpoint the run made and the step's writes not yet saved, in one saver call.
 
     Made once per step, so it holds what the saver reads rather than a config: the run's
     ``address`` (its config, made once per run), the checkpoint's parent and the head the run
-    expects; ``config`` builds the config a ``put`` takes, for a saver that needs one."""
+    expects; ``config`` builds the config a ``put`` takes, for a saver that needs one. A named
+    tuple, so ``Saves.checkpoint`` builds it at C speed (``build_effect``), not through a
+    Python ``__init__`` that sets each field."""
 
     address: RunAddress
     parent_id: str | None
@@ -112,8 +113,6 @@ class PutStep:
     this one: the input checkpoint, when the step after it ran only the built-in input task
     (``engine/saves.py``). A saver with ``put_steps`` saves both in one transaction."""
 
-    __match_args__ = ("config", "writes", "checkpoint", "metadata", "new_versions")
-
     @property
     def config(self) -> RunnableConfig:
         """The config of a ``put`` of the checkpoint: its parent, with the expected head."""
@@ -123,6 +122,10 @@ class PutStep:
     def checkpoint(self) -> Checkpoint:
         """The checkpoint, a copy to keep (what a saver's ``put`` receives)."""
         return detached(self.run_checkpoint, self.seen_changes)
+
+
+# matched by position as a ``put``'s arguments (a named tuple's own are its fields)
+PutStep.__match_args__ = ("config", "writes", "checkpoint", "metadata", "new_versions")  # type: ignore[assignment,misc]
 
 
 def detached(checkpoint: Checkpoint, seen_changes: dict[str, Any] | None) -> Checkpoint:

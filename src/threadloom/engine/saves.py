@@ -55,6 +55,9 @@ __all__ = ["Saves"]
 TaskWrites = tuple[str, str, list[tuple[str, Any]]]
 
 
+_build: Final = tuple.__new__
+"""``_build(NamedTupleClass, (field, ...))``: a named tuple without its Python ``__new__``."""
+
 MAX_READY: Final = 32
 """At most this many finished tasks' writes wait to be saved together: a run whose outcomes keep
 arriving (so it never waits) still saves them in batches of this size, which bounds what a crash
@@ -137,8 +140,9 @@ class Saves:
     def hold(self, task_id: str, task_path: str, writes: list[Any]) -> None:
         """The writes of the step's last task, when the step will make a checkpoint (durability
         "sync" or "async"): held, with the ones ready, to be saved with it."""
-        self.held += self.ready
-        self.ready.clear()
+        if self.ready:  # (none, when the step ran one task)
+            self.held += self.ready
+            self.ready.clear()
         self.held.append((task_id, task_path, writes))
 
     def flush(self) -> list[Effect]:
@@ -174,16 +178,19 @@ class Saves:
             return []
         expected_head, self.seen_head = self.seen_head, checkpoint["id"]
         held, self.held = self.held, []
-        step = PutStep(
-            self.address,
-            parent_id,
-            expected_head,
-            held,
-            checkpoint,
-            metadata,
-            new_versions,
-            seen_changes,
-            self.held_input,
+        step: PutStep = _build(  # (every field, in order: PutStep without its Python __new__)
+            PutStep,
+            (
+                self.address,
+                parent_id,
+                expected_head,
+                held,
+                checkpoint,
+                metadata,
+                new_versions,
+                seen_changes,
+                self.held_input,
+            ),
         )
         if self.held_input is not None:  # saved with this step's, in one saver call
             self.held_input = None
@@ -192,9 +199,9 @@ class Saves:
             # the run's, which that step changes: a copy of them as they are now
             values = _as_they_are(checkpoint["channel_values"], new_versions)
             if values is not None:
-                step.run_checkpoint = {**detached(checkpoint, seen_changes)}
-                step.run_checkpoint["channel_values"] = values
-                self.held_input = step
+                copied: Checkpoint = {**detached(checkpoint, seen_changes)}
+                copied["channel_values"] = values
+                self.held_input = step._replace(run_checkpoint=copied)
                 return []
         return [step]
 
