@@ -1,0 +1,56 @@
+"""A compiled graph's saver set after compile: ``app.checkpointer = saver`` and
+``app.copy({"checkpointer": saver})``, as LangGraph's compiled graphs allow (LangGraph's own
+``test_invoke_join_then_call_other_pregel`` sets it so). Passes on LangGraph 1.2.22 with the
+import root swapped."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+import pytest
+
+from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.graph import START, StateGraph
+
+
+class State(TypedDict):
+    n: int
+
+
+def _graph() -> Any:
+    builder = StateGraph(State).add_node("inc", lambda s: {"n": s["n"] + 1})
+    return builder.add_edge(START, "inc").compile()
+
+
+CONFIG: Any = {"configurable": {"thread_id": "t"}}
+
+
+def test_a_checkpointer_set_after_compile_saves_the_next_runs() -> None:
+    app = _graph()
+    assert app.invoke({"n": 1}) == {"n": 2}
+    saver = InMemorySaver()
+    app.checkpointer = saver
+    assert app.checkpointer is saver
+    assert app.invoke({"n": 1}, CONFIG) == {"n": 2}
+    assert app.get_state(CONFIG).values == {"n": 2}
+    assert saver.get_tuple(CONFIG) is not None
+
+
+def test_a_checkpointer_set_to_none_stops_saving() -> None:
+    app = _graph()
+    app.checkpointer = InMemorySaver()
+    app.checkpointer = None
+    assert app.invoke({"n": 1}, CONFIG) == {"n": 2}
+    with pytest.raises(ValueError, match="No checkpointer set"):
+        app.get_state(CONFIG)
+
+
+def test_copy_with_a_checkpointer_leaves_the_original_as_it_was() -> None:
+    app = _graph()
+    saver = InMemorySaver()
+    copied = app.copy({"checkpointer": saver})
+    assert copied.invoke({"n": 5}, CONFIG) == {"n": 6}
+    assert copied.get_state(CONFIG).values == {"n": 6}
+    assert app.checkpointer is None
+    with pytest.raises(ValueError, match="No checkpointer set"):
+        app.get_state(CONFIG)
