@@ -54,3 +54,28 @@ def test_copy_with_a_checkpointer_leaves_the_original_as_it_was() -> None:
     assert app.checkpointer is None
     with pytest.raises(ValueError, match="No checkpointer set"):
         app.get_state(CONFIG)
+
+
+class Input(TypedDict):
+    n: int
+    question: str
+
+
+class Private(TypedDict):
+    scratch: list[str]
+
+
+def test_a_builders_channels_are_the_keys_of_every_schema_it_was_given() -> None:
+    builder = StateGraph(State, input_schema=Input)
+    assert builder.channels.keys() == {"n", "question"}
+
+    def first(state: Input) -> Any:
+        return {"scratch": ["x"]}
+
+    def second(state: Private) -> Any:
+        return {"n": len(state["scratch"])}
+
+    builder.add_node("first", first).add_node("second", second)
+    builder.add_edge(START, "first").add_edge("first", "second")
+    assert builder.channels.keys() == {"n", "question", "scratch"}
+    assert builder.compile().invoke({"n": 0, "question": "q"}) == {"n": 1}

@@ -231,6 +231,22 @@ class StateGraph(Generic[StateT]):
             found.update(managed_keys(schema))
         return found
 
+    @property
+    def channels(self) -> dict[str, Any]:
+        """The state's keys, each with the channel that holds it (reducer, last value, ...):
+        the keys of the graph's schemas, its nodes' input and output schemas and its routers'
+        input schemas. Managed keys are not channels (``managed``)."""
+        schemas = [self.state_schema, self.output_schema, self.input_schema]
+        schemas += [n.input_schema for n in self.nodes.values()]
+        schemas += [n.output_schema for n in self.nodes.values() if n.output_schema]
+        schemas += [
+            b.input_schema
+            for by_name in self.branches.values()
+            for b in by_name.values()
+            if b.input_schema is not None
+        ]
+        return channels_for(schemas)
+
     # --- nodes -----------------------------------------------------------------------------------
 
     def add_node(
