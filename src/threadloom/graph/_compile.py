@@ -319,6 +319,7 @@ class Compiler:
             cache=node_cache_spec(node.cache_policy, node.func, node.name)
             if node.cache_policy is not None
             else None,
+            trace_policy=node.trace_policy,
         )
         return spec, injections
 
