@@ -1,0 +1,87 @@
+"""A ``Command`` (``update=`` / ``goto=``) run from a checkpoint the thread has moved past forks,
+as LangGraph 1.2.22 does: a ``"fork"`` checkpoint beside the addressed one holds the command's
+writes, and nothing is stored on the addressed checkpoint, so a later replay of it does not apply
+the command again. (LangGraph's own tests/test_delta_channel_fork.py checks the same; this file
+passes on LangGraph 1.2.22 with the import root swapped.)"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Annotated, Any, TypedDict
+
+import pytest
+
+from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.checkpoint.sqlite import SqliteSaver
+from threadloom.graph import END, START, StateGraph
+from threadloom.types import Command
+
+
+class State(TypedDict):
+    log: Annotated[list[str], operator.add]
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def saver(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    opened: AbstractContextManager[Any]
+    if request.param == "memory":
+        opened = nullcontext(InMemorySaver())
+    else:
+        opened = SqliteSaver.from_conn_string(str(tmp_path / "c.db"))
+    with opened as made:
+        yield made
+
+
+def graph(saver: Any) -> Any:
+    builder = StateGraph(State)
+    builder.add_node("a", lambda state: {"log": ["a"]})
+    builder.add_node("b", lambda state: {"log": ["b"]})
+    builder.add_edge(START, "a").add_edge("a", "b").add_edge("b", END)
+    return builder.compile(checkpointer=saver)
+
+
+CONFIG: Any = {"configurable": {"thread_id": "t"}}
+COMMANDS = {  # the command, the fork's values, the run's result
+    "update": (Command(update={"log": ["cmd"]}), ["in", "a", "cmd"], ["in", "a", "cmd", "b"]),
+    "goto": (Command(goto="a"), ["in", "a"], ["in", "a", "a", "b", "b"]),
+}
+
+
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+@pytest.mark.parametrize("kind", list(COMMANDS))
+def test_a_command_from_an_old_checkpoint_forks_and_leaves_it_as_it_was(
+    saver: Any, kind: str, durability: Any
+) -> None:
+    command, forked, expected = COMMANDS[kind]
+    app = graph(saver)
+    app.invoke({"log": ["in"]}, CONFIG, interrupt_before=["b"], durability=durability)
+    old = app.get_state(CONFIG)
+    app.invoke(None, CONFIG, durability=durability)
+    stored_writes = saver.get_tuple(old.config).pending_writes
+
+    assert app.invoke(command, old.config, durability=durability) == {"log": expected}
+
+    assert saver.get_tuple(old.config).pending_writes == stored_writes
+    if durability != "exit":  # ("exit" saves a run's last checkpoint only)
+        history = app.get_state_history(CONFIG)
+        fork = next(s for s in history if s.metadata["source"] == "fork")
+        old_id = old.config["configurable"]["checkpoint_id"]
+        assert fork.parent_config["configurable"]["checkpoint_id"] == old_id
+        assert fork.values == {"log": forked}
+    app.invoke(None, old.config, durability=durability)
+    assert app.get_state(CONFIG).values == {"log": ["in", "a", "b"]}
+
+
+async def test_the_async_driver_forks_too() -> None:
+    app = graph(InMemorySaver())
+    await app.ainvoke({"log": ["in"]}, CONFIG, interrupt_before=["b"])
+    old = await app.aget_state(CONFIG)
+    await app.ainvoke(None, CONFIG)
+    assert await app.ainvoke(Command(update={"log": ["cmd"]}), old.config) == {
+        "log": ["in", "a", "cmd", "b"]
+    }
+    await app.ainvoke(None, old.config)
+    assert (await app.aget_state(CONFIG)).values == {"log": ["in", "a", "b"]}
