@@ -1,7 +1,11 @@
-"""A ``Command`` (``update=`` / ``goto=``) run from a checkpoint the thread has moved past forks,
-as LangGraph 1.2.22 does: a ``"fork"`` checkpoint beside the addressed one holds the command's
-writes, and nothing is stored on the addressed checkpoint, so a later replay of it does not apply
-the command again. (LangGraph's own tests/test_delta_channel_fork.py checks the same; this file
+"""Commands addressed at an older checkpoint, as LangGraph 1.2.22 runs them.
+
+A ``Command`` (``update=`` / ``goto=``) run from a checkpoint the thread has moved past forks: a
+``"fork"`` checkpoint beside the addressed one holds the command's writes, and nothing is stored
+on the addressed checkpoint, so a later replay of it does not apply the command again. A
+``Command(resume=...)`` answering such a checkpoint reruns the step's finished tasks (they may
+read what the command changed); at the head they reuse their saved writes. (LangGraph's own
+tests/test_delta_channel_fork.py and test_delta_channel_exit_mode.py check the same; this file
 passes on LangGraph 1.2.22 with the import root swapped.)"""
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import pytest
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.checkpoint.sqlite import SqliteSaver
 from threadloom.graph import END, START, StateGraph
-from threadloom.types import Command
+from threadloom.types import Command, interrupt
 
 
 class State(TypedDict):
@@ -85,3 +89,43 @@ async def test_the_async_driver_forks_too() -> None:
     }
     await app.ainvoke(None, old.config)
     assert (await app.aget_state(CONFIG)).values == {"log": ["in", "a", "b"]}
+
+
+class Flagged(TypedDict, total=False):
+    log: Annotated[list[str], operator.add]
+    extra: Annotated[list[str], operator.add]
+    flag: bool
+
+
+def flagged_graph(saver: Any) -> Any:
+    def done(state: Flagged) -> Any:
+        return {"log": ["done"], **({"extra": ["new"]} if state.get("flag") else {})}
+
+    def ask(state: Flagged) -> Any:
+        interrupt("approve?")
+        return {"log": ["ask"]}
+
+    builder = StateGraph(Flagged).add_node("done", done).add_node("ask", ask)
+    return builder.add_edge(START, "done").add_edge(START, "ask").compile(checkpointer=saver)
+
+
+@pytest.mark.parametrize("durability", ["sync", "async", "exit"])
+def test_an_answer_to_a_checkpoint_the_thread_moved_past_reruns_its_finished_tasks(
+    saver: Any, durability: Any
+) -> None:
+    app = flagged_graph(saver)
+    app.invoke({"log": ["in"]}, CONFIG, durability=durability)
+    paused = app.get_state(CONFIG).config
+    app.update_state(CONFIG, None)  # the thread moves past the paused checkpoint
+
+    out = app.invoke(Command(resume="yes", update={"flag": True}), paused, durability=durability)
+
+    assert out["extra"] == app.get_state(CONFIG).values["extra"] == ["new"]
+
+
+def test_an_answer_to_the_head_reuses_the_finished_tasks_writes(saver: Any) -> None:
+    app = flagged_graph(saver)
+    app.invoke({"log": ["in"]}, CONFIG)
+    head = app.get_state(CONFIG).config
+    out = app.invoke(Command(resume="yes", update={"flag": True}), head)
+    assert out["extra"] == []  # "done" finished before the pause: its writes are reused

@@ -4,7 +4,8 @@
   result is saved as an ``"input"`` checkpoint.
 - Resume (``None`` or a ``Command`` as input on a thread with a checkpoint, or the same
   ``run_id``): pending null-task writes and the command's writes are applied, the run continues
-  the saved step, and tasks that already finished reuse their saved writes.
+  the saved step, and tasks that already finished reuse their saved writes (unless the resume
+  answers a checkpoint the thread has moved past: they run again).
 - Replay (a config naming an older checkpoint, with ``None`` or a ``Command`` that answers no
   interrupt as input): a sibling ``"fork"`` checkpoint is saved, holding the command's writes,
   and that step's tasks run again, so its interrupts fire again.
@@ -78,6 +79,9 @@ def begin(run: Run, run_input: Any) -> list[Effect]:
         run.skip_done = False
     elif resuming:
         effects += _resume(run, run_input)
+        # an answer to a checkpoint the thread has moved past reruns the step's finished tasks
+        # (they may read what its command changed), as LangGraph does
+        run.skip_done = not (addressed and run.checkpoint["id"] != run.saves.seen_head)
     else:
         if run_input is None:
             raise EmptyInputError("Received no input for __start__")
