@@ -4,7 +4,9 @@ A ``Command`` (``update=`` / ``goto=``) run from a checkpoint the thread has mov
 ``"fork"`` checkpoint beside the addressed one holds the command's writes, and nothing is stored
 on the addressed checkpoint, so a later replay of it does not apply the command again. A
 ``Command(resume=...)`` answering such a checkpoint reruns the step's finished tasks (they may
-read what the command changed); at the head they reuse their saved writes. (LangGraph's own
+read what the command changed); at the head they reuse their saved writes. ``update_state`` on
+such a checkpoint stores nothing on it either (at the head, an update as a node that is due
+there is kept as that task's writes). (LangGraph's own
 tests/test_delta_channel_fork.py and test_delta_channel_exit_mode.py check the same; this file
 passes on LangGraph 1.2.22 with the import root swapped.)"""
 
@@ -129,3 +131,34 @@ def test_an_answer_to_the_head_reuses_the_finished_tasks_writes(saver: Any) -> N
     head = app.get_state(CONFIG).config
     out = app.invoke(Command(resume="yes", update={"flag": True}), head)
     assert out["extra"] == []  # "done" finished before the pause: its writes are reused
+
+
+class Edited(TypedDict):
+    log: Annotated[list[str], operator.add]
+    other: Annotated[list[str], operator.add]
+
+
+@pytest.mark.parametrize(
+    ("edit", "expected"),
+    [
+        ({"log": ["edit"]}, {"log": ["in", "a", "edit"], "other": []}),
+        ({"other": ["edit"]}, {"log": ["in", "a"], "other": ["edit"]}),
+    ],
+)
+def test_an_update_of_a_checkpoint_the_thread_moved_past_stores_nothing_on_it(
+    saver: Any, edit: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    builder = StateGraph(Edited)
+    builder.add_node("a", lambda state: {"log": ["a"]}).add_node("b", lambda state: {"log": ["b"]})
+    app = builder.add_edge(START, "a").add_edge("a", "b").compile(checkpointer=saver)
+    app.invoke({"log": ["in"]}, CONFIG, interrupt_before=["b"])
+    base = app.get_state(CONFIG)
+    app.update_state(CONFIG, {"log": ["later"]}, as_node="a")  # the thread moves past base
+    stored_writes = saver.get_tuple(base.config).pending_writes
+
+    edited = app.update_state(base.config, edit, as_node="b")
+
+    assert saver.get_tuple(base.config).pending_writes == stored_writes
+    assert app.get_state(edited).values == expected
+    cleared = app.update_state(base.config, None, as_node=END)  # base's tasks, without the edit
+    assert app.get_state(cleared).values == {"log": ["in", "a"], "other": []}
