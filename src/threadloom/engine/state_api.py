@@ -55,7 +55,7 @@ class StateAPI:
     def _state(
         self, config: RunnableConfig, subgraphs: bool, saver: Any
     ) -> Generator[SaverEffect, Any, StateSnapshot]:
-        merged = merge_config(self.config, config)
+        merged = self._stored_at(merge_config(self.config, config))
         graph = self._graph_for_ns(str(merged["configurable"].get("checkpoint_ns", "")))
         state = yield from _snapshot_of(graph, saver, merged, subgraphs)
         if state.metadata is None and not self.config:  # no checkpoint: the config as given,
@@ -66,6 +66,17 @@ class StateAPI:
         """The plan of the graph whose namespace ``config`` names (a subgraph's, or ours)."""
         ns = str(config["configurable"].get("checkpoint_ns", ""))
         return self._graph_for_ns(ns, for_update=for_update).plan
+
+    def _stored_at(self, config: RunnableConfig) -> RunnableConfig:
+        """``config`` with the namespace its graph's checkpoints are stored under: a subgraph
+        compiled with ``checkpointer=True`` keeps one history per thread, under its node's name
+        (a task's namespace, as ``get_state(config).tasks[i].state`` gives it, without task ids)."""
+        ns = str(config["configurable"].get("checkpoint_ns", ""))
+        graph = self._graph_for_ns(ns) if ns else self
+        if graph is self or graph.plan.checkpointer is not True:
+            return config
+        configurable = {**config["configurable"], "checkpoint_ns": snapshot.thread_ns(ns)}
+        return {**config, "configurable": configurable}
 
     def _graph_for_ns(self, ns: str, *, for_update: bool = False) -> StateAPI:
         """The graph whose checkpoints live under ``ns`` (this one for the root namespace).
@@ -150,7 +161,7 @@ class StateAPI:
         saver: Any,
     ) -> Generator[SaverEffect, Any, Iterator[StateSnapshot]]:
         """The saved checkpoints, listed at once; each becomes a snapshot when it is reached."""
-        merged = merge_config(self.config, config)
+        merged = self._stored_at(merge_config(self.config, config))
         plan = self._plan_for(merged)
         tuples = yield ListTuples(_saver_config(merged), filter, before, limit)
         pointer = _subgraph_pointer(merged["configurable"]["thread_id"])
@@ -201,6 +212,7 @@ class StateAPI:
         merged = merge_config(self.config, config)
         check_thread_config(merged, saver)
         plan = self._plan_for(merged, for_update=True)
+        merged = self._stored_at(merged)
         _checks.check_updates(supersteps, plan.state_keys)
         return (yield from snapshot.bulk_update(plan, merged, supersteps, saver))
 
