@@ -50,19 +50,17 @@ class ResumeBox:
         return False, None
 
 
-@dataclass(init=False)
 class TaskScratchpad:
     """What one running task knows about its interrupts and its functional sub-task calls.
 
-    Not slotted, with its own ``__init__`` (one per task attempt): the counters and the
-    ``@task`` call state keep their defaults as class attributes until the task changes them."""
+    Made by ``TaskRunner.prepare`` (one per task attempt) without an ``__init__`` call: it sets
+    the attributes every attempt has; the counters, the ``@task`` call state and the attempt's
+    rarer parts keep their defaults as class attributes until something changes them, and what
+    the pad can read from what it holds (its namespace, the run's resume box) it reads there."""
 
-    task_ns: str
-    """``"<node>:<task_id>"``: interrupt ids derive from it."""
     resume: list[Any]
     """Answers this task already received, in order (replayed on re-execution); never changed
     in place (it starts as the task's own list), replaced as an answer is taken."""
-    box: ResumeBox
     writes: list[tuple[str, Any]]
     """Control writes recorded while the task runs (its RESUME list)."""
     config: RunnableConfig
@@ -89,33 +87,15 @@ class TaskScratchpad:
     """Per ``@task`` name, what the ids of this task's calls hash first (``engine/calls.py``)."""
     _runtime: Any = None
 
-    def __init__(
-        self,
-        task_ns: str,
-        resume: list[Any],
-        box: ResumeBox,
-        writes: list[tuple[str, Any]],
-        config: RunnableConfig,
-        writer: Callable[[Any], None],
-        task: Any,
-        runner: Any,
-        clock: Any,
-        attempt: int,
-        first_attempt_time: float,
-        checkpoint_id: str | None,
-    ) -> None:
-        self.task_ns = task_ns
-        self.resume = resume
-        self.box = box
-        self.writes = writes
-        self.config = config
-        self.writer = writer
-        self.task = task
-        self.runner = runner
-        self.clock = clock
-        self.attempt = attempt
-        self.first_attempt_time = first_attempt_time
-        self.checkpoint_id = checkpoint_id
+    @property
+    def task_ns(self) -> str:
+        """``"<node>:<task_id>"`` (under its graph's namespace): interrupt ids derive from it."""
+        return self.config["configurable"]["checkpoint_ns"]  # type: ignore[no-any-return]
+
+    @property
+    def box(self) -> ResumeBox:
+        """The run's ``Command(resume=...)`` value, shared by its tasks."""
+        return self.runner.box  # type: ignore[no-any-return]
 
     @property
     def runtime(self) -> Any:

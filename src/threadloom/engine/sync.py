@@ -212,15 +212,56 @@ class _Workers:
 _PENDING, _FINISHED = "PENDING", "FINISHED"
 """``concurrent.futures.Future._state`` values (``_base.PENDING``, ``_base.FINISHED``)."""
 
+_CONDITIONS = threading.Lock()
+"""Guards the making of a call future's condition against its settling (``_CallFuture``)."""
+
 
 class _CallFuture(Future[Any]):
     """A ``@task`` call's future: waited on before a worker took the call, it runs the call in
     the waiting thread (``Lane.run_here``), so calls that wait on the calls they make never all
     wait for workers, and a quick call costs no thread hand-over. Not with a ``timeout``: a
-    call cannot be stopped midway, so the waiter only waits, and times out when it should."""
+    call cannot be stopped midway, so the waiter only waits, and times out when it should.
+
+    Its ``threading.Condition`` (a lock, a Python ``__init__``, a ``notify_all`` when settled:
+    most of what a quick call's future cost) is made only when something needs it: a thread
+    waiting for a call another runs, a done callback, ``concurrent.futures.wait``, a cancel.
+    A future settled before that is settled without one, under a lock that the making of the
+    condition also takes: whoever makes it afterwards sees the future settled."""
 
     lane: Lane | None = None
     job: Any = None
+    _made: threading.Condition | None = None
+
+    def __init__(self) -> None:  # Future's, less the condition (made on demand: _condition)
+        self._state = _PENDING
+        self._result = None
+        self._exception: BaseException | None = None
+        self._waiters: list[Any] = []
+        self._done_callbacks: list[Any] = []
+
+    @property
+    def _condition(self) -> threading.Condition:  # type: ignore[override]
+        made = self._made
+        if made is None:
+            with _CONDITIONS:
+                made = self._made
+                if made is None:
+                    made = self._made = threading.Condition()
+        return made
+
+    def set_result(self, result: Any) -> None:
+        with _CONDITIONS:
+            if self._made is None:  # nobody waits, watches or cancelled: nothing to signal
+                self._result, self._state = result, _FINISHED
+                return
+        super().set_result(result)
+
+    def set_exception(self, exception: BaseException | None) -> None:
+        with _CONDITIONS:
+            if self._made is None:
+                self._exception, self._state = exception, _FINISHED
+                return
+        super().set_exception(exception)
 
     def result(self, timeout: float | None = None) -> Any:
         lane, job = self.lane, self.job

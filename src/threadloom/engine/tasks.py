@@ -34,6 +34,7 @@ from threadloom.types import Command
 __all__ = ["TaskRunner"]
 
 _build = tuple.__new__
+_new_pad = object.__new__
 """``_build(NamedTupleClass, (field, ...))``: a named tuple without its Python ``__new__``."""
 
 
@@ -85,29 +86,24 @@ class TaskRunner:
 
     def prepare(self, task: Task, attempt: int, first_attempt_time: float) -> TaskScratchpad:
         """A fresh scratchpad for one attempt of ``task`` (with the clock of its timeout)."""
-        config, writer = task.config, self.writer
+        pad = _new_pad(TaskScratchpad)  # (no ``__init__``: TaskScratchpad)
+        pad.resume = task.resume  # (never changed in place: TaskScratchpad.interrupt)
+        pad.writes = []
+        pad.task = task
+        pad.runner = self
+        pad.attempt = attempt
+        pad.first_attempt_time = first_attempt_time
+        pad.checkpoint_id = self.checkpoint_id
         if task.timeout is None:  # (most tasks: no clock)
-            clock = None
+            pad.config, pad.writer = task.config, self.writer
         else:
-            clock = AttemptClock(task.timeout)
-            writer = _progress_writer(writer, clock)
+            clock = pad.clock = AttemptClock(task.timeout)
+            pad.writer = _progress_writer(self.writer, clock)
+            config = task.config
             if clock.policy.refresh_on == "auto":
                 config = {**config}
                 attach(config, ProgressCallbacks(clock))  # type: ignore[arg-type]
-        pad = TaskScratchpad(
-            config["configurable"]["checkpoint_ns"],  # task.ns, inlined
-            task.resume,  # (never changed in place: TaskScratchpad.interrupt)
-            self.box,
-            [],
-            config,
-            writer,
-            task,
-            self,
-            clock,
-            attempt,
-            first_attempt_time,
-            self.checkpoint_id,
-        )
+            pad.config = config
         if self.messages is not None and not task.node.hidden:
             self.messages.node_started(task.input)
         return pad

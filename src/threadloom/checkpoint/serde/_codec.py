@@ -162,6 +162,11 @@ class Codec:
         return False
 
     def _default(self, obj: Any, depth: int, memo: Memo | None = None) -> Any:
+        if memo is not None:  # met before in this save (a Send in its writes and the checkpoint)
+            known = memo.get(id(obj))
+            # the object itself is kept in the entry, so its id is not reused while it lives
+            if known is not None and known[0] is obj and known[1] == depth:
+                return known[2]
         if depth >= MAX_OBJECT_DEPTH:
             raise _Refused(obj)  # explain() names it: too deep
         cls = type(obj)
@@ -183,11 +188,6 @@ class Codec:
                 raise _Refused(cls)
             module, qualname = type_key(cls)
             header = self._headers[cls] = (kind, module, qualname, payload_reader(cls, kind))
-        if memo is not None:
-            known = memo.get(id(obj))
-            # the object itself is kept in the entry, so its id is not reused while it lives
-            if known is not None and known[0] is obj and known[1] == depth:
-                return known[2]
         kind, module, qualname, read = header
         ext = ormsgpack.Ext(kind, self.pack([module, qualname, *read(obj)], depth + 1, memo))
         if memo is not None:
