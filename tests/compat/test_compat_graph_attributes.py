@@ -79,3 +79,17 @@ def test_a_builders_channels_are_the_keys_of_every_schema_it_was_given() -> None
     builder.add_edge(START, "first").add_edge("first", "second")
     assert builder.channels.keys() == {"n", "question", "scratch"}
     assert builder.compile().invoke({"n": 0, "question": "q"}) == {"n": 1}
+
+
+def test_reading_a_root_graph_compiled_with_checkpointer_true_says_why() -> None:
+    builder = StateGraph(State).add_node("inc", lambda s: {"n": s["n"] + 1})
+    app = builder.add_edge(START, "inc").compile(checkpointer=True)
+    why = "checkpointer=True cannot be used for root graphs"
+    with pytest.raises(RuntimeError, match=why):
+        app.invoke({"n": 1}, CONFIG)
+    with pytest.raises(RuntimeError, match=why):
+        app.get_state(CONFIG)
+    with pytest.raises(RuntimeError, match=why):
+        list(app.get_state_history(CONFIG))
+    with pytest.raises(RuntimeError, match=why):
+        app.update_state(CONFIG, {"n": 2})

@@ -15,7 +15,12 @@ from langchain_core.runnables import RunnableConfig
 from threadloom.constants import NS_END, NS_SEP
 from threadloom.engine import _checks, aio, snapshot
 from threadloom.engine import sync as sync_driver
-from threadloom.engine.call_setup import CONFIG_KEYS_MESSAGE, check_thread_config, merge_config
+from threadloom.engine.call_setup import (
+    CONFIG_KEYS_MESSAGE,
+    ROOT_WITH_PARENTS_SAVER,
+    check_thread_config,
+    merge_config,
+)
 from threadloom.engine.effects import GetTuple, ListTuples, SaverEffect, StateEffect
 from threadloom.errors import MissingThreadIdError
 from threadloom.types import StateSnapshot, StateUpdate
@@ -35,6 +40,8 @@ class StateAPI:
 
     def _require_saver(self) -> Any:
         if self._saver is None:
+            if self.plan.checkpointer is True:  # it saves with a parent it does not have here
+                raise RuntimeError(ROOT_WITH_PARENTS_SAVER)
             raise ValueError("No checkpointer set")
         return self._saver
 
