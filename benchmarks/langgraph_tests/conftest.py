@@ -14,6 +14,7 @@ import json
 import os
 import sys
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
@@ -101,6 +102,18 @@ def cache(request: pytest.FixtureRequest) -> Any:
     return SqliteCache(path=":memory:") if request.param == "sqlite" else InMemoryCache()
 
 
+@asynccontextmanager
+async def _entered(factory: Any) -> AsyncIterator[Any]:
+    """A sync or an async context manager factory's value, entered in an async fixture."""
+    made = factory()
+    if hasattr(made, "__aenter__"):
+        async with made as value:
+            yield value
+    else:
+        with made as value:
+            yield value
+
+
 @pytest.fixture(params=list(_SYNC_STORES))
 def sync_store(request: pytest.FixtureRequest) -> Iterator[Any]:
     with _SYNC_STORES[request.param]() as store:
@@ -109,13 +122,8 @@ def sync_store(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 @pytest.fixture(params=list(_ASYNC_STORES))
 async def async_store(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    factory = _ASYNC_STORES[request.param]
-    if factory is _store_memory:
-        with factory() as store:
-            yield store
-    else:
-        async with factory() as store:
-            yield store
+    async with _entered(_ASYNC_STORES[request.param]) as store:
+        yield store
 
 
 @pytest.fixture(params=list(_SYNC_SAVERS))
@@ -126,13 +134,8 @@ def sync_checkpointer(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 @pytest.fixture(params=list(_ASYNC_SAVERS))
 async def async_checkpointer(request: pytest.FixtureRequest) -> AsyncIterator[Any]:
-    factory = _ASYNC_SAVERS[request.param]
-    if factory is _checkpointer_memory:
-        with factory() as saver:
-            yield saver
-    else:
-        async with factory() as saver:
-            yield saver
+    async with _entered(_ASYNC_SAVERS[request.param]) as saver:
+        yield saver
 
 
 # -- outcomes for run.py ------------------------------------------------------------------------

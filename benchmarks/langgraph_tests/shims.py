@@ -114,16 +114,21 @@ async def _checkpointer_sqlite_aio() -> AsyncIterator[Any]:
 
 
 @contextmanager
+def _fresh_database() -> Iterator[str]:
+    uri, drop = _pg_uri()
+    try:
+        yield uri
+    finally:
+        drop()
+
+
+@contextmanager
 def _checkpointer_postgres() -> Iterator[Any]:
     from threadloom.checkpoint.postgres import PostgresSaver
 
-    uri, drop = _pg_uri()
-    try:
-        with PostgresSaver.from_conn_string(uri) as saver:
-            saver.setup()
-            yield saver
-    finally:
-        drop()
+    with _fresh_database() as uri, PostgresSaver.from_conn_string(uri) as saver:
+        saver.setup()
+        yield saver
 
 
 @contextmanager
@@ -132,27 +137,20 @@ def _checkpointer_postgres_pool() -> Iterator[Any]:
 
     from threadloom.checkpoint.postgres import PostgresSaver
 
-    uri, drop = _pg_uri()
-    try:
-        with ConnectionPool(uri, max_size=10, kwargs={"autocommit": True}) as pool:
-            saver = PostgresSaver(pool)
-            saver.setup()
-            yield saver
-    finally:
-        drop()
+    with _fresh_database() as uri, ConnectionPool(uri, kwargs={"autocommit": True}) as pool:
+        saver = PostgresSaver(pool)
+        saver.setup()
+        yield saver
 
 
 @asynccontextmanager
 async def _checkpointer_postgres_aio() -> AsyncIterator[Any]:
     from threadloom.checkpoint.postgres.aio import AsyncPostgresSaver
 
-    uri, drop = _pg_uri()
-    try:
+    with _fresh_database() as uri:
         async with AsyncPostgresSaver.from_conn_string(uri) as saver:
             await saver.setup()
             yield saver
-    finally:
-        drop()
 
 
 @asynccontextmanager
@@ -161,16 +159,11 @@ async def _checkpointer_postgres_aio_pool() -> AsyncIterator[Any]:
 
     from threadloom.checkpoint.postgres.aio import AsyncPostgresSaver
 
-    uri, drop = _pg_uri()
-    try:
-        async with AsyncConnectionPool(
-            uri, max_size=10, kwargs={"autocommit": True}, open=False
-        ) as pool:
+    with _fresh_database() as uri:
+        async with AsyncConnectionPool(uri, kwargs={"autocommit": True}, open=False) as pool:
             saver = AsyncPostgresSaver(pool)
             await saver.setup()
             yield saver
-    finally:
-        drop()
 
 
 def _no_pipeline(*args: Any, **kwargs: Any) -> Any:
@@ -196,13 +189,9 @@ def _store_memory() -> Iterator[Any]:
 def _store_postgres() -> Iterator[Any]:
     from threadloom.store.postgres import PostgresStore
 
-    uri, drop = _pg_uri()
-    try:
-        with PostgresStore.from_conn_string(uri) as store:
-            store.setup()
-            yield store
-    finally:
-        drop()
+    with _fresh_database() as uri, PostgresStore.from_conn_string(uri) as store:
+        store.setup()
+        yield store
 
 
 @contextmanager
@@ -211,27 +200,20 @@ def _store_postgres_pool() -> Iterator[Any]:
 
     from threadloom.store.postgres import PostgresStore
 
-    uri, drop = _pg_uri()
-    try:
-        with ConnectionPool(uri, max_size=10, kwargs={"autocommit": True}) as pool:
-            store = PostgresStore(pool)
-            store.setup()
-            yield store
-    finally:
-        drop()
+    with _fresh_database() as uri, ConnectionPool(uri, kwargs={"autocommit": True}) as pool:
+        store = PostgresStore(pool)
+        store.setup()
+        yield store
 
 
 @asynccontextmanager
 async def _store_postgres_aio() -> AsyncIterator[Any]:
     from threadloom.store.postgres.aio import AsyncPostgresStore
 
-    uri, drop = _pg_uri()
-    try:
+    with _fresh_database() as uri:
         async with AsyncPostgresStore.from_conn_string(uri) as store:
             await store.setup()
             yield store
-    finally:
-        drop()
 
 
 @asynccontextmanager
@@ -240,16 +222,11 @@ async def _store_postgres_aio_pool() -> AsyncIterator[Any]:
 
     from threadloom.store.postgres.aio import AsyncPostgresStore
 
-    uri, drop = _pg_uri()
-    try:
-        async with AsyncConnectionPool(
-            uri, max_size=10, kwargs={"autocommit": True}, open=False
-        ) as pool:
+    with _fresh_database() as uri:
+        async with AsyncConnectionPool(uri, kwargs={"autocommit": True}, open=False) as pool:
             store = AsyncPostgresStore(pool)
             await store.setup()
             yield store
-    finally:
-        drop()
 
 
 _store_postgres_pipe = _no_pipeline
