@@ -10,6 +10,7 @@ receives their results, and never waits itself, so it is tested by sending it fa
 from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable
+from functools import partial
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -142,18 +143,8 @@ def _stages(
         finished = yield StartTasks(tasks, runner, inline_ok and len(tasks) == 1, step_timeout)
         inline = finished is not None  # LangGraph streams a lone task's chunks with the next step
         if inline and lone_steps and finished.error is None and not finished.paused:
-            # (most steps of a chain) the step ends the short way: engine/lone_step.py, as
-            # ``_ended`` ends it (inline: no generator and no partial a step)
-            try:
-                ended = end_lone_step(run, finished)
-            except BaseException:
-                yield from _failed_end(run, held)
-                raise
-            for effect in ended:
-                if type(effect) is Emit:
-                    held.append(effect)
-                else:
-                    yield effect
+            # (most steps of a chain) the step ends the short way: engine/lone_step.py
+            yield from _ended(run, held, partial(end_lone_step, run, finished))
             continue
         if inline and finished.error is None:
             # the lone task of the step ran inline and did not fail (most steps of a chain):
@@ -228,20 +219,15 @@ def _ended(
     try:
         ended = end()
     except BaseException:
-        yield from _failed_end(run, held)
+        # a for loop, not ``yield from``: the driver sends back what each save returned
+        for effect in (*run.saves.release(run.checkpoint_config), *held):
+            yield effect
         raise
     for effect in ended:
         if type(effect) is Emit:
             held.append(effect)
         else:
             yield effect
-
-
-def _failed_end(run: Run, held: list[Effect]) -> Generator[Effect, Any, None]:
-    """Ending the step failed: every write is saved, the held chunks go out (``_ended``)."""
-    # a for loop, not ``yield from``: the driver sends back what each save returned
-    for effect in (*run.saves.release(run.checkpoint_config), *held):  # noqa: UP028
-        yield effect
 
 
 def _timed_out(run: Run, unfinished: Iterable[Task]) -> Generator[Effect, Any, None]:
