@@ -384,3 +384,27 @@ async def test_async_driver_errors_become_storage_errors(tmp_path: Path) -> None
         await saver.setup()
     with pytest.raises(StorageError, match="connection is closed"):
         await saver.aget_tuple({"configurable": {"thread_id": "t"}})
+
+
+def test_a_listing_with_a_limit_reads_its_checkpoints_in_one_page(tmp_path: Path) -> None:
+    from threadloom.checkpoint.sqlite import _statements as sql
+
+    path = str(tmp_path / "limit.db")
+    with SqliteSaver.from_conn_string(path) as saver:
+        parent = None
+        for turn in range(30):
+            checkpoint = {**empty_checkpoint(), "id": f"{turn:04}"}
+            configurable = {"thread_id": "c", "checkpoint_ns": ""}
+            if parent is not None:
+                configurable["checkpoint_id"] = parent
+            saver.put({"configurable": configurable}, checkpoint, {}, {})  # type: ignore[arg-type]
+            parent = checkpoint["id"]
+    with SqliteSaver.from_conn_string(path) as saver:  # cold: nothing remembered
+        saver.setup()
+        statements: list[str] = []
+        saver.conn.set_trace_callback(statements.append)
+        walked = list(saver.list({"configurable": {"thread_id": "c"}}, limit=10))
+        saver.conn.set_trace_callback(None)
+    assert [t.checkpoint["id"] for t in walked] == [f"{n:04}" for n in range(29, 19, -1)]
+    # one page: the headers of the ten in one query (pages of 1, 2, 4, 3 took four)
+    assert sum(s.startswith(sql.HEADERS_AT.split(" WHERE")[0]) for s in statements) == 1

@@ -246,13 +246,14 @@ class SqlCore(SqlLifecycle):
         """Matching checkpoints, newest first, handed out with ``Found`` one at a time.
 
         They are read when the caller asks, in pages (each in its own snapshot) of 1, 2, 4 ...
-        up to ``PAGE`` checkpoints: ``limit=1`` reads one, a long walk costs a few queries per
-        page rather than per checkpoint, and a checkpoint deleted while the caller iterates is
-        skipped unless its page was already read."""
+        up to ``PAGE`` checkpoints, the first of ``limit`` when given (``limit=10`` reads ten
+        at once, as many queries as one): a long walk costs a few queries per page rather than
+        per checkpoint, and a checkpoint deleted while the caller iterates is skipped unless
+        its page was already read."""
         walk = Walk()
         remaining = limit
         addresses = yield from self.list_addresses(config, filter, before, limit)
-        start, size = 0, 1
+        start, size = 0, min(max(limit or 1, 1), PAGE)
         while start < len(addresses):
             chunk = addresses[start : start + size]
             start, size = start + size, min(2 * size, PAGE)
