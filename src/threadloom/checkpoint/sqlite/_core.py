@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any, cast
 
 from threadloom.checkpoint._put import PutPlan, plan_rows, remember
 from threadloom.checkpoint._records import expects_head
+from threadloom.checkpoint._sql_chains import Answer, answer_chains, relay
 from threadloom.checkpoint._sql_core import EncodedStep, SqlCore
 from threadloom.checkpoint._sql_head import BlobKey, KeptHead
-from threadloom.checkpoint.base import StepSave
+from threadloom.checkpoint.base import CheckpointTuple, StepSave
 from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.checkpoint.sqlite import _statements as sql
 from threadloom.checkpoint.sqlite._checks import database_path, open_file
@@ -61,6 +62,27 @@ class SqliteCore(SqlCore):
         if has_writes:  # saved before their checkpoint: a kept head would leave them out
             return None
         return (data_version, changes + 1)
+
+    # -- reading: a list's chain in one query (``_sql_chains``) ---------------------------------
+
+    def get_tuple(
+        self, serde: SerializerProtocol, config: RunnableConfig
+    ) -> Steps[CheckpointTuple | None]:
+        return (yield from relay(super().get_tuple(serde, config), self._chains()))
+
+    def list_checkpoints(
+        self,
+        serde: SerializerProtocol,
+        config: RunnableConfig | None,
+        filter: Mapping[str, Any] | None,
+        before: RunnableConfig | None,
+        limit: int | None,
+    ) -> Steps[None]:
+        steps = super().list_checkpoints(serde, config, filter, before, limit)
+        return (yield from relay(steps, self._chains()))
+
+    def _chains(self) -> Answer:
+        return answer_chains(self.tracker, sql.BLOB_ROWS, sql.BLOB_CHAINS, sql.version_of)
 
     # -- writing steps on the kept head -------------------------------------------------------
 
