@@ -310,14 +310,12 @@ def test_any_transaction_mode_of_a_given_connection(
         assert head is not None and head.checkpoint["id"] == "1"
 
 
-def test_a_history_walk_reads_pages_in_a_few_queries_and_decodes_each_row_once(
-    tmp_path: Path,
-) -> None:
-    path = str(tmp_path / "walk.db")
+def _message_chain(path: str, turns: int) -> list[dict[str, str]]:
+    """A thread "c" of ``turns`` checkpoints, each one message longer (a delta chain)."""
     history: list[dict[str, str]] = []
     with SqliteSaver.from_conn_string(path) as saver:
         parent = None
-        for turn in range(200):
+        for turn in range(turns):
             history = [*history, {"text": f"message {turn}"}]
             checkpoint = {**empty_checkpoint(), "id": f"{turn:04}"}
             checkpoint["channel_values"] = {"messages": history}
@@ -327,6 +325,14 @@ def test_a_history_walk_reads_pages_in_a_few_queries_and_decodes_each_row_once(
                 configurable["checkpoint_id"] = parent
             saver.put({"configurable": configurable}, checkpoint, {}, {"messages": turn + 1})  # type: ignore[arg-type]
             parent = checkpoint["id"]
+    return history
+
+
+def test_a_history_walk_reads_pages_in_a_few_queries_and_decodes_each_row_once(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "walk.db")
+    history = _message_chain(path, 200)
     with SqliteSaver.from_conn_string(path) as saver:  # cold: nothing remembered
         saver.setup()
         statements: list[str] = []
@@ -414,19 +420,7 @@ def test_a_cold_head_read_takes_a_lists_whole_delta_chain_in_one_query(tmp_path:
     from threadloom.checkpoint.sqlite import _statements as sql
 
     path = str(tmp_path / "chain.db")
-    history: list[dict[str, str]] = []
-    with SqliteSaver.from_conn_string(path) as saver:
-        parent = None
-        for turn in range(300):
-            history = [*history, {"text": f"message {turn}"}]
-            checkpoint = {**empty_checkpoint(), "id": f"{turn:04}"}
-            checkpoint["channel_values"] = {"messages": history}
-            checkpoint["channel_versions"] = {"messages": turn + 1}
-            configurable = {"thread_id": "c", "checkpoint_ns": ""}
-            if parent is not None:
-                configurable["checkpoint_id"] = parent
-            saver.put({"configurable": configurable}, checkpoint, {}, {"messages": turn + 1})  # type: ignore[arg-type]
-            parent = checkpoint["id"]
+    history = _message_chain(path, 300)
     with SqliteSaver.from_conn_string(path) as saver:  # cold: nothing remembered
         saver.setup()
         statements: list[str] = []
