@@ -10,14 +10,14 @@ shared generator of effects, run by ``SqliteSaver`` (``sqlite3``) and ``AsyncSql
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from threadloom.checkpoint._put import PutPlan, plan_rows, remember
 from threadloom.checkpoint._records import expects_head
-from threadloom.checkpoint._sql_chains import Answer, answer_chains, relay
+from threadloom.checkpoint._sql_chains import answer_chains, relay
 from threadloom.checkpoint._sql_core import EncodedStep, SqlCore
 from threadloom.checkpoint._sql_head import BlobKey, KeptHead
-from threadloom.checkpoint.base import CheckpointTuple, StepSave
+from threadloom.checkpoint.base import StepSave
 from threadloom.checkpoint.serde.base import SerializerProtocol
 from threadloom.checkpoint.sqlite import _statements as sql
 from threadloom.checkpoint.sqlite._checks import database_path, open_file
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
 Version = str | int | float
 
 __all__ = ["SqliteCore"]
+
+T = TypeVar("T")
 
 
 class SqliteCore(SqlCore):
@@ -65,24 +67,9 @@ class SqliteCore(SqlCore):
 
     # -- reading: a list's chain in one query (``_sql_chains``) ---------------------------------
 
-    def get_tuple(
-        self, serde: SerializerProtocol, config: RunnableConfig
-    ) -> Steps[CheckpointTuple | None]:
-        return (yield from relay(super().get_tuple(serde, config), self._chains()))
-
-    def list_checkpoints(
-        self,
-        serde: SerializerProtocol,
-        config: RunnableConfig | None,
-        filter: Mapping[str, Any] | None,
-        before: RunnableConfig | None,
-        limit: int | None,
-    ) -> Steps[None]:
-        steps = super().list_checkpoints(serde, config, filter, before, limit)
-        return (yield from relay(steps, self._chains()))
-
-    def _chains(self) -> Answer:
-        return answer_chains(self.tracker, sql.BLOB_ROWS, sql.BLOB_CHAINS, sql.version_of)
+    def _rows_read(self, steps: Steps[T]) -> Steps[T]:
+        answer = answer_chains(self.tracker, sql.BLOB_ROWS, sql.BLOB_CHAINS, sql.version_of)
+        return relay(steps, answer)
 
     # -- writing steps on the kept head -------------------------------------------------------
 
