@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
-from threadloom._running import running_task
+from threadloom._running import current_task, running_task
 from threadloom.checkpoint._saver_calls import takes_diffs
 from threadloom.constants import CONFIG_KEY_CHECKPOINTER, ERROR, NS_SEP, PUSH, RESUME, RETURN
 from threadloom.engine import stream
@@ -312,7 +312,7 @@ def start_call(
     called on the async driver's event loop. ``spec.cache`` is the task's
     ``engine.caching.CacheSpec`` (None: never cached).
     """
-    parent: TaskScratchpad = running_task()
+    parent: TaskScratchpad = current_task.get() or running_task()  # (which raises outside a run)
     runner = parent.runner
     site: CallSite = runner.call_site()
     if site.write is _ASK:  # the step's first call
