@@ -108,16 +108,18 @@ def run_plain_call(task: Task, runner: TaskRunner) -> None:
     (``tests/func/test_plain_call.py`` compares the two)."""
     pad = runner.prepare(task, 1, time.time())
     token = var_child_runnable_config.set(pad.config)
-    running = current_task.set(pad)
     try:
-        args, kwargs = task.input
-        output = task.node.func.func(*args, **kwargs)  # type: ignore[attr-defined]  # a CallOf
-    except BaseException as exc:
+        running = current_task.set(pad)
+        try:
+            args, kwargs = task.input
+            output = task.node.func.func(*args, **kwargs)  # type: ignore[attr-defined]  # CallOf
+        finally:
+            current_task.reset(running)
+    except BaseException as exc:  # (as run_task: the task's context already reset)
         runner.failed(task, pad, exc, 1)  # (no retry policy: never a delay)
     else:
         task.writes = [*pad.writes, (RETURN, output)]
     finally:
-        current_task.reset(running)
         var_child_runnable_config.reset(token)
 
 
