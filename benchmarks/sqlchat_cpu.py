@@ -11,11 +11,18 @@ average is 10). This runs the same 500-turn chat (``workloads._chat_graph`` on e
     .bench-venv/bin/python benchmarks/sqlchat_cpu.py --rounds 3
     .bench-venv/bin/python benchmarks/sqlchat_cpu.py --ops      # threadloom's opcodes per turn
     .bench-venv/bin/python benchmarks/sqlchat_cpu.py --ops --rest 40  # and the rest, by function
+    .bench-venv/bin/python benchmarks/sqlchat_cpu.py --io       # WAL frames, commits, fsyncs
 
 ``--ops`` counts instead, exactly (``sys.settrace``), the Python opcodes and calls of threadloom's
 turns 101-108, split into those run inside the saver's operations and the rest (engine,
 reducer, langchain-core's model call), with the functions that run the most opcodes inside
 the saver: a figure that does not move with the machine's load, to compare two versions by.
+
+``--io`` counts what a turn asks of the disk, for both libraries, exactly: the WAL frames (pages)
+and commits a turn appends (200 turns after 100, the WAL's automatic checkpoint turned off and
+its frame headers read back), and, when ``strace`` is installed, the ``fsync``/``fdatasync``
+calls of a whole 500-turn chat with each saver's own settings (under ``synchronous=NORMAL`` the
+only ones are a WAL checkpoint's and the restart's after it).
 
 Needs ``langgraph-checkpoint-sqlite`` in ``.bench-venv`` (``bash benchmarks/setup.sh
 langgraph-checkpoint-sqlite``).
@@ -24,6 +31,9 @@ langgraph-checkpoint-sqlite``).
 from __future__ import annotations
 
 import argparse
+import shutil
+import struct
+import subprocess
 import sys
 import tempfile
 import time
@@ -113,6 +123,55 @@ def count_ops(top: int = 25, rest_top: int = 0) -> None:
             print(f"  {opcodes / len(turns):7,.0f}  {name}")
 
 
+def wal_frames(lib: Lib) -> tuple[float, float]:
+    """WAL frames and commits per turn over turns 101-300 (no automatic checkpoint meanwhile)."""
+    turns = 200
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "chat.sqlite"
+        saver = _sqlite_saver(lib, path)
+        graph = _chat_graph(lib, saver)
+        config = _thread()
+        for turn in range(1, 101):
+            graph.invoke({"messages": [("user", f"turn {turn}")]}, config)
+        saver.conn.execute("PRAGMA wal_autocheckpoint = 0")
+        saver.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for turn in range(101, 101 + turns):
+            graph.invoke({"messages": [("user", f"turn {turn}")]}, config)
+        wal = Path(str(path) + "-wal").read_bytes()
+        saver.conn.close()
+    page_size = struct.unpack(">I", wal[8:12])[0]
+    frames = commits = 0
+    for offset in range(32, len(wal) - 23, 24 + page_size):  # each frame: 24-byte header, page
+        frames += 1
+        commits += struct.unpack(">I", wal[offset + 4 : offset + 8])[0] != 0  # size: a commit
+    return frames / turns, commits / turns
+
+
+def chat_quietly(root: str) -> None:
+    """A 500-turn chat on ``root``'s saver, for ``--io`` to count its fsyncs under strace."""
+    chat(Lib(root))
+
+
+def count_io() -> None:
+    """Print each library's WAL frames and commits per turn, and its fsyncs (``strace``)."""
+    for lib in (Lib("threadloom"), Lib("langgraph")):
+        frames, commits = wal_frames(lib)
+        line = f"{lib.root:<11} {frames:5.2f} WAL frames, {commits:4.2f} commits a turn"
+        strace = shutil.which("strace")
+        if strace is not None:
+            with tempfile.TemporaryDirectory() as folder:
+                out = Path(folder) / "strace.txt"
+                command = [sys.executable, __file__, "--io-child", lib.root]
+                trace = [strace, "-f", "-c", "-e", "trace=fsync,fdatasync", "-o", str(out)]
+                subprocess.run([*trace, *command], check=True)
+                rows = [text.split() for text in out.read_text().splitlines()]
+            # strace -c columns: % time, seconds, usecs/call, calls, [errors], syscall
+            syncs = sum(int(row[3]) for row in rows if row and row[-1] in ("fsync", "fdatasync"))
+            turns = HISTORY_TURNS
+            line += f"; {syncs} fsyncs in {turns} turns ({syncs / turns:.3f} a turn)"
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
@@ -124,7 +183,15 @@ def main() -> None:
         metavar="N",
         help="with --ops, also list the N functions outside the saver running the most opcodes",
     )
+    parser.add_argument("--io", action="store_true", help="count WAL frames and fsyncs instead")
+    parser.add_argument("--io-child", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.io_child:
+        chat_quietly(arguments.io_child)
+        return
+    if arguments.io:
+        count_io()
+        return
     if arguments.ops:
         count_ops(rest_top=arguments.rest)
         return

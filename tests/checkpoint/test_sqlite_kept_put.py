@@ -248,6 +248,30 @@ def test_two_steps_in_one_put_keep_the_last_as_the_head(saver: SqliteSaver, tmp_
     assert kept.checkpoint == read.checkpoint and kept.metadata == read.metadata
 
 
+def test_two_steps_in_one_put_write_their_value_rows_in_one_statement(
+    saver: SqliteSaver,
+) -> None:
+    """Both steps' value rows go in by one ``executemany`` (a round trip into SQLite each; the
+    trace shows it a row at a time: side by side, not each step's rows before its checkpoint),
+    the earlier checkpoint by one more, then the last one's upsert."""
+    first = _step(4, "0003", {"last": 4}, {"log": ENTRIES[:3], "last": 40})
+    second = _step(5, "0004", {"other": 5}, {"log": ENTRIES[:3], "last": 40, "other": "o"})
+    second[2]["channel_versions"]["last"] = 4
+    statements = _statements(saver, lambda: saver.put_steps([first, second]))
+    kinds = [s.split(" (")[0].split(" VALUES")[0] for s in statements]
+    assert kinds == [
+        "BEGIN IMMEDIATE",
+        "INSERT OR IGNORE INTO checkpoint_blobs",  # a row of each step: ``last``, ``other``
+        "INSERT OR IGNORE INTO checkpoint_blobs",
+        "INSERT OR REPLACE INTO checkpoints",  # the first checkpoint
+        "INSERT OR REPLACE INTO checkpoints",  # the second, giving the token back
+        "COMMIT",
+    ]
+    head = saver.get_tuple(THREAD)
+    assert head is not None and head.checkpoint["id"] == "0005"
+    assert dict(head.checkpoint["channel_values"]) == {"log": ENTRIES[:3], "last": 40, "other": "o"}
+
+
 @pytest.mark.parametrize(
     "meanwhile", [_nothing, _other_connection, _same_connection, _base_deleted, _callers_sql]
 )

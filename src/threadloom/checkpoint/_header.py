@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from itertools import filterfalse
 from typing import Any, Final
 
 __all__ = [
@@ -220,11 +221,13 @@ def _pack_str_versions(
     met), made by C-level passes: a Python step only per version not packed recently."""
     distinct = list(dict.fromkeys(every))
     cache = _PACKED_CACHE
-    new = distinct - cache.keys()  # a set (C-level): most versions were packed recently
+    # most versions were packed recently: each looked up (C-level), never the whole cache
+    # walked (``distinct - cache.keys()`` did: ~45 µs a header once it has filled)
+    new = list(filterfalse(cache.__contains__, distinct))
     if new:
         if len(cache) + len(new) > _PACKED_CACHE_SIZE:
             cache.clear()
-            new = set(distinct)  # the header's other versions went with the rest
+            new = distinct  # the header's other versions went with the rest
         for version in new:
             cache[version] = pack_version(version)
     packed = list(map(cache.__getitem__, distinct))

@@ -96,7 +96,8 @@ class SqliteCore(SqlCore):
         the token is the kept one plus exactly the rows this transaction changed, no other
         statement changed the database since ``kept``: the plan was right, and the steps
         commit. Two statements a step fewer than ``put_checked`` (``HEAD_ID``,
-        ``STORED_VERSIONS``), and the same rows written."""
+        ``STORED_VERSIONS``), and the same rows written; the steps' value rows go in by one
+        statement, their earlier checkpoints by one more (a round trip into SQLite each)."""
         rows, head = kept.rows, kept.header[1]
         planned: list[tuple[EncodedStep, PutPlan, str]] = []
         for step in steps:
@@ -110,26 +111,29 @@ class SqliteCore(SqlCore):
                 head = step.row[2]
         yield self._begin_write
         kept_version, changed = cast(tuple[int, int], kept.token)
-        last = planned[-1][0]
-        for step, plan, _head in planned:
-            for statement, write_rows in step.writes:
+        *earlier, (step, plan, head) = planned
+        for before, _plan, _head in planned:
+            for statement, write_rows in before.writes:
                 if write_rows:
                     changed += yield Exec(statement, write_rows)
-            blobs = self.blob_rows(step, plan)
-            inserted = (yield Exec(sql.INSERT_NEW_BLOB, blobs)) if blobs else 0
+        # no row twice: a later step was planned on the earlier steps' rows as stored
+        blobs = self.blob_rows(step, plan)
+        for before, before_plan, _head in earlier:
+            blobs += self.blob_rows(before, before_plan)
+        if blobs:
+            inserted = yield Exec(sql.INSERT_NEW_BLOB, blobs)
             if inserted != len(blobs):  # a row was there already: the plan was wrong
                 yield Fetch(sql.ROLLBACK)
                 return None
             changed += inserted
-            if step is not last:  # the token only grows: the last checkpoint's checks all
-                yield Exec(sql.REPLACE_CHECKPOINT, (step.row,))
-                changed += 1
-        upserted = yield Fetch(sql.UPSERT_CHECKPOINT, last.row)
+        if earlier:  # the token only grows: the last checkpoint's checks all
+            yield Exec(sql.REPLACE_CHECKPOINT, [before.row for before, _plan, _head in earlier])
+            changed += len(earlier)
+        upserted = yield Fetch(sql.UPSERT_CHECKPOINT, step.row)
         if tuple(upserted[0][:2]) != (kept_version, changed):
             yield Fetch(sql.ROLLBACK)
             return None
         yield self._commit
-        *earlier, (step, plan, head) = planned
         for before, before_plan, _head in earlier:  # only the last is kept as the head
             remember(self.tracker, before.thread_id, before.ns, before_plan)
         carried = [row for _step, before_plan, _head in earlier for row in before_plan.rows]
