@@ -1,0 +1,89 @@
+"""func20 (and an entrypoint making no call) invoked hot and cold, side by side with LangGraph.
+
+``run.py`` times one invoke per repetition right after ``gc.collect()``, which walks every object
+of both libraries and so leaves the CPU caches holding none of the engine's code or data: each
+repetition is a cold invoke. Hot (invokes back to back) and cold (each after a 64 MB write that
+evicts the caches, the same effect without the collector) differ by far more for a sub-millisecond
+invoke than for LangGraph's: this shows how much of ``run.py``'s figure is the cold start rather
+than the work, and which part (the fixed cost of a run, or the calls) pays it.
+
+    .bench-venv/bin/python benchmarks/cold_invoke.py
+    .bench-venv/bin/python benchmarks/cold_invoke.py --rounds 5 --libs threadloom
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from libs import Lib
+
+_EVICT = bytearray(64 * 1024 * 1024)
+
+
+def evict() -> None:
+    """Write one byte per cache line of 64 MB: the caches then hold none of the engine."""
+    _EVICT[::64] = b"x" * (len(_EVICT) // 64)
+
+
+def workflow(lib: Lib) -> Callable[[int], Any]:
+    @lib.task
+    def double(n: int) -> int:
+        return 2 * n
+
+    @lib.entrypoint(checkpointer=lib.InMemorySaver())
+    def run(count: int) -> list[int]:
+        futures = [double(n) for n in range(count)]
+        return [f.result() for f in futures]
+
+    threads = iter(range(10**9))
+
+    def invoke(count: int) -> Any:
+        return run.invoke(count, {"configurable": {"thread_id": str(next(threads))}})
+
+    return invoke
+
+
+def median_ms(invoke: Callable[[int], Any], count: int, cold: bool, reps: int) -> float:
+    times = []
+    for _ in range(reps):
+        if cold:
+            evict()
+        began = time.perf_counter()
+        invoke(count)
+        times.append(time.perf_counter() - began)
+    return statistics.median(times) * 1e3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="rounds, libraries alternating")
+    parser.add_argument("--reps", type=int, default=21, help="invokes per cell and round")
+    parser.add_argument("--libs", nargs="+", default=["threadloom", "langgraph"])
+    args = parser.parse_args()
+    invokes = {root: workflow(Lib(root)) for root in args.libs}
+    for invoke in invokes.values():
+        for _ in range(5):
+            invoke(20)
+    cells: dict[tuple[str, int, str], list[float]] = {}
+    for _ in range(args.rounds):
+        for root, invoke in invokes.items():
+            for count in (0, 20):
+                for kind in ("hot", "cold"):
+                    ms = median_ms(invoke, count, kind == "cold", args.reps)
+                    cells.setdefault((root, count, kind), []).append(ms)
+    print(f"{'library':11s} {'calls':>5s} {'hot ms':>17s} {'cold ms':>17s}  cold/hot")
+    for root in invokes:
+        for count in (0, 20):
+            hot, cold = cells[root, count, "hot"], cells[root, count, "cold"]
+            print(
+                f"{root:11s} {count:5d} {min(hot):7.3f}-{max(hot):<7.3f}   "
+                f"{min(cold):7.3f}-{max(cold):<7.3f}  {statistics.median(cold) / statistics.median(hot):5.2f}"
+            )
+
+
+if __name__ == "__main__":
+    main()
