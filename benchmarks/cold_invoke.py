@@ -79,9 +79,10 @@ def main() -> None:
     for root in invokes:
         for count in (0, 20):
             hot, cold = cells[root, count, "hot"], cells[root, count, "cold"]
+            ratio = statistics.median(cold) / statistics.median(hot)
             print(
                 f"{root:11s} {count:5d} {min(hot):7.3f}-{max(hot):<7.3f}   "
-                f"{min(cold):7.3f}-{max(cold):<7.3f}  {statistics.median(cold) / statistics.median(hot):5.2f}"
+                f"{min(cold):7.3f}-{max(cold):<7.3f}  {ratio:5.2f}"
             )
 
 
