@@ -229,3 +229,53 @@ def test_threads_saving_at_once_each_read_back_their_own_steps() -> None:
     assert not errors
     shapes = [_shape(saver, f"t{i}") for i in range(4)]
     assert all(shape == shapes[0] for shape in shapes) and len(shapes[0]) == 32
+
+
+class _Wide(TypedDict, total=False):
+    a: int
+    b: str
+    c: float
+    d: None
+
+
+def test_a_step_of_several_tasks_keeps_each_tasks_writes_in_order() -> None:
+    # a record keeps its tasks' writes flat (task, path, count, then channel and value items):
+    # three tasks of one step writing three, one (the edge only) and two values must come
+    # back as an eager save stores them, task by task, in order
+    def fan(state: _Wide) -> dict[str, Any]:
+        return {"a": 1}
+
+    def two(state: _Wide) -> dict[str, Any]:
+        return {"a": state.get("a", 0) + 1, "b": "two"}
+
+    def none(state: _Wide) -> dict[str, Any]:
+        return {}
+
+    def one(state: _Wide) -> dict[str, Any]:
+        return {"c": 1.5}
+
+    def last(state: _Wide) -> dict[str, Any]:
+        return {"d": None, "b": "last"}
+
+    def graph(saver: Any) -> Any:
+        builder = StateGraph(_Wide)
+        for name, node in (("fan", fan), ("two", two), ("none", none), ("one", one)):
+            builder.add_node(name, node)
+        builder.add_node("last", last)
+        builder.add_edge(START, "fan")
+        for name in ("two", "none", "one"):
+            builder.add_edge("fan", name)
+            builder.add_edge(name, "last")
+        builder.add_edge("last", END)
+        return builder.compile(checkpointer=saver)
+
+    lazy, eager = InMemorySaver(), Eager()
+    for saver in (lazy, eager):
+        graph(saver).invoke({"a": 0}, _thread("t"))
+        graph(saver).invoke({"a": 5}, _thread("t"))
+    assert len(lazy._threads["t"].pending) == 4  # the second run's steps wait as records
+    shape = _shape(lazy, "t")
+    assert shape == _shape(eager, "t")
+    wide = [sorted(writes, key=repr) for *_, writes in shape if len(writes) == 6]
+    fanned = [("a", 2), ("b", "two"), ("branch:to:last", None), ("c", 1.5)]
+    assert wide == [sorted([*fanned, *[("branch:to:last", None)] * 2], key=repr)] * 2

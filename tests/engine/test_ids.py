@@ -2,6 +2,8 @@
 
 import uuid
 
+import pytest
+
 from threadloom.checkpoint.id import uuid6, uuid6_str
 from threadloom.engine.ids import interrupt_id, task_id, task_path_str
 
@@ -27,3 +29,26 @@ def test_task_ids_are_deterministic_and_distinct() -> None:
 def test_task_paths_sort_pull_before_push_and_pad_ints() -> None:
     assert task_path_str(("__pregel_pull", "b")) < task_path_str(("__pregel_push", 0))
     assert task_path_str(("__pregel_push", 2)) < task_path_str(("__pregel_push", 10))
+
+
+def test_fast_checkpoint_ids_match_the_uuid_layout_across_kept_heads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # uuid6_str keeps the text of the first two fields while the top 48 timestamp bits stay
+    # the same: each id must still be the UUID built field by field, before, at and after a
+    # change of those bits, and with a clock that steps back (forced strictly increasing)
+    from threadloom.checkpoint import id as ids
+
+    monkeypatch.setattr(ids, "_getrandbits", lambda bits: 0xABCDEF012345)
+    monkeypatch.setattr(ids, "_last_timestamp", 0)
+    monkeypatch.setattr(ids, "_head", (-1, ""))
+    base = 1_765_000_000_000_000_000 // 100 * 100
+    stamps = [0, 100, 409_500, 409_600, 409_700, 5_000_000_000, 4_999_999_000, 7 * 409_600]
+    last = 0
+    for step, offset in enumerate(stamps):
+        now_ns = base + offset
+        timestamp = last = max(now_ns // 100 + ids._GREGORIAN_OFFSET, last + 1)
+        timestamp &= 0x0FFF_FFFF_FFFF_FFFF
+        value = ((timestamp >> 12) << 80) | (0x6 << 76) | ((timestamp & 0x0FFF) << 64)
+        value |= (0b10 << 62) | ((step & 0x3FFF) << 48) | 0xABCDEF012345
+        assert ids.uuid6_str(step, now_ns) == str(uuid.UUID(int=value))

@@ -53,15 +53,29 @@ def uuid6(node: int | None = None, clock_seq: int | None = None) -> uuid.UUID:
 
 def uuid6_str(clock_seq: int, now_ns: int | None = None) -> str:
     """``str(uuid6(clock_seq=clock_seq))``, without building a ``UUID`` (the engine's hot path:
-    one per step): the five fields are formatted straight from the timestamp. ``now_ns``: the
-    ``time.time_ns()`` the caller read already (a checkpoint's id and ``ts`` share one read)."""
-    global _last_timestamp
+    one per step): the fields are formatted straight from the timestamp. ``now_ns``: the
+    ``time.time_ns()`` the caller read already (a checkpoint's id and ``ts`` share one read).
+
+    The first two fields (the top 48 timestamp bits) change once per 409.6 µs: formatted once
+    then and kept (``_head``). Formatting is printf-style: an f-string's ``:04x`` goes through
+    the general format-spec machinery (parse, locale grouping), about twice the work."""
+    global _last_timestamp, _head
     now = (_time_ns() if now_ns is None else now_ns) // 100 + _GREGORIAN_OFFSET
     with _lock:  # as in _next_timestamp, inlined
         _last_timestamp = timestamp = max(now, _last_timestamp + 1)
     timestamp &= 0x0FFF_FFFF_FFFF_FFFF
-    high = timestamp >> 28  # the top 32 of the 60 timestamp bits
-    mid = (timestamp >> 12) & 0xFFFF  # the next 16
-    low = 0x6000 | (timestamp & 0x0FFF)  # version 6, then the low 12
-    seq = 0x8000 | (clock_seq & 0x3FFF)  # variant 0b10, then the step
-    return f"{high:08x}-{mid:04x}-{low:04x}-{seq:04x}-{_getrandbits(48):012x}"
+    top = timestamp >> 12
+    head = _head  # one tuple, read and replaced whole: safe across threads
+    if head[0] != top:
+        head = _head = (top, "%08x-%04x-" % (top >> 16, top & 0xFFFF))  # noqa: UP031 (speed)
+    # version 6 then the low 12 timestamp bits; variant 0b10 then the step; a random node
+    return "%s%04x-%04x-%012x" % (  # noqa: UP031 - printf-style is the point (docstring)
+        head[1],
+        0x6000 | (timestamp & 0x0FFF),
+        0x8000 | (clock_seq & 0x3FFF),
+        _getrandbits(48),
+    )
+
+
+_head: tuple[int, str] = (-1, "")
+"""The top 48 timestamp bits ``uuid6_str`` formatted last, and their text: ``"hhhhhhhh-mmmm-"``."""

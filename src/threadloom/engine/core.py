@@ -557,7 +557,8 @@ def _now_iso(now_ns: int | None = None) -> str:
     if cached[0] != second:
         cached = _second = (second, datetime.fromtimestamp(second, UTC).isoformat()[:19])
     # isoformat leaves the fraction out at a whole second; so does this
-    return f"{cached[1]}.{micros:06d}+00:00" if micros else f"{cached[1]}+00:00"
+    # (printf-style: an f-string's ``:06d`` takes the general format-spec machinery)
+    return "%s.%06d+00:00" % (cached[1], micros) if micros else cached[1] + "+00:00"  # noqa: UP031
 
 
 def command_writes(plan: Plan, command: Command[Any]) -> list[tuple[str, Any]]:
