@@ -1,4 +1,4 @@
-"""func20 (and an entrypoint making no call) invoked hot and cold, side by side with LangGraph.
+"""func20 (and an entrypoint making one call) invoked hot and cold, side by side with LangGraph.
 
 ``run.py`` times one invoke per repetition right after ``gc.collect()``, which walks every object
 of both libraries and so leaves the CPU caches holding none of the engine's code or data: each
@@ -19,7 +19,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from fanout_ops import func20, one_call
 from libs import Lib
+
+COUNTS = (1, 20)
+"""``@task`` calls per invoke: ``fanout_ops.one_call`` (the fixed cost of a run) and ``func20``."""
 
 _EVICT = bytearray(64 * 1024 * 1024)
 
@@ -29,31 +33,13 @@ def evict() -> None:
     _EVICT[::64] = b"x" * (len(_EVICT) // 64)
 
 
-def workflow(lib: Lib) -> Callable[[int], Any]:
-    @lib.task
-    def double(n: int) -> int:
-        return 2 * n
-
-    @lib.entrypoint(checkpointer=lib.InMemorySaver())
-    def run(count: int) -> list[int]:
-        futures = [double(n) for n in range(count)]
-        return [f.result() for f in futures]
-
-    threads = iter(range(10**9))
-
-    def invoke(count: int) -> Any:
-        return run.invoke(count, {"configurable": {"thread_id": str(next(threads))}})
-
-    return invoke
-
-
-def median_ms(invoke: Callable[[int], Any], count: int, cold: bool, reps: int) -> float:
+def median_ms(invoke: Callable[[], Any], cold: bool, reps: int) -> float:
     times = []
     for _ in range(reps):
         if cold:
             evict()
         began = time.perf_counter()
-        invoke(count)
+        invoke()
         times.append(time.perf_counter() - began)
     return statistics.median(times) * 1e3
 
@@ -64,20 +50,23 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=21, help="invokes per cell and round")
     parser.add_argument("--libs", nargs="+", default=["threadloom", "langgraph"])
     args = parser.parse_args()
-    invokes = {root: workflow(Lib(root)) for root in args.libs}
+    invokes = {
+        (root, count): (one_call if count == 1 else func20)(Lib(root))
+        for root in args.libs
+        for count in COUNTS
+    }
     for invoke in invokes.values():
         for _ in range(5):
-            invoke(20)
+            invoke()
     cells: dict[tuple[str, int, str], list[float]] = {}
     for _ in range(args.rounds):
-        for root, invoke in invokes.items():
-            for count in (0, 20):
-                for kind in ("hot", "cold"):
-                    ms = median_ms(invoke, count, kind == "cold", args.reps)
-                    cells.setdefault((root, count, kind), []).append(ms)
+        for (root, count), invoke in invokes.items():
+            for kind in ("hot", "cold"):
+                ms = median_ms(invoke, kind == "cold", args.reps)
+                cells.setdefault((root, count, kind), []).append(ms)
     print(f"{'library':11s} {'calls':>5s} {'hot ms':>17s} {'cold ms':>17s}  cold/hot")
-    for root in invokes:
-        for count in (0, 20):
+    for root in args.libs:
+        for count in COUNTS:
             hot, cold = cells[root, count, "hot"], cells[root, count, "cold"]
             ratio = statistics.median(cold) / statistics.median(hot)
             print(
