@@ -432,3 +432,29 @@ class CachePolicy(Generic[KeyFuncT]):
 
 
 __all__ += ["CachePolicy", "default_cache_key"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TracePolicy:
+    """What tracers record of a node's own run: ``add_node(..., trace_policy=...)``.
+
+    ``process_inputs`` / ``process_outputs`` get the node's real input / return value and give
+    what tracers (``BaseTracer`` handlers: LangSmith's, Langfuse's) record instead, e.g. to keep
+    a long message history out of traces. The node, the graph's streams and other callback
+    handlers see the real values; the runs of what the node calls are not changed. A processor
+    that raises is ignored (the real value is recorded). Not a way to redact secrets: use the
+    tracing client's own hiding for that.
+    """
+
+    process_inputs: Callable[[Any], Any] | None = None
+    """The node's input -> what tracers record as the run's inputs."""
+    process_outputs: Callable[[Any], Any] | None = None
+    """The node's return value -> what tracers record as the run's outputs."""
+
+
+def omit_payload(_value: Any) -> dict[str, Any]:
+    """A ``TracePolicy`` processor recording an empty payload (the run and its timing stay)."""
+    return {}
+
+
+__all__ += ["TracePolicy", "omit_payload"]

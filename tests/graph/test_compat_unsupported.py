@@ -1,9 +1,10 @@
 """Parameters of LangGraph's signatures threadloom does not implement yet raise, never vanish.
 
-LangGraph 1.2.22 honours ``add_node(trace_policy=)`` and ``compile(transformers=)``; a program
-that relies on one of them must not run silently without it. Passing the default (``None``) still
-works. (``timeout=`` and ``error_handler=`` work: tests/compat/test_public_timeouts.py; node
-caching, ``cache=`` and ``cache_policy=``, works: tests/cache/.)
+A program that relies on a parameter threadloom does not implement must not run silently without
+it. Passing the default (``None``) still works. (``add_node(trace_policy=)`` is implemented:
+tests/compat/test_compat_trace_policy.py; ``timeout=`` and ``error_handler=`` work:
+tests/compat/test_public_timeouts.py; node caching, ``cache=`` and ``cache_policy=``, works:
+tests/cache/.)
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from typing import TypedDict
 
 import pytest
 
-from threadloom.errors import UnsupportedParameterError
 from threadloom.func import entrypoint, task
 from threadloom.graph import START, StateGraph
 
@@ -25,20 +25,11 @@ def bump(state: State) -> State:
     return {"n": state["n"] + 1}
 
 
-@pytest.mark.parametrize(
-    ("parameter", "value"),
-    [
-        ("trace_policy", object()),
-    ],
-)
-def test_add_node_refuses_an_unsupported_parameter(parameter: str, value: object) -> None:
+def test_add_node_refuses_a_trace_policy_of_another_type() -> None:
     builder = StateGraph(State)
-    with pytest.raises(UnsupportedParameterError) as caught:
-        builder.add_node("bump", bump, **{parameter: value})
-    assert caught.value.parameter == parameter
-    assert f"add_node({parameter}=" in str(caught.value)
-    assert "not supported" in str(caught.value)
-    assert isinstance(caught.value, NotImplementedError)
+    with pytest.raises(TypeError, match="must be a TracePolicy") as caught:
+        builder.add_node("bump", bump, trace_policy=object())
+    assert "TracePolicy(process_inputs=omit_payload)" in str(caught.value)
     assert "bump" not in builder.nodes  # nothing half-added
 
 

@@ -4,9 +4,11 @@
   result is saved as an ``"input"`` checkpoint.
 - Resume (``None`` or a ``Command`` as input on a thread with a checkpoint, or the same
   ``run_id``): pending null-task writes and the command's writes are applied, the run continues
-  the saved step, and tasks that already finished reuse their saved writes.
-- Replay (a config naming an older checkpoint): a sibling ``"fork"`` checkpoint is saved and that
-  step's tasks run again, so its interrupts fire again.
+  the saved step, and tasks that already finished reuse their saved writes (unless the resume
+  answers a checkpoint the thread has moved past: they run again).
+- Replay (a config naming an older checkpoint, with ``None`` or a ``Command`` that answers no
+  interrupt as input): a sibling ``"fork"`` checkpoint is saved, holding the command's writes,
+  and that step's tasks run again, so its interrupts fire again.
 - Any root run from a named checkpoint that does not answer an interrupt (a replay, or running a
   fork) travels back in time: its subgraphs start from their state before that point
   (``run.replay_from``, see ``engine/loop.py`` ``ReplayBound``).
@@ -59,7 +61,7 @@ def begin(run: Run, run_input: Any) -> list[Effect]:
     replay = (
         resuming
         and addressed
-        and not isinstance(run_input, Command)
+        and not _answers(run_input)
         and not (
             run.metadata.get("source") in ("update", "fork")
             and run.checkpoint["id"] == run.saves.seen_head
@@ -70,13 +72,16 @@ def begin(run: Run, run_input: Any) -> list[Effect]:
     if time_travel and not run.ns:
         run.replay_from = _replay_bound(run)
     if resuming and replay:
-        effects += _fork_for_replay(run)
+        effects += _fork_for_replay(run, run_input)
     elif resuming and time_travel:  # back to a fork, in place: its tasks run and ask again
         run.pending = [w for w in run.pending if w[1] != RESUME]
         effects += _resume(run, run_input)
         run.skip_done = False
     elif resuming:
         effects += _resume(run, run_input)
+        # an answer to a checkpoint the thread has moved past reruns the step's finished tasks
+        # (they may read what its command changed), as LangGraph does
+        run.skip_done = not (addressed and run.checkpoint["id"] != run.saves.seen_head)
     else:
         if run_input is None:
             raise EmptyInputError("Received no input for __start__")
@@ -146,9 +151,13 @@ def _set_resume(run: Run, value: Any) -> None:
     run.resume_present = True
 
 
-def _fork_for_replay(run: Run) -> list[Effect]:
-    # re-run the addressed checkpoint's tasks from a sibling copy, so interrupts fire again
+def _fork_for_replay(run: Run, run_input: Any) -> list[Effect]:
+    # re-run the addressed checkpoint's tasks from a sibling copy, so interrupts fire again; a
+    # command's writes go into the fork, never onto the addressed checkpoint (a later replay of
+    # it would apply them again)
     null_writes = [(c, v) for c, v in _null_writes(run) if c != RESUME]
+    if isinstance(run_input, Command):
+        null_writes += command_writes(run.plan, run_input)
     if null_writes:
         run.apply([TaskWrites("~", INPUT, (), null_writes)])
         run.trigger_hint = None

@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DEFAULT_RECURSION_LIMIT",
+    "ROOT_WITH_PARENTS_SAVER",
     "Prepared",
     "check_thread_config",
     "merge_config",
@@ -152,6 +153,10 @@ def setup(
     return merged, saver, options
 
 
+ROOT_WITH_PARENTS_SAVER = "checkpointer=True cannot be used for root graphs."
+"""What a root graph compiled with ``checkpointer=True`` says when it is run or read."""
+
+
 def _effective_saver(graph: Pregel, configurable: dict[str, Any]) -> Any:
     """The saver a run uses: none for ``checkpointer=False``; inside a parent run the parent's
     (none if it has none), even for a subgraph compiled with a saver of its own, as LangGraph
@@ -161,7 +166,7 @@ def _effective_saver(graph: Pregel, configurable: dict[str, Any]) -> Any:
         return None
     if CONFIG_KEY_CHECKPOINTER not in configurable:  # a root run
         if own is True:
-            raise RuntimeError("checkpointer=True cannot be used for root graphs.")
+            raise RuntimeError(ROOT_WITH_PARENTS_SAVER)
         return None if own is None else graph._saver
     inherited = configurable[CONFIG_KEY_CHECKPOINTER]
     if inherited is None:

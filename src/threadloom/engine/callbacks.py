@@ -40,6 +40,12 @@ from threadloom.engine.core import Task, read_channels
 from threadloom.engine.run_reports import Handlers, end_chain, start_chain, summarize
 from threadloom.engine.scratch import TaskScratchpad
 from threadloom.engine.stream_handlers import is_stream_handler, kept_by_child
+from threadloom.engine.trace_policy import (
+    end_for_tracers,
+    split_tracers,
+    start_for_tracers,
+    with_handlers,
+)
 
 __all__ = [
     "GraphTrace",
@@ -288,10 +294,12 @@ def _node_fields(task: Task, pad: TaskScratchpad) -> tuple[Any, list[str], dict[
     return parent, tags, metadata
 
 
-def _node_manager(parent: Any, tags: list[str], metadata: dict[str, Any], cls: Any) -> Any:
+def _node_manager(
+    parent: Any, handlers: list[Any], tags: list[str], metadata: dict[str, Any], cls: Any
+) -> Any:
     """The manager that starts the task's run (through langchain-core)."""
     return cls(
-        handlers=list(parent.handlers),
+        handlers=handlers,
         inheritable_handlers=list(parent.inheritable_handlers),
         parent_run_id=parent.parent_run_id,
         tags=tags,
@@ -310,6 +318,9 @@ class NodeRun:
     """What its handlers are (read once, when the run starts)."""
     langsmith_context: dict[str, Any] | None = None
     """LangSmith's tracing context before the node's run became its parent, to restore."""
+    tracers: tuple[Any, ...] = ()
+    """The tracers told of the run apart, under the node's ``TracePolicy`` (``policy``)."""
+    policy: Any = None
 
     def restore(self) -> None:
         if self.langsmith_context is not None:
@@ -318,7 +329,14 @@ class NodeRun:
             _set_tracing_context(self.langsmith_context)
 
 
-def _enter(pad: TaskScratchpad, run_manager: Any, manager_class: Any, kinds: Handlers) -> NodeRun:
+def _enter(
+    pad: TaskScratchpad,
+    run_manager: Any,
+    manager_class: Any,
+    kinds: Handlers,
+    tracers: tuple[Any, ...],
+    policy: Any,
+) -> NodeRun:
     """The node's code runs below its run: child runs get tag ``seq:step:1`` (as in LangGraph);
     a LangSmith tracer's run becomes the parent of ``@traceable`` calls in it."""
     config: dict[str, Any] = {k: v for k, v in pad.config.items() if k not in _CONSUMED}
@@ -333,7 +351,7 @@ def _enter(pad: TaskScratchpad, run_manager: Any, manager_class: Any, kinds: Han
         inheritable_metadata=run_manager.inheritable_metadata,
     )
     pad.config = config  # type: ignore[assignment]
-    node = NodeRun(run_manager, kinds)
+    node = NodeRun(run_manager, kinds, None, tracers, policy)
     if kinds.tracers:
         node.langsmith_context = _langsmith_parent(run_manager, kinds.tracers)
     return node
@@ -372,15 +390,17 @@ def start_node(task: Task, pad: TaskScratchpad) -> NodeRun | None:
     if task.node.hidden:
         return None
     parent, tags, metadata = _node_fields(task, pad)
-    kinds = summarize(parent.handlers)
+    kinds, inputs, policy = summarize(parent.handlers), _inputs(task), task.node.trace_policy
+    handlers, tracers = split_tracers(parent.handlers, policy)
     if kinds.plain:
-        run = start_chain(list(parent.handlers), list(parent.inheritable_handlers),
+        run = start_chain(handlers, list(parent.inheritable_handlers),
                           parent.parent_run_id, tags, list(parent.inheritable_tags), metadata,
-                          _inputs(task), task.name)  # fmt: skip
+                          inputs, task.name)  # fmt: skip
     else:  # a handler langchain-core has to call
-        manager = _node_manager(parent, tags, metadata, CallbackManager)
-        run = manager.on_chain_start(None, _inputs(task), name=task.name)
-    return _enter(pad, run, CallbackManager, kinds)
+        manager = _node_manager(parent, handlers, tags, metadata, CallbackManager)
+        run = manager.on_chain_start(None, inputs, name=task.name)
+    run = start_for_tracers(run, tracers, policy, inputs, task.name)
+    return _enter(pad, run, CallbackManager, kinds, tracers, policy)
 
 
 async def astart_node(task: Task, pad: TaskScratchpad) -> NodeRun | None:
@@ -388,9 +408,12 @@ async def astart_node(task: Task, pad: TaskScratchpad) -> NodeRun | None:
     if task.node.hidden:
         return None
     parent, tags, metadata = _node_fields(task, pad)
-    manager = _node_manager(parent, tags, metadata, AsyncCallbackManager)
-    run = await manager.on_chain_start(None, _inputs(task), name=task.name)
-    return _enter(pad, run, AsyncCallbackManager, summarize(parent.handlers))
+    inputs, policy = _inputs(task), task.node.trace_policy
+    handlers, tracers = split_tracers(parent.handlers, policy)
+    manager = _node_manager(parent, handlers, tags, metadata, AsyncCallbackManager)
+    run = await manager.on_chain_start(None, inputs, name=task.name)
+    run = start_for_tracers(run, tracers, policy, inputs, task.name)
+    return _enter(pad, run, AsyncCallbackManager, summarize(parent.handlers), tracers, policy)
 
 
 def end_node(node: NodeRun, output: Any) -> None:
@@ -399,10 +422,13 @@ def end_node(node: NodeRun, output: Any) -> None:
     for tap in node.handlers.taps:
         for _ in tap.tap_output_iter(node.manager.run_id, iter((output,))):
             pass
+    manager = _untraced(node)
     if node.handlers.plain:
-        end_chain(node.manager, output)
+        end_chain(manager, output)
     else:
-        node.manager.on_chain_end(output)
+        manager.on_chain_end(output)
+    if node.tracers:
+        end_for_tracers(manager, node.tracers, node.policy, output)
 
 
 async def aend_node(node: NodeRun, output: Any) -> None:
@@ -411,7 +437,18 @@ async def aend_node(node: NodeRun, output: Any) -> None:
     for tap in node.handlers.taps:
         async for _ in tap.tap_output_aiter(node.manager.run_id, _one(output)):
             pass
-    await node.manager.on_chain_end(output)
+    manager = _untraced(node)
+    await manager.on_chain_end(output)
+    if node.tracers:
+        end_for_tracers(manager, node.tracers, node.policy, output)
+
+
+def _untraced(node: NodeRun) -> Any:
+    """The run manager reporting the run's end with the real output: all handlers, but the
+    tracers a ``TracePolicy`` tells apart."""
+    if not node.tracers:
+        return node.manager
+    return with_handlers(node.manager, [h for h in node.manager.handlers if h not in node.tracers])
 
 
 def fail_node(node: NodeRun, error: BaseException) -> None:

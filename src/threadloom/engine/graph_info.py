@@ -4,11 +4,13 @@ cache and ``with_config`` (a mixin of ``Pregel``; nothing here runs the graph)."
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Self
 
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.engine import caching
+from threadloom.engine._checks import check_backend
 
 if TYPE_CHECKING:
     from langchain_core.runnables.graph import Graph
@@ -24,6 +26,7 @@ class GraphInfo:
 
     plan: Plan
     config: RunnableConfig
+    _saver: Any
     lowlevel_io: tuple[str | Sequence[str], str | Sequence[str]] | None = None
     """A low-level ``Pregel``'s ``(input_channels, output_channels)``; None for a compiled
     graph or an ``@entrypoint``."""
@@ -32,6 +35,14 @@ class GraphInfo:
     def checkpointer(self) -> Any:
         """The saver given to compile (``None``, a saver, or ``True``/``False`` for subgraphs)."""
         return self.plan.checkpointer
+
+    @checkpointer.setter
+    def checkpointer(self, saver: Any) -> None:
+        """Another saver for this graph's next runs (``app.checkpointer = InMemorySaver()``);
+        copies made before (``with_config``, ``copy``) keep theirs."""
+        check_backend(saver, "checkpointer", "setattr")  # `graph.checkpointer = saver`
+        self.plan = replace(self.plan, checkpointer=saver)
+        self._saver = self._with_allowlist(saver)
 
     @property
     def store(self) -> Any:
@@ -112,6 +123,14 @@ class GraphInfo:
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
         clone.config = merged  # type: ignore[assignment]
+        return clone
+
+    def copy(self, update: dict[str, Any] | None = None) -> Self:
+        """A copy of the compiled graph with the attributes in ``update`` replaced
+        (``graph.copy({"checkpointer": saver})``)."""
+        clone = self.with_config()
+        for name, value in (update or {}).items():
+            setattr(clone, name, value)
         return clone
 
     def _with_allowlist(self, saver: Any) -> Any:

@@ -92,6 +92,8 @@ class NodeSpec:
     """The node that runs instead of the failed task's successors when this node fails."""
     cache: Any = None
     """How its tasks are cached (an ``engine.caching.CacheSpec``), or None: never."""
+    trace_policy: Any = None
+    """What tracers record of its runs (a ``TracePolicy``: ``engine/trace_policy.py``)."""
 
     @property
     def subgraphs(self) -> list[Any]:

@@ -26,7 +26,7 @@ from langchain_core.callbacks import AsyncCallbackHandler, CallbackManagerForCha
 from langchain_core.tracers._streaming import _StreamingCallbackHandler
 from langchain_core.utils.uuid import uuid7
 
-__all__ = ["HandlerKind", "Handlers", "end_chain", "start_chain", "summarize"]
+__all__ = ["HandlerKind", "Handlers", "call_handler", "end_chain", "start_chain", "summarize"]
 
 logger = logging.getLogger("langchain_core.callbacks.manager")
 """Where langchain-core logs a failing handler: a program's logging setup for it keeps working."""
@@ -110,7 +110,7 @@ def start_chain(
     run_id = uuid7()
     for handler in handlers:
         if not handler.ignore_chain:
-            _call(handler, "on_chain_start", None, inputs, run_id=run_id,
+            call_handler(handler, "on_chain_start", None, inputs, run_id=run_id,
                   parent_run_id=parent_run_id, tags=tags, metadata=metadata, name=name)  # fmt: skip
     return CallbackManagerForChainRun(
         run_id=run_id,
@@ -128,11 +128,12 @@ def end_chain(run: Any, output: Any) -> None:
     """``run.on_chain_end(output)``, called directly on plain handlers."""
     for handler in run.handlers:
         if not handler.ignore_chain:
-            _call(handler, "on_chain_end", output, run_id=run.run_id,
+            call_handler(handler, "on_chain_end", output, run_id=run.run_id,
                   parent_run_id=run.parent_run_id, tags=run.tags)  # fmt: skip
 
 
-def _call(handler: Any, event: str, *args: Any, **kwargs: Any) -> None:
+def call_handler(handler: Any, event: str, *args: Any, **kwargs: Any) -> None:
+    """``handler.<event>(...)`` under langchain-core's error policy."""
     try:
         getattr(handler, event)(*args, **kwargs)
     except Exception as exc:  # langchain-core's policy: a handler's failure is not the run's

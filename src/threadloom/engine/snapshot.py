@@ -403,7 +403,9 @@ def _update_step(
                 taken[as_node] += 1
             if task is not None:
                 tid, path_str = task.id, task.path_str
-                if saved is not None and writes:
+                # kept on the checkpoint as the task's writes, unless the thread has moved past
+                # it: its other children would read them (as LangGraph 1.2)
+                if saved is not None and writes and parent_id == head_id:
                     effects.append(PutWrites(saved.config, writes, tid, path_str))
             else:
                 tid = str(uuid.uuid5(uuid.UUID(checkpoint["id"]), as_node))

@@ -15,7 +15,12 @@ from langchain_core.runnables import RunnableConfig
 from threadloom.constants import NS_END, NS_SEP
 from threadloom.engine import _checks, aio, snapshot
 from threadloom.engine import sync as sync_driver
-from threadloom.engine.call_setup import CONFIG_KEYS_MESSAGE, check_thread_config, merge_config
+from threadloom.engine.call_setup import (
+    CONFIG_KEYS_MESSAGE,
+    ROOT_WITH_PARENTS_SAVER,
+    check_thread_config,
+    merge_config,
+)
 from threadloom.engine.effects import GetTuple, ListTuples, SaverEffect, StateEffect
 from threadloom.errors import MissingThreadIdError
 from threadloom.types import StateSnapshot, StateUpdate
@@ -35,6 +40,8 @@ class StateAPI:
 
     def _require_saver(self) -> Any:
         if self._saver is None:
+            if self.plan.checkpointer is True:  # it saves with a parent it does not have here
+                raise RuntimeError(ROOT_WITH_PARENTS_SAVER)
             raise ValueError("No checkpointer set")
         return self._saver
 
@@ -55,7 +62,7 @@ class StateAPI:
     def _state(
         self, config: RunnableConfig, subgraphs: bool, saver: Any
     ) -> Generator[SaverEffect, Any, StateSnapshot]:
-        merged = merge_config(self.config, config)
+        merged = self._stored_at(merge_config(self.config, config))
         graph = self._graph_for_ns(str(merged["configurable"].get("checkpoint_ns", "")))
         state = yield from _snapshot_of(graph, saver, merged, subgraphs)
         if state.metadata is None and not self.config:  # no checkpoint: the config as given,
@@ -66,6 +73,17 @@ class StateAPI:
         """The plan of the graph whose namespace ``config`` names (a subgraph's, or ours)."""
         ns = str(config["configurable"].get("checkpoint_ns", ""))
         return self._graph_for_ns(ns, for_update=for_update).plan
+
+    def _stored_at(self, config: RunnableConfig) -> RunnableConfig:
+        """``config`` with the namespace its graph's checkpoints are stored under: a subgraph
+        compiled with ``checkpointer=True`` keeps one history per thread, under its node's name
+        (a task's namespace, as ``get_state(config).tasks[i].state`` gives it, without task ids)."""
+        ns = str(config["configurable"].get("checkpoint_ns", ""))
+        graph = self._graph_for_ns(ns) if ns else self
+        if graph is self or graph.plan.checkpointer is not True:
+            return config
+        configurable = {**config["configurable"], "checkpoint_ns": snapshot.thread_ns(ns)}
+        return {**config, "configurable": configurable}
 
     def _graph_for_ns(self, ns: str, *, for_update: bool = False) -> StateAPI:
         """The graph whose checkpoints live under ``ns`` (this one for the root namespace).
@@ -150,7 +168,7 @@ class StateAPI:
         saver: Any,
     ) -> Generator[SaverEffect, Any, Iterator[StateSnapshot]]:
         """The saved checkpoints, listed at once; each becomes a snapshot when it is reached."""
-        merged = merge_config(self.config, config)
+        merged = self._stored_at(merge_config(self.config, config))
         plan = self._plan_for(merged)
         tuples = yield ListTuples(_saver_config(merged), filter, before, limit)
         pointer = _subgraph_pointer(merged["configurable"]["thread_id"])
@@ -201,6 +219,7 @@ class StateAPI:
         merged = merge_config(self.config, config)
         check_thread_config(merged, saver)
         plan = self._plan_for(merged, for_update=True)
+        merged = self._stored_at(merged)
         _checks.check_updates(supersteps, plan.state_keys)
         return (yield from snapshot.bulk_update(plan, merged, supersteps, saver))
 

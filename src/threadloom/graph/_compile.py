@@ -41,7 +41,6 @@ from threadloom.graph._routing import (
 )
 from threadloom.graph._schema import (
     SchemaInfo,
-    channels_for,
     collect_types,
     schema_info,
     update_pairs,
@@ -61,19 +60,9 @@ class Compiler:
         self.state = schema_info(builder.state_schema)
         self.input = schema_info(builder.input_schema)
         self.output = schema_info(builder.output_schema)
-        node_schemas = [n.input_schema for n in builder.nodes.values()]
-        node_schemas += [n.output_schema for n in builder.nodes.values() if n.output_schema]
-        node_schemas += [
-            b.input_schema
-            for by_name in builder.branches.values()
-            for b in by_name.values()
-            if b.input_schema is not None
-        ]
         self._router_states: dict[str, RouterState] = {}
         self._update_awriters: dict[str, Callable[..., Awaitable[list[tuple[str, Any]]]]] = {}
-        self.state_channels = channels_for(
-            [builder.state_schema, builder.output_schema, builder.input_schema, *node_schemas]
-        )
+        self.state_channels = builder.channels
         # what routers read: the graph's state (never a node's input schema, nor START's raw input)
         self._router_view = NodeSpec(
             name="__router__",
@@ -330,6 +319,7 @@ class Compiler:
             cache=node_cache_spec(node.cache_policy, node.func, node.name)
             if node.cache_policy is not None
             else None,
+            trace_policy=node.trace_policy,
         )
         return spec, injections
 

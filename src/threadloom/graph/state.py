@@ -26,9 +26,8 @@ from threadloom.graph._schema import (
     field_channel,
     has_keys,
 )
-from threadloom.graph._unsupported import refuse_unsupported
 from threadloom.managed import managed_keys
-from threadloom.types import CachePolicy, Command, RetryPolicy, TimeoutPolicy
+from threadloom.types import CachePolicy, Command, RetryPolicy, TimeoutPolicy, TracePolicy
 from threadloom.warnings import (
     LangGraphDeprecatedSinceV05,
     LangGraphDeprecatedSinceV10,
@@ -67,6 +66,7 @@ class _Node:
     cache_policy: CachePolicy[Any] | None = None
     output_schema: Any = None
     """The schema its return is annotated with (its keys are state channels), or None."""
+    trace_policy: TracePolicy | None = None
 
 
 @dataclass(slots=True)
@@ -231,6 +231,22 @@ class StateGraph(Generic[StateT]):
             found.update(managed_keys(schema))
         return found
 
+    @property
+    def channels(self) -> dict[str, Any]:
+        """The state's keys, each with the channel that holds it (reducer, last value, ...):
+        the keys of the graph's schemas, its nodes' input and output schemas and its routers'
+        input schemas. Managed keys are not channels (``managed``)."""
+        schemas = [self.state_schema, self.output_schema, self.input_schema]
+        schemas += [n.input_schema for n in self.nodes.values()]
+        schemas += [n.output_schema for n in self.nodes.values() if n.output_schema]
+        schemas += [
+            b.input_schema
+            for by_name in self.branches.values()
+            for b in by_name.values()
+            if b.input_schema is not None
+        ]
+        return channels_for(schemas)
+
     # --- nodes -----------------------------------------------------------------------------------
 
     def add_node(
@@ -257,10 +273,15 @@ class StateGraph(Generic[StateT]):
         it returns updates the state as the node would have, and its ``Command(goto=...)``
         says where to go on (the node's own edges are not followed). ``cache_policy`` (a
         ``CachePolicy``) caches the node's writes by its input when the graph is compiled with
-        a cache. ``trace_policy`` is not supported yet: a value other than ``None`` raises
-        ``UnsupportedParameterError``.
+        a cache. ``trace_policy`` (a ``TracePolicy``) changes what tracers record of the
+        node's runs.
         """
-        refuse_unsupported("add_node", trace_policy=trace_policy)
+        if trace_policy is not None and not isinstance(trace_policy, TracePolicy):
+            raise TypeError(
+                f"trace_policy of node {node!r} must be a TracePolicy, got "
+                f"{type(trace_policy).__name__} {trace_policy!r}. Pass e.g. "
+                "TracePolicy(process_inputs=omit_payload) (from threadloom.types)."
+            )
         timeout_policy = TimeoutPolicy.coerce(timeout)  # a bad value fails here, not at run time
         if "retry" in kwargs:
             warn_renamed("retry", "retry_policy", LangGraphDeprecatedSinceV05)
@@ -306,6 +327,7 @@ class StateGraph(Generic[StateT]):
         )
         node_spec.cache_policy = cache_policy
         node_spec.output_schema = _return_schema(func)
+        node_spec.trace_policy = trace_policy
         if error_handler is not None:
             node_spec.error_handler = handler = f"{ERROR_HANDLER_PREFIX}{name}"
             self.nodes[handler] = _handler_node(handler, error_handler, self.state_schema)
