@@ -23,7 +23,13 @@ from langchain_core.runnables.config import var_child_runnable_config
 from threadloom.engine import _drive_async, caching
 from threadloom.engine._drive_async import result_of, saver_call
 from threadloom.engine.callbacks import aend_node, afail_node, astart_node
-from threadloom.engine.calls import NOT_SAVED, CallSite, call_outcome, save_call
+from threadloom.engine.calls import (
+    NOT_SAVED,
+    CallSite,
+    asettle_calls,
+    call_outcome,
+    save_call,
+)
 from threadloom.engine.core import Task
 from threadloom.engine.effects import (
     NOTHING_READY,
@@ -36,6 +42,7 @@ from threadloom.engine.lane import concurrency_limit
 from threadloom.engine.scratch import task_context
 from threadloom.engine.tasks import TaskRunner
 from threadloom.engine.timeouts import bounded
+from threadloom.errors import GraphBubbleUp
 
 __all__ = ["arun_task", "drive", "result_of"]
 
@@ -55,15 +62,22 @@ async def arun_task(task: Task, runner: TaskRunner) -> None:
         try:
             with task_context(pad):
                 kwargs = runner.kwargs(task, pad)
-                if pad.clock is not None and task.node.afunc is not None:
-                    running = task.node.afunc(task.input, **kwargs)
-                    output = await bounded(running, pad.clock, task.name)
-                elif task.node.afunc is not None:
-                    output = await task.node.afunc(task.input, **kwargs)
-                else:
-                    ctx = copy_context()
-                    call = functools.partial(ctx.run, task.node.func, task.input, **kwargs)
-                    output = await loop.run_in_executor(None, call)
+                try:
+                    if pad.clock is not None and task.node.afunc is not None:
+                        running = task.node.afunc(task.input, **kwargs)
+                        output = await bounded(running, pad.clock, task.name)
+                    elif task.node.afunc is not None:
+                        output = await task.node.afunc(task.input, **kwargs)
+                    else:
+                        ctx = copy_context()
+                        call = functools.partial(ctx.run, task.node.func, task.input, **kwargs)
+                        output = await loop.run_in_executor(None, call)
+                except BaseException as exc:
+                    if pad.open_calls is not None:
+                        await asettle_calls(pad, not isinstance(exc, GraphBubbleUp))
+                    raise
+                if pad.open_calls is not None:
+                    await asettle_calls(pad, False)
                 runner.succeed(task, pad, output)
             if node_run is not None:
                 await aend_node(node_run, output)

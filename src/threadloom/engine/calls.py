@@ -10,6 +10,9 @@ runs the call with the same workers and the same ``run_task``/``arun_task`` as t
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -34,12 +37,14 @@ __all__ = [
     "NOT_SAVED",
     "CallOf",
     "CallSite",
+    "asettle_calls",
     "call_node",
     "call_outcome",
     "call_reporters",
     "save_call",
     "saved_result",
     "schedule_call",
+    "settle_calls",
     "start_call",
 ]
 
@@ -321,4 +326,42 @@ def start_call(
     task, saved = _call_task(spec, args, kwargs, parent, site, timeout)
     if site.on_start is not None:  # (a call with a saved result starts too, as in LangGraph)
         site.on_start(task)
-    return runner.start_call(task, site, saved, runner)
+    future = runner.start_call(task, site, saved, runner)
+    if saved is NOT_SAVED:  # finished when the caller ends (settle_calls), if nobody waited
+        if parent.open_calls is None:
+            parent.open_calls = [future]
+        else:
+            parent.open_calls.append(future)
+    return future
+
+
+def settle_calls(pad: TaskScratchpad) -> None:
+    """Finish the ``@task`` calls a task started, once the task has ended (returned, raised or
+    paused), so a run never ends with calls of its own still running and each call's result is
+    saved before the step's outcome: as LangGraph, which waits for every call a step started.
+    A call not taken by a worker yet runs here; a call's error stays in its future (the caller
+    did not ask for it)."""
+    calls, pad.open_calls = pad.open_calls or (), None
+    for future in calls:
+        with contextlib.suppress(Exception):  # a call's error: its caller did not ask for it
+            future.result()
+
+
+async def asettle_calls(pad: TaskScratchpad, failed: bool) -> None:
+    """``settle_calls`` on the async driver: a call is an asyncio future, or a
+    ``concurrent.futures.Future`` when a sync node's thread made it. When the task ``failed``
+    (an error, not a pause), its unfinished asyncio calls are cancelled instead, as LangGraph's
+    async runner does; a thread's call runs to its end (a thread cannot be stopped)."""
+    calls, pad.open_calls = pad.open_calls or (), None
+    pending = []
+    for future in calls:
+        if future.done():
+            continue
+        if isinstance(future, concurrent.futures.Future):
+            pending.append(asyncio.wrap_future(future))
+        else:
+            if failed:
+                future.cancel()
+            pending.append(future)
+    if pending:
+        await asyncio.gather(*pending, return_exceptions=True)

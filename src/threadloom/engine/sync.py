@@ -24,7 +24,7 @@ from threadloom.constants import RETURN
 from threadloom.engine import _drive_sync, caching
 from threadloom.engine._drive_sync import result_of, saver_call
 from threadloom.engine.callbacks import end_node, fail_node, start_node
-from threadloom.engine.calls import NOT_SAVED, CallSite, call_outcome, save_call
+from threadloom.engine.calls import NOT_SAVED, CallSite, call_outcome, save_call, settle_calls
 from threadloom.engine.core import Task
 from threadloom.engine.effects import (
     NOTHING_READY,
@@ -81,7 +81,11 @@ def run_task(task: Task, runner: TaskRunner) -> None:
         try:
             running = current_task.set(pad)  # what ``task_context(pad)`` does, inlined
             try:
-                output = task.node.func(task.input, **runner.kwargs(task, pad))
+                try:
+                    output = task.node.func(task.input, **runner.kwargs(task, pad))
+                finally:
+                    if pad.open_calls is not None:
+                        settle_calls(pad)
                 runner.succeed(task, pad, output)
             finally:
                 current_task.reset(running)
