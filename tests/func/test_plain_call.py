@@ -46,6 +46,12 @@ def nested(n: int) -> int:
     return double(n).result() + 1  # a call made from inside a call
 
 
+@task
+def fire(n: int) -> int:
+    double(n)  # started, never waited for: finished when this call ends (settle_calls)
+    return n
+
+
 @task(retry_policy=RetryPolicy(max_attempts=2, initial_interval=0.0, jitter=False))
 def retried(n: int) -> int:
     return n
@@ -72,7 +78,17 @@ def _scenarios() -> dict[str, Callable[[int], Any]]:
     def inner(count: int) -> Any:
         return [nested(n).result() for n in range(count)] + [retried(count).result()]
 
-    return {"ok": ok, "error": error, "paused": paused, "configs": configs, "inner": inner}
+    def unawaited(count: int) -> Any:
+        return [fire(n).result() for n in range(count)]
+
+    return {
+        "ok": ok,
+        "error": error,
+        "paused": paused,
+        "configs": configs,
+        "inner": inner,
+        "unawaited": unawaited,
+    }
 
 
 def _observe(body: Callable[[int], Any]) -> list[Any]:

@@ -116,7 +116,11 @@ def run_plain_call(task: Task, runner: TaskRunner) -> None:
         running = current_task.set(pad)
         try:
             args, kwargs = task.input
-            output = task.node.func.func(*args, **kwargs)  # type: ignore[attr-defined]  # CallOf
+            try:
+                output = task.node.func.func(*args, **kwargs)  # type: ignore[attr-defined]
+            finally:
+                if pad.open_calls is not None:  # (the calls it started, as run_task)
+                    settle_calls(pad)
         finally:
             current_task.reset(running)
     except BaseException as exc:  # (as run_task: the task's context already reset)
