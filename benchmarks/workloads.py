@@ -484,6 +484,27 @@ def _list_runner(lib: Lib) -> Runner:
     return run
 
 
+# --- coldread: a long chat read by a saver that holds nothing (coldread.py) ----------------
+
+
+def prepare_coldread(lib: Lib) -> Parts:
+    from coldread import prepare_coldread as prepare
+
+    return prepare(lib)
+
+
+def _cold_metrics() -> tuple[Metric, ...]:
+    return tuple(
+        Metric(f"{backend} {what}", "ms", saver, *target)
+        for backend, saver in (("SQLite", "SqliteSaver"), ("Postgres", "PostgresSaver"))
+        for what, target in (
+            ("get_state", ("tl <= LG", _at_most(1.0))),
+            ("next turn", ()),
+            ("history 10", ()),
+        )
+    )
+
+
 # --- the registry --------------------------------------------------------------------------
 
 
@@ -584,6 +605,13 @@ WORKLOADS: Final[dict[str, Workload]] = {
             (Metric("InMemorySaver", "µs/step"),),
             prepare_list10k,
             reps=5,
+        ),
+        Workload(
+            "coldread",
+            "a 1,000-turn chat read by a fresh saver: get_state, the next turn, 10 of history",
+            _cold_metrics(),
+            prepare_coldread,
+            reps=3,
         ),
     )
 }

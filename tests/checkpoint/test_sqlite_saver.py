@@ -310,14 +310,12 @@ def test_any_transaction_mode_of_a_given_connection(
         assert head is not None and head.checkpoint["id"] == "1"
 
 
-def test_a_history_walk_reads_pages_in_a_few_queries_and_decodes_each_row_once(
-    tmp_path: Path,
-) -> None:
-    path = str(tmp_path / "walk.db")
+def _message_chain(path: str, turns: int) -> list[dict[str, str]]:
+    """A thread "c" of ``turns`` checkpoints, each one message longer (a delta chain)."""
     history: list[dict[str, str]] = []
     with SqliteSaver.from_conn_string(path) as saver:
         parent = None
-        for turn in range(200):
+        for turn in range(turns):
             history = [*history, {"text": f"message {turn}"}]
             checkpoint = {**empty_checkpoint(), "id": f"{turn:04}"}
             checkpoint["channel_values"] = {"messages": history}
@@ -327,6 +325,14 @@ def test_a_history_walk_reads_pages_in_a_few_queries_and_decodes_each_row_once(
                 configurable["checkpoint_id"] = parent
             saver.put({"configurable": configurable}, checkpoint, {}, {"messages": turn + 1})  # type: ignore[arg-type]
             parent = checkpoint["id"]
+    return history
+
+
+def test_a_history_walk_reads_pages_in_a_few_queries_and_decodes_each_row_once(
+    tmp_path: Path,
+) -> None:
+    path = str(tmp_path / "walk.db")
+    history = _message_chain(path, 200)
     with SqliteSaver.from_conn_string(path) as saver:  # cold: nothing remembered
         saver.setup()
         statements: list[str] = []
@@ -384,3 +390,44 @@ async def test_async_driver_errors_become_storage_errors(tmp_path: Path) -> None
         await saver.setup()
     with pytest.raises(StorageError, match="connection is closed"):
         await saver.aget_tuple({"configurable": {"thread_id": "t"}})
+
+
+def test_a_listing_with_a_limit_reads_its_checkpoints_in_one_page(tmp_path: Path) -> None:
+    from threadloom.checkpoint.sqlite import _statements as sql
+
+    path = str(tmp_path / "limit.db")
+    with SqliteSaver.from_conn_string(path) as saver:
+        parent = None
+        for turn in range(30):
+            checkpoint = {**empty_checkpoint(), "id": f"{turn:04}"}
+            configurable = {"thread_id": "c", "checkpoint_ns": ""}
+            if parent is not None:
+                configurable["checkpoint_id"] = parent
+            saver.put({"configurable": configurable}, checkpoint, {}, {})  # type: ignore[arg-type]
+            parent = checkpoint["id"]
+    with SqliteSaver.from_conn_string(path) as saver:  # cold: nothing remembered
+        saver.setup()
+        statements: list[str] = []
+        saver.conn.set_trace_callback(statements.append)
+        walked = list(saver.list({"configurable": {"thread_id": "c"}}, limit=10))
+        saver.conn.set_trace_callback(None)
+    assert [t.checkpoint["id"] for t in walked] == [f"{n:04}" for n in range(29, 19, -1)]
+    # one page: the headers of the ten in one query (pages of 1, 2, 4, 3 took four)
+    assert sum(s.startswith(sql.HEADERS_AT.split(" WHERE")[0]) for s in statements) == 1
+
+
+def test_a_cold_head_read_takes_a_lists_whole_delta_chain_in_one_query(tmp_path: Path) -> None:
+    from threadloom.checkpoint.sqlite import _statements as sql
+
+    path = str(tmp_path / "chain.db")
+    history = _message_chain(path, 300)
+    with SqliteSaver.from_conn_string(path) as saver:  # cold: nothing remembered
+        saver.setup()
+        statements: list[str] = []
+        saver.conn.set_trace_callback(statements.append)
+        head = saver.get_tuple({"configurable": {"thread_id": "c"}})
+        saver.conn.set_trace_callback(None)
+    assert head is not None and head.checkpoint["channel_values"]["messages"] == history
+    value_reads = [s for s in statements if "FROM checkpoint_blobs" in s]
+    # the chain (a dozen levels of delta bases) in one query, not one query per level
+    assert len(value_reads) == 1 and value_reads[0].startswith(sql.BLOB_CHAINS[:40])

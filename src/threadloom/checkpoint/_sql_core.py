@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from threadloom.checkpoint._arguments import thread_key
 from threadloom.checkpoint._delta import DeltaTracker
@@ -68,6 +68,8 @@ if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
 
 __all__ = ["EncodedStep", "SqlCore"]
+
+T = TypeVar("T")
 
 Version = str | int | float
 
@@ -155,8 +157,8 @@ class SqlCore(SqlLifecycle):
         if checkpoint_id is not None:
             yield self._begin_read
             addresses = [(thread_id, ns, checkpoint_id)]
-            page = yield from read_page(
-                self.sql, serde, self.tracker, Walk(), addresses, remember_lists=False
+            page = yield from self._rows_read(
+                read_page(self.sql, serde, self.tracker, Walk(), addresses, remember_lists=False)
             )
             yield self._commit
             return page[0] if page else None
@@ -176,12 +178,18 @@ class SqlCore(SqlLifecycle):
         found = yield Fetch(self.sql.HEAD_ADDRESS, (thread_id, ns))  # one descending lookup
         addresses = [tuple(found[0])] if found else []
         walk = Walk()
-        raw = yield from fetch_page(self.sql, serde, self.tracker, walk, addresses)
+        raw = yield from self._rows_read(fetch_page(self.sql, serde, self.tracker, walk, addresses))
         yield self._commit
         if token is not None and addresses and addresses[0] in raw.headers:
             self._keep_read(token, raw, walk, addresses[0])
         page = decode_page(serde, self.tracker, walk, addresses, raw, remember_lists=True)
         return page[0] if page else None
+
+    def _rows_read(self, steps: Steps[T]) -> Steps[T]:
+        """A read of stored rows (``read_page``, ``fetch_page``) as this backend runs it: as it
+        is here; SQLite answers its value-row queries with whole delta chains
+        (``_sql_chains``)."""
+        return steps
 
     def _keep_read(
         self, token: Any, raw: RawPage, walk: Walk, address: tuple[str, str, str]
@@ -246,19 +254,20 @@ class SqlCore(SqlLifecycle):
         """Matching checkpoints, newest first, handed out with ``Found`` one at a time.
 
         They are read when the caller asks, in pages (each in its own snapshot) of 1, 2, 4 ...
-        up to ``PAGE`` checkpoints: ``limit=1`` reads one, a long walk costs a few queries per
-        page rather than per checkpoint, and a checkpoint deleted while the caller iterates is
-        skipped unless its page was already read."""
+        up to ``PAGE`` checkpoints, the first of ``limit`` when given (``limit=10`` reads ten
+        at once, as many queries as one): a long walk costs a few queries per page rather than
+        per checkpoint, and a checkpoint deleted while the caller iterates is skipped unless
+        its page was already read."""
         walk = Walk()
         remaining = limit
         addresses = yield from self.list_addresses(config, filter, before, limit)
-        start, size = 0, 1
+        start, size = 0, min(max(limit or 1, 1), PAGE)
         while start < len(addresses):
             chunk = addresses[start : start + size]
             start, size = start + size, min(2 * size, PAGE)
             yield self._begin_read
-            page = yield from read_page(
-                self.sql, serde, self.tracker, walk, chunk, remember_lists=False
+            page = yield from self._rows_read(
+                read_page(self.sql, serde, self.tracker, walk, chunk, remember_lists=False)
             )
             yield self._commit
             for item in page:

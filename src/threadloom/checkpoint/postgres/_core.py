@@ -35,6 +35,8 @@ from threadloom.checkpoint._records import (
     split_checkpoint,
     thread_config,
 )
+from threadloom.checkpoint._sql_chains import answer_chains, mark_deep
+from threadloom.checkpoint._sql_chains import relay as _relay
 from threadloom.checkpoint._sql_core import SqlCore
 from threadloom.checkpoint._sql_effects import Exec, Fetch, Steps
 from threadloom.checkpoint.base import (
@@ -67,7 +69,6 @@ if TYPE_CHECKING:
 __all__ = ["PgCore", "as_unit", "once"]
 
 T = TypeVar("T")
-Answer = Callable[[Any], Generator[Any, Any, Any]]
 
 _MARKERS = frozenset({sql.BEGIN_WRITE, sql.BEGIN_READ, sql.COMMIT})
 _SOLO = frozenset(
@@ -142,15 +143,11 @@ class PgCore(SqlCore):
         return (yield from _relay(steps, self._chains))
 
     def _chains(self, effect: Any) -> Generator[Any, Any, Any]:
-        """Answers the shared reads' ``BLOB_ROWS`` with ``BLOB_CHAINS``: the keys whose walk
-        would go down to a full value (``_deep``) bring their whole chain in the same statement,
-        instead of one query per level of it."""
-        if isinstance(effect, Fetch) and effect.sql == sql.BLOB_ROWS:
-            (bound,) = effect.params
-            keys = _mark_deep(self.tracker, json.loads(bound))
-            if keys is not None:
-                return (yield Fetch(sql.BLOB_CHAINS, (json.dumps(keys),)))
-        return (yield effect)
+        """Answers the shared reads' ``BLOB_ROWS`` with ``BLOB_CHAINS`` (``_sql_chains``): the
+        keys whose walk would go down to a full value bring their whole chain in the same
+        statement, instead of one query per level of it."""
+        answer = answer_chains(self.tracker, sql.BLOB_ROWS, sql.BLOB_CHAINS, sql.version_of)
+        return (yield from answer(effect))
 
     # -- writing: one statement per step (or per pair of steps) ---------------------------------
 
@@ -255,6 +252,7 @@ class PgCore(SqlCore):
             "SELECT current_database(), array(SELECT t FROM unnest(%s::text[]) t "
             "WHERE to_regclass(t) IS NOT NULL), to_regclass(%s) IS NOT NULL",
             (list(sql.LANGGRAPH_TABLES), self.migrations.table),
+            solo=True,  # a catalog read (and check_setup's first: no transaction, require_setup)
         )
         database, found, ours = rows[0]
         if ours or not {"checkpoints", "checkpoint_migrations"} <= set(found):
@@ -280,18 +278,6 @@ def _ts(serde: SerializerProtocol, tag: str, data: bytes, checkpoint_id: str) ->
 
 class _HeadGone(Exception):
     """The head read by ``HEAD_WITH_WRITES`` was deleted before its values were read."""
-
-
-def _relay(steps: Generator[Any, Any, T], answer: Answer) -> Generator[Any, Any, T]:
-    """Run ``steps``, answering each effect it yields with ``answer(effect)``, a generator that
-    may yield effects of its own (to the driver) and returns the result ``steps`` receives."""
-    result: Any = None
-    while True:
-        try:
-            effect = steps.send(result)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        result = yield from answer(effect)
 
 
 def _head_read(
@@ -343,7 +329,7 @@ def _values_of_head(
         else:
             rows.append(row)
     if missing:
-        deep = _mark_deep(known, missing)
+        deep = mark_deep(known, missing, sql.version_of)
         statement = sql.BLOB_ROWS_OF_LIVE if deep is None else sql.BLOB_CHAINS_OF_LIVE
         found = yield Fetch(statement, (thread_id, ns, checkpoint_id, json.dumps(deep or missing)))
         if not found:
@@ -356,27 +342,6 @@ def _values_of_head(
                     known.remember_row(tuple(row))
         rows.extend(found)
     return rows
-
-
-def _mark_deep(tracker: KnownRows, keys: list[list[Any]]) -> list[list[Any]] | None:
-    """``keys`` (thread, ns, channel, version text) with a fifth element on those whose walk
-    down the delta chain would not stop at a version ``tracker`` holds (it holds none of the
-    channel, or one newer than the key's); None when there are none."""
-    marked = False
-    out = []
-    for key in keys:
-        known = tracker.get((key[0], key[1], key[2]))
-        if known is None or _older(sql.version_of(key[3]), known.version):
-            out.append([*key, 1])
-            marked = True
-        else:
-            out.append(key)
-    return out if marked else None
-
-
-def _older(a: Any, b: Any) -> bool:
-    """Is version ``a`` older than ``b`` (versions of different kinds are not compared)?"""
-    return type(a) is type(b) and a < b
 
 
 def _step_params(

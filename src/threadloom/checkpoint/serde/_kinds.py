@@ -210,6 +210,31 @@ def _message_defaults(cls: Any) -> tuple[tuple[str, Any], ...]:
     return found
 
 
+_message_fills_cache: dict[type, tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]] = {}
+_IMMUTABLE_TYPES: Final = frozenset({str, bytes, int, float, bool, type(None)})
+
+
+def _message_fills(cls: Any) -> tuple[tuple[str, Any, Callable[[Any], Any] | None], ...]:
+    """``_message_defaults`` with how to make each default's own copy, chosen once per class
+    as ``copy.copy`` would choose it on every call: None for an immutable default (used as it
+    is), ``dict.copy`` or ``list.copy`` for a plain dict or list (the empty ones of messages)."""
+    found = _message_fills_cache.get(cls)
+    if found is None:
+        found = _message_fills_cache[cls] = tuple(
+            (name, default, _copier(default)) for name, default in _message_defaults(cls)
+        )
+    return found
+
+
+def _copier(default: Any) -> Callable[[Any], Any] | None:
+    kind = type(default)
+    if kind in _IMMUTABLE_TYPES or default is _NO_DEFAULT:
+        return None
+    if kind is dict or kind is list:
+        return kind.copy
+    return copy.copy
+
+
 _PLAIN_TYPES: Final = frozenset({str, dict, list, type(None), bool, int, float})
 """Types whose ``!=`` with each other and with ``_NO_DEFAULT`` is a plain bool (and cheap
 against an empty default), so ``read_message`` compares them all at once."""
@@ -342,11 +367,11 @@ def _rebuild_message(cls: Any, fields: dict[str, Any], fields_set: list[str]) ->
     ):  # not one of today's message classes: pydantic's own way
         return cls.model_construct(set(fields_set), **fields)
     state: dict[str, Any] = {}
-    for name, default in _message_defaults(cls):
+    for name, default, fresh in _message_fills(cls):
         if name in fields:
             state[name] = fields.pop(name)
         elif default is not _NO_DEFAULT:
-            state[name] = copy.copy(default)
+            state[name] = default if fresh is None else fresh(default)
     message = cls.__new__(cls)
     object.__setattr__(message, "__dict__", state)
     object.__setattr__(message, "__pydantic_fields_set__", set(fields_set))

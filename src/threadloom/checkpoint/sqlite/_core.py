@@ -10,10 +10,11 @@ shared generator of effects, run by ``SqliteSaver`` (``sqlite3``) and ``AsyncSql
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from threadloom.checkpoint._put import PutPlan, plan_rows, remember
 from threadloom.checkpoint._records import expects_head
+from threadloom.checkpoint._sql_chains import answer_chains, relay
 from threadloom.checkpoint._sql_core import EncodedStep, SqlCore
 from threadloom.checkpoint._sql_head import BlobKey, KeptHead
 from threadloom.checkpoint.base import StepSave
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 Version = str | int | float
 
 __all__ = ["SqliteCore"]
+
+T = TypeVar("T")
 
 
 class SqliteCore(SqlCore):
@@ -61,6 +64,12 @@ class SqliteCore(SqlCore):
         if has_writes:  # saved before their checkpoint: a kept head would leave them out
             return None
         return (data_version, changes + 1)
+
+    # -- reading: a list's chain in one query (``_sql_chains``) ---------------------------------
+
+    def _rows_read(self, steps: Steps[T]) -> Steps[T]:
+        answer = answer_chains(self.tracker, sql.BLOB_ROWS, sql.BLOB_CHAINS, sql.version_of)
+        return relay(steps, answer)
 
     # -- writing steps on the kept head -------------------------------------------------------
 

@@ -27,6 +27,7 @@ __all__ = [
     "BEGIN_READ",
     "BEGIN_WRITE",
     "BLOB_BASES_OF_THREAD",
+    "BLOB_CHAINS",
     "BLOB_ROWS",
     "CHECKPOINTS_OF_RUNS",
     "COMMIT",
@@ -409,6 +410,22 @@ BLOB_ROWS: Final = (
 )
 """Many value rows; (thread, ns, channel, version text) bound as one JSON array (matched in the
 primary key's order)."""
+BLOB_CHAINS: Final = (
+    "WITH RECURSIVE chain (thread_id, checkpoint_ns, channel, version, deep) AS ("
+    "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_array_length(value) > 4 "
+    "FROM json_each(?) UNION SELECT b.thread_id, b.checkpoint_ns, b.channel, b.base_version, 1 "
+    "FROM chain c JOIN checkpoint_blobs b ON b.thread_id = c.thread_id "
+    "AND b.checkpoint_ns = c.checkpoint_ns AND b.channel = c.channel AND b.version = c.version "
+    "WHERE c.deep AND b.kind = 'delta' AND b.base_version IS NOT NULL) "
+    "SELECT thread_id, checkpoint_ns, channel, version, kind, type, data, base_version, "
+    "delta_index, length FROM checkpoint_blobs "
+    "WHERE (thread_id, checkpoint_ns, channel, version) IN "
+    "(SELECT thread_id, checkpoint_ns, channel, version FROM chain)"
+)
+"""``BLOB_ROWS``, plus, for each key with a fifth element, every row down its chain of delta
+bases (a primary-key probe per row, all in one statement): a saver that holds nothing of a list
+reads its whole chain in one query, not one per level (``_sql_chains``)."""
 WRITES_AT: Final = (
     "SELECT thread_id, checkpoint_ns, checkpoint_id, task_id, channel, idx, type, value, "
     "task_path FROM writes WHERE (thread_id, checkpoint_ns, checkpoint_id) IN " + _json_tuples(3)
