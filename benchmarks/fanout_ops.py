@@ -78,12 +78,12 @@ def send200(checkpointer: Any) -> Callable[[], Any]:
     return lambda: graph.invoke(start, {"configurable": {"thread_id": str(next(threads))}})
 
 
-def func20() -> Callable[[], Any]:
-    @LIB.task
+def func20(lib: Lib = LIB) -> Callable[[], Any]:
+    @lib.task
     def double(n: int) -> int:
         return 2 * n
 
-    @LIB.entrypoint(checkpointer=LIB.InMemorySaver())
+    @lib.entrypoint(checkpointer=lib.InMemorySaver())
     def workflow(count: int) -> list[int]:
         futures = [double(n) for n in range(count)]
         return [f.result() for f in futures]
@@ -111,14 +111,14 @@ def one_node(checkpointer: Any) -> Callable[[], Any]:
     return lambda: graph.invoke({"x": 1}, {"configurable": {"thread_id": str(next(threads))}})
 
 
-def one_call() -> Callable[[], Any]:
+def one_call(lib: Lib = LIB) -> Callable[[], Any]:
     """The fixed cost of a functional invoke: an entrypoint making one ``@task`` call."""
 
-    @LIB.task
+    @lib.task
     def double(n: int) -> int:
         return 2 * n
 
-    @LIB.entrypoint(checkpointer=LIB.InMemorySaver())
+    @lib.entrypoint(checkpointer=lib.InMemorySaver())
     def workflow(n: int) -> int:
         return double(n).result()
 

@@ -334,3 +334,17 @@ def test_two_steps_on_a_moved_head_are_a_conflict_and_store_nothing(pg_dsn: str)
             saver.put_steps([_step_args("01", "03", [1, 3]), _step_args("03", "04", [1, 3, 4])])
         assert _count(pg_dsn, "SELECT count(*) FROM threadloom_checkpoints") == 2
         assert _count(pg_dsn, "SELECT count(*) FROM threadloom_checkpoint_writes") == 1
+
+
+def test_a_fresh_savers_setup_check_and_first_read_open_no_transaction(pg_dsn: str) -> None:
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        _step(saver, None, "01", [1])
+    with psycopg.connect(pg_dsn, autocommit=True, cursor_factory=RecordingCursor) as conn:
+        RecordingCursor.sent.clear()
+        head = PostgresSaver(conn).get_tuple(THREAD)  # checks the schema first, then reads
+        sent = RecordingCursor.sent
+        assert head is not None and head.checkpoint["channel_values"]["log"] == [1]
+        assert not any(sql.strip().upper().startswith("BEGIN") for sql, _status in sent)
+        assert [status for _sql, status in sent] == [TransactionStatus.IDLE] * len(sent)
+        assert len(sent) == 5  # three catalog reads of the setup check, then the head read's two

@@ -22,6 +22,7 @@ class FakeRunner:
     def __init__(self, pending: dict[str, list[tuple[str, Any]]]) -> None:
         self.site = CallSite("cp", 3, pending, None, lambda effect: None, None)
         self.started: list[tuple[Task, Any]] = []
+        self.traced, self.messages, self.cache_policy = False, None, None  # as TaskRunner's
 
     def call_site(self) -> CallSite:
         return self.site

@@ -170,11 +170,15 @@ def migrate(migrations: Migrations) -> Steps[int]:
 
 
 def require_setup(migrations: Migrations) -> Steps[None]:
-    """Raise SetupRequiredError unless every migration is applied; creates nothing."""
-    ((exists,),) = yield Query("SELECT to_regclass(%s) IS NOT NULL", (migrations.table,))
+    """Raise SetupRequiredError unless every migration is applied; creates nothing.
+
+    Its reads are solo: a fresh saver or store checks before its first operation, and two
+    catalog reads need no transaction of their own (``BEGIN`` and ``COMMIT`` were two of that
+    first operation's round trips)."""
+    ((exists,),) = yield Query("SELECT to_regclass(%s) IS NOT NULL", (migrations.table,), solo=True)
     done = -1
     if exists:
-        ((done,),) = yield Query(f"SELECT coalesce(max(v), -1) FROM {migrations.table}")
+        ((done,),) = yield Query(f"SELECT coalesce(max(v), -1) FROM {migrations.table}", solo=True)
     if done < migrations.version:
         state = "has never been set up" if done < 0 else f"is at schema version {done}"
         raise SetupRequiredError(

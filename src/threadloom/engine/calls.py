@@ -19,7 +19,7 @@ from typing import Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
-from threadloom._running import running_task
+from threadloom._running import current_task, running_task
 from threadloom.checkpoint._saver_calls import takes_diffs
 from threadloom.constants import CONFIG_KEY_CHECKPOINTER, ERROR, NS_SEP, PUSH, RESUME, RETURN
 from threadloom.engine import stream
@@ -83,6 +83,10 @@ class CallSite:
     """The saver's own ``put_writes`` at ``writes_config`` (``InMemorySaver.writer_at``), called
     in the thread that finished the call instead of a ``PutWrites`` through the driver; None
     when there is none (``_direct_writer``), ``_ASK`` until the step's first call asks."""
+    plain: bool = False
+    """The run neither traces its tasks, nor streams their messages, nor caches by a default
+    ``CachePolicy``: a ``CallOf.plain`` call without a timeout may skip what they need (set
+    with ``write``)."""
 
     def __post_init__(self) -> None:
         self.head = id_head(self.checkpoint_id)
@@ -96,6 +100,10 @@ class CallOf:
 
     func: Callable[..., Any]
     injections: tuple[Injection, ...] = ()
+    plain: bool = False
+    """Nothing to inject, no retry policy, no cache policy of its own: a call of it runs as the
+    sync driver's ``run_plain_call`` when its run lets it (``CallSite.plain``) and it has no
+    timeout: no retry loop, cache key, injection or write function to go through."""
 
     def __call__(self, value: tuple[tuple[Any, ...], dict[str, Any]], **injected: Any) -> Any:
         args, kwargs = value
@@ -113,7 +121,9 @@ def call_node(
 ) -> NodeSpec:
     """The node every call of one ``@task`` function runs as (made once per function: it
     depends on the function only, and a call reads it, never changes it)."""
-    call = CallOf(func, injections_for(func, skip_first=False))
+    injections = injections_for(func, skip_first=False)
+    plain = not injections and not retry and (cache is None or cache.policy is None)
+    call = CallOf(func, injections, plain)
     return NodeSpec(
         name=name,
         triggers=(PUSH,),
@@ -307,11 +317,12 @@ def start_call(
     called on the async driver's event loop. ``spec.cache`` is the task's
     ``engine.caching.CacheSpec`` (None: never cached).
     """
-    parent: TaskScratchpad = running_task()
+    parent: TaskScratchpad = current_task.get() or running_task()  # (which raises outside a run)
     runner = parent.runner
     site: CallSite = runner.call_site()
     if site.write is _ASK:  # the step's first call
         site.write = _direct_writer(site, runner, parent)
+        site.plain = not runner.traced and runner.messages is None and runner.cache_policy is None
     task, saved = _call_task(spec, args, kwargs, parent, site, timeout)
     if site.on_start is not None:  # (a call with a saved result starts too, as in LangGraph)
         site.on_start(task)

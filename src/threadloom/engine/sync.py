@@ -20,6 +20,7 @@ from typing import Any
 
 from langchain_core.runnables.config import var_child_runnable_config
 
+from threadloom.constants import RETURN
 from threadloom.engine import _drive_sync, caching
 from threadloom.engine._drive_sync import result_of, saver_call
 from threadloom.engine.callbacks import end_node, fail_node, start_node
@@ -36,7 +37,7 @@ from threadloom.engine.lane import Lane, concurrency_limit
 from threadloom.engine.scratch import current_task
 from threadloom.engine.tasks import TaskRunner
 
-__all__ = ["drive", "pool_for_run", "result_of", "run_task"]
+__all__ = ["drive", "pool_for_run", "result_of", "run_plain_call", "run_task"]
 
 _MAX_WORKERS = 32
 _THREAD_PREFIX = "threadloom-task"
@@ -102,6 +103,32 @@ def run_task(task: Task, runner: TaskRunner) -> None:
         time.sleep(delay)
     if key is not None and (entry := caching.cache_entry(task, key)):
         cache.set(entry)
+
+
+def run_plain_call(task: Task, runner: TaskRunner) -> None:
+    """``run_task`` for a ``@task`` call with nothing to retry, cache, inject, time or trace
+    (``CallOf.plain``): one attempt, its function called with the call's arguments, and its
+    writes those of ``calls._return_write``, as ``run_task`` would make them
+    (``tests/func/test_plain_call.py`` compares the two)."""
+    pad = runner.prepare(task, 1, time.time())
+    token = var_child_runnable_config.set(pad.config)
+    try:
+        running = current_task.set(pad)
+        try:
+            args, kwargs = task.input
+            try:
+                output = task.node.func.func(*args, **kwargs)  # type: ignore[attr-defined]
+            finally:
+                if pad.open_calls is not None:  # (the calls it started, as run_task)
+                    settle_calls(pad)
+        finally:
+            current_task.reset(running)
+    except BaseException as exc:  # (as run_task: the task's context already reset)
+        runner.failed(task, pad, exc, 1)  # (no retry policy: never a delay)
+    else:
+        task.writes = [*pad.writes, (RETURN, output)]
+    finally:
+        var_child_runnable_config.reset(token)
 
 
 def drive(core: Generator[Effect, Any, None], saver: Any) -> Generator[tuple[str, Any], None, None]:
@@ -291,7 +318,11 @@ def _run_and_report(task: Task, runner: TaskRunner, events: queue.SimpleQueue[An
 def _run_call(task: Task, site: CallSite, runner: TaskRunner, future: _CallFuture) -> None:
     future.job = None  # running: no waiter runs it now (and future -> job -> future is a cycle)
     try:
-        run_task(task, runner)
+        # (a call's node function is a CallOf)
+        if site.plain and task.node.func.plain and task.timeout is None:  # type: ignore[attr-defined]
+            run_plain_call(task, runner)
+        else:
+            run_task(task, runner)
         save_call(site, task)
         future.set_result(call_outcome(site, task))
     except BaseException as exc:

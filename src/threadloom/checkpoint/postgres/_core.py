@@ -252,6 +252,7 @@ class PgCore(SqlCore):
             "SELECT current_database(), array(SELECT t FROM unnest(%s::text[]) t "
             "WHERE to_regclass(t) IS NOT NULL), to_regclass(%s) IS NOT NULL",
             (list(sql.LANGGRAPH_TABLES), self.migrations.table),
+            solo=True,  # a catalog read (and check_setup's first: no transaction, require_setup)
         )
         database, found, ours = rows[0]
         if ours or not {"checkpoints", "checkpoint_migrations"} <= set(found):

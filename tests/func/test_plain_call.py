@@ -1,0 +1,142 @@
+"""A plain ``@task`` call (nothing to retry, cache, inject, time or trace) runs on the sync
+driver's short path, ``sync.run_plain_call``, and must do exactly what ``run_task`` does.
+
+Each scenario runs twice, on the short path and with it replaced by ``run_task`` (the general
+path), and compares what a user sees: the result or error, the stream, the saved writes and
+checkpoints, and what a resume after an interrupt gives.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from threadloom.checkpoint.memory import InMemorySaver
+from threadloom.config import get_config
+from threadloom.engine import sync
+from threadloom.func import entrypoint, task
+from threadloom.types import Command, RetryPolicy, interrupt
+
+
+@task
+def double(n: int) -> int:
+    return 2 * n
+
+
+@task
+def fails(n: int) -> int:
+    raise ValueError(f"bad {n}")
+
+
+@task
+def asks(n: int) -> str:
+    return f"{n}:{interrupt(f'question {n}')}"
+
+
+@task
+def namespace(n: int) -> str:
+    return str(get_config()["configurable"]["checkpoint_ns"]).split(":")[0] + f"/{n}"
+
+
+@task
+def nested(n: int) -> int:
+    return double(n).result() + 1  # a call made from inside a call
+
+
+@task
+def fire(n: int) -> int:
+    double(n)  # started, never waited for: finished when this call ends (settle_calls)
+    return n
+
+
+@task(retry_policy=RetryPolicy(max_attempts=2, initial_interval=0.0, jitter=False))
+def retried(n: int) -> int:
+    return n
+
+
+def _scenarios() -> dict[str, Callable[[int], Any]]:
+    def ok(count: int) -> Any:
+        futures = [double(n) for n in range(count)]
+        return [f.result() for f in futures]
+
+    def error(count: int) -> Any:
+        try:
+            fails(count).result()
+        except ValueError as exc:
+            return f"caught {exc} {exc.__notes__}"
+        return None
+
+    def paused(count: int) -> Any:
+        return [asks(n).result() for n in range(count)]
+
+    def configs(count: int) -> Any:
+        return [namespace(n).result() for n in range(count)]
+
+    def inner(count: int) -> Any:
+        return [nested(n).result() for n in range(count)] + [retried(count).result()]
+
+    def unawaited(count: int) -> Any:
+        return [fire(n).result() for n in range(count)]
+
+    return {
+        "ok": ok,
+        "error": error,
+        "paused": paused,
+        "configs": configs,
+        "inner": inner,
+        "unawaited": unawaited,
+    }
+
+
+def _observe(body: Callable[[int], Any]) -> list[Any]:
+    """What a user sees of two invokes (and a resume) of an entrypoint running ``body``."""
+    saver = InMemorySaver()
+    workflow = entrypoint(checkpointer=saver)(body)
+    config: Any = {"configurable": {"thread_id": "t"}}
+    seen: list[Any] = []
+    for payload in (3, Command(resume="yes"), Command(resume="again")):
+        seen.append(list(workflow.stream(payload, config, stream_mode=["updates", "values"])))
+    for snapshot in workflow.get_state_history(config):
+        seen.append((snapshot.values, snapshot.next, snapshot.metadata, len(snapshot.tasks)))
+    for stored in saver.list(config):
+        writes = sorted((w[1], repr(w[2])) for w in stored.pending_writes or ())
+        seen.append((stored.metadata.get("step"), writes))
+    return seen
+
+
+@pytest.fixture
+def plain_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The names of the calls that took the short path."""
+    taken: list[str] = []
+    short = sync.run_plain_call
+
+    def counted(t: Any, runner: Any) -> None:
+        taken.append(t.name)
+        short(t, runner)
+
+    monkeypatch.setattr(sync, "run_plain_call", counted)
+    yield taken
+
+
+@pytest.mark.parametrize("name", sorted(_scenarios()))
+def test_plain_path_does_what_run_task_does(
+    name: str, plain_calls: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    body = _scenarios()[name]
+    short = _observe(body)
+    assert plain_calls  # the short path ran
+    assert "retried" not in plain_calls  # a retry policy takes the general path
+    monkeypatch.setattr(sync, "run_plain_call", sync.run_task)
+    general = _observe(body)
+    assert _ids_out(short) == _ids_out(general)
+
+
+def _ids_out(seen: list[Any]) -> str:
+    """The observations with checkpoint, task and interrupt ids and timestamps (fresh each
+    run) taken out."""
+    text = re.sub(r"\b[0-9a-f]{32}\b", "<hex>", repr(seen))
+    text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<id>", text)
+    return re.sub(r"\d{4}-\d\d-\d\dT[\d:.+]+", "<ts>", text)
