@@ -11,6 +11,7 @@ are skipped, as LangGraph's own suite skips them without Docker.
 from __future__ import annotations
 
 import copy
+import importlib
 import importlib.util
 import os
 import sys
@@ -122,48 +123,57 @@ def _fresh_database() -> Iterator[str]:
         drop()
 
 
-@contextmanager
-def _checkpointer_postgres() -> Iterator[Any]:
-    from threadloom.checkpoint.postgres import PostgresSaver
+def _on_postgres(module: str, name: str, pool: bool) -> Any:
+    """A factory of a fresh database's saver or store ``module.name`` (threadloom's), set up,
+    made from its connection string or given a connection pool."""
 
-    with _fresh_database() as uri, PostgresSaver.from_conn_string(uri) as saver:
-        saver.setup()
-        yield saver
+    @contextmanager
+    def made() -> Iterator[Any]:
+        from psycopg_pool import ConnectionPool
 
+        cls = getattr(importlib.import_module(module), name)
+        with _fresh_database() as uri:
+            if pool:
+                with ConnectionPool(uri, kwargs={"autocommit": True}) as connections:
+                    backend = cls(connections)
+                    backend.setup()
+                    yield backend
+            else:
+                with cls.from_conn_string(uri) as backend:
+                    backend.setup()
+                    yield backend
 
-@contextmanager
-def _checkpointer_postgres_pool() -> Iterator[Any]:
-    from psycopg_pool import ConnectionPool
-
-    from threadloom.checkpoint.postgres import PostgresSaver
-
-    with _fresh_database() as uri, ConnectionPool(uri, kwargs={"autocommit": True}) as pool:
-        saver = PostgresSaver(pool)
-        saver.setup()
-        yield saver
-
-
-@asynccontextmanager
-async def _checkpointer_postgres_aio() -> AsyncIterator[Any]:
-    from threadloom.checkpoint.postgres.aio import AsyncPostgresSaver
-
-    with _fresh_database() as uri:
-        async with AsyncPostgresSaver.from_conn_string(uri) as saver:
-            await saver.setup()
-            yield saver
+    return made
 
 
-@asynccontextmanager
-async def _checkpointer_postgres_aio_pool() -> AsyncIterator[Any]:
-    from psycopg_pool import AsyncConnectionPool
+def _on_postgres_aio(module: str, name: str, pool: bool) -> Any:
+    """``_on_postgres`` for an async saver or store."""
 
-    from threadloom.checkpoint.postgres.aio import AsyncPostgresSaver
+    @asynccontextmanager
+    async def made() -> AsyncIterator[Any]:
+        from psycopg_pool import AsyncConnectionPool
 
-    with _fresh_database() as uri:
-        async with AsyncConnectionPool(uri, kwargs={"autocommit": True}, open=False) as pool:
-            saver = AsyncPostgresSaver(pool)
-            await saver.setup()
-            yield saver
+        cls = getattr(importlib.import_module(module), name)
+        with _fresh_database() as uri:
+            if pool:
+                connections = AsyncConnectionPool(uri, kwargs={"autocommit": True}, open=False)
+                async with connections:
+                    backend = cls(connections)
+                    await backend.setup()
+                    yield backend
+            else:
+                async with cls.from_conn_string(uri) as backend:
+                    await backend.setup()
+                    yield backend
+
+    return made
+
+
+_SAVER, _ASYNC_SAVER = "threadloom.checkpoint.postgres", "threadloom.checkpoint.postgres.aio"
+_checkpointer_postgres = _on_postgres(_SAVER, "PostgresSaver", pool=False)
+_checkpointer_postgres_pool = _on_postgres(_SAVER, "PostgresSaver", pool=True)
+_checkpointer_postgres_aio = _on_postgres_aio(_ASYNC_SAVER, "AsyncPostgresSaver", pool=False)
+_checkpointer_postgres_aio_pool = _on_postgres_aio(_ASYNC_SAVER, "AsyncPostgresSaver", pool=True)
 
 
 def _no_pipeline(*args: Any, **kwargs: Any) -> Any:
@@ -185,49 +195,10 @@ def _store_memory() -> Iterator[Any]:
     yield InMemoryStore()
 
 
-@contextmanager
-def _store_postgres() -> Iterator[Any]:
-    from threadloom.store.postgres import PostgresStore
-
-    with _fresh_database() as uri, PostgresStore.from_conn_string(uri) as store:
-        store.setup()
-        yield store
-
-
-@contextmanager
-def _store_postgres_pool() -> Iterator[Any]:
-    from psycopg_pool import ConnectionPool
-
-    from threadloom.store.postgres import PostgresStore
-
-    with _fresh_database() as uri, ConnectionPool(uri, kwargs={"autocommit": True}) as pool:
-        store = PostgresStore(pool)
-        store.setup()
-        yield store
-
-
-@asynccontextmanager
-async def _store_postgres_aio() -> AsyncIterator[Any]:
-    from threadloom.store.postgres.aio import AsyncPostgresStore
-
-    with _fresh_database() as uri:
-        async with AsyncPostgresStore.from_conn_string(uri) as store:
-            await store.setup()
-            yield store
-
-
-@asynccontextmanager
-async def _store_postgres_aio_pool() -> AsyncIterator[Any]:
-    from psycopg_pool import AsyncConnectionPool
-
-    from threadloom.store.postgres.aio import AsyncPostgresStore
-
-    with _fresh_database() as uri:
-        async with AsyncConnectionPool(uri, kwargs={"autocommit": True}, open=False) as pool:
-            store = AsyncPostgresStore(pool)
-            await store.setup()
-            yield store
-
-
+_STORE, _ASYNC_STORE = "threadloom.store.postgres", "threadloom.store.postgres.aio"
+_store_postgres = _on_postgres(_STORE, "PostgresStore", pool=False)
+_store_postgres_pool = _on_postgres(_STORE, "PostgresStore", pool=True)
+_store_postgres_aio = _on_postgres_aio(_ASYNC_STORE, "AsyncPostgresStore", pool=False)
+_store_postgres_aio_pool = _on_postgres_aio(_ASYNC_STORE, "AsyncPostgresStore", pool=True)
 _store_postgres_pipe = _no_pipeline
 _store_postgres_aio_pipe = _no_pipeline
