@@ -343,8 +343,14 @@ def settle_calls(pad: TaskScratchpad) -> None:
     did not ask for it)."""
     calls, pad.open_calls = pad.open_calls or (), None
     for future in calls:
+        if future._state == _FINISHED:  # (most: their caller waited for them) nothing to do
+            continue
         with contextlib.suppress(Exception):  # a call's error: its caller did not ask for it
             future.result()
+
+
+_FINISHED: Final = concurrent.futures._base.FINISHED
+"""A settled (not cancelled) ``concurrent.futures.Future``'s ``_state``."""
 
 
 async def asettle_calls(pad: TaskScratchpad, failed: bool) -> None:
