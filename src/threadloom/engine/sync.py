@@ -33,7 +33,7 @@ from threadloom.engine.effects import (
     PutWrites,
     StartTasks,
 )
-from threadloom.engine.lane import Lane, concurrency_limit
+from threadloom.engine.lane import Lane, WorkerPool, concurrency_limit
 from threadloom.engine.scratch import current_task
 from threadloom.engine.tasks import TaskRunner
 
@@ -46,7 +46,7 @@ _THREAD_PREFIX = "threadloom-task"
 class _Shared:
     """One worker pool for top-level runs: starting threads for every run costs milliseconds."""
 
-    pool: ThreadPoolExecutor | None = None
+    pool: WorkerPool | None = None
     lock = threading.Lock()
 
 
@@ -55,14 +55,14 @@ _SHARED = _Shared()
 os.register_at_fork(after_in_child=lambda: vars(_SHARED).update(pool=None, lock=threading.Lock()))
 
 
-def pool_for_run() -> ThreadPoolExecutor:
+def pool_for_run() -> ThreadPoolExecutor | WorkerPool:
     # A run started from inside a task (a subgraph, a graph called by a node) gets a pool of its
     # own: waiting on the shared pool from one of its own threads could starve it.
     if threading.current_thread().name.startswith(_THREAD_PREFIX):
         return ThreadPoolExecutor(_MAX_WORKERS, thread_name_prefix=f"{_THREAD_PREFIX}-nested")
     with _SHARED.lock:
         if _SHARED.pool is None:
-            _SHARED.pool = ThreadPoolExecutor(_MAX_WORKERS, thread_name_prefix=_THREAD_PREFIX)
+            _SHARED.pool = WorkerPool(_MAX_WORKERS, thread_name_prefix=_THREAD_PREFIX)
         return _SHARED.pool
 
 
@@ -234,10 +234,11 @@ class _Workers:
                 yield value
 
     def close(self) -> None:
-        if self.steps is not None and self.steps.pool is not _SHARED.pool:
-            self.steps.pool.shutdown(wait=False, cancel_futures=True)
-        if self.calls is not None and self.calls.pool is not _SHARED.pool:
-            self.calls.pool.shutdown(wait=False)  # a call still queued runs: someone may wait
+        # a nested run's own pools (the shared one is a WorkerPool: pool_for_run)
+        if self.steps is not None and isinstance(pool := self.steps.pool, ThreadPoolExecutor):
+            pool.shutdown(wait=False, cancel_futures=True)
+        if self.calls is not None and isinstance(pool := self.calls.pool, ThreadPoolExecutor):
+            pool.shutdown(wait=False)  # a call still queued runs: someone may wait
 
 
 _PENDING, _FINISHED = "PENDING", "FINISHED"
