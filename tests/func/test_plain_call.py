@@ -1,5 +1,5 @@
 """A plain ``@task`` call (nothing to retry, cache, inject, time or trace) runs on the sync
-driver's short path, ``sync.run_plain_call``, and must do exactly what ``run_task`` does.
+driver's short path, ``sync.run_plain``, and must do exactly what ``run_task`` does.
 
 Each scenario runs twice, on the short path and with it replaced by ``run_task`` (the general
 path), and compares what a user sees: the result or error, the stream, the saved writes and
@@ -111,13 +111,13 @@ def _observe(body: Callable[[int], Any]) -> list[Any]:
 def plain_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The names of the calls that took the short path."""
     taken: list[str] = []
-    short = sync.run_plain_call
+    short = sync.run_plain
 
     def counted(t: Any, runner: Any) -> None:
         taken.append(t.name)
         short(t, runner)
 
-    monkeypatch.setattr(sync, "run_plain_call", counted)
+    monkeypatch.setattr(sync, "run_plain", counted)
     yield taken
 
 
@@ -129,7 +129,7 @@ def test_plain_path_does_what_run_task_does(
     short = _observe(body)
     assert plain_calls  # the short path ran
     assert "retried" not in plain_calls  # a retry policy takes the general path
-    monkeypatch.setattr(sync, "run_plain_call", sync.run_task)
+    monkeypatch.setattr(sync, "run_plain", sync.run_task)
     general = _observe(body)
     assert _ids_out(short) == _ids_out(general)
 

@@ -102,7 +102,7 @@ class CallOf:
     injections: tuple[Injection, ...] = ()
     plain: bool = False
     """Nothing to inject, no retry policy, no cache policy of its own: a call of it runs as the
-    sync driver's ``run_plain_call`` when its run lets it (``CallSite.plain``) and it has no
+    sync driver's ``run_plain`` when its run lets it (``CallSite.plain``) and it has no
     timeout: no retry loop, cache key, injection or write function to go through."""
 
     def __call__(self, value: tuple[tuple[Any, ...], dict[str, Any]], **injected: Any) -> Any:
