@@ -11,11 +11,11 @@ run inline, failures, interrupts, ``Command``s, retries and nodes taking ``confi
 from __future__ import annotations
 
 import operator
-import re
 from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypedDict
 
 import pytest
+from plain_paths import history, ids_out, record_plain_runs
 
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.config import get_config, get_stream_writer
@@ -109,29 +109,13 @@ def _observe(make: Callable[[], Any]) -> list[Any]:
             seen.append(sorted(map(repr, chunks)))  # the fan-out's tasks finish in any order
         except ValueError as exc:
             seen.append(f"raised {exc} {exc.__notes__}")
-    for snapshot in graph.get_state_history(config):
-        values = {
-            k: sorted(map(repr, v)) if k == "results" else v for k, v in snapshot.values.items()
-        }
-        seen.append((values, snapshot.next, snapshot.metadata, len(snapshot.tasks)))
-    for stored in graph.checkpointer.list(config):
-        writes = sorted((w[1], repr(w[2])) for w in stored.pending_writes or ())
-        seen.append((stored.metadata.get("step"), writes))
-    return seen
+    return seen + history(graph, graph.checkpointer, config, results="results")
 
 
 @pytest.fixture
 def plain_tasks(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The names of the tasks that took the short path."""
-    taken: list[str] = []
-    short = sync.run_plain
-
-    def counted(t: Any, runner: Any) -> None:
-        taken.append(t.name)
-        short(t, runner)
-
-    monkeypatch.setattr(sync, "run_plain", counted)
-    yield taken
+    yield from record_plain_runs(monkeypatch)
 
 
 @pytest.mark.parametrize("name", sorted(_programs()))
@@ -147,7 +131,7 @@ def test_plain_path_does_what_run_task_does(
         assert "worker" in plain_tasks
     monkeypatch.setattr(sync, "run_plain", sync.run_task)
     general = _observe(make)
-    assert _ids_out(short) == _ids_out(general)
+    assert ids_out(short) == ids_out(general)
 
 
 def test_a_traced_run_and_a_cached_graph_take_the_general_path(
@@ -166,11 +150,3 @@ def test_a_traced_run_and_a_cached_graph_take_the_general_path(
     builder.add_edge(START, "worker")
     builder.compile(cache=InMemoryCache()).invoke({"items": [1]})
     assert plain_tasks == []
-
-
-def _ids_out(seen: list[Any]) -> str:
-    """The observations with checkpoint, task and interrupt ids and timestamps (fresh each
-    run) taken out."""
-    text = re.sub(r"\b[0-9a-f]{32}\b", "<hex>", repr(seen))
-    text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<id>", text)
-    return re.sub(r"\d{4}-\d\d-\d\dT[\d:.+]+", "<ts>", text)
