@@ -18,7 +18,7 @@ from psycopg.pq import PipelineStatus, TransactionStatus
 
 from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, empty_checkpoint
 from threadloom.checkpoint.postgres import PostgresSaver
-from threadloom.errors import CheckpointConflictError
+from threadloom.errors import CheckpointConflictError, SetupRequiredError
 
 THREAD = {"configurable": {"thread_id": "t"}}
 
@@ -357,3 +357,20 @@ def test_a_fresh_savers_setup_check_and_first_read_are_one_round_trip_without_be
         assert "to_regclass" in sent[0][0] and "threadloom_checkpoint_writes" in sent[2][0]
         assert sent[0][1] == sent[3][1] == TransactionStatus.IDLE
         assert conn.info.transaction_status == TransactionStatus.IDLE
+
+
+def test_a_fresh_savers_first_step_on_a_newer_schema_writes_nothing(pg_dsn: str) -> None:
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        _step(saver, None, "01", [1])
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO threadloom_checkpoint_migrations (v) SELECT max(v) + 1 FROM "
+            "threadloom_checkpoint_migrations"
+        )
+    with (
+        PostgresSaver.from_conn_string(pg_dsn) as saver,  # checks before its first write
+        pytest.raises(SetupRequiredError, match="newer than this threadloom"),
+    ):
+        _step(saver, "01", "02", [1, 2])
+    assert _count(pg_dsn, "SELECT count(*) FROM threadloom_checkpoints") == 1

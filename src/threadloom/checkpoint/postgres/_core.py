@@ -90,6 +90,8 @@ _SOLO = frozenset(
     }
 )
 """Statements that stand alone: run outside a transaction while the unit has opened none."""
+_SOLO_READS = frozenset({sql.HEAD_WITH_WRITES, sql.BLOB_ROWS_OF_LIVE, sql.BLOB_CHAINS_OF_LIVE})
+"""Solo statements that only read: one may go in the setup check's ``Batch`` (``checked``)."""
 
 
 class PgCore(SqlCore):
@@ -123,17 +125,18 @@ class PgCore(SqlCore):
 
     def checked(self, unit: UnitSteps[T]) -> UnitSteps[T]:
         """``unit``, after checking that ``setup()`` made this database ready (creates nothing):
-        the check's reads go in one ``Batch`` with the unit's first statement when it is solo
-        (the head read of a fresh saver's ``get_tuple``, a step): one round trip for both,
-        where the check alone took three. A database not set up raises before the statement's
-        own error (a missing table) is looked at."""
+        the check's reads go in one ``Batch`` with the unit's first statement when it is a solo
+        read (the head read of a fresh saver's ``get_tuple``): one round trip for both, where
+        the check alone took three. A database not set up raises before the statement's own
+        error (a missing table) is looked at. A first statement that writes (a step) runs only
+        after the check passed, so nothing is ever written to a schema of another version."""
         try:
             first = next(unit)
         except StopIteration as done:
             yield from self._check(())
             return cast(T, done.value)
-        if not (isinstance(first, Query) and first.solo):
-            yield from self._check(())
+        if not (isinstance(first, Query) and first.sql in _SOLO_READS):
+            yield from self._check(())  # a write waits: nothing written to a bad schema
             return (yield from resume(unit, (yield first)))
         (outcome,) = yield from self._check((first,))
         if isinstance(outcome, BaseException):
