@@ -363,10 +363,11 @@ class Checkpoints:
 
 
 class Settling(Protocol):
-    """A save kept as one record until its rows are first read (``_memory_steps.StepRecord``)."""
+    """The run that saved the step records after it in ``StoredThread.pending`` (each a tuple
+    until its rows are first read: ``_memory_steps.StepContext``)."""
 
-    def settle(self, thread: StoredThread) -> None:
-        """Store the record's rows in ``thread`` (never fails: checked when it was made)."""
+    def settle(self, thread: StoredThread, record: tuple[Any, ...]) -> None:
+        """Store ``record``'s rows in ``thread`` (never fails: checked when it was made)."""
 
 
 class StoredThread:
@@ -378,14 +379,17 @@ class StoredThread:
     reaches past that, to the raw stores (``_checkpoints``...), to append its record.
     """
 
-    __slots__ = ("_blobs", "_checkpoints", "_writes", "pending")
+    __slots__ = ("_blobs", "_checkpoints", "_writes", "pending", "pending_run")
 
     def __init__(self) -> None:
         self._checkpoints: dict[str, Checkpoints] = {}
         self._blobs: dict[BlobKey, BlobRow | Atom] = {}
         self._writes: dict[tuple[str, str], CheckpointWrites] = {}
-        self.pending: builtins.list[Settling] = []
-        """Step saves not made into rows yet, oldest first."""
+        self.pending: builtins.list[Settling | tuple[Any, ...]] = []
+        """Step saves not made into rows yet, oldest first: each run's records (tuples) after
+        the ``Settling`` context of the run that saved them."""
+        self.pending_run: Any = None
+        """The ``RunAddress`` of the last context in ``pending`` (None when it is empty)."""
 
     @property
     def checkpoints(self) -> dict[str, Checkpoints]:
@@ -411,8 +415,13 @@ class StoredThread:
     def settle(self) -> None:
         """Make the waiting step saves into rows, oldest first."""
         pending, self.pending = self.pending, []
-        for record in pending:
-            record.settle(self)
+        self.pending_run = None
+        context: Any = None
+        for item in pending:
+            if type(item) is tuple:
+                context.settle(self, item)
+            else:
+                context = item
 
     def __getstate__(self) -> tuple[Any, ...]:  # pickled by PersistentDict: rows only
         return (self.checkpoints, self.blobs, self.writes)
@@ -420,6 +429,7 @@ class StoredThread:
     def __setstate__(self, state: tuple[Any, ...]) -> None:
         self._checkpoints, self._blobs, self._writes = state
         self.pending = []
+        self.pending_run = None
 
 
 def constant_loader(value: Any) -> Callable[[], Any]:

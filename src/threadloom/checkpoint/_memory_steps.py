@@ -3,9 +3,10 @@
 Most checkpoints a run makes are never read back (a run reads the head it starts from; history
 is walked now and then), so ``put_step_diff`` does at save time only what cannot wait: it checks
 the head the run expects, checks that every value it must keep is an atom (``_memory_rows``:
-an object nobody can change in place, kept as it is) and appends one ``StepRecord`` to the
-thread's ``pending`` list. The header diff, the metadata merge and the write batches are made
-(``StepRecord.settle``) the first time anything reads or writes the thread's rows
+an object nobody can change in place, kept as it is) and appends one record to the thread's
+``pending`` list: a flat tuple of atoms (``record_step``), after a ``StepContext`` naming the
+run when it is the run's first there. The header diff, the metadata merge and the write batches
+are made (``StepContext.settle``) the first time anything reads or writes the thread's rows
 (``StoredThread``), with the same functions an eager save uses, so what reads return is exactly
 what they return after an eager save: same rows, same order, same copies.
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import chain, repeat
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final
 
 from threadloom.checkpoint._memory_rows import (
     ATOM_INTS,
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from threadloom.checkpoint._put import RunAddress
     from threadloom.checkpoint.base import Checkpoint, TaskWrites
 
-__all__ = ["StepRecord", "record_step"]
+__all__ = ["StepContext", "record_step"]
 
 Version = str | int | float
 
@@ -50,90 +51,106 @@ NO_VALUE: Final = b"threadloom: this channel has no value"
 """What a record keeps for a channel without a value (``EMPTY_ROW`` once settled), found by
 identity: a bytes object, which the garbage collector does not track (``EMPTY_ROW``, a named
 tuple, would keep the record's values tracked for good). No value kept as it is is bytes."""
+WHOLE_METADATA: Final = b"threadloom: the metadata is kept whole"
+"""A record's ``step`` when its ``source`` field holds the whole metadata dict (it has parents,
+or other keys than the engine's), found by identity (an atom, as ``NO_VALUE``)."""
 _NO_VALUE = repeat(NO_VALUE)
 _VALUE_OF_WRITE = itemgetter(1)
 """What a channel without a value stores (``values.get``'s default, for ``map``)."""
 
 
-class StepRecord(NamedTuple):
-    """One graph step's save, as handed over (``put_step_diff``), until its rows are made."""
+class StepContext:
+    """The run that saved the step records after it in ``pending``, up to the next context: what
+    settling a record needs besides the record itself. Kept once per run, not in each record,
+    so a record holds atoms only (module docstring)."""
 
-    ns: str
-    parent_id: str | None
-    expected_head: str | None
-    checkpoint_id: str
-    v: int
-    ts: str
-    updated_channels: tuple[str, ...] | None
-    """The checkpoint's ``updated_channels`` (a list again when settled)."""
-    versions: dict[str, Any]
-    """The header's ``channel_versions``: the new versions when ``depth`` > 0, else all of
-    them (copied when recorded)."""
-    seen: dict[str, Any]
-    """The header's ``versions_seen``: the entries replaced when ``depth`` > 0, else all."""
-    depth: int
-    """As ``HeaderRow.depth``."""
-    new_versions: Mapping[str, Any]
-    values: tuple[Any, ...]
-    """The value of each new version, in ``new_versions`` order: an atom, or ``NO_VALUE``."""
-    metadata: Mapping[str, Any] | tuple[str, int]
-    """The engine's step metadata (``source``, ``step``, ``parents``), merged when settled;
-    ``(source, step)`` when it has no parents (``_compact_metadata``)."""
-    writes: tuple[Any, ...]
-    """The step's task writes (atoms only), stored against the parent when settled, in one flat
-    tuple: for each task ``task_id, task_path, n``, then its ``n`` writes as ``channel, value``
-    items. Flat, so a step keeps one tuple for its writes, not one per write: the collector
-    walks what a step keeps until it learns the tuples hold atoms."""
-    memo: tuple[Any, str, str, dict[str, Any]]
-    """The run's ``RunAddress.memo``: ``(saver, thread key, ns, metadata the config adds)``."""
-    address: RunAddress
+    __slots__ = ("address", "memo")
 
-    def settle(self, thread: StoredThread) -> None:
-        """Store the rows an eager ``put_step_diff`` would have stored (never fails)."""
-        ns, checkpoint_id, parent_id = self.ns, self.checkpoint_id, self.parent_id
-        saver, _, _, extras = self.memo
+    def __init__(self, memo: tuple[Any, str, str, dict[str, Any]], address: RunAddress) -> None:
+        self.memo = memo
+        """The run's ``RunAddress.memo``: ``(saver, thread key, ns, metadata the config adds)``."""
+        self.address = address
+
+    def settle(self, thread: StoredThread, record: tuple[Any, ...]) -> None:
+        """Store the rows an eager ``put_step_diff`` would have stored for ``record`` (a step
+        this run saved; never fails)."""
+        (ns, parent_id, expected_head, checkpoint_id, v, ts, depth, source, step, whole) = record[
+            :_COUNTS
+        ]
+        n_updated, n_new, n_seen = record[_COUNTS:_HEAD]
+        at = _HEAD
+        updated = None
+        if n_updated >= 0:
+            updated = list(record[at : at + n_updated])
+            at += n_updated
+        channels = record[at : at + n_new]
+        versions = record[at + n_new : at + 2 * n_new]
+        values = record[at + 2 * n_new : at + 3 * n_new]
+        at += 3 * n_new
         blobs = thread._blobs
-        for (channel, version), value in zip(self.new_versions.items(), self.values, strict=True):
+        for channel, version, value in zip(channels, versions, values, strict=True):
             key = (ns, channel, version)
             if key not in blobs:  # a (channel, version) names one value: never rewritten
                 blobs[key] = EMPTY_ROW if value is NO_VALUE else value
-        metadata = self.metadata
-        if type(metadata) is tuple:  # (source, step): in the engine's order, no parents
-            metadata = {"source": metadata[0], "step": metadata[1], "parents": {}}
-        kept: Any = engine_metadata(metadata, extras)  # type: ignore[arg-type]
+        if whole is None:  # the header's changes from its parent's
+            header_versions: dict[str, Any] = dict(zip(channels, versions, strict=True))
+            seen: dict[str, Any] = {}
+            end = at + n_seen
+            while at < end:
+                node, n = record[at : at + 2]
+                at += 2
+                seen[node] = dict(
+                    zip(record[at : at + n], record[at + n : at + 2 * n], strict=True)
+                )
+                at += 2 * n
+        else:  # the whole header, copied when recorded
+            header_versions, seen = whole
+            at += n_seen
+        saver, _, _, extras = self.memo
+        metadata: Any = source
+        if step is not WHOLE_METADATA:  # (source, step): in the engine's order, no parents
+            metadata = {"source": source, "step": step, "parents": {}}
+        kept: Any = engine_metadata(metadata, extras)
         if kept is not None:
             run_id = kept.get("run_id")
         else:  # not plain: merged and serialized the general way
-            config = self.address.config_at(parent_id, self.expected_head)
+            config = self.address.config_at(parent_id, expected_head)
             kept, run_id = saver._kept_metadata(config, metadata)
-        ts, updated = self.ts, self.updated_channels
         header = {
-            "v": self.v,
+            "v": v,
             "id": checkpoint_id,
             "ts": ts,
-            "channel_versions": self.versions,
-            "versions_seen": self.seen,
-            "updated_channels": None if updated is None else list(updated),
+            "channel_versions": header_versions,
+            "versions_seen": seen,
+            "updated_channels": updated,
         }
         row = build_row(
-            HeaderRow, (checkpoint_id, parent_id, header, None, kept, ts, run_id, self.depth)
+            HeaderRow, (checkpoint_id, parent_id, header, None, kept, ts, run_id, depth)
         )
         stored = thread._checkpoints.get(ns)
         if stored is None:
             stored = thread._checkpoints[ns] = Checkpoints()
         stored.rows[checkpoint_id] = row  # newer than the head: checked when recorded
         stored.ids.append(checkpoint_id)
-        if writes := self.writes:
+        if at < len(record):  # the step's task writes
             serde = saver.serde
             batches = []
-            at = 0
-            while at < len(writes):
-                task_id, task_path, n = writes[at : at + 3]
+            while at < len(record):
+                task_id, task_path, n = record[at : at + 3]
                 end = at + 3 + 2 * n
-                pairs = list(zip(writes[at + 3 : end : 2], writes[at + 4 : end : 2], strict=True))
+                pairs = list(zip(record[at + 3 : end : 2], record[at + 4 : end : 2], strict=True))
                 batches.append(encode_batch(serde, pairs, task_id, task_path))
                 at = end
-            store_batches(thread, (ns, parent_id), batches)  # type: ignore[arg-type]
+            store_batches(thread, (ns, parent_id), batches)
+
+
+_COUNTS: Final = 10
+"""Where a step record's three counts start: its fixed fields before them are ``ns,
+parent_id, expected_head, checkpoint_id, v, ts, depth, source, step, whole``."""
+_HEAD: Final = _COUNTS + 3
+"""Where a step record's variable part starts (``record_step`` documents the layout)."""
+_ID: Final = 3
+_DEPTH: Final = 6
 
 
 def _all_atoms(values: Iterable[Any]) -> bool:
@@ -158,10 +175,9 @@ def _all_atoms(values: Iterable[Any]) -> bool:
 
 
 _ENGINE_ORDER: Final = ("source", "step", "parents")
-"""The keys of the engine's step metadata, in the order it makes them (``Run.next_checkpoint``):
-without parents, a record keeps ``(source, step)``, which the garbage collector stops tracking
-(a ``parents`` dict, even empty, keeps the metadata dict tracked for good), and a copy of the
-parents as they are now."""
+"""The keys of the engine's step metadata, in the order it makes them (``Run.save``): without
+parents, a record keeps its ``source`` and ``step`` (a ``parents`` dict, even empty, would keep
+the record tracked for good); with parents, the dict itself."""
 
 
 def record_step(
@@ -178,15 +194,27 @@ def record_step(
 ) -> bool:
     """Append the step to ``thread.pending`` when it can wait (module docstring); False: the
     caller saves it eagerly (nothing was changed). Called under the saver's lock, with the
-    default serializer and a checkpoint of the engine's keys."""
+    default serializer and a checkpoint of the engine's keys.
+
+    The record is one flat tuple, of atoms but for the rare parts noted: ``ns, parent_id,
+    expected_head, checkpoint_id, v, ts, depth``; the metadata's ``source, step`` (the
+    metadata dict and ``WHOLE_METADATA`` when it has parents); ``whole``: None, or the
+    header's version dicts when ``depth`` is 0; the counts ``n_updated`` (-1: None),
+    ``n_new``, ``n_seen``; then the ``updated_channels``; the new versions' channels, their
+    versions, their values (an atom, or ``NO_VALUE``); the ``seen_changes`` flat, ``n_seen``
+    items (for each node: its name, ``n``, its ``n`` channels, their ``n`` versions); the task
+    writes flat (for each task: ``task_id, task_path, n``, then its ``n`` writes as ``channel,
+    value`` items). One object, which the collector stops tracking at its first pass: a step
+    kept no longer makes collections come sooner or cost more
+    (``tests/checkpoint/test_memory_untracked.py``)."""
     ns = memo[2]
     pending = thread.pending
     if pending:
-        last: StepRecord = pending[-1]  # type: ignore[assignment]
-        if last.ns != ns or expected_head != parent_id or last.checkpoint_id != parent_id:
+        last: tuple[Any, ...] = pending[-1]  # type: ignore[assignment]
+        if last[0] != ns or expected_head != parent_id or last[_ID] != parent_id:
             return False
         head: str | None = parent_id
-        parent_depth: int | None = last.depth
+        parent_depth: int | None = last[_DEPTH]
     else:
         stored = thread._checkpoints.get(ns)
         head = stored.ids[-1] if stored is not None else None
@@ -221,37 +249,52 @@ def record_step(
             chain.from_iterable([(t, p, len(w), *chain.from_iterable(w)) for t, p, w in writes])
         )
     depth = parent_depth + 1 if parent_depth is not None else WHOLE_HEADER_EVERY
+    whole = None
+    seen: Any = ()
     if depth < WHOLE_HEADER_EVERY:
-        versions: dict[str, Any] = new_versions  # type: ignore[assignment]
-        seen = seen_changes
+        if len(seen_changes) == 1:  # (a step of one task: most)
+            ((node, entry),) = seen_changes.items()
+            seen = (node, len(entry), *entry, *entry.values())
+        else:
+            seen = []
+            for node, entry in seen_changes.items():
+                seen += (node, len(entry), *entry, *entry.values())
     else:  # whole: the run's dicts, copied now (the run changes them later)
         depth = 0
-        versions = dict(checkpoint["channel_versions"])
-        seen = dict(checkpoint["versions_seen"])  # inner dicts: replaced, never changed
-    # kept as tuples of atoms where it is cheap (see StepRecord)
-    updated = checkpoint["updated_channels"]
-    kept_metadata: Any = metadata
+        # inner dicts of versions_seen: replaced, never changed
+        whole = (dict(checkpoint["channel_versions"]), dict(checkpoint["versions_seen"]))
+    source: Any = metadata
+    step: Any = WHOLE_METADATA
     if tuple(metadata) == _ENGINE_ORDER:
         source, step, parents = metadata.values()
-        if not parents and type(parents) is dict:
-            kept_metadata = (source, step)
-    record = (
-        ns,
-        parent_id,
-        expected_head,
-        checkpoint["id"],
-        checkpoint["v"],
-        checkpoint["ts"],
-        None if updated is None else tuple(updated),
-        versions,
-        seen,
-        depth,
-        new_versions,
-        kept,
-        kept_metadata,
-        kept_writes,
-        memo,
-        address,
+        if parents or type(parents) is not dict:
+            source, step = metadata, WHOLE_METADATA
+    updated = checkpoint["updated_channels"]
+    pending_run = thread.pending_run
+    if pending_run is not address:  # the first record of this run since the last context
+        pending.append(StepContext(memo, address))
+        thread.pending_run = address
+    pending.append(
+        (
+            ns,
+            parent_id,
+            expected_head,
+            checkpoint["id"],
+            checkpoint["v"],
+            checkpoint["ts"],
+            depth,
+            source,
+            step,
+            whole,
+            -1 if updated is None else len(updated),
+            len(kept),
+            len(seen),
+            *(updated or ()),
+            *new_versions,
+            *new_versions.values(),
+            *kept,
+            *seen,
+            *kept_writes,
+        )
     )
-    pending.append(build_row(StepRecord, record))
     return True

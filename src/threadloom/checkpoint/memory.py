@@ -471,10 +471,13 @@ class InMemorySaver(MemoryWriteCalls):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
         seen_changes: dict[str, Any],
+        previous: object = None,
     ) -> None:
         """A run's step, handed over by the engine (``_saver_calls.takes_diffs``): ``put_step``
         of the checkpoint whose parent is ``parent_id``, failing if the head is not
-        ``expected_head``, with the config ``address`` would make, without making it.
+        ``expected_head``, with the config ``address`` would make, without making it. The
+        arguments are the engine's ``PutStep`` fields, in order (the driver passes the effect
+        whole): ``previous``, the save of the parent, held with this one, was made first.
 
         The checkpoint's header comes as its changes from its parent: ``new_versions`` and
         ``seen_changes`` (the ``versions_seen`` entries replaced since the parent) are the whole
