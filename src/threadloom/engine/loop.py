@@ -215,12 +215,14 @@ def _ended(
     """End the step (``end``: the general way or the short one): its stream chunks are added to
     ``held`` (out once the next step is prepared), its other effects go out now. If ending
     fails (applying the writes raised ``InvalidUpdateError``), every write is saved and every
-    finished task's update streamed before the error goes up (docs/differences.md 32)."""
+    finished task's update streamed before the error goes up (docs/differences.md 32); with
+    durability ``"exit"``, so is the run's last checkpoint, as when a node fails."""
     try:
         ended = end()
     except BaseException:
         # a for loop, not ``yield from``: the driver sends back what each save returned
-        for effect in (*run.saves.release(run.checkpoint_config), *held):
+        saves = (*run.saves.release(run.checkpoint_config), *run.saves.at_exit())
+        for effect in (*saves, *held):
             yield effect
         raise
     for effect in ended:
