@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from threadloom.engine import core
+from threadloom.engine import checkpoints
 
 
 @pytest.mark.parametrize(
@@ -24,10 +24,10 @@ def test_matches_isoformat(monkeypatch: pytest.MonkeyPatch, ns: int) -> None:
     expected = datetime.fromtimestamp(ns // 1_000_000_000, UTC).replace(
         microsecond=ns // 1000 % 1_000_000
     )
-    assert core._now_iso() == expected.isoformat()
+    assert checkpoints._now_iso() == expected.isoformat()
 
 
 def test_follows_the_clock_across_seconds() -> None:
-    first = core._now_iso()
+    first = checkpoints._now_iso()
     assert datetime.fromisoformat(first) <= datetime.now(UTC)
     assert datetime.fromisoformat(first).tzinfo is not None

@@ -4,7 +4,8 @@ Deciding (no I/O, no waiting)
     ``plan``        what a compiled graph is to the engine: nodes, triggers, channels.
     ``channels``    how each channel kind folds writes into its value.
     ``untracked``   what of a task's writes a checkpoint keeps (never an ``UntrackedValue``'s).
-    ``core``        superstep rules: which tasks are due, what their writes do, the next checkpoint.
+    ``core``        superstep rules: which tasks are due, what their writes do.
+    ``checkpoints`` the checkpoint a step leaves (id, timestamp, changed values), and back.
     ``run``         the state of one run and what each stage of a superstep does to it.
     ``options``     what the caller of invoke/stream asked for (``RunOptions``).
     ``begin``       how a run begins: new input, resume or replay.

@@ -1,6 +1,7 @@
 """Pure superstep logic: which tasks run next, and what their writes do to the channels.
 
-Nothing here waits: no threads, no awaits, no savers. A ``Run`` (``engine/run.py``) steps through
+Nothing here waits: no threads, no awaits, no savers. The checkpoint a step's writes leave is
+made by ``engine/checkpoints.py``. A ``Run`` (``engine/run.py``) steps through
 supersteps with these functions; the run loop (``engine/loop.py``) asks the drivers for the I/O.
 ``prepare_tasks`` and ``apply_writes`` are also used by the state API (``get_state``,
 ``update_state``), so a snapshot shows exactly what a run would do.
@@ -9,11 +10,9 @@ supersteps with these functions; the run loop (``engine/loop.py``) asks the driv
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -21,7 +20,6 @@ from langchain_core.runnables import RunnableConfig
 from threadloom.checkpoint.base import (
     Checkpoint,
 )
-from threadloom.checkpoint.id import uuid6_str
 from threadloom.constants import (
     CONFIG_KEY_PARENT_CHECKPOINT,
     CONTROL_CHANNELS,
@@ -43,10 +41,7 @@ __all__ = [
     "Task",
     "TaskWrites",
     "apply_writes",
-    "channels_from_checkpoint",
     "command_writes",
-    "copy_checkpoint_for_run",
-    "next_checkpoint",
     "prepare_tasks",
     "read_channels",
 ]
@@ -146,22 +141,6 @@ class TaskWrites:
     name: str
     triggers: tuple[str, ...]
     writes: Sequence[tuple[str, Any]]
-
-
-def null_version(versions: Mapping[str, Any]) -> Any:
-    """The version every real version is greater than: ``""`` for string versions, else 0."""
-    for value in versions.values():
-        return type(value)()
-    return 0
-
-
-def channels_from_checkpoint(plan: Plan, checkpoint: Checkpoint) -> dict[str, Channel]:
-    """Fresh channels holding the checkpoint's values."""
-    values = checkpoint["channel_values"]
-    return {
-        name: proto.from_checkpoint(values.get(name, MISSING))
-        for name, proto in plan.channels.items()
-    }
 
 
 def read_channels(channels: Mapping[str, Channel], keys: str | Sequence[str]) -> Any:
@@ -500,67 +479,6 @@ def _path_key(t: TaskWrites | Task) -> str:
     return t.path_str
 
 
-def next_checkpoint(
-    checkpoint: Checkpoint,
-    channels: Mapping[str, Channel],
-    step: int,
-    updated: Iterable[str],
-    *,
-    changed: Iterable[str] | None = None,
-) -> Checkpoint:
-    """A new checkpoint of the channels' values, with a fresh time-ordered id.
-
-    With ``changed`` (the channels given a new version since ``checkpoint``), only those values
-    are read again; the version dicts are taken over as they are, not copied.
-    """
-    versions = checkpoint["channel_versions"]
-    if changed is None:
-        values: dict[str, Any] = {}
-        for name in versions:
-            channel = channels.get(name)
-            if channel is not None and (stored := channel.checkpoint()) is not MISSING:
-                values[name] = stored
-        versions = dict(versions)
-        seen = {k: dict(v) for k, v in checkpoint["versions_seen"].items()}
-    else:
-        values = dict(checkpoint["channel_values"])
-        for name in changed:  # (channels a write bumped: every one is in ``channels``)
-            channel = channels[name]
-            stored = channel.value if channel.stores_value else channel.checkpoint()
-            if stored is MISSING:
-                values.pop(name, None)
-            else:
-                values[name] = stored
-        seen = checkpoint["versions_seen"]
-    now = time.time_ns()  # one clock read for the id and the timestamp
-    return {
-        "v": 4,
-        "id": uuid6_str(step, now),
-        "ts": _now_iso(now),
-        "channel_values": values,
-        "channel_versions": versions,
-        "versions_seen": seen,
-        "updated_channels": sorted(updated),
-    }
-
-
-_second: tuple[int, str] = (-1, "")
-"""The last whole second ``_now_iso`` formatted, as ``(epoch second, "YYYY-MM-DDTHH:MM:SS")``."""
-
-
-def _now_iso(now_ns: int | None = None) -> str:
-    """``datetime.now(UTC).isoformat()`` (of ``now_ns`` when given), a third of the cost: one
-    checkpoint per step asks, and within a second only the microseconds change."""
-    global _second
-    second, micros = divmod((time.time_ns() if now_ns is None else now_ns) // 1000, 1_000_000)
-    cached = _second  # one tuple, read and replaced whole: safe across threads
-    if cached[0] != second:
-        cached = _second = (second, datetime.fromtimestamp(second, UTC).isoformat()[:19])
-    # isoformat leaves the fraction out at a whole second; so does this
-    # (printf-style: an f-string's ``:06d`` takes the general format-spec machinery)
-    return "%s.%06d+00:00" % (cached[1], micros) if micros else cached[1] + "+00:00"  # noqa: UP031
-
-
 def command_writes(plan: Plan, command: Command[Any]) -> list[tuple[str, Any]]:
     """The NULL-task writes of a ``Command`` given as input: update, goto and resume."""
     writes: list[tuple[str, Any]] = []
@@ -598,13 +516,3 @@ def mark_no_writes(writes: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     if not writes or (writes[0][0] in CONTROL_CHANNELS and not is_finished(writes)):
         writes.append((NO_WRITES, None))
     return writes
-
-
-def copy_checkpoint_for_run(checkpoint: Checkpoint) -> Checkpoint:
-    """A copy whose version dicts a run may change (a saver's own dicts are never touched)."""
-    return {
-        **checkpoint,
-        "channel_values": dict(checkpoint["channel_values"]),
-        "channel_versions": dict(checkpoint["channel_versions"]),
-        "versions_seen": {k: dict(v) for k, v in checkpoint["versions_seen"].items()},
-    }

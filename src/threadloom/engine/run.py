@@ -35,17 +35,19 @@ from threadloom.constants import (
 )
 from threadloom.engine import stream
 from threadloom.engine.begin import begin
+from threadloom.engine.checkpoints import (
+    channels_from_checkpoint,
+    copy_checkpoint_for_run,
+    next_checkpoint,
+    null_version,
+)
 from threadloom.engine.core import (
     StepConfigs,
     Task,
     TaskWrites,
     apply_writes,
-    channels_from_checkpoint,
-    copy_checkpoint_for_run,
     is_finished,
     mark_no_writes,
-    next_checkpoint,
-    null_version,
     prepare_tasks,
     read_channels,
     task_config,

@@ -38,14 +38,16 @@ from threadloom.constants import (
     START,
 )
 from threadloom.engine.channels import MISSING, Channel
+from threadloom.engine.checkpoints import (
+    channels_from_checkpoint,
+    copy_checkpoint_for_run,
+    next_checkpoint,
+)
 from threadloom.engine.core import (
     Task,
     TaskWrites,
     apply_writes,
-    channels_from_checkpoint,
-    copy_checkpoint_for_run,
     is_finished,
-    next_checkpoint,
     prepare_tasks,
     read_channels,
 )

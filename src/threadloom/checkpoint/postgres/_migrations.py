@@ -15,13 +15,12 @@ from threadloom.checkpoint._records import METADATA_IN_JSON
 from threadloom.checkpoint.postgres._statements import (
     BLOBS,
     CHECKPOINTS,
-    KEY_DIGITS,
     NULL_TAG,
     REFERENCE,
-    SHORT_KEY,
     THREADS,
     WRITES,
 )
+from threadloom.checkpoint.postgres._version_keys import KEY_DIGITS, SHORT_KEY
 
 __all__ = ["MIGRATIONS"]
 
