@@ -243,12 +243,13 @@ def outcomes_by_task(
 
 def _task_result(plan: Plan, writes: Sequence[tuple[str, Any]]) -> Any:
     """A finished task's result as LangGraph shows it: its return value (functional API), else
-    its writes to the output keys, a key written twice as ``{"$writes": [...]}``; a task that
-    wrote none of several output keys shows ``{}``."""
+    its writes to the keys the snapshot's values show (a low-level ``Pregel``'s every channel,
+    not only its output), a key written twice as ``{"$writes": [...]}``; a task that wrote none
+    of several keys shows ``{}``."""
     returned = next((v for c, v in writes if c == RETURN), MISSING)
     if returned is not MISSING:
         return returned
-    keys = plan.output_channels
+    keys = plan.stream_channels
     if isinstance(keys, str):
         return fold_writes(writes, keys).get(keys)
     return fold_writes(writes, keys)
