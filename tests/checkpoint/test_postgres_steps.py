@@ -14,11 +14,11 @@ from typing import Any, ClassVar
 
 import psycopg
 import pytest
-from psycopg.pq import TransactionStatus
+from psycopg.pq import PipelineStatus, TransactionStatus
 
 from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, empty_checkpoint
 from threadloom.checkpoint.postgres import PostgresSaver
-from threadloom.errors import CheckpointConflictError
+from threadloom.errors import CheckpointConflictError, SetupRequiredError
 
 THREAD = {"configurable": {"thread_id": "t"}}
 
@@ -27,9 +27,12 @@ class RecordingCursor(psycopg.Cursor[Any]):
     """A cursor noting each statement it sends and whether a transaction was open then."""
 
     sent: ClassVar[list[tuple[str, TransactionStatus]]] = []
+    pipelined: ClassVar[list[bool]] = []
+    """Whether each statement of ``sent`` went in a pipeline (psycopg's pipeline mode)."""
 
     def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
         self.sent.append((str(query), self.connection.info.transaction_status))
+        self.pipelined.append(self.connection.pgconn.pipeline_status != PipelineStatus.OFF)
         return super().execute(query, params, **kwargs)
 
 
@@ -336,15 +339,38 @@ def test_two_steps_on_a_moved_head_are_a_conflict_and_store_nothing(pg_dsn: str)
         assert _count(pg_dsn, "SELECT count(*) FROM threadloom_checkpoint_writes") == 1
 
 
-def test_a_fresh_savers_setup_check_and_first_read_open_no_transaction(pg_dsn: str) -> None:
+def test_a_fresh_savers_setup_check_and_first_read_are_one_round_trip_without_begin(
+    pg_dsn: str,
+) -> None:
     with PostgresSaver.from_conn_string(pg_dsn) as saver:
         saver.setup()
         _step(saver, None, "01", [1])
     with psycopg.connect(pg_dsn, autocommit=True, cursor_factory=RecordingCursor) as conn:
         RecordingCursor.sent.clear()
-        head = PostgresSaver(conn).get_tuple(THREAD)  # checks the schema first, then reads
+        RecordingCursor.pipelined.clear()
+        head = PostgresSaver(conn).get_tuple(THREAD)  # checks the schema with the head read
         sent = RecordingCursor.sent
         assert head is not None and head.checkpoint["channel_values"]["log"] == [1]
         assert not any(sql.strip().upper().startswith("BEGIN") for sql, _status in sent)
-        assert [status for _sql, status in sent] == [TransactionStatus.IDLE] * len(sent)
-        assert len(sent) == 5  # three catalog reads of the setup check, then the head read's two
+        # the check's two reads and the head read in one pipeline, then the head's values
+        assert RecordingCursor.pipelined == [True, True, True, False]
+        assert "to_regclass" in sent[0][0] and "threadloom_checkpoint_writes" in sent[2][0]
+        assert sent[0][1] == sent[3][1] == TransactionStatus.IDLE
+        assert conn.info.transaction_status == TransactionStatus.IDLE
+
+
+def test_a_fresh_savers_first_step_on_a_newer_schema_writes_nothing(pg_dsn: str) -> None:
+    with PostgresSaver.from_conn_string(pg_dsn) as saver:
+        saver.setup()
+        _step(saver, None, "01", [1])
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO threadloom_checkpoint_migrations (v) SELECT max(v) + 1 FROM "
+            "threadloom_checkpoint_migrations"
+        )
+    with (
+        PostgresSaver.from_conn_string(pg_dsn) as saver,  # checks before its first write
+        pytest.raises(SetupRequiredError, match="newer than this threadloom"),
+    ):
+        _step(saver, "01", "02", [1, 2])
+    assert _count(pg_dsn, "SELECT count(*) FROM threadloom_checkpoints") == 1

@@ -18,6 +18,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from threadloom._postgres import (
     AsyncConnector,
+    Batch,
     Connector,
     Migrations,
     Query,
@@ -139,6 +140,46 @@ def test_failed_transaction_is_a_clear_error_and_runs_nothing(pg_dsn: str) -> No
     assert count(Connector(pg_dsn)) == 1
 
 
+def _batch_then_count() -> Steps[list[Any]]:
+    """A ``Batch`` whose second statement fails; then, as its unit must, raises."""
+    results: list[Any] = yield Batch(
+        (
+            Query("SELECT 41 + 1", solo=True),
+            Query("SELECT * FROM no_such_table", solo=True),
+            Query("SELECT 3", solo=True),
+        )
+    )
+    return results
+
+
+def test_batch_is_one_pipeline_giving_rows_then_the_error_then_nothing(pg_dsn: str) -> None:
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
+        results = Connector(conn).run(_batch_then_count, "batching")
+        assert results[0] == [(42,)]
+        assert isinstance(results[1], psycopg.errors.UndefinedTable)
+        assert results[2] is None  # not run: the pipeline stopped at the error
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        assert conn.execute("SELECT 1").fetchone() == (1,)  # the connection is usable
+
+
+def test_batch_inside_the_callers_transaction_runs_one_by_one_in_a_savepoint(
+    pg_dsn: str,
+) -> None:
+    Connector(pg_dsn).run(lambda: migrate(SCHEMA), "setting up")
+    with psycopg.connect(pg_dsn) as conn:
+        conn.execute("INSERT INTO demo (id, note) VALUES (1, 'kept')")  # the caller's transaction
+
+        def failing() -> Steps[None]:
+            results = yield from _batch_then_count()
+            assert results[0] == [(42,)] and results[2] is None
+            raise results[1]
+
+        with pytest.raises(SetupRequiredError, match="no_such_table"):
+            Connector(conn).run(failing, "batching")
+        conn.commit()  # the unit's savepoint was rolled back; the caller's insert stands
+    assert count(Connector(pg_dsn)) == 1
+
+
 def test_closed_connection_is_a_clear_error(pg_dsn: str) -> None:
     conn = psycopg.connect(pg_dsn)
     conn.close()
@@ -193,7 +234,7 @@ def test_dropped_callers_connection_is_reported(pg_server: Any, pg_dsn: str) -> 
         connector = Connector(conn)
         connector.run(lambda: migrate(SCHEMA), "setting up")
         terminate_other_backends(pg_server, pg_dsn)
-        with pytest.raises(StorageError, match=r"dropped while inserting.*nothing was applied"):
+        with pytest.raises(StorageError, match=r"(?s)dropped while inserting.*nothing was applied"):
             connector.run(lambda: insert(1), "inserting")
     assert count(Connector(pg_dsn)) == 0
 

@@ -20,6 +20,7 @@ import pytest
 from fake_embed import FakeEmbeddings, embed_texts
 from langchain_core.runnables import RunnableConfig
 from psycopg.conninfo import make_conninfo
+from psycopg.pq import PipelineStatus
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -271,6 +272,24 @@ def test_setup_never_called_is_a_clear_error_and_creates_nothing(pg_dsn: str) ->
     with psycopg.connect(pg_dsn) as conn:
         tables = conn.execute("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")
         assert tables.fetchone() == (0,)
+
+
+def test_a_fresh_stores_setup_check_is_one_round_trip(pg_dsn: str) -> None:
+    with PostgresStore.from_conn_string(pg_dsn) as store:
+        store.setup()
+        store.put(("a",), "k", {"v": 1})
+    pipelined: list[bool] = []
+
+    class Log(psycopg.Cursor[Any]):
+        def execute(self, query: Any, *args: Any, **kwargs: Any) -> Any:
+            pipelined.append(self.connection.pgconn.pipeline_status != PipelineStatus.OFF)
+            return super().execute(query, *args, **kwargs)
+
+    with psycopg.connect(pg_dsn, autocommit=True, cursor_factory=Log) as conn:
+        item = PostgresStore(conn).get(("a",), "k")
+        assert item is not None and item.value == {"v": 1}
+        # schema table, schema version and vector column in one pipeline, then the read
+        assert pipelined == [True, True, True, False]
 
 
 def test_index_added_later_needs_setup(pg_dsn: str) -> None:

@@ -41,6 +41,7 @@ from threadloom.errors import (
 )
 
 __all__ = [
+    "Batch",
     "Begin",
     "CopyIn",
     "Migrations",
@@ -54,6 +55,9 @@ __all__ = [
     "missing_vector_error",
     "opens_transaction",
     "require_setup",
+    "resume",
+    "setup_queries",
+    "setup_state",
     "translate",
 ]
 
@@ -95,13 +99,40 @@ class CopyIn:
     data: bytes
 
 
-Effect: TypeAlias = Query | QueryMany | CopyIn
+@dataclass(slots=True, frozen=True)
+class Batch:
+    """Solo statements that do not depend on one another, sent together: one round trip
+    (psycopg's pipeline mode) where one after another would take one each.
+
+    The result is one entry per statement: its rows, or the server's error for the first one
+    that failed (``psycopg.Error``; the ones after it did not run: None). A unit given an error
+    must raise (the error, or one of its own saying more): on a connection inside a transaction
+    the error aborted it. A dropped connection raises in the driver, as for any effect. The
+    driver sends them one after another when it cannot pipeline (a transaction is open, or the
+    libpq is older than 14): same results, more round trips.
+    """
+
+    queries: tuple[Query, ...]
+
+
+Effect: TypeAlias = Query | QueryMany | CopyIn | Batch
 Steps: TypeAlias = Generator[Effect, Any, T]
 """A unit of work: run in one transaction by a driver, re-run from scratch on a retry."""
 
 Begin: TypeAlias = Callable[[bool], bool]
 """Asked before each effect of a unit with whether it is solo: True when the driver must open
 the unit's transaction now (once per unit)."""
+
+
+def resume(unit: Steps[T], result: Any) -> Steps[T]:
+    """The rest of ``unit``, given the result of the effect it yielded last (taken from it by
+    hand, e.g. to send it in a ``Batch``)."""
+    while True:
+        try:
+            effect = unit.send(result)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        result = yield effect
 
 
 def opens_transaction(
@@ -169,16 +200,23 @@ def migrate(migrations: Migrations) -> Steps[int]:
     return max(0, len(migrations.statements) - 1 - int(done))
 
 
-def require_setup(migrations: Migrations) -> Steps[None]:
-    """Raise SetupRequiredError unless every migration is applied; creates nothing.
+def setup_queries(migrations: Migrations) -> tuple[Query, Query]:
+    """The two reads that tell a database's schema version: whether the record table exists,
+    and its highest version (which fails when it does not). Sent as one ``Batch``, with a unit's
+    first statement too when it is solo (``setup_state`` reads their results)."""
+    return (
+        Query("SELECT to_regclass(%s) IS NOT NULL", (migrations.table,), solo=True),
+        Query(f"SELECT coalesce(max(v), -1) FROM {migrations.table}", solo=True),
+    )
 
-    Its reads are solo: a fresh saver or store checks before its first operation, and two
-    catalog reads need no transaction of their own (``BEGIN`` and ``COMMIT`` were two of that
-    first operation's round trips)."""
-    ((exists,),) = yield Query("SELECT to_regclass(%s) IS NOT NULL", (migrations.table,), solo=True)
-    done = -1
-    if exists:
-        ((done,),) = yield Query(f"SELECT coalesce(max(v), -1) FROM {migrations.table}", solo=True)
+
+def setup_state(migrations: Migrations, exists: bool, version: Any) -> None:
+    """Raise SetupRequiredError unless the database is at ``migrations``' version: ``exists``
+    whether its record table does, ``version`` the ``Batch`` result of ``setup_queries``'
+    second read (rows, or its error when the table does not exist)."""
+    if isinstance(version, BaseException) and exists:
+        raise version  # the table exists, yet its version could not be read
+    done = int(version[0][0]) if exists and version else -1
     if done < migrations.version:
         state = "has never been set up" if done < 0 else f"is at schema version {done}"
         raise SetupRequiredError(
@@ -191,6 +229,19 @@ def require_setup(migrations: Migrations) -> Steps[None]:
             f"This database is at {migrations.owner} schema version {done}, newer than this "
             f"threadloom's {migrations.version}. Upgrade threadloom on this worker."
         )
+
+
+def require_setup(migrations: Migrations, then: tuple[Query, ...] = ()) -> Steps[list[Any]]:
+    """Raise SetupRequiredError unless every migration is applied; creates nothing. Returns
+    the results of ``then``: solo reads sent in the same ``Batch`` (one round trip, no
+    transaction of its own, before the unit's first statement: a fresh store checks before its
+    first operation)."""
+    results: list[Any] = yield Batch((*setup_queries(migrations), *then))
+    exists = results[0]
+    if isinstance(exists, BaseException):
+        raise exists
+    setup_state(migrations, bool(exists[0][0]), results[1])
+    return results[2:]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,11 +10,12 @@ from contextlib import ExitStack, contextmanager
 from typing import Any, TypeVar
 
 import psycopg
-from psycopg.pq import ExecStatus
+from psycopg.pq import ExecStatus, TransactionStatus
 from psycopg.rows import tuple_row
 from psycopg_pool import ConnectionPool
 
 from threadloom._postgres._core import (
+    Batch,
     Begin,
     CopyIn,
     Query,
@@ -37,6 +38,8 @@ __all__ = ["Connector"]
 
 T = TypeVar("T")
 TUPLES_OK = ExecStatus.TUPLES_OK
+ANSWERED = (ExecStatus.TUPLES_OK, ExecStatus.COMMAND_OK)
+IDLE = TransactionStatus.IDLE
 
 Source = str | psycopg.Connection[Any] | ConnectionPool[Any]
 
@@ -180,7 +183,7 @@ class Connector:
                     effect = steps.send(result)
                 except StopIteration as done:
                     return done.value  # type: ignore[no-any-return]
-                if begin(isinstance(effect, Query) and effect.solo):
+                if begin(_solo(effect)):
                     stack.enter_context(conn.transaction())
                 match effect:
                     case Query(statement, params):
@@ -195,3 +198,37 @@ class Connector:
                         with cur.copy(statement) as copy:
                             copy.write(data)
                         result = None
+                    case Batch(queries):
+                        result = self._batch(conn, queries)
+
+    def _batch(self, conn: psycopg.Connection[Any], queries: tuple[Query, ...]) -> Any:
+        """A ``Batch``: in one pipeline (one round trip) when no transaction is open, else one
+        statement after another; each one's rows, the first failure's error, None after it."""
+        cursors = [conn.cursor(row_factory=tuple_row) for _ in queries]
+        failed: psycopg.Error | None = None
+        try:
+            if conn.info.transaction_status == IDLE and psycopg.Pipeline.is_supported():
+                with conn.pipeline():  # leaving it sends them, then reads every result
+                    for cur, query in zip(cursors, queries, strict=True):
+                        cur.execute(query.sql, query.params, prepare=self.prepare)
+            else:
+                for cur, query in zip(cursors, queries, strict=True):
+                    cur.execute(query.sql, query.params, prepare=self.prepare)
+        except psycopg.Error as exc:
+            if conn.broken or conn.closed:
+                raise
+            failed = exc
+        results: list[Any] = [None] * len(queries)
+        for at, cur in enumerate(cursors):
+            if cur.pgresult is None or cur.pgresult.status not in ANSWERED:
+                results[at] = failed  # the first that failed; those after it did not run
+                break
+            results[at] = cur.fetchall() if cur.pgresult.status == TUPLES_OK else []
+        return results
+
+
+def _solo(effect: Any) -> bool:
+    """Whether ``effect`` may run outside the unit's transaction (``_core.Query.solo``)."""
+    if isinstance(effect, Batch):
+        return all(query.solo for query in effect.queries)
+    return isinstance(effect, Query) and effect.solo

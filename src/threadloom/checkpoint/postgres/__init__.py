@@ -23,7 +23,7 @@ from threadloom.checkpoint._inline_async import InlineAsyncSaver
 from threadloom.checkpoint._sql_effects import Steps, until_found
 from threadloom.checkpoint._sql_saver import LISTING, Op, SqlSaver
 from threadloom.checkpoint.base import CheckpointTuple
-from threadloom.checkpoint.postgres._core import PgCore, as_unit, once
+from threadloom.checkpoint.postgres._core import PgCore, once
 from threadloom.checkpoint.serde.base import SerializerProtocol
 
 __all__ = ["PostgresSaver"]
@@ -80,10 +80,8 @@ class PostgresSaver(InlineAsyncSaver, SqlSaver):
     # -- the driver ---------------------------------------------------------------------------
 
     def _run(self, op: Op[T]) -> T:
-        """Run one core operation as one unit of work (checking the setup first, once)."""
-        if not self._core.is_setup:
-            self._connector.run(self._core.check_setup, f"checking {type(self).__name__}'s tables")
-        return self._connector.run(lambda: as_unit(op.make()), op.what)
+        """Run one core operation as one unit of work (checking the setup with it, once)."""
+        return self._connector.run(lambda: self._core.unit(op.make()), op.what)
 
     def _next_found(self, steps: Steps[None]) -> CheckpointTuple | None:
         return self._run(Op(LISTING, once(lambda: until_found(steps), LISTING)))

@@ -10,9 +10,10 @@ and the head (``get_tuple``) is read in two statements; both run without a trans
 back to the shared operation when the database says the saver's knowledge is stale.
 
 Only the setup is PostgreSQL's own: ``setup()`` applies versioned migrations under an advisory
-lock (``_postgres.migrate``), and every other operation first checks, once per saver, that the
-database is set up (``check_setup``): a forgotten ``setup()`` or a LangGraph database is a clear
-error, never "relation does not exist".
+lock (``_postgres.migrate``), and the first operation of a saver checks that the database is set
+up (``checked``), its reads sent with the operation's first statement in one round trip: a
+forgotten ``setup()`` or a LangGraph database is a clear error, never "relation does not
+exist".
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ from collections.abc import Callable, Generator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar, cast
 
-from threadloom._postgres import Query, QueryMany, migrate, require_setup
+from threadloom._postgres import (
+    Batch,
+    Query,
+    QueryMany,
+    migrate,
+    resume,
+    setup_queries,
+    setup_state,
+)
 from threadloom._postgres import Steps as UnitSteps
 from threadloom._postgres._arrays import BoolArray, ByteaArray, IntArray, TextArray
 from threadloom.checkpoint._arguments import thread_key
@@ -81,6 +90,8 @@ _SOLO = frozenset(
     }
 )
 """Statements that stand alone: run outside a transaction while the unit has opened none."""
+_SOLO_READS = frozenset({sql.HEAD_WITH_WRITES, sql.BLOB_ROWS_OF_LIVE, sql.BLOB_CHAINS_OF_LIVE})
+"""Solo statements that only read: one may go in the setup check's ``Batch`` (``checked``)."""
 
 
 class PgCore(SqlCore):
@@ -101,15 +112,49 @@ class PgCore(SqlCore):
 
     def migrate(self) -> UnitSteps[None]:
         """Create or upgrade the tables (idempotent, safe from several workers at once)."""
-        yield from self._refuse_langgraph()
+        rows = yield self._catalog()
+        self._refuse_langgraph(*rows[0])
         yield from migrate(self.migrations)
         self.is_setup = True
 
-    def check_setup(self) -> UnitSteps[None]:
-        """Raise unless ``setup()`` made this database ready; creates nothing."""
-        yield from self._refuse_langgraph()
-        yield from require_setup(self.migrations)
+    def unit(self, steps: Steps[T]) -> UnitSteps[T]:
+        """One operation as the driver's unit of work (``as_unit``), checking the setup with
+        it while this saver has not (``checked``)."""
+        unit = as_unit(steps)
+        return unit if self.is_setup else self.checked(unit)
+
+    def checked(self, unit: UnitSteps[T]) -> UnitSteps[T]:
+        """``unit``, after checking that ``setup()`` made this database ready (creates nothing):
+        the check's reads go in one ``Batch`` with the unit's first statement when it is a solo
+        read (the head read of a fresh saver's ``get_tuple``): one round trip for both, where
+        the check alone took three. A database not set up raises before the statement's own
+        error (a missing table) is looked at. A first statement that writes (a step) runs only
+        after the check passed, so nothing is ever written to a schema of another version."""
+        try:
+            first = next(unit)
+        except StopIteration as done:
+            yield from self._check(())
+            return cast(T, done.value)
+        if not (isinstance(first, Query) and first.sql in _SOLO_READS):
+            yield from self._check(())  # a write waits: nothing written to a bad schema
+            return (yield from resume(unit, (yield first)))
+        (outcome,) = yield from self._check((first,))
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return (yield from resume(unit, outcome))
+
+    def _check(self, then: tuple[Query, ...]) -> UnitSteps[list[Any]]:
+        """Raise unless the database is threadloom's and at this version; the results of
+        ``then``, sent in the same ``Batch``."""
+        version = setup_queries(self.migrations)[1]
+        results = yield Batch((self._catalog(), version, *then))
+        if isinstance(results[0], BaseException):
+            raise results[0]
+        ((database, found, ours),) = results[0]
+        self._refuse_langgraph(database, found, ours)
+        setup_state(self.migrations, ours, results[1])
         self.is_setup = True
+        return list(results[2:])
 
     # -- reading the head: two statements, no transaction -------------------------------------
 
@@ -246,15 +291,13 @@ class PgCore(SqlCore):
         for statement in sql.DELETE_VALUES_AND_WRITES:
             yield Fetch(statement, (thread_id,))
 
-    def _refuse_langgraph(self) -> UnitSteps[None]:
-        """A database with LangGraph's checkpoint tables and not threadloom's is LangGraph's."""
-        rows = yield Query(
-            "SELECT current_database(), array(SELECT t FROM unnest(%s::text[]) t "
-            "WHERE to_regclass(t) IS NOT NULL), to_regclass(%s) IS NOT NULL",
-            (list(sql.LANGGRAPH_TABLES), self.migrations.table),
-            solo=True,  # a catalog read (and check_setup's first: no transaction, require_setup)
-        )
-        database, found, ours = rows[0]
+    def _catalog(self) -> Query:
+        """``_CATALOG``'s read: a solo statement (no transaction)."""
+        return Query(_CATALOG, (list(sql.LANGGRAPH_TABLES), self.migrations.table), solo=True)
+
+    def _refuse_langgraph(self, database: str, found: list[str], ours: bool) -> None:
+        """A database with LangGraph's checkpoint tables and not threadloom's is LangGraph's
+        (``_CATALOG``'s row: the database, the LangGraph tables found, whether ours exist)."""
         if ours or not {"checkpoints", "checkpoint_migrations"} <= set(found):
             return
         error = LangGraphDatabaseError(database, "checkpoint database", found, "docs/postgres.md")
@@ -274,6 +317,14 @@ class PgCore(SqlCore):
 def _ts(serde: SerializerProtocol, tag: str, data: bytes, checkpoint_id: str) -> str:
     """The ``ts`` of a stored header."""
     return str(unpack_header(serde.loads_typed((tag, data)), checkpoint_id)["ts"])
+
+
+_CATALOG: Final = (
+    "SELECT current_database(), array(SELECT t FROM unnest(%s::text[]) t "
+    "WHERE to_regclass(t) IS NOT NULL), to_regclass(%s) IS NOT NULL"
+)
+"""(LangGraph's tables, our record table): the database, those of LangGraph's found, and
+whether ours is (``PgCore._refuse_langgraph``)."""
 
 
 class _HeadGone(Exception):

@@ -23,7 +23,7 @@ from threadloom.checkpoint._sql_saver import LISTING, AsyncSqlSaver, Op
 from threadloom.checkpoint.base import (
     CheckpointTuple,
 )
-from threadloom.checkpoint.postgres._core import PgCore, as_unit, once
+from threadloom.checkpoint.postgres._core import PgCore, once
 from threadloom.checkpoint.serde.base import SerializerProtocol
 
 if TYPE_CHECKING:
@@ -82,12 +82,8 @@ class AsyncPostgresSaver(AsyncSqlSaver):
     # -- the driver ---------------------------------------------------------------------------
 
     async def _arun(self, op: Op[T]) -> T:
-        """Run one core operation as one unit of work (checking the setup first, once)."""
-        if not self._core.is_setup:
-            await self._connector.run(
-                self._core.check_setup, f"checking {type(self).__name__}'s tables"
-            )
-        return await self._connector.run(lambda: as_unit(op.make()), op.what)
+        """Run one core operation as one unit of work (checking the setup with it, once)."""
+        return await self._connector.run(lambda: self._core.unit(op.make()), op.what)
 
     async def _anext_found(self, steps: Steps[None]) -> CheckpointTuple | None:
         return await self._arun(Op(LISTING, once(lambda: until_found(steps), LISTING)))

@@ -122,8 +122,10 @@ class PgStoreCore:
 
     def check(self) -> Steps[None]:
         """Refuse a database that was not set up for this store; learn its vector column."""
-        yield from require_setup(sql.MIGRATIONS)
-        rows = yield Query(sql.SELECT_VECTOR_COLUMN)
+        vector_column = Query(sql.SELECT_VECTOR_COLUMN, solo=True)  # a catalog read
+        (rows,) = yield from require_setup(sql.MIGRATIONS, (vector_column,))
+        if isinstance(rows, BaseException):
+            raise rows
         self.has_vectors = bool(rows)
         if self.spec is not None:
             if not rows:
