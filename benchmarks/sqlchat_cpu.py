@@ -18,9 +18,10 @@ turns 101-108, split into those run inside the saver's operations and the rest (
 reducer, langchain-core's model call), with the functions that run the most opcodes inside
 the saver: a figure that does not move with the machine's load, to compare two versions by.
 
-``--io`` counts what a turn asks of the disk, for both libraries, exactly: the WAL frames (pages)
-and commits a turn appends (200 turns after 100, the WAL's automatic checkpoint turned off and
-its frame headers read back), and, when ``strace`` is installed, the ``fsync``/``fdatasync``
+``--io`` counts what a turn asks of the disk, for both libraries, exactly: the WAL frames (pages,
+and their KiB: threadloom's files have 2 KB pages, LangGraph's 4 KB) and commits a turn
+appends (200 turns after 100, the WAL's automatic checkpoint turned off and its frame headers
+read back), and, when ``strace`` is installed, the ``fsync``/``fdatasync``
 calls of a whole 500-turn chat with each saver's own settings (under ``synchronous=NORMAL`` the
 only ones are a WAL checkpoint's and the restart's after it).
 
@@ -123,8 +124,9 @@ def count_ops(top: int = 25, rest_top: int = 0) -> None:
             print(f"  {opcodes / len(turns):7,.0f}  {name}")
 
 
-def wal_frames(lib: Lib) -> tuple[float, float]:
-    """WAL frames and commits per turn over turns 101-300 (no automatic checkpoint meanwhile)."""
+def wal_frames(lib: Lib) -> tuple[float, float, float]:
+    """WAL frames, commits and KiB per turn over turns 101-300 (no automatic checkpoint
+    meanwhile); KiB compare files of different page sizes (a frame is a page)."""
     turns = 200
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "chat.sqlite"
@@ -144,7 +146,7 @@ def wal_frames(lib: Lib) -> tuple[float, float]:
     for offset in range(32, len(wal) - 23, 24 + page_size):  # each frame: 24-byte header, page
         frames += 1
         commits += struct.unpack(">I", wal[offset + 4 : offset + 8])[0] != 0  # size: a commit
-    return frames / turns, commits / turns
+    return frames / turns, commits / turns, len(wal) / 1024 / turns
 
 
 def chat_quietly(root: str) -> None:
@@ -155,8 +157,9 @@ def chat_quietly(root: str) -> None:
 def count_io() -> None:
     """Print each library's WAL frames and commits per turn, and its fsyncs (``strace``)."""
     for lib in (Lib("threadloom"), Lib("langgraph")):
-        frames, commits = wal_frames(lib)
-        line = f"{lib.root:<11} {frames:5.2f} WAL frames, {commits:4.2f} commits a turn"
+        frames, commits, kib = wal_frames(lib)
+        line = f"{lib.root:<11} {frames:5.2f} WAL frames ({kib:.1f} KiB), "
+        line += f"{commits:4.2f} commits a turn"
         strace = shutil.which("strace")
         if strace is not None:
             with tempfile.TemporaryDirectory() as folder:

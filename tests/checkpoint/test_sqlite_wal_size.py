@@ -1,15 +1,21 @@
 """The SQLite checkpointer keeps its WAL small: it is checkpointed often and cut back after a
-burst, also on a file whose WAL grew large before (as under SQLite's default settings)."""
+burst, also on a file whose WAL grew large before (as under SQLite's default settings). A file
+it creates has 2 KB pages (a commit writes fewer bytes to the WAL); a file that exists keeps its
+own, and the WAL is checkpointed every ~1 MB in either."""
 
 from __future__ import annotations
 
 import random
+import shutil
 import sqlite3
 from pathlib import Path
+
+from layout_helpers import DATA
 
 from threadloom.checkpoint.base import empty_checkpoint
 from threadloom.checkpoint.sqlite import SqliteSaver
 from threadloom.checkpoint.sqlite._statements import WAL_LIMIT_BYTES
+from threadloom.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 VALUE_BYTES = 20_000
 """Each checkpoint stores a new value of this size: a few WAL pages per put."""
@@ -77,3 +83,44 @@ def test_a_large_wal_left_by_an_older_writer_is_cut_back_and_the_thread_continue
     assert head is not None and head.checkpoint["id"] == f"{299:06d}"
     new.close()
     old.close()
+
+
+def _page_size(path: Path) -> int:
+    conn = sqlite3.connect(path)
+    try:
+        return int(conn.execute("PRAGMA page_size").fetchone()[0])
+    finally:
+        conn.close()
+
+
+def test_a_new_file_has_2kb_pages_and_its_wal_is_checkpointed_every_mb(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    conn = sqlite3.connect(path, check_same_thread=False)
+    saver = SqliteSaver(conn)
+    _put_many(saver, 0, 3)
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (480,)  # 480 x 2 KB
+    assert _page_size(path) == 2048
+    conn.close()
+
+
+async def test_the_async_saver_creates_the_same_file(tmp_path: Path) -> None:
+    path = tmp_path / "c.db"
+    async with AsyncSqliteSaver.from_conn_string(str(path)) as saver:
+        await saver.setup()
+        async with saver.conn.execute("PRAGMA wal_autocheckpoint") as cursor:
+            assert tuple(await cursor.fetchone()) == (480,)  # type: ignore[arg-type]
+        assert _page_size(path) == 2048
+
+
+def test_a_file_with_4kb_pages_keeps_them_and_is_checkpointed_every_mb(tmp_path: Path) -> None:
+    path = tmp_path / "v0.sqlite"  # written by an older version, with SQLite's default pages
+    shutil.copy(DATA / "layout_v0.sqlite", path)
+    assert _page_size(path) == 4096
+    conn = sqlite3.connect(path, check_same_thread=False)
+    saver = SqliteSaver(conn)
+    _put_many(saver, 0, 3)
+    assert conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (240,)  # 240 x 4 KB
+    head = saver.get_tuple({"configurable": {"thread_id": "t"}})
+    assert head is not None and head.checkpoint["id"] == f"{2:06d}"
+    conn.close()
+    assert _page_size(path) == 4096

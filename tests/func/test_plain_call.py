@@ -1,5 +1,5 @@
 """A plain ``@task`` call (nothing to retry, cache, inject, time or trace) runs on the sync
-driver's short path, ``sync.run_plain_call``, and must do exactly what ``run_task`` does.
+driver's short path, ``sync.run_plain``, and must do exactly what ``run_task`` does.
 
 Each scenario runs twice, on the short path and with it replaced by ``run_task`` (the general
 path), and compares what a user sees: the result or error, the stream, the saved writes and
@@ -8,11 +8,11 @@ checkpoints, and what a resume after an interrupt gives.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from plain_paths import history, ids_out, record_plain_runs
 
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.config import get_config
@@ -99,26 +99,13 @@ def _observe(body: Callable[[int], Any]) -> list[Any]:
     seen: list[Any] = []
     for payload in (3, Command(resume="yes"), Command(resume="again")):
         seen.append(list(workflow.stream(payload, config, stream_mode=["updates", "values"])))
-    for snapshot in workflow.get_state_history(config):
-        seen.append((snapshot.values, snapshot.next, snapshot.metadata, len(snapshot.tasks)))
-    for stored in saver.list(config):
-        writes = sorted((w[1], repr(w[2])) for w in stored.pending_writes or ())
-        seen.append((stored.metadata.get("step"), writes))
-    return seen
+    return seen + history(workflow, saver, config)
 
 
 @pytest.fixture
 def plain_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The names of the calls that took the short path."""
-    taken: list[str] = []
-    short = sync.run_plain_call
-
-    def counted(t: Any, runner: Any) -> None:
-        taken.append(t.name)
-        short(t, runner)
-
-    monkeypatch.setattr(sync, "run_plain_call", counted)
-    yield taken
+    """The names of the tasks that took the short path."""
+    yield from record_plain_runs(monkeypatch)
 
 
 @pytest.mark.parametrize("name", sorted(_scenarios()))
@@ -129,14 +116,6 @@ def test_plain_path_does_what_run_task_does(
     short = _observe(body)
     assert plain_calls  # the short path ran
     assert "retried" not in plain_calls  # a retry policy takes the general path
-    monkeypatch.setattr(sync, "run_plain_call", sync.run_task)
+    monkeypatch.setattr(sync, "run_plain", sync.run_task)
     general = _observe(body)
-    assert _ids_out(short) == _ids_out(general)
-
-
-def _ids_out(seen: list[Any]) -> str:
-    """The observations with checkpoint, task and interrupt ids and timestamps (fresh each
-    run) taken out."""
-    text = re.sub(r"\b[0-9a-f]{32}\b", "<hex>", repr(seen))
-    text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<id>", text)
-    return re.sub(r"\d{4}-\d\d-\d\dT[\d:.+]+", "<ts>", text)
+    assert ids_out(short) == ids_out(general)

@@ -24,7 +24,7 @@ Deciding (no I/O, no waiting)
 
 Waiting (carry out effects, decide nothing)
     ``sync``        threads and blocking saver calls (step tasks and ``@task`` calls).
-    ``lane``        the sync driver's job queues, whose workers start one another.
+    ``lane``        the sync driver's job queues, whose workers start one another, and their pool.
     ``aio``         asyncio and the saver's ``a*`` methods (step tasks and ``@task`` calls).
     ``_drive_async`` the effect loop of both drivers; ``_drive_sync`` is generated from it
                     (``scripts/unasync_engine.py``, checked by the test suite).

@@ -336,6 +336,7 @@ def prepare(
         checkpoint_id=run.checkpoint["id"],
         cache=graph.plan.cache,
         cache_policy=graph.plan.cache_policy,
+        plain_nodes=graph._plain_nodes if graph.plan.cache is None else frozenset(),
     )
     return Prepared(run, runner, saver, start)
 

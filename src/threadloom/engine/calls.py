@@ -102,7 +102,7 @@ class CallOf:
     injections: tuple[Injection, ...] = ()
     plain: bool = False
     """Nothing to inject, no retry policy, no cache policy of its own: a call of it runs as the
-    sync driver's ``run_plain_call`` when its run lets it (``CallSite.plain``) and it has no
+    sync driver's ``run_plain`` when its run lets it (``CallSite.plain``) and it has no
     timeout: no retry loop, cache key, injection or write function to go through."""
 
     def __call__(self, value: tuple[tuple[Any, ...], dict[str, Any]], **injected: Any) -> Any:
@@ -343,8 +343,14 @@ def settle_calls(pad: TaskScratchpad) -> None:
     did not ask for it)."""
     calls, pad.open_calls = pad.open_calls or (), None
     for future in calls:
+        if future._state == _FINISHED:  # (most: their caller waited for them) nothing to do
+            continue
         with contextlib.suppress(Exception):  # a call's error: its caller did not ask for it
             future.result()
+
+
+_FINISHED: Final = concurrent.futures._base.FINISHED
+"""A settled (not cancelled) ``concurrent.futures.Future``'s ``_state``."""
 
 
 async def asettle_calls(pad: TaskScratchpad, failed: bool) -> None:

@@ -12,6 +12,8 @@ call waiting on the calls it made never waits for workers all busy waiting the s
 
 from __future__ import annotations
 
+import contextlib
+import queue
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from threadloom.engine.core import Task
 
-__all__ = ["Lane", "concurrency_limit"]
+__all__ = ["Lane", "WorkerPool", "concurrency_limit"]
 
 
 def concurrency_limit(tasks: Sequence[Task]) -> int | None:
@@ -36,7 +38,7 @@ class Lane:
 
     __slots__ = ("free", "jobs", "limit", "lock", "pool", "workers")
 
-    def __init__(self, pool: ThreadPoolExecutor, limit: int) -> None:
+    def __init__(self, pool: ThreadPoolExecutor | WorkerPool, limit: int) -> None:
         self.pool = pool
         self.limit = limit
         self.jobs: deque[Callable[[], object]] = deque()
@@ -117,3 +119,64 @@ class Lane:
                     self.free += 1
         finally:
             lock.release()
+
+
+class WorkerPool:
+    """Threads that run the ``Lane`` workers of top-level runs: what a ``ThreadPoolExecutor``
+    does for them, less the ``Future`` a Lane never reads (its jobs report their own outcome).
+
+    ``submit(fn)`` runs ``fn`` on a thread that will be idle, else on a new thread while fewer
+    than ``max_workers`` exist, else once a thread is free: the executor's rule (its idle
+    semaphore is ``idle`` here). A submit is one lock round and a C queue put, where the
+    executor made a future (a condition and its lock), a work item and an idle-semaphore round on
+    each side: ~350 opcodes and some twenty stdlib functions per submit, the first call of every
+    functional invoke and step fan-out paying them cold. At interpreter exit the threads finish
+    their jobs and are joined, as the executor's are (``threading._register_atexit``)."""
+
+    __slots__ = ("closed", "idle", "jobs", "lock", "max_workers", "prefix", "threads")
+
+    def __init__(self, max_workers: int, thread_name_prefix: str) -> None:
+        self.max_workers = max_workers
+        self.prefix = thread_name_prefix
+        self.jobs: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
+        self.lock = threading.Lock()
+        self.idle = 0
+        """Threads done with their last job, less the submits since that counted on one."""
+        self.threads: list[threading.Thread] = []
+        self.closed = False
+        threading._register_atexit(self.shutdown)  # type: ignore[attr-defined]
+
+    def submit(self, fn: Callable[[], object]) -> None:
+        """Run ``fn`` on one of the pool's threads (RuntimeError once the pool is shut down)."""
+        thread = None
+        with self.lock:
+            if self.closed:
+                raise RuntimeError("cannot schedule new jobs after shutdown")
+            if self.idle > 0:
+                self.idle -= 1
+            elif len(self.threads) < self.max_workers:
+                name = f"{self.prefix}_{len(self.threads)}"
+                thread = threading.Thread(target=self._run, name=name)
+                self.threads.append(thread)
+        self.jobs.put(fn)
+        if thread is not None:
+            thread.start()
+
+    def shutdown(self) -> None:
+        """Refuse new jobs; the threads run the jobs submitted, then stop (joined)."""
+        with self.lock:
+            self.closed = True
+            threads = list(self.threads)
+        self.jobs.put(None)
+        for thread in threads:
+            thread.join()
+
+    def _run(self) -> None:
+        jobs, lock = self.jobs, self.lock
+        while (fn := jobs.get()) is not None:
+            with contextlib.suppress(BaseException):  # (a Lane's jobs report their own errors)
+                fn()
+            del fn  # (what it holds is freed now, not when the next job comes)
+            with lock:
+                self.idle += 1
+        jobs.put(None)  # the next thread stops too

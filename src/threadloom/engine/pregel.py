@@ -9,7 +9,7 @@ graph's attributes, drawing and cache are ``engine/graph_info.py``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
 from contextlib import aclosing, closing
 from typing import Any, Unpack
 
@@ -18,6 +18,7 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from threadloom.constants import NS_SEP
 from threadloom.engine import _checks, call_setup
 from threadloom.engine.callbacks import GraphTrace, graph_trace
+from threadloom.engine.calls import CallOf
 from threadloom.engine.drain import with_control
 from threadloom.engine.effects import Effect
 from threadloom.engine.graph_info import GraphInfo
@@ -95,6 +96,8 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         """The node that requires a store, if any (a run without one fails at once)."""
         self._invoke_keys = _invoke_keys(plan)
         """What ``invoke``'s values chunks read."""
+        self._plain_nodes = plain_nodes(plan, self.injections)
+        """The nodes whose tasks may run the short way (``TaskRunner.plain_nodes``)."""
 
     # --- running ---------------------------------------------------------------------------------
 
@@ -249,6 +252,7 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         )
         if trace is not None:  # its tasks are reported as runs below the graph's
             prepared.runner.traced = True
+            prepared.runner.plain_nodes = frozenset()  # each attempt is reported: run_task
             trace.started(prepared.run)
         yield from run_loop(prepared.run, prepared.runner, prepared.start, relay)
 
@@ -310,6 +314,17 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
                 )
             )
         )
+
+
+def plain_nodes(plan: Plan, injections: Mapping[str, Any]) -> frozenset[str]:
+    """The nodes with no retry policy and nothing to inject: in a run that caches and traces
+    nothing, their tasks without a timeout run as ``sync.run_plain`` (one attempt, no retry loop,
+    no cache key, no keyword arguments to build)."""
+    return frozenset(
+        name
+        for name, node in plan.nodes.items()
+        if not node.retry_policy and not injections.get(name) and type(node.func) is not CallOf
+    )
 
 
 def _invoke_keys(plan: Plan) -> str | Sequence[str]:

@@ -12,7 +12,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
 from functools import partial
@@ -24,7 +24,14 @@ from threadloom.constants import RETURN
 from threadloom.engine import _drive_sync, caching
 from threadloom.engine._drive_sync import result_of, saver_call
 from threadloom.engine.callbacks import end_node, fail_node, start_node
-from threadloom.engine.calls import NOT_SAVED, CallSite, call_outcome, save_call, settle_calls
+from threadloom.engine.calls import (
+    NOT_SAVED,
+    CallOf,
+    CallSite,
+    call_outcome,
+    save_call,
+    settle_calls,
+)
 from threadloom.engine.core import Task
 from threadloom.engine.effects import (
     NOTHING_READY,
@@ -33,11 +40,11 @@ from threadloom.engine.effects import (
     PutWrites,
     StartTasks,
 )
-from threadloom.engine.lane import Lane, concurrency_limit
+from threadloom.engine.lane import Lane, WorkerPool, concurrency_limit
 from threadloom.engine.scratch import current_task
 from threadloom.engine.tasks import TaskRunner
 
-__all__ = ["drive", "pool_for_run", "result_of", "run_plain_call", "run_task"]
+__all__ = ["drive", "pool_for_run", "result_of", "run_plain", "run_task", "way_to_run"]
 
 _MAX_WORKERS = 32
 _THREAD_PREFIX = "threadloom-task"
@@ -46,7 +53,7 @@ _THREAD_PREFIX = "threadloom-task"
 class _Shared:
     """One worker pool for top-level runs: starting threads for every run costs milliseconds."""
 
-    pool: ThreadPoolExecutor | None = None
+    pool: WorkerPool | None = None
     lock = threading.Lock()
 
 
@@ -55,14 +62,14 @@ _SHARED = _Shared()
 os.register_at_fork(after_in_child=lambda: vars(_SHARED).update(pool=None, lock=threading.Lock()))
 
 
-def pool_for_run() -> ThreadPoolExecutor:
+def pool_for_run() -> ThreadPoolExecutor | WorkerPool:
     # A run started from inside a task (a subgraph, a graph called by a node) gets a pool of its
     # own: waiting on the shared pool from one of its own threads could starve it.
     if threading.current_thread().name.startswith(_THREAD_PREFIX):
         return ThreadPoolExecutor(_MAX_WORKERS, thread_name_prefix=f"{_THREAD_PREFIX}-nested")
     with _SHARED.lock:
         if _SHARED.pool is None:
-            _SHARED.pool = ThreadPoolExecutor(_MAX_WORKERS, thread_name_prefix=_THREAD_PREFIX)
+            _SHARED.pool = WorkerPool(_MAX_WORKERS, thread_name_prefix=_THREAD_PREFIX)
         return _SHARED.pool
 
 
@@ -105,30 +112,44 @@ def run_task(task: Task, runner: TaskRunner) -> None:
         cache.set(entry)
 
 
-def run_plain_call(task: Task, runner: TaskRunner) -> None:
-    """``run_task`` for a ``@task`` call with nothing to retry, cache, inject, time or trace
-    (``CallOf.plain``): one attempt, its function called with the call's arguments, and its
-    writes those of ``calls._return_write``, as ``run_task`` would make them
-    (``tests/func/test_plain_call.py`` compares the two)."""
+def run_plain(task: Task, runner: TaskRunner) -> None:
+    """``run_task`` for a task with nothing to retry, cache, inject, time or trace: one attempt.
+    A graph node's task (``way_to_run``) turns its output into writes with ``runner.succeed``;
+    a ``@task`` call (``CallOf.plain``) calls its function with the call's arguments, and its
+    writes are those of ``calls._return_write``. As ``run_task`` would do
+    (``tests/func/test_plain_call.py`` and ``tests/engine/test_plain_task.py`` compare them)."""
     pad = runner.prepare(task, 1, time.time())
     token = var_child_runnable_config.set(pad.config)
     try:
         running = current_task.set(pad)
         try:
-            args, kwargs = task.input
+            func = task.node.func
+            call = type(func) is CallOf
             try:
-                output = task.node.func.func(*args, **kwargs)  # type: ignore[attr-defined]
+                if call:
+                    args, kwargs = task.input
+                    output = func.func(*args, **kwargs)  # type: ignore[attr-defined]
+                else:
+                    output = func(task.input)
             finally:
                 if pad.open_calls is not None:  # (the calls it started, as run_task)
                     settle_calls(pad)
+            if call:
+                task.writes = [*pad.writes, (RETURN, output)]
+            else:
+                runner.succeed(task, pad, output)
         finally:
             current_task.reset(running)
     except BaseException as exc:  # (as run_task: the task's context already reset)
         runner.failed(task, pad, exc, 1)  # (no retry policy: never a delay)
-    else:
-        task.writes = [*pad.writes, (RETURN, output)]
     finally:
         var_child_runnable_config.reset(token)
+
+
+def way_to_run(task: Task, runner: TaskRunner) -> Callable[[Task, TaskRunner], None]:
+    """``run_plain`` for a task of a node with nothing to retry or inject in a run that caches
+    and traces nothing (``TaskRunner.plain_nodes``), when it has no timeout; else ``run_task``."""
+    return run_plain if task.timeout is None and task.name in runner.plain_nodes else run_task
 
 
 def drive(core: Generator[Effect, Any, None], saver: Any) -> Generator[tuple[str, Any], None, None]:
@@ -184,8 +205,8 @@ class _Workers:
         if effect.step_timeout is not None:
             self.deadline = time.monotonic() + effect.step_timeout
         if effect.inline:  # an exception escaping the task (a bubble-up) escapes the run
-            task = effect.tasks[0]
-            run_task(task, effect.runner)
+            task, runner = effect.tasks[0], effect.runner
+            way_to_run(task, runner)(task, runner)
             if self.events.empty():  # nothing to stream before its outcome: hand it back now
                 return task
             self.events.put(("done", task))
@@ -196,7 +217,12 @@ class _Workers:
         runner, events = effect.runner, self.events
         context = copy_context()  # the caller's, as each task starts from it
         self.steps.add(  # a context each
-            *[partial(context.copy().run, _run_and_report, t, runner, events) for t in effect.tasks]
+            *[
+                partial(
+                    context.copy().run, _run_and_report, way_to_run(t, runner), t, runner, events
+                )
+                for t in effect.tasks
+            ]
         )
         return None
 
@@ -234,10 +260,11 @@ class _Workers:
                 yield value
 
     def close(self) -> None:
-        if self.steps is not None and self.steps.pool is not _SHARED.pool:
-            self.steps.pool.shutdown(wait=False, cancel_futures=True)
-        if self.calls is not None and self.calls.pool is not _SHARED.pool:
-            self.calls.pool.shutdown(wait=False)  # a call still queued runs: someone may wait
+        # a nested run's own pools (the shared one is a WorkerPool: pool_for_run)
+        if self.steps is not None and isinstance(pool := self.steps.pool, ThreadPoolExecutor):
+            pool.shutdown(wait=False, cancel_futures=True)
+        if self.calls is not None and isinstance(pool := self.calls.pool, ThreadPoolExecutor):
+            pool.shutdown(wait=False)  # a call still queued runs: someone may wait
 
 
 _PENDING, _FINISHED = "PENDING", "FINISHED"
@@ -306,9 +333,14 @@ class _CallFuture(Future[Any]):
         return super().result(timeout)
 
 
-def _run_and_report(task: Task, runner: TaskRunner, events: queue.SimpleQueue[Any]) -> None:
+def _run_and_report(
+    way: Callable[[Task, TaskRunner], None],
+    task: Task,
+    runner: TaskRunner,
+    events: queue.SimpleQueue[Any],
+) -> None:
     try:
-        run_task(task, runner)
+        way(task, runner)
     except BaseException as exc:  # a bubble-up (ParentCommand) is surfaced like an error
         task.error = exc
     finally:
@@ -320,7 +352,7 @@ def _run_call(task: Task, site: CallSite, runner: TaskRunner, future: _CallFutur
     try:
         # (a call's node function is a CallOf)
         if site.plain and task.node.func.plain and task.timeout is None:  # type: ignore[attr-defined]
-            run_plain_call(task, runner)
+            run_plain(task, runner)
         else:
             run_task(task, runner)
         save_call(site, task)

@@ -71,6 +71,9 @@ class TaskRunner:
     """The graph's default ``CachePolicy``, if any."""
     traced: bool = False
     """The run reports to callbacks: each task attempt is a run below the graph's."""
+    plain_nodes: frozenset[str] = frozenset()
+    """The nodes whose tasks without a timeout the sync driver runs as ``run_plain``
+    (``pregel.plain_nodes``; none when the run caches or traces)."""
     _call_site: Any = None
 
     def new_step(self, checkpoint_id: str, make_call_site: Callable[[TaskRunner], Any]) -> None:

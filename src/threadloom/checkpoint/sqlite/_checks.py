@@ -173,12 +173,16 @@ def open_file(synchronous: str, path: str) -> Steps[None]:
     yield Fetch(sql.BEGIN_READ)
     ready = yield from _is_set_up(path)
     yield Fetch(sql.COMMIT)
+    if not ready:  # a new file's pages (a no-op on one written before): ``sql.PAGE_SIZE``
+        yield Fetch(sql.SET_PAGE_SIZE)
     started = time.monotonic()
     try:
         yield from use_wal(Fetch, Attempt, Pause)  # the store's setup runs the same steps
     except sqlite3.Error as exc:  # refused for 10 s, or not "locked"
         if not (ready and "readonly" in str(exc)):  # a set-up read-only file: read it as it is
             raise storage_error(exc, "switching to WAL", path, time.monotonic() - started) from exc
+    ((page_size,),) = yield Fetch(sql.PAGE_SIZE_OF_FILE)  # the file's own, once it has pages
+    yield Fetch(sql.wal_autocheckpoint(page_size))
     if ready:
         return
     yield Fetch(sql.BEGIN_WRITE)  # a second process waits here, then finds the work done

@@ -1,0 +1,95 @@
+"""Machine instructions (and, with ``--cache``, cache misses) per cold invoke of func20, send200
+and a one-call entrypoint, counted by valgrind: the sibling of ``step_instr.py`` for ``run.py``'s
+fan-out workloads.
+
+The whole process is counted twice, with ``--few`` and ``--few + --extra`` invokes back to back:
+the difference over the extra invokes is one invoke's work, startup and imports cancelled out.
+Instructions are steady to ~0.5% (which thread takes which job varies a little). ``run.py``
+times one invoke right after ``gc.collect()``, so each timed invoke starts with caches that hold
+none of the engine (``cold_invoke.py``): ``--cold --cache`` does the same and simulates the
+caches (I1/D1 and last-level misses per invoke). The collection is then counted too (~37M
+instructions a collection with LangGraph imported: it swamps the instruction count, not the
+misses the invoke after it pays), and a count takes minutes.
+
+    .venv/bin/python benchmarks/fanout_instr.py                       # all three
+    .venv/bin/python benchmarks/fanout_instr.py func20 --cache
+    PYTHONPATH=/path/to/other/src .venv/bin/python benchmarks/fanout_instr.py   # another version
+
+valgrind must be installed (``apt-get install valgrind``). Only threadloom is imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+PROGRAM = """
+import gc, sys
+sys.path.insert(0, sys.argv[3])
+from fanout_ops import func20, one_call, send200, LIB
+make = {"func20": func20, "one_call": one_call,
+        "send200": lambda: send200(LIB.InMemorySaver()),
+        "send200_none": lambda: send200(None)}[sys.argv[1]]
+invoke = make()
+invoke()
+cold = sys.argv[4] == "cold"
+for _ in range(int(sys.argv[2])):
+    if cold:
+        gc.collect()
+    invoke()
+"""
+
+WORKLOADS = ("func20", "send200", "one_call")
+EVENTS = ("Ir", "I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw")
+
+
+def counts(workload: str, invokes: int, cache: bool, cold: str) -> dict[str, int]:
+    """valgrind's totals for a process running ``invokes`` cold invokes of ``workload``."""
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    tool = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
+    if cache:
+        tool.append("--cache-sim=yes")
+    here = str(Path(__file__).parent)
+    done = subprocess.run(
+        [*tool, sys.executable, "-c", PROGRAM, workload, str(invokes), here, cold],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    events = re.search(r"Events    : (.+)", done.stderr)
+    found = re.search(r"Collected : (.+)", done.stderr)
+    if found is None:
+        raise SystemExit(f"no count in valgrind's output:\n{done.stderr[-2000:]}")
+    names = events.group(1).split() if events else ["Ir"]
+    return dict(zip(names, map(int, found.group(1).split()), strict=True))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workloads", nargs="*", help=f"of {WORKLOADS} and send200_none")
+    parser.add_argument("--few", type=int, default=2, help="invokes of the shorter run")
+    parser.add_argument("--extra", type=int, default=10, help="invokes the longer run adds")
+    parser.add_argument("--cache", action="store_true", help="simulate the caches too")
+    parser.add_argument(
+        "--cold", action="store_true", help="a gc.collect() before each invoke, as run.py"
+    )
+    args = parser.parse_args()
+    import threadloom
+
+    print(f"threadloom from {Path(threadloom.__file__).parent}")
+    for workload in args.workloads or WORKLOADS:
+        cold = "cold" if args.cold else "hot"
+        few = counts(workload, args.few, args.cache, cold)
+        more = counts(workload, args.few + args.extra, args.cache, cold)
+        per = {k: (more[k] - few[k]) / args.extra for k in more}
+        shown = "  ".join(f"{k} {per[k]:,.0f}" for k in EVENTS if k in per)
+        print(f"{workload:12s} per {cold} invoke: {shown}")
+
+
+if __name__ == "__main__":
+    main()
