@@ -17,6 +17,7 @@ import json
 import operator
 import random
 import sys
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Annotated, Any, TypedDict
 
@@ -63,6 +64,21 @@ def build(lib: SimpleNamespace, seed: int) -> Any:
     builder = lib.StateGraph(State)
     for i, (name, kind) in enumerate(zip(names, kinds, strict=True)):
         builder.add_node(name, _node(lib, names, i, kind))
+    wire(lib, builder, rng, names, kinds)
+    return builder.compile(checkpointer=lib.InMemorySaver())
+
+
+def wire(
+    lib: SimpleNamespace,
+    builder: Any,
+    rng: random.Random,
+    names: list[str],
+    kinds: list[str],
+    side_ok: Callable[[int], bool] = lambda i: True,
+) -> None:
+    """The edges of a chain of ``names``: a ``cmd`` node routes itself, a ``send`` node fans out
+    to the next, others go to the next by a conditional edge or a plain one, with now and then
+    a side edge to the one after (when ``side_ok(i)``: they run in one step)."""
     builder.add_edge(lib.START, names[0])
     for i, name in enumerate(names[:-1]):
         if kinds[i] == "cmd":
@@ -79,9 +95,8 @@ def build(lib: SimpleNamespace, seed: int) -> Any:
             )
         else:
             builder.add_edge(name, names[i + 1])
-            if rng.random() < 0.3 and i + 2 < len(names):
+            if rng.random() < 0.3 and i + 2 < len(names) and side_ok(i):
                 builder.add_edge(name, names[i + 2])
-    return builder.compile(checkpointer=lib.InMemorySaver())
 
 
 def _node(lib: SimpleNamespace, names: list[str], i: int, kind: str) -> Any:
@@ -138,7 +153,7 @@ def _chunks(stream: Any) -> list[str]:
     step: list[str] = []
     for mode, payload in stream:
         text = json.dumps(plain([mode, payload]), sort_keys=True)
-        if mode == "values" and "__interrupt__" not in payload:
+        if mode == "values" and not (isinstance(payload, dict) and "__interrupt__" in payload):
             out += sorted(step)
             step = []
             out.append(text)

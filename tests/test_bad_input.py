@@ -39,6 +39,7 @@ from threadloom.errors import (
     InvalidNamespaceError,
     InvalidSaverArgumentError,
     InvalidThreadIdError,
+    InvalidUpdateError,
     LangGraphDatabaseError,
     LangGraphObjectError,
     PendingInterruptWarning,
@@ -56,7 +57,7 @@ from threadloom.store.memory import InMemoryStore
 from threadloom.store.postgres import PostgresStore
 from threadloom.store.sqlite import SqliteStore
 from threadloom.store.sqlite.aio import AsyncSqliteStore
-from threadloom.types import interrupt
+from threadloom.types import Command, interrupt
 
 # The tables langgraph-checkpoint-sqlite's SqliteStore makes (seen in a file made by its setup()
 # with langgraph 1.2.22): store_migrations (v), and store (prefix, key, value, created_at,
@@ -184,6 +185,25 @@ class Env:
         graph = one_node_graph(lambda s: {"n": interrupt("approve?")}, checkpointer=InMemorySaver())
         graph.invoke({"n": 1}, GRAPH_CONFIG)
         return graph
+
+
+def fan_out_graph() -> Any:
+    """START → a and b in parallel; thread "t" has run once."""
+    builder = StateGraph(State)
+    builder.add_node("a", lambda s: {})
+    builder.add_node("b", lambda s: {})
+    builder.add_edge(START, "a")
+    builder.add_edge(START, "b")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    graph.invoke({"n": 1}, GRAPH_CONFIG)
+    return graph
+
+
+def ran_graph() -> Any:
+    """``one_node_graph`` on a saver; thread "t" has run once."""
+    graph = one_node_graph(checkpointer=InMemorySaver())
+    graph.invoke({"n": 1}, GRAPH_CONFIG)
+    return graph
 
 
 def open_sqlite(path: str) -> None:
@@ -348,6 +368,9 @@ CASES: list[tuple[str, Trigger, type[BaseException], tuple[str, ...]]] = [
     ("saver-list-limit-str", lambda e: list(e.saver(e.path()).list(None, limit="10")), InvalidSaverArgumentError, ("limit must be a non-negative int, got str '10'", "Pass None for no limit")),
     ("store-ttl-zero", lambda e: InMemoryStore().put(("a",), "k", {"v": 1}, ttl=0), ValueError, ("got 0", "positive, finite number of minutes", "Use None")),
     ("async-postgres-saver-pipeline", lambda e: aenter(AsyncPostgresSaver.from_conn_string("postgresql://u:secret@nowhere/db", pipeline=True)), UnsupportedParameterError, ("AsyncPostgresSaver.from_conn_string(pipeline=True)",)),
+    ("update-state-unknown-node", lambda e: ran_graph().update_state(GRAPH_CONFIG, {"n": 2}, as_node="c"), InvalidUpdateError, ("Node c does not exist", "as_node must name one of the graph's nodes: ['a', 'b']", "'__start__'")),
+    ("update-state-ambiguous", lambda e: fan_out_graph().update_state(GRAPH_CONFIG, {"n": 2}), InvalidUpdateError, ("Ambiguous update, specify as_node", "the last step ran several nodes", "['a', 'b']", "as_node='a'")),
+    ("graph-goto-unknown-node", lambda e: one_node_graph(lambda s: Command(goto="c")).invoke({"n": 1}), InvalidUpdateError, ("Command(goto='c')", "Known nodes: ['a', 'b']", "fix the name")),
 ]  # fmt: skip
 
 

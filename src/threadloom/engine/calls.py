@@ -371,3 +371,9 @@ async def asettle_calls(pad: TaskScratchpad, failed: bool) -> None:
             pending.append(future)
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
+    elif calls and not pad.runner.traced:  # all finished before their caller: the chunks
+        # their outcomes sent with the loop's call_soon (call_outcome) may still wait their
+        # turn; let them reach the stream before the caller's update (else the step's values
+        # come before a call's update). A traced caller's end callbacks give them that turn,
+        # after its own output event, as in LangGraph (tests/func/test_call_event_order.py).
+        await asyncio.sleep(0)

@@ -205,7 +205,9 @@ def _stages(
         raise run.errors[0].error  # type: ignore[misc]
     if run.status == "drained" and run.options.control is not None:
         raise drained_error(run.options.control)
-    if run.ns and run.at_breakpoint():  # a subgraph's breakpoint pauses the task that runs it
+    if run.ns and (run.at_breakpoint() or (run.status == "interrupted" and not run.interrupts)):
+        # a subgraph's breakpoint pauses the task that runs it; so does one deeper down, which
+        # paused our task with no interrupt to carry up in our values
         raise GraphInterrupt()
 
 
@@ -215,12 +217,14 @@ def _ended(
     """End the step (``end``: the general way or the short one): its stream chunks are added to
     ``held`` (out once the next step is prepared), its other effects go out now. If ending
     fails (applying the writes raised ``InvalidUpdateError``), every write is saved and every
-    finished task's update streamed before the error goes up (docs/differences.md 32)."""
+    finished task's update streamed before the error goes up (docs/differences.md 32); with
+    durability ``"exit"``, so is the run's last checkpoint, as when a node fails."""
     try:
         ended = end()
     except BaseException:
         # a for loop, not ``yield from``: the driver sends back what each save returned
-        for effect in (*run.saves.release(run.checkpoint_config), *held):
+        saves = (*run.saves.release(run.checkpoint_config), *run.saves.at_exit())
+        for effect in (*saves, *held):
             yield effect
         raise
     for effect in ended:

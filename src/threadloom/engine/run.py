@@ -454,7 +454,8 @@ class Run:
             pass
         elif task.paused:
             if not task.interrupts:  # a subgraph stopped at a breakpoint: no values chunk
-                effects += out.chunks("breakpoint", None)  # (as in LangGraph)
+                if not self.ns:  # (as in LangGraph; a subgraph's parent streams it)
+                    effects += out.chunks("breakpoint", None)
             elif out.wants("interrupt"):
                 values = read_channels(self.channels, self.options.stream_keys)
                 effects += out.chunks("interrupt", InterruptEvent(tuple(task.interrupts), values))

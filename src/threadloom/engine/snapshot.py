@@ -243,12 +243,13 @@ def outcomes_by_task(
 
 def _task_result(plan: Plan, writes: Sequence[tuple[str, Any]]) -> Any:
     """A finished task's result as LangGraph shows it: its return value (functional API), else
-    its writes to the output keys, a key written twice as ``{"$writes": [...]}``; a task that
-    wrote none of several output keys shows ``{}``."""
+    its writes to the keys the snapshot's values show (a low-level ``Pregel``'s every channel,
+    not only its output), a key written twice as ``{"$writes": [...]}``; a task that wrote none
+    of several keys shows ``{}``."""
     returned = next((v for c, v in writes if c == RETURN), MISSING)
     if returned is not MISSING:
         return returned
-    keys = plan.output_channels
+    keys = plan.stream_channels
     if isinstance(keys, str):
         return fold_writes(writes, keys).get(keys)
     return fold_writes(writes, keys)
@@ -382,11 +383,9 @@ def _update_step(
         taken: dict[str, int] = defaultdict(int)  # updates as each node so far
         for index, update in enumerate(updates):
             as_node = update.as_node or _infer_as_node(plan, checkpoint)
-            if as_node not in plan.nodes and as_node != START:
-                raise InvalidUpdateError(f"Node {as_node} does not exist")
             writer = plan.update_writers.get(as_node)
-            if writer is None:
-                raise InvalidUpdateError(f"Node {as_node} does not exist")
+            if writer is None or (as_node not in plan.nodes and as_node != START):
+                raise _unknown_as_node(plan, as_node)
             node = plan.nodes[as_node]
 
             ctx = TaskWriteContext(channels, node, config)
@@ -445,10 +444,30 @@ def _infer_as_node(plan: Plan, checkpoint: Any) -> str:
     if not any(v for versions in seen.values() for v in versions.values()):
         if START in plan.nodes:
             return START
-        raise InvalidUpdateError("Ambiguous update, specify as_node")
+        raise _ambiguous_update(sorted(plan.nodes), "no node has run on this thread yet")
     last = sorted(
         (v, n) for n, versions in seen.items() if n in plan.nodes for v in versions.values()
     )
     if len(last) == 1 or (last and last[-1][0] != last[-2][0]):
         return str(last[-1][1])
-    raise InvalidUpdateError("Ambiguous update, specify as_node")
+    tied = sorted({str(n) for v, n in last if v == last[-1][0]})
+    raise _ambiguous_update(tied, "the last step ran several nodes")
+
+
+def _ambiguous_update(candidates: list[str], why: str) -> InvalidUpdateError:
+    """LangGraph's message, then which nodes the update could come from and the fix."""
+    return InvalidUpdateError(
+        f"Ambiguous update, specify as_node: {why}, so update_state cannot tell which of "
+        f"{candidates} the update comes from. Pass it, e.g. "
+        f"graph.update_state(config, values, as_node={candidates[0]!r})."
+    )
+
+
+def _unknown_as_node(plan: Plan, as_node: str) -> InvalidUpdateError:
+    """LangGraph's message, then the nodes ``as_node`` may name."""
+    known = sorted(n for n in plan.nodes if n != START)
+    start = f" (or {START!r} to update as the input)" if START in plan.update_writers else ""
+    return InvalidUpdateError(
+        f"Node {as_node} does not exist. as_node must name one of the graph's nodes: "
+        f"{known}{start}."
+    )
