@@ -86,30 +86,44 @@ def encode_batch(
     (``writes['channel']...``)."""
     # One pass: this runs for every finished task.
     special = WRITES_IDX_MAP
-    channels = []
-    values = []
-    upsert = True
     atoms = type(serde) is JsonPlusSerializer
-    for channel, value in writes:
-        channels.append(channel)
-        values.append(value)
-        if upsert and channel not in special:
-            upsert = False
+    if len(writes) == 1:  # most calls (a task's one return or update): no loop, no appends
+        ((channel, value),) = writes
+        channels: tuple[str, ...] = (channel,)
+        values = [value]
+        upsert = channel in special
         if atoms:
             cls = type(value)  # is_atom(value), inlined
-            if not (
+            atoms = (
                 cls in ATOM_TYPES
                 or (cls is str and value.isascii())
                 or (cls is int and value in ATOM_INTS)
-            ):
-                atoms = False
+            )
+    else:
+        listed = []
+        values = []
+        upsert = True
+        for channel, value in writes:
+            listed.append(channel)
+            values.append(value)
+            if upsert and channel not in special:
+                upsert = False
+            if atoms:
+                cls = type(value)  # is_atom(value), inlined
+                if not (
+                    cls in ATOM_TYPES
+                    or (cls is str and value.isascii())
+                    or (cls is int and value in ATOM_INTS)
+                ):
+                    atoms = False
+        channels = tuple(listed)
     if atoms:
-        return (task_id, task_path, tuple(channels), upsert, None, tuple(values))
+        return (task_id, task_path, channels, upsert, None, tuple(values))
     try:
         data = serde.dumps_typed(values)
     except Exception as exc:
         _explain(serde, writes, exc)
-    return (task_id, task_path, tuple(channels), upsert, data, None)
+    return (task_id, task_path, channels, upsert, data, None)
 
 
 def add_batch(keyed: KeyedWrites, batch: WriteBatch) -> None:
