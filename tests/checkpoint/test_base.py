@@ -92,6 +92,9 @@ def test_checkpoint_helpers() -> None:
     empty = empty_checkpoint()
     assert empty["v"] == LATEST_VERSION and empty["channel_values"] == {}
     assert empty["pending_sends"] == []
+    made_id = uuid.UUID(empty["id"])  # a UUIDv6 with the step -2 as its clock sequence
+    assert made_id.version == 6 and made_id.clock_seq == 0x3FFE and str(made_id) == empty["id"]
+    assert empty_checkpoint()["id"] > empty["id"]  # time-ordered
     base = make_checkpoint({"a": 1, "b": 2}, versions_seen={"n": {"a": 1}})
     copied = copy_checkpoint(base)
     copied["channel_values"]["a"] = 9

@@ -97,6 +97,18 @@ def test_what_langgraph_accepts_still_runs() -> None:
         assert graph.invoke({"n": 1}, config) == {"n": 2}
 
 
+def test_a_mapping_that_is_not_a_dict_passes_the_check() -> None:
+    # the check tries ``type(x) is dict`` first: other mappings still take the ABC check
+    from types import MappingProxyType
+
+    graph = one_node(checkpointer=InMemorySaver())
+    config: Any = MappingProxyType(
+        {"configurable": MappingProxyType({"thread_id": "m"}), "metadata": MappingProxyType({})}
+    )
+    assert graph.invoke({"n": 1}, config) == {"n": 2}
+    assert graph.get_state({"configurable": {"thread_id": "m"}}).values == {"n": 2}
+
+
 # --- max_concurrency ---------------------------------------------------------------------------
 
 FANOUT = 6

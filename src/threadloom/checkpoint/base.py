@@ -41,7 +41,7 @@ from threadloom.checkpoint._metadata import (
     get_checkpoint_metadata,
     get_serializable_checkpoint_metadata,
 )
-from threadloom.checkpoint.id import uuid6
+from threadloom.checkpoint.id import uuid6_str
 from threadloom.checkpoint.serde.base import SerializerProtocol, maybe_add_typed_methods
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 from threadloom.errors import EmptyChannelError
@@ -206,7 +206,7 @@ def empty_checkpoint() -> Checkpoint:
     """A checkpoint with no channels (legacy helper: it still carries ``pending_sends``)."""
     return Checkpoint(
         v=LATEST_VERSION,
-        id=str(uuid6(clock_seq=-2)),
+        id=uuid6_str(-2),  # no UUID object: a new thread's run starts here
         ts=datetime.now(UTC).isoformat(),
         channel_values={},
         channel_versions={},
@@ -247,7 +247,7 @@ def create_checkpoint(
                 values[name] = channel.checkpoint()
     return Checkpoint(
         v=LATEST_VERSION,
-        id=id or str(uuid6(clock_seq=step)),
+        id=id or uuid6_str(step),
         ts=datetime.now(UTC).isoformat(),
         channel_values=values,
         channel_versions=dict(checkpoint["channel_versions"]),

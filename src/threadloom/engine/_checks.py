@@ -387,7 +387,8 @@ def check_config(config: Any) -> None:
     LangGraph accepts (``tags="abc"``, ``None`` entries) is accepted."""
     if config is None:
         return
-    if not isinstance(config, Mapping):
+    # ``type() is dict`` first: a config is a dict, and an ABC check runs Python code (abc's)
+    if type(config) is not dict and not isinstance(config, Mapping):
         raise InvalidConfigError(
             "config", config, "a dict (a RunnableConfig) or None", _MAPPING_FIX
         )
@@ -405,7 +406,7 @@ _CHECKED_KEYS: Final = frozenset(
 def _check_entry(key: str, value: Any) -> None:
     """Refuse one config entry of the wrong kind (``check_config``)."""
     if key in ("configurable", "metadata"):
-        if not isinstance(value, Mapping):
+        if type(value) is not dict and not isinstance(value, Mapping):
             raise InvalidConfigError(
                 f"config[{key!r}]", value, "a dict", f"Pass e.g. {{{key!r}: {{'user': 'x'}}}}."
             )
