@@ -135,7 +135,7 @@ def test_an_input_that_cannot_be_copied_is_saved_at_once(
     def refuse(value: Any) -> Any:
         raise TypeError(f"cannot copy {value!r}")
 
-    monkeypatch.setattr(saves, "deepcopy", refuse)
+    monkeypatch.setattr(saves, "copy_value", refuse)
 
     def program(graph: Any, config: dict[str, Any]) -> None:
         graph.invoke({"log": ["u1"]}, config)

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from threadloom.checkpoint.id import uuid6, uuid6_str
+from threadloom.checkpoint.id import uuid4_str, uuid6, uuid6_str
 from threadloom.engine.ids import interrupt_id, task_id, task_path_str
 
 
@@ -52,3 +52,16 @@ def test_fast_checkpoint_ids_match_the_uuid_layout_across_kept_heads(
         value = ((timestamp >> 12) << 80) | (0x6 << 76) | ((timestamp & 0x0FFF) << 64)
         value |= (0b10 << 62) | ((step & 0x3FFF) << 48) | 0xABCDEF012345
         assert ids.uuid6_str(step, now_ns) == str(uuid.UUID(int=value))
+
+
+def test_uuid4_str_is_a_random_uuid4_as_str_gives_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Message ids: ``str(uuid.uuid4())`` from the same 16 random bytes, without a ``UUID``."""
+    from threadloom.checkpoint import id as ids
+
+    for raw in (b"\xff" * 16, b"\x00" * 16, bytes(range(16))):
+        monkeypatch.setattr(ids, "_urandom", lambda n, raw=raw: raw)
+        assert uuid4_str() == str(uuid.UUID(bytes=raw, version=4))
+    monkeypatch.undo()
+    made = {uuid4_str() for _ in range(1000)}
+    assert len(made) == 1000
+    assert all(uuid.UUID(s).version == 4 and str(uuid.UUID(s)) == s for s in made)

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from uuid import uuid4
 
 from langchain_core.messages import BaseMessage, convert_to_messages
 
+from threadloom.checkpoint.id import uuid4_str
 from threadloom.types import Overwrite
 
 __all__ = ["with_message_ids"]
@@ -31,7 +31,7 @@ def _is_message_dict(item: Any) -> bool:
 
 def _stamp(item: Any) -> Any:
     if isinstance(item, BaseMessage) and item.id is None:
-        item.id = str(uuid4())
+        item.id = uuid4_str()
     return item
 
 
@@ -46,7 +46,7 @@ def _as_message(item: Any, *, strict: bool = False) -> Any:
             raise
         return item
     if not message.id:
-        message.id = str(uuid4())
+        message.id = uuid4_str()
     return message
 
 
@@ -91,5 +91,5 @@ def with_message_ids(value: Any, messages_reducer: bool) -> Any:
     if messages_reducer:
         return _as_message(value)
     if _is_message_dict(value) and not value.get("id"):
-        return {**value, "id": str(uuid4())}
+        return {**value, "id": uuid4_str()}
     return _stamp(value)

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
-from uuid import uuid4
 
 from langchain_core.messages import BaseMessage, RemoveMessage, convert_to_messages
+
+from threadloom.checkpoint.id import uuid4_str
 
 __all__ = ["messages_delta_reducer"]
 
@@ -35,7 +36,7 @@ def messages_delta_reducer(state: Sequence[Any], writes: Sequence[Any]) -> list[
     for message in _as_messages(written):
         mid = message.id
         if mid is None:
-            mid = str(uuid4())
+            mid = uuid4_str()
             message = message.model_copy(update={"id": mid})
         if isinstance(message, RemoveMessage):
             index = where.pop(mid, None)

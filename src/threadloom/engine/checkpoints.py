@@ -49,11 +49,14 @@ def next_checkpoint(
     updated: Iterable[str],
     *,
     changed: Iterable[str] | None = None,
+    kept: bool = True,
 ) -> Checkpoint:
     """A new checkpoint of the channels' values, with a fresh time-ordered id.
 
     With ``changed`` (the channels given a new version since ``checkpoint``), only those values
-    are read again; the version dicts are taken over as they are, not copied.
+    are read again; the version dicts are taken over as they are, not copied. ``kept=False``:
+    no saver keeps it and no chunk shows it (a run without a checkpointer), so it gets no
+    timestamp (``""``) and no ``updated_channels`` (None): only its id and versions are read.
     """
     versions = checkpoint["channel_versions"]
     if changed is None:
@@ -78,11 +81,11 @@ def next_checkpoint(
     return {
         "v": 4,
         "id": uuid6_str(step, now),
-        "ts": _now_iso(now),
+        "ts": _now_iso(now) if kept else "",
         "channel_values": values,
         "channel_versions": versions,
         "versions_seen": seen,
-        "updated_channels": sorted(updated),
+        "updated_channels": sorted(updated) if kept else None,
     }
 
 

@@ -249,13 +249,15 @@ class Run:
             # (with durability "exit" nothing is saved during the run: the checkpoints it shows
             # keep the parent of the one it started from, as LangGraph shows them)
             self._parent_of_current = self.saves.parent_id
+        kept = self.options.checkpointing
         checkpoint = next_checkpoint(
             self.checkpoint,
             self.channels,
             step,
             updated,
             # without a saver nobody reads the values of a checkpoint: don't collect them
-            changed=self._changed if self.options.checkpointing else (),
+            changed=self._changed if kept else (),
+            kept=kept,
         )
         new_versions, self._changed = self._changed, {}
         seen_changes, self.seen_changed = self.seen_changed, {}

@@ -28,12 +28,12 @@ I/O (it returns effects).
 
 from __future__ import annotations
 
-from copy import deepcopy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
+from threadloom._copying import copy_value
 from threadloom.checkpoint._put import RunAddress
 from threadloom.checkpoint.base import CONFIG_KEY_EXPECTED_HEAD, Checkpoint
 from threadloom.constants import START
@@ -231,15 +231,16 @@ class Saves:
 
 
 def _as_they_are(values: dict[str, Any], new_versions: dict[str, Any]) -> dict[str, Any] | None:
-    """The input checkpoint's values with a deep copy of each it adds, or None when one cannot
-    be copied (then it is saved at once). A held save is encoded only after step 0 ran, and
+    """The input checkpoint's values with a deep copy of each it adds (``copy_value``: mostly
+    dicts, lists and strings, copied without ``deepcopy``'s memo), or None when one cannot be
+    copied (then it is saved at once). A held save is encoded only after step 0 ran, and
     step 0's reducers may change the input in place (``add_messages`` gives a message without
     an id one): what is stored must be the input as it was, as a save made at once stores it."""
     copied = dict(values)
     try:
         for name in new_versions:
             if name in copied:
-                copied[name] = deepcopy(copied[name])
+                copied[name] = copy_value(copied[name])  # (the input: mostly dicts and lists)
     except Exception:  # anything deepcopy refuses: fall back to saving now
         return None
     return copied

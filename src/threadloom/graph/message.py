@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Annotated, Any, ClassVar, Final, Literal, TypeAlias, TypedDict, cast, overload
-from uuid import uuid4
 
 from langchain_core.messages import (
     AnyMessage,
@@ -33,6 +32,7 @@ from threadloom._appended import copied_from, note_appended
 from threadloom.channels._messages_delta import (  # LangGraph's private name, imported by its users
     messages_delta_reducer as _messages_delta_reducer,  # noqa: F401
 )
+from threadloom.checkpoint.id import uuid4_str
 
 __all__ = [
     "REMOVE_ALL_MESSAGES",
@@ -248,7 +248,7 @@ def _ensure_ids(messages: list[BaseMessage]) -> tuple[list[str], set[str]]:
                 # Re-read: the same object may occur twice and already have its id by now.
                 message = messages[at]
                 if message.id is None:
-                    message.id = str(uuid4())
+                    message.id = uuid4_str()
                     fresh.add(message.id)
                 ids[at] = message.id
     return ids, fresh

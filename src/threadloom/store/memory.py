@@ -10,7 +10,6 @@ copies, TTL, list_namespaces) it follows threadloom's DECISIONS 10-11; see docs/
 from __future__ import annotations
 
 import asyncio
-import copy
 import heapq
 import threading
 import time
@@ -21,6 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from threadloom._copying import EXACT_SCALARS, copy_value
 from threadloom.store._filters import And, compile_filter, parse_filter
 from threadloom.store._ttl import SweepsInThread, TTLSweeper, deadline
 from threadloom.store._validate import validate_ttl_config
@@ -45,28 +45,9 @@ from threadloom.store.embed import EmbeddingIndex, Vectors
 
 __all__ = ["InMemoryStore"]
 
-_SCALARS = (str, int, float, bool, type(None))
-_EXACT_SCALARS = frozenset(_SCALARS)
-
-
-def _copy_value(value: Any) -> Any:
-    """A deep copy of a JSON-like value, fast for dicts, lists and scalars."""
-    # Exact type checks first: a put copies every value, and most values are flat dicts of
-    # strings and numbers, so the common case must cost no isinstance walk per field.
-    cls = type(value)
-    if cls is dict:
-        return {k: v if type(v) in _EXACT_SCALARS else _copy_value(v) for k, v in value.items()}
-    if cls in _EXACT_SCALARS or isinstance(value, _SCALARS):
-        return value
-    if cls is list:
-        return [_copy_value(v) for v in value]
-    if cls is tuple:
-        return tuple(_copy_value(v) for v in value)
-    return copy.deepcopy(value)
-
 
 def _copy_plain_value(value: Any) -> dict[str, Any] | None:
-    """``_copy_value(value)`` when it is a ``dict`` with ``str`` keys, else None (then the
+    """``copy_value(value)`` when it is a ``dict`` with ``str`` keys, else None (then the
     caller validates it the slow way, which raises with the bad key)."""
     if type(value) is not dict:
         return None
@@ -74,7 +55,7 @@ def _copy_plain_value(value: Any) -> dict[str, Any] | None:
     for k, v in value.items():
         if type(k) is not str:
             return None
-        copied[k] = v if type(v) in _EXACT_SCALARS else _copy_value(v)
+        copied[k] = v if type(v) in EXACT_SCALARS else copy_value(v)
     return copied
 
 
@@ -112,7 +93,7 @@ class _Record:
 
     def item(self) -> Item:
         return Item(
-            value=_copy_value(self.value),
+            value=copy_value(self.value),
             key=self.key,
             namespace=self.namespace,
             created_at=_stamp_datetime(self.created),
@@ -123,7 +104,7 @@ class _Record:
         return SearchItem(
             self.namespace,
             self.key,
-            _copy_value(self.value),
+            copy_value(self.value),
             _stamp_datetime(self.created),
             _stamp_datetime(self.updated),
             score,
@@ -409,7 +390,7 @@ class InMemoryStore(SweepsInThread):
         """Apply one checked and embedded put: the value, then its vectors (one per name)."""
         value = op.value
         assert value is not None
-        copied = _copy_value(value if type(value) is dict else dict(value))
+        copied = copy_value(value if type(value) is dict else dict(value))
         record = self._put(where, copied, op.ttl, now)
         if names and vectors is not None and self._vectors is not None:
             self._vectors.put(where[0], record.id, vectors)
