@@ -6,8 +6,9 @@ import asyncio
 import multiprocessing
 import sqlite3
 import traceback
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 
@@ -328,17 +329,29 @@ def _message_chain(path: str, turns: int) -> list[dict[str, str]]:
     return history
 
 
+T = TypeVar("T")
+
+
+def _read_cold(path: str, read: Callable[[SqliteSaver], T]) -> tuple[T, list[str]]:
+    """``read`` on a fresh saver of ``path`` (cold: nothing remembered), and the statements it
+    sent to SQLite."""
+    with SqliteSaver.from_conn_string(path) as saver:
+        saver.setup()
+        statements: list[str] = []
+        saver.conn.set_trace_callback(statements.append)
+        result = read(saver)
+        saver.conn.set_trace_callback(None)
+    return result, statements
+
+
 def test_a_history_walk_reads_pages_in_a_few_queries_and_decodes_each_row_once(
     tmp_path: Path,
 ) -> None:
     path = str(tmp_path / "walk.db")
     history = _message_chain(path, 200)
-    with SqliteSaver.from_conn_string(path) as saver:  # cold: nothing remembered
-        saver.setup()
-        statements: list[str] = []
-        saver.conn.set_trace_callback(statements.append)
-        walked = list(saver.list({"configurable": {"thread_id": "c"}}))
-        saver.conn.set_trace_callback(None)
+    walked, statements = _read_cold(
+        path, lambda s: list(s.list({"configurable": {"thread_id": "c"}}))
+    )
     assert [len(t.checkpoint["channel_values"]["messages"]) for t in walked] == list(
         range(200, 0, -1)
     )
@@ -405,12 +418,9 @@ def test_a_listing_with_a_limit_reads_its_checkpoints_in_one_page(tmp_path: Path
                 configurable["checkpoint_id"] = parent
             saver.put({"configurable": configurable}, checkpoint, {}, {})  # type: ignore[arg-type]
             parent = checkpoint["id"]
-    with SqliteSaver.from_conn_string(path) as saver:  # cold: nothing remembered
-        saver.setup()
-        statements: list[str] = []
-        saver.conn.set_trace_callback(statements.append)
-        walked = list(saver.list({"configurable": {"thread_id": "c"}}, limit=10))
-        saver.conn.set_trace_callback(None)
+    walked, statements = _read_cold(
+        path, lambda s: list(s.list({"configurable": {"thread_id": "c"}}, limit=10))
+    )
     assert [t.checkpoint["id"] for t in walked] == [f"{n:04}" for n in range(29, 19, -1)]
     # one page: the headers of the ten in one query (pages of 1, 2, 4, 3 took four)
     assert sum(s.startswith(sql.HEADERS_AT.split(" WHERE")[0]) for s in statements) == 1
@@ -421,12 +431,7 @@ def test_a_cold_head_read_takes_a_lists_whole_delta_chain_in_one_query(tmp_path:
 
     path = str(tmp_path / "chain.db")
     history = _message_chain(path, 300)
-    with SqliteSaver.from_conn_string(path) as saver:  # cold: nothing remembered
-        saver.setup()
-        statements: list[str] = []
-        saver.conn.set_trace_callback(statements.append)
-        head = saver.get_tuple({"configurable": {"thread_id": "c"}})
-        saver.conn.set_trace_callback(None)
+    head, statements = _read_cold(path, lambda s: s.get_tuple({"configurable": {"thread_id": "c"}}))
     assert head is not None and head.checkpoint["channel_values"]["messages"] == history
     value_reads = [s for s in statements if "FROM checkpoint_blobs" in s]
     # the chain (a dozen levels of delta bases) in one query, not one query per level
