@@ -138,8 +138,12 @@ def setup(
     interrupt_before: Any,
     interrupt_after: Any,
     durability: str | None,
+    output_keys: Any = None,
+    invoked: bool = False,
 ) -> tuple[RunnableConfig, Any, RunOptions]:
-    """The call's merged config, its saver and the run's options (checked)."""
+    """The call's merged config, its saver and the run's options (checked). Values chunks read
+    ``output_keys`` when given, else (``invoked``: invoke's, a subgraph's too) the graph's
+    output channels, as LangGraph's, else the stream channels."""
     merged = merge_config(graph.config, config)
     configurable: dict[str, Any] = merged["configurable"]
     count_in_task(configurable)
@@ -149,7 +153,10 @@ def setup(
     _check_store(graph, configurable)
     if durability is None and saver is not None:  # a run without a saver has no use for it
         durability = configurable.get(CONFIG_KEY_DURABILITY)
-    options = _options(graph, merged, modes, interrupt_before, interrupt_after, durability, saver)
+    options = run_options(
+        graph, merged, modes, interrupt_before, interrupt_after, durability, saver, output_keys,
+        invoked,
+    )  # fmt: skip
     return merged, saver, options
 
 
@@ -200,7 +207,11 @@ def store_wanted_by(injections: dict[str, tuple[Injection, ...]]) -> str | None:
     return None
 
 
-def _options(
+_OPTIONS_KEPT: Final = 32
+"""Option sets a compiled graph keeps (``run_options``): a few recur, each run has one."""
+
+
+def run_options(
     graph: Pregel,
     config: RunnableConfig,
     modes: frozenset[str],
@@ -208,31 +219,92 @@ def _options(
     interrupt_after: Any,
     durability: str | None,
     saver: Any,
+    output_keys: Any = None,
+    invoked: bool = False,
 ) -> RunOptions:
-    plan = graph.plan
+    """The run's options, checked: made once per graph for each set of options a call can name
+    by a hashable key (no ``interrupt_before``/``interrupt_after`` given, ``output_keys`` none or
+    one channel) and shared by the runs that name it, which is safe as ``RunOptions`` is frozen.
+    A record is kept only for the plan, saver and ``step_timeout`` it was made for: a graph
+    given another checkpointer (or step timeout) makes a new one."""
     limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
-    if limit < 1:
-        raise ValueError("recursion_limit must be at least 1")
     if durability is not None:
-        if saver is None:
+        if saver is None:  # (said on every call)
             warnings.warn(
                 "`durability` has no effect when no checkpointer is present.", stacklevel=4
             )
         if durability not in ("sync", "async", "exit"):
             raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}")
-    invoked = modes is INVOKE_MODES  # invoke (and nothing else) passes this very set
+    key: Any = None
+    kept = graph._run_options
+    if (
+        interrupt_before is None
+        and interrupt_after is None
+        and (output_keys is None or type(output_keys) is str)
+    ):
+        key = (modes, modes is INVOKE_MODES, invoked, output_keys, durability, limit, id(saver))
+        found = kept.get(key)
+        if (
+            found is not None
+            and found[0] is graph.plan
+            and found[1] is saver
+            and found[2].step_timeout == graph.step_timeout
+        ):
+            return found[2]
+    options = _options(
+        graph, modes, interrupt_before, interrupt_after, durability, saver, output_keys, invoked,
+        limit,
+    )  # fmt: skip
+    if key is not None and (len(kept) < _OPTIONS_KEPT or key in kept):
+        kept[key] = (graph.plan, saver, options)
+    return options
+
+
+def _options(
+    graph: Pregel,
+    modes: frozenset[str],
+    interrupt_before: Any,
+    interrupt_after: Any,
+    durability: str | None,
+    saver: Any,
+    output_keys: Any,
+    invoked: bool,
+    limit: Any,
+) -> RunOptions:
+    plan = graph.plan
+    if limit < 1:
+        raise ValueError("recursion_limit must be at least 1")
+    only_values = modes is INVOKE_MODES  # invoke (and nothing else) passes this very set
+    if output_keys is not None:  # values chunks (and invoke's result) read these channels
+        _checks.check_output_keys(output_keys, plan)
+        keys = output_keys
+    elif invoked:  # invoke's chunks (a subgraph's too) read the output channels, as LangGraph's
+        keys = graph._invoke_keys
+    else:
+        keys = plan.stream_channels
+    key_set = frozenset([keys] if isinstance(keys, str) else keys)
+    projection = Projection.of(modes)
+    before = plan.interrupt_before if interrupt_before is None else interrupt_before
+    checkpointing = saver is not None
     return RunOptions(
         modes,
-        plan.invoke_keys if invoked and plan.invoke_keys is not None else plan.stream_channels,
-        plan.interrupt_before if interrupt_before is None else interrupt_before,
+        keys,
+        before,
         plan.interrupt_after if interrupt_after is None else interrupt_after,
         durability or "async",
         limit,
-        saver is not None,
-        saver is not None and saves_steps_at_once(saver),
-        final_values_only=invoked,  # it reads only the last values
+        checkpointing,
+        checkpointing and saves_steps_at_once(saver),
+        final_values_only=only_values,  # it reads only the last values
         step_timeout=graph.step_timeout,
-        projection=Projection.of(modes),
+        projection=projection,
+        stream_key_set=key_set,
+        ephemeral_output=not plan.ephemeral.isdisjoint(key_set),
+        plain_tick=not (
+            (checkpointing and projection.wants("checkpoint"))
+            or before
+            or projection.wants("task_start")
+        ),
     )
 
 
@@ -294,7 +366,7 @@ def prepare(
     if configurable.get(CONFIG_KEY_RESUMING) and saved is not None:
         run_input = None  # the parent resumes, so does this subgraph
     _checks.check_run_input(graph.plan, run_input, saved, config)
-    options.control = control = run_control(configurable)
+    control = run_control(configurable)
     run = Run(
         graph.plan,
         config,
@@ -304,6 +376,7 @@ def prepare(
         head_id=head_id,
         ns=str(configurable.get("checkpoint_ns", "")),
     )
+    run.control = control
     start = run.start(run_input)
     box = configurable.get(CONFIG_KEY_RESUME_BOX)
     if box is None:  # our own: emptied when our first step ends (a child's is its parent's)

@@ -98,6 +98,8 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         """What ``invoke``'s values chunks read."""
         self._plain_nodes = plain_nodes(plan, self.injections)
         """The nodes whose tasks may run the short way (``TaskRunner.plain_nodes``)."""
+        self._run_options: dict[Any, tuple[Plan, Any, RunOptions]] = {}
+        """The ``RunOptions`` made for this graph, by what the call asked (``run_options``)."""
 
     # --- running ---------------------------------------------------------------------------------
 
@@ -216,6 +218,7 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         """Check the call and return the run's core (for a driver to carry out), its saver, the
         run's config (its namespace, for one thing) and the graph run to report to the config's
         callbacks (None without callbacks)."""
+        output_keys = kwargs.get("output_keys")  # (checked by run_options)
         merged, saver, options = call_setup.setup(
             self,
             config,
@@ -223,13 +226,9 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
             kwargs.get("interrupt_before"),
             kwargs.get("interrupt_after"),
             kwargs.get("durability"),
+            output_keys,
+            invoked,
         )
-        output_keys = kwargs.get("output_keys")
-        if output_keys is not None:  # values chunks (and invoke's result) read these channels
-            _checks.check_output_keys(output_keys, self.plan)
-            options.stream_keys = output_keys
-        elif invoked:  # invoke's chunks (a subgraph's too) read the output channels, as LangGraph's
-            options.stream_keys = self._invoke_keys
         keys = output_keys if output_keys is not None else self.plan.output_channels
         trace = graph_trace(merged, self.get_name, input, keys)
         context = kwargs.get("context")
