@@ -354,15 +354,17 @@ _RUNNABLE_CONFIG_KEYS: Final = frozenset(
 """langchain-core's RunnableConfig keys; any other top-level key belongs to ``configurable``."""
 
 
-def lift_config_keys(config: Mapping[str, Any] | None) -> Any:
+def lift_config_keys(config: Mapping[str, Any] | None, checked: bool = False) -> Any:
     """``config`` with its non-RunnableConfig top-level keys moved into ``configurable``.
 
     ``{"thread_id": "1"}`` reads as ``{"configurable": {"thread_id": "1"}}``, as in LangGraph
     (langchain-core's ``ensure_config``): a top-level value wins over ``configurable``'s, and
     ``None`` values are left out (``{"recursion_limit": None}`` is the default limit, as there).
-    Returns ``config`` itself when there is nothing to move or leave out.
+    Returns ``config`` itself when there is nothing to move or leave out. ``checked``: it
+    passed ``check_config`` already.
     """
-    check_config(config)
+    if not checked:
+        check_config(config)
     if not config or (_RUNNABLE_CONFIG_KEYS.issuperset(config) and None not in config.values()):
         return config
     lifted: dict[str, Any] = {

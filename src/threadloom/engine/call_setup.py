@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from langchain_core.runnables import RunnableConfig
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_RECURSION_LIMIT",
     "ROOT_WITH_PARENTS_SAVER",
-    "Prepared",
     "check_thread_config",
     "merge_config",
     "prepare",
@@ -68,26 +66,19 @@ _METADATA_ORDER: Final = {key: i for i, key in enumerate(METADATA_FROM_CONFIGURA
 """``METADATA_FROM_CONFIGURABLE`` by position: a run's metadata gets them in this order."""
 
 
-@dataclass(slots=True)
-class Prepared:
-    """A run ready to start: its state, its task runner and the effects of beginning it."""
-
-    run: Run
-    runner: TaskRunner
-    saver: Any
-    start: list[Effect]
-
-
-def merge_config(defaults: RunnableConfig, config: RunnableConfig | None) -> RunnableConfig:
+def merge_config(
+    defaults: RunnableConfig, config: RunnableConfig | None, *, checked: bool = False
+) -> RunnableConfig:
     """``config`` over the graph's ``defaults`` (``with_config``), always in new dicts: a run
-    never changes the caller's config."""
+    never changes the caller's config. ``checked``: ``config`` passed ``check_config`` already
+    (``with_ambient``, the first place a call reads it)."""
     if defaults:
         merged: dict[str, Any] = dict(_checks.lift_config_keys(defaults))
         merged["configurable"] = dict(merged.get("configurable") or {})
         merged["metadata"] = dict(merged.get("metadata") or {})
     else:  # (most graphs: no with_config)
         merged = {"configurable": {}, "metadata": {}}
-    config = _checks.lift_config_keys(config)  # {"thread_id": ...} as in LangGraph
+    config = _checks.lift_config_keys(config, checked)  # {"thread_id": ...} as in LangGraph
     if config:
         for key, value in config.items():
             if key == "configurable" or key == "metadata":
@@ -144,7 +135,7 @@ def setup(
     """The call's merged config, its saver and the run's options (checked). Values chunks read
     ``output_keys`` when given, else (``invoked``: invoke's, a subgraph's too) the graph's
     output channels, as LangGraph's, else the stream channels."""
-    merged = merge_config(graph.config, config)
+    merged = merge_config(graph.config, config, checked=True)  # (by with_ambient)
     configurable: dict[str, Any] = merged["configurable"]
     count_in_task(configurable)
     saver = _effective_saver(graph, configurable)
@@ -358,9 +349,10 @@ def prepare(
     context: Any,
     saver: Any,
     relay: StreamRelay | None = None,
-) -> Prepared:
+) -> tuple[Run, TaskRunner, list[Effect]]:
     """The run of ``graph`` over the loaded thread (``saved``, ``head_id``), begun with
-    ``run_input``, and its task runner; ``config`` gets what the run's tasks inherit."""
+    ``run_input``, its task runner and the effects of beginning it; ``config`` gets what the
+    run's tasks inherit."""
     next_version = _int_version if saver is None else _saver_versions(saver)
     configurable: dict[str, Any] = config["configurable"]
     if configurable.get(CONFIG_KEY_RESUMING) and saved is not None:
@@ -411,7 +403,7 @@ def prepare(
         cache_policy=graph.plan.cache_policy,
         plain_nodes=graph._plain_nodes if graph.plan.cache is None else frozenset(),
     )
-    return Prepared(run, runner, saver, start)
+    return run, runner, start
 
 
 def _saver_versions(saver: Any) -> Any:

@@ -246,14 +246,14 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         trace: GraphTrace | None = None,
     ) -> Generator[Effect, Any, None]:
         saved, head_id = (yield from load_thread(config)) if saver is not None else (None, None)
-        prepared = call_setup.prepare(
+        run, runner, start = call_setup.prepare(
             self, saved, head_id, input, config, options, context, saver, relay
         )
         if trace is not None:  # its tasks are reported as runs below the graph's
-            prepared.runner.traced = True
-            prepared.runner.plain_nodes = frozenset()  # each attempt is reported: run_task
-            trace.started(prepared.run)
-        yield from run_loop(prepared.run, prepared.runner, prepared.start, relay)
+            runner.traced = True
+            runner.plain_nodes = frozenset()  # each attempt is reported: run_task
+            trace.started(run)
+        yield from run_loop(run, runner, start, relay)
 
     def stream_events(
         self, input: Any, config: RunnableConfig | None = None, *, version: Any = "v2", **kw: Any
