@@ -296,6 +296,10 @@ def _unknown_keys(value: Any, known: frozenset[str] | None) -> list[str]:
     return [k for k in value if isinstance(k, str) and k not in known]
 
 
+_PLAIN_INPUTS: Final = frozenset({dict, list, tuple, str, int, float, bool, type(None)})
+"""Input types ``check_run_input`` knows are not LangGraph objects without asking."""
+
+
 def check_run_input(plan: Plan, run_input: Any, saved: Any, config: Mapping[str, Any]) -> None:
     """Checks on the input of a run, made once the thread is loaded (``saved`` is its
     checkpoint tuple or None). A subgraph's run is not checked: its input is its parent's state,
@@ -303,10 +307,13 @@ def check_run_input(plan: Plan, run_input: Any, saved: Any, config: Mapping[str,
     configurable = config.get("configurable") or {}
     if CONFIG_KEY_RESUME_BOX in configurable:
         return
-    reject_langgraph(run_input, "the input")
-    unknown = _unknown_keys(run_input, plan.input_keys)
-    if unknown and plan.input_keys is not None:
-        _warn(UnknownStateKeyWarning("The input", unknown, sorted(plan.input_keys), "input"))
+    kind = type(run_input)
+    if kind not in _PLAIN_INPUTS:  # (a dict, a number, a string...: not LangGraph's)
+        reject_langgraph(run_input, "the input")
+    if plan.input_keys is not None:  # (a graph's: an entrypoint's input is any value)
+        unknown = _unknown_keys(run_input, plan.input_keys)
+        if unknown:
+            _warn(UnknownStateKeyWarning("The input", unknown, sorted(plan.input_keys), "input"))
     if isinstance(run_input, Command):
         reject_langgraph(run_input.update, "Command(update=...)")
         unknown = _unknown_keys(run_input.update, plan.state_keys)

@@ -119,7 +119,9 @@ def check_thread_config(config: RunnableConfig, saver: Any) -> None:
             f"{CONFIG_KEYS_MESSAGE}. {problem}; pass the thread's name, e.g. "
             "{'configurable': {'thread_id': '1'}}"
         )
-    configurable["thread_id"] = thread_key(configurable["thread_id"])
+    thread_id = configurable["thread_id"]
+    if type(thread_id) is not str:  # (most are)
+        configurable["thread_id"] = thread_key(thread_id)
 
 
 def setup(
@@ -137,11 +139,15 @@ def setup(
     output channels, as LangGraph's, else the stream channels."""
     merged = merge_config(graph.config, config, checked=True)  # (by with_ambient)
     configurable: dict[str, Any] = merged["configurable"]
-    count_in_task(configurable)
+    nested = CONFIG_KEY_RESUME_BOX in configurable  # run inside a running graph's task
+    if nested:
+        count_in_task(configurable)
     saver = _effective_saver(graph, configurable)
-    address_by_map(configurable)
+    if nested or configurable.get("checkpoint_ns"):  # (a root run at the root: nothing to map)
+        address_by_map(configurable)
     check_thread_config(merged, saver)
-    _check_store(graph, configurable)
+    if graph._store_wanted_by is not None:  # a node requires a store
+        _check_store(graph, configurable)
     if durability is None and saver is not None:  # a run without a saver has no use for it
         durability = configurable.get(CONFIG_KEY_DURABILITY)
     options = run_options(
@@ -177,16 +183,16 @@ def _effective_saver(graph: Pregel, configurable: dict[str, Any]) -> Any:
 
 
 def _check_store(graph: Pregel, configurable: dict[str, Any]) -> None:
+    """A run of a graph with a node that requires a store (``Pregel._store_wanted_by``) needs
+    one, given to compile or inherited from a parent run."""
     if graph.plan.store is not None or configurable.get(CONFIG_KEY_STORE) is not None:
         return
-    name = graph._store_wanted_by
-    if name is not None:
-        raise ValueError(
-            f"Node {name!r} asks for a 'store' parameter, but no store was given. "
-            "Pass one when compiling, e.g. builder.compile(store=InMemoryStore()) or "
-            "@entrypoint(store=InMemoryStore()), or make the parameter optional "
-            "(store: BaseStore | None = None)."
-        )
+    raise ValueError(
+        f"Node {graph._store_wanted_by!r} asks for a 'store' parameter, but no store was given. "
+        "Pass one when compiling, e.g. builder.compile(store=InMemoryStore()) or "
+        "@entrypoint(store=InMemoryStore()), or make the parameter optional "
+        "(store: BaseStore | None = None)."
+    )
 
 
 def store_wanted_by(injections: dict[str, tuple[Injection, ...]]) -> str | None:
@@ -289,6 +295,7 @@ def _options(
         final_values_only=only_values,  # it reads only the last values
         step_timeout=graph.step_timeout,
         projection=projection,
+        next_version=_int_version if saver is None else _saver_versions(saver),
         stream_key_set=key_set,
         ephemeral_output=not plan.ephemeral.isdisjoint(key_set),
         plain_tick=not (
@@ -298,6 +305,9 @@ def _options(
         ),
     )
 
+
+_SERVER_KEYS: Final = frozenset({"assistant_id", "graph_id", "langgraph_auth_user"})
+"""The ``configurable`` keys ``server_info_of`` reads."""
 
 _RUN_INFO: Final = ExecutionInfo()
 """The run-wide ``Runtime``'s execution info: never read (each task attempt gets its own,
@@ -326,7 +336,9 @@ def _runtime(
         control=control,
         previous=previous,
         execution_info=_RUN_INFO,
-        server_info=server_info_of(configurable),
+        server_info=(  # (most runs name none of its keys)
+            None if _SERVER_KEYS.isdisjoint(configurable) else server_info_of(configurable)
+        ),
     )
 
 
@@ -353,7 +365,6 @@ def prepare(
     """The run of ``graph`` over the loaded thread (``saved``, ``head_id``), begun with
     ``run_input``, its task runner and the effects of beginning it; ``config`` gets what the
     run's tasks inherit."""
-    next_version = _int_version if saver is None else _saver_versions(saver)
     configurable: dict[str, Any] = config["configurable"]
     if configurable.get(CONFIG_KEY_RESUMING) and saved is not None:
         run_input = None  # the parent resumes, so does this subgraph
@@ -363,7 +374,7 @@ def prepare(
         graph.plan,
         config,
         options,
-        next_version,
+        options.next_version,
         saved=saved,
         head_id=head_id,
         ns=str(configurable.get("checkpoint_ns", "")),

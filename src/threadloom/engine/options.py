@@ -7,8 +7,9 @@ config, its ``RunControl``, its state) lives on the ``Run``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from threadloom.engine.projection import Projection
 
@@ -38,6 +39,8 @@ class RunOptions:
     """Seconds a superstep may take (``Pregel.step_timeout``)."""
     projection: Projection
     """Which chunks the run's events become."""
+    next_version: Callable[[Any], Any]
+    """A channel's next version after the one given (the saver's rule; counters without one)."""
     stream_key_set: frozenset[str]
     """``stream_keys`` as a set (``Run.changed_values`` asks every step whether one changed)."""
     ephemeral_output: bool
