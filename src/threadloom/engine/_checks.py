@@ -403,13 +403,15 @@ def check_config(config: Any) -> None:
         )
     for key in _CHECKED_KEYS.intersection(config):  # each call checks only the entries given
         value = config[key]
-        if value is not None:
-            _check_entry(key, value)
+        if value is not None and not (type(value) is dict and key in _DICT_KEYS):
+            _check_entry(key, value)  # (a dict ``configurable``/``metadata`` passes)
 
 
 _CHECKED_KEYS: Final = frozenset(
     {"configurable", "metadata", "tags", "recursion_limit", "max_concurrency"}
 )
+_DICT_KEYS: Final = frozenset({"configurable", "metadata"})
+"""The entries that must be dicts (``_check_entry``)."""
 
 
 def _check_entry(key: str, value: Any) -> None:
