@@ -18,7 +18,7 @@ from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.config import get_config, get_store
 from threadloom.errors import GraphRecursionError
 from threadloom.func import entrypoint, task
-from threadloom.graph import END, START, StateGraph
+from threadloom.graph import START, StateGraph
 from threadloom.runtime import RunControl, Runtime
 from threadloom.store.memory import InMemoryStore
 
@@ -30,11 +30,10 @@ class State(TypedDict, total=False):
 
 def _chain(**compile_args: Any) -> Any:
     builder = StateGraph(State)
-    builder.add_node("one", lambda s: {"x": s["x"] + 1})
-    builder.add_node("two", lambda s: {"x": s["x"] * 10})
+    builder.add_sequence(
+        [("one", lambda s: {"x": s["x"] + 1}), ("two", lambda s: {"x": s["x"] * 10})]
+    )
     builder.add_edge(START, "one")
-    builder.add_edge("one", "two")
-    builder.add_edge("two", END)
     return builder.compile(**compile_args)
 
 
