@@ -92,10 +92,9 @@ class FakeDriver:
                 order = self.finish_order(names) if self.finish_order and len(tasks) > 1 else names
                 self.finishing = sorted(tasks, key=lambda t: order.index(t.name))
             case NextDone(wait=False):
-                ready = self.finishing and self.finishing[0].name in self.together
-                return self.finishing.pop(0) if ready else None
-            case NextDone():
-                return self.finishing.pop(0)
+                return self.finished_together([])
+            case NextDone():  # the next task, with those finished right after it
+                return self.finished_together([self.finishing.pop(0)])
             case CancelTasks(failed):
                 cancelled = [t for t in self.finishing if t is not failed]
                 self.finishing = []
@@ -105,6 +104,13 @@ class FakeDriver:
             case _:
                 return self.save(effect)
         return None
+
+    def finished_together(self, done: list[Any]) -> list[Any]:
+        """``done`` and the tasks already finished after it (in ``together``), as a driver
+        sends back the tasks it finds finished, in one list."""
+        while self.finishing and self.finishing[0].name in self.together:
+            done.append(self.finishing.pop(0))
+        return done
 
     def fake_outcome(self, task: Any, runner: Any) -> None:
         pad = runner.prepare(task, 1, 0.0)
@@ -241,7 +247,7 @@ def test_early_finishers_are_saved_at_once_and_the_last_with_the_checkpoint() ->
 
 def test_tasks_finished_together_are_saved_in_one_call() -> None:
     # c finishes alone and is saved before the loop waits again; a and b are both there when
-    # it looks: they go with the checkpoint, in one PutStep
+    # it looks: they come back in one NextDone and go with the checkpoint, in one PutStep
     saver = InMemorySaver()
     outcomes: dict[str, Outcome] = {n: {"log": [n]} for n in ("a", "b", "c")}
     order = lambda _: ["c", "a", "b"]  # noqa: E731
@@ -249,7 +255,7 @@ def test_tasks_finished_together_are_saved_in_one_call() -> None:
     effects = driver.run(core_of(fan_out("a", "b", "c", saver=saver), {"log": []}))
     by_name = {t.name: t.id for t in driver.started[-1].tasks}
     after = kinds(effects[effects.index(driver.started[-1]) :])
-    waits = ["NextDone", "NextDone", "PutWrites", "NextDone", "NextDone"]
+    waits = ["NextDone", "NextDone", "PutWrites", "NextDone"]
     assert after == ["StartTasks", *waits, "PutStep", "Flush"]
     assert [e.task_id for e in effects if isinstance(e, PutWrites)] == [by_name["c"]]
     step = [e for e in effects if isinstance(e, PutStep)][-1]
