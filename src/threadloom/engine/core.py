@@ -13,6 +13,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -475,8 +476,8 @@ def apply_writes(
     return updated
 
 
-def _path_key(t: TaskWrites | Task) -> str:
-    return t.path_str
+_path_key: Callable[[TaskWrites | Task], str] = attrgetter("path_str")
+"""The sort key of a step's writes (at C speed: a 200-task step sorts 200)."""
 
 
 def command_writes(plan: Plan, command: Command[Any]) -> list[tuple[str, Any]]:

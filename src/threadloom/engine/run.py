@@ -131,7 +131,7 @@ class Run:
         with their new entry: with ``_changed``, how the next checkpoint's header differs from
         its parent's (``PutStep.seen_changes``)."""
         self._live_ephemeral: set[str] | None = None
-        self._checkpoint_config: tuple[str, RunnableConfig] | None = None
+        self._checkpoint_config: RunnableConfig | None = None
         self._step_configs: StepConfigs | None = None
         """What the tasks' configs copy of the run's config, made again when that changes."""
         self._values_owed = False
@@ -188,22 +188,20 @@ class Run:
         )
         """No tick of this run streams a chunk or stops at a breakpoint (``tick``'s short way)."""
 
-    # the checkpoint the current tasks run from, as a saver config
+    # the checkpoint the current tasks run from, as a saver config (made once per checkpoint:
+    # ``save`` forgets it when it replaces ``self.checkpoint``)
     @property
     def checkpoint_config(self) -> RunnableConfig:
-        checkpoint_id = self.checkpoint["id"]
-        cached = self._checkpoint_config
-        if cached is not None and cached[0] == checkpoint_id:
-            return cached[1]
-        thread_id = self.config.get("configurable", {}).get("thread_id")
-        config: RunnableConfig = {
-            "configurable": {
-                "thread_id": thread_id,
-                "checkpoint_ns": self.ns,
-                "checkpoint_id": checkpoint_id,
+        config = self._checkpoint_config
+        if config is None:
+            thread_id = self.config.get("configurable", {}).get("thread_id")
+            config = self._checkpoint_config = {
+                "configurable": {
+                    "thread_id": thread_id,
+                    "checkpoint_ns": self.ns,
+                    "checkpoint_id": self.checkpoint["id"],
+                }
             }
-        }
-        self._checkpoint_config = (checkpoint_id, config)
         return config
 
     # --- start -----------------------------------------------------------------------------------
@@ -261,7 +259,7 @@ class Run:
         )
         new_versions, self._changed = self._changed, {}
         seen_changes, self.seen_changed = self.seen_changed, {}
-        self.checkpoint = checkpoint
+        self.checkpoint, self._checkpoint_config = checkpoint, None
         metadata: dict[str, Any] = {"source": source, "step": step, "parents": self._parents}
         self.metadata = metadata
         if not self.options.checkpointing:
@@ -421,33 +419,33 @@ class Run:
         them (``engine/saves.py``).
         """
         error = task.error
-        if error is not None and isinstance(error, GraphBubbleUp):  # a Command for a graph
-            self.errors.append(task)  # above, from a worker: raised when the step ends; nothing
-            return []  # saved or streamed
-        effects: list[Effect] = []
-        if error is not None:
+        if error is None and not task.paused:  # (most tasks: returned)
+            writes = mark_no_writes(task.writes)
+        elif error is not None:
+            if isinstance(error, GraphBubbleUp):  # a Command for a graph above, from a worker:
+                self.errors.append(task)  # raised when the step ends; nothing saved or streamed
+                return []
             # the answers it took stay its answers when it runs again (LangGraph keeps them)
-            writes: list[tuple[str, Any]] = [w for w in task.writes if w[0] == RESUME]
+            writes = [w for w in task.writes if w[0] == RESUME]
             writes.append((ERROR, task.error))
             if not task.handled:
                 self.errors.append(task)
-        elif task.paused:
+        else:
             writes = [w for w in task.writes if w[0] == RESUME]
             writes.append((INTERRUPT, list(task.interrupts)))
             self.interrupts.extend(task.interrupts)
             self.paused = True
-        else:
-            writes = mark_no_writes(task.writes)
-        if self.options.checkpointing:
+        effects: list[Effect] = []
+        saves = self.saves
+        if saves.enabled:
             if self.plan.untracked:  # never saved (a live resource, say), as in LangGraph
                 writes = saved_writes(writes, self.plan.untracked)
             # the step makes a checkpoint only when no task of it failed or was interrupted
-            saves = self.saves
             if last and not self.errors and not self.paused and not saves.at_exit_only:
                 saves.hold(task.id, task.path_str, writes)
             else:
-                config = self.checkpoint_config
-                effects += saves.task_writes(config, task.id, task.path_str, writes)
+                config = self._checkpoint_config or self.checkpoint_config
+                effects = saves.task_writes(config, task.id, task.path_str, writes)
         out = self.out
         if task.node.hidden:
             return effects
