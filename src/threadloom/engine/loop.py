@@ -45,6 +45,10 @@ from threadloom.errors import GraphBubbleUp, GraphInterrupt, StepTimeoutError, i
 
 __all__ = ["Loaded", "ReplayBound", "load_thread", "run_loop"]
 
+RECORD_BATCHES: bool = True
+"""Record the returned tasks of a batch that came back together at once when the run allows
+(``Run.record_returned``); False: one by one (tests compare both)."""
+
 _NONE_ARRIVED: Iterator[Any] = iter(())
 """An exhausted iterator: no task sent back by a ``NextDone`` waits to be taken."""
 
@@ -128,6 +132,7 @@ def _stages(
     )
     call_sites = _call_sites(run)
     lone_steps = takes_lone_steps(run)
+    quiet = RECORD_BATCHES and run.quiet_outcomes()
     held: list[Effect] = []  # a step's end chunks, out once the next step is prepared: as in
     # LangGraph, a failure preparing it (a node's input failing validation) drops them
     while run.status == "pending":
@@ -167,17 +172,25 @@ def _stages(
         while remaining:
             if finished is not None:
                 task, finished = finished, None
-            elif (task := next(arrived, None)) is None:
-                # the tasks finished by now come back together; a task already finished joins
-                # the writes waiting to be saved; else they are saved (one call) before the run
-                # waits
-                done = yield NEXT_READY if run.saves.ready else NEXT_DONE
-                if not done:
-                    for effect in run.saves.flush():
-                        yield effect
-                    done = yield NEXT_DONE
-                arrived = iter(done)
-                task = next(arrived)
+            else:
+                while (task := next(arrived, None)) is None:
+                    # the tasks finished by now come back together; a task already finished
+                    # joins the writes waiting to be saved; else they are saved (one call)
+                    # before the run waits
+                    done = yield NEXT_READY if run.saves.ready else NEXT_DONE
+                    if not done:
+                        for effect in run.saves.flush():
+                            yield effect
+                        done = yield NEXT_DONE
+                    if quiet and waiting is None:  # those that returned, but the step's last,
+                        # recorded as one batch (the rest one by one, below)
+                        count, effects = run.record_returned(done, remaining - 1)
+                        if count:
+                            remaining -= count
+                            done = done[count:]
+                            for effect in effects:
+                                yield effect
+                    arrived = iter(done)
             remaining -= 1
             if waiting is not None:
                 if task is STEP_TIMED_OUT:

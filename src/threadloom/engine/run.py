@@ -445,7 +445,7 @@ class Run:
                 saves.hold(task.id, task.path_str, writes)
             else:
                 config = self._checkpoint_config or self.checkpoint_config
-                effects = saves.task_writes(config, task.id, task.path_str, writes)
+                effects = saves.task_writes(config, [(task.id, task.path_str, writes)])
         out = self.out
         if task.node.hidden:
             return effects
@@ -468,6 +468,32 @@ class Run:
             result = stream.task_result(task, self.options.stream_keys)
             effects += out.chunks("task_end", result, self.step)
         return effects
+
+    def record_returned(self, tasks: Sequence[Task], most: int) -> tuple[int, list[Effect]]:
+        """``task_finished`` of the leading tasks of ``tasks`` that returned (no error, no
+        pause), at most ``most`` of them (never the step's last), as one batch: for a run whose
+        tasks' outcomes stream no chunk (``quiet_outcomes``), where all it does is make their
+        writes ready to save. How many it recorded, and the saver effects owed."""
+        count = 0
+        finished: list[tuple[str, str, list[tuple[str, Any]]]] = []
+        for task in tasks:
+            if count == most or task.error is not None or task.paused:
+                break
+            finished.append((task.id, task.path_str, mark_no_writes(task.writes)))
+            count += 1
+        saves = self.saves
+        if not count or not saves.enabled:
+            return count, []
+        untracked = self.plan.untracked
+        if untracked:  # never saved (a live resource, say), as in LangGraph
+            finished = [(t, p, saved_writes(w, untracked)) for t, p, w in finished]
+        config = self._checkpoint_config or self.checkpoint_config
+        return count, saves.task_writes(config, finished)
+
+    def quiet_outcomes(self) -> bool:
+        """Whether no task outcome of this run streams a chunk (no ``updates`` or task results
+        streamed): a returned task's outcome is then only its writes (``record_returned``)."""
+        return not (self.out.wants("update") or self.out.wants("task_end"))
 
     def handle_failure(self, task: Task, error: BaseException | None = None) -> Task | None:
         """The task of the failed ``task``'s error handler, added to this step (it runs in the
