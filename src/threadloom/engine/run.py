@@ -475,14 +475,17 @@ class Run:
         tasks' outcomes stream no chunk (``quiet_outcomes``), where all it does is make their
         writes ready to save. How many it recorded, and the saver effects owed."""
         count = 0
+        saves = self.saves
+        kept = saves.enabled
         finished: list[tuple[str, str, list[tuple[str, Any]]]] = []
         for task in tasks:
             if count == most or task.error is not None or task.paused:
                 break
-            finished.append((task.id, task.path_str, mark_no_writes(task.writes)))
+            writes = mark_no_writes(task.writes)  # (read by a resume: saved or not)
+            if kept:
+                finished.append((task.id, task.path_str, writes))
             count += 1
-        saves = self.saves
-        if not count or not saves.enabled:
+        if not finished:
             return count, []
         untracked = self.plan.untracked
         if untracked:  # never saved (a live resource, say), as in LangGraph
