@@ -209,11 +209,13 @@ class Flush:
 # --- running tasks ----------------------------------------------------------------------------
 
 
-@dataclass(slots=True)  # not frozen: made every step (as PutStep)
-class StartTasks:
+class StartTasks(NamedTuple):
     """Start the step's tasks; each finished one is sent back by a later ``NextDone``, except a
     task run ``inline`` that finished with no chunk queued before it: it is sent back at once,
-    as the result of this effect (None otherwise), which saves the step a ``NextDone``."""
+    as the result of this effect (None otherwise), which saves the step a ``NextDone``.
+
+    A named tuple, made every step: the run loop builds it at C speed (``tuple.__new__``, as
+    ``PutStep``), not through a Python ``__init__``."""
 
     tasks: Sequence[Task]
     runner: TaskRunner

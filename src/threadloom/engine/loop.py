@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Iterable, Iterator
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
@@ -44,6 +44,9 @@ from threadloom.engine.tasks import TaskRunner
 from threadloom.errors import GraphBubbleUp, GraphInterrupt, StepTimeoutError, is_invalid_resume
 
 __all__ = ["Loaded", "ReplayBound", "load_thread", "run_loop"]
+
+_build: Final = tuple.__new__
+"""``_build(NamedTupleClass, (field, ...))``: a named tuple without its Python ``__new__``."""
 
 RECORD_BATCHES: bool = True
 """Record the returned tasks of a batch that came back together at once when the run allows
@@ -148,7 +151,9 @@ def _stages(
             break
         runner.new_step(run.checkpoint["id"], call_sites)
         # a lone task run inline comes back at once (None: each comes back by a NEXT_DONE)
-        finished = yield StartTasks(tasks, runner, inline_ok and len(tasks) == 1, step_timeout)
+        finished = yield _build(  # (StartTasks, every field in order, without its __new__)
+            StartTasks, (tasks, runner, inline_ok and len(tasks) == 1, step_timeout)
+        )
         inline = finished is not None  # LangGraph streams a lone task's chunks with the next step
         if inline and lone_steps and finished.error is None and not finished.paused:
             # (most steps of a chain) the step ends the short way: engine/lone_step.py
