@@ -326,6 +326,9 @@ def prepare_tasks(
 
 _NO_VERSIONS: dict[str, Any] = {}
 _PUSH_TRIGGERS: tuple[str, ...] = (PUSH,)
+_PUSH_PATH = f"~{PUSH}, %010d, False"
+"""``task_path_str((PUSH, index, False))`` as a printf format: a ``Send`` task's path string
+(an f-string's ``:010d`` takes the general format-spec machinery, once per task)."""
 
 
 def _push_tasks(
@@ -369,7 +372,7 @@ def _push_tasks(
             tid,
             name,
             path,
-            f"~{PUSH}, {index:010d}, False",  # task_path_str(path), the hot case inlined
+            _PUSH_PATH % index,  # task_path_str(path), the hot case inlined
             _PUSH_TRIGGERS,
             node.push_read(packet.arg) if node.push_read else packet.arg,
             node,
