@@ -19,15 +19,22 @@ from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypedDict
 
 import pytest
-from plain_paths import history, ids_out
+from plain_paths import (
+    ATTEMPTS,
+    RETRY,
+    commands,
+    double,
+    fails_on,
+    fan_graph,
+    flaky,
+    history,
+    ids_out,
+)
 
 from threadloom.channels import UntrackedValue
-from threadloom.checkpoint.memory import InMemorySaver
-from threadloom.config import get_stream_writer
 from threadloom.engine import loop
 from threadloom.engine.run import Run
-from threadloom.graph import END, START, StateGraph
-from threadloom.types import Command, RetryPolicy, Send, interrupt
+from threadloom.types import Command, interrupt
 
 WIDTH = 40
 
@@ -39,36 +46,12 @@ class State(TypedDict, total=False):
     live: Annotated[str, UntrackedValue]
 
 
-def _fan(state: State) -> list[Send]:
-    return [Send("worker", {"items": [n]}) for n in state["items"]]
-
-
-def _graph(worker: Callable[..., Any], saver: Any = True, edge: bool = True, **node: Any) -> Any:
-    builder = StateGraph(State)
-    builder.add_node("prepare", lambda state: {"note": "prepared"})
-    builder.add_node("worker", worker, **node)
-    builder.add_node("finish", lambda state: {"note": f"{len(state['results'])} results"})
-    builder.add_edge(START, "prepare")
-    builder.add_conditional_edges("prepare", _fan, ["worker"])
-    if edge:  # (else the worker ends the run: a task writing nothing saves NO_WRITES)
-        builder.add_edge("worker", "finish")
-    builder.add_edge("finish", END)
-    return builder.compile(checkpointer=InMemorySaver() if saver else None)
-
-
-def _double(state: State) -> State:
-    get_stream_writer()({"custom": state["items"][0]})
-    return {"results": [2 * state["items"][0]]}
+def _graph(worker: Callable[..., Any], saver: bool = True, edge: bool = True, **node: Any) -> Any:
+    return fan_graph(State, worker, saver=saver, edge=edge, **node)
 
 
 async def _adouble(state: State) -> State:
     return {"results": [2 * state["items"][0]]}
-
-
-def _fails_on_seven(state: State) -> State:
-    if state["items"][0] == 7:
-        raise ValueError("seven is refused")
-    return {"results": [state["items"][0]]}
 
 
 def _asks_on_three(state: State) -> State:
@@ -76,10 +59,6 @@ def _asks_on_three(state: State) -> State:
     if n % 3:
         return {"results": [n]}
     return {"results": [f"{n}:{interrupt(f'question {n}')}"]}
-
-
-def _commands(state: State) -> Command[Any]:
-    return Command(update={"results": [state["items"][0]]}, goto="finish")
 
 
 def _untracked(state: State) -> State:
@@ -91,28 +70,17 @@ def _writes_nothing(state: State) -> State:
     return {}
 
 
-_ATTEMPTS: list[int] = []
-
-
-def _flaky(state: State) -> State:
-    _ATTEMPTS.append(state["items"][0])
-    if _ATTEMPTS.count(state["items"][0]) == 1 and state["items"][0] % 5 == 0:
-        raise ValueError("first attempt fails")
-    return {"results": [state["items"][0]]}
-
-
 def _programs() -> dict[str, Callable[[], Any]]:
-    retry = RetryPolicy(max_attempts=2, initial_interval=0.0, jitter=False, retry_on=ValueError)
     return {
-        "fan-out": lambda: _graph(_double),
-        "no saver": lambda: _graph(_double, saver=False),
+        "fan-out": lambda: _graph(double),
+        "no saver": lambda: _graph(double, saver=False),
         "async nodes": lambda: _graph(_adouble),
-        "failure": lambda: _graph(_fails_on_seven),
+        "failure": lambda: _graph(fails_on(7)),
         "interrupt": lambda: _graph(_asks_on_three),
-        "command": lambda: _graph(_commands),
+        "command": lambda: _graph(commands),
         "untracked": lambda: _graph(_untracked),
         "no writes": lambda: _graph(_writes_nothing, edge=False),
-        "retry": lambda: _graph(_flaky, retry_policy=retry),
+        "retry": lambda: _graph(flaky, retry_policy=RETRY),
     }
 
 
@@ -131,7 +99,7 @@ def _payloads(graph: Any, config: Any) -> Iterator[Any]:
 
 def _observe(make: Callable[[], Any], run: str, durability: str = "async") -> list[Any]:
     """What a user sees of a run and its resumes, and the thread's history and saved writes."""
-    _ATTEMPTS.clear()
+    ATTEMPTS.clear()
     graph = make()
     config: Any = {"configurable": {"thread_id": "t"}, "max_concurrency": 8}
     options = {"durability": durability} if graph.checkpointer is not None else {}
@@ -202,7 +170,7 @@ def test_other_durabilities_agree(durability: str, monkeypatch: pytest.MonkeyPat
 
 
 def test_a_run_streaming_updates_records_one_by_one(batches: list[int]) -> None:
-    graph = _graph(_double)
+    graph = _graph(double)
     config: Any = {"configurable": {"thread_id": "t"}}
     chunks = list(graph.stream({"items": [1, 2, 3], "results": []}, config))
     assert batches == []  # each task's update is a chunk: the general way
