@@ -123,7 +123,11 @@ def drive(
                 return
             result = None
             kind = type(effect)  # the most frequent kinds first
-            if kind is NextDone:
+            if kind is StartTasks:  # (a step: one; a chain step also one PutStep)
+                result = workers.start(effect)  # a task run inline, when it finished
+            elif kind is PutStep and diffs:
+                result = _put_step_diff(effect, saver)  # type: ignore[arg-type]
+            elif kind is NextDone:  # (a batch of finished tasks: one)
                 if later is not None:
                     yield later
                     later = None
@@ -141,10 +145,6 @@ def drive(
                         result.append(item[1])
                     if item[0] == "chunk":  # (after the ones sent back: it waits for them)
                         later = item[1]
-            elif kind is StartTasks:
-                result = workers.start(effect)  # a task run inline, when it finished
-            elif kind is PutStep and diffs:
-                result = _put_step_diff(effect, saver)  # type: ignore[arg-type]
             elif kind is Emit:
                 yield effect.mode, effect.payload  # type: ignore[union-attr]
             elif kind is CancelTasks:
