@@ -131,7 +131,7 @@ class Run:
         with their new entry: with ``_changed``, how the next checkpoint's header differs from
         its parent's (``PutStep.seen_changes``)."""
         self._live_ephemeral: set[str] | None = None
-        self._checkpoint_config: RunnableConfig | None = None
+        self._checkpoint_config: tuple[str, RunnableConfig] | None = None
         self._step_configs: StepConfigs | None = None
         """What the tasks' configs copy of the run's config, made again when that changes."""
         self._values_owed = False
@@ -188,20 +188,22 @@ class Run:
         )
         """No tick of this run streams a chunk or stops at a breakpoint (``tick``'s short way)."""
 
-    # the checkpoint the current tasks run from, as a saver config (made once per checkpoint:
-    # ``save`` forgets it when it replaces ``self.checkpoint``)
+    # the checkpoint the current tasks run from, as a saver config
     @property
     def checkpoint_config(self) -> RunnableConfig:
-        config = self._checkpoint_config
-        if config is None:
-            thread_id = self.config.get("configurable", {}).get("thread_id")
-            config = self._checkpoint_config = {
-                "configurable": {
-                    "thread_id": thread_id,
-                    "checkpoint_ns": self.ns,
-                    "checkpoint_id": self.checkpoint["id"],
-                }
+        checkpoint_id = self.checkpoint["id"]
+        cached = self._checkpoint_config
+        if cached is not None and cached[0] == checkpoint_id:
+            return cached[1]
+        thread_id = self.config.get("configurable", {}).get("thread_id")
+        config: RunnableConfig = {
+            "configurable": {
+                "thread_id": thread_id,
+                "checkpoint_ns": self.ns,
+                "checkpoint_id": checkpoint_id,
             }
+        }
+        self._checkpoint_config = (checkpoint_id, config)
         return config
 
     # --- start -----------------------------------------------------------------------------------
@@ -259,7 +261,7 @@ class Run:
         )
         new_versions, self._changed = self._changed, {}
         seen_changes, self.seen_changed = self.seen_changed, {}
-        self.checkpoint, self._checkpoint_config = checkpoint, None
+        self.checkpoint = checkpoint
         metadata: dict[str, Any] = {"source": source, "step": step, "parents": self._parents}
         self.metadata = metadata
         if not self.options.checkpointing:
@@ -444,7 +446,7 @@ class Run:
             if last and not self.errors and not self.paused and not saves.at_exit_only:
                 saves.hold(task.id, task.path_str, writes)
             else:
-                config = self._checkpoint_config or self.checkpoint_config
+                config = self.checkpoint_config
                 effects = saves.task_writes(config, [(task.id, task.path_str, writes)])
         out = self.out
         if task.node.hidden:
@@ -490,8 +492,7 @@ class Run:
         untracked = self.plan.untracked
         if untracked:  # never saved (a live resource, say), as in LangGraph
             finished = [(t, p, saved_writes(w, untracked)) for t, p, w in finished]
-        config = self._checkpoint_config or self.checkpoint_config
-        return count, saves.task_writes(config, finished)
+        return count, saves.task_writes(self.checkpoint_config, finished)
 
     def quiet_outcomes(self) -> bool:
         """Whether no task outcome of this run streams a chunk (no ``updates`` or task results
