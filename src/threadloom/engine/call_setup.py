@@ -29,8 +29,9 @@ from threadloom.constants import (
     CONFIG_KEY_STREAM,
 )
 from threadloom.engine import _checks, snapshot
+from threadloom.engine.begin import begin
 from threadloom.engine.core import METADATA_FROM_CONFIGURABLE
-from threadloom.engine.drain import run_control
+from threadloom.engine.drain import CONFIG_KEY_CONTROL
 from threadloom.engine.effects import Effect
 from threadloom.engine.inject import Injection
 from threadloom.engine.loop import ReplayBound
@@ -142,10 +143,17 @@ def setup(
     nested = CONFIG_KEY_RESUME_BOX in configurable  # run inside a running graph's task
     if nested:
         count_in_task(configurable)
-    saver = _effective_saver(graph, configurable)
+    own = graph.plan.checkpointer
+    if CONFIG_KEY_CHECKPOINTER in configurable:  # run inside a parent run
+        saver = _inherited_saver(graph, own, configurable)
+    elif own is True:
+        raise RuntimeError(ROOT_WITH_PARENTS_SAVER)
+    else:  # a root run: the graph's own
+        saver = None if own is None or own is False else graph._saver
     if nested or configurable.get("checkpoint_ns"):  # (a root run at the root: nothing to map)
         address_by_map(configurable)
-    check_thread_config(merged, saver)
+    if saver is not None and type(configurable.get("thread_id")) is not str:  # (most are)
+        check_thread_config(merged, saver)
     if graph._store_wanted_by is not None:  # a node requires a store
         _check_store(graph, configurable)
     if durability is None and saver is not None:  # a run without a saver has no use for it
@@ -161,19 +169,13 @@ ROOT_WITH_PARENTS_SAVER = "checkpointer=True cannot be used for root graphs."
 """What a root graph compiled with ``checkpointer=True`` says when it is run or read."""
 
 
-def _effective_saver(graph: Pregel, configurable: dict[str, Any]) -> Any:
-    """The saver a run uses: none for ``checkpointer=False``; inside a parent run the parent's
-    (none if it has none), even for a subgraph compiled with a saver of its own, as LangGraph
-    does, so a thread's subgraph checkpoints live with its parent's; else the graph's own."""
-    own = graph.plan.checkpointer
-    if own is False:
-        return None
-    if CONFIG_KEY_CHECKPOINTER not in configurable:  # a root run
-        if own is True:
-            raise RuntimeError(ROOT_WITH_PARENTS_SAVER)
-        return None if own is None else graph._saver
+def _inherited_saver(graph: Pregel, own: Any, configurable: dict[str, Any]) -> Any:
+    """The saver of a run inside a parent run: none for ``checkpointer=False``, else the
+    parent's (none if it has none), even for a subgraph compiled with a saver of its own, as
+    LangGraph does, so a thread's subgraph checkpoints live with its parent's. (A root run uses
+    the graph's own, ``setup``.)"""
     inherited = configurable[CONFIG_KEY_CHECKPOINTER]
-    if inherited is None:
+    if own is False or inherited is None:
         return None
     if own is True:  # one history per thread: the namespace without task ids
         configurable["checkpoint_ns"] = snapshot.thread_ns(
@@ -314,34 +316,6 @@ _RUN_INFO: Final = ExecutionInfo()
 ``TaskRunner.task_runtime``), so one shared record rather than one per run."""
 
 
-def _runtime(
-    graph: Pregel,
-    context: Any,
-    store: Any,
-    control: RunControl,
-    previous: Any,
-    configurable: dict[str, Any],
-) -> Runtime[Any]:
-    schema = graph.plan.context_schema
-    if (
-        isinstance(context, dict)
-        and isinstance(schema, type)
-        and not issubclass(schema, dict)
-        and hasattr(schema, "__annotations__")
-    ):
-        context = schema(**context)
-    return Runtime(
-        context=context,
-        store=store,
-        control=control,
-        previous=previous,
-        execution_info=_RUN_INFO,
-        server_info=(  # (most runs name none of its keys)
-            None if _SERVER_KEYS.isdisjoint(configurable) else server_info_of(configurable)
-        ),
-    )
-
-
 def _int_version(current: Any) -> int:
     """Versions of a run without a saver: plain counters."""
     if current is None:
@@ -369,7 +343,9 @@ def prepare(
     if configurable.get(CONFIG_KEY_RESUMING) and saved is not None:
         run_input = None  # the parent resumes, so does this subgraph
     _checks.check_run_input(graph.plan, run_input, saved, config)
-    control = run_control(configurable)
+    control = configurable.get(CONFIG_KEY_CONTROL)  # the caller's, else the parent run's
+    if not isinstance(control, RunControl):  # else a new one, for the graphs its tasks run
+        control = configurable[CONFIG_KEY_CONTROL] = RunControl()
     run = Run(
         graph.plan,
         config,
@@ -380,10 +356,10 @@ def prepare(
         ns=str(configurable.get("checkpoint_ns", "")),
     )
     run.control = control
-    start = run.start(run_input)
+    start = begin(run, run_input)
     box = configurable.get(CONFIG_KEY_RESUME_BOX)
     if box is None:  # our own: emptied when our first step ends (a child's is its parent's)
-        box = run.resume_box = _resume_box(run)
+        box = run.resume_box = _resume_box(run) if run.resume_present else ResumeBox()
     store = graph.plan.store or configurable.get(CONFIG_KEY_STORE)
     if context is None:  # a graph invoked inside a task runs with the task's context
         context = configurable.get(CONFIG_KEY_CONTEXT)
@@ -401,7 +377,24 @@ def prepare(
         configurable[CONFIG_KEY_STREAM] = relay
     channel = run.channels.get("__previous__")
     previous = channel.value if channel is not None and channel.is_available() else None
-    runtime = _runtime(graph, context, store, control, previous, configurable)
+    schema = graph.plan.context_schema
+    if (
+        isinstance(context, dict)
+        and isinstance(schema, type)
+        and not issubclass(schema, dict)
+        and hasattr(schema, "__annotations__")
+    ):
+        context = schema(**context)
+    runtime = Runtime(
+        context=context,
+        store=store,
+        control=control,
+        previous=previous,
+        execution_info=_RUN_INFO,
+        server_info=(  # (most runs name none of its keys)
+            None if _SERVER_KEYS.isdisjoint(configurable) else server_info_of(configurable)
+        ),
+    )
     runner = TaskRunner(
         channels=run.channels,
         runtime=runtime,
@@ -428,9 +421,8 @@ def _saver_versions(saver: Any) -> Any:
 
 
 def _resume_box(run: Run) -> ResumeBox:
-    present, value = run.resume_box_value()
-    if not present:
-        return ResumeBox()
+    """The box of a run given ``Command(resume=...)``."""
+    value = run.resume_value
     if (
         isinstance(value, dict)
         and value

@@ -15,7 +15,7 @@ from langchain_core.runnables import RunnableConfig
 from threadloom.errors import GraphDrained
 from threadloom.runtime import RunControl
 
-__all__ = ["CONFIG_KEY_CONTROL", "drained_error", "run_control", "with_control"]
+__all__ = ["CONFIG_KEY_CONTROL", "drained_error", "with_control"]
 
 CONFIG_KEY_CONTROL: Final = "__pregel_control"
 """The run's ``RunControl``, inherited by the graphs run inside its tasks."""
@@ -33,15 +33,6 @@ def with_control(config: RunnableConfig | None, control: Any) -> RunnableConfig 
     given: dict[str, Any] = dict(config or {})
     given["configurable"] = {**(given.get("configurable") or {}), CONFIG_KEY_CONTROL: control}
     return given  # type: ignore[return-value]
-
-
-def run_control(configurable: dict[str, Any]) -> RunControl:
-    """The run's control (the caller's, else the parent run's, else a new one), recorded in
-    ``configurable`` for the graphs its tasks run."""
-    control = configurable.get(CONFIG_KEY_CONTROL)
-    if not isinstance(control, RunControl):
-        control = configurable[CONFIG_KEY_CONTROL] = RunControl()
-    return control
 
 
 def drained_error(control: RunControl) -> GraphDrained:

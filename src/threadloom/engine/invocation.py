@@ -13,7 +13,6 @@ from typing import Any, TypedDict
 
 from langchain_core.runnables import RunnableConfig
 
-from threadloom.constants import CONFIG_KEY_RESUME_BOX
 from threadloom.engine import aio
 from threadloom.engine import sync as sync_driver
 from threadloom.engine.callbacks import GraphTrace, traced_achunks, traced_chunks
@@ -117,11 +116,6 @@ class Invoked(Call):
     def result(self) -> Any:
         result = self.collector.result(nested=self.nested)
         return graph_output(result, self.output_class) if self.version == "v2" else result
-
-
-def is_nested(config: RunnableConfig | None) -> bool:
-    """Whether ``config`` is a task's (the graph is invoked inside a running graph's task)."""
-    return bool(config) and CONFIG_KEY_RESUME_BOX in (config.get("configurable") or {})  # type: ignore[union-attr]
 
 
 def as_stream(arguments: InvokeArgs) -> StreamArgs:

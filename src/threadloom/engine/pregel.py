@@ -15,7 +15,7 @@ from typing import Any, Unpack
 
 from langchain_core.runnables import Runnable, RunnableConfig
 
-from threadloom.constants import NS_SEP
+from threadloom.constants import CONFIG_KEY_RESUME_BOX, CONFIG_KEY_STREAM, NS_SEP
 from threadloom.engine import _checks, call_setup
 from threadloom.engine.callbacks import GraphTrace, graph_trace
 from threadloom.engine.calls import CallOf
@@ -31,12 +31,12 @@ from threadloom.engine.invocation import (
     Streamed,
     as_stream,
     configs_for,
-    is_nested,
 )
 from threadloom.engine.loop import load_thread, run_loop
 from threadloom.engine.nesting import with_ambient
 from threadloom.engine.options import RunOptions
 from threadloom.engine.output import (
+    INVOKE_MODES,
     SKIP,
     OutputCollector,
     StreamRelay,
@@ -174,7 +174,10 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
                 streamed = self._stream_call(input, config, as_stream(kwargs))
                 return Listed(streamed.core, streamed.saver, streamed.trace, streamed.shaped)
         config = with_ambient(config)
-        relay, modes, _ = relay_of(config)
+        given = (config.get("configurable") if config else None) or {}
+        relay, modes = None, INVOKE_MODES  # (a root run: no enclosing run's relay)
+        if given.get(CONFIG_KEY_STREAM) is not None:
+            relay, modes, _ = relay_of(config)
         core, saver, merged, trace = self._begin(input, config, modes, kwargs, None, invoked=True)
         # chunks go up under the namespace the run saves under (numbered, task ids dropped for
         # checkpointer=True), as LangGraph streams them
@@ -191,7 +194,7 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
             collector,
             relay,
             ns,
-            is_nested(config),
+            CONFIG_KEY_RESUME_BOX in given,  # invoked inside a running graph's task
             version,
             plan.output_class,
         )

@@ -1,6 +1,6 @@
 """The state of one run of a plan on one thread, and what each stage of a superstep does to it.
 
-``Run.start`` applies the input (new input, resume or replay: ``engine/begin.py``), ``tick``
+``engine/begin.py``'s ``begin`` applies the input to a run (new input, resume or replay), ``tick``
 prepares a superstep, ``task_finished`` records each task's outcome, ``end_step`` applies the step
 and makes the next checkpoint, ``exit_effects`` says what is owed when the run stops. Every method
 returns *effects* (save this checkpoint, save these writes, emit this chunk) instead of doing I/O.
@@ -34,7 +34,6 @@ from threadloom.constants import (
     RESUME,
 )
 from threadloom.engine import stream
-from threadloom.engine.begin import begin
 from threadloom.engine.checkpoints import (
     channels_from_checkpoint,
     copy_checkpoint_for_run,
@@ -200,12 +199,6 @@ class Run:
         }
         self._checkpoint_config = (checkpoint_id, config)
         return config
-
-    # --- start -----------------------------------------------------------------------------------
-
-    def start(self, run_input: Any) -> list[Effect]:
-        """Apply the input (new input, resume, replay); return the effects of doing so."""
-        return begin(self, run_input)
 
     def apply(self, writes: Sequence[TaskWrites | Task]) -> set[str]:
         """Apply writes to the run's version dicts, in place: the checkpoints this run made share
@@ -601,10 +594,6 @@ class Run:
         for tid, chan, value in self.pending:
             by_task[tid].append((chan, value))
         return self.checkpoint["id"], self.step, by_task
-
-    def resume_box_value(self) -> tuple[bool, Any]:
-        """The ``Command(resume=...)`` value given to this run, if any."""
-        return self.resume_present, self.resume_value
 
 
 def _reuse(task: Task, writes: list[tuple[str, Any]]) -> None:
