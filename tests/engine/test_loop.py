@@ -17,6 +17,7 @@ import pytest
 
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.constants import ERROR, INTERRUPT
+from threadloom.engine import call_setup
 from threadloom.engine.effects import (
     CancelTasks,
     Effect,
@@ -175,7 +176,7 @@ MODES = frozenset({"values", "updates"})
 
 
 def core_of(graph: Any, run_input: Any, *, durability: str | None = None) -> Any:
-    core, *_ = graph._begin(run_input, CONFIG, MODES, {"durability": durability}, None)
+    core, *_ = call_setup.setup(graph, run_input, CONFIG, MODES, {"durability": durability}, None)
     return core
 
 
@@ -419,7 +420,7 @@ def test_writes_that_fail_to_apply_are_all_saved() -> None:
         builder.add_edge(START, name)
     graph = builder.compile(checkpointer=saver)
     driver = FakeDriver({"a": {"x": "a"}, "b": {"x": "b"}}, saver)
-    core, *_ = graph._begin({"x": ""}, CONFIG, MODES, {}, None)
+    core, *_ = call_setup.setup(graph, {"x": ""}, CONFIG, MODES, {}, None)
     with pytest.raises(InvalidUpdateError):  # two writes to a plain key in one step
         driver.run(core)
     start = driver.started[-1]
@@ -442,7 +443,7 @@ def _saves_asked(record_batches: bool, outcomes: dict[str, Outcome], **driving: 
         saver = InMemorySaver()
         driver = FakeDriver(outcomes, saver, **driving)
         graph = fan_out(*outcomes, saver=saver)
-        core, *_ = graph._begin({"log": []}, CONFIG, frozenset({"values"}), {}, None)
+        core, *_ = call_setup.setup(graph, {"log": []}, CONFIG, frozenset({"values"}), {}, None)
         with contextlib.suppress(ValueError):  # (a failing task fails the run)
             driver.run(core)
     finally:

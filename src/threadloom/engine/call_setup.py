@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, Final
 
 from langchain_core.runnables import RunnableConfig
@@ -30,11 +31,12 @@ from threadloom.constants import (
 )
 from threadloom.engine import _checks, snapshot
 from threadloom.engine.begin import begin
+from threadloom.engine.callbacks import GraphTrace, graph_trace
 from threadloom.engine.core import METADATA_FROM_CONFIGURABLE
 from threadloom.engine.drain import CONFIG_KEY_CONTROL
 from threadloom.engine.effects import Effect
 from threadloom.engine.inject import Injection
-from threadloom.engine.loop import ReplayBound
+from threadloom.engine.loop import ReplayBound, load_thread, run_loop
 from threadloom.engine.nesting import address_by_map, count_in_task
 from threadloom.engine.options import RunOptions
 from threadloom.engine.output import INVOKE_MODES, StreamRelay
@@ -46,6 +48,7 @@ from threadloom.errors import MissingThreadIdError
 from threadloom.runtime import ExecutionInfo, RunControl, Runtime, server_info_of
 
 if TYPE_CHECKING:
+    from threadloom.engine.invocation import InvokeArgs
     from threadloom.engine.pregel import Pregel
 
 __all__ = [
@@ -53,7 +56,7 @@ __all__ = [
     "ROOT_WITH_PARENTS_SAVER",
     "check_thread_config",
     "merge_config",
-    "prepare",
+    "run_core",
     "setup",
 ]
 
@@ -127,17 +130,20 @@ def check_thread_config(config: RunnableConfig, saver: Any) -> None:
 
 def setup(
     graph: Pregel,
+    input: Any,
     config: RunnableConfig | None,
     modes: frozenset[str],
-    interrupt_before: Any,
-    interrupt_after: Any,
-    durability: str | None,
-    output_keys: Any = None,
+    kwargs: InvokeArgs,
+    relay: StreamRelay | None,
     invoked: bool = False,
-) -> tuple[RunnableConfig, Any, RunOptions]:
-    """The call's merged config, its saver and the run's options (checked). Values chunks read
-    ``output_keys`` when given, else (``invoked``: invoke's, a subgraph's too) the graph's
-    output channels, as LangGraph's, else the stream channels."""
+) -> tuple[Generator[Effect, Any, None], Any, RunnableConfig, GraphTrace | None]:
+    """Check the call; return the run's core (for a driver to carry out, ``run_core``), its
+    saver, the run's merged config (its namespace, for one thing) and the graph run to report
+    to the config's callbacks (None without callbacks). Values chunks read ``output_keys`` when
+    given, else (``invoked``: invoke's, a subgraph's too) the graph's output channels, as
+    LangGraph's, else the stream channels."""
+    output_keys = kwargs.get("output_keys")  # (checked by run_options)
+    durability = kwargs.get("durability")
     merged = merge_config(graph.config, config, checked=True)  # (by with_ambient)
     configurable: dict[str, Any] = merged["configurable"]
     nested = CONFIG_KEY_RESUME_BOX in configurable  # run inside a running graph's task
@@ -159,10 +165,13 @@ def setup(
     if durability is None and saver is not None:  # a run without a saver has no use for it
         durability = configurable.get(CONFIG_KEY_DURABILITY)
     options = run_options(
-        graph, merged, modes, interrupt_before, interrupt_after, durability, saver, output_keys,
-        invoked,
+        graph, merged, modes, kwargs.get("interrupt_before"), kwargs.get("interrupt_after"),
+        durability, saver, output_keys, invoked,
     )  # fmt: skip
-    return merged, saver, options
+    keys = output_keys if output_keys is not None else graph.plan.output_channels
+    trace = graph_trace(merged, graph.get_name, input, keys)
+    core = run_core(graph, input, merged, options, kwargs.get("context"), saver, relay, trace)
+    return core, saver, merged, trace
 
 
 ROOT_WITH_PARENTS_SAVER = "checkpointer=True cannot be used for root graphs."
@@ -230,7 +239,7 @@ def run_options(
     if durability is not None:
         if saver is None:  # (said on every call)
             warnings.warn(
-                "`durability` has no effect when no checkpointer is present.", stacklevel=4
+                "`durability` has no effect when no checkpointer is present.", stacklevel=3
             )
         if durability not in ("sync", "async", "exit"):
             raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}")
@@ -325,20 +334,19 @@ def _int_version(current: Any) -> int:
     return int(str(current).split(".")[0]) + 1
 
 
-def prepare(
+def run_core(
     graph: Pregel,
-    saved: Any,
-    head_id: str | None,
     run_input: Any,
     config: RunnableConfig,
     options: RunOptions,
     context: Any,
     saver: Any,
-    relay: StreamRelay | None = None,
-) -> tuple[Run, TaskRunner, list[Effect]]:
-    """The run of ``graph`` over the loaded thread (``saved``, ``head_id``), begun with
-    ``run_input``, its task runner and the effects of beginning it; ``config`` gets what the
-    run's tasks inherit."""
+    relay: StreamRelay | None,
+    trace: GraphTrace | None,
+) -> Generator[Effect, Any, None]:
+    """The run's core: load the thread, begin the run of ``graph`` over it with ``run_input``
+    and run its loop. ``config`` gets what the run's tasks inherit."""
+    saved, head_id = (yield from load_thread(config)) if saver is not None else (None, None)
     configurable: dict[str, Any] = config["configurable"]
     if configurable.get(CONFIG_KEY_RESUMING) and saved is not None:
         run_input = None  # the parent resumes, so does this subgraph
@@ -407,7 +415,11 @@ def prepare(
         cache_policy=graph.plan.cache_policy,
         plain_nodes=graph._plain_nodes if graph.plan.cache is None else frozenset(),
     )
-    return run, runner, start
+    if trace is not None:  # its tasks are reported as runs below the graph's
+        runner.traced = True
+        runner.plain_nodes = frozenset()  # each attempt is reported: run_task
+        trace.started(run)
+    yield from run_loop(run, runner, start, relay)
 
 
 def _saver_versions(saver: Any) -> Any:

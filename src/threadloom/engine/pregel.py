@@ -9,7 +9,7 @@ graph's attributes, drawing and cache are ``engine/graph_info.py``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import aclosing, closing
 from typing import Any, Unpack
 
@@ -17,10 +17,8 @@ from langchain_core.runnables import Runnable, RunnableConfig
 
 from threadloom.constants import CONFIG_KEY_RESUME_BOX, CONFIG_KEY_STREAM, NS_SEP
 from threadloom.engine import _checks, call_setup
-from threadloom.engine.callbacks import GraphTrace, graph_trace
 from threadloom.engine.calls import CallOf
 from threadloom.engine.drain import with_control
-from threadloom.engine.effects import Effect
 from threadloom.engine.graph_info import GraphInfo
 from threadloom.engine.inject import Injection
 from threadloom.engine.invocation import (
@@ -32,14 +30,12 @@ from threadloom.engine.invocation import (
     as_stream,
     configs_for,
 )
-from threadloom.engine.loop import load_thread, run_loop
 from threadloom.engine.nesting import with_ambient
 from threadloom.engine.options import RunOptions
 from threadloom.engine.output import (
     INVOKE_MODES,
     SKIP,
     OutputCollector,
-    StreamRelay,
     output_version,
     relay_of,
     saved_namespace,
@@ -157,7 +153,7 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
                 outer.forward(ns, *chunk)
             return shape(chunk[0], chunk[1], modes, multi, subgraphs, v2, classes)
 
-        core, saver, merged, trace = self._begin(input, config, run_modes, kwargs, relay)
+        core, saver, merged, trace = call_setup.setup(self, input, config, run_modes, kwargs, relay)
         ns = saved_namespace(merged)
         return Streamed(core, saver, trace, shaped)
 
@@ -178,7 +174,9 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         relay, modes = None, INVOKE_MODES  # (a root run: no enclosing run's relay)
         if given.get(CONFIG_KEY_STREAM) is not None:
             relay, modes, _ = relay_of(config)
-        core, saver, merged, trace = self._begin(input, config, modes, kwargs, None, invoked=True)
+        core, saver, merged, trace = call_setup.setup(
+            self, input, config, modes, kwargs, None, invoked=True
+        )
         # chunks go up under the namespace the run saves under (numbered, task ids dropped for
         # checkpointer=True), as LangGraph streams them
         configurable = merged["configurable"]
@@ -207,56 +205,6 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
             return frozenset({stream_mode}), False, (stream_mode,)
         modes = tuple(stream_mode)
         return frozenset(modes), True, modes
-
-    def _begin(
-        self,
-        input: Any,
-        config: RunnableConfig | None,
-        modes: frozenset[str],
-        kwargs: InvokeArgs,
-        relay: StreamRelay | None,
-        *,
-        invoked: bool = False,
-    ) -> tuple[Generator[Effect, Any, None], Any, RunnableConfig, GraphTrace | None]:
-        """Check the call and return the run's core (for a driver to carry out), its saver, the
-        run's config (its namespace, for one thing) and the graph run to report to the config's
-        callbacks (None without callbacks)."""
-        output_keys = kwargs.get("output_keys")  # (checked by run_options)
-        merged, saver, options = call_setup.setup(
-            self,
-            config,
-            modes,
-            kwargs.get("interrupt_before"),
-            kwargs.get("interrupt_after"),
-            kwargs.get("durability"),
-            output_keys,
-            invoked,
-        )
-        keys = output_keys if output_keys is not None else self.plan.output_channels
-        trace = graph_trace(merged, self.get_name, input, keys)
-        context = kwargs.get("context")
-        core = self._run(input, merged, options, context, saver, relay, trace)
-        return core, saver, merged, trace
-
-    def _run(
-        self,
-        input: Any,
-        config: RunnableConfig,
-        options: RunOptions,
-        context: Any,
-        saver: Any,
-        relay: StreamRelay | None,
-        trace: GraphTrace | None = None,
-    ) -> Generator[Effect, Any, None]:
-        saved, head_id = (yield from load_thread(config)) if saver is not None else (None, None)
-        run, runner, start = call_setup.prepare(
-            self, saved, head_id, input, config, options, context, saver, relay
-        )
-        if trace is not None:  # its tasks are reported as runs below the graph's
-            runner.traced = True
-            runner.plain_nodes = frozenset()  # each attempt is reported: run_task
-            trace.started(run)
-        yield from run_loop(run, runner, start, relay)
 
     def stream_events(
         self, input: Any, config: RunnableConfig | None = None, *, version: Any = "v2", **kw: Any
