@@ -5,12 +5,15 @@ The tests they come from also read private names, so they are not in the public 
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+import asyncio
+import operator
+from typing import Annotated, Any, TypedDict
 
 from threadloom.channels import LastValue
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.graph import START, StateGraph
 from threadloom.pregel import NodeBuilder, Pregel
+from threadloom.types import Command, RetryPolicy, interrupt
 
 
 class _Key(TypedDict):
@@ -84,3 +87,56 @@ def test_a_pregel_tasks_result_shows_its_writes_to_every_channel() -> None:
         (("two",), [{"output": 4}]),
         (("one",), [{"inbox": 3}]),
     ]
+
+
+class _Log(TypedDict, total=False):
+    log: Annotated[list[str], operator.add]
+
+
+def _ask_then_fail(failures: list[Exception], questions: int = 1) -> Any:
+    """One node with a retry policy asking ``questions`` questions, then failing while
+    ``failures`` lasts (test_strict_resume.py's ``_ask_then_fail_once``)."""
+
+    def ask(state: _Log) -> _Log:
+        answers = [interrupt(f"q{i}?") for i in range(questions)]
+        if failures:
+            raise failures.pop()
+        return {"log": [",".join(answers)]}
+
+    retry = RetryPolicy(initial_interval=0, jitter=False)
+    builder = StateGraph(_Log).add_node("ask", ask, retry_policy=retry).add_edge(START, "ask")
+    return builder.compile(checkpointer=InMemorySaver())
+
+
+def test_a_retried_node_reuses_the_answer_it_took() -> None:
+    # (test_a_retried_node_reuses_its_answer) the retry asked the question again
+    for by_id in (True, False):
+        graph = _ask_then_fail([ConnectionError("flaky api")])
+        config: Any = {"configurable": {"thread_id": "1"}}
+        graph.invoke({"log": []}, config)
+        (card,) = graph.get_state(config).interrupts
+        answer = {card.id: "yes"} if by_id else "yes"
+        assert graph.invoke(Command(resume=answer), config) == {"log": ["yes"]}
+        assert graph.get_state(config).next == ()
+
+
+def test_a_retried_node_keeps_its_answer_when_it_asks_again() -> None:
+    # the retry replays the first answer and pauses at the second question; the first answer
+    # is saved with the pause, so answering the second finishes the node
+    graph = _ask_then_fail([ConnectionError("flaky api")], questions=2)
+    config: Any = {"configurable": {"thread_id": "1"}}
+    graph.invoke({"log": []}, config)
+    graph.invoke(Command(resume="1"), config)
+    (card,) = graph.get_state(config).interrupts
+    assert card.value == "q1?"
+    assert graph.invoke(Command(resume="2"), config) == {"log": ["1,2"]}
+
+
+def test_a_retried_node_reuses_the_answer_it_took_async() -> None:
+    async def main() -> Any:
+        graph = _ask_then_fail([ConnectionError("flaky api")])
+        config: Any = {"configurable": {"thread_id": "1"}}
+        await graph.ainvoke({"log": []}, config)
+        return await graph.ainvoke(Command(resume="yes"), config)
+
+    assert asyncio.run(main()) == {"log": ["yes"]}
