@@ -140,3 +140,18 @@ def test_a_retried_node_reuses_the_answer_it_took_async() -> None:
         return await graph.ainvoke(Command(resume="yes"), config)
 
     assert asyncio.run(main()) == {"log": ["yes"]}
+
+
+def test_the_json_schemas_of_messages_state_and_the_react_agent() -> None:
+    # (test_prebuilt_tool_chat) on Python 3.11 pydantic refused their typing.TypedDict
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+    from threadloom.graph import MessagesState
+    from threadloom.prebuilt import create_react_agent
+
+    graph = StateGraph(MessagesState).add_node("a", lambda s: s).add_edge(START, "a").compile()
+    agent = create_react_agent(GenericFakeChatModel(messages=iter([])), [])
+    for app in (graph, agent):
+        for schema in (app.get_input_jsonschema(), app.get_output_jsonschema()):
+            assert schema["properties"]["messages"]["type"] == "array"
+            assert schema["required"] == ["messages"]
