@@ -155,3 +155,45 @@ def test_the_json_schemas_of_messages_state_and_the_react_agent() -> None:
         for schema in (app.get_input_jsonschema(), app.get_output_jsonschema()):
             assert schema["properties"]["messages"]["type"] == "array"
             assert schema["required"] == ["messages"]
+
+
+class _Root(TypedDict):
+    __root__: Annotated[list[str], operator.add]
+
+
+def test_a_typed_dict_of_one_root_key_is_its_value() -> None:
+    # (test_root_graph) the state, the input, node returns and update_state were dicts
+    builder = StateGraph(_Root)
+    builder.add_node("a", lambda state: [f"a saw {len(state)}"])
+    builder.add_node("b", lambda state: ["b"])
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": "1"}}
+    assert graph.invoke(["x"], config) == ["x", "a saw 1", "b"]
+    assert list(graph.stream(["y"], config)) == [{"a": ["a saw 4"]}, {"b": ["b"]}]
+    graph.update_state(config, ["u"], as_node="b")
+    assert graph.get_state(config).values == ["x", "a saw 1", "b", "y", "a saw 4", "b", "u"]
+
+
+def test_message_ids_follow_a_patched_uuid4() -> None:
+    # (test_root_graph, deterministic_uuids) a test patching uuid.uuid4 for repeatable message
+    # ids got random ones
+    import uuid
+    from unittest import mock
+
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from threadloom.graph import MessagesState
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("a", lambda state: {"messages": [AIMessage("hi")]})
+    builder.add_edge(START, "a")
+    graph = builder.compile()
+    fixed = (uuid.UUID(f"00000000-0000-4000-8000-{i:012}") for i in range(100))
+    with mock.patch("uuid.uuid4", side_effect=fixed):
+        out = graph.invoke({"messages": [HumanMessage("hello")]})
+    assert [m.id for m in out["messages"]] == [
+        "00000000-0000-4000-8000-000000000000",
+        "00000000-0000-4000-8000-000000000001",
+    ]
