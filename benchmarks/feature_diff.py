@@ -8,7 +8,8 @@ mode), put and search the store, ask a question (``interrupt``), fan out (``Send
 subgraph, route the parent (``Command(graph=Command.PARENT, goto=..., update=...)``). Each run
 streams a random set of modes (``values``, ``updates``, ``custom``, ``messages``, ``debug``,
 ``tasks``, ``checkpoints``), with or without ``subgraphs=True``; between runs the state may be
-edited (``update_state`` with a random ``as_node``, sometimes with ``Overwrite``). Compared: every
+edited (``update_state`` with a random ``as_node``, sometimes with ``Overwrite``) and a run may
+be resumed with ``Command(resume=..., update=...)`` or go on with ``Command(update=..., goto=...)``. Compared: every
 chunk (ids and timestamps masked; the order within a step ignored), each run's error type, the
 snapshot (with ``subgraphs=True``), the history with a filter, ``before`` and ``limit``, and
 the store's items.
@@ -259,11 +260,14 @@ def run(lib: SimpleNamespace, seed: int) -> list[Any]:
                 state = driver.wait(graph, "get_state", config)
             pending = state.interrupts
             value = None
+            update = {"log": [f"cmd{attempt}"]} if rng.random() < 0.3 else None
             if pending:
                 answer: Any = f"a{attempt}"
                 if len(pending) > 1:
                     answer = {i.id: f"a{attempt}" for i in pending}
-                value = lib.Command(resume=answer)
+                value = lib.Command(resume=answer, update=update)
+            elif update is not None or rng.random() < 0.3:
+                value = lib.Command(update=update, goto=rng.choice(top))
         history = driver.collect(graph, "get_state_history", config)
         record.append([[s.metadata.get("step"), s.metadata.get("source"), s.next] for s in history])
         source = rng.choice(["loop", "input", "update"])
