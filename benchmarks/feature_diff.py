@@ -7,12 +7,12 @@ Nodes may write to the stream (``get_stream_writer``), call a fake chat model (`
 mode), put and search the store, ask a question (``interrupt``), fan out (``Send``) or, inside the
 subgraph, route the parent (``Command(graph=Command.PARENT, goto=..., update=...)``). Each run
 streams a random set of modes (``values``, ``updates``, ``custom``, ``messages``, ``debug``,
-``tasks``, ``checkpoints``), with or without ``subgraphs=True``; between runs the state may be
-edited (``update_state`` with a random ``as_node``, sometimes with ``Overwrite``) and a run may
-be resumed with ``Command(resume=..., update=...)`` or go on with ``Command(update=..., goto=...)``. Compared: every
-chunk (ids and timestamps masked; the order within a step ignored), each run's error type, the
-snapshot (with ``subgraphs=True``), the history with a filter, ``before`` and ``limit``, and
-the store's items.
+``tasks``, ``checkpoints``), with or without ``subgraphs=True``. Between runs the state may be
+edited (``update_state`` with a random ``as_node``, sometimes with ``Overwrite``), and a run
+may be resumed with ``Command(resume=..., update=...)`` or go on with
+``Command(update=..., goto=...)``. Compared: every chunk (ids and timestamps masked; the order
+within a step ignored), each run's error type, the snapshot (with ``subgraphs=True``), the
+history with a filter, ``before`` and ``limit``, and the store's items.
 
     .bench-venv/bin/python benchmarks/feature_diff.py            # seeds 0-199
     .bench-venv/bin/python benchmarks/feature_diff.py 0 500 -v   # print the first difference
@@ -196,13 +196,16 @@ def mask(value: Any) -> Any:
 
 
 def chunks(raw: list[Any]) -> list[str]:
-    """Masked chunks; within one step (between root ``values``/``checkpoints`` chunks) sorted."""
+    """Masked chunks; within one step (between root ``values``/``checkpoints`` chunks, a pause's
+    ``values`` chunk not counted, as in ``behaviour_diff``) sorted."""
     out: list[str] = []
     step: list[str] = []
     for chunk in raw:
         text = json.dumps(mask(chunk), sort_keys=True)
         ns, mode = (chunk[0], chunk[1]) if len(chunk) == 3 else ((), chunk[0])
-        if not ns and mode in ("values", "checkpoints"):
+        payload = chunk[-1]
+        paused = isinstance(payload, dict) and "__interrupt__" in payload
+        if not ns and mode in ("values", "checkpoints") and not paused:
             out += sorted(step)
             step = []
             out.append(text)
