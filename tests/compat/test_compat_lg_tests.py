@@ -197,3 +197,18 @@ def test_message_ids_follow_a_patched_uuid4() -> None:
         "00000000-0000-4000-8000-000000000000",
         "00000000-0000-4000-8000-000000000001",
     ]
+
+
+def test_the_json_schema_of_a_bare_state_type_is_that_type() -> None:
+    # (test_message_graph) it was an object with one "root" property
+    graph = StateGraph(Annotated[list[str], operator.add])  # type: ignore[arg-type]
+    graph.add_node("a", lambda s: s).add_edge(START, "a")
+    compiled = graph.compile()
+    assert compiled.get_input_jsonschema() == {
+        "default": None,
+        "items": {"type": "string"},
+        "title": "LangGraphInput",
+        "type": "array",
+    }
+    assert compiled.get_output_jsonschema()["title"] == "LangGraphOutput"
+    assert compiled.get_output_jsonschema()["type"] == "array"
