@@ -33,6 +33,7 @@ from typing import Annotated, Any, TypedDict
 
 import aiosqlite
 import behaviour_diff
+import fault_diff
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
@@ -288,23 +289,7 @@ def run(lib: SimpleNamespace, seed: int) -> list[Any]:
 
 
 def main() -> int:
-    args = [a for a in sys.argv[1:] if a != "-v"]
-    first, last = (int(a) for a in args[:2]) if len(args) > 1 else (0, 200)
-    ours, theirs = load("threadloom"), load("langgraph")
-    differ = []
-    for seed in range(first, last):
-        a, b = run(ours, seed), run(theirs, seed)
-        if a != b:
-            differ.append(seed)
-            if "-v" in sys.argv and len(differ) == 1:
-                at = next(
-                    (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y),
-                    min(len(a), len(b)),
-                )
-                print(f"seed {seed}, first difference at record {at}: {json.dumps(a[:at])}")
-                print(f" threadloom: {json.dumps(a[at:])}\n langgraph:  {json.dumps(b[at:])}")
-    print(f"{last - first} random programs, {len(differ)} differ: {differ[:30]}")
-    return 1 if differ else 0
+    return fault_diff.compare(run, load, "programs")
 
 
 if __name__ == "__main__":
