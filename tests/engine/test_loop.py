@@ -7,6 +7,7 @@ interrupt) the test chose, in the finishing order the test chose, and keeps the 
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import operator
 from collections.abc import Callable, Generator
@@ -92,10 +93,9 @@ class FakeDriver:
                 order = self.finish_order(names) if self.finish_order and len(tasks) > 1 else names
                 self.finishing = sorted(tasks, key=lambda t: order.index(t.name))
             case NextDone(wait=False):
-                ready = self.finishing and self.finishing[0].name in self.together
-                return self.finishing.pop(0) if ready else None
-            case NextDone():
-                return self.finishing.pop(0)
+                return self.finished_together([])
+            case NextDone():  # the next task, with those finished right after it
+                return self.finished_together([self.finishing.pop(0)])
             case CancelTasks(failed):
                 cancelled = [t for t in self.finishing if t is not failed]
                 self.finishing = []
@@ -105,6 +105,13 @@ class FakeDriver:
             case _:
                 return self.save(effect)
         return None
+
+    def finished_together(self, done: list[Any]) -> list[Any]:
+        """``done`` and the tasks already finished after it (in ``together``), as a driver
+        sends back the tasks it finds finished, in one list."""
+        while self.finishing and self.finishing[0].name in self.together:
+            done.append(self.finishing.pop(0))
+        return done
 
     def fake_outcome(self, task: Any, runner: Any) -> None:
         pad = runner.prepare(task, 1, 0.0)
@@ -241,7 +248,7 @@ def test_early_finishers_are_saved_at_once_and_the_last_with_the_checkpoint() ->
 
 def test_tasks_finished_together_are_saved_in_one_call() -> None:
     # c finishes alone and is saved before the loop waits again; a and b are both there when
-    # it looks: they go with the checkpoint, in one PutStep
+    # it looks: they come back in one NextDone and go with the checkpoint, in one PutStep
     saver = InMemorySaver()
     outcomes: dict[str, Outcome] = {n: {"log": [n]} for n in ("a", "b", "c")}
     order = lambda _: ["c", "a", "b"]  # noqa: E731
@@ -249,7 +256,7 @@ def test_tasks_finished_together_are_saved_in_one_call() -> None:
     effects = driver.run(core_of(fan_out("a", "b", "c", saver=saver), {"log": []}))
     by_name = {t.name: t.id for t in driver.started[-1].tasks}
     after = kinds(effects[effects.index(driver.started[-1]) :])
-    waits = ["NextDone", "NextDone", "PutWrites", "NextDone", "NextDone"]
+    waits = ["NextDone", "NextDone", "PutWrites", "NextDone"]
     assert after == ["StartTasks", *waits, "PutStep", "Flush"]
     assert [e.task_id for e in effects if isinstance(e, PutWrites)] == [by_name["c"]]
     step = [e for e in effects if isinstance(e, PutStep)][-1]
@@ -422,3 +429,53 @@ def test_writes_that_fail_to_apply_are_all_saved() -> None:
 
 class Plain(TypedDict, total=False):
     x: str
+
+
+def _saves_asked(record_batches: bool, outcomes: dict[str, Outcome], **driving: Any) -> Any:
+    """The saver effects (kind, task names of their writes) a quiet run asks for, with the
+    returned tasks of a batch recorded at once or one by one (``loop.RECORD_BATCHES``)."""
+    import threadloom.engine.loop as loop_module
+
+    saved = loop_module.RECORD_BATCHES
+    loop_module.RECORD_BATCHES = record_batches
+    try:
+        saver = InMemorySaver()
+        driver = FakeDriver(outcomes, saver, **driving)
+        graph = fan_out(*outcomes, saver=saver)
+        core, *_ = graph._begin({"log": []}, CONFIG, frozenset({"values"}), {}, None)
+        with contextlib.suppress(ValueError):  # (a failing task fails the run)
+            driver.run(core)
+    finally:
+        loop_module.RECORD_BATCHES = saved
+    names = {t.id: t.name for start in driver.started for t in start.tasks}
+    asked = []
+    for effect in driver.effects:
+        if isinstance(effect, PutWrites):
+            asked.append(("PutWrites", [names[effect.task_id]]))
+        elif isinstance(effect, PutWritesBatch | PutStep):
+            asked.append((type(effect).__name__, [names.get(w[0]) for w in effect.writes]))
+        elif not isinstance(effect, Emit):
+            asked.append((type(effect).__name__, []))
+    head = saver.get_tuple(CONFIG)
+    assert head is not None
+    pending = sorted((names[t], c, repr(v)) for t, c, v in head.pending_writes or ())
+    return asked, head.checkpoint["channel_values"], pending
+
+
+@pytest.mark.parametrize("failing", [None, "n07", f"n{MAX_READY + 3:02d}"])
+def test_a_quiet_run_records_a_batch_as_one_by_one(failing: str | None) -> None:
+    # every task is there when the loop looks: with a quiet run its returned tasks are recorded
+    # at once, and the saves asked for (bounded batches, the last with the checkpoint, or the
+    # writes saved on a failure) are exactly those of recording them one by one
+    names = [f"n{i:02d}" for i in range(2 * MAX_READY + 5)]
+    outcomes: dict[str, Outcome] = {n: {"log": [n]} for n in names}
+    if failing is not None:
+        outcomes[failing] = ValueError("boom")
+    together = _saves_asked(True, outcomes, together=frozenset(names))
+    assert together == _saves_asked(False, outcomes, together=frozenset(names))
+    kinds_asked = [kind for kind, _ in together[0]]
+    if failing is None:
+        assert kinds_asked.count("PutWritesBatch") == 2  # (MAX_READY each: the rest held)
+        assert together[1]["log"] == names
+    else:
+        assert "CancelTasks" in kinds_asked and len(together[2]) == len(names)

@@ -15,13 +15,23 @@ from collections.abc import Callable, Iterator
 from typing import Annotated, Any, TypedDict
 
 import pytest
-from plain_paths import history, ids_out, record_plain_runs
+from plain_paths import (
+    ATTEMPTS,
+    RETRY,
+    commands,
+    double,
+    fails_on,
+    fan_graph,
+    flaky,
+    history,
+    ids_out,
+    record_plain_runs,
+)
 
-from threadloom.checkpoint.memory import InMemorySaver
-from threadloom.config import get_config, get_stream_writer
+from threadloom.config import get_config
 from threadloom.engine import sync
-from threadloom.graph import END, START, StateGraph
-from threadloom.types import Command, RetryPolicy, Send, interrupt
+from threadloom.graph import START, StateGraph
+from threadloom.types import Command, interrupt
 
 
 class State(TypedDict, total=False):
@@ -30,31 +40,8 @@ class State(TypedDict, total=False):
     note: str
 
 
-def _fan(state: State) -> list[Send]:
-    return [Send("worker", {"items": [n]}) for n in state["items"]]
-
-
 def _graph(worker: Callable[..., Any], **node: Any) -> Any:
-    builder = StateGraph(State)
-    builder.add_node("prepare", lambda state: {"note": "prepared"})
-    builder.add_node("worker", worker, **node)
-    builder.add_node("finish", lambda state: {"note": f"{len(state['results'])} results"})
-    builder.add_edge(START, "prepare")
-    builder.add_conditional_edges("prepare", _fan, ["worker"])
-    builder.add_edge("worker", "finish")
-    builder.add_edge("finish", END)
-    return builder.compile(checkpointer=InMemorySaver())
-
-
-def _double(state: State) -> State:
-    get_stream_writer()({"custom": state["items"][0]})
-    return {"results": [2 * state["items"][0]]}
-
-
-def _fails_on_two(state: State) -> State:
-    if state["items"][0] == 2:
-        raise ValueError("two is refused")
-    return {"results": [state["items"][0]]}
+    return fan_graph(State, worker, **node)
 
 
 def _asks(state: State) -> State:
@@ -62,40 +49,25 @@ def _asks(state: State) -> State:
     return {"results": [f"{n}:{interrupt(f'question {n}')}"]}
 
 
-def _commands(state: State) -> Command[Any]:
-    return Command(update={"results": [state["items"][0]]}, goto="finish")
-
-
 def _namespace(state: State) -> State:
     ns = str(get_config()["configurable"]["checkpoint_ns"]).split(":")[0]
     return {"results": [f"{ns}/{state['items'][0]}"]}
 
 
-_ATTEMPTS: list[int] = []
-
-
-def _flaky(state: State) -> State:
-    _ATTEMPTS.append(state["items"][0])
-    if _ATTEMPTS.count(state["items"][0]) == 1:
-        raise ValueError("first attempt fails")
-    return {"results": [state["items"][0]]}
-
-
 def _programs() -> dict[str, Callable[[], Any]]:
-    retry = RetryPolicy(max_attempts=2, initial_interval=0.0, jitter=False, retry_on=ValueError)
     return {
-        "fan-out": lambda: _graph(_double),
-        "failure": lambda: _graph(_fails_on_two),
+        "fan-out": lambda: _graph(double),
+        "failure": lambda: _graph(fails_on(2)),
         "interrupt": lambda: _graph(_asks),
-        "command": lambda: _graph(_commands),
+        "command": lambda: _graph(commands),
         "config": lambda: _graph(_namespace),
-        "retry": lambda: _graph(_flaky, retry_policy=retry),
+        "retry": lambda: _graph(flaky, retry_policy=RETRY),
     }
 
 
 def _observe(make: Callable[[], Any]) -> list[Any]:
     """What a user sees of a run, two resumes, and the thread's history and saved writes."""
-    _ATTEMPTS.clear()
+    ATTEMPTS.clear()
     graph = make()
     config: Any = {"configurable": {"thread_id": "t"}}
     seen: list[Any] = []
@@ -143,10 +115,10 @@ def test_a_traced_run_and_a_cached_graph_take_the_general_path(
     from threadloom.types import CachePolicy
 
     traced = {"callbacks": [BaseCallbackHandler()], "configurable": {"thread_id": "t"}}
-    _graph(_double).invoke({"items": [1]}, traced)
+    _graph(double).invoke({"items": [1]}, traced)
     assert plain_tasks == []
     builder = StateGraph(State)
-    builder.add_node("worker", _double, cache_policy=CachePolicy())
+    builder.add_node("worker", double, cache_policy=CachePolicy())
     builder.add_edge(START, "worker")
     builder.compile(cache=InMemoryCache()).invoke({"items": [1]})
     assert plain_tasks == []

@@ -49,3 +49,11 @@ def test_a_push_task_config_is_the_one_for_task_builds(base: dict[str, Any], ns:
         first["metadata"]["langgraph_checkpoint_ns"]
         != second["metadata"]["langgraph_checkpoint_ns"]
     )
+
+
+def test_a_push_task_path_string_is_task_path_str_of_its_path() -> None:
+    from threadloom.engine.core import _PUSH_PATH
+    from threadloom.engine.ids import task_path_str
+
+    for index in (0, 7, 199, 10**9 - 1, 10**10, 2**40):  # (past ten digits too)
+        assert _PUSH_PATH % index == task_path_str((PUSH, index, False))

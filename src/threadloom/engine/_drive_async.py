@@ -119,6 +119,7 @@ async def drive(
     """Carry out the run loop's effects, yielding ``(mode, payload)`` chunks as they come."""
     result: Any = None
     diffs = takes_diffs(saver)  # asked once: each step of a run saves with a PutStep
+    later: Any = None  # a chunk met after the tasks sent back last: streamed before what follows
     try:
         while True:
             try:
@@ -127,18 +128,28 @@ async def drive(
                 return
             result = None
             kind = type(effect)  # the most frequent kinds first
-            if kind is NextDone:
+            if kind is StartTasks:  # (a step: one; a chain step also one PutStep)
+                result = await workers.start(effect)  # a task run inline, when it finished
+            elif kind is PutStep and diffs:
+                result = await _put_step_diff(effect, saver)  # type: ignore[arg-type]
+            elif kind is NextDone:  # (a batch of finished tasks: one)
+                if later is not None:
+                    yield later
+                    later = None
                 if effect.wait:  # type: ignore[union-attr]
                     while (item := await workers.next_event())[0] == "chunk":
                         yield item[1]
                 else:  # ("done", None) when no task has finished
                     while (item := workers.ready_event())[0] == "chunk":
                         yield item[1]
-                result = item[1]
-            elif kind is StartTasks:
-                result = await workers.start(effect)  # a task run inline, when it finished
-            elif kind is PutStep and diffs:
-                result = await _put_step_diff(effect, saver)  # type: ignore[arg-type]
+                if item[1] is None:
+                    result = ()
+                else:  # with the tasks that finished right after it: one exchange for all
+                    result = [item[1]]
+                    while (item := workers.ready_event())[0] == "done" and item[1] is not None:
+                        result.append(item[1])
+                    if item[0] == "chunk":  # (after the ones sent back: it waits for them)
+                        later = item[1]
             elif kind is Emit:
                 yield effect.mode, effect.payload  # type: ignore[union-attr]
             elif kind is CancelTasks:
@@ -146,6 +157,9 @@ async def drive(
             elif kind is Wire:
                 effect.connect(workers.put, workers.save, workers.call)  # type: ignore[union-attr]
             elif kind is Flush:
+                if later is not None:
+                    yield later
+                    later = None
                 for chunk in workers.drain():
                     yield chunk
             else:

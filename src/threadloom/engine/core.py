@@ -13,6 +13,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -325,6 +326,9 @@ def prepare_tasks(
 
 _NO_VERSIONS: dict[str, Any] = {}
 _PUSH_TRIGGERS: tuple[str, ...] = (PUSH,)
+_PUSH_PATH = f"~{PUSH}, %010d, False"
+"""``task_path_str((PUSH, index, False))`` as a printf format: a ``Send`` task's path string
+(an f-string's ``:010d`` takes the general format-spec machinery, once per task)."""
 
 
 def _push_tasks(
@@ -368,7 +372,7 @@ def _push_tasks(
             tid,
             name,
             path,
-            f"~{PUSH}, {index:010d}, False",  # task_path_str(path), the hot case inlined
+            _PUSH_PATH % index,  # task_path_str(path), the hot case inlined
             _PUSH_TRIGGERS,
             node.push_read(packet.arg) if node.push_read else packet.arg,
             node,
@@ -475,8 +479,8 @@ def apply_writes(
     return updated
 
 
-def _path_key(t: TaskWrites | Task) -> str:
-    return t.path_str
+_path_key: Callable[[TaskWrites | Task], str] = attrgetter("path_str")
+"""The sort key of a step's writes (at C speed: a 200-task step sorts 200)."""
 
 
 def command_writes(plan: Plan, command: Command[Any]) -> list[tuple[str, Any]]:

@@ -209,11 +209,13 @@ class Flush:
 # --- running tasks ----------------------------------------------------------------------------
 
 
-@dataclass(slots=True)  # not frozen: made every step (as PutStep)
-class StartTasks:
+class StartTasks(NamedTuple):
     """Start the step's tasks; each finished one is sent back by a later ``NextDone``, except a
     task run ``inline`` that finished with no chunk queued before it: it is sent back at once,
-    as the result of this effect (None otherwise), which saves the step a ``NextDone``."""
+    as the result of this effect (None otherwise), which saves the step a ``NextDone``.
+
+    A named tuple, made every step: the run loop builds it at C speed (``tuple.__new__``, as
+    ``PutStep``), not through a Python ``__init__``."""
 
     tasks: Sequence[Task]
     runner: TaskRunner
@@ -227,10 +229,13 @@ class StartTasks:
 
 @dataclass(frozen=True, slots=True)
 class NextDone:
-    """Wait for the next started task to finish (streaming live chunks meanwhile); send it back.
+    """Wait for the next started task to finish (streaming live chunks meanwhile); send back a
+    list of it and the tasks that finished right after it, in the order they finished (up to
+    the first live chunk queued after them, which is streamed at the next ``NextDone`` or
+    ``Flush``): one exchange for the tasks of a fan-out that finished together, not one each.
 
-    With ``wait=False``, do not wait: send back a task that has already finished (streaming the
-    chunks queued before it), or None when none has.
+    With ``wait=False``, do not wait: the same list when a task has already finished (streaming
+    the chunks queued before it), or an empty sequence when none has.
     """
 
     wait: bool = True
@@ -251,11 +256,12 @@ class _StepTimedOut:
 
 
 STEP_TIMED_OUT: Final = _StepTimedOut()
-"""What ``NextDone`` sends back instead of a task when the step's deadline passed."""
+"""What ``NextDone`` sends back (first in its list) instead of a task when the step's deadline
+passed."""
 
 NOTHING_READY: Final = ("done", None)
 """The event a driver's ``ready_event`` gives when no task has finished: ``NEXT_READY`` then
-sends back None."""
+sends back an empty sequence."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,9 @@ receives their results, and never waits itself, so it is tested by sending it fa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Iterator
 from functools import partial
-from typing import Any
+from typing import Any, Final
 
 from langchain_core.runnables import RunnableConfig
 
@@ -44,6 +44,16 @@ from threadloom.engine.tasks import TaskRunner
 from threadloom.errors import GraphBubbleUp, GraphInterrupt, StepTimeoutError, is_invalid_resume
 
 __all__ = ["Loaded", "ReplayBound", "load_thread", "run_loop"]
+
+_build: Final = tuple.__new__
+"""``_build(NamedTupleClass, (field, ...))``: a named tuple without its Python ``__new__``."""
+
+RECORD_BATCHES: bool = True
+"""Record the returned tasks of a batch that came back together at once when the run allows
+(``Run.record_returned``); False: one by one (tests compare both)."""
+
+_NONE_ARRIVED: Iterator[Any] = iter(())
+"""An exhausted iterator: no task sent back by a ``NextDone`` waits to be taken."""
 
 Loaded = tuple[CheckpointTuple | None, str | None]
 """The checkpoint a run starts from (the head, or the one the config names) and the head's id."""
@@ -125,6 +135,7 @@ def _stages(
     )
     call_sites = _call_sites(run)
     lone_steps = takes_lone_steps(run)
+    quiet = RECORD_BATCHES and run.quiet_outcomes()
     held: list[Effect] = []  # a step's end chunks, out once the next step is prepared: as in
     # LangGraph, a failure preparing it (a node's input failing validation) drops them
     while run.status == "pending":
@@ -140,7 +151,9 @@ def _stages(
             break
         runner.new_step(run.checkpoint["id"], call_sites)
         # a lone task run inline comes back at once (None: each comes back by a NEXT_DONE)
-        finished = yield StartTasks(tasks, runner, inline_ok and len(tasks) == 1, step_timeout)
+        finished = yield _build(  # (StartTasks, every field in order, without its __new__)
+            StartTasks, (tasks, runner, inline_ok and len(tasks) == 1, step_timeout)
+        )
         inline = finished is not None  # LangGraph streams a lone task's chunks with the next step
         if inline and lone_steps and finished.error is None and not finished.paused:
             # (most steps of a chain) the step ends the short way: engine/lone_step.py
@@ -156,45 +169,64 @@ def _stages(
                     yield effect
             remaining = 0
         else:
-            waiting = {t.id: t for t in tasks}
             remaining = len(tasks)
+        # the step's tasks that have not reported, named if the step times out (only then)
+        waiting = None if step_timeout is None else {t.id: t for t in tasks}
         failed = False
+        arrived: Iterator[Any] = _NONE_ARRIVED  # tasks sent back together, not taken yet
         while remaining:
-            if finished is None:
-                # a task already finished joins the writes waiting to be saved; else they are
-                # saved (one call) before the run waits
-                task = yield NEXT_READY if run.saves.ready else NEXT_DONE
-                if task is None:
+            if finished is not None:
+                task, finished = finished, None
+            else:
+                while (task := next(arrived, None)) is None:
+                    # the tasks finished by now come back together; a task already finished
+                    # joins the writes waiting to be saved; else they are saved (one call)
+                    # before the run waits
+                    done = yield NEXT_READY if run.saves.ready else NEXT_DONE
+                    if not done:
+                        for effect in run.saves.flush():
+                            yield effect
+                        done = yield NEXT_DONE
+                    if quiet and waiting is None:  # those that returned, but the step's last,
+                        # recorded as one batch (the rest one by one, below)
+                        count, effects = run.record_returned(done, remaining - 1)
+                        if count:
+                            remaining -= count
+                            done = done[count:]
+                            for effect in effects:
+                                yield effect
+                    arrived = iter(done)
+            remaining -= 1
+            if waiting is not None:
+                if task is STEP_TIMED_OUT:
+                    yield from _timed_out(run, waiting.values())
+                del waiting[task.id]
+            if (error := task.error) is not None:
+                if (handler := run.handle_failure(task)) is not None:
+                    for effect in run.task_finished(task):
+                        yield effect
                     for effect in run.saves.flush():
                         yield effect
-                    task = yield NEXT_DONE
-            else:
-                task, finished = finished, None
-            if task is STEP_TIMED_OUT:
-                yield from _timed_out(run, waiting.values())
-            remaining -= 1
-            del waiting[task.id]
-            if task.error is not None and (handler := run.handle_failure(task)) is not None:
-                for effect in run.task_finished(task):
-                    yield effect
-                for effect in run.saves.flush():
-                    yield effect
-                waiting[handler.id] = handler
-                remaining += 1  # the handler runs in the failed task's place, in this step
-                finished = yield StartTasks([handler], runner, inline_ok and remaining == 1)
-                continue
-            # a refused resume value fails the run, but the answered siblings finish (their
-            # side effects are done once; as in LangGraph): stop them only for a real failure
-            # a Command for a graph above (from a worker) is raised once the siblings finish
-            stops = task.error is not None and not isinstance(task.error, GraphBubbleUp)
-            if stops and not failed and not is_invalid_resume(task.error):
-                failed = True  # the siblings that can still be stopped never report
-                remaining -= yield CancelTasks(task)
-            for effect in run.task_finished(task, last=not remaining):
-                if inline and type(effect) is Emit:
-                    held.append(effect)
-                else:
-                    yield effect
+                    if waiting is not None:
+                        waiting[handler.id] = handler
+                    remaining += 1  # the handler runs in the failed task's place, in this step
+                    finished = yield StartTasks([handler], runner, inline_ok and remaining == 1)
+                    continue
+                # a refused resume value fails the run, but the answered siblings finish (their
+                # side effects are done once; as in LangGraph): stop them only for a real
+                # failure; a Command for a graph above (from a worker) is raised once the
+                # siblings finish
+                stops = not isinstance(error, GraphBubbleUp)
+                if stops and not failed and not is_invalid_resume(error):
+                    failed = True  # the siblings that can still be stopped never report
+                    remaining -= yield CancelTasks(task)
+            effects = run.task_finished(task, last=not remaining)
+            if effects:  # (none for most tasks of a run that streams no update)
+                for effect in effects:
+                    if inline and type(effect) is Emit:
+                        held.append(effect)
+                    else:
+                        yield effect
         for effect in run.saves.flush():  # (none when the step's checkpoint holds them)
             yield effect
         yield from _ended(run, held, run.end_step)

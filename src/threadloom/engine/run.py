@@ -421,33 +421,33 @@ class Run:
         them (``engine/saves.py``).
         """
         error = task.error
-        if error is not None and isinstance(error, GraphBubbleUp):  # a Command for a graph
-            self.errors.append(task)  # above, from a worker: raised when the step ends; nothing
-            return []  # saved or streamed
-        effects: list[Effect] = []
-        if error is not None:
+        if error is None and not task.paused:  # (most tasks: returned)
+            writes = mark_no_writes(task.writes)
+        elif error is not None:
+            if isinstance(error, GraphBubbleUp):  # a Command for a graph above, from a worker:
+                self.errors.append(task)  # raised when the step ends; nothing saved or streamed
+                return []
             # the answers it took stay its answers when it runs again (LangGraph keeps them)
-            writes: list[tuple[str, Any]] = [w for w in task.writes if w[0] == RESUME]
+            writes = [w for w in task.writes if w[0] == RESUME]
             writes.append((ERROR, task.error))
             if not task.handled:
                 self.errors.append(task)
-        elif task.paused:
+        else:
             writes = [w for w in task.writes if w[0] == RESUME]
             writes.append((INTERRUPT, list(task.interrupts)))
             self.interrupts.extend(task.interrupts)
             self.paused = True
-        else:
-            writes = mark_no_writes(task.writes)
-        if self.options.checkpointing:
+        effects: list[Effect] = []
+        saves = self.saves
+        if saves.enabled:
             if self.plan.untracked:  # never saved (a live resource, say), as in LangGraph
                 writes = saved_writes(writes, self.plan.untracked)
             # the step makes a checkpoint only when no task of it failed or was interrupted
-            saves = self.saves
             if last and not self.errors and not self.paused and not saves.at_exit_only:
                 saves.hold(task.id, task.path_str, writes)
             else:
                 config = self.checkpoint_config
-                effects += saves.task_writes(config, task.id, task.path_str, writes)
+                effects = saves.task_writes(config, [(task.id, task.path_str, writes)])
         out = self.out
         if task.node.hidden:
             return effects
@@ -470,6 +470,34 @@ class Run:
             result = stream.task_result(task, self.options.stream_keys)
             effects += out.chunks("task_end", result, self.step)
         return effects
+
+    def record_returned(self, tasks: Sequence[Task], most: int) -> tuple[int, list[Effect]]:
+        """``task_finished`` of the leading tasks of ``tasks`` that returned (no error, no
+        pause), at most ``most`` of them (never the step's last), as one batch: for a run whose
+        tasks' outcomes stream no chunk (``quiet_outcomes``), where all it does is make their
+        writes ready to save. How many it recorded, and the saver effects owed."""
+        count = 0
+        saves = self.saves
+        kept = saves.enabled
+        finished: list[tuple[str, str, list[tuple[str, Any]]]] = []
+        for task in tasks:
+            if count == most or task.error is not None or task.paused:
+                break
+            writes = mark_no_writes(task.writes)  # (read by a resume: saved or not)
+            if kept:
+                finished.append((task.id, task.path_str, writes))
+            count += 1
+        if not finished:
+            return count, []
+        untracked = self.plan.untracked
+        if untracked:  # never saved (a live resource, say), as in LangGraph
+            finished = [(t, p, saved_writes(w, untracked)) for t, p, w in finished]
+        return count, saves.task_writes(self.checkpoint_config, finished)
+
+    def quiet_outcomes(self) -> bool:
+        """Whether no task outcome of this run streams a chunk (no ``updates`` or task results
+        streamed): a returned task's outcome is then only its writes (``record_returned``)."""
+        return not (self.out.wants("update") or self.out.wants("task_end"))
 
     def handle_failure(self, task: Task, error: BaseException | None = None) -> Task | None:
         """The task of the failed ``task``'s error handler, added to this step (it runs in the

@@ -122,20 +122,27 @@ class Saves:
             return []
         return self._owed([])
 
-    def task_writes(
-        self, config: RunnableConfig, task_id: str, task_path: str, writes: list[Any]
-    ) -> list[Effect]:
-        """A finished task's writes: ready to save (``flush``), or kept for the exit."""
+    def task_writes(self, config: RunnableConfig, finished: list[TaskWrites]) -> list[Effect]:
+        """Finished tasks' writes (``(task_id, task_path, writes)`` each, in the order they
+        finished): ready to save (``flush``), or kept for the exit."""
         if not self.enabled:
             return []
         if self.at_exit_only:
-            self.exit_writes.append(PutWrites(config, writes, task_id, task_path))
+            self.exit_writes += [PutWrites(config, w, t, p) for t, p, w in finished]
             return []
-        self.ready.append((task_id, task_path, writes))
+        ready = self.ready
+        ready += finished
         self.ready_config = config
-        if len(self.ready) >= MAX_READY:  # outcomes that keep arriving are saved in bounded batches
-            return self.flush()
-        return []
+        if len(ready) < MAX_READY:
+            return []
+        # outcomes that keep arriving are saved in bounded batches: each time MAX_READY wait
+        effects: list[Effect] = []
+        while len(self.ready) >= MAX_READY:
+            rest = self.ready[MAX_READY:]
+            del self.ready[MAX_READY:]
+            effects += self.flush()
+            self.ready = rest
+        return effects
 
     def hold(self, task_id: str, task_path: str, writes: list[Any]) -> None:
         """The writes of the step's last task, when the step will make a checkpoint (durability
