@@ -296,6 +296,10 @@ def _unknown_keys(value: Any, known: frozenset[str] | None) -> list[str]:
     return [k for k in value if isinstance(k, str) and k not in known]
 
 
+_PLAIN_INPUTS: Final = frozenset({dict, list, tuple, str, int, float, bool, type(None)})
+"""Input types ``check_run_input`` knows are not LangGraph objects without asking."""
+
+
 def check_run_input(plan: Plan, run_input: Any, saved: Any, config: Mapping[str, Any]) -> None:
     """Checks on the input of a run, made once the thread is loaded (``saved`` is its
     checkpoint tuple or None). A subgraph's run is not checked: its input is its parent's state,
@@ -303,10 +307,13 @@ def check_run_input(plan: Plan, run_input: Any, saved: Any, config: Mapping[str,
     configurable = config.get("configurable") or {}
     if CONFIG_KEY_RESUME_BOX in configurable:
         return
-    reject_langgraph(run_input, "the input")
-    unknown = _unknown_keys(run_input, plan.input_keys)
-    if unknown and plan.input_keys is not None:
-        _warn(UnknownStateKeyWarning("The input", unknown, sorted(plan.input_keys), "input"))
+    kind = type(run_input)
+    if kind not in _PLAIN_INPUTS:  # (a dict, a number, a string...: not LangGraph's)
+        reject_langgraph(run_input, "the input")
+    if plan.input_keys is not None:  # (a graph's: an entrypoint's input is any value)
+        unknown = _unknown_keys(run_input, plan.input_keys)
+        if unknown:
+            _warn(UnknownStateKeyWarning("The input", unknown, sorted(plan.input_keys), "input"))
     if isinstance(run_input, Command):
         reject_langgraph(run_input.update, "Command(update=...)")
         unknown = _unknown_keys(run_input.update, plan.state_keys)
@@ -354,15 +361,17 @@ _RUNNABLE_CONFIG_KEYS: Final = frozenset(
 """langchain-core's RunnableConfig keys; any other top-level key belongs to ``configurable``."""
 
 
-def lift_config_keys(config: Mapping[str, Any] | None) -> Any:
+def lift_config_keys(config: Mapping[str, Any] | None, checked: bool = False) -> Any:
     """``config`` with its non-RunnableConfig top-level keys moved into ``configurable``.
 
     ``{"thread_id": "1"}`` reads as ``{"configurable": {"thread_id": "1"}}``, as in LangGraph
     (langchain-core's ``ensure_config``): a top-level value wins over ``configurable``'s, and
     ``None`` values are left out (``{"recursion_limit": None}`` is the default limit, as there).
-    Returns ``config`` itself when there is nothing to move or leave out.
+    Returns ``config`` itself when there is nothing to move or leave out. ``checked``: it
+    passed ``check_config`` already.
     """
-    check_config(config)
+    if not checked:
+        check_config(config)
     if not config or (_RUNNABLE_CONFIG_KEYS.issuperset(config) and None not in config.values()):
         return config
     lifted: dict[str, Any] = {
@@ -394,13 +403,15 @@ def check_config(config: Any) -> None:
         )
     for key in _CHECKED_KEYS.intersection(config):  # each call checks only the entries given
         value = config[key]
-        if value is not None:
-            _check_entry(key, value)
+        if value is not None and not (type(value) is dict and key in _DICT_KEYS):
+            _check_entry(key, value)  # (a dict ``configurable``/``metadata`` passes)
 
 
 _CHECKED_KEYS: Final = frozenset(
     {"configurable", "metadata", "tags", "recursion_limit", "max_concurrency"}
 )
+_DICT_KEYS: Final = frozenset({"configurable", "metadata"})
+"""The entries that must be dicts (``_check_entry``)."""
 
 
 def _check_entry(key: str, value: Any) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
 from langchain_core.runnables import RunnableConfig
@@ -51,7 +50,6 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_RECURSION_LIMIT",
     "ROOT_WITH_PARENTS_SAVER",
-    "Prepared",
     "check_thread_config",
     "merge_config",
     "prepare",
@@ -68,26 +66,19 @@ _METADATA_ORDER: Final = {key: i for i, key in enumerate(METADATA_FROM_CONFIGURA
 """``METADATA_FROM_CONFIGURABLE`` by position: a run's metadata gets them in this order."""
 
 
-@dataclass(slots=True)
-class Prepared:
-    """A run ready to start: its state, its task runner and the effects of beginning it."""
-
-    run: Run
-    runner: TaskRunner
-    saver: Any
-    start: list[Effect]
-
-
-def merge_config(defaults: RunnableConfig, config: RunnableConfig | None) -> RunnableConfig:
+def merge_config(
+    defaults: RunnableConfig, config: RunnableConfig | None, *, checked: bool = False
+) -> RunnableConfig:
     """``config`` over the graph's ``defaults`` (``with_config``), always in new dicts: a run
-    never changes the caller's config."""
+    never changes the caller's config. ``checked``: ``config`` passed ``check_config`` already
+    (``with_ambient``, the first place a call reads it)."""
     if defaults:
         merged: dict[str, Any] = dict(_checks.lift_config_keys(defaults))
         merged["configurable"] = dict(merged.get("configurable") or {})
         merged["metadata"] = dict(merged.get("metadata") or {})
     else:  # (most graphs: no with_config)
         merged = {"configurable": {}, "metadata": {}}
-    config = _checks.lift_config_keys(config)  # {"thread_id": ...} as in LangGraph
+    config = _checks.lift_config_keys(config, checked)  # {"thread_id": ...} as in LangGraph
     if config:
         for key, value in config.items():
             if key == "configurable" or key == "metadata":
@@ -128,7 +119,9 @@ def check_thread_config(config: RunnableConfig, saver: Any) -> None:
             f"{CONFIG_KEYS_MESSAGE}. {problem}; pass the thread's name, e.g. "
             "{'configurable': {'thread_id': '1'}}"
         )
-    configurable["thread_id"] = thread_key(configurable["thread_id"])
+    thread_id = configurable["thread_id"]
+    if type(thread_id) is not str:  # (most are)
+        configurable["thread_id"] = thread_key(thread_id)
 
 
 def setup(
@@ -138,18 +131,29 @@ def setup(
     interrupt_before: Any,
     interrupt_after: Any,
     durability: str | None,
+    output_keys: Any = None,
+    invoked: bool = False,
 ) -> tuple[RunnableConfig, Any, RunOptions]:
-    """The call's merged config, its saver and the run's options (checked)."""
-    merged = merge_config(graph.config, config)
+    """The call's merged config, its saver and the run's options (checked). Values chunks read
+    ``output_keys`` when given, else (``invoked``: invoke's, a subgraph's too) the graph's
+    output channels, as LangGraph's, else the stream channels."""
+    merged = merge_config(graph.config, config, checked=True)  # (by with_ambient)
     configurable: dict[str, Any] = merged["configurable"]
-    count_in_task(configurable)
+    nested = CONFIG_KEY_RESUME_BOX in configurable  # run inside a running graph's task
+    if nested:
+        count_in_task(configurable)
     saver = _effective_saver(graph, configurable)
-    address_by_map(configurable)
+    if nested or configurable.get("checkpoint_ns"):  # (a root run at the root: nothing to map)
+        address_by_map(configurable)
     check_thread_config(merged, saver)
-    _check_store(graph, configurable)
+    if graph._store_wanted_by is not None:  # a node requires a store
+        _check_store(graph, configurable)
     if durability is None and saver is not None:  # a run without a saver has no use for it
         durability = configurable.get(CONFIG_KEY_DURABILITY)
-    options = _options(graph, merged, modes, interrupt_before, interrupt_after, durability, saver)
+    options = run_options(
+        graph, merged, modes, interrupt_before, interrupt_after, durability, saver, output_keys,
+        invoked,
+    )  # fmt: skip
     return merged, saver, options
 
 
@@ -179,16 +183,16 @@ def _effective_saver(graph: Pregel, configurable: dict[str, Any]) -> Any:
 
 
 def _check_store(graph: Pregel, configurable: dict[str, Any]) -> None:
+    """A run of a graph with a node that requires a store (``Pregel._store_wanted_by``) needs
+    one, given to compile or inherited from a parent run."""
     if graph.plan.store is not None or configurable.get(CONFIG_KEY_STORE) is not None:
         return
-    name = graph._store_wanted_by
-    if name is not None:
-        raise ValueError(
-            f"Node {name!r} asks for a 'store' parameter, but no store was given. "
-            "Pass one when compiling, e.g. builder.compile(store=InMemoryStore()) or "
-            "@entrypoint(store=InMemoryStore()), or make the parameter optional "
-            "(store: BaseStore | None = None)."
-        )
+    raise ValueError(
+        f"Node {graph._store_wanted_by!r} asks for a 'store' parameter, but no store was given. "
+        "Pass one when compiling, e.g. builder.compile(store=InMemoryStore()) or "
+        "@entrypoint(store=InMemoryStore()), or make the parameter optional "
+        "(store: BaseStore | None = None)."
+    )
 
 
 def store_wanted_by(injections: dict[str, tuple[Injection, ...]]) -> str | None:
@@ -200,7 +204,11 @@ def store_wanted_by(injections: dict[str, tuple[Injection, ...]]) -> str | None:
     return None
 
 
-def _options(
+_OPTIONS_KEPT: Final = 32
+"""Option sets a compiled graph keeps (``run_options``): a few recur, each run has one."""
+
+
+def run_options(
     graph: Pregel,
     config: RunnableConfig,
     modes: frozenset[str],
@@ -208,33 +216,98 @@ def _options(
     interrupt_after: Any,
     durability: str | None,
     saver: Any,
+    output_keys: Any = None,
+    invoked: bool = False,
 ) -> RunOptions:
-    plan = graph.plan
+    """The run's options, checked: made once per graph for each set of options a call can name
+    by a hashable key (no ``interrupt_before``/``interrupt_after`` given, ``output_keys`` none or
+    one channel) and shared by the runs that name it, which is safe as ``RunOptions`` is frozen.
+    A record is kept only for the plan, saver and ``step_timeout`` it was made for: a graph
+    given another checkpointer (or step timeout) makes a new one."""
     limit = config.get("recursion_limit", DEFAULT_RECURSION_LIMIT)
-    if limit < 1:
-        raise ValueError("recursion_limit must be at least 1")
     if durability is not None:
-        if saver is None:
+        if saver is None:  # (said on every call)
             warnings.warn(
                 "`durability` has no effect when no checkpointer is present.", stacklevel=4
             )
         if durability not in ("sync", "async", "exit"):
             raise ValueError(f"durability must be 'sync', 'async' or 'exit', got {durability!r}")
-    invoked = modes is INVOKE_MODES  # invoke (and nothing else) passes this very set
+    key: Any = None
+    kept = graph._run_options
+    if (
+        interrupt_before is None
+        and interrupt_after is None
+        and (output_keys is None or type(output_keys) is str)
+    ):
+        key = (modes, modes is INVOKE_MODES, invoked, output_keys, durability, limit, id(saver))
+        found = kept.get(key)
+        if (
+            found is not None
+            and found[0] is graph.plan
+            and found[1] is saver
+            and found[2].step_timeout == graph.step_timeout
+        ):
+            return found[2]
+    options = _options(
+        graph, modes, interrupt_before, interrupt_after, durability, saver, output_keys, invoked,
+        limit,
+    )  # fmt: skip
+    if key is not None and (len(kept) < _OPTIONS_KEPT or key in kept):
+        kept[key] = (graph.plan, saver, options)
+    return options
+
+
+def _options(
+    graph: Pregel,
+    modes: frozenset[str],
+    interrupt_before: Any,
+    interrupt_after: Any,
+    durability: str | None,
+    saver: Any,
+    output_keys: Any,
+    invoked: bool,
+    limit: Any,
+) -> RunOptions:
+    plan = graph.plan
+    if limit < 1:
+        raise ValueError("recursion_limit must be at least 1")
+    only_values = modes is INVOKE_MODES  # invoke (and nothing else) passes this very set
+    if output_keys is not None:  # values chunks (and invoke's result) read these channels
+        _checks.check_output_keys(output_keys, plan)
+        keys = output_keys
+    elif invoked:  # invoke's chunks (a subgraph's too) read the output channels, as LangGraph's
+        keys = graph._invoke_keys
+    else:
+        keys = plan.stream_channels
+    key_set = frozenset([keys] if isinstance(keys, str) else keys)
+    projection = Projection.of(modes)
+    before = plan.interrupt_before if interrupt_before is None else interrupt_before
+    checkpointing = saver is not None
     return RunOptions(
         modes,
-        plan.invoke_keys if invoked and plan.invoke_keys is not None else plan.stream_channels,
-        plan.interrupt_before if interrupt_before is None else interrupt_before,
+        keys,
+        before,
         plan.interrupt_after if interrupt_after is None else interrupt_after,
         durability or "async",
         limit,
-        saver is not None,
-        saver is not None and saves_steps_at_once(saver),
-        final_values_only=invoked,  # it reads only the last values
+        checkpointing,
+        checkpointing and saves_steps_at_once(saver),
+        final_values_only=only_values,  # it reads only the last values
         step_timeout=graph.step_timeout,
-        projection=Projection.of(modes),
+        projection=projection,
+        next_version=_int_version if saver is None else _saver_versions(saver),
+        stream_key_set=key_set,
+        ephemeral_output=not plan.ephemeral.isdisjoint(key_set),
+        plain_tick=not (
+            (checkpointing and projection.wants("checkpoint"))
+            or before
+            or projection.wants("task_start")
+        ),
     )
 
+
+_SERVER_KEYS: Final = frozenset({"assistant_id", "graph_id", "langgraph_auth_user"})
+"""The ``configurable`` keys ``server_info_of`` reads."""
 
 _RUN_INFO: Final = ExecutionInfo()
 """The run-wide ``Runtime``'s execution info: never read (each task attempt gets its own,
@@ -263,7 +336,9 @@ def _runtime(
         control=control,
         previous=previous,
         execution_info=_RUN_INFO,
-        server_info=server_info_of(configurable),
+        server_info=(  # (most runs name none of its keys)
+            None if _SERVER_KEYS.isdisjoint(configurable) else server_info_of(configurable)
+        ),
     )
 
 
@@ -286,24 +361,25 @@ def prepare(
     context: Any,
     saver: Any,
     relay: StreamRelay | None = None,
-) -> Prepared:
+) -> tuple[Run, TaskRunner, list[Effect]]:
     """The run of ``graph`` over the loaded thread (``saved``, ``head_id``), begun with
-    ``run_input``, and its task runner; ``config`` gets what the run's tasks inherit."""
-    next_version = _int_version if saver is None else _saver_versions(saver)
+    ``run_input``, its task runner and the effects of beginning it; ``config`` gets what the
+    run's tasks inherit."""
     configurable: dict[str, Any] = config["configurable"]
     if configurable.get(CONFIG_KEY_RESUMING) and saved is not None:
         run_input = None  # the parent resumes, so does this subgraph
     _checks.check_run_input(graph.plan, run_input, saved, config)
-    options.control = control = run_control(configurable)
+    control = run_control(configurable)
     run = Run(
         graph.plan,
         config,
         options,
-        next_version,
+        options.next_version,
         saved=saved,
         head_id=head_id,
         ns=str(configurable.get("checkpoint_ns", "")),
     )
+    run.control = control
     start = run.start(run_input)
     box = configurable.get(CONFIG_KEY_RESUME_BOX)
     if box is None:  # our own: emptied when our first step ends (a child's is its parent's)
@@ -338,7 +414,7 @@ def prepare(
         cache_policy=graph.plan.cache_policy,
         plain_nodes=graph._plain_nodes if graph.plan.cache is None else frozenset(),
     )
-    return Prepared(run, runner, saver, start)
+    return run, runner, start
 
 
 def _saver_versions(saver: Any) -> Any:

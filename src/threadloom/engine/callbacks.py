@@ -17,6 +17,7 @@ import inspect
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import aclosing, closing
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,11 +149,50 @@ _PAUSED: dict[str, GraphLifecycleStatus] = {
 """A paused run's status, as the lifecycle events name it."""
 
 
+def _langsmith_switches() -> tuple[Any, Any, Any] | None:
+    """LangSmith's own switches of ``tracing_is_enabled``, in the order it reads them: the
+    module holding the process-wide one, the ``tracing_context(enabled=...)`` variable and the
+    current run tree's; None when this LangSmith keeps them elsewhere (then it is asked)."""
+    try:
+        from langsmith._internal import _context
+    except ImportError:  # pragma: no cover - another LangSmith
+        return None
+    enabled = getattr(_context, "_TRACING_ENABLED", None)
+    parent = getattr(_context, "_PARENT_RUN_TREE_REF", None)
+    if not (
+        isinstance(enabled, ContextVar)
+        and isinstance(parent, ContextVar)
+        and hasattr(_context, "_GLOBAL_TRACING_ENABLED")
+    ):
+        return None  # pragma: no cover - another LangSmith
+    return _context, enabled, parent
+
+
+_LANGSMITH = _langsmith_switches()
+
+
+def _langsmith_tracing() -> Any:
+    """``langsmith.utils.tracing_is_enabled()``: while none of its switches is set (no
+    ``tracing_context(enabled=...)``, no current run tree, no ``langsmith.configure(enabled=)``),
+    its answer is the environment's, read as it reads it (``get_env_var``, cached by LangSmith),
+    without the nine context variables it looks up first; else it is asked."""
+    if _LANGSMITH is not None:
+        context, enabled, parent = _LANGSMITH
+        if (
+            enabled.get() is None
+            and parent.get() is None
+            and context._GLOBAL_TRACING_ENABLED is None
+        ):
+            get = ls_utils.get_env_var
+            return get("TRACING_V2", default=get("TRACING", default="")) == "true"
+    return ls_utils.tracing_is_enabled()
+
+
 def _traced_by_environment() -> bool:
     """Whether runs are traced without callbacks in the config: LangSmith tracing switched on
     (``LANGSMITH_TRACING``, ``tracing_context(enabled=True)``, ``tracing_v2_enabled()``),
     ``set_debug(True)``, or a configure hook of an integration that is set."""
-    if ls_utils.tracing_is_enabled() or get_debug():
+    if _langsmith_tracing() or get_debug():
         return True
     context = sys.modules.get("langchain_core.tracers.context")
     if context is None:  # never imported: none of its switches can be set

@@ -27,6 +27,7 @@ class GraphInfo:
     plan: Plan
     config: RunnableConfig
     _saver: Any
+    _run_options: dict[Any, Any]
     lowlevel_io: tuple[str | Sequence[str], str | Sequence[str]] | None = None
     """A low-level ``Pregel``'s ``(input_channels, output_channels)``; None for a compiled
     graph or an ``@entrypoint``."""
@@ -123,6 +124,7 @@ class GraphInfo:
         clone = type(self).__new__(type(self))
         clone.__dict__.update(self.__dict__)
         clone.config = merged  # type: ignore[assignment]
+        clone._run_options = {}  # (its own: a copy may be given another saver or timeout)
         return clone
 
     def copy(self, update: dict[str, Any] | None = None) -> Self:

@@ -235,8 +235,8 @@ def _stages(
     yield Flush()
     if run.errors:
         raise run.errors[0].error  # type: ignore[misc]
-    if run.status == "drained" and run.options.control is not None:
-        raise drained_error(run.options.control)
+    if run.status == "drained" and run.control is not None:
+        raise drained_error(run.control)
     if run.ns and (run.at_breakpoint() or (run.status == "interrupted" and not run.interrupts)):
         # a subgraph's breakpoint pauses the task that runs it; so does one deeper down, which
         # paused our task with no interrupt to carry up in our values

@@ -98,6 +98,8 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         """What ``invoke``'s values chunks read."""
         self._plain_nodes = plain_nodes(plan, self.injections)
         """The nodes whose tasks may run the short way (``TaskRunner.plain_nodes``)."""
+        self._run_options: dict[Any, tuple[Plan, Any, RunOptions]] = {}
+        """The ``RunOptions`` made for this graph, by what the call asked (``run_options``)."""
 
     # --- running ---------------------------------------------------------------------------------
 
@@ -216,6 +218,7 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         """Check the call and return the run's core (for a driver to carry out), its saver, the
         run's config (its namespace, for one thing) and the graph run to report to the config's
         callbacks (None without callbacks)."""
+        output_keys = kwargs.get("output_keys")  # (checked by run_options)
         merged, saver, options = call_setup.setup(
             self,
             config,
@@ -223,13 +226,9 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
             kwargs.get("interrupt_before"),
             kwargs.get("interrupt_after"),
             kwargs.get("durability"),
+            output_keys,
+            invoked,
         )
-        output_keys = kwargs.get("output_keys")
-        if output_keys is not None:  # values chunks (and invoke's result) read these channels
-            _checks.check_output_keys(output_keys, self.plan)
-            options.stream_keys = output_keys
-        elif invoked:  # invoke's chunks (a subgraph's too) read the output channels, as LangGraph's
-            options.stream_keys = self._invoke_keys
         keys = output_keys if output_keys is not None else self.plan.output_channels
         trace = graph_trace(merged, self.get_name, input, keys)
         context = kwargs.get("context")
@@ -247,14 +246,14 @@ class Pregel(GraphInfo, StateAPI, GraphSchemas, Runnable[Any, Any]):
         trace: GraphTrace | None = None,
     ) -> Generator[Effect, Any, None]:
         saved, head_id = (yield from load_thread(config)) if saver is not None else (None, None)
-        prepared = call_setup.prepare(
+        run, runner, start = call_setup.prepare(
             self, saved, head_id, input, config, options, context, saver, relay
         )
         if trace is not None:  # its tasks are reported as runs below the graph's
-            prepared.runner.traced = True
-            prepared.runner.plain_nodes = frozenset()  # each attempt is reported: run_task
-            trace.started(prepared.run)
-        yield from run_loop(prepared.run, prepared.runner, prepared.start, relay)
+            runner.traced = True
+            runner.plain_nodes = frozenset()  # each attempt is reported: run_task
+            trace.started(run)
+        yield from run_loop(run, runner, start, relay)
 
     def stream_events(
         self, input: Any, config: RunnableConfig | None = None, *, version: Any = "v2", **kw: Any

@@ -68,6 +68,7 @@ from threadloom.errors import (
     SavedTaskError,
     create_error_message,
 )
+from threadloom.runtime import RunControl
 from threadloom.types import Interrupt
 
 __all__ = ["Run"]
@@ -140,7 +141,6 @@ class Run:
         self.replay_from: str | None = None
         """Set when a root run goes back in time: the checkpoint before which its subgraphs find
         the state they start from."""
-        assert options.projection is not None
         self.out: Projection = options.projection
         """Which chunks this run's events become."""
         self._parent_of_current: str | None = (
@@ -175,18 +175,13 @@ class Run:
         self.paused = False
         """A task of this step paused (``interrupt()``, or a subgraph's static breakpoint)."""
         self.errors: list[Task] = []
-        keys = options.stream_keys
-        self._stream_key_set = frozenset([keys] if isinstance(keys, str) else keys)
-        """The streamed channels (``changed_values`` asks every step whether one changed)."""
+        self.control: RunControl | None = None
+        """The run's ``RunControl``: a drain request stops the run before its next superstep."""
+        # worked out once per set of options (``RunOptions``)
+        self._stream_key_set = options.stream_key_set
         self._wants_values = self.out.wants("values")
-        self._ephemeral_output = not plan.ephemeral.isdisjoint(self._stream_key_set)
-        """A streamed channel empties itself: invoke cannot read the values only at the end."""
-        self._plain_tick = not (
-            (options.checkpointing and self.out.wants("checkpoint"))
-            or options.interrupt_before
-            or self.out.wants("task_start")
-        )
-        """No tick of this run streams a chunk or stops at a breakpoint (``tick``'s short way)."""
+        self._ephemeral_output = options.ephemeral_output
+        self._plain_tick = options.plain_tick
 
     # the checkpoint the current tasks run from, as a saver config
     @property
@@ -322,7 +317,7 @@ class Run:
         if self._plain_tick and tasks and not self.skip_done and self.step <= self.stop:
             # no chunk, breakpoint or saved writes to look at: the general way below comes to
             # the same tasks, all of them new (none reused, so none done)
-            control = self.options.control
+            control = self.control
             if control is None or not control.drain_requested:
                 return list(tasks.values()), []
         out = self.out
@@ -352,7 +347,7 @@ class Run:
             return None, effects
         # after the breakpoint check: a resume passes that breakpoint, so draining before it
         # would skip it (as LangGraph)
-        if self.options.control is not None and self.options.control.drain_requested:
+        if self.control is not None and self.control.drain_requested:
             self.status = "drained"
             return None, effects
         # as LangGraph: every task of the step starts (those finished before the run stopped
