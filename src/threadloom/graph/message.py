@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Annotated, Any, ClassVar, Final, Literal, TypeAlias, TypedDict, cast, overload
+from typing import Annotated, Any, ClassVar, Final, Literal, TypeAlias, cast, overload
 
 from langchain_core.messages import (
     AnyMessage,
@@ -27,6 +27,7 @@ from langchain_core.messages import (
     convert_to_openai_messages,
     message_chunk_to_message,
 )
+from typing_extensions import TypedDict  # (pydantic builds JSON schemas of it on 3.11)
 
 from threadloom._appended import note_appended, take_copy_source
 from threadloom.channels._messages_delta import (  # LangGraph's private name, imported by its users
