@@ -285,7 +285,9 @@ def _snapshot(state: Any) -> Any:
     ]
 
 
-def main() -> int:
+def compare(run: Callable[[SimpleNamespace, int], list[Any]], load: Any, what: str) -> int:
+    """Run seeds ``argv[1]``-``argv[2]`` (0-200) on both libraries, print the seeds that differ
+    (``-v``: and the first difference); exit status 1 if any does."""
     args = [a for a in sys.argv[1:] if a != "-v"]
     first, last = (int(a) for a in args[:2]) if len(args) > 1 else (0, 200)
     ours, theirs = load("threadloom"), load("langgraph")
@@ -301,8 +303,12 @@ def main() -> int:
                 )
                 print(f"seed {seed}, first difference at record {at}: {json.dumps(a[:at])}")
                 print(f" threadloom: {json.dumps(a[at:])}\n langgraph:  {json.dumps(b[at:])}")
-    print(f"{last - first} random programs, {len(differ)} differ: {differ[:30]}")
+    print(f"{last - first} random {what}, {len(differ)} differ: {differ[:30]}")
     return 1 if differ else 0
+
+
+def main() -> int:
+    return compare(run, load, "programs")
 
 
 if __name__ == "__main__":

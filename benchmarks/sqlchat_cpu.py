@@ -12,6 +12,7 @@ average is 10). This runs the same 500-turn chat (``workloads._chat_graph`` on e
     .bench-venv/bin/python benchmarks/sqlchat_cpu.py --ops      # threadloom's opcodes per turn
     .bench-venv/bin/python benchmarks/sqlchat_cpu.py --ops --rest 40  # and the rest, by function
     .bench-venv/bin/python benchmarks/sqlchat_cpu.py --io       # WAL frames, commits, fsyncs
+    .bench-venv/bin/python benchmarks/sqlchat_cpu.py --instr    # instructions per late turn
 
 ``--ops`` counts instead, exactly (``sys.settrace``), the Python opcodes and calls of threadloom's
 turns 101-108, split into those run inside the saver's operations and the rest (engine,
@@ -25,6 +26,13 @@ read back), and, when ``strace`` is installed, the ``fsync``/``fdatasync``
 calls of a whole 500-turn chat with each saver's own settings (under ``synchronous=NORMAL`` the
 only ones are a WAL checkpoint's and the restart's after it).
 
+``--instr`` counts the machine instructions (valgrind's callgrind, C work included: SQLite,
+allocation, the garbage collector) of threadloom's turns 451-500, whole and inside the saver's
+operations, in two runs of a few minutes each: the late turns the 1/30 target is about, counted
+without the imports and the first 450 turns (collected only inside ``sys.call_tracing``, which
+nothing else calls). ``PYTHONHASHSEED`` is fixed, so the same code gives the same count within
+~0.5% (uuids differ, and with them where the garbage collector runs).
+
 Needs ``langgraph-checkpoint-sqlite`` in ``.bench-venv`` (``bash benchmarks/setup.sh
 langgraph-checkpoint-sqlite``).
 """
@@ -32,6 +40,8 @@ langgraph-checkpoint-sqlite``).
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shutil
 import struct
 import subprocess
@@ -41,7 +51,7 @@ import time
 from collections import Counter
 from pathlib import Path
 from statistics import fmean
-from typing import Any
+from typing import Any, Final
 
 from libs import Lib
 from workloads import CHAT_WINDOW, HISTORY_TURNS, _chat_graph, _sqlite_saver, _thread
@@ -175,6 +185,73 @@ def count_io() -> None:
         print(line)
 
 
+INSTR_TURNS: Final = range(HISTORY_TURNS - CHAT_WINDOW + 1, HISTORY_TURNS + 1)
+"""The turns ``--instr`` counts: the late window of ``run.py sqlchat500``."""
+
+
+def chat_counted(part: str) -> None:
+    """A 500-turn chat whose late turns (``part="turn"``) or the saver's operations in them
+    (``part="saver"``) run inside ``sys.call_tracing``, where callgrind collects."""
+    lib = Lib("threadloom")
+    saver_class = lib.SqliteSaver
+    run = saver_class._run
+    late = [False]
+
+    def counted_run(self: Any, op: Any) -> Any:
+        return sys.call_tracing(run, (self, op)) if late[0] else run(self, op)
+
+    if part == "saver":
+        saver_class._run = counted_run
+    with tempfile.TemporaryDirectory() as folder:
+        saver = _sqlite_saver(lib, Path(folder) / "chat.sqlite")
+        graph = _chat_graph(lib, saver)
+        config = _thread()
+
+        def turn(number: int) -> None:
+            graph.invoke({"messages": [("user", f"turn {number}")]}, config)
+
+        for number in range(1, INSTR_TURNS.start):
+            turn(number)
+        late[0] = True
+        for number in INSTR_TURNS:
+            if part == "turn":
+                sys.call_tracing(turn, (number,))
+            else:
+                turn(number)
+        saver.conn.close()
+
+
+def count_instructions() -> None:
+    """Print threadloom's instructions per turn over turns 451-500, whole and in the saver."""
+    valgrind = shutil.which("valgrind")
+    if valgrind is None:
+        raise SystemExit("--instr needs valgrind (apt-get install valgrind)")
+    counts = {}
+    for part in ("turn", "saver"):
+        command = [
+            valgrind,
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            "--collect-atstart=no",
+            "--toggle-collect=_PyEval_CallTracing",
+            sys.executable,
+            __file__,
+            "--instr-child",
+            part,
+        ]
+        env = {**os.environ, "PYTHONHASHSEED": "0"}
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=True)
+        found = re.search(r"Collected : (\d+)", done.stderr)
+        if found is None:
+            raise SystemExit(f"no count in valgrind's output:\n{done.stderr[-2000:]}")
+        counts[part] = int(found.group(1)) / len(INSTR_TURNS)
+    turn, saver = counts["turn"], counts["saver"]
+    print(
+        f"threadloom instructions per turn, turns {INSTR_TURNS.start}-{INSTR_TURNS.stop - 1}: "
+        f"{turn:,.0f} ({saver:,.0f} in the saver's operations, {turn - saver:,.0f} the rest)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=2)
@@ -188,7 +265,17 @@ def main() -> None:
     )
     parser.add_argument("--io", action="store_true", help="count WAL frames and fsyncs instead")
     parser.add_argument("--io-child", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--instr", action="store_true", help="count instructions per late turn (valgrind)"
+    )
+    parser.add_argument("--instr-child", choices=["turn", "saver"], help=argparse.SUPPRESS)
     arguments = parser.parse_args()
+    if arguments.instr_child:
+        chat_counted(arguments.instr_child)
+        return
+    if arguments.instr:
+        count_instructions()
+        return
     if arguments.io_child:
         chat_quietly(arguments.io_child)
         return

@@ -29,7 +29,15 @@ from __future__ import annotations
 import threading
 from typing import Any, Final
 
-__all__ = ["claim", "copied_from", "note_appended", "note_copy", "publish", "take_note"]
+__all__ = [
+    "claim",
+    "copied_from",
+    "note_appended",
+    "note_copy",
+    "publish",
+    "take_copy_source",
+    "take_note",
+]
 
 _notes = threading.local()
 
@@ -97,3 +105,13 @@ def copied_from(value: object) -> list[Any] | None:
         return None
     copy, source, length = entry
     return source if len(copy) == length and len(source) == length else None
+
+
+def take_copy_source(value: object) -> list[Any] | None:
+    """``copied_from(value)``, the note dropped: a reducer that extends the copy makes a new
+    list, so the note (and the copy it keeps alive) would only wait to age out."""
+    source = copied_from(value)
+    if source is not None:
+        with _lock:
+            _copies.pop(id(value), None)
+    return source

@@ -4,7 +4,9 @@ compare and is stored exactly."""
 
 from __future__ import annotations
 
+import gc
 import operator
+import sqlite3
 from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
@@ -232,3 +234,41 @@ def test_sqlite_turns_extend_the_list_the_saver_returned(
         stored = cold.get_tuple(config)
         assert stored is not None
         assert stored.checkpoint["channel_values"]["messages"] == out["messages"]
+
+
+def test_a_copy_note_is_dropped_once_taken() -> None:
+    source = ["a", "b"]
+    copy = list(source)
+    _appended.note_copy(copy, source)
+    assert _appended.take_copy_source(copy) is source
+    assert _appended.copied_from(copy) is None  # taken: the note no longer keeps ``copy`` alive
+    assert _appended.take_copy_source(copy) is None
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_long_chat_keeps_only_its_newest_histories_alive(kind: str) -> None:
+    # Every turn makes a few new history lists (the saver's copy, the reducer's results, their
+    # ids). The caches that know them keep the newest of a chat, not the last few dozen: the
+    # garbage collector walks every list kept alive, element by element.
+    saver = InMemorySaver() if kind == "memory" else SqliteSaver(sqlite3.connect(":memory:"))
+    builder = StateGraph(Chat).add_node("step", _answer).add_edge(START, "step")
+    graph = builder.add_edge("step", END).compile(checkpointer=saver)
+    config: Any = {"configurable": {"thread_id": "long chat"}}
+    out = graph.invoke({"messages": [HumanMessage("q 0")], "n": 0}, config)
+    first = out["messages"][0]
+    for turn in range(1, 40):
+        out = graph.invoke({"messages": [HumanMessage(f"q {turn}")]}, config)
+    assert len(out["messages"]) == 80
+    gc.collect()
+    holding = [
+        o
+        for o in gc.get_objects()
+        if type(o) is list and len(o) > 2 and (o[0] is first or o[0] == first.id)
+    ]
+    assert len(holding) <= 6, sorted(
+        map(len, holding)
+    )  # was 114: the last 16 turns of histories, ids and copies
+
+
+def _answer(state: Chat) -> dict[str, Any]:
+    return {"messages": [AIMessage(f"answer {state['n']}")], "n": state["n"] + 1}

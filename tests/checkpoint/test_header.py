@@ -164,3 +164,56 @@ def test_missing_keys_are_stored_whole() -> None:
 def test_versions_pack_exactly(version: str) -> None:
     packed = pack_version(version)
     assert unpack_version(packed) == version
+
+
+@pytest.mark.parametrize("random", [0.75, 0.123456789012345, 1e-05, 5e-324, 0.0])
+def test_a_made_version_is_known_as_pack_version_would_pack_it(
+    monkeypatch: pytest.MonkeyPatch, random: float
+) -> None:
+    # next_string_version tells the caches its versions' packed forms and texts, so a SQL
+    # saver packs them and reads them back without parsing or repr: the very values
+    # pack_version and a cold unpack give.
+    monkeypatch.setattr(_header_module, "_random", lambda: random, raising=False)
+    monkeypatch.setattr("threadloom.checkpoint.base._random", lambda: random)
+    version = next_string_version(41)
+    known = _PACKED_CACHE.get(version)
+    _PACKED_CACHE.pop(version, None)
+    _header_module._TEXTS.clear()
+    assert known == pack_version(version)  # parsed and checked afresh
+    assert unpack_version(known) == version  # with and without the text remembered
+    _header_module._TEXTS.clear()
+    assert unpack_version(known) == version
+
+
+def test_a_negative_zero_random_part_is_never_read_as_zero() -> None:
+    zero = "1".zfill(32) + "." + "0.0".zfill(16)
+    assert unpack_version(pack_version(zero)) == zero
+    negative = "1".zfill(32) + "." + "-0.0".zfill(16)  # 0.0 == -0.0: their texts differ
+    assert unpack_version([1, -0.0]) == negative
+    assert unpack_version([1, 0.0]) == zero
+
+
+def test_a_timestamp_reads_back_as_written_warm_or_cold() -> None:
+    serde = JsonPlusSerializer()
+    for ts in ("2026-12-07T21:26:47.123456+00:00", "2026-12-07 21:26:47.123456+00:00"):
+        header = _header(ts=ts)
+        assert _through(serde, header)["ts"] == ts  # the text packed is remembered
+        _header_module._TS_TEXTS.clear()
+        assert _through(serde, header)["ts"] == ts  # and worked out again when not
+
+
+def test_a_cache_emptied_by_another_thread_mid_pack_packs_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    header = _header()
+    expected = pack_header(header)
+
+    class _EmptiedOnce(dict[str, Any]):
+        def __getitem__(self, key: str) -> Any:
+            if not hasattr(self, "emptied"):
+                self.emptied = True
+                self.clear()  # another thread's header filled the cache: cleared meanwhile
+            return super().__getitem__(key)
+
+    monkeypatch.setattr(_header_module, "_PACKED_CACHE", _EmptiedOnce())
+    assert pack_header(header) == expected

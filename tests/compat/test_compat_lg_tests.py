@@ -5,12 +5,15 @@ The tests they come from also read private names, so they are not in the public 
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+import asyncio
+import operator
+from typing import Annotated, Any, TypedDict
 
 from threadloom.channels import LastValue
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.graph import START, StateGraph
 from threadloom.pregel import NodeBuilder, Pregel
+from threadloom.types import Command, RetryPolicy, interrupt
 
 
 class _Key(TypedDict):
@@ -84,3 +87,128 @@ def test_a_pregel_tasks_result_shows_its_writes_to_every_channel() -> None:
         (("two",), [{"output": 4}]),
         (("one",), [{"inbox": 3}]),
     ]
+
+
+class _Log(TypedDict, total=False):
+    log: Annotated[list[str], operator.add]
+
+
+def _ask_then_fail(failures: list[Exception], questions: int = 1) -> Any:
+    """One node with a retry policy asking ``questions`` questions, then failing while
+    ``failures`` lasts (test_strict_resume.py's ``_ask_then_fail_once``)."""
+
+    def ask(state: _Log) -> _Log:
+        answers = [interrupt(f"q{i}?") for i in range(questions)]
+        if failures:
+            raise failures.pop()
+        return {"log": [",".join(answers)]}
+
+    retry = RetryPolicy(initial_interval=0, jitter=False)
+    builder = StateGraph(_Log).add_node("ask", ask, retry_policy=retry).add_edge(START, "ask")
+    return builder.compile(checkpointer=InMemorySaver())
+
+
+def test_a_retried_node_reuses_the_answer_it_took() -> None:
+    # (test_a_retried_node_reuses_its_answer) the retry asked the question again
+    for by_id in (True, False):
+        graph = _ask_then_fail([ConnectionError("flaky api")])
+        config: Any = {"configurable": {"thread_id": "1"}}
+        graph.invoke({"log": []}, config)
+        (card,) = graph.get_state(config).interrupts
+        answer = {card.id: "yes"} if by_id else "yes"
+        assert graph.invoke(Command(resume=answer), config) == {"log": ["yes"]}
+        assert graph.get_state(config).next == ()
+
+
+def test_a_retried_node_keeps_its_answer_when_it_asks_again() -> None:
+    # the retry replays the first answer and pauses at the second question; the first answer
+    # is saved with the pause, so answering the second finishes the node
+    graph = _ask_then_fail([ConnectionError("flaky api")], questions=2)
+    config: Any = {"configurable": {"thread_id": "1"}}
+    graph.invoke({"log": []}, config)
+    graph.invoke(Command(resume="1"), config)
+    (card,) = graph.get_state(config).interrupts
+    assert card.value == "q1?"
+    assert graph.invoke(Command(resume="2"), config) == {"log": ["1,2"]}
+
+
+def test_a_retried_node_reuses_the_answer_it_took_async() -> None:
+    async def main() -> Any:
+        graph = _ask_then_fail([ConnectionError("flaky api")])
+        config: Any = {"configurable": {"thread_id": "1"}}
+        await graph.ainvoke({"log": []}, config)
+        return await graph.ainvoke(Command(resume="yes"), config)
+
+    assert asyncio.run(main()) == {"log": ["yes"]}
+
+
+def test_the_json_schemas_of_messages_state_and_the_react_agent() -> None:
+    # (test_prebuilt_tool_chat) on Python 3.11 pydantic refused their typing.TypedDict
+    from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+
+    from threadloom.graph import MessagesState
+    from threadloom.prebuilt import create_react_agent
+
+    graph = StateGraph(MessagesState).add_node("a", lambda s: s).add_edge(START, "a").compile()
+    agent = create_react_agent(GenericFakeChatModel(messages=iter([])), [])
+    for app in (graph, agent):
+        for schema in (app.get_input_jsonschema(), app.get_output_jsonschema()):
+            assert schema["properties"]["messages"]["type"] == "array"
+            assert schema["required"] == ["messages"]
+
+
+class _Root(TypedDict):
+    __root__: Annotated[list[str], operator.add]
+
+
+def test_a_typed_dict_of_one_root_key_is_its_value() -> None:
+    # (test_root_graph) the state, the input, node returns and update_state were dicts
+    builder = StateGraph(_Root)
+    builder.add_node("a", lambda state: [f"a saw {len(state)}"])
+    builder.add_node("b", lambda state: ["b"])
+    builder.add_edge(START, "a")
+    builder.add_edge("a", "b")
+    graph = builder.compile(checkpointer=InMemorySaver())
+    config: Any = {"configurable": {"thread_id": "1"}}
+    assert graph.invoke(["x"], config) == ["x", "a saw 1", "b"]
+    assert list(graph.stream(["y"], config)) == [{"a": ["a saw 4"]}, {"b": ["b"]}]
+    graph.update_state(config, ["u"], as_node="b")
+    assert graph.get_state(config).values == ["x", "a saw 1", "b", "y", "a saw 4", "b", "u"]
+
+
+def test_message_ids_follow_a_patched_uuid4() -> None:
+    # (test_root_graph, deterministic_uuids) a test patching uuid.uuid4 for repeatable message
+    # ids got random ones
+    import uuid
+    from unittest import mock
+
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from threadloom.graph import MessagesState
+
+    builder = StateGraph(MessagesState)
+    builder.add_node("a", lambda state: {"messages": [AIMessage("hi")]})
+    builder.add_edge(START, "a")
+    graph = builder.compile()
+    fixed = (uuid.UUID(f"00000000-0000-4000-8000-{i:012}") for i in range(100))
+    with mock.patch("uuid.uuid4", side_effect=fixed):
+        out = graph.invoke({"messages": [HumanMessage("hello")]})
+    assert [m.id for m in out["messages"]] == [
+        "00000000-0000-4000-8000-000000000000",
+        "00000000-0000-4000-8000-000000000001",
+    ]
+
+
+def test_the_json_schema_of_a_bare_state_type_is_that_type() -> None:
+    # (test_message_graph) it was an object with one "root" property
+    graph = StateGraph(Annotated[list[str], operator.add])  # type: ignore[arg-type]
+    graph.add_node("a", lambda s: s).add_edge(START, "a")
+    compiled = graph.compile()
+    assert compiled.get_input_jsonschema() == {
+        "default": None,
+        "items": {"type": "string"},
+        "title": "LangGraphInput",
+        "type": "array",
+    }
+    assert compiled.get_output_jsonschema()["title"] == "LangGraphOutput"
+    assert compiled.get_output_jsonschema()["type"] == "array"

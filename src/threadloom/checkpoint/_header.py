@@ -33,6 +33,7 @@ from typing import Any, Final
 __all__ = [
     "HEADER_FORMAT",
     "channel_versions_of",
+    "note_version",
     "pack_header",
     "pack_version",
     "unpack_header",
@@ -69,6 +70,7 @@ def pack_version(version: Any) -> Any:
     n = int(digits)
     if n >= _INT64 or repr(random).zfill(16) != rest:
         return version
+    _remember_text(n, random, version)
     return [n, random]
 
 
@@ -76,18 +78,58 @@ def unpack_version(packed: Any) -> Any:
     """The version ``pack_version`` packed."""
     if type(packed) is list:
         n, random = packed
-        return str(n).zfill(32) + "." + repr(random).zfill(16)
+        return _TEXTS.get((n, random)) or _version_text(n, random)
     return packed
 
 
+def _version_text(n: int, random: float) -> str:
+    return str(n).zfill(32) + "." + repr(random).zfill(16)
+
+
+_TEXTS: dict[tuple[int, float], str] = {}
+"""The text of recent packed versions, by ``(n, random)``: a float's ``repr`` costs more than
+the rest of a version's unpacking, and a saver reads back the versions it just wrote. Never
+holds a zero ``random`` (``0.0 == -0.0``, whose texts differ)."""
+
+
+def _remember_text(n: int, random: float, version: str) -> None:
+    if random:
+        if len(_TEXTS) >= _PACKED_CACHE_SIZE:
+            _TEXTS.clear()
+        _TEXTS[(n, random)] = version
+
+
+def note_version(version: str, n: int, random: float) -> None:
+    """Tell the caches that ``version`` is ``next_string_version``'s text of ``n`` and
+    ``random`` (``str(n).zfill(32) + "." + repr(random).zfill(16)``): its packed form and its
+    text are then known without parsing or ``repr`` (what ``pack_version`` would find)."""
+    if n < _INT64 and len(_PACKED_CACHE) < _PACKED_CACHE_SIZE:  # never clears: a pack may
+        _PACKED_CACHE[version] = [n, random]  # be reading the cache in another thread
+        _remember_text(n, random, version)
+
+
+_TS_TEXTS: dict[int, str] = {}
+"""The text of recent packed timestamps, by microseconds (``_pack_ts``'s canonical ones)."""
+
+
 def _pack_ts(ts: str) -> int | str:
-    if len(ts) == 32 and ts[26:] == "+00:00" and ts[19] == "." and ts[20:26].isdigit():
+    if (
+        len(ts) == 32
+        and ts[26:] == "+00:00"
+        and ts[19] == "."
+        and ts[10] == "T"
+        and ts[20:26].isdigit()
+    ):
         # ``isoformat()`` of a UTC time with microseconds (every engine checkpoint's): it reads
         # back as is, so no round trip is checked
         try:
-            return (datetime.fromisoformat(ts) - _EPOCH) // _MICROSECOND
+            micros = (datetime.fromisoformat(ts) - _EPOCH) // _MICROSECOND
         except ValueError:
             return ts
+        if len(_TS_TEXTS) >= _PACKED_CACHE_SIZE:
+            _TS_TEXTS.clear()
+        _TS_TEXTS[micros] = ts
+        return micros
     try:
         moment = datetime.fromisoformat(ts)
     except ValueError:
@@ -100,7 +142,7 @@ def _pack_ts(ts: str) -> int | str:
 
 def _unpack_ts(packed: Any) -> Any:
     if type(packed) is int:
-        return (_EPOCH + packed * _MICROSECOND).isoformat()
+        return _TS_TEXTS.get(packed) or (_EPOCH + packed * _MICROSECOND).isoformat()
     return packed
 
 
@@ -230,7 +272,10 @@ def _pack_str_versions(
             new = distinct  # the header's other versions went with the rest
         for version in new:
             cache[version] = pack_version(version)
-    packed = list(map(cache.__getitem__, distinct))
+    try:
+        packed = list(map(cache.__getitem__, distinct))
+    except KeyError:  # another thread's header cleared the cache meanwhile
+        packed = list(map(pack_version, distinct))
     get = dict(zip(distinct, range(len(distinct)), strict=True)).__getitem__
     refs = dict(zip(channel_versions.keys(), map(get, channel_versions.values()), strict=True))
     versions_seen: dict[str, dict[str, int] | None] = {
@@ -279,7 +324,8 @@ _PAIR: Final = {list}
 def _unpack_versions(packed: list[Any]) -> list[Any]:
     """``unpack_version`` of each packed version: inline when all are standard (``[n, random]``)."""
     if set(map(type, packed)) == _PAIR:
-        return [str(n).zfill(32) + "." + repr(random).zfill(16) for n, random in packed]
+        known = _TEXTS.get
+        return [known((n, random)) or _version_text(n, random) for n, random in packed]
     return list(map(unpack_version, packed))
 
 

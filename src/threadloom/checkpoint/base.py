@@ -36,6 +36,7 @@ from threadloom.checkpoint._delta_history import (
     run_sync,
     walk_delta_history,
 )
+from threadloom.checkpoint._header import note_version
 from threadloom.checkpoint._metadata import (
     EXCLUDED_METADATA_KEYS,
     get_checkpoint_metadata,
@@ -281,8 +282,10 @@ def next_string_version(current: str | int | float | None, channel: None = None)
             n = int(str(current).partition(".")[0])
     n += 1
     # str/repr(...).zfill(...) is format(..., "032") / format(..., "016"), without the parser
-    version = str(n).zfill(32) + "." + repr(_random()).zfill(16)
+    random = _random()
+    version = str(n).zfill(32) + "." + repr(random).zfill(16)
     _last_made = (version, n)
+    note_version(version, n, random)  # a SQL saver packs it, and reads it back, without repr
     return version
 
 

@@ -83,11 +83,15 @@ _head: tuple[int, str] = (-1, "")
 
 
 _urandom = os.urandom
+_uuid4 = uuid.uuid4
 
 
 def uuid4_str() -> str:
     """``str(uuid.uuid4())`` (16 bytes of ``os.urandom``, version 4, variant 0b10), without
-    building a ``UUID``: a message without an id gets one in every reducer step that sees it."""
+    building a ``UUID``: a message without an id gets one in every reducer step that sees it.
+    A test that patches ``uuid.uuid4`` for repeatable ids gets them, as with LangGraph."""
+    if uuid.uuid4 is not _uuid4:
+        return str(uuid.uuid4())
     value = int.from_bytes(_urandom(16))
     value = value & ~(0xF000 << 64 | 0xC000 << 48) | (0x4000 << 64 | 0x8000 << 48)
     x = "%032x" % value  # noqa: UP031 - printf-style: speed (as uuid6_str)

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.runnables import RunnableConfig
+from langchain_core.utils.pydantic import create_model_v2
 from pydantic import BaseModel, TypeAdapter, create_model
 from typing_extensions import is_typeddict
 
@@ -61,7 +62,7 @@ def _json_schema(typ: Any, name: str) -> dict[str, Any]:
         return TypeAdapter(typ).json_schema()
     hints = _hints(typ)
     if not hints:  # a bare type: the graph's value as a whole
-        return create_model(name, root=(typ, None)).model_json_schema()
+        return create_model_v2(name, root=(typ, None)).model_json_schema()  # a RootModel
     fields: dict[str, Any] = {k: (t, _default(k, t, typ)) for k, t in hints.items()}
     return create_model(name, **fields).model_json_schema()  # type: ignore[no-any-return]
 

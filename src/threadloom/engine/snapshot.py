@@ -117,15 +117,17 @@ def state_snapshot(
     channels = ChannelsOnDemand(plan, checkpoint["channel_values"])
     pending = list(saved.pending_writes or [])
     next_version = _version_fn(saver)
+    step = int(saved.metadata.get("step", -1)) + 1
+    tasks = prepare_tasks(
+        plan, checkpoint, channels, step, config, ns=_ns(config), read_inputs=False
+    )
+    # The input a run left unfinished (a Command's update and goto) shows in the values, not in
+    # the tasks: they are planned before it, as LangGraph's snapshot does.
     null_writes = [(c, v) for tid, c, v in pending if tid == NULL_TASK_ID and c != RESUME]
     if null_writes:
         apply_writes(
             plan, checkpoint, channels, [TaskWrites("~", INPUT, (), null_writes)], next_version
         )
-    step = int(saved.metadata.get("step", -1)) + 1
-    tasks = prepare_tasks(
-        plan, checkpoint, channels, step, config, ns=_ns(config), read_inputs=False
-    )
     by_task: dict[str, list[tuple[str, Any]]] = defaultdict(list)
     for tid, chan, value in pending:
         by_task[tid].append((chan, value))

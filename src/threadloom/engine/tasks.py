@@ -16,7 +16,7 @@ from typing import Any
 
 from langchain_core.runnables import RunnableConfig
 
-from threadloom.constants import NS_SEP
+from threadloom.constants import NS_SEP, RESUME
 from threadloom.engine._checks import translate_node_error
 from threadloom.engine.calls import CallOf
 from threadloom.engine.channels import Channel
@@ -91,7 +91,7 @@ class TaskRunner:
         """A fresh scratchpad for one attempt of ``task`` (with the clock of its timeout)."""
         pad = _new_pad(TaskScratchpad)  # (no ``__init__``: TaskScratchpad)
         pad.resume = task.resume  # (never changed in place: TaskScratchpad.interrupt)
-        pad.writes = []
+        pad.writes = [] if attempt == 1 else list(task.writes)  # a retry: the answers taken
         pad.task = task
         pad.runner = self
         pad.attempt = attempt
@@ -188,6 +188,9 @@ class TaskRunner:
         for policy in task.node.retry_policy:
             if policy.matches(exc):
                 if attempt < policy.max_attempts:
+                    if pad.resume is not task.resume:  # answers taken: the retry replays them
+                        task.resume = pad.resume
+                        task.writes = [(RESUME, list(pad.resume))]
                     return policy.interval(attempt)
                 break
         exc.add_note(f"During task with name '{task.name}' and id '{task.id}'")

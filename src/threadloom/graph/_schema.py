@@ -72,6 +72,8 @@ def schema_info(schema: Any) -> SchemaInfo:
     if not has_keys(schema):
         return SchemaInfo(schema, (ROOT,), "root")
     keys = tuple(_type_hints(schema))
+    if keys == (ROOT,):  # a TypedDict of one ``__root__`` key is its value, as in LangGraph
+        return SchemaInfo(schema, keys, "root")
     if is_pydantic(schema):
         return SchemaInfo(schema, keys, "pydantic")
     if dataclasses.is_dataclass(schema):

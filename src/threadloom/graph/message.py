@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Annotated, Any, ClassVar, Final, Literal, TypeAlias, TypedDict, cast, overload
+from typing import Annotated, Any, ClassVar, Final, Literal, TypeAlias, cast, overload
 
 from langchain_core.messages import (
     AnyMessage,
@@ -27,8 +27,9 @@ from langchain_core.messages import (
     convert_to_openai_messages,
     message_chunk_to_message,
 )
+from typing_extensions import TypedDict  # (pydantic builds JSON schemas of it on 3.11)
 
-from threadloom._appended import copied_from, note_appended
+from threadloom._appended import note_appended, take_copy_source
 from threadloom.channels._messages_delta import (  # LangGraph's private name, imported by its users
     messages_delta_reducer as _messages_delta_reducer,  # noqa: F401
 )
@@ -101,14 +102,18 @@ def add_messages(
         )
     if format is not None:
         _check_format(format)
-    known = _KNOWN.ids_of(left)
-    if known is None and (source := copied_from(left)) is not None:
-        known = _KNOWN.ids_of(source)  # a saver's copy of a history returned here
+    known = _KNOWN.get(left)
+    base: list[Any] | None = cast(list[Any], left)  # the known history this call extends
+    if known is None:
+        base = take_copy_source(left)  # a saver's copy of a history returned here
+        known = None if base is None else _KNOWN.get(base)
+    seen: set[str] | None = None
     if known is not None:  # a history this function returned: all messages, all with ids
-        old, old_ids = cast(list[BaseMessage], left), known
+        old, (old_ids, seen) = cast(list[BaseMessage], left), known
     else:
         old = _as_messages(left)
         old_ids, _ = _ensure_ids(old)
+        base = None
     new = _as_messages(right)
     new_ids, fresh = _ensure_ids(new)
     if REMOVE_ALL_MESSAGES in new_ids and (cut := _after_last_remove_all(new, new_ids)) is not None:
@@ -116,11 +121,15 @@ def add_messages(
     if (
         len(new) == 1
         and format is None
-        and (new_ids[0] in fresh or new_ids[0] not in old_ids)  # (``in``: one C-level scan)
+        and (
+            new_ids[0] in fresh
+            or (seen is not None and new_ids[0] not in seen)  # O(1): ``seen`` has every old id
+            or new_ids[0] not in old_ids  # (``in``: one C-level scan)
+        )
         and not isinstance(new[0], RemoveMessage)
     ):  # one new message, the usual update of a chat turn: appended, as ``_merge`` would
         merged = [*old, new[0]]
-        _KNOWN.remember(merged, [*old_ids, new_ids[0]])
+        _KNOWN.remember(merged, [*old_ids, new_ids[0]], seen, new_ids, base)
         if old is left:
             note_appended(merged, old)
         return merged
@@ -129,7 +138,7 @@ def add_messages(
         # A round trip through OpenAI dicts; like LangGraph's, it does not carry ids over.
         return convert_to_messages(convert_to_openai_messages(merged))
     if len(merged) == len(old) + len(new) and merged[len(old) :] == new:
-        _KNOWN.remember(merged, [*old_ids, *new_ids])  # the common case: only appends
+        _KNOWN.remember(merged, [*old_ids, *new_ids], seen, new_ids, base)  # only appends
         if old is left:  # the channel's list itself: tell the saver only a tail is new
             note_appended(merged, old)
     return merged
@@ -158,27 +167,52 @@ class _KnownHistories:
     itself, so its ``id()`` cannot be reused while it is cached, and its length: a list grown in
     place is not trusted. (A history edited by changing a message's id in place is not supported;
     state is changed by returning updates.)
+
+    Each entry also holds ``seen``, a set holding at least every id of its history, so a new
+    message's id is proven new in O(1) (an id in ``seen`` is then looked for in the ids). A
+    history extended by appending hands its set on to the new one, which supersedes it: the
+    older entry is dropped, so a chat keeps one entry (and one history list alive) rather than
+    its last ``_KNOWN_SIZE``, which the garbage collector would walk element by element.
     """
 
     __slots__ = ("entries", "lock")
 
     def __init__(self) -> None:
-        self.entries: dict[int, tuple[list[Any], int, list[str]]] = {}
+        self.entries: dict[int, tuple[list[Any], int, list[str], set[str]]] = {}
         self.lock = threading.Lock()
 
-    def ids_of(self, history: object) -> list[str] | None:
+    def get(self, history: object) -> tuple[list[str], set[str]] | None:
+        """The ids of ``history`` and a set holding at least them, if it is known."""
         entry = self.entries.get(id(history))
         if entry is None or entry[0] is not history or entry[1] != len(entry[0]):
             return None
         with self.lock:  # least recently used goes first: a history read often stays
             self.entries[id(history)] = self.entries.pop(id(history), entry)
-        return entry[2]
+        return entry[2], entry[3]
 
-    def remember(self, history: list[BaseMessage], ids: list[str]) -> None:
+    def remember(
+        self,
+        history: list[BaseMessage],
+        ids: list[str],
+        seen: set[str] | None,
+        appended: list[str],
+        superseded: list[Any] | None,
+    ) -> None:
+        """Know ``history`` (its ``ids``): ``superseded``'s ids (held by ``seen``, or None to
+        build it) followed by ``appended``; ``superseded``'s entry is dropped."""
+        if seen is None:
+            seen = set(ids)
+        else:  # handed on: the superseded history's entry goes below
+            seen.update(appended)
         with self.lock:
-            if len(self.entries) >= _KNOWN_SIZE:
-                self.entries.pop(next(iter(self.entries)))
-            self.entries[id(history)] = (history, len(history), ids)
+            entries = self.entries
+            if superseded is not None:
+                entry = entries.get(id(superseded))
+                if entry is not None and entry[0] is superseded:
+                    del entries[id(superseded)]
+            if len(entries) >= _KNOWN_SIZE:
+                entries.pop(next(iter(entries)))
+            entries[id(history)] = (history, len(history), ids, seen)
 
 
 _KNOWN_SIZE: Final = 32

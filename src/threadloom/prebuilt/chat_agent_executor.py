@@ -14,13 +14,14 @@ left to run (``remaining_steps``, a managed key of ``AgentState``), the agent an
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Literal, NotRequired, TypedDict
+from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
 from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig, RunnableLambda
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel
+from typing_extensions import TypedDict  # (pydantic builds JSON schemas of it on 3.11)
 
 from threadloom.constants import END, START
 from threadloom.errors import InvalidChatHistoryError
