@@ -16,6 +16,7 @@ Deciding (no I/O, no waiting)
     ``projection``  the table from run events to stream chunks, per stream mode.
     ``stream``      payloads of the ``checkpoints``, ``tasks`` and ``debug`` modes.
     ``snapshot``    a checkpoint as a ``StateSnapshot``; ``update_state`` as a superstep (a core).
+    ``error_handler`` the task that runs a node's error handler in place of its failed task.
     ``tasks``       one task's attempt: injection, output to writes, the retry decision.
     ``scratch``     the running task's context: config, interrupts and resume answers.
     ``calls``       functional ``@task`` calls: ids, saved results, what a finished call saves

@@ -49,10 +49,9 @@ from threadloom.engine.core import (
     mark_no_writes,
     prepare_tasks,
     read_channels,
-    task_config,
 )
 from threadloom.engine.effects import Effect
-from threadloom.engine.ids import task_id
+from threadloom.engine.error_handler import error_handler_task
 from threadloom.engine.options import RunOptions
 from threadloom.engine.plan import Plan
 from threadloom.engine.projection import InterruptEvent, Projection, task_update
@@ -63,7 +62,6 @@ from threadloom.errors import (
     ErrorCode,
     GraphBubbleUp,
     GraphRecursionError,
-    NodeError,
     SavedTaskError,
     create_error_message,
 )
@@ -492,30 +490,12 @@ class Run:
         failed task's place; the failed node's edges are not followed), or None when the node
         has no handler and the run fails. ``error``: the failure, when not ``task.error`` (one
         read back from a checkpoint)."""
-        handler_name = task.node.error_handler
+        where = (self.checkpoint["id"], self.ns, self.step)
         error = error if error is not None else task.error
-        if handler_name is None or not isinstance(error, Exception):
-            return None
-        if isinstance(error, GraphBubbleUp):  # a Command for the parent graph, an interrupt
-            return None
-        spec = self.plan.nodes[handler_name]
-        tid = task_id(self.checkpoint["id"], self.ns, str(self.step), handler_name, task.id)
-        path = (*task.path, "error_handler")
-        config = task_config(self.config, handler_name, tid, self.step, (), path, self.ns)
-        handler = Task(
-            tid,
-            handler_name,
-            path,
-            f"{task.path_str}~error_handler",  # its writes apply where the failed task's would
-            (),
-            spec.read(self.channels),
-            spec,
-            config,
-            timeout=spec.timeout,
-            failure=NodeError(task.name, error),
-        )
-        task.handled = True
-        self.tasks[tid] = handler
+        handler = error_handler_task(self.plan, self.channels, self.config, where, task, error)
+        if handler is not None:
+            task.handled = True
+            self.tasks[handler.id] = handler
         return handler
 
     def _task_update(self, task: Task) -> Any:
