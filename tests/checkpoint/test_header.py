@@ -17,7 +17,7 @@ from threadloom.checkpoint._header import (
     unpack_header,
     unpack_version,
 )
-from threadloom.checkpoint.base import empty_checkpoint, next_string_version
+from threadloom.checkpoint.base import empty_checkpoint, next_noted_version, next_string_version
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 
 
@@ -170,12 +170,12 @@ def test_versions_pack_exactly(version: str) -> None:
 def test_a_made_version_is_known_as_pack_version_would_pack_it(
     monkeypatch: pytest.MonkeyPatch, random: float
 ) -> None:
-    # next_string_version tells the caches its versions' packed forms and texts, so a SQL
-    # saver packs them and reads them back without parsing or repr: the very values
-    # pack_version and a cold unpack give.
+    # next_noted_version (the SQL savers') tells the caches its versions' packed forms and
+    # texts, so a SQL saver packs them and reads them back without parsing or repr: the very
+    # values pack_version and a cold unpack give.
     monkeypatch.setattr(_header_module, "_random", lambda: random, raising=False)
     monkeypatch.setattr("threadloom.checkpoint.base._random", lambda: random)
-    version = next_string_version(41)
+    version = next_noted_version(41)
     known = _PACKED_CACHE.get(version)
     _PACKED_CACHE.pop(version, None)
     _header_module._TEXTS.clear()
@@ -183,6 +183,21 @@ def test_a_made_version_is_known_as_pack_version_would_pack_it(
     assert unpack_version(known) == version  # with and without the text remembered
     _header_module._TEXTS.clear()
     assert unpack_version(known) == version
+
+
+def test_only_the_sql_savers_versions_are_noted_in_the_header_caches() -> None:
+    # the memory saver packs nothing: noting its versions would only keep objects alive
+    from threadloom.checkpoint.memory import InMemorySaver
+    from threadloom.checkpoint.postgres import PostgresSaver
+    from threadloom.checkpoint.sqlite import SqliteSaver
+    from threadloom.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    _PACKED_CACHE.clear()  # (a full cache notes nothing)
+    for saver in (SqliteSaver, AsyncSqliteSaver, PostgresSaver):
+        version = saver.get_next_version(None, None)
+        assert _PACKED_CACHE.get(version) == pack_version(version)
+    version = InMemorySaver.get_next_version(None, None)
+    assert version not in _PACKED_CACHE
 
 
 def test_a_negative_zero_random_part_is_never_read_as_zero() -> None:

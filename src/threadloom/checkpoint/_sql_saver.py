@@ -48,7 +48,7 @@ from threadloom.checkpoint.base import (
     StepSave,
     TaskWrites,
     ThreadSizeReport,
-    next_string_version,
+    next_noted_version,
 )
 
 if TYPE_CHECKING:
@@ -220,7 +220,7 @@ class SqlSaver(BaseCheckpointSaver[str]):
     prune = sync_op(_prune)
     thread_size_report = sync_op(_thread_size_report)
 
-    get_next_version = staticmethod(next_string_version)
+    get_next_version = staticmethod(next_noted_version)
 
 
 class AsyncSqlSaver(SqlSaver):

@@ -258,9 +258,9 @@ def create_checkpoint(
     )
 
 
-_last_made: tuple[str | None, int] = (None, 0)
-"""The version ``next_string_version`` made last, with its integer part. The engine bumps from
-the newest version, which is usually that one: knowing it saves parsing the string."""
+_last_made: tuple[str | None, int, float] = (None, 0, 0.0)
+"""The version ``next_string_version`` made last, with its integer and random parts. The engine
+bumps from the newest version, which is usually that one: knowing it saves parsing the string."""
 
 
 def next_string_version(current: str | int | float | None, channel: None = None) -> str:
@@ -270,7 +270,7 @@ def next_string_version(current: str | int | float | None, channel: None = None)
     the same channel from the same version distinguishable.
     """
     global _last_made
-    made, n = _last_made  # one tuple, read and replaced whole: safe across threads
+    made, n, _ = _last_made  # one tuple, read and replaced whole: safe across threads
     if current is None:
         n = 0
     elif current is not made:
@@ -284,8 +284,18 @@ def next_string_version(current: str | int | float | None, channel: None = None)
     # str/repr(...).zfill(...) is format(..., "032") / format(..., "016"), without the parser
     random = _random()
     version = str(n).zfill(32) + "." + repr(random).zfill(16)
-    _last_made = (version, n)
-    note_version(version, n, random)  # a SQL saver packs it, and reads it back, without repr
+    _last_made = (version, n, random)
+    return version
+
+
+def next_noted_version(current: str | int | float | None, channel: None = None) -> str:
+    """``next_string_version`` for the SQL savers: the version made is also noted in the header
+    caches (``_header.note_version``), so the saver packs it, and reads it back, without parsing
+    or ``repr``. Kept apart so the memory saver, which packs nothing, does not pay for it."""
+    version = next_string_version(current)
+    made, n, random = _last_made
+    if made is version:  # (else another thread made one since: packed when written, as any)
+        note_version(version, n, random)
     return version
 
 

@@ -18,7 +18,7 @@ from langchain_core.runnables import RunnableConfig
 
 from threadloom.checkpoint._arguments import thread_key
 from threadloom.checkpoint._saver_calls import saves_steps_at_once
-from threadloom.checkpoint.base import next_string_version
+from threadloom.checkpoint.base import next_noted_version, next_string_version
 from threadloom.constants import (
     CONFIG_KEY_CHECKPOINTER,
     CONFIG_KEY_CONTEXT,
@@ -423,8 +423,9 @@ def run_core(
 
 
 def _saver_versions(saver: Any) -> Any:
-    if getattr(type(saver), "get_next_version", None) is next_string_version:
-        return next_string_version  # the bundled savers': called as it is, once a step
+    bundled = getattr(type(saver), "get_next_version", None)
+    if bundled is next_string_version or bundled is next_noted_version:
+        return bundled  # the bundled savers': called as it is, once a step
 
     def next_version(current: Any) -> Any:
         return saver.get_next_version(current, None)
