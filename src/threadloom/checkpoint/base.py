@@ -289,9 +289,8 @@ def next_string_version(current: str | int | float | None, channel: None = None)
 
 
 def next_noted_version(current: str | int | float | None, channel: None = None) -> str:
-    """``next_string_version`` for the SQL savers: the version made is also noted in the header
-    caches (``_header.note_version``), so the saver packs it, and reads it back, without parsing
-    or ``repr``. Kept apart so the memory saver, which packs nothing, does not pay for it."""
+    """``next_string_version``, noted in the SQL savers' header caches (``_header.note_version``:
+    packed and read back without parsing or ``repr``); the memory saver packs nothing."""
     version = next_string_version(current)
     made, n, random = _last_made
     if made is version:  # (else another thread made one since: packed when written, as any)
