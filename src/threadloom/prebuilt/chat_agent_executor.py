@@ -35,8 +35,16 @@ __all__ = [
     "AgentState",
     "AgentStatePydantic",
     "AgentStateWithStructuredResponse",
+    "AgentStateWithStructuredResponsePydantic",
+    "StructuredResponse",
+    "StructuredResponseSchema",
     "create_react_agent",
 ]
+
+StructuredResponse = dict | BaseModel  # type: ignore[type-arg]
+"""What ``generate_structured_response`` stores: a dict or a model instance."""
+StructuredResponseSchema = dict | type[BaseModel]  # type: ignore[type-arg]
+"""What ``response_format`` takes: a JSON schema dict or a model class."""
 
 NOT_ENOUGH_STEPS = "Sorry, need more steps to process this request."
 """The agent's answer when the recursion limit leaves no step to run the tools it asked for."""
@@ -59,7 +67,13 @@ class AgentStatePydantic(BaseModel):
 class AgentStateWithStructuredResponse(AgentState):
     """``AgentState`` with the answer shaped by ``response_format``."""
 
-    structured_response: Any
+    structured_response: StructuredResponse
+
+
+class AgentStateWithStructuredResponsePydantic(AgentStatePydantic):
+    """``AgentStatePydantic`` with the answer shaped by ``response_format``."""
+
+    structured_response: StructuredResponse
 
 
 class _ModelInput(AgentState):

@@ -9,21 +9,21 @@ and ``emit_output_delta`` to stream partial output as ``tool-output-delta`` even
 
 from __future__ import annotations
 
-import typing
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar, get_origin
+from typing import Any, Generic
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.tools import BaseTool
 from langchain_core.tools.base import _DirectlyInjectedToolArg
+from typing_extensions import TypeVar
 
 from threadloom.engine.tool_events import emit_output_delta
 from threadloom.runtime import ExecutionInfo, ServerInfo
 
 __all__ = ["ToolRuntime"]
 
-ContextT = TypeVar("ContextT")
-StateT = TypeVar("StateT")
+ContextT = TypeVar("ContextT", default=None)
+StateT = TypeVar("StateT", default=dict)  # type: ignore[type-arg]
 
 
 @dataclass
@@ -53,15 +53,3 @@ class ToolRuntime(_DirectlyInjectedToolArg, Generic[ContextT, StateT]):
         """Stream ``delta`` as a ``tool-output-delta`` event of this call on the ``tools``
         stream mode; does nothing when the run does not stream ``tools``."""
         emit_output_delta(delta)
-
-
-def runtime_parameters(hints: dict[str, Any]) -> tuple[str, ...]:
-    """The parameters typed ``ToolRuntime`` among a tool's input schema's ``hints``."""
-    found = []
-    for name, annotation in hints.items():
-        if get_origin(annotation) is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        target = get_origin(annotation) or annotation
-        if isinstance(target, type) and issubclass(target, ToolRuntime):
-            found.append(name)
-    return tuple(found)
