@@ -109,7 +109,10 @@ class GraphTrace:
         """The graph's output as the run ends (what ``invoke`` would return, interrupts aside)."""
         if self.run is None:
             return None
-        return read_channels(self.run.channels, self.output_keys)
+        keys, channels = self.output_keys, self.run.channels
+        if not isinstance(keys, str):  # an output schema's managed keys are no channels
+            keys = [k for k in keys if k in channels]
+        return read_channels(channels, keys)
 
     def _lifecycle(self) -> _GraphCallbackManager | None:
         handlers = [h for h in self.run_manager.handlers if isinstance(h, GraphCallbackHandler)]
