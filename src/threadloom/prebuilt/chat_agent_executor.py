@@ -13,23 +13,33 @@ left to run (``remaining_steps``, a managed key of ``AgentState``), the agent an
 
 from __future__ import annotations
 
+import inspect
+import typing
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal, NotRequired
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage, ToolMessage
-from langchain_core.runnables import Runnable, RunnableBinding, RunnableConfig, RunnableLambda
+from langchain_core.runnables import (
+    Runnable,
+    RunnableBinding,
+    RunnableConfig,
+    RunnableLambda,
+    RunnableSequence,
+)
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel
 from typing_extensions import TypedDict  # (pydantic builds JSON schemas of it on 3.11)
 
 from threadloom.constants import END, START
+from threadloom.engine.inject import injections_for
 from threadloom.errors import InvalidChatHistoryError
 from threadloom.graph import StateGraph
 from threadloom.graph.message import add_messages
 from threadloom.managed import RemainingSteps
 from threadloom.prebuilt.tool_node import TOOL_CALL_WITH_CONTEXT, ToolNode
 from threadloom.types import Send
+from threadloom.warnings import LangGraphDeprecatedSinceV10, warn_renamed
 
 __all__ = [
     "AgentState",
@@ -98,11 +108,38 @@ def _prompt_runnable(prompt: Any) -> Runnable[Any, Any]:
     if isinstance(prompt, Runnable):
         return prompt
     if callable(prompt):
-        return RunnableLambda(prompt, name="Prompt")
+        return _callable_prompt(prompt)
     raise ValueError(
         f"prompt={prompt!r} is not supported: pass a string, a SystemMessage, a function of the "
         "state returning the model's messages, or a Runnable."
     )
+
+
+def _callable_prompt(prompt: Callable[..., Any]) -> Runnable[Any, Any]:
+    """A prompt function as a runnable; it is given the ``store``, ``writer``, ``runtime`` or
+    ``config`` it asks for by name, as a node is."""
+    wanted = {injection.name for injection in injections_for(prompt)} - {"previous"}
+    if not wanted - {"config"}:  # RunnableLambda passes a config parameter itself
+        return RunnableLambda(prompt, name="Prompt")
+
+    def injected(config: RunnableConfig) -> dict[str, Any]:
+        from threadloom.runtime import get_runtime
+
+        runtime: Any = get_runtime()
+        values = {"store": runtime.store, "writer": runtime.stream_writer, "runtime": runtime}
+        return {k: config if k == "config" else values[k] for k in wanted}
+
+    if inspect.iscoroutinefunction(prompt):
+
+        async def acall(state: Any, config: RunnableConfig) -> Any:
+            return await prompt(state, **injected(config))
+
+        return RunnableLambda(acall, name="Prompt")
+
+    def call(state: Any, config: RunnableConfig) -> Any:
+        return prompt(state, **injected(config))
+
+    return RunnableLambda(call, name="Prompt")
 
 
 def _bound_model(model: Any, tools: Sequence[BaseTool | dict[str, Any]]) -> Runnable[Any, Any]:
@@ -175,10 +212,21 @@ def create_react_agent(
     debug: bool = False,
     version: Literal["v1", "v2"] = "v2",
     name: str | None = None,
+    **deprecated_kwargs: Any,
 ) -> Any:
     """A compiled graph in which ``model`` calls ``tools`` until it answers (see the module)."""
+    if "config_schema" in deprecated_kwargs:
+        warn_renamed("config_schema", "context_schema", LangGraphDeprecatedSinceV10)
+        config_schema = deprecated_kwargs.pop("config_schema")
+        context_schema = context_schema if context_schema is not None else config_schema
+    if deprecated_kwargs:
+        raise TypeError(
+            f"create_react_agent() got unexpected keyword arguments: {deprecated_kwargs}"
+        )
     if version not in ("v1", "v2"):
         raise ValueError(f"Invalid version {version!r}, must be 'v1' or 'v2'.")
+    if state_schema is not None:
+        _check_state_schema(state_schema, response_format)
     # provider-side tools given as dicts are bound to the model but never run here
     provider_tools = (
         [] if isinstance(tools, ToolNode) else [t for t in tools if isinstance(t, dict)]
@@ -228,81 +276,151 @@ def create_react_agent(
         _check_history(_get(state, "messages"))
         return answer(state, await model_for(state).ainvoke(model_state(state), config))
 
-    agent = RunnableLambda(call_model, acall_model, name="agent")
     builder: StateGraph[Any] = StateGraph(state_schema, context_schema=context_schema)
-    builder.add_node("agent", agent, input_schema=_ModelInput if pre_model_hook else None)
+    builder.add_node(
+        "agent",
+        RunnableLambda(call_model, acall_model, name="agent"),
+        input_schema=_ModelInput if pre_model_hook else None,
+    )
     entry = "agent"
     if pre_model_hook is not None:
         builder.add_node("pre_model_hook", pre_model_hook)
         builder.add_edge("pre_model_hook", "agent")
         entry = "pre_model_hook"
     builder.add_edge(START, entry)
-    decider = "agent"
+    if tool_list:
+        builder.add_node("tools", tool_node)
     if post_model_hook is not None:
         builder.add_node("post_model_hook", post_model_hook)
         builder.add_edge("agent", "post_model_hook")
-        decider = "post_model_hook"
-    after_answer: str = END
     if response_format is not None:
-        builder.add_node(
-            "generate_structured_response", _structured_responder(model, response_format)
-        )
-        builder.add_edge("generate_structured_response", END)
-        after_answer = "generate_structured_response"
-
+        responder = _structured_responder(model_for, response_format)
+        builder.add_node("generate_structured_response", responder)
     compile_args = (checkpointer, store, interrupt_before, interrupt_after, debug, name)
     if not tool_list:
-        builder.add_edge(decider, after_answer)
+        if response_format is not None:
+            last = "post_model_hook" if post_model_hook is not None else "agent"
+            builder.add_edge(last, "generate_structured_response")
         return _compile(builder, *compile_args)
-
-    def route(state: Any) -> Any:
-        last = _get(state, "messages")[-1]
-        if not isinstance(last, AIMessage) or not last.tool_calls:
-            return after_answer
-        if version == "v1":
-            return "tools"
-        return [
-            Send("tools", {"__type": TOOL_CALL_WITH_CONTEXT, "tool_call": call, "state": state})
-            for call in last.tool_calls
-        ]
-
-    builder.add_node("tools", tool_node)
-    builder.add_conditional_edges(decider, route, path_map=[after_answer, "tools"])
-    if direct:
-
-        def after_tools(state: Any) -> str:
-            for message in reversed(_get(state, "messages")):
-                if not isinstance(message, ToolMessage):
-                    break
-                if message.name in direct:
-                    return END
-            return entry
-
-        builder.add_conditional_edges("tools", after_tools, path_map=[entry, END])
-    else:
-        builder.add_edge("tools", entry)
+    _route_tools(builder, version, entry, direct, post_model_hook, response_format)
     return _compile(builder, *compile_args)
 
 
-def _structured_responder(model: Any, response_format: Any) -> Runnable[Any, Any]:
-    """The node asking the model for the answer shaped as ``response_format``."""
+def _calls_sent(state: Any, calls: list[Any]) -> list[Send]:
+    return [
+        Send("tools", {"__type": TOOL_CALL_WITH_CONTEXT, "tool_call": call, "state": state})
+        for call in calls
+    ]
+
+
+def _route_tools(
+    builder: StateGraph[Any],
+    version: str,
+    entry: str,
+    direct: set[str],
+    post_model_hook: Any,
+    response_format: Any,
+) -> None:
+    """The agent's edges when it has tools (LangGraph's routing, for each optional node)."""
+    answered = "generate_structured_response" if response_format is not None else END
+
+    def should_continue(state: Any) -> Any:
+        last = _get(state, "messages")[-1]
+        if not isinstance(last, AIMessage) or not last.tool_calls:
+            return "post_model_hook" if post_model_hook is not None else answered
+        if version == "v1":
+            return "tools"
+        if post_model_hook is not None:
+            return "post_model_hook"
+        return _calls_sent(state, last.tool_calls)
+
+    agent_paths = ["post_model_hook"] if post_model_hook is not None else ["tools", answered]
+    if post_model_hook is not None:
+
+        def after_post_model_hook(state: Any) -> Any:
+            """Pending tool calls go to ``tools``; after tool messages back to the start;
+            else the answer."""
+            messages = _get(state, "messages")
+            done = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
+            last_ai = next(m for m in reversed(messages) if isinstance(m, AIMessage))
+            pending = [c for c in last_ai.tool_calls if c["id"] not in done]
+            if pending:
+                return _calls_sent(state, pending)
+            if isinstance(messages[-1], ToolMessage):
+                return entry
+            return answered
+
+        post_paths = [entry, "tools", answered]
+        builder.add_conditional_edges("post_model_hook", after_post_model_hook, post_paths)
+    builder.add_conditional_edges("agent", should_continue, path_map=agent_paths)
+    if not direct:
+        builder.add_edge("tools", entry)
+        return
+
+    def after_tools(state: Any) -> str:
+        message = None
+        for message in reversed(_get(state, "messages")):
+            if not isinstance(message, ToolMessage):
+                break
+            if message.name in direct:
+                return END
+        # parallel calls: the return_direct tool may have run in another Send
+        if isinstance(message, AIMessage) and any(c["name"] in direct for c in message.tool_calls):
+            return END
+        return entry
+
+    builder.add_conditional_edges("tools", after_tools, path_map=[entry, END])
+
+
+def _get_model(model: Any) -> BaseChatModel:
+    """The chat model inside ``model`` (a bound model, or a prompt piped into one)."""
+    if isinstance(model, RunnableSequence):
+        model = next(
+            (s for s in model.steps if isinstance(s, RunnableBinding | BaseChatModel)), model
+        )
+    if isinstance(model, RunnableBinding):
+        model = model.bound
+    if not isinstance(model, BaseChatModel):
+        raise TypeError(
+            "Expected `model` to be a ChatModel or RunnableBinding (e.g. model.bind_tools(...)), "
+            f"got {type(model)}"
+        )
+    return model
+
+
+def _structured_responder(
+    model_for: Callable[[Any], Runnable[Any, Any]], response_format: Any
+) -> Runnable[Any, Any]:
+    """The node asking the model (the one the agent calls) for the answer shaped as
+    ``response_format``."""
     system: str | None = None
     schema = response_format
     if isinstance(response_format, tuple):
         system, schema = response_format
-    structured = model.with_structured_output(schema)
+
+    def structured(state: Any) -> Runnable[Any, Any]:
+        return _get_model(model_for(state)).with_structured_output(schema)
 
     def messages_for(state: Any) -> list[BaseMessage]:
         messages = list(_get(state, "messages"))
         return [SystemMessage(content=system), *messages] if system else messages
 
     def generate(state: Any, config: RunnableConfig) -> dict[str, Any]:
-        return {"structured_response": structured.invoke(messages_for(state), config)}
+        return {"structured_response": structured(state).invoke(messages_for(state), config)}
 
     async def agenerate(state: Any, config: RunnableConfig) -> dict[str, Any]:
-        return {"structured_response": await structured.ainvoke(messages_for(state), config)}
+        response = await structured(state).ainvoke(messages_for(state), config)
+        return {"structured_response": response}
 
     return RunnableLambda(generate, agenerate, name="generate_structured_response")
+
+
+def _check_state_schema(state_schema: Any, response_format: Any) -> None:
+    required = {"messages", "remaining_steps"}
+    if response_format is not None:
+        required.add("structured_response")
+    if missing := required - set(typing.get_type_hints(state_schema)):
+        raise ValueError(f"Missing required key(s) {missing} in state_schema")
 
 
 def _compile(
