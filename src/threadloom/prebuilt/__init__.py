@@ -1,4 +1,5 @@
-"""Ready-made agent pieces: ``create_react_agent``, ``ToolNode``, ``tools_condition``.
+"""Ready-made agent pieces: ``create_react_agent``, ``ToolNode``, ``tools_condition``,
+``ValidationNode``.
 
 ``InjectedState`` and ``InjectedStore`` mark tool parameters that ``ToolNode`` fills in from the
 graph instead of the model; a parameter typed ``ToolRuntime`` gets the run as the call sees it.
@@ -7,6 +8,7 @@ graph instead of the model; a parameter typed ``ToolRuntime`` gets the run as th
 from threadloom.prebuilt.chat_agent_executor import AgentState, create_react_agent
 from threadloom.prebuilt.tool_node import InjectedState, InjectedStore, ToolNode, tools_condition
 from threadloom.prebuilt.tool_runtime import ToolRuntime
+from threadloom.prebuilt.tool_validator import ValidationNode
 
 __all__ = [
     "AgentState",
@@ -14,6 +16,7 @@ __all__ = [
     "InjectedStore",
     "ToolNode",
     "ToolRuntime",
+    "ValidationNode",
     "create_react_agent",
     "tools_condition",
 ]
