@@ -26,7 +26,7 @@ from threadloom.prebuilt.tool_node import (
     ToolRuntime,
 )
 from threadloom.runtime import Runtime
-from threadloom.types import Command
+from threadloom.types import Command, Send
 
 # LangGraph's ToolNode, invoked outside a graph, needs a runtime under this config key.
 CONFIG: Any = {"configurable": {"__pregel_runtime": Runtime()}}
@@ -202,3 +202,58 @@ def test_invalid_arguments_name_only_the_models_own_errors() -> None:
     assert [e["loc"] for e in info.value.filtered_errors or []] == [("name",)]
     assert info.value.message == str(info.value)
     assert info.value.message.startswith("Error invoking tool 'greet' with kwargs {'name': 'bob'}")
+
+
+class FooState(TypedDict):
+    messages: Annotated[list[Any], add_messages]
+    foo: str
+
+
+def test_bare_calls_sent_to_the_node_see_the_state_an_edge_gives() -> None:
+    """(With a pydantic or dataclass state threadloom gives that type, as an edge does;
+    LangGraph 1.2.22 gives the raw values: docs/differences.md 47.)"""
+    seen: list[Any] = []
+
+    @tool
+    def record(runtime: ToolRuntime, state: Annotated[Any, InjectedState]) -> str:
+        """Records the state it is given."""
+        seen.append((runtime.state, state))
+        return "ok"
+
+    ask = call("record", {})
+
+    def agent(state: Any) -> dict[str, Any]:
+        return {"messages": [AIMessage("", tool_calls=[ask], id="1")]}
+
+    graph = StateGraph(FooState).add_node("agent", agent).add_node("tools", ToolNode([record]))
+    graph.add_edge(START, "agent").add_conditional_edges("agent", lambda _: [Send("tools", [ask])])
+    graph.compile().invoke({"messages": [], "foo": "bar"})
+    ((from_runtime, injected),) = seen
+    assert (
+        from_runtime
+        == injected
+        == {"messages": [AIMessage("", tool_calls=[ask], id="1")], "foo": "bar"}
+    )
+
+
+def test_bare_calls_run_inside_a_node_see_that_nodes_graph_state() -> None:
+    seen: list[Any] = []
+
+    @tool
+    def record(runtime: ToolRuntime) -> str:
+        """Records the state it is given."""
+        seen.append(runtime.state)
+        return "ok"
+
+    class Value(TypedDict):
+        value: str
+
+    def call_tools(state: Value) -> dict[str, Any]:
+        ToolNode([record]).invoke([call("record", {})])
+        return {}
+
+    inner = StateGraph(Value).add_node(call_tools).add_edge(START, "call_tools").compile()
+    outer = StateGraph(Value).add_node("inner", inner)
+    outer.add_conditional_edges(START, lambda _: [Send("inner", {"value": "inner"})], ["inner"])
+    outer.compile().invoke({"value": "outer"})
+    assert seen == [{"value": "inner"}]

@@ -559,8 +559,16 @@ def _graph_runtime(config: RunnableConfig) -> Any:
 
 
 def _running_state() -> Any:
-    """The state of the graph this node runs in, as its edge would give it ({} outside a run)."""
-    return {}
+    """The state of the graph this node runs in, read as an edge would give it to the running
+    task's node (its input schema's keys and type); {} outside a run."""
+    from threadloom._running import current_task
+
+    pad = current_task.get()
+    node = getattr(getattr(pad, "task", None), "node", None)
+    channels = getattr(getattr(pad, "runner", None), "channels", None)
+    if node is None or channels is None:
+        return {}
+    return node.read(channels)
 
 
 def tools_condition(
