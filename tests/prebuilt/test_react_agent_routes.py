@@ -161,3 +161,13 @@ def test_an_agent_streamed_inside_a_node_ends_its_run() -> None:
     last = [chunk for mode, chunk in chunks if mode == "values"][-1]
     assert last["messages"][-1].content == "hi"
     assert issubclass(AgentState, dict)
+
+
+def test_a_model_bound_already_must_have_exactly_the_agents_tools() -> None:
+    bound = ScriptedModel(script=[[]]).bind_tools([echo])
+    agent = create_react_agent(bound | RunnableLambda(lambda message: message), [echo])
+    assert agent.invoke({"messages": [HumanMessage("hi")]})["messages"][-1].content == "hi"
+    with pytest.raises(ValueError, match="Number of tools in the model"):
+        create_react_agent(bound, [])
+    with pytest.raises(ValueError, match="Missing tools"):
+        create_react_agent(bound, [final])

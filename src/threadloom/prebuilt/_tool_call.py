@@ -119,14 +119,14 @@ def handled_types(handler: ErrorHandler) -> tuple[type[Exception], ...]:
     if isinstance(handler, tuple):
         return handler
     if callable(handler) and not isinstance(handler, type):
-        return _annotated_types(handler)
+        return _infer_handled_types(handler)
     return (Exception,)
 
 
 _UnionType = type(int | str)
 
 
-def _annotated_types(handler: Callable[..., str]) -> tuple[type[Exception], ...]:
+def _infer_handled_types(handler: Callable[..., str]) -> tuple[type[Exception], ...]:
     """The exception types a handler's first parameter (after ``self``) is annotated with; all
     exceptions when it is not annotated."""
     params = list(inspect.signature(handler).parameters.values())

@@ -142,36 +142,53 @@ def _callable_prompt(prompt: Callable[..., Any]) -> Runnable[Any, Any]:
     return RunnableLambda(call, name="Prompt")
 
 
-def _bound_model(model: Any, tools: Sequence[BaseTool | dict[str, Any]]) -> Runnable[Any, Any]:
-    """The model with the tools bound, unless it was already bound to (the same) tools."""
+def _should_bind_tools(model: Any, tools: Sequence[BaseTool], num_builtin: int = 0) -> bool:
+    """Whether ``model`` (a chat model, a bound one, or a sequence starting with either) still
+    needs ``tools`` bound; a model bound already must have been bound to exactly these tools
+    (and ``num_builtin`` provider tools)."""
+    if isinstance(model, RunnableSequence):
+        model = next(
+            (s for s in model.steps if isinstance(s, RunnableBinding | BaseChatModel)), model
+        )
+    if not isinstance(model, RunnableBinding) or "tools" not in model.kwargs:
+        return True
+    bound = model.kwargs["tools"]
+    if len(tools) != len(bound) - num_builtin:
+        raise ValueError(
+            "Number of tools in the model.bind_tools() and tools passed to create_react_agent "
+            f"must match Got {len(tools)} tools, expected {len(bound) - num_builtin}"
+        )
+    bound_names = {_tool_name(t) for t in bound}
+    if missing := {t.name for t in tools} - bound_names:
+        raise ValueError(f"Missing tools '{missing}' in the model.bind_tools()")
+    return False
+
+
+def _bound_model(
+    model: Any, tools: Sequence[BaseTool], provider_tools: Sequence[dict[str, Any]]
+) -> Runnable[Any, Any]:
+    """The model with the tools bound, unless it was bound to them already."""
     if isinstance(model, str):
         raise ValueError(
             f"model={model!r}: threadloom does not resolve model names (that needs the "
             "`langchain` package): pass a chat model instance, e.g. ChatOpenAI(model=...)."
         )
-    if isinstance(model, RunnableBinding) and "tools" in model.kwargs:
-        bound = {_tool_name(t) for t in model.kwargs["tools"]}
-        missing = sorted({_tool_name(t) for t in tools} - bound)
-        if missing:
-            raise ValueError(
-                f"The model was bound to tools {sorted(bound)!r}, missing {missing!r} that the "
-                "agent was given: bind all tools, or pass an unbound model."
-            )
-        return model
-    if not tools:
+    if not _should_bind_tools(model, tools, len(provider_tools)) or not (tools or provider_tools):
         return model  # type: ignore[no-any-return]
     if not isinstance(model, BaseChatModel) and not hasattr(model, "bind_tools"):
         raise ValueError(f"model={model!r} has no bind_tools(): pass a chat model.")
-    return model.bind_tools(tools)  # type: ignore[no-any-return]
+    return model.bind_tools([*tools, *provider_tools])  # type: ignore[no-any-return]
 
 
-def _tool_name(tool: Any) -> str:
+def _tool_name(tool: Any) -> str | None:
+    """A bound tool's name (OpenAI's and Anthropic's forms); None for other forms."""
     if isinstance(tool, dict):
-        return str(tool.get("function", tool).get("name"))
-    return str(getattr(tool, "name", tool))
+        named = tool["function"] if tool.get("type") == "function" else tool
+        return named.get("name")
+    return getattr(tool, "name", None)
 
 
-def _check_history(messages: Sequence[BaseMessage]) -> None:
+def _validate_chat_history(messages: Sequence[BaseMessage]) -> None:
     """Every tool call in the history must have its ToolMessage before the model is called."""
     answered = {m.tool_call_id for m in messages if isinstance(m, ToolMessage)}
     unanswered = [
@@ -242,7 +259,7 @@ def create_react_agent(
     prompt_runnable = _prompt_runnable(prompt)
     dynamic = callable(model) and not isinstance(model, Runnable)
     if not dynamic:
-        static_runnable = prompt_runnable | _bound_model(model, [*tool_list, *provider_tools])
+        static_runnable = prompt_runnable | _bound_model(model, tool_list, provider_tools)
 
     def model_for(state: Any) -> Runnable[Any, Any]:
         """The model to call: a dynamic ``model(state, runtime)`` is chosen for each call."""
@@ -251,7 +268,7 @@ def create_react_agent(
         from threadloom.runtime import get_runtime
 
         chosen = model(state, get_runtime())
-        return prompt_runnable | _bound_model(chosen, [*tool_list, *provider_tools])
+        return prompt_runnable | _bound_model(chosen, tool_list, provider_tools)
 
     def model_state(state: Any) -> Any:
         """The state the prompt sees: messages replaced by a pre-hook's llm_input_messages."""
@@ -269,11 +286,11 @@ def create_react_agent(
         return {"messages": [response]}
 
     def call_model(state: Any, config: RunnableConfig) -> dict[str, Any]:
-        _check_history(_get(state, "messages"))
+        _validate_chat_history(_get(state, "messages"))
         return answer(state, model_for(state).invoke(model_state(state), config))
 
     async def acall_model(state: Any, config: RunnableConfig) -> dict[str, Any]:
-        _check_history(_get(state, "messages"))
+        _validate_chat_history(_get(state, "messages"))
         return answer(state, await model_for(state).ainvoke(model_state(state), config))
 
     builder: StateGraph[Any] = StateGraph(state_schema, context_schema=context_schema)

@@ -61,6 +61,7 @@ from threadloom.prebuilt._tool_call import (
     handled_types,
     msg_content_output,
 )
+from threadloom.prebuilt._tool_call import _infer_handled_types as _infer_handled_types
 from threadloom.prebuilt._tool_errors import ToolInvocationError
 from threadloom.prebuilt.tool_runtime import ToolRuntime
 from threadloom.types import Command, Send
