@@ -216,6 +216,9 @@ def graph_trace(
     name (asked only when the run is reported)."""
     configurable = config.get("configurable") or {}
     nested = CONFIG_KEY_RESUME_BOX in configurable
+    if nested and _parent_streams(config.get("callbacks")):  # a task's config, passed on:
+        kept = subgraph_callbacks(config).get("callbacks")  # the child streams through its own
+        config["callbacks"] = kept  # (None: as if none were passed)
     if not config.get("callbacks"):
         ambient = var_child_runnable_config.get()  # a graph invoked inside a traced node
         inherited = (
@@ -238,6 +241,13 @@ def graph_trace(
     for key in _CONSUMED:
         config.pop(key, None)
     return GraphTrace(config, manager_config, name(), input, output_keys, nested)
+
+
+def _parent_streams(callbacks: Any) -> bool:
+    """Whether ``callbacks`` hold a run's ``messages`` or ``tools`` stream handler."""
+    if isinstance(callbacks, BaseCallbackManager):
+        callbacks = callbacks.handlers
+    return isinstance(callbacks, list) and any(is_stream_handler(h) for h in callbacks)
 
 
 def _configure(config: RunnableConfig, manager_class: Any) -> Any:
