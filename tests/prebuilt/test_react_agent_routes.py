@@ -149,17 +149,23 @@ def test_arguments_refused_or_renamed() -> None:
         create_react_agent(ScriptedModel(), [], state_schema=NoSteps)
 
 
-def test_an_agent_streamed_inside_a_node_ends_its_run() -> None:
+def test_an_agent_streamed_inside_a_node_streams_to_its_own_reader_only() -> None:
     agent = create_react_agent(ScriptedModel(), [echo])
 
     def run_agent(state: MessagesState, config: RunnableConfig) -> dict[str, Any]:
         streamed = agent.stream({"messages": state["messages"]}, config, stream_mode="messages")
-        return {"messages": [AIMessage(" ".join(str(m.content) for m, _ in streamed))]}
+        return {"messages": [("assistant", " ".join(str(m.content) for m, _ in streamed))]}
 
     outer = StateGraph(MessagesState).add_node(run_agent).add_edge(START, "run_agent").compile()
-    chunks = outer.stream({"messages": [HumanMessage("hi")]}, stream_mode=["messages", "values"])
-    last = [chunk for mode, chunk in chunks if mode == "values"][-1]
-    assert last["messages"][-1].content == "hi"
+    chunks = list(
+        outer.stream({"messages": [HumanMessage("hi")]}, stream_mode=["messages", "values"])
+    )
+    assert [mode for mode, _ in chunks] == ["values", "values"]  # the agent's are not the outer's
+    assert chunks[-1][1]["messages"][-1].content == "hi"
+    with_subgraphs = outer.stream(
+        {"messages": [HumanMessage("hi")]}, stream_mode="messages", subgraphs=True
+    )
+    assert [(len(ns), m.content) for ns, (m, _) in with_subgraphs] == [(1, "hi")]
     assert issubclass(AgentState, dict)
 
 
