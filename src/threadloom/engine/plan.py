@@ -94,11 +94,28 @@ class NodeSpec:
     """How its tasks are cached (an ``engine.caching.CacheSpec``), or None: never."""
     trace_policy: Any = None
     """What tracers record of its runs (a ``TracePolicy``: ``engine/trace_policy.py``)."""
+    bound: Any = None
+    """What ``add_node`` was given (LangGraph's ``PregelNode.bound``)."""
 
     @property
     def subgraphs(self) -> list[Any]:
         """The graphs this node runs (LangGraph's ``PregelNode.subgraphs``): none or one."""
         return [] if self.subgraph is None else [self.subgraph]
+
+    def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        """Run what the node runs on ``input``, outside any graph run (``PregelNode.invoke``)."""
+        return _runnable(self.bound).invoke(input, config, **kwargs)
+
+    async def ainvoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        """Async ``invoke``."""
+        return await _runnable(self.bound).ainvoke(input, config, **kwargs)
+
+
+def _runnable(target: Any) -> Any:
+    """A node's object as a runnable (a function as a ``RunnableLambda``)."""
+    from langchain_core.runnables import Runnable, RunnableLambda
+
+    return target if isinstance(target, Runnable) else RunnableLambda(target)
 
 
 IGNORED_ON_APPLY = CONTROL_CHANNELS | {NO_WRITES, RETURN, RESUME, INTERRUPT, ERROR}

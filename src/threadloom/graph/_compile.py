@@ -320,6 +320,7 @@ class Compiler:
             if node.cache_policy is not None
             else None,
             trace_policy=node.trace_policy,
+            bound=node.func,
         )
         return spec, injections
 
