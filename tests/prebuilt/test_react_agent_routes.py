@@ -20,6 +20,7 @@ from pydantic import BaseModel
 from threadloom.graph import START, MessagesState, StateGraph
 from threadloom.prebuilt import create_react_agent
 from threadloom.prebuilt.chat_agent_executor import AgentState
+from threadloom.runtime import Runtime
 from threadloom.store.memory import InMemoryStore
 from threadloom.warnings import LangGraphDeprecatedSinceV10
 
@@ -177,3 +178,15 @@ def test_a_model_bound_already_must_have_exactly_the_agents_tools() -> None:
         create_react_agent(bound, [])
     with pytest.raises(ValueError, match="Missing tools"):
         create_react_agent(bound, [final])
+
+
+def test_a_compiled_graphs_node_runs_on_its_own() -> None:
+    agent = create_react_agent(ScriptedModel(), [echo])
+    call = ToolCall(name="echo", args={"x": 7}, id="1")
+    config: Any = {"configurable": {"__pregel_runtime": Runtime()}}  # (LangGraph needs one)
+    out = agent.nodes["tools"].invoke({"messages": [AIMessage("", tool_calls=[call])]}, config)
+    assert [m.content for m in out["messages"]] == ["echo 7"]
+    graph = StateGraph(MessagesState).add_node("double", lambda state: {"messages": ["twice"]})
+    node = graph.add_edge(START, "double").compile().nodes["double"]
+    assert node.invoke({"messages": []}) == {"messages": ["twice"]}
+    assert asyncio.run(node.ainvoke({"messages": []})) == {"messages": ["twice"]}
