@@ -65,8 +65,11 @@ class Package:
         return f"{self.dist.replace('-', '_')}-{self.version}"
 
 
-# the wire-format constants ("__error__", "__interrupt__", "__pregel_pull", ...)
-_CONSTANTS = {"langgraph._internal._constants": "threadloom.constants"}
+_MODULES = {
+    "langgraph.stream.stream_channel": "threadloom.stream.channel",
+    # the wire-format constants ("__error__", "__interrupt__", "__pregel_pull", ...)
+    "langgraph._internal._constants": "threadloom.constants",
+}
 _HELPERS = {
     "conftest.py": "conftest.py",
     "conftest_checkpointer.py": "shims.py",
@@ -78,7 +81,7 @@ PACKAGES = {
         "langgraph",
         "1.2.22",
         {"public": "results-public.txt", "all": "results-all.txt"},
-        {"langgraph.stream.stream_channel": "threadloom.stream.channel", **_CONSTANTS},
+        _MODULES,
         _HELPERS,
         frozenset({"test_remote_graph.py", "test_remote_graph_v3.py", "test_prune_postgres.py"}),
         addopts="-p no:asyncio",
@@ -87,7 +90,7 @@ PACKAGES = {
         "langgraph-prebuilt",
         "1.1.3",
         {"all": "results-prebuilt.txt", "public": "results-prebuilt-public.txt"},
-        {"langgraph.stream.stream_channel": "threadloom.stream.channel", **_CONSTANTS},
+        _MODULES,
         _HELPERS,
         addopts="-o asyncio_mode=auto -o asyncio_default_fixture_loop_scope=function",
     ),

@@ -34,19 +34,19 @@ def graph_calling(*tools: Any, args: dict[str, Any]) -> Any:
 
 
 @tool
-def spell(word: str, runtime: ToolRuntime) -> str:
-    """Streams a word letter by letter."""
-    for letter in word:
-        runtime.emit_output_delta(letter)
-    return word.upper()
+def count_to(n: int, runtime: ToolRuntime) -> int:
+    """Streams the numbers up to n, then gives n."""
+    for i in range(1, n + 1):
+        runtime.emit_output_delta(i)
+    return n
 
 
 @tool
-async def aspell(word: str, runtime: ToolRuntime) -> str:
-    """Streams a word letter by letter."""
-    for letter in word:
-        runtime.emit_output_delta(letter)
-    return word.upper()
+async def acount_to(n: int, runtime: ToolRuntime) -> str:
+    """Streams the numbers up to n on the event loop, then says how many."""
+    for i in range(n):
+        runtime.emit_output_delta(i + 1)
+    return f"{n} numbers"
 
 
 @tool
@@ -56,7 +56,7 @@ def boom() -> str:
 
 
 def test_each_call_streams_its_deltas_then_its_output() -> None:
-    run = graph_calling(spell, args={"word": "abc"}).stream_events(
+    run = graph_calling(count_to, args={"n": 3}).stream_events(
         {"messages": []}, transformers=[ToolCallTransformer], version="v3"
     )
     seen = [
@@ -64,11 +64,11 @@ def test_each_call_streams_its_deltas_then_its_output() -> None:
         for call in run.tool_calls
     ]
     ((call_id, name, given, deltas, handle),) = seen
-    assert (call_id, name, given, deltas) == ("t1", "spell", {"word": "abc"}, ["a", "b", "c"])
-    assert (handle.completed, handle.output, handle.error) == (True, "ABC", None)
+    assert (call_id, name, given, deltas) == ("t1", "count_to", {"n": 3}, [1, 2, 3])
+    assert (handle.completed, handle.output, handle.error) == (True, "3", None)
     assert (
         "tool_calls"
-        not in graph_calling(spell, args={"word": "a"})
+        not in graph_calling(count_to, args={"n": 1})
         .stream_events({"messages": []}, version="v3")
         .extensions
     )
@@ -76,14 +76,14 @@ def test_each_call_streams_its_deltas_then_its_output() -> None:
 
 def test_an_async_run_gives_async_handles() -> None:
     async def main() -> list[Any]:
-        run = await graph_calling(aspell, args={"word": "xy"}).astream_events(
+        run = await graph_calling(acount_to, args={"n": 2}).astream_events(
             {"messages": []}, transformers=[ToolCallTransformer], version="v3"
         )
         return [
             ([d async for d in call.output_deltas], call.output) async for call in run.tool_calls
         ]
 
-    assert asyncio.run(main()) == [(["x", "y"], "XY")]
+    assert asyncio.run(main()) == [([1, 2], "2 numbers")]
 
 
 def test_a_failing_call_ends_with_its_error() -> None:

@@ -446,45 +446,42 @@ class ToolNode(Runnable[Any, Any]):
 
     # --- drivers --------------------------------------------------------------------------------
 
+    def _failed(self, exc: Exception, call: ToolCall, *, invoking: bool = False) -> ToolMessage:
+        """The error ToolMessage for a tool's error (invalid arguments, when ``invoking``,
+        become a ``ToolInvocationError``); raises what the handler does not cover."""
+        if invoking and isinstance(exc, ValidationError) and not is_invalid_resume(exc):
+            invalid = self._invalid(call, exc)
+            invalid.__cause__ = exc
+            exc = invalid
+        if isinstance(exc, GraphBubbleUp) or (message := self._on_error(exc, call)) is None:
+            raise exc
+        return message
+
+    def _finished(self, response: Any, call: ToolCall, input_type: _InputType) -> Any:
+        try:
+            return self._normalized(response, call, input_type)
+        except Exception as exc:
+            return self._failed(exc, call)
+
     def _execute(self, request: ToolCallRequest, input_type: _InputType) -> Any:
         started = self._start(request)
         if isinstance(started, ToolMessage):
             return started  # an unknown tool's error message
-        call = request.tool_call
         try:
-            try:
-                response = started[0].invoke(started[1], request.runtime.config)
-            except ValidationError as exc:
-                if is_invalid_resume(exc):
-                    raise
-                raise self._invalid(call, exc) from exc
-            return self._normalized(response, call, input_type)
-        except GraphBubbleUp:
-            raise
+            response = started[0].invoke(started[1], request.runtime.config)
         except Exception as exc:
-            if (message := self._on_error(exc, call)) is None:
-                raise
-            return message
+            return self._failed(exc, request.tool_call, invoking=True)
+        return self._finished(response, request.tool_call, input_type)
 
     async def _aexecute(self, request: ToolCallRequest, input_type: _InputType) -> Any:
         started = self._start(request)
         if isinstance(started, ToolMessage):
             return started
-        call = request.tool_call
         try:
-            try:
-                response = await started[0].ainvoke(started[1], request.runtime.config)
-            except ValidationError as exc:
-                if is_invalid_resume(exc):
-                    raise
-                raise self._invalid(call, exc) from exc
-            return self._normalized(response, call, input_type)
-        except GraphBubbleUp:
-            raise
+            response = await started[0].ainvoke(started[1], request.runtime.config)
         except Exception as exc:
-            if (message := self._on_error(exc, call)) is None:
-                raise
-            return message
+            return self._failed(exc, request.tool_call, invoking=True)
+        return self._finished(response, request.tool_call, input_type)
 
     def _request(self, call: ToolCall, runtime: ToolRuntime[Any, Any]) -> ToolCallRequest:
         return ToolCallRequest(call, self.tools_by_name.get(call["name"]), runtime.state, runtime)
