@@ -22,8 +22,11 @@ from threadloom.runtime import ExecutionInfo, ServerInfo
 
 __all__ = ["ToolRuntime"]
 
-ContextT = TypeVar("ContextT", default=None)
-StateT = TypeVar("StateT", default=dict)  # type: ignore[type-arg]
+ContextT = TypeVar("ContextT")
+StateT = TypeVar("StateT", default=Any)
+"""(A default, so ``ToolRuntime[Context]`` names the context alone; ``Any`` rather than LangGraph's
+``dict`` and ``None`` defaults, with which pydantic warns when a tool's traced input holds a
+runtime whose context or state is of another type.)"""
 
 
 @dataclass
