@@ -67,6 +67,14 @@ class ToolCallRequest:
             )
         object.__setattr__(self, name, value)
 
+    @classmethod
+    def _made(cls, tool_call: ToolCall, tool: BaseTool | None, state: Any, runtime: Any) -> Any:
+        """A request built without the per-attribute ``__setattr__`` calls (ToolNode's, one per
+        tool call)."""
+        request = object.__new__(cls)
+        request.__dict__.update(tool_call=tool_call, tool=tool, state=state, runtime=runtime)
+        return request
+
     def override(self, **overrides: Any) -> ToolCallRequest:
         """A new request with ``overrides`` (``tool_call``, ``tool``, ``state``) replaced; a new
         ``state`` is also the new request's ``runtime.state``."""

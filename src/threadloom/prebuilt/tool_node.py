@@ -40,7 +40,7 @@ from langchain_core.messages import (
     convert_to_messages,
 )
 from langchain_core.runnables import Runnable, RunnableConfig
-from langchain_core.runnables.config import ensure_config, get_config_list, get_executor_for_config
+from langchain_core.runnables.config import get_config_list, get_executor_for_config
 from langchain_core.tools import BaseTool, InjectedToolArg
 from langchain_core.tools import tool as create_tool
 from langchain_core.tools.base import _is_injected_arg_type, get_all_basemodel_annotations
@@ -260,7 +260,7 @@ class ToolNode(Runnable[Any, Any]):
                 execution_info=runtime.execution_info,
                 server_info=runtime.server_info,
             )
-            for call, cfg in zip(calls, get_config_list(config, len(calls)), strict=False)
+            for call, cfg in zip(calls, _configs(config, len(calls)), strict=True)
         ]
 
     def _unknown(self, call: ToolCall) -> ToolMessage:
@@ -484,7 +484,8 @@ class ToolNode(Runnable[Any, Any]):
         return self._finished(response, request.tool_call, input_type)
 
     def _request(self, call: ToolCall, runtime: ToolRuntime[Any, Any]) -> ToolCallRequest:
-        return ToolCallRequest(call, self.tools_by_name.get(call["name"]), runtime.state, runtime)
+        tool = self.tools_by_name.get(call["name"])
+        return ToolCallRequest._made(call, tool, runtime.state, runtime)  # type: ignore[no-any-return]
 
     def _run_one(
         self, call: ToolCall, input_type: _InputType, runtime: ToolRuntime[Any, Any]
@@ -520,7 +521,7 @@ class ToolNode(Runnable[Any, Any]):
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """Run the calls in parallel threads; the results keep the calls' order."""
-        config = ensure_config(config)
+        config = config or {}
         calls, input_type = self._parse_input(input)
         runtimes = self._runtimes(input, calls, config, kwargs.get("store"))
         if len(calls) == 1:  # the common case: no thread to start
@@ -531,13 +532,19 @@ class ToolNode(Runnable[Any, Any]):
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         """Run the calls concurrently on the event loop; the results keep the calls' order."""
-        config = ensure_config(config)
+        config = config or {}
         calls, input_type = self._parse_input(input)
         runtimes = self._runtimes(input, calls, config, kwargs.get("store"))
         outputs = await asyncio.gather(
             *(self._arun_one(c, input_type, r) for c, r in zip(calls, runtimes, strict=True))
         )
         return self._combined(list(outputs), input_type)
+
+
+def _configs(config: RunnableConfig, n: int) -> list[RunnableConfig]:
+    """Each call's config: the node's for one call (the common case, no copy), else
+    langchain-core's split (copies; the run id only on the first)."""
+    return [config] if n == 1 else get_config_list(config, n)
 
 
 _CONFIG_KEY_RUNTIME = "__pregel_runtime"
