@@ -190,3 +190,30 @@ def test_a_compiled_graphs_node_runs_on_its_own() -> None:
     node = graph.add_edge(START, "double").compile().nodes["double"]
     assert node.invoke({"messages": []}) == {"messages": ["twice"]}
     assert asyncio.run(node.ainvoke({"messages": []})) == {"messages": ["twice"]}
+
+
+def test_the_traced_runs_are_langgraphs() -> None:
+    from langchain_core.tracers.base import BaseTracer
+
+    class Names(BaseTracer):
+        runs: list[tuple[str, str]] = []  # noqa: RUF012
+
+        def _persist_run(self, run: Any) -> None:
+            pass
+
+        def _start_trace(self, run: Any) -> None:
+            super()._start_trace(run)
+            self.runs.append((run.name, run.run_type))
+
+    agent = create_react_agent(ScriptedModel(), [echo], prompt="be brief")
+    tracer = Names()
+    agent.invoke({"messages": [HumanMessage("hi")]}, {"callbacks": [tracer]})
+    assert tracer.runs == [
+        ("LangGraph", "chain"),
+        ("agent", "chain"),
+        ("call_model", "chain"),
+        ("RunnableSequence", "chain"),
+        ("Prompt", "chain"),
+        ("ScriptedModel", "llm"),
+        ("should_continue", "chain"),
+    ]

@@ -37,6 +37,7 @@ from threadloom.errors import InvalidChatHistoryError
 from threadloom.graph import StateGraph
 from threadloom.graph.message import add_messages
 from threadloom.managed import RemainingSteps
+from threadloom.prebuilt._steps import Step
 from threadloom.prebuilt.tool_node import TOOL_CALL_WITH_CONTEXT, ToolNode
 from threadloom.types import Send
 from threadloom.warnings import LangGraphDeprecatedSinceV10, warn_renamed
@@ -99,12 +100,12 @@ def _get(state: Any, key: str, default: Any = None) -> Any:
 def _prompt_runnable(prompt: Any) -> Runnable[Any, Any]:
     """The runnable turning the state into the model's input, for each accepted prompt form."""
     if prompt is None:
-        return RunnableLambda(lambda state: _get(state, "messages"), name="Prompt")
+        return Step(lambda state: _get(state, "messages"), name="Prompt")
     if isinstance(prompt, str):
         system = SystemMessage(content=prompt)
-        return RunnableLambda(lambda state: [system, *_get(state, "messages")], name="Prompt")
+        return Step(lambda state: [system, *_get(state, "messages")], name="Prompt")
     if isinstance(prompt, SystemMessage):
-        return RunnableLambda(lambda state: [prompt, *_get(state, "messages")], name="Prompt")
+        return Step(lambda state: [prompt, *_get(state, "messages")], name="Prompt")
     if isinstance(prompt, Runnable):
         return prompt
     if callable(prompt):
@@ -139,7 +140,7 @@ def _callable_prompt(prompt: Callable[..., Any]) -> Runnable[Any, Any]:
     def call(state: Any, config: RunnableConfig) -> Any:
         return prompt(state, **injected(config))
 
-    return RunnableLambda(call, name="Prompt")
+    return Step(call, name="Prompt", takes_config=True)
 
 
 def _should_bind_tools(model: Any, tools: Sequence[BaseTool], num_builtin: int = 0) -> bool:
@@ -296,7 +297,7 @@ def create_react_agent(
     builder: StateGraph[Any] = StateGraph(state_schema, context_schema=context_schema)
     builder.add_node(
         "agent",
-        RunnableLambda(call_model, acall_model, name="agent"),
+        Step(call_model, acall_model, name="call_model", takes_config=True),
         input_schema=_ModelInput if pre_model_hook else None,
     )
     entry = "agent"
@@ -429,7 +430,7 @@ def _structured_responder(
         response = await structured(state).ainvoke(messages_for(state), config)
         return {"structured_response": response}
 
-    return RunnableLambda(generate, agenerate, name="generate_structured_response")
+    return Step(generate, agenerate, name="generate_structured_response", takes_config=True)
 
 
 def _check_state_schema(state_schema: Any, response_format: Any) -> None:
