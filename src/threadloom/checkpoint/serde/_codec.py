@@ -218,8 +218,8 @@ class Codec:
         """``items`` with each ``Send`` replaced by the record ``_default`` makes of it, made
         here in one loop: a fan-out step's packets (its ``Send`` writes, its tasks channel)
         are hundreds of ``Send``s, and a ``default`` call from ormsgpack into ``_default``
-        and ``pack`` for each cost ~4x this. A ``Send`` this cannot encode is left in place,
-        for ``_default`` (and its error) to handle."""
+        and a nested ``pack`` for each cost half as much again. A ``Send`` this cannot encode
+        is left in place, for ``_default`` (and its error) to handle."""
         inner = depth + 1
 
         def default(obj: Any) -> Any:
