@@ -30,9 +30,10 @@ class JsonPlusSerializer:
     value types, LangChain messages and documents, and threadloom's own types; an iterable of
     classes or ``(module, name)`` tuples adds those; ``True`` rebuilds any named type (unsafe
     with untrusted data, opt-in). ``pickle_fallback=True`` is refused: threadloom never pickles.
-    ``allowed_json_modules`` (``True`` or path prefixes such as ``("langgraph", "types")``): legacy
-    JSON's LangChain constructor records of those paths are rebuilt when their class is on the
-    allow-list (``Interrupt``...); without it, legacy JSON is read without reviving any object.
+    Legacy JSON's LangChain constructor records of the safe types (messages, documents,
+    ``Interrupt``...) are rebuilt, as in LangGraph; ``allowed_json_modules`` (``True`` or path
+    prefixes such as ``("myapp", "state")``) also rebuilds the records of those paths whose class
+    is on the allow-list. No other record is rebuilt.
     """
 
     reports_paths = True
@@ -120,9 +121,7 @@ class JsonPlusSerializer:
                     f"legacy JSON does not parse: {shown_value(str(exc))}",
                     getattr(exc, "pos", None),
                 ) from exc
-            if self.allowed_json_modules:
-                return revive(value, self.allowlist, self.allowed_json_modules)
-            return value
+            return revive(value, self.allowlist, self.allowed_json_modules or ())
         if tag == "pickle":
             raise SerializationError(
                 "refusing to load pickled data: threadloom never unpickles (it can run "
