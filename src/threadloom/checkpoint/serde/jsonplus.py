@@ -68,13 +68,19 @@ class JsonPlusSerializer:
         return self._codec.allowlist
 
     def with_allowlist(self, extra: Iterable[type | TypeKey] | bool | None) -> JsonPlusSerializer:
-        """A serializer that also rebuilds ``extra``; ``self`` when nothing is added."""
+        """A copy that also rebuilds ``extra`` (of the same class, so a subclass's overrides
+        and attributes are kept); ``self`` when nothing is added."""
         widened = self.allowlist.widened(extra)
         if widened is self.allowlist:
             return self
-        clone = JsonPlusSerializer(allowed_json_modules=self.allowed_json_modules)
+        clone = copy.copy(self)
         clone._codec = Codec(widened)
+        if clone._memo is not None:  # a copy of one save's serializer starts afresh
+            clone._memo = None
         return clone
+
+    with_msgpack_allowlist = with_allowlist
+    """LangGraph's name for ``with_allowlist``."""
 
     def sharing_encodings(self) -> JsonPlusSerializer:
         """This serializer for the length of one save: an object it meets twice (a ``Send`` in
