@@ -97,6 +97,19 @@ PACKAGES = {
         tools=_ASYNC_TESTS,
         ini=_ASYNC_INI,
     ),
+    # its tests start their own Postgres: run with --postgres (the embedded server)
+    "checkpoint-postgres": Package(
+        "langgraph-checkpoint-postgres",
+        "3.2.0",
+        modules={**_CONSTANTS, "langgraph.checkpoint.base.id": "threadloom.checkpoint.id"},
+        replaced={
+            "conftest.py": "conftest_postgres.py",
+            "lgtests_conftest.py": "conftest.py",
+            "conftest_checkpointer.py": "shims.py",
+        },
+        tools=_ASYNC_TESTS,
+        ini=_ASYNC_INI,
+    ),
 }
 
 
