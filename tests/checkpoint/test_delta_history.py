@@ -121,7 +121,6 @@ def test_the_target_writes_are_pending_and_left_out(saver: Any) -> None:
     assert history(saver, root.config, ["items"]) == {"items": {"writes": []}}
 
 
-
 def test_the_walk_stops_when_a_put_made_the_parent_links_loop(saver: Any) -> None:
     # A put may re-use a checkpoint id under a new parent (LangGraph's savers store it): "a"
     # put again under its own child "b" makes the parent links loop a -> b -> a. The walk reads
