@@ -12,29 +12,17 @@ written for threadloom; the harness's hooks and guards come from ``lgtests_conft
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from tests.conftest_checkpointer import pg_server
 from tests.embed_test_utils import CharacterEmbeddings
 from tests.lgtests_conftest import *  # noqa: F403  (outcome hooks, no-langgraph guard, fixtures)
 
-
-def _server() -> Any:
-    path = os.path.join(os.environ["THREADLOOM_REPO"], "tests", "postgres_server.py")
-    spec = importlib.util.spec_from_file_location("_threadloom_pg", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["_threadloom_pg"] = module
-    spec.loader.exec_module(module)
-    return module.shared_server()
-
-
-_uri = urlparse(_server().uri())
+_uri = urlparse(pg_server().uri())
 os.environ["PGHOST"] = parse_qs(_uri.query)["host"][0]
 DEFAULT_POSTGRES_URI = f"postgres://{_uri.username}:@/"
 DEFAULT_URI = f"postgres://{_uri.username}:@/postgres?sslmode=disable"

@@ -110,9 +110,8 @@ class MemorySaverNoPending(InMemorySaver):
         return CheckpointTuple(found.config, found.checkpoint, found.metadata)
 
 
-def _pg_uri() -> tuple[str, Any]:
-    if not POSTGRES:
-        pytest.skip("Postgres backends run with LGTESTS_POSTGRES=1 (run.py --postgres)")
+def pg_server() -> Any:
+    """The embedded PostgreSQL server of threadloom's test suite, started on first use."""
     if "_threadloom_pg" not in sys.modules:
         path = os.path.join(os.environ["THREADLOOM_REPO"], "tests", "postgres_server.py")
         spec = importlib.util.spec_from_file_location("_threadloom_pg", path)
@@ -120,7 +119,13 @@ def _pg_uri() -> tuple[str, Any]:
         module = importlib.util.module_from_spec(spec)
         sys.modules["_threadloom_pg"] = module
         spec.loader.exec_module(module)
-    return sys.modules["_threadloom_pg"].shared_server().fresh_database()  # type: ignore[no-any-return]
+    return sys.modules["_threadloom_pg"].shared_server()
+
+
+def _pg_uri() -> tuple[str, Any]:
+    if not POSTGRES:
+        pytest.skip("Postgres backends run with LGTESTS_POSTGRES=1 (run.py --postgres)")
+    return pg_server().fresh_database()  # type: ignore[no-any-return]
 
 
 @contextmanager
