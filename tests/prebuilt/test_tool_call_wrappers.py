@@ -211,7 +211,7 @@ class FooState(TypedDict):
 
 def test_bare_calls_sent_to_the_node_see_the_state_an_edge_gives() -> None:
     """(With a pydantic or dataclass state threadloom gives that type, as an edge does;
-    LangGraph 1.2.22 gives the raw values: docs/differences.md 48.)"""
+    LangGraph 1.2.22 gives the raw values: docs/differences.md 49.)"""
     seen: list[Any] = []
 
     @tool
