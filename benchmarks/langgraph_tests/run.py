@@ -66,16 +66,19 @@ class Package:
 _CONSTANTS = {"langgraph._internal._constants": "threadloom.constants"}
 _ASYNC_TESTS = ("pytest-asyncio", "pytest-retry")
 _ASYNC_INI = "asyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+# langgraph's and langgraph-prebuilt's tests: the same module map and helper files
+_GRAPH_MODULES = {"langgraph.stream.stream_channel": "threadloom.stream.channel", **_CONSTANTS}
+_GRAPH_HELPERS = {
+    "conftest_checkpointer.py": "shims.py",
+    "conftest_store.py": "shims.py",
+    "memory_assert.py": "shims.py",
+}
 PACKAGES = {
     "langgraph": Package(
         "langgraph",
         "1.2.22",
-        modules={"langgraph.stream.stream_channel": "threadloom.stream.channel", **_CONSTANTS},
-        replaced={
-            "conftest_checkpointer.py": "shims.py",
-            "conftest_store.py": "shims.py",
-            "memory_assert.py": "shims.py",
-        },
+        modules=_GRAPH_MODULES,
+        replaced=_GRAPH_HELPERS,
         service_files=frozenset(
             {"test_remote_graph.py", "test_remote_graph_v3.py", "test_prune_postgres.py"}
         ),
@@ -116,12 +119,8 @@ PACKAGES = {
     "prebuilt": Package(
         "langgraph-prebuilt",
         "1.1.3",
-        modules={"langgraph.stream.stream_channel": "threadloom.stream.channel", **_CONSTANTS},
-        replaced={
-            "conftest_checkpointer.py": "shims.py",
-            "conftest_store.py": "shims.py",
-            "memory_assert.py": "shims.py",
-        },
+        modules=_GRAPH_MODULES,
+        replaced=_GRAPH_HELPERS,
         tools=_ASYNC_TESTS,
         ini=_ASYNC_INI,
     ),
