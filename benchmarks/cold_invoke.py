@@ -16,9 +16,10 @@ than the work, and which part (the fixed cost of a run, or the calls) pays it.
 (Python functions, comprehensions and generated ``__init__``s each count once however often
 they run), their files and the calls, on every thread (``sys.setprofile`` and
 ``threading.setprofile``), after two warm-up invokes each followed by a pause (so the pool's
-workers are idle, as in ``run.py``, and none is started inside the counted invoke). A cold invoke
-pays for each distinct function it touches (~2.5 us each, session 12): this count is steady
-where cold times are not.
+workers are idle, as in ``run.py``, and none is started inside the counted invoke). A cold
+invoke pays for each distinct function it touches (~2.5 us each, session 12): this count is
+steady where cold times are not, but for which thread runs a ``@task`` call (a worker, or the
+caller waiting on it), which moves it by a few: take the range of a few runs.
 """
 
 from __future__ import annotations
@@ -59,20 +60,24 @@ def median_ms(invoke: Callable[[], Any], cold: bool, reps: int) -> float:
 
 
 def touched(invoke: Callable[[], Any]) -> Counter[CodeType]:
-    """The code objects one invoke enters, with how often (on every thread)."""
-    for _ in range(2):
-        invoke()
-        time.sleep(0.05)  # the workers go idle: the counted invoke starts none
+    """The code objects one invoke enters, with how often, on every thread: the profile function
+    is set before the warm-ups start the pool's threads, so they carry it."""
     seen: Counter[CodeType] = Counter()
+    on = False
 
     def profile(frame: FrameType, event: str, arg: Any) -> None:
-        if event == "call":
+        if on and event == "call":
             seen[frame.f_code] += 1
 
     threading.setprofile(profile)
     sys.setprofile(profile)
     try:
+        for _ in range(2):
+            invoke()
+            time.sleep(0.05)  # the workers go idle: the counted invoke starts none
+        on = True
         invoke()
+        on = False
     finally:
         sys.setprofile(None)
         threading.setprofile(None)  # type: ignore[arg-type]
