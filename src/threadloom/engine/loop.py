@@ -287,10 +287,11 @@ def _connector(
         save: Callable[[PutWrites], Any],
         call: Callable[..., Any],
     ) -> None:
-        writer = out.sink("custom", put)
-        if writer is not None:
-            runner.writer = writer
-        attach_stream_handlers(run.config, out, runner, put, relay)  # type: ignore[arg-type]
+        if out.live:  # (most runs stream nothing from inside a task: no writer, no handlers)
+            writer = out.sink("custom", put)
+            if writer is not None:
+                runner.writer = writer
+            attach_stream_handlers(run.config, out, runner, put, relay)  # type: ignore[arg-type]
         if relay is not None:  # subgraphs forward their chunks into this run's stream
             relay.put = lambda ns, mode, payload: put((SUBGRAPH_CHUNK, (ns, mode, payload)))
         runner.put_chunk, runner.save_writes, runner.start_call = put, save, call
