@@ -166,23 +166,32 @@ def test_versions_pack_exactly(version: str) -> None:
     assert unpack_version(packed) == version
 
 
-@pytest.mark.parametrize("random", [0.75, 0.123456789012345, 1e-05, 5e-324, 0.0])
+@pytest.mark.parametrize("bits", [0, 1, 2**47, 2**48 - 1])
 def test_a_made_version_is_known_as_pack_version_would_pack_it(
-    monkeypatch: pytest.MonkeyPatch, random: float
+    monkeypatch: pytest.MonkeyPatch, bits: int
 ) -> None:
     # next_noted_version (the SQL savers') tells the caches its versions' packed forms and
     # texts, so a SQL saver packs them and reads them back without parsing or repr: the very
-    # values pack_version and a cold unpack give.
-    monkeypatch.setattr(_header_module, "_random", lambda: random, raising=False)
-    monkeypatch.setattr("threadloom.checkpoint.base._random", lambda: random)
+    # values pack_version and a cold unpack give, for the extremes of the random bits
+    monkeypatch.setattr("threadloom.checkpoint.base._getrandbits", lambda k: bits)
     version = next_noted_version(41)
     known = _PACKED_CACHE.get(version)
     _PACKED_CACHE.pop(version, None)
     _header_module._TEXTS.clear()
     assert known == pack_version(version)  # parsed and checked afresh
+    assert isinstance(known, list)  # packed: the random part is a float's repr
     assert unpack_version(known) == version  # with and without the text remembered
     _header_module._TEXTS.clear()
     assert unpack_version(known) == version
+
+
+def test_a_version_random_part_prints_as_its_float() -> None:
+    # made without formatting a float, the random part is still exactly a float's repr (what
+    # LangGraph's f"{random():016}" prints), so every saver packs it as a number
+    for _ in range(2000):
+        random = next_string_version(7).partition(".")[2]
+        assert repr(float(random)).zfill(16) == random
+        assert 0.1 <= float(random) < 1
 
 
 def test_only_the_sql_savers_versions_are_noted_in_the_header_caches() -> None:

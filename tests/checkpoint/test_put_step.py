@@ -166,20 +166,22 @@ def test_a_graph_step_saving_sends_encodes_each_send_once(
     # The engine's save (put_step_diff) of a step whose task wrote Sends: each Send is in the
     # task's writes and in the checkpoint's tasks channel, and its state is encoded once. (A
     # step without a Send makes no sharing serializer at all; the result is the same either way.)
+    import ormsgpack
+
     from threadloom.checkpoint.memory import InMemorySaver
-    from threadloom.checkpoint.serde._codec import Codec
+    from threadloom.checkpoint.serde._codec import _SEND_HEAD
     from threadloom.graph import END, START, StateGraph
 
     saver = InMemorySaver()
     reads: list[Any] = []  # the state of each Send record encoded (not taken from the memo)
-    pack = Codec.pack
+    ext = ormsgpack.Ext
 
-    def counted(self: Codec, value: Any, depth: int = 0, memo: Any = None) -> bytes:
-        if isinstance(value, list) and value[:2] == ["threadloom.types", "Send"]:
-            reads.append(value[2])
-        return pack(self, value, depth, memo)
+    def counted(code: int, data: bytes) -> Any:
+        if data.startswith(_SEND_HEAD):  # a Send's record: [module, qualname, state]
+            reads.append(ormsgpack.unpackb(data)[2])
+        return ext(code, data)
 
-    monkeypatch.setattr(Codec, "pack", counted)
+    monkeypatch.setattr(ormsgpack, "Ext", counted)
     builder: Any = StateGraph(_Items)
     builder.add_node("fan", lambda s: {"items": []})
     builder.add_node("worker", lambda s: {"items": [s["items"][0]]})

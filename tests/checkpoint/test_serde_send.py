@@ -7,10 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import ormsgpack
 import pytest
 
-from threadloom.checkpoint.serde._codec import Codec
+from threadloom.checkpoint.serde._codec import _SEND_HEAD
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
+from threadloom.errors import UnserializableValueError
 from threadloom.types import Send, TimeoutPolicy
 
 # Written by the generic path (main before the direct encoder), as (type, hex bytes).
@@ -91,20 +93,47 @@ def test_stored_send_bytes_read_back_as_the_same_sends(name: str) -> None:
 
 
 def test_a_send_met_twice_in_one_save_is_encoded_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    packed: list[Any] = []
-    pack = Codec.pack
+    records: list[bytes] = []
+    ext = ormsgpack.Ext
 
-    def counted(self: Codec, value: Any, depth: int = 0, memo: Any = None) -> bytes:
-        if isinstance(value, list) and value[:2] == ["threadloom.types", "Send"]:
-            packed.append(value[2]["arg"])
-        return pack(self, value, depth, memo)
+    def counted(code: int, data: bytes) -> Any:
+        if data.startswith(_SEND_HEAD):
+            records.append(data)
+        return ext(code, data)
 
-    monkeypatch.setattr(Codec, "pack", counted)
+    monkeypatch.setattr(ormsgpack, "Ext", counted)
     send = Send("worker", {"item": 1})
-    values = [[send, send], {"again": send}]
+    values = [[send, send], {"again": send}, [send, 0]]  # (a list ending in a Send: one loop)
     plain = [JsonPlusSerializer().dumps_typed(v) for v in values]
-    assert len(packed) == 3  # without sharing: each occurrence
-    packed.clear()
+    assert len(records) == 4  # without sharing: each occurrence
+    records.clear()
     share = JsonPlusSerializer().sharing_encodings()
     assert [share.dumps_typed(v) for v in values] == plain
-    assert len(packed) == 1
+    assert len(records) == 1
+
+
+@pytest.mark.parametrize("last", ["plain", "timeout", "nested", "surrogate", "unset_slot"])
+def test_a_list_of_sends_encodes_as_each_send_does(last: str) -> None:
+    # a list ending in a Send (a step's packets) has its Sends encoded in one loop
+    # (Codec._send_records); each kind of Send, first, in the middle or last, makes the
+    # bytes it makes alone, and the Sends it cannot encode (a lone surrogate, an unset slot)
+    # are left to the general path
+    serde = JsonPlusSerializer()
+    sends = _values()
+    names = ["plain", "timeout", "nested", "surrogate", "unset_slot", last]
+    items = [sends[n] for n in names]
+    alone = b"".join(bytes.fromhex(OLD_BYTES[n][1]) for n in names)
+    for encoder in (serde, serde.sharing_encodings()):
+        kind, data = encoder.dumps_typed(items)
+        assert (kind, data) == ("msgpack", bytes([0x90 + len(items)]) + alone)
+        assert _state(serde.loads_typed((kind, data))) == _state(items)
+
+
+def test_a_send_that_cannot_be_encoded_names_its_path_in_a_list() -> None:
+    class Opaque:
+        pass
+
+    items = [Send("worker", 1), Send("worker", {"x": Opaque()})]
+    with pytest.raises(UnserializableValueError) as raised:
+        JsonPlusSerializer().dumps_typed(items, root="state['tasks']")
+    assert "state['tasks'][1].arg['x']" in str(raised.value)

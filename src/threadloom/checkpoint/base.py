@@ -16,7 +16,7 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
-from random import random as _random
+from random import getrandbits as _getrandbits
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -258,7 +258,7 @@ def create_checkpoint(
     )
 
 
-_last_made: tuple[str | None, int, float] = (None, 0, 0.0)
+_last_made: tuple[str | None, int, str] = (None, 0, "")
 """The version ``next_string_version`` made last, with its integer and random parts. The engine
 bumps from the newest version, which is usually that one: knowing it saves parsing the string."""
 
@@ -266,8 +266,9 @@ bumps from the newest version, which is usually that one: knowing it saves parsi
 def next_string_version(current: str | int | float | None, channel: None = None) -> str:
     """The string versions the bundled savers use: ``f"{n+1:032}.{random:016}"``.
 
-    Zero padding makes string order numeric order; the random part makes two branches that bump
-    the same channel from the same version distinguishable.
+    Zero padding makes string order numeric order; the random part (two branches bumping one
+    version differ) is a float's ``repr`` made without formatting one (~3% of a chain step):
+    15 digits from 48 random bits, the first not 0, the last odd, as such a float prints.
     """
     global _last_made
     made, n, _ = _last_made  # one tuple, read and replaced whole: safe across threads
@@ -281,9 +282,8 @@ def next_string_version(current: str | int | float | None, channel: None = None)
         else:
             n = int(str(current).partition(".")[0])
     n += 1
-    # str/repr(...).zfill(...) is format(..., "032") / format(..., "016"), without the parser
-    random = _random()
-    version = str(n).zfill(32) + "." + repr(random).zfill(16)
+    random = "0.%d" % (100_000_000_000_001 + 2 * _getrandbits(48))  # noqa: UP031 (speed)
+    version = str(n).zfill(32) + "." + random  # (zfill(32): format(n, "032") without a parser)
     _last_made = (version, n, random)
     return version
 
@@ -294,7 +294,7 @@ def next_noted_version(current: str | int | float | None, channel: None = None) 
     version = next_string_version(current)
     made, n, random = _last_made
     if made is version:  # (else another thread made one since: packed when written, as any)
-        note_version(version, n, random)
+        note_version(version, n, float(random))
     return version
 
 

@@ -202,14 +202,49 @@ class Codec:
         def default(obj: Any) -> Any:
             return self._default(obj, depth, memo)
 
+        items = value
+        if type(value) is list and value and type(value[-1]) is Send and depth < MAX_OBJECT_DEPTH:
+            items = self._send_records(value, depth, memo)  # (a step's packets, its writes)
         try:
-            packed: bytes = ormsgpack.packb(value, default=default, option=_PACK_OPTIONS)
+            packed: bytes = ormsgpack.packb(items, default=default, option=_PACK_OPTIONS)
         except TypeError:
             tagged = self._without_surrogates(value, depth, 0)
             if tagged is value:
                 raise
             packed = ormsgpack.packb(tagged, default=default, option=_PACK_OPTIONS)
         return packed
+
+    def _send_records(self, items: list[Any], depth: int, memo: Memo | None) -> list[Any]:
+        """``items`` with each ``Send`` replaced by the record ``_default`` makes of it, made
+        here in one loop: a fan-out step's packets (its ``Send`` writes, its tasks channel)
+        are hundreds of ``Send``s, and a ``default`` call from ormsgpack into ``_default``
+        and a nested ``pack`` for each cost half as much again. A ``Send`` this cannot encode
+        is left in place, for ``_default`` (and its error) to handle."""
+        inner = depth + 1
+
+        def default(obj: Any) -> Any:
+            return self._default(obj, inner, memo)
+
+        out = []
+        for item in items:
+            if type(item) is Send:
+                known = memo.get(id(item)) if memo is not None else None
+                if known is not None and known[0] is item and known[1] == depth:
+                    item = known[2]
+                else:
+                    try:
+                        state = {"arg": item.arg, "node": item.node, "timeout": item.timeout}
+                        payload = ormsgpack.packb(state, default=default, option=_PACK_OPTIONS)
+                    except Exception:  # a slot unset, a lone surrogate, a refused value
+                        out.append(item)
+                        continue
+                    # msgpack concatenates: the bytes of packing [module, qualname, state]
+                    ext = ormsgpack.Ext(EXT_OBJECT, _SEND_HEAD + payload)
+                    if memo is not None:  # (as _default keeps it)
+                        memo[id(item)] = (item, depth, ext)
+                    item = ext
+            out.append(item)
+        return out
 
     def _without_surrogates(self, value: Any, depth: int, level: int) -> Any:
         """``value`` with each ``str`` holding lone surrogates replaced by a lossless record;
@@ -410,6 +445,10 @@ class Codec:
 
 _SEND_KEY: Final = type_key(Send)
 _read_send: Final = payload_reader(Send, EXT_OBJECT)
+
+
+_SEND_HEAD: Final = b"\x93" + ormsgpack.packb(_SEND_KEY[0]) + ormsgpack.packb(_SEND_KEY[1])
+"""A ``Send`` record's payload up to its state: a 3-item array, its module, its qualname."""
 
 
 def _send_payload(send: Send) -> list[Any]:
