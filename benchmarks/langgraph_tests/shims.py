@@ -35,15 +35,48 @@ AES_KEY = b"1234567890123456"
 
 
 class missing:
-    """What a test file gets for a LangGraph name threadloom lacks: any use of it fails."""
+    """What a test file gets for a LangGraph name threadloom lacks: using it fails the test.
+
+    Reading an attribute gives another placeholder, and a class deriving from one is made (a
+    default argument or a base class of a module-level helper does not stop the file's
+    collection); calling, iterating or indexing one, or making an instance of such a class,
+    raises."""
+
+    def __new__(cls, name: str) -> Any:
+        if name in STAND_INS:
+            return STAND_INS[name]()
+        return super().__new__(cls)
 
     def __init__(self, name: str) -> None:
         self._name = name
 
+    def __getattr__(self, attr: str) -> Any:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return missing(f"{self._name}.{attr}")
+
     def _fail(self, *args: Any, **kwargs: Any) -> Any:
         raise ImportError(f"threadloom has no {self._name}")
 
-    __call__ = __getattr__ = __getitem__ = __iter__ = __mro_entries__ = _fail
+    __call__ = __getitem__ = __iter__ = _fail
+
+    def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type, ...]:
+        fail = self._fail
+
+        class Missing:
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                fail()
+
+        return (Missing,)
+
+
+# LangGraph's private state a test file's autouse fixture resets: an empty stand-in, so the
+# fixture does not fail tests that never read it (the tests that do still fail).
+STAND_INS: dict[str, Any] = {
+    "threadloom.checkpoint.serde.jsonplus._warned_unregistered_types": set,
+    "threadloom.checkpoint.serde.jsonplus._warned_blocked_types": set,
+    "threadloom.checkpoint.serde.jsonplus._warned_unreconstructable_types": set,
+}
 
 
 class MemorySaverAssertImmutable(InMemorySaver):
@@ -77,9 +110,8 @@ class MemorySaverNoPending(InMemorySaver):
         return CheckpointTuple(found.config, found.checkpoint, found.metadata)
 
 
-def _pg_uri() -> tuple[str, Any]:
-    if not POSTGRES:
-        pytest.skip("Postgres backends run with LGTESTS_POSTGRES=1 (run.py --postgres)")
+def pg_server() -> Any:
+    """The embedded PostgreSQL server of threadloom's test suite, started on first use."""
     if "_threadloom_pg" not in sys.modules:
         path = os.path.join(os.environ["THREADLOOM_REPO"], "tests", "postgres_server.py")
         spec = importlib.util.spec_from_file_location("_threadloom_pg", path)
@@ -87,7 +119,13 @@ def _pg_uri() -> tuple[str, Any]:
         module = importlib.util.module_from_spec(spec)
         sys.modules["_threadloom_pg"] = module
         spec.loader.exec_module(module)
-    return sys.modules["_threadloom_pg"].shared_server().fresh_database()  # type: ignore[no-any-return]
+    return sys.modules["_threadloom_pg"].shared_server()
+
+
+def _pg_uri() -> tuple[str, Any]:
+    if not POSTGRES:
+        pytest.skip("Postgres backends run with LGTESTS_POSTGRES=1 (run.py --postgres)")
+    return pg_server().fresh_database()  # type: ignore[no-any-return]
 
 
 @contextmanager

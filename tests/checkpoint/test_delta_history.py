@@ -119,3 +119,13 @@ def test_the_target_writes_are_pending_and_left_out(saver: Any) -> None:
     graph.invoke({"items": ["x"]}, config)
     root = list(graph.get_state_history(config))[-1]  # the input checkpoint: only pending writes
     assert history(saver, root.config, ["items"]) == {"items": {"writes": []}}
+
+
+def test_the_walk_stops_when_a_put_made_the_parent_links_loop(saver: Any) -> None:
+    # A put may re-use a checkpoint id under a new parent (LangGraph's savers store it): "a"
+    # put again under its own child "b" makes the parent links loop a -> b -> a. The walk reads
+    # each checkpoint once and ends (it looped forever: the test timed out).
+    a = saver.put(config("t"), make_checkpoint(id="cid-a"), {}, {})
+    b = saver.put(a, make_checkpoint(id="cid-b"), {}, {})
+    saver.put(b, make_checkpoint(id="cid-a"), {}, {})
+    assert history(saver, b, ["items"]) == {"items": {"writes": []}}

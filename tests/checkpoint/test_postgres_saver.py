@@ -218,3 +218,43 @@ def test_lookups_probe_the_primary_keys(pg_dsn: str) -> None:
         ).fetchall()
         text = "\n".join(r[0] for r in plan)
         assert "threadloom_checkpoint_blobs_key" in text and "Seq Scan" not in text
+
+
+def _put_args() -> list[Any]:
+    """A checkpoint, its metadata and new versions, for ``saver.put(config, *...)``."""
+    checkpoint = empty_checkpoint()
+    checkpoint["channel_values"] = {"a": 1}
+    checkpoint["channel_versions"] = {"a": 1}
+    return [checkpoint, {"source": "input", "step": -1}, {"a": 1}]
+
+
+def test_a_saver_on_a_connection_in_pipeline_mode_reads_what_it_stores(pg_dsn: str) -> None:
+    # LangGraph's PostgresSaver(conn, pipe=pipe): the caller keeps the connection in pipeline
+    # mode, where a statement's rows arrive on the next sync; reads found nothing (IndexError).
+    with psycopg.connect(pg_dsn, autocommit=True, row_factory=dict_row) as conn:
+        PostgresSaver(conn).setup()
+        with conn.pipeline() as pipe:
+            saver = PostgresSaver(conn, pipe=pipe)
+            cfg = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+            stored = saver.put(cfg, *_put_args())
+            saver.put_writes(stored, [("a", 2)], "task-1")
+            found = saver.get_tuple(cfg)
+            assert found is not None and found.checkpoint["channel_values"] == {"a": 1}
+            assert [w[1:] for w in found.pending_writes or []] == [("a", 2)]
+            assert [t.config for t in saver.list(cfg)] == [found.config]
+
+
+async def test_an_async_saver_on_a_connection_in_pipeline_mode(pg_dsn: str) -> None:
+    async with await psycopg.AsyncConnection.connect(
+        pg_dsn, autocommit=True, row_factory=dict_row
+    ) as conn:
+        await AsyncPostgresSaver(conn).setup()
+        async with conn.pipeline() as pipe:
+            saver = AsyncPostgresSaver(conn, pipe=pipe)
+            cfg = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+            stored = await saver.aput(cfg, *_put_args())
+            await saver.aput_writes(stored, [("a", 2)], "task-1")
+            found = await saver.aget_tuple(cfg)
+            assert found is not None and found.checkpoint["channel_values"] == {"a": 1}
+            assert [w[1:] for w in found.pending_writes or []] == [("a", 2)]
+            assert [t.config async for t in saver.alist(cfg)] == [found.config]

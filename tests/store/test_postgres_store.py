@@ -541,3 +541,15 @@ async def test_cross_thread_memory_guide_on_async_postgres(pg_dsn: str) -> None:
         other = {"configurable": {"thread_id": "3", "userId": "2"}}
         out = await graph.ainvoke({"messages": [("user", "what is my name?")]}, other)
         assert "know your name" in out["messages"][-1].content
+
+
+async def test_async_store_is_importable_beside_the_sync_one(pg_dsn: str) -> None:
+    # LangGraph's tests and users write `from langgraph.store.postgres import AsyncPostgresStore`.
+    import threadloom.store.postgres as package
+
+    assert package.AsyncPostgresStore is AsyncPostgresStore
+    assert "AsyncPostgresStore" in package.__all__
+    async with package.AsyncPostgresStore.from_conn_string(pg_dsn) as store:
+        await store.setup()
+        await store.aput(("a",), "k", {"v": 1})
+        assert (await store.aget(("a",), "k")).value == {"v": 1}  # type: ignore[union-attr]

@@ -309,3 +309,15 @@ def test_wide_filters_compile_to_few_parameters() -> None:
     assert len(params) == 2
     sql, _ = compile_filter(parse_filter({"$not": {"$not": {"$not": {"a": 1}}}}))
     assert sql.count("NOT") == 1  # negations cancel in pairs before SQL is written
+
+
+async def test_async_store_is_importable_beside_the_sync_one() -> None:
+    # LangGraph's tests and users write `from langgraph.store.sqlite import AsyncSqliteStore`.
+    import threadloom.store.sqlite as package
+
+    assert package.AsyncSqliteStore is AsyncSqliteStore
+    assert "AsyncSqliteStore" in package.__all__
+    async with package.AsyncSqliteStore.from_conn_string(":memory:") as store:
+        await store.setup()
+        await store.aput(("a",), "k", {"v": 1})
+        assert (await store.aget(("a",), "k")).value == {"v": 1}  # type: ignore[union-attr]

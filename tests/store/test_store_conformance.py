@@ -232,7 +232,7 @@ def test_unknown_filter_operator(store: Any) -> None:
         store.search(("a",), filter={"v": {"$regex": "x"}})
     with pytest.raises(ValueError, match=r"Unsupported operator: '\$nor'"):
         store.search(("a",), filter={"$nor": [{"v": 1}]})
-    with pytest.raises(ValueError, match="Malformed filter path"):
+    with pytest.raises(ValueError, match="Invalid filter key"):
         store.search(("a",), filter={"a..b": 1})
 
 
@@ -685,3 +685,15 @@ def test_bad_ttl_config_is_refused_when_the_store_is_made(
     assert f"got {bad}." in message and f"{{{name!r}: 60}}" in message
     with pytest.raises(TypeError, match=r"ttl=\.\.\.\) must be a TTLConfig dict.*got 60"):
         make_store(ttl=60)
+
+
+async def test_a_batch_may_write_under_the_langgraph_root(store: Any) -> None:
+    # LangGraph 1.2.22: only put() reserves the root label "langgraph"; a PutOp given to
+    # batch/abatch is stored (it was refused here).
+    doc = {"foo": "bar"}
+    store.batch([PutOp(("langgraph", "foo"), "bar", doc)])
+    assert store.get(("langgraph", "foo"), "bar").value == doc
+    await store.abatch([PutOp(("langgraph", "a"), "k", doc)])
+    assert (await store.aget(("langgraph", "a"), "k")).value == doc
+    with pytest.raises(InvalidNamespaceError, match="langgraph"):
+        store.put(("langgraph", "foo"), "bar", doc)

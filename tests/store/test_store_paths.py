@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from collections import UserDict
+from types import MappingProxyType
 from typing import Any
 
 import pytest
 
-from threadloom.errors import FieldPathError
-from threadloom.store.base import get_text_at_path, tokenize_path
+from threadloom.errors import FieldPathError, InvalidNamespaceError
+from threadloom.store.base import (
+    GetOp,
+    ListNamespacesOp,
+    MatchCondition,
+    PutOp,
+    SearchOp,
+    get_text_at_path,
+    tokenize_path,
+    validate_op_namespace,
+)
 
 VALUE: dict[str, Any] = {
     "title": "Notes",
@@ -71,3 +82,42 @@ def test_get_text_at_path(path: str, texts: list[str]) -> None:
 
 def test_whole_value() -> None:
     assert get_text_at_path({"b": 1, "a": 2}, "$") == ['{"a": 2, "b": 1}']
+
+
+@pytest.mark.parametrize("path", ["items[].value", "items[abc].value", "{unclosed", "a[{b}]"])
+def test_a_malformed_path_finds_no_text(path: str) -> None:
+    # LangGraph 1.2.22's get_text_at_path finds nothing on a malformed path (it raised here);
+    # an index given such a path is still refused when it is configured (tokenize_path).
+    assert get_text_at_path({"items": [{"value": "x"}], "a": {"b": "y"}}, path) == []
+
+
+@pytest.mark.parametrize(
+    "mapping", [UserDict({"text": "searchable"}), MappingProxyType({"text": "searchable"})]
+)
+def test_a_mapping_that_is_no_dict_is_text_as_json(mapping: Any) -> None:
+    # LangGraph 1.2.22 embeds it as the JSON of its items (it was the JSON of its repr here)
+    assert get_text_at_path(mapping, "$") == ['{"text": "searchable"}']
+    assert get_text_at_path(mapping, "text") == ["searchable"]
+
+
+def test_validate_op_namespace_checks_the_labels_an_op_carries() -> None:
+    # LangGraph 1.2.22's validate_op_namespace(op): labels only, the empty prefix and
+    # wildcards allowed; put's own rules (a "langgraph" root) are not an op's.
+    for op in (
+        SearchOp(()),
+        ListNamespacesOp(),
+        ListNamespacesOp((MatchCondition("prefix", ("t", "*")), MatchCondition("suffix", ("*",)))),
+        GetOp(("t", "a_%"), "key"),
+        PutOp(("langgraph", "x"), "key", {"v": 1}),
+    ):
+        assert validate_op_namespace(op) is None
+    for bad in [("foo.bar",), ("foo\x00",), ("foo", ""), (123,)]:
+        for op in (
+            GetOp(bad, "k"),
+            PutOp(bad, "k", None),
+            SearchOp(bad),
+            ListNamespacesOp((MatchCondition("prefix", bad),)),
+            ListNamespacesOp((MatchCondition("suffix", bad),)),
+        ):
+            with pytest.raises(InvalidNamespaceError):
+                validate_op_namespace(op)

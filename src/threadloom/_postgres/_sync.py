@@ -188,6 +188,9 @@ class Connector:
                 match effect:
                     case Query(statement, params):
                         cur.execute(statement, params, prepare=self.prepare)
+                        if cur.pgresult is None:  # the caller's pipeline holds the result
+                            with conn.pipeline():  # leaving a nested one syncs it
+                                pass
                         # the status, not ``description`` (which builds a Column per column)
                         rows = cur.pgresult is not None and cur.pgresult.status == TUPLES_OK
                         result = cur.fetchall() if rows else []

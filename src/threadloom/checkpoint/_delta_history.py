@@ -4,7 +4,8 @@ For each asked channel, the writes its ancestors received (oldest first) back to
 ancestor storing a value for it (the seed). The walk follows ``parent_config`` from the target's
 parent, so on a forked thread only the checkpoints on the target's own path count; the target's
 own writes are pending for its next step and are left out. Each ancestor is read once for all
-channels.
+channels, and the walk stops at a checkpoint it has already read (a put that re-used an id can
+make the parent links loop).
 
 The walk is a generator that yields the config of the next checkpoint to read and is sent the
 tuple read (or None): the sync and async methods only differ in how they read.
@@ -46,10 +47,12 @@ def walk_delta_history(config: RunnableConfig, channels: Sequence[str]) -> Walk:
     open_channels = set(channels)
     target = (yield config) if channels else None
     cursor = target.parent_config if target is not None else None
+    seen = {target.checkpoint["id"]} if target is not None else set()
     while cursor is not None and open_channels:
         found = yield cursor
-        if found is None:
+        if found is None or found.checkpoint["id"] in seen:
             break
+        seen.add(found.checkpoint["id"])
         for write in reversed(found.pending_writes or ()):
             if write[1] in open_channels:
                 backwards[write[1]].append(write)

@@ -262,8 +262,8 @@ def _parse_path(key: str) -> tuple[str, ...]:
     segments = tuple(key.split("."))
     if not all(_SEGMENT.fullmatch(s) for s in segments):
         raise StoreFilterError(
-            f"Malformed filter path {key!r}: use dotted object keys made of letters, digits, "
-            "'_' and '-', e.g. 'metadata.lang'."
+            f"Invalid filter key {key!r}: a filter path is dotted object keys made of letters, "
+            "digits, '_' and '-', e.g. 'metadata.lang'."
         )
     return segments
 

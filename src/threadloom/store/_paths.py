@@ -127,13 +127,18 @@ def _bad(path: str, why: str) -> FieldPathError:
 def get_text_at_path(obj: Any, path: str | Sequence[str]) -> list[str]:
     """Texts found at ``path`` inside ``obj`` (a path string or its tokens), in document order.
 
-    A ``None`` found there is no text (nothing is embedded for it), as in LangGraph.
+    A ``None`` found there is no text (nothing is embedded for it), and a malformed path finds
+    nothing, as in LangGraph (an index's paths are checked when it is configured, by
+    ``tokenize_path``).
     """
     if isinstance(path, str) and path.isidentifier():  # a plain field: the common case
         if isinstance(obj, Mapping) and (value := obj.get(path)) is not None:
             return [value_to_text(value)]
         return []
-    tokens = _tokenize(path) if isinstance(path, str) else tuple(path)
+    try:
+        tokens = _tokenize(path) if isinstance(path, str) else tuple(path)
+    except FieldPathError:
+        return []
     return [value_to_text(v) for v in _walk(obj, tokens) if v is not None]
 
 
@@ -161,6 +166,8 @@ def index_fields_alias(config: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def value_to_text(value: Any) -> str:
     """The text embedded for one value: scalars as ``str``, lists and objects as sorted JSON."""
+    if isinstance(value, Mapping) and not isinstance(value, dict):  # UserDict, a mapping proxy
+        value = dict(value)
     if isinstance(value, Mapping | list | tuple):
         return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
     return str(value)

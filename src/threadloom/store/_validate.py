@@ -19,7 +19,7 @@ __all__ = [
     "validate_index",
     "validate_key",
     "validate_namespace_labels",
-    "validate_op_namespace",
+    "validate_put_namespace",
     "validate_put_value",
     "validate_ttl",
     "validate_ttl_config",
@@ -61,8 +61,10 @@ def validate_namespace_labels(namespace: Any) -> tuple[str, ...]:
     return labels
 
 
-def validate_op_namespace(namespace: Any) -> tuple[str, ...]:
-    """Check a namespace that is written to: non-empty, labels valid, root not ``"langgraph"``."""
+def validate_put_namespace(namespace: Any, *, reserved_root: bool = True) -> tuple[str, ...]:
+    """Check a namespace that is written to: non-empty, labels valid and, with
+    ``reserved_root`` (``put``; a ``PutOp`` in a batch may use it, as in LangGraph), root not
+    ``"langgraph"``."""
     if isinstance(namespace, tuple | list) and not namespace:
         raise InvalidNamespaceError(
             "Namespace cannot be empty. An item is filed under at least one label: use e.g. "
@@ -70,7 +72,7 @@ def validate_op_namespace(namespace: Any) -> tuple[str, ...]:
             "list prefix that means everything, never a place to write.)"
         )
     labels = validate_namespace_labels(namespace)
-    if labels[0] == "langgraph":
+    if reserved_root and labels[0] == "langgraph":
         raise InvalidNamespaceError(
             f'Root label for namespace cannot be "langgraph". Got: {labels}'
         )

@@ -209,6 +209,7 @@ class InMemoryStore(SweepsInThread):
             and type(namespace) is tuple
             and type(key) is str
             and namespace in self._data  # checked when its first item was written
+            and namespace[0] != "langgraph"  # a batch may write there, put may not
         ):
             # The hot path of the hot path: a plain dict into a namespace already in use.
             copied = _copy_plain_value(value)

@@ -127,6 +127,11 @@ _DECLARED_CLASSES: set[type] = set()
 its name (a class defined in a function that runs more than once)."""
 
 
+def safe_type(key: TypeKey) -> type | None:
+    """The class of the safe set stored bytes name as ``key``, or None."""
+    return _SAFE.get(key)
+
+
 def declare(classes: Iterable[type]) -> None:
     """Let every allow-list store and rebuild ``classes``: the program declared them as the
     types of values it keeps (``interrupt(..., response_schema=...)``), as it declares its state

@@ -30,9 +30,10 @@ class JsonPlusSerializer:
     value types, LangChain messages and documents, and threadloom's own types; an iterable of
     classes or ``(module, name)`` tuples adds those; ``True`` rebuilds any named type (unsafe
     with untrusted data, opt-in). ``pickle_fallback=True`` is refused: threadloom never pickles.
-    ``allowed_json_modules`` (``True`` or path prefixes such as ``("langgraph", "types")``): legacy
-    JSON's LangChain constructor records of those paths are rebuilt when their class is on the
-    allow-list (``Interrupt``...); without it, legacy JSON is read without reviving any object.
+    Legacy JSON's LangChain constructor records of the safe types (messages, documents,
+    ``Interrupt``...) are rebuilt, as in LangGraph; ``allowed_json_modules`` (``True`` or path
+    prefixes such as ``("myapp", "state")``) also rebuilds the records of those paths whose class
+    is on the allow-list. No other record is rebuilt.
     """
 
     reports_paths = True
@@ -67,13 +68,19 @@ class JsonPlusSerializer:
         return self._codec.allowlist
 
     def with_allowlist(self, extra: Iterable[type | TypeKey] | bool | None) -> JsonPlusSerializer:
-        """A serializer that also rebuilds ``extra``; ``self`` when nothing is added."""
+        """A copy that also rebuilds ``extra`` (of the same class, so a subclass's overrides
+        and attributes are kept); ``self`` when nothing is added."""
         widened = self.allowlist.widened(extra)
         if widened is self.allowlist:
             return self
-        clone = JsonPlusSerializer(allowed_json_modules=self.allowed_json_modules)
+        clone = copy.copy(self)
         clone._codec = Codec(widened)
+        if clone._memo is not None:  # a copy of one save's serializer starts afresh
+            clone._memo = None
         return clone
+
+    with_msgpack_allowlist = with_allowlist
+    """LangGraph's name for ``with_allowlist``."""
 
     def sharing_encodings(self) -> JsonPlusSerializer:
         """This serializer for the length of one save: an object it meets twice (a ``Send`` in
@@ -120,9 +127,7 @@ class JsonPlusSerializer:
                     f"legacy JSON does not parse: {shown_value(str(exc))}",
                     getattr(exc, "pos", None),
                 ) from exc
-            if self.allowed_json_modules:
-                return revive(value, self.allowlist, self.allowed_json_modules)
-            return value
+            return revive(value, self.allowlist, self.allowed_json_modules or ())
         if tag == "pickle":
             raise SerializationError(
                 "refusing to load pickled data: threadloom never unpickles (it can run "

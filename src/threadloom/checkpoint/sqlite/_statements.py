@@ -398,7 +398,7 @@ def filter_conditions(filter: Mapping[str, Any]) -> tuple[list[str], list[Any], 
     for key, value in filter.items():
         if not _FILTER_KEY.match(key):
             raise ValueError(
-                f"metadata filter key {key!r} is not supported: use keys made of letters, "
+                f"Invalid filter key {key!r}: metadata filter keys are made of letters, "
                 "digits, '_', '.' and '-'."
             )
         condition = None if is_path(key) else sql_condition(f'$."{key}"', value)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
@@ -24,7 +24,10 @@ from threadloom.store._ttl import SweepsInThread, TTLSweeper
 from threadloom.store.base import IndexConfig, Op, Result, TTLConfig
 from threadloom.store.postgres._core import PgStoreCore
 
-__all__ = ["PostgresIndexConfig", "PostgresStore"]
+if TYPE_CHECKING:
+    from threadloom.store.postgres.aio import AsyncPostgresStore
+
+__all__ = ["AsyncPostgresStore", "PostgresIndexConfig", "PostgresStore"]
 
 
 class PostgresIndexConfig(IndexConfig, total=False):
@@ -131,3 +134,13 @@ class PostgresStore(SweepsInThread):
     async def asweep_ttl(self) -> int:
         """Async twin of ``sweep_ttl``."""
         return await asyncio.to_thread(self.sweep_ttl)
+
+
+def __getattr__(name: str) -> Any:
+    """``AsyncPostgresStore`` is importable from here, as from ``langgraph.store.postgres``
+    (bound on first use: ``aio`` imports this module)."""
+    if name == "AsyncPostgresStore":
+        from threadloom.store.postgres.aio import AsyncPostgresStore
+
+        return AsyncPostgresStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,7 +1,8 @@
 """SqliteStore: the store in one SQLite file, shared safely by several processes.
 
 This module is the sync driver: it carries out the effects that ``_core`` yields with the
-``sqlite3`` module, and nothing else. ``aio.AsyncSqliteStore`` is its asyncio twin.
+``sqlite3`` module, and nothing else. ``aio.AsyncSqliteStore`` is its asyncio twin, importable
+from here too, as from LangGraph's ``langgraph.store.sqlite`` (loaded on first use).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, suppress
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from threadloom.store._ttl import SweepsInThread, TTLSweeper
 from threadloom.store.base import IndexConfig, Op, Result, TTLConfig
@@ -30,7 +31,10 @@ from threadloom.store.sqlite._core import (
     StoreCore,
 )
 
-__all__ = ["SqliteStore"]
+if TYPE_CHECKING:
+    from threadloom.store.sqlite.aio import AsyncSqliteStore
+
+__all__ = ["AsyncSqliteStore", "SqliteStore"]
 
 T = TypeVar("T")
 
@@ -181,3 +185,11 @@ async def _embed_async(core: StoreCore, steps: Steps[Prepared]) -> Prepared:
                 result = await core.index.aembed_query(effect.text)
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "AsyncSqliteStore":  # aio imports this module: bound on first use
+        from threadloom.store.sqlite.aio import AsyncSqliteStore
+
+        return AsyncSqliteStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -28,7 +28,7 @@ from threadloom.store._validate import (
     validate_index,
     validate_key,
     validate_namespace_labels,
-    validate_op_namespace,
+    validate_put_namespace,
     validate_put_value,
     validate_ttl,
 )
@@ -258,6 +258,20 @@ class IndexConfig(TypedDict, total=False):
 # Validation of a batch, shared by every backend (the checks are in ``_validate``)
 
 
+def validate_op_namespace(op: Op) -> None:
+    """Check the namespace labels ``op`` carries (its namespace, search prefix or list paths),
+    as LangGraph's function of this name does: a store that runs ops given straight to
+    ``batch`` calls it for each. Labels only: ``put``'s own rules (not empty, root not
+    ``"langgraph"``) are ``put``'s. Raises ``InvalidNamespaceError``."""
+    if isinstance(op, GetOp | PutOp):
+        validate_namespace_labels(op.namespace)
+    elif isinstance(op, SearchOp):
+        validate_namespace_labels(op.namespace_prefix)
+    elif isinstance(op, ListNamespacesOp):
+        for condition in op.match_conditions or ():
+            validate_namespace_labels(condition.path)
+
+
 def validate_ops(
     ops: Sequence[Op], *, store_name: str = "this store", supports_ttl: bool
 ) -> list[Op]:
@@ -284,7 +298,7 @@ def validate_ops(
             if op.value is None:  # a delete: like get, it checks labels only
                 validate_namespace_labels(op.namespace)
             else:
-                validate_op_namespace(op.namespace)
+                validate_put_namespace(op.namespace, reserved_root=False)
             validate_key(op.key)
             if op.value is not None:
                 value = put_value(op.value)
@@ -391,7 +405,7 @@ class BaseStore(ABC):
         index: Literal[False] | list[str] | None,
         ttl: float | NotProvided | None,
     ) -> PutOp:
-        namespace = validate_op_namespace(namespace)
+        namespace = validate_put_namespace(namespace)
         if value is None:  # put(ns, key, None) deletes the item, as in LangGraph
             return PutOp(namespace, str(key), None)
         value = put_value(value)

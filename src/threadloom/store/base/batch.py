@@ -1,0 +1,137 @@
+"""``AsyncBatchedBaseStore``: a store whose async calls made together run as one ``abatch``.
+
+For store implementers, as LangGraph's class of this name: a subclass writes ``abatch`` (and
+may write ``batch``); the convenience methods (``aget``, ``aput``, ``asearch``, ``adelete``,
+``alist_namespaces``) check their arguments at once, then queue their op. A task on the event loop
+the store was made in takes every op queued meanwhile, runs them as one ``abatch`` call (repeated
+reads asked once, and of several puts to one key the last), and answers each caller. The sync
+methods, called from another thread, wait for the async ones on that loop; called on the loop
+itself they would deadlock and raise ``asyncio.InvalidStateError`` instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import weakref
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from threadloom.store.base import BaseStore, GetOp, ListNamespacesOp, Op, PutOp, Result, SearchOp
+
+__all__ = ["AsyncBatchedBaseStore"]
+
+T = TypeVar("T")
+
+_Queued = tuple["asyncio.Future[Result]", Op]
+
+
+class AsyncBatchedBaseStore(BaseStore):
+    """A ``BaseStore`` that gathers concurrent async calls into one ``abatch`` (see the module).
+
+    Make it inside a running event loop (its queue's task runs there).
+    """
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._aqueue: asyncio.Queue[_Queued] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self._ensure_task()
+
+    def __del__(self) -> None:
+        task = getattr(self, "_task", None)
+        if task is not None:
+            with contextlib.suppress(RuntimeError):  # its loop is closed
+                task.cancel()
+
+    def _ensure_task(self) -> None:
+        """(Re)start the queue's task: it may have been cancelled."""
+        if self._task is None or self._task.done():
+            self._task = self._loop.create_task(_run_queue(self._aqueue, weakref.ref(self)))
+
+    async def _arun(self, one: Any) -> Any:
+        self._ensure_task()
+        future: asyncio.Future[Result] = self._loop.create_future()
+        self._aqueue.put_nowait((future, one.op))
+        return one.then(await future)
+
+    def _run(self, one: Any) -> Any:
+        self._refuse_on_loop()
+        return asyncio.run_coroutine_threadsafe(self._arun(one), self._loop).result()
+
+    def batch(self, ops: Iterable[Op]) -> list[Result]:
+        """Run ``ops`` with ``abatch`` on the store's loop, from another thread."""
+        self._refuse_on_loop()
+        return asyncio.run_coroutine_threadsafe(self.abatch(ops), self._loop).result()
+
+    def _refuse_on_loop(self) -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        if running is self._loop:
+            raise asyncio.InvalidStateError(
+                f"Synchronous call to {type(self).__name__} in the event loop it runs on: it "
+                "would wait for itself. Await the async method instead (store.aget(...), "
+                "store.aput(...), store.asearch(...), store.abatch(...))."
+            )
+
+
+async def _run_queue(queue: asyncio.Queue[_Queued], store_ref: Any) -> None:
+    """Run what is queued, a batch at a time, while the store lives."""
+    while True:
+        queued = [await queue.get()]
+        while not queue.empty():
+            queued.append(queue.get_nowait())
+        waiting = [(future, op) for future, op in queued if not future.cancelled()]
+        if not waiting:
+            continue
+        store = store_ref()
+        if store is None:
+            break
+        listen, ops = _dedupe_ops([op for _, op in waiting])
+        try:
+            results = await store.abatch(ops)
+        except Exception as exc:  # every caller of the batch gets the error
+            for future, _ in waiting:
+                if not future.done():
+                    future.set_exception(exc)
+        else:
+            for i, (future, _) in enumerate(waiting):
+                if not future.done():
+                    future.set_result(results[listen[i] if listen is not None else i])
+        del store  # the task must not keep the store alive between batches
+
+
+def _dedupe_ops(values: list[Op]) -> tuple[list[int] | None, list[Op]]:
+    """The ops to run for ``values`` and, for each value, the index of its op's result.
+
+    Equal reads run once; puts to one ``(namespace, key)`` become the last of them, where the
+    first stood. ``None`` for the indexes when there is nothing to merge (one op or none).
+    """
+    if len(values) <= 1:
+        return None, list(values)
+    ops: list[Op] = []
+    listen: list[int] = []
+    reads: dict[tuple[type, Op], int] = {}  # by type too: ops are tuples, equal across types
+    puts: dict[tuple[tuple[str, ...], str], int] = {}
+    for op in values:
+        if isinstance(op, GetOp | SearchOp | ListNamespacesOp):
+            try:
+                at = reads.setdefault((type(op), op), len(ops))
+            except TypeError:  # a filter dict makes the op unhashable: compare instead
+                same = (i for i, o in enumerate(ops) if type(o) is type(op) and o == op)
+                at = next(same, len(ops))
+            if at == len(ops):
+                ops.append(op)
+        elif isinstance(op, PutOp):
+            at = puts.setdefault((op.namespace, op.key), len(ops))
+            if at == len(ops):
+                ops.append(op)
+            else:
+                ops[at] = op
+        else:
+            at = len(ops)
+            ops.append(op)
+        listen.append(at)
+    return listen, ops
