@@ -9,10 +9,14 @@ times one invoke right after ``gc.collect()``, so each timed invoke starts with 
 none of the engine (``cold_invoke.py``): ``--cold --cache`` does the same and simulates the
 caches (I1/D1 and last-level misses per invoke). The collection is then counted too (~37M
 instructions a collection with LangGraph imported: it swamps the instruction count, not the
-misses the invoke after it pays), and a count takes minutes.
+misses the invoke after it pays), and a count takes minutes. ``--evict`` empties the caches with
+a 64 MB write instead (``cold_invoke.py``'s ``evict``): the last-level misses of the invoke
+after it (``ILmr``, ``DLmr``: fetches from memory, what a cold invoke waits on) are then its own,
+once the write's own counts (workload ``nothing``) are taken away.
 
     .venv/bin/python benchmarks/fanout_instr.py                       # all three
     .venv/bin/python benchmarks/fanout_instr.py func20 --cache
+    .venv/bin/python benchmarks/fanout_instr.py func20 one_call nothing --evict --cache
     PYTHONPATH=/path/to/other/src .venv/bin/python benchmarks/fanout_instr.py   # another version
 
 valgrind must be installed (``apt-get install valgrind``). Only threadloom is imported.
@@ -33,13 +37,17 @@ sys.path.insert(0, sys.argv[3])
 from fanout_ops import func20, one_call, send200, LIB
 make = {"func20": func20, "one_call": one_call,
         "send200": lambda: send200(LIB.InMemorySaver()),
-        "send200_none": lambda: send200(None)}[sys.argv[1]]
+        "send200_none": lambda: send200(None),
+        "nothing": lambda: lambda: None}[sys.argv[1]]
 invoke = make()
 invoke()
-cold = sys.argv[4] == "cold"
+cold = sys.argv[4]
+evicted = bytearray(64 * 1024 * 1024)
 for _ in range(int(sys.argv[2])):
-    if cold:
+    if cold == "cold":
         gc.collect()
+    elif cold == "evict":
+        evicted[::64] = b"x" * (len(evicted) // 64)
     invoke()
 """
 
@@ -71,19 +79,28 @@ def counts(workload: str, invokes: int, cache: bool, cold: str) -> dict[str, int
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("workloads", nargs="*", help=f"of {WORKLOADS} and send200_none")
+    parser.add_argument(
+        "workloads", nargs="*", help=f"of {WORKLOADS}, send200_none and nothing (no invoke)"
+    )
     parser.add_argument("--few", type=int, default=2, help="invokes of the shorter run")
     parser.add_argument("--extra", type=int, default=10, help="invokes the longer run adds")
     parser.add_argument("--cache", action="store_true", help="simulate the caches too")
     parser.add_argument(
         "--cold", action="store_true", help="a gc.collect() before each invoke, as run.py"
     )
+    parser.add_argument(
+        "--evict",
+        action="store_true",
+        help="a 64 MB write before each invoke instead (cold_invoke.py's evict): with --cache, "
+        "the misses of a cold invoke without the collector's; subtract workload 'nothing' "
+        "(the write alone)",
+    )
     args = parser.parse_args()
     import threadloom
 
     print(f"threadloom from {Path(threadloom.__file__).parent}")
     for workload in args.workloads or WORKLOADS:
-        cold = "cold" if args.cold else "hot"
+        cold = "evict" if args.evict else "cold" if args.cold else "hot"
         few = counts(workload, args.few, args.cache, cold)
         more = counts(workload, args.few + args.extra, args.cache, cold)
         per = {k: (more[k] - few[k]) / args.extra for k in more}

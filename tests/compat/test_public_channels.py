@@ -78,6 +78,29 @@ def test_topic_accumulate_keeps_values_across_steps() -> None:
     assert restored.get() == ["a", "b", "b", "c", "d", "e"]
 
 
+def test_a_restored_topic_keeps_its_configuration_and_a_subclass_its_own_init() -> None:
+    """``Topic.from_checkpoint`` sets a ``Topic``'s slots directly (every run restores one); a
+    subclass still goes through its own ``__init__`` (``_empty``)."""
+
+    class Tagged(Topic):
+        __slots__ = ("tag",)
+
+        def __init__(self, typ: Any = Any, accumulate: bool = False, *, key: str = "") -> None:
+            super().__init__(typ, accumulate, key=key)
+            self.tag = "made by __init__"
+
+    for proto in (Topic(int, accumulate=True, key="k"), Topic(str, key="j")):
+        for stored in (MISSING, [1, 2], ([0], [1, 2])):  # a tuple: LangGraph < 0.2's form
+            restored = proto.from_checkpoint(stored)
+            assert type(restored) is Topic
+            assert (restored.typ, restored.key, restored.accumulate) == (
+                proto.typ, proto.key, proto.accumulate,
+            )  # fmt: skip
+            assert restored.checkpoint() == (MISSING if stored is MISSING else [1, 2])
+    tagged = Tagged(int, key="t").from_checkpoint([3])
+    assert type(tagged) is Tagged and tagged.tag == "made by __init__" and tagged.get() == [3]
+
+
 def test_binary_operator_aggregate_starts_from_the_type() -> None:
     channel = BinaryOperatorAggregate(int, operator.add).from_checkpoint(MISSING)
     assert channel.get() == 0

@@ -69,6 +69,46 @@ def test_stream_mode_changed_between_calls() -> None:
         graph.invoke({"x": 1}, _thread("g"), output_keys="nope")
 
 
+def test_the_loops_choices_are_worked_out_once_per_record() -> None:
+    """``inline_ok``, ``lone_steps`` and ``quiet_outcomes`` (what the run loop used to work out
+    at every run) follow the options each record was made for."""
+    graph = _chain(checkpointer=InMemorySaver())
+
+    def options_of(call: Any) -> Any:
+        graph._run_options.clear()
+        call()
+        ((_, _, options),) = graph._run_options.values()
+        return options.inline_ok, options.lone_steps, options.quiet_outcomes
+
+    def run(thread: str, **kwargs: Any) -> Any:
+        return lambda: list(graph.stream({"x": 1}, _thread(thread), **kwargs))
+
+    assert options_of(lambda: graph.invoke({"x": 1}, _thread("a"))) == (True, True, True)
+    assert options_of(run("b", stream_mode="values")) == (True, True, True)
+    assert options_of(run("c", stream_mode="updates")) == (True, False, False)
+    assert options_of(run("d", stream_mode="tasks")) == (True, False, False)
+    assert options_of(run("e", stream_mode="custom")) == (False, True, True)
+    assert options_of(run("f", stream_mode="messages")) == (False, True, True)
+    assert options_of(run("g", stream_mode="values", durability="exit")) == (True, False, True)
+    graph._run_options.clear()
+    graph.invoke({"x": 1}, _thread("h"), interrupt_after=["one"])  # (a record of its own)
+    assert not graph._run_options
+
+    @entrypoint(checkpointer=InMemorySaver())
+    def work(n: int) -> int:
+        return n
+
+    work.invoke(1, _thread("i"))
+    list(work.stream(1, _thread("j"), stream_mode="updates"))
+    choices = {opts.modes: opts.inline_ok for _, _, opts in work._run_options.values()}
+    assert choices == {frozenset({"values"}): True, frozenset({"updates"}): False}
+    timed = _chain()
+    timed.step_timeout = 5.0
+    assert timed.invoke({"x": 1}) == {"x": 20}
+    ((_, _, options),) = timed._run_options.values()
+    assert not options.inline_ok and options.lone_steps
+
+
 def test_durability_changed_between_calls() -> None:
     saver = InMemorySaver()
     graph = _chain(checkpointer=saver)

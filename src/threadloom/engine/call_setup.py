@@ -36,6 +36,7 @@ from threadloom.engine.core import METADATA_FROM_CONFIGURABLE
 from threadloom.engine.drain import CONFIG_KEY_CONTROL
 from threadloom.engine.effects import Effect
 from threadloom.engine.inject import Injection
+from threadloom.engine.lone_step import takes_lone_steps
 from threadloom.engine.loop import ReplayBound, load_thread, run_loop
 from threadloom.engine.nesting import address_by_map, count_in_task
 from threadloom.engine.options import RunOptions
@@ -293,13 +294,15 @@ def _options(
     key_set = frozenset([keys] if isinstance(keys, str) else keys)
     projection = Projection.of(modes)
     before = plan.interrupt_before if interrupt_before is None else interrupt_before
+    after = plan.interrupt_after if interrupt_after is None else interrupt_after
+    durability = durability or "async"
     checkpointing = saver is not None
     return RunOptions(
         modes,
         keys,
         before,
-        plan.interrupt_after if interrupt_after is None else interrupt_after,
-        durability or "async",
+        after,
+        durability,
         limit,
         checkpointing,
         checkpointing and saves_steps_at_once(saver),
@@ -314,6 +317,11 @@ def _options(
             or before
             or projection.wants("task_start")
         ),
+        inline_ok=not projection.live
+        and graph.step_timeout is None
+        and not (plan.is_functional and projection.wants("update")),
+        lone_steps=takes_lone_steps(projection, after, durability),
+        quiet_outcomes=not (projection.wants("update") or projection.wants("task_end")),
     )
 
 

@@ -494,7 +494,12 @@ class Topic(_Valued):
         return list(self.value) if self.value else MISSING
 
     def from_checkpoint(self, checkpoint: Any) -> Any:
-        channel = self._empty()
+        if self.__class__ is Topic:  # a run restores every channel: no __init__ chain (a
+            channel = _new(Topic)  # subclass goes through its own, _empty)
+            channel.typ, channel.key, channel.accumulate = self.typ, self.key, self.accumulate
+            channel.value = MISSING
+        else:
+            channel = self._empty()
         if checkpoint is not MISSING and checkpoint:
             # LangGraph < 0.2 stored ``(seen, values)``
             channel.value = list(checkpoint[1] if isinstance(checkpoint, tuple) else checkpoint)

@@ -12,10 +12,11 @@ general one). Anything else takes the general way.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from threadloom.engine.core import Task, mark_no_writes
 from threadloom.engine.effects import Effect
+from threadloom.engine.projection import Projection
 from threadloom.engine.untracked import saved_writes
 
 if TYPE_CHECKING:
@@ -27,14 +28,11 @@ LONE_STEPS: bool = True
 """Take the short way when a run allows it; False always takes the general way (tests)."""
 
 
-def takes_lone_steps(run: Run) -> bool:
-    """Whether ``run``'s one-task steps may end the short way (fixed for the run)."""
-    out = run.out
-    return LONE_STEPS and not (
-        run.options.interrupt_after
-        or run.saves.at_exit_only
-        or out.wants("update")
-        or out.wants("task_end")
+def takes_lone_steps(out: Projection, interrupt_after: Any, durability: str) -> bool:
+    """Whether the one-task steps of a run with these options may end the short way (worked
+    out once per set of options: ``RunOptions.lone_steps``; ``LONE_STEPS`` is read per run)."""
+    return not (
+        interrupt_after or durability == "exit" or out.wants("update") or out.wants("task_end")
     )
 
 

@@ -17,6 +17,7 @@ from langchain_core.runnables import RunnableConfig
 
 from threadloom.checkpoint.base import CheckpointTuple
 from threadloom.constants import CONFIG_KEY_REPLAY, CONFIG_KEY_RESUMING, NS_END
+from threadloom.engine import lone_step
 from threadloom.engine.calls import CallSite, call_reporters
 from threadloom.engine.core import Task
 from threadloom.engine.drain import drained_error
@@ -35,7 +36,7 @@ from threadloom.engine.effects import (
     StartTasks,
     Wire,
 )
-from threadloom.engine.lone_step import end_lone_step, takes_lone_steps
+from threadloom.engine.lone_step import end_lone_step
 from threadloom.engine.output import SUBGRAPH_CHUNK, StreamRelay
 from threadloom.engine.run import Run
 from threadloom.engine.snapshot import addressed
@@ -125,17 +126,11 @@ def _stages(
     yield Wire(_connector(run, runner, relay))
     for effect in start:
         yield effect
-    step_timeout = run.options.step_timeout
-    # chunks from inside a task, or a step timeout, need the task on a worker; so do the updates
-    # of an entrypoint's @task calls, streamed as each call finishes (as LangGraph)
-    inline_ok = (
-        not run.out.live
-        and step_timeout is None
-        and not (run.plan.is_functional and run.out.wants("update"))
-    )
+    options = run.options  # (what the loop decides per run is worked out per set of options)
+    step_timeout, inline_ok = options.step_timeout, options.inline_ok
     call_sites = _call_sites(run)
-    lone_steps = takes_lone_steps(run)
-    quiet = RECORD_BATCHES and run.quiet_outcomes()
+    lone_steps = lone_step.LONE_STEPS and options.lone_steps
+    quiet = RECORD_BATCHES and options.quiet_outcomes
     held: list[Effect] = []  # a step's end chunks, out once the next step is prepared: as in
     # LangGraph, a failure preparing it (a node's input failing validation) drops them
     while run.status == "pending":
@@ -287,10 +282,11 @@ def _connector(
         save: Callable[[PutWrites], Any],
         call: Callable[..., Any],
     ) -> None:
-        writer = out.sink("custom", put)
-        if writer is not None:
-            runner.writer = writer
-        attach_stream_handlers(run.config, out, runner, put, relay)  # type: ignore[arg-type]
+        if out.live:  # (most runs stream nothing from inside a task: no writer, no handlers)
+            writer = out.sink("custom", put)
+            if writer is not None:
+                runner.writer = writer
+            attach_stream_handlers(run.config, out, runner, put, relay)  # type: ignore[arg-type]
         if relay is not None:  # subgraphs forward their chunks into this run's stream
             relay.put = lambda ns, mode, payload: put((SUBGRAPH_CHUNK, (ns, mode, payload)))
         runner.put_chunk, runner.save_writes, runner.start_call = put, save, call

@@ -47,3 +47,12 @@ class RunOptions:
     """A streamed channel empties itself: invoke cannot read the values only at the end."""
     plain_tick: bool
     """No tick streams a chunk or stops at a breakpoint (``Run.tick``'s short way)."""
+    inline_ok: bool
+    """A step's lone task may run in the run's own thread: nothing streams from inside a
+    task (``Projection.live``), no step timeout, no update of an entrypoint's ``@task`` calls
+    (streamed as each call finishes, as LangGraph)."""
+    lone_steps: bool
+    """A step of one task may end the short way (``engine/lone_step.py``)."""
+    quiet_outcomes: bool
+    """No task outcome streams a chunk (no ``updates``, no task results): a returned task's
+    outcome is then only its writes (``Run.record_returned``)."""

@@ -89,7 +89,7 @@ class Projection:
     """``PROJECTION`` cut down to the modes one run streams (``Projection.of(modes)``: shared
     by the runs streaming the same modes)."""
 
-    __slots__ = ("routes", "wants")
+    __slots__ = ("live", "routes", "wants")
 
     def __init__(self, modes: frozenset[str]) -> None:
         routes: dict[EventKind, tuple[tuple[str, Shape], ...]] = {}
@@ -101,6 +101,8 @@ class Projection:
         # the dict's own lookup: a run asks several times a step, without a Python call
         self.wants: Callable[[EventKind], bool] = routes.__contains__
         """Whether some streamed mode shows an event (build its payload only then)."""
+        self.live = "custom" in routes or "token" in routes or "tool" in routes
+        """Chunks may come from inside a running task (so a lone task still needs a worker)."""
 
     @staticmethod
     def of(modes: frozenset[str]) -> Projection:
@@ -111,11 +113,6 @@ class Projection:
             if len(_MADE) < _MADE_KEPT:
                 _MADE[modes] = made
         return made
-
-    @property
-    def live(self) -> bool:
-        """Chunks may come from inside a running task (so a lone task still needs a worker)."""
-        return "custom" in self.routes or "token" in self.routes or "tool" in self.routes
 
     def chunks(self, event: EventKind, payload: Any, step: int = 0) -> list[Effect]:
         """The chunks ``event`` becomes (none when no streamed mode shows it)."""

@@ -460,8 +460,8 @@ class Run:
     def record_returned(self, tasks: Sequence[Task], most: int) -> tuple[int, list[Effect]]:
         """``task_finished`` of the leading tasks of ``tasks`` that returned (no error, no
         pause), at most ``most`` of them (never the step's last), as one batch: for a run whose
-        tasks' outcomes stream no chunk (``quiet_outcomes``), where all it does is make their
-        writes ready to save. How many it recorded, and the saver effects owed."""
+        tasks' outcomes stream no chunk (``RunOptions.quiet_outcomes``), where all it does is
+        make their writes ready to save. How many it recorded, and the saver effects owed."""
         count = 0
         saves = self.saves
         kept = saves.enabled
@@ -479,11 +479,6 @@ class Run:
         if untracked:  # never saved (a live resource, say), as in LangGraph
             finished = [(t, p, saved_writes(w, untracked)) for t, p, w in finished]
         return count, saves.task_writes(self.checkpoint_config, finished)
-
-    def quiet_outcomes(self) -> bool:
-        """Whether no task outcome of this run streams a chunk (no ``updates`` or task results
-        streamed): a returned task's outcome is then only its writes (``record_returned``)."""
-        return not (self.out.wants("update") or self.out.wants("task_end"))
 
     def handle_failure(self, task: Task, error: BaseException | None = None) -> Task | None:
         """The task of the failed ``task``'s error handler, added to this step (it runs in the
