@@ -136,55 +136,6 @@ def call_node(
     )
 
 
-def _call_task(
-    spec: NodeSpec,
-    args: tuple[Any, ...],
-    kwargs: dict[str, Any],
-    parent: TaskScratchpad,
-    site: CallSite,
-    timeout: TimeoutPolicy | None,
-) -> tuple[Task, Any]:
-    """The call's task, and its saved result (``NOT_SAVED`` when it must run)."""
-    index = parent.call_counter
-    parent.call_counter = index + 1
-    name = spec.name
-    prefixes = parent.call_prefixes
-    if prefixes is None:  # the same for each call the task makes
-        parent.call_path = task_path_str(parent.task.path)
-        prefixes = parent.call_prefixes = {}
-    known = prefixes.get(name)
-    if known is None:  # what the ids of this task's calls of ``name`` hash first
-        caller_ns = parent.task.config["configurable"].get("checkpoint_ns", "")  # as LangGraph's
-        call_ns = f"{caller_ns}{NS_SEP}{name}" if caller_ns else name
-        known = prefixes[name] = (
-            site.head + f"{call_ns}{site.step}{name}{PUSH}{parent.call_path}".encode(),
-            call_ns,
-        )
-    prefix, call_ns = known
-    tid = task_id_of(prefix, str(index))
-    config = parent.config
-    task = Task(
-        tid,
-        name,
-        (PUSH, parent.task.path, index, True),
-        f"~{PUSH}, {parent.call_path}, {index:010d}, True",  # task_path_str of that path
-        _PUSH_TRIGGERS,
-        (args, kwargs),
-        spec,
-        # its own namespace, under its caller's (its interrupt ids and graphs hang on it)
-        {**config, "configurable": {**config["configurable"], "checkpoint_ns": f"{call_ns}:{tid}"}},
-        timeout=timeout,
-    )
-    saved: Any = NOT_SAVED
-    if site.pending:  # (a first attempt has none)
-        for chan, value in site.pending.get(tid, ()):
-            if chan == RESUME:
-                task.resume = list(value)
-            elif chan == RETURN and saved is NOT_SAVED:
-                saved = value
-    return task, saved
-
-
 _PUSH_TRIGGERS: Final = (PUSH,)
 
 
@@ -316,14 +267,52 @@ def start_call(
     tasks) and resolves the future: a ``concurrent.futures.Future``, or an asyncio future when
     called on the async driver's event loop. ``spec.cache`` is the task's
     ``engine.caching.CacheSpec`` (None: never cached).
+
+    The call's task gets its id from its parent task and its call index (the index counted per
+    parent attempt), and its saved result, if an earlier attempt saved one, resolves the future
+    at once. All in one function: it runs for every call (what is the same for the calls of one
+    attempt is worked out at its first call, kept on the parent's pad).
     """
     parent: TaskScratchpad = current_task.get() or running_task()  # (which raises outside a run)
     runner = parent.runner
-    site: CallSite = runner.call_site()
-    if site.write is _ASK:  # the step's first call
-        site.write = _direct_writer(site, runner, parent)
-        site.plain = not runner.traced and runner.messages is None and runner.cache_policy is None
-    task, saved = _call_task(spec, args, kwargs, parent, site, timeout)
+    site: CallSite | None = parent.call_site
+    if site is None:  # the attempt's first call
+        site = parent.call_site = runner.call_site()
+        parent.call_path = task_path_str(parent.task.path)
+        parent.call_prefixes = {}
+        if site.write is _ASK:  # the step's first call
+            site.write = _direct_writer(site, runner, parent)
+            site.plain = (
+                not runner.traced and runner.messages is None and runner.cache_policy is None
+            )
+    index = parent.call_counter
+    parent.call_counter = index + 1
+    name = spec.name
+    known = parent.call_prefixes.get(name)  # type: ignore[union-attr]
+    if known is None:
+        known = _call_prefix(parent, site, name)
+    prefix, call_ns = known
+    tid = task_id_of(prefix, str(index))
+    config = parent.config
+    task = Task(
+        tid,
+        name,
+        (PUSH, parent.task.path, index, True),
+        f"~{PUSH}, {parent.call_path}, {index:010d}, True",  # task_path_str of that path
+        _PUSH_TRIGGERS,
+        (args, kwargs),
+        spec,
+        # its own namespace, under its caller's (its interrupt ids and graphs hang on it)
+        {**config, "configurable": {**config["configurable"], "checkpoint_ns": f"{call_ns}:{tid}"}},
+        timeout=timeout,
+    )
+    saved: Any = NOT_SAVED
+    if site.pending:  # (a first attempt has none)
+        for chan, value in site.pending.get(tid, ()):
+            if chan == RESUME:
+                task.resume = list(value)
+            elif chan == RETURN and saved is NOT_SAVED:
+                saved = value
     if site.on_start is not None:  # (a call with a saved result starts too, as in LangGraph)
         site.on_start(task)
     future = runner.start_call(task, site, saved, runner)
@@ -333,6 +322,17 @@ def start_call(
         else:
             parent.open_calls.append(future)
     return future
+
+
+def _call_prefix(parent: TaskScratchpad, site: CallSite, name: str) -> tuple[bytes, str]:
+    """What the ids of ``parent``'s calls of ``name`` hash first, and their namespace."""
+    caller_ns = parent.task.config["configurable"].get("checkpoint_ns", "")  # as LangGraph's
+    call_ns = f"{caller_ns}{NS_SEP}{name}" if caller_ns else name
+    known = parent.call_prefixes[name] = (  # type: ignore[index]
+        site.head + f"{call_ns}{site.step}{name}{PUSH}{parent.call_path}".encode(),
+        call_ns,
+    )
+    return known
 
 
 def settle_calls(pad: TaskScratchpad) -> None:

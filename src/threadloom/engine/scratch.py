@@ -85,6 +85,8 @@ class TaskScratchpad:
     """``task_path_str`` of the task's path, once it made a ``@task`` call (``engine/calls.py``)."""
     call_prefixes: dict[str, tuple[bytes, str]] | None = None
     """Per ``@task`` name, what the ids of this task's calls hash first (``engine/calls.py``)."""
+    call_site: Any = None
+    """The step's ``CallSite``, read at the attempt's first ``@task`` call (``engine/calls.py``)."""
     open_calls: list[Any] | None = None
     """The futures of the ``@task`` calls this attempt started that had not finished then: the
     driver finishes them when the task ends (``calls.settle_calls``), waited on or not."""
