@@ -52,7 +52,11 @@ class Lane:
         """Run ``jobs`` on workers: free ones, or new ones while fewer than ``limit`` run."""
         with self.lock:
             self.jobs.extend(jobs)
-            start = self._needs_worker()
+            # count the new worker in before it starts, so nobody starts it twice
+            start = self.free <= 0 and self.workers < self.limit
+            if start:
+                self.workers += 1
+                self.free += 1
         if start:
             self.pool.submit(self._work)
 
@@ -75,14 +79,6 @@ class Lane:
             self.jobs.clear()
         return taken
 
-    def _needs_worker(self) -> bool:
-        # under the lock: count the new worker in before it starts, so nobody starts it twice
-        if self.free > 0 or self.workers >= self.limit:
-            return False
-        self.workers += 1
-        self.free += 1
-        return True
-
     def _start_another(self) -> None:
         try:
             self.pool.submit(self._work)
@@ -104,7 +100,7 @@ class Lane:
                     return
                 job = jobs.popleft()
                 self.free -= 1
-                # _needs_worker, inlined (once a job): most jobs leave a free worker behind
+                # as ``add`` (once a job): most jobs leave a free worker behind
                 start = bool(jobs) and self.free <= 0 and self.workers < self.limit
                 if start:
                     self.workers += 1
