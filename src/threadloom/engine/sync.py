@@ -233,7 +233,7 @@ class _Workers:
                 f"Task {task.name!r} is async and cannot be called in a sync run: run the graph "
                 "or entrypoint with ainvoke() / astream(), or make the task a plain def."
             )
-        future = _CallFuture()
+        future: _CallFuture = _CallFuture()
         if saved is not NOT_SAVED:
             future.set_result(saved)
             return future
@@ -270,6 +270,9 @@ class _Workers:
 _PENDING, _FINISHED = "PENDING", "FINISHED"
 """``concurrent.futures.Future._state`` values (``_base.PENDING``, ``_base.FINISHED``)."""
 
+_LISTS = frozenset(("_waiters", "_done_callbacks"))
+"""``Future``'s lists, made on demand by a call's future (``_CallFuture.__getattr__``)."""
+
 _CONDITIONS = threading.Lock()
 """Guards the making of a call future's condition against its settling (``_CallFuture``)."""
 
@@ -289,13 +292,22 @@ class _CallFuture(Future[Any]):
     lane: Lane | None = None
     job: Any = None
     _made: threading.Condition | None = None
+    # What ``Future.__init__`` sets, as class attributes until set (a call's future is made
+    # without a Python ``__init__``); its two lists are made when first read (``__getattr__``).
+    _state = _PENDING
+    _result: Any = None
+    _exception: BaseException | None = None
 
-    def __init__(self) -> None:  # Future's, less the condition (made on demand: _condition)
-        self._state = _PENDING
-        self._result = None
-        self._exception: BaseException | None = None
-        self._waiters: list[Any] = []
-        self._done_callbacks: list[Any] = []
+    __init__ = object.__init__
+
+    def __getattr__(self, name: str) -> Any:
+        # ``_waiters`` and ``_done_callbacks``, read by ``Future``'s methods under the
+        # condition's lock only (so never made twice at once)
+        if name in _LISTS:
+            made: list[Any] = []
+            setattr(self, name, made)
+            return made
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def _condition(self) -> threading.Condition:  # type: ignore[override]
