@@ -112,3 +112,40 @@ def test_a_job_running_at_interpreter_exit_finishes_first() -> None:
         [sys.executable, "-c", program], capture_output=True, text=True, timeout=120, check=True
     )
     assert "job finished" in done.stdout and "main done" in done.stdout
+
+
+def test_a_run_started_on_a_pool_thread_gets_a_pool_of_its_own() -> None:
+    # waiting on the shared pool from one of its own threads could starve it: a run started
+    # from a pool thread (the shared pool's, or a nested pool's) gets a new executor
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadloom.engine.sync import pool_for_run
+
+    shared = pool_for_run()
+    assert isinstance(shared, WorkerPool) and pool_for_run() is shared
+    seen: list[object] = []
+    done = threading.Semaphore(0)
+
+    def inner() -> None:
+        seen.append(pool_for_run())
+        done.release()
+
+    def outer() -> None:
+        nested = pool_for_run()
+        seen.append(nested)
+        assert isinstance(nested, ThreadPoolExecutor)
+        nested.submit(inner)  # a run started inside the nested run's task
+
+    shared.submit(outer)
+    assert done.acquire(timeout=60)
+    first, second = seen
+    assert isinstance(first, ThreadPoolExecutor) and isinstance(second, ThreadPoolExecutor)
+    assert first is not second
+    first.shutdown(wait=True)
+    second.shutdown(wait=True)
+    # a thread of the caller's own is not a pool thread
+    other: list[object] = []
+    thread = threading.Thread(target=lambda: other.append(pool_for_run()))
+    thread.start()
+    thread.join(60)
+    assert other == [shared]

@@ -129,11 +129,27 @@ class WorkerPool:
     functional invoke and step fan-out paying them cold. At interpreter exit the threads finish
     their jobs and are joined, as the executor's are (``threading._register_atexit``)."""
 
-    __slots__ = ("closed", "idle", "jobs", "lock", "max_workers", "prefix", "threads")
+    __slots__ = (
+        "closed",
+        "idle",
+        "initializer",
+        "jobs",
+        "lock",
+        "max_workers",
+        "prefix",
+        "threads",
+    )
 
-    def __init__(self, max_workers: int, thread_name_prefix: str) -> None:
+    def __init__(
+        self,
+        max_workers: int,
+        thread_name_prefix: str,
+        initializer: Callable[[], object] | None = None,
+    ) -> None:
         self.max_workers = max_workers
         self.prefix = thread_name_prefix
+        self.initializer = initializer
+        """Called first in each of its threads (as ``ThreadPoolExecutor``'s)."""
         self.jobs: queue.SimpleQueue[Callable[[], object] | None] = queue.SimpleQueue()
         self.lock = threading.Lock()
         self.idle = 0
@@ -168,6 +184,8 @@ class WorkerPool:
             thread.join()
 
     def _run(self) -> None:
+        if self.initializer is not None:
+            self.initializer()
         jobs, lock = self.jobs, self.lock
         while (fn := jobs.get()) is not None:
             with contextlib.suppress(BaseException):  # (a Lane's jobs report their own errors)

@@ -62,14 +62,33 @@ _SHARED = _Shared()
 os.register_at_fork(after_in_child=lambda: vars(_SHARED).update(pool=None, lock=threading.Lock()))
 
 
+class _PoolThread(threading.local):
+    on = False
+    """Set in the threads of the run pools (``pool_for_run``): read without a Python call,
+    where ``threading.current_thread().name`` ran two functions of ``threading`` per run."""
+
+
+_POOL_THREAD = _PoolThread()
+
+
+def _mark_pool_thread() -> None:
+    _POOL_THREAD.on = True
+
+
 def pool_for_run() -> ThreadPoolExecutor | WorkerPool:
     # A run started from inside a task (a subgraph, a graph called by a node) gets a pool of its
     # own: waiting on the shared pool from one of its own threads could starve it.
-    if threading.current_thread().name.startswith(_THREAD_PREFIX):
-        return ThreadPoolExecutor(_MAX_WORKERS, thread_name_prefix=f"{_THREAD_PREFIX}-nested")
+    if _POOL_THREAD.on:
+        return ThreadPoolExecutor(
+            _MAX_WORKERS,
+            thread_name_prefix=f"{_THREAD_PREFIX}-nested",
+            initializer=_mark_pool_thread,
+        )
     with _SHARED.lock:
         if _SHARED.pool is None:
-            _SHARED.pool = WorkerPool(_MAX_WORKERS, thread_name_prefix=_THREAD_PREFIX)
+            _SHARED.pool = WorkerPool(
+                _MAX_WORKERS, thread_name_prefix=_THREAD_PREFIX, initializer=_mark_pool_thread
+            )
         return _SHARED.pool
 
 
