@@ -56,6 +56,31 @@ def test_a_call_is_handed_to_the_driver_with_its_saved_result_when_there_is_one(
     assert saved_result(saved_runner.site, saved_runner.started[0][0]) == 42
 
 
+def test_a_calls_path_string_is_task_path_str_of_its_path_and_its_id_follows_its_index() -> None:
+    # start_call writes both out by hand (no task_path_str call per call): the sort key of the
+    # call's writes, and the id LangGraph gives the call with that index
+    from threadloom.constants import NS_SEP, PUSH
+    from threadloom.engine.ids import task_id, task_path_str
+
+    runner = FakeRunner({})
+    parent = Task("p", "main", ("__pregel_pull", "main"), "~main", (), None, None, {})  # type: ignore[arg-type]
+    parent.config = {"configurable": {"checkpoint_ns": "outer:1"}}
+    pad = TaskScratchpad.__new__(TaskScratchpad)
+    pad.task, pad.runner, pad.call_counter, pad.config = parent, runner, 0, parent.config
+    with task_context(pad):
+        for n in range(12):
+            schedule_call("double", lambda n: 2 * n, (n,), {}, (), False)
+    tasks = [task for task, _ in runner.started]
+    assert [task.path[2] for task in tasks] == list(range(12))
+    assert [task.path_str for task in tasks] == [task_path_str(task.path) for task in tasks]
+    assert tasks[11].path_str == "~__pregel_push, ~__pregel_pull, main, 0000000011, True"
+    call_ns = f"outer:1{NS_SEP}double"
+    assert [task.id for task in tasks] == [
+        task_id("cp", call_ns, "3", "double", PUSH, task_path_str(parent.path), str(n))
+        for n in range(12)
+    ]
+
+
 def test_more_calls_than_workers_and_calls_inside_calls_all_resolve() -> None:
     @task
     def leaf(n: int) -> int:

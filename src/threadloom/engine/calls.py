@@ -292,13 +292,16 @@ def start_call(
     if known is None:
         known = _call_prefix(parent, site, name)
     prefix, call_ns = known
-    tid = task_id_of(prefix, str(index))
+    digits = str(index)
+    tid = task_id_of(prefix, digits)
     config = parent.config
     task = Task(
         tid,
         name,
         (PUSH, parent.task.path, index, True),
-        f"~{PUSH}, {parent.call_path}, {index:010d}, True",  # task_path_str of that path
+        # task_path_str of that path (zfill: an f-string's ``:010d`` takes the general
+        # format-spec machinery, C code run for nothing else on the call's path)
+        f"~{PUSH}, {parent.call_path}, {digits.zfill(10)}, True",
         _PUSH_TRIGGERS,
         (args, kwargs),
         spec,
