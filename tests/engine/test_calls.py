@@ -8,6 +8,7 @@ from typing import Any
 from threadloom.checkpoint.memory import InMemorySaver
 from threadloom.engine.calls import NOT_SAVED, CallSite, saved_result, schedule_call
 from threadloom.engine.core import Task
+from threadloom.engine.ids import id_head
 from threadloom.engine.scratch import TaskScratchpad, task_context
 from threadloom.func import entrypoint, task
 
@@ -20,7 +21,7 @@ class FakeRunner:
     """Stands in for the driver: records the calls handed to it."""
 
     def __init__(self, pending: dict[str, list[tuple[str, Any]]]) -> None:
-        self.site = CallSite("cp", 3, pending, None, lambda effect: None, None)
+        self.site = CallSite("cp", 3, pending, None, lambda effect: None, None, id_head("cp"))
         self.started: list[tuple[Task, Any]] = []
         self.traced, self.messages, self.cache_policy = False, None, None  # as TaskRunner's
 

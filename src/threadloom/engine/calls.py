@@ -21,7 +21,7 @@ from langchain_core.runnables import RunnableConfig
 
 from threadloom._running import current_task, running_task
 from threadloom.checkpoint._saver_calls import takes_diffs
-from threadloom.constants import CONFIG_KEY_CHECKPOINTER, ERROR, NS_SEP, PUSH, RESUME, RETURN
+from threadloom.constants import ERROR, NS_SEP, PUSH, RESUME, RETURN
 from threadloom.engine import stream
 from threadloom.engine.core import Task
 from threadloom.engine.effects import PutWrites
@@ -40,23 +40,13 @@ __all__ = [
     "asettle_calls",
     "call_node",
     "call_outcome",
-    "call_reporters",
+    "new_call_site",
     "save_call",
     "saved_result",
     "schedule_call",
     "settle_calls",
     "start_call",
 ]
-
-
-class _Ask:
-    __slots__ = ()
-
-    def __repr__(self) -> str:
-        return "ASK"
-
-
-_ASK: Final = _Ask()
 
 
 @dataclass(slots=True)
@@ -79,17 +69,52 @@ class CallSite:
     """Streams a call's start (``tasks``/``debug`` modes), when that is streamed."""
     on_end: Callable[[Task], None] | None = None
     """Streams a call's result or error, when that is streamed."""
-    write: Any = _ASK
+    write: Any = None
     """The saver's own ``put_writes`` at ``writes_config`` (``InMemorySaver.writer_at``), called
     in the thread that finished the call instead of a ``PutWrites`` through the driver; None
-    when there is none (``_direct_writer``), ``_ASK`` until the step's first call asks."""
+    when there is none (``new_call_site``)."""
     plain: bool = False
     """The run neither traces its tasks, nor streams their messages, nor caches by a default
-    ``CachePolicy``: a ``CallOf.plain`` call without a timeout may skip what they need (set
-    with ``write``)."""
+    ``CachePolicy``: a ``CallOf.plain`` call without a timeout may skip what they need."""
 
-    def __post_init__(self) -> None:
-        self.head = id_head(self.checkpoint_id)
+
+def new_call_site(
+    at: tuple[str, int, dict[str, list[tuple[str, Any]]]],
+    runner: Any,
+    out: Projection,
+    keys: str | Sequence[str],
+    writes_config: RunnableConfig | None,
+    save: Callable[[PutWrites], Any],
+    saver: Any,
+) -> CallSite:
+    """The call site of a step (made at its first ``@task`` call): ``at`` its checkpoint id,
+    step and saved writes by task id (``Run.call_site``); ``runner`` the run's ``TaskRunner``,
+    wired; a call's ``tasks``/``debug`` chunks as LangGraph streams them for each ``@task`` call.
+
+    A finished call's writes go straight to the saver's own writer (``writer_at``) when the
+    driver would only pass them to its ``put_writes`` (not kept for a ``durability="exit"``
+    save) and the saver offers one without overriding the methods it stands for."""
+    checkpoint_id, step, pending = at
+    put = runner.put_chunk
+    start, end = out.sink("task_start", put, step), out.sink("task_end", put, step)
+    write = None
+    if writes_config is not None and save is runner.save_writes:
+        writer_at = getattr(saver, "writer_at", None)
+        if writer_at is not None and takes_diffs(saver):
+            write = writer_at(writes_config)
+    return CallSite(
+        checkpoint_id,
+        step,
+        pending,
+        writes_config,
+        save,
+        out.sink("update", put),
+        id_head(checkpoint_id),
+        None if start is None else lambda task: start(stream.task_start(task)),
+        None if end is None else lambda task: end(stream.task_result(task, keys)),
+        write,
+        not runner.traced and runner.messages is None and runner.cache_policy is None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,23 +203,10 @@ def save_call(site: CallSite, task: Task) -> Any:
         writes = task.writes
     if writes and site.writes_config is not None:
         write = site.write
-        if write is not None and write is not _ASK:  # the same save, without the layers
+        if write is not None:  # the same save, without the layers
             return write(writes, task.id, task.path_str)
         return site.save(PutWrites(site.writes_config, writes, task.id, task.path_str))
     return None
-
-
-def _direct_writer(site: CallSite, runner: Any, parent: TaskScratchpad) -> Any:
-    """The saver's own writer at the step's checkpoint, when the driver would only pass each
-    call's writes to its ``put_writes`` (not kept for a ``durability="exit"`` save) and the saver
-    offers one (``writer_at``) without overriding the methods it stands for; else None."""
-    if site.writes_config is None or site.save is not runner.save_writes:
-        return None
-    saver = parent.config["configurable"].get(CONFIG_KEY_CHECKPOINTER)
-    writer_at = getattr(saver, "writer_at", None)
-    if writer_at is None or not takes_diffs(saver):
-        return None
-    return writer_at(site.writes_config)
 
 
 def _now(report: Callable[[Any], None], item: Any) -> None:
@@ -227,17 +239,6 @@ def call_outcome(
     if site.on_end is not None and not task.cached:
         later(site.on_end, task)
     return value
-
-
-def call_reporters(
-    out: Projection, put: Callable[[Any], None], step: int, keys: str | Sequence[str]
-) -> tuple[Callable[[Task], None] | None, Callable[[Task], None] | None]:
-    """``CallSite.on_start`` and ``on_end`` of a step: a call's ``tasks``/``debug`` chunks, as
-    LangGraph streams them for each ``@task`` call."""
-    start, end = out.sink("task_start", put, step), out.sink("task_end", put, step)
-    on_start = None if start is None else lambda task: start(stream.task_start(task))
-    on_end = None if end is None else lambda task: end(stream.task_result(task, keys))
-    return on_start, on_end
 
 
 def schedule_call(
@@ -280,11 +281,6 @@ def start_call(
         site = parent.call_site = runner.call_site()
         parent.call_path = task_path_str(parent.task.path)
         parent.call_prefixes = {}
-        if site.write is _ASK:  # the step's first call
-            site.write = _direct_writer(site, runner, parent)
-            site.plain = (
-                not runner.traced and runner.messages is None and runner.cache_policy is None
-            )
     index = parent.call_counter
     parent.call_counter = index + 1
     name = spec.name

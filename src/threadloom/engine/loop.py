@@ -16,9 +16,14 @@ from typing import Any, Final
 from langchain_core.runnables import RunnableConfig
 
 from threadloom.checkpoint.base import CheckpointTuple
-from threadloom.constants import CONFIG_KEY_REPLAY, CONFIG_KEY_RESUMING, NS_END
+from threadloom.constants import (
+    CONFIG_KEY_CHECKPOINTER,
+    CONFIG_KEY_REPLAY,
+    CONFIG_KEY_RESUMING,
+    NS_END,
+)
 from threadloom.engine import lone_step
-from threadloom.engine.calls import CallSite, call_reporters
+from threadloom.engine.calls import CallSite, new_call_site
 from threadloom.engine.core import Task
 from threadloom.engine.drain import drained_error
 from threadloom.engine.effects import (
@@ -299,20 +304,19 @@ def _call_sites(run: Run) -> Callable[[TaskRunner], CallSite]:
     (given the runner, never holding it: the runner holds this builder)."""
 
     def make(runner: TaskRunner) -> CallSite:
-        keys = run.options.stream_keys
-        on_start, on_end = call_reporters(run.out, runner.put_chunk, run.step, keys)
         saving = run.options.checkpointing
         save = runner.save_writes
         if saving and run.options.durability == "exit":  # kept for the save at the run's end,
             # so a resume reuses a finished call's result (as LangGraph)
             save = lambda effect: run.saves.exit_writes.append(effect)  # noqa: E731
-        return CallSite(
-            *run.call_site(),
-            writes_config=run.checkpoint_config if saving else None,
-            save=save,
-            on_update=run.out.sink("update", runner.put_chunk),
-            on_start=on_start,
-            on_end=on_end,
+        return new_call_site(
+            run.call_site(),
+            runner,
+            run.out,
+            run.options.stream_keys,
+            run.checkpoint_config if saving else None,
+            save,
+            run.config["configurable"].get(CONFIG_KEY_CHECKPOINTER),
         )
 
     return make
