@@ -17,6 +17,7 @@ once the write's own counts (workload ``nothing``) are taken away.
     .venv/bin/python benchmarks/fanout_instr.py                       # all three
     .venv/bin/python benchmarks/fanout_instr.py func20 --cache
     .venv/bin/python benchmarks/fanout_instr.py func20 one_call nothing --evict --cache
+    .venv/bin/python benchmarks/fanout_instr.py func20 one_call nothing --evict --cache --waiter
     PYTHONPATH=/path/to/other/src .venv/bin/python benchmarks/fanout_instr.py   # another version
 
 valgrind must be installed (``apt-get install valgrind``). Only threadloom is imported.
@@ -34,6 +35,9 @@ from pathlib import Path
 PROGRAM = """
 import gc, sys
 sys.path.insert(0, sys.argv[3])
+if sys.argv[5] == "waiter":
+    import threadloom.engine.sync
+    threadloom.engine.sync._MAX_WORKERS = 0  # no call-lane worker: every call run by its waiter
 from fanout_ops import func20, one_call, send200, LIB
 make = {"func20": func20, "one_call": one_call,
         "send200": lambda: send200(LIB.InMemorySaver()),
@@ -55,7 +59,9 @@ WORKLOADS = ("func20", "send200", "one_call")
 EVENTS = ("Ir", "I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw")
 
 
-def counts(workload: str, invokes: int, cache: bool, cold: str) -> dict[str, int]:
+def counts(
+    workload: str, invokes: int, cache: bool, cold: str, waiter: bool = False
+) -> dict[str, int]:
     """valgrind's totals for a process running ``invokes`` cold invokes of ``workload``."""
     env = {**os.environ, "PYTHONHASHSEED": "0"}
     tool = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
@@ -63,7 +69,17 @@ def counts(workload: str, invokes: int, cache: bool, cold: str) -> dict[str, int
         tool.append("--cache-sim=yes")
     here = str(Path(__file__).parent)
     done = subprocess.run(
-        [*tool, sys.executable, "-c", PROGRAM, workload, str(invokes), here, cold],
+        [
+            *tool,
+            sys.executable,
+            "-c",
+            PROGRAM,
+            workload,
+            str(invokes),
+            here,
+            cold,
+            "waiter" if waiter else "workers",
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -95,14 +111,21 @@ def main() -> None:
         "the misses of a cold invoke without the collector's; subtract workload 'nothing' "
         "(the write alone)",
     )
+    parser.add_argument(
+        "--waiter",
+        action="store_true",
+        help="no call-lane worker: each @task call runs in the thread that waits on it (func20 "
+        "and one_call only; natively ~599 of 600 calls run so in run.py, where under valgrind's "
+        "thread scheduling workers take many and the counts move with them)",
+    )
     args = parser.parse_args()
     import threadloom
 
     print(f"threadloom from {Path(threadloom.__file__).parent}")
     for workload in args.workloads or WORKLOADS:
         cold = "evict" if args.evict else "cold" if args.cold else "hot"
-        few = counts(workload, args.few, args.cache, cold)
-        more = counts(workload, args.few + args.extra, args.cache, cold)
+        few = counts(workload, args.few, args.cache, cold, args.waiter)
+        more = counts(workload, args.few + args.extra, args.cache, cold, args.waiter)
         per = {k: (more[k] - few[k]) / args.extra for k in more}
         shown = "  ".join(f"{k} {per[k]:,.0f}" for k in EVENTS if k in per)
         print(f"{workload:12s} per {cold} invoke: {shown}")
