@@ -139,6 +139,15 @@ class _Refused(Exception):
     """Raised inside ``default`` (ormsgpack hides it; ``explain`` rediscovers the reason)."""
 
 
+def _default_at(codec: Codec, depth: int, memo: Memo | None) -> Callable[[Any], Any]:
+    """``default`` for ormsgpack, packing ``depth`` records deep with ``memo``."""
+
+    def default(obj: Any) -> Any:
+        return codec._default(obj, depth, memo)
+
+    return default
+
+
 class Codec:
     """Packs and unpacks values under one allow-list."""
 
@@ -200,14 +209,18 @@ class Codec:
             memo[id(obj)] = (obj, depth, ext)
         return ext
 
+    def _default_top(self, obj: Any) -> Any:
+        """``default`` for a value packed on its own (depth 0, no memo)."""
+        return self._default(obj, 0)
+
     def pack(self, value: Any, depth: int = 0, memo: Memo | None = None) -> bytes:
         """msgpack bytes of ``value`` (``depth`` records deep); TypeError when a part cannot be
         encoded. With a ``memo`` (``new_memo``), an object of an allowed class met again at the
         same depth reuses its record instead of being encoded again."""
-
-        def default(obj: Any) -> Any:
-            return self._default(obj, depth, memo)
-
+        # (a value on its own, most calls: no closure and its cells made per call)
+        default = (
+            self._default_top if not depth and memo is None else _default_at(self, depth, memo)
+        )
         items = value
         if type(value) is list and value and type(value[-1]) is Send and depth < MAX_OBJECT_DEPTH:
             items = self._send_records(value, depth, memo)  # (a step's packets, its writes)
@@ -233,11 +246,7 @@ class Codec:
                 skip = len(before) - len(items)
                 if skip >= 0 and all(map(is_, items, islice(before, skip, None))):
                     return records[skip:]  # type: ignore[no-any-return]  # (C speed)
-        inner = depth + 1
-
-        def default(obj: Any) -> Any:
-            return self._default(obj, inner, memo)
-
+        default = _default_at(self, depth + 1, memo)
         out = []
         for item in items:
             if type(item) is Send:
