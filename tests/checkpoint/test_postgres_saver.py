@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from psycopg.pq import PipelineStatus
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -258,3 +259,35 @@ async def test_an_async_saver_on_a_connection_in_pipeline_mode(pg_dsn: str) -> N
             assert found is not None and found.checkpoint["channel_values"] == {"a": 1}
             assert [w[1:] for w in found.pending_writes or []] == [("a", 2)]
             assert [t.config async for t in saver.alist(cfg)] == [found.config]
+
+
+def test_from_conn_string_with_pipeline_keeps_its_connection_in_pipeline_mode(
+    pg_dsn: str,
+) -> None:
+    # LangGraph's from_conn_string(pipeline=True); it raised UnsupportedParameterError
+    with PostgresSaver.from_conn_string(pg_dsn) as plain:
+        plain.setup()
+    with PostgresSaver.from_conn_string(pg_dsn, pipeline=True) as saver:
+        assert saver.conn is not None
+        connection = saver._connector._own
+        assert connection is not None and connection.pgconn.pipeline_status != PipelineStatus.OFF
+        cfg = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+        stored = saver.put(cfg, *_put_args())
+        saver.put_writes(stored, [("a", 2)], "task-1")
+        found = saver.get_tuple(cfg)
+        assert found is not None and found.checkpoint["channel_values"] == {"a": 1}
+        assert [w[1:] for w in found.pending_writes or []] == [("a", 2)]
+    assert connection.closed
+
+
+async def test_async_from_conn_string_with_pipeline(pg_dsn: str) -> None:
+    async with AsyncPostgresSaver.from_conn_string(pg_dsn) as plain:
+        await plain.setup()
+    async with AsyncPostgresSaver.from_conn_string(pg_dsn, pipeline=True) as saver:
+        connection = saver._connector._own
+        assert connection is not None and connection.pgconn.pipeline_status != PipelineStatus.OFF
+        cfg = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+        stored = await saver.aput(cfg, *_put_args())
+        found = await saver.aget_tuple(cfg)
+        assert found is not None and found.config == stored
+    assert connection.closed

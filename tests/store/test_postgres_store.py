@@ -292,6 +292,36 @@ def test_a_fresh_stores_setup_check_is_one_round_trip(pg_dsn: str) -> None:
         assert pipelined == [True, True, True, False]
 
 
+def test_from_conn_string_with_pipeline_runs_in_pipeline_mode(pg_dsn: str) -> None:
+    # LangGraph's from_conn_string(pipeline=True); it raised UnsupportedParameterError
+    with PostgresStore.from_conn_string(pg_dsn) as plain:
+        plain.setup()
+    with PostgresStore.from_conn_string(pg_dsn, pipeline=True) as store:
+        connection = store._connector._own
+        assert connection is not None
+        assert connection.pgconn.pipeline_status != PipelineStatus.OFF
+        store.put(("a", "b"), "k", {"v": 1})
+        store.put(("a", "c"), "k", {"v": 2})
+        assert [i.value for i in store.search(("a",), filter={"v": 2})] == [{"v": 2}]
+        assert store.list_namespaces(prefix=("a",)) == [("a", "b"), ("a", "c")]
+        store.delete(("a", "b"), "k")
+        assert store.get(("a", "b"), "k") is None
+    assert connection.closed
+
+
+async def test_async_from_conn_string_with_pipeline(pg_dsn: str) -> None:
+    async with AsyncPostgresStore.from_conn_string(pg_dsn) as plain:
+        await plain.setup()
+    async with AsyncPostgresStore.from_conn_string(pg_dsn, pipeline=True) as store:
+        connection = store._connector._own
+        assert connection is not None
+        assert connection.pgconn.pipeline_status != PipelineStatus.OFF
+        await store.aput(("a",), "k", {"v": 1})
+        item = await store.aget(("a",), "k")
+        assert item is not None and item.value == {"v": 1}
+    assert connection.closed
+
+
 def test_index_added_later_needs_setup(pg_dsn: str) -> None:
     with PostgresStore.from_conn_string(pg_dsn) as plain:
         plain.setup()

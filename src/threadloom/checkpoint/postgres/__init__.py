@@ -18,7 +18,6 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from threadloom._postgres import Connector
-from threadloom._postgres._settings import refuse_pipeline
 from threadloom.checkpoint._inline_async import InlineAsyncSaver
 from threadloom.checkpoint._sql_effects import Steps, until_found
 from threadloom.checkpoint._sql_saver import LISTING, Op, SqlSaver
@@ -66,8 +65,7 @@ class PostgresSaver(InlineAsyncSaver, SqlSaver):
         serde: SerializerProtocol | None = None,
     ) -> Iterator[PostgresSaver]:
         """A saver on a new connection (a pool when ``pool_config`` is given), closed on exit."""
-        refuse_pipeline("PostgresSaver.from_conn_string", pipeline)
-        connector = Connector.open(conn_string, pool_config=pool_config)
+        connector = Connector.open(conn_string, pool_config=pool_config, pipeline=pipeline)
         try:
             yield cls(connector, serde=serde)  # type: ignore[arg-type]
         finally:

@@ -19,7 +19,6 @@ from psycopg_pool import AsyncConnectionPool
 
 from threadloom._on_loop import wait_on_loop
 from threadloom._postgres import AsyncConnector
-from threadloom._postgres._settings import refuse_pipeline
 from threadloom.store._batch import embed_async
 from threadloom.store._ttl import AsyncTTLSweeper, SweepsInTask
 from threadloom.store.base import IndexConfig, Op, Result, TTLConfig
@@ -69,8 +68,9 @@ class AsyncPostgresStore(SweepsInTask):
         ttl: TTLConfig | None = None,
     ) -> AsyncIterator[AsyncPostgresStore]:
         """Connect (one connection, or a pool when ``pool_config`` is given), yield a store."""
-        refuse_pipeline("AsyncPostgresStore.from_conn_string", pipeline)
-        connector = await AsyncConnector.open(conn_string, pool_config=pool_config)
+        connector = await AsyncConnector.open(
+            conn_string, pool_config=pool_config, pipeline=pipeline
+        )
         try:
             store = cls(connector, index=index, ttl=ttl)  # type: ignore[arg-type]
         except BaseException:  # a bad configuration: close what was just opened
