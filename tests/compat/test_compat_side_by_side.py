@@ -292,3 +292,29 @@ def test_a_conditional_edge_to_end_is_a_chain_run_of_its_own() -> None:
         ("start", "b"),
     ]
     assert ("end", "route", "b") in runs.log
+
+
+def _lambda_routed() -> Any:
+    builder = StateGraph(State).add_node("a", lambda s: {"log": ["a"]}).add_edge(START, "a")
+    return builder.add_conditional_edges("a", lambda s: END).compile()
+
+
+def test_a_lambda_routers_run_is_named_as_langgraph_names_it() -> None:
+    # it was "condition" (the branch's name); LangGraph names the run after its router wrapper
+    runs = Runs()
+    _lambda_routed().invoke({"log": []}, {"callbacks": [runs]})
+    assert [name for kind, name, _ in runs.log if kind == "start"] == [
+        "LangGraph",
+        "a",
+        "RunnableCallable",
+    ]
+    assert ("end", "RunnableCallable", END) in runs.log
+
+
+async def test_a_lambda_routers_run_has_no_name_in_an_async_run() -> None:
+    names = [
+        (event["event"], event["name"])
+        async for event in _lambda_routed().astream_events({"log": []}, version="v2")
+        if "seq:step:3" in event["tags"]
+    ]
+    assert names == [("on_chain_start", "Unnamed"), ("on_chain_end", "Unnamed")]

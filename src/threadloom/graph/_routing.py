@@ -42,7 +42,7 @@ def call_router(branch: Any, state: Any, config: Any, index: int = 0) -> Any:
     manager = _router_manager(config, index)
     if manager is None:
         return branch.path(state, config=config) if branch.wants_config else branch.path(state)
-    run = manager.on_chain_start(None, state, name=branch.name)
+    run = manager.on_chain_start(None, state, name=_run_name(branch, config))
     try:
         result = branch.path(state, config=config) if branch.wants_config else branch.path(state)
     except BaseException as exc:
@@ -54,7 +54,8 @@ def call_router(branch: Any, state: Any, config: Any, index: int = 0) -> Any:
 
 async def _acall_router(branch: Any, state: Any, config: Any, index: int) -> Any:
     manager = _router_manager(config, index, asynchronous=True)
-    run = None if manager is None else await manager.on_chain_start(None, state, name=branch.name)
+    name = _run_name(branch, config)
+    run = None if manager is None else await manager.on_chain_start(None, state, name=name)
     try:
         result = branch.path(state, config=config) if branch.wants_config else branch.path(state)
         result = await result if inspect.isawaitable(result) else result
@@ -65,6 +66,16 @@ async def _acall_router(branch: Any, state: Any, config: Any, index: int) -> Any
     if run is not None:
         await run.on_chain_end(result)
     return result
+
+
+def _run_name(branch: Any, config: Any) -> str | None:
+    """The router's run name: its own, or LangGraph's for a lambda (``RunnableCallable`` in a
+    sync run, none in an async one: its wrapper's ``get_name()`` and ``name``)."""
+    if not branch.anonymous:
+        return str(branch.name)
+    from langchain_core.callbacks import AsyncCallbackManager
+
+    return None if isinstance(config.get("callbacks"), AsyncCallbackManager) else "RunnableCallable"
 
 
 def _router_manager(config: Any, index: int, *, asynchronous: bool = False) -> Any:
