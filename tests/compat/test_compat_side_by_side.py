@@ -10,6 +10,7 @@ from typing import Annotated, Any, TypedDict
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 from langchain_core.tools import InjectedToolCallId, tool
 
@@ -318,3 +319,31 @@ async def test_a_lambda_routers_run_has_no_name_in_an_async_run() -> None:
         if "seq:step:3" in event["tags"]
     ]
     assert names == [("on_chain_start", "Unnamed"), ("on_chain_end", "Unnamed")]
+
+
+def _chatting() -> Any:
+    def node(state: State) -> State:
+        model = GenericFakeChatModel(messages=iter([AIMessage(content="hi")]))
+        return {"log": [str(model.invoke("q").content)]}
+
+    return StateGraph(State).add_node("a", node).add_edge(START, "a").compile()
+
+
+def test_messages_metadata_shows_the_callers_tags_only() -> None:
+    # with callbacks in the config it showed LangChain's own tags: "tags": ["seq:step:1"]
+    graph = _chatting()
+    for config, tags in (
+        ({}, None),
+        ({"callbacks": [BaseCallbackHandler()]}, None),
+        ({"tags": ["mine"]}, ["mine"]),
+        ({"callbacks": [BaseCallbackHandler()], "tags": ["mine"]}, ["mine"]),
+    ):
+        metas = [meta for _, meta in graph.stream({"log": []}, config, stream_mode="messages")]
+        assert metas and all(meta.get("tags") == tags for meta in metas), config
+
+
+async def test_async_messages_metadata_shows_the_callers_tags_only() -> None:
+    config: Any = {"callbacks": [BaseCallbackHandler()]}
+    chunks = _chatting().astream({"log": []}, config, stream_mode="messages")
+    metas = [meta async for _, meta in chunks]
+    assert metas and all("tags" not in meta for meta in metas)
