@@ -11,8 +11,10 @@ streams a random set of modes (``values``, ``updates``, ``custom``, ``messages``
 edited (``update_state`` with a random ``as_node``, sometimes with ``Overwrite``), and a run
 may be resumed with ``Command(resume=..., update=...)`` or go on with
 ``Command(update=..., goto=...)``. Compared: every chunk (ids and timestamps masked; the order
-within a step ignored), each run's error type, the snapshot (with ``subgraphs=True``), the
-history with a filter, ``before`` and ``limit``, and the store's items.
+within a step ignored), each run's error type, the chain runs a callback handler sees (start,
+end or error with its type, by run name; counted, as parallel tasks report in any order), the
+snapshot (with ``subgraphs=True``), the history with a filter, ``before`` and ``limit``, and
+the store's items.
 
     .bench-venv/bin/python benchmarks/feature_diff.py            # seeds 0-199
     .bench-venv/bin/python benchmarks/feature_diff.py 0 500 -v   # print the first difference
@@ -28,12 +30,14 @@ import random
 import re
 import sqlite3
 import sys
+from collections import Counter
 from types import SimpleNamespace
 from typing import Annotated, Any, TypedDict
 
 import aiosqlite
 import behaviour_diff
 import fault_diff
+from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
@@ -215,6 +219,27 @@ def chunks(raw: list[Any]) -> list[str]:
     return out + sorted(step)
 
 
+class Runs(BaseCallbackHandler):
+    """The chain runs a callback handler sees: ``start``/``end``/``error <type>`` by run name."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.names: dict[Any, Any] = {}
+
+    def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: Any, **kw: Any) -> None:
+        self.names[run_id] = kw.get("name")
+        self.seen.append(f"start {kw.get('name')}")
+
+    def on_chain_end(self, outputs: Any, *, run_id: Any, **kw: Any) -> None:
+        self.seen.append(f"end {self.names.get(run_id)}")
+
+    def on_chain_error(self, error: BaseException, *, run_id: Any, **kw: Any) -> None:
+        self.seen.append(f"error {self.names.get(run_id)} {type(error).__name__}")
+
+    def counted(self) -> list[list[Any]]:
+        return sorted([k, n] for k, n in Counter(self.seen).items())
+
+
 def snapshot(state: Any) -> Any:
     tasks = []
     for t in state.tasks:
@@ -240,13 +265,16 @@ def run(lib: SimpleNamespace, seed: int) -> list[Any]:
             single = len(modes) == 1 and rng.random() < 0.5  # a mode, not a list of modes
             kwargs = {"stream_mode": modes[0] if single else modes, "subgraphs": subgraphs}
             record.append([modes, single, subgraphs])
+            runs = Runs()
+            traced = {**config, "callbacks": [runs]}
             try:
-                raw = driver.collect(graph, "stream", value, config, **kwargs)
+                raw = driver.collect(graph, "stream", value, traced, **kwargs)
                 if single:
                     raw = [(c[0], modes[0], c[1]) if subgraphs else (modes[0], c) for c in raw]
                 record.append(chunks(raw))
             except Exception as exc:  # both libraries must fail the same way
                 record.append(["error", type(exc).__name__])
+            record.append(runs.counted())
             state = driver.wait(graph, "get_state", config, subgraphs=True)
             record.append(snapshot(state))
             if not state.next:
