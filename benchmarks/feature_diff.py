@@ -30,14 +30,12 @@ import random
 import re
 import sqlite3
 import sys
-from collections import Counter
 from types import SimpleNamespace
 from typing import Annotated, Any, TypedDict
 
 import aiosqlite
 import behaviour_diff
 import fault_diff
-from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
@@ -219,27 +217,6 @@ def chunks(raw: list[Any]) -> list[str]:
     return out + sorted(step)
 
 
-class Runs(BaseCallbackHandler):
-    """The chain runs a callback handler sees: ``start``/``end``/``error <type>`` by run name."""
-
-    def __init__(self) -> None:
-        self.seen: list[str] = []
-        self.names: dict[Any, Any] = {}
-
-    def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: Any, **kw: Any) -> None:
-        self.names[run_id] = kw.get("name")
-        self.seen.append(f"start {kw.get('name')}")
-
-    def on_chain_end(self, outputs: Any, *, run_id: Any, **kw: Any) -> None:
-        self.seen.append(f"end {self.names.get(run_id)}")
-
-    def on_chain_error(self, error: BaseException, *, run_id: Any, **kw: Any) -> None:
-        self.seen.append(f"error {self.names.get(run_id)} {type(error).__name__}")
-
-    def counted(self) -> list[list[Any]]:
-        return sorted([k, n] for k, n in Counter(self.seen).items())
-
-
 def snapshot(state: Any) -> Any:
     tasks = []
     for t in state.tasks:
@@ -265,7 +242,7 @@ def run(lib: SimpleNamespace, seed: int) -> list[Any]:
             single = len(modes) == 1 and rng.random() < 0.5  # a mode, not a list of modes
             kwargs = {"stream_mode": modes[0] if single else modes, "subgraphs": subgraphs}
             record.append([modes, single, subgraphs])
-            runs = Runs()
+            runs = fault_diff.Runs()
             traced = {**config, "callbacks": [runs]}
             try:
                 raw = driver.collect(graph, "stream", value, traced, **kwargs)
