@@ -291,3 +291,11 @@ async def test_async_from_conn_string_with_pipeline(pg_dsn: str) -> None:
         found = await saver.aget_tuple(cfg)
         assert found is not None and found.config == stored
     assert connection.closed
+
+
+def test_shallow_savers_are_not_provided_and_say_what_to_use() -> None:
+    # deprecated in LangGraph (langgraph-checkpoint-postgres 2.0.20): durability="exit" instead
+    with pytest.raises(ImportError, match="Use PostgresSaver and run the graph with durability"):
+        from threadloom.checkpoint.postgres import ShallowPostgresSaver  # noqa: F401
+    with pytest.raises(ImportError, match="Use AsyncPostgresSaver"):
+        from threadloom.checkpoint.postgres.aio import AsyncShallowPostgresSaver  # noqa: F401

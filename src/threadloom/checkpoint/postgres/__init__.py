@@ -89,3 +89,14 @@ class PostgresSaver(InlineAsyncSaver, SqlSaver):
     def setup(self) -> None:
         """Create or upgrade the tables; idempotent, safe when several workers call it."""
         self._connector.run(self._core.migrate, f"setting up {type(self).__name__}")
+
+
+def __getattr__(name: str) -> Any:
+    # deprecated upstream (langgraph-checkpoint-postgres 2.0.20): not provided, said so
+    if name == "ShallowPostgresSaver":
+        raise ImportError(
+            "threadloom has no ShallowPostgresSaver (deprecated in LangGraph since "
+            "langgraph-checkpoint-postgres 2.0.20). Use PostgresSaver and run the graph with "
+            "durability='exit' to save only the run's last checkpoint."
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

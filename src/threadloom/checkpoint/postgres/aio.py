@@ -93,3 +93,14 @@ class AsyncPostgresSaver(AsyncSqlSaver):
     async def setup(self) -> None:
         """Create or upgrade the tables; idempotent, safe when several workers call it."""
         await self._connector.run(self._core.migrate, f"setting up {type(self).__name__}")
+
+
+def __getattr__(name: str) -> Any:
+    # deprecated upstream (langgraph-checkpoint-postgres 2.0.20): not provided, said so
+    if name == "AsyncShallowPostgresSaver":
+        raise ImportError(
+            "threadloom has no AsyncShallowPostgresSaver (deprecated in LangGraph since "
+            "langgraph-checkpoint-postgres 2.0.20). Use AsyncPostgresSaver and run the graph with "
+            "durability='exit' to save only the run's last checkpoint."
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
