@@ -583,3 +583,41 @@ async def test_async_store_is_importable_beside_the_sync_one(pg_dsn: str) -> Non
         await store.setup()
         await store.aput(("a",), "k", {"v": 1})
         assert (await store.aget(("a",), "k")).value == {"v": 1}  # type: ignore[union-attr]
+
+
+async def test_concurrent_async_calls_run_as_one_batch_on_one_connection(pg_dsn: str) -> None:
+    # LangGraph's AsyncPostgresStore is an AsyncBatchedBaseStore: calls made together take one
+    # connection. Each took its own: 60,000 concurrent calls on a pool of 10 timed out
+    # (langgraph-checkpoint-postgres's test_large_batches_async[pool]).
+    from psycopg_pool import AsyncConnectionPool
+
+    checkouts = 0
+
+    class Counting(AsyncConnectionPool):  # type: ignore[type-arg]
+        def connection(self, *args: Any, **kwargs: Any) -> Any:
+            nonlocal checkouts
+            checkouts += 1
+            return super().connection(*args, **kwargs)
+
+    async with Counting(pg_dsn, min_size=1, max_size=2, kwargs={"autocommit": True}) as pool:
+        store = AsyncPostgresStore(pool)
+        await store.setup()
+        checkouts = 0
+        await asyncio.gather(
+            *(store.aput(("a", str(i % 3)), f"k{i}", {"i": i}) for i in range(200))
+        )
+        assert checkouts == 1
+        checkouts = 0
+        found = await asyncio.gather(
+            *(store.aget(("a", str(i % 3)), f"k{i}") for i in range(200)),
+            store.asearch(("a",), limit=500),
+            store.alist_namespaces(prefix=("a",)),
+        )
+        assert checkouts == 1
+        assert [item.value["i"] for item in found[:200]] == list(range(200))  # type: ignore[union-attr]
+        assert len(found[200]) == 200  # type: ignore[arg-type]
+        assert found[201] == [("a", "0"), ("a", "1"), ("a", "2")]
+        # one after another, each call is its own batch and sees the one before
+        await store.aput(("b",), "k", {"v": 1})
+        assert (await store.aget(("b",), "k")).value == {"v": 1}  # type: ignore[union-attr]
+        await store.close()

@@ -19,11 +19,40 @@ from typing import Any, TypeVar
 
 from threadloom.store.base import BaseStore, GetOp, ListNamespacesOp, Op, PutOp, Result, SearchOp
 
-__all__ = ["AsyncBatchedBaseStore"]
+__all__ = ["AsyncBatchedBaseStore"]  # OpQueue: for threadloom's own async stores
 
 T = TypeVar("T")
 
 _Queued = tuple["asyncio.Future[Result]", Op]
+
+
+class OpQueue:
+    """The ops of concurrent async calls to one store: a task on ``loop`` takes every op queued
+    meanwhile, runs them as one ``abatch`` of the store and answers each caller."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, store: BaseStore) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[_Queued] = asyncio.Queue()
+        self.store_ref = weakref.ref(store)
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """(Re)start the queue's task: it may have been cancelled."""
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(_run_queue(self.queue, self.store_ref))
+
+    async def run(self, op: Op) -> Result:
+        """``op``'s result, run in the next batch."""
+        self.start()
+        future: asyncio.Future[Result] = self.loop.create_future()
+        self.queue.put_nowait((future, op))
+        return await future
+
+    def stop(self) -> None:
+        """Cancel the queue's task (the store is closed or gone)."""
+        if self.task is not None:
+            with contextlib.suppress(RuntimeError):  # its loop is closed
+                self.task.cancel()
 
 
 class AsyncBatchedBaseStore(BaseStore):
@@ -34,26 +63,16 @@ class AsyncBatchedBaseStore(BaseStore):
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._aqueue: asyncio.Queue[_Queued] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-        self._ensure_task()
+        self._ops = OpQueue(self._loop, self)
+        self._ops.start()
 
     def __del__(self) -> None:
-        task = getattr(self, "_task", None)
-        if task is not None:
-            with contextlib.suppress(RuntimeError):  # its loop is closed
-                task.cancel()
-
-    def _ensure_task(self) -> None:
-        """(Re)start the queue's task: it may have been cancelled."""
-        if self._task is None or self._task.done():
-            self._task = self._loop.create_task(_run_queue(self._aqueue, weakref.ref(self)))
+        ops = getattr(self, "_ops", None)
+        if ops is not None:
+            ops.stop()
 
     async def _arun(self, one: Any) -> Any:
-        self._ensure_task()
-        future: asyncio.Future[Result] = self._loop.create_future()
-        self._aqueue.put_nowait((future, one.op))
-        return one.then(await future)
+        return one.then(await self._ops.run(one.op))
 
     def _run(self, one: Any) -> Any:
         self._refuse_on_loop()
