@@ -97,3 +97,26 @@ async def test_sync_calls_wait_on_the_loop_from_another_thread_and_are_refused_o
         store.get(("a",), "k")
     with pytest.raises(asyncio.InvalidStateError):
         store.batch([GetOp(("a",), "k")])
+
+
+async def test_the_async_sqlite_store_gathers_concurrent_calls_too(tmp_path: Any) -> None:
+    # as LangGraph's AsyncSqliteStore (an AsyncBatchedBaseStore); each call was its own batch
+    from threadloom.store.sqlite.aio import AsyncSqliteStore
+
+    async with AsyncSqliteStore.from_conn_string(str(tmp_path / "s.db")) as store:
+        await store.setup()
+        batches: list[int] = []
+        run_batch = store.abatch
+
+        async def counted(ops: Iterable[Op]) -> list[Result]:
+            ops = list(ops)
+            batches.append(len(ops))
+            return await run_batch(ops)
+
+        store.abatch = counted  # type: ignore[method-assign]
+        await asyncio.gather(*(store.aput(("a",), f"k{i}", {"i": i}) for i in range(50)))
+        items = await asyncio.gather(*(store.aget(("a",), f"k{i}") for i in range(50)))
+        assert batches == [50, 50]
+        assert [item.value["i"] for item in items] == list(range(50))  # type: ignore[union-attr]
+        await store.aput(("a",), "k0", {"i": -1})  # alone, after the others
+        assert (await store.aget(("a",), "k0")).value == {"i": -1}  # type: ignore[union-attr]

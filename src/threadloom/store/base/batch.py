@@ -55,6 +55,26 @@ class OpQueue:
                 self.task.cancel()
 
 
+class GathersAsyncCalls:
+    """For threadloom's own async stores (made with or without a running loop): their ``aget``,
+    ``aput``, ``asearch``... made together (in one turn of the event loop) run as one ``abatch``,
+    one transaction, as LangGraph's async stores (``AsyncBatchedBaseStore``s) do: many
+    concurrent calls on a pool do not each wait for a connection of their own."""
+
+    _ops: OpQueue | None = None
+
+    async def _arun(self, one: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._ops is None or self._ops.loop is not loop:
+            self._ops = OpQueue(loop, self)  # type: ignore[arg-type]
+        return one.then(await self._ops.run(one.op))
+
+    def _stop_gathering(self) -> None:
+        """Cancel the queue's task (the store is closing)."""
+        if self._ops is not None:
+            self._ops.stop()
+
+
 class AsyncBatchedBaseStore(BaseStore):
     """A ``BaseStore`` that gathers concurrent async calls into one ``abatch`` (see the module).
 

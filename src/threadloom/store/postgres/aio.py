@@ -22,14 +22,14 @@ from threadloom._postgres import AsyncConnector
 from threadloom.store._batch import embed_async
 from threadloom.store._ttl import AsyncTTLSweeper, SweepsInTask
 from threadloom.store.base import IndexConfig, Op, Result, TTLConfig
-from threadloom.store.base.batch import OpQueue
+from threadloom.store.base.batch import GathersAsyncCalls
 from threadloom.store.postgres import PostgresIndexConfig
 from threadloom.store.postgres._core import PgStoreCore
 
 __all__ = ["AsyncPostgresStore"]
 
 
-class AsyncPostgresStore(SweepsInTask):
+class AsyncPostgresStore(GathersAsyncCalls, SweepsInTask):
     """A persistent store in PostgreSQL for asyncio programs, with semantic search and TTL.
 
     ``conn`` is a connection string, a ``psycopg.AsyncConnection`` or a
@@ -56,7 +56,6 @@ class AsyncPostgresStore(SweepsInTask):
         self._loop: asyncio.AbstractEventLoop | None = None
         with contextlib.suppress(RuntimeError):  # made in async code: sync calls from other
             self._loop = asyncio.get_running_loop()  # threads work at once, as in LangGraph
-        self._ops: OpQueue | None = None
 
     @classmethod
     @asynccontextmanager
@@ -86,8 +85,7 @@ class AsyncPostgresStore(SweepsInTask):
     async def close(self) -> None:
         """Stop the sweeper; close the connection opened from a connection string (never the
         caller's own connection or pool)."""
-        if self._ops is not None:
-            self._ops.stop()
+        self._stop_gathering()
         await self.stop_ttl_sweeper()
         await self._connector.close()
 
@@ -107,16 +105,6 @@ class AsyncPostgresStore(SweepsInTask):
             "running a store batch",
             atomic=self._core.atomic(prepared),
         )
-
-    async def _arun(self, one: Any) -> Any:
-        """``aget``, ``aput``, ``asearch``...: the calls made together (in one turn of the event
-        loop) run as one ``abatch``, one transaction on one connection, as in LangGraph (whose
-        ``AsyncPostgresStore`` is an ``AsyncBatchedBaseStore``): many concurrent calls on a pool
-        do not each wait for a connection of their own."""
-        loop = asyncio.get_running_loop()
-        if self._ops is None or self._ops.loop is not loop:
-            self._ops = OpQueue(loop, self)
-        return one.then(await self._ops.run(one.op))
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run ``abatch`` on the store's event loop from another thread and wait for it."""
