@@ -221,13 +221,22 @@ def _on_postgres_aio(module: str, name: str, how: str) -> Any:
     return made
 
 
-_SAVER, _ASYNC_SAVER = "threadloom.checkpoint.postgres", "threadloom.checkpoint.postgres.aio"
-_checkpointer_postgres = _on_postgres(_SAVER, "PostgresSaver", "dsn")
-_checkpointer_postgres_pool = _on_postgres(_SAVER, "PostgresSaver", "pool")
-_checkpointer_postgres_pipe = _on_postgres(_SAVER, "PostgresSaver", "pipe")
-_checkpointer_postgres_aio = _on_postgres_aio(_ASYNC_SAVER, "AsyncPostgresSaver", "dsn")
-_checkpointer_postgres_aio_pool = _on_postgres_aio(_ASYNC_SAVER, "AsyncPostgresSaver", "pool")
-_checkpointer_postgres_aio_pipe = _on_postgres_aio(_ASYNC_SAVER, "AsyncPostgresSaver", "pipe")
+def _variants(module: str, name: str) -> tuple[Any, ...]:
+    """``module.name``'s factories (and its ``.aio`` twin's): on a DSN, a pool, a pipeline; the
+    same three async."""
+    sync = (_on_postgres(module, name, how) for how in ("dsn", "pool", "pipe"))
+    aio = (_on_postgres_aio(f"{module}.aio", f"Async{name}", h) for h in ("dsn", "pool", "pipe"))
+    return (*sync, *aio)
+
+
+(
+    _checkpointer_postgres,
+    _checkpointer_postgres_pool,
+    _checkpointer_postgres_pipe,
+    _checkpointer_postgres_aio,
+    _checkpointer_postgres_aio_pool,
+    _checkpointer_postgres_aio_pipe,
+) = _variants("threadloom.checkpoint.postgres", "PostgresSaver")
 
 
 def _no_migrate_sends(*args: Any, **kwargs: Any) -> Any:
@@ -243,10 +252,11 @@ def _store_memory() -> Iterator[Any]:
     yield InMemoryStore()
 
 
-_STORE, _ASYNC_STORE = "threadloom.store.postgres", "threadloom.store.postgres.aio"
-_store_postgres = _on_postgres(_STORE, "PostgresStore", "dsn")
-_store_postgres_pool = _on_postgres(_STORE, "PostgresStore", "pool")
-_store_postgres_pipe = _on_postgres(_STORE, "PostgresStore", "pipe")
-_store_postgres_aio = _on_postgres_aio(_ASYNC_STORE, "AsyncPostgresStore", "dsn")
-_store_postgres_aio_pool = _on_postgres_aio(_ASYNC_STORE, "AsyncPostgresStore", "pool")
-_store_postgres_aio_pipe = _on_postgres_aio(_ASYNC_STORE, "AsyncPostgresStore", "pipe")
+(
+    _store_postgres,
+    _store_postgres_pool,
+    _store_postgres_pipe,
+    _store_postgres_aio,
+    _store_postgres_aio_pool,
+    _store_postgres_aio_pipe,
+) = _variants("threadloom.store.postgres", "PostgresStore")

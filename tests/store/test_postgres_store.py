@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from fake_embed import FakeEmbeddings, embed_texts
 from langchain_core.runnables import RunnableConfig
+from postgres_server import pipelined_connection
 from psycopg.conninfo import make_conninfo
 from psycopg.pq import PipelineStatus
 from psycopg.rows import dict_row
@@ -297,28 +298,13 @@ def test_from_conn_string_with_pipeline_runs_in_pipeline_mode(pg_dsn: str) -> No
     with PostgresStore.from_conn_string(pg_dsn) as plain:
         plain.setup()
     with PostgresStore.from_conn_string(pg_dsn, pipeline=True) as store:
-        connection = store._connector._own
-        assert connection is not None
-        assert connection.pgconn.pipeline_status != PipelineStatus.OFF
+        connection = pipelined_connection(store)
         store.put(("a", "b"), "k", {"v": 1})
         store.put(("a", "c"), "k", {"v": 2})
         assert [i.value for i in store.search(("a",), filter={"v": 2})] == [{"v": 2}]
         assert store.list_namespaces(prefix=("a",)) == [("a", "b"), ("a", "c")]
         store.delete(("a", "b"), "k")
         assert store.get(("a", "b"), "k") is None
-    assert connection.closed
-
-
-async def test_async_from_conn_string_with_pipeline(pg_dsn: str) -> None:
-    async with AsyncPostgresStore.from_conn_string(pg_dsn) as plain:
-        await plain.setup()
-    async with AsyncPostgresStore.from_conn_string(pg_dsn, pipeline=True) as store:
-        connection = store._connector._own
-        assert connection is not None
-        assert connection.pgconn.pipeline_status != PipelineStatus.OFF
-        await store.aput(("a",), "k", {"v": 1})
-        item = await store.aget(("a",), "k")
-        assert item is not None and item.value == {"v": 1}
     assert connection.closed
 
 
