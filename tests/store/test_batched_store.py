@@ -5,6 +5,7 @@ that gathers concurrent async calls into one ``abatch``: a store implementer's s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -120,3 +121,17 @@ async def test_the_async_sqlite_store_gathers_concurrent_calls_too(tmp_path: Any
         assert [item.value["i"] for item in items] == list(range(50))  # type: ignore[union-attr]
         await store.aput(("a",), "k0", {"i": -1})  # alone, after the others
         assert (await store.aget(("a",), "k0")).value == {"i": -1}  # type: ignore[union-attr]
+
+
+async def test_a_cancelled_queue_task_is_replaced_on_the_next_call() -> None:
+    # LangGraph's test_async_batch_store_resilience reads the store's _task
+    store = Recording()
+    await store.aput(("a",), "k", {"v": 1})
+    first = store._task
+    assert first is not None and not first.done()
+    first.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await first
+    found = await store.aget(("a",), "k")
+    assert found is not None and found.value == {"v": 1}
+    assert store._task is not first and not store._task.done()  # type: ignore[union-attr]

@@ -86,6 +86,11 @@ class AsyncBatchedBaseStore(BaseStore):
         self._ops = OpQueue(self._loop, self)
         self._ops.start()
 
+    @property
+    def _task(self) -> asyncio.Task[None] | None:
+        """The queue's task (LangGraph's attribute; restarted on the next call once done)."""
+        return self._ops.task
+
     def __del__(self) -> None:
         ops = getattr(self, "_ops", None)
         if ops is not None:
