@@ -347,3 +347,31 @@ async def test_async_messages_metadata_shows_the_callers_tags_only() -> None:
     chunks = _chatting().astream({"log": []}, config, stream_mode="messages")
     metas = [meta async for _, meta in chunks]
     assert metas and all("tags" not in meta for meta in metas)
+
+
+def test_an_async_node_or_entrypoint_run_by_invoke_raises_langgraphs_error() -> None:
+    # threadloom said "Node 'x' is an async function: ..." (same TypeError, another text)
+    from threadloom.func import entrypoint
+
+    async def some_fn(state: State) -> State:
+        return {"n": 1}
+
+    graph = StateGraph(State).add_node("x", some_fn).add_edge(START, "x").compile()
+    expected = 'No synchronous function provided to "{}".\nEither initialize with a synchronous'
+    try:
+        graph.invoke({"n": 0})
+    except TypeError as exc:
+        assert str(exc).startswith(expected.format("x"))
+    else:
+        raise AssertionError("no error")
+
+    @entrypoint()
+    async def main(value: int) -> int:
+        return value
+
+    try:
+        main.invoke(1)
+    except TypeError as exc:
+        assert str(exc).startswith(expected.format("main"))
+    else:
+        raise AssertionError("no error")

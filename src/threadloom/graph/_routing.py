@@ -35,10 +35,7 @@ def call_router(branch: Any, state: Any, config: Any, index: int = 0) -> Any:
     In a traced run the router is a run below its node's, tagged ``seq:step:<3 + index>`` as in
     LangGraph (the node's code is step 1 of its sequence, its writes step 2)."""
     if branch.is_async:
-        raise TypeError(
-            f'No synchronous function provided to "{branch.name}".\nEither initialize with a '
-            "synchronous function or invoke via the async API (ainvoke, astream, etc.)"
-        )
+        raise no_sync_function(branch.name)
     manager = _router_manager(config, index)
     if manager is None:
         return branch.path(state, config=config) if branch.wants_config else branch.path(state)
@@ -66,6 +63,14 @@ async def _acall_router(branch: Any, state: Any, config: Any, index: int) -> Any
     if run is not None:
         await run.on_chain_end(result)
     return result
+
+
+def no_sync_function(name: str) -> TypeError:
+    """LangGraph's error for an async node or router run by ``invoke``/``stream``."""
+    return TypeError(
+        f'No synchronous function provided to "{name}".\nEither initialize with a '
+        "synchronous function or invoke via the async API (ainvoke, astream, etc.)"
+    )
 
 
 def _run_name(branch: Any, config: Any) -> str | None:
