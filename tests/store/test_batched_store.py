@@ -121,6 +121,10 @@ async def test_the_async_sqlite_store_gathers_concurrent_calls_too(tmp_path: Any
         assert [item.value["i"] for item in items] == list(range(50))  # type: ignore[union-attr]
         await store.aput(("a",), "k0", {"i": -1})  # alone, after the others
         assert (await store.aget(("a",), "k0")).value == {"i": -1}  # type: ignore[union-attr]
+        # nothing queued: no task is left waiting (none pending when the loop closes)
+        await asyncio.sleep(0)
+        assert store._ops is not None and store._ops.task is not None
+        assert store._ops.task.done()
 
 
 async def test_a_cancelled_queue_task_is_replaced_on_the_next_call() -> None:

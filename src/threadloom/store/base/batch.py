@@ -30,8 +30,14 @@ class OpQueue:
     """The ops of concurrent async calls to one store: a task on ``loop`` takes every op queued
     meanwhile, runs them as one ``abatch`` of the store and answers each caller."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, store: BaseStore) -> None:
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, store: BaseStore, *, linger: bool = True
+    ) -> None:
         self.loop = loop
+        self.linger = linger
+        """Keep the task waiting for more (``AsyncBatchedBaseStore``, as LangGraph's); else it
+        ends once the queue is empty and the next call starts another (no task left pending
+        when the loop closes)."""
         self.queue: asyncio.Queue[_Queued] = asyncio.Queue()
         self.store_ref = weakref.ref(store)
         self.task: asyncio.Task[None] | None = None
@@ -39,7 +45,8 @@ class OpQueue:
     def start(self) -> None:
         """(Re)start the queue's task: it may have been cancelled."""
         if self.task is None or self.task.done():
-            self.task = self.loop.create_task(_run_queue(self.queue, self.store_ref))
+            running = _run_queue(self.queue, self.store_ref, self.linger)
+            self.task = self.loop.create_task(running)
 
     async def run(self, op: Op) -> Result:
         """``op``'s result, run in the next batch."""
@@ -66,7 +73,7 @@ class GathersAsyncCalls:
     async def _arun(self, one: Any) -> Any:
         loop = asyncio.get_running_loop()
         if self._ops is None or self._ops.loop is not loop:
-            self._ops = OpQueue(loop, self)  # type: ignore[arg-type]
+            self._ops = OpQueue(loop, self, linger=False)  # type: ignore[arg-type]
         return one.then(await self._ops.run(one.op))
 
     def _stop_gathering(self) -> None:
@@ -121,9 +128,10 @@ class AsyncBatchedBaseStore(BaseStore):
             )
 
 
-async def _run_queue(queue: asyncio.Queue[_Queued], store_ref: Any) -> None:
-    """Run what is queued, a batch at a time, while the store lives."""
-    while True:
+async def _run_queue(queue: asyncio.Queue[_Queued], store_ref: Any, linger: bool) -> None:
+    """Run what is queued, a batch at a time, while the store lives (and, unless ``linger``,
+    until nothing is queued)."""
+    while linger or not queue.empty():
         queued = [await queue.get()]
         while not queue.empty():
             queued.append(queue.get_nowait())
