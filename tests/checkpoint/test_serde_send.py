@@ -137,3 +137,54 @@ def test_a_send_that_cannot_be_encoded_names_its_path_in_a_list() -> None:
     with pytest.raises(UnserializableValueError) as raised:
         JsonPlusSerializer().dumps_typed(items, root="state['tasks']")
     assert "state['tasks'][1].arg['x']" in str(raised.value)
+
+
+class _CountedMemo(dict[int, Any]):
+    """A save's memo that counts its look-ups."""
+
+    gets = 0
+
+    def get(self, key: int, default: Any = None) -> Any:
+        self.gets += 1
+        return super().get(key, default)
+
+
+@pytest.mark.parametrize(
+    "packets",
+    [
+        "tail",  # a fan-out step: its tasks channel, after the START task's writes
+        "whole",
+        "one",
+        "other order",
+        "one other send",
+        "longer",
+        "deeper",
+    ],
+)
+def test_packets_after_the_writes_holding_them_reuse_their_records(packets: str) -> None:
+    # the START task's writes (values, then its Sends) and the checkpoint's tasks channel
+    # (the same Sends, in order) in one save: the channel's records are the writes' own,
+    # taken over at C speed; any other list is encoded item by item, to the same bytes
+    sends = [Send("worker", {"item": i}) for i in range(5)]
+    sends.insert(2, _values()["surrogate"])  # left to the general path, in both lists
+    writes: list[Any] = [[1, 2], {"x": 1}, *sends]
+    second: Any = {
+        "tail": sends,
+        "whole": writes,
+        "one": sends[-1:],
+        "other order": sends[::-1],
+        "one other send": [*sends[:-1], Send("worker", {"item": 4})],
+        "longer": [sends[0], *writes],
+        "deeper": [sends],
+    }[packets]
+    plain = JsonPlusSerializer()
+    share = plain.sharing_encodings()
+    memo = share._memo = _CountedMemo()
+    assert share.dumps_typed(writes) == plain.dumps_typed(writes)
+    memo.gets = 0
+    encoded = share.dumps_typed(second)
+    assert encoded == plain.dumps_typed(second)
+    assert _state(plain.loads_typed(encoded)) == _state(second)
+    if packets in ("tail", "whole", "one"):  # the list's look-up, none per Send but for
+        # the one left to the general path (whose ``_default`` looks it up)
+        assert memo.gets == 1 + any(item is sends[2] for item in second)

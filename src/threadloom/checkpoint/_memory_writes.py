@@ -35,7 +35,7 @@ __all__ = [
     "KeyedWrites",
     "StoredWrite",
     "WriteBatch",
-    "add_batch",
+    "add_batches",
     "batch_size",
     "decode_writes",
     "encode_batch",
@@ -126,17 +126,19 @@ def encode_batch(
     return (task_id, task_path, channels, upsert, data, None)
 
 
-def add_batch(keyed: KeyedWrites, batch: WriteBatch) -> None:
-    """Apply one call to the writes by key: special channels keep their fixed negative index,
-    others their position; regular writes are first-write-wins, a call made only of special
-    channels replaces (CONTRACT 1.6, as ``_records.encode_writes`` and the SQL backends)."""
+def add_batches(keyed: KeyedWrites, batches: Iterable[WriteBatch]) -> None:
+    """Apply calls, in order, to the writes by key: special channels keep their fixed negative
+    index, others their position; regular writes are first-write-wins, a call made only of
+    special channels replaces (CONTRACT 1.6, as ``_records.encode_writes`` and the SQL
+    backends). One loop for all: a fan-out's tasks come in batches of dozens of calls."""
     special = WRITES_IDX_MAP
-    task_id, upsert = batch[BATCH_TASK_ID], batch[BATCH_UPSERT]
-    for position, channel in enumerate(batch[BATCH_CHANNELS]):
-        idx = special.get(channel, position)
-        key = (task_id, idx)
-        if upsert or key not in keyed:
-            keyed[key] = (channel, idx, batch, position)
+    for batch in batches:
+        task_id, _, channels, upsert = batch[:4]
+        for position, channel in enumerate(channels):
+            idx = special.get(channel, position)
+            key = (task_id, idx)
+            if upsert or key not in keyed:
+                keyed[key] = (channel, idx, batch, position)
 
 
 def keyed_writes(stored: CheckpointWrites | None) -> KeyedWrites:
@@ -145,7 +147,7 @@ def keyed_writes(stored: CheckpointWrites | None) -> KeyedWrites:
         return {}
     if type(stored) is not dict:  # one call's batch
         keyed: KeyedWrites = {}
-        add_batch(keyed, stored)  # type: ignore[arg-type]
+        add_batches(keyed, (stored,))  # type: ignore[arg-type]
         return keyed
     return stored
 
@@ -202,8 +204,7 @@ def store_batches(
         stored = writes[key] = {}
     elif type(stored) is not dict:  # one call's batch
         stored = writes[key] = keyed_writes(stored)
-    for batch in batches:
-        add_batch(stored, batch)
+    add_batches(stored, batches)
 
 
 def writes_address(config: RunnableConfig) -> tuple[str, str, str]:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Iterator
+from itertools import islice
+from operator import is_
 from typing import Any, Final
 
 import ormsgpack
@@ -63,6 +65,10 @@ Memo = dict[int, tuple[Any, int, Any]]
 encodes one object twice (a ``Send`` in its task's writes and in the checkpoint's pending
 packets, a message in a write and in the state) encodes it once. Only for the length of one
 save: its values cannot change while it runs."""
+_LAST_SEND_LIST: Final = 0
+"""The memo's key (no ``id``) of the last list ``_send_records`` went through: ``(the list,
+depth, its records)``. A fan-out step's save packs the ``START`` task's writes, ending with its
+``Send``s, then the checkpoint's tasks channel: those same ``Send``s, in that order."""
 
 
 _PACK_OPTIONS: Final = (
@@ -133,6 +139,15 @@ class _Refused(Exception):
     """Raised inside ``default`` (ormsgpack hides it; ``explain`` rediscovers the reason)."""
 
 
+def _default_at(codec: Codec, depth: int, memo: Memo | None) -> Callable[[Any], Any]:
+    """``default`` for ormsgpack, packing ``depth`` records deep with ``memo``."""
+
+    def default(obj: Any) -> Any:
+        return codec._default(obj, depth, memo)
+
+    return default
+
+
 class Codec:
     """Packs and unpacks values under one allow-list."""
 
@@ -194,14 +209,18 @@ class Codec:
             memo[id(obj)] = (obj, depth, ext)
         return ext
 
+    def _default_top(self, obj: Any) -> Any:
+        """``default`` for a value packed on its own (depth 0, no memo)."""
+        return self._default(obj, 0)
+
     def pack(self, value: Any, depth: int = 0, memo: Memo | None = None) -> bytes:
         """msgpack bytes of ``value`` (``depth`` records deep); TypeError when a part cannot be
         encoded. With a ``memo`` (``new_memo``), an object of an allowed class met again at the
         same depth reuses its record instead of being encoded again."""
-
-        def default(obj: Any) -> Any:
-            return self._default(obj, depth, memo)
-
+        # (a value on its own, most calls: no closure and its cells made per call)
+        default = (
+            self._default_top if not depth and memo is None else _default_at(self, depth, memo)
+        )
         items = value
         if type(value) is list and value and type(value[-1]) is Send and depth < MAX_OBJECT_DEPTH:
             items = self._send_records(value, depth, memo)  # (a step's packets, its writes)
@@ -220,11 +239,14 @@ class Codec:
         are hundreds of ``Send``s, and a ``default`` call from ormsgpack into ``_default``
         and a nested ``pack`` for each cost half as much again. A ``Send`` this cannot encode
         is left in place, for ``_default`` (and its error) to handle."""
-        inner = depth + 1
-
-        def default(obj: Any) -> Any:
-            return self._default(obj, inner, memo)
-
+        if memo is not None:  # the tail of the list this save made records of last?
+            known = memo.get(_LAST_SEND_LIST)
+            if known is not None and known[1] == depth:
+                before, records = known[0], known[2]
+                skip = len(before) - len(items)
+                if skip >= 0 and all(map(is_, items, islice(before, skip, None))):
+                    return records[skip:]  # type: ignore[no-any-return]  # (C speed)
+        default = _default_at(self, depth + 1, memo)
         out = []
         for item in items:
             if type(item) is Send:
@@ -244,6 +266,8 @@ class Codec:
                         memo[id(item)] = (item, depth, ext)
                     item = ext
             out.append(item)
+        if memo is not None:
+            memo[_LAST_SEND_LIST] = (items, depth, out)
         return out
 
     def _without_surrogates(self, value: Any, depth: int, level: int) -> Any:
