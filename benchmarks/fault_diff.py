@@ -7,8 +7,9 @@ route (`Command`), runs it sync or async with a random `durability`, and drives 
 it resumes after a failure with `invoke(None)`, answers interrupts, and sometimes edits the state
 (`update_state`, as a random node or as none) between runs. What a user sees is recorded: the
 chunks of every run (the order within a step is not compared), the error each run raised (its
-type), the snapshot after each run (values, next, the tasks and which of them failed) and the
-history (step, source, next).
+type), the chain runs a callback handler saw (start, end, error and its type, counted by run
+name: ``Runs``), the snapshot after each run (values, next, the tasks and which of them
+failed) and the history (step, source, next).
 
 A node failing beside a running sibling is not generated: what LangGraph keeps of the sibling
 then depends on thread timing (`docs/differences.md` item 32). Differences found were fixed
@@ -26,12 +27,14 @@ import json
 import operator
 import random
 import sys
+from collections import Counter
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Annotated, Any, TypedDict
 
 import behaviour_diff
 from behaviour_diff import _chunks, plain
+from langchain_core.callbacks import BaseCallbackHandler
 
 
 def _later(left: Any, right: Any) -> Any:
@@ -269,12 +272,34 @@ def run(lib: SimpleNamespace, seed: int) -> list[Any]:
 
 
 def _attempt(driver: Driver, value: Any, config: Any, modes: Any, durability: str) -> Any:
-    stream: list[str] = []
+    runs = Runs()
+    traced = {**config, "callbacks": [runs]}
     try:
-        stream = driver.chunks(value, config, stream_mode=modes, durability=durability)
+        stream = driver.chunks(value, traced, stream_mode=modes, durability=durability)
     except Exception as exc:  # both libraries must fail the same way
-        return ["error", type(exc).__name__, str(exc)]
-    return stream
+        return ["error", type(exc).__name__, str(exc), runs.counted()]
+    return [stream, runs.counted()]
+
+
+class Runs(BaseCallbackHandler):
+    """The chain runs a callback handler sees: ``start``/``end``/``error <type>`` by run name."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.names: dict[Any, Any] = {}
+
+    def on_chain_start(self, serialized: Any, inputs: Any, *, run_id: Any, **kw: Any) -> None:
+        self.names[run_id] = kw.get("name")
+        self.seen.append(f"start {kw.get('name')}")
+
+    def on_chain_end(self, outputs: Any, *, run_id: Any, **kw: Any) -> None:
+        self.seen.append(f"end {self.names.get(run_id)}")
+
+    def on_chain_error(self, error: BaseException, *, run_id: Any, **kw: Any) -> None:
+        self.seen.append(f"error {self.names.get(run_id)} {type(error).__name__}")
+
+    def counted(self) -> list[list[Any]]:
+        return sorted([k, n] for k, n in Counter(self.seen).items())
 
 
 def _snapshot(state: Any) -> Any:

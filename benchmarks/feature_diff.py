@@ -11,8 +11,10 @@ streams a random set of modes (``values``, ``updates``, ``custom``, ``messages``
 edited (``update_state`` with a random ``as_node``, sometimes with ``Overwrite``), and a run
 may be resumed with ``Command(resume=..., update=...)`` or go on with
 ``Command(update=..., goto=...)``. Compared: every chunk (ids and timestamps masked; the order
-within a step ignored), each run's error type, the snapshot (with ``subgraphs=True``), the
-history with a filter, ``before`` and ``limit``, and the store's items.
+within a step ignored), each run's error type, the chain runs a callback handler sees (start,
+end or error with its type, by run name; counted, as parallel tasks report in any order), the
+snapshot (with ``subgraphs=True``), the history with a filter, ``before`` and ``limit``, and
+the store's items.
 
     .bench-venv/bin/python benchmarks/feature_diff.py            # seeds 0-199
     .bench-venv/bin/python benchmarks/feature_diff.py 0 500 -v   # print the first difference
@@ -240,13 +242,16 @@ def run(lib: SimpleNamespace, seed: int) -> list[Any]:
             single = len(modes) == 1 and rng.random() < 0.5  # a mode, not a list of modes
             kwargs = {"stream_mode": modes[0] if single else modes, "subgraphs": subgraphs}
             record.append([modes, single, subgraphs])
+            runs = fault_diff.Runs()
+            traced = {**config, "callbacks": [runs]}
             try:
-                raw = driver.collect(graph, "stream", value, config, **kwargs)
+                raw = driver.collect(graph, "stream", value, traced, **kwargs)
                 if single:
                     raw = [(c[0], modes[0], c[1]) if subgraphs else (modes[0], c) for c in raw]
                 record.append(chunks(raw))
             except Exception as exc:  # both libraries must fail the same way
                 record.append(["error", type(exc).__name__])
+            record.append(runs.counted())
             state = driver.wait(graph, "get_state", config, subgraphs=True)
             record.append(snapshot(state))
             if not state.next:

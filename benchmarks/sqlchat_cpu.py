@@ -77,8 +77,9 @@ def chat(lib: Lib, count_statements: bool = False) -> tuple[list[float], Counter
     return times, statements
 
 
-def count_ops(top: int = 25, rest_top: int = 0) -> None:
-    """Print threadloom's opcodes and calls per turn (turns 101-108), in and out of the saver."""
+def count_ops(top: int = 25, rest_top: int = 0, turns: range = range(101, 109)) -> None:
+    """Print threadloom's opcodes and calls per turn (turns 101-108 unless told), in and out of
+    the saver."""
     inside = [0]
     counts: Counter[tuple[str, str]] = Counter()
     by_function: Counter[str] = Counter()
@@ -108,7 +109,6 @@ def count_ops(top: int = 25, rest_top: int = 0) -> None:
             inside[0] -= 1
 
     saver_class._run = counted_run
-    turns = range(101, 109)  # a whole cycle of the delta counter (RADIX)
     try:
         with tempfile.TemporaryDirectory() as folder:
             saver = _sqlite_saver(lib, Path(folder) / "chat.sqlite")
@@ -263,6 +263,13 @@ def main() -> None:
         metavar="N",
         help="with --ops, also list the N functions outside the saver running the most opcodes",
     )
+    parser.add_argument(
+        "--turns",
+        default="101-108",
+        metavar="A-B",
+        help="with --ops, the turns counted (default 101-108: a whole cycle of the delta "
+        "counter, RADIX; 2-50 for the early window without the file's creation)",
+    )
     parser.add_argument("--io", action="store_true", help="count WAL frames and fsyncs instead")
     parser.add_argument("--io-child", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -283,7 +290,8 @@ def main() -> None:
         count_io()
         return
     if arguments.ops:
-        count_ops(rest_top=arguments.rest)
+        first, _, last = arguments.turns.partition("-")
+        count_ops(rest_top=arguments.rest, turns=range(int(first), int(last or first) + 1))
         return
     rounds = arguments.rounds
     libs = [Lib("threadloom"), Lib("langgraph")]

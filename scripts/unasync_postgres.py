@@ -27,6 +27,7 @@ RULES: tuple[tuple[str, str], ...] = (
     (r"import AsyncIterator, Callable, Mapping", "import Callable, Iterator, Mapping"),
     (r"import AsyncExitStack, asynccontextmanager", "import ExitStack, contextmanager"),
     (r"\benter_async_context\b", "enter_context"),
+    (r"\.aclose\(\)", ".close()"),
     (r"\basynccontextmanager\b", "contextmanager"),
     (r"\bAsync(Connector|Connection|ConnectionPool|ExitStack|Iterator)\b", r"\1"),
     (r"\basync (def|with|for) ", r"\1 "),

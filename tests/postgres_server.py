@@ -82,3 +82,13 @@ def stop_shared_server() -> None:
         if _server is not None:
             _server.stop()
             _server = None
+
+
+def pipelined_connection(backend: Any) -> Any:
+    """The connection a saver or store opened with ``from_conn_string(..., pipeline=True)``,
+    checked to be in psycopg's pipeline mode."""
+    from psycopg.pq import PipelineStatus
+
+    connection = backend._connector._own
+    assert connection is not None and connection.pgconn.pipeline_status != PipelineStatus.OFF
+    return connection

@@ -27,8 +27,6 @@ from langgraph_standins import LGCommand, LGInMemorySaver, LGInMemoryStore, LGSe
 
 from threadloom.checkpoint.base import empty_checkpoint
 from threadloom.checkpoint.memory import InMemorySaver
-from threadloom.checkpoint.postgres import PostgresSaver
-from threadloom.checkpoint.postgres.aio import AsyncPostgresSaver
 from threadloom.checkpoint.serde.jsonplus import JsonPlusSerializer
 from threadloom.checkpoint.sqlite import SqliteSaver
 from threadloom.checkpoint.sqlite.aio import AsyncSqliteSaver
@@ -49,12 +47,10 @@ from threadloom.errors import (
     UnknownStreamModeError,
     UnserializableValueError,
     UnstorableTextError,
-    UnsupportedParameterError,
 )
 from threadloom.graph import END, START, StateGraph
 from threadloom.store.base import PutOp
 from threadloom.store.memory import InMemoryStore
-from threadloom.store.postgres import PostgresStore
 from threadloom.store.sqlite import SqliteStore
 from threadloom.store.sqlite.aio import AsyncSqliteStore
 from threadloom.types import Command, interrupt
@@ -362,12 +358,9 @@ CASES: list[tuple[str, Trigger, type[BaseException], tuple[str, ...]]] = [
     ("serde-too-deep", lambda e: SERDE.dumps_typed(nested(1000)), UnserializableValueError, ("nests too deeply", "Store it flatter")),
     ("saver-surrogate-thread-id", lambda e: e.saver(e.path()).get_tuple({"configurable": {"thread_id": "a\ud800"}}), UnstorableTextError, ("'a\\ud800'", "lone surrogate", "Fix the text")),
     ("store-surrogate-namespace", lambda e: sqlite_put(e, ("a\ud800",)), UnstorableTextError, ("lone surrogate", "Fix the text")),
-    ("postgres-store-pipeline", lambda e: enter(PostgresStore.from_conn_string("postgresql://u:secret@nowhere/db", pipeline=True)), UnsupportedParameterError, ("PostgresStore.from_conn_string(pipeline=True)", "Remove the argument")),
-    ("postgres-saver-pipeline", lambda e: enter(PostgresSaver.from_conn_string("postgresql://u:secret@nowhere/db", pipeline=True)), UnsupportedParameterError, ("PostgresSaver.from_conn_string(pipeline=True)", "Remove the argument")),
     ("graph-thread-id-object", lambda e: one_node_graph(checkpointer=InMemorySaver()).invoke({"n": 1}, {"configurable": {"thread_id": object()}}), InvalidThreadIdError, ("thread_id must be a str, an int or a uuid.UUID, got object <object", "'thread_id': 'user-42'")),
     ("saver-list-limit-str", lambda e: list(e.saver(e.path()).list(None, limit="10")), InvalidSaverArgumentError, ("limit must be a non-negative int, got str '10'", "Pass None for no limit")),
     ("store-ttl-zero", lambda e: InMemoryStore().put(("a",), "k", {"v": 1}, ttl=0), ValueError, ("got 0", "positive, finite number of minutes", "Use None")),
-    ("async-postgres-saver-pipeline", lambda e: aenter(AsyncPostgresSaver.from_conn_string("postgresql://u:secret@nowhere/db", pipeline=True)), UnsupportedParameterError, ("AsyncPostgresSaver.from_conn_string(pipeline=True)",)),
     ("update-state-unknown-node", lambda e: ran_graph().update_state(GRAPH_CONFIG, {"n": 2}, as_node="c"), InvalidUpdateError, ("Node c does not exist", "as_node must name one of the graph's nodes: ['a', 'b']", "'__start__'")),
     ("update-state-ambiguous", lambda e: fan_out_graph().update_state(GRAPH_CONFIG, {"n": 2}), InvalidUpdateError, ("Ambiguous update, specify as_node", "the last step ran several nodes", "['a', 'b']", "as_node='a'")),
     ("graph-goto-unknown-node", lambda e: one_node_graph(lambda s: Command(goto="c")).invoke({"n": 1}), InvalidUpdateError, ("Command(goto='c')", "Known nodes: ['a', 'b']", "fix the name")),

@@ -37,7 +37,9 @@ from tests.conftest_checkpointer import (  # noqa: E402
     _checkpointer_memory,
     _checkpointer_postgres,
     _checkpointer_postgres_aio,
+    _checkpointer_postgres_aio_pipe,
     _checkpointer_postgres_aio_pool,
+    _checkpointer_postgres_pipe,
     _checkpointer_postgres_pool,
     _checkpointer_sqlite,
     _checkpointer_sqlite_aes,
@@ -45,7 +47,9 @@ from tests.conftest_checkpointer import (  # noqa: E402
     _store_memory,
     _store_postgres,
     _store_postgres_aio,
+    _store_postgres_aio_pipe,
     _store_postgres_aio_pool,
+    _store_postgres_pipe,
     _store_postgres_pool,
 )
 
@@ -68,15 +72,22 @@ _ASYNC_STORES: dict[str, Any] = {"in_memory": _store_memory}
 if POSTGRES:
     _SYNC_SAVERS |= {
         "postgres": _checkpointer_postgres,
+        "postgres_pipe": _checkpointer_postgres_pipe,
         "postgres_pool": _checkpointer_postgres_pool,
     }
     _ASYNC_SAVERS |= {
         "postgres_aio": _checkpointer_postgres_aio,
+        "postgres_aio_pipe": _checkpointer_postgres_aio_pipe,
         "postgres_aio_pool": _checkpointer_postgres_aio_pool,
     }
-    _SYNC_STORES |= {"postgres": _store_postgres, "postgres_pool": _store_postgres_pool}
+    _SYNC_STORES |= {
+        "postgres": _store_postgres,
+        "postgres_pipe": _store_postgres_pipe,
+        "postgres_pool": _store_postgres_pool,
+    }
     _ASYNC_STORES |= {
         "postgres_aio": _store_postgres_aio,
+        "postgres_aio_pipe": _store_postgres_aio_pipe,
         "postgres_aio_pool": _store_postgres_aio_pool,
     }
 

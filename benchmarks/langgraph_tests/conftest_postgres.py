@@ -8,6 +8,14 @@ when this module is imported: its socket directory is given to libpq as ``PGHOST
 keep their shape. The names their files import from it (``CharacterEmbeddings``, the URIs,
 ``VECTOR_TYPES``) and their fixtures (``conn``, ``clear_test_db``, ``fake_embeddings``) are here,
 written for threadloom; the harness's hooks and guards come from ``lgtests_conftest``.
+
+Their store fixtures (``store`` in ``test_store.py`` / ``test_async_store.py``) rewrite
+``store.MIGRATIONS`` before ``setup()`` (LangGraph's ``ttl_minutes`` column made a float: ours is
+one already) and drop LangGraph's ``store_migrations`` table through the private
+``store._cursor()`` to set up again. ``_stand_ins`` gives threadloom's stores (and savers) a
+``MIGRATIONS`` listing the SQL their ``setup()`` runs (assigning it changes nothing) and a
+``_cursor()`` on the store's connection, so those fixtures make the store and its tests run;
+a test body using ``_cursor()`` on LangGraph's table names still fails.
 """
 
 from __future__ import annotations
@@ -22,6 +30,41 @@ from tests.conftest_checkpointer import pg_server
 from tests.embed_test_utils import CharacterEmbeddings
 from tests.lgtests_conftest import *  # noqa: F403  (outcome hooks, no-langgraph guard, fixtures)
 
+
+def _stand_ins() -> None:
+    from contextlib import asynccontextmanager, contextmanager
+
+    from threadloom.checkpoint.postgres import PostgresSaver
+    from threadloom.checkpoint.postgres._migrations import MIGRATIONS as SAVER_MIGRATIONS
+    from threadloom.checkpoint.postgres.aio import AsyncPostgresSaver
+    from threadloom.store.postgres import PostgresStore
+    from threadloom.store.postgres._sql import MIGRATIONS as STORE_MIGRATIONS
+    from threadloom.store.postgres.aio import AsyncPostgresStore
+
+    @contextmanager
+    def cursor(store: Any) -> Any:
+        with store._connector.connection() as connection, connection.cursor() as cur:
+            yield cur
+
+    @asynccontextmanager
+    async def acursor(store: Any) -> Any:
+        async with store._connector.connection() as connection, connection.cursor() as cur:
+            yield cur
+
+    for cls, migrations in (
+        (PostgresStore, STORE_MIGRATIONS),
+        (AsyncPostgresStore, STORE_MIGRATIONS),
+        (PostgresSaver, SAVER_MIGRATIONS),
+        (AsyncPostgresSaver, SAVER_MIGRATIONS),
+    ):
+        assert not hasattr(cls, "MIGRATIONS"), f"{cls.__name__} has MIGRATIONS now"
+        cls.MIGRATIONS = list(migrations.statements)  # type: ignore[attr-defined]
+    for cls, made in ((PostgresStore, cursor), (AsyncPostgresStore, acursor)):
+        assert not hasattr(cls, "_cursor"), f"{cls.__name__} has _cursor now"
+        cls._cursor = made  # type: ignore[attr-defined]
+
+
+_stand_ins()
 _uri = urlparse(pg_server().uri())
 os.environ["PGHOST"] = parse_qs(_uri.query)["host"][0]
 DEFAULT_POSTGRES_URI = f"postgres://{_uri.username}:@/"

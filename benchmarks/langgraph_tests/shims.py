@@ -161,21 +161,29 @@ def _fresh_database() -> Iterator[str]:
         drop()
 
 
-def _on_postgres(module: str, name: str, pool: bool) -> Any:
+def _on_postgres(module: str, name: str, how: str) -> Any:
     """A factory of a fresh database's saver or store ``module.name`` (threadloom's), set up,
-    made from its connection string or given a connection pool."""
+    made from its connection string (``how="dsn"``), given a connection pool (``"pool"``) or a
+    connection the caller keeps in psycopg's pipeline mode (``"pipe"``, as LangGraph's
+    ``*_pipe`` fixtures: set up first, then ``cls(conn, pipe=pipe)``)."""
 
     @contextmanager
     def made() -> Iterator[Any]:
+        from psycopg import Connection
         from psycopg_pool import ConnectionPool
 
         cls = getattr(importlib.import_module(module), name)
         with _fresh_database() as uri:
-            if pool:
+            if how == "pool":
                 with ConnectionPool(uri, kwargs={"autocommit": True}) as connections:
                     backend = cls(connections)
                     backend.setup()
                     yield backend
+            elif how == "pipe":
+                with Connection.connect(uri, autocommit=True) as conn:
+                    cls(conn).setup()
+                    with conn.pipeline() as pipe:
+                        yield cls(conn, pipe=pipe) if "Saver" in name else cls(conn)
             else:
                 with cls.from_conn_string(uri) as backend:
                     backend.setup()
@@ -184,21 +192,27 @@ def _on_postgres(module: str, name: str, pool: bool) -> Any:
     return made
 
 
-def _on_postgres_aio(module: str, name: str, pool: bool) -> Any:
+def _on_postgres_aio(module: str, name: str, how: str) -> Any:
     """``_on_postgres`` for an async saver or store."""
 
     @asynccontextmanager
     async def made() -> AsyncIterator[Any]:
+        from psycopg import AsyncConnection
         from psycopg_pool import AsyncConnectionPool
 
         cls = getattr(importlib.import_module(module), name)
         with _fresh_database() as uri:
-            if pool:
+            if how == "pool":
                 connections = AsyncConnectionPool(uri, kwargs={"autocommit": True}, open=False)
                 async with connections:
                     backend = cls(connections)
                     await backend.setup()
                     yield backend
+            elif how == "pipe":
+                async with await AsyncConnection.connect(uri, autocommit=True) as conn:
+                    await cls(conn).setup()
+                    async with conn.pipeline() as pipe:
+                        yield cls(conn, pipe=pipe) if "Saver" in name else cls(conn)
             else:
                 async with cls.from_conn_string(uri) as backend:
                     await backend.setup()
@@ -207,23 +221,28 @@ def _on_postgres_aio(module: str, name: str, pool: bool) -> Any:
     return made
 
 
-_SAVER, _ASYNC_SAVER = "threadloom.checkpoint.postgres", "threadloom.checkpoint.postgres.aio"
-_checkpointer_postgres = _on_postgres(_SAVER, "PostgresSaver", pool=False)
-_checkpointer_postgres_pool = _on_postgres(_SAVER, "PostgresSaver", pool=True)
-_checkpointer_postgres_aio = _on_postgres_aio(_ASYNC_SAVER, "AsyncPostgresSaver", pool=False)
-_checkpointer_postgres_aio_pool = _on_postgres_aio(_ASYNC_SAVER, "AsyncPostgresSaver", pool=True)
+def _variants(module: str, name: str) -> tuple[Any, ...]:
+    """``module.name``'s factories (and its ``.aio`` twin's): on a DSN, a pool, a pipeline; the
+    same three async."""
+    sync = (_on_postgres(module, name, how) for how in ("dsn", "pool", "pipe"))
+    aio = (_on_postgres_aio(f"{module}.aio", f"Async{name}", h) for h in ("dsn", "pool", "pipe"))
+    return (*sync, *aio)
 
 
-def _no_pipeline(*args: Any, **kwargs: Any) -> Any:
-    pytest.skip("psycopg pipeline mode: threadloom's savers take no `pipe` (not measured here)")
+(
+    _checkpointer_postgres,
+    _checkpointer_postgres_pool,
+    _checkpointer_postgres_pipe,
+    _checkpointer_postgres_aio,
+    _checkpointer_postgres_aio_pool,
+    _checkpointer_postgres_aio_pipe,
+) = _variants("threadloom.checkpoint.postgres", "PostgresSaver")
 
 
 def _no_migrate_sends(*args: Any, **kwargs: Any) -> Any:
     pytest.skip("checkpoints of format v3 (pending_sends): not measured here")
 
 
-_checkpointer_postgres_pipe = _no_pipeline
-_checkpointer_postgres_aio_pipe = _no_pipeline
 _checkpointer_memory_migrate_sends = _no_migrate_sends
 MemorySaverNeedsPendingSendsMigration = _no_migrate_sends
 
@@ -233,10 +252,11 @@ def _store_memory() -> Iterator[Any]:
     yield InMemoryStore()
 
 
-_STORE, _ASYNC_STORE = "threadloom.store.postgres", "threadloom.store.postgres.aio"
-_store_postgres = _on_postgres(_STORE, "PostgresStore", pool=False)
-_store_postgres_pool = _on_postgres(_STORE, "PostgresStore", pool=True)
-_store_postgres_aio = _on_postgres_aio(_ASYNC_STORE, "AsyncPostgresStore", pool=False)
-_store_postgres_aio_pool = _on_postgres_aio(_ASYNC_STORE, "AsyncPostgresStore", pool=True)
-_store_postgres_pipe = _no_pipeline
-_store_postgres_aio_pipe = _no_pipeline
+(
+    _store_postgres,
+    _store_postgres_pool,
+    _store_postgres_pipe,
+    _store_postgres_aio,
+    _store_postgres_aio_pool,
+    _store_postgres_aio_pipe,
+) = _variants("threadloom.store.postgres", "PostgresStore")

@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from postgres_server import pipelined_connection
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -28,6 +29,7 @@ from threadloom.errors import (
     LangGraphDatabaseError,
     SetupRequiredError,
 )
+from threadloom.store.postgres.aio import AsyncPostgresStore
 
 THREAD = {"configurable": {"thread_id": "t"}}
 
@@ -228,20 +230,24 @@ def _put_args() -> list[Any]:
     return [checkpoint, {"source": "input", "step": -1}, {"a": 1}]
 
 
+def _stores_and_reads(saver: PostgresSaver) -> None:
+    """A put, its writes, then the tuple and the list read back."""
+    cfg: Any = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+    stored = saver.put(cfg, *_put_args())
+    saver.put_writes(stored, [("a", 2)], "task-1")
+    found = saver.get_tuple(cfg)
+    assert found is not None and found.checkpoint["channel_values"] == {"a": 1}
+    assert [w[1:] for w in found.pending_writes or []] == [("a", 2)]
+    assert [t.config for t in saver.list(cfg)] == [found.config]
+
+
 def test_a_saver_on_a_connection_in_pipeline_mode_reads_what_it_stores(pg_dsn: str) -> None:
     # LangGraph's PostgresSaver(conn, pipe=pipe): the caller keeps the connection in pipeline
     # mode, where a statement's rows arrive on the next sync; reads found nothing (IndexError).
     with psycopg.connect(pg_dsn, autocommit=True, row_factory=dict_row) as conn:
         PostgresSaver(conn).setup()
         with conn.pipeline() as pipe:
-            saver = PostgresSaver(conn, pipe=pipe)
-            cfg = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
-            stored = saver.put(cfg, *_put_args())
-            saver.put_writes(stored, [("a", 2)], "task-1")
-            found = saver.get_tuple(cfg)
-            assert found is not None and found.checkpoint["channel_values"] == {"a": 1}
-            assert [w[1:] for w in found.pending_writes or []] == [("a", 2)]
-            assert [t.config for t in saver.list(cfg)] == [found.config]
+            _stores_and_reads(PostgresSaver(conn, pipe=pipe))
 
 
 async def test_an_async_saver_on_a_connection_in_pipeline_mode(pg_dsn: str) -> None:
@@ -258,3 +264,52 @@ async def test_an_async_saver_on_a_connection_in_pipeline_mode(pg_dsn: str) -> N
             assert found is not None and found.checkpoint["channel_values"] == {"a": 1}
             assert [w[1:] for w in found.pending_writes or []] == [("a", 2)]
             assert [t.config async for t in saver.alist(cfg)] == [found.config]
+
+
+def test_from_conn_string_with_pipeline_keeps_its_connection_in_pipeline_mode(
+    pg_dsn: str,
+) -> None:
+    # LangGraph's from_conn_string(pipeline=True); it raised UnsupportedParameterError
+    with PostgresSaver.from_conn_string(pg_dsn) as plain:
+        plain.setup()
+    with PostgresSaver.from_conn_string(pg_dsn, pipeline=True) as saver:
+        connection = pipelined_connection(saver)
+        _stores_and_reads(saver)
+    assert connection.closed
+
+
+async def _saver_round_trip(saver: Any) -> None:
+    cfg = {"configurable": {"thread_id": "t", "checkpoint_ns": ""}}
+    stored = await saver.aput(cfg, *_put_args())
+    found = await saver.aget_tuple(cfg)
+    assert found is not None and found.config == stored
+
+
+async def _store_round_trip(store: Any) -> None:
+    await store.aput(("a",), "k", {"v": 1})
+    item = await store.aget(("a",), "k")
+    assert item is not None and item.value == {"v": 1}
+
+
+@pytest.mark.parametrize(
+    ("backend", "round_trip"),
+    [(AsyncPostgresSaver, _saver_round_trip), (AsyncPostgresStore, _store_round_trip)],
+)
+async def test_async_from_conn_string_with_pipeline(
+    pg_dsn: str, backend: Any, round_trip: Any
+) -> None:
+    # the async saver's and store's; the sync store's is in tests/store/
+    async with backend.from_conn_string(pg_dsn) as plain:
+        await plain.setup()
+    async with backend.from_conn_string(pg_dsn, pipeline=True) as opened:
+        connection = pipelined_connection(opened)
+        await round_trip(opened)
+    assert connection.closed
+
+
+def test_shallow_savers_are_not_provided_and_say_what_to_use() -> None:
+    # deprecated in LangGraph (langgraph-checkpoint-postgres 2.0.20): durability="exit" instead
+    with pytest.raises(ImportError, match="Use PostgresSaver and run the graph with durability"):
+        from threadloom.checkpoint.postgres import ShallowPostgresSaver  # noqa: F401
+    with pytest.raises(ImportError, match="Use AsyncPostgresSaver"):
+        from threadloom.checkpoint.postgres.aio import AsyncShallowPostgresSaver  # noqa: F401

@@ -18,7 +18,7 @@ from threadloom.checkpoint.conformance.suites import SUITES
 from threadloom.checkpoint.sqlite import SqliteSaver
 from threadloom.checkpoint.sqlite._statements import MIGRATIONS
 from threadloom.checkpoint.sqlite.aio import AsyncSqliteSaver
-from threadloom.errors import CheckpointConflictError
+from threadloom.errors import CheckpointConflictError, StorageError
 
 
 async def test_sqlite_saver_is_full(tmp_path: Path) -> None:
@@ -88,6 +88,54 @@ def test_setup_turns_on_wal_and_list_filter_runs_in_sql(tmp_path: Path) -> None:
         assert list(saver.list(None, filter={"step": 2})) == []
         with pytest.raises(ValueError, match="Invalid filter key"):  # LangGraph's words
             list(saver.list(None, filter={"a'b": 1}))
+
+
+def test_a_new_file_goes_to_wal_without_a_rollback_journal(tmp_path: Path) -> None:
+    """A new file's switch to WAL writes no rollback journal (two fsyncs and an unlink saved on
+    a new file's first call): it works while no journal file can be made, here because a folder
+    has the journal's name until the switch is done. Before, SQLite refused it ("unable to open
+    database file")."""
+    blocker = tmp_path / "c.db-journal"
+    blocker.mkdir()
+    switched = [False]
+
+    def trace(statement: str) -> None:  # called as each statement starts
+        if switched[0] and blocker.exists():
+            blocker.rmdir()  # the switch is over: a journal may be made again
+        switched[0] = switched[0] or statement == "PRAGMA journal_mode = WAL"
+
+    conn = sqlite3.connect(tmp_path / "c.db", check_same_thread=False)
+    conn.set_trace_callback(trace)
+    with SqliteSaver(conn) as saver:
+        saver.setup()
+        assert switched[0] and not blocker.exists()
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        _put(saver, "t", None, "1")
+    conn.close()
+    with SqliteSaver.from_conn_string(str(tmp_path / "c.db")) as saver:  # read back
+        head = saver.get_tuple({"configurable": {"thread_id": "t"}})
+        assert head is not None and head.checkpoint["id"] == "1"
+
+
+@pytest.mark.parametrize("path", ["", "empty.db"])
+def test_a_new_file_that_cannot_go_to_wal_keeps_its_journal_mode(tmp_path: Path, path: str) -> None:
+    """The journal is turned off only for the switch: a temporary database (no WAL there) stays
+    in its ``delete`` mode, and so does a new file opened read-only, whose setup fails."""
+    if path:
+        (tmp_path / path).touch()
+        conn = sqlite3.connect(f"file:{tmp_path / path}?mode=ro", uri=True)
+    else:
+        conn = sqlite3.connect(path)
+    saver = SqliteSaver(conn)
+    try:
+        if path:
+            with pytest.raises(StorageError, match="read-only"):
+                saver.setup()
+        else:
+            saver.setup()
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    finally:
+        conn.close()
 
 
 def test_expected_head_conflict_stores_nothing(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ that gathers concurrent async calls into one ``abatch``: a store implementer's s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -97,3 +98,44 @@ async def test_sync_calls_wait_on_the_loop_from_another_thread_and_are_refused_o
         store.get(("a",), "k")
     with pytest.raises(asyncio.InvalidStateError):
         store.batch([GetOp(("a",), "k")])
+
+
+async def test_the_async_sqlite_store_gathers_concurrent_calls_too(tmp_path: Any) -> None:
+    # as LangGraph's AsyncSqliteStore (an AsyncBatchedBaseStore); each call was its own batch
+    from threadloom.store.sqlite.aio import AsyncSqliteStore
+
+    async with AsyncSqliteStore.from_conn_string(str(tmp_path / "s.db")) as store:
+        await store.setup()
+        batches: list[int] = []
+        run_batch = store.abatch
+
+        async def counted(ops: Iterable[Op]) -> list[Result]:
+            ops = list(ops)
+            batches.append(len(ops))
+            return await run_batch(ops)
+
+        store.abatch = counted  # type: ignore[method-assign]
+        await asyncio.gather(*(store.aput(("a",), f"k{i}", {"i": i}) for i in range(50)))
+        items = await asyncio.gather(*(store.aget(("a",), f"k{i}") for i in range(50)))
+        assert batches == [50, 50]
+        assert [item.value["i"] for item in items] == list(range(50))  # type: ignore[union-attr]
+        await store.aput(("a",), "k0", {"i": -1})  # alone, after the others
+        assert (await store.aget(("a",), "k0")).value == {"i": -1}  # type: ignore[union-attr]
+        # nothing queued: no task is left waiting (none pending when the loop closes)
+        await asyncio.sleep(0)
+        assert store._ops is not None and store._ops.task is not None
+        assert store._ops.task.done()
+
+
+async def test_a_cancelled_queue_task_is_replaced_on_the_next_call() -> None:
+    # LangGraph's test_async_batch_store_resilience reads the store's _task
+    store = Recording()
+    await store.aput(("a",), "k", {"v": 1})
+    first = store._task
+    assert first is not None and not first.done()
+    first.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await first
+    found = await store.aget(("a",), "k")
+    assert found is not None and found.value == {"v": 1}
+    assert store._task is not first and not store._task.done()  # type: ignore[union-attr]

@@ -19,6 +19,7 @@ import psycopg
 import pytest
 from fake_embed import FakeEmbeddings, embed_texts
 from langchain_core.runnables import RunnableConfig
+from postgres_server import pipelined_connection
 from psycopg.conninfo import make_conninfo
 from psycopg.pq import PipelineStatus
 from psycopg.rows import dict_row
@@ -292,6 +293,21 @@ def test_a_fresh_stores_setup_check_is_one_round_trip(pg_dsn: str) -> None:
         assert pipelined == [True, True, True, False]
 
 
+def test_from_conn_string_with_pipeline_runs_in_pipeline_mode(pg_dsn: str) -> None:
+    # LangGraph's from_conn_string(pipeline=True); it raised UnsupportedParameterError
+    with PostgresStore.from_conn_string(pg_dsn) as plain:
+        plain.setup()
+    with PostgresStore.from_conn_string(pg_dsn, pipeline=True) as store:
+        connection = pipelined_connection(store)
+        store.put(("a", "b"), "k", {"v": 1})
+        store.put(("a", "c"), "k", {"v": 2})
+        assert [i.value for i in store.search(("a",), filter={"v": 2})] == [{"v": 2}]
+        assert store.list_namespaces(prefix=("a",)) == [("a", "b"), ("a", "c")]
+        store.delete(("a", "b"), "k")
+        assert store.get(("a", "b"), "k") is None
+    assert connection.closed
+
+
 def test_index_added_later_needs_setup(pg_dsn: str) -> None:
     with PostgresStore.from_conn_string(pg_dsn) as plain:
         plain.setup()
@@ -553,3 +569,41 @@ async def test_async_store_is_importable_beside_the_sync_one(pg_dsn: str) -> Non
         await store.setup()
         await store.aput(("a",), "k", {"v": 1})
         assert (await store.aget(("a",), "k")).value == {"v": 1}  # type: ignore[union-attr]
+
+
+async def test_concurrent_async_calls_run_as_one_batch_on_one_connection(pg_dsn: str) -> None:
+    # LangGraph's AsyncPostgresStore is an AsyncBatchedBaseStore: calls made together take one
+    # connection. Each took its own: 60,000 concurrent calls on a pool of 10 timed out
+    # (langgraph-checkpoint-postgres's test_large_batches_async[pool]).
+    from psycopg_pool import AsyncConnectionPool
+
+    checkouts = 0
+
+    class Counting(AsyncConnectionPool):  # type: ignore[type-arg]
+        def connection(self, *args: Any, **kwargs: Any) -> Any:
+            nonlocal checkouts
+            checkouts += 1
+            return super().connection(*args, **kwargs)
+
+    async with Counting(pg_dsn, min_size=1, max_size=2, kwargs={"autocommit": True}) as pool:
+        store = AsyncPostgresStore(pool)
+        await store.setup()
+        checkouts = 0
+        await asyncio.gather(
+            *(store.aput(("a", str(i % 3)), f"k{i}", {"i": i}) for i in range(200))
+        )
+        assert checkouts == 1
+        checkouts = 0
+        found = await asyncio.gather(
+            *(store.aget(("a", str(i % 3)), f"k{i}") for i in range(200)),
+            store.asearch(("a",), limit=500),
+            store.alist_namespaces(prefix=("a",)),
+        )
+        assert checkouts == 1
+        assert [item.value["i"] for item in found[:200]] == list(range(200))  # type: ignore[union-attr]
+        assert len(found[200]) == 200  # type: ignore[arg-type]
+        assert found[201] == [("a", "0"), ("a", "1"), ("a", "2")]
+        # one after another, each call is its own batch and sees the one before
+        await store.aput(("b",), "k", {"v": 1})
+        assert (await store.aget(("b",), "k")).value == {"v": 1}  # type: ignore[union-attr]
+        await store.close()

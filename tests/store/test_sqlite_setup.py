@@ -90,6 +90,32 @@ def new_file_being_written(tmp_path: Path) -> Iterator[str]:
     writer.close()
 
 
+def test_a_new_file_goes_to_wal_without_a_rollback_journal(tmp_path: Path) -> None:
+    """As the checkpointer's (``_sqlite_wal.use_wal``): the switch of a new file works while no
+    rollback journal can be made (a folder has its name until the switch is done)."""
+    blocker = tmp_path / "new.db-journal"
+    blocker.mkdir()
+    switched = [False]
+
+    def trace(statement: str) -> None:  # called as each statement starts
+        if switched[0] and blocker.exists():
+            blocker.rmdir()
+        switched[0] = switched[0] or statement == "PRAGMA journal_mode = WAL"
+
+    conn = sqlite3.connect(tmp_path / "new.db", isolation_level=None, check_same_thread=False)
+    conn.set_trace_callback(trace)
+    try:
+        store = SqliteStore(conn)
+        store.setup()
+        assert switched[0] and not blocker.exists()
+        assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        store.put(("a",), "k", {"v": 1})
+        item = store.get(("a",), "k")
+        assert item is not None and item.value == {"v": 1}
+    finally:
+        conn.close()
+
+
 def test_setup_waits_out_a_writer_on_a_new_file(new_file_being_written: str) -> None:
     with SqliteStore.from_conn_string(new_file_being_written) as store:
         store.setup()  # was: StorageError "database is locked" at once

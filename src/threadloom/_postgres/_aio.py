@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from typing import Any, TypeVar
 
 import psycopg
@@ -57,7 +57,7 @@ Source = str | psycopg.AsyncConnection[Any] | AsyncConnectionPool[Any]
 class AsyncConnector:
     """Connections for one store or saver; ``close`` releases what the connector opened."""
 
-    def __init__(self, source: Source, *, prepare: bool = False) -> None:
+    def __init__(self, source: Source, *, prepare: bool = False, pipeline: bool = False) -> None:
         if not isinstance(source, str | psycopg.AsyncConnection | AsyncConnectionPool):
             raise TypeError(
                 "Expected a connection string, a psycopg AsyncConnection or a psycopg_pool "
@@ -66,15 +66,24 @@ class AsyncConnector:
         self.source = source
         self.prepare = False if not prepare else None  # None: psycopg's prepare_threshold rules
         self._own: psycopg.AsyncConnection[Any] | None = None  # opened from a DSN
+        self.pipeline = pipeline  # keep ``_own`` in psycopg's pipeline mode (LangGraph's option)
+        self._pipelines = AsyncExitStack()  # the pipeline mode of each ``_own`` opened
         self._lock = asyncio.Lock()  # one transaction at a time on a single connection
 
     @classmethod
     async def open(
-        cls, conninfo: str, *, pool_config: Mapping[str, Any] | None = None, prepare: bool = False
+        cls,
+        conninfo: str,
+        *,
+        pool_config: Mapping[str, Any] | None = None,
+        prepare: bool = False,
+        pipeline: bool = False,
     ) -> AsyncConnector:
-        """A connector owning a pool (``pool_config`` given) or one connection to ``conninfo``."""
+        """A connector owning a pool (``pool_config`` given) or one connection to ``conninfo``,
+        kept in psycopg's pipeline mode with ``pipeline`` (as LangGraph's ``from_conn_string``
+        does; ignored with a pool, as there)."""
         if pool_config is None:
-            connector = cls(conninfo, prepare=prepare)
+            connector = cls(conninfo, prepare=prepare, pipeline=pipeline)
             await connector._connect()
             return connector
         probe = await cls(conninfo)._connect()  # a bad DSN fails now, not after a pool timeout
@@ -94,6 +103,8 @@ class AsyncConnector:
     async def close(self) -> None:
         """Close the connection or pool this connector opened (never the caller's)."""
         if self._own is not None:
+            with suppress(psycopg.Error):  # a dropped connection's pipeline
+                await self._pipelines.aclose()
             await self._own.close()
             self._own = None
         if self._owned_pool and isinstance(self.source, AsyncConnectionPool):
@@ -110,6 +121,8 @@ class AsyncConnector:
             self._own = await psycopg.AsyncConnection.connect(self.source, **kwargs)
         except psycopg.Error as exc:
             raise connect_error(exc, self.source) from exc
+        if self.pipeline:
+            await self._pipelines.enter_async_context(self._own.pipeline())
         return self._own
 
     @property

@@ -136,12 +136,3 @@ def use_binary_params(conn: Any) -> None:
 def needs_autocommit(conn: Any) -> bool:
     """Whether to switch ``conn`` to autocommit (only an idle connection can switch)."""
     return not conn.autocommit and conn.info.transaction_status == TransactionStatus.IDLE
-
-
-def refuse_pipeline(where: str, pipeline: bool) -> None:
-    """``pipeline=True`` (LangGraph's psycopg pipeline mode) is not implemented: say so rather than
-    run without it. A batch already goes to the server as one multi-row statement."""
-    if pipeline:
-        from threadloom.errors import UnsupportedParameterError
-
-        raise UnsupportedParameterError(where, "pipeline", pipeline)

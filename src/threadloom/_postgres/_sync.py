@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from typing import Any, TypeVar
 
 import psycopg
@@ -47,7 +47,7 @@ Source = str | psycopg.Connection[Any] | ConnectionPool[Any]
 class Connector:
     """Connections for one store or saver; ``close`` releases what the connector opened."""
 
-    def __init__(self, source: Source, *, prepare: bool = False) -> None:
+    def __init__(self, source: Source, *, prepare: bool = False, pipeline: bool = False) -> None:
         if not isinstance(source, str | psycopg.Connection | ConnectionPool):
             raise TypeError(
                 "Expected a connection string, a psycopg Connection or a psycopg_pool "
@@ -56,15 +56,24 @@ class Connector:
         self.source = source
         self.prepare = False if not prepare else None  # None: psycopg's prepare_threshold rules
         self._own: psycopg.Connection[Any] | None = None  # opened from a DSN
+        self.pipeline = pipeline  # keep ``_own`` in psycopg's pipeline mode (LangGraph's option)
+        self._pipelines = ExitStack()  # the pipeline mode of each ``_own`` opened
         self._lock = threading.RLock()  # one transaction at a time on a single connection
 
     @classmethod
     def open(
-        cls, conninfo: str, *, pool_config: Mapping[str, Any] | None = None, prepare: bool = False
+        cls,
+        conninfo: str,
+        *,
+        pool_config: Mapping[str, Any] | None = None,
+        prepare: bool = False,
+        pipeline: bool = False,
     ) -> Connector:
-        """A connector owning a pool (``pool_config`` given) or one connection to ``conninfo``."""
+        """A connector owning a pool (``pool_config`` given) or one connection to ``conninfo``,
+        kept in psycopg's pipeline mode with ``pipeline`` (as LangGraph's ``from_conn_string``
+        does; ignored with a pool, as there)."""
         if pool_config is None:
-            connector = cls(conninfo, prepare=prepare)
+            connector = cls(conninfo, prepare=prepare, pipeline=pipeline)
             connector._connect()
             return connector
         probe = cls(conninfo)._connect()  # a bad DSN fails now, not after a pool timeout
@@ -84,6 +93,8 @@ class Connector:
     def close(self) -> None:
         """Close the connection or pool this connector opened (never the caller's)."""
         if self._own is not None:
+            with suppress(psycopg.Error):  # a dropped connection's pipeline
+                self._pipelines.close()
             self._own.close()
             self._own = None
         if self._owned_pool and isinstance(self.source, ConnectionPool):
@@ -100,6 +111,8 @@ class Connector:
             self._own = psycopg.Connection.connect(self.source, **kwargs)
         except psycopg.Error as exc:
             raise connect_error(exc, self.source) from exc
+        if self.pipeline:
+            self._pipelines.enter_context(self._own.pipeline())
         return self._own
 
     @property

@@ -206,11 +206,9 @@ def encode_list(
         return BlobRow("value", tag, data, None, 0, len(value)), plan.decoded
     assert base is not None
     tag, data = _encode_tail(serde, channel, value, base, plan.base)
-    row = BlobRow("delta", tag, data, plan.base.version, plan.index, len(value))
-    # Remember the bytes with the link, so a later wider delta can join them.
-    last = plan.decoded.chain[-1]
-    link = ChainLink(last.index, last.version, last.length, data if tag == "msgpack" else None)
-    return row, Decoded(plan.decoded.value, (*plan.decoded.chain[:-1], link), value)
+    if tag == "msgpack":  # remembered with the link, so a later wider delta can join them
+        plan.decoded.chain[-1].data = data  # the link plan_list_write just made, ours alone
+    return BlobRow("delta", tag, data, plan.base.version, plan.index, len(value)), plan.decoded
 
 
 def _encode_tail(

@@ -47,6 +47,7 @@ from threadloom.engine.trace_policy import (
     start_for_tracers,
     with_handlers,
 )
+from threadloom.errors import GraphInterrupt
 
 __all__ = [
     "GraphTrace",
@@ -128,6 +129,14 @@ class GraphTrace:
         if run.resumed and (lifecycle := self._lifecycle()) is not None:
             event = GraphResumeEvent(lifecycle.run_id, "pending", run.checkpoint["id"], self._ns())
             lifecycle.on_resume(event)
+
+    def raises(self) -> GraphInterrupt | None:
+        """What a nested graph that paused raises to its parent's task (None: it ended): its run
+        ends with that error, as LangGraph's does, not with its values."""
+        run = self.run
+        if run is None or not self.nested or run.status not in _PAUSED:
+            return None
+        return GraphInterrupt(tuple(run.interrupts))
 
     def paused(self) -> tuple[_GraphCallbackManager, GraphInterruptEvent] | None:
         """The interrupt event to report as the run ends, and to whom (None: nothing to)."""
@@ -294,7 +303,10 @@ def traced_chunks(chunks: Iterator[Any], trace: GraphTrace) -> Iterator[Any]:
             raise
     if (paused := trace.paused()) is not None:
         paused[0].on_interrupt(paused[1])
-    run.on_chain_end(trace.output())
+    if (interrupt := trace.raises()) is not None:
+        run.on_chain_error(interrupt)
+    else:
+        run.on_chain_end(trace.output())
 
 
 async def traced_achunks(chunks: AsyncIterator[Any], trace: GraphTrace) -> AsyncIterator[Any]:
@@ -310,7 +322,10 @@ async def traced_achunks(chunks: AsyncIterator[Any], trace: GraphTrace) -> Async
             raise
     if (paused := trace.paused()) is not None:
         await paused[0].aon_interrupt(paused[1])
-    await run.on_chain_end(trace.output())
+    if (interrupt := trace.raises()) is not None:
+        await run.on_chain_error(interrupt)
+    else:
+        await run.on_chain_end(trace.output())
 
 
 # --- task runs -----------------------------------------------------------------------------------

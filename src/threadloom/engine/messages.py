@@ -86,8 +86,9 @@ class StreamMessagesHandler(BaseCallbackHandler):
         if metadata and "langgraph_node" in metadata and TAG_NOSTREAM not in (tags or ()):
             shown = dict(metadata)
             shown.setdefault("checkpoint_ns", metadata.get("langgraph_checkpoint_ns", ""))
-            if tags:
-                shown["tags"] = list(tags)
+            # the caller's tags, not LangChain's ``seq:step:*`` bookkeeping (none left: no key)
+            if user_tags := [tag for tag in tags or () if not tag.startswith("seq:step")]:
+                shown["tags"] = user_tags
             self.runs[run_id] = shown
 
     def on_llm_new_token(

@@ -24,6 +24,7 @@ from threadloom.engine.inject import injections_for, warn_mistyped_config
 from threadloom.engine.plan import NodeSpec, Plan, TaskWriteContext
 from threadloom.engine.pregel import Pregel
 from threadloom.engine.timeouts import require_async
+from threadloom.graph._routing import no_sync_function
 from threadloom.graph._schema import collect_types
 from threadloom.graph.state import retry_policies
 from threadloom.types import RetryPolicy, TimeoutPolicy
@@ -204,7 +205,7 @@ class entrypoint(Generic[R]):
             return [(END, output), (PREVIOUS, output)]
 
         def needs_async(*_: Any, **__: Any) -> Any:
-            raise TypeError(f"Entrypoint {name!r} is async: run it with ainvoke() or astream().")
+            raise no_sync_function(name)
 
         node = NodeSpec(
             name=name,

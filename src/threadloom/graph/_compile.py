@@ -37,6 +37,7 @@ from threadloom.graph._routing import (
     awaited_routes,
     awaiting_routers,
     call_router,
+    no_sync_function,
     take_routes,
 )
 from threadloom.graph._schema import (
@@ -374,9 +375,7 @@ def node_callables(name: str, target: Any) -> tuple[Callable[..., Any], Any, tup
     ):
 
         def needs_async(*_: Any, **__: Any) -> Any:
-            raise TypeError(
-                f"Node {name!r} is an async function: run the graph with ainvoke() or astream()."
-            )
+            raise no_sync_function(name)
 
         return needs_async, target, injections
     return target, None, injections

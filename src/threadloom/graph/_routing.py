@@ -35,14 +35,11 @@ def call_router(branch: Any, state: Any, config: Any, index: int = 0) -> Any:
     In a traced run the router is a run below its node's, tagged ``seq:step:<3 + index>`` as in
     LangGraph (the node's code is step 1 of its sequence, its writes step 2)."""
     if branch.is_async:
-        raise TypeError(
-            f'No synchronous function provided to "{branch.name}".\nEither initialize with a '
-            "synchronous function or invoke via the async API (ainvoke, astream, etc.)"
-        )
+        raise no_sync_function(branch.name)
     manager = _router_manager(config, index)
     if manager is None:
         return branch.path(state, config=config) if branch.wants_config else branch.path(state)
-    run = manager.on_chain_start(None, state, name=branch.name)
+    run = manager.on_chain_start(None, state, name=_run_name(branch, config))
     try:
         result = branch.path(state, config=config) if branch.wants_config else branch.path(state)
     except BaseException as exc:
@@ -54,7 +51,8 @@ def call_router(branch: Any, state: Any, config: Any, index: int = 0) -> Any:
 
 async def _acall_router(branch: Any, state: Any, config: Any, index: int) -> Any:
     manager = _router_manager(config, index, asynchronous=True)
-    run = None if manager is None else await manager.on_chain_start(None, state, name=branch.name)
+    name = _run_name(branch, config)
+    run = None if manager is None else await manager.on_chain_start(None, state, name=name)
     try:
         result = branch.path(state, config=config) if branch.wants_config else branch.path(state)
         result = await result if inspect.isawaitable(result) else result
@@ -65,6 +63,24 @@ async def _acall_router(branch: Any, state: Any, config: Any, index: int) -> Any
     if run is not None:
         await run.on_chain_end(result)
     return result
+
+
+def no_sync_function(name: str) -> TypeError:
+    """LangGraph's error for an async node or router run by ``invoke``/``stream``."""
+    return TypeError(
+        f'No synchronous function provided to "{name}".\nEither initialize with a '
+        "synchronous function or invoke via the async API (ainvoke, astream, etc.)"
+    )
+
+
+def _run_name(branch: Any, config: Any) -> str | None:
+    """The router's run name: its own, or LangGraph's for a lambda (``RunnableCallable`` in a
+    sync run, none in an async one: its wrapper's ``get_name()`` and ``name``)."""
+    if not branch.anonymous:
+        return str(branch.name)
+    from langchain_core.callbacks import AsyncCallbackManager
+
+    return None if isinstance(config.get("callbacks"), AsyncCallbackManager) else "RunnableCallable"
 
 
 def _router_manager(config: Any, index: int, *, asynchronous: bool = False) -> Any:

@@ -80,6 +80,9 @@ class _Branch:
     input_schema: Any = None
     """The schema its first parameter is annotated with (when it has keys): it reads those keys
     of the state, as a node with an input schema does (LangGraph)."""
+    anonymous: bool = False
+    """The router is a lambda: its traced run is named as LangGraph names an unnamed router's
+    (``RunnableCallable`` in a sync run, no name in an async one), not ``condition``."""
 
 
 def _check_node_function(name: str, func: Any) -> None:
@@ -463,7 +466,8 @@ class StateGraph(Generic[StateT]):
             )
         func: Callable[..., Any] = path if callable(path) else path.invoke
         name = _node_name(path)
-        if name == "<lambda>":
+        anonymous = name == "<lambda>"
+        if anonymous:
             name = "condition"
         if name in self.branches.get(source, {}):
             raise ValueError(f"Branch with name `{name}` already exists for node `{source}`")
@@ -478,7 +482,7 @@ class StateGraph(Generic[StateT]):
             getattr(func, "__call__", None)  # noqa: B004
         )
         self.branches.setdefault(source, {})[name] = _Branch(
-            name, func, mapping, wants_config, is_async, _first_param_schema(func)
+            name, func, mapping, wants_config, is_async, _first_param_schema(func), anonymous
         )
         return self
 

@@ -18,7 +18,6 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from threadloom._postgres import Connector
-from threadloom._postgres._settings import refuse_pipeline
 from threadloom.checkpoint._inline_async import InlineAsyncSaver
 from threadloom.checkpoint._sql_effects import Steps, until_found
 from threadloom.checkpoint._sql_saver import LISTING, Op, SqlSaver
@@ -66,8 +65,7 @@ class PostgresSaver(InlineAsyncSaver, SqlSaver):
         serde: SerializerProtocol | None = None,
     ) -> Iterator[PostgresSaver]:
         """A saver on a new connection (a pool when ``pool_config`` is given), closed on exit."""
-        refuse_pipeline("PostgresSaver.from_conn_string", pipeline)
-        connector = Connector.open(conn_string, pool_config=pool_config)
+        connector = Connector.open(conn_string, pool_config=pool_config, pipeline=pipeline)
         try:
             yield cls(connector, serde=serde)  # type: ignore[arg-type]
         finally:
@@ -91,3 +89,14 @@ class PostgresSaver(InlineAsyncSaver, SqlSaver):
     def setup(self) -> None:
         """Create or upgrade the tables; idempotent, safe when several workers call it."""
         self._connector.run(self._core.migrate, f"setting up {type(self).__name__}")
+
+
+def __getattr__(name: str) -> Any:
+    # deprecated upstream (langgraph-checkpoint-postgres 2.0.20): not provided, said so
+    if name == "ShallowPostgresSaver":
+        raise ImportError(
+            "threadloom has no ShallowPostgresSaver (deprecated in LangGraph since "
+            "langgraph-checkpoint-postgres 2.0.20). Use PostgresSaver and run the graph with "
+            "durability='exit' to save only the run's last checkpoint."
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

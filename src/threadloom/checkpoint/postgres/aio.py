@@ -17,7 +17,6 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from threadloom._postgres import AsyncConnector
-from threadloom._postgres._settings import refuse_pipeline
 from threadloom.checkpoint._sql_effects import Steps, until_found
 from threadloom.checkpoint._sql_saver import LISTING, AsyncSqlSaver, Op
 from threadloom.checkpoint.base import (
@@ -68,8 +67,9 @@ class AsyncPostgresSaver(AsyncSqlSaver):
         serde: SerializerProtocol | None = None,
     ) -> AsyncIterator[AsyncPostgresSaver]:
         """A saver on a new connection (a pool when ``pool_config`` is given), closed on exit."""
-        refuse_pipeline("AsyncPostgresSaver.from_conn_string", pipeline)
-        connector = await AsyncConnector.open(conn_string, pool_config=pool_config)
+        connector = await AsyncConnector.open(
+            conn_string, pool_config=pool_config, pipeline=pipeline
+        )
         try:
             yield cls(connector, serde=serde)  # type: ignore[arg-type]
         finally:
@@ -93,3 +93,14 @@ class AsyncPostgresSaver(AsyncSqlSaver):
     async def setup(self) -> None:
         """Create or upgrade the tables; idempotent, safe when several workers call it."""
         await self._connector.run(self._core.migrate, f"setting up {type(self).__name__}")
+
+
+def __getattr__(name: str) -> Any:
+    # deprecated upstream (langgraph-checkpoint-postgres 2.0.20): not provided, said so
+    if name == "AsyncShallowPostgresSaver":
+        raise ImportError(
+            "threadloom has no AsyncShallowPostgresSaver (deprecated in LangGraph since "
+            "langgraph-checkpoint-postgres 2.0.20). Use AsyncPostgresSaver and run the graph with "
+            "durability='exit' to save only the run's last checkpoint."
+        )
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

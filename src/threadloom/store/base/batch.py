@@ -19,11 +19,67 @@ from typing import Any, TypeVar
 
 from threadloom.store.base import BaseStore, GetOp, ListNamespacesOp, Op, PutOp, Result, SearchOp
 
-__all__ = ["AsyncBatchedBaseStore"]
+__all__ = ["AsyncBatchedBaseStore"]  # OpQueue: for threadloom's own async stores
 
 T = TypeVar("T")
 
 _Queued = tuple["asyncio.Future[Result]", Op]
+
+
+class OpQueue:
+    """The ops of concurrent async calls to one store: a task on ``loop`` takes every op queued
+    meanwhile, runs them as one ``abatch`` of the store and answers each caller."""
+
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, store: BaseStore, *, linger: bool = True
+    ) -> None:
+        self.loop = loop
+        self.linger = linger
+        """Keep the task waiting for more (``AsyncBatchedBaseStore``, as LangGraph's); else it
+        ends once the queue is empty and the next call starts another (no task left pending
+        when the loop closes)."""
+        self.queue: asyncio.Queue[_Queued] = asyncio.Queue()
+        self.store_ref = weakref.ref(store)
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """(Re)start the queue's task: it may have been cancelled."""
+        if self.task is None or self.task.done():
+            running = _run_queue(self.queue, self.store_ref, self.linger)
+            self.task = self.loop.create_task(running)
+
+    async def run(self, op: Op) -> Result:
+        """``op``'s result, run in the next batch."""
+        self.start()
+        future: asyncio.Future[Result] = self.loop.create_future()
+        self.queue.put_nowait((future, op))
+        return await future
+
+    def stop(self) -> None:
+        """Cancel the queue's task (the store is closed or gone)."""
+        if self.task is not None:
+            with contextlib.suppress(RuntimeError):  # its loop is closed
+                self.task.cancel()
+
+
+class GathersAsyncCalls:
+    """For threadloom's own async stores (made with or without a running loop): their ``aget``,
+    ``aput``, ``asearch``... made together (in one turn of the event loop) run as one ``abatch``,
+    one transaction, as LangGraph's async stores (``AsyncBatchedBaseStore``s) do: many
+    concurrent calls on a pool do not each wait for a connection of their own."""
+
+    _ops: OpQueue | None = None
+
+    async def _arun(self, one: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        if self._ops is None or self._ops.loop is not loop:
+            self._ops = OpQueue(loop, self, linger=False)  # type: ignore[arg-type]
+        return one.then(await self._ops.run(one.op))
+
+    def _stop_gathering(self) -> None:
+        """Cancel the queue's task (the store is closing)."""
+        if self._ops is not None:
+            self._ops.stop()
 
 
 class AsyncBatchedBaseStore(BaseStore):
@@ -34,26 +90,21 @@ class AsyncBatchedBaseStore(BaseStore):
 
     def __init__(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._aqueue: asyncio.Queue[_Queued] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-        self._ensure_task()
+        self._ops = OpQueue(self._loop, self)
+        self._ops.start()
+
+    @property
+    def _task(self) -> asyncio.Task[None] | None:
+        """The queue's task (LangGraph's attribute; restarted on the next call once done)."""
+        return self._ops.task
 
     def __del__(self) -> None:
-        task = getattr(self, "_task", None)
-        if task is not None:
-            with contextlib.suppress(RuntimeError):  # its loop is closed
-                task.cancel()
-
-    def _ensure_task(self) -> None:
-        """(Re)start the queue's task: it may have been cancelled."""
-        if self._task is None or self._task.done():
-            self._task = self._loop.create_task(_run_queue(self._aqueue, weakref.ref(self)))
+        ops = getattr(self, "_ops", None)
+        if ops is not None:
+            ops.stop()
 
     async def _arun(self, one: Any) -> Any:
-        self._ensure_task()
-        future: asyncio.Future[Result] = self._loop.create_future()
-        self._aqueue.put_nowait((future, one.op))
-        return one.then(await future)
+        return one.then(await self._ops.run(one.op))
 
     def _run(self, one: Any) -> Any:
         self._refuse_on_loop()
@@ -77,9 +128,10 @@ class AsyncBatchedBaseStore(BaseStore):
             )
 
 
-async def _run_queue(queue: asyncio.Queue[_Queued], store_ref: Any) -> None:
-    """Run what is queued, a batch at a time, while the store lives."""
-    while True:
+async def _run_queue(queue: asyncio.Queue[_Queued], store_ref: Any, linger: bool) -> None:
+    """Run what is queued, a batch at a time, while the store lives (and, unless ``linger``,
+    until nothing is queued)."""
+    while linger or not queue.empty():
         queued = [await queue.get()]
         while not queue.empty():
             queued.append(queue.get_nowait())

@@ -18,7 +18,6 @@ from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
 from threadloom._postgres import Connector
-from threadloom._postgres._settings import refuse_pipeline
 from threadloom.store._batch import embed_async, embed_sync
 from threadloom.store._ttl import SweepsInThread, TTLSweeper
 from threadloom.store.base import IndexConfig, Op, Result, TTLConfig
@@ -79,11 +78,10 @@ class PostgresStore(SweepsInThread):
     ) -> Iterator[PostgresStore]:
         """Connect (one connection, or a pool when ``pool_config`` is given), yield a store.
 
-        ``pipeline=True`` (psycopg pipeline mode) is not implemented and raises
-        ``UnsupportedParameterError``; a batch already runs as one multi-row statement.
+        ``pipeline=True`` keeps the connection in psycopg's pipeline mode, as LangGraph's does
+        (not needed: a batch runs as one multi-row statement; ignored with ``pool_config``).
         """
-        refuse_pipeline("PostgresStore.from_conn_string", pipeline)
-        connector = Connector.open(conn_string, pool_config=pool_config)
+        connector = Connector.open(conn_string, pool_config=pool_config, pipeline=pipeline)
         try:
             store = cls(connector, index=index, ttl=ttl)  # type: ignore[arg-type]
         except BaseException:  # a bad configuration: close what was just opened

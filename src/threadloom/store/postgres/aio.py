@@ -19,17 +19,17 @@ from psycopg_pool import AsyncConnectionPool
 
 from threadloom._on_loop import wait_on_loop
 from threadloom._postgres import AsyncConnector
-from threadloom._postgres._settings import refuse_pipeline
 from threadloom.store._batch import embed_async
 from threadloom.store._ttl import AsyncTTLSweeper, SweepsInTask
 from threadloom.store.base import IndexConfig, Op, Result, TTLConfig
+from threadloom.store.base.batch import GathersAsyncCalls
 from threadloom.store.postgres import PostgresIndexConfig
 from threadloom.store.postgres._core import PgStoreCore
 
 __all__ = ["AsyncPostgresStore"]
 
 
-class AsyncPostgresStore(SweepsInTask):
+class AsyncPostgresStore(GathersAsyncCalls, SweepsInTask):
     """A persistent store in PostgreSQL for asyncio programs, with semantic search and TTL.
 
     ``conn`` is a connection string, a ``psycopg.AsyncConnection`` or a
@@ -69,8 +69,9 @@ class AsyncPostgresStore(SweepsInTask):
         ttl: TTLConfig | None = None,
     ) -> AsyncIterator[AsyncPostgresStore]:
         """Connect (one connection, or a pool when ``pool_config`` is given), yield a store."""
-        refuse_pipeline("AsyncPostgresStore.from_conn_string", pipeline)
-        connector = await AsyncConnector.open(conn_string, pool_config=pool_config)
+        connector = await AsyncConnector.open(
+            conn_string, pool_config=pool_config, pipeline=pipeline
+        )
         try:
             store = cls(connector, index=index, ttl=ttl)  # type: ignore[arg-type]
         except BaseException:  # a bad configuration: close what was just opened
@@ -84,6 +85,7 @@ class AsyncPostgresStore(SweepsInTask):
     async def close(self) -> None:
         """Stop the sweeper; close the connection opened from a connection string (never the
         caller's own connection or pool)."""
+        self._stop_gathering()
         await self.stop_ttl_sweeper()
         await self._connector.close()
 

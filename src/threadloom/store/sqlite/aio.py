@@ -19,6 +19,7 @@ import aiosqlite
 from threadloom._on_loop import wait_on_loop
 from threadloom.store._ttl import AsyncTTLSweeper, SweepsInTask
 from threadloom.store.base import IndexConfig, Op, Result, TTLConfig
+from threadloom.store.base.batch import GathersAsyncCalls
 from threadloom.store.sqlite import _embed_async
 from threadloom.store.sqlite import _sql as sql
 from threadloom.store.sqlite._core import (
@@ -39,7 +40,7 @@ T = TypeVar("T")
 logger = logging.getLogger(__name__)
 
 
-class AsyncSqliteStore(SweepsInTask):
+class AsyncSqliteStore(GathersAsyncCalls, SweepsInTask):
     """A persistent store in a SQLite file for asyncio programs, with semantic search and TTL.
 
     ``conn`` is an ``aiosqlite`` connection; the store runs its own transactions on it. The sync
@@ -82,6 +83,7 @@ class AsyncSqliteStore(SweepsInTask):
             try:
                 yield store
             finally:
+                store._stop_gathering()
                 await store.stop_ttl_sweeper()
 
     async def setup(self) -> None:
