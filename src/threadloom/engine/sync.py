@@ -248,9 +248,10 @@ class _Workers:
     def call(self, task: Task, site: CallSite, saved: Any, runner: TaskRunner) -> Future[Any]:
         """Run a ``@task`` call on a worker (unless its result was saved); return its future."""
         if task.node.afunc is not None:  # its coroutine would be the result (LangGraph raises)
-            raise RuntimeError(
-                f"Task {task.name!r} is async and cannot be called in a sync run: run the graph "
-                "or entrypoint with ainvoke() / astream(), or make the task a plain def."
+            raise RuntimeError(  # LangGraph's words first (a caller may match them), then ours
+                f"In an sync context async tasks cannot be called: task {task.name!r} is async. "
+                "Run the graph or entrypoint with ainvoke() / astream(), or make the task a "
+                "plain def."
             )
         future: _CallFuture = _CallFuture()
         if saved is not NOT_SAVED:
