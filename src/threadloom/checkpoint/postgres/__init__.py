@@ -91,12 +91,17 @@ class PostgresSaver(InlineAsyncSaver, SqlSaver):
         self._connector.run(self._core.migrate, f"setting up {type(self).__name__}")
 
 
-def __getattr__(name: str) -> Any:
-    # deprecated upstream (langgraph-checkpoint-postgres 2.0.20): not provided, said so
-    if name == "ShallowPostgresSaver":
-        raise ImportError(
-            "threadloom has no ShallowPostgresSaver (deprecated in LangGraph since "
-            "langgraph-checkpoint-postgres 2.0.20). Use PostgresSaver and run the graph with "
+def _missing(module: str, name: str, saver: str) -> Exception:
+    """What looking ``name`` up in ``module`` raises: LangGraph's ``Shallow`` variant of ``saver``
+    (deprecated upstream since langgraph-checkpoint-postgres 2.0.20) is not provided, said so."""
+    if name == saver.replace("PostgresSaver", "ShallowPostgresSaver"):
+        return ImportError(
+            f"threadloom has no {name} (deprecated in LangGraph since "
+            f"langgraph-checkpoint-postgres 2.0.20). Use {saver} and run the graph with "
             "durability='exit' to save only the run's last checkpoint."
         )
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return AttributeError(f"module {module!r} has no attribute {name!r}")
+
+
+def __getattr__(name: str) -> Any:
+    raise _missing(__name__, name, "PostgresSaver")

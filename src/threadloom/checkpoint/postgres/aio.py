@@ -22,6 +22,7 @@ from threadloom.checkpoint._sql_saver import LISTING, AsyncSqlSaver, Op
 from threadloom.checkpoint.base import (
     CheckpointTuple,
 )
+from threadloom.checkpoint.postgres import _missing
 from threadloom.checkpoint.postgres._core import PgCore, once
 from threadloom.checkpoint.serde.base import SerializerProtocol
 
@@ -96,11 +97,4 @@ class AsyncPostgresSaver(AsyncSqlSaver):
 
 
 def __getattr__(name: str) -> Any:
-    # deprecated upstream (langgraph-checkpoint-postgres 2.0.20): not provided, said so
-    if name == "AsyncShallowPostgresSaver":
-        raise ImportError(
-            "threadloom has no AsyncShallowPostgresSaver (deprecated in LangGraph since "
-            "langgraph-checkpoint-postgres 2.0.20). Use AsyncPostgresSaver and run the graph with "
-            "durability='exit' to save only the run's last checkpoint."
-        )
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    raise _missing(__name__, name, "AsyncPostgresSaver")
